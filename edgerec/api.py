@@ -1,0 +1,187 @@
+"""The Python API: open a store, record events durably, read the log, rebuild projections."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
+
+from edgerec.domain import Event
+from edgerec.projections import Projector, all_projectors, assign_sessions
+from edgerec.store import log, migrate
+from edgerec.store.codec import StoredEvent, event_to_row
+from edgerec.store.engine import (
+    DEFAULT_SYNCHRONOUS,
+    database_url,
+    make_engine,
+    sqlite_path,
+    write_transaction,
+)
+from edgerec.store.schema import PROJECTION_TABLES, events, projection_positions, quarantine
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    positions: list[int]  # one per input row, in input order
+    appended: int  # rows that were new to the log
+
+
+class Store:
+    """An event store: the append-only log plus the projections it feeds.
+
+    >>> store = open(":memory:")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path_or_url: str | os.PathLike[str] | None = None,
+        *,
+        synchronous: str = DEFAULT_SYNCHRONOUS,
+        upgrade: bool = True,
+    ) -> None:
+        self.url = database_url(path_or_url)
+        self.engine: Engine = make_engine(self.url, synchronous=synchronous)
+        self.projectors: list[Projector] = all_projectors()
+        if upgrade:
+            migrate.upgrade(self.engine)
+
+    @property
+    def path(self) -> str | None:
+        path = sqlite_path(self.url)
+        return str(path) if path else None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def record(self, event: Event) -> int:
+        """Appends one event and updates every projection; durable when it returns.
+
+        Recording an event id that is already in the log writes nothing and returns the
+        position the log gave it the first time.
+        """
+        return self.append_rows([event_to_row(event)]).positions[0]
+
+    def record_many(self, events_: Iterable[Event]) -> list[int]:
+        """Appends events atomically: all of them (each at most once) or none."""
+        return self.append_rows([event_to_row(event) for event in events_]).positions
+
+    def append_rows(self, rows: Sequence[dict[str, Any]]) -> AppendResult:
+        """Appends already-validated log rows (see `store.codec.event_to_row`) in one transaction."""
+        if not rows:
+            return AppendResult([], 0)
+        with write_transaction(self.engine) as connection:
+            assign_sessions(connection, rows)
+            positions, fresh = log.append(connection, rows)
+            self._project(connection, fresh)
+        return AppendResult(positions, len(fresh))
+
+    def _project(self, connection: Connection, fresh: list[StoredEvent]) -> None:
+        if not fresh:
+            return
+        for projector in self.projectors:
+            projector.apply(connection, fresh)
+        _set_projection_positions(connection, self.projectors, fresh[-1].position)
+
+    def rebuild(self, *, batch: int = 20_000) -> int:
+        """Drops every projection and replays the whole log into it; returns events replayed."""
+        replayed = 0
+        with write_transaction(self.engine) as connection:
+            for table in PROJECTION_TABLES:
+                connection.execute(delete(table))
+            connection.execute(delete(projection_positions))
+            for rows in log.read_batches(connection, batch=batch):
+                self._project(connection, rows)
+                replayed += len(rows)
+        return replayed
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read(
+        self,
+        *,
+        since: int = 0,
+        limit: int | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        types: Sequence[str] | None = None,
+        descending: bool = False,
+    ) -> list[StoredEvent]:
+        """Logged events after position `since`; `.to_event()` gives each typed event back."""
+        with self.engine.connect() as connection:
+            return log.read(
+                connection,
+                since=since,
+                limit=limit,
+                user_id=user_id,
+                session_id=session_id,
+                types=types,
+                descending=descending,
+            )
+
+    def head(self) -> int:
+        with self.engine.connect() as connection:
+            return log.head(connection)
+
+    def projection_positions(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(projection_positions)).tuples().all())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts that describe the store, for `edgerec stats` and the console."""
+        with self.engine.connect() as connection:
+            by_type = dict(
+                connection.execute(
+                    select(events.c.type, func.count()).group_by(events.c.type)
+                ).tuples().all()
+            )
+            counts = {
+                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in PROJECTION_TABLES
+            }
+            quarantined = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
+            return {
+                "database": self.url,
+                "head": log.head(connection),
+                "events": sum(by_type.values()),
+                "events_by_type": dict(sorted(by_type.items())),
+                "quarantined": quarantined,
+                "projections": counts,
+                "projection_positions": dict(
+                    connection.execute(select(projection_positions)).tuples().all()
+                ),
+            }
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _set_projection_positions(
+    connection: Connection, projectors: Sequence[Projector], position: int
+) -> None:
+    names = [projector.name for projector in projectors]
+    if not names:
+        return
+    updated = connection.execute(
+        projection_positions.update()
+        .where(projection_positions.c.name == bindparam("key_name"))
+        .values(position=bindparam("value_position")),
+        [{"key_name": name, "value_position": position} for name in names],
+    ).rowcount
+    if updated != len(names):
+        known = set(connection.execute(select(projection_positions.c.name)).scalars())
+        missing = [{"name": n, "position": position} for n in names if n not in known]
+        if missing:
+            connection.execute(insert(projection_positions), missing)
+
+
+def open(path_or_url: str | os.PathLike[str] | None = None, **options: Any) -> Store:  # noqa: A001
+    """Opens (and creates or upgrades) the store at a file path or SQLAlchemy URL."""
+    return Store(path_or_url, **options)

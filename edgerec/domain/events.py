@@ -1,0 +1,399 @@
+"""Typed, immutable, validated domain events: what shoppers and operators did."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+MAX_ID_LENGTH = 256
+MAX_TEXT_LENGTH = 10_000
+MAX_ATTRIBUTES = 200
+MAX_QUANTITY = 1_000_000
+MAX_PRICE = 1e12
+# Timestamps outside these bounds are treated as corrupt input, not as real events.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_AHEAD_DAYS = 1
+
+
+class EventError(ValueError):
+    """A bad event: names the field and the problem, and nothing is written."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.problem = problem
+
+
+# --- validation helpers -------------------------------------------------------------------
+
+
+def latest_allowed(now: datetime | None = None) -> datetime:
+    return (now or datetime.now(UTC)) + timedelta(days=LATEST_AHEAD_DAYS)
+
+
+def _check_time(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise EventError("occurred_at", "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise EventError("occurred_at", "must be timezone-aware (UTC is assumed nowhere)")
+    value = value.astimezone(UTC)
+    if value < EARLIEST:
+        raise EventError("occurred_at", f"{value.isoformat()} is before {EARLIEST.date()}")
+    if value > latest_allowed():
+        raise EventError("occurred_at", f"{value.isoformat()} is in the future")
+    return value
+
+
+def _check_id(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise EventError(name, "is required (a non-empty string)")
+    _check_optional_id(name, value)
+
+
+def _check_optional_id(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value:
+        raise EventError(name, "must be a non-empty string or None")
+    if len(value) > MAX_ID_LENGTH:
+        raise EventError(name, f"is longer than {MAX_ID_LENGTH} characters")
+    if not value.isprintable():
+        raise EventError(name, "contains control characters")
+
+
+def _check_text(name: str, value: object, limit: int, *, allow_empty: bool = False) -> None:
+    if not isinstance(value, str):
+        raise EventError(name, "must be a string")
+    if not value and not allow_empty:
+        raise EventError(name, "must not be empty")
+    if len(value) > limit:
+        raise EventError(name, f"is longer than {limit} characters")
+    if "\x00" in value:
+        raise EventError(name, "contains a NUL character")
+
+
+def _check_optional_text(name: str, value: object, limit: int) -> None:
+    if value is not None:
+        _check_text(name, value, limit)
+
+
+def _check_quantity(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EventError("quantity", "must be an integer")
+    if not 1 <= value <= MAX_QUANTITY:
+        raise EventError("quantity", f"must be between 1 and {MAX_QUANTITY}")
+
+
+def _check_optional_price(name: str, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EventError(name, "must be a number")
+    if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
+        raise EventError(name, "must be a finite, non-negative number")
+
+
+def _check_optional_stock(value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EventError("stock", "must be an integer")
+    if not 0 <= value <= 10**12:
+        raise EventError("stock", "must be zero or more")
+
+
+def _check_attributes(value: object) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise EventError("attributes", "must be a mapping of names to strings")
+    if len(value) > MAX_ATTRIBUTES:
+        raise EventError("attributes", f"has more than {MAX_ATTRIBUTES} entries")
+    for key, item in value.items():
+        _check_text(f"attributes.{key}", key, MAX_ID_LENGTH)
+        _check_text(f"attributes.{key}", item, MAX_TEXT_LENGTH, allow_empty=True)
+    return MappingProxyType(dict(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+class EventType(StrEnum):
+    ITEM_VIEWED = "item_viewed"
+    ADDED_TO_CART = "added_to_cart"
+    REMOVED_FROM_CART = "removed_from_cart"
+    PURCHASED = "purchased"
+    ITEM_FAVOURITED = "item_favourited"
+    SEARCHED = "searched"
+    RATED = "rated"
+    SESSION_STARTED = "session_started"
+    SESSION_ENDED = "session_ended"
+    ITEM_LISTED = "item_listed"
+    ITEM_UPDATED = "item_updated"
+    ITEM_DELISTED = "item_delisted"
+
+
+INTERACTION_TYPES = frozenset(
+    {
+        EventType.ITEM_VIEWED,
+        EventType.ADDED_TO_CART,
+        EventType.REMOVED_FROM_CART,
+        EventType.PURCHASED,
+        EventType.ITEM_FAVOURITED,
+        EventType.RATED,
+    }
+)
+CATALOGUE_TYPES = frozenset({EventType.ITEM_LISTED, EventType.ITEM_UPDATED, EventType.ITEM_DELISTED})
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where and on what an event happened; every field is optional."""
+
+    store_id: str | None = None
+    location: str | None = None
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("store_id", "location", "device"):
+            _check_optional_id(f"context.{name}", getattr(self, name))
+
+
+NO_CONTEXT = Context()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Fields every event carries. Subclasses add what their type needs."""
+
+    type: ClassVar[EventType]
+    needs_item: ClassVar[bool] = True
+    needs_user: ClassVar[bool] = True
+
+    occurred_at: datetime = field(default_factory=utc_now)
+    user_id: str | None = None
+    session_id: str | None = None
+    item_id: str | None = None
+    context: Context = NO_CONTEXT
+    event_id: str = field(default_factory=new_event_id)
+
+    def __post_init__(self) -> None:
+        _check_id("event_id", self.event_id)
+        object.__setattr__(self, "occurred_at", _check_time(self.occurred_at))
+        if self.needs_user:
+            _check_id("user_id", self.user_id)
+        else:
+            _check_optional_id("user_id", self.user_id)
+        if self.needs_item:
+            _check_id("item_id", self.item_id)
+        elif self.item_id is not None:
+            raise EventError("item_id", f"{self.type} events have no item")
+        _check_optional_id("session_id", self.session_id)
+        if not isinstance(self.context, Context):
+            raise EventError("context", "must be a Context")
+
+    def payload(self) -> dict[str, Any]:
+        """The type-specific fields, as plain JSON-ready values."""
+        common = {f.name for f in fields(Event)}
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in common}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemViewed(Event):
+    type = EventType.ITEM_VIEWED
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_optional_text("category", self.category, MAX_ID_LENGTH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddedToCart(Event):
+    type = EventType.ADDED_TO_CART
+    quantity: int = 1
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_quantity(self.quantity)
+        _check_optional_text("category", self.category, MAX_ID_LENGTH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemovedFromCart(Event):
+    type = EventType.REMOVED_FROM_CART
+    quantity: int = 1
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_quantity(self.quantity)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Purchased(Event):
+    type = EventType.PURCHASED
+    quantity: int = 1
+    price_paid: float | None = None
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_quantity(self.quantity)
+        _check_optional_price("price_paid", self.price_paid)
+        _check_optional_text("category", self.category, MAX_ID_LENGTH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemFavourited(Event):
+    type = EventType.ITEM_FAVOURITED
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_optional_text("category", self.category, MAX_ID_LENGTH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rated(Event):
+    type = EventType.RATED
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise EventError("value", "must be a number")
+        if not math.isfinite(self.value) or not -1e6 <= self.value <= 1e6:
+            raise EventError("value", "must be a finite number")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Searched(Event):
+    type = EventType.SEARCHED
+    needs_item = False
+    query: str = ""
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_text("query", self.query, MAX_TEXT_LENGTH)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStarted(Event):
+    type = EventType.SESSION_STARTED
+    needs_item = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEnded(Event):
+    type = EventType.SESSION_ENDED
+    needs_item = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemListed(Event):
+    """A new item in the catalogue, or a full re-listing of an existing one."""
+
+    type = EventType.ITEM_LISTED
+    needs_user = False
+    title: str = ""
+    category: str | None = None
+    brand: str | None = None
+    price: float | None = None
+    stock: int | None = None
+    description: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_text("title", self.title, MAX_TEXT_LENGTH, allow_empty=True)
+        _check_optional_text("category", self.category, MAX_TEXT_LENGTH)
+        _check_optional_text("brand", self.brand, MAX_TEXT_LENGTH)
+        _check_optional_price("price", self.price)
+        _check_optional_stock(self.stock)
+        _check_optional_text("description", self.description, MAX_TEXT_LENGTH)
+        object.__setattr__(self, "attributes", _check_attributes(self.attributes))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemUpdated(Event):
+    """A change to some fields of a listed item; None means unchanged."""
+
+    type = EventType.ITEM_UPDATED
+    needs_user = False
+    title: str | None = None
+    category: str | None = None
+    brand: str | None = None
+    price: float | None = None
+    stock: int | None = None
+    description: str | None = None
+    attributes: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_optional_text("title", self.title, MAX_TEXT_LENGTH)
+        _check_optional_text("category", self.category, MAX_TEXT_LENGTH)
+        _check_optional_text("brand", self.brand, MAX_TEXT_LENGTH)
+        _check_optional_price("price", self.price)
+        _check_optional_stock(self.stock)
+        _check_optional_text("description", self.description, MAX_TEXT_LENGTH)
+        if self.attributes is not None:
+            object.__setattr__(self, "attributes", _check_attributes(self.attributes))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemDelisted(Event):
+    type = EventType.ITEM_DELISTED
+    needs_user = False
+
+
+EVENT_CLASSES: Mapping[EventType, type[Event]] = MappingProxyType(
+    {
+        cls.type: cls
+        for cls in (
+            ItemViewed,
+            AddedToCart,
+            RemovedFromCart,
+            Purchased,
+            ItemFavourited,
+            Rated,
+            Searched,
+            SessionStarted,
+            SessionEnded,
+            ItemListed,
+            ItemUpdated,
+            ItemDelisted,
+        )
+    }
+)
+
+
+def event_from_fields(event_type: str, common: Mapping[str, Any], payload: Mapping[str, Any]) -> Event:
+    """Builds the typed event named by `event_type`; raises EventError on anything invalid."""
+    try:
+        cls = EVENT_CLASSES[EventType(event_type)]
+    except ValueError:
+        raise EventError("type", f"unknown event type {event_type!r}") from None
+    allowed = {f.name for f in fields(cls)}
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        raise EventError(unknown[0], f"not a field of {event_type}")
+    try:
+        return cls(**common, **payload)
+    except TypeError as exc:  # a wrong or missing keyword argument
+        raise EventError("type", str(exc)) from None

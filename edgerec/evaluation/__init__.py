@@ -1,0 +1,1 @@
+"""Offline evaluation: splits, full-ranking metrics, the evaluate() harness and reports."""

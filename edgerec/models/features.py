@@ -1,0 +1,58 @@
+"""Hashed content tokens for items (category path, brand, price bucket, words, attributes)."""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from edgerec.models.data import ItemFeatures
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """What the catalogue says about one item; every field may be missing."""
+
+    title: str | None = None
+    category: str | None = None
+    brand: str | None = None
+    price: float | None = None
+    description: str | None = None
+    attributes: Mapping[str, str] | None = None
+
+
+def _h(token: str, n_buckets: int) -> int:
+    # crc32 is stable across processes (Python's hash() is salted), so saved models stay valid.
+    return 1 + zlib.crc32(token.encode("utf-8")) % (n_buckets - 1)
+
+
+def tokens_of(item: ItemContent, *, max_words: int = 24) -> list[str]:
+    """Readable tokens for an item, before hashing."""
+    out: list[str] = []
+    if item.category:
+        parts = [p.strip().lower() for p in re.split(r"[/>|]", item.category) if p.strip()]
+        for depth in range(len(parts)):
+            out.append("cat:" + "/".join(parts[: depth + 1]))
+        out += ["catleaf:" + p for p in parts]
+    if item.brand:
+        out.append("brand:" + item.brand.strip().lower())
+    if item.price is not None and not math.isnan(item.price) and item.price >= 0:
+        out.append(f"price:{int(round(2 * math.log2(1 + item.price)))}")
+    for name, text in (("title", item.title), ("desc", item.description)):
+        if text:
+            words = _WORD.findall(text.lower())[:max_words]
+            out += [f"{name}:{w}" for w in words if len(w) > 1]
+    if item.attributes:
+        for k, v in sorted(item.attributes.items()):
+            out.append(f"attr:{k}={v}".lower())
+    return list(dict.fromkeys(out))
+
+
+def hash_items(items: Sequence[ItemContent], *, n_buckets: int = 1 << 16) -> ItemFeatures:
+    """ItemFeatures with each item's tokens hashed into 1..n_buckets-1 (0 is padding)."""
+    lists = [sorted({_h(t, n_buckets) for t in tokens_of(it)}) for it in items]
+    return ItemFeatures.from_token_lists(lists, n_buckets)

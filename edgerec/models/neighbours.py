@@ -1,0 +1,144 @@
+"""Neighbourhood baselines: sequential item-to-item co-occurrence, item-kNN and EASE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from edgerec.models.base import Recommender, Validator, history_matrix
+from edgerec.models.data import EventWeights, History, Interactions
+from edgerec.models.matrix import gram, top_k_columns, user_item
+
+
+@dataclass(frozen=True)
+class CooccurrenceConfig:
+    window: int = 3
+    recent: int = 5
+    decay: float = 0.6
+    weights: EventWeights = field(default_factory=EventWeights)
+
+
+class Cooccurrence(Recommender):
+    """Counts items that follow each other within a window of a user's sequence (co-visitation).
+
+    A history is scored from its most recent items, each weighted by decay**age.
+    """
+
+    kind = "cooccurrence"
+    Config = CooccurrenceConfig
+
+    def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
+        cfg = self.config
+        ev_w = cfg.weights.by_code()
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for h in data.histories().values():
+            assert h.events is not None
+            for d in range(1, cfg.window + 1):
+                if len(h.items) <= d:
+                    break
+                a, b = h.items[:-d], h.items[d:]
+                w = ev_w[h.events[d:]] / d
+                rows += [a, b]
+                cols += [b, a]
+                vals += [w, 0.5 * w]  # the forward direction counts double
+        n = data.n_items
+        if rows:
+            idx = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]))
+            v = torch.as_tensor(np.concatenate(vals).astype(np.float32))
+        else:
+            idx, v = torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)
+        c = torch.sparse_coo_tensor(idx, v, (n, n)).coalesce()
+        out_deg = torch.sparse.sum(c, dim=1).to_dense() if c._nnz() else torch.zeros(n)
+        ci = c.indices()
+        norm = c.values() / torch.sqrt(out_deg[ci[0]] * out_deg[ci[1]]).clamp_min(1e-9)
+        self.matrix = torch.sparse_coo_tensor(ci, norm, (n, n)).coalesce().to_sparse_csr()
+
+    def _score(self, histories: list[History]) -> torch.Tensor:
+        cfg = self.config
+        q = torch.zeros(len(histories), self.n_items)
+        for r, h in enumerate(histories):
+            recent = h.items[-cfg.recent :][::-1]
+            for age, i in enumerate(recent):
+                q[r, int(i)] += cfg.decay**age
+        return (self.matrix.t() @ q.t()).t() if self.matrix.values().numel() else q * 0
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        coo = self.matrix.to_sparse_coo()
+        return {"indices": coo.indices(), "values": coo.values(), "n": torch.tensor(self.n_items)}
+
+    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        n = int(tensors["n"])
+        self.matrix = torch.sparse_coo_tensor(
+            tensors["indices"].cpu(), tensors["values"].cpu(), (n, n)
+        ).coalesce().to_sparse_csr()
+
+
+@dataclass(frozen=True)
+class ItemKNNConfig:
+    neighbours: int = 100
+    shrink: float = 10.0
+    weights: EventWeights = field(default_factory=EventWeights)
+
+
+class ItemKNN(Recommender):
+    """Cosine item-item similarity on the user-item matrix, pruned to the top neighbours."""
+
+    kind = "itemknn"
+    Config = ItemKNNConfig
+
+    def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
+        cfg = self.config
+        x = user_item(data, binary=True)
+        g = gram(x, self.device)
+        d = torch.diagonal(g).clone()
+        s = g / (torch.sqrt(d[:, None] * d[None, :]) + cfg.shrink)
+        s.fill_diagonal_(0.0)
+        self.sim = top_k_columns(s, cfg.neighbours)
+        self.event_weights = torch.as_tensor(cfg.weights.by_code())
+
+    def _score(self, histories: list[History]) -> torch.Tensor:
+        x = history_matrix(histories, self.n_items, weights=self.event_weights.numpy(), device=self.device)
+        return x @ self.sim
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        return {"sim": self.sim, "event_weights": self.event_weights}
+
+    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.sim, self.event_weights = tensors["sim"], tensors["event_weights"].cpu()
+
+
+@dataclass(frozen=True)
+class EASEConfig:
+    l2: float = 200.0
+    weights: EventWeights = field(default_factory=EventWeights)
+
+
+class EASE(Recommender):
+    """Embarrassingly shallow autoencoder (Steck 2019): closed-form item-item regression."""
+
+    kind = "ease"
+    Config = EASEConfig
+
+    def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
+        x = user_item(data, weights=self.config.weights)
+        g = gram(x, self.device).double()
+        g.diagonal().add_(self.config.l2)
+        p = torch.cholesky_inverse(torch.linalg.cholesky(g))
+        b = -p / torch.diagonal(p)[None, :]
+        b.fill_diagonal_(0.0)
+        self.b = b.float()
+        self.event_weights = torch.as_tensor(self.config.weights.by_code())
+
+    def _score(self, histories: list[History]) -> torch.Tensor:
+        x = history_matrix(histories, self.n_items, weights=self.event_weights.numpy(), device=self.device)
+        return x @ self.b
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        return {"b": self.b, "event_weights": self.event_weights}
+
+    def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.b, self.event_weights = tensors["b"], tensors["event_weights"].cpu()

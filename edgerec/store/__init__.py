@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy schema, engine set-up, the event log, and migrations."""

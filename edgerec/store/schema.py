@@ -1,0 +1,155 @@
+"""The database schema: the append-only event log, quarantine, and the projection tables.
+
+The Alembic migrations under migrations/ create exactly this; a test compares the two.
+Times are integers: microseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+ID = String(256)
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(256), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("user_id", ID),
+    Column("session_id", ID),
+    Column("item_id", ID),
+    Column("store_id", ID),
+    Column("location", ID),
+    Column("device", ID),
+    Column("payload", JSON),
+    sqlite_autoincrement=True,
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_id", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("line", BigInteger),
+    Column("reason", String(64), nullable=False),
+    Column("detail", Text),
+    Column("raw", Text),
+    Index("ix_quarantine_reason", "reason"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("format", String(64), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("report", JSON),
+)
+
+# --- projections: read models, each rebuildable from the log ----------------------------
+
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("item_id", ID, primary_key=True),
+    Column("status", String(16), nullable=False),  # listed | delisted | seen (only in events)
+    Column("title", Text),
+    Column("category", Text),
+    Column("brand", Text),
+    Column("price", Float),
+    Column("stock", BigInteger),
+    Column("description", Text),
+    Column("attributes", JSON),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_items_category", "category"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("first_at", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("last_session_id", ID),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_id", ID, primary_key=True),
+    Column("user_id", ID),
+    Column("store_id", ID),
+    Column("started_at", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("ended", Integer, nullable=False),
+    Column("recent_items", JSON, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+user_items = Table(
+    "user_items",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("item_id", ID, primary_key=True),
+    Column("views", Integer, nullable=False),
+    Column("carts", Integer, nullable=False),
+    Column("in_cart", Integer, nullable=False),
+    Column("purchases", Integer, nullable=False),
+    Column("favourites", Integer, nullable=False),
+    Column("rating", Float),
+    Column("last_type", String(32), nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+)
+
+item_stats = Table(
+    "item_stats",
+    metadata,
+    Column("item_id", ID, primary_key=True),
+    Column("views", Integer, nullable=False),
+    Column("carts", Integer, nullable=False),
+    Column("purchases", Integer, nullable=False),
+    Column("favourites", Integer, nullable=False),
+    Column("ratings", Integer, nullable=False),
+    Column("rating_sum", Float, nullable=False),
+    # log(sum of weight * exp(t / tau)): time-decayed popularity without rewriting every row.
+    Column("popularity_log", Float, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+)
+
+cooccurrence = Table(
+    "cooccurrence",
+    metadata,
+    Column("item_a", ID, primary_key=True),
+    Column("item_b", ID, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+PROJECTION_TABLES = (items, users, sessions, user_items, item_stats, cooccurrence)
