@@ -136,5 +136,6 @@ def cold_items(data: Interactions, *, frac: float = 0.1, seed: int = 0) -> Split
             tgt.append(data.item[rows[hid[0]]])
             usr.append(int(data.user[rows[0]]))
     test = Cases(hist, np.asarray(tgt, dtype=np.int64), np.asarray(usr, dtype=np.int64), hidden)
-    return Split("cold-items", warm.train, warm.valid, warm.valid_rows.select(
-        np.zeros(len(warm.valid_rows), dtype=bool)), test)
+    warm_all = data.select(~is_hidden)
+    fold_in = warm_all.select(~np.isin(warm_all.position, warm.train.position))
+    return Split("cold-items", warm.train, warm.valid, fold_in, test)

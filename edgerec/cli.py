@@ -1,0 +1,325 @@
+"""The `edgerec` command: the console by default, and subcommands for the store and its data."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edgerec.api import Store
+from edgerec.store import migrate
+from edgerec.store.codec import StoredEvent, from_micros
+from edgerec.store.engine import ENV_DB, database_url, make_engine
+
+
+class Settings:
+    def __init__(self, db: str | None) -> None:
+        self.url = database_url(db)
+
+    def open(self) -> Store:
+        try:
+            return Store(self.url)
+        except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
+            raise click.ClickException(f"cannot open the store at {self.url}: {exc}") from exc
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--db",
+    envvar=ENV_DB,
+    metavar="PATH_OR_URL",
+    help=f"Database file or SQLAlchemy URL (default: ${ENV_DB}, else a file in your data directory).",
+)
+@click.version_option(package_name="edgerec")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """edgerec: an offline, real-time recommender for a single shop or kiosk.
+
+    With no subcommand, opens the console (the same as `edgerec tui`).
+    """
+    ctx.obj = Settings(db)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+@main.command()
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo shop into an empty store.")
+@pass_settings
+def tui(settings: Settings, no_demo: bool) -> None:
+    """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
+    _prepare_console_store(settings, seed_demo=not no_demo)
+    from edgerec.ui import run_console
+
+    run_console(settings.url)
+
+
+@main.command()
+@click.option("--store-id", help="The kiosk's store or location id, recorded with every event.")
+@click.option("--idle-seconds", default=60.0, show_default=True, help="End the session after this idle time.")
+@pass_settings
+def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
+    """Open the customer-facing kiosk view."""
+    _prepare_console_store(settings, seed_demo=True)
+    from edgerec.ui import run_kiosk
+
+    run_kiosk(settings.url, store_id=store_id, idle_seconds=idle_seconds)
+
+
+def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
+    with settings.open() as store:
+        if seed_demo and store.head() == 0:
+            from edgerec.demo import seed_demo_store
+
+            click.echo("Empty store: seeding the demo shop (first run only)...", err=True)
+            seed_demo_store(store)
+
+
+@main.command()
+@click.option("--seed", default=7, show_default=True, help="Random seed of the demo shop.")
+@pass_settings
+def demo(settings: Settings, seed: int) -> None:
+    """Record the demo shop's catalogue and browsing history into the store."""
+    from edgerec.demo import seed_demo_store
+
+    with settings.open() as store:
+        started = time.perf_counter()
+        count = seed_demo_store(store, seed=seed)
+        click.echo(f"Recorded {count:,} demo events in {time.perf_counter() - started:.1f} s.")
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Create, upgrade or inspect the database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_settings
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Upgrade the schema (to the newest revision by default)."""
+    engine = make_engine(settings.url)
+    migrate.upgrade(engine, revision)
+    click.echo(f"{settings.url}: schema at {migrate.current_revision(engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_settings
+def db_downgrade(settings: Settings, revision: str) -> None:
+    """Downgrade the schema to REVISION ("base" removes every table)."""
+    engine = make_engine(settings.url)
+    migrate.downgrade(engine, revision)
+    click.echo(f"{settings.url}: schema at {migrate.current_revision(engine) or 'base'}")
+
+
+@db.command("current")
+@pass_settings
+def db_current(settings: Settings) -> None:
+    """Show the schema revision of the database and the newest one available."""
+    engine = make_engine(settings.url)
+    click.echo(f"current: {migrate.current_revision(engine) or 'none'}; head: {migrate.head_revision(engine)}")
+
+
+# --- the log -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
+@click.option("--user", "user_id", help="Only this customer's events.")
+@click.option("--session", "session_id", help="Only this session's events.")
+@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
+@click.option("--since", default=0, show_default=True, help="Only events after this log position.")
+@click.option("--limit", default=50, show_default=True, help="At most this many events (list).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between polls (tail).")
+@pass_settings
+def events(
+    settings: Settings,
+    mode: str,
+    user_id: str | None,
+    session_id: str | None,
+    types: tuple[str, ...],
+    since: int,
+    limit: int,
+    as_json: bool,
+    interval: float,
+) -> None:
+    """List the newest events, or tail the log as events arrive (Ctrl+C stops)."""
+    show = _event_json if as_json else _event_line
+    filters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "types": types or None}
+    with settings.open() as store:
+        if mode == "list":
+            rows = store.read(since=since, limit=limit, descending=since == 0, **filters)
+            for row in sorted(rows, key=lambda r: r.position):
+                click.echo(show(row))
+            return
+        position = since or max(0, store.head() - 10)
+        try:
+            while True:
+                rows = store.read(since=position, limit=1000, **filters)
+                for row in rows:
+                    click.echo(show(row))
+                if rows:
+                    position = rows[-1].position
+                else:
+                    time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
+def _event_line(row: StoredEvent) -> str:
+    at = from_micros(row.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+    parts = [f"{row.position:>8}", at, f"{row.type:<17}", row.user_id or "-", row.item_id or "-"]
+    if row.session_id:
+        parts.append(f"session={row.session_id}")
+    if row.store_id:
+        parts.append(f"store={row.store_id}")
+    if row.payload:
+        parts.append(json.dumps(row.payload, ensure_ascii=False, sort_keys=True))
+    return "  ".join(parts)
+
+
+def _event_json(row: StoredEvent) -> str:
+    data = row.as_dict()
+    data["occurred_at"] = from_micros(row.occurred_at).isoformat()
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_settings
+def stats(settings: Settings, as_json: bool) -> None:
+    """Counts of events, projections and quarantined rows."""
+    with settings.open() as store:
+        data = store.stats()
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+        return
+    click.echo(f"database: {data['database']}")
+    click.echo(f"events: {data['events']:,} (head position {data['head']:,})")
+    for name, count in data["events_by_type"].items():
+        click.echo(f"  {name:<18} {count:>10,}")
+    click.echo(f"quarantined rows: {data['quarantined']:,}")
+    click.echo("projections:")
+    for name, count in data["projections"].items():
+        click.echo(f"  {name:<18} {count:>10,}")
+
+
+@main.command()
+@pass_settings
+def rebuild(settings: Settings) -> None:
+    """Drop every projection and replay the whole log into it."""
+    with settings.open() as store:
+        started = time.perf_counter()
+        count = store.rebuild()
+        click.echo(f"Replayed {count:,} events into every projection in {time.perf_counter() - started:.1f} s.")
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@main.command(name="import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "format_", help="Input format (detected from the file when omitted).")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user_id=customer.",
+)
+@click.option("--dedupe-window", default=2.0, show_default=True, help="Seconds within which repeats are double clicks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@pass_settings
+def import_(
+    settings: Settings,
+    path: Path,
+    format_: str | None,
+    mapping: tuple[str, ...],
+    dedupe_window: float,
+    as_json: bool,
+) -> None:
+    """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
+    from edgerec.ingest import import_file
+
+    columns = _parse_mapping(mapping)
+    with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
+        try:
+            report = import_file(
+                store, path, format=format_, mapping=columns or None, dedupe_window_s=dedupe_window,
+                progress=progress,
+            )
+        except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
+            raise click.ClickException(str(exc)) from exc
+    data = report.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key:>22}: {value}")
+
+
+def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field or not column:
+            raise click.BadParameter(f"{pair!r} is not FIELD=COLUMN", param_hint="--map")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name.")
+@click.option("--since", default=0, show_default=True, help="Only events after this log position.")
+@pass_settings
+def export(settings: Settings, path: Path, format_: str | None, since: int) -> None:
+    """Export the event log to a JSONL or Parquet file."""
+    from edgerec.ingest import export_events
+
+    chosen = format_ or ("parquet" if path.suffix == ".parquet" else "jsonl")
+    with settings.open() as store:
+        count = export_events(store, path, format=chosen, since=since)
+    click.echo(f"Exported {count:,} events to {path} ({chosen}).")
+
+
+class _progress_bar:
+    """A rich progress bar driven by the importer's progress(done, total) callback."""
+
+    def __init__(self, description: str, *, quiet: bool) -> None:
+        self.description = description
+        self.quiet = quiet or not sys.stderr.isatty()
+
+    def __enter__(self) -> Callable[[int, int | None], None]:
+        if self.quiet:
+            return lambda done, total: None
+        from rich.progress import Progress
+
+        self.progress = Progress(transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task(self.description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            self.progress.update(self.task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *_exc: object) -> None:
+        if not self.quiet:
+            self.progress.stop()
+
+
+if __name__ == "__main__":
+    main()
