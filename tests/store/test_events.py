@@ -1,0 +1,112 @@
+"""Events are typed and validated: a bad event names the field and the problem."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from edgerec.domain import (
+    AddedToCart,
+    Context,
+    EventError,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    Rated,
+    Searched,
+    event_from_fields,
+)
+from edgerec.store.codec import event_to_row, from_micros, to_micros
+
+AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "problem"),
+    [
+        (lambda: ItemViewed(occurred_at=AT, item_id="i"), "user_id", "required"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u"), "item_id", "required"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="", item_id="i"), "user_id", "required"),
+        (lambda: ItemViewed(occurred_at=datetime(2024, 5, 1), user_id="u", item_id="i"), "occurred_at", "timezone"),
+        (lambda: ItemViewed(occurred_at=datetime(1970, 1, 2, tzinfo=UTC), user_id="u", item_id="i"), "occurred_at", "before"),
+        (lambda: ItemViewed(occurred_at=datetime.now(UTC) + timedelta(days=30), user_id="u", item_id="i"), "occurred_at", "future"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u" * 300, item_id="i"), "user_id", "longer"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u\x00", item_id="i"), "user_id", "control"),
+        (lambda: AddedToCart(occurred_at=AT, user_id="u", item_id="i", quantity=0), "quantity", "between"),
+        (lambda: AddedToCart(occurred_at=AT, user_id="u", item_id="i", quantity=1.5), "quantity", "integer"),
+        (lambda: Purchased(occurred_at=AT, user_id="u", item_id="i", price_paid=-1.0), "price_paid", "non-negative"),
+        (lambda: Purchased(occurred_at=AT, user_id="u", item_id="i", price_paid=float("nan")), "price_paid", "finite"),
+        (lambda: Rated(occurred_at=AT, user_id="u", item_id="i", value="5"), "value", "number"),
+        (lambda: Searched(occurred_at=AT, user_id="u", query=""), "query", "empty"),
+        (lambda: Searched(occurred_at=AT, user_id="u", item_id="i", query="x"), "item_id", "no item"),
+        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=-1), "stock", "zero or more"),
+        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", attributes={"a": 1}), "attributes.a", "string"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u", item_id="i", context=Context(store_id="")), "context.store_id", "non-empty"),
+    ],
+)
+def test_bad_event_names_field_and_problem(build, field: str, problem: str) -> None:
+    with pytest.raises(EventError) as caught:
+        build()
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+    assert str(caught.value).startswith(f"{field}:")
+
+
+def test_times_are_normalised_to_utc() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    event = ItemViewed(occurred_at=datetime(2024, 5, 1, 14, 30, tzinfo=plus_two), user_id="u", item_id="i")
+    assert event.occurred_at == AT
+    assert event.occurred_at.tzinfo == UTC
+
+
+def test_events_are_immutable() -> None:
+    event = ItemViewed(occurred_at=AT, user_id="u", item_id="i")
+    with pytest.raises(AttributeError):
+        event.user_id = "other"  # type: ignore[misc]
+
+
+def test_row_round_trip_keeps_every_field() -> None:
+    event = ItemListed(
+        occurred_at=AT,
+        item_id="sku-1",
+        title="Trail shoe =HYPERLINK(\"x\")",
+        category="Shoes/Trail",
+        brand="Orca",
+        price=89.5,
+        stock=3,
+        description="'; DROP TABLE events; --",
+        attributes={"colour": "red"},
+        context=Context(store_id="kiosk-1", location="Oslo", device="kiosk"),
+    )
+    row = event_to_row(event)
+    assert row["occurred_at"] == to_micros(AT)
+    assert from_micros(row["occurred_at"]) == AT
+    rebuilt = event_from_fields(
+        row["type"],
+        {
+            "event_id": row["event_id"],
+            "occurred_at": from_micros(row["occurred_at"]),
+            "user_id": row["user_id"],
+            "session_id": row["session_id"],
+            "item_id": row["item_id"],
+            "context": Context(row["store_id"], row["location"], row["device"]),
+        },
+        row["payload"],
+    )
+    assert rebuilt == event
+
+
+def test_update_payload_carries_only_changed_fields() -> None:
+    row = event_to_row(ItemUpdated(occurred_at=AT, item_id="i", stock=0))
+    assert row["payload"] == {"stock": 0}
+
+
+def test_unknown_type_and_field_are_rejected() -> None:
+    common = {"occurred_at": AT, "user_id": "u", "item_id": "i"}
+    with pytest.raises(EventError, match="unknown event type"):
+        event_from_fields("teleported", common, {})
+    with pytest.raises(EventError) as caught:
+        event_from_fields("item_viewed", common, {"colour": "red"})
+    assert caught.value.field == "colour"

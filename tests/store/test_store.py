@@ -1,0 +1,165 @@
+"""The store: durable idempotent appends, ordered reads, private files, sessions."""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import edgerec
+from edgerec.api import Store
+from edgerec.domain import (
+    AddedToCart,
+    Context,
+    ItemDelisted,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    RemovedFromCart,
+)
+from edgerec.store.schema import cooccurrence, item_stats, items, sessions, user_items, users
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def rows(store: Store, table, *where):
+    with store.engine.connect() as connection:
+        return [dict(r) for r in connection.execute(select(table).where(*where)).mappings()]
+
+
+def test_record_returns_gap_free_positions_and_read_returns_the_events(store: Store) -> None:
+    events = [ItemViewed(occurred_at=at(i), user_id="u1", item_id=f"i{i}") for i in range(5)]
+    positions = [store.record(event) for event in events]
+    assert positions == [1, 2, 3, 4, 5]
+    assert store.head() == 5
+    stored = store.read()
+    # The store gives each event its session; everything else comes back as recorded.
+    assert [row.to_event() for row in stored] == [
+        dataclasses.replace(event, session_id=row.session_id)
+        for event, row in zip(events, stored, strict=True)
+    ]
+    assert [row.position for row in store.read(since=3)] == [4, 5]
+
+
+def test_recording_a_known_event_id_appends_nothing(store: Store) -> None:
+    event = ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1")
+    first = store.record(event)
+    store.record(ItemViewed(occurred_at=at(1), user_id="u1", item_id="i2"))
+    assert store.record(event) == first
+    assert store.record_many([event, event]) == [first, first]
+    assert store.head() == 2
+    assert rows(store, item_stats, item_stats.c.item_id == "i1")[0]["views"] == 1
+
+
+def test_record_many_is_atomic(store: Store) -> None:
+    good = ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1")
+    bad_row = {"event_id": "x", "type": "item_viewed", "occurred_at": None}  # NOT NULL fails
+    from edgerec.store.codec import event_to_row
+
+    with pytest.raises(Exception):  # noqa: B017 - any database error will do
+        store.append_rows([event_to_row(good), {**event_to_row(good), **bad_row, "event_id": "x"}])
+    assert store.head() == 0
+    assert store.stats()["projections"]["items"] == 0
+
+
+def test_reads_filter_by_user_session_and_type(store: Store) -> None:
+    store.record_many(
+        [
+            ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1", session_id="s1"),
+            AddedToCart(occurred_at=at(1), user_id="u1", item_id="i1", session_id="s1"),
+            ItemViewed(occurred_at=at(2), user_id="u2", item_id="i2", session_id="s2"),
+        ]
+    )
+    assert [r.position for r in store.read(user_id="u1")] == [1, 2]
+    assert [r.position for r in store.read(session_id="s2")] == [3]
+    assert [r.position for r in store.read(types=["added_to_cart"])] == [2]
+    assert [r.position for r in store.read(descending=True, limit=2)] == [3, 2]
+
+
+def test_database_files_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "place"
+    with edgerec.open(folder / "shop.db") as store:
+        store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        created = sorted(p.name for p in folder.iterdir())
+        assert "shop.db" in created
+        for path in folder.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
+    store.record_many(
+        [
+            ItemViewed(occurred_at=at(0), user_id="u1", item_id="a"),
+            ItemViewed(occurred_at=at(20), user_id="u1", item_id="b"),
+            ItemViewed(occurred_at=at(49), user_id="u1", item_id="c"),
+            ItemViewed(occurred_at=at(80), user_id="u1", item_id="d"),
+            ItemViewed(occurred_at=at(81), user_id="u2", item_id="d", session_id="given"),
+        ]
+    )
+    ids = [row.session_id for row in store.read()]
+    assert ids[0] == ids[1] == ids[2] != ids[3]
+    assert ids[4] == "given"
+    user = rows(store, users, users.c.user_id == "u1")[0]
+    assert (user["events"], user["sessions"], user["last_session_id"]) == (4, 2, ids[3])
+    first = rows(store, sessions, sessions.c.session_id == ids[0])[0]
+    assert first["recent_items"] == ["a", "b", "c"]
+    assert first["events"] == 3
+
+
+def test_cart_history_and_co_occurrence(store: Store) -> None:
+    common = {"user_id": "u1", "session_id": "s"}
+    store.record_many(
+        [
+            ItemViewed(occurred_at=at(0), item_id="a", **common),
+            AddedToCart(occurred_at=at(1), item_id="a", quantity=2, **common),
+            ItemViewed(occurred_at=at(2), item_id="b", **common),
+            AddedToCart(occurred_at=at(3), item_id="b", **common),
+            RemovedFromCart(occurred_at=at(4), item_id="b", **common),
+            Purchased(occurred_at=at(5), item_id="a", quantity=2, price_paid=10.0, **common),
+        ]
+    )
+    history = {r["item_id"]: r for r in rows(store, user_items)}
+    assert (history["a"]["views"], history["a"]["carts"], history["a"]["in_cart"], history["a"]["purchases"]) == (1, 1, 0, 1)
+    assert (history["b"]["in_cart"], history["b"]["last_type"]) == (0, "removed_from_cart")
+    pairs = {(r["item_a"], r["item_b"]): r["count"] for r in rows(store, cooccurrence)}
+    assert pairs == {("a", "b"): 1, ("b", "a"): 1}
+    stats = {r["item_id"]: r for r in rows(store, item_stats)}
+    assert (stats["a"]["views"], stats["a"]["carts"], stats["a"]["purchases"]) == (1, 1, 1)
+    # A purchase weighs more than a view, so a's decayed popularity is higher.
+    assert stats["a"]["popularity_log"] > stats["b"]["popularity_log"]
+
+
+def test_catalogue_follows_listing_updates_and_delisting(store: Store) -> None:
+    store.record_many(
+        [
+            ItemListed(occurred_at=at(0), item_id="a", title="Boot", category="Shoes/Boots", brand="Orca",
+                       price=50.0, stock=4, attributes={"colour": "red"}),
+            ItemUpdated(occurred_at=at(1), item_id="a", stock=0, price=45.0),
+            ItemViewed(occurred_at=at(2), user_id="u", item_id="z", category="Toys",
+                       context=Context(store_id="k1")),
+            ItemListed(occurred_at=at(3), item_id="b", title="Tent"),
+            ItemDelisted(occurred_at=at(4), item_id="b"),
+        ]
+    )
+    catalogue = {r["item_id"]: r for r in rows(store, items)}
+    assert catalogue["a"]["status"] == "listed"
+    assert (catalogue["a"]["stock"], catalogue["a"]["price"], catalogue["a"]["brand"]) == (0, 45.0, "Orca")
+    assert catalogue["a"]["attributes"] == {"colour": "red"}
+    assert (catalogue["z"]["status"], catalogue["z"]["category"]) == ("seen", "Toys")
+    assert catalogue["b"]["status"] == "delisted"
+
+
+def test_projection_positions_follow_the_log(store: Store) -> None:
+    store.record(ItemViewed(occurred_at=at(0), user_id="u", item_id="a"))
+    store.record(ItemViewed(occurred_at=at(1), user_id="u", item_id="b"))
+    assert set(store.projection_positions().values()) == {2}

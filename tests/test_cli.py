@@ -1,0 +1,85 @@
+"""The `edgerec` command against a real database file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import edgerec
+from edgerec.cli import main
+from edgerec.domain import AddedToCart, ItemViewed
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = tmp_path / "cli.db"
+    with edgerec.open(path) as store:
+        store.record_many(
+            [
+                ItemViewed(occurred_at=T0, user_id="u1", item_id="a", session_id="s1"),
+                AddedToCart(occurred_at=T0 + timedelta(minutes=1), user_id="u1", item_id="a", session_id="s1"),
+                ItemViewed(occurred_at=T0 + timedelta(minutes=2), user_id="u2", item_id="b", session_id="s2"),
+            ]
+        )
+    return str(path)
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_lists_the_subcommands() -> None:
+    output = run("--help")
+    for command in ("tui", "db", "import", "events", "stats", "rebuild", "export", "kiosk", "demo"):
+        assert f"  {command} " in output
+
+
+def test_stats_json(db: str) -> None:
+    data = json.loads(run("--db", db, "stats", "--json"))
+    assert data["events"] == 3
+    assert data["events_by_type"] == {"added_to_cart": 1, "item_viewed": 2}
+    assert data["projections"]["users"] == 2
+
+
+def test_database_from_the_environment(db: str) -> None:
+    data = json.loads(run("stats", "--json", env={"EDGEREC_DB": db}))
+    assert data["head"] == 3
+
+
+def test_events_filters(db: str) -> None:
+    lines = run("--db", db, "events", "--user", "u1", "--json").splitlines()
+    assert [json.loads(line)["position"] for line in lines] == [1, 2]
+    lines = run("--db", db, "events", "--type", "item_viewed", "--json").splitlines()
+    assert [json.loads(line)["item_id"] for line in lines] == ["a", "b"]
+    lines = run("--db", db, "events", "--session", "s2").splitlines()
+    assert len(lines) == 1 and "u2" in lines[0]
+    assert len(run("--db", db, "events", "--limit", "2").splitlines()) == 2
+
+
+def test_rebuild_keeps_projections(db: str) -> None:
+    before = json.loads(run("--db", db, "stats", "--json"))
+    assert "Replayed 3 events" in run("--db", db, "rebuild")
+    assert json.loads(run("--db", db, "stats", "--json")) == before
+
+
+def test_db_commands(db: str) -> None:
+    assert "current: 0001" in run("--db", db, "db", "current")
+    assert "schema at base" in run("--db", db, "db", "downgrade", "base")
+    assert "schema at 0001" in run("--db", db, "db", "upgrade")
+
+
+def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(main, ["--db", str(bad), "stats"])
+    assert result.exit_code == 1
+    assert "cannot open the store" in result.output
+    assert "Traceback" not in result.output
