@@ -132,9 +132,7 @@ class Store:
         """Counts that describe the store, for `edgerec stats` and the console."""
         with self.engine.connect() as connection:
             by_type = dict(
-                connection.execute(
-                    select(events.c.type, func.count()).group_by(events.c.type)
-                ).tuples().all()
+                connection.execute(select(events.c.type, func.count()).group_by(events.c.type)).tuples().all()
             )
             counts = {
                 table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
@@ -148,9 +146,7 @@ class Store:
                 "events_by_type": dict(sorted(by_type.items())),
                 "quarantined": quarantined,
                 "projections": counts,
-                "projection_positions": dict(
-                    connection.execute(select(projection_positions)).tuples().all()
-                ),
+                "projection_positions": dict(connection.execute(select(projection_positions)).tuples().all()),
             }
 
     def close(self) -> None:
@@ -163,9 +159,7 @@ class Store:
         self.close()
 
 
-def _set_projection_positions(
-    connection: Connection, projectors: Sequence[Projector], position: int
-) -> None:
+def _set_projection_positions(connection: Connection, projectors: Sequence[Projector], position: int) -> None:
     names = [projector.name for projector in projectors]
     if not names:
         return

@@ -128,7 +128,9 @@ def db_downgrade(settings: Settings, revision: str) -> None:
 def db_current(settings: Settings) -> None:
     """Show the schema revision of the database and the newest one available."""
     engine = make_engine(settings.url)
-    click.echo(f"current: {migrate.current_revision(engine) or 'none'}; head: {migrate.head_revision(engine)}")
+    click.echo(
+        f"current: {migrate.current_revision(engine) or 'none'}; head: {migrate.head_revision(engine)}"
+    )
 
 
 # --- the log -------------------------------------------------------------------------------
@@ -223,7 +225,9 @@ def rebuild(settings: Settings) -> None:
     with settings.open() as store:
         started = time.perf_counter()
         count = store.rebuild()
-        click.echo(f"Replayed {count:,} events into every projection in {time.perf_counter() - started:.1f} s.")
+        click.echo(
+            f"Replayed {count:,} events into every projection in {time.perf_counter() - started:.1f} s."
+        )
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -239,7 +243,9 @@ def rebuild(settings: Settings) -> None:
     metavar="FIELD=COLUMN",
     help="Column mapping for generic csv/jsonl/parquet, e.g. --map user_id=customer.",
 )
-@click.option("--dedupe-window", default=2.0, show_default=True, help="Seconds within which repeats are double clicks.")
+@click.option(
+    "--dedupe-window", default=2.0, show_default=True, help="Seconds within which repeats are double clicks."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
 def import_(
@@ -257,7 +263,11 @@ def import_(
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(
-                store, path, format=format_, mapping=columns or None, dedupe_window_s=dedupe_window,
+                store,
+                path,
+                format=format_,
+                mapping=columns or None,
+                dedupe_window_s=dedupe_window,
                 progress=progress,
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
@@ -282,7 +292,9 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name.")
+@click.option(
+    "--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name."
+)
 @click.option("--since", default=0, show_default=True, help="Only events after this log position.")
 @pass_settings
 def export(settings: Settings, path: Path, format_: str | None, since: int) -> None:

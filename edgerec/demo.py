@@ -36,10 +36,42 @@ CATEGORIES = {
     "Home": ["Lighting", "Textiles", "Decor"],
     "Toys": ["Puzzles", "Building Sets", "Outdoor Toys"],
 }
-BRANDS = ["Northwind", "Alder", "Kestrel", "Lumen", "Marlow", "Orca", "Piccolo", "Quill", "Rowan",
-          "Sable", "Tamsin", "Umber", "Vesper", "Wren", "Yarrow", "Zephyr"]
-ADJECTIVES = ["Classic", "Light", "Pro", "Everyday", "Compact", "Deluxe", "Eco", "Urban", "Alpine",
-              "Soft", "Bold", "Mini", "Max", "Vintage", "Smart", "Fresh"]
+BRANDS = [
+    "Northwind",
+    "Alder",
+    "Kestrel",
+    "Lumen",
+    "Marlow",
+    "Orca",
+    "Piccolo",
+    "Quill",
+    "Rowan",
+    "Sable",
+    "Tamsin",
+    "Umber",
+    "Vesper",
+    "Wren",
+    "Yarrow",
+    "Zephyr",
+]
+ADJECTIVES = [
+    "Classic",
+    "Light",
+    "Pro",
+    "Everyday",
+    "Compact",
+    "Deluxe",
+    "Eco",
+    "Urban",
+    "Alpine",
+    "Soft",
+    "Bold",
+    "Mini",
+    "Max",
+    "Vintage",
+    "Smart",
+    "Fresh",
+]
 COLOURS = ["Black", "White", "Navy", "Red", "Green", "Grey", "Sand", "Blue"]
 KIOSKS = ["kiosk-entrance", "kiosk-first-floor", "web-shop"]
 
@@ -89,20 +121,17 @@ def _shop(*, seed: int, size: DemoSize, now: datetime | None) -> Iterator[Event]
         by_category.setdefault(item.category.split("/")[0] if item.category else "", []).append(item)
     # Zipf-like popularity inside each category, and companions bought together.
     weights = {item.item_id: 1.0 / (rank % 97 + 1) ** 1.1 for rank, item in enumerate(catalogue)}
-    companions = {
-        item.item_id: [other.item_id for other in rng.sample(catalogue, 3)] for item in catalogue
-    }
+    companions = {item.item_id: [other.item_id for other in rng.sample(catalogue, 3)] for item in catalogue}
     prices = {item.item_id: item.price for item in catalogue}
     customers = [f"C{n:04d}" for n in range(1, size.customers + 1)]
     favourites = {c: rng.sample(sorted(by_category), 2) for c in customers}
-    starts = sorted(start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
-                    for _ in range(size.sessions))
+    starts = sorted(
+        start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds())) for _ in range(size.sessions)
+    )
     for number, begin in enumerate(starts):
         customer = rng.choice(customers) if rng.random() < 0.8 else f"visitor-{seed}-{number}"
         affinity = favourites.get(customer) or rng.sample(sorted(by_category), 2)
-        yield from _session(
-            rng, customer, begin, affinity, by_category, weights, companions, prices, number
-        )
+        yield from _session(rng, customer, begin, affinity, by_category, weights, companions, prices, number)
 
 
 def _catalogue(rng: random.Random, count: int, listed_at: datetime) -> Iterator[ItemListed]:
@@ -149,7 +178,9 @@ def _session(
         at += timedelta(seconds=rng.randint(10, 120))
         if rng.random() < 0.08:
             category = rng.choice(affinity)
-            yield Searched(occurred_at=at, query=f"{category.lower()} {rng.choice(COLOURS).lower()}", **common)
+            yield Searched(
+                occurred_at=at, query=f"{category.lower()} {rng.choice(COLOURS).lower()}", **common
+            )
             continue
         if current is not None and rng.random() < 0.35:
             current = rng.choice(companions[current])

@@ -23,7 +23,9 @@ def db(tmp_path: Path) -> str:
         store.record_many(
             [
                 ItemViewed(occurred_at=T0, user_id="u1", item_id="a", session_id="s1"),
-                AddedToCart(occurred_at=T0 + timedelta(minutes=1), user_id="u1", item_id="a", session_id="s1"),
+                AddedToCart(
+                    occurred_at=T0 + timedelta(minutes=1), user_id="u1", item_id="a", session_id="s1"
+                ),
                 ItemViewed(occurred_at=T0 + timedelta(minutes=2), user_id="u2", item_id="b", session_id="s2"),
             ]
         )

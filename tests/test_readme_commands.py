@@ -37,7 +37,13 @@ def test_two_commands_from_a_clean_clone(tmp_path: Path) -> None:
 
     def sh(*args: str, timeout: int = 900) -> str:
         done = subprocess.run(
-            args, cwd=clone, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            args,
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done.stdout

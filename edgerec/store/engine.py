@@ -87,9 +87,8 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One atomic write: the log append and every projection it feeds commit together."""
-    with engine.connect().execution_options(edgerec_write=True) as connection:
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                # Positions are handed out under this lock, so they commit in order.
-                connection.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
-            yield connection
+    with engine.connect().execution_options(edgerec_write=True) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Positions are handed out under this lock, so they commit in order.
+            connection.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+        yield connection

@@ -55,8 +55,14 @@ EVENTS = st.one_of(
     _customer(Searched, query=st.text(min_size=1, max_size=5).filter(lambda q: "\x00" not in q)),
     _customer(SessionStarted),
     _customer(SessionEnded),
-    st.builds(ItemListed, occurred_at=TIMES, item_id=ITEMS, title=st.just("t"),
-              stock=st.one_of(st.none(), st.integers(0, 5)), price=st.one_of(st.none(), st.floats(0, 99))),
+    st.builds(
+        ItemListed,
+        occurred_at=TIMES,
+        item_id=ITEMS,
+        title=st.just("t"),
+        stock=st.one_of(st.none(), st.integers(0, 5)),
+        price=st.one_of(st.none(), st.floats(0, 99)),
+    ),
     st.builds(ItemUpdated, occurred_at=TIMES, item_id=ITEMS, stock=st.one_of(st.none(), st.integers(0, 5))),
     st.builds(ItemDelisted, occurred_at=TIMES, item_id=ITEMS),
 )
@@ -69,9 +75,7 @@ edgerec.open(_TEMPLATE).close()
 def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
     with store.engine.connect() as connection:
         tables = {
-            table.name: sorted(
-                (dict(row) for row in connection.execute(select(table)).mappings()), key=repr
-            )
+            table.name: sorted((dict(row) for row in connection.execute(select(table)).mappings()), key=repr)
             for table in (*PROJECTION_TABLES, projection_positions)
         }
     return tables

@@ -129,7 +129,12 @@ def test_cart_history_and_co_occurrence(store: Store) -> None:
         ]
     )
     history = {r["item_id"]: r for r in rows(store, user_items)}
-    assert (history["a"]["views"], history["a"]["carts"], history["a"]["in_cart"], history["a"]["purchases"]) == (1, 1, 0, 1)
+    assert (
+        history["a"]["views"],
+        history["a"]["carts"],
+        history["a"]["in_cart"],
+        history["a"]["purchases"],
+    ) == (1, 1, 0, 1)
     assert (history["b"]["in_cart"], history["b"]["last_type"]) == (0, "removed_from_cart")
     pairs = {(r["item_a"], r["item_b"]): r["count"] for r in rows(store, cooccurrence)}
     assert pairs == {("a", "b"): 1, ("b", "a"): 1}
@@ -142,11 +147,20 @@ def test_cart_history_and_co_occurrence(store: Store) -> None:
 def test_catalogue_follows_listing_updates_and_delisting(store: Store) -> None:
     store.record_many(
         [
-            ItemListed(occurred_at=at(0), item_id="a", title="Boot", category="Shoes/Boots", brand="Orca",
-                       price=50.0, stock=4, attributes={"colour": "red"}),
+            ItemListed(
+                occurred_at=at(0),
+                item_id="a",
+                title="Boot",
+                category="Shoes/Boots",
+                brand="Orca",
+                price=50.0,
+                stock=4,
+                attributes={"colour": "red"},
+            ),
             ItemUpdated(occurred_at=at(1), item_id="a", stock=0, price=45.0),
-            ItemViewed(occurred_at=at(2), user_id="u", item_id="z", category="Toys",
-                       context=Context(store_id="k1")),
+            ItemViewed(
+                occurred_at=at(2), user_id="u", item_id="z", category="Toys", context=Context(store_id="k1")
+            ),
             ItemListed(occurred_at=at(3), item_id="b", title="Tent"),
             ItemDelisted(occurred_at=at(4), item_id="b"),
         ]
