@@ -1,0 +1,154 @@
+"""The operator console: a Textual app over one store, with a screen per job (see screens/)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from edgerec.api import Store
+from edgerec.ui.clock import Clock
+from edgerec.ui.data import ShopData
+from edgerec.ui.errors import guarded, setup_logging
+from edgerec.ui.screens import SCREENS
+from edgerec.ui.screens.help import HelpScreen, key_label
+from edgerec.ui.suggestions import Suggester, make_suggester
+
+log = logging.getLogger("edgerec.ui")
+
+
+@dataclass
+class Services:
+    """What the screens share: the store, its read models, the recommender, time and chance."""
+
+    store: Store
+    shop: ShopData
+    suggester: Suggester
+    clock: Clock
+    rng: random.Random
+    store_id: str | None = None
+
+
+def screen_factories() -> dict[str, Callable[[], Screen[Any]]]:
+    from edgerec.ui.screens.home import HomeScreen
+
+    return {"home": HomeScreen}
+
+
+class BaseApp(App[None]):
+    """Logging, error handling and shared services, for both the console and the kiosk."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        suggester: Suggester | None = None,
+        store_id: str | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.log_path = setup_logging(log_path)
+        clock = clock or Clock()
+        shop = ShopData(store)
+        self.services = Services(
+            store=store,
+            shop=shop,
+            suggester=suggester or make_suggester(store, shop, clock),
+            clock=clock,
+            rng=random.Random(seed),
+            store_id=store_id,
+        )
+
+    # Textual stops the app on an exception that no handler caught. Handlers go through
+    # `guarded`, so this is the last resort: log it, and leave a one-line note instead of
+    # a traceback on the terminal.
+    def _handle_exception(self, error: Exception) -> None:
+        log.critical("unexpected error; the app stops", exc_info=error)
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        self.bell()
+        where = f" (details in {self.log_path})" if self.log_path else ""
+        self._exit_renderables.append(Text(f"edgerec stopped after an unexpected error{where}."))
+        self._close_messages_no_wait()
+
+
+class ConsoleApp(BaseApp):
+    """The operator console."""
+
+    TITLE = "edgerec"
+    CSS_PATH = "console.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(entry.key, f"app.go('{entry.mode}')", entry.title, show=False)
+            for entry in SCREENS
+        ),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(self, store: Store, *, start: str = "home", **options: Any) -> None:
+        super().__init__(store, **options)
+        self.start_mode = start
+        self.available_modes: set[str] = set()
+        self.theme = "textual-dark"
+
+    def on_mount(self) -> None:
+        for mode, factory in screen_factories().items():
+            self.add_mode(mode, factory)
+            self.available_modes.add(mode)
+        self.switch_mode(self.start_mode)
+
+    @guarded("switching screens")
+    def action_go(self, mode: str) -> None:
+        if mode not in self.available_modes:
+            self.notify(f"The {mode} screen is not in this build yet.", severity="warning")
+            return
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        self.switch_mode(mode)
+
+    @guarded("showing the help")
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        seen: dict[str, str] = {}
+        active = self.screen.active_bindings.items()
+        # The screen's and the app's own keys first, then the focused widget's (cursor keys).
+        ordered = sorted(active, key=lambda pair: not isinstance(pair[1].node, (Screen, App)))
+        for key, binding_info in ordered:
+            binding = binding_info.binding
+            if binding.description and binding.action != "help":
+                seen.setdefault(key_label(binding.key_display or key), binding.description)
+        for entry in SCREENS:
+            seen.setdefault(entry.key.upper(), f"{entry.title}: {entry.help}")
+        seen.setdefault("ctrl+t", "Switch between light and dark theme")
+        seen.setdefault("ctrl+p", "Command palette: screens, theme, quit")
+        seen.setdefault("ctrl+q", "Quit")
+        title = getattr(self.screen, "MODE", "") or "this screen"
+        self.push_screen(HelpScreen(title, list(seen.items())))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for entry in SCREENS:
+            yield SystemCommand(
+                f"Go to {entry.title} ({entry.key.upper()})",
+                entry.help,
+                partial(self.action_go, entry.mode),
+            )
+        yield SystemCommand("Toggle light/dark theme", "ctrl+t", self.action_toggle_theme)
+        yield SystemCommand("Key bindings", "The help screen (?)", self.action_help)

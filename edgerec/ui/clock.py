@@ -1,0 +1,64 @@
+"""Time for the console: wall clock for event times, perf counter for latencies; fakeable in tests."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def perf(self) -> float:
+        """Seconds from an arbitrary origin, for measuring latencies."""
+        return time.perf_counter()
+
+
+class FixedClock(Clock):
+    """A clock that starts at a fixed moment and ticks a fixed step on every reading.
+
+    Snapshot tests use it so that event times, "2 minutes ago" and measured latencies are the
+    same on every run.
+    """
+
+    def __init__(
+        self,
+        start: datetime = datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        *,
+        step: timedelta = timedelta(seconds=1),
+        perf_step: float = 0.004,
+    ) -> None:
+        self._now = start
+        self._step = step
+        self._perf = 0.0
+        self._perf_step = perf_step
+
+    def now(self) -> datetime:
+        self._now += self._step
+        return self._now
+
+    def perf(self) -> float:
+        self._perf += self._perf_step
+        return self._perf
+
+
+def ago(moment_us: int | float, now: datetime) -> str:
+    """'just now', '2 minutes ago', '3 days ago' for a time in microseconds since the epoch."""
+    seconds = now.timestamp() - moment_us / 1e6
+    if seconds < 0:
+        seconds = 0
+    if seconds < 45:
+        return "just now"
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(round(seconds / size))
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def clock_time(moment_us: int | float) -> str:
+    """A compact UTC date and time for tables."""
+    return datetime.fromtimestamp(moment_us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")

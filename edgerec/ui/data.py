@@ -1,0 +1,379 @@
+"""The console's read queries over the projections: catalogue, customers, carts, quarantine.
+
+The public `Store` API reads the log; the screens also need a few shaped reads of the read
+models. They live here, in one module of portable SQLAlchemy Core over `store.schema`, so
+that they can move into `edgerec.store` unchanged when the store grows a query API.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, desc, func, or_, select
+
+from edgerec.api import Store
+from edgerec.store.schema import cooccurrence, item_stats, items, quarantine, sessions, user_items, users
+
+LISTED = "listed"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    item_id: str
+    title: str
+    category: str | None
+    brand: str | None
+    price: float | None
+    stock: int | None
+    status: str
+    views: int = 0
+    purchases: int = 0
+    popularity_log: float = -math.inf
+    description: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.item_id
+
+    @property
+    def available(self) -> bool:
+        """Listed and not known to be out of stock (unknown stock counts as available)."""
+        return self.status == LISTED and (self.stock is None or self.stock > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    user_id: str
+    first_at: int
+    last_at: int
+    events: int
+    sessions: int
+    last_session_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    item: ItemRow
+    views: int
+    carts: int
+    in_cart: int
+    purchases: int
+    last_type: str
+    last_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    session_id: str
+    user_id: str | None
+    store_id: str | None
+    started_at: int
+    last_at: int
+    events: int
+    ended: bool
+    recent_items: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    customer: CustomerRow
+    history: list[HistoryRow]
+    sessions: list[SessionRow]
+    top_categories: list[tuple[str, float]]
+
+
+_ITEM_COLUMNS = (
+    items.c.item_id,
+    items.c.title,
+    items.c.category,
+    items.c.brand,
+    items.c.price,
+    items.c.stock,
+    items.c.status,
+    func.coalesce(item_stats.c.views, 0),
+    func.coalesce(item_stats.c.purchases, 0),
+    item_stats.c.popularity_log,
+    items.c.description,
+    items.c.attributes,
+)
+_ITEMS_FROM = items.outerjoin(item_stats, item_stats.c.item_id == items.c.item_id)
+# Interest carried by each kind of history row when ranking a customer's categories.
+_CATEGORY_WEIGHTS = {"views": 1.0, "carts": 3.0, "purchases": 5.0}
+
+
+def _item(row: Sequence[Any]) -> ItemRow:
+    popularity = row[9]
+    return ItemRow(
+        item_id=row[0],
+        title=row[1] or "",
+        category=row[2],
+        brand=row[3],
+        price=row[4],
+        stock=row[5],
+        status=row[6],
+        views=int(row[7] or 0),
+        purchases=int(row[8] or 0),
+        popularity_log=-math.inf if popularity is None else float(popularity),
+        description=row[10],
+        attributes=dict(row[11] or {}),
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ShopData:
+    """Read-only views of one store's projections, shaped for the screens."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    # --- catalogue -------------------------------------------------------------------------
+
+    def categories(self) -> list[tuple[str, int]]:
+        query = (
+            select(items.c.category, func.count())
+            .where(items.c.status == LISTED, items.c.category.is_not(None))
+            .group_by(items.c.category)
+            .order_by(items.c.category)
+        )
+        with self.engine.connect() as connection:
+            return [(str(c), int(n)) for c, n in connection.execute(query)]
+
+    def items(
+        self,
+        *,
+        text: str | None = None,
+        category: str | None = None,
+        listed_only: bool = True,
+        in_stock_only: bool = False,
+        limit: int = 200,
+        offset: int = 0,
+        order: str = "popular",
+    ) -> list[ItemRow]:
+        """Catalogue items, most popular first (or by id), filtered by text and category."""
+        query = select(*_ITEM_COLUMNS).select_from(_ITEMS_FROM)
+        if listed_only:
+            query = query.where(items.c.status == LISTED)
+        if in_stock_only:
+            query = query.where(or_(items.c.stock.is_(None), items.c.stock > 0))
+        if category:
+            query = query.where(items.c.category == category)
+        if text and text.strip():
+            pattern = _like(text.strip().lower())
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(column).like(pattern, escape="\\")
+                        for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
+                    )
+                )
+            )
+        if order == "popular":
+            query = query.order_by(
+                desc(func.coalesce(item_stats.c.popularity_log, -1e308)), items.c.item_id
+            )
+        else:
+            query = query.order_by(items.c.item_id)
+        query = query.limit(limit).offset(offset)
+        with self.engine.connect() as connection:
+            return [_item(row) for row in connection.execute(query)]
+
+    def item(self, item_id: str) -> ItemRow | None:
+        found = self.items_by_id([item_id])
+        return found.get(item_id)
+
+    def items_by_id(self, item_ids: Iterable[str]) -> dict[str, ItemRow]:
+        wanted = list(dict.fromkeys(item_ids))
+        if not wanted:
+            return {}
+        found: dict[str, ItemRow] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(*_ITEM_COLUMNS)
+                    .select_from(_ITEMS_FROM)
+                    .where(items.c.item_id.in_(wanted[start : start + 500]))
+                )
+                for row in connection.execute(query):
+                    found[row[0]] = _item(row)
+        return found
+
+    def count_items(self, *, listed_only: bool = True) -> int:
+        query = select(func.count()).select_from(items)
+        if listed_only:
+            query = query.where(items.c.status == LISTED)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def co_visited(self, item_ids: Sequence[str], *, limit: int = 50) -> list[tuple[str, str, int]]:
+        """(anchor, other, count) pairs seen together in sessions, strongest first."""
+        if not item_ids:
+            return []
+        query = (
+            select(cooccurrence.c.item_a, cooccurrence.c.item_b, cooccurrence.c.count)
+            .where(cooccurrence.c.item_a.in_(list(item_ids)))
+            .order_by(desc(cooccurrence.c.count))
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [(a, b, int(n)) for a, b, n in connection.execute(query)]
+
+    # --- customers -------------------------------------------------------------------------
+
+    def customers(self, *, text: str | None = None, limit: int = 200) -> list[CustomerRow]:
+        query = select(users).order_by(desc(users.c.last_at), users.c.user_id).limit(limit)
+        if text and text.strip():
+            query = query.where(func.lower(users.c.user_id).like(_like(text.strip().lower()), escape="\\"))
+        with self.engine.connect() as connection:
+            return [CustomerRow(**row) for row in connection.execute(query).mappings()]
+
+    def customer(self, user_id: str) -> CustomerRow | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
+        return CustomerRow(**row) if row else None
+
+    def history(self, user_id: str, *, limit: int = 50) -> list[HistoryRow]:
+        query = (
+            select(
+                *_ITEM_COLUMNS,
+                user_items.c.views,
+                user_items.c.carts,
+                user_items.c.in_cart,
+                user_items.c.purchases,
+                user_items.c.last_type,
+                user_items.c.last_at,
+            )
+            .select_from(
+                user_items.join(items, items.c.item_id == user_items.c.item_id).outerjoin(
+                    item_stats, item_stats.c.item_id == items.c.item_id
+                )
+            )
+            .where(user_items.c.user_id == user_id)
+            .order_by(desc(user_items.c.last_position))
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [
+                HistoryRow(_item(row[:12]), *(int(v) for v in row[12:16]), row[16], int(row[17]))
+                for row in connection.execute(query)
+            ]
+
+    def sessions(self, user_id: str, *, limit: int = 20) -> list[SessionRow]:
+        query = (
+            select(sessions)
+            .where(sessions.c.user_id == user_id)
+            .order_by(desc(sessions.c.last_at))
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_session(row) for row in connection.execute(query).mappings()]
+
+    def session(self, session_id: str) -> SessionRow | None:
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(select(sessions).where(sessions.c.session_id == session_id))
+                .mappings()
+                .first()
+            )
+        return _session(row) if row else None
+
+    def top_categories(self, user_id: str, *, limit: int = 5) -> list[tuple[str, float]]:
+        weight = sum(user_items.c[name] * w for name, w in _CATEGORY_WEIGHTS.items())
+        query = (
+            select(items.c.category, func.sum(weight))
+            .select_from(user_items.join(items, items.c.item_id == user_items.c.item_id))
+            .where(user_items.c.user_id == user_id, items.c.category.is_not(None))
+            .group_by(items.c.category)
+            .order_by(desc(func.sum(weight)))
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = [(str(c), float(s or 0)) for c, s in connection.execute(query)]
+        total = sum(s for _, s in rows) or 1.0
+        return [(c, s / total) for c, s in rows]
+
+    def profile(self, user_id: str) -> Profile | None:
+        customer = self.customer(user_id)
+        if customer is None:
+            return None
+        return Profile(
+            customer, self.history(user_id), self.sessions(user_id), self.top_categories(user_id)
+        )
+
+    def cart(self, user_id: str) -> dict[str, int]:
+        """Items in the customer's cart now, with quantities."""
+        query = select(user_items.c.item_id, user_items.c.in_cart).where(
+            user_items.c.user_id == user_id, user_items.c.in_cart > 0
+        )
+        with self.engine.connect() as connection:
+            return {i: int(q) for i, q in connection.execute(query)}
+
+    def bought(self, user_id: str) -> set[str]:
+        query = select(user_items.c.item_id).where(
+            user_items.c.user_id == user_id, user_items.c.purchases > 0
+        )
+        with self.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
+    def excluded_for(self, user_id: str) -> set[str]:
+        """Items never to suggest to this customer: bought or in the cart."""
+        query = select(user_items.c.item_id).where(
+            user_items.c.user_id == user_id,
+            or_(user_items.c.in_cart > 0, user_items.c.purchases > 0),
+        )
+        with self.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
+    def unavailable(self, item_ids: Iterable[str]) -> set[str]:
+        """Of these items, the ones that are delisted, unknown or out of stock."""
+        wanted = set(item_ids)
+        found = self.items_by_id(wanted)
+        return {i for i in wanted if i not in found or not found[i].available}
+
+    def store_ids(self) -> list[str]:
+        query = select(sessions.c.store_id).where(sessions.c.store_id.is_not(None)).distinct()
+        with self.engine.connect() as connection:
+            return sorted(str(s) for s in connection.execute(query).scalars())
+
+    # --- quarantine ------------------------------------------------------------------------
+
+    def quarantine(self, *, reason: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        query = select(quarantine).order_by(desc(quarantine.c.id)).limit(limit)
+        if reason:
+            query = query.where(quarantine.c.reason == reason)
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
+    def quarantine_reasons(self) -> list[tuple[str, int]]:
+        query = select(quarantine.c.reason, func.count()).group_by(quarantine.c.reason)
+        with self.engine.connect() as connection:
+            return sorted(((str(r), int(n)) for r, n in connection.execute(query)), key=lambda x: -x[1])
+
+    def user_item(self, user_id: str, item_id: str) -> dict[str, Any] | None:
+        query = select(user_items).where(
+            and_(user_items.c.user_id == user_id, user_items.c.item_id == item_id)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return dict(row) if row else None
+
+
+def _session(row: Any) -> SessionRow:
+    return SessionRow(
+        session_id=row["session_id"],
+        user_id=row["user_id"],
+        store_id=row["store_id"],
+        started_at=int(row["started_at"]),
+        last_at=int(row["last_at"]),
+        events=int(row["events"]),
+        ended=bool(row["ended"]),
+        recent_items=list(row["recent_items"] or []),
+    )

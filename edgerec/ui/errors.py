@@ -1,0 +1,91 @@
+"""Errors in the console: logged to a file with their traceback, shown as a notification only."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, TypeVar
+
+from edgerec.domain import EventError
+
+log = logging.getLogger("edgerec.ui")
+F = TypeVar("F", bound=Callable[..., Any])
+ENV_LOG = "EDGEREC_UI_LOG"
+
+
+def default_log_path() -> Path:
+    from platformdirs import user_log_dir
+
+    return Path(os.environ.get(ENV_LOG) or Path(user_log_dir("edgerec", appauthor=False)) / "console.log")
+
+
+def setup_logging(path: Path | None) -> Path | None:
+    """Sends the console's log records to a rotating file; returns its path (None: not logging)."""
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for handler in log.handlers:
+        if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
+            return path
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return path
+
+
+def describe(error: BaseException) -> tuple[str, str]:
+    """A one-line message and a severity for an error the user should hear about."""
+    if isinstance(error, EventError):
+        return f"Not recorded: {error}", "warning"
+    if isinstance(error, (ValueError, FileNotFoundError, PermissionError)):
+        return str(error) or type(error).__name__, "warning"
+    return f"{type(error).__name__}: {error}".strip(": "), "error"
+
+
+def guarded(doing: str) -> Callable[[F], F]:
+    """Wraps a handler or action of a widget, screen or app: an exception becomes a notification.
+
+    Textual stops an app on an unhandled exception in a handler; the console must keep going
+    and never show a traceback, so every handler that touches the store goes through this.
+    """
+
+    def decorate(method: F) -> F:
+        if inspect.iscoroutinefunction(method):
+
+            @functools.wraps(method)
+            async def run_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await method(self, *args, **kwargs)
+                except Exception as error:  # noqa: BLE001 - reported, not swallowed
+                    report(self, error, doing)
+                    return None
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(method)
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - reported, not swallowed
+                report(self, error, doing)
+                return None
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def report(node: Any, error: BaseException, doing: str) -> None:
+    log.error("error while %s", doing, exc_info=error)
+    message, severity = describe(error)
+    app = getattr(node, "app", node)
+    try:
+        app.notify(message, title=f"While {doing}", severity=severity, timeout=6)
+    except Exception:  # noqa: BLE001 - the app may be shutting down
+        log.exception("could not show a notification")

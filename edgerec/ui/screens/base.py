@@ -1,0 +1,41 @@
+"""What every console screen shares: the shop services, background loads, and error reporting."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from edgerec.ui.loading import Loader
+
+if TYPE_CHECKING:
+    from edgerec.api import Store
+    from edgerec.ui.app import Services
+    from edgerec.ui.data import ShopData
+    from edgerec.ui.suggestions import Suggester
+
+
+class ConsoleScreen(Loader, Screen[None]):
+    """A full console screen with the navigation bar on top and the footer below."""
+
+    MODE = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_loader()
+
+    @property
+    def services(self) -> Services:
+        return self.app.services  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def shop(self) -> ShopData:
+        return self.services.shop
+
+    @property
+    def suggester(self) -> Suggester:
+        return self.services.suggester

@@ -1,0 +1,225 @@
+"""Tables of items and of log events, shared by several screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from edgerec.store.codec import StoredEvent
+from edgerec.ui.clock import clock_time
+from edgerec.ui.data import ItemRow
+from edgerec.ui.loading import Loader
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def stock_text(item: ItemRow) -> Text:
+    if item.status != "listed":
+        return Text(item.status, style="dim")
+    if item.stock is None:
+        return Text("?", style="dim")
+    if item.stock == 0:
+        return Text("out", style="bold red")
+    return Text(str(item.stock))
+
+
+class ItemTable(DataTable[Text | str]):
+    """Catalogue items, one per row, keyed by item id."""
+
+    DEFAULT_CSS = """
+    ItemTable { height: 1fr; }
+    """
+
+    def __init__(self, *, wide: bool = False, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.wide = wide
+        self.rows_by_key: dict[str, ItemRow] = {}
+
+    def on_mount(self) -> None:
+        if self.wide:
+            self.add_columns("id", "title", "category", "brand", "price", "stock", "views")
+        else:
+            self.add_columns("title", "category", "price", "stock")
+
+    def show_items(self, items: Sequence[ItemRow]) -> None:
+        keep = self.selected_item.item_id if self.selected_item else None
+        self.clear()
+        self.rows_by_key = {}
+        for item in items:
+            self.rows_by_key[item.item_id] = item
+            cells: list[Text | str]
+            if self.wide:
+                cells = [
+                    Text(item.item_id, style="dim"),
+                    Text(item.label),
+                    Text(item.category or ""),
+                    Text(item.brand or ""),
+                    Text(money(item.price), justify="right"),
+                    stock_text(item),
+                    Text(str(item.views), justify="right"),
+                ]
+            else:
+                cells = [
+                    Text(item.label, overflow="ellipsis", no_wrap=True),
+                    Text(item.category or ""),
+                    Text(money(item.price), justify="right"),
+                    stock_text(item),
+                ]
+            self.add_row(*cells, key=item.item_id)
+        if keep and keep in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(keep))
+
+    @property
+    def selected_item(self) -> ItemRow | None:
+        if not self.rows_by_key or self.cursor_row < 0 or self.cursor_row >= self.row_count:
+            return None
+        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.rows_by_key.get(str(key))
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+    session_id: str | None = None
+    store_id: str | None = None
+
+    def matches(self, event: StoredEvent) -> bool:
+        return self.store_id is None or event.store_id == self.store_id
+
+
+_TYPE_STYLE = {
+    "purchased": "bold green",
+    "added_to_cart": "green",
+    "removed_from_cart": "yellow",
+    "searched": "cyan",
+    "item_listed": "magenta",
+    "item_updated": "magenta",
+    "item_delisted": "red",
+}
+
+
+class EventTail(Loader, DataTable[Text | str]):
+    """The newest log events, oldest at the top, following the head like `tail -f`."""
+
+    DEFAULT_CSS = """
+    EventTail { height: 1fr; }
+    """
+
+    def __init__(
+        self,
+        *,
+        compact: bool = False,
+        keep: int = 300,
+        poll_seconds: float = 1.0,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._init_loader()
+        self.compact = compact
+        self.keep = keep
+        self.poll_seconds = poll_seconds
+        self.filter = EventFilter()
+        self.last_position = 0
+        self._ready = False
+        self.shown = 0
+
+    def on_mount(self) -> None:
+        if self.compact:
+            self.add_columns("#", "type", "user", "item")
+        else:
+            self.add_columns("#", "time (UTC)", "type", "user", "session", "item", "kiosk")
+        self.reload()
+        self.set_interval(self.poll_seconds, self.poll)
+
+    def set_filter(self, event_filter: EventFilter) -> None:
+        self.filter = event_filter
+        self.reload()
+
+    def reload(self) -> None:
+        self._ready = False
+        store = self.app.services.store  # type: ignore[attr-defined]
+        wanted, keep = self.filter, self.keep
+
+        def read() -> list[StoredEvent]:
+            rows = store.read(
+                user_id=wanted.user_id,
+                session_id=wanted.session_id,
+                types=list(wanted.types) or None,
+                descending=True,
+                limit=keep if wanted.store_id is None else keep * 20,
+            )
+            return [e for e in reversed(rows) if wanted.matches(e)][-keep:]
+
+        self.load("initial", read)
+
+    def poll(self) -> None:
+        if not self._ready:
+            return
+        store = self.app.services.store  # type: ignore[attr-defined]
+        since, wanted = self.last_position, self.filter
+
+        def read() -> list[StoredEvent]:
+            rows = store.read(
+                since=since,
+                user_id=wanted.user_id,
+                session_id=wanted.session_id,
+                types=list(wanted.types) or None,
+                limit=2_000,
+            )
+            return [e for e in rows if wanted.matches(e)]
+
+        self.load("tail", read)
+
+    def show_initial(self, rows: list[StoredEvent]) -> None:
+        self.clear()
+        self.shown = 0
+        self.last_position = 0
+        self._append(rows)
+        self._ready = True
+        if rows:
+            self.last_position = max(self.last_position, rows[-1].position)
+        else:
+            self.last_position = self.app.services.store.head()  # type: ignore[attr-defined]
+
+    def show_tail(self, rows: list[StoredEvent]) -> None:
+        self._append([e for e in rows if e.position > self.last_position])
+
+    def _append(self, rows: list[StoredEvent]) -> None:
+        if not rows:
+            return
+        following = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        for event in rows[-self.keep :]:
+            self.add_row(*self._cells(event), key=str(event.position))
+            self.last_position = max(self.last_position, event.position)
+            self.shown += 1
+        while self.row_count > self.keep:
+            first = self.coordinate_to_cell_key((0, 0)).row_key
+            self.remove_row(first)
+        if following:
+            self.move_cursor(row=self.row_count - 1)
+
+    def _cells(self, event: StoredEvent) -> list[Text | str]:
+        style = _TYPE_STYLE.get(event.type, "")
+        detail = event.item_id or event.payload.get("query") or ""
+        if self.compact:
+            return [
+                Text(str(event.position), style="dim", justify="right"),
+                Text(event.type, style=style),
+                Text(event.user_id or "", overflow="ellipsis", no_wrap=True),
+                Text(str(detail), overflow="ellipsis", no_wrap=True),
+            ]
+        return [
+            Text(str(event.position), style="dim", justify="right"),
+            Text(clock_time(event.occurred_at)),
+            Text(event.type, style=style),
+            Text(event.user_id or ""),
+            Text(event.session_id or "", overflow="ellipsis", no_wrap=True),
+            Text(str(detail)),
+            Text(event.store_id or ""),
+        ]

@@ -1,0 +1,70 @@
+"""The first screen against a real database file: catalogue, live event tail, help, theme, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from edgerec.api import Store
+from edgerec.domain import ItemViewed
+from edgerec.ui.app import ConsoleApp
+from edgerec.ui.screens.help import HelpScreen
+from edgerec.ui.widgets.tables import EventTail, ItemTable
+from tests.ui.ui_shop import screen_text
+
+
+async def until(pilot, condition, *, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "condition not met in time"
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def test_home_lists_catalogue_and_tails_the_log(shop_store: Store, tmp_path: Path) -> None:
+    asyncio.run(_home(shop_store, tmp_path))
+
+
+async def _home(shop_store: Store, tmp_path: Path) -> None:
+    app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
+    async with app.run_test(size=(80, 24)) as pilot:
+        items = app.screen.query_one(ItemTable)
+        tail = app.screen.query_one(EventTail)
+        await until(pilot, lambda: items.row_count > 0 and tail.row_count > 0)
+        assert items.row_count == 60  # every listed item, out-of-stock ones included
+        text = screen_text(app)
+        assert "Catalogue" in text and "Event log" in text
+        assert "F7 Import" in text  # the navigation bar fits in 80 columns
+
+        head = shop_store.head()
+        shop_store.record(ItemViewed(user_id="cust-99", item_id="sho-001"))
+        await until(pilot, lambda: tail.last_position == head + 1)
+        assert "cust-99" in screen_text(app)
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "Refresh" in screen_text(app)  # the help lists the screen's keys
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+        assert app.current_theme.dark
+        await pilot.press("ctrl+t")
+        assert not app.current_theme.dark
+
+
+def test_errors_become_notifications_not_crashes(shop_store: Store, tmp_path: Path) -> None:
+    asyncio.run(_errors(shop_store, tmp_path))
+
+
+async def _errors(shop_store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+    app = ConsoleApp(shop_store, log_path=log)
+    async with app.run_test(size=(80, 24)) as pilot:
+        def broken(*_args: object, **_kwargs: object) -> object:
+            raise RuntimeError("disk on fire")
+
+        shop_store.stats = broken  # type: ignore[method-assign]
+        await pilot.press("r")
+        await until(pilot, lambda: any("disk on fire" in str(n.message) for n in app._notifications))
+        assert app.is_running
+    assert "disk on fire" in log.read_text()
