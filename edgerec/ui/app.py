@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from edgerec.api import Store
+from edgerec.domain import Event
 from edgerec.ui.clock import Clock
 from edgerec.ui.data import ShopData
 from edgerec.ui.errors import guarded, setup_logging
@@ -37,11 +38,18 @@ class Services:
     rng: random.Random
     store_id: str | None = None
 
+    def record(self, event: Event) -> int:
+        """Records one event durably, then lets the recommender see it at once."""
+        position = self.store.record(event)
+        self.suggester.observe(event, position)
+        return position
+
 
 def screen_factories() -> dict[str, Callable[[], Screen[Any]]]:
     from edgerec.ui.screens.home import HomeScreen
+    from edgerec.ui.screens.live import LiveScreen
 
-    return {"home": HomeScreen}
+    return {"home": HomeScreen, "live": LiveScreen}
 
 
 class BaseApp(App[None]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ class Suggester(Protocol):
         context: Context | None = None,
     ) -> list[Suggestion]: ...
 
-    def observe(self, event: Event) -> None: ...
+    def observe(self, event: Event, position: int | None = None) -> None: ...
 
 
 _VERBS = {
@@ -75,7 +76,7 @@ class ProjectionSuggester:
         self.data = data
         self.clock = clock or Clock()
 
-    def observe(self, event: Event) -> None:
+    def observe(self, event: Event, position: int | None = None) -> None:
         """Nothing to do: the projections are updated in the event's own transaction."""
 
     def recommend(
@@ -186,14 +187,17 @@ class RecommenderSuggester:
 
     name = "recommender"
 
-    def __init__(self, recommender: Any, data: ShopData) -> None:
+    def __init__(self, recommender: Any, data: ShopData, clock: Clock | None = None) -> None:
         self.recommender = recommender
         self.data = data
+        self.clock = clock or Clock()
+        # The recommender keeps its state in memory; the live writer and the screens' readers
+        # call it from different threads.
+        self.lock = threading.Lock()
 
-    def observe(self, event: Event) -> None:
-        observe = getattr(self.recommender, "observe", None)
-        if observe is not None:
-            observe(event)
+    def observe(self, event: Event, position: int | None = None) -> None:
+        with self.lock:
+            self.recommender.observe(event, position)
 
     def recommend(
         self,
@@ -204,9 +208,17 @@ class RecommenderSuggester:
         category: str | None = None,
         context: Context | None = None,
     ) -> list[Suggestion]:
-        results = self.recommender.recommend(
-            user_id, session_id=session_id, k=k, category=category, context=context
-        )
+        with self.lock:
+            # Folds in what other writers (an import, the CLI) appended since the last call.
+            self.recommender.refresh()
+            results = self.recommender.recommend(
+                user_id,
+                session_id=session_id,
+                k=k,
+                category=category,
+                context=context,
+                now=self.clock.now(),
+            )
         rows = [_result_fields(r) for r in results]
         excluded = self.data.excluded_for(user_id)
         info = self.data.items_by_id(r["item_id"] for r in rows)
@@ -263,15 +275,7 @@ def make_suggester(store: Store, data: ShopData, clock: Clock | None = None) -> 
     factory = getattr(recommend, "Recommender", None) if recommend else None
     if factory is not None:
         try:
-            return RecommenderSuggester(_build_recommender(factory, store), data)
+            return RecommenderSuggester(factory(store), data, clock)
         except Exception:  # a broken recommender must not take the console down
             log.exception("could not start edgerec.recommend; using the projection fallback")
     return ProjectionSuggester(data, clock)
-
-
-def _build_recommender(factory: Any, store: Store) -> Any:
-    for name in ("from_store", "open"):
-        build = getattr(factory, name, None)
-        if build is not None:
-            return build(store)
-    return factory(store)

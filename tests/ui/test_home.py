@@ -10,15 +10,7 @@ from edgerec.domain import ItemViewed
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.screens.help import HelpScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
-from tests.ui.ui_shop import screen_text
-
-
-async def until(pilot, condition, *, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    waited = 0.0
-    while not condition():
-        assert waited < timeout, "condition not met in time"
-        await pilot.pause(0.05)
-        waited += 0.05
+from tests.ui.ui_shop import screen_text, until
 
 
 def test_home_lists_catalogue_and_tails_the_log(shop_store: Store, tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import edgerec
 from edgerec.api import Store
@@ -104,3 +106,14 @@ def screen_text(app: object) -> str:
     """What the terminal shows now, as plain text lines."""
     strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def until(
+    pilot: Any, condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "condition"
+) -> None:
+    """Lets the app run until `condition()` holds; fails after `timeout` seconds."""
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, f"{what}: not met in {timeout} s"
+        await pilot.pause(0.02)
+        waited += 0.02

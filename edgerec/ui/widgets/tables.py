@@ -35,16 +35,18 @@ class ItemTable(DataTable[Text | str]):
     ItemTable { height: 1fr; }
     """
 
-    def __init__(self, *, wide: bool = False, id: str | None = None) -> None:  # noqa: A002
+    WIDE = ("id", "title", "category", "brand", "price", "stock", "views")
+    NARROW = ("title", "category", "price", "stock")
+
+    def __init__(
+        self, *, columns: Sequence[str] = NARROW, id: str | None = None  # noqa: A002
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.wide = wide
+        self.columns_shown = tuple(columns)
         self.rows_by_key: dict[str, ItemRow] = {}
 
     def on_mount(self) -> None:
-        if self.wide:
-            self.add_columns("id", "title", "category", "brand", "price", "stock", "views")
-        else:
-            self.add_columns("title", "category", "price", "stock")
+        self.add_columns(*self.columns_shown)
 
     def show_items(self, items: Sequence[ItemRow]) -> None:
         keep = self.selected_item.item_id if self.selected_item else None
@@ -52,25 +54,7 @@ class ItemTable(DataTable[Text | str]):
         self.rows_by_key = {}
         for item in items:
             self.rows_by_key[item.item_id] = item
-            cells: list[Text | str]
-            if self.wide:
-                cells = [
-                    Text(item.item_id, style="dim"),
-                    Text(item.label),
-                    Text(item.category or ""),
-                    Text(item.brand or ""),
-                    Text(money(item.price), justify="right"),
-                    stock_text(item),
-                    Text(str(item.views), justify="right"),
-                ]
-            else:
-                cells = [
-                    Text(item.label, overflow="ellipsis", no_wrap=True),
-                    Text(item.category or ""),
-                    Text(money(item.price), justify="right"),
-                    stock_text(item),
-                ]
-            self.add_row(*cells, key=item.item_id)
+            self.add_row(*(_cell(item, name) for name in self.columns_shown), key=item.item_id)
         if keep and keep in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(keep))
 
@@ -80,6 +64,20 @@ class ItemTable(DataTable[Text | str]):
             return None
         key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
         return self.rows_by_key.get(str(key))
+
+
+def _cell(item: ItemRow, column: str) -> Text:
+    if column == "id":
+        return Text(item.item_id, style="dim")
+    if column == "title":
+        return Text(item.label, overflow="ellipsis", no_wrap=True)
+    if column == "price":
+        return Text(money(item.price), justify="right")
+    if column == "stock":
+        return stock_text(item)
+    if column == "views":
+        return Text(str(item.views), justify="right")
+    return Text(str(getattr(item, column) or ""))
 
 
 @dataclass(frozen=True, slots=True)

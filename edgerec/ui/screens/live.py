@@ -1,0 +1,426 @@
+"""The live session: play a shopper at a kiosk, and watch the suggestions follow every action.
+
+Each action becomes an event, recorded through `Store.record` by one writer worker (so events
+keep their order), then the suggester ranks again and the panel shows the new list together
+with how long it took from the key press to the panel on screen.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from edgerec.domain import Event
+from edgerec.ui.data import ItemRow
+from edgerec.ui.errors import describe, guarded, log
+from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.screens.choose import ChooseCustomerScreen
+from edgerec.ui.session import LiveSession
+from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.widgets.nav import NavBar
+from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
+from edgerec.ui.widgets.tables import ItemTable, money
+
+SUGGESTIONS = 8
+ALL = "All"
+
+
+@dataclass
+class Job:
+    """Events one action makes, and what to rank for afterwards."""
+
+    label: str
+    events: list[Event]
+    user_id: str
+    session_id: str
+    context: Any
+    pressed_at: float
+    ticket: int = 0
+
+
+@dataclass
+class Outcome:
+    job: Job
+    positions: list[int]
+    suggestions: list[Suggestion] | None
+    cart: dict[str, int] = field(default_factory=dict)
+    write_ms: float = 0.0
+    rank_ms: float = 0.0
+    error: BaseException | None = None
+
+
+class ActionDone(Message):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class LiveScreen(ConsoleScreen):
+    MODE = "live"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("o", "open", "Open", show=False),
+        Binding("a", "add", "Add"),
+        Binding("r", "remove", "Remove"),
+        Binding("b", "buy", "Buy"),
+        Binding("x", "checkout", "Checkout"),
+        Binding("e", "end", "End"),
+        Binding("c", "choose_customer", "Customer"),
+        Binding("v", "visitor", "Visitor"),
+        Binding("k", "next_kiosk", "Kiosk"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: queue.Queue[Job] = queue.Queue()
+        self.session: LiveSession | None = None
+        self.started = False
+        self.open_item: ItemRow | None = None
+        self.cart: dict[str, int] = {}
+        self.cart_items: dict[str, ItemRow] = {}
+        self.kiosks: list[str] = []
+        self.category: str | None = None
+        self.search_text = ""
+        self.latencies_ms: list[float] = []
+        self.actions_done = 0
+        self.last_position = 0
+        self._tickets = 0
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        yield Static("", id="live-session", classes="status-line")
+        with Horizontal(id="live-body"):
+            with Vertical(id="live-browse"):
+                yield Input(placeholder="/ search the catalogue, enter to search", id="live-search",
+                            compact=True)
+                with Horizontal(id="live-lists"):
+                    yield OptionList(id="live-categories")
+                    yield ItemTable(id="live-items", columns=("title", "price", "stock"))
+                yield Static("", id="live-detail")
+            yield RecommendationsPanel(id="live-recs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        services = self.services
+        self.kiosks = [k for k in [services.store_id] if k] or []
+        self.session = LiveSession.anonymous_visitor(
+            self.kiosks[0] if self.kiosks else None, services.clock, services.rng
+        )
+        self.load("kiosks", self.shop.store_ids)
+        self.load("categories", self.shop.categories)
+        self._load_items()
+        self._show_session()
+        self._writer()
+        self.refresh_suggestions("Opened the live session")
+        self.query_one(ItemTable).focus()
+
+    def show_kiosks(self, found: list[str]) -> None:
+        for kiosk in found:
+            if kiosk not in self.kiosks:
+                self.kiosks.append(kiosk)
+        if self.session and self.session.store_id is None and self.kiosks:
+            self.session.store_id = self.kiosks[0]
+            self._show_session()
+
+    def show_categories(self, categories: list[tuple[str, int]]) -> None:
+        options = self.query_one("#live-categories", OptionList)
+        options.clear_options()
+        options.add_options([Option(ALL, id=ALL)] + [Option(c, id=c) for c, _ in categories])
+        options.highlighted = 0
+
+    def _load_items(self) -> None:
+        text, category = self.search_text, self.category
+        self.load("items", lambda: self.shop.items(text=text, category=category, limit=200))
+
+    def show_items(self, items: list[ItemRow]) -> None:
+        self.query_one(ItemTable).show_items(items)
+
+    def _show_session(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        who = f"visitor {s.user_id}" if s.anonymous else f"customer {s.user_id}"
+        cart = sum(self.cart.values())
+        line = Text.assemble(
+            ("● ", "green" if self.started else "dim"),
+            (who, "bold"),
+            f" · {s.store_id or 'no kiosk'} · session {s.session_id[-8:]} · cart {cart} · "
+            f"{self.actions_done} actions",
+        )
+        self.query_one("#live-session", Static).update(line)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        lines = Text()
+        item = self.open_item
+        if item is None:
+            lines.append("Enter opens the highlighted item; a adds it, b buys it.", style="dim")
+        else:
+            stock = "stock ?" if item.stock is None else f"stock {item.stock}"
+            lines.append(item.label, style="bold")
+            lines.append(f"  {item.category or ''} · {item.brand or ''} · {money(item.price)} · {stock}")
+            if item.item_id in self.cart:
+                lines.append(f" · in cart ×{self.cart[item.item_id]}", style="green")
+        lines.append("\n")
+        if self.cart:
+            names = [self.cart_items[i].label if i in self.cart_items else i for i in self.cart]
+            lines.append(f"Cart ({sum(self.cart.values())}): ", style="bold")
+            lines.append(", ".join(names))
+        else:
+            lines.append("Cart is empty.", style="dim")
+        self.query_one("#live-detail", Static).update(lines)
+
+    # --- browsing (no events) -----------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#live-categories")
+    def _category_changed(self, event: OptionList.OptionHighlighted) -> None:
+        chosen = event.option.id
+        category = None if chosen in (None, ALL) else chosen
+        if category != self.category:
+            self.category = category
+            self._load_items()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#live-search", Input).focus()
+
+    def key_escape(self) -> None:
+        if self.focused is self.query_one("#live-search", Input):
+            self.query_one(ItemTable).focus()
+
+    # --- actions: each records events --------------------------------------------------------
+
+    @on(Input.Submitted, "#live-search")
+    @guarded("searching")
+    def _search(self, event: Input.Submitted) -> None:
+        self.search_text = event.value.strip()
+        self._load_items()
+        if self.search_text:
+            self._submit("search", lambda s: [s.search(self.search_text)])
+        self.query_one(ItemTable).focus()
+
+    @on(DataTable.RowSelected, "#live-items")
+    def _row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    @guarded("opening an item")
+    def action_open(self) -> None:
+        item = self.query_one(ItemTable).selected_item
+        if item is None:
+            return
+        self.open_item = item
+        self._show_detail()
+        self._submit("view", lambda s: [s.view(item)])
+
+    def _target(self) -> ItemRow | None:
+        return self.open_item or self.query_one(ItemTable).selected_item
+
+    @guarded("adding to the cart")
+    def action_add(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        if not item.available:
+            self.notify(f"{item.label} is out of stock.", severity="warning")
+            return
+        self.cart_items[item.item_id] = item
+        self._submit("add", lambda s: [s.add_to_cart(item)])
+
+    @guarded("removing from the cart")
+    def action_remove(self) -> None:
+        item = self._target()
+        if item is None or item.item_id not in self.cart:
+            if not self.cart:
+                self.notify("The cart is empty.", severity="warning")
+                return
+            last = list(self.cart)[-1]
+            item = self.cart_items.get(last) or self.shop.item(last)
+            if item is None:
+                return
+        chosen = item
+        self._submit("remove", lambda s: [s.remove_from_cart(chosen)])
+
+    @guarded("buying")
+    def action_buy(self) -> None:
+        item = self._target()
+        if item is None:
+            return
+        if not item.available:
+            self.notify(f"{item.label} is out of stock.", severity="warning")
+            return
+        self._submit("buy", lambda s: [s.buy(item)])
+
+    @guarded("checking out")
+    def action_checkout(self) -> None:
+        if not self.cart:
+            self.notify("The cart is empty.", severity="warning")
+            return
+        items = [self.cart_items.get(i) or self.shop.item(i) for i in self.cart]
+        bought = [(item, self.cart[item.item_id]) for item in items if item is not None]
+        self._submit("checkout", lambda s: [s.buy(item, quantity) for item, quantity in bought])
+
+    @guarded("ending the session")
+    def action_end(self) -> None:
+        if self.session is None:
+            return
+        if self.started:
+            self._submit("end", lambda s: [s.end()])
+        self._new_session(self.session.next_session(), "Started a new session")
+
+    @guarded("choosing a customer")
+    def action_choose_customer(self) -> None:
+        def chosen(user_id: str | None) -> None:
+            if user_id and self.session is not None:
+                self._new_session(
+                    LiveSession(user_id=user_id, store_id=self.session.store_id,
+                                clock=self.services.clock, rng=self.services.rng),
+                    f"Customer {user_id}",
+                )
+
+        self.app.push_screen(ChooseCustomerScreen(), chosen)
+
+    @guarded("starting an anonymous visit")
+    def action_visitor(self) -> None:
+        store_id = self.session.store_id if self.session else None
+        visitor = LiveSession.anonymous_visitor(store_id, self.services.clock, self.services.rng)
+        self._new_session(visitor, "New anonymous visitor")
+
+    @guarded("changing the kiosk")
+    def action_next_kiosk(self) -> None:
+        if self.session is None or not self.kiosks:
+            self.notify("No kiosks are known yet.", severity="warning")
+            return
+        current = self.session.store_id
+        index = (self.kiosks.index(current) + 1) % len(self.kiosks) if current in self.kiosks else 0
+        self.session.store_id = self.kiosks[index]
+        self._show_session()
+
+    def _new_session(self, session: LiveSession, label: str) -> None:
+        if self.session is not None and self.started and not self.session.ended:
+            self._submit("end", lambda s: [s.end()])
+        self.session = session
+        self.started = False
+        self.open_item = None
+        self.cart = {}
+        self.cart_items = {}
+        self._show_session()
+        self.refresh_suggestions(label)
+
+    # --- the writer ---------------------------------------------------------------------------
+
+    def _submit(self, label: str, make: Any) -> None:
+        """Turns an action into events now (on the UI thread) and queues them for the writer."""
+        pressed_at = self.services.clock.perf()
+        session = self.session
+        if session is None:
+            return
+        events: list[Event] = []
+        if not self.started:
+            events.append(session.start())
+            self.started = True
+        events.extend(make(session))
+        self._enqueue(Job(label, events, session.user_id, session.session_id, session.context, pressed_at))
+
+    def refresh_suggestions(self, label: str) -> None:
+        """Ranks again without recording anything (a new shopper, a new kiosk)."""
+        session = self.session
+        if session is None:
+            return
+        pressed_at = self.services.clock.perf()
+        self._enqueue(Job(label, [], session.user_id, session.session_id, session.context, pressed_at))
+
+    def _enqueue(self, job: Job) -> None:
+        self._tickets += 1
+        job.ticket = self._tickets
+        self.jobs.put(job)
+
+    @work(thread=True, exclusive=True, group="live-writer", exit_on_error=False)
+    def _writer(self) -> None:
+        """The one writer of this screen: records each job's events in order, then ranks."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                job = self.jobs.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.post_message(ActionDone(self._run(job)))
+
+    def _run(self, job: Job) -> Outcome:
+        services = self.services
+        clock = services.clock
+        outcome = Outcome(job, [], None)
+        try:
+            started = clock.perf()
+            for event in job.events:
+                outcome.positions.append(services.record(event))
+            ranked_from = clock.perf()
+            outcome.write_ms = (ranked_from - started) * 1000
+            # While more actions wait, skip ranking for this one: only the newest list matters.
+            if self.jobs.empty():
+                outcome.suggestions = services.suggester.recommend(
+                    job.user_id, session_id=job.session_id, k=SUGGESTIONS, context=job.context
+                )
+                outcome.cart = services.shop.cart(job.user_id)
+            outcome.rank_ms = (clock.perf() - ranked_from) * 1000
+        except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
+            log.error("live action %s failed", job.label, exc_info=error)
+            outcome.error = error
+        return outcome
+
+    def on_action_done(self, message: ActionDone) -> None:
+        outcome = message.outcome
+        job = outcome.job
+        if outcome.error is not None:
+            text, severity = describe(outcome.error)
+            self.notify(text, title=f"While recording {job.label}", severity=severity)
+            return
+        if job.events:
+            self.actions_done += 1
+        if outcome.positions:
+            self.last_position = max(self.last_position, outcome.positions[-1])
+        if outcome.suggestions is None:
+            return
+        session = self.session
+        if session is None or job.user_id != session.user_id:
+            return  # a list for a shopper who has left
+        self.cart = outcome.cart
+        missing = [i for i in self.cart if i not in self.cart_items]
+        if missing:
+            self.cart_items.update(self.shop.items_by_id(missing))
+        panel = self.query_one(RecommendationsPanel)
+        position = self.last_position
+        panel.show(outcome.suggestions, heading=f"Suggestions · {job.label}")
+        timing = Timing(outcome.write_ms, outcome.rank_ms, None, position)
+        panel.show_timing(timing)
+        self._show_session()
+        generation = panel.generation
+        self.call_after_refresh(self._painted, job, timing, generation)
+
+    def _painted(self, job: Job, timing: Timing, generation: int) -> None:
+        panel = self.query_one(RecommendationsPanel)
+        now = self.services.clock.perf()
+        total = (now - job.pressed_at) * 1000
+        panel.painted_generation = generation
+        panel.painted_at = now
+        if job.events:
+            self.latencies_ms.append(total)
+        panel.show_timing(Timing(timing.write_ms, timing.rank_ms, total, timing.position))
+
+    # --- for tests and the benchmark ------------------------------------------------------------
+
+    @property
+    def suggestions(self) -> Sequence[Suggestion]:
+        return self.query_one(RecommendationsPanel).suggestions

@@ -1,0 +1,101 @@
+"""The live session screen: every action is an event, and the suggestions follow it at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from edgerec.api import Store
+from edgerec.ui.app import ConsoleApp
+from edgerec.ui.clock import FixedClock
+from edgerec.ui.screens.live import LiveScreen
+from edgerec.ui.suggestions import ProjectionSuggester
+from edgerec.ui.widgets.recs import RecommendationsPanel
+from edgerec.ui.widgets.tables import ItemTable
+from tests.ui.ui_shop import until
+
+
+def excluded(app: ConsoleApp, user_id: str) -> set[str]:
+    shop = app.services.shop
+    unavailable = {i.item_id for i in shop.items(listed_only=False, limit=10_000) if not i.available}
+    return shop.excluded_for(user_id) | unavailable
+
+
+async def act(
+    pilot: Pilot[None], *keys: str, click: str | None = None, offset: tuple[int, int] = (0, 0)
+) -> None:
+    """Presses keys (or clicks), then waits until the panel has painted a new list."""
+    screen = pilot.app.screen
+    assert isinstance(screen, LiveScreen)
+    panel = screen.query_one(RecommendationsPanel)
+    before = panel.painted_generation
+    if click:  # the first click highlights a row, the second opens it
+        await pilot.click(click, offset=offset)
+        await pilot.click(click, offset=offset)
+    await pilot.press(*keys)
+    await until(pilot, lambda: panel.painted_generation > before, what=f"a new list after {keys or click}")
+
+
+async def _session(app: ConsoleApp) -> list[str]:
+    done: list[str] = []
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        panel = screen.query_one(RecommendationsPanel)
+        items = screen.query_one(ItemTable)
+        await until(pilot, lambda: panel.painted_generation >= 1 and items.row_count > 0)
+
+        await act(pilot, "c", *"cust-04", "enter")  # choose a customer: ranks again, records nothing
+        assert screen.session is not None and screen.session.user_id == "cust-04"
+        head = app.services.store.head()
+
+        # (action, keys, click, must the list change?) A search and the end of a session are
+        # logged and refresh the panel, but the recommender ranks on item events and the
+        # customer's history, so its list may stay the same after them.
+        steps: list[tuple[str, tuple[str, ...], str | None, bool]] = [
+            ("view", ("down", "enter"), None, True),
+            ("add", ("a",), None, True),
+            ("view", ("down", "down", "enter"), None, True),
+            ("add", ("a",), None, True),
+            ("remove", ("r",), None, True),
+            ("search", ("slash", *"classic", "enter"), None, False),
+            ("view", ("enter",), None, True),
+            ("buy", ("b",), None, True),
+            ("view", (), "#live-items", True),  # a click on a row opens it
+            ("add", ("a",), None, True),
+            ("checkout", ("x",), None, True),
+            ("end", ("e",), None, False),  # a new session for the same customer
+            ("view", ("down", "enter"), None, True),
+        ]
+        for label, keys, click, must_change in steps:
+            before, position = panel.signature(), panel.position
+            await act(pilot, *keys, click=click, offset=(10, 3))
+            after = panel.suggestions
+            assert panel.position > position, f"the panel was not refreshed after {label}"
+            if must_change:
+                assert panel.signature() != before, f"the list did not change after {label}"
+            assert after, f"no suggestions after {label}"
+            assert all(s.reason.strip() for s in after), f"a suggestion without a reason after {label}"
+            assert not {s.item_id for s in after} & excluded(app, "cust-04"), label
+            done.append(label)
+        recorded = app.services.store.read(since=head)
+        assert [e.type for e in recorded][:3] == ["session_started", "item_viewed", "added_to_cart"]
+        assert sum(must for *_, must in steps) >= 10
+        assert {e.user_id for e in recorded} == {"cust-04"}
+        assert len(screen.latencies_ms) >= 10  # "end" shares its list with the next session
+        assert "event→panel" in str(panel.query_one("#recs-timing").render())
+    return done
+
+
+def test_a_session_of_thirteen_actions_moves_the_suggestions(shop_store: Store, tmp_path: Path) -> None:
+    app = ConsoleApp(shop_store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
+    assert len(asyncio.run(_session(app))) == 13
+
+
+def test_the_projection_fallback_obeys_the_same_rules(shop_store: Store, tmp_path: Path) -> None:
+    clock = FixedClock()
+    app = ConsoleApp(shop_store, start="live", seed=5, clock=clock, log_path=tmp_path / "ui.log")
+    app.services.suggester = ProjectionSuggester(app.services.shop, clock)
+    assert len(asyncio.run(_session(app))) == 13
