@@ -1,0 +1,19 @@
+"""Importing files into the event log (readers, dataset adapters, cleaning, quarantine) and exporting it."""
+
+from edgerec.ingest.export import EXPORT_FORMATS, export_events
+from edgerec.ingest.formats import FORMATS, Format, FormatError, detect_format, format_names
+from edgerec.ingest.mapping import ColumnMapping
+from edgerec.ingest.pipeline import ImportReport, import_file
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "FORMATS",
+    "ColumnMapping",
+    "Format",
+    "FormatError",
+    "ImportReport",
+    "detect_format",
+    "export_events",
+    "format_names",
+    "import_file",
+]

@@ -1,0 +1,146 @@
+"""A batch of normalised rows: what every reader and adapter hands to the cleaning pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from edgerec.domain import EventType
+from edgerec.ingest.text import RAW_KEEP, RawChunk
+from edgerec.ingest.validate import Problem
+
+# Source action names (lower-case) that mean an event type; a mapping's `actions` adds more.
+ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
+    "view": EventType.ITEM_VIEWED,
+    "views": EventType.ITEM_VIEWED,
+    "pv": EventType.ITEM_VIEWED,
+    "click": EventType.ITEM_VIEWED,
+    "clicks": EventType.ITEM_VIEWED,
+    "detail": EventType.ITEM_VIEWED,
+    "cart": EventType.ADDED_TO_CART,
+    "addtocart": EventType.ADDED_TO_CART,
+    "add_to_cart": EventType.ADDED_TO_CART,
+    "remove_from_cart": EventType.REMOVED_FROM_CART,
+    "removefromcart": EventType.REMOVED_FROM_CART,
+    "buy": EventType.PURCHASED,
+    "purchase": EventType.PURCHASED,
+    "order": EventType.PURCHASED,
+    "transaction": EventType.PURCHASED,
+    "fav": EventType.ITEM_FAVOURITED,
+    "favorite": EventType.ITEM_FAVOURITED,
+    "favourite": EventType.ITEM_FAVOURITED,
+    "like": EventType.ITEM_FAVOURITED,
+    "wishlist": EventType.ITEM_FAVOURITED,
+    "rate": EventType.RATED,
+    "rating": EventType.RATED,
+    "search": EventType.SEARCHED,
+}
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows of one source file, in file order, with one problem slot per row."""
+
+    source: str
+    lines: list[int]
+    columns: dict[str, list[Any]]
+    problems: list[Problem]
+    raw_of: Callable[[int], str]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def reject(self, more: Sequence[Problem]) -> None:
+        problems = self.problems
+        for i, p in enumerate(more):
+            if p is not None and problems[i] is None:
+                problems[i] = p
+
+
+def text_batch(source: str, chunk: RawChunk, columns: dict[str, list[Any]], problems: list[Problem]) -> Batch:
+    for i, problem in chunk.problems.items():
+        problems[i] = problem
+    return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__)
+
+
+def pick(
+    chunk: RawChunk, wanted: Mapping[str, int | None], expected_fields: int | None
+) -> tuple[dict[str, list[str | None]], list[Problem]]:
+    """Columns by field index (None: absent), with a problem for rows of the wrong width.
+
+    Empty cells become None. Trailing empty fields (a trailing delimiter) are tolerated.
+    """
+    records = chunk.records
+    problems: list[Problem] = [None] * len(records)
+    if expected_fields is not None:
+        for i, record in enumerate(records):
+            if record is not None and len(record) != expected_fields:
+                while len(record) > expected_fields and not record[-1].strip():
+                    record.pop()
+                if len(record) != expected_fields:
+                    problems[i] = (
+                        "wrong_field_count",
+                        f"expected {expected_fields} fields, found {len(record)}",
+                    )
+                    records[i] = None
+    columns: dict[str, list[str | None]] = {}
+    for name, index in wanted.items():
+        if index is None:
+            continue
+        columns[name] = [
+            (value if (value := record[index]).strip() else None)
+            if record is not None and len(record) > index
+            else None
+            for record in records
+        ]
+    return columns, problems
+
+
+def map_actions(
+    values: Sequence[Any], extra: Mapping[str, str] | None = None
+) -> tuple[list[Any], list[Problem]]:
+    table = dict(ACTIONS)
+    if extra:
+        table.update({str(k).strip().lower(): str(v) for k, v in extra.items()})
+    memo: dict[Any, Any] = {}
+    types: list[Any] = []
+    problems: list[Problem] = []
+    for value in values:
+        try:
+            mapped = memo[value]
+        except KeyError:
+            mapped = memo[value] = table.get(str(value).strip().lower()) if value is not None else None
+        except TypeError:
+            mapped = None
+        types.append(mapped)
+        problems.append(
+            None if mapped is not None else ("unknown_action", f"type: unknown action {str(value)[:40]!r}")
+        )
+    return types, problems
+
+
+def header_key(name: str) -> str:
+    """'SessionId', 'session_id' and 'Session ID' all become 'sessionid'."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def find(names: Sequence[str], *aliases: str) -> int | None:
+    keys = [header_key(n) for n in names]
+    for alias in aliases:
+        key = header_key(alias)
+        if key in keys:
+            return keys.index(key)
+    return None
+
+
+def truncate(raw: str) -> str:
+    return raw[:RAW_KEEP]
+
+
+def merge(problems: list[Problem], *more: Sequence[Problem]) -> list[Problem]:
+    for extra in more:
+        for i, p in enumerate(extra):
+            if p is not None and problems[i] is None:
+                problems[i] = p
+    return problems

@@ -1,0 +1,131 @@
+"""Cleaning: content-derived event ids, duplicates, double clicks, and impossible sequences."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from edgerec.domain import EventType
+from edgerec.ingest.validate import ID_COLUMNS, Problem
+from edgerec.store.schema import items
+from edgerec.store.sql import load_rows
+
+_CONTEXT = ("store_id", "location", "device")
+
+
+def event_id(row: dict[str, Any]) -> str:
+    """A 128-bit id from the event's normalised content, the same whatever file it came from.
+
+    The session id is part of it only where the source gave one (assigned sessions come later).
+    """
+    payload = row["payload"]
+    text = "\x1f".join(
+        (
+            row["type"],
+            str(row["occurred_at"]),
+            row["user_id"] or "",
+            row["item_id"] or "",
+            row["session_id"] or "",
+            *(row[name] or "" for name in _CONTEXT),
+            repr(sorted(payload.items())) if payload else "",
+        )
+    )
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class Deduplicator:
+    """Drops exact duplicates and repeats of (user, item, type) within a time window.
+
+    State carried between chunks covers only the last `window` of time seen, so memory stays
+    flat on a time-ordered file; on an unordered file a repeat split across chunks may pass
+    (it is still appended once at most, by its event id).
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self.window = int(window_s * 1_000_000)
+        self.last: dict[tuple[str, str, str], int] = {}
+        self.recent_ids: dict[str, int] = {}
+
+    def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
+        last = self.last
+        seen = self.recent_ids
+        window = self.window
+        newest = None
+        for i, row in enumerate(rows):
+            if row is None:
+                continue
+            at = row["occurred_at"]
+            newest = at if newest is None or at > newest else newest
+            eid = row["event_id"]
+            if eid in seen:
+                problems[i] = ("duplicate", "the same event as an earlier row")
+                continue
+            user, item = row["user_id"], row["item_id"]
+            if user is not None and item is not None and window > 0:
+                key = (user, item, row["type"])
+                before = last.get(key)
+                if before is not None and abs(at - before) <= window:
+                    problems[i] = (
+                        "repeat_within_window",
+                        f"same user, item and action within {window / 1e6:g} s",
+                    )
+                    continue
+                last[key] = at
+            seen[eid] = at
+        if newest is not None:
+            floor = newest - window
+            self.last = {k: v for k, v in last.items() if v >= floor}
+            self.recent_ids = {k: v for k, v in seen.items() if v >= floor}
+
+
+class CatalogueCheck:
+    """Flags purchases of items the shop does not list, once the shop has a catalogue."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.has_catalogue = self._has_catalogue()
+
+    def _has_catalogue(self) -> bool:
+        query = select(items.c.item_id).where(items.c.status != "seen").limit(1)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
+        listed_here = {r["item_id"] for r in rows if r is not None and r["type"] == EventType.ITEM_LISTED}
+        if listed_here:
+            self.has_catalogue = True
+        if not self.has_catalogue:
+            return
+        wanted = [
+            i
+            for i, r in enumerate(rows)
+            if r is not None and r["type"] == EventType.PURCHASED and problems[i] is None
+        ]
+        if not wanted:
+            return
+        keys = {(rows[i]["item_id"],) for i in wanted} - {(item,) for item in listed_here}  # type: ignore[index]
+        with self.engine.connect() as connection:
+            status = {k[0]: r["status"] for k, r in load_rows(connection, items, list(keys)).items()}
+        for i in wanted:
+            item = rows[i]["item_id"]  # type: ignore[index]
+            if item in listed_here:
+                continue
+            state = status.get(item)
+            if state == "delisted":
+                problems[i] = ("item_delisted", f"purchase of delisted item {item!r}")
+            elif state != "listed":
+                problems[i] = (
+                    "item_not_listed",
+                    f"purchase of item {item!r}, which the catalogue does not list",
+                )
+
+    def after_append(self, appended_catalogue: bool) -> None:
+        if appended_catalogue and not self.has_catalogue:
+            self.has_catalogue = self._has_catalogue()
+
+
+def row_columns() -> tuple[str, ...]:
+    return ("type", "occurred_at", *ID_COLUMNS)

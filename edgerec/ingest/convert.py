@@ -1,0 +1,147 @@
+"""Column converters from file text to typed values: numbers, epoch times, dates (to UTC).
+
+Each converter takes one column of a chunk (strings, None for a missing field) and returns the
+typed values plus a problem per row, so that one bad cell quarantines its row only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from edgerec.ingest.validate import Problem
+
+# Beyond this many seconds from 1970 a value is certainly not a real event time (year ~5000).
+_MAX_ABS_SECONDS = 1e11
+UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
+
+
+def blank_to_none(values: Sequence[Any]) -> list[Any]:
+    return [None if v is None or (isinstance(v, str) and not v.strip()) else v for v in values]
+
+
+def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Problem]]:
+    """Integer cells; '3' and '3.0' are 3, '3.5' is a problem, '' is None."""
+    out: list[int | None] = []
+    problems: list[Problem] = []
+    for value in values:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out.append(None)
+            problems.append(None)
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            try:
+                real = float(value)
+            except (TypeError, ValueError):
+                real = math.nan
+            if math.isfinite(real) and real.is_integer():
+                number = int(real)
+            else:
+                out.append(None)
+                problems.append((f"invalid_{name}", f"{name}: {str(value)[:40]!r} is not an integer"))
+                continue
+        out.append(number)
+        problems.append(None)
+    return out, problems
+
+
+def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
+    out: list[float | None] = []
+    problems: list[Problem] = []
+    for value in values:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out.append(None)
+            problems.append(None)
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            out.append(None)
+            problems.append((f"invalid_{name}", f"{name}: {str(value)[:40]!r} is not a number"))
+            continue
+        out.append(number)
+        problems.append(None)
+    return out, problems
+
+
+def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | None], list[Problem]]:
+    """Unix epoch times (seconds by default, fractions allowed) to integer microseconds UTC."""
+    scale = UNITS[unit]
+    n = len(values)
+    try:  # fast path: every cell an integer
+        whole = np.array(values, dtype=np.int64) if n else np.zeros(0, np.int64)
+        if scale >= 1 and np.abs(whole).max(initial=0) < _MAX_ABS_SECONDS * 1e6 / scale:
+            return (whole * int(scale)).tolist(), [None] * n
+    except (TypeError, ValueError, OverflowError):
+        pass
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+    out: list[int | None] = []
+    problems: list[Problem] = []
+    limit = _MAX_ABS_SECONDS * 1e6 / scale
+    for raw, number in zip(values, numbers, strict=True):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            out.append(None)
+            problems.append(("missing_occurred_at", "occurred_at: is required"))
+        elif not math.isfinite(number):
+            out.append(None)
+            problems.append(("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time"))
+        else:
+            # Absurd magnitudes are clamped so the range check names them (future / too old).
+            clamped = max(-limit, min(limit, number))
+            out.append(int(round(clamped * scale)))
+            problems.append(None)
+    return out, problems
+
+
+def datetime_micros(
+    values: Sequence[Any], source_timezone: str = "UTC", *, dayfirst: bool = False
+) -> tuple[list[int | None], list[Problem]]:
+    """Date/time text to microseconds UTC; times without an offset are in `source_timezone`."""
+    series = pd.Series(list(values), dtype=object)
+    out: list[int | None] = [None] * len(series)
+    problems: list[Problem] = [None] * len(series)
+    if not len(series):
+        return out, problems
+    parsed = _parse_times(series, source_timezone, dayfirst)
+    for i, (raw, micros) in enumerate(zip(values, parsed, strict=True)):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            problems[i] = ("missing_occurred_at", "occurred_at: is required")
+        elif micros is None:
+            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
+        else:
+            out[i] = micros
+    return out, problems
+
+
+def _parse_times(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
+    try:
+        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601", dayfirst=dayfirst)
+        return _to_micros(stamps, tz)
+    except (ValueError, TypeError, OverflowError):
+        pass  # mixed offsets or formats: one cell at a time
+    result: list[int | None] = []
+    for value in series:
+        try:
+            stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+            result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
+        except (ValueError, TypeError, OverflowError):
+            result.append(None)
+    return result
+
+
+def _to_micros(stamps: pd.Series, tz: str) -> list[int | None]:
+    if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        if stamps.dtype == object:  # mixed offsets: normalise each to UTC
+            stamps = pd.to_datetime(stamps, utc=True, errors="coerce")
+        else:
+            stamps = stamps.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    array = stamps.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("us").to_numpy()
+    missing = np.isnat(array)
+    values = array.view("int64").tolist()
+    return [None if gone else v for v, gone in zip(values, missing.tolist(), strict=True)]

@@ -1,0 +1,600 @@
+"""Adapters for public recommender datasets and catalogue files, each to normalised batches.
+
+Every adapter accepts the usual variants of its dataset (header or not, `,`/`;`/tab/`::`
+separators, CRLF, optional columns) and reads companion files that sit beside the main one
+(a catalogue before the interactions that refer to it).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from edgerec.domain import EventType
+from edgerec.domain.events import EARLIEST
+from edgerec.ingest import convert
+from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
+from edgerec.ingest.mapping import sniff_delimiter
+from edgerec.ingest.text import RawChunk, head_lines, read_records
+from edgerec.ingest.validate import Problem
+from edgerec.store.codec import to_micros
+
+# Catalogue rows carry no time: they are listed at the earliest time the domain allows, so a
+# re-import gives the same event ids and every interaction comes after its item's listing.
+CATALOGUE_AT = to_micros(EARLIEST)
+# Amazon S3-Rec sequences have no times: one interaction a day from this moment, per user.
+S3REC_START = to_micros(EARLIEST.replace(year=2000))
+S3REC_STEP_US = 86_400 * 1_000_000
+ML100K_GENRES = (
+    "unknown|Action|Adventure|Animation|Children's|Comedy|Crime|Documentary|Drama|Fantasy|"
+    "Film-Noir|Horror|Musical|Mystery|Romance|Sci-Fi|Thriller|War|Western"
+)
+
+
+def _const(value: Any, n: int) -> list[Any]:
+    return [value] * n
+
+
+def _split_double_colon(chunk: RawChunk, fields: int) -> None:
+    """MovieLens 1M/10M '::' files: each record was read whole; split it here."""
+    for i, record in enumerate(chunk.records):
+        if record is not None:
+            parts = "\x1f".join(record).split("::")
+            chunk.records[i] = (
+                parts if len(parts) == fields else parts[: fields - 1] + ["::".join(parts[fields - 1 :])]
+            )
+
+
+def _records(path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
+    if delimiter == "::":
+        return read_records(
+            path,
+            delimiter="\x1f",
+            header=header,
+            chunk_rows=chunk_rows,
+            encoding=encoding,
+            quoting=csv.QUOTE_NONE,
+        )
+    return read_records(path, delimiter=delimiter, header=header, chunk_rows=chunk_rows, encoding=encoding)
+
+
+def _delimiter(path: Path) -> str:
+    lines = head_lines(path, 10)
+    if lines and "::" in lines[0]:
+        return "::"
+    return sniff_delimiter(lines)
+
+
+def _is_header(fields: Sequence[str]) -> bool:
+    return any(f.strip() and not _numberish(f) for f in fields[:2])
+
+
+def _numberish(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- Taobao UserBehavior ------------------------------------------------------------------
+
+TAOBAO_ACTIONS = {
+    "pv": EventType.ITEM_VIEWED,
+    "cart": EventType.ADDED_TO_CART,
+    "fav": EventType.ITEM_FAVOURITED,
+    "buy": EventType.PURCHASED,
+}
+
+
+def taobao_sniff(path: Path, head: list[str]) -> bool:
+    if not head:
+        return False
+    delimiter = sniff_delimiter(head)
+    fields = head[0].split(delimiter)
+    if len(fields) == 5 and fields[3].strip().lower() in TAOBAO_ACTIONS:
+        return True
+    keys = {header_key(f) for f in fields}
+    return bool(keys & {"behavior", "behaviortype", "behaviour", "behaviourtype"}) and "categoryid" in keys
+
+
+def taobao_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    head = head_lines(path, 5)
+    delimiter = sniff_delimiter(head)
+    header = bool(head) and _is_header(head[0].split(delimiter))
+    for names, chunk in _records(path, delimiter, header, chunk_rows):
+        if header and names:
+            at = {
+                "user_id": find(names, "user_id", "userid", "user"),
+                "item_id": find(names, "item_id", "itemid", "item"),
+                "category": find(names, "category_id", "categoryid", "category"),
+                "type": find(names, "behavior_type", "behavior", "behaviour_type", "behaviour", "action"),
+                "occurred_at": find(names, "timestamp", "time", "ts"),
+            }
+            width: int | None = len(names)
+        else:
+            at, width = {"user_id": 0, "item_id": 1, "category": 2, "type": 3, "occurred_at": 4}, 5
+        raw, problems = pick(chunk, at, width)
+        n = len(chunk)
+        types = raw.get("type", _const(None, n))
+        mapped = [TAOBAO_ACTIONS.get(t.strip().lower()) if t is not None else None for t in types]
+        merge(
+            problems,
+            [
+                None if m else ("unknown_action", f"type: unknown behaviour {t!r}")
+                for m, t in zip(mapped, types, strict=True)
+            ],
+        )
+        stamps, found = convert.epoch_micros(raw.get("occurred_at", _const(None, n)), "s")
+        merge(problems, found)
+        columns = {
+            "type": mapped,
+            "occurred_at": stamps,
+            "user_id": raw.get("user_id", _const(None, n)),
+            "item_id": raw.get("item_id", _const(None, n)),
+            "category": raw.get("category", _const(None, n)),
+        }
+        yield text_batch(str(path), chunk, columns, problems)
+
+
+# --- MovieLens ------------------------------------------------------------------------------
+
+
+def movielens_sniff(path: Path, head: list[str]) -> bool:
+    name = path.name.lower()
+    if name in {"u.data", "u.item", "ratings.dat", "movies.dat"} or re.fullmatch(
+        r"u\d\.(base|test)|u[ab]\.(base|test)", name
+    ):
+        return True
+    if not head:
+        return False
+    keys = {header_key(f) for f in re.split(r"::|[,\t;|]", head[0])}
+    return {"userid", "movieid", "rating"} <= keys or {"movieid", "title", "genres"} <= keys
+
+
+def _movie_catalogue(path: Path) -> Path | None:
+    for name in ("movies.csv", "u.item", "movies.dat"):
+        candidate = path.parent / name
+        if candidate.exists() and candidate != path:
+            return candidate
+    return None
+
+
+def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    name = path.name.lower()
+    is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
+    if not is_catalogue and (catalogue := _movie_catalogue(path)) is not None:
+        yield from _movies(catalogue, chunk_rows)
+    if is_catalogue:
+        yield from _movies(path, chunk_rows)
+        return
+    delimiter = (
+        "\t"
+        if name.startswith("u") and name != "ratings.csv" and "." in name and not name.endswith(".csv")
+        else _delimiter(path)
+    )
+    head = head_lines(path, 2)
+    header = delimiter != "::" and bool(head) and _is_header(re.split(r"[,\t;|]", head[0]))
+    for names, chunk in _records(path, delimiter, header, chunk_rows):
+        if delimiter == "::":
+            _split_double_colon(chunk, 4)
+        if header and names:
+            at = {
+                "user_id": find(names, "userId", "user_id", "user"),
+                "item_id": find(names, "movieId", "movie_id", "item_id", "item"),
+                "value": find(names, "rating", "score"),
+                "occurred_at": find(names, "timestamp", "time"),
+            }
+            width: int | None = len(names)
+        else:
+            at, width = {"user_id": 0, "item_id": 1, "value": 2, "occurred_at": 3}, 4
+        raw, problems = pick(chunk, at, width)
+        n = len(chunk)
+        values, found = convert.floats(raw.get("value", _const(None, n)), "value")
+        merge(problems, found, [("missing_value", "value: no rating") if v is None else None for v in values])
+        stamps, found = convert.epoch_micros(raw.get("occurred_at", _const(None, n)), "s")
+        merge(problems, found)
+        columns = {
+            "type": _const(EventType.RATED.value, n),
+            "occurred_at": stamps,
+            "user_id": raw.get("user_id", _const(None, n)),
+            "item_id": raw.get("item_id", _const(None, n)),
+            "value": values,
+        }
+        yield text_batch(str(path), chunk, columns, problems)
+
+
+def _looks_like_movies(path: Path) -> bool:
+    head = head_lines(path, 1)
+    return bool(head) and {"movieid", "title", "genres"} <= {header_key(f) for f in head[0].split(",")}
+
+
+_YEAR = re.compile(r"\((\d{4})\)\s*$")
+
+
+def _movies(path: Path, chunk_rows: int) -> Iterator[Batch]:
+    name = path.name.lower()
+    if name == "u.item":
+        genre_names = _ml100k_genres(path)
+        reader = _records(path, "|", False, chunk_rows, encoding="latin-1")
+    elif name.endswith(".dat"):
+        genre_names = None
+        reader = _records(path, "::", False, chunk_rows, encoding="latin-1")
+    else:
+        genre_names = None
+        reader = _records(path, ",", True, chunk_rows)
+    for _names, chunk in reader:
+        if name.endswith(".dat"):
+            _split_double_colon(chunk, 3)
+        n = len(chunk)
+        problems: list[Problem] = [None] * n
+        ids: list[str | None] = [None] * n
+        titles: list[str | None] = [None] * n
+        categories: list[str | None] = [None] * n
+        attributes: list[dict[str, str] | None] = [None] * n
+        for i, record in enumerate(chunk.records):
+            if record is None:
+                continue
+            if genre_names is not None:  # u.item: id|title|release|video|url|19 flags
+                if len(record) < 6:
+                    problems[i] = ("wrong_field_count", f"expected 24 fields, found {len(record)}")
+                    continue
+                genres = [g for g, flag in zip(genre_names, record[5:], strict=False) if flag.strip() == "1"]
+                extra = {"release_date": record[2].strip(), "imdb_url": record[4].strip()}
+            else:
+                if len(record) != 3:
+                    problems[i] = ("wrong_field_count", f"expected 3 fields, found {len(record)}")
+                    continue
+                genres = [g for g in record[2].split("|") if g and g != "(no genres listed)"]
+                extra = {}
+            ids[i] = record[0].strip() or None
+            titles[i] = record[1].strip()
+            categories[i] = genres[0] if genres else None
+            attrs = {k: v for k, v in extra.items() if v}
+            if genres:
+                attrs["genres"] = "|".join(genres)
+            if year := _YEAR.search(record[1]):
+                attrs["year"] = year.group(1)
+            attributes[i] = attrs
+        columns = {
+            "type": _const(EventType.ITEM_LISTED.value, n),
+            "occurred_at": _const(CATALOGUE_AT, n),
+            "item_id": ids,
+            "title": titles,
+            "category": categories,
+            "attributes": attributes,
+        }
+        yield text_batch(str(path), chunk, columns, problems)
+
+
+def _ml100k_genres(path: Path) -> list[str]:
+    genre_file = path.parent / "u.genre"
+    if genre_file.exists():
+        names = [line.split("|")[0] for line in genre_file.read_text("latin-1").splitlines() if "|" in line]
+        if names:
+            return names
+    return ML100K_GENRES.split("|")
+
+
+# --- YOOCHOOSE (RecSys Challenge 2015) and DIGINETICA (CIKM Cup 2016) ------------------------
+
+
+def yoochoose_sniff(path: Path, head: list[str]) -> bool:
+    if not head:
+        return False
+    keys = {header_key(f) for f in re.split(r"[,\t;]", head[0])}
+    if (
+        {"sessionid", "itemid", "time"} <= keys
+        or {"sessionid", "itemid", "timestamp"} <= keys
+        and "timeframe" not in keys
+    ):
+        return True
+    fields = head[0].split(",")
+    return (
+        len(fields) in (4, 5)
+        and fields[0].strip().isdigit()
+        and bool(re.match(r"\d{4}-\d\d-\d\dT", fields[1]))
+    )
+
+
+def yoochoose_batches(path: Path, chunk_rows: int, source_timezone: str = "UTC", **_: Any) -> Iterator[Batch]:
+    head = head_lines(path, 3)
+    delimiter = sniff_delimiter(head)
+    header = bool(head) and _is_header(head[0].split(delimiter))
+    for names, chunk in _records(path, delimiter, header, chunk_rows):
+        n = len(chunk)
+        if header and names:
+            at = {
+                "session_id": find(names, "SessionId", "session_id", "session"),
+                "item_id": find(names, "ItemId", "item_id", "item"),
+                "occurred_at": find(names, "Time", "Timestamp", "ts"),
+                "category": find(names, "Category", "category"),
+                "price_paid": find(names, "Price"),
+                "quantity": find(names, "Quantity"),
+                "user_id": find(names, "UserId", "user_id"),
+            }
+            raw, problems = pick(chunk, at, len(names))
+            buys = at["price_paid"] is not None and at["quantity"] is not None
+        else:  # yoochoose-clicks.dat: sid,time,item,category; yoochoose-buys.dat: sid,time,item,price,qty
+            width = len(head[0].split(delimiter)) if head else 4
+            buys = width == 5
+            at = {"session_id": 0, "occurred_at": 1, "item_id": 2}
+            at |= {"price_paid": 3, "quantity": 4} if buys else {"category": 3}
+            raw, problems = pick(chunk, at, width)
+        stamps_raw = raw.get("occurred_at", _const(None, n))
+        sample = next((s for s in stamps_raw if s), "")
+        if _numberish(sample):
+            stamps, found = convert.epoch_micros(stamps_raw, "ms" if float(sample) > 1e11 else "s")
+        else:
+            stamps, found = convert.datetime_micros(stamps_raw, source_timezone)
+        merge(problems, found)
+        sessions = raw.get("session_id", _const(None, n))
+        users = raw.get("user_id") or [f"s:{s}" if s is not None else None for s in sessions]
+        columns: dict[str, list[Any]] = {
+            "type": _const((EventType.PURCHASED if buys else EventType.ITEM_VIEWED).value, n),
+            "occurred_at": stamps,
+            "user_id": users,
+            "session_id": sessions,
+            "item_id": raw.get("item_id", _const(None, n)),
+        }
+        if "category" in raw:
+            # YOOCHOOSE's category: a number, 'S' (a special offer) or 0 (missing).
+            columns["category"] = [None if c in (None, "0") else c for c in raw["category"]]
+        if buys:
+            prices, found = convert.floats(raw.get("price_paid", _const(None, n)), "price_paid")
+            merge(problems, found)
+            quantities, found = convert.ints(raw.get("quantity", _const(None, n)), "quantity")
+            merge(problems, found)
+            # The buys file has price 0 / quantity 0 where unknown.
+            columns["price_paid"] = [p if p else None for p in prices]
+            columns["quantity"] = [q if q else None for q in quantities]
+        yield text_batch(str(path), chunk, columns, problems)
+
+
+def diginetica_sniff(path: Path, head: list[str]) -> bool:
+    if not head:
+        return False
+    keys = {header_key(f) for f in re.split(r"[,\t;]", head[0])}
+    return {"sessionid", "timeframe", "eventdate"} <= keys
+
+
+def diginetica_batches(
+    path: Path, chunk_rows: int, source_timezone: str = "UTC", **_: Any
+) -> Iterator[Batch]:
+    delimiter = sniff_delimiter(head_lines(path, 5))
+    for names, chunk in _records(path, delimiter, True, chunk_rows):
+        names = names or []
+        at = {
+            "session_id": find(names, "sessionId", "session_id"),
+            "user_id": find(names, "userId", "user_id"),
+            "item_id": find(names, "itemId", "item_id"),
+            "timeframe": find(names, "timeframe"),
+            "eventdate": find(names, "eventdate"),
+        }
+        purchases = find(names, "ordernumber") is not None
+        raw, problems = pick(chunk, at, len(names))
+        n = len(chunk)
+        days, found = convert.datetime_micros(raw.get("eventdate", _const(None, n)), source_timezone)
+        merge(problems, found)
+        offsets, found = convert.ints(raw.get("timeframe", _const(None, n)), "timeframe")
+        merge(problems, found)
+        # timeframe: milliseconds since the session began, added to the (local) day it began.
+        stamps = [d + (o or 0) * 1_000 if d is not None else None for d, o in zip(days, offsets, strict=True)]
+        sessions = raw.get("session_id", _const(None, n))
+        users = [
+            u if u is not None and u.upper() != "NA" else (f"s:{s}" if s is not None else None)
+            for u, s in zip(raw.get("user_id", _const(None, n)), sessions, strict=True)
+        ]
+        columns = {
+            "type": _const((EventType.PURCHASED if purchases else EventType.ITEM_VIEWED).value, n),
+            "occurred_at": stamps,
+            "user_id": users,
+            "session_id": sessions,
+            "item_id": raw.get("item_id", _const(None, n)),
+        }
+        yield text_batch(str(path), chunk, columns, problems)
+
+
+# --- Amazon sequences in the S3-Rec format ----------------------------------------------------
+
+
+def s3rec_sniff(path: Path, head: list[str]) -> bool:
+    if _attributes_file(path) is not None or path.name.endswith("_item2attributes.json"):
+        return True
+    return (
+        bool(head)
+        and all(re.fullmatch(r"\S+( \S+)+", line.strip()) and "," not in line for line in head[:5])
+        and all(tok.isdigit() for line in head[:5] for tok in line.split())
+    )
+
+
+def _attributes_file(path: Path) -> Path | None:
+    candidate = path.with_name(f"{path.stem}_item2attributes.json")
+    return candidate if candidate.exists() and candidate != path else None
+
+
+def s3rec_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    if path.name.endswith("_item2attributes.json"):
+        yield from _s3rec_attributes(path, chunk_rows)
+        return
+    if (attributes := _attributes_file(path)) is not None:
+        yield from _s3rec_attributes(attributes, chunk_rows)
+    for _names, chunk in read_records(path, delimiter=" ", header=False, chunk_rows=max(1, chunk_rows // 10)):
+        # One line is one user's sequence; each (user, item) is one row of the import.
+        lines: list[int] = []
+        raws: list[str] = []
+        problems: list[Problem] = []
+        users: list[str | None] = []
+        items: list[str | None] = []
+        stamps: list[int | None] = []
+        for i, record in enumerate(chunk.records):
+            tokens = [t for t in record if t] if record is not None else []
+            problem = chunk.problems.get(i) or (
+                None if len(tokens) >= 2 else ("missing_item_id", "a sequence needs a user and items")
+            )
+            if problem is not None:
+                lines.append(chunk.lines[i])
+                raws.append(chunk.raws[i])
+                problems.append(problem)
+                users.append(None)
+                items.append(None)
+                stamps.append(None)
+                continue
+            user = tokens[0]
+            for step, item in enumerate(tokens[1:]):
+                lines.append(chunk.lines[i])
+                raws.append(f"{user} {item} (position {step + 1} of line {chunk.lines[i]})")
+                problems.append(None)
+                users.append(user)
+                items.append(item)
+                stamps.append(S3REC_START + step * S3REC_STEP_US)
+        n = len(lines)
+        columns = {
+            "type": _const(EventType.PURCHASED.value, n),
+            "occurred_at": stamps,
+            "user_id": users,
+            "item_id": items,
+        }
+        yield Batch(str(path), lines, columns, problems, raws.__getitem__)
+
+
+def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
+    # The attributes file is one JSON object (item -> attribute ids); S3-Rec ships it whole.
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError as exc:
+        yield Batch(
+            str(path),
+            [1],
+            {"type": [None], "occurred_at": [None]},
+            [("bad_json", str(exc)[:200])],
+            lambda i: "",
+        )
+        return
+    if not isinstance(data, dict):
+        yield Batch(
+            str(path),
+            [1],
+            {"type": [None], "occurred_at": [None]},
+            [("bad_json", "expected an object")],
+            lambda i: "",
+        )
+        return
+    entries = list(data.items())
+    for start in range(0, len(entries), chunk_rows):
+        part = entries[start : start + chunk_rows]
+        n = len(part)
+        problems: list[Problem] = [None] * n
+        attributes: list[Any] = []
+        for i, (_item, values) in enumerate(part):
+            if isinstance(values, list):
+                attributes.append({"attribute_ids": " ".join(str(v) for v in values)})
+            else:
+                attributes.append(None)
+                problems[i] = ("invalid_attributes", "attributes: expected a list of ids")
+        columns = {
+            "type": _const(EventType.ITEM_LISTED.value, n),
+            "occurred_at": _const(CATALOGUE_AT, n),
+            "item_id": [str(item) for item, _values in part],
+            "title": _const("", n),
+            "attributes": attributes,
+        }
+        raws = [json.dumps({item: values})[:1000] for item, values in part]
+        yield Batch(str(path), list(range(start + 1, start + n + 1)), columns, problems, raws.__getitem__)
+
+
+# --- catalogue files ------------------------------------------------------------------------
+
+_ID = ("id", "item_id", "itemId", "product_id", "productId", "sku", "asin", "article_id")
+_TITLE = ("title", "name", "product_name", "productDisplayName", "product_title", "item_name")
+_CATEGORY = ("category", "category_path", "categories", "category_name", "category_id", "categoryId")
+_CATEGORY_LEVELS = (
+    ("masterCategory", "subCategory", "articleType"),
+    ("category_l1", "category_l2", "category_l3"),
+)
+_BRAND = ("brand", "brand_name", "manufacturer", "vendor")
+_PRICE = ("price", "unit_price", "sale_price", "list_price")
+_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
+_DESCRIPTION = ("description", "desc", "details", "product_description")
+_AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
+
+
+def catalogue_sniff(path: Path, head: list[str]) -> bool:
+    if not head:
+        return False
+    names = re.split(r"[,\t;|]", head[0])
+    keys = {header_key(n) for n in names}
+    has_id = find(names, *_ID) is not None
+    has_content = find(names, *_TITLE, *_CATEGORY, *_PRICE, *_BRAND, "masterCategory") is not None
+    return has_id and has_content and not keys & {"userid", "user", "timestamp", "sessionid", "eventtime"}
+
+
+def brand_from_title(title: str | None) -> str | None:
+    """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience."""
+    if not title:
+        return None
+    words = title.split()
+    for i, word in enumerate(words[:5]):
+        if word.lower() in _AUDIENCE:
+            return " ".join(words[:i]) or None
+    return words[0] if words else None
+
+
+def catalogue_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    delimiter = sniff_delimiter(head_lines(path, 10))
+    for names, chunk in _records(path, delimiter, True, chunk_rows):
+        names = names or []
+        used: dict[str, int | None] = {
+            "item_id": find(names, *_ID),
+            "title": find(names, *_TITLE),
+            "category": find(names, *_CATEGORY),
+            "brand": find(names, *_BRAND),
+            "price": find(names, *_PRICE),
+            "stock": find(names, *_STOCK),
+            "description": find(names, *_DESCRIPTION),
+        }
+        levels: list[int] = []
+        if used["category"] is None:
+            for candidate in _CATEGORY_LEVELS:
+                levels = [i for name in candidate if (i := find(names, name)) is not None]
+                if levels:
+                    break
+        taken = {i for i in used.values() if i is not None} | set(levels)
+        extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
+        raw, problems = pick(chunk, {**used, **extra}, len(names))
+        n = len(chunk)
+        prices, found = convert.floats(raw.get("price", _const(None, n)), "price")
+        merge(problems, found)
+        stocks, found = convert.ints(raw.get("stock", _const(None, n)), "stock")
+        merge(problems, found)
+        titles = [t.strip() if t else t for t in raw.get("title", _const(None, n))]
+        if levels:
+            categories: list[str | None] = [
+                "/".join(c.strip() for r in [record] for c in (r[j] for j in levels) if c.strip()) or None
+                if record is not None
+                else None
+                for record in chunk.records
+            ]
+        else:
+            categories = raw.get("category", _const(None, n))
+        brands = raw.get("brand") or [brand_from_title(t) for t in titles]
+        attributes = [
+            {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
+        ]
+        columns = {
+            "type": _const(EventType.ITEM_LISTED.value, n),
+            "occurred_at": _const(CATALOGUE_AT, n),
+            "item_id": raw.get("item_id", _const(None, n)),
+            "title": titles,
+            "category": categories,
+            "brand": brands,
+            "price": prices,
+            "stock": stocks,
+            "description": raw.get("description", _const(None, n)),
+            "attributes": attributes,
+        }
+        yield text_batch(str(path), chunk, columns, problems)

@@ -1,0 +1,76 @@
+"""export_events: the event log out to JSON lines or Parquet, streamed in batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from edgerec.store import log
+from edgerec.store.codec import StoredEvent
+
+EXPORT_FORMATS = ("jsonl", "parquet")
+
+
+class HasEngine(Protocol):
+    engine: Engine
+
+
+def _record(event: StoredEvent) -> dict[str, Any]:
+    return event.as_dict()
+
+
+def export_events(
+    store: HasEngine,
+    path: str | Path,
+    *,
+    format: str = "jsonl",
+    since: int = 0,
+    batch: int = 20_000,  # noqa: A002
+) -> int:
+    """Writes every logged event after position `since` to `path`; returns how many.
+
+    Each record is a log row (position, event_id, type, occurred_at in microseconds UTC, ids,
+    context, payload); `import_file(..., format="events")` reads it back with ids unchanged.
+    """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {format!r}")
+    path = Path(path)
+    written = 0
+    with store.engine.connect() as connection:
+        batches = log.read_batches(connection, since=since, batch=batch)
+        if format == "jsonl":
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                for events in batches:
+                    out.writelines(json.dumps(_record(e), ensure_ascii=False) + "\n" for e in events)
+                    written += len(events)
+            return written
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema(
+            [
+                ("position", pa.int64()),
+                ("event_id", pa.string()),
+                ("type", pa.string()),
+                ("occurred_at", pa.int64()),
+            ]
+            + [
+                (name, pa.string())
+                for name in ("user_id", "session_id", "item_id", "store_id", "location", "device")
+            ]
+            + [("payload", pa.string())]
+        )
+        with pq.ParquetWriter(path, schema) as writer:
+            for events in batches:
+                columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+                for event in events:
+                    for name, value in zip(StoredEvent._fields, event, strict=True):
+                        columns[name].append(
+                            json.dumps(value, ensure_ascii=False) if name == "payload" else value
+                        )
+                writer.write_table(pa.table(columns, schema=schema))
+                written += len(events)
+    return written

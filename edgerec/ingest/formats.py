@@ -1,0 +1,146 @@
+"""The import formats: their names, one-line descriptions, and detection from names and headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgerec.ingest import datasets, mapping
+from edgerec.ingest.batch import Batch
+from edgerec.ingest.mapping import ColumnMapping
+from edgerec.ingest.text import head_lines
+
+
+class FormatError(ValueError):
+    """The format could not be detected, or the name is not a known format."""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    reader: Callable[..., Iterator[Batch]]
+    sniff: Callable[[Path, list[str]], bool] | None = None  # None: never detected, only named
+
+
+def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
+    def read(
+        path: Path, chunk_rows: int, mapping_: Any = None, source_timezone: str = "UTC", **_: Any
+    ) -> Iterator[Batch]:
+        columns = ColumnMapping.of(mapping_)
+        if kind == "csv":
+            return mapping.csv_batches(path, columns, source_timezone, chunk_rows)
+        return mapping.object_batches(path, columns, source_timezone, chunk_rows, kind)
+
+    return read
+
+
+def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    kind = "parquet" if path.suffix.lower() == ".parquet" else "jsonl"
+    return mapping.export_batches(path, chunk_rows, kind)
+
+
+def _events_sniff(path: Path, head: list[str]) -> bool:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return mapping.is_export(pq.read_schema(path).names)
+    try:
+        first = json.loads(head[0]) if head else None
+    except ValueError:
+        return False
+    return isinstance(first, dict) and mapping.is_export(list(first))
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "events",
+            "edgerec's own export (JSONL or Parquet from `export_events`); ids kept",
+            _events,
+            _events_sniff,
+        ),
+        Format(
+            "taobao",
+            "Taobao UserBehavior: user,item,category,behavior(pv/cart/fav/buy),timestamp",
+            datasets.taobao_batches,
+            datasets.taobao_sniff,
+        ),
+        Format(
+            "movielens",
+            "MovieLens ratings (ratings.csv, u.data, ratings.dat) + movies catalogue beside them",
+            datasets.movielens_batches,
+            datasets.movielens_sniff,
+        ),
+        Format(
+            "diginetica",
+            "DIGINETICA item views / purchases (sessionId;userId;itemId;timeframe;eventdate)",
+            datasets.diginetica_batches,
+            datasets.diginetica_sniff,
+        ),
+        Format(
+            "yoochoose",
+            "YOOCHOOSE clicks/buys (yoochoose-clicks.dat, or SessionId/ItemId/Time TSV)",
+            datasets.yoochoose_batches,
+            datasets.yoochoose_sniff,
+        ),
+        Format(
+            "s3rec",
+            "Amazon sequences in the S3-Rec format (`user item item ...`) + *_item2attributes.json",
+            datasets.s3rec_batches,
+            datasets.s3rec_sniff,
+        ),
+        Format(
+            "catalogue",
+            "catalogue file with a header: id, title, category, brand, price, stock, description",
+            datasets.catalogue_batches,
+            datasets.catalogue_sniff,
+        ),
+        Format("csv", "generic CSV/TSV of interactions, with a column mapping", _generic("csv")),
+        Format("jsonl", "generic JSON lines of interactions, with a column mapping", _generic("jsonl")),
+        Format("parquet", "generic Parquet of interactions, with a column mapping", _generic("parquet")),
+    )
+}
+# Order matters: specific datasets before the catch-all catalogue sniffing.
+_DETECTION_ORDER = ("events", "s3rec", "movielens", "taobao", "diginetica", "yoochoose", "catalogue")
+
+
+def format_names() -> str:
+    return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
+
+
+def detect_format(path: str | Path, *, mapping_given: bool = False) -> Format:
+    """The format of `path` from its name and first lines; FormatError names the choices."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    head = [] if suffix == ".parquet" else head_lines(path, 20)
+    for name in _DETECTION_ORDER:
+        sniff = FORMATS[name].sniff
+        try:
+            if sniff is not None and sniff(path, head):
+                return FORMATS[name]
+        except Exception:  # noqa: BLE001 - a sniffer that trips over a file just says no
+            continue
+    if mapping_given:
+        if suffix == ".parquet":
+            return FORMATS["parquet"]
+        if suffix in {".jsonl", ".ndjson", ".json"}:
+            return FORMATS["jsonl"]
+        return FORMATS["csv"]
+    raise FormatError(
+        f"{path}: cannot tell the format from its name or first lines; "
+        f"name one with format=...:\n{format_names()}"
+    )
+
+
+def get_format(name: str) -> Format:
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        raise FormatError(f"unknown format {name!r}; the formats are:\n{format_names()}") from None

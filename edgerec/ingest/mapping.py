@@ -1,0 +1,324 @@
+"""Generic readers (CSV/TSV, JSONL, Parquet) driven by a column mapping, and edgerec's own export.
+
+A ColumnMapping names the source column for each event field; `actions` maps the source's
+action names to event types. Typed values (JSON, Parquet) are used as they are; text is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from edgerec.ingest import convert
+from edgerec.ingest.batch import Batch, find, map_actions, merge, pick, text_batch, truncate
+from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
+from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
+
+_NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "float", "price": "float", "value": "float"}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column holds each event field (None: not in the file)."""
+
+    user: str | None = "user_id"
+    item: str | None = "item_id"
+    type: str | None = "type"
+    timestamp: str | None = "timestamp"
+    session: str | None = "session_id"
+    category: str | None = "category"
+    quantity: str | None = "quantity"
+    price_paid: str | None = "price"
+    value: str | None = "rating"
+    query: str | None = "query"
+    store_id: str | None = None
+    location: str | None = None
+    device: str | None = None
+    actions: Mapping[str, str] = field(default_factory=dict)
+    default_type: str | None = None  # the event type when there is no type column
+    timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto
+    delimiter: str | None = None  # None: sniffed from the first lines
+    header: bool = True
+
+    @classmethod
+    def of(cls, value: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
+        if value is None:
+            return cls()
+        if isinstance(value, ColumnMapping):
+            return value
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
+        return replace(cls(), **dict(value))
+
+    def sources(self) -> dict[str, str | None]:
+        """Event field -> source column name."""
+        return {
+            "type": self.type,
+            "occurred_at": self.timestamp,
+            "user_id": self.user,
+            "item_id": self.item,
+            "session_id": self.session,
+            "store_id": self.store_id,
+            "location": self.location,
+            "device": self.device,
+            "category": self.category,
+            "quantity": self.quantity,
+            "price_paid": self.price_paid,
+            "value": self.value,
+            "query": self.query,
+        }
+
+
+def sniff_delimiter(lines: Sequence[str]) -> str:
+    best, score = ",", -1
+    for candidate in ("\t", ";", "|", ","):
+        counts = [line.count(candidate) for line in lines[:10]]
+        if counts and min(counts) > 0 and min(counts) == max(counts) and counts[0] > score:
+            best, score = candidate, counts[0]
+    if score < 0:
+        for candidate in ("\t", ";", "|", ","):
+            if lines and lines[0].count(candidate):
+                return candidate
+    return best
+
+
+def typed_columns(
+    raw: Mapping[str, list[Any]],
+    mapping: ColumnMapping,
+    source_timezone: str,
+    n: int,
+) -> tuple[dict[str, list[Any]], list[Problem]]:
+    """Source cells (text or typed) -> event columns; one problem per row."""
+    problems: list[Problem] = [None] * n
+    columns: dict[str, list[Any]] = {}
+    if "type" in raw:
+        columns["type"], found = map_actions(raw["type"], mapping.actions)
+        merge(problems, found)
+    elif mapping.default_type:
+        columns["type"] = [mapping.default_type] * n
+    else:
+        columns["type"] = [None] * n
+        merge(problems, [("missing_type", "type: no type column and no default_type")] * n)
+    stamps = raw.get("occurred_at", [None] * n)
+    columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone)
+    merge(problems, found)
+    for name in (*ID_COLUMNS, *PAYLOAD_COLUMNS):
+        if name not in raw:
+            continue
+        values = raw[name]
+        if name in ID_COLUMNS or name not in _NUMERIC:
+            columns[name] = [_text(v) for v in values]
+        elif _NUMERIC[name] == "int":
+            columns[name], found = convert.ints(values, name)
+            merge(problems, found)
+        else:
+            columns[name], found = convert.floats(values, name)
+            merge(problems, found)
+    return columns, problems
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool | dict | list):
+        return value  # left for validation to name
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def times(values: Sequence[Any], unit: str, source_timezone: str) -> tuple[list[Any], list[Problem]]:
+    if unit == "iso":
+        return convert.datetime_micros(values, source_timezone)
+    if unit != "auto":
+        return convert.epoch_micros(values, unit)
+    sample = [v for v in values[:200] if v is not None and str(v).strip()]
+    numeric = sample and all(_is_number(v) for v in sample)
+    if not numeric:
+        return convert.datetime_micros(values, source_timezone)
+    magnitude = max(abs(float(v)) for v in sample)
+    guess = "ns" if magnitude > 1e17 else "us" if magnitude > 1e14 else "ms" if magnitude > 1e11 else "s"
+    return convert.epoch_micros(values, guess)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# --- readers ------------------------------------------------------------------------------
+
+
+def csv_batches(path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int) -> Iterator[Batch]:
+    delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
+    source = str(path)
+    for names, chunk in read_records(path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows):
+        names = names or []
+        wanted: dict[str, int | None] = {}
+        for event_field, column in mapping.sources().items():
+            if column is None:
+                continue
+            index = find(names, column) if mapping.header else _position(column)
+            if index is not None:
+                wanted[event_field] = index
+        width = len(names) if mapping.header else None
+        raw, problems = pick(chunk, wanted, width)
+        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
+        yield text_batch(source, chunk, columns, merge(problems, found))
+
+
+def _position(column: str) -> int | None:
+    return int(column) if column.isdigit() else None
+
+
+def jsonl_records(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
+    """(lines, raws, objects, problems) per chunk of a JSON-lines file."""
+    lines: list[int] = []
+    raws: list[str] = []
+    objects: list[Any] = []
+    problems: list[Problem] = []
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, start=1):
+            if not raw.strip():
+                continue
+            problem: Problem = None
+            obj: Any = None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                text = raw.decode("utf-8", "replace")
+                problem = ("invalid_encoding", f"not utf-8: {exc.reason}")
+            if problem is None:
+                try:
+                    obj = json.loads(text)
+                except ValueError as exc:
+                    problem = ("bad_json", str(exc)[:200])
+                else:
+                    if not isinstance(obj, dict):
+                        problem, obj = ("bad_json", "a line must be a JSON object"), None
+            lines.append(number)
+            raws.append(text.rstrip("\r\n")[:RAW_KEEP])
+            objects.append(obj)
+            problems.append(problem)
+            if len(lines) >= chunk_rows:
+                yield lines, raws, objects, problems
+                lines, raws, objects, problems = [], [], [], []
+    if lines:
+        yield lines, raws, objects, problems
+
+
+def parquet_records(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[list[int], list[str] | None, list[Any], list[Problem]]]:
+    import pyarrow.parquet as pq
+
+    done = 0
+    with pq.ParquetFile(path) as parquet:
+        for record_batch in parquet.iter_batches(batch_size=chunk_rows):
+            objects = record_batch.to_pylist()
+            lines = list(range(done + 1, done + len(objects) + 1))
+            done += len(objects)
+            yield lines, None, objects, [None] * len(objects)
+
+
+def object_batches(
+    path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int, kind: str
+) -> Iterator[Batch]:
+    reader = jsonl_records(path, chunk_rows) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    sources = {k: v for k, v in mapping.sources().items() if v is not None}
+    for lines, raws, objects, problems in reader:
+        raw: dict[str, list[Any]] = {
+            name: [obj.get(column) if obj is not None else None for obj in objects]
+            for name, column in sources.items()
+            if any(obj is not None and column in obj for obj in objects)
+        }
+        columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
+        merge(problems, found)
+        for i, obj in enumerate(objects):
+            if obj is None and problems[i] is None:
+                problems[i] = ("bad_json", "not an object")
+        yield Batch(str(path), lines, columns, problems, _raw_of(raws, objects))
+
+
+def _raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]
+    if raws is not None:
+        return raws.__getitem__
+    return lambda i: truncate(json.dumps(objects[i], default=str, ensure_ascii=False))
+
+
+# --- edgerec's own export -----------------------------------------------------------------
+
+EXPORT_KEYS = (
+    "event_id",
+    "type",
+    "occurred_at",
+    "user_id",
+    "session_id",
+    "item_id",
+    "store_id",
+    "location",
+    "device",
+    "payload",
+)
+
+
+def is_export(keys: Sequence[str]) -> bool:
+    return {"event_id", "type", "occurred_at", "payload"} <= set(keys)
+
+
+def export_batches(path: Path, chunk_rows: int, kind: str) -> Iterator[Batch]:
+    """Reads back `export_events` output: ids and times are kept exactly."""
+    reader = jsonl_records(path, chunk_rows) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    for lines, raws, objects, problems in reader:
+        columns: dict[str, list[Any]] = {k: [] for k in EXPORT_KEYS if k != "payload"}
+        payloads: list[dict[str, Any]] = []
+        for i, obj in enumerate(objects):
+            obj = obj or {}
+            for key in columns:
+                columns[key].append(obj.get(key))
+            payload = obj.get("payload")
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except ValueError:
+                    payload = None
+            if payload is not None and not isinstance(payload, dict):
+                payload = None
+            if payload is None and problems[i] is None:
+                problems[i] = ("bad_payload", "payload: must be a JSON object")
+            payloads.append(payload or {})
+        for name in PAYLOAD_COLUMNS:
+            if any(name in p for p in payloads):
+                columns[name] = [p.get(name) for p in payloads]
+        for i, payload in enumerate(payloads):
+            extra = set(payload) - set(PAYLOAD_COLUMNS)
+            if extra and problems[i] is None:
+                problems[i] = ("invalid_payload", f"{sorted(extra)[0]}: not an event field")
+        ids = columns["event_id"]
+        for i, value in enumerate(ids):
+            if (
+                not isinstance(value, str) or not value or len(value) > 256 or not value.isprintable()
+            ) and problems[i] is None:
+                problems[i] = ("invalid_event_id", "event_id: must be a non-empty printable string")
+        stamps = columns["occurred_at"]
+        for i, value in enumerate(stamps):
+            if (isinstance(value, bool) or not isinstance(value, int)) and problems[i] is None:
+                problems[i] = ("bad_timestamp", "occurred_at: must be integer microseconds")
+                stamps[i] = None
+        yield Batch(str(path), lines, columns, problems, _raw_of(raws, objects))

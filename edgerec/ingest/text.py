@@ -1,0 +1,161 @@
+"""Reading delimited text files record by record, without ever losing a line.
+
+Every physical line ends up in exactly one record or one rejected record, with its line number
+and raw text, so that an import can account for each row it read (accepted + quarantined ==
+read). Lines are decoded one at a time: a line that is not valid in the file's encoding, or is
+absurdly long, is rejected on its own instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A line longer than this is rejected unread; no field of any event may be this long anyway.
+MAX_LINE_BYTES = 1 << 20
+RAW_KEEP = 1_000  # characters of raw text kept for a quarantined row
+
+
+@dataclass(slots=True)
+class RawChunk:
+    """Up to `chunk_rows` records of one file, in file order.
+
+    `records[i]` is None when record i could not be parsed; `problems[i]` then says why.
+    """
+
+    lines: list[int] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+    records: list[list[str] | None] = field(default_factory=list)
+    problems: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def add(self, line: int, raw: str, record: list[str] | None, problem: tuple[str, str] | None) -> None:
+        if problem is not None:
+            self.problems[len(self.lines)] = problem
+            record = None
+        self.lines.append(line)
+        self.raws.append(raw)
+        self.records.append(record)
+
+
+class _Lines:
+    """Iterates decoded lines for csv.reader, remembering the raw text of the current record."""
+
+    __slots__ = ("file", "encoding", "number", "first", "buffer", "problem")
+
+    def __init__(self, file: io.BufferedReader, encoding: str, number: int = 0) -> None:
+        self.file = file
+        self.encoding = encoding
+        self.number = number
+        self.first = number + 1
+        self.buffer: list[str] = []
+        self.problem: tuple[str, str] | None = None
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.file.readline(MAX_LINE_BYTES)
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while True:  # skip the rest of the line without holding it
+                more = self.file.readline(MAX_LINE_BYTES)
+                if not more or more.endswith(b"\n"):
+                    break
+            self.buffer.append(raw[:RAW_KEEP].decode(self.encoding, "replace"))
+            self.problem = self.problem or ("line_too_long", f"longer than {MAX_LINE_BYTES} bytes")
+            return "\n"
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            text = raw.decode(self.encoding, "replace")
+            self.problem = self.problem or ("invalid_encoding", f"not {self.encoding}: {exc.reason}")
+        if self.number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        self.buffer.append(text)
+        return text
+
+    def take(self) -> tuple[int, str, tuple[str, str] | None]:
+        """The first line number, raw text and problem of the record just read; then resets."""
+        first, raw, problem = self.first, "".join(self.buffer), self.problem
+        self.first = self.number + 1
+        self.buffer.clear()
+        self.problem = None
+        return first, raw.rstrip("\r\n")[:RAW_KEEP], problem
+
+
+def read_records(
+    path: str | Path,
+    *,
+    delimiter: str,
+    header: bool,
+    chunk_rows: int,
+    encoding: str = "utf-8",
+    quoting: int = csv.QUOTE_MINIMAL,
+    skipinitialspace: bool = False,
+) -> Iterator[tuple[list[str] | None, RawChunk]]:
+    """Yields (header fields or None, chunk) for each chunk of records of a delimited file.
+
+    Blank lines are skipped and are not records. A delimiter of " " splits on runs of spaces.
+    """
+    with open(path, "rb") as file:
+        lines = _Lines(file, encoding)
+        reader = csv.reader(
+            lines, delimiter=delimiter, quoting=quoting, skipinitialspace=skipinitialspace or delimiter == " "
+        )
+        names: list[str] | None = None
+        chunk = RawChunk()
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                first, raw, problem = lines.take()
+                chunk.add(first, raw, None, problem or ("malformed_row", str(exc)))
+            else:
+                first, raw, problem = lines.take()
+                blank = not record or (len(record) == 1 and not record[0].strip())
+                if blank and problem is None:
+                    continue  # a blank line is not a record
+                if header and names is None and problem is None:
+                    names = [name.strip() for name in record]
+                    continue
+                if header and names is None:
+                    names = []
+                chunk.add(first, raw, record, problem)
+            if len(chunk) >= chunk_rows:
+                yield names, chunk
+                chunk = RawChunk()
+        if len(chunk) or names is None:
+            yield names, chunk
+
+
+def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> list[str]:
+    """The first lines of a text file, decoded leniently, for format detection."""
+    out: list[str] = []
+    with open(path, "rb") as file:
+        for _ in range(count):
+            raw = file.readline(64 * 1024)
+            if not raw:
+                break
+            out.append(raw.decode(encoding, "replace").lstrip("\ufeff").rstrip("\r\n"))
+    return [line for line in out if line.strip()]
+
+
+def count_lines(path: str | Path) -> int:
+    """Newlines in a file (plus one for a last line without one), read in blocks."""
+    total = 0
+    last = b"\n"
+    with open(path, "rb") as file:
+        while block := file.read(1 << 22):
+            total += block.count(b"\n")
+            last = block[-1:]
+    return total + (last != b"\n")

@@ -1,0 +1,313 @@
+"""Batch validation of normalised rows, column by column, agreeing with the domain's rules.
+
+The domain (edgerec.domain.events) validates one event at a time. An import validates tens of
+thousands of rows per chunk, so the same rules are applied here per column, checking each
+distinct value once. A Hypothesis test keeps the two in agreement: a row passes here iff the
+domain's dataclass accepts it.
+
+Columns are lists of Python values, one per row: `type` (an EventType value), `occurred_at`
+(int microseconds UTC), the id columns, and payload columns named like the events' fields.
+None in a payload column means "not given": the dataclass default applies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, fields
+from typing import Any
+
+import numpy as np
+
+from edgerec.domain.events import (
+    EARLIEST,
+    EVENT_CLASSES,
+    MAX_ATTRIBUTES,
+    MAX_ID_LENGTH,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_TEXT_LENGTH,
+    Event,
+    EventType,
+    latest_allowed,
+)
+from edgerec.store.codec import to_micros
+
+ID_COLUMNS = ("user_id", "session_id", "item_id", "store_id", "location", "device")
+_COMMON = {f.name for f in fields(Event)}
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    t.value: tuple(f.name for f in fields(cls) if f.name not in _COMMON) for t, cls in EVENT_CLASSES.items()
+}
+PAYLOAD_COLUMNS = tuple(sorted({name for names in TYPE_FIELDS.values() for name in names}))
+
+
+def _default(cls: type[Event], name: str) -> Any:
+    for f in fields(cls):
+        if f.name == name:
+            if f.default is not MISSING:
+                return f.default
+            if f.default_factory is not MISSING:
+                return f.default_factory()
+    return None
+
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    t.value: {name: _default(cls, name) for name in TYPE_FIELDS[t.value]} for t, cls in EVENT_CLASSES.items()
+}
+
+Problem = tuple[str, str] | None  # (reason code, detail)
+
+
+# --- per-value checks, mirroring edgerec.domain.events -------------------------------------
+
+
+def _id_problem(name: str, value: object, required: bool) -> Problem:
+    if value is None:
+        return (f"missing_{name}", f"{name}: is required") if required else None
+    if not isinstance(value, str) or not value:
+        return f"invalid_{name}", f"{name}: must be a non-empty string"
+    if len(value) > MAX_ID_LENGTH:
+        return f"invalid_{name}", f"{name}: is longer than {MAX_ID_LENGTH} characters"
+    if not value.isprintable():
+        return f"invalid_{name}", f"{name}: contains control characters"
+    return None
+
+
+def _text_problem(name: str, value: object, limit: int, allow_empty: bool = False) -> Problem:
+    if not isinstance(value, str):
+        return f"invalid_{name}", f"{name}: must be a string"
+    if not value and not allow_empty:
+        return f"invalid_{name}", f"{name}: must not be empty"
+    if len(value) > limit:
+        return f"invalid_{name}", f"{name}: is longer than {limit} characters"
+    if "\x00" in value:
+        return f"invalid_{name}", f"{name}: contains a NUL character"
+    return None
+
+
+def _optional_text(limit: int) -> Callable[[str, object], Problem]:
+    return lambda name, value: None if value is None else _text_problem(name, value, limit)
+
+
+def _quantity(name: str, value: object) -> Problem:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"invalid_{name}", f"{name}: must be an integer"
+    if not 1 <= value <= MAX_QUANTITY:
+        return f"invalid_{name}", f"{name}: must be between 1 and {MAX_QUANTITY}"
+    return None
+
+
+def _price(name: str, value: object) -> Problem:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"invalid_{name}", f"{name}: must be a number"
+    if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
+        return f"invalid_{name}", f"{name}: must be a finite, non-negative number"
+    return None
+
+
+def _stock(name: str, value: object) -> Problem:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"invalid_{name}", f"{name}: must be an integer"
+    if not 0 <= value <= 10**12:
+        return f"invalid_{name}", f"{name}: must be zero or more"
+    return None
+
+
+def _rating(name: str, value: object) -> Problem:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"invalid_{name}", f"{name}: must be a number"
+    if not math.isfinite(value) or not -1e6 <= value <= 1e6:
+        return f"invalid_{name}", f"{name}: must be a finite number"
+    return None
+
+
+def _attributes(required: bool) -> Callable[[str, object], Problem]:
+    def check(name: str, value: object) -> Problem:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            return f"invalid_{name}", f"{name}: must be a mapping of names to strings"
+        if len(value) > MAX_ATTRIBUTES:
+            return f"invalid_{name}", f"{name}: has more than {MAX_ATTRIBUTES} entries"
+        for key, item in value.items():
+            problem = _text_problem(name, key, MAX_ID_LENGTH) or _text_problem(
+                name, item, MAX_TEXT_LENGTH, allow_empty=True
+            )
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
+_short_text = _optional_text(MAX_ID_LENGTH)
+_long_text = _optional_text(MAX_TEXT_LENGTH)
+
+# (type, field) -> check; the order of fields follows each dataclass's checks.
+_CHECKS: dict[str, dict[str, Callable[[str, object], Problem]]] = {
+    EventType.ITEM_VIEWED: {"category": _short_text},
+    EventType.ADDED_TO_CART: {"quantity": _quantity, "category": _short_text},
+    EventType.REMOVED_FROM_CART: {"quantity": _quantity},
+    EventType.PURCHASED: {"quantity": _quantity, "price_paid": _price, "category": _short_text},
+    EventType.ITEM_FAVOURITED: {"category": _short_text},
+    EventType.RATED: {"value": _rating},
+    EventType.SEARCHED: {"query": lambda n, v: _text_problem(n, "" if v is None else v, MAX_TEXT_LENGTH)},
+    EventType.SESSION_STARTED: {},
+    EventType.SESSION_ENDED: {},
+    EventType.ITEM_LISTED: {
+        "title": lambda n, v: None if v is None else _text_problem(n, v, MAX_TEXT_LENGTH, allow_empty=True),
+        "category": _long_text,
+        "brand": _long_text,
+        "price": _price,
+        "stock": _stock,
+        "description": _long_text,
+        "attributes": _attributes(False),
+    },
+    EventType.ITEM_UPDATED: {
+        "title": _long_text,
+        "category": _long_text,
+        "brand": _long_text,
+        "price": _price,
+        "stock": _stock,
+        "description": _long_text,
+        "attributes": _attributes(False),
+    },
+    EventType.ITEM_DELISTED: {},
+}
+NEEDS_USER = {t.value: cls.needs_user for t, cls in EVENT_CLASSES.items()}
+NEEDS_ITEM = {t.value: cls.needs_item for t, cls in EVENT_CLASSES.items()}
+
+
+def _memo_column(values: Sequence[object], check: Callable[[object], Problem]) -> list[Problem]:
+    """Applies `check` once per distinct value (values are hashable scalars or not)."""
+    memo: dict[Any, Problem] = {}
+    out: list[Problem] = []
+    append = out.append
+    for value in values:
+        try:
+            problem = memo[value]
+        except KeyError:
+            problem = memo[value] = check(value)
+        except TypeError:  # unhashable, e.g. a mapping
+            problem = check(value)
+        append(problem)
+    return out
+
+
+def time_problems(occurred_at: Sequence[object], now_micros: int | None = None) -> list[Problem]:
+    """Checks microsecond timestamps against the domain's window (1990 .. now + 1 day)."""
+    earliest = to_micros(EARLIEST)
+    latest = now_micros if now_micros is not None else to_micros(latest_allowed())
+    n = len(occurred_at)
+    if n and all(type(v) is int for v in occurred_at):
+        array = np.fromiter((min(max(v, -(2**62)), 2**62) for v in occurred_at), np.int64, n)
+        old = array < earliest
+        future = array > latest
+        if not old.any() and not future.any():
+            return [None] * n
+    out: list[Problem] = []
+    for value in occurred_at:
+        if isinstance(value, bool) or not isinstance(value, int):
+            out.append(("bad_timestamp", "occurred_at: must be a time"))
+        elif value < earliest:
+            out.append(("timestamp_too_old", f"occurred_at: is before {EARLIEST.date()}"))
+        elif value > latest:
+            out.append(("timestamp_in_future", "occurred_at: is in the future"))
+        else:
+            out.append(None)
+    return out
+
+
+def validate_columns(columns: Mapping[str, Sequence[object]], n: int) -> list[Problem]:
+    """The first problem of each row, or None for a row the domain would accept."""
+    types = columns["type"]
+    problems: list[Problem] = [
+        None if t in TYPE_FIELDS else ("unknown_type", f"type: unknown event type {t!r}") for t in types
+    ]
+    _merge(problems, time_problems(columns["occurred_at"]))
+    for name in ID_COLUMNS:
+        values = columns.get(name)
+        if values is None:
+            if name in ("user_id", "item_id"):
+                need = NEEDS_USER if name == "user_id" else NEEDS_ITEM
+                _merge(
+                    problems,
+                    [(f"missing_{name}", f"{name}: is required") if need.get(t) else None for t in types],
+                )
+            continue
+        if name == "user_id":
+            _merge(problems, _required_ids(name, values, types, NEEDS_USER))
+        elif name == "item_id":
+            item_problems = _required_ids(name, values, types, NEEDS_ITEM)
+            for i, (t, v) in enumerate(zip(types, values, strict=True)):
+                if v is not None and NEEDS_ITEM.get(t) is False:
+                    item_problems[i] = item_problems[i] or (
+                        "invalid_item_id",
+                        f"item_id: {t} events have no item",
+                    )
+            _merge(problems, item_problems)
+        else:
+            _merge(problems, _memo_column(values, lambda v, name=name: _id_problem(name, v, False)))
+    for name in PAYLOAD_COLUMNS:
+        values = columns.get(name)
+        if values is None:
+            if name == "query":
+                _merge(
+                    problems,
+                    [_CHECKS[t]["query"](name, None) if t == EventType.SEARCHED else None for t in types],
+                )
+            continue
+        by_type: dict[str, Callable[[object], Problem]] = {}
+        for t, checks in _CHECKS.items():
+            if name in checks:
+                by_type[t] = lambda v, c=checks[name], n=name: c(n, v)
+        if not by_type:
+            continue
+        column: list[Problem] = [None] * n
+        for t, check in by_type.items():
+            index = [i for i, rt in enumerate(types) if rt == t]
+            if not index:
+                continue
+            for i, p in zip(index, _memo_column([values[i] for i in index], check), strict=True):
+                column[i] = p
+        _merge(problems, column)
+    return problems
+
+
+def _required_ids(
+    name: str, values: Sequence[object], types: Sequence[object], need: Mapping[str, bool]
+) -> list[Problem]:
+    base = _memo_column(values, lambda v: _id_problem(name, v, False))
+    return [
+        (f"missing_{name}", f"{name}: is required")
+        if v is None and need.get(t)  # type: ignore[call-overload]
+        else p
+        for p, v, t in zip(base, values, types, strict=True)
+    ]
+
+
+def _merge(problems: list[Problem], more: Sequence[Problem]) -> None:
+    for i, p in enumerate(more):
+        if p is not None and problems[i] is None:
+            problems[i] = p
+
+
+def payload_of(event_type: str, row_values: Mapping[str, object]) -> dict[str, Any]:
+    """The log payload the domain would store for these field values (defaults filled, Nones dropped)."""
+    payload: dict[str, Any] = {}
+    for name, default in DEFAULTS[event_type].items():
+        value = row_values.get(name)
+        if value is None:
+            value = default
+        if value is None:
+            continue
+        payload[name] = dict(value) if isinstance(value, Mapping) else value
+    return payload
