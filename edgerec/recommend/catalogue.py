@@ -1,0 +1,241 @@
+"""The in-memory catalogue: item ids, attributes, availability and popularity as numpy arrays."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
+
+SEEN, LISTED, DELISTED = 0, 1, 2
+_STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}
+NO_STOCK = -1  # stock unknown: treated as available
+
+
+class TopSet:
+    """The items with the highest value, kept exact under value increases only.
+
+    Decayed popularity, stored as log(sum w * exp(t / tau)), only ever grows, so the top of the
+    ranking can be maintained without re-sorting the catalogue: every item outside `members`
+    has a value at most `threshold`, and every member at least that.
+
+    >>> top = TopSet(2); vals = {1: 1.0, 2: 3.0, 3: 2.0, 4: 0.5}
+    >>> for i, v in vals.items(): top.bump(i, v)
+    >>> top.ranked(vals.__getitem__)[:2]
+    [2, 3]
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.members: dict[int, float] = {}
+        self.threshold = -math.inf
+        self._sorted: list[int] | None = None
+
+    def bump(self, index: int, value: float) -> None:
+        if index in self.members:
+            self.members[index] = value
+            self._sorted = None
+        elif value > self.threshold:
+            self.members[index] = value
+            self._sorted = None
+            if len(self.members) > 2 * self.size:
+                self._trim()
+
+    def _trim(self) -> None:
+        ordered = sorted(self.members.items(), key=lambda kv: kv[1], reverse=True)
+        kept, dropped = ordered[: self.size], ordered[self.size :]
+        self.members = dict(kept)
+        if dropped:
+            self.threshold = max(self.threshold, dropped[0][1])
+
+    def ranked(self, _value: Any = None) -> list[int]:
+        """Members, best first (complete for the first len(members) ranks)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.members, key=self.members.__getitem__, reverse=True)
+        return self._sorted
+
+
+class Catalogue:
+    """Every item the recommender knows, by dense index; grows as items are listed or seen."""
+
+    def __init__(self, capacity: int = 1024, top_size: int = 500) -> None:
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.titles: list[str | None] = []
+        self.brands: list[str | None] = []
+        self.category_names: list[str] = []
+        self.category_codes: dict[str, int] = {}
+        self.brand_codes: dict[str, int] = {}
+        self.status = np.zeros(capacity, dtype=np.int8)
+        self.stock = np.full(capacity, NO_STOCK, dtype=np.int64)
+        self.category = np.full(capacity, -1, dtype=np.int32)
+        self.brand = np.full(capacity, -1, dtype=np.int32)
+        self.listed_at = np.zeros(capacity, dtype=np.int64)
+        self.popularity = np.full(capacity, -np.inf, dtype=np.float64)  # log-domain decayed
+        self.interactions = np.zeros(capacity, dtype=np.int64)
+        self.top = TopSet(top_size)
+        self._members: dict[tuple[str, int], list[int]] = {}
+        self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
+        self.new_arrivals: list[int] = []  # listed items, most recent last
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # --- growth and attributes ------------------------------------------------------------
+
+    def ensure(self, item_id: str) -> int:
+        index = self.index.get(item_id)
+        if index is not None:
+            return index
+        index = len(self.ids)
+        if index >= len(self.status):
+            self._grow(max(2 * len(self.status), 1024))
+        self.ids.append(item_id)
+        self.index[item_id] = index
+        self.titles.append(None)
+        self.brands.append(None)
+        return index
+
+    def _grow(self, capacity: int) -> None:
+        def grown(array: np.ndarray, fill: Any) -> np.ndarray:
+            bigger = np.full(capacity, fill, dtype=array.dtype)
+            bigger[: len(array)] = array
+            return bigger
+
+        self.status = grown(self.status, SEEN)
+        self.stock = grown(self.stock, NO_STOCK)
+        self.category = grown(self.category, -1)
+        self.brand = grown(self.brand, -1)
+        self.listed_at = grown(self.listed_at, 0)
+        self.popularity = grown(self.popularity, -np.inf)
+        self.interactions = grown(self.interactions, 0)
+
+    def _code(self, kind: str, name: str) -> int:
+        codes = self.category_codes if kind == "category" else self.brand_codes
+        code = codes.get(name)
+        if code is None:
+            code = codes[name] = len(codes)
+            if kind == "category":
+                self.category_names.append(name)
+        return code
+
+    def _set_group(self, kind: str, index: int, name: str | None) -> None:
+        array = self.category if kind == "category" else self.brand
+        old = int(array[index])
+        new = self._code(kind, name) if name else -1
+        if old == new:
+            return
+        if old >= 0:
+            self._members[(kind, old)].remove(index)
+            self._member_arrays.pop((kind, old), None)
+        if new >= 0:
+            self._members.setdefault((kind, new), []).append(index)
+            self._member_arrays.pop((kind, new), None)
+        array[index] = new
+        if kind == "brand":
+            self.brands[index] = name
+
+    def members(self, kind: str, code: int) -> np.ndarray:
+        """Indices of the items in one category or brand."""
+        key = (kind, code)
+        array = self._member_arrays.get(key)
+        if array is None:
+            array = np.asarray(self._members.get(key, ()), dtype=np.int64)
+            self._member_arrays[key] = array
+        return array
+
+    def apply_listing(self, item_id: str, fields: Mapping[str, Any], *, status: str | None,
+                      at_us: int, full: bool, arrival: bool = True) -> int:
+        """A listing (full=True replaces every field) or a partial update of an item.
+
+        An update (`status` None) keeps the item's status, as the catalogue projection does:
+        updating a delisted item's stock does not list it again.
+        """
+        known = item_id in self.index
+        index = self.ensure(item_id)
+        was = int(self.status[index]) if known else -1
+        if status is None:
+            status = ("seen", "listed", "delisted")[was] if known else "listed"
+        self.status[index] = _STATUS[status]
+        if full or "title" in fields:
+            self.titles[index] = fields.get("title") or None
+        if full or "category" in fields:
+            self._set_group("category", index, fields.get("category"))
+        if full or "brand" in fields:
+            self._set_group("brand", index, fields.get("brand"))
+        if full or "stock" in fields:
+            stock = fields.get("stock")
+            self.stock[index] = NO_STOCK if stock is None else int(stock)
+        if status == "listed" and was != LISTED:
+            self.listed_at[index] = at_us
+            if arrival:
+                self.new_arrivals.append(index)
+            if len(self.new_arrivals) > 4096:
+                del self.new_arrivals[:2048]
+        return index
+
+    def recompute_arrivals(self, keep: int = 256) -> None:
+        """After a bulk load: the most recently listed items nobody has interacted with yet."""
+        n = len(self.ids)
+        fresh = np.flatnonzero((self.status[:n] == LISTED) & (self.interactions[:n] == 0))
+        order = np.argsort(self.listed_at[fresh], kind="stable")[-keep:]
+        self.new_arrivals = fresh[order].tolist()
+
+    def delist(self, item_id: str) -> None:
+        self.status[self.ensure(item_id)] = DELISTED
+
+    def see(self, item_id: str, category: str | None) -> int:
+        """An item known only from an interaction; remembers the category it came with."""
+        index = self.index.get(item_id)
+        if index is None:
+            index = self.ensure(item_id)
+            if category:
+                self._set_group("category", index, category)
+        return index
+
+    # --- popularity -------------------------------------------------------------------------
+
+    def add_popularity(self, index: int, weight: float, at_us: int) -> None:
+        value = add_decayed(float(self.popularity[index]), weight, at_us / 1e6)
+        self.popularity[index] = value
+        self.interactions[index] += 1
+        self.top.bump(index, value)
+
+    def set_popularity(self, indices: Iterable[int], values: Iterable[float],
+                       counts: Iterable[int]) -> None:
+        idx = np.fromiter(indices, dtype=np.int64)
+        self.popularity[idx] = np.fromiter(values, dtype=np.float64, count=len(idx))
+        self.interactions[idx] = np.fromiter(counts, dtype=np.int64, count=len(idx))
+        self.rebuild_top()
+
+    def rebuild_top(self) -> None:
+        n = len(self.ids)
+        self.top = TopSet(self.top.size)
+        if n == 0:
+            return
+        values = self.popularity[:n]
+        take = min(n, 2 * self.top.size)
+        best = np.argpartition(-values, take - 1)[:take] if take < n else np.arange(n)
+        for index in best.tolist():
+            if values[index] > -np.inf:
+                self.top.bump(index, float(values[index]))
+        self.top.threshold = float(values[best].min()) if take < n else -math.inf
+
+    def decayed(self, indices: np.ndarray, now_us: int) -> np.ndarray:
+        return np.exp(self.popularity[indices] - now_us / 1e6 / POPULARITY_TAU_S)
+
+    # --- availability -----------------------------------------------------------------------
+
+    def available(self, indices: np.ndarray) -> np.ndarray:
+        """Listed or seen, and not out of stock (stock 0); unknown stock counts as in stock."""
+        return (self.status[indices] != DELISTED) & (self.stock[indices] != 0)
+
+    def title(self, index: int) -> str:
+        return self.titles[index] or f"item {self.ids[index]}"
+
+    def category_name(self, index: int) -> str | None:
+        code = int(self.category[index])
+        return self.category_names[code] if code >= 0 else None

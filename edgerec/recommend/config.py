@@ -1,0 +1,92 @@
+"""The recommender's typed configuration: blend weights, shop policy, diversity; JSON on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_RESOURCE = "default_config.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Shop rules that apply to every list; off in evaluation so they cannot hide the answer."""
+
+    exclude_in_cart: bool = True
+    exclude_purchased: bool = True
+    # Seconds after a purchase before the item may be suggested again; None means never.
+    repurchase_after_s: float | None = None
+    exclude_unavailable: bool = True  # delisted, or stock == 0
+    max_category_share: float | None = 0.5  # of the top-k; None turns the cap off
+    mmr_lambda: float | None = 0.85  # relevance vs. novelty in the re-rank; None turns it off
+    apply_boosts: bool = True
+
+    @classmethod
+    def evaluation(cls) -> Policy:
+        """No rule or re-rank that could hide the held-out item: what metrics are computed with."""
+        return cls(
+            exclude_in_cart=False,
+            exclude_purchased=False,
+            exclude_unavailable=False,
+            max_category_share=None,
+            mmr_lambda=None,
+            apply_boosts=False,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecommenderConfig:
+    """Weights of every score feature (`source.feature`) plus sizes and policy.
+
+    The shipped weights are the output of `edgerec.recommend.tune.tune_weights`; `tuned_on`
+    says which data produced them.
+    """
+
+    weights: dict[str, float] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
+    history_items: int = 200  # per user, kept in memory, most recent first
+    candidates_per_source: int = 100
+    anchors: int = 5  # recent session items whose neighbours are candidates
+    neighbours_per_item: int = 200  # co-occurrence neighbours loaded per item
+    hour_offset_h: int = 0  # local time of the shop relative to UTC, for "this hour"
+    context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
+    tuned_on: str = "untuned"
+
+    def with_weights(self, weights: dict[str, float], tuned_on: str | None = None) -> RecommenderConfig:
+        return replace(self, weights=dict(weights), tuned_on=tuned_on or self.tuned_on)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecommenderConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown recommender config keys: {', '.join(unknown)}")
+        values = dict(data)
+        if "policy" in values:
+            values["policy"] = Policy(**values["policy"])
+        if "weights" in values:
+            values["weights"] = {str(k): float(v) for k, v in values["weights"].items()}
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RecommenderConfig:
+        return cls.from_json(json.loads(Path(path).read_text()))
+
+    @classmethod
+    def default(cls) -> RecommenderConfig:
+        """The shipped configuration (tuned weights), or equal weights if the file is missing."""
+        try:
+            text = resources.files(__package__).joinpath(DEFAULT_CONFIG_RESOURCE).read_text()
+        except FileNotFoundError:
+            return cls()
+        return cls.from_json(json.loads(text))

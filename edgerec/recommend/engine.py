@@ -1,0 +1,474 @@
+"""The recommender facade: live state from projections and events, blending, rules, explanations."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine
+
+from edgerec.domain import Context, Event
+from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
+from edgerec.recommend import reader
+from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.config import Policy, RecommenderConfig
+from edgerec.recommend.diversity import rerank
+from edgerec.recommend.request import (
+    CandidateSource,
+    Evidence,
+    Request,
+    RequestContext,
+    SourceResult,
+)
+from edgerec.recommend.rules import NO_RULES, RuleSet
+from edgerec.recommend.sources import builtin_sources
+from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
+from edgerec.store.codec import StoredEvent, event_to_row, to_micros
+
+_REMEMBERED_IDS = 20_000
+_CATCH_UP_BATCH = 5_000
+_TIE_BREAK = 1e-6
+_MIN_SHARE = 0.02  # sources below this share of an item's score give no reason
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    item_id: str
+    score: float
+    title: str | None
+    category: str | None
+    brand: str | None
+    sources: dict[str, float]  # share of the score per source, summing to 1
+    reasons: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CandidateTable:
+    """Every candidate of one request with its per-feature scores, each column scaled to [0, 1]."""
+
+    indices: np.ndarray
+    features: np.ndarray  # [len(indices), len(names)]
+    names: tuple[str, ...]
+    request: Request
+
+    def scores(self, weights: np.ndarray) -> np.ndarray:
+        return self.features @ weights
+
+
+class Recommender:
+    """Real-time recommendations from the projections plus every event observed since.
+
+    With a store (or its SQLAlchemy engine), state is loaded from the projection tables and
+    follows the log; without one, it is built only from `observe`d events (replays, tuning).
+    """
+
+    def __init__(
+        self,
+        store: Any = None,
+        *,
+        config: RecommenderConfig | None = None,
+        rules: RuleSet | None = None,
+        sources: Sequence[CandidateSource] | None = None,
+    ) -> None:
+        self.config = config or RecommenderConfig.default()
+        self.rules = rules or NO_RULES
+        self.engine: Engine | None = store if isinstance(store, Engine) or store is None \
+            else store.engine
+        self.catalogue = Catalogue()
+        self.state = LiveState(
+            self.catalogue,
+            history_items=self.config.history_items,
+            neighbours=self.config.neighbours_per_item,
+            complete=self.engine is None,
+            hour_offset_h=self.config.hour_offset_h,
+        )
+        self.sources: list[CandidateSource] = list(sources) if sources is not None \
+            else list(builtin_sources())
+        self.names: tuple[str, ...] = tuple(f for s in self.sources for f in s.features)
+        self._column = {name: i for i, name in enumerate(self.names)}
+        self.weights = self.weight_vector(self.config.weights)
+        self.position = 0  # the log position folded into memory
+        self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
+        self._caught: OrderedDict[str, None] = OrderedDict()
+        if self.engine is not None:
+            self._load()
+
+    def weight_vector(self, weights: dict[str, float]) -> np.ndarray:
+        """Weights in feature order; a feature the mapping lacks takes its source's default."""
+        defaults = {k: v for s in self.sources for k, v in s.default_weights.items()}
+        return np.array([weights.get(n, defaults.get(n, 0.0)) for n in self.names], dtype=np.float64)
+
+    def set_weights(self, weights: dict[str, float]) -> None:
+        self.weights = self.weight_vector(weights)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: np.ndarray) -> None:
+        # Popularity breaks ties even where tuning gave it no weight (an anonymous visitor).
+        self._weights = value
+        self._ranking = value + _TIE_BREAK * np.array(
+            [n.startswith("popularity.") for n in self.names], dtype=np.float64)
+
+    # --- loading from the projections --------------------------------------------------------
+
+    def _load(self) -> None:
+        assert self.engine is not None
+        cat = self.catalogue
+        with reader.snapshot(self.engine) as conn:
+            self.position = reader.projected_position(conn)
+            for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
+                fields = {"title": title, "category": category, "brand": brand, "stock": stock}
+                cat.apply_listing(item_id, fields, status=status, at_us=at, full=True, arrival=False)
+            rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
+            if rows:
+                idx, pop, counts = zip(*rows, strict=True)
+                cat.set_popularity(idx, pop, counts)
+            cat.rebuild_top()
+            cat.recompute_arrivals()
+            warm = self.config.context_warmup_events
+            for event in reader.recent_log(conn, self.position, warm) if warm else []:
+                if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
+                    index = cat.see(event.item_id, (event.payload or {}).get("category"))
+                    self.state.context.add(event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type],
+                                           event.occurred_at)
+
+    def refresh(self) -> int:
+        """Folds in events other writers appended since; returns how many were new."""
+        if self.engine is None:
+            return 0
+        before = self.position
+        with reader.snapshot(self.engine) as conn:
+            self._catch_up(conn)
+        return self.position - before
+
+    def _catch_up(self, conn: Connection) -> None:
+        state, cat = self.state, self.catalogue
+        while batch := reader.log_since(conn, self.position, _CATCH_UP_BATCH):
+            for event in batch:
+                if self._pending.pop(event.event_id, None) is None:
+                    session_known = event.session_id in state.sessions
+                    state.apply(event)
+                    if not session_known and event.item_id is not None and event.user_id:
+                        # pairs of a session not held in memory: reload this list when needed
+                        state.neighbours.drop(cat.index[event.item_id])
+                self._remember(event.event_id)
+                self.position = event.position
+
+    def _remember(self, event_id: str) -> None:
+        self._caught[event_id] = None
+        if len(self._caught) > _REMEMBERED_IDS:
+            self._caught.popitem(last=False)
+
+    def _load_missing(self, *, user_id: str | None = None, session_id: str | None = None,
+                      items: Iterable[int] = ()) -> None:
+        """Loads what memory lacks from one snapshot, after catching up to it."""
+        state = self.state
+        need_user = user_id is not None and user_id not in state.users
+        need_session = session_id is not None and session_id not in state.sessions
+        need_items = [i for i in items if not state.neighbours.loaded(i)]
+        if self.engine is None:
+            if need_user:
+                state.new_user(user_id or "")
+            if need_session:
+                state.new_session(session_id or "")
+            return
+        if not (need_user or need_session or need_items):
+            return
+        with reader.snapshot(self.engine) as conn:
+            self._catch_up(conn)
+            if user_id is not None and user_id not in state.users:
+                self._load_user(conn, user_id)
+            if session_id is not None and session_id not in state.sessions:
+                self._load_session(conn, session_id)
+            for item in need_items:
+                if not state.neighbours.loaded(item):
+                    self._load_neighbours(conn, item)
+
+    def _load_user(self, conn: Connection, user_id: str) -> None:
+        user = UserState()
+        found = reader.user_row(conn, user_id)
+        if found is not None:
+            user.last_session, user.last_at = found
+        for row in reader.user_item_rows(conn, user_id, self.config.history_items):
+            index = self.catalogue.see(row["item_id"], None)
+            user.items[index] = trace_from_row(row)
+            if row["in_cart"] > 0:
+                user.cart[index] = int(row["in_cart"])
+            if row["purchases"] > 0:
+                user.purchased[index] = int(row["last_at"])
+        self.state.users[user_id] = user
+
+    def _load_session(self, conn: Connection, session_id: str) -> None:
+        found = reader.session_row(conn, session_id)
+        session = SessionState()
+        if found is not None:
+            store_id, recent_ids, user_id = found
+            session.store_id = store_id
+            session.paired = [self.catalogue.see(i, None) for i in recent_ids]
+            user = self.state.users.get(user_id or "")
+            times = {i: (user.items[i].last_at if user and i in user.items else 0)
+                     for i in session.paired}
+            session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
+        self.state.sessions[session_id] = session
+
+    def _load_neighbours(self, conn: Connection, item: int) -> None:
+        row = {self.catalogue.see(b, None): count for b, count in
+               reader.neighbour_rows(conn, self.catalogue.ids[item], self.config.neighbours_per_item)}
+        for pairs in self._pending.values():
+            for a, b in pairs:
+                if a == item:
+                    row[b] = row.get(b, 0) + 1
+                elif b == item:
+                    row[a] = row.get(a, 0) + 1
+        self.state.neighbours.put(item, row)
+
+    # --- following events ------------------------------------------------------------------
+
+    def observe(self, event: Event | StoredEvent, position: int | None = None) -> None:
+        """Folds one event into memory at once, so the next recommendation reflects it.
+
+        Call it right after `Store.record` (passing the position `record` returned) or with a
+        `StoredEvent` from the log. Events already folded in (by position, or by id when the
+        position is unknown) are ignored, so observing and catching up never count twice.
+        """
+        row = _as_stored(event, position)
+        with_store = self.engine is not None
+        if with_store and self._already(row):
+            return
+        if with_store and row.position > self.position + 1:
+            self.refresh()  # others wrote in between; the log has this event too
+            if self._already(row):
+                return
+        if row.user_id is not None:
+            self._load_missing(user_id=row.user_id)
+            if row.session_id is None:
+                row = row._replace(session_id=self.state.session_for(row))
+            self._load_missing(session_id=row.session_id)
+            if with_store and self._already(row):
+                return
+            session = self.state.sessions.get(row.session_id or "")
+            if session is not None and session.store_id is None:
+                session.store_id = row.store_id
+        pairs: list[tuple[int, int]] | None = [] if with_store and not row.position else None
+        self.state.apply(row, pairs=pairs)
+        if row.position:
+            self.position = max(self.position, row.position)
+        elif pairs is not None:
+            self._pending[row.event_id] = pairs
+
+    def _already(self, row: StoredEvent) -> bool:
+        if row.position:
+            return row.position <= self.position
+        return row.event_id in self._caught
+
+    # --- recommending ----------------------------------------------------------------------
+
+    def candidates(
+        self,
+        user_id: str,
+        *,
+        session_id: str | None = None,
+        category: str | None = None,
+        context: RequestContext | Context | None = None,
+        now: datetime | int | None = None,
+    ) -> CandidateTable:
+        """Every source's candidates for this request, before rules, blending and re-ranking."""
+        self._load_missing(user_id=user_id)
+        user = self.state.users.get(user_id) or UserState()
+        sid = session_id or user.last_session
+        if sid is not None:
+            self._load_missing(session_id=sid)
+        session = self.state.sessions.get(sid) if sid else None
+        n = self.config.anchors
+        anchors = session.latest(n) if session is not None and session.recent else user.recent(n)
+        cart = list(user.cart)
+        if self.engine is not None:
+            self._load_missing(items=anchors + cart)
+        now_us = _micros(now)
+        store_id = context.store_id if context is not None else None
+        if store_id is None and session is not None:
+            store_id = session.store_id
+        hour = context.hour if isinstance(context, RequestContext) else None
+        cat = self.catalogue
+        request = Request(
+            user_id=user_id, user=user, session=session, catalogue=cat, state=self.state,
+            now_us=now_us, store_id=store_id,
+            hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
+            category=None if category is None else cat.category_codes.get(category, -2),
+            anchors=anchors, cart=cart,
+        )
+        limit = self.config.candidates_per_source
+        results = [source.candidates(request, limit) for source in self.sources]
+        return self._table(request, results)
+
+    def _table(self, request: Request, results: list[SourceResult]) -> CandidateTable:
+        parts = [r.indices for r in results if len(r.indices)]
+        if not parts:
+            return CandidateTable(np.zeros(0, np.int64), np.zeros((0, len(self.names))),
+                                  self.names, request)
+        unique, inverse = np.unique(np.concatenate(parts), return_inverse=True)
+        features = np.zeros((len(unique), len(self.names)))
+        offset = 0
+        for result in results:
+            size = len(result.indices)
+            if not size:
+                continue
+            rows = inverse[offset : offset + size]
+            for name, values in result.features.items():
+                features[rows, self._column[name]] = values
+            offset += size
+        top = features.max(axis=0)
+        top[top <= 0] = 1.0
+        features /= top
+        return CandidateTable(unique, features, self.names, request)
+
+    def recommend(
+        self,
+        user_id: str,
+        *,
+        session_id: str | None = None,
+        k: int = 10,
+        category: str | None = None,
+        context: RequestContext | Context | None = None,
+        now: datetime | int | None = None,
+        exclude: Iterable[str] = (),
+        policy: Policy | None = None,
+    ) -> list[Recommendation]:
+        """The top-k for this customer now, with shop rules, variety and explanations."""
+        table = self.candidates(user_id, session_id=session_id, category=category,
+                                context=context, now=now)
+        return self.finish(table, k=k, exclude=exclude, policy=policy or self.config.policy)
+
+    def finish(self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (),
+               policy: Policy) -> list[Recommendation]:
+        """Blends, filters, boosts, re-ranks and explains one request's candidates."""
+        request, cat = table.request, self.catalogue
+        idx = table.indices
+        scores = table.scores(self._ranking)
+        banned = self._banned(request, exclude, policy)
+        rules = self.rules if policy.apply_boosts else NO_RULES
+        mask = self._allowed(idx, request, banned, policy, rules)
+        boost = rules.boosts(cat, idx) if not rules.empty else np.zeros(len(idx))
+        scores = scores * (1.0 + boost)
+        valid = np.flatnonzero(mask)
+        pool_size = max(5 * k, 50)
+        if len(valid) > pool_size:
+            valid = valid[np.argpartition(-scores[valid], pool_size - 1)[:pool_size]]
+        pool_idx = idx[valid]
+        pool_scores = scores[valid]
+        if len(pool_idx) < k:
+            extra = self._fill(k - len(pool_idx), request, banned, policy, rules, set(pool_idx.tolist()))
+            pool_idx = np.concatenate([pool_idx, extra])
+            low = pool_scores.min() if len(pool_scores) else 0.0
+            pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
+            valid = np.concatenate([valid, np.full(len(extra), -1)])
+        if not len(pool_idx):
+            return []
+        share = None if request.category is not None else policy.max_category_share
+        chosen = rerank(pool_scores, cat.category[pool_idx], cat.brand[pool_idx], k,
+                        mmr_lambda=policy.mmr_lambda, max_category_share=share)
+        return [self._explain(table, int(valid[p]), int(pool_idx[p]), float(pool_scores[p]),
+                              float(boost[valid[p]]) if valid[p] >= 0 else 0.0, rules)
+                for p in chosen]
+
+    def _banned(self, request: Request, exclude: Iterable[str], policy: Policy) -> np.ndarray:
+        user = request.user
+        banned = [self.catalogue.index[i] for i in exclude if i in self.catalogue.index]
+        if policy.exclude_in_cart:
+            banned += list(user.cart)
+        if policy.exclude_purchased:
+            window = policy.repurchase_after_s
+            banned += [i for i, at in user.purchased.items()
+                       if window is None or request.now_us - at < window * 1e6]
+        return np.asarray(banned, dtype=np.int64)
+
+    def _allowed(self, idx: np.ndarray, request: Request, banned: np.ndarray, policy: Policy,
+                 rules: RuleSet) -> np.ndarray:
+        cat = self.catalogue
+        mask = cat.available(idx) if policy.exclude_unavailable else np.ones(len(idx), bool)
+        if len(banned):
+            mask &= ~np.isin(idx, banned)
+        if not rules.empty:
+            mask &= ~rules.excluded(cat, idx)
+        if request.category is not None:
+            mask &= cat.category[idx] == request.category
+        return mask
+
+    def _fill(self, needed: int, request: Request, banned: np.ndarray, policy: Policy,
+              rules: RuleSet, taken: set[int]) -> np.ndarray:
+        """More items when the sources ran dry: popular ones first, then any allowed item."""
+        cat = self.catalogue
+        pools = [np.asarray(cat.top.ranked(), dtype=np.int64), np.arange(len(cat), dtype=np.int64)]
+        found: list[int] = []
+        for pool in pools:
+            if not len(pool):
+                continue
+            ok = pool[self._allowed(pool, request, banned, policy, rules)]
+            for i in ok.tolist():
+                if i not in taken:
+                    taken.add(i)
+                    found.append(i)
+                    if len(found) >= needed:
+                        return np.asarray(found, dtype=np.int64)
+        return np.asarray(found, dtype=np.int64)
+
+    def _explain(self, table: CandidateTable, row: int, item: int, score: float, boost: float,
+                 rules: RuleSet) -> Recommendation:
+        cat, request = self.catalogue, table.request
+        contributions: dict[str, float] = {}
+        if row >= 0:
+            weighted = table.features[row] * self._ranking
+            for source in self.sources:
+                value = float(sum(weighted[self._column[f]] for f in source.features))
+                if value > 0:
+                    contributions[source.name] = value
+        total = sum(contributions.values())
+        evidence: list[Evidence] = []
+        by_name = {s.name: s for s in self.sources}
+        for name in sorted(contributions, key=contributions.__getitem__, reverse=True):
+            if contributions[name] >= _MIN_SHARE * total:
+                evidence.extend(by_name[name].explain(request, item))
+        if boost > 0 and (why := rules.reason(cat, item)) is not None:
+            evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item],
+                                     attribute=why))
+        if not evidence:
+            evidence = _fallback_evidence(cat, item)
+        shares = {k: v / total for k, v in contributions.items()} if total > 0 else \
+            {"popularity": 1.0}
+        return Recommendation(
+            item_id=cat.ids[item], score=score, title=cat.titles[item],
+            category=cat.category_name(item), brand=cat.brands[item], sources=shares,
+            reasons=[e.text for e in evidence[:3]], evidence=evidence[:3],
+        )
+
+
+def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:
+    name = cat.category_name(item)
+    if name:
+        return [Evidence("popularity", f"Available now in {name}", item_id=cat.ids[item],
+                         attribute=("category", name))]
+    return [Evidence("popularity", "Available now", item_id=cat.ids[item],
+                     attribute=("status", "available"))]
+
+
+def _as_stored(event: Event | StoredEvent, position: int | None) -> StoredEvent:
+    if isinstance(event, StoredEvent):
+        return event if position is None else event._replace(position=position)
+    return StoredEvent(position=position or 0, **event_to_row(event))
+
+
+def _micros(now: datetime | int | None) -> int:
+    if now is None:
+        return to_micros(datetime.now(UTC))
+    if isinstance(now, datetime):
+        return to_micros(now)
+    return int(now)
+

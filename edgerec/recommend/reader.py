@@ -1,0 +1,113 @@
+"""Every database read the recommender makes, in one place: snapshot loads and log catch-up.
+
+All reads go through one connection inside one read transaction, so the catalogue, the
+customer rows and the log position they reflect come from the same snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, select
+
+from edgerec.store import log
+from edgerec.store.codec import StoredEvent
+from edgerec.store.schema import (
+    cooccurrence,
+    item_stats,
+    items,
+    projection_positions,
+    sessions,
+    user_items,
+    users,
+)
+
+_USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
+_USER_ITEMS = (
+    select(user_items)
+    .where(user_items.c.user_id == bindparam("u"))
+    .order_by(user_items.c.last_at.desc(), user_items.c.last_position.desc())
+    .limit(bindparam("n"))
+)
+_CART_OR_BOUGHT = select(user_items).where(
+    (user_items.c.user_id == bindparam("u"))
+    & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
+)
+_SESSION = select(sessions.c.store_id, sessions.c.recent_items, sessions.c.user_id).where(
+    sessions.c.session_id == bindparam("s")
+)
+_NEIGHBOURS = (
+    select(cooccurrence.c.item_b, cooccurrence.c["count"])
+    .where(cooccurrence.c.item_a == bindparam("a"))
+    .order_by(cooccurrence.c["count"].desc())
+    .limit(bindparam("n"))
+)
+_ITEMS = select(
+    items.c.item_id, items.c.status, items.c.title, items.c.category, items.c.brand,
+    items.c.stock, items.c.updated_at,
+)
+_STATS = select(
+    item_stats.c.item_id,
+    item_stats.c.popularity_log,
+    (item_stats.c.views + item_stats.c.carts + item_stats.c.purchases
+     + item_stats.c.favourites + item_stats.c.ratings),
+)
+_POSITION = select(func.min(projection_positions.c.position))
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read transaction: every read inside sees the same committed state."""
+    with engine.connect() as connection, connection.begin():
+        yield connection
+
+
+def projected_position(connection: Connection) -> int:
+    """The log position every projection has reached (0 when none has run)."""
+    value = connection.execute(_POSITION).scalar_one()
+    return int(value or 0)
+
+
+def catalogue_rows(connection: Connection) -> Iterator[Any]:
+    yield from connection.execute(_ITEMS)
+
+
+def popularity_rows(connection: Connection) -> Iterator[Any]:
+    yield from connection.execute(_STATS)
+
+
+def user_row(connection: Connection, user_id: str) -> tuple[str | None, int] | None:
+    row = connection.execute(_USER, {"u": user_id}).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def user_item_rows(connection: Connection, user_id: str, limit: int) -> list[dict[str, Any]]:
+    """The user's items, most recent last, plus every item in their cart or bought."""
+    recent = [dict(r) for r in connection.execute(_USER_ITEMS, {"u": user_id, "n": limit}).mappings()]
+    seen = {r["item_id"] for r in recent}
+    extra = [dict(r) for r in connection.execute(_CART_OR_BOUGHT, {"u": user_id}).mappings()
+             if r["item_id"] not in seen]
+    return extra + list(reversed(recent))
+
+
+def session_row(
+    connection: Connection, session_id: str
+) -> tuple[str | None, list[str], str | None] | None:
+    """The session's store, its recent distinct items (oldest first) and its user."""
+    row = connection.execute(_SESSION, {"s": session_id}).first()
+    return None if row is None else (row[0], list(row[1] or []), row[2])
+
+
+def neighbour_rows(connection: Connection, item_id: str, limit: int) -> list[tuple[str, int]]:
+    return [(r[0], int(r[1])) for r in connection.execute(_NEIGHBOURS, {"a": item_id, "n": limit})]
+
+
+def log_since(connection: Connection, position: int, limit: int | None = None) -> list[StoredEvent]:
+    return log.read(connection, since=position, limit=limit)
+
+
+def recent_log(connection: Connection, upto: int, count: int) -> list[StoredEvent]:
+    """The last `count` events at or before `upto`, oldest first."""
+    return log.read(connection, since=max(0, upto - count), limit=count)

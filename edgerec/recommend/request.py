@@ -1,0 +1,115 @@
+"""What a candidate source sees and returns: the request state, scores, and evidence.
+
+A `CandidateSource` turns the request (the customer's live state, the kiosk and hour, the
+catalogue) into item scores for one or more named features, and can say for any item why it
+scored it, citing the customer's real events or real item attributes. Model-backed sources
+(embeddings, the session sequence model) implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.state import LiveState, SessionState, Trace, UserState
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where and when the list is shown; the hour defaults to the request time's hour."""
+
+    store_id: str | None = None
+    hour: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One reason, with what grounds it: an event of this customer, or an item attribute."""
+
+    source: str
+    text: str
+    item_id: str | None = None  # the item the evidence is about (for events, the event's item)
+    event_type: str | None = None
+    at: datetime | None = None  # when that event happened
+    attribute: tuple[str, str] | None = None  # (name, value) of a catalogue attribute
+
+
+@dataclass(slots=True)
+class Request:
+    user_id: str
+    user: UserState
+    session: SessionState | None
+    catalogue: Catalogue
+    state: LiveState
+    now_us: int
+    store_id: str | None
+    hour: int
+    category: int | None  # requested category code; -2 for an unknown category
+    anchors: list[int] = field(default_factory=list)  # recent items, most recent first
+    cart: list[int] = field(default_factory=list)
+
+    def trace(self, item: int) -> Trace | None:
+        return self.user.items.get(item)
+
+    def when(self, at_us: int) -> str:
+        return ago(self.now_us - at_us)
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """Candidate item indices and, per feature, their raw scores (larger is better)."""
+
+    indices: np.ndarray
+    features: dict[str, np.ndarray]
+
+    @classmethod
+    def empty(cls) -> SourceResult:
+        return cls(np.zeros(0, dtype=np.int64), {})
+
+
+@runtime_checkable
+class CandidateSource(Protocol):
+    name: str
+    features: Sequence[str]  # full names, "source.feature"
+    default_weights: Mapping[str, float]  # used for features the config does not weigh
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        """At most `limit` items per feature with their scores."""
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        """Why this source scored `item`, grounded in real events or attributes."""
+
+
+def ago(delta_us: int) -> str:
+    """A short human phrase for an elapsed time.
+
+    >>> ago(30_000_000), ago(125_000_000), ago(7_300_000_000), ago(200_000_000_000)
+    ('just now', '2 minutes ago', '2 hours ago', '2 days ago')
+    """
+    seconds = max(0, delta_us) / 1e6
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def micros_to_datetime(at_us: int) -> datetime:
+    return datetime.fromtimestamp(at_us / 1e6, UTC)
+
+
+VERBS = {
+    "item_viewed": "viewed",
+    "added_to_cart": "added to your cart",
+    "removed_from_cart": "took out of your cart",
+    "purchased": "bought",
+    "item_favourited": "saved",
+    "rated": "rated",
+}

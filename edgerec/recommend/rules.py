@@ -1,0 +1,120 @@
+"""Shop rules from a small file: promoted items, categories or brands, and never-show lists.
+
+    # rules.toml
+    exclude_items = ["sku-9"]
+    exclude_categories = ["Tobacco"]
+
+    [[promote]]
+    item_id = "sku-1"
+    boost = 0.3          # score x (1 + boost)
+
+    [[promote]]
+    category = "Shoes"
+    boost = 0.1
+
+The same keys work in JSON. Rules apply to served lists only, never in evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgerec.recommend.catalogue import Catalogue
+
+_PROMOTE_KEYS = ("item_id", "category", "brand")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    promote_items: Mapping[str, float] = field(default_factory=dict)
+    promote_categories: Mapping[str, float] = field(default_factory=dict)
+    promote_brands: Mapping[str, float] = field(default_factory=dict)
+    exclude_items: frozenset[str] = frozenset()
+    exclude_categories: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.promote_items or self.promote_categories or self.promote_brands
+                    or self.exclude_items or self.exclude_categories)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RuleSet:
+        unknown = sorted(set(data) - {"promote", "exclude_items", "exclude_categories"})
+        if unknown:
+            raise ValueError(f"unknown rule keys: {', '.join(unknown)}")
+        targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
+        for number, rule in enumerate(data.get("promote", []), start=1):
+            named = [key for key in _PROMOTE_KEYS if key in rule]
+            if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"}:
+                raise ValueError(f"promote rule {number}: give exactly one of item_id, category, "
+                                 "brand, and a boost")
+            boost = float(rule.get("boost", 0.0))
+            if not -1.0 < boost <= 100.0:
+                raise ValueError(f"promote rule {number}: boost must be in (-1, 100]")
+            targets[named[0]][str(rule[named[0]])] = boost
+        return cls(
+            promote_items=targets["item_id"],
+            promote_categories=targets["category"],
+            promote_brands=targets["brand"],
+            exclude_items=frozenset(map(str, data.get("exclude_items", []))),
+            exclude_categories=frozenset(map(str, data.get("exclude_categories", []))),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RuleSet:
+        text = Path(path).read_text()
+        data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
+        return cls.from_mapping(data)
+
+    def excluded(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
+        mask = np.zeros(len(indices), dtype=bool)
+        if self.exclude_items:
+            banned = [catalogue.index[i] for i in self.exclude_items if i in catalogue.index]
+            mask |= np.isin(indices, banned)
+        if self.exclude_categories:
+            codes = [catalogue.category_codes[c] for c in self.exclude_categories
+                     if c in catalogue.category_codes]
+            mask |= np.isin(catalogue.category[indices], codes)
+        return mask
+
+    def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
+        """Multiplicative boost per candidate (0 for none); the largest matching rule wins."""
+        boost = np.zeros(len(indices))
+        for table, codes, names in (
+            (self.promote_categories, catalogue.category, catalogue.category_codes),
+            (self.promote_brands, catalogue.brand, catalogue.brand_codes),
+        ):
+            for name, value in table.items():
+                code = names.get(name)
+                if code is not None:
+                    hit = codes[indices] == code
+                    boost[hit] = np.maximum(boost[hit], value)
+        for item_id, value in self.promote_items.items():
+            index = catalogue.index.get(item_id)
+            if index is not None:
+                hit = indices == index
+                boost[hit] = np.maximum(boost[hit], value)
+        return boost
+
+    def reason(self, catalogue: Catalogue, index: int) -> tuple[str, str] | None:
+        """The (attribute, value) of the rule that promotes this item, if any."""
+        if catalogue.ids[index] in self.promote_items:
+            return ("item_id", catalogue.ids[index])
+        category = catalogue.category_name(index)
+        if category in self.promote_categories:
+            return ("category", str(category))
+        brand = catalogue.brands[index]
+        if brand in self.promote_brands:
+            return ("brand", str(brand))
+        return None
+
+
+NO_RULES = RuleSet()

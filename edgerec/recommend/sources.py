@@ -1,0 +1,268 @@
+"""The candidate sources that need only the projections: history, co-occurrence, content, popularity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from edgerec.recommend.request import (
+    VERBS,
+    Evidence,
+    Request,
+    SourceResult,
+    micros_to_datetime,
+)
+
+
+def _top(values: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the `limit` largest values (unordered)."""
+    if len(values) <= limit:
+        return np.arange(len(values))
+    return np.argpartition(-values, limit - 1)[:limit]
+
+
+def _rank_scores(ordered_values: np.ndarray) -> np.ndarray:
+    """1 - rank / n for values sorted best first, where tied values share the better rank.
+
+    >>> _rank_scores(np.array([5.0, 3.0, 3.0, 1.0])).tolist()
+    [1.0, 0.75, 0.75, 0.25]
+    """
+    rank = np.searchsorted(-ordered_values, -ordered_values, side="left")
+    return 1.0 - rank / max(len(ordered_values), 1)
+
+
+def _event(request: Request, source: str, item: int, text: str) -> Evidence:
+    trace = request.trace(item)
+    assert trace is not None
+    return Evidence(
+        source=source,
+        text=text,
+        item_id=request.catalogue.ids[item],
+        event_type=trace.last_type,
+        at=micros_to_datetime(trace.last_at),
+    )
+
+
+def _anchor_phrase(request: Request, anchor: int) -> str:
+    """'Blue Mug, which you viewed 2 minutes ago' or 'Blue Mug in your cart'."""
+    title = request.catalogue.title(anchor)
+    if anchor in request.user.cart:
+        return f"{title} in your cart"
+    trace = request.trace(anchor)
+    if trace is None:
+        return f"{title}, which you viewed in this session"
+    return f"{title}, which you {VERBS.get(trace.last_type, 'viewed')} {request.when(trace.last_at)}"
+
+
+class HistorySource:
+    """The customer's own recent items: people come back to what they looked at."""
+
+    name = "history"
+    features = ("history.recency", "history.intent")
+    default_weights: Mapping[str, float] = {"history.recency": 1.0, "history.intent": 0.2}
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        items = request.user.recent(limit)
+        if not items:
+            return SourceResult.empty()
+        traces = [request.user.items[i] for i in items]
+        recency = 1.0 / np.arange(1, len(items) + 1, dtype=np.float64)
+        intent = np.log1p(np.fromiter((t.intent for t in traces), np.float64, len(traces)))
+        return SourceResult(
+            np.asarray(items, dtype=np.int64),
+            {"history.recency": recency, "history.intent": intent},
+        )
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        trace = request.trace(item)
+        if trace is None:
+            return []
+        verb = VERBS.get(trace.last_type, "viewed")
+        text = f"You {verb} {request.catalogue.title(item)} {request.when(trace.last_at)}"
+        if trace.views > 1:
+            text += f" (viewed {trace.views} times)"
+        return [_event(request, self.name, item, text)]
+
+
+class CooccurrenceSource:
+    """Items seen in the same sessions as the customer's latest items and cart."""
+
+    name = "cooccurrence"
+    features = ("cooccurrence.last", "cooccurrence.session")
+    default_weights: Mapping[str, float] = {"cooccurrence.last": 1.0, "cooccurrence.session": 1.0}
+    decay = 0.5  # weight of each older anchor relative to the next newer one
+
+    def _weighted_anchors(self, request: Request) -> list[tuple[int, float]]:
+        anchors = [(a, self.decay**rank) for rank, a in enumerate(request.anchors)]
+        seen = {a for a, _ in anchors}
+        anchors += [(a, 1.0) for a in request.cart if a not in seen]
+        return anchors
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        anchors = self._weighted_anchors(request)
+        indices, values, is_last = [], [], []
+        for position, (anchor, weight) in enumerate(anchors):
+            idx, counts = request.state.neighbours.arrays(anchor)
+            if len(idx) == 0:
+                continue
+            indices.append(idx)
+            values.append(weight * counts / counts.max())
+            is_last.append(np.full(len(idx), position == 0 and bool(request.anchors)))
+        if not indices:
+            return SourceResult.empty()
+        all_idx = np.concatenate(indices)
+        unique, inverse = np.unique(all_idx, return_inverse=True)
+        session = np.bincount(inverse, weights=np.concatenate(values), minlength=len(unique))
+        last_mask = np.concatenate(is_last)
+        last = np.bincount(inverse[last_mask], weights=np.concatenate(values)[last_mask],
+                           minlength=len(unique))
+        keep = _top(session, limit)
+        return SourceResult(
+            unique[keep], {"cooccurrence.last": last[keep], "cooccurrence.session": session[keep]}
+        )
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        best: tuple[float, int, int] | None = None
+        for anchor, weight in self._weighted_anchors(request):
+            count = request.state.neighbours.get(anchor).get(item, 0)
+            if count and (best is None or weight * count > best[0]):
+                best = (weight * count, anchor, count)
+        if best is None:
+            return []
+        _, anchor, count = best
+        together = "bought" if anchor in request.user.cart else "viewed"
+        sessions = f"{count} session{'s' if count != 1 else ''}"
+        text = f"Often {together} with {_anchor_phrase(request, anchor)} (together in {sessions})"
+        if request.trace(anchor) is not None:
+            return [_event(request, self.name, anchor, text)]
+        return [Evidence(self.name, text, item_id=request.catalogue.ids[anchor])]
+
+
+class ContentSource:
+    """Popular items of the same category or brand as the customer's latest items and cart."""
+
+    name = "content"
+    features = ("content.category", "content.brand")
+    default_weights: Mapping[str, float] = {"content.category": 0.5, "content.brand": 0.5}
+    anchors = 3
+    new_arrivals = 64  # most recently listed items checked for a match
+
+    def _anchors(self, request: Request) -> list[tuple[int, float]]:
+        found = [(a, 0.5**rank) for rank, a in enumerate(request.anchors[: self.anchors])]
+        seen = {a for a, _ in found}
+        return found + [(a, 1.0) for a in request.cart[: self.anchors] if a not in seen]
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        cat = request.catalogue
+        parts: list[tuple[str, np.ndarray, np.ndarray]] = []
+        for kind, codes in (("category", cat.category), ("brand", cat.brand)):
+            strength: dict[int, float] = {}
+            for anchor, weight in self._anchors(request):
+                code = int(codes[anchor])
+                if code >= 0:
+                    strength[code] = max(strength.get(code, 0.0), weight)
+            for code, weight in strength.items():
+                members = cat.members(kind, code)
+                if len(members) == 0:
+                    continue
+                pop = cat.popularity[members]
+                keep = _top(pop, limit)
+                order = keep[np.argsort(-pop[keep], kind="stable")]
+                chosen = members[order]
+                score = weight * (0.5 + 0.5 * _rank_scores(pop[order]))
+                fresh = [i for i in cat.new_arrivals[-self.new_arrivals :] if codes[i] == code]
+                if fresh:
+                    chosen = np.concatenate([chosen, np.asarray(fresh, dtype=np.int64)])
+                    score = np.concatenate([score, np.full(len(fresh), 0.5 * weight)])
+                parts.append((f"content.{kind}", chosen, score))
+        if not parts:
+            return SourceResult.empty()
+        all_idx = np.concatenate([p[1] for p in parts])
+        unique, inverse = np.unique(all_idx, return_inverse=True)
+        features: dict[str, np.ndarray] = {}
+        offset = 0
+        for name, idx, score in parts:
+            column = features.setdefault(name, np.zeros(len(unique)))
+            np.maximum.at(column, inverse[offset : offset + len(idx)], score)
+            offset += len(idx)
+        total = sum(features.values())
+        keep = _top(total, 2 * limit)
+        return SourceResult(unique[keep], {k: v[keep] for k, v in features.items()})
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        cat = request.catalogue
+        out: list[Evidence] = []
+        for kind, codes, label in (("category", cat.category, "category"),
+                                   ("brand", cat.brand, "brand")):
+            code = int(codes[item])
+            if code < 0:
+                continue
+            value = cat.category_name(item) if kind == "category" else cat.brands[item]
+            for anchor, _ in self._anchors(request):
+                if anchor != item and int(codes[anchor]) == code:
+                    text = f"Same {label} ({value}) as {_anchor_phrase(request, anchor)}"
+                    trace = request.trace(anchor)
+                    out.append(Evidence(
+                        self.name, text, item_id=cat.ids[anchor],
+                        event_type=trace.last_type if trace else None,
+                        at=micros_to_datetime(trace.last_at) if trace else None,
+                        attribute=(kind, str(value)),
+                    ))
+                    break
+        return out
+
+
+class PopularitySource:
+    """Time-decayed popularity: overall (or in the requested category) and at this kiosk and hour."""
+
+    name = "popularity"
+    features = ("popularity.global", "popularity.context")
+    default_weights: Mapping[str, float] = {"popularity.global": 0.1, "popularity.context": 0.1}
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        cat = request.catalogue
+        if request.category is not None:
+            members = cat.members("category", request.category) if request.category >= 0 else \
+                np.zeros(0, dtype=np.int64)
+            pop = cat.popularity[members]
+            keep = _top(pop, limit)
+            glob = members[keep[np.argsort(-pop[keep], kind="stable")]]
+        else:
+            glob = np.asarray(cat.top.ranked()[:limit], dtype=np.int64)
+        context = request.state.context
+        ctx = np.asarray(context.ranked(request.store_id, request.hour)[:limit], dtype=np.int64)
+        ctx_values = context.values.get((request.store_id, request.hour), {})
+        if len(glob) == 0 and len(ctx) == 0:
+            return SourceResult.empty()
+        unique, inverse = np.unique(np.concatenate([glob, ctx]), return_inverse=True)
+        g = np.zeros(len(unique))
+        c = np.zeros(len(unique))
+        g[inverse[: len(glob)]] = _rank_scores(cat.popularity[glob])
+        c[inverse[len(glob) :]] = _rank_scores(np.array([ctx_values[i] for i in ctx.tolist()]))
+        return SourceResult(unique, {"popularity.global": g, "popularity.context": c})
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        cat = request.catalogue
+        out: list[Evidence] = []
+        count = int(cat.interactions[item])
+        values = request.state.context.values.get((request.store_id, request.hour), {})
+        if item in values:
+            where = "at this kiosk" if request.store_id else "with shoppers"
+            out.append(Evidence(self.name, f"Popular {where} around {request.hour:02d}:00",
+                                item_id=cat.ids[item], attribute=("hour", str(request.hour))))
+        if count:
+            name = cat.category_name(item)
+            scope = f" in {name}" if name else ""
+            noun = "interaction" if count == 1 else "interactions"
+            out.append(Evidence(self.name, f"Popular{scope} lately ({count} shopper {noun})",
+                                item_id=cat.ids[item], attribute=("interactions", str(count))))
+        elif cat.listed_at[item]:
+            out.append(Evidence(self.name, "Newly listed", item_id=cat.ids[item],
+                                attribute=("status", "listed")))
+        return out
+
+
+def builtin_sources() -> list[HistorySource | CooccurrenceSource | ContentSource | PopularitySource]:
+    return [HistorySource(), CooccurrenceSource(), ContentSource(), PopularitySource()]
+

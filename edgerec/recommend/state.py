@@ -1,0 +1,279 @@
+"""Live customer state: each user's items, sessions, carts, co-occurrence and context popularity.
+
+`LiveState.apply` folds one log event into memory with the same rules as the projections
+(edgerec.projections.activity), so that state loaded from the projection tables and state
+built from events agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from edgerec.domain import EventType
+from edgerec.domain.signals import (
+    DEFAULT_EVENT_WEIGHTS,
+    RECENT_ITEMS_PER_SESSION,
+    SESSION_GAP_S,
+    add_decayed,
+)
+from edgerec.projections import session_id_for
+from edgerec.recommend.catalogue import Catalogue, TopSet
+from edgerec.store.codec import StoredEvent
+
+GAP_US = SESSION_GAP_S * 1_000_000
+SESSION_RECENT = 20
+_COUNTED = frozenset(
+    {EventType.ITEM_VIEWED, EventType.ADDED_TO_CART, EventType.PURCHASED,
+     EventType.ITEM_FAVOURITED, EventType.RATED}
+)
+_ITEM_EVENTS = _COUNTED | {EventType.REMOVED_FROM_CART}
+_PAIRING = _COUNTED
+
+
+class Trace:
+    """One customer's dealings with one item."""
+
+    __slots__ = ("views", "carts", "purchases", "favourites", "last_type", "last_at", "first_at")
+
+    def __init__(self, at: int) -> None:
+        self.views = self.carts = self.purchases = self.favourites = 0
+        self.last_type = ""
+        self.last_at = at
+        self.first_at = at
+
+    @property
+    def intent(self) -> float:
+        """Interactions weighted like the popularity signal (a purchase says most)."""
+        w = DEFAULT_EVENT_WEIGHTS
+        return (self.views * w[EventType.ITEM_VIEWED] + self.carts * w[EventType.ADDED_TO_CART]
+                + self.purchases * w[EventType.PURCHASED]
+                + self.favourites * w[EventType.ITEM_FAVOURITED])
+
+
+@dataclass(slots=True)
+class UserState:
+    items: dict[int, Trace] = field(default_factory=dict)  # oldest touch first
+    cart: dict[int, int] = field(default_factory=dict)  # item -> quantity
+    purchased: dict[int, int] = field(default_factory=dict)  # item -> last purchase time
+    last_session: str | None = None
+    last_at: int = 0
+
+    def recent(self, n: int) -> list[int]:
+        """Items by last touch, most recent first."""
+        return list(islice(reversed(self.items), n))
+
+
+@dataclass(slots=True)
+class SessionState:
+    store_id: str | None = None
+    recent: dict[int, int] = field(default_factory=dict)  # item -> last touch, oldest first
+    paired: list[int] = field(default_factory=list)  # as the projection's recent_items
+
+    def latest(self, n: int) -> list[int]:
+        return list(islice(reversed(self.recent), n))
+
+
+class Neighbours:
+    """Co-occurrence counts of the items whose neighbour lists are held in memory.
+
+    With `complete` (no database behind the recommender) every item's list is held; otherwise
+    only lists loaded from the projection are, and counts for the others stay in the table.
+    """
+
+    def __init__(self, limit: int, *, complete: bool) -> None:
+        self.limit = limit
+        self.complete = complete
+        self.counts: dict[int, dict[int, int]] = {}
+        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def loaded(self, item: int) -> bool:
+        return self.complete or item in self.counts
+
+    def put(self, item: int, row: dict[int, int]) -> None:
+        self.counts[item] = row
+        self._arrays.pop(item, None)
+
+    def drop(self, item: int) -> None:
+        self.counts.pop(item, None)
+        self._arrays.pop(item, None)
+
+    def add(self, a: int, b: int, count: int = 1) -> None:
+        row = self.counts.get(a)
+        if row is None:
+            if not self.complete:
+                return
+            row = self.counts[a] = {}
+        row[b] = row.get(b, 0) + count
+        self._arrays.pop(a, None)
+        if len(row) > 2 * self.limit:
+            kept = sorted(row.items(), key=lambda kv: kv[1], reverse=True)[: self.limit]
+            self.counts[a] = dict(kept)
+
+    def get(self, item: int) -> dict[int, int]:
+        return self.counts.get(item, {})
+
+    def arrays(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbour indices and counts as arrays, cached until the row changes."""
+        cached = self._arrays.get(item)
+        if cached is None:
+            row = self.counts.get(item, {})
+            cached = (np.fromiter(row.keys(), np.int64, len(row)),
+                      np.fromiter(row.values(), np.float64, len(row)))
+            self._arrays[item] = cached
+        return cached
+
+
+class ContextPopularity:
+    """Decayed popularity per (store, hour of day), kept only in memory."""
+
+    def __init__(self, hour_offset_h: int = 0, top_size: int = 200) -> None:
+        self.offset_us = hour_offset_h * 3_600_000_000
+        self.top_size = top_size
+        self.values: dict[tuple[str | None, int], dict[int, float]] = {}
+        self.tops: dict[tuple[str | None, int], TopSet] = {}
+
+    def hour(self, at_us: int) -> int:
+        return int((at_us + self.offset_us) // 3_600_000_000 % 24)
+
+    def add(self, store_id: str | None, item: int, weight: float, at_us: int) -> None:
+        hour = self.hour(at_us)
+        for key in ((store_id, hour), (None, hour)) if store_id else ((None, hour),):
+            values = self.values.setdefault(key, {})
+            value = add_decayed(values.get(item, -math.inf), weight, at_us / 1e6)
+            values[item] = value
+            top = self.tops.get(key)
+            if top is None:
+                top = self.tops[key] = TopSet(self.top_size)
+            top.bump(item, value)
+
+    def ranked(self, store_id: str | None, hour: int) -> list[int]:
+        top = self.tops.get((store_id, hour))
+        return top.ranked() if top is not None else []
+
+
+class LiveState:
+    """Users, sessions and neighbours; `apply` folds one event in."""
+
+    def __init__(self, catalogue: Catalogue, *, history_items: int, neighbours: int,
+                 complete: bool, hour_offset_h: int = 0) -> None:
+        self.catalogue = catalogue
+        self.history_items = history_items
+        self.users: dict[str, UserState] = {}
+        self.sessions: dict[str, SessionState] = {}
+        self.neighbours = Neighbours(neighbours, complete=complete)
+        self.context = ContextPopularity(hour_offset_h)
+
+    def session_for(self, event: StoredEvent) -> str | None:
+        """The session the store would give an event without one (30 minutes of inactivity)."""
+        if event.session_id is not None or event.user_id is None:
+            return event.session_id
+        user = self.users.get(event.user_id)
+        if user is not None and user.last_session and abs(event.occurred_at - user.last_at) <= GAP_US:
+            return user.last_session
+        return session_id_for(event.user_id, event.occurred_at)
+
+    def apply(self, event: StoredEvent, *, catalogue_too: bool = True,
+              pairs: list[tuple[int, int]] | None = None) -> None:
+        """Folds one event into memory; users and sessions not held in memory are skipped."""
+        kind = event.type
+        payload = event.payload or {}
+        cat = self.catalogue
+        if kind in (EventType.ITEM_LISTED, EventType.ITEM_UPDATED):
+            if catalogue_too:
+                listing = kind == EventType.ITEM_LISTED
+                cat.apply_listing(event.item_id or "", payload, status="listed" if listing else None,
+                                  at_us=event.occurred_at, full=kind == EventType.ITEM_LISTED)
+            return
+        if kind == EventType.ITEM_DELISTED:
+            if catalogue_too:
+                cat.delist(event.item_id or "")
+            return
+        item = cat.see(event.item_id, payload.get("category")) if event.item_id else None
+        if item is not None and kind in _COUNTED:
+            weight = DEFAULT_EVENT_WEIGHTS[kind]
+            if catalogue_too:
+                cat.add_popularity(item, weight, event.occurred_at)
+            self.context.add(event.store_id, item, weight, event.occurred_at)
+        if event.user_id is None:
+            return
+        session = self.sessions.get(event.session_id) if event.session_id else None
+        if session is not None and item is not None and kind in _PAIRING:
+            self._pair(session, item, pairs)
+            session.recent.pop(item, None)
+            session.recent[item] = event.occurred_at
+            if len(session.recent) > SESSION_RECENT:
+                session.recent.pop(next(iter(session.recent)))
+        user = self.users.get(event.user_id)
+        if user is None:
+            return
+        user.last_session = event.session_id or user.last_session
+        user.last_at = event.occurred_at
+        if item is not None and kind in _ITEM_EVENTS:
+            self._trace(user, item, kind, event)
+
+    def _pair(self, session: SessionState, item: int, pairs: list[tuple[int, int]] | None) -> None:
+        if item in session.paired:
+            return
+        for other in session.paired:
+            self.neighbours.add(item, other)
+            self.neighbours.add(other, item)
+            if pairs is not None:
+                pairs.append((item, other))
+        session.paired.append(item)
+        if len(session.paired) > RECENT_ITEMS_PER_SESSION:
+            del session.paired[0]
+
+    def _trace(self, user: UserState, item: int, kind: str, event: StoredEvent) -> None:
+        trace = user.items.pop(item, None) or Trace(event.occurred_at)
+        user.items[item] = trace
+        if len(user.items) > self.history_items:
+            user.items.pop(next(iter(user.items)))
+        quantity = int((event.payload or {}).get("quantity", 1))
+        if kind == EventType.ITEM_VIEWED:
+            trace.views += 1
+        elif kind == EventType.ADDED_TO_CART:
+            trace.carts += 1
+            user.cart[item] = user.cart.get(item, 0) + quantity
+        elif kind == EventType.REMOVED_FROM_CART:
+            _take(user.cart, item, quantity)
+        elif kind == EventType.PURCHASED:
+            trace.purchases += 1
+            user.purchased[item] = event.occurred_at
+            _take(user.cart, item, quantity)
+        elif kind == EventType.ITEM_FAVOURITED:
+            trace.favourites += 1
+        trace.last_type = kind
+        trace.last_at = event.occurred_at
+
+    def new_user(self, user_id: str) -> UserState:
+        return self.users.setdefault(user_id, UserState())
+
+    def new_session(self, session_id: str, store_id: str | None = None) -> SessionState:
+        return self.sessions.setdefault(session_id, SessionState(store_id=store_id))
+
+    def iter_users(self) -> Iterator[tuple[str, UserState]]:
+        return iter(self.users.items())
+
+
+def _take(cart: dict[int, int], item: int, quantity: int) -> None:
+    left = cart.get(item, 0) - quantity
+    if left > 0:
+        cart[item] = left
+    else:
+        cart.pop(item, None)
+
+
+def trace_from_row(row: dict[str, Any]) -> Trace:
+    trace = Trace(int(row["last_at"]))
+    trace.views = int(row["views"])
+    trace.carts = int(row["carts"])
+    trace.purchases = int(row["purchases"])
+    trace.favourites = int(row["favourites"])
+    trace.last_type = str(row["last_type"])
+    return trace

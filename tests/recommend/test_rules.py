@@ -1,0 +1,186 @@
+"""Shop rules hold on every list: nothing excluded, bought, carted, out of stock or delisted."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgerec.api import Store
+from edgerec.domain import (
+    AddedToCart,
+    Event,
+    ItemDelisted,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    RemovedFromCart,
+)
+from edgerec.recommend import Policy, Recommender, RuleSet
+from tests.recommend.conftest import T0, at, catalogue_events
+
+N_ITEMS = 12
+items = st.integers(0, N_ITEMS - 1).map(lambda i: f"i{i}")
+actions = st.lists(
+    st.tuples(st.sampled_from(["u", "v"]),
+              st.sampled_from(["view", "cart", "uncart", "buy", "stock0", "restock", "delist"]),
+              items),
+    min_size=1, max_size=30,
+)
+
+
+def _events(steps: list[tuple[str, str, str]]) -> list[Event]:
+    out: list[Event] = []
+    for n, (user, action, item) in enumerate(steps):
+        when = at(10 + n)
+        if action == "view":
+            out.append(ItemViewed(user_id=user, item_id=item, occurred_at=when))
+        elif action == "cart":
+            out.append(AddedToCart(user_id=user, item_id=item, occurred_at=when))
+        elif action == "uncart":
+            out.append(RemovedFromCart(user_id=user, item_id=item, occurred_at=when))
+        elif action == "buy":
+            out.append(Purchased(user_id=user, item_id=item, occurred_at=when))
+        elif action in ("stock0", "restock"):
+            stock = 0 if action == "stock0" else 3
+            out.append(ItemUpdated(item_id=item, stock=stock, occurred_at=when))
+        else:
+            out.append(ItemDelisted(item_id=item, occurred_at=when))
+    return out
+
+
+def _expected_exclusions(events: list[Event], user: str) -> set[str]:
+    """Replays the rules by hand: in-cart, ever bought (default policy), stock 0, delisted."""
+    cart: dict[str, int] = {}
+    bought: set[str] = set()
+    stock: dict[str, int] = {}
+    delisted: set[str] = set()
+    for e in events:
+        item = e.item_id or ""
+        if isinstance(e, ItemUpdated):
+            stock[item] = e.stock or 0
+        elif isinstance(e, ItemDelisted):
+            delisted.add(item)
+        elif e.user_id == user:
+            if isinstance(e, AddedToCart):
+                cart[item] = cart.get(item, 0) + 1
+            elif isinstance(e, RemovedFromCart | Purchased):
+                cart[item] = max(0, cart.get(item, 0) - 1)
+                if isinstance(e, Purchased):
+                    bought.add(item)
+    return ({i for i, q in cart.items() if q > 0} | bought | delisted
+            | {i for i, s in stock.items() if s == 0})
+
+
+def _check(rec: Recommender, events: list[Event], exclude: list[str], rules: RuleSet,
+           category: str | None) -> None:
+    for user in ("u", "v", "anonymous"):
+        banned = _expected_exclusions(events, user) | set(exclude) | set(rules.exclude_items)
+        recs = rec.recommend(user, k=8, exclude=exclude, now=at(100), category=category)
+        returned = [r.item_id for r in recs]
+        assert len(returned) == len(set(returned))
+        assert not banned & set(returned), (user, banned & set(returned))
+        for r in recs:
+            assert r.category not in rules.exclude_categories
+            if category is not None:
+                assert r.category == category
+            assert r.reasons
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=actions, exclude=st.lists(items, max_size=3),
+       banned=st.lists(items, max_size=2), category=st.sampled_from([None, "cat1", "cat3"]))
+def test_never_recommends_excluded_items_in_memory(steps, exclude, banned, category) -> None:
+    events = catalogue_events(N_ITEMS) + _events(steps)
+    rules = RuleSet(exclude_items=frozenset(banned), exclude_categories=frozenset({"cat4"}),
+                    promote_items={"i0": 1.0})
+    rec = Recommender(None, rules=rules)
+    for e in events:
+        rec.observe(e)
+    _check(rec, events, exclude, rules, category)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=actions, exclude=st.lists(items, max_size=3))
+def test_never_recommends_excluded_items_from_a_store(steps, exclude) -> None:
+    """Half the events recorded before the recommender starts, half observed live."""
+    events = catalogue_events(N_ITEMS) + _events(steps)
+    half = N_ITEMS + len(steps) // 2
+    with tempfile.TemporaryDirectory() as folder, \
+            Store(Path(folder) / "shop.db", synchronous="OFF") as store:
+        store.record_many(events[:half])
+        rec = Recommender(store)
+        rec.recommend("u", k=3, now=at(5))
+        for e in events[half:]:
+            rec.observe(e, store.record(e))
+        _check(rec, events, exclude, RuleSet(), None)
+        _check(Recommender(store), events, exclude, RuleSet(), None)  # a fresh process
+
+
+def test_repeat_purchases_can_be_allowed() -> None:
+    rec = Recommender(None, config=Recommender(None).config)
+    for e in catalogue_events(6) + [Purchased(user_id="u", item_id="i2", occurred_at=at(1)),
+                                    ItemViewed(user_id="u", item_id="i2", occurred_at=at(2))]:
+        rec.observe(e)
+    assert "i2" not in [r.item_id for r in rec.recommend("u", k=6, now=at(3))]
+    allow = Policy(exclude_purchased=False)
+    assert "i2" in [r.item_id for r in rec.recommend("u", k=6, now=at(3), policy=allow)]
+    later = Policy(repurchase_after_s=3600)
+    assert "i2" not in [r.item_id for r in rec.recommend("u", k=6, now=at(30), policy=later)]
+    assert "i2" in [r.item_id for r in rec.recommend("u", k=6, now=at(90), policy=later)]
+
+
+def test_rules_file_promotes_and_excludes(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text('exclude_items = ["i1"]\nexclude_categories = ["cat2"]\n\n'
+                    '[[promote]]\nitem_id = "i9"\nboost = 5.0\n')
+    rules = RuleSet.load(path)
+    rec = Recommender(None, rules=rules)
+    for e in catalogue_events(12):
+        rec.observe(e)
+    for n in range(5):  # make i1 the most popular
+        rec.observe(ItemViewed(user_id=f"x{n}", item_id="i1", occurred_at=at(n)))
+    rec.observe(ItemViewed(user_id="x9", item_id="i9", occurred_at=at(6)))
+    recs = rec.recommend("anonymous", k=5, now=at(10))
+    ids = [r.item_id for r in recs]
+    assert "i1" not in ids and not {"i2", "i7"} & set(ids)
+    assert ids[0] == "i9"
+    assert "Promoted by the shop" in recs[0].reasons
+    # ...but never in evaluation
+    plain = rec.recommend("anonymous", k=5, now=at(10), policy=Policy.evaluation())
+    assert plain[0].item_id == "i1"
+
+
+def test_rules_file_rejects_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text('{"promote": [{"item_id": "a", "category": "b", "boost": 1}]}')
+    with pytest.raises(ValueError, match="exactly one"):
+        RuleSet.load(path)
+    path.write_text('{"boosts": []}')
+    with pytest.raises(ValueError, match="unknown rule keys"):
+        RuleSet.load(path)
+
+
+def test_category_cap_and_variety() -> None:
+    rec = Recommender(None)
+    events: list[Event] = [
+        ItemListed(item_id=f"s{i}", title=f"Shoe {i}", category="Shoes", stock=1, occurred_at=T0)
+        for i in range(10)
+    ] + [ItemListed(item_id=f"h{i}", title=f"Hat {i}", category="Hats", stock=1, occurred_at=T0)
+         for i in range(10)]
+    for n in range(10):  # shoes are far more popular
+        events += [ItemViewed(user_id=f"x{n}", item_id=f"s{j}", occurred_at=at(n)) for j in range(10)]
+    events += [ItemViewed(user_id="y", item_id=f"h{j}", occurred_at=at(11)) for j in range(10)]
+    for e in events:
+        rec.observe(e)
+    recs = rec.recommend("anonymous", k=10, now=at(12), policy=Policy(max_category_share=0.5))
+    assert sum(r.category == "Shoes" for r in recs) == 5
+    uncapped = rec.recommend("anonymous", k=10, now=at(12), policy=Policy.evaluation())
+    assert sum(r.category == "Shoes" for r in uncapped) == 10
+    only_shoes = rec.recommend("anonymous", k=10, now=at(12), category="Shoes")
+    assert len(only_shoes) == 10 and {r.category for r in only_shoes} == {"Shoes"}
