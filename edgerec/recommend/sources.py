@@ -147,6 +147,7 @@ class ContentSource:
     default_weights: Mapping[str, float] = {"content.category": 0.5, "content.brand": 0.5}
     anchors = 3
     new_arrivals = 64  # most recently listed items checked for a match
+    novelty_half_life_s = 86_400.0
 
     def _anchors(self, request: Request) -> list[tuple[int, float]]:
         found = [(a, 0.5**rank) for rank, a in enumerate(request.anchors[: self.anchors])]
@@ -170,11 +171,18 @@ class ContentSource:
                 keep = _top(pop, limit)
                 order = keep[np.argsort(-pop[keep], kind="stable")]
                 chosen = members[order]
-                score = weight * (0.5 + 0.5 * _rank_scores(pop[order]))
-                fresh = [i for i in cat.new_arrivals[-self.new_arrivals :] if codes[i] == code]
+                ordered = pop[order]
+                score = weight * (0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0))
+                # New arrivals nobody has touched yet rank with the category's best sellers,
+                # so a newly listed item is shown as soon as it is listed.
+                fresh = [i for i in cat.new_arrivals[-self.new_arrivals :]
+                         if codes[i] == code and cat.interactions[i] == 0]
                 if fresh:
-                    chosen = np.concatenate([chosen, np.asarray(fresh, dtype=np.int64)])
-                    score = np.concatenate([score, np.full(len(fresh), 0.5 * weight)])
+                    fresh_idx = np.asarray(fresh, dtype=np.int64)
+                    age_s = np.maximum(request.now_us - cat.listed_at[fresh_idx], 0) / 1e6
+                    novelty = 0.5 + 0.5 * np.exp2(-age_s / self.novelty_half_life_s)
+                    chosen = np.concatenate([chosen, fresh_idx])
+                    score = np.concatenate([score, weight * novelty])
                 parts.append((f"content.{kind}", chosen, score))
         if not parts:
             return SourceResult.empty()
