@@ -70,7 +70,13 @@ class LogReport:
 
     @property
     def ok(self) -> bool:
-        counts = (self.acked_lost, self.duplicates, self.half_batches, self.position_gaps, self.integrity_errors)
+        counts = (
+            self.acked_lost,
+            self.duplicates,
+            self.half_batches,
+            self.position_gaps,
+            self.integrity_errors,
+        )
         return not any(counts) and self.projections_equal_rebuild
 
 

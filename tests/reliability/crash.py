@@ -20,6 +20,7 @@ Negative controls: broken UI-like writers the harness must catch.
 from __future__ import annotations
 
 import os
+import queue
 import random
 import select
 import shutil
@@ -31,8 +32,6 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import queue
 
 import edgerec
 from tests.reliability.checks import LogReport, check_log, logged_ids
@@ -202,9 +201,7 @@ def kill_trial(
     path = folder / "trial.db"
     shutil.copy(template, path)
     run = f"r{rng.randrange(10**9)}"
-    groups: list[tuple[str, ...]] = (
-        [("ui", "importer")] if mode == "threads" else [("ui",), ("importer",)]
-    )
+    groups: list[tuple[str, ...]] = [("ui", "importer")] if mode == "threads" else [("ui",), ("importer",)]
     if checkpointer:
         groups[0] = (*groups[0], "checkpointer")
     read_fd, write_fd = os.pipe()

@@ -12,7 +12,9 @@ from tests.reliability.crash import kill_trial
 
 @pytest.mark.parametrize("mode", ["threads", "processes"])
 @pytest.mark.parametrize("checkpointer", [False, True])
-def test_sigkill_loses_nothing_acknowledged(template: Path, tmp_path: Path, mode: str, checkpointer: bool) -> None:
+def test_sigkill_loses_nothing_acknowledged(
+    template: Path, tmp_path: Path, mode: str, checkpointer: bool
+) -> None:
     rng = random.Random(f"{mode}/{checkpointer}")
     for trial in range(4):
         result = kill_trial(template, tmp_path / str(trial), rng, mode=mode, checkpointer=checkpointer)
@@ -23,9 +25,9 @@ def test_sigkill_loses_nothing_acknowledged(template: Path, tmp_path: Path, mode
         assert result.retry_appended == result.retry_expected
 
 
-def test_the_harness_catches_a_writer_that_acknowledges_before_committing(template: Path, tmp_path: Path) -> None:
+def test_the_harness_catches_a_writer_that_acknowledges_before_committing(
+    template: Path, tmp_path: Path
+) -> None:
     rng = random.Random("negative")
-    caught = [
-        kill_trial(template, tmp_path / str(n), rng, broken="write-behind").caught for n in range(10)
-    ]
+    caught = [kill_trial(template, tmp_path / str(n), rng, broken="write-behind").caught for n in range(10)]
     assert sum(caught) >= 9
