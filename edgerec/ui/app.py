@@ -37,6 +37,8 @@ class Services:
     clock: Clock
     rng: random.Random
     store_id: str | None = None
+    pending_customer: str | None = None  # the live screen plays this customer when shown
+    trainer: Any = None  # a screens.trainer.Trainer when the runtime runs one
 
     def record(self, event: Event) -> int:
         """Records one event durably, then lets the recommender see it at once."""
@@ -46,10 +48,23 @@ class Services:
 
 
 def screen_factories() -> dict[str, Callable[[], Screen[Any]]]:
+    from edgerec.ui.screens.catalogue import CatalogueScreen
+    from edgerec.ui.screens.customers import CustomersScreen
+    from edgerec.ui.screens.events import EventLogScreen
     from edgerec.ui.screens.home import HomeScreen
+    from edgerec.ui.screens.importer import ImportScreen
     from edgerec.ui.screens.live import LiveScreen
+    from edgerec.ui.screens.trainer import TrainerScreen
 
-    return {"home": HomeScreen, "live": LiveScreen}
+    return {
+        "home": HomeScreen,
+        "live": LiveScreen,
+        "customers": CustomersScreen,
+        "events": EventLogScreen,
+        "catalogue": CatalogueScreen,
+        "trainer": TrainerScreen,
+        "import": ImportScreen,
+    }
 
 
 class BaseApp(App[None]):

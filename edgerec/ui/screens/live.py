@@ -7,24 +7,20 @@ with how long it took from the key press to the panel on screen.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from edgerec.domain import Event
 from edgerec.ui.data import ItemRow
-from edgerec.ui.errors import describe, guarded, log
+from edgerec.ui.errors import describe, guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
@@ -32,42 +28,12 @@ from edgerec.ui.suggestions import Suggestion
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
+from edgerec.ui.writer import ActionDone, Job, SessionWriter
 
-SUGGESTIONS = 8
 ALL = "All"
 
 
-@dataclass
-class Job:
-    """Events one action makes, and what to rank for afterwards."""
-
-    label: str
-    events: list[Event]
-    user_id: str
-    session_id: str
-    context: Any
-    pressed_at: float
-    ticket: int = 0
-
-
-@dataclass
-class Outcome:
-    job: Job
-    positions: list[int]
-    suggestions: list[Suggestion] | None
-    cart: dict[str, int] = field(default_factory=dict)
-    write_ms: float = 0.0
-    rank_ms: float = 0.0
-    error: BaseException | None = None
-
-
-class ActionDone(Message):
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__()
-        self.outcome = outcome
-
-
-class LiveScreen(ConsoleScreen):
+class LiveScreen(SessionWriter, ConsoleScreen):
     MODE = "live"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
@@ -84,7 +50,7 @@ class LiveScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.jobs: queue.Queue[Job] = queue.Queue()
+        self._init_writer()
         self.session: LiveSession | None = None
         self.started = False
         self.open_item: ItemRow | None = None
@@ -96,7 +62,6 @@ class LiveScreen(ConsoleScreen):
         self.latencies_ms: list[float] = []
         self.actions_done = 0
         self.last_position = 0
-        self._tickets = 0
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -124,9 +89,22 @@ class LiveScreen(ConsoleScreen):
         self.load("categories", self.shop.categories)
         self._load_items()
         self._show_session()
-        self._writer()
+        self.start_writer()
         self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
+
+    def on_screen_resume(self) -> None:
+        user_id = self.services.pending_customer
+        if user_id:
+            self.services.pending_customer = None
+            self.play_customer(user_id)
+
+    def play_customer(self, user_id: str) -> None:
+        store_id = self.session.store_id if self.session else None
+        session = LiveSession(
+            user_id=user_id, store_id=store_id, clock=self.services.clock, rng=self.services.rng
+        )
+        self._new_session(session, f"Customer {user_id}")
 
     def show_kiosks(self, found: list[str]) -> None:
         for kiosk in found:
@@ -283,12 +261,8 @@ class LiveScreen(ConsoleScreen):
     @guarded("choosing a customer")
     def action_choose_customer(self) -> None:
         def chosen(user_id: str | None) -> None:
-            if user_id and self.session is not None:
-                self._new_session(
-                    LiveSession(user_id=user_id, store_id=self.session.store_id,
-                                clock=self.services.clock, rng=self.services.rng),
-                    f"Customer {user_id}",
-                )
+            if user_id:
+                self.play_customer(user_id)
 
         self.app.push_screen(ChooseCustomerScreen(), chosen)
 
@@ -341,44 +315,6 @@ class LiveScreen(ConsoleScreen):
             return
         pressed_at = self.services.clock.perf()
         self._enqueue(Job(label, [], session.user_id, session.session_id, session.context, pressed_at))
-
-    def _enqueue(self, job: Job) -> None:
-        self._tickets += 1
-        job.ticket = self._tickets
-        self.jobs.put(job)
-
-    @work(thread=True, exclusive=True, group="live-writer", exit_on_error=False)
-    def _writer(self) -> None:
-        """The one writer of this screen: records each job's events in order, then ranks."""
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            try:
-                job = self.jobs.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            self.post_message(ActionDone(self._run(job)))
-
-    def _run(self, job: Job) -> Outcome:
-        services = self.services
-        clock = services.clock
-        outcome = Outcome(job, [], None)
-        try:
-            started = clock.perf()
-            for event in job.events:
-                outcome.positions.append(services.record(event))
-            ranked_from = clock.perf()
-            outcome.write_ms = (ranked_from - started) * 1000
-            # While more actions wait, skip ranking for this one: only the newest list matters.
-            if self.jobs.empty():
-                outcome.suggestions = services.suggester.recommend(
-                    job.user_id, session_id=job.session_id, k=SUGGESTIONS, context=job.context
-                )
-                outcome.cart = services.shop.cart(job.user_id)
-            outcome.rank_ms = (clock.perf() - ranked_from) * 1000
-        except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
-            log.error("live action %s failed", job.label, exc_info=error)
-            outcome.error = error
-        return outcome
 
     def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome

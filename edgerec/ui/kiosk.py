@@ -1,0 +1,251 @@
+"""The customer-facing kiosk: large tiles that follow what the shopper taps, and an idle reset.
+
+No admin screens, no command palette and no destructive keys: a shopper can browse, open an
+item, add it to the basket and start over. After `idle_seconds` without a tap or a key the
+session ends and the kiosk welcomes the next shopper.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical
+from textual.events import Click, Key, MouseDown
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Static
+
+from edgerec.api import Store
+from edgerec.ui.app import BaseApp
+from edgerec.ui.data import ItemRow
+from edgerec.ui.errors import describe, guarded
+from edgerec.ui.loading import Loader
+from edgerec.ui.session import LiveSession
+from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.widgets.tables import money
+from edgerec.ui.writer import ActionDone, Job, SessionWriter
+
+TILES = 6
+
+
+class Tile(Static, can_focus=True):
+    """One big tappable item tile."""
+
+    DEFAULT_CSS = """
+    Tile {
+        height: 1fr;
+        min-height: 5;
+        border: tall $primary 40%;
+        padding: 0 1;
+        background: $surface;
+    }
+    Tile:hover { border: tall $accent; background: $boost; }
+    Tile:focus { border: tall $accent; }
+    """
+
+    class Tapped(Message):
+        def __init__(self, tile: Tile) -> None:
+            super().__init__()
+            self.tile = tile
+
+    def __init__(self, suggestion: Suggestion, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.suggestion = suggestion
+
+    def render(self) -> Text:
+        s = self.suggestion
+        text = Text.assemble((s.title, "bold"), "\n", (money(s.price), "bold green"))
+        text.stylize("bold", 0, len(s.title))
+        text.append("\n" + s.reason, style="italic dim")
+        return text
+
+    def on_click(self) -> None:
+        self.post_message(self.Tapped(self))
+
+    def key_enter(self) -> None:
+        self.post_message(self.Tapped(self))
+
+
+class KioskScreen(SessionWriter, Loader, Screen[None]):
+    suggestion_count = TILES
+
+    def __init__(self, *, idle_seconds: float) -> None:
+        super().__init__()
+        self._init_loader()
+        self._init_writer()
+        self.idle_seconds = idle_seconds
+        self.last_touch = time.monotonic()
+        self.session: LiveSession | None = None
+        self.started = False
+        self.open_item: ItemRow | None = None
+        self.basket: dict[str, int] = {}
+        self.resets = 0
+        self.tiles_shown = 0
+
+    @property
+    def services(self) -> Any:
+        return self.app.services  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="kiosk-top"):
+            yield Static("", id="kiosk-welcome")
+            yield Button("Start over", id="kiosk-restart", variant="primary")
+        with Vertical(id="kiosk-detail"):
+            yield Static("", id="kiosk-item")
+            with Horizontal(id="kiosk-item-buttons"):
+                yield Button("Add to basket", id="kiosk-add", variant="success")
+                yield Button("Back", id="kiosk-back")
+        yield Grid(id="kiosk-tiles")
+
+    def on_mount(self) -> None:
+        self.start_writer()
+        self._new_visitor()
+        interval = max(0.1, min(1.0, self.idle_seconds / 4))
+        self.set_interval(interval, self.check_idle)
+
+    # --- idle reset ------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        self.last_touch = time.monotonic()
+
+    def on_key(self, _event: Key) -> None:
+        self.touch()
+
+    def on_mouse_down(self, _event: MouseDown) -> None:
+        self.touch()
+
+    def on_click(self, _event: Click) -> None:
+        self.touch()
+
+    def check_idle(self) -> None:
+        if time.monotonic() - self.last_touch < self.idle_seconds:
+            return
+        if self.started or self.open_item is not None:
+            self.resets += 1
+            self._new_visitor()
+        self.touch()
+
+    # --- the shopper ---------------------------------------------------------------------------
+
+    def _new_visitor(self) -> None:
+        if self.session is not None and self.started and not self.session.ended:
+            self._submit("end", lambda s: [s.end()])
+        services = self.services
+        self.session = LiveSession.anonymous_visitor(services.store_id, services.clock, services.rng)
+        self.started = False
+        self.basket = {}
+        self._close_item()
+        self._welcome()
+        self._enqueue(self._job("welcome", []))
+
+    def _welcome(self) -> None:
+        count = sum(self.basket.values())
+        where = f" at {self.services.store_id}" if self.services.store_id else ""
+        text = Text.assemble(("Welcome", "bold"), where, " · tap anything you like")
+        if count:
+            text.append(f" · basket: {count}", style="bold green")
+        self.query_one("#kiosk-welcome", Static).update(text)
+
+    def _job(self, label: str, events: list[Any]) -> Job:
+        s = self.session
+        assert s is not None
+        return Job(label, events, s.user_id, s.session_id, s.context, self.services.clock.perf())
+
+    def _submit(self, label: str, make: Any) -> None:
+        session = self.session
+        if session is None:
+            return
+        events = []
+        if not self.started:
+            events.append(session.start())
+            self.started = True
+        events.extend(make(session))
+        self._enqueue(self._job(label, events))
+
+    @on(Tile.Tapped)
+    @guarded("opening the item")
+    def _tapped(self, message: Tile.Tapped) -> None:
+        self.touch()
+        item = self.services.shop.item(message.tile.suggestion.item_id)
+        if item is None:
+            return
+        self.open_item = item
+        stock = "" if item.stock is None else f" · {item.stock} in stock"
+        self.query_one("#kiosk-item", Static).update(
+            Text.assemble((item.label, "bold"), "\n", f"{item.category or ''} · {item.brand or ''}",
+                          "\n", (money(item.price), "bold"), stock)
+        )
+        self.query_one("#kiosk-detail").display = True
+        self._submit("view", lambda s: [s.view(item)])
+
+    @on(Button.Pressed, "#kiosk-add")
+    @guarded("adding to the basket")
+    def _add(self) -> None:
+        item = self.open_item
+        if item is None:
+            return
+        if not item.available:
+            self.notify("Sorry, this one is out of stock.", severity="warning")
+            return
+        self._submit("add", lambda s: [s.add_to_cart(item)])
+        self._close_item()
+
+    @on(Button.Pressed, "#kiosk-back")
+    def _back(self) -> None:
+        self._close_item()
+
+    @on(Button.Pressed, "#kiosk-restart")
+    @guarded("starting over")
+    def _restart(self) -> None:
+        self._new_visitor()
+
+    def _close_item(self) -> None:
+        self.open_item = None
+        self.query_one("#kiosk-detail").display = False
+
+    # --- showing suggestions ------------------------------------------------------------------
+
+    def on_action_done(self, message: ActionDone) -> None:
+        outcome = message.outcome
+        if outcome.error is not None:
+            text, severity = describe(outcome.error)
+            self.notify(text, severity=severity)
+            return
+        if outcome.suggestions is None or self.session is None:
+            return
+        if outcome.job.user_id != self.session.user_id:
+            return
+        self.basket = outcome.cart
+        self._welcome()
+        grid = self.query_one("#kiosk-tiles", Grid)
+        grid.remove_children()
+        grid.mount_all(Tile(s) for s in outcome.suggestions)
+        self.tiles_shown += 1
+
+    @property
+    def tiles(self) -> list[Tile]:
+        return list(self.query(Tile))
+
+
+class KioskApp(BaseApp):
+    """The kiosk: one screen, no command palette, no admin keys."""
+
+    CSS_PATH = "kiosk.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    # Only a hidden way out for the operator at the keyboard; nothing a shopper can misuse.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, store: Store, *, idle_seconds: float = 60, **options: Any) -> None:
+        super().__init__(store, **options)
+        self.idle_seconds = idle_seconds
+
+    def on_mount(self) -> None:
+        self.theme = "textual-light"
+        self.push_screen(KioskScreen(idle_seconds=self.idle_seconds))

@@ -1,0 +1,258 @@
+"""The catalogue: browse and search items; add or edit one, each change a catalogue event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+
+from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
+from edgerec.ui.data import ItemRow
+from edgerec.ui.errors import guarded
+from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.screens.confirm import ConfirmScreen
+from edgerec.ui.widgets.nav import NavBar
+from edgerec.ui.widgets.tables import ItemTable, money
+
+FIELDS = ("item_id", "title", "category", "brand", "price", "stock", "attributes")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """What the form holds, as typed; `changes` and `listing` turn it into event fields."""
+
+    item_id: str
+    title: str
+    category: str
+    brand: str
+    price: str
+    stock: str
+    attributes: str
+
+    @classmethod
+    def of(cls, item: ItemRow | None) -> ItemDraft:
+        if item is None:
+            return cls("", "", "", "", "", "", "")
+        return cls(
+            item.item_id,
+            item.title,
+            item.category or "",
+            item.brand or "",
+            "" if item.price is None else f"{item.price:g}",
+            "" if item.stock is None else str(item.stock),
+            "; ".join(f"{k}={v}" for k, v in sorted(item.attributes.items())),
+        )
+
+    def values(self) -> dict[str, Any]:
+        """Typed field values; raises EventError naming the field that does not parse."""
+        out: dict[str, Any] = {
+            "title": self.title.strip(),
+            "category": self.category.strip() or None,
+            "brand": self.brand.strip() or None,
+            "price": _number("price", self.price, float),
+            "stock": _number("stock", self.stock, int),
+            "attributes": _attributes(self.attributes),
+        }
+        return out
+
+    def changes(self, before: ItemDraft) -> dict[str, Any]:
+        mine, theirs = self.values(), before.values()
+        return {k: v for k, v in mine.items() if v != theirs[k] and v is not None}
+
+
+def _number(name: str, text: str, kind: type) -> Any:
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise EventError(name, f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+def _attributes(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise EventError("attributes", f"{part.strip()!r} is not name=value")
+        key, value = part.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+class ItemFormScreen(ModalScreen[ItemDraft | None]):
+    """Adds a new item (empty form) or edits an existing one."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, draft: ItemDraft, *, new: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.new = new
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Label("New item" if self.new else f"Edit {self.draft.item_id}", id="form-title")
+            with Grid(id="form-grid"):
+                for name in FIELDS:
+                    yield Label(name.replace("_", " "))
+                    yield Input(
+                        value=getattr(self.draft, name),
+                        id=f"form-{name}-input" if name == "title" else f"form-{name}",
+                        compact=True,
+                        disabled=name == "item_id" and not self.new,
+                        placeholder="name=value; name=value" if name == "attributes" else "",
+                    )
+            with Horizontal(id="form-buttons"):
+                yield Button("Cancel", id="form-cancel")
+                yield Button("Save (ctrl+s)", id="form-save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#form-item_id" if self.new else "#form-title-input", Input).focus()
+
+    def _field(self, name: str) -> Input:
+        return self.query_one(f"#form-{name}-input" if name == "title" else f"#form-{name}", Input)
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#form-save")
+    @on(Input.Submitted)
+    @guarded("saving the item")
+    def action_save(self) -> None:
+        draft = ItemDraft(**{name: self._field(name).value for name in FIELDS})
+        if not draft.item_id.strip():
+            raise EventError("item_id", "is required")
+        draft.values()  # fails here, naming the field, while the form is still open
+        self.dismiss(draft)
+
+
+class CatalogueScreen(ConsoleScreen):
+    MODE = "catalogue"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("n", "new", "New item"),
+        Binding("enter", "edit", "Edit", show=False),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delist", "Delist"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        with Horizontal(id="catalogue-filters"):
+            yield Input(placeholder="/ search title, brand, category or id", id="catalogue-search",
+                        compact=True)
+            yield Select([], prompt="all categories", id="catalogue-category", compact=True)
+        yield ItemTable(columns=ItemTable.WIDE, id="catalogue-items")
+        yield Static("", id="catalogue-detail", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load("categories", self.shop.categories)
+        self.reload()
+        self.query_one(ItemTable).focus()
+
+    def reload(self) -> None:
+        text = self.query_one("#catalogue-search", Input).value
+        category = self.query_one("#catalogue-category", Select).value
+        chosen = category if isinstance(category, str) else None
+        self.load("items", lambda: self.shop.items(text=text, category=chosen, listed_only=False,
+                                                   limit=500))
+
+    def show_categories(self, categories: list[tuple[str, int]]) -> None:
+        self.query_one("#catalogue-category", Select).set_options(
+            (f"{name} ({count})", name) for name, count in categories
+        )
+
+    def show_items(self, items: list[ItemRow]) -> None:
+        self.query_one(ItemTable).show_items(items)
+        self.query_one("#catalogue-detail", Static).update(f"{len(items)} items shown")
+
+    @on(Input.Changed, "#catalogue-search")
+    @on(Select.Changed, "#catalogue-category")
+    def _filters_changed(self) -> None:
+        self.reload()
+
+    @on(ItemTable.RowHighlighted, "#catalogue-items")
+    def _highlighted(self) -> None:
+        item = self.query_one(ItemTable).selected_item
+        if item is not None:
+            attributes = ", ".join(f"{k}={v}" for k, v in item.attributes.items())
+            self.query_one("#catalogue-detail", Static).update(
+                Text(f"{item.item_id} · {item.status} · {money(item.price)} · {attributes}")
+            )
+
+    @on(DataTable.RowSelected, "#catalogue-items")
+    def _selected(self) -> None:
+        self.action_edit()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#catalogue-search", Input).focus()
+
+    @guarded("adding an item")
+    def action_new(self) -> None:
+        self.app.push_screen(ItemFormScreen(ItemDraft.of(None), new=True), self._save_new)
+
+    @guarded("editing an item")
+    def action_edit(self) -> None:
+        item = self.query_one(ItemTable).selected_item
+        if item is None:
+            return
+        before = ItemDraft.of(item)
+
+        def saved(draft: ItemDraft | None) -> None:
+            if draft is not None:
+                self._save_edit(before, draft)
+
+        self.app.push_screen(ItemFormScreen(before, new=False), saved)
+
+    @guarded("adding an item")
+    def _save_new(self, draft: ItemDraft | None) -> None:
+        if draft is None:
+            return
+        values = draft.values()
+        event = ItemListed(item_id=draft.item_id.strip(), occurred_at=self.services.clock.now(), **values)
+        position = self.services.record(event)
+        self.notify(f"Listed {event.item_id} (log #{position}); it can be suggested now.")
+        self.reload()
+
+    @guarded("saving an item")
+    def _save_edit(self, before: ItemDraft, draft: ItemDraft) -> None:
+        changes = draft.changes(before)
+        if not changes:
+            self.notify("Nothing changed.")
+            return
+        event = ItemUpdated(item_id=before.item_id, occurred_at=self.services.clock.now(), **changes)
+        position = self.services.record(event)
+        self.notify(f"Updated {before.item_id}: {', '.join(changes)} (log #{position}).")
+        self.reload()
+
+    @guarded("delisting an item")
+    def action_delist(self) -> None:
+        item = self.query_one(ItemTable).selected_item
+        if item is None or item.status != "listed":
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delist(item)
+
+        self.app.push_screen(ConfirmScreen(f"Delist {item.label}? It will no longer be suggested.",
+                                           yes="Delist"), answered)
+
+    @guarded("delisting an item")
+    def _delist(self, item: ItemRow) -> None:
+        event = ItemDelisted(item_id=item.item_id, occurred_at=self.services.clock.now())
+        position = self.services.record(event)
+        self.notify(f"Delisted {item.item_id} (log #{position}).")
+        self.reload()

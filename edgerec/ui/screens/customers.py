@@ -1,0 +1,192 @@
+"""Customers: search them, and see one's history, sessions, tastes and current suggestions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from edgerec.ui.clock import ago, clock_time
+from edgerec.ui.data import CustomerRow, Profile
+from edgerec.ui.errors import guarded
+from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.screens.confirm import ConfirmScreen
+from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.widgets.nav import NavBar
+from edgerec.ui.widgets.recs import render_suggestions
+
+# The privacy work gives the store a way to forget a customer; the console calls the first
+# of these that the store has.
+FORGET_METHODS = ("forget_customer", "forget_user", "forget")
+_VERB = {
+    "item_viewed": "viewed",
+    "added_to_cart": "carted",
+    "removed_from_cart": "removed",
+    "purchased": "bought",
+    "item_favourited": "saved",
+    "rated": "rated",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    profile: Profile | None
+    suggestions: list[Suggestion]
+
+
+def forget_method(store: object) -> object | None:
+    for name in FORGET_METHODS:
+        method = getattr(store, name, None)
+        if callable(method):
+            return method
+    return None
+
+
+class CustomersScreen(ConsoleScreen):
+    MODE = "customers"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("f", "forget", "Forget customer"),
+        Binding("l", "live", "Live session"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: str | None = None
+        self.view: ProfileView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        with Horizontal(id="customers-body"):
+            with Vertical(id="customers-list", classes="pane"):
+                yield Input(placeholder="/ search customer ids", id="customers-search", compact=True)
+                yield DataTable(id="customers-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="customers-profile", classes="pane"):
+                yield Static(Text("Pick a customer on the left.", style="dim"), id="profile-summary")
+                yield Label("History", classes="pane-title")
+                yield DataTable(id="profile-history", cursor_type="row", zebra_stripes=True)
+                yield Label("Sessions", classes="pane-title")
+                yield DataTable(id="profile-sessions", cursor_type="row", zebra_stripes=True)
+                yield Label("Suggestions now", classes="pane-title")
+                yield Static("", id="profile-suggestions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#customers-table", DataTable).add_columns("customer", "sessions", "last seen")
+        self.query_one("#profile-history", DataTable).add_columns("item", "category", "last", "when")
+        self.query_one("#profile-sessions", DataTable).add_columns("started", "kiosk", "events", "ended")
+        self._search("")
+        self.query_one("#customers-table", DataTable).focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#customers-search", Input).focus()
+
+    @on(Input.Changed, "#customers-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    def _search(self, text: str) -> None:
+        self.load("customers", lambda: self.shop.customers(text=text, limit=300))
+
+    def show_customers(self, customers: list[CustomerRow]) -> None:
+        table = self.query_one("#customers-table", DataTable)
+        table.clear()
+        for c in customers:
+            table.add_row(Text(c.user_id), Text(str(c.sessions), justify="right"),
+                          Text(clock_time(c.last_at)[5:16]), key=c.user_id)
+        if customers and self.current is None:
+            self.open(customers[0].user_id)
+
+    @on(DataTable.RowHighlighted, "#customers-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value and event.row_key.value != self.current:
+            self.open(str(event.row_key.value))
+
+    def open(self, user_id: str) -> None:
+        self.current = user_id
+        shop, suggester = self.shop, self.suggester
+
+        def read() -> ProfileView:
+            profile = shop.profile(user_id)
+            suggestions = suggester.recommend(user_id, k=5) if profile else []
+            return ProfileView(profile, suggestions)
+
+        self.load("profile", read)
+
+    def show_profile(self, view: ProfileView) -> None:
+        self.view = view
+        summary = self.query_one("#profile-summary", Static)
+        history = self.query_one("#profile-history", DataTable)
+        sessions = self.query_one("#profile-sessions", DataTable)
+        history.clear()
+        sessions.clear()
+        profile = view.profile
+        if profile is None:
+            summary.update(Text("This customer is not in the store (any more).", style="dim"))
+            self.query_one("#profile-suggestions", Static).update("")
+            return
+        c = profile.customer
+        now = self.services.clock.now()
+        text = Text.assemble(
+            (c.user_id, "bold"),
+            f"  {c.events} events · {c.sessions} sessions · first {clock_time(c.first_at)[:10]}"
+            f" · last seen {ago(c.last_at, now)}\n",
+        )
+        if profile.top_categories:
+            text.append("Likes: ", style="bold")
+            text.append("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
+        summary.update(text)
+        for h in profile.history:
+            history.add_row(Text(h.item.label), Text(h.item.category or ""),
+                            Text(_VERB.get(h.last_type, h.last_type)), Text(ago(h.last_at, now)))
+        for s in profile.sessions:
+            sessions.add_row(Text(clock_time(s.started_at)[:16]), Text(s.store_id or ""),
+                             Text(str(s.events), justify="right"), Text("yes" if s.ended else "open"))
+        self.query_one("#profile-suggestions", Static).update(render_suggestions(view.suggestions))
+
+    @guarded("forgetting a customer")
+    def action_forget(self) -> None:
+        user_id = self.current
+        if user_id is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._forget(user_id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Forget customer {user_id}? Their events and profile are erased from this store "
+                "and cannot be brought back.",
+                yes="Forget",
+            ),
+            answered,
+        )
+
+    @guarded("forgetting a customer")
+    def _forget(self, user_id: str) -> None:
+        method = forget_method(self.store)
+        if method is None:
+            self.notify(
+                "This build cannot forget customers yet: the store has no forget method "
+                "(it comes with the privacy work).",
+                title="Not forgotten",
+                severity="warning",
+            )
+            return
+        method(user_id)  # type: ignore[operator]
+        self.notify(f"Customer {user_id} forgotten.")
+        self.current = None
+        self._search(self.query_one("#customers-search", Input).value)
+
+    def action_live(self) -> None:
+        """Opens the live session screen for this customer."""
+        if self.current is None:
+            return
+        self.services.pending_customer = self.current
+        self.app.action_go("live")  # type: ignore[attr-defined]

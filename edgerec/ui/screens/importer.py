@@ -1,0 +1,211 @@
+"""Import: pick a file and a format, preview how its rows map to events, import with progress."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Select, Static
+
+from edgerec.ui.errors import describe, guarded, log
+from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.nav import NavBar
+
+AUTO = "auto"
+PREVIEW_ROWS = 8
+# Progress messages at most this often: a fast import calls back far more often than a
+# screen can usefully repaint.
+PROGRESS_EVERY_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    format: str
+    description: str
+    columns: list[str]
+    rows: list[list[Any]]
+    problems: list[str]
+
+
+class ImportProgress(Message):
+    def __init__(self, done: int, total: int | None) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
+class ImportFinished(Message):
+    def __init__(self, report: dict[str, Any] | None, error: BaseException | None) -> None:
+        super().__init__()
+        self.report, self.error = report, error
+
+
+def ingest_module() -> Any | None:
+    try:
+        import edgerec.ingest as ingest
+    except ImportError:
+        return None
+    return ingest if hasattr(ingest, "import_file") else None
+
+
+def preview_file(path: Path, format_name: str | None) -> Preview:
+    """The detected (or named) format and its first rows as the events they become."""
+    ingest = ingest_module()
+    if ingest is None:
+        raise RuntimeError("this build has no importer (edgerec.ingest)")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path)
+    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS)), None)
+    if batch is None:
+        return Preview(fmt.name, fmt.description, [], [], [])
+    columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
+    rows = [[batch.columns[c][i] for c in columns] for i in range(min(len(batch), PREVIEW_ROWS))]
+    problems = [f"line {batch.lines[i]}: {p}" for i, p in enumerate(batch.problems[:PREVIEW_ROWS]) if p]
+    return Preview(fmt.name, fmt.description, columns, rows, problems)
+
+
+class ImportScreen(ConsoleScreen):
+    MODE = "import"
+    BINDINGS = [
+        Binding("ctrl+r", "preview", "Preview"),
+        Binding("ctrl+g", "run_import", "Import"),
+    ]
+
+    chunk_rows = 50_000  # rows per import step; the progress bar moves once per step
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = False
+        self.report: dict[str, Any] | None = None
+        self.progress_updates = 0
+
+    def compose(self) -> ComposeResult:
+        ingest = ingest_module()
+        names = list(ingest.FORMATS) if ingest else []
+        yield NavBar(self.MODE)
+        with Vertical(id="import-body"):
+            with Horizontal(id="import-form"):
+                yield Input(placeholder="path to a file (CSV, JSONL, Parquet, dataset files)",
+                            id="import-path", compact=True)
+                yield Select([(n, n) for n in names], prompt="detect format", id="import-format",
+                             compact=True)
+            with Horizontal(id="import-buttons"):
+                yield Button("Preview (ctrl+r)", id="import-preview", compact=True)
+                yield Button("Import (ctrl+g)", id="import-run", variant="primary", compact=True)
+                yield ProgressBar(id="import-progress", show_eta=True)
+            yield Static(
+                Text("Type a path, then preview to see how the rows map to events."
+                     if ingest else "This build has no importer (edgerec.ingest).", style="dim"),
+                id="import-status",
+            )
+            yield Label("Preview: the first rows as events", classes="pane-title")
+            yield DataTable(id="import-preview-table", zebra_stripes=True)
+            yield Label("Report", classes="pane-title")
+            yield DataTable(id="import-report", zebra_stripes=True, show_header=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#import-report", DataTable).add_columns("what", "value")
+        self.query_one("#import-path", Input).focus()
+
+    def _chosen(self) -> tuple[Path, str | None]:
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        fmt = self.query_one("#import-format", Select).value
+        return path, fmt if isinstance(fmt, str) else None
+
+    @on(Button.Pressed, "#import-preview")
+    @on(Input.Submitted, "#import-path")
+    @guarded("previewing the file")
+    def action_preview(self) -> None:
+        path, fmt = self._chosen()
+        self.load("preview", lambda: preview_file(path, fmt))
+
+    def show_preview(self, preview: Preview) -> None:
+        table = self.query_one("#import-preview-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*preview.columns)
+        for row in preview.rows:
+            cells = ("" if v is None else str(v) for v in row)
+            table.add_row(*(Text(c, overflow="ellipsis", no_wrap=True) for c in cells))
+        status = Text.assemble(("Format ", "dim"), (preview.format, "bold"), f": {preview.description}")
+        if preview.problems:
+            status.append("\n" + "; ".join(preview.problems[:3]), style="yellow")
+        self.query_one("#import-status", Static).update(status)
+
+    @on(Button.Pressed, "#import-run")
+    @guarded("starting the import")
+    def action_run_import(self) -> None:
+        if self.running:
+            self.notify("An import is already running.", severity="warning")
+            return
+        if ingest_module() is None:
+            self.notify("This build has no importer (edgerec.ingest).", severity="warning")
+            return
+        path, fmt = self._chosen()
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        self.running = True
+        self.report = None
+        self.progress_updates = 0
+        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#import-status", Static).update(f"Importing {path.name}…")
+        self._import(path, fmt)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _import(self, path: Path, fmt: str | None) -> None:
+        ingest = ingest_module()
+        assert ingest is not None
+        last = 0.0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S or done == 0 or (total is not None and done >= total):
+                last = now
+                self.post_message(ImportProgress(done, total))
+
+        try:
+            report = ingest.import_file(
+                self.store, path, format=fmt, progress=progress, chunk_rows=self.chunk_rows
+            )
+            self.post_message(ImportFinished(report.to_dict(), None))
+        except Exception as error:  # noqa: BLE001 - reported on the screen
+            log.error("import of %s failed", path, exc_info=error)
+            self.post_message(ImportFinished(None, error))
+
+    def on_import_progress(self, message: ImportProgress) -> None:
+        self.progress_updates += 1
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=message.total, progress=message.done)
+
+    def on_import_finished(self, message: ImportFinished) -> None:
+        self.running = False
+        status = self.query_one("#import-status", Static)
+        if message.error is not None:
+            text, severity = describe(message.error)
+            status.update(Text(f"Import failed: {text}", style="red"))
+            self.notify(text, title="Import failed", severity=severity)
+            return
+        report = message.report or {}
+        self.report = report
+        bar = self.query_one("#import-progress", ProgressBar)
+        rows = int(report.get("rows_read", 0))
+        bar.update(total=max(rows, 1), progress=max(rows, 1))
+        table = self.query_one("#import-report", DataTable)
+        table.clear()
+        for key, value in report.items():
+            shown = ", ".join(f"{k} {v:,}" for k, v in value.items()) if isinstance(value, dict) else (
+                f"{value:,}" if isinstance(value, int) else str(value))
+            table.add_row(Text(key.replace("_", " "), style="bold"), Text(shown or "none"))
+        status.update(
+            f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
+            f"{report.get('quarantined', 0):,} quarantined."
+        )

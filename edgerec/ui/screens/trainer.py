@@ -1,0 +1,178 @@
+"""The trainer: its state, device, lag behind the log, loss curve and streaming hit rate at 10.
+
+The console shows only what a running trainer reports. A build or a store without one shows
+'not running' and empty plots, never made-up numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, ProgressBar, Static
+from textual_plotext import PlotextPlot
+
+from edgerec.ui.errors import guarded
+from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.nav import NavBar
+
+
+@dataclass(frozen=True, slots=True)
+class TrainerStatus:
+    """What a trainer reports about itself."""
+
+    state: str  # idle | following | retraining | paused
+    device: str
+    position: int  # the log position its model has seen
+    checkpoint_position: int | None = None
+    checkpoint_at: str | None = None
+    losses: Sequence[float] = field(default_factory=tuple)
+    hit_rates: Sequence[float] = field(default_factory=tuple)  # streaming HR@10, recent windows
+    progress: tuple[int, int] | None = None  # (done, total) of a long job
+
+
+class Trainer(Protocol):
+    """The background trainer as the console drives it (the runtime supplies one)."""
+
+    def status(self) -> TrainerStatus: ...
+    def start(self) -> None: ...
+    def pause(self) -> None: ...
+    def retrain(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    head: int
+    status: TrainerStatus | None
+
+
+def compute_device() -> str:
+    """Where training would run on this machine (imports torch, so call it off the UI thread)."""
+    try:
+        import torch
+    except ImportError:
+        return "no torch installed"
+    if torch.cuda.is_available():
+        return f"CUDA ({torch.cuda.get_device_name(0)})"
+    return "CPU (no CUDA device)"
+
+
+class TrainerScreen(ConsoleScreen):
+    MODE = "trainer"
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("p", "pause", "Pause"),
+        Binding("R", "retrain", "Full retrain", key_display="shift+r"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.device = "checking…"
+        self.last: Snapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        with Horizontal(id="trainer-top"):
+            yield Static("", id="trainer-state")
+            with Vertical(id="trainer-actions"):
+                yield Button("Start", id="trainer-start", compact=True)
+                yield Button("Pause", id="trainer-pause", compact=True)
+                yield Button("Full retrain", id="trainer-retrain", compact=True, variant="warning")
+        yield ProgressBar(id="trainer-progress", show_eta=False)
+        with Horizontal(id="trainer-plots"):
+            yield PlotextPlot(id="trainer-loss")
+            yield PlotextPlot(id="trainer-hr")
+        yield Footer()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return getattr(self.services, "trainer", None)
+
+    def on_mount(self) -> None:
+        self.load("device", compute_device)
+        self.poll()
+        self.set_interval(1.0, self.poll)
+
+    def poll(self) -> None:
+        trainer, store = self.trainer, self.store
+        self.load("snapshot", lambda: Snapshot(store.head(), trainer.status() if trainer else None))
+
+    def show_device(self, device: str) -> None:
+        self.device = device
+        if self.last is not None:
+            self.show_snapshot(self.last)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.last = snapshot
+        status = snapshot.status
+        running = status is not None
+        for name in ("start", "pause", "retrain"):
+            self.query_one(f"#trainer-{name}", Button).disabled = not running
+        text = Text()
+        if status is None:
+            text.append("Trainer: ", style="bold")
+            text.append("not running", style="bold yellow")
+            text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console.")
+            text.append(f"\nTraining here would use: {self.device}")
+        else:
+            behind = max(0, snapshot.head - status.position)
+            text.append("Trainer: ", style="bold")
+            text.append(status.state, style="bold green" if status.state == "following" else "bold")
+            text.append(f" · device {status.device}\n")
+            text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
+            if status.checkpoint_position is None:
+                text.append("No checkpoint yet")
+            else:
+                when = f" at {status.checkpoint_at}" if status.checkpoint_at else ""
+                text.append(f"Last checkpoint covers log #{status.checkpoint_position:,}{when}")
+        self.query_one("#trainer-state", Static).update(text)
+        bar = self.query_one("#trainer-progress", ProgressBar)
+        bar.display = status is not None and status.progress is not None
+        if status is not None and status.progress is not None:
+            done, total = status.progress
+            bar.update(total=total, progress=done)
+        self._plot("#trainer-loss", "training loss", status.losses if status else ())
+        self._plot("#trainer-hr", "streaming HR@10", status.hit_rates if status else ())
+
+    def _plot(self, selector: str, title: str, values: Sequence[float]) -> None:
+        widget = self.query_one(selector, PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if values:
+            plt.plot(list(range(1, len(values) + 1)), list(values), marker="braille")
+            widget.border_title = f"{title} · last {values[-1]:.4g}"
+        else:
+            widget.border_title = f"{title} · no data: trainer not running"
+        widget.refresh()
+
+    @on(Button.Pressed, "#trainer-start")
+    @guarded("starting the trainer")
+    def action_start(self) -> None:
+        self._command("start")
+
+    @on(Button.Pressed, "#trainer-pause")
+    @guarded("pausing the trainer")
+    def action_pause(self) -> None:
+        self._command("pause")
+
+    @on(Button.Pressed, "#trainer-retrain")
+    @guarded("starting a full retrain")
+    def action_retrain(self) -> None:
+        self._command("retrain")
+
+    def _command(self, name: str) -> None:
+        trainer = self.trainer
+        if trainer is None:
+            self.notify("No trainer is running in this console.", severity="warning")
+            return
+        command: Any = getattr(trainer, name)
+        self.run_worker(command, thread=True, group="trainer-command", exit_on_error=False,
+                        name=f"trainer {name}")
+        self.poll()

@@ -1,0 +1,101 @@
+"""The one writer of a shopper's session: records each action's events in order, then ranks.
+
+Screens (the live session, the kiosk) turn keys and taps into `Job`s on the UI thread; a single
+thread worker records them through the store, lets the recommender observe them, ranks again
+and posts the outcome back as an `ActionDone` message.
+"""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import work
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from edgerec.domain import Event
+from edgerec.ui.errors import log
+from edgerec.ui.suggestions import Suggestion
+
+
+@dataclass
+class Job:
+    """Events one action makes, and what to rank for afterwards."""
+
+    label: str
+    events: list[Event]
+    user_id: str
+    session_id: str
+    context: Any
+    pressed_at: float
+    ticket: int = 0
+
+
+@dataclass
+class Outcome:
+    job: Job
+    positions: list[int]
+    suggestions: list[Suggestion] | None
+    cart: dict[str, int] = field(default_factory=dict)
+    write_ms: float = 0.0
+    rank_ms: float = 0.0
+    error: BaseException | None = None
+
+
+class ActionDone(Message):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class SessionWriter:
+    """Mixin for a screen: `submit` jobs; handle `ActionDone`; call `start_writer` on mount."""
+
+    suggestion_count = 8
+
+    def _init_writer(self) -> None:
+        self.jobs: queue.Queue[Job] = queue.Queue()
+        self._tickets = 0
+
+    def start_writer(self) -> None:
+        self._writer()
+
+    def _enqueue(self, job: Job) -> None:
+        self._tickets += 1
+        job.ticket = self._tickets
+        self.jobs.put(job)
+
+    @work(thread=True, exclusive=True, group="session-writer", exit_on_error=False)
+    def _writer(self) -> None:
+        """The one writer of this screen: records each job's events in order, then ranks."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                job = self.jobs.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.post_message(ActionDone(self._run(job)))  # type: ignore[attr-defined]
+
+    def _run(self, job: Job) -> Outcome:
+        services = self.services  # type: ignore[attr-defined]
+        clock = services.clock
+        outcome = Outcome(job, [], None)
+        try:
+            started = clock.perf()
+            for event in job.events:
+                outcome.positions.append(services.record(event))
+            ranked_from = clock.perf()
+            outcome.write_ms = (ranked_from - started) * 1000
+            # While more actions wait, skip ranking for this one: only the newest list matters.
+            if self.jobs.empty():
+                outcome.suggestions = services.suggester.recommend(
+                    job.user_id, session_id=job.session_id, k=self.suggestion_count, context=job.context
+                )
+                outcome.cart = services.shop.cart(job.user_id)
+            outcome.rank_ms = (clock.perf() - ranked_from) * 1000
+        except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
+            log.error("live action %s failed", job.label, exc_info=error)
+            outcome.error = error
+        return outcome

@@ -1,0 +1,52 @@
+"""Kiosk mode: tiles follow taps, no admin keys, and an idle reset ends the session."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from edgerec.api import Store
+from edgerec.ui.clock import FixedClock
+from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
+from tests.ui.ui_shop import until
+
+
+def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = KioskApp(shop_store, store_id="kiosk-entrance", idle_seconds=0.6, seed=2,
+                       clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 0)
+            first_visitor = screen.session.user_id if screen.session else None
+            head = shop_store.head()
+
+            before = [t.suggestion.item_id for t in screen.tiles]
+            shown = screen.tiles_shown
+            await pilot.click(Tile)  # tap the first tile
+            await until(pilot, lambda: screen.tiles_shown > shown)
+            tapped = screen.open_item
+            assert tapped is not None and tapped.item_id == before[0]
+            shown = screen.tiles_shown
+            await pilot.click("#kiosk-add")
+            await until(pilot, lambda: screen.tiles_shown > shown)
+            assert screen.basket == {tapped.item_id: 1}
+            assert tapped.item_id not in {t.suggestion.item_id for t in screen.tiles}
+            assert all(t.suggestion.reason for t in screen.tiles)
+            types = [e.type for e in shop_store.read(since=head)]
+            assert types == ["session_started", "item_viewed", "added_to_cart"]
+            assert {e.store_id for e in shop_store.read(since=head)} == {"kiosk-entrance"}
+
+            # Admin keys do nothing here: no screens to switch to, no command palette.
+            for key in ("f2", "f4", "ctrl+p", "question_mark", "d", "delete"):
+                await pilot.press(key)
+            assert app.screen is screen and len(app.screen_stack) == 2
+
+            # Left alone, the kiosk ends the session and welcomes the next shopper.
+            await until(pilot, lambda: screen.resets == 1, timeout=5)
+            await until(pilot, lambda: shop_store.read(since=head)[-1].type == "session_ended")
+            assert screen.session is not None and screen.session.user_id != first_visitor
+            assert screen.basket == {} and screen.open_item is None
+
+    asyncio.run(scenario())

@@ -1,0 +1,243 @@
+"""Each console screen's main flow, with real keys and clicks, against a real database file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Input, ProgressBar
+
+from edgerec.api import Store
+from edgerec.ui.app import ConsoleApp
+from edgerec.ui.clock import FixedClock
+from edgerec.ui.screens.catalogue import CatalogueScreen, ItemFormScreen
+from edgerec.ui.screens.confirm import ConfirmScreen
+from edgerec.ui.screens.customers import CustomersScreen
+from edgerec.ui.screens.events import EventLogScreen
+from edgerec.ui.screens.importer import ImportScreen
+from edgerec.ui.screens.trainer import TrainerScreen
+from edgerec.ui.widgets.tables import EventTail, ItemTable
+from tests.ui.ui_shop import screen_text, until
+
+
+def console(store: Store, tmp_path: Path, start: str) -> ConsoleApp:
+    return ConsoleApp(store, start=start, seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+
+
+def run(scenario: Any) -> None:
+    asyncio.run(scenario)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+class ForgettingStore:
+    """A stand-in for the privacy issue's store method: records who was forgotten."""
+
+    def __init__(self) -> None:
+        self.forgotten: list[str] = []
+
+    def __call__(self, user_id: str) -> None:
+        self.forgotten.append(user_id)
+
+
+def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            await pilot.press("slash", *"cust-07")
+            table = screen.query_one("#customers-table", DataTable)
+            await until(pilot, lambda: table.row_count == 1)
+            await until(pilot, lambda: screen.view is not None and screen.current == "cust-07"
+                        and screen.view.profile is not None
+                        and screen.view.profile.customer.user_id == "cust-07")
+            view = screen.view
+            assert view is not None and view.profile is not None
+            assert view.profile.history and view.profile.sessions and view.profile.top_categories
+            assert view.suggestions and all(s.reason for s in view.suggestions)
+            assert "Likes:" in screen_text(app)
+
+            # Without a forget method in the store: the dialog asks, then says it cannot.
+            await pilot.press("escape")  # leave the search box so that keys reach the screen
+            screen.query_one("#customers-table").focus()
+            await pilot.press("f")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.click("#confirm-no")
+            assert isinstance(app.screen, CustomersScreen)
+            await pilot.press("f")
+            await pilot.click("#confirm-yes")
+            await until(pilot, lambda: any("cannot forget" in str(n.message) for n in app._notifications))
+
+            # With one (as the privacy work will add): cancel leaves them, confirm forgets.
+            forget = ForgettingStore()
+            shop_store.forget_customer = forget  # type: ignore[attr-defined]
+            await pilot.press("f")
+            await pilot.press("escape")
+            assert forget.forgotten == []
+            await pilot.press("f")
+            await pilot.press("y")
+            await until(pilot, lambda: forget.forgotten == ["cust-07"])
+
+    run(scenario())
+
+
+# --- event log ------------------------------------------------------------------------------
+
+
+def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> None:
+    with shop_store.engine.begin() as connection:
+        from edgerec.store.schema import quarantine
+
+        connection.execute(quarantine.insert(), [
+            {"import_id": "t", "source": "/data/bad.csv", "line": 7, "reason": "bad_timestamp",
+             "detail": "occurred_at: not a time", "raw": "u1,i1,pv,yesterday"},
+        ])
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "events")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, EventLogScreen)
+            tail = screen.query_one(EventTail)
+            await until(pilot, lambda: tail.row_count > 0)
+            await pilot.click("#filter-user")
+            await pilot.press(*"cust-03", "enter")
+            await until(pilot, lambda: tail.filter.user_id == "cust-03" and tail._ready)
+            shown = {tail.get_row_at(i)[3].plain for i in range(tail.row_count)}
+            assert shown == {"cust-03"}
+            await pilot.click("#filter-store")
+            await pilot.press(*"kiosk-entrance", "enter")
+            await until(pilot, lambda: tail.filter.store_id == "kiosk-entrance" and tail._ready)
+            assert {tail.get_row_at(i)[6].plain for i in range(tail.row_count)} <= {"kiosk-entrance"}
+
+            # the tail follows new events that pass the filter
+            from edgerec.domain import Context, ItemViewed
+
+            position = shop_store.record(ItemViewed(user_id="cust-03", item_id="sho-001",
+                                                    context=Context(store_id="kiosk-entrance")))
+            await until(pilot, lambda: tail.last_position == position)
+
+            screen.query_one(EventTail).focus()
+            await pilot.press("q")
+            table = screen.query_one("#quarantine-table", DataTable)
+            await until(pilot, lambda: table.row_count == 1)
+            assert "bad_timestamp" in screen_text(app)
+
+    run(scenario())
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CatalogueScreen)
+            items = screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count == 60)
+            head = shop_store.head()
+
+            await pilot.press("n")
+            assert isinstance(app.screen, ItemFormScreen)
+            form = app.screen
+            for name, value in [("item_id", "new-001"), ("title", "Comet Runner"),
+                                ("category", "Shoes"), ("brand", "Wren"), ("price", "79.5"),
+                                ("stock", "12"), ("attributes", "colour=Red; size=42")]:
+                form._field(name).value = value
+            form.query_one("#form-price", Input).value = "lots"
+            await pilot.press("ctrl+s")  # a bad price keeps the form open and says why
+            assert isinstance(app.screen, ItemFormScreen)
+            await until(pilot, lambda: any("price" in str(n.message) for n in app._notifications))
+            form.query_one("#form-price", Input).value = "79.5"
+            await pilot.click("#form-save")
+            await until(pilot, lambda: "new-001" in items.rows_by_key)
+
+            listed = shop_store.read(since=head)
+            assert [e.type for e in listed] == ["item_listed"]
+            event = listed[0].to_event()
+            assert event.price == 79.5 and event.stock == 12  # type: ignore[attr-defined]
+            assert dict(event.attributes) == {"colour": "Red", "size": "42"}  # type: ignore[attr-defined]
+
+            # edit: only the changed fields go into the ItemUpdated event
+            items.move_cursor(row=items.get_row_index("new-001"))
+            await pilot.press("e")
+            assert isinstance(app.screen, ItemFormScreen)
+            app.screen.query_one("#form-stock", Input).value = "0"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() == head + 2)
+            updated = shop_store.read(since=head + 1)[0]
+            assert updated.type == "item_updated" and updated.payload == {"stock": 0}
+            await until(pilot, lambda: items.rows_by_key.get("new-001") is not None
+                        and items.rows_by_key["new-001"].stock == 0)
+
+    run(scenario())
+
+
+def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) -> None:
+    from edgerec.domain import ItemListed
+
+    app = console(shop_store, tmp_path, "home")
+    services = app.services
+    services.record(ItemListed(item_id="new-xyz", title="Brand new", category="Shoes", price=5.0,
+                               stock=3))
+    suggested = services.suggester.recommend("cust-new", k=60)
+    assert "new-xyz" in {s.item_id for s in suggested}
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def test_import_previews_then_imports_with_progress_and_report(shop_store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "UserBehavior.csv"
+    rows = [f"{1000 + i % 37},{500 + i % 91},{7 + i % 5},{'pv' if i % 9 else 'cart'},{1511544070 + 60 * i}"
+            for i in range(3_000)]
+    rows.insert(100, "1001,501,7,pv,not-a-time")
+    source.write_text("\n".join(rows) + "\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            screen.chunk_rows = 500
+            await pilot.press(*str(source), "enter")  # enter in the path box previews
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count > 0, what="a preview")
+            assert "taobao" in screen_text(app)
+            await pilot.click("#import-run")
+            await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
+            report = screen.report
+            assert report is not None
+            assert report["rows_read"] == 3_001
+            assert report["accepted"] + report["quarantined"] == report["rows_read"]
+            assert report["quarantined"] >= 1
+            assert screen.progress_updates >= 3  # the bar moved while it worked
+            bar = screen.query_one("#import-progress", ProgressBar)
+            assert bar.percentage == 1.0
+            assert "rows read" in screen_text(app)
+
+    run(scenario())
+
+
+# --- trainer --------------------------------------------------------------------------------
+
+
+def test_trainer_shows_its_real_state_without_inventing_numbers(shop_store: Store, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, TrainerScreen)
+            await until(pilot, lambda: screen.last is not None)
+            text = screen_text(app)
+            assert "not running" in text and f"#{shop_store.head():,}" in text
+            assert "no data" in text
+            await pilot.press("s")  # no trainer: a warning, nothing else
+            await until(pilot, lambda: any("No trainer" in str(n.message) for n in app._notifications))
+
+    run(scenario())
