@@ -230,18 +230,89 @@ def rebuild(settings: Settings) -> None:
         )
 
 
+# --- recommendations -----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--user", "user_id", required=True, help="Customer or anonymous visitor id.")
+@click.option("--session", "session_id", help="The current session (default: the customer's latest).")
+@click.option("--k", default=10, show_default=True, help="How many suggestions.")
+@click.option("--category", help="Only items in this category.")
+@click.option("--store-id", help="The kiosk or store asking (for context-aware popularity).")
+@click.option("--rules", type=click.Path(exists=True, dir_okay=False), help="A shop rules file (JSON/TOML).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_settings
+def recommend(
+    settings: Settings,
+    user_id: str,
+    session_id: str | None,
+    k: int,
+    category: str | None,
+    store_id: str | None,
+    rules: str | None,
+    as_json: bool,
+) -> None:
+    """Personalised suggestions for a customer now, each with its reasons."""
+    from edgerec.recommend import Recommender, RequestContext, RuleSet
+
+    with settings.open() as store:
+        started = time.perf_counter()
+        recommender = Recommender(store, rules=RuleSet.load(rules) if rules else None)
+        loaded = time.perf_counter()
+        suggestions = recommender.recommend(
+            user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)
+        )
+        answered = time.perf_counter()
+    if as_json:
+        payload = {
+            "user_id": user_id,
+            "session_id": session_id,
+            "load_ms": round((loaded - started) * 1000, 2),
+            "recommend_ms": round((answered - loaded) * 1000, 2),
+            "items": [
+                {
+                    "item_id": r.item_id,
+                    "score": r.score,
+                    "title": r.title,
+                    "category": r.category,
+                    "sources": r.sources,
+                    "reasons": r.reasons,
+                }
+                for r in suggestions
+            ],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    for rank, r in enumerate(suggestions, start=1):
+        click.echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
+        click.echo(f"      sources: {shares}")
+        for reason in r.reasons:
+            click.echo(f"      - {reason}")
+    click.echo(
+        f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
+    )
+
+
 # --- files ---------------------------------------------------------------------------------
 
 
 @main.command(name="import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_", help="Input format (detected from the file when omitted).")
+@click.option("--format", "format_", help="Input format (see `edgerec formats`); detected when omitted.")
 @click.option(
     "--map",
     "mapping",
     multiple=True,
-    metavar="FIELD=COLUMN",
-    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user_id=customer.",
+    metavar="FIELD=VALUE",
+    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user=customer --map timestamp=ts.",
+)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    metavar="SOURCE=TYPE",
+    help="Maps a value of the type column to an event type, e.g. --action click=item_viewed.",
 )
 @click.option(
     "--dedupe-window", default=2.0, show_default=True, help="Seconds within which repeats are double clicks."
@@ -253,13 +324,16 @@ def import_(
     path: Path,
     format_: str | None,
     mapping: tuple[str, ...],
+    actions: tuple[str, ...],
     dedupe_window: float,
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
 
-    columns = _parse_mapping(mapping)
+    columns: dict[str, Any] = _parse_pairs(mapping, "--map")
+    if actions:
+        columns["actions"] = _parse_pairs(actions, "--action")
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(
@@ -280,14 +354,23 @@ def import_(
             click.echo(f"{key:>22}: {value}")
 
 
-def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
+def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
     for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field or not column:
-            raise click.BadParameter(f"{pair!r} is not FIELD=COLUMN", param_hint="--map")
-        mapping[field.strip()] = column.strip()
-    return mapping
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=option)
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@main.command()
+def formats() -> None:
+    """List the import formats."""
+    from edgerec.ingest import FORMATS
+
+    for fmt in FORMATS.values():
+        click.echo(f"{fmt.name:<20} {fmt.description}")
 
 
 @main.command()

@@ -140,7 +140,7 @@ def _catalogue(rng: random.Random, count: int, listed_at: datetime) -> Iterator[
         top, sub = categories[n % len(categories)]
         brand = rng.choice(BRANDS)
         adjective, colour = rng.choice(ADJECTIVES), rng.choice(COLOURS)
-        title = f"{brand} {adjective} {sub.rstrip('s')} {colour}"
+        title = f"{brand} {adjective} {_singular(sub)} {colour}"
         price = round(rng.lognormvariate(3.3, 0.7), 2)
         yield ItemListed(
             item_id=f"SKU{n:05d}",
@@ -153,6 +153,11 @@ def _catalogue(rng: random.Random, count: int, listed_at: datetime) -> Iterator[
             description=f"{adjective} {sub.lower()} by {brand}, in {colour.lower()}.",
             attributes={"colour": colour},
         )
+
+
+def _singular(noun: str) -> str:
+    irregular = {"Knives": "Knife", "Dresses": "Dress", "Trousers": "Trousers", "Socks": "Socks"}
+    return irregular.get(noun, noun.removesuffix("s"))
 
 
 def _session(
