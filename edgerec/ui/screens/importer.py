@@ -114,6 +114,7 @@ class ImportScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.query_one("#import-report", DataTable).add_columns("what", "value")
+        self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-path", Input).focus()
 
     def _chosen(self) -> tuple[Path, str | None]:
@@ -155,7 +156,9 @@ class ImportScreen(ConsoleScreen):
         self.running = True
         self.report = None
         self.progress_updates = 0
-        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
         self.query_one("#import-status", Static).update(f"Importing {path.name}…")
         self._import(path, fmt)
 
