@@ -13,8 +13,14 @@ from tests.ui.ui_shop import until
 
 def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
-        app = KioskApp(shop_store, store_id="kiosk-entrance", idle_seconds=0.6, seed=2,
-                       clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = KioskApp(
+            shop_store,
+            store_id="kiosk-entrance",
+            idle_seconds=0.6,
+            seed=2,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+        )
         async with app.run_test(size=(80, 24)) as pilot:
             screen = app.screen
             assert isinstance(screen, KioskScreen)

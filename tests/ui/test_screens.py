@@ -51,9 +51,15 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             await pilot.press("slash", *"cust-07")
             table = screen.query_one("#customers-table", DataTable)
             await until(pilot, lambda: table.row_count == 1)
-            await until(pilot, lambda: screen.view is not None and screen.current == "cust-07"
-                        and screen.view.profile is not None
-                        and screen.view.profile.customer.user_id == "cust-07")
+            await until(
+                pilot,
+                lambda: (
+                    screen.view is not None
+                    and screen.current == "cust-07"
+                    and screen.view.profile is not None
+                    and screen.view.profile.customer.user_id == "cust-07"
+                ),
+            )
             view = screen.view
             assert view is not None and view.profile is not None
             assert view.profile.history and view.profile.sessions and view.profile.top_categories
@@ -91,10 +97,19 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
     with shop_store.engine.begin() as connection:
         from edgerec.store.schema import quarantine
 
-        connection.execute(quarantine.insert(), [
-            {"import_id": "t", "source": "/data/bad.csv", "line": 7, "reason": "bad_timestamp",
-             "detail": "occurred_at: not a time", "raw": "u1,i1,pv,yesterday"},
-        ])
+        connection.execute(
+            quarantine.insert(),
+            [
+                {
+                    "import_id": "t",
+                    "source": "/data/bad.csv",
+                    "line": 7,
+                    "reason": "bad_timestamp",
+                    "detail": "occurred_at: not a time",
+                    "raw": "u1,i1,pv,yesterday",
+                },
+            ],
+        )
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "events")
@@ -116,8 +131,9 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
             # the tail follows new events that pass the filter
             from edgerec.domain import Context, ItemViewed
 
-            position = shop_store.record(ItemViewed(user_id="cust-03", item_id="sho-001",
-                                                    context=Context(store_id="kiosk-entrance")))
+            position = shop_store.record(
+                ItemViewed(user_id="cust-03", item_id="sho-001", context=Context(store_id="kiosk-entrance"))
+            )
             await until(pilot, lambda: tail.last_position == position)
 
             screen.query_one(EventTail).focus()
@@ -145,9 +161,15 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
             await pilot.press("n")
             assert isinstance(app.screen, ItemFormScreen)
             form = app.screen
-            for name, value in [("item_id", "new-001"), ("title", "Comet Runner"),
-                                ("category", "Shoes"), ("brand", "Wren"), ("price", "79.5"),
-                                ("stock", "12"), ("attributes", "colour=Red; size=42")]:
+            for name, value in [
+                ("item_id", "new-001"),
+                ("title", "Comet Runner"),
+                ("category", "Shoes"),
+                ("brand", "Wren"),
+                ("price", "79.5"),
+                ("stock", "12"),
+                ("attributes", "colour=Red; size=42"),
+            ]:
                 form._field(name).value = value
             form.query_one("#form-price", Input).value = "lots"
             await pilot.press("ctrl+s")  # a bad price keeps the form open and says why
@@ -172,8 +194,12 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
             await until(pilot, lambda: shop_store.head() == head + 2)
             updated = shop_store.read(since=head + 1)[0]
             assert updated.type == "item_updated" and updated.payload == {"stock": 0}
-            await until(pilot, lambda: items.rows_by_key.get("new-001") is not None
-                        and items.rows_by_key["new-001"].stock == 0)
+            await until(
+                pilot,
+                lambda: (
+                    items.rows_by_key.get("new-001") is not None and items.rows_by_key["new-001"].stock == 0
+                ),
+            )
 
     run(scenario())
 
@@ -183,8 +209,7 @@ def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) 
 
     app = console(shop_store, tmp_path, "home")
     services = app.services
-    services.record(ItemListed(item_id="new-xyz", title="Brand new", category="Shoes", price=5.0,
-                               stock=3))
+    services.record(ItemListed(item_id="new-xyz", title="Brand new", category="Shoes", price=5.0, stock=3))
     suggested = services.suggester.recommend("cust-new", k=60)
     assert "new-xyz" in {s.item_id for s in suggested}
 
@@ -194,8 +219,10 @@ def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) 
 
 def test_import_previews_then_imports_with_progress_and_report(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "UserBehavior.csv"
-    rows = [f"{1000 + i % 37},{500 + i % 91},{7 + i % 5},{'pv' if i % 9 else 'cart'},{1511544070 + 60 * i}"
-            for i in range(3_000)]
+    rows = [
+        f"{1000 + i % 37},{500 + i % 91},{7 + i % 5},{'pv' if i % 9 else 'cart'},{1511544070 + 60 * i}"
+        for i in range(3_000)
+    ]
     rows.insert(100, "1001,501,7,pv,not-a-time")
     source.write_text("\n".join(rows) + "\n")
 

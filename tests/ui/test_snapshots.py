@@ -67,30 +67,36 @@ def test_customers(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None
     def loaded(app: Any) -> bool:
         return getattr(app.screen, "view", None) is not None
 
-    assert snap_compare(console(shop_store, tmp_path, "customers"), terminal_size=SIZE,
-                        run_before=settle(loaded))
+    assert snap_compare(
+        console(shop_store, tmp_path, "customers"), terminal_size=SIZE, run_before=settle(loaded)
+    )
 
 
 def test_event_log(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return app.screen.query_one(EventTail).row_count > 0
 
-    assert snap_compare(console(shop_store, tmp_path, "events"), terminal_size=SIZE, run_before=settle(loaded))
+    assert snap_compare(
+        console(shop_store, tmp_path, "events"), terminal_size=SIZE, run_before=settle(loaded)
+    )
 
 
 def test_catalogue(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return app.screen.query_one(ItemTable).row_count > 0
 
-    assert snap_compare(console(shop_store, tmp_path, "catalogue"), terminal_size=SIZE,
-                        run_before=settle(loaded))
+    assert snap_compare(
+        console(shop_store, tmp_path, "catalogue"), terminal_size=SIZE, run_before=settle(loaded)
+    )
 
 
 def test_trainer(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return getattr(app.screen, "last", None) is not None and app.screen.device != "checking…"
 
-    assert snap_compare(console(shop_store, tmp_path, "trainer"), terminal_size=SIZE, run_before=settle(loaded))
+    assert snap_compare(
+        console(shop_store, tmp_path, "trainer"), terminal_size=SIZE, run_before=settle(loaded)
+    )
 
 
 def test_import(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
@@ -101,13 +107,23 @@ def test_help(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return app.screen.query_one(ItemTable).row_count > 0
 
-    assert snap_compare(console(shop_store, tmp_path, "home"), terminal_size=SIZE, run_before=settle(loaded),
-                        press=["question_mark"])
+    assert snap_compare(
+        console(shop_store, tmp_path, "home"),
+        terminal_size=SIZE,
+        run_before=settle(loaded),
+        press=["question_mark"],
+    )
 
 
 def test_kiosk(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
-    app = KioskApp(shop_store, store_id="kiosk-entrance", idle_seconds=600, seed=11, clock=FixedClock(),
-                   log_path=tmp_path / "ui.log")
+    app = KioskApp(
+        shop_store,
+        store_id="kiosk-entrance",
+        idle_seconds=600,
+        seed=11,
+        clock=FixedClock(),
+        log_path=tmp_path / "ui.log",
+    )
 
     def loaded(app: Any) -> bool:
         return isinstance(app.screen, KioskScreen) and app.screen.tiles_shown >= 1
