@@ -125,9 +125,14 @@ def evaluate_encoded(
     valid = subsample(sp.valid, settings.valid_cases, settings.seed)
     say(f"{dataset}: {stats}; {len(sp.valid)} validation / {len(sp.test)} test cases")
 
+    clock = time.perf_counter()
+
     def validator(m: Recommender) -> float:
-        return rank_cases(m, valid, include_seen=settings.include_seen,
-                          batch_size=settings.batch_size)["ndcg@10"]
+        v = rank_cases(m, valid, include_seen=settings.include_seen,
+                       batch_size=settings.batch_size)["ndcg@10"]
+        step = len(m.history_log) + 1
+        say(f"    {m.kind} step {step}: valid ndcg@10={v:.4f} ({time.perf_counter() - clock:.0f}s)")
+        return v
 
     fitted: dict[str, Recommender] = {}
     fit_s: dict[str, float] = {}

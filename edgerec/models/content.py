@@ -112,7 +112,7 @@ class TwoTower(Recommender):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss)
+                total += float(loss.detach())
                 steps += 1
             entry = {"epoch": float(epoch), "loss": total / max(steps, 1)}
             out_of_time = cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds

@@ -28,18 +28,19 @@ class SASRecConfig:
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.5
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 0.0
-    batch_size: int = 128
+    batch_size: int = 256
     max_epochs: int = 200
     eval_every: int = 2
-    patience: int = 5
-    max_seconds: float | None = 600.0
+    patience: int = 4
+    max_seconds: float | None = 480.0
     use_events: bool = True
     use_context: bool = True
     use_content: bool = False
     random_windows: bool = True
     partial_epochs: int = 1
+    negatives: int = 2048
 
 
 class _Block(nn.Module):
@@ -166,12 +167,11 @@ class SASRec(Recommender):
                 table = self._table()
                 h = self.net(inp, table, context=self.use_context)
                 sel = target > 0
-                logits = h[sel] @ table[1:].t()
-                loss = F.cross_entropy(logits, target[sel] - 1)
+                loss = self._loss(h[sel], target[sel] - 1, table[1:], rng)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss)
+                total += float(loss.detach())
                 steps += 1
             entry = {"epoch": float(epoch), "loss": total / max(steps, 1)}
             out_of_time = cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds
@@ -190,6 +190,20 @@ class SASRec(Recommender):
         if best_state is not None:
             self.net.load_state_dict(best_state)
         self.net.eval()
+
+    def _loss(self, h: torch.Tensor, target: torch.Tensor, table: torch.Tensor,
+              rng: np.random.Generator) -> torch.Tensor:
+        """Cross-entropy over all items, or, for big catalogues, over the targets plus a shared
+        uniform sample of negatives (uniform, so no logQ correction is needed)."""
+        n, k = table.shape[0], self.config.negatives
+        if k <= 0 or n <= 2 * k:
+            return F.cross_entropy(h @ table.t(), target)
+        neg = torch.as_tensor(rng.choice(n, size=k, replace=False), device=h.device)
+        pos_logit = (h * table[target]).sum(-1, keepdim=True)
+        neg_logits = h @ table[neg].t()
+        neg_logits = neg_logits.masked_fill(neg[None, :] == target[:, None], -torch.inf)
+        logits = torch.cat([pos_logit, neg_logits], dim=1)
+        return F.cross_entropy(logits, torch.zeros(len(target), dtype=torch.long, device=h.device))
 
     def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
         self._build(data)
