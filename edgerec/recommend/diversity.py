@@ -31,37 +31,28 @@ def rerank(
     if mmr_lambda is None and max_category_share is None:
         return order[:k].tolist()
     cap = k if max_category_share is None else max(1, math.floor(max_category_share * k))
-    top = float(scores[order[0]]) if len(order) else 1.0
-    low = float(scores[order[-1]]) if len(order) else 0.0
-    span = (top - low) or 1.0
-    relevance = {int(i): (float(scores[i]) - low) / span for i in order}
-    cats = categories.tolist()
-    brs = brands.tolist()
-    remaining = [int(i) for i in order]
-    chosen: list[int] = []
-    per_category: dict[int, int] = {}
     lam = 1.0 if mmr_lambda is None else mmr_lambda
-    while remaining and len(chosen) < k:
-        best, best_value = -1, -math.inf
-        for i in remaining:
-            c = cats[i]
-            if c >= 0 and per_category.get(c, 0) >= cap:
-                continue
-            similarity = 0.0
-            if lam < 1.0:
-                for j in chosen:
-                    if c >= 0 and cats[j] == c:
-                        similarity = 1.0
-                        break
-                    if brs[i] >= 0 and brs[j] == brs[i]:
-                        similarity = 0.5
-            value = lam * relevance[i] - (1.0 - lam) * similarity
-            if value > best_value:
-                best, best_value = i, value
-        if best < 0:
+    # Work in score order so that ties keep the stable order of argsort.
+    cats, brs = categories[order], brands[order]
+    top, low = float(scores[order[0]]), float(scores[order[-1]])
+    relevance = (scores[order] - low) / ((top - low) or 1.0)
+    similarity = np.zeros(len(order))
+    open_ = np.ones(len(order), dtype=bool)
+    per_category: dict[int, int] = {}
+    chosen: list[int] = []
+    while len(chosen) < k:
+        value = np.where(open_, lam * relevance - (1.0 - lam) * similarity, -np.inf)
+        best = int(np.argmax(value))
+        if value[best] == -np.inf:
             break
-        chosen.append(best)
-        remaining.remove(best)
-        if cats[best] >= 0:
-            per_category[cats[best]] = per_category.get(cats[best], 0) + 1
+        chosen.append(int(order[best]))
+        open_[best] = False
+        c, b = int(cats[best]), int(brs[best])
+        if c >= 0:
+            per_category[c] = per_category.get(c, 0) + 1
+            if per_category[c] >= cap:
+                open_ &= cats != c
+            similarity = np.maximum(similarity, np.where(cats == c, 1.0, 0.0))
+        if b >= 0:
+            similarity = np.maximum(similarity, np.where(brs == b, 0.5, 0.0))
     return chosen

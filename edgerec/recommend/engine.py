@@ -359,25 +359,35 @@ class Recommender:
         boost = rules.boosts(cat, idx) if not rules.empty else np.zeros(len(idx))
         scores = scores * (1.0 + boost)
         valid = np.flatnonzero(mask)
-        pool_size = max(5 * k, 50)
-        if len(valid) > pool_size:
-            valid = valid[np.argpartition(-scores[valid], pool_size - 1)[:pool_size]]
-        pool_idx = idx[valid]
-        pool_scores = scores[valid]
-        if len(pool_idx) < k:
-            extra = self._fill(k - len(pool_idx), request, banned, policy, rules, set(pool_idx.tolist()))
-            pool_idx = np.concatenate([pool_idx, extra])
+        share = None if request.category is not None else policy.max_category_share
+        pool = valid
+        if len(valid) > max(5 * k, 50):
+            pool = valid[np.argpartition(-scores[valid], max(5 * k, 50) - 1)[: max(5 * k, 50)]]
+        pool_idx, pool_scores = idx[pool], scores[pool]
+        chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        if len(chosen) < k and len(pool) < len(valid):  # the category cap needs a deeper pool
+            pool = valid
+            pool_idx, pool_scores = idx[pool], scores[pool]
+            chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        if len(chosen) < k:  # the sources ran dry: popular items, then any allowed item
+            wanted = 4 * k if share is not None else k - len(pool)
+            extra = self._fill(wanted, request, banned, policy, rules, set(pool_idx.tolist()))
             low = pool_scores.min() if len(pool_scores) else 0.0
+            pool_idx = np.concatenate([pool_idx, extra])
             pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
-            valid = np.concatenate([valid, np.full(len(extra), -1)])
+            pool = np.concatenate([pool, np.full(len(extra), -1)])
+            chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        return [self._explain(table, int(pool[p]), int(pool_idx[p]), float(pool_scores[p]),
+                              float(boost[pool[p]]) if pool[p] >= 0 else 0.0, rules)
+                for p in chosen]
+
+    def _rerank(self, pool_idx: np.ndarray, pool_scores: np.ndarray, k: int, policy: Policy,
+                share: float | None) -> list[int]:
         if not len(pool_idx):
             return []
-        share = None if request.category is not None else policy.max_category_share
-        chosen = rerank(pool_scores, cat.category[pool_idx], cat.brand[pool_idx], k,
-                        mmr_lambda=policy.mmr_lambda, max_category_share=share)
-        return [self._explain(table, int(valid[p]), int(pool_idx[p]), float(pool_scores[p]),
-                              float(boost[valid[p]]) if valid[p] >= 0 else 0.0, rules)
-                for p in chosen]
+        cat = self.catalogue
+        return rerank(pool_scores, cat.category[pool_idx], cat.brand[pool_idx], k,
+                      mmr_lambda=policy.mmr_lambda, max_category_share=share)
 
     def _banned(self, request: Request, exclude: Iterable[str], policy: Policy) -> np.ndarray:
         user = request.user
