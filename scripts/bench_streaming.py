@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,23 @@ _TAOBAO_TYPES = {"pv": "item_viewed", "cart": "added_to_cart", "fav": "item_favo
                  "buy": "purchased"}
 
 
-# --- readers (until edgerec.ingest offers import_file for these formats) ---------------------
+# --- readers ------------------------------------------------------------------------------
+
+
+def read_via_ingest(path: Path, fmt: str, limit: int | None = None) -> list[StoredEvent]:
+    """The file imported by edgerec.ingest into a scratch store, read back in time order.
+
+    Near-duplicate removal is off (dedupe_window_s=0) so that every real event is replayed.
+    """
+    from edgerec.api import Store
+    from edgerec.ingest import import_file
+
+    with tempfile.TemporaryDirectory() as folder, \
+            Store(Path(folder) / "stream.db", synchronous="OFF") as store:
+        import_file(store, path, format=fmt, dedupe_window_s=0)
+        events = store.read(limit=limit)
+    return _in_time_order(events)
+
 
 
 def read_taobao(path: Path, limit: int | None = None) -> list[StoredEvent]:
@@ -87,15 +104,22 @@ class Stream:
     count_from: int  # index of the first event whose request is counted
 
 
-def streams(limit: int | None) -> tuple[list[Stream], list[Stream]]:
+def streams(limit: int | None, reader: str) -> tuple[list[Stream], list[Stream]]:
     """(evaluation streams, tuning streams)."""
-    taobao = read_taobao(TAOBAO, limit)
+    if reader == "ingest":
+        taobao = read_via_ingest(TAOBAO, "taobao", limit)
+
+        def clicks(name: str, _prefix: str) -> list[StoredEvent]:
+            return read_via_ingest(YOOCHOOSE / f"yoochoose-clicks-100k_{name}.txt", "yoochoose")
+    else:
+        taobao = read_taobao(TAOBAO, limit)
+
+        def clicks(name: str, prefix: str) -> list[StoredEvent]:
+            return read_yoochoose(YOOCHOOSE / f"yoochoose-clicks-100k_{name}.txt", prefix)
     half = len(taobao) // 2
     tune_taobao = taobao[:half]
-    train_full = read_yoochoose(YOOCHOOSE / "yoochoose-clicks-100k_train_full.txt", "f")
-    test = read_yoochoose(YOOCHOOSE / "yoochoose-clicks-100k_test.txt", "t")
-    train_tr = read_yoochoose(YOOCHOOSE / "yoochoose-clicks-100k_train_tr.txt", "r")
-    valid = read_yoochoose(YOOCHOOSE / "yoochoose-clicks-100k_train_valid.txt", "v")
+    train_full, test = clicks("train_full", "f"), clicks("test", "t")
+    train_tr, valid = clicks("train_tr", "r"), clicks("train_valid", "v")
     if limit is not None:
         train_full, test = train_full[-limit:], test[: limit // 4]
         train_tr, valid = train_tr[-limit:], valid[: limit // 4]
@@ -197,9 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-defaults", action="store_true",
                         help="store the tuned weights as the shipped default configuration")
     parser.add_argument("--limit", type=int, default=None, help="use fewer events (smoke runs)")
+    parser.add_argument("--reader", choices=["ingest", "raw"], default="ingest",
+                        help="read the files through edgerec.ingest (default) or a bare CSV reader")
     args = parser.parse_args(argv)
 
-    evaluation, tuning = streams(args.limit)
+    started = time.perf_counter()
+    evaluation, tuning = streams(args.limit, args.reader)
+    print(f"read the streams ({args.reader}) in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
     config = RecommenderConfig.default()
     if args.tune:
         weights, _ = tune(tuning, config)
