@@ -74,9 +74,16 @@ class SourceResult:
 
 @runtime_checkable
 class CandidateSource(Protocol):
-    name: str
-    features: Sequence[str]  # full names, "source.feature"
-    default_weights: Mapping[str, float]  # used for features the config does not weigh
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def features(self) -> Sequence[str]:
+        """Full feature names, "source.feature"."""
+
+    @property
+    def default_weights(self) -> Mapping[str, float]:
+        """Weights for the features the configuration does not weigh."""
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
         """At most `limit` items per feature with their scores."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from edgerec.recommend.request import (
     VERBS,
+    CandidateSource,
     Evidence,
     Request,
     SourceResult,
@@ -194,7 +195,7 @@ class ContentSource:
             column = features.setdefault(name, np.zeros(len(unique)))
             np.maximum.at(column, inverse[offset : offset + len(idx)], score)
             offset += len(idx)
-        total = sum(features.values())
+        total = np.sum(np.stack(list(features.values())), axis=0)
         keep = _top(total, 2 * limit)
         return SourceResult(unique[keep], {k: v[keep] for k, v in features.items()})
 
@@ -271,6 +272,7 @@ class PopularitySource:
         return out
 
 
-def builtin_sources() -> list[HistorySource | CooccurrenceSource | ContentSource | PopularitySource]:
+def builtin_sources() -> list[CandidateSource]:
+    """The sources that need only the projections, in the order their features are listed."""
     return [HistorySource(), CooccurrenceSource(), ContentSource(), PopularitySource()]
 
