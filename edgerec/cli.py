@@ -230,6 +230,58 @@ def rebuild(settings: Settings) -> None:
         )
 
 
+# --- training ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--follow", is_flag=True, help="Keep following the log as events arrive (Ctrl+C stops).")
+@click.option("--retrain", is_flag=True, help="First retrain from the whole log (consolidation).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@pass_settings
+def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
+    """Train the online model from the log, resuming from its last checkpoint."""
+    import threading
+
+    from edgerec.training import Trainer
+    from edgerec.training import follow as follow_log
+
+    with settings.open() as store:
+        try:
+            trainer = Trainer(store, device=device)
+        except RuntimeError as exc:  # CUDA asked for but absent, an unsafe checkpoint
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"device {trainer.device}; checkpoint covers position {trainer.position:,} of {store.head():,}"
+        )
+        if retrain:
+            count = trainer.retrain(
+                on_epoch=lambda epoch, loss: click.echo(f"  retrain epoch {epoch + 1}: loss {loss:.4f}")
+            )
+            trainer.save()
+            click.echo(f"retrained on {count:,} interactions up to position {trainer.position:,}")
+
+        def show(report, status) -> None:  # type: ignore[no-untyped-def]
+            loss = f"{report.loss:.4f}" if report.loss is not None else "-"
+            rate = status["hit_rates"][-1] if status["hit_rates"] else float("nan")
+            click.echo(
+                f"position {report.position:>10,}  behind {status['behind']:>9,}  "
+                f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate:.3f}"
+            )
+
+        stop = threading.Event()
+        if not follow:
+            trainer.catch_up(on_step=lambda report: show(report, trainer.status()))
+            trainer.save()
+            click.echo(
+                f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}"
+            )
+            return
+        try:
+            follow_log(trainer, stop=stop, on_step=show)
+        except KeyboardInterrupt:
+            stop.set()
+
+
 # --- recommendations -----------------------------------------------------------------------
 
 

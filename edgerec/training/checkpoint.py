@@ -1,0 +1,195 @@
+"""Checkpoints (the trainer's whole state) and snapshots (what the recommender reads).
+
+Both are written atomically with the log position they cover, and loaded without running
+code: checkpoints with `torch.load(weights_only=True)`, snapshots with `numpy.load` and
+`allow_pickle=False`. A file that would need unpickling is rejected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from edgerec.training.files import write_atomically
+from edgerec.training.model import OnlineConfig, OnlineModel
+from edgerec.training.vocabulary import Examples, Vocabulary
+
+CHECKPOINT = "trainer.pt"
+SNAPSHOT = "snapshot.npz"
+STATUS = "status.json"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint or snapshot that cannot be loaded safely."""
+
+
+def save_checkpoint(
+    directory: Path,
+    model: OnlineModel,
+    optimizers: list[torch.optim.Optimizer],
+    vocabulary: Vocabulary,
+    replay: Examples,
+    position: int,
+    history: dict[str, list[float]],
+) -> None:
+    recent = np.full((len(vocabulary.user_ids), vocabulary.context_items), -1, np.int64)
+    for user, items in vocabulary.recent.items():
+        recent[user, : len(items)] = list(items)
+    tokens, offsets = vocabulary.token_csr(np.arange(len(vocabulary.item_ids)))
+    state = {
+        "format": FORMAT_VERSION,
+        "position": position,
+        "config": json.dumps(dataclasses.asdict(model.config)),
+        "weights": json.dumps(dict(vocabulary.weights)),
+        "model": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
+        # Optimiser moments too: without them a resumed trainer would drift from an uninterrupted one.
+        "optimizers": [_to_cpu(optimizer.state_dict()) for optimizer in optimizers],
+        "item_ids": list(vocabulary.item_ids),
+        "user_ids": list(vocabulary.user_ids),
+        "item_content": json.dumps(vocabulary.item_content),
+        "item_tokens": torch.from_numpy(tokens),
+        "item_token_offsets": torch.from_numpy(offsets),
+        "recent": torch.from_numpy(recent),
+        "replay": {
+            name: torch.from_numpy(np.ascontiguousarray(getattr(replay, name))) for name in _REPLAY_FIELDS
+        },
+        "history": {name: [float(v) for v in values] for name, values in history.items()},
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_atomically(directory / CHECKPOINT, buffer.getvalue())
+
+
+_REPLAY_FIELDS = tuple(field.name for field in dataclasses.fields(Examples))
+
+
+@dataclass(slots=True)
+class Restored:
+    model: OnlineModel
+    optimizer_states: list[dict[str, Any]]
+    vocabulary: Vocabulary
+    replay: Examples
+    position: int
+    history: dict[str, list[float]]
+
+
+def _to_cpu(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(item) for item in value)
+    return value
+
+
+def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None:
+    path = directory / CHECKPOINT
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle refused, truncated file, wrong format
+        raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} is not an edgerec trainer checkpoint (format {FORMAT_VERSION})")
+    config = OnlineConfig(**json.loads(state["config"]))
+    model = OnlineModel(config)
+    weights = state["model"]
+    model.ensure_capacity(weights["users.weight"].shape[0], weights["items.weight"].shape[0])
+    model.load_state_dict(weights)
+    vocabulary = Vocabulary(
+        context_items=config.context_items,
+        token_buckets=config.token_buckets,
+        weights=json.loads(state["weights"]),
+    )
+    for item_id in state["item_ids"]:
+        vocabulary.item(item_id)
+    for user_id in state["user_ids"]:
+        vocabulary.user(user_id)
+    vocabulary.item_content = json.loads(state["item_content"])
+    flat, offsets = state["item_tokens"].numpy(), state["item_token_offsets"].numpy()
+    bounds = [*offsets.tolist(), len(flat)]
+    vocabulary.item_tokens = [flat[bounds[i] : bounds[i + 1]].copy() for i in range(len(offsets))]
+    for user, row in enumerate(state["recent"].numpy()):
+        items = [int(i) for i in row if i >= 0]
+        if items:
+            vocabulary.recent[user] = deque(items, maxlen=config.context_items)
+    replay = Examples(**{name: state["replay"][name].numpy() for name in _REPLAY_FIELDS})
+    history = {name: list(values) for name, values in state["history"].items()}
+    return Restored(
+        model.to(device), state["optimizers"], vocabulary, replay, int(state["position"]), history
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The embeddings the recommender scores with, and the log position they cover."""
+
+    item_ids: np.ndarray
+    item_vectors: np.ndarray
+    user_ids: np.ndarray
+    user_vectors: np.ndarray
+    token_vectors: np.ndarray
+    position: int
+
+
+def publish_snapshot(
+    directory: Path,
+    *,
+    item_ids: list[str],
+    item_vectors: np.ndarray,
+    user_ids: list[str],
+    user_vectors: np.ndarray,
+    token_vectors: np.ndarray,
+    position: int,
+) -> None:
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        item_ids=np.asarray(item_ids, dtype=np.str_),
+        item_vectors=item_vectors.astype(np.float32),
+        user_ids=np.asarray(user_ids, dtype=np.str_),
+        user_vectors=user_vectors.astype(np.float32),
+        token_vectors=token_vectors.astype(np.float32),
+        position=np.asarray(position, dtype=np.int64),
+    )
+    write_atomically(directory / SNAPSHOT, buffer.getvalue())
+
+
+def load_snapshot(directory: Path) -> Snapshot | None:
+    path = directory / SNAPSHOT
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return Snapshot(
+                item_ids=data["item_ids"],
+                item_vectors=data["item_vectors"],
+                user_ids=data["user_ids"],
+                user_vectors=data["user_vectors"],
+                token_vectors=data["token_vectors"],
+                position=int(data["position"]),
+            )
+    except Exception as exc:
+        raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
+
+
+def write_status(directory: Path, status: dict[str, Any]) -> None:
+    write_atomically(directory / STATUS, json.dumps(status).encode())
+
+
+def read_status(directory: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((directory / STATUS).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,314 @@
+"""The incremental trainer: follows the log, updates the online model in small steps with replay,
+checkpoints and publishes snapshots atomically with the log position they cover."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from edgerec.api import Store
+from edgerec.store.codec import StoredEvent
+from edgerec.training import checkpoint
+from edgerec.training.files import model_dir
+from edgerec.training.model import OnlineConfig, OnlineModel
+from edgerec.training.vocabulary import Examples, Vocabulary
+
+STREAM_SAMPLE = 256  # examples per step used for the streaming hit rate
+
+
+@dataclass(frozen=True, slots=True)
+class TrainerConfig:
+    model: OnlineConfig = field(default_factory=OnlineConfig)
+    block: int = 2_000  # events per step; steps are aligned on log positions (deterministic resume)
+    replay: int = 50_000  # examples kept for replay
+    replay_ratio: float = 1.0  # replayed examples per new example
+    passes: int = 2  # passes over each step's examples
+    batch: int = 512
+    retrain_epochs: int = 4
+    seed: int = 0
+    # Small batches gain nothing from many threads, and a kiosk's trainer must leave the
+    # recording process a core; None leaves torch's default.
+    threads: int | None = 1
+
+
+@dataclass(slots=True)
+class StepReport:
+    position: int
+    events: int
+    examples: int
+    loss: float | None
+    hits: int
+    asked: int
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was requested but torch sees no CUDA device")
+    return torch.device(requested)
+
+
+class Trainer:
+    """Owns the online model of one store; one trainer per store at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        directory: Path | None = None,
+        config: TrainerConfig | None = None,
+        device: str = "auto",
+    ) -> None:
+        self.store = store
+        self.directory = directory or model_dir(store.path)
+        self.config = config or TrainerConfig()
+        self.device = pick_device(device)
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        self.state = "idle"
+        self.losses: list[float] = []
+        self.hit_rates: list[float] = []
+        self.events_per_s = 0.0
+        restored = checkpoint.load_checkpoint(self.directory, device=self.device)
+        if restored is None:
+            self._fresh()
+            self.optimizers = self._optimizers()
+        else:
+            self.model, self.vocabulary = restored.model, restored.vocabulary
+            self.replay, self.position = restored.replay, restored.position
+            self.losses, self.hit_rates = restored.history["losses"], restored.history["hit_rates"]
+            self.optimizers = self._optimizers()
+            for optimizer, state in zip(self.optimizers, restored.optimizer_states, strict=True):
+                optimizer.load_state_dict(state)
+
+    def _fresh(self) -> None:
+        cfg = self.config.model
+        torch.manual_seed(self.config.seed)
+        self.model = OnlineModel(cfg).to(self.device)
+        self.vocabulary = Vocabulary(context_items=cfg.context_items, token_buckets=cfg.token_buckets)
+        self.replay = Examples.empty(cfg.context_items)
+        self.position = 0
+
+    def _optimizers(self) -> list[torch.optim.Optimizer]:
+        # The ID tables are sparse (and grow); the token table is small enough to update densely,
+        # which is much faster than coalescing its many repeated sparse rows.
+        rate = self.config.model.learning_rate
+        return [
+            torch.optim.SparseAdam([self.model.items.weight, self.model.users.weight], lr=rate),
+            torch.optim.Adam([self.model.tokens.weight], lr=rate),
+        ]
+
+    # --- one step ------------------------------------------------------------------------------
+
+    def step(self) -> StepReport:
+        """Trains on the next block of the log (up to the next multiple of `block`)."""
+        block = self.config.block
+        end = (self.position // block + 1) * block
+        with self.store.engine.connect() as connection:
+            from edgerec.store import log
+
+            events = log.read(connection, since=self.position, limit=end - self.position)
+        if not events:
+            return StepReport(self.position, 0, 0, None, 0, 0)
+        report = self.learn(events)
+        return report
+
+    def learn(self, events: list[StoredEvent]) -> StepReport:
+        """Folds these events (the next ones in the log) into the model."""
+        examples = self.vocabulary.examples(events)
+        self._grow()
+        hits, asked = self._streaming_hits(examples)
+        loss = None
+        if len(examples):
+            rng = np.random.default_rng([self.config.seed, int(events[0].position)])
+            replayed = self._replay_sample(len(examples), rng)
+            loss = self._train(Examples.concat([examples, replayed], self.vocabulary.context_items), rng)
+            self._remember(examples, rng)
+            self.losses.append(loss)
+        if asked:
+            self.hit_rates.append(hits / asked)
+        self.position = events[-1].position
+        return StepReport(self.position, len(events), len(examples), loss, hits, asked)
+
+    def _grow(self) -> None:
+        if self.model.ensure_capacity(len(self.vocabulary.user_ids), len(self.vocabulary.item_ids)):
+            self.model.to(self.device)
+            self.optimizers = self._optimizers()
+
+    def _train(self, examples: Examples, rng: np.random.Generator) -> float:
+        self.model.train()
+        losses = []
+        for _ in range(self.config.passes):
+            order = rng.permutation(len(examples))
+            for start in range(0, len(order), self.config.batch):
+                batch = examples.select(order[start : start + self.config.batch])
+                negatives = rng.integers(0, len(self.vocabulary.item_ids), self.config.model.negatives)
+                losses.append(self._update(batch, negatives))
+        return float(np.mean(losses))
+
+    def _update(self, batch: Examples, negatives: np.ndarray) -> float:
+        device = self.device
+        # Each distinct item's vector is computed once per batch (contexts repeat items a lot).
+        mask = batch.context >= 0
+        distinct, inverse = np.unique(
+            np.concatenate([batch.items, negatives, batch.context[mask]]), return_inverse=True
+        )
+        vectors = self._item_vectors(distinct)
+        n, k = len(batch), len(negatives)
+        positives = vectors[torch.as_tensor(inverse[:n], device=device)]
+        sampled = vectors[torch.as_tensor(inverse[n : n + k], device=device)]
+        context_index = np.zeros(batch.context.shape, np.int64)
+        context_index[mask] = inverse[n + k :]
+        users = self._fold(batch.users, vectors[torch.as_tensor(context_index, device=device)], mask)
+        logits_pos = (users * positives).sum(-1, keepdim=True)
+        logits_neg = users @ sampled.T
+        accidental = torch.as_tensor(negatives[None, :] == batch.items[:, None], device=device)
+        logits = torch.cat([logits_pos, logits_neg.masked_fill(accidental, -1e9)], dim=1)
+        target = torch.zeros(n, dtype=torch.long, device=device)
+        weights = torch.as_tensor(batch.weights, device=device)
+        loss = (F.cross_entropy(logits, target, reduction="none") * weights).sum() / weights.sum()
+        for optimizer in self.optimizers:
+            optimizer.zero_grad()
+        loss.backward()
+        for optimizer in self.optimizers:
+            optimizer.step()
+        return float(loss.detach())
+
+    def _item_vectors(self, items: np.ndarray) -> torch.Tensor:
+        tokens, offsets = self.vocabulary.token_csr(items)
+        return self.model.item_vectors(
+            torch.as_tensor(items, device=self.device),
+            torch.as_tensor(tokens, device=self.device),
+            torch.as_tensor(offsets, device=self.device),
+        )
+
+    def _fold(self, users: np.ndarray, context_vectors: torch.Tensor, mask: np.ndarray) -> torch.Tensor:
+        return self.model.user_vectors(
+            torch.as_tensor(users, device=self.device),
+            context_vectors,
+            torch.as_tensor(mask, dtype=torch.float32, device=self.device),
+        )
+
+    def _user_vectors(self, batch: Examples) -> torch.Tensor:
+        mask = batch.context >= 0
+        vectors = self._item_vectors(np.where(mask, batch.context, 0).reshape(-1))
+        return self._fold(batch.users, vectors.reshape(*batch.context.shape, -1), mask)
+
+    def _replay_sample(self, count: int, rng: np.random.Generator) -> Examples:
+        wanted = min(len(self.replay), int(count * self.config.replay_ratio))
+        if not wanted:
+            return Examples.empty(self.vocabulary.context_items)
+        return self.replay.select(rng.choice(len(self.replay), wanted, replace=False))
+
+    def _remember(self, examples: Examples, rng: np.random.Generator) -> None:
+        merged = Examples.concat([self.replay, examples], self.vocabulary.context_items)
+        if len(merged) > self.config.replay:
+            keep = np.sort(rng.choice(len(merged), self.config.replay, replace=False))
+            merged = merged.select(keep)
+        self.replay = merged
+
+    @torch.no_grad()
+    def _streaming_hits(self, examples: Examples) -> tuple[int, int]:
+        """Before learning from them: how many of these interactions the model had in its top 10."""
+        known = examples.context[:, 0] >= 0
+        candidates = np.flatnonzero(known)[:STREAM_SAMPLE]
+        if not len(candidates) or len(self.vocabulary.item_ids) < 10:
+            return 0, 0
+        self.model.eval()
+        batch = examples.select(candidates)
+        scores = self._user_vectors(batch) @ self.item_matrix().T
+        top = torch.topk(scores, 10, dim=1).indices.cpu().numpy()
+        return int((top == batch.items[:, None]).any(axis=1).sum()), len(candidates)
+
+    @torch.no_grad()
+    def item_matrix(self) -> torch.Tensor:
+        items = np.arange(len(self.vocabulary.item_ids))
+        parts = [self._item_vectors(items[s : s + 65_536]) for s in range(0, len(items), 65_536)]
+        return torch.cat(parts) if parts else torch.zeros(0, self.config.model.dim, device=self.device)
+
+    # --- loops ---------------------------------------------------------------------------------
+
+    def catch_up(self, *, on_step: Callable[[StepReport], None] | None = None) -> int:
+        """Steps until the trainer has seen the whole log; returns events processed."""
+        processed = 0
+        started = time.perf_counter()
+        self.state = "following"
+        while True:
+            report = self.step()
+            if not report.events:
+                break
+            processed += report.events
+            self.events_per_s = processed / max(time.perf_counter() - started, 1e-9)
+            if on_step:
+                on_step(report)
+        self.state = "idle"
+        return processed
+
+    def retrain(self, *, on_epoch: Callable[[int, float], None] | None = None) -> int:
+        """Consolidates: a fresh model trained on the whole log for several epochs."""
+        self.state = "retraining"
+        self._fresh()
+        parts = []
+        with self.store.engine.connect() as connection:
+            from edgerec.store import log
+
+            for events in log.read_batches(connection):
+                parts.append(self.vocabulary.examples(events))
+                self.position = events[-1].position
+        examples = Examples.concat(parts, self.vocabulary.context_items)
+        self._grow()
+        self.optimizers = self._optimizers()
+        rng = np.random.default_rng([self.config.seed, self.position, 1])
+        for epoch in range(self.config.retrain_epochs):
+            loss = self._train(examples, rng)
+            self.losses.append(loss)
+            if on_epoch:
+                on_epoch(epoch, loss)
+        self._remember(examples, rng)
+        self.state = "idle"
+        return len(examples)
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Writes the checkpoint, then the snapshot the recommender reads, both atomically."""
+        history = {"losses": self.losses[-500:], "hit_rates": self.hit_rates[-500:]}
+        checkpoint.save_checkpoint(
+            self.directory, self.model, self.optimizers, self.vocabulary, self.replay, self.position, history
+        )
+        self.publish()
+
+    def publish(self) -> None:
+        checkpoint.publish_snapshot(
+            self.directory,
+            item_ids=self.vocabulary.item_ids,
+            item_vectors=self.item_matrix().cpu().numpy(),
+            user_ids=self.vocabulary.user_ids,
+            user_vectors=self.model.users.weight[: len(self.vocabulary.user_ids)].detach().cpu().numpy(),
+            token_vectors=self.model.tokens.weight.detach().cpu().numpy(),
+            position=self.position,
+        )
+
+    def status(self, head: int | None = None) -> dict[str, Any]:
+        head = self.store.head() if head is None else head
+        return {
+            "state": self.state,
+            "device": str(self.device),
+            "position": self.position,
+            "head": head,
+            "behind": max(0, head - self.position),
+            "events_per_s": round(self.events_per_s, 1),
+            "users": len(self.vocabulary.user_ids),
+            "items": len(self.vocabulary.item_ids),
+            "losses": self.losses[-200:],
+            "hit_rates": self.hit_rates[-200:],
+            "updated_at": time.time(),
+        }

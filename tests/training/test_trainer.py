@@ -1,0 +1,162 @@
+"""The incremental trainer: resumes exactly, grows, rejects unsafe files, follows the log."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import edgerec
+from edgerec.api import Store
+from edgerec.demo import DemoSize, seed_demo_store
+from edgerec.domain import ItemListed, ItemViewed
+from edgerec.training import CheckpointError, Trainer, TrainerConfig, follow, load_snapshot, read_status
+from edgerec.training.trainer import pick_device
+
+SMALL = DemoSize(items=200, customers=30, sessions=150)
+CONFIG = TrainerConfig(block=500)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Store:
+    store = edgerec.open(tmp_path / "shop.db")
+    seed_demo_store(store, size=SMALL, seed=3)
+    return store
+
+
+def test_resumed_training_equals_uninterrupted_training(shop: Store, tmp_path: Path) -> None:
+    straight = Trainer(shop, directory=tmp_path / "straight", config=CONFIG)
+    straight.catch_up()
+
+    interrupted = Trainer(shop, directory=tmp_path / "interrupted", config=CONFIG)
+    interrupted.step()
+    interrupted.step()
+    interrupted.save()
+    del interrupted  # the process dies here; a new one resumes from the checkpoint
+    resumed = Trainer(shop, directory=tmp_path / "interrupted", config=CONFIG)
+    assert resumed.position == 1000
+    resumed.catch_up()
+
+    assert resumed.position == straight.position == shop.head()
+    assert resumed.vocabulary.item_ids == straight.vocabulary.item_ids
+    assert torch.equal(resumed.item_matrix(), straight.item_matrix())
+
+
+def test_checkpoint_round_trip_keeps_every_score(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    again = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    assert again.position == trainer.position
+    assert torch.equal(again.item_matrix(), trainer.item_matrix())
+    assert dict(again.vocabulary.recent).keys() == dict(trainer.vocabulary.recent).keys()
+    snapshot = load_snapshot(tmp_path / "m")
+    assert snapshot is not None and snapshot.position == trainer.position
+    assert snapshot.item_vectors.shape == (len(trainer.vocabulary.item_ids), CONFIG.model.dim)
+
+
+def test_new_items_and_users_grow_the_tables(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    capacity = trainer.model.items.num_embeddings
+    shop.record_many(
+        [ItemListed(item_id=f"NEW{n}", title="New tent", category="Outdoor/Tents") for n in range(capacity)]
+        + [ItemViewed(user_id="brand-new-customer", item_id="NEW1")]
+    )
+    trainer.catch_up()
+    assert trainer.model.items.num_embeddings >= len(trainer.vocabulary.item_ids) > capacity
+    assert "brand-new-customer" in trainer.vocabulary.user_index
+
+
+def test_a_never_seen_item_is_placed_by_its_attributes(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    shop.record(
+        ItemListed(
+            item_id="COLD", title="Kestrel Alpine Tent Green", category="Outdoor/Tents", brand="Kestrel"
+        )
+    )
+    trainer.catch_up()
+    vectors = trainer.item_matrix().numpy()
+    vocab = trainer.vocabulary
+    cold = vectors[vocab.item_index["COLD"]]
+    assert np.linalg.norm(cold) > 0
+    categories = [c.get("category", "") for c in vocab.item_content]
+    same = [i for i, c in enumerate(categories) if c == "Outdoor/Tents" and vocab.item_ids[i] != "COLD"]
+    other = [i for i, c in enumerate(categories) if c.startswith("Kitchen")]
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    similarity = unit @ unit[vocab.item_index["COLD"]]
+    assert similarity[same].mean() > similarity[other].mean() + 0.1
+
+
+class _Payload:
+    def __reduce__(self):  # noqa: D105 - runs on unpickling, which must never happen
+        return (Path.touch, (Path(_MARKER),))
+
+
+_MARKER = "/tmp/edgerec-malicious-checkpoint-ran"
+
+
+def test_a_malicious_checkpoint_is_rejected_and_never_runs(shop: Store, tmp_path: Path) -> None:
+    Path(_MARKER).unlink(missing_ok=True)
+    directory = tmp_path / "m"
+    directory.mkdir()
+    (directory / "trainer.pt").write_bytes(pickle.dumps({"format": 1, "x": _Payload()}))
+    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+        Trainer(shop, directory=directory, config=CONFIG)
+    assert not Path(_MARKER).exists()
+
+
+def test_follow_publishes_snapshots_as_events_arrive(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    stop = threading.Event()
+    worker = threading.Thread(target=follow, args=(trainer,), kwargs={"stop": stop, "poll_s": 0.05})
+    worker.start()
+    try:
+        _wait(lambda: (load_snapshot(tmp_path / "m") or _NONE).position == shop.head())
+        head = shop.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
+        _wait(lambda: (load_snapshot(tmp_path / "m") or _NONE).position == head)
+        status = read_status(tmp_path / "m")
+        assert status is not None and status["behind"] == 0 and status["device"] == "cpu"
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert Trainer(shop, directory=tmp_path / "m", config=CONFIG).position == head
+
+
+class _NONE:
+    position = -1
+
+
+def _wait(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_cuda_is_refused_clearly_when_absent() -> None:
+    if torch.cuda.is_available():
+        assert pick_device("cuda").type == "cuda"
+    else:
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            pick_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_and_cpu_give_the_same_rankings(shop: Store, tmp_path: Path) -> None:
+    cpu = Trainer(shop, directory=tmp_path / "cpu", config=CONFIG, device="cpu")
+    cuda = Trainer(shop, directory=tmp_path / "cuda", config=CONFIG, device="cuda")
+    cpu.catch_up()
+    cuda.catch_up()
+    users = cpu.item_matrix()[:20]
+    top_cpu = torch.topk(users @ cpu.item_matrix().T, 10).indices
+    top_cuda = torch.topk(users.cuda() @ cuda.item_matrix().T, 10).indices.cpu()
+    agreement = (top_cpu == top_cuda).float().mean().item()
+    assert agreement > 0.9
