@@ -11,10 +11,10 @@ from sqlalchemy import Connection
 
 from edgerec.domain import EventType
 from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
-from edgerec.projections.base import RowCache
+from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import cooccurrence, sessions, user_items, users
-from edgerec.store.sql import load_rows
+from edgerec.store.sql import insert_rows
 
 _GAP_US = SESSION_GAP_S * 1_000_000
 _ITEM_EVENTS = frozenset(
@@ -30,20 +30,21 @@ _ITEM_EVENTS = frozenset(
 _PAIRING_EVENTS = _ITEM_EVENTS - {EventType.REMOVED_FROM_CART}
 
 
-def assign_sessions(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def assign_sessions(
+    connection: Connection, rows: Sequence[dict[str, Any]], shared: Shared | None = None
+) -> None:
     """Gives every customer event without a session id one, in place, before it is logged.
 
     A customer's events belong to one session until 30 minutes pass without activity. The id
     is derived from the customer and the session's first event, so a replay or a re-import
-    of the same rows finds the same sessions.
+    of the same rows finds the same sessions. The users rows it reads are left in `shared`
+    for the activity projection of the same append.
     """
     pending = [row for row in rows if row["session_id"] is None and row["user_id"] is not None]
     if not pending:
         return
-    state = {
-        key[0]: (row["last_at"], row["last_session_id"])
-        for key, row in load_rows(connection, users, [(r["user_id"],) for r in pending]).items()
-    }
+    cache = RowCache.shared(shared, connection, users, [(r["user_id"],) for r in pending])
+    state = {key[0]: (row["last_at"], row["last_session_id"]) for key, row in cache.rows.items()}
     for row in rows:
         user = row["user_id"]
         if user is None:
@@ -69,11 +70,13 @@ class ActivityProjector:
     name = "activity"
     tables = (users, sessions, user_items, cooccurrence)
 
-    def apply(self, connection: Connection, batch: Sequence[StoredEvent]) -> None:
+    def apply(
+        self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
+    ) -> None:
         customer_events = [e for e in batch if e.user_id is not None]
         if not customer_events:
             return
-        user_cache = RowCache(connection, users, [(e.user_id,) for e in customer_events])
+        user_cache = RowCache.shared(shared, connection, users, [(e.user_id,) for e in customer_events])
         session_cache = RowCache(
             connection, sessions, [(e.session_id,) for e in customer_events if e.session_id]
         )
@@ -83,125 +86,110 @@ class ActivityProjector:
             [(e.user_id, e.item_id) for e in customer_events if e.type in _ITEM_EVENTS],
         )
         pairs: dict[tuple[str, str], int] = defaultdict(int)
+        session_rows, session_changed = session_cache.rows, session_cache.changed
+        user_rows, user_changed = user_cache.rows, user_cache.changed
         for event in customer_events:
-            new_session = self._session(session_cache, event, pairs)
-            self._user(user_cache, event, new_session)
-            if event.type in _ITEM_EVENTS:
-                self._history(history_cache, event)
-        user_cache.save(connection)
-        session_cache.save(connection)
-        history_cache.save(connection)
-        self._save_pairs(connection, pairs)
-
-    @staticmethod
-    def _user(cache: RowCache, event: StoredEvent, new_session: bool) -> None:
-        key = (event.user_id,)
-        row = cache.get(key)
-        if row is None:
-            row = cache.put(
-                key,
-                {
+            new_session = False
+            if event.session_id is not None:
+                new_session = _session(session_rows, session_changed, event, pairs)
+            key = (event.user_id,)
+            row = user_rows.get(key)
+            if row is None:
+                row = user_rows[key] = {
                     "user_id": event.user_id,
                     "first_at": event.occurred_at,
                     "last_at": event.occurred_at,
                     "events": 0,
                     "sessions": 0,
                     "last_session_id": None,
-                },
-            )
-        else:
-            cache.touch(key)
-        row["events"] += 1
-        row["sessions"] += int(new_session)
-        row["first_at"] = min(row["first_at"], event.occurred_at)
-        row["last_at"] = event.occurred_at
-        row["last_session_id"] = event.session_id
+                }
+            user_changed.add(key)
+            row["events"] += 1
+            row["sessions"] += new_session
+            if event.occurred_at < row["first_at"]:
+                row["first_at"] = event.occurred_at
+            row["last_at"] = event.occurred_at
+            row["last_session_id"] = event.session_id
+            if event.type in _ITEM_EVENTS:
+                _history(history_cache, event)
+        user_cache.save(connection)
+        session_cache.save(connection)
+        history_cache.save(connection)
+        if pairs:
+            # Counts only ever add up, so pairs are upserted without being read first.
+            counted = [{"item_a": a, "item_b": b, "count": n} for (a, b), n in pairs.items()]
+            insert_rows(connection, cooccurrence, counted, on_conflict="add")
 
-    @staticmethod
-    def _session(cache: RowCache, event: StoredEvent, pairs: dict[tuple[str, str], int]) -> bool:
-        if event.session_id is None:
-            return False
-        key = (event.session_id,)
-        row = cache.get(key)
-        created = row is None
-        if row is None:
-            row = cache.put(
-                key,
-                {
-                    "session_id": event.session_id,
-                    "user_id": event.user_id,
-                    "store_id": event.store_id,
-                    "started_at": event.occurred_at,
-                    "last_at": event.occurred_at,
-                    "events": 0,
-                    "ended": 0,
-                    "recent_items": [],
-                },
-            )
-        else:
-            cache.touch(key)
-        row["events"] += 1
-        row["started_at"] = min(row["started_at"], event.occurred_at)
-        row["last_at"] = max(row["last_at"], event.occurred_at)
-        if event.type == EventType.SESSION_ENDED:
-            row["ended"] = 1
-        item = event.item_id
-        if item is not None and event.type in _PAIRING_EVENTS and item not in row["recent_items"]:
-            for other in row["recent_items"]:
-                pairs[(item, other)] += 1
-                pairs[(other, item)] += 1
-            row["recent_items"] = (row["recent_items"] + [item])[-RECENT_ITEMS_PER_SESSION:]
-        return created
 
-    @staticmethod
-    def _history(cache: RowCache, event: StoredEvent) -> None:
-        key = (event.user_id, event.item_id)
-        row = cache.get(key)
-        if row is None:
-            row = cache.put(
-                key,
-                {
-                    "user_id": event.user_id,
-                    "item_id": event.item_id,
-                    "views": 0,
-                    "carts": 0,
-                    "in_cart": 0,
-                    "purchases": 0,
-                    "favourites": 0,
-                    "rating": None,
-                },
-            )
-        else:
-            cache.touch(key)
-        quantity = int(event.payload.get("quantity", 1))
-        kind = event.type
-        if kind == EventType.ITEM_VIEWED:
-            row["views"] += 1
-        elif kind == EventType.ADDED_TO_CART:
-            row["carts"] += 1
-            row["in_cart"] += quantity
-        elif kind == EventType.REMOVED_FROM_CART:
-            row["in_cart"] = max(0, row["in_cart"] - quantity)
-        elif kind == EventType.PURCHASED:
-            row["purchases"] += 1
-            row["in_cart"] = max(0, row["in_cart"] - quantity)
-        elif kind == EventType.ITEM_FAVOURITED:
-            row["favourites"] += 1
-        elif kind == EventType.RATED:
-            row["rating"] = float(event.payload["value"])
-        row["last_type"] = kind
-        row["last_at"] = event.occurred_at
-        row["last_position"] = event.position
+def _session(
+    rows: dict[tuple[Any, ...], dict[str, Any]],
+    changed: set[tuple[Any, ...]],
+    event: StoredEvent,
+    pairs: dict[tuple[str, str], int],
+) -> bool:
+    key = (event.session_id,)
+    row = rows.get(key)
+    created = row is None
+    if row is None:
+        row = rows[key] = {
+            "session_id": event.session_id,
+            "user_id": event.user_id,
+            "store_id": event.store_id,
+            "started_at": event.occurred_at,
+            "last_at": event.occurred_at,
+            "events": 0,
+            "ended": 0,
+            "recent_items": [],
+        }
+    changed.add(key)
+    row["events"] += 1
+    at = event.occurred_at
+    if at < row["started_at"]:
+        row["started_at"] = at
+    if at > row["last_at"]:
+        row["last_at"] = at
+    if event.type == EventType.SESSION_ENDED:
+        row["ended"] = 1
+    item = event.item_id
+    recent = row["recent_items"]
+    if item is not None and event.type in _PAIRING_EVENTS and item not in recent:
+        for other in recent:
+            pairs[(item, other)] += 1
+            pairs[(other, item)] += 1
+        row["recent_items"] = (recent + [item])[-RECENT_ITEMS_PER_SESSION:]
+    return created
 
-    @staticmethod
-    def _save_pairs(connection: Connection, pairs: dict[tuple[str, str], int]) -> None:
-        if not pairs:
-            return
-        cache = RowCache(connection, cooccurrence, list(pairs))
-        for (a, b), count in pairs.items():
-            row = cache.get((a, b))
-            if row is None:
-                cache.put((a, b), {"item_a": a, "item_b": b, "count": count})
-            else:
-                cache.touch((a, b))["count"] += count
-        cache.save(connection)
+
+def _history(cache: RowCache, event: StoredEvent) -> None:
+    key = (event.user_id, event.item_id)
+    row = cache.rows.get(key)
+    if row is None:
+        row = cache.rows[key] = {
+            "user_id": event.user_id,
+            "item_id": event.item_id,
+            "views": 0,
+            "carts": 0,
+            "in_cart": 0,
+            "purchases": 0,
+            "favourites": 0,
+            "rating": None,
+        }
+    cache.changed.add(key)
+    kind = event.type
+    if kind == EventType.ITEM_VIEWED:
+        row["views"] += 1
+    elif kind == EventType.ADDED_TO_CART:
+        row["carts"] += 1
+        row["in_cart"] += int(event.payload.get("quantity", 1))
+    elif kind == EventType.REMOVED_FROM_CART:
+        row["in_cart"] = max(0, row["in_cart"] - int(event.payload.get("quantity", 1)))
+    elif kind == EventType.PURCHASED:
+        row["purchases"] += 1
+        row["in_cart"] = max(0, row["in_cart"] - int(event.payload.get("quantity", 1)))
+    elif kind == EventType.ITEM_FAVOURITED:
+        row["favourites"] += 1
+    elif kind == EventType.RATED:
+        row["rating"] = float(event.payload["value"])
+    row["last_type"] = kind
+    row["last_at"] = event.occurred_at
+    row["last_position"] = event.position

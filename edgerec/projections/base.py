@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table
@@ -10,23 +10,53 @@ from sqlalchemy import Connection, Table
 from edgerec.store.codec import StoredEvent
 from edgerec.store.sql import load_rows, save_rows
 
+# Row caches that several steps of one append share (the users rows: sessions are assigned
+# from them, then the activity projection updates them), keyed by table name.
+Shared = dict[str, "RowCache"]
+
 
 class Projector(Protocol):
     name: str
     tables: tuple[Table, ...]
 
-    def apply(self, connection: Connection, batch: Sequence[StoredEvent]) -> None:
+    def apply(
+        self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
+    ) -> None:
         """Folds `batch` (new events, in log order) into the projection's tables."""
 
 
 class RowCache:
-    """Rows of one table touched by a batch: loaded once, changed in memory, saved once."""
+    """Rows of one table touched by a batch: loaded once, changed in memory, saved once.
 
-    def __init__(self, connection: Connection, table: Table, keys: list[tuple[Any, ...]]) -> None:
+    Projections read and write `rows` directly and add changed keys to `changed`: the hot
+    loops stay free of method calls.
+    """
+
+    __slots__ = ("table", "rows", "existing", "changed")
+
+    def __init__(self, connection: Connection, table: Table, keys: Iterable[tuple[Any, ...]]) -> None:
         self.table = table
         self.rows = load_rows(connection, table, keys)
         self.existing = set(self.rows)
         self.changed: set[tuple[Any, ...]] = set()
+
+    @classmethod
+    def shared(
+        cls, shared: Shared | None, connection: Connection, table: Table, keys: Iterable[tuple[Any, ...]]
+    ) -> RowCache:
+        """The batch's cache of `table` (created, or extended with keys not loaded yet)."""
+        cache = shared.get(table.name) if shared is not None else None
+        if cache is None:
+            cache = cls(connection, table, keys)
+            if shared is not None:
+                shared[table.name] = cache
+            return cache
+        missing = [key for key in dict.fromkeys(keys) if key not in cache.rows]
+        if missing:
+            loaded = load_rows(connection, table, missing)
+            cache.rows.update(loaded)
+            cache.existing.update(loaded)
+        return cache
 
     def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         return self.rows.get(key)
@@ -41,6 +71,9 @@ class RowCache:
         return self.rows[key]
 
     def save(self, connection: Connection) -> None:
-        inserted = [self.rows[k] for k in self.changed if k not in self.existing]
-        updated = [self.rows[k] for k in self.changed if k in self.existing]
+        rows, existing = self.rows, self.existing
+        inserted = [rows[k] for k in self.changed if k not in existing]
+        updated = [rows[k] for k in self.changed if k in existing]
         save_rows(connection, self.table, inserted, updated)
+        self.existing.update(self.changed)
+        self.changed.clear()

@@ -7,52 +7,76 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from edgerec.domain import EventType
-from edgerec.projections.base import RowCache
+from edgerec.domain import CATALOGUE_TYPES, EventType
+from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import items
+from edgerec.store.sql import insert_rows
 
 LISTED, DELISTED, SEEN = "listed", "delisted", "seen"
 _FIELDS = ("title", "category", "brand", "price", "stock", "description", "attributes")
+_CATALOGUE = frozenset(t.value for t in CATALOGUE_TYPES)
 
 
 class CatalogueProjector:
     name = "catalogue"
     tables = (items,)
 
-    def apply(self, connection: Connection, batch: Sequence[StoredEvent]) -> None:
-        keys = [(e.item_id,) for e in batch if e.item_id is not None]
-        if not keys:
-            return
-        cache = RowCache(connection, items, keys)
+    def apply(
+        self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
+    ) -> None:
+        managed = {e.item_id for e in batch if e.type in _CATALOGUE}
+        # Items only seen in interactions: the first interaction's row, unless the item is
+        # already known. That needs no read: insert, ignoring items that exist.
+        seen: dict[str, dict[str, Any]] = {}
         for event in batch:
-            if event.item_id is None:
-                continue
+            item = event.item_id
+            if item is not None and item not in managed and item not in seen:
+                row = _empty(item, event.occurred_at, SEEN)
+                row["category"] = event.payload.get("category")
+                seen[item] = row
+        insert_rows(connection, items, list(seen.values()), on_conflict="ignore")
+        if managed:
+            self._fold(connection, [e for e in batch if e.item_id in managed])
+
+    @staticmethod
+    def _fold(connection: Connection, batch: Sequence[StoredEvent]) -> None:
+        cache = RowCache(connection, items, [(e.item_id,) for e in batch])
+        for event in batch:
             key = (event.item_id,)
             row = cache.get(key)
             if event.type == EventType.ITEM_LISTED:
-                fresh = _empty(event.item_id, event.occurred_at, LISTED)
+                fresh = _empty(event.item_id, event.occurred_at, LISTED)  # type: ignore[arg-type]
                 fresh.update({f: event.payload.get(f) for f in _FIELDS})
                 cache.put(key, fresh)
             elif event.type == EventType.ITEM_UPDATED:
-                row = row if row is not None else cache.put(key, _empty(event.item_id, 0, LISTED))
+                row = row if row is not None else cache.put(key, _empty(event.item_id, 0, LISTED))  # type: ignore[arg-type]
                 cache.touch(key)
                 row.update({f: v for f, v in event.payload.items() if f in _FIELDS})
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif event.type == EventType.ITEM_DELISTED:
-                row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))
+                row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))  # type: ignore[arg-type]
                 cache.touch(key)
                 row["status"] = DELISTED
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif row is None:
                 # An item known only from interactions: remember it and the category it came with.
-                seen = _empty(event.item_id, event.occurred_at, SEEN)
+                seen = _empty(event.item_id, event.occurred_at, SEEN)  # type: ignore[arg-type]
                 seen["category"] = event.payload.get("category")
                 cache.put(key, seen)
         cache.save(connection)
 
 
 def _empty(item_id: str, at: int, status: str) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(_FIELDS)
-    row.update(item_id=item_id, status=status, updated_at=at)
-    return row
+    return {
+        "item_id": item_id,
+        "status": status,
+        "title": None,
+        "category": None,
+        "brand": None,
+        "price": None,
+        "stock": None,
+        "description": None,
+        "attributes": None,
+        "updated_at": at,
+    }

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from edgerec.domain import EventType
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS, add_decayed
-from edgerec.projections.base import RowCache
+from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import item_stats
 
@@ -26,24 +26,30 @@ class ItemStatsProjector:
     name = "item_stats"
     tables = (item_stats,)
 
-    def apply(self, connection: Connection, batch: Sequence[StoredEvent]) -> None:
+    def apply(
+        self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
+    ) -> None:
         relevant = [e for e in batch if e.type in _COUNTERS]
         if not relevant:
             return
         cache = RowCache(connection, item_stats, [(e.item_id,) for e in relevant])
+        rows, changed = cache.rows, cache.changed
+        counters, weights = _COUNTERS, DEFAULT_EVENT_WEIGHTS
         for event in relevant:
             key = (event.item_id,)
-            row = cache.get(key)
+            row = rows.get(key)
             if row is None:
-                row = cache.put(key, _empty(event.item_id))
-            else:
-                cache.touch(key)
-            row[_COUNTERS[event.type]] += 1
-            if event.type == EventType.RATED:
+                row = rows[key] = _empty(event.item_id)
+            changed.add(key)
+            kind = event.type
+            row[counters[kind]] += 1
+            if kind == EventType.RATED:
                 row["rating_sum"] += float(event.payload.get("value", 0.0))
-            weight = DEFAULT_EVENT_WEIGHTS[event.type]
-            row["popularity_log"] = add_decayed(row["popularity_log"], weight, event.occurred_at / 1e6)
-            row["last_at"] = max(row["last_at"], event.occurred_at)
+            # Folded one event at a time, in log order: the float result does not depend on
+            # how the log was cut into batches, so a rebuild gives exactly the same numbers.
+            row["popularity_log"] = add_decayed(row["popularity_log"], weights[kind], event.occurred_at / 1e6)
+            if event.occurred_at > row["last_at"]:
+                row["last_at"] = event.occurred_at
         cache.save(connection)
 
 

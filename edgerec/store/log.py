@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, func, select
 
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import events
-from edgerec.store.sql import chunks
+from edgerec.store.sql import encode_json, insert_tuples, select_in
 
 _READ_COLUMNS = [events.c[name] for name in StoredEvent._fields]
 _HEAD = select(func.coalesce(func.max(events.c.position), 0))
-_POSITIONS_OF = select(events.c.event_id, events.c.position).where(
-    events.c.event_id.in_(bindparam("ids", expanding=True))
-)
+_FIELDS = StoredEvent._fields
+_ROW_FIELDS = itemgetter(*_FIELDS[1:])  # every field but the position, from a log row dict
 
 
 def head(connection: Connection) -> int:
@@ -24,15 +24,11 @@ def head(connection: Connection) -> int:
 
 
 def existing_positions(connection: Connection, event_ids: Iterable[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in chunks(list(event_ids)):
-        found.update(connection.execute(_POSITIONS_OF, {"ids": list(chunk)}).tuples().all())
-    return found
+    found = select_in(connection, events, "event_id", event_ids, ("event_id", "position"))
+    return {event_id: int(position) for event_id, position in found}
 
 
-def append(
-    connection: Connection, rows: Sequence[dict[str, Any]]
-) -> tuple[list[int], list[StoredEvent]]:
+def append(connection: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list[int], list[StoredEvent]]:
     """Appends rows whose event_id is new; must run inside a write transaction.
 
     Returns the position of every input row (the existing one for a repeated id) and the
@@ -41,18 +37,30 @@ def append(
     known = existing_positions(connection, (row["event_id"] for row in rows))
     next_position = head(connection) + 1
     positions: list[int] = []
-    fresh: list[dict[str, Any]] = []
+    fresh: list[StoredEvent] = []
+    values: list[tuple[Any, ...]] = []
+    make, dumps = StoredEvent._make, encode_json
+    encoded: dict[Any, str | None] = {}  # payloads repeat (a category, a quantity): encode each once
     for row in rows:
-        position = known.get(row["event_id"])
+        event_id = row["event_id"]
+        position = known.get(event_id)
         if position is None:
-            position = next_position
+            position = known[event_id] = next_position
             next_position += 1
-            known[row["event_id"]] = position
-            fresh.append({**row, "position": position})
+            cells = (position, *_ROW_FIELDS(row))
+            fresh.append(make(cells))
+            payload = cells[-1]
+            try:
+                key = tuple(payload.items()) if payload else ()
+                text = encoded.get(key)
+                if text is None:
+                    text = encoded[key] = dumps(payload)
+            except TypeError:  # an unhashable value, e.g. attributes
+                text = dumps(payload)
+            values.append((*cells[:-1], text))
         positions.append(position)
-    if fresh:
-        connection.execute(events.insert(), fresh)
-    return positions, [_stored(row) for row in fresh]
+    insert_tuples(connection, events, _FIELDS, values)
+    return positions, fresh
 
 
 def read(
@@ -80,7 +88,9 @@ def read(
     return [StoredEvent(*row) for row in connection.execute(query)]
 
 
-def read_batches(connection: Connection, *, since: int = 0, batch: int = 20_000) -> Iterator[list[StoredEvent]]:
+def read_batches(
+    connection: Connection, *, since: int = 0, batch: int = 20_000
+) -> Iterator[list[StoredEvent]]:
     """The whole log after `since` in ordered batches, without holding it all in memory."""
     while True:
         rows = read(connection, since=since, limit=batch)
@@ -88,7 +98,3 @@ def read_batches(connection: Connection, *, since: int = 0, batch: int = 20_000)
             return
         yield rows
         since = rows[-1].position
-
-
-def _stored(row: dict[str, Any]) -> StoredEvent:
-    return StoredEvent(**{name: row.get(name) for name in StoredEvent._fields})
