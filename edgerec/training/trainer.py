@@ -108,10 +108,14 @@ class Trainer:
 
     # --- one step ------------------------------------------------------------------------------
 
-    def step(self) -> StepReport:
-        """Trains on the next block of the log (up to the next multiple of `block`)."""
+    def step(self, *, until: int | None = None) -> StepReport:
+        """Trains on the next block of the log (up to the next multiple of `block`, or `until`)."""
         block = self.config.block
         end = (self.position // block + 1) * block
+        if until is not None:
+            end = min(end, until)
+        if end <= self.position:
+            return StepReport(self.position, 0, 0, None, 0, 0)
         with self.store.engine.connect() as connection:
             from edgerec.store import log
 
@@ -215,18 +219,32 @@ class Trainer:
             merged = merged.select(keep)
         self.replay = merged
 
-    @torch.no_grad()
     def _streaming_hits(self, examples: Examples) -> tuple[int, int]:
         """Before learning from them: how many of these interactions the model had in its top 10."""
-        known = examples.context[:, 0] >= 0
-        candidates = np.flatnonzero(known)[:STREAM_SAMPLE]
-        if not len(candidates) or len(self.vocabulary.item_ids) < 10:
+        return self._hits(examples, limit=STREAM_SAMPLE)
+
+    def evaluate(self, events: list[StoredEvent]) -> tuple[int, int]:
+        """Hits at 10 over these events without learning from them (the model stays frozen).
+
+        Customers' recent items still follow the events, as they do when serving.
+        """
+        examples = self.vocabulary.examples(events)
+        self._grow()
+        return self._hits(examples, limit=None)
+
+    @torch.no_grad()
+    def _hits(self, examples: Examples, *, limit: int | None) -> tuple[int, int]:
+        asked = np.flatnonzero(examples.context[:, 0] >= 0)[:limit]
+        if not len(asked) or len(self.vocabulary.item_ids) < 10:
             return 0, 0
         self.model.eval()
-        batch = examples.select(candidates)
-        scores = self._user_vectors(batch) @ self.item_matrix().T
-        top = torch.topk(scores, 10, dim=1).indices.cpu().numpy()
-        return int((top == batch.items[:, None]).any(axis=1).sum()), len(candidates)
+        matrix = self.item_matrix()
+        hits = 0
+        for start in range(0, len(asked), 1024):
+            batch = examples.select(asked[start : start + 1024])
+            top = torch.topk(self._user_vectors(batch) @ matrix.T, 10, dim=1).indices.cpu().numpy()
+            hits += int((top == batch.items[:, None]).any(axis=1).sum())
+        return hits, len(asked)
 
     @torch.no_grad()
     def item_matrix(self) -> torch.Tensor:
@@ -236,13 +254,15 @@ class Trainer:
 
     # --- loops ---------------------------------------------------------------------------------
 
-    def catch_up(self, *, on_step: Callable[[StepReport], None] | None = None) -> int:
-        """Steps until the trainer has seen the whole log; returns events processed."""
+    def catch_up(
+        self, *, until: int | None = None, on_step: Callable[[StepReport], None] | None = None
+    ) -> int:
+        """Steps until the trainer has seen the log (up to position `until`); returns events processed."""
         processed = 0
         started = time.perf_counter()
         self.state = "following"
         while True:
-            report = self.step()
+            report = self.step(until=until)
             if not report.events:
                 break
             processed += report.events
@@ -252,8 +272,10 @@ class Trainer:
         self.state = "idle"
         return processed
 
-    def retrain(self, *, on_epoch: Callable[[int, float], None] | None = None) -> int:
-        """Consolidates: a fresh model trained on the whole log for several epochs."""
+    def retrain(
+        self, *, until: int | None = None, on_epoch: Callable[[int, float], None] | None = None
+    ) -> int:
+        """Consolidates: a fresh model trained on the whole log (up to `until`) for several epochs."""
         self.state = "retraining"
         self._fresh()
         parts = []
@@ -261,6 +283,10 @@ class Trainer:
             from edgerec.store import log
 
             for events in log.read_batches(connection):
+                if until is not None:
+                    events = [event for event in events if event.position <= until]
+                    if not events:
+                        break
                 parts.append(self.vocabulary.examples(events))
                 self.position = events[-1].position
         examples = Examples.concat(parts, self.vocabulary.context_items)
