@@ -128,11 +128,13 @@ def run(
     # 2. power loss
     progress(f"power loss: {config.power_runs} runs per synchronous level")
     for level in power.LEVELS:
-        cuts = [
-            c
-            for r in range(config.power_runs)
-            for c in power.power_run(template, base / "power" / f"{level}{r}", level, rng)
-        ]
+        cuts, harness_errors = [], []
+        for r in range(config.power_runs):
+            try:
+                cuts += power.power_run(template, base / "power" / f"{level}{r}", level, rng)
+            except Exception as error:  # noqa: BLE001 - reported as a failed row, not hidden
+                harness_errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+        figures[f"power_{level.lower()}_harness_errors"] = len(harness_errors)
         lost = sum(c.lost_commits for c in cuts)
         nonsuffix = sum(not c.suffix_only for c in cuts)
         corrupt = sum(c.report.integrity_errors > 0 for c in cuts)
@@ -147,6 +149,8 @@ def run(
         else:
             ok = bool(cuts) and all(c.ok for c in cuts)
             verdict = "none lost" if level == "FULL" else "only suffixes lost"
+        if harness_errors:
+            ok, verdict = False, f"harness error: {harness_errors[0]}"
         rows.append(
             Row(
                 f"power cut, synchronous={level}",
@@ -268,11 +272,7 @@ def _permissions(folder: Path) -> dict[str, bool]:
         exports_ok = upgrade.private_problems(exports) == []
     old = folder / "old" / "edgerec.db"
     old.parent.mkdir(parents=True)
-    edgerec.open(old).close()
-    Path(f"{old}-wal").write_bytes(b"")
-    for file in upgrade.store_files(old):
-        if file.exists():
-            file.chmod(0o644)
+    upgrade.leave_a_readable_wal(old)
     with edgerec.open(old) as store:
         store.record(ItemViewed(user_id="u", item_id="i"))
         leftover_ok = upgrade.private_problems(upgrade.store_files(old)) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import edgerec
 from edgerec.domain import ItemViewed
 from tests.reliability.upgrade import (
     create_kill_trial,
+    leave_a_readable_wal,
     private_problems,
     probe_migrations,
     seeded_store,
@@ -43,21 +43,6 @@ def test_opening_tightens_a_database_an_older_version_left_readable(tmp_path: Pa
     assert private_problems(store_files(path)) == []
 
 
-def _leave_a_readable_wal(path: Path) -> None:
-    """What a crash of an older, careless version leaves behind: a 0644 database and -wal."""
-    edgerec.open(path).close()
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE crash_marker (x)")
-    connection.commit()
-    wal = Path(f"{path}-wal").read_bytes()
-    connection.close()
-    Path(f"{path}-wal").write_bytes(wal)
-    for file in store_files(path):
-        if file.exists():
-            os.chmod(file, 0o644)
-
-
 @pytest.mark.xfail(
     strict=True,
     reason="store bug: engine.prepare_private_file tightens only the main file; a -wal/-shm that an "
@@ -65,7 +50,7 @@ def _leave_a_readable_wal(path: Path) -> None:
 )
 def test_opening_tightens_a_left_over_wal_too(tmp_path: Path) -> None:
     path = tmp_path / "edgerec.db"
-    _leave_a_readable_wal(path)
+    leave_a_readable_wal(path)
     with edgerec.open(path) as store:
         store.record(ItemViewed(user_id="u", item_id="i"))
         assert private_problems(store_files(path)) == []

@@ -78,6 +78,21 @@ def umask(mask: int) -> Iterator[None]:
         os.umask(old)
 
 
+def leave_a_readable_wal(path: Path) -> None:
+    """What a crash of an older, careless version leaves behind: a 0644 database and -wal."""
+    edgerec.open(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE crash_marker (x)")
+    connection.commit()
+    wal = Path(f"{path}-wal").read_bytes()
+    connection.close()
+    Path(f"{path}-wal").write_bytes(wal)
+    for file in store_files(path):
+        if file.exists():
+            os.chmod(file, 0o644)
+
+
 # --- migrations killed half-way ------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ import ctypes
 import os
 import random
 import sqlite3
+import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +132,7 @@ class PowerSim:
         self.vfs.zName = self.name
         self.vfs.pNext = None
         self.vfs.szOsFile = real_struct.szOsFile + _HEADER
-        self._open_cb = X_OPEN(self._open)
+        self._open_cb = X_OPEN(_loud(self._open, failure=14))  # SQLITE_CANTOPEN
         self.vfs.xOpen = ctypes.cast(self._open_cb, c_void_p)
         self.methods = IoMethods()
         self.methods.iVersion = 2  # no xFetch/xUnfetch: every page goes through xRead/xWrite
@@ -285,6 +287,20 @@ class PowerSim:
             content[change.offset : change.offset + len(data)] = data
         target.write_bytes(bytes(content))
         return len(kept)
+
+
+def _loud(method: Callable[..., int | None], failure: int = 10) -> Callable[..., int | None]:
+    """A ctypes callback must not raise: print the error and give SQLite an error code instead
+    (SQLITE_IOERR by default) so that a bug in the shim shows as a failure, never as success."""
+
+    def call(*args: object) -> int | None:
+        try:
+            return method(*args)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc(file=sys.stderr)
+            return failure
+
+    return call
 
 
 _SIM: PowerSim | None = None
