@@ -42,6 +42,7 @@ class Outcome:
     write_ms: float = 0.0
     rank_ms: float = 0.0
     error: BaseException | None = None
+    finished_at: float = 0.0  # clock.perf() when the writer was done with it
 
 
 class ActionDone(Message):
@@ -94,7 +95,8 @@ class SessionWriter:
                     job.user_id, session_id=job.session_id, k=self.suggestion_count, context=job.context
                 )
                 outcome.cart = services.shop.cart(job.user_id)
-            outcome.rank_ms = (clock.perf() - ranked_from) * 1000
+            outcome.finished_at = clock.perf()
+            outcome.rank_ms = (outcome.finished_at - ranked_from) * 1000
         except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
             log.error("live action %s failed", job.label, exc_info=error)
             outcome.error = error

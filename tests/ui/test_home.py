@@ -24,18 +24,20 @@ async def _home(shop_store: Store, tmp_path: Path) -> None:
         tail = app.screen.query_one(EventTail)
         await until(pilot, lambda: items.row_count > 0 and tail.row_count > 0)
         assert items.row_count == 60  # every listed item, out-of-stock ones included
-        text = screen_text(app)
-        assert "Catalogue" in text and "Event log" in text
-        assert "F7 Import" in text  # the navigation bar fits in 80 columns
+        await until(
+            pilot,
+            lambda: all(part in screen_text(app) for part in ("Catalogue", "Event log", "F7 Import")),
+            what="both panes and the whole navigation bar (80 columns)",
+        )
 
         head = shop_store.head()
         shop_store.record(ItemViewed(user_id="cust-99", item_id="sho-001"))
         await until(pilot, lambda: tail.last_position == head + 1)
-        assert "cust-99" in screen_text(app)
+        await until(pilot, lambda: "cust-99" in screen_text(app), what="the new event on screen")
 
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "Refresh" in screen_text(app)  # the help lists the screen's keys
+        await until(pilot, lambda: "Refresh" in screen_text(app), what="the screen's keys in the help")
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -61,7 +61,7 @@ async def _session(app: ConsoleApp) -> list[str]:
             ("add", ("a",), None, True),
             ("remove", ("r",), None, True),
             ("search", ("slash", *"classic", "enter"), None, False),
-            ("view", ("enter",), None, True),
+            ("view", ("down", "enter"), None, True),  # down leaves the search box for the results
             ("buy", ("b",), None, True),
             ("view", (), "#live-items", True),  # a click on a row opens it
             ("add", ("a",), None, True),
@@ -85,7 +85,7 @@ async def _session(app: ConsoleApp) -> list[str]:
         assert sum(must for *_, must in steps) >= 10
         assert {e.user_id for e in recorded} == {"cust-04"}
         assert len(screen.latencies_ms) >= 10  # "end" shares its list with the next session
-        assert "event→panel" in str(panel.query_one("#recs-timing").render())
+        assert "to panel (db" in str(panel.query_one("#recs-timing").render())
     return done
 
 

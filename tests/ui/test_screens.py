@@ -64,7 +64,7 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             assert view is not None and view.profile is not None
             assert view.profile.history and view.profile.sessions and view.profile.top_categories
             assert view.suggestions and all(s.reason for s in view.suggestions)
-            assert "Likes:" in screen_text(app)
+            await until(pilot, lambda: "Likes:" in screen_text(app), what="the profile")
 
             # Without a forget method in the store: the dialog asks, then says it cannot.
             await pilot.press("escape")  # leave the search box so that keys reach the screen
@@ -140,7 +140,7 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
             await pilot.press("q")
             table = screen.query_one("#quarantine-table", DataTable)
             await until(pilot, lambda: table.row_count == 1)
-            assert "bad_timestamp" in screen_text(app)
+            await until(pilot, lambda: "bad_timestamp" in screen_text(app), what="the quarantine")
 
     run(scenario())
 
@@ -235,7 +235,7 @@ def test_import_previews_then_imports_with_progress_and_report(shop_store: Store
             await pilot.press(*str(source), "enter")  # enter in the path box previews
             preview = screen.query_one("#import-preview-table", DataTable)
             await until(pilot, lambda: preview.row_count > 0, what="a preview")
-            assert "taobao" in screen_text(app)
+            await until(pilot, lambda: "taobao" in screen_text(app), what="the detected format")
             await pilot.click("#import-run")
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
             report = screen.report
@@ -246,7 +246,7 @@ def test_import_previews_then_imports_with_progress_and_report(shop_store: Store
             assert screen.progress_updates >= 3  # the bar moved while it worked
             bar = screen.query_one("#import-progress", ProgressBar)
             assert bar.percentage == 1.0
-            assert "rows read" in screen_text(app)
+            await until(pilot, lambda: "rows read" in screen_text(app), what="the report on screen")
 
     run(scenario())
 
@@ -261,9 +261,13 @@ def test_trainer_shows_its_real_state_without_inventing_numbers(shop_store: Stor
             screen = app.screen
             assert isinstance(screen, TrainerScreen)
             await until(pilot, lambda: screen.last is not None)
-            text = screen_text(app)
-            assert "not running" in text and f"#{shop_store.head():,}" in text
-            assert "no data" in text
+            head = f"#{shop_store.head():,}"
+
+            def shown() -> bool:
+                text = screen_text(app)
+                return "not running" in text and head in text and "no data" in text
+
+            await until(pilot, shown, what="the trainer's state")
             await pilot.press("s")  # no trainer: a warning, nothing else
             await until(pilot, lambda: any("No trainer" in str(n.message) for n in app._notifications))
 

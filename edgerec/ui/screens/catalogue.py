@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
 from edgerec.ui.data import ItemRow
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.tables import ItemTable, money
 
@@ -155,7 +156,7 @@ class CatalogueScreen(ConsoleScreen):
             yield Select([], prompt="all categories", id="catalogue-category", compact=True)
         yield ItemTable(columns=ItemTable.WIDE, id="catalogue-items")
         yield Static("", id="catalogue-detail", classes="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load("categories", self.shop.categories)

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.data import CustomerRow, Profile
@@ -17,6 +17,7 @@ from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import render_suggestions
 
@@ -74,7 +75,7 @@ class CustomersScreen(ConsoleScreen):
                 yield DataTable(id="profile-sessions", cursor_type="row", zebra_stripes=True)
                 yield Label("Suggestions now", classes="pane-title")
                 yield Static("", id="profile-suggestions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#customers-table", DataTable).add_columns("customer", "sessions", "last seen")

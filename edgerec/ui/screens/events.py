@@ -9,10 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from edgerec.domain import EventType
 from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.tables import EventFilter, EventTail
 
@@ -46,7 +47,7 @@ class EventLogScreen(ConsoleScreen):
             with TabPane("Quarantine", id="quarantine-tab"), Vertical():
                 yield Static("", id="quarantine-summary", classes="status-line")
                 yield DataTable(id="quarantine-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#quarantine-table", DataTable).add_columns(

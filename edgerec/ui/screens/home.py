@@ -6,9 +6,10 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.tables import EventTail, ItemTable
 
@@ -27,7 +28,7 @@ class HomeScreen(ConsoleScreen):
             with Vertical(id="home-events", classes="pane"):
                 yield Label("Event log (live)", classes="pane-title")
                 yield EventTail(compact=True, id="home-tail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_refresh()

@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
 
 from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 
 AUTO = "auto"
@@ -110,7 +111,7 @@ class ImportScreen(ConsoleScreen):
             yield DataTable(id="import-preview-table", zebra_stripes=True)
             yield Label("Report", classes="pane-title")
             yield DataTable(id="import-report", zebra_stripes=True, show_header=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#import-report", DataTable).add_columns("what", "value")

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from edgerec.domain import Event
@@ -25,6 +25,7 @@ from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
@@ -35,6 +36,7 @@ ALL = "All"
 
 class LiveScreen(SessionWriter, ConsoleScreen):
     MODE = "live"
+    browse_rows = 50  # a browsing list, not the whole catalogue: the catalogue screen has that
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("o", "open", "Open", show=False),
@@ -62,6 +64,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.latencies_ms: list[float] = []
         self.actions_done = 0
         self.last_position = 0
+        self._items_wait_for_panel = False
+        self._deferred_items: list[ItemRow] | None = None
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -77,7 +81,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
                     yield ItemTable(id="live-items", columns=("title", "price", "stock"))
                 yield Static("", id="live-detail")
             yield RecommendationsPanel(id="live-recs")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         services = self.services
@@ -122,10 +126,21 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     def _load_items(self) -> None:
         text, category = self.search_text, self.category
-        self.load("items", lambda: self.shop.items(text=text, category=category, limit=200))
+        self.load("items", lambda: self.shop.items(text=text, category=category, limit=self.browse_rows))
 
     def show_items(self, items: list[ItemRow]) -> None:
+        if self._items_wait_for_panel:
+            # Refilling the table costs a full layout; the new suggestions go on screen first
+            # and the table follows in the next frame.
+            self._deferred_items = items
+            return
         self.query_one(ItemTable).show_items(items)
+
+    def _show_deferred_items(self) -> None:
+        self._items_wait_for_panel = False
+        if self._deferred_items is not None:
+            items, self._deferred_items = self._deferred_items, None
+            self.query_one(ItemTable).show_items(items)
 
     def _show_session(self) -> None:
         s = self.session
@@ -139,7 +154,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             f" · {s.store_id or 'no kiosk'} · session {s.session_id[-8:]} · cart {cart} · "
             f"{self.actions_done} actions",
         )
-        self.query_one("#live-session", Static).update(line)
+        self.query_one("#live-session", Static).update(line, layout=False)
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -160,7 +175,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             lines.append(", ".join(names))
         else:
             lines.append("Cart is empty.", style="dim")
-        self.query_one("#live-detail", Static).update(lines)
+        self.query_one("#live-detail", Static).update(lines, layout=False)
 
     # --- browsing (no events) -----------------------------------------------------------------
 
@@ -179,16 +194,22 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if self.focused is self.query_one("#live-search", Input):
             self.query_one(ItemTable).focus()
 
+    def key_down(self) -> None:
+        if self.focused is self.query_one("#live-search", Input):
+            self.query_one(ItemTable).focus()
+
     # --- actions: each records events --------------------------------------------------------
 
     @on(Input.Submitted, "#live-search")
     @guarded("searching")
     def _search(self, event: Input.Submitted) -> None:
         self.search_text = event.value.strip()
-        self._load_items()
         if self.search_text:
+            self._items_wait_for_panel = True
             self._submit("search", lambda s: [s.search(self.search_text)])
-        self.query_one(ItemTable).focus()
+        # Focus stays in the search box: moving it would redraw the whole table in the same
+        # frame as the new suggestions. Down or escape goes to the results.
+        self._load_items()
 
     @on(DataTable.RowSelected, "#live-items")
     def _row_selected(self, _event: DataTable.RowSelected) -> None:
@@ -320,6 +341,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         outcome = message.outcome
         job = outcome.job
         if outcome.error is not None:
+            self._show_deferred_items()
             text, severity = describe(outcome.error)
             self.notify(text, title=f"While recording {job.label}", severity=severity)
             return
@@ -328,6 +350,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if outcome.positions:
             self.last_position = max(self.last_position, outcome.positions[-1])
         if outcome.suggestions is None:
+            self._show_deferred_items()
             return
         session = self.session
         if session is None or job.user_id != session.user_id:
@@ -354,6 +377,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if job.events:
             self.latencies_ms.append(total)
         panel.show_timing(Timing(timing.write_ms, timing.rank_ms, total, timing.position))
+        if self.jobs.empty():
+            self._show_deferred_items()
 
     # --- for tests and the benchmark ------------------------------------------------------------
 

@@ -15,11 +15,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, ProgressBar, Static
+from textual.widgets import Button, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
+from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 
 
@@ -88,7 +89,7 @@ class TrainerScreen(ConsoleScreen):
         with Horizontal(id="trainer-plots"):
             yield PlotextPlot(id="trainer-loss")
             yield PlotextPlot(id="trainer-hr")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def trainer(self) -> Trainer | None:

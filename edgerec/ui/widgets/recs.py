@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from edgerec.ui.suggestions import Suggestion
@@ -17,7 +17,8 @@ _SHORT = {
     "co-visitation": "co-vis",
     "cooccurrence": "co-vis",
     "your categories": "taste",
-    "content": "similar",
+    "content": "sim",
+    "history": "hist",
     "popular": "pop",
     "popularity": "pop",
 }
@@ -37,8 +38,13 @@ class Timing:
     position: int = 0
 
 
-class RecommendationsPanel(VerticalScroll):
-    """Shows a list of `Suggestion`s; `generation` counts the lists it has shown."""
+class RecommendationsPanel(Vertical):
+    """Shows a list of `Suggestion`s; `generation` counts the lists it has shown.
+
+    Its parts have fixed sizes, so a new list repaints the panel without a layout pass over
+    the whole screen (that pass, not the ranking, was most of the key-to-panel time). A small
+    terminal shows the top suggestions that fit.
+    """
 
     DEFAULT_CSS = """
     RecommendationsPanel {
@@ -49,8 +55,10 @@ class RecommendationsPanel(VerticalScroll):
         border-subtitle-color: $text-muted;
         padding: 0 1;
     }
-    RecommendationsPanel > #recs-body { width: 1fr; }
-    RecommendationsPanel > #recs-timing { width: 1fr; color: $text-muted; }
+    RecommendationsPanel > #recs-body {
+        width: 1fr; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    RecommendationsPanel > #recs-timing { width: 1fr; height: 1; color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
@@ -70,14 +78,17 @@ class RecommendationsPanel(VerticalScroll):
         self.suggestions = list(suggestions)
         self.generation += 1
         self.border_title = heading
-        self.query_one("#recs-body", Static).update(render_suggestions(self.suggestions))
+        body = self.query_one("#recs-body", Static)
+        width = body.size.width or 40
+        body.update(render_suggestions(self.suggestions, width), layout=False)
 
     def show_timing(self, timing: Timing) -> None:
         self.position = max(self.position, timing.position)
         total = "…" if timing.total_ms is None else f"{timing.total_ms:.0f} ms"
         self.border_subtitle = f"log #{timing.position}" if timing.position else ""
         self.query_one("#recs-timing", Static).update(
-            f"event→panel {total} (write {timing.write_ms:.0f}, rank {timing.rank_ms:.0f})"
+            f"{total} to panel (db {timing.write_ms:.0f}, rank {timing.rank_ms:.0f})",
+            layout=False,
         )
 
     def signature(self) -> tuple[tuple[str, str], ...]:
@@ -85,20 +96,33 @@ class RecommendationsPanel(VerticalScroll):
         return tuple((s.item_id, s.reason) for s in self.suggestions)
 
 
-def render_suggestions(suggestions: Sequence[Suggestion]) -> Table | Text:
+def render_suggestions(suggestions: Sequence[Suggestion], width: int = 40) -> Text:
+    """Plain styled lines (no Rich table: this is redrawn after every action, so it is cheap).
+
+    Each suggestion gets its rank, title and score, its reason wrapped under it with a hanging
+    indent, and the share of its score by source.
+    """
     if not suggestions:
         return Text("Nothing to suggest yet.", style="dim")
     sources = list(dict.fromkeys(name for s in suggestions for name in s.sources))
     styles = {name: SOURCE_STYLES[i % len(SOURCE_STYLES)] for i, name in enumerate(sources)}
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(justify="right", width=2, style="bold")
-    grid.add_column(ratio=1)
+    indent = "   "
+    wrap_at = max(12, width - len(indent))
+    out = Text(no_wrap=True, overflow="ellipsis")
     for rank, suggestion in enumerate(suggestions, start=1):
-        body = Text.assemble((suggestion.title, "bold"), (f"  {suggestion.score:.2f}", "dim"), "\n")
-        body.append(suggestion.reason, style="italic")
-        body.append("\n")
+        if rank > 1:
+            out.append("\n")
+        out.append(f"{rank:>2} ", style="bold")
+        out.append(suggestion.title, style="bold")
+        out.append(f"  {suggestion.score:.2f}\n", style="dim")
+        for line in textwrap.wrap(suggestion.reason, wrap_at) or [""]:
+            out.append(indent)
+            out.append(line, style="italic")
+            out.append("\n")
+        out.append(indent)
         for name, share in suggestion.sources.items():
-            body.append(f"{short_source(name)} ", style=styles.get(name, ""))
-            body.append(f"{share * 100:.0f}%  ", style="dim")
-        grid.add_row(str(rank), body)
-    return grid
+            if share < 0.005:
+                continue  # a source that gave nothing to this suggestion
+            out.append(f"{short_source(name)} ", style=styles.get(name, ""))
+            out.append(f"{share * 100:.0f}%  ", style="dim")
+    return out
