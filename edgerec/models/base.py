@@ -160,17 +160,29 @@ def config_from_dict(cls: type, values: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def history_matrix(
-    histories: Sequence[History], n_items: int, *, weights: np.ndarray | None = None,
-    device: torch.device | None = None,
+def history_product(
+    histories: Sequence[History], matrix: torch.Tensor, *, weights: np.ndarray | None = None
 ) -> torch.Tensor:
-    """Dense [len, n_items] matrix of (event-weighted) history indicators, max over repeats."""
-    x = torch.zeros(len(histories), n_items, device=device)
+    """(history indicator matrix) @ matrix, computed from the few history rows of matrix.
+
+    Costs O(history length) per row rather than O(n_items); repeats keep their largest weight.
+    """
+    rows, cols, vals = [], [], []
     for r, h in enumerate(histories):
         if len(h.items) == 0:
             continue
         assert h.events is not None
         w = np.ones(len(h.items), dtype=np.float32) if weights is None else weights[h.events]
-        idx = torch.as_tensor(h.items, device=device)
-        x[r].index_reduce_(0, idx, torch.as_tensor(w, device=device), "amax", include_self=True)
-    return x
+        items, inverse = np.unique(h.items, return_inverse=True)
+        best = np.zeros(len(items), dtype=np.float32)
+        np.maximum.at(best, inverse, w)
+        rows.append(np.full(len(items), r))
+        cols.append(items)
+        vals.append(best)
+    n = matrix.shape[0]
+    if not rows:
+        return torch.zeros(len(histories), matrix.shape[1], device=matrix.device)
+    idx = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), device=matrix.device)
+    x = torch.sparse_coo_tensor(idx, torch.as_tensor(np.concatenate(vals), device=matrix.device),
+                                (len(histories), n))
+    return torch.sparse.mm(x, matrix)

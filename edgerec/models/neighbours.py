@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from edgerec.models.base import Recommender, Validator, history_matrix
+from edgerec.models.base import Recommender, Validator, history_product
 from edgerec.models.data import EventWeights, History, Interactions
 from edgerec.models.matrix import gram, top_k_columns, user_item
 
@@ -101,8 +101,7 @@ class ItemKNN(Recommender):
         self.event_weights = torch.as_tensor(cfg.weights.by_code())
 
     def _score(self, histories: list[History]) -> torch.Tensor:
-        x = history_matrix(histories, self.n_items, weights=self.event_weights.numpy(), device=self.device)
-        return x @ self.sim
+        return history_product(histories, self.sim, weights=self.event_weights.numpy())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
         return {"sim": self.sim, "event_weights": self.event_weights}
@@ -125,17 +124,16 @@ class EASE(Recommender):
 
     def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
         x = user_item(data, weights=self.config.weights)
-        g = gram(x, self.device).double()
+        g = gram(x, self.device)
         g.diagonal().add_(self.config.l2)
         p = torch.cholesky_inverse(torch.linalg.cholesky(g))
         b = -p / torch.diagonal(p)[None, :]
         b.fill_diagonal_(0.0)
-        self.b = b.float()
+        self.b = b
         self.event_weights = torch.as_tensor(self.config.weights.by_code())
 
     def _score(self, histories: list[History]) -> torch.Tensor:
-        x = history_matrix(histories, self.n_items, weights=self.event_weights.numpy(), device=self.device)
-        return x @ self.b
+        return history_product(histories, self.b, weights=self.event_weights.numpy())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
         return {"b": self.b, "event_weights": self.event_weights}

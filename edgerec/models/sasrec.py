@@ -30,17 +30,17 @@ class SASRecConfig:
     dropout: float = 0.5
     lr: float = 2e-3
     weight_decay: float = 0.0
-    batch_size: int = 256
+    batch_size: int = 512
     max_epochs: int = 200
     eval_every: int = 2
     patience: int = 4
-    max_seconds: float | None = 480.0
+    max_seconds: float | None = 420.0
     use_events: bool = True
     use_context: bool = True
     use_content: bool = False
     random_windows: bool = True
     partial_epochs: int = 1
-    negatives: int = 2048
+    negatives: int = 1024
 
 
 class _Block(nn.Module):
@@ -78,6 +78,7 @@ class SASRecNet(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.cfg = cfg
         nn.init.normal_(self.items.weight, std=0.02)
+        nn.init.normal_(self.positions.weight, std=0.02)
         for emb in (self.events, self.hours, self.weekdays, self.stores):
             nn.init.zeros_(emb.weight)
 
@@ -105,6 +106,23 @@ class SASRecNet(nn.Module):
         for blk in self.blocks:
             x = blk(x, causal, keep)
         return self.ln(x)
+
+
+def _length_batches(lengths: np.ndarray, cfg: SASRecConfig, rng: np.random.Generator
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Batches of similar-length sequences (in random order), so little compute goes to padding.
+
+    For long histories a random earlier window is used half of the time (data augmentation).
+    """
+    ends = lengths.copy()
+    if cfg.random_windows:
+        long = (ends > cfg.max_len + 1) & (rng.random(len(ends)) < 0.5)
+        ends[long] = rng.integers(cfg.max_len + 1, ends[long] + 1)
+    width = np.minimum(ends, cfg.max_len + 1)
+    order = np.lexsort((rng.random(len(ends)), width))
+    batches = [order[lo : lo + cfg.batch_size] for lo in range(0, len(order), cfg.batch_size)]
+    rng.shuffle(batches)  # type: ignore[arg-type]
+    return [(b, ends[b]) for b in batches]
 
 
 class SASRec(Recommender):
@@ -151,16 +169,11 @@ class SASRec(Recommender):
         lengths = np.array([len(h.items) for h in histories])
         for epoch in range(1, epochs + 1):
             self.net.train()
-            perm = rng.permutation(len(histories))
             total, steps = 0.0, 0
-            for lo in range(0, len(perm), cfg.batch_size):
-                idx = perm[lo : lo + cfg.batch_size]
+            for idx, ends in _length_batches(lengths, cfg, rng):
                 hs = [histories[i] for i in idx]
-                ends = lengths[idx].copy()
-                if cfg.random_windows:
-                    long = (ends > cfg.max_len + 1) & (rng.random(len(idx)) < 0.5)
-                    ends[long] = rng.integers(cfg.max_len + 1, ends[long] + 1)
-                b = pad_batch(hs, cfg.max_len + 1, ends=ends.tolist()).to(self.device)
+                width = min(cfg.max_len + 1, int(ends.max()))
+                b = pad_batch(hs, width, ends=ends.tolist()).to(self.device)
                 inp = SeqBatch(b.items[:, :-1], b.events[:, :-1], b.hours[:, :-1],
                                b.weekdays[:, :-1], b.stores[:, :-1])
                 target = b.items[:, 1:]
@@ -222,7 +235,8 @@ class SASRec(Recommender):
 
     def _score(self, histories: list[History]) -> torch.Tensor:
         self.net.eval()
-        b = pad_batch(histories, self.config.max_len).to(self.device)
+        width = max(1, min(self.config.max_len, max(len(h.items) for h in histories)))
+        b = pad_batch(histories, width).to(self.device)
         table = self._table()
         h = self.net(b, table, context=self.use_context)[:, -1]
         return h @ table[1:].t()
