@@ -79,6 +79,7 @@ class BaseApp(App[None]):
         suggester: Suggester | None = None,
         store_id: str | None = None,
         log_path: Path | None = None,
+        trainer: Any = None,
     ) -> None:
         super().__init__()
         self.log_path = setup_logging(log_path)
@@ -91,6 +92,7 @@ class BaseApp(App[None]):
             clock=clock,
             rng=random.Random(seed),
             store_id=store_id,
+            trainer=trainer,
         )
 
     # Textual stops the app on an exception that no handler caught. Handlers go through

@@ -272,3 +272,28 @@ def test_trainer_shows_its_real_state_without_inventing_numbers(shop_store: Stor
             await until(pilot, lambda: any("No trainer" in str(n.message) for n in app._notifications))
 
     run(scenario())
+
+
+def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, tmp_path: Path) -> None:
+    import json
+    import time
+
+    from edgerec.training.files import model_dir
+
+    directory = model_dir(shop_store.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    head = shop_store.head()
+    status = {"state": "following", "device": "cpu", "position": head - 10, "head": head,
+              "losses": [0.9, 0.7, 0.6], "hit_rates": [0.1, 0.15], "updated_at": time.time()}
+    (directory / "status.json").write_text(json.dumps(status))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        async with app.run_test(size=(100, 32)) as pilot:
+            def shown() -> bool:
+                text = screen_text(app)
+                return "following" in text and "10 events behind" in text and "last 0.6" in text
+
+            await until(pilot, shown, what="the other process's status")
+
+    run(scenario())

@@ -6,6 +6,8 @@ The console shows only what a running trainer reports. A build or a store withou
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -51,6 +53,46 @@ class Trainer(Protocol):
 class Snapshot:
     head: int
     status: TrainerStatus | None
+    source: str = "none"  # "trainer" (driven by this console), "file" (another process), "none"
+    live: bool = False
+
+
+# A trainer running in another process (`edgerec train`) rewrites its status file after every
+# step; an older file is the last word of a trainer that has stopped.
+STATUS_FILE = "status.json"
+STATUS_FRESH_S = 15.0
+
+
+def status_of(raw: Any) -> TrainerStatus:
+    """A `TrainerStatus` from what a trainer reports (the dataclass or its status() dict)."""
+    if isinstance(raw, TrainerStatus):
+        return raw
+    return TrainerStatus(
+        state=str(raw.get("state", "unknown")),
+        device=str(raw.get("device", "?")),
+        position=int(raw.get("position", 0)),
+        checkpoint_position=raw.get("checkpoint_position"),
+        checkpoint_at=raw.get("checkpoint_at"),
+        losses=tuple(float(v) for v in raw.get("losses", ()) if v is not None),
+        hit_rates=tuple(float(v) for v in raw.get("hit_rates", ()) if v is not None),
+        progress=tuple(raw["progress"]) if raw.get("progress") else None,  # type: ignore[arg-type]
+    )
+
+
+def read_status_file(database_path: str | None) -> tuple[TrainerStatus, bool] | None:
+    """The status a trainer process last wrote beside this database, and whether it is fresh."""
+    try:
+        from edgerec.training.files import model_dir
+    except ImportError:
+        return None
+    path = model_dir(database_path) / STATUS_FILE
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    updated = float(raw.get("updated_at", 0))
+    fresh = time.time() - updated < STATUS_FRESH_S and raw.get("state") != "stopped"
+    return status_of(raw), fresh
 
 
 def compute_device() -> str:
@@ -102,7 +144,17 @@ class TrainerScreen(ConsoleScreen):
 
     def poll(self) -> None:
         trainer, store = self.trainer, self.store
-        self.load("snapshot", lambda: Snapshot(store.head(), trainer.status() if trainer else None))
+
+        def read() -> Snapshot:
+            head = store.head()
+            if trainer is not None:
+                return Snapshot(head, status_of(trainer.status()), "trainer", True)
+            found = read_status_file(store.path)
+            if found is None:
+                return Snapshot(head, None)
+            return Snapshot(head, found[0], "file", found[1])
+
+        self.load("snapshot", read)
 
     def show_device(self, device: str) -> None:
         self.device = device
@@ -112,11 +164,15 @@ class TrainerScreen(ConsoleScreen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.last = snapshot
         status = snapshot.status
-        running = status is not None
         for name in ("start", "pause", "retrain"):
-            self.query_one(f"#trainer-{name}", Button).disabled = not running
+            self.query_one(f"#trainer-{name}", Button).disabled = snapshot.source != "trainer"
         text = Text()
-        if status is None:
+        if status is not None and not snapshot.live:
+            text.append("Trainer: ", style="bold")
+            text.append("not running", style="bold yellow")
+            text.append(f" · its last status: {status.state} at log #{status.position:,} of "
+                        f"#{snapshot.head:,}\nTraining here would use: {self.device}")
+        elif status is None:
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
             text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console.")
@@ -125,7 +181,8 @@ class TrainerScreen(ConsoleScreen):
             behind = max(0, snapshot.head - status.position)
             text.append("Trainer: ", style="bold")
             text.append(status.state, style="bold green" if status.state == "following" else "bold")
-            text.append(f" · device {status.device}\n")
+            where = " (in another process)" if snapshot.source == "file" else ""
+            text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
             if status.checkpoint_position is None:
                 text.append("No checkpoint yet")
@@ -148,7 +205,8 @@ class TrainerScreen(ConsoleScreen):
         plt.clear_figure()
         if values:
             plt.plot(list(range(1, len(values) + 1)), list(values), marker="braille")
-            widget.border_title = f"{title} · last {values[-1]:.4g}"
+            live = self.last is not None and self.last.live
+            widget.border_title = f"{title} · last {values[-1]:.4g}{'' if live else ' (stopped)'}"
         else:
             widget.border_title = f"{title} · no data: trainer not running"
         widget.refresh()
@@ -171,9 +229,16 @@ class TrainerScreen(ConsoleScreen):
     def _command(self, name: str) -> None:
         trainer = self.trainer
         if trainer is None:
-            self.notify("No trainer is running in this console.", severity="warning")
+            self.notify(
+                "No trainer is running in this console; one started from the command line "
+                "shows here but is controlled there.",
+                severity="warning",
+            )
             return
-        command: Any = getattr(trainer, name)
+        command: Any = getattr(trainer, name, None)
+        if command is None:
+            self.notify(f"This trainer cannot {name} from the console.", severity="warning")
+            return
         self.run_worker(command, thread=True, group="trainer-command", exit_on_error=False,
                         name=f"trainer {name}")
         self.poll()
