@@ -6,19 +6,31 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
 # NORMAL would be faster but can lose the last few commits on a power cut (never on a crash).
 DEFAULT_SYNCHRONOUS = "FULL"
 BUSY_TIMEOUT_MS = 30_000
+# The WAL is truncated back to this size after a checkpoint, so a big import does not leave a
+# big file behind for good.
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 ENV_DB = "EDGEREC_DB"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class StoreWriteError(RuntimeError):
+    """A write that the disk refused; nothing of it was written, and it can be retried."""
 
 
 def default_database() -> str:
@@ -48,7 +60,10 @@ def prepare_private_file(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
-    os.chmod(path, 0o600)  # also tightens a file that an older version left readable
+    # Also tighten files that an older version or a crash left readable by others.
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+        if file.exists():
+            os.chmod(file, 0o600)
 
 
 def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
@@ -58,6 +73,7 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     prepare_private_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())
+    _WRITER_QUEUES[engine] = _WriterQueue(path.with_name(path.name + "-writer.lock"))
     return engine
 
 
@@ -74,6 +90,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -84,11 +101,66 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class _WriterQueue:
+    """Makes writers to one SQLite file wait their turn on a lock file, across processes.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so a writer that commits back
+    to back (an import) keeps winning and a console's single event can wait seconds. A blocking
+    `flock` wakes the next writer as soon as the lock is free.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.threads = threading.Lock()  # flock does not exclude threads sharing one descriptor
+        self.fd: int | None = None
+        self.pid = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self.threads:
+            if self.fd is None or self.pid != os.getpid():
+                # A forked child must not share its parent's descriptor: a shared one shares the lock.
+                self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+                self.pid = os.getpid()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, _WriterQueue] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One atomic write: the log append and every projection it feeds commit together."""
-    with engine.connect().execution_options(edgerec_write=True) as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            # Positions are handed out under this lock, so they commit in order.
-            connection.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
-        yield connection
+    queue = _WRITER_QUEUES.get(engine)
+    with queue.turn() if queue else _no_wait():
+        try:
+            with engine.connect().execution_options(edgerec_write=True) as connection, connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Positions are handed out under this lock, so they commit in order.
+                    connection.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+                yield connection
+        except OperationalError as exc:
+            explained = _explained(engine, exc)
+            if explained is None:
+                raise
+            raise explained from exc
+
+
+@contextmanager
+def _no_wait() -> Iterator[None]:
+    yield
+
+
+def _explained(engine: Engine, exc: OperationalError) -> StoreWriteError | None:
+    name = getattr(exc.orig, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
+        where = sqlite_path(str(engine.url)) or engine.url
+        return StoreWriteError(
+            f"could not write to {where}: the disk is full or the file is too large ({name}). "
+            "Nothing of this write was stored; free some space and try again."
+        )
+    return None

@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
-
 from tests.reliability.diskfull import disk_full_trial
 
 
@@ -21,12 +19,6 @@ def test_writes_fail_cleanly_and_resume_when_space_is_freed(template: Path, tmp_
         assert trial.notes == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store bug: a full disk surfaces as SQLAlchemy's '(sqlite3.OperationalError) disk I/O error' "
-    "with no file name and no hint to free space; write_transaction should translate SQLITE_FULL/"
-    "SQLITE_IOERR_WRITE into an edgerec error naming the database and the cause (see docs/guarantees.md)",
-)
 def test_a_full_disk_gives_a_clear_message(template: Path, tmp_path: Path) -> None:
     trial = disk_full_trial(template, tmp_path, random.Random("message"))
     assert trial.failed_writes > 0

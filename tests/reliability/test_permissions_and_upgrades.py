@@ -43,11 +43,6 @@ def test_opening_tightens_a_database_an_older_version_left_readable(tmp_path: Pa
     assert private_problems(store_files(path)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store bug: engine.prepare_private_file tightens only the main file; a -wal/-shm that an "
-    "older version or a crash left 0644 stays readable by everyone",
-)
 def test_opening_tightens_a_left_over_wal_too(tmp_path: Path) -> None:
     path = tmp_path / "edgerec.db"
     leave_a_readable_wal(path)
