@@ -167,8 +167,19 @@ def serve_child(path: str, n: int, count: int) -> None:
     with Store(path) as store:
         rec, _ = recommender(store, embeddings(n))
         replay(store, rec, n, count, seed=7)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rss_gib": peak_kib / 2**20}))
+    print(json.dumps({"rss_gib": peak_rss_kib() / 2**20}))
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident memory. ru_maxrss would be wrong here: Linux carries the
+    parent's high-water mark across fork + exec; VmHWM belongs to this address space only."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n in (int(s) for s in args.sizes.split(",")):
+    for n in (int(s) for s in args.sizes.split(",") if s):
         path = work / f"catalogue_{n}_{args.background_events}.db"
         if not path.exists():
             started = time.perf_counter()
