@@ -53,7 +53,9 @@ X_SHMMAP = F(c_int, c_void_p, c_int, c_int, c_int, c_void_p)
 X_SHMLOCK = F(c_int, c_void_p, c_int, c_int, c_int)
 X_SHMBARRIER = F(None, c_void_p)
 X_SHMUNMAP = F(c_int, c_void_p, c_int)
-X_OPEN = F(c_int, c_void_p, c_char_p, c_void_p, c_int, c_void_p)
+# The name stays a raw pointer: SQLite derives the -wal/-shm names from that very buffer (and
+# the URI parameters after it), so it must reach the real xOpen unchanged, never as a copy.
+X_OPEN = F(c_int, c_void_p, c_void_p, c_void_p, c_int, c_void_p)
 _METHODS = [
     ("xClose", X_CLOSE),
     ("xRead", X_READ),
@@ -154,13 +156,13 @@ class PowerSim:
         real, methods = self._real(p)
         return kind(getattr(methods, name))(real, *args)
 
-    def _open(self, vfs: int, name: bytes | None, p: int, flags: int, out_flags: int) -> int:
+    def _open(self, vfs: int, name: int | None, p: int, flags: int, out_flags: int) -> int:
         rc = self.real_open(self.real_vfs, name, p + _HEADER, flags, out_flags)
         real_methods = c_void_p.from_address(p + _HEADER).value
         if rc != 0 or not real_methods:
             c_void_p.from_address(p).value = None
             return rc
-        path = os.path.realpath(name.decode()) if name else None
+        path = os.path.realpath(ctypes.string_at(name).decode()) if name else None
         self._files[p] = (path, ctypes.cast(real_methods, ctypes.POINTER(IoMethods)))
         c_void_p.from_address(p).value = ctypes.addressof(self.methods)
         if path is not None:
