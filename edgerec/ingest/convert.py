@@ -34,6 +34,8 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
             problems.append(None)
             continue
         try:
+            if isinstance(value, float):
+                raise ValueError  # 2.5 is not an integer; 2.0 is, below
             number = int(value)
         except (TypeError, ValueError):
             try:
@@ -121,7 +123,7 @@ def datetime_micros(
 
 def _parse_times(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
     try:
-        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601", dayfirst=dayfirst)
+        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601")
         return _to_micros(stamps, tz)
     except (ValueError, TypeError, OverflowError):
         pass  # mixed offsets or formats: one cell at a time

@@ -70,7 +70,8 @@ def _delimiter(path: Path) -> str:
 
 
 def _is_header(fields: Sequence[str]) -> bool:
-    return any(f.strip() and not _numberish(f) for f in fields[:2])
+    """A header names its columns: no field of it is a number (data rows have ids and times)."""
+    return bool(fields) and not any(_numberish(f) for f in fields if f.strip())
 
 
 def _numberish(text: str) -> bool:

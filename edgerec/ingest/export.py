@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Engine
 
@@ -20,6 +21,13 @@ class HasEngine(Protocol):
 
 def _record(event: StoredEvent) -> dict[str, Any]:
     return event.as_dict()
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """Opens `path` for writing as 0600: an export holds personal data, like the database."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also tightens a file that was there before
+    return os.fdopen(fd, "wb")
 
 
 def export_events(
@@ -42,9 +50,10 @@ def export_events(
     with store.engine.connect() as connection:
         batches = log.read_batches(connection, since=since, batch=batch)
         if format == "jsonl":
-            with open(path, "w", encoding="utf-8", newline="\n") as out:
+            with _private_file(path) as out:
                 for events in batches:
-                    out.writelines(json.dumps(_record(e), ensure_ascii=False) + "\n" for e in events)
+                    text = "".join(json.dumps(_record(e), ensure_ascii=False) + "\n" for e in events)
+                    out.write(text.encode("utf-8", "surrogatepass"))
                     written += len(events)
             return written
         import pyarrow as pa
@@ -63,7 +72,7 @@ def export_events(
             ]
             + [("payload", pa.string())]
         )
-        with pq.ParquetWriter(path, schema) as writer:
+        with _private_file(path) as sink, pq.ParquetWriter(sink, schema) as writer:
             for events in batches:
                 columns: dict[str, list[Any]] = {name: [] for name in schema.names}
                 for event in events:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
@@ -135,17 +137,34 @@ def _text(value: Any) -> Any:
 
 
 def times(values: Sequence[Any], unit: str, source_timezone: str) -> tuple[list[Any], list[Problem]]:
+    """Event times to microseconds UTC; "auto" takes numbers as epoch times, text as dates."""
     if unit == "iso":
         return convert.datetime_micros(values, source_timezone)
     if unit != "auto":
         return convert.epoch_micros(values, unit)
-    sample = [v for v in values[:200] if v is not None and str(v).strip()]
-    numeric = sample and all(_is_number(v) for v in sample)
-    if not numeric:
-        return convert.datetime_micros(values, source_timezone)
-    magnitude = max(abs(float(v)) for v in sample)
-    guess = "ns" if magnitude > 1e17 else "us" if magnitude > 1e14 else "ms" if magnitude > 1e11 else "s"
-    return convert.epoch_micros(values, guess)
+    numeric = [i for i, v in enumerate(values) if _is_number(v)]
+    if len(numeric) == len(values):
+        return convert.epoch_micros(values, _guess_unit([values[i] for i in numeric[:200]]))
+    out: list[Any] = [None] * len(values)
+    problems: list[Problem] = [None] * len(values)
+    groups = [numeric, sorted(set(range(len(values))) - set(numeric))]
+    for group, kind in zip(groups, ("epoch", "text"), strict=True):
+        if not group:
+            continue
+        part = [values[i] for i in group]
+        if kind == "epoch":
+            parsed, found = convert.epoch_micros(part, _guess_unit(part[:200]))
+        else:
+            parsed, found = convert.datetime_micros(part, source_timezone)
+        for i, value, problem in zip(group, parsed, found, strict=True):
+            out[i], problems[i] = value, problem
+    return out, problems
+
+
+def _guess_unit(sample: Sequence[Any]) -> str:
+    # The median, so that a few absurd values do not change the unit of every other row.
+    magnitude = float(np.median([abs(float(v)) for v in sample])) if sample else 0.0
+    return "ns" if magnitude > 1e17 else "us" if magnitude > 1e14 else "ms" if magnitude > 1e11 else "s"
 
 
 def _is_number(value: Any) -> bool:

@@ -1,0 +1,133 @@
+"""Cleaning and idempotency: double clicks, impossible purchases, re-imports, export round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+import edgerec
+from edgerec.api import Store
+from edgerec.domain import ItemDelisted
+from edgerec.ingest import ColumnMapping, export_events, import_file
+from edgerec.store.schema import PROJECTION_TABLES
+from tests.ingest.ingest_helpers import head_of, real_file
+
+T = 1_600_000_000
+
+
+def write_csv(path: Path, rows: list[str], header: str = "user_id,item_id,type,timestamp") -> Path:
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def log_rows(store: Store) -> list[tuple[object, ...]]:
+    return [tuple(e)[1:] for e in store.read()]  # everything but the position
+
+
+def projections(store: Store) -> dict[str, list[dict[str, object]]]:
+    with store.engine.connect() as connection:
+        return {
+            t.name: sorted((dict(r) for r in connection.execute(select(t)).mappings()), key=repr)
+            for t in PROJECTION_TABLES
+        }
+
+
+def test_double_clicks_and_exact_duplicates_are_dropped(ingest_store: Store, tmp_path: Path) -> None:
+    rows = [
+        f"u1,i1,view,{T}",
+        f"u1,i1,view,{T}",  # exact duplicate
+        f"u1,i1,view,{T + 1}",  # double click, within 2 s
+        f"u1,i1,cart,{T + 1}",  # another action: kept
+        f"u1,i1,view,{T + 5}",  # outside the window: kept
+        f"u2,i1,view,{T + 1}",  # another user: kept
+    ]
+    report = import_file(ingest_store, write_csv(tmp_path / "clicks.csv", rows), format="csv")
+    assert report.quarantined_by_reason == {"duplicate": 1, "repeat_within_window": 1}
+    assert report.duplicates_dropped == 2 and report.accepted == 4
+    again = edgerec.open(tmp_path / "other.db")
+    wide = import_file(again, tmp_path / "clicks.csv", format="csv", dedupe_window_s=0)
+    assert wide.quarantined_by_reason == {"duplicate": 1} and wide.accepted == 5
+    again.close()
+
+
+def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
+    path = head_of(
+        real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "taobao.csv", 1200
+    )
+    first = import_file(ingest_store, path)
+    before = projections(ingest_store)
+    second = import_file(ingest_store, path, chunk_rows=250)
+    assert first.appended == first.accepted > 1000
+    assert second.appended == 0 and second.already_present == second.accepted == first.accepted
+    assert second.quarantined_by_reason == first.quarantined_by_reason
+    assert projections(ingest_store) == before
+
+
+def test_same_events_from_another_format_are_already_present(ingest_store: Store, tmp_path: Path) -> None:
+    mapping = ColumnMapping(user="who", item="what", type="did", timestamp="when")
+    csv_path = write_csv(tmp_path / "a.csv", [f"u1,i1,view,{T}", f"u2,i2,buy,{T + 60}"], "who,what,did,when")
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in (
+                {"who": "u1", "what": "i1", "did": "view", "when": "2020-09-13T12:26:40Z"},
+                {"who": "u2", "what": "i2", "did": "purchased", "when": T + 60},
+            )
+        )
+    )
+    table = pa.table({"who": ["u1"], "what": ["i1"], "did": ["pv"], "when": [T * 1000]})
+    pq.write_table(table, tmp_path / "a.parquet")
+    assert import_file(ingest_store, csv_path, mapping=mapping).appended == 2
+    assert import_file(ingest_store, jsonl, mapping=mapping).already_present == 2
+    assert import_file(ingest_store, tmp_path / "a.parquet", mapping=mapping).already_present == 1
+    assert ingest_store.head() == 2
+
+
+def test_purchase_of_unlisted_or_delisted_item_is_quarantined(ingest_store: Store, tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "id,title,category,brand,price,stock\nA,Apple,Fruit,Orchard,1.5,10\nB,Pear,Fruit,,2,0\n"
+    )
+    assert import_file(ingest_store, catalogue).accepted == 2
+    listed = ingest_store.read(types=["item_listed"])
+    assert listed[0].payload["price"] == 1.5 and listed[0].payload["stock"] == 10
+    ingest_store.record(ItemDelisted(item_id="B"))
+    rows = [f"u1,A,buy,{T}", f"u1,B,buy,{T}", f"u1,Z,buy,{T}", f"u1,Z,view,{T}"]
+    report = import_file(ingest_store, write_csv(tmp_path / "buys.csv", rows), format="csv")
+    assert report.quarantined_by_reason == {"item_delisted": 1, "item_not_listed": 1}
+    assert report.accepted == 2  # viewing an unlisted item is possible; buying it is not
+
+
+def test_source_timezone_is_normalised_to_utc(ingest_store: Store, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "local.csv", ["u1,i1,view,2024-07-01 12:00:00", "u1,i2,view,2024-01-01 12:00:00"]
+    )
+    import_file(ingest_store, path, format="csv", source_timezone="Europe/Berlin")
+    summer, winter = ingest_store.read()
+    assert summer.occurred_at == 1_719_828_000 * 1_000_000  # 10:00 UTC (CEST, +2)
+    assert winter.occurred_at == 1_704_106_800 * 1_000_000  # 11:00 UTC (CET, +1)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> None:
+    source = head_of(real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "t.csv", 400)
+    import_file(ingest_store, source)
+    ingest_store.record(ItemDelisted(item_id="2268318"))
+    out = tmp_path / f"events.{kind}"
+    assert export_events(ingest_store, out, format=kind) == ingest_store.head()
+    assert (
+        export_events(ingest_store, tmp_path / f"tail.{kind}", format=kind, since=390)
+        == ingest_store.head() - 390
+    )
+    with edgerec.open(tmp_path / "copy.db") as copy:
+        report = import_file(copy, out)
+        assert report.format == "events" and report.quarantined == 0
+        assert log_rows(copy) == log_rows(ingest_store)
+        assert projections(copy) == projections(ingest_store)
+        assert import_file(copy, out).appended == 0

@@ -1,0 +1,199 @@
+"""Every dataset adapter on a slice of its real file: detected, read, and logged as the right events."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from edgerec.api import Store
+from edgerec.domain.events import EARLIEST
+from edgerec.ingest import FormatError, detect_format, import_file
+from edgerec.store.codec import to_micros
+from tests.ingest.ingest_helpers import real_file
+
+TAOBAO = ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv")
+
+
+def by_type(store: Store) -> Counter[str]:
+    return Counter(e.type for e in store.read())
+
+
+def conserved(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.accepted + report.quarantined == report.rows_read
+    assert report.appended + report.already_present == report.accepted
+
+
+def test_taobao_slice(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    path = slice_of(TAOBAO, 1500)
+    assert detect_format(path).name == "taobao"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.rows_read == 1500 and report.quarantined == report.duplicates_dropped
+    types = by_type(ingest_store)
+    assert set(types) <= {"item_viewed", "added_to_cart", "item_favourited", "purchased"}
+    assert types["item_viewed"] > types["added_to_cart"] > 0
+    first = ingest_store.read(limit=1)[0]
+    assert first.occurred_at == 1511658000 * 1_000_000  # 2017-11-26 01:00:00 UTC
+    assert first.payload["category"] == "1464116" and first.session_id  # sessionised by the store
+    assert ingest_store.stats()["projections"]["items"] == report.items
+
+
+def test_taobao_with_header_and_crlf(ingest_store: Store, tmp_path: Path) -> None:
+    lines = real_file(*TAOBAO).read_text().splitlines()[:200]
+    path = tmp_path / "behaviour.csv"
+    path.write_bytes(
+        ("user_id,item_id,category_id,behavior_type,timestamp\r\n" + "\r\n".join(lines)).encode()
+    )
+    assert detect_format(path).name == "taobao"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.rows_read == 200 and report.accepted > 190
+
+
+def test_movielens_ratings_with_movies_beside(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    ratings = slice_of(("ml-latest-small", "ratings.csv"), 801)
+    slice_of(("ml-latest-small", "movies.csv"), 9743)
+    assert detect_format(ratings).name == "movielens"
+    report = import_file(ingest_store, ratings)
+    conserved(report)
+    assert report.rows_read == 800 + 9742  # the catalogue beside the ratings is imported first
+    types = by_type(ingest_store)
+    assert types["item_listed"] == 9742 and types["rated"] == 800
+    toy_story = next(e for e in ingest_store.read(types=["item_listed"]) if e.item_id == "1")
+    assert toy_story.payload["title"] == "Toy Story (1995)"
+    assert toy_story.payload["category"] == "Adventure"
+    assert toy_story.payload["attributes"]["genres"] == "Adventure|Animation|Children|Comedy|Fantasy"
+    rating = ingest_store.read(types=["rated"], limit=1)[0]
+    assert (rating.user_id, rating.item_id, rating.payload["value"]) == ("1", "1", 4.0)
+
+
+def test_movielens_100k_layout(ingest_store: Store, tmp_path: Path) -> None:
+    # ml-100k's u.data (tab, no header) and u.item (pipe, latin-1, 19 genre flags).
+    (tmp_path / "u.data").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    flags = "|".join("1" if i in (3, 5) else "0" for i in range(19))
+    items = [
+        f"242|Kolya (1996)|24-Jan-1997||http://x|{flags}",
+        f"302|L.A. Confidential (1997)|01-Jan-1997||u|{flags}",
+        f"303|Ça ira (1997)|01-Jan-1997||u|{flags}",
+    ]
+    (tmp_path / "u.item").write_bytes("\n".join(items).encode("latin-1") + b"\n")
+    assert detect_format(tmp_path / "u.data").name == "movielens"
+    report = import_file(ingest_store, tmp_path / "u.data")
+    conserved(report)
+    assert report.rows_read == 5 and report.quarantined == 0
+    listed = {e.item_id: e.payload for e in ingest_store.read(types=["item_listed"])}
+    assert listed["303"]["title"] == "Ça ira (1997)"
+    assert (
+        listed["242"]["category"] == "Animation"
+        and listed["242"]["attributes"]["genres"] == "Animation|Comedy"
+    )
+
+
+def test_yoochoose_prepared_tsv(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    path = slice_of(("yoochoose-rsc15-100k", "yoochoose-clicks-100k_test.txt"), 1001)
+    assert detect_format(path).name == "yoochoose"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.rows_read == 1000
+    event = ingest_store.read(limit=1)[0]
+    assert (event.type, event.session_id, event.item_id) == ("item_viewed", "1", "214536502")
+    assert event.occurred_at == 1396860669277000  # milliseconds kept
+    assert report.sessions == len({e.session_id for e in ingest_store.read()})
+
+
+def test_yoochoose_original_clicks_and_buys(ingest_store: Store, tmp_path: Path) -> None:
+    clicks = tmp_path / "yoochoose-clicks.dat"
+    clicks.write_text(
+        "1,2014-04-07T10:51:09.277Z,214536502,0\n1,2014-04-07T10:54:09.868Z,214536500,S\n"
+        "2,2014-04-07T13:56:37.614Z,214662742,2053\n"
+    )
+    buys = tmp_path / "yoochoose-buys.dat"
+    buys.write_text(
+        "420374,2014-04-06T18:44:58.314Z,214537888,12462,1\n420374,2014-04-06T18:44:58.325Z,214537850,0,0\n"
+    )
+    assert detect_format(clicks).name == "yoochoose" and detect_format(buys).name == "yoochoose"
+    conserved(import_file(ingest_store, clicks))
+    conserved(import_file(ingest_store, buys))
+    events = ingest_store.read()
+    assert [e.type for e in events] == ["item_viewed"] * 3 + ["purchased"] * 2
+    assert events[0].payload == {} and events[1].payload == {"category": "S"}
+    assert events[3].payload == {"quantity": 1, "price_paid": 12462.0}
+    assert events[0].occurred_at == 1396867869277000
+
+
+def test_diginetica_views(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    path = slice_of(("diginetica-sample", "sample_train-item-views.csv"), 1201)
+    assert detect_format(path).name == "diginetica"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.rows_read == 1200
+    first = ingest_store.read(limit=1)[0]
+    # 2016-05-09 plus 526,309 ms into the session; an NA user is the session's visitor.
+    assert first.occurred_at == (1462752000 * 1000 + 526309) * 1000
+    assert (first.user_id, first.session_id, first.item_id) == ("s:1", "1", "81766")
+
+
+def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> None:
+    lines = real_file("amazon-s3rec", "Beauty.txt").read_text().splitlines()[:40]
+    attributes = json.loads(real_file("amazon-s3rec", "Beauty_item2attributes.json").read_text())
+    items = {item for line in lines for item in line.split()[1:]}
+    (tmp_path / "Beauty.txt").write_text("\n".join(lines) + "\n")
+    (tmp_path / "Beauty_item2attributes.json").write_text(json.dumps({i: attributes[i] for i in items}))
+    assert detect_format(tmp_path / "Beauty.txt").name == "s3rec"
+    report = import_file(ingest_store, tmp_path / "Beauty.txt")
+    conserved(report)
+    interactions = sum(len(line.split()) - 1 for line in lines)
+    assert report.rows_read == len(items) + interactions and report.quarantined == 0
+    user1 = ingest_store.read(user_id="1")
+    assert [e.item_id for e in user1] == ["1", "2", "3", "4", "5"]
+    stamps = [e.occurred_at for e in user1]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 5  # synthesised, increasing
+    listing = next(e for e in ingest_store.read(types=["item_listed"]) if e.item_id == "4")
+    assert listing.payload["attributes"] == {"attribute_ids": "1 2 3"}
+    assert listing.occurred_at == to_micros(EARLIEST)
+
+
+def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.rows_read == 800 and report.items == 800
+    shirt = next(e for e in ingest_store.read() if e.item_id == "39386")
+    assert shirt.payload["title"] == "Peter England Men Party Blue Jeans"
+    assert shirt.payload["brand"] == "Peter England"
+    assert shirt.payload["category"] == "Apparel/Bottomwear/Jeans"
+    assert shirt.payload["attributes"]["baseColour"] == "Blue"
+    assert ingest_store.stats()["projections"]["items"] == 800
+
+
+def test_fashion_styles_with_crlf(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    # styles.csv: CRLF, no title column; still a catalogue with a category path.
+    path = slice_of(("fashion-product-catalog", "styles.csv"), 101)
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    event = ingest_store.read(limit=1)[0]
+    assert event.payload["category"] == "Apparel/Topwear/Shirts" and "\r" not in json.dumps(event.payload)
+
+
+def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
+    path = tmp_path / "mystery.txt"
+    path.write_text("hello world\nthis is not a dataset\n")
+    with pytest.raises(FormatError) as caught:
+        detect_format(path)
+    for name in (
+        "taobao",
+        "movielens",
+        "yoochoose",
+        "diginetica",
+        "s3rec",
+        "catalogue",
+        "csv",
+        "jsonl",
+        "parquet",
+    ):
+        assert name in str(caught.value)

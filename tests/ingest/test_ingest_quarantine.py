@@ -1,0 +1,115 @@
+"""Malformed input: every row read is accepted or quarantined with a reason, line and raw text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from edgerec.api import Store
+from edgerec.ingest import export_events, import_file
+from edgerec.store.schema import imports, quarantine
+from tests.ingest.ingest_helpers import quarantined
+
+FORMULA_USER = "=cmd|' /C calc'!A0"
+SQL_ITEM = "'; DROP TABLE events; --"
+HEADER = b"user_id,item_id,type,timestamp,category,query\n"
+GOOD = "1600000000"
+
+
+def quarantine_rows(store: Store) -> list[dict[str, object]]:
+    with store.engine.connect() as connection:
+        return [
+            dict(r) for r in connection.execute(select(quarantine).order_by(quarantine.c.line)).mappings()
+        ]
+
+
+def test_malformed_csv_is_conserved(ingest_store: Store, tmp_path: Path) -> None:
+    rows: list[tuple[bytes, str | None]] = [  # (line, expected reason; None: accepted)
+        (f"u1,i1,view,{GOOD},shoes,".encode(), None),
+        (b"u1,i2,view,not-a-time,shoes,", "bad_timestamp"),
+        (b"u2,i3", "wrong_field_count"),
+        (f"u3,i4,view,{GOOD},{'c' * 5000},".encode(), "invalid_category"),
+        (f"u3,i4,view,{GOOD},{'x' * 200_000},".encode(), "malformed_row"),  # beyond csv's field limit
+        (f"u4,i5,view,{GOOD},".encode() + b"\xff\xfe bad utf-8,", "invalid_encoding"),
+        (f"u5,i6,view,{GOOD},ca\x00t,".encode(), "invalid_category"),
+        (f"u\x005,i6,view,{GOOD},,".encode(), "invalid_user_id"),
+        (b"u6,i7,view,99999999999999,,", "timestamp_in_future"),
+        (b"u6,i7,view,100,,", "timestamp_too_old"),
+        (b"u6,i7,view,-5,,", "timestamp_too_old"),
+        (f'"{FORMULA_USER}",+1+1,view,{GOOD},@SUM(A1),'.encode(), None),
+        (f"u7,{SQL_ITEM},cart,{GOOD},Robert'); DROP TABLE users;--,".encode(), None),
+        (f"u7,i8,teleport,{GOOD},,".encode(), "unknown_action"),
+        (f"u7,,search,{GOOD},,".encode(), "invalid_query"),
+        (f"u7,i9,search,{GOOD},,red shoes".encode(), "invalid_item_id"),
+        (f'u8,i9,view,{GOOD},"two\nlines",'.encode(), None),  # one record over two lines
+        (b"u9,i10,view,,,", "missing_occurred_at"),
+        (f",i11,view,{GOOD},,".encode(), "missing_user_id"),
+        (b"x" * (1 << 20) + b"y", "line_too_long"),
+        (f'u9,i12,view,{GOOD},"never closed'.encode(), "wrong_field_count"),  # the quote ate the rest
+    ]
+    path = tmp_path / "messy.csv"
+    path.write_bytes(HEADER + b"\n".join(line for line, _ in rows) + b"\n")
+    report = import_file(ingest_store, path, format="csv")
+
+    assert report.rows_read == len(rows)
+    assert report.accepted + report.quarantined == report.rows_read
+    assert quarantined(ingest_store) == report.quarantined
+    # Line numbers: the header is line 1, and the record "two\nlines" takes two lines.
+    expected_lines = [(i + 2 + (i > 16), reason) for i, (_, reason) in enumerate(rows) if reason]
+    stored = quarantine_rows(ingest_store)
+    assert [(r["line"], r["reason"]) for r in stored] == expected_lines
+    assert report.accepted == sum(1 for _, reason in rows if reason is None)
+    assert all(r["source"] == str(path) and r["import_id"] == report.import_id for r in stored)
+    assert all(len(str(r["raw"])) <= 1000 for r in stored)
+    by_reason = {r["reason"]: r for r in reversed(stored)}  # the first of each reason
+    assert by_reason["bad_timestamp"]["line"] == 3 and "not-a-time" in str(by_reason["bad_timestamp"]["raw"])
+    assert by_reason["wrong_field_count"]["line"] == 4
+    assert by_reason["timestamp_in_future"]["detail"].startswith("occurred_at")
+
+    events = ingest_store.read()
+    assert {e.user_id for e in events} >= {FORMULA_USER}
+    assert {e.item_id for e in events} >= {SQL_ITEM, "+1+1"}
+    cart = next(e for e in events if e.item_id == SQL_ITEM)
+    assert cart.payload["category"] == "Robert'); DROP TABLE users;--"
+    assert next(e for e in events if e.user_id == "u8").payload["category"] == "two\nlines"
+    with ingest_store.engine.connect() as connection:
+        (saved,) = connection.execute(select(imports.c.report)).scalars()
+    assert saved["quarantined_by_reason"] == report.quarantined_by_reason
+
+    out = tmp_path / "out.jsonl"
+    export_events(ingest_store, out)
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert any(r["user_id"] == FORMULA_USER for r in exported)  # verbatim, not "sanitised"
+
+
+def test_malformed_jsonl_is_conserved(ingest_store: Store, tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {"user_id": "u1", "item_id": "i1", "type": "buy", "timestamp": 1_600_000_000, "quantity": 2}
+        ),
+        json.dumps({"user_id": 5, "item_id": 6, "type": "view", "timestamp": "2020-09-13T12:26:40+02:00"}),
+        '{"user_id": "u1", "item_id": ',
+        "[1, 2, 3]",
+        json.dumps(
+            {"user_id": "u1", "item_id": "i1", "type": "buy", "timestamp": 1_600_000_000, "quantity": 2.5}
+        ),
+        json.dumps({"user_id": "u1", "item_id": {"nested": 1}, "type": "view", "timestamp": 1_600_000_000}),
+        json.dumps({"user_id": "u1", "item_id": "i2", "type": "view"}),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n\n" + b'{"user_id": "\xff"}\n')
+    report = import_file(ingest_store, path, format="jsonl")
+    assert report.rows_read == 8
+    assert report.accepted + report.quarantined == report.rows_read == 2 + quarantined(ingest_store)
+    assert report.quarantined_by_reason == {
+        "bad_json": 2,
+        "invalid_encoding": 1,
+        "invalid_item_id": 1,
+        "invalid_quantity": 1,
+        "missing_occurred_at": 1,
+    }
+    converted = ingest_store.read(user_id="5")[0]
+    assert converted.occurred_at == 1_599_992_800 * 1_000_000  # +02:00 normalised to UTC
+    assert [r["line"] for r in quarantine_rows(ingest_store)] == [3, 4, 5, 6, 7, 9]
