@@ -282,6 +282,39 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             stop.set()
 
 
+# --- privacy -------------------------------------------------------------------------------
+
+
+@main.command("forget-user")
+@click.argument("user_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the receipt as one JSON object.")
+@pass_settings
+def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
+    """Remove a customer's personal data from the log, the read models and the model."""
+    from edgerec.privacy import forget_user
+    from edgerec.training import Trainer, model_dir
+    from edgerec.training.checkpoint import CHECKPOINT
+
+    if not yes:
+        click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
+    with settings.open() as store:
+        receipt = forget_user(store, user_id).to_dict()
+        directory = model_dir(store.path)
+        if (directory / CHECKPOINT).exists():
+            # The trainer sees the forget request and retrains from the cleaned log.
+            trainer = Trainer(store)
+            trainer.step()
+            receipt["model_retrained_to_position"] = trainer.position
+    if as_json:
+        click.echo(json.dumps(receipt, sort_keys=True))
+        return
+    click.echo(f"Forgot customer {user_id!r}:")
+    for key, value in receipt.items():
+        if key != "user_id":
+            click.echo(f"  {key.replace('_', ' ')}: {value}")
+
+
 # --- recommendations -----------------------------------------------------------------------
 
 

@@ -153,3 +153,13 @@ cooccurrence = Table(
 )
 
 PROJECTION_TABLES = (items, users, sessions, user_items, item_stats, cooccurrence)
+
+# One row per forgotten customer, without anything that identifies them: models trained
+# before the row existed must be retrained without that customer.
+forgets = Table(
+    "forgets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("forgotten_at", BigInteger, nullable=False),
+    Column("events_removed", Integer, nullable=False),
+)

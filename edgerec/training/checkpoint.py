@@ -40,6 +40,7 @@ def save_checkpoint(
     replay: Examples,
     position: int,
     history: dict[str, list[float]],
+    forgets_seen: int,
 ) -> None:
     recent = np.full((len(vocabulary.user_ids), vocabulary.context_items), -1, np.int64)
     for user, items in vocabulary.recent.items():
@@ -48,6 +49,7 @@ def save_checkpoint(
     state = {
         "format": FORMAT_VERSION,
         "position": position,
+        "forgets_seen": forgets_seen,
         "config": json.dumps(dataclasses.asdict(model.config)),
         "weights": json.dumps(dict(vocabulary.weights)),
         "model": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
@@ -80,6 +82,7 @@ class Restored:
     replay: Examples
     position: int
     history: dict[str, list[float]]
+    forgets_seen: int
 
 
 def _to_cpu(value: Any) -> Any:
@@ -127,7 +130,13 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
     replay = Examples(**{name: state["replay"][name].numpy() for name in _REPLAY_FIELDS})
     history = {name: list(values) for name, values in state["history"].items()}
     return Restored(
-        model.to(device), state["optimizers"], vocabulary, replay, int(state["position"]), history
+        model=model.to(device),
+        optimizer_states=state["optimizers"],
+        vocabulary=vocabulary,
+        replay=replay,
+        position=int(state["position"]),
+        history=history,
+        forgets_seen=int(state["forgets_seen"]),
     )
 
 

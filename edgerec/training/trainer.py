@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from edgerec.api import Store
+from edgerec.privacy import forget_generation
 from edgerec.store.codec import StoredEvent
 from edgerec.training import checkpoint
 from edgerec.training.files import model_dir
@@ -81,7 +82,9 @@ class Trainer:
         if restored is None:
             self._fresh()
             self.optimizers = self._optimizers()
+            self.forgets_seen = forget_generation(store)
         else:
+            self.forgets_seen = restored.forgets_seen
             self.model, self.vocabulary = restored.model, restored.vocabulary
             self.replay, self.position = restored.replay, restored.position
             self.losses, self.hit_rates = restored.history["losses"], restored.history["hit_rates"]
@@ -109,7 +112,16 @@ class Trainer:
     # --- one step ------------------------------------------------------------------------------
 
     def step(self, *, until: int | None = None) -> StepReport:
-        """Trains on the next block of the log (up to the next multiple of `block`, or `until`)."""
+        """Trains on the next block of the log (up to the next multiple of `block`, or `until`).
+
+        After a customer was forgotten, it first retrains from the log without them: every
+        embedding the customer's events touched is rebuilt, not just their own row dropped.
+        """
+        generation = forget_generation(self.store)
+        if generation > self.forgets_seen:
+            self.retrain(until=until)
+            self.forgets_seen = generation
+            self.save()
         block = self.config.block
         end = (self.position // block + 1) * block
         if until is not None:
@@ -308,7 +320,14 @@ class Trainer:
         """Writes the checkpoint, then the snapshot the recommender reads, both atomically."""
         history = {"losses": self.losses[-500:], "hit_rates": self.hit_rates[-500:]}
         checkpoint.save_checkpoint(
-            self.directory, self.model, self.optimizers, self.vocabulary, self.replay, self.position, history
+            self.directory,
+            self.model,
+            self.optimizers,
+            self.vocabulary,
+            self.replay,
+            self.position,
+            history,
+            self.forgets_seen,
         )
         self.publish()
 

@@ -1,0 +1,99 @@
+"""Forgetting a customer: their events, every read model built from them, the quarantine rows
+that name them, and the free pages and WAL frames that could still hold them."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+
+from edgerec.api import Store
+from edgerec.store.codec import to_micros
+from edgerec.store.engine import write_transaction
+from edgerec.store.schema import events, forgets, quarantine
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What forgetting a customer removed, for the operator and the customer."""
+
+    user_id: str
+    events_removed: int
+    sessions_removed: int
+    quarantine_rows_removed: int
+    projections_rebuilt_from: int  # events replayed into the projections afterwards
+    database_compacted: bool
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def forget_user(store: Store, user_id: str) -> Receipt:
+    """Removes a customer's personal data from the store; the log stays intact for everyone else.
+
+    The customer's events are deleted (positions of other events do not change), quarantine rows
+    that contain the id as a whole token are deleted, the projections are rebuilt from the
+    remaining log, so aggregates (popularity, co-occurrence) no longer count the customer, and
+    the file is compacted with VACUUM and its WAL truncated, so no free page or WAL frame keeps
+    a copy. The model is the trainer's business: see `edgerec forget-user`, which retrains it.
+    """
+    if not user_id:
+        raise ValueError("user_id must not be empty")
+    started = time.perf_counter()
+    token = re.compile(rf"(?<![0-9A-Za-z_-]){re.escape(user_id)}(?![0-9A-Za-z_-])")
+    with write_transaction(store.engine) as connection:
+        sessions = connection.execute(
+            select(func.count(func.distinct(events.c.session_id))).where(events.c.user_id == user_id)
+        ).scalar_one()
+        removed = connection.execute(delete(events).where(events.c.user_id == user_id)).rowcount
+        mentioned = [
+            row.id
+            for row in connection.execute(
+                select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
+                    quarantine.c.raw.contains(user_id) | quarantine.c.detail.contains(user_id)
+                )
+            )
+            if token.search(row.raw or "") or token.search(row.detail or "")
+        ]
+        if mentioned:
+            connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
+        connection.execute(
+            insert(forgets).values(forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed)
+        )
+    replayed = store.rebuild()
+    compacted = _compact(store)
+    return Receipt(
+        user_id=user_id,
+        events_removed=removed,
+        sessions_removed=sessions,
+        quarantine_rows_removed=len(mentioned),
+        projections_rebuilt_from=replayed,
+        database_compacted=compacted,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def forget_generation(store: Store) -> int:
+    """How many customers have been forgotten so far; a model trained before must retrain."""
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.coalesce(func.max(forgets.c.id), 0))).scalar_one())
+
+
+def _compact(store: Store) -> bool:
+    """Rewrites the database without free pages and empties the WAL (SQLite only)."""
+    if store.engine.dialect.name != "sqlite":
+        return False
+    store.engine.dispose()  # pooled connections would keep old WAL frames alive
+    with store.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("VACUUM")
+        busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    store.engine.dispose()
+    # Busy means another process holds an old snapshot; its frames go at the next checkpoint.
+    return busy == 0

@@ -1,0 +1,112 @@
+"""Forgetting a customer leaves no trace of their id in any file: database, WAL, model, exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import edgerec
+from edgerec.cli import main
+from edgerec.demo import DemoSize, seed_demo_store
+from edgerec.domain import ItemViewed
+from edgerec.ingest import import_file
+from edgerec.training import Trainer, TrainerConfig
+
+SMALL = DemoSize(items=200, customers=30, sessions=200)
+
+
+def files_containing(folder: Path, needle: str) -> list[str]:
+    """Files holding the id in any encoding a file format here might use (numpy keeps UTF-32)."""
+    forms = [needle.encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-32-le")]
+    return sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and any(form in path.read_bytes() for form in forms)
+    )
+
+
+def forget(db: Path, user_id: str) -> dict:
+    result = CliRunner().invoke(main, ["--db", str(db), "forget-user", user_id, "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def export(db: Path, path: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(db), "export", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def train(db: Path) -> None:
+    with edgerec.open(db) as store:
+        trainer = Trainer(store, config=TrainerConfig(block=1000))
+        trainer.catch_up()
+        trainer.save()
+
+
+def test_forgetting_a_demo_customer_leaves_no_trace(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+        head = store.head()
+        customer = "C0007"
+        mine = len(store.read(user_id=customer))
+        assert mine > 0
+    train(db)
+    export(db, folder / "before.jsonl")
+    assert {"shop.db", "shop.db.models/trainer.pt", "shop.db.models/snapshot.npz", "before.jsonl"} <= set(
+        files_containing(folder, customer)
+    )
+    (folder / "before.jsonl").unlink()
+    # A console still has the store open, so SQLite cannot drop the WAL when the command ends.
+    console = edgerec.open(db)
+    console.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
+    head += 1
+
+    receipt = forget(db, customer)
+
+    assert receipt["events_removed"] == mine
+    assert receipt["database_compacted"] is True
+    assert receipt["model_retrained_to_position"] == head
+    export(db, folder / "after.jsonl")
+    export(db, folder / "after.parquet")
+    assert (folder / "shop.db-wal").exists()
+    assert files_containing(folder, customer) == []
+    console.close()
+    with edgerec.open(db) as store:
+        assert store.head() == head  # other customers' positions are untouched
+        assert store.read(user_id=customer) == []
+        assert store.stats()["events"] == head - mine
+        # The read models equal a replay of what is left.
+        before = store.stats()["projections"]
+        store.rebuild()
+        assert store.stats()["projections"] == before
+
+
+def test_forgetting_a_customer_of_an_imported_real_dataset(tmp_path: Path, shared_dataset) -> None:
+    source = shared_dataset("taobao-userbehavior", "UserBehavior_head_4k.csv")
+    customer = "shopper-7731902"
+    lines = source.read_text().splitlines()[:1500]
+    rows = [f"{customer}{line[line.index(',') :]}" if line.startswith("100,") else line for line in lines]
+    rows.append(f"{customer},123,456,pv,not-a-time")  # quarantined, and it names the customer
+    data = tmp_path / "input" / "UserBehavior.csv"
+    data.parent.mkdir()
+    data.write_text("\n".join(rows) + "\n")
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        report = import_file(store, data, format="taobao")
+        assert report.quarantined >= 1
+        assert len(store.read(user_id=customer)) > 0
+        store.record(ItemViewed(user_id=customer, item_id="2268318"))
+    train(db)
+    assert "shop.db" in files_containing(folder, customer)
+
+    receipt = forget(db, customer)
+
+    assert receipt["events_removed"] > 0
+    assert receipt["quarantine_rows_removed"] >= 1
+    export(db, folder / "after.jsonl")
+    assert files_containing(folder, customer) == []
