@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -11,10 +12,14 @@ from typing import Any
 
 import click
 
-from edgerec.api import Store
-from edgerec.store import migrate
-from edgerec.store.codec import StoredEvent, from_micros
-from edgerec.store.engine import ENV_DB, database_url, make_engine
+# Serving does one small matrix-vector product per request: BLAS threads only add latency and
+# fight the trainer for the cores, so the command uses one unless the user says otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from edgerec.api import Store  # noqa: E402
+from edgerec.store import migrate  # noqa: E402
+from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
+from edgerec.store.engine import ENV_DB, database_url, make_engine  # noqa: E402
 
 
 class Settings:

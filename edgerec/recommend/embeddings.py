@@ -62,7 +62,7 @@ class _Index:
 
 
 def _build_ivf(vectors: np.ndarray, lists: int | None, probes: int | None) -> tuple[Any, Any]:
-    import faiss  # an optional dependency, needed only above exact_max_items
+    import faiss  # imported only when a catalogue is large enough to need it
 
     n, dim = vectors.shape
     lists = lists or max(64, min(8192, int(2 * np.sqrt(n))))
