@@ -16,7 +16,7 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
         app = KioskApp(
             shop_store,
             store_id="kiosk-entrance",
-            idle_seconds=0.6,
+            idle_seconds=600,
             seed=2,
             clock=FixedClock(),
             log_path=tmp_path / "ui.log",
@@ -24,19 +24,19 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
         async with app.run_test(size=(80, 24)) as pilot:
             screen = app.screen
             assert isinstance(screen, KioskScreen)
-            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 0)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 0, what="tiles")
             first_visitor = screen.session.user_id if screen.session else None
             head = shop_store.head()
 
             before = [t.suggestion.item_id for t in screen.tiles]
             shown = screen.tiles_shown
             await pilot.click(Tile)  # tap the first tile
-            await until(pilot, lambda: screen.tiles_shown > shown)
+            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
             tapped = screen.open_item
             assert tapped is not None and tapped.item_id == before[0]
             shown = screen.tiles_shown
             await pilot.click("#kiosk-add")
-            await until(pilot, lambda: screen.tiles_shown > shown)
+            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after adding")
             assert screen.basket == {tapped.item_id: 1}
             assert tapped.item_id not in {t.suggestion.item_id for t in screen.tiles}
             assert all(t.suggestion.reason for t in screen.tiles)
@@ -49,9 +49,15 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
                 await pilot.press(key)
             assert app.screen is screen and len(app.screen_stack) == 2
 
-            # Left alone, the kiosk ends the session and welcomes the next shopper.
-            await until(pilot, lambda: screen.resets == 1, timeout=5)
-            await until(pilot, lambda: shop_store.read(since=head)[-1].type == "session_ended")
+            # Left alone, the kiosk ends the session and welcomes the next shopper. (The timeout
+            # is shortened only now, so that a slow machine cannot reset it mid-test.)
+            screen.idle_seconds = 0.5
+            await until(pilot, lambda: screen.resets == 1, what="the idle reset")
+            await until(
+                pilot,
+                lambda: shop_store.read(since=head)[-1].type == "session_ended",
+                what="the session ended in the log",
+            )
             assert screen.session is not None and screen.session.user_id != first_visitor
             assert screen.basket == {} and screen.open_item is None
 

@@ -246,7 +246,9 @@ def test_import_previews_then_imports_with_progress_and_report(shop_store: Store
             assert screen.progress_updates >= 3  # the bar moved while it worked
             bar = screen.query_one("#import-progress", ProgressBar)
             assert bar.percentage == 1.0
-            await until(pilot, lambda: "rows read" in screen_text(app), what="the report on screen")
+            shown = screen.query_one("#import-report", DataTable)
+            assert shown.row_count == len(report)
+            assert shown.get_row_at(3)[0].plain == "rows read"
 
     run(scenario())
 
