@@ -238,12 +238,13 @@ def run(
     figures["upgrade_kill_trials"] = len(ups) + len(creates)
     figures["upgrade_half_migrated"] = sum(not t.ok for t in ups) + sum(bool(p) for _, p in creates)
     revisions = statistics.multimode([t.revision for t in ups]) if ups else []
+    old_revision = sum(t.revision == upgrade.BASE for t in ups) + sum(r is None for r, _ in creates)
+    new_revision = sum(t.revision == upgrade.PROBE for t in ups) + sum(r == upgrade.BASE for r, _ in creates)
     rows.append(
         Row(
             "upgrade / create killed mid-migration",
             len(ups) + len(creates),
-            f"old revision {sum(t.revision == '0001' for t in ups) + sum(r is None for r, _ in creates)}, "
-            f"new {sum(t.revision == '0002' for t in ups) + sum(r == '0001' for r, _ in creates)}, "
+            f"old revision {old_revision}, new {new_revision}, "
             f"half-migrated {figures['upgrade_half_migrated']} (mode {revisions})",
             figures["upgrade_half_migrated"] == 0,
         )

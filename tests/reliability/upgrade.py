@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+
 import edgerec
 from edgerec.store import migrate
 from edgerec.store.codec import event_to_row
@@ -28,12 +30,13 @@ from edgerec.store.engine import database_url, make_engine
 from tests.reliability.checks import integrity_errors
 from tests.reliability.workload import batch_events
 
+PROBE = "reliability_probe"
 PROBE_REVISION = '''"""Reliability probe: rebuilds the events table, indexes and back-fills a column."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "reliability_probe"
+down_revision = "{base}"
 branch_labels = None
 depends_on = None
 
@@ -95,18 +98,21 @@ def leave_a_readable_wal(path: Path) -> None:
 
 # --- migrations killed half-way ------------------------------------------------------------
 
+# The real newest revision; the probe revision goes on top of it.
+BASE = ScriptDirectory(str(migrate.MIGRATIONS)).get_current_head()
+
 
 def probe_migrations(folder: Path) -> Path:
-    """A copy of migrations/ with the probe revision 0002 on top."""
+    """A copy of migrations/ with the probe revision on top of the real head."""
     target = folder / "migrations"
     if not target.exists():
         shutil.copytree(migrate.MIGRATIONS, target, ignore=shutil.ignore_patterns("__pycache__"))
-        (target / "versions" / "0002_reliability_probe.py").write_text(PROBE_REVISION)
+        (target / "versions" / "9999_reliability_probe.py").write_text(PROBE_REVISION.replace("{base}", BASE))
     return target
 
 
 def seeded_store(folder: Path, events: int = 6000) -> Path:
-    """A store at revision 0001 holding about `events` events."""
+    """A store at the real head revision holding about `events` events."""
     path = folder / "seeded.db"
     if not path.exists():
         with edgerec.open(path) as store:
@@ -158,10 +164,10 @@ def _schema_problems(path: Path, events: int) -> tuple[str | None, list[str]]:
     if count != events:
         problems.append(f"{count} events instead of {events}")
     new = {"probe" in columns, "probe_done" in tables, "ix_events_probe" in indexes}
-    if revision == "0001" and new != {False}:
-        problems.append("revision 0001 but some of 0002's schema is there")
-    if revision == "0002" and (new != {True} or unfilled):
-        problems.append(f"revision 0002 but its schema is incomplete (unfilled={unfilled})")
+    if revision == BASE and new != {False}:
+        problems.append(f"revision {BASE} but some of the probe's schema is there")
+    if revision == PROBE and (new != {True} or unfilled):
+        problems.append(f"revision {PROBE} but its schema is incomplete (unfilled={unfilled})")
     return revision, problems
 
 
@@ -194,7 +200,7 @@ def upgrade_kill_trial(
         finally:
             migrate.MIGRATIONS = saved
         again, more = _schema_problems(path, events)
-        trial.upgraded_again = again == "0002" and not more
+        trial.upgraded_again = again == PROBE and not more
         trial.problems += more
     return trial
 
@@ -260,6 +266,6 @@ def create_kill_trial(folder: Path, rng: random.Random, within_s: float) -> tupl
     expected = {"events", "quarantine", "imports", "projection_positions", "items", "users", "sessions"}
     if revision_name is None and tables - {"alembic_version"}:
         problems.append(f"no revision but tables {sorted(tables)}")
-    if revision_name == "0001" and not expected <= tables:
-        problems.append(f"revision 0001 but tables missing: {sorted(expected - tables)}")
+    if revision_name is not None and not expected <= tables:
+        problems.append(f"revision {revision_name} but tables missing: {sorted(expected - tables)}")
     return revision_name, problems
