@@ -320,6 +320,35 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
             click.echo(f"  {key.replace('_', ' ')}: {value}")
 
 
+@main.command()
+@click.option("--k", default=20, show_default=True, help="How many items.")
+@click.option("--epsilon", type=float, help="Differential privacy: add Laplace noise for this epsilon.")
+@click.option(
+    "--items-per-customer",
+    default=20,
+    show_default=True,
+    help="With --epsilon: each customer counts towards at most this many items.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_settings
+def popular(
+    settings: Settings, k: int, epsilon: float | None, items_per_customer: int, as_json: bool
+) -> None:
+    """The most popular items by distinct customers, optionally differentially private."""
+    from edgerec.privacy import popular_items
+
+    with settings.open() as store:
+        top = popular_items(store, k=k, epsilon=epsilon, items_per_customer=items_per_customer)
+    if as_json:
+        data = {"epsilon": epsilon, "items": [{"item_id": p.item_id, "customers": p.customers} for p in top]}
+        click.echo(json.dumps(data))
+        return
+    note = f" (differentially private, epsilon {epsilon})" if epsilon is not None else ""
+    click.echo(f"Top {len(top)} items by distinct customers{note}:")
+    for rank, item in enumerate(top, start=1):
+        click.echo(f"{rank:>3}. {item.item_id:<20} {item.customers:>10.1f}")
+
+
 # --- recommendations -----------------------------------------------------------------------
 
 

@@ -97,3 +97,55 @@ def _compact(store: Store) -> bool:
     store.engine.dispose()
     # Busy means another process holds an old snapshot; its frames go at the next checkpoint.
     return busy == 0
+
+
+@dataclass(frozen=True, slots=True)
+class PopularItem:
+    item_id: str
+    customers: float  # distinct customers, with Laplace noise when epsilon is given
+
+
+def popular_items(
+    store: Store,
+    *,
+    k: int = 20,
+    epsilon: float | None = None,
+    items_per_customer: int = 20,
+    seed: int | None = None,
+) -> list[PopularItem]:
+    """The k items with the most distinct customers, optionally with differential privacy.
+
+    With `epsilon`, each customer counts towards at most `items_per_customer` items (their most
+    recent ones), so adding or removing one customer changes the count vector by at most that
+    much in L1; Laplace noise of scale items_per_customer / epsilon on every item's count (zeros
+    included, so an item's mere presence is hidden too) makes the whole list epsilon-differentially
+    private for each customer. Without `epsilon` the counts are exact and nothing is clipped.
+    """
+    import numpy as np
+
+    from edgerec.store.schema import items as catalogue
+    from edgerec.store.schema import user_items
+
+    counts: dict[str, int] = {}
+    with store.engine.connect() as connection:
+        query = select(user_items.c.user_id, user_items.c.item_id).order_by(
+            user_items.c.user_id, user_items.c.last_at.desc(), user_items.c.item_id
+        )
+        current, taken = None, 0
+        for user, item in connection.execute(query):
+            if user != current:
+                current, taken = user, 0
+            if epsilon is not None and taken >= items_per_customer:
+                continue
+            taken += 1
+            counts[item] = counts.get(item, 0) + 1
+        every_item = list(connection.execute(select(catalogue.c.item_id)).scalars())
+    names = sorted(set(every_item) | set(counts))
+    values = np.array([counts.get(name, 0) for name in names], dtype=np.float64)
+    if epsilon is not None:
+        if epsilon <= 0:
+            raise ValueError("epsilon must be positive")
+        rng = np.random.default_rng(seed)
+        values = np.clip(values + rng.laplace(scale=items_per_customer / epsilon, size=len(values)), 0, None)
+    order = np.argsort(-values, kind="stable")[:k]
+    return [PopularItem(names[i], round(float(values[i]), 1)) for i in order]

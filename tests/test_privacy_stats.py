@@ -1,0 +1,61 @@
+"""Popularity by distinct customers, exact or with Laplace noise (differential privacy)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from edgerec.api import Store
+from edgerec.domain import ItemViewed
+from edgerec.privacy import popular_items
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_exact_counts_are_distinct_customers(store: Store) -> None:
+    store.record_many(
+        [ItemViewed(occurred_at=T0, user_id=f"u{n}", item_id="a") for n in range(5)]
+        + [ItemViewed(occurred_at=T0, user_id="u0", item_id="a") for _ in range(3)]
+        + [ItemViewed(occurred_at=T0, user_id=f"u{n}", item_id="b") for n in range(2)]
+    )
+    top = popular_items(store, k=2)
+    assert [(p.item_id, p.customers) for p in top] == [("a", 5.0), ("b", 2.0)]
+
+
+def test_noise_has_the_promised_scale_and_each_customer_is_capped(store: Store) -> None:
+    # One customer touches 30 items; with a cap of 10 they count towards only their latest 10.
+    store.record_many(
+        [
+            ItemViewed(occurred_at=T0 + timedelta(minutes=n), user_id="heavy", item_id=f"i{n:02d}")
+            for n in range(30)
+        ]
+    )
+    capped = [
+        {
+            p.item_id: p.customers
+            for p in popular_items(store, k=30, epsilon=1e9, items_per_customer=10, seed=s)
+        }
+        for s in range(3)
+    ]
+    assert all(sum(c.values()) == pytest.approx(10, abs=1e-3) for c in capped)
+    assert set(k for k, v in capped[0].items() if v > 0.5) == {f"i{n:02d}" for n in range(20, 30)}
+
+
+def test_noisy_counts_are_unbiased_with_laplace_spread(store: Store) -> None:
+    store.record_many([ItemViewed(occurred_at=T0, user_id=f"u{n}", item_id="pop") for n in range(50)])
+    # Laplace noise of scale b = items_per_customer / epsilon = 2 has standard deviation 2 * sqrt(2).
+    draws = np.array(
+        [
+            popular_items(store, k=1, epsilon=1.0, items_per_customer=2, seed=s)[0].customers
+            for s in range(300)
+        ]
+    )
+    assert draws.mean() == pytest.approx(50, abs=0.6)
+    assert draws.std() == pytest.approx(2 * np.sqrt(2), rel=0.2)
+
+
+def test_epsilon_must_be_positive(store: Store) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        popular_items(store, epsilon=0)
