@@ -66,7 +66,7 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             assert view.suggestions and all(s.reason for s in view.suggestions)
             await until(pilot, lambda: "Likes:" in screen_text(app), what="the profile")
 
-            # Without a forget method in the store: the dialog asks, then says it cannot.
+            # Cancel (button, then escape) leaves the customer alone.
             await pilot.press("escape")  # leave the search box so that keys reach the screen
             screen.query_one("#customers-table").focus()
             await pilot.press("f")
@@ -74,18 +74,26 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             await pilot.click("#confirm-no")
             assert isinstance(app.screen, CustomersScreen)
             await pilot.press("f")
-            await pilot.click("#confirm-yes")
-            await until(pilot, lambda: any("cannot forget" in str(n.message) for n in app._notifications))
+            await pilot.press("escape")
+            assert isinstance(app.screen, CustomersScreen)
+            assert shop_store.read(user_id="cust-07", limit=1)
 
-            # With one (as the privacy work will add): cancel leaves them, confirm forgets.
+            # Confirming forgets them for real (edgerec.privacy): events, profile, suggestions.
+            await pilot.press("f")
+            await pilot.click("#confirm-yes")
+            await until(pilot, lambda: screen.forgotten == ["cust-07"], what="the customer forgotten")
+            assert shop_store.read(user_id="cust-07") == []
+            await until(pilot, lambda: table.row_count == 0, what="the customer gone from the list")
+            assert app.services.suggester.recommend("cust-07", k=5)  # a stranger now: popular items
+
+            # A store that brings its own forget method is used instead.
             forget = ForgettingStore()
             shop_store.forget_customer = forget  # type: ignore[attr-defined]
-            await pilot.press("f")
-            await pilot.press("escape")
-            assert forget.forgotten == []
+            screen.open("cust-06")
+            await until(pilot, lambda: screen.current == "cust-06")
             await pilot.press("f")
             await pilot.press("y")
-            await until(pilot, lambda: forget.forgotten == ["cust-07"])
+            await until(pilot, lambda: forget.forgotten == ["cust-06"], what="the store's own method")
 
     run(scenario())
 

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
 from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.data import CustomerRow, Profile
-from edgerec.ui.errors import guarded
+from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
-from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.suggestions import Suggestion, make_suggester
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import render_suggestions
 
-# The privacy work gives the store a way to forget a customer; the console calls the first
-# of these that the store has.
+# A store method of one of these names wins (tests use it); otherwise edgerec.privacy does it.
 FORGET_METHODS = ("forget_customer", "forget_user", "forget")
 _VERB = {
     "item_viewed": "viewed",
@@ -40,12 +42,22 @@ class ProfileView:
     suggestions: list[Suggestion]
 
 
-def forget_method(store: object) -> object | None:
+def forget_method(store: object) -> Callable[[str], Any] | None:
     for name in FORGET_METHODS:
         method = getattr(store, name, None)
         if callable(method):
-            return method
-    return None
+            return method  # type: ignore[no-any-return]
+    try:
+        from edgerec.privacy import forget_user
+    except ImportError:
+        return None
+    return lambda user_id: forget_user(store, user_id)  # type: ignore[arg-type]
+
+
+class Forgotten(Message):
+    def __init__(self, user_id: str, receipt: Any, error: BaseException | None) -> None:
+        super().__init__()
+        self.user_id, self.receipt, self.error = user_id, receipt, error
 
 
 class CustomersScreen(ConsoleScreen):
@@ -60,6 +72,7 @@ class CustomersScreen(ConsoleScreen):
         super().__init__()
         self.current: str | None = None
         self.view: ProfileView | None = None
+        self.forgotten: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -173,15 +186,35 @@ class CustomersScreen(ConsoleScreen):
     def _forget(self, user_id: str) -> None:
         method = forget_method(self.store)
         if method is None:
-            self.notify(
-                "This build cannot forget customers yet: the store has no forget method "
-                "(it comes with the privacy work).",
-                title="Not forgotten",
-                severity="warning",
-            )
+            self.notify("This build cannot forget customers (no edgerec.privacy).",
+                        title="Not forgotten", severity="warning")
             return
-        method(user_id)  # type: ignore[operator]
-        self.notify(f"Customer {user_id} forgotten.")
+        self.notify(f"Forgetting {user_id}…")
+
+        def job() -> None:
+            # Deleting, rebuilding the read models and compacting the file takes a while.
+            try:
+                self.post_message(Forgotten(user_id, method(user_id), None))
+            except Exception as error:  # noqa: BLE001 - reported on the UI thread
+                log.error("forgetting %s failed", user_id, exc_info=error)
+                self.post_message(Forgotten(user_id, None, error))
+
+        self.run_worker(job, thread=True, group="forget", exit_on_error=False, name="forget")
+
+    def on_forgotten(self, message: Forgotten) -> None:
+        if message.error is not None:
+            text, severity = describe(message.error)
+            self.notify(text, title="Not forgotten", severity=severity)
+            return
+        services = self.services
+        # The recommender holds the customer's events in memory: start it afresh.
+        services.suggester = make_suggester(services.store, services.shop, services.clock)
+        receipt = message.receipt
+        removed = getattr(receipt, "events_removed", None)
+        detail = f": {removed:,} events removed" if removed is not None else ""
+        self.notify(f"Customer {message.user_id} forgotten{detail}. The model retrains on its "
+                    "next run.", title="Forgotten")
+        self.forgotten.append(message.user_id)
         self.current = None
         self._search(self.query_one("#customers-search", Input).value)
 
