@@ -10,6 +10,7 @@ from edgerec.recommend.request import (
     SourceResult,
 )
 from edgerec.recommend.rules import NO_RULES, RuleSet
+from edgerec.recommend.trained import TrainedModel
 
 __all__ = [
     "NO_RULES",
@@ -24,4 +25,5 @@ __all__ = [
     "RequestContext",
     "RuleSet",
     "SourceResult",
+    "TrainedModel",
 ]

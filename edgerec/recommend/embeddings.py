@@ -1,11 +1,12 @@
 """A candidate source over a numpy snapshot of item embeddings: exact below a size, ANN above.
 
-The user's vector is folded in at request time from the embeddings of their latest items
-(most recent weighs most, cart items fully), so a view changes the next list before any
-trainer has seen it. Snapshots are swapped atomically (`swap`), and single items can be
-re-embedded or added (`update`) without rebuilding the index, so the index stays fresh.
-Above `exact_max_items` items the search uses a faiss IVF index (inner product); faiss is
-imported only then.
+The user's vector is folded in at request time as the trainer's model does it (its learned
+offset for a known customer plus the mean of the embeddings of their latest items, the most
+recent weighing most, cart items fully), so a view changes the next list before any trainer
+has seen it. Snapshots are swapped atomically (`swap`), and single items can be re-embedded or
+added (`update`) without rebuilding the index, so the index stays fresh. Above
+`exact_max_items` items the search uses a faiss IVF index (inner product); faiss is imported
+only then.
 """
 
 from __future__ import annotations
@@ -23,30 +24,59 @@ from edgerec.recommend.sources import _anchor_phrase
 
 @dataclass(frozen=True, slots=True)
 class EmbeddingSnapshot:
-    """Item vectors as a trainer publishes them, with the log position they cover."""
+    """Item vectors (and optionally users' learned offsets) with the log position they cover."""
 
     item_ids: tuple[str, ...]
     vectors: np.ndarray  # float32 [len(item_ids), dim]
     position: int = 0
+    user_ids: tuple[str, ...] = ()
+    user_vectors: np.ndarray | None = None  # float32 [len(user_ids), dim]
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or len(self.vectors) != len(self.item_ids):
             raise ValueError("vectors must be [len(item_ids), dim]")
+        if self.user_vectors is not None and len(self.user_vectors) != len(self.user_ids):
+            raise ValueError("user_vectors must be [len(user_ids), dim]")
+
+    @classmethod
+    def empty(cls, dim: int = 1) -> EmbeddingSnapshot:
+        return cls((), np.zeros((0, dim), np.float32))
 
 
 class _Index:
     """One immutable-by-swap search structure over a snapshot."""
 
     def __init__(self, snapshot: EmbeddingSnapshot, *, exact_max_items: int, lists: int | None,
-                 probes: int | None) -> None:
-        self.vectors = np.ascontiguousarray(snapshot.vectors, dtype=np.float32)
-        self.row_of = {item: row for row, item in enumerate(snapshot.item_ids)}
+                 probes: int | None, previous: _Index | None = None) -> None:
+        vectors = np.asarray(snapshot.vectors, dtype=np.float32)
+        self.dim = vectors.shape[1]
+        # Spare rows, so that items added one at a time (`update`) do not copy the matrix.
+        self._buffer = np.empty((max(len(vectors) + len(vectors) // 8, 64), self.dim), np.float32)
+        self._buffer[: len(vectors)] = vectors
+        self.vectors = self._buffer[: len(vectors)]
         self.item_ids = list(snapshot.item_ids)
+        self.base = len(self.item_ids)  # rows from the snapshot; `update` appends after them
+        self.row_of, kept = _rows(self.item_ids, previous)
+        # Row -> catalogue index, filled in lazily by the source; the rows kept stay valid.
+        self.catalogue_of: np.ndarray = previous.catalogue_of[:kept] if previous is not None \
+            else np.zeros(0, np.int64)
+        self.mapped_for: object = previous.mapped_for if previous is not None else None
+        self.user_row = {user: row for row, user in enumerate(snapshot.user_ids)}
+        self.user_vectors = snapshot.user_vectors
         self.position = snapshot.position
         self.ann: Any = None
         self._quantiser: Any = None  # must outlive the IVF index that points at it
         if len(self.vectors) > exact_max_items:
             self.ann, self._quantiser = _build_ivf(self.vectors, lists, probes)
+
+    def append(self, vectors: np.ndarray) -> None:
+        start, end = len(self.vectors), len(self.vectors) + len(vectors)
+        if end > len(self._buffer):
+            grown = np.empty((max(2 * len(self._buffer), end), self.dim), np.float32)
+            grown[:start] = self.vectors
+            self._buffer = grown
+        self._buffer[start:end] = vectors
+        self.vectors = self._buffer[:end]
 
     def search(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the best `limit` items for one query vector."""
@@ -56,9 +86,29 @@ class _Index:
             return rows[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
         scores = self.vectors @ query.astype(np.float32)
         limit = min(limit, len(scores))
+        if limit <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
         rows = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) \
             else np.arange(len(scores))
         return rows.astype(np.int64), scores[rows].astype(np.float64)
+
+
+def _rows(item_ids: list[str], previous: _Index | None) -> tuple[dict[str, int], int]:
+    """Row of each item id, and how many leading rows keep the previous snapshot's ids.
+
+    The trainer's tables only ever append, so a new snapshot usually starts with the previous
+    one's ids: their map is reused, which makes swapping a large catalogue cheap.
+    """
+    if previous is not None and previous.base <= len(item_ids):
+        base = previous.base
+        if item_ids[:base] == previous.item_ids[:base]:
+            rows = dict(previous.row_of)
+            for item in previous.item_ids[base:]:  # added by `update`, not in the snapshot
+                del rows[item]
+            for row in range(base, len(item_ids)):
+                rows[item_ids[row]] = row
+            return rows, base
+    return {item: row for row, item in enumerate(item_ids)}, 0
 
 
 def _build_ivf(vectors: np.ndarray, lists: int | None, probes: int | None) -> tuple[Any, Any]:
@@ -80,22 +130,27 @@ def _build_ivf(vectors: np.ndarray, lists: int | None, probes: int | None) -> tu
 
 
 class EmbeddingSource:
-    """Scores items by the inner product of their embedding with the folded-in user vector."""
+    """Scores items by the inner product of their embedding with the folded-in user vector.
+
+    Built without a snapshot it proposes nothing until the first `swap`, so a recommender can
+    carry it from the start and pick up a trainer's model when one is published.
+    """
 
     name = "embedding"
     features = ("embedding.user",)
     default_weights: Mapping[str, float] = {"embedding.user": 1.0}
     decay = 0.5
 
-    def __init__(self, snapshot: EmbeddingSnapshot, *, exact_max_items: int = 50_000,
-                 lists: int | None = None, probes: int | None = None, anchors: int = 5) -> None:
+    def __init__(self, snapshot: EmbeddingSnapshot | None = None, *,
+                 exact_max_items: int = 50_000, lists: int | None = None,
+                 probes: int | None = None, anchors: int = 5) -> None:
         self.exact_max_items = exact_max_items
         self.lists = lists
         self.probes = probes
         self.anchors = anchors
         self._lock = threading.Lock()
-        self._index = _Index(snapshot, exact_max_items=exact_max_items, lists=lists, probes=probes)
-        self._catalogue_of: np.ndarray | None = None  # snapshot row -> catalogue index
+        self._index = _Index(snapshot or EmbeddingSnapshot.empty(), exact_max_items=exact_max_items,
+                             lists=lists, probes=probes)
 
     @property
     def position(self) -> int:
@@ -105,18 +160,39 @@ class EmbeddingSource:
     def uses_ann(self) -> bool:
         return self._index.ann is not None
 
+    @property
+    def loaded(self) -> bool:
+        return len(self._index.item_ids) > 0
+
+    @property
+    def item_ids(self) -> list[str]:
+        return self._index.item_ids
+
+    def vector(self, item_id: str) -> np.ndarray | None:
+        index = self._index
+        row = index.row_of.get(item_id)
+        return None if row is None else index.vectors[row]
+
+    def has(self, item_id: str) -> bool:
+        return item_id in self._index.row_of
+
     def swap(self, snapshot: EmbeddingSnapshot) -> None:
         """Replaces the snapshot; the index is built first, so requests never wait or see half."""
+        previous = self._index
         fresh = _Index(snapshot, exact_max_items=self.exact_max_items, lists=self.lists,
-                       probes=self.probes)
+                       probes=self.probes, previous=previous)
         with self._lock:
-            self._index, self._catalogue_of = fresh, None
+            self._index = fresh
 
     def update(self, item_ids: Sequence[str], vectors: np.ndarray) -> None:
         """Re-embeds known items and adds new ones in place (the ANN index included)."""
         with self._lock:
             index = self._index
-            vectors = np.asarray(vectors, dtype=np.float32)
+            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(item_ids), -1)
+            if not index.item_ids and vectors.shape[1] != index.dim:
+                index = self._index = _Index(
+                    EmbeddingSnapshot.empty(vectors.shape[1]), exact_max_items=self.exact_max_items,
+                    lists=self.lists, probes=self.probes)
             new_rows = []
             for item, vector in zip(item_ids, vectors, strict=True):
                 row = index.row_of.get(item)
@@ -132,17 +208,22 @@ class EmbeddingSource:
             if new_rows:
                 start = len(index.vectors)
                 added = np.stack(new_rows)
-                index.vectors = np.concatenate([index.vectors, added])
+                index.append(added)
                 if index.ann is not None:
                     index.ann.add_with_ids(added, np.arange(start, start + len(added), dtype=np.int64))
-                self._catalogue_of = None
 
     def _map(self, request: Request, index: _Index) -> np.ndarray:
-        mapping = self._catalogue_of
-        if mapping is None or len(mapping) != len(index.item_ids):
-            mapping = np.fromiter((request.catalogue.ensure(i) for i in index.item_ids),
-                                  np.int64, len(index.item_ids))
-            self._catalogue_of = mapping
+        """Snapshot row -> catalogue index, extended (not rebuilt) as rows are added."""
+        mapping = index.catalogue_of
+        if index.mapped_for is not request.catalogue:
+            mapping, index.mapped_for = np.zeros(0, np.int64), request.catalogue
+        ids = index.item_ids
+        if len(mapping) < len(ids):
+            tail = ids[len(mapping):]
+            ensure = request.catalogue.ensure
+            mapping = np.concatenate([mapping, np.fromiter((ensure(i) for i in tail), np.int64,
+                                                           len(tail))])
+            index.catalogue_of = mapping
         return mapping
 
     def _anchor_rows(self, request: Request, index: _Index) -> list[tuple[int, int, float]]:
@@ -156,14 +237,29 @@ class EmbeddingSource:
                 found.append((anchor, row, weight))
         return found
 
+    def query(self, request: Request) -> np.ndarray | None:
+        """The customer's vector now: learned offset + weighted mean of their latest items."""
+        index = self._index
+        anchors = self._anchor_rows(request, index)
+        if not anchors:
+            return None
+        return self._query(request, index, anchors)
+
+    def _query(self, request: Request, index: _Index,
+               anchors: list[tuple[int, int, float]]) -> np.ndarray:
+        weights = np.array([w for _, _, w in anchors], dtype=np.float32)
+        query = (weights / weights.sum()) @ index.vectors[[row for _, row, _ in anchors]]
+        user = index.user_row.get(request.user_id)
+        if user is not None and index.user_vectors is not None:
+            query = query + index.user_vectors[user]
+        return query
+
     def candidates(self, request: Request, limit: int) -> SourceResult:
         index = self._index
         anchors = self._anchor_rows(request, index)
         if not anchors:
             return SourceResult.empty()
-        weights = np.array([w for _, _, w in anchors], dtype=np.float32)
-        query = weights @ index.vectors[[row for _, row, _ in anchors]]
-        rows, scores = index.search(query, limit)
+        rows, scores = index.search(self._query(request, index, anchors), limit)
         mapping = self._map(request, index)
         scores = scores - scores.min() if len(scores) else scores  # non-negative for blending
         return SourceResult(mapping[rows], {"embedding.user": scores})

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from edgerec.recommend.request import (
 from edgerec.recommend.rules import NO_RULES, RuleSet
 from edgerec.recommend.sources import builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
+from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel, model_dir
 from edgerec.store.codec import StoredEvent, event_to_row, to_micros
 
 _REMEMBERED_IDS = 20_000
@@ -65,6 +67,9 @@ class Recommender:
 
     With a store (or its SQLAlchemy engine), state is loaded from the projection tables and
     follows the log; without one, it is built only from `observe`d events (replays, tuning).
+    With the default sources it carries the trainer's model (`self.model`, an embedding
+    source): for a store, the snapshot the trainer publishes beside the database, hot-swapped
+    when a newer one appears; without a store, whatever is `install`ed into it.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class Recommender:
         config: RecommenderConfig | None = None,
         rules: RuleSet | None = None,
         sources: Sequence[CandidateSource] | None = None,
+        model: TrainedModel | None = None,
     ) -> None:
         self.config = config or RecommenderConfig.default()
         self.rules = rules or NO_RULES
@@ -87,8 +93,13 @@ class Recommender:
             complete=self.engine is None,
             hour_offset_h=self.config.hour_offset_h,
         )
+        if model is None and sources is None:
+            model = TrainedModel(path=_snapshot_path(store))
+        self.model = model
         self.sources: list[CandidateSource] = list(sources) if sources is not None \
             else list(builtin_sources())
+        if model is not None and model.source not in self.sources:
+            self.sources.append(model.source)
         self.names: tuple[str, ...] = tuple(f for s in self.sources for f in s.features)
         self._column = {name: i for i, name in enumerate(self.names)}
         self.weights = self.weight_vector(self.config.weights)
@@ -97,6 +108,8 @@ class Recommender:
         self._caught: OrderedDict[str, None] = OrderedDict()
         if self.engine is not None:
             self._load()
+        if self.model is not None:
+            self.model.check(self.catalogue, force=True)
 
     def weight_vector(self, weights: dict[str, float]) -> np.ndarray:
         """Weights in feature order; a feature the mapping lacks takes its source's default."""
@@ -141,7 +154,10 @@ class Recommender:
                                            event.occurred_at)
 
     def refresh(self) -> int:
-        """Folds in events other writers appended since; returns how many were new."""
+        """Folds in events other writers appended since, and a newer model snapshot if the
+        trainer published one; returns how many events were new."""
+        if self.model is not None:
+            self.model.check(self.catalogue, force=True)
         if self.engine is None:
             return 0
         before = self.position
@@ -156,6 +172,8 @@ class Recommender:
                 if self._pending.pop(event.event_id, None) is None:
                     session_known = event.session_id in state.sessions
                     state.apply(event)
+                    if self.model is not None:
+                        self.model.note(event, cat)
                     if not session_known and event.item_id is not None and event.user_id:
                         # pairs of a session not held in memory: reload this list when needed
                         state.neighbours.drop(cat.index[event.item_id])
@@ -259,6 +277,8 @@ class Recommender:
                 session.store_id = row.store_id
         pairs: list[tuple[int, int]] | None = [] if with_store and not row.position else None
         self.state.apply(row, pairs=pairs)
+        if self.model is not None:
+            self.model.note(row, self.catalogue)
         if row.position:
             self.position = max(self.position, row.position)
         elif pairs is not None:
@@ -281,6 +301,8 @@ class Recommender:
         now: datetime | int | None = None,
     ) -> CandidateTable:
         """Every source's candidates for this request, before rules, blending and re-ranking."""
+        if self.model is not None:
+            self.model.check(self.catalogue)
         self._load_missing(user_id=user_id)
         user = self.state.users.get(user_id) or UserState()
         sid = session_id or user.last_session
@@ -458,6 +480,16 @@ class Recommender:
             category=cat.category_name(item), brand=cat.brands[item], sources=shares,
             reasons=[e.text for e in evidence[:3]], evidence=evidence[:3],
         )
+
+
+def _snapshot_path(store: Any) -> Path | None:
+    """The trainer's snapshot file for this store (None without a store)."""
+    if store is None:
+        return None
+    path = store.url.database if isinstance(store, Engine) else getattr(store, "path", None)
+    if path == ":memory:":
+        return None
+    return model_dir(path) / SNAPSHOT_FILE
 
 
 def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:

@@ -1,0 +1,249 @@
+"""The trainer's published model inside the recommender: snapshot loading, hot swap, new items.
+
+The trainer (edgerec.training) publishes `<db>.models/snapshot.npz` atomically, with the log
+position it covers. `TrainedModel` checks that file cheaply (size, mtime and inode, at most
+every `check_every_s`), loads a newer one with numpy alone and swaps it into its
+`EmbeddingSource` without a restart. Items the snapshot lacks (listed, or first seen, after it)
+get a content-only vector from the snapshot's token table, tokenised and hashed exactly as the
+trainer does it. That is the vector the model itself gives an item it has seen no interaction
+for (its ID row starts at zero), so a newly listed item is recommendable at once.
+
+Frozen (`freeze()`), it keeps its snapshot, as a nightly retrain would, but still places new
+items by their content with that snapshot's token table.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgerec.domain import EventType
+from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource
+from edgerec.store.codec import StoredEvent
+
+SNAPSHOT_FILE = "snapshot.npz"  # edgerec.training.checkpoint.SNAPSHOT
+_CONTENT_FIELDS = ("title", "category", "brand", "price", "description", "attributes")
+_LISTING = (EventType.ITEM_LISTED, EventType.ITEM_UPDATED)
+
+
+def model_dir(database_path: str | os.PathLike[str] | None) -> Path:
+    """Where the trainer of this database keeps its files: edgerec.training.files.model_dir.
+
+    Repeated here (and pinned to it by a test) because importing edgerec.training loads torch,
+    which a serving process that only reads a numpy snapshot does not need.
+    """
+    if database_path:
+        db = Path(database_path)
+        return db.with_name(db.name + ".models")
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("edgerec", appauthor=False)) / "models"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSnapshot:
+    """What the trainer publishes (the fields of edgerec.training.checkpoint.Snapshot)."""
+
+    item_ids: Sequence[str]
+    item_vectors: np.ndarray
+    user_ids: Sequence[str]
+    user_vectors: np.ndarray
+    token_vectors: np.ndarray
+    position: int
+
+
+def read_snapshot(path: Path) -> ModelSnapshot | None:
+    """The snapshot at `path` (numpy only, no unpickling), or None when there is none."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return ModelSnapshot(
+                item_ids=data["item_ids"].tolist(),
+                item_vectors=data["item_vectors"],
+                user_ids=data["user_ids"].tolist(),
+                user_vectors=data["user_vectors"],
+                token_vectors=data["token_vectors"],
+                position=int(data["position"]),
+            )
+    except FileNotFoundError:
+        return None
+
+
+def _tokeniser() -> tuple[Callable[[Mapping[str, Any]], list[str]], Callable[[str, int], int], int]:
+    """The trainer's own tokenising and hashing (imported late: these packages load torch)."""
+    from edgerec.models.features import ItemContent, tokens_of
+    from edgerec.training.vocabulary import MAX_TOKENS, hash_token
+
+    def tokens(content: Mapping[str, Any]) -> list[str]:
+        return tokens_of(ItemContent(**content))[:MAX_TOKENS]
+
+    return tokens, hash_token, MAX_TOKENS
+
+
+class TrainedModel:
+    """An EmbeddingSource that follows the trainer's snapshots and embeds items it lacks."""
+
+    def __init__(self, source: EmbeddingSource | None = None, *, path: Path | None = None,
+                 check_every_s: float = 0.5, background: bool = True) -> None:
+        self.source = source or EmbeddingSource()
+        self.path = path
+        self.check_every_s = check_every_s
+        self.background = background
+        self.frozen = False
+        self.swaps = 0
+        self._tokens: np.ndarray | None = None  # the snapshot's token table
+        self._content: dict[str, dict[str, Any]] = {}  # listings seen, for items it lacks
+        self._signature: tuple[int, int, int] | None = None
+        self._next_check = 0.0
+        self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
+        self._tokenise: Any = None
+
+    @property
+    def position(self) -> int:
+        """The log position the model's snapshot covers (0 before the first)."""
+        return self.source.position
+
+    @property
+    def loaded(self) -> bool:
+        return self._tokens is not None
+
+    def freeze(self) -> None:
+        """Keeps the current snapshot from now on: what serving a nightly retrain looks like."""
+        self.frozen = True
+
+    # --- following the published file ----------------------------------------------------
+
+    def check(self, catalogue: Catalogue, *, force: bool = False) -> bool:
+        """Loads the published snapshot if it changed; True when a new one was installed.
+
+        Without `force` the file is looked at no more than every `check_every_s`, and a
+        background model loads in a thread (the swap is atomic; requests never wait for it).
+        """
+        if self.path is None or self.frozen:
+            return False
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return False
+        self._next_check = now + self.check_every_s
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return False
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if signature == self._signature:
+            return False
+        if force or not self.background:
+            if self._loading is not None:
+                self._loading.join()
+            return self._load(signature, catalogue)
+        if self._loading is None or not self._loading.is_alive():
+            self._loading = threading.Thread(target=self._load, args=(signature, catalogue),
+                                             name="edgerec-snapshot", daemon=True)
+            self._loading.start()
+        return False
+
+    def _load(self, signature: tuple[int, int, int], catalogue: Catalogue) -> bool:
+        assert self.path is not None
+        snapshot = read_snapshot(self.path)
+        if snapshot is None or snapshot.position < self.position:
+            return False
+        self._signature = signature
+        self.install(snapshot, catalogue)
+        return True
+
+    # --- installing a snapshot --------------------------------------------------------------
+
+    def install(self, snapshot: ModelSnapshot, catalogue: Catalogue) -> None:
+        """Swaps in this snapshot, plus content vectors for catalogue items it lacks."""
+        ids = list(snapshot.item_ids)
+        known = set(ids)
+        with self._lock:
+            self._tokens = np.asarray(snapshot.token_vectors, dtype=np.float32)
+            self._content = {k: v for k, v in self._content.items() if k not in known}
+            missing = [i for i in catalogue.ids if i not in known]
+            extra_ids, extra = self._embed(missing, catalogue)
+            vectors = np.asarray(snapshot.item_vectors, dtype=np.float32)
+            if extra_ids:
+                ids += extra_ids
+                vectors = np.concatenate([vectors, extra])
+            self.source.swap(EmbeddingSnapshot(
+                tuple(ids), vectors, position=snapshot.position,
+                user_ids=tuple(snapshot.user_ids),
+                user_vectors=np.asarray(snapshot.user_vectors, dtype=np.float32)))
+            self.swaps += 1
+
+    # --- new items --------------------------------------------------------------------------
+
+    def note(self, event: StoredEvent, catalogue: Catalogue) -> None:
+        """After an event is folded into the catalogue: embeds an item the snapshot lacks."""
+        item_id = event.item_id
+        if item_id is None:
+            return
+        if event.type in _LISTING:
+            if self.source.has(item_id) and item_id not in self._content:
+                return  # the trainer knows it; its next snapshot carries the change
+            # merged field by field, as the trainer's vocabulary describes items
+            self._content.setdefault(item_id, {}).update(
+                {k: v for k, v in (event.payload or {}).items()
+                 if k in _CONTENT_FIELDS and v is not None})
+        elif self.source.has(item_id):
+            return
+        if self._tokens is None:
+            return
+        with self._lock:
+            self._add([item_id], catalogue)
+
+    def _add(self, item_ids: list[str], catalogue: Catalogue) -> None:
+        ids, vectors = self._embed(item_ids, catalogue)
+        if ids:
+            self.source.update(ids, vectors)
+
+    def _embed(self, item_ids: list[str], catalogue: Catalogue) -> tuple[list[str], np.ndarray]:
+        """Content-only vectors of these items; items with no content at all are left out."""
+        table = self._tokens
+        if table is None or not item_ids:
+            return [], np.zeros((0, 0 if table is None else table.shape[1]), np.float32)
+        if self._tokenise is None:
+            self._tokenise = _tokeniser()
+        tokens, hash_token, _ = self._tokenise
+        out_ids, out = [], []
+        for item_id in item_ids:
+            content = self._content.get(item_id) or _catalogue_content(catalogue, item_id)
+            if not content:
+                continue
+            buckets = np.unique([hash_token(t, len(table)) for t in tokens(content)])
+            if len(buckets):
+                out_ids.append(item_id)
+                out.append(table[buckets].mean(axis=0))
+        if not out:
+            return [], np.zeros((0, table.shape[1]), np.float32)
+        return out_ids, np.stack(out).astype(np.float32)
+
+    def content_vector(self, content: Mapping[str, Any]) -> np.ndarray | None:
+        """The vector the snapshot gives an item with this content and no interactions."""
+        table = self._tokens
+        if table is None:
+            return None
+        if self._tokenise is None:
+            self._tokenise = _tokeniser()
+        tokens, hash_token, _ = self._tokenise
+        buckets = np.unique([hash_token(t, len(table)) for t in tokens(content)])
+        return table[buckets].mean(axis=0) if len(buckets) else np.zeros(table.shape[1], np.float32)
+
+
+def _catalogue_content(catalogue: Catalogue, item_id: str) -> dict[str, Any]:
+    """What the in-memory catalogue knows of an item (title, category, brand)."""
+    index = catalogue.index.get(item_id)
+    if index is None:
+        return {}
+    fields = {"title": catalogue.titles[index], "category": catalogue.category_name(index),
+              "brand": catalogue.brands[index]}
+    return {k: v for k, v in fields.items() if v}

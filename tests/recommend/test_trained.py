@@ -1,0 +1,134 @@
+"""The recommender with the trainer's model: published snapshots hot-swapped without a restart,
+content vectors for items listed after a snapshot, embedding-based reasons, CPU vs. CUDA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from edgerec.api import Store  # noqa: E402
+from edgerec.domain import ItemListed, ItemViewed  # noqa: E402
+from edgerec.recommend import Policy, Recommender, TrainedModel  # noqa: E402
+from edgerec.recommend.trained import SNAPSHOT_FILE, model_dir, read_snapshot  # noqa: E402
+from edgerec.training import OnlineConfig, Trainer, TrainerConfig  # noqa: E402
+from edgerec.training import model_dir as trainer_model_dir  # noqa: E402
+from edgerec.training.checkpoint import SNAPSHOT  # noqa: E402
+from tests.recommend.conftest import at, paired_sessions  # noqa: E402
+
+SMALL = TrainerConfig(model=OnlineConfig(dim=16, token_buckets=1 << 10, initial_capacity=64),
+                      block=500, passes=2, batch=64)
+
+
+def only_embedding(rec: Recommender) -> None:
+    rec.set_weights({name: float(name == "embedding.user") for name in rec.names})
+
+
+def trained(store: Store, device: str = "cpu", directory: Path | None = None) -> Trainer:
+    trainer = Trainer(store, config=SMALL, device=device, directory=directory)
+    trainer.catch_up()
+    trainer.publish()
+    return trainer
+
+
+def test_snapshot_path_and_file_are_the_trainers(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    assert model_dir(str(db)) == trainer_model_dir(str(db))
+    assert model_dir(None) == trainer_model_dir(None)
+    assert SNAPSHOT_FILE == SNAPSHOT
+
+
+def test_recommender_for_a_trained_store_gives_embedding_reasons(shop: Store) -> None:
+    trainer = trained(shop)
+    rec = Recommender(shop)
+    assert rec.model is not None and rec.model.loaded
+    assert rec.model.position == trainer.position == shop.head()
+    only_embedding(rec)
+    event = ItemViewed(user_id="me", item_id="i1", occurred_at=at(100))
+    rec.observe(event, shop.record(event))
+    recs = rec.recommend("me", k=5, now=at(101))
+    assert recs
+    for r in recs:
+        assert r.sources["embedding"] > 0.99
+        first = r.evidence[0]
+        assert first.source == "embedding" and first.item_id == "i1"
+        assert first.event_type == "item_viewed"  # a real event of this customer
+        assert r.reasons[0].startswith("Similar to Thing 1, which you viewed")
+
+
+def _embedding_top(rec: Recommender, user: str, k: int = 10) -> list[str]:
+    return [r.item_id for r in rec.recommend(user, k=k, now=at(300), policy=Policy.evaluation())]
+
+
+@pytest.mark.parametrize("via", ["refresh", "next_request"])
+def test_new_snapshot_is_used_without_a_restart(shop: Store, via: str) -> None:
+    trainer = trained(shop)
+    path = model_dir(shop.path) / SNAPSHOT_FILE
+    model = TrainedModel(path=path, check_every_s=0.0, background=False)
+    rec = Recommender(shop, model=model)
+    only_embedding(rec)
+    first = model.position
+    event = ItemViewed(user_id="me", item_id="i4", occurred_at=at(200))
+    rec.observe(event, shop.record(event))
+    before = _embedding_top(rec, "me")
+    # The trainer learns from new sessions in which i4 goes with i9 and publishes a snapshot.
+    shop.record_many(paired_sessions([("i4", "i9")], repeat=30))
+    trainer.catch_up()
+    trainer.publish()
+    if via == "refresh":
+        rec.refresh()
+    after = _embedding_top(rec, "me")
+    assert model.swaps == 2 and model.position == trainer.position > first
+    published = read_snapshot(path)
+    assert published is not None
+    vectors = dict(zip(published.item_ids, published.item_vectors, strict=True))
+    user = dict(zip(published.user_ids, published.user_vectors, strict=True))
+    query = vectors["i4"] + user.get("me", 0.0)
+    scores = {i: float(v @ query) for i, v in vectors.items()}
+    expected = sorted(scores, key=scores.__getitem__, reverse=True)[:3]
+    assert after[:3] == expected
+    assert after != before
+    assert after.index("i9") < (before.index("i9") if "i9" in before else 10)
+
+
+def test_item_listed_after_the_snapshot_gets_the_models_content_vector(shop: Store) -> None:
+    trainer = trained(shop)
+    rec = Recommender(shop)
+    assert rec.model is not None
+    listing = ItemListed(item_id="fresh", title="Thing fresh", category="cat1", brand="brand1",
+                         price=12.0, stock=3, occurred_at=at(150))
+    rec.observe(listing, shop.record(listing))
+    vector = rec.model.source.vector("fresh")
+    assert vector is not None
+    trainer.catch_up()  # the listing alone: the trainer describes the item, trains nothing
+    assert trainer.vocabulary.item_ids[-1] == "fresh"
+    own = trainer.item_matrix().cpu().numpy()[-1]
+    np.testing.assert_allclose(vector, own, rtol=1e-5, atol=1e-6)
+    # recommendable at once: the embedding source proposes it to a customer who just looked
+    # at an item of the same category and brand
+    only_embedding(rec)
+    event = ItemViewed(user_id="me", item_id="i1", occurred_at=at(151))  # cat1, brand1
+    rec.observe(event, shop.record(event))
+    table = rec.candidates("me", now=at(152))
+    assert rec.catalogue.index["fresh"] in table.indices.tolist()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cpu_and_cuda_models_give_the_same_rankings(shop: Store, tmp_path: Path) -> None:
+    rankings = {}
+    for device in ("cpu", "cuda"):
+        directory = tmp_path / device
+        trained(shop, device=device, directory=directory)
+        snapshot = read_snapshot(directory / SNAPSHOT_FILE)
+        assert snapshot is not None
+        model = TrainedModel()
+        rec = Recommender(None, model=model)
+        for event in shop.read():
+            rec.observe(event)
+        model.install(snapshot, rec.catalogue)
+        only_embedding(rec)
+        rankings[device] = {u: _embedding_top(rec, u, k=10) for u in ("other0", "other1", "other4")}
+    assert rankings["cpu"] == rankings["cuda"]
