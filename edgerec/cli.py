@@ -57,13 +57,14 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 @main.command()
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo shop into an empty store.")
+@click.option("--no-trainer", is_flag=True, help="Do not start a trainer process with the console.")
 @pass_settings
-def tui(settings: Settings, no_demo: bool) -> None:
+def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
     _prepare_console_store(settings, seed_demo=not no_demo)
     from edgerec.ui import run_console
 
-    run_console(settings.url)
+    run_console(settings.url, train=not no_trainer)
 
 
 @main.command()
@@ -245,6 +246,7 @@ def rebuild(settings: Settings) -> None:
 @pass_settings
 def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
     """Train the online model from the log, resuming from its last checkpoint."""
+    import signal
     import threading
 
     from edgerec.training import Trainer
@@ -274,6 +276,8 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             )
 
         stop = threading.Event()
+        # The console pauses a trainer process with SIGTERM: finish the step, checkpoint, exit.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         if not follow:
             trainer.catch_up(on_step=lambda report: show(report, trainer.status()))
             trainer.save()

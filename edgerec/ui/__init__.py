@@ -7,14 +7,25 @@ and nothing else in edgerec depends on it.
 from __future__ import annotations
 
 
-def run_console(store_url: str) -> None:
-    """Opens the store at `store_url` (a path or SQLAlchemy URL) in the operator console."""
+def run_console(store_url: str, *, train: bool = True) -> None:
+    """Opens the store at `store_url` (a path or SQLAlchemy URL) in the operator console.
+
+    With `train`, a trainer process follows the log while the console is open; the Trainer
+    screen shows it and can pause it or start a full retrain.
+    """
     from edgerec.api import open as open_store
+    from edgerec.runtime import TrainerProcess
     from edgerec.ui.app import ConsoleApp
     from edgerec.ui.errors import default_log_path
 
     with open_store(store_url) as store:
-        ConsoleApp(store, log_path=default_log_path()).run()
+        trainer = TrainerProcess(store_url, store.path)
+        if train:
+            trainer.start()
+        try:
+            ConsoleApp(store, trainer=trainer, log_path=default_log_path()).run()
+        finally:
+            trainer.close()
 
 
 def run_kiosk(store_url: str, *, store_id: str | None = None, idle_seconds: float = 60) -> None:

@@ -22,7 +22,7 @@ from textual.widgets import Button, Static
 
 from edgerec.api import Store
 from edgerec.ui.app import BaseApp
-from edgerec.ui.data import ItemRow
+from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession

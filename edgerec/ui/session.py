@@ -21,7 +21,7 @@ from edgerec.domain import (
     SessionStarted,
 )
 from edgerec.ui.clock import Clock
-from edgerec.ui.data import ItemRow
+from edgerec.readmodels import ItemRow
 
 ANONYMOUS_PREFIX = "visitor-"
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from edgerec.api import Store
 from edgerec.domain import Context, Event, EventType
 from edgerec.ui.clock import Clock, ago
-from edgerec.ui.data import ItemRow, ShopData
+from edgerec.readmodels import ItemRow, ShopData
 
 log = logging.getLogger(__name__)
 

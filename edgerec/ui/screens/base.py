@@ -11,7 +11,7 @@ from edgerec.ui.loading import Loader
 if TYPE_CHECKING:
     from edgerec.api import Store
     from edgerec.ui.app import Services
-    from edgerec.ui.data import ShopData
+    from edgerec.readmodels import ShopData
     from edgerec.ui.suggestions import Suggester
 
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
-from edgerec.ui.data import ItemRow
+from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen

@@ -11,7 +11,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from edgerec.ui.clock import clock_time
-from edgerec.ui.data import CustomerRow
+from edgerec.readmodels import CustomerRow
 from edgerec.ui.loading import Loader
 
 

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
 from edgerec.ui.clock import ago, clock_time
-from edgerec.ui.data import CustomerRow, Profile
+from edgerec.readmodels import CustomerRow, Profile
 from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen

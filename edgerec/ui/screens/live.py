@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from edgerec.domain import Event
-from edgerec.ui.data import ItemRow
+from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen

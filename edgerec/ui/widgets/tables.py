@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from edgerec.store.codec import StoredEvent
 from edgerec.ui.clock import clock_time
-from edgerec.ui.data import ItemRow
+from edgerec.readmodels import ItemRow
 from edgerec.ui.loading import Loader
 
 

@@ -1,8 +1,8 @@
-"""The console's read queries over the projections: catalogue, customers, carts, quarantine.
+"""Shaped reads of the read models for screens and reports: catalogue, customers, carts, quarantine.
 
-The public `Store` API reads the log; the screens also need a few shaped reads of the read
-models. They live here, in one module of portable SQLAlchemy Core over `store.schema`, so
-that they can move into `edgerec.store` unchanged when the store grows a query API.
+The `Store` API reads the log; the console and kiosk also need these views of the
+projections. They live here, in portable SQLAlchemy Core over `store.schema`, so that the UI
+itself holds no SQL (an import-linter contract keeps it so).
 """
 
 from __future__ import annotations
@@ -177,9 +177,7 @@ class ShopData:
                 )
             )
         if order == "popular":
-            query = query.order_by(
-                desc(func.coalesce(item_stats.c.popularity_log, -1e308)), items.c.item_id
-            )
+            query = query.order_by(desc(func.coalesce(item_stats.c.popularity_log, -1e308)), items.c.item_id)
         else:
             query = query.order_by(items.c.item_id)
         query = query.limit(limit).offset(offset)
@@ -304,9 +302,7 @@ class ShopData:
         customer = self.customer(user_id)
         if customer is None:
             return None
-        return Profile(
-            customer, self.history(user_id), self.sessions(user_id), self.top_categories(user_id)
-        )
+        return Profile(customer, self.history(user_id), self.sessions(user_id), self.top_categories(user_id))
 
     def cart(self, user_id: str) -> dict[str, int]:
         """Items in the customer's cart now, with quantities."""

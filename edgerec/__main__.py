@@ -1,0 +1,5 @@
+"""`python -m edgerec` is the `edgerec` command."""
+
+from edgerec.cli import main
+
+main()

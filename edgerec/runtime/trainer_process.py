@@ -1,0 +1,81 @@
+"""Runs `edgerec train --follow` in a child process, so that training never slows recording or
+recommending, and reports its state from the status file the trainer writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from edgerec.training.checkpoint import read_status
+from edgerec.training.files import model_dir
+
+STOP_WAIT_S = 20.0
+
+
+class TrainerProcess:
+    """Start, pause and full retrain for a trainer process following one store's log."""
+
+    def __init__(self, store_url: str, database_path: str | None, *, device: str = "auto") -> None:
+        self.store_url = store_url
+        self.directory = model_dir(database_path)
+        self.device = device
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, *, retrain: bool = False) -> None:
+        if self.running:
+            return
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "edgerec", "--db", self.store_url, "train", "--follow"]
+        command += ["--device", self.device] + (["--retrain"] if retrain else [])
+        self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
+        os.chmod(self.directory / "trainer.log", 0o600)
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+    def pause(self, *, wait: bool = False) -> None:
+        """Asks the trainer to stop; it checkpoints before it exits."""
+        if self.running and self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            if wait:
+                self._wait()
+
+    def retrain(self) -> None:
+        """Stops following, retrains from the whole log, then follows again."""
+        self.pause(wait=True)
+        self.start(retrain=True)
+
+    def close(self) -> None:
+        self.pause(wait=True)
+        if self._log is not None:
+            self._log.close()
+
+    def _wait(self) -> None:
+        assert self.process is not None
+        try:
+            self.process.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def status(self) -> dict[str, Any]:
+        status = read_status(self.directory) or {"state": "idle", "device": self.device, "position": 0}
+        if not self.running:
+            status["state"] = "paused" if status.get("position") else "idle"
+        elif time.time() - float(status.get("updated_at", 0)) > 5 and status.get("state") == "stopped":
+            status["state"] = "starting"
+        return status
+
+
+def log_path(database_path: str | None) -> Path:
+    return model_dir(database_path) / "trainer.log"

@@ -1,0 +1,44 @@
+"""The console's trainer process: starts, follows the log, pauses with a checkpoint, retrains."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import edgerec
+from edgerec.demo import DemoSize, seed_demo_store
+from edgerec.domain import ItemViewed
+from edgerec.runtime import TrainerProcess
+from edgerec.training import load_snapshot
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
+        trainer = TrainerProcess(store.url, store.path, device="cpu")
+        trainer.start()
+        try:
+            wait_for(lambda: trainer.status().get("position") == store.head())
+            assert trainer.status()["state"] in {"idle", "following"}
+            head = store.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
+            wait_for(lambda: (load_snapshot(trainer.directory) or _NONE).position == head)
+            trainer.pause(wait=True)
+            assert not trainer.running
+            assert trainer.status()["state"] == "paused"
+            trainer.retrain()
+            wait_for(lambda: trainer.running and trainer.status().get("state") in {"idle", "following"})
+        finally:
+            trainer.close()
+    assert "retrain epoch" in (trainer.directory / "trainer.log").read_text()
+
+
+class _NONE:
+    position = -1
