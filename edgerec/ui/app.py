@@ -17,8 +17,8 @@ from textual.screen import Screen
 
 from edgerec.api import Store
 from edgerec.domain import Event
-from edgerec.ui.clock import Clock
 from edgerec.readmodels import ShopData
+from edgerec.ui.clock import Clock
 from edgerec.ui.errors import guarded, setup_logging
 from edgerec.ui.screens import SCREENS
 from edgerec.ui.screens.help import HelpScreen, key_label

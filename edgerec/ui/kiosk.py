@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from edgerec.api import Store
-from edgerec.ui.app import BaseApp
 from edgerec.readmodels import ItemRow
+from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession

@@ -20,8 +20,8 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
-from edgerec.ui.clock import Clock
 from edgerec.readmodels import ItemRow
+from edgerec.ui.clock import Clock
 
 ANONYMOUS_PREFIX = "visitor-"
 

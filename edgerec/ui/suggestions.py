@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 from edgerec.api import Store
 from edgerec.domain import Context, Event, EventType
-from edgerec.ui.clock import Clock, ago
 from edgerec.readmodels import ItemRow, ShopData
+from edgerec.ui.clock import Clock, ago
 
 log = logging.getLogger(__name__)
 

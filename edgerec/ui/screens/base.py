@@ -10,8 +10,8 @@ from edgerec.ui.loading import Loader
 
 if TYPE_CHECKING:
     from edgerec.api import Store
-    from edgerec.ui.app import Services
     from edgerec.readmodels import ShopData
+    from edgerec.ui.app import Services
     from edgerec.ui.suggestions import Suggester
 
 

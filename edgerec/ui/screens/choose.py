@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from edgerec.ui.clock import clock_time
 from edgerec.readmodels import CustomerRow
+from edgerec.ui.clock import clock_time
 from edgerec.ui.loading import Loader
 
 

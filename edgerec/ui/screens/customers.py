@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
-from edgerec.ui.clock import ago, clock_time
 from edgerec.readmodels import CustomerRow, Profile
+from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from edgerec.readmodels import ItemRow
 from edgerec.store.codec import StoredEvent
 from edgerec.ui.clock import clock_time
-from edgerec.readmodels import ItemRow
 from edgerec.ui.loading import Loader
 
 
