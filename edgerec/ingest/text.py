@@ -105,6 +105,10 @@ def read_records(
 
     Blank lines are skipped and are not records. A delimiter of " " splits on runs of spaces.
     """
+    if quoting == csv.QUOTE_NONE or not _contains(path, b'"'):
+        # Without quotes a record is one line split on the delimiter: no csv machinery needed.
+        yield from _unquoted_records(path, delimiter, header, chunk_rows, encoding)
+        return
     with open(path, "rb") as file:
         lines = _Lines(file, encoding)
         reader = csv.reader(
@@ -136,6 +140,57 @@ def read_records(
                 chunk = RawChunk()
         if len(chunk) or names is None:
             yield names, chunk
+
+
+def _contains(path: str | Path, needle: bytes) -> bool:
+    with open(path, "rb") as file:
+        while block := file.read(1 << 22):
+            if needle in block:
+                return True
+    return False
+
+
+def _unquoted_records(
+    path: str | Path, delimiter: str, header: bool, chunk_rows: int, encoding: str
+) -> Iterator[tuple[list[str] | None, RawChunk]]:
+    """read_records for a file without quote characters; the same records, line numbers, problems."""
+    names: list[str] | None = None
+    chunk = RawChunk()
+    number = 0
+    split_space = delimiter == " "
+    with open(path, "rb") as file:
+        readline = file.readline
+        while raw := readline(MAX_LINE_BYTES):
+            number += 1
+            problem: tuple[str, str] | None = None
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (more := readline(MAX_LINE_BYTES)) and not more.endswith(b"\n"):
+                    pass  # skip the rest of the line without holding it
+                text = raw[:RAW_KEEP].decode(encoding, "replace")
+                problem = ("line_too_long", f"longer than {MAX_LINE_BYTES} bytes")
+            else:
+                try:
+                    text = raw.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    text = raw.decode(encoding, "replace")
+                    problem = ("invalid_encoding", f"not {encoding}: {exc.reason}")
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            text = text.rstrip("\r\n")
+            if problem is None and not text.strip():
+                continue  # a blank line is not a record
+            record = text.split() if split_space else text.split(delimiter)
+            if header and names is None:
+                if problem is None:
+                    names = [name.strip() for name in record]
+                    continue
+                names = []
+            chunk.add(number, text[:RAW_KEEP], None if problem else record, problem)
+            if len(chunk) >= chunk_rows:
+                yield names, chunk
+                chunk = RawChunk()
+    if len(chunk) or names is None:
+        yield names, chunk
 
 
 def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> list[str]:

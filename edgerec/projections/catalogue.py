@@ -32,9 +32,13 @@ class CatalogueProjector:
         for event in batch:
             item = event.item_id
             if item is not None and item not in managed and item not in seen:
-                row = _empty(item, event.occurred_at, SEEN)
-                row["category"] = event.payload.get("category")
-                seen[item] = row
+                # The other columns of a seen item are NULL: the same row as _empty() gives.
+                seen[item] = {
+                    "item_id": item,
+                    "status": SEEN,
+                    "category": event.payload.get("category"),
+                    "updated_at": event.occurred_at,
+                }
         insert_rows(connection, items, list(seen.values()), on_conflict="ignore")
         if managed:
             self._fold(connection, [e for e in batch if e.item_id in managed])

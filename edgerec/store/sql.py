@@ -213,17 +213,14 @@ def _order(stmt: Compiled, values: list[Any], key_count: int) -> list[Any]:
 def _tuples(
     rows: Sequence[dict[str, Any]], names: Sequence[str], json_names: frozenset[str]
 ) -> list[tuple[Any, ...]]:
-    """Rows as tuples in `names` order, JSON columns encoded."""
-    get = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    values = list(map(get, rows))
-    encoded = [i for i, name in enumerate(names) if name in json_names]
-    for i in encoded:
-        values = [(*v[:i], None if v[i] is None else _dumps(v[i]), *v[i + 1 :]) for v in values]
-    return values
-
-
-def _json_last(names: Sequence[str], json_names: frozenset[str]) -> tuple[str, ...]:
-    return tuple(n for n in names if n not in json_names) + tuple(n for n in names if n in json_names)
+    """Rows as tuples in `names` order, JSON columns encoded: column by column."""
+    columns = []
+    for name in names:
+        column = [row[name] for row in rows]
+        if name in json_names:
+            column = [None if v is None else _dumps(v) for v in column]
+        columns.append(column)
+    return list(zip(*columns, strict=True))
 
 
 def insert_tuples(
@@ -256,11 +253,16 @@ def insert_rows(
     if not rows:
         return
     json_names = _json_columns(table)
-    names = _json_last(tuple(rows[0]), json_names)
-    plain = [n for n in names if n not in json_names]
+    given = rows[0].keys()
+    # Table order: the order SQLAlchemy compiles VALUES in, so tuples need no reordering.
+    names = tuple(c.name for c in table.columns if c.name in given)
     encoded = [n for n in names if n in json_names]
-    values = list(map(itemgetter(*plain), rows)) if len(plain) > 1 else [(row[plain[0]],) for row in rows]
-    if encoded:
+    plain = names[: len(names) - len(encoded)]
+    if encoded and set(plain) & json_names:
+        values = _tuples(rows, names, json_names)  # JSON columns in the middle: column by column
+    else:
+        values = list(map(itemgetter(*plain), rows)) if len(plain) > 1 else [(row[plain[0]],) for row in rows]
+    if encoded and not set(plain) & json_names:
         # Tuples of the plain columns, then the JSON ones appended: C loops, not Python ones.
         json_columns = [[None if (v := row[n]) is None else _dumps(v) for row in rows] for n in encoded]
         values = list(map(add, values, zip(*json_columns, strict=True)))
