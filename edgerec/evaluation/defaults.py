@@ -63,7 +63,7 @@ def make_model(name: str, stats: DataStats, *, device: str | None = "cpu",
     if name == "ease":
         return neighbours.EASE(neighbours.EASEConfig(l2=ease_l2(stats)), device=device)
     if name == "ials":
-        return mf.IALS(mf.IALSConfig(factors=64 if stats.long_histories else 128), device=device)
+        return mf.IALS(device=device)
     if name in ("content", "hybrid"):
         cfg = content.TwoTowerConfig(use_ids=name == "hybrid", use_content=True)
         return content.TwoTower(cfg, device=device)
@@ -86,6 +86,8 @@ def sasrec_config(stats: DataStats, time_budget_s: float | None) -> object:
         cfg = SASRecConfig(max_len=200, dropout=0.2, hidden=64, blocks=2)
     else:
         cfg = SASRecConfig(max_len=50, dropout=0.5, hidden=64, blocks=2)
+    # Small logs get small batches, so that an epoch still has enough optimiser steps.
+    cfg = replace(cfg, batch_size=int(np.clip(stats.n_users // 40, 32, 512)))
     if time_budget_s is not None:
         cfg = replace(cfg, max_seconds=time_budget_s)
     return cfg
@@ -99,6 +101,9 @@ def tuning_grid(name: str, model: Recommender) -> list[Recommender]:
     dev = str(model.device)
     if isinstance(model, neighbours.EASE):
         return [neighbours.EASE(replace(cfg, l2=cfg.l2 * f), device=dev) for f in (0.25, 0.5, 2.0, 4.0)]
+    if isinstance(model, neighbours.Cooccurrence):
+        return [neighbours.Cooccurrence(replace(cfg, window=w, decay=d), device=dev)
+                for w, d in ((1, cfg.decay), (6, cfg.decay), (cfg.window, 0.3), (cfg.window, 0.9))]
     if isinstance(model, neighbours.ItemKNN):
         return [neighbours.ItemKNN(replace(cfg, neighbours=n), device=dev) for n in (20, 50, 400)]
     return []

@@ -28,10 +28,10 @@ class TwoTowerConfig:
     lr: float = 2e-3
     batch_size: int = 256
     samples_per_user: int = 2
-    max_epochs: int = 60
-    eval_every: int = 3
-    patience: int = 3
-    max_seconds: float | None = 300.0
+    max_epochs: int = 40
+    eval_every: int = 2
+    patience: int = 2
+    max_seconds: float | None = 240.0
     temperature: float = 0.1
 
 

@@ -15,15 +15,15 @@ from edgerec.models.matrix import user_item
 
 @dataclass(frozen=True)
 class IALSConfig:
-    factors: int = 128
+    factors: int = 64
     l2: float = 2.0
     alpha: float = 10.0
-    epochs: int = 12
+    epochs: int = 8
     eval_every: int = 2
-    patience: int = 2
+    patience: int = 1
     init_std: float = 0.01
     weights: EventWeights = field(default_factory=EventWeights)
-    chunk: int = 2048
+    chunk: int = 1024
 
 
 def _solve(rows: np.ndarray, cols: np.ndarray, conf: np.ndarray, n_rows: int, other: torch.Tensor,

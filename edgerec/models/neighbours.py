@@ -126,7 +126,7 @@ class EASE(Recommender):
         x = user_item(data, weights=self.config.weights)
         g = gram(x, self.device)
         g.diagonal().add_(self.config.l2)
-        p = torch.cholesky_inverse(torch.linalg.cholesky(g))
+        p = torch.linalg.inv(g)  # faster than cholesky_inverse on CPU
         b = -p / torch.diagonal(p)[None, :]
         b.fill_diagonal_(0.0)
         self.b = b

@@ -14,12 +14,17 @@ from edgerec.evaluation.harness import evaluate
 from edgerec.evaluation.metrics import METRIC_KEYS
 
 
-def beauty_slice(find: Callable[..., Path], n_users: int = 3000) -> tuple[pd.DataFrame, pd.DataFrame]:
+def beauty_slice(find: Callable[..., Path], n_users: int = 6000, n_items: int = 800
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first n_users lines of Beauty.txt, restricted to their n_items most frequent items."""
     txt = find("amazon-s3rec", "Beauty.txt")
+    lines = [line.split() for line in txt.read_text().splitlines()[:n_users]]
+    counts = pd.Series([it for _, *items in lines for it in items]).value_counts()
+    keep = set(counts.index[:n_items])
     rows = []
-    for line in txt.read_text().splitlines()[:n_users]:
-        user, *items = line.split()
-        rows += [(j, user, it) for j, it in enumerate(items)]
+    for user, *items in lines:
+        kept = [it for it in items if it in keep]
+        rows += [(j, user, it) for j, it in enumerate(kept)]
     rows.sort(key=lambda r: r[0])
     n = len(rows)
     inter = pd.DataFrame({
@@ -55,7 +60,7 @@ def test_learned_models_beat_popularity_on_a_beauty_slice(shared_dataset) -> Non
 
 @pytest.mark.slow
 def test_cold_items_protocol_content_beats_popularity(shared_dataset) -> None:
-    inter, catalogue = beauty_slice(shared_dataset, n_users=4000)
+    inter, catalogue = beauty_slice(shared_dataset, n_users=3000, n_items=600)
     report = evaluate(inter, catalogue, protocol="cold-items",
                       models=["popularity", "random", "content"], seed=0, dataset="beauty-slice")
     models = report["models"]

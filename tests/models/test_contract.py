@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgerec.models.base import Recommender
 from edgerec.models.blend import Blend
@@ -160,3 +162,18 @@ class TestBlend(ModelContract):
         blend.features = toy_features()
         return blend
 
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, N_ITEMS - 1), max_size=8),
+       st.lists(st.integers(0, N_ITEMS - 1), max_size=8), st.integers(1, N_ITEMS))
+def test_recommendations_never_contain_excluded_items(history: list[int], banned: list[int],
+                                                      k: int) -> None:
+    model = _EASE_FOR_PROPERTIES
+    recs = model.recommend(History(items=history), k=k, exclude=banned)
+    ids = {model.item_ids.index(i) for i, _ in recs}
+    assert not ids & (set(history) | set(banned))
+    assert len(recs) == min(k, N_ITEMS - len(set(history) | set(banned)))
+
+
+_EASE_FOR_PROPERTIES = EASE(EASEConfig(l2=10.0)).fit(toy_log(), seed=0)
