@@ -502,15 +502,21 @@ def formats() -> None:
     "--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name."
 )
 @click.option("--since", default=0, show_default=True, help="Only events after this log position.")
+@click.option(
+    "--real-ids",
+    is_flag=True,
+    help="Keep customer and session ids (a backup); by default they become stable pseudonyms.",
+)
 @pass_settings
-def export(settings: Settings, path: Path, format_: str | None, since: int) -> None:
-    """Export the event log to a JSONL or Parquet file."""
+def export(settings: Settings, path: Path, format_: str | None, since: int, real_ids: bool) -> None:
+    """Export the event log to a JSONL or Parquet file (customers pseudonymous by default)."""
     from edgerec.ingest import export_events
 
     chosen = format_ or ("parquet" if path.suffix == ".parquet" else "jsonl")
     with settings.open() as store:
-        count = export_events(store, path, format=chosen, since=since)
-    click.echo(f"Exported {count:,} events to {path} ({chosen}).")
+        count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
+    ids = "real ids" if real_ids else "customers pseudonymous"
+    click.echo(f"Exported {count:,} events to {path} ({chosen}, {ids}).")
 
 
 class _progress_bar:

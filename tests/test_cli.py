@@ -73,9 +73,9 @@ def test_rebuild_keeps_projections(db: str) -> None:
 
 
 def test_db_commands(db: str) -> None:
-    assert "current: 0002" in run("--db", db, "db", "current")
+    assert "current: 0003" in run("--db", db, "db", "current")
     assert "schema at base" in run("--db", db, "db", "downgrade", "base")
-    assert "schema at 0002" in run("--db", db, "db", "upgrade")
+    assert "schema at 0003" in run("--db", db, "db", "upgrade")
 
 
 def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:

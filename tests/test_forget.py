@@ -34,7 +34,8 @@ def forget(db: Path, user_id: str) -> dict:
 
 
 def export(db: Path, path: Path) -> None:
-    result = CliRunner().invoke(main, ["--db", str(db), "export", str(path)])
+    """A backup-style export with real ids: the hardest case for forgetting."""
+    result = CliRunner().invoke(main, ["--db", str(db), "export", str(path), "--real-ids"])
     assert result.exit_code == 0, result.output
 
 

@@ -59,3 +59,32 @@ def test_noisy_counts_are_unbiased_with_laplace_spread(store: Store) -> None:
 def test_epsilon_must_be_positive(store: Store) -> None:
     with pytest.raises(ValueError, match="positive"):
         popular_items(store, epsilon=0)
+
+
+def test_exports_are_pseudonymous_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import edgerec
+    from edgerec.ingest import export_events
+
+    def exported(store_name: str, real_ids: bool = False) -> list[dict]:
+        with edgerec.open(tmp_path / store_name) as shop:
+            if shop.head() == 0:
+                shop.record_many(
+                    [
+                        ItemViewed(occurred_at=T0, user_id=u, item_id="a", event_id=f"e-{len(u)}-{u[::-1]}")
+                        for u in ("alice", "bob")
+                    ]
+                )
+            out = tmp_path / f"{store_name}-{real_ids}-{len(list(tmp_path.iterdir()))}.jsonl"
+            export_events(shop, out, real_ids=real_ids)
+            return [json.loads(line) for line in out.read_text().splitlines()]
+
+    first, again = exported("one.db"), exported("one.db")
+    assert [r["user_id"] for r in first] == [r["user_id"] for r in again]  # stable: exports join
+    assert all(r["user_id"].startswith("p-") and r["user_id"] not in {"alice", "bob"} for r in first)
+    assert first[0]["user_id"] != first[1]["user_id"]
+    assert "alice" not in json.dumps(first)  # nor in the session id derived from the customer
+    other = exported("two.db")
+    assert [r["user_id"] for r in other] != [r["user_id"] for r in first]  # each store has its own key
+    assert [r["user_id"] for r in exported("one.db", real_ids=True)] == ["alice", "bob"]

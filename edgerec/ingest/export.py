@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from edgerec.store import log
 from edgerec.store.codec import StoredEvent
+from edgerec.store.pseudonyms import pseudonymizer
 
 EXPORT_FORMATS = ("jsonl", "parquet")
 
@@ -19,8 +20,8 @@ class HasEngine(Protocol):
     engine: Engine
 
 
-def _record(event: StoredEvent) -> dict[str, Any]:
-    return event.as_dict()
+def _identity(value: str | None) -> str | None:
+    return value
 
 
 def _private_file(path: Path) -> BinaryIO:
@@ -37,16 +38,24 @@ def export_events(
     format: str = "jsonl",
     since: int = 0,
     batch: int = 20_000,  # noqa: A002
+    real_ids: bool = False,
 ) -> int:
     """Writes every logged event after position `since` to `path`; returns how many.
 
     Each record is a log row (position, event_id, type, occurred_at in microseconds UTC, ids,
-    context, payload); `import_file(..., format="events")` reads it back with ids unchanged.
+    context, payload). Customer and session ids are replaced by stable pseudonyms unless
+    `real_ids` (a backup, or a move to another database): then
+    `import_file(..., format="events")` reads the file back with every id unchanged.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {format!r}")
     path = Path(path)
     written = 0
+    hide = _identity if real_ids else pseudonymizer(store.engine)
+
+    def _record(event: StoredEvent) -> dict[str, Any]:
+        return event._replace(user_id=hide(event.user_id), session_id=hide(event.session_id)).as_dict()
+
     with store.engine.connect() as connection:
         batches = log.read_batches(connection, since=since, batch=batch)
         if format == "jsonl":
@@ -76,7 +85,7 @@ def export_events(
             for events in batches:
                 columns: dict[str, list[Any]] = {name: [] for name in schema.names}
                 for event in events:
-                    for name, value in zip(StoredEvent._fields, event, strict=True):
+                    for name, value in _record(event).items():
                         columns[name].append(
                             json.dumps(value, ensure_ascii=False) if name == "payload" else value
                         )

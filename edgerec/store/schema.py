@@ -163,3 +163,11 @@ forgets = Table(
     Column("forgotten_at", BigInteger, nullable=False),
     Column("events_removed", Integer, nullable=False),
 )
+
+# Small store-wide settings, such as the secret that turns customer ids into export pseudonyms.
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

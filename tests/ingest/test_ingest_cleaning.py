@@ -120,7 +120,7 @@ def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> No
     import_file(ingest_store, source)
     ingest_store.record(ItemDelisted(item_id="2268318"))
     out = tmp_path / f"events.{kind}"
-    assert export_events(ingest_store, out, format=kind) == ingest_store.head()
+    assert export_events(ingest_store, out, format=kind, real_ids=True) == ingest_store.head()
     assert (
         export_events(ingest_store, tmp_path / f"tail.{kind}", format=kind, since=390)
         == ingest_store.head() - 390

@@ -79,7 +79,7 @@ def test_malformed_csv_is_conserved(ingest_store: Store, tmp_path: Path) -> None
     assert saved["quarantined_by_reason"] == report.quarantined_by_reason
 
     out = tmp_path / "out.jsonl"
-    export_events(ingest_store, out)
+    export_events(ingest_store, out, real_ids=True)
     exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert any(r["user_id"] == FORMULA_USER for r in exported)  # verbatim, not "sanitised"
 
