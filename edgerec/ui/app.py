@@ -115,10 +115,7 @@ class ConsoleApp(BaseApp):
     TITLE = "edgerec"
     CSS_PATH = "console.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(entry.key, f"app.go('{entry.mode}')", entry.title, show=False)
-            for entry in SCREENS
-        ),
+        *(Binding(entry.key, f"app.go('{entry.mode}')", entry.title, show=False) for entry in SCREENS),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
     ]

@@ -177,8 +177,14 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.open_item = item
         stock = "" if item.stock is None else f" · {item.stock} in stock"
         self.query_one("#kiosk-item", Static).update(
-            Text.assemble((item.label, "bold"), "\n", f"{item.category or ''} · {item.brand or ''}",
-                          "\n", (money(item.price), "bold"), stock)
+            Text.assemble(
+                (item.label, "bold"),
+                "\n",
+                f"{item.category or ''} · {item.brand or ''}",
+                "\n",
+                (money(item.price), "bold"),
+                stock,
+            )
         )
         self.query_one("#kiosk-detail").display = True
         self._submit("view", lambda s: [s.view(item)])

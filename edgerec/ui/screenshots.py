@@ -73,18 +73,37 @@ async def main(out: Path) -> None:
             return ConsoleApp(store, start=start, seed=7, clock=clock, log_path=None)
 
         await _shoot(console("home"), out, "home", _loaded)
-        await _shoot(console("live"), out, "live",
-                     lambda app: app.screen.query_one(RecommendationsPanel).painted_generation > 0, _live)
+        await _shoot(
+            console("live"),
+            out,
+            "live",
+            lambda app: app.screen.query_one(RecommendationsPanel).painted_generation > 0,
+            _live,
+        )
         await _shoot(console("customers"), out, "customers", lambda app: app.screen.view is not None)
         await _shoot(console("events"), out, "events", _loaded)
         await _shoot(console("catalogue"), out, "catalogue", _loaded)
-        await _shoot(console("trainer"), out, "trainer",
-                     lambda app: app.screen.last is not None and app.screen.device != "checking…")
+        await _shoot(
+            console("trainer"),
+            out,
+            "trainer",
+            lambda app: app.screen.last is not None and app.screen.device != "checking…",
+        )
         await _shoot(console("import"), out, "import", lambda app: True)
-        kiosk = KioskApp(store, store_id="kiosk-entrance", idle_seconds=600, seed=7,
-                         clock=FixedClock(DEMO_NOW + timedelta(minutes=5)), log_path=None)
-        await _shoot(kiosk, out, "kiosk",
-                     lambda app: isinstance(app.screen, KioskScreen) and app.screen.tiles_shown > 0)
+        kiosk = KioskApp(
+            store,
+            store_id="kiosk-entrance",
+            idle_seconds=600,
+            seed=7,
+            clock=FixedClock(DEMO_NOW + timedelta(minutes=5)),
+            log_path=None,
+        )
+        await _shoot(
+            kiosk,
+            out,
+            "kiosk",
+            lambda app: isinstance(app.screen, KioskScreen) and app.screen.tiles_shown > 0,
+        )
         store.close()
 
 

@@ -76,7 +76,10 @@ class LiveSession:
 
     def add_to_cart(self, item: ItemRow, quantity: int = 1) -> Event:
         return AddedToCart(
-            item_id=item.item_id, quantity=quantity, category=item.category, **self._common()  # type: ignore[arg-type]
+            item_id=item.item_id,
+            quantity=quantity,
+            category=item.category,
+            **self._common(),  # type: ignore[arg-type]
         )
 
     def remove_from_cart(self, item: ItemRow, quantity: int = 1) -> Event:

@@ -141,8 +141,7 @@ class ProjectionSuggester:
             scored.append((total, item_id))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return [
-            _suggestion(info[item_id], total, parts[item_id], why[item_id])
-            for total, item_id in scored[:k]
+            _suggestion(info[item_id], total, parts[item_id], why[item_id]) for total, item_id in scored[:k]
         ]
 
 
@@ -251,8 +250,10 @@ def _result_fields(result: Any) -> dict[str, Any]:
     if isinstance(result, Mapping):
         get = result.get
     else:
+
         def get(name: str, default: Any) -> Any:
             return getattr(result, name, default)
+
     reasons = get("reasons", None) or get("reason", None) or ()
     if isinstance(reasons, str):
         reasons = (reasons,)

@@ -27,4 +27,3 @@ def shop_store(shop_file: Path, tmp_path: Path) -> Iterator[Store]:
     shutil.copy(shop_file, copy)
     with edgerec.open(copy) as opened:
         yield opened
-

@@ -54,6 +54,7 @@ async def _errors(shop_store: Store, tmp_path: Path) -> None:
     log = tmp_path / "console.log"
     app = ConsoleApp(shop_store, log_path=log)
     async with app.run_test(size=(80, 24)) as pilot:
+
         def broken(*_args: object, **_kwargs: object) -> object:
             raise RuntimeError("disk on fire")
 

@@ -293,13 +293,21 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     directory = model_dir(shop_store.path)
     directory.mkdir(parents=True, exist_ok=True)
     head = shop_store.head()
-    status = {"state": "following", "device": "cpu", "position": head - 10, "head": head,
-              "losses": [0.9, 0.7, 0.6], "hit_rates": [0.1, 0.15], "updated_at": time.time()}
+    status = {
+        "state": "following",
+        "device": "cpu",
+        "position": head - 10,
+        "head": head,
+        "losses": [0.9, 0.7, 0.6],
+        "hit_rates": [0.1, 0.15],
+        "updated_at": time.time(),
+    }
     (directory / "status.json").write_text(json.dumps(status))
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "trainer")
         async with app.run_test(size=(100, 32)) as pilot:
+
             def shown() -> bool:
                 text = screen_text(app)
                 return "following" in text and "10 events behind" in text and "last 0.6" in text

@@ -151,8 +151,9 @@ class CatalogueScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
         with Horizontal(id="catalogue-filters"):
-            yield Input(placeholder="/ search title, brand, category or id", id="catalogue-search",
-                        compact=True)
+            yield Input(
+                placeholder="/ search title, brand, category or id", id="catalogue-search", compact=True
+            )
             yield Select([], prompt="all categories", id="catalogue-category", compact=True)
         yield ItemTable(columns=ItemTable.WIDE, id="catalogue-items")
         yield Static("", id="catalogue-detail", classes="status-line")
@@ -167,8 +168,7 @@ class CatalogueScreen(ConsoleScreen):
         text = self.query_one("#catalogue-search", Input).value
         category = self.query_one("#catalogue-category", Select).value
         chosen = category if isinstance(category, str) else None
-        self.load("items", lambda: self.shop.items(text=text, category=chosen, listed_only=False,
-                                                   limit=500))
+        self.load("items", lambda: self.shop.items(text=text, category=chosen, listed_only=False, limit=500))
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         self.query_one("#catalogue-category", Select).set_options(
@@ -248,8 +248,9 @@ class CatalogueScreen(ConsoleScreen):
             if yes:
                 self._delist(item)
 
-        self.app.push_screen(ConfirmScreen(f"Delist {item.label}? It will no longer be suggested.",
-                                           yes="Delist"), answered)
+        self.app.push_screen(
+            ConfirmScreen(f"Delist {item.label}? It will no longer be suggested.", yes="Delist"), answered
+        )
 
     @guarded("delisting an item")
     def _delist(self, item: ItemRow) -> None:

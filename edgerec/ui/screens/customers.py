@@ -111,8 +111,12 @@ class CustomersScreen(ConsoleScreen):
         table = self.query_one("#customers-table", DataTable)
         table.clear()
         for c in customers:
-            table.add_row(Text(c.user_id), Text(str(c.sessions), justify="right"),
-                          Text(clock_time(c.last_at)[5:16]), key=c.user_id)
+            table.add_row(
+                Text(c.user_id),
+                Text(str(c.sessions), justify="right"),
+                Text(clock_time(c.last_at)[5:16]),
+                key=c.user_id,
+            )
         if customers and self.current is None:
             self.open(customers[0].user_id)
 
@@ -156,11 +160,19 @@ class CustomersScreen(ConsoleScreen):
             text.append("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
         summary.update(text)
         for h in profile.history:
-            history.add_row(Text(h.item.label), Text(h.item.category or ""),
-                            Text(_VERB.get(h.last_type, h.last_type)), Text(ago(h.last_at, now)))
+            history.add_row(
+                Text(h.item.label),
+                Text(h.item.category or ""),
+                Text(_VERB.get(h.last_type, h.last_type)),
+                Text(ago(h.last_at, now)),
+            )
         for s in profile.sessions:
-            sessions.add_row(Text(clock_time(s.started_at)[:16]), Text(s.store_id or ""),
-                             Text(str(s.events), justify="right"), Text("yes" if s.ended else "open"))
+            sessions.add_row(
+                Text(clock_time(s.started_at)[:16]),
+                Text(s.store_id or ""),
+                Text(str(s.events), justify="right"),
+                Text("yes" if s.ended else "open"),
+            )
         self.query_one("#profile-suggestions", Static).update(render_suggestions(view.suggestions))
 
     @guarded("forgetting a customer")
@@ -186,8 +198,11 @@ class CustomersScreen(ConsoleScreen):
     def _forget(self, user_id: str) -> None:
         method = forget_method(self.store)
         if method is None:
-            self.notify("This build cannot forget customers (no edgerec.privacy).",
-                        title="Not forgotten", severity="warning")
+            self.notify(
+                "This build cannot forget customers (no edgerec.privacy).",
+                title="Not forgotten",
+                severity="warning",
+            )
             return
         self.notify(f"Forgetting {user_id}…")
 
@@ -212,8 +227,10 @@ class CustomersScreen(ConsoleScreen):
         receipt = message.receipt
         removed = getattr(receipt, "events_removed", None)
         detail = f": {removed:,} events removed" if removed is not None else ""
-        self.notify(f"Customer {message.user_id} forgotten{detail}. The model retrains on its "
-                    "next run.", title="Forgotten")
+        self.notify(
+            f"Customer {message.user_id} forgotten{detail}. The model retrains on its next run.",
+            title="Forgotten",
+        )
         self.forgotten.append(message.user_id)
         self.current = None
         self._search(self.query_one("#customers-search", Input).value)

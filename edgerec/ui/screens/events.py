@@ -82,8 +82,9 @@ class EventLogScreen(ConsoleScreen):
 
         chosen = self.query_one("#filter-type", Select).value
         types = (str(chosen),) if isinstance(chosen, str) else ()
-        wanted = EventFilter(types=types, user_id=text("user"), session_id=text("session"),
-                             store_id=text("store"))
+        wanted = EventFilter(
+            types=types, user_id=text("user"), session_id=text("session"), store_id=text("store")
+        )
         tail = self.query_one(EventTail)
         if wanted != tail.filter:
             tail.set_filter(wanted)

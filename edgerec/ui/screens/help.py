@@ -28,8 +28,10 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Label(f"Keys on {self.heading}", id="help-title")
             yield DataTable(id="help-table", cursor_type="row", show_header=False)
-            yield Label("Mouse: click the bar on top to switch screens · ctrl+p: command palette "
-                        "· esc: close", id="help-hint")
+            yield Label(
+                "Mouse: click the bar on top to switch screens · ctrl+p: command palette · esc: close",
+                id="help-hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

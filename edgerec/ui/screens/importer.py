@@ -94,17 +94,25 @@ class ImportScreen(ConsoleScreen):
         yield NavBar(self.MODE)
         with Vertical(id="import-body"):
             with Horizontal(id="import-form"):
-                yield Input(placeholder="path to a file (CSV, JSONL, Parquet, dataset files)",
-                            id="import-path", compact=True)
-                yield Select([(n, n) for n in names], prompt="detect format", id="import-format",
-                             compact=True)
+                yield Input(
+                    placeholder="path to a file (CSV, JSONL, Parquet, dataset files)",
+                    id="import-path",
+                    compact=True,
+                )
+                yield Select(
+                    [(n, n) for n in names], prompt="detect format", id="import-format", compact=True
+                )
             with Horizontal(id="import-buttons"):
                 yield Button("Preview (ctrl+r)", id="import-preview", compact=True)
                 yield Button("Import (ctrl+g)", id="import-run", variant="primary", compact=True)
                 yield ProgressBar(id="import-progress", show_eta=True)
             yield Static(
-                Text("Type a path, then preview to see how the rows map to events."
-                     if ingest else "This build has no importer (edgerec.ingest).", style="dim"),
+                Text(
+                    "Type a path, then preview to see how the rows map to events."
+                    if ingest
+                    else "This build has no importer (edgerec.ingest).",
+                    style="dim",
+                ),
                 id="import-status",
             )
             yield Label("Preview: the first rows as events", classes="pane-title")
@@ -206,8 +214,11 @@ class ImportScreen(ConsoleScreen):
         table = self.query_one("#import-report", DataTable)
         table.clear()
         for key, value in report.items():
-            shown = ", ".join(f"{k} {v:,}" for k, v in value.items()) if isinstance(value, dict) else (
-                f"{value:,}" if isinstance(value, int) else str(value))
+            shown = (
+                ", ".join(f"{k} {v:,}" for k, v in value.items())
+                if isinstance(value, dict)
+                else (f"{value:,}" if isinstance(value, int) else str(value))
+            )
             table.add_row(Text(key.replace("_", " "), style="bold"), Text(shown or "none"))
         status.update(
             f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "

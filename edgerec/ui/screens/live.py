@@ -74,8 +74,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         yield Static("", id="live-session", classes="status-line")
         with Horizontal(id="live-body"):
             with Vertical(id="live-browse"):
-                yield Input(placeholder="/ search the catalogue, enter to search", id="live-search",
-                            compact=True)
+                yield Input(
+                    placeholder="/ search the catalogue, enter to search", id="live-search", compact=True
+                )
                 with Horizontal(id="live-lists"):
                     yield OptionList(id="live-categories")
                     yield ItemTable(id="live-items", columns=("title", "price", "stock"))

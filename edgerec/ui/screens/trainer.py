@@ -170,8 +170,10 @@ class TrainerScreen(ConsoleScreen):
         if status is not None and not snapshot.live:
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
-            text.append(f" · its last status: {status.state} at log #{status.position:,} of "
-                        f"#{snapshot.head:,}\nTraining here would use: {self.device}")
+            text.append(
+                f" · its last status: {status.state} at log #{status.position:,} of "
+                f"#{snapshot.head:,}\nTraining here would use: {self.device}"
+            )
         elif status is None:
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
@@ -239,6 +241,7 @@ class TrainerScreen(ConsoleScreen):
         if command is None:
             self.notify(f"This trainer cannot {name} from the console.", severity="warning")
             return
-        self.run_worker(command, thread=True, group="trainer-command", exit_on_error=False,
-                        name=f"trainer {name}")
+        self.run_worker(
+            command, thread=True, group="trainer-command", exit_on_error=False, name=f"trainer {name}"
+        )
         self.poll()

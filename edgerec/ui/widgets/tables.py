@@ -39,7 +39,10 @@ class ItemTable(DataTable[Text | str]):
     NARROW = ("title", "category", "price", "stock")
 
     def __init__(
-        self, *, columns: Sequence[str] = NARROW, id: str | None = None  # noqa: A002
+        self,
+        *,
+        columns: Sequence[str] = NARROW,
+        id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.columns_shown = tuple(columns)
