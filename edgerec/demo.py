@@ -156,8 +156,12 @@ def _catalogue(rng: random.Random, count: int, listed_at: datetime) -> Iterator[
 
 
 def _singular(noun: str) -> str:
-    irregular = {"Knives": "Knife", "Dresses": "Dress", "Trousers": "Trousers", "Socks": "Socks"}
-    return irregular.get(noun, noun.removesuffix("s"))
+    irregular = {"Knives": "Knife", "Trousers": "Trousers", "Socks": "Socks"}
+    if noun in irregular:
+        return irregular[noun]
+    if noun.endswith(("ches", "shes", "sses", "xes")):
+        return noun[:-2]
+    return noun.removesuffix("s")
 
 
 def _session(
