@@ -8,6 +8,12 @@ measured: one SQLite commit (same PRAGMAs) plus one numpy matrix-vector product 
 `argpartition` over the same embeddings. The catalogue and its embeddings are synthetic:
 items in categories, vectors clustered around their category's centre.
 
+The incremental trainer follows each store's log in another process (`edgerec train
+--follow`) during the latency run, so recording and recommending share the machine with it.
+Trainer lag: on the smallest catalogue, events are then recorded at 50 per second (each
+followed by a recommendation from a default `Recommender`, which hot-swaps the trainer's
+snapshots); for every event, the time until a published snapshot covers its log position.
+
     .venv/bin/python scripts/bench_realtime.py                       # 10k, 100k, 1M
     .venv/bin/python scripts/bench_realtime.py --sizes 10000 --memory-events 0
 
@@ -40,6 +46,7 @@ from edgerec.domain import AddedToCart, Event, ItemListed, ItemViewed  # noqa: E
 from edgerec.recommend import Recommender, RuleSet  # noqa: E402
 from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource  # noqa: E402
 from edgerec.recommend.sources import builtin_sources  # noqa: E402
+from edgerec.recommend.trained import SNAPSHOT_FILE, model_dir  # noqa: E402
 
 DIM = 64
 USERS = 2_000
@@ -162,6 +169,109 @@ def ann_recall(source: EmbeddingSource, vectors: np.ndarray, queries: int = 200)
     return float(np.mean(hits))
 
 
+class FollowingTrainer:
+    """`edgerec train --follow` on one store, in its own process."""
+
+    def __init__(self, path: Path, device: str) -> None:
+        self.path = path
+        self.snapshot = model_dir(str(path)) / SNAPSHOT_FILE
+        self.log = (path.parent / f"{path.name}.trainer.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from edgerec.cli import main; main()", "--db", str(path),
+             "train", "--follow", "--device", device],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def published(self) -> int:
+        """The log position of the published snapshot (0 when there is none)."""
+        try:
+            with np.load(self.snapshot, allow_pickle=False) as data:
+                return int(data["position"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    def wait_caught_up(self, head: int, timeout_s: float) -> float:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout_s and self.process.poll() is None:
+            if self.published() >= head:
+                break
+            time.sleep(0.5)
+        return time.perf_counter() - started
+
+    def stop(self) -> None:
+        self.process.terminate()  # SIGTERM: the trainer finishes its step and checkpoints
+        try:
+            self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def trainer_lag(store: Store, trainer: FollowingTrainer, n: int, seconds: float,
+                rate: float) -> dict[str, float]:
+    """Records `rate` events per second for `seconds`; per event, the time until a published
+    snapshot covers it (trainer lag) and until the serving recommender has swapped it in."""
+    rec = Recommender(store)  # the default sources: follows the trainer's snapshot
+    assert rec.model is not None
+    rng = np.random.default_rng(11)
+    appended: list[tuple[float, int]] = []
+    published: list[tuple[float, int]] = []
+    swapped: list[tuple[float, int]] = []
+    signature = None
+    started = time.perf_counter()
+    due = started
+
+    def covered() -> bool:
+        return bool(appended) and bool(published) and published[-1][1] >= appended[-1][1]
+
+    while True:
+        now = time.perf_counter()
+        writing = now - started < seconds
+        if not writing and (covered() or now - started > seconds + 30):
+            break
+        if writing and now >= due:
+            event = ItemViewed(user_id=f"user{rng.integers(0, 500)}",
+                               item_id=f"item{popular_items(n, 1, rng)[0]}",
+                               occurred_at=datetime.now(UTC))
+            position = store.record(event)
+            appended.append((time.perf_counter(), position))
+            rec.observe(event, position)
+            rec.recommend(event.user_id or "", k=10)
+            swapped.append((time.perf_counter(), rec.model.position))
+            due += 1.0 / rate
+        try:
+            stat = trainer.snapshot.stat()
+            current = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            current = None
+        if current != signature:
+            signature = current
+            published.append((time.perf_counter(), trainer.published()))
+        time.sleep(0.002)
+
+    def lags(marks: list[tuple[float, int]]) -> np.ndarray:
+        times = np.array([t for t, _ in marks] + [np.inf])
+        running = np.maximum.accumulate(np.array([p for _, p in marks] + [np.iinfo(np.int64).max]))
+        out = []
+        for at, position in appended:
+            first = int(np.searchsorted(running, position))  # first mark covering the event
+            out.append(max(0.0, times[first] - at) if np.isfinite(times[first]) else np.inf)
+        return np.asarray(out)
+
+    trainer_lags, swap_lags = lags(published), lags(swapped)
+    finite = swap_lags[np.isfinite(swap_lags)]
+    return {
+        "events": float(len(appended)), "snapshots": float(len(published)),
+        "lag_p50_s": float(np.percentile(trainer_lags, 50)),
+        "lag_p99_s": float(np.percentile(trainer_lags, 99)),
+        "lag_max_s": float(trainer_lags.max()),
+        "swap_p50_s": float(np.percentile(finite, 50)) if len(finite) else float("nan"),
+        "swap_p99_s": float(np.percentile(finite, 99)) if len(finite) else float("nan"),
+        "swap_covered": float(len(finite) / max(len(swap_lags), 1)),
+        "swaps": float(rec.model.swaps),
+    }
+
+
 def serve_child(path: str, n: int, count: int) -> None:
     """Runs in a fresh process: open, serve `count` requests, print peak RSS in GiB."""
     with Store(path) as store:
@@ -191,6 +301,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="events in the log of the 100k-item memory check (0 skips it)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "edgerec-bench"))
     parser.add_argument("--synchronous", default="FULL")
+    parser.add_argument("--trainer", choices=["follow", "off"], default="follow",
+                        help="run `edgerec train --follow` on each store during its latency run")
+    parser.add_argument("--trainer-device", default="cpu")
+    parser.add_argument("--trainer-wait-s", type=float, default=300.0,
+                        help="how long to let the trainer catch up before timing (then time anyway)")
+    parser.add_argument("--lag-seconds", type=float, default=30.0,
+                        help="seconds of 50 events/s for the trainer-lag measurement (0 skips it)")
+    parser.add_argument("--lag-rate", type=float, default=50.0)
     parser.add_argument("--serve-child", nargs=3, metavar=("DB", "ITEMS", "REQUESTS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -201,19 +319,35 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n in (int(s) for s in args.sizes.split(",") if s):
+    lag: dict[str, float] | None = None
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    for n in sizes:
         path = work / f"catalogue_{n}_{args.background_events}.db"
         if not path.exists():
             started = time.perf_counter()
             build_store(path, n, args.background_events)
             print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         vectors = embeddings(n)
-        with Store(path, synchronous=args.synchronous) as store:
-            started = time.perf_counter()
-            rec, source = recommender(store, vectors)
-            load_s = time.perf_counter() - started
-            replay(store, rec, n, 100, seed=3)  # warm-up
-            timings = replay(store, rec, n, args.requests, seed=5)
+        trainer = FollowingTrainer(path, args.trainer_device) if args.trainer == "follow" else None
+        trainer_note = "off"
+        try:
+            with Store(path, synchronous=args.synchronous) as store:
+                if trainer is not None:
+                    waited = trainer.wait_caught_up(store.head(), args.trainer_wait_s)
+                    behind = store.head() - trainer.published()
+                    trainer_note = f"caught up in {waited:.0f} s" if behind <= 0 else \
+                        f"still {behind:,} events behind after {waited:.0f} s"
+                    print(f"{n} items: trainer {trainer_note}", file=sys.stderr)
+                started = time.perf_counter()
+                rec, source = recommender(store, vectors)
+                load_s = time.perf_counter() - started
+                replay(store, rec, n, 100, seed=3)  # warm-up
+                timings = replay(store, rec, n, args.requests, seed=5)
+                if trainer is not None and args.lag_seconds and n == min(sizes):
+                    lag = trainer_lag(store, trainer, n, args.lag_seconds, args.lag_rate)
+        finally:
+            if trainer is not None:
+                trainer.stop()
         base = floor(work, vectors, args.requests, args.synchronous)
         total, fl = percentiles(timings["total"]), percentiles(base)
         rows.append({
@@ -221,11 +355,12 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_p99": total["p99"] / fl["p99"],
             "record_p50": percentiles(timings["record"])["p50"],
             "record_p99": percentiles(timings["record"])["p99"],
+            "observe_p50": percentiles(timings["observe"])["p50"],
             "observe_p99": percentiles(timings["observe"])["p99"],
             "recommend_p50": percentiles(timings["recommend"])["p50"],
             "recommend_p99": percentiles(timings["recommend"])["p99"],
             "index": "faiss IVF" if source.uses_ann else "exact",
-            "recall10": ann_recall(source, vectors), "load_s": load_s,
+            "recall10": ann_recall(source, vectors), "load_s": load_s, "trainer": trainer_note,
         })
 
     rss = None
@@ -240,17 +375,27 @@ def main(argv: list[str] | None = None) -> int:
         rss = json.loads(out.stdout.strip().splitlines()[-1])["rss_gib"]
 
     print(f"{'items':>9} {'index':>9} {'p50':>7} {'p99':>7} {'p99.9':>7} {'floor99':>8} "
-          f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'reco50':>7} {'reco99':>7} {'recall':>6}")
+          f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} {'reco50':>7} "
+          f"{'reco99':>7} {'recall':>6}  trainer")
     for r in rows:
         recall = "-" if r["recall10"] is None else f"{r['recall10']:.3f}"
         print(f"{r['items']:>9} {r['index']:>9} {r['p50']:>7.2f} {r['p99']:>7.2f} "
               f"{r['p999']:>7.2f} {r['floor_p99']:>8.2f} {r['ratio_p99']:>6.1f} "
-              f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
-              f"{r['recommend_p99']:>7.2f} {recall:>6}")
+              f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['observe_p50']:>6.2f} "
+              f"{r['observe_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
+              f"{r['recommend_p99']:>7.2f} {recall:>6}  {r['trainer']}")
     print("times in ms; p50/p99/p99.9: record + observe + recommend (top-10, rules, explanations);"
-          " floor: one commit + matvec + argpartition; rec: Store.record alone; reco: recommend "
-          f"alone; synchronous={args.synchronous}; {args.requests} requests per size")
-    print("trainer following the log: not yet available (edgerec.training), so no trainer lag")
+          " floor: one commit + matvec + argpartition; rec: Store.record alone; obs: observe "
+          f"alone; reco: recommend alone; synchronous={args.synchronous}; {args.requests} requests"
+          f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process")
+    if lag is not None:
+        print(f"trainer lag at {args.lag_rate:.0f} events/s for {args.lag_seconds:.0f} s on "
+              f"{min(sizes):,} items ({lag['events']:.0f} events, {lag['snapshots']:.0f} snapshots "
+              f"published): until a published snapshot covers an event p50 {lag['lag_p50_s']:.2f} s,"
+              f" p99 {lag['lag_p99_s']:.2f} s, max {lag['lag_max_s']:.2f} s; until the serving "
+              f"recommender has swapped it in p50 {lag['swap_p50_s']:.2f} s, p99 "
+              f"{lag['swap_p99_s']:.2f} s ({lag['swap_covered']:.0%} of events covered before "
+              f"the writes ended, {lag['swaps']:.0f} swaps)")
     if rss is not None:
         print(f"serving 100,000 items with {args.memory_events:,} events in the log: "
               f"peak RSS {rss:.3f} GiB")
@@ -265,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         "p99_ms_1m": pick(1_000_000, "p99"), "p999_ms_100k": pick(100_000, "p999"),
         "ann_recall_at_10_1m": pick(1_000_000, "recall10"),
         "floor_ratio_100k": pick(100_000, "ratio_p99"),
-        "trainer_lag_p99_s": None,
+        "trainer_lag_p99_s": None if lag is None else round(lag["lag_p99_s"], 3),
         "serve_rss_gib": None if rss is None else round(rss, 4),
     }))
     return 0

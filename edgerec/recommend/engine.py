@@ -83,8 +83,7 @@ class Recommender:
     ) -> None:
         self.config = config or RecommenderConfig.default()
         self.rules = rules or NO_RULES
-        self.engine: Engine | None = store if isinstance(store, Engine) or store is None \
-            else store.engine
+        self.engine: Engine | None = store if isinstance(store, Engine) or store is None else store.engine
         self.catalogue = Catalogue()
         self.state = LiveState(
             self.catalogue,
@@ -96,8 +95,9 @@ class Recommender:
         if model is None and sources is None:
             model = TrainedModel(path=_snapshot_path(store))
         self.model = model
-        self.sources: list[CandidateSource] = list(sources) if sources is not None \
-            else list(builtin_sources())
+        self.sources: list[CandidateSource] = (
+            list(sources) if sources is not None else list(builtin_sources())
+        )
         if model is not None and model.source not in self.sources:
             self.sources.append(model.source)
         self.names: tuple[str, ...] = tuple(f for s in self.sources for f in s.features)
@@ -110,6 +110,14 @@ class Recommender:
             self._load()
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
+
+    def freeze(self) -> None:
+        """Stops learning from the crowd: the model's snapshot, co-occurrence and popularity stay
+        as they are now (what serving a nightly batch gives). Each customer's own events still
+        count at once: their history, session, cart and the fold-in of their latest items."""
+        self.state.learning = False
+        if self.model is not None:
+            self.model.freeze()
 
     def weight_vector(self, weights: dict[str, float]) -> np.ndarray:
         """Weights in feature order; a feature the mapping lacks takes its source's default."""
@@ -128,7 +136,8 @@ class Recommender:
         # Popularity breaks ties even where tuning gave it no weight (an anonymous visitor).
         self._weights = value
         self._ranking = value + _TIE_BREAK * np.array(
-            [n.startswith("popularity.") for n in self.names], dtype=np.float64)
+            [n.startswith("popularity.") for n in self.names], dtype=np.float64
+        )
 
     # --- loading from the projections --------------------------------------------------------
 
@@ -150,8 +159,9 @@ class Recommender:
             for event in reader.recent_log(conn, self.position, warm) if warm else []:
                 if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
                     index = cat.see(event.item_id, (event.payload or {}).get("category"))
-                    self.state.context.add(event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type],
-                                           event.occurred_at)
+                    self.state.context.add(
+                        event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type], event.occurred_at
+                    )
 
     def refresh(self) -> int:
         """Folds in events other writers appended since, and a newer model snapshot if the
@@ -185,8 +195,9 @@ class Recommender:
         if len(self._caught) > _REMEMBERED_IDS:
             self._caught.popitem(last=False)
 
-    def _load_missing(self, *, user_id: str | None = None, session_id: str | None = None,
-                      items: Iterable[int] = ()) -> None:
+    def _load_missing(
+        self, *, user_id: str | None = None, session_id: str | None = None, items: Iterable[int] = ()
+    ) -> None:
         """Loads what memory lacks from one snapshot, after catching up to it."""
         state = self.state
         need_user = user_id is not None and user_id not in state.users
@@ -232,14 +243,17 @@ class Recommender:
             session.store_id = store_id
             session.paired = [self.catalogue.see(i, None) for i in recent_ids]
             user = self.state.users.get(user_id or "")
-            times = {i: (user.items[i].last_at if user and i in user.items else 0)
-                     for i in session.paired}
+            times = {i: (user.items[i].last_at if user and i in user.items else 0) for i in session.paired}
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
         self.state.sessions[session_id] = session
 
     def _load_neighbours(self, conn: Connection, item: int) -> None:
-        row = {self.catalogue.see(b, None): count for b, count in
-               reader.neighbour_rows(conn, self.catalogue.ids[item], self.config.neighbours_per_item)}
+        row = {
+            self.catalogue.see(b, None): count
+            for b, count in reader.neighbour_rows(
+                conn, self.catalogue.ids[item], self.config.neighbours_per_item
+            )
+        }
         for pairs in self._pending.values():
             for a, b in pairs:
                 if a == item:
@@ -321,11 +335,17 @@ class Recommender:
         hour = context.hour if isinstance(context, RequestContext) else None
         cat = self.catalogue
         request = Request(
-            user_id=user_id, user=user, session=session, catalogue=cat, state=self.state,
-            now_us=now_us, store_id=store_id,
+            user_id=user_id,
+            user=user,
+            session=session,
+            catalogue=cat,
+            state=self.state,
+            now_us=now_us,
+            store_id=store_id,
             hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
             category=None if category is None else cat.category_codes.get(category, -2),
-            anchors=anchors, cart=cart,
+            anchors=anchors,
+            cart=cart,
         )
         limit = self.config.candidates_per_source
         results = [source.candidates(request, limit) for source in self.sources]
@@ -334,8 +354,7 @@ class Recommender:
     def _table(self, request: Request, results: list[SourceResult]) -> CandidateTable:
         parts = [r.indices for r in results if len(r.indices)]
         if not parts:
-            return CandidateTable(np.zeros(0, np.int64), np.zeros((0, len(self.names))),
-                                  self.names, request)
+            return CandidateTable(np.zeros(0, np.int64), np.zeros((0, len(self.names))), self.names, request)
         unique, inverse = np.unique(np.concatenate(parts), return_inverse=True)
         features = np.zeros((len(unique), len(self.names)))
         offset = 0
@@ -365,12 +384,12 @@ class Recommender:
         policy: Policy | None = None,
     ) -> list[Recommendation]:
         """The top-k for this customer now, with shop rules, variety and explanations."""
-        table = self.candidates(user_id, session_id=session_id, category=category,
-                                context=context, now=now)
+        table = self.candidates(user_id, session_id=session_id, category=category, context=context, now=now)
         return self.finish(table, k=k, exclude=exclude, policy=policy or self.config.policy)
 
-    def finish(self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (),
-               policy: Policy) -> list[Recommendation]:
+    def finish(
+        self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (), policy: Policy
+    ) -> list[Recommendation]:
         """Blends, filters, boosts, re-ranks and explains one request's candidates."""
         request, cat = table.request, self.catalogue
         idx = table.indices
@@ -399,17 +418,32 @@ class Recommender:
             pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
             pool = np.concatenate([pool, np.full(len(extra), -1)])
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
-        return [self._explain(table, int(pool[p]), int(pool_idx[p]), float(pool_scores[p]),
-                              float(boost[pool[p]]) if pool[p] >= 0 else 0.0, rules)
-                for p in chosen]
+        return [
+            self._explain(
+                table,
+                int(pool[p]),
+                int(pool_idx[p]),
+                float(pool_scores[p]),
+                float(boost[pool[p]]) if pool[p] >= 0 else 0.0,
+                rules,
+            )
+            for p in chosen
+        ]
 
-    def _rerank(self, pool_idx: np.ndarray, pool_scores: np.ndarray, k: int, policy: Policy,
-                share: float | None) -> list[int]:
+    def _rerank(
+        self, pool_idx: np.ndarray, pool_scores: np.ndarray, k: int, policy: Policy, share: float | None
+    ) -> list[int]:
         if not len(pool_idx):
             return []
         cat = self.catalogue
-        return rerank(pool_scores, cat.category[pool_idx], cat.brand[pool_idx], k,
-                      mmr_lambda=policy.mmr_lambda, max_category_share=share)
+        return rerank(
+            pool_scores,
+            cat.category[pool_idx],
+            cat.brand[pool_idx],
+            k,
+            mmr_lambda=policy.mmr_lambda,
+            max_category_share=share,
+        )
 
     def _banned(self, request: Request, exclude: Iterable[str], policy: Policy) -> np.ndarray:
         user = request.user
@@ -418,12 +452,14 @@ class Recommender:
             banned += list(user.cart)
         if policy.exclude_purchased:
             window = policy.repurchase_after_s
-            banned += [i for i, at in user.purchased.items()
-                       if window is None or request.now_us - at < window * 1e6]
+            banned += [
+                i for i, at in user.purchased.items() if window is None or request.now_us - at < window * 1e6
+            ]
         return np.asarray(banned, dtype=np.int64)
 
-    def _allowed(self, idx: np.ndarray, request: Request, banned: np.ndarray, policy: Policy,
-                 rules: RuleSet) -> np.ndarray:
+    def _allowed(
+        self, idx: np.ndarray, request: Request, banned: np.ndarray, policy: Policy, rules: RuleSet
+    ) -> np.ndarray:
         cat = self.catalogue
         mask = cat.available(idx) if policy.exclude_unavailable else np.ones(len(idx), bool)
         if len(banned):
@@ -434,8 +470,15 @@ class Recommender:
             mask &= cat.category[idx] == request.category
         return mask
 
-    def _fill(self, needed: int, request: Request, banned: np.ndarray, policy: Policy,
-              rules: RuleSet, taken: set[int]) -> np.ndarray:
+    def _fill(
+        self,
+        needed: int,
+        request: Request,
+        banned: np.ndarray,
+        policy: Policy,
+        rules: RuleSet,
+        taken: set[int],
+    ) -> np.ndarray:
         """More items when the sources ran dry: popular ones first, then any allowed item."""
         cat = self.catalogue
         pools = [np.asarray(cat.top.ranked(), dtype=np.int64), np.arange(len(cat), dtype=np.int64)]
@@ -452,8 +495,9 @@ class Recommender:
                         return np.asarray(found, dtype=np.int64)
         return np.asarray(found, dtype=np.int64)
 
-    def _explain(self, table: CandidateTable, row: int, item: int, score: float, boost: float,
-                 rules: RuleSet) -> Recommendation:
+    def _explain(
+        self, table: CandidateTable, row: int, item: int, score: float, boost: float, rules: RuleSet
+    ) -> Recommendation:
         cat, request = self.catalogue, table.request
         contributions: dict[str, float] = {}
         if row >= 0:
@@ -469,16 +513,19 @@ class Recommender:
             if contributions[name] >= _MIN_SHARE * total:
                 evidence.extend(by_name[name].explain(request, item))
         if boost > 0 and (why := rules.reason(cat, item)) is not None:
-            evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item],
-                                     attribute=why))
+            evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:
             evidence = _fallback_evidence(cat, item)
-        shares = {k: v / total for k, v in contributions.items()} if total > 0 else \
-            {"popularity": 1.0}
+        shares = {k: v / total for k, v in contributions.items()} if total > 0 else {"popularity": 1.0}
         return Recommendation(
-            item_id=cat.ids[item], score=score, title=cat.titles[item],
-            category=cat.category_name(item), brand=cat.brands[item], sources=shares,
-            reasons=[e.text for e in evidence[:3]], evidence=evidence[:3],
+            item_id=cat.ids[item],
+            score=score,
+            title=cat.titles[item],
+            category=cat.category_name(item),
+            brand=cat.brands[item],
+            sources=shares,
+            reasons=[e.text for e in evidence[:3]],
+            evidence=evidence[:3],
         )
 
 
@@ -495,10 +542,12 @@ def _snapshot_path(store: Any) -> Path | None:
 def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:
     name = cat.category_name(item)
     if name:
-        return [Evidence("popularity", f"Available now in {name}", item_id=cat.ids[item],
-                         attribute=("category", name))]
-    return [Evidence("popularity", "Available now", item_id=cat.ids[item],
-                     attribute=("status", "available"))]
+        return [
+            Evidence(
+                "popularity", f"Available now in {name}", item_id=cat.ids[item], attribute=("category", name)
+            )
+        ]
+    return [Evidence("popularity", "Available now", item_id=cat.ids[item], attribute=("status", "available"))]
 
 
 def _as_stored(event: Event | StoredEvent, position: int | None) -> StoredEvent:
@@ -513,4 +562,3 @@ def _micros(now: datetime | int | None) -> int:
     if isinstance(now, datetime):
         return to_micros(now)
     return int(now)
-

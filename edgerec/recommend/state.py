@@ -29,8 +29,13 @@ from edgerec.store.codec import StoredEvent
 GAP_US = SESSION_GAP_S * 1_000_000
 SESSION_RECENT = 20
 _COUNTED = frozenset(
-    {EventType.ITEM_VIEWED, EventType.ADDED_TO_CART, EventType.PURCHASED,
-     EventType.ITEM_FAVOURITED, EventType.RATED}
+    {
+        EventType.ITEM_VIEWED,
+        EventType.ADDED_TO_CART,
+        EventType.PURCHASED,
+        EventType.ITEM_FAVOURITED,
+        EventType.RATED,
+    }
 )
 _ITEM_EVENTS = _COUNTED | {EventType.REMOVED_FROM_CART}
 _PAIRING = _COUNTED
@@ -51,9 +56,12 @@ class Trace:
     def intent(self) -> float:
         """Interactions weighted like the popularity signal (a purchase says most)."""
         w = DEFAULT_EVENT_WEIGHTS
-        return (self.views * w[EventType.ITEM_VIEWED] + self.carts * w[EventType.ADDED_TO_CART]
-                + self.purchases * w[EventType.PURCHASED]
-                + self.favourites * w[EventType.ITEM_FAVOURITED])
+        return (
+            self.views * w[EventType.ITEM_VIEWED]
+            + self.carts * w[EventType.ADDED_TO_CART]
+            + self.purchases * w[EventType.PURCHASED]
+            + self.favourites * w[EventType.ITEM_FAVOURITED]
+        )
 
 
 @dataclass(slots=True)
@@ -123,8 +131,10 @@ class Neighbours:
         cached = self._arrays.get(item)
         if cached is None:
             row = self.counts.get(item, {})
-            cached = (np.fromiter(row.keys(), np.int64, len(row)),
-                      np.fromiter(row.values(), np.float64, len(row)))
+            cached = (
+                np.fromiter(row.keys(), np.int64, len(row)),
+                np.fromiter(row.values(), np.float64, len(row)),
+            )
             self._arrays[item] = cached
         return cached
 
@@ -160,14 +170,24 @@ class ContextPopularity:
 class LiveState:
     """Users, sessions and neighbours; `apply` folds one event in."""
 
-    def __init__(self, catalogue: Catalogue, *, history_items: int, neighbours: int,
-                 complete: bool, hour_offset_h: int = 0) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        history_items: int,
+        neighbours: int,
+        complete: bool,
+        hour_offset_h: int = 0,
+    ) -> None:
         self.catalogue = catalogue
         self.history_items = history_items
         self.users: dict[str, UserState] = {}
         self.sessions: dict[str, SessionState] = {}
         self.neighbours = Neighbours(neighbours, complete=complete)
         self.context = ContextPopularity(hour_offset_h)
+        # False: co-occurrence and popularity stay as they are (a frozen model's evaluation);
+        # each customer's own items, sessions and cart still follow their events.
+        self.learning = True
 
     def session_for(self, event: StoredEvent) -> str | None:
         """The session the store would give an event without one (30 minutes of inactivity)."""
@@ -178,8 +198,9 @@ class LiveState:
             return user.last_session
         return session_id_for(event.user_id, event.occurred_at)
 
-    def apply(self, event: StoredEvent, *, catalogue_too: bool = True,
-              pairs: list[tuple[int, int]] | None = None) -> None:
+    def apply(
+        self, event: StoredEvent, *, catalogue_too: bool = True, pairs: list[tuple[int, int]] | None = None
+    ) -> None:
         """Folds one event into memory; users and sessions not held in memory are skipped."""
         kind = event.type
         payload = event.payload or {}
@@ -187,15 +208,20 @@ class LiveState:
         if kind in (EventType.ITEM_LISTED, EventType.ITEM_UPDATED):
             if catalogue_too:
                 listing = kind == EventType.ITEM_LISTED
-                cat.apply_listing(event.item_id or "", payload, status="listed" if listing else None,
-                                  at_us=event.occurred_at, full=kind == EventType.ITEM_LISTED)
+                cat.apply_listing(
+                    event.item_id or "",
+                    payload,
+                    status="listed" if listing else None,
+                    at_us=event.occurred_at,
+                    full=kind == EventType.ITEM_LISTED,
+                )
             return
         if kind == EventType.ITEM_DELISTED:
             if catalogue_too:
                 cat.delist(event.item_id or "")
             return
         item = cat.see(event.item_id, payload.get("category")) if event.item_id else None
-        if item is not None and kind in _COUNTED:
+        if item is not None and kind in _COUNTED and self.learning:
             weight = DEFAULT_EVENT_WEIGHTS[kind]
             if catalogue_too:
                 cat.add_popularity(item, weight, event.occurred_at)
@@ -220,7 +246,7 @@ class LiveState:
     def _pair(self, session: SessionState, item: int, pairs: list[tuple[int, int]] | None) -> None:
         if item in session.paired:
             return
-        for other in session.paired:
+        for other in session.paired if self.learning else ():
             self.neighbours.add(item, other)
             self.neighbours.add(other, item)
             if pairs is not None:

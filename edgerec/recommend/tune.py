@@ -36,16 +36,22 @@ class FeatureLog:
     def merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All rows, the request each row belongs to, and each request's target row."""
         if not self.parts:
-            return np.zeros((0, len(self.names)), np.float32), np.zeros(0, np.int64), \
-                np.zeros(0, np.int64)
+            return np.zeros((0, len(self.names)), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
         sizes = np.array([len(p) for p in self.parts])
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        return (np.concatenate(self.parts), np.repeat(np.arange(len(sizes)), sizes),
-                starts + np.asarray(self.targets))
+        return (
+            np.concatenate(self.parts),
+            np.repeat(np.arange(len(sizes)), sizes),
+            starts + np.asarray(self.targets),
+        )
 
 
-def evaluate(log: FeatureLog, weights: np.ndarray, k: int = 10,
-             merged: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
+def evaluate(
+    log: FeatureLog,
+    weights: np.ndarray,
+    k: int = 10,
+    merged: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
     """(hit rate at k, MRR at k) over every request of the log for these weights.
 
     A tie with the true item counts against it when the tied item comes first in candidate
@@ -58,8 +64,9 @@ def evaluate(log: FeatureLog, weights: np.ndarray, k: int = 10,
         return 0.0, 0.0
     scores = rows @ weights.astype(np.float32)
     target_score = scores[target_rows][request_of]
-    ahead = (scores > target_score) | ((scores == target_score)
-                                       & (np.arange(len(scores)) < target_rows[request_of]))
+    ahead = (scores > target_score) | (
+        (scores == target_score) & (np.arange(len(scores)) < target_rows[request_of])
+    )
     rank = np.bincount(request_of, weights=ahead, minlength=len(target_rows))
     hit = rank < k
     return float(hit.sum() / log.requests), float((hit / (rank + 1)).sum() / log.requests)
@@ -71,14 +78,23 @@ def replay(
     *,
     count_from: int = 0,
     on_request: Callable[[StoredEvent, int], None] | None = None,
+    after: Callable[[StoredEvent, int], None] | None = None,
 ) -> FeatureLog:
-    """Prequential replay that logs candidate features from event number `count_from` on."""
+    """Prequential replay that logs candidate features from event number `count_from` on.
+
+    `after(event, number)` runs once each event is observed (a trainer following the replay).
+    """
     log = FeatureLog(recommender.names)
     seen: set[str] = set()
     for number, event in enumerate(events):
         user = event.user_id
-        if (number >= count_from and user is not None and user in seen
-                and event.type in TARGET_TYPES and event.item_id is not None):
+        if (
+            number >= count_from
+            and user is not None
+            and user in seen
+            and event.type in TARGET_TYPES
+            and event.item_id is not None
+        ):
             table = recommender.candidates(user, now=event.occurred_at)
             log.requests += 1
             target = recommender.catalogue.index.get(event.item_id)
@@ -91,6 +107,8 @@ def replay(
         if user is not None:
             seen.add(user)
         recommender.observe(event)
+        if after is not None:
+            after(event, number)
     return log
 
 
@@ -122,8 +140,19 @@ def tune_weights(
         improved = False
         for j in range(len(names)):
             current = weights[j]
-            trials = {0.0, current * 0.5, current * 2.0, current * 0.8, current * 1.25,
-                      0.01, 0.03, 0.1, 0.3, 1.0, 3.0}
+            trials = {
+                0.0,
+                current * 0.5,
+                current * 2.0,
+                current * 0.8,
+                current * 1.25,
+                0.01,
+                0.03,
+                0.1,
+                0.3,
+                1.0,
+                3.0,
+            }
             for value in sorted(trials - {current}):
                 trial = weights.copy()
                 trial[j] = value

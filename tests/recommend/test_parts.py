@@ -21,8 +21,7 @@ from tests.recommend.conftest import at, catalogue_events
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.floats(0.1, 5.0)), max_size=300),
-       st.integers(1, 6))
+@given(st.lists(st.tuples(st.integers(0, 30), st.floats(0.1, 5.0)), max_size=300), st.integers(1, 6))
 def test_top_set_is_exact_under_increases(bumps, size) -> None:
     top, values = TopSet(size), {}
     for item, step in bumps:
@@ -70,8 +69,14 @@ class ConstantSource:
         return SourceResult(np.arange(n), {"model.score": scores})
 
     def explain(self, request: Request, item: int) -> list[Evidence]:
-        return [Evidence(self.name, "Your taste profile", item_id=request.catalogue.ids[item],
-                         attribute=("model", "constant"))]
+        return [
+            Evidence(
+                self.name,
+                "Your taste profile",
+                item_id=request.catalogue.ids[item],
+                attribute=("model", "constant"),
+            )
+        ]
 
 
 def test_a_model_source_plugs_in_without_other_changes() -> None:
@@ -83,3 +88,24 @@ def test_a_model_source_plugs_in_without_other_changes() -> None:
     top = rec.recommend("anyone", k=3, now=at(1))[0]
     assert top.item_id == "i7" and top.sources["model"] > 0.9
     assert "Your taste profile" in top.reasons
+
+
+def test_freeze_keeps_crowd_signals_but_follows_the_customer() -> None:
+    from edgerec.domain import ItemViewed
+
+    rec = Recommender(None)
+    for event in catalogue_events(10):
+        rec.observe(event)
+    for user, items in (("a", ("i1", "i2")), ("b", ("i1", "i2"))):
+        for minute, item in enumerate(items):
+            rec.observe(ItemViewed(user_id=user, item_id=item, occurred_at=at(minute)))
+    rec.freeze()
+    cat = rec.catalogue
+    popularity = cat.popularity.copy()
+    neighbours = {k: dict(v) for k, v in rec.state.neighbours.counts.items()}
+    rec.observe(ItemViewed(user_id="c", item_id="i3", occurred_at=at(5)))
+    rec.observe(ItemViewed(user_id="c", item_id="i1", occurred_at=at(6)))
+    assert np.array_equal(cat.popularity, popularity)
+    assert {k: dict(v) for k, v in rec.state.neighbours.counts.items()} == neighbours
+    assert rec.state.users["c"].recent(2) == [cat.index["i1"], cat.index["i3"]]
+    assert rec.model is not None and rec.model.frozen
