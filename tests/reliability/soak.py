@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import edgerec
+from edgerec.store.engine import JOURNAL_SIZE_LIMIT
 from tests.reliability.checks import LogReport, check_log
 from tests.reliability.workload import batch_events, ui_event
 
@@ -53,13 +54,19 @@ class SoakResult:
 
     @property
     def wal_bounded(self) -> bool:
-        """No growth in the second half: the high-water mark was reached early and held."""
+        """Under the store's size limit, and no trend in the second half.
+
+        Between checkpoints the WAL holds up to the auto-checkpoint's 1,000 pages plus the
+        largest transaction, so its high-water mark wobbles by a batch or two; growth beyond
+        that slack, or past the store's journal size limit, is what unbounded looks like.
+        """
         if not self.wal_samples:
             return True
         half = self.wal_samples[len(self.wal_samples) // 2][0]
         first = max((s for t, s in self.wal_samples if t <= half), default=0)
         second = max((s for t, s in self.wal_samples if t > half), default=0)
-        return second <= max(first, 4 * 1024 * 1024) * 1.1
+        slack = 2 * 1024 * 1024
+        return self.wal_max_bytes <= JOURNAL_SIZE_LIMIT and second <= max(first, 4 * 1024 * 1024) + slack
 
     @property
     def events(self) -> int:
