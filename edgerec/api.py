@@ -148,13 +148,13 @@ class Store:
 
     def projection_positions(self) -> dict[str, int]:
         with self.engine.connect() as connection:
-            return dict(connection.execute(select(projection_positions)).tuples().all())
+            return dict(connection.execute(select(projection_positions)).all())
 
     def stats(self) -> dict[str, Any]:
         """Counts that describe the store, for `edgerec stats` and the console."""
         with self.engine.connect() as connection:
             by_type = dict(
-                connection.execute(select(events.c.type, func.count()).group_by(events.c.type)).tuples().all()
+                connection.execute(select(events.c.type, func.count()).group_by(events.c.type)).all()
             )
             counts = {
                 table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
@@ -168,7 +168,7 @@ class Store:
                 "events_by_type": dict(sorted(by_type.items())),
                 "quarantined": quarantined,
                 "projections": counts,
-                "projection_positions": dict(connection.execute(select(projection_positions)).tuples().all()),
+                "projection_positions": dict(connection.execute(select(projection_positions)).all()),
             }
 
     def close(self) -> None:
