@@ -90,8 +90,14 @@ def _tokeniser() -> tuple[Callable[[Mapping[str, Any]], list[str]], Callable[[st
 class TrainedModel:
     """An EmbeddingSource that follows the trainer's snapshots and embeds items it lacks."""
 
-    def __init__(self, source: EmbeddingSource | None = None, *, path: Path | None = None,
-                 check_every_s: float = 0.5, background: bool = True) -> None:
+    def __init__(
+        self,
+        source: EmbeddingSource | None = None,
+        *,
+        path: Path | None = None,
+        check_every_s: float = 0.5,
+        background: bool = True,
+    ) -> None:
         self.source = source or EmbeddingSource()
         self.path = path
         self.check_every_s = check_every_s
@@ -145,17 +151,20 @@ class TrainedModel:
                 self._loading.join()
             return self._load(signature, catalogue)
         if self._loading is None or not self._loading.is_alive():
-            self._loading = threading.Thread(target=self._load, args=(signature, catalogue),
-                                             name="edgerec-snapshot", daemon=True)
+            self._loading = threading.Thread(
+                target=self._load, args=(signature, catalogue), name="edgerec-snapshot", daemon=True
+            )
             self._loading.start()
         return False
 
     def _load(self, signature: tuple[int, int, int], catalogue: Catalogue) -> bool:
         assert self.path is not None
         snapshot = read_snapshot(self.path)
-        if snapshot is None or snapshot.position < self.position:
-            return False
         self._signature = signature
+        if snapshot is None:
+            return False
+        # Whatever the trainer published last is the model, even at an earlier position (a
+        # trainer restarted from scratch, or a retrain after a customer was forgotten).
         self.install(snapshot, catalogue)
         return True
 
@@ -174,10 +183,15 @@ class TrainedModel:
             if extra_ids:
                 ids += extra_ids
                 vectors = np.concatenate([vectors, extra])
-            self.source.swap(EmbeddingSnapshot(
-                tuple(ids), vectors, position=snapshot.position,
-                user_ids=tuple(snapshot.user_ids),
-                user_vectors=np.asarray(snapshot.user_vectors, dtype=np.float32)))
+            self.source.swap(
+                EmbeddingSnapshot(
+                    tuple(ids),
+                    vectors,
+                    position=snapshot.position,
+                    user_ids=tuple(snapshot.user_ids),
+                    user_vectors=np.asarray(snapshot.user_vectors, dtype=np.float32),
+                )
+            )
             self.swaps += 1
 
     # --- new items --------------------------------------------------------------------------
@@ -192,8 +206,8 @@ class TrainedModel:
                 return  # the trainer knows it; its next snapshot carries the change
             # merged field by field, as the trainer's vocabulary describes items
             self._content.setdefault(item_id, {}).update(
-                {k: v for k, v in (event.payload or {}).items()
-                 if k in _CONTENT_FIELDS and v is not None})
+                {k: v for k, v in (event.payload or {}).items() if k in _CONTENT_FIELDS and v is not None}
+            )
         elif self.source.has(item_id):
             return
         if self._tokens is None:
@@ -244,6 +258,9 @@ def _catalogue_content(catalogue: Catalogue, item_id: str) -> dict[str, Any]:
     index = catalogue.index.get(item_id)
     if index is None:
         return {}
-    fields = {"title": catalogue.titles[index], "category": catalogue.category_name(index),
-              "brand": catalogue.brands[index]}
+    fields = {
+        "title": catalogue.titles[index],
+        "category": catalogue.category_name(index),
+        "brand": catalogue.brands[index],
+    }
     return {k: v for k, v in fields.items() if v}
