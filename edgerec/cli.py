@@ -291,6 +291,92 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             stop.set()
 
 
+# --- evaluation ----------------------------------------------------------------------------
+
+
+@main.command(name="eval")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "format_", help="Format of PATH (detected when omitted).")
+@click.option(
+    "--protocol",
+    type=click.Choice(["leave-last-out", "temporal", "cold-items"]),
+    default="leave-last-out",
+    show_default=True,
+)
+@click.option("--models", help="Comma-separated model names (default: every model).")
+@click.option("--include-seen", is_flag=True, help="Rank items the user already interacted with too.")
+@click.option("--tune", is_flag=True, help="A small hyper-parameter search on the validation split.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for report.json and charts."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@pass_settings
+def evaluate_command(
+    settings: Settings,
+    path: Path | None,
+    format_: str | None,
+    protocol: str,
+    models: str | None,
+    include_seen: bool,
+    tune: bool,
+    seed: int,
+    device: str,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Train and evaluate the models on PATH (imported into a temporary store), or on --db's log."""
+    import tempfile
+
+    from edgerec.evaluation.frames import encode
+    from edgerec.evaluation.harness import Settings as EvalSettings
+    from edgerec.evaluation.harness import evaluate_encoded
+    from edgerec.evaluation.plots import write_charts
+    from edgerec.readmodels import catalogue_frame, interaction_frame
+
+    say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
+    with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
+        if path is not None:
+            from edgerec.ingest import import_file
+
+            store = Store(Path(folder) / "eval.db", synchronous="OFF")
+            report = import_file(store, path, format=format_)
+            say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
+            dataset = path.stem
+        else:
+            store = settings.open()
+            dataset = Path(store.path or settings.url).stem
+        with store:
+            data, features = encode(interaction_frame(store), catalogue_frame(store))
+    chosen = [name.strip() for name in models.split(",")] if models else None
+    outcome = evaluate_encoded(
+        data,
+        features,
+        models=chosen,
+        settings=EvalSettings(
+            protocol=protocol, include_seen=include_seen, tune=tune, seed=seed, device=device
+        ),
+        dataset=dataset,
+        log=say,
+    )
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps(outcome.report, indent=1))
+        write_charts(outcome.report, outcome.curves, out)
+    if as_json:
+        click.echo(json.dumps(outcome.report))
+        return
+    click.echo(f"{dataset} ({protocol}{', seen items included' if include_seen else ''})")
+    header = ("HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR", "cov@10", "fit s")
+    click.echo(f"{'model':<14}" + "".join(f"{name:>9}" for name in header))
+    for name, m in outcome.report["models"].items():
+        click.echo(
+            f"{name:<14}{m['hr@10']:>9.4f}{m['ndcg@10']:>9.4f}{m['hr@20']:>9.4f}{m['ndcg@20']:>9.4f}"
+            f"{m['mrr']:>9.4f}{m['coverage@10']:>9.3f}{m['fit_s']:>9.1f}"
+        )
+
+
 # --- privacy -------------------------------------------------------------------------------
 
 

@@ -373,3 +373,43 @@ def _session(row: Any) -> SessionRow:
         ended=bool(row["ended"]),
         recent_items=list(row["recent_items"] or []),
     )
+
+
+# --- the log and catalogue as DataFrames (the evaluation's data contract) --------------------
+
+
+def interaction_frame(store: Store) -> Any:
+    """Item events of the log as a DataFrame: position, user_id, item_id, occurred_at (µs),
+    event_type, session_id, store_id, in log order."""
+    import pandas as pd
+
+    from edgerec.store.schema import events
+
+    query = select(
+        events.c.position,
+        events.c.user_id,
+        events.c.item_id,
+        events.c.occurred_at,
+        events.c.type.label("event_type"),
+        events.c.session_id,
+        events.c.store_id,
+    ).where(events.c.item_id.is_not(None), events.c.user_id.is_not(None))
+    with store.engine.connect() as connection:
+        return pd.read_sql(query.order_by(events.c.position), connection)
+
+
+def catalogue_frame(store: Store) -> Any:
+    """The catalogue as a DataFrame: item_id, title, category, brand, price, description, attributes."""
+    import pandas as pd
+
+    query = select(
+        items.c.item_id,
+        items.c.title,
+        items.c.category,
+        items.c.brand,
+        items.c.price,
+        items.c.description,
+        items.c.attributes,
+    )
+    with store.engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=list(query.selected_columns.keys()))

@@ -85,3 +85,28 @@ def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot open the store" in result.output
     assert "Traceback" not in result.output
+
+
+def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
+    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
+    data = tmp_path / "Tiny.txt"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "report"
+    report = json.loads(
+        run(
+            "eval",
+            str(data),
+            "--format",
+            "s3rec",
+            "--models",
+            "popularity,itemknn",
+            "--json",
+            "--out",
+            str(out),
+        )
+    )
+    assert report["protocol"] == "leave-last-out"
+    assert set(report["models"]) == {"popularity", "itemknn"}
+    for metrics in report["models"].values():
+        assert set(metrics) >= {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "coverage@10", "fit_s"}
+    assert {"report.json", "metrics.svg", "curves.svg"} <= {p.name for p in out.iterdir()}
