@@ -35,7 +35,7 @@ def db(tmp_path: Path) -> str:
 def run(*args: str, env: dict[str, str] | None = None):
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_help_lists_the_subcommands() -> None:
