@@ -12,8 +12,7 @@ from edgerec.models.blend import Blend, standardise
 GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
-def member_scores(model: Recommender, cases: Cases, excl: list[list[int]], batch: int = 512
-                  ) -> torch.Tensor:
+def member_scores(model: Recommender, cases: Cases, excl: list[list[int]], batch: int = 512) -> torch.Tensor:
     """Standardised, masked validation scores of one member ."""
     out = []
     for lo in range(0, len(cases), batch):
@@ -23,8 +22,9 @@ def member_scores(model: Recommender, cases: Cases, excl: list[list[int]], batch
     return torch.cat(out)
 
 
-def tune_blend(members: dict[str, Recommender], cases: Cases, excl: list[list[int]],
-               *, rounds: int = 2) -> tuple[Blend, dict[str, float]]:
+def tune_blend(
+    members: dict[str, Recommender], cases: Cases, excl: list[list[int]], *, rounds: int = 2
+) -> tuple[Blend, dict[str, float]]:
     """Blend of members with weights maximising validation NDCG@10."""
     names = list(members)
     cached = {n: member_scores(members[n], cases, excl) for n in names}
@@ -60,5 +60,3 @@ def tune_blend(members: dict[str, Recommender], cases: Cases, excl: list[list[in
     blend.set_members(members, weights)
     single["blend"] = best
     return blend, single
-
-

@@ -11,7 +11,15 @@ from edgerec.models.data import Interactions
 
 #: Model names evaluate() understands, in the order they are trained and reported.
 MODEL_NAMES: tuple[str, ...] = (
-    "popularity", "cooccurrence", "itemknn", "ease", "ials", "content", "hybrid", "sasrec", "blend",
+    "popularity",
+    "cooccurrence",
+    "itemknn",
+    "ease",
+    "ials",
+    "content",
+    "hybrid",
+    "sasrec",
+    "blend",
 )
 DEFAULT_MODELS: tuple[str, ...] = MODEL_NAMES
 COLD_MODELS: tuple[str, ...] = ("popularity", "random", "content", "hybrid")
@@ -40,14 +48,17 @@ class DataStats:
         lengths = np.bincount(data.user, minlength=data.n_users)
         lengths = lengths[lengths > 0]
         return DataStats(
-            n_users=int(len(lengths)), n_items=data.n_items, n_rows=len(data),
+            n_users=int(len(lengths)),
+            n_items=data.n_items,
+            n_rows=len(data),
             mean_length=float(lengths.mean()) if len(lengths) else 0.0,
             median_length=float(np.median(lengths)) if len(lengths) else 0.0,
         )
 
 
-def make_model(name: str, stats: DataStats, *, device: str | None = "cpu",
-               time_budget_s: float | None = None) -> Recommender:
+def make_model(
+    name: str, stats: DataStats, *, device: str | None = "cpu", time_budget_s: float | None = None
+) -> Recommender:
     """A model with defaults for data like stats describes."""
     from edgerec.models import blend, content, mf, neighbours, popularity, sasrec
 
@@ -58,8 +69,9 @@ def make_model(name: str, stats: DataStats, *, device: str | None = "cpu",
     if name == "cooccurrence":
         return neighbours.Cooccurrence(device=device)
     if name == "itemknn":
-        return neighbours.ItemKNN(neighbours.ItemKNNConfig(neighbours=200 if stats.long_histories else 100),
-                                  device=device)
+        return neighbours.ItemKNN(
+            neighbours.ItemKNNConfig(neighbours=200 if stats.long_histories else 100), device=device
+        )
     if name == "ease":
         return neighbours.EASE(neighbours.EASEConfig(l2=ease_l2(stats)), device=device)
     if name == "ials":
@@ -102,8 +114,10 @@ def tuning_grid(name: str, model: Recommender) -> list[Recommender]:
     if isinstance(model, neighbours.EASE):
         return [neighbours.EASE(replace(cfg, l2=cfg.l2 * f), device=dev) for f in (0.25, 0.5, 2.0, 4.0)]
     if isinstance(model, neighbours.Cooccurrence):
-        return [neighbours.Cooccurrence(replace(cfg, window=w, decay=d), device=dev)
-                for w, d in ((1, cfg.decay), (6, cfg.decay), (cfg.window, 0.3), (cfg.window, 0.9))]
+        return [
+            neighbours.Cooccurrence(replace(cfg, window=w, decay=d), device=dev)
+            for w, d in ((1, cfg.decay), (6, cfg.decay), (cfg.window, 0.3), (cfg.window, 0.9))
+        ]
     if isinstance(model, neighbours.ItemKNN):
         return [neighbours.ItemKNN(replace(cfg, neighbours=n), device=dev) for n in (20, 50, 400)]
     return []

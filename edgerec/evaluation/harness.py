@@ -61,8 +61,9 @@ def case_masks(cases: splits.Cases, lo: int, hi: int, include_seen: bool) -> lis
     return [np.unique(h.items).tolist() for h in cases.histories[lo:hi]]
 
 
-def rank_cases(model: Recommender, cases: splits.Cases, *, include_seen: bool,
-               batch_size: int = 512) -> dict[str, float]:
+def rank_cases(
+    model: Recommender, cases: splits.Cases, *, include_seen: bool, batch_size: int = 512
+) -> dict[str, float]:
     """Full-ranking metrics of model on cases (restricted to cases.candidates when set)."""
     acc = MetricAccumulator(model.n_items)
     allowed = None
@@ -83,8 +84,9 @@ def subsample(cases: splits.Cases, n: int, seed: int) -> splits.Cases:
     if len(cases) <= n:
         return cases
     idx = np.sort(np.random.default_rng(seed).choice(len(cases), size=n, replace=False))
-    return splits.Cases([cases.histories[i] for i in idx], cases.targets[idx], cases.users[idx],
-                        cases.candidates)
+    return splits.Cases(
+        [cases.histories[i] for i in idx], cases.targets[idx], cases.users[idx], cases.candidates
+    )
 
 
 def evaluate(
@@ -102,10 +104,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate models on the contract DataFrames; returns the JSON report of ``edgerec eval``."""
     data, features = encode(interactions, catalogue)
-    settings = Settings(protocol=protocol, include_seen=include_seen, tune=tune, seed=seed,
-                        device=device)
-    return evaluate_encoded(data, features, models=models, settings=settings, dataset=dataset,
-                            log=log).report
+    settings = Settings(protocol=protocol, include_seen=include_seen, tune=tune, seed=seed, device=device)
+    return evaluate_encoded(data, features, models=models, settings=settings, dataset=dataset, log=log).report
 
 
 def evaluate_encoded(
@@ -128,8 +128,9 @@ def evaluate_encoded(
     clock = time.perf_counter()
 
     def validator(m: Recommender) -> float:
-        v = rank_cases(m, valid, include_seen=settings.include_seen,
-                       batch_size=settings.batch_size)["ndcg@10"]
+        v = rank_cases(m, valid, include_seen=settings.include_seen, batch_size=settings.batch_size)[
+            "ndcg@10"
+        ]
         step = len(m.history_log) + 1
         say(f"    {m.kind} step {step}: valid ndcg@10={v:.4f} ({time.perf_counter() - clock:.0f}s)")
         return v
@@ -173,8 +174,7 @@ def evaluate_encoded(
             t0 = time.perf_counter()
             model.partial_fit(sp.valid_rows, seed=settings.seed)
             fit_s[name] += time.perf_counter() - t0
-        res = rank_cases(model, sp.test, include_seen=settings.include_seen,
-                         batch_size=settings.batch_size)
+        res = rank_cases(model, sp.test, include_seen=settings.include_seen, batch_size=settings.batch_size)
         res["fit_s"] = round(fit_s[name], 2)
         report_models[name] = {k: float(res[k]) for k in METRIC_KEYS}
         say(f"  {name:14s} " + " ".join(f"{k}={res[k]:.4f}" for k in METRIC_KEYS))

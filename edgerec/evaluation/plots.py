@@ -6,21 +6,34 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 W, H, PAD = 640, 360, 48
 
 
 def _frame(title: str, body: list[str]) -> str:
-    return "\n".join([
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" '
-        f'font-size="11">',
-        f'<rect width="{W}" height="{H}" fill="white"/>',
-        f'<text x="{W / 2}" y="18" text-anchor="middle" font-size="14">{escape(title)}</text>',
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="black"/>',
-        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="black"/>',
-        *body, "</svg>",
-    ])
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" '
+            f'font-size="11">',
+            f'<rect width="{W}" height="{H}" fill="white"/>',
+            f'<text x="{W / 2}" y="18" text-anchor="middle" font-size="14">{escape(title)}</text>',
+            f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="black"/>',
+            f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="black"/>',
+            *body,
+            "</svg>",
+        ]
+    )
 
 
 def metric_chart(report: dict[str, Any], metric: str = "ndcg@10") -> str:
@@ -34,12 +47,16 @@ def metric_chart(report: dict[str, Any], metric: str = "ndcg@10") -> str:
         v = models[n][metric]
         h = (H - 2 * PAD) * v / top
         x = PAD + k * slot + slot * 0.15
-        body.append(f'<rect x="{x:.1f}" y="{H - PAD - h:.1f}" width="{slot * 0.7:.1f}" '
-                    f'height="{h:.1f}" fill="{PALETTE[k % len(PALETTE)]}"/>')
-        body.append(f'<text x="{x + slot * 0.35:.1f}" y="{H - PAD - h - 4:.1f}" '
-                    f'text-anchor="middle">{v:.4f}</text>')
-        body.append(f'<text x="{x + slot * 0.35:.1f}" y="{H - PAD + 14}" '
-                    f'text-anchor="middle">{escape(n)}</text>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{H - PAD - h:.1f}" width="{slot * 0.7:.1f}" '
+            f'height="{h:.1f}" fill="{PALETTE[k % len(PALETTE)]}"/>'
+        )
+        body.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{H - PAD - h - 4:.1f}" text-anchor="middle">{v:.4f}</text>'
+        )
+        body.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{H - PAD + 14}" text-anchor="middle">{escape(n)}</text>'
+        )
     title = f"{report['dataset']} ({report['protocol']}): {metric}"
     return _frame(title, body)
 
@@ -54,7 +71,8 @@ def curve_chart(curves: dict[str, list[dict[str, float]]], key: str = "valid_ndc
     for k, (n, s) in enumerate(series.items()):
         pts = " ".join(
             f"{PAD + (W - 2 * PAD) * i / (longest - 1):.1f},{H - PAD - (H - 2 * PAD) * v / top:.1f}"
-            for i, v in enumerate(s))
+            for i, v in enumerate(s)
+        )
         colour = PALETTE[k % len(PALETTE)]
         body.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         body.append(f'<text x="{W - PAD + 4}" y="{PAD + 14 * k}" fill="{colour}">{escape(n)}</text>')
@@ -62,8 +80,9 @@ def curve_chart(curves: dict[str, list[dict[str, float]]], key: str = "valid_ndc
     return _frame("training curves (validation checks)", body)
 
 
-def write_charts(report: dict[str, Any], curves: dict[str, list[dict[str, float]]],
-                 folder: Path) -> list[Path]:
+def write_charts(
+    report: dict[str, Any], curves: dict[str, list[dict[str, float]]], folder: Path
+) -> list[Path]:
     """Writes metrics.svg and curves.svg into folder; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     out = [folder / "metrics.svg", folder / "curves.svg"]

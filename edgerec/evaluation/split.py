@@ -39,8 +39,12 @@ def _ordered(data: Interactions) -> np.ndarray:
 
 
 def _history(data: Interactions, rows: np.ndarray) -> History:
-    return History(items=data.item[rows], events=data.event[rows], times=data.time[rows],
-                   store=int(data.store[rows[-1]]) if len(rows) else 0)
+    return History(
+        items=data.item[rows],
+        events=data.event[rows],
+        times=data.time[rows],
+        store=int(data.store[rows[-1]]) if len(rows) else 0,
+    )
 
 
 def leave_last_out(data: Interactions, *, min_length: int = 3) -> Split:

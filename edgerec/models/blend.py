@@ -63,8 +63,7 @@ class Blend(Recommender):
     def state(self) -> dict[str, Any]:
         from edgerec.models.checkpoint import to_state
 
-        return {"tensors": {"weights": self.weights},
-                "members": [to_state(m) for m in self.members.values()]}
+        return {"tensors": {"weights": self.weights}, "members": [to_state(m) for m in self.members.values()]}
 
     def load_state(self, state: dict[str, Any]) -> None:
         from edgerec.models.checkpoint import from_state

@@ -27,14 +27,24 @@ def registry() -> dict[str, type[Recommender]]:
     from edgerec.models.sasrec import SASRec
 
     classes: list[type[Recommender]] = [
-        Popularity, RandomScores, Cooccurrence, ItemKNN, EASE, IALS, TwoTower, SASRec, Blend,
+        Popularity,
+        RandomScores,
+        Cooccurrence,
+        ItemKNN,
+        EASE,
+        IALS,
+        TwoTower,
+        SASRec,
+        Blend,
     ]
     return {c.kind: c for c in classes}
 
 
 def _data_state(data: Interactions) -> dict[str, Any]:
-    arrays = {k: torch.from_numpy(np.ascontiguousarray(getattr(data, k)))
-              for k in ("user", "item", "event", "time", "position", "store")}
+    arrays = {
+        k: torch.from_numpy(np.ascontiguousarray(getattr(data, k)))
+        for k in ("user", "item", "event", "time", "position", "store")
+    }
     return {"item_ids": list(data.item_ids), "user_ids": list(data.user_ids), "arrays": arrays}
 
 
@@ -50,8 +60,11 @@ def to_state(model: Recommender) -> dict[str, Any]:
     feats = None
     if model.features is not None:
         f = model.features
-        feats = {"offsets": torch.from_numpy(f.offsets), "tokens": torch.from_numpy(f.tokens),
-                 "n_buckets": f.n_buckets}
+        feats = {
+            "offsets": torch.from_numpy(f.offsets),
+            "tokens": torch.from_numpy(f.tokens),
+            "n_buckets": f.n_buckets,
+        }
     return {
         "format": FORMAT_VERSION,
         "kind": model.kind,

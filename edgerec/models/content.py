@@ -42,13 +42,15 @@ class _Net(nn.Module):
         self.ids = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0) if use_ids else None
         self.content = ContentTower(n_buckets, cfg.dim) if n_buckets else None
         self.recency = nn.Parameter(torch.zeros(cfg.max_len))
-        self.user = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.dim, cfg.dim), nn.GELU(),
-                                  nn.Linear(cfg.dim, cfg.dim))
+        self.user = nn.Sequential(
+            nn.Dropout(cfg.dropout), nn.Linear(cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim)
+        )
         if self.ids is not None:
             nn.init.normal_(self.ids.weight, std=0.02)
 
-    def table(self, offsets: torch.Tensor | None, tokens: torch.Tensor | None,
-              id_mask: torch.Tensor) -> torch.Tensor:
+    def table(
+        self, offsets: torch.Tensor | None, tokens: torch.Tensor | None, id_mask: torch.Tensor
+    ) -> torch.Tensor:
         parts = []
         if self.ids is not None:
             parts.append(self.ids.weight * id_mask[:, None])
@@ -58,7 +60,7 @@ class _Net(nn.Module):
 
     def users(self, items: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         keep = (items > 0).float()
-        w = torch.softmax(self.recency, 0)[-items.shape[1]:] * keep
+        w = torch.softmax(self.recency, 0)[-items.shape[1] :] * keep
         pooled = (F.embedding(items, table) * w.unsqueeze(-1)).sum(1) / w.sum(1, keepdim=True).clamp_min(1e-9)
         return F.normalize(pooled + self.user(pooled), dim=-1)
 
@@ -80,14 +82,12 @@ class TwoTower(Recommender):
         else:
             self.offsets = self.tokens = None
         seen = np.bincount(data.item, minlength=data.n_items) > 0
-        self.id_mask = torch.as_tensor(np.concatenate([[0.0], seen]).astype(np.float32),
-                                       device=self.device)
+        self.id_mask = torch.as_tensor(np.concatenate([[0.0], seen]).astype(np.float32), device=self.device)
 
     def _table(self) -> torch.Tensor:
         return self.net.table(self.offsets, self.tokens, self.id_mask)
 
-    def _train(self, histories: list[History], epochs: int, validate: Validator | None, seed: int
-               ) -> None:
+    def _train(self, histories: list[History], epochs: int, validate: Validator | None, seed: int) -> None:
         cfg = self.config
         rng = np.random.default_rng(seed)
         opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
@@ -104,8 +104,9 @@ class TwoTower(Recommender):
                 ends = rng.integers(1, lengths[idx])  # predict item `end` from items before it
                 hs = [histories[i] for i in idx]
                 b = pad_batch(hs, cfg.max_len, ends=ends.tolist()).to(self.device)
-                target = torch.as_tensor([h.items[e] for h, e in zip(hs, ends, strict=True)],
-                                         device=self.device)
+                target = torch.as_tensor(
+                    [h.items[e] for h, e in zip(hs, ends, strict=True)], device=self.device
+                )
                 table = self._table()
                 u = self.net.users(b.items, table)
                 loss = F.cross_entropy(u @ table[1:].t() / cfg.temperature, target)
@@ -139,8 +140,7 @@ class TwoTower(Recommender):
     def _partial_fit(self, new: Interactions, *, seed: int) -> None:
         assert self.data is not None
         seen = np.bincount(self.data.item, minlength=self.data.n_items) > 0
-        self.id_mask = torch.as_tensor(np.concatenate([[0.0], seen]).astype(np.float32),
-                                       device=self.device)
+        self.id_mask = torch.as_tensor(np.concatenate([[0.0], seen]).astype(np.float32), device=self.device)
         touched = set(np.unique(new.user).tolist())
         hs = [h for u, h in self.data.histories().items() if u in touched and len(h.items) >= 2]
         if hs:

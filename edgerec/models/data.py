@@ -111,9 +111,14 @@ class Interactions:
     def select(self, mask: np.ndarray) -> Interactions:
         """The rows where mask is true, with the same vocabularies."""
         return Interactions(
-            item_ids=self.item_ids, user_ids=self.user_ids, user=self.user[mask],
-            item=self.item[mask], event=self.event[mask], time=self.time[mask],
-            position=self.position[mask], store=self.store[mask],
+            item_ids=self.item_ids,
+            user_ids=self.user_ids,
+            user=self.user[mask],
+            item=self.item[mask],
+            event=self.event[mask],
+            time=self.time[mask],
+            position=self.position[mask],
+            store=self.store[mask],
         )
 
     def concat(self, other: Interactions) -> Interactions:
@@ -121,9 +126,12 @@ class Interactions:
         if other.item_ids != self.item_ids or other.user_ids != self.user_ids:
             raise ValueError("vocabularies differ")
         return Interactions(
-            item_ids=self.item_ids, user_ids=self.user_ids,
-            user=np.concatenate([self.user, other.user]), item=np.concatenate([self.item, other.item]),
-            event=np.concatenate([self.event, other.event]), time=np.concatenate([self.time, other.time]),
+            item_ids=self.item_ids,
+            user_ids=self.user_ids,
+            user=np.concatenate([self.user, other.user]),
+            item=np.concatenate([self.item, other.item]),
+            event=np.concatenate([self.event, other.event]),
+            time=np.concatenate([self.time, other.time]),
             position=np.concatenate([self.position, other.position]),
             store=np.concatenate([self.store, other.store]),
         )
@@ -137,7 +145,9 @@ class Interactions:
         for chunk in np.split(order, bounds):
             if len(chunk):
                 out[int(self.user[chunk[0]])] = History(
-                    items=self.item[chunk], events=self.event[chunk], times=self.time[chunk],
+                    items=self.item[chunk],
+                    events=self.event[chunk],
+                    times=self.time[chunk],
                     store=int(self.store[chunk[-1]]),
                 )
         return out

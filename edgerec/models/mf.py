@@ -26,8 +26,15 @@ class IALSConfig:
     chunk: int = 1024
 
 
-def _solve(rows: np.ndarray, cols: np.ndarray, conf: np.ndarray, n_rows: int, other: torch.Tensor,
-           l2: float, chunk: int) -> torch.Tensor:
+def _solve(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    conf: np.ndarray,
+    n_rows: int,
+    other: torch.Tensor,
+    l2: float,
+    chunk: int,
+) -> torch.Tensor:
     """Least-squares factors for each row given the other side's factors (rows sorted)."""
     d = other.shape[1]
     gram = other.t() @ other
@@ -70,8 +77,7 @@ class IALS(Recommender):
         best, best_items, bad = -1.0, None, 0
         for epoch in range(1, cfg.epochs + 1):
             users = _solve(u, i, c, data.n_users, self.items, cfg.l2, cfg.chunk)
-            self.items = _solve(i[by_item], u[by_item], c[by_item], data.n_items, users, cfg.l2,
-                                cfg.chunk)
+            self.items = _solve(i[by_item], u[by_item], c[by_item], data.n_items, users, cfg.l2, cfg.chunk)
             entry = {"epoch": float(epoch)}
             if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
                 v = validate(self)
@@ -107,8 +113,15 @@ class IALS(Recommender):
             rows.append(np.full(len(items), r))
             cols.append(items)
             conf.append(best * cfg.alpha)
-        users = _solve(np.concatenate(rows), np.concatenate(cols), np.concatenate(conf),
-                       len(histories), self.items, cfg.l2, cfg.chunk)
+        users = _solve(
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(conf),
+            len(histories),
+            self.items,
+            cfg.l2,
+            cfg.chunk,
+        )
         return users @ self.items.t()
 
     def _tensors(self) -> dict[str, torch.Tensor]:

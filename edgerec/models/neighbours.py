@@ -72,9 +72,11 @@ class Cooccurrence(Recommender):
 
     def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         n = int(tensors["n"])
-        self.matrix = torch.sparse_coo_tensor(
-            tensors["indices"].cpu(), tensors["values"].cpu(), (n, n)
-        ).coalesce().to_sparse_csr()
+        self.matrix = (
+            torch.sparse_coo_tensor(tensors["indices"].cpu(), tensors["values"].cpu(), (n, n))
+            .coalesce()
+            .to_sparse_csr()
+        )
 
 
 @dataclass(frozen=True)

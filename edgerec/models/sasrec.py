@@ -82,8 +82,12 @@ class SASRecNet(nn.Module):
         for emb in (self.events, self.hours, self.weekdays, self.stores):
             nn.init.zeros_(emb.weight)
 
-    def item_table(self, offsets: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
-                   id_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def item_table(
+        self,
+        offsets: torch.Tensor | None = None,
+        tokens: torch.Tensor | None = None,
+        id_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """[n_items + 1, d] output/input item representations (row 0 is padding)."""
         table = self.items.weight
         if id_mask is not None:
@@ -108,8 +112,9 @@ class SASRecNet(nn.Module):
         return self.ln(x)
 
 
-def _length_batches(lengths: np.ndarray, cfg: SASRecConfig, rng: np.random.Generator
-                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _length_batches(
+    lengths: np.ndarray, cfg: SASRecConfig, rng: np.random.Generator
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Batches of similar-length sequences (in random order), so little compute goes to padding.
 
     For long histories a random earlier window is used half of the time (data augmentation).
@@ -135,8 +140,12 @@ class SASRec(Recommender):
     def _build(self, data: Interactions) -> None:
         cfg = self.config
         feats = self.features if cfg.use_content else None
-        self.net = SASRecNet(data.n_items, cfg, n_stores=int(data.store.max(initial=0)),
-                             n_buckets=feats.n_buckets if feats is not None else 0).to(self.device)
+        self.net = SASRecNet(
+            data.n_items,
+            cfg,
+            n_stores=int(data.store.max(initial=0)),
+            n_buckets=feats.n_buckets if feats is not None else 0,
+        ).to(self.device)
         self._set_inputs(data)
 
     def _set_inputs(self, data: Interactions) -> None:
@@ -147,23 +156,28 @@ class SASRec(Recommender):
             self.tokens = torch.as_tensor(feats.tokens, device=self.device)
             counts = np.bincount(data.item, minlength=data.n_items) > 0
             # Items never seen in training are represented by their content alone.
-            self.id_mask = torch.as_tensor(np.concatenate([[0.0], counts]).astype(np.float32),
-                                           device=self.device)
+            self.id_mask = torch.as_tensor(
+                np.concatenate([[0.0], counts]).astype(np.float32), device=self.device
+            )
         else:
             self.offsets = self.tokens = self.id_mask = None
-        self.use_context = bool(cfg.use_context and (
-            len(np.unique(data.time // 3_600_000_000 % 24)) > 1 or data.store.max(initial=0) > 0))
+        self.use_context = bool(
+            cfg.use_context
+            and (len(np.unique(data.time // 3_600_000_000 % 24)) > 1 or data.store.max(initial=0) > 0)
+        )
         self.context_flag = torch.tensor([int(self.use_context)])
 
     def _table(self) -> torch.Tensor:
         return self.net.item_table(self.offsets, self.tokens, self.id_mask)
 
-    def _train_epochs(self, histories: list[History], epochs: int, *, validate: Validator | None,
-                      seed: int) -> None:
+    def _train_epochs(
+        self, histories: list[History], epochs: int, *, validate: Validator | None, seed: int
+    ) -> None:
         cfg = self.config
         rng = np.random.default_rng(seed)
-        opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                               betas=(0.9, 0.98))
+        opt = torch.optim.Adam(
+            self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98)
+        )
         start = time.perf_counter()
         best, best_state, bad = -1.0, None, 0
         lengths = np.array([len(h.items) for h in histories])
@@ -174,8 +188,9 @@ class SASRec(Recommender):
                 hs = [histories[i] for i in idx]
                 width = min(cfg.max_len + 1, int(ends.max()))
                 b = pad_batch(hs, width, ends=ends.tolist()).to(self.device)
-                inp = SeqBatch(b.items[:, :-1], b.events[:, :-1], b.hours[:, :-1],
-                               b.weekdays[:, :-1], b.stores[:, :-1])
+                inp = SeqBatch(
+                    b.items[:, :-1], b.events[:, :-1], b.hours[:, :-1], b.weekdays[:, :-1], b.stores[:, :-1]
+                )
                 target = b.items[:, 1:]
                 table = self._table()
                 h = self.net(inp, table, context=self.use_context)
@@ -204,8 +219,9 @@ class SASRec(Recommender):
             self.net.load_state_dict(best_state)
         self.net.eval()
 
-    def _loss(self, h: torch.Tensor, target: torch.Tensor, table: torch.Tensor,
-              rng: np.random.Generator) -> torch.Tensor:
+    def _loss(
+        self, h: torch.Tensor, target: torch.Tensor, table: torch.Tensor, rng: np.random.Generator
+    ) -> torch.Tensor:
         """Cross-entropy over all items, or, for big catalogues, over the targets plus a shared
         uniform sample of negatives (uniform, so no logQ correction is needed)."""
         n, k = table.shape[0], self.config.negatives

@@ -23,8 +23,9 @@ class SeqBatch:
     stores: torch.Tensor
 
     def to(self, device: torch.device) -> SeqBatch:
-        return SeqBatch(*(t.to(device) for t in (self.items, self.events, self.hours,
-                                                  self.weekdays, self.stores)))
+        return SeqBatch(
+            *(t.to(device) for t in (self.items, self.events, self.hours, self.weekdays, self.stores))
+        )
 
 
 def context_of(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

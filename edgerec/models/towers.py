@@ -18,7 +18,10 @@ class ContentTower(nn.Module):
     def forward(self, offsets: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """offsets: [n_rows + 1] CSR offsets (row 0 empty for padding); returns [n_rows, dim]."""
         lengths = offsets[1:] - offsets[:-1]
-        bag = self.tokens(tokens, offsets[:-1]) if tokens.numel() else torch.zeros(
-            len(lengths), self.proj.in_features, device=offsets.device)
+        bag = (
+            self.tokens(tokens, offsets[:-1])
+            if tokens.numel()
+            else torch.zeros(len(lengths), self.proj.in_features, device=offsets.device)
+        )
         out = self.proj(bag)
         return out * (lengths > 0).unsqueeze(-1).float()

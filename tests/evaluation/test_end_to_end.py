@@ -14,8 +14,9 @@ from edgerec.evaluation.harness import evaluate
 from edgerec.evaluation.metrics import METRIC_KEYS
 
 
-def beauty_slice(find: Callable[..., Path], n_users: int = 6000, n_items: int = 800
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def beauty_slice(
+    find: Callable[..., Path], n_users: int = 6000, n_items: int = 800
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first n_users lines of Beauty.txt, restricted to their n_items most frequent items."""
     txt = find("amazon-s3rec", "Beauty.txt")
     lines = [line.split() for line in txt.read_text().splitlines()[:n_users]]
@@ -27,27 +28,43 @@ def beauty_slice(find: Callable[..., Path], n_users: int = 6000, n_items: int = 
         rows += [(j, user, it) for j, it in enumerate(kept)]
     rows.sort(key=lambda r: r[0])
     n = len(rows)
-    inter = pd.DataFrame({
-        "user_id": [r[1] for r in rows], "item_id": [r[2] for r in rows],
-        "occurred_at": 1_500_000_000_000_000 + np.array([r[0] for r in rows]) * 86_400_000_000,
-        "event_type": ["rated"] * n, "session_id": [r[1] for r in rows], "store_id": [None] * n,
-        "position": np.arange(n),
-    })
+    inter = pd.DataFrame(
+        {
+            "user_id": [r[1] for r in rows],
+            "item_id": [r[2] for r in rows],
+            "occurred_at": 1_500_000_000_000_000 + np.array([r[0] for r in rows]) * 86_400_000_000,
+            "event_type": ["rated"] * n,
+            "session_id": [r[1] for r in rows],
+            "store_id": [None] * n,
+            "position": np.arange(n),
+        }
+    )
     attrs = json.loads(txt.with_name("Beauty_item2attributes.json").read_text())
     ids = sorted(set(inter["item_id"]))
-    catalogue = pd.DataFrame({
-        "item_id": ids, "title": None, "category": None, "brand": None, "price": np.nan,
-        "description": None,
-        "attributes": [{f"a{a}": "1" for a in attrs[i]} if i in attrs else None for i in ids],
-    })
+    catalogue = pd.DataFrame(
+        {
+            "item_id": ids,
+            "title": None,
+            "category": None,
+            "brand": None,
+            "price": np.nan,
+            "description": None,
+            "attributes": [{f"a{a}": "1" for a in attrs[i]} if i in attrs else None for i in ids],
+        }
+    )
     return inter, catalogue
 
 
 @pytest.mark.slow
 def test_learned_models_beat_popularity_on_a_beauty_slice(shared_dataset) -> None:
     inter, catalogue = beauty_slice(shared_dataset)
-    report = evaluate(inter, catalogue, models=["popularity", "cooccurrence", "itemknn", "ease"],
-                      seed=0, dataset="beauty-slice")
+    report = evaluate(
+        inter,
+        catalogue,
+        models=["popularity", "cooccurrence", "itemknn", "ease"],
+        seed=0,
+        dataset="beauty-slice",
+    )
     assert report["dataset"] == "beauty-slice" and report["protocol"] == "leave-last-out"
     models = report["models"]
     for vals in models.values():
@@ -61,7 +78,13 @@ def test_learned_models_beat_popularity_on_a_beauty_slice(shared_dataset) -> Non
 @pytest.mark.slow
 def test_cold_items_protocol_content_beats_popularity(shared_dataset) -> None:
     inter, catalogue = beauty_slice(shared_dataset, n_users=3000, n_items=600)
-    report = evaluate(inter, catalogue, protocol="cold-items",
-                      models=["popularity", "random", "content"], seed=0, dataset="beauty-slice")
+    report = evaluate(
+        inter,
+        catalogue,
+        protocol="cold-items",
+        models=["popularity", "random", "content"],
+        seed=0,
+        dataset="beauty-slice",
+    )
     models = report["models"]
     assert models["content"]["hr@10"] > models["popularity"]["hr@10"]

@@ -10,21 +10,28 @@ from edgerec.evaluation.plots import curve_chart, metric_chart
 
 
 def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    inter = pd.DataFrame({
-        "user_id": ["u1", "u1", "u2", "u1", "u2"],
-        "item_id": ["a", None, "b", "c", "a"],
-        "occurred_at": np.array([1, 2, 3, 4, 4], dtype=np.int64),
-        "event_type": ["item_viewed", "searched", "purchased", "added_to_cart", "removed_from_cart"],
-        "session_id": ["s1", "s1", "s2", "s1", "s2"],
-        "store_id": [None, None, "kiosk-1", None, "kiosk-1"],
-        "position": np.arange(5, dtype=np.int64),
-    })
-    catalogue = pd.DataFrame({
-        "item_id": ["z", "a", "b", "c"], "title": ["Zed", "Apple shirt", None, "Cap"],
-        "category": ["Apparel/Topwear", "Apparel/Topwear/Shirts", None, None],
-        "brand": [None, "acme", None, None], "price": [1.0, np.nan, 5.0, None],
-        "description": None, "attributes": [None, {"colour": "red"}, None, None],
-    })
+    inter = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "u1", "u2"],
+            "item_id": ["a", None, "b", "c", "a"],
+            "occurred_at": np.array([1, 2, 3, 4, 4], dtype=np.int64),
+            "event_type": ["item_viewed", "searched", "purchased", "added_to_cart", "removed_from_cart"],
+            "session_id": ["s1", "s1", "s2", "s1", "s2"],
+            "store_id": [None, None, "kiosk-1", None, "kiosk-1"],
+            "position": np.arange(5, dtype=np.int64),
+        }
+    )
+    catalogue = pd.DataFrame(
+        {
+            "item_id": ["z", "a", "b", "c"],
+            "title": ["Zed", "Apple shirt", None, "Cap"],
+            "category": ["Apparel/Topwear", "Apparel/Topwear/Shirts", None, None],
+            "brand": [None, "acme", None, None],
+            "price": [1.0, np.nan, 5.0, None],
+            "description": None,
+            "attributes": [None, {"colour": "red"}, None, None],
+        }
+    )
     return inter, catalogue
 
 
@@ -48,8 +55,11 @@ def test_encode_without_content_gives_no_features() -> None:
 
 
 def test_charts_are_svg() -> None:
-    report = {"dataset": "d", "protocol": "leave-last-out",
-              "models": {"a": {"ndcg@10": 0.1}, "b": {"ndcg@10": 0.05}}}
+    report = {
+        "dataset": "d",
+        "protocol": "leave-last-out",
+        "models": {"a": {"ndcg@10": 0.1}, "b": {"ndcg@10": 0.05}},
+    }
     svg = metric_chart(report)
     assert svg.startswith("<svg") and "0.1000" in svg and svg.rstrip().endswith("</svg>")
     curves = {"sasrec": [{"valid_ndcg@10": 0.01}, {"valid_ndcg@10": 0.02}]}

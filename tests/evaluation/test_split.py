@@ -15,9 +15,13 @@ def make_log(pairs: list[tuple[int, int]], n_items: int = 20, n_users: int = 6) 
     items = np.array([i for _, i in pairs], dtype=np.int64)
     n = len(pairs)
     return Interactions(
-        item_ids=tuple(f"i{k}" for k in range(n_items)), user_ids=tuple(f"u{k}" for k in range(n_users)),
-        user=users, item=items, event=np.ones(n, dtype=np.int64),
-        time=np.arange(n, dtype=np.int64) * 1000, position=np.arange(n, dtype=np.int64),
+        item_ids=tuple(f"i{k}" for k in range(n_items)),
+        user_ids=tuple(f"u{k}" for k in range(n_users)),
+        user=users,
+        item=items,
+        event=np.ones(n, dtype=np.int64),
+        time=np.arange(n, dtype=np.int64) * 1000,
+        position=np.arange(n, dtype=np.int64),
     )
 
 
@@ -38,8 +42,15 @@ def test_leave_last_out_by_hand() -> None:
 
 def test_ties_in_time_are_broken_by_log_position() -> None:
     log = make_log([(0, 1), (0, 2), (0, 3)])
-    log = Interactions(log.item_ids, log.user_ids, log.user, log.item, log.event,
-                       time=np.zeros(3, dtype=np.int64), position=np.array([10, 11, 12]))
+    log = Interactions(
+        log.item_ids,
+        log.user_ids,
+        log.user,
+        log.item,
+        log.event,
+        time=np.zeros(3, dtype=np.int64),
+        position=np.array([10, 11, 12]),
+    )
     sp = leave_last_out(log)
     assert sp.test.targets.tolist() == [3] and sp.valid.targets.tolist() == [2]
 

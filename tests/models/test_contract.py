@@ -37,14 +37,23 @@ def toy_log(seed: int = 0, n_rows: int = 600) -> Interactions:
     return Interactions(
         item_ids=tuple(f"item{i}" for i in range(N_ITEMS)),
         user_ids=tuple(f"user{u}" for u in range(N_USERS)),
-        user=np.array(users), item=np.array(items), event=np.array(events),
-        time=1_700_000_000_000_000 + np.arange(n) * 3_600_000_000, position=np.arange(n),
+        user=np.array(users),
+        item=np.array(items),
+        event=np.array(events),
+        time=1_700_000_000_000_000 + np.arange(n) * 3_600_000_000,
+        position=np.arange(n),
     )
 
 
 def toy_features() -> ItemFeatures:
-    return hash_items([ItemContent(category=f"Shop/Group{i % 5}", brand=f"b{i % 3}", price=float(i),
-                                   title=f"thing number {i}") for i in range(N_ITEMS)])
+    return hash_items(
+        [
+            ItemContent(
+                category=f"Shop/Group{i % 5}", brand=f"b{i % 3}", price=float(i), title=f"thing number {i}"
+            )
+            for i in range(N_ITEMS)
+        ]
+    )
 
 
 class ModelContract:
@@ -142,8 +151,9 @@ class TestHybrid(ModelContract):
 
 class TestSASRec(ModelContract):
     def make(self) -> Recommender:
-        return SASRec(SASRecConfig(max_len=10, hidden=16, max_epochs=3, max_seconds=None,
-                                   use_content=True, negatives=8))
+        return SASRec(
+            SASRecConfig(max_len=10, hidden=16, max_epochs=3, max_seconds=None, use_content=True, negatives=8)
+        )
 
 
 class TestBlend(ModelContract):
@@ -163,12 +173,13 @@ class TestBlend(ModelContract):
         return blend
 
 
-
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(0, N_ITEMS - 1), max_size=8),
-       st.lists(st.integers(0, N_ITEMS - 1), max_size=8), st.integers(1, N_ITEMS))
-def test_recommendations_never_contain_excluded_items(history: list[int], banned: list[int],
-                                                      k: int) -> None:
+@given(
+    st.lists(st.integers(0, N_ITEMS - 1), max_size=8),
+    st.lists(st.integers(0, N_ITEMS - 1), max_size=8),
+    st.integers(1, N_ITEMS),
+)
+def test_recommendations_never_contain_excluded_items(history: list[int], banned: list[int], k: int) -> None:
     model = _EASE_FOR_PROPERTIES
     recs = model.recommend(History(items=history), k=k, exclude=banned)
     ids = {model.item_ids.index(i) for i, _ in recs}
