@@ -147,8 +147,16 @@ class Catalogue:
             self._member_arrays[key] = array
         return array
 
-    def apply_listing(self, item_id: str, fields: Mapping[str, Any], *, status: str | None,
-                      at_us: int, full: bool, arrival: bool = True) -> int:
+    def apply_listing(
+        self,
+        item_id: str,
+        fields: Mapping[str, Any],
+        *,
+        status: str | None,
+        at_us: int,
+        full: bool,
+        arrival: bool = True,
+    ) -> int:
         """A listing (full=True replaces every field) or a partial update of an item.
 
         An update (`status` None) keeps the item's status, as the catalogue projection does:
@@ -204,8 +212,7 @@ class Catalogue:
         self.interactions[index] += 1
         self.top.bump(index, value)
 
-    def set_popularity(self, indices: Iterable[int], values: Iterable[float],
-                       counts: Iterable[int]) -> None:
+    def set_popularity(self, indices: Iterable[int], values: Iterable[float], counts: Iterable[int]) -> None:
         idx = np.fromiter(indices, dtype=np.int64)
         self.popularity[idx] = np.fromiter(values, dtype=np.float64, count=len(idx))
         self.interactions[idx] = np.fromiter(counts, dtype=np.int64, count=len(idx))

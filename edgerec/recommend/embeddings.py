@@ -46,8 +46,15 @@ class EmbeddingSnapshot:
 class _Index:
     """One immutable-by-swap search structure over a snapshot."""
 
-    def __init__(self, snapshot: EmbeddingSnapshot, *, exact_max_items: int, lists: int | None,
-                 probes: int | None, previous: _Index | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: EmbeddingSnapshot,
+        *,
+        exact_max_items: int,
+        lists: int | None,
+        probes: int | None,
+        previous: _Index | None = None,
+    ) -> None:
         vectors = np.asarray(snapshot.vectors, dtype=np.float32)
         self.dim = vectors.shape[1]
         # Spare rows, so that items added one at a time (`update`) do not copy the matrix.
@@ -58,8 +65,9 @@ class _Index:
         self.base = len(self.item_ids)  # rows from the snapshot; `update` appends after them
         self.row_of, kept = _rows(self.item_ids, previous)
         # Row -> catalogue index, filled in lazily by the source; the rows kept stay valid.
-        self.catalogue_of: np.ndarray = previous.catalogue_of[:kept] if previous is not None \
-            else np.zeros(0, np.int64)
+        self.catalogue_of: np.ndarray = (
+            previous.catalogue_of[:kept] if previous is not None else np.zeros(0, np.int64)
+        )
         self.mapped_for: object = previous.mapped_for if previous is not None else None
         self.user_row = {user: row for row, user in enumerate(snapshot.user_ids)}
         self.user_vectors = snapshot.user_vectors
@@ -88,8 +96,7 @@ class _Index:
         limit = min(limit, len(scores))
         if limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        rows = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) \
-            else np.arange(len(scores))
+        rows = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
         return rows.astype(np.int64), scores[rows].astype(np.float64)
 
 
@@ -121,8 +128,9 @@ def _build_ivf(vectors: np.ndarray, lists: int | None, probes: int | None) -> tu
     probes = probes or max(8, lists // 32)
     quantiser = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantiser, dim, lists, faiss.METRIC_INNER_PRODUCT)
-    sample = vectors if n <= 64 * lists else \
-        vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
+    sample = (
+        vectors if n <= 64 * lists else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
+    )
     index.train(sample)
     index.add_with_ids(vectors, np.arange(n, dtype=np.int64))
     index.nprobe = probes
@@ -141,16 +149,23 @@ class EmbeddingSource:
     default_weights: Mapping[str, float] = {"embedding.user": 1.0}
     decay = 0.5
 
-    def __init__(self, snapshot: EmbeddingSnapshot | None = None, *,
-                 exact_max_items: int = 50_000, lists: int | None = None,
-                 probes: int | None = None, anchors: int = 5) -> None:
+    def __init__(
+        self,
+        snapshot: EmbeddingSnapshot | None = None,
+        *,
+        exact_max_items: int = 50_000,
+        lists: int | None = None,
+        probes: int | None = None,
+        anchors: int = 5,
+    ) -> None:
         self.exact_max_items = exact_max_items
         self.lists = lists
         self.probes = probes
         self.anchors = anchors
         self._lock = threading.Lock()
-        self._index = _Index(snapshot or EmbeddingSnapshot.empty(), exact_max_items=exact_max_items,
-                             lists=lists, probes=probes)
+        self._index = _Index(
+            snapshot or EmbeddingSnapshot.empty(), exact_max_items=exact_max_items, lists=lists, probes=probes
+        )
 
     @property
     def position(self) -> int:
@@ -179,8 +194,13 @@ class EmbeddingSource:
     def swap(self, snapshot: EmbeddingSnapshot) -> None:
         """Replaces the snapshot; the index is built first, so requests never wait or see half."""
         previous = self._index
-        fresh = _Index(snapshot, exact_max_items=self.exact_max_items, lists=self.lists,
-                       probes=self.probes, previous=previous)
+        fresh = _Index(
+            snapshot,
+            exact_max_items=self.exact_max_items,
+            lists=self.lists,
+            probes=self.probes,
+            previous=previous,
+        )
         with self._lock:
             self._index = fresh
 
@@ -191,8 +211,11 @@ class EmbeddingSource:
             vectors = np.asarray(vectors, dtype=np.float32).reshape(len(item_ids), -1)
             if not index.item_ids and vectors.shape[1] != index.dim:
                 index = self._index = _Index(
-                    EmbeddingSnapshot.empty(vectors.shape[1]), exact_max_items=self.exact_max_items,
-                    lists=self.lists, probes=self.probes)
+                    EmbeddingSnapshot.empty(vectors.shape[1]),
+                    exact_max_items=self.exact_max_items,
+                    lists=self.lists,
+                    probes=self.probes,
+                )
             new_rows = []
             for item, vector in zip(item_ids, vectors, strict=True):
                 row = index.row_of.get(item)
@@ -219,10 +242,9 @@ class EmbeddingSource:
             mapping, index.mapped_for = np.zeros(0, np.int64), request.catalogue
         ids = index.item_ids
         if len(mapping) < len(ids):
-            tail = ids[len(mapping):]
+            tail = ids[len(mapping) :]
             ensure = request.catalogue.ensure
-            mapping = np.concatenate([mapping, np.fromiter((ensure(i) for i in tail), np.int64,
-                                                           len(tail))])
+            mapping = np.concatenate([mapping, np.fromiter((ensure(i) for i in tail), np.int64, len(tail))])
             index.catalogue_of = mapping
         return mapping
 
@@ -245,8 +267,7 @@ class EmbeddingSource:
             return None
         return self._query(request, index, anchors)
 
-    def _query(self, request: Request, index: _Index,
-               anchors: list[tuple[int, int, float]]) -> np.ndarray:
+    def _query(self, request: Request, index: _Index, anchors: list[tuple[int, int, float]]) -> np.ndarray:
         weights = np.array([w for _, _, w in anchors], dtype=np.float32)
         query = (weights / weights.sum()) @ index.vectors[[row for _, row, _ in anchors]]
         user = index.user_row.get(request.user_id)
@@ -273,9 +294,12 @@ class EmbeddingSource:
         vector = index.vectors[row]
         anchor = max(anchors, key=lambda a: float(index.vectors[a[1]] @ vector))[0]
         trace = request.trace(anchor)
-        return [Evidence(
-            self.name, f"Similar to {_anchor_phrase(request, anchor)}",
-            item_id=request.catalogue.ids[anchor],
-            event_type=trace.last_type if trace else None,
-            at=micros_to_datetime(trace.last_at) if trace else None,
-        )]
+        return [
+            Evidence(
+                self.name,
+                f"Similar to {_anchor_phrase(request, anchor)}",
+                item_id=request.catalogue.ids[anchor],
+                event_type=trace.last_type if trace else None,
+                at=micros_to_datetime(trace.last_at) if trace else None,
+            )
+        ]

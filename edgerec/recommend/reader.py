@@ -32,8 +32,7 @@ _USER_ITEMS = (
     .limit(bindparam("n"))
 )
 _CART_OR_BOUGHT = select(user_items).where(
-    (user_items.c.user_id == bindparam("u"))
-    & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
+    (user_items.c.user_id == bindparam("u")) & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
 )
 _SESSION = select(sessions.c.store_id, sessions.c.recent_items, sessions.c.user_id).where(
     sessions.c.session_id == bindparam("s")
@@ -45,14 +44,24 @@ _NEIGHBOURS = (
     .limit(bindparam("n"))
 )
 _ITEMS = select(
-    items.c.item_id, items.c.status, items.c.title, items.c.category, items.c.brand,
-    items.c.stock, items.c.updated_at,
+    items.c.item_id,
+    items.c.status,
+    items.c.title,
+    items.c.category,
+    items.c.brand,
+    items.c.stock,
+    items.c.updated_at,
 )
 _STATS = select(
     item_stats.c.item_id,
     item_stats.c.popularity_log,
-    (item_stats.c.views + item_stats.c.carts + item_stats.c.purchases
-     + item_stats.c.favourites + item_stats.c.ratings),
+    (
+        item_stats.c.views
+        + item_stats.c.carts
+        + item_stats.c.purchases
+        + item_stats.c.favourites
+        + item_stats.c.ratings
+    ),
 )
 _POSITION = select(func.min(projection_positions.c.position))
 
@@ -87,14 +96,15 @@ def user_item_rows(connection: Connection, user_id: str, limit: int) -> list[dic
     """The user's items, most recent last, plus every item in their cart or bought."""
     recent = [dict(r) for r in connection.execute(_USER_ITEMS, {"u": user_id, "n": limit}).mappings()]
     seen = {r["item_id"] for r in recent}
-    extra = [dict(r) for r in connection.execute(_CART_OR_BOUGHT, {"u": user_id}).mappings()
-             if r["item_id"] not in seen]
+    extra = [
+        dict(r)
+        for r in connection.execute(_CART_OR_BOUGHT, {"u": user_id}).mappings()
+        if r["item_id"] not in seen
+    ]
     return extra + list(reversed(recent))
 
 
-def session_row(
-    connection: Connection, session_id: str
-) -> tuple[str | None, list[str], str | None] | None:
+def session_row(connection: Connection, session_id: str) -> tuple[str | None, list[str], str | None] | None:
     """The session's store, its recent distinct items (oldest first) and its user."""
     row = connection.execute(_SESSION, {"s": session_id}).first()
     return None if row is None else (row[0], list(row[1] or []), row[2])

@@ -42,8 +42,13 @@ class RuleSet:
 
     @property
     def empty(self) -> bool:
-        return not (self.promote_items or self.promote_categories or self.promote_brands
-                    or self.exclude_items or self.exclude_categories)
+        return not (
+            self.promote_items
+            or self.promote_categories
+            or self.promote_brands
+            or self.exclude_items
+            or self.exclude_categories
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -54,8 +59,9 @@ class RuleSet:
         for number, rule in enumerate(data.get("promote", []), start=1):
             named = [key for key in _PROMOTE_KEYS if key in rule]
             if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"}:
-                raise ValueError(f"promote rule {number}: give exactly one of item_id, category, "
-                                 "brand, and a boost")
+                raise ValueError(
+                    f"promote rule {number}: give exactly one of item_id, category, brand, and a boost"
+                )
             boost = float(rule.get("boost", 0.0))
             if not -1.0 < boost <= 100.0:
                 raise ValueError(f"promote rule {number}: boost must be in (-1, 100]")
@@ -80,8 +86,9 @@ class RuleSet:
             banned = [catalogue.index[i] for i in self.exclude_items if i in catalogue.index]
             mask |= np.isin(indices, banned)
         if self.exclude_categories:
-            codes = [catalogue.category_codes[c] for c in self.exclude_categories
-                     if c in catalogue.category_codes]
+            codes = [
+                catalogue.category_codes[c] for c in self.exclude_categories if c in catalogue.category_codes
+            ]
             mask |= np.isin(catalogue.category[indices], codes)
         return mask
 

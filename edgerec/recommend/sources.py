@@ -116,8 +116,9 @@ class CooccurrenceSource:
         unique, inverse = np.unique(all_idx, return_inverse=True)
         session = np.bincount(inverse, weights=np.concatenate(values), minlength=len(unique))
         last_mask = np.concatenate(is_last)
-        last = np.bincount(inverse[last_mask], weights=np.concatenate(values)[last_mask],
-                           minlength=len(unique))
+        last = np.bincount(
+            inverse[last_mask], weights=np.concatenate(values)[last_mask], minlength=len(unique)
+        )
         keep = _top(session, limit)
         return SourceResult(
             unique[keep], {"cooccurrence.last": last[keep], "cooccurrence.session": session[keep]}
@@ -176,8 +177,11 @@ class ContentSource:
                 score = weight * (0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0))
                 # New arrivals nobody has touched yet rank with the category's best sellers,
                 # so a newly listed item is shown as soon as it is listed.
-                fresh = [i for i in cat.new_arrivals[-self.new_arrivals :]
-                         if codes[i] == code and cat.interactions[i] == 0]
+                fresh = [
+                    i
+                    for i in cat.new_arrivals[-self.new_arrivals :]
+                    if codes[i] == code and cat.interactions[i] == 0
+                ]
                 if fresh:
                     fresh_idx = np.asarray(fresh, dtype=np.int64)
                     age_s = np.maximum(request.now_us - cat.listed_at[fresh_idx], 0) / 1e6
@@ -202,8 +206,7 @@ class ContentSource:
     def explain(self, request: Request, item: int) -> list[Evidence]:
         cat = request.catalogue
         out: list[Evidence] = []
-        for kind, codes, label in (("category", cat.category, "category"),
-                                   ("brand", cat.brand, "brand")):
+        for kind, codes, label in (("category", cat.category, "category"), ("brand", cat.brand, "brand")):
             code = int(codes[item])
             if code < 0:
                 continue
@@ -212,12 +215,16 @@ class ContentSource:
                 if anchor != item and int(codes[anchor]) == code:
                     text = f"Same {label} ({value}) as {_anchor_phrase(request, anchor)}"
                     trace = request.trace(anchor)
-                    out.append(Evidence(
-                        self.name, text, item_id=cat.ids[anchor],
-                        event_type=trace.last_type if trace else None,
-                        at=micros_to_datetime(trace.last_at) if trace else None,
-                        attribute=(kind, str(value)),
-                    ))
+                    out.append(
+                        Evidence(
+                            self.name,
+                            text,
+                            item_id=cat.ids[anchor],
+                            event_type=trace.last_type if trace else None,
+                            at=micros_to_datetime(trace.last_at) if trace else None,
+                            attribute=(kind, str(value)),
+                        )
+                    )
                     break
         return out
 
@@ -232,8 +239,11 @@ class PopularitySource:
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         if request.category is not None:
-            members = cat.members("category", request.category) if request.category >= 0 else \
-                np.zeros(0, dtype=np.int64)
+            members = (
+                cat.members("category", request.category)
+                if request.category >= 0
+                else np.zeros(0, dtype=np.int64)
+            )
             pop = cat.popularity[members]
             keep = _top(pop, limit)
             glob = members[keep[np.argsort(-pop[keep], kind="stable")]]
@@ -258,21 +268,33 @@ class PopularitySource:
         values = request.state.context.values.get((request.store_id, request.hour), {})
         if item in values:
             where = "at this kiosk" if request.store_id else "with shoppers"
-            out.append(Evidence(self.name, f"Popular {where} around {request.hour:02d}:00",
-                                item_id=cat.ids[item], attribute=("hour", str(request.hour))))
+            out.append(
+                Evidence(
+                    self.name,
+                    f"Popular {where} around {request.hour:02d}:00",
+                    item_id=cat.ids[item],
+                    attribute=("hour", str(request.hour)),
+                )
+            )
         if count:
             name = cat.category_name(item)
             scope = f" in {name}" if name else ""
             noun = "interaction" if count == 1 else "interactions"
-            out.append(Evidence(self.name, f"Popular{scope} lately ({count} shopper {noun})",
-                                item_id=cat.ids[item], attribute=("interactions", str(count))))
+            out.append(
+                Evidence(
+                    self.name,
+                    f"Popular{scope} lately ({count} shopper {noun})",
+                    item_id=cat.ids[item],
+                    attribute=("interactions", str(count)),
+                )
+            )
         elif cat.listed_at[item]:
-            out.append(Evidence(self.name, "Newly listed", item_id=cat.ids[item],
-                                attribute=("status", "listed")))
+            out.append(
+                Evidence(self.name, "Newly listed", item_id=cat.ids[item], attribute=("status", "listed"))
+            )
         return out
 
 
 def builtin_sources() -> list[CandidateSource]:
     """The sources that need only the projections, in the order their features are listed."""
     return [HistorySource(), CooccurrenceSource(), ContentSource(), PopularitySource()]
-

@@ -21,8 +21,15 @@ def at(minutes: float) -> datetime:
 def catalogue_events(n: int = 40) -> list[Event]:
     """Items i0..i{n-1}: five categories, seven brands, all in stock."""
     return [
-        ItemListed(item_id=f"i{i}", title=f"Thing {i}", category=f"cat{i % 5}",
-                   brand=f"brand{i % 7}", price=10.0 + i, stock=5, occurred_at=T0)
+        ItemListed(
+            item_id=f"i{i}",
+            title=f"Thing {i}",
+            category=f"cat{i % 5}",
+            brand=f"brand{i % 7}",
+            price=10.0 + i,
+            stock=5,
+            occurred_at=T0,
+        )
         for i in range(n)
     ]
 
@@ -33,10 +40,14 @@ def paired_sessions(pairs: list[tuple[str, str]], repeat: int = 3) -> list[Event
     minute = 1.0
     for n, (a, b) in enumerate(pairs * repeat):
         user = f"other{n}"
-        events.append(ItemViewed(user_id=user, item_id=a, occurred_at=at(minute),
-                                 context=Context(store_id="kiosk-a")))
-        events.append(ItemViewed(user_id=user, item_id=b, occurred_at=at(minute + 0.5),
-                                 context=Context(store_id="kiosk-a")))
+        events.append(
+            ItemViewed(user_id=user, item_id=a, occurred_at=at(minute), context=Context(store_id="kiosk-a"))
+        )
+        events.append(
+            ItemViewed(
+                user_id=user, item_id=b, occurred_at=at(minute + 0.5), context=Context(store_id="kiosk-a")
+            )
+        )
         minute += 1
     return events
 

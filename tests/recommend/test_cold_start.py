@@ -12,10 +12,12 @@ def _shop_with_two_kiosks() -> Recommender:
     for e in catalogue_events(20):
         rec.observe(e)
     for n in range(6):  # kiosk A loves i10, kiosk B loves i11; i12 is popular everywhere
-        rec.observe(ItemViewed(user_id=f"a{n}", item_id="i10", occurred_at=at(n),
-                               context=Context(store_id="A")))
-        rec.observe(ItemViewed(user_id=f"b{n}", item_id="i11", occurred_at=at(n),
-                               context=Context(store_id="B")))
+        rec.observe(
+            ItemViewed(user_id=f"a{n}", item_id="i10", occurred_at=at(n), context=Context(store_id="A"))
+        )
+        rec.observe(
+            ItemViewed(user_id=f"b{n}", item_id="i11", occurred_at=at(n), context=Context(store_id="B"))
+        )
     for n in range(8):
         rec.observe(ItemViewed(user_id=f"c{n}", item_id="i12", occurred_at=at(n)))
     return rec
@@ -46,8 +48,9 @@ def test_new_item_is_recommendable_as_soon_as_listed(shop) -> None:
     rec = Recommender(shop)
     view = ItemViewed(user_id="u", item_id="i2", occurred_at=at(100))
     rec.observe(view, shop.record(view))
-    listing = ItemListed(item_id="brand-new", title="Brand New", category="cat2",
-                         brand="brand9", stock=4, occurred_at=at(101))
+    listing = ItemListed(
+        item_id="brand-new", title="Brand New", category="cat2", brand="brand9", stock=4, occurred_at=at(101)
+    )
     rec.observe(listing, shop.record(listing))
     for recommender in (rec, Recommender(shop)):  # live, and a fresh process
         recs = recommender.recommend("u", k=10, now=at(102))

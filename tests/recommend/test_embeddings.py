@@ -35,8 +35,11 @@ def test_view_folds_into_the_user_vector_at_once() -> None:
     recs = rec.recommend("u", k=10, now=at(2), policy=Policy.evaluation())
     exact = np.argsort(-(vectors @ vectors[7]))[:10]
     assert {r.item_id for r in recs} == {f"e{i}" for i in exact}
-    assert all("Similar to E 7, which you viewed" in r.reasons[0] for r in recs
-               if r.sources.get("embedding", 0) == 1.0)
+    assert all(
+        "Similar to E 7, which you viewed" in r.reasons[0]
+        for r in recs
+        if r.sources.get("embedding", 0) == 1.0
+    )
 
 
 def test_ann_agrees_with_exact_scoring() -> None:
@@ -63,8 +66,9 @@ def test_hot_swap_and_update_without_restart(exact_max_items: int) -> None:
     n = 300
     ids = tuple(f"e{i}" for i in range(n))
     vectors = clustered(n)
-    source = EmbeddingSource(EmbeddingSnapshot(ids, vectors, position=5),
-                             exact_max_items=exact_max_items, lists=4, probes=4)
+    source = EmbeddingSource(
+        EmbeddingSnapshot(ids, vectors, position=5), exact_max_items=exact_max_items, lists=4, probes=4
+    )
     rec = _recommender(n, source)
     rec.observe(ItemViewed(user_id="u", item_id="e1", occurred_at=at(1)))
     policy = Policy.evaluation()

@@ -23,10 +23,11 @@ def _catalogue(store) -> dict[str, dict]:
 
 def test_every_reason_is_grounded(shop) -> None:
     rec = Recommender(shop)
-    steps = [ItemViewed(user_id="u", item_id="i1", occurred_at=at(100)),
-             ItemViewed(user_id="u", item_id="i8", occurred_at=at(101)),
-             AddedToCart(user_id="u", item_id="i4", occurred_at=at(102),
-                         context=Context(store_id="kiosk-a"))]
+    steps = [
+        ItemViewed(user_id="u", item_id="i1", occurred_at=at(100)),
+        ItemViewed(user_id="u", item_id="i8", occurred_at=at(101)),
+        AddedToCart(user_id="u", item_id="i4", occurred_at=at(102), context=Context(store_id="kiosk-a")),
+    ]
     for event in steps:
         rec.observe(event, shop.record(event))
     now = at(103)
@@ -62,5 +63,7 @@ def test_reasons_read_like_sentences(shop) -> None:
     rec.observe(view, shop.record(view))
     recs = {r.item_id: r for r in rec.recommend("u", k=10, now=at(102))}
     assert "You viewed Thing 1 2 minutes ago" in recs["i1"].reasons
-    assert any(reason.startswith("Often viewed with Thing 1, which you viewed 2 minutes ago")
-               for reason in recs["i2"].reasons)
+    assert any(
+        reason.startswith("Often viewed with Thing 1, which you viewed 2 minutes ago")
+        for reason in recs["i2"].reasons
+    )

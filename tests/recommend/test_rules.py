@@ -26,10 +26,13 @@ from tests.recommend.conftest import T0, at, catalogue_events
 N_ITEMS = 12
 items = st.integers(0, N_ITEMS - 1).map(lambda i: f"i{i}")
 actions = st.lists(
-    st.tuples(st.sampled_from(["u", "v"]),
-              st.sampled_from(["view", "cart", "uncart", "buy", "stock0", "restock", "delist"]),
-              items),
-    min_size=1, max_size=30,
+    st.tuples(
+        st.sampled_from(["u", "v"]),
+        st.sampled_from(["view", "cart", "uncart", "buy", "stock0", "restock", "delist"]),
+        items,
+    ),
+    min_size=1,
+    max_size=30,
 )
 
 
@@ -72,12 +75,12 @@ def _expected_exclusions(events: list[Event], user: str) -> set[str]:
                 cart[item] = max(0, cart.get(item, 0) - 1)
                 if isinstance(e, Purchased):
                     bought.add(item)
-    return ({i for i, q in cart.items() if q > 0} | bought | delisted
-            | {i for i, s in stock.items() if s == 0})
+    return {i for i, q in cart.items() if q > 0} | bought | delisted | {i for i, s in stock.items() if s == 0}
 
 
-def _check(rec: Recommender, events: list[Event], exclude: list[str], rules: RuleSet,
-           category: str | None) -> None:
+def _check(
+    rec: Recommender, events: list[Event], exclude: list[str], rules: RuleSet, category: str | None
+) -> None:
     for user in ("u", "v", "anonymous"):
         banned = _expected_exclusions(events, user) | set(exclude) | set(rules.exclude_items)
         recs = rec.recommend(user, k=8, exclude=exclude, now=at(100), category=category)
@@ -92,27 +95,34 @@ def _check(rec: Recommender, events: list[Event], exclude: list[str], rules: Rul
 
 
 @settings(max_examples=60, deadline=None)
-@given(steps=actions, exclude=st.lists(items, max_size=3),
-       banned=st.lists(items, max_size=2), category=st.sampled_from([None, "cat1", "cat3"]))
+@given(
+    steps=actions,
+    exclude=st.lists(items, max_size=3),
+    banned=st.lists(items, max_size=2),
+    category=st.sampled_from([None, "cat1", "cat3"]),
+)
 def test_never_recommends_excluded_items_in_memory(steps, exclude, banned, category) -> None:
     events = catalogue_events(N_ITEMS) + _events(steps)
-    rules = RuleSet(exclude_items=frozenset(banned), exclude_categories=frozenset({"cat4"}),
-                    promote_items={"i0": 1.0})
+    rules = RuleSet(
+        exclude_items=frozenset(banned), exclude_categories=frozenset({"cat4"}), promote_items={"i0": 1.0}
+    )
     rec = Recommender(None, rules=rules)
     for e in events:
         rec.observe(e)
     _check(rec, events, exclude, rules, category)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(steps=actions, exclude=st.lists(items, max_size=3))
 def test_never_recommends_excluded_items_from_a_store(steps, exclude) -> None:
     """Half the events recorded before the recommender starts, half observed live."""
     events = catalogue_events(N_ITEMS) + _events(steps)
     half = N_ITEMS + len(steps) // 2
-    with tempfile.TemporaryDirectory() as folder, \
-            Store(Path(folder) / "shop.db", synchronous="OFF") as store:
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "shop.db", synchronous="OFF") as store:
         store.record_many(events[:half])
         rec = Recommender(store)
         rec.recommend("u", k=3, now=at(5))
@@ -124,8 +134,10 @@ def test_never_recommends_excluded_items_from_a_store(steps, exclude) -> None:
 
 def test_repeat_purchases_can_be_allowed() -> None:
     rec = Recommender(None, config=Recommender(None).config)
-    for e in catalogue_events(6) + [Purchased(user_id="u", item_id="i2", occurred_at=at(1)),
-                                    ItemViewed(user_id="u", item_id="i2", occurred_at=at(2))]:
+    for e in catalogue_events(6) + [
+        Purchased(user_id="u", item_id="i2", occurred_at=at(1)),
+        ItemViewed(user_id="u", item_id="i2", occurred_at=at(2)),
+    ]:
         rec.observe(e)
     assert "i2" not in [r.item_id for r in rec.recommend("u", k=6, now=at(3))]
     allow = Policy(exclude_purchased=False)
@@ -137,8 +149,9 @@ def test_repeat_purchases_can_be_allowed() -> None:
 
 def test_rules_file_promotes_and_excludes(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
-    path.write_text('exclude_items = ["i1"]\nexclude_categories = ["cat2"]\n\n'
-                    '[[promote]]\nitem_id = "i9"\nboost = 5.0\n')
+    path.write_text(
+        'exclude_items = ["i1"]\nexclude_categories = ["cat2"]\n\n[[promote]]\nitem_id = "i9"\nboost = 5.0\n'
+    )
     rules = RuleSet.load(path)
     rec = Recommender(None, rules=rules)
     for e in catalogue_events(12):
@@ -171,8 +184,10 @@ def test_category_cap_and_variety() -> None:
     events: list[Event] = [
         ItemListed(item_id=f"s{i}", title=f"Shoe {i}", category="Shoes", stock=1, occurred_at=T0)
         for i in range(10)
-    ] + [ItemListed(item_id=f"h{i}", title=f"Hat {i}", category="Hats", stock=1, occurred_at=T0)
-         for i in range(10)]
+    ] + [
+        ItemListed(item_id=f"h{i}", title=f"Hat {i}", category="Hats", stock=1, occurred_at=T0)
+        for i in range(10)
+    ]
     for n in range(10):  # shoes are far more popular
         events += [ItemViewed(user_id=f"x{n}", item_id=f"s{j}", occurred_at=at(n)) for j in range(10)]
     events += [ItemViewed(user_id="y", item_id=f"h{j}", occurred_at=at(11)) for j in range(10)]

@@ -19,8 +19,9 @@ from edgerec.training import model_dir as trainer_model_dir  # noqa: E402
 from edgerec.training.checkpoint import SNAPSHOT  # noqa: E402
 from tests.recommend.conftest import at, paired_sessions  # noqa: E402
 
-SMALL = TrainerConfig(model=OnlineConfig(dim=16, token_buckets=1 << 10, initial_capacity=64),
-                      block=500, passes=2, batch=64)
+SMALL = TrainerConfig(
+    model=OnlineConfig(dim=16, token_buckets=1 << 10, initial_capacity=64), block=500, passes=2, batch=64
+)
 
 
 def only_embedding(rec: Recommender) -> None:
@@ -98,8 +99,15 @@ def test_item_listed_after_the_snapshot_gets_the_models_content_vector(shop: Sto
     trainer = trained(shop)
     rec = Recommender(shop)
     assert rec.model is not None
-    listing = ItemListed(item_id="fresh", title="Thing fresh", category="cat1", brand="brand1",
-                         price=12.0, stock=3, occurred_at=at(150))
+    listing = ItemListed(
+        item_id="fresh",
+        title="Thing fresh",
+        category="cat1",
+        brand="brand1",
+        price=12.0,
+        stock=3,
+        occurred_at=at(150),
+    )
     rec.observe(listing, shop.record(listing))
     vector = rec.model.source.vector("fresh")
     assert vector is not None
