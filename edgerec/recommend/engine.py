@@ -28,8 +28,9 @@ from edgerec.recommend.request import (
 from edgerec.recommend.rules import NO_RULES, RuleSet
 from edgerec.recommend.sources import builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
-from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel, model_dir
+from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
 from edgerec.store.codec import StoredEvent, event_to_row, to_micros
+from edgerec.training.files import model_dir
 
 _REMEMBERED_IDS = 20_000
 _CATCH_UP_BATCH = 5_000

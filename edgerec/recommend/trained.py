@@ -14,7 +14,6 @@ items by their content with that snapshot's token table.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,24 +27,11 @@ from edgerec.domain import EventType
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource
 from edgerec.store.codec import StoredEvent
+from edgerec.training.published import SNAPSHOT
 
-SNAPSHOT_FILE = "snapshot.npz"  # edgerec.training.checkpoint.SNAPSHOT
+SNAPSHOT_FILE = SNAPSHOT
 _CONTENT_FIELDS = ("title", "category", "brand", "price", "description", "attributes")
 _LISTING = (EventType.ITEM_LISTED, EventType.ITEM_UPDATED)
-
-
-def model_dir(database_path: str | os.PathLike[str] | None) -> Path:
-    """Where the trainer of this database keeps its files: edgerec.training.files.model_dir.
-
-    Repeated here (and pinned to it by a test) because importing edgerec.training loads torch,
-    which a serving process that only reads a numpy snapshot does not need.
-    """
-    if database_path:
-        db = Path(database_path)
-        return db.with_name(db.name + ".models")
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("edgerec", appauthor=False)) / "models"
 
 
 @dataclass(frozen=True, slots=True)

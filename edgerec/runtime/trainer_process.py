@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from edgerec.training.checkpoint import read_status
 from edgerec.training.files import model_dir
+from edgerec.training.published import read_status
 
 STOP_WAIT_S = 20.0
 

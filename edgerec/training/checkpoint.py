@@ -1,8 +1,5 @@
-"""Checkpoints (the trainer's whole state) and snapshots (what the recommender reads).
-
-Both are written atomically with the log position they cover, and loaded without running
-code: checkpoints with `torch.load(weights_only=True)`, snapshots with `numpy.load` and
-`allow_pickle=False`. A file that would need unpickling is rejected.
+"""Checkpoints: the trainer's whole state, written atomically with the log position it covers,
+and loaded with `torch.load(weights_only=True)`, so a file that would need unpickling is refused.
 """
 
 from __future__ import annotations
@@ -20,16 +17,11 @@ import torch
 
 from edgerec.training.files import write_atomically
 from edgerec.training.model import OnlineConfig, OnlineModel
+from edgerec.training.published import CheckpointError
 from edgerec.training.vocabulary import Examples, Vocabulary
 
 CHECKPOINT = "trainer.pt"
-SNAPSHOT = "snapshot.npz"
-STATUS = "status.json"
 FORMAT_VERSION = 1
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint or snapshot that cannot be loaded safely."""
 
 
 def save_checkpoint(
@@ -138,67 +130,3 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
         history=history,
         forgets_seen=int(state["forgets_seen"]),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The embeddings the recommender scores with, and the log position they cover."""
-
-    item_ids: np.ndarray
-    item_vectors: np.ndarray
-    user_ids: np.ndarray
-    user_vectors: np.ndarray
-    token_vectors: np.ndarray
-    position: int
-
-
-def publish_snapshot(
-    directory: Path,
-    *,
-    item_ids: list[str],
-    item_vectors: np.ndarray,
-    user_ids: list[str],
-    user_vectors: np.ndarray,
-    token_vectors: np.ndarray,
-    position: int,
-) -> None:
-    buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        item_ids=np.asarray(item_ids, dtype=np.str_),
-        item_vectors=item_vectors.astype(np.float32),
-        user_ids=np.asarray(user_ids, dtype=np.str_),
-        user_vectors=user_vectors.astype(np.float32),
-        token_vectors=token_vectors.astype(np.float32),
-        position=np.asarray(position, dtype=np.int64),
-    )
-    write_atomically(directory / SNAPSHOT, buffer.getvalue())
-
-
-def load_snapshot(directory: Path) -> Snapshot | None:
-    path = directory / SNAPSHOT
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return Snapshot(
-                item_ids=data["item_ids"],
-                item_vectors=data["item_vectors"],
-                user_ids=data["user_ids"],
-                user_vectors=data["user_vectors"],
-                token_vectors=data["token_vectors"],
-                position=int(data["position"]),
-            )
-    except Exception as exc:
-        raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
-
-
-def write_status(directory: Path, status: dict[str, Any]) -> None:
-    write_atomically(directory / STATUS, json.dumps(status).encode())
-
-
-def read_status(directory: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((directory / STATUS).read_text())
-    except (OSError, ValueError):
-        return None

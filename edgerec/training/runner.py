@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from edgerec.training import checkpoint
+from edgerec.training import published
 from edgerec.training.trainer import StepReport, Trainer
 
 
@@ -43,7 +43,7 @@ def follow(
                 trainer.save()
                 last_checkpoint = now
             status = trainer.status(head)
-            checkpoint.write_status(trainer.directory, status)
+            published.write_status(trainer.directory, status)
             if on_step and report.events:
                 on_step(report, status)
             if caught_up:
@@ -52,4 +52,4 @@ def follow(
     finally:
         trainer.state = "stopped"
         trainer.save()
-        checkpoint.write_status(trainer.directory, trainer.status())
+        published.write_status(trainer.directory, trainer.status())

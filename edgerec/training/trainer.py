@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from edgerec.api import Store
 from edgerec.privacy import forget_generation
 from edgerec.store.codec import StoredEvent
-from edgerec.training import checkpoint
+from edgerec.training import checkpoint, published
 from edgerec.training.files import model_dir
 from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.vocabulary import Examples, Vocabulary
@@ -332,7 +332,7 @@ class Trainer:
         self.publish()
 
     def publish(self) -> None:
-        checkpoint.publish_snapshot(
+        published.publish_snapshot(
             self.directory,
             item_ids=self.vocabulary.item_ids,
             item_vectors=self.item_matrix().cpu().numpy(),

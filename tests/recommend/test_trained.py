@@ -13,10 +13,9 @@ torch = pytest.importorskip("torch")
 from edgerec.api import Store  # noqa: E402
 from edgerec.domain import ItemListed, ItemViewed  # noqa: E402
 from edgerec.recommend import Policy, Recommender, TrainedModel  # noqa: E402
-from edgerec.recommend.trained import SNAPSHOT_FILE, model_dir, read_snapshot  # noqa: E402
+from edgerec.recommend.trained import SNAPSHOT_FILE, read_snapshot  # noqa: E402
 from edgerec.training import OnlineConfig, Trainer, TrainerConfig  # noqa: E402
-from edgerec.training import model_dir as trainer_model_dir  # noqa: E402
-from edgerec.training.checkpoint import SNAPSHOT  # noqa: E402
+from edgerec.training.files import model_dir  # noqa: E402
 from tests.recommend.conftest import at, paired_sessions  # noqa: E402
 
 SMALL = TrainerConfig(
@@ -33,13 +32,6 @@ def trained(store: Store, device: str = "cpu", directory: Path | None = None) ->
     trainer.catch_up()
     trainer.publish()
     return trainer
-
-
-def test_snapshot_path_and_file_are_the_trainers(tmp_path: Path) -> None:
-    db = tmp_path / "shop.db"
-    assert model_dir(str(db)) == trainer_model_dir(str(db))
-    assert model_dir(None) == trainer_model_dir(None)
-    assert SNAPSHOT_FILE == SNAPSHOT
 
 
 def test_recommender_for_a_trained_store_gives_embedding_reasons(shop: Store) -> None:

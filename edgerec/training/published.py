@@ -1,0 +1,88 @@
+"""What the trainer publishes for other processes: embedding snapshots and its status file.
+
+Numpy and JSON only, so that a recommender or the console can read them without importing
+torch. Snapshots load with `numpy.load(allow_pickle=False)`: nothing in them can run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgerec.training.files import write_atomically
+
+SNAPSHOT = "snapshot.npz"
+STATUS = "status.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint or snapshot that cannot be loaded safely."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The embeddings the recommender scores with, and the log position they cover."""
+
+    item_ids: np.ndarray
+    item_vectors: np.ndarray
+    user_ids: np.ndarray
+    user_vectors: np.ndarray
+    token_vectors: np.ndarray
+    position: int
+
+
+def publish_snapshot(
+    directory: Path,
+    *,
+    item_ids: list[str],
+    item_vectors: np.ndarray,
+    user_ids: list[str],
+    user_vectors: np.ndarray,
+    token_vectors: np.ndarray,
+    position: int,
+) -> None:
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        item_ids=np.asarray(item_ids, dtype=np.str_),
+        item_vectors=item_vectors.astype(np.float32),
+        user_ids=np.asarray(user_ids, dtype=np.str_),
+        user_vectors=user_vectors.astype(np.float32),
+        token_vectors=token_vectors.astype(np.float32),
+        position=np.asarray(position, dtype=np.int64),
+    )
+    write_atomically(directory / SNAPSHOT, buffer.getvalue())
+
+
+def load_snapshot(directory: Path) -> Snapshot | None:
+    path = directory / SNAPSHOT
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return Snapshot(
+                item_ids=data["item_ids"],
+                item_vectors=data["item_vectors"],
+                user_ids=data["user_ids"],
+                user_vectors=data["user_vectors"],
+                token_vectors=data["token_vectors"],
+                position=int(data["position"]),
+            )
+    except Exception as exc:
+        raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
+
+
+def write_status(directory: Path, status: dict[str, Any]) -> None:
+    write_atomically(directory / STATUS, json.dumps(status).encode())
+
+
+def read_status(directory: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((directory / STATUS).read_text())
+    except (OSError, ValueError):
+        return None
