@@ -109,7 +109,7 @@ def screen_text(app: object) -> str:
 
 
 async def until(
-    pilot: Any, condition: Callable[[], bool], *, timeout: float = 15.0, what: str = "condition"
+    pilot: Any, condition: Callable[[], bool], *, timeout: float = 40.0, what: str = "condition"
 ) -> None:
     """Lets the app run until `condition()` holds; fails after `timeout` seconds."""
     waited = 0.0
