@@ -37,6 +37,8 @@ class ItemTable(DataTable[Text | str]):
 
     WIDE = ("id", "title", "category", "brand", "price", "stock", "views")
     NARROW = ("title", "category", "price", "stock")
+    # Fixed widths: measured widths would depend on how wide the table was when rows arrived.
+    WIDTHS = {"id": 10, "title": 28, "category": 18, "brand": 10, "price": 8, "stock": 5, "views": 6}
 
     def __init__(
         self,
@@ -49,7 +51,8 @@ class ItemTable(DataTable[Text | str]):
         self.rows_by_key: dict[str, ItemRow] = {}
 
     def on_mount(self) -> None:
-        self.add_columns(*self.columns_shown)
+        for name in self.columns_shown:
+            self.add_column(name, width=self.WIDTHS.get(name), key=name)
 
     def show_items(self, items: Sequence[ItemRow]) -> None:
         keep = self.selected_item.item_id if self.selected_item else None
