@@ -1,8 +1,7 @@
-"""Shared fixtures: real SQLite files in a temporary directory, and the shared datasets."""
+"""Shared fixtures: a real SQLite file in a temporary directory, and the shared datasets."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +9,7 @@ import pytest
 
 import edgerec
 from edgerec.api import Store
-
-REPO = Path(__file__).resolve().parents[1]
-DATASETS = REPO.parent / "shared" / "datasets"
+from tests.ingest.ingest_helpers import real_file
 
 
 @pytest.fixture
@@ -23,15 +20,5 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def shared_dataset():
-    """Finds a file under ../shared/datasets (see `dataset_path`)."""
-    return dataset_path
-
-
-def dataset_path(*parts: str) -> Path:
-    """A file under ../shared/datasets; skips where it is absent, except in CI where it fails."""
-    path = DATASETS.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing in CI, where ../shared/datasets is always present")
-        pytest.skip(f"{path} is absent (../shared/datasets ships beside the project, not in it)")
-    return path
+    """Finds a file under ../shared/datasets: skipped where absent, a failure in CI."""
+    return real_file

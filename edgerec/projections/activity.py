@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from edgerec.domain import EventType
+from edgerec.domain import INTERACTION_TYPES, EventType
 from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
@@ -17,16 +17,7 @@ from edgerec.store.schema import cooccurrence, sessions, user_items, users
 from edgerec.store.sql import insert_rows
 
 _GAP_US = SESSION_GAP_S * 1_000_000
-_ITEM_EVENTS = frozenset(
-    {
-        EventType.ITEM_VIEWED,
-        EventType.ADDED_TO_CART,
-        EventType.REMOVED_FROM_CART,
-        EventType.PURCHASED,
-        EventType.ITEM_FAVOURITED,
-        EventType.RATED,
-    }
-)
+_ITEM_EVENTS = INTERACTION_TYPES
 _PAIRING_EVENTS = _ITEM_EVENTS - {EventType.REMOVED_FROM_CART}
 
 
