@@ -11,7 +11,6 @@ from edgerec.api import Store
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.live import LiveScreen
-from edgerec.ui.suggestions import ProjectionSuggester
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
 from tests.ui.ui_shop import until
@@ -91,11 +90,4 @@ async def _session(app: ConsoleApp) -> list[str]:
 
 def test_a_session_of_thirteen_actions_moves_the_suggestions(shop_store: Store, tmp_path: Path) -> None:
     app = ConsoleApp(shop_store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
-    assert len(asyncio.run(_session(app))) == 13
-
-
-def test_the_projection_fallback_obeys_the_same_rules(shop_store: Store, tmp_path: Path) -> None:
-    clock = FixedClock()
-    app = ConsoleApp(shop_store, start="live", seed=5, clock=clock, log_path=tmp_path / "ui.log")
-    app.services.suggester = ProjectionSuggester(app.services.shop, clock)
     assert len(asyncio.run(_session(app))) == 13
