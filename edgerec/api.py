@@ -31,7 +31,8 @@ _GC_PAUSE_ROWS = 1_000
 
 
 @contextmanager
-def _gc_paused(pause: bool) -> Iterator[None]:
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pauses the cyclic GC: bulk appends allocate many short-lived, acyclic objects."""
     if not pause or not gc.isenabled():
         yield
         return
@@ -90,7 +91,7 @@ class Store:
         """Appends already-validated log rows (see `store.codec.event_to_row`) in one transaction."""
         if not rows:
             return AppendResult([], 0)
-        with _gc_paused(len(rows) >= _GC_PAUSE_ROWS), write_transaction(self.engine) as connection:
+        with gc_paused(len(rows) >= _GC_PAUSE_ROWS), write_transaction(self.engine) as connection:
             shared: Shared = {}  # the users rows, read once for sessions and activity
             assign_sessions(connection, rows, shared)
             positions, fresh = log.append(connection, rows)

@@ -20,8 +20,12 @@ _MAX_ABS_SECONDS = 1e11
 UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
 
 
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def blank_to_none(values: Sequence[Any]) -> list[Any]:
-    return [None if v is None or (isinstance(v, str) and not v.strip()) else v for v in values]
+    return [None if is_blank(v) else v for v in values]
 
 
 def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Problem]]:
@@ -29,7 +33,7 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
     out: list[int | None] = []
     problems: list[Problem] = []
     for value in values:
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             out.append(None)
             problems.append(None)
             continue
@@ -57,7 +61,7 @@ def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             out.append(None)
             problems.append(None)
             continue

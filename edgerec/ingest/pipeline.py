@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy import Engine, insert
 
+from edgerec.api import gc_paused
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
@@ -145,7 +144,7 @@ def _run(
 ) -> None:
     users, items, sessions = distinct
     for batch in batches:
-        with _gc_paused():  # one chunk at a time, so cyclic garbage never piles up
+        with gc_paused():  # one chunk at a time, so cyclic garbage never piles up
             rows = _clean(batch, dedupe, catalogue)
             accepted = [row for row in rows if row is not None]
             result = store.append_rows(accepted) if accepted else None
@@ -161,19 +160,6 @@ def _run(
         report.appended += appended
         if progress is not None:
             progress(report.rows_read, total)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pauses the cyclic GC: an import allocates millions of short-lived, acyclic objects."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def to_micros_now() -> int:

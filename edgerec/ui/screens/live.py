@@ -228,13 +228,18 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def _target(self) -> ItemRow | None:
         return self.open_item or self.query_one(ItemTable).selected_item
 
+    def _target_in_stock(self) -> ItemRow | None:
+        """The open (or highlighted) item if it can be sold; says why not otherwise."""
+        item = self._target()
+        if item is not None and not item.available:
+            self.notify(f"{item.label} is out of stock.", severity="warning")
+            return None
+        return item
+
     @guarded("adding to the cart")
     def action_add(self) -> None:
-        item = self._target()
+        item = self._target_in_stock()
         if item is None:
-            return
-        if not item.available:
-            self.notify(f"{item.label} is out of stock.", severity="warning")
             return
         self.cart_items[item.item_id] = item
         self._submit("add", lambda s: [s.add_to_cart(item)])
@@ -255,11 +260,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     @guarded("buying")
     def action_buy(self) -> None:
-        item = self._target()
+        item = self._target_in_stock()
         if item is None:
-            return
-        if not item.available:
-            self.notify(f"{item.label} is out of stock.", severity="warning")
             return
         self._submit("buy", lambda s: [s.buy(item)])
 
