@@ -216,7 +216,7 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
 
     # --- showing suggestions ------------------------------------------------------------------
 
-    def on_action_done(self, message: ActionDone) -> None:
+    async def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
         if outcome.error is not None:
             text, severity = describe(outcome.error)
@@ -229,8 +229,10 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.basket = outcome.cart
         self._welcome()
         grid = self.query_one("#kiosk-tiles", Grid)
-        grid.remove_children()
-        grid.mount_all(Tile(s) for s in outcome.suggestions)
+        # Wait for the swap to finish, so that a tap never lands on a tile that is going away
+        # and the count says the new tiles are really there.
+        await grid.remove_children()
+        await grid.mount_all(Tile(s) for s in outcome.suggestions)
         self.tiles_shown += 1
 
     @property
