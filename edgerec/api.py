@@ -7,9 +7,11 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
+from sqlalchemy.engine import Dialect
 
 from edgerec.domain import Event
 from edgerec.projections import Projector, all_projectors, assign_sessions
@@ -24,6 +26,7 @@ from edgerec.store.engine import (
     write_transaction,
 )
 from edgerec.store.schema import PROJECTION_TABLES, events, projection_positions, quarantine
+from edgerec.store.sql import Compiled
 
 # A bulk append allocates millions of short-lived rows; the cyclic garbage collector would
 # scan them again and again (a third of the CPU time of an import) while finding no cycles.
@@ -182,16 +185,20 @@ class Store:
         self.close()
 
 
+@cache
+def _set_positions(dialect: Dialect, count: int) -> Compiled:
+    names = [bindparam(f"name{i}") for i in range(count)]
+    update = projection_positions.update().where(projection_positions.c.name.in_(names))
+    return Compiled(update.values(position=bindparam("position")), dialect)
+
+
 def _set_projection_positions(connection: Connection, projectors: Sequence[Projector], position: int) -> None:
     names = [projector.name for projector in projectors]
     if not names:
         return
-    updated = connection.execute(
-        projection_positions.update()
-        .where(projection_positions.c.name == bindparam("key_name"))
-        .values(position=bindparam("value_position")),
-        [{"key_name": name, "value_position": position} for name in names],
-    ).rowcount
+    statement = _set_positions(connection.dialect, len(names))
+    values = {"position": position} | {f"name{i}": name for i, name in enumerate(names)}
+    updated = statement.run(connection, [[values[name] for name in statement.names]])
     if updated != len(names):
         known = set(connection.execute(select(projection_positions.c.name)).scalars())
         missing = [{"name": n, "position": position} for n in names if n not in known]

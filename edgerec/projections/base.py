@@ -32,11 +32,12 @@ class RowCache:
     loops stay free of method calls.
     """
 
-    __slots__ = ("table", "rows", "existing", "changed")
+    __slots__ = ("table", "rows", "existing", "changed", "asked")
 
     def __init__(self, connection: Connection, table: Table, keys: Iterable[tuple[Any, ...]]) -> None:
         self.table = table
-        self.rows = load_rows(connection, table, keys)
+        self.asked = set(keys)  # keys looked up, found or not
+        self.rows = load_rows(connection, table, self.asked)
         self.existing = set(self.rows)
         self.changed: set[tuple[Any, ...]] = set()
 
@@ -51,8 +52,9 @@ class RowCache:
             if shared is not None:
                 shared[table.name] = cache
             return cache
-        missing = [key for key in dict.fromkeys(keys) if key not in cache.rows]
+        missing = set(keys) - cache.asked
         if missing:
+            cache.asked |= missing
             loaded = load_rows(connection, table, missing)
             cache.rows.update(loaded)
             cache.existing.update(loaded)

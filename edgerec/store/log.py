@@ -10,17 +10,17 @@ from sqlalchemy import Connection, func, select
 
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import events
-from edgerec.store.sql import encode_json, insert_tuples, select_in
+from edgerec.store.sql import compiled, encode_json, insert_tuples, select_in
 
 _READ_COLUMNS = [events.c[name] for name in StoredEvent._fields]
-_HEAD = select(func.coalesce(func.max(events.c.position), 0))
+_HEAD = select(func.max(events.c.position))
 _FIELDS = StoredEvent._fields
 _ROW_FIELDS = itemgetter(*_FIELDS[1:])  # every field but the position, from a log row dict
 
 
 def head(connection: Connection) -> int:
     """The position of the newest event, 0 for an empty log."""
-    return int(connection.execute(_HEAD).scalar_one())
+    return int(compiled(connection.dialect, _HEAD).fetch(connection)[0][0] or 0)
 
 
 def existing_positions(connection: Connection, event_ids: Iterable[str]) -> dict[str, int]:
