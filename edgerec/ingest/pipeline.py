@@ -19,6 +19,7 @@ from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
+from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.text import RAW_KEEP, count_lines
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
 from edgerec.store.codec import to_micros
@@ -143,10 +144,13 @@ def _run(
     progress: Progress | None,
 ) -> None:
     users, items, sessions = distinct
-    for batch in batches:
+    # The next chunk is read, validated and deduplicated while this one is written.
+    prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
+    for batch, rows in prefetched(prepared):
         with gc_paused():  # one chunk at a time, so cyclic garbage never piles up
-            rows = _clean(batch, dedupe, catalogue)
-            accepted = [row for row in rows if row is not None]
+            # Checked against the catalogue as it stands after the chunks before this one.
+            catalogue.mark(rows, batch.problems)
+            accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
             result = store.append_rows(accepted) if accepted else None
             rejected = _quarantine(store.engine, report.import_id, batch)
         appended = int(getattr(result, "appended", 0))
@@ -182,8 +186,9 @@ def _estimate_rows(path: Path) -> int | None:
         return None
 
 
-def _clean(batch: Batch, dedupe: Deduplicator, catalogue: CatalogueCheck) -> list[dict[str, Any] | None]:
-    """The log row of each accepted row of the batch, None for a rejected one (with its problem)."""
+def _prepare(batch: Batch, dedupe: Deduplicator) -> list[dict[str, Any] | None]:
+    """The log row of each valid row of the batch, None for an invalid one (with its problem);
+    duplicates and double clicks are marked with their problem."""
     n = len(batch)
     columns = batch.columns
     problems = batch.problems
@@ -221,8 +226,7 @@ def _clean(batch: Batch, dedupe: Deduplicator, catalogue: CatalogueCheck) -> lis
         row["event_id"] = given_ids[i] if given_ids is not None else event_id(row)
         rows.append(row)
     dedupe.mark(rows, problems)
-    catalogue.mark(rows, problems)
-    return [row if problems[i] is None else None for i, row in enumerate(rows)]
+    return rows
 
 
 def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
