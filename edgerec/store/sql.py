@@ -44,7 +44,7 @@ class Compiled:
         self.sql = compiled.string
         self.positional = bool(dialect.positional)
         self.names = tuple(compiled.positiontup or ()) if self.positional else tuple(compiled.params)
-        self.order: list[int] | None = None  # lookups: where each parameter comes from
+        self.order: list[int] | None = None  # where each parameter comes from in the values given
 
     def params(self, values: Sequence[Any]) -> tuple[Any, ...] | dict[str, Any]:
         """Parameters for the driver from values given in `names` order."""
