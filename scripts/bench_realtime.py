@@ -46,7 +46,8 @@ from edgerec.domain import AddedToCart, Event, ItemListed, ItemViewed  # noqa: E
 from edgerec.recommend import Recommender, RuleSet  # noqa: E402
 from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource  # noqa: E402
 from edgerec.recommend.sources import builtin_sources  # noqa: E402
-from edgerec.recommend.trained import SNAPSHOT_FILE, model_dir  # noqa: E402
+from edgerec.recommend.trained import SNAPSHOT_FILE  # noqa: E402
+from edgerec.training.files import model_dir  # noqa: E402
 
 DIM = 64
 USERS = 2_000
