@@ -231,6 +231,14 @@ class Catalogue:
                 self.top.bump(index, float(values[index]))
         self.top.threshold = float(values[best].min()) if take < n else -math.inf
 
+    def most_popular(self, count: int) -> list[int]:
+        """Up to `count` items with any popularity, most popular first."""
+        n = len(self.ids)
+        values = self.popularity[:n]
+        best = np.argpartition(-values, count - 1)[:count] if count < n else np.arange(n)
+        best = best[np.argsort(-values[best], kind="stable")]
+        return best[values[best] > -np.inf].tolist()
+
     def decayed(self, indices: np.ndarray, now_us: int) -> np.ndarray:
         return np.exp(self.popularity[indices] - now_us / 1e6 / POPULARITY_TAU_S)
 

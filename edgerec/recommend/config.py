@@ -52,6 +52,8 @@ class RecommenderConfig:
     candidates_per_source: int = 100
     anchors: int = 5  # recent session items whose neighbours are candidates
     neighbours_per_item: int = 200  # co-occurrence neighbours loaded per item
+    # most popular items whose neighbours are loaded at start (their lists are the long ones)
+    preload_neighbours: int = 2_000
     hour_offset_h: int = 0  # local time of the shop relative to UTC, for "this hour"
     context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
     tuned_on: str = "untuned"

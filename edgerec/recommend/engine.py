@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,6 +157,7 @@ class Recommender:
                 cat.set_popularity(idx, pop, counts)
             cat.rebuild_top()
             cat.recompute_arrivals()
+            self._load_neighbours(conn, cat.most_popular(self.config.preload_neighbours))
             warm = self.config.context_warmup_events
             for event in reader.recent_log(conn, self.position, warm) if warm else []:
                 if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
@@ -196,31 +198,45 @@ class Recommender:
         if len(self._caught) > _REMEMBERED_IDS:
             self._caught.popitem(last=False)
 
+    @contextmanager
+    def _reads(self) -> Iterator[Callable[[], Connection]]:
+        """Gives a function returning one read snapshot, opened (and caught up to, so that
+        what is loaded next matches memory) only if something has to be read."""
+        with ExitStack() as stack:
+            opened: list[Connection] = []
+
+            def connection() -> Connection:
+                if not opened:
+                    assert self.engine is not None
+                    opened.append(stack.enter_context(reader.snapshot(self.engine)))
+                    self._catch_up(opened[0])
+                return opened[0]
+
+            yield connection
+
     def _load_missing(
-        self, *, user_id: str | None = None, session_id: str | None = None, items: Iterable[int] = ()
+        self,
+        read: Callable[[], Connection],
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        items: Iterable[int] = (),
     ) -> None:
-        """Loads what memory lacks from one snapshot, after catching up to it."""
-        state = self.state
-        need_user = user_id is not None and user_id not in state.users
-        need_session = session_id is not None and session_id not in state.sessions
-        need_items = [i for i in items if not state.neighbours.loaded(i)]
-        if self.engine is None:
-            if need_user:
-                state.new_user(user_id or "")
-            if need_session:
-                state.new_session(session_id or "")
-            return
-        if not (need_user or need_session or need_items):
-            return
-        with reader.snapshot(self.engine) as conn:
-            self._catch_up(conn)
-            if user_id is not None and user_id not in state.users:
-                self._load_user(conn, user_id)
-            if session_id is not None and session_id not in state.sessions:
-                self._load_session(conn, session_id)
-            for item in need_items:
-                if not state.neighbours.loaded(item):
-                    self._load_neighbours(conn, item)
+        """Loads what memory lacks (without a store: starts it empty)."""
+        state, with_store = self.state, self.engine is not None
+        if user_id is not None and user_id not in state.users:
+            if with_store:
+                self._load_user(read(), user_id)
+            else:
+                state.new_user(user_id)
+        if session_id is not None and session_id not in state.sessions:
+            if with_store:
+                self._load_session(read(), session_id)
+            else:
+                state.new_session(session_id)
+        missing = [item for item in dict.fromkeys(items) if not state.neighbours.loaded(item)]
+        if missing:
+            self._load_neighbours(read(), missing)
 
     def _load_user(self, conn: Connection, user_id: str) -> None:
         user = UserState()
@@ -248,20 +264,21 @@ class Recommender:
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
         self.state.sessions[session_id] = session
 
-    def _load_neighbours(self, conn: Connection, item: int) -> None:
-        row = {
-            self.catalogue.see(b, None): count
-            for b, count in reader.neighbour_rows(
-                conn, self.catalogue.ids[item], self.config.neighbours_per_item
-            )
-        }
-        for pairs in self._pending.values():
-            for a, b in pairs:
-                if a == item:
-                    row[b] = row.get(b, 0) + 1
-                elif b == item:
-                    row[a] = row.get(a, 0) + 1
-        self.state.neighbours.put(item, row)
+    def _load_neighbours(self, conn: Connection, items: list[int]) -> None:
+        cat, limit = self.catalogue, self.config.neighbours_per_item
+        if len(items) > 1:
+            rows = reader.many_neighbour_rows(conn, [cat.ids[i] for i in items], limit)
+        else:
+            rows = {cat.ids[i]: reader.neighbour_rows(conn, cat.ids[i], limit) for i in items}
+        for item in items:
+            row = {cat.see(b, None): count for b, count in rows[cat.ids[item]]}
+            for pairs in self._pending.values():
+                for a, b in pairs:
+                    if a == item:
+                        row[b] = row.get(b, 0) + 1
+                    elif b == item:
+                        row[a] = row.get(a, 0) + 1
+            self.state.neighbours.put(item, row)
 
     # --- following events ------------------------------------------------------------------
 
@@ -281,10 +298,11 @@ class Recommender:
             if self._already(row):
                 return
         if row.user_id is not None:
-            self._load_missing(user_id=row.user_id)
-            if row.session_id is None:
-                row = row._replace(session_id=self.state.session_for(row))
-            self._load_missing(session_id=row.session_id)
+            with self._reads() as read:
+                self._load_missing(read, user_id=row.user_id)
+                if row.session_id is None:
+                    row = row._replace(session_id=self.state.session_for(row))
+                self._load_missing(read, session_id=row.session_id, items=self._next_anchors(row))
             if with_store and self._already(row):
                 return
             session = self.state.sessions.get(row.session_id or "")
@@ -298,6 +316,21 @@ class Recommender:
             self.position = max(self.position, row.position)
         elif pairs is not None:
             self._pending[row.event_id] = pairs
+
+    def _anchors(self, user: UserState, session: SessionState | None) -> list[int]:
+        """The items a request builds on: the session's latest, or else the customer's."""
+        n = self.config.anchors
+        return session.latest(n) if session is not None and session.recent else user.recent(n)
+
+    def _next_anchors(self, row: StoredEvent) -> list[int]:
+        """The anchors and cart of the request that usually follows this event, so that
+        `observe` loads their neighbours in the snapshot it may open anyway."""
+        user = self.state.users.get(row.user_id or "")
+        if user is None:
+            return []
+        session = self.state.sessions.get(row.session_id or "")
+        item = self.catalogue.index.get(row.item_id) if row.item_id is not None else None
+        return ([] if item is None else [item]) + self._anchors(user, session) + list(user.cart)
 
     def _already(self, row: StoredEvent) -> bool:
         if row.position:
@@ -318,17 +351,15 @@ class Recommender:
         """Every source's candidates for this request, before rules, blending and re-ranking."""
         if self.model is not None:
             self.model.check(self.catalogue)
-        self._load_missing(user_id=user_id)
-        user = self.state.users.get(user_id) or UserState()
-        sid = session_id or user.last_session
-        if sid is not None:
-            self._load_missing(session_id=sid)
-        session = self.state.sessions.get(sid) if sid else None
-        n = self.config.anchors
-        anchors = session.latest(n) if session is not None and session.recent else user.recent(n)
-        cart = list(user.cart)
-        if self.engine is not None:
-            self._load_missing(items=anchors + cart)
+        with self._reads() as read:
+            self._load_missing(read, user_id=user_id)
+            user = self.state.users.get(user_id) or UserState()
+            sid = session_id or user.last_session
+            self._load_missing(read, session_id=sid)
+            session = self.state.sessions.get(sid) if sid else None
+            anchors = self._anchors(user, session)
+            cart = list(user.cart)
+            self._load_missing(read, items=anchors + cart)
         now_us = _micros(now)
         store_id = context.store_id if context is not None else None
         if store_id is None and session is not None:

@@ -1,21 +1,27 @@
 """Every database read the recommender makes, in one place: snapshot loads and log catch-up.
 
 All reads go through one connection inside one read transaction, so the catalogue, the
-customer rows and the log position they reflect come from the same snapshot.
+customer rows and the log position they reflect come from the same snapshot. The per-customer
+reads (a customer, a session, items' neighbours, the log since a position) run on the
+request path when a customer is first seen, so they use statements compiled once per dialect
+and run on the driver cursor (`edgerec.store.sql.compiled`), without SQLAlchemy's
+per-execution cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy.engine import Dialect
 
-from edgerec.store import log
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import (
     cooccurrence,
+    events,
     item_stats,
     items,
     projection_positions,
@@ -23,6 +29,7 @@ from edgerec.store.schema import (
     user_items,
     users,
 )
+from edgerec.store.sql import chunks, compiled, decode_json
 
 _USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
 _USER_ITEMS = (
@@ -36,12 +43,6 @@ _CART_OR_BOUGHT = select(user_items).where(
 )
 _SESSION = select(sessions.c.store_id, sessions.c.recent_items, sessions.c.user_id).where(
     sessions.c.session_id == bindparam("s")
-)
-_NEIGHBOURS = (
-    select(cooccurrence.c.item_b, cooccurrence.c["count"])
-    .where(cooccurrence.c.item_a == bindparam("a"))
-    .order_by(cooccurrence.c["count"].desc())
-    .limit(bindparam("n"))
 )
 _ITEMS = select(
     items.c.item_id,
@@ -63,7 +64,48 @@ _STATS = select(
         + item_stats.c.ratings
     ),
 )
+_NEIGHBOURS = (
+    select(cooccurrence.c.item_b, cooccurrence.c["count"])
+    .where(cooccurrence.c.item_a == bindparam("a"))
+    .order_by(cooccurrence.c["count"].desc())
+    .limit(bindparam("n"))
+)
+_RANKED_PAIRS = (
+    select(
+        cooccurrence.c.item_a,
+        cooccurrence.c.item_b,
+        cooccurrence.c["count"],
+        func.row_number()
+        .over(partition_by=cooccurrence.c.item_a, order_by=cooccurrence.c["count"].desc())
+        .label("rank"),
+    )
+    .where(cooccurrence.c.item_a.in_(bindparam("items", expanding=True)))
+    .subquery()
+)
+_MANY_NEIGHBOURS = select(_RANKED_PAIRS.c.item_a, _RANKED_PAIRS.c.item_b, _RANKED_PAIRS.c["count"]).where(
+    _RANKED_PAIRS.c["rank"] <= bindparam("n")
+)
 _POSITION = select(func.min(projection_positions.c.position))
+_LOG_SINCE = (
+    select(*[events.c[name] for name in StoredEvent._fields])
+    .where(events.c.position > bindparam("p"))
+    .order_by(events.c.position)
+    .limit(bindparam("n"))
+)
+_USER_ITEM_COLUMNS = tuple(c.name for c in user_items.columns)
+
+
+def _fetch(connection: Connection, statement: Any, **params: Any) -> list[Any]:
+    """The rows of a module-level query, run on the driver cursor; parameters not given keep
+    the values SQLAlchemy bound (for example the OFFSET 0 that SQLite's LIMIT comes with)."""
+    query = compiled(connection.dialect, statement)
+    bound = _bound(connection.dialect, statement)
+    return query.fetch(connection, [params.get(name, bound.get(name)) for name in query.names])
+
+
+@cache
+def _bound(dialect: Dialect, statement: Any) -> dict[str, Any]:
+    return dict(statement.compile(dialect=dialect).params)
 
 
 @contextmanager
@@ -88,36 +130,57 @@ def popularity_rows(connection: Connection) -> Iterator[Any]:
 
 
 def user_row(connection: Connection, user_id: str) -> tuple[str | None, int] | None:
-    row = connection.execute(_USER, {"u": user_id}).first()
-    return None if row is None else (row[0], int(row[1]))
+    rows = _fetch(connection, _USER, u=user_id)
+    return (rows[0][0], int(rows[0][1])) if rows else None
 
 
 def user_item_rows(connection: Connection, user_id: str, limit: int) -> list[dict[str, Any]]:
     """The user's items, most recent last, plus every item in their cart or bought."""
-    recent = [dict(r) for r in connection.execute(_USER_ITEMS, {"u": user_id, "n": limit}).mappings()]
+    names = _USER_ITEM_COLUMNS
+    recent = [dict(zip(names, r, strict=True)) for r in _fetch(connection, _USER_ITEMS, u=user_id, n=limit)]
     seen = {r["item_id"] for r in recent}
     extra = [
-        dict(r)
-        for r in connection.execute(_CART_OR_BOUGHT, {"u": user_id}).mappings()
-        if r["item_id"] not in seen
+        dict(zip(names, r, strict=True))
+        for r in _fetch(connection, _CART_OR_BOUGHT, u=user_id)
+        if r[names.index("item_id")] not in seen
     ]
     return extra + list(reversed(recent))
 
 
 def session_row(connection: Connection, session_id: str) -> tuple[str | None, list[str], str | None] | None:
     """The session's store, its recent distinct items (oldest first) and its user."""
-    row = connection.execute(_SESSION, {"s": session_id}).first()
-    return None if row is None else (row[0], list(row[1] or []), row[2])
+    rows = _fetch(connection, _SESSION, s=session_id)
+    if not rows:
+        return None
+    store_id, recent, user_id = rows[0]
+    return store_id, list(decode_json(recent) or []), user_id
 
 
 def neighbour_rows(connection: Connection, item_id: str, limit: int) -> list[tuple[str, int]]:
-    return [(r[0], int(r[1])) for r in connection.execute(_NEIGHBOURS, {"a": item_id, "n": limit})]
+    """One item's `limit` most frequent co-occurring items."""
+    return [(r[0], int(r[1])) for r in _fetch(connection, _NEIGHBOURS, a=item_id, n=limit)]
 
 
-def log_since(connection: Connection, position: int, limit: int | None = None) -> list[StoredEvent]:
-    return log.read(connection, since=position, limit=limit)
+def many_neighbour_rows(
+    connection: Connection, item_ids: Sequence[str], limit: int
+) -> dict[str, list[tuple[str, int]]]:
+    """Each item's `limit` most frequent co-occurring items, a statement per thousand items
+    (for loading many lists at start)."""
+    found: dict[str, list[tuple[str, int]]] = {item: [] for item in item_ids}
+    for part in chunks(list(found), 1_000):
+        for a, b, count in connection.execute(_MANY_NEIGHBOURS, {"items": list(part), "n": limit}):
+            found[a].append((b, int(count)))
+    return found
+
+
+def log_since(connection: Connection, position: int, limit: int) -> list[StoredEvent]:
+    """At most `limit` events after `position`, oldest first."""
+    return [
+        StoredEvent(*row[:-1], decode_json(row[-1]) or {})
+        for row in _fetch(connection, _LOG_SINCE, p=position, n=limit)
+    ]
 
 
 def recent_log(connection: Connection, upto: int, count: int) -> list[StoredEvent]:
     """The last `count` events at or before `upto`, oldest first."""
-    return log.read(connection, since=max(0, upto - count), limit=count)
+    return log_since(connection, max(0, upto - count), count)
