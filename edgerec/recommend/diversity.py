@@ -32,27 +32,31 @@ def rerank(
         return order[:k].tolist()
     cap = k if max_category_share is None else max(1, math.floor(max_category_share * k))
     lam = 1.0 if mmr_lambda is None else mmr_lambda
-    # Work in score order so that ties keep the stable order of argsort.
+    # Work in score order so that ties keep the stable order of argsort. `value` is each open
+    # candidate's MMR value; choosing an item can only lower the others' (similarity to the
+    # chosen set is a running maximum), so it is updated in place, and -inf marks closed ones.
     cats, brs = categories[order], brands[order]
     top, low = float(scores[order[0]]), float(scores[order[-1]])
-    relevance = (scores[order] - low) / ((top - low) or 1.0)
-    similarity = np.zeros(len(order))
-    open_ = np.ones(len(order), dtype=bool)
+    relevance = lam * ((scores[order] - low) / ((top - low) or 1.0))
+    value = relevance.copy()
+    same_category = relevance - (1.0 - lam)
+    same_brand = relevance - (1.0 - lam) * 0.5
     per_category: dict[int, int] = {}
     chosen: list[int] = []
     while len(chosen) < k:
-        value = np.where(open_, lam * relevance - (1.0 - lam) * similarity, -np.inf)
         best = int(np.argmax(value))
         if value[best] == -np.inf:
             break
         chosen.append(int(order[best]))
-        open_[best] = False
         c, b = int(cats[best]), int(brs[best])
         if c >= 0:
+            hit = cats == c
+            np.minimum(value, same_category, out=value, where=hit)
             per_category[c] = per_category.get(c, 0) + 1
             if per_category[c] >= cap:
-                open_ &= cats != c
-            similarity = np.maximum(similarity, np.where(cats == c, 1.0, 0.0))
+                value[hit] = -np.inf
         if b >= 0:
-            similarity = np.maximum(similarity, np.where(brs == b, 0.5, 0.0))
+            hit = brs == b
+            np.minimum(value, same_brand, out=value, where=hit)
+        value[best] = -np.inf
     return chosen
