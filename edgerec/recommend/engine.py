@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -37,6 +38,7 @@ _REMEMBERED_IDS = 20_000
 _CATCH_UP_BATCH = 5_000
 _TIE_BREAK = 1e-6
 _MIN_SHARE = 0.02  # sources below this share of an item's score give no reason
+_REASONS = 3  # reasons shown per item
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +104,20 @@ class Recommender:
         )
         if model is not None and model.source not in self.sources:
             self.sources.append(model.source)
+        self._by_name = {s.name: s for s in self.sources}
         self.names: tuple[str, ...] = tuple(f for s in self.sources for f in s.features)
         self._column = {name: i for i, name in enumerate(self.names)}
+        # [feature, source]: 1 where the feature is the source's, to sum scores per source
+        self._feature_source = np.array(
+            [[float(name in s.features) for s in self.sources] for name in self.names]
+        ).reshape(len(self.names), len(self.sources))
         self.weights = self.weight_vector(self.config.weights)
         self.position = 0  # the log position folded into memory
         self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
         self._caught: OrderedDict[str, None] = OrderedDict()
         if self.engine is not None:
             self._load()
+            _settle_heap()
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
 
@@ -450,16 +458,20 @@ class Recommender:
             pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
             pool = np.concatenate([pool, np.full(len(extra), -1)])
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        rows = pool[chosen]
+        per_source = np.zeros((len(rows), len(self.sources)))
+        scored = rows >= 0  # not a fill-in
+        per_source[scored] = (table.features[rows[scored]] * self._ranking) @ self._feature_source
         return [
             self._explain(
-                table,
-                int(pool[p]),
+                table.request,
                 int(pool_idx[p]),
                 float(pool_scores[p]),
-                float(boost[pool[p]]) if pool[p] >= 0 else 0.0,
+                float(boost[row]) if row >= 0 else 0.0,
                 rules,
+                source_scores,
             )
-            for p in chosen
+            for p, row, source_scores in zip(chosen, rows.tolist(), per_source, strict=True)
         ]
 
     def _rerank(
@@ -528,23 +540,30 @@ class Recommender:
         return np.asarray(found, dtype=np.int64)
 
     def _explain(
-        self, table: CandidateTable, row: int, item: int, score: float, boost: float, rules: RuleSet
+        self,
+        request: Request,
+        item: int,
+        score: float,
+        boost: float,
+        rules: RuleSet,
+        source_scores: np.ndarray,
     ) -> Recommendation:
-        cat, request = self.catalogue, table.request
-        contributions: dict[str, float] = {}
-        if row >= 0:
-            weighted = table.features[row] * self._ranking
-            for source in self.sources:
-                value = float(sum(weighted[self._column[f]] for f in source.features))
-                if value > 0:
-                    contributions[source.name] = value
+        """The item with its sources' shares and up to three reasons, the strongest source's
+        first (a source below `_MIN_SHARE` of the score gives none)."""
+        cat = self.catalogue
+        contributions = {
+            source.name: float(value)
+            for source, value in zip(self.sources, source_scores.tolist(), strict=True)
+            if value > 0
+        }
         total = sum(contributions.values())
         evidence: list[Evidence] = []
-        by_name = {s.name: s for s in self.sources}
         for name in sorted(contributions, key=contributions.__getitem__, reverse=True):
+            if len(evidence) >= _REASONS:
+                break
             if contributions[name] >= _MIN_SHARE * total:
-                evidence.extend(by_name[name].explain(request, item))
-        if boost > 0 and (why := rules.reason(cat, item)) is not None:
+                evidence.extend(self._by_name[name].explain(request, item))
+        if boost > 0 and len(evidence) < _REASONS and (why := rules.reason(cat, item)) is not None:
             evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:
             evidence = _fallback_evidence(cat, item)
@@ -556,9 +575,18 @@ class Recommender:
             category=cat.category_name(item),
             brand=cat.brands[item],
             sources=shares,
-            reasons=[e.text for e in evidence[:3]],
-            evidence=evidence[:3],
+            reasons=[e.text for e in evidence[:_REASONS]],
+            evidence=evidence[:_REASONS],
         )
+
+
+def _settle_heap() -> None:
+    """Moves what is alive after loading (the catalogue, the state, every module imported so
+    far) out of the collector's reach. Otherwise each full collection walks it again, pausing
+    whichever request triggers it for tens of milliseconds; frozen objects still die by
+    reference counting."""
+    gc.collect()
+    gc.freeze()
 
 
 def _snapshot_path(store: Any) -> Path | None:

@@ -159,6 +159,8 @@ class ContentSource:
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         parts: list[tuple[str, np.ndarray, np.ndarray]] = []
+        arrivals = np.asarray(cat.new_arrivals[-self.new_arrivals :], dtype=np.int64)
+        untouched = arrivals[cat.interactions[arrivals] == 0]
         for kind, codes in (("category", cat.category), ("brand", cat.brand)):
             strength: dict[int, float] = {}
             for anchor, weight in self._anchors(request):
@@ -177,13 +179,8 @@ class ContentSource:
                 score = weight * (0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0))
                 # New arrivals nobody has touched yet rank with the category's best sellers,
                 # so a newly listed item is shown as soon as it is listed.
-                fresh = [
-                    i
-                    for i in cat.new_arrivals[-self.new_arrivals :]
-                    if codes[i] == code and cat.interactions[i] == 0
-                ]
-                if fresh:
-                    fresh_idx = np.asarray(fresh, dtype=np.int64)
+                fresh_idx = untouched[codes[untouched] == code]
+                if len(fresh_idx):
                     age_s = np.maximum(request.now_us - cat.listed_at[fresh_idx], 0) / 1e6
                     novelty = 0.5 + 0.5 * np.exp2(-age_s / self.novelty_half_life_s)
                     chosen = np.concatenate([chosen, fresh_idx])
