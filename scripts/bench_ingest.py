@@ -5,7 +5,7 @@ Prints a table, then one JSON line with import_events_per_s, import_ratio_vs_raw
 append_ratio_vs_raw and import_rss_ratio_10x. Every ratio compares with a baseline measured in
 the same run, on the same machine, with the same schema and PRAGMAs (WAL, synchronous=FULL).
 
-    .venv/bin/python scripts/bench_ingest.py [PATH] [--repeat 2] [--appends 200] [--scale 10]
+    .venv/bin/python scripts/bench_ingest.py [PATH] [--repeat 2] [--appends 500] [--scale 10]
 """
 
 from __future__ import annotations
@@ -115,11 +115,15 @@ def sample_events(source: Path, count: int):  # type: ignore[no-untyped-def]
     return out
 
 
-def bench_appends(source: Path, work: Path, count: int, rounds: int, synchronous: str) -> tuple[float, float]:
-    """Median seconds per durable append: Store.record (projections included) vs raw sqlite3."""
+def bench_appends(source: Path, work: Path, count: int, synchronous: str) -> tuple[float, float]:
+    """Median seconds per durable append: Store.record (projections included) vs raw sqlite3.
+
+    The two alternate event by event, so a machine that gets busier or quieter during the run
+    weighs on both alike.
+    """
     from edgerec.store.codec import event_to_row
 
-    events = sample_events(source, count * rounds + 10)
+    events = sample_events(source, count + 10)
     api_times: list[float] = []
     raw_times: list[float] = []
     store = fresh_store(work / "append.db")
@@ -129,20 +133,16 @@ def bench_appends(source: Path, work: Path, count: int, rounds: int, synchronous
     raw = raw_connection(work / "append_raw.db", synchronous)
     columns = "event_id, type, occurred_at, user_id, session_id, item_id, store_id, location, device, payload"
     insert = f"INSERT INTO events ({columns}) VALUES (?,?,?,?,?,?,?,?,?,?)"
-    rows = [event_to_row(e) for e in events[10:]]
-    for r in range(rounds):
-        part = events[10 + r * count : 10 + (r + 1) * count]
-        for event in part:
-            start = time.perf_counter()
-            store.record(event)
-            api_times.append(time.perf_counter() - start)
-        for row in rows[r * count : (r + 1) * count]:
-            values = tuple(json.dumps(v) if k == "payload" else v for k, v in row.items())
-            start = time.perf_counter()
-            raw.execute("BEGIN IMMEDIATE")
-            raw.execute(insert, values)
-            raw.execute("COMMIT")
-            raw_times.append(time.perf_counter() - start)
+    for event in events[10:]:
+        values = tuple(json.dumps(v) if k == "payload" else v for k, v in event_to_row(event).items())
+        start = time.perf_counter()
+        store.record(event)
+        api_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute(insert, values)
+        raw.execute("COMMIT")
+        raw_times.append(time.perf_counter() - start)
     store.close()
     raw.close()
     return statistics.median(api_times), statistics.median(raw_times)
@@ -183,7 +183,7 @@ def main() -> None:
     )
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--repeat", type=int, default=2, help="import/raw rounds; the best of each counts")
-    parser.add_argument("--appends", type=int, default=150, help="single appends per round")
+    parser.add_argument("--appends", type=int, default=500, help="single appends of each kind")
     parser.add_argument("--scale", type=int, default=10, help="size of the large file for the RSS check")
     parser.add_argument("--skip-rss", action="store_true")
     args = parser.parse_args()
@@ -200,7 +200,7 @@ def main() -> None:
             import_s.append(seconds)
             raw_s.append(bench_raw_import(work / "import.db", work, synchronous))
         written = sum(counts.values())
-        api_append, raw_append = bench_appends(args.path, work, args.appends, 2, synchronous)
+        api_append, raw_append = bench_appends(args.path, work, args.appends, synchronous)
         rss_1 = rss_n = None
         if not args.skip_rss:
             big = work / f"taobao_x{args.scale}.csv"
