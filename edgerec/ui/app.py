@@ -20,6 +20,7 @@ from edgerec.domain import Event
 from edgerec.readmodels import ShopData
 from edgerec.ui.clock import Clock
 from edgerec.ui.errors import guarded, setup_logging
+from edgerec.ui.garbage import freeze_startup_objects
 from edgerec.ui.screens import SCREENS
 from edgerec.ui.screens.help import HelpScreen, key_label
 from edgerec.ui.suggestions import Suggester, make_suggester
@@ -94,6 +95,9 @@ class BaseApp(App[None]):
             store_id=store_id,
             trainer=trainer,
         )
+
+    def on_ready(self) -> None:
+        freeze_startup_objects()
 
     # Textual stops the app on an exception that no handler caught. Handlers go through
     # `guarded`, so this is the last resort: log it, and leave a one-line note instead of

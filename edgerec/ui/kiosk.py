@@ -24,6 +24,7 @@ from edgerec.api import Store
 from edgerec.readmodels import ItemRow
 from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
+from edgerec.ui.garbage import collect_between_actions
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion
@@ -234,6 +235,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         await grid.remove_children()
         await grid.mount_all(Tile(s) for s in outcome.suggestions)
         self.tiles_shown += 1
+        if self.jobs.empty():
+            collect_between_actions()
 
     @property
     def tiles(self) -> list[Tile]:

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from edgerec.domain import Event
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
+from edgerec.ui.garbage import collect_between_actions
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
@@ -382,6 +383,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         panel.show_timing(Timing(timing.write_ms, timing.rank_ms, total, timing.position))
         if self.jobs.empty():
             self._show_deferred_items()
+            collect_between_actions()
 
     # --- for tests and the benchmark ------------------------------------------------------------
 
