@@ -43,9 +43,12 @@ class Suggester(Protocol):
         k: int = 10,
         category: str | None = None,
         context: Context | None = None,
+        refresh: bool = True,
     ) -> list[Suggestion]: ...
 
     def observe(self, event: Event, position: int | None = None) -> None: ...
+
+    def refresh(self) -> None: ...
 
 
 class RecommenderSuggester:
@@ -65,6 +68,11 @@ class RecommenderSuggester:
         with self.lock:
             self.recommender.observe(event, position)
 
+    def refresh(self) -> None:
+        """Folds in what other writers (an import, the CLI) appended, and a newer model."""
+        with self.lock:
+            self.recommender.refresh()
+
     def recommend(
         self,
         user_id: str,
@@ -73,10 +81,13 @@ class RecommenderSuggester:
         k: int = 10,
         category: str | None = None,
         context: Context | None = None,
+        refresh: bool = True,
     ) -> list[Suggestion]:
+        """The top `k` for this customer; `refresh=False` for a caller that refreshes while
+        idle instead (a new model snapshot takes milliseconds to load)."""
         with self.lock:
-            # Folds in what other writers (an import, the CLI) appended since the last call.
-            self.recommender.refresh()
+            if refresh:
+                self.recommender.refresh()
             results = self.recommender.recommend(
                 user_id,
                 session_id=session_id,

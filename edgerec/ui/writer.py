@@ -2,7 +2,9 @@
 
 Screens (the live session, the kiosk) turn keys and taps into `Job`s on the UI thread; a single
 thread worker records them through the store, lets the recommender observe them, ranks again
-and posts the outcome back as an `ActionDone` message.
+and posts the outcome back as an `ActionDone` message. While no action waits, the same worker
+folds in what other writers appended and the trainer's newest model, so that work is not done
+between a key press and the new suggestions.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class SessionWriter:
     """Mixin for a screen: `submit` jobs; handle `ActionDone`; call `start_writer` on mount."""
 
     suggestion_count = 8
+    idle_refresh_seconds = 0.25  # how often, while idle, to fold in others' events and models
 
     def _init_writer(self) -> None:
         self.jobs: queue.Queue[Job] = queue.Queue()
@@ -74,10 +77,17 @@ class SessionWriter:
         worker = get_current_worker()
         while not worker.is_cancelled:
             try:
-                job = self.jobs.get(timeout=0.1)
+                job = self.jobs.get(timeout=self.idle_refresh_seconds)
             except queue.Empty:
+                self._refresh_while_idle()
                 continue
             self.post_message(ActionDone(self._run(job)))  # type: ignore[attr-defined]
+
+    def _refresh_while_idle(self) -> None:
+        try:
+            self.services.suggester.refresh()  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001 - the next action's ranking reports it
+            log.warning("refreshing the recommender failed", exc_info=error)
 
     def _run(self, job: Job) -> Outcome:
         services = self.services  # type: ignore[attr-defined]
@@ -92,7 +102,11 @@ class SessionWriter:
             # While more actions wait, skip ranking for this one: only the newest list matters.
             if self.jobs.empty():
                 outcome.suggestions = services.suggester.recommend(
-                    job.user_id, session_id=job.session_id, k=self.suggestion_count, context=job.context
+                    job.user_id,
+                    session_id=job.session_id,
+                    k=self.suggestion_count,
+                    context=job.context,
+                    refresh=False,
                 )
                 outcome.cart = services.shop.cart(job.user_id)
             outcome.finished_at = clock.perf()
