@@ -274,12 +274,8 @@ class Recommender:
 
     def _load_neighbours(self, conn: Connection, items: list[int]) -> None:
         cat, limit = self.catalogue, self.config.neighbours_per_item
-        if len(items) > 1:
-            rows = reader.many_neighbour_rows(conn, [cat.ids[i] for i in items], limit)
-        else:
-            rows = {cat.ids[i]: reader.neighbour_rows(conn, cat.ids[i], limit) for i in items}
         for item in items:
-            row = {cat.see(b, None): count for b, count in rows[cat.ids[item]]}
+            row = {cat.see(b, None): count for b, count in reader.neighbour_rows(conn, cat.ids[item], limit)}
             for pairs in self._pending.values():
                 for a, b in pairs:
                     if a == item:

@@ -10,7 +10,7 @@ per-execution cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -29,7 +29,7 @@ from edgerec.store.schema import (
     user_items,
     users,
 )
-from edgerec.store.sql import chunks, compiled, decode_json
+from edgerec.store.sql import compiled, decode_json
 
 _USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
 _USER_ITEMS = (
@@ -69,21 +69,6 @@ _NEIGHBOURS = (
     .where(cooccurrence.c.item_a == bindparam("a"))
     .order_by(cooccurrence.c["count"].desc())
     .limit(bindparam("n"))
-)
-_RANKED_PAIRS = (
-    select(
-        cooccurrence.c.item_a,
-        cooccurrence.c.item_b,
-        cooccurrence.c["count"],
-        func.row_number()
-        .over(partition_by=cooccurrence.c.item_a, order_by=cooccurrence.c["count"].desc())
-        .label("rank"),
-    )
-    .where(cooccurrence.c.item_a.in_(bindparam("items", expanding=True)))
-    .subquery()
-)
-_MANY_NEIGHBOURS = select(_RANKED_PAIRS.c.item_a, _RANKED_PAIRS.c.item_b, _RANKED_PAIRS.c["count"]).where(
-    _RANKED_PAIRS.c["rank"] <= bindparam("n")
 )
 _POSITION = select(func.min(projection_positions.c.position))
 _LOG_SINCE = (
@@ -159,18 +144,6 @@ def session_row(connection: Connection, session_id: str) -> tuple[str | None, li
 def neighbour_rows(connection: Connection, item_id: str, limit: int) -> list[tuple[str, int]]:
     """One item's `limit` most frequent co-occurring items."""
     return [(r[0], int(r[1])) for r in _fetch(connection, _NEIGHBOURS, a=item_id, n=limit)]
-
-
-def many_neighbour_rows(
-    connection: Connection, item_ids: Sequence[str], limit: int
-) -> dict[str, list[tuple[str, int]]]:
-    """Each item's `limit` most frequent co-occurring items, a statement per thousand items
-    (for loading many lists at start)."""
-    found: dict[str, list[tuple[str, int]]] = {item: [] for item in item_ids}
-    for part in chunks(list(found), 1_000):
-        for a, b, count in connection.execute(_MANY_NEIGHBOURS, {"items": list(part), "n": limit}):
-            found[a].append((b, int(count)))
-    return found
 
 
 def log_since(connection: Connection, position: int, limit: int) -> list[StoredEvent]:
