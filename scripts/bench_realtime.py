@@ -3,9 +3,10 @@
 For each catalogue size, events are replayed one at a time through the public API
 (`Store.record`, `Recommender.observe`, `Recommender.recommend` with shop rules, variety and
 explanations, and a 64-dimensional embedding source folded in per request: exact numpy
-scoring up to 50,000 items, a faiss IVF index above). In the same run the bare floor is
-measured: one SQLite commit (same PRAGMAs) plus one numpy matrix-vector product and
-`argpartition` over the same embeddings. The catalogue and its embeddings are synthetic:
+scoring up to 50,000 items, a faiss IVF index above). The bare floor is measured in the same
+loop, one step before each event: one SQLite commit (same PRAGMAs) plus one numpy
+matrix-vector product and `argpartition` over the same embeddings, so that both see the same
+load and the same trainer. The catalogue and its embeddings are synthetic:
 items in categories, vectors clustered around their category's centre.
 
 The incremental trainer follows each store's log in another process (`edgerec train
@@ -78,12 +79,20 @@ def build_store(path: Path, n: int, events: int, seed: int = 0) -> None:
     groups = categories_for(n)
     with Store(path, synchronous="OFF") as store:
         for start in range(0, n, 20_000):
-            store.record_many([
-                ItemListed(item_id=f"item{i}", title=f"Item {i}", category=f"cat{i % groups}",
-                           brand=f"brand{i % 500}", price=float(1 + i % 90),
-                           stock=0 if i % 10 == 9 else 5, occurred_at=T0)
-                for i in range(start, min(n, start + 20_000))
-            ])
+            store.record_many(
+                [
+                    ItemListed(
+                        item_id=f"item{i}",
+                        title=f"Item {i}",
+                        category=f"cat{i % groups}",
+                        brand=f"brand{i % 500}",
+                        price=float(1 + i % 90),
+                        stock=0 if i % 10 == 9 else 5,
+                        occurred_at=T0,
+                    )
+                    for i in range(start, min(n, start + 20_000))
+                ]
+            )
         items = popular_items(n, events, rng)
         users = rng.integers(0, USERS, events)
         for start in range(0, events, 20_000):
@@ -91,15 +100,17 @@ def build_store(path: Path, n: int, events: int, seed: int = 0) -> None:
             for j in range(start, min(events, start + 20_000)):
                 when = T0 + timedelta(seconds=j)
                 cls = AddedToCart if j % 20 == 0 else ItemViewed
-                batch.append(cls(user_id=f"user{users[j]}", item_id=f"item{items[j]}",
-                                 occurred_at=when))
+                batch.append(cls(user_id=f"user{users[j]}", item_id=f"item{items[j]}", occurred_at=when))
             store.record_many(batch)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ms = np.asarray(samples) * 1e3
-    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
-            "p999": float(np.percentile(ms, 99.9))}
+    return {
+        "p50": float(np.percentile(ms, 50)),
+        "p99": float(np.percentile(ms, 99)),
+        "p999": float(np.percentile(ms, 99.9)),
+    }
 
 
 def recommender(store: Store, vectors: np.ndarray) -> tuple[Recommender, EmbeddingSource]:
@@ -110,16 +121,50 @@ def recommender(store: Store, vectors: np.ndarray) -> tuple[Recommender, Embeddi
     return rec, source
 
 
-def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dict[str, list[float]]:
+class Floor:
+    """The bare floor, one step per event: one SQLite commit (same PRAGMAs) + one matrix-vector
+    product + argpartition over the same embeddings, nothing else."""
+
+    def __init__(self, folder: Path, vectors: np.ndarray, synchronous: str) -> None:
+        self.vectors = vectors
+        self.conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)")
+        self.rng = np.random.default_rng(1)
+
+    def step(self) -> float:
+        query = self.vectors[self.rng.integers(0, len(self.vectors))]
+        started = time.perf_counter()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("INSERT INTO t (v) VALUES ('event')")
+        self.conn.execute("COMMIT")
+        scores = self.vectors @ query
+        np.argpartition(-scores, 10)[:10]
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def replay(
+    store: Store, rec: Recommender, n: int, count: int, seed: int, floor: Floor | None = None
+) -> dict[str, list[float]]:
+    """Records `count` events one at a time, each followed by observe + an explained top 10.
+    With a floor, one floor step runs before each event, so that the path and its floor are
+    timed side by side under the same load (other jobs, the trainer) rather than minutes apart."""
     rng = np.random.default_rng(seed)
     items = popular_items(n, count, rng)
     users = rng.integers(0, 500, count)
     now = datetime.now(UTC)
-    timings: dict[str, list[float]] = {"total": [], "record": [], "observe": [], "recommend": []}
+    timings: dict[str, list[float]] = {"total": [], "record": [], "observe": [], "recommend": [], "floor": []}
     for j in range(count):
         cls = AddedToCart if j % 20 == 0 else ItemViewed
-        event = cls(user_id=f"user{users[j]}", item_id=f"item{items[j]}",
-                    occurred_at=now + timedelta(milliseconds=j))
+        event = cls(
+            user_id=f"user{users[j]}", item_id=f"item{items[j]}", occurred_at=now + timedelta(milliseconds=j)
+        )
+        if floor is not None:
+            timings["floor"].append(floor.step())
         started = time.perf_counter()
         position = store.record(event)
         recorded = time.perf_counter()
@@ -133,27 +178,6 @@ def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dic
         timings["observe"].append(observed - recorded)
         timings["recommend"].append(done - observed)
     return timings
-
-
-def floor(folder: Path, vectors: np.ndarray, count: int, synchronous: str) -> list[float]:
-    """One SQLite commit + one matrix-vector product + argpartition, nothing else."""
-    conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)")
-    rng = np.random.default_rng(1)
-    queries = vectors[rng.integers(0, len(vectors), count)]
-    out = []
-    for j in range(count):
-        started = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t (v) VALUES (?)", (f"event {j}",))
-        conn.execute("COMMIT")
-        scores = vectors @ queries[j]
-        np.argpartition(-scores, 10)[:10]
-        out.append(time.perf_counter() - started)
-    conn.close()
-    return out
 
 
 def ann_recall(source: EmbeddingSource, vectors: np.ndarray, queries: int = 200) -> float | None:
@@ -178,9 +202,20 @@ class FollowingTrainer:
         self.snapshot = model_dir(str(path)) / SNAPSHOT_FILE
         self.log = (path.parent / f"{path.name}.trainer.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from edgerec.cli import main; main()", "--db", str(path),
-             "train", "--follow", "--device", device],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-c",
+                "from edgerec.cli import main; main()",
+                "--db",
+                str(path),
+                "train",
+                "--follow",
+                "--device",
+                device,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def published(self) -> int:
         """The log position of the published snapshot (0 when there is none)."""
@@ -208,8 +243,9 @@ class FollowingTrainer:
         self.log.close()
 
 
-def trainer_lag(store: Store, trainer: FollowingTrainer, n: int, seconds: float,
-                rate: float) -> dict[str, float]:
+def trainer_lag(
+    store: Store, trainer: FollowingTrainer, n: int, seconds: float, rate: float
+) -> dict[str, float]:
     """Records `rate` events per second for `seconds`; per event, the time until a published
     snapshot covers it (trainer lag) and until the serving recommender has swapped it in."""
     rec = Recommender(store)  # the default sources: follows the trainer's snapshot
@@ -231,9 +267,11 @@ def trainer_lag(store: Store, trainer: FollowingTrainer, n: int, seconds: float,
         if not writing and (covered() or now - started > seconds + 30):
             break
         if writing and now >= due:
-            event = ItemViewed(user_id=f"user{rng.integers(0, 500)}",
-                               item_id=f"item{popular_items(n, 1, rng)[0]}",
-                               occurred_at=datetime.now(UTC))
+            event = ItemViewed(
+                user_id=f"user{rng.integers(0, 500)}",
+                item_id=f"item{popular_items(n, 1, rng)[0]}",
+                occurred_at=datetime.now(UTC),
+            )
             position = store.record(event)
             appended.append((time.perf_counter(), position))
             rec.observe(event, position)
@@ -262,7 +300,8 @@ def trainer_lag(store: Store, trainer: FollowingTrainer, n: int, seconds: float,
     trainer_lags, swap_lags = lags(published), lags(swapped)
     finite = swap_lags[np.isfinite(swap_lags)]
     return {
-        "events": float(len(appended)), "snapshots": float(len(published)),
+        "events": float(len(appended)),
+        "snapshots": float(len(published)),
         "lag_p50_s": float(np.percentile(trainer_lags, 50)),
         "lag_p99_s": float(np.percentile(trainer_lags, 99)),
         "lag_max_s": float(trainer_lags.max()),
@@ -298,20 +337,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--background-events", type=int, default=20_000)
-    parser.add_argument("--memory-events", type=int, default=1_000_000,
-                        help="events in the log of the 100k-item memory check (0 skips it)")
+    parser.add_argument(
+        "--memory-events",
+        type=int,
+        default=1_000_000,
+        help="events in the log of the 100k-item memory check (0 skips it)",
+    )
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "edgerec-bench"))
     parser.add_argument("--synchronous", default="FULL")
-    parser.add_argument("--trainer", choices=["follow", "off"], default="follow",
-                        help="run `edgerec train --follow` on each store during its latency run")
+    parser.add_argument(
+        "--trainer",
+        choices=["follow", "off"],
+        default="follow",
+        help="run `edgerec train --follow` on each store during its latency run",
+    )
     parser.add_argument("--trainer-device", default="cpu")
-    parser.add_argument("--trainer-wait-s", type=float, default=300.0,
-                        help="how long to let the trainer catch up before timing (then time anyway)")
-    parser.add_argument("--lag-seconds", type=float, default=30.0,
-                        help="seconds of 50 events/s for the trainer-lag measurement (0 skips it)")
+    parser.add_argument(
+        "--trainer-wait-s",
+        type=float,
+        default=300.0,
+        help="how long to let the trainer catch up before timing (then time anyway)",
+    )
+    parser.add_argument(
+        "--lag-seconds",
+        type=float,
+        default=30.0,
+        help="seconds of 50 events/s for the trainer-lag measurement (0 skips it)",
+    )
     parser.add_argument("--lag-rate", type=float, default=50.0)
-    parser.add_argument("--serve-child", nargs=3, metavar=("DB", "ITEMS", "REQUESTS"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", nargs=3, metavar=("DB", "ITEMS", "REQUESTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_child:
         serve_child(args.serve_child[0], int(args.serve_child[1]), int(args.serve_child[2]))
@@ -336,33 +390,44 @@ def main(argv: list[str] | None = None) -> int:
                 if trainer is not None:
                     waited = trainer.wait_caught_up(store.head(), args.trainer_wait_s)
                     behind = store.head() - trainer.published()
-                    trainer_note = f"caught up in {waited:.0f} s" if behind <= 0 else \
-                        f"still {behind:,} events behind after {waited:.0f} s"
+                    trainer_note = (
+                        f"caught up in {waited:.0f} s"
+                        if behind <= 0
+                        else f"still {behind:,} events behind after {waited:.0f} s"
+                    )
                     print(f"{n} items: trainer {trainer_note}", file=sys.stderr)
                 started = time.perf_counter()
                 rec, source = recommender(store, vectors)
                 load_s = time.perf_counter() - started
-                replay(store, rec, n, 100, seed=3)  # warm-up
-                timings = replay(store, rec, n, args.requests, seed=5)
+                floor = Floor(work, vectors, args.synchronous)
+                replay(store, rec, n, 100, seed=3, floor=floor)  # warm-up
+                timings = replay(store, rec, n, args.requests, seed=5, floor=floor)
+                floor.close()
                 if trainer is not None and args.lag_seconds and n == min(sizes):
                     lag = trainer_lag(store, trainer, n, args.lag_seconds, args.lag_rate)
         finally:
             if trainer is not None:
                 trainer.stop()
-        base = floor(work, vectors, args.requests, args.synchronous)
-        total, fl = percentiles(timings["total"]), percentiles(base)
-        rows.append({
-            "items": n, **total, "floor_p99": fl["p99"], "floor_p50": fl["p50"],
-            "ratio_p99": total["p99"] / fl["p99"],
-            "record_p50": percentiles(timings["record"])["p50"],
-            "record_p99": percentiles(timings["record"])["p99"],
-            "observe_p50": percentiles(timings["observe"])["p50"],
-            "observe_p99": percentiles(timings["observe"])["p99"],
-            "recommend_p50": percentiles(timings["recommend"])["p50"],
-            "recommend_p99": percentiles(timings["recommend"])["p99"],
-            "index": "faiss IVF" if source.uses_ann else "exact",
-            "recall10": ann_recall(source, vectors), "load_s": load_s, "trainer": trainer_note,
-        })
+        total, fl = percentiles(timings["total"]), percentiles(timings["floor"])
+        rows.append(
+            {
+                "items": n,
+                **total,
+                "floor_p99": fl["p99"],
+                "floor_p50": fl["p50"],
+                "ratio_p99": total["p99"] / fl["p99"],
+                "record_p50": percentiles(timings["record"])["p50"],
+                "record_p99": percentiles(timings["record"])["p99"],
+                "observe_p50": percentiles(timings["observe"])["p50"],
+                "observe_p99": percentiles(timings["observe"])["p99"],
+                "recommend_p50": percentiles(timings["recommend"])["p50"],
+                "recommend_p99": percentiles(timings["recommend"])["p99"],
+                "index": "faiss IVF" if source.uses_ann else "exact",
+                "recall10": ann_recall(source, vectors),
+                "load_s": load_s,
+                "trainer": trainer_note,
+            }
+        )
 
     rss = None
     if args.memory_events:
@@ -371,49 +436,66 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             build_store(path, 100_000, args.memory_events)
             print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        out = subprocess.run([sys.executable, __file__, "--serve-child", str(path), "100000", "500"],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--serve-child", str(path), "100000", "500"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rss = json.loads(out.stdout.strip().splitlines()[-1])["rss_gib"]
 
-    print(f"{'items':>9} {'index':>9} {'p50':>7} {'p99':>7} {'p99.9':>7} {'floor99':>8} "
-          f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} {'reco50':>7} "
-          f"{'reco99':>7} {'recall':>6}  trainer")
+    print(
+        f"{'items':>9} {'index':>9} {'p50':>7} {'p99':>7} {'p99.9':>7} {'floor99':>8} "
+        f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} {'reco50':>7} "
+        f"{'reco99':>7} {'recall':>6}  trainer"
+    )
     for r in rows:
         recall = "-" if r["recall10"] is None else f"{r['recall10']:.3f}"
-        print(f"{r['items']:>9} {r['index']:>9} {r['p50']:>7.2f} {r['p99']:>7.2f} "
-              f"{r['p999']:>7.2f} {r['floor_p99']:>8.2f} {r['ratio_p99']:>6.1f} "
-              f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['observe_p50']:>6.2f} "
-              f"{r['observe_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
-              f"{r['recommend_p99']:>7.2f} {recall:>6}  {r['trainer']}")
-    print("times in ms; p50/p99/p99.9: record + observe + recommend (top-10, rules, explanations);"
-          " floor: one commit + matvec + argpartition; rec: Store.record alone; obs: observe "
-          f"alone; reco: recommend alone; synchronous={args.synchronous}; {args.requests} requests"
-          f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process")
+        print(
+            f"{r['items']:>9} {r['index']:>9} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+            f"{r['p999']:>7.2f} {r['floor_p99']:>8.2f} {r['ratio_p99']:>6.1f} "
+            f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['observe_p50']:>6.2f} "
+            f"{r['observe_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
+            f"{r['recommend_p99']:>7.2f} {recall:>6}  {r['trainer']}"
+        )
+    print(
+        "times in ms; p50/p99/p99.9: record + observe + recommend (top-10, rules, explanations);"
+        " floor: one commit + matvec + argpartition; rec: Store.record alone; obs: observe "
+        f"alone; reco: recommend alone; synchronous={args.synchronous}; {args.requests} requests"
+        f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process"
+    )
     if lag is not None:
-        print(f"trainer lag at {args.lag_rate:.0f} events/s for {args.lag_seconds:.0f} s on "
-              f"{min(sizes):,} items ({lag['events']:.0f} events, {lag['snapshots']:.0f} snapshots "
-              f"published): until a published snapshot covers an event p50 {lag['lag_p50_s']:.2f} s,"
-              f" p99 {lag['lag_p99_s']:.2f} s, max {lag['lag_max_s']:.2f} s; until the serving "
-              f"recommender has swapped it in p50 {lag['swap_p50_s']:.2f} s, p99 "
-              f"{lag['swap_p99_s']:.2f} s ({lag['swap_covered']:.0%} of events covered before "
-              f"the writes ended, {lag['swaps']:.0f} swaps)")
+        print(
+            f"trainer lag at {args.lag_rate:.0f} events/s for {args.lag_seconds:.0f} s on "
+            f"{min(sizes):,} items ({lag['events']:.0f} events, {lag['snapshots']:.0f} snapshots "
+            f"published): until a published snapshot covers an event p50 {lag['lag_p50_s']:.2f} s,"
+            f" p99 {lag['lag_p99_s']:.2f} s, max {lag['lag_max_s']:.2f} s; until the serving "
+            f"recommender has swapped it in p50 {lag['swap_p50_s']:.2f} s, p99 "
+            f"{lag['swap_p99_s']:.2f} s ({lag['swap_covered']:.0%} of events covered before "
+            f"the writes ended, {lag['swaps']:.0f} swaps)"
+        )
     if rss is not None:
-        print(f"serving 100,000 items with {args.memory_events:,} events in the log: "
-              f"peak RSS {rss:.3f} GiB")
+        print(f"serving 100,000 items with {args.memory_events:,} events in the log: peak RSS {rss:.3f} GiB")
     by_size = {r["items"]: r for r in rows}
 
     def pick(n: int, key: str) -> float | None:
         value = by_size.get(n, {}).get(key)
         return None if value is None else round(float(value), 4)
 
-    print(json.dumps({
-        "p99_ms_10k": pick(10_000, "p99"), "p99_ms_100k": pick(100_000, "p99"),
-        "p99_ms_1m": pick(1_000_000, "p99"), "p999_ms_100k": pick(100_000, "p999"),
-        "ann_recall_at_10_1m": pick(1_000_000, "recall10"),
-        "floor_ratio_100k": pick(100_000, "ratio_p99"),
-        "trainer_lag_p99_s": None if lag is None else round(lag["lag_p99_s"], 3),
-        "serve_rss_gib": None if rss is None else round(rss, 4),
-    }))
+    print(
+        json.dumps(
+            {
+                "p99_ms_10k": pick(10_000, "p99"),
+                "p99_ms_100k": pick(100_000, "p99"),
+                "p99_ms_1m": pick(1_000_000, "p99"),
+                "p999_ms_100k": pick(100_000, "p999"),
+                "ann_recall_at_10_1m": pick(1_000_000, "recall10"),
+                "floor_ratio_100k": pick(100_000, "ratio_p99"),
+                "trainer_lag_p99_s": None if lag is None else round(lag["lag_p99_s"], 3),
+                "serve_rss_gib": None if rss is None else round(rss, 4),
+            }
+        )
+    )
     return 0
 
 
