@@ -4,8 +4,10 @@
 Opens the console headless (Textual's Pilot) on a fresh demo store in a temporary file, plays
 a customer through N actions (view, add, remove, buy, search, checkout, end) and measures, for
 each, the time from the key press to the recommendations panel having painted the list ranked
-after that action. Same run baseline: the same kinds of actions without the UI (record through
-the store, let the recommender observe, rank), so the ratio shows what the UI adds.
+after that action: the panel stamps the moment the compositor renders the new list's lines into
+a frame (`RecommendationsPanel.painted_at`). Same run baseline: the same kinds of actions
+without the UI (record through the store, let the recommender observe, rank), so the ratio
+shows what the UI adds.
 
 A trainer follows the log in a separate process meanwhile (as `edgerec train` would), unless
 --no-trainer. Prints a table, then one JSON line with key_to_panel_p50_ms and key_to_panel_p99_ms.

@@ -67,6 +67,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.last_position = 0
         self._items_wait_for_panel = False
         self._deferred_items: list[ItemRow] | None = None
+        self._on_its_way: tuple[int, Job, Timing] | None = None  # the list shown, not yet painted
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
                     yield OptionList(id="live-categories")
                     yield ItemTable(id="live-items", columns=("title", "price", "stock"))
                 yield Static("", id="live-detail")
-            yield RecommendationsPanel(id="live-recs")
+            yield RecommendationsPanel(id="live-recs", stamp=self.services.clock.perf)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -369,21 +370,24 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         timing = Timing(outcome.write_ms, outcome.rank_ms, None, position)
         panel.show_timing(timing)
         self._show_session()
-        generation = panel.generation
-        self.call_after_refresh(self._painted, job, timing, generation)
+        self._on_its_way = (panel.generation, job, timing)
 
-    def _painted(self, job: Job, timing: Timing, generation: int) -> None:
+    def on_recommendations_panel_painted(self, message: RecommendationsPanel.Painted) -> None:
+        """The list is in a frame: the key-to-panel time is known now."""
+        if self._on_its_way is None or self._on_its_way[0] != message.generation:
+            return
+        _, job, timing = self._on_its_way
+        self._on_its_way = None
         panel = self.query_one(RecommendationsPanel)
-        now = self.services.clock.perf()
-        total = (now - job.pressed_at) * 1000
-        panel.painted_generation = generation
-        panel.painted_at = now
+        total = (message.at - job.pressed_at) * 1000
         if job.events:
             self.latencies_ms.append(total)
         panel.show_timing(Timing(timing.write_ms, timing.rank_ms, total, timing.position))
         if self.jobs.empty():
             self._show_deferred_items()
             collect_between_actions()
+        panel.painted_at = message.at
+        panel.painted_generation = message.generation
 
     # --- for tests and the benchmark ------------------------------------------------------------
 

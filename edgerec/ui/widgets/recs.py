@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Static
 
 from edgerec.ui.suggestions import Suggestion
@@ -38,13 +42,44 @@ class Timing:
     position: int = 0
 
 
+class SuggestionLines(Static):
+    """The ranked lines of a `RecommendationsPanel`; says when each new list reaches a frame.
+
+    A widget's `refresh` only asks for a repaint, and a callback "after refresh" can run
+    before the frame that shows it; the compositor rendering these lines is the moment the
+    list is on screen.
+    """
+
+    def __init__(self, stamp: Callable[[], float], *, id: str) -> None:  # noqa: A002
+        super().__init__(Text("Waiting for the first action…", style="dim"), id=id)
+        self.stamp = stamp
+        self.generation = 0  # the list these lines show
+        self.rendered_generation = 0  # the newest list rendered into a frame
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self.generation > self.rendered_generation:
+            self.rendered_generation = self.generation
+            self.post_message(RecommendationsPanel.Painted(self.generation, self.stamp()))
+        return lines
+
+
 class RecommendationsPanel(Vertical):
-    """Shows a list of `Suggestion`s; `generation` counts the lists it has shown.
+    """Shows a list of `Suggestion`s; `generation` counts the lists it has shown, and a
+    `Painted` message says when each went into a frame.
 
     Its parts have fixed sizes, so a new list repaints the panel without a layout pass over
     the whole screen (that pass, not the ranking, was most of the key-to-panel time). A small
     terminal shows the top suggestions that fit.
     """
+
+    class Painted(Message):
+        """List `generation` was rendered into a frame at `at` (the panel's `stamp` clock)."""
+
+        def __init__(self, generation: int, at: float) -> None:
+            super().__init__()
+            self.generation = generation
+            self.at = at
 
     DEFAULT_CSS = """
     RecommendationsPanel {
@@ -61,25 +96,32 @@ class RecommendationsPanel(Vertical):
     RecommendationsPanel > #recs-timing { width: 1fr; height: 1; color: $text-muted; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        *,
+        stamp: Callable[[], float] = time.perf_counter,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
+        self.stamp = stamp
         self.suggestions: list[Suggestion] = []
         self.generation = 0
-        self.painted_generation = 0
+        self.painted_generation = 0  # set by the screen once it has handled `Painted`
         self.painted_at = 0.0
         self.position = 0  # the log position the list was ranked after
         self.border_title = "Suggestions"
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="recs-timing")
-        yield Static(Text("Waiting for the first action…", style="dim"), id="recs-body")
+        yield SuggestionLines(self.stamp, id="recs-body")
 
     def show(self, suggestions: Sequence[Suggestion], *, heading: str) -> None:
         self.suggestions = list(suggestions)
         self.generation += 1
         self.border_title = heading
-        body = self.query_one("#recs-body", Static)
+        body = self.query_one(SuggestionLines)
         width = body.size.width or 40
+        body.generation = self.generation
         body.update(render_suggestions(self.suggestions, width), layout=False)
 
     def show_timing(self, timing: Timing) -> None:
