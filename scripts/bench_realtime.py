@@ -3,10 +3,11 @@
 For each catalogue size, events are replayed one at a time through the public API
 (`Store.record`, `Recommender.observe`, `Recommender.recommend` with shop rules, variety and
 explanations, and a 64-dimensional embedding source folded in per request: exact numpy
-scoring up to 50,000 items, a faiss IVF index above). The bare floor is measured in the same
-loop, one step before each event: one SQLite commit (same PRAGMAs) plus one numpy
-matrix-vector product and `argpartition` over the same embeddings, so that both see the same
-load and the same trainer. The catalogue and its embeddings are synthetic:
+scoring up to 50,000 items, a faiss IVF index above). Right after it, with the trainer still
+following, the bare floor is measured: one SQLite commit (same PRAGMAs) plus one numpy
+matrix-vector product and `argpartition` over the same embeddings. (Interleaving the two
+event by event was tried: at 1M items the floor's 256 MB product evicts the caches and made
+the measured path's ranking three times slower.) The catalogue and its embeddings are synthetic:
 items in categories, vectors clustered around their category's centre.
 
 The incremental trainer follows each store's log in another process (`edgerec train
@@ -147,24 +148,18 @@ class Floor:
         self.conn.close()
 
 
-def replay(
-    store: Store, rec: Recommender, n: int, count: int, seed: int, floor: Floor | None = None
-) -> dict[str, list[float]]:
-    """Records `count` events one at a time, each followed by observe + an explained top 10.
-    With a floor, one floor step runs before each event, so that the path and its floor are
-    timed side by side under the same load (other jobs, the trainer) rather than minutes apart."""
+def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dict[str, list[float]]:
+    """Records `count` events one at a time, each followed by observe + an explained top 10."""
     rng = np.random.default_rng(seed)
     items = popular_items(n, count, rng)
     users = rng.integers(0, 500, count)
     now = datetime.now(UTC)
-    timings: dict[str, list[float]] = {"total": [], "record": [], "observe": [], "recommend": [], "floor": []}
+    timings: dict[str, list[float]] = {"total": [], "record": [], "observe": [], "recommend": []}
     for j in range(count):
         cls = AddedToCart if j % 20 == 0 else ItemViewed
         event = cls(
             user_id=f"user{users[j]}", item_id=f"item{items[j]}", occurred_at=now + timedelta(milliseconds=j)
         )
-        if floor is not None:
-            timings["floor"].append(floor.step())
         started = time.perf_counter()
         position = store.record(event)
         recorded = time.perf_counter()
@@ -399,9 +394,10 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 rec, source = recommender(store, vectors)
                 load_s = time.perf_counter() - started
+                replay(store, rec, n, 100, seed=3)  # warm-up
+                timings = replay(store, rec, n, args.requests, seed=5)
                 floor = Floor(work, vectors, args.synchronous)
-                replay(store, rec, n, 100, seed=3, floor=floor)  # warm-up
-                timings = replay(store, rec, n, args.requests, seed=5, floor=floor)
+                timings["floor"] = [floor.step() for _ in range(args.requests)]
                 floor.close()
                 if trainer is not None and args.lag_seconds and n == min(sizes):
                     lag = trainer_lag(store, trainer, n, args.lag_seconds, args.lag_rate)
