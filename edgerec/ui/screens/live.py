@@ -361,19 +361,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if session is None or job.user_id != session.user_id:
             return  # a list for a shopper who has left
         self.cart = outcome.cart
-        missing = [i for i in self.cart if i not in self.cart_items]
-        if missing:
-            self.cart_items.update(self.shop.items_by_id(missing))
         panel = self.query_one(RecommendationsPanel)
-        position = self.last_position
-        panel.show(outcome.suggestions, heading=f"Suggestions · {job.label}")
-        timing = Timing(outcome.write_ms, outcome.rank_ms, None, position)
-        panel.show_timing(timing)
-        self._show_session()
+        # Only the list goes into the next frame; the panel's title, the timing, the session
+        # line and the cart follow once it is painted (see on_recommendations_panel_painted).
+        panel.show(outcome.suggestions)
+        timing = Timing(outcome.write_ms, outcome.rank_ms, None, self.last_position)
         self._on_its_way = (panel.generation, job, timing)
 
     def on_recommendations_panel_painted(self, message: RecommendationsPanel.Painted) -> None:
-        """The list is in a frame: the key-to-panel time is known now."""
+        """The list is in a frame: the key-to-panel time is known now, and the rest follows."""
         if self._on_its_way is None or self._on_its_way[0] != message.generation:
             return
         _, job, timing = self._on_its_way
@@ -382,7 +378,12 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         total = (message.at - job.pressed_at) * 1000
         if job.events:
             self.latencies_ms.append(total)
-        panel.show_timing(Timing(timing.write_ms, timing.rank_ms, total, timing.position))
+        painted = Timing(timing.write_ms, timing.rank_ms, total, timing.position)
+        panel.describe(f"Suggestions · {job.label}", painted)
+        missing = [i for i in self.cart if i not in self.cart_items]
+        if missing:
+            self.cart_items.update(self.shop.items_by_id(missing))
+        self._show_session()
         if self.jobs.empty():
             self._show_deferred_items()
             collect_between_actions()

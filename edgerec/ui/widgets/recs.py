@@ -115,18 +115,23 @@ class RecommendationsPanel(Vertical):
         yield Static("", id="recs-timing")
         yield SuggestionLines(self.stamp, id="recs-body")
 
-    def show(self, suggestions: Sequence[Suggestion], *, heading: str) -> None:
+    def show(self, suggestions: Sequence[Suggestion]) -> None:
+        """Puts a new list on screen: only its lines repaint, so the frame stays small."""
         self.suggestions = list(suggestions)
         self.generation += 1
-        self.border_title = heading
         body = self.query_one(SuggestionLines)
         width = body.size.width or 40
         body.generation = self.generation
         body.update(render_suggestions(self.suggestions, width), layout=False)
 
-    def show_timing(self, timing: Timing) -> None:
+    def describe(self, heading: str, timing: Timing) -> None:
+        """The title, log position and timing of the list shown, once it has been painted.
+
+        A new title repaints the whole panel, border and all, so it follows in the next frame.
+        """
         self.position = max(self.position, timing.position)
         total = "…" if timing.total_ms is None else f"{timing.total_ms:.0f} ms"
+        self.border_title = heading
         self.border_subtitle = f"log #{timing.position}" if timing.position else ""
         self.query_one("#recs-timing", Static).update(
             f"{total} to panel (db {timing.write_ms:.0f}, rank {timing.rank_ms:.0f})",
