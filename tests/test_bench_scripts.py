@@ -77,3 +77,14 @@ def test_bench_eval(tmp_path: Path) -> None:
     (run,) = result["runs"]
     assert set(run["models"]) >= {"popularity", "itemknn"}
     assert all(0 <= model["ndcg@10"] <= 1 for model in run["models"].values())
+
+
+def test_bench_realtime(tmp_path: Path) -> None:
+    result = run_script(
+        "bench_realtime.py",
+        *("--sizes", "2000", "--requests", "100", "--background-events", "300"),
+        *("--memory-events", "3000", "--lag-seconds", "2", "--trainer-wait-s", "60"),
+        *("--workdir", tmp_path),
+    )
+    assert 0 < result["trainer_lag_p99_s"] < 60
+    assert 0 < result["serve_rss_gib"] < 4
