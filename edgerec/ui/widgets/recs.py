@@ -7,14 +7,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.style import Style
+from textual.widget import Widget
 from textual.widgets import Static
 
 from edgerec.ui.suggestions import Suggestion
+
+Part = tuple[str, str]  # some text and its style ("bold", "dim", "cyan", "" for none)
+Line = tuple[Part, ...]
 
 SOURCE_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "red")
 _SHORT = {
@@ -42,19 +49,33 @@ class Timing:
     position: int = 0
 
 
-class SuggestionLines(Static):
+class SuggestionLines(Widget):
     """The ranked lines of a `RecommendationsPanel`; says when each new list reaches a frame.
+
+    Lines are drawn straight from their styled parts (Textual's line API) rather than through
+    a `Static`, whose general text layout (spans, wrapping, per-cell mouse offsets) was most
+    of the cost of the frame that shows a new list.
 
     A widget's `refresh` only asks for a repaint, and a callback "after refresh" can run
     before the frame that shows it; the compositor rendering these lines is the moment the
     list is on screen.
     """
 
+    ELLIPSIS = "…"
+
     def __init__(self, stamp: Callable[[], float], *, id: str) -> None:  # noqa: A002
-        super().__init__(Text("Waiting for the first action…", style="dim"), id=id)
+        super().__init__(id=id)
         self.stamp = stamp
+        self.lines: list[Line] = [(("Waiting for the first action…", "dim"),)]
         self.generation = 0  # the list these lines show
         self.rendered_generation = 0  # the newest list rendered into a frame
+        self._styles: dict[str, RichStyle] = {}
+        self._styles_for: Style | None = None  # the widget style `_styles` were built on
+
+    def show(self, lines: list[Line], generation: int) -> None:
+        self.lines = lines
+        self.generation = generation
+        self.refresh()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         lines = super().render_lines(crop)
@@ -62,6 +83,28 @@ class SuggestionLines(Static):
             self.rendered_generation = self.generation
             self.post_message(RecommendationsPanel.Painted(self.generation, self.stamp()))
         return lines
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.visual_style
+        if y >= len(self.lines):
+            return Strip.blank(width, base.rich_style)
+        strip = Strip([Segment(text, self._rich_style(style, base)) for text, style in self.lines[y]])
+        if strip.cell_length > width:  # the last cell that fits becomes an ellipsis, in its style
+            replaced = next(iter(strip.crop(width - 1, width)))
+            strip = Strip([*strip.crop(0, width - 1), Segment(self.ELLIPSIS, replaced.style)])
+        return strip.adjust_cell_length(width, base.rich_style)
+
+    def _rich_style(self, name: str, base: Style) -> RichStyle:
+        """A part's style on top of the widget's, converted as Textual converts Rich text."""
+        if base is not self._styles_for:
+            self._styles, self._styles_for = {}, base
+        if (cached := self._styles.get(name)) is not None:
+            return cached
+        app = self.app
+        part = Style.from_rich_style(app.console.get_style(name), app.ansi_theme) if name else Style()
+        self._styles[name] = rich = (base + part).rich_style
+        return rich
 
 
 class RecommendationsPanel(Vertical):
@@ -90,9 +133,7 @@ class RecommendationsPanel(Vertical):
         border-subtitle-color: $text-muted;
         padding: 0 1;
     }
-    RecommendationsPanel > #recs-body {
-        width: 1fr; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
-    }
+    RecommendationsPanel > #recs-body { width: 1fr; height: 1fr; }
     RecommendationsPanel > #recs-timing { width: 1fr; height: 1; color: $text-muted; }
     """
 
@@ -120,9 +161,7 @@ class RecommendationsPanel(Vertical):
         self.suggestions = list(suggestions)
         self.generation += 1
         body = self.query_one(SuggestionLines)
-        width = body.size.width or 40
-        body.generation = self.generation
-        body.update(render_suggestions(self.suggestions, width), layout=False)
+        body.show(suggestion_lines(self.suggestions, body.size.width or 40), self.generation)
 
     def describe(self, heading: str, timing: Timing) -> None:
         """The title, log position and timing of the list shown, once it has been painted.
@@ -143,33 +182,40 @@ class RecommendationsPanel(Vertical):
         return tuple((s.item_id, s.reason) for s in self.suggestions)
 
 
-def render_suggestions(suggestions: Sequence[Suggestion], width: int = 40) -> Text:
+def suggestion_lines(suggestions: Sequence[Suggestion], width: int = 40) -> list[Line]:
     """Plain styled lines (no Rich table: this is redrawn after every action, so it is cheap).
 
     Each suggestion gets its rank, title and score, its reason wrapped under it with a hanging
     indent, and the share of its score by source.
     """
     if not suggestions:
-        return Text("Nothing to suggest yet.", style="dim")
+        return [(("Nothing to suggest yet.", "dim"),)]
     sources = list(dict.fromkeys(name for s in suggestions for name in s.sources))
     styles = {name: SOURCE_STYLES[i % len(SOURCE_STYLES)] for i, name in enumerate(sources)}
     indent = "   "
     wrap_at = max(12, width - len(indent))
-    out = Text(no_wrap=True, overflow="ellipsis")
+    lines: list[Line] = []
     for rank, suggestion in enumerate(suggestions, start=1):
-        if rank > 1:
-            out.append("\n")
-        out.append(f"{rank:>2} ", style="bold")
-        out.append(suggestion.title, style="bold")
-        out.append(f"  {suggestion.score:.2f}\n", style="dim")
-        for line in textwrap.wrap(suggestion.reason, wrap_at) or [""]:
-            out.append(indent)
-            out.append(line, style="italic")
-            out.append("\n")
-        out.append(indent)
+        lines.append(
+            ((f"{rank:>2} ", "bold"), (suggestion.title, "bold"), (f"  {suggestion.score:.2f}", "dim"))
+        )
+        for reason in textwrap.wrap(suggestion.reason, wrap_at) or [""]:
+            lines.append(((indent, ""), (reason, "italic")))
+        shares: list[Part] = [(indent, "")]
         for name, share in suggestion.sources.items():
             if share < 0.005:
                 continue  # a source that gave nothing to this suggestion
-            out.append(f"{short_source(name)} ", style=styles.get(name, ""))
-            out.append(f"{share * 100:.0f}%  ", style="dim")
+            shares += [(f"{short_source(name)} ", styles.get(name, "")), (f"{share * 100:.0f}%  ", "dim")]
+        lines.append(tuple(shares))
+    return lines
+
+
+def render_suggestions(suggestions: Sequence[Suggestion], width: int = 40) -> Text:
+    """The same lines as one Rich `Text`, for a `Static`."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    for number, line in enumerate(suggestion_lines(suggestions, width)):
+        if number:
+            out.append("\n")
+        for text, style in line:
+            out.append(text, style=style)
     return out
