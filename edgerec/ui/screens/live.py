@@ -223,8 +223,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self.query_one(ItemTable).selected_item
         if item is None:
             return
+        # Its details show together with the suggestions it leads to: a frame for them now
+        # would hold the suggestions' frame back (Textual paints at most 60 frames a second).
         self.open_item = item
-        self._show_detail()
         self._submit("view", lambda s: [s.view(item)])
 
     def _target(self) -> ItemRow | None:
@@ -316,8 +317,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.open_item = None
         self.cart = {}
         self.cart_items = {}
-        self._show_session()
-        self.refresh_suggestions(label)
+        self.refresh_suggestions(label)  # the session line follows with its first list
 
     # --- the writer ---------------------------------------------------------------------------
 
@@ -347,6 +347,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         job = outcome.job
         if outcome.error is not None:
             self._show_deferred_items()
+            self._show_session()
             text, severity = describe(outcome.error)
             self.notify(text, title=f"While recording {job.label}", severity=severity)
             return

@@ -64,6 +64,16 @@ class ItemTable(DataTable[Text | str]):
         if keep and keep in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(keep))
 
+    def action_select_cursor(self) -> None:
+        """Selects the highlighted row, without Textual's repaint of the row under the mouse.
+
+        That repaint hides a hover highlight (keys that move the cursor hide it already) and
+        took a frame just before the one with the suggestions the selection leads to.
+        """
+        if self.row_count:
+            row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+            self.post_message(self.RowSelected(self, self.cursor_row, row_key))
+
     @property
     def selected_item(self) -> ItemRow | None:
         if not self.rows_by_key or self.cursor_row < 0 or self.cursor_row >= self.row_count:
