@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -14,6 +12,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.engine import Dialect
 
 from edgerec.domain import Event
+from edgerec.memory import gc_paused
 from edgerec.projections import Projector, all_projectors, assign_sessions
 from edgerec.projections.base import Shared
 from edgerec.store import log, migrate
@@ -28,22 +27,8 @@ from edgerec.store.engine import (
 from edgerec.store.schema import PROJECTION_TABLES, events, projection_positions, quarantine
 from edgerec.store.sql import Compiled
 
-# A bulk append allocates millions of short-lived rows; the cyclic garbage collector would
-# scan them again and again (a third of the CPU time of an import) while finding no cycles.
+# Appends of at least this many rows pause the cyclic garbage collector (see edgerec.memory).
 _GC_PAUSE_ROWS = 1_000
-
-
-@contextmanager
-def gc_paused(pause: bool = True) -> Iterator[None]:
-    """Pauses the cyclic GC: bulk appends allocate many short-lived, acyclic objects."""
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

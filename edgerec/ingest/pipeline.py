@@ -13,7 +13,6 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from edgerec.api import gc_paused
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
@@ -22,6 +21,7 @@ from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.text import RAW_KEEP, count_lines
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
+from edgerec.memory import gc_paused
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
 from edgerec.store.schema import imports, quarantine

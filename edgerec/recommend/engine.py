@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from edgerec.domain import Context, Event
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
+from edgerec.memory import settle_heap
 from edgerec.recommend import reader
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
@@ -117,7 +117,7 @@ class Recommender:
         self._caught: OrderedDict[str, None] = OrderedDict()
         if self.engine is not None:
             self._load()
-            _settle_heap()
+            settle_heap()  # the loaded state is long-lived: keep full GC passes off it
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
 
@@ -574,15 +574,6 @@ class Recommender:
             reasons=[e.text for e in evidence[:_REASONS]],
             evidence=evidence[:_REASONS],
         )
-
-
-def _settle_heap() -> None:
-    """Moves what is alive after loading (the catalogue, the state, every module imported so
-    far) out of the collector's reach. Otherwise each full collection walks it again, pausing
-    whichever request triggers it for tens of milliseconds; frozen objects still die by
-    reference counting."""
-    gc.collect()
-    gc.freeze()
 
 
 def _snapshot_path(store: Any) -> Path | None:
