@@ -17,10 +17,10 @@ from textual.screen import Screen
 
 from edgerec.api import Store
 from edgerec.domain import Event
+from edgerec.memory import settle_heap
 from edgerec.readmodels import ShopData
 from edgerec.ui.clock import Clock
 from edgerec.ui.errors import guarded, setup_logging
-from edgerec.ui.garbage import freeze_startup_objects
 from edgerec.ui.screens import SCREENS
 from edgerec.ui.screens.help import HelpScreen, key_label
 from edgerec.ui.suggestions import Suggester, make_suggester
@@ -97,7 +97,7 @@ class BaseApp(App[None]):
         )
 
     def on_ready(self) -> None:
-        freeze_startup_objects()
+        settle_heap()
 
     # Textual stops the app on an exception that no handler caught. Handlers go through
     # `guarded`, so this is the last resort: log it, and leave a one-line note instead of

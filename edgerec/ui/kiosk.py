@@ -21,10 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from edgerec.api import Store
+from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
 from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
-from edgerec.ui.garbage import collect_between_actions
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion

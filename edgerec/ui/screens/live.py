@@ -19,9 +19,9 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from edgerec.domain import Event
+from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
-from edgerec.ui.garbage import collect_between_actions
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
