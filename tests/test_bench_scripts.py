@@ -88,3 +88,8 @@ def test_bench_realtime(tmp_path: Path) -> None:
     )
     assert 0 < result["trainer_lag_p99_s"] < 60
     assert 0 < result["serve_rss_gib"] < 4
+
+
+def test_bench_ui() -> None:
+    result = run_script("bench_ui.py", "--actions", "12")
+    assert 0 < result["key_to_panel_p50_ms"] <= result["key_to_panel_p99_ms"]
