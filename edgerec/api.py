@@ -182,8 +182,8 @@ def _set_projection_positions(connection: Connection, projectors: Sequence[Proje
     if not names:
         return
     statement = _set_positions(connection.dialect, len(names))
-    values = {"position": position} | {f"name{i}": name for i, name in enumerate(names)}
-    updated = statement.run(connection, [[values[name] for name in statement.names]])
+    named = {f"name{i}": name for i, name in enumerate(names)}
+    updated = statement.run(connection, [statement.bind(position=position, **named)])
     if updated != len(names):
         known = set(connection.execute(select(projection_positions.c.name)).scalars())
         missing = [{"name": n, "position": position} for n in names if n not in known]

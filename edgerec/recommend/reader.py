@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
-from sqlalchemy.engine import Dialect
 
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import (
@@ -81,16 +79,9 @@ _USER_ITEM_COLUMNS = tuple(c.name for c in user_items.columns)
 
 
 def _fetch(connection: Connection, statement: Any, **params: Any) -> list[Any]:
-    """The rows of a module-level query, run on the driver cursor; parameters not given keep
-    the values SQLAlchemy bound (for example the OFFSET 0 that SQLite's LIMIT comes with)."""
+    """The rows of a module-level query, run on the driver cursor."""
     query = compiled(connection.dialect, statement)
-    bound = _bound(connection.dialect, statement)
-    return query.fetch(connection, [params.get(name, bound.get(name)) for name in query.names])
-
-
-@cache
-def _bound(dialect: Dialect, statement: Any) -> dict[str, Any]:
-    return dict(statement.compile(dialect=dialect).params)
+    return query.fetch(connection, query.bind(**params))
 
 
 @contextmanager

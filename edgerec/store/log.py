@@ -13,14 +13,15 @@ from edgerec.store.schema import events
 from edgerec.store.sql import compiled, encode_json, insert_tuples, select_in
 
 _READ_COLUMNS = [events.c[name] for name in StoredEvent._fields]
-_HEAD = select(func.max(events.c.position))
+_HEAD = select(func.coalesce(func.max(events.c.position), 0))
 _FIELDS = StoredEvent._fields
 _ROW_FIELDS = itemgetter(*_FIELDS[1:])  # every field but the position, from a log row dict
 
 
 def head(connection: Connection) -> int:
     """The position of the newest event, 0 for an empty log."""
-    return int(compiled(connection.dialect, _HEAD).fetch(connection)[0][0] or 0)
+    statement = compiled(connection.dialect, _HEAD)
+    return int(statement.fetch(connection, statement.bind())[0][0])
 
 
 def existing_positions(connection: Connection, event_ids: Iterable[str]) -> dict[str, int]:

@@ -37,7 +37,7 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 class Compiled:
     """A statement compiled for one dialect, run with tuples in a fixed parameter order."""
 
-    __slots__ = ("sql", "names", "positional", "order")
+    __slots__ = ("sql", "names", "positional", "order", "bound")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -45,6 +45,13 @@ class Compiled:
         self.positional = bool(dialect.positional)
         self.names = tuple(compiled.positiontup or ()) if self.positional else tuple(compiled.params)
         self.order: list[int] | None = None  # where each parameter comes from in the values given
+        # The values SQLAlchemy bound itself (a literal, the OFFSET 0 that SQLite's LIMIT takes).
+        self.bound = dict(compiled.params)
+
+    def bind(self, **values: Any) -> list[Any]:
+        """Parameter values in `names` order, by name; the ones not given keep their bound value."""
+        bound = self.bound
+        return [values[name] if name in values else bound[name] for name in self.names]
 
     def params(self, values: Sequence[Any]) -> tuple[Any, ...] | dict[str, Any]:
         """Parameters for the driver from values given in `names` order."""
