@@ -6,8 +6,7 @@ work without importing torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from edgerec.lazy import lazy_attributes
 
 _WHERE = {
     "Recommender": "edgerec.models.base",
@@ -21,7 +20,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'edgerec.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)

@@ -6,8 +6,7 @@ Names are loaded on first use (PEP 562), so that reading a snapshot or the train
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from edgerec.lazy import lazy_attributes
 
 _WHERE = {
     "CheckpointError": "edgerec.training.published",
@@ -27,7 +26,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'edgerec.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)
