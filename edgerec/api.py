@@ -19,6 +19,7 @@ from edgerec.store import log, migrate
 from edgerec.store.codec import StoredEvent, event_to_row
 from edgerec.store.engine import (
     DEFAULT_SYNCHRONOUS,
+    close_engine,
     database_url,
     make_engine,
     sqlite_path,
@@ -161,7 +162,7 @@ class Store:
             }
 
     def close(self) -> None:
-        self.engine.dispose()
+        close_engine(self.engine)
 
     def __enter__(self) -> Store:
         return self

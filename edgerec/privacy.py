@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, select
 
 from edgerec.api import Store
 from edgerec.store.codec import to_micros
-from edgerec.store.engine import write_transaction
+from edgerec.store.engine import close_engine, write_transaction
 from edgerec.store.schema import events, forgets, quarantine
 
 
@@ -88,13 +88,13 @@ def _compact(store: Store) -> bool:
     """Rewrites the database without free pages and empties the WAL (SQLite only)."""
     if store.engine.dialect.name != "sqlite":
         return False
-    store.engine.dispose()  # pooled connections would keep old WAL frames alive
+    close_engine(store.engine)  # its connections would keep old WAL frames alive
     with store.engine.connect() as connection:
         driver = connection.connection.driver_connection
         assert driver is not None
         driver.execute("VACUUM")
         busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    store.engine.dispose()
+    close_engine(store.engine)
     # Busy means another process holds an old snapshot; its frames go at the next checkpoint.
     return busy == 0
 
