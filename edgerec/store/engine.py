@@ -152,24 +152,30 @@ class _WriterQueue:
 
 
 class _Checkpointer:
-    """Copies committed WAL frames into the database file in a thread of its own, woken after
-    every write, so that no caller waits for it.
+    """Copies committed WAL frames into the database file in a thread of its own, so that no
+    caller waits for it.
 
     With SQLite's own automatic checkpoint, the commit that takes the WAL past its threshold
     copies a thousand pages and syncs the database file before it returns: that was most of
-    `Store.record`'s p99. Here each checkpoint is small, and once every frame is copied the
-    next writer starts the WAL from the beginning. Writers that never pause would always leave
-    a frame behind, so when the WAL has grown past `RESTART_FRAMES` the last few frames are
-    copied in the writers' turn, which lets the next one restart it.
+    `Store.record`'s p99. Here a checkpoint runs after every `EVERY_COMMITS` commits, or
+    `WITHIN_S` after a commit if fewer come (a sync of the database file per commit would slow
+    the commits themselves), and once every frame is copied the next writer starts the WAL from
+    the beginning. Writers that never pause would always leave a frame behind, so when the WAL
+    has grown past `RESTART_FRAMES` the last few frames are copied in the writers' turn, which
+    lets the next one restart it.
     """
 
+    EVERY_COMMITS = 16
+    WITHIN_S = 0.05
     RESTART_FRAMES = 1_000
 
     def __init__(self, path: Path, synchronous: str, queue: _WriterQueue) -> None:
         self.path = path
         self.synchronous = synchronous
         self.queue = queue
-        self.due = threading.Event()
+        self.committed = threading.Event()  # set by every commit
+        self.enough = threading.Event()  # set by the EVERY_COMMITS-th commit since a checkpoint
+        self.pending = 0
         self.stopping = False
         self.thread: threading.Thread | None = None
         self.pid = 0
@@ -180,12 +186,16 @@ class _Checkpointer:
             self.pid = os.getpid()
             self.thread = threading.Thread(target=self._run, name="edgerec-checkpointer", daemon=True)
             self.thread.start()
-        self.due.set()
+        self.pending += 1
+        self.committed.set()
+        if self.pending >= self.EVERY_COMMITS:
+            self.enough.set()
 
     def stop(self) -> None:
         if self.thread is not None and self.pid == os.getpid():
             self.stopping = True
-            self.due.set()
+            self.committed.set()
+            self.enough.set()
             self.thread.join()
         self.thread = None
 
@@ -194,10 +204,13 @@ class _Checkpointer:
         try:
             connection.execute(f"PRAGMA synchronous={self.synchronous}")
             while True:
-                self.due.wait()
-                self.due.clear()
+                self.committed.wait()
+                self.enough.wait(self.WITHIN_S)
                 if self.stopping:
                     return
+                self.committed.clear()
+                self.enough.clear()
+                self.pending = 0
                 try:
                     if self._checkpoint(connection) >= self.RESTART_FRAMES:
                         with self.queue.turn():
