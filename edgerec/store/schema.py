@@ -150,6 +150,8 @@ cooccurrence = Table(
     Column("item_a", ID, primary_key=True),
     Column("item_b", ID, primary_key=True),
     Column("count", Integer, nullable=False),
+    # An item's most frequent neighbours, read on the request path, are one range of this.
+    Index("ix_cooccurrence_item_a_count", "item_a", "count"),
 )
 
 PROJECTION_TABLES = (items, users, sessions, user_items, item_stats, cooccurrence)
