@@ -16,10 +16,13 @@ def model_dir(database_path: str | None) -> Path:
     return Path(user_data_dir("edgerec", appauthor=False)) / "models"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Writes to a temporary file, syncs it, renames it over `path` and syncs the directory.
 
-    A reader sees the old file or the new one, never a mix; after a power cut, the same.
+    A reader sees the old file or the new one, never a mix; after a power cut, the same. With
+    `durable=False` nothing is synced: for a file that is rewritten every second anyway and
+    that a reader may find empty after a power cut, the syncs are not worth the disk time they
+    take from the database's own commits.
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -28,7 +31,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
     try:
@@ -36,6 +40,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

@@ -78,7 +78,9 @@ def load_snapshot(directory: Path) -> Snapshot | None:
 
 
 def write_status(directory: Path, status: dict[str, Any]) -> None:
-    write_atomically(directory / STATUS, json.dumps(status).encode())
+    """The trainer's progress for the console; rewritten often, so never synced (a reader that
+    finds it missing or empty after a power cut shows no status until the next write)."""
+    write_atomically(directory / STATUS, json.dumps(status).encode(), durable=False)
 
 
 def read_status(directory: Path) -> dict[str, Any] | None:

@@ -16,11 +16,19 @@ def follow(
     stop: threading.Event,
     poll_s: float = 0.2,
     publish_every_s: float = 0.5,
+    status_every_s: float = 1.0,
     checkpoint_every_s: float = 30.0,
     on_step: Callable[[StepReport, dict], None] | None = None,
 ) -> None:
-    """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint."""
-    last_publish = last_checkpoint = 0.0
+    """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint.
+
+    A snapshot is published at most every `publish_every_s` and the status file written at most
+    every `status_every_s` (or when the state changes): under a steady stream of events every
+    step ends caught up, and a write per step took disk time from the recording process's
+    commits.
+    """
+    last_publish = last_checkpoint = last_status = 0.0
+    last_state = ""
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
     try:
@@ -34,20 +42,21 @@ def follow(
                 window_events, window_started = 0, now
             head = trainer.store.head()
             caught_up = trainer.position >= head
-            if trainer.position != published_position and (
-                caught_up or now - last_publish >= publish_every_s
-            ):
+            if trainer.position != published_position and now - last_publish >= publish_every_s:
                 trainer.publish()
                 published_position, last_publish = trainer.position, now
             if now - last_checkpoint >= checkpoint_every_s and report.events:
                 trainer.save()
                 last_checkpoint = now
             status = trainer.status(head)
-            published.write_status(trainer.directory, status)
+            if caught_up:
+                status["state"] = trainer.state = "idle"
+            if now - last_status >= status_every_s or trainer.state != last_state:
+                published.write_status(trainer.directory, status)
+                last_status, last_state = now, trainer.state
             if on_step and report.events:
                 on_step(report, status)
             if caught_up:
-                trainer.state = "idle"
                 stop.wait(poll_s)
     finally:
         trainer.state = "stopped"
