@@ -45,7 +45,8 @@ def publish_snapshot(
     user_vectors: np.ndarray,
     token_vectors: np.ndarray,
     position: int,
-) -> None:
+) -> int:
+    """Writes the snapshot atomically; returns its size in bytes."""
     buffer = io.BytesIO()
     np.savez(
         buffer,
@@ -56,7 +57,9 @@ def publish_snapshot(
         token_vectors=token_vectors.astype(np.float32),
         position=np.asarray(position, dtype=np.int64),
     )
-    write_atomically(directory / SNAPSHOT, buffer.getvalue())
+    data = buffer.getvalue()
+    write_atomically(directory / SNAPSHOT, data)
+    return len(data)
 
 
 def load_snapshot(directory: Path) -> Snapshot | None:

@@ -16,19 +16,22 @@ def follow(
     stop: threading.Event,
     poll_s: float = 0.2,
     publish_every_s: float = 0.5,
+    publish_bytes_per_s: float = 32e6,
     status_every_s: float = 1.0,
     checkpoint_every_s: float = 30.0,
     on_step: Callable[[StepReport, dict], None] | None = None,
 ) -> None:
     """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint.
 
-    A snapshot is published at most every `publish_every_s` and the status file written at most
-    every `status_every_s` (or when the state changes): under a steady stream of events every
-    step ends caught up, and a write per step took disk time from the recording process's
-    commits.
+    A snapshot is published at most every `publish_every_s`, and less often when it is big (at
+    most `publish_bytes_per_s` on average: a million items make a snapshot of hundreds of
+    megabytes), and the status file written at most every `status_every_s` (or when the state
+    changes): under a steady stream of events every step ends caught up, and writing both after
+    every step took disk time from the recording process's commits.
     """
     last_publish = last_checkpoint = last_status = 0.0
     last_state = ""
+    publish_interval = publish_every_s
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
     try:
@@ -42,9 +45,10 @@ def follow(
                 window_events, window_started = 0, now
             head = trainer.store.head()
             caught_up = trainer.position >= head
-            if trainer.position != published_position and now - last_publish >= publish_every_s:
-                trainer.publish()
+            if trainer.position != published_position and now - last_publish >= publish_interval:
+                size = trainer.publish()
                 published_position, last_publish = trainer.position, now
+                publish_interval = max(publish_every_s, size / publish_bytes_per_s)
             if now - last_checkpoint >= checkpoint_every_s and report.events:
                 trainer.save()
                 last_checkpoint = now

@@ -331,8 +331,9 @@ class Trainer:
         )
         self.publish()
 
-    def publish(self) -> None:
-        published.publish_snapshot(
+    def publish(self) -> int:
+        """Publishes the snapshot the recommender reads; returns its size in bytes."""
+        return published.publish_snapshot(
             self.directory,
             item_ids=self.vocabulary.item_ids,
             item_vectors=self.item_matrix().cpu().numpy(),

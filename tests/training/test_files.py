@@ -1,0 +1,41 @@
+"""The trainer's files are written whole or not at all, in chunks that leave the disk to others."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from edgerec.training import files
+from edgerec.training.files import write_atomically
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_file_of_many_chunks_is_written_whole_and_private(tmp_path: Path, durable: bool) -> None:
+    data = os.urandom(3 * files._CHUNK_BYTES + 12_345)
+    target = tmp_path / "models" / "snapshot.npz"
+    target.parent.mkdir()
+    target.write_bytes(b"the old snapshot")
+    write_atomically(target, data, durable=durable)
+    assert target.read_bytes() == data
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["snapshot.npz"]  # no temporary left
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "snapshot.npz"
+    target.write_bytes(b"the old snapshot")
+    calls = []
+
+    def failing_sync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fdatasync", failing_sync)
+    with pytest.raises(OSError):
+        write_atomically(target, b"x" * (2 * files._CHUNK_BYTES + 1))
+    assert target.read_bytes() == b"the old snapshot"
+    assert [p.name for p in tmp_path.iterdir()] == ["snapshot.npz"]
