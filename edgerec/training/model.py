@@ -17,6 +17,11 @@ class OnlineConfig:
     negatives: int = 128  # shared sampled negatives per batch
     learning_rate: float = 0.01
     initial_capacity: int = 1024
+    # Customers' offsets start as small noise, not zeros. With zeros everywhere, an item without
+    # content tokens (a bare click stream such as YOOCHOOSE) has a zero vector, so has every
+    # user vector folded from such items, and no gradient ever moves either of them. Item ID
+    # rows stay at zero, so an item the model has not trained on is exactly its content vector.
+    user_init_std: float = 0.01
 
 
 class OnlineModel(nn.Module):
@@ -31,7 +36,7 @@ class OnlineModel(nn.Module):
         super().__init__()
         self.config = config
         self.items = _table(config.initial_capacity, config.dim, std=0.0)
-        self.users = _table(config.initial_capacity, config.dim, std=0.0)
+        self.users = _table(config.initial_capacity, config.dim, std=config.user_init_std)
         self.tokens = nn.EmbeddingBag(config.token_buckets, config.dim, mode="mean")
         nn.init.normal_(self.tokens.weight, std=0.05)
 
@@ -41,10 +46,10 @@ class OnlineModel(nn.Module):
         """Grows the tables (doubling) to hold these many ids; True when they grew."""
         grew = False
         if n_users > self.users.num_embeddings:
-            self.users = _grown(self.users, n_users)
+            self.users = _grown(self.users, n_users, std=self.config.user_init_std)
             grew = True
         if n_items > self.items.num_embeddings:
-            self.items = _grown(self.items, n_items)
+            self.items = _grown(self.items, n_items, std=0.0)
             grew = True
         return grew
 
@@ -71,18 +76,28 @@ class OnlineModel(nn.Module):
 
 def _table(rows: int, dim: int, *, std: float) -> nn.Embedding:
     table = nn.Embedding(rows, dim, sparse=True)
-    if std:
-        nn.init.normal_(table.weight, std=std)
-    else:
-        nn.init.zeros_(table.weight)
+    nn.init.zeros_(table.weight)
+    _init_rows(table, 0, std)
     return table
 
 
-def _grown(table: nn.Embedding, needed: int) -> nn.Embedding:
+def _init_rows(table: nn.Embedding, start: int, std: float) -> None:
+    """Rows from `start` on get N(0, std) noise from a CPU generator seeded by `start`, so that
+    a table grown after a resume (or on another device) equals one grown without it."""
+    if not std or start >= table.num_embeddings:
+        return
+    generator = torch.Generator().manual_seed(start)
+    noise = torch.randn(table.num_embeddings - start, table.embedding_dim, generator=generator) * std
+    with torch.no_grad():
+        table.weight[start:] = noise.to(table.weight.device)
+
+
+def _grown(table: nn.Embedding, needed: int, *, std: float) -> nn.Embedding:
     rows = table.num_embeddings
     while rows < needed:
         rows *= 2
     grown = _table(rows, table.embedding_dim, std=0.0).to(table.weight.device)
     with torch.no_grad():
         grown.weight[: table.num_embeddings] = table.weight
+    _init_rows(grown, table.num_embeddings, std)
     return grown
