@@ -33,7 +33,8 @@ def save_checkpoint(
     position: int,
     history: dict[str, list[float]],
     forgets_seen: int,
-) -> None:
+) -> int:
+    """Writes the trainer's whole state atomically; returns its size in bytes."""
     recent = np.full((len(vocabulary.user_ids), vocabulary.context_items), -1, np.int64)
     for user, items in vocabulary.recent.items():
         recent[user, : len(items)] = list(items)
@@ -60,7 +61,9 @@ def save_checkpoint(
     }
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    write_atomically(directory / CHECKPOINT, buffer.getvalue())
+    data = buffer.getvalue()
+    write_atomically(directory / CHECKPOINT, data)
+    return len(data)
 
 
 _REPLAY_FIELDS = tuple(field.name for field in dataclasses.fields(Examples))

@@ -19,19 +19,21 @@ def follow(
     publish_bytes_per_s: float = 32e6,
     status_every_s: float = 1.0,
     checkpoint_every_s: float = 30.0,
+    checkpoint_bytes_per_s: float = 4e6,
     on_step: Callable[[StepReport, dict], None] | None = None,
 ) -> None:
     """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint.
 
-    A snapshot is published at most every `publish_every_s`, and less often when it is big (at
-    most `publish_bytes_per_s` on average: a million items make a snapshot of hundreds of
-    megabytes), and the status file written at most every `status_every_s` (or when the state
-    changes): under a steady stream of events every step ends caught up, and writing both after
-    every step took disk time from the recording process's commits.
+    A snapshot is published at most every `publish_every_s` and a checkpoint saved at most every
+    `checkpoint_every_s`, both less often when they are big (at most `publish_bytes_per_s` and
+    `checkpoint_bytes_per_s` on average: with a million items the snapshot is 300 MB and the
+    checkpoint 1 GB), and the status file is written at most every `status_every_s` (or when
+    the state changes): under a steady stream of events every step ends caught up, and writing
+    after every step took disk time from the recording process's commits.
     """
     last_publish = last_checkpoint = last_status = 0.0
     last_state = ""
-    publish_interval = publish_every_s
+    publish_interval, checkpoint_interval = publish_every_s, checkpoint_every_s
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
     try:
@@ -49,9 +51,10 @@ def follow(
                 size = trainer.publish()
                 published_position, last_publish = trainer.position, now
                 publish_interval = max(publish_every_s, size / publish_bytes_per_s)
-            if now - last_checkpoint >= checkpoint_every_s and report.events:
-                trainer.save()
+            if now - last_checkpoint >= checkpoint_interval and report.events:
+                size = trainer.save()
                 last_checkpoint = now
+                checkpoint_interval = max(checkpoint_every_s, size / checkpoint_bytes_per_s)
             status = trainer.status(head)
             if caught_up:
                 status["state"] = trainer.state = "idle"

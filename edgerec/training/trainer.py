@@ -316,10 +316,11 @@ class Trainer:
 
     # --- files ---------------------------------------------------------------------------------
 
-    def save(self) -> None:
-        """Writes the checkpoint, then the snapshot the recommender reads, both atomically."""
+    def save(self) -> int:
+        """Writes the checkpoint, then the snapshot the recommender reads, both atomically;
+        returns the checkpoint's size in bytes."""
         history = {"losses": self.losses[-500:], "hit_rates": self.hit_rates[-500:]}
-        checkpoint.save_checkpoint(
+        size = checkpoint.save_checkpoint(
             self.directory,
             self.model,
             self.optimizers,
@@ -330,6 +331,7 @@ class Trainer:
             self.forgets_seen,
         )
         self.publish()
+        return size
 
     def publish(self) -> int:
         """Publishes the snapshot the recommender reads; returns its size in bytes."""

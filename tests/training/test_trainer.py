@@ -130,6 +130,29 @@ def test_follow_publishes_snapshots_as_events_arrive(shop: Store, tmp_path: Path
     assert Trainer(shop, directory=tmp_path / "m", config=CONFIG).position == head
 
 
+def test_follow_publishes_a_big_snapshot_less_often(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    size = trainer.publish()
+    # At a quarter of the snapshot's size per second, one publish makes the next wait 4 s.
+    stop = threading.Event()
+    kwargs = {"stop": stop, "poll_s": 0.05, "publish_every_s": 0.0, "publish_bytes_per_s": size / 4}
+    worker = threading.Thread(target=follow, args=(trainer,), kwargs=kwargs)
+    worker.start()
+    try:
+        _wait(lambda: (load_snapshot(tmp_path / "m") or _NONE).position == shop.head())
+        published = time.monotonic()
+        head = shop.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
+        _wait(lambda: trainer.position == head)
+        time.sleep(max(0.0, published + 1.0 - time.monotonic()))
+        assert load_snapshot(tmp_path / "m").position < head  # trained, not yet published
+        _wait(lambda: (load_snapshot(tmp_path / "m") or _NONE).position == head, timeout=30)
+        assert time.monotonic() - published > 3.0
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+
+
 class _NONE:
     position = -1
 
