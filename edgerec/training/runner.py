@@ -31,7 +31,8 @@ def follow(
     the state changes): under a steady stream of events every step ends caught up, and writing
     after every step took disk time from the recording process's commits.
     """
-    last_publish = last_checkpoint = last_status = 0.0
+    last_publish = last_status = 0.0
+    last_checkpoint = time.perf_counter()  # the trainer has just been restored from one (or is new)
     last_state = ""
     publish_interval, checkpoint_interval = publish_every_s, checkpoint_every_s
     window_events, window_started = 0, time.perf_counter()
