@@ -96,16 +96,16 @@ def sasrec_config(stats: DataStats, time_budget_s: float | None) -> object:
 
     if stats.long_histories:
         cfg = SASRecConfig(max_len=200, dropout=0.2, hidden=64, blocks=2)
-        batch_size = np.clip(stats.n_users // 40, 32, 512)
+        largest_batch = 512
     else:
         # Sparse shop logs: an epoch is short sequences from many users, so small batches and a
         # higher rate give enough optimiser steps per epoch (with batches of 512 and dropout 0.5
         # SASRec was still far from converged when its time ran out), and as one epoch costs
         # many validations, stop three epochs after the best one.
         cfg = SASRecConfig(max_len=50, dropout=0.2, lr=4e-3, hidden=64, blocks=2, eval_every=1, patience=3)
-        batch_size = np.clip(stats.n_users // 40, 32, 128)
+        largest_batch = 128
     # Small logs get small batches, so that an epoch still has enough optimiser steps.
-    cfg = replace(cfg, batch_size=int(batch_size))
+    cfg = replace(cfg, batch_size=int(np.clip(stats.n_users // 40, 32, largest_batch)))
     if time_budget_s is not None:
         cfg = replace(cfg, max_seconds=time_budget_s)
     return cfg

@@ -13,6 +13,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -78,8 +79,8 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     prepare_private_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())
-    queue = _WRITER_QUEUES[engine] = _WriterQueue(path.with_name(path.name + "-writer.lock"))
-    _CHECKPOINTERS[engine] = _Checkpointer(path, synchronous.upper(), queue)
+    queue = _WriterQueue(path.with_name(path.name + "-writer.lock"))
+    _FILES[engine] = _SqliteFile(queue, _Checkpointer(path, synchronous.upper(), queue))
     return engine
 
 
@@ -88,9 +89,9 @@ def close_engine(engine: Engine) -> None:
 
     The engine stays usable: both come back when they are next needed.
     """
-    checkpointer = _CHECKPOINTERS.get(engine)
-    if checkpointer is not None:
-        checkpointer.stop()
+    file = _FILES.get(engine)
+    if file is not None:
+        file.checkpointer.stop()
     engine.dispose()
 
 
@@ -227,15 +228,23 @@ class _Checkpointer:
         return int(frames)
 
 
-_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, _WriterQueue] = weakref.WeakKeyDictionary()
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, _Checkpointer] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _SqliteFile:
+    """What the engines of one SQLite file share in this process: the writers' turn and the
+    checkpointer woken after their commits."""
+
+    queue: _WriterQueue
+    checkpointer: _Checkpointer
+
+
+_FILES: weakref.WeakKeyDictionary[Engine, _SqliteFile] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One atomic write: the log append and every projection it feeds commit together."""
-    queue = _WRITER_QUEUES.get(engine)
-    with queue.turn() if queue else _no_wait():
+    file = _FILES.get(engine)
+    with file.queue.turn() if file else _no_wait():
         try:
             with engine.connect().execution_options(edgerec_write=True) as connection, connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -247,9 +256,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             if explained is None:
                 raise
             raise explained from exc
-        checkpointer = _CHECKPOINTERS.get(engine)
-        if checkpointer is not None:
-            checkpointer.after_commit()
+        if file is not None:
+            file.checkpointer.after_commit()
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from edgerec.training import published
 from edgerec.training.trainer import StepReport, Trainer
@@ -31,10 +32,10 @@ def follow(
     the state changes): under a steady stream of events every step ends caught up, and writing
     after every step took disk time from the recording process's commits.
     """
-    last_publish = last_status = 0.0
-    last_checkpoint = time.perf_counter()  # the trainer has just been restored from one (or is new)
+    publishing = _Cadence(publish_every_s, publish_bytes_per_s)
+    checkpointing = _Cadence(checkpoint_every_s, checkpoint_bytes_per_s, last=time.perf_counter())
+    status_writes = _Cadence(status_every_s)
     last_state = ""
-    publish_interval, checkpoint_interval = publish_every_s, checkpoint_every_s
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
     try:
@@ -48,20 +49,18 @@ def follow(
                 window_events, window_started = 0, now
             head = trainer.store.head()
             caught_up = trainer.position >= head
-            if trainer.position != published_position and now - last_publish >= publish_interval:
-                size = trainer.publish()
-                published_position, last_publish = trainer.position, now
-                publish_interval = max(publish_every_s, size / publish_bytes_per_s)
-            if now - last_checkpoint >= checkpoint_interval and report.events:
-                size = trainer.save()
-                last_checkpoint = now
-                checkpoint_interval = max(checkpoint_every_s, size / checkpoint_bytes_per_s)
-            status = trainer.status(head)
+            if trainer.position != published_position and publishing.due(now):
+                publishing.done(now, trainer.publish())
+                published_position = trainer.position
+            if report.events and checkpointing.due(now):
+                checkpointing.done(now, trainer.save())
             if caught_up:
-                status["state"] = trainer.state = "idle"
-            if now - last_status >= status_every_s or trainer.state != last_state:
+                trainer.state = "idle"
+            status = trainer.status(head)
+            if status_writes.due(now) or trainer.state != last_state:
                 published.write_status(trainer.directory, status)
-                last_status, last_state = now, trainer.state
+                status_writes.done(now)
+                last_state = trainer.state
             if on_step and report.events:
                 on_step(report, status)
             if caught_up:
@@ -70,3 +69,21 @@ def follow(
         trainer.state = "stopped"
         trainer.save()
         published.write_status(trainer.directory, trainer.status())
+
+
+@dataclass(slots=True)
+class _Cadence:
+    """A file rewritten at most every `every_s`, and at most `bytes_per_s` on average: after a
+    write of n bytes, the next waits at least n / `bytes_per_s`. The first is due at once
+    unless `last` says when the one before was written."""
+
+    every_s: float
+    bytes_per_s: float = float("inf")
+    last: float = float("-inf")
+    interval: float = 0.0
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= max(self.every_s, self.interval)
+
+    def done(self, now: float, size: int = 0) -> None:
+        self.last, self.interval = now, size / self.bytes_per_s
