@@ -115,9 +115,7 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
     for user_id in state["user_ids"]:
         vocabulary.user(user_id)
     vocabulary.item_content = json.loads(state["item_content"])
-    flat, offsets = state["item_tokens"].numpy(), state["item_token_offsets"].numpy()
-    bounds = [*offsets.tolist(), len(flat)]
-    vocabulary.item_tokens = [flat[bounds[i] : bounds[i + 1]].copy() for i in range(len(offsets))]
+    vocabulary.set_tokens(state["item_tokens"].numpy(), state["item_token_offsets"].numpy())
     for user, row in enumerate(state["recent"].numpy()):
         items = [int(i) for i in row if i >= 0]
         if items:

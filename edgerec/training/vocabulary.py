@@ -82,6 +82,8 @@ class Vocabulary:
     item_tokens: list[np.ndarray] = field(default_factory=list)
     item_content: list[dict[str, Any]] = field(default_factory=list)
     recent: dict[int, deque[int]] = field(default_factory=dict)
+    # Every item's tokens in one flat array, for token_csr (rebuilt only where items changed).
+    _tokens: _TokenTable = field(default_factory=lambda: _TokenTable(), repr=False, compare=False)
 
     def item(self, item_id: str) -> int:
         index = self.item_index.get(item_id)
@@ -91,6 +93,12 @@ class Vocabulary:
             self.item_tokens.append(_NO_TOKENS)
             self.item_content.append({})
         return index
+
+    def set_tokens(self, flat: np.ndarray, offsets: np.ndarray) -> None:
+        """Every item's tokens at once, as token_csr gives them (from a checkpoint)."""
+        bounds = [*offsets.tolist(), len(flat)]
+        self.item_tokens = [flat[bounds[i] : bounds[i + 1]].copy() for i in range(len(offsets))]
+        self._tokens = _TokenTable()
 
     def user(self, user_id: str) -> int:
         index = self.user_index.get(user_id)
@@ -148,16 +156,55 @@ class Vocabulary:
         self.item_tokens[item] = np.unique([hash_token(t, self.token_buckets) for t in tokens]).astype(
             np.int64
         )
+        self._tokens.changed.add(item)
 
     def token_csr(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat token array and offsets (EmbeddingBag style) for these items."""
-        arrays = [self.item_tokens[i] for i in items]
-        offsets = np.zeros(len(arrays), np.int64)
-        if not arrays:
+        table = self._tokens
+        table.update(self.item_tokens)
+        items = np.asarray(items, np.int64)
+        lengths = table.lengths[items]
+        offsets = np.zeros(len(items), np.int64)
+        if not len(items):
             return _NO_TOKENS, offsets
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        # Token j of the i-th item asked for sits at starts[item] + j in the flat array.
+        where = np.repeat(table.starts[items] - offsets, lengths) + np.arange(int(offsets[-1] + lengths[-1]))
+        return table.flat[where], offsets
+
+
+class _TokenTable:
+    """Every item's tokens back to back (`starts`, `lengths` per item), kept in step with
+    `Vocabulary.item_tokens`: new items are appended, and an item whose tokens changed gets
+    them appended anew (the old ones stay behind until more than half the table is unused)."""
+
+    __slots__ = ("flat", "starts", "lengths", "changed", "unused")
+
+    def __init__(self) -> None:
+        self.flat = self.starts = self.lengths = _NO_TOKENS
+        self.changed: set[int] = set()  # items whose tokens changed since the last update
+        self.unused = 0  # tokens in `flat` that no item points at any more
+
+    def update(self, item_tokens: list[np.ndarray]) -> None:
+        known, total = len(self.starts), len(item_tokens)
+        if known == total and not self.changed:
+            return
+        redone = sorted(i for i in self.changed if i < known)
+        self.unused += int(self.lengths[redone].sum())
+        if self.unused > len(self.flat) // 2:
+            self.flat = self.starts = self.lengths = _NO_TOKENS
+            self.unused, known, redone = 0, 0, []
+        redone += range(known, total)
+        self.changed.clear()
+        arrays = [item_tokens[i] for i in redone]
         lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
-        offsets[1:] = np.cumsum(lengths[:-1])
-        return np.concatenate(arrays), offsets
+        starts = len(self.flat) + np.cumsum(lengths) - lengths
+        grown = np.zeros(total - known, np.int64)
+        self.starts = np.concatenate([self.starts, grown])
+        self.lengths = np.concatenate([self.lengths, grown])
+        self.starts[redone] = starts
+        self.lengths[redone] = lengths
+        self.flat = np.concatenate([self.flat, *arrays])
 
 
 def hash_token(token: str, buckets: int) -> int:

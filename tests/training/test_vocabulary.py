@@ -1,0 +1,48 @@
+"""The vocabulary's token table: token_csr must match each item's own tokens however items grow
+and change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgerec.training.vocabulary import Vocabulary
+
+
+def _expected(vocabulary: Vocabulary, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    arrays = [vocabulary.item_tokens[i] for i in items]
+    lengths = np.array([len(a) for a in arrays], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(arrays) else lengths
+    flat = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+    return flat, offsets
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_token_csr_follows_new_and_redescribed_items(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    vocabulary = Vocabulary(context_items=4, token_buckets=1_000)
+    for step in range(200):
+        for _ in range(rng.integers(0, 20)):
+            vocabulary.item(f"item{rng.integers(0, 400)}")
+        if vocabulary.item_ids:
+            for _ in range(rng.integers(0, 6)):  # an item listed or updated: its tokens change
+                item = int(rng.integers(0, len(vocabulary.item_ids)))
+                content = {"category": f"c{rng.integers(0, 40)}", "brand": f"b{rng.integers(0, 9)}"}
+                vocabulary._describe(item, content)
+        count = len(vocabulary.item_ids)
+        items = rng.integers(0, count, rng.integers(0, 50)) if count else np.zeros(0, np.int64)
+        flat, offsets = vocabulary.token_csr(items)
+        want_flat, want_offsets = _expected(vocabulary, items)
+        assert np.array_equal(flat, want_flat), step
+        assert np.array_equal(offsets, want_offsets), step
+
+
+def test_set_tokens_replaces_every_item() -> None:
+    vocabulary = Vocabulary(context_items=4, token_buckets=1_000)
+    for name in ("a", "b", "c"):
+        vocabulary._describe(vocabulary.item(name), {"category": name})
+    vocabulary.token_csr(np.arange(3))  # the table is built
+    vocabulary.set_tokens(np.array([7, 8, 9], np.int64), np.array([0, 2, 2], np.int64))
+    flat, offsets = vocabulary.token_csr(np.array([2, 0, 1]))
+    assert flat.tolist() == [9, 7, 8]
+    assert offsets.tolist() == [0, 1, 3]
