@@ -32,6 +32,18 @@ def test_top_set_is_exact_under_increases(bumps, size) -> None:
     assert got == truth
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0.5, 1.0, 2.0])), max_size=300), st.integers(1, 6))
+def test_top_set_order_is_a_stable_sort_of_its_members(bumps, size) -> None:
+    """Kept in order as values change, it ranks exactly as sorting its members would, ties
+    included (in the order members joined), so suggestions never depend on when it sorted."""
+    top, values = TopSet(size), {}
+    for item, step in bumps:
+        values[item] = values.get(item, 0.0) + step
+        top.bump(item, values[item])
+        assert top.ranked() == sorted(top.members, key=top.members.__getitem__, reverse=True)
+
+
 def test_config_round_trip_and_shipped_defaults(tmp_path) -> None:
     config = RecommenderConfig.default()
     assert config.tuned_on != "untuned" and config.weights
