@@ -33,7 +33,10 @@ def test_top_set_is_exact_under_increases(bumps, size) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0.5, 1.0, 2.0])), max_size=300), st.integers(1, 6))
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0.5, 1.0, 2.0])), max_size=300),
+    st.integers(1, 6),
+)
 def test_top_set_order_is_a_stable_sort_of_its_members(bumps, size) -> None:
     """Kept in order as values change, it ranks exactly as sorting its members would, ties
     included (in the order members joined), so suggestions never depend on when it sorted."""
