@@ -22,6 +22,10 @@ from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.vocabulary import Examples, Vocabulary
 
 STREAM_SAMPLE = 256  # examples per step used for the streaming hit rate
+# Up to this many items the streaming hit rate is measured on every step; above it, on one step
+# per `block * items / STREAM_EVERY_STEP_ITEMS` events. Ranking a million items for 256 examples
+# takes seconds of a core, longer than the step itself, and the serving process needs that core.
+STREAM_EVERY_STEP_ITEMS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,7 @@ class Trainer:
         self.losses: list[float] = []
         self.hit_rates: list[float] = []
         self.events_per_s = 0.0
+        self._next_streaming_check = 0  # log position from which a step measures its hit rate
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is None:
             self._fresh()
@@ -142,7 +147,7 @@ class Trainer:
         """Folds these events (the next ones in the log) into the model."""
         examples = self.vocabulary.examples(events)
         self._grow()
-        hits, asked = self._streaming_hits(examples)
+        hits, asked = self._streaming_hits(examples, int(events[0].position))
         loss = None
         if len(examples):
             rng = np.random.default_rng([self.config.seed, int(events[0].position)])
@@ -232,8 +237,14 @@ class Trainer:
             merged = merged.select(keep)
         self.replay = merged
 
-    def _streaming_hits(self, examples: Examples) -> tuple[int, int]:
-        """Before learning from them: how many of these interactions the model had in its top 10."""
+    def _streaming_hits(self, examples: Examples, first_position: int) -> tuple[int, int]:
+        """Before learning from them: how many of these interactions the model had in its top 10
+        ((0, 0) on a step that does not measure it, on a large catalogue)."""
+        if first_position < self._next_streaming_check:
+            return 0, 0
+        items = len(self.vocabulary.item_ids)
+        if items > STREAM_EVERY_STEP_ITEMS:
+            self._next_streaming_check = first_position + self.config.block * items // STREAM_EVERY_STEP_ITEMS
         return self._hits(examples, limit=STREAM_SAMPLE)
 
     def evaluate(self, events: list[StoredEvent]) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from edgerec.api import Store
 from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemListed, ItemViewed
 from edgerec.training import CheckpointError, Trainer, TrainerConfig, follow, load_snapshot, read_status
+from edgerec.training import trainer as trainer_module
 from edgerec.training.trainer import pick_device
 
 SMALL = DemoSize(items=200, customers=30, sessions=150)
@@ -110,6 +111,21 @@ def test_a_malicious_checkpoint_is_rejected_and_never_runs(shop: Store, tmp_path
     with pytest.raises(CheckpointError, match="cannot be loaded safely"):
         Trainer(shop, directory=directory, config=CONFIG)
     assert not Path(_MARKER).exists()
+
+
+def test_a_large_catalogue_measures_its_streaming_hit_rate_on_fewer_steps(
+    shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every = Trainer(shop, directory=tmp_path / "every", config=CONFIG)
+    every.catch_up()
+    monkeypatch.setattr(trainer_module, "STREAM_EVERY_STEP_ITEMS", 50)  # the demo's 200 items are "large"
+    fewer = Trainer(shop, directory=tmp_path / "fewer", config=CONFIG)
+    fewer.catch_up()
+    assert len(every.hit_rates) >= 3
+    # The first step is measured; the next one only 500 * 200 / 50 = 2,000 events later.
+    assert fewer.hit_rates[0] == every.hit_rates[0]
+    assert len(fewer.hit_rates) == 1 + (shop.head() - 1) // 2_000
+    assert torch.equal(fewer.item_matrix(), every.item_matrix())  # measuring never changes training
 
 
 def test_follow_publishes_snapshots_as_events_arrive(shop: Store, tmp_path: Path) -> None:
