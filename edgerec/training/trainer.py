@@ -61,6 +61,20 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
+# Settings that choose how an optimizer computes its step, not what it computes.
+_IMPLEMENTATION = ("fused", "foreach", "capturable", "differentiable")
+
+
+def _with_implementation(state: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """A saved optimizer state with this code's way of computing the step (fused or not), not
+    the one it was saved with: loading would otherwise keep a checkpoint's older choice."""
+    groups = [
+        {**saved, **{key: fresh[key] for key in _IMPLEMENTATION if key in fresh}}
+        for saved, fresh in zip(state["param_groups"], optimizer.param_groups, strict=True)
+    ]
+    return {**state, "param_groups": groups}
+
+
 class Trainer:
     """Owns the online model of one store; one trainer per store at a time."""
 
@@ -95,7 +109,7 @@ class Trainer:
             self.losses, self.hit_rates = restored.history["losses"], restored.history["hit_rates"]
             self.optimizers = self._optimizers()
             for optimizer, state in zip(self.optimizers, restored.optimizer_states, strict=True):
-                optimizer.load_state_dict(state)
+                optimizer.load_state_dict(_with_implementation(state, optimizer))
 
     def _fresh(self) -> None:
         cfg = self.config.model

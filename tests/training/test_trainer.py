@@ -48,6 +48,17 @@ def test_resumed_training_equals_uninterrupted_training(shop: Store, tmp_path: P
     assert torch.equal(resumed.item_matrix(), straight.item_matrix())
 
 
+def test_a_checkpoint_saved_with_the_unfused_update_resumes_fused(shop: Store, tmp_path: Path) -> None:
+    older = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    dense = older.optimizers[1].param_groups[0]
+    dense["fused"] = False  # as saved before the token table's update was fused
+    older.step()
+    older.save()
+    resumed = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    assert resumed.optimizers[1].param_groups[0]["fused"] is True
+    assert resumed.step().events  # and the fused update runs on the restored state
+
+
 def test_checkpoint_round_trip_keeps_every_score(shop: Store, tmp_path: Path) -> None:
     trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
     trainer.catch_up()
