@@ -79,10 +79,9 @@ class Vocabulary:
     user_ids: list[str] = field(default_factory=list)
     item_index: dict[str, int] = field(default_factory=dict)
     user_index: dict[str, int] = field(default_factory=dict)
-    item_tokens: list[np.ndarray] = field(default_factory=list)
     item_content: list[dict[str, Any]] = field(default_factory=list)
     recent: dict[int, deque[int]] = field(default_factory=dict)
-    # Every item's tokens in one flat array, for token_csr (rebuilt only where items changed).
+    # Every item's content tokens (hashed), one flat table for all items.
     _tokens: _TokenTable = field(default_factory=lambda: _TokenTable(), repr=False, compare=False)
 
     def item(self, item_id: str) -> int:
@@ -90,15 +89,12 @@ class Vocabulary:
         if index is None:
             index = self.item_index[item_id] = len(self.item_ids)
             self.item_ids.append(item_id)
-            self.item_tokens.append(_NO_TOKENS)
             self.item_content.append({})
         return index
 
     def set_tokens(self, flat: np.ndarray, offsets: np.ndarray) -> None:
         """Every item's tokens at once, as token_csr gives them (from a checkpoint)."""
-        bounds = [*offsets.tolist(), len(flat)]
-        self.item_tokens = [flat[bounds[i] : bounds[i + 1]].copy() for i in range(len(offsets))]
-        self._tokens = _TokenTable()
+        self._tokens = _TokenTable.from_csr(flat, offsets)
 
     def user(self, user_id: str) -> int:
         index = self.user_index.get(user_id)
@@ -119,7 +115,7 @@ class Vocabulary:
             if not weight or event.user_id is None or event.item_id is None:
                 continue
             item = self.item(event.item_id)
-            if not len(self.item_tokens[item]) and event.payload.get("category"):
+            if not self._tokens.has_tokens(item) and event.payload.get("category"):
                 self._describe(item, {"category": event.payload["category"]})
             user = self.user(event.user_id)
             recent = self.recent.setdefault(user, deque(maxlen=width))
@@ -152,59 +148,76 @@ class Vocabulary:
     def _describe(self, item: int, payload: Mapping[str, Any]) -> None:
         content = self.item_content[item]
         content.update({k: v for k, v in payload.items() if k in _CONTENT_FIELDS and v is not None})
-        tokens = tokens_of(ItemContent(**content))[:MAX_TOKENS]
-        self.item_tokens[item] = np.unique([hash_token(t, self.token_buckets) for t in tokens]).astype(
-            np.int64
-        )
-        self._tokens.changed.add(item)
+        self._tokens.pending[item] = content_tokens(content, self.token_buckets)
 
     def token_csr(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat token array and offsets (EmbeddingBag style) for these items."""
         table = self._tokens
-        table.update(self.item_tokens)
+        table.update(len(self.item_ids))
         items = np.asarray(items, np.int64)
         lengths = table.lengths[items]
         offsets = np.zeros(len(items), np.int64)
         if not len(items):
             return _NO_TOKENS, offsets
         np.cumsum(lengths[:-1], out=offsets[1:])
-        # Token j of the i-th item asked for sits at starts[item] + j in the flat array.
-        where = np.repeat(table.starts[items] - offsets, lengths) + np.arange(int(offsets[-1] + lengths[-1]))
-        return table.flat[where], offsets
+        return table.flat[np.repeat(table.starts[items], lengths) + _ranks_within(lengths)], offsets
 
 
 class _TokenTable:
-    """Every item's tokens back to back (`starts`, `lengths` per item), kept in step with
-    `Vocabulary.item_tokens`: new items are appended, and an item whose tokens changed gets
-    them appended anew (the old ones stay behind until more than half the table is unused)."""
+    """Every item's tokens back to back (`starts`, `lengths` per item). Items described since
+    the last `update` wait in `pending`; an item described again gets its tokens appended anew
+    (the old ones stay behind until more than half the table is unused)."""
 
-    __slots__ = ("flat", "starts", "lengths", "changed", "unused")
+    __slots__ = ("flat", "starts", "lengths", "pending", "unused")
 
     def __init__(self) -> None:
         self.flat = self.starts = self.lengths = _NO_TOKENS
-        self.changed: set[int] = set()  # items whose tokens changed since the last update
+        self.pending: dict[int, np.ndarray] = {}
         self.unused = 0  # tokens in `flat` that no item points at any more
 
-    def update(self, item_tokens: list[np.ndarray]) -> None:
-        known, total = len(self.starts), len(item_tokens)
-        if known == total and not self.changed:
+    @classmethod
+    def from_csr(cls, flat: np.ndarray, offsets: np.ndarray) -> _TokenTable:
+        table = cls()
+        table.flat, table.starts = flat.astype(np.int64), offsets.astype(np.int64)
+        table.lengths = np.diff(np.append(table.starts, len(flat)))
+        return table
+
+    def has_tokens(self, item: int) -> bool:
+        if item in self.pending:
+            return len(self.pending[item]) > 0
+        return item < len(self.lengths) and bool(self.lengths[item])
+
+    def update(self, items: int) -> None:
+        """Brings the table up to `items` items, the pending ones included."""
+        known = len(self.starts)
+        if known == items and not self.pending:
             return
-        redone = sorted(i for i in self.changed if i < known)
-        self.unused += int(self.lengths[redone].sum())
-        if self.unused > len(self.flat) // 2:
-            self.flat = self.starts = self.lengths = _NO_TOKENS
-            self.unused, known, redone = 0, 0, []
-        redone += range(known, total)
-        self.changed.clear()
-        arrays = [item_tokens[i] for i in redone]
-        lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
-        starts = len(self.flat) + np.cumsum(lengths) - lengths
-        grown = np.zeros(total - known, np.int64)
+        redone = sorted(self.pending)
+        self.unused += int(self.lengths[[i for i in redone if i < known]].sum())
+        grown = np.zeros(items - known, np.int64)
         self.starts = np.concatenate([self.starts, grown])
         self.lengths = np.concatenate([self.lengths, grown])
-        self.starts[redone] = starts
+        arrays = [self.pending.pop(i) for i in redone]
+        lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+        self.starts[redone] = len(self.flat) + np.cumsum(lengths) - lengths
         self.lengths[redone] = lengths
         self.flat = np.concatenate([self.flat, *arrays])
+        if self.unused > len(self.flat) // 2:  # compact: every item's tokens once, in item order
+            keep = np.repeat(self.starts, self.lengths) + _ranks_within(self.lengths)
+            self.flat, self.unused = self.flat[keep], 0
+            self.starts = np.cumsum(self.lengths) - self.lengths
+
+
+def _ranks_within(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, .. within each run of the given lengths: [2, 0, 3] -> [0, 1, 0, 1, 2]."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+
+
+def content_tokens(content: Mapping[str, Any], buckets: int) -> np.ndarray:
+    """An item's hashed content tokens (category path and brand first), at most MAX_TOKENS."""
+    tokens = tokens_of(ItemContent(**content))[:MAX_TOKENS]
+    return np.unique([hash_token(t, buckets) for t in tokens]).astype(np.int64)
 
 
 def hash_token(token: str, buckets: int) -> int:

@@ -6,11 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgerec.training.vocabulary import Vocabulary
+from edgerec.training.vocabulary import Vocabulary, content_tokens
 
 
 def _expected(vocabulary: Vocabulary, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    arrays = [vocabulary.item_tokens[i] for i in items]
+    """Each item's tokens computed afresh from its content (none for an item never described)."""
+    buckets = vocabulary.token_buckets
+    arrays = [
+        content_tokens(content, buckets) if (content := vocabulary.item_content[i]) else np.zeros(0, np.int64)
+        for i in items
+    ]
     lengths = np.array([len(a) for a in arrays], np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(arrays) else lengths
     flat = np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
@@ -46,3 +51,18 @@ def test_set_tokens_replaces_every_item() -> None:
     flat, offsets = vocabulary.token_csr(np.array([2, 0, 1]))
     assert flat.tolist() == [9, 7, 8]
     assert offsets.tolist() == [0, 1, 3]
+
+
+def test_token_csr_after_the_table_compacts() -> None:
+    """Re-describing one item over and over leaves most of the table unused until it compacts."""
+    vocabulary = Vocabulary(context_items=4, token_buckets=1_000)
+    for name in ("a", "b", "c", "d"):
+        vocabulary._describe(vocabulary.item(name), {"category": name, "brand": f"brand-{name}"})
+    everything = np.arange(4)
+    for round_ in range(40):
+        vocabulary._describe(0, {"category": f"c{round_}", "brand": f"b{round_}"})
+        flat, offsets = vocabulary.token_csr(everything)
+        want_flat, want_offsets = _expected(vocabulary, everything)
+        assert np.array_equal(flat, want_flat), round_
+        assert np.array_equal(offsets, want_offsets), round_
+    assert vocabulary._tokens.unused <= len(vocabulary._tokens.flat) // 2  # it compacted
