@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import stat
+import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,3 +180,35 @@ def test_projection_positions_follow_the_log(store: Store) -> None:
     store.record(ItemViewed(occurred_at=at(0), user_id="u", item_id="a"))
     store.record(ItemViewed(occurred_at=at(1), user_id="u", item_id="b"))
     assert set(store.projection_positions().values()) == {2}
+
+
+def test_writers_share_one_connection_through_failures_and_threads(store: Store) -> None:
+    from edgerec.store.codec import event_to_row
+
+    store.record(ItemViewed(occurred_at=at(0), user_id="u", item_id="a"))
+    broken = {**event_to_row(ItemViewed(occurred_at=at(1), user_id="u", item_id="b")), "occurred_at": None}
+    with pytest.raises(Exception):  # noqa: B017 - any database error will do
+        store.append_rows([broken])
+
+    def record_views(thread: int) -> None:
+        for i in range(25):
+            store.record(ItemViewed(occurred_at=at(i), user_id=f"u{thread}", item_id=f"i{i}"))
+
+    threads = [threading.Thread(target=record_views, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [row.position for row in store.read()] == list(range(1, 102))
+    assert set(store.projection_positions().values()) == {101}
+    assert sum(row["views"] for row in rows(store, item_stats)) == 101
+
+
+def test_a_closed_store_lets_its_engine_go(tmp_path: Path) -> None:
+    store = edgerec.open(tmp_path / "store.db")
+    store.record(ItemViewed(occurred_at=at(0), user_id="u", item_id="a"))
+    engine = weakref.ref(store.engine)
+    store.close()
+    del store
+    gc.collect()
+    assert engine() is None
