@@ -63,8 +63,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 TAOBAO = DATASETS / "taobao-userbehavior" / "UserBehavior_timeslice_110k.csv"
 YOOCHOOSE = DATASETS / "yoochoose-rsc15-100k"
 K = 10
-_TAOBAO_TYPES = {"pv": "item_viewed", "cart": "added_to_cart", "fav": "item_favourited",
-                 "buy": "purchased"}
+_TAOBAO_TYPES = {"pv": "item_viewed", "cart": "added_to_cart", "fav": "item_favourited", "buy": "purchased"}
 
 
 # --- readers ------------------------------------------------------------------------------
@@ -78,12 +77,13 @@ def read_via_ingest(path: Path, fmt: str, limit: int | None = None) -> list[Stor
     from edgerec.api import Store
     from edgerec.ingest import import_file
 
-    with tempfile.TemporaryDirectory() as folder, \
-            Store(Path(folder) / "stream.db", synchronous="OFF") as store:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store(Path(folder) / "stream.db", synchronous="OFF") as store,
+    ):
         import_file(store, path, format=fmt, dedupe_window_s=0)
         events = store.read(limit=limit)
     return _in_time_order(events)
-
 
 
 def read_taobao(path: Path, limit: int | None = None) -> list[StoredEvent]:
@@ -93,9 +93,21 @@ def read_taobao(path: Path, limit: int | None = None) -> list[StoredEvent]:
         for number, (user, item, category, behaviour, stamp) in enumerate(csv.reader(handle)):
             if limit is not None and number >= limit:
                 break
-            out.append(StoredEvent(0, f"tb{number}", _TAOBAO_TYPES[behaviour],
-                                   int(stamp) * 1_000_000, user, None, item, None, None, None,
-                                   {"category": category}))
+            out.append(
+                StoredEvent(
+                    0,
+                    f"tb{number}",
+                    _TAOBAO_TYPES[behaviour],
+                    int(stamp) * 1_000_000,
+                    user,
+                    None,
+                    item,
+                    None,
+                    None,
+                    None,
+                    {"category": category},
+                )
+            )
     return _in_time_order(out)
 
 
@@ -106,9 +118,21 @@ def read_yoochoose(path: Path, prefix: str) -> list[StoredEvent]:
         rows = csv.reader(handle, delimiter="\t")
         next(rows)
         for number, (session, item, stamp) in enumerate(rows):
-            out.append(StoredEvent(0, f"{prefix}{number}", "item_viewed",
-                                   int(round(float(stamp) * 1_000_000)), session, session, item,
-                                   None, None, None, {}))
+            out.append(
+                StoredEvent(
+                    0,
+                    f"{prefix}{number}",
+                    "item_viewed",
+                    int(round(float(stamp) * 1_000_000)),
+                    session,
+                    session,
+                    item,
+                    None,
+                    None,
+                    None,
+                    {},
+                )
+            )
     return _in_time_order(out)
 
 
@@ -136,6 +160,7 @@ def streams(limit: int | None, reader: str) -> tuple[list[Stream], list[Stream]]
 
         def clicks(name: str, prefix: str) -> list[StoredEvent]:
             return read_yoochoose(YOOCHOOSE / f"yoochoose-clicks-100k_{name}.txt", prefix)
+
     half = len(taobao) // 2
     tune_taobao = taobao[:half]
     train_full, test = clicks("train_full", "f"), clicks("test", "t")
@@ -162,8 +187,12 @@ def baseline_weights(recommender: Recommender) -> dict[str, np.ndarray]:
     engine = recommender.weights
 
     def only(prefix: str, like_engine: bool = False) -> np.ndarray:
-        w = np.array([(engine[i] if like_engine else 1.0) if n.startswith(prefix) else 0.0
-                      for i, n in enumerate(names)])
+        w = np.array(
+            [
+                (engine[i] if like_engine else 1.0) if n.startswith(prefix) else 0.0
+                for i, n in enumerate(names)
+            ]
+        )
         return w
 
     return {
@@ -231,8 +260,9 @@ def new_recommender(config: RecommenderConfig) -> Recommender:
     return recommender
 
 
-def evaluate_stream(stream: Stream, config: RecommenderConfig, *, frozen: bool, block: int,
-                    device: str) -> dict[str, dict[str, float]]:
+def evaluate_stream(
+    stream: Stream, config: RecommenderConfig, *, frozen: bool, block: int, device: str
+) -> dict[str, dict[str, float]]:
     recommender = new_recommender(config)
     policy = Policy.evaluation()
     baselines = {} if frozen else baseline_weights(recommender)
@@ -274,18 +304,24 @@ def evaluate_stream(stream: Stream, config: RecommenderConfig, *, frozen: bool, 
             trainer.after(recommender, event)
         trainer.close()
     lat = np.array(latencies) * 1e3
-    result = {name: {"hr10": hits[name] / max(requests, 1), "mrr10": rr[name] / max(requests, 1)}
-              for name in hits}
+    result = {
+        name: {"hr10": hits[name] / max(requests, 1), "mrr10": rr[name] / max(requests, 1)} for name in hits
+    }
     assert recommender.model is not None
-    result["_meta"] = {"requests": requests, "events": len(stream.events),
-                       "p50_ms": float(np.percentile(lat, 50)) if len(lat) else 0.0,
-                       "p99_ms": float(np.percentile(lat, 99)) if len(lat) else 0.0,
-                       "trainer_s": trainer.seconds, "swaps": recommender.model.swaps}
+    result["_meta"] = {
+        "requests": requests,
+        "events": len(stream.events),
+        "p50_ms": float(np.percentile(lat, 50)) if len(lat) else 0.0,
+        "p99_ms": float(np.percentile(lat, 99)) if len(lat) else 0.0,
+        "trainer_s": trainer.seconds,
+        "swaps": recommender.model.swaps,
+    }
     return result
 
 
-def tune(tuning: list[Stream], config: RecommenderConfig, *, block: int,
-         device: str) -> tuple[dict[str, float], dict[str, float]]:
+def tune(
+    tuning: list[Stream], config: RecommenderConfig, *, block: int, device: str
+) -> tuple[dict[str, float], dict[str, float]]:
     """Weights tuned on the mean over the tuning streams, plus the objective per stream."""
     logs = []
     for stream in tuning:
@@ -293,11 +329,15 @@ def tune(tuning: list[Stream], config: RecommenderConfig, *, block: int,
         recommender = new_recommender(config)
         with tempfile.TemporaryDirectory() as folder:
             trainer = FollowingTrainer(Path(folder), block=block, device=device)
-            log = replay(recommender, stream.events, count_from=stream.count_from,
-                         after=trainer.following(recommender))
+            log = replay(
+                recommender, stream.events, count_from=stream.count_from, after=trainer.following(recommender)
+            )
             trainer.close()
-        print(f"  logged {stream.name}: {log.requests} requests, {len(log.parts)} answerable, "
-              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        print(
+            f"  logged {stream.name}: {log.requests} requests, {len(log.parts)} answerable, "
+            f"{time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
         logs.append(log)
     defaults = Recommender(None, config=RecommenderConfig()).weight_vector({})
     start = dict(zip(logs[0].names, defaults.tolist(), strict=True))
@@ -313,30 +353,40 @@ def tune(tuning: list[Stream], config: RecommenderConfig, *, block: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tune", action="store_true", help="tune the blend on the tuning splits")
-    parser.add_argument("--write-defaults", action="store_true",
-                        help="store the tuned weights as the shipped default configuration")
+    parser.add_argument(
+        "--write-defaults",
+        action="store_true",
+        help="store the tuned weights as the shipped default configuration",
+    )
     parser.add_argument("--limit", type=int, default=None, help="use fewer events (smoke runs)")
-    parser.add_argument("--reader", choices=["ingest", "raw"], default="ingest",
-                        help="read the files through edgerec.ingest (default) or a bare CSV reader")
-    parser.add_argument("--block", type=int, default=1_000,
-                        help="events the in-process trainer learns before each snapshot swap")
+    parser.add_argument(
+        "--reader",
+        choices=["ingest", "raw"],
+        default="ingest",
+        help="read the files through edgerec.ingest (default) or a bare CSV reader",
+    )
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=1_000,
+        help="events the in-process trainer learns before each snapshot swap",
+    )
     parser.add_argument("--device", default="cpu", help="the trainer's device (cpu, cuda, auto)")
     parser.add_argument("--only", default=None, help="evaluate one dataset (taobao, yoochoose)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     evaluation, tuning = streams(args.limit, args.reader)
-    print(f"read the streams ({args.reader}) in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)
+    print(f"read the streams ({args.reader}) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     config = RecommenderConfig.default()
     if args.tune:
         weights, _ = tune(tuning, config, block=args.block, device=args.device)
         config = config.with_weights(
             weights,
             tuned_on="scripts/bench_streaming.py --tune (trainer following in process, "
-                     f"--block {args.block}, {args.reader} reader): mean HR@10 + 0.1 MRR@10 over "
-                     "the Taobao timeslice's first half (warm 1st quarter) and YOOCHOOSE "
-                     "train_tr -> train_valid; no evaluation events",
+            f"--block {args.block}, {args.reader} reader): mean HR@10 + 0.1 MRR@10 over "
+            "the Taobao timeslice's first half (warm 1st quarter) and YOOCHOOSE "
+            "train_tr -> train_valid; no evaluation events",
         )
         print("tuned weights: " + json.dumps(weights), file=sys.stderr)
         if args.write_defaults:
@@ -349,8 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and stream.name != args.only:
             continue
         started = time.perf_counter()
-        results[stream.name] = evaluate_stream(stream, config, frozen=False, block=args.block,
-                                               device=args.device)
+        results[stream.name] = evaluate_stream(
+            stream, config, frozen=False, block=args.block, device=args.device
+        )
         results[stream.name]["_meta"]["seconds"] = time.perf_counter() - started
         frozen = evaluate_stream(stream, config, frozen=True, block=args.block, device=args.device)
         results[stream.name]["frozen"] = frozen["frozen"]
@@ -363,13 +414,18 @@ def main(argv: list[str] | None = None) -> int:
             row = result[method]
             print(f"{name:<10} {method:<14} {row['hr10']:>8.4f} {row['mrr10']:>8.4f}")
         meta = result["_meta"]
-        gain = result["realtime"]["hr10"] / result["frozen"]["hr10"] - 1 \
-            if result["frozen"]["hr10"] else float("nan")
+        gain = (
+            result["realtime"]["hr10"] / result["frozen"]["hr10"] - 1
+            if result["frozen"]["hr10"]
+            else float("nan")
+        )
         print(f"{name:<10} realtime vs frozen: {gain:+.1%} relative HR@10")
-        print(f"{name:<10} requests={meta['requests']} events={meta['events']} "
-              f"request p50={meta['p50_ms']:.2f} ms p99={meta['p99_ms']:.2f} ms "
-              f"replay {meta['seconds']:.0f} s (trainer {meta['trainer_s']:.0f} s, "
-              f"{meta['swaps']} snapshot swaps, block {args.block})")
+        print(
+            f"{name:<10} requests={meta['requests']} events={meta['events']} "
+            f"request p50={meta['p50_ms']:.2f} ms p99={meta['p99_ms']:.2f} ms "
+            f"replay {meta['seconds']:.0f} s (trainer {meta['trainer_s']:.0f} s, "
+            f"{meta['swaps']} snapshot swaps, block {args.block})"
+        )
     print(f"weights: {json.dumps(config.weights)}  tuned_on: {config.tuned_on}")
     line: dict[str, object] = {}
     for name, result in results.items():
