@@ -296,11 +296,6 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
-@contextmanager
-def _no_wait() -> Iterator[None]:
-    yield
-
-
 def _explained(engine: Engine, exc: OperationalError) -> StoreWriteError | None:
     name = getattr(exc.orig, "sqlite_errorname", "")
     if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
