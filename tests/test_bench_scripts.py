@@ -93,3 +93,11 @@ def test_bench_realtime(tmp_path: Path) -> None:
 def test_bench_ui() -> None:
     result = run_script("bench_ui.py", "--actions", "12")
     assert 0 < result["key_to_panel_p50_ms"] <= result["key_to_panel_p99_ms"]
+
+
+def test_bench_swap() -> None:
+    result = run_script("bench_swap.py", "--sizes", "60000", "--swaps", "2")
+    swaps = result["60000"]
+    assert isinstance(swaps, dict)
+    assert 0 < swaps["reuse_s"] and 0 < swaps["retrain_s"]
+    assert 0.5 <= swaps["reuse_min_recall"] <= 1 and 0.5 <= swaps["retrain_min_recall"] <= 1

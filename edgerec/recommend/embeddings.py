@@ -73,9 +73,13 @@ class _Index:
         self.user_vectors = snapshot.user_vectors
         self.position = snapshot.position
         self.ann: Any = None
-        self._quantiser: Any = None  # must outlive the IVF index that points at it
+        self.coarse: _Coarse | None = None  # its quantiser must outlive the IVF index using it
         if len(self.vectors) > exact_max_items:
-            self.ann, self._quantiser = _build_ivf(self.vectors, lists, probes)
+            coarse = previous.coarse if previous is not None else None
+            if coarse is None or not coarse.fits(self.vectors):
+                coarse = _Coarse.train(self.vectors, lists, probes)
+            self.coarse = coarse
+            self.ann = coarse.index_of(self.vectors)
 
     def append(self, vectors: np.ndarray) -> None:
         start, end = len(self.vectors), len(self.vectors) + len(vectors)
@@ -118,23 +122,59 @@ def _rows(item_ids: list[str], previous: _Index | None) -> tuple[dict[str, int],
     return {item: row for row, item in enumerate(item_ids)}, 0
 
 
-def _build_ivf(vectors: np.ndarray, lists: int | None, probes: int | None) -> tuple[Any, Any]:
-    import faiss  # imported only when a catalogue is large enough to need it
+@dataclass(slots=True)
+class _Coarse:
+    """The trained part of an IVF index: the centroids that split the items into lists.
 
-    n, dim = vectors.shape
-    lists = lists or max(64, min(8192, int(2 * np.sqrt(n))))
-    # Probing 1/32 of the lists kept recall@10 >= 0.95 on clustered 64-d data up to 1M items
-    # (scripts/bench_realtime.py), at well under a millisecond per query.
-    probes = probes or max(8, lists // 32)
-    quantiser = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantiser, dim, lists, faiss.METRIC_INNER_PRODUCT)
-    sample = (
-        vectors if n <= 64 * lists else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
-    )
-    index.train(sample)
-    index.add_with_ids(vectors, np.arange(n, dtype=np.int64))
-    index.nprobe = probes
-    return index, quantiser
+    Training them (k-means) is most of the cost of building an index: 0.8 of 0.9 s at 100,000
+    items, and 5 of 9 s at a million (scripts/bench_swap.py). Embeddings move little from one
+    trainer snapshot to the next, so the next index reuses them and only assigns the items to
+    lists; they are trained again after `REUSES` snapshots, or once the catalogue has grown or
+    shrunk by a quarter since.
+    """
+
+    quantiser: Any  # faiss.IndexFlatIP over the centroids; shared by every index built on it
+    lists: int
+    probes: int
+    trained_on: int  # items when trained
+    uses: int = 0  # indexes built on it
+
+    REUSES = 16  # indexes built on one training
+    GROWTH = 1.25
+
+    @classmethod
+    def train(cls, vectors: np.ndarray, lists: int | None, probes: int | None) -> _Coarse:
+        import faiss  # imported only when a catalogue is large enough to need it
+
+        n, dim = vectors.shape
+        lists = lists or max(64, min(8192, int(2 * np.sqrt(n))))
+        # Probing 1/32 of the lists kept recall@10 >= 0.95 on clustered 64-d data up to 1M
+        # items (scripts/bench_realtime.py), at well under a millisecond per query.
+        probes = probes or max(8, lists // 32)
+        quantiser = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantiser, dim, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = (
+            vectors
+            if n <= 64 * lists
+            else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
+        )
+        index.train(sample)  # trains the quantiser's centroids
+        return cls(quantiser, lists, probes, n)
+
+    def fits(self, vectors: np.ndarray) -> bool:
+        items, dim = vectors.shape
+        grown = not self.trained_on / self.GROWTH <= items <= self.trained_on * self.GROWTH
+        return self.uses < self.REUSES and not grown and dim == self.quantiser.d
+
+    def index_of(self, vectors: np.ndarray) -> Any:
+        """An IVF index over `vectors` (ids: their rows), split by these centroids."""
+        import faiss
+
+        index = faiss.IndexIVFFlat(self.quantiser, vectors.shape[1], self.lists, faiss.METRIC_INNER_PRODUCT)
+        index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
+        index.nprobe = self.probes
+        self.uses += 1
+        return index
 
 
 class EmbeddingSource:

@@ -74,7 +74,13 @@ def _tokeniser() -> tuple[Callable[[Mapping[str, Any]], list[str]], Callable[[st
 
 
 class TrainedModel:
-    """An EmbeddingSource that follows the trainer's snapshots and embeds items it lacks."""
+    """An EmbeddingSource that follows the trainer's snapshots and embeds items it lacks.
+
+    Loading a snapshot (reading it, and above the exact-scoring size building the search
+    index) runs in the serving process beside its requests, so a load that took T seconds is
+    followed by none for T * (1 / load_share - 1): at most a quarter of a core by default, where
+    a million-item model published every few seconds would otherwise keep a core busy.
+    """
 
     def __init__(
         self,
@@ -83,10 +89,12 @@ class TrainedModel:
         path: Path | None = None,
         check_every_s: float = 0.5,
         background: bool = True,
+        load_share: float = 0.25,
     ) -> None:
         self.source = source or EmbeddingSource()
         self.path = path
         self.check_every_s = check_every_s
+        self.load_share = load_share
         self.background = background
         self.frozen = False
         self.swaps = 0
@@ -145,14 +153,22 @@ class TrainedModel:
 
     def _load(self, signature: tuple[int, int, int], catalogue: Catalogue) -> bool:
         assert self.path is not None
-        snapshot = read_snapshot(self.path)
-        self._signature = signature
-        if snapshot is None:
-            return False
-        # Whatever the trainer published last is the model, even at an earlier position (a
-        # trainer restarted from scratch, or a retrain after a customer was forgotten).
-        self.install(snapshot, catalogue)
-        return True
+        started = time.monotonic()
+        try:
+            snapshot = read_snapshot(self.path)
+            self._signature = signature
+            if snapshot is None:
+                return False
+            # Whatever the trainer published last is the model, even at an earlier position (a
+            # trainer restarted from scratch, or a retrain after a customer was forgotten).
+            self.install(snapshot, catalogue)
+            return True
+        finally:
+            # Loading shares the serving process's cores with its requests: the next load waits
+            # until this one is at most `load_share` of the time since it started.
+            done = time.monotonic()
+            rest = (done - started) * (1 / self.load_share - 1)
+            self._next_check = max(self._next_check, done + rest)
 
     # --- installing a snapshot --------------------------------------------------------------
 

@@ -84,3 +84,45 @@ def test_hot_swap_and_update_without_restart(exact_max_items: int) -> None:
     source.update(["fresh"], moved[1][None, :])
     top = rec.recommend("u", k=3, now=at(4), policy=policy)
     assert "fresh" in [r.item_id for r in top]
+
+
+def test_swaps_reuse_the_trained_centroids_until_retraining_is_due() -> None:
+    pytest.importorskip("faiss")
+    from edgerec.recommend.embeddings import _Coarse
+
+    rng = np.random.default_rng(3)
+    vectors = clustered(4_000, dim=16, groups=60)
+
+    def snapshot(v: np.ndarray) -> EmbeddingSnapshot:
+        return EmbeddingSnapshot(tuple(f"e{i}" for i in range(len(v))), v)
+
+    source = EmbeddingSource(snapshot(vectors), exact_max_items=1_000)
+    first = source._index.coarse
+    assert first is not None and first.uses == 1
+    trainings, recalls = [], []
+    for _ in range(2 * _Coarse.REUSES):
+        # each snapshot moves every vector a little and adds a few items, as a trainer's do
+        vectors = np.concatenate([vectors + 0.03 * rng.standard_normal(vectors.shape), clustered(10, 16, 60)])
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        before = source._index.coarse
+        source.swap(snapshot(vectors))
+        trainings.append(source._index.coarse is not before)
+        # whichever centroids it used, the index holds every item and agrees with exact scoring
+        assert source._index.ann.ntotal == len(vectors)
+        overlap = []
+        for query in rng.integers(0, len(vectors), 20):
+            exact = np.argsort(-(vectors @ vectors[query]))[:10]
+            found, _ = source._index.search(vectors[query], 10)
+            overlap.append(len(set(exact.tolist()) & set(found.tolist())) / 10)
+        recalls.append(np.mean(overlap))
+    assert min(recalls) >= 0.9 and np.mean(recalls) >= 0.95
+    # trained again once every REUSES indexes, not for every snapshot
+    assert trainings == ([False] * (_Coarse.REUSES - 1) + [True]) * 2
+    # a catalogue a quarter bigger, or vectors of another size, get new centroids at once
+    grown = clustered(int(len(vectors) * 1.3), dim=16, groups=60)
+    before = source._index.coarse
+    source.swap(snapshot(grown))
+    assert source._index.coarse is not before
+    before = source._index.coarse
+    source.swap(snapshot(clustered(len(grown), dim=8, groups=60)))
+    assert source._index.coarse is not before and source._index.ann.d == 8

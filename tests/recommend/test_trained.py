@@ -87,6 +87,24 @@ def test_new_snapshot_is_used_without_a_restart(shop: Store, via: str) -> None:
     assert after.index("i9") < (before.index("i9") if "i9" in before else 10)
 
 
+@pytest.mark.parametrize("load_share", [1e-9, 1.0])
+def test_loading_snapshots_takes_at_most_its_share_of_the_time(shop: Store, load_share: float) -> None:
+    trainer = trained(shop)
+    path = model_dir(shop.path) / SNAPSHOT_FILE
+    model = TrainedModel(path=path, check_every_s=0.0, background=False, load_share=load_share)
+    rec = Recommender(shop, model=model)  # loads the first snapshot
+    shop.record_many(paired_sessions([("i4", "i9")], repeat=5))
+    trainer.catch_up()
+    trainer.publish()
+    if load_share < 1:
+        # that load took far more than a billionth of the time since: the next one waits
+        assert not model.check(rec.catalogue) and model.swaps == 1
+        assert model.check(rec.catalogue, force=True)  # unless forced (start-up, refresh)
+    else:
+        assert model.check(rec.catalogue)
+    assert model.swaps == 2 and model.position == trainer.position
+
+
 def test_item_listed_after_the_snapshot_gets_the_models_content_vector(shop: Store) -> None:
     trainer = trained(shop)
     rec = Recommender(shop)
