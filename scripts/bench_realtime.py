@@ -3,12 +3,14 @@
 For each catalogue size, events are replayed one at a time through the public API
 (`Store.record`, `Recommender.observe`, `Recommender.recommend` with shop rules, variety and
 explanations, and a 64-dimensional embedding source folded in per request: exact numpy
-scoring up to 50,000 items, a faiss IVF index above). Right after it, with the trainer still
-following, the bare floor is measured: one SQLite commit (same PRAGMAs) plus one numpy
-matrix-vector product and `argpartition` over the same embeddings. (Interleaving the two
-event by event was tried: at 1M items the floor's 256 MB product evicts the caches and made
-the measured path's ranking three times slower.) The catalogue and its embeddings are synthetic:
-items in categories, vectors clustered around their category's centre.
+scoring up to 50,000 items, a faiss IVF index above; with `--embeddings trainer`, the trainer's
+own published model, swapped in as the trainer publishes during the run). Right after it,
+with the trainer still following, the bare floor is measured: one SQLite commit (same
+PRAGMAs) plus one numpy matrix-vector product and `argpartition` over the same embeddings.
+(Interleaving the two event by event was tried: at 1M items the floor's 256 MB product evicts
+the caches and made the measured path's ranking three times slower.) The catalogue and its
+embeddings are synthetic: items in categories, vectors clustered around their category's
+centre.
 
 The incremental trainer follows each store's log in another process (`edgerec train
 --follow`) during the latency run, so recording and recommending share the machine with it.
@@ -114,10 +116,16 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def recommender(store: Store, vectors: np.ndarray) -> tuple[Recommender, EmbeddingSource]:
+def recommender(store: Store, vectors: np.ndarray | None) -> tuple[Recommender, EmbeddingSource]:
+    """The serving recommender with shop rules, over `vectors`, or with None over the trainer's
+    published model (the default sources), hot-swapped whenever the trainer publishes."""
+    rules = RuleSet(promote_items={"item3": 0.5}, exclude_categories=frozenset({"cat1"}))
+    if vectors is None:
+        rec = Recommender(store, rules=rules)
+        assert rec.model is not None
+        return rec, rec.model.source
     ids = tuple(f"item{i}" for i in range(len(vectors)))
     source = EmbeddingSource(EmbeddingSnapshot(ids, vectors))
-    rules = RuleSet(promote_items={"item3": 0.5}, exclude_categories=frozenset({"cat1"}))
     rec = Recommender(store, rules=rules, sources=[*builtin_sources(), source])
     return rec, source
 
@@ -360,6 +368,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds of 50 events/s for the trainer-lag measurement (0 skips it)",
     )
     parser.add_argument("--lag-rate", type=float, default=50.0)
+    parser.add_argument(
+        "--embeddings",
+        choices=["synthetic", "trainer"],
+        default="synthetic",
+        help="rank with the synthetic vectors, or with the trainer's published model, swapped in "
+        "as the trainer publishes during the run (what a served store does)",
+    )
     parser.add_argument("--serve-child", nargs=3, metavar=("DB", "ITEMS", "REQUESTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_child:
@@ -392,10 +407,13 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     print(f"{n} items: trainer {trainer_note}", file=sys.stderr)
                 started = time.perf_counter()
-                rec, source = recommender(store, vectors)
+                rec, source = recommender(store, vectors if args.embeddings == "synthetic" else None)
                 load_s = time.perf_counter() - started
                 replay(store, rec, n, 100, seed=3)  # warm-up
+                swaps_before = rec.model.swaps if rec.model is not None else 0
                 timings = replay(store, rec, n, args.requests, seed=5)
+                swaps = (rec.model.swaps if rec.model is not None else 0) - swaps_before
+                ranked = vectors if args.embeddings == "synthetic" else source._index.vectors
                 floor = Floor(work, vectors, args.synchronous)
                 timings["floor"] = [floor.step() for _ in range(args.requests)]
                 floor.close()
@@ -419,9 +437,10 @@ def main(argv: list[str] | None = None) -> int:
                 "recommend_p50": percentiles(timings["recommend"])["p50"],
                 "recommend_p99": percentiles(timings["recommend"])["p99"],
                 "index": "faiss IVF" if source.uses_ann else "exact",
-                "recall10": ann_recall(source, vectors),
+                "recall10": ann_recall(source, ranked),
                 "load_s": load_s,
                 "trainer": trainer_note,
+                "swaps": swaps,
             }
         )
 
@@ -443,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'items':>9} {'index':>9} {'p50':>7} {'p99':>7} {'p99.9':>7} {'floor99':>8} "
         f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} {'reco50':>7} "
-        f"{'reco99':>7} {'recall':>6}  trainer"
+        f"{'reco99':>7} {'recall':>6} {'swaps':>5}  trainer"
     )
     for r in rows:
         recall = "-" if r["recall10"] is None else f"{r['recall10']:.3f}"
@@ -452,13 +471,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['p999']:>7.2f} {r['floor_p99']:>8.2f} {r['ratio_p99']:>6.1f} "
             f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['observe_p50']:>6.2f} "
             f"{r['observe_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
-            f"{r['recommend_p99']:>7.2f} {recall:>6}  {r['trainer']}"
+            f"{r['recommend_p99']:>7.2f} {recall:>6} {r['swaps']:>5}  {r['trainer']}"
         )
     print(
         "times in ms; p50/p99/p99.9: record + observe + recommend (top-10, rules, explanations);"
         " floor: one commit + matvec + argpartition; rec: Store.record alone; obs: observe "
         f"alone; reco: recommend alone; synchronous={args.synchronous}; {args.requests} requests"
-        f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process"
+        f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process;"
+        f" embeddings: {args.embeddings} (swaps: trainer snapshots swapped in during the timed run)"
     )
     if lag is not None:
         print(

@@ -99,5 +99,6 @@ def test_bench_swap() -> None:
     result = run_script("bench_swap.py", "--sizes", "60000", "--swaps", "2")
     swaps = result["60000"]
     assert isinstance(swaps, dict)
-    assert 0 < swaps["reuse_s"] and 0 < swaps["retrain_s"]
+    assert swaps["reuse_s"] > 0 and swaps["retrain_s"] > 0
     assert 0.5 <= swaps["reuse_min_recall"] <= 1 and 0.5 <= swaps["retrain_min_recall"] <= 1
+    assert 0 <= swaps["reuse_trainings"] <= 2

@@ -129,18 +129,21 @@ class _Coarse:
     Training them (k-means) is most of the cost of building an index: 0.8 of 0.9 s at 100,000
     items, and 5 of 9 s at a million (scripts/bench_swap.py). Embeddings move little from one
     trainer snapshot to the next, so the next index reuses them and only assigns the items to
-    lists; they are trained again after `REUSES` snapshots, or once the catalogue has grown or
-    shrunk by a quarter since.
+    lists, as long as they still split the items about as well as when they were trained: the
+    estimated recall may fall by `RECALL_LOSS` at most. They are trained again once it falls
+    further, or the catalogue has grown or shrunk by a quarter.
     """
 
     quantiser: Any  # faiss.IndexFlatIP over the centroids; shared by every index built on it
     lists: int
     probes: int
     trained_on: int  # items when trained
-    uses: int = 0  # indexes built on it
+    recall: float = 1.0  # estimated recall@10 over the vectors it was trained on
 
-    REUSES = 16  # indexes built on one training
     GROWTH = 1.25
+    RECALL_LOSS = 0.02
+    SAMPLE = 64  # items whose exact top 10 estimate the recall
+    _ROWS = 1 << 17  # rows scored at a time for the estimate
 
     @classmethod
     def train(cls, vectors: np.ndarray, lists: int | None, probes: int | None) -> _Coarse:
@@ -159,12 +162,41 @@ class _Coarse:
             else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
         )
         index.train(sample)  # trains the quantiser's centroids
-        return cls(quantiser, lists, probes, n)
+        coarse = cls(quantiser, lists, probes, n)
+        coarse.recall = coarse.estimated_recall(vectors)
+        return coarse
 
     def fits(self, vectors: np.ndarray) -> bool:
+        """Whether an index over `vectors` may reuse these centroids."""
         items, dim = vectors.shape
-        grown = not self.trained_on / self.GROWTH <= items <= self.trained_on * self.GROWTH
-        return self.uses < self.REUSES and not grown and dim == self.quantiser.d
+        if (
+            dim != self.quantiser.d
+            or not self.trained_on / self.GROWTH <= items <= self.trained_on * self.GROWTH
+        ):
+            return False
+        return self.estimated_recall(vectors) >= self.recall - self.RECALL_LOSS
+
+    def estimated_recall(self, vectors: np.ndarray) -> float:
+        """Recall@10 an index over `vectors` would have, on `SAMPLE` items as queries: the share
+        of each one's exact top 10 that lies in the lists probed for it (the index scores those
+        lists exactly)."""
+        queries = vectors[
+            np.random.default_rng(0).choice(len(vectors), min(self.SAMPLE, len(vectors)), replace=False)
+        ]
+        best_scores = np.full((len(queries), 0), -np.inf, np.float32)
+        best_rows = np.zeros((len(queries), 0), np.int64)
+        for start in range(0, len(vectors), self._ROWS):
+            scores = queries @ vectors[start : start + self._ROWS].T
+            top = np.argpartition(-scores, min(10, scores.shape[1] - 1), axis=1)[:, :10]
+            best_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
+            best_rows = np.concatenate([best_rows, top + start], axis=1)
+            keep = np.argsort(-best_scores, axis=1)[:, :10]
+            best_scores = np.take_along_axis(best_scores, keep, axis=1)
+            best_rows = np.take_along_axis(best_rows, keep, axis=1)
+        _, probed = self.quantiser.search(queries, self.probes)
+        _, home = self.quantiser.search(vectors[best_rows.ravel()], 1)
+        home = home.reshape(best_rows.shape)
+        return float(np.mean([np.isin(home[q], probed[q]).mean() for q in range(len(queries))]))
 
     def index_of(self, vectors: np.ndarray) -> Any:
         """An IVF index over `vectors` (ids: their rows), split by these centroids."""
@@ -173,7 +205,6 @@ class _Coarse:
         index = faiss.IndexIVFFlat(self.quantiser, vectors.shape[1], self.lists, faiss.METRIC_INNER_PRODUCT)
         index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
         index.nprobe = self.probes
-        self.uses += 1
         return index
 
 

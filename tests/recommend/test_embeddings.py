@@ -86,7 +86,7 @@ def test_hot_swap_and_update_without_restart(exact_max_items: int) -> None:
     assert "fresh" in [r.item_id for r in top]
 
 
-def test_swaps_reuse_the_trained_centroids_until_retraining_is_due() -> None:
+def test_swaps_reuse_the_trained_centroids_while_they_keep_the_recall() -> None:
     pytest.importorskip("faiss")
     from edgerec.recommend.embeddings import _Coarse
 
@@ -96,33 +96,37 @@ def test_swaps_reuse_the_trained_centroids_until_retraining_is_due() -> None:
     def snapshot(v: np.ndarray) -> EmbeddingSnapshot:
         return EmbeddingSnapshot(tuple(f"e{i}" for i in range(len(v))), v)
 
+    def recall(v: np.ndarray) -> float:
+        overlap = []
+        for query in rng.integers(0, len(v), 30):
+            exact = np.argsort(-(v @ v[query]))[:10]
+            found, _ = source._index.search(v[query], 10)
+            overlap.append(len(set(exact.tolist()) & set(found.tolist())) / 10)
+        return float(np.mean(overlap))
+
     source = EmbeddingSource(snapshot(vectors), exact_max_items=1_000)
-    first = source._index.coarse
-    assert first is not None and first.uses == 1
-    trainings, recalls = [], []
-    for _ in range(2 * _Coarse.REUSES):
+    trainings = []
+    for _ in range(12):
         # each snapshot moves every vector a little and adds a few items, as a trainer's do
-        vectors = np.concatenate([vectors + 0.03 * rng.standard_normal(vectors.shape), clustered(10, 16, 60)])
+        vectors = np.concatenate([vectors + 0.01 * rng.standard_normal(vectors.shape), clustered(10, 16, 60)])
         vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
         before = source._index.coarse
         source.swap(snapshot(vectors))
-        trainings.append(source._index.coarse is not before)
-        # whichever centroids it used, the index holds every item and agrees with exact scoring
-        assert source._index.ann.ntotal == len(vectors)
-        overlap = []
-        for query in rng.integers(0, len(vectors), 20):
-            exact = np.argsort(-(vectors @ vectors[query]))[:10]
-            found, _ = source._index.search(vectors[query], 10)
-            overlap.append(len(set(exact.tolist()) & set(found.tolist())) / 10)
-        recalls.append(np.mean(overlap))
-    assert min(recalls) >= 0.9 and np.mean(recalls) >= 0.95
-    # trained again once every REUSES indexes, not for every snapshot
-    assert trainings == ([False] * (_Coarse.REUSES - 1) + [True]) * 2
-    # a catalogue a quarter bigger, or vectors of another size, get new centroids at once
-    grown = clustered(int(len(vectors) * 1.3), dim=16, groups=60)
-    before = source._index.coarse
-    source.swap(snapshot(grown))
-    assert source._index.coarse is not before
-    before = source._index.coarse
-    source.swap(snapshot(clustered(len(grown), dim=8, groups=60)))
-    assert source._index.coarse is not before and source._index.ann.d == 8
+        coarse = source._index.coarse
+        assert coarse is not None and source._index.ann.ntotal == len(vectors)
+        trainings.append(coarse is not before)
+        # reused or trained again, the centroids split these vectors about as well as when trained
+        assert coarse.estimated_recall(vectors) >= coarse.recall - _Coarse.RECALL_LOSS
+        assert recall(vectors) >= 0.9
+    assert trainings.count(False) >= 6  # mostly reused, not trained for every snapshot
+    # vectors that moved far (a retrained model), a catalogue a quarter bigger, or vectors of
+    # another size get new centroids at once
+    for changed in (
+        clustered(len(vectors), dim=16, groups=60, seed=9),
+        clustered(int(len(vectors) * 1.3), dim=16, groups=60),
+        clustered(int(len(vectors) * 1.3), dim=8, groups=60),
+    ):
+        before = source._index.coarse
+        source.swap(snapshot(changed))
+        assert source._index.coarse is not before
+        assert recall(changed) >= 0.9
