@@ -8,10 +8,9 @@ trainer's do, and times each swap two ways, alternating in the same run:
 
   retrain  a fresh index for every snapshot, centroids trained on it (how every swap worked
            before centroids were reused);
-  reuse    `EmbeddingSource.swap`, which reuses the previous index's centroids while their
-           estimated recall stays within `_Coarse.RECALL_LOSS` of what it was when they were
-           trained (and the catalogue has not grown by a quarter), and trains them again
-           otherwise.
+  reuse    `EmbeddingSource.swap`, which reuses the previous index's centroids, choosing its
+           probes again for the new vectors, unless that takes twice the probes the centroids
+           started with or the catalogue grew by a quarter (then it trains them again).
 
 Recall@10 against exact scoring is measured on each snapshot, both ways.
 

@@ -75,11 +75,11 @@ class _Index:
         self.ann: Any = None
         self.coarse: _Coarse | None = None  # its quantiser must outlive the IVF index using it
         if len(self.vectors) > exact_max_items:
-            coarse = previous.coarse if previous is not None else None
-            if coarse is None or not coarse.fits(self.vectors):
-                coarse = _Coarse.train(self.vectors, lists, probes)
-            self.coarse = coarse
-            self.ann = coarse.index_of(self.vectors)
+            reusable = previous.coarse if previous is not None else None
+            coarse = reusable.reused_for(self.vectors) if reusable is not None else None
+            self.coarse = coarse or _Coarse.train(self.vectors, lists, probes)
+            if self.coarse.useful:
+                self.ann = self.coarse.index_of(self.vectors)
 
     def append(self, vectors: np.ndarray) -> None:
         start, end = len(self.vectors), len(self.vectors) + len(vectors)
@@ -124,24 +124,35 @@ def _rows(item_ids: list[str], previous: _Index | None) -> tuple[dict[str, int],
 
 @dataclass(slots=True)
 class _Coarse:
-    """The trained part of an IVF index: the centroids that split the items into lists.
+    """The trained part of an IVF index (the centroids that split the items into lists) and
+    how many lists a search probes.
 
-    Training them (k-means) is most of the cost of building an index: 0.8 of 0.9 s at 100,000
-    items, and 5 of 9 s at a million (scripts/bench_swap.py). Embeddings move little from one
-    trainer snapshot to the next, so the next index reuses them and only assigns the items to
-    lists, as long as they still split the items about as well as when they were trained: the
-    estimated recall may fall by `RECALL_LOSS` at most. They are trained again once it falls
-    further, or the catalogue has grown or shrunk by a quarter.
+    Probes are chosen by measurement, not by a rule of thumb: the fewest (from 1/32 of the
+    lists, doubling) for which recall@10 reaches `TARGET_RECALL` on 64 customer-like queries
+    (the mean of three items). The estimate is exact for those queries: an IVF index scores
+    the probed lists exactly, so an item of the exact top 10 is found if and only if its list
+    is probed. On the trainer's own embeddings of 100,000 items, 1/32 of the lists gave recall
+    0.27 (clustered synthetic vectors: 0.99); half of them were needed for 0.95. An index that
+    has to scan more than `MAX_SCAN` of the items is slower than exact scoring, and is not used.
+
+    Training the centroids (k-means) is most of the cost of building an index: 0.8 of 0.9 s at
+    100,000 items, and 5 of 9 s at a million (scripts/bench_swap.py). Embeddings move little
+    from one trainer snapshot to the next, so the next index reuses them, with its probes
+    chosen again for its own vectors; they are trained again when that takes more than twice
+    the probes they started with, or the catalogue has grown or shrunk by a quarter.
     """
 
     quantiser: Any  # faiss.IndexFlatIP over the centroids; shared by every index built on it
     lists: int
-    probes: int
     trained_on: int  # items when trained
-    recall: float = 1.0  # estimated recall@10 over the vectors it was trained on
+    trained_probes: int  # probes needed when trained
+    probes: int  # probes needed for the vectors of the index built on it
+    recall: float  # estimated recall@10 at those probes
+    fixed: bool = False  # probes given by the caller: always these, and always an index
 
+    TARGET_RECALL = 0.95
+    MAX_SCAN = 1 / 3
     GROWTH = 1.25
-    RECALL_LOSS = 0.01
     SAMPLE = 64  # queries whose exact top 10 estimate the recall
     _ROWS = 1 << 17  # rows scored at a time for the estimate
 
@@ -151,9 +162,6 @@ class _Coarse:
 
         n, dim = vectors.shape
         lists = lists or max(64, min(8192, int(2 * np.sqrt(n))))
-        # Probing 1/32 of the lists kept recall@10 >= 0.95 on clustered 64-d data up to 1M
-        # items (scripts/bench_realtime.py), at well under a millisecond per query.
-        probes = probes or max(8, lists // 32)
         quantiser = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantiser, dim, lists, faiss.METRIC_INNER_PRODUCT)
         sample = (
@@ -162,40 +170,31 @@ class _Coarse:
             else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
         )
         index.train(sample)  # trains the quantiser's centroids
-        coarse = cls(quantiser, lists, probes, n)
-        coarse.recall = coarse.estimated_recall(vectors)
-        return coarse
+        start = probes or max(8, lists // 32)
+        chosen, recall = _probes_for(quantiser, lists, vectors, start, fixed=probes is not None)
+        return cls(quantiser, lists, n, chosen, chosen, recall, fixed=probes is not None)
 
-    def fits(self, vectors: np.ndarray) -> bool:
-        """Whether an index over `vectors` may reuse these centroids."""
+    @property
+    def useful(self) -> bool:
+        """Whether an index probing this many lists is faster than exact scoring."""
+        return self.fixed or self.probes <= self.lists * self.MAX_SCAN
+
+    def reused_for(self, vectors: np.ndarray) -> _Coarse | None:
+        """These centroids with probes chosen for `vectors`; None when they no longer fit."""
         items, dim = vectors.shape
         if (
             dim != self.quantiser.d
             or not self.trained_on / self.GROWTH <= items <= self.trained_on * self.GROWTH
         ):
-            return False
-        return self.estimated_recall(vectors) >= self.recall - self.RECALL_LOSS
-
-    def estimated_recall(self, vectors: np.ndarray) -> float:
-        """Recall@10 an index over `vectors` would have for `SAMPLE` queries like a customer's
-        (the mean of three items): the share of each one's exact top 10 that lies in the lists
-        probed for it (the index scores those lists exactly)."""
-        picked = np.random.default_rng(0).integers(0, len(vectors), (self.SAMPLE, 3))
-        queries = np.ascontiguousarray(vectors[picked].mean(axis=1), dtype=np.float32)
-        best_scores = np.full((len(queries), 0), -np.inf, np.float32)
-        best_rows = np.zeros((len(queries), 0), np.int64)
-        for start in range(0, len(vectors), self._ROWS):
-            scores = queries @ vectors[start : start + self._ROWS].T
-            top = np.argpartition(-scores, min(10, scores.shape[1] - 1), axis=1)[:, :10]
-            best_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
-            best_rows = np.concatenate([best_rows, top + start], axis=1)
-            keep = np.argsort(-best_scores, axis=1)[:, :10]
-            best_scores = np.take_along_axis(best_scores, keep, axis=1)
-            best_rows = np.take_along_axis(best_rows, keep, axis=1)
-        _, probed = self.quantiser.search(queries, self.probes)
-        _, home = self.quantiser.search(vectors[best_rows.ravel()], 1)
-        home = home.reshape(best_rows.shape)
-        return float(np.mean([np.isin(home[q], probed[q]).mean() for q in range(len(queries))]))
+            return None
+        probes, recall = _probes_for(
+            self.quantiser, self.lists, vectors, self.trained_probes, fixed=self.fixed
+        )
+        if probes > 2 * self.trained_probes:
+            return None
+        return _Coarse(
+            self.quantiser, self.lists, self.trained_on, self.trained_probes, probes, recall, self.fixed
+        )
 
     def index_of(self, vectors: np.ndarray) -> Any:
         """An IVF index over `vectors` (ids: their rows), split by these centroids."""
@@ -205,6 +204,42 @@ class _Coarse:
         index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
         index.nprobe = self.probes
         return index
+
+
+def _probes_for(
+    quantiser: Any, lists: int, vectors: np.ndarray, start: int, *, fixed: bool = False
+) -> tuple[int, float]:
+    """The fewest probes (`start`, doubled; only `start` if `fixed`) with the target recall,
+    and the recall they give."""
+    picked = np.random.default_rng(0).integers(0, len(vectors), (_Coarse.SAMPLE, 3))
+    queries = np.ascontiguousarray(vectors[picked].mean(axis=1), dtype=np.float32)
+    exact = _exact_top10(queries, vectors)
+    _, order = quantiser.search(queries, lists)  # every list, nearest first, per query
+    rank = np.empty_like(order)
+    rank[np.arange(len(queries))[:, None], order] = np.arange(lists)
+    _, home = quantiser.search(vectors[exact.ravel()], 1)  # the list each top item lies in
+    home_rank = rank[np.arange(len(queries))[:, None], home.reshape(exact.shape)]
+    probes = min(start, lists)
+    while True:
+        recall = float(np.mean(home_rank < probes))
+        if fixed or recall >= _Coarse.TARGET_RECALL or probes >= lists:
+            return probes, recall
+        probes = min(lists, 2 * probes)
+
+
+def _exact_top10(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Rows of each query's 10 best items by inner product, scored a block of rows at a time."""
+    best_scores = np.full((len(queries), 0), -np.inf, np.float32)
+    best_rows = np.zeros((len(queries), 0), np.int64)
+    for start in range(0, len(vectors), _Coarse._ROWS):
+        scores = queries @ vectors[start : start + _Coarse._ROWS].T
+        top = np.argpartition(-scores, min(10, scores.shape[1] - 1), axis=1)[:, :10]
+        best_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
+        best_rows = np.concatenate([best_rows, top + start], axis=1)
+        keep = np.argsort(-best_scores, axis=1)[:, :10]
+        best_scores = np.take_along_axis(best_scores, keep, axis=1)
+        best_rows = np.take_along_axis(best_rows, keep, axis=1)
+    return best_rows
 
 
 class EmbeddingSource:

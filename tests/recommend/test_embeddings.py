@@ -86,38 +86,38 @@ def test_hot_swap_and_update_without_restart(exact_max_items: int) -> None:
     assert "fresh" in [r.item_id for r in top]
 
 
+def _recall(source: EmbeddingSource, vectors: np.ndarray, rng: np.random.Generator) -> float:
+    """Recall@10 of the source's search against exact scoring, for customer-like queries."""
+    overlap = []
+    for rows in rng.integers(0, len(vectors), (30, 3)):
+        query = vectors[rows].mean(axis=0)
+        exact = np.argsort(-(vectors @ query))[:10]
+        found, _ = source._index.search(query, 10)
+        overlap.append(len(set(exact.tolist()) & set(found.tolist())) / 10)
+    return float(np.mean(overlap))
+
+
+def _snapshot(vectors: np.ndarray) -> EmbeddingSnapshot:
+    return EmbeddingSnapshot(tuple(f"e{i}" for i in range(len(vectors))), vectors)
+
+
 def test_swaps_reuse_the_trained_centroids_while_they_keep_the_recall() -> None:
     pytest.importorskip("faiss")
-    from edgerec.recommend.embeddings import _Coarse
-
     rng = np.random.default_rng(3)
     vectors = clustered(4_000, dim=16, groups=60)
-
-    def snapshot(v: np.ndarray) -> EmbeddingSnapshot:
-        return EmbeddingSnapshot(tuple(f"e{i}" for i in range(len(v))), v)
-
-    def recall(v: np.ndarray) -> float:
-        overlap = []
-        for query in rng.integers(0, len(v), 30):
-            exact = np.argsort(-(v @ v[query]))[:10]
-            found, _ = source._index.search(v[query], 10)
-            overlap.append(len(set(exact.tolist()) & set(found.tolist())) / 10)
-        return float(np.mean(overlap))
-
-    source = EmbeddingSource(snapshot(vectors), exact_max_items=1_000)
+    source = EmbeddingSource(_snapshot(vectors), exact_max_items=1_000)
+    assert source.uses_ann
     trainings = []
     for _ in range(12):
         # each snapshot moves every vector a little and adds a few items, as a trainer's do
         vectors = np.concatenate([vectors + 0.01 * rng.standard_normal(vectors.shape), clustered(10, 16, 60)])
         vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
         before = source._index.coarse
-        source.swap(snapshot(vectors))
+        source.swap(_snapshot(vectors))
         coarse = source._index.coarse
-        assert coarse is not None and source._index.ann.ntotal == len(vectors)
-        trainings.append(coarse is not before)
-        # reused or trained again, the centroids split these vectors about as well as when trained
-        assert coarse.estimated_recall(vectors) >= coarse.recall - _Coarse.RECALL_LOSS
-        assert recall(vectors) >= 0.9
+        assert before is not None and coarse is not None and source._index.ann.ntotal == len(vectors)
+        trainings.append(coarse.quantiser is not before.quantiser)
+        assert coarse.recall >= coarse.TARGET_RECALL and _recall(source, vectors, rng) >= 0.9
     assert trainings.count(False) >= 6  # mostly reused, not trained for every snapshot
     # vectors that moved far (a retrained model), a catalogue a quarter bigger, or vectors of
     # another size get new centroids at once
@@ -127,6 +127,23 @@ def test_swaps_reuse_the_trained_centroids_while_they_keep_the_recall() -> None:
         clustered(int(len(vectors) * 1.3), dim=8, groups=60),
     ):
         before = source._index.coarse
-        source.swap(snapshot(changed))
-        assert source._index.coarse is not before
-        assert recall(changed) >= 0.9
+        source.swap(_snapshot(changed))
+        assert before is not None and source._index.coarse is not None
+        assert source._index.coarse.quantiser is not before.quantiser
+        assert _recall(source, changed, rng) >= 0.9
+
+
+def test_the_index_probes_enough_lists_for_the_recall_or_scores_exactly() -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(4)
+    # clustered vectors: a few of the lists hold each query's neighbours
+    vectors = clustered(8_000, dim=16, groups=80)
+    source = EmbeddingSource(_snapshot(vectors), exact_max_items=1_000)
+    coarse = source._index.coarse
+    assert source.uses_ann and coarse is not None
+    assert coarse.probes < coarse.lists / 4 and _recall(source, vectors, rng) >= 0.93
+    # structureless vectors: no few lists hold the neighbours, so scanning enough of them costs
+    # more than scoring every item; the source scores exactly
+    noise = rng.standard_normal((8_000, 32)).astype(np.float32)
+    source = EmbeddingSource(_snapshot(noise), exact_max_items=1_000)
+    assert not source.uses_ann and _recall(source, noise, rng) == 1.0
