@@ -76,7 +76,11 @@ def bench_size(n: int, swaps: int, drift: float) -> dict[str, float]:
         serving.swap(snapshot)
         reuse_s.append(time.perf_counter() - started)
         reuse_recall.append(ann_recall(serving, snapshot.vectors) or 0.0)
-        trained = serving._index.coarse is not before
+        trained = (
+            before is None
+            or serving._index.coarse is None
+            or serving._index.coarse.quantiser is not before.quantiser
+        )
         trainings += trained
         print(
             f"  {n:>9,} items, snapshot {number:>2}: retrain {retrain_s[-1]:.2f} s "
