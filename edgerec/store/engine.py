@@ -164,14 +164,17 @@ class _Checkpointer:
     `Store.record`'s p99. Here a checkpoint runs after every `EVERY_COMMITS` commits, or
     `WITHIN_S` after a commit if fewer come (a sync of the database file per commit would slow
     the commits themselves), and once every frame is copied the next writer starts the WAL from
-    the beginning. Writers that never pause would always leave a frame behind, so when the WAL
-    has grown past `RESTART_FRAMES` the last few frames are copied in the writers' turn, which
-    lets the next one restart it.
+    the beginning. Writers that never pause would always leave a frame behind, and a reader
+    that is always reading keeps its snapshot's frames in use, so when the WAL has grown past
+    `RESTART_FRAMES` the rest is copied in the writers' turn with a RESTART checkpoint, which
+    waits up to `RESTART_WAIT_MS` for the readers of older snapshots to finish, and the next
+    writer starts the WAL from the beginning.
     """
 
     EVERY_COMMITS = 16
     WITHIN_S = 0.05
     RESTART_FRAMES = 1_000
+    RESTART_WAIT_MS = 100
 
     def __init__(self, path: Path, synchronous: str, queue: _WriterQueue) -> None:
         self.path = path
@@ -207,6 +210,7 @@ class _Checkpointer:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             connection.execute(f"PRAGMA synchronous={self.synchronous}")
+            connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
             while True:
                 self.committed.wait()
                 self.enough.wait(self.WITHIN_S)
@@ -216,18 +220,19 @@ class _Checkpointer:
                 self.enough.clear()
                 self.pending = 0
                 try:
-                    if self._checkpoint(connection) >= self.RESTART_FRAMES:
+                    if self._checkpoint(connection, "PASSIVE") >= self.RESTART_FRAMES:
                         with self.queue.turn():
-                            self._checkpoint(connection)
+                            self._checkpoint(connection, "RESTART")
                 except sqlite3.Error:
                     pass  # the next commit asks again; SQLite's own checkpoint bounds the WAL
         finally:
             connection.close()
 
     @staticmethod
-    def _checkpoint(connection: sqlite3.Connection) -> int:
-        """Copies what no reader still needs, without waiting; returns the WAL's frame count."""
-        _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    def _checkpoint(connection: sqlite3.Connection, mode: str) -> int:
+        """PASSIVE copies what no reader still needs, without waiting; RESTART waits for the
+        readers (busy_timeout) to copy it all. Returns the WAL's frame count."""
+        _busy, frames, _copied = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         return int(frames)
 
 
