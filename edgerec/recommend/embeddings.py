@@ -5,8 +5,8 @@ offset for a known customer plus the mean of the embeddings of their latest item
 recent weighing most, cart items fully), so a view changes the next list before any trainer
 has seen it. Snapshots are swapped atomically (`swap`), and single items can be re-embedded or
 added (`update`) without rebuilding the index, so the index stays fresh. Above
-`exact_max_items` items the search uses a faiss IVF index (inner product); faiss is imported
-only then.
+`exact_max_items` items the search uses a faiss IVF index (inner product) where one reaches
+the wanted recall faster than exact scoring (see `_Coarse`); faiss is imported only then.
 """
 
 from __future__ import annotations
