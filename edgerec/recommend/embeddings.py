@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -173,10 +173,9 @@ class _Coarse:
             else vectors[np.random.default_rng(0).choice(n, 64 * lists, replace=False)]
         )
         index.train(_lift(sample, max_norm))  # trains the quantiser's centroids
-        start = probes or max(8, lists // 32)
-        fixed = probes is not None
-        chosen, recall = _probes_for(quantiser, lists, max_norm, vectors, start, fixed=fixed)
-        return cls(quantiser, lists, n, max_norm, chosen, chosen, recall, fixed=fixed)
+        untuned = cls(quantiser, lists, n, max_norm, 0, 0, 0.0, fixed=probes is not None)
+        chosen, recall = untuned.probes_for(vectors, probes or max(8, lists // 32))
+        return replace(untuned, trained_probes=chosen, probes=chosen, recall=recall)
 
     @property
     def useful(self) -> bool:
@@ -191,21 +190,28 @@ class _Coarse:
             or not self.trained_on / self.GROWTH <= items <= self.trained_on * self.GROWTH
         ):
             return None
-        probes, recall = _probes_for(
-            self.quantiser, self.lists, self.max_norm, vectors, self.trained_probes, fixed=self.fixed
-        )
+        probes, recall = self.probes_for(vectors, self.trained_probes)
         if probes > 2 * self.trained_probes:
             return None
-        return _Coarse(
-            self.quantiser,
-            self.lists,
-            self.trained_on,
-            self.max_norm,
-            self.trained_probes,
-            probes,
-            recall,
-            self.fixed,
-        )
+        return replace(self, probes=probes, recall=recall)
+
+    def probes_for(self, vectors: np.ndarray, start: int) -> tuple[int, float]:
+        """The fewest probes (`start`, doubled; only `start` if `fixed`) with the target recall
+        on `vectors`, and the recall they give."""
+        picked = np.random.default_rng(0).integers(0, len(vectors), (self.SAMPLE, 3))
+        queries = np.ascontiguousarray(vectors[picked].mean(axis=1), dtype=np.float32)
+        exact = _exact_top10(queries, vectors)
+        _, order = self.quantiser.search(_lift_queries(queries), self.lists)  # nearest list first
+        rank = np.empty_like(order)
+        rank[np.arange(len(queries))[:, None], order] = np.arange(self.lists)
+        _, home = self.quantiser.search(self.lifted(vectors[exact.ravel()]), 1)  # each top item's list
+        home_rank = rank[np.arange(len(queries))[:, None], home.reshape(exact.shape)]
+        probes = min(start, self.lists)
+        while True:
+            recall = float(np.mean(home_rank < probes))
+            if self.fixed or recall >= self.TARGET_RECALL or probes >= self.lists:
+                return probes, recall
+            probes = min(self.lists, 2 * probes)
 
     def lifted(self, vectors: np.ndarray) -> np.ndarray:
         return _lift(vectors, self.max_norm)
@@ -218,27 +224,6 @@ class _Coarse:
         index.add_with_ids(self.lifted(vectors), np.arange(len(vectors), dtype=np.int64))
         index.nprobe = self.probes
         return index
-
-
-def _probes_for(
-    quantiser: Any, lists: int, max_norm: float, vectors: np.ndarray, start: int, *, fixed: bool = False
-) -> tuple[int, float]:
-    """The fewest probes (`start`, doubled; only `start` if `fixed`) with the target recall,
-    and the recall they give."""
-    picked = np.random.default_rng(0).integers(0, len(vectors), (_Coarse.SAMPLE, 3))
-    queries = np.ascontiguousarray(vectors[picked].mean(axis=1), dtype=np.float32)
-    exact = _exact_top10(queries, vectors)
-    _, order = quantiser.search(_lift_queries(queries), lists)  # every list, nearest first
-    rank = np.empty_like(order)
-    rank[np.arange(len(queries))[:, None], order] = np.arange(lists)
-    _, home = quantiser.search(_lift(vectors[exact.ravel()], max_norm), 1)  # each top item's list
-    home_rank = rank[np.arange(len(queries))[:, None], home.reshape(exact.shape)]
-    probes = min(start, lists)
-    while True:
-        recall = float(np.mean(home_rank < probes))
-        if fixed or recall >= _Coarse.TARGET_RECALL or probes >= lists:
-            return probes, recall
-        probes = min(lists, 2 * probes)
 
 
 def _lift(vectors: np.ndarray, max_norm: float) -> np.ndarray:

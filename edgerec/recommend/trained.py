@@ -62,15 +62,11 @@ def read_snapshot(path: Path) -> ModelSnapshot | None:
         return None
 
 
-def _tokeniser() -> tuple[Callable[[Mapping[str, Any]], list[str]], Callable[[str, int], int], int]:
-    """The trainer's own tokenising and hashing (imported late: these packages load torch)."""
-    from edgerec.models.features import ItemContent, tokens_of
-    from edgerec.training.vocabulary import MAX_TOKENS, hash_token
+def _content_tokens() -> Callable[[Mapping[str, Any], int], np.ndarray]:
+    """The trainer's own hashed content tokens of an item (imported late: it loads torch)."""
+    from edgerec.training.vocabulary import content_tokens
 
-    def tokens(content: Mapping[str, Any]) -> list[str]:
-        return tokens_of(ItemContent(**content))[:MAX_TOKENS]
-
-    return tokens, hash_token, MAX_TOKENS
+    return content_tokens
 
 
 class TrainedModel:
@@ -104,7 +100,7 @@ class TrainedModel:
         self._next_check = 0.0
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
-        self._tokenise: Any = None
+        self._content_tokens: Callable[[Mapping[str, Any], int], np.ndarray] | None = None
 
     @property
     def position(self) -> int:
@@ -227,18 +223,13 @@ class TrainedModel:
         table = self._tokens
         if table is None or not item_ids:
             return [], np.zeros((0, 0 if table is None else table.shape[1]), np.float32)
-        if self._tokenise is None:
-            self._tokenise = _tokeniser()
-        tokens, hash_token, _ = self._tokenise
         out_ids, out = [], []
         for item_id in item_ids:
             content = self._content.get(item_id) or _catalogue_content(catalogue, item_id)
-            if not content:
-                continue
-            buckets = np.unique([hash_token(t, len(table)) for t in tokens(content)])
-            if len(buckets):
+            vector = self._mean_token(table, content) if content else None
+            if vector is not None:
                 out_ids.append(item_id)
-                out.append(table[buckets].mean(axis=0))
+                out.append(vector)
         if not out:
             return [], np.zeros((0, table.shape[1]), np.float32)
         return out_ids, np.stack(out).astype(np.float32)
@@ -248,11 +239,16 @@ class TrainedModel:
         table = self._tokens
         if table is None:
             return None
-        if self._tokenise is None:
-            self._tokenise = _tokeniser()
-        tokens, hash_token, _ = self._tokenise
-        buckets = np.unique([hash_token(t, len(table)) for t in tokens(content)])
-        return table[buckets].mean(axis=0) if len(buckets) else np.zeros(table.shape[1], np.float32)
+        vector = self._mean_token(table, content)
+        return vector if vector is not None else np.zeros(table.shape[1], np.float32)
+
+    def _mean_token(self, table: np.ndarray, content: Mapping[str, Any]) -> np.ndarray | None:
+        """The mean of the token vectors of this content, as the model's content tower gives it
+        (None without tokens)."""
+        if self._content_tokens is None:
+            self._content_tokens = _content_tokens()
+        buckets = self._content_tokens(content, len(table))
+        return table[buckets].mean(axis=0) if len(buckets) else None
 
 
 def _catalogue_content(catalogue: Catalogue, item_id: str) -> dict[str, Any]:
