@@ -291,6 +291,49 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             stop.set()
 
 
+@main.command()
+@click.option(
+    "--events", "max_events", default=200_000, show_default=True, help="Replay at most the newest this many."
+)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Report what tuning finds; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_settings
+def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_json: bool) -> None:
+    """Tune the recommender's blend on this shop's own log.
+
+    The newest events are replayed in time order with the trainer following: the older half
+    warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
+    tuned weights are saved for this store only if they do better on the check events.
+    """
+    from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+
+    with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
+        try:
+            result = tune_shop(store, max_events=max_events, device=device, progress=progress)
+        except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent
+            raise click.ClickException(str(exc)) from exc
+        saved = save_tuning(store, result) if result.better and not dry_run else None
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "saved": str(saved) if saved else None}, sort_keys=True))
+        return
+    click.echo(
+        f"replayed {result.events:,} events (log positions {result.first_position:,}-"
+        f"{result.last_position:,}) in {result.seconds:.0f} s; searched on {result.tune_requests:,} "
+        f"requests, checked on {result.check_requests:,} newer ones"
+    )
+    click.echo(f"{'check events':<14} {'HR@10':>8} {'MRR@10':>8}")
+    for name, scores in (("current", result.current), ("tuned", result.tuned)):
+        click.echo(f"{name:<14} {scores.hr10:>8.4f} {scores.mrr10:>8.4f}")
+    click.echo("weights: " + ", ".join(f"{k} {v:g}" for k, v in result.weights.items()))
+    if saved:
+        click.echo(f"saved to {saved}; recommenders opened from now on use them")
+    elif dry_run:
+        click.echo("dry run: nothing written")
+    else:
+        click.echo("kept the current weights: the tuned ones did not do better on the check events")
+
+
 # --- evaluation ----------------------------------------------------------------------------
 
 

@@ -46,7 +46,6 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -54,7 +53,7 @@ import numpy as np  # noqa: E402
 
 from edgerec.recommend import Policy, Recommender, RecommenderConfig  # noqa: E402
 from edgerec.recommend.config import DEFAULT_CONFIG_RESOURCE  # noqa: E402
-from edgerec.recommend.trained import ModelSnapshot  # noqa: E402
+from edgerec.recommend.shop_tuning import FollowingTrainer, replay_recommender  # noqa: E402
 from edgerec.recommend.tune import TARGET_TYPES, replay, tune_weights  # noqa: E402
 from edgerec.store.codec import StoredEvent  # noqa: E402
 
@@ -63,6 +62,10 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 TAOBAO = DATASETS / "taobao-userbehavior" / "UserBehavior_timeslice_110k.csv"
 YOOCHOOSE = DATASETS / "yoochoose-rsc15-100k"
 K = 10
+TUNING_SPLITS = {
+    "taobao": "the Taobao timeslice's first half (warm 1st quarter)",
+    "yoochoose": "YOOCHOOSE train_tr -> train_valid",
+}
 _TAOBAO_TYPES = {"pv": "item_viewed", "cart": "added_to_cart", "fav": "item_favourited", "buy": "purchased"}
 
 
@@ -203,67 +206,10 @@ def baseline_weights(recommender: Recommender) -> dict[str, np.ndarray]:
     }
 
 
-class FollowingTrainer:
-    """The incremental trainer following a replay in process: learns each block of events,
-    then installs its snapshot into the recommender's model (no files, deterministic)."""
-
-    def __init__(self, folder: Path, *, block: int, device: str) -> None:
-        from edgerec.api import Store
-        from edgerec.training import Trainer
-
-        # The trainer only needs a store for its own reads, which `learn` does not make.
-        self.store = Store(folder / "trainer.db", synchronous="OFF")
-        self.trainer = Trainer(self.store, directory=folder / "model", device=device)
-        self.block = block
-        self.pending: list[StoredEvent] = []
-        self.seconds = 0.0
-
-    def after(self, recommender: Recommender, event: StoredEvent) -> None:
-        if recommender.model is None or recommender.model.frozen:
-            return
-        self.pending.append(event)
-        if len(self.pending) >= self.block:
-            self.flush(recommender)
-
-    def following(self, recommender: Recommender) -> Callable[[StoredEvent, int], None]:
-        return lambda event, _number: self.after(recommender, event)
-
-    def flush(self, recommender: Recommender) -> None:
-        if not self.pending or recommender.model is None:
-            return
-        started = time.perf_counter()
-        trainer = self.trainer
-        trainer.learn(self.pending)
-        self.pending = []
-        n_users = len(trainer.vocabulary.user_ids)
-        snapshot = ModelSnapshot(
-            item_ids=trainer.vocabulary.item_ids,
-            item_vectors=trainer.item_matrix().cpu().numpy(),
-            user_ids=trainer.vocabulary.user_ids,
-            user_vectors=trainer.model.users.weight[:n_users].detach().cpu().numpy(),
-            token_vectors=trainer.model.tokens.weight.detach().cpu().numpy(),
-            position=trainer.position,
-        )
-        recommender.model.install(snapshot, recommender.catalogue)
-        self.seconds += time.perf_counter() - started
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def new_recommender(config: RecommenderConfig) -> Recommender:
-    recommender = Recommender(None, config=config)
-    assert recommender.model is not None
-    # Exact scoring at every size here: the replay swaps snapshots often, and metrics should
-    # not depend on the approximate index (its recall is measured by bench_realtime.py).
-    recommender.model.source.exact_max_items = 10**9
-    return recommender
-
-
 def evaluate_stream(
     stream: Stream, config: RecommenderConfig, *, frozen: bool, block: int, device: str
 ) -> dict[str, dict[str, float]]:
-    recommender = new_recommender(config)
+    recommender = replay_recommender(config)
     policy = Policy.evaluation()
     baselines = {} if frozen else baseline_weights(recommender)
     main = "frozen" if frozen else "realtime"
@@ -326,7 +272,7 @@ def tune(
     logs = []
     for stream in tuning:
         started = time.perf_counter()
-        recommender = new_recommender(config)
+        recommender = replay_recommender(config)
         with tempfile.TemporaryDirectory() as folder:
             trainer = FollowingTrainer(Path(folder), block=block, device=device)
             log = replay(
@@ -379,14 +325,17 @@ def main(argv: list[str] | None = None) -> int:
     evaluation, tuning = streams(args.limit, args.reader)
     print(f"read the streams ({args.reader}) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     config = RecommenderConfig.default()
+    if args.only:
+        evaluation = [s for s in evaluation if s.name == args.only]
+        tuning = [s for s in tuning if s.name == args.only]
     if args.tune:
         weights, _ = tune(tuning, config, block=args.block, device=args.device)
         config = config.with_weights(
             weights,
             tuned_on="scripts/bench_streaming.py --tune (trainer following in process, "
             f"--block {args.block}, {args.reader} reader): mean HR@10 + 0.1 MRR@10 over "
-            "the Taobao timeslice's first half (warm 1st quarter) and YOOCHOOSE "
-            "train_tr -> train_valid; no evaluation events",
+            + " and ".join(TUNING_SPLITS[s.name] for s in tuning)
+            + "; no evaluation events",
         )
         print("tuned weights: " + json.dumps(weights), file=sys.stderr)
         if args.write_defaults:
@@ -396,8 +345,6 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {}
     for stream in evaluation:
-        if args.only and stream.name != args.only:
-            continue
         started = time.perf_counter()
         results[stream.name] = evaluate_stream(
             stream, config, frozen=False, block=args.block, device=args.device

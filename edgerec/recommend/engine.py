@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -33,6 +34,10 @@ from edgerec.recommend.state import LiveState, SessionState, UserState, trace_fr
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
 from edgerec.store.codec import StoredEvent, event_to_row, to_micros
 from edgerec.training.files import model_dir
+
+_log = logging.getLogger(__name__)
+# The store's own configuration, beside the trainer's files (written by `edgerec tune`).
+SHOP_CONFIG_FILE = "recommender.json"
 
 _REMEMBERED_IDS = 20_000
 _CATCH_UP_BATCH = 5_000
@@ -85,7 +90,7 @@ class Recommender:
         sources: Sequence[CandidateSource] | None = None,
         model: TrainedModel | None = None,
     ) -> None:
-        self.config = config or RecommenderConfig.default()
+        self.config = config or self.config_for(store)
         self.rules = rules or NO_RULES
         self.engine: Engine | None = store if isinstance(store, Engine) or store is None else store.engine
         self.catalogue = Catalogue()
@@ -120,6 +125,22 @@ class Recommender:
             settle_heap()  # the loaded state is long-lived: keep full GC passes off it
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
+
+    @staticmethod
+    def config_for(store: Any) -> RecommenderConfig:
+        """The store's own configuration (written by `edgerec tune`), else the shipped one.
+
+        A file that cannot be read is reported in the log and the shipped configuration used:
+        a hand-edited mistake must not keep the shop from serving.
+        """
+        path = shop_config_path(store)
+        if path is None or not path.exists():
+            return RecommenderConfig.default()
+        try:
+            return RecommenderConfig.load(path)
+        except (OSError, ValueError, TypeError) as exc:
+            _log.warning("ignoring %s (%s); using the shipped configuration", path, exc)
+            return RecommenderConfig.default()
 
     def freeze(self) -> None:
         """Stops learning from the crowd: the model's snapshot, co-occurrence and popularity stay
@@ -578,12 +599,23 @@ class Recommender:
 
 def _snapshot_path(store: Any) -> Path | None:
     """The trainer's snapshot file for this store (None without a store)."""
+    folder = _model_folder(store)
+    return folder / SNAPSHOT_FILE if folder is not None else None
+
+
+def shop_config_path(store: Any) -> Path | None:
+    """The store's own recommender configuration file (None without a store)."""
+    folder = _model_folder(store)
+    return folder / SHOP_CONFIG_FILE if folder is not None else None
+
+
+def _model_folder(store: Any) -> Path | None:
     if store is None:
         return None
     path = store.url.database if isinstance(store, Engine) else getattr(store, "path", None)
     if path == ":memory:":
         return None
-    return model_dir(path) / SNAPSHOT_FILE
+    return model_dir(path)
 
 
 def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:

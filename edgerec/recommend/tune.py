@@ -79,13 +79,16 @@ def replay(
     count_from: int = 0,
     on_request: Callable[[StoredEvent, int], None] | None = None,
     after: Callable[[StoredEvent, int], None] | None = None,
+    seen: set[str] | None = None,
 ) -> FeatureLog:
     """Prequential replay that logs candidate features from event number `count_from` on.
 
     `after(event, number)` runs once each event is observed (a trainer following the replay).
+    `seen` holds the customers with earlier events, and gains this replay's (to continue a
+    replay where another one stopped).
     """
     log = FeatureLog(recommender.names)
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for number, event in enumerate(events):
         user = event.user_id
         if (

@@ -1,0 +1,119 @@
+"""Tuning the blend on a shop's own log: held-out check, saved per store, used by recommenders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edgerec.api import Store
+from edgerec.cli import main
+from edgerec.demo import DemoSize, seed_demo_store
+from edgerec.domain import Event, ItemViewed
+from edgerec.recommend import Recommender, RecommenderConfig
+from edgerec.recommend.engine import shop_config_path
+from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+from tests.recommend.conftest import T0, catalogue_events
+
+
+def loyal_customers(customers: int = 80, views: int = 30, seed: int = 3) -> list[Event]:
+    """Every customer keeps coming back to the same three items of forty, in turns."""
+    rng = random.Random(seed)
+    favourites = {f"c{c}": rng.sample(range(40), 3) for c in range(customers)}
+    events: list[Event] = []
+    for step in range(views):
+        for customer, items in favourites.items():
+            events.append(
+                ItemViewed(
+                    user_id=customer,
+                    item_id=f"i{rng.choice(items)}",
+                    occurred_at=T0 + timedelta(minutes=step * 45, seconds=len(events) % 2400),
+                )
+            )
+    return events
+
+
+def popularity_only(names: tuple[str, ...]) -> RecommenderConfig:
+    """A blend that ignores what each customer did: the wrong one for loyal customers."""
+    return RecommenderConfig().with_weights({n: float(n == "popularity.global") for n in names})
+
+
+def test_tuning_finds_the_signal_the_shop_has_and_checks_it_on_newer_events(tmp_path: Path) -> None:
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events())
+        store.record_many(loyal_customers())
+        start = popularity_only(Recommender(None).names)
+
+        result = tune_shop(store, config=start, block=500)
+
+        assert result.events == store.head()  # the whole log fits the default window
+        assert result.tune_requests > 0 and result.check_requests > 0
+        assert result.started_weights["history.recency"] == 0.0
+        assert result.weights["history.recency"] > 0  # the customers' own items
+        assert result.current.hr10 < 0.5  # popularity alone misses most returns
+        assert result.tuned.hr10 > 0.9
+        assert result.better
+
+        path = save_tuning(store, result, start)
+        assert path == shop_config_path(store)
+        saved = json.loads(path.read_text())
+        assert saved["weights"] == result.weights
+        assert "edgerec tune" in saved["tuned_on"]
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert Recommender(store).config.weights == result.weights
+        assert Recommender(None).config.weights != result.weights  # other stores keep the shipped blend
+
+
+def test_a_log_too_short_to_tune_on_is_refused(tmp_path: Path) -> None:
+    with Store(tmp_path / "tiny.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events())
+        with pytest.raises(TuningError, match="at least 100"):
+            tune_shop(store, max_events=20)
+
+
+def test_an_unreadable_shop_configuration_falls_back_to_the_shipped_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        path = shop_config_path(store)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"weights": {"history.recency": "lots"}, "colour": "blue"}')
+        with caplog.at_level(logging.WARNING):
+            recommender = Recommender(store)
+        assert recommender.config == RecommenderConfig.default()
+        assert "using the shipped configuration" in caplog.text
+
+
+def test_tune_command_reports_and_saves_only_when_asked(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    with Store(db, synchronous="OFF") as store:
+        seed_demo_store(store, size=DemoSize(items=300, customers=60, sessions=400))
+    runner = CliRunner()
+
+    dry = runner.invoke(main, ["--db", str(db), "tune", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.output)
+    assert report["saved"] is None
+    assert report["check_requests"] > 0 and set(report["tuned"]) == {"hr10", "mrr10"}
+    config_file = db.with_name(db.name + ".models") / "recommender.json"
+    assert not config_file.exists()
+
+    done = runner.invoke(main, ["--db", str(db), "tune"])
+    assert done.exit_code == 0, done.output
+    assert "check events" in done.output
+    if report["better"]:  # the same replay, so the same verdict
+        assert config_file.exists() and "saved to" in done.output
+    else:
+        assert not config_file.exists() and "kept the current weights" in done.output
+
+
+def test_tune_command_explains_a_log_too_short(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "empty.db"), "tune"])
+    assert result.exit_code != 0
+    assert "tuning needs at least 100" in result.output
