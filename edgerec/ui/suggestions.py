@@ -50,6 +50,8 @@ class Suggester(Protocol):
 
     def refresh(self) -> None: ...
 
+    def use_weights(self, weights: Mapping[str, float]) -> None: ...
+
 
 class RecommenderSuggester:
     """Adapts `edgerec.recommend.Recommender` results to `Suggestion`, applying the shop rules."""
@@ -67,6 +69,11 @@ class RecommenderSuggester:
     def observe(self, event: Event, position: int | None = None) -> None:
         with self.lock:
             self.recommender.observe(event, position)
+
+    def use_weights(self, weights: Mapping[str, float]) -> None:
+        """Blends with these weights from the next list on (a newly tuned blend)."""
+        with self.lock:
+            self.recommender.set_weights(dict(weights))
 
     def refresh(self) -> None:
         """Folds in what other writers (an import, the CLI) appended, and a newer model."""

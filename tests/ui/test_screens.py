@@ -315,3 +315,35 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
             await until(pilot, shown, what="the other process's status")
 
     run(scenario())
+
+
+def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:
+    import json
+
+    from edgerec.recommend import Recommender, RecommenderConfig
+    from edgerec.recommend.engine import shop_config_path
+
+    # A shop whose blend ignores what each customer did: tuning on its log should do better.
+    names = Recommender(None).names
+    path = shop_config_path(shop_store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    RecommenderConfig().with_weights({n: float(n == "popularity.global") for n in names}).save(path)
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        async with app.run_test(size=(100, 32)) as pilot:
+            recommender = app.services.suggester.recommender  # type: ignore[attr-defined]
+            assert recommender.weights.tolist() == [float(n == "popularity.global") for n in names]
+            await pilot.press("t")
+            await until(
+                pilot,
+                lambda: any("Tuned blend saved" in str(n.message) for n in app._notifications),
+                what="the tuning result",
+                timeout=60,
+            )
+            saved = json.loads(path.read_text())["weights"]
+            assert saved["history.recency"] > 0 or saved["history.intent"] > 0
+            assert recommender.weights.tolist() == [saved[n] for n in names]
+
+    run(scenario())

@@ -7,9 +7,11 @@ The console shows only what a running trainer reports. A build or a store withou
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -24,6 +26,8 @@ from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,29 @@ def read_status_file(database_path: str | None) -> tuple[TrainerStatus, bool] | 
     return status_of(raw), fresh
 
 
+def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
+    """Tunes the blend on the store's log (see `edgerec tune`); saves it and puts it in use
+    when it does better on the newest events. Returns a message and its severity."""
+    from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+
+    try:
+        result = tune_shop(store)
+    except TuningError as exc:
+        return f"Cannot tune the blend: {exc}.", "warning"
+    except Exception as exc:  # noqa: BLE001 - shown to the operator, the console goes on
+        log.exception("tuning the blend failed")
+        return f"Tuning the blend failed: {exc}", "error"
+    scores = (
+        f"HR@10 on the newest {result.check_requests:,} requests: {result.current.hr10:.4f} "
+        f"with the current blend, {result.tuned.hr10:.4f} tuned"
+    )
+    if not result.better:
+        return f"Kept the current blend. {scores}.", "information"
+    save_tuning(store, result)
+    suggester.use_weights(result.weights)
+    return f"Tuned blend saved and in use. {scores}.", "information"
+
+
 def compute_device() -> str:
     """Where training would run on this machine (imports torch, so call it off the UI thread)."""
     try:
@@ -112,12 +139,14 @@ class TrainerScreen(ConsoleScreen):
         Binding("s", "start", "Start"),
         Binding("p", "pause", "Pause"),
         Binding("R", "retrain", "Full retrain", key_display="shift+r"),
+        Binding("t", "tune", "Tune blend"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.device = "checking…"
         self.last: Snapshot | None = None
+        self.tuning = False
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -127,6 +156,7 @@ class TrainerScreen(ConsoleScreen):
                 yield Button("Start", id="trainer-start", compact=True)
                 yield Button("Pause", id="trainer-pause", compact=True)
                 yield Button("Full retrain", id="trainer-retrain", compact=True, variant="warning")
+                yield Button("Tune blend", id="trainer-tune", compact=True)
         yield ProgressBar(id="trainer-progress", show_eta=False)
         with Horizontal(id="trainer-plots"):
             yield PlotextPlot(id="trainer-loss")
@@ -227,6 +257,26 @@ class TrainerScreen(ConsoleScreen):
     @guarded("starting a full retrain")
     def action_retrain(self) -> None:
         self._command("retrain")
+
+    @on(Button.Pressed, "#trainer-tune")
+    @guarded("tuning the blend")
+    def action_tune(self) -> None:
+        if self.tuning:
+            self.notify("The blend is being tuned already.", severity="warning")
+            return
+        self.tuning = True
+        self.query_one("#trainer-tune", Button).disabled = True
+        self.notify(
+            "Tuning the blend on this shop's log: the newest events are replayed with a trainer "
+            "following, which takes a minute or more on a big log."
+        )
+        self.load("tuned", partial(tune_blend, self.store, self.suggester))
+
+    def show_tuned(self, outcome: tuple[str, str]) -> None:
+        self.tuning = False
+        self.query_one("#trainer-tune", Button).disabled = False
+        message, severity = outcome
+        self.notify(message, severity=severity, timeout=20)  # type: ignore[arg-type]
 
     def _command(self, name: str) -> None:
         trainer = self.trainer
