@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,7 +153,8 @@ def tune_shop(
     """Tunes the blend on the newest `max_events` events of `store`'s log (see the module)."""
     started = time.perf_counter()
     config = config or Recommender.config_for(store)
-    listings, events = _newest_events(store, max_events)
+    since = max(0, store.head() - max_events)
+    events = store.read(since=since)
     if len(events) < 100:
         raise TuningError(f"the log has {len(events)} events; tuning needs at least 100")
     tune_from = int(len(events) * WARM_SHARE)
@@ -171,8 +172,7 @@ def tune_shop(
     with tempfile.TemporaryDirectory(prefix="edgerec-tune-") as folder:
         trainer = FollowingTrainer(Path(folder), block=block, device=device)
         try:
-            for listing in listings:
-                recommender.observe(listing)
+            _replay_listings(store, recommender, until=since)
             seen: set[str] = set()
             tuning = replay(recommender, events[:check_from], count_from=tune_from, after=after, seen=seen)
             check = replay(recommender, events[check_from:], after=after, seen=seen)
@@ -227,9 +227,16 @@ def _scores(log: FeatureLog, weights: Any) -> Scores:
     return Scores(hr, mrr)
 
 
-def _newest_events(store: Any, max_events: int) -> tuple[list[StoredEvent], Sequence[StoredEvent]]:
-    """(catalogue events before the window, the newest `max_events` events), in log order."""
-    since = max(0, store.head() - max_events)
-    catalogue = [t.value for t in CATALOGUE_TYPES]
-    listings = [e for e in store.read(since=0, types=catalogue) if e.position <= since] if since else []
-    return listings, store.read(since=since)
+def _replay_listings(store: Any, recommender: Recommender, *, until: int, page: int = 20_000) -> None:
+    """Shows the recommender the catalogue events up to log position `until`, a page at a time."""
+    types = [t.value for t in CATALOGUE_TYPES]
+    since = 0
+    while since < until:
+        listings = store.read(since=since, limit=page, types=types)
+        for listing in listings:
+            if listing.position > until:
+                return
+            recommender.observe(listing)
+        if len(listings) < page:
+            return
+        since = listings[-1].position

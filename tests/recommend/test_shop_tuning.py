@@ -17,7 +17,7 @@ from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import Event, ItemViewed
 from edgerec.recommend import Recommender, RecommenderConfig
 from edgerec.recommend.engine import shop_config_path
-from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+from edgerec.recommend.shop_tuning import TuningError, _replay_listings, save_tuning, tune_shop
 from tests.recommend.conftest import T0, catalogue_events
 
 
@@ -117,3 +117,18 @@ def test_tune_command_explains_a_log_too_short(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "empty.db"), "tune"])
     assert result.exit_code != 0
     assert "tuning needs at least 100" in result.output
+
+
+def test_a_window_of_the_newest_events_still_sees_the_catalogue_listed_before_it(tmp_path: Path) -> None:
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events(40))
+        store.record_many(loyal_customers(customers=20, views=10))
+        head = store.head()
+
+        recommender = Recommender(None)
+        _replay_listings(store, recommender, until=25, page=7)  # pages of 7, stopping inside one
+        assert set(recommender.catalogue.index) == {f"i{n}" for n in range(25)}
+
+        result = tune_shop(store, max_events=150, block=100)
+        assert result.events == 150
+        assert (result.first_position, result.last_position) == (head - 149, head)
