@@ -77,8 +77,11 @@ class RecommenderConfig:
             values["weights"] = {str(k): float(v) for k, v in values["weights"].items()}
         return cls(**values)
 
+    def to_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+
     def save(self, path: str | os.PathLike[str]) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+        Path(path).write_text(self.to_text())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RecommenderConfig:

@@ -26,6 +26,7 @@ from edgerec.recommend.engine import Recommender, shop_config_path
 from edgerec.recommend.trained import ModelSnapshot
 from edgerec.recommend.tune import FeatureLog, evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
+from edgerec.training.files import write_atomically
 
 WARM_SHARE = 0.5  # of the replayed events: state and model only
 CHECK_SHARE = 0.2  # the newest events: the held-out check
@@ -216,9 +217,7 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
             f"check HR@10 {result.current.hr10:.4f} -> {result.tuned.hr10:.4f}"
         ),
     )
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tuned.save(path)
-    path.chmod(0o600)
+    write_atomically(path, tuned.to_text().encode())  # a reader sees the old file or the new one
     return path
 
 
