@@ -156,6 +156,8 @@ class Recommender:
         return np.array([weights.get(n, defaults.get(n, 0.0)) for n in self.names], dtype=np.float64)
 
     def set_weights(self, weights: dict[str, float]) -> None:
+        """Blends with these weights from now on (the configuration says so too)."""
+        self.config = self.config.with_weights(weights)
         self.weights = self.weight_vector(weights)
 
     @property

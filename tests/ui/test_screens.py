@@ -345,5 +345,6 @@ def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path:
             saved = json.loads(path.read_text())["weights"]
             assert saved["history.recency"] > 0 or saved["history.intent"] > 0
             assert recommender.weights.tolist() == [saved[n] for n in names]
+            assert recommender.config.weights == saved
 
     run(scenario())
