@@ -293,7 +293,11 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 
 @main.command()
 @click.option(
-    "--events", "max_events", default=200_000, show_default=True, help="Replay at most the newest this many."
+    "--events",
+    "max_events",
+    default=200_000,
+    show_default=True,
+    help="Replay at most the newest this many customer events.",
 )
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Report what tuning finds; write nothing.")
@@ -302,8 +306,8 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_json: bool) -> None:
     """Tune the recommender's blend on this shop's own log.
 
-    The newest events are replayed in time order with the trainer following: the older half
-    warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
+    The newest customer events are replayed in time order with the trainer following: the older
+    half warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
     tuned weights are saved for this store only if they do better on the check events.
     """
     from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop

@@ -2,12 +2,12 @@
 
 The shipped weights were tuned on public streams, and shops differ: on the Taobao slice,
 weights tuned on its own first half lifted the engine with a frozen model from 0.0479 to
-0.0546 HR@10 (README). `tune_shop` replays the newest events of a store's log in time order
-(the oldest half warms the state; the catalogue's listings are replayed first), with the
-incremental trainer following in process as `edgerec train --follow` would. The weights are
-searched on the requests of the next 30 % of the events; the last 20 % are the check: the
-current and the tuned weights are both scored on them, and the tuned ones are kept only when
-they do better there.
+0.0546 HR@10 (README). `tune_shop` replays the newest customer events of a store's log in time
+order, with the catalogue events listed before and among them, and the incremental trainer
+following in process as `edgerec train --follow` would. The oldest half of the customer events
+warms the state up; the weights are searched on the requests of the next 30 %; the newest 20 %
+are the check: the current and the tuned weights are both scored on them, and the tuned ones
+are kept only when they do better there.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edgerec.domain import CATALOGUE_TYPES
+from edgerec.domain import CATALOGUE_TYPES, EventType
 from edgerec.recommend.config import RecommenderConfig
 from edgerec.recommend.engine import Recommender, shop_config_path
 from edgerec.recommend.trained import ModelSnapshot
@@ -113,7 +113,7 @@ class ShopTuning:
     weights: dict[str, float]
     current: Scores
     tuned: Scores
-    events: int  # replayed (catalogue listings not counted)
+    events: int  # customers' events replayed (catalogue events not counted)
     first_position: int
     last_position: int
     tune_requests: int
@@ -151,15 +151,17 @@ def tune_shop(
     device: str = "cpu",
     progress: Progress | None = None,
 ) -> ShopTuning:
-    """Tunes the blend on the newest `max_events` events of `store`'s log (see the module)."""
+    """Tunes the blend on the newest `max_events` customer events of `store`'s log (see the module)."""
     started = time.perf_counter()
     config = config or Recommender.config_for(store)
-    since = max(0, store.head() - max_events)
+    since = _window_start(store, max_events)
     events = store.read(since=since)
-    if len(events) < 100:
-        raise TuningError(f"the log has {len(events)} events; tuning needs at least 100")
-    tune_from = int(len(events) * WARM_SHARE)
-    check_from = int(len(events) * (1 - CHECK_SHARE))
+    # Shares are of the customers' events: a catalogue listed in bulk is not half a warm-up.
+    customer = [i for i, event in enumerate(events) if event.type not in CATALOGUE_TYPES]
+    if len(customer) < 100:
+        raise TuningError(f"the log has {len(customer)} customer events; tuning needs at least 100")
+    tune_from = customer[int(len(customer) * WARM_SHARE)]
+    check_from = customer[int(len(customer) * (1 - CHECK_SHARE))]
     recommender = replay_recommender(config)
     done = 0
 
@@ -192,7 +194,7 @@ def tune_shop(
         weights=weights,
         current=_scores(check, recommender.weight_vector(start)),
         tuned=_scores(check, recommender.weight_vector(weights)),
-        events=len(events),
+        events=len(customer),
         first_position=events[0].position,
         last_position=events[-1].position,
         tune_requests=tuning.requests,
@@ -224,6 +226,15 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
 def _scores(log: FeatureLog, weights: Any) -> Scores:
     hr, mrr = evaluate(log, weights)
     return Scores(hr, mrr)
+
+
+def _window_start(store: Any, max_events: int) -> int:
+    """The log position after which the newest `max_events` customer events lie."""
+    customer_types = [t.value for t in EventType if t not in CATALOGUE_TYPES]
+    newest = store.read(descending=True, limit=max_events, types=customer_types)
+    if len(newest) < max_events:
+        return 0
+    return newest[-1].position - 1
 
 
 def _replay_listings(store: Any, recommender: Recommender, *, until: int, page: int = 20_000) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.demo import DemoSize, seed_demo_store
-from edgerec.domain import Event, ItemViewed
+from edgerec.domain import Event, ItemListed, ItemViewed
 from edgerec.recommend import Recommender, RecommenderConfig
 from edgerec.recommend.engine import shop_config_path
 from edgerec.recommend.shop_tuning import TuningError, _replay_listings, save_tuning, tune_shop
@@ -51,7 +51,7 @@ def test_tuning_finds_the_signal_the_shop_has_and_checks_it_on_newer_events(tmp_
 
         result = tune_shop(store, config=start, block=500)
 
-        assert result.events == store.head()  # the whole log fits the default window
+        assert result.events == store.head() - 40  # every customer event: the window holds them all
         assert result.tune_requests > 0 and result.check_requests > 0
         assert result.started_weights["history.recency"] == 0.0
         assert result.weights["history.recency"] > 0  # the customers' own items
@@ -74,6 +74,9 @@ def test_a_log_too_short_to_tune_on_is_refused(tmp_path: Path) -> None:
         store.record_many(catalogue_events())
         with pytest.raises(TuningError, match="at least 100"):
             tune_shop(store, max_events=20)
+        store.record_many(loyal_customers(customers=5, views=10))
+        with pytest.raises(TuningError, match="has 50 customer events"):
+            tune_shop(store)
 
 
 def test_an_unreadable_shop_configuration_falls_back_to_the_shipped_one(
@@ -132,3 +135,19 @@ def test_a_window_of_the_newest_events_still_sees_the_catalogue_listed_before_it
         result = tune_shop(store, max_events=150, block=100)
         assert result.events == 150
         assert (result.first_position, result.last_position) == (head - 149, head)
+
+
+def test_a_catalogue_listed_in_bulk_does_not_count_as_warm_up(tmp_path: Path) -> None:
+    """A shop that listed thousands of items and then saw a few hundred customer events: the
+    shares are of the customer events, so there is something to search and to check."""
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events(40))
+        store.record_many(
+            ItemListed(item_id=f"x{n}", title=f"Extra {n}", category="x", occurred_at=T0) for n in range(3000)
+        )
+        store.record_many(loyal_customers(customers=20, views=12))
+
+        result = tune_shop(store, block=100)
+
+        assert result.events == 240
+        assert result.tune_requests > 50 and result.check_requests > 30
