@@ -51,13 +51,17 @@ class FollowingTrainer:
         self.trainer = Trainer(self.store, directory=folder / "model", device=device)
         self.block = block
         self.pending: list[StoredEvent] = []
+        self.pending_customer_events = 0
         self.seconds = 0.0
 
     def after(self, recommender: Recommender, event: StoredEvent) -> None:
+        """Learns once `block` customer events are pending. Catalogue events wait with them: a
+        catalogue listed in bulk is one step of learning, not one per thousand listings."""
         if recommender.model is None or recommender.model.frozen:
             return
         self.pending.append(event)
-        if len(self.pending) >= self.block:
+        self.pending_customer_events += event.type not in CATALOGUE_TYPES
+        if self.pending_customer_events >= self.block:
             self.flush(recommender)
 
     def following(self, recommender: Recommender) -> Callable[[StoredEvent, int], None]:
@@ -70,6 +74,7 @@ class FollowingTrainer:
         trainer = self.trainer
         trainer.learn(self.pending)
         self.pending = []
+        self.pending_customer_events = 0
         n_users = len(trainer.vocabulary.user_ids)
         snapshot = ModelSnapshot(
             item_ids=trainer.vocabulary.item_ids,

@@ -17,7 +17,14 @@ from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import Event, ItemListed, ItemViewed
 from edgerec.recommend import Recommender, RecommenderConfig
 from edgerec.recommend.engine import shop_config_path
-from edgerec.recommend.shop_tuning import TuningError, _replay_listings, save_tuning, tune_shop
+from edgerec.recommend.shop_tuning import (
+    FollowingTrainer,
+    TuningError,
+    _replay_listings,
+    replay_recommender,
+    save_tuning,
+    tune_shop,
+)
 from tests.recommend.conftest import T0, catalogue_events
 
 
@@ -151,3 +158,22 @@ def test_a_catalogue_listed_in_bulk_does_not_count_as_warm_up(tmp_path: Path) ->
 
         assert result.events == 240
         assert result.tune_requests > 50 and result.check_requests > 30
+
+
+def test_the_following_trainer_counts_customer_events_toward_a_block(tmp_path: Path) -> None:
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(
+            ItemListed(item_id=f"x{n}", title=f"Extra {n}", category="x", occurred_at=T0) for n in range(2500)
+        )
+        store.record_many(loyal_customers(customers=10, views=15))
+        recommender = replay_recommender(RecommenderConfig.default())
+        trainer = FollowingTrainer(tmp_path / "trainer", block=100, device="cpu")
+        try:
+            for event in store.read():
+                recommender.observe(event)
+                trainer.after(recommender, event)
+        finally:
+            trainer.close()
+        assert recommender.model is not None
+        assert recommender.model.swaps == 1  # 150 customer events: one block, listings included
+        assert len(trainer.pending) == 50
