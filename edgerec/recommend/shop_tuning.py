@@ -28,8 +28,8 @@ from edgerec.recommend.tune import FeatureLog, evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
 from edgerec.training.files import write_atomically
 
-WARM_SHARE = 0.5  # of the replayed events: state and model only
-CHECK_SHARE = 0.2  # the newest events: the held-out check
+WARM_SHARE = 0.5  # of the customer events replayed: state and model only
+CHECK_SHARE = 0.2  # the newest customer events: the held-out check
 MRR_WEIGHT = 0.1  # the objective is HR@10 + 0.1 MRR@10, as tune_weights maximises
 Progress = Callable[[int, int], None]
 
@@ -39,8 +39,8 @@ class TuningError(ValueError):
 
 
 class FollowingTrainer:
-    """The incremental trainer following a replay in process: learns each block of events,
-    then installs its snapshot into the recommender's model (no files, deterministic)."""
+    """The incremental trainer following a replay in process: learns each block of customer
+    events, then installs its snapshot into the recommender's model (no files, deterministic)."""
 
     def __init__(self, folder: Path, *, block: int, device: str) -> None:
         from edgerec.api import Store
@@ -177,10 +177,14 @@ def tune_shop(
         if progress is not None and done % 1000 == 0:
             progress(done, len(events))
 
+    def listed(event: StoredEvent) -> None:
+        recommender.observe(event)
+        trainer.after(recommender, event)  # learnt with the first block: the items' content
+
     with tempfile.TemporaryDirectory(prefix="edgerec-tune-") as folder:
         trainer = FollowingTrainer(Path(folder), block=block, device=device)
         try:
-            _replay_listings(store, recommender, until=since)
+            _replay_listings(store, until=since, show=listed)
             seen: set[str] = set()
             tuning = replay(recommender, events[:check_from], count_from=tune_from, after=after, seen=seen)
             check = replay(recommender, events[check_from:], after=after, seen=seen)
@@ -242,8 +246,10 @@ def _window_start(store: Any, max_events: int) -> int:
     return newest[-1].position - 1
 
 
-def _replay_listings(store: Any, recommender: Recommender, *, until: int, page: int = 20_000) -> None:
-    """Shows the recommender the catalogue events up to log position `until`, a page at a time."""
+def _replay_listings(
+    store: Any, *, until: int, show: Callable[[StoredEvent], None], page: int = 20_000
+) -> None:
+    """Shows the catalogue events up to log position `until`, in order, a page at a time."""
     types = [t.value for t in CATALOGUE_TYPES]
     since = 0
     while since < until:
@@ -251,7 +257,7 @@ def _replay_listings(store: Any, recommender: Recommender, *, until: int, page: 
         for listing in listings:
             if listing.position > until:
                 return
-            recommender.observe(listing)
+            show(listing)
         if len(listings) < page:
             return
         since = listings[-1].position

@@ -136,7 +136,7 @@ def test_a_window_of_the_newest_events_still_sees_the_catalogue_listed_before_it
         head = store.head()
 
         recommender = Recommender(None)
-        _replay_listings(store, recommender, until=25, page=7)  # pages of 7, stopping inside one
+        _replay_listings(store, until=25, show=recommender.observe, page=7)  # stops inside a page
         assert set(recommender.catalogue.index) == {f"i{n}" for n in range(25)}
 
         result = tune_shop(store, max_events=150, block=100)
