@@ -295,9 +295,10 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 @click.option(
     "--events",
     "max_events",
+    type=click.IntRange(min=100),
     default=200_000,
     show_default=True,
-    help="Replay at most the newest this many customer events.",
+    help="Replay at most the newest this many customer events (at least 100).",
 )
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Report what tuning finds; write nothing.")

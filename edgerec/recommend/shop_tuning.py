@@ -158,6 +158,8 @@ def tune_shop(
 ) -> ShopTuning:
     """Tunes the blend on the newest `max_events` customer events of `store`'s log (see the module)."""
     started = time.perf_counter()
+    if max_events < 100:
+        raise TuningError(f"a window of {max_events} customer events is too small; tuning needs at least 100")
     config = config or Recommender.config_for(store)
     since = _window_start(store, max_events)
     events = store.read(since=since)

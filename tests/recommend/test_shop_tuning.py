@@ -79,8 +79,9 @@ def test_tuning_finds_the_signal_the_shop_has_and_checks_it_on_newer_events(tmp_
 def test_a_log_too_short_to_tune_on_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path / "tiny.db", synchronous="OFF") as store:
         store.record_many(catalogue_events())
-        with pytest.raises(TuningError, match="at least 100"):
-            tune_shop(store, max_events=20)
+        for window in (20, 0, -5):
+            with pytest.raises(TuningError, match="at least 100"):
+                tune_shop(store, max_events=window)
         store.record_many(loyal_customers(customers=5, views=10))
         with pytest.raises(TuningError, match="has 50 customer events"):
             tune_shop(store)
@@ -127,6 +128,8 @@ def test_tune_command_explains_a_log_too_short(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "empty.db"), "tune"])
     assert result.exit_code != 0
     assert "tuning needs at least 100" in result.output
+    window = CliRunner().invoke(main, ["--db", str(tmp_path / "empty.db"), "tune", "--events", "0"])
+    assert window.exit_code == 2 and "--events" in window.output
 
 
 def test_a_window_of_the_newest_events_still_sees_the_catalogue_listed_before_it(tmp_path: Path) -> None:
