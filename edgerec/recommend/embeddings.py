@@ -82,6 +82,7 @@ class _Index:
                 self.ann = self.coarse.index_of(self.vectors)
 
     def append(self, vectors: np.ndarray) -> None:
+        """Adds rows after the last one (the ANN index included)."""
         start, end = len(self.vectors), len(self.vectors) + len(vectors)
         if end > len(self._buffer):
             grown = np.empty((max(2 * len(self._buffer), end), self.dim), np.float32)
@@ -89,6 +90,18 @@ class _Index:
             self._buffer = grown
         self._buffer[start:end] = vectors
         self.vectors = self._buffer[:end]
+        self._index_rows(np.arange(start, end, dtype=np.int64), vectors)
+
+    def replace(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """New vectors for existing rows (the ANN index included)."""
+        self.vectors[rows] = vectors
+        if self.ann is not None:
+            self.ann.remove_ids(rows)
+        self._index_rows(rows, vectors)
+
+    def _index_rows(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        if self.ann is not None and self.coarse is not None:
+            self.ann.add_with_ids(self.coarse.lifted(vectors), rows)
 
     def search(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the best `limit` items for one query vector."""
@@ -334,27 +347,19 @@ class EmbeddingSource:
                     lists=self.lists,
                     probes=self.probes,
                 )
-            new_rows = []
+            latest: dict[int, np.ndarray] = {}  # row -> vector; an item given twice: the last
             for item, vector in zip(item_ids, vectors, strict=True):
                 row = index.row_of.get(item)
                 if row is None:
                     row = index.row_of[item] = len(index.item_ids)
                     index.item_ids.append(item)
-                    new_rows.append(vector)
-                else:
-                    index.vectors[row] = vector
-                    if index.ann is not None and index.coarse is not None:
-                        index.ann.remove_ids(np.array([row], dtype=np.int64))
-                        index.ann.add_with_ids(
-                            index.coarse.lifted(vector[None, :]), np.array([row], dtype=np.int64)
-                        )
-            if new_rows:
-                start = len(index.vectors)
-                added = np.stack(new_rows)
-                index.append(added)
-                if index.ann is not None and index.coarse is not None:
-                    rows = np.arange(start, start + len(added), dtype=np.int64)
-                    index.ann.add_with_ids(index.coarse.lifted(added), rows)
+                latest[row] = vector
+            start = len(index.vectors)
+            if len(index.item_ids) > start:  # new rows were numbered in order
+                index.append(np.stack([latest[row] for row in range(start, len(index.item_ids))]))
+            known = np.array([row for row in latest if row < start], dtype=np.int64)
+            if len(known):
+                index.replace(known, np.stack([latest[row] for row in known]))
 
     def _map(self, request: Request, index: _Index) -> np.ndarray:
         """Snapshot row -> catalogue index, extended (not rebuilt) as rows are added."""
