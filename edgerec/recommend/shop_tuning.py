@@ -15,7 +15,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from edgerec.domain import CATALOGUE_TYPES, EventType
 from edgerec.recommend.config import RecommenderConfig
 from edgerec.recommend.engine import Recommender, shop_config_path
 from edgerec.recommend.trained import ModelSnapshot
-from edgerec.recommend.tune import FeatureLog, evaluate, replay, tune_weights
+from edgerec.recommend.tune import evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
 from edgerec.training.files import write_atomically
 
@@ -32,6 +32,7 @@ WARM_SHARE = 0.5  # of the customer events replayed: state and model only
 CHECK_SHARE = 0.2  # the newest customer events: the held-out check
 MRR_WEIGHT = 0.1  # the objective is HR@10 + 0.1 MRR@10, as tune_weights maximises
 Progress = Callable[[int, int], None]
+_CUSTOMER_TYPES = tuple(t.value for t in EventType if t not in CATALOGUE_TYPES)
 
 
 class TuningError(ValueError):
@@ -125,26 +126,14 @@ class ShopTuning:
     tune_answerable: int
     check_requests: int
     seconds: float
-    started_weights: dict[str, float] = field(default_factory=dict)
+    started_weights: dict[str, float]
 
     @property
     def better(self) -> bool:
         return self.tuned.objective > self.current.objective
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "better": self.better,
-            "current": {"hr10": self.current.hr10, "mrr10": self.current.mrr10},
-            "tuned": {"hr10": self.tuned.hr10, "mrr10": self.tuned.mrr10},
-            "weights": self.weights,
-            "started_weights": self.started_weights,
-            "events": self.events,
-            "positions": [self.first_position, self.last_position],
-            "tune_requests": self.tune_requests,
-            "tune_answerable": self.tune_answerable,
-            "check_requests": self.check_requests,
-            "seconds": round(self.seconds, 1),
-        }
+        return {**asdict(self), "better": self.better}
 
 
 def tune_shop(
@@ -161,7 +150,7 @@ def tune_shop(
     if max_events < 100:
         raise TuningError(f"a window of {max_events} customer events is too small; tuning needs at least 100")
     config = config or Recommender.config_for(store)
-    since = _window_start(store, max_events)
+    since = store.position_before_newest(max_events, _CUSTOMER_TYPES)
     events = store.read(since=since)
     # Shares are of the customers' events: a catalogue listed in bulk is not half a warm-up.
     customer = [i for i, event in enumerate(events) if event.type not in CATALOGUE_TYPES]
@@ -170,21 +159,21 @@ def tune_shop(
     tune_from = customer[int(len(customer) * WARM_SHARE)]
     check_from = customer[int(len(customer) * (1 - CHECK_SHARE))]
     recommender = replay_recommender(config)
-    done = 0
-
-    def after(event: StoredEvent, number: int) -> None:
-        nonlocal done
-        trainer.after(recommender, event)
-        done += 1
-        if progress is not None and done % 1000 == 0:
-            progress(done, len(events))
-
-    def listed(event: StoredEvent) -> None:
-        recommender.observe(event)
-        trainer.after(recommender, event)  # learnt with the first block: the items' content
-
     with tempfile.TemporaryDirectory(prefix="edgerec-tune-") as folder:
         trainer = FollowingTrainer(Path(folder), block=block, device=device)
+        done = 0
+
+        def after(event: StoredEvent, _number: int) -> None:
+            nonlocal done
+            trainer.after(recommender, event)
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(done, len(events))
+
+        def listed(event: StoredEvent) -> None:
+            recommender.observe(event)
+            trainer.after(recommender, event)  # learnt with the first block: the items' content
+
         try:
             _replay_listings(store, until=since, show=listed)
             seen: set[str] = set()
@@ -203,8 +192,8 @@ def tune_shop(
     weights, _ = tune_weights([tuning], start)
     return ShopTuning(
         weights=weights,
-        current=_scores(check, recommender.weight_vector(start)),
-        tuned=_scores(check, recommender.weight_vector(weights)),
+        current=Scores(*evaluate(check, recommender.weight_vector(start))),
+        tuned=Scores(*evaluate(check, recommender.weight_vector(weights))),
         events=len(customer),
         first_position=events[0].position,
         last_position=events[-1].position,
@@ -232,20 +221,6 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
     )
     write_atomically(path, tuned.to_text().encode())  # a reader sees the old file or the new one
     return path
-
-
-def _scores(log: FeatureLog, weights: Any) -> Scores:
-    hr, mrr = evaluate(log, weights)
-    return Scores(hr, mrr)
-
-
-def _window_start(store: Any, max_events: int) -> int:
-    """The log position after which the newest `max_events` customer events lie."""
-    customer_types = [t.value for t in EventType if t not in CATALOGUE_TYPES]
-    newest = store.read(descending=True, limit=max_events, types=customer_types)
-    if len(newest) < max_events:
-        return 0
-    return newest[-1].position - 1
 
 
 def _replay_listings(

@@ -24,6 +24,19 @@ def head(connection: Connection) -> int:
     return int(statement.fetch(connection, statement.bind())[0][0])
 
 
+def position_before_newest(connection: Connection, count: int, types: Sequence[str]) -> int:
+    """The position after which the newest `count` events of these types lie (0 if fewer)."""
+    query = (
+        select(events.c.position)
+        .where(events.c.type.in_(list(types)))
+        .order_by(events.c.position.desc())
+        .offset(count - 1)
+        .limit(1)
+    )
+    found = connection.execute(query).scalar()
+    return int(found) - 1 if found is not None else 0
+
+
 def existing_positions(connection: Connection, event_ids: Iterable[str]) -> dict[str, int]:
     found = select_in(connection, events, "event_id", event_ids, ("event_id", "position"))
     return {event_id: int(position) for event_id, position in found}
