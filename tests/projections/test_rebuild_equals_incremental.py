@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,7 @@ EVENTS = st.one_of(
 )
 
 _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="edgerec-template-"))
+atexit.register(shutil.rmtree, _TEMPLATE_DIR, ignore_errors=True)
 _TEMPLATE = _TEMPLATE_DIR / "template.db"
 edgerec.open(_TEMPLATE).close()
 

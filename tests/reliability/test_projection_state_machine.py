@@ -3,6 +3,7 @@ rebuilds always leave the log as acknowledged and the projections equal to a fre
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -46,6 +47,7 @@ EVENTS = st.one_of(
     ),
 )
 _FOLDER = Path(tempfile.mkdtemp(prefix="edgerec-state-machine-"))
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 _TEMPLATE = make_template(_FOLDER)
 
 
