@@ -54,6 +54,9 @@ class RecommenderConfig:
     neighbours_per_item: int = 200  # co-occurrence neighbours loaded per item
     # most popular items whose neighbours are loaded at start (their lists are the long ones)
     preload_neighbours: int = 2_000
+    # most recently active customers (and their last sessions) loaded at start, so that a
+    # returning customer's first request does not wait for the database
+    preload_users: int = 2_000
     hour_offset_h: int = 0  # local time of the shop relative to UTC, for "this hour"
     context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
     tuned_on: str = "untuned"

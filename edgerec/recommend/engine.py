@@ -189,6 +189,7 @@ class Recommender:
             cat.rebuild_top()
             cat.recompute_arrivals()
             self._load_neighbours(conn, cat.most_popular(self.config.preload_neighbours))
+            self._load_recent_users(conn)
             warm = self.config.context_warmup_events
             for event in reader.recent_log(conn, self.position, warm) if warm else []:
                 if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
@@ -282,6 +283,14 @@ class Recommender:
             if row["purchases"] > 0:
                 user.purchased[index] = int(row["last_at"])
         self.state.users[user_id] = user
+
+    def _load_recent_users(self, conn: Connection) -> None:
+        """The most recently active customers and their last sessions (a warm start)."""
+        for user_id in reader.recent_user_ids(conn, self.config.preload_users):
+            self._load_user(conn, user_id)
+            last = self.state.users[user_id].last_session
+            if last is not None and last not in self.state.sessions:
+                self._load_session(conn, last)
 
     def _load_session(self, conn: Connection, session_id: str) -> None:
         found = reader.session_row(conn, session_id)

@@ -30,6 +30,7 @@ from edgerec.store.schema import (
 from edgerec.store.sql import compiled, decode_json
 
 _USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
+_RECENT_USERS = select(users.c.user_id).order_by(users.c.last_at.desc()).limit(bindparam("n"))
 _USER_ITEMS = (
     select(user_items)
     .where(user_items.c.user_id == bindparam("u"))
@@ -108,6 +109,11 @@ def popularity_rows(connection: Connection) -> Iterator[Any]:
 def user_row(connection: Connection, user_id: str) -> tuple[str | None, int] | None:
     rows = _fetch(connection, _USER, u=user_id)
     return (rows[0][0], int(rows[0][1])) if rows else None
+
+
+def recent_user_ids(connection: Connection, limit: int) -> list[str]:
+    """The `limit` most recently active customers, most recent first."""
+    return [row[0] for row in _fetch(connection, _RECENT_USERS, n=limit)]
 
 
 def user_item_rows(connection: Connection, user_id: str, limit: int) -> list[dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from edgerec.domain import AddedToCart, ItemViewed
-from edgerec.recommend import Policy, Recommender
+from edgerec.recommend import Policy, Recommender, RecommenderConfig
 from tests.recommend.conftest import at
 
 
@@ -49,6 +51,21 @@ def test_fresh_process_matches_the_live_one(shop) -> None:
     a = live.recommend("u", k=10, now=at(110))
     b = fresh.recommend("u", k=10, now=at(110))
     assert [(r.item_id, round(r.score, 9)) for r in a] == [(r.item_id, round(r.score, 9)) for r in b]
+
+
+def test_a_warm_start_loads_the_latest_customers_and_changes_no_answer(shop) -> None:
+    for n, (user, item) in enumerate([("earlier", "i7"), ("u", "i1"), ("u", "i4"), ("latest", "i2")]):
+        shop.record(ItemViewed(user_id=user, item_id=item, occurred_at=at(100 + n)))
+    shipped = RecommenderConfig.default()
+    warm = Recommender(shop, config=replace(shipped, preload_users=2))
+    cold = Recommender(shop, config=replace(shipped, preload_users=0))
+    assert set(warm.state.users) == {"u", "latest"} and not cold.state.users
+    assert warm.state.users["u"].last_session in warm.state.sessions
+    for user in ("u", "latest", "earlier"):
+        a, b = (r.recommend(user, k=10, now=at(110)) for r in (warm, cold))
+        assert [(x.item_id, round(x.score, 9), x.reasons) for x in a] == [
+            (x.item_id, round(x.score, 9), x.reasons) for x in b
+        ]
 
 
 def test_observing_twice_or_catching_up_never_counts_twice(shop) -> None:
