@@ -186,10 +186,14 @@ def _session(
     for _ in range(rng.randint(2, 12)):
         at += timedelta(seconds=rng.randint(10, 120))
         if rng.random() < 0.08:
-            category = rng.choice(affinity)
-            yield Searched(
-                occurred_at=at, query=f"{category.lower()} {rng.choice(COLOURS).lower()}", **common
-            )
+            category, colour = rng.choice(affinity), rng.choice(COLOURS)
+            yield Searched(occurred_at=at, query=f"{category.lower()} {colour.lower()}", **common)
+            # Most searches end in a click on one of the results, the popular ones more often.
+            results = [item for item in by_category[category] if item.title.endswith(colour)]
+            if results and rng.random() < 0.7:
+                at += timedelta(seconds=rng.randint(5, 40))
+                current = rng.choices(results, weights=[weights[i.item_id] for i in results])[0].item_id
+                yield ItemViewed(occurred_at=at, item_id=current, **common)
             continue
         if current is not None and rng.random() < 0.35:
             current = rng.choice(companions[current])

@@ -28,6 +28,7 @@ TABLES = (
     "items",
     "users",
     "sessions",
+    "session_searches",
     "user_items",
     "item_stats",
     "cooccurrence",

@@ -13,7 +13,7 @@ from edgerec.domain import INTERACTION_TYPES, EventType
 from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
-from edgerec.store.schema import cooccurrence, sessions, user_items, users
+from edgerec.store.schema import cooccurrence, session_searches, sessions, user_items, users
 from edgerec.store.sql import insert_rows
 
 _GAP_US = SESSION_GAP_S * 1_000_000
@@ -59,7 +59,7 @@ def session_id_for(user_id: str, first_at_us: int) -> str:
 
 class ActivityProjector:
     name = "activity"
-    tables = (users, sessions, user_items, cooccurrence)
+    tables = (users, sessions, session_searches, user_items, cooccurrence)
 
     def apply(
         self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
@@ -106,10 +106,27 @@ class ActivityProjector:
         user_cache.save(connection)
         session_cache.save(connection)
         history_cache.save(connection)
+        _save_searches(connection, customer_events)
         if pairs:
             # Counts only ever add up, so pairs are upserted without being read first.
             counted = [{"item_a": a, "item_b": b, "count": n} for (a, b), n in pairs.items()]
             insert_rows(connection, cooccurrence, counted, on_conflict="add")
+
+
+def _save_searches(connection: Connection, events: Sequence[StoredEvent]) -> None:
+    """Each session's latest search in this batch replaces the one it had."""
+    latest = {e.session_id: e for e in events if e.type == EventType.SEARCHED and e.session_id is not None}
+    if not latest:
+        return
+    cache = RowCache(connection, session_searches, [(session_id,) for session_id in latest])
+    for session_id, event in latest.items():
+        row = {
+            "session_id": session_id,
+            "query": event.payload.get("query", ""),
+            "searched_at": event.occurred_at,
+        }
+        cache.put((session_id,), row)
+    cache.save(connection)
 
 
 def _session(

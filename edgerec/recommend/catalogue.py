@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
+from edgerec.recommend.text_search import TextIndex, search_words
 
 SEEN, LISTED, DELISTED = 0, 1, 2
 _STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}
@@ -93,6 +94,7 @@ class Catalogue:
         self._members: dict[tuple[str, int], list[int]] = {}
         self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
         self.new_arrivals: list[int] = []  # listed items, most recent last
+        self.text = TextIndex()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -141,6 +143,7 @@ class Catalogue:
         new = self._code(kind, name) if name else -1
         if old == new:
             return
+        self._text_changed(index)
         if old >= 0:
             self._members[(kind, old)].remove(index)
             self._member_arrays.pop((kind, old), None)
@@ -182,7 +185,10 @@ class Catalogue:
             status = ("seen", "listed", "delisted")[was] if known else "listed"
         self.status[index] = _STATUS[status]
         if full or "title" in fields:
-            self.titles[index] = fields.get("title") or None
+            title = fields.get("title") or None
+            if title != self.titles[index]:
+                self.titles[index] = title
+                self._text_changed(index)
         if full or "category" in fields:
             self._set_group("category", index, fields.get("category"))
         if full or "brand" in fields:
@@ -204,6 +210,22 @@ class Catalogue:
         fresh = np.flatnonzero((self.status[:n] == LISTED) & (self.interactions[:n] == 0))
         order = np.argsort(self.listed_at[fresh], kind="stable")[-keep:]
         self.new_arrivals = fresh[order].tolist()
+
+    def matching(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Items whose title, category or brand has words starting with the query's words:
+        their indices, and the share of the query's words each one matches."""
+        words = search_words(query)
+        found, counts = self.text.find(words, len(self.ids), self._search_line)
+        return found, counts / max(len(words), 1)
+
+    def _search_line(self, index: int) -> str:
+        code = int(self.category[index])
+        category = self.category_names[code] if code >= 0 else None
+        return " ".join(p for p in (self.titles[index], category, self.brands[index]) if p).lower()
+
+    def _text_changed(self, index: int) -> None:
+        if index < self.text.covered:
+            self.text.reset()
 
     def delist(self, item_id: str) -> None:
         self.status[self.ensure(item_id)] = DELISTED

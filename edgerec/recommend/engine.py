@@ -296,10 +296,11 @@ class Recommender:
         found = reader.session_row(conn, session_id)
         session = SessionState()
         if found is not None:
-            store_id, recent_ids, user_id = found
-            session.store_id = store_id
-            session.paired = [self.catalogue.see(i, None) for i in recent_ids]
-            user = self.state.users.get(user_id or "")
+            session.store_id = found.store_id
+            session.paired = [self.catalogue.see(i, None) for i in found.recent_ids]
+            if found.search is not None:
+                session.search(found.search, int(found.searched_at or 0))
+            user = self.state.users.get(found.user_id or "")
             times = {i: (user.items[i].last_at if user and i in user.items else 0) for i in session.paired}
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
         self.state.sessions[session_id] = session

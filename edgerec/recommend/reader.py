@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
@@ -23,6 +23,7 @@ from edgerec.store.schema import (
     item_stats,
     items,
     projection_positions,
+    session_searches,
     sessions,
     user_items,
     users,
@@ -40,8 +41,16 @@ _USER_ITEMS = (
 _CART_OR_BOUGHT = select(user_items).where(
     (user_items.c.user_id == bindparam("u")) & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
 )
-_SESSION = select(sessions.c.store_id, sessions.c.recent_items, sessions.c.user_id).where(
-    sessions.c.session_id == bindparam("s")
+_SESSION = (
+    select(
+        sessions.c.store_id,
+        sessions.c.recent_items,
+        sessions.c.user_id,
+        session_searches.c.query,
+        session_searches.c.searched_at,
+    )
+    .select_from(sessions.outerjoin(session_searches, session_searches.c.session_id == sessions.c.session_id))
+    .where(sessions.c.session_id == bindparam("s"))
 )
 _ITEMS = select(
     items.c.item_id,
@@ -129,13 +138,20 @@ def user_item_rows(connection: Connection, user_id: str, limit: int) -> list[dic
     return extra + list(reversed(recent))
 
 
-def session_row(connection: Connection, session_id: str) -> tuple[str | None, list[str], str | None] | None:
-    """The session's store, its recent distinct items (oldest first) and its user."""
+class SessionRow(NamedTuple):
+    store_id: str | None
+    recent_ids: list[str]  # its recent distinct items, oldest first
+    user_id: str | None
+    search: str | None  # its latest search
+    searched_at: int | None
+
+
+def session_row(connection: Connection, session_id: str) -> SessionRow | None:
     rows = _fetch(connection, _SESSION, s=session_id)
     if not rows:
         return None
-    store_id, recent, user_id = rows[0]
-    return store_id, list(decode_json(recent) or []), user_id
+    store_id, recent, user_id, query, query_at = rows[0]
+    return SessionRow(store_id, list(decode_json(recent) or []), user_id, query, query_at)
 
 
 def neighbour_rows(connection: Connection, item_id: str, limit: int) -> list[tuple[str, int]]:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from edgerec.domain import EventType
+from edgerec.domain.signals import SESSION_GAP_S
 from edgerec.recommend.request import (
     VERBS,
     CandidateSource,
@@ -292,6 +294,67 @@ class PopularitySource:
         return out
 
 
+class SearchSource:
+    """Items matching the customer's latest search in this session, until they look at an item
+    (on the demo shop's log a search kept for one look more predicted the next item less well:
+    `edgerec tune --dry-run`) or half an hour passes."""
+
+    name = "search"
+    features = ("search.match", "search.popular")
+    # A search is the customer's plainest statement of what they want: until `edgerec tune`
+    # weighs it on a shop's own log, its best matches lead the list.
+    default_weights: Mapping[str, float] = {"search.match": 2.0, "search.popular": 0.2}
+    lifetime_us = SESSION_GAP_S * 1_000_000
+    looks = 1  # items looked at since the search that end it
+
+    def _search(self, request: Request) -> tuple[str, int] | None:
+        session = request.session
+        if session is None or not session.query or request.now_us - session.query_at > self.lifetime_us:
+            return None
+        if sum(at > session.query_at for at in session.recent.values()) >= self.looks:
+            return None
+        return session.query, session.query_at
+
+    def candidates(self, request: Request, limit: int) -> SourceResult:
+        search = self._search(request)
+        if search is None:
+            return SourceResult.empty()
+        cat = request.catalogue
+        found, share = cat.matching(search[0])
+        # the items matching most of the query's words; among equals, the most popular
+        chosen: list[np.ndarray] = []
+        for level in np.unique(share)[::-1]:
+            room = limit - sum(map(len, chosen))
+            if room <= 0:
+                break
+            level_items = found[share == level]
+            chosen.append(level_items[_top(cat.popularity[level_items], room)])
+        if not chosen:
+            return SourceResult.empty()
+        items = np.concatenate(chosen)
+        pop = cat.popularity[items]
+        by_popularity = np.argsort(-pop, kind="stable")
+        popular = np.zeros(len(items))
+        popular[by_popularity] = _rank_scores(pop[by_popularity])
+        popular[pop == -np.inf] = 0.0
+        matched = share[np.searchsorted(found, items)]
+        return SourceResult(items, {"search.match": matched, "search.popular": popular})
+
+    def explain(self, request: Request, item: int) -> list[Evidence]:
+        search = self._search(request)
+        if search is None:
+            return []
+        query, at = search
+        return [
+            Evidence(
+                self.name,
+                f'Matches your search "{query}" ({request.when(at)})',
+                event_type=EventType.SEARCHED.value,
+                at=micros_to_datetime(at),
+            )
+        ]
+
+
 def builtin_sources() -> list[CandidateSource]:
     """The sources that need only the projections, in the order their features are listed."""
-    return [HistorySource(), CooccurrenceSource(), ContentSource(), PopularitySource()]
+    return [HistorySource(), CooccurrenceSource(), ContentSource(), PopularitySource(), SearchSource()]

@@ -82,9 +82,14 @@ class SessionState:
     store_id: str | None = None
     recent: dict[int, int] = field(default_factory=dict)  # item -> last touch, oldest first
     paired: list[int] = field(default_factory=list)  # as the projection's recent_items
+    query: str | None = None  # the latest search, as in the session_searches projection
+    query_at: int = 0
 
     def latest(self, n: int) -> list[int]:
         return list(islice(reversed(self.recent), n))
+
+    def search(self, query: str, at: int) -> None:
+        self.query, self.query_at = query, at
 
 
 class Neighbours:
@@ -229,6 +234,8 @@ class LiveState:
         if event.user_id is None:
             return
         session = self.sessions.get(event.session_id) if event.session_id else None
+        if session is not None and kind == EventType.SEARCHED:
+            session.search(str(payload.get("query", "")), event.occurred_at)
         if session is not None and item is not None and kind in _PAIRING:
             self._pair(session, item, pairs)
             session.recent.pop(item, None)

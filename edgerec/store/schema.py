@@ -113,6 +113,15 @@ sessions = Table(
     Index("ix_sessions_user", "user_id"),
 )
 
+# Each session's latest search (few sessions have one: not a column of every session row).
+session_searches = Table(
+    "session_searches",
+    metadata,
+    Column("session_id", ID, primary_key=True),
+    Column("query", Text, nullable=False),
+    Column("searched_at", BigInteger, nullable=False),
+)
+
 user_items = Table(
     "user_items",
     metadata,
@@ -154,7 +163,7 @@ cooccurrence = Table(
     Index("ix_cooccurrence_item_a_count", "item_a", "count"),
 )
 
-PROJECTION_TABLES = (items, users, sessions, user_items, item_stats, cooccurrence)
+PROJECTION_TABLES = (items, users, sessions, session_searches, user_items, item_stats, cooccurrence)
 
 # One row per forgotten customer, without anything that identifies them: models trained
 # before the row existed must be retrained without that customer.

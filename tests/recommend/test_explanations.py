@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgerec.domain import AddedToCart, Context, ItemViewed
+from edgerec.domain import AddedToCart, Context, ItemViewed, Searched
 from edgerec.recommend import Recommender, RequestContext
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
@@ -27,6 +27,7 @@ def test_every_reason_is_grounded(shop) -> None:
         ItemViewed(user_id="u", item_id="i1", occurred_at=at(100)),
         ItemViewed(user_id="u", item_id="i8", occurred_at=at(101)),
         AddedToCart(user_id="u", item_id="i4", occurred_at=at(102), context=Context(store_id="kiosk-a")),
+        Searched(user_id="u", query="brand3", occurred_at=at(102.5)),
     ]
     for event in steps:
         rec.observe(event, shop.record(event))
@@ -35,6 +36,7 @@ def test_every_reason_is_grounded(shop) -> None:
     assert len(recs) == 10
     log = {(e.item_id, e.type, e.occurred_at) for e in shop.read(user_id="u")}
     catalogue = _catalogue(shop)
+    assert any(e.source == "search" for r in recs for e in r.evidence)
     for r in recs:
         assert r.reasons and len(r.reasons) == len(r.evidence)
         assert abs(sum(r.sources.values()) - 1.0) < 1e-9

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 import edgerec
-from edgerec.domain import ItemViewed
+from edgerec.domain import ItemViewed, Searched
 from edgerec.store import migrate
 from edgerec.store.engine import database_url, make_engine
-from edgerec.store.schema import metadata
+from edgerec.store.schema import metadata, session_searches
 
 
 def test_upgrade_on_an_empty_database_creates_the_schema(tmp_path: Path) -> None:
@@ -50,3 +50,28 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
         store.record(ItemViewed(user_id="u", item_id="i"))
     with edgerec.open(path) as store:
         assert store.head() == 1
+
+
+def test_the_session_search_migration_fills_in_searches_already_logged(tmp_path: Path) -> None:
+    with edgerec.open(tmp_path / "searches.db") as store:
+        store.record_many(
+            [
+                Searched(user_id="u", session_id="s1", query="red shoes"),
+                Searched(user_id="u", session_id="s1", query="blue shoes"),
+                ItemViewed(user_id="u", session_id="s1", item_id="i"),
+                Searched(user_id="v", session_id="s2", query="socks"),
+                ItemViewed(user_id="w", session_id="s3", item_id="i"),
+            ]
+        )
+        before = _searches(store)
+        assert {sid: query for sid, (query, _) in before.items()} == {"s1": "blue shoes", "s2": "socks"}
+        migrate.downgrade(store.engine, "0004")
+        assert "session_searches" not in inspect(store.engine).get_table_names()
+        migrate.upgrade(store.engine)
+        assert _searches(store) == before
+
+
+def _searches(store) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(session_searches))
+        return {sid: (query, at) for sid, query, at in rows}
