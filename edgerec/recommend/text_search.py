@@ -1,21 +1,23 @@
 """Finding catalogue items by the words of a customer's search.
 
-Each item's searchable text (title, category and brand, lower case) is one line of a single
-string; a query word matches where a word of that text starts with it ("shoe" finds "Shoes").
-The string grows as items are added, and the matches of recent queries are kept and extended
-to the new items only, so a session's search costs one scan, not one per request.
+Each item's searchable text (title, category and brand, lower case) is split into words, and
+an inverted index maps each word to the items that have it. A query word matches the words it
+starts ("shoe" finds "Shoes"), found as a range of the sorted vocabulary. The index grows as
+items are added, and the matches of recent queries are kept and extended to new items only.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 
 _WORD = re.compile(r"\w+")
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def search_words(query: str) -> tuple[str, ...]:
@@ -32,13 +34,8 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-@lru_cache(maxsize=256)
-def _word_start(word: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(word))
-
-
 class TextIndex:
-    """The searchable lines of the first `covered` items, and the matches of recent queries."""
+    """The words of the first `covered` items' text, and the matches of recent queries."""
 
     def __init__(self, remembered: int = 32) -> None:
         self.remembered = remembered
@@ -46,8 +43,8 @@ class TextIndex:
 
     def reset(self) -> None:
         """Forgets everything: an item's text changed, so every query is searched again."""
-        self._text = ""
-        self._starts = np.zeros(0, dtype=np.int64)  # where each item's line starts
+        self._postings: dict[str, array[int]] = {}  # word -> the items that have it, ascending
+        self._vocabulary: list[str] | None = []  # the words, sorted; None: to be sorted again
         self.covered = 0
         # words -> (items searched, matching items, words each matches)
         self._found: OrderedDict[tuple[str, ...], tuple[int, np.ndarray, np.ndarray]] = OrderedDict()
@@ -60,12 +57,12 @@ class TextIndex:
         `line_of(i)` gives item i's searchable text; it is asked only for items not covered yet.
         """
         if not words:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return _NONE, _NONE
         if items > self.covered:
             self._extend(items, line_of)
-        searched, found, counts = self._found.pop(words, (0, np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        searched, found, counts = self._found.pop(words, (0, _NONE, _NONE))
         if searched < items:
-            new, new_counts = self._scan(words, searched)
+            new, new_counts = self._match(words, searched)
             found, counts = np.concatenate([found, new]), np.concatenate([counts, new_counts])
         self._found[words] = (items, found, counts)
         if len(self._found) > self.remembered:
@@ -73,19 +70,33 @@ class TextIndex:
         return found, counts
 
     def _extend(self, items: int, line_of: Callable[[int], str]) -> None:
-        lines = [line_of(i).replace("\n", " ") + "\n" for i in range(self.covered, items)]
-        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-        starts = len(self._text) + np.cumsum(lengths) - lengths
-        self._starts = np.concatenate([self._starts, starts])
-        self._text += "".join(lines)
+        postings = self._postings
+        for index in range(self.covered, items):
+            for word in set(_WORD.findall(line_of(index).lower())):
+                found = postings.get(word)
+                if found is None:
+                    found = postings[word] = array("q")
+                    self._vocabulary = None
+                found.append(index)
         self.covered = items
 
-    def _scan(self, words: tuple[str, ...], first: int) -> tuple[np.ndarray, np.ndarray]:
+    def _starting_with(self, prefix: str) -> list[str]:
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self._postings)
+        words = self._vocabulary
+        return words[bisect_left(words, prefix) : bisect_left(words, prefix + "\U0010ffff")]
+
+    def _match(self, words: tuple[str, ...], first: int) -> tuple[np.ndarray, np.ndarray]:
         """Matches among items `first` onwards."""
-        offset = int(self._starts[first]) if first < self.covered else len(self._text)
         hits = []
         for word in words:
-            found = _word_start(word).finditer(self._text, offset)
-            positions = np.fromiter((m.start() for m in found), dtype=np.int64)
-            hits.append(np.unique(np.searchsorted(self._starts, positions, side="right") - 1))
+            parts = [
+                self._items_from(vocabulary_word, first) for vocabulary_word in self._starting_with(word)
+            ]
+            hits.append(np.unique(np.concatenate(parts)) if parts else _NONE)
         return np.unique(np.concatenate(hits), return_counts=True)
+
+    def _items_from(self, word: str, first: int) -> np.ndarray:
+        """The items from `first` on that have `word` (a copy: the postings keep growing)."""
+        items = np.frombuffer(self._postings[word], dtype=np.int64)
+        return items[np.searchsorted(items, first) :].copy()
