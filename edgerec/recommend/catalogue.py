@@ -221,7 +221,7 @@ class Catalogue:
     def _search_line(self, index: int) -> str:
         code = int(self.category[index])
         category = self.category_names[code] if code >= 0 else None
-        return " ".join(p for p in (self.titles[index], category, self.brands[index]) if p).lower()
+        return " ".join(p for p in (self.titles[index], category, self.brands[index]) if p)
 
     def _text_changed(self, index: int) -> None:
         if index < self.text.covered:

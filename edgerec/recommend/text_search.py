@@ -54,7 +54,8 @@ class TextIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Items (of the first `items`) matching any of `words`, and how many words each matches.
 
-        `line_of(i)` gives item i's searchable text; it is asked only for items not covered yet.
+        `line_of(i)` gives item i's searchable text (any case); it is asked only for items not
+        covered yet.
         """
         if not words:
             return _NONE, _NONE

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from edgerec.domain import ItemListed, ItemViewed, Searched
 from edgerec.recommend import Recommender
 from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.text_search import search_words
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
 
@@ -93,3 +99,20 @@ def test_words_match_where_words_start_and_edits_are_searched_again() -> None:
     assert found("shoe") == {"a": 1.0, "c": 1.0, "d": 1.0}
     _listed(cat, "a", "Running socks", category="Footwear", brand="Trail")  # an edit
     assert found("shoe") == {"c": 1.0, "d": 1.0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(query=st.text(max_size=40), titles=st.lists(st.text(max_size=20), min_size=1, max_size=8))
+def test_any_query_finds_exactly_the_items_with_a_word_it_starts(query: str, titles: list[str]) -> None:
+    cat = Catalogue()
+    for n, title in enumerate(titles):
+        _listed(cat, f"i{n}", title)
+    items, share = cat.matching(query)
+    words = search_words(query)
+    expected = {
+        n
+        for n, title in enumerate(titles)
+        if any(t.startswith(w) for w in words for t in re.findall(r"\w+", title.lower()))
+    }
+    assert set(items.tolist()) == expected
+    assert ((share > 0) & (share <= 1)).all()
