@@ -55,8 +55,10 @@ class RecommenderConfig:
     # most popular items whose neighbours are loaded at start (their lists are the long ones)
     preload_neighbours: int = 2_000
     # most recently active customers (and their last sessions) loaded at start, so that a
-    # returning customer's first request does not wait for the database
+    # returning customer's first request does not wait for the database; for at most
+    # preload_seconds (customers with long histories take longer each)
     preload_users: int = 2_000
+    preload_seconds: float = 0.5
     hour_offset_h: int = 0  # local time of the shop relative to UTC, for "this hour"
     context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
     tuned_on: str = "untuned"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -286,7 +287,10 @@ class Recommender:
 
     def _load_recent_users(self, conn: Connection) -> None:
         """The most recently active customers and their last sessions (a warm start)."""
+        deadline = time.perf_counter() + self.config.preload_seconds
         for user_id in reader.recent_user_ids(conn, self.config.preload_users):
+            if time.perf_counter() > deadline:
+                break
             self._load_user(conn, user_id)
             last = self.state.users[user_id].last_session
             if last is not None and last not in self.state.sessions:
