@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,10 @@ CONFIG = TrainerConfig(block=500)
 
 
 @pytest.fixture
-def shop(tmp_path: Path) -> Store:
-    store = edgerec.open(tmp_path / "shop.db")
-    seed_demo_store(store, size=SMALL, seed=3)
-    return store
+def shop(tmp_path: Path) -> Iterator[Store]:
+    with edgerec.open(tmp_path / "shop.db") as store:
+        seed_demo_store(store, size=SMALL, seed=3)
+        yield store
 
 
 def test_resumed_training_equals_uninterrupted_training(shop: Store, tmp_path: Path) -> None:
