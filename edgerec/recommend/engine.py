@@ -302,8 +302,8 @@ class Recommender:
         if found is not None:
             session.store_id = found.store_id
             session.paired = [self.catalogue.see(i, None) for i in found.recent_ids]
-            if found.search is not None:
-                session.search(found.search, int(found.searched_at or 0))
+            if found.search is not None and found.searched_at is not None:
+                session.search(found.search, found.searched_at)
             user = self.state.users.get(found.user_id or "")
             times = {i: (user.items[i].last_at if user and i in user.items else 0) for i in session.paired}
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))

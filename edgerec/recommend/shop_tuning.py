@@ -72,19 +72,10 @@ class FollowingTrainer:
         if not self.pending or recommender.model is None:
             return
         started = time.perf_counter()
-        trainer = self.trainer
-        trainer.learn(self.pending)
+        self.trainer.learn(self.pending)
         self.pending = []
         self.pending_customer_events = 0
-        n_users = len(trainer.vocabulary.user_ids)
-        snapshot = ModelSnapshot(
-            item_ids=trainer.vocabulary.item_ids,
-            item_vectors=trainer.item_matrix().cpu().numpy(),
-            user_ids=trainer.vocabulary.user_ids,
-            user_vectors=trainer.model.users.weight[:n_users].detach().cpu().numpy(),
-            token_vectors=trainer.model.tokens.weight.detach().cpu().numpy(),
-            position=trainer.position,
-        )
+        snapshot = ModelSnapshot(**self.trainer.snapshot_fields())
         recommender.model.install(snapshot, recommender.catalogue)
         self.seconds += time.perf_counter() - started
 

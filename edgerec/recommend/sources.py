@@ -323,12 +323,16 @@ class SearchSource:
         found, share = cat.matching(search[0])
         # the items matching most of the query's words; among equals, the most popular
         chosen: list[np.ndarray] = []
+        matched: list[np.ndarray] = []
+        room = limit
         for level in np.unique(share)[::-1]:
-            room = limit - sum(map(len, chosen))
             if room <= 0:
                 break
             level_items = found[share == level]
-            chosen.append(level_items[_top(cat.popularity[level_items], room)])
+            picked = level_items[_top(cat.popularity[level_items], room)]
+            chosen.append(picked)
+            matched.append(np.full(len(picked), level))
+            room -= len(picked)
         if not chosen:
             return SourceResult.empty()
         items = np.concatenate(chosen)
@@ -337,8 +341,7 @@ class SearchSource:
         popular = np.zeros(len(items))
         popular[by_popularity] = _rank_scores(pop[by_popularity])
         popular[pop == -np.inf] = 0.0
-        matched = share[np.searchsorted(found, items)]
-        return SourceResult(items, {"search.match": matched, "search.popular": popular})
+        return SourceResult(items, {"search.match": np.concatenate(matched), "search.popular": popular})
 
     def explain(self, request: Request, item: int) -> list[Evidence]:
         search = self._search(request)

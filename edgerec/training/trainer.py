@@ -361,15 +361,19 @@ class Trainer:
 
     def publish(self) -> int:
         """Publishes the snapshot the recommender reads; returns its size in bytes."""
-        return published.publish_snapshot(
-            self.directory,
-            item_ids=self.vocabulary.item_ids,
-            item_vectors=self.item_matrix().cpu().numpy(),
-            user_ids=self.vocabulary.user_ids,
-            user_vectors=self.model.users.weight[: len(self.vocabulary.user_ids)].detach().cpu().numpy(),
-            token_vectors=self.model.tokens.weight.detach().cpu().numpy(),
-            position=self.position,
-        )
+        return published.publish_snapshot(self.directory, **self.snapshot_fields())
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        """What a snapshot holds: ids and vectors of items, users and content tokens, and the
+        log position they cover."""
+        return {
+            "item_ids": self.vocabulary.item_ids,
+            "item_vectors": self.item_matrix().cpu().numpy(),
+            "user_ids": self.vocabulary.user_ids,
+            "user_vectors": self.model.users.weight[: len(self.vocabulary.user_ids)].detach().cpu().numpy(),
+            "token_vectors": self.model.tokens.weight.detach().cpu().numpy(),
+            "position": self.position,
+        }
 
     def status(self, head: int | None = None) -> dict[str, Any]:
         head = self.store.head() if head is None else head
