@@ -20,6 +20,10 @@ snapshots); for every event, the time until a published snapshot covers its log 
 
     .venv/bin/python scripts/bench_realtime.py                       # 10k, 100k, 1M
     .venv/bin/python scripts/bench_realtime.py --sizes 10000 --memory-events 0
+    .venv/bin/python scripts/bench_realtime.py --sizes 10000 --lag-seconds 0 --trainer busy
+
+`--trainer off` times the path with no trainer, and `--trainer busy` with a process that only
+spins a core in the trainer's place: what any busy neighbour costs on this machine.
 
 Prints a table, then one JSON line.
 """
@@ -246,6 +250,18 @@ class FollowingTrainer:
         self.log.close()
 
 
+class BusyLoop:
+    """A process that only keeps a core busy, in place of the trainer (`--trainer busy`): what
+    the latency loses to any busy neighbour process, without the trainer's reads and writes."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
 def trainer_lag(
     store: Store, trainer: FollowingTrainer, n: int, seconds: float, rate: float
 ) -> dict[str, float]:
@@ -350,9 +366,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synchronous", default="FULL")
     parser.add_argument(
         "--trainer",
-        choices=["follow", "off"],
+        choices=["follow", "off", "busy"],
         default="follow",
-        help="run `edgerec train --follow` on each store during its latency run",
+        help="run `edgerec train --follow` on each store during its latency run (busy: a "
+        "process that only spins a core instead)",
     )
     parser.add_argument("--trainer-device", default="cpu")
     parser.add_argument(
@@ -394,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         vectors = embeddings(n)
         trainer = FollowingTrainer(path, args.trainer_device) if args.trainer == "follow" else None
-        trainer_note = "off"
+        busy = BusyLoop() if args.trainer == "busy" else None
+        trainer_note = "off" if busy is None else "a busy loop instead"
         try:
             with Store(path, synchronous=args.synchronous) as store:
                 if trainer is not None:
@@ -422,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if trainer is not None:
                 trainer.stop()
+            if busy is not None:
+                busy.stop()
         total, fl = percentiles(timings["total"]), percentiles(timings["floor"])
         rows.append(
             {

@@ -90,6 +90,17 @@ def test_bench_realtime(tmp_path: Path) -> None:
     assert 0 < result["serve_rss_gib"] < 4
 
 
+def test_bench_realtime_beside_a_busy_process(tmp_path: Path) -> None:
+    result = run_script(
+        "bench_realtime.py",
+        *("--sizes", "10000", "--requests", "50", "--background-events", "300"),
+        *("--memory-events", "0", "--lag-seconds", "0", "--trainer", "busy"),
+        *("--workdir", tmp_path),
+    )
+    assert isinstance(result["p99_ms_10k"], float) and result["p99_ms_10k"] > 0
+    assert result["trainer_lag_p99_s"] is None  # no trainer ran
+
+
 def test_bench_ui() -> None:
     result = run_script("bench_ui.py", "--actions", "12")
     assert 0 < result["key_to_panel_p50_ms"] <= result["key_to_panel_p99_ms"]
