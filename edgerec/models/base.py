@@ -183,7 +183,6 @@ def history_product(
     if not rows:
         return torch.zeros(len(histories), matrix.shape[1], device=matrix.device)
     idx = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), device=matrix.device)
-    x = torch.sparse_coo_tensor(
-        idx, torch.as_tensor(np.concatenate(vals), device=matrix.device), (len(histories), n)
-    )
+    values = torch.as_tensor(np.concatenate(vals), device=matrix.device)
+    x = torch.sparse_coo_tensor(idx, values, (len(histories), n), check_invariants=True)
     return torch.sparse.mm(x, matrix)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from edgerec.models.data import EventWeights, Interactions
+
+# The item-item products go through torch's CSR layout, which says on its first use in a process
+# that it is in beta: a line on a user's terminal that asks nothing of them.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
 
 
 def user_item(
@@ -24,7 +30,8 @@ def user_item(
     keep = order[first]
     idx = torch.as_tensor(np.stack([data.user[keep], data.item[keep]]))
     vals = torch.as_tensor(w[keep])
-    return torch.sparse_coo_tensor(idx, vals, (data.n_users, data.n_items)).coalesce()
+    shape = (data.n_users, data.n_items)
+    return torch.sparse_coo_tensor(idx, vals, shape, check_invariants=True).coalesce()
 
 
 def gram(x: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:

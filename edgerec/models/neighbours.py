@@ -51,11 +51,13 @@ class Cooccurrence(Recommender):
             v = torch.as_tensor(np.concatenate(vals).astype(np.float32))
         else:
             idx, v = torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)
-        c = torch.sparse_coo_tensor(idx, v, (n, n)).coalesce()
+        c = torch.sparse_coo_tensor(idx, v, (n, n), check_invariants=True).coalesce()
         out_deg = torch.sparse.sum(c, dim=1).to_dense() if c._nnz() else torch.zeros(n)
         ci = c.indices()
         norm = c.values() / torch.sqrt(out_deg[ci[0]] * out_deg[ci[1]]).clamp_min(1e-9)
-        self.matrix = torch.sparse_coo_tensor(ci, norm, (n, n)).coalesce().to_sparse_csr()
+        self.matrix = (
+            torch.sparse_coo_tensor(ci, norm, (n, n), check_invariants=True).coalesce().to_sparse_csr()
+        )
 
     def _score(self, histories: list[History]) -> torch.Tensor:
         cfg = self.config
@@ -73,7 +75,9 @@ class Cooccurrence(Recommender):
     def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         n = int(tensors["n"])
         self.matrix = (
-            torch.sparse_coo_tensor(tensors["indices"].cpu(), tensors["values"].cpu(), (n, n))
+            torch.sparse_coo_tensor(
+                tensors["indices"].cpu(), tensors["values"].cpu(), (n, n), check_invariants=True
+            )
             .coalesce()
             .to_sparse_csr()
         )
