@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgerec.models.base import Recommender
 from edgerec.models.blend import Blend
-from edgerec.models.checkpoint import dumps, loads
+from edgerec.models.checkpoint import dumps, from_state, loads, to_state
 from edgerec.models.content import TwoTower, TwoTowerConfig
 from edgerec.models.data import History, Interactions, ItemFeatures
 from edgerec.models.features import ItemContent, hash_items
@@ -188,3 +189,10 @@ def test_recommendations_never_contain_excluded_items(history: list[int], banned
 
 
 _EASE_FOR_PROPERTIES = EASE(EASEConfig(l2=10.0)).fit(toy_log(), seed=0)
+
+
+def test_a_checkpoint_whose_neighbours_lie_outside_the_catalogue_is_refused() -> None:
+    state = to_state(Cooccurrence().fit(toy_log(), seed=0))
+    state["model"]["tensors"]["indices"][0, 0] = N_ITEMS + 5  # a tampered or corrupt file
+    with pytest.raises(RuntimeError, match="inconsistent with indices"):
+        from_state(state)
