@@ -14,6 +14,7 @@ items by their content with that snapshot's token table.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,8 +28,9 @@ from edgerec.domain import EventType
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource
 from edgerec.store.codec import StoredEvent
-from edgerec.training.published import SNAPSHOT
+from edgerec.training.published import SNAPSHOT, CheckpointError, read_snapshot_file
 
+_log = logging.getLogger(__name__)
 SNAPSHOT_FILE = SNAPSHOT
 _CONTENT_FIELDS = ("title", "category", "brand", "price", "description", "attributes")
 _LISTING = (EventType.ITEM_LISTED, EventType.ITEM_UPDATED)
@@ -47,19 +49,21 @@ class ModelSnapshot:
 
 
 def read_snapshot(path: Path) -> ModelSnapshot | None:
-    """The snapshot at `path` (numpy only, no unpickling), or None when there is none."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return ModelSnapshot(
-                item_ids=data["item_ids"].tolist(),
-                item_vectors=data["item_vectors"],
-                user_ids=data["user_ids"].tolist(),
-                user_vectors=data["user_vectors"],
-                token_vectors=data["token_vectors"],
-                position=int(data["position"]),
-            )
-    except FileNotFoundError:
+    """The snapshot at `path` (numpy only, no unpickling), or None when there is none.
+
+    Raises CheckpointError for a file that is not a whole, consistent snapshot.
+    """
+    published = read_snapshot_file(path)
+    if published is None:
         return None
+    return ModelSnapshot(
+        item_ids=published.item_ids.tolist(),
+        item_vectors=published.item_vectors,
+        user_ids=published.user_ids.tolist(),
+        user_vectors=published.user_vectors,
+        token_vectors=published.token_vectors,
+        position=published.position,
+    )
 
 
 def _content_tokens() -> Callable[[Mapping[str, Any], int], np.ndarray]:
@@ -151,8 +155,14 @@ class TrainedModel:
         assert self.path is not None
         started = time.monotonic()
         try:
-            snapshot = read_snapshot(self.path)
-            self._signature = signature
+            self._signature = signature  # a file that cannot be read is not tried again
+            try:
+                snapshot = read_snapshot(self.path)
+            except CheckpointError as exc:
+                # The trainer's next publish replaces the file; until then the other sources
+                # (and the model loaded before, if any) serve.
+                _log.warning("%s; the recommender goes on without it until the trainer publishes again", exc)
+                return False
             if snapshot is None:
                 return False
             # Whatever the trainer published last is the model, even at an earlier position (a

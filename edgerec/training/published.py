@@ -63,12 +63,19 @@ def publish_snapshot(
 
 
 def load_snapshot(directory: Path) -> Snapshot | None:
-    path = directory / SNAPSHOT
-    if not path.exists():
-        return None
+    """The snapshot the trainer published in `directory` (see `read_snapshot_file`)."""
+    return read_snapshot_file(directory / SNAPSHOT)
+
+
+def read_snapshot_file(path: Path) -> Snapshot | None:
+    """The snapshot at `path`, or None when there is none.
+
+    Raises CheckpointError for a file that is not a snapshot: not a numpy archive, a field
+    missing, or vectors that do not match their ids or one another's width.
+    """
     try:
         with np.load(path, allow_pickle=False) as data:
-            return Snapshot(
+            snapshot = Snapshot(
                 item_ids=data["item_ids"],
                 item_vectors=data["item_vectors"],
                 user_ids=data["user_ids"],
@@ -76,8 +83,31 @@ def load_snapshot(directory: Path) -> Snapshot | None:
                 token_vectors=data["token_vectors"],
                 position=int(data["position"]),
             )
+    except FileNotFoundError:
+        return None
     except Exception as exc:
         raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
+    problem = _shape_problem(snapshot)
+    if problem is not None:
+        raise CheckpointError(f"{path} cannot be loaded safely: {problem}")
+    return snapshot
+
+
+def _shape_problem(snapshot: Snapshot) -> str | None:
+    tables = {
+        "item": (snapshot.item_vectors, len(snapshot.item_ids)),
+        "user": (snapshot.user_vectors, len(snapshot.user_ids)),
+        "token": (snapshot.token_vectors, None),
+    }
+    for name, (vectors, ids) in tables.items():
+        if vectors.ndim != 2:
+            return f"the {name} vectors are not a table ({vectors.ndim} dimensions)"
+        if ids is not None and len(vectors) != ids:
+            return f"{len(vectors)} {name} vectors for {ids} {name} ids"
+    widths = {vectors.shape[1] for vectors, _ in tables.values()}
+    if len(widths) > 1:
+        return f"vectors of different widths ({sorted(widths)})"
+    return None
 
 
 def write_status(directory: Path, status: dict[str, Any]) -> None:

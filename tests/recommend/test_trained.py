@@ -3,6 +3,8 @@ content vectors for items listed after a snapshot, embedding-based reasons, CPU 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ from edgerec.api import Store  # noqa: E402
 from edgerec.domain import ItemListed, ItemViewed  # noqa: E402
 from edgerec.recommend import Policy, Recommender, TrainedModel  # noqa: E402
 from edgerec.recommend.trained import SNAPSHOT_FILE, read_snapshot  # noqa: E402
-from edgerec.training import OnlineConfig, Trainer, TrainerConfig  # noqa: E402
+from edgerec.training import CheckpointError, OnlineConfig, Trainer, TrainerConfig  # noqa: E402
 from edgerec.training.files import model_dir  # noqa: E402
 from tests.recommend.conftest import at, paired_sessions  # noqa: E402
 
@@ -103,6 +105,45 @@ def test_loading_snapshots_takes_at_most_its_share_of_the_time(shop: Store, load
     else:
         assert model.check(rec.catalogue)
     assert model.swaps == 2 and model.position == trainer.position
+
+
+def _truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _with_a_vector_short(data: bytes) -> bytes:
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["item_vectors"] = arrays["item_vectors"][:-1]
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+def _junk(_: bytes) -> bytes:
+    return b"not a snapshot"
+
+
+@pytest.mark.parametrize("spoil", [_truncated, _with_a_vector_short, _junk])
+def test_a_broken_snapshot_is_skipped_and_the_next_one_installed(
+    shop: Store, spoil: Callable[[bytes], bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    trainer = trained(shop)
+    path = model_dir(shop.path) / SNAPSHOT_FILE
+    good = path.read_bytes()
+    path.write_bytes(spoil(good))
+    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+        read_snapshot(path)
+    # Opening a recommender on it neither fails nor serves half a model.
+    model = TrainedModel(path=path, check_every_s=0.0, background=False)
+    rec = Recommender(shop, model=model)
+    assert not model.loaded and model.swaps == 0
+    assert "cannot be loaded safely" in caplog.text
+    assert len(rec.recommend("u1", k=5, now=at(300))) == 5
+    # The trainer's next publish replaces the file, and that one is installed.
+    trainer.publish()
+    assert model.check(rec.catalogue, force=True)
+    assert model.loaded and model.position == trainer.position
 
 
 def test_item_listed_after_the_snapshot_gets_the_models_content_vector(shop: Store) -> None:
