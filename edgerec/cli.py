@@ -514,7 +514,11 @@ def recommend(
 
     with settings.open() as store:
         started = time.perf_counter()
-        recommender = Recommender(store, rules=RuleSet.load(rules) if rules else None)
+        try:
+            shop_rules = RuleSet.load(rules) if rules else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--rules") from exc
+        recommender = Recommender(store, rules=shop_rules)
         loaded = time.perf_counter()
         suggestions = recommender.recommend(
             user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)

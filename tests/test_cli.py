@@ -113,3 +113,31 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
     for metrics in report["models"].values():
         assert set(metrics) >= {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "coverage@10", "fit_s"}
     assert {"report.json", "metrics.svg", "curves.svg"} <= {p.name for p in out.iterdir()}
+
+
+def test_recommend_with_reasons_and_a_rules_file(db: str, tmp_path: Path) -> None:
+    found = json.loads(run("--db", db, "recommend", "--user", "u2", "--json"))["items"]
+    assert found and all(item["reasons"] for item in found)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'exclude_items = ["{found[0]["item_id"]}"]\n')
+    ruled = json.loads(run("--db", db, "recommend", "--user", "u2", "--json", "--rules", str(rules)))
+    assert found[0]["item_id"] not in [item["item_id"] for item in ruled["items"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('promote = "everything"\n', "promote must be a list"),
+        ('[[promote]]\nitem_id = "a"\nboost = "high"\n', "boost must be a number"),
+        ("exclude_items = [\n", "rules file"),
+    ],
+)
+def test_recommend_names_what_is_wrong_with_a_rules_file(
+    db: str, tmp_path: Path, text: str, problem: str
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text)
+    result = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u2", "--rules", str(rules)])
+    assert result.exit_code == 2, result.output
+    assert problem in result.output and str(rules) in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -52,33 +52,41 @@ class RuleSet:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RuleSet:
+        """Rules from parsed TOML or JSON; ValueError names the first thing wrong."""
+        if not isinstance(data, Mapping):
+            raise ValueError("the rules must be a table of keys (promote, exclude_items, exclude_categories)")
         unknown = sorted(set(data) - {"promote", "exclude_items", "exclude_categories"})
         if unknown:
             raise ValueError(f"unknown rule keys: {', '.join(unknown)}")
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
-        for number, rule in enumerate(data.get("promote", []), start=1):
-            named = [key for key in _PROMOTE_KEYS if key in rule]
+        for number, rule in enumerate(_list_of(data, "promote"), start=1):
+            named = [key for key in _PROMOTE_KEYS if key in rule] if isinstance(rule, Mapping) else []
             if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"}:
                 raise ValueError(
                     f"promote rule {number}: give exactly one of item_id, category, brand, and a boost"
                 )
-            boost = float(rule.get("boost", 0.0))
-            if not -1.0 < boost <= 100.0:
-                raise ValueError(f"promote rule {number}: boost must be in (-1, 100]")
-            targets[named[0]][str(rule[named[0]])] = boost
+            boost = rule.get("boost", 0.0)
+            if isinstance(boost, bool) or not isinstance(boost, int | float) or not -1.0 < boost <= 100.0:
+                raise ValueError(f"promote rule {number}: boost must be a number in (-1, 100], not {boost!r}")
+            targets[named[0]][str(rule[named[0]])] = float(boost)
         return cls(
             promote_items=targets["item_id"],
             promote_categories=targets["category"],
             promote_brands=targets["brand"],
-            exclude_items=frozenset(map(str, data.get("exclude_items", []))),
-            exclude_categories=frozenset(map(str, data.get("exclude_categories", []))),
+            exclude_items=frozenset(map(str, _list_of(data, "exclude_items"))),
+            exclude_categories=frozenset(map(str, _list_of(data, "exclude_categories"))),
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RuleSet:
-        text = Path(path).read_text()
-        data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
-        return cls.from_mapping(data)
+        """Rules from a TOML file, or JSON when its name ends in .json; ValueError (with the path
+        and the problem) for a file that cannot be read or is not a valid rules file."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
+            return cls.from_mapping(data)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSON and TOML errors are ValueErrors
+            raise ValueError(f"rules file {path}: {exc}") from exc
 
     def excluded(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         mask = np.zeros(len(indices), dtype=bool)
@@ -125,3 +133,10 @@ class RuleSet:
 
 
 NO_RULES = RuleSet()
+
+
+def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list, not {type(value).__name__}")
+    return value
