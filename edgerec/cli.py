@@ -17,6 +17,7 @@ import click
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from edgerec.api import Store  # noqa: E402
+from edgerec.domain import EventType  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import ENV_DB, database_url, make_engine  # noqa: E402
@@ -69,7 +70,13 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 
 @main.command()
 @click.option("--store-id", help="The kiosk's store or location id, recorded with every event.")
-@click.option("--idle-seconds", default=60.0, show_default=True, help="End the session after this idle time.")
+@click.option(
+    "--idle-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="End the session after this idle time.",
+)
 @pass_settings
 def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
     """Open the customer-facing kiosk view."""
@@ -141,16 +148,42 @@ def db_current(settings: Settings) -> None:
 
 # --- the log -------------------------------------------------------------------------------
 
+SINCE_OPTION = click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Only events after this log position.",
+)
+
 
 @main.command()
 @click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
 @click.option("--user", "user_id", help="Only this customer's events.")
 @click.option("--session", "session_id", help="Only this session's events.")
-@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
-@click.option("--since", default=0, show_default=True, help="Only events after this log position.")
-@click.option("--limit", default=50, show_default=True, help="At most this many events (list).")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice([t.value for t in EventType]),
+    help="Only events of this type (repeatable).",
+)
+@SINCE_OPTION
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="At most this many events (list).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--interval", default=0.5, show_default=True, help="Seconds between polls (tail).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.01),
+    default=0.5,
+    show_default=True,
+    help="Seconds between polls (tail).",
+)
 @pass_settings
 def events(
     settings: Settings,
@@ -459,10 +492,15 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
 
 
 @main.command()
-@click.option("--k", default=20, show_default=True, help="How many items.")
-@click.option("--epsilon", type=float, help="Differential privacy: add Laplace noise for this epsilon.")
+@click.option("--k", type=click.IntRange(min=1), default=20, show_default=True, help="How many items.")
+@click.option(
+    "--epsilon",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Differential privacy: add Laplace noise for this epsilon.",
+)
 @click.option(
     "--items-per-customer",
+    type=click.IntRange(min=1),
     default=20,
     show_default=True,
     help="With --epsilon: each customer counts towards at most this many items.",
@@ -493,7 +531,9 @@ def popular(
 @main.command()
 @click.option("--user", "user_id", required=True, help="Customer or anonymous visitor id.")
 @click.option("--session", "session_id", help="The current session (default: the customer's latest).")
-@click.option("--k", default=10, show_default=True, help="How many suggestions.")
+@click.option(
+    "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."
+)
 @click.option("--category", help="Only items in this category.")
 @click.option("--store-id", help="The kiosk or store asking (for context-aware popularity).")
 @click.option("--rules", type=click.Path(exists=True, dir_okay=False), help="A shop rules file (JSON/TOML).")
@@ -576,7 +616,11 @@ def recommend(
     help="Maps a value of the type column to an event type, e.g. --action click=item_viewed.",
 )
 @click.option(
-    "--dedupe-window", default=2.0, show_default=True, help="Seconds within which repeats are double clicks."
+    "--dedupe-window",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Seconds within which repeats are double clicks (0: keep them).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
@@ -639,7 +683,7 @@ def formats() -> None:
 @click.option(
     "--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name."
 )
-@click.option("--since", default=0, show_default=True, help="Only events after this log position.")
+@SINCE_OPTION
 @click.option(
     "--real-ids",
     is_flag=True,
@@ -652,7 +696,10 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
 
     chosen = format_ or ("parquet" if path.suffix == ".parquet" else "jsonl")
     with settings.open() as store:
-        count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
+        try:
+            count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     click.echo(f"Exported {count:,} events to {path} ({chosen}, {ids}).")
 
