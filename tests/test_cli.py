@@ -169,3 +169,13 @@ def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_pa
     target = tmp_path / "missing" / "events.jsonl"
     result = CliRunner().invoke(main, ["--db", db, "export", str(target)], catch_exceptions=False)
     assert result.exit_code == 1 and f"cannot write {target}" in result.output
+
+
+def test_a_truncated_trainer_checkpoint_says_how_to_rebuild_the_model(db: str) -> None:
+    run("--db", db, "train", "--device", "cpu")
+    checkpoint = Path(f"{db}.models") / "trainer.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    result = CliRunner().invoke(main, ["--db", db, "train", "--device", "cpu"])
+    assert result.exit_code == 1 and "edgerec train --retrain" in result.output
+    checkpoint.rename(checkpoint.with_suffix(".broken"))
+    assert "retrained on" in run("--db", db, "train", "--device", "cpu", "--retrain")

@@ -94,12 +94,16 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
     path = directory / CHECKPOINT
     if not path.exists():
         return None
+    # The log is the source of truth: the way out of a bad checkpoint is to rebuild the model.
+    remedy = "move it aside and run `edgerec train --retrain` to rebuild the model from the log"
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle refused, truncated file, wrong format
-        raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
+        raise CheckpointError(f"{path} cannot be loaded safely: {exc}; {remedy}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-        raise CheckpointError(f"{path} is not an edgerec trainer checkpoint (format {FORMAT_VERSION})")
+        raise CheckpointError(
+            f"{path} is not an edgerec trainer checkpoint (format {FORMAT_VERSION}); {remedy}"
+        )
     config = OnlineConfig(**json.loads(state["config"]))
     model = OnlineModel(config)
     weights = state["model"]
