@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,8 @@ def db() -> None:
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
     engine = make_engine(settings.url)
-    migrate.upgrade(engine, revision)
+    with _revision_errors():
+        migrate.upgrade(engine, revision)
     click.echo(f"{settings.url}: schema at {migrate.current_revision(engine)}")
 
 
@@ -132,8 +134,20 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 def db_downgrade(settings: Settings, revision: str) -> None:
     """Downgrade the schema to REVISION ("base" removes every table)."""
     engine = make_engine(settings.url)
-    migrate.downgrade(engine, revision)
+    with _revision_errors():
+        migrate.downgrade(engine, revision)
     click.echo(f"{settings.url}: schema at {migrate.current_revision(engine) or 'base'}")
+
+
+@contextlib.contextmanager
+def _revision_errors() -> Iterator[None]:
+    """Alembic's refusal (an unknown revision, say) as a one-line error, not a traceback."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise click.ClickException(f"{exc} (`edgerec db current` shows where the schema is)") from exc
 
 
 @db.command("current")

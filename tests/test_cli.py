@@ -79,6 +79,9 @@ def test_db_commands(db: str) -> None:
     assert f"current: {head}; head: {head}" in run("--db", db, "db", "current")
     assert "schema at base" in run("--db", db, "db", "downgrade", "base")
     assert f"schema at {head}" in run("--db", db, "db", "upgrade")
+    for command in ("upgrade", "downgrade"):
+        unknown = CliRunner().invoke(main, ["--db", db, "db", command, "nosuch"], catch_exceptions=False)
+        assert unknown.exit_code == 1 and "Can't locate revision identified by 'nosuch'" in unknown.output
 
 
 def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:
