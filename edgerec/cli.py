@@ -424,19 +424,30 @@ def evaluate_command(
     """Train and evaluate the models on PATH (imported into a temporary store), or on --db's log."""
     import tempfile
 
+    from edgerec.evaluation.defaults import MODEL_NAMES
     from edgerec.evaluation.frames import encode
     from edgerec.evaluation.harness import Settings as EvalSettings
     from edgerec.evaluation.harness import evaluate_encoded
     from edgerec.evaluation.plots import write_charts
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
+    chosen = [name.strip() for name in models.split(",")] if models else None
+    unknown = [name for name in chosen or () if name not in MODEL_NAMES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown model {unknown[0]!r}; known: {', '.join(MODEL_NAMES)}", param_hint="--models"
+        )
     say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
             from edgerec.ingest import import_file
 
             store = Store(Path(folder) / "eval.db", synchronous="OFF")
-            report = import_file(store, path, format=format_)
+            try:
+                report = import_file(store, path, format=format_)
+            except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
+                store.close()
+                raise click.ClickException(str(exc)) from exc
             say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
             dataset = path.stem
         else:
@@ -444,7 +455,8 @@ def evaluate_command(
             dataset = Path(store.path or settings.url).stem
         with store:
             data, features = encode(interaction_frame(store), catalogue_frame(store))
-    chosen = [name.strip() for name in models.split(",")] if models else None
+    if len(data) == 0:
+        raise click.ClickException(f"no customer interactions to evaluate in {path or dataset}")
     outcome = evaluate_encoded(
         data,
         features,

@@ -182,3 +182,17 @@ def test_a_truncated_trainer_checkpoint_says_how_to_rebuild_the_model(db: str) -
     assert result.exit_code == 1 and "edgerec train --retrain" in result.output
     checkpoint.rename(checkpoint.with_suffix(".broken"))
     assert "retrained on" in run("--db", db, "train", "--device", "cpu", "--retrain")
+
+
+def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 8)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    for args, problem in [
+        ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
+        ([str(junk)], "cannot tell the format"),
+        ([str(empty), "--format", "taobao"], "no customer interactions to evaluate"),
+    ]:
+        result = CliRunner().invoke(main, ["eval", *args], catch_exceptions=False)
+        assert result.exit_code in (1, 2) and problem in result.output, result.output
