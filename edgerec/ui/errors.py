@@ -25,17 +25,20 @@ def default_log_path() -> Path:
 
 
 def setup_logging(path: Path | None) -> Path | None:
-    """Sends the console's log records to a rotating file; returns its path (None: not logging)."""
+    """Sends edgerec's log records (the console's, and those of the recommender, trainer and
+    store it runs) to a rotating file; returns its path (None: not logging). Without it, a
+    warning from below the console went to a standard error the full-screen app hides."""
     if path is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    for handler in log.handlers:
+    package = logging.getLogger("edgerec")
+    for handler in package.handlers:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
             return path
     handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
     return path
 
 

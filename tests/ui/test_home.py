@@ -7,6 +7,9 @@ from pathlib import Path
 
 from edgerec.api import Store
 from edgerec.domain import ItemViewed
+from edgerec.recommend import Recommender
+from edgerec.recommend.trained import SNAPSHOT_FILE
+from edgerec.training.files import model_dir
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.screens.help import HelpScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
@@ -63,3 +66,13 @@ async def _errors(shop_store: Store, tmp_path: Path) -> None:
         await until(pilot, lambda: any("disk on fire" in str(n.message) for n in app._notifications))
         assert app.is_running
     assert "disk on fire" in log.read_text()
+
+
+def test_warnings_from_below_the_console_reach_its_log_file(shop_store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+    ConsoleApp(shop_store, log_path=log)
+    folder = model_dir(shop_store.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SNAPSHOT_FILE).write_bytes(b"not a snapshot")
+    Recommender(shop_store)  # what the console's live screen opens
+    assert "snapshot.npz cannot be loaded safely" in log.read_text()
