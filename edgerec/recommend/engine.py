@@ -655,5 +655,7 @@ def _micros(now: datetime | int | None) -> int:
     if now is None:
         return to_micros(datetime.now(UTC))
     if isinstance(now, datetime):
+        if now.utcoffset() is None:  # as for events: UTC is assumed nowhere
+            raise ValueError(f"now must be timezone-aware, not {now.isoformat()}")
         return to_micros(now)
     return int(now)

@@ -199,3 +199,12 @@ def test_category_cap_and_variety() -> None:
     assert sum(r.category == "Shoes" for r in uncapped) == 10
     only_shoes = rec.recommend("anonymous", k=10, now=at(12), category="Shoes")
     assert len(only_shoes) == 10 and {r.category for r in only_shoes} == {"Shoes"}
+
+
+def test_a_request_time_without_a_timezone_is_refused_by_name() -> None:
+    rec = Recommender(None)
+    for e in catalogue_events(3):
+        rec.observe(e)
+    with pytest.raises(ValueError, match="now must be timezone-aware"):
+        rec.recommend("u", k=2, now=at(1).replace(tzinfo=None))
+    assert len(rec.recommend("u", k=2, now=at(1))) == 2
