@@ -665,6 +665,13 @@ def import_(
     columns: dict[str, Any] = _parse_pairs(mapping, "--map")
     if actions:
         columns["actions"] = _parse_pairs(actions, "--action")
+        known = [t.value for t in EventType]
+        for source, kind in columns["actions"].items():
+            if kind not in known:
+                raise click.BadParameter(
+                    f"{source}={kind}: {kind!r} is not an event type; known: {', '.join(known)}",
+                    param_hint="--action",
+                )
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(
