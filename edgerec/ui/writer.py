@@ -79,7 +79,9 @@ class SessionWriter:
             try:
                 job = self.jobs.get(timeout=self.idle_refresh_seconds)
             except queue.Empty:
-                self._refresh_while_idle()
+                # Once the app is closing the screen is detached, and `services` has no app.
+                if self.is_attached:  # type: ignore[attr-defined]
+                    self._refresh_while_idle()
                 continue
             self.post_message(ActionDone(self._run(job)))  # type: ignore[attr-defined]
 

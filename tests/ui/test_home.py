@@ -76,3 +76,17 @@ def test_warnings_from_below_the_console_reach_its_log_file(shop_store: Store, t
     (folder / SNAPSHOT_FILE).write_bytes(b"not a snapshot")
     Recommender(shop_store)  # what the console's live screen opens
     assert "snapshot.npz cannot be loaded safely" in log.read_text()
+
+
+def test_closing_the_console_logs_no_error(shop_store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+
+    async def visit_live_then_close() -> None:
+        app = ConsoleApp(shop_store, log_path=log)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f2")
+            await pilot.pause(0.5)  # the live screen's writer refreshes while idle
+        await asyncio.sleep(1.0)  # its thread's next idle turn comes after the app has gone
+
+    asyncio.run(visit_live_then_close())
+    assert "refreshing the recommender failed" not in (log.read_text() if log.exists() else "")
