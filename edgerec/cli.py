@@ -661,17 +661,15 @@ def import_(
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
+    from edgerec.ingest.mapping import ColumnMapping
 
     columns: dict[str, Any] = _parse_pairs(mapping, "--map")
     if actions:
         columns["actions"] = _parse_pairs(actions, "--action")
-        known = [t.value for t in EventType]
-        for source, kind in columns["actions"].items():
-            if kind not in known:
-                raise click.BadParameter(
-                    f"{source}={kind}: {kind!r} is not an event type; known: {', '.join(known)}",
-                    param_hint="--action",
-                )
+    try:
+        ColumnMapping.of(columns)  # refused before the store is opened
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(

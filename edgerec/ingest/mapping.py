@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from edgerec.domain import EventType
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
@@ -44,6 +45,14 @@ class ColumnMapping:
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
+
+    def __post_init__(self) -> None:
+        """An action or default type that is no event type would quarantine every row it names."""
+        known = [t.value for t in EventType]
+        named = [*self.actions.items(), *([("default_type", self.default_type)] if self.default_type else [])]
+        for source, kind in named:
+            if kind not in known:
+                raise ValueError(f"{source}={kind}: {kind!r} is not an event type; known: {', '.join(known)}")
 
     @classmethod
     def of(cls, value: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:

@@ -114,19 +114,13 @@ class ActivityProjector:
 
 
 def _save_searches(connection: Connection, events: Sequence[StoredEvent]) -> None:
-    """Each session's latest search in this batch replaces the one it had."""
+    """Each session's latest search in this batch replaces the one it had (written, not read)."""
     latest = {e.session_id: e for e in events if e.type == EventType.SEARCHED and e.session_id is not None}
-    if not latest:
-        return
-    cache = RowCache(connection, session_searches, [(session_id,) for session_id in latest])
-    for session_id, event in latest.items():
-        row = {
-            "session_id": session_id,
-            "query": event.payload.get("query", ""),
-            "searched_at": event.occurred_at,
-        }
-        cache.put((session_id,), row)
-    cache.save(connection)
+    rows = [
+        {"session_id": session_id, "query": event.payload.get("query", ""), "searched_at": event.occurred_at}
+        for session_id, event in latest.items()
+    ]
+    insert_rows(connection, session_searches, rows, on_conflict="replace")
 
 
 def _session(

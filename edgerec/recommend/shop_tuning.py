@@ -23,10 +23,10 @@ from typing import Any
 from edgerec.domain import CATALOGUE_TYPES, EventType
 from edgerec.recommend.config import RecommenderConfig
 from edgerec.recommend.engine import Recommender, shop_config_path
-from edgerec.recommend.trained import ModelSnapshot
 from edgerec.recommend.tune import evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
 from edgerec.training.files import write_atomically
+from edgerec.training.published import Snapshot
 
 WARM_SHARE = 0.5  # of the customer events replayed: state and model only
 CHECK_SHARE = 0.2  # the newest customer events: the held-out check
@@ -75,7 +75,7 @@ class FollowingTrainer:
         self.trainer.learn(self.pending)
         self.pending = []
         self.pending_customer_events = 0
-        snapshot = ModelSnapshot(**self.trainer.snapshot_fields())
+        snapshot = Snapshot(**self.trainer.snapshot_fields())
         recommender.model.install(snapshot, recommender.catalogue)
         self.seconds += time.perf_counter() - started
 

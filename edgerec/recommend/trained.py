@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,42 +27,12 @@ from edgerec.domain import EventType
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.embeddings import EmbeddingSnapshot, EmbeddingSource
 from edgerec.store.codec import StoredEvent
-from edgerec.training.published import SNAPSHOT, CheckpointError, read_snapshot_file
+from edgerec.training.published import SNAPSHOT, CheckpointError, Snapshot, read_snapshot_file
 
 _log = logging.getLogger(__name__)
 SNAPSHOT_FILE = SNAPSHOT
 _CONTENT_FIELDS = ("title", "category", "brand", "price", "description", "attributes")
 _LISTING = (EventType.ITEM_LISTED, EventType.ITEM_UPDATED)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSnapshot:
-    """What the trainer publishes (the fields of edgerec.training.checkpoint.Snapshot)."""
-
-    item_ids: Sequence[str]
-    item_vectors: np.ndarray
-    user_ids: Sequence[str]
-    user_vectors: np.ndarray
-    token_vectors: np.ndarray
-    position: int
-
-
-def read_snapshot(path: Path) -> ModelSnapshot | None:
-    """The snapshot at `path` (numpy only, no unpickling), or None when there is none.
-
-    Raises CheckpointError for a file that is not a whole, consistent snapshot.
-    """
-    published = read_snapshot_file(path)
-    if published is None:
-        return None
-    return ModelSnapshot(
-        item_ids=published.item_ids.tolist(),
-        item_vectors=published.item_vectors,
-        user_ids=published.user_ids.tolist(),
-        user_vectors=published.user_vectors,
-        token_vectors=published.token_vectors,
-        position=published.position,
-    )
 
 
 def _content_tokens() -> Callable[[Mapping[str, Any], int], np.ndarray]:
@@ -157,7 +126,7 @@ class TrainedModel:
         try:
             self._signature = signature  # a file that cannot be read is not tried again
             try:
-                snapshot = read_snapshot(self.path)
+                snapshot = read_snapshot_file(self.path)
             except CheckpointError as exc:
                 # The trainer's next publish replaces the file; until then the other sources
                 # (and the model loaded before, if any) serve.
@@ -178,7 +147,7 @@ class TrainedModel:
 
     # --- installing a snapshot --------------------------------------------------------------
 
-    def install(self, snapshot: ModelSnapshot, catalogue: Catalogue) -> None:
+    def install(self, snapshot: Snapshot, catalogue: Catalogue) -> None:
         """Swaps in this snapshot, plus content vectors for catalogue items it lacks."""
         ids = list(snapshot.item_ids)
         known = set(ids)

@@ -137,9 +137,13 @@ def _insert(dialect: Dialect, table: Table, names: tuple[str, ...], conflict: st
         keys = _key_names(table)
         if conflict == "ignore":
             result = Compiled(statement.on_conflict_do_nothing(index_elements=keys), dialect)
-        else:  # "add": counters of an existing row grow by the new row's values.
-            added = {name: table.c[name] + statement.excluded[name] for name in names if name not in keys}
-            result = Compiled(statement.on_conflict_do_update(index_elements=keys, set_=added), dialect)
+        else:  # "add": counters of an existing row grow by the new row's values; "replace".
+            values = [name for name in names if name not in keys]
+            if conflict == "add":
+                updated = {name: table.c[name] + statement.excluded[name] for name in values}
+            else:
+                updated = {name: statement.excluded[name] for name in values}
+            result = Compiled(statement.on_conflict_do_update(index_elements=keys, set_=updated), dialect)
     # Where each parameter comes from in a row given in `names` order (None: the same order).
     position = {f"p_{name}": i for i, name in enumerate(names)}
     order = [position[name] for name in result.names]
@@ -299,7 +303,8 @@ def insert_rows(
     *,
     on_conflict: str | None = None,
 ) -> None:
-    """Inserts rows (dicts with the same keys); on_conflict: None, "ignore", or "add" (counters)."""
+    """Inserts rows (dicts with the same keys); on_conflict: None, "ignore", "add" (counters
+    grow), or "replace" (the new row's values win)."""
     if not rows:
         return
     json_names = _json_columns(table)

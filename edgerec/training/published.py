@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,9 @@ class CheckpointError(RuntimeError):
 class Snapshot:
     """The embeddings the recommender scores with, and the log position they cover."""
 
-    item_ids: np.ndarray
+    item_ids: Sequence[str]
     item_vectors: np.ndarray
-    user_ids: np.ndarray
+    user_ids: Sequence[str]
     user_vectors: np.ndarray
     token_vectors: np.ndarray
     position: int
@@ -76,9 +77,9 @@ def read_snapshot_file(path: Path) -> Snapshot | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             snapshot = Snapshot(
-                item_ids=data["item_ids"],
+                item_ids=data["item_ids"].tolist(),
                 item_vectors=data["item_vectors"],
-                user_ids=data["user_ids"],
+                user_ids=data["user_ids"].tolist(),
                 user_vectors=data["user_vectors"],
                 token_vectors=data["token_vectors"],
                 position=int(data["position"]),

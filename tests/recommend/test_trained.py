@@ -15,9 +15,10 @@ torch = pytest.importorskip("torch")
 from edgerec.api import Store  # noqa: E402
 from edgerec.domain import ItemListed, ItemViewed  # noqa: E402
 from edgerec.recommend import Policy, Recommender, TrainedModel  # noqa: E402
-from edgerec.recommend.trained import SNAPSHOT_FILE, read_snapshot  # noqa: E402
+from edgerec.recommend.trained import SNAPSHOT_FILE  # noqa: E402
 from edgerec.training import CheckpointError, OnlineConfig, Trainer, TrainerConfig  # noqa: E402
 from edgerec.training.files import model_dir  # noqa: E402
+from edgerec.training.published import read_snapshot_file as read_snapshot  # noqa: E402
 from tests.recommend.conftest import at, paired_sessions  # noqa: E402
 
 SMALL = TrainerConfig(
