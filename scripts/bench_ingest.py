@@ -3,7 +3,7 @@
 
 Prints a table, then one JSON line with import_events_per_s, import_ratio_vs_raw,
 append_ratio_vs_raw and import_rss_ratio_10x. Every ratio compares with a baseline measured in
-the same run, on the same machine, with the same schema and PRAGMAs (WAL, synchronous=FULL).
+the same run, on the same machine, with the same schema and PRAGMAs (WAL, synchronous=FULL, page cache).
 
     .venv/bin/python scripts/bench_ingest.py [PATH] [--repeat 2] [--appends 500] [--scale 10]
 """
@@ -60,9 +60,12 @@ def fresh_store(path: Path):  # type: ignore[no-untyped-def]
 
 
 def raw_connection(path: Path, synchronous: str) -> sqlite3.Connection:
+    from edgerec.store.engine import CACHE_SIZE_KIB
+
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
+    connection.execute(f"PRAGMA cache_size=-{CACHE_SIZE_KIB}")
     return connection
 
 

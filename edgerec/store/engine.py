@@ -30,6 +30,10 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # The background checkpointer (below) normally gets there first; this only bounds the WAL when
 # it cannot keep up.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+# Page cache per connection (SQLite's default is 2 MiB). An import chunk changes more pages than
+# that: with the default, SQLite spills them to the WAL mid-transaction and writes many twice.
+# 16-128 MiB imported the Taobao slice 9 % faster (scripts/bench_ingest.py); it grows only as used.
+CACHE_SIZE_KIB = 32 * 1024
 ENV_DB = "EDGEREC_DB"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -113,6 +117,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_SIZE_KIB}")
         # Deleted content is overwritten with zeros, so a forgotten customer leaves no trace.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
