@@ -502,7 +502,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
         receipt = forget_user(store, user_id).to_dict()
-        directory = model_dir(store.path)
+        directory = model_dir(store.url)
         if (directory / CHECKPOINT).exists():
             # The trainer sees the forget request and retrains from the cleaned log.
             trainer = Trainer(store)

@@ -23,7 +23,7 @@ def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
     db = tmp_path / "shop.db"
     with edgerec.open(db) as store:
         seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
-        trainer = TrainerProcess(store.url, store.path, device="cpu")
+        trainer = TrainerProcess(store.url, device="cpu")
         trainer.start()
         try:
             wait_for(lambda: trainer.status().get("position") == store.head())

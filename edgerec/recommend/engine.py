@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, make_url
 
 from edgerec.domain import Context, Event
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
@@ -626,12 +626,13 @@ def shop_config_path(store: Any) -> Path | None:
 
 
 def _model_folder(store: Any) -> Path | None:
+    """The trainer's folder for a store or its engine (None without one, or in memory)."""
     if store is None:
         return None
-    path = store.url.database if isinstance(store, Engine) else getattr(store, "path", None)
-    if path == ":memory:":
+    url = make_url(store.url) if not isinstance(store, Engine) else store.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return None
-    return model_dir(path)
+    return model_dir(url.render_as_string(hide_password=True))
 
 
 def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:

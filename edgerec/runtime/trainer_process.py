@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import IO, Any
 
 from edgerec.training.files import model_dir
@@ -20,9 +19,9 @@ STOP_WAIT_S = 20.0
 class TrainerProcess:
     """Start, pause and full retrain for a trainer process following one store's log."""
 
-    def __init__(self, store_url: str, database_path: str | None, *, device: str = "auto") -> None:
+    def __init__(self, store_url: str, *, device: str = "auto") -> None:
         self.store_url = store_url
-        self.directory = model_dir(database_path)
+        self.directory = model_dir(store_url)
         self.device = device
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -75,7 +74,3 @@ class TrainerProcess:
         elif time.time() - float(status.get("updated_at", 0)) > 5 and status.get("state") == "stopped":
             status["state"] = "starting"
         return status
-
-
-def log_path(database_path: str | None) -> Path:
-    return model_dir(database_path) / "trainer.log"

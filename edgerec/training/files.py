@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 from platformdirs import user_data_dir
+from sqlalchemy import make_url
 
 
-def model_dir(database_path: str | None) -> Path:
-    """`<database name>.models/` beside a database file; the data directory for a server URL."""
-    if database_path:
-        db = Path(database_path)
+def model_dir(database: str | None) -> Path:
+    """Where the trainer's files for a store live, given the store's file path or URL.
+
+    `<database name>.models/` beside a SQLite file; for a database server, a folder of the user
+    data directory named after the server and database (never the password), so that two
+    databases never share a model; None (an in-memory store) gives the data directory's own.
+    """
+    models = Path(user_data_dir("edgerec", appauthor=False)) / "models"
+    if not database:
+        return models
+    if "://" not in database:
+        db = Path(database)
         return db.with_name(db.name + ".models")
-    return Path(user_data_dir("edgerec", appauthor=False)) / "models"
+    url = make_url(database)
+    if url.get_backend_name() == "sqlite":
+        return model_dir(url.database if url.database not in ("", ":memory:") else None)
+    where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
+    return models / re.sub(r"[^A-Za-z0-9._-]", "_", where)
 
 
 # Durable files go to disk a chunk at a time, with a pause between chunks: a snapshot of a big

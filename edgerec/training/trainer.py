@@ -87,7 +87,7 @@ class Trainer:
         device: str = "auto",
     ) -> None:
         self.store = store
-        self.directory = directory or model_dir(store.path)
+        self.directory = directory or model_dir(store.url)
         self.config = config or TrainerConfig()
         self.device = pick_device(device)
         if self.config.threads:

@@ -19,7 +19,7 @@ def run_console(store_url: str, *, train: bool = True) -> None:
     from edgerec.ui.errors import default_log_path
 
     with open_store(store_url) as store:
-        trainer = TrainerProcess(store_url, store.path)
+        trainer = TrainerProcess(store.url)
         if train:
             trainer.start()
         try:

@@ -39,3 +39,19 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.
         write_atomically(target, b"x" * (2 * files._CHUNK_BYTES + 1))
     assert target.read_bytes() == b"the old snapshot"
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.npz"]
+
+
+def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
+    from edgerec.training.files import model_dir
+
+    shop = tmp_path / "shop.db"
+    assert model_dir(str(shop)) == tmp_path / "shop.db.models"
+    assert model_dir(f"sqlite:///{shop}") == tmp_path / "shop.db.models"
+    # Two databases on one server, or one name on two servers, never share a model.
+    first = model_dir("postgresql+psycopg://shop:secret@db.local:5432/shop_a")
+    second = model_dir("postgresql+psycopg://shop:secret@db.local:5432/shop_b")
+    other_server = model_dir("postgresql+psycopg://shop:secret@db2.local:5432/shop_a")
+    assert len({first, second, other_server}) == 3
+    assert first.name == "postgresql-db.local-5432-shop_a"
+    assert all("secret" not in str(p) for p in (first, second, other_server))
+    assert model_dir(None) == model_dir("sqlite://") == first.parent

@@ -83,13 +83,13 @@ def status_of(raw: Any) -> TrainerStatus:
     )
 
 
-def read_status_file(database_path: str | None) -> tuple[TrainerStatus, bool] | None:
-    """The status a trainer process last wrote beside this database, and whether it is fresh."""
+def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
+    """The status a trainer process last wrote for this store (file path or URL), and whether it is fresh."""
     try:
         from edgerec.training.files import model_dir
     except ImportError:
         return None
-    path = model_dir(database_path) / STATUS_FILE
+    path = model_dir(database) / STATUS_FILE
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -179,7 +179,7 @@ class TrainerScreen(ConsoleScreen):
             head = store.head()
             if trainer is not None:
                 return Snapshot(head, status_of(trainer.status()), "trainer", True)
-            found = read_status_file(store.path)
+            found = read_status_file(store.url)
             if found is None:
                 return Snapshot(head, None)
             return Snapshot(head, found[0], "file", found[1])
