@@ -1,0 +1,136 @@
+"""The same code on a real PostgreSQL server, through a SQLAlchemy URL: migrations, the log,
+projections equal to a rebuild, two writers at once, import with quarantine, recommendations."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import inspect, make_url
+
+import edgerec
+from edgerec.domain import AddedToCart, Event, ItemListed, ItemViewed
+from edgerec.ingest import import_file
+from edgerec.recommend import Recommender
+from edgerec.store import migrate
+from edgerec.training.files import model_dir
+from tests import postgres_server
+from tests.projections.test_rebuild_equals_incremental import EVENTS, snapshot
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[postgres_server.Server]:
+    reason = postgres_server.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    started = postgres_server.Server()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def template(server: postgres_server.Server) -> str:
+    """A database migrated to the newest schema, to copy for each example."""
+    url = server.database()
+    edgerec.open(url).close()
+    return str(make_url(url).database)
+
+
+def test_migrations_go_down_to_nothing_and_up_again(server: postgres_server.Server) -> None:
+    with edgerec.open(server.database()) as store:
+        assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
+        assert store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0)) == 1
+        migrate.downgrade(store.engine, "base")
+        assert "events" not in inspect(store.engine).get_table_names()
+        migrate.upgrade(store.engine)
+        assert store.head() == 0
+
+
+def test_the_log_appends_once_per_event_id_and_reads_back(server: postgres_server.Server) -> None:
+    with edgerec.open(server.database()) as store:
+        viewed = ItemViewed(user_id="u1", item_id="mug", occurred_at=T0)
+        assert store.record(viewed) == 1
+        assert store.record(viewed) == 1  # the same event id again: nothing appended
+        assert store.record_many([AddedToCart(user_id="u1", item_id="mug", occurred_at=T0)]) == [2]
+        assert [row.position for row in store.read(since=0)] == [1, 2]
+        assert [row.to_event() for row in store.read(since=1)][0].item_id == "mug"
+        assert store.stats()["projections"]["user_items"] == 1
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(events=st.lists(EVENTS, max_size=30), batch=st.integers(1, 6))
+def test_rebuild_equals_incremental(
+    server: postgres_server.Server, template: str, events: list[Event], batch: int
+) -> None:
+    with edgerec.open(server.database(template=template)) as store:
+        for start in range(0, len(events), batch):
+            store.record_many(events[start : start + batch])
+        incremental = snapshot(store)
+        assert store.rebuild(batch=7) == store.head()
+        assert snapshot(store) == incremental
+
+
+def _record_views(url: str, writer: int, count: int) -> None:
+    with edgerec.open(url, upgrade=False) as store:
+        for n in range(count):
+            store.record(
+                ItemViewed(user_id=f"w{writer}", item_id=f"i{n % 7}", occurred_at=T0 + timedelta(seconds=n))
+            )
+
+
+def test_two_processes_writing_at_once_get_one_gap_free_log(server: postgres_server.Server) -> None:
+    url = server.database()
+    edgerec.open(url).close()
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_record_views, args=(url, w, 60)) for w in (1, 2)]
+    for process in writers:
+        process.start()
+    for process in writers:
+        process.join(120)
+        assert process.exitcode == 0
+    with edgerec.open(url) as store:
+        rows = list(store.read(since=0))
+        assert [row.position for row in rows] == list(range(1, 121))
+        for writer in ("w1", "w2"):  # each writer's events in the order it wrote them
+            times = [row.occurred_at for row in rows if row.user_id == writer]
+            assert len(times) == 60 and times == sorted(times)
+        incremental = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == incremental
+
+
+def test_import_quarantines_bad_rows_and_the_recommender_serves(
+    server: postgres_server.Server, tmp_path: Path
+) -> None:
+    start = int(T0.timestamp())
+    lines = [f"{u},{100 + (u * 3 + k) % 9},7,pv,{start + 60 * k + u}" for u in range(1, 6) for k in range(6)]
+    lines += ["1,101,7,teleport,1700000000", "not,a,row"]
+    data = tmp_path / "behaviour.csv"
+    data.write_text("\n".join(lines) + "\n")
+    url = server.database()
+    with edgerec.open(url) as store:
+        store.record_many(
+            [
+                ItemListed(item_id=str(i), title=f"Item {i}", category=f"c{i % 3}", stock=3, occurred_at=T0)
+                for i in range(100, 109)
+            ]
+        )
+        report = import_file(store, data, format="taobao")
+        assert (report.rows_read, report.accepted, report.quarantined) == (32, 30, 2)
+        assert import_file(store, data, format="taobao").appended == 0
+        recommendations = Recommender(store).recommend("1", k=5, now=T0 + timedelta(hours=1))
+        assert len(recommendations) == 5 and all(r.reasons for r in recommendations)
+    assert model_dir(url) != model_dir(server.url("postgres"))
