@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from edgerec.api import Store
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
-from edgerec.store.schema import events, forgets, quarantine
+from edgerec.store.schema import PROJECTION_TABLES, events, forgets, quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,14 @@ def forget_generation(store: Store) -> int:
 
 
 def _compact(store: Store) -> bool:
-    """Rewrites the database without free pages and empties the WAL (SQLite only)."""
+    """Rewrites the database without free pages and empties the WAL (SQLite); on PostgreSQL,
+    rewrites every table the customer was in, so no dead row version keeps a copy (the server's
+    own write-ahead log and backups are its administrator's to rotate)."""
+    if store.engine.dialect.name == "postgresql":
+        tables = ", ".join(table.name for table in (events, quarantine, *PROJECTION_TABLES))
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM FULL {tables}")
+        return True
     if store.engine.dialect.name != "sqlite":
         return False
     close_engine(store.engine)  # its connections would keep old WAL frames alive

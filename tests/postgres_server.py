@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 _USER = "edgerec"
 _PORT = 5432  # only names the socket file inside the private folder
@@ -86,6 +86,18 @@ class Server:
         with self.admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {name}{copy}"))
         return self.url(name)
+
+    def files_holding(self, engine: Engine, text_: str) -> list[str]:
+        """The database's table and index files that hold `text_`, after a checkpoint has
+        written every change to them (the server's write-ahead log is not searched)."""
+        with engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
+            oid = connection.execute(
+                text("SELECT oid FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+        needle = text_.encode()
+        folder = self.folder / "data" / "base" / str(oid)
+        return sorted(path.name for path in folder.iterdir() if needle in path.read_bytes())
 
     def stop(self) -> None:
         self.admin.dispose()

@@ -134,3 +134,21 @@ def test_import_quarantines_bad_rows_and_the_recommender_serves(
         recommendations = Recommender(store).recommend("1", k=5, now=T0 + timedelta(hours=1))
         assert len(recommendations) == 5 and all(r.reasons for r in recommendations)
     assert model_dir(url) != model_dir(server.url("postgres"))
+
+
+def test_forgetting_a_customer_rewrites_the_tables_they_were_in(server: postgres_server.Server) -> None:
+    from edgerec.privacy import forget_user
+
+    customer = "customer-7f3a9c"
+    with edgerec.open(server.database()) as store:
+        store.record_many(
+            [
+                ItemViewed(user_id=u, item_id="mug", occurred_at=T0 + timedelta(minutes=n))
+                for n, u in enumerate([customer, "b", customer, "b"])
+            ]
+        )
+        assert server.files_holding(store.engine, customer)  # on disk before
+        receipt = forget_user(store, customer)
+        assert (receipt.events_removed, receipt.database_compacted) == (2, True)
+        assert {row.user_id for row in store.read(since=0)} == {"b"}
+        assert server.files_holding(store.engine, customer) == []  # no dead row version left
