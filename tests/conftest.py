@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file in a temporary directory, and the shared datasets."""
+"""Shared fixtures: a real SQLite file in a temporary directory, a real PostgreSQL server, and the
+shared datasets."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 import edgerec
 from edgerec.api import Store
+from tests import postgres_server
 from tests.ingest.ingest_helpers import real_file
 
 
@@ -22,3 +24,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def shared_dataset():
     """Finds a file under ../shared/datasets: skipped where absent, a failure in CI."""
     return real_file
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.Server]:
+    """A throwaway PostgreSQL server (skipped, with the reason, where none can be started)."""
+    reason = postgres_server.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    server = postgres_server.Server()
+    try:
+        yield server
+    finally:
+        server.stop()

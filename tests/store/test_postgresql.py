@@ -4,7 +4,6 @@ projections equal to a rebuild, two writers at once, import with quarantine, rec
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,27 +25,15 @@ T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[postgres_server.Server]:
-    reason = postgres_server.missing()
-    if reason is not None:
-        pytest.skip(reason)
-    started = postgres_server.Server()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture(scope="module")
-def template(server: postgres_server.Server) -> str:
+def template(postgres: postgres_server.Server) -> str:
     """A database migrated to the newest schema, to copy for each example."""
-    url = server.database()
+    url = postgres.database()
     edgerec.open(url).close()
     return str(make_url(url).database)
 
 
-def test_migrations_go_down_to_nothing_and_up_again(server: postgres_server.Server) -> None:
-    with edgerec.open(server.database()) as store:
+def test_migrations_go_down_to_nothing_and_up_again(postgres: postgres_server.Server) -> None:
+    with edgerec.open(postgres.database()) as store:
         assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
         assert store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0)) == 1
         migrate.downgrade(store.engine, "base")
@@ -55,8 +42,8 @@ def test_migrations_go_down_to_nothing_and_up_again(server: postgres_server.Serv
         assert store.head() == 0
 
 
-def test_the_log_appends_once_per_event_id_and_reads_back(server: postgres_server.Server) -> None:
-    with edgerec.open(server.database()) as store:
+def test_the_log_appends_once_per_event_id_and_reads_back(postgres: postgres_server.Server) -> None:
+    with edgerec.open(postgres.database()) as store:
         viewed = ItemViewed(user_id="u1", item_id="mug", occurred_at=T0)
         assert store.record(viewed) == 1
         assert store.record(viewed) == 1  # the same event id again: nothing appended
@@ -73,9 +60,9 @@ def test_the_log_appends_once_per_event_id_and_reads_back(server: postgres_serve
 )
 @given(events=st.lists(EVENTS, max_size=30), batch=st.integers(1, 6))
 def test_rebuild_equals_incremental(
-    server: postgres_server.Server, template: str, events: list[Event], batch: int
+    postgres: postgres_server.Server, template: str, events: list[Event], batch: int
 ) -> None:
-    with edgerec.open(server.database(template=template)) as store:
+    with edgerec.open(postgres.database(template=template)) as store:
         for start in range(0, len(events), batch):
             store.record_many(events[start : start + batch])
         incremental = snapshot(store)
@@ -91,8 +78,8 @@ def _record_views(url: str, writer: int, count: int) -> None:
             )
 
 
-def test_two_processes_writing_at_once_get_one_gap_free_log(server: postgres_server.Server) -> None:
-    url = server.database()
+def test_two_processes_writing_at_once_get_one_gap_free_log(postgres: postgres_server.Server) -> None:
+    url = postgres.database()
     edgerec.open(url).close()
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_record_views, args=(url, w, 60)) for w in (1, 2)]
@@ -113,14 +100,14 @@ def test_two_processes_writing_at_once_get_one_gap_free_log(server: postgres_ser
 
 
 def test_import_quarantines_bad_rows_and_the_recommender_serves(
-    server: postgres_server.Server, tmp_path: Path
+    postgres: postgres_server.Server, tmp_path: Path
 ) -> None:
     start = int(T0.timestamp())
     lines = [f"{u},{100 + (u * 3 + k) % 9},7,pv,{start + 60 * k + u}" for u in range(1, 6) for k in range(6)]
     lines += ["1,101,7,teleport,1700000000", "not,a,row"]
     data = tmp_path / "behaviour.csv"
     data.write_text("\n".join(lines) + "\n")
-    url = server.database()
+    url = postgres.database()
     with edgerec.open(url) as store:
         store.record_many(
             [
@@ -133,22 +120,22 @@ def test_import_quarantines_bad_rows_and_the_recommender_serves(
         assert import_file(store, data, format="taobao").appended == 0
         recommendations = Recommender(store).recommend("1", k=5, now=T0 + timedelta(hours=1))
         assert len(recommendations) == 5 and all(r.reasons for r in recommendations)
-    assert model_dir(url) != model_dir(server.url("postgres"))
+    assert model_dir(url) != model_dir(postgres.url("postgres"))
 
 
-def test_forgetting_a_customer_rewrites_the_tables_they_were_in(server: postgres_server.Server) -> None:
+def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgres_server.Server) -> None:
     from edgerec.privacy import forget_user
 
     customer = "customer-7f3a9c"
-    with edgerec.open(server.database()) as store:
+    with edgerec.open(postgres.database()) as store:
         store.record_many(
             [
                 ItemViewed(user_id=u, item_id="mug", occurred_at=T0 + timedelta(minutes=n))
                 for n, u in enumerate([customer, "b", customer, "b"])
             ]
         )
-        assert server.files_holding(store.engine, customer)  # on disk before
+        assert postgres.files_holding(store.engine, customer)  # on disk before
         receipt = forget_user(store, customer)
         assert (receipt.events_removed, receipt.database_compacted) == (2, True)
         assert {row.user_id for row in store.read(since=0)} == {"b"}
-        assert server.files_holding(store.engine, customer) == []  # no dead row version left
+        assert postgres.files_holding(store.engine, customer) == []  # no dead row version left

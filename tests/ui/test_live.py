@@ -13,7 +13,8 @@ from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
-from tests.ui.ui_shop import until
+from tests.postgres_server import Server as PostgresServer
+from tests.ui.ui_shop import make_shop, until
 
 
 def excluded(app: ConsoleApp, user_id: str) -> set[str]:
@@ -93,3 +94,9 @@ async def _session(app: ConsoleApp) -> list[str]:
 def test_a_session_of_thirteen_actions_moves_the_suggestions(shop_store: Store, tmp_path: Path) -> None:
     app = ConsoleApp(shop_store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
     assert len(asyncio.run(_session(app))) == 13
+
+
+def test_the_same_session_on_postgresql(postgres: PostgresServer, tmp_path: Path) -> None:
+    with make_shop(postgres.database()) as store:
+        app = ConsoleApp(store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        assert len(asyncio.run(_session(app))) == 13

@@ -95,8 +95,8 @@ def shop_events(seed: int = 3) -> list[Event]:
     return events
 
 
-def make_shop(path: Path, seed: int = 3) -> Store:
-    """A new store file at `path` holding the fixture shop."""
+def make_shop(path: Path | str, seed: int = 3) -> Store:
+    """A new store at `path` (a file, or a database URL) holding the fixture shop."""
     store = edgerec.open(path)
     store.record_many(shop_events(seed))
     return store
