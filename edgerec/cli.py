@@ -632,7 +632,8 @@ def recommend(
     "mapping",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user=customer --map timestamp=ts.",
+    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user=customer --map timestamp=ts; "
+    "for --format catalogue: item, title, category, brand, price, stock, description.",
 )
 @click.option(
     "--action",
@@ -661,13 +662,17 @@ def import_(
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
+    from edgerec.ingest.datasets import catalogue_mapping
     from edgerec.ingest.mapping import ColumnMapping
 
     columns: dict[str, Any] = _parse_pairs(mapping, "--map")
     if actions:
         columns["actions"] = _parse_pairs(actions, "--action")
-    try:
-        ColumnMapping.of(columns)  # refused before the store is opened
+    try:  # refused before the store is opened
+        if (format_ or "").lower() == "catalogue":
+            catalogue_mapping(columns)
+        else:
+            ColumnMapping.of(columns)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:

@@ -160,6 +160,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["export", "{tmp}/x.jsonl", "--since", "-3"],
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
         ["import", "{tmp}/x.csv", "--format", "csv", "--action", "click=bogus"],
+        ["import", "{tmp}/x.csv", "--format", "catalogue", "--map", "user=item"],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:
@@ -197,3 +198,12 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
     ]:
         result = CliRunner().invoke(main, ["eval", *args], catch_exceptions=False)
         assert result.exit_code in (1, 2) and problem in result.output, result.output
+
+
+def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "articles.csv"
+    path.write_text("article_id,prod_name,product_type_name\n0108775015,Strap top,Vest top\n")
+    out = run("--db", db, "import", str(path), "--format", "catalogue", "--map", "title=prod_name", "--json")
+    assert json.loads(out)["accepted"] == 1
+    listed = run("--db", db, "events", "list", "--type", "item_listed")
+    assert "0108775015" in listed and "Strap top" in listed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -535,29 +535,56 @@ def catalogue_sniff(path: Path, head: list[str]) -> bool:
 
 
 def brand_from_title(title: str | None) -> str | None:
-    """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience."""
+    """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience.
+
+    Only then: without an audience word, the first word is as often a kind of item as a brand
+    ('Strap top'), and a made-up brand would show as "same brand" in the reasons.
+
+    >>> brand_from_title("Peter England Men Party Blue Jeans"), brand_from_title("Strap top")
+    ('Peter England', None)
+    """
     if not title:
         return None
     words = title.split()
     for i, word in enumerate(words[:5]):
         if word.lower() in _AUDIENCE:
             return " ".join(words[:i]) or None
-    return words[0] if words else None
+    return None
 
 
-def catalogue_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+# A catalogue's fields and the column names each is found under when no mapping names its column.
+CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
+    "item": _ID,
+    "title": _TITLE,
+    "category": _CATEGORY,
+    "brand": _BRAND,
+    "price": _PRICE,
+    "stock": _STOCK,
+    "description": _DESCRIPTION,
+}
+
+
+def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
+    """The columns a user named for catalogue fields (`--map title=prod_name`), checked."""
+    named = dict(value or {})
+    unknown = sorted(set(named) - set(CATALOGUE_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {list(CATALOGUE_FIELDS)}")
+    return {field: str(column) for field, column in named.items()}
+
+
+def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: Any) -> Iterator[Batch]:
+    named = catalogue_mapping(mapping_)
     delimiter = sniff_delimiter(head_lines(path, 10))
     for names, chunk in _records(path, delimiter, True, chunk_rows):
         names = names or []
-        used: dict[str, int | None] = {
-            "item_id": find(names, *_ID),
-            "title": find(names, *_TITLE),
-            "category": find(names, *_CATEGORY),
-            "brand": find(names, *_BRAND),
-            "price": find(names, *_PRICE),
-            "stock": find(names, *_STOCK),
-            "description": find(names, *_DESCRIPTION),
-        }
+        used: dict[str, int | None] = {}
+        for field, aliases in CATALOGUE_FIELDS.items():
+            column = named.get(field)
+            index = find(names, *((column,) if column else aliases))
+            if column and index is None:
+                raise ValueError(f"{path}: {field}={column}: no such column; the columns are {names}")
+            used["item_id" if field == "item" else field] = index
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:

@@ -180,6 +180,30 @@ def test_fashion_styles_with_crlf(ingest_store: Store, slice_of) -> None:  # typ
     assert event.payload["category"] == "Apparel/Topwear/Shirts" and "\r" not in json.dumps(event.payload)
 
 
+def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "articles.csv"
+    path.write_text(
+        "article_id,prod_name,product_type_name,colour_group_name\n"
+        "0108775015,Strap top,Vest top,Black\n"
+        "0111565001,20 den 1p Stockings,Underwear Tights,Black\n"
+    )
+    report = import_file(
+        ingest_store,
+        path,
+        format="catalogue",
+        mapping={"title": "prod_name", "category": "product_type_name"},
+    )
+    conserved(report)
+    top = next(e for e in ingest_store.read() if e.item_id == "0108775015")  # ids stay text
+    assert (top.payload["title"], top.payload["category"]) == ("Strap top", "Vest top")
+    assert "brand" not in top.payload  # no brand column, and no brand made up from the title
+    assert top.payload["attributes"] == {"colour_group_name": "Black"}
+    with pytest.raises(ValueError, match="title=name: no such column"):
+        import_file(ingest_store, path, format="catalogue", mapping={"title": "name"})
+    with pytest.raises(ValueError, match="unknown catalogue mapping keys \\['user'\\]"):
+        import_file(ingest_store, path, format="catalogue", mapping={"user": "article_id"})
+
+
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
     path = tmp_path / "mystery.txt"
     path.write_text("hello world\nthis is not a dataset\n")
