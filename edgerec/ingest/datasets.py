@@ -363,9 +363,26 @@ def diginetica_sniff(path: Path, head: list[str]) -> bool:
     return {"sessionid", "timeframe", "eventdate"} <= keys
 
 
+def _diginetica_categories(path: Path) -> dict[str, str]:
+    """itemId -> categoryId from the release's `product-categories.csv` beside the file, if there."""
+    beside = path.with_name("product-categories.csv")
+    if not beside.exists() or beside == path:
+        return {}
+    categories: dict[str, str] = {}
+    for names, chunk in _records(beside, sniff_delimiter(head_lines(beside, 5)), True, 50_000):
+        item, category = find(names or [], "itemId", "item_id"), find(names or [], "categoryId", "category")
+        if item is None or category is None:
+            return {}
+        for record in chunk.records:
+            if record is not None and len(record) > max(item, category):
+                categories[record[item].strip()] = record[category].strip()
+    return categories
+
+
 def diginetica_batches(
     path: Path, chunk_rows: int, source_timezone: str = "UTC", **_: Any
 ) -> Iterator[Batch]:
+    categories = _diginetica_categories(path)
     delimiter = sniff_delimiter(head_lines(path, 5))
     for names, chunk in _records(path, delimiter, True, chunk_rows):
         names = names or []
@@ -397,6 +414,8 @@ def diginetica_batches(
             "session_id": sessions,
             "item_id": raw.get("item_id", _const(None, n)),
         }
+        if categories:
+            columns["category"] = [categories.get(item) if item else None for item in columns["item_id"]]
         yield text_batch(str(path), chunk, columns, problems)
 
 

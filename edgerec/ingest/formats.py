@@ -78,7 +78,8 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "diginetica",
-            "DIGINETICA item views / purchases (sessionId;userId;itemId;timeframe;eventdate)",
+            "DIGINETICA item views / purchases (sessionId;userId;itemId;timeframe;eventdate)"
+            " + product-categories.csv beside them",
             datasets.diginetica_batches,
             datasets.diginetica_sniff,
         ),

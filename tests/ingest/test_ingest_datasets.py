@@ -136,6 +136,17 @@ def test_diginetica_views(ingest_store: Store, slice_of) -> None:  # type: ignor
     assert (first.user_id, first.session_id, first.item_id) == ("s:1", "1", "81766")
 
 
+def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    path = slice_of(("diginetica-sample", "sample_train-item-views.csv"), 41, name="train-item-views.csv")
+    # The full release puts each item's category in product-categories.csv (the sample lacks it).
+    (path.parent / "product-categories.csv").write_text("itemId;categoryId\n81766;1288\n")
+    report = import_file(ingest_store, path)
+    conserved(report)
+    views = ingest_store.read(types=["item_viewed"])
+    assert {e.payload.get("category") for e in views if e.item_id == "81766"} == {"1288"}
+    assert all("category" not in e.payload for e in views if e.item_id != "81766")
+
+
 def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> None:
     lines = real_file("amazon-s3rec", "Beauty.txt").read_text().splitlines()[:40]
     attributes = json.loads(real_file("amazon-s3rec", "Beauty_item2attributes.json").read_text())
