@@ -121,8 +121,12 @@ _TYPE_STYLE = {
 class EventTail(Loader, DataTable[Text | str]):
     """The newest log events, oldest at the top, following the head like `tail -f`."""
 
+    # The compact tail never scrolls sideways (its cells end in an ellipsis): a horizontal
+    # scrollbar that appears once the columns are measured took a row from the view after the
+    # tail had scrolled to its newest event, which then sat just out of sight.
     DEFAULT_CSS = """
     EventTail { height: 1fr; }
+    EventTail.-compact { overflow-x: hidden; }
     """
 
     def __init__(
@@ -133,7 +137,9 @@ class EventTail(Loader, DataTable[Text | str]):
         poll_seconds: float = 1.0,
         id: str | None = None,  # noqa: A002
     ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(
+            id=id, cursor_type="row", zebra_stripes=True, classes="-compact" if compact else None
+        )
         self._init_loader()
         self.compact = compact
         self.keep = keep
