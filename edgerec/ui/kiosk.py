@@ -155,7 +155,10 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     def _job(self, label: str, events: list[Any]) -> Job:
         s = self.session
         assert s is not None
-        return Job(label, events, s.user_id, s.session_id, s.context, self.services.clock.perf())
+        showing = self.open_item.item_id if self.open_item is not None else None
+        return Job(
+            label, events, s.user_id, s.session_id, s.context, self.services.clock.perf(), showing=showing
+        )
 
     def _submit(self, label: str, make: Any) -> None:
         session = self.session

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,7 @@ class Suggester(Protocol):
         category: str | None = None,
         context: Context | None = None,
         refresh: bool = True,
+        exclude: Sequence[str] = (),
     ) -> list[Suggestion]: ...
 
     def observe(self, event: Event, position: int | None = None) -> None: ...
@@ -89,9 +90,11 @@ class RecommenderSuggester:
         category: str | None = None,
         context: Context | None = None,
         refresh: bool = True,
+        exclude: Sequence[str] = (),
     ) -> list[Suggestion]:
-        """The top `k` for this customer; `refresh=False` for a caller that refreshes while
-        idle instead (a new model snapshot takes milliseconds to load)."""
+        """The top `k` for this customer, leaving out the `exclude`d items (the one on screen);
+        `refresh=False` for a caller that refreshes while idle instead (a new model snapshot
+        takes milliseconds to load)."""
         with self.lock:
             if refresh:
                 self.recommender.refresh()
@@ -102,6 +105,7 @@ class RecommenderSuggester:
                 category=category,
                 context=context,
                 now=self.clock.now(),
+                exclude=exclude,
             )
         rows = [_result_fields(r) for r in results]
         excluded = self.data.excluded_for(user_id)

@@ -33,6 +33,7 @@ class Job:
     context: Any
     pressed_at: float
     ticket: int = 0
+    showing: str | None = None  # the item open on screen: never suggested beside itself
 
 
 @dataclass
@@ -109,6 +110,7 @@ class SessionWriter:
                     k=self.suggestion_count,
                     context=job.context,
                     refresh=False,
+                    exclude=(job.showing,) if job.showing else (),
                 )
                 outcome.cart = services.shop.cart(job.user_id)
             outcome.finished_at = clock.perf()

@@ -34,6 +34,8 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
             await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
             tapped = screen.open_item
             assert tapped is not None and tapped.item_id == before[0]
+            # the tapped item is on screen: not suggested beside itself
+            assert tapped.item_id not in {t.suggestion.item_id for t in screen.tiles}
             shown = screen.tiles_shown
             await pilot.click("#kiosk-add")
             await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after adding")

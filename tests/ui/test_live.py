@@ -79,6 +79,8 @@ async def _session(app: ConsoleApp) -> list[str]:
             assert after, f"no suggestions after {label}"
             assert all(s.reason.strip() for s in after), f"a suggestion without a reason after {label}"
             assert not {s.item_id for s in after} & excluded(app, "cust-04"), label
+            if screen.open_item is not None:  # the item on screen is not suggested beside itself
+                assert screen.open_item.item_id not in {s.item_id for s in after}, label
             if label == "search":
                 assert any('search "classic"' in s.reason for s in after), [s.reason for s in after]
             done.append(label)

@@ -332,15 +332,20 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             events.append(session.start())
             self.started = True
         events.extend(make(session))
-        self._enqueue(Job(label, events, session.user_id, session.session_id, session.context, pressed_at))
+        self._enqueue(self._job(label, events, session, pressed_at))
 
     def refresh_suggestions(self, label: str) -> None:
         """Ranks again without recording anything (a new shopper, a new kiosk)."""
         session = self.session
         if session is None:
             return
-        pressed_at = self.services.clock.perf()
-        self._enqueue(Job(label, [], session.user_id, session.session_id, session.context, pressed_at))
+        self._enqueue(self._job(label, [], session, self.services.clock.perf()))
+
+    def _job(self, label: str, events: list[Event], session: LiveSession, pressed_at: float) -> Job:
+        showing = self.open_item.item_id if self.open_item is not None else None
+        return Job(
+            label, events, session.user_id, session.session_id, session.context, pressed_at, showing=showing
+        )
 
     def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
