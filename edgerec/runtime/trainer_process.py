@@ -10,6 +10,7 @@ import sys
 import time
 from typing import IO, Any
 
+from edgerec.store.engine import ENV_DB
 from edgerec.training.files import model_dir
 from edgerec.training.published import read_status
 
@@ -34,12 +35,15 @@ class TrainerProcess:
         if self.running:
             return
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "edgerec", "--db", self.store_url, "train", "--follow"]
-        command += ["--device", self.device] + (["--retrain"] if retrain else [])
+        command = [sys.executable, "-m", "edgerec", "train", "--follow", "--device", self.device]
+        command += ["--retrain"] if retrain else []
+        # The store goes in the environment, not the command line, which every local user can
+        # read (`ps`): a server URL may hold a password.
+        environment = {**os.environ, ENV_DB: self.store_url}
         self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
         os.chmod(self.directory / "trainer.log", 0o600)
         self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
         )
 
     def pause(self, *, wait: bool = False) -> None:
