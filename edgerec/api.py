@@ -22,6 +22,7 @@ from edgerec.store.engine import (
     close_engine,
     database_url,
     make_engine,
+    shown_url,
     sqlite_path,
     write_transaction,
 )
@@ -158,7 +159,7 @@ class Store:
             }
             quarantined = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
             return {
-                "database": self.url,
+                "database": shown_url(self.url),
                 "head": log.head(connection),
                 "events": sum(by_type.values()),
                 "events_by_type": dict(sorted(by_type.items())),

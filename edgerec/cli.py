@@ -21,7 +21,7 @@ from edgerec.api import Store  # noqa: E402
 from edgerec.domain import EventType  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
-from edgerec.store.engine import ENV_DB, database_url, make_engine  # noqa: E402
+from edgerec.store.engine import ENV_DB, database_url, make_engine, shown_url  # noqa: E402
 
 
 class Settings:
@@ -32,7 +32,7 @@ class Settings:
         try:
             return Store(self.url)
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
-            raise click.ClickException(f"cannot open the store at {self.url}: {exc}") from exc
+            raise click.ClickException(f"cannot open the store at {shown_url(self.url)}: {exc}") from exc
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -125,7 +125,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
     engine = make_engine(settings.url)
     with _revision_errors():
         migrate.upgrade(engine, revision)
-    click.echo(f"{settings.url}: schema at {migrate.current_revision(engine)}")
+    click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
 
 @db.command("downgrade")
@@ -136,7 +136,7 @@ def db_downgrade(settings: Settings, revision: str) -> None:
     engine = make_engine(settings.url)
     with _revision_errors():
         migrate.downgrade(engine, revision)
-    click.echo(f"{settings.url}: schema at {migrate.current_revision(engine) or 'base'}")
+    click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine) or 'base'}")
 
 
 @contextlib.contextmanager

@@ -57,6 +57,12 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     return f"sqlite:///{Path(target).expanduser().resolve()}"
 
 
+def shown_url(url: str) -> str:
+    """The store's URL as printed or logged: a password in it shows as ***."""
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
 def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):

@@ -3,6 +3,7 @@ projections equal to a rebuild, two writers at once, import with quarantine, rec
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -139,3 +140,16 @@ def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgr
         assert (receipt.events_removed, receipt.database_compacted) == (2, True)
         assert {row.user_id for row in store.read(since=0)} == {"b"}
         assert postgres.files_holding(store.engine, customer) == []  # no dead row version left
+
+
+def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server) -> None:
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database().replace("edgerec@", "edgerec:s3cret-pw@")  # the server trusts any
+    with edgerec.open(url) as store:
+        assert "s3cret-pw" not in json.dumps(store.stats())
+    for command in (["stats", "--json"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, ["--db", url, *command], catch_exceptions=False)
+        assert result.exit_code == 0 and "***" in result.output and "s3cret-pw" not in result.output
