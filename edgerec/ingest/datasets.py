@@ -18,8 +18,8 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
-from edgerec.ingest.mapping import sniff_delimiter
-from edgerec.ingest.text import RawChunk, head_lines, read_records
+from edgerec.ingest.mapping import jsonl_records, parquet_records, sniff_delimiter
+from edgerec.ingest.text import RAW_KEEP, RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
 
@@ -543,10 +543,15 @@ _DESCRIPTION = ("description", "desc", "details", "product_description")
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
 
 
+_OBJECT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".parquet"}
+
+
 def catalogue_sniff(path: Path, head: list[str]) -> bool:
-    if not head:
-        return False
-    names = re.split(r"[,\t;|]", head[0])
+    names = _object_keys(path, head) if path.suffix.lower() in _OBJECT_SUFFIXES else None
+    if names is None:
+        if not head:
+            return False
+        names = re.split(r"[,\t;|]", head[0])
     keys = {header_key(n) for n in names}
     has_id = find(names, *_ID) is not None
     has_content = find(names, *_TITLE, *_CATEGORY, *_PRICE, *_BRAND, "masterCategory") is not None
@@ -592,10 +597,59 @@ def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
     return {field: str(column) for field, column in named.items()}
 
 
+def _object_keys(path: Path, head: list[str]) -> list[str] | None:
+    """The keys of a JSON-lines file's first object, or a Parquet file's columns."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    try:
+        first = json.loads(head[0]) if head else None
+    except ValueError:
+        return None
+    return list(first) if isinstance(first, dict) else None
+
+
+def _object_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], RawChunk]]:
+    """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
+    parquet = path.suffix.lower() == ".parquet"
+    reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows)
+    for lines, raws, objects, problems in reader:
+        names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
+        chunk = RawChunk()
+        for i, obj in enumerate(objects):
+            raw = raws[i] if raws is not None else json.dumps(obj, default=str, ensure_ascii=False)[:RAW_KEEP]
+            record = None if obj is None else [_cell(obj.get(name)) for name in names]
+            chunk.add(lines[i], raw, record, problems[i] or (None if obj else ("bad_json", "not an object")))
+        yield names, chunk
+
+
+def _cell(value: Any) -> str:
+    """A JSON or Parquet value as catalogue text: a category path list as 'A/B/C' (the first
+    path of a list of paths), a number as written, an object as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        if value and isinstance(value[0], list):
+            value = value[0]
+        return "/".join(text for v in value if (text := _cell(v).strip()))
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _price_text(value: str | None) -> str | None:
+    """'$12.99' and '12.99 €' read as 12.99: a currency sign around a price is not an error."""
+    return value.strip().strip("$€£¥").strip() if value else value
+
+
 def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: Any) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
-    delimiter = sniff_delimiter(head_lines(path, 10))
-    for names, chunk in _records(path, delimiter, True, chunk_rows):
+    if path.suffix.lower() in _OBJECT_SUFFIXES:
+        chunks = _object_chunks(path, chunk_rows)
+    else:
+        chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows)
+    for names, chunk in chunks:
         names = names or []
         used: dict[str, int | None] = {}
         for field, aliases in CATALOGUE_FIELDS.items():
@@ -614,7 +668,7 @@ def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: An
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names))
         n = len(chunk)
-        prices, found = convert.floats(raw.get("price", _const(None, n)), "price")
+        prices, found = convert.floats([_price_text(p) for p in raw.get("price", _const(None, n))], "price")
         merge(problems, found)
         stocks, found = convert.ints(raw.get("stock", _const(None, n)), "stock")
         merge(problems, found)

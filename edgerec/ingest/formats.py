@@ -97,7 +97,8 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "catalogue",
-            "catalogue file with a header: id, title, category, brand, price, stock, description",
+            "catalogue (CSV with a header, JSON lines, Parquet): id, title, category, brand, price, "
+            "stock, description",
             datasets.catalogue_batches,
             datasets.catalogue_sniff,
         ),

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from edgerec.api import Store
@@ -213,6 +214,49 @@ def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_
         import_file(ingest_store, path, format="catalogue", mapping={"title": "name"})
     with pytest.raises(ValueError, match="unknown catalogue mapping keys \\['user'\\]"):
         import_file(ingest_store, path, format="catalogue", mapping={"user": "article_id"})
+
+
+def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
+    # Shaped like Amazon's product metadata: a category path as a list, a price with its sign.
+    products = [
+        {
+            "asin": "B001",
+            "title": "Trail Tent",
+            "brand": "Northwind",
+            "category": ["Outdoor", "Tents"],
+            "price": "$129.99",
+            "rank": 12,
+        },
+        {
+            "asin": "B002",
+            "title": "Camp Stove",
+            "category": [["Outdoor", "Cooking"], ["Kitchen"]],
+            "price": 45,
+        },
+    ]
+    path = tmp_path / "meta.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in products) + "\n{not json\n")
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.rows_read, report.accepted, report.quarantined_by_reason) == (3, 2, {"bad_json": 1})
+    tent = next(e for e in ingest_store.read() if e.item_id == "B001")
+    assert (tent.payload["category"], tent.payload["price"], tent.payload["brand"]) == (
+        "Outdoor/Tents",
+        129.99,
+        "Northwind",
+    )
+    assert tent.payload["attributes"] == {"rank": "12"}
+    stove = next(e for e in ingest_store.read() if e.item_id == "B002")
+    assert (stove.payload["category"], stove.payload["price"]) == ("Outdoor/Cooking", 45.0)
+
+    parquet = tmp_path / "catalogue.parquet"
+    pd.DataFrame({"sku": ["P1", "P2"], "name": ["Mug", "Bowl"], "price": [3.5, None]}).to_parquet(parquet)
+    assert detect_format(parquet).name == "catalogue"
+    report = import_file(ingest_store, parquet)
+    assert (report.rows_read, report.accepted) == (2, 2)
+    mug = next(e for e in ingest_store.read() if e.item_id == "P1")
+    assert (mug.payload["title"], mug.payload["price"]) == ("Mug", 3.5)
 
 
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
