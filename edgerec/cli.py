@@ -662,17 +662,13 @@ def import_(
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
-    from edgerec.ingest.datasets import catalogue_mapping
-    from edgerec.ingest.mapping import ColumnMapping
+    from edgerec.ingest.formats import check_mapping
 
     columns: dict[str, Any] = _parse_pairs(mapping, "--map")
     if actions:
         columns["actions"] = _parse_pairs(actions, "--action")
-    try:  # refused before the store is opened
-        if (format_ or "").lower() == "catalogue":
-            catalogue_mapping(columns)
-        else:
-            ColumnMapping.of(columns)
+    try:
+        check_mapping(format_, columns)  # refused before the store is opened
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:

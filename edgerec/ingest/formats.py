@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,21 +115,52 @@ def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
 
-def detect_format(path: str | Path, *, mapping_given: bool = False) -> Format:
-    """The format of `path` from its name and first lines; FormatError names the choices."""
+def maps_a_catalogue(columns: ColumnMapping | Mapping[str, Any] | None) -> bool:
+    """Whether a column mapping names catalogue fields (title, price, ...) and no event ones."""
+    if not isinstance(columns, Mapping):
+        return False  # none, or a ColumnMapping: event fields
+    keys = set(columns)
+    return bool(keys - {"item"}) and keys <= set(datasets.CATALOGUE_FIELDS)
+
+
+def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) -> None:
+    """Raises ValueError for a mapping the format would refuse (before any store is opened)."""
+    if (format_name or "").lower() == "catalogue" or (not format_name and maps_a_catalogue(columns)):
+        datasets.catalogue_mapping(columns)
+        return
+    try:
+        ColumnMapping.of(columns)
+    except ValueError as exc:
+        if set(columns or ()) & (set(datasets.CATALOGUE_FIELDS) - {"item", "category"}):
+            raise ValueError(f"{exc}; catalogue fields are mapped with format catalogue") from exc
+        raise
+
+
+def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None) -> Format:
+    """The format of `path` from its name and first lines; FormatError names the choices.
+
+    With a column mapping of event fields (user, timestamp, ...) the file is read as events,
+    never as a catalogue, whatever its header looks like: a sales file has an item id and a
+    price as a catalogue has.
+    """
     path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file")
     suffix = path.suffix.lower()
     head = [] if suffix == ".parquet" else head_lines(path, 20)
+    events_mapped = mapping is not None and not maps_a_catalogue(mapping)
     for name in _DETECTION_ORDER:
+        if name == "catalogue" and events_mapped:
+            continue
         sniff = FORMATS[name].sniff
         try:
             if sniff is not None and sniff(path, head):
                 return FORMATS[name]
         except Exception:  # noqa: BLE001 - a sniffer that trips over a file just says no
             continue
-    if mapping_given:
+    if mapping is not None:
+        if maps_a_catalogue(mapping):
+            return FORMATS["catalogue"]
         if suffix == ".parquet":
             return FORMATS["parquet"]
         if suffix in {".jsonl", ".ndjson", ".json"}:

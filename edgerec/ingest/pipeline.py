@@ -102,7 +102,7 @@ def import_file(
     """
     started = time.perf_counter()
     path = Path(path)
-    fmt = get_format(format) if format else detect_format(path, mapping_given=mapping is not None)
+    fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=str(path), format=fmt.name)
     total = _estimate_rows(path)
     dedupe = Deduplicator(dedupe_window_s)

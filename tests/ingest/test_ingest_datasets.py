@@ -199,12 +199,8 @@ def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_
         "0108775015,Strap top,Vest top,Black\n"
         "0111565001,20 den 1p Stockings,Underwear Tights,Black\n"
     )
-    report = import_file(
-        ingest_store,
-        path,
-        format="catalogue",
-        mapping={"title": "prod_name", "category": "product_type_name"},
-    )
+    # named or not, a mapping of catalogue fields says it is a catalogue
+    report = import_file(ingest_store, path, mapping={"title": "prod_name", "category": "product_type_name"})
     conserved(report)
     top = next(e for e in ingest_store.read() if e.item_id == "0108775015")  # ids stay text
     assert (top.payload["title"], top.payload["category"]) == ("Strap top", "Vest top")
@@ -214,6 +210,24 @@ def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_
         import_file(ingest_store, path, format="catalogue", mapping={"title": "name"})
     with pytest.raises(ValueError, match="unknown catalogue mapping keys \\['user'\\]"):
         import_file(ingest_store, path, format="catalogue", mapping={"user": "article_id"})
+
+
+def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
+    # An item id and a price, as a catalogue has: the mapping of event fields decides.
+    path = tmp_path / "transactions.csv"
+    path.write_text("t_dat,customer_id,article_id,price\n2018-09-20,c1,0663713001,0.05\n")
+    assert detect_format(path).name == "catalogue"
+    columns = {"timestamp": "t_dat", "user": "customer_id", "item": "article_id", "price_paid": "price"}
+    assert detect_format(path, mapping={**columns, "default_type": "purchased"}).name == "csv"
+    report = import_file(ingest_store, path, mapping={**columns, "default_type": "purchased"})
+    conserved(report)
+    [sale] = ingest_store.read()
+    assert (sale.type, sale.user_id, sale.item_id, sale.payload["price_paid"]) == (
+        "purchased",
+        "c1",
+        "0663713001",
+        0.05,
+    )
 
 
 def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
