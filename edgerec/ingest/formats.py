@@ -115,23 +115,31 @@ def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
 
-def maps_a_catalogue(columns: ColumnMapping | Mapping[str, Any] | None) -> bool:
-    """Whether a column mapping names catalogue fields (title, price, ...) and no event ones."""
-    if not isinstance(columns, Mapping):
-        return False  # none, or a ColumnMapping: event fields
-    keys = set(columns)
-    return bool(keys - {"item"}) and keys <= set(datasets.CATALOGUE_FIELDS)
+# Fields both kinds of file have: a mapping of only these says nothing about the kind.
+_EITHER = {"item", "category"}
+
+
+def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None:
+    """ "catalogue" for a mapping of catalogue fields (title, price, ...), "events" for one with
+    event fields (user, timestamp, ...), None for no mapping or one of item and category only."""
+    if isinstance(columns, ColumnMapping):
+        return "events"
+    keys = set(columns or ()) - _EITHER
+    if not keys:
+        return None
+    return "catalogue" if keys <= set(datasets.CATALOGUE_FIELDS) else "events"
 
 
 def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) -> None:
     """Raises ValueError for a mapping the format would refuse (before any store is opened)."""
-    if (format_name or "").lower() == "catalogue" or (not format_name and maps_a_catalogue(columns)):
+    named = (format_name or "").lower()
+    if named == "catalogue" or (not named and mapped_kind(columns) == "catalogue"):
         datasets.catalogue_mapping(columns)
         return
     try:
         ColumnMapping.of(columns)
     except ValueError as exc:
-        if set(columns or ()) & (set(datasets.CATALOGUE_FIELDS) - {"item", "category"}):
+        if set(columns or ()) & (set(datasets.CATALOGUE_FIELDS) - _EITHER):
             raise ValueError(f"{exc}; catalogue fields are mapped with format catalogue") from exc
         raise
 
@@ -139,18 +147,20 @@ def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) ->
 def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None) -> Format:
     """The format of `path` from its name and first lines; FormatError names the choices.
 
-    With a column mapping of event fields (user, timestamp, ...) the file is read as events,
-    never as a catalogue, whatever its header looks like: a sales file has an item id and a
-    price as a catalogue has.
+    A column mapping says which kind the file is where its fields do: with event fields (user,
+    timestamp, ...) the file is read as events whatever its header looks like (a sales file has
+    an item id and a price, as a catalogue has); with catalogue fields, as a catalogue.
     """
     path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file")
+    kind = mapped_kind(mapping)
+    if kind == "catalogue":
+        return FORMATS["catalogue"]
     suffix = path.suffix.lower()
     head = [] if suffix == ".parquet" else head_lines(path, 20)
-    events_mapped = mapping is not None and not maps_a_catalogue(mapping)
     for name in _DETECTION_ORDER:
-        if name == "catalogue" and events_mapped:
+        if name == "catalogue" and kind == "events":
             continue
         sniff = FORMATS[name].sniff
         try:
@@ -159,8 +169,6 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         except Exception:  # noqa: BLE001 - a sniffer that trips over a file just says no
             continue
     if mapping is not None:
-        if maps_a_catalogue(mapping):
-            return FORMATS["catalogue"]
         if suffix == ".parquet":
             return FORMATS["parquet"]
         if suffix in {".jsonl", ".ndjson", ".json"}:

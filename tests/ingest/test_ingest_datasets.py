@@ -228,6 +228,11 @@ def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Stor
         "0663713001",
         0.05,
     )
+    # item and category are fields of both kinds: mapped alone they leave the kind to the file
+    views = tmp_path / "views.csv"
+    views.write_text("user_id,item_id,timestamp,type,cat\nu1,i1,1700000000,view,Toys\n")
+    assert detect_format(views, mapping={"category": "cat"}).name == "csv"
+    assert detect_format(path, mapping={"category": "price"}).name == "catalogue"
 
 
 def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
