@@ -187,15 +187,22 @@ NEEDS_ITEM = {t.value: cls.needs_item for t, cls in EVENT_CLASSES.items()}
 
 
 def _memo_column(values: Sequence[object], check: Callable[[object], Problem]) -> list[Problem]:
-    """Applies `check` once per distinct value (values are hashable scalars or not)."""
-    memo: dict[Any, Problem] = {}
+    """Applies `check` once per distinct value (values are hashable scalars or not).
+
+    Values that are equal but of another type (False and 0, 1.0 and 1) are checked apart: the
+    domain refuses a boolean stock and a fractional quantity that the number would pass.
+    """
+    memo: dict[Any, tuple[type, Problem]] = {}
     out: list[Problem] = []
     append = out.append
     for value in values:
         try:
-            problem = memo[value]
+            kind, problem = memo[value]
+            if kind is not value.__class__:
+                problem = check(value)
         except KeyError:
-            problem = memo[value] = check(value)
+            problem = check(value)
+            memo[value] = (value.__class__, problem)
         except TypeError:  # unhashable, e.g. a mapping
             problem = check(value)
         append(problem)

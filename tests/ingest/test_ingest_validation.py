@@ -144,3 +144,16 @@ def test_each_problem_names_a_reason_and_the_field() -> None:
         p is not None and p[1].split(":")[0] in ("item_id", "occurred_at", "query", "user_id")
         for p in problems
     )
+
+
+def test_equal_values_of_another_type_are_checked_apart() -> None:
+    # 0 and False are equal (and hash alike); the domain refuses a boolean stock.
+    columns = {
+        "type": ["item_listed"] * 2,
+        "occurred_at": [NOW] * 2,
+        "item_id": ["i1", "i2"],
+        "title": ["t", "t"],
+        "stock": [0, False],
+    }
+    problems = validate_columns(columns, 2)
+    assert problems[0] is None and problems[1] is not None and problems[1][0] == "invalid_stock"
