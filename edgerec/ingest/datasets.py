@@ -643,6 +643,16 @@ def _price_text(value: str | None) -> str | None:
     return value.strip().strip("$€£¥").strip() if value else value
 
 
+_IN_STOCK = {"true": None, "yes": None, "y": None, "false": "0", "no": "0", "n": "0"}
+
+
+def _stock_text(value: str | None) -> str | None:
+    """An `in_stock` flag as a stock: false is none left, true is in stock, count unknown."""
+    if value is None:
+        return None
+    return _IN_STOCK.get(value.strip().lower(), value)
+
+
 def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: Any) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
     if path.suffix.lower() in _OBJECT_SUFFIXES:
@@ -670,7 +680,7 @@ def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: An
         n = len(chunk)
         prices, found = convert.floats([_price_text(p) for p in raw.get("price", _const(None, n))], "price")
         merge(problems, found)
-        stocks, found = convert.ints(raw.get("stock", _const(None, n)), "stock")
+        stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
         titles = [t.strip() if t else t for t in raw.get("title", _const(None, n))]
         if levels:

@@ -270,12 +270,15 @@ def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) 
     assert (stove.payload["category"], stove.payload["price"]) == ("Outdoor/Cooking", 45.0)
 
     parquet = tmp_path / "catalogue.parquet"
-    pd.DataFrame({"sku": ["P1", "P2"], "name": ["Mug", "Bowl"], "price": [3.5, None]}).to_parquet(parquet)
+    frame = {"sku": ["P1", "P2"], "name": ["Mug", "Bowl"], "price": [3.5, None], "in_stock": [True, False]}
+    pd.DataFrame(frame).to_parquet(parquet)
     assert detect_format(parquet).name == "catalogue"
     report = import_file(ingest_store, parquet)
     assert (report.rows_read, report.accepted) == (2, 2)
     mug = next(e for e in ingest_store.read() if e.item_id == "P1")
-    assert (mug.payload["title"], mug.payload["price"]) == ("Mug", 3.5)
+    assert (mug.payload["title"], mug.payload["price"], mug.payload.get("stock")) == ("Mug", 3.5, None)
+    bowl = next(e for e in ingest_store.read() if e.item_id == "P2")
+    assert bowl.payload["stock"] == 0  # an in-stock flag that is false: none left
 
 
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
