@@ -1,5 +1,6 @@
 """The same code on a real PostgreSQL server, through a SQLAlchemy URL: migrations, the log,
-projections equal to a rebuild, two writers at once, import with quarantine, recommendations."""
+projections equal to a rebuild, two writers at once, import with quarantine, recommendations,
+forgetting a customer, and a password in the URL never printed."""
 
 from __future__ import annotations
 
