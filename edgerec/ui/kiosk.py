@@ -29,7 +29,7 @@ from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion
 from edgerec.ui.widgets.tables import money
-from edgerec.ui.writer import ActionDone, Job, SessionWriter
+from edgerec.ui.writer import ActionDone, SessionWriter
 
 TILES = 6
 
@@ -151,25 +151,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         if count:
             text.append(f" · basket: {count}", style="bold green")
         self.query_one("#kiosk-welcome", Static).update(text)
-
-    def _job(self, label: str, events: list[Any]) -> Job:
-        s = self.session
-        assert s is not None
-        showing = self.open_item.item_id if self.open_item is not None else None
-        return Job(
-            label, events, s.user_id, s.session_id, s.context, self.services.clock.perf(), showing=showing
-        )
-
-    def _submit(self, label: str, make: Any) -> None:
-        session = self.session
-        if session is None:
-            return
-        events = []
-        if not self.started:
-            events.append(session.start())
-            self.started = True
-        events.extend(make(session))
-        self._enqueue(self._job(label, events))
 
     @on(Tile.Tapped)
     @guarded("opening the item")

@@ -10,6 +10,7 @@ between a key press and the new suggestions.
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +56,42 @@ class ActionDone(Message):
 
 
 class SessionWriter:
-    """Mixin for a screen: `submit` jobs; handle `ActionDone`; call `start_writer` on mount."""
+    """Mixin for a screen: `_submit` actions; handle `ActionDone`; call `start_writer` on mount.
+
+    The screen keeps its shopper's `session` (a LiveSession, None before one), whether that
+    session has `started` in the log, and the item `open_item` on screen (an ItemRow or None).
+    """
 
     suggestion_count = 8
     idle_refresh_seconds = 0.25  # how often, while idle, to fold in others' events and models
+    session: Any
+    started: bool
+    open_item: Any
+
+    def _submit(self, label: str, make: Callable[[Any], list[Event]]) -> None:
+        """Turns an action into events now (on the UI thread) and queues them for the writer;
+        the session's start goes first when this is its first action."""
+        pressed_at = self.services.clock.perf()  # type: ignore[attr-defined]
+        session = self.session
+        if session is None:
+            return
+        events: list[Event] = []
+        if not self.started:
+            events.append(session.start())
+            self.started = True
+        events.extend(make(session))
+        self._enqueue(self._job(label, events, pressed_at))
+
+    def _job(self, label: str, events: list[Event], pressed_at: float | None = None) -> Job:
+        """A job of the current session, carrying the item open on screen."""
+        session, item = self.session, self.open_item
+        assert session is not None
+        if pressed_at is None:
+            pressed_at = self.services.clock.perf()  # type: ignore[attr-defined]
+        showing = item.item_id if item is not None else None
+        return Job(
+            label, events, session.user_id, session.session_id, session.context, pressed_at, showing=showing
+        )
 
     def _init_writer(self) -> None:
         self.jobs: queue.Queue[Job] = queue.Queue()

@@ -8,7 +8,6 @@ with how long it took from the key press to the panel on screen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -18,7 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from edgerec.domain import Event
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
@@ -321,31 +319,10 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     # --- the writer ---------------------------------------------------------------------------
 
-    def _submit(self, label: str, make: Any) -> None:
-        """Turns an action into events now (on the UI thread) and queues them for the writer."""
-        pressed_at = self.services.clock.perf()
-        session = self.session
-        if session is None:
-            return
-        events: list[Event] = []
-        if not self.started:
-            events.append(session.start())
-            self.started = True
-        events.extend(make(session))
-        self._enqueue(self._job(label, events, session, pressed_at))
-
     def refresh_suggestions(self, label: str) -> None:
         """Ranks again without recording anything (a new shopper, a new kiosk)."""
-        session = self.session
-        if session is None:
-            return
-        self._enqueue(self._job(label, [], session, self.services.clock.perf()))
-
-    def _job(self, label: str, events: list[Event], session: LiveSession, pressed_at: float) -> Job:
-        showing = self.open_item.item_id if self.open_item is not None else None
-        return Job(
-            label, events, session.user_id, session.session_id, session.context, pressed_at, showing=showing
-        )
+        if self.session is not None:
+            self._enqueue(self._job(label, []))
 
     def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
