@@ -18,8 +18,8 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
-from edgerec.ingest.mapping import jsonl_records, parquet_records, sniff_delimiter
-from edgerec.ingest.text import RAW_KEEP, RawChunk, head_lines, read_records
+from edgerec.ingest.mapping import jsonl_records, object_keys, parquet_records, raw_of, sniff_delimiter
+from edgerec.ingest.text import RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
 
@@ -547,7 +547,7 @@ _OBJECT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".parquet"}
 
 
 def catalogue_sniff(path: Path, head: list[str]) -> bool:
-    names = _object_keys(path, head) if path.suffix.lower() in _OBJECT_SUFFIXES else None
+    names = object_keys(path, head) if path.suffix.lower() in _OBJECT_SUFFIXES else None
     if names is None:
         if not head:
             return False
@@ -597,30 +597,16 @@ def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
     return {field: str(column) for field, column in named.items()}
 
 
-def _object_keys(path: Path, head: list[str]) -> list[str] | None:
-    """The keys of a JSON-lines file's first object, or a Parquet file's columns."""
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    try:
-        first = json.loads(head[0]) if head else None
-    except ValueError:
-        return None
-    return list(first) if isinstance(first, dict) else None
-
-
 def _object_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], RawChunk]]:
     """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
     parquet = path.suffix.lower() == ".parquet"
     reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
-        chunk = RawChunk()
-        for i, obj in enumerate(objects):
-            raw = raws[i] if raws is not None else json.dumps(obj, default=str, ensure_ascii=False)[:RAW_KEEP]
+        raw, chunk = raw_of(raws, objects), RawChunk()
+        for i, obj in enumerate(objects):  # a line that is no object comes with its problem
             record = None if obj is None else [_cell(obj.get(name)) for name in names]
-            chunk.add(lines[i], raw, record, problems[i] or (None if obj else ("bad_json", "not an object")))
+            chunk.add(lines[i], raw(i), record, problems[i])
         yield names, chunk
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,15 +43,8 @@ def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 
 
 def _events_sniff(path: Path, head: list[str]) -> bool:
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        return mapping.is_export(pq.read_schema(path).names)
-    try:
-        first = json.loads(head[0]) if head else None
-    except ValueError:
-        return False
-    return isinstance(first, dict) and mapping.is_export(list(first))
+    keys = mapping.object_keys(path, head)
+    return keys is not None and mapping.is_export(keys)
 
 
 FORMATS: dict[str, Format] = {

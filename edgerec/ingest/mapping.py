@@ -281,10 +281,24 @@ def object_batches(
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
                 problems[i] = ("bad_json", "not an object")
-        yield Batch(str(path), lines, columns, problems, _raw_of(raws, objects))
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
 
 
-def _raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]
+def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
+    """The keys of a JSON-lines file's first object (from its `head` lines), or a Parquet
+    file's columns; None when the first line is no JSON object."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    try:
+        first = json.loads(head[0]) if head else None
+    except ValueError:
+        return None
+    return list(first) if isinstance(first, dict) else None
+
+
+def raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]
     if raws is not None:
         return raws.__getitem__
     return lambda i: truncate(json.dumps(objects[i], default=str, ensure_ascii=False))
@@ -349,4 +363,4 @@ def export_batches(path: Path, chunk_rows: int, kind: str) -> Iterator[Batch]:
             if (isinstance(value, bool) or not isinstance(value, int)) and problems[i] is None:
                 problems[i] = ("bad_timestamp", "occurred_at: must be integer microseconds")
                 stamps[i] = None
-        yield Batch(str(path), lines, columns, problems, _raw_of(raws, objects))
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
