@@ -122,8 +122,10 @@ class CustomersScreen(ConsoleScreen):
 
     @on(DataTable.RowHighlighted, "#customers-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value and event.row_key.value != self.current:
-            self.open(str(event.row_key.value))
+        # Textual posts no key for a row it is still laying out (the table was just refilled).
+        user_id = event.row_key.value if event.row_key is not None else None
+        if user_id and user_id != self.current:
+            self.open(str(user_id))
 
     def open(self, user_id: str) -> None:
         self.current = user_id
