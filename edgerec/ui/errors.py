@@ -85,8 +85,11 @@ def guarded(doing: str) -> Callable[[F], F]:
 
 
 def report(node: Any, error: BaseException, doing: str) -> None:
-    log.error("error while %s", doing, exc_info=error)
     message, severity = describe(error)
+    if severity == "warning":  # refused input: the message says it all
+        log.warning("while %s: %s", doing, message)
+    else:
+        log.error("error while %s", doing, exc_info=error)
     app = getattr(node, "app", node)
     try:
         app.notify(message, title=f"While {doing}", severity=severity, timeout=6)

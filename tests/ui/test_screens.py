@@ -261,6 +261,26 @@ def test_import_previews_then_imports_with_progress_and_report(shop_store: Store
     run(scenario())
 
 
+def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+
+            def said(text: str) -> bool:
+                return any(text in str(n.message) for n in app._notifications)
+
+            await pilot.press("ctrl+g")  # nothing typed yet
+            await until(pilot, lambda: said("Type the path of a file to import first"))
+            await pilot.press(*str(tmp_path), "enter")  # a folder: previewed on enter
+            await until(pilot, lambda: said("is a folder: choose a file in it"))
+            await pilot.press("ctrl+g")
+            assert app.is_running and not app.screen.running  # type: ignore[attr-defined]
+        log = (tmp_path / "ui.log").read_text()
+        assert "WARNING" in log and "Traceback" not in log  # refused input, not a failure
+
+    run(scenario())
+
+
 # --- trainer --------------------------------------------------------------------------------
 
 

@@ -56,13 +56,20 @@ def ingest_module() -> Any | None:
     return ingest if hasattr(ingest, "import_file") else None
 
 
+def check_file(path: Path) -> None:
+    """Refuses a path that is not a file to import, saying what it is instead."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: choose a file in it")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+
+
 def preview_file(path: Path, format_name: str | None) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
     ingest = ingest_module()
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+    check_file(path)
     fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path)
     batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS)), None)
     if batch is None:
@@ -127,7 +134,10 @@ class ImportScreen(ConsoleScreen):
         self.query_one("#import-path", Input).focus()
 
     def _chosen(self) -> tuple[Path, str | None]:
-        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        typed = self.query_one("#import-path", Input).value.strip()
+        if not typed:
+            raise ValueError("Type the path of a file to import first.")
+        path = Path(typed).expanduser()
         fmt = self.query_one("#import-format", Select).value
         return path, fmt if isinstance(fmt, str) else None
 
@@ -160,8 +170,7 @@ class ImportScreen(ConsoleScreen):
             self.notify("This build has no importer (edgerec.ingest).", severity="warning")
             return
         path, fmt = self._chosen()
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file")
+        check_file(path)
         self.running = True
         self.report = None
         self.progress_updates = 0
