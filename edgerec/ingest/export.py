@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from edgerec.store import log
 from edgerec.store.codec import StoredEvent
+from edgerec.store.engine import database_files
 from edgerec.store.pseudonyms import pseudonymizer
 
 EXPORT_FORMATS = ("jsonl", "parquet")
@@ -50,6 +51,20 @@ def export_events(
     if format not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {format!r}")
     path = Path(path)
+    if path.resolve() in {file.resolve() for file in database_files(str(store.engine.url))}:
+        raise ValueError(f"{path} is a file of the database being exported: choose another path")
+    # Written beside the target and renamed over it at the end, so that a failed export leaves
+    # an earlier file at that path as it was.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        written = _write(store, partial, format=format, since=since, batch=batch, real_ids=real_ids)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
+
+
+def _write(store: HasEngine, path: Path, *, format: str, since: int, batch: int, real_ids: bool) -> int:  # noqa: A002
     written = 0
     hide = _identity if real_ids else pseudonymizer(store.engine)
 

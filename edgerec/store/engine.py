@@ -36,6 +36,7 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 CACHE_SIZE_KIB = 32 * 1024
 ENV_DB = "EDGEREC_DB"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+_WRITER_LOCK = "-writer.lock"
 
 
 class StoreWriteError(RuntimeError):
@@ -70,6 +71,15 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def database_files(url: str) -> list[Path]:
+    """The files of a SQLite store: the database, its journals and its writers' lock (none for
+    a server database or one in memory)."""
+    path = sqlite_path(url)
+    if path is None:
+        return []
+    return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
+
+
 def prepare_private_file(path: Path) -> None:
     """Creates the directory (0700) and the database file (0600) before SQLite opens it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -88,7 +98,7 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     prepare_private_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())
-    queue = _WriterQueue(path.with_name(path.name + "-writer.lock"))
+    queue = _WriterQueue(path.with_name(path.name + _WRITER_LOCK))
     _FILES[engine] = _SqliteFile(queue, _Checkpointer(path, synchronous.upper(), queue))
     return engine
 
