@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 # Serving does one small matrix-vector product per request: BLAS threads only add latency and
 # fight the trainer for the cores, so the command uses one unless the user says otherwise.
@@ -21,12 +22,28 @@ from edgerec.api import Store  # noqa: E402
 from edgerec.domain import EventType  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
-from edgerec.store.engine import ENV_DB, database_url, make_engine, shown_url  # noqa: E402
+from edgerec.store.engine import ENV_DB, close_engine, database_url, make_engine, shown_url  # noqa: E402
 
 
 class Settings:
     def __init__(self, db: str | None) -> None:
         self.url = database_url(db)
+
+    @contextlib.contextmanager
+    def schema(self) -> Iterator[Engine]:
+        """The database's engine, for the schema commands (nothing is upgraded); a file or
+        server that cannot be used is a one-line error."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        engine = None
+        try:
+            engine = make_engine(self.url)
+            yield engine
+        except (OSError, SQLAlchemyError) as exc:
+            raise click.ClickException(f"cannot use the database at {shown_url(self.url)}: {exc}") from exc
+        finally:
+            if engine is not None:
+                close_engine(engine)
 
     def open(self) -> Store:
         try:
@@ -36,6 +53,16 @@ class Settings:
 
 
 pass_settings = click.make_pass_decorator(Settings)
+
+# Counts and log positions are stored as 64-bit integers: a larger one is refused up front.
+LARGEST_INT = 2**63 - 1
+
+
+def not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """An argument or option that must name something: empty or blank is refused."""
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
 
 
 @click.group(invoke_without_command=True)
@@ -117,26 +144,31 @@ def db() -> None:
     """Create, upgrade or inspect the database schema."""
 
 
+def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A revision Alembic can read (it fails an internal assert on "" or "branch@")."""
+    if not_blank(ctx, param, value).endswith("@"):
+        raise click.BadParameter("a revision id, head, base, or a step such as -1")
+    return value
+
+
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="head", callback=_revision)
 @pass_settings
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
-    engine = make_engine(settings.url)
-    with _revision_errors():
+    with settings.schema() as engine, _revision_errors():
         migrate.upgrade(engine, revision)
-    click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
+        click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
 
 @db.command("downgrade")
-@click.argument("revision")
+@click.argument("revision", callback=_revision)
 @pass_settings
 def db_downgrade(settings: Settings, revision: str) -> None:
     """Downgrade the schema to REVISION ("base" removes every table)."""
-    engine = make_engine(settings.url)
-    with _revision_errors():
+    with settings.schema() as engine, _revision_errors():
         migrate.downgrade(engine, revision)
-    click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine) or 'base'}")
+        click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine) or 'base'}")
 
 
 @contextlib.contextmanager
@@ -154,17 +186,16 @@ def _revision_errors() -> Iterator[None]:
 @pass_settings
 def db_current(settings: Settings) -> None:
     """Show the schema revision of the database and the newest one available."""
-    engine = make_engine(settings.url)
-    click.echo(
-        f"current: {migrate.current_revision(engine) or 'none'}; head: {migrate.head_revision(engine)}"
-    )
+    with settings.schema() as engine:
+        current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    click.echo(f"current: {current or 'none'}; head: {head}")
 
 
 # --- the log -------------------------------------------------------------------------------
 
 SINCE_OPTION = click.option(
     "--since",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=LARGEST_INT),
     default=0,
     show_default=True,
     help="Only events after this log position.",
@@ -185,7 +216,7 @@ SINCE_OPTION = click.option(
 @SINCE_OPTION
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=LARGEST_INT),
     default=50,
     show_default=True,
     help="At most this many events (list).",
@@ -342,7 +373,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 @click.option(
     "--events",
     "max_events",
-    type=click.IntRange(min=100),
+    type=click.IntRange(min=100, max=LARGEST_INT),
     default=200_000,
     show_default=True,
     help="Replay at most the newest this many customer events (at least 100).",
@@ -488,7 +519,7 @@ def evaluate_command(
 
 
 @main.command("forget-user")
-@click.argument("user_id")
+@click.argument("user_id", callback=not_blank)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as one JSON object.")
 @pass_settings
@@ -518,7 +549,9 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
 
 
 @main.command()
-@click.option("--k", type=click.IntRange(min=1), default=20, show_default=True, help="How many items.")
+@click.option(
+    "--k", type=click.IntRange(min=1, max=LARGEST_INT), default=20, show_default=True, help="How many items."
+)
 @click.option(
     "--epsilon",
     type=click.FloatRange(min=0, min_open=True),
@@ -526,7 +559,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
 )
 @click.option(
     "--items-per-customer",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=LARGEST_INT),
     default=20,
     show_default=True,
     help="With --epsilon: each customer counts towards at most this many items.",
@@ -555,7 +588,9 @@ def popular(
 
 
 @main.command()
-@click.option("--user", "user_id", required=True, help="Customer or anonymous visitor id.")
+@click.option(
+    "--user", "user_id", required=True, callback=not_blank, help="Customer or anonymous visitor id."
+)
 @click.option("--session", "session_id", help="The current session (default: the customer's latest).")
 @click.option(
     "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."
@@ -732,6 +767,8 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
             count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     click.echo(f"Exported {count:,} events to {path} ({chosen}, {ids}).")
 

@@ -161,6 +161,13 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
         ["import", "{tmp}/x.csv", "--format", "csv", "--action", "click=bogus"],
         ["import", "{tmp}/x.csv", "--format", "catalogue", "--map", "user=item"],
+        # found by tests/test_cli_fuzz.py: each ended in a traceback
+        ["db", "downgrade", ""],
+        ["db", "downgrade", "head@"],
+        ["forget-user", " ", "--yes"],
+        ["recommend", "--user", ""],
+        ["tune", "--events", str(2**63)],
+        ["events", "--since", str(2**64)],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:
@@ -174,6 +181,31 @@ def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_pa
     target = tmp_path / "missing" / "events.jsonl"
     result = CliRunner().invoke(main, ["--db", db, "export", str(target)], catch_exceptions=False)
     assert result.exit_code == 1 and f"cannot write {target}" in result.output
+
+
+def test_export_onto_the_database_itself_is_refused_and_loses_nothing(db: str) -> None:
+    """Found by tests/test_cli_fuzz.py: `export` truncated the database file it was reading."""
+    for target in (db, f"{db}-wal"):
+        result = CliRunner().invoke(main, ["--db", db, "export", target], catch_exceptions=False)
+        assert result.exit_code == 1 and "is a file of the database being exported" in result.output
+    assert json.loads(run("--db", db, "stats", "--json"))["events"] == 3
+
+
+def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
+    target = tmp_path / "events.jsonl"
+    target.write_text("an earlier export\n")
+    run("--db", db, "export", str(target))
+    assert len(target.read_text().splitlines()) == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no partial file left
+
+
+def test_schema_commands_on_something_that_is_not_a_database(tmp_path: Path) -> None:
+    """Found by tests/test_cli_fuzz.py: `db current` on a folder ended in a traceback."""
+    (tmp_path / "notes.txt").write_text("not a database\n" * 100)
+    for target in (tmp_path, tmp_path / "notes.txt"):
+        for args in (["db", "current"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--db", str(target), *args], catch_exceptions=False)
+            assert result.exit_code == 1 and "cannot use the database at" in result.output
 
 
 def test_a_truncated_trainer_checkpoint_says_how_to_rebuild_the_model(db: str) -> None:
