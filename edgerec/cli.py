@@ -58,7 +58,7 @@ pass_settings = click.make_pass_decorator(Settings)
 LARGEST_INT = 2**63 - 1
 
 
-def not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """An argument or option that must name something: empty or blank is refused."""
     if not value.strip():
         raise click.BadParameter("must not be empty")
@@ -146,7 +146,7 @@ def db() -> None:
 
 def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A revision Alembic can read (it fails an internal assert on "" or "branch@")."""
-    if not_blank(ctx, param, value).endswith("@"):
+    if _not_blank(ctx, param, value).endswith("@"):
         raise click.BadParameter("a revision id, head, base, or a step such as -1")
     return value
 
@@ -519,7 +519,7 @@ def evaluate_command(
 
 
 @main.command("forget-user")
-@click.argument("user_id", callback=not_blank)
+@click.argument("user_id", callback=_not_blank)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as one JSON object.")
 @pass_settings
@@ -589,7 +589,7 @@ def popular(
 
 @main.command()
 @click.option(
-    "--user", "user_id", required=True, callback=not_blank, help="Customer or anonymous visitor id."
+    "--user", "user_id", required=True, callback=_not_blank, help="Customer or anonymous visitor id."
 )
 @click.option("--session", "session_id", help="The current session (default: the customer's latest).")
 @click.option(
