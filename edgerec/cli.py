@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from edgerec.api import Store  # noqa: E402
-from edgerec.domain import EventType  # noqa: E402
+from edgerec.domain import Context, EventError, EventType  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import ENV_DB, close_engine, database_url, make_engine, shown_url  # noqa: E402
@@ -65,6 +65,16 @@ def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
+def _store_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A store id that events can carry (the event model's rule), checked before anything opens."""
+    if value is not None:
+        try:
+            Context(store_id=value)
+        except EventError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--db",
@@ -97,7 +107,9 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 
 
 @main.command()
-@click.option("--store-id", help="The kiosk's store or location id, recorded with every event.")
+@click.option(
+    "--store-id", callback=_store_id, help="The kiosk's store or location id, recorded with every event."
+)
 @click.option(
     "--idle-seconds",
     type=click.FloatRange(min=0, min_open=True),
@@ -596,7 +608,9 @@ def popular(
     "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."
 )
 @click.option("--category", help="Only items in this category.")
-@click.option("--store-id", help="The kiosk or store asking (for context-aware popularity).")
+@click.option(
+    "--store-id", callback=_store_id, help="The kiosk or store asking (for context-aware popularity)."
+)
 @click.option("--rules", type=click.Path(exists=True, dir_okay=False), help="A shop rules file (JSON/TOML).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_settings

@@ -168,6 +168,8 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["recommend", "--user", ""],
         ["tune", "--events", str(2**63)],
         ["events", "--since", str(2**64)],
+        ["kiosk", "--store-id", ""],  # the kiosk stopped at its first event
+        ["recommend", "--user", "u1", "--store-id", "a\tb"],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:

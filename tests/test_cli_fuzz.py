@@ -144,7 +144,9 @@ def test_any_command_line_ends_with_a_status_and_no_traceback(template: Path, da
         folder = Path(name)
         for file in template.iterdir():
             shutil.copy(file, folder / file.name)
-        database = data.draw(st.sampled_from(["shop.db", "shop.db", "shop.db", ".", "clicks.csv", "nosuch://x"]))
+        database = data.draw(
+            st.sampled_from(["shop.db", "shop.db", "shop.db", ".", "clicks.csv", "nosuch://x"])
+        )
         if "://" not in database:
             database = str(folder / database)
         args = data.draw(command_lines(folder), label="args")

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from edgerec.api import Store
-from edgerec.domain import Event
+from edgerec.domain import Context, Event
 from edgerec.memory import settle_heap
 from edgerec.readmodels import ShopData
 from edgerec.ui.clock import Clock
@@ -82,6 +82,7 @@ class BaseApp(App[None]):
         log_path: Path | None = None,
         trainer: Any = None,
     ) -> None:
+        Context(store_id=store_id)  # every event carries it: a bad one is an EventError now, not at mount
         super().__init__()
         self.log_path = setup_logging(log_path)
         clock = clock or Clock()

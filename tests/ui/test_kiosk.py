@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from edgerec.api import Store
+from edgerec.domain import EventError
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
 from tests.ui.ui_shop import until
@@ -64,3 +67,10 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
             assert screen.basket == {} and screen.open_item is None
 
     asyncio.run(scenario())
+
+
+def test_a_store_id_events_cannot_carry_is_refused_before_the_kiosk_opens(shop_store: Store) -> None:
+    """Before, the kiosk opened and then stopped on its first event with an EventError."""
+    for bad in ("", "a\tb", "x" * 300):
+        with pytest.raises(EventError, match="context.store_id"):
+            KioskApp(shop_store, store_id=bad)
