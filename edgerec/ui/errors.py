@@ -6,6 +6,7 @@ import functools
 import inspect
 import logging
 import os
+import sys
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -30,12 +31,16 @@ def setup_logging(path: Path | None) -> Path | None:
     warning from below the console went to a standard error the full-screen app hides."""
     if path is None:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
     package = logging.getLogger("edgerec")
     for handler in package.handlers:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
             return path
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    except OSError as exc:  # said before the full-screen app hides standard error
+        print(f"edgerec: no log file, {path} cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     package.addHandler(handler)
     package.setLevel(logging.INFO)

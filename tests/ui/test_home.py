@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from edgerec.api import Store
 from edgerec.domain import ItemViewed
 from edgerec.recommend import Recommender
@@ -66,6 +68,24 @@ async def _errors(shop_store: Store, tmp_path: Path) -> None:
         await until(pilot, lambda: any("disk on fire" in str(n.message) for n in app._notifications))
         assert app.is_running
     assert "disk on fire" in log.read_text()
+
+
+def test_a_log_file_that_cannot_be_written_is_said_and_the_console_runs(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, a log path under a file (EDGEREC_UI_LOG, say) stopped the console with a traceback."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, log_path=blocker / "console.log")
+        assert app.log_path is None
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f4")
+            assert app.is_running
+
+    asyncio.run(scenario())
+    assert "no log file" in capsys.readouterr().err
 
 
 def test_warnings_from_below_the_console_reach_its_log_file(shop_store: Store, tmp_path: Path) -> None:
