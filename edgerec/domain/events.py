@@ -16,6 +16,9 @@ MAX_TEXT_LENGTH = 10_000
 MAX_ATTRIBUTES = 200
 MAX_QUANTITY = 1_000_000
 MAX_PRICE = 1e12
+MAX_STOCK = 10**12
+PRICE_RULE = f"must be a finite number between 0 and {MAX_PRICE:,.0f}"
+STOCK_RULE = f"must be between 0 and {MAX_STOCK:,}"
 # Timestamps outside these bounds are treated as corrupt input, not as real events.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_AHEAD_DAYS = 1
@@ -96,7 +99,7 @@ def _check_optional_price(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise EventError(name, "must be a number")
     if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
-        raise EventError(name, "must be a finite, non-negative number")
+        raise EventError(name, PRICE_RULE)
 
 
 def _check_optional_stock(value: object) -> None:
@@ -104,8 +107,8 @@ def _check_optional_stock(value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise EventError("stock", "must be an integer")
-    if not 0 <= value <= 10**12:
-        raise EventError("stock", "must be zero or more")
+    if not 0 <= value <= MAX_STOCK:
+        raise EventError("stock", STOCK_RULE)
 
 
 def _check_attributes(value: object) -> Mapping[str, str]:

@@ -26,7 +26,10 @@ from edgerec.domain.events import (
     MAX_ID_LENGTH,
     MAX_PRICE,
     MAX_QUANTITY,
+    MAX_STOCK,
     MAX_TEXT_LENGTH,
+    PRICE_RULE,
+    STOCK_RULE,
     Event,
     EventType,
     latest_allowed,
@@ -105,7 +108,7 @@ def _price(name: str, value: object) -> Problem:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"invalid_{name}", f"{name}: must be a number"
     if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
-        return f"invalid_{name}", f"{name}: must be a finite, non-negative number"
+        return f"invalid_{name}", f"{name}: {PRICE_RULE}"
     return None
 
 
@@ -114,8 +117,8 @@ def _stock(name: str, value: object) -> Problem:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return f"invalid_{name}", f"{name}: must be an integer"
-    if not 0 <= value <= 10**12:
-        return f"invalid_{name}", f"{name}: must be zero or more"
+    if not 0 <= value <= MAX_STOCK:
+        return f"invalid_{name}", f"{name}: {STOCK_RULE}"
     return None
 
 

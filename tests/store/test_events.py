@@ -51,7 +51,7 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
         (
             lambda: Purchased(occurred_at=AT, user_id="u", item_id="i", price_paid=-1.0),
             "price_paid",
-            "non-negative",
+            "between 0 and",
         ),
         (
             lambda: Purchased(occurred_at=AT, user_id="u", item_id="i", price_paid=float("nan")),
@@ -61,7 +61,9 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
         (lambda: Rated(occurred_at=AT, user_id="u", item_id="i", value="5"), "value", "number"),
         (lambda: Searched(occurred_at=AT, user_id="u", query=""), "query", "empty"),
         (lambda: Searched(occurred_at=AT, user_id="u", item_id="i", query="x"), "item_id", "no item"),
-        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=-1), "stock", "zero or more"),
+        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=-1), "stock", "between 0 and"),
+        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=10**13), "stock", "between 0 and"),
+        (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", price=1e13), "price", "between 0 and"),
         (
             lambda: ItemListed(occurred_at=AT, item_id="i", title="t", attributes={"a": 1}),
             "attributes.a",
