@@ -91,8 +91,8 @@ def guarded(doing: str) -> Callable[[F], F]:
 
 def report(node: Any, error: BaseException, doing: str) -> None:
     message, severity = describe(error)
-    if severity == "warning":  # refused input: the message says it all
-        log.warning("while %s: %s", doing, message)
+    if severity == "warning":  # most often refused input; the traceback stays for a bug's sake
+        log.warning("while %s: %s", doing, message, exc_info=error)
     else:
         log.error("error while %s", doing, exc_info=error)
     app = getattr(node, "app", node)
