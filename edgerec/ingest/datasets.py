@@ -18,7 +18,14 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
-from edgerec.ingest.mapping import jsonl_records, object_keys, parquet_records, raw_of, sniff_delimiter
+from edgerec.ingest.mapping import (
+    JSON_LINES_SUFFIXES,
+    jsonl_records,
+    object_keys,
+    parquet_records,
+    raw_of,
+    sniff_delimiter,
+)
 from edgerec.ingest.text import RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
@@ -543,7 +550,7 @@ _DESCRIPTION = ("description", "desc", "details", "product_description")
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
 
 
-_OBJECT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".parquet"}
+_OBJECT_SUFFIXES = JSON_LINES_SUFFIXES | {".parquet"}
 
 
 def catalogue_sniff(path: Path, head: list[str]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
-from edgerec.ingest.mapping import ColumnMapping
+from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
 from edgerec.ingest.text import head_lines
 
 
@@ -163,7 +163,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     if mapping is not None:
         if suffix == ".parquet":
             return FORMATS["parquet"]
-        if suffix in {".jsonl", ".ndjson", ".json"}:
+        if suffix in JSON_LINES_SUFFIXES:
             return FORMATS["jsonl"]
         return FORMATS["csv"]
     raise FormatError(

@@ -23,6 +23,9 @@ from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "float", "price": "float", "value": "float"}
 
 
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which source column holds each event field (None: not in the file)."""

@@ -75,8 +75,10 @@ def database_files(url: str) -> list[Path]:
     """The files of a SQLite store: the database, its journals and its writers' lock (none for
     a server database or one in memory)."""
     path = sqlite_path(url)
-    if path is None:
-        return []
+    return [] if path is None else _files_of(path)
+
+
+def _files_of(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
 
 
@@ -86,7 +88,7 @@ def prepare_private_file(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     # Also tighten files that an older version or a crash left readable by others.
-    for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+    for file in _files_of(path):
         if file.exists():
             os.chmod(file, 0o600)
 
