@@ -70,6 +70,23 @@ def _check_optional_id(name: str, value: object) -> None:
         raise EventError(name, "contains control characters")
 
 
+def text_flaw(value: str) -> str | None:
+    """What makes a string unfit to store as text, or None.
+
+    A NUL ends a string in C and PostgreSQL refuses it. A surrogate code point is not a
+    character: it cannot be written as UTF-8, and a pair of them would read back as one
+    character, so the event read back would differ from the one recorded.
+    """
+    if "\x00" in value:
+        return "contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a surrogate code point, which is not a character"
+    return None
+
+
 def _check_text(name: str, value: object, limit: int, *, allow_empty: bool = False) -> None:
     if not isinstance(value, str):
         raise EventError(name, "must be a string")
@@ -77,8 +94,9 @@ def _check_text(name: str, value: object, limit: int, *, allow_empty: bool = Fal
         raise EventError(name, "must not be empty")
     if len(value) > limit:
         raise EventError(name, f"is longer than {limit} characters")
-    if "\x00" in value:
-        raise EventError(name, "contains a NUL character")
+    flaw = text_flaw(value)
+    if flaw:
+        raise EventError(name, flaw)
 
 
 def _check_optional_text(name: str, value: object, limit: int) -> None:

@@ -33,6 +33,7 @@ from edgerec.domain.events import (
     Event,
     EventType,
     latest_allowed,
+    text_flaw,
 )
 from edgerec.store.codec import to_micros
 
@@ -83,8 +84,9 @@ def _text_problem(name: str, value: object, limit: int, allow_empty: bool = Fals
         return f"invalid_{name}", f"{name}: must not be empty"
     if len(value) > limit:
         return f"invalid_{name}", f"{name}: is longer than {limit} characters"
-    if "\x00" in value:
-        return f"invalid_{name}", f"{name}: contains a NUL character"
+    flaw = text_flaw(value)
+    if flaw:
+        return f"invalid_{name}", f"{name}: {flaw}"
     return None
 
 

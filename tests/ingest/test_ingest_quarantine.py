@@ -16,6 +16,7 @@ FORMULA_USER = "=cmd|' /C calc'!A0"
 SQL_ITEM = "'; DROP TABLE events; --"
 HEADER = b"user_id,item_id,type,timestamp,category,query\n"
 GOOD = "1600000000"
+VIEW = f'"user_id": "u1", "type": "view", "timestamp": {GOOD}'  # a JSON object's first fields
 
 
 def quarantine_rows(store: Store) -> list[dict[str, object]]:
@@ -97,14 +98,18 @@ def test_malformed_jsonl_is_conserved(ingest_store: Store, tmp_path: Path) -> No
         ),
         json.dumps({"user_id": "u1", "item_id": {"nested": 1}, "type": "view", "timestamp": 1_600_000_000}),
         json.dumps({"user_id": "u1", "item_id": "i2", "type": "view"}),
+        # JSON can spell a lone surrogate, which no UTF-8 text can hold; a pair is one character.
+        f'{{{VIEW}, "item_id": "i3", "category": "\\ud800"}}',
+        f'{{{VIEW}, "item_id": "i4", "category": "\\ud83d\\ude00"}}',
     ]
     path = tmp_path / "events.jsonl"
     path.write_bytes("\n".join(lines).encode() + b"\n\n" + b'{"user_id": "\xff"}\n')
     report = import_file(ingest_store, path, format="jsonl")
-    assert report.rows_read == 8
-    assert report.accepted + report.quarantined == report.rows_read == 2 + quarantined(ingest_store)
+    assert report.rows_read == 10
+    assert report.accepted + report.quarantined == report.rows_read == 3 + quarantined(ingest_store)
     assert report.quarantined_by_reason == {
         "bad_json": 2,
+        "invalid_category": 1,
         "invalid_encoding": 1,
         "invalid_item_id": 1,
         "invalid_quantity": 1,
@@ -112,4 +117,5 @@ def test_malformed_jsonl_is_conserved(ingest_store: Store, tmp_path: Path) -> No
     }
     converted = ingest_store.read(user_id="5")[0]
     assert converted.occurred_at == 1_599_992_800 * 1_000_000  # +02:00 normalised to UTC
-    assert [r["line"] for r in quarantine_rows(ingest_store)] == [3, 4, 5, 6, 7, 9]
+    assert [r["line"] for r in quarantine_rows(ingest_store)] == [3, 4, 5, 6, 7, 8, 11]
+    assert ingest_store.read(since=2)[0].payload["category"] == "\N{GRINNING FACE}"

@@ -19,7 +19,17 @@ NOW = to_micros(datetime.now(UTC))
 texts = st.one_of(
     st.text(max_size=6),
     st.sampled_from(
-        ["", "a\x00b", "tab\there", "x" * 257, "y" * 10_001, "=HYPERLINK()", "'; DROP TABLE x;--"]
+        [
+            "",
+            "a\x00b",
+            "tab\there",
+            "x" * 257,
+            "y" * 10_001,
+            "=HYPERLINK()",
+            "'; DROP TABLE x;--",
+            "lone \ud800",
+            "\ud83d\ude00",
+        ]
     ),
 )
 ids = st.one_of(st.none(), texts)

@@ -60,6 +60,13 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
         ),
         (lambda: Rated(occurred_at=AT, user_id="u", item_id="i", value="5"), "value", "number"),
         (lambda: Searched(occurred_at=AT, user_id="u", query=""), "query", "empty"),
+        (lambda: Searched(occurred_at=AT, user_id="u", query="tea \ud800"), "query", "surrogate"),
+        (
+            # A surrogate pair would read back from JSON as the one character it encodes.
+            lambda: ItemListed(occurred_at=AT, item_id="i", title="t", attributes={"\ud83d\ude00": ""}),
+            "attributes.\ud83d\ude00",
+            "surrogate",
+        ),
         (lambda: Searched(occurred_at=AT, user_id="u", item_id="i", query="x"), "item_id", "no item"),
         (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=-1), "stock", "between 0 and"),
         (lambda: ItemListed(occurred_at=AT, item_id="i", title="t", stock=10**13), "stock", "between 0 and"),
