@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -58,6 +59,26 @@ pass_settings = click.make_pass_decorator(Settings)
 LARGEST_INT = 2**63 - 1
 
 
+class _Text(click.ParamType):
+    """A string that is stored or looked up as text.
+
+    A terminal passes on bytes that are not UTF-8 as surrogate code points, which no database
+    text can hold: such a value is refused here rather than failing deep inside a query.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            str(value).encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("holds bytes that are not UTF-8 text", param, ctx)
+        return str(value)
+
+
+TEXT = _Text()
+
+
 def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """An argument or option that must name something: empty or blank is refused."""
     if not value.strip():
@@ -89,9 +110,18 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
+    _print_names_as_given()
     ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
+
+
+def _print_names_as_given() -> None:
+    """A file name that is not UTF-8 reaches Python with surrogates in it. Print it back as the
+    bytes it was (Python does so by itself only in the C locale) rather than fail mid-message."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="surrogateescape")
 
 
 @main.command()
@@ -108,7 +138,10 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 
 @main.command()
 @click.option(
-    "--store-id", callback=_store_id, help="The kiosk's store or location id, recorded with every event."
+    "--store-id",
+    type=TEXT,
+    callback=_store_id,
+    help="The kiosk's store or location id, recorded with every event.",
 )
 @click.option(
     "--idle-seconds",
@@ -164,7 +197,7 @@ def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head", callback=_revision)
+@click.argument("revision", default="head", type=TEXT, callback=_revision)
 @pass_settings
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
@@ -174,7 +207,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.argument("revision", callback=_revision)
+@click.argument("revision", type=TEXT, callback=_revision)
 @pass_settings
 def db_downgrade(settings: Settings, revision: str) -> None:
     """Downgrade the schema to REVISION ("base" removes every table)."""
@@ -216,8 +249,8 @@ SINCE_OPTION = click.option(
 
 @main.command()
 @click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
-@click.option("--user", "user_id", help="Only this customer's events.")
-@click.option("--session", "session_id", help="Only this session's events.")
+@click.option("--user", "user_id", type=TEXT, help="Only this customer's events.")
+@click.option("--session", "session_id", type=TEXT, help="Only this session's events.")
 @click.option(
     "--type",
     "types",
@@ -434,14 +467,14 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 
 @main.command(name="eval")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_", help="Format of PATH (detected when omitted).")
+@click.option("--format", "format_", type=TEXT, help="Format of PATH (detected when omitted).")
 @click.option(
     "--protocol",
     type=click.Choice(["leave-last-out", "temporal", "cold-items"]),
     default="leave-last-out",
     show_default=True,
 )
-@click.option("--models", help="Comma-separated model names (default: every model).")
+@click.option("--models", type=TEXT, help="Comma-separated model names (default: every model).")
 @click.option("--include-seen", is_flag=True, help="Rank items the user already interacted with too.")
 @click.option("--tune", is_flag=True, help="A small hyper-parameter search on the validation split.")
 @click.option("--seed", default=0, show_default=True)
@@ -531,7 +564,7 @@ def evaluate_command(
 
 
 @main.command("forget-user")
-@click.argument("user_id", callback=_not_blank)
+@click.argument("user_id", type=TEXT, callback=_not_blank)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as one JSON object.")
 @pass_settings
@@ -601,15 +634,25 @@ def popular(
 
 @main.command()
 @click.option(
-    "--user", "user_id", required=True, callback=_not_blank, help="Customer or anonymous visitor id."
+    "--user",
+    "user_id",
+    required=True,
+    type=TEXT,
+    callback=_not_blank,
+    help="Customer or anonymous visitor id.",
 )
-@click.option("--session", "session_id", help="The current session (default: the customer's latest).")
+@click.option(
+    "--session", "session_id", type=TEXT, help="The current session (default: the customer's latest)."
+)
 @click.option(
     "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."
 )
-@click.option("--category", help="Only items in this category.")
+@click.option("--category", type=TEXT, help="Only items in this category.")
 @click.option(
-    "--store-id", callback=_store_id, help="The kiosk or store asking (for context-aware popularity)."
+    "--store-id",
+    type=TEXT,
+    callback=_store_id,
+    help="The kiosk or store asking (for context-aware popularity).",
 )
 @click.option("--rules", type=click.Path(exists=True, dir_okay=False), help="A shop rules file (JSON/TOML).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -675,11 +718,14 @@ def recommend(
 
 @main.command(name="import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_", help="Input format (see `edgerec formats`); detected when omitted.")
+@click.option(
+    "--format", "format_", type=TEXT, help="Input format (see `edgerec formats`); detected when omitted."
+)
 @click.option(
     "--map",
     "mapping",
     multiple=True,
+    type=TEXT,
     metavar="FIELD=VALUE",
     help="Column mapping for generic csv/jsonl/parquet, e.g. --map user=customer --map timestamp=ts; "
     "for --format catalogue: item, title, category, brand, price, stock, description.",
@@ -688,6 +734,7 @@ def recommend(
     "--action",
     "actions",
     multiple=True,
+    type=TEXT,
     metavar="SOURCE=TYPE",
     help="Maps a value of the type column to an event type, e.g. --action click=item_viewed.",
 )

@@ -170,6 +170,10 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["events", "--since", str(2**64)],
         ["kiosk", "--store-id", ""],  # the kiosk stopped at its first event
         ["recommend", "--user", "u1", "--store-id", "a\tb"],
+        # bytes that are not UTF-8, as Python passes them on: each failed inside a query
+        ["recommend", "--user", "caf\udce9"],
+        ["events", "--session", "caf\udce9"],
+        ["forget-user", "caf\udce9", "--yes"],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:
@@ -177,6 +181,15 @@ def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: P
     args = [arg.format(tmp=tmp_path) for arg in args]
     result = CliRunner().invoke(main, ["--db", db, *args], catch_exceptions=False)
     assert result.exit_code == 2 and "Invalid value for" in result.output
+
+
+def test_a_file_name_that_is_not_utf8_is_imported_exported_and_printed(db: str, tmp_path: Path) -> None:
+    """Such a name failed twice: storing it as the import's source, and printing it."""
+    source, target = tmp_path / "caf\udce9.csv", tmp_path / "caf\udce9.jsonl"
+    source.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
+    assert "appended: 1" in run("--db", db, "import", str(source), "--format", "csv")
+    assert "Exported 4 events" in run("--db", db, "export", str(target))
+    assert len(target.read_text().splitlines()) == 4
 
 
 def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from edgerec.domain import AddedToCart, ItemListed, ItemViewed, Purchased
 NOT_FUZZED = {("tui",), ("kiosk",), ("demo",)}
 ENDLESS_OPTIONS = {"follow"}  # `train --follow` runs until stopped (`events tail` is skipped too)
 T0 = datetime(2024, 5, 1, 9, tzinfo=UTC)
+NOT_UTF8_NAME = "caf\udce9.csv"  # a file name whose bytes are not UTF-8, as Python spells it
 
 
 def _commands(
@@ -54,6 +55,7 @@ TEXT = st.one_of(
             "user=a",
             "click=item_viewed",
             "💥",
+            "caf\udce9",  # the byte 0xE9 (Latin-1 é) from a terminal that is not UTF-8
             "'; DROP TABLE events;--",
         ]
     ),
@@ -76,7 +78,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 ItemViewed(occurred_at=T0 + timedelta(minutes=3), user_id="u2", item_id="b", session_id="s2"),
             ]
         )
-    (folder / "clicks.csv").write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
+    clicks = "user_id,item_id,type,timestamp\nu3,a,view,1714554000\n"
+    (folder / "clicks.csv").write_text(clicks)
+    (folder / NOT_UTF8_NAME).write_text(clicks)
     (folder / "rules.toml").write_text('promote = ["a"]\n')
     return folder
 
@@ -91,6 +95,7 @@ def _value(draw: st.DrawFn, param: click.Parameter, folder: Path) -> list[str]:
             st.sampled_from(
                 [
                     str(folder / "clicks.csv"),
+                    str(folder / NOT_UTF8_NAME),
                     str(folder / "rules.toml"),
                     str(folder / "shop.db"),
                     str(folder),

@@ -103,7 +103,7 @@ def import_file(
     started = time.perf_counter()
     path = Path(path)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
-    report = ImportReport(import_id=uuid.uuid4().hex, source=str(path), format=fmt.name)
+    report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path)
     dedupe = Deduplicator(dedupe_window_s)
     catalogue = CatalogueCheck(store.engine)
@@ -240,10 +240,10 @@ def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
         records.append(
             {
                 "import_id": import_id,
-                "source": batch.source,
+                "source": _clean_text(batch.source),
                 "line": batch.lines[i],
                 "reason": reason[:64],
-                "detail": detail[:RAW_KEEP],
+                "detail": _clean_text(detail)[:RAW_KEEP],
                 "raw": _clean_text(batch.raw_of(i))[:RAW_KEEP],
             }
         )
@@ -254,7 +254,8 @@ def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
 
 
 def _clean_text(text: str) -> str:
-    # Lone surrogates cannot be stored as UTF-8; show them as replacement characters.
+    # Lone surrogates (from a JSON escape, or a file name that is not UTF-8) cannot be stored as
+    # UTF-8; show them as replacement characters.
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
