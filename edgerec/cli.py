@@ -96,6 +96,15 @@ def _store_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return value
 
 
+def _timezone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from edgerec.ingest.convert import check_timezone
+
+    try:
+        return check_timezone(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--db",
@@ -745,6 +754,14 @@ def recommend(
     show_default=True,
     help="Seconds within which repeats are double clicks (0: keep them).",
 )
+@click.option(
+    "--timezone",
+    type=TEXT,
+    default="UTC",
+    show_default=True,
+    callback=_timezone,
+    help="The zone of times written without an offset: a name such as Europe/Berlin, or +02:00.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
 def import_(
@@ -754,6 +771,7 @@ def import_(
     mapping: tuple[str, ...],
     actions: tuple[str, ...],
     dedupe_window: float,
+    timezone: str,
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
@@ -774,6 +792,7 @@ def import_(
                 path,
                 format=format_,
                 mapping=columns or None,
+                source_timezone=timezone,
                 dedupe_window_s=dedupe_window,
                 progress=progress,
             )

@@ -161,6 +161,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
         ["import", "{tmp}/x.csv", "--format", "csv", "--action", "click=bogus"],
         ["import", "{tmp}/x.csv", "--format", "catalogue", "--map", "user=item"],
+        ["import", "{tmp}/x.csv", "--timezone", "UTC+2"],  # every row without an offset was quarantined
         # found by tests/test_cli_fuzz.py: each ended in a traceback
         ["db", "downgrade", ""],
         ["db", "downgrade", "head@"],

@@ -7,6 +7,8 @@ typed values plus a problem per row, so that one bad cell quarantines its row on
 from __future__ import annotations
 
 import math
+import re
+import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +20,23 @@ from edgerec.ingest.validate import Problem
 # Beyond this many seconds from 1970 a value is certainly not a real event time (year ~5000).
 _MAX_ABS_SECONDS = 1e11
 UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
+_OFFSET = re.compile(r"[+-](0\d|1[0-4]):[0-5]\d")
+
+
+def check_timezone(name: object) -> str:
+    """The zone that times written without an offset are in: a name from the time zone
+    database (Europe/Berlin, UTC) or a fixed offset (+02:00). Anything else is a ValueError up
+    front: pandas fails on a name such as "UTC+2" only when it converts, and every row without
+    an offset would be quarantined as "not a time"."""
+    if isinstance(name, str) and _OFFSET.fullmatch(name):
+        return name
+    try:
+        zoneinfo.ZoneInfo(name)  # type: ignore[arg-type]
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give a name such as Europe/Berlin, or an offset such as +02:00"
+        ) from None
+    return str(name)
 
 
 def is_blank(value: Any) -> bool:
@@ -122,7 +141,26 @@ def datetime_micros(
             problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
         else:
             out[i] = micros
+    _name_clock_changes(series, problems, source_timezone, dayfirst)
     return out, problems
+
+
+def _name_clock_changes(series: pd.Series, problems: list[Problem], tz: str, dayfirst: bool) -> None:
+    """A local time that the clocks skip (spring) or pass twice (autumn) is a time, just not
+    one instant: say so, rather than "is not a time"."""
+    if tz == "UTC":
+        return
+    failed = [i for i, p in enumerate(problems) if p is not None and p[0] == "bad_timestamp"]
+    if not failed:
+        return
+    as_utc = _parse_times(series.iloc[failed], "UTC", dayfirst)
+    for i, micros in zip(failed, as_utc, strict=True):
+        if micros is not None:
+            problems[i] = (
+                "ambiguous_local_time",
+                f"occurred_at: {str(series.iloc[i])[:40]!r} is skipped or repeated by a clock change in "
+                f"{tz}: write it with its offset from UTC",
+            )
 
 
 def _parse_times(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:

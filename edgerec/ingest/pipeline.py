@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
+from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.prefetch import prefetched
@@ -102,6 +103,7 @@ def import_file(
     """
     started = time.perf_counter()
     path = Path(path)
+    check_timezone(source_timezone)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path)

@@ -14,7 +14,7 @@ import edgerec
 from edgerec.api import Store
 from edgerec.domain import ItemDelisted
 from edgerec.ingest import ColumnMapping, export_events, import_file
-from edgerec.store.schema import PROJECTION_TABLES
+from edgerec.store.schema import PROJECTION_TABLES, quarantine
 from tests.ingest.ingest_helpers import head_of, real_file
 
 T = 1_600_000_000
@@ -112,6 +112,34 @@ def test_source_timezone_is_normalised_to_utc(ingest_store: Store, tmp_path: Pat
     summer, winter = ingest_store.read()
     assert summer.occurred_at == 1_719_828_000 * 1_000_000  # 10:00 UTC (CEST, +2)
     assert winter.occurred_at == 1_704_106_800 * 1_000_000  # 11:00 UTC (CET, +1)
+
+
+def test_a_local_time_a_clock_change_skips_or_repeats_is_quarantined_by_name(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    rows = [
+        "u1,i1,view,2024-03-31 02:30:00",
+        "u1,i2,view,2024-10-27 02:30:00",
+        "u1,i3,view,2024-10-27 02:30+01:00",
+    ]
+    path = write_csv(tmp_path / "dst.csv", rows)
+    report = import_file(ingest_store, path, format="csv", source_timezone="Europe/Berlin")
+    assert report.quarantined_by_reason == {"ambiguous_local_time": 2}
+    with ingest_store.engine.connect() as connection:
+        details = connection.execute(select(quarantine.c.detail)).scalars().all()
+    assert all("clock change in Europe/Berlin" in detail for detail in details)
+    (kept,) = ingest_store.read()
+    assert kept.occurred_at == 1_729_992_600 * 1_000_000  # the offset says which 02:30: 01:30 UTC
+
+
+@pytest.mark.parametrize("zone", ["UTC+2", "Mars/Olympus", "", "../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_before_anything_is_read(
+    ingest_store: Store, tmp_path: Path, zone: str
+) -> None:
+    path = write_csv(tmp_path / "t.csv", [f"u1,i1,view,{T}"])
+    with pytest.raises(ValueError, match="unknown time zone"):
+        import_file(ingest_store, path, format="csv", source_timezone=zone)
+    assert ingest_store.head() == 0
 
 
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
