@@ -512,7 +512,7 @@ def evaluate_command(
     from edgerec.evaluation.defaults import MODEL_NAMES
     from edgerec.evaluation.frames import encode
     from edgerec.evaluation.harness import Settings as EvalSettings
-    from edgerec.evaluation.harness import evaluate_encoded
+    from edgerec.evaluation.harness import TooLittleData, evaluate_encoded
     from edgerec.evaluation.plots import write_charts
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
@@ -542,16 +542,19 @@ def evaluate_command(
             data, features = encode(interaction_frame(store), catalogue_frame(store))
     if len(data) == 0:
         raise click.ClickException(f"no customer interactions to evaluate in {path or dataset}")
-    outcome = evaluate_encoded(
-        data,
-        features,
-        models=chosen,
-        settings=EvalSettings(
-            protocol=protocol, include_seen=include_seen, tune=tune, seed=seed, device=device
-        ),
-        dataset=dataset,
-        log=say,
-    )
+    try:
+        outcome = evaluate_encoded(
+            data,
+            features,
+            models=chosen,
+            settings=EvalSettings(
+                protocol=protocol, include_seen=include_seen, tune=tune, seed=seed, device=device
+            ),
+            dataset=dataset,
+            log=say,
+        )
+    except TooLittleData as exc:
+        raise click.ClickException(str(exc)) from exc
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps(outcome.report, indent=1))

@@ -239,10 +239,13 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
     junk.write_bytes(bytes(range(256)) * 8)
     empty = tmp_path / "empty.csv"
     empty.write_text("")
+    one = tmp_path / "one.csv"  # found by tests/test_cli_fuzz.py: blending failed in torch.cat
+    one.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
     for args, problem in [
         ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
         ([str(junk)], "cannot tell the format"),
         ([str(empty), "--format", "taobao"], "no customer interactions to evaluate"),
+        ([str(one)], "too little data to evaluate: the leave-last-out split leaves 0 validation"),
     ]:
         result = CliRunner().invoke(main, ["eval", *args], catch_exceptions=False)
         assert result.exit_code in (1, 2) and problem in result.output, result.output

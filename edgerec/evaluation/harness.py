@@ -109,6 +109,10 @@ def evaluate(
     return evaluate_encoded(data, features, models=models, settings=settings, dataset=dataset, log=log).report
 
 
+class TooLittleData(ValueError):
+    """The split leaves no validation or no test cases."""
+
+
 def evaluate_encoded(
     data: Interactions,
     features: ItemFeatures | None,
@@ -120,6 +124,12 @@ def evaluate_encoded(
 ) -> Outcome:
     say = log or (lambda _msg: None)
     sp = make_split(data, settings.protocol, seed=settings.seed)
+    if not len(sp.valid) or not len(sp.test):
+        raise TooLittleData(
+            f"{dataset}: too little data to evaluate: the {settings.protocol} split leaves "
+            f"{len(sp.valid)} validation and {len(sp.test)} test cases (with leave-last-out, only "
+            "customers with at least three interactions give cases)"
+        )
     if models is None:
         models = COLD_MODELS if settings.protocol == "cold-items" else DEFAULT_MODELS
     stats = DataStats.of(sp.train)

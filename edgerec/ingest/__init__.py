@@ -1,7 +1,8 @@
 """Importing files into the event log (readers, dataset adapters, cleaning, quarantine) and exporting it."""
 
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.export import EXPORT_FORMATS, export_events
-from edgerec.ingest.formats import FORMATS, Format, FormatError, detect_format, format_names
+from edgerec.ingest.formats import FORMATS, Format, detect_format, format_names
 from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.pipeline import ImportReport, import_file
 

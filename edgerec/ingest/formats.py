@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,12 +10,9 @@ from typing import Any
 
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
 from edgerec.ingest.text import head_lines
-
-
-class FormatError(ValueError):
-    """The format could not be detected, or the name is not a known format."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +21,25 @@ class Format:
     description: str
     reader: Callable[..., Iterator[Batch]]
     sniff: Callable[[Path, list[str]], bool] | None = None  # None: never detected, only named
+
+
+def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
+    """A file of the generic `kind` whose header names the customer, item, time and type
+    columns under common names (visitorid, event, ...): read as interactions unmapped."""
+
+    def sniff(path: Path, head: list[str]) -> bool:
+        suffix = path.suffix.lower()
+        if kind == "csv":
+            if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES or not head:
+                return False
+            names = next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
+        elif (suffix == ".parquet") != (kind == "parquet"):
+            return False
+        else:
+            names = mapping.object_keys(path, head) or []
+        return mapping.has_event_columns(names)
+
+    return sniff
 
 
 def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
@@ -94,13 +111,31 @@ FORMATS: dict[str, Format] = {
             datasets.catalogue_batches,
             datasets.catalogue_sniff,
         ),
-        Format("csv", "generic CSV/TSV of interactions, with a column mapping", _generic("csv")),
-        Format("jsonl", "generic JSON lines of interactions, with a column mapping", _generic("jsonl")),
-        Format("parquet", "generic Parquet of interactions, with a column mapping", _generic("parquet")),
+        *(
+            Format(
+                kind,
+                f"generic {label} of interactions, with a column mapping",
+                _generic(kind),
+                _generic_sniff(kind),
+            )
+            for kind, label in (("csv", "CSV/TSV"), ("jsonl", "JSON lines"), ("parquet", "Parquet"))
+        ),
     )
 }
-# Order matters: specific datasets before the catch-all catalogue sniffing.
-_DETECTION_ORDER = ("events", "s3rec", "movielens", "taobao", "diginetica", "yoochoose", "catalogue")
+# Order matters: specific datasets first, then interactions under common column names, then the
+# catch-all catalogue sniffing (a catalogue has no customer or time column).
+_DETECTION_ORDER = (
+    "events",
+    "s3rec",
+    "movielens",
+    "taobao",
+    "diginetica",
+    "yoochoose",
+    "csv",
+    "jsonl",
+    "parquet",
+    "catalogue",
+)
 
 
 def format_names() -> str:

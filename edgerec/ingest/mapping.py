@@ -16,7 +16,8 @@ import numpy as np
 
 from edgerec.domain import EventType
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, map_actions, merge, pick, text_batch, truncate
+from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
@@ -86,6 +87,91 @@ class ColumnMapping:
             "value": self.value,
             "query": self.query,
         }
+
+
+# Names files commonly give each field's column, compared as header keys (case, spaces and
+# punctuation ignored). They are looked for only where the mapping's own column for a field is
+# not in the file and is the default one: a column the caller named is never guessed over.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "user": ("user_id", "user", "visitor_id", "visitor", "customer_id", "customer", "client_id",
+             "member_id", "account_id", "shopper_id", "uid", "reviewer_id"),
+    "item": ("item_id", "item", "product_id", "product", "sku", "asin", "article_id", "offer_id",
+             "movie_id", "isbn"),
+    "type": ("type", "event", "event_type", "action", "action_type", "behavior", "behaviour",
+             "behavior_type", "interaction", "interaction_type", "activity"),
+    "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
+                  "occurred_at", "event_timestamp", "unix_review_time"),
+    "session": ("session_id", "session", "visit_id", "visit"),
+    "category": ("category", "category_id", "category_code", "category_name"),
+    "quantity": ("quantity", "qty"),
+    "price_paid": ("price", "price_paid", "unit_price", "amount"),
+    "value": ("rating", "value", "score", "stars", "overall"),
+    "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
+}  # fmt: skip
+
+
+_COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device")
+
+
+def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
+    """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
+    and a field whose default column is not there found under a common name instead."""
+    actual = {header_key(name): name for name in reversed(names)}  # the first of equal keys
+    defaults = ColumnMapping()
+    chosen: dict[str, str] = {}
+    guessed: list[str] = []
+    for field_name in _COLUMN_FIELDS:
+        column = getattr(mapping, field_name)
+        if column is None:
+            continue
+        if header_key(column) in actual:
+            chosen[field_name] = actual[header_key(column)]
+        elif column == getattr(defaults, field_name) and field_name in COLUMN_ALIASES:
+            guessed.append(field_name)
+    taken = set(chosen.values())
+    for field_name in guessed:
+        for alias in COLUMN_ALIASES[field_name]:
+            name = actual.get(header_key(alias))
+            if name is not None and name not in taken:
+                chosen[field_name] = name
+                taken.add(name)
+                break
+    return replace(mapping, **chosen)
+
+
+def has_event_columns(names: Sequence[str]) -> bool:
+    """Whether a header (or a JSON object's keys) has a column, under a common name, for each of
+    the customer, the item, the time and the type: a file of interactions, whatever made it."""
+    resolved = resolve_columns(ColumnMapping(), names)
+    keys = {header_key(name) for name in names}
+    return all(
+        header_key(getattr(resolved, name) or "") in keys for name in ("user", "item", "timestamp", "type")
+    )
+
+
+def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> None:
+    """FormatError unless the file has each column the mapping names, and a column for what
+    every event needs: the customer, the time, and the type unless the mapping gives a default
+    one. A file without them would quarantine every row for the same reason."""
+    keys = {header_key(name) for name in names}
+    defaults = ColumnMapping()
+    problems = [
+        f"{name}={column}: no such column"
+        for name in _COLUMN_FIELDS
+        if (column := getattr(mapping, name)) is not None
+        and column != getattr(defaults, name)
+        and header_key(column) not in keys
+    ]
+    needed = ("user", "timestamp") if mapping.default_type else ("user", "timestamp", "type")
+    lacking = [name for name in needed if header_key(getattr(mapping, name) or "") not in keys]
+    if lacking:
+        problems.append(f"no column for the {' or the '.join(lacking)}")
+    if problems:
+        hint = "; for a file of one kind of event, give default_type=item_viewed" if "type" in lacking else ""
+        raise FormatError(
+            f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
+            f"column with user=COLUMN (--map user=COLUMN on the command line){hint}"
+        )
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -197,8 +283,12 @@ def _is_number(value: Any) -> bool:
 def csv_batches(path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int) -> Iterator[Batch]:
     delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
     source = str(path)
+    resolved = False
     for names, chunk in read_records(path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows):
         names = names or []
+        if mapping.header and not resolved:
+            mapping, resolved = resolve_columns(mapping, names), True
+            check_columns(mapping, names, path)
         wanted: dict[str, int | None] = {}
         for event_field, column in mapping.sources().items():
             if column is None:
@@ -272,8 +362,14 @@ def object_batches(
     path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int, kind: str
 ) -> Iterator[Batch]:
     reader = jsonl_records(path, chunk_rows) if kind == "jsonl" else parquet_records(path, chunk_rows)
-    sources = {k: v for k, v in mapping.sources().items() if v is not None}
+    sources: dict[str, str] | None = None
     for lines, raws, objects, problems in reader:
+        if sources is None:  # the first chunk's keys say which column holds each field
+            keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
+            mapping = resolve_columns(mapping, keys)
+            if keys:  # with no object to go by, each line is quarantined for what it is
+                check_columns(mapping, keys, path)
+            sources = {k: v for k, v in mapping.sources().items() if v is not None}
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
             for name, column in sources.items()

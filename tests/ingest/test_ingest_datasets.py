@@ -235,6 +235,50 @@ def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Stor
     assert detect_format(path, mapping={"category": "price"}).name == "catalogue"
 
 
+def test_interactions_under_common_column_names_need_no_mapping(ingest_store: Store, tmp_path: Path) -> None:
+    # Shaped like RetailRocket's events.csv: times in milliseconds, visitorid, event, itemid.
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "timestamp,visitorid,event,itemid,transactionid\n"
+        "1433221332117,257597,view,355908,\n"
+        "1433223236124,111016,addtocart,318965,\n"
+        "1433223239000,111016,transaction,318965,11117\n"
+    )
+    assert detect_format(events).name == "csv"
+    conserved(import_file(ingest_store, events))
+    logged = ingest_store.read()
+    assert [(e.type, e.user_id, e.item_id) for e in logged] == [
+        ("item_viewed", "257597", "355908"),
+        ("added_to_cart", "111016", "318965"),
+        ("purchased", "111016", "318965"),
+    ]
+    assert logged[0].occurred_at == 1_433_221_332_117_000
+    # JSON lines with camelCase keys
+    clicks = tmp_path / "clicks.jsonl"
+    rows = [{"ts": "2024-05-01T09:00:00Z", "userId": "u1", "productId": "p1", "eventType": "view", "qty": 1}]
+    clicks.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert detect_format(clicks).name == "jsonl"
+    conserved(import_file(ingest_store, clicks))
+    assert ingest_store.read(since=3)[0].item_id == "p1"
+
+
+def test_a_file_without_the_columns_events_need_is_refused_naming_them(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("when,who,what\n1700000000,u1,i1\n")
+    with pytest.raises(
+        FormatError, match=r"no column for the user or the timestamp or the type\. The columns are"
+    ):
+        import_file(ingest_store, path, format="csv")
+    columns = {"user": "who", "timestamp": "when", "default_type": "item_viewed"}
+    with pytest.raises(FormatError, match="item=sku: no such column"):
+        import_file(ingest_store, path, format="csv", mapping={**columns, "item": "sku"})
+    assert ingest_store.head() == 0
+    conserved(import_file(ingest_store, path, format="csv", mapping={**columns, "item": "what"}))
+    assert ingest_store.head() == 1
+
+
 def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
     # Shaped like Amazon's product metadata: a category path as a list, a price with its sign.
     products = [

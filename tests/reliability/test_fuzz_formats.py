@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import edgerec
-from edgerec.ingest import import_file
-from edgerec.ingest.formats import FormatError
+from edgerec.ingest import FormatError, import_file
 from edgerec.ingest.pipeline import ImportReport
 
 # One small, valid example of each format: {file name: lines}; the first file is imported.
