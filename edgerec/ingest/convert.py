@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
@@ -125,15 +126,20 @@ def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | Non
 
 
 def datetime_micros(
-    values: Sequence[Any], source_timezone: str = "UTC", *, dayfirst: bool = False
+    values: Sequence[Any], source_timezone: str = "UTC", *, dayfirst: bool = False, fmt: str | None = None
 ) -> tuple[list[int | None], list[Problem]]:
-    """Date/time text to microseconds UTC; times without an offset are in `source_timezone`."""
+    """Date/time text to microseconds UTC; times without an offset are in `source_timezone`.
+
+    `fmt` (a strftime format) reads every value one way. Without it, ISO 8601 is tried first,
+    then the layout the other values share (12/1/2010 8:26, 30.07.2017, Jul 30 2017, ...),
+    then each value on its own.
+    """
     series = pd.Series(list(values), dtype=object)
     out: list[int | None] = [None] * len(series)
     problems: list[Problem] = [None] * len(series)
     if not len(series):
         return out, problems
-    parsed = _parse_times(series, source_timezone, dayfirst)
+    parsed = _parse_times(series, source_timezone, dayfirst, fmt)
     for i, (raw, micros) in enumerate(zip(values, parsed, strict=True)):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
@@ -141,11 +147,13 @@ def datetime_micros(
             problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
         else:
             out[i] = micros
-    _name_clock_changes(series, problems, source_timezone, dayfirst)
+    _name_clock_changes(series, problems, source_timezone, dayfirst, fmt)
     return out, problems
 
 
-def _name_clock_changes(series: pd.Series, problems: list[Problem], tz: str, dayfirst: bool) -> None:
+def _name_clock_changes(
+    series: pd.Series, problems: list[Problem], tz: str, dayfirst: bool, fmt: str | None
+) -> None:
     """A local time that the clocks skip (spring) or pass twice (autumn) is a time, just not
     one instant: say so, rather than "is not a time"."""
     if tz == "UTC":
@@ -153,7 +161,7 @@ def _name_clock_changes(series: pd.Series, problems: list[Problem], tz: str, day
     failed = [i for i, p in enumerate(problems) if p is not None and p[0] == "bad_timestamp"]
     if not failed:
         return
-    as_utc = _parse_times(series.iloc[failed], "UTC", dayfirst)
+    as_utc = _parse_times(series.iloc[failed], "UTC", dayfirst, fmt)
     for i, micros in zip(failed, as_utc, strict=True):
         if micros is not None:
             problems[i] = (
@@ -163,20 +171,85 @@ def _name_clock_changes(series: pd.Series, problems: list[Problem], tz: str, day
             )
 
 
-def _parse_times(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
-    try:
-        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601")
-        return _to_micros(stamps, tz)
-    except (ValueError, TypeError, OverflowError):
-        pass  # mixed offsets or formats: one cell at a time
-    result: list[int | None] = []
-    for value in series:
-        try:
-            stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
-            result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
-        except (ValueError, TypeError, OverflowError):
-            result.append(None)
+def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) -> list[int | None]:
+    if fmt is not None:
+        return _parse_as(series, tz, fmt, dayfirst)
+    result = _parse_as(series, tz, "ISO8601", dayfirst)
+    failed = [
+        i
+        for i, (micros, raw) in enumerate(zip(result, series, strict=True))
+        if micros is None and not is_blank(raw)
+    ]
+    if not failed:
+        return result
+    rest = series.iloc[failed]
+    layout = _shared_layout(rest, dayfirst)
+    again = _parse_as(rest, tz, layout, dayfirst) if layout else [None] * len(rest)
+    lone = [j for j, micros in enumerate(again) if micros is None]
+    for j, micros in zip(lone, _parse_each(rest.iloc[lone], tz, dayfirst), strict=True):
+        again[j] = micros
+    for i, micros in zip(failed, again, strict=True):
+        result[i] = micros
     return result
+
+
+def _parse_as(series: pd.Series, tz: str, fmt: str, dayfirst: bool) -> list[int | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return _to_micros(pd.to_datetime(series, errors="coerce", format=fmt), tz)
+    except (ValueError, TypeError, OverflowError):
+        return _parse_each(series, tz, dayfirst)  # mixed offsets: one cell at a time
+
+
+def _parse_each(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
+    result: list[int | None] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for value in series:
+            try:
+                stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+                result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
+            except (ValueError, TypeError, OverflowError):
+                result.append(None)
+    return result
+
+
+_DAY_FIRST_DATE = re.compile(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}")  # 30.07.2017, 30-07-2017
+
+
+def _shared_layout(values: pd.Series, dayfirst: bool) -> str | None:
+    """The strftime layout that reads the most of `values` (a sample), or None.
+
+    Where both readings of a date such as 01.05.2024 fit every value, a date written with dots
+    or dashes and the year last is read day first, as where such dates are written; one with
+    slashes as `dayfirst` says (month first unless asked).
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    spread = values.iloc[:: max(1, len(values) // 2000)]  # a day past the 12th settles the order
+    sample = pd.Series([v.strip() for v in spread if isinstance(v, str)], dtype=object)
+    layouts: dict[str, bool] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas warns of the day-first reading tried
+        for value in sample.iloc[:5]:
+            for first in (dayfirst, not dayfirst):
+                layout = guess_datetime_format(value, dayfirst=first)
+                if layout and "%" in layout:
+                    layouts.setdefault(layout, first)
+        if not layouts:
+            return None
+        read = {
+            layout: int(pd.to_datetime(sample, format=layout, errors="coerce").notna().sum())
+            for layout in layouts
+        }
+    best = max(read.values())
+    if not best:
+        return None
+    tied = [layout for layout in layouts if read[layout] == best]
+    if len(tied) > 1 and _DAY_FIRST_DATE.match(str(sample.iloc[0])):
+        return next((layout for layout in tied if layouts[layout]), tied[0])
+    return tied[0]
 
 
 def _to_micros(stamps: pd.Series, tz: str) -> list[int | None]:

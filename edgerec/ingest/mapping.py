@@ -46,7 +46,7 @@ class ColumnMapping:
     device: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None  # the event type when there is no type column
-    timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto
+    timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
 
@@ -57,6 +57,11 @@ class ColumnMapping:
         for source, kind in named:
             if kind not in known:
                 raise ValueError(f"{source}={kind}: {kind!r} is not an event type; known: {', '.join(known)}")
+        if self.timestamp_unit not in (*convert.UNITS, "iso", "auto") and "%" not in self.timestamp_unit:
+            raise ValueError(
+                f"timestamp_unit={self.timestamp_unit}: give s, ms, us, ns, iso, auto, or a layout "
+                "such as %d.%m.%Y %H:%M"
+            )
 
     @classmethod
     def of(cls, value: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
@@ -96,11 +101,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user_id", "user", "visitor_id", "visitor", "customer_id", "customer", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "asin", "article_id", "offer_id",
-             "movie_id", "isbn"),
+             "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
+             "video_id", "recipe_id", "isbn"),
     "type": ("type", "event", "event_type", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
-                  "occurred_at", "event_timestamp", "unix_review_time"),
+                  "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",
+                  "order_date"),
     "session": ("session_id", "session", "visit_id", "visit"),
     "category": ("category", "category_id", "category_code", "category_name"),
     "quantity": ("quantity", "qty"),
@@ -115,7 +122,9 @@ _COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device")
 
 def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
     """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
-    and a field whose default column is not there found under a common name instead."""
+    and a field whose default column is not there found under a common name instead. With no
+    customer column, the session is the (anonymous) visitor; with no type column but a rating
+    one, every row is a rating."""
     actual = {header_key(name): name for name in reversed(names)}  # the first of equal keys
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
@@ -136,17 +145,24 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
                 chosen[field_name] = name
                 taken.add(name)
                 break
-    return replace(mapping, **chosen)
+    resolved = replace(mapping, **chosen)
+    if "user" in guessed and "user" not in chosen and "session" in chosen:
+        resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
+    if "type" in guessed and "type" not in chosen and "value" in chosen and not mapping.default_type:
+        resolved = replace(resolved, default_type=EventType.RATED.value)  # a file of ratings
+    return resolved
 
 
 def has_event_columns(names: Sequence[str]) -> bool:
     """Whether a header (or a JSON object's keys) has a column, under a common name, for each of
-    the customer, the item, the time and the type: a file of interactions, whatever made it."""
+    the customer (or session), the item, the time and the type (or a rating): a file of
+    interactions, whatever made it."""
     resolved = resolve_columns(ColumnMapping(), names)
     keys = {header_key(name) for name in names}
-    return all(
+    found = [
         header_key(getattr(resolved, name) or "") in keys for name in ("user", "item", "timestamp", "type")
-    )
+    ]
+    return all(found[:3]) and (found[3] or resolved.default_type is not None)
 
 
 def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> None:
@@ -238,6 +254,8 @@ def times(values: Sequence[Any], unit: str, source_timezone: str) -> tuple[list[
     """Event times to microseconds UTC; "auto" takes numbers as epoch times, text as dates."""
     if unit == "iso":
         return convert.datetime_micros(values, source_timezone)
+    if "%" in unit:
+        return convert.datetime_micros(values, source_timezone, fmt=unit)
     if unit != "auto":
         return convert.epoch_micros(values, unit)
     numeric = [i for i, v in enumerate(values) if _is_number(v)]

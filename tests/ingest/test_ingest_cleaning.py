@@ -13,7 +13,8 @@ from sqlalchemy import select
 import edgerec
 from edgerec.api import Store
 from edgerec.domain import ItemDelisted
-from edgerec.ingest import ColumnMapping, export_events, import_file
+from edgerec.ingest import ColumnMapping, convert, export_events, import_file
+from edgerec.store.codec import from_micros
 from edgerec.store.schema import PROJECTION_TABLES, quarantine
 from tests.ingest.ingest_helpers import head_of, real_file
 
@@ -130,6 +131,36 @@ def test_a_local_time_a_clock_change_skips_or_repeats_is_quarantined_by_name(
     assert all("clock change in Europe/Berlin" in detail for detail in details)
     (kept,) = ingest_store.read()
     assert kept.occurred_at == 1_729_992_600 * 1_000_000  # the offset says which 02:30: 01:30 UTC
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        (
+            ["12/1/2010 8:26", "12/13/2010 9:00"],
+            ["2010-12-01T08:26", "2010-12-13T09:00"],
+        ),  # UCI Online Retail
+        (["13/05/2024", "01/05/2024"], ["2024-05-13T00:00", "2024-05-01T00:00"]),  # a day past 12: day first
+        (
+            ["01.05.2024 09:00", "02.05.2024 10:00"],
+            ["2024-05-01T09:00", "2024-05-02T10:00"],
+        ),  # dots: day first
+        (["Sun Jul 30 07:44:10 -0700 2017"], ["2017-07-30T14:44"]),  # Goodreads
+        (["09 13, 2009", "1 May 2024"], ["2009-09-13T00:00", "2024-05-01T00:00"]),  # Amazon reviewTime
+    ],
+)
+def test_dates_in_other_layouts_are_read(written: list[str], meant: list[str]) -> None:
+    micros, problems = convert.datetime_micros(written)
+    assert problems == [None] * len(written)
+    assert [from_micros(m).isoformat()[:16] for m in micros] == meant
+
+
+def test_a_layout_in_the_mapping_settles_which_number_is_the_day(ingest_store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "uk.csv", ["u1,i1,view,01/05/2024 10:00"])  # month first unless told
+    import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "%d/%m/%Y %H:%M"})
+    assert from_micros(ingest_store.read()[0].occurred_at).isoformat() == "2024-05-01T10:00:00+00:00"
+    with pytest.raises(ValueError, match="timestamp_unit=minutes"):
+        import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "minutes"})
 
 
 @pytest.mark.parametrize("zone", ["UTC+2", "Mars/Olympus", "", "../etc/passwd"])

@@ -260,6 +260,26 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     assert detect_format(clicks).name == "jsonl"
     conserved(import_file(ingest_store, clicks))
     assert ingest_store.read(since=3)[0].item_id == "p1"
+    # Amazon's reviews: no type column, but a rating one: every row is a rating
+    reviews = tmp_path / "Beauty_5.json"
+    review = {
+        "overall": 4.0,
+        "reviewerID": "A1",
+        "asin": "B01",
+        "reviewTime": "09 13, 2009",
+        "unixReviewTime": 1252800000,
+    }
+    reviews.write_text(json.dumps(review) + "\n")
+    assert detect_format(reviews).name == "jsonl"
+    conserved(import_file(ingest_store, reviews))
+    [rated] = ingest_store.read(since=4)
+    assert (rated.type, rated.user_id, rated.item_id, rated.payload["value"]) == ("rated", "A1", "B01", 4.0)
+    assert rated.occurred_at == 1_252_800_000_000_000
+    # no customer column: each session is an anonymous visitor
+    visits = tmp_path / "visits.csv"
+    visits.write_text("visit_id,sku,action,time\nv9,s1,view,1700000000\n")
+    conserved(import_file(ingest_store, visits, format="csv"))
+    assert ingest_store.read(since=5)[0].user_id == "v9"
 
 
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
