@@ -1,5 +1,6 @@
-"""Random keys and clicks on every console screen and on the kiosk: the app keeps running, no
-error other than a refused input is ever reported, and every event it recorded is in the log."""
+"""Random keys, clicks and terminal sizes on every console screen and on the kiosk: the app
+keeps running, no error other than a refused input is ever reported, and every event it
+recorded is in the log."""
 
 from __future__ import annotations
 
@@ -59,10 +60,15 @@ async def _monkey(app: BaseApp, store: Store, seed: int, screen_keys: list[str])
     rng = random.Random(seed)
     watched = Watched(app)
     head = store.head()
-    async with app.run_test(size=(100, 32)) as pilot:
+    size = (100, 32)
+    async with app.run_test(size=size) as pilot:
         for _ in range(STEPS):
-            if rng.random() < 0.15:
-                await pilot.click(offset=(rng.randrange(100), rng.randrange(32)))
+            roll = rng.random()
+            if roll < 0.03:  # a terminal resized, down to a sliver
+                size = (rng.randrange(1, 160), rng.randrange(1, 50))
+                await pilot.resize_terminal(*size)
+            elif roll < 0.18:
+                await pilot.click(offset=(rng.randrange(size[0]), rng.randrange(size[1])))
             else:
                 await pilot.press(_key(rng, screen_keys))
             await pilot.pause(0.01)
