@@ -28,6 +28,10 @@ def _run(engine: Engine, action: str, revision: str) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrades the schema to `revision`. A store already at head is only read, so that opening
+    it never waits on the write lock that an import or a rebuild may hold for a long time."""
+    if revision == "head" and current_revision(engine) == head_revision(engine):
+        return
     _run(engine, "upgrade", revision)
 
 

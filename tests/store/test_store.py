@@ -25,6 +25,8 @@ from edgerec.domain import (
     Purchased,
     RemovedFromCart,
 )
+from edgerec.store import engine as engine_module
+from edgerec.store.engine import write_transaction
 from edgerec.store.schema import cooccurrence, item_stats, items, sessions, user_items, users
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -212,3 +214,38 @@ def test_a_closed_store_lets_its_engine_go(tmp_path: Path) -> None:
     del store
     gc.collect()
     assert engine() is None
+
+
+def test_a_long_write_makes_others_wait_their_turn_not_fail(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Found with a rebuild of 1.1 million events, which holds the write lock for 48 s: opening
+    the store elsewhere failed with "database is locked" once the busy timeout ran out."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "shop.db"
+    edgerec.open(path).close()
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with edgerec.open(path) as store, write_transaction(store.engine):
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        with edgerec.open(path) as other:
+            recorded: list[int] = []
+            waiting = threading.Thread(
+                target=lambda: recorded.append(
+                    other.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0))
+                )
+            )
+            waiting.start()
+            waiting.join(1.0)  # five busy timeouts: it waits its turn
+            assert waiting.is_alive() and recorded == []
+            release.set()
+            waiting.join(10)
+            assert recorded == [1]
+    finally:
+        release.set()
+        writer.join(10)
