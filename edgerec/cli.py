@@ -359,9 +359,16 @@ def stats(settings: Settings, as_json: bool) -> None:
 @main.command()
 @pass_settings
 def rebuild(settings: Settings) -> None:
-    """Drop every projection and replay the whole log into it."""
+    """Drop every projection and replay the whole log into it.
+
+    It is one transaction: a failure changes nothing, and programs recording to this store
+    (the console, a kiosk) wait until it ends (about a minute per million events).
+    """
     with settings.open() as store:
         started = time.perf_counter()
+        click.echo(
+            f"Replaying {store.head():,} events; recording to this store waits until this ends.", err=True
+        )
         count = store.rebuild()
         click.echo(
             f"Replayed {count:,} events into every projection in {time.perf_counter() - started:.1f} s."
