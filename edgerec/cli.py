@@ -516,7 +516,7 @@ def evaluate_command(
     """Train and evaluate the models on PATH (imported into a temporary store), or on --db's log."""
     import tempfile
 
-    from edgerec.evaluation.defaults import MODEL_NAMES
+    from edgerec.evaluation.defaults import check_models
     from edgerec.evaluation.frames import encode
     from edgerec.evaluation.harness import Settings as EvalSettings
     from edgerec.evaluation.harness import TooLittleData, evaluate_encoded
@@ -524,11 +524,10 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models else None
-    unknown = [name for name in chosen or () if name not in MODEL_NAMES]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown model {unknown[0]!r}; known: {', '.join(MODEL_NAMES)}", param_hint="--models"
-        )
+    try:
+        check_models(chosen or [])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--models") from exc
     say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:

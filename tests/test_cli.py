@@ -175,6 +175,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["recommend", "--user", "caf\udce9"],
         ["events", "--session", "caf\udce9"],
         ["forget-user", "caf\udce9", "--yes"],
+        ["eval", "--models", "popularity,blend"],  # a blend of nothing failed with a KeyError
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:

@@ -23,6 +23,21 @@ MODEL_NAMES: tuple[str, ...] = (
 )
 DEFAULT_MODELS: tuple[str, ...] = MODEL_NAMES
 COLD_MODELS: tuple[str, ...] = ("popularity", "random", "content", "hybrid")
+#: Baselines the blend leaves out: they say nothing about the customer.
+NOT_BLENDED: tuple[str, ...] = ("popularity", "random")
+
+
+def check_models(names: list[str]) -> None:
+    """ValueError for a name evaluate() does not know, or a blend with nothing to mix."""
+    known = (*MODEL_NAMES, "random")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown model {unknown[0]!r}; known: {', '.join(known)}")
+    if "blend" in names and all(name in (*NOT_BLENDED, "blend") for name in names):
+        mixable = [name for name in MODEL_NAMES if name not in (*NOT_BLENDED, "blend")]
+        raise ValueError(
+            f"blend mixes the other models chosen: name at least one of {', '.join(mixable)} with it"
+        )
 
 
 @dataclass(frozen=True)

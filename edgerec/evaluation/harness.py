@@ -12,7 +12,15 @@ import pandas as pd
 import torch
 
 from edgerec.evaluation import split as splits
-from edgerec.evaluation.defaults import COLD_MODELS, DEFAULT_MODELS, DataStats, make_model, tuning_grid
+from edgerec.evaluation.defaults import (
+    COLD_MODELS,
+    DEFAULT_MODELS,
+    NOT_BLENDED,
+    DataStats,
+    check_models,
+    make_model,
+    tuning_grid,
+)
 from edgerec.evaluation.frames import encode
 from edgerec.evaluation.metrics import METRIC_KEYS, MetricAccumulator, mask_scores
 from edgerec.models.base import Recommender
@@ -132,6 +140,7 @@ def evaluate_encoded(
         )
     if models is None:
         models = COLD_MODELS if settings.protocol == "cold-items" else DEFAULT_MODELS
+    check_models(list(models))
     stats = DataStats.of(sp.train)
     valid = subsample(sp.valid, settings.valid_cases, settings.seed)
     say(f"{dataset}: {stats}; {len(sp.valid)} validation / {len(sp.test)} test cases")
@@ -170,7 +179,7 @@ def evaluate_encoded(
         from edgerec.evaluation.blending import tune_blend
 
         t0 = time.perf_counter()
-        members = {n: m for n, m in fitted.items() if n not in ("popularity", "random")}
+        members = {n: m for n, m in fitted.items() if n not in NOT_BLENDED}
         # More cases than early stopping uses: blend weights are where validation noise costs most.
         blend_valid = subsample(sp.valid, settings.blend_cases, settings.seed)
         excl = case_masks(blend_valid, 0, len(blend_valid), settings.include_seen)
