@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -408,10 +409,11 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 
         def show(report, status) -> None:  # type: ignore[no-untyped-def]
             loss = f"{report.loss:.4f}" if report.loss is not None else "-"
-            rate = status["hit_rates"][-1] if status["hit_rates"] else float("nan")
+            rates = [rate for rate in status["hit_rates"] if not math.isnan(rate)]
+            rate = f"{rates[-1]:.3f}" if rates else "- (no customer with history yet)"
             click.echo(
                 f"position {report.position:>10,}  behind {status['behind']:>9,}  "
-                f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate:.3f}"
+                f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate}"
             )
 
         stop = threading.Event()
@@ -720,6 +722,8 @@ def recommend(
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
+    if not suggestions:
+        click.echo("No suggestions: no item in the catalogue is left after the shop's rules.")
     for rank, r in enumerate(suggestions, start=1):
         click.echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
