@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 import os
 import sys
 import time
@@ -409,8 +408,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 
         def show(report, status) -> None:  # type: ignore[no-untyped-def]
             loss = f"{report.loss:.4f}" if report.loss is not None else "-"
-            rates = [rate for rate in status["hit_rates"] if not math.isnan(rate)]
-            rate = f"{rates[-1]:.3f}" if rates else "- (no customer with history yet)"
+            rate = f"{status['hit_rates'][-1]:.3f}" if status["hit_rates"] else "-"  # "-": not measured yet
             click.echo(
                 f"position {report.position:>10,}  behind {status['behind']:>9,}  "
                 f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate}"
