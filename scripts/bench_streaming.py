@@ -46,7 +46,7 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -206,10 +206,16 @@ def baseline_weights(recommender: Recommender) -> dict[str, np.ndarray]:
     }
 
 
+def _replayed(config: RecommenderConfig) -> Recommender:
+    """A replaying recommender that counts the datasets' hours in UTC: every machine, whatever
+    its own time zone, measures the same."""
+    return replay_recommender(replace(config, timezone="UTC"))
+
+
 def evaluate_stream(
     stream: Stream, config: RecommenderConfig, *, frozen: bool, block: int, device: str
 ) -> dict[str, dict[str, float]]:
-    recommender = replay_recommender(config)
+    recommender = _replayed(config)
     policy = Policy.evaluation()
     baselines = {} if frozen else baseline_weights(recommender)
     main = "frozen" if frozen else "realtime"
@@ -272,7 +278,7 @@ def tune(
     logs = []
     for stream in tuning:
         started = time.perf_counter()
-        recommender = replay_recommender(config)
+        recommender = _replayed(config)
         with tempfile.TemporaryDirectory() as folder:
             trainer = FollowingTrainer(Path(folder), block=block, device=device)
             log = replay(

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from edgerec.recommend.shop_time import LOCAL, check_zone
+
 DEFAULT_CONFIG_RESOURCE = "default_config.json"
 
 
@@ -59,9 +61,14 @@ class RecommenderConfig:
     # preload_seconds (customers with long histories take longer each)
     preload_users: int = 2_000
     preload_seconds: float = 0.5
-    hour_offset_h: int = 0  # local time of the shop relative to UTC, for "this hour"
+    # the shop's time zone, for "popular this hour": "local" (this machine's), or a name such as
+    # Europe/Berlin
+    timezone: str = LOCAL
     context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
     tuned_on: str = "untuned"
+
+    def __post_init__(self) -> None:
+        check_zone(self.timezone)
 
     def with_weights(self, weights: dict[str, float], tuned_on: str | None = None) -> RecommenderConfig:
         return replace(self, weights=dict(weights), tuned_on=tuned_on or self.tuned_on)
@@ -71,6 +78,7 @@ class RecommenderConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RecommenderConfig:
+        data = _without_hour_offset(data)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -100,3 +108,15 @@ class RecommenderConfig:
         except FileNotFoundError:
             return cls()
         return cls.from_json(json.loads(text))
+
+
+def _without_hour_offset(data: dict[str, Any]) -> dict[str, Any]:
+    """A configuration saved before time zones had `hour_offset_h` (0, UTC, unless changed):
+    a whole-hour offset becomes the fixed zone it names; 0 leaves the shop's own zone."""
+    if "hour_offset_h" not in data:
+        return data
+    values = dict(data)
+    offset = int(values.pop("hour_offset_h") or 0)
+    if offset:
+        values.setdefault("timezone", f"Etc/GMT{-offset:+d}")  # Etc/GMT-2 is two hours ahead of UTC
+    return values

@@ -100,7 +100,7 @@ class Recommender:
             history_items=self.config.history_items,
             neighbours=self.config.neighbours_per_item,
             complete=self.engine is None,
-            hour_offset_h=self.config.hour_offset_h,
+            timezone=self.config.timezone,
         )
         if model is None and sources is None:
             model = TrainedModel(path=_snapshot_path(store))

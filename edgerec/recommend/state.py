@@ -24,6 +24,7 @@ from edgerec.domain.signals import (
 )
 from edgerec.projections import session_id_for
 from edgerec.recommend.catalogue import Catalogue, TopSet
+from edgerec.recommend.shop_time import LOCAL, ShopClock
 from edgerec.store.codec import StoredEvent
 
 GAP_US = SESSION_GAP_S * 1_000_000
@@ -145,16 +146,16 @@ class Neighbours:
 
 
 class ContextPopularity:
-    """Decayed popularity per (store, hour of day), kept only in memory."""
+    """Decayed popularity per (store, hour of day in the shop's time zone), kept only in memory."""
 
-    def __init__(self, hour_offset_h: int = 0, top_size: int = 200) -> None:
-        self.offset_us = hour_offset_h * 3_600_000_000
+    def __init__(self, timezone: str = LOCAL, top_size: int = 200) -> None:
+        self.clock = ShopClock(timezone)
         self.top_size = top_size
         self.values: dict[tuple[str | None, int], dict[int, float]] = {}
         self.tops: dict[tuple[str | None, int], TopSet] = {}
 
     def hour(self, at_us: int) -> int:
-        return int((at_us + self.offset_us) // 3_600_000_000 % 24)
+        return self.clock.hour(at_us)
 
     def add(self, store_id: str | None, item: int, weight: float, at_us: int) -> None:
         hour = self.hour(at_us)
@@ -182,14 +183,14 @@ class LiveState:
         history_items: int,
         neighbours: int,
         complete: bool,
-        hour_offset_h: int = 0,
+        timezone: str = LOCAL,
     ) -> None:
         self.catalogue = catalogue
         self.history_items = history_items
         self.users: dict[str, UserState] = {}
         self.sessions: dict[str, SessionState] = {}
         self.neighbours = Neighbours(neighbours, complete=complete)
-        self.context = ContextPopularity(hour_offset_h)
+        self.context = ContextPopularity(timezone)
         # False: co-occurrence and popularity stay as they are (a frozen model's evaluation);
         # each customer's own items, sessions and cart still follow their events.
         self.learning = True

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from edgerec.domain import Context, ItemListed, ItemViewed
-from edgerec.recommend import Recommender, RequestContext
+from edgerec.recommend import Recommender, RecommenderConfig, RequestContext
+from edgerec.recommend.shop_time import ShopClock
+from edgerec.store.codec import to_micros
 from tests.recommend.conftest import T0, at, catalogue_events
 
 
@@ -66,3 +74,31 @@ def test_empty_store_gives_empty_list(tmp_path) -> None:
 
     with Store(tmp_path / "empty.db", synchronous="OFF") as store:
         assert Recommender(store).recommend("anyone", now=T0) == []
+
+
+def test_this_hour_is_the_shops_hour_summer_time_included() -> None:
+    """It was UTC's hour (or a fixed offset): a Berlin kiosk's 10:00 crowd counted as 08:00's
+    in summer and 09:00's in winter."""
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    rec = Recommender(None, config=config)
+    for e in catalogue_events(5):
+        rec.observe(e)
+    summer_ten = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)  # 10:00 in Berlin (UTC+2)
+    for n in range(3):
+        rec.observe(ItemViewed(user_id=f"v{n}", item_id="i3", occurred_at=summer_ten + timedelta(minutes=n)))
+    [top] = rec.recommend("someone", k=1, now=datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # 10:30 (UTC+1)
+    assert top.item_id == "i3"
+    assert any("around 10:00" in reason for reason in top.reasons), top.reasons
+    clock = ShopClock("Asia/Kolkata")  # UTC+05:30: an hour starts at half past in UTC
+    assert [clock.hour(to_micros(datetime(2026, 1, 1, 4, m, tzinfo=UTC))) for m in (29, 30)] == [9, 10]
+
+
+def test_a_saved_configuration_with_an_hour_offset_keeps_it_as_a_zone(tmp_path) -> None:
+    saved = RecommenderConfig.default().to_json()
+    del saved["timezone"]
+    path = tmp_path / "recommender.json"
+    for offset, zone in ((0, "local"), (2, "Etc/GMT-2")):
+        path.write_text(json.dumps({**saved, "hour_offset_h": offset}))
+        assert RecommenderConfig.load(path).timezone == zone
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        replace(RecommenderConfig.default(), timezone="Mars/Olympus")
