@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
@@ -26,6 +27,17 @@ class Policy:
     max_category_share: float | None = 0.5  # of the top-k; None turns the cap off
     mmr_lambda: float | None = 0.85  # relevance vs. novelty in the re-rank; None turns it off
     apply_boosts: bool = True
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("max_category_share", 0.0, 1.0), ("mmr_lambda", 0.0, 1.0)):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and low <= value <= high):
+                raise ValueError(
+                    f"policy {name} must be between {low:g} and {high:g}, or null; not {value!r}"
+                )
+        after = self.repurchase_after_s
+        if after is not None and not (isinstance(after, int | float) and 0 <= after < math.inf):
+            raise ValueError(f"policy repurchase_after_s must be a number of seconds, or null; not {after!r}")
 
     @classmethod
     def evaluation(cls) -> Policy:

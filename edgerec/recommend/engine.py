@@ -464,6 +464,8 @@ class Recommender:
         self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (), policy: Policy
     ) -> list[Recommendation]:
         """Blends, filters, boosts, re-ranks and explains one request's candidates."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
         request, cat = table.request, self.catalogue
         idx = table.indices
         scores = table.scores(self._ranking)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgerec.recommend import (
     CandidateSource,
     Evidence,
+    Policy,
     Recommender,
     RecommenderConfig,
     Request,
@@ -53,6 +55,18 @@ def test_config_round_trip_and_shipped_defaults(tmp_path) -> None:
     path = tmp_path / "config.json"
     config.save(path)
     assert RecommenderConfig.load(path) == config
+
+
+def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:
+    rec = Recommender(None)
+    for event in catalogue_events(5):
+        rec.observe(event)
+    for k in (0, -1, 2.5):  # -1 gave every item but the last
+        with pytest.raises(ValueError, match="k must be a whole number"):
+            rec.recommend("u", k=k, now=at(1))  # type: ignore[arg-type]
+    for field, value in (("max_category_share", 1.5), ("mmr_lambda", -0.1), ("repurchase_after_s", -5)):
+        with pytest.raises(ValueError, match=f"policy {field} must be"):
+            Policy(**{field: value})
 
 
 def test_tuning_finds_the_informative_feature() -> None:
