@@ -818,13 +818,12 @@ def import_(
 
 
 def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=option)
-        parsed[key.strip()] = value.strip()
-    return parsed
+    from edgerec.ingest.formats import parse_pairs
+
+    try:
+        return dict(parse_pairs(pairs))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 @main.command()

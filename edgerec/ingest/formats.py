@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,17 @@ def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None
     if not keys:
         return None
     return "catalogue" if keys <= set(datasets.CATALOGUE_FIELDS) else "events"
+
+
+def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """`KEY=VALUE` words (a column mapping: user=visitorid) as a dict; ValueError names a bad one."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{pair!r} is not KEY=VALUE")
+        parsed[key.strip()] = value.strip()
+    return parsed
 
 
 def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input, ProgressBar
+from textual.widgets import DataTable, Input, ProgressBar, Select
 
 from edgerec.api import Store
 from edgerec.ui.app import ConsoleApp
@@ -277,6 +277,40 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
             assert app.is_running and not app.screen.running  # type: ignore[attr-defined]
         log = (tmp_path / "ui.log").read_text()
         assert "WARNING" in log and " ERROR " not in log  # refused input, not a failure
+
+    run(scenario())
+
+
+def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "till.csv"
+    source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+
+            def said(text: str) -> bool:
+                return any(text in str(n.message) for n in app._notifications)
+
+            screen.query_one("#import-path", Input).value = str(source)
+            screen.query_one("#import-format", Select).value = "csv"
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: said("no column for the user or the timestamp or the type"))
+            assert screen.report is None
+            mapping = screen.query_one("#import-map", Input)
+            mapping.focus()
+            await pilot.press(*"user=who timestamp=when item=what default_type=item_viewed", "enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count == 2, what="a preview with the mapping")
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
+            assert screen.report is not None and screen.report["accepted"] == 2
+        assert [(e.user_id, e.item_id, e.type) for e in shop_store.read(user_id="c1")] == [
+            ("c1", "sku-1", "item_viewed")
+        ]
+        assert " ERROR " not in (tmp_path / "ui.log").read_text()  # a refused file is no failure
 
     run(scenario())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,14 +65,26 @@ def check_file(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such file")
 
 
-def preview_file(path: Path, format_name: str | None) -> Preview:
+def parse_columns(typed: str) -> dict[str, str] | None:
+    """The column mapping typed as KEY=VALUE words (quotes keep a value's spaces), or None."""
+    from edgerec.ingest.formats import parse_pairs
+
+    try:
+        words = shlex.split(typed)
+    except ValueError as exc:  # an unclosed quote
+        raise ValueError(f"columns: {exc}") from None
+    return parse_pairs(words) or None
+
+
+def preview_file(path: Path, format_name: str | None, mapping: dict[str, str] | None = None) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
     ingest = ingest_module()
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
-    fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path)
-    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS)), None)
+    ingest.formats.check_mapping(format_name, mapping)
+    fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
+    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS, mapping_=mapping)), None)
     if batch is None:
         return Preview(fmt.name, fmt.description, [], [], [])
     columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
@@ -109,6 +122,12 @@ class ImportScreen(ConsoleScreen):
                 yield Select(
                     [(n, n) for n in names], prompt="detect format", id="import-format", compact=True
                 )
+            yield Input(
+                placeholder="columns not found by name (optional): "
+                "user=visitorid type=event timestamp_unit=ms",
+                id="import-map",
+                compact=True,
+            )
             with Horizontal(id="import-buttons"):
                 yield Button("Preview (ctrl+r)", id="import-preview", compact=True)
                 yield Button("Import (ctrl+g)", id="import-run", variant="primary", compact=True)
@@ -133,20 +152,22 @@ class ImportScreen(ConsoleScreen):
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-path", Input).focus()
 
-    def _chosen(self) -> tuple[Path, str | None]:
+    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None]:
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             raise ValueError("Type the path of a file to import first.")
         path = Path(typed).expanduser()
         fmt = self.query_one("#import-format", Select).value
-        return path, fmt if isinstance(fmt, str) else None
+        mapping = parse_columns(self.query_one("#import-map", Input).value)
+        return path, fmt if isinstance(fmt, str) else None, mapping
 
     @on(Button.Pressed, "#import-preview")
     @on(Input.Submitted, "#import-path")
+    @on(Input.Submitted, "#import-map")
     @guarded("previewing the file")
     def action_preview(self) -> None:
-        path, fmt = self._chosen()
-        self.load("preview", lambda: preview_file(path, fmt))
+        path, fmt, mapping = self._chosen()
+        self.load("preview", lambda: preview_file(path, fmt, mapping))
 
     def show_preview(self, preview: Preview) -> None:
         table = self.query_one("#import-preview-table", DataTable)
@@ -166,11 +187,13 @@ class ImportScreen(ConsoleScreen):
         if self.running:
             self.notify("An import is already running.", severity="warning")
             return
-        if ingest_module() is None:
+        ingest = ingest_module()
+        if ingest is None:
             self.notify("This build has no importer (edgerec.ingest).", severity="warning")
             return
-        path, fmt = self._chosen()
+        path, fmt, mapping = self._chosen()
         check_file(path)
+        ingest.formats.check_mapping(fmt, mapping)  # refused before anything is read
         self.running = True
         self.report = None
         self.progress_updates = 0
@@ -178,10 +201,10 @@ class ImportScreen(ConsoleScreen):
         bar.display = True
         bar.update(total=None, progress=0)
         self.query_one("#import-status", Static).update(f"Importing {path.name}…")
-        self._import(path, fmt)
+        self._import(path, fmt, mapping)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _import(self, path: Path, fmt: str | None) -> None:
+    def _import(self, path: Path, fmt: str | None, mapping: dict[str, str] | None) -> None:
         ingest = ingest_module()
         assert ingest is not None
         last = 0.0
@@ -195,11 +218,14 @@ class ImportScreen(ConsoleScreen):
 
         try:
             report = ingest.import_file(
-                self.store, path, format=fmt, progress=progress, chunk_rows=self.chunk_rows
+                self.store, path, format=fmt, mapping=mapping, progress=progress, chunk_rows=self.chunk_rows
             )
             self.post_message(ImportFinished(report.to_dict(), None))
         except Exception as error:  # noqa: BLE001 - reported on the screen
-            log.error("import of %s failed", path, exc_info=error)
+            if describe(error)[1] == "warning":  # a file the importer refuses, named in the message
+                log.warning("import of %s refused", path, exc_info=error)
+            else:
+                log.error("import of %s failed", path, exc_info=error)
             self.post_message(ImportFinished(None, error))
 
     def on_import_progress(self, message: ImportProgress) -> None:
