@@ -12,6 +12,7 @@ from edgerec.cli import main
 from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemViewed
 from edgerec.ingest import import_file
+from edgerec.recommend import Recommender
 from edgerec.training import Trainer, TrainerConfig
 
 SMALL = DemoSize(items=200, customers=30, sessions=200)
@@ -111,3 +112,22 @@ def test_forgetting_a_customer_of_an_imported_real_dataset(tmp_path: Path, share
     assert receipt["quarantine_rows_removed"] >= 1
     export(db, folder / "after.jsonl")
     assert files_containing(folder, customer) == []
+
+
+def test_a_running_recommender_forgets_the_customer_too(tmp_path: Path) -> None:
+    """A console open while `forget-user` ran kept the customer's history in memory and went on
+    citing it ("You viewed ... 2 minutes ago")."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+        customer = "C0007"
+        running = Recommender(store)
+        running.recommend(customer, k=5)  # the customer's history is in memory now
+        assert customer in running.state.users
+    forget(db, customer)
+    with edgerec.open(db):
+        running.refresh()
+        assert customer not in running.state.users
+        reasons = [reason for r in running.recommend(customer, k=10) for reason in r.reasons]
+        cites_them = ("You ", "which you ", "your cart")
+        assert reasons and not any(words in reason for reason in reasons for words in cites_them), reasons

@@ -94,14 +94,7 @@ class Recommender:
         self.config = config or self.config_for(store)
         self.rules = rules or NO_RULES
         self.engine: Engine | None = store if isinstance(store, Engine) or store is None else store.engine
-        self.catalogue = Catalogue()
-        self.state = LiveState(
-            self.catalogue,
-            history_items=self.config.history_items,
-            neighbours=self.config.neighbours_per_item,
-            complete=self.engine is None,
-            timezone=self.config.timezone,
-        )
+        self.catalogue, self.state = self._empty_state()
         if model is None and sources is None:
             model = TrainedModel(path=_snapshot_path(store))
         self.model = model
@@ -121,9 +114,34 @@ class Recommender:
         self.position = 0  # the log position folded into memory
         self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
         self._caught: OrderedDict[str, None] = OrderedDict()
+        self._forgets = 0  # customers forgotten in the store when memory was loaded
         if self.engine is not None:
             self._load()
             settle_heap()  # the loaded state is long-lived: keep full GC passes off it
+        if self.model is not None:
+            self.model.check(self.catalogue, force=True)
+
+    def _empty_state(self) -> tuple[Catalogue, LiveState]:
+        catalogue = Catalogue()
+        state = LiveState(
+            catalogue,
+            history_items=self.config.history_items,
+            neighbours=self.config.neighbours_per_item,
+            complete=self.engine is None,
+            timezone=self.config.timezone,
+        )
+        return catalogue, state
+
+    def _reload(self) -> None:
+        """Forgets everything held in memory and loads it again from the store."""
+        learning = self.state.learning
+        self.catalogue, self.state = self._empty_state()
+        self.state.learning = learning
+        self.position = 0
+        self._pending.clear()
+        self._caught.clear()
+        self._load()
+        settle_heap()
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
 
@@ -180,6 +198,7 @@ class Recommender:
         cat = self.catalogue
         with reader.snapshot(self.engine) as conn:
             self.position = reader.projected_position(conn)
+            self._forgets = reader.forgets_recorded(conn)
             for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
                 fields = {"title": title, "category": category, "brand": brand, "stock": stock}
                 cat.apply_listing(item_id, fields, status=status, at_us=at, full=True, arrival=False)
@@ -201,15 +220,20 @@ class Recommender:
 
     def refresh(self) -> int:
         """Folds in events other writers appended since, and a newer model snapshot if the
-        trainer published one; returns how many events were new."""
+        trainer published one; returns how many events were new. After a customer has been
+        forgotten in the store, memory is loaded afresh, so nothing of them stays in it."""
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
         if self.engine is None:
             return 0
         before = self.position
         with reader.snapshot(self.engine) as conn:
-            self._catch_up(conn)
-        return self.position - before
+            forgotten = reader.forgets_recorded(conn) != self._forgets
+            if not forgotten:
+                self._catch_up(conn)
+        if forgotten:  # a customer was forgotten: nothing of them may stay in memory either
+            self._reload()
+        return max(self.position - before, 0)
 
     def _catch_up(self, conn: Connection) -> None:
         state, cat = self.state, self.catalogue
