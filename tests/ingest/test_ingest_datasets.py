@@ -275,11 +275,25 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     [rated] = ingest_store.read(since=4)
     assert (rated.type, rated.user_id, rated.item_id, rated.payload["value"]) == ("rated", "A1", "B01", 4.0)
     assert rated.occurred_at == 1_252_800_000_000_000
+    # Shaped like the REES46 multi-category store's monthly files
+    store_events = tmp_path / "2019-Oct.csv"
+    store_events.write_text(
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+        "2019-10-01 00:00:05 UTC,remove_from_cart,1307067,2053,computers.notebook,lenovo,251.74,u550,7c90fc\n"
+    )
+    assert detect_format(store_events).name == "csv"
+    conserved(import_file(ingest_store, store_events))
+    [removed] = ingest_store.read(user_id="u550")
+    assert (removed.type, removed.session_id, removed.occurred_at) == (
+        "removed_from_cart",
+        "7c90fc",
+        1_569_888_005_000_000,
+    )
     # no customer column: each session is an anonymous visitor
     visits = tmp_path / "visits.csv"
     visits.write_text("visit_id,sku,action,time\nv9,s1,view,1700000000\n")
     conserved(import_file(ingest_store, visits, format="csv"))
-    assert ingest_store.read(since=5)[0].user_id == "v9"
+    assert ingest_store.read(since=6)[0].user_id == "v9"
 
 
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
