@@ -97,11 +97,14 @@ def ago(delta_us: int) -> str:
 
     >>> ago(30_000_000), ago(125_000_000), ago(7_300_000_000), ago(200_000_000_000)
     ('just now', '2 minutes ago', '2 hours ago', '2 days ago')
+    >>> ago(20 * 86_400_000_000), ago(100 * 86_400_000_000), ago(1_110 * 86_400_000_000)
+    ('2 weeks ago', '3 months ago', '3 years ago')
     """
     seconds = max(0, delta_us) / 1e6
     if seconds < 60:
         return "just now"
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+    units = (("year", 365 * 86_400), ("month", 30 * 86_400), ("week", 7 * 86_400), ("day", 86_400))
+    for unit, size in (*units, ("hour", 3_600), ("minute", 60)):
         if seconds >= size:
             n = int(seconds // size)
             return f"{n} {unit}{'s' if n != 1 else ''} ago"

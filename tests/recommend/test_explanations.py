@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edgerec.domain import AddedToCart, Context, ItemViewed, Searched
 from edgerec.recommend import Recommender, RequestContext
+from edgerec.recommend.request import ago
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
 
@@ -69,3 +70,18 @@ def test_reasons_read_like_sentences(shop) -> None:
         reason.startswith("Often viewed with Thing 1, which you viewed 2 minutes ago")
         for reason in recs["i2"].reasons
     )
+
+
+def test_elapsed_times_read_like_speech() -> None:
+    day = 86_400_000_000
+    assert [ago(t) for t in (30_000_000, 125_000_000, 7_300_000_000, 2 * day)] == [
+        "just now",
+        "2 minutes ago",
+        "2 hours ago",
+        "2 days ago",
+    ]
+    assert [ago(t) for t in (20 * day, 100 * day, 1_110 * day)] == [
+        "2 weeks ago",
+        "3 months ago",
+        "3 years ago",
+    ]
