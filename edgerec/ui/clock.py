@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from edgerec.recommend.request import ago as elapsed
+
 
 class Clock:
     """The real clock."""
@@ -46,17 +48,9 @@ class FixedClock(Clock):
 
 
 def ago(moment_us: int | float, now: datetime) -> str:
-    """'just now', '2 minutes ago', '3 days ago' for a time in microseconds since the epoch."""
-    seconds = now.timestamp() - moment_us / 1e6
-    if seconds < 0:
-        seconds = 0
-    if seconds < 45:
-        return "just now"
-    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = int(round(seconds / size))
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
+    """'just now', '2 minutes ago', '3 days ago' for a time in microseconds since the epoch:
+    the recommender's explanations' phrase."""
+    return elapsed(int(now.timestamp() * 1e6 - moment_us))
 
 
 def clock_time(moment_us: int | float) -> str:
