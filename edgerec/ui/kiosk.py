@@ -217,7 +217,10 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         # Wait for the swap to finish, so that a tap never lands on a tile that is going away
         # and the count says the new tiles are really there.
         await grid.remove_children()
-        await grid.mount_all(Tile(s) for s in outcome.suggestions)
+        if outcome.suggestions:
+            await grid.mount_all(Tile(s) for s in outcome.suggestions)
+        else:  # an empty catalogue, or nothing in stock: say so rather than show a blank screen
+            await grid.mount(Static("Nothing to show right now.", id="kiosk-nothing"))
         self.tiles_shown += 1
         if self.jobs.empty():
             collect_between_actions()

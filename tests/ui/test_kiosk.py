@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+import edgerec
 from edgerec.api import Store
 from edgerec.domain import EventError
+from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
-from tests.ui.ui_shop import until
+from tests.ui.ui_shop import screen_text, until
 
 
 def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> None:
@@ -74,3 +76,21 @@ def test_a_store_id_events_cannot_carry_is_refused_before_the_kiosk_opens(shop_s
     for bad in ("", "a\tb", "x" * 300):
         with pytest.raises(EventError, match="context.store_id"):
             KioskApp(shop_store, store_id=bad)
+
+
+def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> None:
+    """Both showed blank panes on a store with nothing in it (`edgerec tui --no-demo`)."""
+
+    async def scenario() -> None:
+        with edgerec.open(tmp_path / "empty.db") as store:
+            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+            async with kiosk.run_test(size=(80, 24)) as pilot:
+                screen = kiosk.screen
+                assert isinstance(screen, KioskScreen)
+                await until(pilot, lambda: "Nothing to show right now." in screen_text(kiosk))
+                assert screen.tiles == []
+            console = ConsoleApp(store, start="home", seed=1, clock=FixedClock(), log_path=None)
+            async with console.run_test(size=(100, 24)) as pilot:
+                await until(pilot, lambda: "An empty store: import a file (F7)" in screen_text(console))
+
+    asyncio.run(scenario())

@@ -51,4 +51,6 @@ class HomeScreen(ConsoleScreen):
             f"{stats['events']:,} events · head #{stats['head']:,} · "
             f"{stats['quarantined']:,} quarantined · recs: {self.suggester.name}"
         )
+        if not stats["events"]:
+            line = "An empty store: import a file (F7) or add items (F5) to begin."
         self.query_one("#home-stats", Static).update(line)
