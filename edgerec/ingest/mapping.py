@@ -6,6 +6,7 @@ action names to event types. Typed values (JSON, Parquet) are used as they are; 
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -345,12 +346,9 @@ def jsonl_records(
                 problem = ("invalid_encoding", f"not utf-8: {exc.reason}")
             if problem is None:
                 try:
-                    obj = json.loads(text)
+                    obj = read_object(text)
                 except ValueError as exc:
                     problem = ("bad_json", str(exc)[:200])
-                else:
-                    if not isinstance(obj, dict):
-                        problem, obj = ("bad_json", "a line must be a JSON object"), None
             lines.append(number)
             raws.append(text.rstrip("\r\n")[:RAW_KEEP])
             objects.append(obj)
@@ -401,6 +399,34 @@ def object_batches(
         yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
 
 
+def read_object(line: str) -> dict[str, Any]:
+    """One line of a JSON-lines file as an object; ValueError says why it is none.
+
+    A line that is not JSON but a Python dict literal is read too: Amazon's 2014 product
+    metadata (`meta_*.json`) was written that way, with single quotes.
+    """
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        obj = _python_literal(line)
+        if obj is None:
+            raise ValueError(str(exc)) from None
+        if not isinstance(obj, dict) or not all(isinstance(key, str) for key in obj):
+            raise ValueError("a line must be an object whose keys are text") from None
+    if not isinstance(obj, dict):
+        raise ValueError("a line must be a JSON object")
+    return obj
+
+
+def _python_literal(line: str) -> Any:
+    if not line.lstrip().startswith("{"):
+        return None
+    try:  # literal_eval evaluates literals only: no names, calls or operators
+        return ast.literal_eval(line.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
 def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
     """The keys of a JSON-lines file's first object (from its `head` lines), or a Parquet
     file's columns; None when the first line is no JSON object."""
@@ -409,10 +435,10 @@ def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
 
         return list(pq.read_schema(path).names)
     try:
-        first = json.loads(head[0]) if head else None
+        first = read_object(head[0]) if head else None
     except ValueError:
         return None
-    return list(first) if isinstance(first, dict) else None
+    return list(first) if first is not None else None
 
 
 def raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]

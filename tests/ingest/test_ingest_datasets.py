@@ -359,6 +359,24 @@ def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) 
     assert bowl.payload["stock"] == 0  # an in-stock flag that is false: none left
 
 
+def test_amazon_2014_metadata_in_python_literals(ingest_store: Store, tmp_path: Path) -> None:
+    """Amazon's 2014 `meta_*.json` lines are Python dicts, not JSON: every line was bad_json."""
+    meta = tmp_path / "meta_Toys_and_Games.json"
+    meta.write_text(
+        "{'asin': '0000031852', 'title': 'Girls Ballet Tutu', 'price': 3.17, 'brand': 'Coxlures', "
+        "'categories': [['Sports & Outdoors', 'Other Sports', 'Dance']]}\n"
+        "{'asin': '0000032034', 'title': \"Adult's Tutu\", 'salesRank': {'Toys & Games': 211836}}\n"
+        "{'asin': 'x', 'title': __import__('os').getcwd()}\n"  # literals only: no call is made
+        "{1: 'a', 'asin': 'y'}\n"  # a key that is no text stopped the import
+    )
+    assert detect_format(meta).name == "catalogue"
+    report = import_file(ingest_store, meta)
+    conserved(report)
+    assert report.quarantined_by_reason == {"bad_json": 2}
+    tutu = next(e for e in ingest_store.read() if e.item_id == "0000031852")
+    assert (tutu.payload["category"], tutu.payload["price"]) == ("Sports & Outdoors/Other Sports/Dance", 3.17)
+
+
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
     path = tmp_path / "mystery.txt"
     path.write_text("hello world\nthis is not a dataset\n")

@@ -79,6 +79,10 @@ JUNK = st.one_of(
     st.sampled_from(
         ["", ",,,,", ";;;;", "::::", "\t\t", "|||||", '"', '{"a": ', "[]", "null", "-1", "1e999", "NaN"]
     ),
+    # Python literals, which JSON-lines files are read as too: keys and values JSON has not
+    st.sampled_from(
+        ["{1: 2}", "{(1, 2): 'a'}", "{'a': {1, 2}}", "{'a': b'x'}", "{'a': 1e999}", "{'a': (" * 50]
+    ),
 )
 
 
