@@ -212,6 +212,31 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
     run(scenario())
 
 
+def test_a_new_item_with_the_id_of_a_listed_one_is_refused(shop_store: Store, tmp_path: Path) -> None:
+    """ "New item" with an id already listed replaced the listing whole: blank fields wiped its
+    stock and price."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count == 60)
+            existing = next(iter(items.rows_by_key.values()))
+            head = shop_store.head()
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, ItemFormScreen)
+            form._field("item_id").value = existing.item_id
+            form._field("title").value = "Typed by mistake"
+            await pilot.press("ctrl+s")
+            await until(
+                pilot, lambda: any("in the catalogue already" in str(n.message) for n in app._notifications)
+            )
+            assert isinstance(app.screen, ItemFormScreen) and shop_store.head() == head
+
+    run(scenario())
+
+
 def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) -> None:
     from edgerec.domain import ItemListed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,10 +96,11 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, draft: ItemDraft, *, new: bool) -> None:
+    def __init__(self, draft: ItemDraft, *, new: bool, listed: Callable[[str], bool] | None = None) -> None:
         super().__init__()
         self.draft = draft
         self.new = new
+        self.listed = listed  # whether an item id is listed now: a new item must not replace it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -132,8 +134,12 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     @guarded("saving the item")
     def action_save(self) -> None:
         draft = ItemDraft(**{name: self._field(name).value for name in FIELDS})
-        if not draft.item_id.strip():
+        item_id = draft.item_id.strip()
+        if not item_id:
             raise EventError("item_id", "is required")
+        if self.new and self.listed is not None and self.listed(item_id):
+            # A listing replaces every field: typed by mistake, it would wipe the item's stock.
+            raise EventError("item_id", f"{item_id} is in the catalogue already: edit it (e) instead")
         draft.values()  # fails here, naming the field, while the form is still open
         self.dismiss(draft)
 
@@ -202,7 +208,13 @@ class CatalogueScreen(ConsoleScreen):
 
     @guarded("adding an item")
     def action_new(self) -> None:
-        self.app.push_screen(ItemFormScreen(ItemDraft.of(None), new=True), self._save_new)
+        self.app.push_screen(
+            ItemFormScreen(ItemDraft.of(None), new=True, listed=self._listed), self._save_new
+        )
+
+    def _listed(self, item_id: str) -> bool:
+        item = self.shop.item(item_id)
+        return item is not None and item.status == "listed"  # a delisted one may be listed again
 
     @guarded("editing an item")
     def action_edit(self) -> None:
