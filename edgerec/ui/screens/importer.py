@@ -100,7 +100,10 @@ class ImportScreen(ConsoleScreen):
         Binding("ctrl+g", "run_import", "Import"),
     ]
 
-    chunk_rows = 50_000  # rows per import step; the progress bar moves once per step
+    # Rows per import step, each one write: the console's live session and kiosks on this store
+    # wait for a step to commit before they record (at most 0.74 s for 10,000 rows here, 2.8 s
+    # for the command's 50,000, which imports 9 % faster). The progress bar moves once a step.
+    chunk_rows = 10_000
 
     def __init__(self) -> None:
         super().__init__()
