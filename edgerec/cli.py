@@ -747,8 +747,10 @@ def recommend(
     multiple=True,
     type=TEXT,
     metavar="FIELD=VALUE",
-    help="Column mapping for generic csv/jsonl/parquet, e.g. --map user=customer --map timestamp=ts; "
-    "for --format catalogue: item, title, category, brand, price, stock, description.",
+    help="Column mapping for generic csv/jsonl/parquet whose columns lack common names, e.g. "
+    "--map user=customer --map timestamp=ts; also default_type=purchased (no type column) and "
+    "timestamp_unit=ms or a layout such as %d/%m/%Y; for --format catalogue: item, title, "
+    "category, brand, price, stock, description.",
 )
 @click.option(
     "--action",
