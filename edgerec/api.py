@@ -99,14 +99,18 @@ class Store:
 
     def rebuild(self, *, batch: int = 20_000) -> int:
         """Drops every projection and replays the whole log into it; returns events replayed."""
-        replayed = 0
         with write_transaction(self.engine) as connection:
-            for table in PROJECTION_TABLES:
-                connection.execute(delete(table))
-            connection.execute(delete(projection_positions))
-            for rows in log.read_batches(connection, batch=batch):
-                self._project(connection, rows)
-                replayed += len(rows)
+            return self.rebuild_in(connection, batch=batch)
+
+    def rebuild_in(self, connection: Connection, *, batch: int = 20_000) -> int:
+        """`rebuild` inside the caller's write transaction, to commit with its other changes."""
+        for table in PROJECTION_TABLES:
+            connection.execute(delete(table))
+        connection.execute(delete(projection_positions))
+        replayed = 0
+        for rows in log.read_batches(connection, batch=batch):
+            self._project(connection, rows)
+            replayed += len(rows)
         return replayed
 
     # --- reading ---------------------------------------------------------------------------

@@ -65,7 +65,9 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         connection.execute(
             insert(forgets).values(forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed)
         )
-    replayed = store.rebuild()
+        # In the same transaction: a running recommender that sees the forget counter move must
+        # find read models that no longer hold the customer, and a crash leaves all or nothing.
+        replayed = store.rebuild_in(connection)
     compacted = _compact(store)
     return Receipt(
         user_id=user_id,

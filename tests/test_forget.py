@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import edgerec
+from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemViewed
 from edgerec.ingest import import_file
-from edgerec.recommend import Recommender
+from edgerec.privacy import forget_user
+from edgerec.recommend import Recommender, reader
 from edgerec.training import Trainer, TrainerConfig
 
 SMALL = DemoSize(items=200, customers=30, sessions=200)
@@ -131,3 +134,24 @@ def test_a_running_recommender_forgets_the_customer_too(tmp_path: Path) -> None:
         reasons = [reason for r in running.recommend(customer, k=10) for reason in r.reasons]
         cites_them = ("You ", "which you ", "your cart")
         assert reasons and not any(words in reason for reason in reasons for words in cites_them), reasons
+
+
+def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The deletion, the forget counter and the rebuilt read models commit together. Before,
+    the read models were rebuilt in a later transaction: a recommender refreshing in between
+    reloaded the customer from them, and a crash there left them counting the customer."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+        customer, head = "C0007", store.head()
+        mine = len(store.read(user_id=customer))
+
+        def crash(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("power cut while rebuilding")
+
+        monkeypatch.setattr(Store, "rebuild_in", crash)
+        with pytest.raises(RuntimeError):
+            forget_user(store, customer)
+        assert len(store.read(user_id=customer)) == mine and store.head() == head
+        with store.engine.connect() as connection:
+            assert reader.forgets_recorded(connection) == 0
