@@ -10,7 +10,9 @@ from edgerec.domain import EventType
 from edgerec.ingest.text import RAW_KEEP, RawChunk
 from edgerec.ingest.validate import Problem
 
-# Source action names (lower-case) that mean an event type; a mapping's `actions` adds more.
+# Source action names that mean an event type, compared as header keys (case, spaces and
+# punctuation ignored: "Add to cart" is add_to_cart); a mapping's `actions` adds more. The
+# Google Analytics 4 names (view_item, add_to_cart, purchase, ...) are among them.
 ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
     "view": EventType.ITEM_VIEWED,
     "views": EventType.ITEM_VIEWED,
@@ -18,20 +20,31 @@ ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
     "click": EventType.ITEM_VIEWED,
     "clicks": EventType.ITEM_VIEWED,
     "detail": EventType.ITEM_VIEWED,
+    "view_item": EventType.ITEM_VIEWED,
+    "select_item": EventType.ITEM_VIEWED,
+    "item_view": EventType.ITEM_VIEWED,
+    "product_view": EventType.ITEM_VIEWED,
+    "view_product": EventType.ITEM_VIEWED,
+    "page_view": EventType.ITEM_VIEWED,
     "cart": EventType.ADDED_TO_CART,
-    "addtocart": EventType.ADDED_TO_CART,
     "add_to_cart": EventType.ADDED_TO_CART,
+    "add_to_basket": EventType.ADDED_TO_CART,
     "remove_from_cart": EventType.REMOVED_FROM_CART,
-    "removefromcart": EventType.REMOVED_FROM_CART,
+    "remove_from_basket": EventType.REMOVED_FROM_CART,
     "buy": EventType.PURCHASED,
+    "bought": EventType.PURCHASED,
     "purchase": EventType.PURCHASED,
     "order": EventType.PURCHASED,
+    "order_completed": EventType.PURCHASED,
     "transaction": EventType.PURCHASED,
+    "sale": EventType.PURCHASED,
     "fav": EventType.ITEM_FAVOURITED,
     "favorite": EventType.ITEM_FAVOURITED,
+    "favorited": EventType.ITEM_FAVOURITED,
     "favourite": EventType.ITEM_FAVOURITED,
     "like": EventType.ITEM_FAVOURITED,
     "wishlist": EventType.ITEM_FAVOURITED,
+    "add_to_wishlist": EventType.ITEM_FAVOURITED,
     "rate": EventType.RATED,
     "rating": EventType.RATED,
     "search": EventType.SEARCHED,
@@ -100,9 +113,9 @@ def pick(
 def map_actions(
     values: Sequence[Any], extra: Mapping[str, str] | None = None
 ) -> tuple[list[Any], list[Problem]]:
-    table = dict(ACTIONS)
+    table = {header_key(k): str(v) for k, v in ACTIONS.items()}
     if extra:
-        table.update({str(k).strip().lower(): str(v) for k, v in extra.items()})
+        table.update({header_key(str(k)): str(v) for k, v in extra.items()})
     memo: dict[Any, Any] = {}
     types: list[Any] = []
     problems: list[Problem] = []
@@ -110,7 +123,7 @@ def map_actions(
         try:
             mapped = memo[value]
         except KeyError:
-            mapped = memo[value] = table.get(str(value).strip().lower()) if value is not None else None
+            mapped = memo[value] = table.get(header_key(str(value))) if value is not None else None
         except TypeError:
             mapped = None
         types.append(mapped)

@@ -100,11 +100,11 @@ class ColumnMapping:
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user_id", "user", "visitor_id", "visitor", "customer_id", "customer", "client_id",
-             "member_id", "account_id", "shopper_id", "uid", "reviewer_id"),
+             "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "asin", "article_id", "offer_id",
              "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
-    "type": ("type", "event", "event_type", "action", "action_type", "behavior", "behaviour",
+    "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
                   "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",

@@ -289,11 +289,26 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
         "7c90fc",
         1_569_888_005_000_000,
     )
+    # Shaped like a Google Analytics 4 export; action names however spelt
+    ga4 = tmp_path / "ga4.csv"
+    ga4.write_text(
+        "user_pseudo_id,item_id,event_name,event_timestamp\n"
+        "g1,sku-1,view_item,1700000000000000\n"
+        "g1,sku-1,Add To Cart,1700000060000000\n"
+        "g1,sku-1,add_to_wishlist,1700000120000000\n"
+    )
+    assert detect_format(ga4).name == "csv"
+    conserved(import_file(ingest_store, ga4))
+    assert [e.type for e in ingest_store.read(user_id="g1")] == [
+        "item_viewed",
+        "added_to_cart",
+        "item_favourited",
+    ]
     # no customer column: each session is an anonymous visitor
     visits = tmp_path / "visits.csv"
     visits.write_text("visit_id,sku,action,time\nv9,s1,view,1700000000\n")
     conserved(import_file(ingest_store, visits, format="csv"))
-    assert ingest_store.read(since=6)[0].user_id == "v9"
+    assert ingest_store.read(since=9)[0].user_id == "v9"
 
 
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
