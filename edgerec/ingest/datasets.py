@@ -547,6 +547,7 @@ _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
 _PRICE = ("price", "unit_price", "sale_price", "list_price")
 _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
 _DESCRIPTION = ("description", "desc", "details", "product_description")
+_PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
 
 
@@ -610,22 +611,26 @@ def _object_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], Raw
     reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
+        # A list is a category path ('A/B/C'), or, under a description, paragraphs.
+        joiners = ["\n" if header_key(name) in _PARAGRAPHS else "/" for name in names]
         raw, chunk = raw_of(raws, objects), RawChunk()
         for i, obj in enumerate(objects):  # a line that is no object comes with its problem
-            record = None if obj is None else [_cell(obj.get(name)) for name in names]
+            record = (
+                None if obj is None else [_cell(obj.get(n), j) for n, j in zip(names, joiners, strict=True)]
+            )
             chunk.add(lines[i], raw(i), record, problems[i])
         yield names, chunk
 
 
-def _cell(value: Any) -> str:
-    """A JSON or Parquet value as catalogue text: a category path list as 'A/B/C' (the first
-    path of a list of paths), a number as written, an object as JSON."""
+def _cell(value: Any, joiner: str = "/") -> str:
+    """A JSON or Parquet value as catalogue text: a list joined (a category path as 'A/B/C',
+    the first path of a list of paths), a number as written, an object as JSON."""
     if value is None:
         return ""
     if isinstance(value, list):
         if value and isinstance(value[0], list):
             value = value[0]
-        return "/".join(text for v in value if (text := _cell(v).strip()))
+        return joiner.join(text for v in value if (text := _cell(v).strip()))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)

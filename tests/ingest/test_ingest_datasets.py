@@ -329,7 +329,8 @@ def test_a_file_without_the_columns_events_need_is_refused_naming_them(
 
 
 def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
-    # Shaped like Amazon's product metadata: a category path as a list, a price with its sign.
+    # Shaped like Amazon's product metadata: a category path as a list, a price with its sign,
+    # a description as a list of paragraphs.
     products = [
         {
             "asin": "B001",
@@ -338,6 +339,7 @@ def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) 
             "category": ["Outdoor", "Tents"],
             "price": "$129.99",
             "rank": 12,
+            "description": ["Sleeps two.", "Packs small."],  # paragraphs, not a path
         },
         {
             "asin": "B002",
@@ -359,6 +361,7 @@ def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) 
         "Northwind",
     )
     assert tent.payload["attributes"] == {"rank": "12"}
+    assert tent.payload["description"] == "Sleeps two.\nPacks small."
     stove = next(e for e in ingest_store.read() if e.item_id == "B002")
     assert (stove.payload["category"], stove.payload["price"]) == ("Outdoor/Cooking", 45.0)
 
