@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from edgerec.api import Store  # noqa: E402
 from edgerec.domain import Context, EventError, EventType  # noqa: E402
+from edgerec.domain.events import text_flaw  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import ENV_DB, close_engine, database_url, make_engine, shown_url  # noqa: E402
@@ -69,10 +70,9 @@ class _Text(click.ParamType):
     name = "text"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        try:
-            str(value).encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail("holds bytes that are not UTF-8 text", param, ctx)
+        flaw = text_flaw(str(value))  # the event model's rule for text
+        if flaw:
+            self.fail(flaw, param, ctx)
         return str(value)
 
 

@@ -159,28 +159,27 @@ def has_event_columns(names: Sequence[str]) -> bool:
     the customer (or session), the item, the time and the type (or a rating): a file of
     interactions, whatever made it."""
     resolved = resolve_columns(ColumnMapping(), names)
+    lacking = _lacking(resolved, names, ("user", "item", "timestamp", "type"))
+    return not lacking or (lacking == ["type"] and resolved.default_type is not None)
+
+
+def _lacking(mapping: ColumnMapping, names: Sequence[str], fields: Sequence[str]) -> list[str]:
+    """Those of `fields` whose column (as the mapping names it) is not among `names`."""
     keys = {header_key(name) for name in names}
-    found = [
-        header_key(getattr(resolved, name) or "") in keys for name in ("user", "item", "timestamp", "type")
-    ]
-    return all(found[:3]) and (found[3] or resolved.default_type is not None)
+    return [field for field in fields if header_key(getattr(mapping, field) or "") not in keys]
 
 
 def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> None:
     """FormatError unless the file has each column the mapping names, and a column for what
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason."""
-    keys = {header_key(name) for name in names}
     defaults = ColumnMapping()
+    named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
-        f"{name}={column}: no such column"
-        for name in _COLUMN_FIELDS
-        if (column := getattr(mapping, name)) is not None
-        and column != getattr(defaults, name)
-        and header_key(column) not in keys
+        f"{field}={getattr(mapping, field)}: no such column" for field in _lacking(mapping, names, named)
     ]
     needed = ("user", "timestamp") if mapping.default_type else ("user", "timestamp", "type")
-    lacking = [name for name in needed if header_key(getattr(mapping, name) or "") not in keys]
+    lacking = _lacking(mapping, names, needed)
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:

@@ -115,6 +115,10 @@ class Recommender:
         self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
         self._caught: OrderedDict[str, None] = OrderedDict()
         self._forgets = 0  # customers forgotten in the store when memory was loaded
+        self._load_memory()
+
+    def _load_memory(self) -> None:
+        """Loads memory from the store (if any) and fits the model to the catalogue."""
         if self.engine is not None:
             self._load()
             settle_heap()  # the loaded state is long-lived: keep full GC passes off it
@@ -140,10 +144,7 @@ class Recommender:
         self.position = 0
         self._pending.clear()
         self._caught.clear()
-        self._load()
-        settle_heap()
-        if self.model is not None:
-            self.model.check(self.catalogue, force=True)
+        self._load_memory()
 
     @staticmethod
     def config_for(store: Any) -> RecommenderConfig:

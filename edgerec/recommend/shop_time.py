@@ -4,32 +4,30 @@ summer time included, not UTC's."""
 from __future__ import annotations
 
 import time
-import zoneinfo
 from datetime import datetime
+
+from edgerec.domain.zones import zone
 
 LOCAL = "local"  # the time zone this machine's clock is set to: a kiosk's own
 QUARTER_US = 900_000_000  # every zone's offset from UTC is a whole number of quarter hours
 
 
 def check_zone(name: str) -> str:
-    """`name` if it is "local" or a zone of the time zone database; ValueError otherwise."""
+    """`name` if it is "local" or a zone `edgerec.domain.zones.zone` knows; ValueError otherwise."""
     if name != LOCAL:
         try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(
-                f"unknown time zone {name!r}: give {LOCAL} (this machine's), UTC, or a name such as "
-                "Europe/Berlin"
-            ) from None
+            zone(name)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; or {LOCAL}, this machine's own") from None
     return name
 
 
 class ShopClock:
     """Hours of day in one time zone, remembered per quarter hour (a call per event)."""
 
-    def __init__(self, zone: str = LOCAL) -> None:
-        self.zone = check_zone(zone)
-        self._info = None if zone == LOCAL else zoneinfo.ZoneInfo(zone)
+    def __init__(self, zone_name: str = LOCAL) -> None:
+        self.zone = check_zone(zone_name)
+        self._info = None if zone_name == LOCAL else zone(zone_name)
         self._hours: dict[int, int] = {}
 
     def hour(self, at_us: int) -> int:

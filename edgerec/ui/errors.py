@@ -89,12 +89,19 @@ def guarded(doing: str) -> Callable[[F], F]:
     return decorate
 
 
-def report(node: Any, error: BaseException, doing: str) -> None:
+def logged(error: BaseException, doing: str) -> tuple[str, str]:
+    """Logs an error at its severity (a warning is most often refused input; the traceback stays
+    for a bug's sake) and returns `describe`'s message and severity."""
     message, severity = describe(error)
-    if severity == "warning":  # most often refused input; the traceback stays for a bug's sake
+    if severity == "warning":
         log.warning("while %s: %s", doing, message, exc_info=error)
     else:
         log.error("error while %s", doing, exc_info=error)
+    return message, severity
+
+
+def report(node: Any, error: BaseException, doing: str) -> None:
+    message, severity = logged(error, doing)
     app = getattr(node, "app", node)
     try:
         app.notify(message, title=f"While {doing}", severity=severity, timeout=6)

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from edgerec.domain import Event
-from edgerec.ui.errors import log
+from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
 
 
@@ -149,6 +149,6 @@ class SessionWriter:
             outcome.finished_at = clock.perf()
             outcome.rank_ms = (outcome.finished_at - ranked_from) * 1000
         except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
-            log.error("live action %s failed", job.label, exc_info=error)
+            logged(error, f"recording {job.label}")
             outcome.error = error
         return outcome

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
 
-from edgerec.ui.errors import describe, guarded, log
+from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
@@ -225,10 +225,7 @@ class ImportScreen(ConsoleScreen):
             )
             self.post_message(ImportFinished(report.to_dict(), None))
         except Exception as error:  # noqa: BLE001 - reported on the screen
-            if describe(error)[1] == "warning":  # a file the importer refuses, named in the message
-                log.warning("import of %s refused", path, exc_info=error)
-            else:
-                log.error("import of %s failed", path, exc_info=error)
+            logged(error, f"importing {path}")
             self.post_message(ImportFinished(None, error))
 
     def on_import_progress(self, message: ImportProgress) -> None:
