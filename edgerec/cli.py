@@ -227,13 +227,16 @@ def db_downgrade(settings: Settings, revision: str) -> None:
 
 @contextlib.contextmanager
 def _revision_errors() -> Iterator[None]:
-    """Alembic's refusal (an unknown revision, say) as a one-line error, not a traceback."""
+    """Alembic's refusal (an unknown revision, say), or a database that is not an edgerec
+    store, as a one-line error, not a traceback."""
     from alembic.util import CommandError
 
     try:
         yield
     except CommandError as exc:
         raise click.ClickException(f"{exc} (`edgerec db current` shows where the schema is)") from exc
+    except migrate.SchemaError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @db.command("current")

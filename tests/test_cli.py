@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,6 +92,17 @@ def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot open the store" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_of_another_application_is_a_clear_error(tmp_path: Path) -> None:
+    other = tmp_path / "till.db"
+    with sqlite3.connect(other) as till:
+        till.execute("CREATE TABLE sales (id INTEGER)")
+    for command in (["stats"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, ["--db", str(other), *command])
+        assert result.exit_code == 1, command
+        assert "tables that are not edgerec's (sales)" in result.output
+        assert "Traceback" not in result.output
 
 
 def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:

@@ -8,9 +8,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from alembic.util import CommandError
+from sqlalchemy import Engine, inspect
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class SchemaError(RuntimeError):
+    """The database is not an edgerec store this version can open."""
 
 
 def _config(engine: Engine) -> Config:
@@ -30,9 +35,37 @@ def _run(engine: Engine, action: str, revision: str) -> None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrades the schema to `revision`. A store already at head is only read, so that opening
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
-    if revision == "head" and current_revision(engine) == head_revision(engine):
+    current, head = current_revision(engine), head_revision(engine)
+    if current is None:
+        _refuse_foreign(engine)
+    elif not _known(engine, current):
+        raise SchemaError(
+            f"its schema (revision {current}) was written by a newer edgerec than this one "
+            f"(newest revision here: {head}); open it with that version"
+        )
+    if revision == "head" and current == head:
         return
     _run(engine, "upgrade", revision)
+
+
+def _refuse_foreign(engine: Engine) -> None:
+    """A database with tables but no edgerec schema belongs to something else: edgerec does
+    not add its tables to it."""
+    tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise SchemaError(
+            f"it holds tables that are not edgerec's ({shown}); edgerec keeps its store in a "
+            "database of its own: give a new file or an empty database"
+        )
+
+
+def _known(engine: Engine, revision: str) -> bool:
+    try:
+        ScriptDirectory.from_config(_config(engine)).get_revision(revision)
+    except CommandError:  # Alembic's "Can't locate revision"
+        return False
+    return True
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 import edgerec
 from edgerec.domain import ItemViewed, Searched
@@ -75,3 +77,34 @@ def _searches(store) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-d
     with store.engine.connect() as connection:
         rows = connection.execute(select(session_searches))
         return {sid: (query, at) for sid, query, at in rows}
+
+
+def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "shop-till.db"
+    with sqlite3.connect(path) as till:
+        till.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        till.execute("INSERT INTO customers VALUES (1, 'Ada')")
+    with pytest.raises(migrate.SchemaError, match=r"tables that are not edgerec's \(customers\)"):
+        edgerec.open(path)
+    with sqlite3.connect(path) as till:
+        tables = [name for (name,) in till.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert tables == ["customers"]
+        assert till.execute("SELECT name FROM customers").fetchall() == [("Ada",)]
+
+
+def test_a_store_written_by_a_newer_version_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(migrate.SchemaError, match="9999_from_the_future.*newer edgerec"):
+        edgerec.open(path)
+
+
+def test_a_store_downgraded_to_nothing_opens_again(tmp_path: Path) -> None:
+    path = tmp_path / "emptied.db"
+    with edgerec.open(path) as store:
+        migrate.downgrade(store.engine, "base")
+    with edgerec.open(path) as store:  # only Alembic's own (empty) table is left: not foreign
+        assert store.head() == 0
