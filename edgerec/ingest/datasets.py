@@ -18,6 +18,7 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
+from edgerec.ingest.compressed import beside, data_path, open_bytes
 from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     jsonl_records,
@@ -153,7 +154,7 @@ def taobao_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 
 
 def movielens_sniff(path: Path, head: list[str]) -> bool:
-    name = path.name.lower()
+    name = data_path(path).name.lower()
     if name in {"u.data", "u.item", "ratings.dat", "movies.dat"} or re.fullmatch(
         r"u\d\.(base|test)|u[ab]\.(base|test)", name
     ):
@@ -166,14 +167,13 @@ def movielens_sniff(path: Path, head: list[str]) -> bool:
 
 def _movie_catalogue(path: Path) -> Path | None:
     for name in ("movies.csv", "u.item", "movies.dat"):
-        candidate = path.parent / name
-        if candidate.exists() and candidate != path:
+        if (candidate := beside(path, name)) is not None:
             return candidate
     return None
 
 
 def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
-    name = path.name.lower()
+    name = data_path(path).name.lower()
     is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
     if not is_catalogue and (catalogue := _movie_catalogue(path)) is not None:
         yield from _movies(catalogue, chunk_rows)
@@ -225,7 +225,7 @@ _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 
 def _movies(path: Path, chunk_rows: int) -> Iterator[Batch]:
-    name = path.name.lower()
+    name = data_path(path).name.lower()
     if name == "u.item":
         genre_names = _ml100k_genres(path)
         reader = _records(path, "|", False, chunk_rows, encoding="latin-1")
@@ -372,11 +372,11 @@ def diginetica_sniff(path: Path, head: list[str]) -> bool:
 
 def _diginetica_categories(path: Path) -> dict[str, str]:
     """itemId -> categoryId from the release's `product-categories.csv` beside the file, if there."""
-    beside = path.with_name("product-categories.csv")
-    if not beside.exists() or beside == path:
+    found = beside(path, "product-categories.csv")
+    if found is None:
         return {}
     categories: dict[str, str] = {}
-    for names, chunk in _records(beside, sniff_delimiter(head_lines(beside, 5)), True, 50_000):
+    for names, chunk in _records(found, sniff_delimiter(head_lines(found, 5)), True, 50_000):
         item, category = find(names or [], "itemId", "item_id"), find(names or [], "categoryId", "category")
         if item is None or category is None:
             return {}
@@ -430,7 +430,7 @@ def diginetica_batches(
 
 
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
-    if _attributes_file(path) is not None or path.name.endswith("_item2attributes.json"):
+    if _attributes_file(path) is not None or data_path(path).name.endswith("_item2attributes.json"):
         return True
     return (
         bool(head)
@@ -440,12 +440,11 @@ def s3rec_sniff(path: Path, head: list[str]) -> bool:
 
 
 def _attributes_file(path: Path) -> Path | None:
-    candidate = path.with_name(f"{path.stem}_item2attributes.json")
-    return candidate if candidate.exists() and candidate != path else None
+    return beside(path, f"{data_path(path).stem}_item2attributes.json")
 
 
 def s3rec_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
-    if path.name.endswith("_item2attributes.json"):
+    if data_path(path).name.endswith("_item2attributes.json"):
         yield from _s3rec_attributes(path, chunk_rows)
         return
     if (attributes := _attributes_file(path)) is not None:
@@ -492,7 +491,8 @@ def s3rec_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
     # The attributes file is one JSON object (item -> attribute ids); S3-Rec ships it whole.
     try:
-        data = json.loads(path.read_bytes())
+        with open_bytes(path) as file:
+            data = json.loads(file.read())
     except ValueError as exc:
         yield Batch(
             str(path),
@@ -555,7 +555,7 @@ _OBJECT_SUFFIXES = JSON_LINES_SUFFIXES | {".parquet"}
 
 
 def catalogue_sniff(path: Path, head: list[str]) -> bool:
-    names = object_keys(path, head) if path.suffix.lower() in _OBJECT_SUFFIXES else None
+    names = object_keys(path, head) if data_path(path).suffix.lower() in _OBJECT_SUFFIXES else None
     if names is None:
         if not head:
             return False
@@ -607,7 +607,7 @@ def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
 
 def _object_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], RawChunk]]:
     """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
-    parquet = path.suffix.lower() == ".parquet"
+    parquet = data_path(path).suffix.lower() == ".parquet"
     reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
@@ -653,7 +653,7 @@ def _stock_text(value: str | None) -> str | None:
 
 def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: Any) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
-    if path.suffix.lower() in _OBJECT_SUFFIXES:
+    if data_path(path).suffix.lower() in _OBJECT_SUFFIXES:
         chunks = _object_chunks(path, chunk_rows)
     else:
         chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows)

@@ -10,6 +10,7 @@ from typing import Any
 
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
+from edgerec.ingest.compressed import data_path
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
 from edgerec.ingest.text import head_lines
@@ -28,7 +29,7 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
     columns under common names (visitorid, event, ...): read as interactions unmapped."""
 
     def sniff(path: Path, head: list[str]) -> bool:
-        suffix = path.suffix.lower()
+        suffix = data_path(path).suffix.lower()
         if kind == "csv":
             if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES or not head:
                 return False
@@ -55,7 +56,7 @@ def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
 
 
 def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
-    kind = "parquet" if path.suffix.lower() == ".parquet" else "jsonl"
+    kind = "parquet" if data_path(path).suffix.lower() == ".parquet" else "jsonl"
     return mapping.export_batches(path, chunk_rows, kind)
 
 
@@ -195,7 +196,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     kind = mapped_kind(mapping)
     if kind == "catalogue":
         return FORMATS["catalogue"]
-    suffix = path.suffix.lower()
+    suffix = data_path(path).suffix.lower()
     head = [] if suffix == ".parquet" else head_lines(path, 20)
     for name in _DETECTION_ORDER:
         if name == "catalogue" and kind == "events":

@@ -18,6 +18,7 @@ import numpy as np
 from edgerec.domain import EventType
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
+from edgerec.ingest.compressed import data_path, open_bytes
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
@@ -332,7 +333,7 @@ def jsonl_records(
     raws: list[str] = []
     objects: list[Any] = []
     problems: list[Problem] = []
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         for number, raw in enumerate(file, start=1):
             if not raw.strip():
                 continue
@@ -429,7 +430,7 @@ def _python_literal(line: str) -> Any:
 def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
     """The keys of a JSON-lines file's first object (from its `head` lines), or a Parquet
     file's columns; None when the first line is no JSON object."""
-    if path.suffix.lower() == ".parquet":
+    if data_path(path).suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
+from edgerec.ingest.compressed import check_readable, data_path
 from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
@@ -104,6 +105,7 @@ def import_file(
     started = time.perf_counter()
     path = Path(path)
     check_timezone(source_timezone)
+    check_readable(path)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path)
@@ -177,11 +179,12 @@ def to_micros_now() -> int:
 def _estimate_rows(path: Path) -> int | None:
     """Rows in the file for the progress bar (lines; Parquet: its row count)."""
     try:
-        if path.suffix.lower() == ".parquet":
+        suffix = data_path(path).suffix.lower()
+        if suffix == ".parquet":
             import pyarrow.parquet as pq
 
             return int(pq.ParquetFile(path).metadata.num_rows)
-        if path.suffix.lower() == ".json":
+        if suffix == ".json":
             return None
         return count_lines(path)
     except OSError:

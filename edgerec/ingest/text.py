@@ -9,10 +9,12 @@ absurdly long, is rejected on its own instead of failing the whole file.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from edgerec.ingest.compressed import open_bytes
 
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
 MAX_LINE_BYTES = 1 << 20
@@ -48,7 +50,7 @@ class _Lines:
 
     __slots__ = ("file", "encoding", "number", "first", "buffer", "problem")
 
-    def __init__(self, file: io.BufferedReader, encoding: str, number: int = 0) -> None:
+    def __init__(self, file: BinaryIO, encoding: str, number: int = 0) -> None:
         self.file = file
         self.encoding = encoding
         self.number = number
@@ -109,7 +111,7 @@ def read_records(
         # Without quotes a record is one line split on the delimiter: no csv machinery needed.
         yield from _unquoted_records(path, delimiter, header, chunk_rows, encoding)
         return
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         lines = _Lines(file, encoding)
         reader = csv.reader(
             lines, delimiter=delimiter, quoting=quoting, skipinitialspace=skipinitialspace or delimiter == " "
@@ -143,7 +145,7 @@ def read_records(
 
 
 def _contains(path: str | Path, needle: bytes) -> bool:
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         while block := file.read(1 << 22):
             if needle in block:
                 return True
@@ -158,7 +160,7 @@ def _unquoted_records(
     chunk = RawChunk()
     number = 0
     split_space = delimiter == " "
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         readline = file.readline
         while raw := readline(MAX_LINE_BYTES):
             number += 1
@@ -196,7 +198,7 @@ def _unquoted_records(
 def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> list[str]:
     """The first lines of a text file, decoded leniently, for format detection."""
     out: list[str] = []
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         for _ in range(count):
             raw = file.readline(64 * 1024)
             if not raw:
@@ -209,7 +211,7 @@ def count_lines(path: str | Path) -> int:
     """Newlines in a file (plus one for a last line without one), read in blocks."""
     total = 0
     last = b"\n"
-    with open(path, "rb") as file:
+    with open_bytes(path) as file:
         while block := file.read(1 << 22):
             total += block.count(b"\n")
             last = block[-1:]

@@ -1,0 +1,153 @@
+"""Compressed files import as their plain copies do: detected, companions found, nothing unpacked."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import edgerec
+from edgerec.api import Store
+from edgerec.ingest import import_file
+from edgerec.ingest.errors import FormatError
+from edgerec.ingest.formats import detect_format
+
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    ".gz": gzip.compress,
+    ".bz2": bz2.compress,
+    ".xz": lzma.compress,
+}
+
+
+def compressed_copy(plain: Path, suffix: str) -> Path:
+    target = plain.with_name(plain.name + suffix)
+    target.write_bytes(COMPRESSORS[suffix](plain.read_bytes()))
+    return target
+
+
+def events_of(store: Store) -> list[tuple[object, ...]]:
+    return [(e.event_id, e.type, e.user_id, e.item_id, e.occurred_at) for e in store.read()]
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_a_compressed_file_imports_the_same_events_as_the_plain_one(
+    tmp_path: Path,
+    slice_of,  # type: ignore[no-untyped-def]
+    suffix: str,
+) -> None:
+    plain = slice_of(
+        ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv"), 2_000, name="UserBehavior.csv"
+    )
+    packed = compressed_copy(plain, suffix)
+    packed_store = tmp_path / "packed.db"
+    plain_store = tmp_path / "plain.db"
+    with edgerec.open(packed_store) as store:
+        assert detect_format(packed).name == "taobao"
+        report = import_file(store, packed)
+        assert (report.format, report.rows_read, report.quarantined) == ("taobao", 2_000, 0)
+        assert report.source == str(packed)
+        packed_events = events_of(store)
+    with edgerec.open(plain_store) as store:
+        import_file(store, plain)
+        assert events_of(store) == packed_events
+
+
+def test_a_zip_of_one_file_is_read_by_the_name_inside(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
+    ratings = slice_of(("ml-latest-small", "ratings.csv"), 500)
+    movies = slice_of(("ml-latest-small", "movies.csv"), 300)
+    archive = ratings.with_name("download.zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(ratings, "ml-latest-small/ratings.csv")
+        out.writestr("__MACOSX/ml-latest-small/._ratings.csv", b"resource fork")
+    ratings.unlink()
+    compressed_copy(movies, ".gz")
+    movies.unlink()
+    report = import_file(ingest_store, archive)
+    assert report.format == "movielens"
+    assert report.rows_read == 499 + 299  # the ratings, and the catalogue found beside as movies.csv.gz
+    assert report.quarantined == 0
+    assert sum(e.type == "item_listed" for e in ingest_store.read()) == 299
+
+
+def test_compressed_json_lines_and_sequences_with_their_attributes(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = [
+        {"reviewerID": f"u{i % 7}", "asin": f"B{i % 11}", "overall": 4.0, "unixReviewTime": 1_400_000_000 + i}
+        for i in range(50)
+    ]
+    reviews = data / "reviews_Beauty_5.json"
+    reviews.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report = import_file(ingest_store, compressed_copy(reviews, ".gz"))
+    assert (report.rows_read, report.appended, report.quarantined) == (50, 50, 0)
+
+    sequences = data / "Toys.txt"
+    sequences.write_text("1 10 11 12\n2 11 12\n")
+    attributes = data / "Toys_item2attributes.json"
+    attributes.write_text(json.dumps({"10": [1, 2], "11": [2], "12": [3]}))
+    compressed_copy(attributes, ".bz2")
+    attributes.unlink()
+    report = import_file(ingest_store, compressed_copy(sequences, ".xz"))
+    assert report.format == "s3rec"
+    assert report.quarantined == 0
+    listed = {e.item_id: e.payload for e in ingest_store.read() if e.type == "item_listed"}
+    assert set(listed) == {"10", "11", "12"}
+
+
+def test_an_archive_of_several_files_is_refused_naming_them(tmp_path: Path) -> None:
+    archive = tmp_path / "ml-latest-small.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("ml-latest-small/ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+        out.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n1,Toy Story (1995),Comedy\n")
+    with pytest.raises(FormatError, match=r"zip archive of 2 files \(ml-latest-small/ratings.csv, ml-latest"):
+        detect_format(archive)
+
+
+def test_a_compressed_parquet_file_is_refused_with_the_reason(ingest_store: Store, tmp_path: Path) -> None:
+    packed = tmp_path / "events.parquet.gz"
+    packed.write_bytes(gzip.compress(b"PAR1 not really"))
+    with pytest.raises(FormatError, match="compressed Parquet file; unpack it first"):
+        import_file(ingest_store, packed, format="parquet")
+
+
+def damaged_copies(packed: Path) -> dict[str, Path]:
+    """The file cut short, and with bytes in its middle overwritten."""
+    data = packed.read_bytes()
+    cut = packed.with_name(f"cut-{packed.name}")
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    mangled = bytearray(data)
+    middle = len(data) // 2
+    mangled[middle : middle + 16] = b"\x00" * 16
+    overwritten = packed.with_name(f"overwritten-{packed.name}")
+    overwritten.write_bytes(bytes(mangled))
+    return {"cut short": cut, "overwritten": overwritten}
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip"])
+def test_a_damaged_compressed_file_is_refused_before_anything_is_imported(
+    ingest_store: Store,
+    slice_of,  # type: ignore[no-untyped-def]
+    suffix: str,
+) -> None:
+    plain = slice_of(
+        ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv"), 10_000, name="UserBehavior.csv"
+    )
+    if suffix == ".zip":
+        packed = plain.with_name("UserBehavior.zip")
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as out:
+            out.write(plain, plain.name)
+    else:
+        packed = compressed_copy(plain, suffix)
+    for damage, path in damaged_copies(packed).items():
+        with pytest.raises(FormatError, match=f"{path.name}: the .* data is damaged or cut short"):
+            import_file(ingest_store, path, format="taobao", chunk_rows=1_000)
+        assert ingest_store.head() == 0, damage
+    assert import_file(ingest_store, packed).rows_read == 10_000
