@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import Engine
@@ -25,6 +25,9 @@ from edgerec.domain.events import text_flaw  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import ENV_DB, close_engine, database_url, make_engine, shown_url  # noqa: E402
+
+if TYPE_CHECKING:
+    from edgerec.recommend.rules import RuleSet
 
 
 class Settings:
@@ -169,7 +172,12 @@ def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None
 
 
 def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
+    from edgerec.recommend.engine import shop_rules_path
+    from edgerec.recommend.rules import RulesFile
+
     with settings.open() as store:
+        with _store_rules_errors():  # refused here, before the screens open on a broken file
+            RulesFile(shop_rules_path(store)).load()
         if seed_demo and store.head() == 0:
             from edgerec.demo import seed_demo_store
 
@@ -675,7 +683,11 @@ def popular(
     callback=_store_id,
     help="The kiosk or store asking (for context-aware popularity).",
 )
-@click.option("--rules", type=click.Path(exists=True, dir_okay=False), help="A shop rules file (JSON/TOML).")
+@click.option(
+    "--rules",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A shop rules file (JSON/TOML) instead of the store's own (`edgerec rules`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_settings
 def recommend(
@@ -697,7 +709,8 @@ def recommend(
             shop_rules = RuleSet.load(rules) if rules else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--rules") from exc
-        recommender = Recommender(store, rules=shop_rules)
+        with _store_rules_errors():
+            recommender = Recommender(store, rules=shop_rules)
         loaded = time.perf_counter()
         suggestions = recommender.recommend(
             user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)
@@ -723,7 +736,9 @@ def recommend(
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
-    if not suggestions:
+    if not suggestions and category is not None and not len(recommender.catalogue.categories_under(category)):
+        click.echo(f"No suggestions: the catalogue has no category {category!r}.")
+    elif not suggestions:
         click.echo("No suggestions: no item in the catalogue is left after the shop's rules.")
     for rank, r in enumerate(suggestions, start=1):
         click.echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
@@ -734,6 +749,114 @@ def recommend(
     click.echo(
         f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
     )
+
+
+@contextlib.contextmanager
+def _store_rules_errors() -> Iterator[None]:
+    """The store's rules file that is not valid rules, as a one-line error saying what to do."""
+    try:
+        yield
+    except ValueError as exc:
+        raise click.ClickException(f"{exc} (fix it, or `edgerec rules clear`)") from exc
+
+
+@main.group()
+def rules() -> None:
+    """The shop's rules: promoted items and never-show lists, for every list served.
+
+    \b
+    A rules file (TOML, or JSON when its name ends in .json):
+      exclude_items = ["sku-9"]
+      exclude_categories = ["Tobacco"]
+      [[promote]]
+      category = "Shoes"
+      boost = 0.1          # score x (1 + boost)
+
+    The console, the kiosk and `edgerec recommend` serve by the store's rules; a running
+    console or kiosk picks up a change within a request.
+    """
+
+
+@rules.command("show")
+@pass_settings
+def rules_show(settings: Settings) -> None:
+    """Show the store's rules and where they are kept."""
+    from edgerec.recommend.engine import shop_rules_path
+    from edgerec.recommend.rules import RulesFile
+
+    with settings.open() as store:
+        path = shop_rules_path(store)
+    if path is None or not path.exists():
+        click.echo("No shop rules: every in-stock item may be suggested (`edgerec rules set FILE`).")
+        return
+    with _store_rules_errors():
+        shop = RulesFile(path).load()
+    click.echo(f"{path}:")
+    for label, values in (
+        ("never shown: items", sorted(shop.exclude_items)),
+        ("never shown: categories", sorted(shop.exclude_categories)),
+        ("promoted items", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_items.items())]),
+        ("promoted categories", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_categories.items())]),
+        ("promoted brands", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_brands.items())]),
+    ):
+        click.echo(f"  {label}: {', '.join(values) if values else '-'}")
+
+
+@rules.command("set")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_settings
+def rules_set(settings: Settings, path: Path) -> None:
+    """Check the rules in PATH and make them the store's (a copy is kept with the store)."""
+    from edgerec.recommend.engine import shop_rules_path
+    from edgerec.recommend.rules import RuleSet
+    from edgerec.training.files import write_atomically
+
+    try:
+        shop = RuleSet.load(path)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="PATH") from exc
+    with settings.open() as store:
+        target = shop_rules_path(store)
+    if target is None:
+        raise click.ClickException("an in-memory store keeps no rules file")
+    # Kept as TOML: a TOML file as written (its comments say why an item is banned), JSON
+    # written out as the same rules in TOML.
+    text = path.read_text(encoding="utf-8") if path.suffix.lower() != ".json" else _rules_toml(shop)
+    write_atomically(target, text.encode())
+    click.echo(f"The shop's rules are now {path} (kept as {target}).")
+
+
+@rules.command("clear")
+@pass_settings
+def rules_clear(settings: Settings) -> None:
+    """Remove the store's rules: nothing promoted, nothing banned beyond stock and the cart."""
+    from edgerec.recommend.engine import shop_rules_path
+
+    with settings.open() as store:
+        path = shop_rules_path(store)
+    if path is not None and path.exists():
+        path.unlink()
+        click.echo(f"Removed {path}.")
+    else:
+        click.echo("The store had no rules.")
+
+
+def _rules_toml(shop: RuleSet) -> str:
+    def quoted(value: str) -> str:
+        return json.dumps(value)  # a JSON string (escapes and all) is a TOML basic string
+
+    lines = [
+        f"exclude_items = [{', '.join(map(quoted, sorted(shop.exclude_items)))}]",
+        f"exclude_categories = [{', '.join(map(quoted, sorted(shop.exclude_categories)))}]",
+    ]
+    for key, table in (
+        ("item_id", shop.promote_items),
+        ("category", shop.promote_categories),
+        ("brand", shop.promote_brands),
+    ):
+        for name, boost in sorted(table.items()):
+            lines += ["", "[[promote]]", f"{key} = {quoted(name)}", f"boost = {boost!r}"]
+    return "\n".join(lines) + "\n"
 
 
 # --- files ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import edgerec
 from edgerec.cli import main
-from edgerec.domain import AddedToCart, ItemViewed
+from edgerec.domain import AddedToCart, ItemListed, ItemViewed
 from edgerec.store import migrate
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -271,3 +271,47 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert json.loads(out)["accepted"] == 1
     listed = run("--db", db, "events", "list", "--type", "item_listed")
     assert "0108775015" in listed and "Strap top" in listed
+
+
+def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_path: Path) -> None:
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(item_id=item, title=item, category=category, stock=2, occurred_at=T0)
+                for item, category in (("cigar", "Tobacco/Cigars"), ("lego", "Toys/Lego"), ("lamp", "Home"))
+            ]
+        )
+    assert "No shop rules" in run("--db", db, "rules", "show")
+
+    written = tmp_path / "my-rules.json"
+    written.write_text(
+        '{"exclude_categories": ["Tobacco"], "promote": [{"brand": "Acme \\"Q\\"", "boost": 0.5}]}'
+    )
+    assert "are now" in run("--db", db, "rules", "set", str(written))
+    written.unlink()  # the store keeps its own copy
+    shown = run("--db", db, "rules", "show")
+    assert "never shown: categories: Tobacco" in shown and 'promoted brands: Acme "Q" +50%' in shown
+    served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
+    assert {r["item_id"] for r in served} >= {"lego", "lamp"} and "cigar" not in {
+        r["item_id"] for r in served
+    }
+    toys = json.loads(run("--db", db, "recommend", "--user", "u9", "--category", "toys", "--json"))["items"]
+    assert [r["item_id"] for r in toys] == ["lego"]
+    assert "no category 'Garden'" in run("--db", db, "recommend", "--user", "u9", "--category", "Garden")
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("exclude_categories = Tobacco\n")
+    refused = CliRunner().invoke(main, ["--db", db, "rules", "set", str(broken)])
+    assert refused.exit_code == 2 and "rules file" in refused.output
+    assert "never shown: categories: Tobacco" in run("--db", db, "rules", "show")  # unchanged
+
+    kept = Path(f"{db}.models") / "rules.toml"
+    kept.write_text("exclude_categories = Tobacco\n")  # a hand edit gone wrong
+    for command in (["recommend", "--user", "u9"], ["kiosk"], ["rules", "show"]):
+        result = CliRunner().invoke(main, ["--db", db, *command])
+        assert result.exit_code == 1, command
+        assert "rules.toml" in result.output and "edgerec rules clear" in result.output
+        assert "Traceback" not in result.output
+    assert "Removed" in run("--db", db, "rules", "clear")
+    served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
+    assert "cigar" in {r["item_id"] for r in served}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +16,12 @@ from edgerec.recommend.text_search import TextIndex, search_words
 SEEN, LISTED, DELISTED = 0, 1, 2
 _STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}
 NO_STOCK = -1  # stock unknown: treated as available
+_PATH_SEPARATOR = re.compile(r"[/>]")  # "Toys/Building Sets", "Apparel > Shoes"
+
+
+def category_path(name: str) -> tuple[str, ...]:
+    """A category name's levels, without regard to case or spacing: "Toys / Lego" -> ("toys", "lego")."""
+    return tuple(level for part in _PATH_SEPARATOR.split(name) if (level := part.strip().casefold()))
 
 
 class TopSet:
@@ -94,6 +101,7 @@ class Catalogue:
         self._members: dict[tuple[str, int], list[int]] = {}
         self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
         self.new_arrivals: list[int] = []  # listed items, most recent last
+        self._under: dict[str, tuple[int, np.ndarray]] = {}  # name -> (categories known, codes)
         self.text = TextIndex()
 
     def __len__(self) -> int:
@@ -289,3 +297,18 @@ class Catalogue:
     def category_name(self, index: int) -> str | None:
         code = int(self.category[index])
         return self.category_names[code] if code >= 0 else None
+
+    def categories_under(self, name: str) -> np.ndarray:
+        """Codes of the category `name` and every category below it: "Toys" holds
+        "Toys/Building Sets" (levels split at "/" or ">"), and case does not matter."""
+        known = len(self.category_names)
+        cached = self._under.get(name)
+        if cached is None or cached[0] != known:
+            wanted = category_path(name)
+            codes = [
+                code
+                for code, category in enumerate(self.category_names)
+                if wanted and category_path(category)[: len(wanted)] == wanted
+            ]
+            cached = self._under[name] = (known, np.asarray(codes, dtype=np.int32))
+        return cached[1]

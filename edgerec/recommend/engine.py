@@ -29,7 +29,7 @@ from edgerec.recommend.request import (
     RequestContext,
     SourceResult,
 )
-from edgerec.recommend.rules import NO_RULES, RuleSet
+from edgerec.recommend.rules import NO_RULES, RuleSet, RulesFile
 from edgerec.recommend.sources import builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
@@ -39,6 +39,7 @@ from edgerec.training.files import model_dir
 _log = logging.getLogger(__name__)
 # The store's own configuration, beside the trainer's files (written by `edgerec tune`).
 SHOP_CONFIG_FILE = "recommender.json"
+SHOP_RULES_FILE = "rules.toml"
 
 _REMEMBERED_IDS = 20_000
 _CATCH_UP_BATCH = 5_000
@@ -92,7 +93,9 @@ class Recommender:
         model: TrainedModel | None = None,
     ) -> None:
         self.config = config or self.config_for(store)
-        self.rules = rules or NO_RULES
+        # Rules given are used as they are; otherwise the store's own file, followed as it changes.
+        self._rules_file = RulesFile(shop_rules_path(store)) if rules is None else None
+        self.rules = rules if self._rules_file is None else self._rules_file.load()
         self.engine: Engine | None = store if isinstance(store, Engine) or store is None else store.engine
         self.catalogue, self.state = self._empty_state()
         if model is None and sources is None:
@@ -220,11 +223,14 @@ class Recommender:
                     )
 
     def refresh(self) -> int:
-        """Folds in events other writers appended since, and a newer model snapshot if the
-        trainer published one; returns how many events were new. After a customer has been
+        """Folds in events other writers appended since, a newer model snapshot if the
+        trainer published one, and the store's rules file if it changed; returns how many
+        events were new. After a customer has been
         forgotten in the store, memory is loaded afresh, so nothing of them stays in it."""
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
+        if self._rules_file is not None:
+            self.rules = self._rules_file.current()
         if self.engine is None:
             return 0
         before = self.position
@@ -441,7 +447,7 @@ class Recommender:
             now_us=now_us,
             store_id=store_id,
             hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
-            category=None if category is None else cat.category_codes.get(category, -2),
+            category=None if category is None else cat.categories_under(category),
             anchors=anchors,
             cart=cart,
         )
@@ -571,7 +577,7 @@ class Recommender:
         if not rules.empty:
             mask &= ~rules.excluded(cat, idx)
         if request.category is not None:
-            mask &= cat.category[idx] == request.category
+            mask &= np.isin(cat.category[idx], request.category)
         return mask
 
     def _fill(
@@ -650,6 +656,12 @@ def shop_config_path(store: Any) -> Path | None:
     """The store's own recommender configuration file (None without a store)."""
     folder = _model_folder(store)
     return folder / SHOP_CONFIG_FILE if folder is not None else None
+
+
+def shop_rules_path(store: Any) -> Path | None:
+    """The store's own rules file (None without a store)."""
+    folder = _model_folder(store)
+    return folder / SHOP_RULES_FILE if folder is not None else None
 
 
 def _model_folder(store: Any) -> Path | None:

@@ -49,7 +49,7 @@ class Request:
     now_us: int
     store_id: str | None
     hour: int
-    category: int | None  # requested category code; -2 for an unknown category
+    category: np.ndarray | None  # codes of the requested category and those under it
     anchors: list[int] = field(default_factory=list)  # recent items, most recent first
     cart: list[int] = field(default_factory=list)
 

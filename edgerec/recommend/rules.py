@@ -2,7 +2,7 @@
 
     # rules.toml
     exclude_items = ["sku-9"]
-    exclude_categories = ["Tobacco"]
+    exclude_categories = ["Tobacco"]   # and every category under it ("Tobacco/Cigars")
 
     [[promote]]
     item_id = "sku-1"
@@ -13,11 +13,16 @@
     boost = 0.1
 
 The same keys work in JSON. Rules apply to served lists only, never in evaluation.
+
+A shop keeps its rules beside its store (`edgerec rules set FILE` puts a checked copy there):
+every recommender opened on the store serves by them, and a running one (the console, the
+kiosk) picks up a change on its next refresh (`RulesFile`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -27,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.catalogue import Catalogue, category_path
 
+_log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
 
 
@@ -94,24 +100,21 @@ class RuleSet:
             banned = [catalogue.index[i] for i in self.exclude_items if i in catalogue.index]
             mask |= np.isin(indices, banned)
         if self.exclude_categories:
-            codes = [
-                catalogue.category_codes[c] for c in self.exclude_categories if c in catalogue.category_codes
-            ]
+            codes = np.concatenate([catalogue.categories_under(c) for c in self.exclude_categories])
             mask |= np.isin(catalogue.category[indices], codes)
         return mask
 
     def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         """Multiplicative boost per candidate (0 for none); the largest matching rule wins."""
         boost = np.zeros(len(indices))
-        for table, codes, names in (
-            (self.promote_categories, catalogue.category, catalogue.category_codes),
-            (self.promote_brands, catalogue.brand, catalogue.brand_codes),
-        ):
-            for name, value in table.items():
-                code = names.get(name)
-                if code is not None:
-                    hit = codes[indices] == code
-                    boost[hit] = np.maximum(boost[hit], value)
+        for name, value in self.promote_categories.items():
+            hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
+            boost[hit] = np.maximum(boost[hit], value)
+        for name, value in self.promote_brands.items():
+            code = catalogue.brand_codes.get(name)
+            if code is not None:
+                hit = catalogue.brand[indices] == code
+                boost[hit] = np.maximum(boost[hit], value)
         for item_id, value in self.promote_items.items():
             index = catalogue.index.get(item_id)
             if index is not None:
@@ -124,8 +127,12 @@ class RuleSet:
         if catalogue.ids[index] in self.promote_items:
             return ("item_id", catalogue.ids[index])
         category = catalogue.category_name(index)
-        if category in self.promote_categories:
-            return ("category", str(category))
+        if category is not None and self.promote_categories:
+            path = category_path(category)
+            for name in self.promote_categories:
+                wanted = category_path(name)
+                if wanted and path[: len(wanted)] == wanted:
+                    return ("category", name)
         brand = catalogue.brands[index]
         if brand in self.promote_brands:
             return ("brand", str(brand))
@@ -133,6 +140,46 @@ class RuleSet:
 
 
 NO_RULES = RuleSet()
+
+
+class RulesFile:
+    """A store's rules file, read again when it changes; no file means no rules.
+
+    `load` raises ValueError for a file that is not valid rules. A change that is not valid
+    while the shop is serving keeps the rules it had, with an error in the log: a mistake in an
+    edit must neither stop the kiosk nor drop its never-show lists.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.rules = NO_RULES
+        self._stamp: tuple[int, int] | None = None
+
+    def load(self) -> RuleSet:
+        stamp = self._current_stamp()
+        self.rules = NO_RULES if stamp is None else RuleSet.load(self.path)  # type: ignore[arg-type]
+        self._stamp = stamp
+        return self.rules
+
+    def current(self) -> RuleSet:
+        """The rules, read again if the file changed since they were read."""
+        if self.path is None or self._current_stamp() == self._stamp:
+            return self.rules
+        try:
+            return self.load()
+        except ValueError as exc:
+            self._stamp = self._current_stamp()  # reported once per change, not on every request
+            _log.error("%s; keeping the rules read before", exc)
+            return self.rules
+
+    def _current_stamp(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return status.st_mtime_ns, status.st_size
 
 
 def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:

@@ -238,11 +238,8 @@ class PopularitySource:
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         if request.category is not None:
-            members = (
-                cat.members("category", request.category)
-                if request.category >= 0
-                else np.zeros(0, dtype=np.int64)
-            )
+            groups = [cat.members("category", int(code)) for code in request.category]
+            members = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
             pop = cat.popularity[members]
             keep = _top(pop, limit)
             glob = members[keep[np.argsort(-pop[keep], kind="stable")]]

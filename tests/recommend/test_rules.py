@@ -208,3 +208,61 @@ def test_a_request_time_without_a_timezone_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="now must be timezone-aware"):
         rec.recommend("u", k=2, now=at(1).replace(tzinfo=None))
     assert len(rec.recommend("u", k=2, now=at(1))) == 2
+
+
+def _shop_with_category_paths() -> list[Event]:
+    paths = ["Toys/Building Sets", "Toys/Puzzles", "Toyshop Specials", "Tobacco > Cigars", "Home/Lighting"]
+    listed: list[Event] = [
+        ItemListed(item_id=f"p{i}", title=f"Thing {i}", category=paths[i % 5], stock=3, occurred_at=T0)
+        for i in range(25)
+    ]
+    return listed + [ItemViewed(user_id=f"v{i}", item_id=f"p{i}", occurred_at=at(0.5)) for i in range(25)]
+
+
+def test_a_category_holds_the_categories_under_it() -> None:
+    rec = Recommender(None)
+    for event in _shop_with_category_paths():
+        rec.observe(event)
+    toys = rec.recommend("anonymous", k=20, now=at(1), category="Toys")
+    assert len(toys) == 10
+    assert {r.category for r in toys} == {"Toys/Building Sets", "Toys/Puzzles"}  # not "Toyshop Specials"
+    spelt = rec.recommend("anonymous", k=20, now=at(1), category=" toys / PUZZLES ")
+    assert {r.category for r in spelt} == {"Toys/Puzzles"}
+    assert rec.recommend("anonymous", k=20, now=at(1), category="Garden") == []
+
+    rec.rules = RuleSet(exclude_categories=frozenset({"tobacco"}), promote_categories={"Home": 5.0})
+    served = rec.recommend("anonymous", k=25, now=at(1))
+    assert not any(r.category == "Tobacco > Cigars" for r in served)
+    assert served[0].category == "Home/Lighting"
+    assert "Promoted by the shop" in served[0].reasons
+    assert all(("Promoted by the shop" in r.reasons) == (r.category == "Home/Lighting") for r in served)
+
+
+def test_the_store_rules_file_is_followed_while_serving(
+    shop: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    from edgerec.recommend.engine import shop_rules_path
+
+    path = shop_rules_path(shop)
+    assert path is not None and not path.exists()
+    rec = Recommender(shop)
+    assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('exclude_categories = ["cat1"]\n')
+    rec.refresh()
+    assert not any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+    assert not any(r.category == "cat1" for r in Recommender(shop).recommend("u", k=40, now=at(100)))
+
+    path.write_text('exclude_categories = ["cat1", "cat2"\n')  # an edit with a mistake in it
+    rec.refresh()
+    served = rec.recommend("u", k=40, now=at(100))
+    assert not any(r.category == "cat1" for r in served)  # the rules read before still hold
+    assert any(r.category == "cat2" for r in served)
+    assert "keeping the rules read before" in caplog.text
+    with pytest.raises(ValueError, match="rules file .*rules.toml"):
+        Recommender(shop)  # a recommender opened on a broken file says so
+
+    path.unlink()
+    rec.refresh()
+    assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
