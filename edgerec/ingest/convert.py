@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -85,6 +86,74 @@ def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
         out.append(number)
         problems.append(None)
     return out, problems
+
+
+def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
+    """Prices as shops write them: '12.99', '$1,299.00', '1.299,00 €', '12,99', 'USD 12.00',
+    "CHF 1'299.50", '1 299,50' ('' is None). With both a comma and a dot, the last one marks the
+    decimals. A comma alone marks them unless three digits follow it ('1,299' is 1299); a dot
+    alone always does ('1.299' is 1.299, as in any number)."""
+    out: list[float | None] = []
+    problems: list[Problem] = []
+    for value in values:
+        number = None if is_blank(value) else _price(value)
+        if number is None and not is_blank(value):
+            problems.append((f"invalid_{name}", f"{name}: {str(value)[:40]!r} is not a price"))
+        else:
+            problems.append(None)
+        out.append(number)
+    return out, problems
+
+
+_MONEY = re.compile(
+    r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
+)
+# Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000),
+# or India's lakh grouping (1,23,456).
+_WHOLE = re.compile(r"\d*|\d{1,3}(?:([ ,.'\u00a0\u202f])\d{3})(?:\1\d{3})*|\d{1,2}(?:,\d{2})+,\d{3}")
+
+
+def _price(value: Any) -> float | None:
+    if not isinstance(value, str):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    text = value.strip()
+    try:
+        return float(text)  # the common case: a plain number
+    except ValueError:
+        pass
+    match = _MONEY.fullmatch(text)
+    if match is None or not (_currency(match["before"]) and _currency(match["after"])):
+        return None
+    number = match["number"].rstrip(" \u00a0\u202f")
+    decimal = _decimal_mark(number)
+    whole, fraction = number.rsplit(decimal, 1) if decimal else (number, "")
+    if not _WHOLE.fullmatch(whole) or (decimal and not fraction.isdigit()):
+        return None
+    return float(f"{match['sign']}{re.sub(r'[^0-9]', '', whole) or '0'}.{fraction or '0'}")
+
+
+def _decimal_mark(number: str) -> str | None:
+    """The decimal separator of a price's digits, or None when it has none."""
+    marks = [c for c in number if c in ".,"]
+    if not marks:
+        return None
+    last = marks[-1]
+    if len(set(marks)) == 2:
+        return last  # '1,299.00', '1.299,00': the last one marks the decimals
+    if len(marks) > 1:
+        return None  # '1,299,000': only thousands
+    after = number.rsplit(last, 1)[1]
+    # '1,299' and '1.299' group thousands; '12,99', '12.5' and '1.2995' have decimals.
+    return None if len(after) == 3 and number.index(last) > 0 else last
+
+
+def _currency(text: str) -> bool:
+    """Nothing, or a currency sign or code around a price: '$', '€', 'USD', 'kr.', 'R$', 'zł'."""
+    mark = text.strip().rstrip(".").strip()
+    return not mark or (len(mark) <= 4 and all(c.isalpha() or unicodedata.category(c) == "Sc" for c in mark))
 
 
 def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | None], list[Problem]]:

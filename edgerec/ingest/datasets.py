@@ -353,7 +353,7 @@ def yoochoose_batches(path: Path, chunk_rows: int, source_timezone: str = "UTC",
             # YOOCHOOSE's category: a number, 'S' (a special offer) or 0 (missing).
             columns["category"] = [None if c in (None, "0") else c for c in raw["category"]]
         if buys:
-            prices, found = convert.floats(raw.get("price_paid", _const(None, n)), "price_paid")
+            prices, found = convert.prices(raw.get("price_paid", _const(None, n)), "price_paid")
             merge(problems, found)
             quantities, found = convert.ints(raw.get("quantity", _const(None, n)), "quantity")
             merge(problems, found)
@@ -636,11 +636,6 @@ def _cell(value: Any, joiner: str = "/") -> str:
     return str(value)
 
 
-def _price_text(value: str | None) -> str | None:
-    """'$12.99' and '12.99 €' read as 12.99: a currency sign around a price is not an error."""
-    return value.strip().strip("$€£¥").strip() if value else value
-
-
 _IN_STOCK = {"true": None, "yes": None, "y": None, "false": "0", "no": "0", "n": "0"}
 
 
@@ -676,7 +671,7 @@ def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: An
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names))
         n = len(chunk)
-        prices, found = convert.floats([_price_text(p) for p in raw.get("price", _const(None, n))], "price")
+        prices, found = convert.prices(raw.get("price", _const(None, n)), "price")
         merge(problems, found)
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)

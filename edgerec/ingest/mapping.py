@@ -23,7 +23,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
-_NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "float", "price": "float", "value": "float"}
+_NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
 
 
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -232,6 +232,9 @@ def typed_columns(
             columns[name] = [_text(v) for v in values]
         elif _NUMERIC[name] == "int":
             columns[name], found = convert.ints(values, name)
+            merge(problems, found)
+        elif _NUMERIC[name] == "price":
+            columns[name], found = convert.prices(values, name)
             merge(problems, found)
         else:
             columns[name], found = convert.floats(values, name)

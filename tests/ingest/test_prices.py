@@ -1,0 +1,72 @@
+"""Prices as shops write them, in catalogues and purchases: signs, codes, separators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgerec.api import Store
+from edgerec.ingest import import_file
+from edgerec.ingest.convert import prices
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("12.99", 12.99),
+        ("$1,299.00", 1299.0),
+        ("1.299,00 €", 1299.0),
+        ("12,99", 12.99),
+        ("USD 12.00", 12.0),
+        ("12 USD", 12.0),
+        ("1 299,50", 1299.5),
+        ("1\u00a0299,00\u00a0€", 1299.0),
+        ("CHF 1'299.50", 1299.5),
+        ("R$ 10,00", 10.0),
+        ("10 kr.", 10.0),
+        ("£0.99", 0.99),
+        (",5", 0.5),
+        ("1,299", 1299.0),
+        ("1,299,000", 1299000.0),
+        ("1.299.000", 1299000.0),
+        ("₹1,23,456.00", 123456.0),
+        ("1.299", 1.299),  # a dot alone is a decimal point, as in any number
+        (7, 7.0),
+    ],
+)
+def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
+    assert prices([text], "price") == ([price], [None])
+
+
+@pytest.mark.parametrize(
+    "text", ["about 12", "1,2,3", "12.5.6", "12,", "12€99", "$", "1,299 000", "12 34", "1.2,99"]
+)
+def test_text_that_is_not_a_price_is_a_problem_naming_it(text: str) -> None:
+    values, problems = prices([text], "price")
+    assert values == [None]
+    assert problems == [("invalid_price", f"price: {text!r} is not a price")]
+
+
+def test_a_european_catalogue_and_sales_file_import_whole(ingest_store: Store, tmp_path: Path) -> None:
+    catalogue = tmp_path / "artikel.csv"
+    catalogue.write_text(
+        "id;title;category;price;stock\n"
+        "a1;Lampe;Home;1.299,00 €;3\n"
+        "a2;Tasse;Home;12,99 €;5\n"
+        "a3;Stift;Office;EUR 3,50;9\n"
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 3, 0)
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "customer_id,item_id,timestamp,event,price\n"
+        'c1,a1,2024-05-01T10:00:00Z,purchase,"1.299,00 €"\n'
+        'c1,a2,2024-05-01T10:05:00Z,purchase,"12,99"\n'
+    )
+    report = import_file(ingest_store, sales)
+    assert (report.accepted, report.quarantined) == (2, 0)
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
+    assert listed == {"a1": 1299.0, "a2": 12.99, "a3": 3.5}
+    assert paid == [1299.0, 12.99]
