@@ -70,6 +70,7 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
 
 
 def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
+    """Number cells; a decimal comma ('4,5', as a European spreadsheet writes it) is read too."""
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
@@ -79,13 +80,27 @@ def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
             continue
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except ValueError:
+            number = _decimal_comma(value)
+        except TypeError:
+            number = None
+        if number is None:
             out.append(None)
             problems.append((f"invalid_{name}", f"{name}: {str(value)[:40]!r} is not a number"))
             continue
         out.append(number)
         problems.append(None)
     return out, problems
+
+
+def _decimal_comma(value: Any) -> float | None:
+    text = value.strip() if isinstance(value, str) else ""
+    if text.count(",") != 1 or "." in text or len(text.rsplit(",", 1)[1]) == 3:
+        return None  # '1,000' may be a thousand: not a decimal comma to guess at
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
 
 
 def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:

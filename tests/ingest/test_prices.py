@@ -1,4 +1,4 @@
-"""Prices as shops write them, in catalogues and purchases: signs, codes, separators."""
+"""Numbers as people write them: prices with signs, codes and separators; decimal commas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from edgerec.api import Store
 from edgerec.ingest import import_file
-from edgerec.ingest.convert import prices
+from edgerec.ingest.convert import floats, prices
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,9 @@ def test_a_european_catalogue_and_sales_file_import_whole(ingest_store: Store, t
     paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
     assert listed == {"a1": 1299.0, "a2": 12.99, "a3": 3.5}
     assert paid == [1299.0, 12.99]
+
+
+def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
+    assert floats(["4,5", "3", " 2,0 "], "value") == ([4.5, 3.0, 2.0], [None, None, None])
+    values, problems = floats(["4,5,1", "1.2,3", "1,000"], "value")
+    assert values == [None, None, None] and all(p and p[0] == "invalid_value" for p in problems)
