@@ -99,6 +99,16 @@ def _store_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return value
 
 
+def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from edgerec.ingest.streams import line_encoding
+
+    try:
+        line_encoding(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 def _timezone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     from edgerec.ingest.convert import check_timezone
 
@@ -901,6 +911,13 @@ def _rules_toml(shop: RuleSet) -> str:
     callback=_timezone,
     help="The zone of times written without an offset: a name such as Europe/Berlin, or +02:00.",
 )
+@click.option(
+    "--encoding",
+    type=TEXT,
+    callback=_encoding,
+    help="The text encoding of a CSV, JSON lines or catalogue file, e.g. cp1252 or latin-1; "
+    "default UTF-8 (UTF-16 and UTF-32 are told by their byte-order mark).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
 def import_(
@@ -911,6 +928,7 @@ def import_(
     actions: tuple[str, ...],
     dedupe_window: float,
     timezone: str,
+    encoding: str | None,
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
@@ -932,6 +950,7 @@ def import_(
                 format=format_,
                 mapping=columns or None,
                 source_timezone=timezone,
+                encoding=encoding,
                 dedupe_window_s=dedupe_window,
                 progress=progress,
             )
@@ -943,6 +962,13 @@ def import_(
     else:
         for key, value in data.items():
             click.echo(f"{key:>22}: {value}")
+    if encoding is None and report.quarantined_by_reason.get("invalid_encoding"):
+        click.echo(
+            "Some lines are not UTF-8 text. If the file was saved in another encoding, import it "
+            "again naming it (--encoding cp1252 for Excel on Western Windows, latin-1, cp1251, ...): "
+            "the lines imported already are not added twice.",
+            err=True,
+        )
 
 
 def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, Any]:

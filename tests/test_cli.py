@@ -315,3 +315,18 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_
     assert "Removed" in run("--db", db, "rules", "clear")
     served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
     assert "cigar" in {r["item_id"] for r in served}
+
+
+def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path: Path) -> None:
+    excel = tmp_path / "artikel.csv"
+    excel.write_bytes("id;title;category;price;stock\nk1;Kaffeemühle;Küche;49,90 €;3\n".encode("cp1252"))
+    first = CliRunner().invoke(main, ["--db", db, "import", str(excel)])
+    assert first.exit_code == 0 and "invalid_encoding" in first.output
+    assert "--encoding cp1252" in first.stderr
+    again = json.loads(run("--db", db, "import", str(excel), "--encoding", "cp1252", "--json"))
+    assert (again["appended"], again["quarantined"]) == (1, 0)
+    with edgerec.open(db) as store:
+        listed = [e.payload for e in store.read() if e.item_id == "k1"]
+    assert [(p["title"], p["category"], p["price"]) for p in listed] == [("Kaffeemühle", "Küche", 49.9)]
+    unknown = CliRunner().invoke(main, ["--db", db, "import", str(excel), "--encoding", "klingon"])
+    assert unknown.exit_code == 2 and "unknown encoding 'klingon'" in unknown.output

@@ -18,7 +18,6 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
-from edgerec.ingest.compressed import beside, data_path, open_bytes
 from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     jsonl_records,
@@ -27,6 +26,7 @@ from edgerec.ingest.mapping import (
     raw_of,
     sniff_delimiter,
 )
+from edgerec.ingest.streams import beside, data_path, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
@@ -605,10 +605,10 @@ def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
     return {field: str(column) for field, column in named.items()}
 
 
-def _object_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], RawChunk]]:
+def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
     """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
     parquet = data_path(path).suffix.lower() == ".parquet"
-    reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows)
+    reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows, encoding)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
         # A list is a category path ('A/B/C'), or, under a description, paragraphs.
@@ -646,12 +646,14 @@ def _stock_text(value: str | None) -> str | None:
     return _IN_STOCK.get(value.strip().lower(), value)
 
 
-def catalogue_batches(path: Path, chunk_rows: int, mapping_: Any = None, **_: Any) -> Iterator[Batch]:
+def catalogue_batches(
+    path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
+) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
     if data_path(path).suffix.lower() in _OBJECT_SUFFIXES:
-        chunks = _object_chunks(path, chunk_rows)
+        chunks = _object_chunks(path, chunk_rows, encoding)
     else:
-        chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows)
+        chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows, encoding)
     for names, chunk in chunks:
         names = names or []
         used: dict[str, int | None] = {}

@@ -10,9 +10,9 @@ from typing import Any
 
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
-from edgerec.ingest.compressed import data_path
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
+from edgerec.ingest.streams import data_path
 from edgerec.ingest.text import head_lines
 
 
@@ -45,12 +45,17 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
 
 def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
     def read(
-        path: Path, chunk_rows: int, mapping_: Any = None, source_timezone: str = "UTC", **_: Any
+        path: Path,
+        chunk_rows: int,
+        mapping_: Any = None,
+        source_timezone: str = "UTC",
+        encoding: str = "utf-8",
+        **_: Any,
     ) -> Iterator[Batch]:
         columns = ColumnMapping.of(mapping_)
         if kind == "csv":
-            return mapping.csv_batches(path, columns, source_timezone, chunk_rows)
-        return mapping.object_batches(path, columns, source_timezone, chunk_rows, kind)
+            return mapping.csv_batches(path, columns, source_timezone, chunk_rows, encoding)
+        return mapping.object_batches(path, columns, source_timezone, chunk_rows, kind, encoding)
 
     return read
 

@@ -18,9 +18,9 @@ import numpy as np
 from edgerec.domain import EventType
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
-from edgerec.ingest.compressed import data_path, open_bytes
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.text import RAW_KEEP, head_lines, read_records
+from edgerec.ingest.streams import data_path, open_bytes
+from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
@@ -302,11 +302,16 @@ def _is_number(value: Any) -> bool:
 # --- readers ------------------------------------------------------------------------------
 
 
-def csv_batches(path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int) -> Iterator[Batch]:
+def csv_batches(
+    path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int, encoding: str = "utf-8"
+) -> Iterator[Batch]:
     delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
     source = str(path)
     resolved = False
-    for names, chunk in read_records(path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows):
+    records = read_records(
+        path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
+    )
+    for names, chunk in records:
         names = names or []
         if mapping.header and not resolved:
             mapping, resolved = resolve_columns(mapping, names), True
@@ -329,7 +334,7 @@ def _position(column: str) -> int | None:
 
 
 def jsonl_records(
-    path: Path, chunk_rows: int
+    path: Path, chunk_rows: int, encoding: str = "utf-8"
 ) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
     """(lines, raws, objects, problems) per chunk of a JSON-lines file."""
     lines: list[int] = []
@@ -343,10 +348,10 @@ def jsonl_records(
             problem: Problem = None
             obj: Any = None
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                text = raw.decode("utf-8", "replace")
-                problem = ("invalid_encoding", f"not utf-8: {exc.reason}")
+                text = raw.decode(encoding, "replace")
+                problem = ("invalid_encoding", encoding_problem(encoding, exc))
             if problem is None:
                 try:
                     obj = read_object(text)
@@ -378,9 +383,16 @@ def parquet_records(
 
 
 def object_batches(
-    path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int, kind: str
+    path: Path,
+    mapping: ColumnMapping,
+    source_timezone: str,
+    chunk_rows: int,
+    kind: str,
+    encoding: str = "utf-8",
 ) -> Iterator[Batch]:
-    reader = jsonl_records(path, chunk_rows) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    reader = (
+        jsonl_records(path, chunk_rows, encoding) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    )
     sources: dict[str, str] | None = None
     for lines, raws, objects, problems in reader:
         if sources is None:  # the first chunk's keys say which column holds each field

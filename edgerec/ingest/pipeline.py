@@ -16,11 +16,11 @@ from sqlalchemy import Engine, insert
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
-from edgerec.ingest.compressed import check_readable, data_path
 from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.prefetch import prefetched
+from edgerec.ingest.streams import check_encoding, check_readable, data_path, line_encoding
 from edgerec.ingest.text import RAW_KEEP, count_lines
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
 from edgerec.memory import gc_paused
@@ -92,6 +92,7 @@ def import_file(
     format: str | None = None,  # noqa: A002 - the word users know
     mapping: ColumnMapping | Mapping[str, Any] | None = None,
     source_timezone: str = "UTC",
+    encoding: str | None = None,
     dedupe_window_s: float = 2.0,
     chunk_rows: int = 50_000,
     progress: Progress | None = None,
@@ -106,6 +107,7 @@ def import_file(
     path = Path(path)
     check_timezone(source_timezone)
     check_readable(path)
+    check_encoding(path, encoding)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path)
@@ -114,7 +116,13 @@ def import_file(
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     started_at = to_micros_now()
-    batches = fmt.reader(path, chunk_rows=chunk_rows, mapping_=mapping, source_timezone=source_timezone)
+    batches = fmt.reader(
+        path,
+        chunk_rows=chunk_rows,
+        mapping_=mapping,
+        source_timezone=source_timezone,
+        encoding=line_encoding(encoding),
+    )
     _run(store, batches, report, dedupe, catalogue, reasons, (users, items, sessions), total, progress)
     report.already_present = report.accepted - report.appended
     report.quarantined = sum(reasons.values())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from edgerec.ingest.compressed import open_bytes
+from edgerec.ingest.streams import open_bytes
 
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
 MAX_LINE_BYTES = 1 << 20
@@ -66,7 +66,7 @@ class _Lines:
         if not raw:
             raise StopIteration
         self.number += 1
-        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while True:  # skip the rest of the line without holding it
                 more = self.file.readline(MAX_LINE_BYTES)
                 if not more or more.endswith(b"\n"):
@@ -78,7 +78,7 @@ class _Lines:
             text = raw.decode(self.encoding)
         except UnicodeDecodeError as exc:
             text = raw.decode(self.encoding, "replace")
-            self.problem = self.problem or ("invalid_encoding", f"not {self.encoding}: {exc.reason}")
+            self.problem = self.problem or ("invalid_encoding", encoding_problem(self.encoding, exc))
         if self.number == 1 and text.startswith("\ufeff"):
             text = text[1:]
         self.buffer.append(text)
@@ -91,6 +91,12 @@ class _Lines:
         self.buffer.clear()
         self.problem = None
         return first, raw.rstrip("\r\n")[:RAW_KEEP], problem
+
+
+def encoding_problem(encoding: str, exc: UnicodeDecodeError) -> str:
+    """Why a line is not text in `encoding`; for UTF-8, how to name the file's own encoding."""
+    hint = " (if the file is in another encoding, name it: --encoding cp1252)" if encoding == "utf-8" else ""
+    return f"not {encoding}: {exc.reason} at byte {exc.start}{hint}"
 
 
 def read_records(
@@ -165,7 +171,7 @@ def _unquoted_records(
         while raw := readline(MAX_LINE_BYTES):
             number += 1
             problem: tuple[str, str] | None = None
-            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 while (more := readline(MAX_LINE_BYTES)) and not more.endswith(b"\n"):
                     pass  # skip the rest of the line without holding it
                 text = raw[:RAW_KEEP].decode(encoding, "replace")
@@ -175,7 +181,7 @@ def _unquoted_records(
                     text = raw.decode(encoding)
                 except UnicodeDecodeError as exc:
                     text = raw.decode(encoding, "replace")
-                    problem = ("invalid_encoding", f"not {encoding}: {exc.reason}")
+                    problem = ("invalid_encoding", encoding_problem(encoding, exc))
             if number == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             text = text.rstrip("\r\n")

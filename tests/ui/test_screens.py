@@ -340,6 +340,39 @@ def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: St
     run(scenario())
 
 
+def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    source = tmp_path / "kasse.csv"
+    source.write_bytes("when,who,what\n1700000000,Zoë,sku-1\n1700000060,Jürgen,sku-2\n".encode("cp1252"))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            screen.query_one("#import-path", Input).value = str(source)
+            screen.query_one("#import-format", Select).value = "csv"
+            mapping = screen.query_one("#import-map", Input)
+            mapping.value = "user=who timestamp=when item=what default_type=item_viewed"
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
+            assert screen.report is not None and screen.report["quarantined"] == 2
+            assert "not UTF-8 text" in screen_text(app)
+            mapping.value += " encoding=cp1252"
+            mapping.focus()
+            await pilot.press("enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count == 2, what="a preview in cp1252")
+            screen.report = None
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, timeout=30, what="the second report")
+            assert screen.report is not None and screen.report["accepted"] == 2
+        assert {e.user_id for e in shop_store.read() if e.item_id in ("sku-1", "sku-2")} >= {"Zoë", "Jürgen"}
+
+    run(scenario())
+
+
 # --- trainer --------------------------------------------------------------------------------
 
 

@@ -76,15 +76,19 @@ def parse_columns(typed: str) -> dict[str, str] | None:
     return parse_pairs(words) or None
 
 
-def preview_file(path: Path, format_name: str | None, mapping: dict[str, str] | None = None) -> Preview:
+def preview_file(
+    path: Path, format_name: str | None, mapping: dict[str, str] | None = None, encoding: str | None = None
+) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
     ingest = ingest_module()
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
     ingest.formats.check_mapping(format_name, mapping)
+    ingest.streams.check_encoding(path, encoding)
     fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
-    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS, mapping_=mapping)), None)
+    lines = ingest.streams.line_encoding(encoding)
+    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS, mapping_=mapping, encoding=lines)), None)
     if batch is None:
         return Preview(fmt.name, fmt.description, [], [], [])
     columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
@@ -126,8 +130,8 @@ class ImportScreen(ConsoleScreen):
                     [(n, n) for n in names], prompt="detect format", id="import-format", compact=True
                 )
             yield Input(
-                placeholder="columns not found by name (optional): "
-                "user=visitorid type=event timestamp_unit=ms",
+                placeholder="columns not found by name, and the file's encoding if not UTF-8 (optional): "
+                "user=visitorid type=event timestamp_unit=ms encoding=cp1252",
                 id="import-map",
                 compact=True,
             )
@@ -155,22 +159,23 @@ class ImportScreen(ConsoleScreen):
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-path", Input).focus()
 
-    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None]:
+    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None, str | None]:
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             raise ValueError("Type the path of a file to import first.")
         path = Path(typed).expanduser()
         fmt = self.query_one("#import-format", Select).value
-        mapping = parse_columns(self.query_one("#import-map", Input).value)
-        return path, fmt if isinstance(fmt, str) else None, mapping
+        mapping = parse_columns(self.query_one("#import-map", Input).value) or {}
+        encoding = mapping.pop("encoding", None)
+        return path, fmt if isinstance(fmt, str) else None, mapping or None, encoding
 
     @on(Button.Pressed, "#import-preview")
     @on(Input.Submitted, "#import-path")
     @on(Input.Submitted, "#import-map")
     @guarded("previewing the file")
     def action_preview(self) -> None:
-        path, fmt, mapping = self._chosen()
-        self.load("preview", lambda: preview_file(path, fmt, mapping))
+        path, fmt, mapping, encoding = self._chosen()
+        self.load("preview", lambda: preview_file(path, fmt, mapping, encoding))
 
     def show_preview(self, preview: Preview) -> None:
         table = self.query_one("#import-preview-table", DataTable)
@@ -194,9 +199,10 @@ class ImportScreen(ConsoleScreen):
         if ingest is None:
             self.notify("This build has no importer (edgerec.ingest).", severity="warning")
             return
-        path, fmt, mapping = self._chosen()
+        path, fmt, mapping, encoding = self._chosen()
         check_file(path)
         ingest.formats.check_mapping(fmt, mapping)  # refused before anything is read
+        ingest.streams.line_encoding(encoding)
         self.running = True
         self.report = None
         self.progress_updates = 0
@@ -204,10 +210,12 @@ class ImportScreen(ConsoleScreen):
         bar.display = True
         bar.update(total=None, progress=0)
         self.query_one("#import-status", Static).update(f"Importing {path.name}…")
-        self._import(path, fmt, mapping)
+        self._import(path, fmt, mapping, encoding)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _import(self, path: Path, fmt: str | None, mapping: dict[str, str] | None) -> None:
+    def _import(
+        self, path: Path, fmt: str | None, mapping: dict[str, str] | None, encoding: str | None
+    ) -> None:
         ingest = ingest_module()
         assert ingest is not None
         last = 0.0
@@ -221,7 +229,13 @@ class ImportScreen(ConsoleScreen):
 
         try:
             report = ingest.import_file(
-                self.store, path, format=fmt, mapping=mapping, progress=progress, chunk_rows=self.chunk_rows
+                self.store,
+                path,
+                format=fmt,
+                mapping=mapping,
+                encoding=encoding,
+                progress=progress,
+                chunk_rows=self.chunk_rows,
             )
             self.post_message(ImportFinished(report.to_dict(), None))
         except Exception as error:  # noqa: BLE001 - reported on the screen
@@ -258,4 +272,10 @@ class ImportScreen(ConsoleScreen):
         status.update(
             f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
             f"{report.get('quarantined', 0):,} quarantined."
+            + (
+                " Some lines are not UTF-8 text: if the file is in another encoding, add "
+                "encoding=cp1252 (or its own) to the columns line and import it again."
+                if report.get("quarantined_by_reason", {}).get("invalid_encoding")
+                else ""
+            )
         )

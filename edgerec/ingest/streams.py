@@ -1,4 +1,4 @@
-"""Compressed import files (gzip, bzip2, xz, a zip archive of one file), read as a stream.
+"""Opening import files as streams of UTF-8-compatible bytes: decompressed, and transcoded.
 
 Public datasets often ship compressed: Amazon's reviews as `*.json.gz`, Taobao's UserBehavior
 as a `.zip` of one CSV. The compression is told by a file's first bytes, not by its name, and
@@ -9,12 +9,20 @@ beside it) go by the name of the data inside (`data_path`): `ratings.csv.gz` is 
 A compressed file that is damaged or cut short (a broken download) is found before anything
 is imported (`check_readable` reads it through once); reading it raises FormatError naming the
 file, never a bare decompressor error.
+
+A file that starts with a UTF-16 or UTF-32 byte-order mark (Excel's "Unicode text", Windows
+PowerShell's files) is transcoded to UTF-8 as it is read, so that the readers, which split
+lines at the byte b"\\n", see one encoding of text that keeps each line's bytes together. Other
+encodings (cp1252, latin-1, ...) keep "\\n" as that byte: the readers decode them line by line
+(`line_encoding`), so that a line that is not valid in them is quarantined on its own.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
+import io
 import lzma
 import zipfile
 import zlib
@@ -37,21 +45,107 @@ def compression(path: str | Path) -> str | None:
     return next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def open_bytes(path: str | Path) -> BinaryIO:
-    """The file's data as a binary stream, decompressed as it is read."""
+    """The file's data as a binary stream, decompressed, and UTF-16/32 as UTF-8, as it is read."""
+    stream, kind = _open_data(path)
+    wide = _wide_encoding(stream, path, kind)
+    if wide is not None:
+        stream = _Transcoded(stream, wide)
+    return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
+
+
+def _open_data(path: str | Path) -> tuple[Any, str | None]:
+    """The file's data, decompressed as it is read, and its compression (None: plain)."""
     kind = compression(path)
     if kind is None:
-        return open(path, "rb")
+        return open(path, "rb"), None  # noqa: SIM115 - returned open, for the caller to close
     try:
         if kind == "zip":
             with zipfile.ZipFile(path) as archive:
                 # The member keeps the archive's file open after the archive object is closed.
-                stream = archive.open(_only_member(path, archive))
-        else:
-            stream = _OPENERS[kind](path, "rb")
+                return archive.open(_only_member(path, archive)), kind
+        return _OPENERS[kind](path, "rb"), kind
     except _DAMAGE as exc:
         raise _damaged(path, kind, exc) from exc
-    return _Checked(stream, path, kind)  # type: ignore[return-value]
+
+
+def _wide_encoding(stream: Any, path: str | Path, kind: str | None) -> str | None:
+    """ "utf-16" or "utf-32" when the data starts with that byte-order mark, else None."""
+    try:
+        start = stream.peek(4)[:4]
+    except _DAMAGE as exc:
+        if kind is None:
+            raise
+        raise _damaged(path, kind, exc) from exc
+    return next((name for bom, name in _BOMS if start.startswith(bom)), None)
+
+
+def line_encoding(name: str | None) -> str:
+    """The encoding the readers decode a file's lines in, given the one named for it: UTF-8
+    unless another is named (UTF-16 and UTF-32 files reach them as UTF-8 already)."""
+    if name is None:
+        return "utf-8"
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise FormatError(f"unknown encoding {name!r}; for example utf-8, cp1252, latin-1, cp1251") from None
+    return "utf-8" if codec.startswith(("utf-8", "utf-16", "utf-32")) else codec
+
+
+def check_encoding(path: str | Path, name: str | None) -> None:
+    """FormatError for an encoding that cannot be named for this file: unknown, or UTF-16/32
+    for a file without the byte-order mark that says which byte order it has."""
+    line_encoding(name)
+    if name is None or not codecs.lookup(name).name.startswith(("utf-16", "utf-32")):
+        return
+    stream, kind = _open_data(path)
+    with stream:
+        if _wide_encoding(stream, path, kind) is None:
+            raise FormatError(
+                f"{path}: no byte-order mark, so not {name} as edgerec reads it; "
+                "save it as UTF-8, or with a byte-order mark"
+            )
+
+
+class _Transcoded:
+    """A UTF-16 or UTF-32 stream read as UTF-8 bytes; lines end only at "\\n", as in the file."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, stream: Any, encoding: str) -> None:
+        self.text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="\n")
+
+    def read(self, size: int = -1) -> bytes:
+        return self.text.read(size).encode("utf-8")
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.text.readline(size).encode("utf-8")
+
+    def __iter__(self) -> _Transcoded:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self) -> None:
+        self.text.close()
+
+    def __enter__(self) -> _Transcoded:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 class _Checked:

@@ -1,8 +1,9 @@
-"""Compressed files import as their plain copies do: detected, companions found, nothing unpacked."""
+"""Compressed files import as their plain copies do, and text in other encodings as the text it is."""
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import json
 import lzma
@@ -11,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import edgerec
 from edgerec.api import Store
 from edgerec.ingest import import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.formats import detect_format
+from edgerec.store.schema import quarantine
 
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     ".gz": gzip.compress,
@@ -151,3 +154,65 @@ def test_a_damaged_compressed_file_is_refused_before_anything_is_imported(
             import_file(ingest_store, path, format="taobao", chunk_rows=1_000)
         assert ingest_store.head() == 0, damage
     assert import_file(ingest_store, packed).rows_read == 10_000
+
+
+CATALOGUE_TEXT = (
+    "id\ttitle\tcategory\tprice\tstock\r\na1\tCafé crème\tKüche\t3,50 €\t4\r\na2\tЧай\tГастроном\t2.00\t1\r\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_a_file_with_a_utf16_or_utf32_byte_order_mark_reads_as_text(
+    ingest_store: Store, tmp_path: Path, encoding: str
+) -> None:
+    bom = {
+        "utf-16-le": codecs.BOM_UTF16_LE,
+        "utf-16-be": codecs.BOM_UTF16_BE,
+        "utf-32-le": codecs.BOM_UTF32_LE,
+    }
+    unicode_text = tmp_path / "articles.txt"  # Excel's "Unicode text": UTF-16 LE, tabs, CRLF
+    unicode_text.write_bytes(bom[encoding] + CATALOGUE_TEXT.encode(encoding))
+    report = import_file(
+        ingest_store, compressed_copy(unicode_text, ".gz") if encoding == "utf-32-le" else unicode_text
+    )
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 2, 0)
+    listed = {e.item_id: (e.payload["title"], e.payload["category"]) for e in ingest_store.read()}
+    assert listed == {"a1": ("Café crème", "Küche"), "a2": ("Чай", "Гастроном")}
+
+
+def test_a_file_in_another_encoding_is_read_when_named(ingest_store: Store, tmp_path: Path) -> None:
+    excel = tmp_path / "export.csv"
+    excel.write_bytes(
+        "id,title,category,price,stock\na1,Café crème,Küche,3.50,4\na2,Plain,Home,2,1\n".encode("cp1252")
+    )
+    unnamed = import_file(ingest_store, excel)
+    assert (unnamed.accepted, unnamed.quarantined_by_reason) == (1, {"invalid_encoding": 1})
+    assert "--encoding cp1252" in quarantine_details(ingest_store)[0]
+    named = import_file(ingest_store, excel, encoding="cp1252")
+    assert (named.appended, named.already_present, named.quarantined) == (1, 1, 0)
+    titles = {e.item_id: e.payload["title"] for e in ingest_store.read()}
+    assert titles == {"a2": "Plain", "a1": "Café crème"}
+
+    events = tmp_path / "clicks.jsonl"
+    events.write_bytes(
+        '{"user_id": "Zoë", "item_id": "a1", "timestamp": 1700000000, "event": "view"}\n'.encode("latin-1")
+    )
+    assert import_file(ingest_store, events, encoding="latin-1").appended == 1
+    assert [e.user_id for e in ingest_store.read() if e.type == "item_viewed"] == ["Zoë"]
+
+
+def test_an_encoding_that_cannot_be_named_for_the_file_is_refused(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,title\na1,Lamp\n")
+    with pytest.raises(FormatError, match="unknown encoding 'klingon'"):
+        import_file(ingest_store, plain, encoding="klingon")
+    with pytest.raises(FormatError, match="no byte-order mark, so not utf-16"):
+        import_file(ingest_store, plain, encoding="utf-16")
+    assert ingest_store.head() == 0
+
+
+def quarantine_details(store: Store) -> list[str]:
+    with store.engine.connect() as connection:
+        return [detail for (detail,) in connection.execute(select(quarantine.c.detail))]
