@@ -19,6 +19,7 @@ from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
 from edgerec.ingest.mapping import (
+    COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
     jsonl_records,
     object_keys,
@@ -563,7 +564,15 @@ def catalogue_sniff(path: Path, head: list[str]) -> bool:
     keys = {header_key(n) for n in names}
     has_id = find(names, *_ID) is not None
     has_content = find(names, *_TITLE, *_CATEGORY, *_PRICE, *_BRAND, "masterCategory") is not None
-    return has_id and has_content and not keys & {"userid", "user", "timestamp", "sessionid", "eventtime"}
+    return has_id and has_content and not keys & _ACTIVITY_KEYS
+
+
+# A customer or a session column makes rows events (a sales file with prices), not items; so do
+# the usual names of an event's time (a catalogue may have a date of its own: "created_at").
+_ACTIVITY_KEYS = {header_key(alias) for field in ("user", "session") for alias in COLUMN_ALIASES[field]} | {
+    "timestamp",
+    "eventtime",
+}
 
 
 def brand_from_title(title: str | None) -> str | None:

@@ -109,11 +109,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
                   "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",
-                  "order_date"),
+                  "order_date", "order_time", "transaction_date", "transaction_time",
+                  "transaction_dt", "purchase_date", "purchase_time", "sale_date", "t_dat"),
     "session": ("session_id", "session", "user_session", "visit_id", "visit"),
     "category": ("category", "category_name", "category_id", "category_code"),
     "quantity": ("quantity", "qty"),
-    "price_paid": ("price", "price_paid", "unit_price", "amount"),
+    "price_paid": ("price", "price_paid", "unit_price", "sales_price", "sale_price", "amount"),
     "value": ("rating", "value", "score", "stars", "overall"),
     "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
 }  # fmt: skip
@@ -125,8 +126,9 @@ _COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device")
 def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
     """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
     and a field whose default column is not there found under a common name instead. With no
-    customer column, the session is the (anonymous) visitor; with no type column but a rating
-    one, every row is a rating."""
+    customer column, the session is the (anonymous) visitor; with no type column, every row is a
+    rating where there is a rating column, else a purchase where there is a price or quantity
+    column (a file of sales: an invoice or transactions export)."""
     actual = {header_key(name): name for name in reversed(names)}  # the first of equal keys
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
@@ -150,8 +152,11 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
     resolved = replace(mapping, **chosen)
     if "user" in guessed and "user" not in chosen and "session" in chosen:
         resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
-    if "type" in guessed and "type" not in chosen and "value" in chosen and not mapping.default_type:
-        resolved = replace(resolved, default_type=EventType.RATED.value)  # a file of ratings
+    if "type" in guessed and "type" not in chosen and not mapping.default_type:
+        if "value" in chosen:
+            resolved = replace(resolved, default_type=EventType.RATED.value)  # a file of ratings
+        elif "price_paid" in chosen or "quantity" in chosen:
+            resolved = replace(resolved, default_type=EventType.PURCHASED.value)  # a file of sales
     return resolved
 
 

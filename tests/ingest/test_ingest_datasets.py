@@ -213,11 +213,12 @@ def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_
 
 
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
-    # An item id and a price, as a catalogue has: the mapping of event fields decides.
+    # An item id and a price, as a catalogue has, under names only this file uses: the mapping
+    # of event fields decides.
     path = tmp_path / "transactions.csv"
-    path.write_text("t_dat,customer_id,article_id,price\n2018-09-20,c1,0663713001,0.05\n")
+    path.write_text("day,shopper_no,article_id,price\n2018-09-20,c1,0663713001,0.05\n")
     assert detect_format(path).name == "catalogue"
-    columns = {"timestamp": "t_dat", "user": "customer_id", "item": "article_id", "price_paid": "price"}
+    columns = {"timestamp": "day", "user": "shopper_no", "item": "article_id", "price_paid": "price"}
     assert detect_format(path, mapping={**columns, "default_type": "purchased"}).name == "csv"
     report = import_file(ingest_store, path, mapping={**columns, "default_type": "purchased"})
     conserved(report)
@@ -309,6 +310,31 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     visits.write_text("visit_id,sku,action,time\nv9,s1,view,1700000000\n")
     conserved(import_file(ingest_store, visits, format="csv"))
     assert ingest_store.read(since=9)[0].user_id == "v9"
+
+
+def test_a_sales_file_without_a_type_column_is_purchases(ingest_store: Store, tmp_path: Path) -> None:
+    shapes = {
+        # H&M's transactions_train.csv: article_id and price, like a catalogue, but a customer
+        "transactions_train.csv": "t_dat,customer_id,article_id,price,sales_channel_id\n"
+        "2018-09-20,c-hm,0663713001,0.0508,2\n",
+        # UCI Online Retail: an invoice export
+        "online_retail.csv": "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,"
+        "Country\n536365,85123A,WHITE HANGING HEART,6,12/1/2010 8:26,2.55,c-uci,United Kingdom\n",
+        # Ta-Feng grocery: SALES_PRICE is the price, AMOUNT is not taken for it
+        "ta_feng_all_months_merged.csv": "TRANSACTION_DT,CUSTOMER_ID,AGE_GROUP,PIN_CODE,PRODUCT_SUBCLASS,"
+        "PRODUCT_ID,AMOUNT,ASSET,SALES_PRICE\n11/1/2000,c-tf,45-49,115,110411,4710199010372,2,24,30\n",
+    }
+    for name, text in shapes.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert detect_format(path).name == "csv", name
+        conserved(import_file(ingest_store, path))
+    bought = {e.user_id: (e.type, e.item_id, e.payload["price_paid"]) for e in ingest_store.read()}
+    assert bought == {
+        "c-hm": ("purchased", "0663713001", 0.0508),
+        "c-uci": ("purchased", "85123A", 2.55),
+        "c-tf": ("purchased", "4710199010372", 30.0),
+    }
 
 
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
