@@ -358,6 +358,41 @@ def _event_json(row: StoredEvent) -> str:
 
 
 @main.command()
+@click.option("--reason", type=TEXT, help="Only rows quarantined for this reason (e.g. invalid_price).")
+@click.option("--import", "import_id", type=TEXT, help="Only rows of this import (its import_id).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=LARGEST_INT),
+    default=20,
+    show_default=True,
+    help="At most this many rows.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_settings
+def quarantine(
+    settings: Settings, reason: str | None, import_id: str | None, limit: int, as_json: bool
+) -> None:
+    """The rows imports refused, newest first: where each came from, why, and its text."""
+    from edgerec.readmodels import ShopData
+
+    with settings.open() as store:
+        shop = ShopData(store)
+        rows = shop.quarantine(reason=reason, import_id=import_id, limit=limit)
+        reasons = shop.quarantine_reasons()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        return
+    if not rows:
+        click.echo("No quarantined rows." if not reasons else "No quarantined rows match.")
+    for row in reversed(rows):
+        click.echo(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}")
+        click.echo(f"    {row['raw'] or ''}")
+    if reasons and not as_json:
+        click.echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_settings
 def stats(settings: Settings, as_json: bool) -> None:
@@ -962,6 +997,11 @@ def import_(
     else:
         for key, value in data.items():
             click.echo(f"{key:>22}: {value}")
+    if report.quarantined and not as_json:
+        click.echo(
+            f"The quarantined rows, with the reason for each: edgerec quarantine --import {report.import_id}",
+            err=True,
+        )
     if encoding is None and report.quarantined_by_reason.get("invalid_encoding"):
         click.echo(
             "Some lines are not UTF-8 text. If the file was saved in another encoding, import it "

@@ -341,10 +341,15 @@ class ShopData:
 
     # --- quarantine ------------------------------------------------------------------------
 
-    def quarantine(self, *, reason: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    def quarantine(
+        self, *, reason: str | None = None, import_id: str | None = None, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """Quarantined rows, newest first: of one reason and one import where given."""
         query = select(quarantine).order_by(desc(quarantine.c.id)).limit(limit)
         if reason:
             query = query.where(quarantine.c.reason == reason)
+        if import_id:
+            query = query.where(quarantine.c.import_id == import_id)
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
 

@@ -330,3 +330,26 @@ def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path:
     assert [(p["title"], p["category"], p["price"]) for p in listed] == [("Kaffeemühle", "Küche", 49.9)]
     unknown = CliRunner().invoke(main, ["--db", db, "import", str(excel), "--encoding", "klingon"])
     assert unknown.exit_code == 2 and "unknown encoding 'klingon'" in unknown.output
+
+
+def test_quarantine_lists_the_refused_rows_with_how_to_fix_them(db: str, tmp_path: Path) -> None:
+    log = tmp_path / "user_log.csv"  # Tmall's layout: actions as numbers
+    log.write_text(
+        "user_id,item_id,time_stamp,action_type\nu7,i1,1700000000,0\nu7,i2,1700000060,2\nu7,i3,soon,0\n"
+    )
+    assert "No quarantined rows." in run("--db", db, "quarantine")
+    imported = CliRunner().invoke(main, ["--db", db, "import", str(log)])
+    assert "edgerec quarantine --import " in imported.stderr
+    import_id = json.loads(run("--db", db, "import", str(log), "--json"))["import_id"]
+    listed = run("--db", db, "quarantine", "--import", import_id)
+    assert (
+        "user_log.csv:2  unknown_action  type: unknown action '0' (say which event it is: --action 0="
+        in listed
+    )
+    assert listed.count("unknown_action") == 3 and "    u7,i2,1700000060,2" in listed
+    fixed = json.loads(
+        run("--db", db, "import", str(log), "--action", "0=item_viewed", "--action", "2=purchased", "--json")
+    )
+    assert (fixed["appended"], fixed["quarantined_by_reason"]) == (2, {"bad_timestamp": 1})
+    rows = run("--db", db, "quarantine", "--reason", "bad_timestamp", "--json").splitlines()
+    assert [(r["line"], r["raw"]) for r in map(json.loads, rows)] == [(4, "u7,i3,soon,0")]

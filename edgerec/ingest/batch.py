@@ -127,10 +127,14 @@ def map_actions(
         except TypeError:
             mapped = None
         types.append(mapped)
-        problems.append(
-            None if mapped is not None else ("unknown_action", f"type: unknown action {str(value)[:40]!r}")
-        )
+        problems.append(None if mapped is not None else ("unknown_action", _unknown_action(value)))
     return types, problems
+
+
+def _unknown_action(value: Any) -> str:
+    shown = str(value)[:40]
+    hint = f"--action {shown}=item_viewed" if shown and " " not in shown else "--action VALUE=item_viewed"
+    return f"type: unknown action {shown!r} (say which event it is: {hint}, or purchased, ...)"
 
 
 def header_key(name: str) -> str:
