@@ -54,9 +54,15 @@ def _refuse_foreign(engine: Engine) -> None:
     tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
     if tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        own = (
+            "an empty database, or a schema of its own (add ?options=-csearch_path%3Dedgerec to the "
+            "URL after CREATE SCHEMA edgerec)"
+            if engine.dialect.name == "postgresql"
+            else "a new file or an empty database"
+        )
         raise SchemaError(
             f"it holds tables that are not edgerec's ({shown}); edgerec keeps its store in a "
-            "database of its own: give a new file or an empty database"
+            f"database of its own: give {own}"
         )
 
 

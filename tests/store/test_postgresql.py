@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect, make_url
+from sqlalchemy import create_engine, inspect, make_url, text
 
 import edgerec
 from edgerec.domain import AddedToCart, Event, ItemListed, ItemViewed
@@ -42,6 +42,27 @@ def test_migrations_go_down_to_nothing_and_up_again(postgres: postgres_server.Se
         assert "events" not in inspect(store.engine).get_table_names()
         migrate.upgrade(store.engine)
         assert store.head() == 0
+
+
+def test_a_shared_database_is_refused_and_a_schema_of_its_own_works(postgres: postgres_server.Server) -> None:
+    url = postgres.database()
+    shared = create_engine(url)
+    with shared.begin() as connection:
+        connection.execute(text("CREATE TABLE pos_sales (id integer)"))
+        connection.execute(text("CREATE SCHEMA edgerec"))
+    with pytest.raises(migrate.SchemaError, match=r"not edgerec's \(pos_sales\).*search_path"):
+        edgerec.open(url)
+    own_schema = f"{url}&options=-csearch_path%3Dedgerec"
+    with edgerec.open(own_schema) as store:
+        assert store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0)) == 1
+    with edgerec.open(own_schema) as store:
+        assert store.head() == 1
+    with shared.connect() as connection:
+        public = connection.execute(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        ).scalars()
+        assert list(public) == ["pos_sales"]
+    shared.dispose()
 
 
 def test_the_log_appends_once_per_event_id_and_reads_back(postgres: postgres_server.Server) -> None:
