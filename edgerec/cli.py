@@ -538,7 +538,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 
 
 @main.command(name="eval")
-@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "format_", type=TEXT, help="Format of PATH (detected when omitted).")
 @click.option(
     "--protocol",
@@ -908,7 +908,7 @@ def _rules_toml(shop: RuleSet) -> str:
 
 
 @main.command(name="import")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--format", "format_", type=TEXT, help="Input format (see `edgerec formats`); detected when omitted."
 )
