@@ -19,6 +19,7 @@ from edgerec.domain import EventType
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
+from edgerec.ingest.json_array import array_records, starts_array
 from edgerec.ingest.streams import data_path, open_bytes
 from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
@@ -341,7 +342,11 @@ def _position(column: str) -> int | None:
 def jsonl_records(
     path: Path, chunk_rows: int, encoding: str = "utf-8"
 ) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
-    """(lines, raws, objects, problems) per chunk of a JSON-lines file."""
+    """(lines, raws, objects, problems) per chunk of a JSON-lines file, or of a JSON array of
+    objects (one record per element)."""
+    if starts_array(path):
+        yield from array_records(path, chunk_rows, encoding)
+        return
     lines: list[int] = []
     raws: list[str] = []
     objects: list[Any] = []
@@ -448,12 +453,15 @@ def _python_literal(line: str) -> Any:
 
 
 def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
-    """The keys of a JSON-lines file's first object (from its `head` lines), or a Parquet
-    file's columns; None when the first line is no JSON object."""
+    """The keys of a JSON-lines file's first object (from its `head` lines), of a JSON array's
+    first element, or a Parquet file's columns; None when the file starts with no object."""
     if data_path(path).suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
+    if head and head[0].lstrip().startswith("["):
+        _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
+        return list(objects[0]) if isinstance(objects[0], dict) else None
     try:
         first = read_object(head[0]) if head else None
     except ValueError:
