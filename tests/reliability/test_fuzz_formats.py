@@ -4,6 +4,7 @@ another exception, and never a row lost."""
 
 from __future__ import annotations
 
+import gzip
 import tempfile
 from pathlib import Path
 
@@ -69,8 +70,25 @@ SAMPLES: dict[str, dict[str, list[str]]] = {
             '{"user_id": "u1", "item_id": "i2", "type": "buy", "timestamp": 1600000060, "price": 3}',
         ]
     },
+    "json-array": {
+        "clicks.json": [
+            "[",
+            '  {"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1600000000},',
+            '  {"user_id": "u1", "item_id": "i2", "type": "buy", "timestamp": 1600000060, "price": 3}',
+            "]",
+        ]
+    },
+    # compressed after it is broken: the file is read through the decompressor
+    "csv-gzip": {
+        "clicks.csv.gz": ["user_id,item_id,type,timestamp", "u1,i1,view,1600000000", "u1,i2,buy,1600000060"]
+    },
 }
-FORMAT_OF = {"movielens-100k": "movielens", "movielens-1m": "movielens"}
+FORMAT_OF = {
+    "movielens-100k": "movielens",
+    "movielens-1m": "movielens",
+    "json-array": "jsonl",
+    "csv-gzip": "csv",
+}
 EVENT_SAMPLES = [name for name in SAMPLES if name != "catalogue"]
 
 JUNK = st.one_of(
@@ -124,7 +142,7 @@ def _import(
 ) -> tuple[ImportReport | None, int]:
     """Imports the files' first (format named or detected); None for a refused file, and the log's head."""
     for file, data in files.items():
-        (folder / file).write_bytes(data)
+        (folder / file).write_bytes(gzip.compress(data) if file.endswith(".gz") else data)
     main = folder / next(iter(files))
     with edgerec.open(folder / "store.db") as store:
         try:
