@@ -241,11 +241,13 @@ def _hidden(name: str) -> bool:
 
 
 def check_readable(path: str | Path) -> None:
-    """FormatError for a compressed file that cannot be read as a stream: Parquet (which
-    compresses its own columns and is read from its end first)."""
-    if (
-        Path(path).is_file()
-        and compression(path) is not None
-        and data_path(path).suffix.lower() == ".parquet"
-    ):
+    """FormatError, before anything is imported, for a compressed file that is damaged or cut
+    short (it is read through once), or that cannot be read as a stream: Parquet, which
+    compresses its own columns and is read from its end first."""
+    if not Path(path).is_file() or compression(path) is None:
+        return
+    if data_path(path).suffix.lower() == ".parquet":
         raise FormatError(f"{path}: a compressed Parquet file; unpack it first (Parquet compresses itself)")
+    with open_bytes(path) as stream:
+        while stream.read(1 << 22):
+            pass

@@ -216,3 +216,20 @@ def test_an_encoding_that_cannot_be_named_for_the_file_is_refused(
 def quarantine_details(store: Store) -> list[str]:
     with store.engine.connect() as connection:
         return [detail for (detail,) in connection.execute(select(quarantine.c.detail))]
+
+
+def test_damaged_json_lines_are_refused_before_anything_is_imported(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    # A .json file is not counted line by line for the progress bar: the check reads it through.
+    reviews = tmp_path / "reviews_Beauty_5.json"
+    rows = [
+        {"reviewerID": f"u{i}", "asin": f"B{i % 97}", "overall": 5.0, "unixReviewTime": 1.4e9 + i}
+        for i in range(20_000)
+    ]
+    reviews.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    packed = compressed_copy(reviews, ".gz")
+    cut = damaged_copies(packed)["cut short"]
+    with pytest.raises(FormatError, match="damaged or cut short"):
+        import_file(ingest_store, cut, chunk_rows=500)
+    assert ingest_store.head() == 0
