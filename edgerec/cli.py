@@ -933,7 +933,7 @@ def _rules_toml(shop: RuleSet) -> str:
 )
 @click.option(
     "--dedupe-window",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=86_400),
     default=2.0,
     show_default=True,
     help="Seconds within which repeats are double clicks (0: keep them).",

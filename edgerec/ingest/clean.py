@@ -36,6 +36,9 @@ def event_id(row: dict[str, Any]) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+MAX_DEDUPE_WINDOW_S = 86_400  # a repeat a day apart is a new visit, not a double click
+
+
 class Deduplicator:
     """Drops exact duplicates and repeats of (user, item, type) within a time window.
 
@@ -45,6 +48,8 @@ class Deduplicator:
     """
 
     def __init__(self, window_s: float) -> None:
+        if not 0 <= window_s <= MAX_DEDUPE_WINDOW_S:  # NaN fails this too
+            raise ValueError(f"dedupe window {window_s!r}: give seconds from 0 to {MAX_DEDUPE_WINDOW_S:,}")
         self.window = int(window_s * 1_000_000)
         self.last: dict[tuple[str, str, str], int] = {}
         self.recent_ids: dict[str, int] = {}

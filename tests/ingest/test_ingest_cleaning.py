@@ -190,3 +190,14 @@ def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> No
         assert log_rows(copy) == log_rows(ingest_store)
         assert projections(copy) == projections(ingest_store)
         assert import_file(copy, out).appended == 0
+
+
+@pytest.mark.parametrize("window", [float("inf"), float("nan"), -1.0, 86_401.0])
+def test_a_dedupe_window_out_of_range_is_refused_before_anything_is_read(
+    ingest_store: Store, tmp_path: Path, window: float
+) -> None:
+    path = tmp_path / "clicks.csv"
+    path.write_text("user_id,item_id,type,timestamp\nu1,i1,view,1700000000\n")
+    with pytest.raises(ValueError, match="dedupe window"):
+        import_file(ingest_store, path, dedupe_window_s=window)
+    assert ingest_store.head() == 0
