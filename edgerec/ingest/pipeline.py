@@ -23,6 +23,7 @@ from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import check_encoding, check_readable, data_path, line_encoding
 from edgerec.ingest.text import RAW_KEEP, count_lines
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
+from edgerec.ingest.workbook import is_workbook
 from edgerec.memory import gc_paused
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
@@ -188,6 +189,8 @@ def _estimate_rows(path: Path) -> int | None:
     """Rows in the file for the progress bar (lines; Parquet: its row count)."""
     try:
         suffix = data_path(path).suffix.lower()
+        if is_workbook(path):
+            return None
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 

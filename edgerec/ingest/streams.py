@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from edgerec.ingest.errors import FormatError
+from edgerec.ingest.workbook import check_not_legacy, is_workbook
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"))
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
@@ -42,7 +43,8 @@ def compression(path: str | Path) -> str | None:
     """ "gzip", "bzip2", "xz" or "zip" from the file's first bytes; None for a plain file."""
     with open(path, "rb") as file:
         start = file.read(6)
-    return next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
+    kind = next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
+    return None if kind == "zip" and is_workbook(path) else kind  # a workbook is read as a sheet
 
 
 _BOMS = (
@@ -241,10 +243,13 @@ def _hidden(name: str) -> bool:
 
 
 def check_readable(path: str | Path) -> None:
-    """FormatError, before anything is imported, for a compressed file that is damaged or cut
-    short (it is read through once), or that cannot be read as a stream: Parquet, which
-    compresses its own columns and is read from its end first."""
-    if not Path(path).is_file() or compression(path) is None:
+    """FormatError, before anything is imported, for a file that cannot be read: an Excel
+    97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);
+    compressed Parquet, which compresses its own columns and is read from its end first."""
+    if not Path(path).is_file():
+        return
+    check_not_legacy(path)
+    if compression(path) is None:
         return
     if data_path(path).suffix.lower() == ".parquet":
         raise FormatError(f"{path}: a compressed Parquet file; unpack it first (Parquet compresses itself)")

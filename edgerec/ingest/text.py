@@ -9,11 +9,13 @@ absurdly long, is rejected on its own instead of failing the whole file.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from edgerec.ingest import workbook
 from edgerec.ingest.streams import open_bytes
 
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
@@ -112,7 +114,11 @@ def read_records(
     """Yields (header fields or None, chunk) for each chunk of records of a delimited file.
 
     Blank lines are skipped and are not records. A delimiter of " " splits on runs of spaces.
+    An Excel workbook is read as the CSV of its first sheet would be.
     """
+    if workbook.is_workbook(path):
+        yield from _workbook_records(path, header, chunk_rows)
+        return
     if quoting == csv.QUOTE_NONE or not _contains(path, b'"'):
         # Without quotes a record is one line split on the delimiter: no csv machinery needed.
         yield from _unquoted_records(path, delimiter, header, chunk_rows, encoding)
@@ -148,6 +154,23 @@ def read_records(
                 chunk = RawChunk()
         if len(chunk) or names is None:
             yield names, chunk
+
+
+def _workbook_records(
+    path: str | Path, header: bool, chunk_rows: int
+) -> Iterator[tuple[list[str] | None, RawChunk]]:
+    names: list[str] | None = None
+    chunk = RawChunk()
+    for number, cells in workbook.rows(path):
+        if header and names is None:
+            names = [name.strip() for name in cells]
+            continue
+        chunk.add(number, workbook.as_line(cells)[:RAW_KEEP], cells, None)
+        if len(chunk) >= chunk_rows:
+            yield names, chunk
+            chunk = RawChunk()
+    if len(chunk) or names is None:
+        yield names, chunk
 
 
 def _contains(path: str | Path, needle: bytes) -> bool:
@@ -202,7 +225,10 @@ def _unquoted_records(
 
 
 def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> list[str]:
-    """The first lines of a text file, decoded leniently, for format detection."""
+    """The first lines of a text file, decoded leniently, for format detection (of a workbook,
+    its first rows as CSV lines)."""
+    if workbook.is_workbook(path):
+        return [workbook.as_line(cells) for _, cells in itertools.islice(workbook.rows(path), count)]
     out: list[str] = []
     with open_bytes(path) as file:
         for _ in range(count):

@@ -122,7 +122,7 @@ class ImportScreen(ConsoleScreen):
         with Vertical(id="import-body"):
             with Horizontal(id="import-form"):
                 yield Input(
-                    placeholder="path to a file (CSV, JSONL, Parquet, dataset files)",
+                    placeholder="path to a file (CSV, JSON, Parquet, Excel, dataset files)",
                     id="import-path",
                     compact=True,
                 )

@@ -1,0 +1,79 @@
+"""Excel workbooks (.xlsx) read as delimited text: the first sheet's rows, one record each.
+
+A shop's catalogue or sales often live in a spreadsheet. Its first sheet is read row by row
+in openpyxl's read-only mode, so memory does not grow with the sheet. Each cell becomes the
+text a CSV of the sheet would hold: numbers as written (an id stored as 1234.0 is "1234"),
+dates and times in ISO 8601 (read in the import's time zone, as a CSV's are). From there on,
+a workbook is read exactly as a CSV file is, line numbers being row numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from edgerec.ingest.errors import FormatError
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), among others
+
+
+def is_workbook(path: str | Path) -> bool:
+    """Whether the file is an Office Open XML workbook (.xlsx, .xlsm), by what it holds."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(4) != b"PK\x03\x04":
+                return False
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "xl/workbook.xml" in names
+
+
+def check_not_legacy(path: str | Path) -> None:
+    """FormatError for an Excel 97-2003 workbook, which is not read: say how to save it."""
+    with open(path, "rb") as file:
+        if file.read(8) == _OLE_MAGIC:
+            raise FormatError(f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV")
+
+
+def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells as text) for each row of the first sheet that is not blank."""
+    from openpyxl import load_workbook  # read only on a workbook: loaded when one is imported
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise FormatError(f"{path}: not a workbook that can be read ({type(exc).__name__}: {exc})") from exc
+    try:
+        sheet = book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_text(value) for value in values]
+            if any(cells):  # every row is as wide as the sheet: a blank one is all empty cells
+                yield number, cells
+    finally:
+        book.close()
+
+
+def as_line(cells: list[str]) -> str:
+    """The row as one CSV line (the raw text of a quarantined row)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,85 @@
+"""Excel workbooks import as the CSV of their first sheet would: catalogues and sales alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from edgerec.api import Store
+from edgerec.ingest import import_file
+from edgerec.ingest.errors import FormatError
+from edgerec.ingest.formats import detect_format
+from edgerec.store.schema import quarantine
+
+
+def workbook(path: Path, *sheets: list[list[object]]) -> Path:
+    book = Workbook()
+    for number, rows in enumerate(sheets):
+        sheet = book.active if number == 0 else book.create_sheet(f"Sheet {number + 1}")
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_catalogue_kept_in_a_workbook_is_listed(ingest_store: Store, tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "Artikel.xlsx",
+        [
+            ["SKU", "Product name", "Category", "Brand", "Price", "Stock"],
+            [1001, "Café crème", "Kitchen/Coffee", "Acme", 12.5, 3],  # ids stored as numbers
+            [1002.0, "Mug, large", "Kitchen", "Acme", "1.299,00 €", None],
+            [None, None, None, None, None, None],  # a blank row is no record
+            ["A-3", "Lamp", "Home", "Lux", 99, "many"],
+        ],
+        [["not", "read"], ["only", "the first sheet"]],
+    )
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    assert (report.rows_read, report.accepted, report.quarantined_by_reason) == (3, 2, {"invalid_stock": 1})
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert listed["1001"] == {
+        "attributes": {},
+        "brand": "Acme",
+        "category": "Kitchen/Coffee",
+        "price": 12.5,
+        "stock": 3,
+        "title": "Café crème",
+    }
+    assert (listed["1002"]["title"], listed["1002"]["price"]) == ("Mug, large", 1299.0)
+    with ingest_store.engine.connect() as connection:
+        [(line, raw)] = connection.execute(select(quarantine.c.line, quarantine.c.raw)).all()
+    assert (line, raw) == (5, "A-3,Lamp,Home,Lux,99,many")  # the sheet's row, as a CSV line
+
+
+def test_sales_in_a_workbook_are_events_in_the_import_s_time_zone(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    path = workbook(
+        tmp_path / "till.xlsx",
+        [
+            ["customer_id", "item_id", "timestamp", "event"],
+            ["c1", 1001, datetime(2024, 5, 1, 10, 0), "view"],
+            ["c1", 1002, datetime(2024, 5, 1, 10, 5), "view"],
+        ],
+    )
+    assert detect_format(path).name == "csv"
+    report = import_file(ingest_store, path, source_timezone="Europe/Berlin")
+    assert (report.accepted, report.quarantined) == (2, 0)
+    first = ingest_store.read()[0]
+    assert (first.user_id, first.item_id, first.type) == ("c1", "1001", "item_viewed")
+    assert first.occurred_at == int(
+        datetime(2024, 5, 1, 8, 0, tzinfo=UTC).timestamp() * 1e6
+    )  # 10:00 in Berlin
+
+
+def test_an_old_excel_file_is_refused_saying_how_to_save_it(ingest_store: Store, tmp_path: Path) -> None:
+    old = tmp_path / "prices.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    with pytest.raises(FormatError, match=r"Excel 97-2003 workbook \(.xls\); save it as .xlsx or CSV"):
+        import_file(ingest_store, old, format="catalogue")
+    assert ingest_store.head() == 0
