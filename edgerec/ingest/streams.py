@@ -117,7 +117,38 @@ def check_encoding(path: str | Path, name: str | None) -> None:
             )
 
 
-class _Transcoded:
+class _Stream:
+    """What the readers use of a binary file (read, readline, iteration by line, `with`), for
+    the wrappers below."""
+
+    __slots__ = ()
+
+    def read(self, size: int = -1) -> bytes:
+        raise NotImplementedError
+
+    def readline(self, size: int = -1) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def __enter__(self) -> _Stream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class _Transcoded(_Stream):
     """A UTF-16 or UTF-32 stream read as UTF-8 bytes; lines end only at "\\n", as in the file."""
 
     __slots__ = ("text",)
@@ -131,26 +162,11 @@ class _Transcoded:
     def readline(self, size: int = -1) -> bytes:
         return self.text.readline(size).encode("utf-8")
 
-    def __iter__(self) -> _Transcoded:
-        return self
-
-    def __next__(self) -> bytes:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
     def close(self) -> None:
         self.text.close()
 
-    def __enter__(self) -> _Transcoded:
-        return self
 
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
-class _Checked:
+class _Checked(_Stream):
     """A decompressing stream whose damaged data is a FormatError naming the file."""
 
     __slots__ = ("stream", "path", "kind")
@@ -170,23 +186,8 @@ class _Checked:
         except _DAMAGE as exc:
             raise _damaged(self.path, self.kind, exc) from exc
 
-    def __iter__(self) -> _Checked:
-        return self
-
-    def __next__(self) -> bytes:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
     def close(self) -> None:
         self.stream.close()
-
-    def __enter__(self) -> _Checked:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 def _damaged(path: str | Path, kind: str, exc: BaseException) -> FormatError:
