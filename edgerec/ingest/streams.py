@@ -4,7 +4,8 @@ Public datasets often ship compressed: Amazon's reviews as `*.json.gz`, Taobao's
 as a `.zip` of one CSV. The compression is told by a file's first bytes, not by its name, and
 nothing is unpacked to disk. Decisions made on a file's name (its format, the companion files
 beside it) go by the name of the data inside (`data_path`): `ratings.csv.gz` is read as a
-`ratings.csv`, and a zip archive as the file it holds.
+`ratings.csv`, and a zip archive as the file it holds. An Excel workbook is a zip file too, but
+not an archive of files to unpack: `workbook.py` reads it.
 
 A compressed file that is damaged or cut short (a broken download) is found before anything
 is imported (`check_readable` reads it through once); reading it raises FormatError naming the
@@ -37,6 +38,12 @@ _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
 _OPENERS: dict[str, Any] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 # What the decompressors raise on damaged or cut-short data (gzip's BadGzipFile is an OSError).
 _DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def compression(path: str | Path) -> str | None:
@@ -45,14 +52,6 @@ def compression(path: str | Path) -> str | None:
         start = file.read(6)
     kind = next((kind for magic, kind in _MAGIC if start.startswith(magic)), None)
     return None if kind == "zip" and is_workbook(path) else kind  # a workbook is read as a sheet
-
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 def open_bytes(path: str | Path) -> BinaryIO:
