@@ -316,7 +316,10 @@ def events(
     as_json: bool,
     interval: float,
 ) -> None:
-    """List the newest events, or tail the log as events arrive (Ctrl+C stops)."""
+    """List the newest events, or tail the log as events arrive (Ctrl+C stops).
+
+    Times are shown on this machine's clock; with --json, in UTC (ISO 8601, with its offset).
+    """
     show = _event_json if as_json else _event_line
     filters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "types": types or None}
     with settings.open() as store:
@@ -340,7 +343,7 @@ def events(
 
 
 def _event_line(row: StoredEvent) -> str:
-    at = from_micros(row.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+    at = from_micros(row.occurred_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")  # this machine's clock
     parts = [f"{row.position:>8}", at, f"{row.type:<17}", row.user_id or "-", row.item_id or "-"]
     if row.session_id:
         parts.append(f"session={row.session_id}")

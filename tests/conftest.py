@@ -3,6 +3,8 @@ shared datasets."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,11 @@ import edgerec
 from edgerec.api import Store
 from tests import postgres_server
 from tests.ingest.ingest_helpers import real_file
+
+# The console shows times, and the recommender counts "this hour", on this machine's clock.
+# The tests pin it, so that what they expect does not depend on where they run.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture

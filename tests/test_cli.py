@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,6 +57,19 @@ def test_stats_json(db: str) -> None:
 def test_database_from_the_environment(db: str) -> None:
     data = json.loads(run("stats", "--json", env={"EDGEREC_DB": db}))
     assert data["head"] == 3
+
+
+def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        first = run("--db", db, "events", "--user", "u1").splitlines()[0]
+        as_json = json.loads(run("--db", db, "events", "--user", "u1", "--json").splitlines()[0])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert T0.hour == 9 and " 11:00:00 " in first  # 09:00 UTC is 11:00 in Berlin in May
+    assert as_json["occurred_at"] == T0.isoformat()
 
 
 def test_events_filters(db: str) -> None:

@@ -54,5 +54,5 @@ def ago(moment_us: int | float, now: datetime) -> str:
 
 
 def clock_time(moment_us: int | float) -> str:
-    """A compact UTC date and time for tables."""
-    return datetime.fromtimestamp(moment_us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """A compact date and time for tables, on this machine's clock (the shop's wall time)."""
+    return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
