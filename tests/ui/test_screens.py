@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +370,36 @@ def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the second report")
             assert screen.report is not None and screen.report["accepted"] == 2
         assert {e.user_id for e in shop_store.read() if e.item_id in ("sku-1", "sku-2")} >= {"Zoë", "Jürgen"}
+
+    run(scenario())
+
+
+def test_import_reads_times_in_the_zone_named_with_the_columns(shop_store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "kasse.csv"
+    source.write_text("when,who,what\n2024-05-01 10:00:00,z1,sku-1\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+
+            def said(text: str) -> bool:
+                return any(text in str(n.message) for n in app._notifications)
+
+            screen.query_one("#import-path", Input).value = str(source)
+            screen.query_one("#import-format", Select).value = "csv"
+            mapping = screen.query_one("#import-map", Input)
+            columns = "user=who timestamp=when item=what default_type=item_viewed"
+            mapping.value = f"{columns} timezone=Mars/Base"
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: said("unknown time zone 'Mars/Base'"))
+            assert screen.report is None
+            mapping.value = f"{columns} timezone=Europe/Berlin"
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
+        [viewed] = shop_store.read(user_id="z1")
+        assert viewed.occurred_at == int(datetime(2024, 5, 1, 8, 0, tzinfo=UTC).timestamp() * 1e6)
 
     run(scenario())
 

@@ -76,8 +76,31 @@ def parse_columns(typed: str) -> dict[str, str] | None:
     return parse_pairs(words) or None
 
 
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read the file, typed on the columns line beside the mapping: `encoding=cp1252`,
+    `timezone=Europe/Berlin` (the zone of times written without an offset)."""
+
+    encoding: str | None = None
+    timezone: str = "UTC"
+
+    @classmethod
+    def taken_from(cls, typed: dict[str, str]) -> FileOptions:
+        """The options among the typed pairs, removed from them; ValueError for a bad one."""
+        from edgerec.ingest.convert import check_timezone
+        from edgerec.ingest.streams import line_encoding
+
+        options = cls(typed.pop("encoding", None), typed.pop("timezone", "UTC"))
+        line_encoding(options.encoding)
+        check_timezone(options.timezone)
+        return options
+
+
 def preview_file(
-    path: Path, format_name: str | None, mapping: dict[str, str] | None = None, encoding: str | None = None
+    path: Path,
+    format_name: str | None,
+    mapping: dict[str, str] | None = None,
+    options: FileOptions = FileOptions(),
 ) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
     ingest = ingest_module()
@@ -85,10 +108,20 @@ def preview_file(
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
     ingest.formats.check_mapping(format_name, mapping)
-    ingest.streams.check_encoding(path, encoding)
+    ingest.streams.check_encoding(path, options.encoding)
     fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
-    lines = ingest.streams.line_encoding(encoding)
-    batch = next(iter(fmt.reader(path, chunk_rows=PREVIEW_ROWS, mapping_=mapping, encoding=lines)), None)
+    batch = next(
+        iter(
+            fmt.reader(
+                path,
+                chunk_rows=PREVIEW_ROWS,
+                mapping_=mapping,
+                source_timezone=options.timezone,
+                encoding=ingest.streams.line_encoding(options.encoding),
+            )
+        ),
+        None,
+    )
     if batch is None:
         return Preview(fmt.name, fmt.description, [], [], [])
     columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
@@ -130,8 +163,8 @@ class ImportScreen(ConsoleScreen):
                     [(n, n) for n in names], prompt="detect format", id="import-format", compact=True
                 )
             yield Input(
-                placeholder="columns not found by name, and the file's encoding if not UTF-8 (optional): "
-                "user=visitorid type=event timestamp_unit=ms encoding=cp1252",
+                placeholder="columns not found by name, and how to read the file (optional): "
+                "user=visitorid type=event timestamp_unit=ms encoding=cp1252 timezone=Europe/Berlin",
                 id="import-map",
                 compact=True,
             )
@@ -159,23 +192,23 @@ class ImportScreen(ConsoleScreen):
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-path", Input).focus()
 
-    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None, str | None]:
+    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None, FileOptions]:
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             raise ValueError("Type the path of a file to import first.")
         path = Path(typed).expanduser()
         fmt = self.query_one("#import-format", Select).value
         mapping = parse_columns(self.query_one("#import-map", Input).value) or {}
-        encoding = mapping.pop("encoding", None)
-        return path, fmt if isinstance(fmt, str) else None, mapping or None, encoding
+        options = FileOptions.taken_from(mapping)
+        return path, fmt if isinstance(fmt, str) else None, mapping or None, options
 
     @on(Button.Pressed, "#import-preview")
     @on(Input.Submitted, "#import-path")
     @on(Input.Submitted, "#import-map")
     @guarded("previewing the file")
     def action_preview(self) -> None:
-        path, fmt, mapping, encoding = self._chosen()
-        self.load("preview", lambda: preview_file(path, fmt, mapping, encoding))
+        path, fmt, mapping, options = self._chosen()
+        self.load("preview", lambda: preview_file(path, fmt, mapping, options))
 
     def show_preview(self, preview: Preview) -> None:
         table = self.query_one("#import-preview-table", DataTable)
@@ -199,10 +232,9 @@ class ImportScreen(ConsoleScreen):
         if ingest is None:
             self.notify("This build has no importer (edgerec.ingest).", severity="warning")
             return
-        path, fmt, mapping, encoding = self._chosen()
+        path, fmt, mapping, options = self._chosen()
         check_file(path)
         ingest.formats.check_mapping(fmt, mapping)  # refused before anything is read
-        ingest.streams.line_encoding(encoding)
         self.running = True
         self.report = None
         self.progress_updates = 0
@@ -210,11 +242,11 @@ class ImportScreen(ConsoleScreen):
         bar.display = True
         bar.update(total=None, progress=0)
         self.query_one("#import-status", Static).update(f"Importing {path.name}…")
-        self._import(path, fmt, mapping, encoding)
+        self._import(path, fmt, mapping, options)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _import(
-        self, path: Path, fmt: str | None, mapping: dict[str, str] | None, encoding: str | None
+        self, path: Path, fmt: str | None, mapping: dict[str, str] | None, options: FileOptions
     ) -> None:
         ingest = ingest_module()
         assert ingest is not None
@@ -233,7 +265,8 @@ class ImportScreen(ConsoleScreen):
                 path,
                 format=fmt,
                 mapping=mapping,
-                encoding=encoding,
+                encoding=options.encoding,
+                source_timezone=options.timezone,
                 progress=progress,
                 chunk_rows=self.chunk_rows,
             )
