@@ -112,8 +112,8 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "catalogue",
-            "catalogue (CSV with a header, JSON lines, Parquet): id, title, category, brand, price, "
-            "stock, description",
+            "catalogue (CSV with a header, JSON lines or array, Parquet, Excel .xlsx): id, title, "
+            "category, brand, price, stock, description",
             datasets.catalogue_batches,
             datasets.catalogue_sniff,
         ),
@@ -124,7 +124,11 @@ FORMATS: dict[str, Format] = {
                 _generic(kind),
                 _generic_sniff(kind),
             )
-            for kind, label in (("csv", "CSV/TSV"), ("jsonl", "JSON lines"), ("parquet", "Parquet"))
+            for kind, label in (
+                ("csv", "CSV/TSV (or Excel .xlsx)"),
+                ("jsonl", "JSON lines (or a JSON array)"),
+                ("parquet", "Parquet"),
+            )
         ),
     )
 }
