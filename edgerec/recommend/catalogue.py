@@ -304,6 +304,8 @@ class Catalogue:
         known = len(self.category_names)
         cached = self._under.get(name)
         if cached is None or cached[0] != known:
+            if len(self._under) >= 1_000:  # names asked for are few; this bounds odd ones
+                self._under.clear()
             wanted = category_path(name)
             codes = [
                 code

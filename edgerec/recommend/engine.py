@@ -225,8 +225,8 @@ class Recommender:
     def refresh(self) -> int:
         """Folds in events other writers appended since, a newer model snapshot if the
         trainer published one, and the store's rules file if it changed; returns how many
-        events were new. After a customer has been
-        forgotten in the store, memory is loaded afresh, so nothing of them stays in it."""
+        events were new. After a customer has been forgotten in the store, memory is loaded
+        afresh, so nothing of them stays in it."""
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
         if self._rules_file is not None:
