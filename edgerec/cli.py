@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -318,11 +320,19 @@ def events(
 ) -> None:
     """List the newest events, or tail the log as events arrive (Ctrl+C stops).
 
-    Times are shown on this machine's clock; with --json, in UTC (ISO 8601, with its offset).
+    Times are shown on the shop's clock (the recommender's `timezone`: this machine's unless
+    configured); with --json, in UTC (ISO 8601, with its offset).
     """
-    show = _event_json if as_json else _event_line
     filters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "types": types or None}
     with settings.open() as store:
+        if as_json:
+            show = _event_json
+        else:
+            from edgerec.recommend import Recommender
+            from edgerec.recommend.shop_time import wall_zone
+
+            zone = wall_zone(Recommender.config_for(store).timezone)
+            show = functools.partial(_event_line, zone=zone)
         if mode == "list":
             rows = store.read(since=since, limit=limit, descending=since == 0, **filters)
             for row in sorted(rows, key=lambda r: r.position):
@@ -342,8 +352,8 @@ def events(
             return
 
 
-def _event_line(row: StoredEvent) -> str:
-    at = from_micros(row.occurred_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")  # this machine's clock
+def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
+    at = from_micros(row.occurred_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     parts = [f"{row.position:>8}", at, f"{row.type:<17}", row.user_id or "-", row.item_id or "-"]
     if row.session_id:
         parts.append(f"session={row.session_id}")

@@ -72,6 +72,21 @@ def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pyt
     assert as_json["occurred_at"] == T0.isoformat()
 
 
+def test_event_times_follow_the_shop_s_configured_time_zone(db: str) -> None:
+    from dataclasses import replace
+
+    from edgerec.recommend import RecommenderConfig
+    from edgerec.recommend.engine import shop_config_path
+
+    with edgerec.open(db) as store:
+        path = shop_config_path(store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace(RecommenderConfig.default(), timezone="Asia/Tokyo").save(path)
+    first = run("--db", db, "events", "--user", "u1").splitlines()[0]
+    assert " 18:00:00 " in first  # 09:00 UTC is 18:00 in Tokyo, whatever this machine's zone
+
+
 def test_events_filters(db: str) -> None:
     lines = run("--db", db, "events", "--user", "u1", "--json").splitlines()
     assert [json.loads(line)["position"] for line in lines] == [1, 2]

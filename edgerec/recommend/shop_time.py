@@ -4,7 +4,7 @@ summer time included, not UTC's."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from edgerec.domain.zones import zone
 
@@ -20,6 +20,11 @@ def check_zone(name: str) -> str:
         except ValueError as exc:
             raise ValueError(f"{exc}; or {LOCAL}, this machine's own") from None
     return name
+
+
+def wall_zone(name: str) -> tzinfo | None:
+    """The zone a shop's times are shown in: None for this machine's own ("local")."""
+    return None if check_zone(name) == LOCAL else zone(name)
 
 
 class ShopClock:

@@ -6,6 +6,7 @@ import logging
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +41,9 @@ class Services:
     store_id: str | None = None
     pending_customer: str | None = None  # the live screen plays this customer when shown
     trainer: Any = None  # a screens.trainer.Trainer when the runtime runs one
+    # The shop's wall clock for the times shown, as the recommender keeps its hours (None: this
+    # machine's own).
+    zone: tzinfo | None = None
 
     def record(self, event: Event) -> int:
         """Records one event durably, then lets the recommender see it at once."""
@@ -87,6 +91,9 @@ class BaseApp(App[None]):
         self.log_path = setup_logging(log_path)
         clock = clock or Clock()
         shop = ShopData(store)
+        from edgerec.recommend import Recommender
+        from edgerec.recommend.shop_time import wall_zone
+
         self.services = Services(
             store=store,
             shop=shop,
@@ -95,6 +102,7 @@ class BaseApp(App[None]):
             rng=random.Random(seed),
             store_id=store_id,
             trainer=trainer,
+            zone=wall_zone(Recommender.config_for(store).timezone),
         )
 
     def on_ready(self) -> None:

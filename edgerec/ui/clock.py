@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from edgerec.recommend.request import ago as elapsed
 
@@ -53,6 +53,6 @@ def ago(moment_us: int | float, now: datetime) -> str:
     return elapsed(int(now.timestamp() * 1e6 - moment_us))
 
 
-def clock_time(moment_us: int | float) -> str:
-    """A compact date and time for tables, on this machine's clock (the shop's wall time)."""
-    return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+def clock_time(moment_us: int | float, zone: tzinfo | None = None) -> str:
+    """A compact date and time for tables, on the shop's wall clock: `zone`, or this machine's."""
+    return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")

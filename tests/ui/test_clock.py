@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,3 +30,8 @@ def test_a_table_shows_an_event_at_the_shop_s_wall_time(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_table_shows_the_shop_s_configured_zone_when_it_has_one() -> None:
+    moment_us = datetime(2024, 5, 1, 9, 0, tzinfo=UTC).timestamp() * 1e6
+    assert clock_time(moment_us, ZoneInfo("Asia/Tokyo")) == "2024-05-01 18:00:00"

@@ -43,9 +43,13 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
     def show_customers(self, customers: list[CustomerRow]) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
+        zone = self.app.services.zone  # type: ignore[attr-defined]
         options.add_options(
             [
-                Option(f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at)}", id=c.user_id)
+                Option(
+                    f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at, zone)}",
+                    id=c.user_id,
+                )
                 for c in customers
             ]
         )

@@ -114,7 +114,7 @@ class CustomersScreen(ConsoleScreen):
             table.add_row(
                 Text(c.user_id),
                 Text(str(c.sessions), justify="right"),
-                Text(clock_time(c.last_at)[5:16]),
+                Text(clock_time(c.last_at, self.services.zone)[5:16]),
                 key=c.user_id,
             )
         if customers and self.current is None:
@@ -152,9 +152,10 @@ class CustomersScreen(ConsoleScreen):
             return
         c = profile.customer
         now = self.services.clock.now()
+        first = clock_time(c.first_at, self.services.zone)[:10]
         text = Text.assemble(
             (c.user_id, "bold"),
-            f"  {c.events} events · {c.sessions} sessions · first {clock_time(c.first_at)[:10]}"
+            f"  {c.events} events · {c.sessions} sessions · first {first}"
             f" · last seen {ago(c.last_at, now)}\n",
         )
         if profile.top_categories:
@@ -170,7 +171,7 @@ class CustomersScreen(ConsoleScreen):
             )
         for s in profile.sessions:
             sessions.add_row(
-                Text(clock_time(s.started_at)[:16]),
+                Text(clock_time(s.started_at, self.services.zone)[:16]),
                 Text(s.store_id or ""),
                 Text(str(s.events), justify="right"),
                 Text("yes" if s.ended else "open"),

@@ -236,7 +236,7 @@ class EventTail(Loader, DataTable[Text | str]):
             ]
         return [
             Text(str(event.position), style="dim", justify="right"),
-            Text(clock_time(event.occurred_at)),
+            Text(clock_time(event.occurred_at, self.app.services.zone)),  # type: ignore[attr-defined]
             Text(event.type, style=style),
             Text(event.user_id or ""),
             Text(event.session_id or "", overflow="ellipsis", no_wrap=True),
