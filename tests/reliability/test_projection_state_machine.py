@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import Connection
 
 import edgerec
@@ -145,7 +145,8 @@ class LogAndProjections(RuleBasedStateMachine):
     def rebuild(self) -> None:
         assert self.store.rebuild() == len(self.expected)
 
-    @precondition(lambda self: len(self.expected) > 0)
+    # No precondition on the log: a killed writer's batch lands or not by timing, so state that
+    # depends on it must not steer which rules Hypothesis draws (it replays a failure exactly).
     @rule()
     def projections_equal_a_fresh_replay(self) -> None:
         assert projection_snapshot(self.store) == replay(self.store.read(), self.folder)
