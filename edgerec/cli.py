@@ -401,7 +401,7 @@ def quarantine(
     for row in reversed(rows):
         click.echo(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}")
         click.echo(f"    {row['raw'] or ''}")
-    if reasons and not as_json:
+    if reasons:
         click.echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
 
 
@@ -812,9 +812,11 @@ def recommend(
 @contextlib.contextmanager
 def _store_rules_errors() -> Iterator[None]:
     """The store's rules file that is not valid rules, as a one-line error saying what to do."""
+    from edgerec.recommend.rules import RulesError
+
     try:
         yield
-    except ValueError as exc:
+    except RulesError as exc:
         raise click.ClickException(f"{exc} (fix it, or `edgerec rules clear`)") from exc
 
 

@@ -38,6 +38,10 @@ _log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
 
 
+class RulesError(ValueError):
+    """A rules file that cannot be read or is not valid rules; the message names the file."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     promote_items: Mapping[str, float] = field(default_factory=dict)
@@ -85,14 +89,14 @@ class RuleSet:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RuleSet:
-        """Rules from a TOML file, or JSON when its name ends in .json; ValueError (with the path
+        """Rules from a TOML file, or JSON when its name ends in .json; RulesError (with the path
         and the problem) for a file that cannot be read or is not a valid rules file."""
         try:
             text = Path(path).read_text(encoding="utf-8")
             data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
             return cls.from_mapping(data)
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSON and TOML errors are ValueErrors
-            raise ValueError(f"rules file {path}: {exc}") from exc
+            raise RulesError(f"rules file {path}: {exc}") from exc
 
     def excluded(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         mask = np.zeros(len(indices), dtype=bool)
@@ -145,7 +149,7 @@ NO_RULES = RuleSet()
 class RulesFile:
     """A store's rules file, read again when it changes; no file means no rules.
 
-    `load` raises ValueError for a file that is not valid rules. A change that is not valid
+    `load` raises RulesError for a file that is not valid rules. A change that is not valid
     while the shop is serving keeps the rules it had, with an error in the log: a mistake in an
     edit must neither stop the kiosk nor drop its never-show lists.
     """
@@ -167,7 +171,7 @@ class RulesFile:
             return self.rules
         try:
             return self.load()
-        except ValueError as exc:
+        except RulesError as exc:
             self._stamp = self._current_stamp()  # reported once per change, not on every request
             _log.error("%s; keeping the rules read before", exc)
             return self.rules
