@@ -382,3 +382,12 @@ def test_quarantine_lists_the_refused_rows_with_how_to_fix_them(db: str, tmp_pat
     assert (fixed["appended"], fixed["quarantined_by_reason"]) == (2, {"bad_timestamp": 1})
     rows = run("--db", db, "quarantine", "--reason", "bad_timestamp", "--json").splitlines()
     assert [(r["line"], r["raw"]) for r in map(json.loads, rows)] == [(4, "u7,i3,soon,0")]
+
+
+def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "ml-latest-small"
+    folder.mkdir()
+    for command in (["import", str(folder)], ["eval", str(folder)]):
+        result = CliRunner().invoke(main, ["--db", db, *command])
+        assert result.exit_code == 2, command
+        assert "is a directory" in result.output and "Traceback" not in result.output
