@@ -948,10 +948,10 @@ def _rules_toml(shop: RuleSet) -> str:
 )
 @click.option(
     "--dedupe-window",
-    type=click.FloatRange(min=0, max=86_400),
+    type=click.FloatRange(min=0),
     default=2.0,
     show_default=True,
-    help="Seconds within which repeats are double clicks (0: keep them).",
+    help="Seconds within which repeats are double clicks (0: keep them; at most a day).",
 )
 @click.option(
     "--timezone",

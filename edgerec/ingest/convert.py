@@ -94,9 +94,11 @@ def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
 
 
 def _decimal_comma(value: Any) -> float | None:
+    """'4,5' as 4.5; None for anything else, '1,000' included (a thousand, by the prices' rule:
+    a number's value is never guessed)."""
     text = value.strip() if isinstance(value, str) else ""
-    if text.count(",") != 1 or "." in text or len(text.rsplit(",", 1)[1]) == 3:
-        return None  # '1,000' may be a thousand: not a decimal comma to guess at
+    if "." in text or _decimal_mark(text) != ",":
+        return None
     try:
         return float(text.replace(",", "."))
     except ValueError:
@@ -160,9 +162,10 @@ def _decimal_mark(number: str) -> str | None:
         return last  # '1,299.00', '1.299,00': the last one marks the decimals
     if len(marks) > 1:
         return None  # '1,299,000': only thousands
-    after = number.rsplit(last, 1)[1]
-    # '1,299' and '1.299' group thousands; '12,99', '12.5' and '1.2995' have decimals.
-    return None if len(after) == 3 and number.index(last) > 0 else last
+    # A comma before exactly three digits groups thousands ('1,299'); otherwise a lone mark is
+    # the decimal one ('12,99', '12.5', and '1.299' as any number reads it).
+    thousands = last == "," and len(number.rsplit(",", 1)[1]) == 3 and not number.startswith(",")
+    return None if thousands else last
 
 
 def _currency(text: str) -> bool:

@@ -27,7 +27,7 @@ from edgerec.ingest.mapping import (
     raw_of,
     sniff_delimiter,
 )
-from edgerec.ingest.streams import beside, data_path, open_bytes
+from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
@@ -556,7 +556,7 @@ _OBJECT_SUFFIXES = JSON_LINES_SUFFIXES | {".parquet"}
 
 
 def catalogue_sniff(path: Path, head: list[str]) -> bool:
-    names = object_keys(path, head) if data_path(path).suffix.lower() in _OBJECT_SUFFIXES else None
+    names = object_keys(path, head) if data_suffix(path) in _OBJECT_SUFFIXES else None
     if names is None:
         if not head:
             return False
@@ -616,7 +616,7 @@ def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
 
 def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
     """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
-    parquet = data_path(path).suffix.lower() == ".parquet"
+    parquet = data_suffix(path) == ".parquet"
     reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows, encoding)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
@@ -659,7 +659,7 @@ def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
-    if data_path(path).suffix.lower() in _OBJECT_SUFFIXES:
+    if data_suffix(path) in _OBJECT_SUFFIXES:
         chunks = _object_chunks(path, chunk_rows, encoding)
     else:
         chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows, encoding)

@@ -12,7 +12,7 @@ from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
-from edgerec.ingest.streams import data_path
+from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
 
 
@@ -29,7 +29,7 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
     columns under common names (visitorid, event, ...): read as interactions unmapped."""
 
     def sniff(path: Path, head: list[str]) -> bool:
-        suffix = data_path(path).suffix.lower()
+        suffix = data_suffix(path)
         if kind == "csv":
             if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES or not head:
                 return False
@@ -61,7 +61,7 @@ def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
 
 
 def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
-    kind = "parquet" if data_path(path).suffix.lower() == ".parquet" else "jsonl"
+    kind = "parquet" if data_suffix(path) == ".parquet" else "jsonl"
     return mapping.export_batches(path, chunk_rows, kind)
 
 
@@ -205,7 +205,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     kind = mapped_kind(mapping)
     if kind == "catalogue":
         return FORMATS["catalogue"]
-    suffix = data_path(path).suffix.lower()
+    suffix = data_suffix(path)
     head = [] if suffix == ".parquet" else head_lines(path, 20)
     for name in _DETECTION_ORDER:
         if name == "catalogue" and kind == "events":

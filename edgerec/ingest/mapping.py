@@ -20,7 +20,7 @@ from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, starts_array
-from edgerec.ingest.streams import data_path, open_bytes
+from edgerec.ingest.streams import data_suffix, open_bytes
 from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
@@ -455,7 +455,7 @@ def _python_literal(line: str) -> Any:
 def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
     """The keys of a JSON-lines file's first object (from its `head` lines), of a JSON array's
     first element, or a Parquet file's columns; None when the file starts with no object."""
-    if data_path(path).suffix.lower() == ".parquet":
+    if data_suffix(path) == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)

@@ -20,8 +20,14 @@ from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.prefetch import prefetched
-from edgerec.ingest.streams import check_encoding, check_readable, data_path, line_encoding
-from edgerec.ingest.text import RAW_KEEP, count_lines
+from edgerec.ingest.streams import (
+    check_encoding,
+    check_readable,
+    count_lines,
+    data_suffix,
+    line_encoding,
+)
+from edgerec.ingest.text import RAW_KEEP
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
 from edgerec.ingest.workbook import is_workbook
 from edgerec.memory import gc_paused
@@ -107,12 +113,12 @@ def import_file(
     started = time.perf_counter()
     path = Path(path)
     check_timezone(source_timezone)
-    check_readable(path)
+    dedupe = Deduplicator(dedupe_window_s)
+    compressed_lines = check_readable(path)
     check_encoding(path, encoding)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
-    total = _estimate_rows(path)
-    dedupe = Deduplicator(dedupe_window_s)
+    total = _estimate_rows(path, compressed_lines)
     catalogue = CatalogueCheck(store.engine)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
@@ -185,19 +191,18 @@ def to_micros_now() -> int:
     return to_micros(datetime.now(UTC))
 
 
-def _estimate_rows(path: Path) -> int | None:
-    """Rows in the file for the progress bar (lines; Parquet: its row count)."""
+def _estimate_rows(path: Path, lines: int | None) -> int | None:
+    """Rows in the file for the progress bar (lines, counted already where `lines` is given;
+    Parquet: its row count)."""
     try:
-        suffix = data_path(path).suffix.lower()
-        if is_workbook(path):
+        suffix = data_suffix(path)
+        if is_workbook(path) or suffix == ".json":
             return None
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
             return int(pq.ParquetFile(path).metadata.num_rows)
-        if suffix == ".json":
-            return None
-        return count_lines(path)
+        return lines if lines is not None else count_lines(path)
     except OSError:
         return None
 

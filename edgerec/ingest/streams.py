@@ -223,6 +223,11 @@ def beside(path: str | Path, name: str) -> Path | None:
     return None
 
 
+def data_suffix(path: str | Path) -> str:
+    """The data's own suffix, in lower case: ".csv" for `ratings.CSV.gz`."""
+    return data_path(path).suffix.lower()
+
+
 def _only_member(path: str | Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     members = [
         info
@@ -242,17 +247,29 @@ def _hidden(name: str) -> bool:
     return Path(name).name.startswith(".")
 
 
-def check_readable(path: str | Path) -> None:
+def check_readable(path: str | Path) -> int | None:
     """FormatError, before anything is imported, for a file that cannot be read: an Excel
     97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);
-    compressed Parquet, which compresses its own columns and is read from its end first."""
+    compressed Parquet, which compresses its own columns and is read from its end first.
+
+    Returns the lines of a compressed file, counted on that one pass (None for a plain file,
+    which is not read here)."""
     if not Path(path).is_file():
-        return
+        return None
     check_not_legacy(path)
     if compression(path) is None:
-        return
-    if data_path(path).suffix.lower() == ".parquet":
+        return None
+    if data_suffix(path) == ".parquet":
         raise FormatError(f"{path}: a compressed Parquet file; unpack it first (Parquet compresses itself)")
-    with open_bytes(path) as stream:
-        while stream.read(1 << 22):
-            pass
+    return count_lines(path)
+
+
+def count_lines(path: str | Path) -> int:
+    """Newlines in a file's data (plus one for a last line without one), read in blocks."""
+    total = 0
+    last = b"\n"
+    with open_bytes(path) as file:
+        while block := file.read(1 << 22):
+            total += block.count(b"\n")
+            last = block[-1:]
+    return total + (last != b"\n")

@@ -9,7 +9,6 @@ absurdly long, is rejected on its own instead of failing the whole file.
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +227,7 @@ def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> li
     """The first lines of a text file, decoded leniently, for format detection (of a workbook,
     its first rows as CSV lines)."""
     if workbook.is_workbook(path):
-        return [workbook.as_line(cells) for _, cells in itertools.islice(workbook.rows(path), count)]
+        return workbook.head_lines(path, count)
     out: list[str] = []
     with open_bytes(path) as file:
         for _ in range(count):
@@ -237,14 +236,3 @@ def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> li
                 break
             out.append(raw.decode(encoding, "replace").lstrip("\ufeff").rstrip("\r\n"))
     return [line for line in out if line.strip()]
-
-
-def count_lines(path: str | Path) -> int:
-    """Newlines in a file (plus one for a last line without one), read in blocks."""
-    total = 0
-    last = b"\n"
-    with open_bytes(path) as file:
-        while block := file.read(1 << 22):
-            total += block.count(b"\n")
-            last = block[-1:]
-    return total + (last != b"\n")

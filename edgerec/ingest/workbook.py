@@ -10,7 +10,10 @@ a workbook is read exactly as a CSV file is, line numbers being row numbers.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import itertools
+import os
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -20,6 +23,7 @@ from typing import Any
 from edgerec.ingest.errors import FormatError
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), among others
+_HEAD_ROWS = 20  # as many as detection reads of a text file
 
 
 def is_workbook(path: str | Path) -> bool:
@@ -58,6 +62,19 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
                 yield number, cells
     finally:
         book.close()
+
+
+def head_lines(path: str | Path, count: int) -> list[str]:
+    """The sheet's first rows as CSV lines, for detection. An import asks several times (the
+    format, the delimiter), and opening a workbook reads its whole string table: the first rows
+    are kept while the file is unchanged."""
+    status = os.stat(path)
+    return list(_head(str(path), status.st_mtime_ns, status.st_size)[:count])
+
+
+@functools.lru_cache(maxsize=4)
+def _head(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    return tuple(as_line(cells) for _, cells in itertools.islice(rows(path), _HEAD_ROWS))
 
 
 def as_line(cells: list[str]) -> str:

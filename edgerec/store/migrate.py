@@ -35,10 +35,11 @@ def _run(engine: Engine, action: str, revision: str) -> None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrades the schema to `revision`. A store already at head is only read, so that opening
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
-    current, head = current_revision(engine), head_revision(engine)
+    script = ScriptDirectory.from_config(_config(engine))
+    current, head = current_revision(engine), script.get_current_head()
     if current is None:
         _refuse_foreign(engine)
-    elif not _known(engine, current):
+    elif not _known(script, current):
         raise SchemaError(
             f"its schema (revision {current}) was written by a newer edgerec than this one "
             f"(newest revision here: {head}); open it with that version"
@@ -66,9 +67,9 @@ def _refuse_foreign(engine: Engine) -> None:
         )
 
 
-def _known(engine: Engine, revision: str) -> bool:
+def _known(script: ScriptDirectory, revision: str) -> bool:
     try:
-        ScriptDirectory.from_config(_config(engine)).get_revision(revision)
+        script.get_revision(revision)
     except CommandError:  # Alembic's "Can't locate revision"
         return False
     return True

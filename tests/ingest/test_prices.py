@@ -32,6 +32,7 @@ from edgerec.ingest.convert import floats, prices
         ("1.299.000", 1299000.0),
         ("₹1,23,456.00", 123456.0),
         ("1.299", 1.299),  # a dot alone is a decimal point, as in any number
+        ("$1.299", 1.299),  # with a currency sign too
         (7, 7.0),
     ],
 )

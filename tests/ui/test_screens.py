@@ -251,6 +251,24 @@ def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) 
 # --- import ---------------------------------------------------------------------------------
 
 
+# The mapping of the till files below: columns "when,who,what", every row a view.
+TILL_COLUMNS = "user=who timestamp=when item=what default_type=item_viewed"
+
+
+def said(app: object, text: str) -> bool:
+    """Whether a notification the app has shown holds `text`."""
+    return any(text in str(n.message) for n in app._notifications)  # type: ignore[attr-defined]
+
+
+def fill_import_form(screen: ImportScreen, source: Path, columns: str = "") -> Input:
+    """The Import screen given a CSV file and a columns line; returns the columns box."""
+    screen.query_one("#import-path", Input).value = str(source)
+    screen.query_one("#import-format", Select).value = "csv"
+    box = screen.query_one("#import-map", Input)
+    box.value = columns
+    return box
+
+
 def test_import_previews_then_imports_with_progress_and_report(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "UserBehavior.csv"
     rows = [
@@ -291,14 +309,10 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "import")
         async with app.run_test(size=(100, 32)) as pilot:
-
-            def said(text: str) -> bool:
-                return any(text in str(n.message) for n in app._notifications)
-
             await pilot.press("ctrl+g")  # nothing typed yet
-            await until(pilot, lambda: said("Type the path of a file to import first"))
+            await until(pilot, lambda: said(app, "Type the path of a file to import first"))
             await pilot.press(*str(tmp_path), "enter")  # a folder: previewed on enter
-            await until(pilot, lambda: said("is a folder: choose a file in it"))
+            await until(pilot, lambda: said(app, "is a folder: choose a file in it"))
             await pilot.press("ctrl+g")
             assert app.is_running and not app.screen.running  # type: ignore[attr-defined]
         log = (tmp_path / "ui.log").read_text()
@@ -317,17 +331,12 @@ def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: St
             screen = app.screen
             assert isinstance(screen, ImportScreen)
 
-            def said(text: str) -> bool:
-                return any(text in str(n.message) for n in app._notifications)
-
-            screen.query_one("#import-path", Input).value = str(source)
-            screen.query_one("#import-format", Select).value = "csv"
+            mapping = fill_import_form(screen, source)
             await pilot.press("ctrl+g")
-            await until(pilot, lambda: said("no column for the user or the timestamp or the type"))
+            await until(pilot, lambda: said(app, "no column for the user or the timestamp or the type"))
             assert screen.report is None
-            mapping = screen.query_one("#import-map", Input)
             mapping.focus()
-            await pilot.press(*"user=who timestamp=when item=what default_type=item_viewed", "enter")
+            await pilot.press(*TILL_COLUMNS, "enter")
             preview = screen.query_one("#import-preview-table", DataTable)
             await until(pilot, lambda: preview.row_count == 2, what="a preview with the mapping")
             await pilot.press("ctrl+g")
@@ -352,10 +361,7 @@ def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
         async with app.run_test(size=(100, 32)) as pilot:
             screen = app.screen
             assert isinstance(screen, ImportScreen)
-            screen.query_one("#import-path", Input).value = str(source)
-            screen.query_one("#import-format", Select).value = "csv"
-            mapping = screen.query_one("#import-map", Input)
-            mapping.value = "user=who timestamp=when item=what default_type=item_viewed"
+            mapping = fill_import_form(screen, source, TILL_COLUMNS)
             await pilot.press("ctrl+g")
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
             assert screen.report is not None and screen.report["quarantined"] == 2
@@ -384,18 +390,11 @@ def test_import_reads_times_in_the_zone_named_with_the_columns(shop_store: Store
             screen = app.screen
             assert isinstance(screen, ImportScreen)
 
-            def said(text: str) -> bool:
-                return any(text in str(n.message) for n in app._notifications)
-
-            screen.query_one("#import-path", Input).value = str(source)
-            screen.query_one("#import-format", Select).value = "csv"
-            mapping = screen.query_one("#import-map", Input)
-            columns = "user=who timestamp=when item=what default_type=item_viewed"
-            mapping.value = f"{columns} timezone=Mars/Base"
+            mapping = fill_import_form(screen, source, f"{TILL_COLUMNS} timezone=Mars/Base")
             await pilot.press("ctrl+g")
-            await until(pilot, lambda: said("unknown time zone 'Mars/Base'"))
+            await until(pilot, lambda: said(app, "unknown time zone 'Mars/Base'"))
             assert screen.report is None
-            mapping.value = f"{columns} timezone=Europe/Berlin"
+            mapping.value = f"{TILL_COLUMNS} timezone=Europe/Berlin"
             await pilot.press("ctrl+g")
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
         [viewed] = shop_store.read(user_id="z1")

@@ -110,18 +110,14 @@ def preview_file(
     ingest.formats.check_mapping(format_name, mapping)
     ingest.streams.check_encoding(path, options.encoding)
     fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
-    batch = next(
-        iter(
-            fmt.reader(
-                path,
-                chunk_rows=PREVIEW_ROWS,
-                mapping_=mapping,
-                source_timezone=options.timezone,
-                encoding=ingest.streams.line_encoding(options.encoding),
-            )
-        ),
-        None,
+    batches = fmt.reader(
+        path,
+        chunk_rows=PREVIEW_ROWS,
+        mapping_=mapping,
+        source_timezone=options.timezone,
+        encoding=ingest.streams.line_encoding(options.encoding),
     )
+    batch = next(iter(batches), None)
     if batch is None:
         return Preview(fmt.name, fmt.description, [], [], [])
     columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
