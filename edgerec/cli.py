@@ -951,7 +951,8 @@ def _rules_toml(shop: RuleSet) -> str:
     type=click.FloatRange(min=0),
     default=2.0,
     show_default=True,
-    help="Seconds within which repeats are double clicks (0: keep them; at most a day).",
+    help="Seconds within which repeats are double clicks (0: keep them; at most a day;"
+    " never applied to edgerec's own exports, which restore a log as it was).",
 )
 @click.option(
     "--timezone",

@@ -89,9 +89,10 @@ class Deduplicator:
 class CatalogueCheck:
     """Flags purchases of items the shop does not list, once the shop has a catalogue."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, enabled: bool = True) -> None:
         self.engine = engine
-        self.has_catalogue = self._has_catalogue()
+        self.enabled = enabled
+        self.has_catalogue = enabled and self._has_catalogue()
 
     def _has_catalogue(self) -> bool:
         query = select(items.c.item_id).where(items.c.status != "seen").limit(1)
@@ -99,6 +100,8 @@ class CatalogueCheck:
             return connection.execute(query).first() is not None
 
     def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
+        if not self.enabled:
+            return
         listed_here = {r["item_id"] for r in rows if r is not None and r["type"] == EventType.ITEM_LISTED}
         if listed_here:
             self.has_catalogue = True
@@ -128,7 +131,7 @@ class CatalogueCheck:
                 )
 
     def after_append(self, appended_catalogue: bool) -> None:
-        if appended_catalogue and not self.has_catalogue:
+        if self.enabled and appended_catalogue and not self.has_catalogue:
             self.has_catalogue = self._has_catalogue()
 
 

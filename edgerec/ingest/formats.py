@@ -22,6 +22,9 @@ class Format:
     description: str
     reader: Callable[..., Iterator[Batch]]
     sniff: Callable[[Path, list[str]], bool] | None = None  # None: never detected, only named
+    # The rows were accepted into an edgerec log once (a backup): none is cleaned away again as
+    # a double click or a purchase of an item the catalogue does not list.
+    recorded_log: bool = False
 
 
 def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
@@ -75,9 +78,11 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format(
             "events",
-            "edgerec's own export (JSONL or Parquet from `export_events`); ids kept",
+            "edgerec's own export (JSONL or Parquet from `export_events`), restored as logged:"
+            " ids kept, nothing cleaned away",
             _events,
             _events_sniff,
+            recorded_log=True,
         ),
         Format(
             "taobao",

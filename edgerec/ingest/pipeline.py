@@ -119,7 +119,9 @@ def import_file(
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path, compressed_lines)
-    catalogue = CatalogueCheck(store.engine)
+    if fmt.recorded_log:
+        dedupe = Deduplicator(0)
+    catalogue = CatalogueCheck(store.engine, enabled=not fmt.recorded_log)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     started_at = to_micros_now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 import edgerec
 from edgerec.api import Store
-from edgerec.domain import ItemDelisted
+from edgerec.domain import ItemDelisted, ItemListed, ItemViewed, Purchased
 from edgerec.ingest import ColumnMapping, convert, export_events, import_file
 from edgerec.store.codec import from_micros
 from edgerec.store.schema import PROJECTION_TABLES, quarantine
@@ -190,6 +191,30 @@ def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> No
         assert log_rows(copy) == log_rows(ingest_store)
         assert projections(copy) == projections(ingest_store)
         assert import_file(copy, out).appended == 0
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_a_backup_restores_events_that_cleaning_would_drop(
+    ingest_store: Store, tmp_path: Path, kind: str
+) -> None:
+    """A double click and purchases of unlisted or delisted items, recorded live, are part of
+    the log: restoring its export brings every one of them back."""
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    ingest_store.record(ItemListed(item_id="lamp", title="Lamp", occurred_at=at))
+    ingest_store.record(ItemDelisted(item_id="lamp", occurred_at=at + timedelta(seconds=1)))
+    ingest_store.record(Purchased(user_id="u1", item_id="lamp", occurred_at=at + timedelta(seconds=2)))
+    ingest_store.record(
+        Purchased(user_id="u1", item_id="never-listed", occurred_at=at + timedelta(seconds=3))
+    )
+    for _ in range(2):
+        ingest_store.record(ItemViewed(user_id="u1", item_id="lamp", occurred_at=at + timedelta(seconds=4)))
+    out = tmp_path / f"backup.{kind}"
+    export_events(ingest_store, out, format=kind, real_ids=True)
+    with edgerec.open(tmp_path / "restored.db") as restored:
+        report = import_file(restored, out, chunk_rows=2)
+        assert (report.appended, report.quarantined) == (6, 0)
+        assert log_rows(restored) == log_rows(ingest_store)
+        assert projections(restored) == projections(ingest_store)
 
 
 @pytest.mark.parametrize("window", [float("inf"), float("nan"), -1.0, 86_401.0])

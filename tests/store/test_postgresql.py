@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect, make_url, text
 
 import edgerec
-from edgerec.domain import AddedToCart, Event, ItemListed, ItemViewed
+from edgerec.domain import AddedToCart, Context, Event, ItemListed, ItemViewed
 from edgerec.ingest import import_file
 from edgerec.recommend import Recommender
 from edgerec.store import migrate
@@ -24,6 +24,7 @@ from tests import postgres_server
 from tests.projections.test_rebuild_equals_incremental import EVENTS, snapshot
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+KIOSK = Context(store_id="k1", location="hall", device="kiosk")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +145,44 @@ def test_import_quarantines_bad_rows_and_the_recommender_serves(
         recommendations = Recommender(store).recommend("1", k=5, now=T0 + timedelta(hours=1))
         assert len(recommendations) == 5 and all(r.reasons for r in recommendations)
     assert model_dir(url) != model_dir(postgres.url("postgres"))
+
+
+def test_a_sqlite_store_moves_to_postgresql_as_the_readme_says(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+    from edgerec.recommend.engine import SHOP_RULES_FILE
+
+    shop = tmp_path / "shop.db"
+    with edgerec.open(shop) as store:
+        store.record_many(
+            [
+                ItemListed(item_id="mug", title="Mug", category="Kitchen", stock=2, occurred_at=T0),
+                ItemViewed(user_id="ana", item_id="mug", context=KIOSK, occurred_at=T0),
+                ItemViewed(user_id="ana", item_id="mug", context=KIOSK, occurred_at=T0),
+                AddedToCart(user_id="ana", item_id="unlisted", quantity=2, occurred_at=T0),
+            ]
+        )
+    rules = tmp_path / "rules.toml"
+    rules.write_text('exclude_categories = ["Kitchen"]\n')
+
+    def edgerec_command(*args: str) -> None:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    url = postgres.database()
+    edgerec_command("--db", str(shop), "rules", "set", str(rules))
+    edgerec_command("--db", str(shop), "export", str(tmp_path / "backup.jsonl"), "--real-ids")
+    edgerec_command("--db", url, "import", str(tmp_path / "backup.jsonl"))
+    edgerec_command("--db", url, "rules", "set", str(model_dir(str(shop)) / SHOP_RULES_FILE))
+    with edgerec.open(shop) as before, edgerec.open(url) as after:
+        assert after.read() == before.read()
+        assert snapshot(after) == snapshot(before)
+    assert (model_dir(url) / SHOP_RULES_FILE).read_text() == (
+        model_dir(str(shop)) / SHOP_RULES_FILE
+    ).read_text()
 
 
 def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgres_server.Server) -> None:
