@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from edgerec.domain import EventType
+from edgerec.domain import CATALOGUE_TYPES, EventType
+from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.validate import ID_COLUMNS, Problem
+from edgerec.projections.catalogue import LISTED, LISTING_FIELDS, SEEN
+from edgerec.store import log
 from edgerec.store.schema import items
 from edgerec.store.sql import load_rows
 
@@ -84,6 +87,66 @@ class Deduplicator:
             floor = newest - window
             self.last = {k: v for k, v in last.items() if v >= floor}
             self.recent_ids = {k: v for k, v in seen.items() if v >= floor}
+
+
+class ListingChanges:
+    """Keeps the rows of a catalogue file that change an item's listing, and only those.
+
+    A catalogue row has no time, so its event id comes from its content alone and importing the
+    same file again appends nothing. But a shop's catalogue goes back to earlier states: stock 3,
+    then 0, then 3 again when restocked; a price back to what it was. That row's id is in the log
+    already, and the change would be lost. So each such row is compared with the item's listing
+    as it stands: the same listing is not appended again; a different one is, under an id that
+    also names the log's head, new to the log.
+    """
+
+    def __init__(self, engine: Engine, *, enabled: bool = True) -> None:
+        self.engine = engine
+        self.enabled = enabled
+
+    def unchanged(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> set[int]:
+        """Indices of the timeless listing rows that would leave their item as it is; those
+        that change an item listed before get a fresh event id, in place."""
+        timeless = [
+            i
+            for i, r in enumerate(rows)
+            if r is not None
+            and problems[i] is None
+            and r["type"] == EventType.ITEM_LISTED
+            and r["occurred_at"] == CATALOGUE_AT
+        ]
+        if not timeless or not self.enabled:
+            return set()
+        keys = [(rows[i]["item_id"],) for i in timeless]  # type: ignore[index]
+        with self.engine.connect() as connection:
+            current = {k[0]: _listing(r) for k, r in load_rows(connection, items, keys).items()}
+            head = log.head(connection)
+        # Items with other catalogue events in the chunk change in ways not followed here:
+        # their rows always count as changes.
+        timeless_set = set(timeless)
+        followed_not = {
+            r["item_id"]
+            for i, r in enumerate(rows)
+            if r is not None and i not in timeless_set and r["type"] in CATALOGUE_TYPES
+        }
+        same: set[int] = set()
+        for i in timeless:
+            row: dict[str, Any] = rows[i]  # type: ignore[assignment]
+            item = row["item_id"]
+            listing = _listing({"status": LISTED, **row["payload"]})
+            before = current.get(item)
+            if before == listing and item not in followed_not:
+                same.add(i)
+                continue
+            if before is not None and before[0] != SEEN or item in followed_not:
+                salted = f"{row['event_id']}\x1f{head}".encode()
+                row["event_id"] = hashlib.blake2b(salted, digest_size=16).hexdigest()
+            current[item] = listing
+        return same
+
+
+def _listing(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row.get("status"), *(row.get(name) for name in LISTING_FIELDS))
 
 
 class CatalogueCheck:

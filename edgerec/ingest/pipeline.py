@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert
 
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
-from edgerec.ingest.clean import CatalogueCheck, Deduplicator, event_id
+from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
 from edgerec.ingest.mapping import ColumnMapping
@@ -122,6 +122,7 @@ def import_file(
     if fmt.recorded_log:
         dedupe = Deduplicator(0)
     catalogue = CatalogueCheck(store.engine, enabled=not fmt.recorded_log)
+    listings = ListingChanges(store.engine, enabled=not fmt.recorded_log)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     started_at = to_micros_now()
@@ -132,7 +133,17 @@ def import_file(
         source_timezone=source_timezone,
         encoding=line_encoding(encoding),
     )
-    _run(store, batches, report, dedupe, catalogue, reasons, (users, items, sessions), total, progress)
+    _run(
+        store,
+        batches,
+        report,
+        dedupe,
+        (catalogue, listings),
+        reasons,
+        (users, items, sessions),
+        total,
+        progress,
+    )
     report.already_present = report.accepted - report.appended
     report.quarantined = sum(reasons.values())
     report.quarantined_by_reason = dict(sorted(reasons.items()))
@@ -158,21 +169,24 @@ def _run(
     batches: Iterator[Batch],
     report: ImportReport,
     dedupe: Deduplicator,
-    catalogue: CatalogueCheck,
+    checks: tuple[CatalogueCheck, ListingChanges],
     reasons: Counter[str],
     distinct: tuple[_Distinct, _Distinct, _Distinct],
     total: int | None,
     progress: Progress | None,
 ) -> None:
     users, items, sessions = distinct
+    catalogue, listings = checks
     # The next chunk is read, validated and deduplicated while this one is written.
     prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
     for batch, rows in prefetched(prepared):
         with gc_paused():  # one chunk at a time, so cyclic garbage never piles up
             # Checked against the catalogue as it stands after the chunks before this one.
             catalogue.mark(rows, batch.problems)
+            unchanged = listings.unchanged(rows, batch.problems)
             accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
-            result = store.append_rows(accepted) if accepted else None
+            changes = [row for i, row in enumerate(rows) if batch.problems[i] is None and i not in unchanged]
+            result = store.append_rows(changes) if changes else None
             rejected = _quarantine(store.engine, report.import_id, batch)
         appended = int(getattr(result, "appended", 0))
         catalogue.after_append(any(row["type"] in _CATALOGUE for row in accepted))

@@ -14,7 +14,9 @@ from edgerec.store.schema import items
 from edgerec.store.sql import insert_rows
 
 LISTED, DELISTED, SEEN = "listed", "delisted", "seen"
-_FIELDS = ("title", "category", "brand", "price", "stock", "description", "attributes")
+# What an item_listed event sets: the whole listing, replaced.
+LISTING_FIELDS = ("title", "category", "brand", "price", "stock", "description", "attributes")
+_FIELDS = LISTING_FIELDS
 _CATALOGUE = frozenset(t.value for t in CATALOGUE_TYPES)
 
 

@@ -16,7 +16,7 @@ from edgerec.api import Store
 from edgerec.domain import ItemDelisted, ItemListed, ItemViewed, Purchased
 from edgerec.ingest import ColumnMapping, convert, export_events, import_file
 from edgerec.store.codec import from_micros
-from edgerec.store.schema import PROJECTION_TABLES, quarantine
+from edgerec.store.schema import PROJECTION_TABLES, items, quarantine
 from tests.ingest.ingest_helpers import head_of, real_file
 
 T = 1_600_000_000
@@ -193,12 +193,48 @@ def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> No
         assert import_file(copy, out).appended == 0
 
 
+def test_a_catalogue_that_returns_to_an_earlier_state_is_followed(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A shop imports its catalogue every day: an item sold out and restocked to the same level,
+    or a price put back, must change the store each time, and an unchanged file changes nothing."""
+    header = "id,title,category,price,stock\n"
+    monday = header + "mug,Red Mug,Kitchen,5.00,3\nlamp,Desk Lamp,Lighting,20.00,1\n"
+    tuesday = header + "mug,Red Mug,Kitchen,4.50,0\nlamp,Desk Lamp,Lighting,20.00,1\n"
+    path = tmp_path / "catalogue.csv"
+
+    def import_day(text: str) -> tuple[int, int]:
+        path.write_text(text)
+        report = import_file(ingest_store, path)
+        return report.appended, report.already_present
+
+    def mug() -> tuple[object, object]:
+        with ingest_store.engine.connect() as connection:
+            row = connection.execute(
+                select(items.c.price, items.c.stock).where(items.c.item_id == "mug")
+            ).one()
+        return tuple(row)
+
+    assert import_day(monday) == (2, 0) and mug() == (5.0, 3)
+    assert import_day(tuesday) == (1, 1) and mug() == (4.5, 0)
+    assert import_day(monday) == (1, 1) and mug() == (5.0, 3)  # restocked, price back
+    assert import_day(monday) == (0, 2)
+    assert import_day(tuesday) == (1, 1) and mug() == (4.5, 0)
+    incremental = projections(ingest_store)
+    ingest_store.rebuild()
+    assert projections(ingest_store) == incremental
+
+
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_a_backup_restores_events_that_cleaning_would_drop(
     ingest_store: Store, tmp_path: Path, kind: str
 ) -> None:
-    """A double click and purchases of unlisted or delisted items, recorded live, are part of
-    the log: restoring its export brings every one of them back."""
+    """A double click, purchases of unlisted or delisted items and a catalogue's return to an
+    earlier state are part of the log: restoring its export brings every one of them back."""
+    catalogue = tmp_path / "catalogue.csv"
+    for stock in (3, 0, 3):  # listings with no time of their own, one of them a return
+        catalogue.write_text(f"id,title,stock\nmug,Mug,{stock}\n")
+        import_file(ingest_store, catalogue)
     at = datetime(2026, 1, 1, 12, tzinfo=UTC)
     ingest_store.record(ItemListed(item_id="lamp", title="Lamp", occurred_at=at))
     ingest_store.record(ItemDelisted(item_id="lamp", occurred_at=at + timedelta(seconds=1)))
@@ -212,7 +248,7 @@ def test_a_backup_restores_events_that_cleaning_would_drop(
     export_events(ingest_store, out, format=kind, real_ids=True)
     with edgerec.open(tmp_path / "restored.db") as restored:
         report = import_file(restored, out, chunk_rows=2)
-        assert (report.appended, report.quarantined) == (6, 0)
+        assert (report.appended, report.quarantined) == (9, 0)
         assert log_rows(restored) == log_rows(ingest_store)
         assert projections(restored) == projections(ingest_store)
 
