@@ -903,7 +903,9 @@ def rules_clear(settings: Settings) -> None:
 
 def _rules_toml(shop: RuleSet) -> str:
     def quoted(value: str) -> str:
-        return json.dumps(value)  # a JSON string (escapes and all) is a TOML basic string
+        # A JSON string is a TOML basic string but for two escapes: TOML has no surrogate pairs
+        # (a character beyond the BMP, an emoji, is written as itself) and escapes DEL.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
     lines = [
         f"exclude_items = [{', '.join(map(quoted, sorted(shop.exclude_items)))}]",
