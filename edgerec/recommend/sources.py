@@ -135,9 +135,10 @@ class CooccurrenceSource:
         if best is None:
             return []
         _, anchor, count = best
-        together = "bought" if anchor in request.user.cart else "viewed"
+        # The counts are of sessions that had both items, however each was touched (mostly
+        # views): nothing says the two were bought together.
         sessions = f"{count} session{'s' if count != 1 else ''}"
-        text = f"Often {together} with {_anchor_phrase(request, anchor)} (together in {sessions})"
+        text = f"Often viewed with {_anchor_phrase(request, anchor)} (together in {sessions})"
         if request.trace(anchor) is not None:
             return [_event(request, self.name, anchor, text)]
         return [Evidence(self.name, text, item_id=request.catalogue.ids[anchor])]

@@ -70,6 +70,11 @@ def test_reasons_read_like_sentences(shop) -> None:
         reason.startswith("Often viewed with Thing 1, which you viewed 2 minutes ago")
         for reason in recs["i2"].reasons
     )
+    cart = AddedToCart(user_id="u", item_id="i1", occurred_at=at(103))
+    rec.observe(cart, shop.record(cart))
+    reasons = [reason for r in rec.recommend("u", k=10, now=at(104)) for reason in r.reasons]
+    assert any(reason.startswith("Often viewed with Thing 1 in your cart") for reason in reasons)
+    assert not any("bought" in reason for reason in reasons)  # no one bought anything
 
 
 def test_elapsed_times_read_like_speech() -> None:
