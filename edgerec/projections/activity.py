@@ -28,26 +28,39 @@ def assign_sessions(
 
     A customer's events belong to one session until 30 minutes pass without activity. The id
     is derived from the customer and the session's first event, so a replay or a re-import
-    of the same rows finds the same sessions. The users rows it reads are left in `shared`
-    for the activity projection of the same append.
+    of the same rows finds the same sessions. An event older than the customer's latest (one
+    recorded late, an offline kiosk's) joins the latest session only within 30 minutes of it,
+    and leaves it current; the late events of one batch make sessions of their own the same
+    way. The users rows it reads are left in `shared` for the activity projection of the
+    same append.
     """
     pending = [row for row in rows if row["session_id"] is None and row["user_id"] is not None]
     if not pending:
         return
     cache = RowCache.shared(shared, connection, users, [(r["user_id"],) for r in pending])
-    state = {key[0]: (row["last_at"], row["last_session_id"]) for key, row in cache.rows.items()}
+    latest = {key[0]: (row["last_at"], row["last_session_id"]) for key, row in cache.rows.items()}
+    late: dict[str, tuple[int, str]] = {}
     for row in rows:
         user = row["user_id"]
         if user is None:
             continue
         at = row["occurred_at"]
         if row["session_id"] is None:
-            last = state.get(user)
-            if last is not None and last[1] is not None and abs(at - last[0]) <= _GAP_US:
-                row["session_id"] = last[1]
-            else:
-                row["session_id"] = session_id_for(user, at)
-        state[user] = (at, row["session_id"])
+            row["session_id"] = (
+                _near(latest.get(user), at) or _near(late.get(user), at) or session_id_for(user, at)
+            )
+        newest = latest.get(user)
+        if newest is None or at >= newest[0]:
+            latest[user] = (at, row["session_id"])
+        else:
+            late[user] = (at, row["session_id"])
+
+
+def _near(last: tuple[int, str | None] | None, at: int) -> str | None:
+    """The session of `last` (its time and session) if `at` is within the gap of it."""
+    if last is not None and abs(at - last[0]) <= _GAP_US:
+        return last[1]
+    return None
 
 
 def session_id_for(user_id: str, first_at_us: int) -> str:
@@ -99,8 +112,9 @@ class ActivityProjector:
             row["sessions"] += new_session
             if event.occurred_at < row["first_at"]:
                 row["first_at"] = event.occurred_at
-            row["last_at"] = event.occurred_at
-            row["last_session_id"] = event.session_id
+            if event.occurred_at >= row["last_at"]:  # a late event leaves the current session current
+                row["last_at"] = event.occurred_at
+                row["last_session_id"] = event.session_id
             if event.type in _ITEM_EVENTS:
                 _history(history_cache, event)
         user_cache.save(connection)
@@ -175,6 +189,10 @@ def _history(cache: RowCache, event: StoredEvent) -> None:
             "purchases": 0,
             "favourites": 0,
             "rating": None,
+            "last_type": event.type,
+            "last_at": event.occurred_at,
+            "last_position": event.position,
+            "purchased_at": None,
         }
     cache.changed.add(key)
     kind = event.type
@@ -188,10 +206,13 @@ def _history(cache: RowCache, event: StoredEvent) -> None:
     elif kind == EventType.PURCHASED:
         row["purchases"] += 1
         row["in_cart"] = max(0, row["in_cart"] - int(event.payload.get("quantity", 1)))
+        if row["purchased_at"] is None or event.occurred_at > row["purchased_at"]:
+            row["purchased_at"] = event.occurred_at
     elif kind == EventType.ITEM_FAVOURITED:
         row["favourites"] += 1
     elif kind == EventType.RATED:
         row["rating"] = float(event.payload["value"])
-    row["last_type"] = kind
-    row["last_at"] = event.occurred_at
-    row["last_position"] = event.position
+    if event.occurred_at >= row["last_at"]:  # a late event is not the latest touch
+        row["last_type"] = kind
+        row["last_at"] = event.occurred_at
+        row["last_position"] = event.position

@@ -54,9 +54,13 @@ class CatalogueProjector:
             if event.type == EventType.ITEM_LISTED:
                 fresh = _empty(event.item_id, event.occurred_at, LISTED)  # type: ignore[arg-type]
                 fresh.update({f: event.payload.get(f) for f in _FIELDS})
+                relisted = row is None or row["status"] != LISTED
+                fresh["listed_at"] = event.occurred_at if relisted else row["listed_at"]  # type: ignore[index]
                 cache.put(key, fresh)
             elif event.type == EventType.ITEM_UPDATED:
-                row = row if row is not None else cache.put(key, _empty(event.item_id, 0, LISTED))  # type: ignore[arg-type]
+                if row is None:  # an update lists an item it is the first news of
+                    row = cache.put(key, _empty(event.item_id, 0, LISTED))  # type: ignore[arg-type]
+                    row["listed_at"] = event.occurred_at
                 cache.touch(key)
                 row.update({f: v for f, v in event.payload.items() if f in _FIELDS})
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
@@ -64,6 +68,7 @@ class CatalogueProjector:
                 row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))  # type: ignore[arg-type]
                 cache.touch(key)
                 row["status"] = DELISTED
+                row["listed_at"] = None
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif row is None:
                 # An item known only from interactions: remember it and the category it came with.
@@ -85,4 +90,5 @@ def _empty(item_id: str, at: int, status: str) -> dict[str, Any]:
         "description": None,
         "attributes": None,
         "updated_at": at,
+        "listed_at": None,
     }

@@ -205,7 +205,7 @@ class Recommender:
             self._forgets = reader.forgets_recorded(conn)
             for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
                 fields = {"title": title, "category": category, "brand": brand, "stock": stock}
-                cat.apply_listing(item_id, fields, status=status, at_us=at, full=True, arrival=False)
+                cat.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
             rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
             if rows:
                 idx, pop, counts = zip(*rows, strict=True)
@@ -312,8 +312,8 @@ class Recommender:
             user.items[index] = trace_from_row(row)
             if row["in_cart"] > 0:
                 user.cart[index] = int(row["in_cart"])
-            if row["purchases"] > 0:
-                user.purchased[index] = int(row["last_at"])
+            if row["purchased_at"] is not None:
+                user.purchased[index] = int(row["purchased_at"])
         self.state.users[user_id] = user
 
     def _load_recent_users(self, conn: Connection) -> None:

@@ -60,7 +60,7 @@ _ITEMS = select(
     items.c.category,
     items.c.brand,
     items.c.stock,
-    items.c.updated_at,
+    items.c.listed_at,
 )
 _STATS = select(
     item_stats.c.item_id,

@@ -246,8 +246,9 @@ class LiveState:
         user = self.users.get(event.user_id)
         if user is None:
             return
-        user.last_session = event.session_id or user.last_session
-        user.last_at = event.occurred_at
+        if event.occurred_at >= user.last_at:  # a late event leaves the current session current
+            user.last_session = event.session_id or user.last_session
+            user.last_at = event.occurred_at
         if item is not None and kind in _ITEM_EVENTS:
             self._trace(user, item, kind, event)
 
@@ -264,8 +265,16 @@ class LiveState:
             del session.paired[0]
 
     def _trace(self, user: UserState, item: int, kind: str, event: StoredEvent) -> None:
-        trace = user.items.pop(item, None) or Trace(event.occurred_at)
-        user.items[item] = trace
+        at = event.occurred_at
+        items = user.items
+        trace = items.get(item)
+        if trace is None or at >= trace.last_at:  # the item's latest touch: it moves to the end
+            newest_at = items[next(reversed(items))].last_at if items else at
+            trace = items.pop(item, None) or Trace(at)
+            items[item] = trace
+            trace.last_type, trace.last_at = kind, at
+            if at < newest_at:  # a late event, older than another item's touch: time order again
+                user.items = dict(sorted(items.items(), key=lambda pair: pair[1].last_at))
         if len(user.items) > self.history_items:
             user.items.pop(next(iter(user.items)))
         quantity = int((event.payload or {}).get("quantity", 1))
@@ -278,12 +287,10 @@ class LiveState:
             _take(user.cart, item, quantity)
         elif kind == EventType.PURCHASED:
             trace.purchases += 1
-            user.purchased[item] = event.occurred_at
+            user.purchased[item] = max(user.purchased.get(item, at), at)
             _take(user.cart, item, quantity)
         elif kind == EventType.ITEM_FAVOURITED:
             trace.favourites += 1
-        trace.last_type = kind
-        trace.last_at = event.occurred_at
 
     def new_user(self, user_id: str) -> UserState:
         return self.users.setdefault(user_id, UserState())

@@ -85,6 +85,7 @@ items = Table(
     Column("description", Text),
     Column("attributes", JSON),
     Column("updated_at", BigInteger, nullable=False),
+    Column("listed_at", BigInteger),  # when it was last listed after not being listed
     Index("ix_items_category", "category"),
 )
 
@@ -134,8 +135,9 @@ user_items = Table(
     Column("favourites", Integer, nullable=False),
     Column("rating", Float),
     Column("last_type", String(32), nullable=False),
-    Column("last_at", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),  # the latest touch by time (a late event is older)
     Column("last_position", BigInteger, nullable=False),
+    Column("purchased_at", BigInteger),  # the latest purchase
 )
 
 item_stats = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 import edgerec
-from edgerec.domain import ItemViewed, Searched
+from edgerec.domain import ItemDelisted, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
 from edgerec.store import migrate
+from edgerec.store.codec import to_micros
 from edgerec.store.engine import database_url, make_engine
-from edgerec.store.schema import metadata, session_searches
+from edgerec.store.schema import items, metadata, session_searches, user_items
 
 
 def test_upgrade_on_an_empty_database_creates_the_schema(tmp_path: Path) -> None:
@@ -71,6 +73,42 @@ def test_the_session_search_migration_fills_in_searches_already_logged(tmp_path:
         assert "session_searches" not in inspect(store.engine).get_table_names()
         migrate.upgrade(store.engine)
         assert _searches(store) == before
+
+
+def test_the_times_migration_fills_in_listings_and_purchases_already_logged(tmp_path: Path) -> None:
+    t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with edgerec.open(tmp_path / "times.db") as store:
+        store.record_many(
+            [
+                ItemListed(item_id="mug", title="Mug", occurred_at=t),
+                ItemUpdated(item_id="mug", price=3.0, occurred_at=t + timedelta(days=9)),
+                ItemListed(item_id="mug", title="Mug", price=4.0, occurred_at=t + timedelta(days=10)),
+                ItemListed(item_id="lamp", title="Lamp", occurred_at=t),
+                ItemDelisted(item_id="lamp", occurred_at=t + timedelta(days=1)),
+                ItemListed(item_id="lamp", title="Lamp", occurred_at=t + timedelta(days=2)),
+                ItemListed(item_id="vase", title="Vase", occurred_at=t),
+                ItemDelisted(item_id="vase", occurred_at=t + timedelta(days=1)),
+                Purchased(user_id="u", item_id="mug", occurred_at=t + timedelta(days=3)),
+                Purchased(user_id="u", item_id="mug", occurred_at=t + timedelta(days=1)),  # late
+                ItemViewed(user_id="u", item_id="mug", occurred_at=t + timedelta(days=4)),
+                ItemViewed(user_id="u", item_id="lamp", occurred_at=t + timedelta(days=4)),
+            ]
+        )
+        before = _times(store)
+        assert before[0] == {"mug": to_micros(t), "lamp": to_micros(t + timedelta(days=2)), "vase": None}
+        assert before[1] == {("u", "mug"): to_micros(t + timedelta(days=3)), ("u", "lamp"): None}
+        migrate.downgrade(store.engine, "0005")
+        migrate.upgrade(store.engine)
+        assert _times(store) == before
+
+
+def _times(store):  # type: ignore[no-untyped-def]
+    with store.engine.connect() as connection:
+        listed = dict(connection.execute(select(items.c.item_id, items.c.listed_at)).all())
+        bought = connection.execute(
+            select(user_items.c.user_id, user_items.c.item_id, user_items.c.purchased_at)
+        )
+        return listed, {(u, i): at for u, i, at in bought}
 
 
 def _searches(store) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]

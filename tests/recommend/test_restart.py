@@ -1,0 +1,79 @@
+"""A recommender opened afresh on a store (the CLI, the kiosk, a restarted console) serves what
+the live one that saw every event serves: the read models keep what its memory keeps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from edgerec.api import Store
+from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased
+from edgerec.recommend import Recommender
+from edgerec.recommend.config import Policy, RecommenderConfig
+from tests.recommend.conftest import at
+
+NO_RERANK = Policy(max_category_share=None, mmr_lambda=None)
+
+
+def _live_and_reopened(shop: Store, events: list[Event], config: RecommenderConfig | None = None):  # type: ignore[no-untyped-def]
+    live = Recommender(shop, config=config)
+    for event in events:
+        live.observe(event, shop.record(event))
+    return live, Recommender(shop, config=config)
+
+
+def test_an_old_item_whose_price_changed_is_not_a_new_arrival_after_a_restart(shop: Store) -> None:
+    events: list[Event] = [
+        ItemListed(item_id="new-mug", title="New Mug", category="mugs", stock=4, occurred_at=at(600)),
+        ItemListed(item_id="old-mug", title="Old Mug", category="mugs", stock=4, occurred_at=at(601)),
+    ]
+    events += [ItemUpdated(item_id="old-mug", price=12.0, occurred_at=at(60 * 24 * 30))]
+    events += [ItemViewed(user_id="ana", item_id="new-mug", occurred_at=at(60 * 24 * 30 + 1))]
+    live, reopened = _live_and_reopened(shop, events)
+    now = at(60 * 24 * 30 + 2)
+    ranked = [
+        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=now, policy=NO_RERANK)}
+        for rec in (live, reopened)
+    ]
+    assert ranked[0] == ranked[1]
+
+
+def test_the_wait_before_buying_again_counts_from_the_purchase_after_a_restart(shop: Store) -> None:
+    default = RecommenderConfig.default()
+    config = replace(default, policy=replace(default.policy, repurchase_after_s=7 * 86_400))
+    events: list[Event] = [
+        Purchased(user_id="ana", item_id="i7", occurred_at=at(0)),
+        ItemViewed(user_id="ana", item_id="i7", occurred_at=at(60 * 24 * 10)),  # ten days later
+    ]
+    live, reopened = _live_and_reopened(shop, events, config)
+    now = at(60 * 24 * 10 + 1)
+    for rec in (live, reopened):
+        assert "i7" in [r.item_id for r in rec.recommend("ana", k=10, now=now)]
+
+
+def test_events_recorded_late_are_not_taken_for_the_latest(shop: Store) -> None:
+    """An offline kiosk syncs two views from three hours ago after the customer's latest one."""
+    live = Recommender(shop)
+    for event in (
+        ItemViewed(user_id="ana", item_id="i1", occurred_at=at(300)),
+        ItemViewed(user_id="ana", item_id="i9", occurred_at=at(301)),
+    ):
+        live.observe(event, shop.record(event))
+    synced = shop.head()
+    shop.record_many(
+        [
+            ItemViewed(user_id="ana", item_id="i1", occurred_at=at(120)),
+            ItemViewed(user_id="ana", item_id="i12", occurred_at=at(125)),  # a first touch, late too
+        ]
+    )
+    for stored in shop.read(since=synced):
+        live.observe(stored)
+    latest = ItemViewed(user_id="ana", item_id="i2", occurred_at=at(302))
+    live.observe(latest, shop.record(latest))
+    sessions = [e.session_id for e in shop.read(user_id="ana")]
+    assert sessions[0] == sessions[1] == sessions[4] != sessions[2] == sessions[3]  # the current one goes on
+    now = at(303)
+    reopened = Recommender(shop)
+    for rec in (live, reopened):
+        recs = {r.item_id: r for r in rec.recommend("ana", k=10, now=now, policy=NO_RERANK)}
+        assert "You viewed Thing 1 3 minutes ago (viewed 2 times)" in recs["i1"].reasons
+    assert live.recommend("ana", k=10, now=now) == reopened.recommend("ana", k=10, now=now)
