@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import tzinfo
@@ -453,13 +454,16 @@ def rebuild(settings: Settings) -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @pass_settings
 def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
-    """Train the online model from the log, resuming from its last checkpoint."""
-    import signal
-    import threading
+    """Train the online model from the log, resuming from its last checkpoint.
 
-    from edgerec.training import Trainer
+    Ctrl+C or SIGTERM (the console's Pause) ends it after the step under way, with a
+    checkpoint; a second Ctrl+C quits at once, keeping the checkpoint before.
+    """
+    from edgerec.training import Trainer, TrainingStopped
     from edgerec.training import follow as follow_log
 
+    stop = threading.Event()
+    _stop_on_signals(stop)
     with settings.open() as store:
         try:
             trainer = Trainer(store, device=device)
@@ -469,9 +473,14 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             f"device {trainer.device}; checkpoint covers position {trainer.position:,} of {store.head():,}"
         )
         if retrain:
-            count = trainer.retrain(
-                on_epoch=lambda epoch, loss: click.echo(f"  retrain epoch {epoch + 1}: loss {loss:.4f}")
-            )
+            try:
+                count = trainer.retrain(
+                    on_epoch=lambda epoch, loss: click.echo(f"  retrain epoch {epoch + 1}: loss {loss:.4f}"),
+                    stop=stop,
+                )
+            except TrainingStopped as exc:
+                click.echo(f"{exc}; the checkpoint from before it is kept")
+                return
             trainer.save()
             click.echo(f"retrained on {count:,} interactions up to position {trainer.position:,}")
 
@@ -483,20 +492,27 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
                 f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate}"
             )
 
-        stop = threading.Event()
-        # The console pauses a trainer process with SIGTERM: finish the step, checkpoint, exit.
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        if not follow:
-            trainer.catch_up(on_step=lambda report: show(report, trainer.status()))
+        if follow:
+            follow_log(trainer, stop=stop, on_step=show)  # saves when it stops
+        else:
+            trainer.catch_up(on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()
-            click.echo(
-                f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}"
-            )
-            return
-        try:
-            follow_log(trainer, stop=stop, on_step=show)
-        except KeyboardInterrupt:
-            stop.set()
+        click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM (the console pausing a trainer process) and a first Ctrl+C set `stop`: the work
+    under way finishes and is saved. A second Ctrl+C raises KeyboardInterrupt as usual."""
+    import signal
+
+    def interrupt(*_: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("Stopping after this step (Ctrl+C again quits at once).", err=True)
+
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, interrupt)
 
 
 @main.command()
@@ -597,6 +613,13 @@ def evaluate_command(
         check_models(chosen or [])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--models") from exc
+    if device == "cuda":
+        from edgerec.training import pick_device
+
+        try:
+            pick_device(device)
+        except RuntimeError as exc:  # checked before anything is imported or trained
+            raise click.BadParameter(str(exc), param_hint="--device") from exc
     say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:

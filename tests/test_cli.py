@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 import edgerec
@@ -396,3 +397,9 @@ def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> Non
         result = CliRunner().invoke(main, ["--db", db, *command])
         assert result.exit_code == 2, command
         assert "is a directory" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_eval_on_cuda_without_a_gpu_is_refused_before_any_work(db: str) -> None:
+    result = CliRunner().invoke(main, ["--db", db, "eval", "--device", "cuda"])
+    assert result.exit_code == 2 and "torch sees no CUDA device" in result.output

@@ -19,6 +19,7 @@ _WHERE = {
     "follow": "edgerec.training.runner",
     "StepReport": "edgerec.training.trainer",
     "Trainer": "edgerec.training.trainer",
+    "TrainingStopped": "edgerec.training.trainer",
     "TrainerConfig": "edgerec.training.trainer",
     "pick_device": "edgerec.training.trainer",
 }

@@ -3,6 +3,7 @@ checkpoints and publishes snapshots atomically with the log position they cover.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,10 @@ def _with_implementation(state: dict[str, Any], optimizer: torch.optim.Optimizer
         for saved, fresh in zip(state["param_groups"], optimizer.param_groups, strict=True)
     ]
     return {**state, "param_groups": groups}
+
+
+class TrainingStopped(Exception):
+    """A retrain was asked to stop before it ended; the trainer holds no finished model."""
 
 
 class Trainer:
@@ -293,13 +298,18 @@ class Trainer:
     # --- loops ---------------------------------------------------------------------------------
 
     def catch_up(
-        self, *, until: int | None = None, on_step: Callable[[StepReport], None] | None = None
+        self,
+        *,
+        until: int | None = None,
+        on_step: Callable[[StepReport], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> int:
-        """Steps until the trainer has seen the log (up to position `until`); returns events processed."""
+        """Steps until the trainer has seen the log (up to position `until`), or until `stop` is
+        set, after a whole step; returns events processed."""
         processed = 0
         started = time.perf_counter()
         self.state = "following"
-        while True:
+        while stop is None or not stop.is_set():
             report = self.step(until=until)
             if not report.events:
                 break
@@ -311,9 +321,17 @@ class Trainer:
         return processed
 
     def retrain(
-        self, *, until: int | None = None, on_epoch: Callable[[int, float], None] | None = None
+        self,
+        *,
+        until: int | None = None,
+        on_epoch: Callable[[int, float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> int:
-        """Consolidates: a fresh model trained on the whole log (up to `until`) for several epochs."""
+        """Consolidates: a fresh model trained on the whole log (up to `until`) for several epochs.
+
+        `stop`, set, ends it after the epoch under way with TrainingStopped; the trainer then
+        holds a half-trained model, which must not be saved.
+        """
         self.state = "retraining"
         self._fresh()
         parts = []
@@ -332,6 +350,8 @@ class Trainer:
         self.optimizers = self._optimizers()
         rng = np.random.default_rng([self.config.seed, self.position, 1])
         for epoch in range(self.config.retrain_epochs):
+            if stop is not None and stop.is_set():
+                raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
             loss = self._train(examples, rng)
             self.losses.append(loss)
             if on_epoch:

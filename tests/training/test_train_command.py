@@ -1,0 +1,71 @@
+"""`edgerec train` stopped by Ctrl+C or the console's Pause (SIGTERM): the step under way ends,
+and the checkpoint it leaves is what an uninterrupted trainer holds at the same position."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import edgerec
+from edgerec.demo import seed_demo_store
+from edgerec.training import Trainer
+from edgerec.training.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shop") / "shop.db"
+    with edgerec.open(path) as store:
+        seed_demo_store(store)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("follow", "sent"),
+    [(False, signal.SIGINT), (True, signal.SIGINT), (False, signal.SIGTERM)],
+    ids=["catch-up-ctrl-c", "follow-ctrl-c", "catch-up-sigterm"],
+)
+def test_a_stopped_trainer_saves_whole_steps(
+    demo_shop: Path, tmp_path: Path, follow: bool, sent: signal.Signals
+) -> None:
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", *(["--follow"] if follow else [])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("position"):  # the first step is done: stop in the middle of the next
+            process.send_signal(sent)
+            break
+    output = process.stdout.read()
+    assert process.wait(timeout=120) == 0, output
+    assert "checkpoint and snapshot written at position" in output
+
+    saved = load_checkpoint(Path(f"{shop}.models"), device=torch.device("cpu"))
+    assert saved is not None
+    with edgerec.open(shop) as store:
+        assert 0 < saved.position < store.head()  # stopped part way, not at the end
+        straight = Trainer(store, directory=tmp_path / "straight", device="cpu")
+        straight.catch_up(until=saved.position)
+    assert saved.vocabulary.user_ids == straight.vocabulary.user_ids
+    for name, weights in straight.model.state_dict().items():
+        assert torch.equal(saved.model.state_dict()[name], weights), name
+
+
+def test_a_retrain_asked_to_stop_ends_without_a_model_to_save(demo_shop: Path, tmp_path: Path) -> None:
+    import threading
+
+    from edgerec.training import TrainingStopped
+
+    with edgerec.open(demo_shop) as store:
+        trainer = Trainer(store, directory=tmp_path / "models", device="cpu")
+        stop = threading.Event()
+        with pytest.raises(TrainingStopped, match="retrain stopped after 1 of"):
+            trainer.retrain(on_epoch=lambda *_: stop.set(), stop=stop)
