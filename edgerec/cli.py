@@ -459,16 +459,24 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
     Ctrl+C or SIGTERM (the console's Pause) ends it after the step under way, with a
     checkpoint; a second Ctrl+C quits at once, keeping the checkpoint before.
     """
-    from edgerec.training import Trainer, TrainingStopped
+    from edgerec.training import Trainer, TrainingStopped, model_dir
     from edgerec.training import follow as follow_log
+    from edgerec.training.files import only_trainer
 
     stop = threading.Event()
     _stop_on_signals(stop)
-    with settings.open() as store:
+    with settings.open() as store, contextlib.ExitStack() as held:
         try:
+            held.enter_context(only_trainer(model_dir(store.url)))
             trainer = Trainer(store, device=device)
-        except RuntimeError as exc:  # CUDA asked for but absent, an unsafe checkpoint
+        except RuntimeError as exc:  # another trainer, CUDA asked for but absent, an unsafe checkpoint
             raise click.ClickException(str(exc)) from exc
+        if trainer.discarded is not None:
+            click.echo(
+                f"The model in {trainer.directory} was not learnt from this log ({trainer.discarded}):"
+                " removed; training from the start.",
+                err=True,
+            )
         click.echo(
             f"device {trainer.device}; checkpoint covers position {trainer.position:,} of {store.head():,}"
         )
@@ -681,19 +689,30 @@ def evaluate_command(
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
     from edgerec.privacy import forget_user
-    from edgerec.training import Trainer, model_dir
+    from edgerec.training import CheckpointError, Trainer, model_dir
     from edgerec.training.checkpoint import CHECKPOINT
+    from edgerec.training.trainer import MODEL_FILES, remove_model_files
 
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
         receipt = forget_user(store, user_id).to_dict()
         directory = model_dir(store.url)
+        had_model = any((directory / name).exists() for name in MODEL_FILES)
+        trainer = None
         if (directory / CHECKPOINT).exists():
+            with contextlib.suppress(CheckpointError):  # a damaged one cannot be cleaned: removed below
+                trainer = Trainer(store)
+        if trainer is not None and trainer.discarded is None:
             # The trainer sees the forget request and retrains from the cleaned log.
-            trainer = Trainer(store)
             trainer.step()
             receipt["model_retrained_to_position"] = trainer.position
+        else:
+            # No checkpoint to retrain (missing, damaged, or another log's): a snapshot left
+            # beside it may hold the customer, so the model goes; the trainer learns afresh.
+            remove_model_files(directory)
+            if had_model:
+                receipt["model_removed"] = True
     if as_json:
         click.echo(json.dumps(receipt, sort_keys=True))
         return

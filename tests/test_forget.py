@@ -155,3 +155,40 @@ def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatc
         assert len(store.read(user_id=customer)) == mine and store.head() == head
         with store.engine.connect() as connection:
             assert reader.forgets_recorded(connection) == 0
+
+
+@pytest.mark.parametrize("checkpoint", ["moved aside", "damaged"])
+def test_a_model_that_cannot_be_retrained_is_removed_with_the_customer(
+    tmp_path: Path, checkpoint: str
+) -> None:
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    saved = folder / "shop.db.models" / "trainer.pt"
+    if checkpoint == "moved aside":  # as the remedy for a bad checkpoint says
+        saved.rename(tmp_path / "trainer.pt.old")
+    else:
+        saved.write_bytes(saved.read_bytes()[:1000])
+    receipt = forget(db, "C0007")
+    assert receipt["model_removed"] is True and "model_retrained_to_position" not in receipt
+    assert files_containing(folder, "C0007") == []
+
+
+def test_a_customer_forgotten_after_a_restore_from_backup_leaves_no_trace(tmp_path: Path) -> None:
+    """The log is restored from an export beside the model files of the store it replaces."""
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    forget(db, "C0003")
+    export(db, tmp_path / "backup.jsonl")
+    for name in ("shop.db", "shop.db-wal", "shop.db-shm"):
+        (folder / name).unlink(missing_ok=True)
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(tmp_path / "backup.jsonl")])
+    assert result.exit_code == 0, result.output
+    receipt = forget(db, "C0007")
+    assert receipt.get("model_removed") or receipt.get("model_retrained_to_position")
+    assert files_containing(folder, "C0007") == []

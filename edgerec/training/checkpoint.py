@@ -33,6 +33,7 @@ def save_checkpoint(
     position: int,
     history: dict[str, list[float]],
     forgets_seen: int,
+    anchor: tuple[int, str] | None = None,
 ) -> int:
     """Writes the trainer's whole state atomically; returns its size in bytes."""
     recent = np.full((len(vocabulary.user_ids), vocabulary.context_items), -1, np.int64)
@@ -43,6 +44,9 @@ def save_checkpoint(
         "format": FORMAT_VERSION,
         "position": position,
         "forgets_seen": forgets_seen,
+        # The newest event learnt (position, id): a log that holds another event there is not
+        # the one this model learnt (a replaced database, another shop's checkpoint).
+        "anchor": list(anchor) if anchor is not None else None,
         "config": json.dumps(dataclasses.asdict(model.config)),
         "weights": json.dumps(dict(vocabulary.weights)),
         "model": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
@@ -78,6 +82,7 @@ class Restored:
     position: int
     history: dict[str, list[float]]
     forgets_seen: int
+    anchor: tuple[int, str] | None
 
 
 def _to_cpu(value: Any) -> Any:
@@ -134,4 +139,5 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
         position=int(state["position"]),
         history=history,
         forgets_seen=int(state["forgets_seen"]),
+        anchor=(int(state["anchor"][0]), str(state["anchor"][1])) if state.get("anchor") else None,
     )

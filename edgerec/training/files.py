@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -78,5 +81,30 @@ def _write(path: Path, data: bytes, *, durable: bool) -> None:
                     time.sleep(_CHUNK_PAUSE_S)
         if durable:
             os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class TrainerRunning(RuntimeError):
+    """Another process is training this store's model."""
+
+
+@contextlib.contextmanager
+def only_trainer(directory: Path) -> Iterator[None]:
+    """Holds the store's trainer lock: two trainers following one store would publish over each
+    other's snapshots (one of them behind). The lock goes with the process, however it ends."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(directory / "trainer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise TrainerRunning(
+                f"another trainer (process {holder}) is training this store's model; stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
     finally:
         os.close(fd)

@@ -54,6 +54,40 @@ class StepReport:
     asked: int
 
 
+MODEL_FILES = (checkpoint.CHECKPOINT, published.SNAPSHOT)
+
+
+def remove_model_files(directory: Path) -> None:
+    """Deletes a store's checkpoint and published snapshot (the log can always rebuild them)."""
+    for name in MODEL_FILES:
+        (directory / name).unlink(missing_ok=True)
+
+
+def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
+    """Why a checkpoint cannot be this store's log's (None if it can): it covers positions the
+    log does not have, or the log holds another event where it saw its newest one."""
+    head = store.head()
+    if restored.position > head:
+        return f"it covers position {restored.position:,} and this log ends at {head:,}"
+    forgotten = forget_generation(store)
+    if forgotten < restored.forgets_seen:
+        return f"it saw {restored.forgets_seen:,} customers forgotten and this log only {forgotten:,}"
+    if restored.anchor is None:  # saved before checkpoints kept their newest event
+        return None
+    position, event_id = restored.anchor
+    with store.engine.connect() as connection:
+        from edgerec.store import log
+
+        found = log.read(connection, since=position - 1, limit=1)
+    if found and found[0].position == position:
+        if found[0].event_id == event_id:
+            return None
+        return f"this log holds another event at position {position:,}"
+    if forgotten > restored.forgets_seen:
+        return None  # a customer forgotten since took that event; the trainer retrains anyway
+    return f"this log has no event at position {position:,}"
+
+
 def pick_device(requested: str = "auto") -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -102,13 +136,20 @@ class Trainer:
         self.hit_rates: list[float] = []
         self.events_per_s = 0.0
         self._next_streaming_check = 0  # log position from which a step measures its hit rate
+        self.anchor: tuple[int, str] | None = None  # the newest event learnt: position and id
+        self.discarded: str | None = None  # why a checkpoint found was not this log's
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
+        if restored is not None:
+            self.discarded = _not_learnt_from(store, restored)
+            if self.discarded is not None:
+                remove_model_files(self.directory)
+                restored = None
         if restored is None:
             self._fresh()
             self.optimizers = self._optimizers()
             self.forgets_seen = forget_generation(store)
         else:
-            self.forgets_seen = restored.forgets_seen
+            self.forgets_seen, self.anchor = restored.forgets_seen, restored.anchor
             self.model, self.vocabulary = restored.model, restored.vocabulary
             self.replay, self.position = restored.replay, restored.position
             self.losses, self.hit_rates = restored.history["losses"], restored.history["hit_rates"]
@@ -177,6 +218,7 @@ class Trainer:
         if asked:
             self.hit_rates.append(hits / asked)
         self.position = events[-1].position
+        self.anchor = (events[-1].position, events[-1].event_id)
         return StepReport(self.position, len(events), len(examples), loss, hits, asked)
 
     def _grow(self) -> None:
@@ -345,6 +387,7 @@ class Trainer:
                         break
                 parts.append(self.vocabulary.examples(events))
                 self.position = events[-1].position
+                self.anchor = (events[-1].position, events[-1].event_id)
         examples = Examples.concat(parts, self.vocabulary.context_items)
         self._grow()
         self.optimizers = self._optimizers()
@@ -375,6 +418,7 @@ class Trainer:
             self.position,
             history,
             self.forgets_seen,
+            self.anchor,
         )
         self.publish()
         return size

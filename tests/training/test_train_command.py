@@ -69,3 +69,20 @@ def test_a_retrain_asked_to_stop_ends_without_a_model_to_save(demo_shop: Path, t
         stop = threading.Event()
         with pytest.raises(TrainingStopped, match="retrain stopped after 1 of"):
             trainer.retrain(on_epoch=lambda *_: stop.set(), stop=stop)
+
+
+def test_a_second_trainer_on_the_same_store_is_refused(demo_shop: Path, tmp_path: Path) -> None:
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--follow"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().startswith("device")  # holds the lock from here on
+        second = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert second.returncode == 1
+        assert f"another trainer (process {first.pid}) is training this store's model" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=120)
+    assert first.returncode == 0

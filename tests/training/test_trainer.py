@@ -211,3 +211,25 @@ def test_cuda_and_cpu_give_the_same_rankings(shop: Store, tmp_path: Path) -> Non
     top_cuda = torch.topk(users.cuda() @ cuda.item_matrix().T, 10).indices.cpu()
     agreement = (top_cpu == top_cuda).float().mean().item()
     assert agreement > 0.9
+
+
+def test_a_checkpoint_learnt_from_another_log_is_not_resumed(shop: Store, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    learnt = Trainer(shop, directory=models, config=CONFIG)
+    learnt.catch_up()
+    learnt.save()
+    # Another shop's log, longer than the one learnt, with other events at the same positions.
+    with edgerec.open(tmp_path / "other.db") as other:
+        seed_demo_store(other, size=DemoSize(items=300, customers=60, sessions=400), seed=11)
+        assert other.head() > learnt.position
+        resumed = Trainer(other, directory=models, config=CONFIG)
+        assert resumed.discarded == f"this log holds another event at position {learnt.position:,}"
+        assert resumed.position == 0 and not (models / "snapshot.npz").exists()
+    # The same database file replaced by a fresh, shorter one.
+    with edgerec.open(tmp_path / "fresh.db") as fresh:
+        fresh.record(ItemViewed(user_id="u", item_id="i"))
+        learnt.save()
+        assert "this log ends at 1" in str(Trainer(fresh, directory=models, config=CONFIG).discarded)
+    learnt.save()
+    again = Trainer(shop, directory=models, config=CONFIG)  # its own log: resumed
+    assert again.discarded is None and again.position == learnt.position
