@@ -30,7 +30,7 @@ from edgerec.recommend.request import (
     SourceResult,
 )
 from edgerec.recommend.rules import NO_RULES, RuleSet, RulesFile
-from edgerec.recommend.sources import builtin_sources
+from edgerec.recommend.sources import NEWLY_LISTED_US, builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
 from edgerec.store.codec import StoredEvent, event_to_row, to_micros
@@ -525,6 +525,9 @@ class Recommender:
             pool = np.concatenate([pool, np.full(len(extra), -1)])
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
         rows = pool[chosen]
+        boosts = np.where(rows >= 0, boost[np.maximum(rows, 0)] if len(boost) else 0.0, 0.0)
+        if not rules.empty and (rows < 0).any():  # fill-ins: their promotion is shown too
+            boosts[rows < 0] = rules.boosts(cat, pool_idx[chosen][rows < 0])
         per_source = np.zeros((len(rows), len(self.sources)))
         scored = rows >= 0  # not a fill-in
         per_source[scored] = (table.features[rows[scored]] * self._ranking) @ self._feature_source
@@ -533,11 +536,11 @@ class Recommender:
                 table.request,
                 int(pool_idx[p]),
                 float(pool_scores[p]),
-                float(boost[row]) if row >= 0 else 0.0,
+                item_boost,
                 rules,
                 source_scores,
             )
-            for p, row, source_scores in zip(chosen, rows.tolist(), per_source, strict=True)
+            for p, item_boost, source_scores in zip(chosen, boosts.tolist(), per_source, strict=True)
         ]
 
     def _rerank(
@@ -548,7 +551,7 @@ class Recommender:
         cat = self.catalogue
         return rerank(
             pool_scores,
-            cat.category[pool_idx],
+            cat.category_groups(cat.category[pool_idx]),
             cat.brand[pool_idx],
             k,
             mmr_lambda=policy.mmr_lambda,
@@ -589,13 +592,16 @@ class Recommender:
         rules: RuleSet,
         taken: set[int],
     ) -> np.ndarray:
-        """More items when the sources ran dry: popular ones first, then any allowed item."""
+        """More items when the sources ran dry: popular ones first, then any allowed item; within
+        each, the shop's promoted items first, the most promoted first."""
         cat = self.catalogue
         pools = [np.asarray(cat.top.ranked(), dtype=np.int64), np.arange(len(cat), dtype=np.int64)]
         found: list[int] = []
         for pool in pools:
             if not len(pool):
                 continue
+            if not rules.empty:
+                pool = pool[np.argsort(-rules.boosts(cat, pool), kind="stable")]
             ok = pool[self._allowed(pool, request, banned, policy, rules)]
             for i in ok.tolist():
                 if i not in taken:
@@ -632,7 +638,7 @@ class Recommender:
         if boost > 0 and len(evidence) < _REASONS and (why := rules.reason(cat, item)) is not None:
             evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:
-            evidence = _fallback_evidence(cat, item)
+            evidence = _fallback_evidence(cat, item, request.now_us)
         shares = {k: v / total for k, v in contributions.items()} if total > 0 else {"popularity": 1.0}
         return Recommendation(
             item_id=cat.ids[item],
@@ -674,7 +680,11 @@ def _model_folder(store: Any) -> Path | None:
     return model_dir(url.render_as_string(hide_password=True))
 
 
-def _fallback_evidence(cat: Catalogue, item: int) -> list[Evidence]:
+def _fallback_evidence(cat: Catalogue, item: int, now_us: int) -> list[Evidence]:
+    """Why an item no source suggested is on the list: new, or simply there to be had."""
+    listed_at = int(cat.listed_at[item])
+    if listed_at and cat.interactions[item] == 0 and now_us - listed_at < NEWLY_LISTED_US:
+        return [Evidence("popularity", "Newly listed", item_id=cat.ids[item], attribute=("status", "listed"))]
     name = cat.category_name(item)
     if name:
         return [

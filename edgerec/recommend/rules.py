@@ -12,7 +12,9 @@
     category = "Shoes"
     boost = 0.1
 
-The same keys work in JSON. Rules apply to served lists only, never in evaluation.
+The same keys work in JSON. Rules apply to served lists only, never in evaluation. Category
+and brand names match in any case. A promoted item that no source suggests (new, untouched)
+comes first among the items that fill a list when the sources run dry.
 
 A shop keeps its rules beside its store (`edgerec rules set FILE` puts a checked copy there):
 every recommender opened on the store serves by them, and a running one (the console, the
@@ -115,10 +117,9 @@ class RuleSet:
             hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
             boost[hit] = np.maximum(boost[hit], value)
         for name, value in self.promote_brands.items():
-            code = catalogue.brand_codes.get(name)
-            if code is not None:
-                hit = catalogue.brand[indices] == code
-                boost[hit] = np.maximum(boost[hit], value)
+            codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
+            hit = np.isin(catalogue.brand[indices], codes)
+            boost[hit] = np.maximum(boost[hit], value)
         for item_id, value in self.promote_items.items():
             index = catalogue.index.get(item_id)
             if index is not None:
@@ -138,9 +139,15 @@ class RuleSet:
                 if wanted and path[: len(wanted)] == wanted:
                     return ("category", name)
         brand = catalogue.brands[index]
-        if brand in self.promote_brands:
-            return ("brand", str(brand))
+        for name in self.promote_brands:
+            if brand is not None and _same_name(brand, name):
+                return ("brand", name)
         return None
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Brand names as a shop types them: any case, spaces around ignored."""
+    return a.strip().casefold() == b.strip().casefold()
 
 
 NO_RULES = RuleSet()

@@ -25,6 +25,9 @@ def _top(values: np.ndarray, limit: int) -> np.ndarray:
     return np.argpartition(-values, limit - 1)[:limit]
 
 
+NEWLY_LISTED_US = 7 * 86_400 * 1_000_000  # an untouched item listed this long ago is "newly listed"
+
+
 def _rank_scores(ordered_values: np.ndarray) -> np.ndarray:
     """1 - rank / n for values sorted best first, where tied values share the better rank.
 
@@ -241,6 +244,7 @@ class PopularitySource:
         if request.category is not None:
             groups = [cat.members("category", int(code)) for code in request.category]
             members = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+            members = members[cat.popularity[members] > -np.inf]  # untouched items are not popular
             pop = cat.popularity[members]
             keep = _top(pop, limit)
             glob = members[keep[np.argsort(-pop[keep], kind="stable")]]
@@ -284,10 +288,6 @@ class PopularitySource:
                     item_id=cat.ids[item],
                     attribute=("interactions", str(count)),
                 )
-            )
-        elif cat.listed_at[item]:
-            out.append(
-                Evidence(self.name, "Newly listed", item_id=cat.ids[item], attribute=("status", "listed"))
             )
         return out
 

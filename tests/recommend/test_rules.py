@@ -201,6 +201,70 @@ def test_category_cap_and_variety() -> None:
     assert len(only_shoes) == 10 and {r.category for r in only_shoes} == {"Shoes"}
 
 
+def test_the_category_cap_counts_one_category_however_it_is_spelt() -> None:
+    rec = Recommender(None)
+    spellings = ["Shoes", "shoes", "SHOES", "Shoes "]
+    events: list[Event] = [
+        ItemListed(item_id=f"s{i}", title=f"Shoe {i}", category=spellings[i % 4], stock=1, occurred_at=T0)
+        for i in range(12)
+    ] + [
+        ItemListed(item_id=f"h{i}", title=f"Hat {i}", category="Hats", stock=1, occurred_at=T0)
+        for i in range(6)
+    ]
+    events += [
+        ItemViewed(user_id=f"x{n}", item_id=f"s{j}", occurred_at=at(n)) for n in range(5) for j in range(12)
+    ]
+    events += [ItemViewed(user_id="y", item_id=f"h{j}", occurred_at=at(6)) for j in range(6)]
+    for e in events:
+        rec.observe(e)
+    recs = rec.recommend("anonymous", k=10, now=at(7), policy=Policy(max_category_share=0.5))
+    assert sum((r.category or "").strip().casefold() == "shoes" for r in recs) == 5
+
+
+def test_a_promotion_reaches_items_no_source_suggests_and_brands_in_any_case() -> None:
+    rec = Recommender(None, rules=RuleSet(promote_items={"new": 3.0}, promote_brands={"acme": 0.5}))
+    events: list[Event] = [
+        ItemListed(
+            item_id=f"i{i}",
+            title=f"Thing {i}",
+            category=f"c{i}",
+            brand="ACME" if i == 2 else None,
+            stock=2,
+            occurred_at=T0,
+        )
+        for i in range(6)
+    ]
+    events.append(ItemListed(item_id="new", title="New Thing", category="c9", stock=2, occurred_at=T0))
+    events += [
+        ItemViewed(user_id=f"x{n}", item_id=f"i{j}", occurred_at=at(n)) for n in range(3) for j in range(3)
+    ]
+    for e in events:
+        rec.observe(e)
+    recs = rec.recommend("anonymous", k=5, now=at(5))
+    ids = [r.item_id for r in recs]
+    assert ids[:3] == ["i2", "i0", "i1"]  # the promoted brand first among the popular ones
+    assert ids[3] == "new" and "Promoted by the shop" in recs[3].reasons  # first of the fill-ins
+
+
+def test_only_a_recently_listed_item_is_called_newly_listed() -> None:
+    rec = Recommender(None)
+    events: list[Event] = [
+        ItemListed(item_id=f"t{i}", title=f"Teapot {i}", category="Teapots", stock=2, occurred_at=T0)
+        for i in range(2)
+    ]
+    events += [
+        ItemListed(item_id="t9", title="Teapot 9", category="Teapots", stock=2, occurred_at=at(60 * 24 * 90))
+    ]
+    for e in events:
+        rec.observe(e)
+    recs = rec.recommend("anonymous", k=3, now=at(60 * 24 * 90 + 5), category="Teapots")
+    reasons = {r.item_id: r.reasons for r in recs}
+    assert "Newly listed" in reasons["t9"]
+    assert not any(
+        "Newly listed" in reasons[item] or "Popular" in " ".join(reasons[item]) for item in ("t0", "t1")
+    )
+
+
 def test_a_request_time_without_a_timezone_is_refused_by_name() -> None:
     rec = Recommender(None)
     for e in catalogue_events(3):
