@@ -1013,6 +1013,11 @@ def _rules_toml(shop: RuleSet) -> str:
     help="The text encoding of a CSV, JSON lines or catalogue file, e.g. cp1252 or latin-1; "
     "default UTF-8 (UTF-16 and UTF-32 are told by their byte-order mark).",
 )
+@click.option(
+    "--delist-missing",
+    is_flag=True,
+    help="The file is the shop's whole catalogue: delist every listed item it does not name.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
 def import_(
@@ -1024,6 +1029,7 @@ def import_(
     dedupe_window: float,
     timezone: str,
     encoding: str | None,
+    delist_missing: bool,
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
@@ -1048,6 +1054,7 @@ def import_(
                 encoding=encoding,
                 dedupe_window_s=dedupe_window,
                 progress=progress,
+                delist_missing=delist_missing,
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
@@ -34,6 +34,7 @@ from edgerec.memory import gc_paused
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
 from edgerec.store.schema import imports, quarantine
+from edgerec.store.schema import items as items_table
 
 Progress = Callable[[int, "int | None"], None]
 _CATALOGUE = {EventType.ITEM_LISTED.value, EventType.ITEM_UPDATED.value, EventType.ITEM_DELISTED.value}
@@ -62,6 +63,7 @@ class ImportReport:
     quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     duplicates_dropped: int = 0  # quarantined as duplicate or repeat_within_window
+    delisted: int = 0  # listed items a whole catalogue (delist_missing) did not name
     sessions: int = 0  # distinct sessions, users and items among the accepted rows
     users: int = 0
     items: int = 0
@@ -91,6 +93,29 @@ class _Distinct:
     def __len__(self) -> int:
         return int(self.seen.size)
 
+    def missing(self, values: Sequence[str]) -> list[str]:
+        """The values not added (a 64-bit hash standing for each)."""
+        hashes = np.fromiter((hash(v) for v in values), dtype=np.int64, count=len(values))
+        return [v for v, known in zip(values, np.isin(hashes, self.seen), strict=True) if not known]
+
+
+def _delist_unnamed(store: AppendsRows, named: _Distinct) -> int:
+    """Delists, now, every listed item that `named` does not hold; returns how many."""
+    listed = select(items_table.c.item_id).where(items_table.c.status == "listed")
+    with store.engine.connect() as connection:
+        unnamed = named.missing([item for (item,) in connection.execute(listed)])
+    now = to_micros_now()
+    for start in range(0, len(unnamed), 50_000):
+        store.append_rows([_delisting(item, now) for item in unnamed[start : start + 50_000]])
+    return len(unnamed)
+
+
+def _delisting(item_id: str, at: int) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(("event_id", *ID_COLUMNS))
+    row.update(type=EventType.ITEM_DELISTED.value, occurred_at=at, item_id=item_id, payload={})
+    row["event_id"] = event_id(row)
+    return row
+
 
 def import_file(
     store: AppendsRows,
@@ -103,12 +128,15 @@ def import_file(
     dedupe_window_s: float = 2.0,
     chunk_rows: int = 50_000,
     progress: Progress | None = None,
+    delist_missing: bool = False,
 ) -> ImportReport:
     """Imports one file (and the catalogue files that sit beside it) into `store`.
 
     Rows are read, validated, cleaned and appended `chunk_rows` at a time; each rejected row
     goes to the quarantine table with a reason. Event ids come from each event's content, so
-    importing the same file again appends nothing.
+    importing the same file again appends nothing. With `delist_missing`, the file is the
+    shop's whole catalogue: once it is read through, every listed item it does not name (in a
+    good row or a quarantined one) is delisted.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -117,6 +145,8 @@ def import_file(
     compressed_lines = check_readable(path)
     check_encoding(path, encoding)
     fmt = get_format(format) if format else detect_format(path, mapping=mapping)
+    if delist_missing and fmt.name != "catalogue":
+        raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path, compressed_lines)
     if fmt.recorded_log:
@@ -125,6 +155,7 @@ def import_file(
     listings = ListingChanges(store.engine, enabled=not fmt.recorded_log)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
+    named = _Distinct() if delist_missing else None
     started_at = to_micros_now()
     batches = fmt.reader(
         path,
@@ -140,10 +171,12 @@ def import_file(
         dedupe,
         (catalogue, listings),
         reasons,
-        (users, items, sessions),
+        (users, items, sessions, named),
         total,
         progress,
     )
+    if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
+        report.delisted = _delist_unnamed(store, named)
     report.already_present = report.accepted - report.appended
     report.quarantined = sum(reasons.values())
     report.quarantined_by_reason = dict(sorted(reasons.items()))
@@ -171,11 +204,11 @@ def _run(
     dedupe: Deduplicator,
     checks: tuple[CatalogueCheck, ListingChanges],
     reasons: Counter[str],
-    distinct: tuple[_Distinct, _Distinct, _Distinct],
+    distinct: tuple[_Distinct, _Distinct, _Distinct, _Distinct | None],
     total: int | None,
     progress: Progress | None,
 ) -> None:
-    users, items, sessions = distinct
+    users, items, sessions, named = distinct
     catalogue, listings = checks
     # The next chunk is read, validated and deduplicated while this one is written.
     prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
@@ -194,6 +227,8 @@ def _run(
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])
         sessions.add([row["session_id"] for row in accepted])
+        if named is not None:
+            named.add([value for value in batch.columns.get("item_id", ()) if isinstance(value, str)])
         report.rows_read += len(batch)
         report.accepted += len(accepted)
         report.appended += appended

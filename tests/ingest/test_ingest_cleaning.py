@@ -262,3 +262,28 @@ def test_a_dedupe_window_out_of_range_is_refused_before_anything_is_read(
     with pytest.raises(ValueError, match="dedupe window"):
         import_file(ingest_store, path, dedupe_window_s=window)
     assert ingest_store.head() == 0
+
+
+def test_a_whole_catalogue_delists_the_items_it_no_longer_names(ingest_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text("id,title,price,stock\nmug,Mug,5.00,3\nlamp,Lamp,20.00,1\nvase,Vase,9.00,2\n")
+    import_file(ingest_store, path)
+    # Tomorrow's file: no vase; the lamp's row is bad, but it is still named, so it stays.
+    path.write_text("id,title,price,stock\nmug,Mug,5.00,3\nlamp,Lamp,twenty,1\n")
+    report = import_file(ingest_store, path, delist_missing=True)
+    assert (report.delisted, report.quarantined) == (1, 1)
+
+    def status() -> dict[str, str]:
+        with ingest_store.engine.connect() as connection:
+            return dict(connection.execute(select(items.c.item_id, items.c.status)).all())
+
+    assert status() == {"mug": "listed", "lamp": "listed", "vase": "delisted"}
+    assert import_file(ingest_store, path, delist_missing=True).delisted == 0  # done already
+    path.write_text("id,title,price,stock\nmug,Mug,5.00,3\nvase,Vase,9.00,2\n")  # the vase is back
+    assert import_file(ingest_store, path).appended == 1 and status()["vase"] == "listed"
+    path.write_text("id,title,price,stock\nmug,Mug,not a price,3\n")  # nothing good read: nothing delisted
+    assert import_file(ingest_store, path, delist_missing=True).delisted == 0
+    with pytest.raises(ValueError, match="needs a catalogue file"):
+        import_file(
+            ingest_store, write_csv(tmp_path / "views.csv", [f"u1,mug,view,{T}"]), delist_missing=True
+        )
