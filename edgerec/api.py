@@ -122,6 +122,7 @@ class Store:
         limit: int | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
+        store_id: str | None = None,
         types: Sequence[str] | None = None,
         descending: bool = False,
     ) -> list[StoredEvent]:
@@ -133,6 +134,7 @@ class Store:
                 limit=limit,
                 user_id=user_id,
                 session_id=session_id,
+                store_id=store_id,
                 types=types,
                 descending=descending,
             )

@@ -113,7 +113,7 @@ def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
-        number = None if is_blank(value) else _price(value)
+        number = None if is_blank(value) else parse_price(value)
         if number is None and not is_blank(value):
             problems.append((f"invalid_{name}", f"{name}: {str(value)[:40]!r} is not a price"))
         else:
@@ -130,7 +130,8 @@ _MONEY = re.compile(
 _WHOLE = re.compile(r"\d*|\d{1,3}(?:([ ,.'\u00a0\u202f])\d{3})(?:\1\d{3})*|\d{1,2}(?:,\d{2})+,\d{3}")
 
 
-def _price(value: Any) -> float | None:
+def parse_price(value: Any) -> float | None:
+    """One price as `prices` reads it; None for what is not a price."""
     if not isinstance(value, str):
         try:
             return float(value)

@@ -84,6 +84,7 @@ def read(
     limit: int | None = None,
     user_id: str | None = None,
     session_id: str | None = None,
+    store_id: str | None = None,
     types: Sequence[str] | None = None,
     descending: bool = False,
 ) -> list[StoredEvent]:
@@ -93,6 +94,8 @@ def read(
         query = query.where(events.c.user_id == user_id)
     if session_id is not None:
         query = query.where(events.c.session_id == session_id)
+    if store_id is not None:
+        query = query.where(events.c.store_id == store_id)
     if types:
         query = query.where(events.c.type.in_(list(types)))
     order = events.c.position.desc() if descending else events.c.position

@@ -53,6 +53,11 @@ def ago(moment_us: int | float, now: datetime) -> str:
     return elapsed(int(now.timestamp() * 1e6 - moment_us))
 
 
+def zone_name(zone: tzinfo | None = None) -> str:
+    """The short name of the shop's clock now ("CET", "JST", "UTC"), for a column header."""
+    return datetime.now(UTC).astimezone(zone).tzname() or "local"
+
+
 def clock_time(moment_us: int | float, zone: tzinfo | None = None) -> str:
     """A compact date and time for tables, on the shop's wall clock: `zone`, or this machine's."""
     return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")

@@ -137,7 +137,9 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         if self.session is not None and self.started and not self.session.ended:
             self._submit("end", lambda s: [s.end()])
         services = self.services
-        self.session = LiveSession.anonymous_visitor(services.store_id, services.clock, services.rng)
+        self.session = LiveSession.anonymous_visitor(
+            services.store_id, services.clock, services.rng, device="kiosk"
+        )
         self.started = False
         self.basket = {}
         self._close_item()

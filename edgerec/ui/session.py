@@ -38,6 +38,7 @@ class LiveSession:
     anonymous: bool = False
     ended: bool = False
     actions: int = 0
+    device: str = "console"  # or "kiosk": on every event's context
 
     def __post_init__(self) -> None:
         if not self.session_id:
@@ -45,18 +46,18 @@ class LiveSession:
 
     @classmethod
     def anonymous_visitor(
-        cls, store_id: str | None, clock: Clock, rng: random.Random | None = None
+        cls, store_id: str | None, clock: Clock, rng: random.Random | None = None, *, device: str = "console"
     ) -> LiveSession:
         rng = rng or random.Random()
         user = f"{ANONYMOUS_PREFIX}{rng.getrandbits(32):08x}"
-        return cls(user_id=user, store_id=store_id, clock=clock, rng=rng, anonymous=True)
+        return cls(user_id=user, store_id=store_id, clock=clock, rng=rng, anonymous=True, device=device)
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{self.rng.getrandbits(48):012x}"
 
     @property
     def context(self) -> Context:
-        return Context(store_id=self.store_id, device="console")
+        return Context(store_id=self.store_id, device=self.device)
 
     def _common(self) -> dict[str, object]:
         self.actions += 1
@@ -109,4 +110,5 @@ class LiveSession:
             clock=self.clock,
             rng=self.rng,
             anonymous=self.anonymous,
+            device=self.device,
         )

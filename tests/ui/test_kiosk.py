@@ -50,6 +50,7 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
             types = [e.type for e in shop_store.read(since=head)]
             assert types == ["session_started", "item_viewed", "added_to_cart"]
             assert {e.store_id for e in shop_store.read(since=head)} == {"kiosk-entrance"}
+            assert {e.device for e in shop_store.read(since=head)} == {"kiosk"}
 
             # Admin keys do nothing here: no screens to switch to, no command palette.
             for key in ("f2", "f4", "ctrl+p", "question_mark", "d", "delete"):

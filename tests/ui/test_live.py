@@ -102,3 +102,35 @@ def test_the_same_session_on_postgresql(postgres: PostgresServer, tmp_path: Path
     with make_shop(postgres.database()) as store:
         app = ConsoleApp(store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
         assert len(asyncio.run(_session(app))) == 13
+
+
+def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Path) -> None:
+    """The Catalogue screen (or another till) changes an item shown on the live screen."""
+    from edgerec.domain import ItemDelisted, ItemUpdated
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, LiveScreen)
+            panel = screen.query_one(RecommendationsPanel)
+            items = screen.query_one(ItemTable)
+            await until(pilot, lambda: panel.painted_generation >= 1 and items.row_count > 0)
+            await act(pilot, "enter")
+            shown = screen.open_item
+            assert shown is not None and shown.price != 99.0
+            shop_store.record(ItemUpdated(item_id=shown.item_id, price=99.0))
+            head = shop_store.head()
+            await act(pilot, "b")
+            [bought] = shop_store.read(since=head)
+            assert bought.type == "purchased" and bought.payload["price_paid"] == 99.0
+
+            shop_store.record(ItemDelisted(item_id=shown.item_id))
+            head = shop_store.head()
+            await pilot.press("a")
+            await until(
+                pilot, lambda: any("not listed for sale" in str(n.message) for n in app._notifications)
+            )
+            assert shop_store.read(since=head) == []
+
+    asyncio.run(scenario())

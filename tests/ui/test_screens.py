@@ -85,6 +85,8 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             await until(pilot, lambda: screen.forgotten == ["cust-07"], what="the customer forgotten")
             assert shop_store.read(user_id="cust-07") == []
             await until(pilot, lambda: table.row_count == 0, what="the customer gone from the list")
+            await until(pilot, lambda: "Likes:" not in screen_text(app), what="their profile gone too")
+            assert screen.query_one("#profile-history", DataTable).row_count == 0
             assert app.services.suggester.recommend("cust-07", k=5)  # a stranger now: popular items
 
             # A store that brings its own forget method is used instead.
@@ -103,6 +105,13 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
 
 
 def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> None:
+    from edgerec.domain import Context, ItemViewed
+
+    at_entrance = len(shop_store.read(store_id="kiosk-entrance"))
+    elsewhere = Context(store_id="kiosk-first-floor")
+    shop_store.record_many(  # the entrance's events are older than the newest few thousand
+        [ItemViewed(user_id=f"busy-{n}", item_id="sho-001", context=elsewhere) for n in range(6_500)]
+    )
     with shop_store.engine.begin() as connection:
         from edgerec.store.schema import quarantine
 
@@ -136,9 +145,14 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
             await pilot.press(*"kiosk-entrance", "enter")
             await until(pilot, lambda: tail.filter.store_id == "kiosk-entrance" and tail._ready)
             assert {tail.get_row_at(i)[6].plain for i in range(tail.row_count)} <= {"kiosk-entrance"}
+            assert tail.row_count == len(shop_store.read(user_id="cust-03", store_id="kiosk-entrance")) > 0
+            screen.query_one("#filter-user", Input).value = ""
+            await pilot.click("#filter-user")
+            await pilot.press("enter")
+            await until(pilot, lambda: tail.filter.user_id is None and tail._ready)
+            assert tail.row_count == min(at_entrance, tail.keep) > 0
 
             # the tail follows new events that pass the filter
-            from edgerec.domain import Context, ItemViewed
 
             position = shop_store.record(
                 ItemViewed(user_id="cust-03", item_id="sho-001", context=Context(store_id="kiosk-entrance"))
@@ -209,6 +223,22 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
                     items.rows_by_key.get("new-001") is not None and items.rows_by_key["new-001"].stock == 0
                 ),
             )
+
+            # a price with a decimal comma, as a shop writes it; an emptied field is refused
+            await pilot.press("e")
+            form = app.screen
+            assert isinstance(form, ItemFormScreen) and form._field("price").value == "79.5"
+            form._field("brand").value = ""
+            await pilot.press("ctrl+s")
+            assert isinstance(app.screen, ItemFormScreen)
+            await until(
+                pilot, lambda: any("brand: cannot be emptied" in str(n.message) for n in app._notifications)
+            )
+            form._field("brand").value = "Wren"
+            form._field("price").value = "12,99"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() == head + 3)
+            assert shop_store.read(since=head + 2)[0].payload == {"price": 12.99}
 
     run(scenario())
 

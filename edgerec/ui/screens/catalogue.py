@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
+from edgerec.ingest.convert import parse_price
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
@@ -47,7 +48,7 @@ class ItemDraft:
             item.title,
             item.category or "",
             item.brand or "",
-            "" if item.price is None else f"{item.price:g}",
+            "" if item.price is None else _plain(item.price),
             "" if item.stock is None else str(item.stock),
             "; ".join(f"{k}={v}" for k, v in sorted(item.attributes.items())),
         )
@@ -58,25 +59,46 @@ class ItemDraft:
             "title": self.title.strip(),
             "category": self.category.strip() or None,
             "brand": self.brand.strip() or None,
-            "price": _number("price", self.price, float),
-            "stock": _number("stock", self.stock, int),
+            "price": _price(self.price),
+            "stock": _stock(self.stock),
             "attributes": _attributes(self.attributes),
         }
         return out
 
     def changes(self, before: ItemDraft) -> dict[str, Any]:
+        """The fields changed; EventError for one emptied (an update can set a field, never
+        clear it)."""
         mine, theirs = self.values(), before.values()
-        return {k: v for k, v in mine.items() if v != theirs[k] and v is not None}
+        for name, value in mine.items():
+            if value is None and theirs[name] is not None:
+                raise EventError(name, "cannot be emptied here; type its new value")
+        return {k: v for k, v in mine.items() if v != theirs[k]}
 
 
-def _number(name: str, text: str, kind: type) -> Any:
+def _plain(price: float) -> str:
+    """A price as typed, in full: 12345.67, not 12345.7 or 1.23457e+06."""
+    return f"{price:.6f}".rstrip("0").rstrip(".")
+
+
+def _price(text: str) -> float | None:
+    """A price as a shop writes it ('12,99', '1.299,00', '$12'), as an import reads it."""
+    if not text.strip():
+        return None
+    price = parse_price(text)
+    if price is None:
+        raise EventError("price", f"{text.strip()!r} is not a price")
+    return price
+
+
+def _stock(text: str) -> int | None:
+    """A count of items, thousands marked or not ('1,200')."""
     text = text.strip().replace(",", "")
     if not text:
         return None
     try:
-        return kind(text)
+        return int(text)
     except ValueError:
-        raise EventError(name, f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        raise EventError("stock", f"{text!r} is not a whole number") from None
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -141,6 +163,8 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
             # A listing replaces every field: typed by mistake, it would wipe the item's stock.
             raise EventError("item_id", f"{item_id} is in the catalogue already: edit it (e) instead")
         draft.values()  # fails here, naming the field, while the form is still open
+        if not self.new:
+            draft.changes(self.draft)  # and here for a field emptied
         self.dismiss(draft)
 
 

@@ -236,6 +236,7 @@ class CustomersScreen(ConsoleScreen):
         )
         self.forgotten.append(message.user_id)
         self.current = None
+        self.show_profile(ProfileView(None, []))  # their history and tastes leave the screen too
         self._search(self.query_one("#customers-search", Input).value)
 
     def action_live(self) -> None:

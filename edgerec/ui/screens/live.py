@@ -99,6 +99,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
+        self._load_items()  # prices and stock may have changed on the Catalogue screen
         user_id = self.services.pending_customer
         if user_id:
             self.services.pending_customer = None
@@ -230,10 +231,17 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         return self.open_item or self.query_one(ItemTable).selected_item
 
     def _target_in_stock(self) -> ItemRow | None:
-        """The open (or highlighted) item if it can be sold; says why not otherwise."""
-        item = self._target()
-        if item is not None and not item.available:
-            self.notify(f"{item.label} is out of stock.", severity="warning")
+        """The open (or highlighted) item as the catalogue has it now (the Catalogue screen may
+        have changed its price or delisted it since it was shown), if it can be sold; says why
+        not otherwise."""
+        target = self._target()
+        if target is None:
+            return None
+        item = self.shop.item(target.item_id) or target
+        if self.open_item is not None and self.open_item.item_id == item.item_id:
+            self.open_item = item
+        if not item.available:
+            self.notify(f"{item.label} {_not_for_sale(item)}.", severity="warning")
             return None
         return item
 
@@ -271,8 +279,13 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if not self.cart:
             self.notify("The cart is empty.", severity="warning")
             return
-        items = [self.cart_items.get(i) or self.shop.item(i) for i in self.cart]
-        bought = [(item, self.cart[item.item_id]) for item in items if item is not None]
+        now = self.shop.items_by_id(self.cart)  # prices and stock as they are at the till
+        unavailable = [item for item in now.values() if not item.available]
+        if unavailable:
+            reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
+            self.notify(f"Not checked out: {reasons}. Remove it from the cart (r).", severity="warning")
+            return
+        bought = [(now[i], quantity) for i, quantity in self.cart.items() if i in now]
         self._submit("checkout", lambda s: [s.buy(item, quantity) for item, quantity in bought])
 
     @guarded("ending the session")
@@ -378,3 +391,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     @property
     def suggestions(self) -> Sequence[Suggestion]:
         return self.query_one(RecommendationsPanel).suggestions
+
+
+def _not_for_sale(item: ItemRow) -> str:
+    return "is out of stock" if item.status == "listed" else "is not listed for sale"

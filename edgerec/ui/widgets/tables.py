@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from edgerec.readmodels import ItemRow
 from edgerec.store.codec import StoredEvent
-from edgerec.ui.clock import clock_time
+from edgerec.ui.clock import clock_time, zone_name
 from edgerec.ui.loading import Loader
 
 
@@ -103,9 +103,6 @@ class EventFilter:
     session_id: str | None = None
     store_id: str | None = None
 
-    def matches(self, event: StoredEvent) -> bool:
-        return self.store_id is None or event.store_id == self.store_id
-
 
 _TYPE_STYLE = {
     "purchased": "bold green",
@@ -153,7 +150,8 @@ class EventTail(Loader, DataTable[Text | str]):
         if self.compact:
             self.add_columns("#", "type", "user", "item")
         else:
-            self.add_columns("#", "time (UTC)", "type", "user", "session", "item", "kiosk")
+            zone = zone_name(self.app.services.zone)  # type: ignore[attr-defined]
+            self.add_columns("#", f"time ({zone})", "type", "user", "session", "item", "kiosk")
         self.reload()
         self.set_interval(self.poll_seconds, self.poll)
 
@@ -170,11 +168,12 @@ class EventTail(Loader, DataTable[Text | str]):
             rows = store.read(
                 user_id=wanted.user_id,
                 session_id=wanted.session_id,
+                store_id=wanted.store_id,
                 types=list(wanted.types) or None,
                 descending=True,
-                limit=keep if wanted.store_id is None else keep * 20,
+                limit=keep,
             )
-            return [e for e in reversed(rows) if wanted.matches(e)][-keep:]
+            return list(reversed(rows))
 
         self.load("initial", read)
 
@@ -189,10 +188,11 @@ class EventTail(Loader, DataTable[Text | str]):
                 since=since,
                 user_id=wanted.user_id,
                 session_id=wanted.session_id,
+                store_id=wanted.store_id,
                 types=list(wanted.types) or None,
                 limit=2_000,
             )
-            return [e for e in rows if wanted.matches(e)]
+            return rows
 
         self.load("tail", read)
 
