@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from edgerec.api import Store
+from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
 from edgerec.store.schema import PROJECTION_TABLES, events, forgets, quarantine
@@ -47,6 +48,7 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     started = time.perf_counter()
     token = re.compile(rf"(?<![0-9A-Za-z_-]){re.escape(user_id)}(?![0-9A-Za-z_-])")
     with write_transaction(store.engine) as connection:
+        log_head = log.head(connection)
         sessions = connection.execute(
             select(func.count(func.distinct(events.c.session_id))).where(events.c.user_id == user_id)
         ).scalar_one()
@@ -63,7 +65,9 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         if mentioned:
             connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
         connection.execute(
-            insert(forgets).values(forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed)
+            insert(forgets).values(
+                forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed, log_head=log_head
+            )
         )
         # In the same transaction: a running recommender that sees the forget counter move must
         # find read models that no longer hold the customer, and a crash leaves all or nothing.

@@ -192,3 +192,17 @@ def test_a_customer_forgotten_after_a_restore_from_backup_leaves_no_trace(tmp_pa
     receipt = forget(db, "C0007")
     assert receipt.get("model_removed") or receipt.get("model_retrained_to_position")
     assert files_containing(folder, "C0007") == []
+
+
+def test_positions_of_forgotten_events_are_never_handed_out_again(tmp_path: Path) -> None:
+    """A reader that has read up to the newest event (a tailing console, an export --since)
+    must find the events recorded after a forget removed the newest ones."""
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for user in ("alice", "bob"):
+            store.record_many([ItemViewed(user_id=user, item_id=f"i{n}") for n in range(3)])
+        read_up_to = store.head()
+        forget_user(store, "bob")
+        assert store.head() == 3
+        carol = [store.record(ItemViewed(user_id="carol", item_id=f"i{n}")) for n in range(3)]
+        assert carol == [7, 8, 9]
+        assert [e.user_id for e in store.read(since=read_up_to)] == ["carol"] * 3

@@ -9,11 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from edgerec.store.codec import StoredEvent
-from edgerec.store.schema import events
+from edgerec.store.schema import events, forgets
 from edgerec.store.sql import compiled, encode_json, insert_tuples, select_in
 
 _READ_COLUMNS = [events.c[name] for name in StoredEvent._fields]
 _HEAD = select(func.coalesce(func.max(events.c.position), 0))
+# The highest position ever handed out: the head, or the head before a forget removed the
+# newest events.
+_HIGHEST = select(
+    func.coalesce(select(func.max(events.c.position)).scalar_subquery(), 0),
+    func.coalesce(select(func.max(forgets.c.log_head)).scalar_subquery(), 0),
+)
 _FIELDS = StoredEvent._fields
 _ROW_FIELDS = itemgetter(*_FIELDS[1:])  # every field but the position, from a log row dict
 
@@ -22,6 +28,14 @@ def head(connection: Connection) -> int:
     """The position of the newest event, 0 for an empty log."""
     statement = compiled(connection.dialect, _HEAD)
     return int(statement.fetch(connection, statement.bind())[0][0])
+
+
+def highest_position(connection: Connection) -> int:
+    """The highest position ever handed out: a new event goes after it, so a position never
+    names two events, and a reader tailing the log never misses one (a forget may have
+    removed the newest events)."""
+    statement = compiled(connection.dialect, _HIGHEST)
+    return max(int(value or 0) for value in statement.fetch(connection, statement.bind())[0])
 
 
 def position_before_newest(connection: Connection, count: int, types: Sequence[str]) -> int:
@@ -49,7 +63,7 @@ def append(connection: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list
     newly stored events, in log order, for the projections to consume.
     """
     known = existing_positions(connection, (row["event_id"] for row in rows))
-    next_position = head(connection) + 1
+    next_position = highest_position(connection) + 1
     positions: list[int] = []
     fresh: list[StoredEvent] = []
     values: list[tuple[Any, ...]] = []

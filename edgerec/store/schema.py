@@ -175,6 +175,9 @@ forgets = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("forgotten_at", BigInteger, nullable=False),
     Column("events_removed", Integer, nullable=False),
+    # The log's head before the customer's events went: positions up to it are never handed
+    # out again, though the newest events may have been theirs.
+    Column("log_head", BigInteger),
 )
 
 # Small store-wide settings, such as the secret that turns customer ids into export pseudonyms.

@@ -64,14 +64,17 @@ def remove_model_files(directory: Path) -> None:
 
 
 def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
-    """Why a checkpoint cannot be this store's log's (None if it can): it covers positions the
-    log does not have, or the log holds another event where it saw its newest one."""
-    head = store.head()
-    if restored.position > head:
-        return f"it covers position {restored.position:,} and this log ends at {head:,}"
+    """Why a checkpoint cannot be this store's log's (None if it can): it saw more customers
+    forgotten than the log has, it covers positions the log does not have, or the log holds
+    another event where it saw its newest one."""
     forgotten = forget_generation(store)
     if forgotten < restored.forgets_seen:
         return f"it saw {restored.forgets_seen:,} customers forgotten and this log only {forgotten:,}"
+    if forgotten > restored.forgets_seen:
+        return None  # its first step retrains from the whole log anyway, without the customer
+    head = store.head()
+    if restored.position > head:
+        return f"it covers position {restored.position:,} and this log ends at {head:,}"
     if restored.anchor is None:  # saved before checkpoints kept their newest event
         return None
     position, event_id = restored.anchor
@@ -79,13 +82,9 @@ def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
         from edgerec.store import log
 
         found = log.read(connection, since=position - 1, limit=1)
-    if found and found[0].position == position:
-        if found[0].event_id == event_id:
-            return None
-        return f"this log holds another event at position {position:,}"
-    if forgotten > restored.forgets_seen:
-        return None  # a customer forgotten since took that event; the trainer retrains anyway
-    return f"this log has no event at position {position:,}"
+    if found and found[0].position == position and found[0].event_id == event_id:
+        return None
+    return f"this log holds another event at position {position:,}"
 
 
 def pick_device(requested: str = "auto") -> torch.device:
