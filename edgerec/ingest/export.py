@@ -69,7 +69,9 @@ def _write(store: HasEngine, path: Path, *, format: str, since: int, batch: int,
     hide = _identity if real_ids else pseudonymizer(store.engine)
 
     def _record(event: StoredEvent) -> dict[str, Any]:
-        return event._replace(user_id=hide(event.user_id), session_id=hide(event.session_id)).as_dict()
+        # The event id too: an imported event's id is a hash of its content, customer id included.
+        hidden = event._replace(event_id=hide(event.event_id), user_id=hide(event.user_id))
+        return hidden._replace(session_id=hide(event.session_id)).as_dict()
 
     with store.engine.connect() as connection:
         batches = log.read_batches(connection, since=since, batch=batch)
