@@ -271,14 +271,6 @@ def db_current(settings: Settings) -> None:
 
 # --- the log -------------------------------------------------------------------------------
 
-SINCE_OPTION = click.option(
-    "--since",
-    type=click.IntRange(min=0, max=LARGEST_INT),
-    default=0,
-    show_default=True,
-    help="Only events after this log position.",
-)
-
 
 @main.command()
 @click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
@@ -291,7 +283,11 @@ SINCE_OPTION = click.option(
     type=click.Choice([t.value for t in EventType]),
     help="Only events of this type (repeatable).",
 )
-@SINCE_OPTION
+@click.option(
+    "--since",
+    type=click.IntRange(min=0, max=LARGEST_INT),
+    help="Only events after this log position, oldest first (default: the newest events).",
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=LARGEST_INT),
@@ -314,7 +310,7 @@ def events(
     user_id: str | None,
     session_id: str | None,
     types: tuple[str, ...],
-    since: int,
+    since: int | None,
     limit: int,
     as_json: bool,
     interval: float,
@@ -335,11 +331,14 @@ def events(
             zone = wall_zone(Recommender.config_for(store).timezone)
             show = functools.partial(_event_line, zone=zone)
         if mode == "list":
-            rows = store.read(since=since, limit=limit, descending=since == 0, **filters)
+            rows = store.read(since=since or 0, limit=limit, descending=since is None, **filters)
             for row in sorted(rows, key=lambda r: r.position):
                 click.echo(show(row))
             return
-        position = since or max(0, store.head() - 10)
+        if since is None:  # the newest ten events that pass the filters, then what arrives
+            newest = store.read(limit=10, descending=True, **filters)
+            since = newest[-1].position - 1 if newest else store.head()
+        position = since
         try:
             while True:
                 rows = store.read(since=position, limit=1000, **filters)
@@ -838,8 +837,16 @@ def recommend(
         return
     if not suggestions and category is not None and not len(recommender.catalogue.categories_under(category)):
         click.echo(f"No suggestions: the catalogue has no category {category!r}.")
+    elif not suggestions and not len(recommender.catalogue):
+        click.echo(
+            "No suggestions: the catalogue is empty"
+            " (`edgerec import` a catalogue, or list items on the console)."
+        )
     elif not suggestions:
-        click.echo("No suggestions: no item in the catalogue is left after the shop's rules.")
+        rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
+        click.echo(
+            f"No suggestions: every item is delisted, out of stock, in the cart or just bought{rules}."
+        )
     for rank, r in enumerate(suggestions, start=1):
         click.echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
@@ -1101,7 +1108,13 @@ def formats() -> None:
 @click.option(
     "--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name."
 )
-@SINCE_OPTION
+@click.option(
+    "--since",
+    type=click.IntRange(min=0, max=LARGEST_INT),
+    default=0,
+    show_default=True,
+    help="Only events after this log position.",
+)
 @click.option(
     "--real-ids",
     is_flag=True,

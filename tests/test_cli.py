@@ -403,3 +403,48 @@ def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> Non
 def test_eval_on_cuda_without_a_gpu_is_refused_before_any_work(db: str) -> None:
     result = CliRunner().invoke(main, ["--db", db, "eval", "--device", "cuda"])
     assert result.exit_code == 2 and "torch sees no CUDA device" in result.output
+
+
+def _tail(db: str, *options: str, lines: int) -> list[dict]:
+    """What `edgerec events tail --json` prints in its first `lines` lines (or in 30 s)."""
+    import subprocess
+    import sys
+    import threading
+
+    command = [sys.executable, "-m", "edgerec", "--db", db, "events", "tail", "--json", "--interval", "0.05"]
+    process = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True)
+    printed: list[dict] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            printed.append(json.loads(line))
+            if len(printed) == lines:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    process.terminate()
+    process.wait(timeout=30)
+    return printed
+
+
+def test_events_tail_starts_where_asked(db: str) -> None:
+    with edgerec.open(db) as store:
+        store.record_many([ItemViewed(user_id="busy", item_id="a") for _ in range(20)])
+        head = store.head()
+        mine = [e.position for e in store.read(user_id="u1")]
+    assert [e["position"] for e in _tail(db, "--since", "0", lines=head)] == list(range(1, head + 1))
+    # A filtered tail starts with the newest events that pass the filter, however old.
+    assert [e["position"] for e in _tail(db, "--user", "u1", lines=len(mine))] == mine
+
+
+def test_recommend_says_why_nothing_can_be_suggested(tmp_path: Path) -> None:
+    db = str(tmp_path / "empty.db")
+    assert "the catalogue is empty" in run("--db", db, "recommend", "--user", "u")
+    with edgerec.open(db) as store:
+        store.record(ItemListed(item_id="mug", title="Mug", stock=0, occurred_at=T0))
+    said = run("--db", db, "recommend", "--user", "u")
+    assert "every item is delisted, out of stock, in the cart or just bought." in said
+    assert "rules" not in said  # there are none to blame

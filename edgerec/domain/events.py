@@ -293,10 +293,12 @@ class ItemFavourited(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rated(Event):
     type = EventType.RATED
-    value: float = 0.0
+    value: float | None = None  # required: a rating without its value is no rating of 0
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
+        if self.value is None:
+            raise EventError("value", "a rating needs its value")
         if isinstance(self.value, bool) or not isinstance(self.value, int | float):
             raise EventError("value", "must be a number")
         if not math.isfinite(self.value) or not -1e6 <= self.value <= 1e6:

@@ -125,8 +125,8 @@ def _stock(name: str, value: object) -> Problem:
 
 
 def _rating(name: str, value: object) -> Problem:
-    if value is None:
-        return None
+    if value is None:  # an empty cell is no rating, not a rating of 0
+        return f"missing_{name}", f"{name}: a rating needs its value"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"invalid_{name}", f"{name}: must be a number"
     if not math.isfinite(value) or not -1e6 <= value <= 1e6:
@@ -187,6 +187,9 @@ _CHECKS: dict[str, dict[str, Callable[[str, object], Problem]]] = {
     },
     EventType.ITEM_DELISTED: {},
 }
+# Payload fields without which an event of one type says nothing: checked even when a file
+# has no column for them.
+_NEEDED_BY = {"query": EventType.SEARCHED, "value": EventType.RATED}
 NEEDS_USER = {t.value: cls.needs_user for t, cls in EVENT_CLASSES.items()}
 NEEDS_ITEM = {t.value: cls.needs_item for t, cls in EVENT_CLASSES.items()}
 
@@ -271,11 +274,9 @@ def validate_columns(columns: Mapping[str, Sequence[object]], n: int) -> list[Pr
     for name in PAYLOAD_COLUMNS:
         values = columns.get(name)
         if values is None:
-            if name == "query":
-                _merge(
-                    problems,
-                    [_CHECKS[t]["query"](name, None) if t == EventType.SEARCHED else None for t in types],
-                )
+            needed_by = _NEEDED_BY.get(name)  # a field its type cannot do without: checked as empty
+            if needed_by is not None:
+                _merge(problems, [_CHECKS[t][name](name, None) if t == needed_by else None for t in types])
             continue
         by_type: dict[str, Callable[[object], Problem]] = {}
         for t, checks in _CHECKS.items():

@@ -167,3 +167,11 @@ def test_equal_values_of_another_type_are_checked_apart() -> None:
     }
     problems = validate_columns(columns, 2)
     assert problems[0] is None and problems[1] is not None and problems[1][0] == "invalid_stock"
+
+
+def test_a_rating_without_its_value_is_refused_not_taken_for_zero() -> None:
+    with_column = {"type": ["rated", "rated"], "occurred_at": [NOW, NOW], "user_id": ["u", "u"]}
+    with_column |= {"item_id": ["i", "i"], "value": [None, 4.0]}
+    assert [p[0] if p else None for p in validate_columns(with_column, 2)] == ["missing_value", None]
+    without = {"type": ["rated"], "occurred_at": [NOW], "user_id": ["u"], "item_id": ["i"]}
+    assert validate_columns(without, 1) == [("missing_value", "value: a rating needs its value")]
