@@ -138,7 +138,7 @@ class ListingChanges:
             if before == listing and item not in followed_not:
                 same.add(i)
                 continue
-            if before is not None and before[0] != SEEN or item in followed_not:
+            if (before is not None and before[0] != SEEN) or item in followed_not:
                 salted = f"{row['event_id']}\x1f{head}".encode()
                 row["event_id"] = hashlib.blake2b(salted, digest_size=16).hexdigest()
             current[item] = listing
