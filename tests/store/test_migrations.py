@@ -17,6 +17,7 @@ from edgerec.store import migrate
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import database_url, make_engine
 from edgerec.store.schema import items, metadata, session_searches, user_items
+from tests.projections.test_rebuild_equals_incremental import snapshot
 
 
 def test_upgrade_on_an_empty_database_creates_the_schema(tmp_path: Path) -> None:
@@ -97,9 +98,16 @@ def test_the_times_migration_fills_in_listings_and_purchases_already_logged(tmp_
         before = _times(store)
         assert before[0] == {"mug": to_micros(t), "lamp": to_micros(t + timedelta(days=2)), "vase": None}
         assert before[1] == {("u", "mug"): to_micros(t + timedelta(days=3)), ("u", "lamp"): None}
+        incremental = snapshot(store)
         migrate.downgrade(store.engine, "0005")
+        with store.engine.begin() as connection:  # as before: a late event was the latest touch
+            connection.execute(
+                text("UPDATE user_items SET last_at = 0, last_type = 'rated', last_position = 0")
+            )
+            connection.execute(text("UPDATE users SET last_at = 0, last_session_id = NULL"))
         migrate.upgrade(store.engine)
         assert _times(store) == before
+        assert snapshot(store) == incremental  # replayed by the new rule, as a rebuild would
 
 
 def _times(store):  # type: ignore[no-untyped-def]
