@@ -404,7 +404,11 @@ def interaction_frame(store: Store) -> Any:
 
 
 def catalogue_frame(store: Store) -> Any:
-    """The catalogue as a DataFrame: item_id, title, category, brand, price, description, attributes."""
+    """The catalogue as a DataFrame: item_id, title, category, brand, price, description, attributes.
+
+    In item id order: the rows' order in the table follows how they were written, and an
+    evaluation's item vocabulary (and with it its seeded draws) must not.
+    """
     import pandas as pd
 
     query = select(
@@ -415,6 +419,6 @@ def catalogue_frame(store: Store) -> Any:
         items.c.price,
         items.c.description,
         items.c.attributes,
-    )
+    ).order_by(items.c.item_id)
     with store.engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).all(), columns=list(query.selected_columns.keys()))

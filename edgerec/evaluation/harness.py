@@ -189,13 +189,16 @@ def evaluate_encoded(
         outcome.curves["blend"] = [{"valid_ndcg@10": v} for v in single.values()]
         say(f"  validation ndcg@10: {', '.join(f'{n}={v:.4f}' for n, v in single.items())}")
         say(f"  blend weights: {', '.join(f'{n}={w:.2f}' for n, w in blend.weights_by_name().items())}")
+    if settings.fold_in_validation and len(sp.valid_rows):
+        # Every member first: the blend scores with its members as they are when it is tested.
+        for name in models:
+            if name != "blend":
+                t0 = time.perf_counter()
+                fitted[name].partial_fit(sp.valid_rows, seed=settings.seed)
+                fit_s[name] += time.perf_counter() - t0
     report_models: dict[str, dict[str, float]] = {}
     for name in models:
         model = fitted[name]
-        if settings.fold_in_validation and len(sp.valid_rows) and name != "blend":
-            t0 = time.perf_counter()
-            model.partial_fit(sp.valid_rows, seed=settings.seed)
-            fit_s[name] += time.perf_counter() - t0
         res = rank_cases(model, sp.test, include_seen=settings.include_seen, batch_size=settings.batch_size)
         res["fit_s"] = round(fit_s[name], 2)
         report_models[name] = {k: float(res[k]) for k in METRIC_KEYS}

@@ -142,7 +142,9 @@ def tune_shop(
         raise TuningError(f"a window of {max_events} customer events is too small; tuning needs at least 100")
     config = config or Recommender.config_for(store)
     since = store.position_before_newest(max_events, _CUSTOMER_TYPES)
-    events = store.read(since=since)
+    # In time order, not log order: an imported file may run by customer, and its newest
+    # events by time must be the check, never events the warm-up or the search saw later ones of.
+    events = sorted(store.read(since=since), key=lambda event: (event.occurred_at, event.position))
     # Shares are of the customers' events: a catalogue listed in bulk is not half a warm-up.
     customer = [i for i, event in enumerate(events) if event.type not in CATALOGUE_TYPES]
     if len(customer) < 100:
@@ -186,8 +188,8 @@ def tune_shop(
         current=Scores(*evaluate(check, recommender.weight_vector(start))),
         tuned=Scores(*evaluate(check, recommender.weight_vector(weights))),
         events=len(customer),
-        first_position=events[0].position,
-        last_position=events[-1].position,
+        first_position=min(event.position for event in events),
+        last_position=max(event.position for event in events),
         tune_requests=tuning.requests,
         tune_answerable=len(tuning.parts),
         check_requests=check.requests,

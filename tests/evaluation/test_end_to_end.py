@@ -88,3 +88,35 @@ def test_cold_items_protocol_content_beats_popularity(shared_dataset) -> None:
     )
     models = report["models"]
     assert models["content"]["hr@10"] > models["popularity"]["hr@10"]
+
+
+def test_the_blend_scores_alike_wherever_it_is_named() -> None:
+    """Its members take in the validation events before it is tested, whatever the order."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for user in range(150):
+        start = int(rng.integers(0, 40))
+        for step in range(6):  # users walk chains of items, with some noise
+            item = (start + step + int(rng.integers(0, 2))) % 40
+            rows.append((user, f"i{item}", len(rows)))
+    n = len(rows)
+    inter = pd.DataFrame(
+        {
+            "user_id": [f"u{u}" for u, _, _ in rows],
+            "item_id": [i for _, i, _ in rows],
+            "occurred_at": 1_700_000_000_000_000 + np.array([p for _, _, p in rows]) * 60_000_000,
+            "event_type": ["item_viewed"] * n,
+            "session_id": [f"u{u}" for u, _, _ in rows],
+            "store_id": [None] * n,
+            "position": np.arange(n),
+        }
+    )
+    blends = [
+        {
+            k: v
+            for k, v in evaluate(inter, None, models=order, seed=0)["models"]["blend"].items()
+            if k != "fit_s"
+        }
+        for order in (["cooccurrence", "itemknn", "blend"], ["blend", "cooccurrence", "itemknn"])
+    ]
+    assert blends[0] == blends[1]

@@ -64,3 +64,15 @@ def test_charts_are_svg() -> None:
     assert svg.startswith("<svg") and "0.1000" in svg and svg.rstrip().endswith("</svg>")
     curves = {"sasrec": [{"valid_ndcg@10": 0.01}, {"valid_ndcg@10": 0.02}]}
     assert "<polyline" in curve_chart(curves)
+
+
+def test_the_catalogue_frame_is_in_item_order_however_it_was_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An evaluation's item vocabulary, and the seeded draws made on it, follow this order."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+    from edgerec.readmodels import catalogue_frame
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many([ItemViewed(user_id="u", item_id=i) for i in ("zeta", "alpha")])
+        store.record_many([ItemListed(item_id=i, title=i) for i in ("mu", "beta", "zeta")])
+        assert list(catalogue_frame(store)["item_id"]) == ["alpha", "beta", "mu", "zeta"]

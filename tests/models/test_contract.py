@@ -196,3 +196,27 @@ def test_a_checkpoint_whose_neighbours_lie_outside_the_catalogue_is_refused() ->
     state["model"]["tensors"]["indices"][0, 0] = N_ITEMS + 5  # a tampered or corrupt file
     with pytest.raises(RuntimeError, match="inconsistent with indices"):
         from_state(state)
+
+
+def test_popularity_decays_at_the_half_life_the_validation_split_prefers() -> None:
+    """Item 0 sold well long ago, item 1 sells now; validation asks for what sells now."""
+    day = 86_400_000_000
+    old = [(u, 0, 1_600_000_000_000_000 + u * day) for u in range(30)]
+    new = [(u, 1, 1_600_000_000_000_000 + (400 + u % 5) * day) for u in range(30, 50)]
+    rows = old + new
+    data = Interactions(
+        item_ids=("old-hit", "new-hit", "other"),
+        user_ids=tuple(f"u{u}" for u in range(50)),
+        user=np.array([u for u, _, _ in rows]),
+        item=np.array([i for _, i, _ in rows]),
+        event=np.ones(len(rows), dtype=np.int64),
+        time=np.array([t for _, _, t in rows]),
+        position=np.arange(len(rows)),
+    )
+    plain = Popularity().fit(data)  # no validation: plain counts
+    assert plain.counts[0] > plain.counts[1]
+    decayed = Popularity().fit(data, validate=lambda m: float(m.counts[1] > m.counts[0]))
+    assert decayed.chosen is not None and decayed.chosen.half_life_days is not None
+    assert decayed.counts[1] > decayed.counts[0]
+    decayed.partial_fit(data)  # a refit (validation folded in) keeps the chosen half-life
+    assert decayed.counts[1] > decayed.counts[0]

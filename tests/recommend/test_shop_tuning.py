@@ -180,3 +180,25 @@ def test_the_following_trainer_counts_customer_events_toward_a_block(tmp_path: P
         assert recommender.model is not None
         assert recommender.model.swaps == 1  # 150 customer events: one block, listings included
         assert len(trainer.pending) == 50
+
+
+def test_the_check_is_the_newest_events_by_time_whatever_the_log_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file imported customer by customer: log order is not time order."""
+    from edgerec.recommend import shop_tuning
+
+    replayed: list[list] = []
+    original = shop_tuning.replay
+
+    def watched(recommender, events, **kwargs):  # type: ignore[no-untyped-def]
+        replayed.append(list(events))
+        return original(recommender, events, **kwargs)
+
+    monkeypatch.setattr(shop_tuning, "replay", watched)
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events())
+        store.record_many(sorted(loyal_customers(), key=lambda event: event.user_id or ""))
+        tune_shop(store, config=popularity_only(Recommender(None).names), block=500)
+    searched, checked = replayed
+    assert max(e.occurred_at for e in searched) <= min(e.occurred_at for e in checked)
