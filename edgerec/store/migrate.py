@@ -37,9 +37,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
     script = ScriptDirectory.from_config(_config(engine))
     current, head = current_revision(engine), script.get_current_head()
-    if current is None:
-        _refuse_foreign(engine)
-    elif not _known(script, current):
+    if current is None and _tables(engine):
+        # Tables but no revision: another application's database, or a store that another
+        # process (a kiosk started with the console) created since the revision was read: the
+        # commit that made its tables made its revision too.
+        current = current_revision(engine)
+        if current is None:
+            _refuse_foreign(engine)
+    if current is not None and not _known(script, current):
         raise SchemaError(
             f"its schema (revision {current}) was written by a newer edgerec than this one "
             f"(newest revision here: {head}); open it with that version"
@@ -49,10 +54,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     _run(engine, "upgrade", revision)
 
 
+def _tables(engine: Engine) -> list[str]:
+    return sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+
+
 def _refuse_foreign(engine: Engine) -> None:
     """A database with tables but no edgerec schema belongs to something else: edgerec does
     not add its tables to it."""
-    tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+    tables = _tables(engine)
     if tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         own = (

@@ -154,3 +154,23 @@ def test_a_store_downgraded_to_nothing_opens_again(tmp_path: Path) -> None:
         migrate.downgrade(store.engine, "base")
     with edgerec.open(path) as store:  # only Alembic's own (empty) table is left: not foreign
         assert store.head() == 0
+
+
+def test_a_store_another_process_just_created_is_not_taken_for_a_foreign_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console and a kiosk started together on a new file: one migrates it between the other's
+    read of the revision (none yet) and its look at the tables (edgerec's, now)."""
+    path = tmp_path / "new.db"
+    edgerec.open(path).close()  # the other process, done
+    engine = make_engine(database_url(path))
+    real = migrate.current_revision
+    reads: list[str | None] = []
+
+    def first_read_before_the_commit(e):  # type: ignore[no-untyped-def]
+        reads.append(real(e) if reads else None)
+        return reads[-1]
+
+    monkeypatch.setattr(migrate, "current_revision", first_read_before_the_commit)
+    migrate.upgrade(engine)  # no SchemaError
+    assert real(engine) == migrate.head_revision(engine)
