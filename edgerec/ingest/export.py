@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from edgerec.store import log
 from edgerec.store.codec import StoredEvent
 from edgerec.store.engine import database_files
+from edgerec.store.leftovers import remove_leftovers, temporary_name
 from edgerec.store.pseudonyms import pseudonymizer
 
 EXPORT_FORMATS = ("jsonl", "parquet")
@@ -55,7 +56,8 @@ def export_events(
         raise ValueError(f"{path} is a file of the database being exported: choose another path")
     # Written beside the target and renamed over it at the end, so that a failed export leaves
     # an earlier file at that path as it was.
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    remove_leftovers(path.parent, "partial", target=path.name)  # of an export killed before
+    partial = temporary_name(path, "partial")
     try:
         written = _write(store, partial, format=format, since=since, batch=batch, real_ids=real_ids)
         os.replace(partial, path)

@@ -13,6 +13,8 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from sqlalchemy import make_url
 
+from edgerec.store.leftovers import temporary_name
+
 
 def model_dir(database: str | None) -> Path:
     """Where the trainer's files for a store live, given the store's file path or URL.
@@ -50,7 +52,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     take from the database's own commits.
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_name(path, "tmp")
     try:
         _write(temporary, data, durable=durable)
         os.replace(temporary, path)

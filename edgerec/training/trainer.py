@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from edgerec.api import Store
 from edgerec.privacy import forget_generation
 from edgerec.store.codec import StoredEvent
+from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
 from edgerec.training.files import model_dir
 from edgerec.training.model import OnlineConfig, OnlineModel
@@ -58,9 +59,11 @@ MODEL_FILES = (checkpoint.CHECKPOINT, published.SNAPSHOT)
 
 
 def remove_model_files(directory: Path) -> None:
-    """Deletes a store's checkpoint and published snapshot (the log can always rebuild them)."""
+    """Deletes a store's checkpoint and published snapshot (the log can always rebuild them),
+    and what killed trainers left half-written."""
     for name in MODEL_FILES:
         (directory / name).unlink(missing_ok=True)
+    remove_leftovers(directory, "tmp")
 
 
 def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
@@ -137,6 +140,8 @@ class Trainer:
         self._next_streaming_check = 0  # log position from which a step measures its hit rate
         self.anchor: tuple[int, str] | None = None  # the newest event learnt: position and id
         self.discarded: str | None = None  # why a checkpoint found was not this log's
+        if self.directory.is_dir():
+            remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
             self.discarded = _not_learnt_from(store, restored)

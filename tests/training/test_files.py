@@ -55,3 +55,36 @@ def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
     assert first.name == "postgresql-db.local-5432-shop_a"
     assert all("secret" not in str(p) for p in (first, second, other_server))
     assert model_dir(None) == model_dir("sqlite://") == first.parent
+
+
+def _pid_of_exited() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_what_killed_writers_left_is_removed_and_nothing_else(tmp_path: Path) -> None:
+    """A trainer or an export killed mid-write leaves its temporary, which may hold customer
+    ids: the next trainer (or forget-user), or the next export to that file, removes it."""
+    import edgerec
+    from edgerec.domain import ItemViewed
+    from edgerec.ingest import export_events
+    from edgerec.training import Trainer
+
+    dead, alive = _pid_of_exited(), os.getpid()
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in (f".trainer.pt.{dead}.tmp", f".snapshot.npz.{alive}.tmp", f".backup.jsonl.{dead}.partial"):
+        (models / name).write_bytes(b"C0066")
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemViewed(user_id="C0001", item_id="a"))
+        Trainer(store, directory=models)
+        assert sorted(p.name for p in models.iterdir()) == [
+            f".backup.jsonl.{dead}.partial",  # not the trainer's: left for the export
+            f".snapshot.npz.{alive}.tmp",  # a running writer's
+        ]
+        export_events(store, models / "backup.jsonl")
+    assert sorted(p.name for p in models.iterdir()) == [f".snapshot.npz.{alive}.tmp", "backup.jsonl"]
