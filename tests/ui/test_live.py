@@ -38,14 +38,20 @@ async def act(
     await until(pilot, lambda: panel.painted_generation > before, what=f"a new list after {keys or click}")
 
 
+async def ready(pilot: Pilot[None]) -> tuple[LiveScreen, RecommendationsPanel]:
+    """The live screen and its panel, once the first list and the items are on screen."""
+    screen = pilot.app.screen
+    assert isinstance(screen, LiveScreen)
+    panel = screen.query_one(RecommendationsPanel)
+    items = screen.query_one(ItemTable)
+    await until(pilot, lambda: panel.painted_generation >= 1 and items.row_count > 0)
+    return screen, panel
+
+
 async def _session(app: ConsoleApp) -> list[str]:
     done: list[str] = []
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
-        panel = screen.query_one(RecommendationsPanel)
-        items = screen.query_one(ItemTable)
-        await until(pilot, lambda: panel.painted_generation >= 1 and items.row_count > 0)
+        screen, panel = await ready(pilot)
 
         await act(pilot, "c", *"cust-04", "enter")  # choose a customer: ranks again, records nothing
         assert screen.session is not None and screen.session.user_id == "cust-04"
@@ -111,11 +117,7 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Pa
     async def scenario() -> None:
         app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
         async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, LiveScreen)
-            panel = screen.query_one(RecommendationsPanel)
-            items = screen.query_one(ItemTable)
-            await until(pilot, lambda: panel.painted_generation >= 1 and items.row_count > 0)
+            screen, _ = await ready(pilot)
             await act(pilot, "enter")
             shown = screen.open_item
             assert shown is not None and shown.price != 99.0
