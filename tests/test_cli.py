@@ -448,3 +448,14 @@ def test_recommend_says_why_nothing_can_be_suggested(tmp_path: Path) -> None:
     said = run("--db", db, "recommend", "--user", "u")
     assert "every item is delisted, out of stock, in the cart or just bought." in said
     assert "rules" not in said  # there are none to blame
+
+
+def test_a_table_it_cannot_read_is_refused_naming_what_it_lacks(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "clicks.csv"
+    path.write_text("customer_id,item_id,event\nc1,i1,view\n")  # no time
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path)])
+    assert result.exit_code == 1
+    assert (
+        "no column for the timestamp" in result.output
+        and "['customer_id', 'item_id', 'event']" in result.output
+    )

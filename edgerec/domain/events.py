@@ -67,7 +67,25 @@ def _check_optional_id(name: str, value: object) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise EventError(name, f"is longer than {MAX_ID_LENGTH} characters")
     if not value.isprintable():
-        raise EventError(name, "contains control characters")
+        raise EventError(name, unprintable_flaw(value))
+
+
+def unprintable_flaw(value: str) -> str:
+    """What is wrong with an id that is not printable."""
+    return SURROGATE if has_surrogates(value) else "contains control characters"
+
+
+SURROGATE = "contains a surrogate code point, which is not a character"
+
+
+def has_surrogates(value: str) -> bool:
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def text_flaw(value: str) -> str | None:
@@ -79,12 +97,7 @@ def text_flaw(value: str) -> str | None:
     """
     if "\x00" in value:
         return "contains a NUL character"
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "contains a surrogate code point, which is not a character"
-    return None
+    return SURROGATE if has_surrogates(value) else None
 
 
 def _check_text(name: str, value: object, limit: int, *, allow_empty: bool = False) -> None:

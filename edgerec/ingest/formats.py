@@ -11,7 +11,7 @@ from typing import Any
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping
+from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping, check_columns, resolve_columns
 from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
 
@@ -227,10 +227,26 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         if suffix in JSON_LINES_SUFFIXES:
             return FORMATS["jsonl"]
         return FORMATS["csv"]
+    names = _header(path, head)
+    if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
+        # A table of interactions it cannot read: say which columns it lacks.
+        check_columns(resolve_columns(ColumnMapping(), names), names, path)
     raise FormatError(
-        f"{path}: cannot tell the format from its name or first lines; "
-        f"name one with format=...:\n{format_names()}"
+        f"{path}: cannot tell the format from its name or first lines; name one "
+        f"(--format NAME, or format=NAME on the console's Import screen):\n{format_names()}"
     )
+
+
+def _header(path: Path, head: list[str]) -> list[str]:
+    """A file's column names (a CSV header, or the keys of its first JSON object or Parquet
+    row); [] where it has none to read."""
+    try:
+        keys = mapping.object_keys(path, head)
+        if keys is not None:
+            return list(keys)
+        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head))) if head else []
+    except Exception:  # noqa: BLE001 - no header to name
+        return []
 
 
 def get_format(name: str) -> Format:

@@ -34,6 +34,7 @@ from edgerec.domain.events import (
     EventType,
     latest_allowed,
     text_flaw,
+    unprintable_flaw,
 )
 from edgerec.store.codec import to_micros
 
@@ -73,7 +74,7 @@ def _id_problem(name: str, value: object, required: bool) -> Problem:
     if len(value) > MAX_ID_LENGTH:
         return f"invalid_{name}", f"{name}: is longer than {MAX_ID_LENGTH} characters"
     if not value.isprintable():
-        return f"invalid_{name}", f"{name}: contains control characters"
+        return f"invalid_{name}", f"{name}: {unprintable_flaw(value)}"
     return None
 
 

@@ -46,6 +46,7 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
         ),
         (lambda: ItemViewed(occurred_at=AT, user_id="u" * 300, item_id="i"), "user_id", "longer"),
         (lambda: ItemViewed(occurred_at=AT, user_id="u\x00", item_id="i"), "user_id", "control"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u\ud800", item_id="i"), "user_id", "surrogate"),
         (lambda: AddedToCart(occurred_at=AT, user_id="u", item_id="i", quantity=0), "quantity", "between"),
         (lambda: AddedToCart(occurred_at=AT, user_id="u", item_id="i", quantity=1.5), "quantity", "integer"),
         (
