@@ -44,3 +44,23 @@ def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
 
 class _NONE:
     position = -1
+
+
+def test_the_console_shows_a_trainer_that_runs_elsewhere(tmp_path: Path) -> None:
+    """A trainer started by hand holds the store's lock: the console's own is refused, and the
+    console shows the one that runs rather than 'paused'."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
+        by_hand, console = TrainerProcess(store.url, device="cpu"), TrainerProcess(store.url, device="cpu")
+        by_hand.start()
+        try:
+            wait_for(lambda: by_hand.status().get("position") == store.head())
+            console.start()
+            wait_for(lambda: not console.running)  # refused: another trainer holds the lock
+            assert "another trainer" in (console.directory / "trainer.log").read_text()
+            assert console.status()["state"] in {"idle", "following"}
+        finally:
+            by_hand.close()
+            console.close()
+        assert console.status()["state"] == "paused"  # nothing runs now

@@ -73,8 +73,12 @@ class TrainerProcess:
 
     def status(self) -> dict[str, Any]:
         status = read_status(self.directory) or {"state": "idle", "device": self.device, "position": 0}
-        if not self.running:
+        age = time.time() - float(status.get("updated_at", 0))
+        # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand,
+        # it holds the store's trainer lock, and ours was refused): show what it is doing.
+        elsewhere = age <= 5 and status.get("state") not in ("stopped", None)
+        if not self.running and not elsewhere:
             status["state"] = "paused" if status.get("position") else "idle"
-        elif time.time() - float(status.get("updated_at", 0)) > 5 and status.get("state") == "stopped":
+        elif self.running and age > 5 and status.get("state") == "stopped":
             status["state"] = "starting"
         return status
