@@ -688,30 +688,12 @@ def evaluate_command(
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
     from edgerec.privacy import forget_user
-    from edgerec.training import CheckpointError, Trainer, model_dir
-    from edgerec.training.checkpoint import CHECKPOINT
-    from edgerec.training.trainer import MODEL_FILES, remove_model_files
+    from edgerec.training.trainer import forget_in_model
 
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
-        receipt = forget_user(store, user_id).to_dict()
-        directory = model_dir(store.url)
-        had_model = any((directory / name).exists() for name in MODEL_FILES)
-        trainer = None
-        if (directory / CHECKPOINT).exists():
-            with contextlib.suppress(CheckpointError):  # a damaged one cannot be cleaned: removed below
-                trainer = Trainer(store)
-        if trainer is not None and trainer.discarded is None:
-            # The trainer sees the forget request and retrains from the cleaned log.
-            trainer.step()
-            receipt["model_retrained_to_position"] = trainer.position
-        else:
-            # No checkpoint to retrain (missing, damaged, or another log's): a snapshot left
-            # beside it may hold the customer, so the model goes; the trainer learns afresh.
-            remove_model_files(directory)
-            if had_model:
-                receipt["model_removed"] = True
+        receipt = forget_user(store, user_id).to_dict() | forget_in_model(store)
     if as_json:
         click.echo(json.dumps(receipt, sort_keys=True))
         return

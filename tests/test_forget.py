@@ -206,3 +206,19 @@ def test_positions_of_forgotten_events_are_never_handed_out_again(tmp_path: Path
         carol = [store.record(ItemViewed(user_id="carol", item_id=f"i{n}")) for n in range(3)]
         assert carol == [7, 8, 9]
         assert [e.user_id for e in store.read(since=read_up_to)] == ["carol"] * 3
+
+
+def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
+    """Two trainers must not write one checkpoint: the one following the store retrains at its
+    next step (it follows the forget counter), so the command leaves the model to it."""
+    from edgerec.training import model_dir
+    from edgerec.training.files import only_trainer
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    with only_trainer(model_dir(str(db))):  # as `edgerec train --follow` holds it
+        receipt = forget(db, "C0007")
+    assert receipt["model_retrained_by_the_running_trainer"] is True
+    assert "model_retrained_to_position" not in receipt

@@ -100,9 +100,8 @@ class ListingChanges:
     also names the log's head, new to the log.
     """
 
-    def __init__(self, engine: Engine, *, enabled: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.enabled = enabled
 
     def unchanged(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> set[int]:
         """Indices of the timeless listing rows that would leave their item as it is; those
@@ -115,7 +114,7 @@ class ListingChanges:
             and r["type"] == EventType.ITEM_LISTED
             and r["occurred_at"] == CATALOGUE_AT
         ]
-        if not timeless or not self.enabled:
+        if not timeless:
             return set()
         keys = [(rows[i]["item_id"],) for i in timeless]  # type: ignore[index]
         with self.engine.connect() as connection:
@@ -152,10 +151,9 @@ def _listing(row: dict[str, Any]) -> tuple[Any, ...]:
 class CatalogueCheck:
     """Flags purchases of items the shop does not list, once the shop has a catalogue."""
 
-    def __init__(self, engine: Engine, *, enabled: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.enabled = enabled
-        self.has_catalogue = enabled and self._has_catalogue()
+        self.has_catalogue = self._has_catalogue()
 
     def _has_catalogue(self) -> bool:
         query = select(items.c.item_id).where(items.c.status != "seen").limit(1)
@@ -163,8 +161,6 @@ class CatalogueCheck:
             return connection.execute(query).first() is not None
 
     def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
-        if not self.enabled:
-            return
         listed_here = {r["item_id"] for r in rows if r is not None and r["type"] == EventType.ITEM_LISTED}
         if listed_here:
             self.has_catalogue = True
@@ -194,7 +190,7 @@ class CatalogueCheck:
                 )
 
     def after_append(self, appended_catalogue: bool) -> None:
-        if self.enabled and appended_catalogue and not self.has_catalogue:
+        if appended_catalogue and not self.has_catalogue:
             self.has_catalogue = self._has_catalogue()
 
 

@@ -149,10 +149,10 @@ def import_file(
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
     total = _estimate_rows(path, compressed_lines)
+    # A restored log is not cleaned again: each of its events was accepted once.
+    checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
     if fmt.recorded_log:
         dedupe = Deduplicator(0)
-    catalogue = CatalogueCheck(store.engine, enabled=not fmt.recorded_log)
-    listings = ListingChanges(store.engine, enabled=not fmt.recorded_log)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     named = _Distinct() if delist_missing else None
@@ -169,7 +169,7 @@ def import_file(
         batches,
         report,
         dedupe,
-        (catalogue, listings),
+        checks,
         reasons,
         (users, items, sessions, named),
         total,
@@ -202,27 +202,29 @@ def _run(
     batches: Iterator[Batch],
     report: ImportReport,
     dedupe: Deduplicator,
-    checks: tuple[CatalogueCheck, ListingChanges],
+    checks: tuple[CatalogueCheck, ListingChanges] | None,
     reasons: Counter[str],
     distinct: tuple[_Distinct, _Distinct, _Distinct, _Distinct | None],
     total: int | None,
     progress: Progress | None,
 ) -> None:
     users, items, sessions, named = distinct
-    catalogue, listings = checks
     # The next chunk is read, validated and deduplicated while this one is written.
     prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
     for batch, rows in prefetched(prepared):
         with gc_paused():  # one chunk at a time, so cyclic garbage never piles up
             # Checked against the catalogue as it stands after the chunks before this one.
-            catalogue.mark(rows, batch.problems)
-            unchanged = listings.unchanged(rows, batch.problems)
+            unchanged: set[int] = set()
+            if checks is not None:
+                checks[0].mark(rows, batch.problems)
+                unchanged = checks[1].unchanged(rows, batch.problems)
             accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
             changes = [row for i, row in enumerate(rows) if batch.problems[i] is None and i not in unchanged]
             result = store.append_rows(changes) if changes else None
             rejected = _quarantine(store.engine, report.import_id, batch)
         appended = int(getattr(result, "appended", 0))
-        catalogue.after_append(any(row["type"] in _CATALOGUE for row in accepted))
+        if checks is not None:
+            checks[0].after_append(any(row["type"] in _CATALOGUE for row in accepted))
         reasons.update(rejected)
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])

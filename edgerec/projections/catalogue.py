@@ -16,7 +16,6 @@ from edgerec.store.sql import insert_rows
 LISTED, DELISTED, SEEN = "listed", "delisted", "seen"
 # What an item_listed event sets: the whole listing, replaced.
 LISTING_FIELDS = ("title", "category", "brand", "price", "stock", "description", "attributes")
-_FIELDS = LISTING_FIELDS
 _CATALOGUE = frozenset(t.value for t in CATALOGUE_TYPES)
 
 
@@ -53,7 +52,7 @@ class CatalogueProjector:
             row = cache.get(key)
             if event.type == EventType.ITEM_LISTED:
                 fresh = _empty(event.item_id, event.occurred_at, LISTED)  # type: ignore[arg-type]
-                fresh.update({f: event.payload.get(f) for f in _FIELDS})
+                fresh.update({f: event.payload.get(f) for f in LISTING_FIELDS})
                 relisted = row is None or row["status"] != LISTED
                 fresh["listed_at"] = event.occurred_at if relisted else row["listed_at"]  # type: ignore[index]
                 cache.put(key, fresh)
@@ -62,7 +61,7 @@ class CatalogueProjector:
                     row = cache.put(key, _empty(event.item_id, 0, LISTED))  # type: ignore[arg-type]
                     row["listed_at"] = event.occurred_at
                 cache.touch(key)
-                row.update({f: v for f, v in event.payload.items() if f in _FIELDS})
+                row.update({f: v for f, v in event.payload.items() if f in LISTING_FIELDS})
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif event.type == EventType.ITEM_DELISTED:
                 row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))  # type: ignore[arg-type]

@@ -90,10 +90,10 @@ class Catalogue:
         self.category_names: list[str] = []
         self.category_codes: dict[str, int] = {}
         # Each category code's first code with the same levels ("Shoes" and "shoes "): one
-        # category for the diversity cap, however the catalogue spelt it.
-        self.category_group: list[int] = []
+        # category for the diversity cap, however the catalogue spelt it. The last entry stands
+        # for code -1 (no category), which indexes it.
         self._group_of_path: dict[tuple[str, ...], int] = {}
-        self._group_array = np.full(1, -1, dtype=np.int64)
+        self._category_group = np.full(1, -1, dtype=np.int64)
         self.brand_codes: dict[str, int] = {}
         self.status = np.zeros(capacity, dtype=np.int8)
         self.stock = np.full(capacity, NO_STOCK, dtype=np.int64)
@@ -148,14 +148,13 @@ class Catalogue:
             code = codes[name] = len(codes)
             if kind == "category":
                 self.category_names.append(name)
-                self.category_group.append(self._group_of_path.setdefault(category_path(name), code))
+                group = self._group_of_path.setdefault(category_path(name), code)
+                self._category_group = np.insert(self._category_group, code, group)
         return code
 
     def category_groups(self, codes: np.ndarray) -> np.ndarray:
         """The category group of each code (-1, no category, stays -1)."""
-        if len(self._group_array) != len(self.category_group) + 1:
-            self._group_array = np.asarray(self.category_group + [-1], dtype=np.int64)  # [-1]: code -1
-        return self._group_array[codes]
+        return self._category_group[codes]
 
     def _set_group(self, kind: str, index: int, name: str | None) -> None:
         array = self.category if kind == "category" else self.brand

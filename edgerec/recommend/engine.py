@@ -525,11 +525,12 @@ class Recommender:
             pool = np.concatenate([pool, np.full(len(extra), -1)])
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
         rows = pool[chosen]
-        boosts = np.where(rows >= 0, boost[np.maximum(rows, 0)] if len(boost) else 0.0, 0.0)
-        if not rules.empty and (rows < 0).any():  # fill-ins: their promotion is shown too
-            boosts[rows < 0] = rules.boosts(cat, pool_idx[chosen][rows < 0])
-        per_source = np.zeros((len(rows), len(self.sources)))
         scored = rows >= 0  # not a fill-in
+        boosts = np.zeros(len(rows))
+        boosts[scored] = boost[rows[scored]]
+        if not rules.empty and not scored.all():  # fill-ins: their promotion is shown too
+            boosts[~scored] = rules.boosts(cat, pool_idx[chosen][~scored])
+        per_source = np.zeros((len(rows), len(self.sources)))
         per_source[scored] = (table.features[rows[scored]] * self._ranking) @ self._feature_source
         return [
             self._explain(

@@ -3,6 +3,7 @@ checkpoints and publishes snapshots atomically with the log position they cover.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from edgerec.privacy import forget_generation
 from edgerec.store.codec import StoredEvent
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
-from edgerec.training.files import model_dir
+from edgerec.training.files import TrainerRunning, model_dir, only_trainer
 from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.vocabulary import Examples, Vocabulary
 
@@ -66,6 +67,32 @@ def remove_model_files(directory: Path) -> None:
     remove_leftovers(directory, "tmp")
 
 
+def forget_in_model(store: Store) -> dict[str, Any]:
+    """The model's part of forgetting a customer whose events the log no longer holds; returns
+    what to add to the receipt.
+
+    A trainer running on the store retrains by itself at its next step (it follows the forget
+    counter). Otherwise the checkpoint is retrained here from the cleaned log; where there is
+    none that can be (missing, damaged, or learnt from another log), the model's files go, a
+    snapshot that may hold the customer among them, and the next trainer learns afresh.
+    """
+    directory = model_dir(store.url)
+    try:
+        with only_trainer(directory):
+            had_model = any((directory / name).exists() for name in MODEL_FILES)
+            trainer = None
+            if (directory / checkpoint.CHECKPOINT).exists():
+                with contextlib.suppress(published.CheckpointError):  # a damaged one cannot be cleaned
+                    trainer = Trainer(store)
+            if trainer is not None and trainer.discarded is None:
+                trainer.step()
+                return {"model_retrained_to_position": trainer.position}
+            remove_model_files(directory)
+            return {"model_removed": True} if had_model else {}
+    except TrainerRunning:
+        return {"model_retrained_by_the_running_trainer": True}
+
+
 def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
     """Why a checkpoint cannot be this store's log's (None if it can): it saw more customers
     forgotten than the log has, it covers positions the log does not have, or the log holds
@@ -81,10 +108,7 @@ def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
     if restored.anchor is None:  # saved before checkpoints kept their newest event
         return None
     position, event_id = restored.anchor
-    with store.engine.connect() as connection:
-        from edgerec.store import log
-
-        found = log.read(connection, since=position - 1, limit=1)
+    found = store.read(since=position - 1, limit=1)
     if found and found[0].position == position and found[0].event_id == event_id:
         return None
     return f"this log holds another event at position {position:,}"
@@ -140,8 +164,7 @@ class Trainer:
         self._next_streaming_check = 0  # log position from which a step measures its hit rate
         self.anchor: tuple[int, str] | None = None  # the newest event learnt: position and id
         self.discarded: str | None = None  # why a checkpoint found was not this log's
-        if self.directory.is_dir():
-            remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
+        remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
             self.discarded = _not_learnt_from(store, restored)

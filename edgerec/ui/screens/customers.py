@@ -212,7 +212,11 @@ class CustomersScreen(ConsoleScreen):
         def job() -> None:
             # Deleting, rebuilding the read models and compacting the file takes a while.
             try:
-                self.post_message(Forgotten(user_id, method(user_id), None))
+                receipt = method(user_id)
+                from edgerec.training.trainer import forget_in_model  # loads torch: not at start
+
+                forget_in_model(self.store)  # the checkpoint and snapshot, as the command does
+                self.post_message(Forgotten(user_id, receipt, None))
             except Exception as error:  # noqa: BLE001 - reported on the UI thread
                 log.error("forgetting %s failed", user_id, exc_info=error)
                 self.post_message(Forgotten(user_id, None, error))
@@ -231,7 +235,7 @@ class CustomersScreen(ConsoleScreen):
         removed = getattr(receipt, "events_removed", None)
         detail = f": {removed:,} events removed" if removed is not None else ""
         self.notify(
-            f"Customer {message.user_id} forgotten{detail}. The model retrains on its next run.",
+            f"Customer {message.user_id} forgotten{detail}, from the model too.",
             title="Forgotten",
         )
         self.forgotten.append(message.user_id)

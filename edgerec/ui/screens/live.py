@@ -92,14 +92,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         )
         self.load("kiosks", self.shop.store_ids)
         self.load("categories", self.shop.categories)
-        self._load_items()
         self._show_session()
         self.start_writer()
         self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
-        self._load_items()  # prices and stock may have changed on the Catalogue screen
+        # The items, each time the screen shows (its first time too): prices and stock may
+        # have changed on the Catalogue screen meanwhile.
+        self._load_items()
         user_id = self.services.pending_customer
         if user_id:
             self.services.pending_customer = None
