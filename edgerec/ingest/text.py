@@ -9,6 +9,7 @@ absurdly long, is rejected on its own instead of failing the whole file.
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,13 @@ from edgerec.ingest.streams import open_bytes
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
 MAX_LINE_BYTES = 1 << 20
 RAW_KEEP = 1_000  # characters of raw text kept for a quarantined row
+# A quoted field may hold line breaks, but a record running over more lines than this is a
+# quote that was opened and never closed: it would swallow the rest of the file.
+MAX_RECORD_LINES = 200
+UNCLOSED_QUOTE = (
+    "malformed_row",
+    'a quote (") opened on this line is never closed; the lines after it are read on their own',
+)
 
 
 @dataclass(slots=True)
@@ -46,10 +54,17 @@ class RawChunk:
         self.records.append(record)
 
 
-class _Lines:
-    """Iterates decoded lines for csv.reader, remembering the raw text of the current record."""
+class _RunawayRecord(Exception):
+    """A record ran over MAX_RECORD_LINES lines: an opened quote that never closes."""
 
-    __slots__ = ("file", "encoding", "number", "first", "buffer", "problem")
+
+class _Lines:
+    """Iterates decoded lines for csv.reader, remembering the raw text of the current record.
+
+    The lines of a record found to be a runaway quote can be read again (`reread_after_first`).
+    """
+
+    __slots__ = ("file", "encoding", "number", "first", "buffer", "problems", "problem", "again")
 
     def __init__(self, file: BinaryIO, encoding: str, number: int = 0) -> None:
         self.file = file
@@ -57,39 +72,76 @@ class _Lines:
         self.number = number
         self.first = number + 1
         self.buffer: list[str] = []
+        self.problems: list[tuple[str, str] | None] = []  # of each line in `buffer`
         self.problem: tuple[str, str] | None = None
+        self.again: deque[tuple[str, tuple[str, str] | None]] = deque()  # lines to read again
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
+        if len(self.buffer) >= MAX_RECORD_LINES:
+            raise _RunawayRecord
+        if self.again:
+            text, problem = self.again.popleft()
+            return self._keep(text, problem)
         raw = self.file.readline(MAX_LINE_BYTES)
         if not raw:
             raise StopIteration
-        self.number += 1
         if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while True:  # skip the rest of the line without holding it
                 more = self.file.readline(MAX_LINE_BYTES)
                 if not more or more.endswith(b"\n"):
                     break
-            self.buffer.append(raw[:RAW_KEEP].decode(self.encoding, "replace"))
-            self.problem = self.problem or ("line_too_long", f"longer than {MAX_LINE_BYTES} bytes")
+            text = raw[:RAW_KEEP].decode(self.encoding, "replace")
+            self._keep(text, ("line_too_long", f"longer than {MAX_LINE_BYTES} bytes"))
             return "\n"
+        problem = None
         try:
             text = raw.decode(self.encoding)
         except UnicodeDecodeError as exc:
             text = raw.decode(self.encoding, "replace")
-            self.problem = self.problem or ("invalid_encoding", encoding_problem(self.encoding, exc))
-        if self.number == 1 and text.startswith("\ufeff"):
+            problem = ("invalid_encoding", encoding_problem(self.encoding, exc))
+        if self.number == 0 and text.startswith("\ufeff"):
             text = text[1:]
+        return self._keep(text, problem)
+
+    def _keep(self, text: str, problem: tuple[str, str] | None) -> str:
+        self.number += 1
         self.buffer.append(text)
+        self.problems.append(problem)
+        self.problem = self.problem or problem
         return text
+
+    def runaway(self, record: list[str], width: int | None) -> bool:
+        """Whether the record just read, over several lines, is an opened quote that never
+        closed: its quotes do not pair up (it ran to the end of the file), or it has another
+        number of fields than the header (it ran on until some later quote)."""
+        if len(self.buffer) < 2:
+            return False
+        if sum(line.count('"') for line in self.buffer) % 2 == 1:
+            return True
+        trailing_delimiter = len(record) == (width or 0) + 1 and not record[-1]
+        return width is not None and len(record) != width and not trailing_delimiter
+
+    def reread_after_first(self) -> tuple[int, str, tuple[str, str] | None]:
+        """The record's first line as a rejected record; its other lines are read again."""
+        first, text = self.first, self.buffer[0]
+        problem = self.problems[0] or UNCLOSED_QUOTE
+        self.again.extendleft(reversed(list(zip(self.buffer[1:], self.problems[1:], strict=True))))
+        self.number = first
+        self.first = first + 1
+        self.buffer.clear()
+        self.problems.clear()
+        self.problem = None
+        return first, text.rstrip("\r\n")[:RAW_KEEP], problem
 
     def take(self) -> tuple[int, str, tuple[str, str] | None]:
         """The first line number, raw text and problem of the record just read; then resets."""
         first, raw, problem = self.first, "".join(self.buffer), self.problem
         self.first = self.number + 1
         self.buffer.clear()
+        self.problems.clear()
         self.problem = None
         return first, raw.rstrip("\r\n")[:RAW_KEEP], problem
 
@@ -124,9 +176,12 @@ def read_records(
         return
     with open_bytes(path) as file:
         lines = _Lines(file, encoding)
-        reader = csv.reader(
-            lines, delimiter=delimiter, quoting=quoting, skipinitialspace=skipinitialspace or delimiter == " "
-        )
+
+        def new_reader() -> Iterator[list[str]]:
+            space = skipinitialspace or delimiter == " "
+            return csv.reader(lines, delimiter=delimiter, quoting=quoting, skipinitialspace=space)
+
+        reader = new_reader()
         names: list[str] | None = None
         chunk = RawChunk()
         while True:
@@ -134,10 +189,22 @@ def read_records(
                 record = next(reader)
             except StopIteration:
                 break
+            except _RunawayRecord:
+                first, raw, problem = lines.reread_after_first()
+                chunk.add(first, raw, None, problem)
+                reader = new_reader()  # the old one is inside the quote
             except csv.Error as exc:
                 first, raw, problem = lines.take()
                 chunk.add(first, raw, None, problem or ("malformed_row", str(exc)))
             else:
+                if (names is not None or not header) and lines.runaway(record, len(names or ()) or None):
+                    first, raw, problem = lines.reread_after_first()
+                    chunk.add(first, raw, None, problem)
+                    reader = new_reader()
+                    if len(chunk) >= chunk_rows:
+                        yield names, chunk
+                        chunk = RawChunk()
+                    continue
                 first, raw, problem = lines.take()
                 blank = not record or (len(record) == 1 and not record[0].strip())
                 if blank and problem is None:

@@ -119,3 +119,26 @@ def test_malformed_jsonl_is_conserved(ingest_store: Store, tmp_path: Path) -> No
     assert converted.occurred_at == 1_599_992_800 * 1_000_000  # +02:00 normalised to UTC
     assert [r["line"] for r in quarantine_rows(ingest_store)] == [3, 4, 5, 6, 7, 8, 11]
     assert ingest_store.read(since=2)[0].payload["category"] == "\N{GRINNING FACE}"
+
+
+def test_a_quote_never_closed_loses_no_line_after_it(ingest_store: Store, tmp_path: Path) -> None:
+    """An opened quote that never closes is refused on its own line, and every line after it is
+    read as its own row: whether the quote runs to the end of the file, runs into a later quote,
+    or runs over more lines than any quoted field holds."""
+    for later_lines, closing_quote in ((40, False), (40, True), (1_000, False)):
+        file = f"open-quote-{later_lines}-{closing_quote}"
+        lines = [f"{file}u1,i1,view,{GOOD},shoes,", f'{file}u2,i2,view,{GOOD},"12 inch,']
+        lines += [f"{file}u{i},i{i},view,{GOOD},hats," for i in range(3, 3 + later_lines)]
+        if closing_quote:
+            lines[20] = f'{file}u21,i21,view,{GOOD},"hats",'
+        path = tmp_path / f"{file}.csv"
+        path.write_bytes(HEADER + "\n".join(lines).encode() + b"\n")
+        report = import_file(ingest_store, path, format="csv")
+
+        assert report.rows_read == len(lines), (later_lines, closing_quote)
+        assert report.quarantined_by_reason == {"malformed_row": 1}
+        refused = [r for r in quarantine_rows(ingest_store) if r["import_id"] == report.import_id]
+        assert [(r["line"], r["raw"]) for r in refused] == [(3, lines[1])]
+        assert "never closed" in str(refused[0]["detail"])
+        users = {e.user_id for e in ingest_store.read(limit=None)}
+        assert {f"{file}u{i}" for i in range(3, 3 + later_lines)} <= users
