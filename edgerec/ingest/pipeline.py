@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
@@ -35,6 +35,7 @@ from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
 from edgerec.store.schema import imports, quarantine
 from edgerec.store.schema import items as items_table
+from edgerec.store.sql import chunks
 
 Progress = Callable[[int, "int | None"], None]
 _CATALOGUE = {EventType.ITEM_LISTED.value, EventType.ITEM_UPDATED.value, EventType.ITEM_DELISTED.value}
@@ -323,8 +324,39 @@ def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
         )
     if records:
         with write_transaction(engine) as connection:
-            connection.execute(insert(quarantine), records)
+            fresh = _refused_again(connection, import_id, records)
+            if fresh:
+                connection.execute(insert(quarantine), fresh)
     return reasons
+
+
+def _refused_again(
+    connection: Connection, import_id: str, records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The records not in quarantine yet. A row an earlier import of the same file refused (the
+    same file, line and text: the file imported again, after an interruption, say) is kept
+    once, under this import and with this import's reason."""
+    source = records[0]["source"]
+    by_line = {(r["line"], r["raw"]): r for r in records}
+    found = []
+    for part in chunks(sorted({r["line"] for r in records}), 500):
+        found += connection.execute(
+            select(quarantine.c.id, quarantine.c.line, quarantine.c.raw).where(
+                quarantine.c.source == source, quarantine.c.line.in_(part)
+            )
+        ).all()
+    again = {(line, raw): row_id for row_id, line, raw in found if (line, raw) in by_line}
+    if again:
+        connection.execute(
+            update(quarantine)
+            .where(quarantine.c.id == bindparam("row_id"))
+            .values(import_id=import_id, reason=bindparam("new_reason"), detail=bindparam("new_detail")),
+            [
+                {"row_id": row_id, "new_reason": by_line[key]["reason"], "new_detail": by_line[key]["detail"]}
+                for key, row_id in again.items()
+            ],
+        )
+    return [r for r in records if (r["line"], r["raw"]) not in again]
 
 
 def _clean_text(text: str) -> str:

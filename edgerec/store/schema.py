@@ -51,6 +51,7 @@ quarantine = Table(
     Column("detail", Text),
     Column("raw", Text),
     Index("ix_quarantine_reason", "reason"),
+    Index("ix_quarantine_source_line", "source", "line"),
 )
 
 imports = Table(

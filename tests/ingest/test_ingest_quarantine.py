@@ -142,3 +142,18 @@ def test_a_quote_never_closed_loses_no_line_after_it(ingest_store: Store, tmp_pa
         assert "never closed" in str(refused[0]["detail"])
         users = {e.user_id for e in ingest_store.read(limit=None)}
         assert {f"{file}u{i}" for i in range(3, 3 + later_lines)} <= users
+
+
+def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store, tmp_path: Path) -> None:
+    """Running an import again (after an interruption, say) adds neither events nor quarantined
+    rows; the refused rows are listed under the latest import."""
+    path = tmp_path / "again.csv"
+    path.write_bytes(HEADER + f"u1,i1,view,{GOOD},,\nu1,i2,teleport,{GOOD},,\nu2,i3,view,nope,,\n".encode())
+    first = import_file(ingest_store, path, format="csv")
+    second = import_file(ingest_store, path, format="csv")
+
+    assert first.quarantined == second.quarantined == 2
+    assert second.appended == 0
+    stored = quarantine_rows(ingest_store)
+    assert [(r["line"], r["reason"]) for r in stored] == [(3, "unknown_action"), (4, "bad_timestamp")]
+    assert {r["import_id"] for r in stored} == {second.import_id}
