@@ -655,14 +655,25 @@ def _stock_text(value: str | None) -> str | None:
     return _IN_STOCK.get(value.strip().lower(), value)
 
 
+def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
+    """Rows with more fields than the header, where the last column is free text (a title, a
+    description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
+    Shave"), so the extra fields are joined back into it."""
+    for i, record in enumerate(chunk.records):
+        if record is not None and len(record) > width:
+            chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
+
+
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
     named = catalogue_mapping(mapping_)
+    delimiter = None
     if data_suffix(path) in _OBJECT_SUFFIXES:
         chunks = _object_chunks(path, chunk_rows, encoding)
     else:
-        chunks = _records(path, sniff_delimiter(head_lines(path, 10)), True, chunk_rows, encoding)
+        delimiter = sniff_delimiter(head_lines(path, 10))
+        chunks = _records(path, delimiter, True, chunk_rows, encoding)
     for names, chunk in chunks:
         names = names or []
         used: dict[str, int | None] = {}
@@ -672,6 +683,8 @@ def catalogue_batches(
             if column and index is None:
                 raise ValueError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
+        if delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
+            _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:

@@ -192,6 +192,24 @@ def test_fashion_styles_with_crlf(ingest_store: Store, slice_of) -> None:  # typ
     assert event.payload["category"] == "Apparel/Topwear/Shirts" and "\r" not in json.dumps(event.payload)
 
 
+def test_a_catalogue_whose_last_column_is_text_with_unquoted_commas(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The fashion catalogue's original styles.csv: a product name with commas, unquoted, in
+    its last column is read whole, not refused for its field count."""
+    path = tmp_path / "styles.csv"
+    path.write_text(
+        "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName\n"
+        "15970,Men,Apparel,Topwear,Shirts,Navy Blue,Fall,2011,Casual,Turtle Check Men Navy Blue Shirt\n"
+        "44065,Men,Personal Care,Fragrance,Perfume,Blue,Spring,2017,Casual,Boss Men Perfume, After Shave\n"
+        "12347,Women,Apparel,Topwear,Tops,White,Summer,2012,Casual,Mango Women Top, Lace, Sleeveless\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined) == (3, 0)
+    titles = [e.payload["title"] for e in ingest_store.read()]
+    assert titles[1:] == ["Boss Men Perfume, After Shave", "Mango Women Top, Lace, Sleeveless"]
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(
