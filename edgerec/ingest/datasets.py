@@ -310,6 +310,9 @@ def yoochoose_sniff(path: Path, head: list[str]) -> bool:
     )
 
 
+_YOOCHOOSE_CATEGORIES = frozenset(str(n) for n in range(1, 13))
+
+
 def yoochoose_batches(path: Path, chunk_rows: int, source_timezone: str = "UTC", **_: Any) -> Iterator[Batch]:
     head = head_lines(path, 3)
     delimiter = sniff_delimiter(head)
@@ -351,8 +354,9 @@ def yoochoose_batches(path: Path, chunk_rows: int, source_timezone: str = "UTC",
             "item_id": raw.get("item_id", _const(None, n)),
         }
         if "category" in raw:
-            # YOOCHOOSE's category: a number, 'S' (a special offer) or 0 (missing).
-            columns["category"] = [None if c in (None, "0") else c for c in raw["category"]]
+            # YOOCHOOSE's "category" is the click's context: 1-12 a category, 'S' a special
+            # offer, 0 missing, and any other number a brand's id. Only categories are kept.
+            columns["category"] = [c if c in _YOOCHOOSE_CATEGORIES else None for c in raw["category"]]
         if buys:
             prices, found = convert.prices(raw.get("price_paid", _const(None, n)), "price_paid")
             merge(problems, found)

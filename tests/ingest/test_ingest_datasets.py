@@ -109,7 +109,7 @@ def test_yoochoose_original_clicks_and_buys(ingest_store: Store, tmp_path: Path)
     clicks = tmp_path / "yoochoose-clicks.dat"
     clicks.write_text(
         "1,2014-04-07T10:51:09.277Z,214536502,0\n1,2014-04-07T10:54:09.868Z,214536500,S\n"
-        "2,2014-04-07T13:56:37.614Z,214662742,2053\n"
+        "2,2014-04-07T13:56:37.614Z,214662742,2053\n2,2014-04-07T13:57:37.614Z,214662743,12\n"
     )
     buys = tmp_path / "yoochoose-buys.dat"
     buys.write_text(
@@ -119,9 +119,10 @@ def test_yoochoose_original_clicks_and_buys(ingest_store: Store, tmp_path: Path)
     conserved(import_file(ingest_store, clicks))
     conserved(import_file(ingest_store, buys))
     events = ingest_store.read()
-    assert [e.type for e in events] == ["item_viewed"] * 3 + ["purchased"] * 2
-    assert events[0].payload == {} and events[1].payload == {"category": "S"}
-    assert events[3].payload == {"quantity": 1, "price_paid": 12462.0}
+    assert [e.type for e in events] == ["item_viewed"] * 4 + ["purchased"] * 2
+    # A click's context: 0 missing, S a special offer, 1-12 a category, other numbers brands.
+    assert [e.payload for e in events[:4]] == [{}, {}, {}, {"category": "12"}]
+    assert events[4].payload == {"quantity": 1, "price_paid": 12462.0}
     assert events[0].occurred_at == 1396867869277000
 
 
