@@ -454,8 +454,11 @@ def s3rec_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
         return
     if (attributes := _attributes_file(path)) is not None:
         yield from _s3rec_attributes(attributes, chunk_rows)
+    # A line is one user's sequence (S3-Rec), or the next of their items (SASRec's `user item`
+    # lines): a user's later line goes on where their earlier one stopped.
+    next_step: dict[str, int] = {}
     for _names, chunk in read_records(path, delimiter=" ", header=False, chunk_rows=max(1, chunk_rows // 10)):
-        # One line is one user's sequence; each (user, item) is one row of the import.
+        # Each (user, item) is one row of the import.
         lines: list[int] = []
         raws: list[str] = []
         problems: list[Problem] = []
@@ -476,13 +479,15 @@ def s3rec_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
                 stamps.append(None)
                 continue
             user = tokens[0]
+            first = next_step.get(user, 0)
             for step, item in enumerate(tokens[1:]):
                 lines.append(chunk.lines[i])
                 raws.append(f"{user} {item} (position {step + 1} of line {chunk.lines[i]})")
                 problems.append(None)
                 users.append(user)
                 items.append(item)
-                stamps.append(S3REC_START + step * S3REC_STEP_US)
+                stamps.append(S3REC_START + (first + step) * S3REC_STEP_US)
+            next_step[user] = first + len(tokens) - 1
         n = len(lines)
         columns = {
             "type": _const(EventType.PURCHASED.value, n),

@@ -149,6 +149,18 @@ def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_o
     assert all("category" not in e.payload for e in views if e.item_id != "81766")
 
 
+def test_sasrec_lines_of_one_item_go_on_with_the_users_sequence(ingest_store: Store, tmp_path: Path) -> None:
+    """SASRec's layout of the same data: a `user item` line per step. A user's later line follows
+    their earlier one, so the order is kept and a repeat of an item is a new purchase."""
+    path = tmp_path / "Beauty.txt"
+    path.write_text("1 1\n1 2\n2 2\n1 3\n1 1\n2 3\n")
+    report = import_file(ingest_store, path, format="s3rec")
+    assert (report.accepted, report.quarantined) == (6, 0)
+    ones = ingest_store.read(user_id="1")
+    assert [e.item_id for e in ones] == ["1", "2", "3", "1"]
+    assert len({e.occurred_at for e in ones}) == 4
+
+
 def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> None:
     lines = real_file("amazon-s3rec", "Beauty.txt").read_text().splitlines()[:40]
     attributes = json.loads(real_file("amazon-s3rec", "Beauty_item2attributes.json").read_text())
