@@ -43,7 +43,8 @@ MAX_DEDUPE_WINDOW_S = 86_400  # a repeat a day apart is a new visit, not a doubl
 
 
 class Deduplicator:
-    """Drops exact duplicates and repeats of (user, item, type) within a time window.
+    """Drops exact duplicates and repeats of (user, item, type) within a time window (and within
+    one session, where the file names sessions).
 
     State carried between chunks covers only the last `window` of time seen, so memory stays
     flat on a time-ordered file; on an unordered file a repeat split across chunks may pass
@@ -54,7 +55,7 @@ class Deduplicator:
         if not 0 <= window_s <= MAX_DEDUPE_WINDOW_S:  # NaN fails this too
             raise ValueError(f"dedupe window {window_s!r}: give seconds from 0 to {MAX_DEDUPE_WINDOW_S:,}")
         self.window = int(window_s * 1_000_000)
-        self.last: dict[tuple[str, str, str], int] = {}
+        self.last: dict[tuple[str, str, str, str | None], int] = {}
         self.recent_ids: dict[str, int] = {}
 
     def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
@@ -73,7 +74,8 @@ class Deduplicator:
                 continue
             user, item = row["user_id"], row["item_id"]
             if user is not None and item is not None and window > 0:
-                key = (user, item, row["type"])
+                # A file's own sessions part repeats: one in another session is a new visit.
+                key = (user, item, row["type"], row["session_id"])
                 before = last.get(key)
                 if before is not None and abs(at - before) <= window:
                     problems[i] = (

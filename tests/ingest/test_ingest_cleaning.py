@@ -57,6 +57,19 @@ def test_double_clicks_and_exact_duplicates_are_dropped(ingest_store: Store, tmp
     again.close()
 
 
+def test_a_repeat_in_another_session_of_the_file_is_a_new_visit(ingest_store: Store, tmp_path: Path) -> None:
+    """DIGINETICA's times are the day plus the time into each session: one customer's two
+    sessions of a day can overlap. A view in the other session is not a double click."""
+    path = tmp_path / "sessions.csv"
+    path.write_text(
+        "user_id,session_id,item_id,type,timestamp\n"
+        f"u1,s1,i1,view,{T}\nu1,s1,i1,view,{T + 1}\nu1,s2,i1,view,{T + 1}\n"
+    )
+    report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined_by_reason == {"repeat_within_window": 1}
+    assert [e.session_id for e in ingest_store.read()] == ["s1", "s2"]
+
+
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
     path = head_of(
         real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "taobao.csv", 1200
