@@ -173,6 +173,13 @@ def _movie_catalogue(path: Path) -> Path | None:
     return None
 
 
+# The releases' files of users, tags, links and genre lists: no ratings in them.
+_MOVIELENS_SIDE_FILES = frozenset(
+    {"users.dat", "u.user", "u.genre", "u.info", "u.occupation", "tags.csv", "tags.dat", "links.csv"}
+    | {"genome-scores.csv", "genome-tags.csv"}
+)
+
+
 def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
     name = data_path(path).name.lower()
     is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
@@ -181,11 +188,12 @@ def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
     if is_catalogue:
         yield from _movies(path, chunk_rows)
         return
-    delimiter = (
-        "\t"
-        if name.startswith("u") and name != "ratings.csv" and "." in name and not name.endswith(".csv")
-        else _delimiter(path)
-    )
+    if name in _MOVIELENS_SIDE_FILES:
+        raise ValueError(
+            f"{path}: MovieLens's {name} holds no ratings; import the ratings (ratings.csv, "
+            "ratings.dat or u.data), and the movies beside them are read with them"
+        )
+    delimiter = "\t" if re.fullmatch(r"u[1-5ab]?\.(data|base|test)", name) else _delimiter(path)
     head = head_lines(path, 2)
     header = delimiter != "::" and bool(head) and _is_header(re.split(r"[,\t;|]", head[0]))
     for names, chunk in _records(path, delimiter, header, chunk_rows):
@@ -405,6 +413,11 @@ def diginetica_batches(
             "timeframe": find(names, "timeframe"),
             "eventdate": find(names, "eventdate"),
         }
+        if at["item_id"] is None and find(names, "searchstring.tokens", "queryId") is not None:
+            raise ValueError(
+                f"{path}: DIGINETICA's searches (train-queries.csv) are not imported: their text is "
+                "hashed tokens; import train-item-views.csv and train-purchases.csv"
+            )
         purchases = find(names, "ordernumber") is not None
         raw, problems = pick(chunk, at, len(names))
         n = len(chunk)

@@ -13,7 +13,7 @@ from edgerec.api import Store
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
-from tests.ingest.ingest_helpers import real_file
+from tests.ingest.ingest_helpers import quarantined, real_file
 
 TAOBAO = ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv")
 
@@ -147,6 +147,32 @@ def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_o
     views = ingest_store.read(types=["item_viewed"])
     assert {e.payload.get("category") for e in views if e.item_id == "81766"} == {"1288"}
     assert all("category" not in e.payload for e in views if e.item_id != "81766")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fmt", "says"),
+    [
+        ("users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n", "movielens", "holds no ratings"),
+        ("tags.csv", "userId,movieId,tag,timestamp\n2,60756,funny,1445714994\n", "movielens", "no ratings"),
+        (
+            "train-queries.csv",
+            "queryId;sessionId;userId;timeframe;duration;eventdate;searchstring.tokens;categoryId;items;is.test\n"
+            "10;1;9;779238;188;2016-03-16;376,12034;;48,115,113;FALSE\n",
+            None,
+            "searches",
+        ),
+    ],
+)
+def test_a_datasets_side_file_is_refused_by_name(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, fmt: str | None, says: str
+) -> None:
+    """A release's file that holds no interactions is refused, saying which file to import,
+    rather than read as ratings or views row by row into quarantine."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=says):
+        import_file(ingest_store, path, format=fmt)
+    assert ingest_store.read() == [] and quarantined(ingest_store) == 0
 
 
 def test_sasrec_lines_of_one_item_go_on_with_the_users_sequence(ingest_store: Store, tmp_path: Path) -> None:
