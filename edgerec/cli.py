@@ -967,8 +967,9 @@ def _rules_toml(shop: RuleSet) -> str:
     type=TEXT,
     metavar="FIELD=VALUE",
     help="Column mapping for generic csv/jsonl/parquet whose columns lack common names, e.g. "
-    "--map user=customer --map timestamp=ts; also default_type=purchased (no type column) and "
-    "timestamp_unit=ms or a layout such as %d/%m/%Y; for --format catalogue: item, title, "
+    "--map user=customer --map timestamp=ts; also default_type=purchased (no type column), "
+    "timestamp_unit=ms or a layout such as %d/%m/%Y, day_first=true, time_of_day=COLUMN, "
+    "delimiter=tab and header=false; for --format catalogue: item, title, "
     "category, brand, price, stock, description.",
 )
 @click.option(

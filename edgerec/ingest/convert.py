@@ -179,9 +179,10 @@ def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | Non
     """Unix epoch times (seconds by default, fractions allowed) to integer microseconds UTC."""
     scale = UNITS[unit]
     n = len(values)
-    try:  # fast path: every cell an integer
+    try:  # fast path: every cell an integer (numpy would cut a float's fraction off)
         whole = np.array(values, dtype=np.int64) if n else np.zeros(0, np.int64)
-        if scale >= 1 and np.abs(whole).max(initial=0) < _MAX_ABS_SECONDS * 1e6 / scale:
+        fractions = any(isinstance(v, float) and not v.is_integer() for v in values)
+        if scale >= 1 and not fractions and np.abs(whole).max(initial=0) < _MAX_ABS_SECONDS * 1e6 / scale:
             return (whole * int(scale)).tolist(), [None] * n
     except (TypeError, ValueError, OverflowError):
         pass
@@ -205,29 +206,75 @@ def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | Non
 
 
 def datetime_micros(
-    values: Sequence[Any], source_timezone: str = "UTC", *, dayfirst: bool = False, fmt: str | None = None
+    values: Sequence[Any],
+    source_timezone: str = "UTC",
+    *,
+    dayfirst: bool | None = None,
+    fmt: str | None = None,
 ) -> tuple[list[int | None], list[Problem]]:
     """Date/time text to microseconds UTC; times without an offset are in `source_timezone`.
 
     `fmt` (a strftime format) reads every value one way. Without it, ISO 8601 is tried first,
     then the layout the other values share (12/1/2010 8:26, 30.07.2017, Jul 30 2017, ...),
-    then each value on its own.
+    then each value on its own. `dayfirst` settles dates that read both ways (01/05/2024);
+    None: day first with dots or dashes, month first with slashes. A time of day with no date
+    is not a time: pandas would give it today's date.
     """
     series = pd.Series(list(values), dtype=object)
     out: list[int | None] = [None] * len(series)
     problems: list[Problem] = [None] * len(series)
     if not len(series):
         return out, problems
+    if dayfirst is None:
+        dayfirst = _day_first(values)
     parsed = _parse_times(series, source_timezone, dayfirst, fmt)
     for i, (raw, micros) in enumerate(zip(values, parsed, strict=True)):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
             problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
+        elif isinstance(raw, str) and _TIME_OF_DAY.fullmatch(raw):
+            problems[i] = (
+                "bad_timestamp",
+                f"occurred_at: {raw[:40]!r} is a time of day without a date "
+                "(name the date column: --map timestamp=COLUMN)",
+            )
         else:
             out[i] = micros
     _name_clock_changes(series, problems, source_timezone, dayfirst, fmt)
     return out, problems
+
+
+_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*")
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+
+
+def _day_first(values: Sequence[Any]) -> bool:
+    """Whether dates such as 01.05.2024 in `values` are day first: as their days past the 12th
+    say, else as where such dates are written: day first with dots or dashes, not slashes."""
+    order = day_order(values)
+    if order != "either":
+        return order == "day"  # "none": no such date to settle
+    first = next(found for v in values if isinstance(v, str) and (found := _NUMERIC_DATE.match(v)))
+    return first[0].lstrip()[len(first[1])] in ".-"
+
+
+def day_order(values: Sequence[Any]) -> str:
+    """How `values` write dates such as 05/01/2024: "day" first or "month" first, where some
+    value has a day past the 12th; "either" where every one reads both ways; "none" where no
+    value is a date of that kind."""
+    matched = False
+    for value in values:
+        found = _NUMERIC_DATE.match(value) if isinstance(value, str) else None
+        if found is None:
+            continue
+        matched = True
+        first, second = int(found[1]), int(found[2])
+        if first > 12 >= second:
+            return "day"
+        if second > 12 >= first:
+            return "month"
+    return "either" if matched else "none"
 
 
 def _name_clock_changes(
@@ -296,16 +343,9 @@ def _parse_each(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
     return result
 
 
-_DAY_FIRST_DATE = re.compile(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}")  # 30.07.2017, 30-07-2017
-
-
 def _shared_layout(values: pd.Series, dayfirst: bool) -> str | None:
-    """The strftime layout that reads the most of `values` (a sample), or None.
-
-    Where both readings of a date such as 01.05.2024 fit every value, a date written with dots
-    or dashes and the year last is read day first, as where such dates are written; one with
-    slashes as `dayfirst` says (month first unless asked).
-    """
+    """The strftime layout that reads the most of `values` (a sample), or None; where both
+    readings of a date such as 01.05.2024 fit every value, `dayfirst` settles it."""
     from pandas.tseries.api import guess_datetime_format
 
     spread = values.iloc[:: max(1, len(values) // 2000)]  # a day past the 12th settles the order
@@ -328,9 +368,7 @@ def _shared_layout(values: pd.Series, dayfirst: bool) -> str | None:
     if not best:
         return None
     tied = [layout for layout in layouts if read[layout] == best]
-    if len(tied) > 1 and _DAY_FIRST_DATE.match(str(sample.iloc[0])):
-        return next((layout for layout in tied if layouts[layout]), tied[0])
-    return tied[0]
+    return next((layout for layout in tied if layouts[layout] == dayfirst), tied[0])
 
 
 def _to_micros(stamps: pd.Series, tz: str) -> list[int | None]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,15 @@ class ColumnMapping:
     store_id: str | None = None
     location: str | None = None
     device: str | None = None
+    time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
     actions: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None  # the event type when there is no type column
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
+    # Dates such as 01/05/2024: day first (True) or month first (False); None: settled by the
+    # file's own dates (one with a day past the 12th), else day first with dots or dashes.
+    day_first: bool | None = None
 
     def __post_init__(self) -> None:
         """An action or default type that is no event type would quarantine every row it names."""
@@ -65,6 +70,10 @@ class ColumnMapping:
                 f"timestamp_unit={self.timestamp_unit}: give s, ms, us, ns, iso, auto, or a layout "
                 "such as %d.%m.%Y %H:%M"
             )
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(
+                f"delimiter={self.delimiter}: give one character, or tab, space, comma, semicolon or pipe"
+            )
 
     @classmethod
     def of(cls, value: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
@@ -76,7 +85,13 @@ class ColumnMapping:
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
-        return replace(cls(), **dict(value))
+        given = dict(value)
+        for name in ("header", "day_first"):  # from the command line these come as text
+            if isinstance(given.get(name), str):
+                given[name] = _yes_or_no(name, given[name])
+        if isinstance(given.get("delimiter"), str):
+            given["delimiter"] = _DELIMITER_NAMES.get(given["delimiter"].lower(), given["delimiter"])
+        return replace(cls(), **given)
 
     def sources(self) -> dict[str, str | None]:
         """Event field -> source column name."""
@@ -94,7 +109,18 @@ class ColumnMapping:
             "price_paid": self.price_paid,
             "value": self.value,
             "query": self.query,
+            "time_of_day": self.time_of_day,
         }
+
+
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _yes_or_no(name: str, text: str) -> bool:
+    answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
+    if answer is None:
+        raise ValueError(f"{name}={text}: give true or false")
+    return answer
 
 
 # Names files commonly give each field's column, compared as header keys (case, spaces and
@@ -121,7 +147,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-_COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device")
+_COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device", "time_of_day")
+# A till's export: the date in one column and the time of day in another.
+_DATE_AND_TIME = [
+    (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
+]
 
 
 def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
@@ -151,6 +181,12 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
                 taken.add(name)
                 break
     resolved = replace(mapping, **chosen)
+    if "timestamp" in guessed and mapping.time_of_day is None:
+        for date_name, time_name in _DATE_AND_TIME:
+            date_column, time_column = actual.get(header_key(date_name)), actual.get(header_key(time_name))
+            if date_column is not None and time_column is not None:
+                resolved = replace(resolved, timestamp=date_column, time_of_day=time_column)
+                break
     if "user" in guessed and "user" not in chosen and "session" in chosen:
         resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
     if "type" in guessed and "type" not in chosen and not mapping.default_type:
@@ -228,7 +264,9 @@ def typed_columns(
         columns["type"] = [None] * n
         merge(problems, [("missing_type", "type: no type column and no default_type")] * n)
     stamps = raw.get("occurred_at", [None] * n)
-    columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone)
+    if "time_of_day" in raw:
+        stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
+    columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone, mapping.day_first)
     merge(problems, found)
     for name in (*ID_COLUMNS, *PAYLOAD_COLUMNS):
         if name not in raw:
@@ -248,6 +286,13 @@ def typed_columns(
     return columns, problems
 
 
+def _with_time(day: Any, clock: Any) -> Any:
+    """A date and a time of day from two columns, as one time ('2024-03-01 10:00')."""
+    if convert.is_blank(day) or convert.is_blank(clock):
+        return day
+    return f"{day} {clock}"
+
+
 def _text(value: Any) -> Any:
     if value is None:
         return None
@@ -260,10 +305,12 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def times(values: Sequence[Any], unit: str, source_timezone: str) -> tuple[list[Any], list[Problem]]:
+def times(
+    values: Sequence[Any], unit: str, source_timezone: str, day_first: bool | None = None
+) -> tuple[list[Any], list[Problem]]:
     """Event times to microseconds UTC; "auto" takes numbers as epoch times, text as dates."""
     if unit == "iso":
-        return convert.datetime_micros(values, source_timezone)
+        return convert.datetime_micros(values, source_timezone, dayfirst=day_first)
     if "%" in unit:
         return convert.datetime_micros(values, source_timezone, fmt=unit)
     if unit != "auto":
@@ -281,7 +328,7 @@ def times(values: Sequence[Any], unit: str, source_timezone: str) -> tuple[list[
         if kind == "epoch":
             parsed, found = convert.epoch_micros(part, _guess_unit(part[:200]))
         else:
-            parsed, found = convert.datetime_micros(part, source_timezone)
+            parsed, found = convert.datetime_micros(part, source_timezone, dayfirst=day_first)
         for i, value, problem in zip(group, parsed, found, strict=True):
             out[i], problems[i] = value, problem
     return out, problems
@@ -313,7 +360,7 @@ def csv_batches(
 ) -> Iterator[Batch]:
     delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
     source = str(path)
-    resolved = False
+    resolved = settled = False
     records = read_records(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
     )
@@ -331,8 +378,42 @@ def csv_batches(
                 wanted[event_field] = index
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
+        if not settled and "occurred_at" in raw:
+            again = partial(
+                read_records, path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows
+            )
+            later = partial(_csv_column, partial(again, encoding=encoding), wanted["occurred_at"])
+            mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
+
+
+def _csv_column(
+    records: Callable[[], Iterator[tuple[list[str] | None, Any]]], index: int | None
+) -> Iterator[list[Any]]:
+    """One column of each chunk of a delimited file, read again from its start."""
+    for _names, chunk in records():
+        yield [
+            r[index] if r is not None and index is not None and len(r) > index else None
+            for r in chunk.records
+        ]
+
+
+def settle_day_order(
+    mapping: ColumnMapping, first: Sequence[Any], later: Callable[[], Iterator[list[Any]]]
+) -> ColumnMapping:
+    """`mapping` with the file's one reading of dates such as 01/05/2024 (day or month first):
+    from its first chunk, or, where every date there reads both ways, from the first later chunk
+    with a day past the 12th. Otherwise each chunk read its dates by itself, and a file whose
+    first 50,000 rows fall in the first 12 days of a month was read two ways."""
+    if mapping.day_first is not None or mapping.timestamp_unit not in ("auto", "iso"):
+        return mapping
+    order = convert.day_order(first)
+    if order == "either":
+        order = next((o for values in later() if (o := convert.day_order(values)) in ("day", "month")), order)
+    if order in ("day", "month"):
+        return replace(mapping, day_first=order == "day")
+    return mapping
 
 
 def _position(column: str) -> int | None:
@@ -392,6 +473,14 @@ def parquet_records(
             yield lines, None, objects, [None] * len(objects)
 
 
+def _object_column(
+    records: Callable[[], Iterator[tuple[Any, Any, list[Any], Any]]], key: str
+) -> Iterator[list[Any]]:
+    """One field of each chunk of a JSON-lines or Parquet file, read again from its start."""
+    for _lines, _raws, objects, _problems in records():
+        yield [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
+
+
 def object_batches(
     path: Path,
     mapping: ColumnMapping,
@@ -400,11 +489,14 @@ def object_batches(
     kind: str,
     encoding: str = "utf-8",
 ) -> Iterator[Batch]:
-    reader = (
-        jsonl_records(path, chunk_rows, encoding) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    records = (
+        partial(jsonl_records, path, chunk_rows, encoding)
+        if kind == "jsonl"
+        else partial(parquet_records, path, chunk_rows)
     )
     sources: dict[str, str] | None = None
-    for lines, raws, objects, problems in reader:
+    for lines, raws, objects, problems in records():
+        first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             mapping = resolve_columns(mapping, keys)
@@ -416,6 +508,9 @@ def object_batches(
             for name, column in sources.items()
             if any(obj is not None and column in obj for obj in objects)
         }
+        if first and "occurred_at" in raw:
+            later = partial(_object_column, records, sources["occurred_at"])
+            mapping = settle_day_order(mapping, raw["occurred_at"], later)
         columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
         merge(problems, found)
         for i, obj in enumerate(objects):

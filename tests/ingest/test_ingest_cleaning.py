@@ -177,6 +177,72 @@ def test_a_layout_in_the_mapping_settles_which_number_is_the_day(ingest_store: S
         import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "minutes"})
 
 
+def test_a_file_reads_its_dates_one_way_throughout(ingest_store: Store, tmp_path: Path) -> None:
+    """A UK file whose first chunk has no day past the 12th is read day first, as its later
+    rows show, not month first there and day first after (the first of March, not January)."""
+    rows = [f"u{i},i{i},view,{1 + i % 12:02d}/03/2024 10:00" for i in range(6)]
+    rows += [f"u9,i9,view,{day}/03/2024 10:00" for day in (13, 22)]
+    path = write_csv(tmp_path / "uk.csv", rows)
+    import_file(ingest_store, path, format="csv", chunk_rows=3)
+    months = {from_micros(e.occurred_at).month for e in ingest_store.read()}
+    assert months == {3}
+
+
+def test_a_date_and_a_time_of_day_in_two_columns_make_one_time(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's export with Date and Time columns: both make the event's time. A time of day
+    alone is refused (pandas would give it today's date)."""
+    path = write_csv(
+        tmp_path / "till.csv",
+        ["01.03.2024,10:00,c1,i1,view", "02.03.2024,11:00:30,c2,i2,view"],
+        header="Date,Time,Customer,Item,Event",
+    )
+    import_file(ingest_store, path, format="csv")
+    assert [from_micros(e.occurred_at).isoformat() for e in ingest_store.read()] == [
+        "2024-03-01T10:00:00+00:00",
+        "2024-03-02T11:00:30+00:00",
+    ]
+    alone = write_csv(tmp_path / "clock.csv", ["c3,i3,view,10:00"], header="user,item,event,time")
+    report = import_file(ingest_store, alone, format="csv")
+    assert report.quarantined_by_reason == {"bad_timestamp": 1}
+    with ingest_store.engine.connect() as connection:
+        detail = connection.execute(select(quarantine.c.detail)).scalar_one()
+    assert "without a date" in detail
+
+
+def test_fractions_of_a_second_are_kept_whatever_the_file(ingest_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "fractions.jsonl"
+    path.write_text(
+        '{"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1709287200.75}\n'
+        '{"user_id": "u1", "item_id": "i2", "type": "view", "timestamp": 1709287201}\n'
+    )
+    import_file(ingest_store, path, format="jsonl")
+    assert [e.occurred_at % 1_000_000 for e in ingest_store.read()] == [750_000, 0]
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ({"delimiter": "tab"}, {"delimiter": "\t"}),
+        ({"delimiter": "\\t"}, {"delimiter": "\t"}),
+        ({"header": "false"}, {"header": False}),
+        ({"day_first": "yes"}, {"day_first": True}),
+    ],
+)
+def test_mapping_values_from_the_command_line_mean_what_they_say(
+    given: dict[str, str], meant: dict[str, object]
+) -> None:
+    mapping = ColumnMapping.of(given)
+    assert {key: getattr(mapping, key) for key in meant} == meant
+
+
+@pytest.mark.parametrize(
+    ("given", "says"), [({"delimiter": "tabs"}, "one character"), ({"header": "maybe"}, "true or false")]
+)
+def test_a_mapping_value_that_means_nothing_is_refused(given: dict[str, str], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        ColumnMapping.of(given)
+
+
 @pytest.mark.parametrize("zone", ["UTC+2", "Mars/Olympus", "", "../etc/passwd"])
 def test_an_unknown_time_zone_is_refused_before_anything_is_read(
     ingest_store: Store, tmp_path: Path, zone: str
