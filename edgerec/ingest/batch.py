@@ -82,7 +82,8 @@ def pick(
 ) -> tuple[dict[str, list[str | None]], list[Problem]]:
     """Columns by field index (None: absent), with a problem for rows of the wrong width.
 
-    Empty cells become None. Trailing empty fields (a trailing delimiter) are tolerated.
+    Cells are trimmed, and empty ones become None. Trailing empty fields (a trailing
+    delimiter) are tolerated.
     """
     records = chunk.records
     problems: list[Problem] = [None] * len(records)
@@ -102,7 +103,7 @@ def pick(
         if index is None:
             continue
         columns[name] = [
-            (value if (value := record[index]).strip() else None)
+            (record[index].strip() or None)
             if record is not None and len(record) > index
             else None
             for record in records

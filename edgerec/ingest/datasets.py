@@ -655,7 +655,8 @@ def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple
 
 def _cell(value: Any, joiner: str = "/") -> str:
     """A JSON or Parquet value as catalogue text: a list joined (a category path as 'A/B/C',
-    the first path of a list of paths), a number as written, an object as JSON."""
+    the first path of a list of paths), a number as written (a whole float as a whole
+    number, as the events importer writes it), an object as JSON."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -664,6 +665,8 @@ def _cell(value: Any, joiner: str = "/") -> str:
         return joiner.join(text for v in value if (text := _cell(v).strip()))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an id column with a gap is float in pandas: 101.0 is item 101
     return str(value)
 
 

@@ -443,6 +443,8 @@ def jsonl_records(
             except UnicodeDecodeError as exc:
                 text = raw.decode(encoding, "replace")
                 problem = ("invalid_encoding", encoding_problem(encoding, exc))
+            if number == 1:
+                text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows tools write
             if problem is None:
                 try:
                     obj = read_object(text)

@@ -146,6 +146,14 @@ class _Lines:
         return first, raw.rstrip("\r\n")[:RAW_KEEP], problem
 
 
+def header_names(fields: list[str]) -> list[str]:
+    """A header's column names, trimmed; a trailing delimiter names no column."""
+    names = [name.strip() for name in fields]
+    while len(names) > 1 and not names[-1]:
+        names.pop()
+    return names
+
+
 def encoding_problem(encoding: str, exc: UnicodeDecodeError) -> str:
     """Why a line is not text in `encoding`; for UTF-8, how to name the file's own encoding."""
     hint = " (if the file is in another encoding, name it: --encoding cp1252)" if encoding == "utf-8" else ""
@@ -210,7 +218,7 @@ def read_records(
                 if blank and problem is None:
                     continue  # a blank line is not a record
                 if header and names is None and problem is None:
-                    names = [name.strip() for name in record]
+                    names = header_names(record)
                     continue
                 if header and names is None:
                     names = []
@@ -229,7 +237,7 @@ def _workbook_records(
     chunk = RawChunk()
     for number, cells in workbook.rows(path):
         if header and names is None:
-            names = [name.strip() for name in cells]
+            names = header_names(cells)
             continue
         chunk.add(number, workbook.as_line(cells)[:RAW_KEEP], cells, None)
         if len(chunk) >= chunk_rows:
@@ -279,7 +287,7 @@ def _unquoted_records(
             record = text.split() if split_space else text.split(delimiter)
             if header and names is None:
                 if problem is None:
-                    names = [name.strip() for name in record]
+                    names = header_names(record)
                     continue
                 names = []
             chunk.add(number, text[:RAW_KEEP], None if problem else record, problem)

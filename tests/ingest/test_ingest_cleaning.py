@@ -243,6 +243,39 @@ def test_a_mapping_value_that_means_nothing_is_refused(given: dict[str, str], sa
         ColumnMapping.of(given)
 
 
+def test_a_catalogue_and_its_sales_name_the_same_item_however_written(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Ids padded with spaces (a ', '-separated export), or a whole number stored as a float
+    (pandas' id column with a gap), name the same item in a catalogue and in its sales."""
+    (tmp_path / "catalogue.csv").write_text("item_id, title, price\nA1, Mug, 5.00\n")
+    import_file(ingest_store, tmp_path / "catalogue.csv", format="catalogue")
+    pq.write_table(
+        pa.table({"item_id": [101.0, None], "title": ["Cup", "Plate"], "price": [6.0, 7.0]}),
+        tmp_path / "more.parquet",
+    )
+    import_file(ingest_store, tmp_path / "more.parquet", format="catalogue")
+    (tmp_path / "sales.csv").write_text(
+        "user_id, item_id, type, timestamp, price\n"
+        "u1, A1, purchase, 2024-03-01T10:00:00Z, 5.00\nu1, 101, purchase, 2024-03-01T10:01:00Z, 6.00\n"
+    )
+    report = import_file(ingest_store, tmp_path / "sales.csv", format="csv")
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert [e.item_id for e in ingest_store.read(types=["purchased"])] == ["A1", "101"]
+
+
+def test_a_byte_order_mark_or_a_trailing_delimiter_costs_no_row(ingest_store: Store, tmp_path: Path) -> None:
+    lines = tmp_path / "bom.jsonl"
+    lines.write_bytes(
+        b"\xef\xbb\xbf" + b'{"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1600000000}\n'
+    )
+    assert import_file(ingest_store, lines, format="jsonl").accepted == 1
+    header = write_csv(
+        tmp_path / "trailing.csv", [f"u2;i2;view;{T}"], header="user_id;item_id;type;timestamp;"
+    )
+    assert import_file(ingest_store, header, format="csv").accepted == 1
+
+
 @pytest.mark.parametrize("zone", ["UTC+2", "Mars/Olympus", "", "../etc/passwd"])
 def test_an_unknown_time_zone_is_refused_before_anything_is_read(
     ingest_store: Store, tmp_path: Path, zone: str
