@@ -103,9 +103,7 @@ def pick(
         if index is None:
             continue
         columns[name] = [
-            (record[index].strip() or None)
-            if record is not None and len(record) > index
-            else None
+            (record[index].strip() or None) if record is not None and len(record) > index else None
             for record in records
         ]
     return columns, problems

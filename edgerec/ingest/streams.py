@@ -60,7 +60,18 @@ def open_bytes(path: str | Path) -> BinaryIO:
     wide = _wide_encoding(stream, path, kind)
     if wide is not None:
         stream = _Transcoded(stream, wide)
+    elif _carriage_returns_only(stream):
+        stream = _CarriageReturnLines(stream)
     return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
+
+
+def _carriage_returns_only(stream: Any) -> bool:
+    """Whether lines end in "\r" alone, as in Excel for Mac's "CSV (Macintosh)" files."""
+    try:
+        start = stream.peek(1 << 16)[: 1 << 16]
+    except _DAMAGE:
+        return False  # said by the first read, with the file's name
+    return b"\r" in start and b"\n" not in start
 
 
 def _open_data(path: str | Path) -> tuple[Any, str | None]:
@@ -163,6 +174,36 @@ class _Transcoded(_Stream):
 
     def close(self) -> None:
         self.text.close()
+
+
+class _CarriageReturnLines(_Stream):
+    """A stream whose lines end in "\r" alone, read with lines ending in "\n"."""
+
+    __slots__ = ("stream", "pending")
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.pending + self.stream.read(size).replace(b"\r", b"\n")
+        self.pending = b""
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        while b"\n" not in self.pending and (size < 0 or len(self.pending) < size):
+            block = self.stream.read(1 << 16)
+            if not block:
+                break
+            self.pending += block.replace(b"\r", b"\n")
+        end = self.pending.find(b"\n") + 1 or len(self.pending)
+        if size >= 0:
+            end = min(end, size)
+        line, self.pending = self.pending[:end], self.pending[end:]
+        return line
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 class _Checked(_Stream):

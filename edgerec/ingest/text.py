@@ -41,6 +41,7 @@ class RawChunk:
     raws: list[str] = field(default_factory=list)
     records: list[list[str] | None] = field(default_factory=list)
     problems: dict[int, tuple[str, str]] = field(default_factory=dict)
+    after: bool = False  # another chunk of the file came before it
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -212,6 +213,7 @@ def read_records(
                     if len(chunk) >= chunk_rows:
                         yield names, chunk
                         chunk = RawChunk()
+                        chunk.after = True
                     continue
                 first, raw, problem = lines.take()
                 blank = not record or (len(record) == 1 and not record[0].strip())
@@ -226,7 +228,8 @@ def read_records(
             if len(chunk) >= chunk_rows:
                 yield names, chunk
                 chunk = RawChunk()
-        if len(chunk) or names is None:
+                chunk.after = True
+        if len(chunk) or names is None or not chunk.after:
             yield names, chunk
 
 
@@ -243,7 +246,8 @@ def _workbook_records(
         if len(chunk) >= chunk_rows:
             yield names, chunk
             chunk = RawChunk()
-    if len(chunk) or names is None:
+            chunk.after = True
+    if len(chunk) or names is None or not chunk.after:
         yield names, chunk
 
 
@@ -294,7 +298,8 @@ def _unquoted_records(
             if len(chunk) >= chunk_rows:
                 yield names, chunk
                 chunk = RawChunk()
-    if len(chunk) or names is None:
+                chunk.after = True
+    if len(chunk) or names is None or not chunk.after:
         yield names, chunk
 
 

@@ -276,6 +276,20 @@ def test_a_byte_order_mark_or_a_trailing_delimiter_costs_no_row(ingest_store: St
     assert import_file(ingest_store, header, format="csv").accepted == 1
 
 
+def test_lines_ending_in_carriage_returns_alone_are_read(ingest_store: Store, tmp_path: Path) -> None:
+    """Excel for Mac's "CSV (Macintosh)": every line ends in a carriage return alone."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(f"user_id,item_id,type,timestamp\ru1,i1,view,{T}\ru2,i2,view,{T}\r".encode())
+    report = import_file(ingest_store, path)
+    assert (report.rows_read, report.accepted) == (2, 2)
+
+
+def test_a_file_of_only_a_header_without_the_columns_is_refused(ingest_store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "header.csv", [], header="foo,bar")
+    with pytest.raises(ValueError, match="no column for the user"):
+        import_file(ingest_store, path, format="csv")
+
+
 @pytest.mark.parametrize("zone", ["UTC+2", "Mars/Olympus", "", "../etc/passwd"])
 def test_an_unknown_time_zone_is_refused_before_anything_is_read(
     ingest_store: Store, tmp_path: Path, zone: str
