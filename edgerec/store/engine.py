@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -82,6 +82,28 @@ def _files_of(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
 
 
+def _may_be_ours(path: Path) -> bool:
+    """False for a file that is certainly not an edgerec store: not SQLite at all, or a SQLite
+    database with tables but no schema revision (another application's)."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(16)
+    except FileNotFoundError:
+        return True
+    if not start:
+        return True  # an empty file: a new store
+    if start != b"SQLite format 3\x00":
+        return False
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+            names = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except sqlite3.Error:
+        return True  # read the usual way, which says what is wrong
+    return not names or "alembic_version" in names
+
+
 def prepare_private_file(path: Path) -> None:
     """Creates the directory (0700) and the database file (0600) before SQLite opens it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -97,6 +119,9 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     path = sqlite_path(url)
     if path is None:
         return create_engine(url, pool_pre_ping=True)
+    if not _may_be_ours(path):
+        # Left as it is (no WAL, no change of mode): opening the store refuses it, by name.
+        return create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     prepare_private_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())

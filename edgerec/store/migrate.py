@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import DatabaseError
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -36,7 +37,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrades the schema to `revision`. A store already at head is only read, so that opening
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
     script = ScriptDirectory.from_config(_config(engine))
-    current, head = current_revision(engine), script.get_current_head()
+    try:
+        current, head = current_revision(engine), script.get_current_head()
+    except DatabaseError as exc:
+        if "not a database" not in str(exc):
+            raise
+        raise SchemaError(
+            "it is not a database (a file of something else?): give a new file or a store"
+        ) from exc
     if current is None and _tables(engine):
         # Tables but no revision: another application's database, or a store that another
         # process (a kiosk started with the console) created since the revision was read: the

@@ -130,12 +130,26 @@ def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_pat
     with sqlite3.connect(path) as till:
         till.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
         till.execute("INSERT INTO customers VALUES (1, 'Ada')")
+    path.chmod(0o644)
+    before = path.read_bytes()
     with pytest.raises(migrate.SchemaError, match=r"tables that are not edgerec's \(customers\)"):
         edgerec.open(path)
+    # Untouched: not a byte changed, its journal not switched to WAL, its mode not tightened.
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop-till.db"]
     with sqlite3.connect(path) as till:
         tables = [name for (name,) in till.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert tables == ["customers"]
         assert till.execute("SELECT name FROM customers").fetchall() == [("Ada",)]
+
+
+def test_a_file_that_is_no_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("a mistyped --db\n")
+    path.chmod(0o644)
+    with pytest.raises(migrate.SchemaError, match="not a database"):
+        edgerec.open(path)
+    assert path.read_text() == "a mistyped --db\n" and path.stat().st_mode & 0o777 == 0o644
 
 
 def test_a_store_written_by_a_newer_version_is_refused_by_name(tmp_path: Path) -> None:
