@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
 # NORMAL would be faster but can lose the last few commits on a power cut (never on a crash).
@@ -50,9 +51,17 @@ def default_database() -> str:
 
 
 def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
-    """Turns a file path or a SQLAlchemy URL into a URL; None means $EDGEREC_DB or the default."""
+    """Turns a file path or a SQLAlchemy URL into a URL; None means $EDGEREC_DB or the default.
+
+    ":memory:" is a store in memory, as in SQLite; an empty path is refused, not taken for the
+    default store (`open(os.environ.get("SHOP_DB", ""))` must not write into the shop's own).
+    """
     target = os.fspath(path_or_url) if path_or_url is not None else None
+    if target is not None and not target.strip():
+        raise ValueError("no database given: the path is empty (leave it out for the default store)")
     target = target or os.environ.get(ENV_DB) or default_database()
+    if target == ":memory:":
+        return "sqlite://"
     if "://" in target:
         return target
     return f"sqlite:///{Path(target).expanduser().resolve()}"
@@ -117,6 +126,9 @@ def prepare_private_file(path: Path) -> None:
 
 def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     path = sqlite_path(url)
+    if path is None and make_url(url).get_backend_name() == "sqlite":
+        # In memory: one database, so one connection that every thread shares.
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     if path is None:
         return create_engine(url, pool_pre_ping=True)
     if not _may_be_ours(path):

@@ -249,3 +249,24 @@ def test_a_long_write_makes_others_wait_their_turn_not_fail(tmp_path: Path, monk
     finally:
         release.set()
         writer.join(10)
+
+
+def test_a_store_in_memory_is_in_memory_for_every_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with edgerec.open(":memory:") as store:
+        store.record(ItemViewed(user_id="u1", item_id="i1"))
+        seen: list[int] = []
+        reader = threading.Thread(target=lambda: seen.append(store.head()))
+        reader.start()
+        reader.join()
+        assert seen == [1]
+    assert list(tmp_path.iterdir()) == []  # no file named ":memory:"
+    with edgerec.open(":memory:") as fresh:
+        assert fresh.head() == 0
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_default_store() -> None:
+    with pytest.raises(ValueError, match="path is empty"):
+        edgerec.open("")
