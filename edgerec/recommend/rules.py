@@ -111,8 +111,9 @@ class RuleSet:
         return mask
 
     def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
-        """Multiplicative boost per candidate (0 for none); the largest matching rule wins."""
-        boost = np.zeros(len(indices))
+        """Multiplicative boost per candidate (0 for none); the largest matching rule wins, and
+        a negative one (a demotion) counts too."""
+        boost = np.full(len(indices), -np.inf)
         for name, value in self.promote_categories.items():
             hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
             boost[hit] = np.maximum(boost[hit], value)
@@ -125,6 +126,7 @@ class RuleSet:
             if index is not None:
                 hit = indices == index
                 boost[hit] = np.maximum(boost[hit], value)
+        boost[boost == -np.inf] = 0.0
         return boost
 
     def reason(self, catalogue: Catalogue, index: int) -> tuple[str, str] | None:

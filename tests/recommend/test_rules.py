@@ -246,6 +246,25 @@ def test_a_promotion_reaches_items_no_source_suggests_and_brands_in_any_case() -
     assert ids[3] == "new" and "Promoted by the shop" in recs[3].reasons  # first of the fill-ins
 
 
+def test_a_negative_boost_demotes() -> None:
+    """boost = -0.9: the score times 0.1, as the rules file says (it was ignored)."""
+    events: list[Event] = [
+        ItemListed(item_id=f"{kind}{i}", title=kind, category=kind, stock=2, occurred_at=T0)
+        for kind in ("Shoes", "Hats")
+        for i in range(2)
+    ]
+    events += [ItemViewed(user_id=f"x{n}", item_id="Shoes0", occurred_at=at(n)) for n in range(4)]
+    events += [ItemViewed(user_id="y", item_id="Hats0", occurred_at=at(5))]
+    plain, demoting = Recommender(None), Recommender(None, rules=RuleSet(promote_categories={"Shoes": -0.9}))
+    for e in events:
+        plain.observe(e)
+        demoting.observe(e)
+    before = {r.item_id: r.score for r in plain.recommend("anonymous", k=2, now=at(6))}
+    after = {r.item_id: r.score for r in demoting.recommend("anonymous", k=2, now=at(6))}
+    assert list(before) == ["Shoes0", "Hats0"] and list(after) == ["Hats0", "Shoes0"]
+    assert after["Shoes0"] == pytest.approx(0.1 * before["Shoes0"])
+
+
 def test_only_a_recently_listed_item_is_called_newly_listed() -> None:
     rec = Recommender(None)
     events: list[Event] = [
