@@ -28,10 +28,11 @@ def assign_sessions(
 
     A customer's events belong to one session until 30 minutes pass without activity. The id
     is derived from the customer and the session's first event, so a replay or a re-import
-    of the same rows finds the same sessions. An event older than the customer's latest (one
-    recorded late, an offline kiosk's) joins the latest session only within 30 minutes of it,
-    and leaves it current; the late events of one batch make sessions of their own the same
-    way. The users rows it reads are left in `shared` for the activity projection of the
+    of the same rows finds the same sessions. A session_started event starts a new one, and
+    after a session_ended event the customer has no current session. An event older than the
+    customer's latest (one recorded late, an offline kiosk's) joins the latest session only
+    within 30 minutes of it, and leaves it current; the late events of one batch make sessions
+    of their own the same way. The users rows it reads are left in `shared` for the activity projection of the
     same append.
     """
     pending = [row for row in rows if row["session_id"] is None and row["user_id"] is not None]
@@ -47,13 +48,15 @@ def assign_sessions(
         at = row["occurred_at"]
         if row["session_id"] is None:
             row["session_id"] = (
-                _near(latest.get(user), at) or _near(late.get(user), at) or session_id_for(user, at)
-            )
+                row["type"] != EventType.SESSION_STARTED
+                and (_near(latest.get(user), at) or _near(late.get(user), at))
+            ) or session_id_for(user, at)
+        current = None if row["type"] == EventType.SESSION_ENDED else row["session_id"]
         newest = latest.get(user)
         if newest is None or at >= newest[0]:
-            latest[user] = (at, row["session_id"])
+            latest[user] = (at, current)
         else:
-            late[user] = (at, row["session_id"])
+            late[user] = (at, current)
 
 
 def _near(last: tuple[int, str | None] | None, at: int) -> str | None:
@@ -114,7 +117,7 @@ class ActivityProjector:
                 row["first_at"] = event.occurred_at
             if event.occurred_at >= row["last_at"]:  # a late event leaves the current session current
                 row["last_at"] = event.occurred_at
-                row["last_session_id"] = event.session_id
+                row["last_session_id"] = None if event.type == EventType.SESSION_ENDED else event.session_id
             if event.type in _ITEM_EVENTS:
                 _history(history_cache, event)
         user_cache.save(connection)

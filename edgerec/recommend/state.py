@@ -196,11 +196,17 @@ class LiveState:
         self.learning = True
 
     def session_for(self, event: StoredEvent) -> str | None:
-        """The session the store would give an event without one (30 minutes of inactivity)."""
+        """The session the store would give an event without one (30 minutes of inactivity, or
+        a session started or ended: see `projections.activity.assign_sessions`)."""
         if event.session_id is not None or event.user_id is None:
             return event.session_id
         user = self.users.get(event.user_id)
-        if user is not None and user.last_session and abs(event.occurred_at - user.last_at) <= GAP_US:
+        if (
+            event.type != EventType.SESSION_STARTED
+            and user is not None
+            and user.last_session
+            and abs(event.occurred_at - user.last_at) <= GAP_US
+        ):
             return user.last_session
         return session_id_for(event.user_id, event.occurred_at)
 
@@ -247,7 +253,9 @@ class LiveState:
         if user is None:
             return
         if event.occurred_at >= user.last_at:  # a late event leaves the current session current
-            user.last_session = event.session_id or user.last_session
+            user.last_session = (
+                None if kind == EventType.SESSION_ENDED else event.session_id or user.last_session
+            )
             user.last_at = event.occurred_at
         if item is not None and kind in _ITEM_EVENTS:
             self._trace(user, item, kind, event)

@@ -24,7 +24,10 @@ from edgerec.domain import (
     ItemViewed,
     Purchased,
     RemovedFromCart,
+    SessionEnded,
+    SessionStarted,
 )
+from edgerec.recommend import Recommender
 from edgerec.store import engine as engine_module
 from edgerec.store.engine import write_transaction
 from edgerec.store.schema import cooccurrence, item_stats, items, sessions, user_items, users
@@ -119,6 +122,32 @@ def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
     first = rows(store, sessions, sessions.c.session_id == ids[0])[0]
     assert first["recent_items"] == ["a", "b", "c"]
     assert first["events"] == 3
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_session_ended_or_started_ends_the_current_one(store: Store, one_by_one: bool) -> None:
+    """Events without a session id: after session_ended the customer has no current session,
+    and session_started starts a new one, within 30 minutes or not. The visits' items do not
+    pair; the recommender assigns the sessions the store does."""
+    events = [
+        SessionStarted(occurred_at=at(0), user_id="u1"),
+        ItemViewed(occurred_at=at(1), user_id="u1", item_id="a"),
+        SessionEnded(occurred_at=at(2), user_id="u1"),
+        ItemViewed(occurred_at=at(3), user_id="u1", item_id="b"),
+        SessionStarted(occurred_at=at(4), user_id="u1"),
+        ItemViewed(occurred_at=at(5), user_id="u1", item_id="c"),
+    ]
+    recommender = Recommender(None)
+    for event in events if one_by_one else []:
+        store.record(event)
+    if not one_by_one:
+        store.record_many(events)
+    ids = [row.session_id for row in store.read()]
+    assert ids[0] == ids[1] == ids[2] != ids[3] != ids[4] == ids[5]
+    assert rows(store, cooccurrence) == []
+    for row in store.read():
+        assert recommender.state.session_for(row._replace(session_id=None)) == row.session_id
+        recommender.observe(row)
 
 
 def test_cart_history_and_co_occurrence(store: Store) -> None:
