@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -72,7 +73,10 @@ def _check_optional_id(name: str, value: object) -> None:
 
 def unprintable_flaw(value: str) -> str:
     """What is wrong with an id that is not printable."""
-    return SURROGATE if has_surrogates(value) else "contains control characters"
+    if has_surrogates(value):
+        return SURROGATE
+    odd = next(c for c in value if not c.isprintable())
+    return f"contains a control or invisible character (U+{ord(odd):04X}); ids are printable text"
 
 
 SURROGATE = "contains a surrogate code point, which is not a character"
@@ -117,29 +121,43 @@ def _check_optional_text(name: str, value: object, limit: int) -> None:
         _check_text(name, value, limit)
 
 
-def _check_quantity(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise EventError("quantity", "must be an integer")
-    if not 1 <= value <= MAX_QUANTITY:
-        raise EventError("quantity", f"must be between 1 and {MAX_QUANTITY}")
+def _whole(name: str, value: object) -> int:
+    """An integer, numpy's and pandas' too (stored as a plain int); not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise EventError(name, "must be an integer")
+    return int(value)
 
 
-def _check_optional_price(name: str, value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _real(name: str, value: object) -> float:
+    """A number, numpy's and pandas' too (stored as a plain float); not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise EventError(name, "must be a number")
-    if not math.isfinite(value) or not 0 <= value <= MAX_PRICE:
-        raise EventError(name, PRICE_RULE)
+    return float(value)
 
 
-def _check_optional_stock(value: object) -> None:
+def _check_quantity(value: object) -> int:
+    quantity = _whole("quantity", value)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise EventError("quantity", f"must be between 1 and {MAX_QUANTITY}")
+    return quantity
+
+
+def _check_optional_price(name: str, value: object) -> float | None:
     if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise EventError("stock", "must be an integer")
-    if not 0 <= value <= MAX_STOCK:
+        return None
+    price = _real(name, value)
+    if not math.isfinite(price) or not 0 <= price <= MAX_PRICE:
+        raise EventError(name, PRICE_RULE)
+    return value if type(value) in (int, float) else price  # type: ignore[return-value]
+
+
+def _check_optional_stock(value: object) -> int | None:
+    if value is None:
+        return None
+    stock = _whole("stock", value)
+    if not 0 <= stock <= MAX_STOCK:
         raise EventError("stock", STOCK_RULE)
+    return stock
 
 
 def _check_attributes(value: object) -> Mapping[str, str]:
@@ -265,7 +283,7 @@ class AddedToCart(Event):
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
-        _check_quantity(self.quantity)
+        object.__setattr__(self, "quantity", _check_quantity(self.quantity))
         _check_optional_text("category", self.category, MAX_ID_LENGTH)
 
 
@@ -276,7 +294,7 @@ class RemovedFromCart(Event):
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
-        _check_quantity(self.quantity)
+        object.__setattr__(self, "quantity", _check_quantity(self.quantity))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,8 +306,8 @@ class Purchased(Event):
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
-        _check_quantity(self.quantity)
-        _check_optional_price("price_paid", self.price_paid)
+        object.__setattr__(self, "quantity", _check_quantity(self.quantity))
+        object.__setattr__(self, "price_paid", _check_optional_price("price_paid", self.price_paid))
         _check_optional_text("category", self.category, MAX_ID_LENGTH)
 
 
@@ -312,10 +330,12 @@ class Rated(Event):
         Event.__post_init__(self)
         if self.value is None:
             raise EventError("value", "a rating needs its value")
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise EventError("value", "must be a number")
-        if not math.isfinite(self.value) or not -1e6 <= self.value <= 1e6:
+        value = _real("value", self.value)
+        if not math.isfinite(value):
             raise EventError("value", "must be a finite number")
+        if not -1e6 <= value <= 1e6:
+            raise EventError("value", "must be between -1,000,000 and 1,000,000")
+        object.__setattr__(self, "value", self.value if type(self.value) in (int, float) else value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -360,8 +380,8 @@ class ItemListed(Event):
         _check_text("title", self.title, MAX_TEXT_LENGTH, allow_empty=True)
         _check_optional_text("category", self.category, MAX_TEXT_LENGTH)
         _check_optional_text("brand", self.brand, MAX_TEXT_LENGTH)
-        _check_optional_price("price", self.price)
-        _check_optional_stock(self.stock)
+        object.__setattr__(self, "price", _check_optional_price("price", self.price))
+        object.__setattr__(self, "stock", _check_optional_stock(self.stock))
         _check_optional_text("description", self.description, MAX_TEXT_LENGTH)
         object.__setattr__(self, "attributes", _check_attributes(self.attributes))
 
@@ -385,8 +405,8 @@ class ItemUpdated(Event):
         _check_optional_text("title", self.title, MAX_TEXT_LENGTH)
         _check_optional_text("category", self.category, MAX_TEXT_LENGTH)
         _check_optional_text("brand", self.brand, MAX_TEXT_LENGTH)
-        _check_optional_price("price", self.price)
-        _check_optional_stock(self.stock)
+        object.__setattr__(self, "price", _check_optional_price("price", self.price))
+        object.__setattr__(self, "stock", _check_optional_stock(self.stock))
         _check_optional_text("description", self.description, MAX_TEXT_LENGTH)
         if self.attributes is not None:
             object.__setattr__(self, "attributes", _check_attributes(self.attributes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -495,8 +496,9 @@ class Recommender:
         self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (), policy: Policy
     ) -> list[Recommendation]:
         """Blends, filters, boosts, re-ranks and explains one request's candidates."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
+        k = int(k)
         request, cat = table.request, self.catalogue
         idx = table.indices
         scores = table.scores(self._ranking)

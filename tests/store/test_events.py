@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import edgerec
 from edgerec.domain import (
     AddedToCart,
     Context,
@@ -18,6 +21,7 @@ from edgerec.domain import (
     Searched,
     event_from_fields,
 )
+from edgerec.recommend import Recommender
 from edgerec.store.codec import event_to_row, from_micros, to_micros
 
 AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
@@ -148,3 +152,17 @@ def test_unknown_type_and_field_are_rejected() -> None:
     with pytest.raises(EventError) as caught:
         event_from_fields("item_viewed", common, {"colour": "red"})
     assert caught.value.field == "colour"
+
+
+def test_numbers_from_numpy_and_pandas_are_taken_as_plain_numbers(tmp_path: Path) -> None:
+    """A data frame's row gives numpy numbers: they are valid, and stored as Python's own."""
+    bought = Purchased(user_id="u", item_id="i", quantity=np.int64(2), price_paid=np.float32(2.5))
+    listed = ItemListed(item_id="i", title="Mug", price=np.float64(3.0), stock=np.int64(4))
+    rated = Rated(user_id="u", item_id="i", value=np.float64(4.5))
+    assert (type(bought.quantity), type(bought.price_paid), bought.price_paid) == (int, float, 2.5)
+    assert (type(listed.stock), type(rated.value)) == (int, float)
+    with edgerec.open(tmp_path / "s.db") as store:
+        store.record_many([listed, bought, rated, ItemListed(item_id="j", title="Cup", stock=1)])
+        assert store.read()[1].payload == {"quantity": 2, "price_paid": 2.5}
+        recommender = Recommender(store)
+        assert len(recommender.recommend("u", k=np.int64(1))) == 1
