@@ -71,11 +71,11 @@ class Store:
         Recording an event id that is already in the log writes nothing and returns the
         position the log gave it the first time.
         """
-        return self.append_rows([event_to_row(event)]).positions[0]
+        return self.append_rows([event_to_row(_checked(event))]).positions[0]
 
     def record_many(self, events_: Iterable[Event]) -> list[int]:
         """Appends events atomically: all of them (each at most once) or none."""
-        return self.append_rows([event_to_row(event) for event in events_]).positions
+        return self.append_rows([event_to_row(_checked(event)) for event in events_]).positions
 
     def append_rows(self, rows: Sequence[dict[str, Any]]) -> AppendResult:
         """Appends already-validated log rows (see `store.codec.event_to_row`) in one transaction."""
@@ -208,3 +208,11 @@ def _set_projection_positions(connection: Connection, projectors: Sequence[Proje
 def open(path_or_url: str | os.PathLike[str] | None = None, **options: Any) -> Store:  # noqa: A001
     """Opens (and creates or upgrades) the store at a file path or SQLAlchemy URL."""
     return Store(path_or_url, **options)
+
+
+def _checked(event: object) -> Event:
+    if not isinstance(event, Event):
+        raise TypeError(
+            f"an event to record is an Event (ItemViewed(...), Purchased(...)), not {event!r:.80}"
+        )
+    return event

@@ -422,6 +422,8 @@ class Recommender:
         now: datetime | int | None = None,
     ) -> CandidateTable:
         """Every source's candidates for this request, before rules, blending and re-ranking."""
+        if context is not None and not isinstance(context, RequestContext | Context):
+            raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
         if self.model is not None:
             self.model.check(self.catalogue)
         with self._reads() as read:
@@ -563,6 +565,8 @@ class Recommender:
 
     def _banned(self, request: Request, exclude: Iterable[str], policy: Policy) -> np.ndarray:
         user = request.user
+        if isinstance(exclude, str):
+            exclude = [exclude]  # one item's id, not its letters
         banned = [self.catalogue.index[i] for i in exclude if i in self.catalogue.index]
         if policy.exclude_in_cart:
             banned += list(user.cart)

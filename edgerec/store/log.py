@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
@@ -102,7 +103,13 @@ def read(
     types: Sequence[str] | None = None,
     descending: bool = False,
 ) -> list[StoredEvent]:
-    """Events after position `since`, oldest first (newest first with `descending`)."""
+    """Events after position `since`, oldest first (newest first with `descending`); `types`
+    is one type or several."""
+    for name, number in (("since", since), ("limit", limit)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, numbers.Integral)):
+            raise TypeError(f"{name} must be a whole number (a log position or a count), not {number!r}")
+    if isinstance(types, str):
+        types = [types]
     query = select(*_READ_COLUMNS).where(events.c.position > since)
     if user_id is not None:
         query = query.where(events.c.user_id == user_id)

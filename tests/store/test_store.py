@@ -299,3 +299,24 @@ def test_a_store_in_memory_is_in_memory_for_every_thread(
 def test_an_empty_path_is_refused_not_taken_for_the_default_store() -> None:
     with pytest.raises(ValueError, match="path is empty"):
         edgerec.open("")
+
+
+def test_a_wrong_kind_of_argument_is_refused_by_name(store: Store) -> None:
+    """A string where a list or a number goes is not read letter by letter."""
+    store.record_many(
+        [
+            ItemListed(item_id="I1", title="Mug", stock=3),
+            Purchased(user_id="u", item_id="I1", occurred_at=at(0)),
+        ]
+    )
+    assert [e.type for e in store.read(types="purchased")] == ["purchased"]
+    with pytest.raises(TypeError, match="since must be a whole number"):
+        store.read(since="1")  # type: ignore[arg-type]
+    for bad in (None, {"type": "item_viewed"}):
+        with pytest.raises(TypeError, match="an event to record is an Event"):
+            store.record(bad)  # type: ignore[arg-type]
+    store.record(ItemListed(item_id="I2", title="Cup", stock=3))
+    recommender = Recommender(store)
+    assert [r.item_id for r in recommender.recommend("v", k=2, exclude="I2")] == ["I1"]
+    with pytest.raises(TypeError, match="context is a RequestContext"):
+        recommender.recommend("v", context={"store_id": "k1"})  # type: ignore[arg-type]
