@@ -1048,6 +1048,13 @@ def import_(
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo(
+                "\nImport stopped. The chunks written before it are kept; run the same command again "
+                "to import the rest (what is in the store already is not added twice).",
+                err=True,
+            )
+            raise click.Abort() from None
     data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, sort_keys=True))

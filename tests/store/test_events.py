@@ -86,6 +86,9 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
             "context.store_id",
             "non-empty",
         ),
+        (lambda: ItemViewed(occurred_at=AT, user_id="   ", item_id="i"), "user_id", "only spaces"),
+        (lambda: ItemViewed(occurred_at=AT, user_id="u", item_id="a\u00a0b"), "item_id", "U+00A0"),
+        (lambda: Rated(occurred_at=AT, user_id="u", item_id="i", value=1e7), "value", "-1,000,000"),
     ],
 )
 def test_bad_event_names_field_and_problem(build, field: str, problem: str) -> None:
