@@ -11,6 +11,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -50,12 +51,12 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
             problems.append(None)
             continue
         try:
-            if isinstance(value, float):
-                raise ValueError  # 2.5 is not an integer; 2.0 is, below
+            if isinstance(value, bool | float | Decimal):
+                raise ValueError  # 2.5 is not an integer, nor is True; 2.0 is, below
             number = int(value)
         except (TypeError, ValueError):
             try:
-                real = float(value)
+                real = math.nan if isinstance(value, bool) else float(value)
             except (TypeError, ValueError):
                 real = math.nan
             if math.isfinite(real) and real.is_integer():
@@ -134,7 +135,7 @@ def parse_price(value: Any) -> float | None:
     """One price as `prices` reads it; None for what is not a price."""
     if not isinstance(value, str):
         try:
-            return float(value)
+            return None if isinstance(value, bool) else float(value)  # True is no price
         except (TypeError, ValueError):
             return None
     text = value.strip()

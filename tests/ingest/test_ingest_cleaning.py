@@ -413,3 +413,15 @@ def test_a_whole_catalogue_delists_the_items_it_no_longer_names(ingest_store: St
         import_file(
             ingest_store, write_csv(tmp_path / "views.csv", [f"u1,mug,view,{T}"]), delist_missing=True
         )
+
+
+def test_a_typed_cell_that_is_no_whole_number_or_no_price_is_refused() -> None:
+    """A Parquet decimal 2.5 is no quantity (it was cut to 2), and JSON's true is neither a
+    quantity nor a price (it was 1)."""
+    from decimal import Decimal
+
+    quantities, problems = convert.ints([Decimal("2.5"), Decimal("2.0"), True, "3"], "quantity")
+    assert quantities == [None, 2, None, 3]
+    assert [p is None for p in problems] == [False, True, False, True]
+    prices, problems = convert.prices([True, 2.5], "price")
+    assert prices == [None, 2.5] and problems[0] is not None
