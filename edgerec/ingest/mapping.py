@@ -317,6 +317,9 @@ def times(
         return convert.epoch_micros(values, unit)
     numeric = [i for i, v in enumerate(values) if _is_number(v)]
     if len(numeric) == len(values):
+        compact = _compact_layout([values[i] for i in numeric[:200]])
+        if compact is not None:
+            return convert.datetime_micros([str(v).strip() for v in values], source_timezone, fmt=compact)
         return convert.epoch_micros(values, _guess_unit([values[i] for i in numeric[:200]]))
     out: list[Any] = [None] * len(values)
     problems: list[Problem] = [None] * len(values)
@@ -332,6 +335,21 @@ def times(
         for i, value, problem in zip(group, parsed, found, strict=True):
             out[i], problems[i] = value, problem
     return out, problems
+
+
+_COMPACT_LAYOUTS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+
+
+def _compact_layout(sample: Sequence[Any]) -> str | None:
+    """The layout of dates written as one number (20240301, 20240301100000), or None. As epoch
+    times such numbers are before 1990 or after 2500 in every unit, so they cannot be those."""
+    texts = [str(v).strip() for v in sample if not isinstance(v, float)]
+    if not texts or len(texts) < len(sample) or len({len(t) for t in texts}) != 1:
+        return None
+    layout = _COMPACT_LAYOUTS.get(len(texts[0]))
+    if layout is None or not all(t.isdigit() and t[:2] in ("19", "20") for t in texts):
+        return None
+    return layout
 
 
 def _guess_unit(sample: Sequence[Any]) -> str:

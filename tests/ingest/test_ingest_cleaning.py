@@ -425,3 +425,15 @@ def test_a_typed_cell_that_is_no_whole_number_or_no_price_is_refused() -> None:
     assert [p is None for p in problems] == [False, True, False, True]
     prices, problems = convert.prices([True, 2.5], "price")
     assert prices == [None, 2.5] and problems[0] is not None
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"), [("20240301", "2024-03-01T00:00"), ("20240301101500", "2024-03-01T10:15")]
+)
+def test_dates_written_as_one_number_are_read_as_dates(
+    ingest_store: Store, tmp_path: Path, written: str, meant: str
+) -> None:
+    """20240301 is no epoch time in any unit edgerec accepts: it is a date (it was refused as
+    before 1990, or as in the future)."""
+    import_file(ingest_store, write_csv(tmp_path / "compact.csv", [f"u1,i1,view,{written}"]), format="csv")
+    assert from_micros(ingest_store.read()[0].occurred_at).isoformat()[:16] == meant
