@@ -113,18 +113,25 @@ def line_encoding(name: str | None) -> str:
 
 
 def check_encoding(path: str | Path, name: str | None) -> None:
-    """FormatError for an encoding that cannot be named for this file: unknown, or UTF-16/32
-    for a file without the byte-order mark that says which byte order it has."""
+    """FormatError for an encoding that cannot be named for this file: unknown, UTF-16/32 for
+    a file without the byte-order mark that says which byte order it has, or another one for
+    a file whose byte-order mark says it is UTF-16/32."""
     line_encoding(name)
-    if name is None or not codecs.lookup(name).name.startswith(("utf-16", "utf-32")):
+    if name is None:
         return
     stream, kind = _open_data(path)
     with stream:
-        if _wide_encoding(stream, path, kind) is None:
-            raise FormatError(
-                f"{path}: no byte-order mark, so not {name} as edgerec reads it; "
-                "save it as UTF-8, or with a byte-order mark"
-            )
+        wide = _wide_encoding(stream, path, kind)
+    named_wide = codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
+    if named_wide and wide is None:
+        raise FormatError(
+            f"{path}: no byte-order mark, so not {name} as edgerec reads it; "
+            "save it as UTF-8, or with a byte-order mark"
+        )
+    if wide is not None and not named_wide:
+        raise FormatError(
+            f"{path}: its byte-order mark says it is {wide.upper()}, not {name}: leave out --encoding"
+        )
 
 
 class _Stream:

@@ -210,6 +210,10 @@ def test_an_encoding_that_cannot_be_named_for_the_file_is_refused(
         import_file(ingest_store, plain, encoding="klingon")
     with pytest.raises(FormatError, match="no byte-order mark, so not utf-16"):
         import_file(ingest_store, plain, encoding="utf-16")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("id,title\na1,Müller\n", encoding="utf-16")
+    with pytest.raises(FormatError, match="says it is UTF-16, not cp1252"):  # it read 'MÃ¼ller'
+        import_file(ingest_store, wide, encoding="cp1252")
     assert ingest_store.head() == 0
 
 
