@@ -22,7 +22,7 @@ from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pi
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, starts_array
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, read_records
+from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
@@ -396,6 +396,8 @@ def csv_batches(
                 wanted[event_field] = index
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
+        if names:
+            merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
             again = partial(
                 read_records, path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows
@@ -404,6 +406,17 @@ def csv_batches(
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
+
+
+def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
+    """The header line again among the rows (files joined into one): named as such."""
+    first = names[0]
+    return [
+        ("repeated_header", "the header line again (files joined into one?)")
+        if record is not None and record[0].strip() == first and header_names(record) == names
+        else None
+        for record in records
+    ]
 
 
 def _csv_column(

@@ -157,3 +157,12 @@ def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store,
     stored = quarantine_rows(ingest_store)
     assert [(r["line"], r["reason"]) for r in stored] == [(3, "unknown_action"), (4, "bad_timestamp")]
     assert {r["import_id"] for r in stored} == {second.import_id}
+
+
+def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:
+    """Two exports joined into one file: the second's header is named, not taken for an event
+    with an unknown action."""
+    path = tmp_path / "joined.csv"
+    path.write_bytes(HEADER + f"u1,i1,view,{GOOD},,\n".encode() + HEADER + f"u2,i2,view,{GOOD},,\n".encode())
+    report = import_file(ingest_store, path, format="csv")
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
