@@ -288,7 +288,7 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
     for args, problem in [
         ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
         ([str(junk)], "cannot tell the format"),
-        ([str(empty), "--format", "taobao"], "no customer interactions to evaluate"),
+        ([str(empty), "--format", "taobao"], "the file is empty"),
         ([str(one)], "too little data to evaluate: the leave-last-out split leaves 0 validation"),
     ]:
         result = CliRunner().invoke(main, ["eval", *args], catch_exceptions=False)

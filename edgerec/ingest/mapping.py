@@ -498,7 +498,11 @@ def parquet_records(
     import pyarrow.parquet as pq
 
     done = 0
-    with pq.ParquetFile(path) as parquet:
+    try:
+        opened = pq.ParquetFile(path)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise FormatError(f"{path}: not a Parquet file ({exc})") from exc
+    with opened as parquet:
         for record_batch in parquet.iter_batches(batch_size=chunk_rows):
             objects = record_batch.to_pylist()
             lines = list(range(done + 1, done + len(objects) + 1))

@@ -257,7 +257,7 @@ def _estimate_rows(path: Path, lines: int | None) -> int | None:
 
             return int(pq.ParquetFile(path).metadata.num_rows)
         return lines if lines is not None else count_lines(path)
-    except OSError:
+    except (OSError, ValueError):  # not Parquet after all: the reader says so, by name
         return None
 
 

@@ -304,6 +304,8 @@ def check_readable(path: str | Path) -> int | None:
     which is not read here)."""
     if not Path(path).is_file():
         return None
+    if Path(path).stat().st_size == 0:
+        raise FormatError(f"{path}: the file is empty")
     check_not_legacy(path)
     if compression(path) is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from edgerec.api import Store
@@ -166,3 +167,16 @@ def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path:
     path.write_bytes(HEADER + f"u1,i1,view,{GOOD},,\n".encode() + HEADER + f"u2,i2,view,{GOOD},,\n".encode())
     report = import_file(ingest_store, path, format="csv")
     assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
+
+
+def test_an_empty_file_or_one_that_is_no_parquet_is_refused_by_name(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty.csv: the file is empty"):
+        import_file(ingest_store, empty)
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("x,y\n")
+    with pytest.raises(ValueError, match="fake.parquet: not a Parquet file"):
+        import_file(ingest_store, fake, format="parquet")
