@@ -124,6 +124,9 @@ def prepare_private_file(path: Path) -> None:
             os.chmod(file, 0o600)
 
 
+_SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+
 def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     path = sqlite_path(url)
     if path is None and make_url(url).get_backend_name() == "sqlite":
@@ -131,6 +134,8 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     if path is None:
         return create_engine(url, pool_pre_ping=True)
+    if synchronous.upper() not in _SYNCHRONOUS:
+        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
     if not _may_be_ours(path):
         # Left as it is (no WAL, no change of mode): opening the store refuses it, by name.
         return create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -158,9 +163,6 @@ def close_engine(engine: Engine) -> None:
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
-    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy's "begin" event decide how transactions start (see on_begin).

@@ -320,3 +320,9 @@ def test_a_wrong_kind_of_argument_is_refused_by_name(store: Store) -> None:
     assert [r.item_id for r in recommender.recommend("v", k=2, exclude="I2")] == ["I1"]
     with pytest.raises(TypeError, match="context is a RequestContext"):
         recommender.recommend("v", context={"store_id": "k1"})  # type: ignore[arg-type]
+
+
+def test_a_wrong_synchronous_level_is_refused_before_any_file_is_made(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not 'fast'"):
+        edgerec.open(tmp_path / "shop.db", synchronous="fast")
+    assert list(tmp_path.iterdir()) == []
