@@ -485,9 +485,8 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
                     on_epoch=lambda epoch, loss: click.echo(f"  retrain epoch {epoch + 1}: loss {loss:.4f}"),
                     stop=stop,
                 )
-            except TrainingStopped as exc:
-                click.echo(f"{exc}; the checkpoint from before it is kept")
-                return
+            except TrainingStopped as exc:  # not retrained: a failure for a script that asked
+                raise click.ClickException(f"{exc}; the checkpoint from before it is kept") from exc
             trainer.save()
             click.echo(f"retrained on {count:,} interactions up to position {trainer.position:,}")
 
