@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import time
@@ -33,6 +34,11 @@ def model_dir(database: str | None) -> Path:
     if url.get_backend_name() == "sqlite":
         return model_dir(url.database if url.database not in ("", ":memory:") else None)
     where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
+    if url.query:
+        # The host, the database or the schema (search_path) may be in the query instead:
+        # two stores that differ only there must not share a folder.
+        query = "&".join(f"{key}={url.query[key]}" for key in sorted(url.query))
+        where += "-" + hashlib.sha256(query.encode()).hexdigest()[:12]
     return models / re.sub(r"[^A-Za-z0-9._-]", "_", where)
 
 

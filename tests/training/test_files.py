@@ -53,6 +53,14 @@ def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
     other_server = model_dir("postgresql+psycopg://shop:secret@db2.local:5432/shop_a")
     assert len({first, second, other_server}) == 3
     assert first.name == "postgresql-db.local-5432-shop_a"
+    # Nor two schemas of one database (the README's search_path), nor servers or databases
+    # named in the query.
+    in_query = [
+        model_dir(f"postgresql+psycopg://shop@/shop_a?options=-csearch_path%3D{schema}")
+        for schema in ("kiosk1", "kiosk2")
+    ]
+    in_query += [model_dir(f"postgresql+psycopg://shop@/?host=/run/pg{n}&dbname=shop") for n in (1, 2)]
+    assert len(set(in_query)) == 4
     assert all("secret" not in str(p) for p in (first, second, other_server))
     assert model_dir(None) == model_dir("sqlite://") == first.parent
 
