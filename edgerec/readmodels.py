@@ -218,7 +218,7 @@ class ShopData:
         query = (
             select(cooccurrence.c.item_a, cooccurrence.c.item_b, cooccurrence.c.count)
             .where(cooccurrence.c.item_a.in_(list(item_ids)))
-            .order_by(desc(cooccurrence.c.count))
+            .order_by(desc(cooccurrence.c.count), cooccurrence.c.item_a, cooccurrence.c.item_b)
             .limit(limit)
         )
         with self.engine.connect() as connection:
@@ -356,7 +356,9 @@ class ShopData:
     def quarantine_reasons(self) -> list[tuple[str, int]]:
         query = select(quarantine.c.reason, func.count()).group_by(quarantine.c.reason)
         with self.engine.connect() as connection:
-            return sorted(((str(r), int(n)) for r, n in connection.execute(query)), key=lambda x: -x[1])
+            return sorted(
+                ((str(r), int(n)) for r, n in connection.execute(query)), key=lambda x: (-x[1], x[0])
+            )
 
     def user_item(self, user_id: str, item_id: str) -> dict[str, Any] | None:
         query = select(user_items).where(

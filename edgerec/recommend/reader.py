@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
@@ -39,8 +40,12 @@ _USER_ITEMS = (
     .order_by(user_items.c.last_at.desc(), user_items.c.last_position.desc())
     .limit(bindparam("n"))
 )
-_CART_OR_BOUGHT = select(user_items).where(
-    (user_items.c.user_id == bindparam("u")) & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
+_CART_OR_BOUGHT = (
+    select(user_items)
+    .where(
+        (user_items.c.user_id == bindparam("u")) & ((user_items.c.in_cart > 0) | (user_items.c.purchases > 0))
+    )
+    .order_by(user_items.c.last_position)
 )
 _SESSION = (
     select(
@@ -76,7 +81,7 @@ _STATS = select(
 _NEIGHBOURS = (
     select(cooccurrence.c.item_b, cooccurrence.c["count"])
     .where(cooccurrence.c.item_a == bindparam("a"))
-    .order_by(cooccurrence.c["count"].desc())
+    .order_by(cooccurrence.c["count"].desc(), cooccurrence.c.item_b.desc())  # ties cut the same way
     .limit(bindparam("n"))
 )
 _POSITION = select(func.min(projection_positions.c.position))
@@ -113,12 +118,16 @@ def forgets_recorded(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(forgets)).scalar_one())
 
 
-def catalogue_rows(connection: Connection) -> Iterator[Any]:
-    yield from connection.execute(_ITEMS)
+def catalogue_rows(connection: Connection) -> list[Any]:
+    """Every item, in id order: the items are numbered in it, and the numbers break ties in the
+    ranking, so it must not depend on where the database keeps each row (PostgreSQL moves a
+    row it updates, so a rebuild reordered them). Sorted here: cheaper than by an index."""
+    return sorted(connection.execute(_ITEMS), key=itemgetter(0))
 
 
-def popularity_rows(connection: Connection) -> Iterator[Any]:
-    yield from connection.execute(_STATS)
+def popularity_rows(connection: Connection) -> list[Any]:
+    """Each item's popularity, in id order (see `catalogue_rows`)."""
+    return sorted(connection.execute(_STATS), key=itemgetter(0))
 
 
 def user_row(connection: Connection, user_id: str) -> tuple[str | None, int] | None:

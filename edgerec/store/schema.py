@@ -21,12 +21,16 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-ID = String(256)
+# Ids compare as SQLite compares them, by code point, on PostgreSQL too (its default collation
+# follows the language, so an ORDER BY item_id, and anything built in that order, differed).
+ID = String(256).with_variant(String(256, collation="C"), "postgresql")
+# Counts and positions: SQLite's INTEGER holds 64 bits, PostgreSQL's only 32.
+COUNT = Integer().with_variant(BigInteger(), "postgresql")
 
 events = Table(
     "events",
     metadata,
-    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("position", COUNT, primary_key=True, autoincrement=True),
     Column("event_id", String(256), nullable=False, unique=True),
     Column("type", String(32), nullable=False),
     Column("occurred_at", BigInteger, nullable=False),
@@ -43,7 +47,7 @@ events = Table(
 quarantine = Table(
     "quarantine",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", COUNT, primary_key=True, autoincrement=True),
     Column("import_id", String(64), nullable=False),
     Column("source", Text, nullable=False),
     Column("line", BigInteger),
@@ -96,8 +100,8 @@ users = Table(
     Column("user_id", ID, primary_key=True),
     Column("first_at", BigInteger, nullable=False),
     Column("last_at", BigInteger, nullable=False),
-    Column("events", Integer, nullable=False),
-    Column("sessions", Integer, nullable=False),
+    Column("events", COUNT, nullable=False),
+    Column("sessions", COUNT, nullable=False),
     Column("last_session_id", ID),
 )
 
@@ -109,8 +113,8 @@ sessions = Table(
     Column("store_id", ID),
     Column("started_at", BigInteger, nullable=False),
     Column("last_at", BigInteger, nullable=False),
-    Column("events", Integer, nullable=False),
-    Column("ended", Integer, nullable=False),
+    Column("events", COUNT, nullable=False),
+    Column("ended", COUNT, nullable=False),
     Column("recent_items", JSON, nullable=False),
     Index("ix_sessions_user", "user_id"),
 )
@@ -129,11 +133,11 @@ user_items = Table(
     metadata,
     Column("user_id", ID, primary_key=True),
     Column("item_id", ID, primary_key=True),
-    Column("views", Integer, nullable=False),
-    Column("carts", Integer, nullable=False),
-    Column("in_cart", Integer, nullable=False),
-    Column("purchases", Integer, nullable=False),
-    Column("favourites", Integer, nullable=False),
+    Column("views", COUNT, nullable=False),
+    Column("carts", COUNT, nullable=False),
+    Column("in_cart", COUNT, nullable=False),
+    Column("purchases", COUNT, nullable=False),
+    Column("favourites", COUNT, nullable=False),
     Column("rating", Float),
     Column("last_type", String(32), nullable=False),
     Column("last_at", BigInteger, nullable=False),  # the latest touch by time (a late event is older)
@@ -145,11 +149,11 @@ item_stats = Table(
     "item_stats",
     metadata,
     Column("item_id", ID, primary_key=True),
-    Column("views", Integer, nullable=False),
-    Column("carts", Integer, nullable=False),
-    Column("purchases", Integer, nullable=False),
-    Column("favourites", Integer, nullable=False),
-    Column("ratings", Integer, nullable=False),
+    Column("views", COUNT, nullable=False),
+    Column("carts", COUNT, nullable=False),
+    Column("purchases", COUNT, nullable=False),
+    Column("favourites", COUNT, nullable=False),
+    Column("ratings", COUNT, nullable=False),
     Column("rating_sum", Float, nullable=False),
     # log(sum of weight * exp(t / tau)): time-decayed popularity without rewriting every row.
     Column("popularity_log", Float, nullable=False),
@@ -161,7 +165,7 @@ cooccurrence = Table(
     metadata,
     Column("item_a", ID, primary_key=True),
     Column("item_b", ID, primary_key=True),
-    Column("count", Integer, nullable=False),
+    Column("count", COUNT, nullable=False),
     # An item's most frequent neighbours, read on the request path, are one range of this.
     Index("ix_cooccurrence_item_a_count", "item_a", "count"),
 )
@@ -173,9 +177,9 @@ PROJECTION_TABLES = (items, users, sessions, session_searches, user_items, item_
 forgets = Table(
     "forgets",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", COUNT, primary_key=True, autoincrement=True),
     Column("forgotten_at", BigInteger, nullable=False),
-    Column("events_removed", Integer, nullable=False),
+    Column("events_removed", COUNT, nullable=False),
     # The log's head before the customer's events went: positions up to it are never handed
     # out again, though the newest events may have been theirs.
     Column("log_head", BigInteger),
