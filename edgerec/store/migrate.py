@@ -25,9 +25,16 @@ def _config(engine: Engine) -> Config:
     return config
 
 
+# PostgreSQL's lock for migrations: processes opening a new database at once (two kiosks, a
+# console and its trainer) migrate it one after the other. SQLite's write lock does the same.
+_MIGRATION_LOCK = 0x6564676572656300  # "edgerec" in ASCII
+
+
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = _config(engine)
     with engine.connect().execution_options(edgerec_write=True) as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
         connection.commit()

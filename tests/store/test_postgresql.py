@@ -123,6 +123,26 @@ def test_two_processes_writing_at_once_get_one_gap_free_log(postgres: postgres_s
         assert snapshot(store) == incremental
 
 
+def _open_and_close(url: str) -> None:
+    edgerec.open(url).close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_one_after_the_other(
+    postgres: postgres_server.Server,
+) -> None:
+    """Two kiosks, or a console and its trainer, started on a new database: each opens it (one
+    failed on a duplicate alembic_version when both created the schema)."""
+    context = multiprocessing.get_context("spawn")
+    for _ in range(3):
+        url = postgres.database()
+        openers = [context.Process(target=_open_and_close, args=(url,)) for _ in range(3)]
+        for process in openers:
+            process.start()
+        for process in openers:
+            process.join(120)
+        assert [process.exitcode for process in openers] == [0, 0, 0]
+
+
 def test_import_quarantines_bad_rows_and_the_recommender_serves(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:
