@@ -35,6 +35,12 @@ def _run(engine: Engine, action: str, revision: str) -> None:
     with engine.connect().execution_options(edgerec_write=True) as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            if connection.exec_driver_sql("SELECT current_schema()").scalar() is None:
+                path = connection.exec_driver_sql("SHOW search_path").scalar()
+                raise SchemaError(
+                    f"no schema of the search path ({path}) exists: create it first "
+                    "(CREATE SCHEMA edgerec), or check its spelling in the URL"
+                )
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
         connection.commit()

@@ -53,6 +53,8 @@ def test_a_shared_database_is_refused_and_a_schema_of_its_own_works(postgres: po
         connection.execute(text("CREATE SCHEMA edgerec"))
     with pytest.raises(migrate.SchemaError, match=r"not edgerec's \(pos_sales\).*search_path"):
         edgerec.open(url)
+    with pytest.raises(migrate.SchemaError, match=r"no schema of the search path \(edgerc\) exists"):
+        edgerec.open(f"{url}&options=-csearch_path%3Dedgerc")  # misspelt
     own_schema = f"{url}&options=-csearch_path%3Dedgerec"
     with edgerec.open(own_schema) as store:
         assert store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0)) == 1
