@@ -641,7 +641,7 @@ def evaluate_command(
             dataset = path.stem
         else:
             store = settings.open()
-            dataset = Path(store.path or settings.url).stem
+            dataset = Path(store.path).stem if store.path else _database_name(settings.url)
         with store:
             data, features = encode(interaction_frame(store), catalogue_frame(store))
     if len(data) == 0:
@@ -1072,6 +1072,14 @@ def import_(
             "the lines imported already are not added twice.",
             err=True,
         )
+
+
+def _database_name(url: str) -> str:
+    """A server database's name, to name results by (never the URL: it may hold a password)."""
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    return str(parsed.database or parsed.query.get("dbname") or "store")
 
 
 def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, Any]:

@@ -236,6 +236,13 @@ def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server
     for command in (["stats", "--json"], ["db", "upgrade"]):
         result = CliRunner().invoke(main, ["--db", url, *command], catch_exceptions=False)
         assert result.exit_code == 0 and "***" in result.output and "s3cret-pw" not in result.output
+    # The database named in the query, as libpq allows: eval names its results after it.
+    parsed = make_url(url)
+    query = "&".join(f"{k}={v}" for k, v in {**parsed.query, "dbname": parsed.database}.items())
+    in_query = f"{parsed.drivername}://{parsed.username}:s3cret-pw@/?{query}"
+    result = CliRunner().invoke(main, ["--db", in_query, "eval"])
+    assert result.exit_code == 1 and f"to evaluate in {parsed.database}" in result.output
+    assert "s3cret-pw" not in result.output
 
 
 def test_ids_compare_by_code_point_and_counts_hold_64_bits(postgres: postgres_server.Server) -> None:
