@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, make_url
 
 from edgerec.domain import Context, Event
+from edgerec.domain.events import text_flaw
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
 from edgerec.memory import settle_heap
 from edgerec.recommend import reader
@@ -290,12 +291,12 @@ class Recommender:
         """Loads what memory lacks (without a store: starts it empty)."""
         state, with_store = self.state, self.engine is not None
         if user_id is not None and user_id not in state.users:
-            if with_store:
+            if with_store and text_flaw(user_id) is None:  # no stored id holds a NUL or a surrogate
                 self._load_user(read(), user_id)
             else:
                 state.new_user(user_id)
         if session_id is not None and session_id not in state.sessions:
-            if with_store:
+            if with_store and text_flaw(session_id) is None:
                 self._load_session(read(), session_id)
             else:
                 state.new_session(session_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from edgerec.domain.events import text_flaw
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import events, forgets
 from edgerec.store.sql import compiled, encode_json, insert_tuples, select_in
@@ -110,6 +111,8 @@ def read(
             raise TypeError(f"{name} must be a whole number (a log position or a count), not {number!r}")
     if isinstance(types, str):
         types = [types]
+    if any(value is not None and text_flaw(value) for value in (user_id, session_id, store_id)):
+        return []  # no stored id holds a NUL or a surrogate (PostgreSQL refuses to compare with them)
     query = select(*_READ_COLUMNS).where(events.c.position > since)
     if user_id is not None:
         query = query.where(events.c.user_id == user_id)

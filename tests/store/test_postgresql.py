@@ -305,3 +305,14 @@ def test_recommendations_are_the_same_as_on_sqlite_and_after_a_rebuild(
     with edgerec.open(on_postgres) as store:
         store.rebuild()
     assert lists(on_postgres) == expected
+
+
+def test_an_id_no_store_can_hold_finds_nothing_as_on_sqlite(postgres: postgres_server.Server) -> None:
+    """A NUL or a lone surrogate in a filter (refused in any event) matches nothing; PostgreSQL
+    refused to compare with them and raised."""
+    with edgerec.open(postgres.database()) as store:
+        store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0))
+        assert store.read(user_id="a\x00b") == [] and store.read(session_id="a\udcff") == []
+        recommender = Recommender(store)
+        assert [r.item_id for r in recommender.recommend("a\x00b", k=2, now=T0)] == ["i"]
+        assert [r.item_id for r in recommender.recommend("x\udcff", k=2, now=T0)] == ["i"]
