@@ -62,6 +62,9 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     target = target or os.environ.get(ENV_DB) or default_database()
     if target == ":memory:":
         return "sqlite://"
+    for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's
+        if target.startswith(bare):
+            return "postgresql+psycopg://" + target.removeprefix(bare)
     if "://" in target:
         return target
     return f"sqlite:///{Path(target).expanduser().resolve()}"

@@ -316,3 +316,13 @@ def test_an_id_no_store_can_hold_finds_nothing_as_on_sqlite(postgres: postgres_s
         recommender = Recommender(store)
         assert [r.item_id for r in recommender.recommend("a\x00b", k=2, now=T0)] == ["i"]
         assert [r.item_id for r in recommender.recommend("x\udcff", k=2, now=T0)] == ["i"]
+
+
+def test_a_url_written_as_hosting_services_write_it_is_read_with_psycopg(
+    postgres: postgres_server.Server,
+) -> None:
+    url = make_url(postgres.database())
+    for scheme in ("postgres", "postgresql"):
+        bare = url.set(drivername=scheme).render_as_string(hide_password=False)
+        with edgerec.open(bare) as store:
+            assert store.url.startswith("postgresql+psycopg://") and store.head() == 0
