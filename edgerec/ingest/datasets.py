@@ -559,7 +559,8 @@ def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
 
 # --- catalogue files ------------------------------------------------------------------------
 
-_ID = ("id", "item_id", "itemId", "product_id", "productId", "sku", "asin", "article_id")
+# Amazon's 2023 release: parent_asin is the product, asin one of its variants (a size, a colour).
+_ID = ("id", "item_id", "itemId", "product_id", "productId", "sku", "parent_asin", "asin", "article_id")
 _TITLE = ("title", "name", "product_name", "productDisplayName", "product_title", "item_name")
 _CATEGORY = ("category", "category_path", "categories", "category_name", "category_id", "categoryId")
 _CATEGORY_LEVELS = (

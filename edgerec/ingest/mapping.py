@@ -129,8 +129,8 @@ def _yes_or_no(name: str, text: str) -> bool:
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user_id", "user", "visitor_id", "visitor", "customer_id", "customer", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id"),
-    "item": ("item_id", "item", "product_id", "product", "sku", "asin", "article_id", "offer_id",
-             "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
+    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
+             "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),

@@ -175,6 +175,39 @@ def test_a_datasets_side_file_is_refused_by_name(
     assert ingest_store.read() == [] and quarantined(ingest_store) == 0
 
 
+def test_amazon_2023_reviews_and_metadata_name_the_product_not_its_variant(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Amazon Reviews'23: `parent_asin` is the product (the metadata's id), `asin` a variant."""
+    reviews = tmp_path / "All_Beauty.jsonl"
+    reviews.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "rating": 5.0,
+                    "asin": variant,
+                    "parent_asin": "B00YQ6X8EO",
+                    "user_id": f"U{n}",
+                    "timestamp": 1588687728923 + n,
+                    "verified_purchase": True,
+                }
+            )
+            + "\n"
+            for n, variant in enumerate(("B00YQ6X8EO", "B081TJ8YS3"))
+        )  # fmt: skip
+    )
+    meta = tmp_path / "meta_All_Beauty.jsonl"
+    meta.write_text(
+        json.dumps({"title": "Leather Conditioner", "store": "Howard", "parent_asin": "B00YQ6X8EO"})
+    )
+    import_file(ingest_store, meta)
+    report = import_file(ingest_store, reviews)
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert [(e.type, e.item_id) for e in ingest_store.read()] == [("item_listed", "B00YQ6X8EO")] + [
+        ("rated", "B00YQ6X8EO")
+    ] * 2
+
+
 def test_sasrec_lines_of_one_item_go_on_with_the_users_sequence(ingest_store: Store, tmp_path: Path) -> None:
     """SASRec's layout of the same data: a `user item` line per step. A user's later line follows
     their earlier one, so the order is kept and a repeat of an item is a new purchase."""
