@@ -221,16 +221,33 @@ def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> N
     problems = [
         f"{field}={getattr(mapping, field)}: no such column" for field in _lacking(mapping, names, named)
     ]
-    needed = ("user", "timestamp") if mapping.default_type else ("user", "timestamp", "type")
+    needed = ("user", "item", "timestamp") if mapping.default_type else ("user", "item", "timestamp", "type")
     lacking = _lacking(mapping, names, needed)
+    if "item" in lacking and not _lacking(mapping, names, ("query",)):
+        lacking.remove("item")  # a file of searches names no item
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
-        hint = "; for a file of one kind of event, give default_type=item_viewed" if "type" in lacking else ""
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
-            f"column with user=COLUMN (--map user=COLUMN on the command line){hint}"
+            f"column with user=COLUMN (--map user=COLUMN on the command line){_hint(names, lacking)}"
         )
+
+
+_CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
+
+
+def _hint(names: Sequence[str], lacking: list[str]) -> str:
+    """What such a file may be instead: one without a header line, a catalogue, a file of one
+    kind of event."""
+    if any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names):
+        return (
+            "; the first line looks like data, not column names: if the file has no header line, "
+            "give header=false and name columns by position (user=0 item=1 timestamp=2)"
+        )
+    if {"user", "timestamp"} <= set(lacking) and {header_key(n) for n in names} & _CATALOGUE_COLUMNS:
+        return "; if it is a catalogue (items, not events), import it with --format catalogue"
+    return "; for a file of one kind of event, give default_type=item_viewed" if "type" in lacking else ""
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:

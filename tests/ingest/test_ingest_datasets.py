@@ -433,15 +433,35 @@ def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     path = tmp_path / "odd.csv"
     path.write_text("when,who,what\n1700000000,u1,i1\n")
     with pytest.raises(
-        FormatError, match=r"no column for the user or the timestamp or the type\. The columns are"
+        FormatError,
+        match=r"no column for the user or the item or the timestamp or the type\. The columns are",
     ):
         import_file(ingest_store, path, format="csv")
     columns = {"user": "who", "timestamp": "when", "default_type": "item_viewed"}
+    with pytest.raises(FormatError, match=r"no column for the item\."):  # each row would be refused
+        import_file(ingest_store, path, format="csv", mapping=columns)
     with pytest.raises(FormatError, match="item=sku: no such column"):
         import_file(ingest_store, path, format="csv", mapping={**columns, "item": "sku"})
     assert ingest_store.head() == 0
     conserved(import_file(ingest_store, path, format="csv", mapping={**columns, "item": "what"}))
     assert ingest_store.head() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("user_000001\t2009-05-04T23:08:57Z\tDeep Dish\n", "no header line, give header=false"),
+        ("article_id,prod_name,product_type_name\n0108775015,Strap top,Vest top\n", "--format catalogue"),
+    ],
+)
+def test_a_refusal_says_what_the_file_may_be_instead(
+    ingest_store: Store, tmp_path: Path, text: str, hint: str
+) -> None:
+    """A file with no header line, or a catalogue taken for events, is told how to import it."""
+    path = tmp_path / "file.csv"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=hint):
+        import_file(ingest_store, path, format="csv")
 
 
 def test_json_lines_and_parquet_catalogues(ingest_store: Store, tmp_path: Path) -> None:
