@@ -404,6 +404,8 @@ def csv_batches(
         if mapping.header and not resolved:
             mapping, resolved = resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+        elif not mapping.header and not resolved:
+            mapping, resolved = _by_position(mapping), True
         wanted: dict[str, int | None] = {}
         for event_field, column in mapping.sources().items():
             if column is None:
@@ -461,6 +463,24 @@ def settle_day_order(
         order = next((o for values in later() if (o := convert.day_order(values)) in ("day", "month")), order)
     if order in ("day", "month"):
         return replace(mapping, day_first=order == "day")
+    return mapping
+
+
+def _by_position(mapping: ColumnMapping) -> ColumnMapping:
+    """A mapping by column number (no header line), with the rules a header gets: with no type
+    column, every row is a rating where a rating column is named, else a purchase where a
+    price or quantity column is."""
+    if mapping.default_type or _position(mapping.type or "") is not None:
+        return mapping
+    named = {
+        name
+        for name in ("value", "price_paid", "quantity")
+        if _position(getattr(mapping, name) or "") is not None
+    }
+    if "value" in named:
+        return replace(mapping, default_type=EventType.RATED.value)
+    if named:
+        return replace(mapping, default_type=EventType.PURCHASED.value)
     return mapping
 
 

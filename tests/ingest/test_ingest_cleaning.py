@@ -437,3 +437,19 @@ def test_dates_written_as_one_number_are_read_as_dates(
     before 1990, or as in the future)."""
     import_file(ingest_store, write_csv(tmp_path / "compact.csv", [f"u1,i1,view,{written}"]), format="csv")
     assert from_micros(ingest_store.read()[0].occurred_at).isoformat()[:16] == meant
+
+
+def test_a_file_without_a_header_line_is_read_by_position_with_the_same_rules(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Amazon's ratings_Beauty.csv (user,item,rating,time, no header): a rating column named by
+    position makes each row a rating, as a header's would."""
+    path = tmp_path / "ratings_Beauty.csv"
+    path.write_text("A39HTATAQ9V7YF,0205616461,5.0,1369699200\nA3JM6GV9MNOF9X,0558925278,3.0,1355443200\n")
+    mapping = {"header": "false", "user": "0", "item": "1", "value": "2", "timestamp": "3"}
+    report = import_file(ingest_store, path, format="csv", mapping=mapping)
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert [(e.type, e.payload) for e in ingest_store.read()] == [
+        ("rated", {"value": 5.0}),
+        ("rated", {"value": 3.0}),
+    ]

@@ -363,7 +363,9 @@ def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: St
 
             mapping = fill_import_form(screen, source)
             await pilot.press("ctrl+g")
-            await until(pilot, lambda: said(app, "no column for the user or the item or the timestamp or the type"))
+            await until(
+                pilot, lambda: said(app, "no column for the user or the item or the timestamp or the type")
+            )
             assert screen.report is None
             mapping.focus()
             await pilot.press(*TILL_COLUMNS, "enter")
