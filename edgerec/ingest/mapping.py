@@ -418,10 +418,8 @@ def csv_batches(
         if names:
             merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
-            again = partial(
-                read_records, path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows
-            )
-            later = partial(_csv_column, partial(again, encoding=encoding), wanted["occurred_at"])
+            column = wanted["occurred_at"]
+            later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
@@ -439,10 +437,11 @@ def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> 
 
 
 def _csv_column(
-    records: Callable[[], Iterator[tuple[list[str] | None, Any]]], index: int | None
+    path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str, index: int | None
 ) -> Iterator[list[Any]]:
     """One column of each chunk of a delimited file, read again from its start."""
-    for _names, chunk in records():
+    records = read_records(path, delimiter=delimiter, header=header, chunk_rows=chunk_rows, encoding=encoding)
+    for _names, chunk in records:
         yield [
             r[index] if r is not None and index is not None and len(r) > index else None
             for r in chunk.records
@@ -454,8 +453,8 @@ def settle_day_order(
 ) -> ColumnMapping:
     """`mapping` with the file's one reading of dates such as 01/05/2024 (day or month first):
     from its first chunk, or, where every date there reads both ways, from the first later chunk
-    with a day past the 12th. Otherwise each chunk read its dates by itself, and a file whose
-    first 50,000 rows fall in the first 12 days of a month was read two ways."""
+    with a day past the 12th. (Chunks that each settle it for themselves read a file whose first
+    chunk falls in the first 12 days of a month two ways.)"""
     if mapping.day_first is not None or mapping.timestamp_unit not in ("auto", "iso"):
         return mapping
     order = convert.day_order(first)
