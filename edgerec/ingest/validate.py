@@ -100,6 +100,11 @@ def _quantity(name: str, value: object) -> Problem:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return f"invalid_{name}", f"{name}: must be an integer"
+    if value < 0:  # an invoice's return or cancellation line: undone elsewhere, not bought
+        return (
+            f"invalid_{name}",
+            f"{name}: {value} is negative (a return or a cancellation?); it is no purchase",
+        )
     if not 1 <= value <= MAX_QUANTITY:
         return f"invalid_{name}", f"{name}: must be between 1 and {MAX_QUANTITY}"
     return None

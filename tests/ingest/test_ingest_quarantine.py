@@ -180,3 +180,16 @@ def test_an_empty_file_or_one_that_is_no_parquet_is_refused_by_name(
     fake.write_text("x,y\n")
     with pytest.raises(ValueError, match="fake.parquet: not a Parquet file"):
         import_file(ingest_store, fake, format="parquet")
+
+
+def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:
+    """UCI Online Retail: an invoice starting with C undoes a sale with a negative quantity."""
+    path = tmp_path / "retail.csv"
+    path.write_text(
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        "536365,85123A,6,12/1/2010 8:26,2.55,17850\nC536379,85123A,-1,12/1/2010 9:41,2.55,17850\n"
+    )
+    report = import_file(ingest_store, path, format="csv")
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"invalid_quantity": 1})
+    (refused,) = quarantine_rows(ingest_store)
+    assert "-1 is negative (a return or a cancellation?)" in str(refused["detail"])
