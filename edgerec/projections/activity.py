@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,9 +32,10 @@ def assign_sessions(
     of the same rows finds the same sessions. A session_started event starts a new one, and
     after a session_ended event the customer has no current session. An event older than the
     customer's latest (one recorded late, an offline kiosk's) joins the latest session only
-    within 30 minutes of it, and leaves it current; the late events of one batch make sessions
-    of their own the same way. The users rows it reads are left in `shared` for the activity projection of the
-    same append.
+    within 30 minutes of it, and leaves it current. The events of one batch are taken in time
+    order, so a file that is not sorted by time (RetailRocket's) gets the sessions a sorted one
+    does; the log keeps their order. The users rows it reads are left in `shared` for the
+    activity projection of the same append.
     """
     pending = [row for row in rows if row["session_id"] is None and row["user_id"] is not None]
     if not pending:
@@ -41,7 +43,7 @@ def assign_sessions(
     cache = RowCache.shared(shared, connection, users, [(r["user_id"],) for r in pending])
     latest = {key[0]: (row["last_at"], row["last_session_id"]) for key, row in cache.rows.items()}
     late: dict[str, tuple[int, str]] = {}
-    for row in rows:
+    for row in sorted(rows, key=itemgetter("occurred_at")):  # stable: ties keep the batch's order
         user = row["user_id"]
         if user is None:
             continue

@@ -453,3 +453,18 @@ def test_a_file_without_a_header_line_is_read_by_position_with_the_same_rules(
         ("rated", {"value": 5.0}),
         ("rated", {"value": 3.0}),
     ]
+
+
+def test_a_file_out_of_time_order_gets_the_sessions_of_a_sorted_one(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """RetailRocket's events.csv is not sorted by time: one visitor at 05:00, 09:00, 05:10 and
+    09:05 made three sessions instead of two. The log keeps the file's order."""
+    minutes = [0, 240, 10, 245]
+    path = write_csv(tmp_path / "unsorted.csv", [f"v1,i{m},view,{T + 60 * m}" for m in minutes])
+    report = import_file(ingest_store, path, format="csv")
+    assert report.sessions == 2
+    events = ingest_store.read()
+    assert [e.item_id for e in events] == ["i0", "i240", "i10", "i245"]
+    sessions = {e.item_id: e.session_id for e in events}
+    assert sessions["i0"] == sessions["i10"] != sessions["i240"] == sessions["i245"]
