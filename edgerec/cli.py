@@ -341,7 +341,7 @@ def events(
         position = since
         try:
             while True:
-                rows = store.read(since=position, limit=1000, **filters)
+                rows = _read_through_outages(store, position, filters, interval)
                 for row in rows:
                     click.echo(show(row))
                 if rows:
@@ -350,6 +350,28 @@ def events(
                     time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+def _read_through_outages(
+    store: Store, position: int, filters: dict[str, Any], interval: float
+) -> list[StoredEvent]:
+    """The next events after `position`; while the database cannot be reached (a server
+    restarting), says so once and keeps trying."""
+    from sqlalchemy.exc import OperationalError
+
+    lost = False
+    while True:
+        try:
+            rows = store.read(since=position, limit=1000, **filters)
+        except OperationalError as exc:
+            if not lost:
+                click.echo(f"cannot reach the database ({str(exc).splitlines()[0]}); trying again", err=True)
+                lost = True
+            time.sleep(max(interval, 1.0))
+            continue
+        if lost:
+            click.echo("reached the database again", err=True)
+        return rows
 
 
 def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:

@@ -15,6 +15,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -70,10 +71,10 @@ class Server:
         self._names = itertools.count(1)
         data = self.folder / "data"
         self._run("initdb", "-D", str(data), "-U", _USER, "-A", "trust", "--no-sync", "-E", "UTF8")
-        options = f"-k {self.folder} -p {_PORT} -c listen_addresses= -c fsync=off -c full_page_writes=off"
-        self._run(
-            "pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-w", "-o", options, "start"
+        self._options = (
+            f"-k {self.folder} -p {_PORT} -c listen_addresses= -c fsync=off -c full_page_writes=off"
         )
+        self._ctl("start")
         self.admin = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
 
     def url(self, database: str) -> str:
@@ -98,6 +99,17 @@ class Server:
         needle = text_.encode()
         folder = self.folder / "data" / "base" / str(oid)
         return sorted(path.name for path in folder.iterdir() if needle in path.read_bytes())
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stops the server at once (its clients' connections drop), and starts it again
+        `down_s` seconds later."""
+        self._ctl("stop", "-m", "immediate")
+        time.sleep(down_s)
+        self._ctl("start")
+
+    def _ctl(self, action: str, *args: str) -> None:
+        data, log = str(self.folder / "data"), str(self.folder / "server.log")
+        self._run("pg_ctl", "-D", data, "-l", log, "-w", *args, "-o", self._options, action)
 
     def stop(self) -> None:
         self.admin.dispose()

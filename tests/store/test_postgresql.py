@@ -326,3 +326,26 @@ def test_a_url_written_as_hosting_services_write_it_is_read_with_psycopg(
         bare = url.set(drivername=scheme).render_as_string(hide_password=False)
         with edgerec.open(bare) as store:
             assert store.url.startswith("postgresql+psycopg://") and store.head() == 0
+
+
+def test_tailing_the_log_goes_on_after_the_server_restarts(postgres: postgres_server.Server) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record(ItemViewed(user_id="u", item_id="before", occurred_at=T0))
+    command = [sys.executable, "-m", "edgerec", "--db", url, "events", "tail", "--json", "--interval", "0.2"]
+    tail = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo)
+    try:
+        assert tail.stdout is not None and "before" in tail.stdout.readline()
+        postgres.restart(down_s=1.5)  # the tail polls while the server is down
+        with edgerec.open(url) as store:
+            store.record(ItemViewed(user_id="u", item_id="after", occurred_at=T0))
+        assert "after" in tail.stdout.readline()
+        assert tail.poll() is None
+    finally:
+        tail.terminate()
+        tail.wait(30)
+    assert tail.stderr is not None and "Traceback" not in tail.stderr.read()
