@@ -28,11 +28,15 @@ class CatalogueProjector:
     ) -> None:
         managed = {e.item_id for e in batch if e.type in _CATALOGUE}
         # Items only seen in interactions: the first interaction's row, unless the item is
-        # already known. That needs no read: insert, ignoring items that exist.
+        # already known; an item without a category takes the first one an interaction names
+        # (a YOOCHOOSE click names it only sometimes). That needs no read: insert, filling in.
         seen: dict[str, dict[str, Any]] = {}
         for event in batch:
             item = event.item_id
-            if item is not None and item not in managed and item not in seen:
+            if item is None or item in managed:
+                continue
+            row = seen.get(item)
+            if row is None:
                 # The other columns of a seen item are NULL: the same row as _empty() gives.
                 seen[item] = {
                     "item_id": item,
@@ -40,7 +44,9 @@ class CatalogueProjector:
                     "category": event.payload.get("category"),
                     "updated_at": event.occurred_at,
                 }
-        insert_rows(connection, items, list(seen.values()), on_conflict="ignore")
+            elif row["category"] is None:
+                row["category"] = event.payload.get("category")
+        insert_rows(connection, items, list(seen.values()), on_conflict="fill")
         if managed:
             self._fold(connection, [e for e in batch if e.item_id in managed])
 
@@ -74,6 +80,8 @@ class CatalogueProjector:
                 seen = _empty(event.item_id, event.occurred_at, SEEN)  # type: ignore[arg-type]
                 seen["category"] = event.payload.get("category")
                 cache.put(key, seen)
+            elif row["category"] is None and event.payload.get("category"):
+                cache.touch(key)["category"] = event.payload["category"]
         cache.save(connection)
 
 

@@ -250,12 +250,13 @@ class Catalogue:
         self.status[self.ensure(item_id)] = DELISTED
 
     def see(self, item_id: str, category: str | None) -> int:
-        """An item known only from an interaction; remembers the category it came with."""
+        """An item an interaction names; one without a category takes the one it came with
+        (as the catalogue projection does)."""
         index = self.index.get(item_id)
         if index is None:
             index = self.ensure(item_id)
-            if category:
-                self._set_group("category", index, category)
+        if category and self.category[index] < 0:
+            self._set_group("category", index, category)
         return index
 
     # --- popularity -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from functools import cache
 from operator import add, itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ClauseElement, Column, Connection, Table, and_, bindparam, or_, select
+from sqlalchemy import JSON, ClauseElement, Column, Connection, Table, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -137,10 +137,13 @@ def _insert(dialect: Dialect, table: Table, names: tuple[str, ...], conflict: st
         keys = _key_names(table)
         if conflict == "ignore":
             result = Compiled(statement.on_conflict_do_nothing(index_elements=keys), dialect)
-        else:  # "add": counters of an existing row grow by the new row's values; "replace".
+        else:  # "add": counters of an existing row grow by the new row's values; "replace";
+            # "fill": an existing row's empty (NULL) columns take the new row's values.
             values = [name for name in names if name not in keys]
             if conflict == "add":
                 updated = {name: table.c[name] + statement.excluded[name] for name in values}
+            elif conflict == "fill":
+                updated = {name: func.coalesce(table.c[name], statement.excluded[name]) for name in values}
             else:
                 updated = {name: statement.excluded[name] for name in values}
             result = Compiled(statement.on_conflict_do_update(index_elements=keys, set_=updated), dialect)
@@ -304,7 +307,8 @@ def insert_rows(
     on_conflict: str | None = None,
 ) -> None:
     """Inserts rows (dicts with the same keys); on_conflict: None, "ignore", "add" (counters
-    grow), or "replace" (the new row's values win)."""
+    grow), "replace" (the new row's values win) or "fill" (they fill the existing row's empty
+    columns)."""
     if not rows:
         return
     json_names = _json_columns(table)

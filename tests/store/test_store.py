@@ -326,3 +326,26 @@ def test_a_wrong_synchronous_level_is_refused_before_any_file_is_made(tmp_path: 
     with pytest.raises(ValueError, match="not 'fast'"):
         edgerec.open(tmp_path / "shop.db", synchronous="fast")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_an_item_known_from_interactions_takes_the_first_category_one_names(
+    store: Store, one_by_one: bool
+) -> None:
+    """YOOCHOOSE's clicks name an item's category only sometimes: the first that does names it,
+    in the catalogue and in a recommender following the log."""
+    events = [
+        ItemViewed(occurred_at=at(0), user_id="u1", item_id="a"),
+        ItemViewed(occurred_at=at(1), user_id="u2", item_id="a", category="3"),
+        ItemViewed(occurred_at=at(2), user_id="u3", item_id="a", category="5"),
+    ]
+    following = Recommender(None)
+    for event in events:
+        following.observe(event)
+    for event in events if one_by_one else []:
+        store.record(event)
+    if not one_by_one:
+        store.record_many(events)
+    assert rows(store, items, items.c.item_id == "a")[0]["category"] == "3"
+    for recommender in (following, Recommender(store)):
+        assert [r.item_id for r in recommender.recommend("u9", k=3, category="3", now=at(3))] == ["a"]
