@@ -882,7 +882,7 @@ def rules() -> None:
       exclude_categories = ["Tobacco"]
       [[promote]]
       category = "Shoes"
-      boost = 0.1          # score x (1 + boost)
+      boost = 0.1          # score x (1 + boost); below 0 (down to -1) demotes
 
     The console, the kiosk and `edgerec recommend` serve by the store's rules; a running
     console or kiosk picks up a change within a request.
