@@ -65,7 +65,7 @@ def _check_optional_id(name: str, value: object) -> None:
         return
     if not isinstance(value, str) or not value:
         raise EventError(name, "must be a non-empty string or None")
-    if not value.strip():
+    if value.isspace():
         raise EventError(name, "is only spaces")
     if len(value) > MAX_ID_LENGTH:
         raise EventError(name, f"is longer than {MAX_ID_LENGTH} characters")

@@ -11,6 +11,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -234,7 +235,7 @@ def datetime_micros(
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
             problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
-        elif isinstance(raw, str) and _TIME_OF_DAY.fullmatch(raw):
+        elif is_time_of_day(raw):
             problems[i] = (
                 "bad_timestamp",
                 f"occurred_at: {raw[:40]!r} is a time of day without a date "
@@ -248,6 +249,11 @@ def datetime_micros(
 
 _TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*")
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+
+
+def is_time_of_day(value: Any) -> bool:
+    """Whether a cell holds a time of day and no date: '10:00', '8:26:30 PM', a `time`."""
+    return isinstance(value, time) or (isinstance(value, str) and _TIME_OF_DAY.fullmatch(value) is not None)
 
 
 def _day_first(values: Sequence[Any]) -> bool:

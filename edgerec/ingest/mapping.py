@@ -304,10 +304,13 @@ def typed_columns(
 
 
 def _with_time(day: Any, clock: Any) -> Any:
-    """A date and a time of day from two columns, as one time ('2024-03-01 10:00')."""
-    if convert.is_blank(day) or convert.is_blank(clock):
+    """A date and a time of day from two columns, as one time ('2024-03-01 10:00'); where the
+    time column holds the whole time, that."""
+    if convert.is_blank(clock):
         return day
-    return f"{day} {clock}"
+    if not convert.is_time_of_day(clock):
+        return clock
+    return day if convert.is_blank(day) else f"{day} {clock}"
 
 
 def _text(value: Any) -> Any:
@@ -334,10 +337,7 @@ def times(
         return convert.epoch_micros(values, unit)
     numeric = [i for i, v in enumerate(values) if _is_number(v)]
     if len(numeric) == len(values):
-        compact = _compact_layout([values[i] for i in numeric[:200]])
-        if compact is not None:
-            return convert.datetime_micros([str(v).strip() for v in values], source_timezone, fmt=compact)
-        return convert.epoch_micros(values, _guess_unit([values[i] for i in numeric[:200]]))
+        return _number_times(values, source_timezone)
     out: list[Any] = [None] * len(values)
     problems: list[Problem] = [None] * len(values)
     groups = [numeric, sorted(set(range(len(values))) - set(numeric))]
@@ -346,12 +346,21 @@ def times(
             continue
         part = [values[i] for i in group]
         if kind == "epoch":
-            parsed, found = convert.epoch_micros(part, _guess_unit(part[:200]))
+            parsed, found = _number_times(part, source_timezone)
         else:
             parsed, found = convert.datetime_micros(part, source_timezone, dayfirst=day_first)
         for i, value, problem in zip(group, parsed, found, strict=True):
             out[i], problems[i] = value, problem
     return out, problems
+
+
+def _number_times(values: Sequence[Any], source_timezone: str) -> tuple[list[Any], list[Problem]]:
+    """Times written as numbers: epoch times (the unit read from their size), or dates written
+    as one number."""
+    compact = _compact_layout(values[:200])
+    if compact is not None:
+        return convert.datetime_micros([str(v).strip() for v in values], source_timezone, fmt=compact)
+    return convert.epoch_micros(values, _guess_unit(values[:200]))
 
 
 _COMPACT_LAYOUTS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}

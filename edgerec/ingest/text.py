@@ -65,7 +65,7 @@ class _Lines:
     The lines of a record found to be a runaway quote can be read again (`reread_after_first`).
     """
 
-    __slots__ = ("file", "encoding", "number", "first", "buffer", "problems", "problem", "again")
+    __slots__ = ("file", "encoding", "number", "first", "buffer", "problems", "problem", "again", "ended")
 
     def __init__(self, file: BinaryIO, encoding: str, number: int = 0) -> None:
         self.file = file
@@ -76,6 +76,7 @@ class _Lines:
         self.problems: list[tuple[str, str] | None] = []  # of each line in `buffer`
         self.problem: tuple[str, str] | None = None
         self.again: deque[tuple[str, tuple[str, str] | None]] = deque()  # lines to read again
+        self.ended = False  # the file ended while a record was read: inside a quoted field
 
     def __iter__(self) -> _Lines:
         return self
@@ -88,6 +89,7 @@ class _Lines:
             return self._keep(text, problem)
         raw = self.file.readline(MAX_LINE_BYTES)
         if not raw:
+            self.ended = bool(self.buffer)
             raise StopIteration
         if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while True:  # skip the rest of the line without holding it
@@ -116,11 +118,11 @@ class _Lines:
 
     def runaway(self, record: list[str], width: int | None) -> bool:
         """Whether the record just read, over several lines, is an opened quote that never
-        closed: its quotes do not pair up (it ran to the end of the file), or it has another
-        number of fields than the header (it ran on until some later quote)."""
+        closed: it ran to the end of the file, or it has another number of fields than the
+        header (it ran on until some later quote)."""
         if len(self.buffer) < 2:
             return False
-        if sum(line.count('"') for line in self.buffer) % 2 == 1:
+        if self.ended:
             return True
         trailing_delimiter = len(record) == (width or 0) + 1 and not record[-1]
         return width is not None and len(record) != width and not trailing_delimiter
@@ -130,6 +132,7 @@ class _Lines:
         first, text = self.first, self.buffer[0]
         problem = self.problems[0] or UNCLOSED_QUOTE
         self.again.extendleft(reversed(list(zip(self.buffer[1:], self.problems[1:], strict=True))))
+        self.ended = False
         self.number = first
         self.first = first + 1
         self.buffer.clear()
@@ -144,6 +147,7 @@ class _Lines:
         self.buffer.clear()
         self.problems.clear()
         self.problem = None
+        self.ended = False
         return first, raw.rstrip("\r\n")[:RAW_KEEP], problem
 
 
@@ -188,7 +192,11 @@ def read_records(
 
         def new_reader() -> Iterator[list[str]]:
             space = skipinitialspace or delimiter == " "
-            return csv.reader(lines, delimiter=delimiter, quoting=quoting, skipinitialspace=space)
+            # strict: a quote that closes where no field ends (a later field's opening quote,
+            # reached by one never closed) is an error, not text
+            return csv.reader(
+                lines, delimiter=delimiter, quoting=quoting, skipinitialspace=space, strict=True
+            )
 
         reader = new_reader()
         names: list[str] | None = None
@@ -203,8 +211,13 @@ def read_records(
                 chunk.add(first, raw, None, problem)
                 reader = new_reader()  # the old one is inside the quote
             except csv.Error as exc:
-                first, raw, problem = lines.take()
-                chunk.add(first, raw, None, problem or ("malformed_row", str(exc)))
+                if len(lines.buffer) > 1:  # over several lines: a quote opened and never closed
+                    first, raw, problem = lines.reread_after_first()
+                    reader = new_reader()
+                else:
+                    ended, (first, raw, problem) = lines.ended, lines.take()
+                    problem = problem or (UNCLOSED_QUOTE if ended else ("malformed_row", str(exc)))
+                chunk.add(first, raw, None, problem)
             else:
                 if (names is not None or not header) and lines.runaway(record, len(names or ()) or None):
                     first, raw, problem = lines.reread_after_first()

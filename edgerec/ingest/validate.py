@@ -71,6 +71,8 @@ def _id_problem(name: str, value: object, required: bool) -> Problem:
         return (f"missing_{name}", f"{name}: is required") if required else None
     if not isinstance(value, str) or not value:
         return f"invalid_{name}", f"{name}: must be a non-empty string"
+    if value.isspace():
+        return f"invalid_{name}", f"{name}: is only spaces"
     if len(value) > MAX_ID_LENGTH:
         return f"invalid_{name}", f"{name}: is longer than {MAX_ID_LENGTH} characters"
     if not value.isprintable():

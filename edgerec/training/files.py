@@ -16,6 +16,9 @@ from sqlalchemy import make_url
 
 from edgerec.store.leftovers import temporary_name
 
+# libpq's options that say which data a URL reaches, where its query gives them.
+_WHERE_THE_DATA_IS = frozenset({"host", "hostaddr", "port", "dbname", "options", "service"})
+
 
 def model_dir(database: str | None) -> Path:
     """Where the trainer's files for a store live, given the store's file path or URL.
@@ -34,10 +37,12 @@ def model_dir(database: str | None) -> Path:
     if url.get_backend_name() == "sqlite":
         return model_dir(url.database if url.database not in ("", ":memory:") else None)
     where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
-    if url.query:
+    named = sorted(key for key in url.query if key in _WHERE_THE_DATA_IS)
+    if named:
         # The host, the database or the schema (search_path) may be in the query instead:
-        # two stores that differ only there must not share a folder.
-        query = "&".join(f"{key}={url.query[key]}" for key in sorted(url.query))
+        # two stores that differ only there must not share a folder. (Other options, such as
+        # sslmode, leave the folder as it was.)
+        query = "&".join(f"{key}={url.query[key]}" for key in named)
         where += "-" + hashlib.sha256(query.encode()).hexdigest()[:12]
     return models / re.sub(r"[^A-Za-z0-9._-]", "_", where)
 

@@ -468,3 +468,25 @@ def test_a_file_out_of_time_order_gets_the_sessions_of_a_sorted_one(
     assert [e.item_id for e in events] == ["i0", "i240", "i10", "i245"]
     sessions = {e.item_id: e.session_id for e in events}
     assert sessions["i0"] == sessions["i10"] != sessions["i240"] == sessions["i245"]
+
+
+def test_a_time_column_that_holds_the_whole_time_is_read_alone(ingest_store: Store, tmp_path: Path) -> None:
+    """Date and Time columns make one time only where Time is a time of day (joined, the date
+    twice read '-01' as an offset: every event an hour late)."""
+    path = write_csv(
+        tmp_path / "both.csv",
+        ["u1,i1,view,2024-03-01,2024-03-01 10:00:00"],
+        header="user,item,event,date,time",
+    )
+    import_file(ingest_store, path, format="csv")
+    assert from_micros(ingest_store.read()[0].occurred_at).isoformat() == "2024-03-01T10:00:00+00:00"
+
+
+def test_dates_written_as_one_number_beside_an_empty_cell(ingest_store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "gap.csv", ["u1,i1,view,20240301", "u1,i2,view,", "u2,i3,view,20240302"])
+    report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined_by_reason == {"missing_occurred_at": 1}
+    assert [from_micros(e.occurred_at).date().isoformat() for e in ingest_store.read()] == [
+        "2024-03-01",
+        "2024-03-02",
+    ]

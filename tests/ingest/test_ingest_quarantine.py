@@ -49,7 +49,7 @@ def test_malformed_csv_is_conserved(ingest_store: Store, tmp_path: Path) -> None
         (b"u9,i10,view,,,", "missing_occurred_at"),
         (f",i11,view,{GOOD},,".encode(), "missing_user_id"),
         (b"x" * (1 << 20) + b"y", "line_too_long"),
-        (f'u9,i12,view,{GOOD},"never closed'.encode(), "wrong_field_count"),  # the quote ate the rest
+        (f'u9,i12,view,{GOOD},"never closed'.encode(), "malformed_row"),  # a quote never closed
     ]
     path = tmp_path / "messy.csv"
     path.write_bytes(HEADER + b"\n".join(line for line, _ in rows) + b"\n")
@@ -193,3 +193,16 @@ def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_pa
     assert (report.accepted, report.quarantined_by_reason) == (1, {"invalid_quantity": 1})
     (refused,) = quarantine_rows(ingest_store)
     assert "-1 is negative (a return or a cancellation?)" in str(refused["detail"])
+
+
+def test_a_quote_inside_a_field_beside_a_field_over_two_lines_is_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An inch mark in an unquoted title, and a quoted description over two lines: one row."""
+    path = tmp_path / "tvs.csv"
+    path.write_text(
+        'id,title,price,description\nA1,TV 55" 4K,499,"Great TV.\nWall mount included."\nA2,Radio,20,Small\n'
+    )
+    report = import_file(ingest_store, path, format="catalogue")
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert ingest_store.read()[0].payload["title"] == 'TV 55" 4K'

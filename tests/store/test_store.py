@@ -349,3 +349,11 @@ def test_an_item_known_from_interactions_takes_the_first_category_one_names(
     assert rows(store, items, items.c.item_id == "a")[0]["category"] == "3"
     for recommender in (following, Recommender(store)):
         assert [r.item_id for r in recommender.recommend("u9", k=3, category="3", now=at(3))] == ["a"]
+
+
+def test_a_relative_sqlite_url_opens_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        with edgerec.open("sqlite:///shop.db") as store:
+            store.record(ItemViewed(user_id="u1", item_id="i1", occurred_at=at(0)))
+    assert (tmp_path / "shop.db").exists()

@@ -61,6 +61,8 @@ def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
     ]
     in_query += [model_dir(f"postgresql+psycopg://shop@/?host=/run/pg{n}&dbname=shop") for n in (1, 2)]
     assert len(set(in_query)) == 4
+    # Options that do not say where the data is keep the folder a store had before.
+    assert model_dir("postgresql+psycopg://shop:secret@db.local:5432/shop_a?sslmode=require") == first
     assert all("secret" not in str(p) for p in (first, second, other_server))
     assert model_dir(None) == model_dir("sqlite://") == first.parent
 
