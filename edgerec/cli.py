@@ -637,6 +637,13 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models else None
+    if out is not None:  # before the work: a report that cannot be written loses all of it
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot make the folder {out}: {exc.strerror}", param_hint="--out"
+            ) from exc
     try:
         check_models(chosen or [])
     except ValueError as exc:
@@ -682,7 +689,6 @@ def evaluate_command(
     except TooLittleData as exc:
         raise click.ClickException(str(exc)) from exc
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps(outcome.report, indent=1))
         write_charts(outcome.report, outcome.curves, out)
     if as_json:
@@ -803,9 +809,15 @@ def recommend(
     as_json: bool,
 ) -> None:
     """Personalised suggestions for a customer now, each with its reasons."""
+    from edgerec.readmodels import ShopData
     from edgerec.recommend import Recommender, RequestContext, RuleSet
 
     with settings.open() as store:
+        session = ShopData(store).session(session_id) if session_id else None
+        if session is not None and session.user_id != user_id:  # its events are not this customer's
+            raise click.BadParameter(
+                f"session {session_id} is another customer's ({session.user_id})", param_hint="--session"
+            )
         started = time.perf_counter()
         try:
             shop_rules = RuleSet.load(rules) if rules else None
@@ -818,10 +830,11 @@ def recommend(
             user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)
         )
         answered = time.perf_counter()
+        used_session = session_id or recommender.current_session(user_id)
     if as_json:
         payload = {
             "user_id": user_id,
-            "session_id": session_id,
+            "session_id": used_session,
             "load_ms": round((loaded - started) * 1000, 2),
             "recommend_ms": round((answered - loaded) * 1000, 2),
             "items": [

@@ -460,3 +460,21 @@ def test_a_table_it_cannot_read_is_refused_naming_what_it_lacks(db: str, tmp_pat
         "no column for the timestamp" in result.output
         and "['customer_id', 'item_id', 'event']" in result.output
     )
+
+
+def test_recommend_refuses_another_customers_session_and_names_the_one_it_used(db: str) -> None:
+    """A session is its customer's: asked for u1 with u2's session, the reasons would tell u1
+    of views they never made."""
+    result = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--session", "s2"])
+    assert result.exit_code == 2 and "session s2 is another customer's (u2)" in result.output
+    answer = json.loads(run("--db", db, "recommend", "--user", "u1", "--json"))
+    assert answer["session_id"] == "s1"
+
+
+def test_eval_refuses_a_report_folder_it_cannot_make_before_the_work(tmp_path: Path) -> None:
+    (tmp_path / "notadir").write_text("a file")
+    data = tmp_path / "ev.csv"
+    data.write_text("user_id,item_id,type,timestamp\nu1,a,view,1714554000\n")
+    result = CliRunner().invoke(main, ["eval", str(data), "--out", str(tmp_path / "notadir" / "report")])
+    assert result.exit_code == 2 and "cannot make the folder" in result.output
+    assert "imported" not in result.output  # refused before anything was read

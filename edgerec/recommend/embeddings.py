@@ -417,13 +417,15 @@ class EmbeddingSource:
         anchors = self._anchor_rows(request, index)
         if row is None or not anchors:
             return []
+        others = [a for a in anchors if a[0] != item]  # an item is not "similar to" itself
         vector = index.vectors[row]
-        anchor = max(anchors, key=lambda a: float(index.vectors[a[1]] @ vector))[0]
+        anchor = max(others or anchors, key=lambda a: float(index.vectors[a[1]] @ vector))[0]
         trace = request.trace(anchor)
+        said = "Similar to" if others else "Back to"
         return [
             Evidence(
                 self.name,
-                f"Similar to {_anchor_phrase(request, anchor)}",
+                f"{said} {_anchor_phrase(request, anchor)}",
                 item_id=request.catalogue.ids[anchor],
                 event_type=trace.last_type if trace else None,
                 at=micros_to_datetime(trace.last_at) if trace else None,

@@ -413,6 +413,12 @@ class Recommender:
 
     # --- recommending ----------------------------------------------------------------------
 
+    def current_session(self, user_id: str) -> str | None:
+        """The session a request for this customer builds on when it names none (known once
+        the customer has been asked for)."""
+        user = self.state.users.get(user_id)
+        return user.last_session if user is not None else None
+
     def candidates(
         self,
         user_id: str,

@@ -57,7 +57,7 @@ def _anchor_phrase(request: Request, anchor: int) -> str:
         return f"{title} in your cart"
     trace = request.trace(anchor)
     if trace is None:
-        return f"{title}, which you viewed in this session"
+        return f"{title}, seen in this session"
     return f"{title}, which you {VERBS.get(trace.last_type, 'viewed')} {request.when(trace.last_at)}"
 
 
@@ -69,7 +69,12 @@ class HistorySource:
     default_weights: Mapping[str, float] = {"history.recency": 1.0, "history.intent": 0.2}
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
-        items = request.user.recent(limit)
+        # Not one the customer last took out of their cart: that was a no.
+        items = [
+            i
+            for i in request.user.recent(limit)
+            if request.user.items[i].last_type != EventType.REMOVED_FROM_CART
+        ]
         if not items:
             return SourceResult.empty()
         traces = [request.user.items[i] for i in items]

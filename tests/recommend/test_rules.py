@@ -349,3 +349,24 @@ def test_the_store_rules_file_is_followed_while_serving(
     path.unlink()
     rec.refresh()
     assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+
+
+def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() -> None:
+    """Taking an item out of the cart is a no: the customer's own items do not bring it back
+    (it came first, with "You took out of your cart" as its reason)."""
+    rec = Recommender(None)
+    events: list[Event] = [
+        ItemListed(item_id=f"i{n}", title=f"Thing {n}", category=f"c{n}", stock=3, occurred_at=T0)
+        for n in range(4)
+    ]
+    events += [
+        ItemViewed(user_id="u", item_id="i1", occurred_at=at(1)),
+        AddedToCart(user_id="u", item_id="i1", occurred_at=at(2)),
+        RemovedFromCart(user_id="u", item_id="i1", occurred_at=at(3)),
+        ItemViewed(user_id="u", item_id="i2", occurred_at=at(4)),
+    ]
+    for e in events:
+        rec.observe(e)
+    recs = rec.recommend("u", k=4, now=at(5))
+    assert not any(reason.startswith("You took out of your cart") for r in recs for reason in r.reasons)
+    assert all(r.sources.get("history", 0) == 0 for r in recs if r.item_id == "i1")

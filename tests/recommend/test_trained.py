@@ -52,7 +52,8 @@ def test_recommender_for_a_trained_store_gives_embedding_reasons(shop: Store) ->
         first = r.evidence[0]
         assert first.source == "embedding" and first.item_id == "i1"
         assert first.event_type == "item_viewed"  # a real event of this customer
-        assert r.reasons[0].startswith("Similar to Thing 1, which you viewed")
+        said = "Back to" if r.item_id == "i1" else "Similar to"  # not "similar to" itself
+        assert r.reasons[0].startswith(f"{said} Thing 1, which you viewed")
 
 
 def _embedding_top(rec: Recommender, user: str, k: int = 10) -> list[str]:
