@@ -121,6 +121,66 @@ def _timezone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc)) from exc
 
 
+def _reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--map, --action, --timezone and --encoding: how to read a file, for `import` and `eval`."""
+    options = [
+        click.option(
+            "--map",
+            "mapping",
+            multiple=True,
+            type=TEXT,
+            metavar="FIELD=VALUE",
+            help="Column mapping for generic csv/jsonl/parquet whose columns lack common names, e.g. "
+            "--map user=customer --map timestamp=ts; also default_type=purchased (no type column), "
+            "timestamp_unit=ms or a layout such as %d/%m/%Y, day_first=true, time_of_day=COLUMN, "
+            "delimiter=tab and header=false; for --format catalogue: item, title, "
+            "category, brand, price, stock, description.",
+        ),
+        click.option(
+            "--action",
+            "actions",
+            multiple=True,
+            type=TEXT,
+            metavar="SOURCE=TYPE",
+            help="Maps a value of the type column to an event type, e.g. --action click=item_viewed.",
+        ),
+        click.option(
+            "--timezone",
+            type=TEXT,
+            default="UTC",
+            show_default=True,
+            callback=_timezone,
+            help="The zone of times written without an offset: a name such as Europe/Berlin, or +02:00.",
+        ),
+        click.option(
+            "--encoding",
+            type=TEXT,
+            callback=_encoding,
+            help="The text encoding of a CSV, JSON lines or catalogue file, e.g. cp1252 or latin-1; "
+            "default UTF-8 (UTF-16 and UTF-32 are told by their byte-order mark).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _checked_mapping(
+    format_: str | None, mapping: tuple[str, ...], actions: tuple[str, ...]
+) -> dict[str, Any]:
+    """The --map and --action pairs as an import's mapping, refused before any store is opened."""
+    from edgerec.ingest.formats import check_mapping
+
+    columns: dict[str, Any] = _parse_pairs(mapping, "--map")
+    if actions:
+        columns["actions"] = _parse_pairs(actions, "--action")
+    try:
+        check_mapping(format_, columns)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
+    return columns
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--db",
@@ -597,6 +657,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 @main.command(name="eval")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "format_", type=TEXT, help="Format of PATH (detected when omitted).")
+@_reading_options
 @click.option(
     "--protocol",
     type=click.Choice(["leave-last-out", "temporal", "cold-items"]),
@@ -617,6 +678,10 @@ def evaluate_command(
     settings: Settings,
     path: Path | None,
     format_: str | None,
+    mapping: tuple[str, ...],
+    actions: tuple[str, ...],
+    timezone: str,
+    encoding: str | None,
     protocol: str,
     models: str | None,
     include_seen: bool,
@@ -637,6 +702,9 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models else None
+    if path is None and (mapping or actions or encoding or timezone != "UTC"):
+        raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
+    columns = _checked_mapping(format_, mapping, actions)
     if out is not None:  # before the work: a report that cannot be written loses all of it
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -662,7 +730,14 @@ def evaluate_command(
 
             store = Store(Path(folder) / "eval.db", synchronous="OFF")
             try:
-                report = import_file(store, path, format=format_)
+                report = import_file(
+                    store,
+                    path,
+                    format=format_,
+                    mapping=columns or None,
+                    source_timezone=timezone,
+                    encoding=encoding,
+                )
             except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
                 store.close()
                 raise click.ClickException(str(exc)) from exc
@@ -994,26 +1069,7 @@ def _rules_toml(shop: RuleSet) -> str:
 @click.option(
     "--format", "format_", type=TEXT, help="Input format (see `edgerec formats`); detected when omitted."
 )
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    type=TEXT,
-    metavar="FIELD=VALUE",
-    help="Column mapping for generic csv/jsonl/parquet whose columns lack common names, e.g. "
-    "--map user=customer --map timestamp=ts; also default_type=purchased (no type column), "
-    "timestamp_unit=ms or a layout such as %d/%m/%Y, day_first=true, time_of_day=COLUMN, "
-    "delimiter=tab and header=false; for --format catalogue: item, title, "
-    "category, brand, price, stock, description.",
-)
-@click.option(
-    "--action",
-    "actions",
-    multiple=True,
-    type=TEXT,
-    metavar="SOURCE=TYPE",
-    help="Maps a value of the type column to an event type, e.g. --action click=item_viewed.",
-)
+@_reading_options
 @click.option(
     "--dedupe-window",
     type=click.FloatRange(min=0),
@@ -1021,21 +1077,6 @@ def _rules_toml(shop: RuleSet) -> str:
     show_default=True,
     help="Seconds within which repeats are double clicks (0: keep them; at most a day;"
     " never applied to edgerec's own exports, which restore a log as it was).",
-)
-@click.option(
-    "--timezone",
-    type=TEXT,
-    default="UTC",
-    show_default=True,
-    callback=_timezone,
-    help="The zone of times written without an offset: a name such as Europe/Berlin, or +02:00.",
-)
-@click.option(
-    "--encoding",
-    type=TEXT,
-    callback=_encoding,
-    help="The text encoding of a CSV, JSON lines or catalogue file, e.g. cp1252 or latin-1; "
-    "default UTF-8 (UTF-16 and UTF-32 are told by their byte-order mark).",
 )
 @click.option(
     "--delist-missing",
@@ -1058,15 +1099,8 @@ def import_(
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
-    from edgerec.ingest.formats import check_mapping
 
-    columns: dict[str, Any] = _parse_pairs(mapping, "--map")
-    if actions:
-        columns["actions"] = _parse_pairs(actions, "--action")
-    try:
-        check_mapping(format_, columns)  # refused before the store is opened
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
+    columns = _checked_mapping(format_, mapping, actions)
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(

@@ -478,3 +478,29 @@ def test_eval_refuses_a_report_folder_it_cannot_make_before_the_work(tmp_path: P
     result = CliRunner().invoke(main, ["eval", str(data), "--out", str(tmp_path / "notadir" / "report")])
     assert result.exit_code == 2 and "cannot make the folder" in result.output
     assert "imported" not in result.output  # refused before anything was read
+
+
+def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None:
+    """A file whose columns lack common names is evaluated with --map, as it is imported (eval
+    had no --map, and its error told to use one)."""
+    data = tmp_path / "till.csv"
+    rows = [f"c{n % 7},sku-{(n * 3) % 11},{1714554000 + 60 * n}" for n in range(120)]
+    data.write_text("who,what,when\n" + "\n".join(rows) + "\n")
+    mapping = ["--map", "user=who", "--map", "item=what", "--map", "timestamp=when"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(data),
+            *mapping,
+            "--map",
+            "default_type=item_viewed",
+            "--models",
+            "popularity",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[-1])["dataset"] == "till"
+    refused = CliRunner().invoke(main, ["eval", "--map", "user=who"])
+    assert refused.exit_code == 2 and "give PATH" in refused.output
