@@ -106,6 +106,7 @@ class Server:
         self._ctl("stop", "-m", "immediate")
         time.sleep(down_s)
         self._ctl("start")
+        self.admin.dispose()  # its pooled connection died with the server
 
     def _ctl(self, action: str, *args: str) -> None:
         data, log = str(self.folder / "data"), str(self.folder / "server.log")
