@@ -504,3 +504,18 @@ def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None
     assert json.loads(result.stdout.splitlines()[-1])["dataset"] == "till"
     refused = CliRunner().invoke(main, ["eval", "--map", "user=who"])
     assert refused.exit_code == 2 and "give PATH" in refused.output
+
+
+def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
+    """With no item attributes the content model has only ids: eval says so; a protocol that
+    finds no cases says what gives its cases."""
+    data = tmp_path / "views.csv"
+    rows = [f"c{n % 9},sku-{(n * 7) % 23},view,{1714554000 + 60 * n}" for n in range(300)]
+    data.write_text("user_id,item_id,type,timestamp\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["eval", str(data), "--models", "content"])
+    assert result.exit_code == 0, result.output
+    assert "no item attributes" in result.stderr
+    few = tmp_path / "few.csv"
+    few.write_text("user_id,item_id,type,timestamp\nu1,a,view,1714554000\nu2,b,view,1714554060\n")
+    result = CliRunner().invoke(main, ["eval", str(few), "--protocol", "temporal"])
+    assert result.exit_code == 1 and "before and within the log's last fifth" in result.output

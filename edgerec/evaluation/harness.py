@@ -121,6 +121,15 @@ class TooLittleData(ValueError):
     """The split leaves no validation or no test cases."""
 
 
+# What gives a protocol's cases, for the message when there are none.
+_CASES = {
+    "leave-last-out": "only customers with at least three interactions give cases",
+    "temporal": "only customers active both before and within the log's last fifth give cases",
+    "cold-items": "cases are customers' touches of a hidden tenth of the items after earlier"
+    " touches, and validation needs customers with at least three other interactions",
+}
+
+
 def evaluate_encoded(
     data: Interactions,
     features: ItemFeatures | None,
@@ -135,12 +144,16 @@ def evaluate_encoded(
     if not len(sp.valid) or not len(sp.test):
         raise TooLittleData(
             f"{dataset}: too little data to evaluate: the {settings.protocol} split leaves "
-            f"{len(sp.valid)} validation and {len(sp.test)} test cases (with leave-last-out, only "
-            "customers with at least three interactions give cases)"
+            f"{len(sp.valid)} validation and {len(sp.test)} test cases ({_CASES[settings.protocol]})"
         )
     if models is None:
         models = COLD_MODELS if settings.protocol == "cold-items" else DEFAULT_MODELS
     check_models(list(models))
+    if features is None and {"content", "hybrid"} & set(models):
+        say(
+            f"{dataset}: no item attributes (title, category, brand, price, ...): the content "
+            "model has only item ids to go by, and on new items ranks as popularity does"
+        )
     stats = DataStats.of(sp.train)
     valid = subsample(sp.valid, settings.valid_cases, settings.seed)
     say(f"{dataset}: {stats}; {len(sp.valid)} validation / {len(sp.test)} test cases")
