@@ -165,10 +165,15 @@ def _reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _checked_mapping(
-    format_: str | None, mapping: tuple[str, ...], actions: tuple[str, ...]
+def _how_to_read(
+    format_: str | None,
+    mapping: tuple[str, ...],
+    actions: tuple[str, ...],
+    timezone: str,
+    encoding: str | None,
 ) -> dict[str, Any]:
-    """The --map and --action pairs as an import's mapping, refused before any store is opened."""
+    """`import_file`'s arguments for --format and the reading options; a mapping it would
+    refuse is refused here, before any store is opened."""
     from edgerec.ingest.formats import check_mapping
 
     columns: dict[str, Any] = _parse_pairs(mapping, "--map")
@@ -178,7 +183,7 @@ def _checked_mapping(
         check_mapping(format_, columns)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--map/--action") from exc
-    return columns
+    return {"format": format_, "mapping": columns or None, "source_timezone": timezone, "encoding": encoding}
 
 
 @click.group(invoke_without_command=True)
@@ -704,7 +709,7 @@ def evaluate_command(
     chosen = [name.strip() for name in models.split(",")] if models else None
     if path is None and (mapping or actions or encoding or timezone != "UTC"):
         raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
-    columns = _checked_mapping(format_, mapping, actions)
+    reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     if out is not None:  # before the work: a report that cannot be written loses all of it
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -730,14 +735,7 @@ def evaluate_command(
 
             store = Store(Path(folder) / "eval.db", synchronous="OFF")
             try:
-                report = import_file(
-                    store,
-                    path,
-                    format=format_,
-                    mapping=columns or None,
-                    source_timezone=timezone,
-                    encoding=encoding,
-                )
+                report = import_file(store, path, **reading)
             except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
                 store.close()
                 raise click.ClickException(str(exc)) from exc
@@ -1100,16 +1098,13 @@ def import_(
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
     from edgerec.ingest import import_file
 
-    columns = _checked_mapping(format_, mapping, actions)
+    reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
         try:
             report = import_file(
                 store,
                 path,
-                format=format_,
-                mapping=columns or None,
-                source_timezone=timezone,
-                encoding=encoding,
+                **reading,
                 dedupe_window_s=dedupe_window,
                 progress=progress,
                 delist_missing=delist_missing,

@@ -130,11 +130,12 @@ def _whole(name: str, value: object) -> int:
     return int(value)
 
 
-def _real(name: str, value: object) -> float:
-    """A number, numpy's and pandas' too (stored as a plain float); not a bool."""
+def _real(name: str, value: object) -> int | float:
+    """A number, numpy's and pandas' too (stored as a plain float); not a bool. A plain int
+    stays one: it is part of the event's id as written."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise EventError(name, "must be a number")
-    return float(value)
+    return value if type(value) in (int, float) else float(value)  # type: ignore[return-value]
 
 
 def _check_quantity(value: object) -> int:
@@ -150,7 +151,7 @@ def _check_optional_price(name: str, value: object) -> float | None:
     price = _real(name, value)
     if not math.isfinite(price) or not 0 <= price <= MAX_PRICE:
         raise EventError(name, PRICE_RULE)
-    return value if type(value) in (int, float) else price  # type: ignore[return-value]
+    return price
 
 
 def _check_optional_stock(value: object) -> int | None:
@@ -337,7 +338,7 @@ class Rated(Event):
             raise EventError("value", "must be a finite number")
         if not -1e6 <= value <= 1e6:
             raise EventError("value", "must be between -1,000,000 and 1,000,000")
-        object.__setattr__(self, "value", self.value if type(self.value) in (int, float) else value)
+        object.__setattr__(self, "value", value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,7 +61,8 @@ def open_bytes(path: str | Path) -> BinaryIO:
     if wide is not None:
         stream = _Transcoded(stream, wide)
     elif _carriage_returns_only(stream):
-        stream = _CarriageReturnLines(stream)
+        # Byte for byte (latin-1 decodes every byte as itself), its line ends made "\n".
+        stream = _Transcoded(stream, "latin-1", out="latin-1", newline=None)
     return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
 
 
@@ -166,51 +167,23 @@ class _Stream:
 
 
 class _Transcoded(_Stream):
-    """A UTF-16 or UTF-32 stream read as UTF-8 bytes; lines end only at "\\n", as in the file."""
+    """A stream read as text in `encoding` and handed on as bytes in `out`: a UTF-16 or UTF-32
+    file as UTF-8, lines ending only at "\\n" as in the file (newline=None: at "\\r" too)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "out")
 
-    def __init__(self, stream: Any, encoding: str) -> None:
-        self.text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="\n")
+    def __init__(self, stream: Any, encoding: str, *, out: str = "utf-8", newline: str | None = "\n") -> None:
+        self.text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline=newline)
+        self.out = out
 
     def read(self, size: int = -1) -> bytes:
-        return self.text.read(size).encode("utf-8")
+        return self.text.read(size).encode(self.out)
 
     def readline(self, size: int = -1) -> bytes:
-        return self.text.readline(size).encode("utf-8")
+        return self.text.readline(size).encode(self.out)
 
     def close(self) -> None:
         self.text.close()
-
-
-class _CarriageReturnLines(_Stream):
-    """A stream whose lines end in "\r" alone, read with lines ending in "\n"."""
-
-    __slots__ = ("stream", "pending")
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.pending = b""
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.pending + self.stream.read(size).replace(b"\r", b"\n")
-        self.pending = b""
-        return data
-
-    def readline(self, size: int = -1) -> bytes:
-        while b"\n" not in self.pending and (size < 0 or len(self.pending) < size):
-            block = self.stream.read(1 << 16)
-            if not block:
-                break
-            self.pending += block.replace(b"\r", b"\n")
-        end = self.pending.find(b"\n") + 1 or len(self.pending)
-        if size >= 0:
-            end = min(end, size)
-        line, self.pending = self.pending[:end], self.pending[end:]
-        return line
-
-    def close(self) -> None:
-        self.stream.close()
 
 
 class _Checked(_Stream):

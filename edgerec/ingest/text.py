@@ -225,8 +225,7 @@ def read_records(
                     reader = new_reader()
                     if len(chunk) >= chunk_rows:
                         yield names, chunk
-                        chunk = RawChunk()
-                        chunk.after = True
+                        chunk = RawChunk(after=True)
                     continue
                 first, raw, problem = lines.take()
                 blank = not record or (len(record) == 1 and not record[0].strip())
@@ -240,8 +239,7 @@ def read_records(
                 chunk.add(first, raw, record, problem)
             if len(chunk) >= chunk_rows:
                 yield names, chunk
-                chunk = RawChunk()
-                chunk.after = True
+                chunk = RawChunk(after=True)
         if len(chunk) or names is None or not chunk.after:
             yield names, chunk
 
@@ -258,8 +256,7 @@ def _workbook_records(
         chunk.add(number, workbook.as_line(cells)[:RAW_KEEP], cells, None)
         if len(chunk) >= chunk_rows:
             yield names, chunk
-            chunk = RawChunk()
-            chunk.after = True
+            chunk = RawChunk(after=True)
     if len(chunk) or names is None or not chunk.after:
         yield names, chunk
 
@@ -310,8 +307,7 @@ def _unquoted_records(
             chunk.add(number, text[:RAW_KEEP], None if problem else record, problem)
             if len(chunk) >= chunk_rows:
                 yield names, chunk
-                chunk = RawChunk()
-                chunk.after = True
+                chunk = RawChunk(after=True)
     if len(chunk) or names is None or not chunk.after:
         yield names, chunk
 

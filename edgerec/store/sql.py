@@ -146,7 +146,12 @@ def _insert(dialect: Dialect, table: Table, names: tuple[str, ...], conflict: st
                 updated = {name: func.coalesce(table.c[name], statement.excluded[name]) for name in values}
             else:
                 updated = {name: statement.excluded[name] for name in values}
-            result = Compiled(statement.on_conflict_do_update(index_elements=keys, set_=updated), dialect)
+            # A row with nothing to fill is left unwritten (an interaction with a known item).
+            fills = [table.c[n].is_(None) & statement.excluded[n].is_not(None) for n in values]
+            where = or_(*fills) if conflict == "fill" else None
+            result = Compiled(
+                statement.on_conflict_do_update(index_elements=keys, set_=updated, where=where), dialect
+            )
     # Where each parameter comes from in a row given in `names` order (None: the same order).
     position = {f"p_{name}": i for i, name in enumerate(names)}
     order = [position[name] for name in result.names]
