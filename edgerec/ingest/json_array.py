@@ -27,10 +27,21 @@ Records = tuple[list[int], list[str], list[Any], list[Problem]]
 
 
 def starts_array(path: str | Path) -> bool:
-    """Whether the file's text starts with "[" (after a byte-order mark and blank space)."""
+    """Whether the file is one JSON array: its text starts with "[" (after a byte-order mark
+    and blank space), and not with a whole line of JSON that more lines follow, as a JSON-lines
+    file whose first record is an array (`[1, 2, 3]`) does."""
     with open_bytes(path) as file:
-        start = file.read(4096)
-    return start.decode("utf-8", "replace").lstrip("\ufeff" + _SPACE).startswith("[")
+        first = file.readline(MAX_LINE_BYTES)
+        while first.strip() == b"" and first:
+            first = file.readline(MAX_LINE_BYTES)
+        text = first.decode("utf-8", "replace").lstrip("\ufeff" + _SPACE)
+        if not text.startswith("["):
+            return False
+        try:
+            json.loads(text)
+        except ValueError:
+            return True  # "[" or "[{...}," opens an array that goes on
+        return not file.read(4096).strip()  # a whole array on one line, and nothing after it
 
 
 def array_records(path: str | Path, chunk_rows: int, encoding: str = "utf-8") -> Iterator[Records]:

@@ -630,20 +630,21 @@ def _python_literal(line: str) -> Any:
 
 
 def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
-    """The keys of a JSON-lines file's first object (from its `head` lines), of a JSON array's
-    first element, or a Parquet file's columns; None when the file starts with no object."""
+    """The keys of a JSON-lines file's first object (among its `head` lines), of a JSON array's
+    first element, or a Parquet file's columns; None when none of them is an object."""
     if data_suffix(path) == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
-    if head and head[0].lstrip().startswith("["):
+    if head and head[0].lstrip().startswith("[") and starts_array(path):
         _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
         return list(objects[0]) if isinstance(objects[0], dict) else None
-    try:
-        first = read_object(head[0]) if head else None
-    except ValueError:
-        return None
-    return list(first) if first is not None else None
+    for line in head:
+        try:
+            return list(read_object(line))
+        except ValueError:
+            continue
+    return None
 
 
 def raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]

@@ -107,3 +107,34 @@ def test_an_empty_array_has_no_records(tmp_path: Path, text: str) -> None:
     path = tmp_path / "empty.json"
     path.write_text(text, encoding="utf-8")
     assert read_all(path) == ([], [], [], [])
+
+
+def test_json_lines_whose_first_record_is_an_array_read_line_by_line(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    views = [
+        {"user_id": "u1", "item_id": f"i{i}", "type": "view", "timestamp": 1_700_000_000 + i}
+        for i in range(3)
+    ]
+    path.write_text("[1, 2, 3]\n" + "".join(json.dumps(view) + "\n" for view in views))
+    assert not json_array.starts_array(path)
+    assert detect_format(path).name == "jsonl"
+    report = import_file(ingest_store, path)
+    assert (report.rows_read, report.accepted, report.quarantined) == (4, 3, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"a": 1}, {"b": 2}]',
+        '[{"a": 1}, {"b": 2}]\n\n',
+        '[\n{"a": 1},\n{"b": 2}\n]\n',
+        '\n[{"a": 1},\n{"b": 2}]',
+    ],
+)
+def test_an_array_on_one_line_or_many_is_an_array(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "records.json"
+    path.write_text(text)
+    assert json_array.starts_array(path)
+    assert read_all(path)[2] == [{"a": 1}, {"b": 2}]
