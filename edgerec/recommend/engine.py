@@ -535,6 +535,11 @@ class Recommender:
             pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
             pool = np.concatenate([pool, np.full(len(extra), -1)])
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        if len(chosen) < k and len(chosen) < len(pool_idx):
+            # Every category left is at its cap: it gives way rather than leave places empty.
+            taken = set(chosen)
+            rest = [p for p in np.argsort(-pool_scores, kind="stable").tolist() if p not in taken]
+            chosen += rest[: k - len(chosen)]
         rows = pool[chosen]
         scored = rows >= 0  # not a fill-in
         boosts = np.zeros(len(rows))

@@ -201,6 +201,24 @@ def test_category_cap_and_variety() -> None:
     assert len(only_shoes) == 10 and {r.category for r in only_shoes} == {"Shoes"}
 
 
+@pytest.mark.parametrize(("categories", "k"), [(1, 3), (1, 10), (2, 5), (3, 10)])
+def test_the_category_cap_gives_way_when_no_other_category_is_left(categories: int, k: int) -> None:
+    rec = Recommender(None)
+    for i in range(20):
+        rec.observe(
+            ItemListed(
+                item_id=f"i{i}", title=f"Thing {i}", category=f"c{i % categories}", stock=1, occurred_at=T0
+            )
+        )
+    rec.observe(ItemViewed(user_id="u", item_id="i0", occurred_at=at(1)))
+    recs = rec.recommend("u", k=k, now=at(2), policy=Policy(max_category_share=0.5))
+    assert len(recs) == k and len({r.item_id for r in recs}) == k
+    # the cap still spreads the list first: a category passes it only by what the others lack
+    cap = max(1, k // 2)
+    shares = [sum(r.category == f"c{c}" for r in recs) for c in range(categories)]
+    assert max(shares) <= max(cap, k - (categories - 1) * cap)
+
+
 def test_the_category_cap_counts_one_category_however_it_is_spelt() -> None:
     rec = Recommender(None)
     spellings = ["Shoes", "shoes", "SHOES", "Shoes "]
