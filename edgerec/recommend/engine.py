@@ -336,7 +336,7 @@ class Recommender:
             session.store_id = found.store_id
             session.paired = [self.catalogue.see(i, None) for i in found.recent_ids]
             if found.search is not None and found.searched_at is not None:
-                session.search(found.search, found.searched_at)
+                session.search(found.search, found.searched_at, found.user_id)
             user = self.state.users.get(found.user_id or "")
             times = {i: (user.items[i].last_at if user and i in user.items else 0) for i in session.paired}
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
@@ -392,9 +392,12 @@ class Recommender:
             self._pending[row.event_id] = pairs
 
     def _anchors(self, user: UserState, session: SessionState | None) -> list[int]:
-        """The items a request builds on: the session's latest, or else the customer's."""
+        """The items a request builds on: the customer's own latest in the session (whose id
+        other customers' events may carry too), or else the customer's latest."""
         n = self.config.anchors
-        return session.latest(n) if session is not None and session.recent else user.recent(n)
+        in_session = session.latest(len(session.recent)) if session is not None else []
+        own = [i for i in in_session if i in user.items][:n]
+        return own or user.recent(n)
 
     def _next_anchors(self, row: StoredEvent) -> list[int]:
         """The anchors and cart of the request that usually follows this event, so that

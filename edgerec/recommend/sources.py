@@ -314,6 +314,8 @@ class SearchSource:
         session = request.session
         if session is None or not session.query or request.now_us - session.query_at > self.lifetime_us:
             return None
+        if session.searcher != request.user_id:
+            return None  # another customer's search, in a session id they share
         if sum(at > session.query_at for at in session.recent.values()) >= self.looks:
             return None
         return session.query, session.query_at

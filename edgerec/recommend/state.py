@@ -85,12 +85,13 @@ class SessionState:
     paired: list[int] = field(default_factory=list)  # as the projection's recent_items
     query: str | None = None  # the latest search, as in the session_searches projection
     query_at: int = 0
+    searcher: str | None = None  # the customer who searched (a session id can be shared)
 
     def latest(self, n: int) -> list[int]:
         return list(islice(reversed(self.recent), n))
 
-    def search(self, query: str, at: int) -> None:
-        self.query, self.query_at = query, at
+    def search(self, query: str, at: int, user_id: str | None) -> None:
+        self.query, self.query_at, self.searcher = query, at, user_id
 
 
 class Neighbours:
@@ -242,7 +243,7 @@ class LiveState:
             return
         session = self.sessions.get(event.session_id) if event.session_id else None
         if session is not None and kind == EventType.SEARCHED:
-            session.search(str(payload.get("query", "")), event.occurred_at)
+            session.search(str(payload.get("query", "")), event.occurred_at, event.user_id)
         if session is not None and item is not None and kind in _PAIRING:
             self._pair(session, item, pairs)
             session.recent.pop(item, None)

@@ -90,3 +90,26 @@ def test_elapsed_times_read_like_speech() -> None:
         "3 months ago",
         "3 years ago",
     ]
+
+
+def test_a_shared_session_id_never_lends_one_customer_anothers_items_or_search(shop) -> None:
+    live = Recommender(shop)
+    steps = [
+        ItemViewed(user_id="alice", session_id="kiosk-1", item_id="i7", occurred_at=at(100)),
+        ItemViewed(user_id="alice", session_id="kiosk-1", item_id="i8", occurred_at=at(101)),
+        ItemViewed(user_id="bob", session_id="kiosk-1", item_id="i1", occurred_at=at(102)),
+        Searched(user_id="alice", session_id="kiosk-1", query="brand3", occurred_at=at(103)),
+    ]
+    for event in steps:
+        live.observe(event, shop.record(event))
+    bobs = {(e.item_id, e.type, e.occurred_at) for e in shop.read(user_id="bob")}
+    for rec in (live, Recommender(shop)):  # running, and opened afresh on the same log
+        recs = rec.recommend("bob", session_id="kiosk-1", k=10, now=at(104))
+        assert recs
+        for r in recs:
+            assert all(e.source != "search" for e in r.evidence), r.reasons
+            for e in r.evidence:
+                if e.event_type is not None:
+                    assert (e.item_id, e.event_type, to_micros(e.at)) in bobs, e
+                if e.attribute is not None and e.attribute[0] in ("category", "brand"):
+                    assert e.item_id == "i1", r.reasons  # bob's only item is the anchor
