@@ -90,6 +90,19 @@ class SessionState:
     def latest(self, n: int) -> list[int]:
         return list(islice(reversed(self.recent), n))
 
+    def touch(self, item: int, at: int) -> None:
+        """The item's latest touch in the session; a late event's item keeps its place in time."""
+        recent = self.recent
+        if item in recent and recent[item] > at:
+            return
+        recent.pop(item, None)
+        newest = recent[next(reversed(recent))] if recent else at
+        recent[item] = at
+        if at < newest:
+            self.recent = dict(sorted(recent.items(), key=lambda pair: pair[1]))
+        if len(self.recent) > SESSION_RECENT:
+            self.recent.pop(next(iter(self.recent)))
+
     def search(self, query: str, at: int, user_id: str | None) -> None:
         self.query, self.query_at, self.searcher = query, at, user_id
 
@@ -246,10 +259,7 @@ class LiveState:
             session.search(str(payload.get("query", "")), event.occurred_at, event.user_id)
         if session is not None and item is not None and kind in _PAIRING:
             self._pair(session, item, pairs)
-            session.recent.pop(item, None)
-            session.recent[item] = event.occurred_at
-            if len(session.recent) > SESSION_RECENT:
-                session.recent.pop(next(iter(session.recent)))
+            session.touch(item, event.occurred_at)
         user = self.users.get(event.user_id)
         if user is None:
             return

@@ -77,3 +77,29 @@ def test_events_recorded_late_are_not_taken_for_the_latest(shop: Store) -> None:
         recs = {r.item_id: r for r in rec.recommend("ana", k=10, now=now, policy=NO_RERANK)}
         assert "You viewed Thing 1 3 minutes ago (viewed 2 times)" in recs["i1"].reasons
     assert live.recommend("ana", k=10, now=now) == reopened.recommend("ana", k=10, now=now)
+
+
+def test_a_late_view_or_a_cart_removal_is_not_the_sessions_latest_item_after_a_restart(shop: Store) -> None:
+    from edgerec.domain import AddedToCart, RemovedFromCart
+
+    sequences: list[list[Event]] = [
+        [
+            ItemViewed(user_id="ana", session_id="s", item_id="i1", occurred_at=at(60)),
+            AddedToCart(user_id="ana", session_id="s", item_id="i1", occurred_at=at(61)),
+            ItemViewed(user_id="ana", session_id="s", item_id="i2", occurred_at=at(62)),
+            RemovedFromCart(user_id="ana", session_id="s", item_id="i1", occurred_at=at(63)),
+        ],
+        [
+            ItemViewed(user_id="bo", session_id="t", item_id="i1", occurred_at=at(60)),
+            ItemViewed(user_id="bo", session_id="t", item_id="i2", occurred_at=at(62)),
+            ItemViewed(user_id="bo", session_id="t", item_id="i5", occurred_at=at(55)),  # synced late
+        ],
+    ]
+    for events in sequences:
+        live, reopened = _live_and_reopened(shop, events)
+        user = events[0].user_id
+        lists = [
+            [(r.item_id, r.reasons) for r in rec.recommend(user, k=6, now=at(64), policy=NO_RERANK)]
+            for rec in (live, reopened)
+        ]
+        assert lists[0] == lists[1]
