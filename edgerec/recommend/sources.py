@@ -143,10 +143,11 @@ class CooccurrenceSource:
         if best is None:
             return []
         _, anchor, count = best
-        # The counts are of sessions that had both items, however each was touched (mostly
-        # views): nothing says the two were bought together.
-        sessions = f"{count} session{'s' if count != 1 else ''}"
-        text = f"Often viewed with {_anchor_phrase(request, anchor)} (together in {sessions})"
+        # The counts are of times the two were touched close together in a session (within
+        # RECENT_ITEMS_PER_SESSION items of each other, mostly views; an item that comes back
+        # later counts again): not of sessions, and nothing says the two were bought together.
+        times = f"{count} time{'s' if count != 1 else ''}"
+        text = f"Often viewed with {_anchor_phrase(request, anchor)} (seen together {times})"
         if request.trace(anchor) is not None:
             return [_event(request, self.name, anchor, text)]
         return [Evidence(self.name, text, item_id=request.catalogue.ids[anchor])]
