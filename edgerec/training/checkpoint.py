@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import pickle
+import zipfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,16 @@ def _to_cpu(value: Any) -> Any:
     return value
 
 
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Why a checkpoint file could not be read, in a user's words."""
+    if isinstance(exc, pickle.UnpicklingError):  # weights_only refused what the file holds
+        return "holds code or objects that edgerec never writes, and is not loaded (it may not be safe)"
+    if not zipfile.is_zipfile(path):
+        return "is damaged or not a checkpoint: it is not a PyTorch file (was it cut short or overwritten?)"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"is damaged (cut short?): {first_line[:160]}"
+
+
 def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None:
     path = directory / CHECKPOINT
     if not path.exists():
@@ -104,7 +116,7 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle refused, truncated file, wrong format
-        raise CheckpointError(f"{path} cannot be loaded safely: {exc}; {remedy}") from exc
+        raise CheckpointError(f"{path} {_unreadable(path, exc)}; {remedy}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
         raise CheckpointError(
             f"{path} is not an edgerec trainer checkpoint (format {FORMAT_VERSION}); {remedy}"

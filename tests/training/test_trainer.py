@@ -120,9 +120,28 @@ def test_a_malicious_checkpoint_is_rejected_and_never_runs(shop: Store, tmp_path
     directory = tmp_path / "m"
     directory.mkdir()
     (directory / "trainer.pt").write_bytes(pickle.dumps({"format": 1, "x": _Payload()}))
-    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+    with pytest.raises(CheckpointError, match="edgerec never writes"):
+        Trainer(shop, directory=directory, config=CONFIG)
+    torch.save({"format": 1, "x": _Payload()}, directory / "trainer.pt")
+    with pytest.raises(CheckpointError, match="edgerec never writes"):
         Trainer(shop, directory=directory, config=CONFIG)
     assert not Path(_MARKER).exists()
+
+
+def test_a_damaged_checkpoint_says_so_in_words(shop: Store, tmp_path: Path) -> None:
+    trainer = Trainer(shop, directory=tmp_path, config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    checkpoint = tmp_path / "trainer.pt"
+    whole = checkpoint.read_bytes()
+    for damage, words in (
+        (b"junk\n", "not a PyTorch file"),
+        (whole[: len(whole) // 2], "not a PyTorch file"),
+    ):
+        checkpoint.write_bytes(damage)
+        with pytest.raises(CheckpointError, match=words) as caught:
+            Trainer(shop, directory=tmp_path, config=CONFIG)
+        assert "train --retrain" in str(caught.value) and "safe" not in str(caught.value)
 
 
 def test_a_large_catalogue_measures_its_streaming_hit_rate_on_fewer_steps(
