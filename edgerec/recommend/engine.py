@@ -441,6 +441,13 @@ class Recommender:
         now: datetime | int | None = None,
     ) -> CandidateTable:
         """Every source's candidates for this request, before rules, blending and re-ranking."""
+        for name, value in (("user_id", user_id), ("session_id", session_id)):
+            if value is None and name == "session_id":
+                continue
+            if not isinstance(value, str):
+                raise TypeError(f"{name} is an id as text, not {value!r:.80}")
+            if not value.strip():
+                raise ValueError(f"{name} is blank: it names one customer or session")
         if context is not None and not isinstance(context, RequestContext | Context):
             raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
         if self.model is not None:

@@ -64,6 +64,11 @@ def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:
     for k in (0, -1, 2.5):  # -1 gave every item but the last
         with pytest.raises(ValueError, match="k must be a whole number"):
             rec.recommend("u", k=k, now=at(1))  # type: ignore[arg-type]
+    for user, error in ((12, TypeError), (None, TypeError), ("", ValueError), (" ", ValueError)):
+        with pytest.raises(error, match="user_id is"):
+            rec.recommend(user, k=3, now=at(1))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="session_id is an id as text"):
+        rec.recommend("u", session_id=7, k=3, now=at(1))  # type: ignore[arg-type]
     for field, value in (("max_category_share", 1.5), ("mmr_lambda", -0.1), ("repurchase_after_s", -5)):
         with pytest.raises(ValueError, match=f"policy {field} must be"):
             Policy(**{field: value})
