@@ -12,7 +12,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 import edgerec
-from edgerec.domain import ItemDelisted, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
+from edgerec.domain import (
+    ItemDelisted,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    Searched,
+    SessionEnded,
+)
 from edgerec.store import migrate
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import database_url, make_engine
@@ -108,6 +116,35 @@ def test_the_times_migration_fills_in_listings_and_purchases_already_logged(tmp_
         migrate.upgrade(store.engine)
         assert _times(store) == before
         assert snapshot(store) == incremental  # replayed by the new rule, as a rebuild would
+
+
+def test_a_customer_whose_session_ended_has_no_current_session_after_the_upgrade(tmp_path: Path) -> None:
+    t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with edgerec.open(tmp_path / "ended.db") as store:
+        store.record_many(
+            [
+                ItemViewed(user_id="ana", item_id="mug", occurred_at=t),
+                SessionEnded(user_id="ana", occurred_at=t + timedelta(minutes=1)),
+                ItemViewed(user_id="bo", item_id="mug", occurred_at=t),
+                SessionEnded(user_id="bo", occurred_at=t + timedelta(minutes=1)),
+                ItemViewed(user_id="bo", item_id="lamp", occurred_at=t - timedelta(minutes=5)),  # late
+                SessionEnded(user_id="cy", occurred_at=t),
+                ItemViewed(user_id="cy", item_id="lamp", occurred_at=t + timedelta(minutes=2)),
+            ]
+        )
+        incremental = snapshot(store)
+        migrate.downgrade(store.engine, "0009")
+        with store.engine.begin() as connection:  # as the rows were written before the rule
+            connection.execute(
+                text(
+                    "UPDATE users SET last_session_id ="
+                    " (SELECT session_id FROM sessions WHERE sessions.user_id = users.user_id"
+                    "  ORDER BY started_at DESC LIMIT 1)"
+                )
+            )
+        assert snapshot(store) != incremental
+        migrate.upgrade(store.engine)
+        assert snapshot(store) == incremental
 
 
 def _times(store):  # type: ignore[no-untyped-def]
