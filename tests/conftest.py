@@ -21,6 +21,13 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The user's data directory (the default store, PostgreSQL stores' model folders) is a
+    temporary one: the tests never write into the home of whoever runs them."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with edgerec.open(tmp_path / "data" / "edgerec.db") as opened:
