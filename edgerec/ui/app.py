@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from edgerec.api import Store
@@ -107,6 +108,19 @@ class BaseApp(App[None]):
 
     def on_ready(self) -> None:
         settle_heap()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, its text shown as it is: notifications carry shop data and what was typed
+        (`[/]` in an id or a path would be read as markup, and a markup error stops the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # Textual stops the app on an exception that no handler caught. Handlers go through
     # `guarded`, so this is the last resort: log it, and leave a one-line note instead of

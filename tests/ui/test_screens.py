@@ -522,3 +522,45 @@ def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path:
             assert recommender.config.weights == saved
 
     run(scenario())
+
+
+# --- shop text is text ------------------------------------------------------------------------
+
+
+def test_brackets_in_shop_data_and_typed_text_show_as_they_are(shop_store: Store, tmp_path: Path) -> None:
+    """`[/]` or `[XL]` in a category, a title, an id or a typed path is not Textual markup: it
+    neither vanishes nor stops the console (toasts drawn too, which run_test hides by default)."""
+    from edgerec.domain import ItemListed
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    shop_store.record(
+        ItemListed(item_id="sku[/]1", title="[REC] (2007)", category="Sale [/] Outlet", occurred_at=at)
+    )
+    shop_store.record(
+        ItemListed(item_id="tee-1", title="Tee", category="T-shirts [XL]", stock=3, occurred_at=at)
+    )
+
+    async def scenario(start: str) -> None:
+        app = console(shop_store, tmp_path, start)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await pilot.pause(0.5)
+            if start == "live":
+                await until(pilot, lambda: "T-shirts [XL]" in screen_text(app), what="the category list")
+                assert "Sale [/] Outlet" in screen_text(app)
+            elif start == "catalogue":
+                app.screen.query_one("#catalogue-category", Select).focus()
+                await pilot.press("enter")
+                await until(pilot, lambda: "Sale [/] Outlet" in screen_text(app), what="the category menu")
+                await pilot.press("escape")
+                app.notify("Delisted sku[/]1 [bold]")
+                app.push_screen(ConfirmScreen("Delist [REC] (2007)?"))
+                await until(pilot, lambda: "Delist [REC] (2007)?" in screen_text(app), what="the question")
+            else:
+                app.screen.query_one("#import-path", Input).value = "~/exports/[/]sales.csv"
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: "[/]sales.csv" in screen_text(app), what="the error toast")
+            await pilot.pause(0.3)
+            assert app.is_running
+
+    for start in ("live", "catalogue", "import"):
+        run(scenario(start))

@@ -126,7 +126,9 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
-            yield Label("New item" if self.new else f"Edit {self.draft.item_id}", id="form-title")
+            yield Label(
+                "New item" if self.new else f"Edit {self.draft.item_id}", id="form-title", markup=False
+            )
             with Grid(id="form-grid"):
                 for name in FIELDS:
                     yield Label(name.replace("_", " "))
@@ -202,7 +204,7 @@ class CatalogueScreen(ConsoleScreen):
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         self.query_one("#catalogue-category", Select).set_options(
-            (f"{name} ({count})", name) for name, count in categories
+            (Text(f"{name} ({count})"), name) for name, count in categories
         )
 
     def show_items(self, items: list[ItemRow]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +48,7 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
         options.add_options(
             [
                 Option(
-                    f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at, zone)}",
+                    Text(f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at, zone)}"),
                     id=c.user_id,
                 )
                 for c in customers

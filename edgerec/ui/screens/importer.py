@@ -237,7 +237,7 @@ class ImportScreen(ConsoleScreen):
         bar = self.query_one("#import-progress", ProgressBar)
         bar.display = True
         bar.update(total=None, progress=0)
-        self.query_one("#import-status", Static).update(f"Importing {path.name}…")
+        self.query_one("#import-status", Static).update(Text(f"Importing {path.name}…"))
         self._import(path, fmt, mapping, options)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
@@ -299,12 +299,14 @@ class ImportScreen(ConsoleScreen):
             )
             table.add_row(Text(key.replace("_", " "), style="bold"), Text(shown or "none"))
         status.update(
-            f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
-            f"{report.get('quarantined', 0):,} quarantined."
-            + (
-                " Some lines are not UTF-8 text: if the file is in another encoding, add "
-                "encoding=cp1252 (or its own) to the columns line and import it again."
-                if report.get("quarantined_by_reason", {}).get("invalid_encoding")
-                else ""
+            Text(
+                f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
+                f"{report.get('quarantined', 0):,} quarantined."
+                + (
+                    " Some lines are not UTF-8 text: if the file is in another encoding, add "
+                    "encoding=cp1252 (or its own) to the columns line and import it again."
+                    if report.get("quarantined_by_reason", {}).get("invalid_encoding")
+                    else ""
+                )
             )
         )

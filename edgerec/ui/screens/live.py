@@ -124,7 +124,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
-        options.add_options([Option(ALL, id=ALL)] + [Option(c, id=c) for c, _ in categories])
+        options.add_options([Option(ALL, id=ALL)] + [Option(Text(c), id=c) for c, _ in categories])
         options.highlighted = 0
 
     def _load_items(self) -> None:
