@@ -80,13 +80,16 @@ class RuleSet:
             boost = rule.get("boost", 0.0)
             if isinstance(boost, bool) or not isinstance(boost, int | float) or not -1.0 < boost <= 100.0:
                 raise ValueError(f"promote rule {number}: boost must be a number in (-1, 100], not {boost!r}")
-            targets[named[0]][str(rule[named[0]])] = float(boost)
+            key = named[0]
+            targets[key][_name(rule[key], f"promote rule {number}: {key}")] = float(boost)
         return cls(
             promote_items=targets["item_id"],
             promote_categories=targets["category"],
             promote_brands=targets["brand"],
-            exclude_items=frozenset(map(str, _list_of(data, "exclude_items"))),
-            exclude_categories=frozenset(map(str, _list_of(data, "exclude_categories"))),
+            exclude_items=frozenset(_name(v, "exclude_items") for v in _list_of(data, "exclude_items")),
+            exclude_categories=frozenset(
+                _name(v, "exclude_categories") for v in _list_of(data, "exclude_categories")
+            ),
         )
 
     @classmethod
@@ -94,7 +97,9 @@ class RuleSet:
         """Rules from a TOML file, or JSON when its name ends in .json; RulesError (with the path
         and the problem) for a file that cannot be read or is not a valid rules file."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            # utf-8-sig: Notepad's "UTF-8" starts the file with a byte-order mark, which TOML and
+            # JSON parsers refuse as a stray character.
+            text = Path(path).read_text(encoding="utf-8-sig")
             data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
             return cls.from_mapping(data)
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSON and TOML errors are ValueErrors
@@ -200,3 +205,13 @@ def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValueError(f"{key} must be a list, not {type(value).__name__}")
     return value
+
+
+def _name(value: Any, where: str) -> str:
+    """An item id, category or brand as a rule names it: text, or a whole number (numeric ids).
+    A list, a blank name or a fraction would match nothing, so the file is refused instead."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ValueError(f'{where}: {value!r} names nothing; give each as a non-empty string, like "sku-9"')

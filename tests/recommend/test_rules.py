@@ -388,3 +388,40 @@ def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() ->
     recs = rec.recommend("u", k=4, now=at(5))
     assert not any(reason.startswith("You took out of your cart") for r in recs for reason in r.reasons)
     assert all(r.sources.get("history", 0) == 0 for r in recs if r.item_id == "i1")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('exclude_items = [["i1"]]', "exclude_items: ['i1']"),
+        ('exclude_categories = [""]', "exclude_categories: ''"),
+        ("exclude_items = [1.5]", "exclude_items: 1.5"),
+        ('[[promote]]\ncategory = " "\nboost = 0.5', "promote rule 1: category: ' '"),
+        ('[[promote]]\nbrand = ["Quill"]\nboost = 0.5', "promote rule 1: brand: ['Quill']"),
+    ],
+)
+def test_a_rule_that_names_nothing_is_refused_by_name(tmp_path: Path, text: str, named: str) -> None:
+    """A nested list or a blank name was taken and matched nothing: `exclude_items = [["i1"]]`
+    went on serving i1 while `rules show` listed it as never shown."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    path = tmp_path / "rules.toml"
+    path.write_text(text + "\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "rules", "set", str(path)])
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "non-empty string" in result.output
+
+
+def test_a_rules_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad saves "UTF-8" with a byte-order mark; it was refused as "Invalid statement (at
+    line 1, column 1)". Numeric ids are taken as the text they spell."""
+    for name, text in (
+        ("rules.toml", 'exclude_items = ["i1", 7]\n[[promote]]\nbrand = "Quill"\nboost = -0.5\n'),
+        ("rules.json", '{"exclude_items": ["i1", 7], "promote": [{"brand": "Quill", "boost": -0.5}]}'),
+    ):
+        path = tmp_path / name
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+        rules = RuleSet.load(path)
+        assert rules.exclude_items == {"i1", "7"} and rules.promote_brands == {"Quill": -0.5}
