@@ -3,19 +3,29 @@ that name them, and the free pages and WAL frames that could still hold them."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, true
 
 from edgerec.api import Store
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
-from edgerec.store.schema import PROJECTION_TABLES, events, forgets, quarantine
+from edgerec.store.schema import PROJECTION_TABLES, events, forgets, items, quarantine, users
+from edgerec.store.sql import chunks
+
+# Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
+_PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +33,7 @@ class Receipt:
     """What forgetting a customer removed, for the operator and the customer."""
 
     user_id: str
+    found: bool  # False: no event and no quarantined row names the id; nothing was changed
     events_removed: int
     sessions_removed: int
     quarantine_rows_removed: int
@@ -37,31 +48,35 @@ class Receipt:
 def forget_user(store: Store, user_id: str) -> Receipt:
     """Removes a customer's personal data from the store; the log stays intact for everyone else.
 
-    The customer's events are deleted (positions of other events do not change), quarantine rows
-    that contain the id as a whole token are deleted, the projections are rebuilt from the
-    remaining log, so aggregates (popularity, co-occurrence) no longer count the customer, and
-    the file is compacted with VACUUM and its WAL truncated, so no free page or WAL frame keeps
-    a copy. The model is the trainer's business: see `edgerec forget-user`, which retrains it.
+    The customer's events are deleted (positions of other events do not change), and so are the
+    quarantine rows that name them (`_quarantined_rows_of`); the projections are rebuilt from
+    the remaining log, so aggregates (popularity, co-occurrence) no longer count the customer,
+    and the file is compacted with VACUUM and its WAL truncated, so no free page or WAL frame
+    keeps a copy. The model is the trainer's business: see `edgerec forget-user`, which
+    retrains it. An id that no event and no quarantined row names (a typo) changes nothing:
+    the receipt says `found: False`.
     """
     if not user_id:
         raise ValueError("user_id must not be empty")
     started = time.perf_counter()
-    token = re.compile(rf"(?<![0-9A-Za-z_-]){re.escape(user_id)}(?![0-9A-Za-z_-])")
     with write_transaction(store.engine) as connection:
         log_head = log.head(connection)
         sessions = connection.execute(
             select(func.count(func.distinct(events.c.session_id))).where(events.c.user_id == user_id)
         ).scalar_one()
         removed = connection.execute(delete(events).where(events.c.user_id == user_id)).rowcount
-        mentioned = [
-            row.id
-            for row in connection.execute(
-                select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
-                    quarantine.c.raw.contains(user_id) | quarantine.c.detail.contains(user_id)
-                )
+        mentioned = _quarantined_rows_of(connection, user_id, customer=removed > 0)
+        if not removed and not mentioned:
+            return Receipt(
+                user_id=user_id,
+                found=False,
+                events_removed=0,
+                sessions_removed=0,
+                quarantine_rows_removed=0,
+                projections_rebuilt_from=0,
+                database_compacted=False,
+                seconds=round(time.perf_counter() - started, 3),
             )
-            if token.search(row.raw or "") or token.search(row.detail or "")
-        ]
         if mentioned:
             connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
         connection.execute(
@@ -75,6 +90,7 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     compacted = _compact(store)
     return Receipt(
         user_id=user_id,
+        found=True,
         events_removed=removed,
         sessions_removed=sessions,
         quarantine_rows_removed=len(mentioned),
@@ -82,6 +98,86 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         database_compacted=compacted,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
+    """The quarantine rows that name the customer, however the file spelt the id: as written,
+    with JSON escapes ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien").
+
+    A refused line keeps no column names, so where the id sits is told from what the store
+    knows. When no event has the id as its customer (`customer` False) and it is an item's id,
+    a row that also names a known customer (one whose id is no item's) is that customer's row,
+    naming the item: it stays. Every other row that names the id goes, whatever column it is
+    in, even another customer's row naming an item spelt like the customer being forgotten:
+    better a refused row too many gone than a copy of the customer left behind.
+    """
+    token = re.compile(rf"(?<![\w-]){re.escape(user_id)}(?![\w-])")
+    # SQL picks the rows holding the id's longest plain run; each is then read back in full.
+    plain = max(_PLAIN.findall(user_id), key=len, default="")
+    query = select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
+        quarantine.c.raw.contains(plain) | quarantine.c.detail.contains(plain) if plain else true()
+    )
+    naming: dict[int, str] = {}
+    for row_id, raw, detail in connection.execute(query):
+        raw = raw or ""
+        # Only a quote or a backslash makes a value read back differ from the line as written.
+        spelt = _values(raw) if '"' in raw or "\\" in raw else set()
+        if any(token.search(text) for text in (raw, detail or "", *spelt)):
+            naming[row_id] = raw
+    if customer or not naming or not _known(connection, items.c.item_id, {user_id}):
+        return list(naming)
+    values = {row_id: _values(raw) - {user_id} for row_id, raw in naming.items()}
+    others = set().union(*values.values())
+    customers = _known(connection, users.c.user_id, others) - _known(connection, items.c.item_id, others)
+    return [row_id for row_id in naming if not values[row_id] & customers]
+
+
+def _known(connection: Connection, column: Any, values: set[str]) -> set[str]:
+    """The values the column (a projection's key) holds."""
+    found: set[str] = set()
+    for part in chunks(sorted(values)):
+        found.update(connection.execute(select(column).where(column.in_(part))).scalars())
+    return found
+
+
+def _values(raw: str) -> set[str]:
+    """The values a quarantined line holds, read back as its file wrote them: the strings and
+    numbers of a JSON line, escapes undone (the strings alone when the line is cut short or
+    broken), and the fields of a line split at a comma, semicolon, tab or bar, quotes undone."""
+    found: set[str] = set()
+    try:
+        found.update(_json_values(json.loads(raw)))
+    except (ValueError, RecursionError):
+        for literal in _JSON_STRING.findall(raw):
+            try:
+                found.add(json.loads(literal))
+            except ValueError:
+                continue
+    for delimiter in ",;\t|":
+        try:
+            found.update(
+                field for record in csv.reader(io.StringIO(raw), delimiter=delimiter) for field in record
+            )
+        except csv.Error:
+            continue
+    # A JSON escape can spell a lone surrogate, which no database takes as a parameter.
+    return {value for value in map(str.strip, found) if value and not _SURROGATE.search(value)}
+
+
+def _json_values(value: Any) -> Iterator[str]:
+    """Every key, string and number in a parsed JSON value, as text."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            yield from value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            yield value
+        elif value is not None and not isinstance(value, bool):
+            yield str(value)
 
 
 def forget_generation(store: Store) -> int:

@@ -222,3 +222,75 @@ def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
         receipt = forget(db, "C0007")
     assert receipt["model_retrained_by_the_running_trainer"] is True
     assert "model_retrained_to_position" not in receipt
+
+
+def quarantined_raws(db: Path) -> list[str]:
+    from sqlalchemy import select
+
+    from edgerec.store.schema import quarantine
+
+    with edgerec.open(db) as store, store.engine.connect() as connection:
+        return list(connection.execute(select(quarantine.c.raw).order_by(quarantine.c.id)).scalars())
+
+
+def imported(db: Path, path: Path, text: str) -> None:
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_quarantined_rows_are_forgotten_however_the_file_spelt_the_id(tmp_path: Path) -> None:
+    """A JSON line writes "Zoë" as "Zo\\u00eb" (Python's json.dumps does), a CSV line 'O"Brien'
+    as "O""Brien": their refused rows were kept, with 'quarantine rows removed: 0'."""
+    db = tmp_path / "shop.db"
+    view = {"user_id": "Zoë/Paris", "item_id": "SKU1", "event": "view", "timestamp": "2026-11-20T10:00:00Z"}
+    bought = view | {"event": "purchase", "timestamp": "2026-11-20T10:01:00Z", "price": "abc"}
+    # As PHP writes it: "Zo\u00eb\/Paris".
+    imported(
+        db, tmp_path / "in.jsonl", "".join(json.dumps(r).replace("/", "\\/") + "\n" for r in (view, bought))
+    )
+    imported(
+        db,
+        tmp_path / "in.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        '"O""Brien",SKU1,view,2026-11-20 10:00:00,\n"O""Brien",SKU1,purchase,2026-11-20 10:01:00,abc\n',
+    )
+    assert len(quarantined_raws(db)) == 2
+
+    for customer in ("Zoë/Paris", 'O"Brien'):
+        receipt = forget(db, customer)
+        assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (1, 1), receipt
+    assert quarantined_raws(db) == []
+
+
+def test_an_id_that_names_no_one_changes_nothing(tmp_path: Path) -> None:
+    """A typo ('C00O1' for 'C0001') was 'forgotten': the read models rebuilt, the file compacted
+    and the forget counter moved, so every model retrained, for nobody."""
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
+        receipt = forget_user(store, "C00O1")
+        assert receipt.found is False and receipt.events_removed == 0
+        assert receipt.projections_rebuilt_from == 0 and receipt.database_compacted is False
+        with store.engine.connect() as connection:
+            assert reader.forgets_recorded(connection) == 0
+        assert forget_user(store, "C0001").found is True
+
+
+def test_an_item_id_is_forgotten_only_where_it_is_a_customer(tmp_path: Path) -> None:
+    """`forget-user SKU9` deleted C0003's refused purchase of SKU9: the id was a token in it.
+    A row of a known customer that names the id as its item stays; a row that has the id as
+    its customer goes, even where that id is an item's too."""
+    db = tmp_path / "shop.db"
+    imported(
+        db,
+        tmp_path / "in.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        "C0003,SKU9,view,2026-11-20 10:00:00,\n"
+        "C0003,SKU9,purchase,2026-11-20 10:01:00,abc\n"  # C0003's, naming the item
+        "SKU9,SKU1,purchase,2026-11-20 10:02:00,abc\n",  # a customer spelt like the item
+    )
+    receipt = forget(db, "SKU9")
+    assert quarantined_raws(db) == ["C0003,SKU9,purchase,2026-11-20 10:01:00,abc"]
+    assert (receipt["found"], receipt["events_removed"], receipt["quarantine_rows_removed"]) == (True, 0, 1)
+    with edgerec.open(db) as store:
+        assert forget_user(store, "SKU9").found is False  # nothing of a customer SKU9 is left
