@@ -194,10 +194,13 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
                 ("attributes", "colour=Red; size=42"),
             ]:
                 form._field(name).value = value
-            form.query_one("#form-price", Input).value = "lots"
-            await pilot.press("ctrl+s")  # a bad price keeps the form open and says why
-            assert isinstance(app.screen, ItemFormScreen)
-            await until(pilot, lambda: any("price" in str(n.message) for n in app._notifications))
+            for bad in ("lots", "-5"):  # one that does not parse, one the event refuses
+                app._notifications.clear()
+                form.query_one("#form-price", Input).value = bad
+                await pilot.press("ctrl+s")  # keeps the form, and what was typed, open and says why
+                assert isinstance(app.screen, ItemFormScreen)
+                await until(pilot, lambda: any("price" in str(n.message) for n in app._notifications))
+                assert form._field("title").value == "Comet Runner"
             form.query_one("#form-price", Input).value = "79.5"
             await pilot.click("#form-save")
             await until(pilot, lambda: "new-001" in items.rows_by_key)

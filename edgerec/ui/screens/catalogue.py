@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -73,6 +74,15 @@ class ItemDraft:
             if value is None and theirs[name] is not None:
                 raise EventError(name, "cannot be emptied here; type its new value")
         return {k: v for k, v in mine.items() if v != theirs[k]}
+
+    def event(self, before: ItemDraft | None, at: datetime) -> ItemListed | ItemUpdated | None:
+        """What saving the draft records: a listing (a new item, `before` None), an update of
+        the fields changed, or None when nothing changed. EventError names a field the event
+        refuses (a negative price, a title too long, ...)."""
+        if before is None:
+            return ItemListed(item_id=self.item_id.strip(), occurred_at=at, **self.values())
+        changes = self.changes(before)
+        return ItemUpdated(item_id=before.item_id, occurred_at=at, **changes) if changes else None
 
 
 def _plain(price: float) -> str:
@@ -164,9 +174,8 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
         if self.new and self.listed is not None and self.listed(item_id):
             # A listing replaces every field: typed by mistake, it would wipe the item's stock.
             raise EventError("item_id", f"{item_id} is in the catalogue already: edit it (e) instead")
-        draft.values()  # fails here, naming the field, while the form is still open
-        if not self.new:
-            draft.changes(self.draft)  # and here for a field emptied
+        # Fails here, naming the field, while the form and what was typed are still there.
+        draft.event(None if self.new else self.draft, datetime.now(UTC))
         self.dismiss(draft)
 
 
@@ -259,21 +268,21 @@ class CatalogueScreen(ConsoleScreen):
     def _save_new(self, draft: ItemDraft | None) -> None:
         if draft is None:
             return
-        values = draft.values()
-        event = ItemListed(item_id=draft.item_id.strip(), occurred_at=self.services.clock.now(), **values)
+        event = draft.event(None, self.services.clock.now())
+        assert event is not None
         position = self.services.record(event)
         self.notify(f"Listed {event.item_id} (log #{position}); it can be suggested now.")
         self.reload()
 
     @guarded("saving an item")
     def _save_edit(self, before: ItemDraft, draft: ItemDraft) -> None:
-        changes = draft.changes(before)
-        if not changes:
+        event = draft.event(before, self.services.clock.now())
+        if event is None:
             self.notify("Nothing changed.")
             return
-        event = ItemUpdated(item_id=before.item_id, occurred_at=self.services.clock.now(), **changes)
         position = self.services.record(event)
-        self.notify(f"Updated {before.item_id}: {', '.join(changes)} (log #{position}).")
+        changed = ", ".join(draft.changes(before))
+        self.notify(f"Updated {before.item_id}: {changed} (log #{position}).")
         self.reload()
 
     @guarded("delisting an item")
