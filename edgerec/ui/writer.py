@@ -75,11 +75,9 @@ class SessionWriter:
         session = self.session
         if session is None:
             return
-        events: list[Event] = []
-        if not self.started:
-            events.append(session.start())
-            self.started = True
-        events.extend(make(session))
+        events = [] if self.started else [session.start()]
+        events.extend(make(session))  # a refused action raises here: the start still waits
+        self.started = True
         self._enqueue(self._job(label, events, pressed_at))
 
     def _job(self, label: str, events: list[Event], pressed_at: float | None = None) -> Job:

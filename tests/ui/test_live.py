@@ -136,3 +136,36 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Pa
             assert shop_store.read(since=head) == []
 
     asyncio.run(scenario())
+
+
+def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            everything = items.row_count
+            head = shop_store.head()
+            search = screen.query_one("#live-search", Input)
+            search.focus()
+            search.value = "Kitchen\x00"  # the store refuses a NUL: the session's first action
+            await pilot.press("enter")
+            await until(pilot, lambda: any("NUL" in str(n.message) for n in app._notifications))
+            assert shop_store.read(since=head) == []
+            search.value = "Trail"
+            await act(pilot, "enter")
+            await until(pilot, lambda: 0 < items.row_count < everything, what="the search's items")
+            app._notifications.clear()
+            search.value = "Trail\x00"  # refused again, after a search that showed its items
+            await pilot.press("enter")
+            await until(pilot, lambda: any("NUL" in str(n.message) for n in app._notifications))
+            search.value = ""
+            await pilot.press("enter")
+            await until(pilot, lambda: items.row_count == everything, what="every item again")
+            assert [e.type for e in shop_store.read(since=head)] == ["session_started", "searched"]
+
+    asyncio.run(scenario())

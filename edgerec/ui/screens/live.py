@@ -208,8 +208,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def _search(self, event: Input.Submitted) -> None:
         self.search_text = event.value.strip()
         if self.search_text:
+            self._submit("search", lambda s: [s.search(self.search_text)])  # a refused one raises
             self._items_wait_for_panel = True
-            self._submit("search", lambda s: [s.search(self.search_text)])
         # Focus stays in the search box: moving it would redraw the whole table in the same
         # frame as the new suggestions. Down or escape goes to the results.
         self._load_items()
