@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 
 class Settings:
-    def __init__(self, db: str | None) -> None:
-        self.url = database_url(db)
+    def __init__(self, url: str) -> None:
+        self.url = url
 
     @contextlib.contextmanager
     def schema(self) -> Iterator[Engine]:
@@ -186,22 +186,36 @@ def _how_to_read(
     return {"format": format_, "mapping": columns or None, "source_timezone": timezone, "encoding": encoding}
 
 
+def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """--db (or $EDGEREC_DB) as a URL; an empty one is refused, never taken for the default store."""
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT:
+        value = None  # read from the environment there, so that a refusal names the variable
+    try:
+        return database_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--db",
+    "url",
     envvar=ENV_DB,
     metavar="PATH_OR_URL",
+    callback=_database,
     help=f"Database file or SQLAlchemy URL (default: ${ENV_DB}, else a file in your data directory).",
 )
 @click.version_option(package_name="edgerec")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, url: str) -> None:
     """edgerec: an offline, real-time recommender for a single shop or kiosk.
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
     _print_names_as_given()
-    ctx.obj = Settings(db)
+    ctx.obj = Settings(url)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 

@@ -60,6 +60,22 @@ def test_database_from_the_environment(db: str) -> None:
     assert data["head"] == 3
 
 
+def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Path) -> None:
+    """An unset variable in a script (--db "$SHOP_DB", EDGEREC_DB=$SHOP_DB) ended in a traceback,
+    or, from the environment, wrote into the user's own store."""
+    home = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    for args, env, said in [
+        (["--db", ""], {}, "the path is empty"),
+        (["--db", "   "], {}, "the path is empty"),
+        ([], {"EDGEREC_DB": ""}, "$EDGEREC_DB is empty"),
+        ([], {"EDGEREC_DB": "   "}, "$EDGEREC_DB is empty"),
+    ]:
+        result = CliRunner().invoke(main, [*args, "stats"], env=home | env)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--db': no database given: {said}" in result.output
+    assert not (tmp_path / "data").exists()
+
+
 def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()

@@ -54,12 +54,17 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     """Turns a file path or a SQLAlchemy URL into a URL; None means $EDGEREC_DB or the default.
 
     ":memory:" is a store in memory, as in SQLite; an empty path is refused, not taken for the
-    default store (`open(os.environ.get("SHOP_DB", ""))` must not write into the shop's own).
+    default store (`open(os.environ.get("SHOP_DB", ""))` must not write into the shop's own),
+    and so is an empty $EDGEREC_DB (`EDGEREC_DB=$SHOP_DB` with SHOP_DB unset).
     """
     target = os.fspath(path_or_url) if path_or_url is not None else None
     if target is not None and not target.strip():
         raise ValueError("no database given: the path is empty (leave it out for the default store)")
-    target = target or os.environ.get(ENV_DB) or default_database()
+    if target is None and os.environ.get(ENV_DB) is not None:
+        target = os.environ[ENV_DB]
+        if not target.strip():
+            raise ValueError(f"no database given: ${ENV_DB} is empty (unset it for the default store)")
+    target = target or default_database()
     if target == ":memory:":
         return "sqlite://"
     for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's

@@ -296,9 +296,12 @@ def test_a_store_in_memory_is_in_memory_for_every_thread(
         assert fresh.head() == 0
 
 
-def test_an_empty_path_is_refused_not_taken_for_the_default_store() -> None:
+def test_an_empty_path_is_refused_not_taken_for_the_default_store(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="path is empty"):
         edgerec.open("")
+    monkeypatch.setenv("EDGEREC_DB", "")  # EDGEREC_DB=$SHOP_DB with SHOP_DB unset
+    with pytest.raises(ValueError, match=r"\$EDGEREC_DB is empty"):
+        edgerec.open()
 
 
 def test_a_wrong_kind_of_argument_is_refused_by_name(store: Store) -> None:
