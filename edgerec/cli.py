@@ -27,7 +27,14 @@ from edgerec.domain import Context, EventError, EventType  # noqa: E402
 from edgerec.domain.events import text_flaw  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
-from edgerec.store.engine import ENV_DB, close_engine, database_url, make_engine, shown_url  # noqa: E402
+from edgerec.store.engine import (  # noqa: E402
+    ENV_DB,
+    close_engine,
+    database_url,
+    make_engine,
+    shown_url,
+    sqlite_path,
+)
 
 if TYPE_CHECKING:
     from edgerec.recommend.rules import RuleSet
@@ -37,12 +44,24 @@ class Settings:
     def __init__(self, url: str) -> None:
         self.url = url
 
+    def _refuse_missing(self, create: bool) -> None:
+        """A store file that is not there is made only by the commands that fill one: a
+        mistyped --db must not read (or export) a new empty store as if it were the shop's."""
+        path = sqlite_path(self.url)
+        if not create and path is not None and not path.exists():
+            raise click.BadParameter(
+                f"no store at {path}: check the path (`edgerec db upgrade`, `import`, `demo` and "
+                "`tui` make a new store)",
+                param_hint="--db",
+            )
+
     @contextlib.contextmanager
-    def schema(self) -> Iterator[Engine]:
+    def schema(self, *, create: bool = False) -> Iterator[Engine]:
         """The database's engine, for the schema commands (nothing is upgraded); a file or
         server that cannot be used is a one-line error."""
         from sqlalchemy.exc import SQLAlchemyError
 
+        self._refuse_missing(create)
         engine = None
         try:
             engine = make_engine(self.url)
@@ -53,7 +72,10 @@ class Settings:
             if engine is not None:
                 close_engine(engine)
 
-    def open(self) -> Store:
+    def open(self, *, create: bool = False) -> Store:
+        """The store, brought up to date; a SQLite file that is not there yet is made only
+        with `create`."""
+        self._refuse_missing(create)
         try:
             return Store(self.url)
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
@@ -267,7 +289,7 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
     from edgerec.recommend.engine import shop_rules_path
     from edgerec.recommend.rules import RulesFile
 
-    with settings.open() as store:
+    with settings.open(create=True) as store:
         with _store_rules_errors():  # refused here, before the screens open on a broken file
             RulesFile(shop_rules_path(store)).load()
         if seed_demo and store.head() == 0:
@@ -284,7 +306,7 @@ def demo(settings: Settings, seed: int) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
     from edgerec.demo import seed_demo_store
 
-    with settings.open() as store:
+    with settings.open(create=True) as store:
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
         click.echo(f"Recorded {count:,} demo events in {time.perf_counter() - started:.1f} s.")
@@ -310,7 +332,7 @@ def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @pass_settings
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
-    with settings.schema() as engine, _revision_errors():
+    with settings.schema(create=True) as engine, _revision_errors():
         migrate.upgrade(engine, revision)
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
@@ -1113,7 +1135,8 @@ def import_(
     from edgerec.ingest import import_file
 
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
-    with settings.open() as store, _progress_bar(f"Importing {path.name}", quiet=as_json) as progress:
+    progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
+    with settings.open(create=True) as store, progress_bar as progress:
         try:
             report = import_file(
                 store,

@@ -76,6 +76,60 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"],
+        ["events"],
+        ["quarantine"],
+        ["popular"],
+        ["recommend", "--user", "u1"],
+        ["export", "{tmp}/backup.jsonl"],
+        ["forget-user", "u1", "--yes"],
+        ["rebuild"],
+        ["rules", "show"],
+        ["train", "--device", "cpu"],
+        ["tune"],
+        ["eval"],
+        ["db", "current"],
+        ["db", "downgrade", "base"],
+    ],
+)
+def test_a_mistyped_store_path_is_refused_not_made_into_an_empty_store(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`--db shpo.db export backup.jsonl` replaced a good backup with an empty export, and every
+    command that reads made an empty store (and its folders) at the mistyped path."""
+    (tmp_path / "backup.jsonl").write_text("the shop's backup\n")
+    for typo in (tmp_path / "shpo.db", tmp_path / "nosuch" / "shop.db"):
+        args = [arg.format(tmp=tmp_path) for arg in command]
+        result = CliRunner().invoke(main, ["--db", str(typo), *args], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"no store at {typo}: check the path (`edgerec db upgrade`, `import`" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.jsonl"]
+    assert (tmp_path / "backup.jsonl").read_text() == "the shop's backup\n"
+
+
+def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
+    assert "appended: 1" in run("--db", str(tmp_path / "new" / "a.db"), "import", str(clicks))
+    assert "schema at" in run("--db", str(tmp_path / "b.db"), "db", "upgrade")
+    assert json.loads(run("--db", str(tmp_path / "b.db"), "stats", "--json"))["events"] == 0
+
+
+@pytest.mark.parametrize("typo", ["sqlite:/shop.db", "sqlite:shop.db", "postgres:/db/shop", "postgresql:/x"])
+def test_a_mistyped_url_is_refused_not_taken_for_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typo: str
+) -> None:
+    """With one slash the URL was a relative path: a folder named "sqlite:" and a store in it."""
+    monkeypatch.chdir(tmp_path)
+    for command in (["stats"], ["demo"]):
+        result = CliRunner().invoke(main, ["--db", typo, *command], catch_exceptions=False)
+        assert result.exit_code == 2 and "a URL has two slashes after the colon" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
@@ -459,6 +513,7 @@ def test_events_tail_starts_where_asked(db: str) -> None:
 
 def test_recommend_says_why_nothing_can_be_suggested(tmp_path: Path) -> None:
     db = str(tmp_path / "empty.db")
+    edgerec.open(db).close()
     assert "the catalogue is empty" in run("--db", db, "recommend", "--user", "u")
     with edgerec.open(db) as store:
         store.record(ItemListed(item_id="mug", title="Mug", stock=0, occurred_at=T0))

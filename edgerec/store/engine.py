@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import sqlite3
 import threading
 import weakref
@@ -72,7 +73,15 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             return "postgresql+psycopg://" + target.removeprefix(bare)
     if "://" in target:
         return target
+    if _MISTYPED_URL.match(target):  # taken for a path, it would make a folder named "sqlite:"
+        raise ValueError(
+            f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
+            "(sqlite:///shop.db, postgresql://user@host/shop)"
+        )
     return f"sqlite:///{Path(target).expanduser().resolve()}"
+
+
+_MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)
 
 
 def shown_url(url: str) -> str:

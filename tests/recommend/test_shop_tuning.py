@@ -125,6 +125,7 @@ def test_tune_command_reports_and_saves_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_tune_command_explains_a_log_too_short(tmp_path: Path) -> None:
+    Store(tmp_path / "empty.db").close()
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "empty.db"), "tune"])
     assert result.exit_code != 0
     assert "tuning needs at least 100" in result.output

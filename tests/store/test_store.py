@@ -304,6 +304,16 @@ def test_an_empty_path_is_refused_not_taken_for_the_default_store(monkeypatch: p
         edgerec.open()
 
 
+def test_a_url_with_one_slash_is_refused_not_taken_for_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for typo in ("sqlite:/shop.db", "SQLite:shop.db", "postgres:/host/shop", "postgresql+psycopg:/host/shop"):
+        with pytest.raises(ValueError, match="a URL has two slashes after the colon"):
+            edgerec.open(typo)
+    assert list(tmp_path.iterdir()) == []  # no folder named "sqlite:"
+
+
 def test_a_wrong_kind_of_argument_is_refused_by_name(store: Store) -> None:
     """A string where a list or a number goes is not read letter by letter."""
     store.record_many(
