@@ -337,12 +337,21 @@ def db_upgrade(settings: Settings, revision: str) -> None:
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})  # a step such as -1
 @click.argument("revision", type=TEXT, callback=_revision)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_settings
-def db_downgrade(settings: Settings, revision: str) -> None:
-    """Downgrade the schema to REVISION ("base" removes every table)."""
+def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION ("base" removes every table, the event log too)."""
     with settings.schema() as engine, _revision_errors():
+        current = migrate.checked_revision(engine)  # another application's database is refused first
+        if not yes:
+            lost = "every table, the event log too" if revision == "base" else "what is newer than it"
+            click.confirm(
+                f"Downgrade the schema from {current or 'none'} to {revision}, dropping {lost} with "
+                "the data in it? This cannot be undone",
+                abort=True,
+            )
         migrate.downgrade(engine, revision)
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine) or 'base'}")
 

@@ -92,7 +92,7 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
         ["tune"],
         ["eval"],
         ["db", "current"],
-        ["db", "downgrade", "base"],
+        ["db", "downgrade", "base", "--yes"],
     ],
 )
 def test_a_mistyped_store_path_is_refused_not_made_into_an_empty_store(
@@ -178,11 +178,38 @@ def test_db_commands(db: str) -> None:
     with edgerec.open(db) as store:
         head = migrate.head_revision(store.engine)
     assert f"current: {head}; head: {head}" in run("--db", db, "db", "current")
-    assert "schema at base" in run("--db", db, "db", "downgrade", "base")
+    assert "schema at base" in run("--db", db, "db", "downgrade", "base", "--yes")
     assert f"schema at {head}" in run("--db", db, "db", "upgrade")
     for command in ("upgrade", "downgrade"):
-        unknown = CliRunner().invoke(main, ["--db", db, "db", command, "nosuch"], catch_exceptions=False)
+        args = ["--db", db, "db", command, "nosuch", *(["--yes"] if command == "downgrade" else [])]
+        unknown = CliRunner().invoke(main, args, catch_exceptions=False)
         assert unknown.exit_code == 1 and "Can't locate revision identified by 'nosuch'" in unknown.output
+
+
+def test_db_downgrade_asks_first_takes_a_step_and_leaves_another_application_s_database(
+    db: str, tmp_path: Path
+) -> None:
+    """`db downgrade base` deleted the event log without a question, `-1` was taken for an
+    option, and another application's database was given an alembic_version table."""
+    with edgerec.open(db) as store:
+        head = migrate.head_revision(store.engine)
+    for answer in (None, "n\n"):  # no one to answer (a script), or no
+        result = CliRunner().invoke(main, ["--db", db, "db", "downgrade", "base"], input=answer)
+        assert result.exit_code == 1 and "dropping every table, the event log too" in result.output
+        assert "Aborted" in result.output
+    assert json.loads(run("--db", db, "stats", "--json"))["events"] == 3
+    stepped = CliRunner().invoke(main, ["--db", db, "db", "downgrade", "-1"], input="y\n")
+    assert stepped.exit_code == 0 and f"from {head} to -1" in stepped.output
+    assert "schema at 0008" in stepped.output
+    assert "schema at 0007" in run("--db", db, "db", "downgrade", "--yes", "-1")
+
+    other = tmp_path / "till.db"
+    with sqlite3.connect(other) as till:
+        till.execute("CREATE TABLE sales (id INTEGER)")
+    result = CliRunner().invoke(main, ["--db", str(other), "db", "downgrade", "base", "--yes"])
+    assert result.exit_code == 1 and "tables that are not edgerec's (sales)" in result.output
+    with sqlite3.connect(other) as till:
+        assert [name for (name,) in till.execute("SELECT name FROM sqlite_master")] == ["sales"]
 
 
 def test_unopenable_store_is_a_clear_error(tmp_path: Path) -> None:

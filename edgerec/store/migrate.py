@@ -50,6 +50,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrades the schema to `revision`. A store already at head is only read, so that opening
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
     script = ScriptDirectory.from_config(_config(engine))
+    current = _checked(engine, script)
+    if revision == "head" and current == script.get_current_head():
+        return
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrades the schema to `revision`; like `upgrade`, only that of an edgerec store."""
+    checked_revision(engine)
+    _run(engine, "downgrade", revision)
+
+
+def checked_revision(engine: Engine) -> str | None:
+    """The schema revision of an edgerec store this version knows (None: a new database); a
+    database that is something else is a SchemaError, and is left as it was."""
+    return _checked(engine, ScriptDirectory.from_config(_config(engine)))
+
+
+def _checked(engine: Engine, script: ScriptDirectory) -> str | None:
     try:
         current, head = current_revision(engine), script.get_current_head()
     except DatabaseError as exc:
@@ -70,9 +89,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"its schema (revision {current}) was written by a newer edgerec than this one "
             f"(newest revision here: {head}); open it with that version"
         )
-    if revision == "head" and current == head:
-        return
-    _run(engine, "upgrade", revision)
+    return current
 
 
 def _tables(engine: Engine) -> list[str]:
@@ -103,10 +120,6 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
     except CommandError:  # Alembic's "Can't locate revision"
         return False
     return True
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    _run(engine, "downgrade", revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -23,7 +23,7 @@ from edgerec.domain import (
 )
 from edgerec.store import migrate
 from edgerec.store.codec import to_micros
-from edgerec.store.engine import database_url, make_engine
+from edgerec.store.engine import close_engine, database_url, make_engine
 from edgerec.store.schema import items, metadata, session_searches, user_items
 from tests.projections.test_rebuild_equals_incremental import snapshot
 
@@ -171,6 +171,11 @@ def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_pat
     before = path.read_bytes()
     with pytest.raises(migrate.SchemaError, match=r"tables that are not edgerec's \(customers\)"):
         edgerec.open(path)
+    engine = make_engine(database_url(path))
+    for change, revision in ((migrate.upgrade, "head"), (migrate.downgrade, "base")):
+        with pytest.raises(migrate.SchemaError, match=r"tables that are not edgerec's \(customers\)"):
+            change(engine, revision)
+    close_engine(engine)
     # Untouched: not a byte changed, its journal not switched to WAL, its mode not tightened.
     assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop-till.db"]
