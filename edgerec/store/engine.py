@@ -10,10 +10,11 @@ import fcntl
 import os
 import re
 import sqlite3
+import stat
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -133,12 +134,13 @@ def _may_be_ours(path: Path) -> bool:
 def prepare_private_file(path: Path) -> None:
     """Creates the directory (0700) and the database file (0600) before SQLite opens it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    # Also tighten files that an older version or a crash left readable by others.
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    # Also tighten files that an older version or a crash left readable by others: only their
+    # group's and others' bits, so a file its owner made read-only (a kept backup) stays so.
     for file in _files_of(path):
         if file.exists():
-            os.chmod(file, 0o600)
+            os.chmod(file, stat.S_IMODE(file.stat().st_mode) & 0o700)
 
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})

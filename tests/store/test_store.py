@@ -29,7 +29,7 @@ from edgerec.domain import (
 )
 from edgerec.recommend import Recommender
 from edgerec.store import engine as engine_module
-from edgerec.store.engine import write_transaction
+from edgerec.store.engine import close_engine, database_url, make_engine, write_transaction
 from edgerec.store.schema import cooccurrence, item_stats, items, sessions, user_items, users
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -102,6 +102,17 @@ def test_database_files_are_private(tmp_path: Path) -> None:
         assert "shop.db" in created
         for path in folder.iterdir():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_opening_takes_only_others_access_away_and_keeps_a_read_only_file_read_only(tmp_path: Path) -> None:
+    """A backup its owner made read-only (0444) was made writable (0600) by any command."""
+    path = tmp_path / "kept.db"
+    edgerec.open(path).close()
+    lock = path.with_name("kept.db-writer.lock")
+    path.chmod(0o444)
+    lock.chmod(0o664)
+    close_engine(make_engine(database_url(path)))
+    assert (stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(lock.stat().st_mode)) == (0o400, 0o600)
 
 
 def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
