@@ -6,6 +6,7 @@ import contextlib
 import functools
 import io
 import json
+import math
 import os
 import sys
 import threading
@@ -105,6 +106,16 @@ class _Text(click.ParamType):
 
 
 TEXT = _Text()
+
+
+class _FiniteRange(click.FloatRange):
+    """A FloatRange that refuses nan (which passes every comparison) and the infinities."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number: float = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        return number
 
 
 def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -408,10 +419,10 @@ def db_current(settings: Settings) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.01),
+    type=_FiniteRange(min=0.01, max=3600),
     default=0.5,
     show_default=True,
-    help="Seconds between polls (tail).",
+    help="Seconds between polls (tail), at most an hour.",
 )
 @pass_settings
 def events(
@@ -854,7 +865,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
 )
 @click.option(
     "--epsilon",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_FiniteRange(min=0, min_open=True),
     help="Differential privacy: add Laplace noise for this epsilon.",
 )
 @click.option(

@@ -315,6 +315,13 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["events", "--session", "caf\udce9"],
         ["forget-user", "caf\udce9", "--yes"],
         ["eval", "--models", "popularity,blend"],  # a blend of nothing failed with a KeyError
+        # time.sleep failed on each; NaN passes every range check
+        ["events", "tail", "--interval", "nan"],
+        ["events", "tail", "--interval", "inf"],
+        ["events", "tail", "--interval", "1e300"],
+        # accepted, and --json printed NaN or Infinity, which is not JSON
+        ["popular", "--epsilon", "nan", "--json"],
+        ["popular", "--epsilon", "inf", "--json"],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:
