@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -495,6 +496,16 @@ def _read_through_outages(
         return rows
 
 
+# Control characters, C1 (U+0080-U+009F) too: a terminal takes them for its escape sequences.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(text: str) -> str:
+    """Text from a file or a log as printed for a person: each control character is written as
+    JSON writes it (\\u001b, \\t), so an imported file cannot drive the operator's terminal."""
+    return _CONTROL.sub(lambda found: json.dumps(found.group())[1:-1], text)
+
+
 def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
     at = from_micros(row.occurred_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     parts = [f"{row.position:>8}", at, f"{row.type:<17}", row.user_id or "-", row.item_id or "-"]
@@ -504,7 +515,7 @@ def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
         parts.append(f"store={row.store_id}")
     if row.payload:
         parts.append(json.dumps(row.payload, ensure_ascii=False, sort_keys=True))
-    return "  ".join(parts)
+    return _escaped("  ".join(parts))
 
 
 def _event_json(row: StoredEvent) -> str:
@@ -542,8 +553,8 @@ def quarantine(
     if not rows:
         click.echo("No quarantined rows." if not reasons else "No quarantined rows match.")
     for row in reversed(rows):
-        click.echo(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}")
-        click.echo(f"    {row['raw'] or ''}")
+        click.echo(_escaped(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}"))
+        click.echo(_escaped(f"    {row['raw'] or ''}"))
     if reasons:
         click.echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
 

@@ -495,6 +495,23 @@ def test_quarantine_lists_the_refused_rows_with_how_to_fix_them(db: str, tmp_pat
     assert [(r["line"], r["raw"]) for r in map(json.loads, rows)] == [(4, "u7,i3,soon,0")]
 
 
+def test_quarantine_and_events_print_a_file_s_control_characters_escaped(db: str, tmp_path: Path) -> None:
+    """A refused row's text reached the operator's terminal as it was: escape sequences from an
+    untrusted file could clear it, colour it, or set its title."""
+    hostile = "\x1b[2J\x1b[31mRED\x1b]0;pwned\x07\x9b1m"
+    path = tmp_path / "esc.csv"
+    path.write_text(f"user_id,item_id,event,timestamp,price\nU1,S1,purchase,2026-11-20 10:00:00,{hostile}\n")
+    run("--db", db, "import", str(path))
+    with edgerec.open(db) as store:
+        store.record(ItemListed(item_id="S2", title=f"Mug {hostile}", stock=1, occurred_at=T0))
+    listed = run("--db", db, "quarantine")
+    shown = run("--db", db, "events", "--type", "item_listed")
+    for output in (listed, shown):
+        assert not any(c in output for c in "\x1b\x07\x9b")
+        assert "\\u001b[2J\\u001b[31mRED\\u001b]0;pwned\\u0007\\u009b1m" in output
+    assert json.loads(run("--db", db, "quarantine", "--json"))["raw"].endswith(hostile)  # kept as it was
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()
