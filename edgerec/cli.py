@@ -1235,7 +1235,10 @@ def formats() -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--format", "format_", type=click.Choice(["jsonl", "parquet"]), help="Default: from the file name."
+    "--format",
+    "format_",
+    type=click.Choice(["jsonl", "parquet"]),
+    help="Default: from the file name (.jsonl or .parquet).",
 )
 @click.option(
     "--since",
@@ -1253,8 +1256,16 @@ def formats() -> None:
 def export(settings: Settings, path: Path, format_: str | None, since: int, real_ids: bool) -> None:
     """Export the event log to a JSONL or Parquet file (customers pseudonymous by default)."""
     from edgerec.ingest import export_events
+    from edgerec.ingest.export import EXPORT_FORMATS
 
-    chosen = format_ or ("parquet" if path.suffix == ".parquet" else "jsonl")
+    named = path.suffix.lower().removeprefix(".")  # backup.PARQUET is Parquet too
+    chosen = format_ or (named if named in EXPORT_FORMATS else None)
+    if chosen is None:  # out.csv was written as JSON lines
+        raise click.BadParameter(
+            f"cannot tell the format from the name {path.name!r}: end it in .jsonl or .parquet, "
+            "or give --format",
+            param_hint="PATH",
+        )
     with settings.open() as store:
         try:
             count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)

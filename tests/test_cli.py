@@ -349,9 +349,26 @@ def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_pa
 def test_export_onto_the_database_itself_is_refused_and_loses_nothing(db: str) -> None:
     """Found by tests/test_cli_fuzz.py: `export` truncated the database file it was reading."""
     for target in (db, f"{db}-wal"):
-        result = CliRunner().invoke(main, ["--db", db, "export", target], catch_exceptions=False)
+        args = ["--db", db, "export", target, "--format", "jsonl"]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
         assert result.exit_code == 1 and "is a file of the database being exported" in result.output
     assert json.loads(run("--db", db, "stats", "--json"))["events"] == 3
+
+
+def test_export_tells_the_format_from_the_name_in_any_case_and_refuses_one_it_cannot(
+    db: str, tmp_path: Path
+) -> None:
+    """backup.PARQUET was written as JSON lines, and so was out.csv, silently."""
+    import pyarrow.parquet as pq
+
+    assert "(parquet, " in run("--db", db, "export", str(tmp_path / "backup.PARQUET"))
+    assert pq.read_table(tmp_path / "backup.PARQUET").num_rows == 3
+    for name in ("out.csv", "out.xlsx", "out"):
+        result = CliRunner().invoke(main, ["--db", db, "export", str(tmp_path / name)])
+        assert result.exit_code == 2
+        assert f"cannot tell the format from the name '{name}': end it in .jsonl or .parquet" in result.output
+    assert "(jsonl, " in run("--db", db, "export", str(tmp_path / "out.csv"), "--format", "jsonl")
+    assert not (tmp_path / "out.xlsx").exists() and not (tmp_path / "out").exists()
 
 
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
