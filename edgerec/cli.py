@@ -321,7 +321,10 @@ def demo(settings: Settings, seed: int) -> None:
     with settings.open(create=True) as store:
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
+    if count:
         click.echo(f"Recorded {count:,} demo events in {time.perf_counter() - started:.1f} s.")
+    else:
+        click.echo(f"The demo shop of seed {seed} is in the store already: 0 new events recorded.")
 
 
 # --- database ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from edgerec.api import Store
 from edgerec.domain import (
@@ -25,6 +26,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.store.codec import event_to_row
 
 CATEGORIES = {
     "Shoes": ["Running", "Trail", "Casual", "Boots", "Sandals"],
@@ -86,17 +88,18 @@ class DemoSize:
 def seed_demo_store(
     store: Store, *, seed: int = 7, size: DemoSize = DemoSize(), now: datetime | None = None
 ) -> int:
-    """Fills the store with the demo shop; returns the number of events recorded."""
-    recorded = 0
-    batch: list[Event] = []
+    """Fills the store with the demo shop; returns the number of events new to its log (0 when
+    the demo with this seed is there already)."""
+    appended = 0
+    batch: list[dict[str, Any]] = []
     for event in demo_events(seed=seed, size=size, now=now):
-        batch.append(event)
+        batch.append(event_to_row(event))
         if len(batch) >= 5_000:
-            recorded += len(store.record_many(batch))
+            appended += store.append_rows(batch).appended
             batch = []
     if batch:
-        recorded += len(store.record_many(batch))
-    return recorded
+        appended += store.append_rows(batch).appended
+    return appended
 
 
 def demo_events(

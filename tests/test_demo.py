@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
 
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.demo import DemoSize, demo_events, seed_demo_store
 from edgerec.domain import ItemListed, ItemViewed, Purchased
 
@@ -33,6 +37,15 @@ def test_demo_has_a_catalogue_and_skewed_popularity() -> None:
 def test_seeding_twice_records_nothing_new(store: Store) -> None:
     count = seed_demo_store(store, size=SMALL, now=NOW)
     assert store.head() == count
-    seed_demo_store(store, size=SMALL, now=NOW)
+    assert seed_demo_store(store, size=SMALL, now=NOW) == 0  # it counted the events it found again
     assert store.head() == count
     assert store.stats()["projections"]["cooccurrence"] > 0
+
+
+def test_the_demo_command_says_when_the_demo_is_there_already(tmp_path: Path) -> None:
+    db = str(tmp_path / "shop.db")
+    first = CliRunner().invoke(main, ["--db", db, "demo"])
+    assert first.exit_code == 0 and first.output.startswith("Recorded ")
+    again = CliRunner().invoke(main, ["--db", db, "demo"])
+    assert again.exit_code == 0, again.output
+    assert again.output == "The demo shop of seed 7 is in the store already: 0 new events recorded.\n"
