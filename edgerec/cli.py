@@ -863,9 +863,17 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
-        receipt = forget_user(store, user_id).to_dict() | forget_in_model(store)
+        result = forget_user(store, user_id)
+        # A typo changes nothing: not even the model, which may not be retrainable.
+        receipt = result.to_dict() | (forget_in_model(store) if result.found else {})
     if as_json:
         click.echo(json.dumps(receipt, sort_keys=True))
+    if not result.found:
+        raise click.ClickException(
+            f"no customer {user_id!r} in the store: no event and no quarantined row names them;"
+            " nothing was changed (check the id with `edgerec events list --user ID`)"
+        )
+    if as_json:
         return
     click.echo(f"Forgot customer {user_id!r}:")
     for key, value in receipt.items():
@@ -1038,7 +1046,7 @@ def rules() -> None:
       exclude_categories = ["Tobacco"]
       [[promote]]
       category = "Shoes"
-      boost = 0.1          # score x (1 + boost); below 0 (down to -1) demotes
+      boost = 0.1          # score x (1 + boost), in (-1, 100]; below 0 demotes
 
     The console, the kiosk and `edgerec recommend` serve by the store's rules; a running
     console or kiosk picks up a change within a request.
@@ -1063,9 +1071,9 @@ def rules_show(settings: Settings) -> None:
     for label, values in (
         ("never shown: items", sorted(shop.exclude_items)),
         ("never shown: categories", sorted(shop.exclude_categories)),
-        ("promoted items", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_items.items())]),
-        ("promoted categories", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_categories.items())]),
-        ("promoted brands", [f"{k} +{v:.0%}" for k, v in sorted(shop.promote_brands.items())]),
+        ("promoted items", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_items.items())]),
+        ("promoted categories", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_categories.items())]),
+        ("promoted brands", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_brands.items())]),
     ):
         click.echo(f"  {label}: {', '.join(values) if values else '-'}")
 

@@ -438,7 +438,8 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_
     written = tmp_path / "my-rules.json"
     written.write_text(
         '{"exclude_categories": ["Tobacco"],'
-        ' "promote": [{"brand": "Acme \\"Q\\" \\ud83c\\udf7f\\u007f", "boost": 0.5}]}',
+        ' "promote": [{"brand": "Acme \\"Q\\" \\ud83c\\udf7f\\u007f", "boost": 0.5},'
+        ' {"item_id": "lamp", "boost": -0.5}]}',
         encoding="utf-8",
     )
     assert "are now" in run("--db", db, "rules", "set", str(written))
@@ -447,6 +448,7 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_
     assert (
         "never shown: categories: Tobacco" in shown
         and 'promoted brands: Acme "Q" \U0001f37f\x7f +50%' in shown
+        and "promoted items: lamp -50%" in shown  # a demotion, not "+-50%"
     )
     served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
     assert {r["item_id"] for r in served} >= {"lego", "lamp"} and "cigar" not in {

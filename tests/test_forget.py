@@ -273,6 +273,10 @@ def test_an_id_that_names_no_one_changes_nothing(tmp_path: Path) -> None:
         assert receipt.projections_rebuilt_from == 0 and receipt.database_compacted is False
         with store.engine.connect() as connection:
             assert reader.forgets_recorded(connection) == 0
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "forget-user", "C00O1", "--yes"])
+    assert result.exit_code == 1 and "no customer 'C00O1' in the store" in result.output
+    assert "Forgot" not in result.output
+    with edgerec.open(tmp_path / "shop.db") as store:
         assert forget_user(store, "C0001").found is True
 
 
