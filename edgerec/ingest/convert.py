@@ -367,15 +367,21 @@ def _shared_layout(values: pd.Series, dayfirst: bool) -> str | None:
                     layouts.setdefault(layout, first)
         if not layouts:
             return None
-        read = {
-            layout: int(pd.to_datetime(sample, format=layout, errors="coerce").notna().sum())
-            for layout in layouts
-        }
+        read = {layout: _count_read(sample, layout) for layout in layouts}
     best = max(read.values())
     if not best:
         return None
     tied = [layout for layout in layouts if read[layout] == best]
     return next((layout for layout in tied if layouts[layout] == dayfirst), tied[0])
+
+
+def _count_read(sample: pd.Series, layout: str) -> int:
+    """How many of `sample` `layout` reads; 0 where pandas refuses them all at once (zone
+    names such as UTC and CET side by side): each value is then read on its own."""
+    try:
+        return int(pd.to_datetime(sample, format=layout, errors="coerce").notna().sum())
+    except (ValueError, TypeError, OverflowError):
+        return 0
 
 
 def _to_micros(stamps: pd.Series, tz: str) -> list[int | None]:

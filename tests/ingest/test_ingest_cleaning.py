@@ -147,6 +147,15 @@ def test_a_local_time_a_clock_change_skips_or_repeats_is_quarantined_by_name(
     assert kept.occurred_at == 1_729_992_600 * 1_000_000  # the offset says which 02:30: 01:30 UTC
 
 
+def test_two_zone_names_in_one_column_are_read_row_by_row(ingest_store: Store, tmp_path: Path) -> None:
+    """pandas refuses a column with two zone names ("Mixed timezones detected"): that stopped
+    the whole import; each row is now read, or quarantined, on its own."""
+    rows = ["u1,i1,view,2024-01-10 10:00:00 UTC", "u2,i2,view,2024-01-10 11:00:00 CET"]
+    report = import_file(ingest_store, write_csv(tmp_path / "zones.csv", rows), format="csv")
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"bad_timestamp": 1})
+    assert from_micros(ingest_store.read()[0].occurred_at).isoformat() == "2024-01-10T10:00:00+00:00"
+
+
 @pytest.mark.parametrize(
     ("written", "meant"),
     [
