@@ -101,15 +101,24 @@ TAOBAO_ACTIONS = {
 }
 
 
+_TAOBAO_BEHAVIOUR = ("behavior_type", "behavior", "behaviour_type", "behaviour")
+
+
 def taobao_sniff(path: Path, head: list[str]) -> bool:
+    """Taobao's rows (user,item,category,pv|cart|fav|buy,time), or a header with its category
+    and behaviour columns over rows whose behaviours are Taobao's words: a shop's own export
+    with a `behavior` column of view/purchase is no Taobao file."""
     if not head:
         return False
     delimiter = sniff_delimiter(head)
-    fields = head[0].split(delimiter)
-    if len(fields) == 5 and fields[3].strip().lower() in TAOBAO_ACTIONS:
+    rows = [line.split(delimiter) for line in head]
+    if len(rows[0]) == 5 and rows[0][3].strip().lower() in TAOBAO_ACTIONS:
         return True
-    keys = {header_key(f) for f in fields}
-    return bool(keys & {"behavior", "behaviortype", "behaviour", "behaviourtype"}) and "categoryid" in keys
+    behaviour = find(rows[0], *_TAOBAO_BEHAVIOUR)
+    if behaviour is None or find(rows[0], "category_id") is None:
+        return False
+    words = [row[behaviour].strip().lower() for row in rows[1:] if len(row) > behaviour]
+    return bool(words) and all(word in TAOBAO_ACTIONS for word in words)
 
 
 def taobao_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
@@ -122,7 +131,7 @@ def taobao_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
                 "user_id": find(names, "user_id", "userid", "user"),
                 "item_id": find(names, "item_id", "itemid", "item"),
                 "category": find(names, "category_id", "categoryid", "category"),
-                "type": find(names, "behavior_type", "behavior", "behaviour_type", "behaviour", "action"),
+                "type": find(names, *_TAOBAO_BEHAVIOUR, "action"),
                 "occurred_at": find(names, "timestamp", "time", "ts"),
             }
             width: int | None = len(names)
@@ -304,6 +313,8 @@ def yoochoose_sniff(path: Path, head: list[str]) -> bool:
     if not head:
         return False
     keys = {header_key(f) for f in re.split(r"[,\t;]", head[0])}
+    if keys & {header_key(alias) for alias in (*COLUMN_ALIASES["type"], *COLUMN_ALIASES["user"])}:
+        return False  # a file that says what each row is, or whose customer it is: not YOOCHOOSE's
     if (
         {"sessionid", "itemid", "time"} <= keys
         or {"sessionid", "itemid", "timestamp"} <= keys

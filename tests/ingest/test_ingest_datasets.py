@@ -402,6 +402,25 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     assert ingest_store.read(since=9)[0].user_id == "v9"
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "customer_id,session_id,item_id,type,timestamp",  # YOOCHOOSE's session, item and time
+        "customer_id,item_id,category_id,behavior,timestamp",  # Taobao's category and behaviour
+    ],
+)
+def test_a_shops_export_shaped_like_a_dataset_keeps_its_customers_and_types(
+    ingest_store: Store, tmp_path: Path, header: str
+) -> None:
+    """A header that a dataset's shares is not the dataset when the rows say otherwise: read as
+    YOOCHOOSE, every row became a view by the session; as Taobao, every row was quarantined."""
+    path = tmp_path / "shop.csv"
+    path.write_text(f"{header}\nc1,s1,i1,view,1600000000\nc1,s1,i2,purchase,1600000060\n")
+    assert detect_format(path).name == "csv"
+    conserved(import_file(ingest_store, path))
+    assert [(e.type, e.user_id) for e in ingest_store.read()] == [("item_viewed", "c1"), ("purchased", "c1")]
+
+
 def test_a_sales_file_without_a_type_column_is_purchases(ingest_store: Store, tmp_path: Path) -> None:
     shapes = {
         # H&M's transactions_train.csv: article_id and price, like a catalogue, but a customer
