@@ -335,28 +335,39 @@ def _refused_again(
 ) -> list[dict[str, Any]]:
     """The records not in quarantine yet. A row an earlier import of the same file refused (the
     same file, line and text: the file imported again, after an interruption, say) is kept
-    once, under this import and with this import's reason."""
+    once, under this import and with this import's reason. Rows of this import are never
+    matched, and each earlier row stands for one record only: the elements of a one-line JSON
+    array share a line, and two of them may be the same text."""
     source = records[0]["source"]
-    by_line = {(r["line"], r["raw"]): r for r in records}
-    found = []
+    earlier: dict[tuple[int, str], list[int]] = {}
     for part in chunks(sorted({r["line"] for r in records}), 500):
-        found += connection.execute(
-            select(quarantine.c.id, quarantine.c.line, quarantine.c.raw).where(
-                quarantine.c.source == source, quarantine.c.line.in_(part)
+        for row_id, line, raw in connection.execute(
+            select(quarantine.c.id, quarantine.c.line, quarantine.c.raw)
+            .where(
+                quarantine.c.source == source,
+                quarantine.c.line.in_(part),
+                quarantine.c.import_id != import_id,
             )
-        ).all()
-    again = {(line, raw): row_id for row_id, line, raw in found if (line, raw) in by_line}
+            .order_by(quarantine.c.id)
+        ):
+            earlier.setdefault((line, raw), []).append(row_id)
+    again, fresh = [], []
+    for record in records:
+        ids = earlier.get((record["line"], record["raw"]))
+        if ids:
+            again.append(
+                {"row_id": ids.pop(0), "new_reason": record["reason"], "new_detail": record["detail"]}
+            )
+        else:
+            fresh.append(record)
     if again:
         connection.execute(
             update(quarantine)
             .where(quarantine.c.id == bindparam("row_id"))
             .values(import_id=import_id, reason=bindparam("new_reason"), detail=bindparam("new_detail")),
-            [
-                {"row_id": row_id, "new_reason": by_line[key]["reason"], "new_detail": by_line[key]["detail"]}
-                for key, row_id in again.items()
-            ],
+            again,
         )
-    return [r for r in records if (r["line"], r["raw"]) not in again]
+    return fresh
 
 
 def _clean_text(text: str) -> str:

@@ -160,6 +160,22 @@ def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store,
     assert {r["import_id"] for r in stored} == {second.import_id}
 
 
+def test_equal_refused_elements_of_a_one_line_array_are_each_kept_once(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A one-line JSON array (pandas' to_json(orient="records")) puts every element on line 1:
+    an element equal to one refused in an earlier chunk, or in the same chunk, is a row of its
+    own, not one refused again; importing the file again still adds no quarantined row."""
+    bad = {"user_id": "u9", "item_id": "i9", "type": "teleport", "timestamp": int(GOOD)}
+    good = [{**bad, "user_id": f"u{i}", "item_id": f"i{i}", "type": "view"} for i in range(3)]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps([bad, *good, bad, bad]))
+    for _ in range(2):
+        report = import_file(ingest_store, path, format="jsonl", chunk_rows=2)
+        assert report.quarantined == 3
+        assert [r["import_id"] for r in quarantine_rows(ingest_store)] == [report.import_id] * 3
+
+
 def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:
     """Two exports joined into one file: the second's header is named, not taken for an event
     with an unknown action."""
