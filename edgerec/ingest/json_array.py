@@ -9,6 +9,7 @@ file is one rejected record that says so.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ def starts_array(path: str | Path) -> bool:
     and blank space), and not with a whole line of JSON that more lines follow, as a JSON-lines
     file whose first record is an array (`[1, 2, 3]`) does."""
     with open_bytes(path) as file:
-        first = file.readline(MAX_LINE_BYTES)
+        first = file.readline(MAX_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
         while first.strip() == b"" and first:
             first = file.readline(MAX_LINE_BYTES)
         text = first.decode("utf-8", "replace").lstrip("\ufeff" + _SPACE)

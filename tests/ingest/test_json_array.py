@@ -131,10 +131,11 @@ def test_json_lines_whose_first_record_is_an_array_read_line_by_line(
         '[{"a": 1}, {"b": 2}]\n\n',
         '[\n{"a": 1},\n{"b": 2}\n]\n',
         '\n[{"a": 1},\n{"b": 2}]',
+        '\ufeff\n[{"a": 1},\n{"b": 2}]',  # a byte-order mark, then a blank line
     ],
 )
 def test_an_array_on_one_line_or_many_is_an_array(tmp_path: Path, text: str) -> None:
     path = tmp_path / "records.json"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     assert json_array.starts_array(path)
     assert read_all(path)[2] == [{"a": 1}, {"b": 2}]
