@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from edgerec.ingest import workbook
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.streams import open_bytes
 
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
@@ -159,6 +160,12 @@ def header_names(fields: list[str]) -> list[str]:
     return names
 
 
+def refuse_header(path: str | Path, line: int, problem: tuple[str, str]) -> None:
+    """FormatError for a header line that cannot be read: taking the next line for the header,
+    or reading every row without column names, would be refused with the wrong reason."""
+    raise FormatError(f"{path}: the header line (line {line}) cannot be read: {problem[1]}")
+
+
 def encoding_problem(encoding: str, exc: UnicodeDecodeError) -> str:
     """Why a line is not text in `encoding`; for UTF-8, how to name the file's own encoding."""
     hint = " (if the file is in another encoding, name it: --encoding cp1252)" if encoding == "utf-8" else ""
@@ -208,6 +215,8 @@ def read_records(
                 break
             except _RunawayRecord:
                 first, raw, problem = lines.reread_after_first()
+                if header and names is None:
+                    refuse_header(path, first, problem)
                 chunk.add(first, raw, None, problem)
                 reader = new_reader()  # the old one is inside the quote
             except csv.Error as exc:
@@ -217,6 +226,12 @@ def read_records(
                 else:
                     ended, (first, raw, problem) = lines.ended, lines.take()
                     problem = problem or (UNCLOSED_QUOTE if ended else ("malformed_row", str(exc)))
+                    if header and names is None and not ended and problem[0] == "malformed_row":
+                        names = _lenient_header(raw, delimiter, quoting)
+                        if names is not None:
+                            continue
+                if header and names is None:
+                    refuse_header(path, first, problem)
                 chunk.add(first, raw, None, problem)
             else:
                 if (names is not None or not header) and lines.runaway(record, len(names or ()) or None):
@@ -231,17 +246,27 @@ def read_records(
                 blank = not record or (len(record) == 1 and not record[0].strip())
                 if blank and problem is None:
                     continue  # a blank line is not a record
-                if header and names is None and problem is None:
+                if header and names is None:
+                    if problem is not None:
+                        refuse_header(path, first, problem)
                     names = header_names(record)
                     continue
-                if header and names is None:
-                    names = []
                 chunk.add(first, raw, record, problem)
             if len(chunk) >= chunk_rows:
                 yield names, chunk
                 chunk = RawChunk(after=True)
         if len(chunk) or names is None or not chunk.after:
             yield names, chunk
+
+
+def _lenient_header(raw: str, delimiter: str, quoting: int) -> list[str] | None:
+    """A header line the strict csv rules refuse, read without them: a space after its last
+    quote, say, names no column. None where even that fails."""
+    reader = csv.reader([raw], delimiter=delimiter, quoting=quoting, skipinitialspace=True)
+    try:
+        return header_names(next(reader, []))
+    except csv.Error:
+        return None
 
 
 def _workbook_records(
@@ -300,10 +325,10 @@ def _unquoted_records(
                 continue  # a blank line is not a record
             record = text.split() if split_space else text.split(delimiter)
             if header and names is None:
-                if problem is None:
-                    names = header_names(record)
-                    continue
-                names = []
+                if problem is not None:
+                    refuse_header(path, number, problem)
+                names = header_names(record)
+                continue
             chunk.add(number, text[:RAW_KEEP], None if problem else record, problem)
             if len(chunk) >= chunk_rows:
                 yield names, chunk

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from edgerec.api import Store
 from edgerec.ingest import export_events, import_file
+from edgerec.ingest.errors import FormatError
 from edgerec.store.schema import imports, quarantine
 from tests.ingest.ingest_helpers import quarantined
 
@@ -174,6 +175,26 @@ def test_equal_refused_elements_of_a_one_line_array_are_each_kept_once(
         report = import_file(ingest_store, path, format="jsonl", chunk_rows=2)
         assert report.quarantined == 3
         assert [r["import_id"] for r in quarantine_rows(ingest_store)] == [report.import_id] * 3
+
+
+def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A space after the header's last quote names no column: the header is read (the first
+    row was taken for it, silently). A header whose quote never closes is refused as such."""
+    rows = f'"u1","i1","view","{GOOD}"\n"u2","i2","view","{GOOD}"\n'
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text('"user_id","item_id","type","timestamp" \n' + rows)
+    report = import_file(ingest_store, spaced, format="csv")
+    assert (report.rows_read, report.accepted) == (2, 2)
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_text('"user_id,item_id,type,timestamp\n' + rows)
+    with pytest.raises(FormatError, match=r"header line \(line 1\) cannot be read: a quote"):
+        import_file(ingest_store, unclosed, format="csv")
+    carriage_return = tmp_path / "cr.csv"  # a line end inside, that even a lenient read refuses
+    carriage_return.write_bytes(b'"user_id","item_id" \r"type","timestamp"\n' + rows.encode())
+    with pytest.raises(FormatError, match=r"header line \(line 1\) cannot be read: ',' expected"):
+        import_file(ingest_store, carriage_return, format="csv")
 
 
 def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:

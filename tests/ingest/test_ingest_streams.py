@@ -201,6 +201,23 @@ def test_a_file_in_another_encoding_is_read_when_named(ingest_store: Store, tmp_
     assert [e.user_id for e in ingest_store.read() if e.type == "item_viewed"] == ["Zoë"]
 
 
+def test_a_header_in_another_encoding_is_refused_naming_the_encoding(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A Windows file with an accented column name: refused saying its header is not UTF-8
+    (it was refused with "The columns are []" and a hint about default_type)."""
+    french = tmp_path / "fr.csv"
+    french.write_bytes(
+        "user_id;item_id;type;timestamp;catégorie\nu1;i1;view;1600000000;vêtements\n".encode("cp1252")
+    )
+    with pytest.raises(
+        FormatError, match=r"header line \(line 1\) cannot be read: not utf-8.*--encoding cp1252"
+    ):
+        import_file(ingest_store, french, format="csv")
+    assert ingest_store.head() == 0
+    assert import_file(ingest_store, french, format="csv", encoding="cp1252").appended == 1
+
+
 def test_an_encoding_that_cannot_be_named_for_the_file_is_refused(
     ingest_store: Store, tmp_path: Path
 ) -> None:
