@@ -163,6 +163,13 @@ def taobao_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 # --- MovieLens ------------------------------------------------------------------------------
 
 
+# The releases' files of users, tags, links and genre lists: no ratings in them.
+_MOVIELENS_SIDE_FILES = frozenset(
+    {"users.dat", "u.user", "u.genre", "u.info", "u.occupation", "tags.csv", "tags.dat", "links.csv"}
+    | {"genome-scores.csv", "genome-tags.csv"}
+)
+
+
 def movielens_sniff(path: Path, head: list[str]) -> bool:
     name = data_path(path).name.lower()
     if name in {"u.data", "u.item", "ratings.dat", "movies.dat"} or re.fullmatch(
@@ -172,6 +179,8 @@ def movielens_sniff(path: Path, head: list[str]) -> bool:
     if not head:
         return False
     keys = {header_key(f) for f in re.split(r"::|[,\t;|]", head[0])}
+    if name in _MOVIELENS_SIDE_FILES:  # taken as MovieLens to be refused, naming the ratings file
+        return name.startswith(("u.", "genome-")) or "::" in head[0] or "movieid" in keys
     return {"userid", "movieid", "rating"} <= keys or {"movieid", "title", "genres"} <= keys
 
 
@@ -182,26 +191,19 @@ def _movie_catalogue(path: Path) -> Path | None:
     return None
 
 
-# The releases' files of users, tags, links and genre lists: no ratings in them.
-_MOVIELENS_SIDE_FILES = frozenset(
-    {"users.dat", "u.user", "u.genre", "u.info", "u.occupation", "tags.csv", "tags.dat", "links.csv"}
-    | {"genome-scores.csv", "genome-tags.csv"}
-)
-
-
 def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
     name = data_path(path).name.lower()
+    if name in _MOVIELENS_SIDE_FILES:  # before the movies beside it are read
+        raise ValueError(
+            f"{path}: MovieLens's {name} holds no ratings; import the ratings (ratings.csv, "
+            "ratings.dat or u.data), and the movies beside them are read with them"
+        )
     is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
     if not is_catalogue and (catalogue := _movie_catalogue(path)) is not None:
         yield from _movies(catalogue, chunk_rows)
     if is_catalogue:
         yield from _movies(path, chunk_rows)
         return
-    if name in _MOVIELENS_SIDE_FILES:
-        raise ValueError(
-            f"{path}: MovieLens's {name} holds no ratings; import the ratings (ratings.csv, "
-            "ratings.dat or u.data), and the movies beside them are read with them"
-        )
     delimiter = "\t" if re.fullmatch(r"u[1-5ab]?\.(data|base|test)", name) else _delimiter(path)
     head = head_lines(path, 2)
     header = delimiter != "::" and bool(head) and _is_header(re.split(r"[,\t;|]", head[0]))

@@ -154,6 +154,9 @@ def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_o
     [
         ("users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n", "movielens", "holds no ratings"),
         ("tags.csv", "userId,movieId,tag,timestamp\n2,60756,funny,1445714994\n", "movielens", "no ratings"),
+        ("tags.csv", "userId,movieId,tag,timestamp\n2,60756,funny,1445714994\n", None, "import the ratings"),
+        ("links.csv", "movieId,imdbId,tmdbId\n1,0114709,862\n", None, "import the ratings"),
+        ("u.user", "1|24|M|technician|85711\n", None, "import the ratings"),
         (
             "train-queries.csv",
             "queryId;sessionId;userId;timeframe;duration;eventdate;searchstring.tokens;categoryId;items;is.test\n"
@@ -167,9 +170,11 @@ def test_a_datasets_side_file_is_refused_by_name(
     ingest_store: Store, tmp_path: Path, name: str, text: str, fmt: str | None, says: str
 ) -> None:
     """A release's file that holds no interactions is refused, saying which file to import,
-    rather than read as ratings or views row by row into quarantine."""
+    rather than read as ratings or views row by row into quarantine; named or detected, and
+    before the movies beside it are read."""
     path = tmp_path / name
     path.write_text(text)
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n1,Toy Story (1995),Animation\n")
     with pytest.raises(ValueError, match=says):
         import_file(ingest_store, path, format=fmt)
     assert ingest_store.read() == [] and quarantined(ingest_store) == 0
