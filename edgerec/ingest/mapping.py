@@ -221,10 +221,7 @@ def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> N
     problems = [
         f"{field}={getattr(mapping, field)}: no such column" for field in _lacking(mapping, names, named)
     ]
-    needed = ("user", "item", "timestamp") if mapping.default_type else ("user", "item", "timestamp", "type")
-    lacking = _lacking(mapping, names, needed)
-    if "item" in lacking and not _lacking(mapping, names, ("query",)):
-        lacking.remove("item")  # a file of searches names no item
+    lacking = _needed_lacking(mapping, lambda field: not _lacking(mapping, names, (field,)))
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
@@ -232,6 +229,31 @@ def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> N
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with user=COLUMN (--map user=COLUMN on the command line){_hint(names, lacking)}"
         )
+
+
+def check_positions(mapping: ColumnMapping, path: Path) -> None:
+    """check_columns for a file without a header line (header=false): a column number for what
+    every event needs."""
+    lacking = _needed_lacking(mapping, lambda field: _position(getattr(mapping, field) or "") is not None)
+    if lacking:
+        raise FormatError(
+            f"{path}: no column for the {' or the '.join(lacking)}. With header=false, columns are named "
+            f"by position from 0: {lacking[0]}=2 for the third (--map {lacking[0]}=2 on the command line)"
+            + (_ONE_KIND if "type" in lacking else "")
+        )
+
+
+_ONE_KIND = "; for a file of one kind of event, give default_type=item_viewed"
+
+
+def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:
+    """Which of the customer, item, time and type (unless the mapping gives a default type) the
+    file has no column for, by `has`; a file of searches needs no item."""
+    needed = ("user", "item", "timestamp") if mapping.default_type else ("user", "item", "timestamp", "type")
+    lacking = [field for field in needed if not has(field)]
+    if "item" in lacking and has("query"):
+        lacking.remove("item")
+    return lacking
 
 
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
@@ -243,11 +265,12 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
     if any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
-            "give header=false and name columns by position (user=0 item=1 timestamp=2)"
+            "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
+            "default_type=item_viewed where no column holds the type)"
         )
     if {"user", "timestamp"} <= set(lacking) and {header_key(n) for n in names} & _CATALOGUE_COLUMNS:
         return "; if it is a catalogue (items, not events), import it with --format catalogue"
-    return "; for a file of one kind of event, give default_type=item_viewed" if "type" in lacking else ""
+    return _ONE_KIND if "type" in lacking else ""
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -415,6 +438,7 @@ def csv_batches(
             check_columns(mapping, names, path)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
+            check_positions(mapping, path)
         wanted: dict[str, int | None] = {}
         for event_field, column in mapping.sources().items():
             if column is None:

@@ -15,9 +15,10 @@ import edgerec
 from edgerec.api import Store
 from edgerec.domain import ItemDelisted, ItemListed, ItemViewed, Purchased
 from edgerec.ingest import ColumnMapping, convert, export_events, import_file
+from edgerec.ingest.errors import FormatError
 from edgerec.store.codec import from_micros
 from edgerec.store.schema import PROJECTION_TABLES, items, quarantine
-from tests.ingest.ingest_helpers import head_of, real_file
+from tests.ingest.ingest_helpers import head_of, quarantined, real_file
 
 T = 1_600_000_000
 
@@ -462,6 +463,12 @@ def test_a_file_without_a_header_line_is_read_by_position_with_the_same_rules(
         ("rated", {"value": 5.0}),
         ("rated", {"value": 3.0}),
     ]
+    # No column for the type, nor a rating to make each row one: refused up front, as a file
+    # with a header line is (every row was quarantined as missing_type)
+    del mapping["value"]
+    with pytest.raises(FormatError, match=r"no column for the type\. With header=false.*default_type="):
+        import_file(ingest_store, path, format="csv", mapping=mapping)
+    assert ingest_store.head() == 2 and quarantined(ingest_store) == 0
 
 
 def test_a_file_out_of_time_order_gets_the_sessions_of_a_sorted_one(

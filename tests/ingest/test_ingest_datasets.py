@@ -474,7 +474,10 @@ def test_a_file_without_the_columns_events_need_is_refused_naming_them(
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
-        ("user_000001\t2009-05-04T23:08:57Z\tDeep Dish\n", "no header line, give header=false"),
+        (
+            "user_000001\t2009-05-04T23:08:57Z\tDeep Dish\n",
+            "no header line, give header=false.* type=3, or default_type=",
+        ),
         ("article_id,prod_name,product_type_name\n0108775015,Strap top,Vest top\n", "--format catalogue"),
     ],
 )
