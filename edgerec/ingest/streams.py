@@ -58,21 +58,23 @@ def open_bytes(path: str | Path) -> BinaryIO:
     """The file's data as a binary stream, decompressed, and UTF-16/32 as UTF-8, as it is read."""
     stream, kind = _open_data(path)
     wide = _wide_encoding(stream, path, kind)
+    newline = None if _carriage_returns_only(stream, wide or "latin-1") else "\n"
     if wide is not None:
-        stream = _Transcoded(stream, wide)
-    elif _carriage_returns_only(stream):
+        stream = _Transcoded(stream, wide, newline=newline)
+    elif newline is None:
         # Byte for byte (latin-1 decodes every byte as itself), its line ends made "\n".
         stream = _Transcoded(stream, "latin-1", out="latin-1", newline=None)
     return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
 
 
-def _carriage_returns_only(stream: Any) -> bool:
-    """Whether lines end in "\r" alone, as in Excel for Mac's "CSV (Macintosh)" files."""
+def _carriage_returns_only(stream: Any, encoding: str) -> bool:
+    """Whether lines end in "\r" alone, as in Excel for Mac's "CSV (Macintosh)" files (where a
+    line break inside a cell is a "\n"), in a file of `encoding`."""
     try:
-        start = stream.peek(1 << 16)[: 1 << 16]
+        start = stream.peek(1 << 16)[: 1 << 16].decode(encoding, "ignore")
     except _DAMAGE:
         return False  # said by the first read, with the file's name
-    return b"\r" in start and b"\n" not in start
+    return "\r\n" not in start and start.count("\r") > start.count("\n")
 
 
 def _open_data(path: str | Path) -> tuple[Any, str | None]:

@@ -287,11 +287,18 @@ def test_a_byte_order_mark_or_a_trailing_delimiter_costs_no_row(ingest_store: St
 
 
 def test_lines_ending_in_carriage_returns_alone_are_read(ingest_store: Store, tmp_path: Path) -> None:
-    """Excel for Mac's "CSV (Macintosh)": every line ends in a carriage return alone."""
+    """Excel for Mac's "CSV (Macintosh)": every line ends in a carriage return alone, and a line
+    break inside a cell is a line feed (which made the file's line ends be taken for text)."""
     path = tmp_path / "mac.csv"
     path.write_bytes(f"user_id,item_id,type,timestamp\ru1,i1,view,{T}\ru2,i2,view,{T}\r".encode())
     report = import_file(ingest_store, path)
     assert (report.rows_read, report.accepted) == (2, 2)
+    noted = tmp_path / "noted.csv"
+    noted.write_bytes(
+        f'user_id,item_id,type,timestamp,notes\ru3,i3,view,{T},"one\ntwo"\ru4,i4,view,{T},\r'.encode()
+    )
+    assert import_file(ingest_store, noted).accepted == 2
+    assert ingest_store.read(user_id="u3")[0].user_id == "u3"
 
 
 def test_a_file_of_only_a_header_without_the_columns_is_refused(ingest_store: Store, tmp_path: Path) -> None:

@@ -161,9 +161,10 @@ CATALOGUE_TEXT = (
 )
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"])  # Windows, or a Mac's carriage returns alone
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
 def test_a_file_with_a_utf16_or_utf32_byte_order_mark_reads_as_text(
-    ingest_store: Store, tmp_path: Path, encoding: str
+    ingest_store: Store, tmp_path: Path, encoding: str, line_end: str
 ) -> None:
     bom = {
         "utf-16-le": codecs.BOM_UTF16_LE,
@@ -171,7 +172,7 @@ def test_a_file_with_a_utf16_or_utf32_byte_order_mark_reads_as_text(
         "utf-32-le": codecs.BOM_UTF32_LE,
     }
     unicode_text = tmp_path / "articles.txt"  # Excel's "Unicode text": UTF-16 LE, tabs, CRLF
-    unicode_text.write_bytes(bom[encoding] + CATALOGUE_TEXT.encode(encoding))
+    unicode_text.write_bytes(bom[encoding] + CATALOGUE_TEXT.replace("\r\n", line_end).encode(encoding))
     report = import_file(
         ingest_store, compressed_copy(unicode_text, ".gz") if encoding == "utf-32-le" else unicode_text
     )
