@@ -567,3 +567,43 @@ def test_brackets_in_shop_data_and_typed_text_show_as_they_are(shop_store: Store
 
     for start in ("live", "catalogue", "import"):
         run(scenario(start))
+
+
+def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
+    shop_store: Store, monkeypatch: Any
+) -> None:
+    """The search is stood in for (it takes minutes); the save is the real one, into a model
+    folder that cannot be written (a file has its name)."""
+    from edgerec.recommend import shop_tuning
+    from edgerec.recommend.engine import shop_config_path
+    from edgerec.ui.screens.trainer import tune_blend
+
+    found = shop_tuning.ShopTuning(
+        weights={"popularity": 1.0},
+        current=shop_tuning.Scores(0.1, 0.05),
+        tuned=shop_tuning.Scores(0.2, 0.1),
+        events=100,
+        first_position=1,
+        last_position=100,
+        tune_requests=50,
+        tune_answerable=40,
+        check_requests=20,
+        seconds=1.0,
+        started_weights={},
+    )
+    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store: found)
+    folder = shop_config_path(shop_store).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    blocked = folder / "recommender.json"
+    blocked.mkdir()  # a folder where the file must go: writing it fails
+
+    class Suggester:
+        weights: dict[str, float] | None = None
+
+        def use_weights(self, weights: dict[str, float]) -> None:
+            self.weights = weights
+
+    suggester = Suggester()
+    message, severity = tune_blend(shop_store, suggester)
+    assert severity == "error" and "could not be saved" in message
+    assert suggester.weights is None  # the blend in use is still the saved one

@@ -117,7 +117,11 @@ def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
     )
     if not result.better:
         return f"Kept the current blend. {scores}.", "information"
-    save_tuning(store, result)
+    try:
+        save_tuning(store, result)
+    except (OSError, TuningError) as exc:  # a full disk, a read-only model folder: the console goes on
+        log.exception("saving the tuned blend failed")
+        return f"The tuned blend could not be saved, so the current one stays: {exc}. {scores}.", "error"
     suggester.use_weights(result.weights)
     return f"Tuned blend saved and in use. {scores}.", "information"
 
