@@ -408,7 +408,7 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
     one.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
     for args, problem in [
         ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
-        ([str(junk)], "cannot tell the format"),
+        ([str(junk)], "or pick it in the format list on the console's Import screen"),
         ([str(empty), "--format", "taobao"], "the file is empty"),
         ([str(one)], "too little data to evaluate: the leave-last-out split leaves 0 validation"),
     ]:

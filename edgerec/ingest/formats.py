@@ -233,7 +233,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         check_columns(resolve_columns(ColumnMapping(), names), names, path)
     raise FormatError(
         f"{path}: cannot tell the format from its name or first lines; name one "
-        f"(--format NAME, or format=NAME on the console's Import screen):\n{format_names()}"
+        f"(--format NAME, or pick it in the format list on the console's Import screen):\n{format_names()}"
     )
 
 
