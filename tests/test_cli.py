@@ -600,6 +600,7 @@ def test_a_table_it_cannot_read_is_refused_naming_what_it_lacks(db: str, tmp_pat
     assert (
         "no column for the timestamp" in result.output
         and "['customer_id', 'item_id', 'event']" in result.output
+        and "--map timestamp=COLUMN" in result.output  # the example names what is missing
     )
 
 

@@ -225,9 +225,10 @@ def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> N
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
+        field = lacking[0] if lacking else "user"  # the example names a field that needs one
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
-            f"column with user=COLUMN (--map user=COLUMN on the command line){_hint(names, lacking)}"
+            f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){_hint(names, lacking)}"
         )
 
 
