@@ -102,9 +102,10 @@ def _refuse_foreign(engine: Engine) -> None:
     tables = _tables(engine)
     if tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        joined = "&" if engine.url.query else "?"  # the URL's query goes on, or starts here
         own = (
-            "an empty database, or a schema of its own (add ?options=-csearch_path%3Dedgerec to the "
-            "URL after CREATE SCHEMA edgerec)"
+            f"an empty database, or a schema of its own (add {joined}options=-csearch_path%3Dedgerec to "
+            "the URL after CREATE SCHEMA edgerec)"
             if engine.dialect.name == "postgresql"
             else "a new file or an empty database"
         )
