@@ -283,7 +283,7 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 )
 @click.option(
     "--idle-seconds",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_FiniteRange(min=0, min_open=True, max=86_400),
     default=60.0,
     show_default=True,
     help="End the session after this idle time.",

@@ -322,6 +322,8 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         # accepted, and --json printed NaN or Infinity, which is not JSON
         ["popular", "--epsilon", "nan", "--json"],
         ["popular", "--epsilon", "inf", "--json"],
+        ["kiosk", "--idle-seconds", "nan"],  # a kiosk whose sessions never end
+        ["kiosk", "--idle-seconds", "inf"],
     ],
 )
 def test_a_bad_option_value_is_refused_before_anything_runs(db: str, tmp_path: Path, args: list[str]) -> None:
