@@ -7,6 +7,11 @@ import math
 import numpy as np
 
 
+def category_cap(k: int, max_category_share: float | None) -> int:
+    """How many of k places one category may fill."""
+    return k if max_category_share is None else max(1, math.floor(max_category_share * k))
+
+
 def rerank(
     scores: np.ndarray,
     categories: np.ndarray,
@@ -30,7 +35,7 @@ def rerank(
     order = np.argsort(-scores, kind="stable")
     if mmr_lambda is None and max_category_share is None:
         return order[:k].tolist()
-    cap = k if max_category_share is None else max(1, math.floor(max_category_share * k))
+    cap = category_cap(k, max_category_share)
     lam = 1.0 if mmr_lambda is None else mmr_lambda
     # Work in score order so that ties keep the stable order of argsort. `value` is each open
     # candidate's MMR value; choosing an item can only lower the others' (similarity to the

@@ -23,7 +23,7 @@ from edgerec.memory import settle_heap
 from edgerec.recommend import reader
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
-from edgerec.recommend.diversity import rerank
+from edgerec.recommend.diversity import category_cap, rerank
 from edgerec.recommend.request import (
     CandidateSource,
     Evidence,
@@ -549,11 +549,19 @@ class Recommender:
         if len(chosen) < k:  # the sources ran dry: popular items, then any allowed item
             wanted = 4 * k if share is not None else k - len(pool)
             extra = self._fill(wanted, request, banned, policy, rules, set(pool_idx.tolist()))
-            low = pool_scores.min() if len(pool_scores) else 0.0
-            pool_idx = np.concatenate([pool_idx, extra])
-            pool_scores = np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
-            pool = np.concatenate([pool, np.full(len(extra), -1)])
+            pool, pool_idx, pool_scores = _with_fill_ins(pool, pool_idx, pool_scores, extra)
             chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        if len(chosen) < k and share is not None:
+            # Categories at their cap: any other category's items, however unpopular, first.
+            groups, counts = np.unique(
+                cat.category_groups(cat.category[pool_idx[chosen]]), return_counts=True
+            )
+            capped = groups[(counts >= category_cap(k, share)) & (groups >= 0)]
+            taken = set(pool_idx.tolist())
+            extra = self._fill(k - len(chosen), request, banned, policy, rules, taken, skip_groups=capped)
+            if len(extra):
+                pool, pool_idx, pool_scores = _with_fill_ins(pool, pool_idx, pool_scores, extra)
+                chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k and len(chosen) < len(pool_idx):
             # Every category left is at its cap: it gives way rather than leave places empty.
             taken = set(chosen)
@@ -629,9 +637,11 @@ class Recommender:
         policy: Policy,
         rules: RuleSet,
         taken: set[int],
+        skip_groups: np.ndarray | None = None,
     ) -> np.ndarray:
-        """More items when the sources ran dry: popular ones first, then any allowed item; within
-        each, the shop's promoted items first, the most promoted first."""
+        """More items when the sources ran dry: popular ones first, then any allowed item (none
+        of the category groups in `skip_groups`); within each, the shop's promoted items first,
+        the most promoted first."""
         cat = self.catalogue
         pools = [np.asarray(cat.top.ranked(), dtype=np.int64), np.arange(len(cat), dtype=np.int64)]
         found: list[int] = []
@@ -641,6 +651,8 @@ class Recommender:
             if not rules.empty:
                 pool = pool[np.argsort(-rules.boosts(cat, pool), kind="stable")]
             ok = pool[self._allowed(pool, request, banned, policy, rules)]
+            if skip_groups is not None and len(skip_groups):
+                ok = ok[~np.isin(cat.category_groups(cat.category[ok]), skip_groups)]
             for i in ok.tolist():
                 if i not in taken:
                     taken.add(i)
@@ -694,6 +706,19 @@ def _snapshot_path(store: Any) -> Path | None:
     """The trainer's snapshot file for this store (None without a store)."""
     folder = _model_folder(store)
     return folder / SNAPSHOT_FILE if folder is not None else None
+
+
+def _with_fill_ins(
+    pool: np.ndarray, pool_idx: np.ndarray, pool_scores: np.ndarray, extra: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pool with fill-in items after it: scored just below its lowest, in their order, and
+    marked -1 (no candidate row) in `pool`."""
+    low = pool_scores.min() if len(pool_scores) else 0.0
+    return (
+        np.concatenate([pool, np.full(len(extra), -1)]),
+        np.concatenate([pool_idx, extra]),
+        np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)]),
+    )
 
 
 def shop_config_path(store: Any) -> Path | None:

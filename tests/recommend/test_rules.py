@@ -219,6 +219,20 @@ def test_the_category_cap_gives_way_when_no_other_category_is_left(categories: i
     assert max(shares) <= max(cap, k - (categories - 1) * cap)
 
 
+def test_the_category_cap_holds_while_another_category_has_items_however_unpopular() -> None:
+    rec = Recommender(None)
+    events: list[Event] = [
+        ItemListed(item_id=f"a{i}", title=f"A {i}", category="A", stock=1, occurred_at=T0) for i in range(60)
+    ] + [ItemListed(item_id=f"b{i}", title=f"B {i}", category="B", stock=1, occurred_at=T0) for i in range(5)]
+    events += [
+        ItemViewed(user_id=f"x{n}", item_id=f"a{j}", occurred_at=at(n)) for n in range(5) for j in range(10)
+    ]
+    for e in events:  # ten popular A items, fifty A and five B items no one has touched
+        rec.observe(e)
+    recs = rec.recommend("anonymous", k=10, now=at(7), policy=Policy(max_category_share=0.5))
+    assert sorted(r.category for r in recs) == ["A"] * 5 + ["B"] * 5
+
+
 def test_the_category_cap_counts_one_category_however_it_is_spelt() -> None:
     rec = Recommender(None)
     spellings = ["Shoes", "shoes", "SHOES", "Shoes "]
