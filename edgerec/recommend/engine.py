@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, make_url
 
-from edgerec.domain import Context, Event, EventType
+from edgerec.domain import Context, Event
 from edgerec.domain.events import text_flaw
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
 from edgerec.memory import settle_heap
@@ -339,15 +339,8 @@ class Recommender:
                 session.search(found.search, found.searched_at, found.user_id)
             user = self.state.users.get(found.user_id or "")
             traces = user.items if user is not None else {}
-            # As `observe` keeps it: a touch in time order; taking an item out of the cart is none.
-            times = {
-                i: (
-                    traces[i].last_at
-                    if i in traces and traces[i].last_type != EventType.REMOVED_FROM_CART
-                    else 0
-                )
-                for i in session.paired
-            }
+            # As `observe` keeps it: each item's latest touch, in time order.
+            times = {i: (traces[i].last_at if i in traces else 0) for i in session.paired}
             session.recent = dict(sorted(times.items(), key=lambda kv: kv[1]))
         self.state.sessions[session_id] = session
 

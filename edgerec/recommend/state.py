@@ -260,6 +260,10 @@ class LiveState:
         if session is not None and item is not None and kind in _PAIRING:
             self._pair(session, item, pairs)
             session.touch(item, event.occurred_at)
+        elif session is not None and kind == EventType.REMOVED_FROM_CART and item in session.recent:
+            # A touch of an item of the session, as its read model (the customer's latest touch
+            # of each item) has it after a restart.
+            session.touch(item, event.occurred_at)  # type: ignore[arg-type]
         user = self.users.get(event.user_id)
         if user is None:
             return

@@ -79,7 +79,7 @@ def test_events_recorded_late_are_not_taken_for_the_latest(shop: Store) -> None:
     assert live.recommend("ana", k=10, now=now) == reopened.recommend("ana", k=10, now=now)
 
 
-def test_a_late_view_or_a_cart_removal_is_not_the_sessions_latest_item_after_a_restart(shop: Store) -> None:
+def test_a_late_view_or_a_cart_removal_orders_the_session_alike_after_a_restart(shop: Store) -> None:
     from edgerec.domain import AddedToCart, RemovedFromCart
 
     sequences: list[list[Event]] = [
@@ -88,6 +88,12 @@ def test_a_late_view_or_a_cart_removal_is_not_the_sessions_latest_item_after_a_r
             AddedToCart(user_id="ana", session_id="s", item_id="i1", occurred_at=at(61)),
             ItemViewed(user_id="ana", session_id="s", item_id="i2", occurred_at=at(62)),
             RemovedFromCart(user_id="ana", session_id="s", item_id="i1", occurred_at=at(63)),
+        ],
+        [  # taken out of the cart after another item's view: still the latest touch
+            ItemViewed(user_id="cy", session_id="u", item_id="i2", occurred_at=at(60)),
+            ItemViewed(user_id="cy", session_id="u", item_id="i1", occurred_at=at(61)),
+            AddedToCart(user_id="cy", session_id="u", item_id="i1", occurred_at=at(62)),
+            RemovedFromCart(user_id="cy", session_id="u", item_id="i1", occurred_at=at(63)),
         ],
         [
             ItemViewed(user_id="bo", session_id="t", item_id="i1", occurred_at=at(60)),
