@@ -31,6 +31,7 @@ from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import (  # noqa: E402
     ENV_DB,
+    StoreWriteError,
     close_engine,
     database_url,
     make_engine,
@@ -232,7 +233,18 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(str(exc)) from exc
 
 
-@click.group(invoke_without_command=True)
+class _Commands(click.Group):
+    """The commands; a write the store's file refuses (a full disk, a read-only file) is a
+    one-line error in each, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreWriteError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands, invoke_without_command=True)
 @click.option(
     "--db",
     "url",

@@ -663,3 +663,36 @@ def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
     few.write_text("user_id,item_id,type,timestamp\nu1,a,view,1714554000\nu2,b,view,1714554060\n")
     result = CliRunner().invoke(main, ["eval", str(few), "--protocol", "temporal"])
     assert result.exit_code == 1 and "before and within the log's last fifth" in result.output
+
+
+def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tmp_path: Path) -> None:
+    """A write into a store its owner made read-only ended in a traceback, and the side files
+    SQLite made with the database's mode kept it unwritable after `chmod u+w`."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
+        caps = "-dac_override,-dac_read_search,-fowner"
+        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    db = tmp_path / "shop.db"
+    sales = tmp_path / "sales.csv"
+    sales.write_text("user_id,item_id,type,timestamp\nu1,i1,view,1714554000\n")
+
+    def edgerec_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [*as_user, sys.executable, "-m", "edgerec", "--db", str(db), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert edgerec_cli("stats").returncode == 2  # no store yet
+    edgerec.open(db).close()
+    db.chmod(0o444)
+    assert edgerec_cli("stats").returncode == 0  # reading it works
+    refused = edgerec_cli("import", str(sales))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "it is read-only (SQLITE_READONLY" in refused.stderr
+    db.chmod(0o600)
+    assert edgerec_cli("import", str(sales)).returncode == 0

@@ -136,11 +136,13 @@ def prepare_private_file(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    # Also tighten files that an older version or a crash left readable by others: only their
-    # group's and others' bits, so a file its owner made read-only (a kept backup) stays so.
+    # Also tighten files that an older version or a crash left readable by others: the
+    # database's group and others bits only, so one its owner made read-only (a kept backup)
+    # stays so; its side files SQLite must write even to read it (and makes with the database's
+    # mode), 0600, so that one made writable again can be written.
     for file in _files_of(path):
         if file.exists():
-            os.chmod(file, stat.S_IMODE(file.stat().st_mode) & 0o700)
+            os.chmod(file, stat.S_IMODE(file.stat().st_mode) & 0o700 if file == path else 0o600)
 
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
@@ -389,5 +391,11 @@ def _explained(engine: Engine, exc: OperationalError) -> StoreWriteError | None:
         return StoreWriteError(
             f"could not write to {where}: the disk is full or the file is too large ({name}). "
             "Nothing of this write was stored; free some space and try again."
+        )
+    if name.startswith("SQLITE_READONLY"):
+        where = sqlite_path(str(engine.url)) or engine.url
+        return StoreWriteError(
+            f"could not write to {where}: it is read-only ({name}). Nothing of this write was "
+            "stored; make the file writable (chmod u+w) to record into it."
         )
     return None
