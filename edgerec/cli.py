@@ -44,8 +44,19 @@ if TYPE_CHECKING:
 
 
 class Settings:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    """Where the store is. --db (or $EDGEREC_DB) is read when a command first needs it, so
+    that `--help` and the commands that open no store work whatever it holds."""
+
+    def __init__(self, db: str | None) -> None:
+        self._db = db
+
+    @functools.cached_property
+    def url(self) -> str:
+        """--db as a URL; an empty one is refused, never taken for the default store."""
+        try:
+            return database_url(self._db)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--db") from exc
 
     def _refuse_missing(self, create: bool) -> None:
         """A store file that is not there is made only by the commands that fill one: a
@@ -221,16 +232,12 @@ def _how_to_read(
     return {"format": format_, "mapping": columns or None, "source_timezone": timezone, "encoding": encoding}
 
 
-def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
-    """--db (or $EDGEREC_DB) as a URL; an empty one is refused, never taken for the default store."""
+def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--db as given; None where it came from $EDGEREC_DB, which `database_url` reads itself
+    (so that a refusal names the variable)."""
     from click.core import ParameterSource
 
-    if ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT:
-        value = None  # read from the environment there, so that a refusal names the variable
-    try:
-        return database_url(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
+    return None if ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT else value
 
 
 class _Commands(click.Group):
@@ -247,7 +254,6 @@ class _Commands(click.Group):
 @click.group(cls=_Commands, invoke_without_command=True)
 @click.option(
     "--db",
-    "url",
     envvar=ENV_DB,
     metavar="PATH_OR_URL",
     callback=_database,
@@ -255,13 +261,13 @@ class _Commands(click.Group):
 )
 @click.version_option(package_name="edgerec")
 @click.pass_context
-def main(ctx: click.Context, url: str) -> None:
+def main(ctx: click.Context, db: str | None) -> None:
     """edgerec: an offline, real-time recommender for a single shop or kiosk.
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
     _print_names_as_given()
-    ctx.obj = Settings(url)
+    ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 

@@ -72,7 +72,9 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     ]:
         result = CliRunner().invoke(main, [*args, "stats"], env=home | env)
         assert result.exit_code == 2, result.output
-        assert f"Invalid value for '--db': no database given: {said}" in result.output
+        assert f"Invalid value for --db: no database given: {said}" in result.output
+        for opens_none in (["formats"], ["import", "--help"]):  # refused only where a store is opened
+            assert CliRunner().invoke(main, [*args, *opens_none], env=home | env).exit_code == 0
     assert not (tmp_path / "data").exists()
 
 
