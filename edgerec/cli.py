@@ -64,8 +64,8 @@ class Settings:
         path = sqlite_path(self.url)
         if not create and path is not None and not path.exists():
             raise click.BadParameter(
-                f"no store at {path}: check the path (`edgerec db upgrade`, `import`, `demo` and "
-                "`tui` make a new store)",
+                f"no store at {path}: check the path (`edgerec tui`, `kiosk`, `demo`, `import`, "
+                "`rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
 
@@ -1109,7 +1109,7 @@ def rules_set(settings: Settings, path: Path) -> None:
         shop = RuleSet.load(path)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="PATH") from exc
-    with settings.open() as store:
+    with settings.open(create=True) as store:  # a shop may set its rules before its first import
         target = shop_rules_path(store)
     if target is None:
         raise click.ClickException("an in-memory store keeps no rules file")

@@ -107,7 +107,9 @@ def test_a_mistyped_store_path_is_refused_not_made_into_an_empty_store(
         args = [arg.format(tmp=tmp_path) for arg in command]
         result = CliRunner().invoke(main, ["--db", str(typo), *args], catch_exceptions=False)
         assert result.exit_code == 2, result.output
-        assert f"no store at {typo}: check the path (`edgerec db upgrade`, `import`" in result.output
+        assert (
+            f"no store at {typo}: check the path (`edgerec tui`, `kiosk`, `demo`, `import`" in result.output
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.jsonl"]
     assert (tmp_path / "backup.jsonl").read_text() == "the shop's backup\n"
 
@@ -118,6 +120,9 @@ def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     assert "appended: 1" in run("--db", str(tmp_path / "new" / "a.db"), "import", str(clicks))
     assert "schema at" in run("--db", str(tmp_path / "b.db"), "db", "upgrade")
     assert json.loads(run("--db", str(tmp_path / "b.db"), "stats", "--json"))["events"] == 0
+    rules = tmp_path / "rules.toml"  # a shop may set its rules before its first import
+    rules.write_text('exclude_categories = ["Tobacco"]\n')
+    assert "are now" in run("--db", str(tmp_path / "c.db"), "rules", "set", str(rules))
 
 
 @pytest.mark.parametrize("typo", ["sqlite:/shop.db", "sqlite:shop.db", "postgres:/db/shop", "postgresql:/x"])
