@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.select(_events.c.user_id, _events.c.occurred_at, _events.c.type)
         .where(_events.c.user_id.is_not(None))
         .order_by(_events.c.position)
+        .execution_options(yield_per=10_000)  # a server-side cursor on PostgreSQL: memory stays flat
     )
     for user, at, kind in bind.execute(logged):
         known = latest.get(user)
