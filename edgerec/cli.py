@@ -888,8 +888,8 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         click.echo(json.dumps(receipt, sort_keys=True))
     if not result.found:
         raise click.ClickException(
-            f"no customer {user_id!r} in the store: no event and no quarantined row names them;"
-            " nothing was changed (check the id with `edgerec events list --user ID`)"
+            f"no customer {user_id!r} in the store: no event is theirs and no refused row names them"
+            " as a customer; nothing was changed (check the id with `edgerec events list --user ID`)"
         )
     if as_json:
         return
