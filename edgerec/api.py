@@ -26,7 +26,7 @@ from edgerec.store.engine import (
     sqlite_path,
     write_transaction,
 )
-from edgerec.store.schema import PROJECTION_TABLES, events, projection_positions, quarantine
+from edgerec.store.schema import PROJECTION_TABLES, events, items, projection_positions, quarantine
 from edgerec.store.sql import Compiled
 
 # Appends of at least this many rows pause the cyclic garbage collector (see edgerec.memory).
@@ -164,12 +164,16 @@ class Store:
                 for table in PROJECTION_TABLES
             }
             quarantined = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
+            listed = connection.execute(
+                select(func.count()).select_from(items).where(items.c.status == "listed")
+            ).scalar_one()
             return {
                 "database": shown_url(self.url),
                 "head": log.head(connection),
                 "events": sum(by_type.values()),
                 "events_by_type": dict(sorted(by_type.items())),
                 "quarantined": quarantined,
+                "listed_items": listed,  # the catalogue now; projections' items has every item seen
                 "projections": counts,
                 "projection_positions": dict(connection.execute(select(projection_positions)).all()),
             }

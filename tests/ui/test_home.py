@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edgerec.api import Store
-from edgerec.domain import ItemViewed
+from edgerec.domain import ItemDelisted, ItemViewed
 from edgerec.recommend import Recommender
 from edgerec.recommend.trained import SNAPSHOT_FILE
 from edgerec.training.files import model_dir
@@ -29,6 +29,10 @@ async def _home(shop_store: Store, tmp_path: Path) -> None:
         tail = app.screen.query_one(EventTail)
         await until(pilot, lambda: items.row_count > 0 and tail.row_count > 0)
         assert items.row_count == 60  # every listed item, out-of-stock ones included
+        await until(pilot, lambda: "60 items listed" in screen_text(app), what="the listed count")
+        shop_store.record(ItemDelisted(item_id="sho-002"))
+        await pilot.press("r")
+        await until(pilot, lambda: "59 items listed" in screen_text(app), what="a delisted item uncounted")
         await until(
             pilot,
             lambda: all(part in screen_text(app) for part in ("Catalogue", "Event log", "F7 Import")),

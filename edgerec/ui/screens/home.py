@@ -47,7 +47,7 @@ class HomeScreen(ConsoleScreen):
     def show_stats(self, stats: dict[str, Any]) -> None:
         projections = stats.get("projections", {})
         line = (
-            f"{projections.get('items', 0):,} items · {projections.get('users', 0):,} customers · "
+            f"{stats['listed_items']:,} items listed · {projections.get('users', 0):,} customers · "
             f"{stats['events']:,} events · head #{stats['head']:,} · "
             f"{stats['quarantined']:,} quarantined · recs: {self.suggester.name}"
         )
