@@ -673,11 +673,20 @@ class Recommender:
         }
         total = sum(contributions.values())
         evidence: list[Evidence] = []
+        own_events: set[tuple[str, Any]] = set()
         for name in sorted(contributions, key=contributions.__getitem__, reverse=True):
             if len(evidence) >= _REASONS:
                 break
             if contributions[name] >= _MIN_SHARE * total:
-                evidence.extend(self._by_name[name].explain(request, item))
+                for found in self._by_name[name].explain(request, item):
+                    # One reason per event of the item's own ("You viewed X", "Back to X, which
+                    # you viewed" say the same): another source's reason is kept only if new.
+                    if found.item_id == cat.ids[item] and found.event_type is not None:
+                        said = (found.event_type, found.at)
+                        if said in own_events:
+                            continue
+                        own_events.add(said)
+                    evidence.append(found)
         if boost > 0 and len(evidence) < _REASONS and (why := rules.reason(cat, item)) is not None:
             evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:

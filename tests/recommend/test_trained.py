@@ -193,3 +193,16 @@ def test_cpu_and_cuda_models_give_the_same_rankings(shop: Store, tmp_path: Path)
         only_embedding(rec)
         rankings[device] = {u: _embedding_top(rec, u, k=10) for u in ("other0", "other1", "other4")}
     assert rankings["cpu"] == rankings["cuda"]
+
+
+def test_an_item_s_own_event_is_one_reason_whichever_sources_cite_it(shop: Store) -> None:
+    """ "You viewed Thing 1" (history) and "Back to Thing 1, which you viewed" (embeddings) were
+    both given for Thing 1: one event, said twice."""
+    trained(shop)
+    rec = Recommender(shop)
+    event = ItemViewed(user_id="me", item_id="i1", occurred_at=at(100))
+    rec.observe(event, shop.record(event))
+    [again] = [r for r in rec.recommend("me", k=10, now=at(101)) if r.item_id == "i1"]
+    assert {"history", "embedding"} <= set(again.sources), again.sources
+    own = [e for e in again.evidence if e.item_id == "i1" and e.event_type == "item_viewed"]
+    assert len(own) == 1, again.reasons
