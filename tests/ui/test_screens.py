@@ -550,6 +550,8 @@ def test_brackets_in_shop_data_and_typed_text_show_as_they_are(shop_store: Store
             if start == "live":
                 await until(pilot, lambda: "T-shirts [XL]" in screen_text(app), what="the category list")
                 assert "Sale [/] Outlet" in screen_text(app)
+                app.screen.play_customer("cust[/]x")  # its name heads the suggestions panel
+                await until(pilot, lambda: "Customer cust[/]x" in screen_text(app), what="the panel title")
             elif start == "catalogue":
                 app.screen.query_one("#catalogue-category", Select).focus()
                 await pilot.press("enter")

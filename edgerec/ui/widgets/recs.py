@@ -11,6 +11,7 @@ from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.containers import Vertical
+from textual.content import Content
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -170,7 +171,7 @@ class RecommendationsPanel(Vertical):
         """
         self.position = max(self.position, timing.position)
         total = "…" if timing.total_ms is None else f"{timing.total_ms:.0f} ms"
-        self.border_title = heading
+        self.border_title = Content(heading)  # it names the customer: text, never markup
         self.border_subtitle = f"log #{timing.position}" if timing.position else ""
         self.query_one("#recs-timing", Static).update(
             f"{total} to panel (db {timing.write_ms:.0f}, rank {timing.rank_ms:.0f})",
