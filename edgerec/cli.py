@@ -8,7 +8,6 @@ import io
 import json
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from edgerec.api import Store  # noqa: E402
 from edgerec.domain import Context, EventError, EventType  # noqa: E402
 from edgerec.domain.events import text_flaw  # noqa: E402
+from edgerec.domain.printable import printable  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import (  # noqa: E402
@@ -517,16 +517,6 @@ def _read_through_outages(
         return rows
 
 
-# Control characters, C1 (U+0080-U+009F) too: a terminal takes them for its escape sequences.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _escaped(text: str) -> str:
-    """Text from a file or a log as printed for a person: each control character is written as
-    JSON writes it (\\u001b, \\t), so an imported file cannot drive the operator's terminal."""
-    return _CONTROL.sub(lambda found: json.dumps(found.group())[1:-1], text)
-
-
 def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
     at = from_micros(row.occurred_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     parts = [f"{row.position:>8}", at, f"{row.type:<17}", row.user_id or "-", row.item_id or "-"]
@@ -536,7 +526,7 @@ def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
         parts.append(f"store={row.store_id}")
     if row.payload:
         parts.append(json.dumps(row.payload, ensure_ascii=False, sort_keys=True))
-    return _escaped("  ".join(parts))
+    return printable("  ".join(parts))
 
 
 def _event_json(row: StoredEvent) -> str:
@@ -574,8 +564,8 @@ def quarantine(
     if not rows:
         click.echo("No quarantined rows." if not reasons else "No quarantined rows match.")
     for row in reversed(rows):
-        click.echo(_escaped(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}"))
-        click.echo(_escaped(f"    {row['raw'] or ''}"))
+        click.echo(printable(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}"))
+        click.echo(printable(f"    {row['raw'] or ''}"))
     if reasons:
         click.echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
 

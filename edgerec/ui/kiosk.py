@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from edgerec.api import Store
+from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
 from edgerec.ui.app import BaseApp
@@ -165,9 +166,9 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         stock = "" if item.stock is None else f" · {item.stock} in stock"
         self.query_one("#kiosk-item", Static).update(
             Text.assemble(
-                (item.label, "bold"),
+                (printable(item.label), "bold"),
                 "\n",
-                f"{item.category or ''} · {item.brand or ''}",
+                printable(f"{item.category or ''} · {item.brand or ''}"),
                 "\n",
                 (money(item.price), "bold"),
                 stock,

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from edgerec.api import Store
 from edgerec.domain import Context, Event
+from edgerec.domain.printable import printable
 from edgerec.readmodels import ShopData
 from edgerec.ui.clock import Clock
 
@@ -118,12 +119,13 @@ class RecommenderSuggester:
             if item is None or not item.available or r["item_id"] in excluded:
                 log.warning("recommender suggested excluded item %s", r["item_id"])
                 continue
-            reasons = tuple(r["reasons"]) or ("suggested by the model",)
+            # Shown on the terminal: a title or a reason holds no control character there.
+            reasons = tuple(map(printable, r["reasons"])) or ("suggested by the model",)
             out.append(
                 Suggestion(
                     item_id=r["item_id"],
-                    title=item.label,
-                    category=item.category,
+                    title=printable(item.label),
+                    category=item.category and printable(item.category),
                     price=item.price,
                     score=r["score"],
                     sources=r["sources"],

@@ -609,3 +609,28 @@ def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
     message, severity = tune_blend(shop_store, suggester)
     assert severity == "error" and "could not be saved" in message
     assert suggester.weights is None  # the blend in use is still the saved one
+
+
+def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_terminal(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A title with Excel's in-cell line break, or an escape sequence that retitles the
+    operator's window, reached the terminal as it was."""
+    from edgerec.domain import ItemListed, Searched
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    title = "Trail boot\nwaterproof\x1b]0;pwned\x07"
+    shop_store.record(ItemListed(item_id="boot-1", title=title, category="Shoes", stock=3, occurred_at=at))
+    shop_store.record(Searched(user_id="c1", query="boots\x1b[2J", occurred_at=at))
+
+    async def scenario(start: str) -> None:
+        app = console(shop_store, tmp_path, start)
+        async with app.run_test(size=(160, 40)) as pilot:
+            shown = "Trail boot\\nwater" if start == "catalogue" else "boots\\u001b[2J"
+            if start == "catalogue":
+                app.screen.query_one("#catalogue-search", Input).value = "Trail boot"
+            await until(pilot, lambda: shown in screen_text(app), what="the text, escaped")
+            assert "\x1b" not in screen_text(app) and "\x07" not in screen_text(app)
+
+    for start in ("catalogue", "events"):
+        run(scenario(start))

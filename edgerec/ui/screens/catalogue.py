@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
+from edgerec.domain.printable import printable
 from edgerec.ingest.convert import parse_price
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import guarded
@@ -213,7 +214,7 @@ class CatalogueScreen(ConsoleScreen):
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         self.query_one("#catalogue-category", Select).set_options(
-            (Text(f"{name} ({count})"), name) for name, count in categories
+            (Text(printable(f"{name} ({count})")), name) for name, count in categories
         )
 
     def show_items(self, items: list[ItemRow]) -> None:
@@ -231,7 +232,7 @@ class CatalogueScreen(ConsoleScreen):
         if item is not None:
             attributes = ", ".join(f"{k}={v}" for k, v in item.attributes.items())
             self.query_one("#catalogue-detail", Static).update(
-                Text(f"{item.item_id} · {item.status} · {money(item.price)} · {attributes}")
+                Text(printable(f"{item.item_id} · {item.status} · {money(item.price)} · {attributes}"))
             )
 
     @on(DataTable.RowSelected, "#catalogue-items")

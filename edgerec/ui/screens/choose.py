@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from edgerec.domain.printable import printable
 from edgerec.readmodels import CustomerRow
 from edgerec.ui.clock import clock_time
 from edgerec.ui.loading import Loader
@@ -48,7 +49,11 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
         options.add_options(
             [
                 Option(
-                    Text(f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at, zone)}"),
+                    Text(
+                        printable(
+                            f"{c.user_id}  ·  {c.sessions} sessions · last {clock_time(c.last_at, zone)}"
+                        )
+                    ),
                     id=c.user_id,
                 )
                 for c in customers

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
+from edgerec.domain.printable import printable
 from edgerec.readmodels import CustomerRow, Profile
 from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.errors import describe, guarded, log
@@ -112,7 +113,7 @@ class CustomersScreen(ConsoleScreen):
         table.clear()
         for c in customers:
             table.add_row(
-                Text(c.user_id),
+                Text(printable(c.user_id)),
                 Text(str(c.sessions), justify="right"),
                 Text(clock_time(c.last_at, self.services.zone)[5:16]),
                 key=c.user_id,
@@ -154,25 +155,27 @@ class CustomersScreen(ConsoleScreen):
         now = self.services.clock.now()
         first = clock_time(c.first_at, self.services.zone)[:10]
         text = Text.assemble(
-            (c.user_id, "bold"),
+            (printable(c.user_id), "bold"),
             f"  {c.events} events · {c.sessions} sessions · first {first}"
             f" · last seen {ago(c.last_at, now)}\n",
         )
         if profile.top_categories:
             text.append("Likes: ", style="bold")
-            text.append("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
+            text.append(
+                printable("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
+            )
         summary.update(text)
         for h in profile.history:
             history.add_row(
-                Text(h.item.label),
-                Text(h.item.category or ""),
+                Text(printable(h.item.label)),
+                Text(printable(h.item.category or "")),
                 Text(_VERB.get(h.last_type, h.last_type)),
                 Text(ago(h.last_at, now)),
             )
         for s in profile.sessions:
             sessions.add_row(
                 Text(clock_time(s.started_at, self.services.zone)[:16]),
-                Text(s.store_id or ""),
+                Text(printable(s.store_id or "")),
                 Text(str(s.events), justify="right"),
                 Text("yes" if s.ended else "open"),
             )

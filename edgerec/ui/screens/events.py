@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from edgerec.domain import EventType
+from edgerec.domain.printable import printable
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
@@ -103,8 +104,8 @@ class EventLogScreen(ConsoleScreen):
             table.add_row(
                 Text(row["reason"], style="yellow"),
                 Text(str(row["line"] or ""), justify="right"),
-                Text(row["detail"] or "", overflow="ellipsis", no_wrap=True),
-                Text(str(row["source"]).rsplit("/", 1)[-1]),
-                Text((row["raw"] or "")[:80], overflow="ellipsis", no_wrap=True),
+                Text(printable(row["detail"] or ""), overflow="ellipsis", no_wrap=True),
+                Text(printable(str(row["source"]).rsplit("/", 1)[-1])),
+                Text(printable((row["raw"] or "")[:80]), overflow="ellipsis", no_wrap=True),
                 key=str(row["id"]),
             )

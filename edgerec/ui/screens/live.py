@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import describe, guarded
@@ -124,7 +125,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
-        options.add_options([Option(ALL, id=ALL)] + [Option(Text(c), id=c) for c, _ in categories])
+        options.add_options([Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=c) for c, _ in categories])
         options.highlighted = 0
 
     def _load_items(self) -> None:
@@ -149,7 +150,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         s = self.session
         if s is None:
             return
-        who = f"visitor {s.user_id}" if s.anonymous else f"customer {s.user_id}"
+        who = printable(f"visitor {s.user_id}" if s.anonymous else f"customer {s.user_id}")
         cart = sum(self.cart.values())
         line = Text.assemble(
             ("● ", "green" if self.started else "dim"),
@@ -167,15 +168,17 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             lines.append("Enter opens the highlighted item; a adds it, b buys it.", style="dim")
         else:
             stock = "stock ?" if item.stock is None else f"stock {item.stock}"
-            lines.append(item.label, style="bold")
-            lines.append(f"  {item.category or ''} · {item.brand or ''} · {money(item.price)} · {stock}")
+            lines.append(printable(item.label), style="bold")
+            lines.append(
+                printable(f"  {item.category or ''} · {item.brand or ''} · {money(item.price)} · {stock}")
+            )
             if item.item_id in self.cart:
                 lines.append(f" · in cart ×{self.cart[item.item_id]}", style="green")
         lines.append("\n")
         if self.cart:
             names = [self.cart_items[i].label if i in self.cart_items else i for i in self.cart]
             lines.append(f"Cart ({sum(self.cart.values())}): ", style="bold")
-            lines.append(", ".join(names))
+            lines.append(printable(", ".join(names)))
         else:
             lines.append("Cart is empty.", style="dim")
         self.query_one("#live-detail", Static).update(lines, layout=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from edgerec.domain.printable import printable
 from edgerec.readmodels import ItemRow
 from edgerec.store.codec import StoredEvent
 from edgerec.ui.clock import clock_time, zone_name
@@ -84,16 +85,16 @@ class ItemTable(DataTable[Text | str]):
 
 def _cell(item: ItemRow, column: str) -> Text:
     if column == "id":
-        return Text(item.item_id, style="dim")
+        return Text(printable(item.item_id), style="dim")
     if column == "title":
-        return Text(item.label, overflow="ellipsis", no_wrap=True)
+        return Text(printable(item.label), overflow="ellipsis", no_wrap=True)
     if column == "price":
         return Text(money(item.price), justify="right")
     if column == "stock":
         return stock_text(item)
     if column == "views":
         return Text(str(item.views), justify="right")
-    return Text(str(getattr(item, column) or ""))
+    return Text(printable(str(getattr(item, column) or "")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,20 +227,23 @@ class EventTail(Loader, DataTable[Text | str]):
 
     def _cells(self, event: StoredEvent) -> list[Text | str]:
         style = _TYPE_STYLE.get(event.type, "")
-        detail = event.item_id or event.payload.get("query") or ""
+        detail = printable(str(event.item_id or event.payload.get("query") or ""))
+        user, session, kiosk = (
+            printable(text or "") for text in (event.user_id, event.session_id, event.store_id)
+        )
         if self.compact:
             return [
                 Text(str(event.position), style="dim", justify="right"),
                 Text(event.type, style=style),
-                Text(event.user_id or "", overflow="ellipsis", no_wrap=True),
-                Text(str(detail), overflow="ellipsis", no_wrap=True),
+                Text(user, overflow="ellipsis", no_wrap=True),
+                Text(detail, overflow="ellipsis", no_wrap=True),
             ]
         return [
             Text(str(event.position), style="dim", justify="right"),
             Text(clock_time(event.occurred_at, self.app.services.zone)),  # type: ignore[attr-defined]
             Text(event.type, style=style),
-            Text(event.user_id or ""),
-            Text(event.session_id or "", overflow="ellipsis", no_wrap=True),
-            Text(str(detail)),
-            Text(event.store_id or ""),
+            Text(user),
+            Text(session, overflow="ellipsis", no_wrap=True),
+            Text(detail),
+            Text(kiosk),
         ]
