@@ -4,7 +4,8 @@ many exports write it) one element at a time, so that memory does not grow with 
 Each element is one record, with the line it starts on and its text. An element that is not
 an object is a problem of its own. A syntax error, bytes that are not text, or an element
 longer than a line may be (MAX_LINE_BYTES) leave no safe place to resume, so the rest of the
-file is one rejected record that says so.
+file is one rejected record that says so. Arrays one after another (exports joined with `cat`)
+are read in turn; other text after an array is one rejected record too, never dropped unseen.
 """
 
 from __future__ import annotations
@@ -80,7 +81,16 @@ class _Elements:
             self._advance(self.at + 1)
             while self._skip(_BETWEEN):
                 if self.text[self.at] == "]":
-                    return  # anything after the array is not read
+                    self._advance(self.at + 1)
+                    if not self._skip(_START):
+                        return
+                    if self.text[self.at] != "[":
+                        yield self._rest(
+                            "text after the end of the array (arrays one after another are read)"
+                        )
+                        return
+                    self._advance(self.at + 1)  # another array after it: files joined with `cat`
+                    continue
                 try:
                     obj, end = parse(self.text, self.at)
                     if end == len(self.text) and not self.ended:

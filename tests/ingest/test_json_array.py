@@ -139,3 +139,16 @@ def test_an_array_on_one_line_or_many_is_an_array(tmp_path: Path, text: str) -> 
     path.write_text(text, encoding="utf-8")
     assert json_array.starts_array(path)
     assert read_all(path)[2] == [{"a": 1}, {"b": 2}]
+
+
+def test_arrays_joined_are_read_in_turn_and_text_after_one_is_refused_not_dropped(tmp_path: Path) -> None:
+    """`cat day1.json day2.json` imported day 1 only, and a JSON line after an array was dropped
+    unseen: neither counted nor quarantined."""
+    joined = tmp_path / "both.json"
+    joined.write_text('[\n{"a": 1},\n{"a": 2}\n]\n\ufeff[{"a": 3}]\n')
+    assert read_all(joined)[2] == [{"a": 1}, {"a": 2}, {"a": 3}]
+    tail = tmp_path / "tail.json"
+    tail.write_text('[\n{"a": 1}\n]\n{"b": 2}\n')
+    lines, raws, found, problems = read_all(tail)
+    assert found == [{"a": 1}, None] and lines == [2, 4] and raws[1] == '{"b": 2}'
+    assert problems[1] is not None and "after the end of the array" in problems[1][1]
