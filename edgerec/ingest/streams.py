@@ -25,6 +25,7 @@ import codecs
 import gzip
 import io
 import lzma
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -54,11 +55,17 @@ def compression(path: str | Path) -> str | None:
     return None if kind == "zip" and is_workbook(path) else kind  # a workbook is read as a sheet
 
 
+_START = 1 << 16  # what the line ends and the byte-order mark are told from
+_QUOTED = re.compile(r'"[^"]*"')  # a line break inside a quoted cell is no line end
+
+
 def open_bytes(path: str | Path) -> BinaryIO:
     """The file's data as a binary stream, decompressed, and UTF-16/32 as UTF-8, as it is read."""
     stream, kind = _open_data(path)
-    wide = _wide_encoding(stream, path, kind)
-    newline = None if _carriage_returns_only(stream, wide or "latin-1") else "\n"
+    start = _read_start(stream, path, kind)
+    stream = io.BufferedReader(_Replayed(start, stream))
+    wide = _bom_encoding(start)
+    newline = None if _carriage_returns_only(start, wide or "latin-1") else "\n"
     if wide is not None:
         stream = _Transcoded(stream, wide, newline=newline)
     elif newline is None:
@@ -67,14 +74,12 @@ def open_bytes(path: str | Path) -> BinaryIO:
     return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
 
 
-def _carriage_returns_only(stream: Any, encoding: str) -> bool:
+def _carriage_returns_only(start: bytes, encoding: str) -> bool:
     """Whether lines end in "\r" alone, as in Excel for Mac's "CSV (Macintosh)" files (where a
-    line break inside a cell is a "\n"), in a file of `encoding`."""
-    try:
-        start = stream.peek(1 << 16)[: 1 << 16].decode(encoding, "ignore")
-    except _DAMAGE:
-        return False  # said by the first read, with the file's name
-    return "\r\n" not in start and start.count("\r") > start.count("\n")
+    line break inside a cell is a "\n"), in a file of `encoding` that starts with `start`: outside
+    quoted cells, no "\r\n" and more "\r" than "\n"."""
+    unquoted = _QUOTED.sub("", start.decode(encoding, "ignore"))
+    return "\r\n" not in unquoted and unquoted.count("\r") > unquoted.count("\n")
 
 
 def _open_data(path: str | Path) -> tuple[Any, str | None]:
@@ -92,15 +97,50 @@ def _open_data(path: str | Path) -> tuple[Any, str | None]:
         raise _damaged(path, kind, exc) from exc
 
 
-def _wide_encoding(stream: Any, path: str | Path, kind: str | None) -> str | None:
-    """ "utf-16" or "utf-32" when the data starts with that byte-order mark, else None."""
+def _read_start(stream: Any, path: str | Path, kind: str | None) -> bytes:
+    """The data's first _START bytes (fewer in a shorter file), read in full: one read of a
+    zip member, a bzip2 or a multi-member gzip gives only part of them."""
+    parts: list[bytes] = []
+    size = 0
     try:
-        start = stream.peek(4)[:4]
+        while size < _START and (part := stream.read(_START - size)):
+            parts.append(part)
+            size += len(part)
     except _DAMAGE as exc:
+        stream.close()
         if kind is None:
             raise
         raise _damaged(path, kind, exc) from exc
+    return b"".join(parts)
+
+
+def _bom_encoding(start: bytes) -> str | None:
+    """ "utf-16" or "utf-32" when the data starts with that byte-order mark, else None."""
     return next((name for bom, name in _BOMS if start.startswith(bom)), None)
+
+
+class _Replayed(io.RawIOBase):
+    """A stream whose first bytes were read already: they are read again, then the rest."""
+
+    def __init__(self, start: bytes, rest: Any) -> None:
+        self.start, self.rest = memoryview(start), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.start:
+            size = min(len(buffer), len(self.start))
+            buffer[:size] = self.start[:size]
+            self.start = self.start[size:]
+            return size
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.rest.close()
+        super().close()
 
 
 def line_encoding(name: str | None) -> str:
@@ -124,7 +164,7 @@ def check_encoding(path: str | Path, name: str | None) -> None:
         return
     stream, kind = _open_data(path)
     with stream:
-        wide = _wide_encoding(stream, path, kind)
+        wide = _bom_encoding(_read_start(stream, path, kind))
     named_wide = codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
     if named_wide and wide is None:
         raise FormatError(

@@ -301,6 +301,31 @@ def test_lines_ending_in_carriage_returns_alone_are_read(ingest_store: Store, tm
     assert ingest_store.read(user_id="u3")[0].user_id == "u3"
 
 
+def test_carriage_return_files_are_told_from_their_start_whatever_holds_them(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A first line longer than one read of a zip member, a bzip2 or a plain file (a few KiB)
+    hid the line ends: 0 rows read, exit 0; and line feeds inside a cell outnumbering the
+    lines turned the handling off."""
+    import bz2
+    import zipfile
+
+    wide = "user_id,item_id,type,timestamp," + ",".join(f"extra_{n:04d}" for n in range(700))
+    rows = "".join(f"\ru{n},i{n},view,{T}" + "," * 700 for n in range(3))
+    text = (wide + rows + "\r").encode()
+    plain, packed, squeezed = tmp_path / "mac.csv", tmp_path / "mac.csv.zip", tmp_path / "mac.csv.bz2"
+    plain.write_bytes(text)
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mac.csv", text)
+    squeezed.write_bytes(bz2.compress(text))
+    for path in (plain, packed, squeezed):
+        report = import_file(ingest_store, path, format="csv")
+        assert (report.rows_read, report.accepted + report.duplicates_dropped) == (3, 3), path.name
+    notes = tmp_path / "notes.csv"
+    notes.write_bytes(f'user_id,item_id,type,timestamp,notes\ru9,i9,view,{T},"a\nb\nc\nd\ne"\r'.encode())
+    assert import_file(ingest_store, notes).rows_read == 1
+
+
 def test_a_file_of_only_a_header_without_the_columns_is_refused(ingest_store: Store, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "header.csv", [], header="foo,bar")
     with pytest.raises(ValueError, match="no column for the user"):
