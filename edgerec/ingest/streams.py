@@ -63,7 +63,7 @@ def open_bytes(path: str | Path) -> BinaryIO:
     """The file's data as a binary stream, decompressed, and UTF-16/32 as UTF-8, as it is read."""
     stream, kind = _open_data(path)
     start = _read_start(stream, path, kind)
-    stream = io.BufferedReader(_Replayed(start, stream))
+    stream = io.BufferedReader(_Replayed(start, stream), buffer_size=_START)
     wide = _bom_encoding(start)
     newline = None if _carriage_returns_only(start, wide or "latin-1") else "\n"
     if wide is not None:
