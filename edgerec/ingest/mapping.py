@@ -529,6 +529,7 @@ def jsonl_records(
     if starts_array(path):
         yield from array_records(path, chunk_rows, encoding)
         return
+    _refuse_spanning_document(path)
     lines: list[int] = []
     raws: list[str] = []
     objects: list[Any] = []
@@ -560,6 +561,21 @@ def jsonl_records(
                 lines, raws, objects, problems = [], [], [], []
     if lines:
         yield lines, raws, objects, problems
+
+
+def _refuse_spanning_document(path: Path) -> None:
+    """FormatError for JSON whose first value goes on over several lines (`{"events": [`, or
+    `jq .`'s objects): read line by line, each line of it would be a refused row."""
+    with open_bytes(path) as file:
+        first = next((line for line in file if line.strip()), b"")
+    text = first.decode("utf-8", "replace").lstrip("\ufeff").strip()
+    if not text.startswith("{") or not text.endswith(("{", "[", ",")):
+        return
+    raise FormatError(
+        f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
+        "JSON array of objects: write its records one per line, for example with "
+        "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
+    )
 
 
 def parquet_records(

@@ -152,3 +152,22 @@ def test_arrays_joined_are_read_in_turn_and_text_after_one_is_refused_not_droppe
     lines, raws, found, problems = read_all(tail)
     assert found == [{"a": 1}, None] and lines == [2, 4] and raws[1] == '{"b": 2}'
     assert problems[1] is not None and "after the end of the array" in problems[1][1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"events": [\n {"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1600000000}\n]}\n',
+        '{\n  "user_id": "u1",\n  "item_id": "i1",\n  "type": "view",\n  "timestamp": 1600000000\n}\n',
+    ],
+)
+def test_a_json_document_over_several_lines_is_refused_not_half_imported(
+    ingest_store: Store, tmp_path: Path, text: str
+) -> None:
+    """`{"events": [...]}` imported its last event and refused the others line by line; `jq .`
+    output was 6 refused rows for one event."""
+    path = tmp_path / "events.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="a JSON document over several lines.*jq -c"):
+        import_file(ingest_store, path, format="jsonl")
+    assert ingest_store.head() == 0
