@@ -263,6 +263,11 @@ _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "des
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
     """What such a file may be instead: one without a header line, a catalogue, a file of one
     kind of event."""
+    if names and names[0].lower().startswith("sep=") and len(names[0]) <= 5:
+        return (
+            "; the first line is Excel's `sep=` line (it tells Excel the delimiter), not the "
+            "column names: delete that line and import the file again"
+        )
     if any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "

@@ -538,3 +538,11 @@ def test_dates_written_as_one_number_beside_an_empty_cell(ingest_store: Store, t
         "2024-03-01",
         "2024-03-02",
     ]
+
+
+def test_excels_sep_line_is_named_in_the_refusal(ingest_store: Store, tmp_path: Path) -> None:
+    """The refusal listed the columns ['sep='] and suggested mapping them."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"sep=;\r\nuser_id;item_id;type;timestamp\r\nu1;i1;view;1600000000\r\n")
+    with pytest.raises(ValueError, match="the first line is Excel's `sep=` line.*delete that line"):
+        import_file(ingest_store, path, format="csv")
