@@ -310,6 +310,11 @@ def _hidden(name: str) -> bool:
     return Path(name).name.startswith(".")
 
 
+def check_not_empty(path: str | Path) -> None:
+    if Path(path).stat().st_size == 0:
+        raise FormatError(f"{path}: the file is empty")
+
+
 def check_readable(path: str | Path) -> int | None:
     """FormatError, before anything is imported, for a file that cannot be read: an Excel
     97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);
@@ -319,8 +324,7 @@ def check_readable(path: str | Path) -> int | None:
     which is not read here)."""
     if not Path(path).is_file():
         return None
-    if Path(path).stat().st_size == 0:
-        raise FormatError(f"{path}: the file is empty")
+    check_not_empty(path)
     check_not_legacy(path)
     if compression(path) is None:
         return None

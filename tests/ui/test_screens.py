@@ -634,3 +634,15 @@ def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_ter
 
     for start in ("catalogue", "events"):
         run(scenario(start))
+
+
+def test_preview_says_an_empty_file_is_empty(tmp_path: Path) -> None:
+    """Preview said "cannot tell the format" and listed every format; the import said why."""
+    import pytest
+
+    from edgerec.ui.screens.importer import preview_file
+
+    empty = tmp_path / "sales.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="the file is empty"):
+        preview_file(empty, None)

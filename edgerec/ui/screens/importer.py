@@ -107,6 +107,7 @@ def preview_file(
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
+    ingest.streams.check_not_empty(path)  # said as the import says it, not "cannot tell the format"
     ingest.formats.check_mapping(format_name, mapping)
     ingest.streams.check_encoding(path, options.encoding)
     fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
