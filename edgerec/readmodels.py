@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, desc, func, or_, select
 
 from edgerec.api import Store
+from edgerec.domain.words import search_words
 from edgerec.store.schema import cooccurrence, item_stats, items, quarantine, sessions, user_items, users
 
 LISTED = "listed"
@@ -167,15 +168,18 @@ class ShopData:
         if category:
             query = query.where(items.c.category == category)
         if text and text.strip():
-            pattern = _like(text.strip().lower())
-            query = query.where(
-                or_(
-                    *(
-                        func.lower(column).like(pattern, escape="\\")
-                        for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
+            # Every word somewhere in the item, as the recommender's search matches them
+            # ("soft shoes" finds "Soft Shoe 3"); a query of no words is matched as it is.
+            for word in search_words(text) or (text.strip().lower(),):
+                pattern = _like(word)
+                query = query.where(
+                    or_(
+                        *(
+                            func.lower(column).like(pattern, escape="\\")
+                            for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
+                        )
                     )
                 )
-            )
         if order == "popular":
             query = query.order_by(desc(func.coalesce(item_stats.c.popularity_log, -1e308)), items.c.item_id)
         else:

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
-from edgerec.recommend.text_search import TextIndex, search_words
+from edgerec.domain.words import search_words
+from edgerec.recommend.text_search import TextIndex
 
 SEEN, LISTED, DELISTED = 0, 1, 2
 _STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}

@@ -8,7 +8,6 @@ items are added, and the matches of recent queries are kept and extended to new 
 
 from __future__ import annotations
 
-import re
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -16,22 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-_WORD = re.compile(r"\w+")
+from edgerec.domain.words import WORD
+
 _NONE = np.zeros(0, dtype=np.int64)
-
-
-def search_words(query: str) -> tuple[str, ...]:
-    """The distinct lower-case words of a query, in order, a plural's "s" dropped (so that
-    "shoes" also finds "Shoe rack").
-
-    >>> search_words("Red  shoes, red! glass")
-    ('red', 'shoe', 'glass')
-    """
-    return tuple(dict.fromkeys(_singular(w) for w in _WORD.findall(query.lower())))
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 class TextIndex:
@@ -73,7 +59,7 @@ class TextIndex:
     def _extend(self, items: int, line_of: Callable[[int], str]) -> None:
         postings = self._postings
         for index in range(self.covered, items):
-            for word in set(_WORD.findall(line_of(index).lower())):
+            for word in set(WORD.findall(line_of(index).lower())):
                 found = postings.get(word)
                 if found is None:
                     found = postings[word] = array("q")

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgerec.domain import ItemListed, ItemViewed, Searched
+from edgerec.domain.words import search_words
 from edgerec.recommend import Recommender
 from edgerec.recommend.catalogue import Catalogue
-from edgerec.recommend.text_search import search_words
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
 

@@ -646,3 +646,14 @@ def test_preview_says_an_empty_file_is_empty(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(ValueError, match="the file is empty"):
         preview_file(empty, None)
+
+
+def test_an_item_search_of_several_words_finds_the_items_with_them_all(shop_store: Store) -> None:
+    """ "soft shoes" listed nothing (one substring), while the suggestions matched Soft Shoe items."""
+    from edgerec.readmodels import ShopData
+
+    shop = ShopData(shop_store)
+    for query in ("soft shoes", "Shoe  soft", "soft, shoe"):
+        found = shop.items(text=query)
+        assert found and all({"soft", "shoe"} <= set(i.title.lower().split()) for i in found), query
+    assert shop.items(text="%") == shop.items(text="%%")  # no words: the text as it is, escaped
