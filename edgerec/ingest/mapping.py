@@ -409,7 +409,8 @@ def _compact_layout(sample: Sequence[Any]) -> str | None:
 
 def _guess_unit(sample: Sequence[Any]) -> str:
     # The median, so that a few absurd values do not change the unit of every other row.
-    magnitude = float(np.median([abs(float(v)) for v in sample])) if sample else 0.0
+    with np.errstate(over="ignore"):  # two middle values near 1e308 sum to inf: still "ns"
+        magnitude = float(np.median([abs(float(v)) for v in sample])) if sample else 0.0
     return "ns" if magnitude > 1e17 else "us" if magnitude > 1e14 else "ms" if magnitude > 1e11 else "s"
 
 

@@ -63,6 +63,13 @@ def open_bytes(path: str | Path) -> BinaryIO:
     """The file's data as a binary stream, decompressed, and UTF-16/32 as UTF-8, as it is read."""
     stream, kind = _open_data(path)
     start = _read_start(stream, path, kind)
+    inner = next((name for magic, name in _MAGIC if start.startswith(magic)), None)
+    if kind is not None and inner is not None:
+        stream.close()
+        raise FormatError(
+            f"{path}: the data inside this {kind} file is itself {inner}-compressed: unpack it once, "
+            "then import what it holds"
+        )
     stream = io.BufferedReader(_Replayed(start, stream), buffer_size=_START)
     wide = _bom_encoding(start)
     newline = None if _carriage_returns_only(start, wide or "latin-1") else "\n"

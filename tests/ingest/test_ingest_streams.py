@@ -255,3 +255,33 @@ def test_damaged_json_lines_are_refused_before_anything_is_imported(
     with pytest.raises(FormatError, match="damaged or cut short"):
         import_file(ingest_store, cut, chunk_rows=500)
     assert ingest_store.head() == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_compressed_twice_is_refused_saying_so(ingest_store: Store, tmp_path: Path, fmt: str) -> None:
+    """The inner gzip's bytes were read as text: a CSV was refused naming --encoding cp1252, and
+    JSON lines 'imported' with every chunk quarantined."""
+    text = (
+        "user_id,item_id,type,timestamp\nu1,i1,view,1600000000\n"
+        if fmt == "csv"
+        else '{"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1600000000}\n'
+    )
+    twice = tmp_path / f"data.{fmt}.gz.bz2"
+    twice.write_bytes(bz2.compress(gzip.compress(text.encode())))
+    with pytest.raises(FormatError, match="the data inside this bzip2 file is itself gzip-compressed"):
+        import_file(ingest_store, twice, format=fmt)
+    assert ingest_store.head() == 0
+    with ingest_store.engine.connect() as connection:
+        assert connection.execute(select(quarantine)).all() == []
+
+
+def test_epoch_times_near_the_largest_float_give_no_warning(ingest_store: Store, tmp_path: Path) -> None:
+    """numpy's 'overflow encountered in reduce' reached the terminal."""
+    import warnings
+
+    path = tmp_path / "huge.csv"
+    path.write_text("user_id,item_id,type,timestamp\n" + "".join(f"u{n},i{n},view,1e308\n" for n in range(4)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined == 4
