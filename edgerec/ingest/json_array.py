@@ -28,22 +28,30 @@ _BETWEEN = re.compile("[ \t\r\n,]*")
 Records = tuple[list[int], list[str], list[Any], list[Problem]]
 
 
-def starts_array(path: str | Path) -> bool:
-    """Whether the file is one JSON array: its text starts with "[" (after a byte-order mark
-    and blank space), and not with a whole line of JSON that more lines follow, as a JSON-lines
-    file whose first record is an array (`[1, 2, 3]`) does."""
+def json_layout(path: str | Path) -> str:
+    """How a JSON file is laid out, from its first line that is not blank (after a byte-order
+    mark): "array", one JSON array (a "[" that goes on, or a whole array on one line with
+    nothing after it); "document", another JSON value over several lines (`{"events": [`, or
+    `jq .`'s objects); else "lines", JSON lines (whose first record may be an array: `[1, 2]`)."""
     with open_bytes(path) as file:
         first = file.readline(MAX_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
         while first.strip() == b"" and first:
             first = file.readline(MAX_LINE_BYTES)
-        text = first.decode("utf-8", "replace").lstrip("\ufeff" + _SPACE)
+        text = first.decode("utf-8", "replace").lstrip("\ufeff" + _SPACE).rstrip()
+        if text.startswith("{"):
+            return "document" if text.endswith(("{", "[", ",")) else "lines"
         if not text.startswith("["):
-            return False
+            return "lines"
         try:
             json.loads(text)
         except ValueError:
-            return True  # "[" or "[{...}," opens an array that goes on
-        return not file.read(4096).strip()  # a whole array on one line, and nothing after it
+            return "array"  # "[" or "[{...}," opens an array that goes on
+        return "lines" if file.read(4096).strip() else "array"
+
+
+def starts_array(path: str | Path) -> bool:
+    """Whether the file is one JSON array (see `json_layout`)."""
+    return json_layout(path) == "array"
 
 
 def array_records(path: str | Path, chunk_rows: int, encoding: str = "utf-8") -> Iterator[Records]:

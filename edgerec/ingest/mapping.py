@@ -20,7 +20,7 @@ from edgerec.domain import EventType
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.json_array import array_records, starts_array
+from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.streams import data_suffix, open_bytes
 from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
@@ -532,10 +532,16 @@ def jsonl_records(
 ) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
     """(lines, raws, objects, problems) per chunk of a JSON-lines file, or of a JSON array of
     objects (one record per element)."""
-    if starts_array(path):
+    layout = json_layout(path)
+    if layout == "array":
         yield from array_records(path, chunk_rows, encoding)
         return
-    _refuse_spanning_document(path)
+    if layout == "document":  # read line by line, each of its lines would be a refused row
+        raise FormatError(
+            f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
+            "JSON array of objects: write its records one per line, for example with "
+            "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
+        )
     lines: list[int] = []
     raws: list[str] = []
     objects: list[Any] = []
@@ -567,21 +573,6 @@ def jsonl_records(
                 lines, raws, objects, problems = [], [], [], []
     if lines:
         yield lines, raws, objects, problems
-
-
-def _refuse_spanning_document(path: Path) -> None:
-    """FormatError for JSON whose first value goes on over several lines (`{"events": [`, or
-    `jq .`'s objects): read line by line, each line of it would be a refused row."""
-    with open_bytes(path) as file:
-        first = next((line for line in file if line.strip()), b"")
-    text = first.decode("utf-8", "replace").lstrip("\ufeff").strip()
-    if not text.startswith("{") or not text.endswith(("{", "[", ",")):
-        return
-    raise FormatError(
-        f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
-        "JSON array of objects: write its records one per line, for example with "
-        "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
-    )
 
 
 def parquet_records(

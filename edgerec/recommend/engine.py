@@ -397,8 +397,7 @@ class Recommender:
         """The items a request builds on: the customer's own latest in the session (whose id
         other customers' events may carry too), or else the customer's latest."""
         n = self.config.anchors
-        in_session = session.latest(len(session.recent)) if session is not None else []
-        own = [i for i in in_session if i in user.items][:n]
+        own = [i for i in reversed(session.recent) if i in user.items][:n] if session is not None else []
         return own or user.recent(n)
 
     def _next_anchors(self, row: StoredEvent) -> list[int]:

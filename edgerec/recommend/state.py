@@ -257,13 +257,13 @@ class LiveState:
         session = self.sessions.get(event.session_id) if event.session_id else None
         if session is not None and kind == EventType.SEARCHED:
             session.search(str(payload.get("query", "")), event.occurred_at, event.user_id)
-        if session is not None and item is not None and kind in _PAIRING:
-            self._pair(session, item, pairs)
-            session.touch(item, event.occurred_at)
-        elif session is not None and kind == EventType.REMOVED_FROM_CART and item in session.recent:
-            # A touch of an item of the session, as its read model (the customer's latest touch
-            # of each item) has it after a restart.
-            session.touch(item, event.occurred_at)  # type: ignore[arg-type]
+        if session is not None and item is not None:
+            if kind in _PAIRING:
+                self._pair(session, item, pairs)
+            # Taking an item of the session out of the cart touches it too, as the read model
+            # (each customer's latest touch of each item) has it after a restart.
+            if kind in _PAIRING or (kind == EventType.REMOVED_FROM_CART and item in session.recent):
+                session.touch(item, event.occurred_at)
         user = self.users.get(event.user_id)
         if user is None:
             return

@@ -386,14 +386,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 def _explained(engine: Engine, exc: OperationalError) -> StoreWriteError | None:
     name = getattr(exc.orig, "sqlite_errorname", "")
+    where = sqlite_path(str(engine.url)) or engine.url
     if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
-        where = sqlite_path(str(engine.url)) or engine.url
         return StoreWriteError(
             f"could not write to {where}: the disk is full or the file is too large ({name}). "
             "Nothing of this write was stored; free some space and try again."
         )
     if name.startswith("SQLITE_READONLY"):
-        where = sqlite_path(str(engine.url)) or engine.url
         return StoreWriteError(
             f"could not write to {where}: it is read-only ({name}). Nothing of this write was "
             "stored; make the file writable (chmod u+w) to record into it."
