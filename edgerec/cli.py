@@ -1252,12 +1252,12 @@ def formats() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "--format",
     "format_",
     type=click.Choice(["jsonl", "parquet"]),
-    help="Default: from the file name (.jsonl or .parquet).",
+    help="Default: from the file name (.jsonl, .ndjson or .parquet); JSON lines for - (standard output).",
 )
 @click.option(
     "--since",
@@ -1273,12 +1273,13 @@ def formats() -> None:
 )
 @pass_settings
 def export(settings: Settings, path: Path, format_: str | None, since: int, real_ids: bool) -> None:
-    """Export the event log to a JSONL or Parquet file (customers pseudonymous by default)."""
+    """Export the event log to a JSONL or Parquet file, or - for standard output (customers
+    pseudonymous by default)."""
     from edgerec.ingest import export_events
-    from edgerec.ingest.export import EXPORT_FORMATS
+    from edgerec.ingest.export import EXPORT_SUFFIXES, write_events
 
-    named = path.suffix.lower().removeprefix(".")  # backup.PARQUET is Parquet too
-    chosen = format_ or (named if named in EXPORT_FORMATS else None)
+    to_stdout = str(path) == "-"
+    chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(
             f"cannot tell the format from the name {path.name!r}: end it in .jsonl or .parquet, "
@@ -1287,13 +1288,21 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
         )
     with settings.open() as store:
         try:
-            count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
+            if to_stdout:
+                count = write_events(store, sys.stdout.buffer, format=chosen, since=since, real_ids=real_ids)
+                sys.stdout.flush()
+            else:
+                count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
+        except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
-    click.echo(f"Exported {count:,} events to {path} ({chosen}, {ids}).")
+    where = "standard output" if to_stdout else path
+    click.echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
 
 
 class _progress_bar:

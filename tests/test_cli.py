@@ -380,6 +380,34 @@ def test_export_tells_the_format_from_the_name_in_any_case_and_refuses_one_it_ca
     assert not (tmp_path / "out.xlsx").exists() and not (tmp_path / "out").exists()
 
 
+def test_export_to_standard_output_writes_the_events_there_and_its_report_apart(
+    db: str, tmp_path: Path
+) -> None:
+    """`export -` wrote a file named '-' (and `.ndjson`, JSON lines' other name, was refused)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    result = CliRunner().invoke(main, ["--db", db, "export", "-"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["position"] for line in lines] == [1, 2, 3]
+    assert "Exported 3 events to standard output" in result.stderr
+    result = CliRunner().invoke(main, ["--db", db, "export", "-", "--format", "parquet"])
+    assert pq.read_table(io.BytesIO(result.stdout_bytes)).num_rows == 3
+    assert "(jsonl, " in run("--db", db, "export", str(tmp_path / "events.NDJSON"))
+    assert not Path("-").exists()
+
+
+def test_export_through_a_link_writes_its_target_and_keeps_the_link(db: str, tmp_path: Path) -> None:
+    """The finished export was renamed over the link, which became a file of its own."""
+    target, link = tmp_path / "backups" / "events.jsonl", tmp_path / "latest.jsonl"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    run("--db", db, "export", str(link))
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 3
+
+
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
     target = tmp_path / "events.jsonl"
     target.write_text("an earlier export\n")

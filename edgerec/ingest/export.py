@@ -16,6 +16,8 @@ from edgerec.store.leftovers import remove_leftovers, temporary_name
 from edgerec.store.pseudonyms import pseudonymizer
 
 EXPORT_FORMATS = ("jsonl", "parquet")
+# The format a target's name ends in (any case): backup.PARQUET is Parquet too.
+EXPORT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
 
 class HasEngine(Protocol):
@@ -51,22 +53,34 @@ def export_events(
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {format!r}")
-    path = Path(path)
-    if path.resolve() in {file.resolve() for file in database_files(str(store.engine.url))}:
+    # A link's target is written, and the link is kept (renaming over it replaced the link).
+    path = Path(os.path.realpath(path))
+    if path in {file.resolve() for file in database_files(str(store.engine.url))}:
         raise ValueError(f"{path} is a file of the database being exported: choose another path")
     # Written beside the target and renamed over it at the end, so that a failed export leaves
     # an earlier file at that path as it was.
     remove_leftovers(path.parent, "partial", target=path.name)  # of an export killed before
     partial = temporary_name(path, "partial")
     try:
-        written = _write(store, partial, format=format, since=since, batch=batch, real_ids=real_ids)
+        with _private_file(partial) as out:
+            written = write_events(store, out, format=format, since=since, batch=batch, real_ids=real_ids)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return written
 
 
-def _write(store: HasEngine, path: Path, *, format: str, since: int, batch: int, real_ids: bool) -> int:  # noqa: A002
+def write_events(
+    store: HasEngine,
+    out: BinaryIO,
+    *,
+    format: str = "jsonl",  # noqa: A002
+    since: int = 0,
+    batch: int = 20_000,
+    real_ids: bool = False,
+) -> int:
+    """Writes every logged event after position `since` to the open binary stream `out` (a
+    pipe, for `edgerec export -`), as `export_events` writes a file; returns how many."""
     written = 0
     hide = _identity if real_ids else pseudonymizer(store.engine)
 
@@ -78,11 +92,10 @@ def _write(store: HasEngine, path: Path, *, format: str, since: int, batch: int,
     with store.engine.connect() as connection:
         batches = log.read_batches(connection, since=since, batch=batch)
         if format == "jsonl":
-            with _private_file(path) as out:
-                for events in batches:
-                    text = "".join(json.dumps(_record(e), ensure_ascii=False) + "\n" for e in events)
-                    out.write(text.encode("utf-8", "surrogatepass"))
-                    written += len(events)
+            for events in batches:
+                text = "".join(json.dumps(_record(e), ensure_ascii=False) + "\n" for e in events)
+                out.write(text.encode("utf-8", "surrogatepass"))
+                written += len(events)
             return written
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -100,7 +113,7 @@ def _write(store: HasEngine, path: Path, *, format: str, since: int, batch: int,
             ]
             + [("payload", pa.string())]
         )
-        with _private_file(path) as sink, pq.ParquetWriter(sink, schema) as writer:
+        with pq.ParquetWriter(out, schema) as writer:
             for events in batches:
                 columns: dict[str, list[Any]] = {name: [] for name in schema.names}
                 for event in events:
