@@ -194,6 +194,12 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
                 ("attributes", "colour=Red; size=42"),
             ]:
                 form._field(name).value = value
+            form._field("title").value = " "  # a nameless item is refused, as the item form's id is
+            await pilot.press("ctrl+s")
+            await until(
+                pilot, lambda: any("title: is required" in str(n.message) for n in app._notifications)
+            )
+            form._field("title").value = "Comet Runner"
             for bad in ("lots", "-5"):  # one that does not parse, one the event refuses
                 app._notifications.clear()
                 form.query_one("#form-price", Input).value = bad
@@ -231,6 +237,12 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
             await pilot.press("e")
             form = app.screen
             assert isinstance(form, ItemFormScreen) and form._field("price").value == "79.5"
+            form._field("title").value = ""
+            await pilot.press("ctrl+s")
+            await until(
+                pilot, lambda: any("title: is required" in str(n.message) for n in app._notifications)
+            )
+            form._field("title").value = "Comet Runner"
             form._field("brand").value = ""
             await pilot.press("ctrl+s")
             assert isinstance(app.screen, ItemFormScreen)

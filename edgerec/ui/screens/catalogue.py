@@ -172,6 +172,8 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
         item_id = draft.item_id.strip()
         if not item_id:
             raise EventError("item_id", "is required")
+        if not draft.title.strip() and (self.new or self.draft.title.strip()):
+            raise EventError("title", "is required: it is the name customers see")
         if self.new and self.listed is not None and self.listed(item_id):
             # A listing replaces every field: typed by mistake, it would wipe the item's stock.
             raise EventError("item_id", f"{item_id} is in the catalogue already: edit it (e) instead")
