@@ -60,11 +60,20 @@ class Tile(Static, can_focus=True):
         self.suggestion = suggestion
 
     def render(self) -> Text:
+        """The title (cut short where it would push the price off the tile), the price, and
+        the reason."""
         s = self.suggestion
-        text = Text.assemble((s.title, "bold"), "\n", (money(s.price), "bold green"))
-        text.stylize("bold", 0, len(s.title))
-        text.append("\n" + s.reason, style="italic dim")
-        return text
+        width, height = self.content_size
+        title = Text(s.title, style="bold")
+        if width > 1:
+            lines = title.wrap(self.app.console, width)
+            room = max(1, height - 2)  # the price and a line of the reason stay in view
+            if len(lines) > room:
+                last = lines[room - 1]
+                last.truncate(width - 1)
+                last.append("…")
+            title = Text("\n").join(lines[:room])
+        return Text.assemble(title, "\n", (money(s.price), "bold green"), "\n", (s.reason, "italic dim"))
 
     def on_click(self) -> None:
         self.post_message(self.Tapped(self))

@@ -95,3 +95,33 @@ def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> N
                 await until(pilot, lambda: "An empty store: import a file (F7)" in screen_text(console))
 
     asyncio.run(scenario())
+
+
+def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
+    """A title that wrapped over the tile's height pushed the price, and the reason, out of it."""
+    from edgerec.domain import ItemListed
+
+    long_title = "Peter England Men Party Blue Slim Fit Stretch Denim Jeans With Five Pockets " * 3
+
+    async def scenario() -> None:
+        with edgerec.open(tmp_path / "long.db") as store:
+            store.record_many(
+                [
+                    ItemListed(
+                        item_id=f"i{n}", title=f"{n} {long_title}", category="Jeans", price=1000 + n, stock=5
+                    )
+                    for n in range(6)
+                ]
+            )
+            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+            async with kiosk.run_test(size=(80, 24)) as pilot:
+                screen = kiosk.screen
+                assert isinstance(screen, KioskScreen)
+                await until(pilot, lambda: len(screen.tiles) == 6, what="tiles")
+                await pilot.pause(0.1)
+                shown = screen_text(kiosk)
+                for n in range(6):
+                    assert f"{1000 + n:,}" in shown, f"the price of i{n} is not on the screen"
+                assert "…" in shown
+
+    asyncio.run(scenario())
