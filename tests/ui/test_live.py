@@ -14,7 +14,7 @@ from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
 from tests.postgres_server import Server as PostgresServer
-from tests.ui.ui_shop import make_shop, until
+from tests.ui.ui_shop import make_shop, screen_text, until
 
 
 def excluded(app: ConsoleApp, user_id: str) -> set[str]:
@@ -167,5 +167,72 @@ def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
             await pilot.press("enter")
             await until(pilot, lambda: items.row_count == everything, what="every item again")
             assert [e.type for e in shop_store.read(since=head)] == ["session_started", "searched"]
+
+    asyncio.run(scenario())
+
+
+def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store, tmp_path: Path) -> None:
+    """A customer id wider than the screen pushed the kiosk, session, cart and action count off it."""
+    from textual.widgets import Input
+
+    from edgerec.domain import ItemViewed
+
+    long_id = "loyalty-card-" + "7" * 120 + "-end"
+    item = shop_store.read(since=0)[0].item_id
+    shop_store.record(ItemViewed(user_id=long_id, item_id=item))
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await pilot.press("c")
+            await until(pilot, lambda: bool(app.screen.query("#choose-filter")), what="the chooser")
+            app.screen.query_one("#choose-filter", Input).value = long_id
+            before = panel.painted_generation
+            await pilot.press("enter")
+            await until(pilot, lambda: panel.painted_generation > before, what="the customer's list")
+            assert screen.session is not None and screen.session.user_id == long_id
+            status = screen_text(app).splitlines()[1]
+            assert "customer loyalty-card-7" in status and "7-end · " in status
+            assert "cart 0 · 0 actions" in status
+
+    asyncio.run(scenario())
+
+
+def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A card reader types the id and Enter together: the customer listed first before the
+    list followed the typing was picked (or nothing, silently, for an id no one has)."""
+    from textual.widgets import Input, OptionList
+
+    from edgerec.ui.screens.choose import ChooseCustomerScreen
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            customers = [c.user_id for c in app.services.shop.customers(text="", limit=100)]
+            wanted = customers[-1]
+            for typed, picked in (("nobody-has-this-id", None), (wanted, wanted)):
+                await pilot.press("c")
+                await until(pilot, lambda: isinstance(app.screen, ChooseCustomerScreen), what="the chooser")
+                chooser = app.screen
+                await until(
+                    pilot, lambda c=chooser: c.query_one(OptionList).option_count > 0, what="the first list"
+                )
+                chooser.query_one("#choose-filter", Input).value = typed
+                chooser._submit()  # type: ignore[attr-defined]  # in the same tick: the list is the old one
+                if picked is None:
+                    await until(
+                        pilot,
+                        lambda: any("No customer's id holds" in str(n.message) for n in app._notifications),
+                    )
+                    await pilot.press("escape")
+                    continue
+                await until(pilot, lambda: app.screen is screen, what="the chooser closed")
+                await until(
+                    pilot, lambda p=picked: screen.session is not None and screen.session.user_id == p
+                )
 
     asyncio.run(scenario())

@@ -23,6 +23,8 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
     def __init__(self) -> None:
         super().__init__()
         self._init_loader()
+        self._listed_for: str | None = None  # the typed text the list shows the customers of
+        self._pick_when_listed = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choose-box"):
@@ -40,9 +42,10 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
 
     def _reload(self, text: str) -> None:
         shop = self.app.services.shop  # type: ignore[attr-defined]
-        self.load("customers", lambda: shop.customers(text=text, limit=100))
+        self.load("customers", lambda: (text, shop.customers(text=text, limit=100)))
 
-    def show_customers(self, customers: list[CustomerRow]) -> None:
+    def show_customers(self, listed: tuple[str, list[CustomerRow]]) -> None:
+        text, customers = listed
         options = self.query_one(OptionList)
         options.clear_options()
         zone = self.app.services.zone  # type: ignore[attr-defined]
@@ -59,14 +62,30 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
                 for c in customers
             ]
         )
-        if customers:
-            options.highlighted = 0
+        if customers:  # the customer whose id was typed in full, else the first
+            ids = [c.user_id for c in customers]
+            options.highlighted = ids.index(text.strip()) if text.strip() in ids else 0
+        self._listed_for = text
+        if self._pick_when_listed and text == self.query_one(Input).value:
+            self._pick_when_listed = False
+            self._pick()
 
     @on(Input.Submitted, "#choose-filter")
     def _submit(self) -> None:
+        if self._listed_for != self.query_one(Input).value:
+            # Typed faster than the list follows (a card reader types an id and Enter at once):
+            # picked once the list shows what was typed, not the customer listed before.
+            self._pick_when_listed = True
+            return
+        self._pick()
+
+    def _pick(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None and options.option_count:
             self.dismiss(options.get_option_at_index(options.highlighted).id)
+        else:
+            typed = printable(self.query_one(Input).value.strip())
+            self.notify(f"No customer's id holds {typed!r}.", severity="warning")
 
     @on(OptionList.OptionSelected, "#choose-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:

@@ -150,7 +150,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         s = self.session
         if s is None:
             return
-        who = printable(f"visitor {s.user_id}" if s.anonymous else f"customer {s.user_id}")
+        shown_id = _middle_cut(printable(s.user_id), 24)  # the cart and the count stay on the line
+        who = f"visitor {shown_id}" if s.anonymous else f"customer {shown_id}"
         cart = sum(self.cart.values())
         line = Text.assemble(
             ("● ", "green" if self.started else "dim"),
@@ -395,6 +396,14 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     @property
     def suggestions(self) -> Sequence[Suggestion]:
         return self.query_one(RecommendationsPanel).suggestions
+
+
+def _middle_cut(text: str, width: int) -> str:
+    """`text` as it is if it fits `width`, else its start and its end around an ellipsis."""
+    if len(text) <= width:
+        return text
+    tail = width // 3
+    return f"{text[: width - tail - 1]}…{text[-tail:]}"
 
 
 def _not_for_sale(item: ItemRow) -> str:
