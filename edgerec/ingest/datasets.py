@@ -18,12 +18,15 @@ from edgerec.domain import EventType
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
+    PROPERTY_ROWS,
     jsonl_records,
     object_keys,
     parquet_records,
+    property_rows,
     raw_of,
     sniff_delimiter,
 )
@@ -573,8 +576,19 @@ def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
 # --- catalogue files ------------------------------------------------------------------------
 
 # Amazon's 2023 release: parent_asin is the product, asin one of its variants (a size, a colour).
-_ID = ("id", "item_id", "itemId", "product_id", "productId", "sku", "parent_asin", "asin", "article_id")
-_TITLE = ("title", "name", "product_name", "productDisplayName", "product_title", "item_name")
+# An item's id under the names an events file has for it (a Yelp business_id, an ISBN), but
+# not a bare `item` or `product`: in a catalogue that is as often the item's name.
+_ID = ("id", *(name for name in COLUMN_ALIASES["item"] if name not in ("item", "product")))
+_TITLE = (
+    "title",
+    "name",
+    "product_name",
+    "productDisplayName",
+    "product_title",
+    "item_name",
+    "prod_name",
+    "book_title",
+)
 _CATEGORY = ("category", "category_path", "categories", "category_name", "category_id", "categoryId")
 _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
@@ -583,7 +597,7 @@ _CATEGORY_LEVELS = (
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
 _PRICE = ("price", "unit_price", "sale_price", "list_price")
 _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
-_DESCRIPTION = ("description", "desc", "details", "product_description")
+_DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
 
@@ -703,6 +717,18 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
+def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None) -> None:
+    """FormatError for a catalogue file that names no item id, or holds one row per property of
+    an item (RetailRocket's item_properties: every row would replace its item's listing)."""
+    if property_rows(names):
+        raise FormatError(f"{path}: {PROPERTY_ROWS}")
+    if item_column is None:
+        raise FormatError(
+            f"{path}: no column for the item id; the columns are {names}: name it with item=COLUMN "
+            "(--map item=COLUMN on the command line)"
+        )
+
+
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
@@ -713,15 +739,17 @@ def catalogue_batches(
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
         chunks = _records(path, delimiter, True, chunk_rows, encoding)
-    for names, chunk in chunks:
+    for number, (names, chunk) in enumerate(chunks):
         names = names or []
         used: dict[str, int | None] = {}
         for field, aliases in CATALOGUE_FIELDS.items():
             column = named.get(field)
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
-                raise ValueError(f"{path}: {field}={column}: no such column; the columns are {names}")
+                raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
+        if number == 0:  # refused before anything is listed, not every row quarantined
+            _check_catalogue_columns(path, names, used["item_id"])
         if delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
             _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []

@@ -260,9 +260,24 @@ def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
 
 
+PROPERTY_ROWS = (
+    "one row per property of an item (its columns `property` and `value`), where a catalogue has "
+    "one row per item and a column per field: turn it into that first, for example with pandas' "
+    "frame.pivot_table(index='itemid', columns='property', values='value', aggfunc='last'), then "
+    "import the result with --format catalogue"
+)
+
+
+def property_rows(names: Sequence[str]) -> bool:
+    """Whether a file holds items' properties one per row (entity, property, value)."""
+    return {"property", "value"} <= {header_key(name) for name in names}
+
+
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
-    """What such a file may be instead: one without a header line, a catalogue, a file of one
-    kind of event."""
+    """What such a file may be instead: one without a header line, a catalogue, a catalogue of
+    one property per row, a file of one kind of event."""
+    if property_rows(names):
+        return f"; the file holds {PROPERTY_ROWS}"
     if names and names[0].lower().startswith("sep=") and len(names[0]) <= 5:
         return (
             "; the first line is Excel's `sep=` line (it tells Excel the delimiter), not the "

@@ -307,6 +307,52 @@ def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_
         import_file(ingest_store, path, format="catalogue", mapping={"user": "article_id"})
 
 
+def test_a_catalogue_under_an_events_name_for_its_item_id_is_listed(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A Yelp business_id or a Book-Crossing ISBN, which an events file is read by: told to
+    import them with --format catalogue, every row was quarantined as missing_item_id."""
+    yelp = tmp_path / "yelp_academic_dataset_business.json"
+    yelp.write_text(
+        '{"business_id": "Pns2l4", "name": "Abby Rappoport", "categories": "Doctors", "stars": 5.0}\n'
+    )
+    books = tmp_path / "BX-Books.csv"
+    books.write_text(
+        '"ISBN";"Book-Title";"Book-Author";"Year-Of-Publication";"Publisher"\n'
+        '"0195153448";"Classical Mythology";"Mark P. O. Morford";"2002";"Oxford University Press"\n'
+    )
+    for path in (yelp, books):
+        assert detect_format(path).name == "catalogue"
+        conserved(import_file(ingest_store, path))
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert listed["Pns2l4"]["title"] == "Abby Rappoport" and listed["Pns2l4"]["category"] == "Doctors"
+    assert listed["0195153448"]["title"] == "Classical Mythology"
+    assert listed["0195153448"]["attributes"]["Book-Author"] == "Mark P. O. Morford"
+
+
+def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """RetailRocket's item_properties (itemid, property, value) was listed row by row, each row
+    replacing its item's listing: an item kept its last property, its category lost. A file
+    with no id column quarantined every row for the same reason."""
+    properties = tmp_path / "item_properties_part1.csv"
+    properties.write_text(
+        "timestamp,itemid,property,value\n"
+        "1434250800000,355908,categoryid,1277\n"
+        "1434250800000,355908,available,1\n"
+    )
+    nameless = tmp_path / "prices.csv"
+    nameless.write_text("name,price\nMug,3.50\n")
+    with pytest.raises(FormatError, match="user=COLUMN.*one row per property of an item.*pivot_table"):
+        import_file(ingest_store, properties)
+    with pytest.raises(FormatError, match="one row per property of an item"):
+        import_file(ingest_store, properties, format="catalogue")
+    with pytest.raises(FormatError, match="no column for the item id.*--map item=COLUMN"):
+        import_file(ingest_store, nameless, format="catalogue")
+    assert ingest_store.read() == []
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
