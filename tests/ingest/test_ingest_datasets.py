@@ -353,6 +353,33 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     assert ingest_store.read() == []
 
 
+def test_an_item_whose_price_is_no_one_price_is_listed_without_one(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Amazon's 2018 metadata: a price range, or a scraped page's CSS, quarantined the whole
+    item, so it was missing from the catalogue; its brand kept the page's line breaks."""
+    path = tmp_path / "meta_Video_Games.json"
+    rows = [
+        {"asin": "0700026657", "title": "Anno 2070", "brand": "Ubisoft", "price": "$14.99"},
+        {
+            "asin": "0700099867",
+            "title": "Dungeon  Siege",
+            "brand": "by\n    \n    Microsoft",
+            "price": "$9.99 - $24.99",
+        },
+        {"asin": "B00004T0XG", "title": "Mario", "price": ".a-box-inner{background-color:#fff}"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined) == (3, 0)
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert listed["0700026657"]["price"] == 14.99 and "price" not in listed["0700026657"]["attributes"]
+    ranged = listed["0700099867"]
+    assert "price" not in ranged and ranged["attributes"] == {"price": "$9.99 - $24.99"}
+    assert (ranged["title"], ranged["brand"]) == ("Dungeon Siege", "by Microsoft")
+    assert listed["B00004T0XG"]["attributes"]["price"].startswith(".a-box-inner")
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
