@@ -112,7 +112,7 @@ def pick(
 def map_actions(
     values: Sequence[Any], extra: Mapping[str, str] | None = None
 ) -> tuple[list[Any], list[Problem]]:
-    table = {header_key(k): str(v) for k, v in ACTIONS.items()}
+    table = dict(_ACTION_KEYS)
     if extra:
         table.update({header_key(str(k)): str(v) for k, v in extra.items()})
     memo: dict[Any, Any] = {}
@@ -139,6 +139,12 @@ def _unknown_action(value: Any) -> str:
 def header_key(name: str) -> str:
     """'SessionId', 'session_id' and 'Session ID' all become 'sessionid'."""
     return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+# Each action under its key, and its plural where a file counts them (OTTO's clicks, carts, orders).
+_ACTION_KEYS = {header_key(k) + "s": str(v) for k, v in ACTIONS.items()} | {
+    header_key(k): str(v) for k, v in ACTIONS.items()
+}
 
 
 def find(names: Sequence[str], *aliases: str) -> int | None:

@@ -11,7 +11,14 @@ from typing import Any
 from edgerec.ingest import datasets, mapping
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.mapping import JSON_LINES_SUFFIXES, ColumnMapping, check_columns, resolve_columns
+from edgerec.ingest.mapping import (
+    JSON_LINES_SUFFIXES,
+    ColumnMapping,
+    check_columns,
+    first_object,
+    nested_events,
+    resolve_columns,
+)
 from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
 
@@ -230,7 +237,8 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     names = _header(path, head)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
         # A table of interactions it cannot read: say which columns it lacks.
-        check_columns(resolve_columns(ColumnMapping(), names), names, path)
+        nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
+        check_columns(resolve_columns(ColumnMapping(), names), names, path, nested=nested)
     raise FormatError(
         f"{path}: cannot tell the format from its name or first lines; name one "
         f"(--format NAME, or pick it in the format list on the console's Import screen):\n{format_names()}"

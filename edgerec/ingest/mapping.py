@@ -212,10 +212,13 @@ def _lacking(mapping: ColumnMapping, names: Sequence[str], fields: Sequence[str]
     return [field for field in fields if header_key(getattr(mapping, field) or "") not in keys]
 
 
-def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> None:
+def check_columns(
+    mapping: ColumnMapping, names: Sequence[str], path: Path, *, nested: str | None = None
+) -> None:
     """FormatError unless the file has each column the mapping names, and a column for what
     every event needs: the customer, the time, and the type unless the mapping gives a default
-    one. A file without them would quarantine every row for the same reason."""
+    one. A file without them would quarantine every row for the same reason. `nested` names
+    the key under which each JSON object lists its events, if one does (OTTO's `events`)."""
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
@@ -228,8 +231,30 @@ def check_columns(mapping: ColumnMapping, names: Sequence[str], path: Path) -> N
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
-            f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){_hint(names, lacking)}"
+            f"column with {field}=COLUMN (--map {field}=COLUMN on the command line)"
+            + (_nested_hint(nested, path) if nested else _hint(names, lacking))
         )
+
+
+def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
+    """The key under which the first object lists objects (a session's events), if any."""
+    first = next((obj for obj in objects if obj), None) or {}
+    return next(
+        (
+            key
+            for key, value in first.items()
+            if isinstance(value, list) and value and isinstance(value[0], dict)
+        ),
+        None,
+    )
+
+
+def _nested_hint(key: str, path: Path) -> str:
+    return (
+        f"; each line lists its events under {key!r}: put one event per line first, each with its "
+        f"line's other fields, for example with jq -c '.{key}[] as $event | del(.{key}) + $event' "
+        f"{path.name} > flat.jsonl, then import flat.jsonl"
+    )
 
 
 def check_positions(mapping: ColumnMapping, path: Path) -> None:
@@ -636,7 +661,7 @@ def object_batches(
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             mapping = resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
-                check_columns(mapping, keys, path)
+                check_columns(mapping, keys, path, nested=nested_events(objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
@@ -689,12 +714,19 @@ def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
+    first = first_object(path, head)
+    return None if first is None else list(first)
+
+
+def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
+    """A JSON-lines file's first object (among its `head` lines), or a JSON array's first
+    element; None when none of them is an object."""
     if head and head[0].lstrip().startswith("[") and starts_array(path):
         _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
-        return list(objects[0]) if isinstance(objects[0], dict) else None
+        return objects[0] if isinstance(objects[0], dict) else None
     for line in head:
         try:
-            return list(read_object(line))
+            return read_object(line)
         except ValueError:
             continue
     return None

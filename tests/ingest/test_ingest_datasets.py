@@ -380,6 +380,36 @@ def test_an_item_whose_price_is_no_one_price_is_listed_without_one(
     assert listed["B00004T0XG"]["attributes"]["price"].startswith(".a-box-inner")
 
 
+def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """OTTO's train.jsonl: the refusal said to map the item to a column no line has; flattened,
+    its `carts` and `orders` were quarantined as unknown actions (only `clicks` was known)."""
+    sessions = [
+        {"session": 12899779, "events": [{"aid": 59625, "ts": 1661724000278, "type": "clicks"}]},
+        {"session": 12899780, "events": [{"aid": 1142000, "ts": 1661724000378, "type": "carts"}]},
+    ]
+    nested = tmp_path / "train.jsonl"
+    nested.write_text("".join(json.dumps(line) + "\n" for line in sessions))
+    for given in ({}, {"mapping": {"item": "aid"}}):
+        with pytest.raises(
+            FormatError, match=r"lists its events under 'events'.*jq -c '\.events\[\] as \$event"
+        ):
+            import_file(ingest_store, nested, **given)  # type: ignore[arg-type]
+    flat = tmp_path / "flat.jsonl"  # what the jq line makes of it
+    events = [
+        {**{k: v for k, v in line.items() if k != "events"}, **e} for line in sessions for e in line["events"]
+    ]
+    events.append({"session": 12899780, "aid": 1142000, "ts": 1661724100378, "type": "orders"})
+    flat.write_text("".join(json.dumps(event) + "\n" for event in events))
+    conserved(import_file(ingest_store, flat, mapping={"item": "aid"}))
+    assert [(e.type, e.session_id) for e in ingest_store.read()] == [
+        ("item_viewed", "12899779"),
+        ("added_to_cart", "12899780"),
+        ("purchased", "12899780"),
+    ]
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
