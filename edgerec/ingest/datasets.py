@@ -762,11 +762,8 @@ def catalogue_batches(
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names))
         n = len(chunk)
-        # A price that is no one price (Amazon's "$9.99 - $24.99", or a scraped page's CSS)
-        # lists the item without one, keeping the text as an attribute: quarantined, the item
-        # was missing from the catalogue, and its sales refused as of an unlisted item.
-        price_texts = raw.get("price", _const(None, n))
-        prices, unread = convert.prices(price_texts, "price")
+        prices, found = convert.prices(raw.get("price", _const(None, n)), "price")
+        merge(problems, found)
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
@@ -785,9 +782,6 @@ def catalogue_batches(
         attributes = [
             {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
         ]
-        for i, problem in enumerate(unread):
-            if problem is not None:
-                attributes[i]["price"] = price_texts[i].strip()
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),
