@@ -57,9 +57,14 @@ class ColumnMapping:
     # Dates such as 01/05/2024: day first (True) or month first (False); None: settled by the
     # file's own dates (one with a day past the 12th), else day first with dots or dashes.
     day_first: bool | None = None
+    # A file with no time at all (Book-Crossing's ratings): its rows are dated this day (UTC),
+    # a microsecond apart in file order, so that importing it again finds the same events.
+    undated: str | None = None
 
     def __post_init__(self) -> None:
         """An action or default type that is no event type would quarantine every row it names."""
+        if self.undated is not None:
+            undated_start_us(self.undated)  # ValueError for a day it cannot be
         known = [t.value for t in EventType]
         named = [*self.actions.items(), *([("default_type", self.default_type)] if self.default_type else [])]
         for source, kind in named:
@@ -111,6 +116,27 @@ class ColumnMapping:
             "query": self.query,
             "time_of_day": self.time_of_day,
         }
+
+
+def undated_start_us(day: str) -> int:
+    """The start of `day` ('2024-01-01') in microseconds UTC; ValueError unless it is a day from
+    1990 to today."""
+    from datetime import UTC, date, datetime
+
+    try:
+        start = datetime.combine(date.fromisoformat(day.strip()), datetime.min.time(), UTC)
+    except ValueError:
+        raise ValueError(f"undated={day}: give the day to date the rows with, as 2024-01-01") from None
+    if not datetime(1990, 1, 1, tzinfo=UTC) <= start <= datetime.now(UTC):
+        raise ValueError(f"undated={day}: give a day from 1990-01-01 to today")
+    return int(start.timestamp()) * 1_000_000
+
+
+def undated_times(mapping: ColumnMapping, raw: dict[str, list[Any]], lines: Sequence[int]) -> None:
+    """With `undated`, each row's time: the day's start plus its line number in microseconds."""
+    if mapping.undated is not None:
+        start = undated_start_us(mapping.undated)
+        raw["occurred_at"] = [start + line for line in lines]
 
 
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -187,6 +213,10 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             if date_column is not None and time_column is not None:
                 resolved = replace(resolved, timestamp=date_column, time_of_day=time_column)
                 break
+    rating = next((n for key, n in actual.items() if key.endswith("rating") and n not in taken), None)
+    if "value" in guessed and "value" not in chosen and rating is not None:  # Book-Crossing's Book-Rating
+        chosen["value"] = rating
+        resolved = replace(resolved, value=rating)
     if "user" in guessed and "user" not in chosen and "session" in chosen:
         resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
     if "type" in guessed and "type" not in chosen and not mapping.default_type:
@@ -194,6 +224,13 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             resolved = replace(resolved, default_type=EventType.RATED.value)  # a file of ratings
         elif "price_paid" in chosen or "quantity" in chosen:
             resolved = replace(resolved, default_type=EventType.PURCHASED.value)  # a file of sales
+    if mapping.undated is not None:
+        if "timestamp" in chosen or resolved.time_of_day is not None:
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in {resolved.timestamp!r}; undated "
+                "dates the rows of a file with none"
+            )
+        resolved = replace(resolved, timestamp=None, timestamp_unit="us")  # times from the file's order
     return resolved
 
 
@@ -233,6 +270,7 @@ def check_columns(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line)"
             + (_nested_hint(nested, path) if nested else _hint(names, lacking))
+            + (_UNDATED if "timestamp" in lacking and not nested else "")
         )
 
 
@@ -266,17 +304,22 @@ def check_positions(mapping: ColumnMapping, path: Path) -> None:
             f"{path}: no column for the {' or the '.join(lacking)}. With header=false, columns are named "
             f"by position from 0: {lacking[0]}=2 for the third (--map {lacking[0]}=2 on the command line)"
             + (_ONE_KIND if "type" in lacking else "")
+            + (_UNDATED if "timestamp" in lacking else "")
         )
 
 
 _ONE_KIND = "; for a file of one kind of event, give default_type=item_viewed"
+_UNDATED = (
+    "; for a file with no times at all, give undated=2024-01-01 (the day its rows are dated, "
+    "a microsecond apart in file order)"
+)
 
 
 def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:
     """Which of the customer, item, time and type (unless the mapping gives a default type) the
     file has no column for, by `has`; a file of searches needs no item."""
     needed = ("user", "item", "timestamp") if mapping.default_type else ("user", "item", "timestamp", "type")
-    lacking = [field for field in needed if not has(field)]
+    lacking = [field for field in needed if not has(field) and not (field == "timestamp" and mapping.undated)]
     if "item" in lacking and has("query"):
         lacking.remove("item")
     return lacking
@@ -501,6 +544,7 @@ def csv_batches(
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
+        undated_times(mapping, raw, chunk.lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
 
@@ -671,6 +715,7 @@ def object_batches(
         if first and "occurred_at" in raw:
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
+        undated_times(mapping, raw, lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
         merge(problems, found)
         for i, obj in enumerate(objects):

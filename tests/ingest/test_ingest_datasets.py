@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -353,31 +354,23 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     assert ingest_store.read() == []
 
 
-def test_an_item_whose_price_is_no_one_price_is_listed_without_one(
-    ingest_store: Store, tmp_path: Path
-) -> None:
-    """Amazon's 2018 metadata: a price range, or a scraped page's CSS, quarantined the whole
-    item, so it was missing from the catalogue; its brand kept the page's line breaks."""
+def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_path: Path) -> None:
+    """Amazon's 2018 metadata: a brand kept the scraped page's line breaks ("by\\n    Microsoft")."""
     path = tmp_path / "meta_Video_Games.json"
     rows = [
-        {"asin": "0700026657", "title": "Anno 2070", "brand": "Ubisoft", "price": "$14.99"},
         {
             "asin": "0700099867",
             "title": "Dungeon  Siege",
             "brand": "by\n    \n    Microsoft",
-            "price": "$9.99 - $24.99",
+            "price": "$9.99",
         },
-        {"asin": "B00004T0XG", "title": "Mario", "price": ".a-box-inner{background-color:#fff}"},
+        {"asin": "0700099868", "title": "Anno", "price": "$9.99 - $24.99"},  # no one price: refused
     ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     report = import_file(ingest_store, path)
-    assert (report.accepted, report.quarantined) == (3, 0)
-    listed = {e.item_id: e.payload for e in ingest_store.read()}
-    assert listed["0700026657"]["price"] == 14.99 and "price" not in listed["0700026657"]["attributes"]
-    ranged = listed["0700099867"]
-    assert "price" not in ranged and ranged["attributes"] == {"price": "$9.99 - $24.99"}
-    assert (ranged["title"], ranged["brand"]) == ("Dungeon Siege", "by Microsoft")
-    assert listed["B00004T0XG"]["attributes"]["price"].startswith(".a-box-inner")
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"invalid_price": 1})
+    [listed] = ingest_store.read()
+    assert (listed.payload["title"], listed.payload["brand"]) == ("Dungeon Siege", "by Microsoft")
 
 
 def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
@@ -408,6 +401,41 @@ def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
         ("added_to_cart", "12899780"),
         ("purchased", "12899780"),
     ]
+
+
+def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Book-Crossing's ratings have no time column: the refusal said to map the time to a
+    column the file does not have, and its Book-Rating was no rating."""
+    ratings = tmp_path / "BX-Book-Ratings.csv"
+    ratings.write_bytes(
+        '"User-ID";"ISBN";"Book-Rating"\n"276725";"034545104X";"0"\n"276729";"052165615X";"3"\n'
+        '"276729";"0521795028";"6"\n"2767é";"0521795029";"7"\n'.encode("latin-1")
+    )
+    with pytest.raises(FormatError, match="no column for the timestamp.*give undated=2024-01-01"):
+        import_file(ingest_store, ratings)
+    given = {"mapping": {"undated": "2004-09-01"}, "encoding": "latin-1"}
+    conserved(report := import_file(ingest_store, ratings, **given))  # type: ignore[arg-type]
+    assert report.accepted == 4
+    logged = ingest_store.read()
+    start = to_micros(datetime(2004, 9, 1, tzinfo=UTC))
+    assert [(e.type, e.user_id, e.payload["value"], e.occurred_at - start) for e in logged] == [
+        ("rated", "276725", 0.0, 2),
+        ("rated", "276729", 3.0, 3),
+        ("rated", "276729", 6.0, 4),
+        ("rated", "2767é", 7.0, 5),
+    ]
+    assert import_file(ingest_store, ratings, **given).appended == 0  # type: ignore[arg-type]
+    reviews = tmp_path / "reviews.jsonl"  # JSON lines too, where a line has no time
+    reviews.write_text('{"user_id": "u1", "book_id": "b1", "rating": 4}\n')
+    conserved(import_file(ingest_store, reviews, mapping={"undated": "2017-10-01"}))
+    assert ingest_store.read(since=4)[0].occurred_at == to_micros(datetime(2017, 10, 1, tzinfo=UTC)) + 1
+    with pytest.raises(FormatError, match="undated=2004-09-01: the file has times, in 'ISBN'"):
+        import_file(ingest_store, ratings, mapping={"undated": "2004-09-01", "timestamp": "ISBN"})
+    for day in ("yesterday", "1980-01-01", "2999-01-01"):
+        with pytest.raises(ValueError, match=f"undated={day}: give"):
+            import_file(ingest_store, ratings, mapping={"undated": day})
 
 
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
