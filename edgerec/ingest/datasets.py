@@ -194,7 +194,7 @@ def _movie_catalogue(path: Path) -> Path | None:
     return None
 
 
-def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+def movielens_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_: Any) -> Iterator[Batch]:
     name = data_path(path).name.lower()
     if name in _MOVIELENS_SIDE_FILES:  # before the movies beside it are read
         raise ValueError(
@@ -203,9 +203,9 @@ def movielens_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
         )
     is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
     if not is_catalogue and (catalogue := _movie_catalogue(path)) is not None:
-        yield from _movies(catalogue, chunk_rows)
+        yield from _movies(catalogue, chunk_rows, encoding)
     if is_catalogue:
-        yield from _movies(path, chunk_rows)
+        yield from _movies(path, chunk_rows, encoding)
         return
     delimiter = "\t" if re.fullmatch(r"u[1-5ab]?\.(data|base|test)", name) else _delimiter(path)
     head = head_lines(path, 2)
@@ -247,17 +247,17 @@ def _looks_like_movies(path: Path) -> bool:
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 
-def _movies(path: Path, chunk_rows: int) -> Iterator[Batch]:
+def _movies(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batch]:
     name = data_path(path).name.lower()
     if name == "u.item":
         genre_names = _ml100k_genres(path)
-        reader = _records(path, "|", False, chunk_rows, encoding="latin-1")
+        reader = _records(path, "|", False, chunk_rows, encoding=_movies_encoding(path, encoding))
     elif name.endswith(".dat"):
         genre_names = None
-        reader = _records(path, "::", False, chunk_rows, encoding="latin-1")
+        reader = _records(path, "::", False, chunk_rows, encoding=_movies_encoding(path, encoding))
     else:
         genre_names = None
-        reader = _records(path, ",", True, chunk_rows)
+        reader = _records(path, ",", True, chunk_rows, encoding)
     for _names, chunk in reader:
         if name.endswith(".dat"):
             _split_double_colon(chunk, 3)
@@ -300,6 +300,19 @@ def _movies(path: Path, chunk_rows: int) -> Iterator[Batch]:
             "attributes": attributes,
         }
         yield text_batch(str(path), chunk, columns, problems)
+
+
+def _movies_encoding(path: Path, given: str) -> str:
+    """The encoding of ml-100k's u.item or a movies.dat: the one named (--encoding), else UTF-8
+    where the whole file is (ml-10M's), else Latin-1 (ml-100k's and ml-1m's)."""
+    if given != "utf-8":
+        return given
+    with open_bytes(path) as stream:
+        try:
+            stream.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8"
 
 
 def _ml100k_genres(path: Path) -> list[str]:

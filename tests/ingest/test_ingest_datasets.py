@@ -94,6 +94,20 @@ def test_movielens_100k_layout(ingest_store: Store, tmp_path: Path) -> None:
     )
 
 
+def test_movies_dat_in_utf8_or_latin1_keeps_its_titles(ingest_store: Store, tmp_path: Path) -> None:
+    """ml-10M's movies.dat is UTF-8 and ml-1m's Latin-1: every one was read as Latin-1
+    ("AmÃ©lie"), and --encoding was not heard."""
+    (tmp_path / "ratings.dat").write_text("1::4973::5::1139010420\n")
+    movies = tmp_path / "movies.dat"
+    for encoding in ("utf-8", "latin-1"):
+        movies.write_bytes("4973::Amélie (2001)::Comedy|Romance\n".encode(encoding))
+        conserved(import_file(ingest_store, tmp_path / "ratings.dat"))
+        assert ingest_store.read(types=["item_listed"])[-1].payload["title"] == "Amélie (2001)", encoding
+    movies.write_bytes("4973::Amélie (2002)::Comedy\n".encode("cp1252"))
+    conserved(import_file(ingest_store, tmp_path / "ratings.dat", encoding="cp1252"))
+    assert ingest_store.read(types=["item_listed"])[-1].payload["title"] == "Amélie (2002)"
+
+
 def test_yoochoose_prepared_tsv(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("yoochoose-rsc15-100k", "yoochoose-clicks-100k_test.txt"), 1001)
     assert detect_format(path).name == "yoochoose"
