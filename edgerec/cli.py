@@ -242,13 +242,15 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 class _Commands(click.Group):
-    """The commands; a write the store's file refuses (a full disk, a read-only file) is a
-    one-line error in each, not a traceback."""
+    """The commands; a write the store's file refuses (a full disk, a read-only file), or a file
+    where the model folder goes, is a one-line error in each, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from edgerec.training.files import ModelFolderError
+
         try:
             return super().invoke(ctx)
-        except StoreWriteError as exc:
+        except (StoreWriteError, ModelFolderError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -867,11 +869,13 @@ def evaluate_command(
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
     from edgerec.privacy import forget_user
+    from edgerec.training.files import model_dir
     from edgerec.training.trainer import forget_in_model
 
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
+        model_dir(store.url)  # a file where the model folder goes is refused before anything goes
         result = forget_user(store, user_id)
         # A typo changes nothing: not even the model, which may not be retrainable.
         receipt = result.to_dict() | (forget_in_model(store) if result.found else {})

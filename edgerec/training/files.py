@@ -27,6 +27,19 @@ def model_dir(database: str | None) -> Path:
     data directory named after the server and database (never the password), so that two
     databases never share a model; None (an in-memory store) gives the data directory's own.
     """
+    directory = _model_dir(database)
+    if directory.exists() and not directory.is_dir():
+        raise ModelFolderError(
+            f"{directory} is not a folder: edgerec keeps this store's model there; move that file away"
+        )
+    return directory
+
+
+class ModelFolderError(RuntimeError):
+    """Something that is not a folder is where the store's model folder goes."""
+
+
+def _model_dir(database: str | None) -> Path:
     models = Path(user_data_dir("edgerec", appauthor=False)) / "models"
     if not database:
         return models
@@ -35,7 +48,7 @@ def model_dir(database: str | None) -> Path:
         return db.with_name(db.name + ".models")
     url = make_url(database)
     if url.get_backend_name() == "sqlite":
-        return model_dir(url.database if url.database not in ("", ":memory:") else None)
+        return _model_dir(url.database if url.database not in ("", ":memory:") else None)
     where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
     named = sorted(key for key in url.query if key in _WHERE_THE_DATA_IS)
     if named:
@@ -98,6 +111,11 @@ def _write(path: Path, data: bytes, *, durable: bool) -> None:
         os.close(fd)
 
 
+def trainer_lock(directory: Path) -> Path:
+    """The file a running trainer of the model in `directory` holds locked."""
+    return directory.with_name(directory.name + ".lock")
+
+
 class TrainerRunning(RuntimeError):
     """Another process is training this store's model."""
 
@@ -105,9 +123,11 @@ class TrainerRunning(RuntimeError):
 @contextlib.contextmanager
 def only_trainer(directory: Path) -> Iterator[None]:
     """Holds the store's trainer lock: two trainers following one store would publish over each
-    other's snapshots (one of them behind). The lock goes with the process, however it ends."""
+    other's snapshots (one of them behind). The lock goes with the process, however it ends.
+    It is a file beside the model folder, not in it: a folder deleted under a running trainer
+    took its lock along, and a second trainer was let in."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory / "trainer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

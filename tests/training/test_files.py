@@ -98,3 +98,38 @@ def test_what_killed_writers_left_is_removed_and_nothing_else(tmp_path: Path) ->
         ]
         export_events(store, models / "backup.jsonl")
     assert sorted(p.name for p in models.iterdir()) == [f".snapshot.npz.{alive}.tmp", "backup.jsonl"]
+
+
+def test_a_trainer_keeps_its_lock_when_the_model_folder_is_deleted(tmp_path: Path) -> None:
+    """The lock was a file in the model folder: deleted with it under a running trainer, a
+    second trainer was let in, and both wrote the store's checkpoint and snapshot."""
+    import shutil
+
+    folder = files.model_dir(str(tmp_path / "shop.db"))
+    with files.only_trainer(folder):
+        shutil.rmtree(folder)
+        with pytest.raises(files.TrainerRunning, match=f"process {os.getpid()}"), files.only_trainer(folder):
+            pass
+    with files.only_trainer(folder):  # free again once the first has stopped
+        assert folder.is_dir()
+
+
+def test_a_file_where_the_model_folder_goes_is_refused_and_forgets_nothing(tmp_path: Path) -> None:
+    """train, recommend and forget-user ended in a traceback; forget-user after removing the
+    customer's events, with no receipt."""
+    from click.testing import CliRunner
+
+    import edgerec
+    from edgerec.cli import main
+    from edgerec.domain import ItemViewed
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(user_id="c1", item_id="i1"))
+    (tmp_path / "shop.db.models").write_text("not a folder\n")
+    for args in (["train"], ["recommend", "--user", "c1"], ["forget-user", "c1", "--yes"]):
+        result = CliRunner().invoke(main, ["--db", str(db), *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert "shop.db.models is not a folder: edgerec keeps this store's model there" in result.output
+    with edgerec.open(db) as store:
+        assert len(store.read(user_id="c1")) == 1
