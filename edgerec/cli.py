@@ -604,7 +604,7 @@ def rebuild(settings: Settings) -> None:
     with settings.open() as store:
         started = time.perf_counter()
         click.echo(
-            f"Replaying {store.head():,} events; recording to this store waits until this ends.", err=True
+            "Replaying the whole log; recording to this store waits until this ends.", err=True
         )
         count = store.rebuild()
         click.echo(
@@ -753,7 +753,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 @click.option("--models", type=TEXT, help="Comma-separated model names (default: every model).")
 @click.option("--include-seen", is_flag=True, help="Rank items the user already interacted with too.")
 @click.option("--tune", is_flag=True, help="A small hyper-parameter search on the validation split.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for report.json and charts."

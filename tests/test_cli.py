@@ -583,6 +583,13 @@ def test_eval_on_cuda_without_a_gpu_is_refused_before_any_work(db: str) -> None:
     assert result.exit_code == 2 and "torch sees no CUDA device" in result.output
 
 
+def test_eval_refuses_a_seed_numpy_cannot_take_before_any_work(db: str) -> None:
+    """A negative seed, or one of 2**32 or more, ended in a traceback after the import."""
+    for seed in ("-1", str(2**32)):
+        result = CliRunner().invoke(main, ["--db", db, "eval", "--seed", seed])
+        assert result.exit_code == 2 and "Invalid value for '--seed'" in result.output, result.output
+
+
 def _tail(db: str, *options: str, lines: int) -> list[dict]:
     """What `edgerec events tail --json` prints in its first `lines` lines (or in 30 s)."""
     import subprocess
