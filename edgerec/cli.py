@@ -674,6 +674,17 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
         click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
 
 
+def _sigterm_as_ctrl_c() -> None:
+    """SIGTERM ends the command as Ctrl+C does, through its clean-ups: a temporary copy of the
+    data (which may hold real customer ids) is removed, not left in the temporary folder."""
+    import signal
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _stop_on_signals(stop: threading.Event) -> None:
     """SIGTERM (the console pausing a trainer process) and a first Ctrl+C set `stop`: the work
     under way finishes and is saved. A second Ctrl+C raises KeyboardInterrupt as usual."""
@@ -711,6 +722,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     """
     from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
 
+    _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
         try:
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
@@ -810,6 +822,7 @@ def evaluate_command(
         except RuntimeError as exc:  # checked before anything is imported or trained
             raise click.BadParameter(str(exc), param_hint="--device") from exc
     say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
+    _sigterm_as_ctrl_c()
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
             from edgerec.ingest import import_file

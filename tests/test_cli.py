@@ -590,6 +590,31 @@ def test_eval_refuses_a_seed_numpy_cannot_take_before_any_work(db: str) -> None:
         assert result.exit_code == 2 and "Invalid value for '--seed'" in result.output, result.output
 
 
+def test_eval_stopped_by_sigterm_leaves_no_copy_of_the_data(tmp_path: Path) -> None:
+    """Its temporary store (a copy of the file, real customer ids and all) stayed behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    ratings = tmp_path / "ratings.csv"
+    rows = (
+        f"{u},{i},{1 + (u * i) % 5},{1_000_000_000 + u * 1000 + i}" for u in range(400) for i in range(150)
+    )
+    ratings.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "edgerec", "eval", str(ratings), "--models", "popularity"]
+    process = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(temporary)}, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(temporary.glob("edgerec-eval-*/eval.db")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(temporary.glob("edgerec-eval-*/eval.db")), "eval made no temporary store"
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode != 0 and list(temporary.iterdir()) == []
+
+
 def _tail(db: str, *options: str, lines: int) -> list[dict]:
     """What `edgerec events tail --json` prints in its first `lines` lines (or in 30 s)."""
     import subprocess
