@@ -75,6 +75,9 @@ def read_snapshot_file(path: Path) -> Snapshot | None:
     missing, or vectors that do not match their ids or one another's width.
     """
     try:
+        with open(path, "rb") as file:
+            if file.read(4) != b"PK\x03\x04":  # numpy's message for it spoke of pickles
+                raise CheckpointError(f"{path} cannot be loaded safely: it is no numpy archive (.npz)")
         with np.load(path, allow_pickle=False) as data:
             snapshot = Snapshot(
                 item_ids=data["item_ids"].tolist(),
@@ -86,6 +89,8 @@ def read_snapshot_file(path: Path) -> Snapshot | None:
             )
     except FileNotFoundError:
         return None
+    except CheckpointError:
+        raise
     except Exception as exc:
         raise CheckpointError(f"{path} cannot be loaded safely: {exc}") from exc
     problem = _shape_problem(snapshot)
