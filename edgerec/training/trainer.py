@@ -419,7 +419,8 @@ class Trainer:
         self._grow()
         self.optimizers = self._optimizers()
         rng = np.random.default_rng([self.config.seed, self.position, 1])
-        for epoch in range(self.config.retrain_epochs):
+        # Nothing to learn from (a log of no customer events): no epoch, and no loss of nothing.
+        for epoch in range(self.config.retrain_epochs if len(examples) else 0):
             if stop is not None and stop.is_set():
                 raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
             loss = self._train(examples, rng)

@@ -86,3 +86,21 @@ def test_a_second_trainer_on_the_same_store_is_refused(demo_shop: Path, tmp_path
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=120)
     assert first.returncode == 0
+
+
+def test_a_retrain_of_a_log_with_no_customer_events_learns_nothing_and_says_so(tmp_path: Path) -> None:
+    """It printed numpy's warnings and 'loss nan' for each epoch, and kept the NaN losses, which
+    made the trainer's status file no valid JSON."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+    from edgerec.domain import ItemListed
+
+    shop = tmp_path / "shop.db"
+    with edgerec.open(shop) as store:
+        store.record(ItemListed(item_id="i1", title="Mug", price=3.0, stock=1))
+    result = CliRunner().invoke(main, ["--db", str(shop), "train", "--retrain"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "retrained on 0 interactions" in result.output and "nan" not in result.output
+    with edgerec.open(shop) as store:
+        assert Trainer(store, device="cpu").losses == []
