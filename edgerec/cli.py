@@ -603,9 +603,7 @@ def rebuild(settings: Settings) -> None:
     """
     with settings.open() as store:
         started = time.perf_counter()
-        click.echo(
-            "Replaying the whole log; recording to this store waits until this ends.", err=True
-        )
+        click.echo("Replaying the whole log; recording to this store waits until this ends.", err=True)
         count = store.rebuild()
         click.echo(
             f"Replayed {count:,} events into every projection in {time.perf_counter() - started:.1f} s."
@@ -913,7 +911,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
 )
 @click.option(
     "--epsilon",
-    type=_FiniteRange(min=0, min_open=True),
+    type=_FiniteRange(min=1e-6),  # a smaller one makes the noise's scale, and the counts, infinite
     help="Differential privacy: add Laplace noise for this epsilon.",
 )
 @click.option(

@@ -329,6 +329,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         # accepted, and --json printed NaN or Infinity, which is not JSON
         ["popular", "--epsilon", "nan", "--json"],
         ["popular", "--epsilon", "inf", "--json"],
+        ["popular", "--epsilon", "1e-310", "--json"],  # noise of infinite scale: "customers": Infinity
         ["kiosk", "--idle-seconds", "nan"],  # a kiosk whose sessions never end
         ["kiosk", "--idle-seconds", "inf"],
     ],

@@ -81,6 +81,9 @@ class RecommenderConfig:
 
     def __post_init__(self) -> None:
         check_zone(self.timezone)
+        for name, weight in self.weights.items():  # 1e999 ranked every item as infinity
+            if not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"weight {name}={weight!r}: give a number from 0 up")
 
     def with_weights(self, weights: dict[str, float], tuned_on: str | None = None) -> RecommenderConfig:
         return replace(self, weights=dict(weights), tuned_on=tuned_on or self.tuned_on)

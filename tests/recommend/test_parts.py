@@ -57,6 +57,15 @@ def test_config_round_trip_and_shipped_defaults(tmp_path) -> None:
     assert RecommenderConfig.load(path) == config
 
 
+def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -> None:
+    """A weight of 1e999 (infinity) scored every item Infinity, and --json printed NaN."""
+    path = tmp_path / "recommender.json"
+    for weight in ("1e999", "-0.5", "NaN"):
+        path.write_text(f'{{"weights": {{"history.recency": {weight}}}}}')
+        with pytest.raises(ValueError, match="weight history.recency=.*give a number from 0 up"):
+            RecommenderConfig.load(path)
+
+
 def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:
     rec = Recommender(None)
     for event in catalogue_events(5):
