@@ -258,6 +258,9 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
         )
     )
     assert report["protocol"] == "leave-last-out"
+    # the settings that make two reports comparable (they held only the dataset and protocol)
+    assert (report["include_seen"], report["tuned"], report["seed"]) == (False, False, 0)
+    assert report["test_cases"] > 0 and report["validation_cases"] > 0
     assert set(report["models"]) == {"popularity", "itemknn"}
     for metrics in report["models"].values():
         assert set(metrics) >= {"hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "coverage@10", "fit_s"}

@@ -216,6 +216,16 @@ def evaluate_encoded(
         res["fit_s"] = round(fit_s[name], 2)
         report_models[name] = {k: float(res[k]) for k in METRIC_KEYS}
         say(f"  {name:14s} " + " ".join(f"{k}={res[k]:.4f}" for k in METRIC_KEYS))
-    outcome.report = {"dataset": dataset, "protocol": settings.protocol, "models": report_models}
+    outcome.report = {
+        "dataset": dataset,
+        "protocol": settings.protocol,
+        # what else makes two reports comparable: the settings, and how many cases each counts
+        "include_seen": settings.include_seen,
+        "tuned": settings.tune,
+        "seed": settings.seed,
+        "validation_cases": len(sp.valid),
+        "test_cases": len(sp.test),
+        "models": report_models,
+    }
     outcome.models = fitted
     return outcome
