@@ -70,7 +70,7 @@ class RandomScores(Recommender):
         seed: int = 0
 
     def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
-        self.seed_tensor = torch.tensor([self.config.seed])
+        self.seed_tensor = torch.tensor([self.config.seed + seed])  # eval --seed draws other scores
 
     def _score(self, histories: list[History]) -> torch.Tensor:
         g = torch.Generator().manual_seed(int(self.seed_tensor[0]) + sum(len(h.items) for h in histories))

@@ -220,3 +220,10 @@ def test_popularity_decays_at_the_half_life_the_validation_split_prefers() -> No
     assert decayed.counts[1] > decayed.counts[0]
     decayed.partial_fit(data)  # a refit (validation folded in) keeps the chosen half-life
     assert decayed.counts[1] > decayed.counts[0]
+
+
+def test_the_random_floor_draws_other_scores_for_another_seed() -> None:
+    """It ignored the seed it was fitted with (eval --seed): every seed gave the same figures."""
+    history = [History(items=[1, 2])]
+    scores = [RandomScores().fit(toy_log(), seed=seed)._score(history) for seed in (0, 0, 1)]
+    assert torch.equal(scores[0], scores[1]) and not torch.equal(scores[0], scores[2])
