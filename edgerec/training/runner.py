@@ -47,6 +47,8 @@ def follow(
             if now - window_started >= 1.0:
                 trainer.events_per_s = window_events / (now - window_started)
                 window_events, window_started = 0, now
+            elif not trainer.events_per_s and window_events:  # the first second: its rate so far, not 0
+                trainer.events_per_s = window_events / max(now - window_started, 1e-9)
             head = trainer.store.head()
             caught_up = trainer.position >= head
             if trainer.position != published_position and publishing.due(now):

@@ -252,3 +252,16 @@ def test_a_checkpoint_learnt_from_another_log_is_not_resumed(shop: Store, tmp_pa
     learnt.save()
     again = Trainer(shop, directory=models, config=CONFIG)  # its own log: resumed
     assert again.discarded is None and again.position == learnt.position
+
+
+def test_follow_reports_its_rate_from_the_first_step(shop: Store, tmp_path: Path) -> None:
+    """`train --follow` printed 0 events/s on every line of its first second of catching up."""
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    stop, rates = threading.Event(), []
+
+    def on_step(report, status) -> None:  # type: ignore[no-untyped-def]
+        rates.append(status["events_per_s"])
+        stop.set()
+
+    follow(trainer, stop=stop, poll_s=0.05, on_step=on_step)
+    assert rates and rates[0] > 0
