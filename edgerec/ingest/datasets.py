@@ -668,6 +668,19 @@ CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A catalogue field mapped to this is not read: its usual column is kept as an attribute.
+NOT_READ = "none"
+
+
+def _with_price_hint(problem: Problem) -> Problem:
+    """A catalogue's unreadable price, with how to list such items anyway (Amazon's 2018
+    metadata gives ranges, "$9.99 - $24.99", and scraped page text as prices)."""
+    if problem is None:
+        return None
+    reason, detail = problem
+    return reason, f"{detail}; to list every item with its price kept as text, not read, give price=none"
+
+
 def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
     """The columns a user named for catalogue fields (`--map title=prod_name`), checked."""
     named = dict(value or {})
@@ -757,6 +770,9 @@ def catalogue_batches(
         used: dict[str, int | None] = {}
         for field, aliases in CATALOGUE_FIELDS.items():
             column = named.get(field)
+            if column == NOT_READ:  # price=none: the column is kept as text, among the attributes
+                used[field] = None
+                continue
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
@@ -776,7 +792,7 @@ def catalogue_batches(
         raw, problems = pick(chunk, {**used, **extra}, len(names))
         n = len(chunk)
         prices, found = convert.prices(raw.get("price", _const(None, n)), "price")
-        merge(problems, found)
+        merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from edgerec.api import Store
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
+from edgerec.store.schema import quarantine
 from tests.ingest.ingest_helpers import quarantined, real_file
 
 TAOBAO = ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv")
@@ -385,6 +387,13 @@ def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_p
     assert (report.accepted, report.quarantined_by_reason) == (1, {"invalid_price": 1})
     [listed] = ingest_store.read()
     assert (listed.payload["title"], listed.payload["brand"]) == ("Dungeon Siege", "by Microsoft")
+    # The refused price says how to list every item anyway, and that works: prices kept as text.
+    with ingest_store.engine.connect() as connection:
+        [detail] = connection.execute(select(quarantine.c.detail)).scalars()
+    assert detail.endswith("to list every item with its price kept as text, not read, give price=none")
+    assert import_file(ingest_store, path, format="catalogue", mapping={"price": "none"}).accepted == 2
+    anno = ingest_store.read()[-1].payload
+    assert "price" not in anno and anno["attributes"] == {"price": "$9.99 - $24.99"}
 
 
 def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
