@@ -234,7 +234,7 @@ def datetime_micros(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
-            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time")
+            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{_zone_hint(raw)}")
         elif is_time_of_day(raw):
             problems[i] = (
                 "bad_timestamp",
@@ -304,6 +304,39 @@ def _name_clock_changes(
             )
 
 
+# Zone abbreviations that name one offset from UTC, as logs and exports write them ("Fri Mar 01
+# 10:00:00 PST 2024", "2024-03-01 10:00 CET"). CST (US Central, or China) and IST (India,
+# Ireland or Israel) name several and stay unread.
+ZONE_ABBREVIATIONS = {
+    "GMT": "+0000", "WET": "+0000", "WEST": "+0100", "BST": "+0100", "CET": "+0100", "CEST": "+0200",
+    "MET": "+0100", "MEST": "+0200", "EET": "+0200", "EEST": "+0300", "MSK": "+0300", "HKT": "+0800",
+    "SGT": "+0800", "AWST": "+0800", "JST": "+0900", "KST": "+0900", "ACST": "+0930", "ACDT": "+1030",
+    "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300", "HST": "-1000",
+    "AKST": "-0900", "AKDT": "-0800", "PST": "-0800", "PDT": "-0700", "MST": "-0700", "MDT": "-0600",
+    "CDT": "-0500", "EST": "-0500", "EDT": "-0400",
+}  # fmt: skip
+_ABBREVIATION = re.compile(r"(?<=\s)(" + "|".join(ZONE_ABBREVIATIONS) + r")(?=\s|$)")
+
+
+_SEVERAL_ZONES = {"CST": "US Central or China", "IST": "India, Ireland or Israel"}
+
+
+def _zone_hint(value: Any) -> str:
+    """Why a time with an abbreviation that names several zones is not read."""
+    words = set(str(value).split())
+    named = next((name for name in _SEVERAL_ZONES if name in words), None)
+    if named is None:
+        return ""
+    return f" ({named} names more than one zone, {_SEVERAL_ZONES[named]}: write the time's offset from UTC)"
+
+
+def _with_offsets(value: Any) -> Any:
+    """A time written with a zone abbreviation, with its offset instead."""
+    if not isinstance(value, str):
+        return value
+    return _ABBREVIATION.sub(lambda found: ZONE_ABBREVIATIONS[found.group(1)], value)
+
+
 def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) -> list[int | None]:
     if fmt is not None:
         return _parse_as(series, tz, fmt, dayfirst)
@@ -317,7 +350,7 @@ def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) ->
     ]
     if not failed:
         return result
-    rest = series.iloc[failed]
+    rest = series.iloc[failed].map(_with_offsets)
     layout = _shared_layout(rest, dayfirst)
     again = _parse_as(rest, tz, layout, dayfirst) if layout else [None] * len(rest)
     lone = [j for j, micros in enumerate(again) if micros is None]

@@ -151,10 +151,15 @@ def test_a_local_time_a_clock_change_skips_or_repeats_is_quarantined_by_name(
 def test_two_zone_names_in_one_column_are_read_row_by_row(ingest_store: Store, tmp_path: Path) -> None:
     """pandas refuses a column with two zone names ("Mixed timezones detected"): that stopped
     the whole import; each row is now read, or quarantined, on its own."""
-    rows = ["u1,i1,view,2024-01-10 10:00:00 UTC", "u2,i2,view,2024-01-10 11:00:00 CET"]
+    rows = [
+        "u1,i1,view,2024-01-10 10:00:00 UTC",
+        "u2,i2,view,2024-01-10 11:00:00 CET",
+        "u3,i3,view,2024-01-10 11:00:00 CST",  # US Central or China: not read
+    ]
     report = import_file(ingest_store, write_csv(tmp_path / "zones.csv", rows), format="csv")
-    assert (report.accepted, report.quarantined_by_reason) == (1, {"bad_timestamp": 1})
-    assert from_micros(ingest_store.read()[0].occurred_at).isoformat() == "2024-01-10T10:00:00+00:00"
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"bad_timestamp": 1})
+    times = [from_micros(e.occurred_at).isoformat() for e in ingest_store.read()]
+    assert times == ["2024-01-10T10:00:00+00:00"] * 2
 
 
 @pytest.mark.parametrize(
@@ -171,12 +176,23 @@ def test_two_zone_names_in_one_column_are_read_row_by_row(ingest_store: Store, t
         ),  # dots: day first
         (["Sun Jul 30 07:44:10 -0700 2017"], ["2017-07-30T14:44"]),  # Goodreads
         (["09 13, 2009", "1 May 2024"], ["2009-09-13T00:00", "2024-05-01T00:00"]),  # Amazon reviewTime
+        # zone abbreviations, which were refused as no time
+        (["Fri Mar 01 10:00:00 PST 2024"], ["2024-03-01T18:00"]),  # Java's Date.toString()
+        (
+            ["2024-03-01 10:00:00 CET", "2024-07-01 10:00:00 CEST", "2024-03-01 10:00:00 EST"],
+            ["2024-03-01T09:00", "2024-07-01T08:00", "2024-03-01T15:00"],
+        ),
     ],
 )
 def test_dates_in_other_layouts_are_read(written: list[str], meant: list[str]) -> None:
     micros, problems = convert.datetime_micros(written)
     assert problems == [None] * len(written)
     assert [from_micros(m).isoformat()[:16] for m in micros] == meant
+
+
+def test_a_zone_abbreviation_that_names_several_zones_is_refused_saying_so() -> None:
+    _micros, problems = convert.datetime_micros(["2024-03-01 10:00:00 CST"])
+    assert problems[0] is not None and "CST names more than one zone, US Central or China" in problems[0][1]
 
 
 def test_a_layout_in_the_mapping_settles_which_number_is_the_day(ingest_store: Store, tmp_path: Path) -> None:
