@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,13 @@ ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
     "rate": EventType.RATED,
     "rating": EventType.RATED,
     "search": EventType.SEARCHED,
+    # Segment's e-commerce events (Mixpanel's and RudderStack's exports name them the same)
+    "product_viewed": EventType.ITEM_VIEWED,
+    "product_clicked": EventType.ITEM_VIEWED,
+    "product_added": EventType.ADDED_TO_CART,
+    "product_removed": EventType.REMOVED_FROM_CART,
+    "products_searched": EventType.SEARCHED,
+    "product_added_to_wishlist": EventType.ITEM_FAVOURITED,
 }
 
 
@@ -131,8 +139,10 @@ def map_actions(
 
 
 def _unknown_action(value: Any) -> str:
+    if value is None or not str(value).strip():  # `--action None=...` could never name it
+        return "type: is required (a row with no action: give default_type=item_viewed for such rows)"
     shown = str(value)[:40]
-    hint = f"--action {shown}=item_viewed" if shown and " " not in shown else "--action VALUE=item_viewed"
+    hint = "--action " + shlex.quote(f"{shown}=item_viewed")  # pasted into a shell as it is
     return f"type: unknown action {shown!r} (say which event it is: {hint}, or purchased, ...)"
 
 

@@ -631,11 +631,16 @@ def catalogue_sniff(path: Path, head: list[str]) -> bool:
 
 
 # A customer or a session column makes rows events (a sales file with prices), not items; so do
-# the usual names of an event's time (a catalogue may have a date of its own: "created_at").
-_ACTIVITY_KEYS = {header_key(alias) for field in ("user", "session") for alias in COLUMN_ALIASES[field]} | {
-    "timestamp",
-    "eventtime",
-}
+# the names of an event's type and time (a catalogue may have a `type` and a date of its own:
+# "date", "created_at"), and an order's e-mail, number and line items (Shopify's orders_export,
+# WooCommerce's): a catalogue never has them, and read as one, each order replaced a listing.
+_ACTIVITY_KEYS = (
+    {header_key(alias) for field in ("user", "session") for alias in COLUMN_ALIASES[field]}
+    | {header_key(alias) for alias in COLUMN_ALIASES["type"] if alias != "type"}
+    | {header_key(alias) for alias in COLUMN_ALIASES["timestamp"] if alias not in ("date", "created_at")}
+    | {"eventtime", "email", "customeremail", "billingemail", "orderid", "ordernumber", "orderno"}
+    | {"invoiceno", "invoice", "transactionid", "lineitemquantity", "lineitemsku", "lineitemname"}
+)
 
 
 def brand_from_title(title: str | None) -> str | None:

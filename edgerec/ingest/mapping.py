@@ -50,7 +50,7 @@ class ColumnMapping:
     device: str | None = None
     time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
     actions: Mapping[str, str] = field(default_factory=dict)
-    default_type: str | None = None  # the event type when there is no type column
+    default_type: str | None = None  # the event type when there is no type column, or a row's is empty
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
@@ -153,13 +153,16 @@ def _yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "user": ("user_id", "user", "visitor_id", "visitor", "customer_id", "customer", "client_id",
-             "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id"),
+    # The customer's own columns before a bare `user`, which in a till's export is the cashier.
+    "user": ("user_id", "customer_id", "visitor_id", "client_id", "member_id", "account_id", "shopper_id",
+             "reviewer_id", "customer", "visitor", "user", "uid", "user_pseudo_id", "distinct_id",
+             "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
-    "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
-             "behavior_type", "interaction", "interaction_type", "activity"),
+    # A bare `type` last: Segment's is "track" beside its `event`, a sales file's a product type.
+    "type": ("event_type", "event_name", "event", "action", "action_type", "behavior", "behaviour",
+             "behavior_type", "interaction", "interaction_type", "activity", "type"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
                   "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",
                   "order_date", "order_time", "transaction_date", "transaction_time",
@@ -198,6 +201,13 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             chosen[field_name] = actual[header_key(column)]
         elif column == getattr(defaults, field_name) and field_name in COLUMN_ALIASES:
             guessed.append(field_name)
+    if header_key(chosen.get("type", "")) == "type" and mapping.type == defaults.type:
+        # Segment's `type` is "track" beside the `event` that names the action: the named one
+        specific = [
+            actual[k] for a in COLUMN_ALIASES["type"] if (k := header_key(a)) in actual and k != "type"
+        ]
+        if specific:
+            chosen["type"] = specific[0]
     taken = set(chosen.values())
     for field_name in guessed:
         for alias in COLUMN_ALIASES[field_name]:
@@ -213,6 +223,14 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             if date_column is not None and time_column is not None:
                 resolved = replace(resolved, timestamp=date_column, time_of_day=time_column)
                 break
+    if (
+        "value" in guessed
+        and header_key(chosen.get("value", "")) == "value"
+        and {"price_paid", "quantity"} & set(chosen)
+    ):
+        # an order's value (Klaviyo's "Ordered Product": Quantity, Price, Value), not a rating
+        del chosen["value"]
+        resolved = replace(resolved, value=None)
     rating = next((n for key, n in actual.items() if key.endswith("rating") and n not in taken), None)
     if "value" in guessed and "value" not in chosen and rating is not None:  # Book-Crossing's Book-Rating
         chosen["value"] = rating
@@ -232,6 +250,33 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             )
         resolved = replace(resolved, timestamp=None, timestamp_unit="us")  # times from the file's order
     return resolved
+
+
+def customer_fallbacks(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
+    """The columns that name a row's customer where its customer column is empty, in order:
+    another customer column the file has (GA4's user_pseudo_id beside its often empty user_id),
+    then the session, whose anonymous visitor the row is. None where the user named the
+    customer's column."""
+    if given.user != ColumnMapping().user or resolved.user is None:
+        return []
+    chosen = header_key(resolved.user)
+    actual = {header_key(name): name for name in reversed(names)}
+    others = [actual[k] for a in COLUMN_ALIASES["user"] if (k := header_key(a)) in actual and k != chosen]
+    if resolved.session is not None and resolved.session != resolved.user:
+        others.append(resolved.session)
+    return list(dict.fromkeys(others))
+
+
+def fill_customers(raw: dict[str, list[Any]], fallbacks: Sequence[str]) -> None:
+    """Each empty customer cell from the first of its row's `fallback:COLUMN` cells that is not
+    empty; the fallback columns are then dropped from `raw`."""
+    columns = [raw.pop(f"fallback:{name}") for name in fallbacks if f"fallback:{name}" in raw]
+    users = raw.get("user_id")
+    if users is None or not columns:
+        return
+    for i, user in enumerate(users):
+        if convert.is_blank(user):
+            users[i] = next((column[i] for column in columns if not convert.is_blank(column[i])), user)
 
 
 def has_event_columns(names: Sequence[str]) -> bool:
@@ -277,14 +322,15 @@ def check_columns(
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
     """The key under which the first object lists objects (a session's events), if any."""
     first = next((obj for obj in objects if obj), None) or {}
-    return next(
-        (
-            key
-            for key, value in first.items()
-            if isinstance(value, list) and value and isinstance(value[0], dict)
-        ),
-        None,
-    )
+    lists = [
+        key
+        for key, value in first.items()
+        if isinstance(value, list) and value and isinstance(value[0], dict)
+    ]
+    item_keys = {header_key(alias) for alias in COLUMN_ALIASES["item"]}
+    # GA4's `items` before its `event_params` (key/value pairs, not events)
+    holding_items = [key for key in lists if item_keys & {header_key(k) for k in first[key][0]}]
+    return (holding_items or lists or [None])[0]
 
 
 def _nested_hint(key: str, path: Path) -> str:
@@ -385,7 +431,10 @@ def typed_columns(
     problems: list[Problem] = [None] * n
     columns: dict[str, list[Any]] = {}
     if "type" in raw:
-        columns["type"], found = map_actions(raw["type"], mapping.actions)
+        kinds = raw["type"]
+        if mapping.default_type:  # also the type of a row whose type cell is empty
+            kinds = [mapping.default_type if convert.is_blank(kind) else kind for kind in kinds]
+        columns["type"], found = map_actions(kinds, mapping.actions)
         merge(problems, found)
     elif mapping.default_type:
         columns["type"] = [mapping.default_type] * n
@@ -521,11 +570,13 @@ def csv_batches(
     records = read_records(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
     )
+    fallbacks: list[str] = []
     for names, chunk in records:
         names = names or []
         if mapping.header and not resolved:
-            mapping, resolved = resolve_columns(mapping, names), True
+            given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            fallbacks = customer_fallbacks(given, mapping, names)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
             check_positions(mapping, path)
@@ -536,8 +587,10 @@ def csv_batches(
             index = find(names, column) if mapping.header else _position(column)
             if index is not None:
                 wanted[event_field] = index
+        wanted |= {f"fallback:{name}": find(names, name) for name in fallbacks}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
+        fill_customers(raw, fallbacks)
         if names:
             merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
@@ -618,7 +671,8 @@ def jsonl_records(
     objects (one record per element)."""
     layout = json_layout(path)
     if layout == "array":
-        yield from array_records(path, chunk_rows, encoding)
+        for lines, raws, objects, problems in array_records(path, chunk_rows, encoding):
+            yield lines, raws, [lifted(obj) for obj in objects], problems
         return
     if layout == "document":  # read line by line, each of its lines would be a refused row
         raise FormatError(
@@ -645,7 +699,7 @@ def jsonl_records(
                 text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows tools write
             if problem is None:
                 try:
-                    obj = read_object(text)
+                    obj = lifted(read_object(text))
                 except ValueError as exc:
                     problem = ("bad_json", str(exc)[:200])
             lines.append(number)
@@ -699,19 +753,23 @@ def object_batches(
         else partial(parquet_records, path, chunk_rows)
     )
     sources: dict[str, str] | None = None
+    fallbacks: list[str] = []
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
-            mapping = resolve_columns(mapping, keys)
+            given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
+            fallbacks = customer_fallbacks(given, mapping, keys)
+            sources |= {f"fallback:{name}": name for name in fallbacks}
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
             for name, column in sources.items()
             if any(obj is not None and column in obj for obj in objects)
         }
+        fill_customers(raw, fallbacks)
         if first and "occurred_at" in raw:
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
@@ -768,13 +826,30 @@ def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
     element; None when none of them is an object."""
     if head and head[0].lstrip().startswith("[") and starts_array(path):
         _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
-        return objects[0] if isinstance(objects[0], dict) else None
+        return lifted(objects[0]) if isinstance(objects[0], dict) else None
     for line in head:
         try:
-            return read_object(line)
+            return lifted(read_object(line))
         except ValueError:
             continue
     return None
+
+
+# Where analytics tools nest an event's own fields: Mixpanel's and Segment's `properties`,
+# Amplitude's `event_properties`.
+_PROPERTIES = ("properties", "event_properties", "props")
+
+
+def lifted(obj: Any) -> Any:
+    """A JSON object with the fields nested under its `properties` also at its top level (where
+    the top level has none of that name), so that they are read as columns are."""
+    if not isinstance(obj, dict):
+        return obj
+    for key in _PROPERTIES:
+        nested = obj.get(key)
+        if isinstance(nested, dict):
+            obj = {**{k: v for k, v in nested.items() if not isinstance(v, dict | list)}, **obj}
+    return obj
 
 
 def raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]

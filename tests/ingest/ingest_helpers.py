@@ -36,3 +36,9 @@ def head_of(source: Path, target: Path, lines: int) -> Path:
 def quarantined(store: Store) -> int:
     with store.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(quarantine)).scalar_one())
+
+
+def conserved(report) -> None:  # type: ignore[no-untyped-def]
+    """Every row read was accepted or quarantined, and every accepted one is in the log."""
+    assert report.accepted + report.quarantined == report.rows_read
+    assert report.appended + report.already_present == report.accepted

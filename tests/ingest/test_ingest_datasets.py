@@ -16,18 +16,13 @@ from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
 from edgerec.store.schema import quarantine
-from tests.ingest.ingest_helpers import quarantined, real_file
+from tests.ingest.ingest_helpers import conserved, quarantined, real_file
 
 TAOBAO = ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv")
 
 
 def by_type(store: Store) -> Counter[str]:
     return Counter(e.type for e in store.read())
-
-
-def conserved(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.accepted + report.quarantined == report.rows_read
-    assert report.appended + report.already_present == report.accepted
 
 
 def test_taobao_slice(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]

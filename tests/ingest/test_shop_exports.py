@@ -1,0 +1,172 @@
+"""A shop's own data as the platforms it uses export it: orders, tills, analytics events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edgerec.api import Store
+from edgerec.ingest import FormatError, import_file
+from edgerec.store.schema import quarantine
+from tests.ingest.ingest_helpers import conserved
+
+
+def _events(store: Store) -> list[tuple[str, str | None, str | None]]:
+    return [(e.type, e.user_id, e.item_id) for e in store.read() if e.type != "session_started"]
+
+
+def test_an_orders_export_is_never_taken_for_a_catalogue(ingest_store: Store, tmp_path: Path) -> None:
+    """Shopify's orders_export.csv (an order's Id, Vendor and line item's SKU and price) was
+    listed as items, each order replacing a listing with the buyer's e-mail among its
+    attributes; so was an analytics export with `event` and `time` columns."""
+    orders = tmp_path / "orders_export.csv"
+    orders.write_text(
+        "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,"
+        "Lineitem sku,Vendor,Id\n"
+        "#1001,jane@example.com,paid,2024-03-01 10:15:00 +0100,2,T-Shirt,19.99,TSHIRT-RED-M,Acme,5551\n"
+    )
+    with pytest.raises(FormatError, match="no column for the user"):  # not listed as items
+        import_file(ingest_store, orders)
+    columns = {"user": "Email", "item": "Lineitem sku", "timestamp": "Created at"}
+    mapped = {**columns, "quantity": "Lineitem quantity", "price_paid": "Lineitem price"}
+    conserved(import_file(ingest_store, orders, mapping=mapped))
+    [sale] = ingest_store.read()
+    assert (sale.type, sale.user_id, sale.item_id, sale.payload) == (
+        "purchased",
+        "jane@example.com",
+        "TSHIRT-RED-M",
+        {"quantity": 2, "price_paid": 19.99},
+    )
+    analytics = tmp_path / "events.jsonl"  # Mixpanel's, flattened: an event and its time
+    line = {"event": "purchase", "time": 1700000300, "distinct_id": "m9", "product_id": "p1", "price": 49.9}
+    analytics.write_text(json.dumps({**line, "quantity": 1}) + "\n")
+    conserved(import_file(ingest_store, analytics))
+    assert [e.type for e in ingest_store.read()] == ["purchased", "purchased"]
+
+
+def test_an_orders_value_column_is_no_rating(ingest_store: Store, tmp_path: Path) -> None:
+    """Klaviyo's "Ordered Product" export: Quantity, Price and the line's Value; every sale was
+    logged as a rating of 39.98."""
+    path = tmp_path / "ordered_product.csv"
+    path.write_text(
+        "Timestamp,Customer ID,Product ID,Quantity,Price,Value\n"
+        "2024-03-01T10:00:00Z,jane,TSHIRT,2,19.99,39.98\n"
+    )
+    conserved(import_file(ingest_store, path))
+    [sale] = ingest_store.read()
+    assert (sale.type, sale.payload) == ("purchased", {"quantity": 2, "price_paid": 19.99})
+
+
+def test_a_tills_cashier_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's sales history names the customer and the cashier (`User`): every sale was the
+    cashier's."""
+    path = tmp_path / "sales_history.csv"
+    path.write_text(
+        "Date,Customer,User,Product,Quantity,Price\n"
+        "2024-03-01T10:00:00Z,ann,till-staff-1,Coffee Beans,1,12.50\n"
+        "2024-03-01T10:05:00Z,bob,till-staff-1,Grinder Brush,1,4.00\n"
+    )
+    conserved(import_file(ingest_store, path))
+    assert [user for _, user, _ in _events(ingest_store)] == ["ann", "bob"]
+
+
+def test_analytics_events_are_read_with_their_properties_and_anonymous_ids(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Segment's track calls: the action was read from `type` ("track"), not `event`, and its
+    names ("Product Viewed") were unknown. Mixpanel's fields under `properties` were not read
+    at all. GA4's rows without a user_id were refused though user_pseudo_id names them."""
+    segment = tmp_path / "segment.jsonl"
+    calls = [
+        {"type": "track", "event": "Product Viewed", "userId": "u1",
+         "timestamp": "2024-03-01T10:15:00+01:00", "properties": {"product_id": "p1", "price": 59.9}},
+        {"type": "track", "event": "Order Completed", "userId": "u1",
+         "timestamp": "2024-03-01T10:20:00+01:00",
+         "properties": {"product_id": "p1", "price": 59.9, "quantity": 2}},
+    ]  # fmt: skip
+    mixpanel = tmp_path / "mixpanel.jsonl"
+    exported = [
+        {
+            "event": "Product Added",
+            "properties": {"time": 1709284800, "distinct_id": "m1", "product_id": "p2"},
+        }
+    ]
+    ga4 = tmp_path / "ga4_items.jsonl"
+    rows = [
+        {"event_timestamp": "1709284505000000", "event_name": "view_item", "user_id": None,
+         "user_pseudo_id": "1234.5678", "item_id": "SKU1"},
+        {"event_timestamp": "1709284560000000", "event_name": "purchase", "user_id": "cust-42",
+         "user_pseudo_id": "1234.5678", "item_id": "SKU1", "price": 19.99, "quantity": 2},
+    ]  # fmt: skip
+    for path, lines in ((segment, calls), (mixpanel, exported), (ga4, rows)):
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        conserved(import_file(ingest_store, path))
+    assert _events(ingest_store) == [
+        ("item_viewed", "u1", "p1"),
+        ("purchased", "u1", "p1"),
+        ("added_to_cart", "m1", "p2"),
+        ("item_viewed", "1234.5678", "SKU1"),
+        ("purchased", "cust-42", "SKU1"),
+    ]
+
+
+def test_ga4s_nested_items_are_named_in_the_refusal(ingest_store: Store, tmp_path: Path) -> None:
+    """The refusal said to flatten `event_params` (key/value pairs): following it, the file was
+    refused again, then every row quarantined."""
+    path = tmp_path / "ga4_events.json"
+    event = {
+        "event_timestamp": "1709284505000000",
+        "event_name": "view_item",
+        "event_params": [{"key": "ga_session_id", "value": {"int_value": "1709284000"}}],
+        "user_pseudo_id": "1234.5678",
+        "items": [{"item_id": "SKU1", "price": 19.99}],
+    }
+    path.write_text(json.dumps(event) + "\n")
+    with pytest.raises(FormatError, match=r"lists its events under 'items'.*jq -c '\.items\[\] as \$event"):
+        import_file(ingest_store, path)
+
+
+def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's walk-in sales have no customer: the rows were quarantined, though a file with
+    no customer column at all makes each session an anonymous visitor."""
+    path = tmp_path / "pos.csv"
+    path.write_text(
+        "Date,Time,Transaction ID,Item,Qty,Customer ID\n"
+        "2024-03-01,10:15:32,tx1,Latte,1,CUST01\n"
+        "2024-03-01,10:20:00,tx2,Croissant,1,\n"
+    )
+    conserved(import_file(ingest_store, path, mapping={"session": "Transaction ID"}))
+    assert _events(ingest_store) == [("purchased", "CUST01", "Latte"), ("purchased", "tx2", "Croissant")]
+
+
+def test_a_row_with_no_action_takes_the_default_type_and_a_hint_can_be_pasted(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An empty type cell was told to give `--action None=item_viewed`, which named nothing; a
+    Mixpanel action such as $mp_web_page_view was given unquoted, which a shell reads away."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "user,item,timestamp,status\n"
+        "jane,TSHIRT,2024-03-01T10:00:00Z,paid\n"
+        "jane,MUG,2024-03-01T10:00:00Z,\n"
+        "jane,CAP,2024-03-01T10:00:00Z,$mp_web_page_view\n"
+    )
+    mapping = {"type": "status", "actions": {"paid": "purchased"}}
+    import_file(ingest_store, path, mapping=mapping)
+    with ingest_store.engine.connect() as connection:
+        details = connection.execute(quarantine.select().order_by(quarantine.c.line)).all()
+    assert [row.detail for row in details] == [
+        "type: is required (a row with no action: give default_type=item_viewed for such rows)",
+        "type: unknown action '$mp_web_page_view' (say which event it is: "
+        "--action '$mp_web_page_view=item_viewed', or purchased, ...)",
+    ]
+    mapping = {
+        **mapping,
+        "default_type": "item_viewed",
+        "actions": {"paid": "purchased", "$mp_web_page_view": "item_viewed"},
+    }
+    report = import_file(ingest_store, path, mapping=mapping)
+    assert (report.accepted, report.quarantined) == (3, 0)
+    assert [kind for kind, _, item in _events(ingest_store) if item == "MUG"] == ["item_viewed"]
