@@ -74,8 +74,13 @@ class Deduplicator:
                 continue
             user, item = row["user_id"], row["item_id"]
             if user is not None and item is not None and window > 0:
-                # A file's own sessions part repeats: one in another session is a new visit.
-                key = (user, item, row["type"], row["session_id"])
+                # A file's own sessions part repeats: one in another session is a new visit. A
+                # purchase of another quantity or price is another order line (an engraved mug
+                # beside two plain ones), never a double click.
+                kind = row["type"]
+                if kind == EventType.PURCHASED:
+                    kind = f"{kind}\x1f{sorted(row['payload'].items())!r}"
+                key = (user, item, kind, row["session_id"])
                 before = last.get(key)
                 if before is not None and abs(at - before) <= window:
                     problems[i] = (

@@ -71,6 +71,20 @@ def test_a_repeat_in_another_session_of_the_file_is_a_new_visit(ingest_store: St
     assert [e.session_id for e in ingest_store.read()] == ["s1", "s2"]
 
 
+def test_two_lines_of_one_item_in_an_order_are_two_sales(ingest_store: Store, tmp_path: Path) -> None:
+    """An order with an engraved mug and two plain ones: its second line was dropped as a double
+    click, and the log said one mug sold where the order has three. A second buy of the same
+    quantity and price within the window is still one."""
+    path = tmp_path / "order_lines.csv"
+    path.write_text(
+        "user_id,item_id,type,timestamp,quantity,price\n"
+        f"u1,MUG,purchase,{T},1,24.00\nu1,MUG,purchase,{T},2,12.00\nu1,MUG,purchase,{T + 1},2,12.00\n"
+    )
+    report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined_by_reason == {"repeat_within_window": 1}
+    assert [e.payload["quantity"] for e in ingest_store.read()] == [1, 2]
+
+
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
     path = head_of(
         real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "taobao.csv", 1200
