@@ -588,9 +588,9 @@ def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
 
 # --- catalogue files ------------------------------------------------------------------------
 
-# Amazon's 2023 release: parent_asin is the product, asin one of its variants (a size, a colour).
 # An item's id under the names an events file has for it (a Yelp business_id, an ISBN), but
-# not a bare `item` or `product`: in a catalogue that is as often the item's name.
+# not a bare `item` or `product`: in a catalogue that is as often the item's name. (In Amazon's
+# 2023 release, parent_asin is the product, asin one of its variants: a size, a colour.)
 _ID = ("id", *(name for name in COLUMN_ALIASES["item"] if name not in ("item", "product")))
 _TITLE = (
     "title",
@@ -608,7 +608,8 @@ _CATEGORY_LEVELS = (
     ("category_l1", "category_l2", "category_l3"),
 )
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
-_PRICE = ("price", "unit_price", "sale_price", "list_price")
+# WooCommerce's "Regular price" before its "Sale price", which is empty unless on sale.
+_PRICE = ("price", "unit_price", "regular_price", "sale_price", "list_price")
 _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
@@ -770,6 +771,7 @@ def catalogue_batches(
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
         chunks = _records(path, delimiter, True, chunk_rows, encoding)
+    above: dict[str, Any] | None = None
     for number, (names, chunk) in enumerate(chunks):
         names = names or []
         used: dict[str, int | None] = {}
@@ -828,4 +830,46 @@ def catalogue_batches(
             "description": raw.get("description", _const(None, n)),
             "attributes": attributes,
         }
+        group = find(names, *_PRODUCT_GROUP)
+        above = _fill_from_row_above(
+            chunk, columns, problems, used["item_id"] if group is None else group, above
+        )
         yield text_batch(str(path), chunk, columns, problems)
+
+
+# A product's column where a catalogue has a row per variant or per image (Shopify's Handle).
+_PRODUCT_GROUP = ("handle", "parent", "parent_id", "parent_sku")
+_PRODUCT_FIELDS = ("title", "category", "brand", "description")
+_ITEM_FIELDS = (*_PRODUCT_FIELDS, "price", "stock")
+
+
+def _fill_from_row_above(
+    chunk: RawChunk,
+    columns: dict[str, list[Any]],
+    problems: list[Problem],
+    group: int | None,
+    above: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """Shopify's products_export: a product's later rows (its other variants, its images) leave
+    its title, vendor, type and description blank under the same handle. Such a row (no title,
+    the same product as the row above) takes them from the row above; a row of the same item
+    (an image's) takes every blank field: it listed the item with no title, price or stock.
+    Returns the last row, for the next chunk."""
+    if group is None:
+        return None
+    for i, record in enumerate(chunk.records):
+        product = record[group].strip() if record is not None and len(record) > group else ""
+        if not product or problems[i] is not None:
+            above = None
+            continue
+        if above is not None and not columns["title"][i] and product == above["product"]:
+            same_item = columns["item_id"][i] == above["item_id"]
+            for name in _ITEM_FIELDS if same_item else _PRODUCT_FIELDS:
+                if columns[name][i] in (None, ""):
+                    columns[name][i] = above[name]
+        above = {
+            "product": product,
+            "item_id": columns["item_id"][i],
+            **{k: columns[k][i] for k in _ITEM_FIELDS},
+        }
+    return above

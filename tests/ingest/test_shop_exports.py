@@ -9,6 +9,7 @@ import pytest
 
 from edgerec.api import Store
 from edgerec.ingest import FormatError, import_file
+from edgerec.readmodels import ShopData
 from edgerec.store.schema import quarantine
 from tests.ingest.ingest_helpers import conserved
 
@@ -170,3 +171,48 @@ def test_a_row_with_no_action_takes_the_default_type_and_a_hint_can_be_pasted(
     report = import_file(ingest_store, path, mapping=mapping)
     assert (report.accepted, report.quarantined) == (3, 0)
     assert [kind for kind, _, item in _events(ingest_store) if item == "MUG"] == ["item_viewed"]
+
+
+def test_a_products_export_with_a_row_per_variant_and_image_lists_whole_items(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Shopify's products_export leaves a product's title, vendor and type blank on its later
+    rows: each variant was listed with no title, and the image row last listed the product
+    with no title, price or stock. WooCommerce's Regular price was not read (only Sale price)."""
+    path = tmp_path / "products_export.csv"
+    path.write_text(
+        "Handle,Title,Vendor,Type,Variant SKU,Variant Inventory Qty,Variant Price,Image Src\n"
+        "classic-tshirt,Classic T-Shirt,Acme,T-Shirts,TSHIRT-RED,12,19.99,https://cdn.example/red.jpg\n"
+        "classic-tshirt,,,,TSHIRT-BLUE,3,21.99,https://cdn.example/blue.jpg\n"
+        "classic-tshirt,,,,,,,https://cdn.example/back.jpg\n"
+    )
+    fields = {
+        "price": "Variant Price",
+        "stock": "Variant Inventory Qty",
+        "brand": "Vendor",
+        "category": "Type",
+    }
+    for item, listed in (
+        ("Handle", {"classic-tshirt": ("Classic T-Shirt", "Acme", 21.99, 3)}),
+        (
+            "Variant SKU",  # the image row names no variant: quarantined, nothing listed blank
+            {
+                "TSHIRT-RED": ("Classic T-Shirt", "Acme", 19.99, 12),
+                "TSHIRT-BLUE": ("Classic T-Shirt", "Acme", 21.99, 3),
+            },
+        ),
+    ):
+        conserved(import_file(ingest_store, path, format="catalogue", mapping={**fields, "item": item}))
+        items = {
+            i.item_id: (i.title, i.brand, i.price, i.stock)
+            for i in ShopData(ingest_store).items(limit=100)
+            if i.item_id in listed
+        }
+        assert items == listed, item
+    woo = tmp_path / "wc-product-export.csv"
+    woo.write_text("ID,SKU,Name,Sale price,Regular price\n11,MUG-1,Mug,,9.50\n12,CAP-1,Cap,15.00,18.00\n")
+    conserved(import_file(ingest_store, woo, format="catalogue", mapping={"item": "SKU"}))
+    prices = {
+        i.item_id: i.price for i in ShopData(ingest_store).items(limit=100) if i.item_id in ("MUG-1", "CAP-1")
+    }
+    assert prices == {"MUG-1": 9.5, "CAP-1": 18.0}
