@@ -802,6 +802,8 @@ def catalogue_batches(
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
+        # Oversold (Shopify's "continue selling" goes below zero): none left to sell, not a bad row.
+        stocks = [0 if stock is not None and stock < 0 else stock for stock in stocks]
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
         titles = [" ".join(t.split()) if t else t for t in raw.get("title", _const(None, n))]
         if levels:

@@ -210,9 +210,12 @@ def test_a_products_export_with_a_row_per_variant_and_image_lists_whole_items(
         }
         assert items == listed, item
     woo = tmp_path / "wc-product-export.csv"
-    woo.write_text("ID,SKU,Name,Sale price,Regular price\n11,MUG-1,Mug,,9.50\n12,CAP-1,Cap,15.00,18.00\n")
+    woo.write_text(
+        "ID,SKU,Name,Sale price,Regular price,Stock\n11,MUG-1,Mug,,9.50,4\n12,CAP-1,Cap,15.00,18.00,-3\n"
+    )
     conserved(import_file(ingest_store, woo, format="catalogue", mapping={"item": "SKU"}))
-    prices = {
-        i.item_id: i.price for i in ShopData(ingest_store).items(limit=100) if i.item_id in ("MUG-1", "CAP-1")
+    listed = {
+        i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100, listed_only=False)
     }
-    assert prices == {"MUG-1": 9.5, "CAP-1": 18.0}
+    # an oversold stock (-3) is none left, where it quarantined the whole item
+    assert (listed["MUG-1"], listed["CAP-1"]) == ((9.5, 4), (18.0, 0))
