@@ -315,7 +315,7 @@ def check_columns(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line)"
             + (_nested_hint(nested, path) if nested else _hint(names, lacking))
-            + (_UNDATED if "timestamp" in lacking and not nested else "")
+            + (_UNDATED if "timestamp" in lacking and not nested and not _title_line(names) else "")
         )
 
 
@@ -382,6 +382,11 @@ PROPERTY_ROWS = (
 )
 
 
+def _title_line(names: Sequence[str]) -> bool:
+    """Whether a first line of one cell and blanks is a title over the table, not its header."""
+    return len(names) > 1 and sum(bool(str(name).strip()) for name in names) == 1
+
+
 def property_rows(names: Sequence[str]) -> bool:
     """Whether a file holds items' properties one per row (entity, property, value)."""
     return {"property", "value"} <= {header_key(name) for name in names}
@@ -392,6 +397,11 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
     one property per row, a file of one kind of event."""
     if property_rows(names):
         return f"; the file holds {PROPERTY_ROWS}"
+    if _title_line(names):
+        return (
+            "; the first line is not the column names but a title above them (a report's heading): "
+            "delete the lines above the column names, then import the file again"
+        )
     if names and names[0].lower().startswith("sep=") and len(names[0]) <= 5:
         return (
             "; the first line is Excel's `sep=` line (it tells Excel the delimiter), not the "

@@ -219,3 +219,19 @@ def test_a_products_export_with_a_row_per_variant_and_image_lists_whole_items(
     }
     # an oversold stock (-3) is none left, where it quarantined the whole item
     assert (listed["MUG-1"], listed["CAP-1"]) == ((9.5, 4), (18.0, 0))
+
+
+def test_a_report_with_a_title_above_its_table_is_refused_saying_so(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The refusal said to map the customer to a column of a header that was the report's title."""
+    path = tmp_path / "sales_march.csv"
+    path.write_text(
+        "Sales report - March 2024,,,\n,,,\n"
+        "Order Date,Customer ID,SKU,Quantity\n2024-03-01 10:15,C001,MUG-01,1\n"
+    )
+    with pytest.raises(
+        FormatError, match="the first line is not the column names but a title above them"
+    ) as refused:
+        import_file(ingest_store, path)
+    assert "undated" not in str(refused.value)
