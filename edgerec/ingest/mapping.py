@@ -255,8 +255,8 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
 def customer_fallbacks(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
     """The columns that name a row's customer where its customer column is empty, in order:
     another customer column the file has (GA4's user_pseudo_id beside its often empty user_id),
-    then the session, whose anonymous visitor the row is. None where the user named the
-    customer's column."""
+    then the session, whose anonymous visitor the row is. None at all where the user named the
+    customer's column: that column alone names the customer."""
     if given.user != ColumnMapping().user or resolved.user is None:
         return []
     chosen = header_key(resolved.user)
