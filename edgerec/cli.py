@@ -80,20 +80,55 @@ class Settings:
         try:
             engine = make_engine(self.url)
             yield engine
-        except (OSError, SQLAlchemyError) as exc:
-            raise click.ClickException(f"cannot use the database at {shown_url(self.url)}: {exc}") from exc
+        except (OSError, SQLAlchemyError, ImportError) as exc:  # ImportError: a driver not installed
+            raise click.ClickException(
+                f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
+            ) from exc
         finally:
             if engine is not None:
                 close_engine(engine)
 
     def open(self, *, create: bool = False) -> Store:
-        """The store, brought up to date; a SQLite file that is not there yet is made only
-        with `create`."""
+        """The store, brought up to date; a SQLite file that is not there yet, or a server
+        database without edgerec's tables, is made a store only with `create`."""
         self._refuse_missing(create)
         try:
+            if not create and sqlite_path(self.url) is None:
+                self._refuse_empty_server_database()
             return Store(self.url)
+        except click.ClickException:
+            raise
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
-            raise click.ClickException(f"cannot open the store at {shown_url(self.url)}: {exc}") from exc
+            raise click.ClickException(
+                f"cannot open the store at {shown_url(self.url)}: {_why(exc)}"
+            ) from exc
+
+    def _refuse_empty_server_database(self) -> None:
+        """A mistyped URL that names an empty database (the server's own `postgres`) must not
+        be read, or exported, as the shop's store: it was made one, silently."""
+        from sqlalchemy import inspect
+
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as connection:
+                if inspect(connection).get_table_names():
+                    return  # edgerec's, or another application's, which the store refuses by name
+        finally:
+            close_engine(engine)
+        raise click.BadParameter(
+            f"no store in the database at {shown_url(self.url)}: it has no tables; check the URL "
+            "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
+            param_hint="--db",
+        )
+
+
+def _why(exc: BaseException) -> str:
+    """An error's reason on one line: a database error's own message, without SQLAlchemy's
+    statement and "Background on this error" link."""
+    from sqlalchemy.exc import DBAPIError
+
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())
 
 
 pass_settings = click.make_pass_decorator(Settings)

@@ -619,6 +619,19 @@ def test_eval_stopped_by_sigterm_leaves_no_copy_of_the_data(tmp_path: Path) -> N
     assert process.returncode != 0 and list(temporary.iterdir()) == []
 
 
+def test_a_database_url_that_cannot_be_used_is_one_line() -> None:
+    """A driver that is not installed ended `db current` in a traceback, and a server that is
+    not there added SQLAlchemy's "Background on this error" link as a second line."""
+    for url, args in (
+        ("postgresql+psycopg2://shop@localhost/shop", ["db", "current"]),
+        ("postgresql+psycopg://shop@127.0.0.1:1/shop?connect_timeout=5", ["stats"]),
+        ("postgresql+psycopg://shop@127.0.0.1:1/shop?connect_timeout=5", ["db", "current"]),
+    ):
+        result = CliRunner().invoke(main, ["--db", url, *args])
+        assert result.exit_code == 1 and result.output.startswith("Error: cannot "), result.output
+        assert len(result.output.strip().splitlines()) == 1 and "sqlalche.me" not in result.output
+
+
 def _tail(db: str, *options: str, lines: int) -> list[dict]:
     """What `edgerec events tail --json` prints in its first `lines` lines (or in 30 s)."""
     import subprocess

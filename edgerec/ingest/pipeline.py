@@ -372,8 +372,9 @@ def _refused_again(
 
 def _clean_text(text: str) -> str:
     # Lone surrogates (from a JSON escape, or a file name that is not UTF-8) cannot be stored as
-    # UTF-8; show them as replacement characters.
-    return text.encode("utf-8", "replace").decode("utf-8")
+    # UTF-8; show them as replacement characters. PostgreSQL's text holds no NUL: it stopped the
+    # import and lost the batch's quarantine; it is written as \x00, on every engine alike.
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def problems_of(batch: Batch) -> list[Problem]:

@@ -86,9 +86,14 @@ _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECA
 
 
 def shown_url(url: str) -> str:
-    """The store's URL as printed or logged: a password in it shows as ***."""
+    """The store's URL as printed or logged: a password in it (user:pw@, or ?password=) shows
+    as ***."""
     parsed = make_url(url)
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+        url = parsed.render_as_string(hide_password=False).replace("=%2A%2A%2A", "=***")
+    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    return shown.replace("=%2A%2A%2A", "=***")
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -239,11 +239,15 @@ def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgr
                 for n, u in enumerate([customer, "b", customer, "b"])
             ]
         )
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")  # as autovacuum does: pg_stats lists the id
         assert postgres.files_holding(store.engine, customer)  # on disk before
         receipt = forget_user(store, customer)
         assert (receipt.events_removed, receipt.database_compacted) == (2, True)
         assert {row.user_id for row in store.read(since=0)} == {"b"}
         assert postgres.files_holding(store.engine, customer) == []  # no dead row version left
+        with store.engine.connect() as connection:  # nor the planner's statistics
+            assert customer not in str(connection.exec_driver_sql("SELECT * FROM pg_stats").all())
 
 
 def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server) -> None:
@@ -251,12 +255,16 @@ def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server
 
     from edgerec.cli import main
 
-    url = postgres.database().replace("edgerec@", "edgerec:s3cret-pw@")  # the server trusts any
+    database = postgres.database()
+    url = database.replace("edgerec@", "edgerec:s3cret-pw@")  # the server trusts any
+    joined = "&" if "?" in database else "?"
+    in_the_query = f"{database}{joined}password=s3cret-pw"  # as libpq allows: it was printed in full
     with edgerec.open(url) as store:
         assert "s3cret-pw" not in json.dumps(store.stats())
-    for command in (["stats", "--json"], ["db", "upgrade"]):
-        result = CliRunner().invoke(main, ["--db", url, *command], catch_exceptions=False)
-        assert result.exit_code == 0 and "***" in result.output and "s3cret-pw" not in result.output
+    for written in (url, in_the_query):
+        for command in (["stats", "--json"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--db", written, *command], catch_exceptions=False)
+            assert result.exit_code == 0 and "***" in result.output and "s3cret-pw" not in result.output
     # The database named in the query, as libpq allows: eval names its results after it.
     parsed = make_url(url)
     query = "&".join(f"{k}={v}" for k, v in {**parsed.query, "dbname": parsed.database}.items())
@@ -370,3 +378,35 @@ def test_tailing_the_log_goes_on_after_the_server_restarts(postgres: postgres_se
         tail.terminate()
         tail.wait(30)
     assert tail.stderr is not None and "Traceback" not in tail.stderr.read()
+
+
+def test_a_nul_in_a_refused_row_is_quarantined_as_on_sqlite(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """PostgreSQL's text holds no NUL: the import stopped with a traceback, and the batch's
+    quarantine rows were lost (accepted + quarantined was no longer rows read)."""
+    data = tmp_path / "views.csv"
+    data.write_bytes(b"user_id,item_id,type,timestamp\nu1,i1,view,1700000000\nu\x002,i1,view,1700000000\n")
+    with edgerec.open(postgres.database()) as store:
+        report = import_file(store, data, format="csv")
+        assert (report.accepted, report.quarantined_by_reason) == (1, {"invalid_user_id": 1})
+        with store.engine.connect() as connection:
+            raw = connection.execute(text("SELECT raw FROM quarantine")).scalar_one()
+    assert raw == "u\\x002,i1,view,1700000000"
+
+
+def test_a_reading_command_on_an_empty_database_is_refused(postgres: postgres_server.Server) -> None:
+    """A mistyped URL naming an empty database (the server's own `postgres`) was made a store
+    and exported as one, silently; SQLite refused a missing file."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    for command in (["stats"], ["export", "-"]):
+        result = CliRunner().invoke(main, ["--db", url, *command])
+        assert result.exit_code == 2 and "no store in the database at" in result.output, result.output
+    with create_engine(url).connect() as connection:
+        assert inspect(connection).get_table_names() == []  # left as it was
+    assert CliRunner().invoke(main, ["--db", url, "demo"]).exit_code == 0  # a command that makes one
+    assert CliRunner().invoke(main, ["--db", url, "stats"]).exit_code == 0
