@@ -122,6 +122,12 @@ class Settings:
         )
 
 
+_IMPORT_KEPT = (
+    "The chunks written before it are kept; run the same command again to import the rest (what "
+    "is in the store already is not added twice)."
+)
+
+
 def _why(exc: BaseException) -> str:
     """An error's reason on one line: a database error's own message, without SQLAlchemy's
     statement and "Background on this error" link."""
@@ -1233,6 +1239,8 @@ def import_(
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
+    from sqlalchemy.exc import OperationalError
+
     from edgerec.ingest import import_file
 
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
@@ -1249,12 +1257,12 @@ def import_(
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc
+        except OperationalError as exc:  # the server went away (a restart) part way
+            raise click.ClickException(
+                f"lost the database at {shown_url(settings.url)} ({_why(exc)}). {_IMPORT_KEPT}"
+            ) from exc
         except KeyboardInterrupt:
-            click.echo(
-                "\nImport stopped. The chunks written before it are kept; run the same command again "
-                "to import the rest (what is in the store already is not added twice).",
-                err=True,
-            )
+            click.echo(f"\nImport stopped. {_IMPORT_KEPT}", err=True)
             raise click.Abort() from None
     data = report.to_dict()
     if as_json:
