@@ -188,6 +188,10 @@ def close_engine(engine: Engine) -> None:
     engine.dispose()
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -204,6 +208,9 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Deleted content is overwritten with zeros, so a forgotten customer leaves no trace.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel"
+        # (PostgreSQL's folds every letter). Python's does, as PostgreSQL's does.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:

@@ -669,3 +669,23 @@ def test_an_item_search_of_several_words_finds_the_items_with_them_all(shop_stor
         found = shop.items(text=query)
         assert found and all({"soft", "shoe"} <= set(i.title.lower().split()) for i in found), query
     assert shop.items(text="%") == shop.items(text="%%")  # no words: the text as it is, escaped
+
+
+def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path) -> None:
+    """On SQLite, "ärmel" found no "Ärmel" and "ÉLAN" no "élan": its lower() folds ASCII only."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+    from edgerec.readmodels import ShopData
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many(
+            [
+                ItemListed(item_id="i1", title="Ärmel-Shirt", price=9.0, stock=1),
+                ItemListed(item_id="i2", title="Sac élan", price=9.0, stock=1),
+                ItemViewed(user_id="Åsa", item_id="i1"),
+            ]
+        )
+        shop = ShopData(store)
+        for query, found in (("ärmel", "i1"), ("ÄRMEL", "i1"), ("ÉLAN", "i2")):
+            assert [i.item_id for i in shop.items(text=query)] == [found], query
+        assert [c.user_id for c in shop.customers(text="åsa")] == ["Åsa"]
