@@ -128,6 +128,11 @@ _IMPORT_KEPT = (
 )
 
 
+def _say_unreachable(exc: BaseException) -> None:
+    """What a following command (events tail, train --follow) says while the server is down."""
+    click.echo(f"cannot reach the database ({_why(exc)}); trying again", err=True)
+
+
 def _why(exc: BaseException) -> str:
     """An error's reason on one line: a database error's own message, without SQLAlchemy's
     statement and "Background on this error" link."""
@@ -552,7 +557,7 @@ def _read_through_outages(
             rows = store.read(since=position, limit=1000, **filters)
         except OperationalError as exc:
             if not lost:
-                click.echo(f"cannot reach the database ({str(exc).splitlines()[0]}); trying again", err=True)
+                _say_unreachable(exc)
                 lost = True
             time.sleep(max(interval, 1.0))
             continue
@@ -706,7 +711,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             )
 
         if follow:
-            follow_log(trainer, stop=stop, on_step=show)  # saves when it stops
+            follow_log(trainer, stop=stop, on_step=show, on_lost=_say_unreachable)  # saves when it stops
         else:
             trainer.catch_up(on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.exc import OperationalError
 
 from edgerec.training import published
 from edgerec.training.trainer import StepReport, Trainer
@@ -22,6 +25,7 @@ def follow(
     checkpoint_every_s: float = 30.0,
     checkpoint_bytes_per_s: float = 4e6,
     on_step: Callable[[StepReport, dict], None] | None = None,
+    on_lost: Callable[[Exception], None] | None = None,
 ) -> None:
     """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint.
 
@@ -38,10 +42,20 @@ def follow(
     last_state = ""
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
+    lost = False
     try:
         while not stop.is_set():
             trainer.state = "following"
-            report = trainer.step()
+            try:
+                report = trainer.step()
+                head = trainer.store.head()
+            except OperationalError as exc:  # the server restarted: wait for it, then go on
+                if not lost and on_lost is not None:
+                    on_lost(exc)
+                lost = True
+                stop.wait(max(poll_s, 1.0))
+                continue
+            lost = False
             now = time.perf_counter()
             window_events += report.events
             if now - window_started >= 1.0:
@@ -49,7 +63,6 @@ def follow(
                 window_events, window_started = 0, now
             elif not trainer.events_per_s and window_events:  # the first second: its rate so far, not 0
                 trainer.events_per_s = window_events / max(now - window_started, 1e-9)
-            head = trainer.store.head()
             caught_up = trainer.position >= head
             if trainer.position != published_position and publishing.due(now):
                 publishing.done(now, trainer.publish())
@@ -70,7 +83,8 @@ def follow(
     finally:
         trainer.state = "stopped"
         trainer.save()
-        published.write_status(trainer.directory, trainer.status())
+        with contextlib.suppress(OperationalError):  # the server may be down as it stops
+            published.write_status(trainer.directory, trainer.status())
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -410,3 +411,36 @@ def test_a_reading_command_on_an_empty_database_is_refused(postgres: postgres_se
         assert inspect(connection).get_table_names() == []  # left as it was
     assert CliRunner().invoke(main, ["--db", url, "demo"]).exit_code == 0  # a command that makes one
     assert CliRunner().invoke(main, ["--db", url, "stats"]).exit_code == 0
+
+
+def test_a_following_trainer_goes_on_after_the_server_restarts(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """`train --follow` ended in five chained tracebacks when the server restarted."""
+    import threading
+
+    from edgerec.training import Trainer
+    from edgerec.training.runner import follow
+
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record(ItemViewed(user_id="u", item_id="before", occurred_at=T0))
+        trainer = Trainer(store, directory=tmp_path / "model", device="cpu")
+        stop, lost = threading.Event(), []
+        worker = threading.Thread(
+            target=follow, args=(trainer,), kwargs={"stop": stop, "poll_s": 0.05, "on_lost": lost.append}
+        )
+        worker.start()
+        try:
+            deadline = time.monotonic() + 60
+            while trainer.position < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            postgres.restart(down_s=2.0)  # the trainer polls while the server is down
+            head = store.record(ItemViewed(user_id="u", item_id="after", occurred_at=T0))
+            while trainer.position < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert trainer.position == head and worker.is_alive()
+        finally:
+            stop.set()
+            worker.join(timeout=60)
+        assert lost, "the lost connection went unsaid"
