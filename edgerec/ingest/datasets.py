@@ -473,6 +473,90 @@ def diginetica_batches(
         yield text_batch(str(path), chunk, columns, problems)
 
 
+# --- the Netflix Prize ----------------------------------------------------------------------
+
+_NETFLIX_MOVIE = re.compile(r"\s*(\d+):\s*")
+_NETFLIX_RATING = re.compile(r"\s*\d+,[1-5],\d{4}-\d{2}-\d{2}\s*")
+_NETFLIX_TEST_SETS = frozenset({"probe.txt", "qualifying.txt"})
+
+
+def netflix_sniff(path: Path, head: list[str]) -> bool:
+    """combined_data_*.txt (or a training set's mv_*.txt): a movie's id on a line of its own
+    (`1:`), then its ratings as `customer,rating,date` lines."""
+    lines = [line for line in head if line.strip()]
+    if data_path(path).name.lower() in _NETFLIX_TEST_SETS:
+        return bool(lines) and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
+    return (
+        len(lines) >= 2
+        and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
+        and _NETFLIX_RATING.fullmatch(lines[1]) is not None
+    )
+
+
+def netflix_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+    """Ratings, each of the movie named on the line above its block (a movie's line is no row
+    of the import), dated at midnight UTC; the titles from movie_titles.csv beside them."""
+    if data_path(path).name.lower() in _NETFLIX_TEST_SETS:
+        raise FormatError(
+            f"{path}: the Netflix Prize's {data_path(path).name} holds the contest's test pairs, not "
+            "ratings; import combined_data_1.txt (to _4) or the training set's mv_*.txt"
+        )
+    titles = beside(path, "movie_titles.csv") or beside(path, "movie_titles.txt")
+    if titles is not None:
+        yield from _netflix_titles(titles, chunk_rows)
+    movie: str | None = None
+    for _names, chunk in _records(path, ",", False, chunk_rows):
+        rows = RawChunk()
+        items: list[str | None] = []
+        for i, record in enumerate(chunk.records):
+            if record is not None and len(record) == 1 and (heading := _NETFLIX_MOVIE.fullmatch(record[0])):
+                movie = heading.group(1)
+                continue
+            rows.add(chunk.lines[i], chunk.raws[i], record, chunk.problems.get(i))
+            items.append(movie)
+        raw, problems = pick(rows, {"user_id": 0, "value": 1, "occurred_at": 2}, 3)
+        n = len(rows)
+        values, found = convert.floats(raw.get("value", _const(None, n)), "value")
+        merge(problems, found)
+        stamps, found = convert.datetime_micros(raw.get("occurred_at", _const(None, n)))
+        merge(problems, found)
+        columns = {
+            "type": _const(EventType.RATED.value, n),
+            "occurred_at": stamps,
+            "user_id": raw.get("user_id", _const(None, n)),
+            "item_id": items,
+            "value": values,
+        }
+        yield text_batch(str(path), rows, columns, problems)
+
+
+def _netflix_titles(path: Path, chunk_rows: int) -> Iterator[Batch]:
+    """movie_titles.csv: `id,year,title`, the title unquoted, commas and all; Latin-1."""
+    for _names, chunk in _records(path, ",", False, chunk_rows, encoding=_movies_encoding(path, "utf-8")):
+        n = len(chunk)
+        problems: list[Problem] = [None] * n
+        ids: list[str | None] = [None] * n
+        titles: list[str | None] = [None] * n
+        attributes: list[dict[str, str] | None] = [None] * n
+        for i, record in enumerate(chunk.records):
+            if record is None:
+                continue
+            if len(record) < 3:
+                problems[i] = ("wrong_field_count", f"expected 3 fields, found {len(record)}")
+                continue
+            ids[i], year = record[0].strip() or None, record[1].strip()
+            titles[i] = ",".join(record[2:]).strip()
+            attributes[i] = {"year": year} if year.isdigit() else {}
+        columns = {
+            "type": _const(EventType.ITEM_LISTED.value, n),
+            "occurred_at": _const(CATALOGUE_AT, n),
+            "item_id": ids,
+            "title": titles,
+            "attributes": attributes,
+        }
+        yield text_batch(str(path), chunk, columns, problems)
+
+
 # --- Amazon sequences in the S3-Rec format ----------------------------------------------------
 
 

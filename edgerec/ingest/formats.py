@@ -117,6 +117,13 @@ FORMATS: dict[str, Format] = {
             datasets.yoochoose_sniff,
         ),
         Format(
+            "netflix",
+            "Netflix Prize ratings (combined_data_*.txt: a `1:` line per movie, then"
+            " customer,rating,date) + movie_titles.csv beside them",
+            datasets.netflix_batches,
+            datasets.netflix_sniff,
+        ),
+        Format(
             "s3rec",
             "Amazon sequences in the S3-Rec format (`user item item ...`) + *_item2attributes.json",
             datasets.s3rec_batches,
@@ -148,6 +155,7 @@ FORMATS: dict[str, Format] = {
 # catch-all catalogue sniffing (a catalogue has no customer or time column).
 _DETECTION_ORDER = (
     "events",
+    "netflix",
     "s3rec",
     "movielens",
     "taobao",

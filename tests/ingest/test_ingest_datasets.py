@@ -105,6 +105,30 @@ def test_movies_dat_in_utf8_or_latin1_keeps_its_titles(ingest_store: Store, tmp_
     assert ingest_store.read(types=["item_listed"])[-1].payload["title"] == "Amélie (2002)"
 
 
+def test_netflix_prize_ratings_and_titles(ingest_store: Store, tmp_path: Path) -> None:
+    """combined_data_*.txt: a movie's `N:` line, then its customer,rating,date lines; the
+    titles from movie_titles.csv (Latin-1, a title's commas unquoted). It was refused as a
+    format edgerec cannot tell, with advice that had no column to point at."""
+    ratings = tmp_path / "combined_data_1.txt"
+    ratings.write_text("1:\n1488844,3,2005-09-06\n822109,5,2005-05-13\n2:\n1488844,2,2005-09-07\nbad,row\n")
+    (tmp_path / "movie_titles.csv").write_bytes(
+        "1,2003,Dinosaur Planet\n2,NULL,Amélie, Le Fabuleux\n".encode("latin-1")
+    )
+    assert detect_format(ratings).name == "netflix"
+    report = import_file(ingest_store, ratings)
+    conserved(report)
+    assert (report.rows_read, report.quarantined_by_reason) == (6, {"wrong_field_count": 1})
+    listed = {e.item_id: e.payload for e in ingest_store.read(types=["item_listed"])}
+    assert listed["2"] == {"title": "Amélie, Le Fabuleux", "attributes": {}}
+    rated = [(e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read(types=["rated"])]
+    assert rated == [("1488844", "1", 3.0), ("822109", "1", 5.0), ("1488844", "2", 2.0)]
+    assert ingest_store.read(types=["rated"])[0].occurred_at == to_micros(datetime(2005, 9, 6, tzinfo=UTC))
+    test_pairs = tmp_path / "qualifying.txt"
+    test_pairs.write_text("1:\n30878,2005-12-26\n")
+    with pytest.raises(FormatError, match="holds the contest's test pairs, not ratings"):
+        import_file(ingest_store, test_pairs)
+
+
 def test_yoochoose_prepared_tsv(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("yoochoose-rsc15-100k", "yoochoose-clicks-100k_test.txt"), 1001)
     assert detect_format(path).name == "yoochoose"

@@ -50,6 +50,16 @@ SAMPLES: dict[str, dict[str, list[str]]] = {
             "1,2014-04-07T10:54:09.868Z,214536500,S",
         ],
     },
+    "netflix": {
+        "combined_data_1.txt": [
+            "1:",
+            "1488844,3,2005-09-06",
+            "822109,5,2005-05-13",
+            "2:",
+            "1488844,2,2005-09-07",
+        ],
+        "movie_titles.csv": ["1,2003,Dinosaur Planet", "2,2004,Isle of Man TT 2004 Review"],
+    },
     "s3rec": {
         "Beauty.txt": ["1 2 3 4", "2 3 5"],
         "Beauty_item2attributes.json": ['{"2": [1, 7], "3": [2], "4": [1], "5": [2]}'],
