@@ -247,7 +247,10 @@ def datetime_micros(
     return out, problems
 
 
-_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*")
+# A time of day, with its zone where it names one ("10:15:32 PST", "10:15 +01:00", "10:15Z").
+_TIME_OF_DAY = re.compile(
+    r"\s*\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*(Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2})?\s*"
+)
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
 
 

@@ -692,8 +692,9 @@ _CATEGORY_LEVELS = (
     ("category_l1", "category_l2", "category_l3"),
 )
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
-# WooCommerce's "Regular price" before its "Sale price", which is empty unless on sale.
-_PRICE = ("price", "unit_price", "regular_price", "sale_price", "list_price")
+# A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
+# price" is empty unless the item is on sale, and its "Regular price" is the price then.
+_PRICE = ("price", "unit_price", "sale_price", "regular_price", "list_price")
 _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
@@ -709,10 +710,9 @@ def catalogue_sniff(path: Path, head: list[str]) -> bool:
         if not head:
             return False
         names = re.split(r"[,\t;|]", head[0])
-    keys = {header_key(n) for n in names}
     has_id = find(names, *_ID) is not None
     has_content = find(names, *_TITLE, *_CATEGORY, *_PRICE, *_BRAND, "masterCategory") is not None
-    return has_id and has_content and not keys & _ACTIVITY_KEYS
+    return has_id and has_content and not any(activity_column(name) for name in names)
 
 
 # A customer or a session column makes rows events (a sales file with prices), not items; so do
@@ -721,11 +721,18 @@ def catalogue_sniff(path: Path, head: list[str]) -> bool:
 # WooCommerce's): a catalogue never has them, and read as one, each order replaced a listing.
 _ACTIVITY_KEYS = (
     {header_key(alias) for field in ("user", "session") for alias in COLUMN_ALIASES[field]}
-    | {header_key(alias) for alias in COLUMN_ALIASES["type"] if alias != "type"}
+    # not a bare `event`, `action` or `activity`: a ticket shop's event, a tour's activity
+    | {"eventtype", "eventname", "actiontype", "behavior", "behaviour", "behaviortype", "interactiontype"}
     | {header_key(alias) for alias in COLUMN_ALIASES["timestamp"] if alias not in ("date", "created_at")}
     | {"eventtime", "email", "customeremail", "billingemail", "orderid", "ordernumber", "orderno"}
-    | {"invoiceno", "invoice", "transactionid", "lineitemquantity", "lineitemsku", "lineitemname"}
+    | {"invoiceno", "transactionid", "lineitemquantity", "lineitemsku", "lineitemname"}
 )
+
+
+def activity_column(name: str) -> bool:
+    """Whether a column is a customer's, a session's, an order's or an event's, which no
+    catalogue has."""
+    return header_key(name) in _ACTIVITY_KEYS
 
 
 def brand_from_title(title: str | None) -> str | None:
@@ -760,6 +767,22 @@ CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
 
 # A catalogue field mapped to this is not read: its usual column is kept as an attribute.
 NOT_READ = "none"
+
+
+def _with_later_prices(chunk: RawChunk, cells: list[Any], names: list[str], used: int) -> list[Any]:
+    """`cells` (the price column's), each empty one from the next price column of its row that
+    is not: a sale price where the item is on sale, else its regular price."""
+    after = _PRICE[next(i for i, alias in enumerate(_PRICE) if find(names, alias) == used) + 1 :]
+    later = [index for alias in after if (index := find(names, alias)) is not None and index != used]
+    if not later:
+        return cells
+    filled = list(cells)
+    for i, record in enumerate(chunk.records):
+        if filled[i] is None and record is not None:
+            filled[i] = next(
+                (record[j].strip() for j in later if j < len(record) and record[j].strip()), None
+            )
+    return filled
 
 
 def _with_price_hint(problem: Problem) -> Problem:
@@ -882,7 +905,10 @@ def catalogue_batches(
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names))
         n = len(chunk)
-        prices, found = convert.prices(raw.get("price", _const(None, n)), "price")
+        price_cells = raw.get("price", _const(None, n))
+        if "price" not in named and used["price"] is not None:
+            price_cells = _with_later_prices(chunk, price_cells, names, used["price"])
+        prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
@@ -924,7 +950,7 @@ def catalogue_batches(
 
 
 # A product's column where a catalogue has a row per variant or per image (Shopify's Handle).
-_PRODUCT_GROUP = ("handle", "parent", "parent_id", "parent_sku")
+_PRODUCT_GROUP = ("handle",)
 _PRODUCT_FIELDS = ("title", "category", "brand", "description")
 _ITEM_FIELDS = (*_PRODUCT_FIELDS, "price", "stock")
 

@@ -223,10 +223,11 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     if not path.exists():
         raise FormatError(f"{path}: no such file")
     kind = mapped_kind(mapping)
-    if kind == "catalogue":
-        return FORMATS["catalogue"]
     suffix = data_suffix(path)
     head = [] if suffix == ".parquet" else head_lines(path, 20)
+    if kind == "catalogue":
+        _refuse_customers_in_a_catalogue(path, _header(path, head), mapping)
+        return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
         if name == "catalogue" and kind == "events":
             continue
@@ -251,6 +252,19 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         f"{path}: cannot tell the format from its name or first lines; name one "
         f"(--format NAME, or pick it in the format list on the console's Import screen):\n{format_names()}"
     )
+
+
+def _refuse_customers_in_a_catalogue(path: Path, names: list[str], mapping: Any) -> None:
+    """A mapping of catalogue fields (price=...) on a file with a customer or session column: a
+    sales file mapped as one (its sales were listed as items, quantities as stock)."""
+    customers = [name for name in names if datasets.activity_column(name)]
+    if customers:
+        fields = ", ".join(f"{field}={column}" for field, column in dict(mapping or {}).items())
+        raise FormatError(
+            f"{path}: {fields} maps catalogue fields, but the file has {customers[0]!r}, a customer's, "
+            "an order's or an event's column: a file of sales maps a sale's price as price_paid=COLUMN "
+            "(and its quantity as quantity=COLUMN); a catalogue has none of those"
+        )
 
 
 def _header(path: Path, head: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
@@ -22,7 +23,7 @@ from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pi
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, header_names, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
@@ -132,6 +133,13 @@ def undated_start_us(day: str) -> int:
     return int(start.timestamp()) * 1_000_000
 
 
+def undated(mapping: ColumnMapping | Mapping[str, Any] | None) -> bool:
+    """Whether a mapping dates a file's rows by their order (undated=DAY)."""
+    if isinstance(mapping, ColumnMapping):
+        return mapping.undated is not None
+    return bool(mapping and mapping.get("undated"))
+
+
 def undated_times(mapping: ColumnMapping, raw: dict[str, list[Any]], lines: Sequence[int]) -> None:
     """With `undated`, each row's time: the day's start plus its line number in microseconds."""
     if mapping.undated is not None:
@@ -153,16 +161,15 @@ def _yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # The customer's own columns before a bare `user`, which in a till's export is the cashier.
-    "user": ("user_id", "customer_id", "visitor_id", "client_id", "member_id", "account_id", "shopper_id",
-             "reviewer_id", "customer", "visitor", "user", "uid", "user_pseudo_id", "distinct_id",
+    # A customer column before a bare `user`, which in a till's export is the cashier.
+    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
+             "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
-    # A bare `type` last: Segment's is "track" beside its `event`, a sales file's a product type.
-    "type": ("event_type", "event_name", "event", "action", "action_type", "behavior", "behaviour",
-             "behavior_type", "interaction", "interaction_type", "activity", "type"),
+    "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
+             "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
                   "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",
                   "order_date", "order_time", "transaction_date", "transaction_time",
@@ -171,7 +178,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "category": ("category", "category_name", "category_id", "category_code"),
     "quantity": ("quantity", "qty"),
     "price_paid": ("price", "price_paid", "unit_price", "sales_price", "sale_price", "amount"),
-    "value": ("rating", "value", "score", "stars", "overall"),
+    "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
     "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
 }  # fmt: skip
 
@@ -201,13 +208,6 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
             chosen[field_name] = actual[header_key(column)]
         elif column == getattr(defaults, field_name) and field_name in COLUMN_ALIASES:
             guessed.append(field_name)
-    if header_key(chosen.get("type", "")) == "type" and mapping.type == defaults.type:
-        # Segment's `type` is "track" beside the `event` that names the action: the named one
-        specific = [
-            actual[k] for a in COLUMN_ALIASES["type"] if (k := header_key(a)) in actual and k != "type"
-        ]
-        if specific:
-            chosen["type"] = specific[0]
     taken = set(chosen.values())
     for field_name in guessed:
         for alias in COLUMN_ALIASES[field_name]:
@@ -231,10 +231,6 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         # an order's value (Klaviyo's "Ordered Product": Quantity, Price, Value), not a rating
         del chosen["value"]
         resolved = replace(resolved, value=None)
-    rating = next((n for key, n in actual.items() if key.endswith("rating") and n not in taken), None)
-    if "value" in guessed and "value" not in chosen and rating is not None:  # Book-Crossing's Book-Rating
-        chosen["value"] = rating
-        resolved = replace(resolved, value=rating)
     if "user" in guessed and "user" not in chosen and "session" in chosen:
         resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
     if "type" in guessed and "type" not in chosen and not mapping.default_type:
@@ -252,31 +248,69 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
     return resolved
 
 
-def customer_fallbacks(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
-    """The columns that name a row's customer where its customer column is empty, in order:
-    another customer column the file has (GA4's user_pseudo_id beside its often empty user_id),
-    then the session, whose anonymous visitor the row is. None at all where the user named the
-    customer's column: that column alone names the customer."""
+def choose_action_column(
+    given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> ColumnMapping:
+    """Where a file has several columns named like its action, the one whose values (in the
+    first chunk) are the most known actions: Segment's `type` holds "track" beside the
+    `event` that names the action, and another file's `type` is the action beside an `event`
+    that names a campaign. A column the user named is kept."""
+    if given.type != ColumnMapping().type or resolved.type is None:
+        return resolved
+    actual = {header_key(name): name for name in reversed(names)}
+    candidates = list(
+        dict.fromkeys(actual[k] for a in COLUMN_ALIASES["type"] if (k := header_key(a)) in actual)
+    )
+    if len(candidates) < 2:
+        return resolved
+
+    def known(column: str) -> int:
+        _types, problems = map_actions(values_of(column), resolved.actions)
+        return sum(problem is None for problem in problems)
+
+    best = max(candidates, key=known)  # the first of equals: the aliases' order
+    return replace(resolved, type=best) if known(best) > known(resolved.type) else resolved
+
+
+# Columns that name a visitor where no customer is known (GA4's user_pseudo_id beside its often
+# empty user_id; Segment's, Mixpanel's and Amplitude's anonymous ids).
+_VISITOR_COLUMNS = ("user_pseudo_id", "anonymous_id", "distinct_id", "device_id", "visitor_id")
+# A session's anonymous visitor, where a row names a session but no customer; never one of the
+# file's customer ids, as the session's own id could be.
+SESSION_VISITOR = "anonymous@"
+
+
+def customer_fallbacks(
+    given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(column, prefix) pairs that name a row's customer where its customer cell is empty, in
+    order: a visitor column the file has, then the session (as `anonymous@SESSION`). None
+    where the user named the customer's column: that column alone names the customer."""
     if given.user != ColumnMapping().user or resolved.user is None:
         return []
     chosen = header_key(resolved.user)
     actual = {header_key(name): name for name in reversed(names)}
-    others = [actual[k] for a in COLUMN_ALIASES["user"] if (k := header_key(a)) in actual and k != chosen]
+    fallbacks = [(actual[k], "") for a in _VISITOR_COLUMNS if (k := header_key(a)) in actual and k != chosen]
     if resolved.session is not None and resolved.session != resolved.user:
-        others.append(resolved.session)
-    return list(dict.fromkeys(others))
+        fallbacks.append((resolved.session, SESSION_VISITOR))
+    return list(dict.fromkeys(fallbacks))
 
 
-def fill_customers(raw: dict[str, list[Any]], fallbacks: Sequence[str]) -> None:
-    """Each empty customer cell from the first of its row's `fallback:COLUMN` cells that is not
-    empty; the fallback columns are then dropped from `raw`."""
-    columns = [raw.pop(f"fallback:{name}") for name in fallbacks if f"fallback:{name}" in raw]
+def fill_customers(raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]]) -> None:
+    """Each empty customer cell from the first of its row's fallback cells that is not empty
+    (read into `raw` as `fallback:COLUMN`, and dropped from it here)."""
+    columns = [
+        (raw.pop(f"fallback:{name}"), prefix) for name, prefix in fallbacks if f"fallback:{name}" in raw
+    ]
     users = raw.get("user_id")
     if users is None or not columns:
         return
     for i, user in enumerate(users):
         if convert.is_blank(user):
-            users[i] = next((column[i] for column in columns if not convert.is_blank(column[i])), user)
+            users[i] = next(
+                (f"{prefix}{column[i]}" for column, prefix in columns if not convert.is_blank(column[i])),
+                user,
+            )
 
 
 def has_event_columns(names: Sequence[str]) -> bool:
@@ -311,11 +345,12 @@ def check_columns(
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
+        hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
+        if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
+            hint += _UNDATED
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
-            f"column with {field}=COLUMN (--map {field}=COLUMN on the command line)"
-            + (_nested_hint(nested, path) if nested else _hint(names, lacking))
-            + (_UNDATED if "timestamp" in lacking and not nested and not _title_line(names) else "")
+            f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
         )
 
 
@@ -334,10 +369,12 @@ def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
 
 
 def _nested_hint(key: str, path: Path) -> str:
+    at = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"  # jq's .["line-items"]
+    flatten = shlex.quote(f"{at}[] as $event | del({at}) + $event")
     return (
         f"; each line lists its events under {key!r}: put one event per line first, each with its "
-        f"line's other fields, for example with jq -c '.{key}[] as $event | del(.{key}) + $event' "
-        f"{path.name} > flat.jsonl, then import flat.jsonl"
+        f"line's other fields, for example with jq -c {flatten} {shlex.quote(path.name)} > flat.jsonl, "
+        "then import flat.jsonl"
     )
 
 
@@ -580,12 +617,13 @@ def csv_batches(
     records = read_records(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
     )
-    fallbacks: list[str] = []
+    fallbacks: list[tuple[str, str]] = []
     for names, chunk in records:
         names = names or []
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            mapping = choose_action_column(given, mapping, names, partial(_records_column, chunk, names))
             fallbacks = customer_fallbacks(given, mapping, names)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
@@ -597,7 +635,7 @@ def csv_batches(
             index = find(names, column) if mapping.header else _position(column)
             if index is not None:
                 wanted[event_field] = index
-        wanted |= {f"fallback:{name}": find(names, name) for name in fallbacks}
+        wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks)
@@ -620,6 +658,19 @@ def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> 
         if record is not None and record[0].strip() == first and header_names(record) == names
         else None
         for record in records
+    ]
+
+
+def _objects_column(objects: Sequence[Any], key: str) -> list[Any]:
+    """One key's values in a chunk of JSON objects (None where a line is no object)."""
+    return [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
+
+
+def _records_column(chunk: RawChunk, names: Sequence[str], column: str) -> list[Any]:
+    """One named column's cells in a chunk of a delimited file."""
+    index = find(names, column)
+    return [
+        r[index] if r is not None and index is not None and len(r) > index else None for r in chunk.records
     ]
 
 
@@ -655,7 +706,14 @@ def settle_day_order(
 def _by_position(mapping: ColumnMapping) -> ColumnMapping:
     """A mapping by column number (no header line), with the rules a header gets: with no type
     column, every row is a rating where a rating column is named, else a purchase where a
-    price or quantity column is."""
+    price or quantity column is; undated=DAY refuses a time column, as with a header."""
+    if mapping.undated is not None:
+        if _position(mapping.timestamp or "") is not None:
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in column {mapping.timestamp}; undated "
+                "dates the rows of a file with none"
+            )
+        mapping = replace(mapping, timestamp=None, timestamp_unit="us")
     if mapping.default_type or _position(mapping.type or "") is not None:
         return mapping
     named = {
@@ -763,7 +821,7 @@ def object_batches(
         else partial(parquet_records, path, chunk_rows)
     )
     sources: dict[str, str] | None = None
-    fallbacks: list[str] = []
+    fallbacks: list[tuple[str, str]] = []
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -771,9 +829,10 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
+            mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
-            sources |= {f"fallback:{name}": name for name in fallbacks}
+            sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
             for name, column in sources.items()
@@ -857,8 +916,10 @@ def lifted(obj: Any) -> Any:
         return obj
     for key in _PROPERTIES:
         nested = obj.get(key)
-        if isinstance(nested, dict):
-            obj = {**{k: v for k, v in nested.items() if not isinstance(v, dict | list)}, **obj}
+        if isinstance(nested, dict):  # after the top level's: its columns are found first
+            top = {header_key(name) for name in obj}
+            lifted_fields = {k: v for k, v in nested.items() if header_key(k) not in top}
+            obj = {**obj, **{k: v for k, v in lifted_fields.items() if not isinstance(v, dict | list)}}
     return obj
 
 

@@ -18,7 +18,7 @@ from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.formats import detect_format, get_format
-from edgerec.ingest.mapping import ColumnMapping
+from edgerec.ingest.mapping import ColumnMapping, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
@@ -152,7 +152,9 @@ def import_file(
     total = _estimate_rows(path, compressed_lines)
     # A restored log is not cleaned again: each of its events was accepted once.
     checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
-    if fmt.recorded_log:
+    if fmt.recorded_log or undated(mapping):
+        # A restored log is not cleaned again; rows dated by their order (undated=DAY) are a
+        # microsecond apart, so any window would take every repeat in the file for a double click.
         dedupe = Deduplicator(0)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()

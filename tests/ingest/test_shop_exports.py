@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from edgerec.api import Store
-from edgerec.ingest import FormatError, import_file
+from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.readmodels import ShopData
+from edgerec.store.codec import to_micros
 from edgerec.store.schema import quarantine
 from tests.ingest.ingest_helpers import conserved
 
@@ -139,7 +141,11 @@ def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp
         "2024-03-01,10:20:00,tx2,Croissant,1,\n"
     )
     conserved(import_file(ingest_store, path, mapping={"session": "Transaction ID"}))
-    assert _events(ingest_store) == [("purchased", "CUST01", "Latte"), ("purchased", "tx2", "Croissant")]
+    # the session's visitor, under a name no customer id of the file can be
+    assert _events(ingest_store) == [
+        ("purchased", "CUST01", "Latte"),
+        ("purchased", "anonymous@tx2", "Croissant"),
+    ]
 
 
 def test_a_row_with_no_action_takes_the_default_type_and_a_hint_can_be_pasted(
@@ -218,7 +224,7 @@ def test_a_products_export_with_a_row_per_variant_and_image_lists_whole_items(
         i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100, listed_only=False)
     }
     # an oversold stock (-3) is none left, where it quarantined the whole item
-    assert (listed["MUG-1"], listed["CAP-1"]) == ((9.5, 4), (18.0, 0))
+    assert (listed["MUG-1"], listed["CAP-1"]) == ((9.5, 4), (15.0, 0))  # on sale: its sale price
 
 
 def test_a_report_with_a_title_above_its_table_is_refused_saying_so(
@@ -235,3 +241,100 @@ def test_a_report_with_a_title_above_its_table_is_refused_saying_so(
     ) as refused:
         import_file(ingest_store, path)
     assert "undated" not in str(refused.value)
+
+
+def test_columns_named_like_another_field_keep_their_meaning(ingest_store: Store, tmp_path: Path) -> None:
+    """Rules for shops' exports, each once taken too far: a product's average `product_rating`
+    made every sale a rating; a bare `user` lost to `account_id`; an `event` naming a campaign
+    beat the `type` that names the action; a session's id became a customer's (`5`) where the
+    customer cell was empty; a cashier `User` filled an empty customer cell."""
+    files = {
+        "sales.csv": "customer_id,product_id,order_date,quantity,price,product_rating\n"
+        "c1,p1,2024-03-01T10:00:00Z,2,9.99,4.5\n",
+        "accounts.csv": "user,account_id,item_id,type,timestamp\n"
+        "alice,acme-corp,p1,view,2024-03-01T10:00:00Z\n",
+        "campaigns.csv": "user_id,item_id,type,event,timestamp\n"
+        "u1,p1,view,Black Friday,2024-03-01T10:00:00Z\nu1,p1,cart,Black Friday,2024-03-01T10:01:00Z\n",
+        "sessions.csv": "customer_id,session_id,item_id,type,timestamp\n"
+        "5,s1,p1,view,2024-03-01T10:00:00Z\n,5,p9,view,2024-03-01T11:00:00Z\n",
+        "till.csv": "Date,Customer ID,User,Item,Qty\n"
+        "2024-03-01T10:15:32Z,ann,till-staff-1,Beans,2\n2024-03-01T10:20:00Z,,till-staff-1,Latte,1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        conserved(import_file(ingest_store, tmp_path / name))
+    assert _events(ingest_store) == [
+        ("purchased", "c1", "p1"),
+        ("item_viewed", "alice", "p1"),
+        ("item_viewed", "u1", "p1"),
+        ("added_to_cart", "u1", "p1"),
+        ("item_viewed", "5", "p1"),
+        ("item_viewed", "anonymous@5", "p9"),  # the session's visitor, not customer 5
+        ("purchased", "ann", "Beans"),  # the walk-in's sale: quarantined, not the cashier's
+    ]
+
+
+def test_a_date_column_beside_a_time_with_its_zone_keeps_its_day(ingest_store: Store, tmp_path: Path) -> None:
+    """`Date` and `Time` = "10:15:32 PST": the time was read alone and dated today."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "Date,Time,Customer ID,Item,Qty\n"
+        "2024-03-01,10:15:32 PST,C1,Latte,1\n2024-03-01,10:20:00 +01:00,C2,Latte,1\n"
+    )
+    conserved(import_file(ingest_store, path))
+    assert [e.occurred_at for e in ingest_store.read() if e.type == "purchased"] == [
+        to_micros(datetime(2024, 3, 1, 18, 15, 32, tzinfo=UTC)),
+        to_micros(datetime(2024, 3, 1, 9, 20, tzinfo=UTC)),
+    ]
+
+
+def test_undated_rows_are_never_double_clicks_and_a_numbered_time_column_is_refused(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Undated rows are a microsecond apart: a customer's second milk anywhere in the file was
+    dropped as a double click. With header=false, a time column's number was overridden silently."""
+    path = tmp_path / "baskets.csv"
+    path.write_text("customer,item,type\nc1,milk,purchase\nc1,bread,purchase\nc1,milk,purchase\n")
+    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    numbered = tmp_path / "numbered.csv"
+    numbered.write_text("c1,milk,purchase,1700000000\n")
+    mapping = {
+        "header": "false",
+        "user": "0",
+        "item": "1",
+        "type": "2",
+        "timestamp": "3",
+        "undated": "2024-01-01",
+    }
+    with pytest.raises(FormatError, match="undated=2024-01-01: the file has times, in column 3"):
+        import_file(ingest_store, numbered, mapping=mapping)
+
+
+def test_catalogues_and_nested_files_after_the_new_rules(ingest_store: Store, tmp_path: Path) -> None:
+    """A ticket shop's catalogue with an `event` column was refused; a parent_id column filled a
+    distinct item's blank title from the row above; a jq line for a key such as `line-items`
+    failed when pasted; `--map price=...` made a sales file a catalogue; a field under
+    `properties` beat the top level's of the same name."""
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("id,title,event,price\nt1,Front row,Summer Gala,40\n")
+    assert detect_format(tickets).name == "catalogue"
+    parts = tmp_path / "parts.csv"
+    parts.write_text("id,parent_id,title,brand,price\n101,10,Blue Mug,Acme,9.5\n102,10,,,12\n")
+    conserved(import_file(ingest_store, parts))
+    assert ingest_store.read()[-1].payload.get("brand") is None  # 102 is no variant of 101
+    orders = tmp_path / "my orders.jsonl"
+    orders.write_text(json.dumps({"order": 1, "line-items": [{"sku": "A", "ts": 1700000000}]}) + "\n")
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, orders)
+    flatten = """jq -c '.["line-items"][] as $event | del(.["line-items"]) + $event' 'my orders.jsonl'"""
+    assert flatten in str(refused.value)
+    sales = tmp_path / "sales.csv"
+    sales.write_text("customer_id,sku,Unit Price,qty\nc1,A,9.5,2\n")
+    with pytest.raises(FormatError, match="a file of sales maps a sale's price as price_paid=COLUMN"):
+        import_file(ingest_store, sales, mapping={"price": "Unit Price"})
+    segment = tmp_path / "segment.jsonl"
+    line = {"event": "Product Viewed", "userId": "u1", "timestamp": "2024-03-01T10:15:00Z"}
+    segment.write_text(json.dumps({**line, "properties": {"product_id": "p1", "user_id": "seller-9"}}) + "\n")
+    conserved(import_file(ingest_store, segment))
+    assert ingest_store.read()[-1].user_id == "u1"
