@@ -581,6 +581,21 @@ def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> Non
         assert "is a directory" in result.output and "Traceback" not in result.output
 
 
+def test_import_refuses_a_device_or_a_pipe_instead_of_reading_it_for_ever(db: str, tmp_path: Path) -> None:
+    """`import /dev/zero --format csv` never ended; the console's Import screen called it "no such file"."""
+    import os
+
+    from edgerec.ui.screens.importer import check_file
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path in ("/dev/zero", str(pipe)):
+        result = CliRunner().invoke(main, ["--db", db, "import", path, "--format", "csv"])
+        assert result.exit_code == 1 and "not a file but a device, a pipe or a folder" in result.output
+        with pytest.raises(ValueError, match="not a file but a device, a pipe or a folder"):
+            check_file(Path(path))
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
 def test_eval_on_cuda_without_a_gpu_is_refused_before_any_work(db: str) -> None:
     result = CliRunner().invoke(main, ["--db", db, "eval", "--device", "cuda"])

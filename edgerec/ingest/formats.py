@@ -19,7 +19,7 @@ from edgerec.ingest.mapping import (
     nested_events,
     resolve_columns,
 )
-from edgerec.ingest.streams import data_suffix
+from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import head_lines
 
 
@@ -222,6 +222,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file")
+    check_regular_file(path)
     kind = mapped_kind(mapping)
     suffix = data_suffix(path)
     head = [] if suffix == ".parquet" else head_lines(path, 20)

@@ -23,6 +23,7 @@ from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
     check_readable,
+    check_regular_file,
     count_lines,
     data_suffix,
     line_encoding,
@@ -141,6 +142,7 @@ def import_file(
     """
     started = time.perf_counter()
     path = Path(path)
+    check_regular_file(path)
     check_timezone(source_timezone)
     dedupe = Deduplicator(dedupe_window_s)
     compressed_lines = check_readable(path)

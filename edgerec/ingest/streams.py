@@ -322,6 +322,13 @@ def check_not_empty(path: str | Path) -> None:
         raise FormatError(f"{path}: the file is empty")
 
 
+def check_regular_file(path: str | Path) -> None:
+    """FormatError for a path that is there but no file: a device or a pipe (/dev/zero was read
+    for ever), or a folder."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise FormatError(f"{path}: not a file but a device, a pipe or a folder; import a file")
+
+
 def check_readable(path: str | Path) -> int | None:
     """FormatError, before anything is imported, for a file that cannot be read: an Excel
     97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);

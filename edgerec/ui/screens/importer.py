@@ -59,8 +59,11 @@ def ingest_module() -> Any | None:
 
 def check_file(path: Path) -> None:
     """Refuses a path that is not a file to import, saying what it is instead."""
+    from edgerec.ingest.streams import check_regular_file
+
     if path.is_dir():
         raise ValueError(f"{path} is a folder: choose a file in it")
+    check_regular_file(path)  # a device or a pipe
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
 
