@@ -177,9 +177,9 @@ class _FiniteRange(click.FloatRange):
         return number
 
 
-def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """An argument or option that must name something: empty or blank is refused."""
-    if not value.strip():
+def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An argument or option that must name something, where given: empty or blank is refused."""
+    if value is not None and not value.strip():
         raise click.BadParameter("must not be empty")
     return value
 
@@ -1000,7 +1000,11 @@ def popular(
     help="Customer or anonymous visitor id.",
 )
 @click.option(
-    "--session", "session_id", type=TEXT, help="The current session (default: the customer's latest)."
+    "--session",
+    "session_id",
+    type=TEXT,
+    callback=_not_blank,
+    help="The current session (default: the customer's latest).",
 )
 @click.option(
     "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."

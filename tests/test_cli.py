@@ -316,6 +316,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["db", "downgrade", "head@"],
         ["forget-user", " ", "--yes"],
         ["recommend", "--user", ""],
+        ["recommend", "--user", "0", "--session", ""],  # found by tests/test_cli_fuzz.py: a ValueError
         ["tune", "--events", str(2**63)],
         ["events", "--since", str(2**64)],
         ["kiosk", "--store-id", ""],  # the kiosk stopped at its first event
