@@ -310,7 +310,7 @@ def _name_clock_changes(
 # Zone abbreviations that name one offset from UTC, as logs and exports write them ("Fri Mar 01
 # 10:00:00 PST 2024", "2024-03-01 10:00 CET"). CST (US Central, or China) and IST (India,
 # Ireland or Israel) name several and stay unread.
-ZONE_ABBREVIATIONS = {
+_ZONE_ABBREVIATIONS = {
     "GMT": "+0000", "WET": "+0000", "WEST": "+0100", "BST": "+0100", "CET": "+0100", "CEST": "+0200",
     "MET": "+0100", "MEST": "+0200", "EET": "+0200", "EEST": "+0300", "MSK": "+0300", "HKT": "+0800",
     "SGT": "+0800", "AWST": "+0800", "JST": "+0900", "KST": "+0900", "ACST": "+0930", "ACDT": "+1030",
@@ -318,7 +318,7 @@ ZONE_ABBREVIATIONS = {
     "AKST": "-0900", "AKDT": "-0800", "PST": "-0800", "PDT": "-0700", "MST": "-0700", "MDT": "-0600",
     "CDT": "-0500", "EST": "-0500", "EDT": "-0400",
 }  # fmt: skip
-_ABBREVIATION = re.compile(r"(?<=\s)(" + "|".join(ZONE_ABBREVIATIONS) + r")(?=\s|$)")
+_ABBREVIATION = re.compile(r"(?<=\s)(" + "|".join(_ZONE_ABBREVIATIONS) + r")(?=\s|$)")
 
 
 _SEVERAL_ZONES = {"CST": "US Central or China", "IST": "India, Ireland or Israel"}
@@ -337,7 +337,7 @@ def _with_offsets(value: Any) -> Any:
     """A time written with a zone abbreviation, with its offset instead."""
     if not isinstance(value, str):
         return value
-    return _ABBREVIATION.sub(lambda found: ZONE_ABBREVIATIONS[found.group(1)], value)
+    return _ABBREVIATION.sub(lambda found: _ZONE_ABBREVIATIONS[found.group(1)], value)
 
 
 def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) -> list[int | None]:

@@ -493,7 +493,7 @@ def netflix_sniff(path: Path, head: list[str]) -> bool:
     )
 
 
-def netflix_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
+def netflix_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_: Any) -> Iterator[Batch]:
     """Ratings, each of the movie named on the line above its block (a movie's line is no row
     of the import), dated at midnight UTC; the titles from movie_titles.csv beside them."""
     if data_path(path).name.lower() in _NETFLIX_TEST_SETS:
@@ -503,7 +503,7 @@ def netflix_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
         )
     titles = beside(path, "movie_titles.csv") or beside(path, "movie_titles.txt")
     if titles is not None:
-        yield from _netflix_titles(titles, chunk_rows)
+        yield from _netflix_titles(titles, chunk_rows, encoding)
     movie: str | None = None
     for _names, chunk in _records(path, ",", False, chunk_rows):
         rows = RawChunk()
@@ -530,9 +530,10 @@ def netflix_batches(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
         yield text_batch(str(path), rows, columns, problems)
 
 
-def _netflix_titles(path: Path, chunk_rows: int) -> Iterator[Batch]:
-    """movie_titles.csv: `id,year,title`, the title unquoted, commas and all; Latin-1."""
-    for _names, chunk in _records(path, ",", False, chunk_rows, encoding=_movies_encoding(path, "utf-8")):
+def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batch]:
+    """movie_titles.csv: `id,year,title`, the title unquoted, commas and all; Latin-1 unless
+    named otherwise (as MovieLens's movies are read)."""
+    for _names, chunk in _records(path, ",", False, chunk_rows, encoding=_movies_encoding(path, encoding)):
         n = len(chunk)
         problems: list[Problem] = [None] * n
         ids: list[str | None] = [None] * n

@@ -23,7 +23,7 @@ from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pi
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
@@ -190,13 +190,19 @@ _DATE_AND_TIME = [
 ]
 
 
+def _by_key(names: Sequence[str]) -> dict[str, str]:
+    """The columns by their header key ('SessionId' and 'session_id' alike); the first of equal
+    keys."""
+    return {header_key(name): name for name in reversed(names)}
+
+
 def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
     """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
     and a field whose default column is not there found under a common name instead. With no
     customer column, the session is the (anonymous) visitor; with no type column, every row is a
     rating where there is a rating column, else a purchase where there is a price or quantity
     column (a file of sales: an invoice or transactions export)."""
-    actual = {header_key(name): name for name in reversed(names)}  # the first of equal keys
+    actual = _by_key(names)
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
     guessed: list[str] = []
@@ -257,19 +263,19 @@ def choose_action_column(
     that names a campaign. A column the user named is kept."""
     if given.type != ColumnMapping().type or resolved.type is None:
         return resolved
-    actual = {header_key(name): name for name in reversed(names)}
+    actual = _by_key(names)
     candidates = list(
         dict.fromkeys(actual[k] for a in COLUMN_ALIASES["type"] if (k := header_key(a)) in actual)
     )
     if len(candidates) < 2:
         return resolved
 
-    def known(column: str) -> int:
-        _types, problems = map_actions(values_of(column), resolved.actions)
-        return sum(problem is None for problem in problems)
-
-    best = max(candidates, key=known)  # the first of equals: the aliases' order
-    return replace(resolved, type=best) if known(best) > known(resolved.type) else resolved
+    known = {
+        column: sum(p is None for p in map_actions(values_of(column), resolved.actions)[1])
+        for column in candidates
+    }
+    best = max(candidates, key=known.__getitem__)  # the first of equals: the aliases' order
+    return replace(resolved, type=best) if known[best] > known.get(resolved.type, 0) else resolved
 
 
 # Columns that name a visitor where no customer is known (GA4's user_pseudo_id beside its often
@@ -289,7 +295,7 @@ def customer_fallbacks(
     if given.user != ColumnMapping().user or resolved.user is None:
         return []
     chosen = header_key(resolved.user)
-    actual = {header_key(name): name for name in reversed(names)}
+    actual = _by_key(names)
     fallbacks = [(actual[k], "") for a in _VISITOR_COLUMNS if (k := header_key(a)) in actual and k != chosen]
     if resolved.session is not None and resolved.session != resolved.user:
         fallbacks.append((resolved.session, SESSION_VISITOR))
@@ -623,7 +629,7 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
-            mapping = choose_action_column(given, mapping, names, partial(_records_column, chunk, names))
+            mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
@@ -666,12 +672,14 @@ def _objects_column(objects: Sequence[Any], key: str) -> list[Any]:
     return [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
 
 
-def _records_column(chunk: RawChunk, names: Sequence[str], column: str) -> list[Any]:
-    """One named column's cells in a chunk of a delimited file."""
-    index = find(names, column)
-    return [
-        r[index] if r is not None and index is not None and len(r) > index else None for r in chunk.records
-    ]
+def _named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
+    """A named column's cells in a chunk of a delimited file."""
+    return _cells(records, find(names, column))
+
+
+def _cells(records: Sequence[list[str] | None], index: int | None) -> list[Any]:
+    """One column's cells in a chunk of a delimited file (None where a record lacks it)."""
+    return [r[index] if r is not None and index is not None and len(r) > index else None for r in records]
 
 
 def _csv_column(
@@ -680,10 +688,7 @@ def _csv_column(
     """One column of each chunk of a delimited file, read again from its start."""
     records = read_records(path, delimiter=delimiter, header=header, chunk_rows=chunk_rows, encoding=encoding)
     for _names, chunk in records:
-        yield [
-            r[index] if r is not None and index is not None and len(r) > index else None
-            for r in chunk.records
-        ]
+        yield _cells(chunk.records, index)
 
 
 def settle_day_order(
@@ -804,7 +809,7 @@ def _object_column(
 ) -> Iterator[list[Any]]:
     """One field of each chunk of a JSON-lines or Parquet file, read again from its start."""
     for _lines, _raws, objects, _problems in records():
-        yield [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
+        yield _objects_column(objects, key)
 
 
 def object_batches(
