@@ -136,7 +136,12 @@ def _save_searches(connection: Connection, events: Sequence[StoredEvent]) -> Non
     """Each session's latest search in this batch replaces the one it had (written, not read)."""
     latest = {e.session_id: e for e in events if e.type == EventType.SEARCHED and e.session_id is not None}
     rows = [
-        {"session_id": session_id, "query": event.payload.get("query", ""), "searched_at": event.occurred_at}
+        {
+            "session_id": session_id,
+            "query": event.payload.get("query", ""),
+            "searched_at": event.occurred_at,
+            "user_id": event.user_id,
+        }
         for session_id, event in latest.items()
     ]
     insert_rows(connection, session_searches, rows, on_conflict="replace")

@@ -345,7 +345,7 @@ class Recommender:
             session.store_id = found.store_id
             session.paired = [self.catalogue.see(i, None) for i in found.recent_ids]
             if found.search is not None and found.searched_at is not None:
-                session.search(found.search, found.searched_at, found.user_id)
+                session.search(found.search, found.searched_at, found.searcher)
             user = self.state.users.get(found.user_id or "")
             traces = user.items if user is not None else {}
             # As `observe` keeps it: each item's latest touch, in time order.

@@ -54,6 +54,7 @@ _SESSION = (
         sessions.c.user_id,
         session_searches.c.query,
         session_searches.c.searched_at,
+        session_searches.c.user_id.label("searcher"),
     )
     .select_from(sessions.outerjoin(session_searches, session_searches.c.session_id == sessions.c.session_id))
     .where(sessions.c.session_id == bindparam("s"))
@@ -159,14 +160,15 @@ class SessionRow(NamedTuple):
     user_id: str | None
     search: str | None  # its latest search
     searched_at: int | None
+    searcher: str | None  # who made that search
 
 
 def session_row(connection: Connection, session_id: str) -> SessionRow | None:
     rows = _fetch(connection, _SESSION, s=session_id)
     if not rows:
         return None
-    store_id, recent, user_id, query, query_at = rows[0]
-    return SessionRow(store_id, list(decode_json(recent) or []), user_id, query, query_at)
+    store_id, recent, user_id, query, query_at, searcher = rows[0]
+    return SessionRow(store_id, list(decode_json(recent) or []), user_id, query, query_at, searcher)
 
 
 def neighbour_rows(connection: Connection, item_id: str, limit: int) -> list[tuple[str, int]]:

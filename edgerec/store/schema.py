@@ -126,6 +126,7 @@ session_searches = Table(
     Column("session_id", ID, primary_key=True),
     Column("query", Text, nullable=False),
     Column("searched_at", BigInteger, nullable=False),
+    Column("user_id", ID),  # who searched: customers can share a session id
 )
 
 user_items = Table(

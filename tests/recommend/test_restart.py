@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edgerec.api import Store
-from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased
+from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
 from edgerec.recommend import Recommender
 from edgerec.recommend.config import Policy, RecommenderConfig
 from tests.recommend.conftest import at
@@ -109,3 +109,19 @@ def test_a_late_view_or_a_cart_removal_orders_the_session_alike_after_a_restart(
             for rec in (live, reopened)
         ]
         assert lists[0] == lists[1]
+
+
+def test_a_shared_sessions_search_stays_its_searchers_after_a_restart(shop: Store) -> None:
+    """Alice and Bob share a session id and Bob searches: reopened, the search was Alice's
+    (the session's first customer) and Bob's own was gone."""
+    events: list[Event] = [
+        ItemViewed(user_id="alice", session_id="S1", item_id="i29", occurred_at=at(100)),
+        ItemViewed(user_id="bob", session_id="S1", item_id="i28", occurred_at=at(101)),
+        Searched(user_id="bob", session_id="S1", query="Thing 7", occurred_at=at(102)),
+    ]
+    live, reopened = _live_and_reopened(shop, events)
+    for user in ("alice", "bob"):
+        answers = [r.recommend(user, session_id="S1", k=5, now=at(103)) for r in (live, reopened)]
+        reasons = [[reason for rec in answer for reason in rec.reasons] for answer in answers]
+        assert reasons[0] == reasons[1]
+        assert any("your search" in reason for reason in reasons[1]) == (user == "bob")

@@ -77,7 +77,7 @@ def test_the_session_search_migration_fills_in_searches_already_logged(tmp_path:
             ]
         )
         before = _searches(store)
-        assert {sid: query for sid, (query, _) in before.items()} == {"s1": "blue shoes", "s2": "socks"}
+        assert {sid: query for sid, (query, *_) in before.items()} == {"s1": "blue shoes", "s2": "socks"}
         migrate.downgrade(store.engine, "0004")
         assert "session_searches" not in inspect(store.engine).get_table_names()
         migrate.upgrade(store.engine)
@@ -118,6 +118,24 @@ def test_the_times_migration_fills_in_listings_and_purchases_already_logged(tmp_
         assert snapshot(store) == incremental  # replayed by the new rule, as a rebuild would
 
 
+def test_who_made_a_shared_sessions_latest_search_is_filled_in_from_the_log(tmp_path: Path) -> None:
+    with edgerec.open(tmp_path / "searchers.db") as store:
+        store.record_many(
+            [
+                ItemViewed(user_id="alice", session_id="shared", item_id="i"),
+                Searched(user_id="bob", session_id="shared", query="kitchen"),
+                Searched(user_id="alice", session_id="own", query="socks"),
+                Searched(user_id="bob", session_id="own", query="shoes"),
+            ]
+        )
+        before = _searches(store)
+        assert {sid: user for sid, (*_, user) in before.items()} == {"shared": "bob", "own": "bob"}
+        migrate.downgrade(store.engine, "0010")
+        assert "user_id" not in {c["name"] for c in inspect(store.engine).get_columns("session_searches")}
+        migrate.upgrade(store.engine)
+        assert _searches(store) == before
+
+
 def test_a_customer_whose_session_ended_has_no_current_session_after_the_upgrade(tmp_path: Path) -> None:
     t = datetime(2026, 3, 2, 9, tzinfo=UTC)
     with edgerec.open(tmp_path / "ended.db") as store:
@@ -142,7 +160,8 @@ def test_a_customer_whose_session_ended_has_no_current_session_after_the_upgrade
                     "  ORDER BY started_at DESC LIMIT 1)"
                 )
             )
-        assert snapshot(store) != incremental
+            current = dict(connection.execute(text("SELECT user_id, last_session_id FROM users")).all())
+        assert current["ana"] is not None  # as the rows were before the rule
         migrate.upgrade(store.engine)
         assert snapshot(store) == incremental
 
@@ -156,10 +175,10 @@ def _times(store):  # type: ignore[no-untyped-def]
         return listed, {(u, i): at for u, i, at in bought}
 
 
-def _searches(store) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+def _searches(store) -> dict[str, tuple[str, int, str | None]]:  # type: ignore[no-untyped-def]
     with store.engine.connect() as connection:
         rows = connection.execute(select(session_searches))
-        return {sid: (query, at) for sid, query, at in rows}
+        return {sid: (query, at, user) for sid, query, at, user in rows}
 
 
 def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
