@@ -1038,8 +1038,13 @@ def recommend(
     from edgerec.recommend import Recommender, RequestContext, RuleSet
 
     with settings.open() as store:
-        session = ShopData(store).session(session_id) if session_id else None
-        if session is not None and session.user_id != user_id:  # its events are not this customer's
+        shop = ShopData(store)
+        session = shop.session(session_id) if session_id else None
+        if (
+            session is not None
+            and session.user_id != user_id
+            and not shop.acted_in(user_id, session.session_id)
+        ):  # its events are not this customer's
             raise click.BadParameter(
                 f"session {session_id} is another customer's ({session.user_id})", param_hint="--session"
             )

@@ -16,7 +16,16 @@ from sqlalchemy import and_, desc, func, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.words import search_words
-from edgerec.store.schema import cooccurrence, item_stats, items, quarantine, sessions, user_items, users
+from edgerec.store.schema import (
+    cooccurrence,
+    events,
+    item_stats,
+    items,
+    quarantine,
+    sessions,
+    user_items,
+    users,
+)
 
 LISTED = "listed"
 
@@ -286,6 +295,16 @@ class ShopData:
                 .first()
             )
         return _session(row) if row else None
+
+    def acted_in(self, user_id: str, session_id: str) -> bool:
+        """Whether the customer has an event in the session (customers can share a session id)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(events.c.position)
+                .where(events.c.session_id == session_id, events.c.user_id == user_id)
+                .limit(1)
+            ).first()
+        return found is not None
 
     def top_categories(self, user_id: str, *, limit: int = 5) -> list[tuple[str, float]]:
         weight = sum(user_items.c[name] * w for name, w in _CATEGORY_WEIGHTS.items())

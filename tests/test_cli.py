@@ -715,6 +715,16 @@ def test_recommend_refuses_another_customers_session_and_names_the_one_it_used(d
     assert answer["session_id"] == "s1"
 
 
+def test_recommend_takes_a_session_the_customer_shares_with_another(db: str) -> None:
+    """Customers can share a session id: u1 acting in u2's session s2 was refused."""
+    with edgerec.open(db) as store:
+        store.record(
+            ItemViewed(user_id="u1", session_id="s2", item_id="i2", occurred_at=T0 + timedelta(hours=1))
+        )
+    answer = json.loads(run("--db", db, "recommend", "--user", "u1", "--session", "s2", "--json"))
+    assert answer["session_id"] == "s2" and answer["items"]
+
+
 def test_eval_refuses_a_report_folder_it_cannot_make_before_the_work(tmp_path: Path) -> None:
     (tmp_path / "notadir").write_text("a file")
     data = tmp_path / "ev.csv"
