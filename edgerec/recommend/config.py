@@ -29,14 +29,17 @@ class Policy:
     apply_boosts: bool = True
 
     def __post_init__(self) -> None:
+        for name in ("exclude_in_cart", "exclude_purchased", "exclude_unavailable", "apply_boosts"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"policy {name} must be true or false, not {getattr(self, name)!r}")
         for name, low, high in (("max_category_share", 0.0, 1.0), ("mmr_lambda", 0.0, 1.0)):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, int | float) and low <= value <= high):
+            if value is not None and not (_is_number(value) and low <= value <= high):
                 raise ValueError(
                     f"policy {name} must be between {low:g} and {high:g}, or null; not {value!r}"
                 )
         after = self.repurchase_after_s
-        if after is not None and not (isinstance(after, int | float) and 0 <= after < math.inf):
+        if after is not None and not (_is_number(after) and 0 <= after < math.inf):
             raise ValueError(f"policy repurchase_after_s must be a number of seconds, or null; not {after!r}")
 
     @classmethod
@@ -81,6 +84,21 @@ class RecommenderConfig:
 
     def __post_init__(self) -> None:
         check_zone(self.timezone)
+        if not isinstance(self.weights, dict):
+            raise ValueError(
+                f"weights must be an object of feature names and numbers, not {self.weights!r:.80}"
+            )
+        if not isinstance(self.policy, Policy):
+            raise ValueError(f"policy must be an object of shop rules, not {self.policy!r:.80}")
+        for name, least in _COUNTS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be a whole number from {least} up, not {value!r:.80}")
+        seconds = self.preload_seconds
+        if not (_is_number(seconds) and 0 <= seconds < math.inf):
+            raise ValueError(f"preload_seconds must be a number of seconds, not {seconds!r:.80}")
+        if not isinstance(self.tuned_on, str):
+            raise ValueError(f"tuned_on must be text, not {self.tuned_on!r:.80}")
         for name, weight in self.weights.items():  # 1e999 ranked every item as infinity
             if not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
                 raise ValueError(f"weight {name}={weight!r}: give a number from 0 up")
@@ -93,6 +111,8 @@ class RecommenderConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RecommenderConfig:
+        if not isinstance(data, dict):
+            raise ValueError(f"a recommender config is a JSON object, not {data!r:.80}")
         data = _without_hour_offset(data)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
@@ -100,9 +120,20 @@ class RecommenderConfig:
             raise ValueError(f"unknown recommender config keys: {', '.join(unknown)}")
         values = dict(data)
         if "policy" in values:
-            values["policy"] = Policy(**values["policy"])
+            policy = values["policy"]
+            if not isinstance(policy, dict):
+                raise ValueError(f"policy must be an object of shop rules, not {policy!r:.80}")
+            unknown = sorted(set(policy) - {f.name for f in fields(Policy)})
+            if unknown:
+                raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
+            values["policy"] = Policy(**policy)
         if "weights" in values:
-            values["weights"] = {str(k): float(v) for k, v in values["weights"].items()}
+            weights = values["weights"]
+            if not isinstance(weights, dict):
+                raise ValueError(
+                    f"weights must be an object of feature names and numbers, not {weights!r:.80}"
+                )
+            values["weights"] = {str(k): _weight(k, v) for k, v in weights.items()}
         return cls(**values)
 
     def to_text(self) -> str:
@@ -123,6 +154,28 @@ class RecommenderConfig:
         except FileNotFoundError:
             return cls()
         return cls.from_json(json.loads(text))
+
+
+# The sizes a configuration holds, and the least each may be.
+_COUNTS = {
+    "history_items": 1,
+    "candidates_per_source": 1,
+    "anchors": 1,
+    "neighbours_per_item": 1,
+    "preload_neighbours": 0,
+    "preload_users": 0,
+    "context_warmup_events": 0,
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _weight(name: object, value: object) -> float:
+    if not _is_number(value):
+        raise ValueError(f"weight {name}={value!r:.80}: give a number from 0 up")
+    return float(value)  # type: ignore[arg-type]
 
 
 def _without_hour_offset(data: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,39 @@ def test_an_unreadable_shop_configuration_falls_back_to_the_shipped_one(
         assert "using the shipped configuration" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"weights": []}',
+        '{"history_items": "all"}',
+        '{"preload_users": "many"}',
+        '{"candidates_per_source": -5}',
+        '{"anchors": "5"}',
+        '{"preload_seconds": "0.5"}',
+        '{"policy": {"mmr_lambda": true}}',
+        '{"policy": {"repurchase_after_s": true}}',
+        '{"policy": {"exclude_in_cart": "no"}}',
+        '{"policy": []}',
+        '{"policy": {"colour": 1}}',
+        "[1, 2]",
+    ],
+)
+def test_a_hand_edited_value_of_the_wrong_kind_falls_back_to_the_shipped_configuration(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    """Each of these ended every request in a traceback, or was read as 1."""
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        path = shop_config_path(store)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        with caplog.at_level(logging.WARNING):
+            recommender = Recommender(store)
+        assert recommender.config == RecommenderConfig.default()
+        assert "using the shipped configuration" in caplog.text
+        assert recommender.recommend("anyone", k=3) == []  # it serves (an empty shop)
+
+
 def test_tune_command_reports_and_saves_only_when_asked(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     with Store(db, synchronous="OFF") as store:
