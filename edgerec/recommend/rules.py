@@ -73,11 +73,11 @@ class RuleSet:
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
         for number, rule in enumerate(_list_of(data, "promote"), start=1):
             named = [key for key in _PROMOTE_KEYS if key in rule] if isinstance(rule, Mapping) else []
-            if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"}:
+            if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"} or "boost" not in rule:
                 raise ValueError(
                     f"promote rule {number}: give exactly one of item_id, category, brand, and a boost"
                 )
-            boost = rule.get("boost", 0.0)
+            boost = rule["boost"]
             if isinstance(boost, bool) or not isinstance(boost, int | float) or not -1.0 < boost <= 100.0:
                 raise ValueError(f"promote rule {number}: boost must be a number in (-1, 100], not {boost!r}")
             key = named[0]
@@ -94,13 +94,13 @@ class RuleSet:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RuleSet:
-        """Rules from a TOML file, or JSON when its name ends in .json; RulesError (with the path
+        """Rules from a TOML file, or JSON when its name ends in .json (any case); RulesError (with the path
         and the problem) for a file that cannot be read or is not a valid rules file."""
         try:
             # utf-8-sig: Notepad's "UTF-8" starts the file with a byte-order mark, which TOML and
             # JSON parsers refuse as a stray character.
             text = Path(path).read_text(encoding="utf-8-sig")
-            data = json.loads(text) if str(path).endswith(".json") else tomllib.loads(text)
+            data = json.loads(text) if Path(path).suffix.lower() == ".json" else tomllib.loads(text)
             return cls.from_mapping(data)
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSON and TOML errors are ValueErrors
             raise RulesError(f"rules file {path}: {exc}") from exc

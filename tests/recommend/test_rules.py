@@ -439,3 +439,20 @@ def test_a_rules_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
         path.write_bytes(b"\xef\xbb\xbf" + text.encode())
         rules = RuleSet.load(path)
         assert rules.exclude_items == {"i1", "7"} and rules.promote_brands == {"Quill": -0.5}
+
+
+def test_a_json_rules_file_is_read_as_json_whatever_the_case_of_its_name(tmp_path: Path) -> None:
+    """RULES.JSON was read as TOML and refused as "Invalid statement"."""
+    path = tmp_path / "RULES.JSON"
+    path.write_text('{"exclude_items": ["i1"]}')
+    assert RuleSet.load(path).exclude_items == {"i1"}
+
+
+def test_a_promotion_without_a_boost_is_refused(tmp_path: Path) -> None:
+    """It was taken, did nothing, and `rules show` listed it at +0%."""
+    path = tmp_path / "rules.toml"
+    path.write_text('[[promote]]\nitem_id = "i9"\n')
+    with pytest.raises(
+        ValueError, match="promote rule 1: give exactly one of item_id, category, brand, and a boost"
+    ):
+        RuleSet.load(path)
