@@ -291,7 +291,8 @@ class LiveState:
         at = event.occurred_at
         items = user.items
         trace = items.get(item)
-        if trace is None or at >= trace.last_at:  # the item's latest touch: it moves to the end
+        latest = trace is None or at >= trace.last_at
+        if latest:  # the item's latest touch: it moves to the end
             newest_at = items[next(reversed(items))].last_at if items else at
             trace = items.pop(item, None) or Trace(at)
             items[item] = trace
@@ -314,6 +315,8 @@ class LiveState:
             _take(user.cart, item, quantity)
         elif kind == EventType.ITEM_FAVOURITED:
             trace.favourites += 1
+        if latest and item in user.cart:  # the cart, too, in the order of each item's latest touch
+            user.cart[item] = user.cart.pop(item)
 
     def new_user(self, user_id: str) -> UserState:
         return self.users.setdefault(user_id, UserState())

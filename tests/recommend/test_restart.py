@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edgerec.api import Store
-from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
+from edgerec.domain import AddedToCart, Event, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
 from edgerec.recommend import Recommender
 from edgerec.recommend.config import Policy, RecommenderConfig
 from tests.recommend.conftest import at
@@ -125,3 +125,17 @@ def test_a_shared_sessions_search_stays_its_searchers_after_a_restart(shop: Stor
         reasons = [[reason for rec in answer for reason in rec.reasons] for answer in answers]
         assert reasons[0] == reasons[1]
         assert any("your search" in reason for reason in reasons[1]) == (user == "bob")
+
+
+def test_the_cart_is_in_the_same_order_live_and_after_a_restart(shop: Store) -> None:
+    """Live, the cart kept the order items first went into it; loaded, the order of each item's
+    latest touch. The content source reads the first three, so a look at a cart item changed
+    the list after a restart."""
+    events: list[Event] = [
+        AddedToCart(user_id="u", item_id=f"i{n}", occurred_at=at(80 + n)) for n in (20, 21, 22, 23)
+    ]
+    events.append(ItemViewed(user_id="u", item_id="i20", occurred_at=at(105)))  # a look at a cart item
+    live, reopened = _live_and_reopened(shop, events)
+    assert list(live.state.users["u"].cart) == list(reopened.state.users["u"].cart)
+    answers = [r.recommend("u", k=10, now=at(110), policy=NO_RERANK) for r in (live, reopened)]
+    assert [(x.item_id, x.reasons) for x in answers[0]] == [(x.item_id, x.reasons) for x in answers[1]]
