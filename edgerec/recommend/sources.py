@@ -290,7 +290,7 @@ class PopularitySource:
             out.append(
                 Evidence(
                     self.name,
-                    f"Popular{scope} lately ({count} shopper {noun})",
+                    f"Popular{scope} ({count} shopper {noun} in all)",
                     item_id=cat.ids[item],
                     attribute=("interactions", str(count)),
                 )
