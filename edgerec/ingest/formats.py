@@ -20,7 +20,7 @@ from edgerec.ingest.mapping import (
     resolve_columns,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
-from edgerec.ingest.text import head_lines
+from edgerec.ingest.text import check_header_line, head_lines
 
 
 @dataclass(frozen=True)
@@ -212,8 +212,11 @@ def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) ->
         raise
 
 
-def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None) -> Format:
-    """The format of `path` from its name and first lines; FormatError names the choices.
+def detect_format(
+    path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None, encoding: str = "utf-8"
+) -> Format:
+    """The format of `path` from its name and first lines (in `encoding`, the one its lines are
+    read in); FormatError names the choices, or says that its header line is not text.
 
     A column mapping says which kind the file is where its fields do: with event fields (user,
     timestamp, ...) the file is read as events whatever its header looks like (a sales file has
@@ -225,9 +228,9 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     check_regular_file(path)
     kind = mapped_kind(mapping)
     suffix = data_suffix(path)
-    head = [] if suffix == ".parquet" else head_lines(path, 20)
+    head = [] if suffix == ".parquet" else head_lines(path, 20, encoding)
     if kind == "catalogue":
-        _refuse_customers_in_a_catalogue(path, _header(path, head), mapping)
+        _refuse_customers_in_a_catalogue(path, _header(path, head, encoding), mapping)
         return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
         if name == "catalogue" and kind == "events":
@@ -244,7 +247,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         if suffix in JSON_LINES_SUFFIXES:
             return FORMATS["jsonl"]
         return FORMATS["csv"]
-    names = _header(path, head)
+    names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
         # A table of interactions it cannot read: say which columns it lacks.
         nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
@@ -268,14 +271,21 @@ def _refuse_customers_in_a_catalogue(path: Path, names: list[str], mapping: Any)
         )
 
 
-def _header(path: Path, head: list[str]) -> list[str]:
+def _header(path: Path, head: list[str], encoding: str) -> list[str]:
     """A file's column names (a CSV header, or the keys of its first JSON object or Parquet
-    row); [] where it has none to read."""
+    row); [] where it has none to read. A CSV header that is not text in `encoding` is refused
+    saying so: the names read from it leniently are mangled."""
     try:
         keys = mapping.object_keys(path, head)
-        if keys is not None:
-            return list(keys)
-        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head))) if head else []
+    except Exception:  # noqa: BLE001 - no header to name
+        return []
+    if keys is not None:
+        return list(keys)
+    if not head:
+        return []
+    check_header_line(path, encoding)
+    try:
+        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
     except Exception:  # noqa: BLE001 - no header to name
         return []
 

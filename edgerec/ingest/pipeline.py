@@ -147,7 +147,8 @@ def import_file(
     dedupe = Deduplicator(dedupe_window_s)
     compressed_lines = check_readable(path)
     check_encoding(path, encoding)
-    fmt = get_format(format) if format else detect_format(path, mapping=mapping)
+    lines_in = line_encoding(encoding)
+    fmt = get_format(format) if format else detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
@@ -167,7 +168,7 @@ def import_file(
         chunk_rows=chunk_rows,
         mapping_=mapping,
         source_timezone=source_timezone,
-        encoding=line_encoding(encoding),
+        encoding=lines_in,
     )
     _run(
         store,
