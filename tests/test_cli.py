@@ -467,6 +467,31 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert "0108775015" in listed and "Strap top" in listed
 
 
+def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Path) -> None:
+    """`brnd` beside a catalogue's `title`: the error called `title` unknown too, left the
+    catalogue fields out of the known keys, listed `actions`, and said to name format catalogue."""
+    path = tmp_path / "articles.csv"
+    path.write_text("article_id,prod_name,product_type_name,colour\n0108775015,Strap top,Vest top,Black\n")
+    mapping = ["--map", "title=prod_name", "--map", "category=product_type_name"]
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(path), *mapping, "--map", "brnd=colour"]
+    )
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "unknown mapping keys ['brnd']; known: ['brand', 'category'," in message
+    assert all(
+        f"'{key}'" in message for key in ("title", "price", "stock", "description", "user", "price_paid")
+    )
+    assert "actions" not in message and "format catalogue" not in message
+    mixed = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(path), *mapping, "--map", "user=colour"]
+    )
+    assert mixed.exit_code == 2 and "catalogue fields (title) with events' keys (user)" in " ".join(
+        mixed.output.split()
+    )
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_path: Path) -> None:
     with edgerec.open(db) as store:
         store.record_many(

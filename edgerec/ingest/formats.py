@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -199,17 +199,36 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) -> None:
-    """Raises ValueError for a mapping the format would refuse (before any store is opened)."""
+    """Raises ValueError for a mapping the format would refuse (before any store is opened).
+    Unless the format is catalogue, a key that is neither kind's field is named alone, among both
+    kinds' keys (the kind is told by the fields mapped: a typo makes the others no less known)."""
     named = (format_name or "").lower()
-    if named == "catalogue" or (not named and mapped_kind(columns) == "catalogue"):
+    if named == "catalogue":
         datasets.catalogue_mapping(columns)
         return
-    try:
-        ColumnMapping.of(columns)
-    except ValueError as exc:
-        if set(columns or ()) & (set(datasets.CATALOGUE_FIELDS) - _EITHER):
-            raise ValueError(f"{exc}; catalogue fields are mapped with format catalogue") from exc
-        raise
+    keys = set(columns or ())
+    catalogue = set(datasets.CATALOGUE_FIELDS)
+    events = {f.name for f in fields(ColumnMapping)}
+    unknown = sorted(keys - catalogue - events)
+    if unknown:
+        known = sorted((catalogue | events) - {"actions"})  # actions are named with --action
+        raise ValueError(f"unknown mapping keys {unknown}; known: {known}")
+    if not named and mapped_kind(columns) == "catalogue":
+        datasets.catalogue_mapping(columns)
+        return
+    listing = ", ".join(sorted(keys & (catalogue - _EITHER)))
+    if listing:
+        if named:
+            beside, way_out = (
+                f"format {named}, which reads events",
+                "a catalogue is read with format catalogue",
+            )
+        else:
+            beside = f"events' keys ({', '.join(sorted(keys - catalogue))})"
+            way_out = "a file is a catalogue or events, so map the fields of one"
+        hint = "; a sale's price is price_paid=COLUMN" if "price" in keys else ""
+        raise ValueError(f"catalogue fields ({listing}) with {beside}: {way_out}{hint}")
+    ColumnMapping.of(columns)
 
 
 def detect_format(
