@@ -1227,7 +1227,8 @@ def _rules_toml(shop: RuleSet) -> str:
 @_reading_options
 @click.option(
     "--dedupe-window",
-    type=click.FloatRange(min=0),
+    # a day: edgerec.ingest.clean.MAX_DEDUPE_WINDOW_S, not imported (it loads the importer)
+    type=_FiniteRange(min=0, max=86_400),
     default=2.0,
     show_default=True,
     help="Seconds within which repeats are double clicks (0: keep them; at most a day;"

@@ -308,6 +308,8 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["recommend", "--user", "u1", "--k", "0"],
         ["export", "{tmp}/x.jsonl", "--since", "-3"],
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
+        ["import", "{tmp}/x.csv", "--dedupe-window", "100000"],  # made an empty store, then status 1
+        ["import", "{tmp}/x.csv", "--dedupe-window", "nan"],
         ["import", "{tmp}/x.csv", "--format", "csv", "--action", "click=bogus"],
         ["import", "{tmp}/x.csv", "--format", "catalogue", "--map", "user=item"],
         ["import", "{tmp}/x.csv", "--timezone", "UTC+2"],  # every row without an offset was quarantined
@@ -465,6 +467,18 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert json.loads(out)["accepted"] == 1
     listed = run("--db", db, "events", "list", "--type", "item_listed")
     assert "0108775015" in listed and "Strap top" in listed
+
+
+def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tmp_path: Path) -> None:
+    from edgerec.ingest.clean import MAX_DEDUPE_WINDOW_S
+
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,item_id,event,timestamp\nu1,i1,view,2024-03-01T10:00:00\n")
+    new = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["--db", str(new), "import", str(path), "--dedupe-window", "100000"])
+    assert result.exit_code == 2 and f"0<=x<={MAX_DEDUPE_WINDOW_S}" in result.output, result.output
+    assert not new.exists()
+    assert f"0<=x<={MAX_DEDUPE_WINDOW_S}" in CliRunner().invoke(main, ["import", "--help"]).output
 
 
 def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Path) -> None:
