@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import time
@@ -123,6 +124,26 @@ def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     rules = tmp_path / "rules.toml"  # a shop may set its rules before its first import
     rules.write_text('exclude_categories = ["Tobacco"]\n')
     assert "are now" in run("--db", str(tmp_path / "c.db"), "rules", "set", str(rules))
+
+
+def test_an_import_refused_before_it_wrote_anything_removes_the_store_it_made(tmp_path: Path) -> None:
+    """A refused import left an empty store at a mistyped --db, which `stats` then read as the
+    shop's ("events: 0"); a store that was there before is kept, empty or not."""
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b\n1,2\n")
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(b"user_id,item_id,type,timestamp\n" * 100)[:30])
+    data = sorted(p.name for p in tmp_path.iterdir())
+    for typo, refused in ((tmp_path / "typo.db", junk), (tmp_path / "new" / "dir" / "s.db", cut)):
+        result = CliRunner().invoke(main, ["--db", str(typo), "import", str(refused)])
+        assert result.exit_code == 1 and "Error: " in result.output, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == data  # side files and folders too
+        result = CliRunner().invoke(main, ["--db", str(typo), "stats"])
+        assert result.exit_code == 2 and f"no store at {typo}: check the path" in result.output
+    kept = tmp_path / "kept.db"
+    run("--db", str(kept), "db", "upgrade")
+    assert CliRunner().invoke(main, ["--db", str(kept), "import", str(junk)]).exit_code == 1
+    assert json.loads(run("--db", str(kept), "stats", "--json"))["events"] == 0
 
 
 @pytest.mark.parametrize("typo", ["sqlite:/shop.db", "sqlite:shop.db", "postgres:/db/shop", "postgresql:/x"])
