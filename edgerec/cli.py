@@ -1029,8 +1029,18 @@ def popular(
     settings: Settings, k: int, epsilon: float | None, items_per_customer: int, as_json: bool
 ) -> None:
     """The most popular items by distinct customers, optionally differentially private."""
+    from click.core import ParameterSource
+
     from edgerec.privacy import popular_items
 
+    given = (
+        click.get_current_context().get_parameter_source("items_per_customer") is not ParameterSource.DEFAULT
+    )
+    if given and epsilon is None:  # the exact counts clip nothing: it was ignored, silently
+        raise click.BadParameter(
+            "applies only with --epsilon (exact counts clip nothing): give --epsilon too, or leave it out",
+            param_hint="--items-per-customer",
+        )
     with settings.open() as store:
         top = popular_items(store, k=k, epsilon=epsilon, items_per_customer=items_per_customer)
     if as_json:

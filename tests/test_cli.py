@@ -326,6 +326,7 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["popular", "--k", "0"],
         ["popular", "--epsilon", "0"],
         ["popular", "--epsilon", "1", "--items-per-customer", "0"],
+        ["popular", "--items-per-customer", "5"],  # ignored without --epsilon, silently
         ["recommend", "--user", "u1", "--k", "0"],
         ["export", "{tmp}/x.jsonl", "--since", "-3"],
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
@@ -488,6 +489,14 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert json.loads(out)["accepted"] == 1
     listed = run("--db", db, "events", "list", "--type", "item_listed")
     assert "0108775015" in listed and "Strap top" in listed
+
+
+def test_popular_refuses_items_per_customer_without_epsilon(db: str) -> None:
+    """Without --epsilon the counts are exact and clip nothing: the cap was ignored, silently."""
+    result = CliRunner().invoke(main, ["--db", db, "popular", "--items-per-customer", "1"])
+    assert result.exit_code == 2 and "applies only with --epsilon" in result.output, result.output
+    assert "Top 2 items" in run("--db", db, "popular")
+    assert "epsilon 1.0" in run("--db", db, "popular", "--epsilon", "1", "--items-per-customer", "1")
 
 
 def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tmp_path: Path) -> None:
