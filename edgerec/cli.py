@@ -582,6 +582,9 @@ def events(
             rows = store.read(since=since or 0, limit=limit, descending=since is None, **filters)
             for row in sorted(rows, key=lambda r: r.position):
                 click.echo(show(row))
+            if not rows and not as_json:  # said on stderr: a pipe still reads no line
+                filtered = since is not None or any(filters.values())
+                click.echo("No events match." if filtered else "No events.", err=True)
             return
         if since is None:  # the newest ten events that pass the filters, then what arrives
             newest = store.read(limit=10, descending=True, **filters)

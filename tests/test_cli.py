@@ -196,6 +196,21 @@ def test_events_filters(db: str) -> None:
     assert len(run("--db", db, "events", "--limit", "2").splitlines()) == 2
 
 
+def test_events_that_none_match_are_said_on_stderr(db: str, tmp_path: Path) -> None:
+    """`events --user <unknown id>` printed nothing at all, where `quarantine` says it has no
+    rows; stdout stays empty, so that a pipe reads no line."""
+    for args, said in ((["--user", "nobody"], "No events match."), (["--since", "3"], "No events match.")):
+        result = CliRunner().invoke(main, ["--db", db, "events", "list", *args])
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", said + "\n")
+    empty = tmp_path / "empty.db"
+    run("--db", str(empty), "db", "upgrade")
+    result = CliRunner().invoke(main, ["--db", str(empty), "events"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No events.\n")
+    result = CliRunner().invoke(main, ["--db", db, "events", "--user", "nobody", "--json"])
+    assert (result.stdout, result.stderr) == ("", "")  # lines of JSON, none: as quarantine --json
+    assert "No events" not in CliRunner().invoke(main, ["--db", db, "events", "--user", "u1"]).output
+
+
 def test_rebuild_keeps_projections(db: str) -> None:
     before = json.loads(run("--db", db, "stats", "--json"))
     assert "Replayed 3 events" in run("--db", db, "rebuild")
