@@ -103,6 +103,34 @@ class Settings:
                 f"cannot open the store at {shown_url(self.url)}: {_why(exc)}"
             ) from exc
 
+    @contextlib.contextmanager
+    def open_to_fill(self) -> Iterator[Store]:
+        """open(create=True) for a command that fills the store. A store file that this made, and
+        that still holds nothing when the command fails (an import refused before it wrote a
+        row), is removed again with its side files and the folders made for it: left there, it
+        made the next command on a mistyped --db read an empty store instead of refusing."""
+        path = sqlite_path(self.url)
+        made: list[Path] = []  # the store file, then the folders made with it, innermost first
+        if path is not None and not path.exists():
+            models = path.with_name(path.name + ".models")
+            made = [
+                path,
+                *([] if models.exists() else [models]),
+                *(p for p in path.parents if not p.exists()),
+            ]
+        store = self.open(create=True)
+        unused = False
+        try:
+            with store:
+                try:
+                    yield store
+                except BaseException:
+                    unused = bool(made) and _holds_nothing(store.engine)
+                    raise
+        finally:
+            if unused:
+                _remove_made(self.url, made)
+
     def _refuse_empty_server_database(self) -> None:
         """A mistyped URL that names an empty database (the server's own `postgres`) must not
         be read, or exported, as the shop's store: it was made one, silently."""
@@ -120,6 +148,34 @@ class Settings:
             "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
             param_hint="--db",
         )
+
+
+def _holds_nothing(engine: Engine) -> bool:
+    """Whether the store holds no row in any table but its schema revision's."""
+    from sqlalchemy import exists, inspect, select
+
+    from edgerec.store.schema import metadata
+
+    try:
+        with engine.connect() as connection:
+            names = set(inspect(connection).get_table_names())
+            tables = [t for t in metadata.sorted_tables if t.name in names]
+            return not any(connection.execute(select(exists().select_from(t))).scalar() for t in tables)
+    except Exception:  # noqa: BLE001 - a store that cannot be read is left as it is
+        return False
+
+
+def _remove_made(url: str, made: list[Path]) -> None:
+    """Removes a store file that a command made, with its side files; then the folders made
+    with it (its model folder, those above it, innermost first) where nothing else is in them."""
+    from edgerec.store.engine import database_files
+
+    for file in database_files(url):
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+    for folder in made[1:]:
+        with contextlib.suppress(OSError):  # not there, or not empty: kept
+            folder.rmdir()
 
 
 _IMPORT_KEPT = (
@@ -526,6 +582,9 @@ def events(
             rows = store.read(since=since or 0, limit=limit, descending=since is None, **filters)
             for row in sorted(rows, key=lambda r: r.position):
                 click.echo(show(row))
+            if not rows and not as_json:  # said on stderr: a pipe still reads no line
+                filtered = since is not None or any(filters.values())
+                click.echo("No events match." if filtered else "No events.", err=True)
             return
         if since is None:  # the newest ten events that pass the filters, then what arrives
             newest = store.read(limit=10, descending=True, **filters)
@@ -973,8 +1032,18 @@ def popular(
     settings: Settings, k: int, epsilon: float | None, items_per_customer: int, as_json: bool
 ) -> None:
     """The most popular items by distinct customers, optionally differentially private."""
+    from click.core import ParameterSource
+
     from edgerec.privacy import popular_items
 
+    given = (
+        click.get_current_context().get_parameter_source("items_per_customer") is not ParameterSource.DEFAULT
+    )
+    if given and epsilon is None:  # the exact counts clip nothing: it was ignored, silently
+        raise click.BadParameter(
+            "applies only with --epsilon (exact counts clip nothing): give --epsilon too, or leave it out",
+            param_hint="--items-per-customer",
+        )
     with settings.open() as store:
         top = popular_items(store, k=k, epsilon=epsilon, items_per_customer=items_per_customer)
     if as_json:
@@ -1227,7 +1296,8 @@ def _rules_toml(shop: RuleSet) -> str:
 @_reading_options
 @click.option(
     "--dedupe-window",
-    type=click.FloatRange(min=0),
+    # a day: edgerec.ingest.clean.MAX_DEDUPE_WINDOW_S, not imported (it loads the importer)
+    type=_FiniteRange(min=0, max=86_400),
     default=2.0,
     show_default=True,
     help="Seconds within which repeats are double clicks (0: keep them; at most a day;"
@@ -1259,7 +1329,7 @@ def import_(
 
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
-    with settings.open(create=True) as store, progress_bar as progress:
+    with settings.open_to_fill() as store, progress_bar as progress:
         try:
             report = import_file(
                 store,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import time
@@ -125,6 +126,26 @@ def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     assert "are now" in run("--db", str(tmp_path / "c.db"), "rules", "set", str(rules))
 
 
+def test_an_import_refused_before_it_wrote_anything_removes_the_store_it_made(tmp_path: Path) -> None:
+    """A refused import left an empty store at a mistyped --db, which `stats` then read as the
+    shop's ("events: 0"); a store that was there before is kept, empty or not."""
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b\n1,2\n")
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(b"user_id,item_id,type,timestamp\n" * 100)[:30])
+    data = sorted(p.name for p in tmp_path.iterdir())
+    for typo, refused in ((tmp_path / "typo.db", junk), (tmp_path / "new" / "dir" / "s.db", cut)):
+        result = CliRunner().invoke(main, ["--db", str(typo), "import", str(refused)])
+        assert result.exit_code == 1 and "Error: " in result.output, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == data  # side files and folders too
+        result = CliRunner().invoke(main, ["--db", str(typo), "stats"])
+        assert result.exit_code == 2 and f"no store at {typo}: check the path" in result.output
+    kept = tmp_path / "kept.db"
+    run("--db", str(kept), "db", "upgrade")
+    assert CliRunner().invoke(main, ["--db", str(kept), "import", str(junk)]).exit_code == 1
+    assert json.loads(run("--db", str(kept), "stats", "--json"))["events"] == 0
+
+
 @pytest.mark.parametrize("typo", ["sqlite:/shop.db", "sqlite:shop.db", "postgres:/db/shop", "postgresql:/x"])
 def test_a_mistyped_url_is_refused_not_taken_for_a_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typo: str
@@ -173,6 +194,21 @@ def test_events_filters(db: str) -> None:
     lines = run("--db", db, "events", "--session", "s2").splitlines()
     assert len(lines) == 1 and "u2" in lines[0]
     assert len(run("--db", db, "events", "--limit", "2").splitlines()) == 2
+
+
+def test_events_that_none_match_are_said_on_stderr(db: str, tmp_path: Path) -> None:
+    """`events --user <unknown id>` printed nothing at all, where `quarantine` says it has no
+    rows; stdout stays empty, so that a pipe reads no line."""
+    for args, said in ((["--user", "nobody"], "No events match."), (["--since", "3"], "No events match.")):
+        result = CliRunner().invoke(main, ["--db", db, "events", "list", *args])
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", said + "\n")
+    empty = tmp_path / "empty.db"
+    run("--db", str(empty), "db", "upgrade")
+    result = CliRunner().invoke(main, ["--db", str(empty), "events"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No events.\n")
+    result = CliRunner().invoke(main, ["--db", db, "events", "--user", "nobody", "--json"])
+    assert (result.stdout, result.stderr) == ("", "")  # lines of JSON, none: as quarantine --json
+    assert "No events" not in CliRunner().invoke(main, ["--db", db, "events", "--user", "u1"]).output
 
 
 def test_rebuild_keeps_projections(db: str) -> None:
@@ -305,9 +341,12 @@ def test_recommend_names_what_is_wrong_with_a_rules_file(
         ["popular", "--k", "0"],
         ["popular", "--epsilon", "0"],
         ["popular", "--epsilon", "1", "--items-per-customer", "0"],
+        ["popular", "--items-per-customer", "5"],  # ignored without --epsilon, silently
         ["recommend", "--user", "u1", "--k", "0"],
         ["export", "{tmp}/x.jsonl", "--since", "-3"],
         ["import", "{tmp}/x.csv", "--dedupe-window", "-1"],
+        ["import", "{tmp}/x.csv", "--dedupe-window", "100000"],  # made an empty store, then status 1
+        ["import", "{tmp}/x.csv", "--dedupe-window", "nan"],
         ["import", "{tmp}/x.csv", "--format", "csv", "--action", "click=bogus"],
         ["import", "{tmp}/x.csv", "--format", "catalogue", "--map", "user=item"],
         ["import", "{tmp}/x.csv", "--timezone", "UTC+2"],  # every row without an offset was quarantined
@@ -465,6 +504,51 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert json.loads(out)["accepted"] == 1
     listed = run("--db", db, "events", "list", "--type", "item_listed")
     assert "0108775015" in listed and "Strap top" in listed
+
+
+def test_popular_refuses_items_per_customer_without_epsilon(db: str) -> None:
+    """Without --epsilon the counts are exact and clip nothing: the cap was ignored, silently."""
+    result = CliRunner().invoke(main, ["--db", db, "popular", "--items-per-customer", "1"])
+    assert result.exit_code == 2 and "applies only with --epsilon" in result.output, result.output
+    assert "Top 2 items" in run("--db", db, "popular")
+    assert "epsilon 1.0" in run("--db", db, "popular", "--epsilon", "1", "--items-per-customer", "1")
+
+
+def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tmp_path: Path) -> None:
+    from edgerec.ingest.clean import MAX_DEDUPE_WINDOW_S
+
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,item_id,event,timestamp\nu1,i1,view,2024-03-01T10:00:00\n")
+    new = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["--db", str(new), "import", str(path), "--dedupe-window", "100000"])
+    assert result.exit_code == 2 and f"0<=x<={MAX_DEDUPE_WINDOW_S}" in result.output, result.output
+    assert not new.exists()
+    assert f"0<=x<={MAX_DEDUPE_WINDOW_S}" in CliRunner().invoke(main, ["import", "--help"]).output
+
+
+def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Path) -> None:
+    """`brnd` beside a catalogue's `title`: the error called `title` unknown too, left the
+    catalogue fields out of the known keys, listed `actions`, and said to name format catalogue."""
+    path = tmp_path / "articles.csv"
+    path.write_text("article_id,prod_name,product_type_name,colour\n0108775015,Strap top,Vest top,Black\n")
+    mapping = ["--map", "title=prod_name", "--map", "category=product_type_name"]
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(path), *mapping, "--map", "brnd=colour"]
+    )
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "unknown mapping keys ['brnd']; known: ['brand', 'category'," in message
+    assert all(
+        f"'{key}'" in message for key in ("title", "price", "stock", "description", "user", "price_paid")
+    )
+    assert "actions" not in message and "format catalogue" not in message
+    mixed = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(path), *mapping, "--map", "user=colour"]
+    )
+    assert mixed.exit_code == 2 and "catalogue fields (title) with events' keys (user)" in " ".join(
+        mixed.output.split()
+    )
+    assert not (tmp_path / "s.db").exists()
 
 
 def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from edgerec.ingest.mapping import (
     resolve_columns,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
-from edgerec.ingest.text import head_lines
+from edgerec.ingest.text import check_header_line, head_lines
 
 
 @dataclass(frozen=True)
@@ -199,21 +199,43 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) -> None:
-    """Raises ValueError for a mapping the format would refuse (before any store is opened)."""
+    """Raises ValueError for a mapping the format would refuse (before any store is opened).
+    Unless the format is catalogue, a key that is neither kind's field is named alone, among both
+    kinds' keys (the kind is told by the fields mapped: a typo makes the others no less known)."""
     named = (format_name or "").lower()
-    if named == "catalogue" or (not named and mapped_kind(columns) == "catalogue"):
+    if named == "catalogue":
         datasets.catalogue_mapping(columns)
         return
-    try:
-        ColumnMapping.of(columns)
-    except ValueError as exc:
-        if set(columns or ()) & (set(datasets.CATALOGUE_FIELDS) - _EITHER):
-            raise ValueError(f"{exc}; catalogue fields are mapped with format catalogue") from exc
-        raise
+    keys = set(columns or ())
+    catalogue = set(datasets.CATALOGUE_FIELDS)
+    events = {f.name for f in fields(ColumnMapping)}
+    unknown = sorted(keys - catalogue - events)
+    if unknown:
+        known = sorted((catalogue | events) - {"actions"})  # actions are named with --action
+        raise ValueError(f"unknown mapping keys {unknown}; known: {known}")
+    if not named and mapped_kind(columns) == "catalogue":
+        datasets.catalogue_mapping(columns)
+        return
+    listing = ", ".join(sorted(keys & (catalogue - _EITHER)))
+    if listing:
+        if named:
+            beside, way_out = (
+                f"format {named}, which reads events",
+                "a catalogue is read with format catalogue",
+            )
+        else:
+            beside = f"events' keys ({', '.join(sorted(keys - catalogue))})"
+            way_out = "a file is a catalogue or events, so map the fields of one"
+        hint = "; a sale's price is price_paid=COLUMN" if "price" in keys else ""
+        raise ValueError(f"catalogue fields ({listing}) with {beside}: {way_out}{hint}")
+    ColumnMapping.of(columns)
 
 
-def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None) -> Format:
-    """The format of `path` from its name and first lines; FormatError names the choices.
+def detect_format(
+    path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any] | None = None, encoding: str = "utf-8"
+) -> Format:
+    """The format of `path` from its name and first lines (in `encoding`, the one its lines are
+    read in); FormatError names the choices, or says that its header line is not text.
 
     A column mapping says which kind the file is where its fields do: with event fields (user,
     timestamp, ...) the file is read as events whatever its header looks like (a sales file has
@@ -225,9 +247,9 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
     check_regular_file(path)
     kind = mapped_kind(mapping)
     suffix = data_suffix(path)
-    head = [] if suffix == ".parquet" else head_lines(path, 20)
+    head = [] if suffix == ".parquet" else head_lines(path, 20, encoding)
     if kind == "catalogue":
-        _refuse_customers_in_a_catalogue(path, _header(path, head), mapping)
+        _refuse_customers_in_a_catalogue(path, _header(path, head, encoding), mapping)
         return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
         if name == "catalogue" and kind == "events":
@@ -244,7 +266,7 @@ def detect_format(path: str | Path, *, mapping: ColumnMapping | Mapping[str, Any
         if suffix in JSON_LINES_SUFFIXES:
             return FORMATS["jsonl"]
         return FORMATS["csv"]
-    names = _header(path, head)
+    names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
         # A table of interactions it cannot read: say which columns it lacks.
         nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
@@ -268,14 +290,21 @@ def _refuse_customers_in_a_catalogue(path: Path, names: list[str], mapping: Any)
         )
 
 
-def _header(path: Path, head: list[str]) -> list[str]:
+def _header(path: Path, head: list[str], encoding: str) -> list[str]:
     """A file's column names (a CSV header, or the keys of its first JSON object or Parquet
-    row); [] where it has none to read."""
+    row); [] where it has none to read. A CSV header that is not text in `encoding` is refused
+    saying so: the names read from it leniently are mangled."""
     try:
         keys = mapping.object_keys(path, head)
-        if keys is not None:
-            return list(keys)
-        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head))) if head else []
+    except Exception:  # noqa: BLE001 - no header to name
+        return []
+    if keys is not None:
+        return list(keys)
+    if not head:
+        return []
+    check_header_line(path, encoding)
+    try:
+        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
     except Exception:  # noqa: BLE001 - no header to name
         return []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
@@ -147,7 +147,8 @@ def import_file(
     dedupe = Deduplicator(dedupe_window_s)
     compressed_lines = check_readable(path)
     check_encoding(path, encoding)
-    fmt = get_format(format) if format else detect_format(path, mapping=mapping)
+    lines_in = line_encoding(encoding)
+    fmt = get_format(format) if format else detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
@@ -167,7 +168,7 @@ def import_file(
         chunk_rows=chunk_rows,
         mapping_=mapping,
         source_timezone=source_timezone,
-        encoding=line_encoding(encoding),
+        encoding=lines_in,
     )
     _run(
         store,
@@ -214,6 +215,7 @@ def _run(
     progress: Progress | None,
 ) -> None:
     users, items, sessions, named = distinct
+    earlier: dict[str, bool] = {}  # whether a file had rows in quarantine before this import
     # The next chunk is read, validated and deduplicated while this one is written.
     prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
     for batch, rows in prefetched(prepared):
@@ -226,7 +228,7 @@ def _run(
             accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
             changes = [row for i, row in enumerate(rows) if batch.problems[i] is None and i not in unchanged]
             result = store.append_rows(changes) if changes else None
-            rejected = _quarantine(store.engine, report.import_id, batch)
+            rejected = _quarantine(store.engine, report.import_id, batch, earlier)
         appended = int(getattr(result, "appended", 0))
         if checks is not None:
             checks[0].after_append(any(row["type"] in _CATALOGUE for row in accepted))
@@ -308,8 +310,12 @@ def _prepare(batch: Batch, dedupe: Deduplicator) -> list[dict[str, Any] | None]:
     return rows
 
 
-def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
+def _quarantine(engine: Engine, import_id: str, batch: Batch, earlier: dict[str, bool]) -> Counter[str]:
+    """Quarantines the batch's refused rows, and takes out of quarantine the rows an earlier
+    import of the file refused that this one accepts (imported again with the --action its
+    quarantine row suggested, say), in one transaction."""
     reasons: Counter[str] = Counter()
+    source = _clean_text(batch.source)
     records = []
     for i, problem in enumerate(batch.problems):
         if problem is None:
@@ -319,32 +325,67 @@ def _quarantine(engine: Engine, import_id: str, batch: Batch) -> Counter[str]:
         records.append(
             {
                 "import_id": import_id,
-                "source": _clean_text(batch.source),
+                "source": source,
                 "line": batch.lines[i],
                 "reason": reason[:64],
                 "detail": _clean_text(detail)[:RAW_KEEP],
                 "raw": _clean_text(batch.raw_of(i))[:RAW_KEEP],
             }
         )
-    if records:
+    accepted = _accepted_on_refused_lines(engine, import_id, batch, source, earlier)
+    if records or accepted:
         with write_transaction(engine) as connection:
-            fresh = _refused_again(connection, import_id, records)
+            fresh = _refused_again(connection, import_id, source, records, accepted)
             if fresh:
                 connection.execute(insert(quarantine), fresh)
     return reasons
 
 
+def _accepted_on_refused_lines(
+    engine: Engine, import_id: str, batch: Batch, source: str, earlier: dict[str, bool]
+) -> list[dict[str, Any]]:
+    """The line and text of each accepted row of the batch on a line where an earlier import
+    of the file refused one. `earlier` says which files had rows in quarantine before this
+    import (asked before it quarantines one), so that a first import never looks for them."""
+    if not earlier.get(source, True) or not len(batch):
+        return []
+    with engine.connect() as connection:
+        if source not in earlier:
+            first = select(quarantine.c.id).where(quarantine.c.source == source).limit(1)
+            earlier[source] = connection.execute(first).first() is not None
+            if not earlier[source]:
+                return []
+        refused = set(
+            connection.execute(
+                select(quarantine.c.line).where(
+                    quarantine.c.source == source,
+                    quarantine.c.line.between(min(batch.lines), max(batch.lines)),
+                    quarantine.c.import_id != import_id,
+                )
+            ).scalars()
+        )
+    return [
+        {"line": line, "raw": _clean_text(batch.raw_of(i))[:RAW_KEEP]}
+        for i, (line, problem) in enumerate(zip(batch.lines, batch.problems, strict=True))
+        if problem is None and line in refused
+    ]
+
+
 def _refused_again(
-    connection: Connection, import_id: str, records: list[dict[str, Any]]
+    connection: Connection,
+    import_id: str,
+    source: str,
+    records: list[dict[str, Any]],
+    accepted: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """The records not in quarantine yet. A row an earlier import of the same file refused (the
     same file, line and text: the file imported again, after an interruption, say) is kept
-    once, under this import and with this import's reason. Rows of this import are never
-    matched, and each earlier row stands for one record only: the elements of a one-line JSON
-    array share a line, and two of them may be the same text."""
-    source = records[0]["source"]
+    once, under this import and with this import's reason; one that this import `accepted` is
+    taken out. Rows of this import are never matched, and each earlier row stands for one
+    record only: the elements of a one-line JSON array share a line, and two of them may be the
+    same text."""
     earlier: dict[tuple[int, str], list[int]] = {}
-    for part in chunks(sorted({r["line"] for r in records}), 500):
+    for part in chunks(sorted({r["line"] for r in (*records, *accepted)}), 500):
         for row_id, line, raw in connection.execute(
             select(quarantine.c.id, quarantine.c.line, quarantine.c.raw)
             .where(
@@ -371,6 +412,9 @@ def _refused_again(
             .values(import_id=import_id, reason=bindparam("new_reason"), detail=bindparam("new_detail")),
             again,
         )
+    taken = [ids.pop(0) for row in accepted if (ids := earlier.get((row["line"], row["raw"])))]
+    for part in chunks(taken, 500):
+        connection.execute(delete(quarantine).where(quarantine.c.id.in_(part)))
     return fresh
 
 

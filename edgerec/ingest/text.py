@@ -166,6 +166,24 @@ def refuse_header(path: str | Path, line: int, problem: tuple[str, str]) -> None
     raise FormatError(f"{path}: the header line (line {line}) cannot be read: {problem[1]}")
 
 
+def check_header_line(path: str | Path, encoding: str = "utf-8") -> None:
+    """refuse_header for a header line (the first line that is not blank) that is not text in
+    `encoding`: its names read leniently are mangled, and a column the import needs would be
+    reported missing instead of the encoding."""
+    if workbook.is_workbook(path):
+        return
+    with open_bytes(path) as file:
+        number = 0
+        while raw := file.readline(MAX_LINE_BYTES):
+            number += 1
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                refuse_header(path, number, ("invalid_encoding", encoding_problem(encoding, exc)))
+            if text.lstrip("\ufeff").strip():
+                return
+
+
 def encoding_problem(encoding: str, exc: UnicodeDecodeError) -> str:
     """Why a line is not text in `encoding`; for UTF-8, how to name the file's own encoding."""
     hint = " (if the file is in another encoding, name it: --encoding cp1252)" if encoding == "utf-8" else ""

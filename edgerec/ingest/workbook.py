@@ -50,18 +50,23 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells as text) for each row of the first sheet that is not blank."""
     from openpyxl import load_workbook  # read only on a workbook: loaded when one is imported
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise FormatError(f"{path}: not a workbook that can be read ({type(exc).__name__}: {exc})") from exc
-    try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_text(value) for value in values]
-            if any(cells):  # every row is as wide as the sheet: a blank one is all empty cells
-                yield number, cells
-    finally:
-        book.close()
+    # Given an open file, openpyxl reads what it holds; given a path, it refuses any name that
+    # does not end in .xlsx or .xlsm, and a workbook is known here by its content, not its name.
+    with open(path, "rb") as file:
+        try:
+            book = load_workbook(file, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+            raise FormatError(
+                f"{path}: not a workbook that can be read ({type(exc).__name__}: {exc})"
+            ) from exc
+        try:
+            sheet = book.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_text(value) for value in values]
+                if any(cells):  # every row is as wide as the sheet: a blank one is all empty cells
+                    yield number, cells
+        finally:
+            book.close()
 
 
 def head_lines(path: str | Path, count: int) -> list[str]:

@@ -177,6 +177,37 @@ def test_equal_refused_elements_of_a_one_line_array_are_each_kept_once(
         assert [r["import_id"] for r in quarantine_rows(ingest_store)] == [report.import_id] * 3
 
 
+def test_a_refused_row_that_a_later_import_accepts_leaves_the_quarantine(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Imported again with the --action its quarantine row suggested, the row was in the log and
+    still in the quarantine (and counted there). Rows still refused, and another file's, stay."""
+    path = tmp_path / "again.csv"
+    path.write_bytes(HEADER + f"u1,i1,view,{GOOD},,\nu1,i2,teleport,{GOOD},,\nu2,i3,view,nope,,\n".encode())
+    other = tmp_path / "other.csv"
+    other.write_bytes(HEADER + f"u3,i4,teleport,{GOOD},,\n".encode())
+    import_file(ingest_store, other, format="csv")
+    import_file(ingest_store, path, format="csv")
+    again = import_file(ingest_store, path, format="csv", mapping={"actions": {"teleport": "item_viewed"}})
+    assert (again.appended, again.quarantined) == (1, 1)
+    assert ("u1", "i2") in {(e.user_id, e.item_id) for e in ingest_store.read()}
+    stored = quarantine_rows(ingest_store)
+    assert [(Path(r["source"]).name, r["line"], r["reason"]) for r in stored] == [
+        ("other.csv", 2, "unknown_action"),
+        ("again.csv", 4, "bad_timestamp"),
+    ]
+
+    bad = {"user_id": "u9", "item_id": "i9", "type": "teleport", "timestamp": int(GOOD)}
+    array = tmp_path / "records.json"  # equal elements on one line: each row leaves once
+    array.write_text(json.dumps([bad, {**bad, "type": "view"}, bad, bad]))
+    assert import_file(ingest_store, array, format="jsonl", chunk_rows=2).quarantined == 3
+    mapped = import_file(
+        ingest_store, array, format="jsonl", chunk_rows=2, mapping={"actions": {"teleport": "purchased"}}
+    )
+    assert (mapped.accepted, mapped.quarantined_by_reason) == (2, {"duplicate": 2})
+    assert quarantined(ingest_store) == 2 + 2
+
+
 def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
     ingest_store: Store, tmp_path: Path
 ) -> None:

@@ -219,6 +219,23 @@ def test_a_header_in_another_encoding_is_refused_naming_the_encoding(
     assert import_file(ingest_store, french, format="csv", encoding="cp1252").appended == 1
 
 
+def test_a_needed_column_named_in_another_encoding_is_refused_naming_the_encoding(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The accented name is the customer's column: the format is detected from the header, so
+    it was refused as "no column for the user" with the name mangled ('us\ufffdr_id')."""
+    windows = tmp_path / "a.csv"
+    windows.write_bytes("usér_id,item_id,event,timestamp\nx,y,view,2024-03-01T10:00:00\n".encode("cp1252"))
+    with pytest.raises(
+        FormatError, match=r"header line \(line 1\) cannot be read: not utf-8.*--encoding cp1252"
+    ):
+        import_file(ingest_store, windows)
+    with pytest.raises(FormatError, match=r"no column for the user.*'usér_id'"):  # named, not mangled
+        import_file(ingest_store, windows, encoding="cp1252")
+    assert ingest_store.head() == 0
+    assert import_file(ingest_store, windows, encoding="cp1252", mapping={"user": "usér_id"}).appended == 1
+
+
 def test_an_encoding_that_cannot_be_named_for_the_file_is_refused(
     ingest_store: Store, tmp_path: Path
 ) -> None:

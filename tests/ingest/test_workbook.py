@@ -83,3 +83,17 @@ def test_an_old_excel_file_is_refused_saying_how_to_save_it(ingest_store: Store,
     with pytest.raises(FormatError, match=r"Excel 97-2003 workbook \(.xls\); save it as .xlsx or CSV"):
         import_file(ingest_store, old, format="catalogue")
     assert ingest_store.head() == 0
+
+
+@pytest.mark.parametrize("name", ["cat.xls", "catalogue.csv", "catalogue"])
+def test_a_workbook_under_another_name_is_read_as_the_workbook_it_is(
+    ingest_store: Store, tmp_path: Path, name: str
+) -> None:
+    """Known as a workbook by its content, it was refused by openpyxl for its name ("does not
+    support the old .xls file format, please use xlrd")."""
+    path = workbook(tmp_path / "cat.xlsx", [["id", "title", "price"], ["A1", "Hat", 9.5], ["A2", "Cap", 12]])
+    path = path.rename(tmp_path / name)
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    assert (report.appended, report.quarantined) == (2, 0)
+    assert {e.item_id: e.payload["title"] for e in ingest_store.read()} == {"A1": "Hat", "A2": "Cap"}

@@ -113,13 +113,18 @@ def preview_file(
     ingest.streams.check_not_empty(path)  # said as the import says it, not "cannot tell the format"
     ingest.formats.check_mapping(format_name, mapping)
     ingest.streams.check_encoding(path, options.encoding)
-    fmt = ingest.FORMATS[format_name] if format_name else ingest.detect_format(path, mapping=mapping)
+    encoding = ingest.streams.line_encoding(options.encoding)
+    fmt = (
+        ingest.FORMATS[format_name]
+        if format_name
+        else ingest.detect_format(path, mapping=mapping, encoding=encoding)
+    )
     batches = fmt.reader(
         path,
         chunk_rows=PREVIEW_ROWS,
         mapping_=mapping,
         source_timezone=options.timezone,
-        encoding=ingest.streams.line_encoding(options.encoding),
+        encoding=encoding,
     )
     batch = next(iter(batches), None)
     if batch is None:
