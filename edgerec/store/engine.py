@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -79,7 +79,11 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
-    return f"sqlite:///{Path(target).expanduser().resolve()}"
+    # Built, not written out: a ? or a % in the file's name would read as the URL's query or
+    # an escape, and `till?1.db` and `till?2.db` were both the file `till`.
+    return URL.create("sqlite", database=str(Path(target).expanduser().resolve())).render_as_string(
+        hide_password=False
+    )
 
 
 _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)
@@ -89,6 +93,8 @@ def shown_url(url: str) -> str:
     """The store's URL as printed or logged: a password in it (user:pw@, or ?password=) shows
     as ***."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.query:
+        return f"sqlite:///{parsed.database}"  # the file's name as written, not %-escaped
     if "password" in parsed.query:
         parsed = parsed.update_query_dict({"password": "***"})
         url = parsed.render_as_string(hide_password=False).replace("=%2A%2A%2A", "=***")

@@ -383,3 +383,17 @@ def test_a_relative_sqlite_url_opens_again(tmp_path: Path, monkeypatch: pytest.M
         with edgerec.open("sqlite:///shop.db") as store:
             store.record(ItemViewed(user_id="u1", item_id="i1", occurred_at=at(0)))
     assert (tmp_path / "shop.db").exists()
+
+
+def test_a_file_name_with_url_characters_names_that_file(tmp_path: Path) -> None:
+    """`till?1.db` and `till?2.db` were both the file `till` (the ? began the URL's query), so
+    two shops' logs merged; `a%20b.db` was the file `a b.db`."""
+    names = ["till?1.db", "till?2.db", "a%20b.db", "#é 中.db"]
+    for n, name in enumerate(names):
+        with edgerec.open(tmp_path / name) as store:
+            store.record(ItemViewed(user_id=f"u{n}", item_id="i"))
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == sorted(names)
+    for n, name in enumerate(names):
+        with edgerec.open(tmp_path / name) as store:
+            assert [e.user_id for e in store.read()] == [f"u{n}"]
+            assert store.path == str(tmp_path / name)
