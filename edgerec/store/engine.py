@@ -188,7 +188,9 @@ def close_engine(engine: Engine) -> None:
     """
     file = _FILES.get(engine)
     if file is not None:
-        with file.queue.turn():
+        # This process's writers take turns under the threads lock: holding it, none is in a
+        # transaction. Other processes' writers need not be waited for.
+        with file.queue.threads:
             file.release_writer()
         file.checkpointer.stop()
     engine.dispose()
@@ -393,7 +395,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         else:
             with file.queue.turn(), file.transaction(engine) as connection:
                 yield connection
-    except OperationalError as exc:
+    except (OperationalError, sqlite3.OperationalError) as exc:  # BEGIN IMMEDIATE raises the driver's own
         explained = _explained(engine, exc)
         if explained is None:
             raise
@@ -402,9 +404,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
-def _explained(engine: Engine, exc: OperationalError) -> StoreWriteError | None:
-    name = getattr(exc.orig, "sqlite_errorname", "")
+def _explained(engine: Engine, exc: OperationalError | sqlite3.OperationalError) -> StoreWriteError | None:
+    name = getattr(getattr(exc, "orig", exc), "sqlite_errorname", "")
     where = sqlite_path(str(engine.url)) or engine.url
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreWriteError(
+            f"could not write to {where}: another program held its write lock for over "
+            f"{BUSY_TIMEOUT_MS // 1000} s ({name}). Nothing of this write was stored; try again once "
+            "it lets go (a backup, or a sqlite3 shell with a transaction open)."
+        )
     if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR"):
         return StoreWriteError(
             f"could not write to {where}: the disk is full or the file is too large ({name}). "

@@ -397,3 +397,49 @@ def test_a_file_name_with_url_characters_names_that_file(tmp_path: Path) -> None
         with edgerec.open(tmp_path / name) as store:
             assert [e.user_id for e in store.read()] == [f"u{n}"]
             assert store.path == str(tmp_path / name)
+
+
+def test_another_program_holding_the_write_lock_too_long_is_a_store_write_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup or a sqlite3 shell holding a write transaction past the busy timeout raised the
+    driver's own OperationalError (a traceback from the commands); nothing was written."""
+    import sqlite3
+
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "locked.db"
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(engine_module.StoreWriteError, match="another program held its write lock"):
+            store.record(ItemViewed(user_id="u", item_id="j"))
+        other.execute("ROLLBACK")
+        other.close()
+        store.record(ItemViewed(user_id="u", item_id="k"))
+        assert [e.item_id for e in store.read()] == ["i", "k"]
+
+
+def test_closing_a_store_that_never_wrote_waits_for_no_other_process(tmp_path: Path) -> None:
+    """Reading commands waited until another process's writer (a rebuild, an import) was done,
+    and a Ctrl+C could not stop them: closing took the writers' turn."""
+    import fcntl
+    import os
+
+    path = tmp_path / "busy.db"
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))
+    lock = os.open(str(path) + "-writer.lock", os.O_RDWR)  # another writer's turn, as flock sees it
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        done = threading.Event()
+
+        def read_and_close() -> None:
+            with edgerec.open(path) as reader:
+                assert reader.head() == 1
+            done.set()
+
+        threading.Thread(target=read_and_close, daemon=True).start()
+        assert done.wait(10), "closing waited for the other writer"
+    finally:
+        os.close(lock)
