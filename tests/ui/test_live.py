@@ -203,7 +203,8 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
     shop_store: Store, tmp_path: Path
 ) -> None:
     """A card reader types the id and Enter together: the customer listed first before the
-    list followed the typing was picked (or nothing, silently, for an id no one has)."""
+    list followed the typing was picked, and an id no one has picked a customer whose id holds
+    it (cust-1 played cust-10); it plays a new customer now, and says so."""
     from textual.widgets import Input, OptionList
 
     from edgerec.ui.screens.choose import ChooseCustomerScreen
@@ -214,7 +215,8 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
             screen, panel = await ready(pilot)
             customers = [c.user_id for c in app.services.shop.customers(text="", limit=100)]
             wanted = customers[-1]
-            for typed, picked in (("nobody-has-this-id", None), (wanted, wanted)):
+            assert "cust-1" not in customers and "cust-10" in customers
+            for typed in ("cust-1", wanted):
                 await pilot.press("c")
                 await until(pilot, lambda: isinstance(app.screen, ChooseCustomerScreen), what="the chooser")
                 chooser = app.screen
@@ -223,16 +225,43 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
                 )
                 chooser.query_one("#choose-filter", Input).value = typed
                 chooser._submit()  # type: ignore[attr-defined]  # in the same tick: the list is the old one
-                if picked is None:
-                    await until(
-                        pilot,
-                        lambda: any("No customer's id holds" in str(n.message) for n in app._notifications),
-                    )
-                    await pilot.press("escape")
-                    continue
                 await until(pilot, lambda: app.screen is screen, what="the chooser closed")
-                await until(
-                    pilot, lambda p=picked: screen.session is not None and screen.session.user_id == p
-                )
+                await until(pilot, lambda p=typed: screen.session is not None and screen.session.user_id == p)
+            said = [str(n.message) for n in app._notifications]
+            assert "No customer has the id 'cust-1': playing a new customer." in said
+
+    asyncio.run(scenario())
+
+
+def test_enter_picks_only_the_customer_whose_id_was_typed_or_the_one_moved_to(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Enter on an id no one has played the first customer whose id held it, and recorded
+    that customer's actions; only an arrow key picks a customer other than the one typed."""
+    from edgerec.ui.screens.choose import ChooseCustomerScreen
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            head = app.services.store.head()
+            await act(pilot, "c", *"cust-1", "enter")
+            assert screen.session is not None and screen.session.user_id == "cust-1"
+            await act(pilot, "enter")  # views the highlighted item: the new customer's event
+            assert {r.user_id for r in app.services.store.read(since=head)} == {"cust-1"}
+
+            await pilot.press("c", *"cust-1")
+            chooser = app.screen
+            assert isinstance(chooser, ChooseCustomerScreen)
+            await until(pilot, lambda: chooser._listed_for == "cust-1", what="the list of cust-1")
+            await pilot.press("down", "enter")  # the second customer whose id holds cust-1
+            await until(pilot, lambda: app.screen is screen, what="the chooser closed")
+            assert screen.session.user_id in {"cust-10", "cust-11"}
+
+            await pilot.press("c", "enter")  # nothing typed, nothing moved to: nothing picked
+            await until(
+                pilot, lambda: any("Type a customer's id" in str(n.message) for n in app._notifications)
+            )
+            assert isinstance(app.screen, ChooseCustomerScreen)
 
     asyncio.run(scenario())
