@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from pathlib import Path
@@ -41,6 +41,7 @@ class Services:
     rng: random.Random
     store_id: str | None = None
     pending_customer: str | None = None  # the live screen plays this customer when shown
+    forgotten: list[str] = field(default_factory=list)  # the live screen lets them go when shown
     trainer: Any = None  # a screens.trainer.Trainer when the runtime runs one
     # The shop's wall clock for the times shown, as the recommender keeps its hours (None: this
     # machine's own).

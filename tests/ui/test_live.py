@@ -265,3 +265,38 @@ def test_enter_picks_only_the_customer_whose_id_was_typed_or_the_one_moved_to(
             assert isinstance(app.screen, ChooseCustomerScreen)
 
     asyncio.run(scenario())
+
+
+def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Live screen went on playing a customer forgotten on F3, and its next key recorded
+    them again (in a session whose start the forget had erased)."""
+    from edgerec.ui.screens.confirm import ConfirmScreen
+    from edgerec.ui.screens.customers import CustomersScreen
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            await act(pilot, "enter")  # a view: the session has started in the log
+            assert shop_store.read(user_id="cust-04", session_id=screen.session.session_id)
+            await pilot.press("f3")
+            customers = app.screen
+            assert isinstance(customers, CustomersScreen)
+            customers.open("cust-04")
+            await until(pilot, lambda: customers.current == "cust-04")
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(pilot, lambda: customers.forgotten == ["cust-04"], what="the customer forgotten")
+            head = app.services.store.head()
+            await pilot.press("f2")
+            await until(pilot, lambda: app.screen is screen)
+            await until(pilot, lambda: screen.session is not None and screen.session.anonymous)
+            await act(pilot, "down", "enter")
+            assert shop_store.read(user_id="cust-04") == []  # no session_ended for them either
+            assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+
+    asyncio.run(scenario())

@@ -102,10 +102,21 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         # The items, each time the screen shows (its first time too): prices and stock may
         # have changed on the Catalogue screen meanwhile.
         self._load_items()
+        self.let_forgotten_go()
         user_id = self.services.pending_customer
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
+
+    def let_forgotten_go(self) -> None:
+        """Leaves a customer forgotten (on the Customers screen) for a new anonymous visitor,
+        without a word in the log: their session's end would name them again."""
+        forgotten, self.services.forgotten = self.services.forgotten, []
+        if self.session is not None and self.session.user_id in forgotten:
+            self.started = False
+            store_id = self.session.store_id
+            visitor = LiveSession.anonymous_visitor(store_id, self.services.clock, self.services.rng)
+            self._new_session(visitor, "Customer forgotten: a new anonymous visitor")
 
     def play_customer(self, user_id: str) -> None:
         store_id = self.session.store_id if self.session else None
