@@ -300,3 +300,47 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
             assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
 
     asyncio.run(scenario())
+
+
+def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The refusal said 'Remove it from the cart (r)', but r removed the last cart item, or the
+    item open, still for sale; and with an item open that was not in the cart, r removed
+    another one without a word."""
+    from edgerec.domain import ItemDelisted
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            await act(pilot, "down", "enter")
+            await act(pilot, "a")
+            first, second = list(screen.cart)
+            app.services.record(ItemDelisted(item_id=first, occurred_at=app.services.clock.now()))
+            await act(pilot, "down", "enter")  # a third item, not in the cart
+            third = screen.open_item
+            assert third is not None and third.item_id not in screen.cart
+            head = shop_store.head()
+            await pilot.press("r")  # not after a refusal: the open item is not in the cart
+            await until(
+                pilot, lambda: any("is not in the cart" in str(n.message) for n in app._notifications)
+            )
+            assert shop_store.read(since=head) == []
+
+            await pilot.press("x")
+            await until(
+                pilot,
+                lambda: any("Remove it from the cart (r)" in str(n.message) for n in app._notifications),
+            )
+            await act(pilot, "r")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("removed_from_cart", first)
+            ]
+            assert list(screen.cart) == [second]
+            await act(pilot, "x")
+            assert shop_store.read(since=head)[-1].type == "purchased"
+
+    asyncio.run(scenario())

@@ -7,7 +7,7 @@ with how long it took from the key press to the panel on screen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from edgerec.domain import Event
 from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
@@ -64,6 +65,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.latencies_ms: list[float] = []
         self.actions_done = 0
         self.last_position = 0
+        self.blocking: list[str] = []  # cart items a refused checkout named, for r to remove
         self._items_wait_for_panel = False
         self._deferred_items: list[ItemRow] | None = None
         self._on_its_way: tuple[int, Job, Timing] | None = None  # the list shown, not yet painted
@@ -269,19 +271,29 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.cart_items[item.item_id] = item
         self._submit("add", lambda s: [s.add_to_cart(item)])
 
+    def _submit(self, label: str, make: Callable[[LiveSession], list[Event]]) -> None:
+        self.blocking = []  # r means the item on screen again once something else was done
+        super()._submit(label, make)
+
     @guarded("removing from the cart")
     def action_remove(self) -> None:
-        item = self._target()
+        # Right after a refused checkout, r removes what refused it (it may be in no list any
+        # more); otherwise the item open or highlighted, and never a guess.
+        blocking = [i for i in self.blocking if i in self.cart]
+        item = (
+            (self.cart_items.get(blocking[0]) or self.shop.item(blocking[0])) if blocking else self._target()
+        )
         if item is None or item.item_id not in self.cart:
             if not self.cart:
                 self.notify("The cart is empty.", severity="warning")
-                return
-            last = list(self.cart)[-1]
-            item = self.cart_items.get(last) or self.shop.item(last)
-            if item is None:
-                return
+            elif item is not None:
+                self.notify(
+                    f"{item.label} is not in the cart: open the cart's item to remove it.", severity="warning"
+                )
+            return
         chosen = item
         self._submit("remove", lambda s: [s.remove_from_cart(chosen)])
+        self.blocking = blocking[1:]
 
     @guarded("buying")
     def action_buy(self) -> None:
@@ -299,7 +311,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         unavailable = [item for item in now.values() if not item.available]
         if unavailable:
             reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
-            self.notify(f"Not checked out: {reasons}. Remove it from the cart (r).", severity="warning")
+            them = "it" if len(unavailable) == 1 else "them"
+            self.notify(f"Not checked out: {reasons}. Remove {them} from the cart (r).", severity="warning")
+            self.blocking = [item.item_id for item in unavailable]
             return
         bought = [(now[i], quantity) for i, quantity in self.cart.items() if i in now]
         self._submit("checkout", lambda s: [s.buy(item, quantity) for item, quantity in bought])
@@ -344,6 +358,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.open_item = None
         self.cart = {}
         self.cart_items = {}
+        self.blocking = []
         self.refresh_suggestions(label)  # the session line follows with its first list
 
     # --- the writer ---------------------------------------------------------------------------
