@@ -506,6 +506,58 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not_started(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The screen said 'No checkpoint yet' beside a saved checkpoint, and 'idle' both for a
+    trainer following the log with nothing left to learn and for one never started."""
+    import time
+
+    from edgerec.ui.clock import clock_time
+
+    head = shop_store.head()
+    saved_at = time.time() - 60
+
+    class ConsoleTrainer:  # as runtime.TrainerProcess reports
+        def __init__(self) -> None:
+            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
+
+        def status(self) -> dict[str, Any]:
+            return self.state
+
+    trainer = ConsoleTrainer()
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=trainer,
+        )
+        async with app.run_test(size=(120, 32)) as pilot:
+            await until(
+                pilot, lambda: "not running" in screen_text(app) and "(s starts it)" in screen_text(app)
+            )
+            trainer.state = {
+                "state": "caught up",
+                "device": "cpu",
+                "position": head,
+                "checkpoint_position": head - 5,
+                "checkpoint_at": saved_at,
+            }
+            saved = clock_time(saved_at * 1e6, app.services.zone)
+            line = f"Last checkpoint covers log #{head - 5:,}, saved {saved}"
+            await until(pilot, lambda: "Trainer: caught up" in screen_text(app) and line in screen_text(app))
+            assert "0 events behind" in screen_text(app) and "not running" not in screen_text(app)
+            trainer.state = {**trainer.state, "state": "paused"}
+            await until(pilot, lambda: "not running · its last status: paused" in screen_text(app))
+            assert line in screen_text(app)
+
+    run(scenario())
+
+
 def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:
     import json
 

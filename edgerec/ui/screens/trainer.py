@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+from edgerec.ui.clock import clock_time
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -34,11 +35,11 @@ log = logging.getLogger(__name__)
 class TrainerStatus:
     """What a trainer reports about itself."""
 
-    state: str  # idle | following | retraining | paused
+    state: str  # not started | following | caught up | retraining | paused | stopped
     device: str
     position: int  # the log position its model has seen
     checkpoint_position: int | None = None
-    checkpoint_at: str | None = None
+    checkpoint_at: float | None = None  # seconds since the epoch
     losses: Sequence[float] = field(default_factory=tuple)
     hit_rates: Sequence[float] = field(default_factory=tuple)  # streaming HR@10, recent windows
     progress: tuple[int, int] | None = None  # (done, total) of a long job
@@ -65,6 +66,7 @@ class Snapshot:
 # step; an older file is the last word of a trainer that has stopped.
 STATUS_FILE = "status.json"
 STATUS_FRESH_S = 15.0
+STOPPED = ("not started", "paused", "stopped")  # the states of a trainer that does not run
 
 
 def status_of(raw: Any) -> TrainerStatus:
@@ -75,12 +77,19 @@ def status_of(raw: Any) -> TrainerStatus:
         state=str(raw.get("state", "unknown")),
         device=str(raw.get("device", "?")),
         position=int(raw.get("position", 0)),
-        checkpoint_position=raw.get("checkpoint_position"),
-        checkpoint_at=raw.get("checkpoint_at"),
+        checkpoint_position=_number(raw.get("checkpoint_position"), int),
+        checkpoint_at=_number(raw.get("checkpoint_at"), float),
         losses=tuple(float(v) for v in raw.get("losses", ()) if v is not None),
         hit_rates=tuple(float(v) for v in raw.get("hit_rates", ()) if v is not None),
         progress=tuple(raw["progress"]) if raw.get("progress") else None,  # type: ignore[arg-type]
     )
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> Any:
+    """An int or float from a status file's field, None where it holds none (or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return kind(value)
 
 
 def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
@@ -182,7 +191,8 @@ class TrainerScreen(ConsoleScreen):
         def read() -> Snapshot:
             head = store.head()
             if trainer is not None:
-                return Snapshot(head, status_of(trainer.status()), "trainer", True)
+                status = status_of(trainer.status())
+                return Snapshot(head, status, "trainer", status.state not in STOPPED)
             found = read_status_file(store.url)
             if found is None:
                 return Snapshot(head, None)
@@ -201,30 +211,28 @@ class TrainerScreen(ConsoleScreen):
         for name in ("start", "pause", "retrain"):
             self.query_one(f"#trainer-{name}", Button).disabled = snapshot.source != "trainer"
         text = Text()
-        if status is not None and not snapshot.live:
+        if status is None or (not snapshot.live and status.state == "not started"):
+            text.append("Trainer: ", style="bold")
+            text.append("not running", style="bold yellow")
+            started = " (s starts it)" if snapshot.source == "trainer" else ""
+            text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console{started}.")
+            text.append(f"\nTraining here would use: {self.device}")
+        elif not snapshot.live:
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
             text.append(
                 f" · its last status: {status.state} at log #{status.position:,} of "
-                f"#{snapshot.head:,}\nTraining here would use: {self.device}"
+                f"#{snapshot.head:,}\n{self._checkpoint(status)}\nTraining here would use: {self.device}"
             )
-        elif status is None:
-            text.append("Trainer: ", style="bold")
-            text.append("not running", style="bold yellow")
-            text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console.")
-            text.append(f"\nTraining here would use: {self.device}")
         else:
             behind = max(0, snapshot.head - status.position)
             text.append("Trainer: ", style="bold")
-            text.append(status.state, style="bold green" if status.state == "following" else "bold")
+            following = status.state in ("following", "caught up")
+            text.append(status.state, style="bold green" if following else "bold")
             where = " (in another process)" if snapshot.source == "file" else ""
             text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
-            if status.checkpoint_position is None:
-                text.append("No checkpoint yet")
-            else:
-                when = f" at {status.checkpoint_at}" if status.checkpoint_at else ""
-                text.append(f"Last checkpoint covers log #{status.checkpoint_position:,}{when}")
+            text.append(self._checkpoint(status))
         self.query_one("#trainer-state", Static).update(text)
         bar = self.query_one("#trainer-progress", ProgressBar)
         bar.display = status is not None and status.progress is not None
@@ -234,17 +242,25 @@ class TrainerScreen(ConsoleScreen):
         self._plot("#trainer-loss", "training loss", status.losses if status else ())
         self._plot("#trainer-hr", "streaming HR@10", status.hit_rates if status else ())
 
+    def _checkpoint(self, status: TrainerStatus) -> str:
+        if status.checkpoint_position is None:
+            return "No checkpoint yet"
+        when = ""
+        if status.checkpoint_at is not None:
+            when = f", saved {clock_time(status.checkpoint_at * 1e6, self.services.zone)}"
+        return f"Last checkpoint covers log #{status.checkpoint_position:,}{when}"
+
     def _plot(self, selector: str, title: str, values: Sequence[float]) -> None:
         widget = self.query_one(selector, PlotextPlot)
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
+        live = self.last is not None and self.last.live
         if values:
             plt.plot(list(range(1, len(values) + 1)), list(values), marker="braille")
-            live = self.last is not None and self.last.live
             widget.border_title = f"{title} · last {values[-1]:.4g}{'' if live else ' (stopped)'}"
         else:
-            widget.border_title = f"{title} · no data: trainer not running"
+            widget.border_title = f"{title} · {'no data yet' if live else 'no data: trainer not running'}"
         widget.refresh()
 
     @on(Button.Pressed, "#trainer-start")
