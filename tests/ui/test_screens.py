@@ -591,6 +591,45 @@ def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path:
     run(scenario())
 
 
+def test_quitting_while_the_blend_is_tuned_stops_the_tuning_and_saves_nothing(
+    shop_store: Store, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """ctrl+q closed the screen, but the process went on tuning for half a minute without a
+    word, and could save a blend after the operator had quit."""
+    import threading
+    import time
+
+    from edgerec.recommend import shop_tuning
+
+    started, saved = threading.Event(), []
+    learn = shop_tuning.FollowingTrainer.after
+
+    def slow_after(self: Any, recommender: Any, event: Any) -> None:
+        started.set()
+        time.sleep(0.02)  # a replay long enough to quit in the middle of
+        learn(self, recommender, event)
+
+    monkeypatch.setattr(shop_tuning.FollowingTrainer, "after", slow_after)
+    monkeypatch.setattr(shop_tuning, "save_tuning", lambda *args, **kwargs: saved.append(args))
+    said: list[Any] = []
+    quit_at: list[float] = []
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        leave = app.exit
+        app.exit = lambda *args, **kwargs: (said.append(kwargs.get("message")), leave(*args, **kwargs))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.press("t")
+            await until(pilot, started.is_set, what="the tuning under way")
+            quit_at.append(time.monotonic())
+            await pilot.press("ctrl+q")
+
+    run(scenario())  # asyncio.run waits for the worker's thread to end
+    assert time.monotonic() - quit_at[0] < 5  # stopped at once, not at the end of the replay
+    assert saved == []
+    assert [str(m) for m in said] == ["edgerec: tuning the blend stopped; the current blend stays."]
+
+
 # --- shop text is text ------------------------------------------------------------------------
 
 
@@ -657,7 +696,7 @@ def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
         seconds=1.0,
         started_weights={},
     )
-    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store: found)
+    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store, **options: found)
     folder = shop_config_path(shop_store).parent
     folder.mkdir(parents=True, exist_ok=True)
     blocked = folder / "recommender.json"

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.worker import get_current_worker
 
 from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
@@ -47,6 +48,10 @@ class ImportFinished(Message):
     def __init__(self, report: dict[str, Any] | None, error: BaseException | None) -> None:
         super().__init__()
         self.report, self.error = report, error
+
+
+class ImportStopped(Exception):
+    """The console quit during an import: it stops after the step under way."""
 
 
 def ingest_module() -> Any | None:
@@ -251,9 +256,14 @@ class ImportScreen(ConsoleScreen):
         ingest = ingest_module()
         assert ingest is not None
         last = 0.0
+        worker = get_current_worker()  # cancelled when the console quits
 
         def progress(done: int, total: int | None) -> None:
             nonlocal last
+            if worker.is_cancelled:  # between steps: each step is written whole or not at all
+                raise ImportStopped(
+                    f"the console quit after {done:,} rows of {path}; importing it again finishes it"
+                )
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S or done == 0 or (total is not None and done >= total):
                 last = now

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
+from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from edgerec.ui.clock import clock_time
@@ -108,13 +108,17 @@ def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
     return status_of(raw), fresh
 
 
-def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
+def tune_blend(store: Any, suggester: Any, stopped: Callable[[], bool] | None = None) -> tuple[str, str]:
     """Tunes the blend on the store's log (see `edgerec tune`); saves it and puts it in use
-    when it does better on the newest events. Returns a message and its severity."""
-    from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+    when it does better on the newest events. Returns a message and its severity. Once
+    `stopped` says so (the console quits), the run ends and saves nothing."""
+    from edgerec.recommend.shop_tuning import TuningError, TuningStopped, save_tuning, tune_shop
 
+    kept = "Tuning the blend stopped: the current blend stays.", "information"
     try:
-        result = tune_shop(store)
+        result = tune_shop(store, stopped=stopped)
+    except TuningStopped:
+        return kept
     except TuningError as exc:
         return f"Cannot tune the blend: {exc}.", "warning"
     except Exception as exc:  # noqa: BLE001 - shown to the operator, the console goes on
@@ -126,6 +130,8 @@ def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
     )
     if not result.better:
         return f"Kept the current blend. {scores}.", "information"
+    if stopped is not None and stopped():
+        return kept
     try:
         save_tuning(store, result)
     except (OSError, TuningError) as exc:  # a full disk, a read-only model folder: the console goes on
@@ -290,7 +296,13 @@ class TrainerScreen(ConsoleScreen):
             "Tuning the blend on this shop's log: the newest events are replayed with a trainer "
             "following, which takes a minute or more on a big log."
         )
-        self.load("tuned", partial(tune_blend, self.store, self.suggester))
+        store, suggester = self.store, self.suggester
+
+        def tune() -> tuple[str, str]:
+            worker = get_current_worker()  # cancelled when the console quits: then nothing is saved
+            return tune_blend(store, suggester, lambda: worker.is_cancelled)
+
+        self.load("tuned", tune)
 
     def show_tuned(self, outcome: tuple[str, str]) -> None:
         self.tuning = False
