@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input, ProgressBar, Select
+from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from edgerec.api import Store
 from edgerec.ui.app import ConsoleApp
@@ -362,6 +362,44 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
             assert app.is_running and not app.screen.running  # type: ignore[attr-defined]
         log = (tmp_path / "ui.log").read_text()
         assert "WARNING" in log and " ERROR " not in log  # refused input, not a failure
+
+    run(scenario())
+
+
+def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toast(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """After an import, a refused preview or import of another path left the status line, the
+    preview and the report of the file before on screen: it described a file other than the
+    one typed."""
+    source = tmp_path / "till.csv"
+    source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            fill_import_form(screen, source, TILL_COLUMNS)
+            await pilot.press("ctrl+r")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            report = screen.query_one("#import-report", DataTable)
+            await until(pilot, lambda: preview.row_count > 0, what="a preview")
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            missing = tmp_path / "typo.csv"
+            status = screen.query_one("#import-status", Static)
+            for key, doing in (("ctrl+r", "Preview"), ("ctrl+g", "Import")):
+                screen.query_one("#import-path", Input).value = str(source)  # its rows on screen again
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: preview.row_count > 0, what="a preview")
+                screen.query_one("#import-path", Input).value = str(missing)
+                await pilot.press(key)
+                line = f"{doing} failed: {missing}: no such file"
+                await until(
+                    pilot, lambda t=line: str(status.render()) == t, what="the failure on the status line"
+                )
+                assert preview.row_count == 0 and report.row_count == 0 and screen.report is None
 
     run(scenario())
 
