@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from edgerec.api import Store
+from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.catalogue import CatalogueScreen, ItemFormScreen
@@ -169,6 +171,49 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
 
 
 # --- catalogue ------------------------------------------------------------------------------
+
+
+def test_an_item_whose_attributes_hold_a_semicolon_can_be_edited(shop_store: Store, tmp_path: Path) -> None:
+    """An attribute value with ';' (recorded through the API) was split in the form, and the
+    item could not be edited at all: "attributes: 'polyester' is not name=value"."""
+    from edgerec.domain import ItemListed
+    from edgerec.ui.screens.catalogue import ItemDraft
+
+    tricky = {"material": "cotton; polyester", "a=b": "x=y", "path": "C:\\temp\\", "care": "30°C"}
+    shop_store.record(
+        ItemListed(
+            item_id="shirt-1",
+            title="Shirt",
+            price=10.0,
+            stock=5,
+            attributes=tricky,
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    shown = ItemDraft.of(console(shop_store, tmp_path, "catalogue").services.shop.item("shirt-1"))
+    assert shown.values()["attributes"] == tricky
+    typed = ItemDraft(**{**{f: getattr(shown, f) for f in shown.__slots__}, "attributes": "=v"})
+    with pytest.raises(EventError, match="has no name before its '='"):
+        typed.values()
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: "shirt-1" in items.rows_by_key)
+            items.move_cursor(row=items.get_row_index("shirt-1"))
+            head = shop_store.head()
+            await pilot.press("e")
+            assert isinstance(app.screen, ItemFormScreen)
+            assert app.screen._field("attributes").value.startswith(
+                "a\\=b=x=y; care=30°C; material=cotton\\; "
+            )
+            app.screen._field("stock").value = "7"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() == head + 1)
+            assert shop_store.read(since=head)[0].payload == {"stock": 7}
+
+    run(scenario())
 
 
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
