@@ -216,6 +216,52 @@ def test_an_item_whose_attributes_hold_a_semicolon_can_be_edited(shop_store: Sto
     run(scenario())
 
 
+def test_screens_shown_before_show_items_listed_since(shop_store: Store, tmp_path: Path) -> None:
+    """Items imported on F7 (or listed elsewhere) did not show on the screens opened before: the
+    Catalogue list and its category filter, the Live screen's categories and Home's catalogue
+    kept what they read when first shown."""
+    from textual.widgets import OptionList
+
+    from edgerec.domain import ItemListed
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "home")
+        async with app.run_test(size=(120, 36)) as pilot:
+            for key in ("f2", "f5", "f1"):
+                await pilot.press(key)
+                await until(pilot, lambda: app.screen.query_one(ItemTable).row_count > 0, what=key)
+            at = datetime(2026, 1, 1, tzinfo=UTC)
+            app.services.record(
+                ItemListed(item_id="gad-1", title="Gizmo", category="Gadgets", stock=3, occurred_at=at)
+            )
+
+            await pilot.press("f5")
+            catalogue = app.screen
+            assert isinstance(catalogue, CatalogueScreen)
+            await until(
+                pilot, lambda: "gad-1" in catalogue.query_one(ItemTable).rows_by_key, what="F5's list"
+            )
+            category = catalogue.query_one("#catalogue-category", Select)
+            await until(
+                pilot, lambda: any(value == "Gadgets" for _, value in category._options), what="F5's filter"
+            )
+            category.value = "Gadgets"
+            await pilot.press("f2")
+            categories = app.screen.query_one("#live-categories", OptionList)
+            ids = lambda: {categories.get_option_at_index(i).id for i in range(categories.option_count)}  # noqa: E731
+            await until(pilot, lambda: "Gadgets" in ids(), what="F2's categories")
+            await pilot.press("f1")
+            await until(
+                pilot, lambda: "gad-1" in app.screen.query_one(ItemTable).rows_by_key, what="F1's catalogue"
+            )
+            await pilot.press("f5")  # shown again: the filter chosen stays
+            await pilot.pause(0.3)
+            assert category.value == "Gadgets"
+            await until(pilot, lambda: set(catalogue.query_one(ItemTable).rows_by_key) == {"gad-1"})
+
+    run(scenario())
+
+
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "catalogue")

@@ -237,9 +237,13 @@ class CatalogueScreen(ConsoleScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one(ItemTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Each time the screen shows (its first time too): an import may have brought items
+        # and categories meanwhile.
         self.load("categories", self.shop.categories)
         self.reload()
-        self.query_one(ItemTable).focus()
 
     def reload(self) -> None:
         text = self.query_one("#catalogue-search", Input).value
@@ -248,9 +252,11 @@ class CatalogueScreen(ConsoleScreen):
         self.load("items", lambda: self.shop.items(text=text, category=chosen, listed_only=False, limit=500))
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
-        self.query_one("#catalogue-category", Select).set_options(
-            (Text(printable(f"{name} ({count})")), name) for name, count in categories
-        )
+        select = self.query_one("#catalogue-category", Select)
+        chosen = select.value
+        select.set_options((Text(printable(f"{name} ({count})")), name) for name, count in categories)
+        if isinstance(chosen, str) and any(name == chosen for name, _ in categories):
+            select.value = chosen  # the filter chosen stays
 
     def show_items(self, items: list[ItemRow]) -> None:
         self.query_one(ItemTable).show_items(items)

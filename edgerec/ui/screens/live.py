@@ -94,15 +94,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self.kiosks[0] if self.kiosks else None, services.clock, services.rng
         )
         self.load("kiosks", self.shop.store_ids)
-        self.load("categories", self.shop.categories)
         self._show_session()
         self.start_writer()
         self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
-        # The items, each time the screen shows (its first time too): prices and stock may
-        # have changed on the Catalogue screen meanwhile.
+        # The categories and items, each time the screen shows (its first time too): an import
+        # may have brought some, and prices and stock may have changed on the Catalogue screen.
+        self.load("categories", self.shop.categories)
         self._load_items()
         self.let_forgotten_go()
         user_id = self.services.pending_customer
@@ -139,7 +139,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
         options.add_options([Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=c) for c, _ in categories])
-        options.highlighted = 0
+        names = [c for c, _ in categories]
+        options.highlighted = names.index(self.category) + 1 if self.category in names else 0
 
     def _load_items(self) -> None:
         text, category = self.search_text, self.category
