@@ -344,3 +344,22 @@ def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
             assert shop_store.read(since=head)[-1].type == "purchased"
 
     asyncio.run(scenario())
+
+
+def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: Path) -> None:
+    """The status line's action count went on from one customer and session to the next."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            assert screen.actions_done == 2
+            await act(pilot, "c", *"cust-04", "enter")  # ends the visitor's session: not counted
+            await pilot.pause(0.3)
+            assert screen.actions_done == 0
+            await act(pilot, "enter")
+            await until(pilot, lambda: "1 actions" in screen_text(app).splitlines()[1])
+
+    asyncio.run(scenario())

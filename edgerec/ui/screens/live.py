@@ -360,6 +360,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.cart = {}
         self.cart_items = {}
         self.blocking = []
+        self.actions_done = 0
         self.refresh_suggestions(label)  # the session line follows with its first list
 
     # --- the writer ---------------------------------------------------------------------------
@@ -378,8 +379,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             text, severity = describe(outcome.error)
             self.notify(text, title=f"While recording {job.label}", severity=severity)
             return
-        if job.events:
-            self.actions_done += 1
+        if job.events and self.session is not None and job.session_id == self.session.session_id:
+            self.actions_done += 1  # of this session: the end of the one before is not counted
         if outcome.positions:
             self.last_position = max(self.last_position, outcome.positions[-1])
         if outcome.suggestions is None:
