@@ -262,6 +262,31 @@ def test_screens_shown_before_show_items_listed_since(shop_store: Store, tmp_pat
     run(scenario())
 
 
+def test_delisting_an_item_twice_says_it_is_delisted_already(shop_store: Store, tmp_path: Path) -> None:
+    """d on a delisted item did nothing and said nothing."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count > 0)
+            item = items.selected_item
+            assert item is not None
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(pilot, lambda: said(app, f"Delisted {item.item_id}"))
+            await until(
+                pilot, lambda: items.selected_item is not None and items.selected_item.status != "listed"
+            )
+            head = shop_store.head()
+            await pilot.press("d")
+            await until(pilot, lambda: said(app, f"{item.label} is delisted already."))
+            assert not isinstance(app.screen, ConfirmScreen) and shop_store.head() == head
+
+    run(scenario())
+
+
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "catalogue")

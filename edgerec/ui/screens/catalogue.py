@@ -330,7 +330,10 @@ class CatalogueScreen(ConsoleScreen):
     @guarded("delisting an item")
     def action_delist(self) -> None:
         item = self.query_one(ItemTable).selected_item
-        if item is None or item.status != "listed":
+        if item is None:
+            return
+        if item.status != "listed":
+            self.notify(f"{item.label} is delisted already.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
