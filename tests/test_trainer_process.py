@@ -29,14 +29,14 @@ def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
         assert not any(str(db) in str(arg) for arg in trainer.process.args)  # a URL may hold a password
         try:
             wait_for(lambda: trainer.status().get("position") == store.head())
-            assert trainer.status()["state"] in {"idle", "following"}
+            assert trainer.status()["state"] in {"caught up", "following"}
             head = store.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
             wait_for(lambda: (load_snapshot(trainer.directory) or _NONE).position == head)
             trainer.pause(wait=True)
             assert not trainer.running
             assert trainer.status()["state"] == "paused"
             trainer.retrain()
-            wait_for(lambda: trainer.running and trainer.status().get("state") in {"idle", "following"})
+            wait_for(lambda: trainer.running and trainer.status().get("state") in {"caught up", "following"})
         finally:
             trainer.close()
     assert "retrain epoch" in (trainer.directory / "trainer.log").read_text()
@@ -59,7 +59,7 @@ def test_the_console_shows_a_trainer_that_runs_elsewhere(tmp_path: Path) -> None
             console.start()
             wait_for(lambda: not console.running)  # refused: another trainer holds the lock
             assert "another trainer" in (console.directory / "trainer.log").read_text()
-            assert console.status()["state"] in {"idle", "following"}
+            assert console.status()["state"] in {"caught up", "following"}
         finally:
             by_hand.close()
             console.close()

@@ -21,6 +21,7 @@ from edgerec.domain.events import (
     SessionEnded,
     SessionStarted,
     event_from_fields,
+    id_flaw,
     new_event_id,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "SessionEnded",
     "SessionStarted",
     "event_from_fields",
+    "id_flaw",
     "new_event_id",
 ]

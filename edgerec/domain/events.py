@@ -65,12 +65,20 @@ def _check_optional_id(name: str, value: object) -> None:
         return
     if not isinstance(value, str) or not value:
         raise EventError(name, "must be a non-empty string or None")
+    flaw = id_flaw(value)
+    if flaw:
+        raise EventError(name, flaw)
+
+
+def id_flaw(value: str) -> str | None:
+    """What makes a non-empty string unfit as an id, or None."""
     if value.isspace():
-        raise EventError(name, "is only spaces")
+        return "is only spaces"
     if len(value) > MAX_ID_LENGTH:
-        raise EventError(name, f"is longer than {MAX_ID_LENGTH} characters")
+        return f"is longer than {MAX_ID_LENGTH} characters"
     if not value.isprintable():
-        raise EventError(name, unprintable_flaw(value))
+        return unprintable_flaw(value)
+    return None
 
 
 def unprintable_flaw(value: str) -> str:

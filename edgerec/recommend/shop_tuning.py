@@ -39,6 +39,10 @@ class TuningError(ValueError):
     """The log cannot support a tuning run (too few events or answerable requests)."""
 
 
+class TuningStopped(Exception):
+    """The caller asked the tuning run to stop (`stopped` said so): nothing was tuned."""
+
+
 class FollowingTrainer:
     """The incremental trainer following a replay in process: learns each block of customer
     events, then installs its snapshot into the recommender's model (no files, deterministic)."""
@@ -135,8 +139,18 @@ def tune_shop(
     block: int = 1_000,
     device: str = "cpu",
     progress: Progress | None = None,
+    stopped: Callable[[], bool] | None = None,
 ) -> ShopTuning:
-    """Tunes the blend on the newest `max_events` customer events of `store`'s log (see the module)."""
+    """Tunes the blend on the newest `max_events` customer events of `store`'s log (see the module).
+
+    `stopped`, asked every hundred events replayed and between the steps, ends the run with
+    TuningStopped once it says so (the console's quit).
+    """
+
+    def stop_if_asked() -> None:
+        if stopped is not None and stopped():
+            raise TuningStopped("the tuning run was stopped")
+
     started = time.perf_counter()
     if max_events < 100:
         raise TuningError(f"a window of {max_events} customer events is too small; tuning needs at least 100")
@@ -160,12 +174,15 @@ def tune_shop(
             nonlocal done
             trainer.after(recommender, event)
             done += 1
+            if done % 100 == 0:
+                stop_if_asked()
             if progress is not None and done % 1000 == 0:
                 progress(done, len(events))
 
         def listed(event: StoredEvent) -> None:
             recommender.observe(event)
             trainer.after(recommender, event)  # learnt with the first block: the items' content
+            stop_if_asked()
 
         try:
             _replay_listings(store, until=since, show=listed)
@@ -182,6 +199,7 @@ def tune_shop(
             "had its next item among the candidates: too little history to tune on"
         )
     start = dict(zip(recommender.names, recommender.weights.tolist(), strict=True))
+    stop_if_asked()
     weights, _ = tune_weights([tuning], start)
     return ShopTuning(
         weights=weights,

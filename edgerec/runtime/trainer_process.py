@@ -72,13 +72,13 @@ class TrainerProcess:
             self.process.wait()
 
     def status(self) -> dict[str, Any]:
-        status = read_status(self.directory) or {"state": "idle", "device": self.device, "position": 0}
+        status = read_status(self.directory) or {"state": "not started", "device": self.device, "position": 0}
         age = time.time() - float(status.get("updated_at", 0))
         # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand,
         # it holds the store's trainer lock, and ours was refused): show what it is doing.
         elsewhere = age <= 5 and status.get("state") not in ("stopped", None)
         if not self.running and not elsewhere:
-            status["state"] = "paused" if status.get("position") else "idle"
+            status["state"] = "paused" if status.get("position") else "not started"
         elif self.running and age > 5 and status.get("state") == "stopped":
             status["state"] = "starting"
         return status

@@ -70,7 +70,7 @@ def follow(
             if report.events and checkpointing.due(now):
                 checkpointing.done(now, trainer.save())
             if caught_up:
-                trainer.state = "idle"
+                trainer.state = "caught up"  # still following: it waits for the next events
             status = trainer.status(head)
             if status_writes.due(now) or trainer.state != last_state:
                 published.write_status(trainer.directory, status)

@@ -164,6 +164,7 @@ class Trainer:
         self._next_streaming_check = 0  # log position from which a step measures its hit rate
         self.anchor: tuple[int, str] | None = None  # the newest event learnt: position and id
         self.discarded: str | None = None  # why a checkpoint found was not this log's
+        self.checkpointed: tuple[int, float] | None = None  # the last checkpoint's position and time
         remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
@@ -179,6 +180,8 @@ class Trainer:
             self.forgets_seen, self.anchor = restored.forgets_seen, restored.anchor
             self.model, self.vocabulary = restored.model, restored.vocabulary
             self.replay, self.position = restored.replay, restored.position
+            saved_at = (self.directory / checkpoint.CHECKPOINT).stat().st_mtime
+            self.checkpointed = (restored.position, saved_at)
             self.losses, self.hit_rates = restored.history["losses"], restored.history["hit_rates"]
             self.optimizers = self._optimizers()
             for optimizer, state in zip(self.optimizers, restored.optimizer_states, strict=True):
@@ -448,6 +451,7 @@ class Trainer:
             self.forgets_seen,
             self.anchor,
         )
+        self.checkpointed = (self.position, time.time())
         self.publish()
         return size
 
@@ -469,6 +473,7 @@ class Trainer:
 
     def status(self, head: int | None = None) -> dict[str, Any]:
         head = self.store.head() if head is None else head
+        saved = self.checkpointed
         return {
             "state": self.state,
             "device": str(self.device),
@@ -480,5 +485,7 @@ class Trainer:
             "items": len(self.vocabulary.item_ids),
             "losses": self.losses[-200:],
             "hit_rates": self.hit_rates[-200:],
+            "checkpoint_position": saved[0] if saved else None,
+            "checkpoint_at": saved[1] if saved else None,  # seconds since the epoch
             "updated_at": time.time(),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from pathlib import Path
@@ -29,6 +29,13 @@ from edgerec.ui.suggestions import Suggester, Suggestion, make_suggester
 
 log = logging.getLogger("edgerec.ui")
 
+# What a quit leaves running or stops, by worker group (see ConsoleApp.action_quit).
+QUIT_NOTES = {
+    "forget": "edgerec: finishing forgetting a customer before it exits (deleting, then compacting).",
+    "import": "edgerec: the import stops after the step under way; importing the file again finishes it.",
+    "load-tuned": "edgerec: tuning the blend stopped; the current blend stays.",
+}
+
 
 @dataclass
 class Services:
@@ -41,6 +48,7 @@ class Services:
     rng: random.Random
     store_id: str | None = None
     pending_customer: str | None = None  # the live screen plays this customer when shown
+    forgotten: list[str] = field(default_factory=list)  # the live screen lets them go when shown
     trainer: Any = None  # a screens.trainer.Trainer when the runtime runs one
     # The shop's wall clock for the times shown, as the recommender keeps its hours (None: this
     # machine's own).
@@ -191,6 +199,14 @@ class ConsoleApp(BaseApp):
         seen.setdefault("ctrl+q", "Quit")
         title = getattr(self.screen, "MODE", "") or "this screen"
         self.push_screen(HelpScreen(title, list(seen.items())))
+
+    async def action_quit(self) -> None:
+        """Quits at once, saying what goes on after the screen has closed: the workers are
+        cancelled, so a blend being tuned is not saved and an import stops after the step under
+        way, but forgetting a customer is finished first."""
+        running = {worker.group for worker in self.workers if worker.is_running}
+        notes = [note for group, note in QUIT_NOTES.items() if group in running]
+        self.exit(message=Text("\n".join(notes)) if notes else None)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -189,11 +189,14 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     @on(Button.Pressed, "#kiosk-add")
     @guarded("adding to the basket")
     def _add(self) -> None:
-        item = self.open_item
-        if item is None:
+        if self.open_item is None:
             return
+        # As the catalogue has it now: the shop may have sold or delisted it since the tap.
+        item = self.services.shop.item(self.open_item.item_id) or self.open_item
+        self.open_item = item
         if not item.available:
-            self.notify("Sorry, this one is out of stock.", severity="warning")
+            gone = "out of stock" if item.status == "listed" else "no longer available"
+            self.notify(f"Sorry, this one is {gone}.", severity="warning")
             return
         self._submit("add", lambda s: [s.add_to_cart(item)])
         self._close_item()

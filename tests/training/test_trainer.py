@@ -265,3 +265,33 @@ def test_follow_reports_its_rate_from_the_first_step(shop: Store, tmp_path: Path
 
     follow(trainer, stop=stop, poll_s=0.05, on_step=on_step)
     assert rates and rates[0] > 0
+
+
+def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp_path: Path) -> None:
+    """The status file never named the checkpoint (the console said 'No checkpoint yet' beside
+    a saved one), and a follower that had caught up said 'idle', as one never started does."""
+    models = tmp_path / "m"
+    trainer = Trainer(shop, directory=models, config=CONFIG)
+    assert trainer.status()["checkpoint_position"] is None
+    stop, states = threading.Event(), []
+
+    def caught_up() -> None:
+        while not stop.is_set():
+            status = read_status(models)
+            if status and status["position"] == shop.head():
+                states.append(status["state"])
+                stop.set()
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=caught_up)
+    watcher.start()
+    follow(trainer, stop=stop, poll_s=0.05)
+    watcher.join()
+    assert states == ["caught up"]
+    status = read_status(models)
+    assert status is not None and status["state"] == "stopped"
+    assert status["checkpoint_position"] == shop.head()
+    assert time.time() - status["checkpoint_at"] < 60
+    resumed = Trainer(shop, directory=models, config=CONFIG).status()
+    assert resumed["checkpoint_position"] == shop.head()
+    assert resumed["checkpoint_at"] == pytest.approx((models / "trainer.pt").stat().st_mtime)

@@ -72,6 +72,47 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
     asyncio.run(scenario())
 
 
+def test_add_to_basket_reads_the_item_again(shop_store: Store, tmp_path: Path) -> None:
+    """An item delisted or sold out after the shopper tapped its tile was still added to the
+    basket: the kiosk checked it as it was at the tap."""
+    from edgerec.domain import ItemDelisted, ItemUpdated
+
+    async def scenario() -> None:
+        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        notes: list[str] = []
+        notify = app.notify
+        app.notify = lambda message, **kw: (notes.append(message), notify(message, **kw))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+            now = app.services.clock.now
+            for gone, said in (
+                (
+                    lambda i: ItemDelisted(item_id=i, occurred_at=now()),
+                    "Sorry, this one is no longer available.",
+                ),
+                (
+                    lambda i: ItemUpdated(item_id=i, stock=0, occurred_at=now()),
+                    "Sorry, this one is out of stock.",
+                ),
+            ):
+                shown = screen.tiles_shown
+                await pilot.click(Tile)
+                await until(pilot, lambda s=shown: screen.tiles_shown > s, what="tiles after a tap")
+                assert screen.open_item is not None
+                item_id = screen.open_item.item_id
+                app.services.record(gone(item_id))
+                head = shop_store.head()
+                await pilot.click("#kiosk-add")
+                await until(pilot, lambda s=said: s in notes, what="the shopper told")
+                await pilot.pause(0.2)
+                assert shop_store.read(since=head) == [] and item_id not in screen.basket
+                await pilot.click("#kiosk-back")
+
+    asyncio.run(scenario())
+
+
 def test_a_store_id_events_cannot_carry_is_refused_before_the_kiosk_opens(shop_store: Store) -> None:
     """Before, the kiosk opened and then stopped on its first event with an EventError."""
     for bad in ("", "a\tb", "x" * 300):

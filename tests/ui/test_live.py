@@ -203,7 +203,8 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
     shop_store: Store, tmp_path: Path
 ) -> None:
     """A card reader types the id and Enter together: the customer listed first before the
-    list followed the typing was picked (or nothing, silently, for an id no one has)."""
+    list followed the typing was picked, and an id no one has picked a customer whose id holds
+    it (cust-1 played cust-10); it plays a new customer now, and says so."""
     from textual.widgets import Input, OptionList
 
     from edgerec.ui.screens.choose import ChooseCustomerScreen
@@ -214,7 +215,8 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
             screen, panel = await ready(pilot)
             customers = [c.user_id for c in app.services.shop.customers(text="", limit=100)]
             wanted = customers[-1]
-            for typed, picked in (("nobody-has-this-id", None), (wanted, wanted)):
+            assert "cust-1" not in customers and "cust-10" in customers
+            for typed in ("cust-1", wanted):
                 await pilot.press("c")
                 await until(pilot, lambda: isinstance(app.screen, ChooseCustomerScreen), what="the chooser")
                 chooser = app.screen
@@ -223,16 +225,141 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
                 )
                 chooser.query_one("#choose-filter", Input).value = typed
                 chooser._submit()  # type: ignore[attr-defined]  # in the same tick: the list is the old one
-                if picked is None:
-                    await until(
-                        pilot,
-                        lambda: any("No customer's id holds" in str(n.message) for n in app._notifications),
-                    )
-                    await pilot.press("escape")
-                    continue
                 await until(pilot, lambda: app.screen is screen, what="the chooser closed")
-                await until(
-                    pilot, lambda p=picked: screen.session is not None and screen.session.user_id == p
-                )
+                await until(pilot, lambda p=typed: screen.session is not None and screen.session.user_id == p)
+            said = [str(n.message) for n in app._notifications]
+            assert "No customer has the id 'cust-1': playing a new customer." in said
+
+    asyncio.run(scenario())
+
+
+def test_enter_picks_only_the_customer_whose_id_was_typed_or_the_one_moved_to(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Enter on an id no one has played the first customer whose id held it, and recorded
+    that customer's actions; only an arrow key picks a customer other than the one typed."""
+    from edgerec.ui.screens.choose import ChooseCustomerScreen
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            head = app.services.store.head()
+            await act(pilot, "c", *"cust-1", "enter")
+            assert screen.session is not None and screen.session.user_id == "cust-1"
+            await act(pilot, "enter")  # views the highlighted item: the new customer's event
+            assert {r.user_id for r in app.services.store.read(since=head)} == {"cust-1"}
+
+            await pilot.press("c", *"cust-1")
+            chooser = app.screen
+            assert isinstance(chooser, ChooseCustomerScreen)
+            await until(pilot, lambda: chooser._listed_for == "cust-1", what="the list of cust-1")
+            await pilot.press("down", "enter")  # the second customer whose id holds cust-1
+            await until(pilot, lambda: app.screen is screen, what="the chooser closed")
+            assert screen.session.user_id in {"cust-10", "cust-11"}
+
+            await pilot.press("c", "enter")  # nothing typed, nothing moved to: nothing picked
+            await until(
+                pilot, lambda: any("Type a customer's id" in str(n.message) for n in app._notifications)
+            )
+            assert isinstance(app.screen, ChooseCustomerScreen)
+
+    asyncio.run(scenario())
+
+
+def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Live screen went on playing a customer forgotten on F3, and its next key recorded
+    them again (in a session whose start the forget had erased)."""
+    from edgerec.ui.screens.confirm import ConfirmScreen
+    from edgerec.ui.screens.customers import CustomersScreen
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            await act(pilot, "enter")  # a view: the session has started in the log
+            assert shop_store.read(user_id="cust-04", session_id=screen.session.session_id)
+            await pilot.press("f3")
+            customers = app.screen
+            assert isinstance(customers, CustomersScreen)
+            customers.open("cust-04")
+            await until(pilot, lambda: customers.current == "cust-04")
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(pilot, lambda: customers.forgotten == ["cust-04"], what="the customer forgotten")
+            head = app.services.store.head()
+            await pilot.press("f2")
+            await until(pilot, lambda: app.screen is screen)
+            await until(pilot, lambda: screen.session is not None and screen.session.anonymous)
+            await act(pilot, "down", "enter")
+            assert shop_store.read(user_id="cust-04") == []  # no session_ended for them either
+            assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+
+    asyncio.run(scenario())
+
+
+def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The refusal said 'Remove it from the cart (r)', but r removed the last cart item, or the
+    item open, still for sale; and with an item open that was not in the cart, r removed
+    another one without a word."""
+    from edgerec.domain import ItemDelisted
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            await act(pilot, "down", "enter")
+            await act(pilot, "a")
+            first, second = list(screen.cart)
+            app.services.record(ItemDelisted(item_id=first, occurred_at=app.services.clock.now()))
+            await act(pilot, "down", "enter")  # a third item, not in the cart
+            third = screen.open_item
+            assert third is not None and third.item_id not in screen.cart
+            head = shop_store.head()
+            await pilot.press("r")  # not after a refusal: the open item is not in the cart
+            await until(
+                pilot, lambda: any("is not in the cart" in str(n.message) for n in app._notifications)
+            )
+            assert shop_store.read(since=head) == []
+
+            await pilot.press("x")
+            await until(
+                pilot,
+                lambda: any("Remove it from the cart (r)" in str(n.message) for n in app._notifications),
+            )
+            await act(pilot, "r")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("removed_from_cart", first)
+            ]
+            assert list(screen.cart) == [second]
+            await act(pilot, "x")
+            assert shop_store.read(since=head)[-1].type == "purchased"
+
+    asyncio.run(scenario())
+
+
+def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: Path) -> None:
+    """The status line's action count went on from one customer and session to the next."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            assert screen.actions_done == 2
+            await act(pilot, "c", *"cust-04", "enter")  # ends the visitor's session: not counted
+            await pilot.pause(0.3)
+            assert screen.actions_done == 0
+            await act(pilot, "enter")
+            await until(pilot, lambda: "1 actions" in screen_text(app).splitlines()[1])
 
     asyncio.run(scenario())

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input, ProgressBar, Select
+import pytest
+from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from edgerec.api import Store
+from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.catalogue import CatalogueScreen, ItemFormScreen
@@ -169,6 +171,120 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
 
 
 # --- catalogue ------------------------------------------------------------------------------
+
+
+def test_an_item_whose_attributes_hold_a_semicolon_can_be_edited(shop_store: Store, tmp_path: Path) -> None:
+    """An attribute value with ';' (recorded through the API) was split in the form, and the
+    item could not be edited at all: "attributes: 'polyester' is not name=value"."""
+    from edgerec.domain import ItemListed
+    from edgerec.ui.screens.catalogue import ItemDraft
+
+    tricky = {"material": "cotton; polyester", "a=b": "x=y", "path": "C:\\temp\\", "care": "30°C"}
+    shop_store.record(
+        ItemListed(
+            item_id="shirt-1",
+            title="Shirt",
+            price=10.0,
+            stock=5,
+            attributes=tricky,
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    shown = ItemDraft.of(console(shop_store, tmp_path, "catalogue").services.shop.item("shirt-1"))
+    assert shown.values()["attributes"] == tricky
+    typed = ItemDraft(**{**{f: getattr(shown, f) for f in shown.__slots__}, "attributes": "=v"})
+    with pytest.raises(EventError, match="has no name before its '='"):
+        typed.values()
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: "shirt-1" in items.rows_by_key)
+            items.move_cursor(row=items.get_row_index("shirt-1"))
+            head = shop_store.head()
+            await pilot.press("e")
+            assert isinstance(app.screen, ItemFormScreen)
+            assert app.screen._field("attributes").value.startswith(
+                "a\\=b=x=y; care=30°C; material=cotton\\; "
+            )
+            app.screen._field("stock").value = "7"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() == head + 1)
+            assert shop_store.read(since=head)[0].payload == {"stock": 7}
+
+    run(scenario())
+
+
+def test_screens_shown_before_show_items_listed_since(shop_store: Store, tmp_path: Path) -> None:
+    """Items imported on F7 (or listed elsewhere) did not show on the screens opened before: the
+    Catalogue list and its category filter, the Live screen's categories and Home's catalogue
+    kept what they read when first shown."""
+    from textual.widgets import OptionList
+
+    from edgerec.domain import ItemListed
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "home")
+        async with app.run_test(size=(120, 36)) as pilot:
+            for key in ("f2", "f5", "f1"):
+                await pilot.press(key)
+                await until(pilot, lambda: app.screen.query_one(ItemTable).row_count > 0, what=key)
+            at = datetime(2026, 1, 1, tzinfo=UTC)
+            app.services.record(
+                ItemListed(item_id="gad-1", title="Gizmo", category="Gadgets", stock=3, occurred_at=at)
+            )
+
+            await pilot.press("f5")
+            catalogue = app.screen
+            assert isinstance(catalogue, CatalogueScreen)
+            await until(
+                pilot, lambda: "gad-1" in catalogue.query_one(ItemTable).rows_by_key, what="F5's list"
+            )
+            category = catalogue.query_one("#catalogue-category", Select)
+            await until(
+                pilot, lambda: any(value == "Gadgets" for _, value in category._options), what="F5's filter"
+            )
+            category.value = "Gadgets"
+            await pilot.press("f2")
+            categories = app.screen.query_one("#live-categories", OptionList)
+            ids = lambda: {categories.get_option_at_index(i).id for i in range(categories.option_count)}  # noqa: E731
+            await until(pilot, lambda: "Gadgets" in ids(), what="F2's categories")
+            await pilot.press("f1")
+            await until(
+                pilot, lambda: "gad-1" in app.screen.query_one(ItemTable).rows_by_key, what="F1's catalogue"
+            )
+            await pilot.press("f5")  # shown again: the filter chosen stays
+            await pilot.pause(0.3)
+            assert category.value == "Gadgets"
+            await until(pilot, lambda: set(catalogue.query_one(ItemTable).rows_by_key) == {"gad-1"})
+
+    run(scenario())
+
+
+def test_delisting_an_item_twice_says_it_is_delisted_already(shop_store: Store, tmp_path: Path) -> None:
+    """d on a delisted item did nothing and said nothing."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count > 0)
+            item = items.selected_item
+            assert item is not None
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(pilot, lambda: said(app, f"Delisted {item.item_id}"))
+            await until(
+                pilot, lambda: items.selected_item is not None and items.selected_item.status != "listed"
+            )
+            head = shop_store.head()
+            await pilot.press("d")
+            await until(pilot, lambda: said(app, f"{item.label} is delisted already."))
+            assert not isinstance(app.screen, ConfirmScreen) and shop_store.head() == head
+
+    run(scenario())
 
 
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
@@ -366,6 +482,44 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
     run(scenario())
 
 
+def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toast(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """After an import, a refused preview or import of another path left the status line, the
+    preview and the report of the file before on screen: it described a file other than the
+    one typed."""
+    source = tmp_path / "till.csv"
+    source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            fill_import_form(screen, source, TILL_COLUMNS)
+            await pilot.press("ctrl+r")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            report = screen.query_one("#import-report", DataTable)
+            await until(pilot, lambda: preview.row_count > 0, what="a preview")
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            missing = tmp_path / "typo.csv"
+            status = screen.query_one("#import-status", Static)
+            for key, doing in (("ctrl+r", "Preview"), ("ctrl+g", "Import")):
+                screen.query_one("#import-path", Input).value = str(source)  # its rows on screen again
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: preview.row_count > 0, what="a preview")
+                screen.query_one("#import-path", Input).value = str(missing)
+                await pilot.press(key)
+                line = f"{doing} failed: {missing}: no such file"
+                await until(
+                    pilot, lambda t=line: str(status.render()) == t, what="the failure on the status line"
+                )
+                assert preview.row_count == 0 and report.row_count == 0 and screen.report is None
+
+    run(scenario())
+
+
 def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "till.csv"
     source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
@@ -506,6 +660,58 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not_started(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The screen said 'No checkpoint yet' beside a saved checkpoint, and 'idle' both for a
+    trainer following the log with nothing left to learn and for one never started."""
+    import time
+
+    from edgerec.ui.clock import clock_time
+
+    head = shop_store.head()
+    saved_at = time.time() - 60
+
+    class ConsoleTrainer:  # as runtime.TrainerProcess reports
+        def __init__(self) -> None:
+            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
+
+        def status(self) -> dict[str, Any]:
+            return self.state
+
+    trainer = ConsoleTrainer()
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=trainer,
+        )
+        async with app.run_test(size=(120, 32)) as pilot:
+            await until(
+                pilot, lambda: "not running" in screen_text(app) and "(s starts it)" in screen_text(app)
+            )
+            trainer.state = {
+                "state": "caught up",
+                "device": "cpu",
+                "position": head,
+                "checkpoint_position": head - 5,
+                "checkpoint_at": saved_at,
+            }
+            saved = clock_time(saved_at * 1e6, app.services.zone)
+            line = f"Last checkpoint covers log #{head - 5:,}, saved {saved}"
+            await until(pilot, lambda: "Trainer: caught up" in screen_text(app) and line in screen_text(app))
+            assert "0 events behind" in screen_text(app) and "not running" not in screen_text(app)
+            trainer.state = {**trainer.state, "state": "paused"}
+            await until(pilot, lambda: "not running · its last status: paused" in screen_text(app))
+            assert line in screen_text(app)
+
+    run(scenario())
+
+
 def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:
     import json
 
@@ -537,6 +743,45 @@ def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path:
             assert recommender.config.weights == saved
 
     run(scenario())
+
+
+def test_quitting_while_the_blend_is_tuned_stops_the_tuning_and_saves_nothing(
+    shop_store: Store, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """ctrl+q closed the screen, but the process went on tuning for half a minute without a
+    word, and could save a blend after the operator had quit."""
+    import threading
+    import time
+
+    from edgerec.recommend import shop_tuning
+
+    started, saved = threading.Event(), []
+    learn = shop_tuning.FollowingTrainer.after
+
+    def slow_after(self: Any, recommender: Any, event: Any) -> None:
+        started.set()
+        time.sleep(0.02)  # a replay long enough to quit in the middle of
+        learn(self, recommender, event)
+
+    monkeypatch.setattr(shop_tuning.FollowingTrainer, "after", slow_after)
+    monkeypatch.setattr(shop_tuning, "save_tuning", lambda *args, **kwargs: saved.append(args))
+    said: list[Any] = []
+    quit_at: list[float] = []
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        leave = app.exit
+        app.exit = lambda *args, **kwargs: (said.append(kwargs.get("message")), leave(*args, **kwargs))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.press("t")
+            await until(pilot, started.is_set, what="the tuning under way")
+            quit_at.append(time.monotonic())
+            await pilot.press("ctrl+q")
+
+    run(scenario())  # asyncio.run waits for the worker's thread to end
+    assert time.monotonic() - quit_at[0] < 5  # stopped at once, not at the end of the replay
+    assert saved == []
+    assert [str(m) for m in said] == ["edgerec: tuning the blend stopped; the current blend stays."]
 
 
 # --- shop text is text ------------------------------------------------------------------------
@@ -605,7 +850,7 @@ def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
         seconds=1.0,
         started_weights={},
     )
-    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store: found)
+    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store, **options: found)
     folder = shop_config_path(shop_store).parent
     folder.mkdir(parents=True, exist_ok=True)
     blocked = folder / "recommender.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +53,7 @@ class ItemDraft:
             item.brand or "",
             "" if item.price is None else _plain(item.price),
             "" if item.stock is None else str(item.stock),
-            "; ".join(f"{k}={v}" for k, v in sorted(item.attributes.items())),
+            "; ".join(f"{_escape(k, '=;')}={_escape(v, ';')}" for k, v in sorted(item.attributes.items())),
         )
 
     def values(self) -> dict[str, Any]:
@@ -112,15 +113,45 @@ def _stock(text: str) -> int | None:
         raise EventError("stock", f"{text!r} is not a whole number") from None
 
 
+# In the attributes field `name=value; name=value`, a backslash escapes a ';' or '=' that is
+# part of a name or value, and itself: 'material=cotton\\; polyester' is one attribute.
+_ESCAPABLE = "\\;="
+
+
+def _escape(text: str, special: str) -> str:
+    return "".join(f"\\{c}" if c in special or c == "\\" else c for c in text)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\\;=])", r"\1", text)
+
+
+def _split(text: str, separator: str, limit: int = -1) -> list[str]:
+    """`text` cut at each `separator` no backslash escapes (at most `limit` cuts), escapes kept."""
+    parts, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1 : i + 2] in tuple(_ESCAPABLE):
+            i += 2
+            continue
+        if text[i] == separator and limit != 0:
+            parts.append(text[start:i])
+            start, limit = i + 1, limit - 1
+        i += 1
+    return [*parts, text[start:]]
+
+
 def _attributes(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for part in text.split(";"):
+    for part in _split(text, ";"):
         if not part.strip():
             continue
-        if "=" not in part:
-            raise EventError("attributes", f"{part.strip()!r} is not name=value")
-        key, value = part.split("=", 1)
-        out[key.strip()] = value.strip()
+        pair = _split(part, "=", 1)
+        if len(pair) < 2:
+            raise EventError("attributes", f"{_unescape(part.strip())!r} is not name=value")
+        key, value = (_unescape(side.strip()) for side in pair)
+        if not key:
+            raise EventError("attributes", f"{part.strip()!r} has no name before its '='")
+        out[key] = value
     return out
 
 
@@ -148,7 +179,9 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
                         id=f"form-{name}-input" if name == "title" else f"form-{name}",
                         compact=True,
                         disabled=name == "item_id" and not self.new,
-                        placeholder="name=value; name=value" if name == "attributes" else "",
+                        placeholder="name=value; name=value (\\; for a ; in a value)"
+                        if name == "attributes"
+                        else "",
                     )
             with Horizontal(id="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
@@ -204,9 +237,13 @@ class CatalogueScreen(ConsoleScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one(ItemTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Each time the screen shows (its first time too): an import may have brought items
+        # and categories meanwhile.
         self.load("categories", self.shop.categories)
         self.reload()
-        self.query_one(ItemTable).focus()
 
     def reload(self) -> None:
         text = self.query_one("#catalogue-search", Input).value
@@ -215,9 +252,11 @@ class CatalogueScreen(ConsoleScreen):
         self.load("items", lambda: self.shop.items(text=text, category=chosen, listed_only=False, limit=500))
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
-        self.query_one("#catalogue-category", Select).set_options(
-            (Text(printable(f"{name} ({count})")), name) for name, count in categories
-        )
+        select = self.query_one("#catalogue-category", Select)
+        chosen = select.value
+        select.set_options((Text(printable(f"{name} ({count})")), name) for name, count in categories)
+        if isinstance(chosen, str) and any(name == chosen for name, _ in categories):
+            select.value = chosen  # the filter chosen stays
 
     def show_items(self, items: list[ItemRow]) -> None:
         self.query_one(ItemTable).show_items(items)
@@ -291,7 +330,10 @@ class CatalogueScreen(ConsoleScreen):
     @guarded("delisting an item")
     def action_delist(self) -> None:
         item = self.query_one(ItemTable).selected_item
-        if item is None or item.status != "listed":
+        if item is None:
+            return
+        if item.status != "listed":
+            self.notify(f"{item.label} is delisted already.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:

@@ -20,6 +20,7 @@ from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
+from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.suggestions import Suggestion, make_suggester
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
@@ -242,6 +243,12 @@ class CustomersScreen(ConsoleScreen):
             title="Forgotten",
         )
         self.forgotten.append(message.user_id)
+        # A live session still playing them would record them again at its next key.
+        if services.pending_customer == message.user_id:
+            services.pending_customer = None
+        services.forgotten.append(message.user_id)
+        if isinstance(self.app.screen, LiveScreen):
+            self.app.screen.let_forgotten_go()
         self.current = None
         self.show_profile(ProfileView(None, []))  # their history and tastes leave the screen too
         self._search(self.query_one("#customers-search", Input).value)

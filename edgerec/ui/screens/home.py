@@ -31,8 +31,12 @@ class HomeScreen(ConsoleScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.action_refresh()
         self.set_interval(2.0, self._refresh_stats)
+
+    def on_screen_resume(self) -> None:
+        # Each time the screen shows (its first time too): an import or the Catalogue screen
+        # may have listed items meanwhile.
+        self.action_refresh()
 
     def action_refresh(self) -> None:
         self.load("items", lambda: self.shop.items(limit=300))

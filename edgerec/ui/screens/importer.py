@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
@@ -47,6 +48,10 @@ class ImportFinished(Message):
     def __init__(self, report: dict[str, Any] | None, error: BaseException | None) -> None:
         super().__init__()
         self.report, self.error = report, error
+
+
+class ImportStopped(Exception):
+    """The console quit during an import: it stops after the step under way."""
 
 
 def ingest_module() -> Any | None:
@@ -212,8 +217,26 @@ class ImportScreen(ConsoleScreen):
     @on(Input.Submitted, "#import-map")
     @guarded("previewing the file")
     def action_preview(self) -> None:
-        path, fmt, mapping, options = self._chosen()
+        try:
+            path, fmt, mapping, options = self._chosen()
+        except Exception as error:
+            self._failed("Preview", error)
+            raise
         self.load("preview", lambda: preview_file(path, fmt, mapping, options))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Textual calls the Loader's handler too (it reports the error as a notification).
+        if event.worker.name == "preview" and event.state == WorkerState.ERROR and event.worker.error:
+            self._failed("Preview", event.worker.error)
+
+    def _failed(self, doing: str, error: BaseException) -> None:
+        """Says why on the status line, and clears the rows and report of the file before: they
+        would describe a file other than the one typed."""
+        text, _ = describe(error)
+        self.report = None
+        self.query_one("#import-preview-table", DataTable).clear(columns=True)
+        self.query_one("#import-report", DataTable).clear()
+        self.query_one("#import-status", Static).update(Text(f"{doing} failed: {text}", style="red"))
 
     def show_preview(self, preview: Preview) -> None:
         table = self.query_one("#import-preview-table", DataTable)
@@ -237,9 +260,13 @@ class ImportScreen(ConsoleScreen):
         if ingest is None:
             self.notify("This build has no importer (edgerec.ingest).", severity="warning")
             return
-        path, fmt, mapping, options = self._chosen()
-        check_file(path)
-        ingest.formats.check_mapping(fmt, mapping)  # refused before anything is read
+        try:
+            path, fmt, mapping, options = self._chosen()
+            check_file(path)
+            ingest.formats.check_mapping(fmt, mapping)  # refused before anything is read
+        except Exception as error:
+            self._failed("Import", error)
+            raise
         self.running = True
         self.report = None
         self.progress_updates = 0
@@ -256,9 +283,14 @@ class ImportScreen(ConsoleScreen):
         ingest = ingest_module()
         assert ingest is not None
         last = 0.0
+        worker = get_current_worker()  # cancelled when the console quits
 
         def progress(done: int, total: int | None) -> None:
             nonlocal last
+            if worker.is_cancelled:  # between steps: each step is written whole or not at all
+                raise ImportStopped(
+                    f"the console quit after {done:,} rows of {path}; importing it again finishes it"
+                )
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S or done == 0 or (total is not None and done >= total):
                 last = now
@@ -290,7 +322,7 @@ class ImportScreen(ConsoleScreen):
         status = self.query_one("#import-status", Static)
         if message.error is not None:
             text, severity = describe(message.error)
-            status.update(Text(f"Import failed: {text}", style="red"))
+            self._failed("Import", message.error)
             self.notify(text, title="Import failed", severity=severity)
             return
         report = message.report or {}

@@ -7,7 +7,7 @@ with how long it took from the key press to the panel on screen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from edgerec.domain import Event
 from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
@@ -64,6 +65,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.latencies_ms: list[float] = []
         self.actions_done = 0
         self.last_position = 0
+        self.blocking: list[str] = []  # cart items a refused checkout named, for r to remove
         self._items_wait_for_panel = False
         self._deferred_items: list[ItemRow] | None = None
         self._on_its_way: tuple[int, Job, Timing] | None = None  # the list shown, not yet painted
@@ -92,20 +94,31 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self.kiosks[0] if self.kiosks else None, services.clock, services.rng
         )
         self.load("kiosks", self.shop.store_ids)
-        self.load("categories", self.shop.categories)
         self._show_session()
         self.start_writer()
         self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
-        # The items, each time the screen shows (its first time too): prices and stock may
-        # have changed on the Catalogue screen meanwhile.
+        # The categories and items, each time the screen shows (its first time too): an import
+        # may have brought some, and prices and stock may have changed on the Catalogue screen.
+        self.load("categories", self.shop.categories)
         self._load_items()
+        self.let_forgotten_go()
         user_id = self.services.pending_customer
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
+
+    def let_forgotten_go(self) -> None:
+        """Leaves a customer forgotten (on the Customers screen) for a new anonymous visitor,
+        without a word in the log: their session's end would name them again."""
+        forgotten, self.services.forgotten = self.services.forgotten, []
+        if self.session is not None and self.session.user_id in forgotten:
+            self.started = False
+            store_id = self.session.store_id
+            visitor = LiveSession.anonymous_visitor(store_id, self.services.clock, self.services.rng)
+            self._new_session(visitor, "Customer forgotten: a new anonymous visitor")
 
     def play_customer(self, user_id: str) -> None:
         store_id = self.session.store_id if self.session else None
@@ -126,7 +139,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
         options.add_options([Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=c) for c, _ in categories])
-        options.highlighted = 0
+        names = [c for c, _ in categories]
+        options.highlighted = names.index(self.category) + 1 if self.category in names else 0
 
     def _load_items(self) -> None:
         text, category = self.search_text, self.category
@@ -258,19 +272,29 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.cart_items[item.item_id] = item
         self._submit("add", lambda s: [s.add_to_cart(item)])
 
+    def _submit(self, label: str, make: Callable[[LiveSession], list[Event]]) -> None:
+        self.blocking = []  # r means the item on screen again once something else was done
+        super()._submit(label, make)
+
     @guarded("removing from the cart")
     def action_remove(self) -> None:
-        item = self._target()
+        # Right after a refused checkout, r removes what refused it (it may be in no list any
+        # more); otherwise the item open or highlighted, and never a guess.
+        blocking = [i for i in self.blocking if i in self.cart]
+        item = (
+            (self.cart_items.get(blocking[0]) or self.shop.item(blocking[0])) if blocking else self._target()
+        )
         if item is None or item.item_id not in self.cart:
             if not self.cart:
                 self.notify("The cart is empty.", severity="warning")
-                return
-            last = list(self.cart)[-1]
-            item = self.cart_items.get(last) or self.shop.item(last)
-            if item is None:
-                return
+            elif item is not None:
+                self.notify(
+                    f"{item.label} is not in the cart: open the cart's item to remove it.", severity="warning"
+                )
+            return
         chosen = item
         self._submit("remove", lambda s: [s.remove_from_cart(chosen)])
+        self.blocking = blocking[1:]
 
     @guarded("buying")
     def action_buy(self) -> None:
@@ -288,7 +312,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         unavailable = [item for item in now.values() if not item.available]
         if unavailable:
             reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
-            self.notify(f"Not checked out: {reasons}. Remove it from the cart (r).", severity="warning")
+            them = "it" if len(unavailable) == 1 else "them"
+            self.notify(f"Not checked out: {reasons}. Remove {them} from the cart (r).", severity="warning")
+            self.blocking = [item.item_id for item in unavailable]
             return
         bought = [(now[i], quantity) for i, quantity in self.cart.items() if i in now]
         self._submit("checkout", lambda s: [s.buy(item, quantity) for item, quantity in bought])
@@ -333,6 +359,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.open_item = None
         self.cart = {}
         self.cart_items = {}
+        self.blocking = []
+        self.actions_done = 0
         self.refresh_suggestions(label)  # the session line follows with its first list
 
     # --- the writer ---------------------------------------------------------------------------
@@ -351,8 +379,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             text, severity = describe(outcome.error)
             self.notify(text, title=f"While recording {job.label}", severity=severity)
             return
-        if job.events:
-            self.actions_done += 1
+        if job.events and self.session is not None and job.session_id == self.session.session_id:
+            self.actions_done += 1  # of this session: the end of the one before is not counted
         if outcome.positions:
             self.last_position = max(self.last_position, outcome.positions[-1])
         if outcome.suggestions is None:

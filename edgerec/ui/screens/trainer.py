@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -20,8 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
+from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from edgerec.ui.clock import clock_time
 from edgerec.ui.errors import guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -34,11 +35,11 @@ log = logging.getLogger(__name__)
 class TrainerStatus:
     """What a trainer reports about itself."""
 
-    state: str  # idle | following | retraining | paused
+    state: str  # not started | following | caught up | retraining | paused | stopped
     device: str
     position: int  # the log position its model has seen
     checkpoint_position: int | None = None
-    checkpoint_at: str | None = None
+    checkpoint_at: float | None = None  # seconds since the epoch
     losses: Sequence[float] = field(default_factory=tuple)
     hit_rates: Sequence[float] = field(default_factory=tuple)  # streaming HR@10, recent windows
     progress: tuple[int, int] | None = None  # (done, total) of a long job
@@ -65,6 +66,7 @@ class Snapshot:
 # step; an older file is the last word of a trainer that has stopped.
 STATUS_FILE = "status.json"
 STATUS_FRESH_S = 15.0
+STOPPED = ("not started", "paused", "stopped")  # the states of a trainer that does not run
 
 
 def status_of(raw: Any) -> TrainerStatus:
@@ -75,12 +77,19 @@ def status_of(raw: Any) -> TrainerStatus:
         state=str(raw.get("state", "unknown")),
         device=str(raw.get("device", "?")),
         position=int(raw.get("position", 0)),
-        checkpoint_position=raw.get("checkpoint_position"),
-        checkpoint_at=raw.get("checkpoint_at"),
+        checkpoint_position=_number(raw.get("checkpoint_position"), int),
+        checkpoint_at=_number(raw.get("checkpoint_at"), float),
         losses=tuple(float(v) for v in raw.get("losses", ()) if v is not None),
         hit_rates=tuple(float(v) for v in raw.get("hit_rates", ()) if v is not None),
         progress=tuple(raw["progress"]) if raw.get("progress") else None,  # type: ignore[arg-type]
     )
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> Any:
+    """An int or float from a status file's field, None where it holds none (or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return kind(value)
 
 
 def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
@@ -99,13 +108,17 @@ def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
     return status_of(raw), fresh
 
 
-def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
+def tune_blend(store: Any, suggester: Any, stopped: Callable[[], bool] | None = None) -> tuple[str, str]:
     """Tunes the blend on the store's log (see `edgerec tune`); saves it and puts it in use
-    when it does better on the newest events. Returns a message and its severity."""
-    from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+    when it does better on the newest events. Returns a message and its severity. Once
+    `stopped` says so (the console quits), the run ends and saves nothing."""
+    from edgerec.recommend.shop_tuning import TuningError, TuningStopped, save_tuning, tune_shop
 
+    kept = "Tuning the blend stopped: the current blend stays.", "information"
     try:
-        result = tune_shop(store)
+        result = tune_shop(store, stopped=stopped)
+    except TuningStopped:
+        return kept
     except TuningError as exc:
         return f"Cannot tune the blend: {exc}.", "warning"
     except Exception as exc:  # noqa: BLE001 - shown to the operator, the console goes on
@@ -117,6 +130,8 @@ def tune_blend(store: Any, suggester: Any) -> tuple[str, str]:
     )
     if not result.better:
         return f"Kept the current blend. {scores}.", "information"
+    if stopped is not None and stopped():
+        return kept
     try:
         save_tuning(store, result)
     except (OSError, TuningError) as exc:  # a full disk, a read-only model folder: the console goes on
@@ -182,7 +197,8 @@ class TrainerScreen(ConsoleScreen):
         def read() -> Snapshot:
             head = store.head()
             if trainer is not None:
-                return Snapshot(head, status_of(trainer.status()), "trainer", True)
+                status = status_of(trainer.status())
+                return Snapshot(head, status, "trainer", status.state not in STOPPED)
             found = read_status_file(store.url)
             if found is None:
                 return Snapshot(head, None)
@@ -201,30 +217,28 @@ class TrainerScreen(ConsoleScreen):
         for name in ("start", "pause", "retrain"):
             self.query_one(f"#trainer-{name}", Button).disabled = snapshot.source != "trainer"
         text = Text()
-        if status is not None and not snapshot.live:
+        if status is None or (not snapshot.live and status.state == "not started"):
+            text.append("Trainer: ", style="bold")
+            text.append("not running", style="bold yellow")
+            started = " (s starts it)" if snapshot.source == "trainer" else ""
+            text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console{started}.")
+            text.append(f"\nTraining here would use: {self.device}")
+        elif not snapshot.live:
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
             text.append(
                 f" · its last status: {status.state} at log #{status.position:,} of "
-                f"#{snapshot.head:,}\nTraining here would use: {self.device}"
+                f"#{snapshot.head:,}\n{self._checkpoint(status)}\nTraining here would use: {self.device}"
             )
-        elif status is None:
-            text.append("Trainer: ", style="bold")
-            text.append("not running", style="bold yellow")
-            text.append(f"\nLog head #{snapshot.head:,} · no model is following it in this console.")
-            text.append(f"\nTraining here would use: {self.device}")
         else:
             behind = max(0, snapshot.head - status.position)
             text.append("Trainer: ", style="bold")
-            text.append(status.state, style="bold green" if status.state == "following" else "bold")
+            following = status.state in ("following", "caught up")
+            text.append(status.state, style="bold green" if following else "bold")
             where = " (in another process)" if snapshot.source == "file" else ""
             text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
-            if status.checkpoint_position is None:
-                text.append("No checkpoint yet")
-            else:
-                when = f" at {status.checkpoint_at}" if status.checkpoint_at else ""
-                text.append(f"Last checkpoint covers log #{status.checkpoint_position:,}{when}")
+            text.append(self._checkpoint(status))
         self.query_one("#trainer-state", Static).update(text)
         bar = self.query_one("#trainer-progress", ProgressBar)
         bar.display = status is not None and status.progress is not None
@@ -234,17 +248,25 @@ class TrainerScreen(ConsoleScreen):
         self._plot("#trainer-loss", "training loss", status.losses if status else ())
         self._plot("#trainer-hr", "streaming HR@10", status.hit_rates if status else ())
 
+    def _checkpoint(self, status: TrainerStatus) -> str:
+        if status.checkpoint_position is None:
+            return "No checkpoint yet"
+        when = ""
+        if status.checkpoint_at is not None:
+            when = f", saved {clock_time(status.checkpoint_at * 1e6, self.services.zone)}"
+        return f"Last checkpoint covers log #{status.checkpoint_position:,}{when}"
+
     def _plot(self, selector: str, title: str, values: Sequence[float]) -> None:
         widget = self.query_one(selector, PlotextPlot)
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
+        live = self.last is not None and self.last.live
         if values:
             plt.plot(list(range(1, len(values) + 1)), list(values), marker="braille")
-            live = self.last is not None and self.last.live
             widget.border_title = f"{title} · last {values[-1]:.4g}{'' if live else ' (stopped)'}"
         else:
-            widget.border_title = f"{title} · no data: trainer not running"
+            widget.border_title = f"{title} · {'no data yet' if live else 'no data: trainer not running'}"
         widget.refresh()
 
     @on(Button.Pressed, "#trainer-start")
@@ -274,7 +296,13 @@ class TrainerScreen(ConsoleScreen):
             "Tuning the blend on this shop's log: the newest events are replayed with a trainer "
             "following, which takes a minute or more on a big log."
         )
-        self.load("tuned", partial(tune_blend, self.store, self.suggester))
+        store, suggester = self.store, self.suggester
+
+        def tune() -> tuple[str, str]:
+            worker = get_current_worker()  # cancelled when the console quits: then nothing is saved
+            return tune_blend(store, suggester, lambda: worker.is_cancelled)
+
+        self.load("tuned", tune)
 
     def show_tuned(self, outcome: tuple[str, str]) -> None:
         self.tuning = False
