@@ -172,6 +172,7 @@ def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dic
     items = popular_items(n, 2 * count, rng)
     users = rng.integers(0, 500, 2 * count)
     now = datetime.now(UTC)
+    block = min(IN_TURN_BLOCK, count)
     timings: dict[str, list[float]] = {
         "total": [],
         "in_turn": [],
@@ -185,7 +186,7 @@ def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dic
             user_id=f"user{users[j]}", item_id=f"item{items[j]}", occurred_at=now + timedelta(milliseconds=j)
         )
         started = time.perf_counter()
-        if (j // IN_TURN_BLOCK) % 2 == 0:
+        if (j // block) % 2 == 0:
             _, recs = rec.record_and_recommend(store, event, k=10, now=event.occurred_at)
             timings["total"].append(time.perf_counter() - started)
         else:

@@ -110,6 +110,7 @@ def test_opening_takes_only_others_access_away_and_keeps_a_read_only_file_read_o
     edgerec.open(path).close()
     lock, wal = path.with_name("kept.db-writer.lock"), path.with_name("kept.db-wal")
     path.chmod(0o444)
+    lock.touch()  # as a writer makes it
     lock.chmod(0o664)
     wal.touch(mode=0o400)  # as SQLite makes it beside a read-only database: with its mode
     close_engine(make_engine(database_url(path)))
