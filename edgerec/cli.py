@@ -997,17 +997,30 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         receipt = result.to_dict() | (forget_in_model(store) if result.found else {})
     if as_json:
         click.echo(json.dumps(receipt, sort_keys=True))
-    if not result.found:
+    elif result.found:
+        click.echo(f"Forgot customer {user_id!r}:")
+        for key, value in receipt.items():
+            if key not in ("user_id", "compaction_failed"):
+                click.echo(f"  {key.replace('_', ' ')}: {value}")
+    if result.compaction_failed is not None:
+        whose = "them" if result.found else "a customer forgotten before"
+        done = "the customer's rows and model are cleaned, but " if result.found else ""
+        raise click.ClickException(
+            f"could not compact the database at {shown_url(settings.url)} ({result.compaction_failed}):"
+            f" {done}free pages and the WAL may still hold a copy of {whose}; free some space and run"
+            " the same command again to compact it"
+        )
+    if not result.found and result.database_compacted:
+        click.echo(
+            f"No customer {user_id!r} in the store any more; compacted the database, which the last"
+            " forget could not do.",
+            err=as_json,
+        )
+    elif not result.found:
         raise click.ClickException(
             f"no customer {user_id!r} in the store: no event is theirs and no refused row names them"
             " as a customer; nothing was changed (check the id with `edgerec events list --user ID`)"
         )
-    if as_json:
-        return
-    click.echo(f"Forgot customer {user_id!r}:")
-    for key, value in receipt.items():
-        if key != "user_id":
-            click.echo(f"  {key.replace('_', ' ')}: {value}")
 
 
 @main.command()

@@ -136,8 +136,9 @@ def only_trainer(directory: Path) -> Iterator[None]:
             raise TrainerRunning(
                 f"another trainer (process {holder}) is training this store's model; stop it first"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)
