@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import io
@@ -371,18 +372,34 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
-    _print_names_as_given()
+    _streams_that_cannot_fail()
     ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
 
-def _print_names_as_given() -> None:
-    """A file name that is not UTF-8 reaches Python with surrogates in it. Print it back as the
-    bytes it was (Python does so by itself only in the C locale) rather than fail mid-message."""
+def _streams_that_cannot_fail() -> None:
+    """Output never fails on a character: a file name that is not UTF-8 (it reaches Python with
+    surrogates in it) is printed back as the bytes it was, and text the output's encoding lacks
+    (中文 on latin-1, cp1252 or ascii) as backslash escapes. A closed standard input reads as
+    an empty one, so a question ends in "Aborted!" as with </dev/null, not a traceback."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
-            stream.reconfigure(errors="surrogateescape")
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
+            stream.reconfigure(errors=_AS_GIVEN)
+    if sys.stdin is None:  # `<&-`: input() raised "lost sys.stdin"
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the life of the process
+
+
+def _as_given_else_escaped(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The bytes a surrogate stood for, else a backslash escape of the characters."""
+    try:
+        return codecs.lookup_error("surrogateescape")(error)
+    except UnicodeError:
+        return codecs.backslashreplace_errors(error)
+
+
+_AS_GIVEN = "edgerec.as_given"
+codecs.register_error(_AS_GIVEN, _as_given_else_escaped)
 
 
 @main.command()

@@ -890,3 +890,46 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     assert "it is read-only (SQLITE_READONLY" in refused.stderr
     db.chmod(0o600)
     assert edgerec_cli("import", str(sales)).returncode == 0
+
+
+def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp_path: Path) -> None:
+    """On a latin-1 or cp1252 output (a Windows console) 中文 and 🍵 ended in UnicodeEncodeError,
+    on ascii the question naming Zoë did, and with standard input closed (`<&-`) the question
+    ended in "RuntimeError: input(): lost sys.stdin" instead of "Aborted!"."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record(ItemListed(item_id="T1", title="Thé vert 绿茶 🍵", category="Thé"))
+        store.record(ItemViewed(user_id="Zoë-中文", item_id="T1"))
+
+    def edgerec_cli(*args: str, encoding: str = "utf-8", closed_stdin: bool = False) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "edgerec", "--db", str(db), *args],
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+            stdin=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.close(0)) if closed_stdin else None,  # noqa: PLW1509
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        return done.returncode, (done.stdout + done.stderr).decode(encoding, errors="replace")
+
+    for encoding in ("latin-1", "cp1252"):
+        for command in (
+            ["events", "list"],
+            ["recommend", "--user", "Zoë-中文"],
+            ["events", "list", "--json"],
+        ):
+            code, output = edgerec_cli(*command, encoding=encoding)
+            assert code == 0 and "Traceback" not in output, (encoding, command, output)
+            assert "\\u7eff\\u8336" in output and "\\U0001f375" in output  # 绿茶 🍵, escaped
+    code, output = edgerec_cli("forget-user", "Zoë-中文", encoding="ascii")
+    assert code == 1 and output.rstrip().endswith("Aborted!") and "Zo\\xeb" in output, output
+    for command in (["forget-user", "Zoë-中文"], ["db", "downgrade", "base"]):
+        code, output = edgerec_cli(*command, closed_stdin=True)
+        assert code == 1 and output.rstrip().endswith("Aborted!"), output
+    with edgerec.open(db) as store:
+        assert store.head() == 2
