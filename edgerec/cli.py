@@ -345,15 +345,16 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 class _Commands(click.Group):
-    """The commands; a write the store's file refuses (a full disk, a read-only file), or a file
-    where the model folder goes, is a one-line error in each, not a traceback."""
+    """The commands; a write the store's file or the model folder refuses (a full disk, a
+    read-only file), or a file where the model folder goes, is a one-line error in each, not a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from edgerec.training.files import ModelFolderError
+        from edgerec.training.files import FileWriteError, ModelFolderError
 
         try:
             return super().invoke(ctx)
-        except (StoreWriteError, ModelFolderError) as exc:
+        except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -840,10 +841,15 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     half warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
     tuned weights are saved for this store only if they do better on the check events.
     """
+    from edgerec.recommend.engine import shop_config_path
     from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+    from edgerec.training.files import check_room
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
+        target = shop_config_path(store)
+        if target is not None and not dry_run:  # before minutes of replay, not after them
+            check_room(target)
         try:
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
         except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent

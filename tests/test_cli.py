@@ -933,3 +933,34 @@ def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp
         assert code == 1 and output.rstrip().endswith("Aborted!"), output
     with edgerec.open(db) as store:
         assert store.head() == 2
+
+
+def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`rules set`, `train` and `tune` ended in a traceback (OSError: No space left on device)
+    where the store's commands say what went wrong in one line; tune said so only after its
+    replay of the log."""
+    import errno
+
+    from edgerec.training import files
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record_many([ItemViewed(user_id=f"u{n % 7}", item_id=f"i{n % 11}") for n in range(300)])
+    rules = tmp_path / "rules.toml"
+    rules.write_text('exclude_items = ["i1"]\n')
+
+    def full(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_replay(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("replayed the log before checking it could save the result")
+
+    monkeypatch.setattr(files, "_write", full)
+    monkeypatch.setattr("edgerec.recommend.shop_tuning.tune_shop", no_replay)
+    for command in (["rules", "set", str(rules)], ["train", "--device", "cpu"], ["tune"]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.splitlines()[-1].startswith("Error: could not write "), (command, result.output)
+        assert "the disk is full (No space left on device)" in result.output
+        assert "free some space and try again" in result.output
+    assert not list((tmp_path / "shop.db.models").glob("*.toml"))
