@@ -179,10 +179,24 @@ def _remove_made(url: str, made: list[Path]) -> None:
             folder.rmdir()
 
 
-_IMPORT_KEPT = (
-    "The chunks written before it are kept; run the same command again to import the rest (what "
+_KEPT = (
+    "The chunks written before it are kept; run the same command again to {} the rest (what "
     "is in the store already is not added twice)."
 )
+_IMPORT_KEPT = _KEPT.format("import")
+
+
+@contextlib.contextmanager
+def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
+    """A write refused part way (a full disk) after earlier chunks committed: the error says
+    they are kept and how to add the rest, where it said only that nothing of that write was."""
+    head = store.head()
+    try:
+        yield
+    except StoreWriteError as exc:
+        if store.head() == head:
+            raise
+        raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
 def _say_unreachable(exc: BaseException) -> None:
@@ -459,7 +473,7 @@ def demo(settings: Settings, seed: int) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
     from edgerec.demo import seed_demo_store
 
-    with settings.open(create=True) as store:
+    with settings.open(create=True) as store, _chunks_kept(store, "record"):
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
     if count:
@@ -1365,7 +1379,7 @@ def import_(
 
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
-    with settings.open_to_fill() as store, progress_bar as progress:
+    with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
         try:
             report = import_file(
                 store,

@@ -964,3 +964,38 @@ def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, 
         assert "the disk is full (No space left on device)" in result.output
         assert "free some space and try again" in result.output
     assert not list((tmp_path / "shop.db.models").glob("*.toml"))
+
+
+def test_a_full_disk_part_way_says_the_chunks_written_before_are_kept(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """demo and a many-chunk import that hit a full disk after earlier chunks had committed said
+    only "Nothing of this write was stored", as if the command had stored nothing."""
+    import functools
+
+    from edgerec import ingest
+    from edgerec.api import Store
+    from edgerec.store.engine import StoreWriteError
+
+    original, calls = Store.append_rows, []
+
+    def fills_up(self, rows, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        if len(calls) > 1:
+            raise StoreWriteError("could not write to shop.db: the disk is full (SQLITE_FULL). Nothing ...")
+        return original(self, rows, **kwargs)
+
+    monkeypatch.setattr(Store, "append_rows", fills_up)
+    monkeypatch.setattr(ingest, "import_file", functools.partial(ingest.import_file, chunk_rows=100))
+    data = tmp_path / "clicks.csv"
+    data.write_text(
+        "user_id,item_id,type,timestamp\n" + "".join(f"u{n},i{n},view,{1714554000 + n}\n" for n in range(300))
+    )
+    for db, command in ((tmp_path / "demo.db", ["demo"]), (tmp_path / "import.db", ["import", str(data)])):
+        calls.clear()
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1 and "the disk is full" in result.output, result.output
+        assert "The chunks written before it are kept; run the same command again" in result.output
+        with edgerec.open(db) as store:
+            assert store.head() > 0
+    calls.clear()
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "demo.db"), "demo"])  # all of it refused
+    assert result.exit_code == 1 and "kept" not in result.output, result.output
