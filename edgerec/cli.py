@@ -108,8 +108,9 @@ class Settings:
     def open_to_fill(self) -> Iterator[Store]:
         """open(create=True) for a command that fills the store. A store file that this made, and
         that still holds nothing when the command fails (an import refused before it wrote a
-        row), is removed again with its side files and the folders made for it: left there, it
-        made the next command on a mistyped --db read an empty store instead of refusing."""
+        row, a disk too full to make the store), is removed again with its side files and the
+        folders made for it: left there, it made the next command on a mistyped --db read an
+        empty store instead of refusing."""
         path = sqlite_path(self.url)
         made: list[Path] = []  # the store file, then the folders made with it, innermost first
         if path is not None and not path.exists():
@@ -119,7 +120,12 @@ class Settings:
                 *([] if models.exists() else [models]),
                 *(p for p in path.parents if not p.exists()),
             ]
-        store = self.open(create=True)
+        try:
+            store = self.open(create=True)
+        except BaseException:  # a full disk while making the store: half a store is none
+            if made:
+                _remove_made(self.url, made)
+            raise
         unused = False
         try:
             with store:

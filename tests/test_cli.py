@@ -999,3 +999,30 @@ def test_a_full_disk_part_way_says_the_chunks_written_before_are_kept(tmp_path: 
     calls.clear()
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "demo.db"), "demo"])  # all of it refused
     assert result.exit_code == 1 and "kept" not in result.output, result.output
+
+
+def test_an_import_that_cannot_make_its_store_leaves_none_behind(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A disk too full to make the store (its schema) left the half-made file at the path: once
+    space was freed, `stats` read it as an empty store instead of saying 'no store at ...'."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from edgerec.store import migrate
+
+    def fills_up(engine, *_args, **_kwargs):  # type: ignore[no-untyped-def]
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        raise OperationalError(
+            "CREATE TABLE events", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    data = tmp_path / "clicks.csv"
+    data.write_text("user_id,item_id,type,timestamp\nu1,i1,view,1714554000\n")
+    db = tmp_path / "new" / "shop.db"
+    with monkeypatch.context() as patched:
+        patched.setattr(migrate, "upgrade", fills_up)
+        result = CliRunner().invoke(main, ["--db", str(db), "import", str(data)])
+    assert result.exit_code == 1 and "database or disk is full" in result.output, result.output
+    assert not (tmp_path / "new").exists()
+    result = CliRunner().invoke(main, ["--db", str(db), "stats"])
+    assert result.exit_code == 2 and f"no store at {db}" in result.output, result.output
