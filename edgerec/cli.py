@@ -1495,6 +1495,11 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
+        except StoreWriteError as exc:  # only the pseudonym secret is written, and only once
+            raise click.ClickException(
+                "the first pseudonymous export (the default) records the store's pseudonym secret in "
+                f"it: {exc} Or export with --real-ids, which writes nothing to the store."
+            ) from exc
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
         except ValueError as exc:

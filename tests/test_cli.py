@@ -885,6 +885,11 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     edgerec.open(db).close()
     db.chmod(0o444)
     assert edgerec_cli("stats").returncode == 0  # reading it works
+    # A pseudonymous export must record the store's secret: it said only "chmod u+w to record".
+    refused = edgerec_cli("export", str(tmp_path / "out.jsonl"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "records the store's pseudonym secret" in refused.stderr and "--real-ids" in refused.stderr
+    assert edgerec_cli("export", "--real-ids", str(tmp_path / "out.jsonl")).returncode == 0
     refused = edgerec_cli("import", str(sales))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "it is read-only (SQLITE_READONLY" in refused.stderr
