@@ -429,6 +429,7 @@ codecs.register_error(_AS_GIVEN, _as_given_else_escaped)
 @pass_settings
 def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
+    _refuse_without_terminal("console")
     _prepare_console_store(settings, seed_demo=not no_demo)
     from edgerec.ui import run_console
 
@@ -452,10 +453,29 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 @pass_settings
 def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
     """Open the customer-facing kiosk view."""
+    _refuse_without_terminal("kiosk")
     _prepare_console_store(settings, seed_demo=True)
     from edgerec.ui import run_kiosk
 
     run_kiosk(settings.url, store_id=store_id, idle_seconds=idle_seconds)
+
+
+def _refuse_without_terminal(screen: str) -> None:
+    """The screens read keys from standard input and draw on standard error (as Textual does):
+    started without a terminal (a cron job, a service, a script that forgot the subcommand) they
+    never ended, and wrote escape codes into a log file."""
+    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stderr)):
+        raise click.ClickException(
+            f"the {screen} needs a terminal, and standard input or error is not one: run it in a "
+            "terminal, or use the other commands (`edgerec --help`)"
+        )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:

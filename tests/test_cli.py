@@ -551,7 +551,9 @@ def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Pat
     assert not (tmp_path / "s.db").exists()
 
 
-def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_path: Path) -> None:
+def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
+    db: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     with edgerec.open(db) as store:
         store.record_many(
             [
@@ -592,6 +594,7 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_
 
     kept = Path(f"{db}.models") / "rules.toml"
     kept.write_text("exclude_categories = Tobacco\n")  # a hand edit gone wrong
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)  # the kiosk's check passes
     for command in (["recommend", "--user", "u9"], ["kiosk"], ["rules", "show"]):
         result = CliRunner().invoke(main, ["--db", db, *command])
         assert result.exit_code == 1, command
@@ -1031,3 +1034,27 @@ def test_an_import_that_cannot_make_its_store_leaves_none_behind(tmp_path: Path,
     assert not (tmp_path / "new").exists()
     result = CliRunner().invoke(main, ["--db", str(db), "stats"])
     assert result.exit_code == 2 and f"no store at {db}" in result.output, result.output
+
+
+def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:
+    """`edgerec` (the console) with standard input /dev/null and its output in a file (a cron job,
+    a service, a script that forgot the subcommand) never ended."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "shop.db"
+    for command in ([], ["tui", "--no-trainer"], ["kiosk"]):
+        with (tmp_path / "out.txt").open("wb") as out:
+            done = subprocess.run(
+                [sys.executable, "-m", "edgerec", "--db", str(db), *command],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        assert done.returncode == 1, (command, done.stderr)
+        assert "needs a terminal" in done.stderr and "Traceback" not in done.stderr
+        assert (tmp_path / "out.txt").read_bytes() == b""
+    assert not db.exists()  # refused before anything was made
