@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import io
@@ -107,8 +108,9 @@ class Settings:
     def open_to_fill(self) -> Iterator[Store]:
         """open(create=True) for a command that fills the store. A store file that this made, and
         that still holds nothing when the command fails (an import refused before it wrote a
-        row), is removed again with its side files and the folders made for it: left there, it
-        made the next command on a mistyped --db read an empty store instead of refusing."""
+        row, a disk too full to make the store), is removed again with its side files and the
+        folders made for it: left there, it made the next command on a mistyped --db read an
+        empty store instead of refusing."""
         path = sqlite_path(self.url)
         made: list[Path] = []  # the store file, then the folders made with it, innermost first
         if path is not None and not path.exists():
@@ -118,7 +120,12 @@ class Settings:
                 *([] if models.exists() else [models]),
                 *(p for p in path.parents if not p.exists()),
             ]
-        store = self.open(create=True)
+        try:
+            store = self.open(create=True)
+        except BaseException:  # a full disk while making the store: half a store is none
+            if made:
+                _remove_made(self.url, made)
+            raise
         unused = False
         try:
             with store:
@@ -178,10 +185,24 @@ def _remove_made(url: str, made: list[Path]) -> None:
             folder.rmdir()
 
 
-_IMPORT_KEPT = (
-    "The chunks written before it are kept; run the same command again to import the rest (what "
+_KEPT = (
+    "The chunks written before it are kept; run the same command again to {} the rest (what "
     "is in the store already is not added twice)."
 )
+_IMPORT_KEPT = _KEPT.format("import")
+
+
+@contextlib.contextmanager
+def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
+    """A write refused part way (a full disk) after earlier chunks committed: the error says
+    they are kept and how to add the rest, where it said only that nothing of that write was."""
+    head = store.head()
+    try:
+        yield
+    except StoreWriteError as exc:
+        if store.head() == head:
+            raise
+        raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
 def _say_unreachable(exc: BaseException) -> None:
@@ -344,15 +365,16 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 class _Commands(click.Group):
-    """The commands; a write the store's file refuses (a full disk, a read-only file), or a file
-    where the model folder goes, is a one-line error in each, not a traceback."""
+    """The commands; a write the store's file or the model folder refuses (a full disk, a
+    read-only file), or a file where the model folder goes, is a one-line error in each, not a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from edgerec.training.files import ModelFolderError
+        from edgerec.training.files import FileWriteError, ModelFolderError
 
         try:
             return super().invoke(ctx)
-        except (StoreWriteError, ModelFolderError) as exc:
+        except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -371,18 +393,34 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
-    _print_names_as_given()
+    _streams_that_cannot_fail()
     ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
 
-def _print_names_as_given() -> None:
-    """A file name that is not UTF-8 reaches Python with surrogates in it. Print it back as the
-    bytes it was (Python does so by itself only in the C locale) rather than fail mid-message."""
+def _streams_that_cannot_fail() -> None:
+    """Output never fails on a character: a file name that is not UTF-8 (it reaches Python with
+    surrogates in it) is printed back as the bytes it was, and text the output's encoding lacks
+    (中文 on latin-1, cp1252 or ascii) as backslash escapes. A closed standard input reads as
+    an empty one, so a question ends in "Aborted!" as with </dev/null, not a traceback."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
-            stream.reconfigure(errors="surrogateescape")
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
+            stream.reconfigure(errors=_AS_GIVEN)
+    if sys.stdin is None:  # `<&-`: input() raised "lost sys.stdin"
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the life of the process
+
+
+def _as_given_else_escaped(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The bytes a surrogate stood for, else a backslash escape of the characters."""
+    try:
+        return codecs.lookup_error("surrogateescape")(error)
+    except UnicodeError:
+        return codecs.backslashreplace_errors(error)
+
+
+_AS_GIVEN = "edgerec.as_given"
+codecs.register_error(_AS_GIVEN, _as_given_else_escaped)
 
 
 @main.command()
@@ -391,6 +429,7 @@ def _print_names_as_given() -> None:
 @pass_settings
 def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
+    _refuse_without_terminal("console")
     _prepare_console_store(settings, seed_demo=not no_demo)
     from edgerec.ui import run_console
 
@@ -414,10 +453,29 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
 @pass_settings
 def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
     """Open the customer-facing kiosk view."""
+    _refuse_without_terminal("kiosk")
     _prepare_console_store(settings, seed_demo=True)
     from edgerec.ui import run_kiosk
 
     run_kiosk(settings.url, store_id=store_id, idle_seconds=idle_seconds)
+
+
+def _refuse_without_terminal(screen: str) -> None:
+    """The screens read keys from standard input and draw on standard error (as Textual does):
+    started without a terminal (a cron job, a service, a script that forgot the subcommand) they
+    never ended, and wrote escape codes into a log file."""
+    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stderr)):
+        raise click.ClickException(
+            f"the {screen} needs a terminal, and standard input or error is not one: run it in a "
+            "terminal, or use the other commands (`edgerec --help`)"
+        )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
@@ -441,7 +499,7 @@ def demo(settings: Settings, seed: int) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
     from edgerec.demo import seed_demo_store
 
-    with settings.open(create=True) as store:
+    with settings.open(create=True) as store, _chunks_kept(store, "record"):
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
     if count:
@@ -823,10 +881,15 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     half warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
     tuned weights are saved for this store only if they do better on the check events.
     """
+    from edgerec.recommend.engine import shop_config_path
     from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+    from edgerec.training.files import check_room
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
+        target = shop_config_path(store)
+        if target is not None and not dry_run:  # before minutes of replay, not after them
+            check_room(target)
         try:
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
         except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent
@@ -997,17 +1060,30 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         receipt = result.to_dict() | (forget_in_model(store) if result.found else {})
     if as_json:
         click.echo(json.dumps(receipt, sort_keys=True))
-    if not result.found:
+    elif result.found:
+        click.echo(f"Forgot customer {user_id!r}:")
+        for key, value in receipt.items():
+            if key not in ("user_id", "compaction_failed"):
+                click.echo(f"  {key.replace('_', ' ')}: {value}")
+    if result.compaction_failed is not None:
+        whose = "them" if result.found else "a customer forgotten before"
+        done = "the customer's rows and model are cleaned, but " if result.found else ""
+        raise click.ClickException(
+            f"could not compact the database at {shown_url(settings.url)} ({result.compaction_failed}):"
+            f" {done}free pages and the WAL may still hold a copy of {whose}; free some space and run"
+            " the same command again to compact it"
+        )
+    if not result.found and result.database_compacted:
+        click.echo(
+            f"No customer {user_id!r} in the store any more; compacted the database, which the last"
+            " forget could not do.",
+            err=as_json,
+        )
+    elif not result.found:
         raise click.ClickException(
             f"no customer {user_id!r} in the store: no event is theirs and no refused row names them"
             " as a customer; nothing was changed (check the id with `edgerec events list --user ID`)"
         )
-    if as_json:
-        return
-    click.echo(f"Forgot customer {user_id!r}:")
-    for key, value in receipt.items():
-        if key != "user_id":
-            click.echo(f"  {key.replace('_', ' ')}: {value}")
 
 
 @main.command()
@@ -1329,7 +1405,7 @@ def import_(
 
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
-    with settings.open_to_fill() as store, progress_bar as progress:
+    with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
         try:
             report = import_file(
                 store,
@@ -1439,6 +1515,11 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
+        except StoreWriteError as exc:  # only the pseudonym secret is written, and only once
+            raise click.ClickException(
+                "the first pseudonymous export (the default) records the store's pseudonym secret in "
+                f"it: {exc} Or export with --real-ids, which writes nothing to the store."
+            ) from exc
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
         except ValueError as exc:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -14,18 +15,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, true
+from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
-from edgerec.store.schema import PROJECTION_TABLES, events, forgets, items, quarantine, users
+from edgerec.store.schema import PROJECTION_TABLES, events, forgets, items, quarantine, settings, users
 from edgerec.store.sql import chunks
 
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
+_COMPACTION_PENDING = "compaction_pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,14 @@ class Receipt:
     projections_rebuilt_from: int  # events replayed into the projections afterwards
     database_compacted: bool
     seconds: float
+    # Why the file could not be compacted (a full disk): the next forget-user compacts it.
+    compaction_failed: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["compaction_failed"] is None:
+            del data["compaction_failed"]
+        return data
 
 
 def forget_user(store: Store, user_id: str) -> Receipt:
@@ -52,9 +61,11 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     quarantine rows that name them (`_quarantined_rows_of`); the projections are rebuilt from
     the remaining log, so aggregates (popularity, co-occurrence) no longer count the customer,
     and the file is compacted with VACUUM and its WAL truncated, so no free page or WAL frame
-    keeps a copy. The model is the trainer's business: see `edgerec forget-user`, which
-    retrains it. An id that no event and no quarantined row names (a typo) changes nothing:
-    the receipt says `found: False`.
+    keeps a copy. A compaction that fails (VACUUM needs room for a copy of the file) leaves
+    the rest done and says why in `compaction_failed`; the next call, whatever its id, compacts
+    first. The model is the trainer's business: see `edgerec forget-user`, which retrains it.
+    An id that no event and no quarantined row names (a typo) changes nothing but that
+    compaction: the receipt says `found: False`.
     """
     if not user_id:
         raise ValueError("user_id must not be empty")
@@ -66,38 +77,42 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         ).scalar_one()
         removed = connection.execute(delete(events).where(events.c.user_id == user_id)).rowcount
         mentioned = _quarantined_rows_of(connection, user_id, customer=removed > 0)
-        if not removed and not mentioned:
-            return Receipt(
-                user_id=user_id,
-                found=False,
-                events_removed=0,
-                sessions_removed=0,
-                quarantine_rows_removed=0,
-                projections_rebuilt_from=0,
-                database_compacted=False,
-                seconds=round(time.perf_counter() - started, 3),
-            )
-        if mentioned:
-            connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
-        connection.execute(
-            insert(forgets).values(
-                forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed, log_head=log_head
-            )
-        )
-        # In the same transaction: a running recommender that sees the forget counter move must
-        # find read models that no longer hold the customer, and a crash leaves all or nothing.
-        replayed = store.rebuild_in(connection)
-    compacted = _compact(store)
+        pending = connection.execute(
+            select(settings.c.value).where(settings.c.name == _COMPACTION_PENDING)
+        ).scalar_one_or_none()
+        found, replayed = bool(removed or mentioned), 0
+        if found:
+            _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
+            # In the same transaction: a running recommender that sees the forget counter move
+            # must find read models that no longer hold the customer, and a crash leaves all or
+            # nothing.
+            replayed = store.rebuild_in(connection)
+    compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
     return Receipt(
         user_id=user_id,
-        found=True,
+        found=found,
         events_removed=removed,
         sessions_removed=sessions,
         quarantine_rows_removed=len(mentioned),
         projections_rebuilt_from=replayed,
         database_compacted=compacted,
         seconds=round(time.perf_counter() - started, 3),
+        compaction_failed=failed,
     )
+
+
+def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, log_head: int) -> None:
+    """Deletes the quarantine rows that name the customer, counts the forget (no id) and marks
+    the file for compaction, in the transaction that deleted their events."""
+    if mentioned:
+        connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
+    connection.execute(
+        insert(forgets).values(
+            forgotten_at=to_micros(datetime.now(UTC)), events_removed=removed, log_head=log_head
+        )
+    )
+    connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
+    connection.execute(insert(settings).values(name=_COMPACTION_PENDING, value="1"))
 
 
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
@@ -186,6 +201,16 @@ def forget_generation(store: Store) -> int:
         return int(connection.execute(select(func.coalesce(func.max(forgets.c.id), 0))).scalar_one())
 
 
+def _compact_saying_why(store: Store) -> tuple[bool, str | None]:
+    """`_compact`, or why it failed: the customer's rows are gone by then, and a full disk
+    (VACUUM writes a copy of the file) must not stop the model's part of forgetting them."""
+    try:
+        return _compact(store), None
+    except (sqlite3.OperationalError, OperationalError) as exc:
+        close_engine(store.engine)
+        return False, str(getattr(exc, "orig", None) or exc)
+
+
 def _compact(store: Store) -> bool:
     """Rewrites the database without free pages and empties the WAL (SQLite); on PostgreSQL,
     rewrites every table the customer was in, so no dead row version keeps a copy (the server's
@@ -198,6 +223,7 @@ def _compact(store: Store) -> bool:
             # (a role that does not own the catalogue is told so in a warning, not an error).
             connection.exec_driver_sql(f"VACUUM FULL ANALYZE {tables}")
             connection.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
+            connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
         return True
     if store.engine.dialect.name != "sqlite":
         return False
@@ -206,6 +232,7 @@ def _compact(store: Store) -> bool:
         driver = connection.connection.driver_connection
         assert driver is not None
         driver.execute("VACUUM")
+        driver.execute("DELETE FROM settings WHERE name = ?", (_COMPACTION_PENDING,))  # autocommit
         busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     close_engine(store.engine)
     # Busy means another process holds an old snapshot; its frames go at the next checkpoint.

@@ -551,7 +551,9 @@ def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Pat
     assert not (tmp_path / "s.db").exists()
 
 
-def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_path: Path) -> None:
+def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
+    db: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     with edgerec.open(db) as store:
         store.record_many(
             [
@@ -592,6 +594,7 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(db: str, tmp_
 
     kept = Path(f"{db}.models") / "rules.toml"
     kept.write_text("exclude_categories = Tobacco\n")  # a hand edit gone wrong
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)  # the kiosk's check passes
     for command in (["recommend", "--user", "u9"], ["kiosk"], ["rules", "show"]):
         result = CliRunner().invoke(main, ["--db", db, *command])
         assert result.exit_code == 1, command
@@ -885,8 +888,173 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     edgerec.open(db).close()
     db.chmod(0o444)
     assert edgerec_cli("stats").returncode == 0  # reading it works
+    # A pseudonymous export must record the store's secret: it said only "chmod u+w to record".
+    refused = edgerec_cli("export", str(tmp_path / "out.jsonl"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "records the store's pseudonym secret" in refused.stderr and "--real-ids" in refused.stderr
+    assert edgerec_cli("export", "--real-ids", str(tmp_path / "out.jsonl")).returncode == 0
     refused = edgerec_cli("import", str(sales))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "it is read-only (SQLITE_READONLY" in refused.stderr
     db.chmod(0o600)
     assert edgerec_cli("import", str(sales)).returncode == 0
+
+
+def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp_path: Path) -> None:
+    """On a latin-1 or cp1252 output (a Windows console) 中文 and 🍵 ended in UnicodeEncodeError,
+    on ascii the question naming Zoë did, and with standard input closed (`<&-`) the question
+    ended in "RuntimeError: input(): lost sys.stdin" instead of "Aborted!"."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record(ItemListed(item_id="T1", title="Thé vert 绿茶 🍵", category="Thé"))
+        store.record(ItemViewed(user_id="Zoë-中文", item_id="T1"))
+
+    def edgerec_cli(*args: str, encoding: str = "utf-8", closed_stdin: bool = False) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "edgerec", "--db", str(db), *args],
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+            stdin=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.close(0)) if closed_stdin else None,  # noqa: PLW1509
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        return done.returncode, (done.stdout + done.stderr).decode(encoding, errors="replace")
+
+    for encoding in ("latin-1", "cp1252"):
+        for command in (
+            ["events", "list"],
+            ["recommend", "--user", "Zoë-中文"],
+            ["events", "list", "--json"],
+        ):
+            code, output = edgerec_cli(*command, encoding=encoding)
+            assert code == 0 and "Traceback" not in output, (encoding, command, output)
+            assert "\\u7eff\\u8336" in output and "\\U0001f375" in output  # 绿茶 🍵, escaped
+    code, output = edgerec_cli("forget-user", "Zoë-中文", encoding="ascii")
+    assert code == 1 and output.rstrip().endswith("Aborted!") and "Zo\\xeb" in output, output
+    for command in (["forget-user", "Zoë-中文"], ["db", "downgrade", "base"]):
+        code, output = edgerec_cli(*command, closed_stdin=True)
+        assert code == 1 and output.rstrip().endswith("Aborted!"), output
+    with edgerec.open(db) as store:
+        assert store.head() == 2
+
+
+def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`rules set`, `train` and `tune` ended in a traceback (OSError: No space left on device)
+    where the store's commands say what went wrong in one line; tune said so only after its
+    replay of the log."""
+    import errno
+
+    from edgerec.training import files
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record_many([ItemViewed(user_id=f"u{n % 7}", item_id=f"i{n % 11}") for n in range(300)])
+    rules = tmp_path / "rules.toml"
+    rules.write_text('exclude_items = ["i1"]\n')
+
+    def full(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_replay(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("replayed the log before checking it could save the result")
+
+    monkeypatch.setattr(files, "_write", full)
+    monkeypatch.setattr("edgerec.recommend.shop_tuning.tune_shop", no_replay)
+    for command in (["rules", "set", str(rules)], ["train", "--device", "cpu"], ["tune"]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.splitlines()[-1].startswith("Error: could not write "), (command, result.output)
+        assert "the disk is full (No space left on device)" in result.output
+        assert "free some space and try again" in result.output
+    assert not list((tmp_path / "shop.db.models").glob("*.toml"))
+
+
+def test_a_full_disk_part_way_says_the_chunks_written_before_are_kept(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """demo and a many-chunk import that hit a full disk after earlier chunks had committed said
+    only "Nothing of this write was stored", as if the command had stored nothing."""
+    import functools
+
+    from edgerec import ingest
+    from edgerec.api import Store
+    from edgerec.store.engine import StoreWriteError
+
+    original, calls = Store.append_rows, []
+
+    def fills_up(self, rows, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        if len(calls) > 1:
+            raise StoreWriteError("could not write to shop.db: the disk is full (SQLITE_FULL). Nothing ...")
+        return original(self, rows, **kwargs)
+
+    monkeypatch.setattr(Store, "append_rows", fills_up)
+    monkeypatch.setattr(ingest, "import_file", functools.partial(ingest.import_file, chunk_rows=100))
+    data = tmp_path / "clicks.csv"
+    data.write_text(
+        "user_id,item_id,type,timestamp\n" + "".join(f"u{n},i{n},view,{1714554000 + n}\n" for n in range(300))
+    )
+    for db, command in ((tmp_path / "demo.db", ["demo"]), (tmp_path / "import.db", ["import", str(data)])):
+        calls.clear()
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1 and "the disk is full" in result.output, result.output
+        assert "The chunks written before it are kept; run the same command again" in result.output
+        with edgerec.open(db) as store:
+            assert store.head() > 0
+    calls.clear()
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "demo.db"), "demo"])  # all of it refused
+    assert result.exit_code == 1 and "kept" not in result.output, result.output
+
+
+def test_an_import_that_cannot_make_its_store_leaves_none_behind(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A disk too full to make the store (its schema) left the half-made file at the path: once
+    space was freed, `stats` read it as an empty store instead of saying 'no store at ...'."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from edgerec.store import migrate
+
+    def fills_up(engine, *_args, **_kwargs):  # type: ignore[no-untyped-def]
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        raise OperationalError(
+            "CREATE TABLE events", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    data = tmp_path / "clicks.csv"
+    data.write_text("user_id,item_id,type,timestamp\nu1,i1,view,1714554000\n")
+    db = tmp_path / "new" / "shop.db"
+    with monkeypatch.context() as patched:
+        patched.setattr(migrate, "upgrade", fills_up)
+        result = CliRunner().invoke(main, ["--db", str(db), "import", str(data)])
+    assert result.exit_code == 1 and "database or disk is full" in result.output, result.output
+    assert not (tmp_path / "new").exists()
+    result = CliRunner().invoke(main, ["--db", str(db), "stats"])
+    assert result.exit_code == 2 and f"no store at {db}" in result.output, result.output
+
+
+def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:
+    """`edgerec` (the console) with standard input /dev/null and its output in a file (a cron job,
+    a service, a script that forgot the subcommand) never ended."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "shop.db"
+    for command in ([], ["tui", "--no-trainer"], ["kiosk"]):
+        with (tmp_path / "out.txt").open("wb") as out:
+            done = subprocess.run(
+                [sys.executable, "-m", "edgerec", "--db", str(db), *command],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        assert done.returncode == 1, (command, done.stderr)
+        assert "needs a terminal" in done.stderr and "Traceback" not in done.stderr
+        assert (tmp_path / "out.txt").read_bytes() == b""
+    assert not db.exists()  # refused before anything was made

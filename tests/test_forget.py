@@ -194,6 +194,50 @@ def test_a_customer_forgotten_after_a_restore_from_backup_leaves_no_trace(tmp_pa
     assert files_containing(folder, "C0007") == []
 
 
+def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_the_model(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """VACUUM failing for lack of space ended the command in a traceback after the forget had
+    committed: the model was never cleaned, and a second forget-user said 'nothing was changed'."""
+    import errno
+    import sqlite3
+
+    from edgerec import privacy
+    from edgerec.training import files
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+
+    def vacuum(_store: Store) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def write(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(privacy, "_compact", vacuum)
+    monkeypatch.setattr(files, "_write", write)
+    command = ["--db", str(db), "forget-user", "C0007", "--yes"]
+    result = CliRunner().invoke(main, [*command, "--json"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    receipt = json.loads(result.output.splitlines()[0])
+    assert receipt["database_compacted"] is False and receipt["model_removed"] is True
+    assert "database or disk is full" in receipt["compaction_failed"]
+    assert "could not compact the database" in result.output
+    assert "run the same command again to compact it" in result.output
+    assert not [name for name in files_containing(folder, "C0007") if ".models" in name]
+
+    monkeypatch.undo()  # the space is freed
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert "compacted the database, which the last forget could not do" in result.output
+    assert files_containing(folder, "C0007") == []
+    result = CliRunner().invoke(main, command)  # nothing is left to do
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
 def test_positions_of_forgotten_events_are_never_handed_out_again(tmp_path: Path) -> None:
     """A reader that has read up to the newest event (a tailing console, an export --since)
     must find the events recorded after a forget removed the newest ones."""

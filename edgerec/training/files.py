@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -67,29 +68,63 @@ _CHUNK_BYTES = 1 << 18
 _CHUNK_PAUSE_S = 0.001
 
 
+class FileWriteError(OSError):
+    """A file that the disk refused (full, or not writable): the file before it is kept."""
+
+
+def _refused(path: Path, exc: OSError) -> FileWriteError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = f"the disk is full ({exc.strerror}). Nothing was replaced; free some space and try again."
+    else:
+        why = f"{exc.strerror or exc}. Nothing was replaced."
+    error = FileWriteError(f"could not write {path}: {why}")
+    error.errno = exc.errno
+    return error
+
+
 def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Writes to a temporary file, syncs it, renames it over `path` and syncs the directory.
 
     A reader sees the old file or the new one, never a mix; after a power cut, the same. With
     `durable=False` nothing is synced: for a file that is rewritten every second anyway and
     that a reader may find empty after a power cut, the syncs are not worth the disk time they
-    take from the database's own commits.
+    take from the database's own commits. A write the disk refuses is a `FileWriteError`
+    saying so in one line.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = temporary_name(path, "tmp")
     try:
-        _write(temporary, data, durable=durable)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = temporary_name(path, "tmp")
+        try:
+            _write(temporary, data, durable=durable)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        if not durable:
+            return
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except FileWriteError:
         raise
-    if not durable:
-        return
-    directory = os.open(path.parent, os.O_RDONLY)
+    except OSError as exc:
+        raise _refused(path, exc) from exc
+
+
+def check_room(path: Path, size: int = 1 << 16) -> None:
+    """Raises `FileWriteError` where `path` could not be written now (a full disk, a folder
+    that is not writable): for a command to say so before its long work, not after it."""
     try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = temporary_name(path, "tmp")
+        try:
+            _write(temporary, bytes(size), durable=False)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _refused(path, exc) from exc
 
 
 def _write(path: Path, data: bytes, *, durable: bool) -> None:
@@ -136,8 +171,9 @@ def only_trainer(directory: Path) -> Iterator[None]:
             raise TrainerRunning(
                 f"another trainer (process {holder}) is training this store's model; stop it first"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)

@@ -73,8 +73,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
 
     A trainer running on the store retrains by itself at its next step (it follows the forget
     counter). Otherwise the checkpoint is retrained here from the cleaned log; where there is
-    none that can be (missing, damaged, or learnt from another log), the model's files go, a
-    snapshot that may hold the customer among them, and the next trainer learns afresh.
+    none that can be (missing, damaged, or learnt from another log), or no room on the disk for
+    the retrained files, the model's files go, a snapshot that may hold the customer among
+    them, and the next trainer learns afresh.
     """
     directory = model_dir(store.url)
     try:
@@ -85,8 +86,11 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                 with contextlib.suppress(published.CheckpointError):  # a damaged one cannot be cleaned
                     trainer = Trainer(store)
             if trainer is not None and trainer.discarded is None:
-                trainer.step()
-                return {"model_retrained_to_position": trainer.position}
+                try:
+                    trainer.step()
+                    return {"model_retrained_to_position": trainer.position}
+                except OSError:  # a full disk: the files it could not replace still hold the customer
+                    pass
             remove_model_files(directory)
             return {"model_removed": True} if had_model else {}
     except TrainerRunning:
