@@ -101,8 +101,18 @@ class Settings:
             raise
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
             raise click.ClickException(
-                f"cannot open the store at {shown_url(self.url)}: {_why(exc)}"
+                f"cannot open the store at {shown_url(self.url)}: {_why(exc)}{self._folder_hint()}"
             ) from exc
+
+    def _folder_hint(self) -> str:
+        """Why a writable store file reads as read-only: its folder is not writable."""
+        path = sqlite_path(self.url)
+        if path is None or not path.exists() or os.access(path.parent, os.W_OK):
+            return ""
+        return (
+            f" (its folder {path.parent} is not writable: SQLite keeps the store's -wal and -shm "
+            "files beside it, so the folder must be writable too, even to read)"
+        )
 
     @contextlib.contextmanager
     def open_to_fill(self) -> Iterator[Store]:

@@ -898,6 +898,13 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     assert "it is read-only (SQLITE_READONLY" in refused.stderr
     db.chmod(0o600)
     assert edgerec_cli("import", str(sales)).returncode == 0
+    # A writable file in a folder that is not: "attempt to write a readonly database", even to read.
+    tmp_path.chmod(0o555)
+    try:
+        refused = edgerec_cli("stats")
+    finally:
+        tmp_path.chmod(0o755)
+    assert refused.returncode == 1 and f"its folder {tmp_path} is not writable" in refused.stderr
 
 
 def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp_path: Path) -> None:
