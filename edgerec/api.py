@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -65,21 +65,19 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def record(self, event: Event, *, before_commit: Callable[[int], object] | None = None) -> int:
+    def record(self, event: Event) -> int:
         """Appends one event and updates every projection; durable when it returns.
 
         Recording an event id that is already in the log writes nothing and returns the
         position the log gave it the first time.
         """
-        return self.append_rows([event_to_row(_checked(event))], before_commit=before_commit).positions[0]
+        return self.append_rows([event_to_row(_checked(event))]).positions[0]
 
     def record_many(self, events_: Iterable[Event]) -> list[int]:
         """Appends events atomically: all of them (each at most once) or none."""
         return self.append_rows([event_to_row(_checked(event)) for event in events_]).positions
 
-    def append_rows(
-        self, rows: Sequence[dict[str, Any]], *, before_commit: Callable[[int], object] | None = None
-    ) -> AppendResult:
+    def append_rows(self, rows: Sequence[dict[str, Any]]) -> AppendResult:
         """Appends already-validated log rows (see `store.codec.event_to_row`) in one transaction."""
         if not rows:
             return AppendResult([], 0)
@@ -88,8 +86,6 @@ class Store:
             assign_sessions(connection, rows, shared)
             positions, fresh = log.append(connection, rows)
             self._project(connection, fresh, shared)
-            if before_commit is not None:
-                before_commit(positions[0])
         return AppendResult(positions, len(fresh))
 
     def _project(

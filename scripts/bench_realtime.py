@@ -1,10 +1,8 @@
 """Latency of the real-time path: durable append + state update + a new explained top-10.
 
 For each catalogue size, events are replayed one at a time through the public API
-(`Recommender.record_and_recommend`: `Store.record`, then a top-10 with shop rules, variety and
-explanations that already reflects the event, ranked while the commit syncs; in alternating
-blocks of the same run, `Store.record`, `Recommender.observe` and `Recommender.recommend` one
-after the other, each part timed), with a 64-dimensional embedding source folded in per request: exact numpy
+(`Store.record`, `Recommender.observe`, `Recommender.recommend` with shop rules, variety and
+explanations, and a 64-dimensional embedding source folded in per request: exact numpy
 scoring up to 50,000 items, a faiss IVF index above; with `--embeddings trainer`, the trainer's
 own published model, swapped in as the trainer publishes during the run). Right after it,
 with the trainer still following, the bare floor is measured: one SQLite commit (same
@@ -62,7 +60,6 @@ from edgerec.training.files import model_dir  # noqa: E402
 DIM = 64
 USERS = 2_000
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
-IN_TURN_BLOCK = 100  # events per block of the parts one after the other, alternating
 
 
 def categories_for(n: int) -> int:
@@ -164,43 +161,29 @@ class Floor:
 
 
 def replay(store: Store, rec: Recommender, n: int, count: int, seed: int) -> dict[str, list[float]]:
-    """Records `count` events one at a time, each with an explained top 10, through
-    `Recommender.record_and_recommend` (the ranking runs while the commit syncs); as many again,
-    in blocks of `IN_TURN_BLOCK` alternating with those, through `Store.record`, `observe` and
-    `recommend` one after the other, each part timed."""
+    """Records `count` events one at a time, each followed by observe + an explained top 10."""
     rng = np.random.default_rng(seed)
-    items = popular_items(n, 2 * count, rng)
-    users = rng.integers(0, 500, 2 * count)
+    items = popular_items(n, count, rng)
+    users = rng.integers(0, 500, count)
     now = datetime.now(UTC)
-    block = min(IN_TURN_BLOCK, count)
-    timings: dict[str, list[float]] = {
-        "total": [],
-        "in_turn": [],
-        "record": [],
-        "observe": [],
-        "recommend": [],
-    }
-    for j in range(2 * count):
+    timings: dict[str, list[float]] = {"total": [], "record": [], "observe": [], "recommend": []}
+    for j in range(count):
         cls = AddedToCart if j % 20 == 0 else ItemViewed
         event = cls(
             user_id=f"user{users[j]}", item_id=f"item{items[j]}", occurred_at=now + timedelta(milliseconds=j)
         )
         started = time.perf_counter()
-        if (j // block) % 2 == 0:
-            _, recs = rec.record_and_recommend(store, event, k=10, now=event.occurred_at)
-            timings["total"].append(time.perf_counter() - started)
-        else:
-            position = store.record(event)
-            recorded = time.perf_counter()
-            rec.observe(event, position)
-            observed = time.perf_counter()
-            recs = rec.recommend(event.user_id or "", k=10, now=event.occurred_at)
-            done = time.perf_counter()
-            timings["in_turn"].append(done - started)
-            timings["record"].append(recorded - started)
-            timings["observe"].append(observed - recorded)
-            timings["recommend"].append(done - observed)
+        position = store.record(event)
+        recorded = time.perf_counter()
+        rec.observe(event, position)
+        observed = time.perf_counter()
+        recs = rec.recommend(event.user_id or "", k=10, now=event.occurred_at)
+        done = time.perf_counter()
         assert len(recs) == 10 and all(r.reasons for r in recs)
+        timings["total"].append(done - started)
+        timings["record"].append(recorded - started)
+        timings["observe"].append(observed - recorded)
+        timings["recommend"].append(done - observed)
     return timings
 
 
@@ -460,7 +443,6 @@ def main(argv: list[str] | None = None) -> int:
             if busy is not None:
                 busy.stop()
         total, fl = percentiles(timings["total"]), percentiles(timings["floor"])
-        in_turn = percentiles(timings["in_turn"])
         rows.append(
             {
                 "items": n,
@@ -468,8 +450,6 @@ def main(argv: list[str] | None = None) -> int:
                 "floor_p99": fl["p99"],
                 "floor_p50": fl["p50"],
                 "ratio_p99": total["p99"] / fl["p99"],
-                "in_turn_p50": in_turn["p50"],
-                "in_turn_p99": in_turn["p99"],
                 "record_p50": percentiles(timings["record"])["p50"],
                 "record_p99": percentiles(timings["record"])["p99"],
                 "observe_p50": percentiles(timings["observe"])["p50"],
@@ -501,25 +481,22 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{'items':>9} {'index':>9} {'p50':>7} {'p99':>7} {'p99.9':>7} {'floor99':>8} "
-        f"{'ratio':>6} {'turn50':>6} {'turn99':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} "
-        f"{'reco50':>7} {'reco99':>7} {'recall':>6} {'swaps':>5}  trainer"
+        f"{'ratio':>6} {'rec50':>6} {'rec99':>6} {'obs50':>6} {'obs99':>6} {'reco50':>7} "
+        f"{'reco99':>7} {'recall':>6} {'swaps':>5}  trainer"
     )
     for r in rows:
         recall = "-" if r["recall10"] is None else f"{r['recall10']:.3f}"
         print(
             f"{r['items']:>9} {r['index']:>9} {r['p50']:>7.2f} {r['p99']:>7.2f} "
             f"{r['p999']:>7.2f} {r['floor_p99']:>8.2f} {r['ratio_p99']:>6.1f} "
-            f"{r['in_turn_p50']:>6.2f} {r['in_turn_p99']:>6.2f} "
             f"{r['record_p50']:>6.2f} {r['record_p99']:>6.2f} {r['observe_p50']:>6.2f} "
             f"{r['observe_p99']:>6.2f} {r['recommend_p50']:>7.2f} "
             f"{r['recommend_p99']:>7.2f} {recall:>6} {r['swaps']:>5}  {r['trainer']}"
         )
     print(
-        "times in ms; p50/p99/p99.9: Recommender.record_and_recommend (durable append + state "
-        "update + top-10 with rules and explanations, ranked while the commit syncs); floor: one"
-        " commit + matvec + argpartition; turn: Store.record, observe and recommend one after "
-        "the other (alternating blocks of the same run); rec, obs, reco: each of those alone;"
-        f" synchronous={args.synchronous}; {args.requests} requests"
+        "times in ms; p50/p99/p99.9: record + observe + recommend (top-10, rules, explanations);"
+        " floor: one commit + matvec + argpartition; rec: Store.record alone; obs: observe "
+        f"alone; reco: recommend alone; synchronous={args.synchronous}; {args.requests} requests"
         f" per size; trainer: `edgerec train --follow` ({args.trainer}) in another process;"
         f" embeddings: {args.embeddings} (swaps: trainer snapshots swapped in during the timed run)"
     )

@@ -7,7 +7,7 @@ import numbers
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ from edgerec.domain.events import text_flaw
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
 from edgerec.memory import settle_heap
 from edgerec.recommend import reader
-from edgerec.recommend.beside_commit import BesideCommit
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
 from edgerec.recommend.diversity import category_cap, rerank
@@ -121,7 +120,6 @@ class Recommender:
         self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
         self._caught: OrderedDict[str, None] = OrderedDict()
         self._forgets = 0  # customers forgotten in the store when memory was loaded
-        self._beside_commit = BesideCommit()
         self._load_memory()
 
     def _load_memory(self) -> None:
@@ -152,13 +150,6 @@ class Recommender:
         self._pending.clear()
         self._caught.clear()
         self._load_memory()
-
-    def _reload_after_failed_commit(self) -> None:
-        try:
-            self._reload()
-        except Exception:  # noqa: BLE001 - the commit's own error is the one to raise
-            _log.warning("memory could not be loaded again after a failed commit", exc_info=True)
-            self._forgets = -1  # the next `refresh` loads it again
 
     @staticmethod
     def config_for(store: Any) -> RecommenderConfig:
@@ -442,7 +433,15 @@ class Recommender:
         now: datetime | int | None = None,
     ) -> CandidateTable:
         """Every source's candidates for this request, before rules, blending and re-ranking."""
-        _check_request(user_id, session_id, context)
+        for name, value in (("user_id", user_id), ("session_id", session_id)):
+            if value is None and name == "session_id":
+                continue
+            if not isinstance(value, str):
+                raise TypeError(f"{name} is an id as text, not {value!r:.80}")
+            if not value.strip():
+                raise ValueError(f"{name} is blank: it names one customer or session")
+        if context is not None and not isinstance(context, RequestContext | Context):
+            raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
         if self.model is not None:
             self.model.check(self.catalogue)
         with self._reads() as read:
@@ -513,66 +512,13 @@ class Recommender:
         table = self.candidates(user_id, session_id=session_id, category=category, context=context, now=now)
         return self.finish(table, k=k, exclude=exclude, policy=policy or self.config.policy)
 
-    def record_and_recommend(
-        self,
-        store: Any,
-        event: Event,
-        *,
-        k: int = 10,
-        session_id: str | None = None,
-        category: str | None = None,
-        context: RequestContext | Context | None = None,
-        now: datetime | int | None = None,
-        exclude: Iterable[str] = (),
-        policy: Policy | None = None,
-    ) -> tuple[int, list[Recommendation]]:
-        """Records a customer's event durably in `store` and returns its position and the
-        customer's next top-k, which already reflects the event.
-
-        The same as `store.record`, `observe` and `recommend` one after the other, and as
-        durable: nothing is returned before the commit is on disk. But the ranking runs while
-        the commit waits for the disk, so the two take about as long as the slower one. If the
-        commit fails, memory is loaded afresh from the store (it had folded in an event that
-        the log does not hold) and the error is raised. The request is checked first: a bad one
-        records nothing.
-        """
-        if self.engine is None or getattr(store, "engine", None) is not self.engine:
-            raise ValueError("record_and_recommend records into the store this recommender serves")
-        if not isinstance(event, Event) or event.user_id is None:
-            raise ValueError(f"record_and_recommend takes a customer's event, not {event!r:.80}")
-        _check_request(event.user_id, session_id, context)
-        _checked_k(k)
-        user_id = event.user_id
-
-        def rank(position: int) -> list[Recommendation]:
-            self.observe(event, position)
-            return self.recommend(
-                user_id,
-                session_id=session_id,
-                k=k,
-                category=category,
-                context=context,
-                now=now,
-                exclude=exclude,
-                policy=policy,
-            )
-
-        beside = self._beside_commit
-        try:
-            position = store.record(event, before_commit=lambda at: beside.start(lambda: rank(at)))
-        except BaseException:
-            if beside.started:  # memory took in an event the log does not hold
-                with suppress(BaseException):
-                    beside.result()
-                self._reload_after_failed_commit()
-            raise
-        return position, beside.result()
-
     def finish(
         self, table: CandidateTable, *, k: int, exclude: Iterable[str] = (), policy: Policy
     ) -> list[Recommendation]:
         """Blends, filters, boosts, re-ranks and explains one request's candidates."""
-        k = _checked_k(k)
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
+        k = int(k)
         request, cat = table.request, self.catalogue
         idx = table.indices
         scores = table.scores(self._ranking)
@@ -811,24 +757,6 @@ def _fallback_evidence(cat: Catalogue, item: int, now_us: int) -> list[Evidence]
             )
         ]
     return [Evidence("popularity", "Available now", item_id=cat.ids[item], attribute=("status", "available"))]
-
-
-def _check_request(user_id: str, session_id: str | None, context: object) -> None:
-    for name, value in (("user_id", user_id), ("session_id", session_id)):
-        if value is None and name == "session_id":
-            continue
-        if not isinstance(value, str):
-            raise TypeError(f"{name} is an id as text, not {value!r:.80}")
-        if not value.strip():
-            raise ValueError(f"{name} is blank: it names one customer or session")
-    if context is not None and not isinstance(context, RequestContext | Context):
-        raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
-
-
-def _checked_k(k: object) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
-    return int(k)
 
 
 def _as_stored(event: Event | StoredEvent, position: int | None) -> StoredEvent:

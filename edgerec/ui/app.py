@@ -25,7 +25,7 @@ from edgerec.ui.clock import Clock
 from edgerec.ui.errors import guarded, setup_logging
 from edgerec.ui.screens import SCREENS
 from edgerec.ui.screens.help import HelpScreen, key_label
-from edgerec.ui.suggestions import Suggester, Suggestion, make_suggester
+from edgerec.ui.suggestions import Suggester, make_suggester
 
 log = logging.getLogger("edgerec.ui")
 
@@ -59,10 +59,6 @@ class Services:
         position = self.store.record(event)
         self.suggester.observe(event, position)
         return position
-
-    def record_and_recommend(self, event: Event, **request: Any) -> tuple[int, list[Suggestion]]:
-        """Records a customer's event durably and ranks their next list while the commit syncs."""
-        return self.suggester.record_and_recommend(self.store, event, **request)
 
 
 def screen_factories() -> dict[str, Callable[[], Screen[Any]]]:

@@ -50,17 +50,6 @@ class Suggester(Protocol):
 
     def observe(self, event: Event, position: int | None = None) -> None: ...
 
-    def record_and_recommend(
-        self,
-        store: Store,
-        event: Event,
-        *,
-        session_id: str | None = None,
-        k: int = 10,
-        context: Context | None = None,
-        exclude: Sequence[str] = (),
-    ) -> tuple[int, list[Suggestion]]: ...
-
     def refresh(self) -> None: ...
 
     def use_weights(self, weights: Mapping[str, float]) -> None: ...
@@ -119,35 +108,6 @@ class RecommenderSuggester:
                 now=self.clock.now(),
                 exclude=exclude,
             )
-        return self._shown(user_id, results, k)
-
-    def record_and_recommend(
-        self,
-        store: Store,
-        event: Event,
-        *,
-        session_id: str | None = None,
-        k: int = 10,
-        context: Context | None = None,
-        exclude: Sequence[str] = (),
-    ) -> tuple[int, list[Suggestion]]:
-        """Records a customer's event durably and returns its position and their next `k`,
-        ranked while the commit syncs (see `Recommender.record_and_recommend`)."""
-        with self.lock:
-            position, results = self.recommender.record_and_recommend(
-                store,
-                event,
-                session_id=session_id,
-                k=k,
-                context=context,
-                now=self.clock.now(),
-                exclude=exclude,
-            )
-        assert event.user_id is not None  # the recommender takes only a customer's event
-        return position, self._shown(event.user_id, results, k)
-
-    def _shown(self, user_id: str, results: Sequence[Any], k: int) -> list[Suggestion]:
-        """The results as the screens show them, each checked against the shop's rules."""
         rows = [_result_fields(r) for r in results]
         excluded = self.data.excluded_for(user_id)
         info = self.data.items_by_id(r["item_id"] for r in rows)

@@ -44,7 +44,7 @@ class Outcome:
     suggestions: list[Suggestion] | None
     cart: dict[str, int] = field(default_factory=dict)
     write_ms: float = 0.0
-    rank_ms: float | None = 0.0  # None: ranked while the last commit synced, within write_ms
+    rank_ms: float = 0.0
     error: BaseException | None = None
     finished_at: float = 0.0  # clock.perf() when the writer was done with it
 
@@ -127,32 +127,25 @@ class SessionWriter:
         services = self.services  # type: ignore[attr-defined]
         clock = services.clock
         outcome = Outcome(job, [], None)
-        request = {
-            "session_id": job.session_id,
-            "k": self.suggestion_count,
-            "context": job.context,
-            "exclude": (job.showing,) if job.showing else (),
-        }
         try:
             started = clock.perf()
-            # While more actions wait, skip ranking for this one: only the newest list matters.
-            # Otherwise the list is ranked while the last event's commit syncs.
-            last = job.events[-1] if job.events and job.events[-1].user_id == job.user_id else None
-            together = last is not None and self.jobs.empty()
-            for event in job.events[:-1] if together else job.events:
+            for event in job.events:
                 outcome.positions.append(services.record(event))
-            if together:
-                assert last is not None
-                position, outcome.suggestions = services.record_and_recommend(last, **request)
-                outcome.positions.append(position)
             ranked_from = clock.perf()
             outcome.write_ms = (ranked_from - started) * 1000
-            if not together and self.jobs.empty():
-                outcome.suggestions = services.suggester.recommend(job.user_id, refresh=False, **request)
-            if outcome.suggestions is not None:
+            # While more actions wait, skip ranking for this one: only the newest list matters.
+            if self.jobs.empty():
+                outcome.suggestions = services.suggester.recommend(
+                    job.user_id,
+                    session_id=job.session_id,
+                    k=self.suggestion_count,
+                    context=job.context,
+                    refresh=False,
+                    exclude=(job.showing,) if job.showing else (),
+                )
                 outcome.cart = services.shop.cart(job.user_id)
             outcome.finished_at = clock.perf()
-            outcome.rank_ms = None if together else (outcome.finished_at - ranked_from) * 1000
+            outcome.rank_ms = (outcome.finished_at - ranked_from) * 1000
         except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
             logged(error, f"recording {job.label}")
             outcome.error = error

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from edgerec.domain import AddedToCart, ItemViewed
 from edgerec.recommend import Policy, Recommender, RecommenderConfig
-from edgerec.store.engine import StoreWriteError
-from tests.recommend.conftest import at, catalogue_events
+from tests.recommend.conftest import at
 
 
 def _ranks(recs: list, ids: list[str]) -> dict[str, int]:
@@ -116,71 +113,3 @@ def test_store_backed_and_in_memory_agree(shop) -> None:
         # ...and a tie at the cut may keep either item
         unique = [i for i, s in enumerate(scores) if scores.count(s) == 1 and s != scores[-1]]
         assert [a[i].item_id for i in unique] == [b[i].item_id for i in unique]
-
-
-def _answer(recs: list) -> list[tuple[str, float, tuple[str, ...]]]:
-    return [(r.item_id, round(r.score, 9), tuple(r.reasons)) for r in recs]
-
-
-def test_recording_and_ranking_at_once_answers_as_one_after_the_other(shop, tmp_path) -> None:
-    """The ranking that runs while the commit syncs gives what record, observe and recommend
-    give in turn, and the event is in the log when it returns."""
-    together, in_turn = Recommender(shop), Recommender(shop)
-    events = [
-        ItemViewed(user_id="u", item_id="i1", occurred_at=at(100)),
-        AddedToCart(user_id="u", item_id="i4", occurred_at=at(101)),
-        ItemViewed(user_id="v", item_id="i3", occurred_at=at(102), session_id="kiosk-s"),
-    ]
-    for n, event in enumerate(events):
-        position, recs = together.record_and_recommend(shop, event, k=8, now=at(103 + n))
-        assert [e.event_id for e in shop.read(since=position - 1)] == [event.event_id]
-        in_turn.observe(event, position)
-        assert _answer(recs) == _answer(in_turn.recommend(event.user_id, k=8, now=at(103 + n)))
-    assert "i4" not in [r.item_id for r in recs]  # the cart rule saw the event
-    # Recording an event again appends nothing and counts nothing twice.
-    again, _ = together.record_and_recommend(shop, events[0], now=at(110))
-    assert again == position - 2
-    assert together.state.users["u"].items[together.catalogue.index["i1"]].views == 1
-
-
-def test_a_bad_request_records_nothing(shop) -> None:
-    rec = Recommender(shop)
-    head = shop.head()
-    event = ItemViewed(user_id="u", item_id="i1", occurred_at=at(100))
-    for bad in ({"k": 0}, {"k": True}, {"session_id": " "}, {"context": "kiosk"}):
-        with pytest.raises((ValueError, TypeError)):
-            rec.record_and_recommend(shop, event, **bad)
-    with pytest.raises(ValueError, match="customer's event"):
-        rec.record_and_recommend(shop, catalogue_events(1)[0])
-    with pytest.raises(ValueError, match="store this recommender serves"):
-        Recommender(None).record_and_recommend(shop, event)
-    assert shop.head() == head
-
-
-def test_a_failed_commit_leaves_nothing_of_the_event_in_memory(shop, monkeypatch) -> None:
-    """The ranking folded the event in before the commit; when the disk refuses the commit,
-    memory is loaded again, so the position the event had is not taken as seen when the
-    next event gets it."""
-    rec = Recommender(shop)
-    rec.recommend("u", now=at(99))
-    lost = ItemViewed(user_id="u", item_id="i1", occurred_at=at(100))
-    real_record = shop.record
-
-    def refused(event, *, before_commit=None):  # the disk refuses the commit after the hook
-        def failing(position: int) -> None:
-            before_commit(position)
-            raise StoreWriteError("disk full")
-
-        return real_record(event, before_commit=failing)
-
-    monkeypatch.setattr(shop, "record", refused)
-    with pytest.raises(StoreWriteError):
-        rec.record_and_recommend(shop, lost, now=at(101))
-    monkeypatch.undo()
-    held = rec.state.users.get("u")
-    assert held is None or rec.catalogue.index["i1"] not in held.items
-    kept = ItemViewed(user_id="u", item_id="i9", occurred_at=at(102))
-    position, recs = rec.record_and_recommend(shop, kept, now=at(103))
-    assert rec.state.users["u"].recent(5) == [rec.catalogue.index["i9"]]
-    assert any("Thing 9" in reason for r in recs for reason in r.reasons)
-    assert [e.event_id for e in shop.read(since=position - 1)] == [kept.event_id]

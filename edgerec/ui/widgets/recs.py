@@ -45,7 +45,7 @@ class Timing:
     """Where the time between an action and its suggestions on screen went, in milliseconds."""
 
     write_ms: float
-    rank_ms: float | None  # None: ranked while the write's commit synced
+    rank_ms: float
     total_ms: float | None = None  # key press to panel painted; known one frame later
     position: int = 0
 
@@ -173,12 +173,10 @@ class RecommendationsPanel(Vertical):
         total = "…" if timing.total_ms is None else f"{timing.total_ms:.0f} ms"
         self.border_title = Content(heading)  # it names the customer: text, never markup
         self.border_subtitle = f"log #{timing.position}" if timing.position else ""
-        parts = (
-            f"db and rank at once {timing.write_ms:.0f}"
-            if timing.rank_ms is None
-            else f"db {timing.write_ms:.0f}, rank {timing.rank_ms:.0f}"
+        self.query_one("#recs-timing", Static).update(
+            f"{total} to panel (db {timing.write_ms:.0f}, rank {timing.rank_ms:.0f})",
+            layout=False,
         )
-        self.query_one("#recs-timing", Static).update(f"{total} to panel ({parts})", layout=False)
 
     def signature(self) -> tuple[tuple[str, str], ...]:
         """What the panel shows, to tell whether an action changed it."""
