@@ -520,6 +520,27 @@ def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toas
     run(scenario())
 
 
+def test_import_takes_a_path_pasted_in_quotes(shop_store: Store, tmp_path: Path) -> None:
+    """A path with a space, pasted as a terminal or a file manager quotes it, was 'no such file'."""
+    source = tmp_path / "March sales.csv"
+    source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            preview = screen.query_one("#import-preview-table", DataTable)
+            for quote in ("'", '"'):
+                fill_import_form(screen, source, TILL_COLUMNS)
+                screen.query_one("#import-path", Input).value = f"{quote}{source}{quote}"
+                preview.clear()
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: preview.row_count == 2, what="the quoted file's preview")
+
+    run(scenario())
+
+
 def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "till.csv"
     source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")

@@ -206,7 +206,7 @@ class ImportScreen(ConsoleScreen):
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             raise ValueError("Type the path of a file to import first.")
-        path = Path(typed).expanduser()
+        path = _unquoted(Path(typed).expanduser())
         fmt = self.query_one("#import-format", Select).value
         mapping = parse_columns(self.query_one("#import-map", Input).value) or {}
         options = FileOptions.taken_from(mapping)
@@ -351,3 +351,12 @@ class ImportScreen(ConsoleScreen):
                 )
             )
         )
+
+
+def _unquoted(path: Path) -> Path:
+    """A path pasted in quotes, as a terminal or a file manager writes one with spaces in it
+    ('/home/shop/March sales.csv'), is the file inside them, unless the quotes are its name's."""
+    text = str(path)
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"" and not path.exists():
+        return Path(text[1:-1]).expanduser()
+    return path
