@@ -693,7 +693,9 @@ class Recommender:
         shares = {k: v / total for k, v in contributions.items()} if total > 0 else {"popularity": 1.0}
         return Recommendation(
             item_id=cat.ids[item],
-            score=score,
+            # A fill-in that no source scored ranks below the rest by a hair under their lowest
+            # score; with nothing else on the list that went below 0 (shown as -0.000).
+            score=max(score, 0.0),
             title=cat.titles[item],
             category=cat.category_name(item),
             brand=cat.brands[item],

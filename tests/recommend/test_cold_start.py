@@ -102,3 +102,13 @@ def test_a_saved_configuration_with_an_hour_offset_keeps_it_as_a_zone(tmp_path) 
         assert RecommenderConfig.load(path).timezone == zone
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         replace(RecommenderConfig.default(), timezone="Mars/Olympus")
+
+
+def test_a_list_of_fill_ins_alone_shows_no_negative_score() -> None:
+    """With nothing popular or relevant, every item is a fill-in ranked just below the lowest
+    score, 0: `recommend` printed -0.000 and its JSON -1e-06."""
+    rec = Recommender(None)
+    for n, (item, category) in enumerate([("A", "Shoes"), ("B", "Kitchen")]):
+        rec.observe(ItemListed(item_id=item, title=item, category=category, stock=3, occurred_at=at(n)))
+    recs = rec.recommend("someone", k=2, now=at(10))
+    assert [r.item_id for r in recs] and all(r.score >= 0 for r in recs)
