@@ -100,7 +100,7 @@ class RecommenderConfig:
         if not isinstance(self.tuned_on, str):
             raise ValueError(f"tuned_on must be text, not {self.tuned_on!r:.80}")
         for name, weight in self.weights.items():  # 1e999 ranked every item as infinity
-            if not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+            if not _is_number(weight) or not math.isfinite(weight) or weight < 0:
                 raise ValueError(f"weight {name}={weight!r}: give a number from 0 up")
 
     def with_weights(self, weights: dict[str, float], tuned_on: str | None = None) -> RecommenderConfig:
@@ -133,7 +133,7 @@ class RecommenderConfig:
                 raise ValueError(
                     f"weights must be an object of feature names and numbers, not {weights!r:.80}"
                 )
-            values["weights"] = {str(k): _weight(k, v) for k, v in weights.items()}
+            values["weights"] = {str(k): v for k, v in weights.items()}
         return cls(**values)
 
     def to_text(self) -> str:
@@ -170,12 +170,6 @@ _COUNTS = {
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _weight(name: object, value: object) -> float:
-    if not _is_number(value):
-        raise ValueError(f"weight {name}={value!r:.80}: give a number from 0 up")
-    return float(value)  # type: ignore[arg-type]
 
 
 def _without_hour_offset(data: dict[str, Any]) -> dict[str, Any]:

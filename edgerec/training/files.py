@@ -72,14 +72,19 @@ class FileWriteError(OSError):
     """A file that the disk refused (full, or not writable): the file before it is kept."""
 
 
-def _refused(path: Path, exc: OSError) -> FileWriteError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = f"the disk is full ({exc.strerror}). Nothing was replaced; free some space and try again."
-    else:
-        why = f"{exc.strerror or exc}. Nothing was replaced."
-    error = FileWriteError(f"could not write {path}: {why}")
-    error.errno = exc.errno
-    return error
+@contextlib.contextmanager
+def _refusals_said(path: Path) -> Iterator[None]:
+    """An OSError writing `path` becomes a `FileWriteError` that says it in one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            why = f"the disk is full ({exc.strerror}). Nothing was replaced; free some space and try again."
+        else:
+            why = f"{exc.strerror or exc}. Nothing was replaced."
+        error = FileWriteError(f"could not write {path}: {why}")
+        error.errno = exc.errno
+        raise error from exc
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -91,7 +96,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     take from the database's own commits. A write the disk refuses is a `FileWriteError`
     saying so in one line.
     """
-    try:
+    with _refusals_said(path):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = temporary_name(path, "tmp")
         try:
@@ -107,24 +112,18 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
-    except FileWriteError:
-        raise
-    except OSError as exc:
-        raise _refused(path, exc) from exc
 
 
 def check_room(path: Path, size: int = 1 << 16) -> None:
     """Raises `FileWriteError` where `path` could not be written now (a full disk, a folder
     that is not writable): for a command to say so before its long work, not after it."""
-    try:
+    with _refusals_said(path):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = temporary_name(path, "tmp")
         try:
             _write(temporary, bytes(size), durable=False)
         finally:
             temporary.unlink(missing_ok=True)
-    except OSError as exc:
-        raise _refused(path, exc) from exc
 
 
 def _write(path: Path, data: bytes, *, durable: bool) -> None:
