@@ -6,6 +6,7 @@ then look at the SVGs under tests/ui/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from edgerec.ui.kiosk import KioskApp, KioskScreen
 from edgerec.ui.screens import trainer
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import EventTail, ItemTable
-from tests.ui.ui_shop import until
+from tests.ui.ui_shop import screen_text, until
 
 SIZE = (80, 24)
 
@@ -35,15 +36,48 @@ def console(store: Store, tmp_path: Path, start: str) -> ConsoleApp:
     return ConsoleApp(store, start=start, seed=11, clock=FixedClock(), log_path=tmp_path / "ui.log")
 
 
+def matches_snapshot(snap_compare: Any, app: Any, run_before: Callable[[Any], Any] | None = None) -> None:
+    """Compares the settled screen with its snapshot; a mismatch also prints the screen as text."""
+    shown: list[str] = []
+
+    async def capture(pilot: Any) -> None:
+        await (run_before or steady)(pilot)
+        shown.append(screen_text(pilot.app))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=capture), (
+        "the screen differs from its snapshot (the report shows both); it showed:\n" + "\n".join(shown)
+    )
+
+
 def settle(condition: Callable[[Any], bool]) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:
         await until(pilot, lambda: condition(pilot.app))
-        # Let a table that just received its rows lay its columns out again before the capture.
-        await pilot.pause(0.3)
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause(0.1)
+        await steady(pilot)
 
     return run_before
+
+
+async def steady(pilot: Any, *, calm: float = 0.5, timeout: float = 30.0) -> None:
+    """Waits until the screen has looked the same for `calm` seconds.
+
+    A table that just received its rows lays its columns out and scrolls to its cursor over
+    the next few refreshes; on a busy machine a fixed pause had ended before they did.
+    """
+    await pilot.wait_for_scheduled_animations()
+    started = changed = time.monotonic()
+    last = frame(pilot.app)
+    while time.monotonic() - changed < calm:
+        assert time.monotonic() - started < timeout, f"the screen kept changing for {timeout} s"
+        await pilot.pause(0.05)
+        now = frame(pilot.app)
+        if now != last:
+            last, changed = now, time.monotonic()
+
+
+def frame(app: Any) -> list[list[tuple[str, str]]]:
+    """What the terminal shows now, with each run of text's style."""
+    strips = app.screen._compositor.render_strips()
+    return [[(segment.text, str(segment.style)) for segment in strip] for strip in strips]
 
 
 def test_home(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
@@ -54,7 +88,7 @@ def test_home(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
         tables = screen.query_one(ItemTable).row_count > 0 and screen.query_one(EventTail).row_count > 0
         return counted and tables
 
-    assert snap_compare(console(shop_store, tmp_path, "home"), terminal_size=SIZE, run_before=settle(loaded))
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "home"), settle(loaded))
 
 
 def test_live_session_after_actions(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
@@ -66,49 +100,41 @@ def test_live_session_after_actions(snap_compare: Any, shop_store: Store, tmp_pa
             before = panel.painted_generation
             await pilot.press(*keys)
             await until(pilot, lambda: panel.painted_generation > before)  # noqa: B023
-        await pilot.pause(0.1)
+        await steady(pilot)
 
-    assert snap_compare(console(shop_store, tmp_path, "live"), terminal_size=SIZE, run_before=run_before)
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "live"), run_before)
 
 
 def test_customers(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return getattr(app.screen, "view", None) is not None
 
-    assert snap_compare(
-        console(shop_store, tmp_path, "customers"), terminal_size=SIZE, run_before=settle(loaded)
-    )
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "customers"), settle(loaded))
 
 
 def test_event_log(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return app.screen.query_one(EventTail).row_count > 0
 
-    assert snap_compare(
-        console(shop_store, tmp_path, "events"), terminal_size=SIZE, run_before=settle(loaded)
-    )
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "events"), settle(loaded))
 
 
 def test_catalogue(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return app.screen.query_one(ItemTable).row_count > 0
 
-    assert snap_compare(
-        console(shop_store, tmp_path, "catalogue"), terminal_size=SIZE, run_before=settle(loaded)
-    )
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "catalogue"), settle(loaded))
 
 
 def test_trainer(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return getattr(app.screen, "last", None) is not None and app.screen.device != "checking…"
 
-    assert snap_compare(
-        console(shop_store, tmp_path, "trainer"), terminal_size=SIZE, run_before=settle(loaded)
-    )
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "trainer"), settle(loaded))
 
 
 def test_import(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
-    assert snap_compare(console(shop_store, tmp_path, "import"), terminal_size=SIZE)
+    matches_snapshot(snap_compare, console(shop_store, tmp_path, "import"))
 
 
 def test_kiosk(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
@@ -124,4 +150,4 @@ def test_kiosk(snap_compare: Any, shop_store: Store, tmp_path: Path) -> None:
     def loaded(app: Any) -> bool:
         return isinstance(app.screen, KioskScreen) and app.screen.tiles_shown >= 1
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle(loaded))
+    matches_snapshot(snap_compare, app, settle(loaded))
