@@ -159,10 +159,12 @@ def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)
                 await until(pilot, lambda: len(screen.tiles) == 6, what="tiles")
-                await pilot.pause(0.1)
-                shown = screen_text(kiosk)
-                for n in range(6):
-                    assert f"{1000 + n:,}" in shown, f"the price of i{n} is not on the screen"
-                assert "…" in shown
+                prices = [f"{1000 + n:,}" for n in range(6)]
+                await until(
+                    pilot,
+                    lambda: all(price in screen_text(kiosk) for price in prices),
+                    what="every price on the screen",
+                )
+                assert "…" in screen_text(kiosk)
 
     asyncio.run(scenario())

@@ -357,8 +357,7 @@ def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: P
             await act(pilot, "a")
             assert screen.actions_done == 2
             await act(pilot, "c", *"cust-04", "enter")  # ends the visitor's session: not counted
-            await pilot.pause(0.3)
-            assert screen.actions_done == 0
+            await until(pilot, lambda: screen.actions_done == 0, what="the count restarted")
             await act(pilot, "enter")
             await until(pilot, lambda: "1 actions" in screen_text(app).splitlines()[1])
 
