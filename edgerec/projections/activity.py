@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from edgerec.domain import INTERACTION_TYPES, EventType
 from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
@@ -31,17 +31,18 @@ def assign_sessions(
     is derived from the customer and the session's first event, so a replay or a re-import
     of the same rows finds the same sessions. A session_started event starts a new one, and
     after a session_ended event the customer has no current session. An event older than the
-    customer's latest (one recorded late, an offline kiosk's) joins the latest session only
-    within 30 minutes of it, and leaves it current. The events of one batch are taken in time
-    order, so a file that is not sorted by time (RetailRocket's) gets the sessions a sorted one
-    does; the log keeps their order. The users rows it reads are left in `shared` for the
-    activity projection of the same append.
+    customer's latest (one recorded late, an offline kiosk's) joins the session it falls in or
+    within 30 minutes of, the latest or a stored earlier one, and leaves the latest current.
+    The events of one batch are taken in time order, so a file that is not sorted by time
+    (RetailRocket's) gets the sessions a sorted one does; the log keeps their order. The users
+    rows it reads are left in `shared` for the activity projection of the same append.
     """
     pending = [row for row in rows if row["session_id"] is None and row["user_id"] is not None]
     if not pending:
         return
     cache = RowCache.shared(shared, connection, users, [(r["user_id"],) for r in pending])
     latest = {key[0]: (row["last_at"], row["last_session_id"]) for key, row in cache.rows.items()}
+    earlier = _earlier_sessions(connection, pending, latest)
     late: dict[str, tuple[int, str]] = {}
     for row in sorted(rows, key=itemgetter("occurred_at")):  # stable: ties keep the batch's order
         user = row["user_id"]
@@ -51,7 +52,11 @@ def assign_sessions(
         if row["session_id"] is None:
             row["session_id"] = (
                 row["type"] != EventType.SESSION_STARTED
-                and (_near(latest.get(user), at) or _near(late.get(user), at))
+                and (
+                    _near(latest.get(user), at)
+                    or _near(late.get(user), at)
+                    or _around(earlier.get(user, ()), at)
+                )
             ) or session_id_for(user, at)
         current = None if row["type"] == EventType.SESSION_ENDED else row["session_id"]
         newest = latest.get(user)
@@ -68,8 +73,44 @@ def _near(last: tuple[int, str | None] | None, at: int) -> str | None:
     return None
 
 
+def _earlier_sessions(
+    connection: Connection, pending: Sequence[dict[str, Any]], latest: dict[str, tuple[int, str | None]]
+) -> dict[str, list[tuple[int, int, bool, str]]]:
+    """The stored sessions that events older than their customer's latest by more than the gap
+    could belong to: (start, last event, ended, id) by customer. Only late events need them."""
+    oldest: dict[str, int] = {}
+    for row in pending:
+        user, at = row["user_id"], row["occurred_at"]
+        newest = latest.get(user)
+        if newest is not None and at < newest[0] - _GAP_US:
+            oldest[user] = min(at, oldest.get(user, at))
+    found: dict[str, list[tuple[int, int, bool, str]]] = defaultdict(list)
+    for user, at in oldest.items():
+        query = select(
+            sessions.c.session_id, sessions.c.started_at, sessions.c.last_at, sessions.c.ended
+        ).where(sessions.c.user_id == user, sessions.c.last_at >= at - _GAP_US)
+        for session_id, started_at, last_at, ended in connection.execute(query):
+            found[user].append((started_at, last_at, bool(ended), session_id))
+    return found
+
+
+def _around(stored: Sequence[tuple[int, int, bool, str]], at: int) -> str | None:
+    """The stored session whose events `at` falls among or within the gap of (the nearest one);
+    after a session that ended, only within its span."""
+    best: tuple[int, str] | None = None
+    for started_at, last_at, ended, session_id in stored:
+        after = last_at if not ended else last_at - _GAP_US
+        distance = max(started_at - at, at - last_at, 0)
+        if started_at - _GAP_US <= at <= after + _GAP_US and (best is None or distance < best[0]):
+            best = (distance, session_id)
+    return best[1] if best else None
+
+
 def session_id_for(user_id: str, first_at_us: int) -> str:
-    session = f"{user_id}@{first_at_us // 1_000_000}"
+    """The id of a session the store starts: the customer and the time of its first event
+    (its fraction of a second too, where it has one: two visits can start in one second)."""
+    seconds, micros = divmod(first_at_us, 1_000_000)
+    session = f"{user_id}@{seconds}" + (f".{micros:06d}" if micros else "")
     if len(session) > 256:
         session = hashlib.sha256(session.encode()).hexdigest()
     return session

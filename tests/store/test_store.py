@@ -164,6 +164,47 @@ def test_a_session_ended_or_started_ends_the_current_one(store: Store, one_by_on
         recommender.observe(row)
 
 
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_late_events_share_the_earlier_session_they_fall_in(store: Store, one_by_one: bool) -> None:
+    """Events hours older than the customer's newest (an offline kiosk's, sent later) form one
+    session when 30 minutes never pass between them, recorded one by one or together; one
+    that falls inside a stored earlier session joins it."""
+    store.record_many(
+        [
+            ItemViewed(occurred_at=at(0), user_id="u1", item_id="a"),
+            ItemViewed(occurred_at=at(10), user_id="u1", item_id="b"),
+            ItemViewed(occurred_at=at(300), user_id="u1", item_id="now"),
+        ]
+    )
+    late = [ItemViewed(occurred_at=at(100 + m), user_id="u1", item_id=f"late-{m}") for m in (0, 1, 2)]
+    inside = ItemViewed(occurred_at=at(5), user_id="u1", item_id="c")
+    for event in [*late, inside] if one_by_one else []:
+        store.record(event)
+    if not one_by_one:
+        store.record_many([*late, inside])
+    ids = {row.item_id: row.session_id for row in store.read()}
+    assert ids["late-0"] == ids["late-1"] == ids["late-2"] not in (ids["a"], ids["now"])
+    assert ids["c"] == ids["a"] == ids["b"]
+    assert len({*ids.values()}) == 3
+
+
+def test_two_visits_begun_in_one_second_are_two_sessions(store: Store) -> None:
+    start = at(0).replace(microsecond=100_000)
+    for n, event in enumerate(
+        [
+            SessionStarted(user_id="u1"),
+            ItemViewed(user_id="u1", item_id="a"),
+            SessionEnded(user_id="u1"),
+            SessionStarted(user_id="u1"),
+            ItemViewed(user_id="u1", item_id="b"),
+        ]
+    ):
+        store.record(dataclasses.replace(event, occurred_at=start + timedelta(milliseconds=100 * n)))
+    ids = [row.session_id for row in store.read()]
+    assert ids[0] == ids[1] == ids[2] != ids[3] == ids[4]
+    assert rows(store, cooccurrence) == []
+
+
 def test_cart_history_and_co_occurrence(store: Store) -> None:
     common = {"user_id": "u1", "session_id": "s"}
     store.record_many(
