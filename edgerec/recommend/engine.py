@@ -376,6 +376,10 @@ class Recommender:
         if row.user_id is not None:
             with self._reads() as read:
                 self._load_missing(read, user_id=row.user_id)
+                if row.session_id is None and with_store and row.position and self.state.late(row):
+                    read()  # the store may have put it in an earlier session: catching up folds it in
+                    if self._already(row):
+                        return
                 if row.session_id is None:
                     row = row._replace(session_id=self.state.session_for(row))
                 self._load_missing(read, session_id=row.session_id, items=self._next_anchors(row))

@@ -178,11 +178,15 @@ def test_late_events_share_the_earlier_session_they_fall_in(store: Store, one_by
     )
     late = [ItemViewed(occurred_at=at(100 + m), user_id="u1", item_id=f"late-{m}") for m in (0, 1, 2)]
     inside = ItemViewed(occurred_at=at(5), user_id="u1", item_id="c")
+    recommender = Recommender(store)
     for event in [*late, inside] if one_by_one else []:
-        store.record(event)
+        recommender.observe(event, store.record(event))
     if not one_by_one:
         store.record_many([*late, inside])
     ids = {row.item_id: row.session_id for row in store.read()}
+    if one_by_one:  # the recommender, told of each event, holds no session the store did not give
+        assert set(recommender.state.sessions) <= set(ids.values())
+        assert recommender.state.users["u1"].last_session == ids["now"]
     assert ids["late-0"] == ids["late-1"] == ids["late-2"] not in (ids["a"], ids["now"])
     assert ids["c"] == ids["a"] == ids["b"]
     assert len({*ids.values()}) == 3
