@@ -64,7 +64,9 @@ def _embedding_top(rec: Recommender, user: str, k: int = 10) -> list[str]:
 def test_new_snapshot_is_used_without_a_restart(shop: Store, via: str) -> None:
     trainer = trained(shop)
     path = model_dir(shop.path) / SNAPSHOT_FILE
-    model = TrainedModel(path=path, check_every_s=0.0, background=False)
+    # No pause after a load (load_share 1): on a busy machine the first load was slow enough
+    # that the pause it earned outlasted the trainer's next publish, and no swap came.
+    model = TrainedModel(path=path, check_every_s=0.0, background=False, load_share=1.0)
     rec = Recommender(shop, model=model)
     only_embedding(rec)
     first = model.position
