@@ -183,9 +183,13 @@ class CatalogueCheck:
         keys = {(rows[i]["item_id"],) for i in wanted} - {(item,) for item in listed_here}  # type: ignore[index]
         with self.engine.connect() as connection:
             status = {k[0]: r["status"] for k, r in load_rows(connection, items, list(keys)).items()}
-        for i in wanted:
+            refused = [i for i in wanted if status.get(rows[i]["item_id"]) != "listed"]  # type: ignore[index]
+            # A purchase an earlier import logged, before the catalogue came, stays in the log:
+            # it is already present, not refused.
+            logged = log.existing_positions(connection, [rows[i]["event_id"] for i in refused])  # type: ignore[index]
+        for i in refused:
             item = rows[i]["item_id"]  # type: ignore[index]
-            if item in listed_here:
+            if item in listed_here or rows[i]["event_id"] in logged:  # type: ignore[index]
                 continue
             state = status.get(item)
             if state == "delisted":

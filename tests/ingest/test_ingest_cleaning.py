@@ -134,6 +134,19 @@ def test_purchase_of_unlisted_or_delisted_item_is_quarantined(ingest_store: Stor
     assert report.accepted == 2  # viewing an unlisted item is possible; buying it is not
 
 
+def test_purchases_logged_before_the_catalogue_came_are_already_present_on_a_reimport(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    sales = write_csv(tmp_path / "sales.csv", [f"u1,Z,buy,{T}", f"u1,A,view,{T}"])
+    assert import_file(ingest_store, sales, format="csv").appended == 2
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("id,title,category\nA,Apple,Fruit\n")
+    import_file(ingest_store, catalogue)
+    again = import_file(ingest_store, sales, format="csv")
+    assert (again.already_present, again.quarantined) == (2, 0)
+    assert quarantined(ingest_store) == 0
+
+
 def test_source_timezone_is_normalised_to_utc(ingest_store: Store, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "local.csv", ["u1,i1,view,2024-07-01 12:00:00", "u1,i2,view,2024-01-01 12:00:00"]
