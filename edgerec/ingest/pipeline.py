@@ -136,7 +136,8 @@ def import_file(
 
     Rows are read, validated, cleaned and appended `chunk_rows` at a time; each rejected row
     goes to the quarantine table with a reason. Event ids come from each event's content, so
-    importing the same file again appends nothing. With `delist_missing`, the file is the
+    importing the same file again appends nothing; read to its end, it replaces the rows that
+    earlier imports of the file refused with its own. With `delist_missing`, the file is the
     shop's whole catalogue: once it is read through, every listed item it does not name (in a
     good row or a quarantined one) is delisted.
     """
@@ -163,6 +164,7 @@ def import_file(
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     named = _Distinct() if delist_missing else None
     started_at = to_micros_now()
+    sources = {report.source}  # the files read, the main one and any beside it
     batches = fmt.reader(
         path,
         chunk_rows=chunk_rows,
@@ -178,6 +180,7 @@ def import_file(
         checks,
         reasons,
         (users, items, sessions, named),
+        sources,
         total,
         progress,
     )
@@ -190,6 +193,13 @@ def import_file(
     report.users, report.items, report.sessions = len(users), len(items), len(sessions)
     report.seconds = round(time.perf_counter() - started, 3)
     with write_transaction(store.engine) as connection:
+        # Read to its end, the file's refusals are this import's: the rows earlier imports of
+        # it refused that it did not refuse again were fixed, or are no longer in the file.
+        connection.execute(
+            delete(quarantine).where(
+                quarantine.c.source.in_(sorted(sources)), quarantine.c.import_id != report.import_id
+            )
+        )
         connection.execute(
             insert(imports),
             {
@@ -211,6 +221,7 @@ def _run(
     checks: tuple[CatalogueCheck, ListingChanges] | None,
     reasons: Counter[str],
     distinct: tuple[_Distinct, _Distinct, _Distinct, _Distinct | None],
+    sources: set[str],
     total: int | None,
     progress: Progress | None,
 ) -> None:
@@ -233,6 +244,7 @@ def _run(
         if checks is not None:
             checks[0].after_append(any(row["type"] in _CATALOGUE for row in accepted))
         reasons.update(rejected)
+        sources.add(_clean_text(batch.source))
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])
         sessions.add([row["session_id"] for row in accepted])

@@ -208,6 +208,45 @@ def test_a_refused_row_that_a_later_import_accepts_leaves_the_quarantine(
     assert quarantined(ingest_store) == 2 + 2
 
 
+def test_a_file_read_again_to_its_end_replaces_its_refused_rows(ingest_store: Store, tmp_path: Path) -> None:
+    """A row fixed in the file (its text changed) and a bad line deleted (the lines under it move
+    up) left their rows in the quarantine, and a row still refused on its new line was listed
+    twice. An import stopped part way keeps the rows of the lines it did not reach; another
+    folder's file of the same name keeps its own."""
+    bad = [f"u{i},i{i},teleport,{GOOD},," for i in range(4)]
+    good = [f"v{i},j{i},view,{GOOD},," for i in range(4)]
+    path = tmp_path / "shop" / "sales.csv"
+    namesake = tmp_path / "other" / "sales.csv"
+    for file in (path, namesake):
+        file.parent.mkdir()
+        file.write_bytes(HEADER + "\n".join([good[0], bad[0], bad[1], good[1], bad[2]]).encode() + b"\n")
+        import_file(ingest_store, file, format="csv")
+    assert quarantined(ingest_store) == 6
+
+    def stop_after_the_first_chunk(done: int, _total: int | None) -> None:
+        if done:
+            raise KeyboardInterrupt
+
+    # bad[0] fixed in place, bad[1]'s line deleted: bad[2] moves up from line 6 to line 5
+    path.write_bytes(HEADER + "\n".join([good[0], good[2], good[1], bad[2]]).encode() + b"\n")
+    with pytest.raises(KeyboardInterrupt):
+        import_file(ingest_store, path, format="csv", chunk_rows=2, progress=stop_after_the_first_chunk)
+    assert quarantined(ingest_store) == 6  # nothing refused in lines 2-3; line 6 not reached
+    report = import_file(ingest_store, path, format="csv", chunk_rows=2)
+    assert (report.rows_read, report.accepted, report.quarantined) == (4, 3, 1)
+    stored = quarantine_rows(ingest_store)
+    assert sorted((r["source"], r["line"], r["raw"]) for r in stored) == [
+        (str(namesake), 3, bad[0]),
+        (str(namesake), 4, bad[1]),
+        (str(namesake), 6, bad[2]),
+        (str(path), 5, bad[2]),
+    ]
+    assert {r["import_id"] for r in stored if r["source"] == str(path)} == {report.import_id}
+    path.write_bytes(HEADER)  # every bad line deleted: no row left
+    assert import_file(ingest_store, path, format="csv").rows_read == 0
+    assert quarantined(ingest_store) == 3
+
+
 def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
     ingest_store: Store, tmp_path: Path
 ) -> None:
