@@ -17,7 +17,7 @@ from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
-from edgerec.ingest.formats import detect_format, get_format
+from edgerec.ingest.formats import detect_format, format_by_name, get_format
 from edgerec.ingest.mapping import ColumnMapping, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
@@ -146,14 +146,19 @@ def import_file(
     check_regular_file(path)
     check_timezone(source_timezone)
     dedupe = Deduplicator(dedupe_window_s)
-    compressed_lines = check_readable(path)
+    lines = check_readable(path)  # 0: an empty file, which imports as no rows
     check_encoding(path, encoding)
     lines_in = line_encoding(encoding)
-    fmt = get_format(format) if format else detect_format(path, mapping=mapping, encoding=lines_in)
+    if format:
+        fmt = get_format(format)
+    elif lines == 0:  # no line to tell the format by, and no row to read in any
+        fmt = get_format("catalogue") if delist_missing else format_by_name(path, mapping)
+    else:
+        fmt = detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
-    total = _estimate_rows(path, compressed_lines)
+    total = _estimate_rows(path, lines)
     # A restored log is not cleaned again: each of its events was accepted once.
     checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
     if fmt.recorded_log or undated(mapping):
@@ -165,12 +170,16 @@ def import_file(
     named = _Distinct() if delist_missing else None
     started_at = to_micros_now()
     sources = {report.source}  # the files read, the main one and any beside it
-    batches = fmt.reader(
-        path,
-        chunk_rows=chunk_rows,
-        mapping_=mapping,
-        source_timezone=source_timezone,
-        encoding=lines_in,
+    batches = (
+        iter(())
+        if lines == 0
+        else fmt.reader(
+            path,
+            chunk_rows=chunk_rows,
+            mapping_=mapping,
+            source_timezone=source_timezone,
+            encoding=lines_in,
+        )
     )
     _run(
         store,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -276,13 +277,28 @@ def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path:
     assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
 
 
-def test_an_empty_file_or_one_that_is_no_parquet_is_refused_by_name(
+def test_an_empty_file_imports_as_no_rows_and_one_that_is_no_parquet_is_refused_by_name(
     ingest_store: Store, tmp_path: Path
 ) -> None:
-    empty = tmp_path / "empty.csv"
-    empty.write_bytes(b"")
-    with pytest.raises(ValueError, match="empty.csv: the file is empty"):
-        import_file(ingest_store, empty)
+    """An empty file holds no rows, whatever its format: an export of no events (a backup with
+    nothing new since the last one) was refused, while the same export as Parquet imported as
+    no rows. A Parquet file or a workbook is never empty: an empty one was cut short."""
+    for name, given, read_as in [
+        ("none.jsonl", None, "jsonl"),
+        ("none.jsonl", "events", "events"),
+        ("empty.csv", None, "csv"),
+        ("empty.csv.gz", None, "csv"),
+        ("items.csv", "catalogue", "catalogue"),
+    ]:
+        empty = tmp_path / name
+        empty.write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
+        report = import_file(ingest_store, empty, format=given)
+        assert (report.format, report.rows_read, report.accepted, report.quarantined) == (read_as, 0, 0, 0)
+    assert import_file(ingest_store, empty, delist_missing=True).delisted == 0
+    for name in ("cut.parquet", "cut.xlsx"):
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(ValueError, match=f"{name}: the file is empty, which a"):
+            import_file(ingest_store, tmp_path / name)
     fake = tmp_path / "fake.parquet"
     fake.write_text("x,y\n")
     with pytest.raises(ValueError, match="fake.parquet: not a Parquet file"):
