@@ -1440,6 +1440,8 @@ def import_(
     else:
         for key, value in data.items():
             click.echo(f"{key:>22}: {value}")
+    if not report.rows_read:  # an export of no events, a day with no sales: said, not refused
+        click.echo(f"{path} holds no rows: nothing was imported.", err=True)
     if report.quarantined and not as_json:
         click.echo(
             f"The quarantined rows, with the reason for each: edgerec quarantine --import {report.import_id}",

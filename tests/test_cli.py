@@ -460,6 +460,23 @@ def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no partial file left
 
 
+def test_an_incremental_backup_with_nothing_new_restores_as_no_rows(db: str, tmp_path: Path) -> None:
+    """An export since the head (or of an empty store) is an empty JSONL file: importing it said
+    "the file is empty" with status 1, so a script restoring a shop's backups in turn stopped at
+    it, while the same export as Parquet imported as no rows."""
+    full, nothing = tmp_path / "full.jsonl", tmp_path / "since-3.jsonl"
+    run("--db", db, "export", str(full), "--real-ids")
+    run("--db", db, "export", str(nothing), "--real-ids", "--since", "3")
+    assert nothing.read_bytes() == b""
+    restored = str(tmp_path / "restored.db")
+    for backup in (full, nothing):
+        result = CliRunner().invoke(main, ["--db", restored, "import", str(backup), "--json"])
+        assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows_read"] == 0
+    assert result.stderr == f"{nothing} holds no rows: nothing was imported.\n"
+    assert json.loads(run("--db", restored, "stats", "--json"))["events"] == 3
+
+
 def test_schema_commands_on_something_that_is_not_a_database(tmp_path: Path) -> None:
     """Found by tests/test_cli_fuzz.py: `db current` on a folder ended in a traceback."""
     (tmp_path / "notes.txt").write_text("not a database\n" * 100)
@@ -490,7 +507,7 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
     for args, problem in [
         ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
         ([str(junk)], "or pick it in the format list on the console's Import screen"),
-        ([str(empty), "--format", "taobao"], "the file is empty"),
+        ([str(empty), "--format", "taobao"], "no customer interactions to evaluate in"),
         ([str(one)], "too little data to evaluate: the leave-last-out split leaves 0 validation"),
     ]:
         result = CliRunner().invoke(main, ["eval", *args], catch_exceptions=False)

@@ -277,6 +277,14 @@ def detect_format(
     )
 
 
+def format_by_name(path: str | Path, mapping: ColumnMapping | Mapping[str, Any] | None = None) -> Format:
+    """The format an empty file is taken for, having no line to tell it by: JSON lines or CSV as
+    its name says (a catalogue where the mapping names catalogue fields). It reads no row."""
+    if mapped_kind(mapping) == "catalogue":
+        return FORMATS["catalogue"]
+    return FORMATS["jsonl" if data_suffix(path) in JSON_LINES_SUFFIXES else "csv"]
+
+
 def _refuse_customers_in_a_catalogue(path: Path, names: list[str], mapping: Any) -> None:
     """A mapping of catalogue fields (price=...) on a file with a customer or session column: a
     sales file mapped as one (its sales were listed as items, quantities as stock)."""

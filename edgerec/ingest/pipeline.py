@@ -17,7 +17,7 @@ from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
-from edgerec.ingest.formats import detect_format, get_format
+from edgerec.ingest.formats import detect_format, format_by_name, get_format
 from edgerec.ingest.mapping import ColumnMapping, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
@@ -136,7 +136,8 @@ def import_file(
 
     Rows are read, validated, cleaned and appended `chunk_rows` at a time; each rejected row
     goes to the quarantine table with a reason. Event ids come from each event's content, so
-    importing the same file again appends nothing. With `delist_missing`, the file is the
+    importing the same file again appends nothing; read to its end, it replaces the rows that
+    earlier imports of the file refused with its own. With `delist_missing`, the file is the
     shop's whole catalogue: once it is read through, every listed item it does not name (in a
     good row or a quarantined one) is delisted.
     """
@@ -145,14 +146,19 @@ def import_file(
     check_regular_file(path)
     check_timezone(source_timezone)
     dedupe = Deduplicator(dedupe_window_s)
-    compressed_lines = check_readable(path)
+    lines = check_readable(path)  # 0: an empty file, which imports as no rows
     check_encoding(path, encoding)
     lines_in = line_encoding(encoding)
-    fmt = get_format(format) if format else detect_format(path, mapping=mapping, encoding=lines_in)
+    if format:
+        fmt = get_format(format)
+    elif lines == 0:  # no line to tell the format by, and no row to read in any
+        fmt = get_format("catalogue") if delist_missing else format_by_name(path, mapping)
+    else:
+        fmt = detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
-    total = _estimate_rows(path, compressed_lines)
+    total = _estimate_rows(path, lines)
     # A restored log is not cleaned again: each of its events was accepted once.
     checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
     if fmt.recorded_log or undated(mapping):
@@ -163,12 +169,17 @@ def import_file(
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     named = _Distinct() if delist_missing else None
     started_at = to_micros_now()
-    batches = fmt.reader(
-        path,
-        chunk_rows=chunk_rows,
-        mapping_=mapping,
-        source_timezone=source_timezone,
-        encoding=lines_in,
+    sources = {report.source}  # the files read, the main one and any beside it
+    batches = (
+        iter(())
+        if lines == 0
+        else fmt.reader(
+            path,
+            chunk_rows=chunk_rows,
+            mapping_=mapping,
+            source_timezone=source_timezone,
+            encoding=lines_in,
+        )
     )
     _run(
         store,
@@ -178,6 +189,7 @@ def import_file(
         checks,
         reasons,
         (users, items, sessions, named),
+        sources,
         total,
         progress,
     )
@@ -190,6 +202,13 @@ def import_file(
     report.users, report.items, report.sessions = len(users), len(items), len(sessions)
     report.seconds = round(time.perf_counter() - started, 3)
     with write_transaction(store.engine) as connection:
+        # Read to its end, the file's refusals are this import's: the rows earlier imports of
+        # it refused that it did not refuse again were fixed, or are no longer in the file.
+        connection.execute(
+            delete(quarantine).where(
+                quarantine.c.source.in_(sorted(sources)), quarantine.c.import_id != report.import_id
+            )
+        )
         connection.execute(
             insert(imports),
             {
@@ -211,6 +230,7 @@ def _run(
     checks: tuple[CatalogueCheck, ListingChanges] | None,
     reasons: Counter[str],
     distinct: tuple[_Distinct, _Distinct, _Distinct, _Distinct | None],
+    sources: set[str],
     total: int | None,
     progress: Progress | None,
 ) -> None:
@@ -233,6 +253,7 @@ def _run(
         if checks is not None:
             checks[0].after_append(any(row["type"] in _CATALOGUE for row in accepted))
         reasons.update(rejected)
+        sources.add(_clean_text(batch.source))
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])
         sessions.add([row["session_id"] for row in accepted])

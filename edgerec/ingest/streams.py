@@ -317,9 +317,16 @@ def _hidden(name: str) -> bool:
     return Path(name).name.startswith(".")
 
 
-def check_not_empty(path: str | Path) -> None:
-    if Path(path).stat().st_size == 0:
-        raise FormatError(f"{path}: the file is empty")
+def is_empty(path: str | Path) -> bool:
+    """Whether the file has no bytes: it holds no rows, whatever its format (an export of no
+    events, a day with no sales). FormatError for an empty Parquet file or workbook, which always
+    holds at least its layout: one with no bytes was written or copied only in part."""
+    if Path(path).stat().st_size:
+        return False
+    kind = {".parquet": "Parquet file", ".xlsx": "workbook", ".xlsm": "workbook"}.get(data_suffix(path))
+    if kind is not None:
+        raise FormatError(f"{path}: the file is empty, which a {kind} never is; write or copy it again")
+    return True
 
 
 def check_regular_file(path: str | Path) -> None:
@@ -334,11 +341,12 @@ def check_readable(path: str | Path) -> int | None:
     97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);
     compressed Parquet, which compresses its own columns and is read from its end first.
 
-    Returns the lines of a compressed file, counted on that one pass (None for a plain file,
-    which is not read here)."""
+    Returns the lines of a compressed file, counted on that one pass (0: it holds nothing), 0
+    for an empty file, and None for any other plain file, which is not read here."""
     if not Path(path).is_file():
         return None
-    check_not_empty(path)
+    if is_empty(path):
+        return 0
     check_not_legacy(path)
     if compression(path) is None:
         return None

@@ -464,6 +464,25 @@ def test_a_backup_restores_events_that_cleaning_would_drop(
         assert projections(restored) == projections(ingest_store)
 
 
+def test_a_backup_restores_every_event_but_numbers_them_afresh(ingest_store: Store, tmp_path: Path) -> None:
+    """A forgotten customer's events leave gaps in the positions; a restore keeps each event's id,
+    time, payload and session, and their order, and numbers them from 1 without gaps. The README
+    said the log came back as it was."""
+    from edgerec.privacy import forget_user
+
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    for i, user in enumerate(["ann", "gone", "gone", "ben"]):
+        ingest_store.record(ItemViewed(user_id=user, item_id=f"I{i}", occurred_at=at + timedelta(minutes=i)))
+    forget_user(ingest_store, "gone")
+    out = tmp_path / "backup.jsonl"
+    export_events(ingest_store, out, real_ids=True)
+    with edgerec.open(tmp_path / "restored.db") as restored:
+        import_file(restored, out)
+        assert log_rows(restored) == log_rows(ingest_store)
+        assert [e.position for e in ingest_store.read()] == [1, 4]
+        assert [e.position for e in restored.read()] == [1, 2]
+
+
 @pytest.mark.parametrize("window", [float("inf"), float("nan"), -1.0, 86_401.0])
 def test_a_dedupe_window_out_of_range_is_refused_before_anything_is_read(
     ingest_store: Store, tmp_path: Path, window: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -208,6 +209,45 @@ def test_a_refused_row_that_a_later_import_accepts_leaves_the_quarantine(
     assert quarantined(ingest_store) == 2 + 2
 
 
+def test_a_file_read_again_to_its_end_replaces_its_refused_rows(ingest_store: Store, tmp_path: Path) -> None:
+    """A row fixed in the file (its text changed) and a bad line deleted (the lines under it move
+    up) left their rows in the quarantine, and a row still refused on its new line was listed
+    twice. An import stopped part way keeps the rows of the lines it did not reach; another
+    folder's file of the same name keeps its own."""
+    bad = [f"u{i},i{i},teleport,{GOOD},," for i in range(4)]
+    good = [f"v{i},j{i},view,{GOOD},," for i in range(4)]
+    path = tmp_path / "shop" / "sales.csv"
+    namesake = tmp_path / "other" / "sales.csv"
+    for file in (path, namesake):
+        file.parent.mkdir()
+        file.write_bytes(HEADER + "\n".join([good[0], bad[0], bad[1], good[1], bad[2]]).encode() + b"\n")
+        import_file(ingest_store, file, format="csv")
+    assert quarantined(ingest_store) == 6
+
+    def stop_after_the_first_chunk(done: int, _total: int | None) -> None:
+        if done:
+            raise KeyboardInterrupt
+
+    # bad[0] fixed in place, bad[1]'s line deleted: bad[2] moves up from line 6 to line 5
+    path.write_bytes(HEADER + "\n".join([good[0], good[2], good[1], bad[2]]).encode() + b"\n")
+    with pytest.raises(KeyboardInterrupt):
+        import_file(ingest_store, path, format="csv", chunk_rows=2, progress=stop_after_the_first_chunk)
+    assert quarantined(ingest_store) == 6  # nothing refused in lines 2-3; line 6 not reached
+    report = import_file(ingest_store, path, format="csv", chunk_rows=2)
+    assert (report.rows_read, report.accepted, report.quarantined) == (4, 3, 1)
+    stored = quarantine_rows(ingest_store)
+    assert sorted((r["source"], r["line"], r["raw"]) for r in stored) == [
+        (str(namesake), 3, bad[0]),
+        (str(namesake), 4, bad[1]),
+        (str(namesake), 6, bad[2]),
+        (str(path), 5, bad[2]),
+    ]
+    assert {r["import_id"] for r in stored if r["source"] == str(path)} == {report.import_id}
+    path.write_bytes(HEADER)  # every bad line deleted: no row left
+    assert import_file(ingest_store, path, format="csv").rows_read == 0
+    assert quarantined(ingest_store) == 3
+
+
 def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -237,13 +277,28 @@ def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path:
     assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
 
 
-def test_an_empty_file_or_one_that_is_no_parquet_is_refused_by_name(
+def test_an_empty_file_imports_as_no_rows_and_one_that_is_no_parquet_is_refused_by_name(
     ingest_store: Store, tmp_path: Path
 ) -> None:
-    empty = tmp_path / "empty.csv"
-    empty.write_bytes(b"")
-    with pytest.raises(ValueError, match="empty.csv: the file is empty"):
-        import_file(ingest_store, empty)
+    """An empty file holds no rows, whatever its format: an export of no events (a backup with
+    nothing new since the last one) was refused, while the same export as Parquet imported as
+    no rows. A Parquet file or a workbook is never empty: an empty one was cut short."""
+    for name, given, read_as in [
+        ("none.jsonl", None, "jsonl"),
+        ("none.jsonl", "events", "events"),
+        ("empty.csv", None, "csv"),
+        ("empty.csv.gz", None, "csv"),
+        ("items.csv", "catalogue", "catalogue"),
+    ]:
+        empty = tmp_path / name
+        empty.write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
+        report = import_file(ingest_store, empty, format=given)
+        assert (report.format, report.rows_read, report.accepted, report.quarantined) == (read_as, 0, 0, 0)
+    assert import_file(ingest_store, empty, delist_missing=True).delisted == 0
+    for name in ("cut.parquet", "cut.xlsx"):
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(ValueError, match=f"{name}: the file is empty, which a"):
+            import_file(ingest_store, tmp_path / name)
     fake = tmp_path / "fake.parquet"
     fake.write_text("x,y\n")
     with pytest.raises(ValueError, match="fake.parquet: not a Parquet file"):

@@ -914,16 +914,40 @@ def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_ter
         run(scenario(start))
 
 
-def test_preview_says_an_empty_file_is_empty(tmp_path: Path) -> None:
-    """Preview said "cannot tell the format" and listed every format; the import said why."""
+def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_path: Path) -> None:
+    """Preview said "cannot tell the format" and listed every format; then both refused the file
+    as empty, while the command imports it as no rows (an export of no events, a day with no
+    sales). An empty Parquet file, which never is one, is still refused."""
     import pytest
 
     from edgerec.ui.screens.importer import preview_file
 
     empty = tmp_path / "sales.csv"
     empty.write_text("")
-    with pytest.raises(ValueError, match="the file is empty"):
-        preview_file(empty, None)
+    preview = preview_file(empty, None)
+    assert (preview.format, preview.rows, preview.problems) == (
+        "csv",
+        [],
+        ["the file is empty: it holds no rows to import"],
+    )
+    assert preview_file(empty, "events").format == "events"
+    (tmp_path / "cut.parquet").write_bytes(b"")
+    with pytest.raises(ValueError, match="the file is empty, which a Parquet file never is"):
+        preview_file(tmp_path / "cut.parquet", None)
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            screen.query_one("#import-path", Input).value = str(empty)
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            assert screen.report is not None and screen.report["rows_read"] == 0
+            status = str(screen.query_one("#import-status", Static).render())
+            assert status.endswith("0 new events, 0 quarantined. The file holds no rows."), status
+
+    run(scenario())
 
 
 def test_an_item_search_of_several_words_finds_the_items_with_them_all(shop_store: Store) -> None:

@@ -115,8 +115,10 @@ def preview_file(
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
-    ingest.streams.check_not_empty(path)  # said as the import says it, not "cannot tell the format"
     ingest.formats.check_mapping(format_name, mapping)
+    if ingest.streams.is_empty(path):  # no line to tell the format by: the import's, and no rows
+        fmt = ingest.FORMATS[format_name] if format_name else ingest.formats.format_by_name(path, mapping)
+        return Preview(fmt.name, fmt.description, [], [], ["the file is empty: it holds no rows to import"])
     ingest.streams.check_encoding(path, options.encoding)
     encoding = ingest.streams.line_encoding(options.encoding)
     fmt = (
@@ -343,6 +345,7 @@ class ImportScreen(ConsoleScreen):
             Text(
                 f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
                 f"{report.get('quarantined', 0):,} quarantined."
+                + ("" if report.get("rows_read") else " The file holds no rows.")
                 + (
                     " Some lines are not UTF-8 text: if the file is in another encoding, add "
                     "encoding=cp1252 (or its own) to the columns line and import it again."
