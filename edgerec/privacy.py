@@ -3,6 +3,7 @@ that name them, and the free pages and WAL frames that could still hold them."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -27,6 +28,10 @@ from edgerec.store.sql import chunks
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_NUMBER = re.compile(r"[:,\[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(?=[,\]}]|$)")
+_USUAL_DELIMITERS = frozenset(",;\t|")
+# They join the parts of a time, a date or a number too: 10:30:00, 2025-01-30, 1396471744.66.
+_JOINERS = frozenset(".:-/+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
 _COMPACTION_PENDING = "compaction_pending"
@@ -116,32 +121,32 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
 
 
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
-    """The quarantine rows that name the customer, however the file spelt the id: as written,
-    with JSON escapes ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien").
+    """The quarantine rows that name the customer: whose line holds the id as one of its values
+    (`_values`: a field, or a value of a JSON line), however the file spelt it, with JSON escapes
+    ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien"), or whose detail quotes it. A time,
+    a price or a date that merely contains the id's digits (10:30:00, 1396471744.66) names no one.
 
     A refused line keeps no column names, so where the id sits is told from what the store
     knows. When no event has the id as its customer (`customer` False) and it is an item's id,
     a row that also names a known customer (one whose id is no item's) is that customer's row,
-    naming the item: it stays. Every other row that names the id goes, whatever column it is
+    naming the item: it stays. Every other row that holds the id goes, whatever column it is
     in, even another customer's row naming an item spelt like the customer being forgotten:
     better a refused row too many gone than a copy of the customer left behind.
     """
-    token = re.compile(rf"(?<![\w-]){re.escape(user_id)}(?![\w-])")
+    quoted = repr(user_id)  # as a detail quotes a value it refuses
     # SQL picks the rows holding the id's longest plain run; each is then read back in full.
     plain = max(_PLAIN.findall(user_id), key=len, default="")
     query = select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
         quarantine.c.raw.contains(plain) | quarantine.c.detail.contains(plain) if plain else true()
     )
-    naming: dict[int, str] = {}
+    naming: dict[int, set[str]] = {}
     for row_id, raw, detail in connection.execute(query):
-        raw = raw or ""
-        # Only a quote or a backslash makes a value read back differ from the line as written.
-        spelt = _values(raw) if '"' in raw or "\\" in raw else set()
-        if any(token.search(text) for text in (raw, detail or "", *spelt)):
-            naming[row_id] = raw
+        values = _values(raw or "")
+        if user_id in values or quoted in (detail or ""):
+            naming[row_id] = values
     if customer or not naming or not _known(connection, items.c.item_id, {user_id}):
         return list(naming)
-    values = {row_id: _values(raw) - {user_id} for row_id, raw in naming.items()}
+    values = {row_id: held - {user_id} for row_id, held in naming.items()}
     others = set().union(*values.values())
     customers = _known(connection, users.c.user_id, others) - _known(connection, items.c.item_id, others)
     return [row_id for row_id in naming if not values[row_id] & customers]
@@ -156,38 +161,76 @@ def _known(connection: Connection, column: Any, values: set[str]) -> set[str]:
 
 
 def _values(raw: str) -> set[str]:
-    """The values a quarantined line holds, read back as its file wrote them: the strings and
-    numbers of a JSON line, escapes undone (the strings alone when the line is cut short or
-    broken), and the fields of a line split at a comma, semicolon, tab or bar, quotes undone."""
+    """The values a quarantined line holds, read back as its file wrote them, each also stripped
+    of spaces: the keys, strings and numbers of a JSON line (or a Python literal's, as JSON-lines
+    files may hold), escapes undone (those still whole, and the fields, when the line is cut
+    short or broken); the fields of any other line (`_fields`), quotes undone."""
     found: set[str] = set()
-    try:
-        found.update(_json_values(json.loads(raw)))
-    except (ValueError, RecursionError):
-        for literal in _JSON_STRING.findall(raw):
-            try:
-                found.add(json.loads(literal))
-            except ValueError:
-                continue
-    for delimiter in ",;\t|":
-        try:
-            found.update(
-                field for record in csv.reader(io.StringIO(raw), delimiter=delimiter) for field in record
-            )
-        except csv.Error:
-            continue
+    text = raw.strip()
+    if text.startswith(("{", "[")):
+        parsed = _parsed(text)
+        if parsed is not None:
+            found.update(_json_values(parsed))
+        else:
+            found.update(_cut_short_values(text))
+            found.update(_fields(raw))
+    else:
+        found.update(_fields(raw))
+    found |= {value.strip() for value in found}
     # A JSON escape can spell a lone surrogate, which no database takes as a parameter.
-    return {value for value in map(str.strip, found) if value and not _SURROGATE.search(value)}
+    return {value for value in found if value and not _SURROGATE.search(value)}
+
+
+def _parsed(text: str) -> Any:
+    """A JSON line's value, or a Python literal's; None for a line cut short or broken."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    try:  # literal_eval evaluates literals only: no names, calls or operators
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _cut_short_values(text: str) -> Iterator[str]:
+    """The strings a broken JSON line still holds whole, escapes undone, and its numbers."""
+    for literal in _JSON_STRING.findall(text):
+        try:
+            yield json.loads(literal)
+        except ValueError:
+            continue
+    yield from _JSON_NUMBER.findall(_JSON_STRING.sub('""', text))
+
+
+def _fields(raw: str) -> set[str]:
+    """The fields of a delimited line, quotes undone. A line keeps no note of its file's
+    delimiter, so it is split at each character that could be one: any but a letter, a digit,
+    `_` and a quote; `.`, `:`, `-`, `/` and `+`, which also join the parts of a time, a date
+    or a number, only in a line with no comma, semicolon, tab or bar."""
+    usual = not _USUAL_DELIMITERS.isdisjoint(raw)
+    delimiters = {",", *(c for c in raw if not (c.isalnum() or c in '_"\r\n'))}
+    if usual:
+        delimiters -= _JOINERS
+    found: set[str] = set()
+    for delimiter in delimiters:
+        try:
+            records = csv.reader(io.StringIO(raw), delimiter=delimiter, skipinitialspace=delimiter == " ")
+            found.update(field for record in records for field in record)
+        except csv.Error:
+            found.update(raw.split(delimiter))
+    return found
 
 
 def _json_values(value: Any) -> Iterator[str]:
-    """Every key, string and number in a parsed JSON value, as text."""
+    """Every key, string and number in a parsed JSON value (or Python literal), as text."""
     stack = [value]
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            yield from value
+            stack.extend(value)
             stack.extend(value.values())
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple | set | frozenset):
             stack.extend(value)
         elif isinstance(value, str):
             yield value

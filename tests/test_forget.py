@@ -342,3 +342,39 @@ def test_an_item_id_is_forgotten_only_where_it_is_a_customer(tmp_path: Path) -> 
     assert (receipt["found"], receipt["events_removed"], receipt["quarantine_rows_removed"]) == (True, 0, 1)
     with edgerec.open(db) as store:
         assert forget_user(store, "SKU9").found is False  # nothing of a customer SKU9 is left
+
+
+def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path) -> None:
+    """`forget-user 30` deleted customer 5's refused row: its time 10:30:00 held ':30:'; so did
+    `forget-user 66` customer 137's, whose time was 1396471744.66. Customer 30's own refused
+    rows go, in every format."""
+    db = tmp_path / "shop.db"
+    imported(
+        db,
+        tmp_path / "in.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        "30,I1,view,2025-01-01 09:00:00,\n"
+        "5,,view,2025-01-01 10:30:00,\n"
+        "30,I4,purchase,2025-01-01 11:05:00,abc\n",
+    )
+    imported(
+        db,
+        tmp_path / "in.tsv",
+        "user_id\titem_id\tevent\ttimestamp\n137\t\tview\t1396471744.30\n30\t\tview\t1396471744.66\n",
+    )
+    imported(
+        db,
+        tmp_path / "in.jsonl",
+        '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}\n'
+        '{"user_id": 30, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:31:00x"}\n',
+    )
+    assert len(quarantined_raws(db)) == 6
+
+    receipt = forget(db, "30")
+
+    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (1, 3), receipt
+    assert quarantined_raws(db) == [
+        "5,,view,2025-01-01 10:30:00,",
+        "137\t\tview\t1396471744.30",
+        '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}',
+    ]
