@@ -15,14 +15,23 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, true
+from sqlalchemy import Connection, delete, func, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
-from edgerec.store.schema import PROJECTION_TABLES, events, forgets, items, quarantine, settings, users
+from edgerec.store.schema import (
+    PROJECTION_TABLES,
+    events,
+    forgets,
+    imports,
+    items,
+    quarantine,
+    settings,
+    users,
+)
 from edgerec.store.sql import chunks
 
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
@@ -33,6 +42,8 @@ _USUAL_DELIMITERS = frozenset(",;\t|")
 # They join the parts of a time, a date or a number too: 10:30:00, 2025-01-30, 1396471744.66.
 _JOINERS = frozenset(".:-/+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Stands for a forgotten id in the name of an imported file (orders_zoe123.csv).
+FORGOTTEN = "[forgotten]"
 # Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
 _COMPACTION_PENDING = "compaction_pending"
 
@@ -88,6 +99,7 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         found, replayed = bool(removed or mentioned), 0
         if found:
             _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
+            _forget_in_file_names(connection, user_id)
             # In the same transaction: a running recommender that sees the forget counter move
             # must find read models that no longer hold the customer, and a crash leaves all or
             # nothing.
@@ -118,6 +130,35 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
     )
     connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
     connection.execute(insert(settings).values(name=_COMPACTION_PENDING, value="1"))
+
+
+def _forget_in_file_names(connection: Connection, user_id: str) -> None:
+    """Writes FORGOTTEN for the id where an imported file's path holds it as a whole word
+    (orders_zoe123.csv): in the import's row and its report, and in the source of the refused
+    rows of that file that other customers keep. Their source no longer matches the path, so
+    importing that file again quarantines its refused rows anew instead of finding them."""
+    word = re.compile(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])")
+    plain = max(_PLAIN.findall(user_id), key=len, default="")
+    named = imports.c.source.contains(plain) if plain else true()
+    for import_id, source, report in connection.execute(
+        select(imports.c.import_id, imports.c.source, imports.c.report).where(named)
+    ).all():
+        if word.search(source):
+            if isinstance(report, dict) and isinstance(report.get("source"), str):
+                report = report | {"source": word.sub(FORGOTTEN, report["source"])}
+            connection.execute(
+                update(imports)
+                .where(imports.c.import_id == import_id)
+                .values(source=word.sub(FORGOTTEN, source), report=report)
+            )
+    named = quarantine.c.source.contains(plain) if plain else true()
+    for source in connection.execute(select(quarantine.c.source).where(named).distinct()).scalars().all():
+        if word.search(source):
+            connection.execute(
+                update(quarantine)
+                .where(quarantine.c.source == source)
+                .values(source=word.sub(FORGOTTEN, source))
+            )
 
 
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
@@ -259,7 +300,7 @@ def _compact(store: Store) -> bool:
     rewrites every table the customer was in, so no dead row version keeps a copy (the server's
     own write-ahead log and backups are its administrator's to rotate)."""
     if store.engine.dialect.name == "postgresql":
-        tables = ", ".join(table.name for table in (events, quarantine, *PROJECTION_TABLES))
+        tables = ", ".join(table.name for table in (events, quarantine, imports, *PROJECTION_TABLES))
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             # ANALYZE too: the planner's statistics (pg_stats) list a column's common values,
             # the customer's id among them; then their old row versions go, where the role may

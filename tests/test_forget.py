@@ -378,3 +378,46 @@ def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path
         "137\t\tview\t1396471744.30",
         '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}',
     ]
+
+
+def test_an_id_in_an_imported_file_name_is_forgotten_too(tmp_path: Path) -> None:
+    """After importing orders_zoe123.csv and forgetting zoe123 the database still held the id,
+    in the import's source and its report."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import imports, quarantine
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    (tmp_path / "zoe123").mkdir()
+    imported(
+        db,
+        tmp_path / "zoe123" / "orders_zoe123.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        "zoe123,I1,view,2025-01-01 10:00:00,\n"
+        "bob,I1,view,2025-01-01 10:01:00,\n"
+        "bob,I1,purchase,2025-01-01 10:02:00,abc\n",
+    )
+    imported(
+        db, tmp_path / "zoe1234.csv", "user_id,item_id,event,timestamp\nann,I2,view,2025-01-01 11:00:00\n"
+    )
+    assert files_containing(folder, "zoe123") == ["shop.db"]
+
+    forget(db, "zoe123")
+
+    # What is left is ann's file's name: another word, not the customer's id.
+    assert files_containing(folder, "zoe123") == ["shop.db"]
+    assert db.read_bytes().count(b"zoe123") == db.read_bytes().count(b"zoe1234") > 0
+    with edgerec.open(db) as store, store.engine.connect() as connection:
+        sources = connection.execute(
+            select(imports.c.source, imports.c.report).order_by(imports.c.started_at)
+        )
+        renamed = str(tmp_path / "[forgotten]" / "orders_[forgotten].csv")
+        assert [(source, report["source"]) for source, report in sources] == [
+            (renamed, renamed),
+            (str(tmp_path / "zoe1234.csv"),) * 2,  # another word: not the customer's id
+        ]
+        # bob's refused row stays, under the new name
+        assert list(connection.execute(select(quarantine.c.source, quarantine.c.raw))) == [
+            (renamed, "bob,I1,purchase,2025-01-01 10:02:00,abc")
+        ]
