@@ -29,6 +29,7 @@ from edgerec.store.schema import (
     imports,
     items,
     quarantine,
+    sessions,
     settings,
     users,
 )
@@ -55,7 +56,7 @@ class Receipt:
     user_id: str
     found: bool  # False: no event and no quarantined row names the id; nothing was changed
     events_removed: int
-    sessions_removed: int
+    sessions_removed: int  # the customer's sessions that no event is left in
     quarantine_rows_removed: int
     projections_rebuilt_from: int  # events replayed into the projections afterwards
     database_compacted: bool
@@ -88,15 +89,19 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     started = time.perf_counter()
     with write_transaction(store.engine) as connection:
         log_head = log.head(connection)
-        sessions = connection.execute(
-            select(func.count(func.distinct(events.c.session_id))).where(events.c.user_id == user_id)
-        ).scalar_one()
+        theirs = set(
+            connection.execute(
+                select(events.c.session_id)
+                .where(events.c.user_id == user_id, events.c.session_id.is_not(None))
+                .distinct()
+            ).scalars()
+        )
         removed = connection.execute(delete(events).where(events.c.user_id == user_id)).rowcount
         mentioned = _quarantined_rows_of(connection, user_id, customer=removed > 0)
         pending = connection.execute(
             select(settings.c.value).where(settings.c.name == _COMPACTION_PENDING)
         ).scalar_one_or_none()
-        found, replayed = bool(removed or mentioned), 0
+        found, replayed, gone = bool(removed or mentioned), 0, 0
         if found:
             _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
             _forget_in_file_names(connection, user_id)
@@ -104,12 +109,14 @@ def forget_user(store: Store, user_id: str) -> Receipt:
             # must find read models that no longer hold the customer, and a crash leaves all or
             # nothing.
             replayed = store.rebuild_in(connection)
+            # A session shared with another customer (a family's tablet) stays, as theirs.
+            gone = len(theirs - _known(connection, sessions.c.session_id, theirs))
     compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
     return Receipt(
         user_id=user_id,
         found=found,
         events_removed=removed,
-        sessions_removed=sessions,
+        sessions_removed=gone,
         quarantine_rows_removed=len(mentioned),
         projections_rebuilt_from=replayed,
         database_compacted=compacted,

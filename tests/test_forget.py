@@ -421,3 +421,22 @@ def test_an_id_in_an_imported_file_name_is_forgotten_too(tmp_path: Path) -> None
         assert list(connection.execute(select(quarantine.c.source, quarantine.c.raw))) == [
             (renamed, "bob,I1,purchase,2025-01-01 10:02:00,abc")
         ]
+
+
+def test_a_session_shared_with_another_customer_is_not_counted_as_removed(tmp_path: Path) -> None:
+    """The receipt said 'sessions removed: 1' for a session that stayed, now ben's alone."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import sessions
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemViewed(user_id="ann", session_id="family-tablet-1", item_id="A"))
+        store.record(ItemViewed(user_id="ben", session_id="family-tablet-1", item_id="B"))
+        store.record(ItemViewed(user_id="ann", session_id="ann-phone", item_id="C"))
+
+        receipt = forget_user(store, "ann")
+
+        assert (receipt.events_removed, receipt.sessions_removed) == (2, 1)
+        with store.engine.connect() as connection:
+            left = connection.execute(select(sessions.c.session_id, sessions.c.user_id)).all()
+        assert [tuple(row) for row in left] == [("family-tablet-1", "ben")]
