@@ -3,6 +3,7 @@ that name them, and the free pages and WAL frames that could still hold them."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -14,20 +15,36 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, true
+from sqlalchemy import Connection, delete, func, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
-from edgerec.store.schema import PROJECTION_TABLES, events, forgets, items, quarantine, settings, users
+from edgerec.store.schema import (
+    PROJECTION_TABLES,
+    events,
+    forgets,
+    imports,
+    items,
+    quarantine,
+    sessions,
+    settings,
+    users,
+)
 from edgerec.store.sql import chunks
 
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_NUMBER = re.compile(r"[:,\[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(?=[,\]}]|$)")
+_USUAL_DELIMITERS = frozenset(",;\t|")
+# They join the parts of a time, a date or a number too: 10:30:00, 2025-01-30, 1396471744.66.
+_JOINERS = frozenset(".:-/+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Stands for a forgotten id in the name of an imported file (orders_zoe123.csv).
+FORGOTTEN = "[forgotten]"
 # Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
 _COMPACTION_PENDING = "compaction_pending"
 
@@ -39,7 +56,7 @@ class Receipt:
     user_id: str
     found: bool  # False: no event and no quarantined row names the id; nothing was changed
     events_removed: int
-    sessions_removed: int
+    sessions_removed: int  # the customer's sessions that no event is left in
     quarantine_rows_removed: int
     projections_rebuilt_from: int  # events replayed into the projections afterwards
     database_compacted: bool
@@ -72,27 +89,34 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     started = time.perf_counter()
     with write_transaction(store.engine) as connection:
         log_head = log.head(connection)
-        sessions = connection.execute(
-            select(func.count(func.distinct(events.c.session_id))).where(events.c.user_id == user_id)
-        ).scalar_one()
+        theirs = set(
+            connection.execute(
+                select(events.c.session_id)
+                .where(events.c.user_id == user_id, events.c.session_id.is_not(None))
+                .distinct()
+            ).scalars()
+        )
         removed = connection.execute(delete(events).where(events.c.user_id == user_id)).rowcount
         mentioned = _quarantined_rows_of(connection, user_id, customer=removed > 0)
         pending = connection.execute(
             select(settings.c.value).where(settings.c.name == _COMPACTION_PENDING)
         ).scalar_one_or_none()
-        found, replayed = bool(removed or mentioned), 0
+        found, replayed, gone = bool(removed or mentioned), 0, 0
         if found:
             _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
+            _forget_in_file_names(connection, user_id)
             # In the same transaction: a running recommender that sees the forget counter move
             # must find read models that no longer hold the customer, and a crash leaves all or
             # nothing.
             replayed = store.rebuild_in(connection)
+            # A session shared with another customer (a family's tablet) stays, as theirs.
+            gone = len(theirs - _known(connection, sessions.c.session_id, theirs))
     compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
     return Receipt(
         user_id=user_id,
         found=found,
         events_removed=removed,
-        sessions_removed=sessions,
+        sessions_removed=gone,
         quarantine_rows_removed=len(mentioned),
         projections_rebuilt_from=replayed,
         database_compacted=compacted,
@@ -115,33 +139,62 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
     connection.execute(insert(settings).values(name=_COMPACTION_PENDING, value="1"))
 
 
+def _forget_in_file_names(connection: Connection, user_id: str) -> None:
+    """Writes FORGOTTEN for the id where an imported file's path holds it as a whole word
+    (orders_zoe123.csv): in the import's row and its report, and in the source of the refused
+    rows of that file that other customers keep. Their source no longer matches the path, so
+    importing that file again quarantines its refused rows anew instead of finding them."""
+    word = re.compile(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])")
+    plain = max(_PLAIN.findall(user_id), key=len, default="")
+    named = imports.c.source.contains(plain) if plain else true()
+    for import_id, source, report in connection.execute(
+        select(imports.c.import_id, imports.c.source, imports.c.report).where(named)
+    ).all():
+        if word.search(source):
+            if isinstance(report, dict) and isinstance(report.get("source"), str):
+                report = report | {"source": word.sub(FORGOTTEN, report["source"])}
+            connection.execute(
+                update(imports)
+                .where(imports.c.import_id == import_id)
+                .values(source=word.sub(FORGOTTEN, source), report=report)
+            )
+    named = quarantine.c.source.contains(plain) if plain else true()
+    for source in connection.execute(select(quarantine.c.source).where(named).distinct()).scalars().all():
+        if word.search(source):
+            connection.execute(
+                update(quarantine)
+                .where(quarantine.c.source == source)
+                .values(source=word.sub(FORGOTTEN, source))
+            )
+
+
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
-    """The quarantine rows that name the customer, however the file spelt the id: as written,
-    with JSON escapes ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien").
+    """The quarantine rows that name the customer: whose line holds the id as one of its values
+    (`_values`: a field, or a value of a JSON line), however the file spelt it, with JSON escapes
+    ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien"), or whose detail quotes it. A time,
+    a price or a date that merely contains the id's digits (10:30:00, 1396471744.66) names no one.
 
     A refused line keeps no column names, so where the id sits is told from what the store
     knows. When no event has the id as its customer (`customer` False) and it is an item's id,
     a row that also names a known customer (one whose id is no item's) is that customer's row,
-    naming the item: it stays. Every other row that names the id goes, whatever column it is
+    naming the item: it stays. Every other row that holds the id goes, whatever column it is
     in, even another customer's row naming an item spelt like the customer being forgotten:
     better a refused row too many gone than a copy of the customer left behind.
     """
-    token = re.compile(rf"(?<![\w-]){re.escape(user_id)}(?![\w-])")
+    quoted = repr(user_id)  # as a detail quotes a value it refuses
     # SQL picks the rows holding the id's longest plain run; each is then read back in full.
     plain = max(_PLAIN.findall(user_id), key=len, default="")
     query = select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
         quarantine.c.raw.contains(plain) | quarantine.c.detail.contains(plain) if plain else true()
     )
-    naming: dict[int, str] = {}
+    naming: dict[int, set[str]] = {}
     for row_id, raw, detail in connection.execute(query):
-        raw = raw or ""
-        # Only a quote or a backslash makes a value read back differ from the line as written.
-        spelt = _values(raw) if '"' in raw or "\\" in raw else set()
-        if any(token.search(text) for text in (raw, detail or "", *spelt)):
-            naming[row_id] = raw
+        values = _values(raw or "")
+        if user_id in values or quoted in (detail or ""):
+            naming[row_id] = values
     if customer or not naming or not _known(connection, items.c.item_id, {user_id}):
         return list(naming)
-    values = {row_id: _values(raw) - {user_id} for row_id, raw in naming.items()}
+    values = {row_id: held - {user_id} for row_id, held in naming.items()}
     others = set().union(*values.values())
     customers = _known(connection, users.c.user_id, others) - _known(connection, items.c.item_id, others)
     return [row_id for row_id in naming if not values[row_id] & customers]
@@ -156,38 +209,76 @@ def _known(connection: Connection, column: Any, values: set[str]) -> set[str]:
 
 
 def _values(raw: str) -> set[str]:
-    """The values a quarantined line holds, read back as its file wrote them: the strings and
-    numbers of a JSON line, escapes undone (the strings alone when the line is cut short or
-    broken), and the fields of a line split at a comma, semicolon, tab or bar, quotes undone."""
+    """The values a quarantined line holds, read back as its file wrote them, each also stripped
+    of spaces: the keys, strings and numbers of a JSON line (or a Python literal's, as JSON-lines
+    files may hold), escapes undone (those still whole, and the fields, when the line is cut
+    short or broken); the fields of any other line (`_fields`), quotes undone."""
     found: set[str] = set()
-    try:
-        found.update(_json_values(json.loads(raw)))
-    except (ValueError, RecursionError):
-        for literal in _JSON_STRING.findall(raw):
-            try:
-                found.add(json.loads(literal))
-            except ValueError:
-                continue
-    for delimiter in ",;\t|":
-        try:
-            found.update(
-                field for record in csv.reader(io.StringIO(raw), delimiter=delimiter) for field in record
-            )
-        except csv.Error:
-            continue
+    text = raw.strip()
+    if text.startswith(("{", "[")):
+        parsed = _parsed(text)
+        if parsed is not None:
+            found.update(_json_values(parsed))
+        else:
+            found.update(_cut_short_values(text))
+            found.update(_fields(raw))
+    else:
+        found.update(_fields(raw))
+    found |= {value.strip() for value in found}
     # A JSON escape can spell a lone surrogate, which no database takes as a parameter.
-    return {value for value in map(str.strip, found) if value and not _SURROGATE.search(value)}
+    return {value for value in found if value and not _SURROGATE.search(value)}
+
+
+def _parsed(text: str) -> Any:
+    """A JSON line's value, or a Python literal's; None for a line cut short or broken."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    try:  # literal_eval evaluates literals only: no names, calls or operators
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _cut_short_values(text: str) -> Iterator[str]:
+    """The strings a broken JSON line still holds whole, escapes undone, and its numbers."""
+    for literal in _JSON_STRING.findall(text):
+        try:
+            yield json.loads(literal)
+        except ValueError:
+            continue
+    yield from _JSON_NUMBER.findall(_JSON_STRING.sub('""', text))
+
+
+def _fields(raw: str) -> set[str]:
+    """The fields of a delimited line, quotes undone. A line keeps no note of its file's
+    delimiter, so it is split at each character that could be one: any but a letter, a digit,
+    `_` and a quote; `.`, `:`, `-`, `/` and `+`, which also join the parts of a time, a date
+    or a number, only in a line with no comma, semicolon, tab or bar."""
+    usual = not _USUAL_DELIMITERS.isdisjoint(raw)
+    delimiters = {",", *(c for c in raw if not (c.isalnum() or c in '_"\r\n'))}
+    if usual:
+        delimiters -= _JOINERS
+    found: set[str] = set()
+    for delimiter in delimiters:
+        try:
+            records = csv.reader(io.StringIO(raw), delimiter=delimiter, skipinitialspace=delimiter == " ")
+            found.update(field for record in records for field in record)
+        except csv.Error:
+            found.update(raw.split(delimiter))
+    return found
 
 
 def _json_values(value: Any) -> Iterator[str]:
-    """Every key, string and number in a parsed JSON value, as text."""
+    """Every key, string and number in a parsed JSON value (or Python literal), as text."""
     stack = [value]
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            yield from value
+            stack.extend(value)
             stack.extend(value.values())
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple | set | frozenset):
             stack.extend(value)
         elif isinstance(value, str):
             yield value
@@ -216,7 +307,7 @@ def _compact(store: Store) -> bool:
     rewrites every table the customer was in, so no dead row version keeps a copy (the server's
     own write-ahead log and backups are its administrator's to rotate)."""
     if store.engine.dialect.name == "postgresql":
-        tables = ", ".join(table.name for table in (events, quarantine, *PROJECTION_TABLES))
+        tables = ", ".join(table.name for table in (events, quarantine, imports, *PROJECTION_TABLES))
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             # ANALYZE too: the planner's statistics (pg_stats) list a column's common values,
             # the customer's id among them; then their old row versions go, where the role may

@@ -342,3 +342,101 @@ def test_an_item_id_is_forgotten_only_where_it_is_a_customer(tmp_path: Path) -> 
     assert (receipt["found"], receipt["events_removed"], receipt["quarantine_rows_removed"]) == (True, 0, 1)
     with edgerec.open(db) as store:
         assert forget_user(store, "SKU9").found is False  # nothing of a customer SKU9 is left
+
+
+def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path) -> None:
+    """`forget-user 30` deleted customer 5's refused row: its time 10:30:00 held ':30:'; so did
+    `forget-user 66` customer 137's, whose time was 1396471744.66. Customer 30's own refused
+    rows go, in every format."""
+    db = tmp_path / "shop.db"
+    imported(
+        db,
+        tmp_path / "in.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        "30,I1,view,2025-01-01 09:00:00,\n"
+        "5,,view,2025-01-01 10:30:00,\n"
+        "30,I4,purchase,2025-01-01 11:05:00,abc\n",
+    )
+    imported(
+        db,
+        tmp_path / "in.tsv",
+        "user_id\titem_id\tevent\ttimestamp\n137\t\tview\t1396471744.30\n30\t\tview\t1396471744.66\n",
+    )
+    imported(
+        db,
+        tmp_path / "in.jsonl",
+        '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}\n'
+        '{"user_id": 30, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:31:00x"}\n',
+    )
+    assert len(quarantined_raws(db)) == 6
+
+    receipt = forget(db, "30")
+
+    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (1, 3), receipt
+    assert quarantined_raws(db) == [
+        "5,,view,2025-01-01 10:30:00,",
+        "137\t\tview\t1396471744.30",
+        '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}',
+    ]
+
+
+def test_an_id_in_an_imported_file_name_is_forgotten_too(tmp_path: Path) -> None:
+    """After importing orders_zoe123.csv and forgetting zoe123 the database still held the id,
+    in the import's source and its report."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import imports, quarantine
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    (tmp_path / "zoe123").mkdir()
+    imported(
+        db,
+        tmp_path / "zoe123" / "orders_zoe123.csv",
+        "user_id,item_id,event,timestamp,price\n"
+        "zoe123,I1,view,2025-01-01 10:00:00,\n"
+        "bob,I1,view,2025-01-01 10:01:00,\n"
+        "bob,I1,purchase,2025-01-01 10:02:00,abc\n",
+    )
+    imported(
+        db, tmp_path / "zoe1234.csv", "user_id,item_id,event,timestamp\nann,I2,view,2025-01-01 11:00:00\n"
+    )
+    assert files_containing(folder, "zoe123") == ["shop.db"]
+
+    forget(db, "zoe123")
+
+    # What is left is ann's file's name: another word, not the customer's id.
+    assert files_containing(folder, "zoe123") == ["shop.db"]
+    assert db.read_bytes().count(b"zoe123") == db.read_bytes().count(b"zoe1234") > 0
+    with edgerec.open(db) as store, store.engine.connect() as connection:
+        sources = connection.execute(
+            select(imports.c.source, imports.c.report).order_by(imports.c.started_at)
+        )
+        renamed = str(tmp_path / "[forgotten]" / "orders_[forgotten].csv")
+        assert [(source, report["source"]) for source, report in sources] == [
+            (renamed, renamed),
+            (str(tmp_path / "zoe1234.csv"),) * 2,  # another word: not the customer's id
+        ]
+        # bob's refused row stays, under the new name
+        assert list(connection.execute(select(quarantine.c.source, quarantine.c.raw))) == [
+            (renamed, "bob,I1,purchase,2025-01-01 10:02:00,abc")
+        ]
+
+
+def test_a_session_shared_with_another_customer_is_not_counted_as_removed(tmp_path: Path) -> None:
+    """The receipt said 'sessions removed: 1' for a session that stayed, now ben's alone."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import sessions
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemViewed(user_id="ann", session_id="family-tablet-1", item_id="A"))
+        store.record(ItemViewed(user_id="ben", session_id="family-tablet-1", item_id="B"))
+        store.record(ItemViewed(user_id="ann", session_id="ann-phone", item_id="C"))
+
+        receipt = forget_user(store, "ann")
+
+        assert (receipt.events_removed, receipt.sessions_removed) == (2, 1)
+        with store.engine.connect() as connection:
+            left = connection.execute(select(sessions.c.session_id, sessions.c.user_id)).all()
+        assert [tuple(row) for row in left] == [("family-tablet-1", "ben")]

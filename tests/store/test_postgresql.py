@@ -229,10 +229,14 @@ def test_a_sqlite_store_moves_to_postgresql_as_the_readme_says(
     ).read_text()
 
 
-def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgres_server.Server) -> None:
+def test_forgetting_a_customer_rewrites_the_tables_they_were_in(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
     from edgerec.privacy import forget_user
 
     customer = "customer-7f3a9c"
+    data = tmp_path / f"orders_{customer}.csv"  # the import's row names the file
+    data.write_text("user_id,item_id,event,timestamp\nb,mug,view,2025-01-01 09:00:00\n")
     with edgerec.open(postgres.database()) as store:
         store.record_many(
             [
@@ -240,6 +244,7 @@ def test_forgetting_a_customer_rewrites_the_tables_they_were_in(postgres: postgr
                 for n, u in enumerate([customer, "b", customer, "b"])
             ]
         )
+        import_file(store, data)
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("ANALYZE")  # as autovacuum does: pg_stats lists the id
         assert postgres.files_holding(store.engine, customer)  # on disk before
