@@ -15,7 +15,7 @@ from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import cooccurrence, session_searches, sessions, user_items, users
-from edgerec.store.sql import insert_rows
+from edgerec.store.sql import chunks, insert_rows
 
 _GAP_US = SESSION_GAP_S * 1_000_000
 _ITEM_EVENTS = INTERACTION_TYPES
@@ -85,12 +85,19 @@ def _earlier_sessions(
         if newest is not None and at < newest[0] - _GAP_US:
             oldest[user] = min(at, oldest.get(user, at))
     found: dict[str, list[tuple[int, int, bool, str]]] = defaultdict(list)
-    for user, at in oldest.items():
+    for part in chunks(list(oldest)):  # a file sorted newest first makes many customers late
         query = select(
-            sessions.c.session_id, sessions.c.started_at, sessions.c.last_at, sessions.c.ended
-        ).where(sessions.c.user_id == user, sessions.c.last_at >= at - _GAP_US)
-        for session_id, started_at, last_at, ended in connection.execute(query):
-            found[user].append((started_at, last_at, bool(ended), session_id))
+            sessions.c.user_id,
+            sessions.c.session_id,
+            sessions.c.started_at,
+            sessions.c.last_at,
+            sessions.c.ended,
+        ).where(
+            sessions.c.user_id.in_(part), sessions.c.last_at >= min(oldest[user] for user in part) - _GAP_US
+        )
+        for user, session_id, started_at, last_at, ended in connection.execute(query):
+            if last_at >= oldest[user] - _GAP_US:
+                found[user].append((started_at, last_at, bool(ended), session_id))
     return found
 
 
