@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -395,7 +395,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         else:
             with file.queue.turn(), file.transaction(engine) as connection:
                 yield connection
-    except (OperationalError, sqlite3.OperationalError) as exc:  # BEGIN IMMEDIATE raises the driver's own
+    except (DBAPIError, sqlite3.OperationalError) as exc:  # BEGIN IMMEDIATE raises the driver's own
         explained = _explained(engine, exc)
         if explained is None:
             raise
@@ -404,9 +404,24 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
-def _explained(engine: Engine, exc: OperationalError | sqlite3.OperationalError) -> StoreWriteError | None:
-    name = getattr(getattr(exc, "orig", exc), "sqlite_errorname", "")
-    where = sqlite_path(str(engine.url)) or engine.url
+def _explained(engine: Engine, exc: DBAPIError | sqlite3.OperationalError) -> StoreWriteError | None:
+    driver_error = getattr(exc, "orig", exc)
+    name = getattr(driver_error, "sqlite_errorname", "")
+    url = engine.url.render_as_string(hide_password=False)
+    where = sqlite_path(url) or shown_url(url)
+    sqlstate = getattr(driver_error, "sqlstate", None)  # a server's (psycopg's) error code
+    if sqlstate is not None:
+        said = getattr(getattr(driver_error, "diag", None), "message_primary", None) or sqlstate
+        if sqlstate == "42501":  # insufficient_privilege: a login granted SELECT only
+            return StoreWriteError(
+                f"could not write to {where}: the database login may read but not write ({said}). "
+                "Nothing of this write was stored; use a login that may write to it."
+            )
+        if sqlstate == "53100":  # disk_full
+            return StoreWriteError(
+                f"could not write to {where}: the server's disk is full ({said}). Nothing of this "
+                "write was stored; free some space on the server and try again."
+            )
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StoreWriteError(
             f"could not write to {where}: another program held its write lock for over "
