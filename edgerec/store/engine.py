@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
@@ -163,7 +163,9 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     path = sqlite_path(url)
     if path is None and make_url(url).get_backend_name() == "sqlite":
         # In memory: one database, so one connection that every thread shares.
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _fold_every_letter)
+        return engine
     if path is None:
         return create_engine(url, pool_pre_ping=True)
     if synchronous.upper() not in _SYNCHRONOUS:
@@ -200,6 +202,41 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def _fold_every_letter(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel".
+    # Python's folds every letter.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+# Collations under which PostgreSQL's lower() folds every letter, whatever the database's
+# locale: ICU's root one (where the server was built with ICU) and the builtin C.UTF-8 one
+# (PostgreSQL 17 on). Under "C", the collation of ids and of every column of a database
+# created with LOCALE 'C', it folds ASCII letters only.
+_FOLDING_COLLATIONS = ("und-x-icu", "pg_c_utf8")
+_FOLDING: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def lowered(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
+    """`lower(column)` with every letter folded, as Python's str.lower folds them, on each
+    database (for a case-insensitive search: compare it with a lowercased LIKE pattern)."""
+    if engine.dialect.name != "postgresql":
+        return func.lower(column)
+    collation = _FOLDING.get(engine)
+    if collation is None:
+        with engine.connect() as connection:
+            usable = connection.execute(
+                text(
+                    "SELECT collname FROM pg_collation WHERE collnamespace = 'pg_catalog'::regnamespace"
+                    " AND collencoding IN (-1, pg_char_to_encoding(getdatabaseencoding()))"
+                )
+            ).scalars()
+            found = set(usable) & set(_FOLDING_COLLATIONS)
+        # Without either, the database's own: it folds every letter unless its locale is C.
+        collation = next((name for name in _FOLDING_COLLATIONS if name in found), "default")
+        _FOLDING[engine] = collation
+    return func.lower(column.collate(collation))
+
+
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -216,9 +253,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Deleted content is overwritten with zeros, so a forgotten customer leaves no trace.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
-        # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel"
-        # (PostgreSQL's folds every letter). Python's does, as PostgreSQL's does.
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        _fold_every_letter(dbapi_connection, _record)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:

@@ -456,6 +456,37 @@ def test_a_login_that_may_only_read_is_told_so_by_each_command_that_writes(
         raise OperationalError("INSERT INTO events", {}, DiskFull("could not extend file"))
 
 
+def test_the_console_s_searches_fold_every_letter_as_on_sqlite(
+    postgres: postgres_server.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are compared in the "C" collation, under which lower() folds ASCII letters only: an
+    item "Ärmel-1" or a customer "Øystein" typed exactly was not found; in a database made with
+    LOCALE 'C', no title with such a letter either."""
+    from edgerec.readmodels import ShopData
+    from edgerec.store import engine
+
+    with postgres.admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE shop_c_locale TEMPLATE template0 LOCALE 'C'"))
+    events = [
+        ItemListed(item_id="Ärmel-1", title="Élan Sleeve", category="Kitchen", occurred_at=T0),
+        ItemListed(item_id="50%_off", title="Mug", category="Kitchen", occurred_at=T0),
+        ItemViewed(user_id="Øystein", item_id="Ärmel-1", occurred_at=T0),
+    ]
+    for url in (postgres.database(), postgres.url("shop_c_locale")):
+        with edgerec.open(url) as store:
+            store.record_many(events)
+            shop = ShopData(store)
+            for query, found in (("Ärmel", ["Ärmel-1"]), ("ärmel-1", ["Ärmel-1"]), ("ÉLAN", ["Ärmel-1"])):
+                assert [i.item_id for i in shop.items(text=query)] == found, (url, query)
+            assert [i.item_id for i in shop.items(text="%_")] == ["50%_off"]  # as written, not a pattern
+            assert [c.user_id for c in shop.customers(text="øYSTEIN")] == ["Øystein"]
+    # A server with neither collation: the database's own, which folds every letter but in C.
+    monkeypatch.setattr(engine, "_FOLDING_COLLATIONS", ("no-such-collation",))
+    with edgerec.open(postgres.database()) as store:
+        store.record_many(events)
+        assert [c.user_id for c in ShopData(store).customers(text="øystein")] == ["Øystein"]
+
+
 def test_a_following_trainer_goes_on_after_the_server_restarts(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:
