@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -71,9 +71,10 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
         return "sqlite://"
     for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's
         if target.startswith(bare):
-            return "postgresql+psycopg://" + target.removeprefix(bare)
+            target = "postgresql+psycopg://" + target.removeprefix(bare)
+            break
     if "://" in target:
-        return target
+        return _readable(target)
     if _MISTYPED_URL.match(target):  # taken for a path, it would make a folder named "sqlite:"
         raise ValueError(
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
@@ -87,6 +88,29 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
 
 
 _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)
+_ENCODE_THE_PASSWORD = "percent-encode special characters there: @ as %40, : as %3A, % as %25"
+
+
+def _readable(url: str) -> str:
+    """`url`, where SQLAlchemy can read it; the refusals quote no part of it, which may hold a
+    password (an unescaped '@' and ':' in one put the rest of it where the port goes)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "the URL cannot be read: it starts with a scheme of letters, digits and '+' and then "
+            "'://' (sqlite:///shop.db, postgresql://user@host/shop)"
+        ) from None
+    except ValueError:  # int() of the port
+        raise ValueError(
+            "the URL's port is not a number: mistyped, or an '@' and a ':' written as they are in "
+            f"the password ({_ENCODE_THE_PASSWORD})"
+        ) from None
+    if parsed.host is not None and "@" in parsed.host:
+        raise ValueError(
+            f"the URL's host holds an '@': one written as it is in the password ({_ENCODE_THE_PASSWORD})"
+        )
+    return url
 
 
 def shown_url(url: str) -> str:
