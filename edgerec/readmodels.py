@@ -16,6 +16,7 @@ from sqlalchemy import and_, desc, func, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.words import search_words
+from edgerec.store.engine import lowered
 from edgerec.store.schema import (
     cooccurrence,
     events,
@@ -184,7 +185,7 @@ class ShopData:
                 query = query.where(
                     or_(
                         *(
-                            func.lower(column).like(pattern, escape="\\")
+                            lowered(self.engine, column).like(pattern, escape="\\")
                             for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
                         )
                     )
@@ -242,7 +243,8 @@ class ShopData:
     def customers(self, *, text: str | None = None, limit: int = 200) -> list[CustomerRow]:
         query = select(users).order_by(desc(users.c.last_at), users.c.user_id).limit(limit)
         if text and text.strip():
-            query = query.where(func.lower(users.c.user_id).like(_like(text.strip().lower()), escape="\\"))
+            pattern = _like(text.strip().lower())
+            query = query.where(lowered(self.engine, users.c.user_id).like(pattern, escape="\\"))
         with self.engine.connect() as connection:
             return [CustomerRow(**row) for row in connection.execute(query).mappings()]
 

@@ -158,6 +158,32 @@ def test_a_mistyped_url_is_refused_not_taken_for_a_path(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+psycopg://shop:pw@127.0.0.1:5x437/shop", "the URL's port is not a number"),
+        ("postgresql://shop:p@ss:rd@db.local/shop", "the URL's port is not a number"),  # the password p@ss:rd
+        ("postgresql://shop:p@ss@db.local/shop", "the URL's host holds an '@'"),
+        ("my-db://shop", "the URL cannot be read"),
+    ],
+)
+def test_a_url_sqlalchemy_cannot_read_is_a_one_line_error_showing_no_password(
+    monkeypatch: pytest.MonkeyPatch, url: str, said: str
+) -> None:
+    """A port that is not a number ended every command in a traceback, which quoted the rest of
+    a password with an '@' and a ':' written as they are ('rd@db.local')."""
+    for command in (["stats"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, ["--db", url, *command], catch_exceptions=False)
+        assert result.exit_code == 2 and said in result.output, result.output
+        assert "percent-encode" in result.output or said == "the URL cannot be read"
+        assert "rd@" not in result.output and "ss@" not in result.output and "5x437" not in result.output
+    monkeypatch.setenv("EDGEREC_DB", url)
+    result = CliRunner().invoke(main, ["stats"], catch_exceptions=False)
+    assert result.exit_code == 2 and said in result.output, result.output
+    with pytest.raises(ValueError, match=said):
+        edgerec.open(url)
+
+
 def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()

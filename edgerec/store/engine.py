@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -71,9 +71,10 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
         return "sqlite://"
     for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's
         if target.startswith(bare):
-            return "postgresql+psycopg://" + target.removeprefix(bare)
+            target = "postgresql+psycopg://" + target.removeprefix(bare)
+            break
     if "://" in target:
-        return target
+        return _readable(target)
     if _MISTYPED_URL.match(target):  # taken for a path, it would make a folder named "sqlite:"
         raise ValueError(
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
@@ -87,6 +88,29 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
 
 
 _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)
+_ENCODE_THE_PASSWORD = "percent-encode special characters there: @ as %40, : as %3A, % as %25"
+
+
+def _readable(url: str) -> str:
+    """`url`, where SQLAlchemy can read it; the refusals quote no part of it, which may hold a
+    password (an unescaped '@' and ':' in one put the rest of it where the port goes)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "the URL cannot be read: it starts with a scheme of letters, digits and '+' and then "
+            "'://' (sqlite:///shop.db, postgresql://user@host/shop)"
+        ) from None
+    except ValueError:  # int() of the port
+        raise ValueError(
+            "the URL's port is not a number: mistyped, or an '@' and a ':' written as they are in "
+            f"the password ({_ENCODE_THE_PASSWORD})"
+        ) from None
+    if parsed.host is not None and "@" in parsed.host:
+        raise ValueError(
+            f"the URL's host holds an '@': one written as it is in the password ({_ENCODE_THE_PASSWORD})"
+        )
+    return url
 
 
 def shown_url(url: str) -> str:
@@ -163,7 +187,9 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     path = sqlite_path(url)
     if path is None and make_url(url).get_backend_name() == "sqlite":
         # In memory: one database, so one connection that every thread shares.
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _fold_every_letter)
+        return engine
     if path is None:
         return create_engine(url, pool_pre_ping=True)
     if synchronous.upper() not in _SYNCHRONOUS:
@@ -200,6 +226,41 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def _fold_every_letter(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel".
+    # Python's folds every letter.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+# Collations under which PostgreSQL's lower() folds every letter, whatever the database's
+# locale: ICU's root one (where the server was built with ICU) and the builtin C.UTF-8 one
+# (PostgreSQL 17 on). Under "C", the collation of ids and of every column of a database
+# created with LOCALE 'C', it folds ASCII letters only.
+_FOLDING_COLLATIONS = ("und-x-icu", "pg_c_utf8")
+_FOLDING: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def lowered(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
+    """`lower(column)` with every letter folded, as Python's str.lower folds them, on each
+    database (for a case-insensitive search: compare it with a lowercased LIKE pattern)."""
+    if engine.dialect.name != "postgresql":
+        return func.lower(column)
+    collation = _FOLDING.get(engine)
+    if collation is None:
+        with engine.connect() as connection:
+            usable = connection.execute(
+                text(
+                    "SELECT collname FROM pg_collation WHERE collnamespace = 'pg_catalog'::regnamespace"
+                    " AND collencoding IN (-1, pg_char_to_encoding(getdatabaseencoding()))"
+                )
+            ).scalars()
+            found = set(usable) & set(_FOLDING_COLLATIONS)
+        # Without either, the database's own: it folds every letter unless its locale is C.
+        collation = next((name for name in _FOLDING_COLLATIONS if name in found), "default")
+        _FOLDING[engine] = collation
+    return func.lower(column.collate(collation))
+
+
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -216,9 +277,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Deleted content is overwritten with zeros, so a forgotten customer leaves no trace.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
-        # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel"
-        # (PostgreSQL's folds every letter). Python's does, as PostgreSQL's does.
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        _fold_every_letter(dbapi_connection, _record)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
@@ -395,7 +454,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         else:
             with file.queue.turn(), file.transaction(engine) as connection:
                 yield connection
-    except (OperationalError, sqlite3.OperationalError) as exc:  # BEGIN IMMEDIATE raises the driver's own
+    except (DBAPIError, sqlite3.OperationalError) as exc:  # BEGIN IMMEDIATE raises the driver's own
         explained = _explained(engine, exc)
         if explained is None:
             raise
@@ -404,9 +463,24 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
-def _explained(engine: Engine, exc: OperationalError | sqlite3.OperationalError) -> StoreWriteError | None:
-    name = getattr(getattr(exc, "orig", exc), "sqlite_errorname", "")
-    where = sqlite_path(str(engine.url)) or engine.url
+def _explained(engine: Engine, exc: DBAPIError | sqlite3.OperationalError) -> StoreWriteError | None:
+    driver_error = getattr(exc, "orig", exc)
+    name = getattr(driver_error, "sqlite_errorname", "")
+    url = engine.url.render_as_string(hide_password=False)
+    where = sqlite_path(url) or shown_url(url)
+    sqlstate = getattr(driver_error, "sqlstate", None)  # a server's (psycopg's) error code
+    if sqlstate is not None:
+        said = getattr(getattr(driver_error, "diag", None), "message_primary", None) or sqlstate
+        if sqlstate == "42501":  # insufficient_privilege: a login granted SELECT only
+            return StoreWriteError(
+                f"could not write to {where}: the database login may read but not write ({said}). "
+                "Nothing of this write was stored; use a login that may write to it."
+            )
+        if sqlstate == "53100":  # disk_full
+            return StoreWriteError(
+                f"could not write to {where}: the server's disk is full ({said}). Nothing of this "
+                "write was stored; free some space on the server and try again."
+            )
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StoreWriteError(
             f"could not write to {where}: another program held its write lock for over "

@@ -58,7 +58,13 @@ def _model_dir(database: str | None) -> Path:
         # sslmode, leave the folder as it was.)
         query = "&".join(f"{key}={url.query[key]}" for key in named)
         where += "-" + hashlib.sha256(query.encode()).hexdigest()[:12]
-    return models / re.sub(r"[^A-Za-z0-9._-]", "_", where)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", where)
+    if name != where:
+        # Cleaning can make two names one ("café" and "cafè", "shop 1" and "shop_1"): a hash
+        # of the name as written keeps them apart. (A name cleaning leaves alone keeps its
+        # folder as it was.)
+        name += "-" + hashlib.sha256(where.encode()).hexdigest()[:12]
+    return models / name
 
 
 # Durable files go to disk a chunk at a time, with a pause between chunks: a snapshot of a big

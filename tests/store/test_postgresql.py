@@ -418,6 +418,80 @@ def test_a_reading_command_on_an_empty_database_is_refused(postgres: postgres_se
     assert CliRunner().invoke(main, ["--db", url, "stats"]).exit_code == 0
 
 
+def test_a_login_that_may_only_read_is_told_so_by_each_command_that_writes(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """A reporting login (GRANT SELECT only) got a psycopg traceback from every command that
+    writes, where a read-only SQLite file gives one line."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record(ItemViewed(user_id="ana", item_id="mug", occurred_at=T0))
+    with postgres.admin.connect() as connection:
+        connection.execute(text("CREATE ROLE reader LOGIN"))
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader"))
+    reader = make_url(url).set(username="reader").render_as_string(hide_password=False)
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,type,timestamp\nbo,mug,view,1700000000\n")
+    refused = "the database login may read but not write (permission denied for table events)"
+    for command in (["import", str(data)], ["rebuild"], ["forget-user", "ana", "--yes"], ["demo"]):
+        result = CliRunner().invoke(main, ["--db", reader, *command])
+        assert result.exit_code == 1 and refused in result.output, (command, result.output)
+        assert isinstance(result.exception, SystemExit)  # a one-line error, not a traceback
+        assert result.output.strip().splitlines()[-1].startswith("Error: could not write to")
+    result = CliRunner().invoke(main, ["--db", reader, "export", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1 and refused in result.output and "--real-ids" in result.output
+    exported = CliRunner().invoke(main, ["--db", reader, "export", str(tmp_path / "out.jsonl"), "--real-ids"])
+    assert exported.exit_code == 0, exported.output
+    assert CliRunner().invoke(main, ["--db", reader, "stats"]).exit_code == 0
+    with edgerec.open(url) as store:
+        assert [row.user_id for row in store.read(since=0)] == ["ana"]  # left as it was
+    # The server's disk full is said the same way (psycopg raises it from the statement).
+    from psycopg.errors import DiskFull
+    from sqlalchemy.exc import OperationalError
+
+    from edgerec.store.engine import StoreWriteError, write_transaction
+
+    full = pytest.raises(StoreWriteError, match="the server's disk is full")
+    with edgerec.open(url) as store, full, write_transaction(store.engine):
+        raise OperationalError("INSERT INTO events", {}, DiskFull("could not extend file"))
+
+
+def test_the_console_s_searches_fold_every_letter_as_on_sqlite(
+    postgres: postgres_server.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are compared in the "C" collation, under which lower() folds ASCII letters only: an
+    item "Ärmel-1" or a customer "Øystein" typed exactly was not found; in a database made with
+    LOCALE 'C', no title with such a letter either."""
+    from edgerec.readmodels import ShopData
+    from edgerec.store import engine
+
+    with postgres.admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE shop_c_locale TEMPLATE template0 LOCALE 'C'"))
+    events = [
+        ItemListed(item_id="Ärmel-1", title="Élan Sleeve", category="Kitchen", occurred_at=T0),
+        ItemListed(item_id="50%_off", title="Mug", category="Kitchen", occurred_at=T0),
+        ItemViewed(user_id="Øystein", item_id="Ärmel-1", occurred_at=T0),
+    ]
+    for url in (postgres.database(), postgres.url("shop_c_locale")):
+        with edgerec.open(url) as store:
+            store.record_many(events)
+            shop = ShopData(store)
+            for query, found in (("Ärmel", ["Ärmel-1"]), ("ärmel-1", ["Ärmel-1"]), ("ÉLAN", ["Ärmel-1"])):
+                assert [i.item_id for i in shop.items(text=query)] == found, (url, query)
+            assert [i.item_id for i in shop.items(text="%_")] == ["50%_off"]  # as written, not a pattern
+            assert [c.user_id for c in shop.customers(text="øYSTEIN")] == ["Øystein"]
+    # A server with neither collation: the database's own, which folds every letter but in C.
+    monkeypatch.setattr(engine, "_FOLDING_COLLATIONS", ("no-such-collation",))
+    with edgerec.open(postgres.database()) as store:
+        store.record_many(events)
+        assert [c.user_id for c in ShopData(store).customers(text="øystein")] == ["Øystein"]
+
+
 def test_a_following_trainer_goes_on_after_the_server_restarts(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:

@@ -67,6 +67,23 @@ def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
     assert model_dir(None) == model_dir("sqlite://") == first.parent
 
 
+def test_names_that_differ_only_where_the_folder_name_is_cleaned_get_a_folder_each() -> None:
+    """Each character outside [A-Za-z0-9._-] became "_": "café" and "cafè" shared a folder, so
+    the rules of one were served on the other, and training one deleted the other's model."""
+    from edgerec.training.files import model_dir
+
+    pairs = [("café", "cafè"), ("магазин", "лавочка"), ("shop 1", "shop_1"), ("shop%201", "shop_1")]
+    for a, b in pairs:
+        assert model_dir(f"postgresql+psycopg://shop@db.local/{a}") != model_dir(
+            f"postgresql+psycopg://shop@db.local/{b}"
+        )
+    cleaned = model_dir("postgresql+psycopg://shop:secret@db.local/café")
+    assert cleaned.name.startswith("postgresql-db.local-default-caf_-") and "secret" not in str(cleaned)
+    assert cleaned == model_dir("postgresql+psycopg://shop@db.local/caf%C3%A9")  # the same database
+    # A name that needs no cleaning keeps the folder it had.
+    assert model_dir("postgresql+psycopg://shop@db.local/shop_1").name == "postgresql-db.local-default-shop_1"
+
+
 def _pid_of_exited() -> int:
     import subprocess
     import sys
