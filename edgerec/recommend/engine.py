@@ -79,7 +79,9 @@ class Recommender:
     """Real-time recommendations from the projections plus every event observed since.
 
     With a store (or its SQLAlchemy engine), state is loaded from the projection tables and
-    follows the log; without one, it is built only from `observe`d events (replays, tuning).
+    follows the log: the events `observe`d, and what other writers logged meanwhile on the next
+    `refresh()` (or an observed event past a gap in the positions); without one, it is built
+    only from `observe`d events (replays, tuning).
     With the default sources it carries the trainer's model (`self.model`, an embedding
     source): for a store, the snapshot the trainer publishes beside the database, hot-swapped
     when a newer one appears; without a store, whatever is `install`ed into it.
