@@ -842,6 +842,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
         else:
             trainer.catch_up(on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()
+            trainer.write_stopped_status()  # the console shows it while no trainer runs
         click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
 
 
