@@ -222,7 +222,6 @@ class Trainer:
         generation = forget_generation(self.store)
         if generation > self.forgets_seen:
             self.retrain(until=until)
-            self.forgets_seen = generation
             self.save()
         block = self.config.block
         end = (self.position // block + 1) * block
@@ -412,6 +411,8 @@ class Trainer:
         """
         self.state = "retraining"
         self._fresh()
+        # Read before the log: a customer forgotten while it reads is retrained away at the next step.
+        self.forgets_seen = forget_generation(self.store)
         parts = []
         with self.store.engine.connect() as connection:
             from edgerec.store import log

@@ -267,6 +267,21 @@ def test_follow_reports_its_rate_from_the_first_step(shop: Store, tmp_path: Path
     assert rates and rates[0] > 0
 
 
+def test_a_retrain_counts_the_customers_forgotten_before_it(shop: Store, tmp_path: Path) -> None:
+    """`train --retrain` on a checkpoint saved before a forget-user retrained the whole log twice:
+    the retrain did not record the forgets it had honoured, so the next step retrained again."""
+    from edgerec.privacy import forget_user
+
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    assert forget_user(shop, "C0001").found
+    older = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    older.retrain()
+    losses = len(older.losses)
+    assert older.catch_up() == 0 and len(older.losses) == losses  # no second retrain
+
+
 def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp_path: Path) -> None:
     """The status file never named the checkpoint (the console said 'No checkpoint yet' beside
     a saved one), and a follower that had caught up said 'idle', as one never started does."""
