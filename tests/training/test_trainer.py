@@ -134,8 +134,14 @@ def test_a_damaged_checkpoint_says_so_in_words(shop: Store, tmp_path: Path) -> N
     trainer.save()
     checkpoint = tmp_path / "trainer.pt"
     whole = checkpoint.read_bytes()
+    # Text or zeros written over it were called code that may not be safe (torch's unpickler
+    # refused their first byte): only a PyTorch file holding objects edgerec never writes is.
     for damage, words in (
         (b"junk\n", "not a PyTorch file"),
+        (b"<html>\n", "not a PyTorch file"),
+        (b"{junk\n", "not a PyTorch file"),
+        (bytes(1000), "not a PyTorch file"),
+        (b"", "not a PyTorch file"),
         (whole[: len(whole) // 2], "not a PyTorch file"),
     ):
         checkpoint.write_bytes(damage)
