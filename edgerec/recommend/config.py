@@ -10,7 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from edgerec.recommend.embeddings import EmbeddingSource
 from edgerec.recommend.shop_time import LOCAL, check_zone
+from edgerec.recommend.sources import builtin_sources
 
 DEFAULT_CONFIG_RESOURCE = "default_config.json"
 
@@ -133,6 +135,11 @@ class RecommenderConfig:
                 raise ValueError(
                     f"weights must be an object of feature names and numbers, not {weights!r:.80}"
                 )
+            unknown = sorted(set(map(str, weights)) - set(WEIGHT_NAMES))
+            if unknown:
+                raise ValueError(
+                    f"unknown weights: {', '.join(unknown)}; known: {', '.join(sorted(WEIGHT_NAMES))}"
+                )
             values["weights"] = {str(k): v for k, v in weights.items()}
         return cls(**values)
 
@@ -155,6 +162,9 @@ class RecommenderConfig:
             return cls()
         return cls.from_json(json.loads(text))
 
+
+# The score features a configuration's weights may name: the built-in sources' and the model's.
+WEIGHT_NAMES = tuple(name for source in (*builtin_sources(), EmbeddingSource) for name in source.features)
 
 # The sizes a configuration holds, and the least each may be.
 _COUNTS = {

@@ -66,6 +66,18 @@ def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -
             RecommenderConfig.load(path)
 
 
+def test_a_misspelt_weight_is_refused_naming_the_known_ones(tmp_path) -> None:
+    """A weight that names no feature (`history.recncy`) was dropped without a word, while an
+    unknown key or shop rule was refused."""
+    from edgerec.recommend.config import WEIGHT_NAMES
+
+    assert sorted(WEIGHT_NAMES) == sorted(Recommender(None).names)  # every feature it scores by
+    path = tmp_path / "recommender.json"
+    path.write_text('{"weights": {"history.recncy": 5, "history.intent": 0.5}}')
+    with pytest.raises(ValueError, match=r"unknown weights: history\.recncy; known: .*history\.recency"):
+        RecommenderConfig.load(path)
+
+
 def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:
     rec = Recommender(None)
     for event in catalogue_events(5):
