@@ -976,7 +976,7 @@ def evaluate_command(
     from edgerec.evaluation.plots import write_charts
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
-    chosen = [name.strip() for name in models.split(",")] if models else None
+    chosen = [name.strip() for name in models.split(",")] if models is not None else None
     if path is None and (mapping or actions or encoding or timezone != "UTC"):
         raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
