@@ -842,6 +842,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
         else:
             trainer.catch_up(on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()
+            trainer.write_stopped_status()  # the console shows it while no trainer runs
         click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
 
 
@@ -975,7 +976,7 @@ def evaluate_command(
     from edgerec.evaluation.plots import write_charts
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
-    chosen = [name.strip() for name in models.split(",")] if models else None
+    chosen = [name.strip() for name in models.split(",")] if models is not None else None
     if path is None and (mapping or actions or encoding or timezone != "UTC"):
         raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)

@@ -176,6 +176,29 @@ def test_a_model_that_cannot_be_retrained_is_removed_with_the_customer(
     assert files_containing(folder, "C0007") == []
 
 
+def test_the_status_file_follows_the_model_a_forget_retrains_or_removes(tmp_path: Path) -> None:
+    """The console's Trainer screen reads the status file while no trainer runs: a forget left
+    it naming the checkpoint from before the retrain, or one that it had removed."""
+    from edgerec.training import read_status
+    from edgerec.training.published import write_status
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    models = folder / "shop.db.models"
+    write_status(models, {"state": "stopped", "device": "cpu", "position": 1, "checkpoint_position": 1})
+    receipt = forget(db, "C0007")
+    status = read_status(models)
+    assert status is not None and status["state"] == "stopped"
+    assert status["position"] == status["checkpoint_position"] == receipt["model_retrained_to_position"]
+    (models / "trainer.pt").write_bytes(b"junk")  # damaged: the next forget removes the model
+    receipt = forget(db, "C0003")
+    assert receipt["model_removed"] is True
+    assert read_status(models) is None
+
+
 def test_a_customer_forgotten_after_a_restore_from_backup_leaves_no_trace(tmp_path: Path) -> None:
     """The log is restored from an export beside the model files of the store it replaces."""
     folder = tmp_path / "shop"

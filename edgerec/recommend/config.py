@@ -10,7 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from edgerec.recommend.embeddings import EmbeddingSource
 from edgerec.recommend.shop_time import LOCAL, check_zone
+from edgerec.recommend.sources import builtin_sources
 
 DEFAULT_CONFIG_RESOURCE = "default_config.json"
 
@@ -110,7 +112,10 @@ class RecommenderConfig:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RecommenderConfig:
+    def from_json(cls, data: dict[str, Any], *, base: RecommenderConfig | None = None) -> RecommenderConfig:
+        """The shipped configuration (or `base`) with the values `data` gives: a key, shop rule
+        or weight it leaves out keeps the base's. Names it does not know are refused."""
+        base = cls.default() if base is None else base
         if not isinstance(data, dict):
             raise ValueError(f"a recommender config is a JSON object, not {data!r:.80}")
         data = _without_hour_offset(data)
@@ -126,15 +131,20 @@ class RecommenderConfig:
             unknown = sorted(set(policy) - {f.name for f in fields(Policy)})
             if unknown:
                 raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
-            values["policy"] = Policy(**policy)
+            values["policy"] = replace(base.policy, **policy)
         if "weights" in values:
             weights = values["weights"]
             if not isinstance(weights, dict):
                 raise ValueError(
                     f"weights must be an object of feature names and numbers, not {weights!r:.80}"
                 )
-            values["weights"] = {str(k): v for k, v in weights.items()}
-        return cls(**values)
+            unknown = sorted(set(map(str, weights)) - set(WEIGHT_NAMES))
+            if unknown:
+                raise ValueError(
+                    f"unknown weights: {', '.join(unknown)}; known: {', '.join(sorted(WEIGHT_NAMES))}"
+                )
+            values["weights"] = base.weights | {str(k): v for k, v in weights.items()}
+        return replace(base, **values)
 
     def to_text(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
@@ -153,8 +163,11 @@ class RecommenderConfig:
             text = resources.files(__package__).joinpath(DEFAULT_CONFIG_RESOURCE).read_text()
         except FileNotFoundError:
             return cls()
-        return cls.from_json(json.loads(text))
+        return cls.from_json(json.loads(text), base=cls())
 
+
+# The score features a configuration's weights may name: the built-in sources' and the model's.
+WEIGHT_NAMES = tuple(name for source in (*builtin_sources(), EmbeddingSource) for name in source.features)
 
 # The sizes a configuration holds, and the least each may be.
 _COUNTS = {

@@ -99,12 +99,23 @@ def _to_cpu(value: Any) -> Any:
 
 def _unreadable(path: Path, exc: Exception) -> str:
     """Why a checkpoint file could not be read, in a user's words."""
+    if not _pickled(path):  # torch's refusal of text or zeros spoke of unpickling, as for code
+        return "is damaged or not a checkpoint: it is not a PyTorch file (was it cut short or overwritten?)"
     if isinstance(exc, pickle.UnpicklingError):  # weights_only refused what the file holds
         return "holds code or objects that edgerec never writes, and is not loaded (it may not be safe)"
-    if not zipfile.is_zipfile(path):
-        return "is damaged or not a checkpoint: it is not a PyTorch file (was it cut short or overwritten?)"
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"is damaged (cut short?): {first_line[:160]}"
+
+
+def _pickled(path: Path) -> bool:
+    """Whether the file is what torch saves: a zip archive, or a bare pickle (protocol 2 on)."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(2)
+    except OSError:
+        return False
+    bare = len(start) == 2 and start[:1] == pickle.PROTO and 2 <= start[1] <= pickle.HIGHEST_PROTOCOL
+    return bare or zipfile.is_zipfile(path)
 
 
 def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -83,8 +82,7 @@ def follow(
     finally:
         trainer.state = "stopped"
         trainer.save()
-        with contextlib.suppress(OperationalError):  # the server may be down as it stops
-            published.write_status(trainer.directory, trainer.status())
+        trainer.write_stopped_status()
 
 
 @dataclass(slots=True)

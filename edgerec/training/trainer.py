@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.privacy import forget_generation
@@ -61,8 +62,8 @@ MODEL_FILES = (checkpoint.CHECKPOINT, published.SNAPSHOT)
 
 def remove_model_files(directory: Path) -> None:
     """Deletes a store's checkpoint and published snapshot (the log can always rebuild them),
-    and what killed trainers left half-written."""
-    for name in MODEL_FILES:
+    the status file that describes them, and what killed trainers left half-written."""
+    for name in (*MODEL_FILES, published.STATUS):
         (directory / name).unlink(missing_ok=True)
     remove_leftovers(directory, "tmp")
 
@@ -88,6 +89,7 @@ def forget_in_model(store: Store) -> dict[str, Any]:
             if trainer is not None and trainer.discarded is None:
                 try:
                     trainer.step()
+                    trainer.write_stopped_status()
                     return {"model_retrained_to_position": trainer.position}
                 except OSError:  # a full disk: the files it could not replace still hold the customer
                     pass
@@ -220,7 +222,6 @@ class Trainer:
         generation = forget_generation(self.store)
         if generation > self.forgets_seen:
             self.retrain(until=until)
-            self.forgets_seen = generation
             self.save()
         block = self.config.block
         end = (self.position // block + 1) * block
@@ -410,6 +411,8 @@ class Trainer:
         """
         self.state = "retraining"
         self._fresh()
+        # Read before the log: a customer forgotten while it reads is retrained away at the next step.
+        self.forgets_seen = forget_generation(self.store)
         parts = []
         with self.store.engine.connect() as connection:
             from edgerec.store import log
@@ -458,6 +461,14 @@ class Trainer:
         self.checkpointed = (self.position, time.time())
         self.publish()
         return size
+
+    def write_stopped_status(self) -> None:
+        """Writes the status file of a trainer that has stopped, at the position and checkpoint
+        it ends with: what the console shows while no trainer runs. A server that is down as it
+        stops leaves the file as it was."""
+        self.state = "stopped"
+        with contextlib.suppress(OperationalError):
+            published.write_status(self.directory, self.status())
 
     def publish(self) -> int:
         """Publishes the snapshot the recommender reads; returns its size in bytes."""

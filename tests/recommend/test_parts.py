@@ -57,6 +57,25 @@ def test_config_round_trip_and_shipped_defaults(tmp_path) -> None:
     assert RecommenderConfig.load(path) == config
 
 
+def test_a_partial_configuration_is_the_shipped_one_with_its_changes(tmp_path) -> None:
+    """What a hand-written recommender.json left out took the dataclass's defaults, not the
+    shipped values, and a weight it gave dropped the other shipped weights: it scored otherwise
+    than the shipped configuration changed only where the file said."""
+    from dataclasses import replace
+
+    shipped = RecommenderConfig.default()
+    path = tmp_path / "recommender.json"
+    path.write_text("{}")
+    assert RecommenderConfig.load(path) == shipped
+    path.write_text('{"weights": {"history.recency": 5}, "policy": {"mmr_lambda": 0.5}, "anchors": 3}')
+    assert RecommenderConfig.load(path) == replace(
+        shipped,
+        weights=shipped.weights | {"history.recency": 5},
+        policy=replace(shipped.policy, mmr_lambda=0.5),
+        anchors=3,
+    )
+
+
 def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -> None:
     """A weight of 1e999 (infinity) scored every item Infinity, and --json printed NaN."""
     path = tmp_path / "recommender.json"
@@ -64,6 +83,18 @@ def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -
         path.write_text(f'{{"weights": {{"history.recency": {weight}}}}}')
         with pytest.raises(ValueError, match="weight history.recency=.*give a number from 0 up"):
             RecommenderConfig.load(path)
+
+
+def test_a_misspelt_weight_is_refused_naming_the_known_ones(tmp_path) -> None:
+    """A weight that names no feature (`history.recncy`) was dropped without a word, while an
+    unknown key or shop rule was refused."""
+    from edgerec.recommend.config import WEIGHT_NAMES
+
+    assert sorted(WEIGHT_NAMES) == sorted(Recommender(None).names)  # every feature it scores by
+    path = tmp_path / "recommender.json"
+    path.write_text('{"weights": {"history.recncy": 5, "history.intent": 0.5}}')
+    with pytest.raises(ValueError, match=r"unknown weights: history\.recncy; known: .*history\.recency"):
+        RecommenderConfig.load(path)
 
 
 def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:

@@ -104,3 +104,26 @@ def test_a_retrain_of_a_log_with_no_customer_events_learns_nothing_and_says_so(t
     assert "retrained on 0 interactions" in result.output and "nan" not in result.output
     with edgerec.open(shop) as store:
         assert Trainer(store, device="cpu").losses == []
+
+
+def test_a_one_shot_train_leaves_the_status_the_console_shows(tmp_path: Path) -> None:
+    """Only `train --follow` wrote the status file: after a one-shot `edgerec train`, the
+    console's Trainer screen showed the position and checkpoint of an older run."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+    from edgerec.demo import DemoSize
+    from edgerec.training import read_status
+    from edgerec.training.published import write_status
+
+    shop = tmp_path / "shop.db"
+    with edgerec.open(shop) as store:
+        seed_demo_store(store, size=DemoSize(items=200, customers=30, sessions=150), seed=3)
+        head = store.head()
+    models = Path(f"{shop}.models")
+    write_status(models, {"state": "stopped", "device": "cpu", "position": 1, "checkpoint_position": 1})
+    result = CliRunner().invoke(main, ["--db", str(shop), "train", "--device", "cpu"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    status = read_status(models)
+    assert status is not None and status["state"] == "stopped"
+    assert status["position"] == status["checkpoint_position"] == head

@@ -134,8 +134,14 @@ def test_a_damaged_checkpoint_says_so_in_words(shop: Store, tmp_path: Path) -> N
     trainer.save()
     checkpoint = tmp_path / "trainer.pt"
     whole = checkpoint.read_bytes()
+    # Text or zeros written over it were called code that may not be safe (torch's unpickler
+    # refused their first byte): only a PyTorch file holding objects edgerec never writes is.
     for damage, words in (
         (b"junk\n", "not a PyTorch file"),
+        (b"<html>\n", "not a PyTorch file"),
+        (b"{junk\n", "not a PyTorch file"),
+        (bytes(1000), "not a PyTorch file"),
+        (b"", "not a PyTorch file"),
         (whole[: len(whole) // 2], "not a PyTorch file"),
     ):
         checkpoint.write_bytes(damage)
@@ -265,6 +271,21 @@ def test_follow_reports_its_rate_from_the_first_step(shop: Store, tmp_path: Path
 
     follow(trainer, stop=stop, poll_s=0.05, on_step=on_step)
     assert rates and rates[0] > 0
+
+
+def test_a_retrain_counts_the_customers_forgotten_before_it(shop: Store, tmp_path: Path) -> None:
+    """`train --retrain` on a checkpoint saved before a forget-user retrained the whole log twice:
+    the retrain did not record the forgets it had honoured, so the next step retrained again."""
+    from edgerec.privacy import forget_user
+
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    assert forget_user(shop, "C0001").found
+    older = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    older.retrain()
+    losses = len(older.losses)
+    assert older.catch_up() == 0 and len(older.losses) == losses  # no second retrain
 
 
 def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp_path: Path) -> None:
