@@ -175,8 +175,13 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     @guarded("opening the item")
     def _tapped(self, message: Tile.Tapped) -> None:
         self.touch()
+        # As the catalogue has it now: another process may have sold or delisted it since the
+        # tiles were drawn. Such an item is not opened, and the tiles are ranked again.
         item = self.services.shop.item(message.tile.suggestion.item_id)
-        if item is None:
+        if item is None or not item.available:
+            gone = "out of stock" if item is not None and item.status == "listed" else "no longer available"
+            self.notify(f"Sorry, this one is {gone}.", severity="warning")
+            self._enqueue(self._job("tiles", []))
             return
         self.open_item = item
         stock = "" if item.stock is None else f" · {item.stock} in stock"

@@ -345,6 +345,34 @@ def test_a_customer_forgotten_by_another_process_is_let_go_before_anything_more_
     asyncio.run(scenario())
 
 
+def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
+    """An item another process delisted stayed in the Live screen's list, and Enter opened it
+    with its stock, as if for sale, and recorded a view of it."""
+    from edgerec.domain import ItemDelisted
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            row = items.selected_item
+            assert row is not None
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=row.item_id))
+            head = shop_store.head()
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: any("is not listed for sale any more" in str(n.message) for n in app._notifications),
+                what="the operator told",
+            )
+            await until(pilot, lambda: row.item_id not in items.rows_by_key, what="the list loaded again")
+            assert screen.open_item is None and not screen.started
+            assert shop_store.read(since=head) == []
+
+    asyncio.run(scenario())
+
+
 def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -255,8 +255,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     @guarded("opening an item")
     def action_open(self) -> None:
-        item = self.query_one(ItemTable).selected_item
-        if item is None:
+        row = self.query_one(ItemTable).selected_item
+        if row is None:
+            return
+        # As the catalogue has it now: another process may have delisted it since it was listed.
+        item = self.shop.item(row.item_id)
+        if item is None or item.status != "listed":
+            gone = "is not in the catalogue" if item is None else _not_for_sale(item)
+            self.notify(f"{row.label} {gone} any more: not opened.", severity="warning")
+            self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
         # would hold the suggestions' frame back (Textual paints at most 60 frames a second).
