@@ -734,6 +734,67 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_processs(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A second console's trainer is refused by the store's trainer lock and exits at once: its
+    Trainer screen showed the first console's trainer as its own, said nothing of the refusal
+    (only trainer.log had it), and its Pause and Full retrain did nothing, silently."""
+    import time
+
+    head = shop_store.head()
+    refusal = "another trainer (process 4242) is training this store's model; stop it first"
+    commands: list[str] = []
+
+    class RefusedTrainer:  # as runtime.TrainerProcess reports it
+        def status(self) -> dict[str, Any]:
+            return {
+                "state": "caught up",
+                "device": "cpu",
+                "position": head,
+                "updated_at": time.time(),
+                "elsewhere": True,
+                "pid": 4242,
+                "exited": refusal,
+            }
+
+        def start(self) -> None:
+            commands.append("start")
+
+        def pause(self) -> None:
+            commands.append("pause")
+
+        def retrain(self) -> None:
+            commands.append("retrain")
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=RefusedTrainer(),
+        )
+        async with app.run_test(size=(140, 32)) as pilot:
+            await until(pilot, lambda: "caught up (in another process, pid 4242)" in screen_text(app))
+            assert "This console's trainer stopped: another trainer (process 4242)" in screen_text(app)
+            await until(pilot, lambda: said(app, f"This console's trainer stopped: {refusal}."))
+            for key in ("s", "p", "R"):
+                await pilot.press(key)
+            await pilot.click("#trainer-pause")
+            await until(
+                pilot,
+                lambda: (
+                    sum("another process's (pid 4242)" in str(n.message) for n in app._notifications) == 4
+                ),
+                what="each command saying why it cannot act",
+            )
+            assert commands == []
+
+    run(scenario())
+
+
 def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not_started(
     shop_store: Store, tmp_path: Path
 ) -> None:
