@@ -373,6 +373,29 @@ def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tm
     asyncio.run(scenario())
 
 
+def test_a_schema_downgraded_under_the_console_is_said_plainly(shop_store: Store, tmp_path: Path) -> None:
+    """`edgerec db downgrade` run while the console had the store open: the console's next
+    action notified the database's raw words, with its SQL, parameters and a link."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            args = ["--db", str(shop_store.path), "db", "downgrade", "0010", "--yes"]
+            result = CliRunner().invoke(main, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            await pilot.press("slash", *"trail", "enter")
+            await until(pilot, lambda: app._notifications, what="a notification")
+            said = [str(n.message) for n in app._notifications]
+            assert any("run `edgerec db upgrade`, then start the console again" in m for m in said), said
+            assert not any("[SQL:" in m or "sqlalche.me" in m for m in said), said
+
+    asyncio.run(scenario())
+
+
 def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
     shop_store: Store, tmp_path: Path
 ) -> None:
