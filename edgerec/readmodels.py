@@ -20,6 +20,7 @@ from edgerec.store.engine import lowered
 from edgerec.store.schema import (
     cooccurrence,
     events,
+    forgets,
     item_stats,
     items,
     quarantine,
@@ -247,6 +248,11 @@ class ShopData:
             query = query.where(lowered(self.engine, users.c.user_id).like(pattern, escape="\\"))
         with self.engine.connect() as connection:
             return [CustomerRow(**row) for row in connection.execute(query).mappings()]
+
+    def forgets(self) -> int:
+        """How many customers have been forgotten in this store so far, by any process."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(forgets)).scalar_one())
 
     def customer(self, user_id: str) -> CustomerRow | None:
         with self.engine.connect() as connection:

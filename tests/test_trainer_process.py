@@ -59,8 +59,14 @@ def test_the_console_shows_a_trainer_that_runs_elsewhere(tmp_path: Path) -> None
             console.start()
             wait_for(lambda: not console.running)  # refused: another trainer holds the lock
             assert "another trainer" in (console.directory / "trainer.log").read_text()
-            assert console.status()["state"] in {"caught up", "following"}
+            status = console.status()
+            assert status["state"] in {"caught up", "following"}
+            # Another process's, not the console's own (whose refusal was only in trainer.log).
+            assert status["elsewhere"] and status["pid"] == by_hand.process.pid
+            assert status["exited"].startswith("another trainer (process")
+            assert not by_hand.status().get("elsewhere")
         finally:
             by_hand.close()
             console.close()
         assert console.status()["state"] == "paused"  # nothing runs now
+        assert not console.status().get("elsewhere")

@@ -11,7 +11,7 @@ import time
 from typing import IO, Any
 
 from edgerec.store.engine import ENV_DB
-from edgerec.training.files import model_dir
+from edgerec.training.files import model_dir, trainer_lock
 from edgerec.training.published import read_status
 
 STOP_WAIT_S = 20.0
@@ -26,6 +26,7 @@ class TrainerProcess:
         self.device = device
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._log_from = 0  # where the running child's lines begin in trainer.log
 
     @property
     def running(self) -> bool:
@@ -40,8 +41,11 @@ class TrainerProcess:
         # The store goes in the environment, not the command line, which every local user can
         # read (`ps`): a server URL may hold a password.
         environment = {**os.environ, ENV_DB: self.store_url}
+        if self._log is not None:
+            self._log.close()
         self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
         os.chmod(self.directory / "trainer.log", 0o600)
+        self._log_from = self._log.tell()
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
         )
@@ -72,13 +76,42 @@ class TrainerProcess:
             self.process.wait()
 
     def status(self) -> dict[str, Any]:
+        """The trainer's status file, as this process's trainer stands: `elsewhere` (and the
+        `pid` holding the store's trainer lock) where the trainer that wrote it is another
+        process's, and `exited` where ours ended with an error (the last one it wrote)."""
         status = read_status(self.directory) or {"state": "not started", "device": self.device, "position": 0}
         age = time.time() - float(status.get("updated_at", 0))
-        # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand,
-        # it holds the store's trainer lock, and ours was refused): show what it is doing.
+        # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand
+        # or by another console, it holds the store's trainer lock, and ours was refused): show
+        # what it is doing, as another process's.
         elsewhere = age <= 5 and status.get("state") not in ("stopped", None)
-        if not self.running and not elsewhere:
+        if not self.running and elsewhere:
+            status["elsewhere"] = True
+            if pid := self._lock_holder():
+                status["pid"] = pid
+        elif not self.running:
             status["state"] = "paused" if status.get("position") else "not started"
-        elif self.running and age > 5 and status.get("state") == "stopped":
+        elif age > 5 and status.get("state") == "stopped":
             status["state"] = "starting"
+        if self.process is not None and self.process.poll():
+            status["exited"] = self._last_error() or f"it exited with status {self.process.returncode}"
         return status
+
+    def _lock_holder(self) -> int | None:
+        """The process id a trainer wrote into the store's trainer lock when it took it."""
+        try:
+            text = trainer_lock(self.directory).read_text().strip()
+        except (OSError, ValueError):
+            return None
+        return int(text) if text.isdigit() else None
+
+    def _last_error(self) -> str | None:
+        """The last error line our child wrote to trainer.log (`Error: ...`), without the word."""
+        try:
+            with open(self.directory / "trainer.log", "rb") as log:
+                log.seek(max(self._log_from, log.seek(0, os.SEEK_END) - 64_000))
+                lines = log.read().decode(errors="replace").splitlines()
+        except OSError:
+            return None
+        errors = [line.removeprefix("Error: ").strip() for line in lines if line.startswith("Error: ")]
+        return errors[-1] if errors else None

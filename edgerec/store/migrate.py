@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -126,6 +126,19 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_changed(error: BaseException) -> bool:
+    """Whether `error` is the database saying that a table or column this edgerec uses is not
+    there: the schema was changed under a program that had the store open (`edgerec db
+    downgrade`). Nothing else is: a locked or full database says other words."""
+    if not isinstance(error, OperationalError | ProgrammingError):
+        return False
+    driver = error.orig
+    if getattr(driver, "sqlstate", None) in ("42P01", "42703"):  # undefined table, undefined column
+        return True
+    said = str(driver)
+    return said.startswith(("no such table:", "no such column:")) or " has no column named " in said
 
 
 def head_revision(engine: Engine) -> str | None:

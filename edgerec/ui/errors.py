@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgerec.domain import EventError
+from edgerec.store.migrate import schema_changed
 
 log = logging.getLogger("edgerec.ui")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,6 +50,12 @@ def setup_logging(path: Path | None) -> Path | None:
 
 def describe(error: BaseException) -> tuple[str, str]:
     """A one-line message and a severity for an error the user should hear about."""
+    if schema_changed(error):  # the database's own words, with its SQL, are in the log file
+        return (
+            "The store's schema is not the one this edgerec expects (it was changed while the "
+            "console had it open): run `edgerec db upgrade`, then start the console again.",
+            "error",
+        )
     if isinstance(error, EventError):
         return f"Not recorded: {error}", "warning"
     if isinstance(error, (ValueError, FileNotFoundError, PermissionError)):

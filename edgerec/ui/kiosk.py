@@ -30,7 +30,7 @@ from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion
 from edgerec.ui.widgets.tables import money
-from edgerec.ui.writer import ActionDone, SessionWriter
+from edgerec.ui.writer import ActionDone, CustomerForgotten, SessionWriter
 
 TILES = 6
 
@@ -156,6 +156,13 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self._welcome()
         self._enqueue(self._job("welcome", []))
 
+    def on_customer_forgotten(self, message: CustomerForgotten) -> None:
+        """The shopper was forgotten (`edgerec forget-user`, the console): the next shopper is
+        welcomed, and no end of their session names them again."""
+        if self.session is not None and self.session.user_id == message.user_id:
+            self.started = False
+            self._new_visitor()
+
     def _welcome(self) -> None:
         count = sum(self.basket.values())
         where = f" at {self.services.store_id}" if self.services.store_id else ""
@@ -168,8 +175,13 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     @guarded("opening the item")
     def _tapped(self, message: Tile.Tapped) -> None:
         self.touch()
+        # As the catalogue has it now: another process may have sold or delisted it since the
+        # tiles were drawn. Such an item is not opened, and the tiles are ranked again.
         item = self.services.shop.item(message.tile.suggestion.item_id)
-        if item is None:
+        if item is None or not item.available:
+            gone = "out of stock" if item is not None and item.status == "listed" else "no longer available"
+            self.notify(f"Sorry, this one is {gone}.", severity="warning")
+            self._enqueue(self._job("tiles", []))
             return
         self.open_item = item
         stock = "" if item.stock is None else f" · {item.stock} in stock"
@@ -218,6 +230,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
 
     async def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
+        if outcome.forgotten:  # nothing was recorded: see on_customer_forgotten
+            return
         if outcome.error is not None:
             text, severity = describe(outcome.error)
             self.notify(text, severity=severity)

@@ -4,7 +4,8 @@ Screens (the live session, the kiosk) turn keys and taps into `Job`s on the UI t
 thread worker records them through the store, lets the recommender observe them, ranks again
 and posts the outcome back as an `ActionDone` message. While no action waits, the same worker
 folds in what other writers appended and the trainer's newest model, so that work is not done
-between a key press and the new suggestions.
+between a key press and the new suggestions. Before it records a shopper's action, and while
+idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`).
 """
 
 from __future__ import annotations
@@ -47,12 +48,33 @@ class Outcome:
     rank_ms: float = 0.0
     error: BaseException | None = None
     finished_at: float = 0.0  # clock.perf() when the writer was done with it
+    forgotten: bool = False  # its shopper had been forgotten: nothing was recorded
 
 
 class ActionDone(Message):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+class CustomerForgotten(Message):
+    """The shopper played has been forgotten (on the Customers screen, by another console or by
+    `edgerec forget-user`): the screen lets them go, and nothing more is recorded for them."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
+@dataclass
+class _Watch:
+    """What the writer knew of its shopper when it last looked: a forget leaves no id behind,
+    but it moves the store's count of forgets, and the customer it took is unknown after it."""
+
+    user_id: str
+    forgets: int
+    known: bool  # whether the store held anything of them
+    gone: bool = False
 
 
 class SessionWriter:
@@ -94,6 +116,7 @@ class SessionWriter:
     def _init_writer(self) -> None:
         self.jobs: queue.Queue[Job] = queue.Queue()
         self._tickets = 0
+        self._watch: _Watch | None = None  # the writer thread's own
 
     def start_writer(self) -> None:
         self._writer()
@@ -120,17 +143,42 @@ class SessionWriter:
     def _refresh_while_idle(self) -> None:
         try:
             self.services.suggester.refresh()  # type: ignore[attr-defined]
+            watch = self._watch
+            if watch is not None and not watch.gone and self._forgotten(watch.user_id):
+                self.post_message(CustomerForgotten(watch.user_id))  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001 - the next action's ranking reports it
             log.warning("refreshing the recommender failed", exc_info=error)
+
+    def _forgotten(self, user_id: str) -> bool:
+        """Whether `user_id` has been forgotten in the store since this writer first saw them,
+        by this console or any other process. Asked before each action is recorded, as well
+        as when idle: a forget elsewhere tells this console nothing else."""
+        shop = self.services.shop  # type: ignore[attr-defined]
+        forgets = shop.forgets()
+        watch = self._watch
+        if watch is None or watch.user_id != user_id:
+            self._watch = _Watch(user_id, forgets, shop.customer(user_id) is not None)
+            return False
+        if not watch.gone and forgets != watch.forgets:
+            known = shop.customer(user_id) is not None
+            watch.gone = watch.known and not known
+            watch.forgets, watch.known = forgets, known
+        return watch.gone
 
     def _run(self, job: Job) -> Outcome:
         services = self.services  # type: ignore[attr-defined]
         clock = services.clock
         outcome = Outcome(job, [], None)
         try:
+            if self._forgotten(job.user_id):
+                self.post_message(CustomerForgotten(job.user_id))  # type: ignore[attr-defined]
+                outcome.forgotten = True
+                return outcome
             started = clock.perf()
             for event in job.events:
                 outcome.positions.append(services.record(event))
+            if job.events and self._watch is not None:
+                self._watch.known = True
             ranked_from = clock.perf()
             outcome.write_ms = (ranked_from - started) * 1000
             # While more actions wait, skip ranking for this one: only the newest list matters.

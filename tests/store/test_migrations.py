@@ -249,3 +249,27 @@ def test_a_store_another_process_just_created_is_not_taken_for_a_foreign_one(
     monkeypatch.setattr(migrate, "current_revision", first_read_before_the_commit)
     migrate.upgrade(engine)  # no SchemaError
     assert real(engine) == migrate.head_revision(engine)
+
+
+def test_only_a_missing_table_or_column_counts_as_a_schema_changed_underneath() -> None:
+    """The console's plain word for a schema downgraded under it is kept for that: a locked or
+    full database, or a constraint, is said as before."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    from edgerec.store.migrate import schema_changed
+
+    def wrapped(kind: type[Exception], said: str) -> Exception:
+        return kind("SELECT 1", {}, sqlite3.OperationalError(said))  # type: ignore[call-arg]
+
+    assert schema_changed(wrapped(OperationalError, "no such table: forgets"))
+    assert schema_changed(wrapped(OperationalError, "no such column: items.user_id"))
+    assert schema_changed(wrapped(OperationalError, "table session_searches has no column named user_id"))
+
+    class Undefined(Exception):
+        sqlstate = "42703"  # PostgreSQL's undefined column
+
+    assert schema_changed(ProgrammingError("SELECT 1", {}, Undefined('column "user_id" does not exist')))
+    assert not schema_changed(wrapped(OperationalError, "database is locked"))
+    assert not schema_changed(wrapped(OperationalError, "database or disk is full"))
+    assert not schema_changed(wrapped(IntegrityError, "UNIQUE constraint failed: events.event_id"))
+    assert not schema_changed(sqlite3.OperationalError("no such table: forgets"))  # not through the store

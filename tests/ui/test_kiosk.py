@@ -113,6 +113,71 @@ def test_add_to_basket_reads_the_item_again(shop_store: Store, tmp_path: Path) -
     asyncio.run(scenario())
 
 
+def test_a_tile_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
+    """An item another process delisted (`edgerec import --delist-missing`) while its tile was on
+    screen opened as for sale when tapped, with its stock and 'Add to basket', and its view was
+    recorded."""
+    from edgerec.domain import ItemDelisted
+
+    async def scenario() -> None:
+        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+            gone = screen.tiles[0].suggestion.item_id
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=gone))
+            head, shown = shop_store.head(), screen.tiles_shown
+            await pilot.click(Tile)
+            await until(
+                pilot,
+                lambda: any("no longer available" in str(n.message) for n in app._notifications),
+                what="the shopper told",
+            )
+            await until(pilot, lambda: screen.tiles_shown > shown, what="the tiles ranked again")
+            assert screen.open_item is None and not screen.query_one("#kiosk-detail").display
+            assert shop_store.read(since=head) == []
+            assert gone not in {t.suggestion.item_id for t in screen.tiles}
+
+    asyncio.run(scenario())
+
+
+def test_a_shopper_forgotten_meanwhile_is_not_recorded_again(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forgotten by another process (`edgerec forget-user`, here another Store on the same file)
+    between two taps, the kiosk's shopper was recorded again by the next tap, in a session
+    whose start the forget had erased. The writer asks before recording, not only when idle
+    (here its idle look is turned off)."""
+    from edgerec.privacy import forget_user
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
+
+    async def scenario() -> None:
+        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+            shown = screen.tiles_shown
+            await pilot.click(Tile)
+            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            assert screen.session is not None
+            shopper = screen.session.user_id
+            assert shop_store.read(user_id=shopper)
+            with edgerec.open(shop_store.path) as other:
+                assert forget_user(other, shopper).found
+            await pilot.click("#kiosk-back")
+            await pilot.click(Tile)
+            await until(pilot, lambda: screen.session.user_id != shopper, what="the next shopper")
+            await pilot.pause(0.2)
+            assert shop_store.read(user_id=shopper) == []
+
+    asyncio.run(scenario())
+
+
 def test_a_store_id_events_cannot_carry_is_refused_before_the_kiosk_opens(shop_store: Store) -> None:
     """Before, the kiosk opened and then stopped on its first event with an EventError."""
     for bad in ("", "a\tb", "x" * 300):

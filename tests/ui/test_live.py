@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
+import edgerec
 from edgerec.api import Store
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
@@ -298,6 +300,98 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
             await act(pilot, "down", "enter")
             assert shop_store.read(user_id="cust-04") == []  # no session_ended for them either
             assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("while_idle", [True, False])
+def test_a_customer_forgotten_by_another_process_is_let_go_before_anything_more_is_recorded(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, while_idle: bool
+) -> None:
+    """Forgotten by `edgerec forget-user` (here another Store on the same file), the customer
+    played went on being played, and the next key recorded them again, in a session whose
+    start the forget had erased: only this console's own Customers screen was heeded. The
+    writer asks before recording too, not only when idle (here its idle look is turned off)."""
+    from edgerec.privacy import forget_user
+    from edgerec.ui.writer import SessionWriter
+
+    if not while_idle:
+        monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            await act(pilot, "enter")  # a view: the session has started in the log
+            with edgerec.open(shop_store.path) as other:
+                assert forget_user(other, "cust-04").found
+            head = shop_store.head()
+            if while_idle:
+                await until(pilot, lambda: screen.session.anonymous, what="the visitor, without a key")
+            else:
+                await pilot.pause(0.5)
+                assert screen.session.user_id == "cust-04"
+                await pilot.press("down", "enter")
+                await until(pilot, lambda: screen.session.anonymous, what="the visitor after a key")
+            assert shop_store.read(user_id="cust-04") == []  # no view, no session_ended either
+            await until(
+                pilot, lambda: any("forgotten elsewhere" in str(n.message) for n in app._notifications)
+            )
+            await act(pilot, "down", "enter")
+            assert shop_store.read(user_id="cust-04") == []
+            assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+
+    asyncio.run(scenario())
+
+
+def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
+    """An item another process delisted stayed in the Live screen's list, and Enter opened it
+    with its stock, as if for sale, and recorded a view of it."""
+    from edgerec.domain import ItemDelisted
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            row = items.selected_item
+            assert row is not None
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=row.item_id))
+            head = shop_store.head()
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: any("is not listed for sale any more" in str(n.message) for n in app._notifications),
+                what="the operator told",
+            )
+            await until(pilot, lambda: row.item_id not in items.rows_by_key, what="the list loaded again")
+            assert screen.open_item is None and not screen.started
+            assert shop_store.read(since=head) == []
+
+    asyncio.run(scenario())
+
+
+def test_a_schema_downgraded_under_the_console_is_said_plainly(shop_store: Store, tmp_path: Path) -> None:
+    """`edgerec db downgrade` run while the console had the store open: the console's next
+    action notified the database's raw words, with its SQL, parameters and a link."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            args = ["--db", str(shop_store.path), "db", "downgrade", "0010", "--yes"]
+            result = CliRunner().invoke(main, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            await pilot.press("slash", *"trail", "enter")
+            await until(pilot, lambda: app._notifications, what="a notification")
+            said = [str(n.message) for n in app._notifications]
+            assert any("run `edgerec db upgrade`, then start the console again" in m for m in said), said
+            assert not any("[SQL:" in m or "sqlalche.me" in m for m in said), said
 
     asyncio.run(scenario())
 

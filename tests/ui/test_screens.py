@@ -103,6 +103,59 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
     run(scenario())
 
 
+def test_customers_show_what_another_process_changed_and_say_when_the_one_to_forget_is_gone(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Customers screen loaded its list once: after another process forgot cust-04 and
+    recorded a new customer, F1 then F3 still listed cust-04, and forgetting a customer shown
+    whom another process had forgotten said 'Customer cust-07 forgotten: 0 events removed, from
+    the model too.' where the command says there is no such customer."""
+    import edgerec
+    from edgerec.domain import ItemViewed
+    from edgerec.privacy import forget_user
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            table = screen.query_one("#customers-table", DataTable)
+
+            def listed() -> list[str]:
+                return [str(key.value) for key in table.rows]
+
+            await until(pilot, lambda: table.row_count > 0)
+            await pilot.press(*["down"] * listed().index("cust-07"))
+            await until(pilot, lambda: screen.view is not None and screen.current == "cust-07")
+            with edgerec.open(shop_store.path) as other:
+                assert forget_user(other, "cust-04").found
+                other.record(ItemViewed(user_id="cust-new", item_id="sho-001"))
+            await pilot.press("f1")
+            await pilot.press("f3")
+            assert app.screen is screen
+            await until(pilot, lambda: "cust-new" in listed(), what="the new customer listed")
+            assert "cust-04" not in listed()
+            await pilot.pause(0.3)
+            assert screen.current == "cust-07"  # the customer shown stays chosen
+            assert table.cursor_row == listed().index("cust-07")
+
+            with edgerec.open(shop_store.path) as other:
+                assert forget_user(other, "cust-07").found
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await until(
+                pilot,
+                lambda: any("No customer cust-07 in the store" in str(n.message) for n in app._notifications),
+                what="the customer not found",
+            )
+            assert not any("forgotten:" in str(n.message) for n in app._notifications)
+            assert screen.forgotten == []
+            await until(pilot, lambda: "cust-07" not in listed(), what="the list loaded again")
+
+    run(scenario())
+
+
 # --- event log ------------------------------------------------------------------------------
 
 
@@ -677,6 +730,67 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
                 return "following" in text and "10 events behind" in text and "last 0.6" in text
 
             await until(pilot, shown, what="the other process's status")
+
+    run(scenario())
+
+
+def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_processs(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A second console's trainer is refused by the store's trainer lock and exits at once: its
+    Trainer screen showed the first console's trainer as its own, said nothing of the refusal
+    (only trainer.log had it), and its Pause and Full retrain did nothing, silently."""
+    import time
+
+    head = shop_store.head()
+    refusal = "another trainer (process 4242) is training this store's model; stop it first"
+    commands: list[str] = []
+
+    class RefusedTrainer:  # as runtime.TrainerProcess reports it
+        def status(self) -> dict[str, Any]:
+            return {
+                "state": "caught up",
+                "device": "cpu",
+                "position": head,
+                "updated_at": time.time(),
+                "elsewhere": True,
+                "pid": 4242,
+                "exited": refusal,
+            }
+
+        def start(self) -> None:
+            commands.append("start")
+
+        def pause(self) -> None:
+            commands.append("pause")
+
+        def retrain(self) -> None:
+            commands.append("retrain")
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=RefusedTrainer(),
+        )
+        async with app.run_test(size=(140, 32)) as pilot:
+            await until(pilot, lambda: "caught up (in another process, pid 4242)" in screen_text(app))
+            assert "This console's trainer stopped: another trainer (process 4242)" in screen_text(app)
+            await until(pilot, lambda: said(app, f"This console's trainer stopped: {refusal}."))
+            for key in ("s", "p", "R"):
+                await pilot.press(key)
+            await pilot.click("#trainer-pause")
+            await until(
+                pilot,
+                lambda: (
+                    sum("another process's (pid 4242)" in str(n.message) for n in app._notifications) == 4
+                ),
+                what="each command saying why it cannot act",
+            )
+            assert commands == []
 
     run(scenario())
 

@@ -96,8 +96,14 @@ class CustomersScreen(ConsoleScreen):
         self.query_one("#customers-table", DataTable).add_columns("customer", "sessions", "last seen")
         self.query_one("#profile-history", DataTable).add_columns("item", "category", "last", "when")
         self.query_one("#profile-sessions", DataTable).add_columns("started", "kiosk", "events", "ended")
-        self._search("")
         self.query_one("#customers-table", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Each time the screen shows (its first time too): another process or console may have
+        # forgotten a customer or imported some meanwhile.
+        self._search(self.query_one("#customers-search", Input).value)
+        if self.current is not None:
+            self.open(self.current)
 
     def action_focus_search(self) -> None:
         self.query_one("#customers-search", Input).focus()
@@ -119,7 +125,10 @@ class CustomersScreen(ConsoleScreen):
                 Text(clock_time(c.last_at, self.services.zone)[5:16]),
                 key=c.user_id,
             )
-        if customers and self.current is None:
+        listed = [c.user_id for c in customers]
+        if self.current in listed:  # the list was loaded again: the customer shown stays chosen
+            table.move_cursor(row=listed.index(self.current))
+        elif customers and self.current is None:
             self.open(customers[0].user_id)
 
     @on(DataTable.RowHighlighted, "#customers-table")
@@ -217,9 +226,10 @@ class CustomersScreen(ConsoleScreen):
             # Deleting, rebuilding the read models and compacting the file takes a while.
             try:
                 receipt = method(user_id)
-                from edgerec.training.trainer import forget_in_model  # loads torch: not at start
+                if getattr(receipt, "found", True):  # an id that names nobody changes nothing
+                    from edgerec.training.trainer import forget_in_model  # loads torch: not at start
 
-                forget_in_model(self.store)  # the checkpoint and snapshot, as the command does
+                    forget_in_model(self.store)  # the checkpoint and snapshot, as the command does
                 self.post_message(Forgotten(user_id, receipt, None))
             except Exception as error:  # noqa: BLE001 - reported on the UI thread
                 log.error("forgetting %s failed", user_id, exc_info=error)
@@ -233,16 +243,23 @@ class CustomersScreen(ConsoleScreen):
             self.notify(text, title="Not forgotten", severity=severity)
             return
         services = self.services
-        # The recommender holds the customer's events in memory: start it afresh.
-        services.suggester = make_suggester(services.store, services.shop, services.clock)
         receipt = message.receipt
-        removed = getattr(receipt, "events_removed", None)
-        detail = f": {removed:,} events removed" if removed is not None else ""
-        self.notify(
-            f"Customer {message.user_id} forgotten{detail}, from the model too.",
-            title="Forgotten",
-        )
-        self.forgotten.append(message.user_id)
+        if not getattr(receipt, "found", True):  # forgotten meanwhile, by another process say
+            self.notify(
+                f"No customer {message.user_id} in the store (forgotten already?): nothing was changed.",
+                title="Not forgotten",
+                severity="warning",
+            )
+        else:
+            # The recommender holds the customer's events in memory: start it afresh.
+            services.suggester = make_suggester(services.store, services.shop, services.clock)
+            removed = getattr(receipt, "events_removed", None)
+            detail = f": {removed:,} events removed" if removed is not None else ""
+            self.notify(
+                f"Customer {message.user_id} forgotten{detail}, from the model too.",
+                title="Forgotten",
+            )
+            self.forgotten.append(message.user_id)
         # A live session still playing them would record them again at its next key.
         if services.pending_customer == message.user_id:
             services.pending_customer = None

@@ -30,7 +30,7 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
-from edgerec.ui.writer import ActionDone, Job, SessionWriter
+from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, SessionWriter
 
 ALL = "All"
 
@@ -115,10 +115,27 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         without a word in the log: their session's end would name them again."""
         forgotten, self.services.forgotten = self.services.forgotten, []
         if self.session is not None and self.session.user_id in forgotten:
-            self.started = False
-            store_id = self.session.store_id
-            visitor = LiveSession.anonymous_visitor(store_id, self.services.clock, self.services.rng)
-            self._new_session(visitor, "Customer forgotten: a new anonymous visitor")
+            self._let_go()
+
+    def on_customer_forgotten(self, message: CustomerForgotten) -> None:
+        """The customer played was forgotten elsewhere too (another console, `edgerec
+        forget-user`): the writer found out before recording anything more for them."""
+        if self.session is None or self.session.user_id != message.user_id:
+            return
+        if message.user_id not in self.services.forgotten:  # the Customers screen said so itself
+            self.notify(
+                f"Customer {message.user_id} has been forgotten elsewhere: the live session goes on "
+                "with a new anonymous visitor, and nothing more is recorded for them.",
+                severity="warning",
+            )
+        self._let_go()
+
+    def _let_go(self) -> None:
+        assert self.session is not None
+        self.started = False
+        store_id = self.session.store_id
+        visitor = LiveSession.anonymous_visitor(store_id, self.services.clock, self.services.rng)
+        self._new_session(visitor, "Customer forgotten: a new anonymous visitor")
 
     def play_customer(self, user_id: str) -> None:
         store_id = self.session.store_id if self.session else None
@@ -238,8 +255,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     @guarded("opening an item")
     def action_open(self) -> None:
-        item = self.query_one(ItemTable).selected_item
-        if item is None:
+        row = self.query_one(ItemTable).selected_item
+        if row is None:
+            return
+        # As the catalogue has it now: another process may have delisted it since it was listed.
+        item = self.shop.item(row.item_id)
+        if item is None or item.status != "listed":
+            gone = "is not in the catalogue" if item is None else _not_for_sale(item)
+            self.notify(f"{row.label} {gone} any more: not opened.", severity="warning")
+            self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
         # would hold the suggestions' frame back (Textual paints at most 60 frames a second).
@@ -373,6 +397,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
         job = outcome.job
+        if outcome.forgotten:  # nothing was recorded: see on_customer_forgotten
+            self._show_deferred_items()
+            return
         if outcome.error is not None:
             self._show_deferred_items()
             self._show_session()

@@ -43,6 +43,9 @@ class TrainerStatus:
     losses: Sequence[float] = field(default_factory=tuple)
     hit_rates: Sequence[float] = field(default_factory=tuple)  # streaming HR@10, recent windows
     progress: tuple[int, int] | None = None  # (done, total) of a long job
+    elsewhere: bool = False  # the console's trainer reports another process's trainer (it holds the lock)
+    pid: int | None = None  # that process, where known
+    exited: str | None = None  # why the console's own trainer process ended, if with an error
 
 
 class Trainer(Protocol):
@@ -82,6 +85,9 @@ def status_of(raw: Any) -> TrainerStatus:
         losses=tuple(float(v) for v in raw.get("losses", ()) if v is not None),
         hit_rates=tuple(float(v) for v in raw.get("hit_rates", ()) if v is not None),
         progress=tuple(raw["progress"]) if raw.get("progress") else None,  # type: ignore[arg-type]
+        elsewhere=bool(raw.get("elsewhere", False)),
+        pid=_number(raw.get("pid"), int),
+        exited=str(raw["exited"]) if raw.get("exited") else None,
     )
 
 
@@ -166,6 +172,7 @@ class TrainerScreen(ConsoleScreen):
         self.device = "checking…"
         self.last: Snapshot | None = None
         self.tuning = False
+        self.exit_told: str | None = None  # the console's trainer's exit, once notified
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -198,7 +205,8 @@ class TrainerScreen(ConsoleScreen):
             head = store.head()
             if trainer is not None:
                 status = status_of(trainer.status())
-                return Snapshot(head, status, "trainer", status.state not in STOPPED)
+                source = "file" if status.elsewhere else "trainer"
+                return Snapshot(head, status, source, status.state not in STOPPED)
             found = read_status_file(store.url)
             if found is None:
                 return Snapshot(head, None)
@@ -214,8 +222,8 @@ class TrainerScreen(ConsoleScreen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.last = snapshot
         status = snapshot.status
-        for name in ("start", "pause", "retrain"):
-            self.query_one(f"#trainer-{name}", Button).disabled = snapshot.source != "trainer"
+        for name in ("start", "pause", "retrain"):  # with a trainer, they say why they cannot act
+            self.query_one(f"#trainer-{name}", Button).disabled = self.trainer is None
         text = Text()
         if status is None or (not snapshot.live and status.state == "not started"):
             text.append("Trainer: ", style="bold")
@@ -235,10 +243,17 @@ class TrainerScreen(ConsoleScreen):
             text.append("Trainer: ", style="bold")
             following = status.state in ("following", "caught up")
             text.append(status.state, style="bold green" if following else "bold")
-            where = " (in another process)" if snapshot.source == "file" else ""
+            pid = f", pid {status.pid}" if status.pid else ""
+            where = f" (in another process{pid})" if snapshot.source == "file" else ""
             text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
             text.append(self._checkpoint(status))
+        if status is not None and status.exited:
+            text.append("\nThis console's trainer stopped: ", style="bold red")
+            text.append(status.exited)
+            if status.exited != self.exit_told:
+                self.exit_told = status.exited
+                self.notify(f"This console's trainer stopped: {status.exited}.", severity="warning")
         self.query_one("#trainer-state", Static).update(text)
         bar = self.query_one("#trainer-progress", ProgressBar)
         bar.display = status is not None and status.progress is not None
@@ -319,10 +334,20 @@ class TrainerScreen(ConsoleScreen):
                 severity="warning",
             )
             return
+        last = self.last
+        if last is not None and last.source == "file" and last.live and last.status is not None:
+            pid = f" (pid {last.status.pid})" if last.status.pid else ""
+            self.notify(
+                f"The trainer running is another process's{pid}: pause or retrain it there; this "
+                "console's own can start once it stops.",
+                severity="warning",
+            )
+            return
         command: Any = getattr(trainer, name, None)
         if command is None:
             self.notify(f"This trainer cannot {name} from the console.", severity="warning")
             return
+        self.exit_told = None  # a trainer that ends again is said again
         self.run_worker(
             command, thread=True, group="trainer-command", exit_on_error=False, name=f"trainer {name}"
         )
