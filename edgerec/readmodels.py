@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, desc, func, or_, select
+from sqlalchemy import Connection, and_, desc, func, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.words import search_words
@@ -252,7 +252,7 @@ class ShopData:
     def forgets(self) -> int:
         """How many customers have been forgotten in this store so far, by any process."""
         with self.engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(forgets)).scalar_one())
+            return forgets_recorded(connection)
 
     def customer(self, user_id: str) -> CustomerRow | None:
         with self.engine.connect() as connection:
@@ -455,3 +455,9 @@ def catalogue_frame(store: Store) -> Any:
     ).order_by(items.c.item_id)
     with store.engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
+def forgets_recorded(connection: Connection) -> int:
+    """How many times a customer has been forgotten in this store (`edgerec forget-user`): a
+    reader holding customers in memory drops them when it moves."""
+    return int(connection.execute(select(func.count()).select_from(forgets)).scalar_one())

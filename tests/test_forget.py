@@ -15,7 +15,8 @@ from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemViewed
 from edgerec.ingest import import_file
 from edgerec.privacy import forget_user
-from edgerec.recommend import Recommender, reader
+from edgerec.readmodels import forgets_recorded
+from edgerec.recommend import Recommender
 from edgerec.training import Trainer, TrainerConfig
 
 SMALL = DemoSize(items=200, customers=30, sessions=200)
@@ -154,7 +155,7 @@ def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatc
             forget_user(store, customer)
         assert len(store.read(user_id=customer)) == mine and store.head() == head
         with store.engine.connect() as connection:
-            assert reader.forgets_recorded(connection) == 0
+            assert forgets_recorded(connection) == 0
 
 
 @pytest.mark.parametrize("checkpoint", ["moved aside", "damaged"])
@@ -339,7 +340,7 @@ def test_an_id_that_names_no_one_changes_nothing(tmp_path: Path) -> None:
         assert receipt.found is False and receipt.events_removed == 0
         assert receipt.projections_rebuilt_from == 0 and receipt.database_compacted is False
         with store.engine.connect() as connection:
-            assert reader.forgets_recorded(connection) == 0
+            assert forgets_recorded(connection) == 0
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "forget-user", "C00O1", "--yes"])
     assert result.exit_code == 1 and "no customer 'C00O1' in the store" in result.output
     assert "Forgot" not in result.output

@@ -20,6 +20,7 @@ from edgerec.domain import Context, Event
 from edgerec.domain.events import text_flaw
 from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
 from edgerec.memory import settle_heap
+from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
@@ -206,7 +207,7 @@ class Recommender:
         cat = self.catalogue
         with reader.snapshot(self.engine) as conn:
             self.position = reader.projected_position(conn)
-            self._forgets = reader.forgets_recorded(conn)
+            self._forgets = forgets_recorded(conn)
             for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
                 fields = {"title": title, "category": category, "brand": brand, "stock": stock}
                 cat.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
@@ -239,7 +240,7 @@ class Recommender:
             return 0
         before = self.position
         with reader.snapshot(self.engine) as conn:
-            forgotten = reader.forgets_recorded(conn) != self._forgets
+            forgotten = forgets_recorded(conn) != self._forgets
             if not forgotten:
                 self._catch_up(conn)
         if forgotten:  # a customer was forgotten: nothing of them may stay in memory either

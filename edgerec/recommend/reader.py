@@ -21,7 +21,6 @@ from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import (
     cooccurrence,
     events,
-    forgets,
     item_stats,
     items,
     projection_positions,
@@ -112,11 +111,6 @@ def projected_position(connection: Connection) -> int:
     """The log position every projection has reached (0 when none has run)."""
     value = connection.execute(_POSITION).scalar_one()
     return int(value or 0)
-
-
-def forgets_recorded(connection: Connection) -> int:
-    """How many times a customer has been forgotten in this store (`edgerec forget-user`)."""
-    return int(connection.execute(select(func.count()).select_from(forgets)).scalar_one())
 
 
 def catalogue_rows(connection: Connection) -> list[Any]:
