@@ -49,17 +49,16 @@ def assign_sessions(
         if user is None:
             continue
         at = row["occurred_at"]
-        if row["session_id"] is None:
-            row["session_id"] = (
-                row["type"] != EventType.SESSION_STARTED
-                and (
-                    _near(latest.get(user), at)
-                    or _near(late.get(user), at)
-                    or _around(earlier.get(user, ()), at)
-                )
-            ) or session_id_for(user, at)
-        current = None if row["type"] == EventType.SESSION_ENDED else row["session_id"]
         newest = latest.get(user)
+        if row["session_id"] is None:
+            if row["type"] == EventType.SESSION_STARTED:
+                found = None
+            elif newest is not None and at < newest[0]:  # late: the visit it falls in, if stored
+                found = _around(earlier.get(user, ()), at, late.get(user)) or _near(newest, at)
+            else:
+                found = _near(newest, at)
+            row["session_id"] = found or session_id_for(user, at)
+        current = None if row["type"] == EventType.SESSION_ENDED else row["session_id"]
         if newest is None or at >= newest[0]:
             latest[user] = (at, current)
         else:
@@ -76,13 +75,13 @@ def _near(last: tuple[int, str | None] | None, at: int) -> str | None:
 def _earlier_sessions(
     connection: Connection, pending: Sequence[dict[str, Any]], latest: dict[str, tuple[int, str | None]]
 ) -> dict[str, list[tuple[int, int, bool, str]]]:
-    """The stored sessions that events older than their customer's latest by more than the gap
-    could belong to: (start, last event, ended, id) by customer. Only late events need them."""
+    """The stored sessions that events older than their customer's latest could belong to:
+    (start, last event, ended, id) by customer. Only late events need them."""
     oldest: dict[str, int] = {}
     for row in pending:
         user, at = row["user_id"], row["occurred_at"]
         newest = latest.get(user)
-        if newest is not None and at < newest[0] - _GAP_US:
+        if newest is not None and at < newest[0]:
             oldest[user] = min(at, oldest.get(user, at))
     found: dict[str, list[tuple[int, int, bool, str]]] = defaultdict(list)
     for part in chunks(list(oldest)):  # a file sorted newest first makes many customers late
@@ -101,11 +100,17 @@ def _earlier_sessions(
     return found
 
 
-def _around(stored: Sequence[tuple[int, int, bool, str]], at: int) -> str | None:
-    """The stored session whose events `at` falls among or within the gap of (the nearest one);
-    after a session that ended, only within its span."""
+def _around(
+    stored: Sequence[tuple[int, int, bool, str]], at: int, late: tuple[int, str | None] | None
+) -> str | None:
+    """The session whose events `at` falls among or within the gap of (the nearest one): a
+    stored one, or that of the batch's previous late event; after a session that ended, only
+    within its span."""
+    spans = list(stored)
+    if late is not None and late[1] is not None:
+        spans.append((late[0], late[0], False, late[1]))
     best: tuple[int, str] | None = None
-    for started_at, last_at, ended, session_id in stored:
+    for started_at, last_at, ended, session_id in spans:
         after = last_at if not ended else last_at - _GAP_US
         distance = max(started_at - at, at - last_at, 0)
         if started_at - _GAP_US <= at <= after + _GAP_US and (best is None or distance < best[0]):

@@ -225,10 +225,10 @@ class LiveState:
         return session_id_for(event.user_id, event.occurred_at)
 
     def late(self, event: StoredEvent) -> bool:
-        """Whether the event is older than its customer's latest by more than the session gap
-        (the store then looks for the earlier session it falls in, which memory may not hold)."""
+        """Whether the event is older than its customer's latest (the store then looks for the
+        earlier session it falls in, which memory may not hold)."""
         user = self.users.get(event.user_id or "")
-        return user is not None and event.occurred_at < user.last_at - GAP_US
+        return user is not None and event.occurred_at < user.last_at
 
     def apply(
         self, event: StoredEvent, *, catalogue_too: bool = True, pairs: list[tuple[int, int]] | None = None

@@ -18,6 +18,7 @@ from edgerec.api import Store
 from edgerec.domain import (
     AddedToCart,
     Context,
+    Event,
     ItemDelisted,
     ItemListed,
     ItemUpdated,
@@ -190,6 +191,40 @@ def test_late_events_share_the_earlier_session_they_fall_in(store: Store, one_by
     assert ids["late-0"] == ids["late-1"] == ids["late-2"] not in (ids["a"], ids["now"])
     assert ids["c"] == ids["a"] == ids["b"]
     assert len({*ids.values()}) == 3
+
+
+@pytest.mark.parametrize(
+    "visit",
+    [
+        # a visit that ended, then one of its views sent late (within 30 minutes of the end)
+        [(0, "view"), (15, "view"), (20, "end"), (10, "view")],
+        # a visit, a new one started, then a view of the first visit sent late
+        [(0, "view"), (10, "view"), (20, "start"), (25, "view"), (5, "view")],
+    ],
+)
+def test_a_late_event_joins_the_visit_it_falls_in_however_it_is_recorded(
+    tmp_path: Path, visit: list[tuple[int, str]]
+) -> None:
+    kinds = {"view": ItemViewed, "end": SessionEnded, "start": SessionStarted}
+
+    def events() -> list[Event]:
+        made = []
+        for n, (minute, kind) in enumerate(visit):
+            extra = {"item_id": f"i{n}"} if kind == "view" else {}
+            made.append(kinds[kind](occurred_at=at(minute), user_id="u1", **extra))  # type: ignore[arg-type]
+        return made
+
+    sessions_of = []
+    for one_by_one in (True, False):
+        with edgerec.open(tmp_path / f"{one_by_one}.db") as opened:
+            if one_by_one:
+                for event in events():
+                    opened.record(event)
+            else:
+                opened.record_many(events())
+            sessions_of.append([row.session_id for row in opened.read()])  # the log keeps their order
+    assert sessions_of[0] == sessions_of[1]
+    assert sessions_of[0][-1] == sessions_of[0][0]  # the late view is in the first visit
 
 
 def test_two_visits_begun_in_one_second_are_two_sessions(store: Store) -> None:
