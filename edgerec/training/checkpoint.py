@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import pickle
+import warnings
 import zipfile
 from collections import deque
 from dataclasses import dataclass
@@ -125,7 +126,11 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
     # The log is the source of truth: the way out of a bad checkpoint is to rebuild the model.
     remedy = "move it aside and run `edgerec train --retrain` to rebuild the model from the log"
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns of a bare pickle's protocol before refusing it, asking to file an issue:
+            # the refusal below says what the file is.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle refused, truncated file, wrong format
         raise CheckpointError(f"{path} {_unreadable(path, exc)}; {remedy}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
