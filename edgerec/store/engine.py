@@ -110,6 +110,11 @@ def _readable(url: str) -> str:
         raise ValueError(
             f"the URL's host holds an '@': one written as it is in the password ({_ENCODE_THE_PASSWORD})"
         )
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"edgerec keeps its store in SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
+            "(sqlite:///shop.db, postgresql://user@host/shop)"
+        )
     return url
 
 
