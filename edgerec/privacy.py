@@ -143,10 +143,12 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
 
 def _forget_in_file_names(connection: Connection, user_id: str) -> None:
     """Writes FORGOTTEN for the id where an imported file's path holds it as a whole word
-    (orders_zoe123.csv): in the import's row and its report, and in the source of the refused
-    rows of that file that other customers keep. Their source no longer matches the path, so
-    importing that file again quarantines its refused rows anew instead of finding them."""
-    word = re.compile(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])")
+    (zoe123/orders_zoe123.csv): in the import's row and its report, and in the source of the
+    refused rows of that file that other customers keep (`reclaim_sources` gives them the path
+    back when the file is imported again). An id of digits alone is such a word only in the
+    file's own name, and not as a part of a date or a number there: forgetting customer 30
+    rewrites orders_30.csv, not sales-30/day.csv nor sales-2025-01-30.csv."""
+    word = _path_word(user_id)
     plain = max(_PLAIN.findall(user_id), key=len, default="")
     named = imports.c.source.contains(plain) if plain else true()
     for import_id, source, report in connection.execute(
@@ -168,6 +170,30 @@ def _forget_in_file_names(connection: Connection, user_id: str) -> None:
                 .where(quarantine.c.source == source)
                 .values(source=word.sub(FORGOTTEN, source))
             )
+
+
+def _path_word(user_id: str) -> re.Pattern[str]:
+    """The id as a word of a file's path (`_forget_in_file_names`)."""
+    word = rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])"
+    if not user_id.isdigit():
+        return re.compile(word)
+    # In the file's name, with no joiner to a digit either side (2025-01-30, 1.30).
+    return re.compile(rf"(?<![0-9][-.:/+]){word}(?![-.:/+][0-9])(?=[^/\\]*$)")
+
+
+def reclaim_sources(connection: Connection, sources: set[str]) -> None:
+    """Gives the refused rows a forget left under a file's path with FORGOTTEN for the id
+    (`_forget_in_file_names`) that path again, as the file is imported again: the import then
+    finds them, and replaces them once it has read the file to its end, instead of refusing
+    them a second time beside the first."""
+    stored = connection.execute(
+        select(quarantine.c.source).where(quarantine.c.source.contains(FORGOTTEN)).distinct()
+    ).scalars()
+    for renamed in stored.all():
+        path = re.compile(".+".join(map(re.escape, renamed.split(FORGOTTEN))))
+        real = next((source for source in sorted(sources) if path.fullmatch(source)), None)
+        if real is not None:
+            connection.execute(update(quarantine).where(quarantine.c.source == renamed).values(source=real))
 
 
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:

@@ -485,3 +485,43 @@ def test_a_session_shared_with_another_customer_is_not_counted_as_removed(tmp_pa
         with store.engine.connect() as connection:
             left = connection.execute(select(sessions.c.session_id, sessions.c.user_id)).all()
         assert [tuple(row) for row in left] == [("family-tablet-1", "ben")]
+
+
+def test_a_numeric_id_is_forgotten_only_in_a_file_name_and_its_rows_are_found_again(
+    tmp_path: Path,
+) -> None:
+    """Forgetting customer 30 renamed the folder sales-30 (sales-[forgotten]/day.csv), and
+    importing a renamed file again refused its other customers' rows a second time: bob's one
+    refused row was in quarantine twice."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import imports, quarantine
+
+    db = tmp_path / "shop.db"
+    (tmp_path / "sales-30").mkdir()
+    day, orders = tmp_path / "sales-30" / "day.csv", tmp_path / "orders_30.csv"
+    for path in (day, orders, tmp_path / "sales-2025-01-30.csv"):
+        imported(
+            db,
+            path,
+            "user_id,item_id,event,timestamp\n"
+            "30,I1,view,2025-01-01 10:00:00\nbob,I3,bogus,2025-01-01 10:01:00\n",
+        )
+
+    forget(db, "30")
+
+    def sources() -> tuple[list[str], list[str]]:
+        with edgerec.open(db) as store, store.engine.connect() as connection:
+            return (
+                list(connection.execute(select(imports.c.source).order_by(imports.c.started_at)).scalars()),
+                list(connection.execute(select(quarantine.c.source).order_by(quarantine.c.id)).scalars()),
+            )
+
+    renamed = str(tmp_path / "orders_[forgotten].csv")
+    kept = [str(day), renamed, str(tmp_path / "sales-2025-01-30.csv")]
+    assert sources() == (kept, kept)
+    for path in (day, orders):
+        result = CliRunner().invoke(main, ["--db", str(db), "import", str(path)])
+        assert result.exit_code == 0, result.output
+    # bob's row of each file once, the renamed one under its path again
+    assert sources()[1] == [str(day), str(orders), str(tmp_path / "sales-2025-01-30.csv")]
