@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
+from edgerec.domain import number_id
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
@@ -39,6 +40,7 @@ from edgerec.store.sql import chunks
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_NUMBER = re.compile(r"[:,\[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(?=[,\]}]|$)")
+_EXPONENT = r"[0-9][eE][-+]?[0-9]"
 _USUAL_DELIMITERS = frozenset(",;\t|")
 # They join the parts of a time, a date or a number too: 10:30:00, 2025-01-30, 1396471744.66.
 _JOINERS = frozenset(".:-/+")
@@ -141,10 +143,12 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
 
 def _forget_in_file_names(connection: Connection, user_id: str) -> None:
     """Writes FORGOTTEN for the id where an imported file's path holds it as a whole word
-    (orders_zoe123.csv): in the import's row and its report, and in the source of the refused
-    rows of that file that other customers keep. Their source no longer matches the path, so
-    importing that file again quarantines its refused rows anew instead of finding them."""
-    word = re.compile(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])")
+    (zoe123/orders_zoe123.csv): in the import's row and its report, and in the source of the
+    refused rows of that file that other customers keep (`reclaim_sources` gives them the path
+    back when the file is imported again). An id of digits alone is such a word only in the
+    file's own name, and not as a part of a date or a number there: forgetting customer 30
+    rewrites orders_30.csv, not sales-30/day.csv nor sales-2025-01-30.csv."""
+    word = _path_word(user_id)
     plain = max(_PLAIN.findall(user_id), key=len, default="")
     named = imports.c.source.contains(plain) if plain else true()
     for import_id, source, report in connection.execute(
@@ -168,11 +172,36 @@ def _forget_in_file_names(connection: Connection, user_id: str) -> None:
             )
 
 
+def _path_word(user_id: str) -> re.Pattern[str]:
+    """The id as a word of a file's path (`_forget_in_file_names`)."""
+    word = rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])"
+    if not user_id.isdigit():
+        return re.compile(word)
+    # In the file's name, with no joiner to a digit either side (2025-01-30, 1.30).
+    return re.compile(rf"(?<![0-9][-.:/+]){word}(?![-.:/+][0-9])(?=[^/\\]*$)")
+
+
+def reclaim_sources(connection: Connection, sources: set[str]) -> None:
+    """Gives the refused rows a forget left under a file's path with FORGOTTEN for the id
+    (`_forget_in_file_names`) that path again, as the file is imported again: the import then
+    finds them, and replaces them once it has read the file to its end, instead of refusing
+    them a second time beside the first."""
+    stored = connection.execute(
+        select(quarantine.c.source).where(quarantine.c.source.contains(FORGOTTEN)).distinct()
+    ).scalars()
+    for renamed in stored.all():
+        path = re.compile(".+".join(map(re.escape, renamed.split(FORGOTTEN))))
+        real = next((source for source in sorted(sources) if path.fullmatch(source)), None)
+        if real is not None:
+            connection.execute(update(quarantine).where(quarantine.c.source == renamed).values(source=real))
+
+
 def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool) -> list[int]:
     """The quarantine rows that name the customer: whose line holds the id as one of its values
     (`_values`: a field, or a value of a JSON line), however the file spelt it, with JSON escapes
-    ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien"), or whose detail quotes it. A time,
-    a price or a date that merely contains the id's digits (10:30:00, 1396471744.66) names no one.
+    ("Zo\\u00eb", "\\/") or CSV's doubled quotes ("O""Brien"), as a number the importer reads as
+    the id (30.0 or 3e1 for 30), or whose detail quotes it. A time, a price or a date that merely
+    contains the id's digits (10:30:00, 1396471744.66) names no one.
 
     A refused line keeps no column names, so where the id sits is told from what the store
     knows. When no event has the id as its customer (`customer` False) and it is an item's id,
@@ -184,9 +213,11 @@ def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool
     quoted = repr(user_id)  # as a detail quotes a value it refuses
     # SQL picks the rows holding the id's longest plain run; each is then read back in full.
     plain = max(_PLAIN.findall(user_id), key=len, default="")
-    query = select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(
-        quarantine.c.raw.contains(plain) | quarantine.c.detail.contains(plain) if plain else true()
-    )
+    holding = quarantine.c.raw.contains(plain) | quarantine.c.detail.contains(plain) if plain else true()
+    if plain and _is_number_id(user_id):
+        # and those with a number written with an exponent: JSON's 3e1 is customer 30 too
+        holding |= quarantine.c.raw.regexp_match(_EXPONENT)
+    query = select(quarantine.c.id, quarantine.c.raw, quarantine.c.detail).where(holding)
     naming: dict[int, set[str]] = {}
     for row_id, raw, detail in connection.execute(query):
         values = _values(raw or "")
@@ -198,6 +229,14 @@ def _quarantined_rows_of(connection: Connection, user_id: str, *, customer: bool
     others = set().union(*values.values())
     customers = _known(connection, users.c.user_id, others) - _known(connection, items.c.item_id, others)
     return [row_id for row_id in naming if not values[row_id] & customers]
+
+
+def _is_number_id(user_id: str) -> bool:
+    """Whether the importer reads some JSON or Parquet number as this id (30, 1e-05)."""
+    try:
+        return number_id(float(user_id)) == user_id
+    except ValueError:
+        return False
 
 
 def _known(connection: Connection, column: Any, values: set[str]) -> set[str]:
@@ -242,13 +281,19 @@ def _parsed(text: str) -> Any:
 
 
 def _cut_short_values(text: str) -> Iterator[str]:
-    """The strings a broken JSON line still holds whole, escapes undone, and its numbers."""
+    """The strings a broken JSON line still holds whole, escapes undone, and its numbers, as
+    written and as the importer reads them (30.0 and 1e2 as 30 and 100)."""
     for literal in _JSON_STRING.findall(text):
         try:
             yield json.loads(literal)
         except ValueError:
             continue
-    yield from _JSON_NUMBER.findall(_JSON_STRING.sub('""', text))
+    for number in _JSON_NUMBER.findall(_JSON_STRING.sub('""', text)):
+        yield number
+        try:
+            yield number_id(json.loads(number))
+        except ValueError:  # 007 is no JSON number
+            continue
 
 
 def _fields(raw: str) -> set[str]:
@@ -271,7 +316,8 @@ def _fields(raw: str) -> set[str]:
 
 
 def _json_values(value: Any) -> Iterator[str]:
-    """Every key, string and number in a parsed JSON value (or Python literal), as text."""
+    """Every key, string and number in a parsed JSON value (or Python literal), as text: a
+    number as the importer reads it as an id (`number_id`: 30.0 and 1e2 are 30 and 100)."""
     stack = [value]
     while stack:
         value = stack.pop()
@@ -282,6 +328,8 @@ def _json_values(value: Any) -> Iterator[str]:
             stack.extend(value)
         elif isinstance(value, str):
             yield value
+        elif isinstance(value, float | int) and not isinstance(value, bool):
+            yield number_id(value)
         elif value is not None and not isinstance(value, bool):
             yield str(value)
 

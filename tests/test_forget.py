@@ -371,7 +371,11 @@ def test_an_item_id_is_forgotten_only_where_it_is_a_customer(tmp_path: Path) -> 
 def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path) -> None:
     """`forget-user 30` deleted customer 5's refused row: its time 10:30:00 held ':30:'; so did
     `forget-user 66` customer 137's, whose time was 1396471744.66. Customer 30's own refused
-    rows go, in every format."""
+    rows go, in every format, a JSON line's or a Parquet file's 30.0 and 3e1 too: the importer
+    reads them as customer 30 (pandas writes an id column with a gap as floats), and they were
+    kept, with Parquet's refused rows stored as JSON."""
+    import pandas as pd
+
     db = tmp_path / "shop.db"
     imported(
         db,
@@ -390,18 +394,35 @@ def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path
         db,
         tmp_path / "in.jsonl",
         '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}\n'
-        '{"user_id": 30, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:31:00x"}\n',
+        '{"user_id": 30, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:31:00x"}\n'
+        '{"user_id": 30.0, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:32:00x"}\n'
+        '{"user_id": 3e1, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:33:00x"}\n',
     )
-    assert len(quarantined_raws(db)) == 6
+    frame = pd.DataFrame(
+        {
+            "user_id": [30, None, 5, 30],
+            "item_id": ["I3", "I3", "I3", "I3"],
+            "event": ["view", "view", "view", "view"],
+            "timestamp": ["2025-01-02 10:00:00", "2025-01-02 10:01:00", "2025-01-02 10:30:00x", "x"],
+        }
+    )
+    assert frame["user_id"].dtype == "float64"
+    frame.to_parquet(tmp_path / "in.parquet")
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(tmp_path / "in.parquet")])
+    assert result.exit_code == 0, result.output
+    raws = quarantined_raws(db)
+    assert len(raws) == 11 and '"user_id": 30.0' in raws[-1], raws  # and null's, and 5.0's
 
     receipt = forget(db, "30")
 
-    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (1, 3), receipt
+    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (2, 6), receipt
     assert quarantined_raws(db) == [
         "5,,view,2025-01-01 10:30:00,",
         "137\t\tview\t1396471744.30",
         '{"user_id": 5, "item_id": "I2", "event": "view", "timestamp": "2025-01-01 10:30:00x"}',
+        *raws[-3:-1],
     ]
+    assert all("30.0" not in raw for raw in quarantined_raws(db))
 
 
 def test_an_id_in_an_imported_file_name_is_forgotten_too(tmp_path: Path) -> None:
@@ -464,3 +485,43 @@ def test_a_session_shared_with_another_customer_is_not_counted_as_removed(tmp_pa
         with store.engine.connect() as connection:
             left = connection.execute(select(sessions.c.session_id, sessions.c.user_id)).all()
         assert [tuple(row) for row in left] == [("family-tablet-1", "ben")]
+
+
+def test_a_numeric_id_is_forgotten_only_in_a_file_name_and_its_rows_are_found_again(
+    tmp_path: Path,
+) -> None:
+    """Forgetting customer 30 renamed the folder sales-30 (sales-[forgotten]/day.csv), and
+    importing a renamed file again refused its other customers' rows a second time: bob's one
+    refused row was in quarantine twice."""
+    from sqlalchemy import select
+
+    from edgerec.store.schema import imports, quarantine
+
+    db = tmp_path / "shop.db"
+    (tmp_path / "sales-30").mkdir()
+    day, orders = tmp_path / "sales-30" / "day.csv", tmp_path / "orders_30.csv"
+    for path in (day, orders, tmp_path / "sales-2025-01-30.csv"):
+        imported(
+            db,
+            path,
+            "user_id,item_id,event,timestamp\n"
+            "30,I1,view,2025-01-01 10:00:00\nbob,I3,bogus,2025-01-01 10:01:00\n",
+        )
+
+    forget(db, "30")
+
+    def sources() -> tuple[list[str], list[str]]:
+        with edgerec.open(db) as store, store.engine.connect() as connection:
+            return (
+                list(connection.execute(select(imports.c.source).order_by(imports.c.started_at)).scalars()),
+                list(connection.execute(select(quarantine.c.source).order_by(quarantine.c.id)).scalars()),
+            )
+
+    renamed = str(tmp_path / "orders_[forgotten].csv")
+    kept = [str(day), renamed, str(tmp_path / "sales-2025-01-30.csv")]
+    assert sources() == (kept, kept)
+    for path in (day, orders):
+        result = CliRunner().invoke(main, ["--db", str(db), "import", str(path)])
+        assert result.exit_code == 0, result.output
+    # bob's row of each file once, the renamed one under its path again
+    assert sources()[1] == [str(day), str(orders), str(tmp_path / "sales-2025-01-30.csv")]

@@ -23,6 +23,7 @@ from edgerec.domain.events import (
     event_from_fields,
     id_flaw,
     new_event_id,
+    number_id,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "event_from_fields",
     "id_flaw",
     "new_event_id",
+    "number_id",
 ]

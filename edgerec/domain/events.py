@@ -70,6 +70,14 @@ def _check_optional_id(name: str, value: object) -> None:
         raise EventError(name, flaw)
 
 
+def number_id(value: float | int) -> str:
+    """A number read as an id, as the importer reads it: a whole float as the whole number, for
+    an id column with a gap is float in pandas (30.0, or 1e2 in JSON, is customer 30 or 100)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def id_flaw(value: str) -> str | None:
     """What makes a non-empty string unfit as an id, or None."""
     if value.isspace():

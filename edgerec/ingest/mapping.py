@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from edgerec.domain import EventType
+from edgerec.domain import EventType, number_id
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -534,8 +534,8 @@ def _text(value: Any) -> Any:
         return value if value.strip() else None
     if isinstance(value, bool | dict | list):
         return value  # left for validation to name
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float | int):
+        return number_id(value)
     return str(value)
 
 

@@ -32,6 +32,7 @@ from edgerec.ingest.text import RAW_KEEP
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
 from edgerec.ingest.workbook import is_workbook
 from edgerec.memory import gc_paused
+from edgerec.privacy import reclaim_sources
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
 from edgerec.store.schema import imports, quarantine
@@ -170,6 +171,8 @@ def import_file(
     named = _Distinct() if delist_missing else None
     started_at = to_micros_now()
     sources = {report.source}  # the files read, the main one and any beside it
+    with write_transaction(store.engine) as connection:
+        reclaim_sources(connection, sources)
     batches = (
         iter(())
         if lines == 0
@@ -204,6 +207,7 @@ def import_file(
     with write_transaction(store.engine) as connection:
         # Read to its end, the file's refusals are this import's: the rows earlier imports of
         # it refused that it did not refuse again were fixed, or are no longer in the file.
+        reclaim_sources(connection, sources)
         connection.execute(
             delete(quarantine).where(
                 quarantine.c.source.in_(sorted(sources)), quarantine.c.import_id != report.import_id
