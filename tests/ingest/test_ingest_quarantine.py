@@ -248,6 +248,32 @@ def test_a_file_read_again_to_its_end_replaces_its_refused_rows(ingest_store: St
     assert quarantined(ingest_store) == 3
 
 
+def test_a_file_is_known_by_its_absolute_path_not_by_the_path_typed(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Monday's and Tuesday's orders.csv, each imported from its own folder as `orders.csv`:
+    Tuesday's import took Monday's refused rows for its own and deleted them. The same file
+    typed `a.csv` and by its absolute path had its refused rows listed and counted twice."""
+    for day, rows in [
+        ("mon", [f"u1,i1,teleport,{GOOD},,", "u2,i2,view,nope,,"]),
+        ("tue", [f"u3,i3,view,{GOOD},,"]),
+    ]:
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "orders.csv").write_bytes(HEADER + "\n".join(rows).encode() + b"\n")
+    monkeypatch.chdir(tmp_path / "mon")
+    monday = import_file(ingest_store, "orders.csv", format="csv")
+    assert (monday.quarantined, monday.source) == (2, str(tmp_path / "mon" / "orders.csv"))
+    monkeypatch.chdir(tmp_path / "tue")
+    assert import_file(ingest_store, "orders.csv", format="csv").quarantined == 0
+    assert quarantined(ingest_store) == 2
+    assert {r["source"] for r in quarantine_rows(ingest_store)} == {str(tmp_path / "mon" / "orders.csv")}
+
+    monkeypatch.chdir(tmp_path / "mon")
+    for typed in ("orders.csv", tmp_path / "mon" / "orders.csv", "../mon/./orders.csv"):
+        assert import_file(ingest_store, typed, format="csv").quarantined == 2
+        assert quarantined(ingest_store) == 2
+
+
 def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
     ingest_store: Store, tmp_path: Path
 ) -> None:
