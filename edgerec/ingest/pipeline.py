@@ -146,7 +146,7 @@ def import_file(
     check_regular_file(path)
     check_timezone(source_timezone)
     dedupe = Deduplicator(dedupe_window_s)
-    lines = check_readable(path)  # 0: an empty file, which imports as no rows
+    lines = check_readable(path, format)  # 0: a text file of no rows, which imports as none
     check_encoding(path, encoding)
     lines_in = line_encoding(encoding)
     if format:
