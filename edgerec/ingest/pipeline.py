@@ -57,7 +57,7 @@ class ImportReport:
     """What an import did; accepted + quarantined == rows_read, always."""
 
     import_id: str
-    source: str
+    source: str  # the file's absolute path: its quarantine rows are known by it
     format: str
     rows_read: int = 0
     accepted: int = 0  # valid, clean rows: appended now or already in the log
@@ -147,7 +147,7 @@ def import_file(
     check_regular_file(path)
     check_timezone(source_timezone)
     dedupe = Deduplicator(dedupe_window_s)
-    lines = check_readable(path)  # 0: an empty file, which imports as no rows
+    lines = check_readable(path, format)  # 0: a text file of no rows, which imports as none
     check_encoding(path, encoding)
     lines_in = line_encoding(encoding)
     if format:
@@ -158,7 +158,7 @@ def import_file(
         fmt = detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
-    report = ImportReport(import_id=uuid.uuid4().hex, source=_clean_text(str(path)), format=fmt.name)
+    report = ImportReport(import_id=uuid.uuid4().hex, source=_file_key(path), format=fmt.name)
     total = _estimate_rows(path, lines)
     # A restored log is not cleaned again: each of its events was accepted once.
     checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
@@ -257,7 +257,7 @@ def _run(
         if checks is not None:
             checks[0].after_append(any(row["type"] in _CATALOGUE for row in accepted))
         reasons.update(rejected)
-        sources.add(_clean_text(batch.source))
+        sources.add(_file_key(batch.source))
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])
         sessions.add([row["session_id"] for row in accepted])
@@ -340,7 +340,7 @@ def _quarantine(engine: Engine, import_id: str, batch: Batch, earlier: dict[str,
     import of the file refused that this one accepts (imported again with the --action its
     quarantine row suggested, say), in one transaction."""
     reasons: Counter[str] = Counter()
-    source = _clean_text(batch.source)
+    source = _file_key(batch.source)
     records = []
     for i, problem in enumerate(batch.problems):
         if problem is None:
@@ -441,6 +441,13 @@ def _refused_again(
     for part in chunks(taken, 500):
         connection.execute(delete(quarantine).where(quarantine.c.id.in_(part)))
     return fresh
+
+
+def _file_key(path: str | Path) -> str:
+    """The file as its quarantine rows and import name it: its absolute path, so that two files
+    both typed `orders.csv` from their own folders are two, and `a.csv` and its absolute path
+    one."""
+    return _clean_text(str(Path(path).resolve()))
 
 
 def _clean_text(text: str) -> str:

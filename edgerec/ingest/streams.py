@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.workbook import check_not_legacy, is_workbook
+from edgerec.ingest.workbook import check_not_legacy, is_workbook, legacy_workbook
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"))
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
@@ -317,16 +317,57 @@ def _hidden(name: str) -> bool:
     return Path(name).name.startswith(".")
 
 
-def is_empty(path: str | Path) -> bool:
-    """Whether the file has no bytes: it holds no rows, whatever its format (an export of no
-    events, a day with no sales). FormatError for an empty Parquet file or workbook, which always
-    holds at least its layout: one with no bytes was written or copied only in part."""
+# What a whole file of these always holds (its layout, its header): one with no data was cut short.
+_NEVER_EMPTY = {".parquet": "Parquet file", ".xlsx": "workbook", ".xlsm": "workbook"}
+
+
+def is_empty(path: str | Path, format_name: str | None = None) -> bool:
+    """Whether the file has no bytes: a text file of no rows (an export of no events, a day
+    with no sales). FormatError where its name says it is compressed (a compressed file always
+    holds its header: one with no bytes was cut short), and as `check_no_data` says."""
     if Path(path).stat().st_size:
         return False
-    kind = {".parquet": "Parquet file", ".xlsx": "workbook", ".xlsm": "workbook"}.get(data_suffix(path))
+    suffix = Path(path).suffix.lower()
+    kind = "zip" if suffix == ".zip" else next((k for k, names in _SUFFIXES.items() if suffix in names), None)
     if kind is not None:
-        raise FormatError(f"{path}: the file is empty, which a {kind} never is; write or copy it again")
+        raise FormatError(
+            f"{path}: the {kind} data is damaged or cut short (the file is empty); "
+            "fetch or copy the file again"
+        )
+    check_no_data(path, format_name)
     return True
+
+
+def holds_no_data(path: str | Path, format_name: str | None = None) -> bool:
+    """Whether the file, or the data a compressed one holds, has no bytes: `is_empty`, and
+    `check_no_data` for a compressed one, whose data is only opened here, not read through."""
+    if is_empty(path, format_name):
+        return True
+    if compression(path) is None:
+        return False
+    with open_bytes(path) as stream:
+        if stream.read(1):
+            return False
+    check_no_data(path, format_name)
+    return True
+
+
+def check_no_data(path: str | Path, format_name: str | None = None) -> None:
+    """FormatError for a file that holds no data (no bytes, or a compressed file of none) where
+    no text is meant: an empty Parquet file or workbook (by the data's name, or a format named
+    for it), which a whole one never is, and an old .xls, refused as a whole one is. Text (CSV,
+    JSON lines, ...) holds no rows."""
+    inside = data_path(path)
+    if inside.suffix.lower() == ".xls":
+        raise legacy_workbook(path)
+    kind = (
+        "Parquet file"
+        if (format_name or "").lower() == "parquet"
+        else _NEVER_EMPTY.get(inside.suffix.lower())
+    )
+    if kind is not None:
+        empty = "the file is empty" if inside == Path(path) else f"the {inside.name} inside is empty"
+        raise FormatError(f"{path}: {empty}, which a {kind} never is; write or copy it again")
 
 
 def check_regular_file(path: str | Path) -> None:
@@ -336,23 +377,27 @@ def check_regular_file(path: str | Path) -> None:
         raise FormatError(f"{path}: not a file but a device, a pipe or a folder; import a file")
 
 
-def check_readable(path: str | Path) -> int | None:
+def check_readable(path: str | Path, format_name: str | None = None) -> int | None:
     """FormatError, before anything is imported, for a file that cannot be read: an Excel
     97-2003 workbook; a compressed file that is damaged or cut short (it is read through once);
-    compressed Parquet, which compresses its own columns and is read from its end first.
+    compressed Parquet, which compresses its own columns and is read from its end first; a file
+    with no data where no text is meant (`is_empty`, `check_no_data`), read as `format_name`.
 
     Returns the lines of a compressed file, counted on that one pass (0: it holds nothing), 0
     for an empty file, and None for any other plain file, which is not read here."""
     if not Path(path).is_file():
         return None
-    if is_empty(path):
+    if is_empty(path, format_name):
         return 0
     check_not_legacy(path)
     if compression(path) is None:
         return None
     if data_suffix(path) == ".parquet":
         raise FormatError(f"{path}: a compressed Parquet file; unpack it first (Parquet compresses itself)")
-    return count_lines(path)
+    lines = count_lines(path)
+    if lines == 0:  # a compressed file of no data: a zip holding an empty book.xlsx, say
+        check_no_data(path, format_name)
+    return lines
 
 
 def count_lines(path: str | Path) -> int:

@@ -43,7 +43,11 @@ def check_not_legacy(path: str | Path) -> None:
     """FormatError for an Excel 97-2003 workbook, which is not read: say how to save it."""
     with open(path, "rb") as file:
         if file.read(8) == _OLE_MAGIC:
-            raise FormatError(f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV")
+            raise legacy_workbook(path)
+
+
+def legacy_workbook(path: str | Path) -> FormatError:
+    return FormatError(f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV")
 
 
 def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:

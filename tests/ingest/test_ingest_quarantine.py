@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,32 @@ def test_a_file_read_again_to_its_end_replaces_its_refused_rows(ingest_store: St
     assert quarantined(ingest_store) == 3
 
 
+def test_a_file_is_known_by_its_absolute_path_not_by_the_path_typed(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Monday's and Tuesday's orders.csv, each imported from its own folder as `orders.csv`:
+    Tuesday's import took Monday's refused rows for its own and deleted them. The same file
+    typed `a.csv` and by its absolute path had its refused rows listed and counted twice."""
+    for day, rows in [
+        ("mon", [f"u1,i1,teleport,{GOOD},,", "u2,i2,view,nope,,"]),
+        ("tue", [f"u3,i3,view,{GOOD},,"]),
+    ]:
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "orders.csv").write_bytes(HEADER + "\n".join(rows).encode() + b"\n")
+    monkeypatch.chdir(tmp_path / "mon")
+    monday = import_file(ingest_store, "orders.csv", format="csv")
+    assert (monday.quarantined, monday.source) == (2, str(tmp_path / "mon" / "orders.csv"))
+    monkeypatch.chdir(tmp_path / "tue")
+    assert import_file(ingest_store, "orders.csv", format="csv").quarantined == 0
+    assert quarantined(ingest_store) == 2
+    assert {r["source"] for r in quarantine_rows(ingest_store)} == {str(tmp_path / "mon" / "orders.csv")}
+
+    monkeypatch.chdir(tmp_path / "mon")
+    for typed in ("orders.csv", tmp_path / "mon" / "orders.csv", "../mon/./orders.csv"):
+        assert import_file(ingest_store, typed, format="csv").quarantined == 2
+        assert quarantined(ingest_store) == 2
+
+
 def test_a_header_the_csv_rules_refuse_is_read_or_refused_as_the_header(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -303,6 +330,35 @@ def test_an_empty_file_imports_as_no_rows_and_one_that_is_no_parquet_is_refused_
     fake.write_text("x,y\n")
     with pytest.raises(ValueError, match="fake.parquet: not a Parquet file"):
         import_file(ingest_store, fake, format="parquet")
+
+
+def test_an_empty_file_that_is_meant_as_no_text_is_refused(ingest_store: Store, tmp_path: Path) -> None:
+    """Only text holds no rows by having no bytes: an empty file named as Parquet (--format),
+    an empty old .xls, a compressed file of no bytes (cut short: gzip -t says so) and a zip
+    holding an empty workbook imported as no rows, as CSV. The README calls each refused."""
+    with zipfile.ZipFile(tmp_path / "book.xlsx.zip", "w") as archive:
+        archive.writestr("book.xlsx", b"")
+    with zipfile.ZipFile(tmp_path / "old.xls.zip", "w") as archive:
+        archive.writestr("old.xls", b"")
+    for name, given, refusal in [
+        ("data.bin", "parquet", "data.bin: the file is empty, which a Parquet file never is"),
+        ("none.jsonl", "parquet", "none.jsonl: the file is empty, which a Parquet file never is"),
+        ("old.xls", None, r"old.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"),
+        ("old.xls.zip", None, r"old.xls.zip: an Excel 97-2003 workbook \(.xls\)"),
+        ("cut.csv.gz", None, r"cut.csv.gz: the gzip data is damaged or cut short \(the file is empty\)"),
+        ("cut.jsonl.xz", "events", "cut.jsonl.xz: the xz data is damaged or cut short"),
+        ("cut.zip", None, "cut.zip: the zip data is damaged or cut short"),
+        ("book.xlsx.zip", None, "book.xlsx.zip: the book.xlsx inside is empty, which a workbook never is"),
+        ("none.csv.gz", "parquet", "none.csv.gz: the none.csv inside is empty, which a Parquet file never"),
+    ]:
+        path = tmp_path / name
+        if not path.exists():
+            path.write_bytes(gzip.compress(b"") if name.startswith("none.csv") else b"")
+        with pytest.raises(FormatError, match=refusal):
+            import_file(ingest_store, path, format=given)
+    assert import_file(ingest_store, tmp_path / "data.bin", format="csv").rows_read == 0
+    assert import_file(ingest_store, tmp_path / "none.csv.gz").format == "csv"
+    assert quarantined(ingest_store) == 0
 
 
 def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:

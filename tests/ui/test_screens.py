@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1048,6 +1050,21 @@ def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_pa
     (tmp_path / "cut.parquet").write_bytes(b"")
     with pytest.raises(ValueError, match="the file is empty, which a Parquet file never is"):
         preview_file(tmp_path / "cut.parquet", None)
+    with pytest.raises(ValueError, match="the file is empty, which a Parquet file never is"):
+        preview_file(empty, "parquet")
+    # Compressed: no bytes at all is cut short; a zip's empty workbook is refused as the import
+    # refuses it, and a gzip of no text previews as no rows (it said "cannot tell the format").
+    (tmp_path / "cut.csv.gz").write_bytes(b"")
+    with pytest.raises(ValueError, match="the gzip data is damaged or cut short"):
+        preview_file(tmp_path / "cut.csv.gz", None)
+    with zipfile.ZipFile(tmp_path / "book.xlsx.zip", "w") as archive:
+        archive.writestr("book.xlsx", b"")
+    with pytest.raises(ValueError, match="the book.xlsx inside is empty, which a workbook never is"):
+        preview_file(tmp_path / "book.xlsx.zip", None)
+    (tmp_path / "none.csv.gz").write_bytes(gzip.compress(b""))
+    assert preview_file(tmp_path / "none.csv.gz", None).problems == [
+        "the file is empty: it holds no rows to import"
+    ]
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "import")

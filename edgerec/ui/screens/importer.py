@@ -116,7 +116,8 @@ def preview_file(
         raise RuntimeError("this build has no importer (edgerec.ingest)")
     check_file(path)
     ingest.formats.check_mapping(format_name, mapping)
-    if ingest.streams.is_empty(path):  # no line to tell the format by: the import's, and no rows
+    # No line to tell the format by: the import's, and no rows (or the import's refusal).
+    if ingest.streams.holds_no_data(path, format_name):
         fmt = ingest.FORMATS[format_name] if format_name else ingest.formats.format_by_name(path, mapping)
         return Preview(fmt.name, fmt.description, [], [], ["the file is empty: it holds no rows to import"])
     ingest.streams.check_encoding(path, options.encoding)
