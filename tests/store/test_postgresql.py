@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, select, text
 
 import edgerec
 from edgerec.domain import AddedToCart, Context, Event, ItemListed, ItemViewed
 from edgerec.ingest import import_file
 from edgerec.recommend import Recommender
 from edgerec.store import migrate
+from edgerec.store.schema import quarantine
 from edgerec.training.files import model_dir
 from tests import postgres_server
 from tests.projections.test_rebuild_equals_incremental import EVENTS, snapshot
@@ -254,6 +255,30 @@ def test_forgetting_a_customer_rewrites_the_tables_they_were_in(
         assert postgres.files_holding(store.engine, customer) == []  # no dead row version left
         with store.engine.connect() as connection:  # nor the planner's statistics
             assert customer not in str(connection.exec_driver_sql("SELECT * FROM pg_stats").all())
+
+
+def test_forgetting_a_numeric_id_takes_its_refused_rows_however_written_and_no_others(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """The rows holding a number with an exponent are picked by a regular expression, which is
+    SQL of the dialect's own (REGEXP on SQLite, ~ here)."""
+    from edgerec.privacy import forget_user
+
+    data = tmp_path / "rows.jsonl"
+    lines = [
+        {"user_id": 30, "item_id": "a", "type": "view", "timestamp": "2024-03-01T10:00:00Z"},
+        {"user_id": 30.0, "item_id": "b", "type": "bogus", "timestamp": "2024-03-01T10:01:00Z"},
+        {"user_id": 3e1, "item_id": "c", "type": "bogus", "timestamp": "2024-03-01T10:02:00Z"},
+        {"user_id": 5, "item_id": "d", "type": "bogus", "timestamp": "2024-03-01T10:30:00Z"},
+    ]
+    data.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with edgerec.open(postgres.database()) as store:
+        assert import_file(store, data).quarantined == 3
+        receipt = forget_user(store, "30")
+        assert (receipt.events_removed, receipt.quarantine_rows_removed) == (1, 2)
+        with store.engine.connect() as connection:
+            kept = connection.execute(select(quarantine.c.raw)).scalars().all()
+        assert len(kept) == 1 and '"user_id": 5' in kept[0]
 
 
 def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server) -> None:
