@@ -11,7 +11,7 @@ import time
 from typing import IO, Any
 
 from edgerec.store.engine import ENV_DB
-from edgerec.training.files import model_dir, trainer_lock
+from edgerec.training.files import lock_holder, model_dir
 from edgerec.training.published import read_status
 
 STOP_WAIT_S = 20.0
@@ -87,7 +87,7 @@ class TrainerProcess:
         elsewhere = age <= 5 and status.get("state") not in ("stopped", None)
         if not self.running and elsewhere:
             status["elsewhere"] = True
-            if pid := self._lock_holder():
+            if pid := lock_holder(self.directory):
                 status["pid"] = pid
         elif not self.running:
             status["state"] = "paused" if status.get("position") else "not started"
@@ -96,14 +96,6 @@ class TrainerProcess:
         if self.process is not None and self.process.poll():
             status["exited"] = self._last_error() or f"it exited with status {self.process.returncode}"
         return status
-
-    def _lock_holder(self) -> int | None:
-        """The process id a trainer wrote into the store's trainer lock when it took it."""
-        try:
-            text = trainer_lock(self.directory).read_text().strip()
-        except (OSError, ValueError):
-            return None
-        return int(text) if text.isdigit() else None
 
     def _last_error(self) -> str | None:
         """The last error line our child wrote to trainer.log (`Error: ...`), without the word."""

@@ -156,6 +156,15 @@ def trainer_lock(directory: Path) -> Path:
     return directory.with_name(directory.name + ".lock")
 
 
+def lock_holder(directory: Path) -> int | None:
+    """The process id the trainer that took the store's lock wrote into it (`only_trainer`)."""
+    try:
+        text = trainer_lock(directory).read_text().strip()
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
 class TrainerRunning(RuntimeError):
     """Another process is training this store's model."""
 
