@@ -20,13 +20,15 @@ def rerank(
     *,
     mmr_lambda: float | None,
     max_category_share: float | None,
+    fill_in: np.ndarray | None = None,
 ) -> list[int]:
     """Positions (into `scores`) of the chosen k, in order.
 
     Greedy MMR: each step takes the candidate maximising
     lambda * relevance - (1 - lambda) * similarity to what is already chosen, where two items
     of the same category are similar (1.0) and of the same brand half so. No category may fill
-    more than `max_category_share` of k places; unknown categories are never capped.
+    more than `max_category_share` of k places; unknown categories are never capped. Items
+    marked in `fill_in` (no source suggested them) come after every other one the cap leaves open.
 
     >>> rerank(np.array([3.0, 2.9, 2.8, 1.0]), np.array([0, 0, 0, 1]), np.array([-1] * 4), 2,
     ...        mmr_lambda=None, max_category_share=0.5)
@@ -41,8 +43,13 @@ def rerank(
     # candidate's MMR value; choosing an item can only lower the others' (similarity to the
     # chosen set is a running maximum), so it is updated in place, and -inf marks closed ones.
     cats, brs = categories[order], brands[order]
-    top, low = float(scores[order[0]]), float(scores[order[-1]])
-    relevance = lam * ((scores[order] - low) / ((top - low) or 1.0))
+    ranked = scores[order]
+    filler = np.zeros(len(order), bool) if fill_in is None else fill_in[order]
+    scored = ranked[~filler] if not filler.all() else ranked
+    top, low = float(scored.max()), float(scored.min())
+    relevance = lam * ((ranked - low) / ((top - low) or 1.0))
+    # Every MMR value of a suggested item is above -1: a fill-in's, below -2, comes after them.
+    relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
     value = relevance.copy()
     same_category = relevance - (1.0 - lam)
     same_brand = relevance - (1.0 - lam) * 0.5

@@ -540,16 +540,16 @@ class Recommender:
         if len(valid) > max(5 * k, 50):
             pool = valid[np.argpartition(-scores[valid], max(5 * k, 50) - 1)[: max(5 * k, 50)]]
         pool_idx, pool_scores = idx[pool], scores[pool]
-        chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+        chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k and len(pool) < len(valid):  # the category cap needs a deeper pool
             pool = valid
             pool_idx, pool_scores = idx[pool], scores[pool]
-            chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+            chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k:  # the sources ran dry: popular items, then any allowed item
             wanted = 4 * k if share is not None else k - len(pool)
             extra = self._fill(wanted, request, banned, policy, rules, set(pool_idx.tolist()))
             pool, pool_idx, pool_scores = _with_fill_ins(pool, pool_idx, pool_scores, extra)
-            chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+            chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k and share is not None:
             # Categories at their cap: any other category's items, however unpopular, first.
             groups, counts = np.unique(
@@ -560,7 +560,7 @@ class Recommender:
             extra = self._fill(k - len(chosen), request, banned, policy, rules, taken, skip_groups=capped)
             if len(extra):
                 pool, pool_idx, pool_scores = _with_fill_ins(pool, pool_idx, pool_scores, extra)
-                chosen = self._rerank(pool_idx, pool_scores, k, policy, share)
+                chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k and len(chosen) < len(pool_idx):
             # Every category left is at its cap: it gives way rather than leave places empty.
             taken = set(chosen)
@@ -587,7 +587,13 @@ class Recommender:
         ]
 
     def _rerank(
-        self, pool_idx: np.ndarray, pool_scores: np.ndarray, k: int, policy: Policy, share: float | None
+        self,
+        pool: np.ndarray,
+        pool_idx: np.ndarray,
+        pool_scores: np.ndarray,
+        k: int,
+        policy: Policy,
+        share: float | None,
     ) -> list[int]:
         if not len(pool_idx):
             return []
@@ -599,6 +605,7 @@ class Recommender:
             k,
             mmr_lambda=policy.mmr_lambda,
             max_category_share=share,
+            fill_in=pool < 0,
         )
 
     def _banned(self, request: Request, exclude: Iterable[str], policy: Policy) -> np.ndarray:

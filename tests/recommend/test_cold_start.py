@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edgerec.domain import Context, ItemListed, ItemViewed
+from edgerec.domain import Context, ItemListed, ItemViewed, Searched
 from edgerec.recommend import Recommender, RecommenderConfig, RequestContext
 from edgerec.recommend.shop_time import ShopClock
 from edgerec.store.codec import to_micros
@@ -112,3 +112,24 @@ def test_a_list_of_fill_ins_alone_shows_no_negative_score() -> None:
         rec.observe(ItemListed(item_id=item, title=item, category=category, stock=3, occurred_at=at(n)))
     recs = rec.recommend("someone", k=2, now=at(10))
     assert [r.item_id for r in recs] and all(r.score >= 0 for r in recs)
+
+
+def test_fill_ins_come_after_every_suggested_item_whatever_the_variety_rule() -> None:
+    """Three items match a search, two of them hats; twenty untouched items fill the list. The
+    fill-ins were scored a hair below the matches, and the re-rank, scaling relevance by the
+    pool's range (those hairs alone when the matches tie), put three of them above the second
+    hat: the same-category penalty outweighed a millionth."""
+    rec = Recommender(None)
+    matches = {"R0": "Hats", "R1": "Hats", "R2": "Scarves"}
+    for item, category in matches.items():
+        rec.observe(
+            ItemListed(item_id=item, title=f"Red {item}", category=category, stock=5, occurred_at=at(0))
+        )
+    for n in range(20):
+        rec.observe(
+            ItemListed(item_id=f"O{n}", title=f"Plain {n}", category=f"Dept {n}", stock=5, occurred_at=at(0))
+        )
+    rec.observe(Searched(user_id="c", session_id="s", query="red", occurred_at=at(60)))
+    recs = rec.recommend("c", k=5, now=at(61))
+    assert {r.item_id for r in recs[:3]} == set(matches)
+    assert all(r.item_id.startswith("O") for r in recs[3:])
