@@ -109,6 +109,9 @@ class Catalogue:
         self.new_arrivals: list[int] = []  # listed items, most recent last
         self._under: dict[str, tuple[int, np.ndarray]] = {}  # name -> (categories known, codes)
         self.text = TextIndex()
+        # Once the shop lists items, its catalogue says what it sells: an item known only from
+        # interactions (a discontinued product in old history, a mistyped id) is not on offer.
+        self.has_listings = False
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -204,6 +207,7 @@ class Catalogue:
         if status is None:
             status = ("seen", "listed", "delisted")[was] if known else "listed"
         self.status[index] = _STATUS[status]
+        self.has_listings = self.has_listings or status != "seen"
         if full or "title" in fields:
             title = fields.get("title") or None
             if title != self.titles[index]:
@@ -249,6 +253,7 @@ class Catalogue:
 
     def delist(self, item_id: str) -> None:
         self.status[self.ensure(item_id)] = DELISTED
+        self.has_listings = True
 
     def see(self, item_id: str, category: str | None) -> int:
         """An item an interaction names; one without a category takes the one it came with
@@ -301,8 +306,11 @@ class Catalogue:
     # --- availability -----------------------------------------------------------------------
 
     def available(self, indices: np.ndarray) -> np.ndarray:
-        """Listed or seen, and not out of stock (stock 0); unknown stock counts as in stock."""
-        return (self.status[indices] != DELISTED) & (self.stock[indices] != 0)
+        """Listed (or, in a shop that lists nothing, seen in interactions), and not out of stock
+        (stock 0); unknown stock counts as in stock."""
+        status = self.status[indices]
+        offered = status == LISTED if self.has_listings else status != DELISTED
+        return offered & (self.stock[indices] != 0)
 
     def title(self, index: int) -> str:
         return self.titles[index] or f"item {self.ids[index]}"

@@ -133,3 +133,15 @@ def test_fill_ins_come_after_every_suggested_item_whatever_the_variety_rule() ->
     recs = rec.recommend("c", k=5, now=at(61))
     assert {r.item_id for r in recs[:3]} == set(matches)
     assert all(r.item_id.startswith("O") for r in recs[3:])
+
+
+def test_once_the_shop_lists_items_one_known_only_from_interactions_is_not_offered() -> None:
+    """History names OLD1, a product the shop no longer lists: after its catalogue came it was
+    still recommended, untitled, as popular. A shop that lists nothing (click logs alone) is
+    served from the items its customers touched."""
+    rec = Recommender(None)
+    for n, customer in enumerate(("u1", "u2")):
+        rec.observe(ItemViewed(user_id=customer, item_id="OLD1", occurred_at=at(n)))
+    assert [r.item_id for r in rec.recommend("new", k=3, now=at(5))] == ["OLD1"]
+    rec.observe(ItemListed(item_id="A1", title="Alpha", category="Toys", stock=3, occurred_at=at(6)))
+    assert [r.item_id for r in rec.recommend("new", k=3, now=at(7))] == ["A1"]
