@@ -241,7 +241,8 @@ def _run(
     users, items, sessions, named = distinct
     earlier: dict[str, bool] = {}  # whether a file had rows in quarantine before this import
     # The next chunk is read, validated and deduplicated while this one is written.
-    prepared = ((batch, _prepare(batch, dedupe)) for batch in batches)
+    recorded = checks is None  # a restored log, which is not checked again
+    prepared = ((batch, _prepare(batch, dedupe, recorded)) for batch in batches)
     for batch, rows in prefetched(prepared):
         with gc_paused():  # one chunk at a time, so cyclic garbage never piles up
             # Checked against the catalogue as it stands after the chunks before this one.
@@ -292,13 +293,13 @@ def _estimate_rows(path: Path, lines: int | None) -> int | None:
         return None
 
 
-def _prepare(batch: Batch, dedupe: Deduplicator) -> list[dict[str, Any] | None]:
+def _prepare(batch: Batch, dedupe: Deduplicator, recorded: bool) -> list[dict[str, Any] | None]:
     """The log row of each valid row of the batch, None for an invalid one (with its problem);
     duplicates and double clicks are marked with their problem."""
     n = len(batch)
     columns = batch.columns
     problems = batch.problems
-    batch.reject(validate_columns(columns, n))
+    batch.reject(validate_columns(columns, n, recorded=recorded))
     given_ids = columns.get("event_id")
     none = [None] * n
     types = columns["type"]

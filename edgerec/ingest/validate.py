@@ -225,10 +225,14 @@ def _memo_column(values: Sequence[object], check: Callable[[object], Problem]) -
     return out
 
 
-def time_problems(occurred_at: Sequence[object], now_micros: int | None = None) -> list[Problem]:
-    """Checks microsecond timestamps against the domain's window (1990 .. now + 1 day)."""
+def time_problems(
+    occurred_at: Sequence[object], now_micros: int | None = None, *, recorded: bool = False
+) -> list[Problem]:
+    """Checks microsecond timestamps against the domain's window (1990 .. now + 1 day). A
+    `recorded` log's times have no upper bound: a kiosk whose clock ran fast logged them, and
+    its restored backup must hold them still."""
     earliest = to_micros(EARLIEST)
-    latest = now_micros if now_micros is not None else to_micros(latest_allowed())
+    latest = 2**62 if recorded else now_micros if now_micros is not None else to_micros(latest_allowed())
     n = len(occurred_at)
     if n and all(type(v) is int for v in occurred_at):
         array = np.fromiter((min(max(v, -(2**62)), 2**62) for v in occurred_at), np.int64, n)
@@ -249,13 +253,16 @@ def time_problems(occurred_at: Sequence[object], now_micros: int | None = None) 
     return out
 
 
-def validate_columns(columns: Mapping[str, Sequence[object]], n: int) -> list[Problem]:
-    """The first problem of each row, or None for a row the domain would accept."""
+def validate_columns(
+    columns: Mapping[str, Sequence[object]], n: int, *, recorded: bool = False
+) -> list[Problem]:
+    """The first problem of each row, or None for a row the domain would accept (for a
+    `recorded` log, edgerec's own export, at whatever time it was accepted)."""
     types = columns["type"]
     problems: list[Problem] = [
         None if t in TYPE_FIELDS else ("unknown_type", f"type: unknown event type {t!r}") for t in types
     ]
-    _merge(problems, time_problems(columns["occurred_at"]))
+    _merge(problems, time_problems(columns["occurred_at"], recorded=recorded))
     for name in ID_COLUMNS:
         values = columns.get(name)
         if values is None:

@@ -483,6 +483,27 @@ def test_a_backup_restores_every_event_but_numbers_them_afresh(ingest_store: Sto
         assert [e.position for e in restored.read()] == [1, 2]
 
 
+def test_a_backup_restores_the_events_a_fast_clock_dated_ahead(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kiosk's clock ran three days fast: its events were accepted then, by its own clock.
+    Once the clock was right, restoring its backup quarantined them as timestamp_in_future."""
+    import edgerec.domain.events as domain_events
+
+    ahead = timedelta(days=3)
+    clock = domain_events.latest_allowed
+    monkeypatch.setattr(domain_events, "latest_allowed", lambda now=None: clock(now) + ahead)
+    for n in range(3):
+        ingest_store.record(ItemViewed(user_id="v", item_id=f"I{n}", occurred_at=datetime.now(UTC) + ahead))
+    monkeypatch.setattr(domain_events, "latest_allowed", clock)
+    out = tmp_path / "backup.jsonl"
+    export_events(ingest_store, out, real_ids=True)
+    with edgerec.open(tmp_path / "restored.db") as restored:
+        report = import_file(restored, out)
+        assert (report.appended, report.quarantined) == (3, 0)
+        assert log_rows(restored) == log_rows(ingest_store)
+
+
 @pytest.mark.parametrize("window", [float("inf"), float("nan"), -1.0, 86_401.0])
 def test_a_dedupe_window_out_of_range_is_refused_before_anything_is_read(
     ingest_store: Store, tmp_path: Path, window: float
