@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
-from edgerec.domain import number_id
+from edgerec.domain import number_id, text_id
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
@@ -264,6 +264,7 @@ def _values(raw: str) -> set[str]:
     else:
         found.update(_fields(raw))
     found |= {value.strip() for value in found}
+    found |= {text_id(value) for value in found}  # 17850.0 in a CSV line is customer 17850
     # A JSON escape can spell a lone surrogate, which no database takes as a parameter.
     return {value for value in found if value and not _SURROGATE.search(value)}
 

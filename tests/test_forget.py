@@ -371,7 +371,7 @@ def test_an_item_id_is_forgotten_only_where_it_is_a_customer(tmp_path: Path) -> 
 def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path) -> None:
     """`forget-user 30` deleted customer 5's refused row: its time 10:30:00 held ':30:'; so did
     `forget-user 66` customer 137's, whose time was 1396471744.66. Customer 30's own refused
-    rows go, in every format, a JSON line's or a Parquet file's 30.0 and 3e1 too: the importer
+    rows go, in every format, a CSV line's, a JSON line's or a Parquet file's 30.0 and 3e1 too: the importer
     reads them as customer 30 (pandas writes an id column with a gap as floats), and they were
     kept, with Parquet's refused rows stored as JSON."""
     import pandas as pd
@@ -383,7 +383,8 @@ def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path
         "user_id,item_id,event,timestamp,price\n"
         "30,I1,view,2025-01-01 09:00:00,\n"
         "5,,view,2025-01-01 10:30:00,\n"
-        "30,I4,purchase,2025-01-01 11:05:00,abc\n",
+        "30,I4,purchase,2025-01-01 11:05:00,abc\n"
+        "30.0,,view,2025-01-01 11:06:00,\n",  # pandas' float column, saved as CSV
     )
     imported(
         db,
@@ -411,11 +412,11 @@ def test_a_numeric_id_takes_only_the_rows_that_hold_it_as_a_value(tmp_path: Path
     result = CliRunner().invoke(main, ["--db", str(db), "import", str(tmp_path / "in.parquet")])
     assert result.exit_code == 0, result.output
     raws = quarantined_raws(db)
-    assert len(raws) == 11 and '"user_id": 30.0' in raws[-1], raws  # and null's, and 5.0's
+    assert len(raws) == 12 and '"user_id": 30.0' in raws[-1], raws  # and null's, and 5.0's
 
     receipt = forget(db, "30")
 
-    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (2, 6), receipt
+    assert (receipt["events_removed"], receipt["quarantine_rows_removed"]) == (2, 7), receipt
     assert quarantined_raws(db) == [
         "5,,view,2025-01-01 10:30:00,",
         "137\t\tview\t1396471744.30",

@@ -24,6 +24,7 @@ from edgerec.domain.events import (
     id_flaw,
     new_event_id,
     number_id,
+    text_id,
 )
 
 __all__ = [
@@ -50,4 +51,5 @@ __all__ = [
     "id_flaw",
     "new_event_id",
     "number_id",
+    "text_id",
 ]

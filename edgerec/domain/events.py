@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -76,6 +77,17 @@ def number_id(value: float | int) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+_FLOAT_WRITTEN_WHOLE = re.compile(r"(\d+)\.0+")
+
+
+def text_id(value: str) -> str:
+    """An id written as text, as the importer reads it: a whole number written as a float (a
+    pandas column with a gap, saved as CSV, writes customer 17850 as 17850.0) is that number,
+    as `number_id` reads the same cell in JSON, Parquet or a workbook."""
+    whole = _FLOAT_WRITTEN_WHOLE.fullmatch(value)
+    return whole.group(1) if whole else value
 
 
 def id_flaw(value: str) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from edgerec.domain import EventType, number_id
+from edgerec.domain import EventType, number_id, text_id
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -531,7 +531,7 @@ def _text(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        return value if value.strip() else None
+        return text_id(value) if value.strip() else None
     if isinstance(value, bool | dict | list):
         return value  # left for validation to name
     if isinstance(value, float | int):

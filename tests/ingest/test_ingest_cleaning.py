@@ -317,6 +317,23 @@ def test_a_catalogue_and_its_sales_name_the_same_item_however_written(
     assert [e.item_id for e in ingest_store.read(types=["purchased"])] == ["A1", "101"]
 
 
+def test_a_customer_id_written_as_a_float_in_a_csv_is_the_same_customer_as_in_json(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """UCI Online Retail saved by pandas writes CustomerID 17850 as 17850.0 (a column with gaps
+    is float): the CSV's rows went to customer "17850.0", the JSON line's to "17850"."""
+    (tmp_path / "retail.csv").write_text(
+        "CustomerID,StockCode,Quantity,InvoiceDate,type\n17850.0,85123A,6,2010-12-01T08:26:00Z,purchase\n"
+    )
+    (tmp_path / "retail.jsonl").write_text(
+        '{"CustomerID": 17850.0, "StockCode": "22633", "Quantity": 6,'
+        ' "InvoiceDate": "2010-12-01T08:28:00Z", "type": "purchase"}\n'
+    )
+    for name in ("retail.csv", "retail.jsonl"):
+        assert import_file(ingest_store, tmp_path / name, mapping={"user": "CustomerID"}).accepted == 1
+    assert {e.user_id for e in ingest_store.read()} == {"17850"}
+
+
 def test_a_byte_order_mark_or_a_trailing_delimiter_costs_no_row(ingest_store: Store, tmp_path: Path) -> None:
     lines = tmp_path / "bom.jsonl"
     lines.write_bytes(
