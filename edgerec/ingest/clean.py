@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -46,6 +46,10 @@ class Deduplicator:
     """Drops exact duplicates and repeats of (user, item, type) within a time window (and within
     one session, where the file names sessions).
 
+    Two lines of a file that give the same event but are not the same line (an order's two
+    lines of one item, told apart by a line number the import does not read) are two events:
+    the second line with that content gets an id of its own, the same on every import.
+
     State carried between chunks covers only the last `window` of time seen, so memory stays
     flat on a time-ordered file; on an unordered file a repeat split across chunks may pass
     (it is still appended once at most, by its event id).
@@ -56,9 +60,18 @@ class Deduplicator:
             raise ValueError(f"dedupe window {window_s!r}: give seconds from 0 to {MAX_DEDUPE_WINDOW_S:,}")
         self.window = int(window_s * 1_000_000)
         self.last: dict[tuple[str, str, str, str | None], int] = {}
-        self.recent_ids: dict[str, int] = {}
+        # Each recent event id: its time, and where its first line is (read only on a repeat).
+        self.recent_ids: dict[str, tuple[int, Callable[[int], str] | None, int]] = {}
+        self.lines: dict[str, list[str]] = {}  # an id seen on several lines: those lines
 
-    def mark(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> None:
+    def mark(
+        self,
+        rows: Sequence[dict[str, Any] | None],
+        problems: list[Problem],
+        raw_of: Callable[[int], str] | None = None,
+    ) -> None:
+        """Marks the duplicates and double clicks among `rows`; with `raw_of` (the line of each
+        row, where ids come from content), a row is a duplicate only of the same line."""
         last = self.last
         seen = self.recent_ids
         window = self.window
@@ -70,8 +83,11 @@ class Deduplicator:
             newest = at if newest is None or at > newest else newest
             eid = row["event_id"]
             if eid in seen:
-                problems[i] = ("duplicate", "the same event as an earlier row")
-                continue
+                eid = self._another_line(eid, raw_of, i) if raw_of is not None else None
+                if eid is None:
+                    problems[i] = ("duplicate", "the same event as an earlier row")
+                    continue
+                row["event_id"] = eid
             user, item = row["user_id"], row["item_id"]
             if user is not None and item is not None and window > 0:
                 # A file's own sessions part repeats: one in another session is a new visit. A
@@ -89,11 +105,28 @@ class Deduplicator:
                     )
                     continue
                 last[key] = at
-            seen[eid] = at
+            seen[eid] = (at, raw_of, i)
         if newest is not None:
             floor = newest - window
             self.last = {k: v for k, v in last.items() if v >= floor}
-            self.recent_ids = {k: v for k, v in seen.items() if v >= floor}
+            self.recent_ids = {k: v for k, v in seen.items() if v[0] >= floor}
+            self.lines = {k: v for k, v in self.lines.items() if k in self.recent_ids}
+
+    def _another_line(self, eid: str, raw_of: Callable[[int], str], i: int) -> str | None:
+        """The id of row `i`, which has the content of event `eid`: None if it is the same line
+        as one before (a duplicate), else one for the n-th distinct line of that content."""
+        lines = self.lines.get(eid)
+        if lines is None:
+            _, first_raw_of, first = self.recent_ids[eid]
+            if first_raw_of is None:
+                return None
+            lines = self.lines[eid] = [first_raw_of(first)]
+        line = raw_of(i)
+        if line in lines:
+            return None
+        lines.append(line)
+        salted = f"{eid}\x1fline {len(lines)}".encode()
+        return hashlib.blake2b(salted, digest_size=16).hexdigest()
 
 
 class ListingChanges:

@@ -85,6 +85,28 @@ def test_two_lines_of_one_item_in_an_order_are_two_sales(ingest_store: Store, tm
     assert [e.payload["quantity"] for e in ingest_store.read()] == [1, 2]
 
 
+def test_lines_that_differ_only_in_a_column_not_read_are_two_events(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist writes two units of one product as two order lines, numbered 1 and 2: with the
+    line number not read, the second was dropped as the same event, even with --dedupe-window 0,
+    and the log sold one. The same line twice is still one event, and so is a file imported
+    again, in chunks of one line."""
+    path = tmp_path / "order_items.csv"
+    line = "o1,{n},P1,2017-10-06 11:07:15,29.99"
+    path.write_text(
+        "order_id,order_item_id,product_id,shipping_limit_date,price\n"
+        + "\n".join(line.format(n=n) for n in (1, 2, 2, 3))
+        + "\n"
+    )
+    mapping = {"user": "order_id", "item": "product_id", "timestamp": "shipping_limit_date"}
+    mapping["default_type"] = "purchased"
+    report = import_file(ingest_store, path, mapping=mapping, dedupe_window_s=0)
+    assert (report.appended, report.quarantined_by_reason) == (3, {"duplicate": 1})
+    again = import_file(ingest_store, path, mapping=mapping, dedupe_window_s=0, chunk_rows=1)
+    assert (again.appended, again.already_present) == (0, 3)
+
+
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
     path = head_of(
         real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "taobao.csv", 1200
