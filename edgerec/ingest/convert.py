@@ -420,12 +420,25 @@ def _count_read(sample: pd.Series, layout: str) -> int:
         return 0
 
 
+def _localized(stamps: pd.Series, tz: str) -> pd.Series:
+    """Local times in `tz`; one the clocks skip or pass twice is NaT (named by the caller),
+    except midnight, a date alone: on a day whose clocks change at midnight (Cairo's, Santiago's
+    summer time) it is the day's first instant."""
+    localized = stamps.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    midnight = localized.isna() & stamps.notna() & (stamps == stamps.dt.normalize())
+    if midnight.any():
+        days = stamps[midnight]
+        first = np.ones(len(days), dtype=bool)  # passed twice: the first time
+        localized[midnight] = days.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
+    return localized
+
+
 def _to_micros(stamps: pd.Series, tz: str) -> list[int | None]:
     if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
         if stamps.dtype == object:  # mixed offsets: normalise each to UTC
             stamps = pd.to_datetime(stamps, utc=True, errors="coerce")
         else:
-            stamps = stamps.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            stamps = _localized(stamps, tz)
     array = stamps.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("us").to_numpy()
     missing = np.isnat(array)
     values = array.view("int64").tolist()

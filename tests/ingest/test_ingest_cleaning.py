@@ -179,6 +179,20 @@ def test_source_timezone_is_normalised_to_utc(ingest_store: Store, tmp_path: Pat
     assert winter.occurred_at == 1_704_106_800 * 1_000_000  # 11:00 UTC (CET, +1)
 
 
+def test_a_date_alone_on_a_day_whose_clocks_change_at_midnight_is_its_first_instant(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Cairo's summer time began at midnight on 2024-04-26: a day's sales dated 2024-04-26, with
+    no time of day, were quarantined as a local time the clocks skip, though the day exists
+    (from 01:00). A time of that day the clocks skip is still refused by name."""
+    path = tmp_path / "days.csv"
+    path.write_text("user_id,item_id,type,date\nu1,i1,purchase,2024-04-26\nu2,i2,purchase,2024-04-26 00:30\n")
+    report = import_file(ingest_store, path, format="csv", source_timezone="Africa/Cairo")
+    assert report.quarantined_by_reason == {"ambiguous_local_time": 1}
+    (sale,) = ingest_store.read()
+    assert from_micros(sale.occurred_at) == datetime(2024, 4, 25, 22, tzinfo=UTC)  # 01:00 EEST
+
+
 def test_a_local_time_a_clock_change_skips_or_repeats_is_quarantined_by_name(
     ingest_store: Store, tmp_path: Path
 ) -> None:
