@@ -69,7 +69,7 @@ class RuleSet:
             raise ValueError("the rules must be a table of keys (promote, exclude_items, exclude_categories)")
         unknown = sorted(set(data) - {"promote", "exclude_items", "exclude_categories"})
         if unknown:
-            raise ValueError(f"unknown rule keys: {', '.join(unknown)}")
+            raise ValueError(f"unknown rule keys: {', '.join(map(repr, unknown))}")
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
         for number, rule in enumerate(_list_of(data, "promote"), start=1):
             named = [key for key in _PROMOTE_KEYS if key in rule] if isinstance(rule, Mapping) else []

@@ -175,7 +175,7 @@ def test_rules_file_rejects_unknown_keys(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         RuleSet.load(path)
     path.write_text('{"boosts": []}')
-    with pytest.raises(ValueError, match="unknown rule keys"):
+    with pytest.raises(ValueError, match="unknown rule keys: 'boosts'"):
         RuleSet.load(path)
 
 
