@@ -13,8 +13,10 @@
     boost = 0.1
 
 The same keys work in JSON. Rules apply to served lists only, never in evaluation. Category
-and brand names match in any case. A promoted item that no source suggests (new, untouched)
-comes first among the items that fill a list when the sources run dry.
+and brand names match in any case. An item several rules match takes the largest boost (on a
+tie, its own item rule's), and its "Promoted by the shop" names that rule. A promoted item that
+no source suggests (new, untouched) comes first among the items that fill a list when the
+sources run dry.
 
 A shop keeps its rules beside its store (`edgerec rules set FILE` puts a checked copy there):
 every recommender opened on the store serves by them, and a running one (the console, the
@@ -34,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from edgerec.recommend.catalogue import Catalogue, category_path
+from edgerec.recommend.catalogue import Catalogue
 
 _log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
@@ -118,38 +120,49 @@ class RuleSet:
     def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         """Multiplicative boost per candidate (0 for none); the largest matching rule wins, and
         a negative one (a demotion) counts too."""
-        boost = np.full(len(indices), -np.inf)
-        for name, value in self.promote_categories.items():
-            hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
-            boost[hit] = np.maximum(boost[hit], value)
-        for name, value in self.promote_brands.items():
-            codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
-            hit = np.isin(catalogue.brand[indices], codes)
-            boost[hit] = np.maximum(boost[hit], value)
-        for item_id, value in self.promote_items.items():
-            index = catalogue.index.get(item_id)
-            if index is not None:
-                hit = indices == index
-                boost[hit] = np.maximum(boost[hit], value)
-        boost[boost == -np.inf] = 0.0
-        return boost
+        return self._deciding(catalogue, indices)[0]
 
     def reason(self, catalogue: Catalogue, index: int) -> tuple[str, str] | None:
-        """The (attribute, value) of the rule that promotes this item, if any."""
-        if catalogue.ids[index] in self.promote_items:
-            return ("item_id", catalogue.ids[index])
-        category = catalogue.category_name(index)
-        if category is not None and self.promote_categories:
-            path = category_path(category)
-            for name in self.promote_categories:
-                wanted = category_path(name)
-                if wanted and path[: len(wanted)] == wanted:
-                    return ("category", name)
-        brand = catalogue.brands[index]
-        for name in self.promote_brands:
-            if brand is not None and _same_name(brand, name):
-                return ("brand", name)
-        return None
+        """The (attribute, value) of the rule that promotes this item, if any: the one whose
+        boost `boosts` gives it, never another rule it matches (a demotion of its category)."""
+        boost, rule = self._deciding(catalogue, np.array([index]))
+        if rule[0] < 0 or boost[0] <= 0:
+            return None
+        attribute, name, _ = self._promotions()[rule[0]]
+        return attribute, name
+
+    def _promotions(self) -> list[tuple[str, str, float]]:
+        """Every promote rule as (attribute, name, boost), the item's own first: on a tie in
+        boost the first rule is the one that applies."""
+        return [
+            (attribute, name, boost)
+            for attribute, table in (
+                ("item_id", self.promote_items),
+                ("category", self.promote_categories),
+                ("brand", self.promote_brands),
+            )
+            for name, boost in table.items()
+        ]
+
+    def _deciding(self, catalogue: Catalogue, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate, its boost (0 for none) and the number of the rule in `_promotions`
+        that sets it (-1 for none): the one place that decides which rule applies."""
+        boost = np.full(len(indices), -np.inf)
+        rule = np.full(len(indices), -1)
+        for number, (attribute, name, value) in enumerate(self._promotions()):
+            if attribute == "item_id":
+                index = catalogue.index.get(name)
+                hit = indices == index if index is not None else np.zeros(len(indices), dtype=bool)
+            elif attribute == "category":
+                hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
+            else:
+                codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
+                hit = np.isin(catalogue.brand[indices], codes)
+            hit &= value > boost
+            boost[hit] = value
+            rule[hit] = number
+        boost[rule < 0] = 0.0
+        return boost, rule
 
 
 def _same_name(a: str, b: str) -> bool:

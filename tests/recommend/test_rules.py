@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -456,3 +457,37 @@ def test_a_promotion_without_a_boost_is_refused(tmp_path: Path) -> None:
         ValueError, match="promote rule 1: give exactly one of item_id, category, brand, and a boost"
     ):
         RuleSet.load(path)
+
+
+def test_the_promotion_named_as_evidence_is_the_rule_that_set_the_boost() -> None:
+    """Toys -50 % and brand Acme +100 %: the Acme toy was boosted by its brand, but its
+    evidence "Promoted by the shop" named the category rule that demotes it (the first rule it
+    matched, item, category then brand, not the one whose boost applied)."""
+    rules = RuleSet(
+        promote_items={"garden": 0.2, "tie": 1.0},
+        promote_categories={"Toys": -0.5, "Garden": 0.8},
+        promote_brands={"acme": 1.0},
+    )
+    rec = Recommender(None, rules=rules)
+    for item, category, brand in (
+        ("toy", "Toys/Lego", "Acme"),
+        ("garden", "Garden", None),
+        ("tie", "Toys", "ACME"),
+        ("demoted", "Toys", None),
+    ):
+        rec.observe(
+            ItemListed(item_id=item, title=item, category=category, brand=brand, stock=2, occurred_at=T0)
+        )
+    named = {
+        r.item_id: [e.attribute for e in r.evidence if e.text == "Promoted by the shop"]
+        for r in rec.recommend("anonymous", k=4, now=at(1))
+    }
+    assert named == {
+        "toy": [("brand", "acme")],
+        "garden": [("category", "Garden")],  # its category's +80 %, not its own +20 %
+        "tie": [("item_id", "tie")],  # the same boost as its brand's: the item's own rule
+        "demoted": [],
+    }
+    cat = rec.catalogue
+    boosts = rules.boosts(cat, np.arange(len(cat.ids)))
+    assert [rules.reason(cat, i) is not None for i in range(len(cat.ids))] == list(boosts > 0)
