@@ -14,9 +14,9 @@
 
 The same keys work in JSON. Rules apply to served lists only, never in evaluation. Category
 and brand names match in any case. An item several rules match takes the largest boost (on a
-tie, its own item rule's), and its "Promoted by the shop" names that rule. A promoted item that
-no source suggests (new, untouched) comes first among the items that fill a list when the
-sources run dry.
+tie, its own item rule's), and its "Promoted by the shop" names that rule; one item, category
+or brand in two promote rules is refused. A promoted item that no source suggests (new,
+untouched) comes first among the items that fill a list when the sources run dry.
 
 A shop keeps its rules beside its store (`edgerec rules set FILE` puts a checked copy there):
 every recommender opened on the store serves by them, and a running one (the console, the
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.catalogue import Catalogue, category_path
 
 _log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
@@ -73,6 +73,8 @@ class RuleSet:
         if unknown:
             raise ValueError(f"unknown rule keys: {', '.join(map(repr, unknown))}")
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
+        # A second rule for what an earlier one names would replace it without a word.
+        earlier: dict[tuple[str, object], tuple[int, str, float]] = {}
         for number, rule in enumerate(_list_of(data, "promote"), start=1):
             named = [key for key in _PROMOTE_KEYS if key in rule] if isinstance(rule, Mapping) else []
             if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"} or "boost" not in rule:
@@ -83,7 +85,17 @@ class RuleSet:
             if isinstance(boost, bool) or not isinstance(boost, int | float) or not -1.0 < boost <= 100.0:
                 raise ValueError(f"promote rule {number}: boost must be a number in (-1, 100], not {boost!r}")
             key = named[0]
-            targets[key][_name(rule[key], f"promote rule {number}: {key}")] = float(boost)
+            name = _name(rule[key], f"promote rule {number}: {key}")
+            same = (key, _matched_as(key, name))
+            if same in earlier:
+                first, spelt, before = earlier[same]
+                spelling = "" if spelt == name else f" (as {spelt!r})"
+                raise ValueError(
+                    f"promote rule {number}: {key} {name!r} is named by rule {first} too{spelling},"
+                    f" with boost {before:g} there and {boost:g} here; keep one rule for it"
+                )
+            earlier[same] = (number, name, float(boost))
+            targets[key][name] = float(boost)
         return cls(
             promote_items=targets["item_id"],
             promote_categories=targets["category"],
@@ -167,7 +179,15 @@ class RuleSet:
 
 def _same_name(a: str, b: str) -> bool:
     """Brand names as a shop types them: any case, spaces around ignored."""
-    return a.strip().casefold() == b.strip().casefold()
+    return _matched_as("brand", a) == _matched_as("brand", b)
+
+
+def _matched_as(key: str, name: str) -> object:
+    """What a promote rule's name is matched by: an item id as it is, a category by its levels
+    in any case ("toys > lego" is "Toys/Lego"), a brand in any case, spaces around ignored."""
+    if key == "category":
+        return category_path(name)
+    return name.strip().casefold() if key == "brand" else name
 
 
 NO_RULES = RuleSet()
