@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from edgerec.domain import number_id
 from edgerec.recommend.catalogue import Catalogue, category_path
 
 _log = logging.getLogger(__name__)
@@ -241,10 +242,16 @@ def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
 
 
 def _name(value: Any, where: str) -> str:
-    """An item id, category or brand as a rule names it: text, or a whole number (numeric ids).
-    A list, a blank name or a fraction would match nothing, so the file is refused instead."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+    """An item id, category or brand as a rule names it: text, or a whole number read as the
+    importers read a numeric id (`number_id`: 42, 42.0 and 4.2e1 are "42"). A list, a blank name
+    or another number (1.5, nan) would match nothing, so the file is refused instead."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int) or value.is_integer():
+            return number_id(value)
+        raise ValueError(
+            f"{where}: {value!r} is a number, not text; give each name as a non-empty string, quoted"
+            f' like "{value!r}" (a whole number, 42 or 42.0, is read as "42")'
+        )
     if isinstance(value, str) and value.strip():
         return value
     raise ValueError(f'{where}: {value!r} names nothing; give each as a non-empty string, like "sku-9"')

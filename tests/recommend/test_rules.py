@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -410,7 +411,12 @@ def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() ->
     [
         ('exclude_items = [["i1"]]', "exclude_items: ['i1']"),
         ('exclude_categories = [""]', "exclude_categories: ''"),
-        ("exclude_items = [1.5]", "exclude_items: 1.5"),
+        (
+            "exclude_items = [1.5]",
+            "exclude_items: 1.5 is a number, not text; give each name as a non-empty string,"
+            ' quoted like "1.5" (a whole number, 42 or 42.0, is read as "42")',
+        ),
+        ("exclude_categories = [nan]", "exclude_categories: nan is a number, not text"),
         ('[[promote]]\ncategory = " "\nboost = 0.5', "promote rule 1: category: ' '"),
         ('[[promote]]\nbrand = ["Quill"]\nboost = 0.5', "promote rule 1: brand: ['Quill']"),
     ],
@@ -427,6 +433,30 @@ def test_a_rule_that_names_nothing_is_refused_by_name(tmp_path: Path, text: str,
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "rules", "set", str(path)])
     assert result.exit_code == 2, result.output
     assert named in result.output and "non-empty string" in result.output
+
+
+def test_a_whole_number_names_the_item_whose_id_it_spells(tmp_path: Path) -> None:
+    """item_id = 42.0 was refused as "names nothing", though the importers read an id column's
+    42.0 (pandas writes a column with a gap as floats) as item 42, as `number_id` does."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    db = str(tmp_path / "shop.db")
+    catalogue = tmp_path / "items.jsonl"
+    catalogue.write_text(
+        '{"item_id": 42.0, "title": "Kettle", "stock": 3}\n{"item_id": 7, "title": "Mug", "stock": 3}\n'
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text("exclude_items = [7.0]\n[[promote]]\nitem_id = 42.0\nboost = 0.5\n")
+    for command in (["import", str(catalogue)], ["rules", "set", str(rules)]):
+        result = CliRunner().invoke(main, ["--db", db, *command])
+        assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(main, ["--db", db, "rules", "show"]).output
+    assert "never shown: items: 7\n" in shown and "promoted items: 42 +50%" in shown
+    served = json.loads(CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--json"]).output)
+    assert [r["item_id"] for r in served["items"]] == ["42"]
+    assert "Promoted by the shop" in served["items"][0]["reasons"]
 
 
 def test_a_rules_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
