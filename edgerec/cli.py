@@ -215,6 +215,14 @@ def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
         raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
+def _echo(line: str, *, err: bool = False) -> None:
+    """Prints a line that holds text from the store, an imported file or a rules file (a title,
+    a refused row, an item id): its control characters are written as escapes (\\u001b), so that
+    what a file holds cannot clear, colour or retitle the operator's terminal. A JSON line stays
+    the same JSON: its strings read back as they were."""
+    click.echo(printable(line), err=err)
+
+
 def _say_unreachable(exc: BaseException) -> None:
     """What a following command (events tail, train --follow) says while the server is down."""
     click.echo(f"cannot reach the database ({_why(exc)}); trying again", err=True)
@@ -649,7 +657,7 @@ def events(
         if mode == "list":
             rows = store.read(since=since or 0, limit=limit, descending=since is None, **filters)
             for row in sorted(rows, key=lambda r: r.position):
-                click.echo(show(row))
+                _echo(show(row))
             if not rows and not as_json:  # said on stderr: a pipe still reads no line
                 filtered = since is not None or any(filters.values())
                 click.echo("No events match." if filtered else "No events.", err=True)
@@ -662,7 +670,7 @@ def events(
             while True:
                 rows = _read_through_outages(store, position, filters, interval)
                 for row in rows:
-                    click.echo(show(row))
+                    _echo(show(row))
                 if rows:
                     position = rows[-1].position
                 else:
@@ -702,7 +710,7 @@ def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
         parts.append(f"store={row.store_id}")
     if row.payload:
         parts.append(json.dumps(row.payload, ensure_ascii=False, sort_keys=True))
-    return printable("  ".join(parts))
+    return "  ".join(parts)
 
 
 def _event_json(row: StoredEvent) -> str:
@@ -735,15 +743,15 @@ def quarantine(
         reasons = shop.quarantine_reasons()
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+            _echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
         return
     if not rows:
         click.echo("No quarantined rows." if not reasons else "No quarantined rows match.")
     for row in reversed(rows):
-        click.echo(printable(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}"))
-        click.echo(printable(f"    {row['raw'] or ''}"))
+        _echo(f"{row['source']}:{row['line'] or '?'}  {row['reason']}  {row['detail'] or ''}")
+        _echo(f"    {row['raw'] or ''}")
     if reasons:
-        click.echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
+        _echo("In all: " + ", ".join(f"{name} {count:,}" for name, count in reasons), err=True)
 
 
 @main.command()
@@ -754,12 +762,12 @@ def stats(settings: Settings, as_json: bool) -> None:
     with settings.open() as store:
         data = store.stats()
     if as_json:
-        click.echo(json.dumps(data, sort_keys=True))
+        _echo(json.dumps(data, sort_keys=True))
         return
-    click.echo(f"database: {data['database']}")
+    _echo(f"database: {data['database']}")
     click.echo(f"events: {data['events']:,} (head position {data['head']:,})")
     for name, count in data["events_by_type"].items():
-        click.echo(f"  {name:<18} {count:>10,}")
+        _echo(f"  {name:<18} {count:>10,}")
     click.echo(f"quarantined rows: {data['quarantined']:,}")
     click.echo("projections:")
     for name, count in data["projections"].items():
@@ -1070,12 +1078,12 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         # A typo changes nothing: not even the model, which may not be retrainable.
         receipt = result.to_dict() | (forget_in_model(store) if result.found else {})
     if as_json:
-        click.echo(json.dumps(receipt, sort_keys=True))
+        _echo(json.dumps(receipt, sort_keys=True))
     elif result.found:
-        click.echo(f"Forgot customer {user_id!r}:")
+        _echo(f"Forgot customer {user_id!r}:")
         for key, value in receipt.items():
             if key not in ("user_id", "compaction_failed"):
-                click.echo(f"  {key.replace('_', ' ')}: {value}")
+                _echo(f"  {key.replace('_', ' ')}: {value}")
     if result.compaction_failed is not None:
         whose = "them" if result.found else "a customer forgotten before"
         done = "the customer's rows and model are cleaned, but " if result.found else ""
@@ -1135,12 +1143,12 @@ def popular(
         top = popular_items(store, k=k, epsilon=epsilon, items_per_customer=items_per_customer)
     if as_json:
         data = {"epsilon": epsilon, "items": [{"item_id": p.item_id, "customers": p.customers} for p in top]}
-        click.echo(json.dumps(data))
+        _echo(json.dumps(data))
         return
     note = f" (differentially private, epsilon {epsilon})" if epsilon is not None else ""
     click.echo(f"Top {len(top)} items by distinct customers{note}:")
     for rank, item in enumerate(top, start=1):
-        click.echo(f"{rank:>3}. {item.item_id:<20} {item.customers:>10.1f}")
+        _echo(f"{rank:>3}. {item.item_id:<20} {item.customers:>10.1f}")
 
 
 # --- recommendations -----------------------------------------------------------------------
@@ -1235,7 +1243,7 @@ def recommend(
                 for r in suggestions
             ],
         }
-        click.echo(json.dumps(payload, ensure_ascii=False))
+        _echo(json.dumps(payload, ensure_ascii=False))
         return
     if not suggestions and category is not None and not len(recommender.catalogue.categories_under(category)):
         click.echo(f"No suggestions: the catalogue has no category {category!r}.")
@@ -1250,11 +1258,11 @@ def recommend(
             f"No suggestions: every item is delisted, out of stock, in the cart or just bought{rules}."
         )
     for rank, r in enumerate(suggestions, start=1):
-        click.echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
+        _echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
         click.echo(f"      sources: {shares}")
         for reason in r.reasons:
-            click.echo(f"      - {reason}")
+            _echo(f"      - {reason}")
     click.echo(
         f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
     )
@@ -1302,7 +1310,7 @@ def rules_show(settings: Settings) -> None:
         return
     with _store_rules_errors():
         shop = RulesFile(path).load()
-    click.echo(f"{path}:")
+    _echo(f"{path}:")
     for label, values in (
         ("never shown: items", sorted(shop.exclude_items)),
         ("never shown: categories", sorted(shop.exclude_categories)),
@@ -1310,7 +1318,7 @@ def rules_show(settings: Settings) -> None:
         ("promoted categories", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_categories.items())]),
         ("promoted brands", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_brands.items())]),
     ):
-        click.echo(f"  {label}: {', '.join(values) if values else '-'}")
+        _echo(f"  {label}: {', '.join(values) if values else '-'}")
 
 
 @rules.command("set")
@@ -1437,10 +1445,10 @@ def import_(
             raise click.Abort() from None
     data = report.to_dict()
     if as_json:
-        click.echo(json.dumps(data, sort_keys=True))
+        _echo(json.dumps(data, sort_keys=True))
     else:
         for key, value in data.items():
-            click.echo(f"{key:>22}: {value}")
+            _echo(f"{key:>22}: {value}")
     if not report.rows_read:  # an export of no events, a day with no sales: said, not refused
         click.echo(f"{path} holds no rows: nothing was imported.", err=True)
     if report.quarantined and not as_json:

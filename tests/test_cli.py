@@ -626,7 +626,7 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     shown = run("--db", db, "rules", "show")
     assert (
         "never shown: categories: Tobacco" in shown
-        and 'promoted brands: Acme "Q" \U0001f37f\x7f +50%' in shown
+        and 'promoted brands: Acme "Q" \U0001f37f\\u007f +50%' in shown
         and "promoted items: lamp -50%" in shown  # a demotion, not "+-50%"
     )
     served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
@@ -709,6 +709,35 @@ def test_quarantine_and_events_print_a_file_s_control_characters_escaped(db: str
         assert not any(c in output for c in "\x1b\x07\x9b")
         assert "\\u001b[2J\\u001b[31mRED\\u001b]0;pwned\\u0007\\u009b1m" in output
     assert json.loads(run("--db", db, "quarantine", "--json"))["raw"].endswith(hostile)  # kept as it was
+
+
+def test_every_command_prints_stored_and_imported_text_with_its_control_characters_escaped(
+    tmp_path: Path,
+) -> None:
+    """A catalogue title reached the terminal raw through `recommend`, and a rules file's item id
+    through `rules show`: escape sequences in them cleared the operator's screen and coloured it."""
+    hostile = "\x1b[2J\x1b[31mRED\x1b]0;pwned\x07\x9b1m"
+    escaped = "\\u001b[2J\\u001b[31mRED\\u001b]0;pwned\\u0007\\u009b1m"
+    catalogue = tmp_path / f"cat{hostile}.csv"  # a file's name is printed too, in the report
+    catalogue.write_text(f'sku,title,category,stock\nA1,"Nice {hostile}",Toys{hostile},3\n')
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps({"exclude_items": [f"x{hostile}"], "promote": [{"brand": hostile, "boost": 1}]})
+    )
+    db = str(tmp_path / "shop.db")  # the title's item alone is served
+    imported = run("--db", db, "import", str(catalogue))
+    run("--db", db, "rules", "set", str(rules))
+    outputs = [
+        imported,
+        run("--db", db, "recommend", "--user", "u9", "--k", "1"),
+        run("--db", db, "recommend", "--user", "u9", "--k", "1", "--json"),
+        run("--db", db, "rules", "show"),
+        run("--db", db, "events", "--type", "item_listed", "--json"),
+    ]
+    for output in outputs:
+        assert not any(c in output for c in "\x1b\x07\x9b") and escaped in output, output
+    served = json.loads(outputs[2])["items"][0]  # the JSON is the same JSON, its text as stored
+    assert (served["title"], served["category"]) == (f"Nice {hostile}", f"Toys{hostile}")
 
 
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:

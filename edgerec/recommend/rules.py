@@ -13,8 +13,10 @@
     boost = 0.1
 
 The same keys work in JSON. Rules apply to served lists only, never in evaluation. Category
-and brand names match in any case. A promoted item that no source suggests (new, untouched)
-comes first among the items that fill a list when the sources run dry.
+and brand names match in any case. An item several rules match takes the largest boost (on a
+tie, its own item rule's), and its "Promoted by the shop" names that rule; one item, category
+or brand in two promote rules is refused. A promoted item that no source suggests (new,
+untouched) comes first among the items that fill a list when the sources run dry.
 
 A shop keeps its rules beside its store (`edgerec rules set FILE` puts a checked copy there):
 every recommender opened on the store serves by them, and a running one (the console, the
@@ -34,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from edgerec.domain import number_id
 from edgerec.recommend.catalogue import Catalogue, category_path
 
 _log = logging.getLogger(__name__)
@@ -69,8 +72,10 @@ class RuleSet:
             raise ValueError("the rules must be a table of keys (promote, exclude_items, exclude_categories)")
         unknown = sorted(set(data) - {"promote", "exclude_items", "exclude_categories"})
         if unknown:
-            raise ValueError(f"unknown rule keys: {', '.join(unknown)}")
+            raise ValueError(f"unknown rule keys: {', '.join(map(repr, unknown))}")
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}
+        # A second rule for what an earlier one names would replace it without a word.
+        earlier: dict[tuple[str, object], tuple[int, str, float]] = {}
         for number, rule in enumerate(_list_of(data, "promote"), start=1):
             named = [key for key in _PROMOTE_KEYS if key in rule] if isinstance(rule, Mapping) else []
             if len(named) != 1 or set(rule) - {*_PROMOTE_KEYS, "boost"} or "boost" not in rule:
@@ -81,7 +86,17 @@ class RuleSet:
             if isinstance(boost, bool) or not isinstance(boost, int | float) or not -1.0 < boost <= 100.0:
                 raise ValueError(f"promote rule {number}: boost must be a number in (-1, 100], not {boost!r}")
             key = named[0]
-            targets[key][_name(rule[key], f"promote rule {number}: {key}")] = float(boost)
+            name = _name(rule[key], f"promote rule {number}: {key}")
+            same = (key, _matched_as(key, name))
+            if same in earlier:
+                first, spelt, before = earlier[same]
+                spelling = "" if spelt == name else f" (as {spelt!r})"
+                raise ValueError(
+                    f"promote rule {number}: {key} {name!r} is named by rule {first} too{spelling},"
+                    f" with boost {before:g} there and {boost:g} here; keep one rule for it"
+                )
+            earlier[same] = (number, name, float(boost))
+            targets[key][name] = float(boost)
         return cls(
             promote_items=targets["item_id"],
             promote_categories=targets["category"],
@@ -118,43 +133,62 @@ class RuleSet:
     def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         """Multiplicative boost per candidate (0 for none); the largest matching rule wins, and
         a negative one (a demotion) counts too."""
-        boost = np.full(len(indices), -np.inf)
-        for name, value in self.promote_categories.items():
-            hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
-            boost[hit] = np.maximum(boost[hit], value)
-        for name, value in self.promote_brands.items():
-            codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
-            hit = np.isin(catalogue.brand[indices], codes)
-            boost[hit] = np.maximum(boost[hit], value)
-        for item_id, value in self.promote_items.items():
-            index = catalogue.index.get(item_id)
-            if index is not None:
-                hit = indices == index
-                boost[hit] = np.maximum(boost[hit], value)
-        boost[boost == -np.inf] = 0.0
-        return boost
+        return self._deciding(catalogue, indices)[0]
 
     def reason(self, catalogue: Catalogue, index: int) -> tuple[str, str] | None:
-        """The (attribute, value) of the rule that promotes this item, if any."""
-        if catalogue.ids[index] in self.promote_items:
-            return ("item_id", catalogue.ids[index])
-        category = catalogue.category_name(index)
-        if category is not None and self.promote_categories:
-            path = category_path(category)
-            for name in self.promote_categories:
-                wanted = category_path(name)
-                if wanted and path[: len(wanted)] == wanted:
-                    return ("category", name)
-        brand = catalogue.brands[index]
-        for name in self.promote_brands:
-            if brand is not None and _same_name(brand, name):
-                return ("brand", name)
-        return None
+        """The (attribute, value) of the rule that promotes this item, if any: the one whose
+        boost `boosts` gives it, never another rule it matches (a demotion of its category)."""
+        boost, rule = self._deciding(catalogue, np.array([index]))
+        if rule[0] < 0 or boost[0] <= 0:
+            return None
+        attribute, name, _ = self._promotions()[rule[0]]
+        return attribute, name
+
+    def _promotions(self) -> list[tuple[str, str, float]]:
+        """Every promote rule as (attribute, name, boost), the item's own first: on a tie in
+        boost the first rule is the one that applies."""
+        return [
+            (attribute, name, boost)
+            for attribute, table in (
+                ("item_id", self.promote_items),
+                ("category", self.promote_categories),
+                ("brand", self.promote_brands),
+            )
+            for name, boost in table.items()
+        ]
+
+    def _deciding(self, catalogue: Catalogue, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate, its boost (0 for none) and the number of the rule in `_promotions`
+        that sets it (-1 for none): the one place that decides which rule applies."""
+        boost = np.full(len(indices), -np.inf)
+        rule = np.full(len(indices), -1)
+        for number, (attribute, name, value) in enumerate(self._promotions()):
+            if attribute == "item_id":
+                index = catalogue.index.get(name)
+                hit = indices == index if index is not None else np.zeros(len(indices), dtype=bool)
+            elif attribute == "category":
+                hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
+            else:
+                codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
+                hit = np.isin(catalogue.brand[indices], codes)
+            hit &= value > boost
+            boost[hit] = value
+            rule[hit] = number
+        boost[rule < 0] = 0.0
+        return boost, rule
 
 
 def _same_name(a: str, b: str) -> bool:
     """Brand names as a shop types them: any case, spaces around ignored."""
-    return a.strip().casefold() == b.strip().casefold()
+    return _matched_as("brand", a) == _matched_as("brand", b)
+
+
+def _matched_as(key: str, name: str) -> object:
+    """What a promote rule's name is matched by: an item id as it is, a category by its levels
+    in any case ("toys > lego" is "Toys/Lego"), a brand in any case, spaces around ignored."""
+    if key == "category":
+        return category_path(name)
+    return name.strip().casefold() if key == "brand" else name
 
 
 NO_RULES = RuleSet()
@@ -208,10 +242,16 @@ def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
 
 
 def _name(value: Any, where: str) -> str:
-    """An item id, category or brand as a rule names it: text, or a whole number (numeric ids).
-    A list, a blank name or a fraction would match nothing, so the file is refused instead."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+    """An item id, category or brand as a rule names it: text, or a whole number read as the
+    importers read a numeric id (`number_id`: 42, 42.0 and 4.2e1 are "42"). A list, a blank name
+    or another number (1.5, nan) would match nothing, so the file is refused instead."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int) or value.is_integer():
+            return number_id(value)
+        raise ValueError(
+            f"{where}: {value!r} is a number, not text; give each name as a non-empty string, quoted"
+            f' like "{value!r}" (a whole number, 42 or 42.0, is read as "42")'
+        )
     if isinstance(value, str) and value.strip():
         return value
     raise ValueError(f'{where}: {value!r} names nothing; give each as a non-empty string, like "sku-9"')

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -175,7 +177,7 @@ def test_rules_file_rejects_unknown_keys(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         RuleSet.load(path)
     path.write_text('{"boosts": []}')
-    with pytest.raises(ValueError, match="unknown rule keys"):
+    with pytest.raises(ValueError, match="unknown rule keys: 'boosts'"):
         RuleSet.load(path)
 
 
@@ -409,7 +411,12 @@ def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() ->
     [
         ('exclude_items = [["i1"]]', "exclude_items: ['i1']"),
         ('exclude_categories = [""]', "exclude_categories: ''"),
-        ("exclude_items = [1.5]", "exclude_items: 1.5"),
+        (
+            "exclude_items = [1.5]",
+            "exclude_items: 1.5 is a number, not text; give each name as a non-empty string,"
+            ' quoted like "1.5" (a whole number, 42 or 42.0, is read as "42")',
+        ),
+        ("exclude_categories = [nan]", "exclude_categories: nan is a number, not text"),
         ('[[promote]]\ncategory = " "\nboost = 0.5', "promote rule 1: category: ' '"),
         ('[[promote]]\nbrand = ["Quill"]\nboost = 0.5', "promote rule 1: brand: ['Quill']"),
     ],
@@ -426,6 +433,30 @@ def test_a_rule_that_names_nothing_is_refused_by_name(tmp_path: Path, text: str,
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "rules", "set", str(path)])
     assert result.exit_code == 2, result.output
     assert named in result.output and "non-empty string" in result.output
+
+
+def test_a_whole_number_names_the_item_whose_id_it_spells(tmp_path: Path) -> None:
+    """item_id = 42.0 was refused as "names nothing", though the importers read an id column's
+    42.0 (pandas writes a column with a gap as floats) as item 42, as `number_id` does."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    db = str(tmp_path / "shop.db")
+    catalogue = tmp_path / "items.jsonl"
+    catalogue.write_text(
+        '{"item_id": 42.0, "title": "Kettle", "stock": 3}\n{"item_id": 7, "title": "Mug", "stock": 3}\n'
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text("exclude_items = [7.0]\n[[promote]]\nitem_id = 42.0\nboost = 0.5\n")
+    for command in (["import", str(catalogue)], ["rules", "set", str(rules)]):
+        result = CliRunner().invoke(main, ["--db", db, *command])
+        assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(main, ["--db", db, "rules", "show"]).output
+    assert "never shown: items: 7\n" in shown and "promoted items: 42 +50%" in shown
+    served = json.loads(CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--json"]).output)
+    assert [r["item_id"] for r in served["items"]] == ["42"]
+    assert "Promoted by the shop" in served["items"][0]["reasons"]
 
 
 def test_a_rules_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -456,3 +487,76 @@ def test_a_promotion_without_a_boost_is_refused(tmp_path: Path) -> None:
         ValueError, match="promote rule 1: give exactly one of item_id, category, brand, and a boost"
     ):
         RuleSet.load(path)
+
+
+def test_the_promotion_named_as_evidence_is_the_rule_that_set_the_boost() -> None:
+    """Toys -50 % and brand Acme +100 %: the Acme toy was boosted by its brand, but its
+    evidence "Promoted by the shop" named the category rule that demotes it (the first rule it
+    matched, item, category then brand, not the one whose boost applied)."""
+    rules = RuleSet(
+        promote_items={"garden": 0.2, "tie": 1.0},
+        promote_categories={"Toys": -0.5, "Garden": 0.8},
+        promote_brands={"acme": 1.0},
+    )
+    rec = Recommender(None, rules=rules)
+    for item, category, brand in (
+        ("toy", "Toys/Lego", "Acme"),
+        ("garden", "Garden", None),
+        ("tie", "Toys", "ACME"),
+        ("demoted", "Toys", None),
+    ):
+        rec.observe(
+            ItemListed(item_id=item, title=item, category=category, brand=brand, stock=2, occurred_at=T0)
+        )
+    named = {
+        r.item_id: [e.attribute for e in r.evidence if e.text == "Promoted by the shop"]
+        for r in rec.recommend("anonymous", k=4, now=at(1))
+    }
+    assert named == {
+        "toy": [("brand", "acme")],
+        "garden": [("category", "Garden")],  # its category's +80 %, not its own +20 %
+        "tie": [("item_id", "tie")],  # the same boost as its brand's: the item's own rule
+        "demoted": [],
+    }
+    cat = rec.catalogue
+    boosts = rules.boosts(cat, np.arange(len(cat.ids)))
+    assert [rules.reason(cat, i) is not None for i in range(len(cat.ids))] == list(boosts > 0)
+
+
+@pytest.mark.parametrize(
+    ("rules", "said"),
+    [
+        (
+            '[[promote]]\nitem_id = "SKU09"\nboost = 5\n\n[[promote]]\nitem_id = "SKU09"\nboost = 0.1',
+            "promote rule 2: item_id 'SKU09' is named by rule 1 too, with boost 5 there and 0.1 here",
+        ),
+        (
+            '[[promote]]\ncategory = "Toys/Lego"\nboost = 0.5\n'
+            '[[promote]]\ncategory = "toys > lego"\nboost = -0.5',
+            "promote rule 2: category 'toys > lego' is named by rule 1 too (as 'Toys/Lego'),"
+            " with boost 0.5 there and -0.5 here",
+        ),
+        (
+            '[[promote]]\nbrand = "Acme"\nboost = 1\n[[promote]]\nbrand = " ACME "\nboost = 2',
+            "promote rule 2: brand ' ACME ' is named by rule 1 too (as 'Acme'),"
+            " with boost 1 there and 2 here",
+        ),
+    ],
+)
+def test_a_rules_file_that_names_the_same_thing_twice_is_refused(
+    tmp_path: Path, rules: str, said: str
+) -> None:
+    """Boosts of 5 then 0.1 for SKU09 were taken as +10 %, the first rule dropped without a word."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    path = tmp_path / "rules.toml"
+    path.write_text(rules + "\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "rules", "set", str(path)])
+    assert result.exit_code == 2 and said + "; keep one rule for it" in result.output, result.output
+    assert not (tmp_path / "shop.db.models" / "rules.toml").exists()
+    path.write_text(
+        '[[promote]]\ncategory = "Toys"\nboost = 0.5\n[[promote]]\ncategory = "Toys/Lego"\nboost = 1\n'
+    )
+    assert RuleSet.load(path).promote_categories == {"Toys": 0.5, "Toys/Lego": 1.0}  # one holds the other
