@@ -1019,14 +1019,15 @@ def evaluate_command(
                 store.close()
                 raise click.ClickException(str(exc)) from exc
             say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
-            dataset = path.stem
+            dataset, source = path.stem, str(path)
         else:
             store = settings.open()
             dataset = Path(store.path).stem if store.path else _database_name(settings.url)
+            source = f"the store {store.path or _database_name(settings.url)}"
         with store:
             data, features = encode(interaction_frame(store), catalogue_frame(store))
     if len(data) == 0:
-        raise click.ClickException(f"no customer interactions to evaluate in {path or dataset}")
+        raise click.ClickException(f"no customer interactions to evaluate in {source}")
     try:
         outcome = evaluate_encoded(
             data,
@@ -1148,7 +1149,8 @@ def popular(
     note = f" (differentially private, epsilon {epsilon})" if epsilon is not None else ""
     click.echo(f"Top {len(top)} items by distinct customers{note}:")
     for rank, item in enumerate(top, start=1):
-        _echo(f"{rank:>3}. {item.item_id:<20} {item.customers:>10.1f}")
+        count = f"{item.customers:>10.1f}" if epsilon is not None else f"{item.customers:>10.0f}"
+        _echo(f"{rank:>3}. {item.item_id:<20} {count}")
 
 
 # --- recommendations -----------------------------------------------------------------------
@@ -1288,7 +1290,7 @@ def rules() -> None:
       exclude_items = ["sku-9"]
       exclude_categories = ["Tobacco"]
       [[promote]]
-      category = "Shoes"
+      category = "Shoes"   # or item_id = "sku-1", or brand = "Acme": one a rule
       boost = 0.1          # score x (1 + boost), in (-1, 100]; below 0 demotes
 
     The console, the kiosk and `edgerec recommend` serve by the store's rules; a running

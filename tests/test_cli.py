@@ -561,8 +561,23 @@ def test_popular_refuses_items_per_customer_without_epsilon(db: str) -> None:
     """Without --epsilon the counts are exact and clip nothing: the cap was ignored, silently."""
     result = CliRunner().invoke(main, ["--db", db, "popular", "--items-per-customer", "1"])
     assert result.exit_code == 2 and "applies only with --epsilon" in result.output, result.output
-    assert "Top 2 items" in run("--db", db, "popular")
+    exact = run("--db", db, "popular")
+    assert "Top 2 items" in exact and ".0\n" not in exact  # whole customers, not 155.0
     assert "epsilon 1.0" in run("--db", db, "popular", "--epsilon", "1", "--items-per-customer", "1")
+
+
+def test_eval_of_an_empty_store_names_the_store(tmp_path: Path) -> None:
+    """It said "no customer interactions to evaluate in empty": the file's stem alone."""
+    db = tmp_path / "empty.db"
+    run("--db", str(db), "db", "upgrade")
+    result = CliRunner().invoke(main, ["--db", str(db), "eval"], catch_exceptions=False)
+    assert result.exit_code == 1 and f"evaluate in the store {db}" in result.output, result.output
+
+
+def test_the_rules_help_names_every_kind_of_promotion() -> None:
+    """Promoting an item or a brand was written nowhere but in the refusal of a guess."""
+    text = run("rules", "--help")
+    assert all(f"{key} = " in text for key in ("item_id", "category", "brand"))
 
 
 def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tmp_path: Path) -> None:
