@@ -61,7 +61,7 @@ class ImportReport:
     format: str
     rows_read: int = 0
     accepted: int = 0  # valid, clean rows: appended now or already in the log
-    appended: int = 0
+    appended: int = 0  # of the file's rows (a delisting below is an event of its own)
     already_present: int = 0
     quarantined: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
