@@ -267,8 +267,9 @@ class LiveState:
             if kind in _PAIRING:
                 self._pair(session, item, pairs)
             # Taking an item of the session out of the cart touches it too, as the read model
-            # (each customer's latest touch of each item) has it after a restart.
-            if kind in _PAIRING or (kind == EventType.REMOVED_FROM_CART and item in session.recent):
+            # (each customer's latest touch of each item) has it after a restart: an item among
+            # the session's items the read model keeps, whose latest touch a restart reads.
+            if kind in _PAIRING or (kind == EventType.REMOVED_FROM_CART and item in session.paired):
                 session.touch(item, event.occurred_at)
         user = self.users.get(event.user_id)
         if user is None:

@@ -95,6 +95,14 @@ def test_a_late_view_or_a_cart_removal_orders_the_session_alike_after_a_restart(
             AddedToCart(user_id="cy", session_id="u", item_id="i1", occurred_at=at(62)),
             RemovedFromCart(user_id="cy", session_id="u", item_id="i1", occurred_at=at(63)),
         ],
+        [  # taken out of the cart after eleven other items: no longer among the session's kept ten
+            AddedToCart(user_id="di", session_id="v", item_id="i0", occurred_at=at(40)),
+            *(
+                ItemViewed(user_id="di", session_id="v", item_id=f"i{n}", occurred_at=at(40 + n))
+                for n in range(1, 12)
+            ),
+            RemovedFromCart(user_id="di", session_id="v", item_id="i0", occurred_at=at(60)),
+        ],
         [
             ItemViewed(user_id="bo", session_id="t", item_id="i1", occurred_at=at(60)),
             ItemViewed(user_id="bo", session_id="t", item_id="i2", occurred_at=at(62)),
