@@ -869,6 +869,25 @@ def _check_catalogue_columns(path: Path, names: list[str], item_column: int | No
         )
 
 
+def _id_column(names: list[str], chunk: RawChunk) -> int | None:
+    """The item id's column: the first of the id names the file has that is filled in most rows
+    of its first chunk; where none is, the one filled in the most.
+
+    A file may have several (Goodreads' books: isbn, asin, kindle_asin, book_id), and one left
+    empty in most rows is a code only some items have (a book's ASIN), not the id of every row:
+    taken first by the names' order alone, most rows were refused as having no id, and the
+    others were listed under the code the interactions do not use."""
+    present = list(dict.fromkeys(i for alias in _ID if (i := find(names, alias)) is not None))
+    if len(present) < 2:
+        return present[0] if present else None
+    records = [record for record in chunk.records if record is not None]
+
+    def filled(index: int) -> int:
+        return sum(len(record) > index and bool(record[index].strip()) for record in records)
+
+    return next((i for i in present if 2 * filled(i) > len(records)), max(present, key=filled))
+
+
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
@@ -880,14 +899,19 @@ def catalogue_batches(
         delimiter = sniff_delimiter(head_lines(path, 10))
         chunks = _records(path, delimiter, True, chunk_rows, encoding)
     above: dict[str, Any] | None = None
+    id_name: str | None = None  # every chunk's id from the column the first one's is in
     for number, (names, chunk) in enumerate(chunks):
         names = names or []
+        if number == 0 and (index := _id_column(names, chunk)) is not None:
+            id_name = names[index]
         used: dict[str, int | None] = {}
         for field, aliases in CATALOGUE_FIELDS.items():
             column = named.get(field)
             if column == NOT_READ:  # price=none: the column is kept as text, among the attributes
                 used[field] = None
                 continue
+            if field == "item" and id_name is not None:
+                aliases = (id_name,)
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")

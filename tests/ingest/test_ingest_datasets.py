@@ -366,6 +366,31 @@ def test_a_catalogue_under_an_events_name_for_its_item_id_is_listed(
     assert listed["0195153448"]["attributes"]["Book-Author"] == "Mark P. O. Morford"
 
 
+def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Goodreads' books have an `asin` (empty for most books) before the `book_id` the
+    interactions use: taken by its name, 2 of 3 books were refused as having no id, and the
+    third was listed under its ASIN, which no interaction names."""
+    books = tmp_path / "goodreads_books.json"
+    rows = [
+        {"isbn": "0312853122", "asin": "", "title": "W.C. Fields", "book_id": "5333265"},
+        {"isbn": "0743509986", "asin": "", "title": "Good Harbor", "book_id": "1333909"},
+        {"isbn": "", "asin": "B00071IKUY", "title": "The Unschooled Wizard", "book_id": "7327624"},
+    ]
+    books.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = import_file(ingest_store, books, chunk_rows=2)  # the column is kept in later chunks
+    assert (report.accepted, report.quarantined) == (3, 0)
+    listed = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert set(listed) == {"5333265", "1333909", "7327624"}
+    assert listed["7327624"]["asin"] == "B00071IKUY"  # kept, as an attribute
+    # an id column filled in every row is still taken by the names' order
+    skus = tmp_path / "skus.csv"
+    skus.write_text("sku,asin,name\nS1,B01,Mug\nS2,,Bowl\n")
+    conserved(import_file(ingest_store, skus))
+    assert [e.item_id for e in ingest_store.read()][-2:] == ["S1", "S2"]
+
+
 def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     ingest_store: Store, tmp_path: Path
 ) -> None:
