@@ -24,11 +24,13 @@ from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     PROPERTY_ROWS,
     jsonl_records,
+    looks_like_data,
     object_keys,
     parquet_records,
     property_rows,
     raw_of,
     sniff_delimiter,
+    yes_or_no,
 )
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, read_records
@@ -795,13 +797,18 @@ def _with_price_hint(problem: Problem) -> Problem:
     return reason, f"{detail}; to list every item with its price kept as text, not read, give price=none"
 
 
-def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
-    """The columns a user named for catalogue fields (`--map title=prod_name`), checked."""
+def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
+    """The columns a user named for catalogue fields (`--map title=prod_name`), checked, and
+    whether the file has a header line (header=false: its columns are named by number, from 0)."""
     named = dict(value or {})
+    header = named.pop("header", True)
     unknown = sorted(set(named) - set(CATALOGUE_FIELDS))
     if unknown:
-        raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {list(CATALOGUE_FIELDS)}")
-    return {field: str(column) for field, column in named.items()}
+        known = [*CATALOGUE_FIELDS, "header"]
+        raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {known}")
+    if isinstance(header, str):
+        header = yes_or_no("header", header)
+    return {field: str(column) for field, column in named.items()}, bool(header)
 
 
 def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
@@ -857,11 +864,24 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
-def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None) -> None:
+def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None, header: bool) -> None:
     """FormatError for a catalogue file that names no item id, or holds one row per property of
-    an item (RetailRocket's item_properties: every row would replace its item's listing)."""
+    an item (RetailRocket's item_properties: every row would replace its item's listing). A
+    first line of data is no header line: taken for one, it would lose its item."""
     if property_rows(names):
         raise FormatError(f"{path}: {PROPERTY_ROWS}")
+    if item_column is None and not header:
+        raise FormatError(
+            f"{path}: no column for the item id. With header=false, columns are named by position "
+            "from 0: item=0 for the first (--map item=0 on the command line)"
+        )
+    if item_column is None and looks_like_data(names):
+        raise FormatError(
+            f"{path}: no column for the item id, and the first line looks like data, not column "
+            f"names: {names[:4]}. If the file has no header line, give header=false and name its "
+            "columns by position from 0 (--map header=false --map item=0 --map title=3 on the "
+            "command line)"
+        )
     if item_column is None:
         raise FormatError(
             f"{path}: no column for the item id; the columns are {names}: name it with item=COLUMN "
@@ -891,16 +911,18 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
-    named = catalogue_mapping(mapping_)
+    named, header = catalogue_mapping(mapping_)
     delimiter = None
-    if data_suffix(path) in _OBJECT_SUFFIXES:
-        chunks = _object_chunks(path, chunk_rows, encoding)
+    if data_suffix(path) in _OBJECT_SUFFIXES:  # its objects name their fields: no header line
+        chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
-        chunks = _records(path, delimiter, True, chunk_rows, encoding)
+        chunks = _records(path, delimiter, header, chunk_rows, encoding)
     above: dict[str, Any] | None = None
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     for number, (names, chunk) in enumerate(chunks):
+        if not header:  # columns by number, as wide as the widest row
+            names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
         names = names or []
         if number == 0 and (index := _id_column(names, chunk)) is not None:
             id_name = names[index]
@@ -917,8 +939,8 @@ def catalogue_batches(
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
-            _check_catalogue_columns(path, names, used["item_id"])
-        if delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
+            _check_catalogue_columns(path, names, used["item_id"], header)
+        if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
             _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []
         if used["category"] is None:
@@ -928,7 +950,7 @@ def catalogue_batches(
                     break
         taken = {i for i in used.values() if i is not None} | set(levels)
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
-        raw, problems = pick(chunk, {**used, **extra}, len(names))
+        raw, problems = pick(chunk, {**used, **extra}, len(names) if header else None)
         n = len(chunk)
         price_cells = raw.get("price", _const(None, n))
         if "price" not in named and used["price"] is not None:

@@ -172,8 +172,9 @@ def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
 
-# Fields both kinds of file have: a mapping of only these says nothing about the kind.
-_EITHER = {"item", "category"}
+# Fields both kinds of file have, and whether it has a header line: a mapping of only these says
+# nothing about the kind.
+_EITHER = {"item", "category", "header"}
 
 
 def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None:

@@ -94,7 +94,7 @@ class ColumnMapping:
         given = dict(value)
         for name in ("header", "day_first"):  # from the command line these come as text
             if isinstance(given.get(name), str):
-                given[name] = _yes_or_no(name, given[name])
+                given[name] = yes_or_no(name, given[name])
         if isinstance(given.get("delimiter"), str):
             given["delimiter"] = _DELIMITER_NAMES.get(given["delimiter"].lower(), given["delimiter"])
         return replace(cls(), **given)
@@ -150,7 +150,7 @@ def undated_times(mapping: ColumnMapping, raw: dict[str, list[Any]], lines: Sequ
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-def _yes_or_no(name: str, text: str) -> bool:
+def yes_or_no(name: str, text: str) -> bool:
     answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
     if answer is None:
         raise ValueError(f"{name}={text}: give true or false")
@@ -435,6 +435,12 @@ def property_rows(names: Sequence[str]) -> bool:
     return {"property", "value"} <= {header_key(name) for name in names}
 
 
+def looks_like_data(names: Sequence[str]) -> bool:
+    """Whether a first line is a row of data (a number, a date, a time or a URL among its cells)
+    rather than the columns' names: the file has no header line."""
+    return any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names)
+
+
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
     """What such a file may be instead: one without a header line, a catalogue, a catalogue of
     one property per row, a file of one kind of event."""
@@ -450,7 +456,7 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
             "; the first line is Excel's `sep=` line (it tells Excel the delimiter), not the "
             "column names: delete that line and import the file again"
         )
-    if any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names):
+    if looks_like_data(names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
             "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
