@@ -375,13 +375,35 @@ def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
 
 
 def _nested_hint(key: str, path: Path) -> str:
-    at = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"  # jq's .["line-items"]
-    flatten = shlex.quote(f"{at}[] as $event | del({at}) + $event")
+    if _python_lines(path):  # jq reads JSON only: a line of 'single quotes' and True stops it
+        named = json.dumps(key)  # a Python string literal too
+        program = (
+            "import ast, json, sys; rows = (ast.literal_eval(line) for line in sys.stdin if line.strip()); "
+            f"[print(json.dumps({{k: v for k, v in row.items() if k != {named}}} | event)) "
+            f"for row in rows for event in row.get({named}) or []]"
+        )
+        how = (
+            " (its lines are Python dicts, not the JSON jq reads), for example with "
+            f"python3 -c {shlex.quote(program)} <"
+        )
+    else:
+        at = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"  # jq's .["line-items"]
+        how = f", for example with jq -c {shlex.quote(f'{at}[] as $event | del({at}) + $event')}"
     return (
         f"; each line lists its events under {key!r}: put one event per line first, each with its "
-        f"line's other fields, for example with jq -c {flatten} {shlex.quote(path.name)} > flat.jsonl, "
-        "then import flat.jsonl"
+        f"line's other fields{how} {shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
     )
+
+
+def _python_lines(path: Path) -> bool:
+    """Whether a JSON-lines file's first line is a Python dict literal, not JSON (Amazon's 2014
+    metadata, Steam's reviews): edgerec reads it, but no JSON tool does."""
+    head = head_lines(path, 1)
+    try:
+        json.loads(head[0] if head else "{}")
+    except ValueError:
+        return isinstance(_python_literal(head[0]), dict)
+    return False
 
 
 def check_positions(mapping: ColumnMapping, path: Path) -> None:

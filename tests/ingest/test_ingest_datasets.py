@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -467,6 +471,33 @@ def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
         ("item_viewed", "12899779"),
         ("added_to_cart", "12899780"),
         ("purchased", "12899780"),
+    ]
+
+
+def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Steam's australian_user_reviews.json: lines of Python dicts (single quotes, True), which
+    edgerec reads but jq does not; the refusal's jq line failed on them (parse error)."""
+    reviews = tmp_path / "australian_user_reviews.json"
+    reviews.write_text(
+        "{'user_id': '7656', 'reviews': [{'item_id': '1250', 'recommend': True}, "
+        "{'item_id': '22200', 'recommend': False}]}\n\n"
+        "{'user_id': 'js41637', 'reviews': []}\n"
+    )
+    with pytest.raises(FormatError, match="Python dicts, not the JSON jq reads") as caught:
+        import_file(ingest_store, reviews)
+    command = re.search(r"python3 -c (.*) > flat\.jsonl", str(caught.value))
+    assert command is not None and "jq -c" not in str(caught.value)
+    program, redirect, name = shlex.split(command.group(1))
+    assert (redirect, name) == ("<", reviews.name)
+    with reviews.open() as given:
+        flat = subprocess.run(
+            [sys.executable, "-c", program], stdin=given, capture_output=True, text=True, check=True
+        ).stdout
+    assert [json.loads(line) for line in flat.splitlines()] == [
+        {"user_id": "7656", "item_id": "1250", "recommend": True},
+        {"user_id": "7656", "item_id": "22200", "recommend": False},
     ]
 
 
