@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import EventType, number_id
+from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -254,6 +256,51 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
     return resolved
 
 
+# Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
+# not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
+_TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
+
+
+def time_named(name: str) -> bool:
+    """Whether a column's name says it holds a date or time: one of its words does, or it ends
+    in `at` (read_at, createdAt); a birth date is no event's.
+
+    >>> [time_named(n) for n in ("date_added", "createdAt", "server_timestamp_epoch_ms", "isbn")]
+    [True, True, True, False]
+    """
+    words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+
+
+def check_undated(
+    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> None:
+    """FormatError for undated=DAY on a file with times in a column named for them (whose values,
+    in the first chunk, are mostly times since 1990): the day would replace every one of them."""
+    if mapping.undated is None:
+        return
+    for name in names:
+        if time_named(name) and _mostly_times(values_of(name)[:200]):
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in {name!r} (give timestamp={name} to "
+                "read them); undated dates the rows of a file with none"
+            )
+
+
+def _mostly_times(values: Sequence[Any]) -> bool:
+    given = [
+        v
+        for v in values
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
+    ]
+    stamps, problems = times(given, "auto", "UTC")
+    earliest = int(EARLIEST.timestamp()) * 1_000_000
+    read = sum(
+        p is None and isinstance(t, int) and t >= earliest for t, p in zip(stamps, problems, strict=True)
+    )
+    return 2 * read > len(given) > 0
+
+
 def choose_action_column(
     given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
 ) -> ColumnMapping:
@@ -353,7 +400,7 @@ def check_columns(
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
-            hint += _UNDATED
+            hint += _time_hint(names)
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
@@ -424,6 +471,14 @@ _UNDATED = (
     "; for a file with no times at all, give undated=2024-01-01 (the day its rows are dated, "
     "a microsecond apart in file order)"
 )
+
+
+def _time_hint(names: Sequence[str]) -> str:
+    """Where the file's times may be: the first column named for them, else none (undated)."""
+    named = next((name for name in names if time_named(name)), None)
+    if named is None:
+        return _UNDATED
+    return f"; the times seem to be in {named!r}: give timestamp={named}"
 
 
 def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:
@@ -657,6 +712,7 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
         elif not mapping.header and not resolved:
@@ -862,6 +918,7 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
+            check_undated(mapping, keys, partial(_objects_column, objects))
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)

@@ -536,6 +536,61 @@ def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
             import_file(ingest_store, ratings, mapping={"undated": day})
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "column", "mapping"),
+    [
+        (
+            "goodreads_interactions_dedup.json",
+            '{"user_id": "8842", "book_id": "24375664", "rating": 5, '
+            '"date_added": "Mon Aug 21 12:05:59 -0700 2017", "read_at": ""}\n',
+            "date_added",
+            {},
+        ),
+        (
+            "olist_order_items_dataset.csv",
+            "order_id,customer_unique_id,product_id,shipping_limit_date,price\n"
+            "00010242,c1,4244733e,2017-09-19 09:45:35,58.90\n",
+            "shipping_limit_date",
+            {"user": "customer_unique_id"},
+        ),
+        (
+            "browsing_train.csv",
+            "session_id_hash,product_sku_hash,product_action,server_timestamp_epoch_ms\n"
+            "0000044914,a83ad3c6,detail,1550885213307\n",
+            "server_timestamp_epoch_ms",
+            {"user": "session_id_hash", "item": "product_sku_hash", "type": "product_action"},
+        ),
+    ],
+)
+def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_undated(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, column: str, mapping: dict[str, str]
+) -> None:
+    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms:
+    the refusal said "for a file with no times at all, give undated=2024-01-01", and taking it
+    dated every row that day, the file's own times dropped without a word."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(FormatError, match=f"the times seem to be in '{column}': give timestamp={column}$"):
+        import_file(ingest_store, path)
+    with pytest.raises(FormatError, match=f"the file has times, in '{column}' \\(give timestamp={column}"):
+        import_file(ingest_store, path, mapping={**mapping, "undated": "2024-01-01"})
+    assert ingest_store.head() == 0
+    conserved(import_file(ingest_store, path, mapping={**mapping, "timestamp": column}))
+    [event] = ingest_store.read()
+    assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
+
+
+def test_undated_is_taken_where_a_column_named_for_a_time_holds_none(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A column named like a time that holds no times since 1990 (seconds watched) leaves
+    undated=DAY to date the rows."""
+    path = tmp_path / "plays.csv"
+    path.write_text("user_id,item_id,watch_time\nu1,v1,12.5\nu1,v2,340\n")
+    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01", "default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (2, 0)
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
