@@ -480,6 +480,8 @@ def diginetica_batches(
 _NETFLIX_MOVIE = re.compile(r"\s*(\d+):\s*")
 _NETFLIX_RATING = re.compile(r"\s*\d+,[1-5],\d{4}-\d{2}-\d{2}\s*")
 _NETFLIX_TEST_SETS = frozenset({"probe.txt", "qualifying.txt"})
+_NETFLIX_TITLES = ("movie_titles.csv", "movie_titles.txt")
+_NETFLIX_TITLE = re.compile(r"\s*\d+,(\d{4}|NULL),.*")
 
 
 def netflix_sniff(path: Path, head: list[str]) -> bool:
@@ -488,6 +490,8 @@ def netflix_sniff(path: Path, head: list[str]) -> bool:
     lines = [line for line in head if line.strip()]
     if data_path(path).name.lower() in _NETFLIX_TEST_SETS:
         return bool(lines) and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
+    if data_path(path).name.lower() in _NETFLIX_TITLES:  # taken to be refused, naming the ratings
+        return bool(lines) and _NETFLIX_TITLE.fullmatch(lines[0]) is not None
     return (
         len(lines) >= 2
         and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
@@ -502,6 +506,12 @@ def netflix_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_: A
         raise FormatError(
             f"{path}: the Netflix Prize's {data_path(path).name} holds the contest's test pairs, not "
             "ratings; import combined_data_1.txt (to _4) or the training set's mv_*.txt"
+        )
+    if data_path(path).name.lower() in _NETFLIX_TITLES:
+        raise FormatError(
+            f"{path}: the Netflix Prize's {data_path(path).name} holds the movies' titles, not "
+            "ratings; import combined_data_1.txt (to _4) or the training set's mv_*.txt, and the "
+            "titles beside them are read with them"
         )
     titles = beside(path, "movie_titles.csv") or beside(path, "movie_titles.txt")
     if titles is not None:
@@ -689,7 +699,16 @@ _TITLE = (
     "prod_name",
     "book_title",
 )
-_CATEGORY = ("category", "category_path", "categories", "category_name", "category_id", "categoryId")
+_CATEGORY = (
+    "category",
+    "category_path",
+    "categories",
+    "category_name",
+    "product_category_name",  # Olist's products
+    "product_category",
+    "category_id",
+    "categoryId",
+)
 _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
     ("category_l1", "category_l2", "category_l3"),

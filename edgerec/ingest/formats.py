@@ -16,6 +16,7 @@ from edgerec.ingest.mapping import (
     ColumnMapping,
     check_columns,
     first_object,
+    looks_like_data,
     nested_events,
     resolve_columns,
 )
@@ -272,8 +273,16 @@ def detect_format(
         # A table of interactions it cannot read: say which columns it lacks.
         nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
         check_columns(resolve_columns(ColumnMapping(), names), names, path, nested=nested)
+    no_header = (
+        ", and its first line looks like data, not column names: a file with no header line is read "
+        "with --map header=false, its columns named by position from 0 (--format catalogue --map "
+        "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
+        "events); or"
+        if looks_like_data(names)
+        else ";"
+    )
     raise FormatError(
-        f"{path}: cannot tell the format from its name or first lines; name one "
+        f"{path}: cannot tell the format from its name or first lines{no_header} name one "
         f"(--format NAME, or pick it in the format list on the console's Import screen):\n{format_names()}"
     )
 

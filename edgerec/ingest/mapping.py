@@ -492,6 +492,9 @@ def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[
 
 
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
+# Words of the columns that describe an item beside its id (Olist's product_category_name), in a
+# file with no customer or time: a catalogue's. (Not a price: an order's lines have one.)
+_ITEM_WORDS = ("category", "brand", "title", "description")
 
 
 PROPERTY_ROWS = (
@@ -537,9 +540,12 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
             "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
-            "default_type=item_viewed where no column holds the type)"
+            "default_type=item_viewed where no column holds the type; a catalogue's item=0 title=1 "
+            "with --format catalogue)"
         )
-    if {"user", "timestamp"} <= set(lacking) and {header_key(n) for n in names} & _CATALOGUE_COLUMNS:
+    keys = {header_key(name) for name in names}
+    described = "item" not in lacking and any(word in key for key in keys for word in _ITEM_WORDS)
+    if {"user", "timestamp"} <= set(lacking) and (keys & _CATALOGUE_COLUMNS or described):
         return "; if it is a catalogue (items, not events), import it with --format catalogue"
     return _ONE_KIND if "type" in lacking else ""
 

@@ -204,6 +204,12 @@ def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_o
             None,
             "searches",
         ),
+        (  # the Netflix Prize's titles alone: taken for a file with no header line
+            "movie_titles.csv",
+            "1,2003,Dinosaur Planet\n3,NULL,Character\n",
+            None,
+            "holds the movies' titles, not ratings; import combined_data_1.txt",
+        ),
     ],
 )
 def test_a_datasets_side_file_is_refused_by_name(
@@ -393,6 +399,36 @@ def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
     skus.write_text("sku,asin,name\nS1,B01,Mug\nS2,,Bowl\n")
     conserved(import_file(ingest_store, skus))
     assert [e.item_id for e in ingest_store.read()][-2:] == ["S1", "S2"]
+
+
+def test_a_catalogue_of_ids_and_categories_is_detected_and_its_category_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's products have no title, brand or price: refused with hints for an events file
+    (default_type=, undated=), and with --format catalogue product_category_name was no
+    category but an attribute."""
+    path = tmp_path / "olist_products_dataset.csv"
+    path.write_text(
+        '"product_id","product_category_name","product_name_lenght","product_weight_g"\n'
+        "1e9e8ef04dbcff4541ed26657ea517e5,perfumaria,40,225\n"
+    )
+    assert detect_format(path).name == "catalogue"
+    conserved(import_file(ingest_store, path))
+    [listed] = ingest_store.read()
+    assert listed.payload["category"] == "perfumaria"
+    assert listed.payload["attributes"] == {"product_name_lenght": "40", "product_weight_g": "225"}
+
+
+def test_a_file_with_no_header_line_whose_format_is_unknown_is_told_header_false(tmp_path: Path) -> None:
+    """MIND's news.tsv (cells too long for column names): "cannot tell the format", with no
+    word of its missing header line."""
+    path = tmp_path / "news.tsv"
+    title = "The Brands Queen Elizabeth, Prince Charles, and Prince Philip Swear By"
+    path.write_text(f"N55528\tlifestyle\t{title}\thttps://assets.msn.com/labs/mind/AAGH0ET.html\n")
+    with pytest.raises(
+        FormatError, match="its first line looks like data, not column names.*--map header=false"
+    ):
+        detect_format(path)
 
 
 def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
@@ -763,6 +799,10 @@ def test_a_file_without_the_columns_events_need_is_refused_naming_them(
             "no header line, give header=false.* type=3, or default_type=",
         ),
         ("article_id,prod_name,product_type_name\n0108775015,Strap top,Vest top\n", "--format catalogue"),
+        (  # an id and a category, no title: Olist's products
+            "product_id,product_category_name,product_weight_g\n1e9e8ef0,perfumaria,225\n",
+            "--format catalogue",
+        ),
     ],
 )
 def test_a_refusal_says_what_the_file_may_be_instead(
