@@ -703,6 +703,7 @@ _CATEGORY = (
     "category",
     "category_path",
     "categories",
+    "main_category",  # Amazon's 2023 metadata: its `categories` is often []
     "category_name",
     "product_category_name",  # Olist's products
     "product_category",
@@ -713,7 +714,8 @@ _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
     ("category_l1", "category_l2", "category_l3"),
 )
-_BRAND = ("brand", "brand_name", "manufacturer", "vendor")
+# Amazon's 2023 metadata names the brand's storefront `store` (a shop's own brand column first).
+_BRAND = ("brand", "brand_name", "manufacturer", "vendor", "store")
 # A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
 # price" is empty unless the item is on sale, and its "Regular price" is the price then.
 _PRICE = ("price", "unit_price", "sale_price", "regular_price", "list_price")
@@ -791,10 +793,13 @@ CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
 NOT_READ = "none"
 
 
-def _with_later_prices(chunk: RawChunk, cells: list[Any], names: list[str], used: int) -> list[Any]:
-    """`cells` (the price column's), each empty one from the next price column of its row that
-    is not: a sale price where the item is on sale, else its regular price."""
-    after = _PRICE[next(i for i, alias in enumerate(_PRICE) if find(names, alias) == used) + 1 :]
+def _with_later(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int, aliases: Sequence[str]
+) -> list[Any]:
+    """`cells` (the column's found under one of `aliases`), each empty one from the next of
+    those columns of its row that is not: a sale price where the item is on sale, else its
+    regular price; a category path where the item has one, else its main category."""
+    after = aliases[next(i for i, alias in enumerate(aliases) if find(names, alias) == used) + 1 :]
     later = [index for alias in after if (index := find(names, alias)) is not None and index != used]
     if not later:
         return cells
@@ -973,7 +978,7 @@ def catalogue_batches(
         n = len(chunk)
         price_cells = raw.get("price", _const(None, n))
         if "price" not in named and used["price"] is not None:
-            price_cells = _with_later_prices(chunk, price_cells, names, used["price"])
+            price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
@@ -991,6 +996,10 @@ def catalogue_batches(
             ]
         else:
             categories = raw.get("category", _const(None, n))
+        if "category" not in named and used["category"] is not None:  # not from an id: a name's gap
+            named_categories = [alias for alias in _CATEGORY if not header_key(alias).endswith("id")]
+            if find(names, *named_categories) == used["category"]:
+                categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
         brands = brands or [brand_from_title(t) for t in titles]
         attributes = [

@@ -259,6 +259,30 @@ def test_amazon_2023_reviews_and_metadata_name_the_product_not_its_variant(
     ] * 2
 
 
+def test_amazon_2023_metadata_reads_its_store_as_the_brand_and_its_main_category(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Amazon Reviews'23 metadata names the brand `store` and often lists no `categories` ([]),
+    beside its `main_category`: both brand and category were left empty."""
+    meta = tmp_path / "meta_All_Beauty.jsonl"
+    rows = [
+        {"main_category": "All Beauty", "title": "Charcoal Cleanser", "store": "Yes To", "categories": [],
+         "details": {"Brand": "Yes To"}, "parent_asin": "B076WQZGPM"},
+        {"main_category": "All Beauty", "title": "Hair Oil", "store": "Howard", "parent_asin": "B01CUPMQZE",
+         "categories": ["Beauty", "Hair Care"]},
+    ]  # fmt: skip
+    meta.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    conserved(import_file(ingest_store, meta))
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert (listed["B076WQZGPM"]["category"], listed["B076WQZGPM"]["brand"]) == ("All Beauty", "Yes To")
+    assert listed["B01CUPMQZE"]["category"] == "Beauty/Hair Care"  # the path where there is one
+    shops = tmp_path / "catalogue.csv"  # a brand column comes before a store
+    shops.write_text("sku,name,brand,store\nB000ECO,Brush,EcoTools,Shop 12\n")
+    conserved(import_file(ingest_store, shops))
+    brush = ingest_store.read()[-1].payload
+    assert (brush["brand"], brush["attributes"]) == ("EcoTools", {"store": "Shop 12"})
+
+
 def test_sasrec_lines_of_one_item_go_on_with_the_users_sequence(ingest_store: Store, tmp_path: Path) -> None:
     """SASRec's layout of the same data: a `user item` line per step. A user's later line follows
     their earlier one, so the order is kept and a repeat of an item is a new purchase."""
