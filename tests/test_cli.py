@@ -557,6 +557,44 @@ def test_import_maps_a_catalogues_columns(db: str, tmp_path: Path) -> None:
     assert "0108775015" in listed and "Strap top" in listed
 
 
+def test_a_catalogue_with_no_header_line_is_read_with_header_false(tmp_path: Path) -> None:
+    """MIND's news.tsv has no header line: the refusal listed its first item as the columns and
+    said to name the item by one of them, which made that item the header (1 row read of 2);
+    header=false was refused for a catalogue as an unknown key."""
+    path = tmp_path / "news.tsv"
+    path.write_text(
+        "N55528\tlifestyle\tThe Brands Queen Elizabeth Swear By\thttps://assets.msn.com/AAGH0ET.html\n"
+        "N19639\thealth\t50 Worst Habits For Belly Fat\thttps://assets.msn.com/AAB19MK.html\n"
+    )
+    db = str(tmp_path / "s.db")
+    refused = CliRunner().invoke(main, ["--db", db, "import", str(path), "--format", "catalogue"])
+    message = " ".join(refused.output.split())
+    assert refused.exit_code == 1 and "the first line looks like data, not column names" in message
+    assert (
+        "give header=false and name its columns by position from 0 (--map header=false --map item=0"
+        in message
+    )
+    columns = ["--map", "header=false", "--map", "item=0", "--map", "category=1", "--map", "title=2"]
+    report = json.loads(run("--db", db, "import", str(path), "--format", "catalogue", *columns, "--json"))
+    assert (report["rows_read"], report["accepted"]) == (2, 2)
+    with edgerec.open(db) as store:
+        listed = {e.item_id: e.payload for e in store.read()}
+    assert listed["N55528"]["title"] == "The Brands Queen Elizabeth Swear By"
+    assert listed["N19639"]["category"] == "health"
+    assert listed["N19639"]["attributes"] == {"3": "https://assets.msn.com/AAB19MK.html"}
+    # the fields mapped make it a catalogue without --format; no item column is refused by number
+    report = json.loads(run("--db", db, "import", str(path), *columns, "--json"))
+    assert report["format"] == "catalogue" and report["accepted"] == 2
+    unnamed = CliRunner().invoke(
+        main, ["--db", db, "import", str(path), "--format", "catalogue", *columns[:2]]
+    )
+    assert (
+        unnamed.exit_code == 1
+        and "With header=false, columns are named by position from 0: item=0"
+        in " ".join(unnamed.output.split())
+    )
+
+
 def test_popular_refuses_items_per_customer_without_epsilon(db: str) -> None:
     """Without --epsilon the counts are exact and clip nothing: the cap was ignored, silently."""
     result = CliRunner().invoke(main, ["--db", db, "popular", "--items-per-customer", "1"])

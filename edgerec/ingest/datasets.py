@@ -24,11 +24,13 @@ from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     PROPERTY_ROWS,
     jsonl_records,
+    looks_like_data,
     object_keys,
     parquet_records,
     property_rows,
     raw_of,
     sniff_delimiter,
+    yes_or_no,
 )
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, read_records
@@ -478,6 +480,8 @@ def diginetica_batches(
 _NETFLIX_MOVIE = re.compile(r"\s*(\d+):\s*")
 _NETFLIX_RATING = re.compile(r"\s*\d+,[1-5],\d{4}-\d{2}-\d{2}\s*")
 _NETFLIX_TEST_SETS = frozenset({"probe.txt", "qualifying.txt"})
+_NETFLIX_TITLES = ("movie_titles.csv", "movie_titles.txt")
+_NETFLIX_TITLE = re.compile(r"\s*\d+,(\d{4}|NULL),.*")
 
 
 def netflix_sniff(path: Path, head: list[str]) -> bool:
@@ -486,6 +490,8 @@ def netflix_sniff(path: Path, head: list[str]) -> bool:
     lines = [line for line in head if line.strip()]
     if data_path(path).name.lower() in _NETFLIX_TEST_SETS:
         return bool(lines) and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
+    if data_path(path).name.lower() in _NETFLIX_TITLES:  # taken to be refused, naming the ratings
+        return bool(lines) and _NETFLIX_TITLE.fullmatch(lines[0]) is not None
     return (
         len(lines) >= 2
         and _NETFLIX_MOVIE.fullmatch(lines[0]) is not None
@@ -500,6 +506,12 @@ def netflix_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_: A
         raise FormatError(
             f"{path}: the Netflix Prize's {data_path(path).name} holds the contest's test pairs, not "
             "ratings; import combined_data_1.txt (to _4) or the training set's mv_*.txt"
+        )
+    if data_path(path).name.lower() in _NETFLIX_TITLES:
+        raise FormatError(
+            f"{path}: the Netflix Prize's {data_path(path).name} holds the movies' titles, not "
+            "ratings; import combined_data_1.txt (to _4) or the training set's mv_*.txt, and the "
+            "titles beside them are read with them"
         )
     titles = beside(path, "movie_titles.csv") or beside(path, "movie_titles.txt")
     if titles is not None:
@@ -687,11 +699,22 @@ _TITLE = (
     "prod_name",
     "book_title",
 )
-_CATEGORY = ("category", "category_path", "categories", "category_name", "category_id", "categoryId")
+_CATEGORY = (
+    "category",
+    "category_path",
+    "categories",
+    "main_category",  # Amazon's 2023 metadata: its `categories` is often []
+    "category_name",
+    "product_category_name",  # Olist's products
+    "product_category",
+    "category_id",
+    "categoryId",
+)
 _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
     ("category_l1", "category_l2", "category_l3"),
 )
+# Amazon's 2023 metadata names the brand's storefront `store` (a shop's own brand column first).
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
 # A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
 # price" is empty unless the item is on sale, and its "Regular price" is the price then.
@@ -770,10 +793,13 @@ CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
 NOT_READ = "none"
 
 
-def _with_later_prices(chunk: RawChunk, cells: list[Any], names: list[str], used: int) -> list[Any]:
-    """`cells` (the price column's), each empty one from the next price column of its row that
-    is not: a sale price where the item is on sale, else its regular price."""
-    after = _PRICE[next(i for i, alias in enumerate(_PRICE) if find(names, alias) == used) + 1 :]
+def _with_later(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int, aliases: Sequence[str]
+) -> list[Any]:
+    """`cells` (the column's found under one of `aliases`), each empty one from the next of
+    those columns of its row that is not: a sale price where the item is on sale, else its
+    regular price; a category path where the item has one, else its main category."""
+    after = aliases[next(i for i, alias in enumerate(aliases) if find(names, alias) == used) + 1 :]
     later = [index for alias in after if (index := find(names, alias)) is not None and index != used]
     if not later:
         return cells
@@ -795,13 +821,18 @@ def _with_price_hint(problem: Problem) -> Problem:
     return reason, f"{detail}; to list every item with its price kept as text, not read, give price=none"
 
 
-def catalogue_mapping(value: Mapping[str, Any] | None) -> dict[str, str]:
-    """The columns a user named for catalogue fields (`--map title=prod_name`), checked."""
+def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
+    """The columns a user named for catalogue fields (`--map title=prod_name`), checked, and
+    whether the file has a header line (header=false: its columns are named by number, from 0)."""
     named = dict(value or {})
+    header = named.pop("header", True)
     unknown = sorted(set(named) - set(CATALOGUE_FIELDS))
     if unknown:
-        raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {list(CATALOGUE_FIELDS)}")
-    return {field: str(column) for field, column in named.items()}
+        known = [*CATALOGUE_FIELDS, "header"]
+        raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {known}")
+    if isinstance(header, str):
+        header = yes_or_no("header", header)
+    return {field: str(column) for field, column in named.items()}, bool(header)
 
 
 def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
@@ -857,11 +888,24 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
-def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None) -> None:
+def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None, header: bool) -> None:
     """FormatError for a catalogue file that names no item id, or holds one row per property of
-    an item (RetailRocket's item_properties: every row would replace its item's listing)."""
+    an item (RetailRocket's item_properties: every row would replace its item's listing). A
+    first line of data is no header line: taken for one, it would lose its item."""
     if property_rows(names):
         raise FormatError(f"{path}: {PROPERTY_ROWS}")
+    if item_column is None and not header:
+        raise FormatError(
+            f"{path}: no column for the item id. With header=false, columns are named by position "
+            "from 0: item=0 for the first (--map item=0 on the command line)"
+        )
+    if item_column is None and looks_like_data(names):
+        raise FormatError(
+            f"{path}: no column for the item id, and the first line looks like data, not column "
+            f"names: {names[:4]}. If the file has no header line, give header=false and name its "
+            "columns by position from 0 (--map header=false --map item=0 --map title=3 on the "
+            "command line)"
+        )
     if item_column is None:
         raise FormatError(
             f"{path}: no column for the item id; the columns are {names}: name it with item=COLUMN "
@@ -869,32 +913,58 @@ def _check_catalogue_columns(path: Path, names: list[str], item_column: int | No
         )
 
 
+def _id_column(names: list[str], chunk: RawChunk) -> int | None:
+    """The item id's column: the first of the id names the file has that is filled in most rows
+    of its first chunk; where none is, the one filled in the most.
+
+    A file may have several (Goodreads' books: isbn, asin, kindle_asin, book_id), and one left
+    empty in most rows is a code only some items have (a book's ASIN), not the id of every row:
+    taken first by the names' order alone, most rows were refused as having no id, and the
+    others were listed under the code the interactions do not use."""
+    present = list(dict.fromkeys(i for alias in _ID if (i := find(names, alias)) is not None))
+    if len(present) < 2:
+        return present[0] if present else None
+    records = [record for record in chunk.records if record is not None]
+
+    def filled(index: int) -> int:
+        return sum(len(record) > index and bool(record[index].strip()) for record in records)
+
+    return next((i for i in present if 2 * filled(i) > len(records)), max(present, key=filled))
+
+
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
-    named = catalogue_mapping(mapping_)
+    named, header = catalogue_mapping(mapping_)
     delimiter = None
-    if data_suffix(path) in _OBJECT_SUFFIXES:
-        chunks = _object_chunks(path, chunk_rows, encoding)
+    if data_suffix(path) in _OBJECT_SUFFIXES:  # its objects name their fields: no header line
+        chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
-        chunks = _records(path, delimiter, True, chunk_rows, encoding)
+        chunks = _records(path, delimiter, header, chunk_rows, encoding)
     above: dict[str, Any] | None = None
+    id_name: str | None = None  # every chunk's id from the column the first one's is in
     for number, (names, chunk) in enumerate(chunks):
+        if not header:  # columns by number, as wide as the widest row
+            names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
         names = names or []
+        if number == 0 and (index := _id_column(names, chunk)) is not None:
+            id_name = names[index]
         used: dict[str, int | None] = {}
         for field, aliases in CATALOGUE_FIELDS.items():
             column = named.get(field)
             if column == NOT_READ:  # price=none: the column is kept as text, among the attributes
                 used[field] = None
                 continue
+            if field == "item" and id_name is not None:
+                aliases = (id_name,)
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
-            _check_catalogue_columns(path, names, used["item_id"])
-        if delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
+            _check_catalogue_columns(path, names, used["item_id"], header)
+        if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
             _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []
         if used["category"] is None:
@@ -904,11 +974,11 @@ def catalogue_batches(
                     break
         taken = {i for i in used.values() if i is not None} | set(levels)
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
-        raw, problems = pick(chunk, {**used, **extra}, len(names))
+        raw, problems = pick(chunk, {**used, **extra}, len(names) if header else None)
         n = len(chunk)
         price_cells = raw.get("price", _const(None, n))
         if "price" not in named and used["price"] is not None:
-            price_cells = _with_later_prices(chunk, price_cells, names, used["price"])
+            price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
@@ -926,6 +996,10 @@ def catalogue_batches(
             ]
         else:
             categories = raw.get("category", _const(None, n))
+        if "category" not in named and used["category"] is not None:  # not from an id: a name's gap
+            named_categories = [alias for alias in _CATEGORY if not header_key(alias).endswith("id")]
+            if find(names, *named_categories) == used["category"]:
+                categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
         brands = brands or [brand_from_title(t) for t in titles]
         attributes = [

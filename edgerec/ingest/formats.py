@@ -16,6 +16,7 @@ from edgerec.ingest.mapping import (
     ColumnMapping,
     check_columns,
     first_object,
+    looks_like_data,
     nested_events,
     resolve_columns,
 )
@@ -172,8 +173,9 @@ def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
 
-# Fields both kinds of file have: a mapping of only these says nothing about the kind.
-_EITHER = {"item", "category"}
+# Fields both kinds of file have, and whether it has a header line: a mapping of only these says
+# nothing about the kind.
+_EITHER = {"item", "category", "header"}
 
 
 def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None:
@@ -271,8 +273,16 @@ def detect_format(
         # A table of interactions it cannot read: say which columns it lacks.
         nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
         check_columns(resolve_columns(ColumnMapping(), names), names, path, nested=nested)
+    no_header = (
+        ", and its first line looks like data, not column names: a file with no header line is read "
+        "with --map header=false, its columns named by position from 0 (--format catalogue --map "
+        "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
+        "events); or"
+        if looks_like_data(names)
+        else ";"
+    )
     raise FormatError(
-        f"{path}: cannot tell the format from its name or first lines; name one "
+        f"{path}: cannot tell the format from its name or first lines{no_header} name one "
         f"(--format NAME, or pick it in the format list on the console's Import screen):\n{format_names()}"
     )
 

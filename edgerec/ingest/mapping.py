@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import EventType, number_id, text_id
+from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -94,7 +96,7 @@ class ColumnMapping:
         given = dict(value)
         for name in ("header", "day_first"):  # from the command line these come as text
             if isinstance(given.get(name), str):
-                given[name] = _yes_or_no(name, given[name])
+                given[name] = yes_or_no(name, given[name])
         if isinstance(given.get("delimiter"), str):
             given["delimiter"] = _DELIMITER_NAMES.get(given["delimiter"].lower(), given["delimiter"])
         return replace(cls(), **given)
@@ -150,7 +152,7 @@ def undated_times(mapping: ColumnMapping, raw: dict[str, list[Any]], lines: Sequ
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-def _yes_or_no(name: str, text: str) -> bool:
+def yes_or_no(name: str, text: str) -> bool:
     answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
     if answer is None:
         raise ValueError(f"{name}={text}: give true or false")
@@ -254,6 +256,51 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
     return resolved
 
 
+# Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
+# not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
+_TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
+
+
+def time_named(name: str) -> bool:
+    """Whether a column's name says it holds a date or time: one of its words does, or it ends
+    in `at` (read_at, createdAt); a birth date is no event's.
+
+    >>> [time_named(n) for n in ("date_added", "createdAt", "server_timestamp_epoch_ms", "isbn")]
+    [True, True, True, False]
+    """
+    words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+
+
+def check_undated(
+    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> None:
+    """FormatError for undated=DAY on a file with times in a column named for them (whose values,
+    in the first chunk, are mostly times since 1990): the day would replace every one of them."""
+    if mapping.undated is None:
+        return
+    for name in names:
+        if time_named(name) and _mostly_times(values_of(name)[:200]):
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in {name!r} (give timestamp={name} to "
+                "read them); undated dates the rows of a file with none"
+            )
+
+
+def _mostly_times(values: Sequence[Any]) -> bool:
+    given = [
+        v
+        for v in values
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
+    ]
+    stamps, problems = times(given, "auto", "UTC")
+    earliest = int(EARLIEST.timestamp()) * 1_000_000
+    read = sum(
+        p is None and isinstance(t, int) and t >= earliest for t, p in zip(stamps, problems, strict=True)
+    )
+    return 2 * read > len(given) > 0
+
+
 def choose_action_column(
     given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
 ) -> ColumnMapping:
@@ -353,7 +400,7 @@ def check_columns(
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
-            hint += _UNDATED
+            hint += _time_hint(names)
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
@@ -375,13 +422,35 @@ def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
 
 
 def _nested_hint(key: str, path: Path) -> str:
-    at = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"  # jq's .["line-items"]
-    flatten = shlex.quote(f"{at}[] as $event | del({at}) + $event")
+    if _python_lines(path):  # jq reads JSON only: a line of 'single quotes' and True stops it
+        named = json.dumps(key)  # a Python string literal too
+        program = (
+            "import ast, json, sys; rows = (ast.literal_eval(line) for line in sys.stdin if line.strip()); "
+            f"[print(json.dumps({{k: v for k, v in row.items() if k != {named}}} | event)) "
+            f"for row in rows for event in row.get({named}) or []]"
+        )
+        how = (
+            " (its lines are Python dicts, not the JSON jq reads), for example with "
+            f"python3 -c {shlex.quote(program)} <"
+        )
+    else:
+        at = f".{key}" if key.isidentifier() else f".[{json.dumps(key)}]"  # jq's .["line-items"]
+        how = f", for example with jq -c {shlex.quote(f'{at}[] as $event | del({at}) + $event')}"
     return (
         f"; each line lists its events under {key!r}: put one event per line first, each with its "
-        f"line's other fields, for example with jq -c {flatten} {shlex.quote(path.name)} > flat.jsonl, "
-        "then import flat.jsonl"
+        f"line's other fields{how} {shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
     )
+
+
+def _python_lines(path: Path) -> bool:
+    """Whether a JSON-lines file's first line is a Python dict literal, not JSON (Amazon's 2014
+    metadata, Steam's reviews): edgerec reads it, but no JSON tool does."""
+    head = head_lines(path, 1)
+    try:
+        json.loads(head[0] if head else "{}")
+    except ValueError:
+        return isinstance(_python_literal(head[0]), dict)
+    return False
 
 
 def check_positions(mapping: ColumnMapping, path: Path) -> None:
@@ -404,6 +473,14 @@ _UNDATED = (
 )
 
 
+def _time_hint(names: Sequence[str]) -> str:
+    """Where the file's times may be: the first column named for them, else none (undated)."""
+    named = next((name for name in names if time_named(name)), None)
+    if named is None:
+        return _UNDATED
+    return f"; the times seem to be in {named!r}: give timestamp={named}"
+
+
 def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:
     """Which of the customer, item, time and type (unless the mapping gives a default type) the
     file has no column for, by `has`; a file of searches needs no item."""
@@ -415,6 +492,9 @@ def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[
 
 
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
+# Words of the columns that describe an item beside its id (Olist's product_category_name), in a
+# file with no customer or time: a catalogue's. (Not a price: an order's lines have one.)
+_ITEM_WORDS = ("category", "brand", "title", "description")
 
 
 PROPERTY_ROWS = (
@@ -435,6 +515,12 @@ def property_rows(names: Sequence[str]) -> bool:
     return {"property", "value"} <= {header_key(name) for name in names}
 
 
+def looks_like_data(names: Sequence[str]) -> bool:
+    """Whether a first line is a row of data (a number, a date, a time or a URL among its cells)
+    rather than the columns' names: the file has no header line."""
+    return any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names)
+
+
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
     """What such a file may be instead: one without a header line, a catalogue, a catalogue of
     one property per row, a file of one kind of event."""
@@ -450,13 +536,16 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
             "; the first line is Excel's `sep=` line (it tells Excel the delimiter), not the "
             "column names: delete that line and import the file again"
         )
-    if any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names):
+    if looks_like_data(names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
             "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
-            "default_type=item_viewed where no column holds the type)"
+            "default_type=item_viewed where no column holds the type; a catalogue's item=0 title=1 "
+            "with --format catalogue)"
         )
-    if {"user", "timestamp"} <= set(lacking) and {header_key(n) for n in names} & _CATALOGUE_COLUMNS:
+    keys = {header_key(name) for name in names}
+    described = "item" not in lacking and any(word in key for key in keys for word in _ITEM_WORDS)
+    if {"user", "timestamp"} <= set(lacking) and (keys & _CATALOGUE_COLUMNS or described):
         return "; if it is a catalogue (items, not events), import it with --format catalogue"
     return _ONE_KIND if "type" in lacking else ""
 
@@ -629,6 +718,7 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
         elif not mapping.header and not resolved:
@@ -834,6 +924,7 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
+            check_undated(mapping, keys, partial(_objects_column, objects))
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,6 +204,12 @@ def test_diginetica_categories_from_the_file_beside(ingest_store: Store, slice_o
             None,
             "searches",
         ),
+        (  # the Netflix Prize's titles alone: taken for a file with no header line
+            "movie_titles.csv",
+            "1,2003,Dinosaur Planet\n3,NULL,Character\n",
+            None,
+            "holds the movies' titles, not ratings; import combined_data_1.txt",
+        ),
     ],
 )
 def test_a_datasets_side_file_is_refused_by_name(
@@ -247,6 +257,30 @@ def test_amazon_2023_reviews_and_metadata_name_the_product_not_its_variant(
     assert [(e.type, e.item_id) for e in ingest_store.read()] == [("item_listed", "B00YQ6X8EO")] + [
         ("rated", "B00YQ6X8EO")
     ] * 2
+
+
+def test_amazon_2023_metadata_reads_its_main_category(ingest_store: Store, tmp_path: Path) -> None:
+    """Amazon Reviews'23 metadata often lists no `categories` ([]) beside its `main_category`:
+    the category was left empty. Its `store` (the brand's storefront) stays an attribute: in a
+    shop's own file a store is a branch, never a brand to show as a reason."""
+    meta = tmp_path / "meta_All_Beauty.jsonl"
+    rows = [
+        {"main_category": "All Beauty", "title": "Charcoal Cleanser", "store": "Yes To", "categories": [],
+         "parent_asin": "B076WQZGPM"},
+        {"main_category": "All Beauty", "title": "Hair Oil", "store": "Howard", "parent_asin": "B01CUPMQZE",
+         "categories": ["Beauty", "Hair Care"]},
+    ]  # fmt: skip
+    meta.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    conserved(import_file(ingest_store, meta))
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert listed["B076WQZGPM"]["category"] == "All Beauty"
+    assert listed["B01CUPMQZE"]["category"] == "Beauty/Hair Care"  # the path where there is one
+    assert listed["B076WQZGPM"]["attributes"]["store"] == "Yes To"
+    shops = tmp_path / "catalogue.csv"
+    shops.write_text("sku,name,store\nB000ECO,Brush,Shop 12\n")
+    conserved(import_file(ingest_store, shops))
+    brush = ingest_store.read()[-1].payload
+    assert (brush.get("brand"), brush["attributes"]) == (None, {"store": "Shop 12"})
 
 
 def test_sasrec_lines_of_one_item_go_on_with_the_users_sequence(ingest_store: Store, tmp_path: Path) -> None:
@@ -366,6 +400,61 @@ def test_a_catalogue_under_an_events_name_for_its_item_id_is_listed(
     assert listed["0195153448"]["attributes"]["Book-Author"] == "Mark P. O. Morford"
 
 
+def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Goodreads' books have an `asin` (empty for most books) before the `book_id` the
+    interactions use: taken by its name, 2 of 3 books were refused as having no id, and the
+    third was listed under its ASIN, which no interaction names."""
+    books = tmp_path / "goodreads_books.json"
+    rows = [
+        {"isbn": "0312853122", "asin": "", "title": "W.C. Fields", "book_id": "5333265"},
+        {"isbn": "0743509986", "asin": "", "title": "Good Harbor", "book_id": "1333909"},
+        {"isbn": "", "asin": "B00071IKUY", "title": "The Unschooled Wizard", "book_id": "7327624"},
+    ]
+    books.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = import_file(ingest_store, books, chunk_rows=2)  # the column is kept in later chunks
+    assert (report.accepted, report.quarantined) == (3, 0)
+    listed = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert set(listed) == {"5333265", "1333909", "7327624"}
+    assert listed["7327624"]["asin"] == "B00071IKUY"  # kept, as an attribute
+    # an id column filled in every row is still taken by the names' order
+    skus = tmp_path / "skus.csv"
+    skus.write_text("sku,asin,name\nS1,B01,Mug\nS2,,Bowl\n")
+    conserved(import_file(ingest_store, skus))
+    assert [e.item_id for e in ingest_store.read()][-2:] == ["S1", "S2"]
+
+
+def test_a_catalogue_of_ids_and_categories_is_detected_and_its_category_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's products have no title, brand or price: refused with hints for an events file
+    (default_type=, undated=), and with --format catalogue product_category_name was no
+    category but an attribute."""
+    path = tmp_path / "olist_products_dataset.csv"
+    path.write_text(
+        '"product_id","product_category_name","product_name_lenght","product_weight_g"\n'
+        "1e9e8ef04dbcff4541ed26657ea517e5,perfumaria,40,225\n"
+    )
+    assert detect_format(path).name == "catalogue"
+    conserved(import_file(ingest_store, path))
+    [listed] = ingest_store.read()
+    assert listed.payload["category"] == "perfumaria"
+    assert listed.payload["attributes"] == {"product_name_lenght": "40", "product_weight_g": "225"}
+
+
+def test_a_file_with_no_header_line_whose_format_is_unknown_is_told_header_false(tmp_path: Path) -> None:
+    """MIND's news.tsv (cells too long for column names): "cannot tell the format", with no
+    word of its missing header line."""
+    path = tmp_path / "news.tsv"
+    title = "The Brands Queen Elizabeth, Prince Charles, and Prince Philip Swear By"
+    path.write_text(f"N55528\tlifestyle\t{title}\thttps://assets.msn.com/labs/mind/AAGH0ET.html\n")
+    with pytest.raises(
+        FormatError, match="its first line looks like data, not column names.*--map header=false"
+    ):
+        detect_format(path)
+
+
 def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -445,6 +534,33 @@ def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
     ]
 
 
+def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Steam's australian_user_reviews.json: lines of Python dicts (single quotes, True), which
+    edgerec reads but jq does not; the refusal's jq line failed on them (parse error)."""
+    reviews = tmp_path / "australian_user_reviews.json"
+    reviews.write_text(
+        "{'user_id': '7656', 'reviews': [{'item_id': '1250', 'recommend': True}, "
+        "{'item_id': '22200', 'recommend': False}]}\n\n"
+        "{'user_id': 'js41637', 'reviews': []}\n"
+    )
+    with pytest.raises(FormatError, match="Python dicts, not the JSON jq reads") as caught:
+        import_file(ingest_store, reviews)
+    command = re.search(r"python3 -c (.*) > flat\.jsonl", str(caught.value))
+    assert command is not None and "jq -c" not in str(caught.value)
+    program, redirect, name = shlex.split(command.group(1))
+    assert (redirect, name) == ("<", reviews.name)
+    with reviews.open() as given:
+        flat = subprocess.run(
+            [sys.executable, "-c", program], stdin=given, capture_output=True, text=True, check=True
+        ).stdout
+    assert [json.loads(line) for line in flat.splitlines()] == [
+        {"user_id": "7656", "item_id": "1250", "recommend": True},
+        {"user_id": "7656", "item_id": "22200", "recommend": False},
+    ]
+
+
 def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -478,6 +594,61 @@ def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
     for day in ("yesterday", "1980-01-01", "2999-01-01"):
         with pytest.raises(ValueError, match=f"undated={day}: give"):
             import_file(ingest_store, ratings, mapping={"undated": day})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column", "mapping"),
+    [
+        (
+            "goodreads_interactions_dedup.json",
+            '{"user_id": "8842", "book_id": "24375664", "rating": 5, '
+            '"date_added": "Mon Aug 21 12:05:59 -0700 2017", "read_at": ""}\n',
+            "date_added",
+            {},
+        ),
+        (
+            "olist_order_items_dataset.csv",
+            "order_id,customer_unique_id,product_id,shipping_limit_date,price\n"
+            "00010242,c1,4244733e,2017-09-19 09:45:35,58.90\n",
+            "shipping_limit_date",
+            {"user": "customer_unique_id"},
+        ),
+        (
+            "browsing_train.csv",
+            "session_id_hash,product_sku_hash,product_action,server_timestamp_epoch_ms\n"
+            "0000044914,a83ad3c6,detail,1550885213307\n",
+            "server_timestamp_epoch_ms",
+            {"user": "session_id_hash", "item": "product_sku_hash", "type": "product_action"},
+        ),
+    ],
+)
+def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_undated(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, column: str, mapping: dict[str, str]
+) -> None:
+    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms:
+    the refusal said "for a file with no times at all, give undated=2024-01-01", and taking it
+    dated every row that day, the file's own times dropped without a word."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(FormatError, match=f"the times seem to be in '{column}': give timestamp={column}$"):
+        import_file(ingest_store, path)
+    with pytest.raises(FormatError, match=f"the file has times, in '{column}' \\(give timestamp={column}"):
+        import_file(ingest_store, path, mapping={**mapping, "undated": "2024-01-01"})
+    assert ingest_store.head() == 0
+    conserved(import_file(ingest_store, path, mapping={**mapping, "timestamp": column}))
+    [event] = ingest_store.read()
+    assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
+
+
+def test_undated_is_taken_where_a_column_named_for_a_time_holds_none(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A column named like a time that holds no times since 1990 (seconds watched) leaves
+    undated=DAY to date the rows."""
+    path = tmp_path / "plays.csv"
+    path.write_text("user_id,item_id,watch_time\nu1,v1,12.5\nu1,v2,340\n")
+    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01", "default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (2, 0)
 
 
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
@@ -652,6 +823,10 @@ def test_a_file_without_the_columns_events_need_is_refused_naming_them(
             "no header line, give header=false.* type=3, or default_type=",
         ),
         ("article_id,prod_name,product_type_name\n0108775015,Strap top,Vest top\n", "--format catalogue"),
+        (  # an id and a category, no title: Olist's products
+            "product_id,product_category_name,product_weight_g\n1e9e8ef0,perfumaria,225\n",
+            "--format catalogue",
+        ),
     ],
 )
 def test_a_refusal_says_what_the_file_may_be_instead(
