@@ -349,13 +349,28 @@ def customer_fallbacks(
     return list(dict.fromkeys(fallbacks))
 
 
-def fill_customers(raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]]) -> None:
+def sessions_are_visitors(given: ColumnMapping, resolved: ColumnMapping) -> bool:
+    """Whether the file has no customer column, its sessions standing for anonymous visitors."""
+    return (
+        given.user == ColumnMapping().user
+        and resolved.session is not None
+        and resolved.user == resolved.session
+    )
+
+
+def fill_customers(
+    raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]], sessions: bool = False
+) -> None:
     """Each empty customer cell from the first of its row's fallback cells that is not empty
-    (read into `raw` as `fallback:COLUMN`, and dropped from it here)."""
+    (read into `raw` as `fallback:COLUMN`, and dropped from it here). With `sessions` (the
+    customer column is the session's), every customer is the session's visitor,
+    `anonymous@SESSION`: never one of the shop's customer ids."""
     columns = [
         (raw.pop(f"fallback:{name}"), prefix) for name, prefix in fallbacks if f"fallback:{name}" in raw
     ]
     users = raw.get("user_id")
+    if users is not None and sessions:
+        raw["user_id"] = users = [None if convert.is_blank(u) else f"{SESSION_VISITOR}{u}" for u in users]
     if users is None or not columns:
         return
     for i, user in enumerate(users):
@@ -713,6 +728,7 @@ def csv_batches(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
     )
     fallbacks: list[tuple[str, str]] = []
+    sessions = False
     for names, chunk in records:
         names = names or []
         if mapping.header and not resolved:
@@ -721,6 +737,7 @@ def csv_batches(
             check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
+            sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
             check_positions(mapping, path)
@@ -734,7 +751,7 @@ def csv_batches(
         wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
-        fill_customers(raw, fallbacks)
+        fill_customers(raw, fallbacks, sessions)
         if names:
             merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
@@ -917,6 +934,7 @@ def object_batches(
     )
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
+    sessions = False
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -928,13 +946,14 @@ def object_batches(
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
+            sessions = sessions_are_visitors(given, mapping)
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
             for name, column in sources.items()
             if any(obj is not None and column in obj for obj in objects)
         }
-        fill_customers(raw, fallbacks)
+        fill_customers(raw, fallbacks, sessions)
         if first and "occurred_at" in raw:
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)

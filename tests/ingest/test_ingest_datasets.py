@@ -744,11 +744,16 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
         "added_to_cart",
         "item_favourited",
     ]
-    # no customer column: each session is an anonymous visitor
+    # no customer column: each session is an anonymous visitor, never a customer of the same id
     visits = tmp_path / "visits.csv"
     visits.write_text("visit_id,sku,action,time\nv9,s1,view,1700000000\n")
     conserved(import_file(ingest_store, visits, format="csv"))
-    assert ingest_store.read(since=9)[0].user_id == "v9"
+    visit = ingest_store.read(since=9)[0]
+    assert (visit.user_id, visit.session_id) == ("anonymous@v9", "v9")
+    web = tmp_path / "web.jsonl"
+    web.write_text('{"session_id": "u550", "item_id": "s2", "event": "view", "timestamp": 1700000100}\n')
+    conserved(import_file(ingest_store, web))
+    assert [e.item_id for e in ingest_store.read(user_id="u550")] == ["1307067"]  # the till's alone
 
 
 @pytest.mark.parametrize(
