@@ -36,6 +36,7 @@ from edgerec.store.engine import (  # noqa: E402
     close_engine,
     database_url,
     make_engine,
+    not_a_file,
     shown_url,
     sqlite_path,
 )
@@ -63,6 +64,9 @@ class Settings:
         """A store file that is not there is made only by the commands that fill one: a
         mistyped --db must not read (or export) a new empty store as if it were the shop's."""
         path = sqlite_path(self.url)
+        refused = None if path is None else not_a_file(path)
+        if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
+            raise click.BadParameter(refused, param_hint="--db")
         if not create and path is not None and not path.exists():
             raise click.BadParameter(
                 f"no store at {path}: check the path (`edgerec tui`, `kiosk`, `demo`, `import`, "

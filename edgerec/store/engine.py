@@ -149,6 +149,32 @@ def _files_of(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot hold a store, where something that is not a regular file is there (a
+    folder, a device, a pipe); None where it is a file (a link to one too) or nothing is there.
+
+    Asked before the path is opened or its mode changed: SQLite opened /dev/null, and the store
+    set its mode to 0600 and left a -journal beside it; a FIFO blocked the open for ever.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there, or not reachable: SQLite says what is wrong
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"{path} is {kind}, not a file: a store is kept in a regular file; give the path of one"
+
+
 def _may_be_ours(path: Path) -> bool:
     """False for a file that is certainly not an edgerec store: not SQLite at all, or a SQLite
     database with tables but no schema revision (another application's)."""
@@ -199,6 +225,9 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if synchronous.upper() not in _SYNCHRONOUS:
         raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    refused = not_a_file(path)
+    if refused:
+        raise ValueError(refused)
     if not _may_be_ours(path):
         # Left as it is (no WAL, no change of mode): opening the store refuses it, by name.
         return create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
