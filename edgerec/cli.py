@@ -67,10 +67,15 @@ class Settings:
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
-        if not create and path is not None and not path.exists():
+        if create or path is None:
+            return
+        # An empty file (what `touch`, or a copy cut short by a full disk, leaves) is no store
+        # either: read, it was made an empty one and exported as the shop's "0 events".
+        empty = path.exists() and _empty_file(path)
+        if not path.exists() or empty:
             raise click.BadParameter(
-                f"no store at {path}: check the path (`edgerec tui`, `kiosk`, `demo`, `import`, "
-                "`rules set` and `db upgrade` make a new store)",
+                f"no store at {path}{' (the file is empty)' if empty else ''}: check the path "
+                "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
 
@@ -81,17 +86,39 @@ class Settings:
         from sqlalchemy.exc import SQLAlchemyError
 
         self._refuse_missing(create)
+        undo = self._undoing_the_new_store() if create else None
         engine = None
         try:
             engine = make_engine(self.url)
             yield engine
-        except (OSError, SQLAlchemyError, ImportError) as exc:  # ImportError: a driver not installed
-            raise click.ClickException(
-                f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
-            ) from exc
+        except BaseException as exc:
+            # A store file this made and left empty (`db upgrade` to a revision that is not
+            # there) is removed: later commands read it as a store.
+            if undo is not None and (engine is None or _holds_nothing(engine)):
+                if engine is not None:
+                    close_engine(engine)  # its connections first
+                undo()
+            if isinstance(exc, (OSError, SQLAlchemyError, ImportError)):  # a driver not installed
+                raise click.ClickException(
+                    f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
+                ) from exc
+            raise
         finally:
             if engine is not None:
                 close_engine(engine)
+
+    def _undoing_the_new_store(self) -> Callable[[], None] | None:
+        """What removes the store file that opening makes, with its side files and the folders
+        made for it (its model folder, those above it), or empties again an empty file that is
+        there; None where a store file is there already (or on a server)."""
+        path = sqlite_path(self.url)
+        if path is None or (path.exists() and not _empty_file(path)):
+            return None
+        if path.exists():
+            return functools.partial(_empty_again, self.url)
+        models = path.with_name(path.name + ".models")
+        made = [path, *([] if models.exists() else [models]), *(p for p in path.parents if not p.exists())]
+        return functools.partial(_remove_made, self.url, made)
 
     def open(self, *, create: bool = False) -> Store:
         """The store, brought up to date; a SQLite file that is not there yet, or a server
@@ -125,20 +152,12 @@ class Settings:
         row, a disk too full to make the store), is removed again with its side files and the
         folders made for it: left there, it made the next command on a mistyped --db read an
         empty store instead of refusing."""
-        path = sqlite_path(self.url)
-        made: list[Path] = []  # the store file, then the folders made with it, innermost first
-        if path is not None and not path.exists():
-            models = path.with_name(path.name + ".models")
-            made = [
-                path,
-                *([] if models.exists() else [models]),
-                *(p for p in path.parents if not p.exists()),
-            ]
+        undo = self._undoing_the_new_store()
         try:
             store = self.open(create=True)
         except BaseException:  # a full disk while making the store: half a store is none
-            if made:
-                _remove_made(self.url, made)
+            if undo is not None:
+                undo()
             raise
         unused = False
         try:
@@ -146,11 +165,11 @@ class Settings:
                 try:
                     yield store
                 except BaseException:
-                    unused = bool(made) and _holds_nothing(store.engine)
+                    unused = undo is not None and _holds_nothing(store.engine)
                     raise
         finally:
-            if unused:
-                _remove_made(self.url, made)
+            if undo is not None and unused:
+                undo()
 
     def _refuse_empty_server_database(self) -> None:
         """A mistyped URL that names an empty database (the server's own `postgres`) must not
@@ -169,6 +188,15 @@ class Settings:
             "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
             param_hint="--db",
         )
+
+
+def _empty_file(path: Path) -> bool:
+    """A store file of no bytes, with no write-ahead log that holds its pages either."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+    except OSError:  # not reachable: opening it says why
+        return False
 
 
 def _holds_nothing(engine: Engine) -> bool:
@@ -197,6 +225,19 @@ def _remove_made(url: str, made: list[Path]) -> None:
     for folder in made[1:]:
         with contextlib.suppress(OSError):  # not there, or not empty: kept
             folder.rmdir()
+
+
+def _empty_again(url: str) -> None:
+    """Empties again a store file that was there empty when a command made it a store, and
+    removes its side files."""
+    from edgerec.store.engine import database_files
+
+    store, *side_files = database_files(url)
+    for file in side_files:
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+    with contextlib.suppress(OSError):
+        os.truncate(store, 0)
 
 
 _KEPT = (

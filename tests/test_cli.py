@@ -115,6 +115,38 @@ def test_a_mistyped_store_path_is_refused_not_made_into_an_empty_store(
     assert (tmp_path / "backup.jsonl").read_text() == "the shop's backup\n"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["stats"], ["events"], ["export", "{tmp}/restore.jsonl"], ["db", "current"], ["rebuild"]],
+)
+def test_an_empty_file_is_refused_like_a_missing_one_by_the_commands_that_read(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A file of no bytes (what `touch`, or a copy cut short by a full disk, leaves) was made an
+    empty store by `export`, `events list` and even `db current`, which said 'Exported 0 events'."""
+    empty = tmp_path / "backup.db"
+    empty.touch()
+    args = [arg.format(tmp=tmp_path) for arg in command]
+    result = CliRunner().invoke(main, ["--db", str(empty), *args], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert f"no store at {empty} (the file is empty): check the path" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and empty.stat().st_size == 0
+    assert "schema at" in run("--db", str(empty), "db", "upgrade")  # the commands that make one do
+
+
+def test_a_failed_db_upgrade_leaves_no_store_behind(tmp_path: Path) -> None:
+    """`db upgrade 0099` (no such revision) on a new path left a file of 4 KB that the commands
+    after it read as an empty store; on an empty file there, it left that file a store."""
+    new, empty = tmp_path / "new" / "shop.db", tmp_path / "empty.db"
+    empty.touch()
+    for path in (new, empty):
+        result = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade", "0099"])
+        assert result.exit_code == 1 and "Can't locate revision identified by '0099'" in result.output
+        result = CliRunner().invoke(main, ["--db", str(path), "stats"])
+        assert result.exit_code == 2 and f"no store at {path}" in result.output, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["empty.db"] and empty.stat().st_size == 0
+
+
 @pytest.mark.timeout(60)
 def test_a_store_path_that_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path: Path) -> None:
     """A FIFO given as --db blocked every command for ever; a character device (run as root, a
