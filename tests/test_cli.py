@@ -178,6 +178,25 @@ def test_a_store_path_that_is_not_a_regular_file_is_refused_before_it_is_opened(
     assert list(folder.iterdir()) == []
 
 
+def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--db shopdata/` made a FILE named shopdata holding the store, and a path whose bytes are
+    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"."""
+    monkeypatch.chdir(tmp_path)
+    latin1 = b"caf\xe9.db".decode("utf-8", "surrogateescape")  # as a terminal passes the bytes on
+    for target, said in [
+        ("shopdata/", "'shopdata/' ends in '/', which names a folder: give the store file's path"),
+        (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
+    ]:
+        for command in (["db", "upgrade"], ["stats"]):
+            result = CliRunner().invoke(main, ["--db", target, *command])
+            assert result.exit_code == 2, result.output
+            assert f"Invalid value for --db: {said}" in result.output
+            assert "codec" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     clicks = tmp_path / "clicks.csv"
     clicks.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")

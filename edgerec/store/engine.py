@@ -69,6 +69,13 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     target = target or default_database()
     if target == ":memory:":
         return "sqlite://"
+    try:
+        target.encode("utf-8")
+    except UnicodeEncodeError:  # a name of bytes that are not UTF-8 reaches Python as surrogates
+        raise ValueError(
+            "the path is not valid text: a byte in its name is not UTF-8, which SQLite cannot "
+            "open; rename the file or folder, or give another path"
+        ) from None
     for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's
         if target.startswith(bare):
             target = "postgresql+psycopg://" + target.removeprefix(bare)
@@ -79,6 +86,11 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
         raise ValueError(
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
+        )
+    if target.endswith(("/", os.sep)):  # Path() drops the slash: `newdir/` became a file newdir
+        raise ValueError(
+            f"{target!r} ends in '/', which names a folder: give the store file's path "
+            f"({target.rstrip('/' + os.sep) or '.'}/edgerec.db, say)"
         )
     # Built, not written out: a ? or a % in the file's name would read as the URL's query or
     # an escape, and `till?1.db` and `till?2.db` were both the file `till`.

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,8 +38,8 @@ def setup_logging(path: Path | None) -> Path | None:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
             return path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = _PrivateFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
     except OSError as exc:  # said before the full-screen app hides standard error
         print(f"edgerec: no log file, {path} cannot be written ({exc.strerror or exc})", file=sys.stderr)
         return None
@@ -46,6 +47,17 @@ def setup_logging(path: Path | None) -> Path | None:
     package.addHandler(handler)
     package.setLevel(logging.INFO)
     return path
+
+
+class _PrivateFileHandler(RotatingFileHandler):
+    """A rotating log file of mode 0600, as the store's files are: it names customers (ids in
+    the errors it records). The handler's own open made it 0644, at each rotation too."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with suppress(OSError):  # one an older version left readable; not ours to change: kept
+            os.fchmod(fd, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
 def describe(error: BaseException) -> tuple[str, str]:

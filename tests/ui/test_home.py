@@ -102,6 +102,36 @@ def test_warnings_from_below_the_console_reach_its_log_file(shop_store: Store, t
     assert "snapshot.npz cannot be loaded safely" in log.read_text()
 
 
+def test_the_log_file_is_private_as_the_store_is(tmp_path: Path) -> None:
+    """The console's log, which names customers in the errors it records, was made 0644 in a
+    0755 folder (after each rotation too), where the store's files are 0600 in a 0700 folder."""
+    import logging
+    import os
+    import stat
+
+    from edgerec.ui.errors import setup_logging
+
+    log = tmp_path / "state" / "log" / "console.log"
+    previous = os.umask(0o022)
+    try:
+        assert setup_logging(log) == log
+    finally:
+        os.umask(previous)
+    package = logging.getLogger("edgerec")
+    handler = next(h for h in package.handlers if getattr(h, "baseFilename", None) == str(log))
+    try:
+        logging.getLogger("edgerec.ui").warning("customer C0001 not recorded")
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+        assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+        handler.doRollover()  # type: ignore[attr-defined]
+        logging.getLogger("edgerec.ui").warning("customer C0002 not recorded")
+        for file in (log, log.with_name("console.log.1")):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        package.removeHandler(handler)
+        handler.close()
+
+
 def test_closing_the_console_logs_no_error(shop_store: Store, tmp_path: Path) -> None:
     log = tmp_path / "console.log"
 
