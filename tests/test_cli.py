@@ -197,6 +197,35 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """HOME unset for a user with no home in the password database (`docker run --user 12345`):
+    every command without --db ended in platformdirs' RuntimeError, and with --db the console,
+    the kiosk and `recommend` still did (their log file, the model folder)."""
+    import pwd
+
+    from edgerec.training.files import model_dir
+    from edgerec.ui.errors import default_log_path
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    for name in ("HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "EDGEREC_DB", "EDGEREC_UI_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    for args in (["stats"], ["demo"], ["--db", "~/shop.db", "stats"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "no home folder" in result.output and "set HOME (or XDG_DATA_HOME)" in result.output
+    db = str(tmp_path / "shop.db")
+    run("--db", db, "demo", "--seed", "3")
+    assert "sources:" in run("--db", db, "recommend", "--user", "C0001")
+    assert model_dir(db) == tmp_path / "shop.db.models"
+    assert default_log_path() is None  # the console and the kiosk run without a log file
+    assert "no log file, there is no home folder to keep it in" in capsys.readouterr().err
+
+
 def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     clicks = tmp_path / "clicks.csv"
     clicks.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")

@@ -46,10 +46,16 @@ class StoreWriteError(RuntimeError):
     """A write that the disk refused; nothing of it was written, and it can be retried."""
 
 
+_NO_HOME = f"set HOME (or XDG_DATA_HOME), or give the store's path with --db or ${ENV_DB}"
+
+
 def default_database() -> str:
     from platformdirs import user_data_dir
 
-    return str(Path(user_data_dir("edgerec", appauthor=False)) / "edgerec.db")
+    try:
+        return str(Path(user_data_dir("edgerec", appauthor=False)) / "edgerec.db")
+    except RuntimeError:  # no HOME, and a user with no home in the password database (a container)
+        raise ValueError(f"there is no home folder to keep the default store in: {_NO_HOME}") from None
 
 
 def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
@@ -94,9 +100,11 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
         )
     # Built, not written out: a ? or a % in the file's name would read as the URL's query or
     # an escape, and `till?1.db` and `till?2.db` were both the file `till`.
-    return URL.create("sqlite", database=str(Path(target).expanduser().resolve())).render_as_string(
-        hide_password=False
-    )
+    try:
+        path = Path(target).expanduser()
+    except RuntimeError:  # a leading ~ with no home folder to stand for
+        raise ValueError(f"{target!r} starts with ~, but there is no home folder: {_NO_HOME}") from None
+    return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)
 
 
 _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)

@@ -21,10 +21,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 ENV_LOG = "EDGEREC_UI_LOG"
 
 
-def default_log_path() -> Path:
+def default_log_path() -> Path | None:
+    """$EDGEREC_UI_LOG, else console.log in the user's log folder; None (said on standard error,
+    before the full-screen app hides it) where there is no home folder to keep it in."""
     from platformdirs import user_log_dir
 
-    return Path(os.environ.get(ENV_LOG) or Path(user_log_dir("edgerec", appauthor=False)) / "console.log")
+    if os.environ.get(ENV_LOG):
+        return Path(os.environ[ENV_LOG])
+    try:
+        return Path(user_log_dir("edgerec", appauthor=False)) / "console.log"
+    except RuntimeError:  # no HOME, and a user with no home in the password database (a container)
+        print(
+            "edgerec: no log file, there is no home folder to keep it in (set HOME or "
+            f"XDG_STATE_HOME, or ${ENV_LOG} to the log file's path)",
+            file=sys.stderr,
+        )
+        return None
 
 
 def setup_logging(path: Path | None) -> Path | None:
