@@ -34,6 +34,7 @@ from edgerec.store.engine import (  # noqa: E402
     ENV_DB,
     StoreWriteError,
     close_engine,
+    damage_said,
     database_url,
     make_engine,
     not_a_file,
@@ -131,6 +132,9 @@ class Settings:
         except click.ClickException:
             raise
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
+            damaged = _damage_said(exc, self)
+            if damaged is not None:
+                raise click.ClickException(damaged) from exc
             raise click.ClickException(
                 f"cannot open the store at {shown_url(self.url)}: {_why(exc)}{self._folder_hint()}"
             ) from exc
@@ -197,6 +201,13 @@ def _empty_file(path: Path) -> bool:
         return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
     except OSError:  # not reachable: opening it says why
         return False
+
+
+def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
+    """`damage_said` for the store of `settings`, where the error is SQLite's of a damaged file."""
+    if damage_said(error, None) is None:  # --db is not read for any other error (--help, say)
+        return None
+    return damage_said(error, sqlite_path(settings.url) if isinstance(settings, Settings) else None)
 
 
 def _holds_nothing(engine: Engine) -> bool:
@@ -421,8 +432,8 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
-    read-only file), or a file where the model folder goes, is a one-line error in each, not a
-    traceback."""
+    read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
+    is a one-line error in each, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from edgerec.training.files import FileWriteError, ModelFolderError
@@ -431,6 +442,11 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except Exception as exc:  # a damaged store file read part way through a command
+            damaged = _damage_said(exc, ctx.obj)
+            if damaged is None:
+                raise
+            raise click.ClickException(damaged) from exc
 
 
 @click.group(cls=_Commands, invoke_without_command=True)

@@ -767,6 +767,43 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     assert "cigar" in {r["item_id"] for r in served}
 
 
+@pytest.mark.timeout(120)
+def test_a_damaged_store_file_is_said_in_one_line_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store file SQLite finds malformed (a backup restored over a crashed store whose -wal
+    stayed beside it) made stats, recommend, rebuild and the kiosk print 50-70 lines of traceback."""
+    from edgerec.store.engine import damage_said
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record_many(
+            [ItemListed(occurred_at=T0, item_id=f"i{n}", title=f"Item {n}" * 20) for n in range(300)]
+            + [
+                ItemViewed(occurred_at=T0 + timedelta(seconds=n), user_id=f"u{n % 40}", item_id=f"i{n % 300}")
+                for n in range(3000)
+            ]
+        )
+    size = db.stat().st_size
+    with db.open("r+b") as file:  # every page after the schema's
+        file.seek(8 * 4096)
+        file.write(b"\xa5" * (size - 8 * 4096))
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)  # the kiosk's check passes
+    for command in (["stats"], ["recommend", "--user", "u1"], ["rebuild"], ["kiosk"]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
+        said = result.output.strip().splitlines()[-1]
+        assert said.startswith(f"Error: the store file {db} is damaged ("), (command, result.output)
+        assert said.endswith("restore it from a backup"), said
+    (tmp_path / "shop.db-wal").write_bytes(b"")  # one left beside a file restored over it
+    said = damage_said(sqlite3.DatabaseError("database disk image is malformed"), db)
+    assert said is None  # an error without SQLite's code is no sign of damage
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    said = damage_said(error, db)
+    assert said is not None and f"the -wal beside it ({db}-wal) may be that other's: move it away" in said
+
+
 def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path: Path) -> None:
     excel = tmp_path / "artikel.csv"
     excel.write_bytes("id;title;category;price;stock\nk1;Kaffeemühle;Küche;49,90 €;3\n".encode("cp1252"))

@@ -517,6 +517,31 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
+def damage_said(error: BaseException, path: str | os.PathLike[str] | None) -> str | None:
+    """What to say of an error that is SQLite finding the store file damaged (its pages
+    malformed, or not a database at all), and what to do; None for any other error.
+
+    A damaged file is most often a backup restored over a crashed store while the crashed
+    store's -wal stayed beside it: SQLite reads that log into the restored file.
+    """
+    driver = error.orig if isinstance(error, DBAPIError) else error
+    name = getattr(driver, "sqlite_errorname", "")
+    if not isinstance(driver, sqlite3.DatabaseError) or not name.startswith(
+        ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+    ):
+        return None
+    if path is None:
+        return f"the store's file is damaged ({driver}): restore it from a backup"
+    said = f"the store file {os.fspath(path)} is damaged ({driver}): restore it from a backup"
+    wal = Path(f"{os.fspath(path)}-wal")
+    if wal.exists():
+        said += (
+            f"; if this file was copied or restored over another, the -wal beside it ({wal}) "
+            "may be that other's: move it away (keep it) and try again first"
+        )
+    return said
+
+
 def _explained(engine: Engine, exc: DBAPIError | sqlite3.OperationalError) -> StoreWriteError | None:
     driver_error = getattr(exc, "orig", exc)
     name = getattr(driver_error, "sqlite_errorname", "")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgerec.domain import EventError
+from edgerec.store.engine import damage_said
 from edgerec.store.migrate import schema_changed
 
 log = logging.getLogger("edgerec.ui")
@@ -80,6 +81,9 @@ def describe(error: BaseException) -> tuple[str, str]:
             "console had it open): run `edgerec db upgrade`, then start the console again.",
             "error",
         )
+    damaged = damage_said(error, None)
+    if damaged is not None:  # every read and write fails alike: it is for the operator to mend
+        return f"{damaged[0].upper()}{damaged[1:]} (quit first: ctrl+q).", "error"
     if isinstance(error, EventError):
         return f"Not recorded: {error}", "warning"
     if isinstance(error, (ValueError, FileNotFoundError, PermissionError)):
