@@ -1106,6 +1106,39 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     assert refused.returncode == 1 and f"its folder {tmp_path} is not writable" in refused.stderr
 
 
+def test_a_read_only_store_of_an_older_schema_says_it_must_be_upgraded(tmp_path: Path) -> None:
+    """A backup kept read-only that an older edgerec wrote (schema 0010) could not be read by
+    stats or export --real-ids, which said only "attempt to write a readonly database"."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from edgerec.store.engine import make_engine
+
+    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
+        caps = "-dac_override,-dac_read_search,-fowner"
+        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    db = tmp_path / "backup.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(occurred_at=T0, user_id="u1", item_id="i1"))
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.downgrade(engine, "0010")  # as an older edgerec left it
+    engine.dispose()
+    db.chmod(0o400)
+    for args in (["stats"], ["export", "--real-ids", "-"]):
+        command = [*as_user, sys.executable, "-m", "edgerec", "--db", str(db), *args]
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "its schema (revision 0010) is older than this edgerec's" in refused.stderr
+        assert "upgrade a copy of it, or make it writable (chmod u+w)" in refused.stderr
+    db.chmod(0o600)
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 1
+
+
 def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp_path: Path) -> None:
     """On a latin-1 or cp1252 output (a Windows console) 中文 and 🍵 ended in UnicodeEncodeError,
     on ascii the question naming Zoë did, and with standard input closed (`<&-`) the question
