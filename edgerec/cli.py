@@ -521,11 +521,17 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     show_default=True,
     help="End the session after this idle time.",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed the demo shop into an empty store first, as a trial (its items and events stay in the log).",
+)
 @pass_settings
-def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
-    """Open the customer-facing kiosk view."""
+def kiosk(settings: Settings, store_id: str | None, idle_seconds: float, demo: bool) -> None:
+    """Open the customer-facing kiosk view (creates the store; it shows nothing until a
+    catalogue is imported, or the demo shop seeded with --demo)."""
     _refuse_without_terminal("kiosk")
-    _prepare_console_store(settings, seed_demo=True)
+    _prepare_console_store(settings, seed_demo=demo, empty_note=_EMPTY_KIOSK)
     from edgerec.ui import run_kiosk
 
     run_kiosk(settings.url, store_id=store_id, idle_seconds=idle_seconds)
@@ -549,7 +555,15 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
+# Said before the kiosk opens on a store with nothing in it: the shopper-facing view must not be
+# filled with the demo shop unasked (it stays in the append-only log for good).
+_EMPTY_KIOSK = (
+    "Empty store: the kiosk shows nothing until the shop's catalogue is imported "
+    "(`edgerec --db {db} import catalogue.csv`); --demo seeds the demo shop to try it."
+)
+
+
+def _prepare_console_store(settings: Settings, *, seed_demo: bool, empty_note: str | None = None) -> None:
     from edgerec.recommend.engine import shop_rules_path
     from edgerec.recommend.rules import RulesFile
 
@@ -561,6 +575,8 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
 
             click.echo("Empty store: seeding the demo shop (first run only)...", err=True)
             seed_demo_store(store)
+        elif empty_note and store.head() == 0:
+            click.echo(empty_note.format(db=store.path or shown_url(settings.url)), err=True)
 
 
 @main.command()

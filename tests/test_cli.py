@@ -1275,6 +1275,31 @@ def test_an_import_that_cannot_make_its_store_leaves_none_behind(tmp_path: Path,
     assert result.exit_code == 2 and f"no store at {db}" in result.output, result.output
 
 
+def test_the_kiosk_never_seeds_the_demo_shop_into_a_store_unasked(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`edgerec kiosk` on a store holding only the shop's rules recorded 36,654 demo events and
+    2,000 demo items into it, for the shoppers to see and for good; nothing said it would."""
+    opened: list[str] = []
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)
+    monkeypatch.setattr("edgerec.ui.run_kiosk", lambda url, **_options: opened.append(url))
+    db = tmp_path / "shop.db"
+    rules = tmp_path / "rules.toml"
+    rules.write_text('exclude_items = ["NOPE"]\n')
+    run("--db", str(db), "rules", "set", str(rules))
+    for args in (
+        ["--db", str(db), "kiosk", "--store-id", "entrance"],
+        ["--db", str(tmp_path / "new.db"), "kiosk"],
+    ):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "Empty store: the kiosk shows nothing until the shop's catalogue is imported" in result.stderr
+        assert "seeding" not in result.output
+    assert len(opened) == 2
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 0
+    result = CliRunner().invoke(main, ["--db", str(db), "kiosk", "--demo"], catch_exceptions=False)
+    assert result.exit_code == 0 and "seeding the demo shop" in result.stderr, result.output
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] > 0
+
+
 def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:
     """`edgerec` (the console) with standard input /dev/null and its output in a file (a cron job,
     a service, a script that forgot the subcommand) never ended."""
