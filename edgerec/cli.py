@@ -501,6 +501,7 @@ codecs.register_error(_AS_GIVEN, _as_given_else_escaped)
 def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
     _refuse_without_terminal("console")
+    _refuse_an_unset_clock("console")
     _prepare_console_store(settings, seed_demo=not no_demo)
     from edgerec.ui import run_console
 
@@ -531,6 +532,7 @@ def kiosk(settings: Settings, store_id: str | None, idle_seconds: float, demo: b
     """Open the customer-facing kiosk view (creates the store; it shows nothing until a
     catalogue is imported, or the demo shop seeded with --demo)."""
     _refuse_without_terminal("kiosk")
+    _refuse_an_unset_clock("kiosk")
     _prepare_console_store(settings, seed_demo=demo, empty_note=_EMPTY_KIOSK)
     from edgerec.ui import run_kiosk
 
@@ -546,6 +548,17 @@ def _refuse_without_terminal(screen: str) -> None:
             f"the {screen} needs a terminal, and standard input or error is not one: run it in a "
             "terminal, or use the other commands (`edgerec --help`)"
         )
+
+
+def _refuse_an_unset_clock(screen: str) -> None:
+    """A kiosk on a board whose clock reads 1970 (no real-time clock, NTP not synced yet) opened,
+    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'."""
+    from edgerec.ui.clock import Clock, ClockNotSet
+
+    try:
+        Clock().check_set(screen)
+    except ClockNotSet as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _is_terminal(stream: Any) -> bool:

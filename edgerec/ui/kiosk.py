@@ -271,6 +271,7 @@ class KioskApp(BaseApp):
     """The kiosk: one screen, no command palette, no admin keys."""
 
     CSS_PATH = "kiosk.tcss"
+    SCREEN_NAME = "kiosk"
     ENABLE_COMMAND_PALETTE = False
     # Only a hidden way out for the operator at the keyboard; nothing a shopper can misuse.
     BINDINGS: ClassVar[list[BindingType]] = [
