@@ -34,8 +34,10 @@ from edgerec.store.engine import (  # noqa: E402
     ENV_DB,
     StoreWriteError,
     close_engine,
+    damage_said,
     database_url,
     make_engine,
+    not_a_file,
     shown_url,
     sqlite_path,
 )
@@ -63,10 +65,18 @@ class Settings:
         """A store file that is not there is made only by the commands that fill one: a
         mistyped --db must not read (or export) a new empty store as if it were the shop's."""
         path = sqlite_path(self.url)
-        if not create and path is not None and not path.exists():
+        refused = None if path is None else not_a_file(path)
+        if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
+            raise click.BadParameter(refused, param_hint="--db")
+        if create or path is None:
+            return
+        # An empty file (what `touch`, or a copy cut short by a full disk, leaves) is no store
+        # either: read, it was made an empty one and exported as the shop's "0 events".
+        empty = path.exists() and _empty_file(path)
+        if not path.exists() or empty:
             raise click.BadParameter(
-                f"no store at {path}: check the path (`edgerec tui`, `kiosk`, `demo`, `import`, "
-                "`rules set` and `db upgrade` make a new store)",
+                f"no store at {path}{' (the file is empty)' if empty else ''}: check the path "
+                "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
 
@@ -77,17 +87,39 @@ class Settings:
         from sqlalchemy.exc import SQLAlchemyError
 
         self._refuse_missing(create)
+        undo = self._undoing_the_new_store() if create else None
         engine = None
         try:
             engine = make_engine(self.url)
             yield engine
-        except (OSError, SQLAlchemyError, ImportError) as exc:  # ImportError: a driver not installed
-            raise click.ClickException(
-                f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
-            ) from exc
+        except BaseException as exc:
+            # A store file this made and left empty (`db upgrade` to a revision that is not
+            # there) is removed: later commands read it as a store.
+            if undo is not None and (engine is None or _holds_nothing(engine)):
+                if engine is not None:
+                    close_engine(engine)  # its connections first
+                undo()
+            if isinstance(exc, (OSError, SQLAlchemyError, ImportError)):  # a driver not installed
+                raise click.ClickException(
+                    f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
+                ) from exc
+            raise
         finally:
             if engine is not None:
                 close_engine(engine)
+
+    def _undoing_the_new_store(self) -> Callable[[], None] | None:
+        """What removes the store file that opening makes, with its side files and the folders
+        made for it (its model folder, those above it), or empties again an empty file that is
+        there; None where a store file is there already (or on a server)."""
+        path = sqlite_path(self.url)
+        if path is None or (path.exists() and not _empty_file(path)):
+            return None
+        if path.exists():
+            return functools.partial(_empty_again, self.url)
+        models = path.with_name(path.name + ".models")
+        made = [path, *([] if models.exists() else [models]), *(p for p in path.parents if not p.exists())]
+        return functools.partial(_remove_made, self.url, made)
 
     def open(self, *, create: bool = False) -> Store:
         """The store, brought up to date; a SQLite file that is not there yet, or a server
@@ -100,6 +132,9 @@ class Settings:
         except click.ClickException:
             raise
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
+            damaged = _damage_said(exc, self)
+            if damaged is not None:
+                raise click.ClickException(damaged) from exc
             raise click.ClickException(
                 f"cannot open the store at {shown_url(self.url)}: {_why(exc)}{self._folder_hint()}"
             ) from exc
@@ -121,20 +156,12 @@ class Settings:
         row, a disk too full to make the store), is removed again with its side files and the
         folders made for it: left there, it made the next command on a mistyped --db read an
         empty store instead of refusing."""
-        path = sqlite_path(self.url)
-        made: list[Path] = []  # the store file, then the folders made with it, innermost first
-        if path is not None and not path.exists():
-            models = path.with_name(path.name + ".models")
-            made = [
-                path,
-                *([] if models.exists() else [models]),
-                *(p for p in path.parents if not p.exists()),
-            ]
+        undo = self._undoing_the_new_store()
         try:
             store = self.open(create=True)
         except BaseException:  # a full disk while making the store: half a store is none
-            if made:
-                _remove_made(self.url, made)
+            if undo is not None:
+                undo()
             raise
         unused = False
         try:
@@ -142,11 +169,11 @@ class Settings:
                 try:
                     yield store
                 except BaseException:
-                    unused = bool(made) and _holds_nothing(store.engine)
+                    unused = undo is not None and _holds_nothing(store.engine)
                     raise
         finally:
-            if unused:
-                _remove_made(self.url, made)
+            if undo is not None and unused:
+                undo()
 
     def _refuse_empty_server_database(self) -> None:
         """A mistyped URL that names an empty database (the server's own `postgres`) must not
@@ -165,6 +192,22 @@ class Settings:
             "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
             param_hint="--db",
         )
+
+
+def _empty_file(path: Path) -> bool:
+    """A store file of no bytes, with no write-ahead log that holds its pages either."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+    except OSError:  # not reachable: opening it says why
+        return False
+
+
+def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
+    """`damage_said` for the store of `settings`, where the error is SQLite's of a damaged file."""
+    if damage_said(error, None) is None:  # --db is not read for any other error (--help, say)
+        return None
+    return damage_said(error, sqlite_path(settings.url) if isinstance(settings, Settings) else None)
 
 
 def _holds_nothing(engine: Engine) -> bool:
@@ -193,6 +236,19 @@ def _remove_made(url: str, made: list[Path]) -> None:
     for folder in made[1:]:
         with contextlib.suppress(OSError):  # not there, or not empty: kept
             folder.rmdir()
+
+
+def _empty_again(url: str) -> None:
+    """Empties again a store file that was there empty when a command made it a store, and
+    removes its side files."""
+    from edgerec.store.engine import database_files
+
+    store, *side_files = database_files(url)
+    for file in side_files:
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+    with contextlib.suppress(OSError):
+        os.truncate(store, 0)
 
 
 _KEPT = (
@@ -384,8 +440,8 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
-    read-only file), or a file where the model folder goes, is a one-line error in each, not a
-    traceback."""
+    read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
+    is a one-line error in each, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from edgerec.training.files import FileWriteError, ModelFolderError
@@ -394,6 +450,11 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except Exception as exc:  # a damaged store file read part way through a command
+            damaged = _damage_said(exc, ctx.obj)
+            if damaged is None:
+                raise
+            raise click.ClickException(damaged) from exc
 
 
 @click.group(cls=_Commands, invoke_without_command=True)
@@ -448,6 +509,7 @@ codecs.register_error(_AS_GIVEN, _as_given_else_escaped)
 def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     """Open the operator console (creates the store, and seeds the demo shop if it is empty)."""
     _refuse_without_terminal("console")
+    _refuse_an_unset_clock("console")
     _prepare_console_store(settings, seed_demo=not no_demo)
     from edgerec.ui import run_console
 
@@ -468,11 +530,18 @@ def tui(settings: Settings, no_demo: bool, no_trainer: bool) -> None:
     show_default=True,
     help="End the session after this idle time.",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed the demo shop into an empty store first, as a trial (its items and events stay in the log).",
+)
 @pass_settings
-def kiosk(settings: Settings, store_id: str | None, idle_seconds: float) -> None:
-    """Open the customer-facing kiosk view."""
+def kiosk(settings: Settings, store_id: str | None, idle_seconds: float, demo: bool) -> None:
+    """Open the customer-facing kiosk view (creates the store; it shows nothing until a
+    catalogue is imported, or the demo shop seeded with --demo)."""
     _refuse_without_terminal("kiosk")
-    _prepare_console_store(settings, seed_demo=True)
+    _refuse_an_unset_clock("kiosk")
+    _prepare_console_store(settings, seed_demo=demo, empty_note=_EMPTY_KIOSK)
     from edgerec.ui import run_kiosk
 
     run_kiosk(settings.url, store_id=store_id, idle_seconds=idle_seconds)
@@ -489,6 +558,17 @@ def _refuse_without_terminal(screen: str) -> None:
         )
 
 
+def _refuse_an_unset_clock(screen: str) -> None:
+    """A kiosk on a board whose clock reads 1970 (no real-time clock, NTP not synced yet) opened,
+    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'."""
+    from edgerec.ui.clock import Clock, ClockNotSet
+
+    try:
+        Clock().check_set(screen)
+    except ClockNotSet as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def _is_terminal(stream: Any) -> bool:
     try:
         return stream is not None and bool(stream.isatty())
@@ -496,7 +576,15 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
+# Said before the kiosk opens on a store with nothing in it: the shopper-facing view must not be
+# filled with the demo shop unasked (it stays in the append-only log for good).
+_EMPTY_KIOSK = (
+    "Empty store: the kiosk shows nothing until the shop's catalogue is imported "
+    "(`edgerec --db {db} import catalogue.csv`); --demo seeds the demo shop to try it."
+)
+
+
+def _prepare_console_store(settings: Settings, *, seed_demo: bool, empty_note: str | None = None) -> None:
     from edgerec.recommend.engine import shop_rules_path
     from edgerec.recommend.rules import RulesFile
 
@@ -508,6 +596,8 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool) -> None:
 
             click.echo("Empty store: seeding the demo shop (first run only)...", err=True)
             seed_demo_store(store)
+        elif empty_note and store.head() == 0:
+            click.echo(empty_note.format(db=store.path or shown_url(settings.url)), err=True)
 
 
 @main.command()

@@ -115,6 +115,117 @@ def test_a_mistyped_store_path_is_refused_not_made_into_an_empty_store(
     assert (tmp_path / "backup.jsonl").read_text() == "the shop's backup\n"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["stats"], ["events"], ["export", "{tmp}/restore.jsonl"], ["db", "current"], ["rebuild"]],
+)
+def test_an_empty_file_is_refused_like_a_missing_one_by_the_commands_that_read(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A file of no bytes (what `touch`, or a copy cut short by a full disk, leaves) was made an
+    empty store by `export`, `events list` and even `db current`, which said 'Exported 0 events'."""
+    empty = tmp_path / "backup.db"
+    empty.touch()
+    args = [arg.format(tmp=tmp_path) for arg in command]
+    result = CliRunner().invoke(main, ["--db", str(empty), *args], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert f"no store at {empty} (the file is empty): check the path" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and empty.stat().st_size == 0
+    assert "schema at" in run("--db", str(empty), "db", "upgrade")  # the commands that make one do
+
+
+def test_a_failed_db_upgrade_leaves_no_store_behind(tmp_path: Path) -> None:
+    """`db upgrade 0099` (no such revision) on a new path left a file of 4 KB that the commands
+    after it read as an empty store; on an empty file there, it left that file a store."""
+    new, empty = tmp_path / "new" / "shop.db", tmp_path / "empty.db"
+    empty.touch()
+    for path in (new, empty):
+        result = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade", "0099"])
+        assert result.exit_code == 1 and "Can't locate revision identified by '0099'" in result.output
+        result = CliRunner().invoke(main, ["--db", str(path), "stats"])
+        assert result.exit_code == 2 and f"no store at {path}" in result.output, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["empty.db"] and empty.stat().st_size == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_store_path_that_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    """A FIFO given as --db blocked every command for ever; a character device (run as root, a
+    copy of /dev/null) had its mode set to 0600 and got a -journal beside it."""
+    import os
+    import re
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    targets = {pipe: "a named pipe (FIFO)", folder: "a folder"}
+    if os.geteuid() == 0:  # mknod needs root
+        device = tmp_path / "null"
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod(device, 0o666)
+        targets[device] = "a character device"
+    for target, kind in targets.items():
+        mode = stat.S_IMODE(target.stat().st_mode)
+        for command in (["stats"], ["demo"], ["db", "current"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--db", str(target), *command])
+            assert result.exit_code == 2, result.output
+            assert f"Invalid value for --db: {target} is {kind}, not a file" in result.output
+        assert stat.S_IMODE(target.stat().st_mode) == mode
+        with pytest.raises(ValueError, match=re.escape(f"is {kind}, not a file")):
+            edgerec.open(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in targets)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--db shopdata/` made a FILE named shopdata holding the store, and a path whose bytes are
+    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"."""
+    monkeypatch.chdir(tmp_path)
+    latin1 = b"caf\xe9.db".decode("utf-8", "surrogateescape")  # as a terminal passes the bytes on
+    for target, said in [
+        ("shopdata/", "'shopdata/' ends in '/', which names a folder: give the store file's path"),
+        (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
+    ]:
+        for command in (["db", "upgrade"], ["stats"]):
+            result = CliRunner().invoke(main, ["--db", target, *command])
+            assert result.exit_code == 2, result.output
+            assert f"Invalid value for --db: {said}" in result.output
+            assert "codec" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """HOME unset for a user with no home in the password database (`docker run --user 12345`):
+    every command without --db ended in platformdirs' RuntimeError, and with --db the console,
+    the kiosk and `recommend` still did (their log file, the model folder)."""
+    import pwd
+
+    from edgerec.training.files import model_dir
+    from edgerec.ui.errors import default_log_path
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    for name in ("HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "EDGEREC_DB", "EDGEREC_UI_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    for args in (["stats"], ["demo"], ["--db", "~/shop.db", "stats"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "no home folder" in result.output and "set HOME (or XDG_DATA_HOME)" in result.output
+    db = str(tmp_path / "shop.db")
+    run("--db", db, "demo", "--seed", "3")
+    assert "sources:" in run("--db", db, "recommend", "--user", "C0001")
+    assert model_dir(db) == tmp_path / "shop.db.models"
+    assert default_log_path() is None  # the console and the kiosk run without a log file
+    assert "no log file, there is no home folder to keep it in" in capsys.readouterr().err
+
+
 def test_the_commands_that_fill_a_store_make_a_new_one(tmp_path: Path) -> None:
     clicks = tmp_path / "clicks.csv"
     clicks.write_text("user_id,item_id,type,timestamp\nu3,a,view,1714554000\n")
@@ -515,8 +626,8 @@ def test_schema_commands_on_something_that_is_not_a_database(tmp_path: Path) -> 
     for target in (tmp_path, tmp_path / "notes.txt"):
         for args in (["db", "current"], ["db", "upgrade"]):
             result = CliRunner().invoke(main, ["--db", str(target), *args], catch_exceptions=False)
-            said = "not a database" if target.is_file() else "cannot use the database at"
-            assert result.exit_code == 1 and said in result.output
+            said = "not a database" if target.is_file() else f"{target} is a folder, not a file"
+            assert result.exit_code == (1 if target.is_file() else 2) and said in result.output
 
 
 def test_a_truncated_trainer_checkpoint_says_how_to_rebuild_the_model(db: str) -> None:
@@ -707,6 +818,43 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     assert "Removed" in run("--db", db, "rules", "clear")
     served = json.loads(run("--db", db, "recommend", "--user", "u9", "--k", "10", "--json"))["items"]
     assert "cigar" in {r["item_id"] for r in served}
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_store_file_is_said_in_one_line_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store file SQLite finds malformed (a backup restored over a crashed store whose -wal
+    stayed beside it) made stats, recommend, rebuild and the kiosk print 50-70 lines of traceback."""
+    from edgerec.store.engine import damage_said
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record_many(
+            [ItemListed(occurred_at=T0, item_id=f"i{n}", title=f"Item {n}" * 20) for n in range(300)]
+            + [
+                ItemViewed(occurred_at=T0 + timedelta(seconds=n), user_id=f"u{n % 40}", item_id=f"i{n % 300}")
+                for n in range(3000)
+            ]
+        )
+    size = db.stat().st_size
+    with db.open("r+b") as file:  # every page after the schema's
+        file.seek(8 * 4096)
+        file.write(b"\xa5" * (size - 8 * 4096))
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)  # the kiosk's check passes
+    for command in (["stats"], ["recommend", "--user", "u1"], ["rebuild"], ["kiosk"]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
+        said = result.output.strip().splitlines()[-1]
+        assert said.startswith(f"Error: the store file {db} is damaged ("), (command, result.output)
+        assert said.endswith("restore it from a backup"), said
+    (tmp_path / "shop.db-wal").write_bytes(b"")  # one left beside a file restored over it
+    said = damage_said(sqlite3.DatabaseError("database disk image is malformed"), db)
+    assert said is None  # an error without SQLite's code is no sign of damage
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    said = damage_said(error, db)
+    assert said is not None and f"the -wal beside it ({db}-wal) may be that other's: move it away" in said
 
 
 def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path: Path) -> None:
@@ -1040,6 +1188,39 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
     assert refused.returncode == 1 and f"its folder {tmp_path} is not writable" in refused.stderr
 
 
+def test_a_read_only_store_of_an_older_schema_says_it_must_be_upgraded(tmp_path: Path) -> None:
+    """A backup kept read-only that an older edgerec wrote (schema 0010) could not be read by
+    stats or export --real-ids, which said only "attempt to write a readonly database"."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from edgerec.store.engine import make_engine
+
+    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
+        caps = "-dac_override,-dac_read_search,-fowner"
+        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    db = tmp_path / "backup.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(occurred_at=T0, user_id="u1", item_id="i1"))
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.downgrade(engine, "0010")  # as an older edgerec left it
+    engine.dispose()
+    db.chmod(0o400)
+    for args in (["stats"], ["export", "--real-ids", "-"]):
+        command = [*as_user, sys.executable, "-m", "edgerec", "--db", str(db), *args]
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "its schema (revision 0010) is older than this edgerec's" in refused.stderr
+        assert "upgrade a copy of it, or make it writable (chmod u+w)" in refused.stderr
+    db.chmod(0o600)
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 1
+
+
 def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp_path: Path) -> None:
     """On a latin-1 or cp1252 output (a Windows console) 中文 and 🍵 ended in UnicodeEncodeError,
     on ascii the question naming Zoë did, and with standard input closed (`<&-`) the question
@@ -1174,6 +1355,31 @@ def test_an_import_that_cannot_make_its_store_leaves_none_behind(tmp_path: Path,
     assert not (tmp_path / "new").exists()
     result = CliRunner().invoke(main, ["--db", str(db), "stats"])
     assert result.exit_code == 2 and f"no store at {db}" in result.output, result.output
+
+
+def test_the_kiosk_never_seeds_the_demo_shop_into_a_store_unasked(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`edgerec kiosk` on a store holding only the shop's rules recorded 36,654 demo events and
+    2,000 demo items into it, for the shoppers to see and for good; nothing said it would."""
+    opened: list[str] = []
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)
+    monkeypatch.setattr("edgerec.ui.run_kiosk", lambda url, **_options: opened.append(url))
+    db = tmp_path / "shop.db"
+    rules = tmp_path / "rules.toml"
+    rules.write_text('exclude_items = ["NOPE"]\n')
+    run("--db", str(db), "rules", "set", str(rules))
+    for args in (
+        ["--db", str(db), "kiosk", "--store-id", "entrance"],
+        ["--db", str(tmp_path / "new.db"), "kiosk"],
+    ):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "Empty store: the kiosk shows nothing until the shop's catalogue is imported" in result.stderr
+        assert "seeding" not in result.output
+    assert len(opened) == 2
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 0
+    result = CliRunner().invoke(main, ["--db", str(db), "kiosk", "--demo"], catch_exceptions=False)
+    assert result.exit_code == 0 and "seeding the demo shop" in result.stderr, result.output
+    assert json.loads(run("--db", str(db), "stats", "--json"))["events"] > 0
 
 
 def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:

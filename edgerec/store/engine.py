@@ -46,10 +46,16 @@ class StoreWriteError(RuntimeError):
     """A write that the disk refused; nothing of it was written, and it can be retried."""
 
 
+_NO_HOME = f"set HOME (or XDG_DATA_HOME), or give the store's path with --db or ${ENV_DB}"
+
+
 def default_database() -> str:
     from platformdirs import user_data_dir
 
-    return str(Path(user_data_dir("edgerec", appauthor=False)) / "edgerec.db")
+    try:
+        return str(Path(user_data_dir("edgerec", appauthor=False)) / "edgerec.db")
+    except RuntimeError:  # no HOME, and a user with no home in the password database (a container)
+        raise ValueError(f"there is no home folder to keep the default store in: {_NO_HOME}") from None
 
 
 def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
@@ -69,6 +75,13 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     target = target or default_database()
     if target == ":memory:":
         return "sqlite://"
+    try:
+        target.encode("utf-8")
+    except UnicodeEncodeError:  # a name of bytes that are not UTF-8 reaches Python as surrogates
+        raise ValueError(
+            "the path is not valid text: a byte in its name is not UTF-8, which SQLite cannot "
+            "open; rename the file or folder, or give another path"
+        ) from None
     for bare in ("postgres://", "postgresql://"):  # as hosting services write them: psycopg's
         if target.startswith(bare):
             target = "postgresql+psycopg://" + target.removeprefix(bare)
@@ -80,11 +93,18 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
+    if target.endswith(("/", os.sep)):  # Path() drops the slash: `newdir/` became a file newdir
+        raise ValueError(
+            f"{target!r} ends in '/', which names a folder: give the store file's path "
+            f"({target.rstrip('/' + os.sep) or '.'}/edgerec.db, say)"
+        )
     # Built, not written out: a ? or a % in the file's name would read as the URL's query or
     # an escape, and `till?1.db` and `till?2.db` were both the file `till`.
-    return URL.create("sqlite", database=str(Path(target).expanduser().resolve())).render_as_string(
-        hide_password=False
-    )
+    try:
+        path = Path(target).expanduser()
+    except RuntimeError:  # a leading ~ with no home folder to stand for
+        raise ValueError(f"{target!r} starts with ~, but there is no home folder: {_NO_HOME}") from None
+    return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)
 
 
 _MISTYPED_URL = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:", re.IGNORECASE)
@@ -149,6 +169,32 @@ def _files_of(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot hold a store, where something that is not a regular file is there (a
+    folder, a device, a pipe); None where it is a file (a link to one too) or nothing is there.
+
+    Asked before the path is opened or its mode changed: SQLite opened /dev/null, and the store
+    set its mode to 0600 and left a -journal beside it; a FIFO blocked the open for ever.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there, or not reachable: SQLite says what is wrong
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"{path} is {kind}, not a file: a store is kept in a regular file; give the path of one"
+
+
 def _may_be_ours(path: Path) -> bool:
     """False for a file that is certainly not an edgerec store: not SQLite at all, or a SQLite
     database with tables but no schema revision (another application's)."""
@@ -199,6 +245,9 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if synchronous.upper() not in _SYNCHRONOUS:
         raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    refused = not_a_file(path)
+    if refused:
+        raise ValueError(refused)
     if not _may_be_ours(path):
         # Left as it is (no WAL, no change of mode): opening the store refuses it, by name.
         return create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -466,6 +515,31 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         raise explained from exc
     if file is not None:
         file.checkpointer.after_commit()
+
+
+def damage_said(error: BaseException, path: str | os.PathLike[str] | None) -> str | None:
+    """What to say of an error that is SQLite finding the store file damaged (its pages
+    malformed, or not a database at all), and what to do; None for any other error.
+
+    A damaged file is most often a backup restored over a crashed store while the crashed
+    store's -wal stayed beside it: SQLite reads that log into the restored file.
+    """
+    driver = error.orig if isinstance(error, DBAPIError) else error
+    name = getattr(driver, "sqlite_errorname", "")
+    if not isinstance(driver, sqlite3.DatabaseError) or not name.startswith(
+        ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+    ):
+        return None
+    if path is None:
+        return f"the store's file is damaged ({driver}): restore it from a backup"
+    said = f"the store file {os.fspath(path)} is damaged ({driver}): restore it from a backup"
+    wal = Path(f"{os.fspath(path)}-wal")
+    if wal.exists():
+        said += (
+            f"; if this file was copied or restored over another, the -wal beside it ({wal}) "
+            "may be that other's: move it away (keep it) and try again first"
+        )
+    return said
 
 
 def _explained(engine: Engine, exc: DBAPIError | sqlite3.OperationalError) -> StoreWriteError | None:

@@ -51,9 +51,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     it never waits on the write lock that an import or a rebuild may hold for a long time."""
     script = ScriptDirectory.from_config(_config(engine))
     current = _checked(engine, script)
-    if revision == "head" and current == script.get_current_head():
+    head = script.get_current_head()
+    if revision == "head" and current == head:
         return
-    _run(engine, "upgrade", revision)
+    try:
+        _run(engine, "upgrade", revision)
+    except DatabaseError as exc:
+        if current is None or not _read_only(exc):
+            raise
+        # A backup kept read-only, written by an older edgerec: "attempt to write a readonly
+        # database" said nothing of why opening it writes. (It is not read as it is: this
+        # edgerec's queries expect the newer tables.)
+        raise SchemaError(
+            f"its schema (revision {current}) is older than this edgerec's ({head}) and must be "
+            "upgraded, which writes to it, but it is read-only: upgrade a copy of it, or make it "
+            "writable (chmod u+w)"
+        ) from exc
+
+
+def _read_only(error: DatabaseError) -> bool:
+    """Whether the database refused a write because the file, or the login, may only read."""
+    driver = error.orig
+    if getattr(driver, "sqlstate", None) in ("42501", "25006"):  # no privilege; a read-only server
+        return True
+    return str(getattr(driver, "sqlite_errorname", "")).startswith("SQLITE_READONLY")
 
 
 def downgrade(engine: Engine, revision: str) -> None:

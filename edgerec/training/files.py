@@ -41,9 +41,8 @@ class ModelFolderError(RuntimeError):
 
 
 def _model_dir(database: str | None) -> Path:
-    models = Path(user_data_dir("edgerec", appauthor=False)) / "models"
     if not database:
-        return models
+        return _models_folder()
     if "://" not in database:
         db = Path(database)
         return db.with_name(db.name + ".models")
@@ -64,7 +63,13 @@ def _model_dir(database: str | None) -> Path:
         # of the name as written keeps them apart. (A name cleaning leaves alone keeps its
         # folder as it was.)
         name += "-" + hashlib.sha256(where.encode()).hexdigest()[:12]
-    return models / name
+    return _models_folder() / name
+
+
+def _models_folder() -> Path:
+    """The user's folder of the models of stores kept elsewhere (a server's, one in memory);
+    asked for only then, so a store given by its path needs no home folder."""
+    return Path(user_data_dir("edgerec", appauthor=False)) / "models"
 
 
 # Durable files go to disk a chunk at a time, with a pause between chunks: a snapshot of a big

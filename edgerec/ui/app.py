@@ -84,6 +84,8 @@ def screen_factories() -> dict[str, Callable[[], Screen[Any]]]:
 class BaseApp(App[None]):
     """Logging, error handling and shared services, for both the console and the kiosk."""
 
+    SCREEN_NAME = "console"
+
     def __init__(
         self,
         store: Store,
@@ -96,9 +98,10 @@ class BaseApp(App[None]):
         trainer: Any = None,
     ) -> None:
         Context(store_id=store_id)  # every event carries it: a bad one is an EventError now, not at mount
+        clock = clock or Clock()
+        clock.check_set(self.SCREEN_NAME)  # an unset clock is the operator's to set, before any shopper
         super().__init__()
         self.log_path = setup_logging(log_path)
-        clock = clock or Clock()
         shop = ShopData(store)
         from edgerec.recommend import Recommender
         from edgerec.recommend.shop_time import wall_zone

@@ -5,7 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from edgerec.domain.events import EARLIEST
 from edgerec.recommend.request import ago as elapsed
+
+
+class ClockNotSet(RuntimeError):
+    """The clock reads a time before any event may have: the console or kiosk would record nothing."""
 
 
 class Clock:
@@ -13,6 +18,21 @@ class Clock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def at_start(self) -> datetime:
+        """The time as the app starts, to check that the clock is set (a fake one is not moved on)."""
+        return self.now()
+
+    def check_set(self, screen: str) -> None:
+        """Refuses to start on a clock that is not set (a board without a real-time clock reads
+        1970 until NTP syncs it): every event would be refused as older than EARLIEST, and the
+        shopper told so by each tap, with nothing recorded."""
+        now = self.at_start()
+        if now < EARLIEST:
+            raise ClockNotSet(
+                f"this machine's clock reads {now:%Y-%m-%d %H:%M} UTC, before {EARLIEST:%Y}, so the "
+                f"{screen} could record nothing: set the clock (or let it sync), then start it again"
+            )
 
     def perf(self) -> float:
         """Seconds from an arbitrary origin, for measuring latencies."""
@@ -40,6 +60,9 @@ class FixedClock(Clock):
 
     def now(self) -> datetime:
         self._now += self._step
+        return self._now
+
+    def at_start(self) -> datetime:
         return self._now
 
     def perf(self) -> float:

@@ -8,11 +8,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, TypeVar
 
 from edgerec.domain import EventError
+from edgerec.store.engine import damage_said
 from edgerec.store.migrate import schema_changed
 
 log = logging.getLogger("edgerec.ui")
@@ -20,10 +22,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 ENV_LOG = "EDGEREC_UI_LOG"
 
 
-def default_log_path() -> Path:
+def default_log_path() -> Path | None:
+    """$EDGEREC_UI_LOG, else console.log in the user's log folder; None (said on standard error,
+    before the full-screen app hides it) where there is no home folder to keep it in."""
     from platformdirs import user_log_dir
 
-    return Path(os.environ.get(ENV_LOG) or Path(user_log_dir("edgerec", appauthor=False)) / "console.log")
+    if os.environ.get(ENV_LOG):
+        return Path(os.environ[ENV_LOG])
+    try:
+        return Path(user_log_dir("edgerec", appauthor=False)) / "console.log"
+    except RuntimeError:  # no HOME, and a user with no home in the password database (a container)
+        print(
+            "edgerec: no log file, there is no home folder to keep it in (set HOME or "
+            f"XDG_STATE_HOME, or ${ENV_LOG} to the log file's path)",
+            file=sys.stderr,
+        )
+        return None
 
 
 def setup_logging(path: Path | None) -> Path | None:
@@ -37,8 +51,8 @@ def setup_logging(path: Path | None) -> Path | None:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
             return path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = _PrivateFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
     except OSError as exc:  # said before the full-screen app hides standard error
         print(f"edgerec: no log file, {path} cannot be written ({exc.strerror or exc})", file=sys.stderr)
         return None
@@ -46,6 +60,17 @@ def setup_logging(path: Path | None) -> Path | None:
     package.addHandler(handler)
     package.setLevel(logging.INFO)
     return path
+
+
+class _PrivateFileHandler(RotatingFileHandler):
+    """A rotating log file of mode 0600, as the store's files are: it names customers (ids in
+    the errors it records). The handler's own open made it 0644, at each rotation too."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with suppress(OSError):  # one an older version left readable; not ours to change: kept
+            os.fchmod(fd, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
 def describe(error: BaseException) -> tuple[str, str]:
@@ -56,6 +81,9 @@ def describe(error: BaseException) -> tuple[str, str]:
             "console had it open): run `edgerec db upgrade`, then start the console again.",
             "error",
         )
+    damaged = damage_said(error, None)
+    if damaged is not None:  # every read and write fails alike: it is for the operator to mend
+        return f"{damaged[0].upper()}{damaged[1:]} (quit first: ctrl+q).", "error"
     if isinstance(error, EventError):
         return f"Not recorded: {error}", "warning"
     if isinstance(error, (ValueError, FileNotFoundError, PermissionError)):

@@ -33,6 +33,12 @@ from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CustomerForgotten, SessionWriter
 
 TILES = 6
+# A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
+# fills an empty store with the demo shop).
+EMPTY_SHOP = (
+    "No items yet.\n\nFor the operator: import the shop's catalogue "
+    "(edgerec import catalogue.csv), or start the kiosk with --demo to try the demo shop."
+)
 
 
 class Tile(Static, can_focus=True):
@@ -248,7 +254,9 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         await grid.remove_children()
         if outcome.suggestions:
             await grid.mount_all(Tile(s) for s in outcome.suggestions)
-        else:  # an empty catalogue, or nothing in stock: say so rather than show a blank screen
+        elif self.services.shop.count_items(listed_only=False) == 0:  # a shop not set up yet
+            await grid.mount(Static(EMPTY_SHOP, id="kiosk-nothing"))
+        else:  # nothing in stock: say so rather than show a blank screen
             await grid.mount(Static("Nothing to show right now.", id="kiosk-nothing"))
         self.tiles_shown += 1
         if self.jobs.empty():
@@ -263,6 +271,7 @@ class KioskApp(BaseApp):
     """The kiosk: one screen, no command palette, no admin keys."""
 
     CSS_PATH = "kiosk.tcss"
+    SCREEN_NAME = "kiosk"
     ENABLE_COMMAND_PALETTE = False
     # Only a hidden way out for the operator at the keyboard; nothing a shopper can misuse.
     BINDINGS: ClassVar[list[BindingType]] = [

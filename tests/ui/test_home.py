@@ -74,6 +74,38 @@ async def _errors(shop_store: Store, tmp_path: Path) -> None:
     assert "disk on fire" in log.read_text()
 
 
+def test_a_damaged_store_file_is_said_to_the_operator_in_one_line(shop_store: Store, tmp_path: Path) -> None:
+    """SQLite's 'database disk image is malformed' was notified as 'DatabaseError: ...', with its
+    SQL, and nothing of what to do."""
+    import edgerec
+
+    damaged = tmp_path / "damaged.db"
+    with edgerec.open(damaged) as store:
+        store.record_many([ItemViewed(user_id=f"u{n}", item_id=f"i{n}" * 50) for n in range(2000)])
+    with damaged.open("r+b") as file:
+        file.seek(8 * 4096)
+        file.write(b"\xa5" * (damaged.stat().st_size - 8 * 4096))
+    with pytest.raises(Exception) as raised, edgerec.open(damaged) as store:  # noqa: PT011 - SQLite's own
+        store.stats()
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+
+            def broken(*_args: object, **_kwargs: object) -> object:
+                raise raised.value
+
+            shop_store.stats = broken  # type: ignore[method-assign]
+            await pilot.press("r")
+            await until(pilot, lambda: any("damaged" in str(n.message) for n in app._notifications))
+            said = next(str(n.message) for n in app._notifications if "damaged" in str(n.message))
+            assert said.startswith("The store's file is damaged (database disk image is malformed)")
+            assert "restore it from a backup" in said and "SELECT" not in said
+            assert app.is_running
+
+    asyncio.run(scenario())
+
+
 def test_a_log_file_that_cannot_be_written_is_said_and_the_console_runs(
     shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -100,6 +132,36 @@ def test_warnings_from_below_the_console_reach_its_log_file(shop_store: Store, t
     (folder / SNAPSHOT_FILE).write_bytes(b"not a snapshot")
     Recommender(shop_store)  # what the console's live screen opens
     assert "snapshot.npz cannot be loaded safely" in log.read_text()
+
+
+def test_the_log_file_is_private_as_the_store_is(tmp_path: Path) -> None:
+    """The console's log, which names customers in the errors it records, was made 0644 in a
+    0755 folder (after each rotation too), where the store's files are 0600 in a 0700 folder."""
+    import logging
+    import os
+    import stat
+
+    from edgerec.ui.errors import setup_logging
+
+    log = tmp_path / "state" / "log" / "console.log"
+    previous = os.umask(0o022)
+    try:
+        assert setup_logging(log) == log
+    finally:
+        os.umask(previous)
+    package = logging.getLogger("edgerec")
+    handler = next(h for h in package.handlers if getattr(h, "baseFilename", None) == str(log))
+    try:
+        logging.getLogger("edgerec.ui").warning("customer C0001 not recorded")
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+        assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+        handler.doRollover()  # type: ignore[attr-defined]
+        logging.getLogger("edgerec.ui").warning("customer C0002 not recorded")
+        for file in (log, log.with_name("console.log.1")):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        package.removeHandler(handler)
+        handler.close()
 
 
 def test_closing_the_console_logs_no_error(shop_store: Store, tmp_path: Path) -> None:

@@ -194,8 +194,10 @@ def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> N
             async with kiosk.run_test(size=(80, 24)) as pilot:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)
-                await until(pilot, lambda: "Nothing to show right now." in screen_text(kiosk))
-                assert screen.tiles == []
+                await until(
+                    pilot, lambda: "For the operator: import the shop's catalogue" in screen_text(kiosk)
+                )
+                assert screen.tiles == [] and store.head() == 0
             console = ConsoleApp(store, start="home", seed=1, clock=FixedClock(), log_path=None)
             async with console.run_test(size=(100, 24)) as pilot:
                 await until(pilot, lambda: "An empty store: import a file (F7)" in screen_text(console))
