@@ -301,7 +301,7 @@ def test_a_password_in_the_url_is_never_printed(postgres: postgres_server.Server
     query = "&".join(f"{k}={v}" for k, v in {**parsed.query, "dbname": parsed.database}.items())
     in_query = f"{parsed.drivername}://{parsed.username}:s3cret-pw@/?{query}"
     result = CliRunner().invoke(main, ["--db", in_query, "eval"])
-    assert result.exit_code == 1 and f"to evaluate in {parsed.database}" in result.output
+    assert result.exit_code == 1 and f"to evaluate in the store {parsed.database}" in result.output
     assert "s3cret-pw" not in result.output
 
 
