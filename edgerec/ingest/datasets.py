@@ -818,7 +818,8 @@ def _with_price_hint(problem: Problem) -> Problem:
     if problem is None:
         return None
     reason, detail = problem
-    return reason, f"{detail}; to list every item with its price kept as text, not read, give price=none"
+    keep = "give price=none (--map price=none on the command line)"
+    return reason, f"{detail}; to list every item with its price kept as text, not read, {keep}"
 
 
 def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:

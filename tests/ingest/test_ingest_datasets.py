@@ -498,7 +498,9 @@ def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_p
     # The refused price says how to list every item anyway, and that works: prices kept as text.
     with ingest_store.engine.connect() as connection:
         [detail] = connection.execute(select(quarantine.c.detail)).scalars()
-    assert detail.endswith("to list every item with its price kept as text, not read, give price=none")
+    assert detail.endswith(
+        "with its price kept as text, not read, give price=none (--map price=none on the command line)"
+    )
     assert import_file(ingest_store, path, format="catalogue", mapping={"price": "none"}).accepted == 2
     anno = ingest_store.read()[-1].payload
     assert "price" not in anno and anno["attributes"] == {"price": "$9.99 - $24.99"}
