@@ -79,7 +79,7 @@ def number_id(value: float | int) -> str:
     return str(value)
 
 
-_FLOAT_WRITTEN_WHOLE = re.compile(r"(\d+)\.0+")
+_FLOAT_WRITTEN_WHOLE = re.compile(r"\s*(\d+)\.0+\s*")  # ids are read trimmed
 
 
 def text_id(value: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from edgerec.domain import EventType
+from edgerec.domain import EventType, text_id
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
@@ -1009,7 +1009,7 @@ def catalogue_batches(
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),
-            "item_id": raw.get("item_id", _const(None, n)),
+            "item_id": [text_id(v) if isinstance(v, str) else v for v in raw.get("item_id", _const(None, n))],
             "title": titles,
             "category": categories,
             "brand": brands,

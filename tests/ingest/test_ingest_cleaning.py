@@ -336,8 +336,9 @@ def test_a_catalogue_and_its_sales_name_the_same_item_however_written(
     ingest_store: Store, tmp_path: Path
 ) -> None:
     """Ids padded with spaces (a ', '-separated export), or a whole number stored as a float
-    (pandas' id column with a gap), name the same item in a catalogue and in its sales."""
-    (tmp_path / "catalogue.csv").write_text("item_id, title, price\nA1, Mug, 5.00\n")
+    (pandas' id column with a gap, in Parquet or written 202.0 in a CSV file), name the same
+    item in a catalogue and in its sales."""
+    (tmp_path / "catalogue.csv").write_text("item_id, title, price\nA1, Mug, 5.00\n202.0, Bowl, 4.00\n")
     import_file(ingest_store, tmp_path / "catalogue.csv", format="catalogue")
     pq.write_table(
         pa.table({"item_id": [101.0, None], "title": ["Cup", "Plate"], "price": [6.0, 7.0]}),
@@ -347,10 +348,11 @@ def test_a_catalogue_and_its_sales_name_the_same_item_however_written(
     (tmp_path / "sales.csv").write_text(
         "user_id, item_id, type, timestamp, price\n"
         "u1, A1, purchase, 2024-03-01T10:00:00Z, 5.00\nu1, 101, purchase, 2024-03-01T10:01:00Z, 6.00\n"
+        "u1, 202, purchase, 2024-03-01T10:02:00Z, 4.00\n"
     )
     report = import_file(ingest_store, tmp_path / "sales.csv", format="csv")
-    assert (report.accepted, report.quarantined) == (2, 0)
-    assert [e.item_id for e in ingest_store.read(types=["purchased"])] == ["A1", "101"]
+    assert (report.accepted, report.quarantined) == (3, 0)
+    assert [e.item_id for e in ingest_store.read(types=["purchased"])] == ["A1", "101", "202"]
 
 
 def test_a_customer_id_written_as_a_float_in_a_csv_is_the_same_customer_as_in_json(
