@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -225,14 +226,17 @@ def _memo_column(values: Sequence[object], check: Callable[[object], Problem]) -
     return out
 
 
+_LAST_TIME = to_micros(datetime.max.replace(tzinfo=UTC))
+
+
 def time_problems(
     occurred_at: Sequence[object], now_micros: int | None = None, *, recorded: bool = False
 ) -> list[Problem]:
     """Checks microsecond timestamps against the domain's window (1990 .. now + 1 day). A
-    `recorded` log's times have no upper bound: a kiosk whose clock ran fast logged them, and
-    its restored backup must hold them still."""
+    `recorded` log's times are bounded only by the last instant a time can name (9999): a kiosk
+    whose clock ran fast logged them, and its restored backup must hold them still."""
     earliest = to_micros(EARLIEST)
-    latest = 2**62 if recorded else now_micros if now_micros is not None else to_micros(latest_allowed())
+    latest = _LAST_TIME if recorded else now_micros if now_micros is not None else to_micros(latest_allowed())
     n = len(occurred_at)
     if n and all(type(v) is int for v in occurred_at):
         array = np.fromiter((min(max(v, -(2**62)), 2**62) for v in occurred_at), np.int64, n)
@@ -247,7 +251,12 @@ def time_problems(
         elif value < earliest:
             out.append(("timestamp_too_old", f"occurred_at: is before {EARLIEST.date()}"))
         elif value > latest:
-            out.append(("timestamp_in_future", "occurred_at: is in the future"))
+            out.append(
+                (
+                    "timestamp_in_future",
+                    f"occurred_at: is {'after the year 9999' if recorded else 'in the future'}",
+                )
+            )
         else:
             out.append(None)
     return out
