@@ -370,13 +370,19 @@ def fill_customers(
     ]
     users = raw.get("user_id")
     if users is not None and sessions:
-        raw["user_id"] = users = [None if convert.is_blank(u) else f"{SESSION_VISITOR}{u}" for u in users]
+        raw["user_id"] = users = [
+            None if convert.is_blank(u) else f"{SESSION_VISITOR}{_text(u, ident=True)}" for u in users
+        ]
     if users is None or not columns:
         return
     for i, user in enumerate(users):
         if convert.is_blank(user):
             users[i] = next(
-                (f"{prefix}{column[i]}" for column, prefix in columns if not convert.is_blank(column[i])),
+                (
+                    f"{prefix}{_text(column[i], ident=True)}"
+                    for column, prefix in columns
+                    if not convert.is_blank(column[i])
+                ),
                 user,
             )
 
@@ -608,7 +614,7 @@ def typed_columns(
             continue
         values = raw[name]
         if name in ID_COLUMNS or name not in _NUMERIC:
-            columns[name] = [_text(v) for v in values]
+            columns[name] = [_text(v, name in ID_COLUMNS) for v in values]
         elif _NUMERIC[name] == "int":
             columns[name], found = convert.ints(values, name)
             merge(problems, found)
@@ -631,11 +637,12 @@ def _with_time(day: Any, clock: Any) -> Any:
     return day if convert.is_blank(day) else f"{day} {clock}"
 
 
-def _text(value: Any) -> Any:
+def _text(value: Any, ident: bool = False) -> Any:
+    """A text cell as read: an `ident` (an id) written as a whole float is that number."""
     if value is None:
         return None
     if isinstance(value, str):
-        return text_id(value) if value.strip() else None
+        return (text_id(value) if ident else value) if value.strip() else None
     if isinstance(value, bool | dict | list):
         return value  # left for validation to name
     if isinstance(value, float | int):

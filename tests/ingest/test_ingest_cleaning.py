@@ -372,6 +372,24 @@ def test_a_customer_id_written_as_a_float_in_a_csv_is_the_same_customer_as_in_js
     assert {e.user_id for e in ingest_store.read()} == {"17850"}
 
 
+def test_a_float_written_id_is_read_as_its_number_in_a_visitor_too_and_only_in_ids(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A session 1042.0 with no customer column was session 1042 of a visitor anonymous@1042.0,
+    beside the visitor anonymous@1042 of its rows written 1042; and a search for "7.0" was
+    stored as a search for "7", as if the query were an id."""
+    path = tmp_path / "web.csv"
+    path.write_text(
+        "session_id,item_id,event,timestamp,query\n"
+        "1042.0,A,view,2024-03-01T10:00:00Z,\n1042,B,view,2024-03-01T10:00:05Z,\n"
+        "1042,,search,2024-03-01T10:00:09Z,7.0\n"
+    )
+    assert import_file(ingest_store, path, format="csv").accepted == 3
+    events = ingest_store.read()
+    assert {(e.user_id, e.session_id) for e in events} == {("anonymous@1042", "1042")}
+    assert events[-1].payload["query"] == "7.0"
+
+
 def test_a_byte_order_mark_or_a_trailing_delimiter_costs_no_row(ingest_store: Store, tmp_path: Path) -> None:
     lines = tmp_path / "bom.jsonl"
     lines.write_bytes(
