@@ -50,9 +50,10 @@ class Deduplicator:
     lines of one item, told apart by a line number the import does not read) are two events:
     the second line with that content gets an id of its own, the same on every import.
 
-    State carried between chunks covers only the last `window` of time seen, so memory stays
-    flat on a time-ordered file; on an unordered file a repeat split across chunks may pass
-    (it is still appended once at most, by its event id).
+    State carried between chunks covers only the last `window` of time seen and the chunk
+    before, so memory stays flat; on a file not ordered by time a repeat more than a chunk away
+    may pass (it is still appended once at most, by its event id), but neighbouring lines (an
+    order's lines, however the file is ordered) are always told apart.
     """
 
     def __init__(self, window_s: float) -> None:
@@ -108,8 +109,9 @@ class Deduplicator:
             seen[eid] = (at, raw_of, i)
         if newest is not None:
             floor = newest - window
+            chunk = {row["event_id"] for row in rows if row is not None}
             self.last = {k: v for k, v in last.items() if v >= floor}
-            self.recent_ids = {k: v for k, v in seen.items() if v[0] >= floor}
+            self.recent_ids = {k: v for k, v in seen.items() if v[0] >= floor or k in chunk}
             self.lines = {k: v for k, v in self.lines.items() if k in self.recent_ids}
 
     def _another_line(self, eid: str, raw_of: Callable[[int], str], i: int) -> str | None:

@@ -105,6 +105,17 @@ def test_lines_that_differ_only_in_a_column_not_read_are_two_events(
     assert (report.appended, report.quarantined_by_reason) == (3, {"duplicate": 1})
     again = import_file(ingest_store, path, mapping=mapping, dedupe_window_s=0, chunk_rows=1)
     assert (again.appended, again.already_present) == (0, 3)
+    # A file ordered by order, not time: a later order's line in the chunk before the second
+    # line dropped the first line's record, and the second was taken for it.
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "order_id,order_item_id,product_id,shipping_limit_date,price\n"
+        "o3,1,P3,2017-10-07 12:00:00,7.00\n"
+        "o2,1,P2,2017-10-06 09:00:00,5.00\no2,2,P2,2017-10-06 09:00:00,5.00\n"
+    )
+    with edgerec.open(tmp_path / "chunked.db") as chunked:
+        report = import_file(chunked, later, mapping=mapping, dedupe_window_s=0, chunk_rows=2)
+        assert report.appended == 3
 
 
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
