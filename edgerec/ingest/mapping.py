@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import EventType, number_id, text_id
-from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -270,35 +269,6 @@ def time_named(name: str) -> bool:
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
-
-
-def check_undated(
-    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
-) -> None:
-    """FormatError for undated=DAY on a file with times in a column named for them (whose values,
-    in the first chunk, are mostly times since 1990): the day would replace every one of them."""
-    if mapping.undated is None:
-        return
-    for name in names:
-        if time_named(name) and _mostly_times(values_of(name)[:200]):
-            raise FormatError(
-                f"undated={mapping.undated}: the file has times, in {name!r} (give timestamp={name} to "
-                "read them); undated dates the rows of a file with none"
-            )
-
-
-def _mostly_times(values: Sequence[Any]) -> bool:
-    given = [
-        v
-        for v in values
-        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
-    ]
-    stamps, problems = times(given, "auto", "UTC")
-    earliest = int(EARLIEST.timestamp()) * 1_000_000
-    read = sum(
-        p is None and isinstance(t, int) and t >= earliest for t, p in zip(stamps, problems, strict=True)
-    )
-    return 2 * read > len(given) > 0
 
 
 def choose_action_column(
@@ -741,7 +711,6 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
-            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
@@ -949,7 +918,6 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
-            check_undated(mapping, keys, partial(_objects_column, objects))
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)

@@ -634,22 +634,26 @@ def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_unda
     path.write_text(text)
     with pytest.raises(FormatError, match=f"the times seem to be in '{column}': give timestamp={column}$"):
         import_file(ingest_store, path)
-    with pytest.raises(FormatError, match=f"the file has times, in '{column}' \\(give timestamp={column}"):
-        import_file(ingest_store, path, mapping={**mapping, "undated": "2024-01-01"})
     assert ingest_store.head() == 0
     conserved(import_file(ingest_store, path, mapping={**mapping, "timestamp": column}))
     [event] = ingest_store.read()
     assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
 
 
-def test_undated_is_taken_where_a_column_named_for_a_time_holds_none(
+def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
     ingest_store: Store, tmp_path: Path
 ) -> None:
-    """A column named like a time that holds no times since 1990 (seconds watched) leaves
-    undated=DAY to date the rows."""
-    path = tmp_path / "plays.csv"
-    path.write_text("user_id,item_id,watch_time\nu1,v1,12.5\nu1,v2,340\n")
-    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01", "default_type": "item_viewed"})
+    """A column named like a time is not always the events' time: seconds watched, or a film's
+    release date beside its ratings, which undated=DAY was refused for (and no way past it)."""
+    plays = tmp_path / "plays.csv"
+    plays.write_text("user_id,item_id,watch_time\nu1,v1,12.5\nu1,v2,340\n")
+    report = import_file(
+        ingest_store, plays, mapping={"undated": "2024-01-01", "default_type": "item_viewed"}
+    )
+    assert (report.accepted, report.quarantined) == (2, 0)
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("user_id,item_id,rating,release_date\nu1,m1,4,1995-07-01\nu2,m1,5,1995-07-01\n")
+    report = import_file(ingest_store, ratings, mapping={"undated": "2024-01-01"})
     assert (report.accepted, report.quarantined) == (2, 0)
 
 
