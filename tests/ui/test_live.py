@@ -140,6 +140,54 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Pa
     asyncio.run(scenario())
 
 
+def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """An item opened, then the cursor moved to another row, or a search listed others: a and
+    b recorded the item opened before (no longer in the list, or out of sight), not the row
+    highlighted, without a word."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            table = screen.query_one(ItemTable)
+            await act(pilot, "enter")
+            opened = screen.open_item
+            assert opened is not None
+            await pilot.press("down")
+            await until(pilot, lambda: screen.open_item is None, what="the open item closed")
+            assert "Enter opens the highlighted item" in screen_text(app)
+            while not table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            highlighted = table.selected_item
+            assert highlighted is not None and highlighted.item_id != opened.item_id
+            head = shop_store.head()
+            await act(pilot, "b")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("purchased", highlighted.item_id)
+            ]
+
+            await act(pilot, "up", "enter")  # open one again, then search for another category
+            opened = screen.open_item
+            assert opened is not None
+            other = next(c for c in ("Shoes", "Kitchen") if c != opened.category)
+            await act(pilot, "slash", *other, "enter")
+            await until(pilot, lambda: table.row_count > 0 and opened.item_id not in table.rows_by_key)
+            await pilot.press("down")  # from the search box into the results
+            while not table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            highlighted = table.selected_item
+            assert highlighted is not None and screen.open_item is None
+            head = shop_store.head()
+            await act(pilot, "a")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("added_to_cart", highlighted.item_id)
+            ]
+
+    asyncio.run(scenario())
+
+
 def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     shop_store: Store, tmp_path: Path
 ) -> None:

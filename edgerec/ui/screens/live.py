@@ -170,12 +170,25 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self._deferred_items = items
             return
         self.query_one(ItemTable).show_items(items)
+        self._follow_cursor()
 
     def _show_deferred_items(self) -> None:
         self._items_wait_for_panel = False
         if self._deferred_items is not None:
             items, self._deferred_items = self._deferred_items, None
             self.query_one(ItemTable).show_items(items)
+            self._follow_cursor()
+
+    @on(DataTable.RowHighlighted, "#live-items")
+    def _follow_cursor(self) -> None:
+        """Closes the open item once the highlighted row is another one (the cursor moved, or
+        a search or a category changed the list): a, b and r act on the row highlighted."""
+        if self.open_item is None:
+            return
+        row = self.query_one(ItemTable).selected_item
+        if row is None or row.item_id != self.open_item.item_id:
+            self.open_item = None
+            self._show_detail()
 
     def _show_session(self) -> None:
         s = self.session
@@ -271,12 +284,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self._submit("view", lambda s: [s.view(item)])
 
     def _target(self) -> ItemRow | None:
-        return self.open_item or self.query_one(ItemTable).selected_item
+        """The highlighted row's item: the open item when it is that row (as read when opened)."""
+        row = self.query_one(ItemTable).selected_item
+        if row is not None and self.open_item is not None and self.open_item.item_id == row.item_id:
+            return self.open_item
+        return row
 
     def _target_in_stock(self) -> ItemRow | None:
-        """The open (or highlighted) item as the catalogue has it now (the Catalogue screen may
-        have changed its price or delisted it since it was shown), if it can be sold; says why
-        not otherwise."""
+        """The highlighted item as the catalogue has it now (the Catalogue screen may have
+        changed its price or delisted it since it was shown), if it can be sold; says why not
+        otherwise."""
         target = self._target()
         if target is None:
             return None
@@ -303,7 +320,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     @guarded("removing from the cart")
     def action_remove(self) -> None:
         # Right after a refused checkout, r removes what refused it (it may be in no list any
-        # more); otherwise the item open or highlighted, and never a guess.
+        # more); otherwise the item highlighted, and never a guess.
         blocking = [i for i in self.blocking if i in self.cart]
         item = (
             (self.cart_items.get(blocking[0]) or self.shop.item(blocking[0])) if blocking else self._target()
