@@ -488,6 +488,55 @@ def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
     asyncio.run(scenario())
 
 
+def test_a_checkout_or_a_removal_right_after_an_add_acts_on_the_cart_the_add_made(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """While another writer held the store, a then x: the checkout read the cart the screen
+    showed, which the add had not reached, said "The cart is empty." and bought nothing; r
+    right after a said so too, and left the item in the cart."""
+    import fcntl
+    import os
+
+    async def busy(pilot: Pilot[None], *keys: str) -> None:
+        """Presses the keys while another writer holds the store, then lets it go."""
+        lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause(0.2)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.available
+            for keys, recorded in [
+                (("a", "x"), ["added_to_cart", "purchased"]),
+                (("a", "r"), ["added_to_cart", "removed_from_cart"]),
+                (("a", "a", "r", "x"), ["added_to_cart", "added_to_cart", "removed_from_cart", "purchased"]),
+            ]:
+                head = shop_store.head()
+                await busy(pilot, *keys)
+                await until(pilot, lambda: len(shop_store.read(since=head)) == len(recorded))  # noqa: B023
+                await until(
+                    pilot, lambda: screen.jobs.empty() and not screen.cart, what=f"the cart after {keys}"
+                )
+                events = shop_store.read(since=head)
+                assert [(e.type, e.item_id) for e in events] == [(t, item.item_id) for t in recorded]
+                if recorded[-1] == "purchased":
+                    assert events[-1].payload["quantity"] == 1
+            assert app.services.shop.cart(screen.session.user_id) == {}
+            assert not any("cart is empty" in str(n.message) for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
 def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: Path) -> None:
     """The status line's action count went on from one customer and session to the next."""
 
