@@ -321,7 +321,8 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
     shop_store: Store, tmp_path: Path
 ) -> None:
     """The Live screen went on playing a customer forgotten on F3, and its next key recorded
-    them again (in a session whose start the forget had erased)."""
+    them again (in a session whose start the forget had erased). Its writer, finding them gone
+    while the forget ran, then said they had been "forgotten elsewhere"."""
     from edgerec.ui.screens.confirm import ConfirmScreen
     from edgerec.ui.screens.customers import CustomersScreen
 
@@ -348,6 +349,8 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
             await act(pilot, "down", "enter")
             assert shop_store.read(user_id="cust-04") == []  # no session_ended for them either
             assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+            said = [str(n.message) for n in app._notifications]
+            assert not any("forgotten elsewhere" in m for m in said), said
 
     asyncio.run(scenario())
 

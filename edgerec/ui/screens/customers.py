@@ -221,6 +221,10 @@ class CustomersScreen(ConsoleScreen):
             )
             return
         self.notify(f"Forgetting {user_id}…")
+        # Marked before the erasing starts: the Live screen playing them finds them gone while it
+        # runs, and must not take it for a forget elsewhere.
+        if user_id not in self.services.forgotten:
+            self.services.forgotten.append(user_id)
 
         def job() -> None:
             # Deleting, rebuilding the read models and compacting the file takes a while.
@@ -239,6 +243,8 @@ class CustomersScreen(ConsoleScreen):
 
     def on_forgotten(self, message: Forgotten) -> None:
         if message.error is not None:
+            if message.user_id in self.services.forgotten:  # still in the store: played on
+                self.services.forgotten.remove(message.user_id)
             text, severity = describe(message.error)
             self.notify(text, title="Not forgotten", severity=severity)
             return
@@ -263,7 +269,8 @@ class CustomersScreen(ConsoleScreen):
         # A live session still playing them would record them again at its next key.
         if services.pending_customer == message.user_id:
             services.pending_customer = None
-        services.forgotten.append(message.user_id)
+        if message.user_id not in services.forgotten:
+            services.forgotten.append(message.user_id)
         if isinstance(self.app.screen, LiveScreen):
             self.app.screen.let_forgotten_go()
         self.current = None
