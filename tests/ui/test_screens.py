@@ -537,6 +537,27 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
     run(scenario())
 
 
+def test_a_failed_import_takes_its_progress_bar_away(shop_store: Store, tmp_path: Path) -> None:
+    """An import refused once under way (no column for the type) left the bar on screen,
+    animating as an import still running."""
+    source = tmp_path / "sales.csv"
+    source.write_text("user,item,ts\nc1,sku-1,1700000000\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            screen.query_one("#import-path", Input).value = str(source)
+            await pilot.press("ctrl+g")
+            status = screen.query_one("#import-status", Static)
+            await until(pilot, lambda: str(status.render()).startswith("Import failed: "), what="the failure")
+            assert not screen.running
+            assert not screen.query_one("#import-progress", ProgressBar).display
+
+    run(scenario())
+
+
 def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toast(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -323,14 +323,15 @@ class ImportScreen(ConsoleScreen):
     def on_import_finished(self, message: ImportFinished) -> None:
         self.running = False
         status = self.query_one("#import-status", Static)
+        bar = self.query_one("#import-progress", ProgressBar)
         if message.error is not None:
+            bar.display = False  # it would go on animating as an import under way
             text, severity = describe(message.error)
             self._failed("Import", message.error)
             self.notify(text, title="Import failed", severity=severity)
             return
         report = message.report or {}
         self.report = report
-        bar = self.query_one("#import-progress", ProgressBar)
         rows = int(report.get("rows_read", 0))
         bar.update(total=max(rows, 1), progress=max(rows, 1))
         table = self.query_one("#import-report", DataTable)
