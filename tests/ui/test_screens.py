@@ -678,6 +678,42 @@ def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
     run(scenario())
 
 
+def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_words(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A header that is not UTF-8 said 'name it: --encoding cp1252', an option of the command
+    the screen does not have (it takes encoding=cp1252 on the columns line), in the preview, the
+    import and their notifications; and a preview's row problem showed as a Python tuple,
+    ('bad_timestamp', "occurred_at: 'notatime' is not a time")."""
+    latin = tmp_path / "latin_header.csv"
+    latin.write_bytes(
+        "user_id,item_id,event_type,timestamp,café\nU1,sku-1,view,1700000000,x\n".encode("cp1252")
+    )
+    badtime = tmp_path / "badtime.csv"
+    badtime.write_text("user_id,item_id,event_type,timestamp\nU1,sku-1,view,notatime\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            status = screen.query_one("#import-status", Static)
+            screen.query_one("#import-path", Input).value = str(latin)
+            for key, doing in (("ctrl+r", "Preview"), ("ctrl+g", "Import")):
+                await pilot.press(key)
+                await until(pilot, lambda d=doing: str(status.render()).startswith(f"{d} failed"), what=doing)
+                assert "name it: encoding=cp1252 on the columns line)" in str(status.render())
+            await until(pilot, lambda: len(app._notifications) >= 2, what="the notifications")
+            said = [str(n.message) for n in app._notifications]
+            assert not any("--encoding" in m for m in [str(status.render()), *said]), said
+            screen.query_one("#import-path", Input).value = str(badtime)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: "line 2:" in str(status.render()), what="the preview's problem")
+            assert "line 2: occurred_at: 'notatime' is not a time" in str(status.render())
+
+    run(scenario())
+
+
 def test_import_reads_times_in_the_zone_named_with_the_columns(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "kasse.csv"
     source.write_text("when,who,what\n2024-05-01 10:00:00,z1,sku-1\n")
