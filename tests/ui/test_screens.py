@@ -908,6 +908,50 @@ def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not
     run(scenario())
 
 
+def test_trainer_starting_is_shown_as_such_and_p_before_a_start_says_nothing_runs(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """After s, for the seconds the trainer loads, the screen said 'not running ... (s starts
+    it)'; p before any start did nothing and said nothing."""
+    commands: list[str] = []
+
+    class ConsoleTrainer:  # as runtime.TrainerProcess reports
+        def __init__(self) -> None:
+            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
+
+        def status(self) -> dict[str, Any]:
+            return self.state
+
+        def start(self) -> None:
+            commands.append("start")
+            self.state = {**self.state, "state": "starting"}
+
+        def pause(self) -> None:
+            commands.append("pause")
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=ConsoleTrainer(),
+        )
+        async with app.run_test(size=(120, 32)) as pilot:
+            state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
+            await until(pilot, lambda: "not running" in state() and "(s starts it)" in state())
+            await pilot.press("p")
+            await until(
+                pilot, lambda: said(app, "No trainer is running in this console: there is nothing to pause.")
+            )
+            await pilot.press("s")
+            await until(pilot, lambda: state().startswith("Trainer: starting"), what="the trainer starting")
+            assert "not running" not in state() and commands == ["start"]
+
+    run(scenario())
+
+
 def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:
     import json
 
