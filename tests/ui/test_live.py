@@ -540,6 +540,29 @@ def test_a_checkout_or_a_removal_right_after_an_add_acts_on_the_cart_the_add_mad
     asyncio.run(scenario())
 
 
+def test_a_terminal_six_rows_high_still_follows_each_action(shop_store: Store, tmp_path: Path) -> None:
+    """Six rows high, the suggestions' lines are all clipped away, and the session line and the
+    search results waited for ever for them to be painted: actions were recorded, the screen
+    never moved."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 6)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            await until(pilot, lambda: "cart 1 · 2 actions" in screen_text(app), what="the session line")
+            await act(pilot, "slash", *"kitchen", "enter")
+            table = screen.query_one(ItemTable)
+            await until(
+                pilot,
+                lambda: table.row_count > 0 and all("Kitchen" in r.label for r in table.rows_by_key.values()),
+                what="the search results",
+            )
+
+    asyncio.run(scenario())
+
+
 def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: Path) -> None:
     """The status line's action count went on from one customer and session to the next."""
 
