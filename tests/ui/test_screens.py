@@ -105,6 +105,42 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
     run(scenario())
 
 
+def test_a_customer_search_shows_and_acts_on_a_customer_it_lists_only(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A search that matched nobody emptied the list but kept the customer shown before, and f
+    offered to forget them, l to play them; one that listed others kept them too."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            table = screen.query_one("#customers-table", DataTable)
+            screen.open("cust-07")
+            await until(pilot, lambda: "cust-07  " in screen_text(app), what="cust-07's profile")
+            await pilot.press("slash", *"cust-0")
+            await until(
+                pilot, lambda: table.row_count > 0 and "cust-07" in [str(k.value) for k in table.rows]
+            )
+            await pilot.press(*"5")  # cust-05 only
+            await until(pilot, lambda: screen.current == "cust-05", what="the customer listed")
+            await until(pilot, lambda: "cust-05  " in screen_text(app), what="cust-05's profile")
+            await pilot.press(*"nobody")
+            await until(pilot, lambda: "No customer matches the search." in screen_text(app))
+            assert table.row_count == 0 and screen.current is None and "cust-05  " not in screen_text(app)
+            table.focus()
+            await pilot.press("f", "l")
+            await until(
+                pilot,
+                lambda: sum("No customer is shown" in str(n.message) for n in app._notifications) == 2,
+                what="f and l saying so",
+            )
+            assert isinstance(app.screen, CustomersScreen)
+
+    run(scenario())
+
+
 def test_customers_show_what_another_process_changed_and_say_when_the_one_to_forget_is_gone(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -128,8 +128,12 @@ class CustomersScreen(ConsoleScreen):
         listed = [c.user_id for c in customers]
         if self.current in listed:  # the list was loaded again: the customer shown stays chosen
             table.move_cursor(row=listed.index(self.current))
-        elif customers and self.current is None:
+        elif customers:  # the one shown is not listed (a search left them out): the highlighted one
             self.open(customers[0].user_id)
+        elif self.current is not None:  # nobody is listed: nobody is shown, for f or l to act on
+            self.current = None
+            self.drop("profile")  # one on its way would show them again
+            self.show_profile(ProfileView(None, []), shown="No customer matches the search.")
 
     @on(DataTable.RowHighlighted, "#customers-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -149,7 +153,10 @@ class CustomersScreen(ConsoleScreen):
 
         self.load("profile", read)
 
-    def show_profile(self, view: ProfileView) -> None:
+    def show_profile(
+        self, view: ProfileView, shown: str = "This customer is not in the store (any more)."
+    ) -> None:
+        """A customer's profile; `shown` says why there is none."""
         self.view = view
         summary = self.query_one("#profile-summary", Static)
         history = self.query_one("#profile-history", DataTable)
@@ -158,7 +165,7 @@ class CustomersScreen(ConsoleScreen):
         sessions.clear()
         profile = view.profile
         if profile is None:
-            summary.update(Text("This customer is not in the store (any more).", style="dim"))
+            summary.update(Text(shown, style="dim"))
             self.query_one("#profile-suggestions", Static).update("")
             return
         c = profile.customer
@@ -195,6 +202,7 @@ class CustomersScreen(ConsoleScreen):
     def action_forget(self) -> None:
         user_id = self.current
         if user_id is None:
+            self.notify("No customer is shown: pick one on the left first.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -280,6 +288,7 @@ class CustomersScreen(ConsoleScreen):
     def action_live(self) -> None:
         """Opens the live session screen for this customer."""
         if self.current is None:
+            self.notify("No customer is shown: pick one on the left first.", severity="warning")
             return
         self.services.pending_customer = self.current
         self.app.action_go("live")  # type: ignore[attr-defined]
