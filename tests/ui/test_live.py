@@ -188,6 +188,31 @@ def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     asyncio.run(scenario())
 
 
+def test_the_open_items_details_follow_a_change_to_the_catalogue(shop_store: Store, tmp_path: Path) -> None:
+    """Another till changed the open item's price and stock: back on the Live screen, the
+    table showed the new ones, the open item's detail line still the old ones."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.price != 1.5
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=item.item_id, price=1.5, stock=0))
+            await pilot.press("f1")
+            await pilot.press("f2")
+            detail = screen.query_one("#live-detail")
+            await until(
+                pilot, lambda: "1.50 · stock 0" in str(detail.render()), what="the new price and stock"
+            )
+            assert screen.open_item is not None and screen.open_item.item_id == item.item_id
+
+    asyncio.run(scenario())
+
+
 def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -170,14 +170,25 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self._deferred_items = items
             return
         self.query_one(ItemTable).show_items(items)
-        self._follow_cursor()
+        self._items_shown()
 
     def _show_deferred_items(self) -> None:
         self._items_wait_for_panel = False
         if self._deferred_items is not None:
             items, self._deferred_items = self._deferred_items, None
             self.query_one(ItemTable).show_items(items)
-            self._follow_cursor()
+            self._items_shown()
+
+    def _items_shown(self) -> None:
+        """The open item as the list just read has it (its price or stock may have changed on
+        the Catalogue screen or at another till), or none once another row is highlighted."""
+        row = self.query_one(ItemTable).selected_item
+        if self.open_item is not None and row is not None and row.item_id == self.open_item.item_id:
+            if row != self.open_item:
+                self.open_item = row
+                self._show_detail()
+            return
+        self._follow_cursor()
 
     @on(DataTable.RowHighlighted, "#live-items")
     def _follow_cursor(self) -> None:
