@@ -141,6 +141,40 @@ def test_a_customer_search_shows_and_acts_on_a_customer_it_lists_only(
     run(scenario())
 
 
+@pytest.mark.parametrize(
+    ("start", "listed", "key"),
+    [
+        ("customers", "#customers-table", "f"),
+        ("events", "#events-tail", "q"),
+        ("catalogue", "#catalogue-items", ""),
+    ],
+)
+def test_escape_leaves_the_search_or_filter_box_for_the_list(
+    shop_store: Store, tmp_path: Path, start: str, listed: str, key: str
+) -> None:
+    """On F3 and F4 escape stayed in the search or filter box, so f, l or q were typed into it
+    and reached the screen only after a Tab (on F2 escape goes back to the list)."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, start)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            await pilot.pause(0.3)
+            await pilot.press("slash", *"cust")
+            assert isinstance(app.focused, Input) and app.focused.value == "cust"
+            await pilot.press("escape")
+            await until(pilot, lambda: app.focused is screen.query_one(listed), what="the list focused")
+            if start == "customers":
+                await until(pilot, lambda: screen.current is not None, what="a customer shown")  # type: ignore[attr-defined]
+                await pilot.press(key)
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="f asking to forget")
+            elif start == "events":
+                await pilot.press(key)
+                await until(pilot, lambda: screen.query_one("TabbedContent").active == "quarantine-tab")
+
+    run(scenario())
+
+
 def test_customers_show_what_another_process_changed_and_say_when_the_one_to_forget_is_gone(
     shop_store: Store, tmp_path: Path
 ) -> None:

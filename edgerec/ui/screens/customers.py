@@ -64,6 +64,7 @@ class Forgotten(Message):
 
 class CustomersScreen(ConsoleScreen):
     MODE = "customers"
+    LIST = "#customers-table"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("f", "forget", "Forget customer"),

@@ -37,6 +37,7 @@ ALL = "All"
 
 class LiveScreen(SessionWriter, ConsoleScreen):
     MODE = "live"
+    LIST = "#live-items"
     browse_rows = 50  # a browsing list, not the whole catalogue: the catalogue screen has that
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
@@ -251,10 +252,6 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     def action_focus_search(self) -> None:
         self.query_one("#live-search", Input).focus()
-
-    def key_escape(self) -> None:
-        if self.focused is self.query_one("#live-search", Input):
-            self.query_one(ItemTable).focus()
 
     def key_down(self) -> None:
         if self.focused is self.query_one("#live-search", Input):
