@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 import edgerec
 from edgerec.demo import DemoSize, seed_demo_store
@@ -70,3 +74,29 @@ def test_the_console_shows_a_trainer_that_runs_elsewhere(tmp_path: Path) -> None
             console.close()
         assert console.status()["state"] == "paused"  # nothing runs now
         assert not console.status().get("elsewhere")
+
+
+def test_a_trainer_just_started_is_starting_not_paused_or_not_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For the seconds a trainer takes to load before it writes its first status, the console
+    said 'not running ... (s starts it)', or showed the paused trainer's last status as its own."""
+    import json
+
+    from edgerec.runtime import trainer_process
+
+    popen = subprocess.Popen
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]  # a trainer that has written nothing yet
+    monkeypatch.setattr(trainer_process.subprocess, "Popen", lambda _command, **kw: popen(slow, **kw))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        trainer = TrainerProcess(store.url, device="cpu")
+    assert trainer.status()["state"] == "not started"
+    for before in (None, {"state": "paused", "device": "cpu", "position": 7, "updated_at": time.time() - 1}):
+        if before is not None:
+            (trainer.directory / "status.json").write_text(json.dumps(before))
+            assert trainer.status()["state"] == "paused"
+        trainer.start()
+        try:
+            assert trainer.running and trainer.status()["state"] == "starting"
+        finally:
+            trainer.close()

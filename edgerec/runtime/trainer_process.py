@@ -27,6 +27,7 @@ class TrainerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._log_from = 0  # where the running child's lines begin in trainer.log
+        self._started_at = 0.0  # time.time() when the running child was started
 
     @property
     def running(self) -> bool:
@@ -46,6 +47,7 @@ class TrainerProcess:
         self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
         os.chmod(self.directory / "trainer.log", 0o600)
         self._log_from = self._log.tell()
+        self._started_at = time.time()
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
         )
@@ -78,7 +80,9 @@ class TrainerProcess:
     def status(self) -> dict[str, Any]:
         """The trainer's status file, as this process's trainer stands: `elsewhere` (and the
         `pid` holding the store's trainer lock) where the trainer that wrote it is another
-        process's, and `exited` where ours ended with an error (the last one it wrote)."""
+        process's, `starting` while ours runs but has written none yet (it loads torch and the
+        log first, some seconds), and `exited` where ours ended with an error (the last one it
+        wrote)."""
         status = read_status(self.directory) or {"state": "not started", "device": self.device, "position": 0}
         age = time.time() - float(status.get("updated_at", 0))
         # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand
@@ -91,8 +95,10 @@ class TrainerProcess:
                 status["pid"] = pid
         elif not self.running:
             status["state"] = "paused" if status.get("position") else "not started"
-        elif age > 5 and status.get("state") == "stopped":
-            status["state"] = "starting"
+        elif float(status.get("updated_at", 0)) < self._started_at or (
+            age > 5 and status.get("state") == "stopped"
+        ):
+            status["state"] = "starting"  # the file is the last word of a trainer before ours, or none
         if self.process is not None and self.process.poll():
             status["exited"] = self._last_error() or f"it exited with status {self.process.returncode}"
         return status

@@ -187,9 +187,10 @@ class ConsoleApp(BaseApp):
         active = self.screen.active_bindings.items()
         # The screen's and the app's own keys first, then the focused widget's (cursor keys).
         ordered = sorted(active, key=lambda pair: not isinstance(pair[1].node, (Screen, App)))
+        screen_keys = {entry.key for entry in SCREENS}  # listed below, with what each screen is for
         for key, binding_info in ordered:
             binding = binding_info.binding
-            if binding.description and binding.action != "help":
+            if binding.description and binding.action != "help" and key not in screen_keys:
                 seen.setdefault(key_label(binding.key_display or key), binding.description)
         for entry in SCREENS:
             seen.setdefault(entry.key.upper(), f"{entry.title}: {entry.help}")

@@ -47,6 +47,10 @@ class Loader:
             job, name=kind, group=f"load-{kind}", thread=True, exit_on_error=False
         )
 
+    def drop(self, kind: str) -> None:
+        """What a load of `kind` under way brings is not shown."""
+        self._latest.pop(kind, None)
+
     def on_data_ready(self, message: DataReady) -> None:
         message.stop()
         if self._latest.get(message.kind) != message.ticket:

@@ -11,7 +11,7 @@ idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`)
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,18 @@ class Job:
     pressed_at: float
     ticket: int = 0
     showing: str | None = None  # the item open on screen: never suggested beside itself
+    # Events the writer makes from the shopper's cart as recorded once the jobs before this
+    # one are (a checkout, a removal); it may raise `Refused` instead.
+    on_cart: Callable[[dict[str, int]], list[Event]] | None = None
+
+
+class Refused(Exception):
+    """An action on the cart that records nothing (the cart is empty, an item in it is not for
+    sale): its text says why, and `items` are the cart's items that refused it."""
+
+    def __init__(self, text: str, items: Sequence[str] = ()) -> None:
+        super().__init__(text)
+        self.items = list(items)
 
 
 @dataclass
@@ -49,6 +61,7 @@ class Outcome:
     error: BaseException | None = None
     finished_at: float = 0.0  # clock.perf() when the writer was done with it
     forgotten: bool = False  # its shopper had been forgotten: nothing was recorded
+    refused: Refused | None = None  # its action on the cart was refused: nothing was recorded
 
 
 class ActionDone(Message):
@@ -90,9 +103,16 @@ class SessionWriter:
     started: bool
     open_item: Any
 
-    def _submit(self, label: str, make: Callable[[Any], list[Event]]) -> None:
+    def _submit(
+        self,
+        label: str,
+        make: Callable[[Any], list[Event]],
+        *,
+        on_cart: Callable[[Any, dict[str, int]], list[Event]] | None = None,
+    ) -> None:
         """Turns an action into events now (on the UI thread) and queues them for the writer;
-        the session's start goes first when this is its first action."""
+        the session's start goes first when this is its first action. `on_cart` makes more
+        events in the writer, from the cart as the actions queued before have left it."""
         pressed_at = self.services.clock.perf()  # type: ignore[attr-defined]
         session = self.session
         if session is None:
@@ -100,7 +120,10 @@ class SessionWriter:
         events = [] if self.started else [session.start()]
         events.extend(make(session))  # a refused action raises here: the start still waits
         self.started = True
-        self._enqueue(self._job(label, events, pressed_at))
+        job = self._job(label, events, pressed_at)
+        if on_cart is not None:
+            job.on_cart = lambda cart: on_cart(session, cart)
+        self._enqueue(job)
 
     def _job(self, label: str, events: list[Event], pressed_at: float | None = None) -> Job:
         """A job of the current session, carrying the item open on screen."""
@@ -175,6 +198,11 @@ class SessionWriter:
                 outcome.forgotten = True
                 return outcome
             started = clock.perf()
+            if job.on_cart is not None:
+                try:
+                    job.events = [*job.events, *job.on_cart(services.shop.cart(job.user_id))]
+                except Refused as refusal:
+                    outcome.refused = refusal
             for event in job.events:
                 outcome.positions.append(services.record(event))
             if job.events and self._watch is not None:

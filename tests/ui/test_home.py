@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from edgerec.api import Store
 from edgerec.domain import ItemDelisted, ItemViewed
@@ -47,6 +48,12 @@ async def _home(shop_store: Store, tmp_path: Path) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await until(pilot, lambda: "Refresh" in screen_text(app), what="the screen's keys in the help")
+        # Each screen's key once, with what the screen is for (it was listed twice: f1 Home too).
+        help_table = app.screen.query_one(DataTable)
+        rows = {str(key): str(does) for key, does in map(help_table.get_row_at, range(help_table.row_count))}
+        keys = [key.lower() for key in rows]
+        assert len(keys) == len(set(keys)), keys
+        assert rows["F1"].startswith("Home: The catalogue"), rows
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

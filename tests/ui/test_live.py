@@ -140,6 +140,79 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Pa
     asyncio.run(scenario())
 
 
+def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """An item opened, then the cursor moved to another row, or a search listed others: a and
+    b recorded the item opened before (no longer in the list, or out of sight), not the row
+    highlighted, without a word."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            table = screen.query_one(ItemTable)
+            await act(pilot, "enter")
+            opened = screen.open_item
+            assert opened is not None
+            await pilot.press("down")
+            await until(pilot, lambda: screen.open_item is None, what="the open item closed")
+            assert "Enter opens the highlighted item" in screen_text(app)
+            while not table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            highlighted = table.selected_item
+            assert highlighted is not None and highlighted.item_id != opened.item_id
+            head = shop_store.head()
+            await act(pilot, "b")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("purchased", highlighted.item_id)
+            ]
+
+            await act(pilot, "up", "enter")  # open one again, then search for another category
+            opened = screen.open_item
+            assert opened is not None
+            other = next(c for c in ("Shoes", "Kitchen") if c != opened.category)
+            await act(pilot, "slash", *other, "enter")
+            await until(pilot, lambda: table.row_count > 0 and opened.item_id not in table.rows_by_key)
+            await pilot.press("down")  # from the search box into the results
+            while not table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            highlighted = table.selected_item
+            assert highlighted is not None and screen.open_item is None
+            head = shop_store.head()
+            await act(pilot, "a")
+            assert [(r.type, r.item_id) for r in shop_store.read(since=head)] == [
+                ("added_to_cart", highlighted.item_id)
+            ]
+
+    asyncio.run(scenario())
+
+
+def test_the_open_items_details_follow_a_change_to_the_catalogue(shop_store: Store, tmp_path: Path) -> None:
+    """Another till changed the open item's price and stock: back on the Live screen, the
+    table showed the new ones, the open item's detail line still the old ones."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.price != 1.5
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=item.item_id, price=1.5, stock=0))
+            await pilot.press("f1")
+            await pilot.press("f2")
+            detail = screen.query_one("#live-detail")
+            await until(
+                pilot, lambda: "1.50 · stock 0" in str(detail.render()), what="the new price and stock"
+            )
+            assert screen.open_item is not None and screen.open_item.item_id == item.item_id
+
+    asyncio.run(scenario())
+
+
 def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     shop_store: Store, tmp_path: Path
 ) -> None:
@@ -273,7 +346,8 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
     shop_store: Store, tmp_path: Path
 ) -> None:
     """The Live screen went on playing a customer forgotten on F3, and its next key recorded
-    them again (in a session whose start the forget had erased)."""
+    them again (in a session whose start the forget had erased). Its writer, finding them gone
+    while the forget ran, then said they had been "forgotten elsewhere"."""
     from edgerec.ui.screens.confirm import ConfirmScreen
     from edgerec.ui.screens.customers import CustomersScreen
 
@@ -300,6 +374,8 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
             await act(pilot, "down", "enter")
             assert shop_store.read(user_id="cust-04") == []  # no session_ended for them either
             assert {r.user_id for r in shop_store.read(since=head)} == {screen.session.user_id}
+            said = [str(n.message) for n in app._notifications]
+            assert not any("forgotten elsewhere" in m for m in said), said
 
     asyncio.run(scenario())
 
@@ -436,6 +512,78 @@ def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
             assert list(screen.cart) == [second]
             await act(pilot, "x")
             assert shop_store.read(since=head)[-1].type == "purchased"
+
+    asyncio.run(scenario())
+
+
+def test_a_checkout_or_a_removal_right_after_an_add_acts_on_the_cart_the_add_made(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """While another writer held the store, a then x: the checkout read the cart the screen
+    showed, which the add had not reached, said "The cart is empty." and bought nothing; r
+    right after a said so too, and left the item in the cart."""
+    import fcntl
+    import os
+
+    async def busy(pilot: Pilot[None], *keys: str) -> None:
+        """Presses the keys while another writer holds the store, then lets it go."""
+        lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause(0.2)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.available
+            for keys, recorded in [
+                (("a", "x"), ["added_to_cart", "purchased"]),
+                (("a", "r"), ["added_to_cart", "removed_from_cart"]),
+                (("a", "a", "r", "x"), ["added_to_cart", "added_to_cart", "removed_from_cart", "purchased"]),
+            ]:
+                head = shop_store.head()
+                await busy(pilot, *keys)
+                await until(pilot, lambda: len(shop_store.read(since=head)) == len(recorded))  # noqa: B023
+                await until(
+                    pilot, lambda: screen.jobs.empty() and not screen.cart, what=f"the cart after {keys}"
+                )
+                events = shop_store.read(since=head)
+                assert [(e.type, e.item_id) for e in events] == [(t, item.item_id) for t in recorded]
+                if recorded[-1] == "purchased":
+                    assert events[-1].payload["quantity"] == 1
+            assert app.services.shop.cart(screen.session.user_id) == {}
+            assert not any("cart is empty" in str(n.message) for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
+def test_a_terminal_six_rows_high_still_follows_each_action(shop_store: Store, tmp_path: Path) -> None:
+    """Six rows high, the suggestions' lines are all clipped away, and the session line and the
+    search results waited for ever for them to be painted: actions were recorded, the screen
+    never moved."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 6)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            await until(pilot, lambda: "cart 1 · 2 actions" in screen_text(app), what="the session line")
+            await act(pilot, "slash", *"kitchen", "enter")
+            table = screen.query_one(ItemTable)
+            await until(
+                pilot,
+                lambda: table.row_count > 0 and all("Kitchen" in r.label for r in table.rows_by_key.values()),
+                what="the search results",
+            )
 
     asyncio.run(scenario())
 

@@ -105,6 +105,76 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
     run(scenario())
 
 
+def test_a_customer_search_shows_and_acts_on_a_customer_it_lists_only(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A search that matched nobody emptied the list but kept the customer shown before, and f
+    offered to forget them, l to play them; one that listed others kept them too."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            table = screen.query_one("#customers-table", DataTable)
+            screen.open("cust-07")
+            await until(pilot, lambda: "cust-07  " in screen_text(app), what="cust-07's profile")
+            await pilot.press("slash", *"cust-0")
+            await until(
+                pilot, lambda: table.row_count > 0 and "cust-07" in [str(k.value) for k in table.rows]
+            )
+            await pilot.press(*"5")  # cust-05 only
+            await until(pilot, lambda: screen.current == "cust-05", what="the customer listed")
+            await until(pilot, lambda: "cust-05  " in screen_text(app), what="cust-05's profile")
+            await pilot.press(*"nobody")
+            await until(pilot, lambda: "No customer matches the search." in screen_text(app))
+            assert table.row_count == 0 and screen.current is None and "cust-05  " not in screen_text(app)
+            table.focus()
+            await pilot.press("f", "l")
+            await until(
+                pilot,
+                lambda: sum("No customer is shown" in str(n.message) for n in app._notifications) == 2,
+                what="f and l saying so",
+            )
+            assert isinstance(app.screen, CustomersScreen)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("start", "listed", "key"),
+    [
+        ("customers", "#customers-table", "f"),
+        ("events", "#events-tail", "q"),
+        ("catalogue", "#catalogue-items", ""),
+    ],
+)
+def test_escape_leaves_the_search_or_filter_box_for_the_list(
+    shop_store: Store, tmp_path: Path, start: str, listed: str, key: str
+) -> None:
+    """On F3 and F4 escape stayed in the search or filter box, so f, l or q were typed into it
+    and reached the screen only after a Tab (on F2 escape goes back to the list)."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, start)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            await pilot.pause(0.3)
+            await pilot.press("slash", *"cust")
+            assert isinstance(app.focused, Input) and app.focused.value == "cust"
+            await pilot.press("escape")
+            await until(pilot, lambda: app.focused is screen.query_one(listed), what="the list focused")
+            if start == "customers":
+                await until(pilot, lambda: screen.current is not None, what="a customer shown")  # type: ignore[attr-defined]
+                await pilot.press(key)
+                await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="f asking to forget")
+            elif start == "events":
+                await pilot.press(key)
+                await until(pilot, lambda: screen.query_one("TabbedContent").active == "quarantine-tab")
+
+    run(scenario())
+
+
 def test_customers_show_what_another_process_changed_and_say_when_the_one_to_forget_is_gone(
     shop_store: Store, tmp_path: Path
 ) -> None:
@@ -537,6 +607,27 @@ def test_import_says_what_is_wrong_with_the_path(shop_store: Store, tmp_path: Pa
     run(scenario())
 
 
+def test_a_failed_import_takes_its_progress_bar_away(shop_store: Store, tmp_path: Path) -> None:
+    """An import refused once under way (no column for the type) left the bar on screen,
+    animating as an import still running."""
+    source = tmp_path / "sales.csv"
+    source.write_text("user,item,ts\nc1,sku-1,1700000000\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            screen.query_one("#import-path", Input).value = str(source)
+            await pilot.press("ctrl+g")
+            status = screen.query_one("#import-status", Static)
+            await until(pilot, lambda: str(status.render()).startswith("Import failed: "), what="the failure")
+            assert not screen.running
+            assert not screen.query_one("#import-progress", ProgressBar).display
+
+    run(scenario())
+
+
 def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toast(
     shop_store: Store, tmp_path: Path
 ) -> None:
@@ -653,6 +744,42 @@ def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the second report")
             assert screen.report is not None and screen.report["accepted"] == 2
         assert {e.user_id for e in shop_store.read() if e.item_id in ("sku-1", "sku-2")} >= {"Zoë", "Jürgen"}
+
+    run(scenario())
+
+
+def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_words(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A header that is not UTF-8 said 'name it: --encoding cp1252', an option of the command
+    the screen does not have (it takes encoding=cp1252 on the columns line), in the preview, the
+    import and their notifications; and a preview's row problem showed as a Python tuple,
+    ('bad_timestamp', "occurred_at: 'notatime' is not a time")."""
+    latin = tmp_path / "latin_header.csv"
+    latin.write_bytes(
+        "user_id,item_id,event_type,timestamp,café\nU1,sku-1,view,1700000000,x\n".encode("cp1252")
+    )
+    badtime = tmp_path / "badtime.csv"
+    badtime.write_text("user_id,item_id,event_type,timestamp\nU1,sku-1,view,notatime\n")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "import")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ImportScreen)
+            status = screen.query_one("#import-status", Static)
+            screen.query_one("#import-path", Input).value = str(latin)
+            for key, doing in (("ctrl+r", "Preview"), ("ctrl+g", "Import")):
+                await pilot.press(key)
+                await until(pilot, lambda d=doing: str(status.render()).startswith(f"{d} failed"), what=doing)
+                assert "name it: encoding=cp1252 on the columns line)" in str(status.render())
+            await until(pilot, lambda: len(app._notifications) >= 2, what="the notifications")
+            said = [str(n.message) for n in app._notifications]
+            assert not any("--encoding" in m for m in [str(status.render()), *said]), said
+            screen.query_one("#import-path", Input).value = str(badtime)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: "line 2:" in str(status.render()), what="the preview's problem")
+            assert "line 2: occurred_at: 'notatime' is not a time" in str(status.render())
 
     run(scenario())
 
@@ -847,6 +974,50 @@ def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not
             trainer.state = {**trainer.state, "state": "paused"}
             await until(pilot, lambda: "not running · its last status: paused" in screen_text(app))
             assert line in screen_text(app)
+
+    run(scenario())
+
+
+def test_trainer_starting_is_shown_as_such_and_p_before_a_start_says_nothing_runs(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """After s, for the seconds the trainer loads, the screen said 'not running ... (s starts
+    it)'; p before any start did nothing and said nothing."""
+    commands: list[str] = []
+
+    class ConsoleTrainer:  # as runtime.TrainerProcess reports
+        def __init__(self) -> None:
+            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
+
+        def status(self) -> dict[str, Any]:
+            return self.state
+
+        def start(self) -> None:
+            commands.append("start")
+            self.state = {**self.state, "state": "starting"}
+
+        def pause(self) -> None:
+            commands.append("pause")
+
+    async def scenario() -> None:
+        app = ConsoleApp(
+            shop_store,
+            start="trainer",
+            seed=1,
+            clock=FixedClock(),
+            log_path=tmp_path / "ui.log",
+            trainer=ConsoleTrainer(),
+        )
+        async with app.run_test(size=(120, 32)) as pilot:
+            state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
+            await until(pilot, lambda: "not running" in state() and "(s starts it)" in state())
+            await pilot.press("p")
+            await until(
+                pilot, lambda: said(app, "No trainer is running in this console: there is nothing to pause.")
+            )
+            await pilot.press("s")
+            await until(pilot, lambda: state().startswith("Trainer: starting"), what="the trainer starting")
+            assert "not running" not in state() and commands == ["start"]
 
     run(scenario())
 

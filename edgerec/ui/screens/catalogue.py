@@ -217,6 +217,7 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
 
 class CatalogueScreen(ConsoleScreen):
     MODE = "catalogue"
+    LIST = "#catalogue-items"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("n", "new", "New item"),

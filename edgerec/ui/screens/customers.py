@@ -64,6 +64,7 @@ class Forgotten(Message):
 
 class CustomersScreen(ConsoleScreen):
     MODE = "customers"
+    LIST = "#customers-table"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("f", "forget", "Forget customer"),
@@ -128,8 +129,12 @@ class CustomersScreen(ConsoleScreen):
         listed = [c.user_id for c in customers]
         if self.current in listed:  # the list was loaded again: the customer shown stays chosen
             table.move_cursor(row=listed.index(self.current))
-        elif customers and self.current is None:
+        elif customers:  # the one shown is not listed (a search left them out): the highlighted one
             self.open(customers[0].user_id)
+        elif self.current is not None:  # nobody is listed: nobody is shown, for f or l to act on
+            self.current = None
+            self.drop("profile")  # one on its way would show them again
+            self.show_profile(ProfileView(None, []), shown="No customer matches the search.")
 
     @on(DataTable.RowHighlighted, "#customers-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -149,7 +154,10 @@ class CustomersScreen(ConsoleScreen):
 
         self.load("profile", read)
 
-    def show_profile(self, view: ProfileView) -> None:
+    def show_profile(
+        self, view: ProfileView, shown: str = "This customer is not in the store (any more)."
+    ) -> None:
+        """A customer's profile; `shown` says why there is none."""
         self.view = view
         summary = self.query_one("#profile-summary", Static)
         history = self.query_one("#profile-history", DataTable)
@@ -158,7 +166,7 @@ class CustomersScreen(ConsoleScreen):
         sessions.clear()
         profile = view.profile
         if profile is None:
-            summary.update(Text("This customer is not in the store (any more).", style="dim"))
+            summary.update(Text(shown, style="dim"))
             self.query_one("#profile-suggestions", Static).update("")
             return
         c = profile.customer
@@ -195,6 +203,7 @@ class CustomersScreen(ConsoleScreen):
     def action_forget(self) -> None:
         user_id = self.current
         if user_id is None:
+            self.notify("No customer is shown: pick one on the left first.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -221,6 +230,10 @@ class CustomersScreen(ConsoleScreen):
             )
             return
         self.notify(f"Forgetting {user_id}…")
+        # Marked before the erasing starts: the Live screen playing them finds them gone while it
+        # runs, and must not take it for a forget elsewhere.
+        if user_id not in self.services.forgotten:
+            self.services.forgotten.append(user_id)
 
         def job() -> None:
             # Deleting, rebuilding the read models and compacting the file takes a while.
@@ -239,6 +252,8 @@ class CustomersScreen(ConsoleScreen):
 
     def on_forgotten(self, message: Forgotten) -> None:
         if message.error is not None:
+            if message.user_id in self.services.forgotten:  # still in the store: played on
+                self.services.forgotten.remove(message.user_id)
             text, severity = describe(message.error)
             self.notify(text, title="Not forgotten", severity=severity)
             return
@@ -263,7 +278,8 @@ class CustomersScreen(ConsoleScreen):
         # A live session still playing them would record them again at its next key.
         if services.pending_customer == message.user_id:
             services.pending_customer = None
-        services.forgotten.append(message.user_id)
+        if message.user_id not in services.forgotten:
+            services.forgotten.append(message.user_id)
         if isinstance(self.app.screen, LiveScreen):
             self.app.screen.let_forgotten_go()
         self.current = None
@@ -273,6 +289,7 @@ class CustomersScreen(ConsoleScreen):
     def action_live(self) -> None:
         """Opens the live session screen for this customer."""
         if self.current is None:
+            self.notify("No customer is shown: pick one on the left first.", severity="warning")
             return
         self.services.pending_customer = self.current
         self.app.action_go("live")  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ ANY = "any"
 
 class EventLogScreen(ConsoleScreen):
     MODE = "events"
+    LIST = "#events-tail"
     BINDINGS = [
         Binding("slash", "focus_filters", "Filter", key_display="/"),
         Binding("ctrl+l", "clear_filters", "Clear filters"),

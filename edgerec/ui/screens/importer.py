@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from dataclasses import dataclass
@@ -52,6 +53,31 @@ class ImportFinished(Message):
 
 class ImportStopped(Exception):
     """The console quit during an import: it stops after the step under way."""
+
+
+# The importer's messages name the command's options; this screen takes the encoding and the
+# mapping on its columns line, and the format in its list.
+_SCREEN_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"--encoding(?: ([\w-]++))?"), r"encoding=\1 on the columns line"),
+    (re.compile(r"--map ([^\s)]++)(?! on the command line)"), r"\1 on the columns line"),
+    (re.compile(r"--format ([a-z][\w-]*+)"), r"\1 chosen in the format list"),
+)
+
+
+def in_screen_words(text: str) -> str:
+    """An importer's message with the command's options put as this screen takes them."""
+    for pattern, form in _SCREEN_FORMS:
+        text = pattern.sub(form, text)
+    return text
+
+
+def on_screen(error: BaseException) -> BaseException:
+    """The importer's refusal of a file, in this screen's words (the same error otherwise)."""
+    from edgerec.ingest.errors import FormatError
+
+    if isinstance(error, FormatError) and (text := in_screen_words(str(error))) != str(error):
+        return FormatError(text)
+    return error
 
 
 def ingest_module() -> Any | None:
@@ -111,6 +137,18 @@ def preview_file(
     options: FileOptions = FileOptions(),
 ) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
+    try:
+        return _preview(path, format_name, mapping, options)
+    except Exception as error:
+        said = on_screen(error)
+        if said is error:
+            raise
+        raise said from error
+
+
+def _preview(
+    path: Path, format_name: str | None, mapping: dict[str, str] | None, options: FileOptions
+) -> Preview:
     ingest = ingest_module()
     if ingest is None:
         raise RuntimeError("this build has no importer (edgerec.ingest)")
@@ -139,7 +177,11 @@ def preview_file(
         return Preview(fmt.name, fmt.description, [], [], [])
     columns = [c for c, values in batch.columns.items() if any(v is not None for v in values[:PREVIEW_ROWS])]
     rows = [[batch.columns[c][i] for c in columns] for i in range(min(len(batch), PREVIEW_ROWS))]
-    problems = [f"line {batch.lines[i]}: {p}" for i, p in enumerate(batch.problems[:PREVIEW_ROWS]) if p]
+    problems = [
+        f"line {batch.lines[i]}: {in_screen_words(p[1])}"
+        for i, p in enumerate(batch.problems[:PREVIEW_ROWS])
+        if p
+    ]
     return Preview(fmt.name, fmt.description, columns, rows, problems)
 
 
@@ -313,7 +355,7 @@ class ImportScreen(ConsoleScreen):
             self.post_message(ImportFinished(report.to_dict(), None))
         except Exception as error:  # noqa: BLE001 - reported on the screen
             logged(error, f"importing {path}")
-            self.post_message(ImportFinished(None, error))
+            self.post_message(ImportFinished(None, on_screen(error)))
 
     def on_import_progress(self, message: ImportProgress) -> None:
         self.progress_updates += 1
@@ -323,14 +365,15 @@ class ImportScreen(ConsoleScreen):
     def on_import_finished(self, message: ImportFinished) -> None:
         self.running = False
         status = self.query_one("#import-status", Static)
+        bar = self.query_one("#import-progress", ProgressBar)
         if message.error is not None:
+            bar.display = False  # it would go on animating as an import under way
             text, severity = describe(message.error)
             self._failed("Import", message.error)
             self.notify(text, title="Import failed", severity=severity)
             return
         report = message.report or {}
         self.report = report
-        bar = self.query_one("#import-progress", ProgressBar)
         rows = int(report.get("rows_read", 0))
         bar.update(total=max(rows, 1), progress=max(rows, 1))
         table = self.query_one("#import-report", DataTable)

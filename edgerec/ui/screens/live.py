@@ -30,13 +30,14 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
-from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, SessionWriter
+from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, Refused, SessionWriter
 
 ALL = "All"
 
 
 class LiveScreen(SessionWriter, ConsoleScreen):
     MODE = "live"
+    LIST = "#live-items"
     browse_rows = 50  # a browsing list, not the whole catalogue: the catalogue screen has that
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
@@ -170,12 +171,36 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self._deferred_items = items
             return
         self.query_one(ItemTable).show_items(items)
+        self._items_shown()
 
     def _show_deferred_items(self) -> None:
         self._items_wait_for_panel = False
         if self._deferred_items is not None:
             items, self._deferred_items = self._deferred_items, None
             self.query_one(ItemTable).show_items(items)
+            self._items_shown()
+
+    def _items_shown(self) -> None:
+        """The open item as the list just read has it (its price or stock may have changed on
+        the Catalogue screen or at another till), or none once another row is highlighted."""
+        row = self.query_one(ItemTable).selected_item
+        if self.open_item is not None and row is not None and row.item_id == self.open_item.item_id:
+            if row != self.open_item:
+                self.open_item = row
+                self._show_detail()
+            return
+        self._follow_cursor()
+
+    @on(DataTable.RowHighlighted, "#live-items")
+    def _follow_cursor(self) -> None:
+        """Closes the open item once the highlighted row is another one (the cursor moved, or
+        a search or a category changed the list): a, b and r act on the row highlighted."""
+        if self.open_item is None:
+            return
+        row = self.query_one(ItemTable).selected_item
+        if row is None or row.item_id != self.open_item.item_id:
+            self.open_item = None
+            self._show_detail()
 
     def _show_session(self) -> None:
         s = self.session
@@ -228,10 +253,6 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def action_focus_search(self) -> None:
         self.query_one("#live-search", Input).focus()
 
-    def key_escape(self) -> None:
-        if self.focused is self.query_one("#live-search", Input):
-            self.query_one(ItemTable).focus()
-
     def key_down(self) -> None:
         if self.focused is self.query_one("#live-search", Input):
             self.query_one(ItemTable).focus()
@@ -271,12 +292,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self._submit("view", lambda s: [s.view(item)])
 
     def _target(self) -> ItemRow | None:
-        return self.open_item or self.query_one(ItemTable).selected_item
+        """The highlighted row's item: the open item when it is that row (as read when opened)."""
+        row = self.query_one(ItemTable).selected_item
+        if row is not None and self.open_item is not None and self.open_item.item_id == row.item_id:
+            return self.open_item
+        return row
 
     def _target_in_stock(self) -> ItemRow | None:
-        """The open (or highlighted) item as the catalogue has it now (the Catalogue screen may
-        have changed its price or delisted it since it was shown), if it can be sold; says why
-        not otherwise."""
+        """The highlighted item as the catalogue has it now (the Catalogue screen may have
+        changed its price or delisted it since it was shown), if it can be sold; says why not
+        otherwise."""
         target = self._target()
         if target is None:
             return None
@@ -296,28 +321,60 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.cart_items[item.item_id] = item
         self._submit("add", lambda s: [s.add_to_cart(item)])
 
-    def _submit(self, label: str, make: Callable[[LiveSession], list[Event]]) -> None:
+    def _submit(
+        self,
+        label: str,
+        make: Callable[[LiveSession], list[Event]],
+        *,
+        on_cart: Callable[[LiveSession, dict[str, int]], list[Event]] | None = None,
+    ) -> None:
         self.blocking = []  # r means the item on screen again once something else was done
-        super()._submit(label, make)
+        super()._submit(label, make, on_cart=on_cart)
+
+    def _submit_on_cart(
+        self, label: str, decide: Callable[[LiveSession, dict[str, int]], list[Event]]
+    ) -> None:
+        """A checkout or a removal decides on the cart as the actions queued before it leave
+        it: in the writer, in order. Before the session's first action none is on its way,
+        and the cart recorded is decided on here: a refusal records nothing, not its start."""
+        if self.session is None:
+            return
+        if self.started:
+            self._submit(label, lambda _s: [], on_cart=decide)
+            return
+        cart = self.shop.cart(self.session.user_id)
+        try:
+            self._submit(label, lambda s: decide(s, cart))
+        except Refused as refusal:
+            self._refused(refusal)
+
+    def _refused(self, refusal: Refused, *, latest: bool = True) -> None:
+        self.notify(str(refusal), severity="warning")
+        if latest:  # r removes what refused it, unless another action came after
+            self.blocking = refusal.items
 
     @guarded("removing from the cart")
     def action_remove(self) -> None:
         # Right after a refused checkout, r removes what refused it (it may be in no list any
-        # more); otherwise the item open or highlighted, and never a guess.
+        # more); otherwise the item highlighted, and never a guess.
         blocking = [i for i in self.blocking if i in self.cart]
         item = (
             (self.cart_items.get(blocking[0]) or self.shop.item(blocking[0])) if blocking else self._target()
         )
-        if item is None or item.item_id not in self.cart:
+        if item is None:
             if not self.cart:
                 self.notify("The cart is empty.", severity="warning")
-            elif item is not None:
-                self.notify(
-                    f"{item.label} is not in the cart: open the cart's item to remove it.", severity="warning"
-                )
             return
         chosen = item
-        self._submit("remove", lambda s: [s.remove_from_cart(chosen)])
+
+        def remove(session: LiveSession, cart: dict[str, int]) -> list[Event]:
+            if chosen.item_id not in cart:
+                if not cart:
+                    raise Refused("The cart is empty.")
+                raise Refused(f"{chosen.label} is not in the cart: open the cart's item to remove it.")
+            return [session.remove_from_cart(chosen)]
+
+        self._submit_on_cart("remove", remove)
         self.blocking = blocking[1:]
 
     @guarded("buying")
@@ -329,19 +386,23 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     @guarded("checking out")
     def action_checkout(self) -> None:
-        if not self.cart:
-            self.notify("The cart is empty.", severity="warning")
-            return
-        now = self.shop.items_by_id(self.cart)  # prices and stock as they are at the till
-        unavailable = [item for item in now.values() if not item.available]
-        if unavailable:
-            reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
-            them = "it" if len(unavailable) == 1 else "them"
-            self.notify(f"Not checked out: {reasons}. Remove {them} from the cart (r).", severity="warning")
-            self.blocking = [item.item_id for item in unavailable]
-            return
-        bought = [(now[i], quantity) for i, quantity in self.cart.items() if i in now]
-        self._submit("checkout", lambda s: [s.buy(item, quantity) for item, quantity in bought])
+        shop = self.shop
+
+        def checkout(session: LiveSession, cart: dict[str, int]) -> list[Event]:
+            if not cart:
+                raise Refused("The cart is empty.")
+            now = shop.items_by_id(cart)  # prices and stock as they are at the till
+            unavailable = [item for item in now.values() if not item.available]
+            if unavailable:
+                reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
+                them = "it" if len(unavailable) == 1 else "them"
+                raise Refused(
+                    f"Not checked out: {reasons}. Remove {them} from the cart (r).",
+                    [item.item_id for item in unavailable],
+                )
+            return [session.buy(now[i], quantity) for i, quantity in cart.items() if i in now]
+
+        self._submit_on_cart("checkout", checkout)
 
     @guarded("ending the session")
     def action_end(self) -> None:
@@ -406,6 +467,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             text, severity = describe(outcome.error)
             self.notify(text, title=f"While recording {job.label}", severity=severity)
             return
+        if outcome.refused is not None:  # nothing recorded; a list may follow the actions before
+            self._refused(outcome.refused, latest=job.ticket == self._tickets)
         if job.events and self.session is not None and job.session_id == self.session.session_id:
             self.actions_done += 1  # of this session: the end of the one before is not counted
         if outcome.positions:

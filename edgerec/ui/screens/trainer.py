@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 class TrainerStatus:
     """What a trainer reports about itself."""
 
-    state: str  # not started | following | caught up | retraining | paused | stopped
+    state: str  # not started | starting | following | caught up | retraining | paused | stopped
     device: str
     position: int  # the log position its model has seen
     checkpoint_position: int | None = None
@@ -341,6 +341,11 @@ class TrainerScreen(ConsoleScreen):
                 f"The trainer running is another process's{pid}: pause or retrain it there; this "
                 "console's own can start once it stops.",
                 severity="warning",
+            )
+            return
+        if name == "pause" and last is not None and not last.live:
+            self.notify(
+                "No trainer is running in this console: there is nothing to pause.", severity="warning"
             )
             return
         command: Any = getattr(trainer, name, None)

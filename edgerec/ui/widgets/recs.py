@@ -12,6 +12,8 @@ from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.containers import Vertical
 from textual.content import Content
+from textual.dom import NoScreen
+from textual.errors import NoWidget
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -77,6 +79,20 @@ class SuggestionLines(Widget):
         self.lines = lines
         self.generation = generation
         self.refresh()
+        if not self._shows_a_line():
+            # No frame renders it (a terminal a few rows high), and what waits for it to be
+            # painted (the session line, the items) would wait for ever.
+            self.rendered_generation = generation
+            self.post_message(RecommendationsPanel.Painted(generation, self.stamp()))
+
+    def _shows_a_line(self) -> bool:
+        """Whether a line of these shows on the screen as last laid out (the panel's border
+        may clip them all away)."""
+        try:
+            geometry = self.screen.find_widget(self)
+        except (NoScreen, NoWidget):
+            return True  # not laid out yet: its first frame will say
+        return geometry.region.intersection(geometry.clip).area > 0
 
     def render_lines(self, crop: Region) -> list[Strip]:
         lines = super().render_lines(crop)
