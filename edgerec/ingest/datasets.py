@@ -573,13 +573,20 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # --- Amazon sequences in the S3-Rec format ----------------------------------------------------
 
 
+# Numbers per line of a table that only looks like sequences (`user item rating`, with a time
+# and one more column): a user's sequences are of many lengths, a table's lines of one.
+_TABLE_WIDTHS = range(3, 6)
+
+
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
     if _attributes_file(path) is not None or data_path(path).name.endswith("_item2attributes.json"):
         return True
+    widths = {len(line.split()) for line in head}
     return (
         bool(head)
         and all(re.fullmatch(r"\S+( \S+)+", line.strip()) and "," not in line for line in head[:5])
         and all(tok.isdigit() for line in head[:5] for tok in line.split())
+        and not (len(widths) == 1 and widths <= set(_TABLE_WIDTHS))
     )
 
 

@@ -169,6 +169,10 @@ _DETECTION_ORDER = (
 )
 
 
+# The formats read through a column mapping of event fields.
+_GENERIC = ("csv", "jsonl", "parquet")
+
+
 def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
@@ -240,8 +244,9 @@ def detect_format(
     read in); FormatError names the choices, or says that its header line is not text.
 
     A column mapping says which kind the file is where its fields do: with event fields (user,
-    timestamp, ...) the file is read as events whatever its header looks like (a sales file has
-    an item id and a price, as a catalogue has); with catalogue fields, as a catalogue.
+    timestamp, ...) the file is read as generic events whatever its header or lines look like (a
+    sales file has an item id and a price, as a catalogue has; a `user item rating` file's lines
+    are numbers, as S3-Rec's sequences are); with catalogue fields, as a catalogue.
     """
     path = Path(path)
     if not path.exists():
@@ -254,7 +259,7 @@ def detect_format(
         _refuse_customers_in_a_catalogue(path, _header(path, head, encoding), mapping)
         return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
-        if name == "catalogue" and kind == "events":
+        if kind == "events" and name not in _GENERIC:  # a dataset's reader reads no mapping
             continue
         sniff = FORMATS[name].sniff
         try:

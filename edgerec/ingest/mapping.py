@@ -566,6 +566,9 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
+    """The delimiter of a file's first lines: a tab, semicolon, pipe or comma; spaces (" ", runs
+    of them) where the lines have none of those and each splits into as many words (Epinions'
+    `user item rating`, Ciao's columns padded with spaces); a comma where it cannot tell."""
     best, score = ",", -1
     for candidate in ("\t", ";", "|", ","):
         counts = [line.count(candidate) for line in lines[:10]]
@@ -575,6 +578,8 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
         for candidate in ("\t", ";", "|", ","):
             if lines and lines[0].count(candidate):
                 return candidate
+        if len({len(line.split()) for line in lines[:10]} - {0}) == 1 and len(lines[0].split()) > 1:
+            return " "
     return best
 
 

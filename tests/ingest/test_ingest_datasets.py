@@ -315,6 +315,37 @@ def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> 
     assert listing.occurred_at == to_micros(EARLIEST)
 
 
+def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Epinions' `user item rating` lines (a time beside them in others) are numbers split by
+    spaces, as S3-Rec's sequences are, but all of one length: a table, not sequences, and a
+    mapping of event fields reads the file as events rather than being ignored."""
+    ratings = tmp_path / "ratings.txt"
+    ratings.write_text("1 2 4\n1 3 5\n2 1 3\n2 4 1\n3 2 5\n")
+    stamped = tmp_path / "ratings_ts.txt"
+    stamped.write_text("10 200 4 1103500800\n10 300 5 1103587200\n")
+    for path in (ratings, stamped):
+        with pytest.raises(FormatError, match="header=false"):
+            detect_format(path)
+    given = {"header": "false", "user": "0", "item": "1", "value": "2"}
+    assert detect_format(ratings, mapping={**given, "undated": "2010-01-01"}).name == "csv"
+    conserved(import_file(ingest_store, ratings, mapping={**given, "undated": "2010-01-01"}))
+    assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read(user_id="1")] == [
+        ("rated", "1", "2", 4.0),
+        ("rated", "1", "3", 5.0),
+    ]
+    conserved(import_file(ingest_store, stamped, mapping={**given, "timestamp": "3"}))
+    assert [(e.item_id, e.occurred_at) for e in ingest_store.read(user_id="10")] == [
+        ("200", 1103500800 * 1_000_000),
+        ("300", 1103587200 * 1_000_000),
+    ]
+    # real sequences, of many lengths, are still told without their attributes beside them
+    beauty = tmp_path / "Beauty.txt"
+    beauty.write_text("\n".join(real_file("amazon-s3rec", "Beauty.txt").read_text().splitlines()[:40]) + "\n")
+    assert detect_format(beauty).name == "s3rec"
+
+
 def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
     assert detect_format(path).name == "catalogue"
