@@ -288,6 +288,12 @@ def check_undated(
 
 
 def _mostly_times(values: Sequence[Any]) -> bool:
+    given, read = _times_since_1990(values)
+    return 2 * len(read) > given > 0
+
+
+def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int]]:
+    """How many of `values` are given, and the times since 1990 (microseconds UTC) read from them."""
     given = [
         v
         for v in values
@@ -295,10 +301,40 @@ def _mostly_times(values: Sequence[Any]) -> bool:
     ]
     stamps, problems = times(given, "auto", "UTC")
     earliest = int(EARLIEST.timestamp()) * 1_000_000
-    read = sum(
-        p is None and isinstance(t, int) and t >= earliest for t, p in zip(stamps, problems, strict=True)
-    )
-    return 2 * read > len(given) > 0
+    read = [
+        t for t, p in zip(stamps, problems, strict=True) if p is None and isinstance(t, int) and t >= earliest
+    ]
+    return len(given), read
+
+
+_DAY_US = 86_400 * 1_000_000
+
+
+def choose_time_column(
+    given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> ColumnMapping:
+    """Where the time column found by its name holds days only (in the first chunk; KuaiRand's
+    `date`, 20220408) and another column named for a time holds times within the day (its
+    `time_ms`, epoch milliseconds), that one: by the day alone a customer's events of a day
+    fall at one instant, out of order, and a repeat among them is taken for a double click.
+    A column the user named is kept."""
+    defaults = ColumnMapping()
+    if (
+        (given.timestamp, given.timestamp_unit) != (defaults.timestamp, defaults.timestamp_unit)
+        or resolved.timestamp is None
+        or resolved.time_of_day is not None
+    ):
+        return resolved
+    given_days, days = _times_since_1990(values_of(resolved.timestamp)[:200])
+    if not (2 * len(days) > given_days > 0) or any(t % _DAY_US for t in days):
+        return resolved
+    for name in names:
+        if name == resolved.timestamp or not time_named(name):
+            continue
+        count, read = _times_since_1990(values_of(name)[:200])
+        if 2 * len(read) > count > 0 and any(t % _DAY_US for t in read):
+            return replace(resolved, timestamp=name)
+    return resolved
 
 
 def choose_action_column(
@@ -739,6 +775,7 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            mapping = choose_time_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
@@ -947,6 +984,7 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
+            mapping = choose_time_column(given, mapping, keys, partial(_objects_column, objects))
             check_undated(mapping, keys, partial(_objects_column, objects))
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}

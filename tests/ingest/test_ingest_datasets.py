@@ -684,6 +684,40 @@ def test_undated_is_taken_where_a_column_named_for_a_time_holds_none(
     assert (report.accepted, report.quarantined) == (2, 0)
 
 
+def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """KuaiRand's logs: `date` (a day, 20220408) beside `time_ms` (epoch milliseconds). The
+    day alone put every event of a day at midnight, and a video watched again that day was
+    dropped as a double click."""
+    header = "user_id,video_id,date,hourmin,time_ms,is_click,play_time_ms\n"
+    rows = [
+        "0,1518,20220408,1803,1649412238718,1,12656\n",
+        "0,561,20220408,1805,1649412329041,1,26260\n",
+        "0,1518,20220408,2130,1649424600000,1,9000\n",
+    ]
+    path = tmp_path / "log_standard_4_08_to_4_21_1k.csv"
+    path.write_text(header + "".join(rows))
+    expected = [("1518", 1649412238718000), ("561", 1649412329041000), ("1518", 1649424600000000)]
+    report = import_file(ingest_store, path, mapping={"default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    assert [(e.item_id, e.occurred_at) for e in ingest_store.read()] == expected
+    lines = tmp_path / "log.jsonl"
+    names = header.strip().split(",")
+    lines.write_text(
+        "".join(json.dumps(dict(zip(names, row.strip().split(","), strict=True))) + "\n" for row in rows)
+    )
+    report = import_file(ingest_store, lines, mapping={"default_type": "item_viewed", "user": "user_id"})
+    assert (report.appended, report.already_present, report.quarantined) == (0, 3, 0)
+    # a time column the user names is read as named
+    other = tmp_path / "days.csv"
+    other.write_text(header.replace("user_id", "viewer") + rows[0])
+    import_file(
+        ingest_store, other, mapping={"default_type": "item_viewed", "user": "viewer", "timestamp": "date"}
+    )
+    assert ingest_store.read(user_id="0")[-1].occurred_at == 1649376000 * 1_000_000
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
