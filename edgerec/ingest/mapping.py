@@ -439,6 +439,7 @@ def check_columns(
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason. `nested` names
     the key under which each JSON object lists its events, if one does (OTTO's `events`)."""
+    _refuse_wide(names, path)
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
@@ -456,6 +457,37 @@ def check_columns(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
         )
+
+
+# A column of a wide table's day: M5's d_1 ... d_1941, day_1, or a date (2011-01-29).
+_DAY_COLUMN = re.compile(r"(d|day)_?\d+")
+
+
+def _refuse_wide(names: Sequence[str], path: Path) -> None:
+    """FormatError for a wide table, one row per item and a column per day (Walmart M5's sales:
+    d_1 ... d_n, or columns named by dates): read as events, each row would be one sale, its
+    days' counts lost."""
+    numbered = {name for name in names if _DAY_COLUMN.fullmatch(header_key(name))}
+    days = [
+        name
+        for name in names
+        if name in numbered or (any(c.isdigit() for c in name) and _times_since_1990([name])[1])
+    ]
+    if len(days) < 3:
+        return
+    ids = [name for name in names if name not in days]
+    program = (
+        f"import pandas as pd; pd.read_csv({json.dumps(path.name)}).melt(id_vars={json.dumps(ids)}, "
+        'var_name="day", value_name="quantity").query("quantity > 0").to_csv("long.csv", index=False)'
+    )
+    shown = ", ".join(days) if len(days) <= 3 else f"{days[0]}, {days[1]}, ..., {days[-1]}"
+    dates = " (with each day written as its date: M5's calendar.csv gives d_1's)" if numbered else ""
+    raise FormatError(
+        f"{path}: one row per item and a column per day ({shown}), where a file of sales has a row "
+        f"per sale: reshape it to one row per item and day first, for example with python3 -c "
+        f"{shlex.quote(program)}, then import long.csv{dates} with --map timestamp=day "
+        "--map quantity=quantity"
+    )
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:

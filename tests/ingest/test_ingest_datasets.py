@@ -509,6 +509,34 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     assert ingest_store.read() == []
 
 
+def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Walmart M5's sales_train_validation.csv: one row per item, its sales in d_1 ... d_n. The
+    refusal said to give undated=DAY, and that imported one sale per item row, its counts lost."""
+    path = tmp_path / "sales_train_validation.csv"
+    path.write_text(
+        "id,item_id,dept_id,cat_id,store_id,state_id,d_1,d_2,d_3\n"
+        "HOBBIES_1_001_CA_1_validation,HOBBIES_1_001,HOBBIES_1,HOBBIES,CA_1,CA,0,0,0\n"
+        "HOBBIES_1_002_CA_1_validation,HOBBIES_1_002,HOBBIES_1,HOBBIES,CA_1,CA,3,0,5\n"
+    )
+    mapping = {"user": "store_id", "default_type": "purchased", "undated": "2011-01-29"}
+    for given in (None, mapping):
+        with pytest.raises(
+            FormatError, match=r"a column per day \(d_1, d_2, d_3\).*\.melt\(id_vars="
+        ) as caught:
+            import_file(ingest_store, path, mapping=given)
+        assert "undated" not in str(caught.value)
+    # named by dates, with the item's other columns kept as the melt's ids
+    dated = tmp_path / "weekly.csv"
+    dated.write_text("sku,2024-01-01,2024-01-02,2024-01-03,2024-01-04\nA1,1,0,2,0\n")
+    with pytest.raises(
+        FormatError, match=r'\(2024-01-01, 2024-01-02, \.\.\., 2024-01-04\).*id_vars=\["sku"\]'
+    ):
+        import_file(ingest_store, dated, mapping={"user": "sku", "item": "sku", "default_type": "purchased"})
+    assert ingest_store.read() == []
+
+
 def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_path: Path) -> None:
     """Amazon's 2018 metadata: a brand kept the scraped page's line breaks ("by\\n    Microsoft")."""
     path = tmp_path / "meta_Video_Games.json"
