@@ -44,7 +44,7 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
         if kind == "csv":
             if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES or not head:
                 return False
-            names = next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
+            names = _first_line(head)
         elif (suffix == ".parquet") != (kind == "parquet"):
             return False
         else:
@@ -283,7 +283,7 @@ def detect_format(
         "with --map header=false, its columns named by position from 0 (--format catalogue --map "
         "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
         "events); or"
-        if looks_like_data(names)
+        if looks_like_data(names if len(names) > 1 else [word for line in head[:1] for word in line.split()])
         else ";"
     )
     raise FormatError(
@@ -327,9 +327,18 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
         return []
     check_header_line(path, encoding)
     try:
-        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
+        return _first_line(head)
     except Exception:  # noqa: BLE001 - no header to name
         return []
+
+
+def _first_line(head: list[str]) -> list[str]:
+    """The cells of a delimited file's first line, split as its reader splits them (on runs of
+    spaces, where spaces are the delimiter)."""
+    delimiter = mapping.sniff_delimiter(head)
+    if delimiter == " ":
+        return head[0].split()
+    return next(csv.reader(head[:1], delimiter=delimiter))
 
 
 def get_format(name: str) -> Format:

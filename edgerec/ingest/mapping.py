@@ -622,7 +622,8 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
     if looks_like_data(names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
-            "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
+            "give header=false (--map header=false on the command line) and name columns by "
+            "position (user=0 item=1 timestamp=2 type=3, or "
             "default_type=item_viewed where no column holds the type; a catalogue's item=0 title=1 "
             "with --format catalogue)"
         )

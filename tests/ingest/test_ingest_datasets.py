@@ -1006,6 +1006,29 @@ def test_amazon_2014_metadata_in_python_literals(ingest_store: Store, tmp_path: 
     assert (tutu.payload["category"], tutu.payload["price"]) == ("Sports & Outdoors/Other Sports/Dance", 3.17)
 
 
+def test_a_file_padded_with_spaces_and_no_header_is_told_header_false(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Ciao's rating_with_timestamp.txt: no header line, columns padded with runs of spaces. Its
+    first line was taken for one cell, which looked like no data, so the refusal did not say
+    that --map header=false reads it; its columns are now split on the spaces."""
+    path = tmp_path / "rating_with_timestamp.txt"
+    path.write_text("  2  5  1  4  3  1103500800\n  2  7  1  5  4  1103500800\n  3  1  2  2  0  1048723200\n")
+    with pytest.raises(FormatError, match=r"\['2', '5', '1', '4', '3', '1103500800'\].*--map header=false"):
+        detect_format(path)
+    given = {"header": "false", "user": "0", "item": "1", "value": "3", "timestamp": "5"}
+    conserved(import_file(ingest_store, path, mapping=given))
+    assert [(e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read(user_id="2")] == [
+        ("2", "5", 4.0),
+        ("2", "7", 5.0),
+    ]
+    # lines of several lengths: the first line's words still show that it is data
+    uneven = tmp_path / "uneven.txt"
+    uneven.write_text("  2  5  1\n  3  1  2  2\n")
+    with pytest.raises(FormatError, match="first line looks like data.*--map header=false"):
+        detect_format(uneven)
+
+
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
     path = tmp_path / "mystery.txt"
     path.write_text("hello world\nthis is not a dataset\n")
