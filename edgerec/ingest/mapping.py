@@ -247,7 +247,9 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif "price_paid" in chosen or "quantity" in chosen:
             resolved = replace(resolved, default_type=EventType.PURCHASED.value)  # a file of sales
     if mapping.undated is not None:
-        if "timestamp" in chosen or resolved.time_of_day is not None:
+        # a column found by its name is judged by its values (check_undated): 0 in every row
+        # is no time
+        if ("timestamp" in chosen and mapping.timestamp != defaults.timestamp) or resolved.time_of_day:
             raise FormatError(
                 f"undated={mapping.undated}: the file has times, in {resolved.timestamp!r}; undated "
                 "dates the rows of a file with none"
@@ -279,11 +281,13 @@ def check_undated(
     in the first chunk, are mostly times since 1990): the day would replace every one of them."""
     if mapping.undated is None:
         return
+    aliases = {header_key(alias) for alias in COLUMN_ALIASES["timestamp"]}
     for name in names:
-        if time_named(name) and _mostly_times(values_of(name)[:200]):
+        if (time_named(name) or header_key(name) in aliases) and _mostly_times(values_of(name)[:200]):
+            read = "leave undated out" if header_key(name) in aliases else f"give timestamp={name}"
             raise FormatError(
-                f"undated={mapping.undated}: the file has times, in {name!r} (give timestamp={name} to "
-                "read them); undated dates the rows of a file with none"
+                f"undated={mapping.undated}: the file has times, in {name!r} ({read} to read them); "
+                "undated dates the rows of a file with none"
             )
 
 
@@ -335,6 +339,58 @@ def choose_time_column(
         if 2 * len(read) > count > 0 and any(t % _DAY_US for t in read):
             return replace(resolved, timestamp=name)
     return resolved
+
+
+# The fields of a mapping that the way out of a placeholder time column names again.
+_KEPT_BESIDE_UNDATED = (
+    "header",
+    "delimiter",
+    "user",
+    "item",
+    "type",
+    "session",
+    "value",
+    "quantity",
+    "price_paid",
+    "category",
+    "default_type",
+)
+
+
+def check_placeholder_times(
+    given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
+) -> None:
+    """FormatError where every time of the first chunk is one and the same before 1990 (NCF's
+    pinterest-20 ratings: 0 in every row): a placeholder, not the file's times, which would
+    quarantine every row as too old. It names undated=DAY, with the rest of the mapping given."""
+    if "time_of_day" in raw:
+        return
+    values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
+    if not values or len({str(v).strip() for v in values}) != 1:
+        return
+    stamps, problems = times(values[:1], mapping.timestamp_unit, "UTC", mapping.day_first)
+    earliest = int(EARLIEST.timestamp()) * 1_000_000
+    if problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest:
+        return
+    kept = [
+        f"--map {name}={_map_text(getattr(given, name))}"
+        for name in _KEPT_BESIDE_UNDATED
+        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
+    ]
+    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    raise FormatError(
+        f"{path}: every time in {where} is {str(values[0]).strip()}, before 1990: that is no time, "
+        f"so the file has none; date its rows by their order instead with {way_out} (the day "
+        "they are dated, a microsecond apart in file order)"
+    )
+
+
+def _map_text(value: Any) -> str:
+    """A mapping's value as --map spells it (false, tab)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    names = {char: name for name, char in _DELIMITER_NAMES.items() if not name.startswith("\\")}
+    return names.get(value, str(value))
 
 
 def choose_action_column(
@@ -797,6 +853,7 @@ def csv_batches(
 ) -> Iterator[Batch]:
     delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
     source = str(path)
+    given_mapping = mapping
     resolved = settled = False
     records = read_records(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
@@ -830,6 +887,8 @@ def csv_batches(
         if names:
             merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
+            where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
+            check_placeholder_times(given_mapping, mapping, raw, path, where)
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
@@ -1010,6 +1069,7 @@ def object_batches(
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -1031,6 +1091,7 @@ def object_batches(
         }
         fill_customers(raw, fallbacks, sessions)
         if first and "occurred_at" in raw:
+            check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)

@@ -712,6 +712,45 @@ def test_undated_is_taken_where_a_column_named_for_a_time_holds_none(
     assert (report.accepted, report.quarantined) == (2, 0)
 
 
+def test_a_time_column_of_zeros_is_refused_saying_that_undated_imports_the_file(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """NCF's pinterest-20 ratings (user, item, 1, 0): a time of 0 in every row quarantined every
+    row as too old, and nothing said that the file has no times and undated=DAY imports it."""
+    path = tmp_path / "pinterest-20.train.rating"
+    path.write_text("0\t0\t1\t0\n0\t1\t1\t0\n1\t5\t1\t0\n")
+    given = {"header": "false", "user": "0", "item": "1", "value": "2"}
+    way_out = "--map header=false --map user=0 --map item=1 --map value=2 --map undated=2024-01-01"
+    with pytest.raises(FormatError, match=f"every time in column 3 is 0, before 1990.* {way_out} "):
+        import_file(ingest_store, path, mapping={**given, "timestamp": "3"})
+    assert ingest_store.head() == 0
+    conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # with a header, and in JSON lines: a time column found by its name, the way out taken too
+    for name, text in (
+        ("views.csv", "user_id,item_id,timestamp\nu1,i1,0\nu2,i1,0\n"),
+        (
+            "views.jsonl",
+            '{"user_id": "u1", "item_id": "i1", "ts": 0}\n{"user_id": "u2", "item_id": "i1", "ts": 0}\n',
+        ),
+    ):
+        views = tmp_path / name
+        views.write_text(text)
+        with pytest.raises(
+            FormatError, match=r"is 0, before 1990.* --map default_type=item_viewed --map undated="
+        ):
+            import_file(ingest_store, views, mapping={"default_type": "item_viewed"})
+        report = import_file(
+            ingest_store, views, mapping={"default_type": "item_viewed", "undated": "2024-01-01"}
+        )
+        assert (report.accepted, report.quarantined) == (2, 0)
+    # one time before 1990 among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,0\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert report.quarantined_by_reason == {"timestamp_too_old": 1}
+
+
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     ingest_store: Store, tmp_path: Path
 ) -> None:
