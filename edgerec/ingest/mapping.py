@@ -636,22 +636,45 @@ _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "des
 _ITEM_WORDS = ("category", "brand", "title", "description")
 
 
-PROPERTY_ROWS = (
-    "one row per property of an item (its columns `property` and `value`), where a catalogue has "
-    "one row per item and a column per field: turn it into that first, for example with pandas' "
-    "frame.pivot_table(index='itemid', columns='property', values='value', aggfunc='last'), then "
-    "import the result with --format catalogue"
-)
+def property_rows(names: Sequence[str]) -> str:
+    """How to read a file of items' properties one per row (RetailRocket's `property` and `value`,
+    Dressipi's `feature_category_id` and `feature_value_id`), where a catalogue has one row per
+    item and a column per field."""
+    found = property_columns(names)
+    if found is None:
+        return ""
+    item, name, value = found
+    return (
+        f"one row per property of an item (its columns `{name}` and `{value}`), where a catalogue "
+        "has one row per item and a column per field: turn it into that first, for example with "
+        f"pandas' frame.pivot_table(index='{item}', columns='{name}', values='{value}', aggfunc='last'), "
+        "then import the result with --format catalogue"
+    )
+
+
+# Words of the column that names a property in a file of them, one per row.
+_PROPERTY_WORDS = frozenset({"property", "feature"})
+
+
+def property_columns(names: Sequence[str]) -> tuple[str, str, str] | None:
+    """The item, property and value columns of a file that holds items' properties one per row
+    (item, property, value); None for another file."""
+    words = {name: set(re.findall(r"[a-z]+", name.lower())) for name in names}
+    properties = [n for n in names if words[n] & _PROPERTY_WORDS and "value" not in words[n]]
+    values = [
+        n for n in names if "value" in words[n] and (words[n] & _PROPERTY_WORDS or header_key(n) == "value")
+    ]
+    if not properties or not values:
+        return None
+    items = {header_key(alias) for alias in COLUMN_ALIASES["item"]} | {"id"}
+    others = [n for n in names if n not in (properties[0], values[0])]
+    item = next((n for n in others if header_key(n) in items), others[0] if others else "id")
+    return item, properties[0], values[0]
 
 
 def _title_line(names: Sequence[str]) -> bool:
     """Whether a first line of one cell and blanks is a title over the table, not its header."""
     return len(names) > 1 and sum(bool(str(name).strip()) for name in names) == 1
-
-
-def property_rows(names: Sequence[str]) -> bool:
-    """Whether a file holds items' properties one per row (entity, property, value)."""
-    return {"property", "value"} <= {header_key(name) for name in names}
 
 
 def looks_like_data(names: Sequence[str]) -> bool:
@@ -663,8 +686,8 @@ def looks_like_data(names: Sequence[str]) -> bool:
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
     """What such a file may be instead: one without a header line, a catalogue, a catalogue of
     one property per row, a file of one kind of event."""
-    if property_rows(names):
-        return f"; the file holds {PROPERTY_ROWS}"
+    if property_columns(names):
+        return f"; the file holds {property_rows(names)}"
     if _title_line(names):
         return (
             "; the first line is not the column names but a title above them (a report's heading): "

@@ -507,6 +507,23 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     with pytest.raises(FormatError, match="no column for the item id.*--map item=COLUMN"):
         import_file(ingest_store, nameless, format="catalogue")
     assert ingest_store.read() == []
+    # Dressipi's item_features: a row per item and feature, under names of its own
+    features = tmp_path / "item_features.csv"
+    features.write_text("item_id,feature_category_id,feature_value_id\n2,56,365\n2,62,801\n3,56,365\n")
+    pivot = r"index='item_id', columns='feature_category_id', values='feature_value_id'"
+    with pytest.raises(FormatError, match=f"user=COLUMN.*one row per property of an item.*{pivot}"):
+        import_file(ingest_store, features)
+    with pytest.raises(FormatError, match=f"^{re.escape(str(features))}: one row per property.*{pivot}"):
+        import_file(ingest_store, features, format="catalogue")
+    assert ingest_store.read() == []
+    # a catalogue with such names, one row per item, is read as one
+    described = tmp_path / "mugs.csv"
+    described.write_text("sku,title,feature,value\nm1,Mug,dishwasher safe,good\nm2,Cup,handmade,fine\n")
+    conserved(import_file(ingest_store, described, format="catalogue"))
+    assert [e.payload["attributes"] for e in ingest_store.read()] == [
+        {"feature": "dishwasher safe", "value": "good"},
+        {"feature": "handmade", "value": "fine"},
+    ]
 
 
 def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
