@@ -22,11 +22,11 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
-    PROPERTY_ROWS,
     jsonl_records,
     looks_like_data,
     object_keys,
     parquet_records,
+    property_columns,
     property_rows,
     raw_of,
     sniff_delimiter,
@@ -573,13 +573,20 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # --- Amazon sequences in the S3-Rec format ----------------------------------------------------
 
 
+# Numbers per line of a table that only looks like sequences (`user item rating`, with a time
+# and one more column): a user's sequences are of many lengths, a table's lines of one.
+_TABLE_WIDTHS = range(3, 6)
+
+
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
     if _attributes_file(path) is not None or data_path(path).name.endswith("_item2attributes.json"):
         return True
+    widths = {len(line.split()) for line in head}
     return (
         bool(head)
         and all(re.fullmatch(r"\S+( \S+)+", line.strip()) and "," not in line for line in head[:5])
         and all(tok.isdigit() for line in head[:5] for tok in line.split())
+        and not (len(widths) == 1 and widths <= set(_TABLE_WIDTHS))
     )
 
 
@@ -889,12 +896,15 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
-def _check_catalogue_columns(path: Path, names: list[str], item_column: int | None, header: bool) -> None:
+def _check_catalogue_columns(
+    path: Path, names: list[str], item_column: int | None, header: bool, chunk: RawChunk
+) -> None:
     """FormatError for a catalogue file that names no item id, or holds one row per property of
-    an item (RetailRocket's item_properties: every row would replace its item's listing). A
-    first line of data is no header line: taken for one, it would lose its item."""
-    if property_rows(names):
-        raise FormatError(f"{path}: {PROPERTY_ROWS}")
+    an item (RetailRocket's item_properties, Dressipi's item_features: every row would replace
+    its item's listing), its ids repeated in its first chunk. A first line of data is no
+    header line: taken for one, it would lose its item."""
+    if property_columns(names) and (item_column is None or _repeated(chunk, item_column)):
+        raise FormatError(f"{path}: {property_rows(names)}")
     if item_column is None and not header:
         raise FormatError(
             f"{path}: no column for the item id. With header=false, columns are named by position "
@@ -912,6 +922,12 @@ def _check_catalogue_columns(path: Path, names: list[str], item_column: int | No
             f"{path}: no column for the item id; the columns are {names}: name it with item=COLUMN "
             "(--map item=COLUMN on the command line)"
         )
+
+
+def _repeated(chunk: RawChunk, index: int) -> bool:
+    """Whether a chunk's column holds one value in several rows."""
+    cells = [r[index].strip() for r in chunk.records if r is not None and len(r) > index and r[index].strip()]
+    return len(set(cells)) < len(cells)
 
 
 def _id_column(names: list[str], chunk: RawChunk) -> int | None:
@@ -964,7 +980,7 @@ def catalogue_batches(
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
-            _check_catalogue_columns(path, names, used["item_id"], header)
+            _check_catalogue_columns(path, names, used["item_id"], header, chunk)
         if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
             _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []

@@ -44,7 +44,7 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
         if kind == "csv":
             if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES or not head:
                 return False
-            names = next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
+            names = _first_line(head)
         elif (suffix == ".parquet") != (kind == "parquet"):
             return False
         else:
@@ -169,6 +169,10 @@ _DETECTION_ORDER = (
 )
 
 
+# The formats read through a column mapping of event fields.
+_GENERIC = ("csv", "jsonl", "parquet")
+
+
 def format_names() -> str:
     return "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
@@ -240,8 +244,9 @@ def detect_format(
     read in); FormatError names the choices, or says that its header line is not text.
 
     A column mapping says which kind the file is where its fields do: with event fields (user,
-    timestamp, ...) the file is read as events whatever its header looks like (a sales file has
-    an item id and a price, as a catalogue has); with catalogue fields, as a catalogue.
+    timestamp, ...) the file is read as generic events whatever its header or lines look like (a
+    sales file has an item id and a price, as a catalogue has; a `user item rating` file's lines
+    are numbers, as S3-Rec's sequences are); with catalogue fields, as a catalogue.
     """
     path = Path(path)
     if not path.exists():
@@ -254,7 +259,7 @@ def detect_format(
         _refuse_customers_in_a_catalogue(path, _header(path, head, encoding), mapping)
         return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
-        if name == "catalogue" and kind == "events":
+        if kind == "events" and name not in _GENERIC:  # a dataset's reader reads no mapping
             continue
         sniff = FORMATS[name].sniff
         try:
@@ -278,7 +283,7 @@ def detect_format(
         "with --map header=false, its columns named by position from 0 (--format catalogue --map "
         "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
         "events); or"
-        if looks_like_data(names)
+        if looks_like_data(names if len(names) > 1 else [word for line in head[:1] for word in line.split()])
         else ";"
     )
     raise FormatError(
@@ -322,9 +327,18 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
         return []
     check_header_line(path, encoding)
     try:
-        return next(csv.reader(head[:1], delimiter=mapping.sniff_delimiter(head)))
+        return _first_line(head)
     except Exception:  # noqa: BLE001 - no header to name
         return []
+
+
+def _first_line(head: list[str]) -> list[str]:
+    """The cells of a delimited file's first line, split as its reader splits them (on runs of
+    spaces, where spaces are the delimiter)."""
+    delimiter = mapping.sniff_delimiter(head)
+    if delimiter == " ":
+        return head[0].split()
+    return next(csv.reader(head[:1], delimiter=delimiter))
 
 
 def get_format(name: str) -> Format:

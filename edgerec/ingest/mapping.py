@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import EventType, number_id, text_id
+from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
 from edgerec.ingest.batch import Batch, find, header_key, map_actions, merge, pick, text_batch, truncate
 from edgerec.ingest.errors import FormatError
@@ -246,7 +247,9 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif "price_paid" in chosen or "quantity" in chosen:
             resolved = replace(resolved, default_type=EventType.PURCHASED.value)  # a file of sales
     if mapping.undated is not None:
-        if "timestamp" in chosen or resolved.time_of_day is not None:
+        # a column found by its name is judged by its values (check_undated): 0 in every row
+        # is no time
+        if ("timestamp" in chosen and mapping.timestamp != defaults.timestamp) or resolved.time_of_day:
             raise FormatError(
                 f"undated={mapping.undated}: the file has times, in {resolved.timestamp!r}; undated "
                 "dates the rows of a file with none"
@@ -269,6 +272,126 @@ def time_named(name: str) -> bool:
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+
+
+def check_undated(
+    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> None:
+    """FormatError for undated=DAY on a file whose time column, found by its name, holds times
+    (mostly times since 1990 in the first chunk): the day would replace every one of them. A
+    column only named like a time (a film's release_date beside its ratings) is no event's
+    time: undated, given, dates the rows."""
+    if mapping.undated is None:
+        return
+    aliases = {header_key(alias) for alias in COLUMN_ALIASES["timestamp"]}
+    for name in names:
+        if header_key(name) in aliases and _mostly_times(values_of(name)[:200]):
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in {name!r} (leave undated out to "
+                "read them); undated dates the rows of a file with none"
+            )
+
+
+def _mostly_times(values: Sequence[Any]) -> bool:
+    given, read = _times_since_1990(values)
+    return 2 * len(read) > given > 0
+
+
+def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int]]:
+    """How many of `values` are given, and the times since 1990 (microseconds UTC) read from them."""
+    given = [
+        v
+        for v in values
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
+    ]
+    stamps, problems = times(given, "auto", "UTC")
+    earliest = int(EARLIEST.timestamp()) * 1_000_000
+    read = [
+        t for t, p in zip(stamps, problems, strict=True) if p is None and isinstance(t, int) and t >= earliest
+    ]
+    return len(given), read
+
+
+_DAY_US = 86_400 * 1_000_000
+
+
+def choose_time_column(
+    given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
+) -> ColumnMapping:
+    """Where the time column found by its name holds days only (in the first chunk; KuaiRand's
+    `date`, 20220408) and another column named for a time holds times within the day (its
+    `time_ms`, epoch milliseconds), that one: by the day alone a customer's events of a day
+    fall at one instant, out of order, and a repeat among them is taken for a double click.
+    A column the user named is kept."""
+    defaults = ColumnMapping()
+    if (
+        (given.timestamp, given.timestamp_unit) != (defaults.timestamp, defaults.timestamp_unit)
+        or resolved.timestamp is None
+        or resolved.time_of_day is not None
+    ):
+        return resolved
+    given_days, days = _times_since_1990(values_of(resolved.timestamp)[:200])
+    if not (2 * len(days) > given_days > 0) or any(t % _DAY_US for t in days):
+        return resolved
+    for name in names:
+        if name == resolved.timestamp or not time_named(name):
+            continue
+        count, read = _times_since_1990(values_of(name)[:200])
+        if 2 * len(read) > count > 0 and any(t % _DAY_US for t in read):
+            return replace(resolved, timestamp=name)
+    return resolved
+
+
+# The fields of a mapping that the way out of a placeholder time column names again.
+_KEPT_BESIDE_UNDATED = (
+    "header",
+    "delimiter",
+    "user",
+    "item",
+    "type",
+    "session",
+    "value",
+    "quantity",
+    "price_paid",
+    "category",
+    "default_type",
+)
+
+
+def check_placeholder_times(
+    given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
+) -> None:
+    """FormatError where every time of the first chunk is one and the same before 1990 (NCF's
+    pinterest-20 ratings: 0 in every row): a placeholder, not the file's times, which would
+    quarantine every row as too old. It names undated=DAY, with the rest of the mapping given."""
+    if "time_of_day" in raw:
+        return
+    values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
+    if not values or len({str(v).strip() for v in values}) != 1:
+        return
+    stamps, problems = times(values[:1], mapping.timestamp_unit, "UTC", mapping.day_first)
+    earliest = int(EARLIEST.timestamp()) * 1_000_000
+    if problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest:
+        return
+    kept = [
+        f"--map {name}={_map_text(getattr(given, name))}"
+        for name in _KEPT_BESIDE_UNDATED
+        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
+    ]
+    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    raise FormatError(
+        f"{path}: every time in {where} is {str(values[0]).strip()}, before 1990: that is no time, "
+        f"so the file has none; date its rows by their order instead with {way_out} (the day "
+        "they are dated, a microsecond apart in file order)"
+    )
+
+
+def _map_text(value: Any) -> str:
+    """A mapping's value as --map spells it (false, tab)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    names = {char: name for name, char in _DELIMITER_NAMES.items() if not name.startswith("\\")}
+    return names.get(value, str(value))
 
 
 def choose_action_column(
@@ -379,6 +502,7 @@ def check_columns(
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason. `nested` names
     the key under which each JSON object lists its events, if one does (OTTO's `events`)."""
+    _refuse_wide(names, path)
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
@@ -396,6 +520,37 @@ def check_columns(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
         )
+
+
+# A column of a wide table's day: M5's d_1 ... d_1941, day_1, or a date (2011-01-29).
+_DAY_COLUMN = re.compile(r"(d|day)_?\d+")
+
+
+def _refuse_wide(names: Sequence[str], path: Path) -> None:
+    """FormatError for a wide table, one row per item and a column per day (Walmart M5's sales:
+    d_1 ... d_n, or columns named by dates): read as events, each row would be one sale, its
+    days' counts lost."""
+    numbered = {name for name in names if _DAY_COLUMN.fullmatch(header_key(name))}
+    days = [
+        name
+        for name in names
+        if name in numbered or (any(c.isdigit() for c in name) and _times_since_1990([name])[1])
+    ]
+    if len(days) < 3:
+        return
+    ids = [name for name in names if name not in days]
+    program = (
+        f"import pandas as pd; pd.read_csv({json.dumps(path.name)}).melt(id_vars={json.dumps(ids)}, "
+        'var_name="day", value_name="quantity").query("quantity > 0").to_csv("long.csv", index=False)'
+    )
+    shown = ", ".join(days) if len(days) <= 3 else f"{days[0]}, {days[1]}, ..., {days[-1]}"
+    dates = " (with each day written as its date: M5's calendar.csv gives d_1's)" if numbered else ""
+    raise FormatError(
+        f"{path}: one row per item and a column per day ({shown}), where a file of sales has a row "
+        f"per sale: reshape it to one row per item and day first, for example with python3 -c "
+        f"{shlex.quote(program)}, then import long.csv{dates} with --map timestamp=day "
+        "--map quantity=quantity"
+    )
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
@@ -488,22 +643,45 @@ _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "des
 _ITEM_WORDS = ("category", "brand", "title", "description")
 
 
-PROPERTY_ROWS = (
-    "one row per property of an item (its columns `property` and `value`), where a catalogue has "
-    "one row per item and a column per field: turn it into that first, for example with pandas' "
-    "frame.pivot_table(index='itemid', columns='property', values='value', aggfunc='last'), then "
-    "import the result with --format catalogue"
-)
+def property_rows(names: Sequence[str]) -> str:
+    """How to read a file of items' properties one per row (RetailRocket's `property` and `value`,
+    Dressipi's `feature_category_id` and `feature_value_id`), where a catalogue has one row per
+    item and a column per field."""
+    found = property_columns(names)
+    if found is None:
+        return ""
+    item, name, value = found
+    return (
+        f"one row per property of an item (its columns `{name}` and `{value}`), where a catalogue "
+        "has one row per item and a column per field: turn it into that first, for example with "
+        f"pandas' frame.pivot_table(index='{item}', columns='{name}', values='{value}', aggfunc='last'), "
+        "then import the result with --format catalogue"
+    )
+
+
+# Words of the column that names a property in a file of them, one per row.
+_PROPERTY_WORDS = frozenset({"property", "feature"})
+
+
+def property_columns(names: Sequence[str]) -> tuple[str, str, str] | None:
+    """The item, property and value columns of a file that holds items' properties one per row
+    (item, property, value); None for another file."""
+    words = {name: set(re.findall(r"[a-z]+", name.lower())) for name in names}
+    properties = [n for n in names if words[n] & _PROPERTY_WORDS and "value" not in words[n]]
+    values = [
+        n for n in names if "value" in words[n] and (words[n] & _PROPERTY_WORDS or header_key(n) == "value")
+    ]
+    if not properties or not values:
+        return None
+    items = {header_key(alias) for alias in COLUMN_ALIASES["item"]} | {"id"}
+    others = [n for n in names if n not in (properties[0], values[0])]
+    item = next((n for n in others if header_key(n) in items), others[0] if others else "id")
+    return item, properties[0], values[0]
 
 
 def _title_line(names: Sequence[str]) -> bool:
     """Whether a first line of one cell and blanks is a title over the table, not its header."""
     return len(names) > 1 and sum(bool(str(name).strip()) for name in names) == 1
-
-
-def property_rows(names: Sequence[str]) -> bool:
-    """Whether a file holds items' properties one per row (entity, property, value)."""
-    return {"property", "value"} <= {header_key(name) for name in names}
 
 
 def looks_like_data(names: Sequence[str]) -> bool:
@@ -515,8 +693,8 @@ def looks_like_data(names: Sequence[str]) -> bool:
 def _hint(names: Sequence[str], lacking: list[str]) -> str:
     """What such a file may be instead: one without a header line, a catalogue, a catalogue of
     one property per row, a file of one kind of event."""
-    if property_rows(names):
-        return f"; the file holds {PROPERTY_ROWS}"
+    if property_columns(names):
+        return f"; the file holds {property_rows(names)}"
     if _title_line(names):
         return (
             "; the first line is not the column names but a title above them (a report's heading): "
@@ -530,7 +708,8 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
     if looks_like_data(names):
         return (
             "; the first line looks like data, not column names: if the file has no header line, "
-            "give header=false and name columns by position (user=0 item=1 timestamp=2 type=3, or "
+            "give header=false (--map header=false on the command line) and name columns by "
+            "position (user=0 item=1 timestamp=2 type=3, or "
             "default_type=item_viewed where no column holds the type; a catalogue's item=0 title=1 "
             "with --format catalogue)"
         )
@@ -542,6 +721,9 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
+    """The delimiter of a file's first lines: a tab, semicolon, pipe or comma; spaces (" ", runs
+    of them) where the lines have none of those and each splits into as many words (Epinions'
+    `user item rating`, Ciao's columns padded with spaces); a comma where it cannot tell."""
     best, score = ",", -1
     for candidate in ("\t", ";", "|", ","):
         counts = [line.count(candidate) for line in lines[:10]]
@@ -551,6 +733,8 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
         for candidate in ("\t", ";", "|", ","):
             if lines and lines[0].count(candidate):
                 return candidate
+        if len({len(line.split()) for line in lines[:10]} - {0}) == 1 and len(lines[0].split()) > 1:
+            return " "
     return best
 
 
@@ -700,6 +884,7 @@ def csv_batches(
 ) -> Iterator[Batch]:
     delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
     source = str(path)
+    given_mapping = mapping
     resolved = settled = False
     records = read_records(
         path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
@@ -711,6 +896,8 @@ def csv_batches(
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
             check_columns(mapping, names, path)
+            mapping = choose_time_column(given, mapping, names, partial(_named_cells, chunk.records, names))
+            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
             mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
@@ -731,6 +918,8 @@ def csv_batches(
         if names:
             merge(problems, _repeated_headers(chunk.records, names))
         if not settled and "occurred_at" in raw:
+            where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
+            check_placeholder_times(given_mapping, mapping, raw, path, where)
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
@@ -911,6 +1100,7 @@ def object_batches(
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -918,6 +1108,8 @@ def object_batches(
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(mapping, keys, path, nested=nested_events(objects))
+            mapping = choose_time_column(given, mapping, keys, partial(_objects_column, objects))
+            check_undated(mapping, keys, partial(_objects_column, objects))
             mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
@@ -930,6 +1122,7 @@ def object_batches(
         }
         fill_customers(raw, fallbacks, sessions)
         if first and "occurred_at" in raw:
+            check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)

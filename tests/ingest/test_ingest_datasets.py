@@ -315,6 +315,37 @@ def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> 
     assert listing.occurred_at == to_micros(EARLIEST)
 
 
+def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Epinions' `user item rating` lines (a time beside them in others) are numbers split by
+    spaces, as S3-Rec's sequences are, but all of one length: a table, not sequences, and a
+    mapping of event fields reads the file as events rather than being ignored."""
+    ratings = tmp_path / "ratings.txt"
+    ratings.write_text("1 2 4\n1 3 5\n2 1 3\n2 4 1\n3 2 5\n")
+    stamped = tmp_path / "ratings_ts.txt"
+    stamped.write_text("10 200 4 1103500800\n10 300 5 1103587200\n")
+    for path in (ratings, stamped):
+        with pytest.raises(FormatError, match="header=false"):
+            detect_format(path)
+    given = {"header": "false", "user": "0", "item": "1", "value": "2"}
+    assert detect_format(ratings, mapping={**given, "undated": "2010-01-01"}).name == "csv"
+    conserved(import_file(ingest_store, ratings, mapping={**given, "undated": "2010-01-01"}))
+    assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read(user_id="1")] == [
+        ("rated", "1", "2", 4.0),
+        ("rated", "1", "3", 5.0),
+    ]
+    conserved(import_file(ingest_store, stamped, mapping={**given, "timestamp": "3"}))
+    assert [(e.item_id, e.occurred_at) for e in ingest_store.read(user_id="10")] == [
+        ("200", 1103500800 * 1_000_000),
+        ("300", 1103587200 * 1_000_000),
+    ]
+    # real sequences, of many lengths, are still told without their attributes beside them
+    beauty = tmp_path / "Beauty.txt"
+    beauty.write_text("\n".join(real_file("amazon-s3rec", "Beauty.txt").read_text().splitlines()[:40]) + "\n")
+    assert detect_format(beauty).name == "s3rec"
+
+
 def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
     assert detect_format(path).name == "catalogue"
@@ -475,6 +506,51 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
         import_file(ingest_store, properties, format="catalogue")
     with pytest.raises(FormatError, match="no column for the item id.*--map item=COLUMN"):
         import_file(ingest_store, nameless, format="catalogue")
+    assert ingest_store.read() == []
+    # Dressipi's item_features: a row per item and feature, under names of its own
+    features = tmp_path / "item_features.csv"
+    features.write_text("item_id,feature_category_id,feature_value_id\n2,56,365\n2,62,801\n3,56,365\n")
+    pivot = r"index='item_id', columns='feature_category_id', values='feature_value_id'"
+    with pytest.raises(FormatError, match=f"user=COLUMN.*one row per property of an item.*{pivot}"):
+        import_file(ingest_store, features)
+    with pytest.raises(FormatError, match=f"^{re.escape(str(features))}: one row per property.*{pivot}"):
+        import_file(ingest_store, features, format="catalogue")
+    assert ingest_store.read() == []
+    # a catalogue with such names, one row per item, is read as one
+    described = tmp_path / "mugs.csv"
+    described.write_text("sku,title,feature,value\nm1,Mug,dishwasher safe,good\nm2,Cup,handmade,fine\n")
+    conserved(import_file(ingest_store, described, format="catalogue"))
+    assert [e.payload["attributes"] for e in ingest_store.read()] == [
+        {"feature": "dishwasher safe", "value": "good"},
+        {"feature": "handmade", "value": "fine"},
+    ]
+
+
+def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Walmart M5's sales_train_validation.csv: one row per item, its sales in d_1 ... d_n. The
+    refusal said to give undated=DAY, and that imported one sale per item row, its counts lost."""
+    path = tmp_path / "sales_train_validation.csv"
+    path.write_text(
+        "id,item_id,dept_id,cat_id,store_id,state_id,d_1,d_2,d_3\n"
+        "HOBBIES_1_001_CA_1_validation,HOBBIES_1_001,HOBBIES_1,HOBBIES,CA_1,CA,0,0,0\n"
+        "HOBBIES_1_002_CA_1_validation,HOBBIES_1_002,HOBBIES_1,HOBBIES,CA_1,CA,3,0,5\n"
+    )
+    mapping = {"user": "store_id", "default_type": "purchased", "undated": "2011-01-29"}
+    for given in (None, mapping):
+        with pytest.raises(
+            FormatError, match=r"a column per day \(d_1, d_2, d_3\).*\.melt\(id_vars="
+        ) as caught:
+            import_file(ingest_store, path, mapping=given)
+        assert "undated" not in str(caught.value)
+    # named by dates, with the item's other columns kept as the melt's ids
+    dated = tmp_path / "weekly.csv"
+    dated.write_text("sku,2024-01-01,2024-01-02,2024-01-03,2024-01-04\nA1,1,0,2,0\n")
+    with pytest.raises(
+        FormatError, match=r'\(2024-01-01, 2024-01-02, \.\.\., 2024-01-04\).*id_vars=\["sku"\]'
+    ):
+        import_file(ingest_store, dated, mapping={"user": "sku", "item": "sku", "default_type": "purchased"})
     assert ingest_store.read() == []
 
 
@@ -655,6 +731,79 @@ def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
     ratings.write_text("user_id,item_id,rating,release_date\nu1,m1,4,1995-07-01\nu2,m1,5,1995-07-01\n")
     report = import_file(ingest_store, ratings, mapping={"undated": "2024-01-01"})
     assert (report.accepted, report.quarantined) == (2, 0)
+
+
+def test_a_time_column_of_zeros_is_refused_saying_that_undated_imports_the_file(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """NCF's pinterest-20 ratings (user, item, 1, 0): a time of 0 in every row quarantined every
+    row as too old, and nothing said that the file has no times and undated=DAY imports it."""
+    path = tmp_path / "pinterest-20.train.rating"
+    path.write_text("0\t0\t1\t0\n0\t1\t1\t0\n1\t5\t1\t0\n")
+    given = {"header": "false", "user": "0", "item": "1", "value": "2"}
+    way_out = "--map header=false --map user=0 --map item=1 --map value=2 --map undated=2024-01-01"
+    with pytest.raises(FormatError, match=f"every time in column 3 is 0, before 1990.* {way_out} "):
+        import_file(ingest_store, path, mapping={**given, "timestamp": "3"})
+    assert ingest_store.head() == 0
+    conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # with a header, and in JSON lines: a time column found by its name, the way out taken too
+    for name, text in (
+        ("views.csv", "user_id,item_id,timestamp\nu1,i1,0\nu2,i1,0\n"),
+        (
+            "views.jsonl",
+            '{"user_id": "u1", "item_id": "i1", "ts": 0}\n{"user_id": "u2", "item_id": "i1", "ts": 0}\n',
+        ),
+    ):
+        views = tmp_path / name
+        views.write_text(text)
+        with pytest.raises(
+            FormatError, match=r"is 0, before 1990.* --map default_type=item_viewed --map undated="
+        ):
+            import_file(ingest_store, views, mapping={"default_type": "item_viewed"})
+        report = import_file(
+            ingest_store, views, mapping={"default_type": "item_viewed", "undated": "2024-01-01"}
+        )
+        assert (report.accepted, report.quarantined) == (2, 0)
+    # one time before 1990 among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,0\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert report.quarantined_by_reason == {"timestamp_too_old": 1}
+
+
+def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """KuaiRand's logs: `date` (a day, 20220408) beside `time_ms` (epoch milliseconds). The
+    day alone put every event of a day at midnight, and a video watched again that day was
+    dropped as a double click."""
+    header = "user_id,video_id,date,hourmin,time_ms,is_click,play_time_ms\n"
+    rows = [
+        "0,1518,20220408,1803,1649412238718,1,12656\n",
+        "0,561,20220408,1805,1649412329041,1,26260\n",
+        "0,1518,20220408,2130,1649424600000,1,9000\n",
+    ]
+    path = tmp_path / "log_standard_4_08_to_4_21_1k.csv"
+    path.write_text(header + "".join(rows))
+    expected = [("1518", 1649412238718000), ("561", 1649412329041000), ("1518", 1649424600000000)]
+    report = import_file(ingest_store, path, mapping={"default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    assert [(e.item_id, e.occurred_at) for e in ingest_store.read()] == expected
+    lines = tmp_path / "log.jsonl"
+    names = header.strip().split(",")
+    lines.write_text(
+        "".join(json.dumps(dict(zip(names, row.strip().split(","), strict=True))) + "\n" for row in rows)
+    )
+    report = import_file(ingest_store, lines, mapping={"default_type": "item_viewed", "user": "user_id"})
+    assert (report.appended, report.already_present, report.quarantined) == (0, 3, 0)
+    # a time column the user names is read as named
+    other = tmp_path / "days.csv"
+    other.write_text(header.replace("user_id", "viewer") + rows[0])
+    import_file(
+        ingest_store, other, mapping={"default_type": "item_viewed", "user": "viewer", "timestamp": "date"}
+    )
+    assert ingest_store.read(user_id="0")[-1].occurred_at == 1649376000 * 1_000_000
 
 
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
@@ -915,6 +1064,29 @@ def test_amazon_2014_metadata_in_python_literals(ingest_store: Store, tmp_path: 
     assert report.quarantined_by_reason == {"bad_json": 2}
     tutu = next(e for e in ingest_store.read() if e.item_id == "0000031852")
     assert (tutu.payload["category"], tutu.payload["price"]) == ("Sports & Outdoors/Other Sports/Dance", 3.17)
+
+
+def test_a_file_padded_with_spaces_and_no_header_is_told_header_false(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Ciao's rating_with_timestamp.txt: no header line, columns padded with runs of spaces. Its
+    first line was taken for one cell, which looked like no data, so the refusal did not say
+    that --map header=false reads it; its columns are now split on the spaces."""
+    path = tmp_path / "rating_with_timestamp.txt"
+    path.write_text("  2  5  1  4  3  1103500800\n  2  7  1  5  4  1103500800\n  3  1  2  2  0  1048723200\n")
+    with pytest.raises(FormatError, match=r"\['2', '5', '1', '4', '3', '1103500800'\].*--map header=false"):
+        detect_format(path)
+    given = {"header": "false", "user": "0", "item": "1", "value": "3", "timestamp": "5"}
+    conserved(import_file(ingest_store, path, mapping=given))
+    assert [(e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read(user_id="2")] == [
+        ("2", "5", 4.0),
+        ("2", "7", 5.0),
+    ]
+    # lines of several lengths: the first line's words still show that it is data
+    uneven = tmp_path / "uneven.txt"
+    uneven.write_text("  2  5  1\n  3  1  2  2\n")
+    with pytest.raises(FormatError, match="first line looks like data.*--map header=false"):
+        detect_format(uneven)
 
 
 def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
