@@ -74,8 +74,10 @@ class Settings:
         # either: read, it was made an empty one and exported as the shop's "0 events".
         empty = path.exists() and _empty_file(path)
         if not path.exists() or empty:
+            blank = empty and path.stat().st_size > 0  # a newline, or a few zeros
+            why = " (the file is blank)" if blank else " (the file is empty)" if empty else ""
             raise click.BadParameter(
-                f"no store at {path}{' (the file is empty)' if empty else ''}: check the path "
+                f"no store at {path}{why}: check the path "
                 "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
@@ -194,11 +196,22 @@ class Settings:
         )
 
 
+# SQLite's header: a file shorter than it holds no database (one of a byte reads as an empty one).
+_SQLITE_HEADER = 100
+
+
 def _empty_file(path: Path) -> bool:
-    """A store file of no bytes, with no write-ahead log that holds its pages either."""
+    """A store file of no bytes, or of fewer than SQLite's header that are all blank (`echo >
+    shop.db` leaves a newline, a copy cut short may leave a few zeros), with no write-ahead log
+    that holds its pages either."""
     wal = path.with_name(path.name + "-wal")
     try:
-        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+        size = path.stat().st_size
+        if wal.exists() and wal.stat().st_size > 0:
+            return False
+        if size == 0:
+            return True
+        return size < _SQLITE_HEADER and not path.read_bytes().strip(b" \t\r\n\f\v\0")
     except OSError:  # not reachable: opening it says why
         return False
 

@@ -134,6 +134,30 @@ def test_an_empty_file_is_refused_like_a_missing_one_by_the_commands_that_read(
     assert "schema at" in run("--db", str(empty), "db", "upgrade")  # the commands that make one do
 
 
+@pytest.mark.parametrize(
+    "content", [b"\n", b" ", b"\0", b"\0" * 3, b" \r\n" * 33], ids=["newline", "space", "zero", "zeros", "99"]
+)
+def test_a_blank_file_too_short_for_a_store_is_refused_like_an_empty_one(
+    tmp_path: Path, content: bytes
+) -> None:
+    """`echo > shop.db` (a newline), or a copy cut short after a byte: SQLite reads a file of one
+    byte as an empty database, and export said 'Exported 0 events' and made it a store of 140 KB."""
+    blank = tmp_path / "backup.db"
+    blank.write_bytes(content)
+    for command in (["export", str(tmp_path / "restore.jsonl")], ["stats"], ["db", "current"]):
+        result = CliRunner().invoke(main, ["--db", str(blank), *command], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"no store at {blank} (the file is blank): check the path" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and blank.read_bytes() == content
+
+
+def test_a_short_file_that_is_not_blank_is_not_taken_for_an_empty_one(tmp_path: Path) -> None:
+    not_blank = tmp_path / "notes.db"
+    not_blank.write_bytes(b"\nx\n")
+    result = CliRunner().invoke(main, ["--db", str(not_blank), "stats"])
+    assert result.exit_code == 1 and "it is not a database" in result.output, result.output
+
+
 def test_a_failed_db_upgrade_leaves_no_store_behind(tmp_path: Path) -> None:
     """`db upgrade 0099` (no such revision) on a new path left a file of 4 KB that the commands
     after it read as an empty store; on an empty file there, it left that file a store."""
