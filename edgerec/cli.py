@@ -52,6 +52,9 @@ class Settings:
 
     def __init__(self, db: str | None) -> None:
         self._db = db
+        # Whether a -wal lay beside the store file before the command opened it (noted then):
+        # one the command's own connection made is no sign of another copy's log.
+        self.wal_was_there: bool | None = None
 
     @functools.cached_property
     def url(self) -> str:
@@ -63,8 +66,11 @@ class Settings:
 
     def _refuse_missing(self, create: bool) -> None:
         """A store file that is not there is made only by the commands that fill one: a
-        mistyped --db must not read (or export) a new empty store as if it were the shop's."""
+        mistyped --db must not read (or export) a new empty store as if it were the shop's.
+        Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
+        if self.wal_was_there is None:
+            self.wal_was_there = path is not None and path.with_name(path.name + "-wal").exists()
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
@@ -218,9 +224,11 @@ def _empty_file(path: Path) -> bool:
 
 def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
     """`damage_said` for the store of `settings`, where the error is SQLite's of a damaged file."""
-    if damage_said(error, None) is None:  # --db is not read for any other error (--help, say)
-        return None
-    return damage_said(error, sqlite_path(settings.url) if isinstance(settings, Settings) else None)
+    said = damage_said(error, None)
+    if said is None or not isinstance(settings, Settings):  # --db is not read for any other error
+        return said
+    path = sqlite_path(settings.url)
+    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False)
 
 
 def _holds_nothing(engine: Engine) -> bool:

@@ -879,6 +879,46 @@ def test_a_damaged_store_file_is_said_in_one_line_with_what_to_do(
     error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
     said = damage_said(error, db)
     assert said is not None and f"the -wal beside it ({db}-wal) may be that other's: move it away" in said
+    said = damage_said(error, db, wal_was_there=False)  # the caller's own connection made it
+    assert said is not None and said.endswith("restore it from a backup")
+    import pandas as pd  # reading a frame wraps SQLAlchemy's error, which wraps SQLite's
+
+    try:
+        try:
+            raise error
+        except sqlite3.DatabaseError as cause:
+            raise pd.errors.DatabaseError("Execution failed on sql 'SELECT ...'") from cause
+    except pd.errors.DatabaseError as wrapped:
+        assert (
+            damage_said(wrapped, None) == f"the store's file is damaged ({error}): restore it from a backup"
+        )
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_store_is_said_in_one_line_by_eval_and_the_writing_commands_name_no_wal_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """eval of a damaged store ended in 40 lines of traceback (pandas wraps SQLite's error), and
+    import, forget-user and train said the -wal beside it 'may be that other's: move it away', a
+    -wal that the same command had just made."""
+    db, events = tmp_path / "shop.db", tmp_path / "events.csv"
+    events.write_text(
+        "customer_id,item_id,timestamp,event\nu1,a,2024-03-01 10:00:00,view\n"
+        "u2,a,2024-03-01 10:00:10,view\nu1,b,2024-03-01 10:01:00,purchase\n"
+    )
+    run("--db", str(db), "import", str(events))
+    with db.open("r+b") as file:
+        file.seek(3 * 4096)
+        file.write(b"\xff" * 10 * 4096)
+    commands = [["eval"], ["import", str(events)], ["forget-user", "u1", "--yes"], ["train"]]
+    for n, command in enumerate(commands):
+        damaged = tmp_path / f"damaged{n}.db"  # a copy of its own: no -wal another command left
+        damaged.write_bytes(db.read_bytes())
+        result = CliRunner().invoke(main, ["--db", str(damaged), *command])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
+        said = result.output.strip().splitlines()[-1]
+        assert said.startswith(f"Error: the store file {damaged} is damaged ("), (command, result.output)
+        assert said.endswith("restore it from a backup"), said
 
 
 def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path: Path) -> None:
