@@ -579,13 +579,14 @@ def _refuse_without_terminal(screen: str) -> None:
         )
 
 
-def _refuse_an_unset_clock(screen: str) -> None:
+def _refuse_an_unset_clock(screen: str, *, then: str = "start it again") -> None:
     """A kiosk on a board whose clock reads 1970 (no real-time clock, NTP not synced yet) opened,
-    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'."""
+    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'; `demo`,
+    which dates the demo shop's history back from now, ended in that error's traceback."""
     from edgerec.ui.clock import Clock, ClockNotSet
 
     try:
-        Clock().check_set(screen)
+        Clock().check_set(screen, then=then)
     except ClockNotSet as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -628,6 +629,7 @@ def demo(settings: Settings, seed: int) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
     from edgerec.demo import seed_demo_store
 
+    _refuse_an_unset_clock("demo", then="run it again")  # its history is dated back from now
     with settings.open(create=True) as store, _chunks_kept(store, "record"):
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
