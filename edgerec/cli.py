@@ -462,13 +462,23 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
     read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
-    is a one-line error in each, not a traceback."""
+    is a one-line error in each, not a traceback. Every error's control characters (in a file's
+    name, a cell it quotes) are written as escapes, as `_echo` writes them."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        except click.ClickException as exc:  # its line breaks are its own (a list of formats)
+            exc.message = "\n".join(map(printable, exc.message.split("\n")))
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from edgerec.training.files import FileWriteError, ModelFolderError
 
         try:
             return super().invoke(ctx)
+        except click.ClickException:
+            raise
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
         except Exception as exc:  # a damaged store file read part way through a command
@@ -1119,7 +1129,7 @@ def evaluate_command(
             pick_device(device)
         except RuntimeError as exc:  # checked before anything is imported or trained
             raise click.BadParameter(str(exc), param_hint="--device") from exc
-    say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
+    say = (lambda message: _echo(message, err=True)) if not as_json else (lambda _message: None)
     _sigterm_as_ctrl_c()
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
@@ -1160,7 +1170,7 @@ def evaluate_command(
     if as_json:
         click.echo(json.dumps(outcome.report))
         return
-    click.echo(f"{dataset} ({protocol}{', seen items included' if include_seen else ''})")
+    _echo(f"{dataset} ({protocol}{', seen items included' if include_seen else ''})")
     header = ("HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR", "cov@10", "fit s")
     click.echo(f"{'model':<14}" + "".join(f"{name:>9}" for name in header))
     for name, m in outcome.report["models"].items():
@@ -1457,7 +1467,7 @@ def rules_set(settings: Settings, path: Path) -> None:
     # written out as the same rules in TOML.
     text = path.read_text(encoding="utf-8") if path.suffix.lower() != ".json" else _rules_toml(shop)
     write_atomically(target, text.encode())
-    click.echo(f"The shop's rules are now {path} (kept as {target}).")
+    _echo(f"The shop's rules are now {path} (kept as {target}).")
 
 
 @rules.command("clear")
@@ -1565,9 +1575,9 @@ def import_(
         for key, value in data.items():
             _echo(f"{key:>22}: {value}")
     if not report.rows_read:  # an export of no events, a day with no sales: said, not refused
-        click.echo(f"{path} holds no rows: nothing was imported.", err=True)
+        _echo(f"{path} holds no rows: nothing was imported.", err=True)
     if report.quarantined and not as_json:
-        click.echo(
+        _echo(
             f"The quarantined rows, with the reason for each: edgerec quarantine --import {report.import_id}",
             err=True,
         )
@@ -1662,7 +1672,7 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     where = "standard output" if to_stdout else path
-    click.echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
+    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
 
 
 class _progress_bar:
@@ -1675,11 +1685,12 @@ class _progress_bar:
     def __enter__(self) -> Callable[[int, int | None], None]:
         if self.quiet:
             return lambda done, total: None
+        from rich.markup import escape
         from rich.progress import Progress
 
         self.progress = Progress(transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task(self.description, total=None)
+        self.progress.start()  # the description names a file: neither escapes nor [markup] in it act
+        self.task = self.progress.add_task(escape(printable(self.description)), total=None)
 
         def update(done: int, total: int | None) -> None:
             self.progress.update(self.task, completed=done, total=total)

@@ -1005,6 +1005,35 @@ def test_every_command_prints_stored_and_imported_text_with_its_control_characte
     assert (served["title"], served["category"]) == (f"Nice {hostile}", f"Toys{hostile}")
 
 
+def test_a_file_s_name_is_printed_with_its_control_characters_escaped_in_every_line(tmp_path: Path) -> None:
+    """A file's name was escaped in the import report's source line only: '... holds no rows',
+    the progress bar, eval's lines and every refusal naming the file wrote its escape sequences
+    to the terminal as they were."""
+    from edgerec.cli import _progress_bar
+
+    hostile, escaped = "\x1b[2J\x1b[31mRED\x9b1m", "\\u001b[2J\\u001b[31mRED\\u009b1m"
+    empty, unmapped, ratings = (tmp_path / f"{name}{hostile}.csv" for name in ("empty", "ab", "ratings"))
+    empty.write_text("")
+    unmapped.write_text("a,b\n1,2\n")
+    rows = (f"{u},{i},{1 + (u * i) % 5},{1_000_000_000 + u * 1000 + i}" for u in range(30) for i in range(12))
+    ratings.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    db = str(tmp_path / "shop.db")
+    results = [
+        CliRunner().invoke(main, ["--db", db, "import", str(empty)]),
+        CliRunner().invoke(main, ["--db", db, "import", str(unmapped)]),  # refused, naming the file
+        CliRunner().invoke(main, ["eval", str(unmapped)]),
+        CliRunner().invoke(main, ["eval", str(ratings), "--models", "popularity"]),
+    ]
+    assert [r.exit_code for r in results] == [0, 1, 1, 0], [r.output for r in results]
+    for result in results:
+        assert not any(c in result.output for c in "\x1b\x9b") and escaped in result.output, result.output
+    assert "holds no rows" in results[0].output and f"ratings{escaped} (leave-last-out)" in results[3].output
+    bar = _progress_bar(f"Importing {empty.name}", quiet=False)
+    bar.quiet = False  # as on a terminal
+    with bar:
+        assert bar.progress.tasks[0].description == f"Importing empty{escaped}.csv"
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()
