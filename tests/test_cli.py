@@ -206,11 +206,17 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--db shopdata/` made a FILE named shopdata holding the store, and a path whose bytes are
-    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"."""
+    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"; the
+    same folder as a SQLite URL (sqlite:///shopdata/) still made the file."""
     monkeypatch.chdir(tmp_path)
     latin1 = b"caf\xe9.db".decode("utf-8", "surrogateescape")  # as a terminal passes the bytes on
     for target, said in [
         ("shopdata/", "'shopdata/' ends in '/', which names a folder: give the store file's path"),
+        (
+            f"sqlite:///{tmp_path}/shopdata/",
+            f"the URL's file '{tmp_path}/shopdata/' ends in '/', which names a folder: give the store "
+            f"file's path (sqlite:///{tmp_path}/shopdata/edgerec.db, say)",
+        ),
         (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
     ]:
         for command in (["db", "upgrade"], ["stats"]):

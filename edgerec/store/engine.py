@@ -135,6 +135,12 @@ def _readable(url: str) -> str:
             f"edgerec keeps its store in SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database.endswith(("/", os.sep)):  # as a path's
+        raise ValueError(
+            f"the URL's file {database!r} ends in '/', which names a folder: give the store file's "
+            f"path (sqlite:///{database.rstrip('/' + os.sep)}/edgerec.db, say)"
+        )
     return url
 
 
