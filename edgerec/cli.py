@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import shlex
 import sys
 import threading
 import time
@@ -629,7 +630,9 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool, empty_note: s
             click.echo("Empty store: seeding the demo shop (first run only)...", err=True)
             seed_demo_store(store)
         elif empty_note and store.head() == 0:
-            click.echo(empty_note.format(db=store.path or shown_url(settings.url)), err=True)
+            click.echo(
+                empty_note.format(db=shlex.quote(str(store.path or shown_url(settings.url)))), err=True
+            )
 
 
 @main.command()
@@ -669,7 +672,7 @@ def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @pass_settings
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
-    with settings.schema(create=True) as engine, _revision_errors():
+    with settings.schema(create=True) as engine, _revision_errors("upgrade", settings):
         migrate.upgrade(engine, revision)
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
@@ -680,7 +683,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 @pass_settings
 def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
     """Downgrade the schema to REVISION ("base" removes every table, the event log too)."""
-    with settings.schema() as engine, _revision_errors():
+    with settings.schema() as engine, _revision_errors("downgrade", settings):
         current = migrate.checked_revision(engine)  # another application's database is refused first
         if not yes:
             lost = "every table, the event log too" if revision == "base" else "what is newer than it"
@@ -694,9 +697,9 @@ def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
 
 
 @contextlib.contextmanager
-def _revision_errors() -> Iterator[None]:
+def _revision_errors(verb: str, settings: Settings) -> Iterator[None]:
     """Alembic's refusal (an unknown revision, say), or a database that is not an edgerec
-    store, as a one-line error, not a traceback."""
+    store, as a one-line error, not a traceback; the second names the store ("its schema")."""
     from alembic.util import CommandError
 
     try:
@@ -704,7 +707,7 @@ def _revision_errors() -> Iterator[None]:
     except CommandError as exc:
         raise click.ClickException(f"{exc} (`edgerec db current` shows where the schema is)") from exc
     except migrate.SchemaError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"cannot {verb} the store at {shown_url(settings.url)}: {exc}") from exc
 
 
 @db.command("current")

@@ -244,10 +244,16 @@ def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
     for name in ("HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "EDGEREC_DB", "EDGEREC_UI_LOG"):
         monkeypatch.delenv(name, raising=False)
-    for args in (["stats"], ["demo"], ["--db", "~/shop.db", "stats"]):
+    for args in (["stats"], ["demo"]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert "no home folder" in result.output and "set HOME (or XDG_DATA_HOME)" in result.output
+    result = CliRunner().invoke(main, ["--db", "~/shop.db", "stats"])  # XDG_DATA_HOME is no help to ~
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert (
+        "'~/shop.db' starts with ~, but there is no home folder for it to stand for: set HOME, or give "
+        "the store's full path"
+    ) in result.output
     db = str(tmp_path / "shop.db")
     run("--db", db, "demo", "--seed", "3")
     assert "sources:" in run("--db", db, "recommend", "--user", "C0001")
@@ -1316,6 +1322,10 @@ def test_a_read_only_store_of_an_older_schema_says_it_must_be_upgraded(tmp_path:
         assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
         assert "its schema (revision 0010) is older than this edgerec's" in refused.stderr
         assert "upgrade a copy of it, or make it writable (chmod u+w)" in refused.stderr
+    command = [*as_user, sys.executable, "-m", "edgerec", "--db", str(db), "db", "upgrade"]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"Error: cannot upgrade the store at sqlite:///{db}: its schema (revision 0010)" in refused.stderr
     db.chmod(0o600)
     assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 1
 
@@ -1479,6 +1489,17 @@ def test_the_kiosk_never_seeds_the_demo_shop_into_a_store_unasked(tmp_path: Path
     result = CliRunner().invoke(main, ["--db", str(db), "kiosk", "--demo"], catch_exceptions=False)
     assert result.exit_code == 0 and "seeding the demo shop" in result.stderr, result.output
     assert json.loads(run("--db", str(db), "stats", "--json"))["events"] > 0
+
+
+def test_the_kiosk_s_empty_store_note_quotes_the_store_s_path(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The command it gives to import a catalogue named a store in 'my shop' unquoted: pasted, it
+    imported into --db .../my and read 'shop/k.db' as the file to import."""
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)
+    monkeypatch.setattr("edgerec.ui.run_kiosk", lambda url, **_options: None)
+    db = tmp_path / "my shop" / "k.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "kiosk"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"(`edgerec --db '{db}' import catalogue.csv`)" in result.stderr
 
 
 def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:

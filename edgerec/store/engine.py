@@ -103,7 +103,10 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     try:
         path = Path(target).expanduser()
     except RuntimeError:  # a leading ~ with no home folder to stand for
-        raise ValueError(f"{target!r} starts with ~, but there is no home folder: {_NO_HOME}") from None
+        raise ValueError(
+            f"{target!r} starts with ~, but there is no home folder for it to stand for: set HOME, "
+            "or give the store's full path"
+        ) from None
     return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)
 
 
