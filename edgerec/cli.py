@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import shlex
 import sys
 import threading
 import time
@@ -52,6 +53,9 @@ class Settings:
 
     def __init__(self, db: str | None) -> None:
         self._db = db
+        # Whether a -wal lay beside the store file before the command opened it (noted then):
+        # one the command's own connection made is no sign of another copy's log.
+        self.wal_was_there: bool | None = None
 
     @functools.cached_property
     def url(self) -> str:
@@ -63,8 +67,11 @@ class Settings:
 
     def _refuse_missing(self, create: bool) -> None:
         """A store file that is not there is made only by the commands that fill one: a
-        mistyped --db must not read (or export) a new empty store as if it were the shop's."""
+        mistyped --db must not read (or export) a new empty store as if it were the shop's.
+        Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
+        if self.wal_was_there is None:
+            self.wal_was_there = path is not None and path.with_name(path.name + "-wal").exists()
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
@@ -74,8 +81,10 @@ class Settings:
         # either: read, it was made an empty one and exported as the shop's "0 events".
         empty = path.exists() and _empty_file(path)
         if not path.exists() or empty:
+            blank = empty and path.stat().st_size > 0  # a newline, or a few zeros
+            why = " (the file is blank)" if blank else " (the file is empty)" if empty else ""
             raise click.BadParameter(
-                f"no store at {path}{' (the file is empty)' if empty else ''}: check the path "
+                f"no store at {path}{why}: check the path "
                 "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
@@ -194,20 +203,33 @@ class Settings:
         )
 
 
+# SQLite's header: a file shorter than it holds no database (one of a byte reads as an empty one).
+_SQLITE_HEADER = 100
+
+
 def _empty_file(path: Path) -> bool:
-    """A store file of no bytes, with no write-ahead log that holds its pages either."""
+    """A store file of no bytes, or of fewer than SQLite's header that are all blank (`echo >
+    shop.db` leaves a newline, a copy cut short may leave a few zeros), with no write-ahead log
+    that holds its pages either."""
     wal = path.with_name(path.name + "-wal")
     try:
-        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+        size = path.stat().st_size
+        if wal.exists() and wal.stat().st_size > 0:
+            return False
+        if size == 0:
+            return True
+        return size < _SQLITE_HEADER and not path.read_bytes().strip(b" \t\r\n\f\v\0")
     except OSError:  # not reachable: opening it says why
         return False
 
 
 def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
     """`damage_said` for the store of `settings`, where the error is SQLite's of a damaged file."""
-    if damage_said(error, None) is None:  # --db is not read for any other error (--help, say)
-        return None
-    return damage_said(error, sqlite_path(settings.url) if isinstance(settings, Settings) else None)
+    said = damage_said(error, None)
+    if said is None or not isinstance(settings, Settings):  # --db is not read for any other error
+        return said
+    path = sqlite_path(settings.url)
+    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False)
 
 
 def _holds_nothing(engine: Engine) -> bool:
@@ -441,13 +463,23 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
     read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
-    is a one-line error in each, not a traceback."""
+    is a one-line error in each, not a traceback. Every error's control characters (in a file's
+    name, a cell it quotes) are written as escapes, as `_echo` writes them."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        except click.ClickException as exc:  # its line breaks are its own (a list of formats)
+            exc.message = "\n".join(map(printable, exc.message.split("\n")))
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from edgerec.training.files import FileWriteError, ModelFolderError
 
         try:
             return super().invoke(ctx)
+        except click.ClickException:
+            raise
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
         except Exception as exc:  # a damaged store file read part way through a command
@@ -558,13 +590,14 @@ def _refuse_without_terminal(screen: str) -> None:
         )
 
 
-def _refuse_an_unset_clock(screen: str) -> None:
+def _refuse_an_unset_clock(screen: str, *, then: str = "start it again") -> None:
     """A kiosk on a board whose clock reads 1970 (no real-time clock, NTP not synced yet) opened,
-    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'."""
+    and each tap told the shopper 'Not recorded: occurred_at ... is before 1990-01-01'; `demo`,
+    which dates the demo shop's history back from now, ended in that error's traceback."""
     from edgerec.ui.clock import Clock, ClockNotSet
 
     try:
-        Clock().check_set(screen)
+        Clock().check_set(screen, then=then)
     except ClockNotSet as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -597,7 +630,9 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool, empty_note: s
             click.echo("Empty store: seeding the demo shop (first run only)...", err=True)
             seed_demo_store(store)
         elif empty_note and store.head() == 0:
-            click.echo(empty_note.format(db=store.path or shown_url(settings.url)), err=True)
+            click.echo(
+                empty_note.format(db=shlex.quote(str(store.path or shown_url(settings.url)))), err=True
+            )
 
 
 @main.command()
@@ -607,6 +642,7 @@ def demo(settings: Settings, seed: int) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
     from edgerec.demo import seed_demo_store
 
+    _refuse_an_unset_clock("demo", then="run it again")  # its history is dated back from now
     with settings.open(create=True) as store, _chunks_kept(store, "record"):
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
@@ -636,7 +672,7 @@ def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @pass_settings
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Upgrade the schema (to the newest revision by default)."""
-    with settings.schema(create=True) as engine, _revision_errors():
+    with settings.schema(create=True) as engine, _revision_errors("upgrade", settings):
         migrate.upgrade(engine, revision)
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine)}")
 
@@ -647,7 +683,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 @pass_settings
 def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
     """Downgrade the schema to REVISION ("base" removes every table, the event log too)."""
-    with settings.schema() as engine, _revision_errors():
+    with settings.schema() as engine, _revision_errors("downgrade", settings):
         current = migrate.checked_revision(engine)  # another application's database is refused first
         if not yes:
             lost = "every table, the event log too" if revision == "base" else "what is newer than it"
@@ -661,9 +697,9 @@ def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
 
 
 @contextlib.contextmanager
-def _revision_errors() -> Iterator[None]:
+def _revision_errors(verb: str, settings: Settings) -> Iterator[None]:
     """Alembic's refusal (an unknown revision, say), or a database that is not an edgerec
-    store, as a one-line error, not a traceback."""
+    store, as a one-line error, not a traceback; the second names the store ("its schema")."""
     from alembic.util import CommandError
 
     try:
@@ -671,7 +707,7 @@ def _revision_errors() -> Iterator[None]:
     except CommandError as exc:
         raise click.ClickException(f"{exc} (`edgerec db current` shows where the schema is)") from exc
     except migrate.SchemaError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"cannot {verb} the store at {shown_url(settings.url)}: {exc}") from exc
 
 
 @db.command("current")
@@ -1096,7 +1132,7 @@ def evaluate_command(
             pick_device(device)
         except RuntimeError as exc:  # checked before anything is imported or trained
             raise click.BadParameter(str(exc), param_hint="--device") from exc
-    say = (lambda message: click.echo(message, err=True)) if not as_json else (lambda _message: None)
+    say = (lambda message: _echo(message, err=True)) if not as_json else (lambda _message: None)
     _sigterm_as_ctrl_c()
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
@@ -1137,7 +1173,7 @@ def evaluate_command(
     if as_json:
         click.echo(json.dumps(outcome.report))
         return
-    click.echo(f"{dataset} ({protocol}{', seen items included' if include_seen else ''})")
+    _echo(f"{dataset} ({protocol}{', seen items included' if include_seen else ''})")
     header = ("HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR", "cov@10", "fit s")
     click.echo(f"{'model':<14}" + "".join(f"{name:>9}" for name in header))
     for name, m in outcome.report["models"].items():
@@ -1434,7 +1470,7 @@ def rules_set(settings: Settings, path: Path) -> None:
     # written out as the same rules in TOML.
     text = path.read_text(encoding="utf-8") if path.suffix.lower() != ".json" else _rules_toml(shop)
     write_atomically(target, text.encode())
-    click.echo(f"The shop's rules are now {path} (kept as {target}).")
+    _echo(f"The shop's rules are now {path} (kept as {target}).")
 
 
 @rules.command("clear")
@@ -1542,9 +1578,9 @@ def import_(
         for key, value in data.items():
             _echo(f"{key:>22}: {value}")
     if not report.rows_read:  # an export of no events, a day with no sales: said, not refused
-        click.echo(f"{path} holds no rows: nothing was imported.", err=True)
+        _echo(f"{path} holds no rows: nothing was imported.", err=True)
     if report.quarantined and not as_json:
-        click.echo(
+        _echo(
             f"The quarantined rows, with the reason for each: edgerec quarantine --import {report.import_id}",
             err=True,
         )
@@ -1639,7 +1675,7 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     where = "standard output" if to_stdout else path
-    click.echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
+    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
 
 
 class _progress_bar:
@@ -1652,11 +1688,12 @@ class _progress_bar:
     def __enter__(self) -> Callable[[int, int | None], None]:
         if self.quiet:
             return lambda done, total: None
+        from rich.markup import escape
         from rich.progress import Progress
 
         self.progress = Progress(transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task(self.description, total=None)
+        self.progress.start()  # the description names a file: neither escapes nor [markup] in it act
+        self.task = self.progress.add_task(escape(printable(self.description)), total=None)
 
         def update(done: int, total: int | None) -> None:
             self.progress.update(self.task, completed=done, total=total)

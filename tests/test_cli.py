@@ -134,6 +134,30 @@ def test_an_empty_file_is_refused_like_a_missing_one_by_the_commands_that_read(
     assert "schema at" in run("--db", str(empty), "db", "upgrade")  # the commands that make one do
 
 
+@pytest.mark.parametrize(
+    "content", [b"\n", b" ", b"\0", b"\0" * 3, b" \r\n" * 33], ids=["newline", "space", "zero", "zeros", "99"]
+)
+def test_a_blank_file_too_short_for_a_store_is_refused_like_an_empty_one(
+    tmp_path: Path, content: bytes
+) -> None:
+    """`echo > shop.db` (a newline), or a copy cut short after a byte: SQLite reads a file of one
+    byte as an empty database, and export said 'Exported 0 events' and made it a store of 140 KB."""
+    blank = tmp_path / "backup.db"
+    blank.write_bytes(content)
+    for command in (["export", str(tmp_path / "restore.jsonl")], ["stats"], ["db", "current"]):
+        result = CliRunner().invoke(main, ["--db", str(blank), *command], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"no store at {blank} (the file is blank): check the path" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and blank.read_bytes() == content
+
+
+def test_a_short_file_that_is_not_blank_is_not_taken_for_an_empty_one(tmp_path: Path) -> None:
+    not_blank = tmp_path / "notes.db"
+    not_blank.write_bytes(b"\nx\n")
+    result = CliRunner().invoke(main, ["--db", str(not_blank), "stats"])
+    assert result.exit_code == 1 and "it is not a database" in result.output, result.output
+
+
 def test_a_failed_db_upgrade_leaves_no_store_behind(tmp_path: Path) -> None:
     """`db upgrade 0099` (no such revision) on a new path left a file of 4 KB that the commands
     after it read as an empty store; on an empty file there, it left that file a store."""
@@ -182,11 +206,17 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--db shopdata/` made a FILE named shopdata holding the store, and a path whose bytes are
-    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"."""
+    not UTF-8 was refused with Python's "'utf-8' codec can't encode character '\\udce9'"; the
+    same folder as a SQLite URL (sqlite:///shopdata/) still made the file."""
     monkeypatch.chdir(tmp_path)
     latin1 = b"caf\xe9.db".decode("utf-8", "surrogateescape")  # as a terminal passes the bytes on
     for target, said in [
         ("shopdata/", "'shopdata/' ends in '/', which names a folder: give the store file's path"),
+        (
+            f"sqlite:///{tmp_path}/shopdata/",
+            f"the URL's file '{tmp_path}/shopdata/' ends in '/', which names a folder: give the store "
+            f"file's path (sqlite:///{tmp_path}/shopdata/edgerec.db, say)",
+        ),
         (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
     ]:
         for command in (["db", "upgrade"], ["stats"]):
@@ -214,10 +244,16 @@ def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
     for name in ("HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "EDGEREC_DB", "EDGEREC_UI_LOG"):
         monkeypatch.delenv(name, raising=False)
-    for args in (["stats"], ["demo"], ["--db", "~/shop.db", "stats"]):
+    for args in (["stats"], ["demo"]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert "no home folder" in result.output and "set HOME (or XDG_DATA_HOME)" in result.output
+    result = CliRunner().invoke(main, ["--db", "~/shop.db", "stats"])  # XDG_DATA_HOME is no help to ~
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert (
+        "'~/shop.db' starts with ~, but there is no home folder for it to stand for: set HOME, or give "
+        "the store's full path"
+    ) in result.output
     db = str(tmp_path / "shop.db")
     run("--db", db, "demo", "--seed", "3")
     assert "sources:" in run("--db", db, "recommend", "--user", "C0001")
@@ -855,6 +891,46 @@ def test_a_damaged_store_file_is_said_in_one_line_with_what_to_do(
     error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
     said = damage_said(error, db)
     assert said is not None and f"the -wal beside it ({db}-wal) may be that other's: move it away" in said
+    said = damage_said(error, db, wal_was_there=False)  # the caller's own connection made it
+    assert said is not None and said.endswith("restore it from a backup")
+    import pandas as pd  # reading a frame wraps SQLAlchemy's error, which wraps SQLite's
+
+    try:
+        try:
+            raise error
+        except sqlite3.DatabaseError as cause:
+            raise pd.errors.DatabaseError("Execution failed on sql 'SELECT ...'") from cause
+    except pd.errors.DatabaseError as wrapped:
+        assert (
+            damage_said(wrapped, None) == f"the store's file is damaged ({error}): restore it from a backup"
+        )
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_store_is_said_in_one_line_by_eval_and_the_writing_commands_name_no_wal_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """eval of a damaged store ended in 40 lines of traceback (pandas wraps SQLite's error), and
+    import, forget-user and train said the -wal beside it 'may be that other's: move it away', a
+    -wal that the same command had just made."""
+    db, events = tmp_path / "shop.db", tmp_path / "events.csv"
+    events.write_text(
+        "customer_id,item_id,timestamp,event\nu1,a,2024-03-01 10:00:00,view\n"
+        "u2,a,2024-03-01 10:00:10,view\nu1,b,2024-03-01 10:01:00,purchase\n"
+    )
+    run("--db", str(db), "import", str(events))
+    with db.open("r+b") as file:
+        file.seek(3 * 4096)
+        file.write(b"\xff" * 10 * 4096)
+    commands = [["eval"], ["import", str(events)], ["forget-user", "u1", "--yes"], ["train"]]
+    for n, command in enumerate(commands):
+        damaged = tmp_path / f"damaged{n}.db"  # a copy of its own: no -wal another command left
+        damaged.write_bytes(db.read_bytes())
+        result = CliRunner().invoke(main, ["--db", str(damaged), *command])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
+        said = result.output.strip().splitlines()[-1]
+        assert said.startswith(f"Error: the store file {damaged} is damaged ("), (command, result.output)
+        assert said.endswith("restore it from a backup"), said
 
 
 def test_import_names_the_encoding_of_a_file_that_is_not_utf8(db: str, tmp_path: Path) -> None:
@@ -939,6 +1015,35 @@ def test_every_command_prints_stored_and_imported_text_with_its_control_characte
         assert not any(c in output for c in "\x1b\x07\x9b") and escaped in output, output
     served = json.loads(outputs[2])["items"][0]  # the JSON is the same JSON, its text as stored
     assert (served["title"], served["category"]) == (f"Nice {hostile}", f"Toys{hostile}")
+
+
+def test_a_file_s_name_is_printed_with_its_control_characters_escaped_in_every_line(tmp_path: Path) -> None:
+    """A file's name was escaped in the import report's source line only: '... holds no rows',
+    the progress bar, eval's lines and every refusal naming the file wrote its escape sequences
+    to the terminal as they were."""
+    from edgerec.cli import _progress_bar
+
+    hostile, escaped = "\x1b[2J\x1b[31mRED\x9b1m", "\\u001b[2J\\u001b[31mRED\\u009b1m"
+    empty, unmapped, ratings = (tmp_path / f"{name}{hostile}.csv" for name in ("empty", "ab", "ratings"))
+    empty.write_text("")
+    unmapped.write_text("a,b\n1,2\n")
+    rows = (f"{u},{i},{1 + (u * i) % 5},{1_000_000_000 + u * 1000 + i}" for u in range(30) for i in range(12))
+    ratings.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    db = str(tmp_path / "shop.db")
+    results = [
+        CliRunner().invoke(main, ["--db", db, "import", str(empty)]),
+        CliRunner().invoke(main, ["--db", db, "import", str(unmapped)]),  # refused, naming the file
+        CliRunner().invoke(main, ["eval", str(unmapped)]),
+        CliRunner().invoke(main, ["eval", str(ratings), "--models", "popularity"]),
+    ]
+    assert [r.exit_code for r in results] == [0, 1, 1, 0], [r.output for r in results]
+    for result in results:
+        assert not any(c in result.output for c in "\x1b\x9b") and escaped in result.output, result.output
+    assert "holds no rows" in results[0].output and f"ratings{escaped} (leave-last-out)" in results[3].output
+    bar = _progress_bar(f"Importing {empty.name}", quiet=False)
+    bar.quiet = False  # as on a terminal
+    with bar:
+        assert bar.progress.tasks[0].description == f"Importing empty{escaped}.csv"
 
 
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
@@ -1217,6 +1322,10 @@ def test_a_read_only_store_of_an_older_schema_says_it_must_be_upgraded(tmp_path:
         assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
         assert "its schema (revision 0010) is older than this edgerec's" in refused.stderr
         assert "upgrade a copy of it, or make it writable (chmod u+w)" in refused.stderr
+    command = [*as_user, sys.executable, "-m", "edgerec", "--db", str(db), "db", "upgrade"]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"Error: cannot upgrade the store at sqlite:///{db}: its schema (revision 0010)" in refused.stderr
     db.chmod(0o600)
     assert json.loads(run("--db", str(db), "stats", "--json"))["events"] == 1
 
@@ -1380,6 +1489,17 @@ def test_the_kiosk_never_seeds_the_demo_shop_into_a_store_unasked(tmp_path: Path
     result = CliRunner().invoke(main, ["--db", str(db), "kiosk", "--demo"], catch_exceptions=False)
     assert result.exit_code == 0 and "seeding the demo shop" in result.stderr, result.output
     assert json.loads(run("--db", str(db), "stats", "--json"))["events"] > 0
+
+
+def test_the_kiosk_s_empty_store_note_quotes_the_store_s_path(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The command it gives to import a catalogue named a store in 'my shop' unquoted: pasted, it
+    imported into --db .../my and read 'shop/k.db' as the file to import."""
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)
+    monkeypatch.setattr("edgerec.ui.run_kiosk", lambda url, **_options: None)
+    db = tmp_path / "my shop" / "k.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "kiosk"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"(`edgerec --db '{db}' import catalogue.csv`)" in result.stderr
 
 
 def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path) -> None:

@@ -103,7 +103,10 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     try:
         path = Path(target).expanduser()
     except RuntimeError:  # a leading ~ with no home folder to stand for
-        raise ValueError(f"{target!r} starts with ~, but there is no home folder: {_NO_HOME}") from None
+        raise ValueError(
+            f"{target!r} starts with ~, but there is no home folder for it to stand for: set HOME, "
+            "or give the store's full path"
+        ) from None
     return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)
 
 
@@ -134,6 +137,12 @@ def _readable(url: str) -> str:
         raise ValueError(
             f"edgerec keeps its store in SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
+        )
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database.endswith(("/", os.sep)):  # as a path's
+        raise ValueError(
+            f"the URL's file {database!r} ends in '/', which names a folder: give the store file's "
+            f"path (sqlite:///{database.rstrip('/' + os.sep)}/edgerec.db, say)"
         )
     return url
 
@@ -517,29 +526,49 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         file.checkpointer.after_commit()
 
 
-def damage_said(error: BaseException, path: str | os.PathLike[str] | None) -> str | None:
+def damage_said(
+    error: BaseException, path: str | os.PathLike[str] | None, *, wal_was_there: bool = True
+) -> str | None:
     """What to say of an error that is SQLite finding the store file damaged (its pages
-    malformed, or not a database at all), and what to do; None for any other error.
+    malformed, or not a database at all), and what to do; None for any other error. The
+    error may be wrapped (SQLAlchemy's, then pandas' reading a frame): its causes are looked at.
 
     A damaged file is most often a backup restored over a crashed store while the crashed
-    store's -wal stayed beside it: SQLite reads that log into the restored file.
+    store's -wal stayed beside it: SQLite reads that log into the restored file. The -wal is
+    named only where one is there and `wal_was_there` (before the caller opened the store: one
+    its own connection made is no other copy's).
     """
-    driver = error.orig if isinstance(error, DBAPIError) else error
-    name = getattr(driver, "sqlite_errorname", "")
-    if not isinstance(driver, sqlite3.DatabaseError) or not name.startswith(
-        ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-    ):
+    driver = _damage(error)
+    if driver is None:
         return None
     if path is None:
         return f"the store's file is damaged ({driver}): restore it from a backup"
     said = f"the store file {os.fspath(path)} is damaged ({driver}): restore it from a backup"
     wal = Path(f"{os.fspath(path)}-wal")
-    if wal.exists():
+    if wal_was_there and wal.exists():
         said += (
             f"; if this file was copied or restored over another, the -wal beside it ({wal}) "
             "may be that other's: move it away (keep it) and try again first"
         )
     return said
+
+
+def _damage(error: BaseException) -> sqlite3.DatabaseError | None:
+    """SQLite's error of a damaged file, where `error` is one or a library's error raised from
+    one (pandas' reading a frame); edgerec's own errors say what they mean (a SchemaError that
+    a file is no database at all) and are not looked through."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        driver = cause.orig if isinstance(cause, DBAPIError) else cause
+        name = getattr(driver, "sqlite_errorname", "")
+        if isinstance(driver, sqlite3.DatabaseError) and name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return driver
+        if type(cause).__module__.partition(".")[0] == "edgerec":
+            return None
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _explained(engine: Engine, exc: DBAPIError | sqlite3.OperationalError) -> StoreWriteError | None:

@@ -23,15 +23,16 @@ class Clock:
         """The time as the app starts, to check that the clock is set (a fake one is not moved on)."""
         return self.now()
 
-    def check_set(self, screen: str) -> None:
+    def check_set(self, screen: str, *, then: str = "start it again") -> None:
         """Refuses to start on a clock that is not set (a board without a real-time clock reads
         1970 until NTP syncs it): every event would be refused as older than EARLIEST, and the
-        shopper told so by each tap, with nothing recorded."""
+        shopper told so by each tap, with nothing recorded. `then` is what to do once it is set
+        (a command is run again)."""
         now = self.at_start()
         if now < EARLIEST:
             raise ClockNotSet(
                 f"this machine's clock reads {now:%Y-%m-%d %H:%M} UTC, before {EARLIEST:%Y}, so the "
-                f"{screen} could record nothing: set the clock (or let it sync), then start it again"
+                f"{screen} could record nothing: set the clock (or let it sync), then {then}"
             )
 
     def perf(self) -> float:

@@ -69,3 +69,31 @@ def test_the_kiosk_and_the_console_refuse_to_start_on_a_clock_that_is_not_set(
         assert result.output.startswith("Error: this machine's clock reads 1970-01-01 00:00 UTC")
         assert "set the clock (or let it sync), then start it again" in result.output
     assert not db.exists()  # refused before the store was made
+
+
+def test_demo_refuses_a_clock_that_is_not_set_before_it_makes_a_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`edgerec demo` on a board whose clock reads 1970 ended in a traceback ('EventError:
+    occurred_at: 1969-... is before 1990-01-01': its history is dated back from now) and left an
+    empty store behind."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+    from edgerec.ui.clock import Clock
+
+    class Unset(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(1970, 1, 1, 0, 0, 5, tzinfo=tz)
+
+    monkeypatch.setattr(Clock, "now", lambda _self: Unset.now(UTC))
+    monkeypatch.setattr("edgerec.demo.datetime", Unset)  # the demo shop's history ends now
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "demo"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output == (
+        "Error: this machine's clock reads 1970-01-01 00:00 UTC, before 1990, so the demo could record "
+        "nothing: set the clock (or let it sync), then run it again\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # refused before the store was made
