@@ -226,14 +226,15 @@ def _memo_column(values: Sequence[object], check: Callable[[object], Problem]) -
     return out
 
 
-_LAST_TIME = to_micros(datetime.max.replace(tzinfo=UTC))
+# The last time every reader can show: a day before the end of 9999, in any zone's local time too.
+_LAST_TIME = to_micros(datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC))
 
 
 def time_problems(
     occurred_at: Sequence[object], now_micros: int | None = None, *, recorded: bool = False
 ) -> list[Problem]:
     """Checks microsecond timestamps against the domain's window (1990 .. now + 1 day). A
-    `recorded` log's times are bounded only by the last instant a time can name (9999): a kiosk
+    `recorded` log's times are bounded only by the last day a time can be shown (9999): a kiosk
     whose clock ran fast logged them, and its restored backup must hold them still."""
     earliest = to_micros(EARLIEST)
     latest = _LAST_TIME if recorded else now_micros if now_micros is not None else to_micros(latest_allowed())
@@ -245,18 +246,14 @@ def time_problems(
         if not old.any() and not future.any():
             return [None] * n
     out: list[Problem] = []
+    too_late = "past the last day a time can be shown (9999-12-30)" if recorded else "in the future"
     for value in occurred_at:
         if isinstance(value, bool) or not isinstance(value, int):
             out.append(("bad_timestamp", "occurred_at: must be a time"))
         elif value < earliest:
             out.append(("timestamp_too_old", f"occurred_at: is before {EARLIEST.date()}"))
         elif value > latest:
-            out.append(
-                (
-                    "timestamp_in_future",
-                    f"occurred_at: is {'after the year 9999' if recorded else 'in the future'}",
-                )
-            )
+            out.append(("timestamp_in_future", f"occurred_at: is {too_late}"))
         else:
             out.append(None)
     return out

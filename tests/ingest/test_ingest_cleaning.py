@@ -589,11 +589,12 @@ def test_a_backup_restores_the_events_a_fast_clock_dated_ahead(
     # A time past what a date can name (a damaged backup) is refused: read back, it broke every list.
     lines = out.read_text().splitlines()
     damaged = json.loads(lines[0])
-    damaged["occurred_at"] = 4 * 10**18  # microseconds: the year 128,724
-    out.write_text("\n".join([json.dumps(damaged), *lines[1:]]) + "\n")
-    with edgerec.open(tmp_path / "damaged.db") as restored:
-        assert import_file(restored, out).quarantined_by_reason == {"timestamp_in_future": 1}
-        assert len(restored.read()) == 2
+    for micros in (4 * 10**18, 253_402_300_799_999_999):  # the year 128,724; the last instant of 9999
+        damaged["occurred_at"] = micros
+        out.write_text("\n".join([json.dumps(damaged), *lines[1:]]) + "\n")
+        with edgerec.open(tmp_path / f"damaged{micros}.db") as restored:
+            assert import_file(restored, out).quarantined_by_reason == {"timestamp_in_future": 1}
+            assert len(restored.read()) == 2
 
 
 @pytest.mark.parametrize("window", [float("inf"), float("nan"), -1.0, 86_401.0])

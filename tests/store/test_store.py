@@ -524,3 +524,12 @@ def test_closing_a_store_that_never_wrote_waits_for_no_other_process(tmp_path: P
         assert done.wait(10), "closing waited for the other writer"
     finally:
         os.close(lock)
+
+
+def test_a_time_read_back_is_the_time_written_to_the_microsecond_up_to_9999() -> None:
+    """A float of seconds rounded the last instant of 9999 up to the year 10000 ('year 10000 is
+    out of range' on every read of such an event)."""
+    from edgerec.store.codec import from_micros, to_micros
+
+    for micros in (0, 1_709_287_260_123_457, 253_402_300_799_999_999):
+        assert to_micros(from_micros(micros)) == micros
