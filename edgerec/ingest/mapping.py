@@ -294,22 +294,23 @@ def check_undated(
 
 def _mostly_times(values: Sequence[Any]) -> bool:
     given, read = _times_since_1990(values)
-    return 2 * len(read) > given > 0
+    return 2 * sum(t is not None for t in read) > given > 0
 
 
-def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int]]:
-    """How many of `values` are given, and the times since 1990 (microseconds UTC) read from them."""
+def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int | None]]:
+    """How many of `values` are given, and each value's time since 1990 (microseconds UTC), None
+    where it is not given or not such a time."""
     given = [
-        v
+        isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
         for v in values
-        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
     ]
-    stamps, problems = times(given, "auto", "UTC")
+    stamps, problems = times([v for v, g in zip(values, given, strict=True) if g], "auto", "UTC")
     earliest = int(EARLIEST.timestamp()) * 1_000_000
-    read = [
-        t for t, p in zip(stamps, problems, strict=True) if p is None and isinstance(t, int) and t >= earliest
-    ]
-    return len(given), read
+    read = iter(
+        t if p is None and isinstance(t, int) and t >= earliest else None
+        for t, p in zip(stamps, problems, strict=True)
+    )
+    return sum(given), [next(read) if g else None for g in given]
 
 
 _DAY_US = 86_400 * 1_000_000
@@ -319,9 +320,11 @@ def choose_time_column(
     given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
 ) -> ColumnMapping:
     """Where the time column found by its name holds days only (in the first chunk; KuaiRand's
-    `date`, 20220408) and another column named for a time holds times within the day (its
-    `time_ms`, epoch milliseconds), that one: by the day alone a customer's events of a day
-    fall at one instant, out of order, and a repeat among them is taken for a double click.
+    `date`, 20220408) and another column named for a time holds times within the day that fall
+    on that day in nine rows of ten, a day either side for the zone (its `time_ms`, epoch
+    milliseconds), that one: the same event's time, where by the day alone a customer's events
+    of a day fall at one instant, out of order, and a repeat among them is taken for a double
+    click. A column of other times (a signup's, a shipping's) is no event's and is passed by.
     A column the user named is kept."""
     defaults = ColumnMapping()
     if (
@@ -331,13 +334,16 @@ def choose_time_column(
     ):
         return resolved
     given_days, days = _times_since_1990(values_of(resolved.timestamp)[:200])
-    if not (2 * len(days) > given_days > 0) or any(t % _DAY_US for t in days):
+    read_days = [t for t in days if t is not None]
+    if not (2 * len(read_days) > given_days > 0) or any(t % _DAY_US for t in read_days):
         return resolved
     for name in names:
         if name == resolved.timestamp or not time_named(name):
             continue
-        count, read = _times_since_1990(values_of(name)[:200])
-        if 2 * len(read) > count > 0 and any(t % _DAY_US for t in read):
+        _, read = _times_since_1990(values_of(name)[:200])
+        pairs = [(d, t) for d, t in zip(days, read, strict=True) if d is not None]
+        same_day = sum(t is not None and abs(t // _DAY_US - d // _DAY_US) <= 1 for d, t in pairs)
+        if 10 * same_day >= 9 * len(pairs) and any(t % _DAY_US for _, t in pairs if t is not None):
             return replace(resolved, timestamp=name)
     return resolved
 
@@ -534,7 +540,8 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
     days = [
         name
         for name in names
-        if name in numbered or (any(c.isdigit() for c in name) and _times_since_1990([name])[1])
+        if name in numbered
+        or (any(c.isdigit() for c in name) and _times_since_1990([name])[1][0] is not None)
     ]
     if len(days) < 3:
         return

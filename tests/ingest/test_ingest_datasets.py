@@ -806,6 +806,24 @@ def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     assert ingest_store.read(user_id="0")[-1].occurred_at == 1649376000 * 1_000_000
 
 
+def test_a_day_column_is_kept_beside_a_time_column_of_other_days(ingest_store: Store, tmp_path: Path) -> None:
+    """A column named for a time whose times fall on other days than the rows' (a customer's
+    signup) is not the event's time: the day column dates the rows, and a purchase of the same
+    customer and item on another day is not dropped as a double click."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "user_id,item_id,date,event,user_registered_at\n"
+        "u1,i1,2022-04-08,purchase,2019-05-01 10:00:00\n"
+        "u1,i2,2022-04-09,purchase,2019-05-01 10:00:00\n"
+        "u1,i1,2022-05-10,purchase,2019-05-01 10:00:00\n"
+        "u2,i1,2022-04-09,purchase,2020-01-01 08:30:00\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.duplicates_dropped) == (4, 0)
+    days = [e.occurred_at // 1_000_000 for e in ingest_store.read()]
+    assert days == [1649376000, 1649462400, 1652140800, 1649462400]
+
+
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
     # An item id and a price, as a catalogue has, under names only this file uses: the mapping
     # of event fields decides.
