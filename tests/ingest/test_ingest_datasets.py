@@ -346,6 +346,25 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_options_of_reading_leave_a_datasets_file_to_its_reader(ingest_store: Store, tmp_path: Path) -> None:
+    """Options that name no column (timestamp_unit, day_first, delimiter) do not make a dataset's
+    file generic events: MovieLens' ratings.csv was then read without movies.csv beside it, and
+    YOOCHOOSE's clicks were refused for want of a customer column."""
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n1,Toy Story (1995),Animation\n")
+    clicks = tmp_path / "clicks.txt"
+    clicks.write_text("SessionId\tItemId\tTime\n1\t214536502\t1396860669.277\n")
+    for option in ({"timestamp_unit": "s"}, {"day_first": "true"}, {"delimiter": ","}):
+        assert detect_format(ratings, mapping=option).name == "movielens"
+    assert detect_format(clicks, mapping={"delimiter": "tab"}).name == "yoochoose"
+    report = import_file(ingest_store, ratings, mapping={"timestamp_unit": "s"})
+    assert (report.format, report.quarantined) == ("movielens", 0)
+    assert "Toy Story (1995)" in {e.payload.get("title") for e in ingest_store.read()}
+    # a column named still reads the file as generic events
+    assert detect_format(ratings, mapping={"timestamp_unit": "s", "user": "userId"}).name == "csv"
+
+
 def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
     assert detect_format(path).name == "catalogue"
