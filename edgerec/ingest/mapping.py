@@ -532,10 +532,15 @@ def check_columns(
 _DAY_COLUMN = re.compile(r"(d|day)_?\d+")
 
 
+# A wide table's column of its store: the sales of a day are a store's, having no customer.
+_STORE_COLUMNS = {"storeid", "store", "shopid", "shop"}
+
+
 def _refuse_wide(names: Sequence[str], path: Path) -> None:
     """FormatError for a wide table, one row per item and a column per day (Walmart M5's sales:
     d_1 ... d_n, or columns named by dates): read as events, each row would be one sale, its
-    days' counts lost."""
+    days' counts lost. The recipe it gives reads the file by its path as given, with its own
+    delimiter, and names the customer its sales are imported as (its store, or one of its own)."""
     numbered = {name for name in names if _DAY_COLUMN.fullmatch(header_key(name))}
     days = [
         name
@@ -546,17 +551,31 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
     if len(days) < 3:
         return
     ids = [name for name in names if name not in days]
+    store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
+    suffix = data_suffix(path)
+    if suffix == ".parquet":
+        read = f"pd.read_parquet({json.dumps(str(path))})"
+    elif suffix in JSON_LINES_SUFFIXES:
+        read = f"pd.read_json({json.dumps(str(path))}, lines=True)"
+    else:
+        delimiter = sniff_delimiter(head_lines(path))
+        sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
+        read = f"pd.read_csv({json.dumps(str(path))}, sep={sep}, dtype=str)"
+    own = "" if store else '.assign(shop="shop")'
     program = (
-        f"import pandas as pd; pd.read_csv({json.dumps(path.name)}).melt(id_vars={json.dumps(ids)}, "
-        'var_name="day", value_name="quantity").query("quantity > 0").to_csv("long.csv", index=False)'
+        f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
+        'var_name="day", value_name="quantity").astype({"quantity": float}).query("quantity > 0")'
+        f'{own}.to_csv("long.csv", index=False)'
     )
     shown = ", ".join(days) if len(days) <= 3 else f"{days[0]}, {days[1]}, ..., {days[-1]}"
     dates = " (with each day written as its date: M5's calendar.csv gives d_1's)" if numbered else ""
+    customer = f"its store's, from {store!r}" if store else "the shop's, in a column of its own"
     raise FormatError(
         f"{path}: one row per item and a column per day ({shown}), where a file of sales has a row "
         f"per sale: reshape it to one row per item and day first, for example with python3 -c "
         f"{shlex.quote(program)}, then import long.csv{dates} with --map timestamp=day "
-        "--map quantity=quantity"
+        f"--map quantity=quantity --map user={store or 'shop'} (daily sales have no customer: each is "
+        f"imported as {customer})"
     )
 
 

@@ -573,6 +573,40 @@ def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
     assert ingest_store.read() == []
 
 
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("item_id\tstore_id\t2011-01-29\t2011-01-30\t2011-01-31\nA\tS1\t0\t2\t1\nB\tS1\t3\t0\t0\n", "S1"),
+        ("item_id\tdept\t2011-01-29\t2011-01-30\t2011-01-31\nA\tD1\t0\t2\t1\nB\tD1\t3\t0\t0\n", "shop"),
+    ],
+)
+def test_the_wide_tables_recipe_imports_it_when_followed(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, customer: str
+) -> None:
+    """The refusal's melt line and mapping, followed to the letter, import the sales: the line
+    read a TSV with commas and the file by its bare name (not the path given), and the mapping
+    named no customer, which a table of daily sales has none of."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.tsv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, Path("data/sales.tsv"))
+    said = str(caught.value)
+    exec(shlex.split(said[said.index("python3 -c ") + len("python3 -c ") :].split(", then import")[0])[0])  # noqa: S102
+    maps = shlex.split(re.search(r"import long\.csv with (--map .*?) \(", said).group(1))  # type: ignore[union-attr]
+    mapping = dict(pair.split("=", 1) for pair in maps if pair != "--map")
+    report = import_file(ingest_store, tmp_path / "long.csv", mapping=mapping)
+    assert (report.accepted, report.quarantined) == (3, 0)
+    sales = [
+        (e.user_id, e.item_id, e.occurred_at // 1_000_000, e.payload["quantity"]) for e in ingest_store.read()
+    ]
+    assert sales == [
+        (customer, "B", 1296259200, 3),
+        (customer, "A", 1296345600, 2),
+        (customer, "A", 1296432000, 1),
+    ]
+
+
 def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_path: Path) -> None:
     """Amazon's 2018 metadata: a brand kept the scraped page's line breaks ("by\\n    Microsoft")."""
     path = tmp_path / "meta_Video_Games.json"
