@@ -364,20 +364,26 @@ _KEPT_BESIDE_UNDATED = (
 )
 
 
+# MySQL's zero date, which a table exported from it holds where a time was never set.
+_ZERO_DATE = re.compile(r"0{4}-00-00([ T]00:00:00(\.0+)?)?")
+
+
 def check_placeholder_times(
     given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
 ) -> None:
     """FormatError where every time of the first chunk is one and the same before 1990 (NCF's
-    pinterest-20 ratings: 0 in every row): a placeholder, not the file's times, which would
-    quarantine every row as too old. It names undated=DAY, with the rest of the mapping given."""
+    pinterest-20 ratings: 0 in every row), or MySQL's zero date (0000-00-00 00:00:00): a
+    placeholder, not the file's times, which would quarantine every row as too old or
+    unreadable. It names undated=DAY, with the rest of the mapping given."""
     if "time_of_day" in raw:
         return
     values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
     if not values or len({str(v).strip() for v in values}) != 1:
         return
+    zero = _ZERO_DATE.fullmatch(str(values[0]).strip()) is not None
     stamps, problems = times(values[:1], mapping.timestamp_unit, "UTC", mapping.day_first)
     earliest = int(EARLIEST.timestamp()) * 1_000_000
-    if problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest:
+    if not zero and (problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest):
         return
     kept = [
         f"--map {name}={_map_text(getattr(given, name))}"
@@ -386,7 +392,8 @@ def check_placeholder_times(
     ]
     way_out = " ".join([*kept, "--map undated=2024-01-01"])
     raise FormatError(
-        f"{path}: every time in {where} is {str(values[0]).strip()}, before 1990: that is no time, "
+        f"{path}: every time in {where} is {str(values[0]).strip()}, "
+        f"{'a zero date' if zero else 'before 1990'}: that is no time, "
         f"so the file has none; date its rows by their order instead with {way_out} (the day "
         "they are dated, a microsecond apart in file order)"
     )

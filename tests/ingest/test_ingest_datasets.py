@@ -825,6 +825,28 @@ def test_a_time_column_of_zeros_is_refused_saying_that_undated_imports_the_file(
     assert report.quarantined_by_reason == {"timestamp_too_old": 1}
 
 
+def test_mysqls_zero_date_in_every_row_is_refused_saying_that_undated_imports_the_file(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A table exported from MySQL holds 0000-00-00 00:00:00 where no time was set: every row
+    was quarantined as bad_timestamp, with no word that the file has no times."""
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "user_id,item_id,rating,timestamp\n"
+        "u1,i1,4,0000-00-00 00:00:00\nu1,i2,5,0000-00-00 00:00:00\nu2,i1,3,0000-00-00 00:00:00\n"
+    )
+    with pytest.raises(FormatError, match=r"is 0000-00-00 00:00:00, a zero date.* --map undated=2024-01-01"):
+        import_file(ingest_store, path)
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # a zero date among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,0000-00-00\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (1, 1)
+
+
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     ingest_store: Store, tmp_path: Path
 ) -> None:
