@@ -19,6 +19,7 @@ from edgerec.ingest.mapping import (
     looks_like_data,
     nested_events,
     resolve_columns,
+    spaced_header,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import check_header_line, head_lines
@@ -300,6 +301,9 @@ def detect_format(
         "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
         "events); or"
         if looks_like_data(names if len(names) > 1 else [word for line in head[:1] for word in line.split()])
+        else f", and its header line {names[0]!r} was read as one column: if its columns are separated "
+        "by spaces, read it with --map delimiter=space; or"
+        if suffix not in JSON_LINES_SUFFIXES and suffix != ".parquet" and spaced_header(names)
         else ";"
     )
     raise FormatError(

@@ -525,6 +525,7 @@ def check_columns(
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
+        check_spaced_header(names, path)
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
@@ -532,6 +533,25 @@ def check_columns(
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
+        )
+
+
+def spaced_header(names: Sequence[str]) -> bool:
+    """Whether a header line was read as one column whose name holds words split by spaces
+    (`user item timestamp comment`): spaces are not sniffed as the delimiter where a value holds
+    one too (a comment, "very good"), its lines splitting into different numbers of words."""
+    if len(names) != 1 or len(words := names[0].split()) < 2 or any(len(word) > 64 for word in words):
+        return False
+    return not looks_like_data(words)  # no header line: its refusal names header=false
+
+
+def check_spaced_header(names: Sequence[str], path: Path) -> None:
+    """FormatError for a header line read as one column of words split by spaces."""
+    if spaced_header(names):
+        raise FormatError(
+            f"{path}: its header line {names[0]!r} was read as one column: the columns seem "
+            "separated by spaces; read it with --map delimiter=space (a row with a value holding a "
+            "space then has too many fields and is quarantined)"
         )
 
 

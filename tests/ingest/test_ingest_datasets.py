@@ -365,6 +365,24 @@ def test_options_of_reading_leave_a_datasets_file_to_its_reader(ingest_store: St
     assert detect_format(ratings, mapping={"timestamp_unit": "s", "user": "userId"}).name == "csv"
 
 
+def test_a_header_split_by_spaces_but_read_as_one_column_names_delimiter_space(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Where a value holds a space ("very good"), the lines split into different numbers of words
+    and spaces are not sniffed as the delimiter: the header came back as one column, and the
+    refusal said to give timestamp=user item timestamp comment, or only listed the formats."""
+    path = tmp_path / "odd.txt"
+    path.write_text("user item timestamp comment\n1 10 1262304000 very good\n2 11 1262390400 fine\n")
+    says = r"'user item timestamp comment' was read as one column: .*--map delimiter=space"
+    with pytest.raises(FormatError, match="(?s)" + says + ".*csv "):  # the formats still listed
+        import_file(ingest_store, path)
+    with pytest.raises(FormatError, match=says) as caught:
+        import_file(ingest_store, path, mapping={"default_type": "item_viewed"})
+    assert "timestamp=user" not in str(caught.value)
+    report = import_file(ingest_store, path, mapping={"default_type": "item_viewed", "delimiter": "space"})
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"wrong_field_count": 1})
+
+
 def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
     assert detect_format(path).name == "catalogue"
