@@ -52,8 +52,10 @@ class Deduplicator:
 
     State carried between chunks covers only the last `window` of time seen and the chunk
     before, so memory stays flat; on a file not ordered by time a repeat more than a chunk away
-    may pass (it is still appended once at most, by its event id), but neighbouring lines (an
-    order's lines, however the file is ordered) are always told apart.
+    may pass (it is still appended once at most, by its event id). Lines of one content are told
+    apart where they lie in the same chunk or in neighbouring ones (an order's lines next to each
+    other, however the file is ordered); farther apart (more than a chunk, 50,000 rows by
+    default, between them), the second gets the first's id and is taken for it, already present.
     """
 
     def __init__(self, window_s: float) -> None:

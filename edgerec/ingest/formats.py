@@ -19,6 +19,7 @@ from edgerec.ingest.mapping import (
     looks_like_data,
     nested_events,
     resolve_columns,
+    spaced_header,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import check_header_line, head_lines
@@ -182,6 +183,18 @@ def format_names() -> str:
 _EITHER = {"item", "category", "header"}
 
 
+# Options of a mapping that name no column, only how a file is read: a dataset's file given only
+# these is still read by its dataset's reader, which knows its layout (and its companion files).
+_READING = {"timestamp_unit", "day_first", "delimiter", "header", "undated", "default_type", "actions"}
+
+
+def _names_event_columns(columns: ColumnMapping | Mapping[str, Any] | None) -> bool:
+    """Whether a mapping names a column for an event field (user=, timestamp=, value=, ...)."""
+    if isinstance(columns, ColumnMapping):
+        return True
+    return bool(set(columns or ()) - _EITHER - _READING)
+
+
 def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None:
     """ "catalogue" for a mapping of catalogue fields (title, price, ...), "events" for one with
     event fields (user, timestamp, ...), None for no mapping or one of item and category only."""
@@ -244,9 +257,11 @@ def detect_format(
     read in); FormatError names the choices, or says that its header line is not text.
 
     A column mapping says which kind the file is where its fields do: with event fields (user,
-    timestamp, ...) the file is read as generic events whatever its header or lines look like (a
-    sales file has an item id and a price, as a catalogue has; a `user item rating` file's lines
-    are numbers, as S3-Rec's sequences are); with catalogue fields, as a catalogue.
+    timestamp, ...) naming its columns, the file is read as generic events whatever its header or
+    lines look like (a sales file has an item id and a price, as a catalogue has; a `user item
+    rating` file's lines are numbers, as S3-Rec's sequences are); options of how it is read only
+    (timestamp_unit, delimiter, ...) leave a dataset's file to its dataset's reader, but make it
+    no catalogue; with catalogue fields, as a catalogue.
     """
     path = Path(path)
     if not path.exists():
@@ -259,7 +274,9 @@ def detect_format(
         _refuse_customers_in_a_catalogue(path, _header(path, head, encoding), mapping)
         return FORMATS["catalogue"]
     for name in _DETECTION_ORDER:
-        if kind == "events" and name not in _GENERIC:  # a dataset's reader reads no mapping
+        if kind == "events" and name == "catalogue":
+            continue
+        if name not in _GENERIC and _names_event_columns(mapping):  # a dataset's reader reads no mapping
             continue
         sniff = FORMATS[name].sniff
         try:
@@ -284,6 +301,9 @@ def detect_format(
         "header=false --map item=0 --map title=3 for a catalogue; user=0 item=1 timestamp=2 for "
         "events); or"
         if looks_like_data(names if len(names) > 1 else [word for line in head[:1] for word in line.split()])
+        else f", and its header line {names[0]!r} was read as one column: if its columns are separated "
+        "by spaces, read it with --map delimiter=space; or"
+        if suffix not in JSON_LINES_SUFFIXES and suffix != ".parquet" and spaced_header(names)
         else ";"
     )
     raise FormatError(

@@ -294,22 +294,23 @@ def check_undated(
 
 def _mostly_times(values: Sequence[Any]) -> bool:
     given, read = _times_since_1990(values)
-    return 2 * len(read) > given > 0
+    return 2 * sum(t is not None for t in read) > given > 0
 
 
-def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int]]:
-    """How many of `values` are given, and the times since 1990 (microseconds UTC) read from them."""
+def _times_since_1990(values: Sequence[Any]) -> tuple[int, list[int | None]]:
+    """How many of `values` are given, and each value's time since 1990 (microseconds UTC), None
+    where it is not given or not such a time."""
     given = [
-        v
+        isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
         for v in values
-        if isinstance(v, str | int | float) and not isinstance(v, bool) and not convert.is_blank(v)
     ]
-    stamps, problems = times(given, "auto", "UTC")
+    stamps, problems = times([v for v, g in zip(values, given, strict=True) if g], "auto", "UTC")
     earliest = int(EARLIEST.timestamp()) * 1_000_000
-    read = [
-        t for t, p in zip(stamps, problems, strict=True) if p is None and isinstance(t, int) and t >= earliest
-    ]
-    return len(given), read
+    read = iter(
+        t if p is None and isinstance(t, int) and t >= earliest else None
+        for t, p in zip(stamps, problems, strict=True)
+    )
+    return sum(given), [next(read) if g else None for g in given]
 
 
 _DAY_US = 86_400 * 1_000_000
@@ -319,9 +320,11 @@ def choose_time_column(
     given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]]
 ) -> ColumnMapping:
     """Where the time column found by its name holds days only (in the first chunk; KuaiRand's
-    `date`, 20220408) and another column named for a time holds times within the day (its
-    `time_ms`, epoch milliseconds), that one: by the day alone a customer's events of a day
-    fall at one instant, out of order, and a repeat among them is taken for a double click.
+    `date`, 20220408) and another column named for a time holds times within the day that fall
+    on that day in nine rows of ten, a day either side for the zone (its `time_ms`, epoch
+    milliseconds), that one: the same event's time, where by the day alone a customer's events
+    of a day fall at one instant, out of order, and a repeat among them is taken for a double
+    click. A column of other times (a signup's, a shipping's) is no event's and is passed by.
     A column the user named is kept."""
     defaults = ColumnMapping()
     if (
@@ -331,13 +334,16 @@ def choose_time_column(
     ):
         return resolved
     given_days, days = _times_since_1990(values_of(resolved.timestamp)[:200])
-    if not (2 * len(days) > given_days > 0) or any(t % _DAY_US for t in days):
+    read_days = [t for t in days if t is not None]
+    if not (2 * len(read_days) > given_days > 0) or any(t % _DAY_US for t in read_days):
         return resolved
     for name in names:
         if name == resolved.timestamp or not time_named(name):
             continue
-        count, read = _times_since_1990(values_of(name)[:200])
-        if 2 * len(read) > count > 0 and any(t % _DAY_US for t in read):
+        _, read = _times_since_1990(values_of(name)[:200])
+        pairs = [(d, t) for d, t in zip(days, read, strict=True) if d is not None]
+        same_day = sum(t is not None and abs(t // _DAY_US - d // _DAY_US) <= 1 for d, t in pairs)
+        if 10 * same_day >= 9 * len(pairs) and any(t % _DAY_US for _, t in pairs if t is not None):
             return replace(resolved, timestamp=name)
     return resolved
 
@@ -358,20 +364,26 @@ _KEPT_BESIDE_UNDATED = (
 )
 
 
+# MySQL's zero date, which a table exported from it holds where a time was never set.
+_ZERO_DATE = re.compile(r"0{4}-00-00([ T]00:00:00(\.0+)?)?")
+
+
 def check_placeholder_times(
     given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
 ) -> None:
     """FormatError where every time of the first chunk is one and the same before 1990 (NCF's
-    pinterest-20 ratings: 0 in every row): a placeholder, not the file's times, which would
-    quarantine every row as too old. It names undated=DAY, with the rest of the mapping given."""
+    pinterest-20 ratings: 0 in every row), or MySQL's zero date (0000-00-00 00:00:00): a
+    placeholder, not the file's times, which would quarantine every row as too old or
+    unreadable. It names undated=DAY, with the rest of the mapping given."""
     if "time_of_day" in raw:
         return
     values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
     if not values or len({str(v).strip() for v in values}) != 1:
         return
+    zero = _ZERO_DATE.fullmatch(str(values[0]).strip()) is not None
     stamps, problems = times(values[:1], mapping.timestamp_unit, "UTC", mapping.day_first)
     earliest = int(EARLIEST.timestamp()) * 1_000_000
-    if problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest:
+    if not zero and (problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest):
         return
     kept = [
         f"--map {name}={_map_text(getattr(given, name))}"
@@ -380,7 +392,8 @@ def check_placeholder_times(
     ]
     way_out = " ".join([*kept, "--map undated=2024-01-01"])
     raise FormatError(
-        f"{path}: every time in {where} is {str(values[0]).strip()}, before 1990: that is no time, "
+        f"{path}: every time in {where} is {str(values[0]).strip()}, "
+        f"{'a zero date' if zero else 'before 1990'}: that is no time, "
         f"so the file has none; date its rows by their order instead with {way_out} (the day "
         "they are dated, a microsecond apart in file order)"
     )
@@ -512,6 +525,7 @@ def check_columns(
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
+        check_spaced_header(names, path)
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
@@ -522,34 +536,73 @@ def check_columns(
         )
 
 
+def spaced_header(names: Sequence[str]) -> bool:
+    """Whether a header line was read as one column whose name holds words split by spaces
+    (`user item timestamp comment`): spaces are not sniffed as the delimiter where a value holds
+    one too (a comment, "very good"), its lines splitting into different numbers of words."""
+    if len(names) != 1 or len(words := names[0].split()) < 2 or any(len(word) > 64 for word in words):
+        return False
+    return not looks_like_data(words)  # no header line: its refusal names header=false
+
+
+def check_spaced_header(names: Sequence[str], path: Path) -> None:
+    """FormatError for a header line read as one column of words split by spaces."""
+    if spaced_header(names):
+        raise FormatError(
+            f"{path}: its header line {names[0]!r} was read as one column: the columns seem "
+            "separated by spaces; read it with --map delimiter=space (a row with a value holding a "
+            "space then has too many fields and is quarantined)"
+        )
+
+
 # A column of a wide table's day: M5's d_1 ... d_1941, day_1, or a date (2011-01-29).
 _DAY_COLUMN = re.compile(r"(d|day)_?\d+")
+
+
+# A wide table's column of its store: the sales of a day are a store's, having no customer.
+_STORE_COLUMNS = {"storeid", "store", "shopid", "shop"}
 
 
 def _refuse_wide(names: Sequence[str], path: Path) -> None:
     """FormatError for a wide table, one row per item and a column per day (Walmart M5's sales:
     d_1 ... d_n, or columns named by dates): read as events, each row would be one sale, its
-    days' counts lost."""
+    days' counts lost. The recipe it gives reads the file by its path as given, with its own
+    delimiter, and names the customer its sales are imported as (its store, or one of its own)."""
     numbered = {name for name in names if _DAY_COLUMN.fullmatch(header_key(name))}
     days = [
         name
         for name in names
-        if name in numbered or (any(c.isdigit() for c in name) and _times_since_1990([name])[1])
+        if name in numbered
+        or (any(c.isdigit() for c in name) and _times_since_1990([name])[1][0] is not None)
     ]
     if len(days) < 3:
         return
     ids = [name for name in names if name not in days]
+    store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
+    suffix = data_suffix(path)
+    if suffix == ".parquet":
+        read = f"pd.read_parquet({json.dumps(str(path))})"
+    elif suffix in JSON_LINES_SUFFIXES:
+        read = f"pd.read_json({json.dumps(str(path))}, lines=True)"
+    else:
+        delimiter = sniff_delimiter(head_lines(path))
+        sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
+        read = f"pd.read_csv({json.dumps(str(path))}, sep={sep}, dtype=str)"
+    own = "" if store else '.assign(shop="shop")'
     program = (
-        f"import pandas as pd; pd.read_csv({json.dumps(path.name)}).melt(id_vars={json.dumps(ids)}, "
-        'var_name="day", value_name="quantity").query("quantity > 0").to_csv("long.csv", index=False)'
+        f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
+        'var_name="day", value_name="quantity").astype({"quantity": float}).query("quantity > 0")'
+        f'{own}.to_csv("long.csv", index=False)'
     )
     shown = ", ".join(days) if len(days) <= 3 else f"{days[0]}, {days[1]}, ..., {days[-1]}"
     dates = " (with each day written as its date: M5's calendar.csv gives d_1's)" if numbered else ""
+    customer = f"its store's, from {store!r}" if store else "the shop's, in a column of its own"
     raise FormatError(
         f"{path}: one row per item and a column per day ({shown}), where a file of sales has a row "
         f"per sale: reshape it to one row per item and day first, for example with python3 -c "
         f"{shlex.quote(program)}, then import long.csv{dates} with --map timestamp=day "
-        "--map quantity=quantity"
+        f"--map quantity=quantity --map user={store or 'shop'} (daily sales have no customer: each is "
+        f"imported as {customer})"
     )
 
 

@@ -346,6 +346,43 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_options_of_reading_leave_a_datasets_file_to_its_reader(ingest_store: Store, tmp_path: Path) -> None:
+    """Options that name no column (timestamp_unit, day_first, delimiter) do not make a dataset's
+    file generic events: MovieLens' ratings.csv was then read without movies.csv beside it, and
+    YOOCHOOSE's clicks were refused for want of a customer column."""
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n1,Toy Story (1995),Animation\n")
+    clicks = tmp_path / "clicks.txt"
+    clicks.write_text("SessionId\tItemId\tTime\n1\t214536502\t1396860669.277\n")
+    for option in ({"timestamp_unit": "s"}, {"day_first": "true"}, {"delimiter": ","}):
+        assert detect_format(ratings, mapping=option).name == "movielens"
+    assert detect_format(clicks, mapping={"delimiter": "tab"}).name == "yoochoose"
+    report = import_file(ingest_store, ratings, mapping={"timestamp_unit": "s"})
+    assert (report.format, report.quarantined) == ("movielens", 0)
+    assert "Toy Story (1995)" in {e.payload.get("title") for e in ingest_store.read()}
+    # a column named still reads the file as generic events
+    assert detect_format(ratings, mapping={"timestamp_unit": "s", "user": "userId"}).name == "csv"
+
+
+def test_a_header_split_by_spaces_but_read_as_one_column_names_delimiter_space(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Where a value holds a space ("very good"), the lines split into different numbers of words
+    and spaces are not sniffed as the delimiter: the header came back as one column, and the
+    refusal said to give timestamp=user item timestamp comment, or only listed the formats."""
+    path = tmp_path / "odd.txt"
+    path.write_text("user item timestamp comment\n1 10 1262304000 very good\n2 11 1262390400 fine\n")
+    says = r"'user item timestamp comment' was read as one column: .*--map delimiter=space"
+    with pytest.raises(FormatError, match="(?s)" + says + ".*csv "):  # the formats still listed
+        import_file(ingest_store, path)
+    with pytest.raises(FormatError, match=says) as caught:
+        import_file(ingest_store, path, mapping={"default_type": "item_viewed"})
+    assert "timestamp=user" not in str(caught.value)
+    report = import_file(ingest_store, path, mapping={"default_type": "item_viewed", "delimiter": "space"})
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"wrong_field_count": 1})
+
+
 def test_fashion_catalogue(ingest_store: Store, slice_of) -> None:  # type: ignore[no-untyped-def]
     path = slice_of(("fashion-product-catalog", "catalog_joined.csv"), 801)
     assert detect_format(path).name == "catalogue"
@@ -552,6 +589,40 @@ def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
     ):
         import_file(ingest_store, dated, mapping={"user": "sku", "item": "sku", "default_type": "purchased"})
     assert ingest_store.read() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("item_id\tstore_id\t2011-01-29\t2011-01-30\t2011-01-31\nA\tS1\t0\t2\t1\nB\tS1\t3\t0\t0\n", "S1"),
+        ("item_id\tdept\t2011-01-29\t2011-01-30\t2011-01-31\nA\tD1\t0\t2\t1\nB\tD1\t3\t0\t0\n", "shop"),
+    ],
+)
+def test_the_wide_tables_recipe_imports_it_when_followed(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, customer: str
+) -> None:
+    """The refusal's melt line and mapping, followed to the letter, import the sales: the line
+    read a TSV with commas and the file by its bare name (not the path given), and the mapping
+    named no customer, which a table of daily sales has none of."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.tsv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, Path("data/sales.tsv"))
+    said = str(caught.value)
+    exec(shlex.split(said[said.index("python3 -c ") + len("python3 -c ") :].split(", then import")[0])[0])  # noqa: S102
+    maps = shlex.split(re.search(r"import long\.csv with (--map .*?) \(", said).group(1))  # type: ignore[union-attr]
+    mapping = dict(pair.split("=", 1) for pair in maps if pair != "--map")
+    report = import_file(ingest_store, tmp_path / "long.csv", mapping=mapping)
+    assert (report.accepted, report.quarantined) == (3, 0)
+    sales = [
+        (e.user_id, e.item_id, e.occurred_at // 1_000_000, e.payload["quantity"]) for e in ingest_store.read()
+    ]
+    assert sales == [
+        (customer, "B", 1296259200, 3),
+        (customer, "A", 1296345600, 2),
+        (customer, "A", 1296432000, 1),
+    ]
 
 
 def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_path: Path) -> None:
@@ -772,6 +843,28 @@ def test_a_time_column_of_zeros_is_refused_saying_that_undated_imports_the_file(
     assert report.quarantined_by_reason == {"timestamp_too_old": 1}
 
 
+def test_mysqls_zero_date_in_every_row_is_refused_saying_that_undated_imports_the_file(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A table exported from MySQL holds 0000-00-00 00:00:00 where no time was set: every row
+    was quarantined as bad_timestamp, with no word that the file has no times."""
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "user_id,item_id,rating,timestamp\n"
+        "u1,i1,4,0000-00-00 00:00:00\nu1,i2,5,0000-00-00 00:00:00\nu2,i1,3,0000-00-00 00:00:00\n"
+    )
+    with pytest.raises(FormatError, match=r"is 0000-00-00 00:00:00, a zero date.* --map undated=2024-01-01"):
+        import_file(ingest_store, path)
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    report = import_file(ingest_store, path, mapping={"undated": "2024-01-01"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # a zero date among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,0000-00-00\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert (report.accepted, report.quarantined) == (1, 1)
+
+
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -804,6 +897,24 @@ def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
         ingest_store, other, mapping={"default_type": "item_viewed", "user": "viewer", "timestamp": "date"}
     )
     assert ingest_store.read(user_id="0")[-1].occurred_at == 1649376000 * 1_000_000
+
+
+def test_a_day_column_is_kept_beside_a_time_column_of_other_days(ingest_store: Store, tmp_path: Path) -> None:
+    """A column named for a time whose times fall on other days than the rows' (a customer's
+    signup) is not the event's time: the day column dates the rows, and a purchase of the same
+    customer and item on another day is not dropped as a double click."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "user_id,item_id,date,event,user_registered_at\n"
+        "u1,i1,2022-04-08,purchase,2019-05-01 10:00:00\n"
+        "u1,i2,2022-04-09,purchase,2019-05-01 10:00:00\n"
+        "u1,i1,2022-05-10,purchase,2019-05-01 10:00:00\n"
+        "u2,i1,2022-04-09,purchase,2020-01-01 08:30:00\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.duplicates_dropped) == (4, 0)
+    days = [e.occurred_at // 1_000_000 for e in ingest_store.read()]
+    assert days == [1649376000, 1649462400, 1652140800, 1649462400]
 
 
 def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Store, tmp_path: Path) -> None:
