@@ -37,6 +37,7 @@ from edgerec.store.engine import (  # noqa: E402
     close_engine,
     damage_said,
     database_url,
+    foreign_wal,
     make_engine,
     not_a_file,
     shown_url,
@@ -56,6 +57,7 @@ class Settings:
         # Whether a -wal lay beside the store file before the command opened it (noted then):
         # one the command's own connection made is no sign of another copy's log.
         self.wal_was_there: bool | None = None
+        self._wal_seen: tuple[int, int, int] | None = None  # that -wal's inode, size and time
 
     @functools.cached_property
     def url(self) -> str:
@@ -71,10 +73,14 @@ class Settings:
         Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
         if self.wal_was_there is None:
-            self.wal_was_there = path is not None and path.with_name(path.name + "-wal").exists()
+            self._wal_seen = None if path is None else _identity(path.with_name(path.name + "-wal"))
+            self.wal_was_there = self._wal_seen is not None
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
+        foreign = None if path is None else foreign_wal(path)
+        if foreign:  # before SQLite reads it into the store file
+            raise click.ClickException(foreign)
         if create or path is None:
             return
         # An empty file (what `touch`, or a copy cut short by a full disk, leaves) is no store
@@ -229,7 +235,18 @@ def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
     if said is None or not isinstance(settings, Settings):  # --db is not read for any other error
         return said
     path = sqlite_path(settings.url)
-    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False)
+    seen = settings._wal_seen
+    read = seen is not None and path is not None and _identity(path.with_name(path.name + "-wal")) != seen
+    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False, wal_read=read)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """A file's inode, size and modification time; None where it is not there."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 def _holds_nothing(engine: Engine) -> bool:

@@ -6,6 +6,7 @@ import gzip
 import json
 import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -1524,3 +1525,45 @@ def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path
         assert "needs a terminal" in done.stderr and "Traceback" not in done.stderr
         assert (tmp_path / "out.txt").read_bytes() == b""
     assert not db.exists()  # refused before anything was made
+
+
+def test_another_databases_wal_beside_a_restored_store_is_refused_before_sqlite_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A backup restored over a store whose -wal stayed beside it was changed for good by the
+    first command, even stats: SQLite read the other's -wal into it before it said the file was
+    damaged. A -wal of pages of another size is refused before the store is opened; where one
+    was read in all the same, the error says so, not to move away a -wal that is gone."""
+    from edgerec.store.engine import damage_said
+
+    db, other = tmp_path / "shop.db", tmp_path / "other.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(occurred_at=T0, user_id="u1", item_id="a"))
+    kept = db.read_bytes()
+    with closing(sqlite3.connect(other)) as connection:  # open: its -wal is not folded in
+        connection.execute("PRAGMA page_size = 8192")
+        connection.execute("PRAGMA journal_mode = wal")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute("CREATE TABLE t (x)")
+        connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(100)])
+        connection.commit()
+        (tmp_path / "shop.db-wal").write_bytes((tmp_path / "other.db-wal").read_bytes())
+    (tmp_path / "ev.csv").write_text("customer_id,item_id,timestamp,event\nu2,b,2024-03-01 10:00:00,view\n")
+    for command in (["stats"], ["import", str(tmp_path / "ev.csv")]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().splitlines()[-1] == (
+            f"Error: the -wal beside the store file ({db}-wal) is another database's: its pages are "
+            "of 8192 bytes, the store's of 4096 (a file restored over another store whose -wal "
+            "stayed?); opened, SQLite would read it into the store: move the -wal and the -shm "
+            "beside it away (keep them) and try again"
+        )
+        assert db.read_bytes() == kept and (tmp_path / "shop.db-wal").exists()
+    (tmp_path / "shop.db-wal").unlink()
+    assert "events: 1 (" in run("--db", str(db), "stats")  # moved away, the store reads as it was
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    said = damage_said(error, db, wal_read=True)  # one read in already: none left to move
+    assert said is not None and said.endswith(
+        "has been read into it: move the -wal and -shm files away before you restore it again)"
+    )
