@@ -81,7 +81,11 @@ class Settings:
         foreign = None if path is None else foreign_wal(path)
         if foreign:  # before SQLite reads it into the store file
             raise click.ClickException(foreign)
-        if create or path is None:
+        if path is None:
+            return
+        if create:  # a few blank bytes are a new store, as no bytes are (SQLite reads no database)
+            if path.exists() and _empty_file(path) and path.stat().st_size > 0:
+                os.truncate(path, 0)  # put back should the command be refused (see its undo)
             return
         # An empty file (what `touch`, or a copy cut short by a full disk, leaves) is no store
         # either: read, it was made an empty one and exported as the shop's "0 events".
@@ -101,8 +105,8 @@ class Settings:
         server that cannot be used is a one-line error."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        self._refuse_missing(create)
         undo = self._undoing_the_new_store() if create else None
+        self._refuse_missing(create)
         engine = None
         try:
             engine = make_engine(self.url)
@@ -130,8 +134,8 @@ class Settings:
         path = sqlite_path(self.url)
         if path is None or (path.exists() and not _empty_file(path)):
             return None
-        if path.exists():
-            return functools.partial(_empty_again, self.url)
+        if path.exists():  # empty, or a few blank bytes: put back as they were (a FIFO: refused)
+            return functools.partial(_empty_again, self.url, path.read_bytes() if path.is_file() else b"")
         models = path.with_name(path.name + ".models")
         made = [path, *([] if models.exists() else [models]), *(p for p in path.parents if not p.exists())]
         return functools.partial(_remove_made, self.url, made)
@@ -277,17 +281,18 @@ def _remove_made(url: str, made: list[Path]) -> None:
             folder.rmdir()
 
 
-def _empty_again(url: str) -> None:
-    """Empties again a store file that was there empty when a command made it a store, and
-    removes its side files."""
+def _empty_again(url: str, content: bytes = b"") -> None:
+    """Empties again a store file that was there empty (or blank: its `content`) when a command
+    made it a store, and removes its side files."""
     from edgerec.store.engine import database_files
 
     store, *side_files = database_files(url)
     for file in side_files:
         with contextlib.suppress(FileNotFoundError):
             file.unlink()
-    with contextlib.suppress(OSError):
-        os.truncate(store, 0)
+    with contextlib.suppress(OSError), open(store, "r+b") as file:
+        file.write(content)
+        file.truncate()
 
 
 _KEPT = (

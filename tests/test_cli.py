@@ -150,6 +150,14 @@ def test_a_blank_file_too_short_for_a_store_is_refused_like_an_empty_one(
         assert result.exit_code == 2, result.output
         assert f"no store at {blank} (the file is blank): check the path" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and blank.read_bytes() == content
+    # The commands that make a store make one of it, as of an empty file: import said 'it is not
+    # a database' of two bytes and more, and emptied the file, so the same import then passed.
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "ev.csv").write_text("customer_id,item_id,timestamp,event\nu1,a,2024-03-01 10:00:00,view\n")
+    result = CliRunner().invoke(main, ["--db", str(blank), "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "no column for the user" in result.output, result.output
+    assert blank.read_bytes() == content  # a refusal leaves the file as it was
+    assert "appended: 1" in run("--db", str(blank), "import", str(tmp_path / "ev.csv"))
 
 
 def test_a_short_file_that_is_not_blank_is_not_taken_for_an_empty_one(tmp_path: Path) -> None:
