@@ -482,17 +482,36 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return None if ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT else value
 
 
+_GIVEN = "edgerec.given"
+
+
+def _quoted(message: str, given: list[str]) -> str:
+    """`message` with the control characters of what it quotes from the command line escaped: a
+    newline in a file's name (each part of a path, however the message writes the rest) or an
+    id printed a line of its choosing; the message's own line breaks are kept."""
+    parts = {part for value in given for part in (value, *value.split(os.sep)) if printable(part) != part}
+    for part in sorted(parts, key=len, reverse=True):
+        message = message.replace(part, printable(part))
+    return message
+
+
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
     read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
     is a one-line error in each, not a traceback. Every error's control characters (in a file's
     name, a cell it quotes) are written as escapes, as `_echo` writes them."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_GIVEN] = [*args, os.environ.get(ENV_DB, "")]  # what an error may quote
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return self._invoke(ctx)
         except click.ClickException as exc:  # its line breaks are its own (a list of formats)
-            exc.message = "\n".join(map(printable, exc.message.split("\n")))
+            exc.message = "\n".join(
+                map(printable, _quoted(exc.message, ctx.meta.get(_GIVEN, [])).split("\n"))
+            )
             raise
 
     def _invoke(self, ctx: click.Context) -> Any:

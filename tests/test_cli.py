@@ -1055,6 +1055,23 @@ def test_a_file_s_name_is_printed_with_its_control_characters_escaped_in_every_l
         assert bar.progress.tasks[0].description == f"Importing empty{escaped}.csv"
 
 
+def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_kept(tmp_path: Path) -> None:
+    """A refusal's own line breaks are kept, and a newline in the file's name it quoted was kept
+    with them: `ok.csv<newline>Imported 5,000 events.` printed a forged line of the name's."""
+    from edgerec.cli import _quoted
+
+    folder = tmp_path / "in\nbox"
+    folder.mkdir()
+    forged = folder / "ok.csv\nImported 5,000 events."
+    forged.write_text("a,b\n1,2\n")
+    for args in (["--db", str(tmp_path / "shop.db"), "import", str(forged)], ["eval", str(forged)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "in\\nbox/ok.csv\\nImported 5,000 events.: no column" in lines[0], lines
+    assert _quoted("a\nb: one\ntwo", ["x", "a\nb"]) == "a\\nb: one\ntwo"  # the message's own kept
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()
