@@ -227,6 +227,18 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
             f"file's path (sqlite:///{tmp_path}/shopdata/edgerec.db, say)",
         ),
         (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
+        # A last part . or .. names a folder as the slash does: both made a file shopdata too.
+        (
+            "shopdata/.",
+            "'shopdata/.' ends in '.', which names a folder: give the store file's path "
+            "(shopdata/edgerec.db, say)",
+        ),
+        ("shopdata/..", "'shopdata/..' ends in '..', which names a folder"),
+        (
+            f"sqlite+pysqlite:///{tmp_path}/shopdata/.?timeout=5",  # its driver and query kept
+            f"the URL's file '{tmp_path}/shopdata/.' ends in '.', which names a folder: give the store "
+            f"file's path (sqlite+pysqlite:///{tmp_path}/shopdata/edgerec.db?timeout=5, say)",
+        ),
     ]:
         for command in (["db", "upgrade"], ["stats"]):
             result = CliRunner().invoke(main, ["--db", target, *command])

@@ -94,10 +94,11 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
-    if target.endswith(("/", os.sep)):  # Path() drops the slash: `newdir/` became a file newdir
+    ending = _folder_ending(target)
+    if ending:  # Path() drops the slash (or the dot): `newdir/` and `newdir/.` became a file newdir
         raise ValueError(
-            f"{target!r} ends in '/', which names a folder: give the store file's path "
-            f"({target.rstrip('/' + os.sep) or '.'}/edgerec.db, say)"
+            f"{target!r} ends in '{ending}', which names a folder: give the store file's path "
+            f"({os.path.join(os.path.normpath(target), 'edgerec.db')}, say)"
         )
     # Built, not written out: a ? or a % in the file's name would read as the URL's query or
     # an escape, and `till?1.db` and `till?2.db` were both the file `till`.
@@ -140,12 +141,22 @@ def _readable(url: str) -> str:
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
     database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database.endswith(("/", os.sep)):  # as a path's
+    ending = _folder_ending(database)
+    if parsed.get_backend_name() == "sqlite" and ending:  # as a path's
+        file = parsed.set(database=os.path.join(os.path.normpath(database), "edgerec.db"))
         raise ValueError(
-            f"the URL's file {database!r} ends in '/', which names a folder: give the store file's "
-            f"path (sqlite:///{database.rstrip('/' + os.sep)}/edgerec.db, say)"
+            f"the URL's file {database!r} ends in '{ending}', which names a folder: give the store "
+            f"file's path ({file.render_as_string(hide_password=False)}, say)"
         )
     return url
+
+
+def _folder_ending(path: str) -> str:
+    """How `path` ends where that names a folder ('/', or a last part '.' or '..'), else ''."""
+    if path.endswith(("/", os.sep)):
+        return "/"
+    last = os.path.basename(path)
+    return last if last in (".", "..") else ""
 
 
 def shown_url(url: str) -> str:
