@@ -275,6 +275,12 @@ def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
         "'~/shop.db' starts with ~, but there is no home folder for it to stand for: set HOME, or give "
         "the store's full path"
     ) in result.output
+    result = CliRunner().invoke(main, ["--db", "~nosuchuser/shop.db", "stats"])  # nor HOME to ~name
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert (
+        "'~nosuchuser/shop.db' starts with ~nosuchuser, but there is no user 'nosuchuser' here for it "
+        "to stand for: check the name, or give the store's full path"
+    ) in result.output
     db = str(tmp_path / "shop.db")
     run("--db", db, "demo", "--seed", "3")
     assert "sources:" in run("--db", db, "recommend", "--user", "C0001")

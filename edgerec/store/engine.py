@@ -105,6 +105,12 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     try:
         path = Path(target).expanduser()
     except RuntimeError:  # a leading ~ with no home folder to stand for
+        user = target[1:].partition("/")[0]
+        if user:  # ~name: Python looks the name up among the machine's users
+            raise ValueError(
+                f"{target!r} starts with ~{user}, but there is no user {user!r} here for it to stand "
+                "for: check the name, or give the store's full path"
+            ) from None
         raise ValueError(
             f"{target!r} starts with ~, but there is no home folder for it to stand for: set HOME, "
             "or give the store's full path"
