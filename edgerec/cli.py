@@ -37,6 +37,7 @@ from edgerec.store.engine import (  # noqa: E402
     close_engine,
     damage_said,
     database_url,
+    foreign_wal,
     make_engine,
     not_a_file,
     shown_url,
@@ -56,6 +57,7 @@ class Settings:
         # Whether a -wal lay beside the store file before the command opened it (noted then):
         # one the command's own connection made is no sign of another copy's log.
         self.wal_was_there: bool | None = None
+        self._wal_seen: tuple[int, int, int] | None = None  # that -wal's inode, size and time
 
     @functools.cached_property
     def url(self) -> str:
@@ -71,11 +73,19 @@ class Settings:
         Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
         if self.wal_was_there is None:
-            self.wal_was_there = path is not None and path.with_name(path.name + "-wal").exists()
+            self._wal_seen = None if path is None else _identity(path.with_name(path.name + "-wal"))
+            self.wal_was_there = self._wal_seen is not None
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
-        if create or path is None:
+        foreign = None if path is None else foreign_wal(path)
+        if foreign:  # before SQLite reads it into the store file
+            raise click.ClickException(foreign)
+        if path is None:
+            return
+        if create:  # a few blank bytes are a new store, as no bytes are (SQLite reads no database)
+            if path.exists() and _empty_file(path) and path.stat().st_size > 0:
+                os.truncate(path, 0)  # put back should the command be refused (see its undo)
             return
         # An empty file (what `touch`, or a copy cut short by a full disk, leaves) is no store
         # either: read, it was made an empty one and exported as the shop's "0 events".
@@ -95,8 +105,8 @@ class Settings:
         server that cannot be used is a one-line error."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        self._refuse_missing(create)
         undo = self._undoing_the_new_store() if create else None
+        self._refuse_missing(create)
         engine = None
         try:
             engine = make_engine(self.url)
@@ -124,8 +134,8 @@ class Settings:
         path = sqlite_path(self.url)
         if path is None or (path.exists() and not _empty_file(path)):
             return None
-        if path.exists():
-            return functools.partial(_empty_again, self.url)
+        if path.exists():  # empty, or a few blank bytes: put back as they were (a FIFO: refused)
+            return functools.partial(_empty_again, self.url, path.read_bytes() if path.is_file() else b"")
         models = path.with_name(path.name + ".models")
         made = [path, *([] if models.exists() else [models]), *(p for p in path.parents if not p.exists())]
         return functools.partial(_remove_made, self.url, made)
@@ -229,7 +239,18 @@ def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
     if said is None or not isinstance(settings, Settings):  # --db is not read for any other error
         return said
     path = sqlite_path(settings.url)
-    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False)
+    seen = settings._wal_seen
+    read = seen is not None and path is not None and _identity(path.with_name(path.name + "-wal")) != seen
+    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False, wal_read=read)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """A file's inode, size and modification time; None where it is not there."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 def _holds_nothing(engine: Engine) -> bool:
@@ -260,17 +281,18 @@ def _remove_made(url: str, made: list[Path]) -> None:
             folder.rmdir()
 
 
-def _empty_again(url: str) -> None:
-    """Empties again a store file that was there empty when a command made it a store, and
-    removes its side files."""
+def _empty_again(url: str, content: bytes = b"") -> None:
+    """Empties again a store file that was there empty (or blank: its `content`) when a command
+    made it a store, and removes its side files."""
     from edgerec.store.engine import database_files
 
     store, *side_files = database_files(url)
     for file in side_files:
         with contextlib.suppress(FileNotFoundError):
             file.unlink()
-    with contextlib.suppress(OSError):
-        os.truncate(store, 0)
+    with contextlib.suppress(OSError), open(store, "r+b") as file:
+        file.write(content)
+        file.truncate()
 
 
 _KEPT = (
@@ -460,17 +482,36 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return None if ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT else value
 
 
+_GIVEN = "edgerec.given"
+
+
+def _quoted(message: str, given: list[str]) -> str:
+    """`message` with the control characters of what it quotes from the command line escaped: a
+    newline in a file's name (each part of a path, however the message writes the rest) or an
+    id printed a line of its choosing; the message's own line breaks are kept."""
+    parts = {part for value in given for part in (value, *value.split(os.sep)) if printable(part) != part}
+    for part in sorted(parts, key=len, reverse=True):
+        message = message.replace(part, printable(part))
+    return message
+
+
 class _Commands(click.Group):
     """The commands; a write the store's file or the model folder refuses (a full disk, a
     read-only file), a file where the model folder goes, or a store file SQLite finds damaged,
     is a one-line error in each, not a traceback. Every error's control characters (in a file's
     name, a cell it quotes) are written as escapes, as `_echo` writes them."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_GIVEN] = [*args, os.environ.get(ENV_DB, "")]  # what an error may quote
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return self._invoke(ctx)
         except click.ClickException as exc:  # its line breaks are its own (a list of formats)
-            exc.message = "\n".join(map(printable, exc.message.split("\n")))
+            exc.message = "\n".join(
+                map(printable, _quoted(exc.message, ctx.meta.get(_GIVEN, [])).split("\n"))
+            )
             raise
 
     def _invoke(self, ctx: click.Context) -> Any:

@@ -6,6 +6,7 @@ import gzip
 import json
 import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -149,6 +150,14 @@ def test_a_blank_file_too_short_for_a_store_is_refused_like_an_empty_one(
         assert result.exit_code == 2, result.output
         assert f"no store at {blank} (the file is blank): check the path" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["backup.db"] and blank.read_bytes() == content
+    # The commands that make a store make one of it, as of an empty file: import said 'it is not
+    # a database' of two bytes and more, and emptied the file, so the same import then passed.
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "ev.csv").write_text("customer_id,item_id,timestamp,event\nu1,a,2024-03-01 10:00:00,view\n")
+    result = CliRunner().invoke(main, ["--db", str(blank), "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "no column for the user" in result.output, result.output
+    assert blank.read_bytes() == content  # a refusal leaves the file as it was
+    assert "appended: 1" in run("--db", str(blank), "import", str(tmp_path / "ev.csv"))
 
 
 def test_a_short_file_that_is_not_blank_is_not_taken_for_an_empty_one(tmp_path: Path) -> None:
@@ -218,6 +227,18 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
             f"file's path (sqlite:///{tmp_path}/shopdata/edgerec.db, say)",
         ),
         (latin1, "the path is not valid text: a byte in its name is not UTF-8"),
+        # A last part . or .. names a folder as the slash does: both made a file shopdata too.
+        (
+            "shopdata/.",
+            "'shopdata/.' ends in '.', which names a folder: give the store file's path "
+            "(shopdata/edgerec.db, say)",
+        ),
+        ("shopdata/..", "'shopdata/..' ends in '..', which names a folder"),
+        (
+            f"sqlite+pysqlite:///{tmp_path}/shopdata/.?timeout=5",  # its driver and query kept
+            f"the URL's file '{tmp_path}/shopdata/.' ends in '.', which names a folder: give the store "
+            f"file's path (sqlite+pysqlite:///{tmp_path}/shopdata/edgerec.db?timeout=5, say)",
+        ),
     ]:
         for command in (["db", "upgrade"], ["stats"]):
             result = CliRunner().invoke(main, ["--db", target, *command])
@@ -253,6 +274,12 @@ def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
     assert (
         "'~/shop.db' starts with ~, but there is no home folder for it to stand for: set HOME, or give "
         "the store's full path"
+    ) in result.output
+    result = CliRunner().invoke(main, ["--db", "~nosuchuser/shop.db", "stats"])  # nor HOME to ~name
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert (
+        "'~nosuchuser/shop.db' starts with ~nosuchuser, but there is no user 'nosuchuser' here for it "
+        "to stand for: check the name, or give the store's full path"
     ) in result.output
     db = str(tmp_path / "shop.db")
     run("--db", db, "demo", "--seed", "3")
@@ -1046,6 +1073,23 @@ def test_a_file_s_name_is_printed_with_its_control_characters_escaped_in_every_l
         assert bar.progress.tasks[0].description == f"Importing empty{escaped}.csv"
 
 
+def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_kept(tmp_path: Path) -> None:
+    """A refusal's own line breaks are kept, and a newline in the file's name it quoted was kept
+    with them: `ok.csv<newline>Imported 5,000 events.` printed a forged line of the name's."""
+    from edgerec.cli import _quoted
+
+    folder = tmp_path / "in\nbox"
+    folder.mkdir()
+    forged = folder / "ok.csv\nImported 5,000 events."
+    forged.write_text("a,b\n1,2\n")
+    for args in (["--db", str(tmp_path / "shop.db"), "import", str(forged)], ["eval", str(forged)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "in\\nbox/ok.csv\\nImported 5,000 events.: no column" in lines[0], lines
+    assert _quoted("a\nb: one\ntwo", ["x", "a\nb"]) == "a\\nb: one\ntwo"  # the message's own kept
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()
@@ -1524,3 +1568,45 @@ def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path
         assert "needs a terminal" in done.stderr and "Traceback" not in done.stderr
         assert (tmp_path / "out.txt").read_bytes() == b""
     assert not db.exists()  # refused before anything was made
+
+
+def test_another_databases_wal_beside_a_restored_store_is_refused_before_sqlite_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A backup restored over a store whose -wal stayed beside it was changed for good by the
+    first command, even stats: SQLite read the other's -wal into it before it said the file was
+    damaged. A -wal of pages of another size is refused before the store is opened; where one
+    was read in all the same, the error says so, not to move away a -wal that is gone."""
+    from edgerec.store.engine import damage_said
+
+    db, other = tmp_path / "shop.db", tmp_path / "other.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(occurred_at=T0, user_id="u1", item_id="a"))
+    kept = db.read_bytes()
+    with closing(sqlite3.connect(other)) as connection:  # open: its -wal is not folded in
+        connection.execute("PRAGMA page_size = 8192")
+        connection.execute("PRAGMA journal_mode = wal")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute("CREATE TABLE t (x)")
+        connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(100)])
+        connection.commit()
+        (tmp_path / "shop.db-wal").write_bytes((tmp_path / "other.db-wal").read_bytes())
+    (tmp_path / "ev.csv").write_text("customer_id,item_id,timestamp,event\nu2,b,2024-03-01 10:00:00,view\n")
+    for command in (["stats"], ["import", str(tmp_path / "ev.csv")]):
+        result = CliRunner().invoke(main, ["--db", str(db), *command])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().splitlines()[-1] == (
+            f"Error: the -wal beside the store file ({db}-wal) is another database's: its pages are "
+            "of 8192 bytes, the store's of 4096 (a file restored over another store whose -wal "
+            "stayed?); opened, SQLite would read it into the store: move the -wal and the -shm "
+            "beside it away (keep them) and try again"
+        )
+        assert db.read_bytes() == kept and (tmp_path / "shop.db-wal").exists()
+    (tmp_path / "shop.db-wal").unlink()
+    assert "events: 1 (" in run("--db", str(db), "stats")  # moved away, the store reads as it was
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    said = damage_said(error, db, wal_read=True)  # one read in already: none left to move
+    assert said is not None and said.endswith(
+        "has been read into it: move the -wal and -shm files away before you restore it again)"
+    )

@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import stat
+import struct
 import threading
 import weakref
 from collections.abc import Iterator
@@ -93,16 +94,23 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
-    if target.endswith(("/", os.sep)):  # Path() drops the slash: `newdir/` became a file newdir
+    ending = _folder_ending(target)
+    if ending:  # Path() drops the slash (or the dot): `newdir/` and `newdir/.` became a file newdir
         raise ValueError(
-            f"{target!r} ends in '/', which names a folder: give the store file's path "
-            f"({target.rstrip('/' + os.sep) or '.'}/edgerec.db, say)"
+            f"{target!r} ends in '{ending}', which names a folder: give the store file's path "
+            f"({os.path.join(os.path.normpath(target), 'edgerec.db')}, say)"
         )
     # Built, not written out: a ? or a % in the file's name would read as the URL's query or
     # an escape, and `till?1.db` and `till?2.db` were both the file `till`.
     try:
         path = Path(target).expanduser()
     except RuntimeError:  # a leading ~ with no home folder to stand for
+        user = target[1:].partition("/")[0]
+        if user:  # ~name: Python looks the name up among the machine's users
+            raise ValueError(
+                f"{target!r} starts with ~{user}, but there is no user {user!r} here for it to stand "
+                "for: check the name, or give the store's full path"
+            ) from None
         raise ValueError(
             f"{target!r} starts with ~, but there is no home folder for it to stand for: set HOME, "
             "or give the store's full path"
@@ -139,12 +147,22 @@ def _readable(url: str) -> str:
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
     database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database.endswith(("/", os.sep)):  # as a path's
+    ending = _folder_ending(database)
+    if parsed.get_backend_name() == "sqlite" and ending:  # as a path's
+        file = parsed.set(database=os.path.join(os.path.normpath(database), "edgerec.db"))
         raise ValueError(
-            f"the URL's file {database!r} ends in '/', which names a folder: give the store file's "
-            f"path (sqlite:///{database.rstrip('/' + os.sep)}/edgerec.db, say)"
+            f"the URL's file {database!r} ends in '{ending}', which names a folder: give the store "
+            f"file's path ({file.render_as_string(hide_password=False)}, say)"
         )
     return url
+
+
+def _folder_ending(path: str) -> str:
+    """How `path` ends where that names a folder ('/', or a last part '.' or '..'), else ''."""
+    if path.endswith(("/", os.sep)):
+        return "/"
+    last = os.path.basename(path)
+    return last if last in (".", "..") else ""
 
 
 def shown_url(url: str) -> str:
@@ -527,7 +545,11 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def damage_said(
-    error: BaseException, path: str | os.PathLike[str] | None, *, wal_was_there: bool = True
+    error: BaseException,
+    path: str | os.PathLike[str] | None,
+    *,
+    wal_was_there: bool = True,
+    wal_read: bool = False,
 ) -> str | None:
     """What to say of an error that is SQLite finding the store file damaged (its pages
     malformed, or not a database at all), and what to do; None for any other error. The
@@ -536,7 +558,9 @@ def damage_said(
     A damaged file is most often a backup restored over a crashed store while the crashed
     store's -wal stayed beside it: SQLite reads that log into the restored file. The -wal is
     named only where one is there and `wal_was_there` (before the caller opened the store: one
-    its own connection made is no other copy's).
+    its own connection made is no other copy's); where one lay there before the caller opened
+    the store and is gone or another file now (`wal_read`), SQLite has read it into the file
+    already, and the way out is to restore the file again with no -wal beside it.
     """
     driver = _damage(error)
     if driver is None:
@@ -545,12 +569,56 @@ def damage_said(
         return f"the store's file is damaged ({driver}): restore it from a backup"
     said = f"the store file {os.fspath(path)} is damaged ({driver}): restore it from a backup"
     wal = Path(f"{os.fspath(path)}-wal")
-    if wal_was_there and wal.exists():
+    if wal_read:
+        said += (
+            " (if this file was copied or restored over another, that other's -wal, which lay "
+            "beside it, has been read into it: move the -wal and -shm files away before you "
+            "restore it again)"
+        )
+    elif wal_was_there and wal.exists():
         said += (
             f"; if this file was copied or restored over another, the -wal beside it ({wal}) "
             "may be that other's: move it away (keep it) and try again first"
         )
     return said
+
+
+_SQLITE_HEADER = 100  # bytes: a file shorter than it holds no database
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def foreign_wal(path: Path) -> str | None:
+    """Why the -wal beside the store file `path` is certainly not its own, where it is; None
+    otherwise (a -wal a crash left is read into its store as SQLite does).
+
+    Asked before SQLite opens the file, which reads any -wal beside a database into it: a backup
+    restored over a store whose -wal stayed was changed for good by the first command, even a
+    read. A -wal's header names the page size of its database, which one in WAL mode never
+    changes; a -wal holding frames of another size is another database's.
+    """
+    wal = path.with_name(path.name + "-wal")
+    try:
+        with open(path, "rb") as file:
+            header = file.read(_SQLITE_HEADER)
+        with open(wal, "rb") as file:
+            wal_header, frame = file.read(32), file.read(24)
+    except OSError:  # not there, or not readable: SQLite says what is wrong
+        return None
+    if len(header) < _SQLITE_HEADER or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    if len(wal_header) < 32 or len(frame) < 24 or frame[8:16] != wal_header[16:24]:
+        return None  # no frame of this -wal's (its salt): SQLite reads nothing from it
+    magic, _version, wal_page = struct.unpack(">III", wal_header[:12])
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    if magic not in _WAL_MAGIC or wal_page == page:
+        return None
+    return (
+        f"the -wal beside the store file ({wal}) is another database's: its pages are of "
+        f"{wal_page} bytes, the store's of {page} (a file restored over another store whose -wal "
+        "stayed?); opened, SQLite would read it into the store: move the -wal and the -shm beside "
+        "it away (keep them) and try again"
+    )
 
 
 def _damage(error: BaseException) -> sqlite3.DatabaseError | None:

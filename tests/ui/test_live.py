@@ -496,7 +496,11 @@ def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
             head = shop_store.head()
             await pilot.press("r")  # not after a refusal: the open item is not in the cart
             await until(
-                pilot, lambda: any("is not in the cart" in str(n.message) for n in app._notifications)
+                pilot,
+                lambda: any(
+                    "is not in the cart: highlight the cart's item to remove it" in str(n.message)
+                    for n in app._notifications
+                ),
             )
             assert shop_store.read(since=head) == []
 
@@ -602,5 +606,43 @@ def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: P
             await until(pilot, lambda: screen.actions_done == 0, what="the count restarted")
             await act(pilot, "enter")
             await until(pilot, lambda: "1 actions" in screen_text(app).splitlines()[1])
+
+    asyncio.run(scenario())
+
+
+def test_a_b_and_r_with_no_row_highlighted_say_so(shop_store: Store, tmp_path: Path) -> None:
+    """After a search that lists nothing, a and b recorded nothing and said nothing, and r said
+    nothing with items in the cart (it decided 'The cart is empty.' on the cart shown)."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _panel = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            assert screen.cart
+            await pilot.press("slash", *"zzqqxx", "enter")
+            table = screen.query_one(ItemTable)
+            await until(pilot, lambda: table.row_count == 0, what="a search that lists nothing")
+            await pilot.press("escape")
+            head = shop_store.head()
+            for key, said in [
+                ("a", "No item is highlighted: highlight one in the list"),
+                ("b", "No item is highlighted: highlight one in the list"),
+                (
+                    "r",
+                    "No item is highlighted: highlight one in the list (clear the search or the "
+                    "category if it lists none) that is in the cart.",
+                ),
+            ]:
+                before = len(app._notifications)
+                await pilot.press(key)
+                await until(
+                    pilot,
+                    lambda: any(said in str(n.message) for n in list(app._notifications)[before:]),  # noqa: B023
+                    what=f"what {key} says",
+                )
+            await until(pilot, lambda: screen.jobs.empty())
+            assert shop_store.read(since=head) == []
 
     asyncio.run(scenario())

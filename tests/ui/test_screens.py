@@ -1285,3 +1285,29 @@ def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path, whe
         for query, found in (("ärmel", "i1"), ("ÄRMEL", "i1"), ("ÉLAN", "i2")):
             assert [i.item_id for i in shop.items(text=query)] == [found], query
         assert [c.user_id for c in shop.customers(text="åsa")] == ["Åsa"]
+
+
+def test_a_refusal_naming_several_mappings_says_them_as_one_columns_line(tmp_path: Path) -> None:
+    """The Import screen turned each --map of a command line into 'X on the columns line' one by
+    one: '... with header=false on the columns line user=0 on the columns line item=1 ...'."""
+    from edgerec.ingest import import_file
+    from edgerec.ui.screens.importer import on_screen
+
+    pins = tmp_path / "pins.tsv"
+    pins.write_text("0\t10\t1\t0\n0\t11\t1\t0\n1\t10\t1\t0\n")
+    mapping = {
+        "header": "false",
+        "user": "0",
+        "item": "1",
+        "value": "2",
+        "timestamp": "3",
+        "default_type": "rated",
+    }
+    with Store(tmp_path / "shop.db") as store, pytest.raises(ValueError) as refused:
+        import_file(store, pins, mapping=mapping)
+    said = str(on_screen(refused.value))
+    assert (
+        "with header=false user=0 item=1 value=2 default_type=rated undated=2024-01-01 on the columns line "
+        "(the day they are dated" in said
+    ), said
+    assert said.count("on the columns line") == 1 and "--map" not in said, said

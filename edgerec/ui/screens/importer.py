@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,13 @@ class ImportStopped(Exception):
 
 # The importer's messages name the command's options; this screen takes the encoding and the
 # mapping on its columns line, and the format in its list.
-_SCREEN_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"--encoding(?: ([\w-]++))?"), r"encoding=\1 on the columns line"),
-    (re.compile(r"--map ([^\s)]++)(?! on the command line)"), r"\1 on the columns line"),
+# Options given one after another (`--map header=false --map user=0`) are one columns line.
+_SCREEN_FORMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"--encoding(?: ([\w-]++))?"), r"--map encoding=\1"),
+    (
+        re.compile(r"--map [^\s)]++(?: --map [^\s)]++)*+(?! on the command line)"),
+        lambda found: found.group().replace("--map ", "") + " on the columns line",
+    ),
     (re.compile(r"--format ([a-z][\w-]*+)"), r"\1 chosen in the format list"),
 )
 

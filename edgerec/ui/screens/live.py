@@ -303,7 +303,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         changed its price or delisted it since it was shown), if it can be sold; says why not
         otherwise."""
         target = self._target()
-        if target is None:
+        if target is None:  # a search that lists nothing: say so, not drop the key
+            self.notify(f"No item is highlighted: {_HIGHLIGHT_ONE}.", severity="warning")
             return None
         item = self.shop.item(target.item_id) or target
         if self.open_item is not None and self.open_item.item_id == item.item_id:
@@ -361,17 +362,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = (
             (self.cart_items.get(blocking[0]) or self.shop.item(blocking[0])) if blocking else self._target()
         )
-        if item is None:
-            if not self.cart:
-                self.notify("The cart is empty.", severity="warning")
-            return
         chosen = item
 
         def remove(session: LiveSession, cart: dict[str, int]) -> list[Event]:
-            if chosen.item_id not in cart:
+            # The cart recorded, not the one shown, which the actions queued before may change.
+            if chosen is None or chosen.item_id not in cart:
                 if not cart:
                     raise Refused("The cart is empty.")
-                raise Refused(f"{chosen.label} is not in the cart: open the cart's item to remove it.")
+                if chosen is None:
+                    raise Refused(f"No item is highlighted: {_HIGHLIGHT_ONE} that is in the cart.")
+                raise Refused(f"{chosen.label} is not in the cart: highlight the cart's item to remove it.")
             return [session.remove_from_cart(chosen)]
 
         self._submit_on_cart("remove", remove)
@@ -522,6 +522,9 @@ def _middle_cut(text: str, width: int) -> str:
         return text
     tail = width // 3
     return f"{text[: width - tail - 1]}…{text[-tail:]}"
+
+
+_HIGHLIGHT_ONE = "highlight one in the list (clear the search or the category if it lists none)"
 
 
 def _not_for_sale(item: ItemRow) -> str:
