@@ -44,12 +44,12 @@ def rerank(
     # chosen set is a running maximum), so it is updated in place, and -inf marks closed ones.
     cats, brs = categories[order], brands[order]
     ranked = scores[order]
-    filler = np.zeros(len(order), bool) if fill_in is None else fill_in[order]
-    scored = ranked[~filler] if not filler.all() else ranked
-    top, low = float(scored.max()), float(scored.min())
+    filler = fill_in[order] if fill_in is not None and fill_in.any() else None
+    scored = ranked[~filler] if filler is not None and not filler.all() else ranked
+    top, low = float(scored[0]), float(scored[-1])  # in score order
     relevance = lam * ((ranked - low) / ((top - low) or 1.0))
-    # Every MMR value of a suggested item is above -1: a fill-in's, below -2, comes after them.
-    relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
+    if filler is not None:  # every MMR value of a suggested item is above -1: a fill-in's comes after
+        relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
     value = relevance.copy()
     same_category = relevance - (1.0 - lam)
     same_brand = relevance - (1.0 - lam) * 0.5
