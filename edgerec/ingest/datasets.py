@@ -22,16 +22,13 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
-    jsonl_records,
     looks_like_data,
-    object_keys,
-    parquet_records,
     property_columns,
     property_rows,
-    raw_of,
     sniff_delimiter,
     yes_or_no,
 )
+from edgerec.ingest.readers import jsonl_records, object_keys, parquet_records, raw_of
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, read_records
 from edgerec.ingest.validate import Problem

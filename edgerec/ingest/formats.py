@@ -8,19 +8,19 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from edgerec.ingest import datasets, mapping
+from edgerec.ingest import datasets, mapping, readers
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     ColumnMapping,
     check_columns,
-    first_object,
     looks_like_data,
     nested_events,
     resolve_columns,
     spaced_header,
 )
+from edgerec.ingest.readers import first_object
 from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import check_header_line, head_lines
 
@@ -49,7 +49,7 @@ def _generic_sniff(kind: str) -> Callable[[Path, list[str]], bool]:
         elif (suffix == ".parquet") != (kind == "parquet"):
             return False
         else:
-            names = mapping.object_keys(path, head) or []
+            names = readers.object_keys(path, head) or []
         return mapping.has_event_columns(names)
 
     return sniff
@@ -66,20 +66,20 @@ def _generic(kind: str) -> Callable[..., Iterator[Batch]]:
     ) -> Iterator[Batch]:
         columns = ColumnMapping.of(mapping_)
         if kind == "csv":
-            return mapping.csv_batches(path, columns, source_timezone, chunk_rows, encoding)
-        return mapping.object_batches(path, columns, source_timezone, chunk_rows, kind, encoding)
+            return readers.csv_batches(path, columns, source_timezone, chunk_rows, encoding)
+        return readers.object_batches(path, columns, source_timezone, chunk_rows, kind, encoding)
 
     return read
 
 
 def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
     kind = "parquet" if data_suffix(path) == ".parquet" else "jsonl"
-    return mapping.export_batches(path, chunk_rows, kind)
+    return readers.export_batches(path, chunk_rows, kind)
 
 
 def _events_sniff(path: Path, head: list[str]) -> bool:
-    keys = mapping.object_keys(path, head)
-    return keys is not None and mapping.is_export(keys)
+    keys = readers.object_keys(path, head)
+    return keys is not None and readers.is_export(keys)
 
 
 FORMATS: dict[str, Format] = {
@@ -338,7 +338,7 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
     row); [] where it has none to read. A CSV header that is not text in `encoding` is refused
     saying so: the names read from it leniently are mangled."""
     try:
-        keys = mapping.object_keys(path, head)
+        keys = readers.object_keys(path, head)
     except Exception:  # noqa: BLE001 - no header to name
         return []
     if keys is not None:

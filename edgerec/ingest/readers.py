@@ -1,0 +1,420 @@
+"""Generic readers (CSV/TSV, JSONL, Parquet) driven by a column mapping, and edgerec's own export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from edgerec.domain import EventType
+from edgerec.ingest import convert
+from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch, truncate
+from edgerec.ingest.errors import FormatError
+from edgerec.ingest.json_array import array_records, json_layout, starts_array
+from edgerec.ingest.mapping import (
+    ColumnMapping,
+    check_columns,
+    check_placeholder_times,
+    check_positions,
+    check_undated,
+    choose_action_column,
+    choose_time_column,
+    column_position,
+    customer_fallbacks,
+    fill_customers,
+    nested_events,
+    python_literal,
+    resolve_columns,
+    sessions_are_visitors,
+    sniff_delimiter,
+    typed_columns,
+    undated_times,
+)
+from edgerec.ingest.streams import data_suffix, open_bytes
+from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.validate import PAYLOAD_COLUMNS, Problem
+
+
+def csv_batches(
+    path: Path, mapping: ColumnMapping, source_timezone: str, chunk_rows: int, encoding: str = "utf-8"
+) -> Iterator[Batch]:
+    delimiter = mapping.delimiter or sniff_delimiter(head_lines(path))
+    source = str(path)
+    given_mapping = mapping
+    resolved = settled = False
+    records = read_records(
+        path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
+    )
+    fallbacks: list[tuple[str, str]] = []
+    sessions = False
+    for names, chunk in records:
+        names = names or []
+        if mapping.header and not resolved:
+            given, mapping, resolved = mapping, resolve_columns(mapping, names), True
+            check_columns(mapping, names, path)
+            mapping = choose_time_column(given, mapping, names, partial(_named_cells, chunk.records, names))
+            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
+            mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
+            fallbacks = customer_fallbacks(given, mapping, names)
+            sessions = sessions_are_visitors(given, mapping)
+        elif not mapping.header and not resolved:
+            mapping, resolved = _by_position(mapping), True
+            check_positions(mapping, path)
+        wanted: dict[str, int | None] = {}
+        for event_field, column in mapping.sources().items():
+            if column is None:
+                continue
+            index = find(names, column) if mapping.header else column_position(column)
+            if index is not None:
+                wanted[event_field] = index
+        wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
+        width = len(names) if mapping.header else None
+        raw, problems = pick(chunk, wanted, width)
+        fill_customers(raw, fallbacks, sessions)
+        if names:
+            merge(problems, _repeated_headers(chunk.records, names))
+        if not settled and "occurred_at" in raw:
+            where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
+            check_placeholder_times(given_mapping, mapping, raw, path, where)
+            column = wanted["occurred_at"]
+            later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
+            mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
+        undated_times(mapping, raw, chunk.lines)
+        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
+        yield text_batch(source, chunk, columns, merge(problems, found))
+
+
+def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
+    """The header line again among the rows (files joined into one): named as such."""
+    first = names[0]
+    return [
+        ("repeated_header", "the header line again (files joined into one?)")
+        if record is not None and record[0].strip() == first and header_names(record) == names
+        else None
+        for record in records
+    ]
+
+
+def _objects_column(objects: Sequence[Any], key: str) -> list[Any]:
+    """One key's values in a chunk of JSON objects (None where a line is no object)."""
+    return [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
+
+
+def _named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
+    """A named column's cells in a chunk of a delimited file."""
+    return _cells(records, find(names, column))
+
+
+def _cells(records: Sequence[list[str] | None], index: int | None) -> list[Any]:
+    """One column's cells in a chunk of a delimited file (None where a record lacks it)."""
+    return [r[index] if r is not None and index is not None and len(r) > index else None for r in records]
+
+
+def _csv_column(
+    path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str, index: int | None
+) -> Iterator[list[Any]]:
+    """One column of each chunk of a delimited file, read again from its start."""
+    records = read_records(path, delimiter=delimiter, header=header, chunk_rows=chunk_rows, encoding=encoding)
+    for _names, chunk in records:
+        yield _cells(chunk.records, index)
+
+
+def settle_day_order(
+    mapping: ColumnMapping, first: Sequence[Any], later: Callable[[], Iterator[list[Any]]]
+) -> ColumnMapping:
+    """`mapping` with the file's one reading of dates such as 01/05/2024 (day or month first):
+    from its first chunk, or, where every date there reads both ways, from the first later chunk
+    with a day past the 12th. (Chunks that each settle it for themselves read a file whose first
+    chunk falls in the first 12 days of a month two ways.)"""
+    if mapping.day_first is not None or mapping.timestamp_unit not in ("auto", "iso"):
+        return mapping
+    order = convert.day_order(first)
+    if order == "either":
+        order = next((o for values in later() if (o := convert.day_order(values)) in ("day", "month")), order)
+    if order in ("day", "month"):
+        return replace(mapping, day_first=order == "day")
+    return mapping
+
+
+def _by_position(mapping: ColumnMapping) -> ColumnMapping:
+    """A mapping by column number (no header line), with the rules a header gets: with no type
+    column, every row is a rating where a rating column is named, else a purchase where a
+    price or quantity column is; undated=DAY refuses a time column, as with a header."""
+    if mapping.undated is not None:
+        if column_position(mapping.timestamp or "") is not None:
+            raise FormatError(
+                f"undated={mapping.undated}: the file has times, in column {mapping.timestamp}; undated "
+                "dates the rows of a file with none"
+            )
+        mapping = replace(mapping, timestamp=None, timestamp_unit="us")
+    if mapping.default_type or column_position(mapping.type or "") is not None:
+        return mapping
+    named = {
+        name
+        for name in ("value", "price_paid", "quantity")
+        if column_position(getattr(mapping, name) or "") is not None
+    }
+    if "value" in named:
+        return replace(mapping, default_type=EventType.RATED.value)
+    if named:
+        return replace(mapping, default_type=EventType.PURCHASED.value)
+    return mapping
+
+
+def jsonl_records(
+    path: Path, chunk_rows: int, encoding: str = "utf-8"
+) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
+    """(lines, raws, objects, problems) per chunk of a JSON-lines file, or of a JSON array of
+    objects (one record per element)."""
+    layout = json_layout(path)
+    if layout == "array":
+        for lines, raws, objects, problems in array_records(path, chunk_rows, encoding):
+            yield lines, raws, [lifted(obj) for obj in objects], problems
+        return
+    if layout == "document":  # read line by line, each of its lines would be a refused row
+        raise FormatError(
+            f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
+            "JSON array of objects: write its records one per line, for example with "
+            "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
+        )
+    lines: list[int] = []
+    raws: list[str] = []
+    objects: list[Any] = []
+    problems: list[Problem] = []
+    with open_bytes(path) as file:
+        for number, raw in enumerate(file, start=1):
+            if not raw.strip():
+                continue
+            problem: Problem = None
+            obj: Any = None
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                text = raw.decode(encoding, "replace")
+                problem = ("invalid_encoding", encoding_problem(encoding, exc))
+            if number == 1:
+                text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows tools write
+            if problem is None:
+                try:
+                    obj = lifted(read_object(text))
+                except ValueError as exc:
+                    problem = ("bad_json", str(exc)[:200])
+            lines.append(number)
+            raws.append(text.rstrip("\r\n")[:RAW_KEEP])
+            objects.append(obj)
+            problems.append(problem)
+            if len(lines) >= chunk_rows:
+                yield lines, raws, objects, problems
+                lines, raws, objects, problems = [], [], [], []
+    if lines:
+        yield lines, raws, objects, problems
+
+
+def parquet_records(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[list[int], list[str] | None, list[Any], list[Problem]]]:
+    import pyarrow.parquet as pq
+
+    done = 0
+    try:
+        opened = pq.ParquetFile(path)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise FormatError(f"{path}: not a Parquet file ({exc})") from exc
+    with opened as parquet:
+        for record_batch in parquet.iter_batches(batch_size=chunk_rows):
+            objects = record_batch.to_pylist()
+            lines = list(range(done + 1, done + len(objects) + 1))
+            done += len(objects)
+            yield lines, None, objects, [None] * len(objects)
+
+
+def _object_column(
+    records: Callable[[], Iterator[tuple[Any, Any, list[Any], Any]]], key: str
+) -> Iterator[list[Any]]:
+    """One field of each chunk of a JSON-lines or Parquet file, read again from its start."""
+    for _lines, _raws, objects, _problems in records():
+        yield _objects_column(objects, key)
+
+
+def object_batches(
+    path: Path,
+    mapping: ColumnMapping,
+    source_timezone: str,
+    chunk_rows: int,
+    kind: str,
+    encoding: str = "utf-8",
+) -> Iterator[Batch]:
+    records = (
+        partial(jsonl_records, path, chunk_rows, encoding)
+        if kind == "jsonl"
+        else partial(parquet_records, path, chunk_rows)
+    )
+    sources: dict[str, str] | None = None
+    fallbacks: list[tuple[str, str]] = []
+    sessions = False
+    given_mapping = mapping
+    for lines, raws, objects, problems in records():
+        first = sources is None
+        if sources is None:  # the first chunk's keys say which column holds each field
+            keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
+            given, mapping = mapping, resolve_columns(mapping, keys)
+            if keys:  # with no object to go by, each line is quarantined for what it is
+                check_columns(mapping, keys, path, nested=nested_events(objects))
+            mapping = choose_time_column(given, mapping, keys, partial(_objects_column, objects))
+            check_undated(mapping, keys, partial(_objects_column, objects))
+            mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
+            sources = {k: v for k, v in mapping.sources().items() if v is not None}
+            fallbacks = customer_fallbacks(given, mapping, keys)
+            sessions = sessions_are_visitors(given, mapping)
+            sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
+        raw: dict[str, list[Any]] = {
+            name: [obj.get(column) if obj is not None else None for obj in objects]
+            for name, column in sources.items()
+            if any(obj is not None and column in obj for obj in objects)
+        }
+        fill_customers(raw, fallbacks, sessions)
+        if first and "occurred_at" in raw:
+            check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
+            later = partial(_object_column, records, sources["occurred_at"])
+            mapping = settle_day_order(mapping, raw["occurred_at"], later)
+        undated_times(mapping, raw, lines)
+        columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
+        merge(problems, found)
+        for i, obj in enumerate(objects):
+            if obj is None and problems[i] is None:
+                problems[i] = ("bad_json", "not an object")
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
+
+
+def read_object(line: str) -> dict[str, Any]:
+    """One line of a JSON-lines file as an object; ValueError says why it is none.
+
+    A line that is not JSON but a Python dict literal is read too: Amazon's 2014 product
+    metadata (`meta_*.json`) was written that way, with single quotes.
+    """
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        obj = python_literal(line)
+        if obj is None:
+            raise ValueError(str(exc)) from None
+        if not isinstance(obj, dict) or not all(isinstance(key, str) for key in obj):
+            raise ValueError("a line must be an object whose keys are text") from None
+    if not isinstance(obj, dict):
+        raise ValueError("a line must be a JSON object")
+    return obj
+
+
+def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
+    """The keys of a JSON-lines file's first object (among its `head` lines), of a JSON array's
+    first element, or a Parquet file's columns; None when none of them is an object."""
+    if data_suffix(path) == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    first = first_object(path, head)
+    return None if first is None else list(first)
+
+
+def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
+    """A JSON-lines file's first object (among its `head` lines), or a JSON array's first
+    element; None when none of them is an object."""
+    if head and head[0].lstrip().startswith("[") and starts_array(path):
+        _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
+        return lifted(objects[0]) if isinstance(objects[0], dict) else None
+    for line in head:
+        try:
+            return lifted(read_object(line))
+        except ValueError:
+            continue
+    return None
+
+
+# Where analytics tools nest an event's own fields: Mixpanel's and Segment's `properties`,
+# Amplitude's `event_properties`.
+_PROPERTIES = ("properties", "event_properties", "props")
+
+
+def lifted(obj: Any) -> Any:
+    """A JSON object with the fields nested under its `properties` also at its top level (where
+    the top level has none of that name), so that they are read as columns are."""
+    if not isinstance(obj, dict):
+        return obj
+    for key in _PROPERTIES:
+        nested = obj.get(key)
+        if isinstance(nested, dict):  # after the top level's: its columns are found first
+            top = {header_key(name) for name in obj}
+            lifted_fields = {k: v for k, v in nested.items() if header_key(k) not in top}
+            obj = {**obj, **{k: v for k, v in lifted_fields.items() if not isinstance(v, dict | list)}}
+    return obj
+
+
+def raw_of(raws: list[str] | None, objects: list[Any]):  # type: ignore[no-untyped-def]
+    if raws is not None:
+        return raws.__getitem__
+    return lambda i: truncate(json.dumps(objects[i], default=str, ensure_ascii=False))
+
+
+# --- edgerec's own export -----------------------------------------------------------------
+
+EXPORT_KEYS = (
+    "event_id",
+    "type",
+    "occurred_at",
+    "user_id",
+    "session_id",
+    "item_id",
+    "store_id",
+    "location",
+    "device",
+    "payload",
+)
+
+
+def is_export(keys: Sequence[str]) -> bool:
+    return {"event_id", "type", "occurred_at", "payload"} <= set(keys)
+
+
+def export_batches(path: Path, chunk_rows: int, kind: str) -> Iterator[Batch]:
+    """Reads back `export_events` output: ids and times are kept exactly."""
+    reader = jsonl_records(path, chunk_rows) if kind == "jsonl" else parquet_records(path, chunk_rows)
+    for lines, raws, objects, problems in reader:
+        columns: dict[str, list[Any]] = {k: [] for k in EXPORT_KEYS if k != "payload"}
+        payloads: list[dict[str, Any]] = []
+        for i, obj in enumerate(objects):
+            obj = obj or {}
+            for key in columns:
+                columns[key].append(obj.get(key))
+            payload = obj.get("payload")
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except ValueError:
+                    payload = None
+            if payload is not None and not isinstance(payload, dict):
+                payload = None
+            if payload is None and problems[i] is None:
+                problems[i] = ("bad_payload", "payload: must be a JSON object")
+            payloads.append(payload or {})
+        for name in PAYLOAD_COLUMNS:
+            if any(name in p for p in payloads):
+                columns[name] = [p.get(name) for p in payloads]
+        for i, payload in enumerate(payloads):
+            extra = set(payload) - set(PAYLOAD_COLUMNS)
+            if extra and problems[i] is None:
+                problems[i] = ("invalid_payload", f"{sorted(extra)[0]}: not an event field")
+        ids = columns["event_id"]
+        for i, value in enumerate(ids):
+            if (
+                not isinstance(value, str) or not value or len(value) > 256 or not value.isprintable()
+            ) and problems[i] is None:
+                problems[i] = ("invalid_event_id", "event_id: must be a non-empty printable string")
+        stamps = columns["occurred_at"]
+        for i, value in enumerate(stamps):
+            if (isinstance(value, bool) or not isinstance(value, int)) and problems[i] is None:
+                problems[i] = ("bad_timestamp", "occurred_at: must be integer microseconds")
+                stamps[i] = None
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
