@@ -48,16 +48,19 @@ if TYPE_CHECKING:
     from edgerec.recommend.rules import RuleSet
 
 
+_UNNOTED = object()  # Settings' -wal before the store is first asked for
+
+
 class Settings:
     """Where the store is. --db (or $EDGEREC_DB) is read when a command first needs it, so
     that `--help` and the commands that open no store work whatever it holds."""
 
     def __init__(self, db: str | None) -> None:
         self._db = db
-        # Whether a -wal lay beside the store file before the command opened it (noted then):
-        # one the command's own connection made is no sign of another copy's log.
-        self.wal_was_there: bool | None = None
-        self._wal_seen: tuple[int, int, int] | None = None  # that -wal's inode, size and time
+        # The -wal that lay beside the store file before the command opened it (its inode, size
+        # and time; None for none), noted then: one the command's own connection made is no
+        # sign of another copy's log. _UNNOTED until the store is first asked for.
+        self._wal_seen: tuple[int, int, int] | None | object = _UNNOTED
 
     @functools.cached_property
     def url(self) -> str:
@@ -72,9 +75,8 @@ class Settings:
         mistyped --db must not read (or export) a new empty store as if it were the shop's.
         Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
-        if self.wal_was_there is None:
+        if self._wal_seen is _UNNOTED:
             self._wal_seen = None if path is None else _identity(path.with_name(path.name + "-wal"))
-            self.wal_was_there = self._wal_seen is not None
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
@@ -151,12 +153,23 @@ class Settings:
         except click.ClickException:
             raise
         except Exception as exc:  # an unreadable file, a bad URL, a newer schema...
-            damaged = _damage_said(exc, self)
+            damaged = self.damage_said(exc)
             if damaged is not None:
                 raise click.ClickException(damaged) from exc
             raise click.ClickException(
                 f"cannot open the store at {shown_url(self.url)}: {_why(exc)}{self._folder_hint()}"
             ) from exc
+
+    def damage_said(self, error: BaseException) -> str | None:
+        """`damage_said` for this store, where the error is SQLite's of a damaged file; None for
+        any other error (--db is not read for them)."""
+        if damage_said(error, None) is None:
+            return None
+        path = sqlite_path(self.url)
+        seen = self._wal_seen
+        wal = None if path is None else _identity(path.with_name(path.name + "-wal"))
+        read = seen not in (None, _UNNOTED) and wal != seen
+        return damage_said(error, path, wal_was_there=seen is not None, wal_read=read)
 
     def _folder_hint(self) -> str:
         """Why a writable store file reads as read-only: its folder is not writable."""
@@ -231,17 +244,6 @@ def _empty_file(path: Path) -> bool:
         return size < _SQLITE_HEADER and not path.read_bytes().strip(b" \t\r\n\f\v\0")
     except OSError:  # not reachable: opening it says why
         return False
-
-
-def _damage_said(error: BaseException, settings: Settings | None) -> str | None:
-    """`damage_said` for the store of `settings`, where the error is SQLite's of a damaged file."""
-    said = damage_said(error, None)
-    if said is None or not isinstance(settings, Settings):  # --db is not read for any other error
-        return said
-    path = sqlite_path(settings.url)
-    seen = settings._wal_seen
-    read = seen is not None and path is not None and _identity(path.with_name(path.name + "-wal")) != seen
-    return damage_said(error, path, wal_was_there=settings.wal_was_there is not False, wal_read=read)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -524,7 +526,7 @@ class _Commands(click.Group):
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
         except Exception as exc:  # a damaged store file read part way through a command
-            damaged = _damage_said(exc, ctx.obj)
+            damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
                 raise
             raise click.ClickException(damaged) from exc

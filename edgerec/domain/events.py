@@ -86,7 +86,7 @@ def text_id(value: str) -> str:
     """An id written as text, as the importer reads it: a whole number written as a float (a
     pandas column with a gap, saved as CSV, writes customer 17850 as 17850.0) is that number,
     as `number_id` reads the same cell in JSON, Parquet or a workbook."""
-    whole = _FLOAT_WRITTEN_WHOLE.fullmatch(value)
+    whole = _FLOAT_WRITTEN_WHOLE.fullmatch(value) if "." in value else None  # read for every id cell
     return whole.group(1) if whole else value
 
 
