@@ -1120,7 +1120,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 @click.option("--include-seen", is_flag=True, help="Rank items the user already interacted with too.")
 @click.option("--tune", is_flag=True, help="A small hyper-parameter search on the validation split.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for report.json and charts."
 )
@@ -1169,7 +1169,7 @@ def evaluate_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--models") from exc
     if device == "cuda":
-        from edgerec.training import pick_device
+        from edgerec.models.base import pick_device
 
         try:
             pick_device(device)

@@ -494,6 +494,8 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
             "s3rec",
             "--models",
             "popularity,itemknn",
+            "--device",
+            "auto",  # as `train` and `tune` take it
             "--json",
             "--out",
             str(out),

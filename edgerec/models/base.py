@@ -16,11 +16,14 @@ from edgerec.models.data import History, Interactions, ItemFeatures
 Validator = Callable[["Recommender"], float]
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """The requested device, or CUDA when present, else CPU."""
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def pick_device(device: str | None = "auto") -> torch.device:
+    """The requested device; for "auto" (or None), CUDA when present, else the CPU. Asking for
+    CUDA where torch sees none is refused at once, not at the first tensor moved there."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was requested but torch sees no CUDA device")
+    return torch.device(device)
 
 
 class Recommender(ABC):

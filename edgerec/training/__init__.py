@@ -21,7 +21,6 @@ _WHERE = {
     "Trainer": "edgerec.training.trainer",
     "TrainingStopped": "edgerec.training.trainer",
     "TrainerConfig": "edgerec.training.trainer",
-    "pick_device": "edgerec.training.trainer",
 }
 
 __all__ = sorted(_WHERE)

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
+from edgerec.models.base import pick_device
 from edgerec.privacy import forget_generation
 from edgerec.store.codec import StoredEvent
 from edgerec.store.leftovers import remove_leftovers
@@ -118,14 +119,6 @@ def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
     if found and found[0].position == position and found[0].event_id == event_id:
         return None
     return f"this log holds another event at position {position:,}"
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("CUDA was requested but torch sees no CUDA device")
-    return torch.device(requested)
 
 
 # Settings that choose how an optimizer computes its step, not what it computes.

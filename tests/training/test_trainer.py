@@ -17,9 +17,10 @@ import edgerec
 from edgerec.api import Store
 from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemListed, ItemViewed
+from edgerec.models.base import pick_device
+from edgerec.models.popularity import Popularity
 from edgerec.training import CheckpointError, Trainer, TrainerConfig, follow, load_snapshot, read_status
 from edgerec.training import trainer as trainer_module
-from edgerec.training.trainer import pick_device
 
 SMALL = DemoSize(items=200, customers=30, sessions=150)
 CONFIG = TrainerConfig(block=500)
@@ -222,11 +223,16 @@ def _wait(condition, timeout: float = 60.0) -> None:
 
 
 def test_cuda_is_refused_clearly_when_absent() -> None:
+    assert (
+        pick_device("auto").type == pick_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    )
     if torch.cuda.is_available():
         assert pick_device("cuda").type == "cuda"
     else:
         with pytest.raises(RuntimeError, match="no CUDA device"):
             pick_device("cuda")
+        with pytest.raises(RuntimeError, match="no CUDA device"):  # a model, at once
+            Popularity(device="cuda")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
