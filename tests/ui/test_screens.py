@@ -26,8 +26,8 @@ from edgerec.ui.widgets.tables import EventTail, ItemTable
 from tests.ui.ui_shop import screen_text, until
 
 
-def console(store: Store, tmp_path: Path, start: str) -> ConsoleApp:
-    return ConsoleApp(store, start=start, seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+def console(store: Store, tmp_path: Path, start: str, **options: Any) -> ConsoleApp:
+    return ConsoleApp(store, start=start, seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log", **options)
 
 
 def run(scenario: Any) -> None:
@@ -863,6 +863,30 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+class FakeTrainer:
+    """A console's trainer as runtime.TrainerProcess reports it: a status the test sets, and
+    the commands the screen sent it."""
+
+    def __init__(self, state: dict[str, Any], *, starting: bool = False) -> None:
+        self.state = state
+        self.starting = starting  # whether start() puts it in the "starting" state, as a real one
+        self.commands: list[str] = []
+
+    def status(self) -> dict[str, Any]:
+        return self.state
+
+    def start(self) -> None:
+        self.commands.append("start")
+        if self.starting:
+            self.state = {**self.state, "state": "starting"}
+
+    def pause(self) -> None:
+        self.commands.append("pause")
+
+    def retrain(self) -> None:
+        self.commands.append("retrain")
+
+
 def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_processs(
     shop_store: Store, tmp_path: Path
 ) -> None:
@@ -873,38 +897,20 @@ def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_proc
 
     head = shop_store.head()
     refusal = "another trainer (process 4242) is training this store's model; stop it first"
-    commands: list[str] = []
-
-    class RefusedTrainer:  # as runtime.TrainerProcess reports it
-        def status(self) -> dict[str, Any]:
-            return {
-                "state": "caught up",
-                "device": "cpu",
-                "position": head,
-                "updated_at": time.time(),
-                "elsewhere": True,
-                "pid": 4242,
-                "exited": refusal,
-            }
-
-        def start(self) -> None:
-            commands.append("start")
-
-        def pause(self) -> None:
-            commands.append("pause")
-
-        def retrain(self) -> None:
-            commands.append("retrain")
+    trainer = FakeTrainer(
+        {
+            "state": "caught up",
+            "device": "cpu",
+            "position": head,
+            "updated_at": time.time(),
+            "elsewhere": True,
+            "pid": 4242,
+            "exited": refusal,
+        }
+    )
 
     async def scenario() -> None:
-        app = ConsoleApp(
-            shop_store,
-            start="trainer",
-            seed=1,
-            clock=FixedClock(),
-            log_path=tmp_path / "ui.log",
-            trainer=RefusedTrainer(),
-        )
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
         async with app.run_test(size=(140, 32)) as pilot:
             # Read from the status itself: the notification of the same words can cover it on the screen.
             state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
@@ -921,7 +927,7 @@ def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_proc
                 ),
                 what="each command saying why it cannot act",
             )
-            assert commands == []
+            assert trainer.commands == []
 
     run(scenario())
 
@@ -938,24 +944,10 @@ def test_trainer_shows_its_checkpoint_and_a_caught_up_trainer_apart_from_one_not
     head = shop_store.head()
     saved_at = time.time() - 60
 
-    class ConsoleTrainer:  # as runtime.TrainerProcess reports
-        def __init__(self) -> None:
-            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
-
-        def status(self) -> dict[str, Any]:
-            return self.state
-
-    trainer = ConsoleTrainer()
+    trainer = FakeTrainer({"state": "not started", "device": "cpu", "position": 0})
 
     async def scenario() -> None:
-        app = ConsoleApp(
-            shop_store,
-            start="trainer",
-            seed=1,
-            clock=FixedClock(),
-            log_path=tmp_path / "ui.log",
-            trainer=trainer,
-        )
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
         async with app.run_test(size=(120, 32)) as pilot:
             await until(
                 pilot, lambda: "not running" in screen_text(app) and "(s starts it)" in screen_text(app)
@@ -983,31 +975,10 @@ def test_trainer_starting_is_shown_as_such_and_p_before_a_start_says_nothing_run
 ) -> None:
     """After s, for the seconds the trainer loads, the screen said 'not running ... (s starts
     it)'; p before any start did nothing and said nothing."""
-    commands: list[str] = []
-
-    class ConsoleTrainer:  # as runtime.TrainerProcess reports
-        def __init__(self) -> None:
-            self.state: dict[str, Any] = {"state": "not started", "device": "cpu", "position": 0}
-
-        def status(self) -> dict[str, Any]:
-            return self.state
-
-        def start(self) -> None:
-            commands.append("start")
-            self.state = {**self.state, "state": "starting"}
-
-        def pause(self) -> None:
-            commands.append("pause")
+    trainer = FakeTrainer({"state": "not started", "device": "cpu", "position": 0}, starting=True)
 
     async def scenario() -> None:
-        app = ConsoleApp(
-            shop_store,
-            start="trainer",
-            seed=1,
-            clock=FixedClock(),
-            log_path=tmp_path / "ui.log",
-            trainer=ConsoleTrainer(),
-        )
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
         async with app.run_test(size=(120, 32)) as pilot:
             state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
             await until(pilot, lambda: "not running" in state() and "(s starts it)" in state())
@@ -1017,7 +988,7 @@ def test_trainer_starting_is_shown_as_such_and_p_before_a_start_says_nothing_run
             )
             await pilot.press("s")
             await until(pilot, lambda: state().startswith("Trainer: starting"), what="the trainer starting")
-            assert "not running" not in state() and commands == ["start"]
+            assert "not running" not in state() and trainer.commands == ["start"]
 
     run(scenario())
 
