@@ -107,12 +107,14 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         if found:
             _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
             _forget_in_file_names(connection, user_id)
+            _forget_in_shared_sessions(connection, user_id, theirs)
             # In the same transaction: a running recommender that sees the forget counter move
             # must find read models that no longer hold the customer, and a crash leaves all or
             # nothing.
             replayed = store.rebuild_in(connection)
             # A session shared with another customer (a family's tablet) stays, as theirs.
-            gone = len(theirs - _known(connection, sessions.c.session_id, theirs))
+            now_named = {_renamed(user_id, session_id) for session_id in theirs}
+            gone = len(now_named - _known(connection, sessions.c.session_id, now_named))
     compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
     return Receipt(
         user_id=user_id,
@@ -170,6 +172,24 @@ def _forget_in_file_names(connection: Connection, user_id: str) -> None:
                 .where(quarantine.c.source == source)
                 .values(source=word.sub(FORGOTTEN, source))
             )
+
+
+def _forget_in_shared_sessions(connection: Connection, user_id: str, theirs: set[str]) -> None:
+    """Writes FORGOTTEN for the id in the name of a session the customer shared with others (a
+    family's tablet), in those others' events: the store names a session after the customer
+    who opened it (`anna@1795993239`), and the session stays, as theirs. The rebuild that
+    follows carries the new name into the read models."""
+    for session_id in sorted(theirs):
+        renamed = _renamed(user_id, session_id)
+        if renamed != session_id:
+            connection.execute(
+                update(events).where(events.c.session_id == session_id).values(session_id=renamed)
+            )
+
+
+def _renamed(user_id: str, session_id: str) -> str:
+    """A session's id with the customer's id, as a whole word of it, written FORGOTTEN."""
+    return re.sub(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])", FORGOTTEN, session_id)
 
 
 def _path_word(user_id: str) -> re.Pattern[str]:

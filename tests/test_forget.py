@@ -488,6 +488,28 @@ def test_a_session_shared_with_another_customer_is_not_counted_as_removed(tmp_pa
         assert [tuple(row) for row in left] == [("family-tablet-1", "ben")]
 
 
+def test_a_shared_session_the_store_named_after_the_customer_loses_their_id(tmp_path: Path) -> None:
+    """The store names a session after the customer who opened it (anna@1795993239.969198);
+    ben's event in it kept that name after anna was forgotten: in the log, the read models and
+    every export made afterwards."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(user_id="anna", item_id="A"))
+        shared = store.read(user_id="anna")[0].session_id
+        assert shared is not None and shared.startswith("anna@")
+        store.record(ItemViewed(user_id="ben", session_id=shared, item_id="B"))
+        store.record(ItemViewed(user_id="ben", session_id="annals-1", item_id="C"))  # not her id
+
+    receipt = forget(db, "anna")
+
+    assert (receipt["events_removed"], receipt["sessions_removed"]) == (1, 0)
+    export(db, tmp_path / "after.jsonl")
+    assert files_containing(tmp_path, shared) == []
+    with edgerec.open(db) as store:
+        kept = [e.session_id for e in store.read(user_id="ben")]
+    assert kept == [shared.replace("anna", "[forgotten]"), "annals-1"]
+
+
 def test_a_numeric_id_is_forgotten_only_in_a_file_name_and_its_rows_are_found_again(
     tmp_path: Path,
 ) -> None:
