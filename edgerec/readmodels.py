@@ -49,7 +49,7 @@ class ItemRow:
 
     @property
     def label(self) -> str:
-        return self.title or self.item_id
+        return (self.title or "").strip() or self.item_id
 
     @property
     def available(self) -> bool:

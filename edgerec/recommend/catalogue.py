@@ -313,7 +313,8 @@ class Catalogue:
         return offered & (self.stock[indices] != 0)
 
     def title(self, index: int) -> str:
-        return self.titles[index] or f"item {self.ids[index]}"
+        """The item's title as reasons name it; an item with none, or one of spaces alone, by its id."""
+        return (self.titles[index] or "").strip() or f"item {self.ids[index]}"
 
     def category_name(self, index: int) -> str | None:
         code = int(self.category[index])

@@ -113,3 +113,20 @@ def test_a_shared_session_id_never_lends_one_customer_anothers_items_or_search(s
                     assert (e.item_id, e.event_type, to_micros(e.at)) in bobs, e
                 if e.attribute is not None and e.attribute[0] in ("category", "brand"):
                     assert e.item_id == "i1", r.reasons  # bob's only item is the anchor
+
+
+def test_an_item_titled_with_spaces_alone_is_named_by_its_id(tmp_path) -> None:
+    """A title of spaces read 'You viewed     59 minutes ago'; an empty one was already named
+    'item EMPTY'."""
+    import edgerec
+    from edgerec.domain import ItemListed
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for item, title in (("EMPTY", ""), ("BLANK", "   "), ("B", "Bee")):
+            store.record(ItemListed(item_id=item, title=title, category="X", occurred_at=at(0)))
+        store.record(ItemViewed(user_id="v", item_id="EMPTY", occurred_at=at(60)))
+        store.record(ItemViewed(user_id="v", item_id="BLANK", occurred_at=at(65)))
+        found = Recommender(store).recommend("v", k=3, now=at(120))
+    reasons = " / ".join(reason for item in found for reason in item.reasons)
+    assert "item BLANK" in reasons and "item EMPTY" in reasons
+    assert "  " not in reasons
