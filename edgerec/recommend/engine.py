@@ -788,4 +788,6 @@ def _micros(now: datetime | int | None) -> int:
         if now.utcoffset() is None:  # as for events: UTC is assumed nowhere
             raise ValueError(f"now must be timezone-aware, not {now.isoformat()}")
         return to_micros(now)
+    if isinstance(now, bool) or not isinstance(now, numbers.Integral):
+        raise TypeError(f"now must be a timezone-aware datetime or microseconds since 1970, not {now!r}")
     return int(now)

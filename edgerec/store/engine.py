@@ -66,7 +66,8 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
     default store (`open(os.environ.get("SHOP_DB", ""))` must not write into the shop's own),
     and so is an empty $EDGEREC_DB (`EDGEREC_DB=$SHOP_DB` with SHOP_DB unset).
     """
-    target = os.fspath(path_or_url) if path_or_url is not None else None
+    # A path of bytes (os.fsencode's, a bytes path from os.listdir) is read as the OS does.
+    target = os.fsdecode(path_or_url) if path_or_url is not None else None
     if target is not None and not target.strip():
         raise ValueError("no database given: the path is empty (leave it out for the default store)")
     if target is None and os.environ.get(ENV_DB) is not None:

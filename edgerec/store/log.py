@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from edgerec.domain.events import text_flaw
+from edgerec.domain.events import EventType, text_flaw
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import events, forgets
 from edgerec.store.sql import compiled, encode_json, insert_tuples, select_in
@@ -93,6 +93,10 @@ def append(connection: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list
     return positions, fresh
 
 
+_LAST = 2**63 - 1
+_TYPES = {kind.value for kind in EventType}
+
+
 def read(
     connection: Connection,
     *,
@@ -109,8 +113,15 @@ def read(
     for name, number in (("since", since), ("limit", limit)):
         if number is not None and (isinstance(number, bool) or not isinstance(number, numbers.Integral)):
             raise TypeError(f"{name} must be a whole number (a log position or a count), not {number!r}")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must not be negative, not {limit}")
+    # No position or count reaches a 64-bit integer's end, which is all a database column holds.
+    since, limit = min(since, _LAST), (min(limit, _LAST) if limit is not None else None)
     if isinstance(types, str):
         types = [types]
+    unknown = sorted({str(kind) for kind in types or ()} - _TYPES)
+    if unknown:
+        raise ValueError(f"unknown event type {unknown[0]!r}: one of {', '.join(sorted(_TYPES))}")
     if any(value is not None and text_flaw(value) for value in (user_id, session_id, store_id)):
         return []  # no stored id holds a NUL or a surrogate (PostgreSQL refuses to compare with them)
     query = select(*_READ_COLUMNS).where(events.c.position > since)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import stat
 import threading
 import weakref
@@ -92,6 +93,20 @@ def test_reads_filter_by_user_session_and_type(store: Store) -> None:
     assert [r.position for r in store.read(session_id="s2")] == [3]
     assert [r.position for r in store.read(types=["added_to_cart"])] == [2]
     assert [r.position for r in store.read(descending=True, limit=2)] == [3, 2]
+    # past any position or count a column holds: an OverflowError from the driver
+    assert store.read(since=10**20) == [] and len(store.read(limit=10**20)) == 3
+    with pytest.raises(ValueError, match="unknown event type 'purchase': one of added_to_cart"):
+        store.read(types=["purchase"])  # a misspelt type read nothing, silently
+    with pytest.raises(ValueError, match="limit must not be negative"):
+        store.read(limit=-1)
+
+
+def test_a_path_of_bytes_opens_the_store_it_names(tmp_path: Path) -> None:
+    """edgerec.open(b"shop.db") failed inside with "'bytes' object has no attribute 'encode'"."""
+    with edgerec.open(os.fsencode(tmp_path / "shop.db")) as store:
+        store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        assert store.head() == 1
 
 
 def test_database_files_are_private(tmp_path: Path) -> None:
