@@ -402,7 +402,7 @@ def _compact(store: Store) -> bool:
 @dataclass(frozen=True, slots=True)
 class PopularItem:
     item_id: str
-    customers: float  # distinct customers, with Laplace noise when epsilon is given
+    customers: float | int  # distinct customers: exact, or with Laplace noise when epsilon is given
 
 
 def popular_items(
@@ -448,4 +448,5 @@ def popular_items(
         rng = np.random.default_rng(seed)
         values = np.clip(values + rng.laplace(scale=items_per_customer / epsilon, size=len(values)), 0, None)
     order = np.argsort(-values, kind="stable")[:k]
-    return [PopularItem(names[i], round(float(values[i]), 1)) for i in order]
+    exact = epsilon is None
+    return [PopularItem(names[i], int(values[i]) if exact else round(float(values[i]), 1)) for i in order]
