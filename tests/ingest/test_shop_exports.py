@@ -370,3 +370,21 @@ def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, t
     clicks.write_text("user_id,item_id,product,timestamp,type\nu1,i9,Blue Mug,2024-03-05T10:00:00Z,view\n")
     conserved(import_file(ingest_store, clicks))
     assert _events(ingest_store)[-1] == ("item_viewed", "u1", "i9")
+
+
+def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento's order items give the quantity as `qty_ordered` (2.0000): it was not read, and
+    every sale was of one."""
+    path = tmp_path / "sales_order_item.csv"
+    path.write_text(
+        "increment_id,created_at,customer_id,item_id,product_id,sku,name,qty_ordered,price\n"
+        "000000001,2024-03-01 10:15:02,17,1,1812,24-MB01,Joust Duffle Bag,1.0000,34.0000\n"
+        "000000002,2024-03-02 14:01:44,18,2,1812,24-MB01,Joust Duffle Bag,2.0000,34.0000\n"
+    )
+    conserved(import_file(ingest_store, path))
+    sales = [e for e in ingest_store.read() if e.type == "purchased"]
+    assert [(e.item_id, e.payload["quantity"]) for e in sales] == [("1812", 1), ("1812", 2)]
+    other = tmp_path / "order_lines.csv"
+    other.write_text("order_date,customer_id,sku,quantity_ordered\n2024-03-03,C1,MUG-1,3\n")
+    conserved(import_file(ingest_store, other))
+    assert ingest_store.read()[-1].payload == {"quantity": 3}
