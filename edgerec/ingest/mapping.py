@@ -165,8 +165,9 @@ def yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # A customer column before a bare `user`, which in a till's export is the cashier.
-    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
+    # A customer column before a `user` or `user_id`, which in a till's export is the cashier
+    # (Odoo's salesperson).
+    "user": ("customer_id", "customer", "user_id", "user", "visitor_id", "visitor", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
     # A product's id or SKU before an `item`, which beside one is an order's line (Magento's

@@ -388,3 +388,20 @@ def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tm
     other.write_text("order_date,customer_id,sku,quantity_ordered\n2024-03-03,C1,MUG-1,3\n")
     conserved(import_file(ingest_store, other))
     assert ingest_store.read()[-1].payload == {"quantity": 3}
+
+
+def test_a_tills_cashier_in_user_id_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's or an ERP's sales (Odoo's salesperson) name the cashier in `user_id` beside the
+    `customer_id`: every sale was the cashier's. A mapping that names user_id still reads it."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "receipt_id,created_at,user_id,customer_id,sku,qty,unit_price\n"
+        "R1,2024-03-01 10:00:00,cashier7,C100,SKU1,1,2.50\n"
+        "R2,2024-03-01 10:05:00,cashier7,C200,SKU1,1,2.50\n"
+    )
+    conserved(import_file(ingest_store, path))
+    assert [user for _, user, _ in _events(ingest_store)] == ["C100", "C200"]
+    staff = tmp_path / "staff.csv"
+    staff.write_text(path.read_text().replace("2024-03-01", "2024-03-02"))
+    conserved(import_file(ingest_store, staff, mapping={"user": "user_id"}))
+    assert [user for _, user, _ in _events(ingest_store)][2:] == ["cashier7", "cashier7"]
