@@ -707,9 +707,10 @@ def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[
 
 
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
-# Words of the columns that describe an item beside its id (Olist's product_category_name), in a
-# file with no customer or time: a catalogue's. (Not a price: an order's lines have one.)
-_ITEM_WORDS = ("category", "brand", "title", "description")
+# Words of the columns that describe an item beside its id (Olist's product_category_name,
+# DIGINETICA's product.name.tokens), in a file with no customer or time: a catalogue's. (Not a
+# price: an order's lines have one.)
+_ITEM_WORDS = ("category", "brand", "title", "description", "productname", "itemname")
 
 
 def property_rows(names: Sequence[str]) -> str:
