@@ -109,9 +109,9 @@ def _decimal_comma(value: Any) -> float | None:
 
 def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
     """Prices as shops write them: '12.99', '$1,299.00', '1.299,00 €', '12,99', 'USD 12.00',
-    "CHF 1'299.50", '1 299,50' ('' is None). With both a comma and a dot, the last one marks the
-    decimals. A comma alone marks them unless three digits follow it ('1,299' is 1299); a dot
-    alone always does ('1.299' is 1.299, as in any number)."""
+    "CHF 1'299.50", '1 299,50', 'Free' (0; '' is None). With both a comma and a dot, the last
+    one marks the decimals. A comma alone marks them unless three digits follow it ('1,299' is
+    1299); a dot alone always does ('1.299' is 1.299, as in any number)."""
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
@@ -144,6 +144,8 @@ def parse_price(value: Any) -> float | None:
         return float(text)  # the common case: a plain number
     except ValueError:
         pass
+    if text.lower() == "free":  # an app store's or a download shop's price of nothing
+        return 0.0
     match = _MONEY.fullmatch(text)
     if match is None or not (_currency(match["before"]) and _currency(match["after"])):
         return None

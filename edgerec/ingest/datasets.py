@@ -690,9 +690,11 @@ def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
 # --- catalogue files ------------------------------------------------------------------------
 
 # An item's id under the names an events file has for it (a Yelp business_id, an ISBN), but
-# not a bare `item` or `product`: in a catalogue that is as often the item's name. (In Amazon's
-# 2023 release, parent_asin is the product, asin one of its variants: a size, a colour.)
-_ID = ("id", *(name for name in COLUMN_ALIASES["item"] if name not in ("item", "product")))
+# a bare `item` or `product` only where the file has no other and names its items in a column
+# of their own (Frappe's meta.csv: item, name, ...): in a catalogue that is as often the item's
+# name. (In Amazon's 2023 release, parent_asin is the product, asin one of its variants.)
+_BARE_ID = ("item", "product")
+_ID = ("id", *(name for name in COLUMN_ALIASES["item"] if name not in _BARE_ID))
 _TITLE = (
     "title",
     "name",
@@ -934,8 +936,11 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
     A file may have several (Goodreads' books: isbn, asin, kindle_asin, book_id), and one left
     empty in most rows is a code only some items have (a book's ASIN), not the id of every row:
     taken first by the names' order alone, most rows were refused as having no id, and the
-    others were listed under the code the interactions do not use."""
+    others were listed under the code the interactions do not use. With none, a bare `item` or
+    `product` beside a title column (a column for the name) is the id."""
     present = list(dict.fromkeys(i for alias in _ID if (i := find(names, alias)) is not None))
+    if not present and find(names, *_TITLE) is not None:
+        return find(names, *_BARE_ID)
     if len(present) < 2:
         return present[0] if present else None
     records = [record for record in chunk.records if record is not None]

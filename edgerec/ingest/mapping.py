@@ -62,6 +62,9 @@ class ColumnMapping:
     # A file with no time at all (Book-Crossing's ratings): its rows are dated this day (UTC),
     # a microsecond apart in file order, so that importing it again finds the same events.
     undated: str | None = None
+    # The fields a caller named (`of`): a field named as its default column (item=item_id) is
+    # read from that column, not from another that ranks above it among the field's aliases.
+    named: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         """An action or default type that is no event type would quarantine every row it names."""
@@ -88,7 +91,7 @@ class ColumnMapping:
             return cls()
         if isinstance(value, ColumnMapping):
             return value
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"named"}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
@@ -98,7 +101,7 @@ class ColumnMapping:
                 given[name] = yes_or_no(name, given[name])
         if isinstance(given.get("delimiter"), str):
             given["delimiter"] = _DELIMITER_NAMES.get(given["delimiter"].lower(), given["delimiter"])
-        return replace(cls(), **given)
+        return replace(cls(), **given, named=frozenset(given))
 
     def sources(self) -> dict[str, str | None]:
         """Event field -> source column name."""
@@ -162,11 +165,14 @@ def yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # A customer column before a bare `user`, which in a till's export is the cashier.
-    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
+    # A customer column before a `user` or `user_id`, which in a till's export is the cashier
+    # (Odoo's salesperson).
+    "user": ("customer_id", "customer", "user_id", "user", "visitor_id", "visitor", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
-    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
+    # A product's id or SKU before an `item`, which beside one is an order's line (Magento's
+    # item_id, WooCommerce's "Item #": 1, 2, ... in each order), not what was sold.
+    "item": ("product_id", "sku", "item_id", "item", "product", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
@@ -177,7 +183,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                   "transaction_dt", "purchase_date", "purchase_time", "sale_date", "t_dat"),
     "session": ("session_id", "session", "user_session", "visit_id", "visit"),
     "category": ("category", "category_name", "category_id", "category_code"),
-    "quantity": ("quantity", "qty"),
+    "quantity": ("quantity", "qty", "qty_ordered", "quantity_ordered"),
     "price_paid": ("price", "price_paid", "unit_price", "sales_price", "sale_price", "amount"),
     "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
     "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
@@ -207,16 +213,25 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
     guessed: list[str] = []
+    searched: list[str] = []  # fields whose default column is one of their aliases, in its rank
     for field_name in _COLUMN_FIELDS:
         column = getattr(mapping, field_name)
         if column is None:
             continue
+        default = (
+            column == getattr(defaults, field_name)
+            and field_name in COLUMN_ALIASES
+            and field_name not in mapping.named
+        )
+        if default:
+            searched.append(field_name)
         if header_key(column) in actual:
-            chosen[field_name] = actual[header_key(column)]
-        elif column == getattr(defaults, field_name) and field_name in COLUMN_ALIASES:
+            if not default:
+                chosen[field_name] = actual[header_key(column)]
+        elif default:
             guessed.append(field_name)
     taken = set(chosen.values())
-    for field_name in guessed:
+    for field_name in searched:
         for alias in COLUMN_ALIASES[field_name]:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:
@@ -692,9 +707,10 @@ def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[
 
 
 _CATALOGUE_COLUMNS = frozenset({"title", "name", "productname", "prodname", "description", "brand", "store"})
-# Words of the columns that describe an item beside its id (Olist's product_category_name), in a
-# file with no customer or time: a catalogue's. (Not a price: an order's lines have one.)
-_ITEM_WORDS = ("category", "brand", "title", "description")
+# Words of the columns that describe an item beside its id (Olist's product_category_name,
+# DIGINETICA's product.name.tokens), in a file with no customer or time: a catalogue's. (Not a
+# price: an order's lines have one.)
+_ITEM_WORDS = ("category", "brand", "title", "description", "productname", "itemname")
 
 
 def property_rows(names: Sequence[str]) -> str:

@@ -468,6 +468,34 @@ def test_a_catalogue_under_an_events_name_for_its_item_id_is_listed(
     assert listed["0195153448"]["attributes"]["Book-Author"] == "Mark P. O. Morford"
 
 
+def test_a_catalogue_whose_id_is_a_bare_item_column_is_listed(ingest_store: Store, tmp_path: Path) -> None:
+    """Frappe's meta.csv (item, name, price, ...) was told to import with --format catalogue,
+    which refused it for want of an item id, and its price `Free` quarantined the row; no such
+    advice was given for DIGINETICA's products.csv (itemId, pricelog2, product.name.tokens)."""
+    meta = tmp_path / "meta.csv"
+    meta.write_text(
+        "item\tpackage\tcategory\tname\tprice\trating\n"
+        "0\tde.mobiletrend.lovidoo\tBrain & Puzzle\tLovidoo\tFree\t4.1\n"
+        "1\tcom.whatsapp\tCommunication\tWhatsApp\t$0.99\t4.4\n"
+    )
+    products = tmp_path / "products.csv"
+    products.write_text("itemId;pricelog2;product.name.tokens\n9650;11;4875,43,1129\n")
+    for path in (meta, products):
+        with pytest.raises(FormatError, match="if it is a catalogue .*import it with --format catalogue"):
+            import_file(ingest_store, path)
+        conserved(import_file(ingest_store, path, format="catalogue"))
+    listed = {e.item_id: e.payload for e in ingest_store.read()}
+    assert [(listed[i]["title"], listed[i]["price"]) for i in ("0", "1")] == [
+        ("Lovidoo", 0.0),
+        ("WhatsApp", 0.99),
+    ]
+    assert listed["9650"]["attributes"] == {"pricelog2": "11", "product.name.tokens": "4875,43,1129"}
+    named = tmp_path / "names.csv"  # a bare product with no title column beside it is the name
+    named.write_text("product,price\nBlue Mug,3.50\n")
+    with pytest.raises(FormatError, match="no column for the item id"):
+        import_file(ingest_store, named, format="catalogue")
+
+
 def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
     ingest_store: Store, tmp_path: Path
 ) -> None:

@@ -34,6 +34,8 @@ from edgerec.ingest.convert import floats, prices
         ("1.299", 1.299),  # a dot alone is a decimal point, as in any number
         ("$1.299", 1.299),  # with a currency sign too
         (7, 7.0),
+        ("Free", 0.0),  # an app store's price
+        (" FREE ", 0.0),
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:

@@ -338,3 +338,70 @@ def test_catalogues_and_nested_files_after_the_new_rules(ingest_store: Store, tm
     segment.write_text(json.dumps({**line, "properties": {"product_id": "p1", "user_id": "seller-9"}}) + "\n")
     conserved(import_file(ingest_store, segment))
     assert ingest_store.read()[-1].user_id == "u1"
+
+
+def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, tmp_path: Path) -> None:
+    """WooCommerce's order export numbers an order's lines in `Item #` (1, 2, ...), and Magento's
+    order items name the line in `item_id`, beside the product's `SKU` or `product_id`: the line
+    was taken for the item, so every order's first line was one item. An `item_id` alone is the
+    item, and so is one the mapping names (item=item_id)."""
+    woo = tmp_path / "orders.csv"
+    woo.write_text(
+        '"Order Number","Order Date","Email (Billing)","SKU","Item #","Item Name","Item Cost"\n'
+        '"1201","2024-03-01 08:33","anna@example.com","WOO-HOODIE","1","Hoodie","45.00"\n'
+        '"1201","2024-03-01 08:33","anna@example.com","WOO-CAP","2","Cap","16.00"\n'
+        '"1202","2024-03-02 09:10","bob@example.org","WOO-BELT","1","Belt","55.00"\n'
+    )
+    mapping = {"user": "Email (Billing)", "default_type": "purchased", "price_paid": "Item Cost"}
+    conserved(import_file(ingest_store, woo, mapping=mapping))
+    assert [item for _, _, item in _events(ingest_store)] == ["WOO-HOODIE", "WOO-CAP", "WOO-BELT"]
+    magento = tmp_path / "sales_order_item.csv"
+    magento.write_text(
+        "created_at,customer_id,item_id,product_id,sku,price\n"
+        "2024-03-03 10:15:02,17,1,1812,24-MB01,34.0000\n2024-03-03 14:01:44,18,2,1812,24-MB01,34.0000\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    assert [item for _, _, item in _events(ingest_store)][3:] == ["1812", "1812"]
+    lines = tmp_path / "lines.csv"
+    lines.write_text(magento.read_text().replace("2024-03-03", "2024-03-04"))
+    conserved(import_file(ingest_store, lines, mapping={"item": "item_id"}))
+    assert [item for _, _, item in _events(ingest_store)][5:] == ["1", "2"]
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text("user_id,item_id,product,timestamp,type\nu1,i9,Blue Mug,2024-03-05T10:00:00Z,view\n")
+    conserved(import_file(ingest_store, clicks))
+    assert _events(ingest_store)[-1] == ("item_viewed", "u1", "i9")
+
+
+def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento's order items give the quantity as `qty_ordered` (2.0000): it was not read, and
+    every sale was of one."""
+    path = tmp_path / "sales_order_item.csv"
+    path.write_text(
+        "increment_id,created_at,customer_id,item_id,product_id,sku,name,qty_ordered,price\n"
+        "000000001,2024-03-01 10:15:02,17,1,1812,24-MB01,Joust Duffle Bag,1.0000,34.0000\n"
+        "000000002,2024-03-02 14:01:44,18,2,1812,24-MB01,Joust Duffle Bag,2.0000,34.0000\n"
+    )
+    conserved(import_file(ingest_store, path))
+    sales = [e for e in ingest_store.read() if e.type == "purchased"]
+    assert [(e.item_id, e.payload["quantity"]) for e in sales] == [("1812", 1), ("1812", 2)]
+    other = tmp_path / "order_lines.csv"
+    other.write_text("order_date,customer_id,sku,quantity_ordered\n2024-03-03,C1,MUG-1,3\n")
+    conserved(import_file(ingest_store, other))
+    assert ingest_store.read()[-1].payload == {"quantity": 3}
+
+
+def test_a_tills_cashier_in_user_id_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's or an ERP's sales (Odoo's salesperson) name the cashier in `user_id` beside the
+    `customer_id`: every sale was the cashier's. A mapping that names user_id still reads it."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "receipt_id,created_at,user_id,customer_id,sku,qty,unit_price\n"
+        "R1,2024-03-01 10:00:00,cashier7,C100,SKU1,1,2.50\n"
+        "R2,2024-03-01 10:05:00,cashier7,C200,SKU1,1,2.50\n"
+    )
+    conserved(import_file(ingest_store, path))
+    assert [user for _, user, _ in _events(ingest_store)] == ["C100", "C200"]
+    staff = tmp_path / "staff.csv"
+    staff.write_text(path.read_text().replace("2024-03-01", "2024-03-02"))
+    conserved(import_file(ingest_store, staff, mapping={"user": "user_id"}))
+    assert [user for _, user, _ in _events(ingest_store)][2:] == ["cashier7", "cashier7"]
