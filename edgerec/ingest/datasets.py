@@ -573,17 +573,33 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # Numbers per line of a table that only looks like sequences (`user item rating`, with a time
 # and one more column): a user's sequences are of many lengths, a table's lines of one.
 _TABLE_WIDTHS = range(3, 6)
+# Epoch seconds from 1990 to 2100: sequences hold item ids, never a column of times, as a
+# wider table has (Epinions' and Ciao's `user product category rating helpfulness time`).
+_EPOCH_SECONDS = range(int(EARLIEST.timestamp()), int(EARLIEST.replace(year=2100).timestamp()))
 
 
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
     if _attributes_file(path) is not None or data_path(path).name.endswith("_item2attributes.json"):
         return True
-    widths = {len(line.split()) for line in head}
+    rows = [line.split() for line in head]
+    widths = {len(row) for row in rows}
     return (
         bool(head)
         and all(re.fullmatch(r"\S+( \S+)+", line.strip()) and "," not in line for line in head[:5])
         and all(tok.isdigit() for line in head[:5] for tok in line.split())
-        and not (len(widths) == 1 and widths <= set(_TABLE_WIDTHS))
+        and not (len(widths) == 1 and (widths <= set(_TABLE_WIDTHS) or _time_column(rows)))
+    )
+
+
+def _time_column(rows: list[list[str]]) -> bool:
+    """Whether a column past the first (the user's) holds epoch times (seconds or milliseconds
+    since 1990) in every row: a table's time, not an item of a sequence."""
+    return any(
+        all(
+            cell.isdigit() and (int(cell) in _EPOCH_SECONDS or int(cell) // 1000 in _EPOCH_SECONDS)
+            for cell in column
+        )
+        for column in list(zip(*rows, strict=True))[1:]
     )
 
 

@@ -346,6 +346,33 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_a_table_with_a_time_column_is_no_sequences_whatever_its_width(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Epinions' and Ciao's `user product category rating helpfulness time` lines are six numbers
+    each: a width sequences may have too, but their last column is epoch times, which no
+    sequence of items holds (its times were read as items, 5 lines as 25 purchases)."""
+    ratings = tmp_path / "rating_with_timestamp.txt"
+    ratings.write_text(
+        "17 145 8 1 2 1118911165\n2 111 7 3 3 1263431739\n25 113 2 4 5 1073816472\n"
+        "9 122 1 1 4 998144232\n17 122 1 5 5 1118921165\n"
+    )
+    with pytest.raises(FormatError, match="header=false"):
+        detect_format(ratings)
+    given = {"header": "false", "user": "0", "item": "1", "value": "3", "timestamp": "5"}
+    conserved(import_file(ingest_store, ratings, mapping={**given, "default_type": "rated"}))
+    assert [(e.item_id, e.payload["value"], e.occurred_at) for e in ingest_store.read(user_id="17")] == [
+        ("145", 1.0, 1118911165 * 1_000_000),
+        ("122", 5.0, 1118921165 * 1_000_000),
+    ]
+    # sequences all of one length, as a small file may have, are still sequences
+    same_length = tmp_path / "Tiny.txt"
+    same_length.write_text(
+        "".join(f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) + "\n" for u in range(1, 30))
+    )
+    assert detect_format(same_length).name == "s3rec"
+
+
 def test_options_of_reading_leave_a_datasets_file_to_its_reader(ingest_store: Store, tmp_path: Path) -> None:
     """Options that name no column (timestamp_unit, day_first, delimiter) do not make a dataset's
     file generic events: MovieLens' ratings.csv was then read without movies.csv beside it, and
