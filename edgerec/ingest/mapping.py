@@ -13,19 +13,21 @@ import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edgerec.domain import EventType, number_id, text_id
-from edgerec.domain.events import EARLIEST
+from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
 from edgerec.ingest.batch import header_key, map_actions, merge
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
+from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
 
@@ -395,6 +397,55 @@ def check_placeholder_times(
         f"{'a zero date' if zero else 'before 1990'}: that is no time, "
         f"so the file has none; date its rows by their order instead with {way_out} (the day "
         "they are dated, a microsecond apart in file order)"
+    )
+
+
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+# Times further ahead than this are no clock running fast: the column is read the wrong way.
+_FAR_AHEAD = timedelta(days=365)
+
+
+def check_time_range(
+    given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
+) -> None:
+    """FormatError where no time of the first chunk falls between 1990 and now, each read one
+    before 1990 or over a year ahead (Tmall's `0829`, a month and day, read as 829 seconds after
+    1970; dunnhumby's TRANS_TIME, a time of day): the column is no time, or not in the unit it
+    was read in, and every row would be quarantined. It says how the first was read, and names
+    timestamp=, timestamp_unit= and undated=DAY."""
+    if "time_of_day" in raw:
+        return
+    values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
+    stamps, problems = times(values, mapping.timestamp_unit, "UTC", mapping.day_first)
+    read = [
+        (v, t) for v, t, p in zip(values, stamps, problems, strict=True) if p is None and isinstance(t, int)
+    ]
+    earliest = to_micros(EARLIEST)
+    ahead = to_micros(latest_allowed() + _FAR_AHEAD)
+    if not read or any(earliest <= t <= ahead for _, t in read):
+        return
+    value, stamp = read[0]
+    try:
+        moment = datetime.fromtimestamp(stamp / 1_000_000, UTC)
+        shown = f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment.year < 5000 else "after the year 5000"
+    except (OverflowError, ValueError, OSError):
+        shown = "after the year 5000"
+    unit = mapping.timestamp_unit
+    if unit == "auto" and _is_number(value) and _compact_layout([value]) is None:
+        unit = _guess_unit([v for v in values if _is_number(v)][:200])
+    how = f", read as {_UNIT_WORDS[unit]} since 1970," if unit in _UNIT_WORDS else ""
+    kept = [
+        f"--map {name}={_map_text(getattr(given, name))}"
+        for name in _KEPT_BESIDE_UNDATED
+        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
+    ]
+    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    raise FormatError(
+        f"{path}: no time in {where} of the first rows falls between 1990 and now: "
+        f"{str(value).strip()[:40]!r}{how} is {shown}, so every row would be quarantined. Name the "
+        "column of the events' dates and times with --map timestamp=COLUMN, or the unit its numbers "
+        "count in with --map timestamp_unit=ms (s, ms, us, ns, or a layout such as %Y%m%d%H%M); for "
+        f"a file with no times, date its rows by their order with {way_out}"
     )
 
 

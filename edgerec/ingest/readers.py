@@ -19,6 +19,7 @@ from edgerec.ingest.mapping import (
     check_columns,
     check_placeholder_times,
     check_positions,
+    check_time_range,
     check_undated,
     choose_action_column,
     choose_time_column,
@@ -79,6 +80,7 @@ def csv_batches(
         if not settled and "occurred_at" in raw:
             where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
             check_placeholder_times(given_mapping, mapping, raw, path, where)
+            check_time_range(given_mapping, mapping, raw, path, where)
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
@@ -278,6 +280,7 @@ def object_batches(
         fill_customers(raw, fallbacks, sessions)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
+            check_time_range(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)

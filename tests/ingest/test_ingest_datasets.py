@@ -892,6 +892,40 @@ def test_mysqls_zero_date_in_every_row_is_refused_saying_that_undated_imports_th
     assert (report.accepted, report.quarantined) == (1, 1)
 
 
+def test_a_time_column_with_no_time_after_1990_is_refused_saying_how_it_was_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Tmall's user_log: time_stamp is a month and day (0829), read as 829 seconds after 1970:
+    every row was quarantined as too old, with no word of how the column was read or of the
+    options that read the file (timestamp=, timestamp_unit=, undated=)."""
+    path = tmp_path / "user_log_format1.csv"
+    path.write_text(
+        "user_id,item_id,cat_id,time_stamp,action_type\n"
+        "328862,323294,833,0829,0\n328862,844400,1271,0829,0\n234512,575153,1271,1111,0\n"
+    )
+    given = {"type": "action_type", "actions": {"0": "item_viewed"}}
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, path, mapping=given)
+    message = str(refused.value)
+    assert "'0829', read as seconds since 1970, is 1970-01-01 00:13:49 UTC" in message
+    assert all(way in message for way in ("--map timestamp=", "--map timestamp_unit=", "--map undated="))
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    report = import_file(ingest_store, path, mapping={**given, "timestamp": None, "undated": "2024-01-01"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # milliseconds read as seconds: all after the year 5000, refused the same way
+    views = tmp_path / "views.csv"
+    views.write_text("user_id,item_id,timestamp\nu1,i1,1700000000000\nu2,i1,1700000000500\n")
+    seconds = {"default_type": "item_viewed", "timestamp_unit": "s"}
+    with pytest.raises(FormatError, match="'1700000000000', read as seconds since 1970, is after the year"):
+        import_file(ingest_store, views, mapping=seconds)
+    conserved(import_file(ingest_store, views, mapping={**seconds, "timestamp_unit": "ms"}))
+    # one time before 1990 among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,829\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert report.quarantined_by_reason == {"timestamp_too_old": 1}
+
+
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     ingest_store: Store, tmp_path: Path
 ) -> None:
