@@ -559,12 +559,19 @@ def _lacking(mapping: ColumnMapping, names: Sequence[str], fields: Sequence[str]
 
 
 def check_columns(
-    mapping: ColumnMapping, names: Sequence[str], path: Path, *, nested: str | None = None
+    mapping: ColumnMapping,
+    names: Sequence[str],
+    path: Path,
+    *,
+    nested: str | None = None,
+    values_of: Callable[[str], list[Any]] | None = None,
 ) -> None:
     """FormatError unless the file has each column the mapping names, and a column for what
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason. `nested` names
-    the key under which each JSON object lists its events, if one does (OTTO's `events`)."""
+    the key under which each JSON object lists its events, if one does (OTTO's `events`);
+    `values_of` gives a column's values in the first rows, where they are at hand, so that the
+    way out names a column for the time only where it holds times."""
     _refuse_wide(names, path)
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
@@ -579,7 +586,7 @@ def check_columns(
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
         hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
-            hint += _time_hint(names)
+            hint += _time_hint(names, values_of)
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
@@ -724,12 +731,23 @@ _UNDATED = (
 )
 
 
-def _time_hint(names: Sequence[str]) -> str:
-    """Where the file's times may be: the first column named for them, else none (undated)."""
-    named = next((name for name in names if time_named(name)), None)
-    if named is None:
+def _time_hint(names: Sequence[str], values_of: Callable[[str], list[Any]] | None = None) -> str:
+    """Where the file's times may be: the first column named for them whose first values read
+    as times since 1990 (where `values_of` gives them), else none (undated). A column named for
+    a time of day (dunnhumby's TRANS_TIME, 1631) or a day's number is no event's time: taken as
+    one, every row was quarantined as too old."""
+    named = [name for name in names if time_named(name)]
+    for name in named:
+        values = [v for v in (values_of(name) if values_of else [])[:200] if not convert.is_blank(v)]
+        if not values or _mostly_times(values):
+            return f"; the times seem to be in {name!r}: give timestamp={name}"
+    if not named:
         return _UNDATED
-    return f"; the times seem to be in {named!r}: give timestamp={named}"
+    first = next(v for v in (values_of(named[0]) if values_of else []) if not convert.is_blank(v))
+    return (
+        f"; {named[0]!r} is named for a time, but holds no date and time after 1990 "
+        f"({str(first).strip()[:40]!r}){_UNDATED}"
+    )
 
 
 def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:

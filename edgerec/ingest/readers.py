@@ -55,10 +55,10 @@ def csv_batches(
         names = names or []
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
-            check_columns(mapping, names, path)
-            mapping = choose_time_column(given, mapping, names, partial(_named_cells, chunk.records, names))
-            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
-            mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
+            check_columns(mapping, names, path, values_of=partial(named_cells, chunk.records, names))
+            mapping = choose_time_column(given, mapping, names, partial(named_cells, chunk.records, names))
+            check_undated(mapping, names, partial(named_cells, chunk.records, names))
+            mapping = choose_action_column(given, mapping, names, partial(named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
@@ -100,12 +100,12 @@ def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> 
     ]
 
 
-def _objects_column(objects: Sequence[Any], key: str) -> list[Any]:
+def objects_column(objects: Sequence[Any], key: str) -> list[Any]:
     """One key's values in a chunk of JSON objects (None where a line is no object)."""
     return [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
 
 
-def _named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
+def named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
     """A named column's cells in a chunk of a delimited file."""
     return _cells(records, find(names, column))
 
@@ -238,7 +238,7 @@ def _object_column(
 ) -> Iterator[list[Any]]:
     """One field of each chunk of a JSON-lines or Parquet file, read again from its start."""
     for _lines, _raws, objects, _problems in records():
-        yield _objects_column(objects, key)
+        yield objects_column(objects, key)
 
 
 def object_batches(
@@ -264,10 +264,16 @@ def object_batches(
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
-                check_columns(mapping, keys, path, nested=nested_events(objects))
-            mapping = choose_time_column(given, mapping, keys, partial(_objects_column, objects))
-            check_undated(mapping, keys, partial(_objects_column, objects))
-            mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
+                check_columns(
+                    mapping,
+                    keys,
+                    path,
+                    nested=nested_events(objects),
+                    values_of=partial(objects_column, objects),
+                )
+            mapping = choose_time_column(given, mapping, keys, partial(objects_column, objects))
+            check_undated(mapping, keys, partial(objects_column, objects))
+            mapping = choose_action_column(given, mapping, keys, partial(objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
             sessions = sessions_are_visitors(given, mapping)

@@ -814,6 +814,29 @@ def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_unda
     assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
 
 
+def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """dunnhumby's transaction_data: DAY is a day's number, TRANS_TIME a time of day (1631).
+    The refusal said the times seem to be in TRANS_TIME, and taking it quarantined every row as
+    too old; it names a column only where its values read as times, else undated."""
+    path = tmp_path / "transaction_data.csv"
+    path.write_text(
+        "household_key,BASKET_ID,DAY,PRODUCT_ID,QUANTITY,TRANS_TIME\n"
+        "2375,26984851472,1,1004906,1,1631\n2375,26984851472,1,1033142,1,1631\n1364,26984896261,2,842930,1,1520\n"
+    )
+    for mapping in (None, {"user": "household_key"}):  # refused as it is detected, and as it is read
+        with pytest.raises(FormatError) as refused:
+            import_file(ingest_store, path, mapping=mapping)
+        message = str(refused.value)
+        assert "timestamp=TRANS_TIME" not in message and "seem to be in" not in message
+        assert "'TRANS_TIME' is named for a time, but holds no date and time after 1990 ('1631')" in message
+        assert "give undated=2024-01-01" in message
+    given = {"user": "household_key", "item": "PRODUCT_ID", "default_type": "purchased"}
+    conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
+    assert (report.accepted, report.quarantined) == (3, 0)
+
+
 def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
     ingest_store: Store, tmp_path: Path
 ) -> None:
