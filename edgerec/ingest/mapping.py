@@ -58,6 +58,9 @@ class ColumnMapping:
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
+    # quote=none (False): a quote is text like any other character, not around a field (Last.fm's
+    # tab-separated `"Weird Al" Yankovic`), as the `::` files of MovieLens are read.
+    quote: bool = True
     # Dates such as 01/05/2024: day first (True) or month first (False); None: settled by the
     # file's own dates (one with a day past the 12th), else day first with dots or dashes.
     day_first: bool | None = None
@@ -95,7 +98,9 @@ class ColumnMapping:
         if unknown:
             raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
         given = dict(value)
-        for name in ("header", "day_first"):  # from the command line these come as text
+        if isinstance(given.get("quote"), str) and given["quote"].lower() in ("none", '"'):
+            given["quote"] = given["quote"] == '"'
+        for name in ("header", "day_first", "quote"):  # from the command line these come as text
             if isinstance(given.get(name), str):
                 given[name] = yes_or_no(name, given[name])
         if isinstance(given.get("delimiter"), str):
@@ -353,6 +358,7 @@ def choose_time_column(
 _KEPT_BESIDE_UNDATED = (
     "header",
     "delimiter",
+    "quote",
     "user",
     "item",
     "type",
@@ -387,7 +393,7 @@ def check_placeholder_times(
     if not zero and (problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest):
         return
     kept = [
-        f"--map {name}={_map_text(getattr(given, name))}"
+        f"--map {name}={_map_text(name, getattr(given, name))}"
         for name in _KEPT_BESIDE_UNDATED
         if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
     ]
@@ -435,7 +441,7 @@ def check_time_range(
         unit = _guess_unit([v for v in values if _is_number(v)][:200])
     how = f", read as {_UNIT_WORDS[unit]} since 1970," if unit in _UNIT_WORDS else ""
     kept = [
-        f"--map {name}={_map_text(getattr(given, name))}"
+        f"--map {name}={_map_text(name, getattr(given, name))}"
         for name in _KEPT_BESIDE_UNDATED
         if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
     ]
@@ -449,8 +455,10 @@ def check_time_range(
     )
 
 
-def _map_text(value: Any) -> str:
-    """A mapping's value as --map spells it (false, tab)."""
+def _map_text(name: str, value: Any) -> str:
+    """A mapping's value as --map spells it (false, tab, quote=none)."""
+    if value is False and name == "quote":
+        return "none"
     if isinstance(value, bool):
         return str(value).lower()
     names = {char: name for name, char in _DELIMITER_NAMES.items() if not name.startswith("\\")}
