@@ -21,7 +21,6 @@ from edgerec.ingest.mapping import (
     resolve_columns,
     spaced_header,
 )
-from edgerec.ingest.readers import first_object
 from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import check_header_line, head_lines
 
@@ -294,7 +293,7 @@ def detect_format(
     names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
         # A table of interactions it cannot read: say which columns it lacks.
-        objects = [first_object(path, head)] if suffix in JSON_LINES_SUFFIXES else None
+        objects = readers.head_objects(path, head) if suffix in JSON_LINES_SUFFIXES else None
         nested = nested_events(objects) if objects is not None else None
         check_columns(
             resolve_columns(ColumnMapping(), names),

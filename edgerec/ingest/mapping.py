@@ -592,7 +592,16 @@ def check_columns(
     if problems:
         check_spaced_header(names, path)
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
-        hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
+        in_text = None
+        if nested is None and values_of is not None and data_suffix(path) not in JSON_LINES_SUFFIXES:
+            in_text = _listed_in_text(names, values_of)
+        hint = (
+            _nested_hint(nested, path)
+            if nested
+            else _listed_hint(in_text, path)
+            if in_text
+            else _hint(names, lacking)
+        )
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
             hint += _time_hint(names, values_of)
         raise FormatError(
@@ -672,8 +681,11 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
-    """The key under which the first object lists objects (a session's events), if any."""
-    first = next((obj for obj in objects if obj), None) or {}
+    """The key under which the first object that lists objects lists them (a session's events),
+    if any: a GA4 export's first lines (session_start, page_view) list no items."""
+    first = (
+        next((obj for obj in objects[:1000] if obj and any(map(_lists_objects, obj.values()))), None) or {}
+    )
     lists = [
         key
         for key, value in first.items()
@@ -683,6 +695,37 @@ def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
     # GA4's `items` before its `event_params` (key/value pairs, not events)
     holding_items = [key for key in lists if item_keys & {header_key(k) for k in first[key][0]}]
     return (holding_items or lists or [None])[0]
+
+
+def _lists_objects(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _listed_in_text(names: Sequence[str], values_of: Callable[[str], list[Any]]) -> str | None:
+    """The column of a delimited file whose text is a JSON list of objects (GA4's `items`
+    flattened to CSV), if any."""
+    listed: list[dict[str, Any] | None] = []
+    for name in names:
+        text = next((str(v).strip() for v in values_of(name)[:200] if str(v).strip().startswith("[{")), None)
+        try:
+            listed.append({name: json.loads(text)} if text else None)
+        except ValueError:
+            continue
+    return nested_events(listed)
+
+
+def _listed_hint(key: str, path: Path) -> str:
+    """_nested_hint for a CSV column of JSON text (GA4's `items`), which jq cannot read."""
+    named = json.dumps(key)
+    program = (
+        "import csv, json, sys; [print(json.dumps(row | event)) for row in csv.DictReader(sys.stdin) "
+        f"for event in json.loads(row.pop({named}) or '[]')]"
+    )
+    return (
+        f"; each row lists its events in {key!r}, as JSON text: put one event per line first, each "
+        f"with its row's other fields, for example with python3 -c {shlex.quote(program)} < "
+        f"{shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
+    )
 
 
 def _nested_hint(key: str, path: Path) -> str:

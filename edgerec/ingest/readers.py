@@ -352,6 +352,20 @@ def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
     return None if first is None else list(first)
 
 
+def head_objects(path: Path, head: Sequence[str]) -> list[dict[str, Any] | None]:
+    """The objects of a JSON-lines file's `head` lines (None for a line that is none), or a JSON
+    array's first element."""
+    if head and head[0].lstrip().startswith("[") and starts_array(path):
+        return [first_object(path, head)]
+    objects: list[dict[str, Any] | None] = []
+    for line in head:
+        try:
+            objects.append(lifted(read_object(line)))
+        except ValueError:
+            objects.append(None)
+    return objects
+
+
 def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
     """A JSON-lines file's first object (among its `head` lines), or a JSON array's first
     element; None when none of them is an object."""

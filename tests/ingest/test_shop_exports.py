@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,6 +132,38 @@ def test_ga4s_nested_items_are_named_in_the_refusal(ingest_store: Store, tmp_pat
     path.write_text(json.dumps(event) + "\n")
     with pytest.raises(FormatError, match=r"lists its events under 'items'.*jq -c '\.items\[\] as \$event"):
         import_file(ingest_store, path)
+
+
+def test_ga4s_items_are_named_where_the_first_lines_list_none(ingest_store: Store, tmp_path: Path) -> None:
+    """A GA4 export starts with session_start and page_view, whose `items` list is empty: the
+    flattening line was given only where the first line listed items, else the refusal said
+    only "no column for the item". Flattened to CSV, with `items` as JSON text, it says how
+    too, and the line it gives makes a file that imports."""
+    start = {"event_timestamp": 1604223401485200, "event_name": "session_start", "user_pseudo_id": "1.2"}
+    view = {**start, "event_timestamp": 1604223519241072, "event_name": "view_item"}
+    path = tmp_path / "ga4.jsonl"
+    lines = [{**start, "items": []}, {**view, "items": [{"item_id": "9180", "price": 55.0}]}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    for mapping in (None, {"user": "user_pseudo_id"}):  # refused as it is detected, and as it is read
+        with pytest.raises(
+            FormatError, match=r"lists its events under 'items'.*jq -c '\.items\[\] as \$event"
+        ):
+            import_file(ingest_store, path, mapping=mapping)
+    table = tmp_path / "ga4.csv"
+    table.write_text(
+        "event_date,event_timestamp,event_name,user_pseudo_id,items\n20201101,1604223401485200,session_start,1.2,[]\n"
+        '20201101,1604223519241072,view_item,1.2,"[{""item_id"": ""9180"", ""price"": 55.0}]"\n'
+    )
+    with pytest.raises(
+        FormatError, match=r"lists its events in 'items', as JSON text.*python3 -c"
+    ) as refused:
+        import_file(ingest_store, table)
+    program = str(refused.value).split("python3 -c ", 1)[1].split(" < ", 1)[0]
+    flat = tmp_path / "flat.jsonl"
+    with open(table) as source, open(flat, "w") as out:
+        subprocess.run([sys.executable, "-c", *shlex.split(program)], stdin=source, stdout=out, check=True)
+    conserved(import_file(ingest_store, flat))
+    assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [("item_viewed", "1.2", "9180")]
 
 
 def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
