@@ -1013,6 +1013,8 @@ def catalogue_batches(
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
+        if header and (view := find(names, *_STORE_VIEW)) is not None:
+            merge(problems, [_store_view_row(record, view) for record in chunk.records])
         # Oversold (Shopify's "continue selling" goes below zero): none left to sell, not a bad row.
         stocks = [0 if stock is not None and stock < 0 else stock for stock in stocks]
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
@@ -1052,6 +1054,23 @@ def catalogue_batches(
             chunk, columns, problems, used["item_id"] if group is None else group, above
         )
         yield text_batch(str(path), chunk, columns, problems)
+
+
+# Magento's product export: after a product's default row, a row per store view holding only
+# the fields that view overrides (its translated name). Listed, it wiped the item's price, stock
+# and category, and each import of the same file listed the item twice more.
+_STORE_VIEW = ("store_view_code",)
+
+
+def _store_view_row(record: list[str] | None, view: int) -> Problem:
+    code = record[view].strip() if record is not None and len(record) > view else ""
+    if not code:
+        return None
+    return (
+        "store_view_row",
+        f"the overrides of store view {code[:40]!r}, not a listing: the item is listed from its default "
+        "row (store_view_code empty)",
+    )
 
 
 # A product's column where a catalogue has a row per variant or per image (Shopify's Handle).

@@ -166,6 +166,32 @@ def test_ga4s_items_are_named_where_the_first_lines_list_none(ingest_store: Stor
     assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [("item_viewed", "1.2", "9180")]
 
 
+def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Magento's product export follows a product's default row with a row per store view that
+    holds only what the view overrides: it was listed as the item, its price, stock and category
+    wiped, and each import of the same file appended two listings more."""
+    path = tmp_path / "catalog_product.csv"
+    path.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,categories,name,price,qty,is_in_stock\n"
+        '24-MB01,,Bag,simple,"Default Category/Gear/Bags","Joust Duffle Bag",34.000000,100.0000,1\n'
+        '24-MB01,default,,simple,,"Joust Duffle Bag (EN)",,,\n'
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.appended, report.quarantined_by_reason) == (1, {"store_view_row": 1})
+    [listing] = ingest_store.read()
+    payload = listing.payload
+    assert (payload["title"], payload["category"], payload["price"], payload["stock"]) == (
+        "Joust Duffle Bag",
+        "Default Category/Gear/Bags",
+        34.0,
+        100,
+    )
+    assert import_file(ingest_store, path).appended == 0
+
+
 def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
     """A till's walk-in sales have no customer: the rows were quarantined, though a file with
     no customer column at all makes each session an anonymous visitor."""
