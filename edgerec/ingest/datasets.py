@@ -573,17 +573,33 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # Numbers per line of a table that only looks like sequences (`user item rating`, with a time
 # and one more column): a user's sequences are of many lengths, a table's lines of one.
 _TABLE_WIDTHS = range(3, 6)
+# Epoch seconds from 1990 to 2100: sequences hold item ids, never a column of times, as a
+# wider table has (Epinions' and Ciao's `user product category rating helpfulness time`).
+_EPOCH_SECONDS = range(int(EARLIEST.timestamp()), int(EARLIEST.replace(year=2100).timestamp()))
 
 
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
     if _attributes_file(path) is not None or data_path(path).name.endswith("_item2attributes.json"):
         return True
-    widths = {len(line.split()) for line in head}
+    rows = [line.split() for line in head]
+    widths = {len(row) for row in rows}
     return (
         bool(head)
         and all(re.fullmatch(r"\S+( \S+)+", line.strip()) and "," not in line for line in head[:5])
         and all(tok.isdigit() for line in head[:5] for tok in line.split())
-        and not (len(widths) == 1 and widths <= set(_TABLE_WIDTHS))
+        and not (len(widths) == 1 and (widths <= set(_TABLE_WIDTHS) or _time_column(rows)))
+    )
+
+
+def _time_column(rows: list[list[str]]) -> bool:
+    """Whether a column past the first (the user's) holds epoch times (seconds or milliseconds
+    since 1990) in every row: a table's time, not an item of a sequence."""
+    return any(
+        all(
+            cell.isdigit() and (int(cell) in _EPOCH_SECONDS or int(cell) // 1000 in _EPOCH_SECONDS)
+            for cell in column
+        )
+        for column in list(zip(*rows, strict=True))[1:]
     )
 
 
@@ -1002,6 +1018,8 @@ def catalogue_batches(
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
+        if header and (view := find(names, *_STORE_VIEW)) is not None:
+            merge(problems, [_store_view_row(record, view) for record in chunk.records])
         # Oversold (Shopify's "continue selling" goes below zero): none left to sell, not a bad row.
         stocks = [0 if stock is not None and stock < 0 else stock for stock in stocks]
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
@@ -1041,6 +1059,23 @@ def catalogue_batches(
             chunk, columns, problems, used["item_id"] if group is None else group, above
         )
         yield text_batch(str(path), chunk, columns, problems)
+
+
+# Magento's product export: after a product's default row, a row per store view holding only
+# the fields that view overrides (its translated name). Listed, it wiped the item's price, stock
+# and category, and each import of the same file listed the item twice more.
+_STORE_VIEW = ("store_view_code",)
+
+
+def _store_view_row(record: list[str] | None, view: int) -> Problem:
+    code = record[view].strip() if record is not None and len(record) > view else ""
+    if not code:
+        return None
+    return (
+        "store_view_row",
+        f"the overrides of store view {code[:40]!r}, not a listing: the item is listed from its default "
+        "row (store_view_code empty)",
+    )
 
 
 # A product's column where a catalogue has a row per variant or per image (Shopify's Handle).

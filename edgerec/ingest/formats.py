@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from edgerec.ingest.mapping import (
     resolve_columns,
     spaced_header,
 )
-from edgerec.ingest.readers import first_object
 from edgerec.ingest.streams import check_regular_file, data_suffix
 from edgerec.ingest.text import check_header_line, head_lines
 
@@ -293,8 +293,17 @@ def detect_format(
     names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
         # A table of interactions it cannot read: say which columns it lacks.
-        nested = nested_events([first_object(path, head)]) if suffix in JSON_LINES_SUFFIXES else None
-        check_columns(resolve_columns(ColumnMapping(), names), names, path, nested=nested)
+        objects = readers.head_objects(path, head) if suffix in JSON_LINES_SUFFIXES else None
+        nested = nested_events(objects) if objects is not None else None
+        check_columns(
+            resolve_columns(ColumnMapping(), names),
+            names,
+            path,
+            nested=nested,
+            values_of=partial(readers.objects_column, objects)
+            if objects is not None
+            else _head_cells(head, names),
+        )
     no_header = (
         ", and its first line looks like data, not column names: a file with no header line is read "
         "with --map header=false, its columns named by position from 0 (--format catalogue --map "
@@ -350,6 +359,16 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
         return _first_line(head)
     except Exception:  # noqa: BLE001 - no header to name
         return []
+
+
+def _head_cells(head: list[str], names: list[str]) -> Callable[[str], list[Any]]:
+    """A named column's cells in the rows among a delimited file's first lines."""
+    delimiter = mapping.sniff_delimiter(head)
+    rows = [
+        line.split() if delimiter == " " else next(csv.reader([line], delimiter=delimiter), [])
+        for line in head[1:]
+    ]
+    return partial(readers.named_cells, rows, names)
 
 
 def _first_line(head: list[str]) -> list[str]:

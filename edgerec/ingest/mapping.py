@@ -13,19 +13,21 @@ import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edgerec.domain import EventType, number_id, text_id
-from edgerec.domain.events import EARLIEST
+from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
 from edgerec.ingest.batch import header_key, map_actions, merge
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
+from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
 
@@ -56,6 +58,9 @@ class ColumnMapping:
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
     delimiter: str | None = None  # None: sniffed from the first lines
     header: bool = True
+    # quote=none (False): a quote is text like any other character, not around a field (Last.fm's
+    # tab-separated `"Weird Al" Yankovic`), as the `::` files of MovieLens are read.
+    quote: bool = True
     # Dates such as 01/05/2024: day first (True) or month first (False); None: settled by the
     # file's own dates (one with a day past the 12th), else day first with dots or dashes.
     day_first: bool | None = None
@@ -96,7 +101,9 @@ class ColumnMapping:
         if unknown:
             raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
         given = dict(value)
-        for name in ("header", "day_first"):  # from the command line these come as text
+        if isinstance(given.get("quote"), str) and given["quote"].lower() in ("none", '"'):
+            given["quote"] = given["quote"] == '"'
+        for name in ("header", "day_first", "quote"):  # from the command line these come as text
             if isinstance(given.get(name), str):
                 given[name] = yes_or_no(name, given[name])
         if isinstance(given.get("delimiter"), str):
@@ -366,6 +373,7 @@ def choose_time_column(
 _KEPT_BESIDE_UNDATED = (
     "header",
     "delimiter",
+    "quote",
     "user",
     "item",
     "type",
@@ -400,7 +408,7 @@ def check_placeholder_times(
     if not zero and (problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest):
         return
     kept = [
-        f"--map {name}={_map_text(getattr(given, name))}"
+        f"--map {name}={_map_text(name, getattr(given, name))}"
         for name in _KEPT_BESIDE_UNDATED
         if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
     ]
@@ -413,8 +421,59 @@ def check_placeholder_times(
     )
 
 
-def _map_text(value: Any) -> str:
-    """A mapping's value as --map spells it (false, tab)."""
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+# Times further ahead than this are no clock running fast: the column is read the wrong way.
+_FAR_AHEAD = timedelta(days=365)
+
+
+def check_time_range(
+    given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
+) -> None:
+    """FormatError where no time of the first chunk falls between 1990 and now, each read one
+    before 1990 or over a year ahead (Tmall's `0829`, a month and day, read as 829 seconds after
+    1970; dunnhumby's TRANS_TIME, a time of day): the column is no time, or not in the unit it
+    was read in, and every row would be quarantined. It says how the first was read, and names
+    timestamp=, timestamp_unit= and undated=DAY."""
+    if "time_of_day" in raw:
+        return
+    values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
+    stamps, problems = times(values, mapping.timestamp_unit, "UTC", mapping.day_first)
+    read = [
+        (v, t) for v, t, p in zip(values, stamps, problems, strict=True) if p is None and isinstance(t, int)
+    ]
+    earliest = to_micros(EARLIEST)
+    ahead = to_micros(latest_allowed() + _FAR_AHEAD)
+    if not read or any(earliest <= t <= ahead for _, t in read):
+        return
+    value, stamp = read[0]
+    try:
+        moment = datetime.fromtimestamp(stamp / 1_000_000, UTC)
+        shown = f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment.year < 5000 else "after the year 5000"
+    except (OverflowError, ValueError, OSError):
+        shown = "after the year 5000"
+    unit = mapping.timestamp_unit
+    if unit == "auto" and _is_number(value) and _compact_layout([value]) is None:
+        unit = _guess_unit([v for v in values if _is_number(v)][:200])
+    how = f", read as {_UNIT_WORDS[unit]} since 1970," if unit in _UNIT_WORDS else ""
+    kept = [
+        f"--map {name}={_map_text(name, getattr(given, name))}"
+        for name in _KEPT_BESIDE_UNDATED
+        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
+    ]
+    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    raise FormatError(
+        f"{path}: no time in {where} of the first rows falls between 1990 and now: "
+        f"{str(value).strip()[:40]!r}{how} is {shown}, so every row would be quarantined. Name the "
+        "column of the events' dates and times with --map timestamp=COLUMN, or the unit its numbers "
+        "count in with --map timestamp_unit=ms (s, ms, us, ns, or a layout such as %Y%m%d%H%M); for "
+        f"a file with no times, date its rows by their order with {way_out}"
+    )
+
+
+def _map_text(name: str, value: Any) -> str:
+    """A mapping's value as --map spells it (false, tab, quote=none)."""
+    if value is False and name == "quote":
+        return "none"
     if isinstance(value, bool):
         return str(value).lower()
     names = {char: name for name, char in _DELIMITER_NAMES.items() if not name.startswith("\\")}
@@ -523,12 +582,19 @@ def _lacking(mapping: ColumnMapping, names: Sequence[str], fields: Sequence[str]
 
 
 def check_columns(
-    mapping: ColumnMapping, names: Sequence[str], path: Path, *, nested: str | None = None
+    mapping: ColumnMapping,
+    names: Sequence[str],
+    path: Path,
+    *,
+    nested: str | None = None,
+    values_of: Callable[[str], list[Any]] | None = None,
 ) -> None:
     """FormatError unless the file has each column the mapping names, and a column for what
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason. `nested` names
-    the key under which each JSON object lists its events, if one does (OTTO's `events`)."""
+    the key under which each JSON object lists its events, if one does (OTTO's `events`);
+    `values_of` gives a column's values in the first rows, where they are at hand, so that the
+    way out names a column for the time only where it holds times."""
     _refuse_wide(names, path)
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
@@ -541,9 +607,18 @@ def check_columns(
     if problems:
         check_spaced_header(names, path)
         field = lacking[0] if lacking else "user"  # the example names a field that needs one
-        hint = _nested_hint(nested, path) if nested else _hint(names, lacking)
+        in_text = None
+        if nested is None and values_of is not None and data_suffix(path) not in JSON_LINES_SUFFIXES:
+            in_text = _listed_in_text(names, values_of)
+        hint = (
+            _nested_hint(nested, path)
+            if nested
+            else _listed_hint(in_text, path)
+            if in_text
+            else _hint(names, lacking)
+        )
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
-            hint += _time_hint(names)
+            hint += _time_hint(names, values_of)
         raise FormatError(
             f"{path}: {'; '.join(problems)}. The columns are {list(names)}: map a field to its "
             f"column with {field}=COLUMN (--map {field}=COLUMN on the command line){hint}"
@@ -621,8 +696,11 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
-    """The key under which the first object lists objects (a session's events), if any."""
-    first = next((obj for obj in objects if obj), None) or {}
+    """The key under which the first object that lists objects lists them (a session's events),
+    if any: a GA4 export's first lines (session_start, page_view) list no items."""
+    first = (
+        next((obj for obj in objects[:1000] if obj and any(map(_lists_objects, obj.values()))), None) or {}
+    )
     lists = [
         key
         for key, value in first.items()
@@ -632,6 +710,37 @@ def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
     # GA4's `items` before its `event_params` (key/value pairs, not events)
     holding_items = [key for key in lists if item_keys & {header_key(k) for k in first[key][0]}]
     return (holding_items or lists or [None])[0]
+
+
+def _lists_objects(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _listed_in_text(names: Sequence[str], values_of: Callable[[str], list[Any]]) -> str | None:
+    """The column of a delimited file whose text is a JSON list of objects (GA4's `items`
+    flattened to CSV), if any."""
+    listed: list[dict[str, Any] | None] = []
+    for name in names:
+        text = next((str(v).strip() for v in values_of(name)[:200] if str(v).strip().startswith("[{")), None)
+        try:
+            listed.append({name: json.loads(text)} if text else None)
+        except ValueError:
+            continue
+    return nested_events(listed)
+
+
+def _listed_hint(key: str, path: Path) -> str:
+    """_nested_hint for a CSV column of JSON text (GA4's `items`), which jq cannot read."""
+    named = json.dumps(key)
+    program = (
+        "import csv, json, sys; [print(json.dumps(row | event)) for row in csv.DictReader(sys.stdin) "
+        f"for event in json.loads(row.pop({named}) or '[]')]"
+    )
+    return (
+        f"; each row lists its events in {key!r}, as JSON text: put one event per line first, each "
+        f"with its row's other fields, for example with python3 -c {shlex.quote(program)} < "
+        f"{shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
+    )
 
 
 def _nested_hint(key: str, path: Path) -> str:
@@ -688,12 +797,23 @@ _UNDATED = (
 )
 
 
-def _time_hint(names: Sequence[str]) -> str:
-    """Where the file's times may be: the first column named for them, else none (undated)."""
-    named = next((name for name in names if time_named(name)), None)
-    if named is None:
+def _time_hint(names: Sequence[str], values_of: Callable[[str], list[Any]] | None = None) -> str:
+    """Where the file's times may be: the first column named for them whose first values read
+    as times since 1990 (where `values_of` gives them), else none (undated). A column named for
+    a time of day (dunnhumby's TRANS_TIME, 1631) or a day's number is no event's time: taken as
+    one, every row was quarantined as too old."""
+    named = [name for name in names if time_named(name)]
+    for name in named:
+        values = [v for v in (values_of(name) if values_of else [])[:200] if not convert.is_blank(v)]
+        if not values or _mostly_times(values):
+            return f"; the times seem to be in {name!r}: give timestamp={name}"
+    if not named:
         return _UNDATED
-    return f"; the times seem to be in {named!r}: give timestamp={named}"
+    first = next(v for v in (values_of(named[0]) if values_of else []) if not convert.is_blank(v))
+    return (
+        f"; {named[0]!r} is named for a time, but holds no date and time after 1990 "
+        f"({str(first).strip()[:40]!r}){_UNDATED}"
+    )
 
 
 def _needed_lacking(mapping: ColumnMapping, has: Callable[[str], bool]) -> list[str]:

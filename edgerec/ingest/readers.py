@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -19,6 +20,7 @@ from edgerec.ingest.mapping import (
     check_columns,
     check_placeholder_times,
     check_positions,
+    check_time_range,
     check_undated,
     choose_action_column,
     choose_time_column,
@@ -34,7 +36,7 @@ from edgerec.ingest.mapping import (
     undated_times,
 )
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, header_names, read_records
 from edgerec.ingest.validate import PAYLOAD_COLUMNS, Problem
 
 
@@ -45,19 +47,27 @@ def csv_batches(
     source = str(path)
     given_mapping = mapping
     resolved = settled = False
+    quoting = csv.QUOTE_MINIMAL if mapping.quote else csv.QUOTE_NONE
     records = read_records(
-        path, delimiter=delimiter, header=mapping.header, chunk_rows=chunk_rows, encoding=encoding
+        path,
+        delimiter=delimiter,
+        header=mapping.header,
+        chunk_rows=chunk_rows,
+        encoding=encoding,
+        quoting=quoting,
     )
     fallbacks: list[tuple[str, str]] = []
     sessions = False
     for names, chunk in records:
         names = names or []
+        if mapping.quote:
+            _name_quotes_as_text(chunk)
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
-            check_columns(mapping, names, path)
-            mapping = choose_time_column(given, mapping, names, partial(_named_cells, chunk.records, names))
-            check_undated(mapping, names, partial(_named_cells, chunk.records, names))
-            mapping = choose_action_column(given, mapping, names, partial(_named_cells, chunk.records, names))
+            check_columns(mapping, names, path, values_of=partial(named_cells, chunk.records, names))
+            mapping = choose_time_column(given, mapping, names, partial(named_cells, chunk.records, names))
+            check_undated(mapping, names, partial(named_cells, chunk.records, names))
+            mapping = choose_action_column(given, mapping, names, partial(named_cells, chunk.records, names))
             fallbacks = customer_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
@@ -79,12 +89,28 @@ def csv_batches(
         if not settled and "occurred_at" in raw:
             where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
             check_placeholder_times(given_mapping, mapping, raw, path, where)
+            check_time_range(given_mapping, mapping, raw, path, where)
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         undated_times(mapping, raw, chunk.lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
+
+
+# The way out of a row whose quotes (") do not surround its fields: they are the text's own.
+_QUOTES_AS_TEXT = (
+    '; if the quotes (") in this file are text, not around fields, read it with --map quote=none'
+)
+
+
+def _name_quotes_as_text(chunk: RawChunk) -> None:
+    """Names quote=none in each malformed row's problem: a tab-separated file's `"Weird Al"
+    Yankovic` is no quoted field, and the csv module's words ('\t' expected after '"') say
+    nothing of how to read it."""
+    for i, (reason, detail) in chunk.problems.items():
+        if reason == "malformed_row" and '"' in detail:  # not a field over csv's size limit
+            chunk.problems[i] = (reason, detail + _QUOTES_AS_TEXT)
 
 
 def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
@@ -98,12 +124,12 @@ def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> 
     ]
 
 
-def _objects_column(objects: Sequence[Any], key: str) -> list[Any]:
+def objects_column(objects: Sequence[Any], key: str) -> list[Any]:
     """One key's values in a chunk of JSON objects (None where a line is no object)."""
     return [obj.get(key) if isinstance(obj, dict) else None for obj in objects]
 
 
-def _named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
+def named_cells(records: Sequence[list[str] | None], names: Sequence[str], column: str) -> list[Any]:
     """A named column's cells in a chunk of a delimited file."""
     return _cells(records, find(names, column))
 
@@ -236,7 +262,7 @@ def _object_column(
 ) -> Iterator[list[Any]]:
     """One field of each chunk of a JSON-lines or Parquet file, read again from its start."""
     for _lines, _raws, objects, _problems in records():
-        yield _objects_column(objects, key)
+        yield objects_column(objects, key)
 
 
 def object_batches(
@@ -262,10 +288,16 @@ def object_batches(
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             given, mapping = mapping, resolve_columns(mapping, keys)
             if keys:  # with no object to go by, each line is quarantined for what it is
-                check_columns(mapping, keys, path, nested=nested_events(objects))
-            mapping = choose_time_column(given, mapping, keys, partial(_objects_column, objects))
-            check_undated(mapping, keys, partial(_objects_column, objects))
-            mapping = choose_action_column(given, mapping, keys, partial(_objects_column, objects))
+                check_columns(
+                    mapping,
+                    keys,
+                    path,
+                    nested=nested_events(objects),
+                    values_of=partial(objects_column, objects),
+                )
+            mapping = choose_time_column(given, mapping, keys, partial(objects_column, objects))
+            check_undated(mapping, keys, partial(objects_column, objects))
+            mapping = choose_action_column(given, mapping, keys, partial(objects_column, objects))
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
             sessions = sessions_are_visitors(given, mapping)
@@ -278,6 +310,7 @@ def object_batches(
         fill_customers(raw, fallbacks, sessions)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
+            check_time_range(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)
@@ -317,6 +350,20 @@ def object_keys(path: Path, head: Sequence[str]) -> list[str] | None:
         return list(pq.read_schema(path).names)
     first = first_object(path, head)
     return None if first is None else list(first)
+
+
+def head_objects(path: Path, head: Sequence[str]) -> list[dict[str, Any] | None]:
+    """The objects of a JSON-lines file's `head` lines (None for a line that is none), or a JSON
+    array's first element."""
+    if head and head[0].lstrip().startswith("[") and starts_array(path):
+        return [first_object(path, head)]
+    objects: list[dict[str, Any] | None] = []
+    for line in head:
+        try:
+            objects.append(lifted(read_object(line)))
+        except ValueError:
+            objects.append(None)
+    return objects
 
 
 def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:

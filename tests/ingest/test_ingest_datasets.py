@@ -346,6 +346,33 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_a_table_with_a_time_column_is_no_sequences_whatever_its_width(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Epinions' and Ciao's `user product category rating helpfulness time` lines are six numbers
+    each: a width sequences may have too, but their last column is epoch times, which no
+    sequence of items holds (its times were read as items, 5 lines as 25 purchases)."""
+    ratings = tmp_path / "rating_with_timestamp.txt"
+    ratings.write_text(
+        "17 145 8 1 2 1118911165\n2 111 7 3 3 1263431739\n25 113 2 4 5 1073816472\n"
+        "9 122 1 1 4 998144232\n17 122 1 5 5 1118921165\n"
+    )
+    with pytest.raises(FormatError, match="header=false"):
+        detect_format(ratings)
+    given = {"header": "false", "user": "0", "item": "1", "value": "3", "timestamp": "5"}
+    conserved(import_file(ingest_store, ratings, mapping={**given, "default_type": "rated"}))
+    assert [(e.item_id, e.payload["value"], e.occurred_at) for e in ingest_store.read(user_id="17")] == [
+        ("145", 1.0, 1118911165 * 1_000_000),
+        ("122", 5.0, 1118921165 * 1_000_000),
+    ]
+    # sequences all of one length, as a small file may have, are still sequences
+    same_length = tmp_path / "Tiny.txt"
+    same_length.write_text(
+        "".join(f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) + "\n" for u in range(1, 30))
+    )
+    assert detect_format(same_length).name == "s3rec"
+
+
 def test_options_of_reading_leave_a_datasets_file_to_its_reader(ingest_store: Store, tmp_path: Path) -> None:
     """Options that name no column (timestamp_unit, day_first, delimiter) do not make a dataset's
     file generic events: MovieLens' ratings.csv was then read without movies.csv beside it, and
@@ -815,6 +842,29 @@ def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_unda
     assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
 
 
+def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """dunnhumby's transaction_data: DAY is a day's number, TRANS_TIME a time of day (1631).
+    The refusal said the times seem to be in TRANS_TIME, and taking it quarantined every row as
+    too old; it names a column only where its values read as times, else undated."""
+    path = tmp_path / "transaction_data.csv"
+    path.write_text(
+        "household_key,BASKET_ID,DAY,PRODUCT_ID,QUANTITY,TRANS_TIME\n"
+        "2375,26984851472,1,1004906,1,1631\n2375,26984851472,1,1033142,1,1631\n1364,26984896261,2,842930,1,1520\n"
+    )
+    for mapping in (None, {"user": "household_key"}):  # refused as it is detected, and as it is read
+        with pytest.raises(FormatError) as refused:
+            import_file(ingest_store, path, mapping=mapping)
+        message = str(refused.value)
+        assert "timestamp=TRANS_TIME" not in message and "seem to be in" not in message
+        assert "'TRANS_TIME' is named for a time, but holds no date and time after 1990 ('1631')" in message
+        assert "give undated=2024-01-01" in message
+    given = {"user": "household_key", "item": "PRODUCT_ID", "default_type": "purchased"}
+    conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
+    assert (report.accepted, report.quarantined) == (3, 0)
+
+
 def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -891,6 +941,40 @@ def test_mysqls_zero_date_in_every_row_is_refused_saying_that_undated_imports_th
     mixed.write_text("user_id,item_id,timestamp\nu1,i1,0000-00-00\nu2,i1,1700000000\n")
     report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
     assert (report.accepted, report.quarantined) == (1, 1)
+
+
+def test_a_time_column_with_no_time_after_1990_is_refused_saying_how_it_was_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Tmall's user_log: time_stamp is a month and day (0829), read as 829 seconds after 1970:
+    every row was quarantined as too old, with no word of how the column was read or of the
+    options that read the file (timestamp=, timestamp_unit=, undated=)."""
+    path = tmp_path / "user_log_format1.csv"
+    path.write_text(
+        "user_id,item_id,cat_id,time_stamp,action_type\n"
+        "328862,323294,833,0829,0\n328862,844400,1271,0829,0\n234512,575153,1271,1111,0\n"
+    )
+    given = {"type": "action_type", "actions": {"0": "item_viewed"}}
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, path, mapping=given)
+    message = str(refused.value)
+    assert "'0829', read as seconds since 1970, is 1970-01-01 00:13:49 UTC" in message
+    assert all(way in message for way in ("--map timestamp=", "--map timestamp_unit=", "--map undated="))
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    report = import_file(ingest_store, path, mapping={**given, "timestamp": None, "undated": "2024-01-01"})
+    assert (report.accepted, report.quarantined) == (3, 0)
+    # milliseconds read as seconds: all after the year 5000, refused the same way
+    views = tmp_path / "views.csv"
+    views.write_text("user_id,item_id,timestamp\nu1,i1,1700000000000\nu2,i1,1700000000500\n")
+    seconds = {"default_type": "item_viewed", "timestamp_unit": "s"}
+    with pytest.raises(FormatError, match="'1700000000000', read as seconds since 1970, is after the year"):
+        import_file(ingest_store, views, mapping=seconds)
+    conserved(import_file(ingest_store, views, mapping={**seconds, "timestamp_unit": "ms"}))
+    # one time before 1990 among real ones is that row's problem, not the file's
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("user_id,item_id,timestamp\nu1,i1,829\nu2,i1,1700000000\n")
+    report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
+    assert report.quarantined_by_reason == {"timestamp_too_old": 1}
 
 
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(

@@ -14,7 +14,7 @@ from edgerec.api import Store
 from edgerec.ingest import export_events, import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.store.schema import imports, quarantine
-from tests.ingest.ingest_helpers import quarantined
+from tests.ingest.ingest_helpers import conserved, quarantined
 
 FORMULA_USER = "=cmd|' /C calc'!A0"
 SQL_ITEM = "'; DROP TABLE events; --"
@@ -146,6 +146,28 @@ def test_a_quote_never_closed_loses_no_line_after_it(ingest_store: Store, tmp_pa
         assert "never closed" in str(refused[0]["detail"])
         users = {e.user_id for e in ingest_store.read(limit=None)}
         assert {f"{file}u{i}" for i in range(3, 3 + later_lines)} <= users
+
+
+def test_quotes_that_are_text_are_read_as_text_with_quote_none(ingest_store: Store, tmp_path: Path) -> None:
+    """Last.fm's tab-separated plays quote nothing: `"Weird Al" Yankovic` begins with a quote.
+    Its row was quarantined with the csv module's words ('\\t' expected after '"') and no way to
+    read it; the reason now names quote=none, which reads a quote as text."""
+    path = tmp_path / "plays.tsv"
+    path.write_text(
+        'user_000001\t2009-05-04T23:08:57Z\t"Weird Al" Yankovic\tWhite & Nerdy\n'
+        'user_000001\t2009-05-04T13:54:10Z\tDavid Bowie\t"Heroes" (single version)\n'
+        "user_000002\t2009-05-04T13:42:52Z\tDavid Bowie\tStarman\n"
+    )
+    given = {"header": "false", "user": "0", "timestamp": "1", "item": "2", "default_type": "item_viewed"}
+    report = import_file(ingest_store, path, mapping=given)
+    assert report.quarantined_by_reason == {"malformed_row": 2}
+    assert all("--map quote=none" in str(r["detail"]) for r in quarantine_rows(ingest_store))
+    conserved(report := import_file(ingest_store, path, mapping={**given, "quote": "none"}))
+    assert (report.accepted, report.quarantined) == (3, 0)
+    assert [e.item_id for e in ingest_store.read(user_id="user_000001")] == [
+        '"Weird Al" Yankovic',
+        "David Bowie",
+    ]
 
 
 def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store, tmp_path: Path) -> None:

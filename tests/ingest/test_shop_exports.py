@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,6 +132,64 @@ def test_ga4s_nested_items_are_named_in_the_refusal(ingest_store: Store, tmp_pat
     path.write_text(json.dumps(event) + "\n")
     with pytest.raises(FormatError, match=r"lists its events under 'items'.*jq -c '\.items\[\] as \$event"):
         import_file(ingest_store, path)
+
+
+def test_ga4s_items_are_named_where_the_first_lines_list_none(ingest_store: Store, tmp_path: Path) -> None:
+    """A GA4 export starts with session_start and page_view, whose `items` list is empty: the
+    flattening line was given only where the first line listed items, else the refusal said
+    only "no column for the item". Flattened to CSV, with `items` as JSON text, it says how
+    too, and the line it gives makes a file that imports."""
+    start = {"event_timestamp": 1604223401485200, "event_name": "session_start", "user_pseudo_id": "1.2"}
+    view = {**start, "event_timestamp": 1604223519241072, "event_name": "view_item"}
+    path = tmp_path / "ga4.jsonl"
+    lines = [{**start, "items": []}, {**view, "items": [{"item_id": "9180", "price": 55.0}]}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    for mapping in (None, {"user": "user_pseudo_id"}):  # refused as it is detected, and as it is read
+        with pytest.raises(
+            FormatError, match=r"lists its events under 'items'.*jq -c '\.items\[\] as \$event"
+        ):
+            import_file(ingest_store, path, mapping=mapping)
+    table = tmp_path / "ga4.csv"
+    table.write_text(
+        "event_date,event_timestamp,event_name,user_pseudo_id,items\n20201101,1604223401485200,session_start,1.2,[]\n"
+        '20201101,1604223519241072,view_item,1.2,"[{""item_id"": ""9180"", ""price"": 55.0}]"\n'
+    )
+    with pytest.raises(
+        FormatError, match=r"lists its events in 'items', as JSON text.*python3 -c"
+    ) as refused:
+        import_file(ingest_store, table)
+    program = str(refused.value).split("python3 -c ", 1)[1].split(" < ", 1)[0]
+    flat = tmp_path / "flat.jsonl"
+    with open(table) as source, open(flat, "w") as out:
+        subprocess.run([sys.executable, "-c", *shlex.split(program)], stdin=source, stdout=out, check=True)
+    conserved(import_file(ingest_store, flat))
+    assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [("item_viewed", "1.2", "9180")]
+
+
+def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Magento's product export follows a product's default row with a row per store view that
+    holds only what the view overrides: it was listed as the item, its price, stock and category
+    wiped, and each import of the same file appended two listings more."""
+    path = tmp_path / "catalog_product.csv"
+    path.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,categories,name,price,qty,is_in_stock\n"
+        '24-MB01,,Bag,simple,"Default Category/Gear/Bags","Joust Duffle Bag",34.000000,100.0000,1\n'
+        '24-MB01,default,,simple,,"Joust Duffle Bag (EN)",,,\n'
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.appended, report.quarantined_by_reason) == (1, {"store_view_row": 1})
+    [listing] = ingest_store.read()
+    payload = listing.payload
+    assert (payload["title"], payload["category"], payload["price"], payload["stock"]) == (
+        "Joust Duffle Bag",
+        "Default Category/Gear/Bags",
+        34.0,
+        100,
+    )
+    assert import_file(ingest_store, path).appended == 0
 
 
 def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
