@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, desc, func, or_, select
 
 from edgerec.api import Store
+from edgerec.domain.events import text_flaw
 from edgerec.domain.words import search_words
-from edgerec.store.engine import lowered
+from edgerec.store.engine import by_code_point, lowered
 from edgerec.store.schema import (
     cooccurrence,
     events,
@@ -135,6 +136,12 @@ def _item(row: Sequence[Any]) -> ItemRow:
     )
 
 
+def _storable(value: str) -> bool:
+    """Whether a stored id or text could equal `value`: none holds a NUL or a surrogate, and
+    PostgreSQL refuses to compare with them (SQLite finds nothing)."""
+    return text_flaw(value) is None
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -154,7 +161,7 @@ class ShopData:
             select(items.c.category, func.count())
             .where(items.c.status == LISTED, items.c.category.is_not(None))
             .group_by(items.c.category)
-            .order_by(items.c.category)
+            .order_by(by_code_point(self.engine, items.c.category))
         )
         with self.engine.connect() as connection:
             return [(str(c), int(n)) for c, n in connection.execute(query)]
@@ -204,7 +211,7 @@ class ShopData:
         return found.get(item_id)
 
     def items_by_id(self, item_ids: Iterable[str]) -> dict[str, ItemRow]:
-        wanted = list(dict.fromkeys(item_ids))
+        wanted = [item_id for item_id in dict.fromkeys(item_ids) if _storable(item_id)]
         if not wanted:
             return {}
         found: dict[str, ItemRow] = {}
@@ -243,6 +250,8 @@ class ShopData:
 
     def customers(self, *, text: str | None = None, limit: int = 200) -> list[CustomerRow]:
         query = select(users).order_by(desc(users.c.last_at), users.c.user_id).limit(limit)
+        if text and not _storable(text):
+            return []
         if text and text.strip():
             pattern = _like(text.strip().lower())
             query = query.where(lowered(self.engine, users.c.user_id).like(pattern, escape="\\"))
@@ -255,6 +264,8 @@ class ShopData:
             return forgets_recorded(connection)
 
     def customer(self, user_id: str) -> CustomerRow | None:
+        if not _storable(user_id):
+            return None
         with self.engine.connect() as connection:
             row = connection.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
         return CustomerRow(**row) if row else None
@@ -289,7 +300,7 @@ class ShopData:
         query = (
             select(sessions)
             .where(sessions.c.user_id == user_id)
-            .order_by(desc(sessions.c.last_at))
+            .order_by(desc(sessions.c.last_at), sessions.c.session_id)
             .limit(limit)
         )
         with self.engine.connect() as connection:
@@ -321,7 +332,7 @@ class ShopData:
             .select_from(user_items.join(items, items.c.item_id == user_items.c.item_id))
             .where(user_items.c.user_id == user_id, items.c.category.is_not(None))
             .group_by(items.c.category)
-            .order_by(desc(func.sum(weight)))
+            .order_by(desc(func.sum(weight)), by_code_point(self.engine, items.c.category))
             .limit(limit)
         )
         with self.engine.connect() as connection:

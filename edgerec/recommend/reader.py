@@ -32,7 +32,9 @@ from edgerec.store.schema import (
 from edgerec.store.sql import compiled, decode_json
 
 _USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
-_RECENT_USERS = select(users.c.user_id).order_by(users.c.last_at.desc()).limit(bindparam("n"))
+_RECENT_USERS = (
+    select(users.c.user_id).order_by(users.c.last_at.desc(), users.c.user_id).limit(bindparam("n"))
+)
 _USER_ITEMS = (
     select(user_items)
     .where(user_items.c.user_id == bindparam("u"))

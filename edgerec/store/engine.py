@@ -322,6 +322,12 @@ _FOLDING_COLLATIONS = ("und-x-icu", "pg_c_utf8")
 _FOLDING: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
+def by_code_point(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
+    """`column` ordered as SQLite orders text, by code point, on PostgreSQL too (whose default
+    collation follows the database's language: "bottoms, éclairs, Éclairs, hats")."""
+    return column.collate("C") if engine.dialect.name == "postgresql" else column
+
+
 def lowered(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
     """`lower(column)` with every letter folded, as Python's str.lower folds them, on each
     database (for a case-insensitive search: compare it with a lowercased LIKE pattern)."""

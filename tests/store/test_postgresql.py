@@ -548,3 +548,48 @@ def test_a_following_trainer_goes_on_after_the_server_restarts(
             stop.set()
             worker.join(timeout=60)
         assert lost, "the lost connection went unsaid"
+
+
+def test_the_console_s_lists_are_in_sqlite_s_order_whatever_the_server_s_language(
+    postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """The category list followed the database's language ("bottoms, éclairs, Éclairs, hats"),
+    and a customer's tied top categories and sessions came in whatever order the server chose;
+    a NUL in an id looked up raised instead of finding nothing."""
+    from sqlalchemy.exc import DBAPIError
+
+    from edgerec.readmodels import ShopData
+
+    with postgres.admin.connect() as connection:
+        try:
+            connection.execute(
+                text(
+                    "CREATE DATABASE shop_linguistic TEMPLATE template0"
+                    " LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+                )
+            )
+        except DBAPIError:
+            pytest.skip("this PostgreSQL server has no ICU collations to order text by language")
+    names = ["Tops", "bottoms", "Hats", "hats", "Zubehör", "Éclairs", "éclairs"]
+    events: list[Event] = [
+        ItemListed(item_id=f"i{n}", title=f"t{n}", category=name, occurred_at=T0)
+        for n, name in enumerate(names)
+    ]
+    events += [ItemViewed(user_id="u", item_id=f"i{n}", occurred_at=T0) for n in range(len(names))]
+    events += [ItemViewed(user_id="u", session_id=f"s{n}", item_id="i0", occurred_at=T0) for n in (3, 1, 2)]
+    seen = []
+    for target in (tmp_path / "shop.db", postgres.url("shop_linguistic")):
+        with edgerec.open(target) as store:
+            store.record_many(events)
+            shop = ShopData(store)
+            seen.append(
+                (shop.categories(), shop.top_categories("u"), [s.session_id for s in shop.sessions("u")])
+            )
+            assert (
+                shop.customer("u\x00") is None
+                and shop.item("i0\x00") is None
+                and shop.profile("u\x00") is None
+            )
+            assert shop.customers(text="u\x00") == []
+    assert seen[0] == seen[1]
+    assert [name for name, _ in seen[0][0]] == sorted(names)
