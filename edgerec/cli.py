@@ -132,9 +132,14 @@ class Settings:
     def _undoing_the_new_store(self) -> Callable[[], None] | None:
         """What removes the store file that opening makes, with its side files and the folders
         made for it (its model folder, those above it), or empties again an empty file that is
-        there; None where a store file is there already (or on a server)."""
+        there; on a server, what drops the tables made in a database that had none. None where
+        a store is there already."""
         path = sqlite_path(self.url)
-        if path is None or (path.exists() and not _empty_file(path)):
+        if path is None:
+            return (
+                functools.partial(_drop_made_tables, self.url) if self._server_database_is_empty() else None
+            )
+        if path.exists() and not _empty_file(path):
             return None
         if path.exists():  # empty, or a few blank bytes: put back as they were (a FIFO: refused)
             return functools.partial(_empty_again, self.url, path.read_bytes() if path.is_file() else b"")
@@ -207,18 +212,28 @@ class Settings:
             if undo is not None and unused:
                 undo()
 
+    def _server_database_is_empty(self) -> bool:
+        """Whether the server's database has no tables (False where it cannot be reached:
+        opening it says why)."""
+        from sqlalchemy import inspect
+
+        try:
+            engine = make_engine(self.url)
+        except Exception:  # noqa: BLE001 - a driver not installed, a bad URL: opening says why
+            return False
+        try:
+            with engine.connect() as connection:
+                return not inspect(connection).get_table_names()
+        except Exception:  # noqa: BLE001 - the server down, a wrong password: opening says why
+            return False
+        finally:
+            close_engine(engine)
+
     def _refuse_empty_server_database(self) -> None:
         """A mistyped URL that names an empty database (the server's own `postgres`) must not
         be read, or exported, as the shop's store: it was made one, silently."""
-        from sqlalchemy import inspect
-
-        engine = make_engine(self.url)
-        try:
-            with engine.connect() as connection:
-                if inspect(connection).get_table_names():
-                    return  # edgerec's, or another application's, which the store refuses by name
-        finally:
-            close_engine(engine)
+        if not self._server_database_is_empty():
+            return  # edgerec's tables, or another application's, which the store refuses by name
         raise click.BadParameter(
             f"no store in the database at {shown_url(self.url)}: it has no tables; check the URL "
             "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
@@ -281,6 +296,22 @@ def _remove_made(url: str, made: list[Path]) -> None:
     for folder in made[1:]:
         with contextlib.suppress(OSError):  # not there, or not empty: kept
             folder.rmdir()
+
+
+def _drop_made_tables(url: str) -> None:
+    """Drops the store's tables, and its schema revision's, that a command made in a server's
+    database that had none (its sequences go with them)."""
+    from sqlalchemy import text
+
+    from edgerec.store.schema import metadata
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        close_engine(engine)
 
 
 def _empty_again(url: str, content: bytes = b"") -> None:

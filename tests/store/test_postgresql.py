@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -439,6 +440,15 @@ def test_a_reading_command_on_an_empty_database_is_refused(postgres: postgres_se
         assert result.exit_code == 2 and "no store in the database at" in result.output, result.output
     with create_engine(url).connect() as connection:
         assert inspect(connection).get_table_names() == []  # left as it was
+    # An import refused before it wrote anything made a store of it all the same, as a SQLite
+    # file it made is not left behind.
+    unusable = Path(tempfile.mkdtemp()) / "unusable.csv"
+    unusable.write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["--db", url, "import", str(unusable)])
+    assert result.exit_code == 1 and "no column for" in result.output, result.output
+    with create_engine(url).connect() as connection:
+        assert inspect(connection).get_table_names() == []
+    assert CliRunner().invoke(main, ["--db", url, "stats"]).exit_code == 2
     assert CliRunner().invoke(main, ["--db", url, "demo"]).exit_code == 0  # a command that makes one
     assert CliRunner().invoke(main, ["--db", url, "stats"]).exit_code == 0
 
