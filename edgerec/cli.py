@@ -367,7 +367,22 @@ def _why(exc: BaseException) -> str:
     from sqlalchemy.exc import DBAPIError
 
     reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    return "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())
+    said = "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())
+    if isinstance(exc, ImportError):
+        said += _driver_hint(exc.name or said)
+    return said
+
+
+def _driver_hint(module: str) -> str:
+    """The way out of a database driver that is not installed."""
+    if "psycopg2" in module:
+        return (
+            " (edgerec talks to PostgreSQL through psycopg 3: write the URL as "
+            "postgresql+psycopg://... or postgresql://...)"
+        )
+    if "psycopg" in module:
+        return " (install the PostgreSQL driver: pip install 'edgerec[postgres]')"
+    return ""
 
 
 pass_settings = click.make_pass_decorator(Settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+import sys
 import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -1165,6 +1166,18 @@ def test_a_database_url_that_cannot_be_used_is_one_line() -> None:
         result = CliRunner().invoke(main, ["--db", url, *args])
         assert result.exit_code == 1 and result.output.startswith("Error: cannot "), result.output
         assert len(result.output.strip().splitlines()) == 1 and "sqlalche.me" not in result.output
+
+
+def test_a_missing_postgresql_driver_is_named_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without psycopg, every command said only "No module named psycopg"; with a URL spelt for
+    psycopg2 (as SQLAlchemy's documents write them), only "No module named 'psycopg2'"."""
+    url = "postgresql+psycopg2://shop@localhost/shop"
+    result = CliRunner().invoke(main, ["--db", url, "stats"])
+    assert "No module named 'psycopg2' (edgerec talks to PostgreSQL through psycopg 3" in result.output
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where it is not installed
+    result = CliRunner().invoke(main, ["--db", url.replace("psycopg2", "psycopg"), "stats"])
+    assert result.exit_code == 1, result.output
+    assert "(install the PostgreSQL driver: pip install 'edgerec[postgres]')" in result.output
 
 
 def _tail(db: str, *options: str, lines: int) -> list[dict]:
