@@ -207,7 +207,8 @@ class Trainer:
     # --- one step ------------------------------------------------------------------------------
 
     def step(self, *, until: int | None = None) -> StepReport:
-        """Trains on the next block of the log (up to the next multiple of `block`, or `until`).
+        """Trains on the next block of the log: its events up to the multiple of `block` after
+        the next one (a forgotten customer's gap is skipped), and none past position `until`.
 
         After a customer was forgotten, it first retrains from the log without them: every
         embedding the customer's events touched is rebuilt, not just their own row dropped.
@@ -216,16 +217,20 @@ class Trainer:
         if generation > self.forgets_seen:
             self.retrain(until=until)
             self.save()
-        block = self.config.block
-        end = (self.position // block + 1) * block
-        if until is not None:
-            end = min(end, until)
-        if end <= self.position:
+        if until is not None and until <= self.position:
             return StepReport(self.position, 0, 0, None, 0, 0)
+        block = self.config.block
         with self.store.engine.connect() as connection:
             from edgerec.store import log
 
-            events = log.read(connection, since=self.position, limit=end - self.position)
+            # No block holds more events than positions: read as many, then keep its own ones.
+            events = log.read(connection, since=self.position, limit=block)
+        if not events:
+            return StepReport(self.position, 0, 0, None, 0, 0)
+        end = (int(events[0].position) - 1) // block * block + block
+        if until is not None:
+            end = min(end, until)
+        events = [event for event in events if event.position <= end]
         if not events:
             return StepReport(self.position, 0, 0, None, 0, 0)
         report = self.learn(events)

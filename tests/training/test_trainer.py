@@ -356,3 +356,22 @@ def test_follow_stopped_in_the_middle_of_a_step_keeps_the_checkpoint_before(
     kept = Trainer(shop, directory=models, config=CONFIG)
     assert kept.position == 500 and kept.forgets_seen == first.forgets_seen
     assert kept.vocabulary.user_ids == first.vocabulary.user_ids
+
+
+def test_catch_up_until_a_position_stops_there_across_a_forgotten_customers_gap(tmp_path: Path) -> None:
+    """catch_up(until=P) learnt events past P once a forgotten customer left gaps in the log:
+    a step read as many events as the positions it spans, not the events in them."""
+    from edgerec.privacy import forget_user
+
+    with edgerec.open(tmp_path / "gaps.db") as store:
+        for i in range(200):
+            user = "gone" if 20 <= i < 120 else f"u{i % 7}"
+            store.record(ItemViewed(user_id=user, item_id=f"i{i % 13}"))
+        assert forget_user(store, "gone").found
+        trainer = Trainer(store, directory=tmp_path / "m", config=CONFIG)
+        trainer.catch_up(until=50)
+        assert trainer.position == 20
+        trainer.catch_up(until=130)
+        assert trainer.position == 130
+        trainer.catch_up()
+        assert trainer.position == store.head() == 200
