@@ -137,6 +137,27 @@ def test_a_running_recommender_forgets_the_customer_too(tmp_path: Path) -> None:
         assert reasons and not any(words in reason for reason in reasons for words in cites_them), reasons
 
 
+def test_a_running_recommender_drops_the_model_whose_files_forget_user_removed(tmp_path: Path) -> None:
+    """A recommender kept open still held the customer's trained vector (and the item vectors
+    learnt from them) after forget-user removed the model's files: it reloaded its memory but
+    kept the snapshot it had loaded, the file being gone."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    (tmp_path / "shop.db.models" / "trainer.pt").write_bytes(b"damaged")  # cannot be retrained
+    with edgerec.open(db) as store:
+        running = Recommender(store)
+        assert running.model is not None and running.model.source.loaded
+        assert forget(db, "C0007")["model_removed"] is True
+        running.refresh()
+        assert not running.model.loaded and not running.model.source.loaded
+        assert running.model.position == 0 and running.recommend("C0001", k=5)
+        train(db)  # the trainer publishes again: the recommender picks it up
+        running.refresh()
+        assert running.model.source.loaded and running.model.position == store.head()
+
+
 def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The deletion, the forget counter and the rebuilt read models commit together. Before,
     the read models were rebuilt in a later transaction: a recommender refreshing in between
