@@ -1177,6 +1177,7 @@ def evaluate_command(
             raise click.BadParameter(str(exc), param_hint="--device") from exc
     say = (lambda message: _echo(message, err=True)) if not as_json else (lambda _message: None)
     _sigterm_as_ctrl_c()
+    why = ""  # why no interaction was imported, where rows were quarantined
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
             from edgerec.ingest import import_file
@@ -1189,6 +1190,11 @@ def evaluate_command(
                 raise click.ClickException(str(exc)) from exc
             say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
             dataset, source = path.stem, str(path)
+            # The temporary store and its quarantine go with the folder: the reasons are said here.
+            reasons = sorted(report.quarantined_by_reason.items(), key=lambda pair: -pair[1])[:3]
+            if reasons:
+                refused = ", ".join(f"{reason} {count:,}" for reason, count in reasons)
+                why = f": rows quarantined as {refused}; check that --format names the file's format"
         else:
             store = settings.open()
             dataset = Path(store.path).stem if store.path else _database_name(settings.url)
@@ -1196,7 +1202,7 @@ def evaluate_command(
         with store:
             data, features = encode(interaction_frame(store), catalogue_frame(store))
     if len(data) == 0:
-        raise click.ClickException(f"no customer interactions to evaluate in {source}")
+        raise click.ClickException(f"no customer interactions to evaluate in {source}{why}")
     try:
         outcome = evaluate_encoded(
             data,
