@@ -283,6 +283,44 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 
+def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_forget(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A model folder that cannot be changed (another owner, a read-only mount) ended forget-user
+    in a traceback with the customer's id left in the checkpoint and snapshot, and running the
+    command again said 'no customer' and did nothing to the model."""
+    import errno
+
+    from edgerec.training import files
+    from edgerec.training import trainer as trainer_module
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(folder / "shop.db.models"))
+
+    monkeypatch.setattr(files, "_write", refused)
+    monkeypatch.setattr(trainer_module, "remove_model_files", refused)
+    command = ["--db", str(db), "forget-user", "C0007", "--yes"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "could not remove the model's files in" in result.output
+    assert "run the same command again to remove them" in result.output
+    assert [name for name in files_containing(folder, "C0007") if ".models" in name]
+
+    monkeypatch.undo()  # the folder can be changed again
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert "cleaned the model, which the last forget could not do" in result.output
+    assert files_containing(folder, "C0007") == []
+    result = CliRunner().invoke(main, command)  # nothing is left to do
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
 def test_positions_of_forgotten_events_are_never_handed_out_again(tmp_path: Path) -> None:
     """A reader that has read up to the newest event (a tailing console, an export --since)
     must find the events recorded after a forget removed the newest ones."""

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.models.base import pick_device
-from edgerec.privacy import forget_generation
+from edgerec.privacy import forget_generation, set_model_forget_pending
 from edgerec.store.codec import StoredEvent
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
@@ -77,7 +77,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     counter). Otherwise the checkpoint is retrained here from the cleaned log; where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
-    them, and the next trainer learns afresh.
+    them, and the next trainer learns afresh. Files that cannot be removed either (a folder
+    that cannot be changed) are said in `model_removal_failed`, and the store remembers that
+    the next forget-user, whatever its id, is to finish the model's part.
     """
     directory = model_dir(store.url)
     try:
@@ -91,10 +93,16 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                 try:
                     trainer.step()
                     trainer.write_stopped_status()
+                    set_model_forget_pending(store, False)
                     return {"model_retrained_to_position": trainer.position}
                 except OSError:  # a full disk: the files it could not replace still hold the customer
                     pass
-            remove_model_files(directory)
+            try:
+                remove_model_files(directory)
+            except OSError as exc:
+                set_model_forget_pending(store, True)
+                return {"model_removed": False, "model_removal_failed": f"{exc.strerror}: {exc.filename}"}
+            set_model_forget_pending(store, False)
             return {"model_removed": True} if had_model else {}
     except TrainerRunning:
         return {"model_retrained_by_the_running_trainer": True}
