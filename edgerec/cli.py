@@ -1223,6 +1223,7 @@ def evaluate_command(
             raise click.BadParameter(str(exc), param_hint="--device") from exc
     say = (lambda message: _echo(message, err=True)) if not as_json else (lambda _message: None)
     _sigterm_as_ctrl_c()
+    why = ""  # why no interaction was imported, where rows were quarantined
     with tempfile.TemporaryDirectory(prefix="edgerec-eval-") as folder:
         if path is not None:
             from edgerec.ingest import import_file
@@ -1235,6 +1236,11 @@ def evaluate_command(
                 raise click.ClickException(str(exc)) from exc
             say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
             dataset, source = path.stem, str(path)
+            # The temporary store and its quarantine go with the folder: the reasons are said here.
+            reasons = sorted(report.quarantined_by_reason.items(), key=lambda pair: -pair[1])[:3]
+            if reasons:
+                refused = ", ".join(f"{reason} {count:,}" for reason, count in reasons)
+                why = f": rows quarantined as {refused}; check that --format names the file's format"
         else:
             store = settings.open()
             dataset = Path(store.path).stem if store.path else _database_name(settings.url)
@@ -1242,7 +1248,7 @@ def evaluate_command(
         with store:
             data, features = encode(interaction_frame(store), catalogue_frame(store))
     if len(data) == 0:
-        raise click.ClickException(f"no customer interactions to evaluate in {source}")
+        raise click.ClickException(f"no customer interactions to evaluate in {source}{why}")
     try:
         outcome = evaluate_encoded(
             data,
@@ -1282,24 +1288,42 @@ def evaluate_command(
 @pass_settings
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
-    from edgerec.privacy import forget_user
+    from edgerec.privacy import forget_user, model_forget_pending
     from edgerec.training.files import model_dir
     from edgerec.training.trainer import forget_in_model
 
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
-        model_dir(store.url)  # a file where the model folder goes is refused before anything goes
+        directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
         result = forget_user(store, user_id)
-        # A typo changes nothing: not even the model, which may not be retrainable.
-        receipt = result.to_dict() | (forget_in_model(store) if result.found else {})
+        # A typo changes nothing: not even the model, which may not be retrainable, unless the
+        # last forget could not remove the model's files.
+        finishing = not result.found and model_forget_pending(store)
+        model = forget_in_model(store) if result.found or finishing else {}
+        receipt = result.to_dict() | model
     if as_json:
         _echo(json.dumps(receipt, sort_keys=True))
     elif result.found:
         _echo(f"Forgot customer {user_id!r}:")
         for key, value in receipt.items():
-            if key not in ("user_id", "compaction_failed"):
+            if key not in ("user_id", "compaction_failed", "model_removal_failed"):
                 _echo(f"  {key.replace('_', ' ')}: {value}")
+    if "model_removal_failed" in model:
+        whose = "them" if result.found else "a customer forgotten before"
+        raise click.ClickException(
+            f"could not remove the model's files in {directory} ({model['model_removal_failed']}):"
+            f" they may still hold {whose}; make the folder writable and run the same command again"
+            " to remove them"
+        )
+    if finishing:
+        click.echo(
+            f"No customer {user_id!r} in the store any more; cleaned the model, which the last"
+            " forget could not do.",
+            err=as_json,
+        )
+        if not result.database_compacted and result.compaction_failed is None:
+            return
     if result.compaction_failed is not None:
         whose = "them" if result.found else "a customer forgotten before"
         done = "the customer's rows and model are cleaned, but " if result.found else ""

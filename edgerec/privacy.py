@@ -49,6 +49,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 FORGOTTEN = "[forgotten]"
 # Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
 _COMPACTION_PENDING = "compaction_pending"
+# Set when the model's files could not be removed (a folder that cannot be changed), cleared
+# once they are retrained or removed: the next forget-user finishes the model's part.
+_MODEL_PENDING = "model_forget_pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +362,23 @@ def forget_generation(store: Store) -> int:
     """How many customers have been forgotten so far; a model trained before must retrain."""
     with store.engine.connect() as connection:
         return int(connection.execute(select(func.coalesce(func.max(forgets.c.id), 0))).scalar_one())
+
+
+def model_forget_pending(store: Store) -> bool:
+    """Whether a forget left the model's part undone (its files could not be removed)."""
+    with store.engine.connect() as connection:
+        found = connection.execute(select(settings.c.value).where(settings.c.name == _MODEL_PENDING))
+        return found.scalar_one_or_none() is not None
+
+
+def set_model_forget_pending(store: Store, pending: bool) -> None:
+    """Remembers (or clears) that the model's part of a forget is still to be done."""
+    if pending == model_forget_pending(store):
+        return
+    with write_transaction(store.engine) as connection:
+        connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
+        if pending:
+            connection.execute(insert(settings).values(name=_MODEL_PENDING, value="1"))
 
 
 def _compact_saying_why(store: Store) -> tuple[bool, str | None]:

@@ -717,6 +717,8 @@ def test_eval_names_what_it_cannot_use(tmp_path: Path) -> None:
         ([str(empty), "--models", "nosuch"], "unknown model 'nosuch'"),
         ([str(one), "--models", ""], "unknown model ''"),  # ran every model, as if not given
         ([str(one), "--models", "popularity,"], "unknown model ''"),
+        ([str(one), "--models", "popularity, popularity"], "model 'popularity' is named twice"),
+        ([str(one), "--format", "taobao"], "rows quarantined as unknown_action 1; check that --format"),
         ([str(junk)], "or pick it in the format list on the console's Import screen"),
         ([str(empty), "--format", "taobao"], "no customer interactions to evaluate in"),
         ([str(one)], "too little data to evaluate: the leave-last-out split leaves 0 validation"),

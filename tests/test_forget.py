@@ -137,6 +137,27 @@ def test_a_running_recommender_forgets_the_customer_too(tmp_path: Path) -> None:
         assert reasons and not any(words in reason for reason in reasons for words in cites_them), reasons
 
 
+def test_a_running_recommender_drops_the_model_whose_files_forget_user_removed(tmp_path: Path) -> None:
+    """A recommender kept open still held the customer's trained vector (and the item vectors
+    learnt from them) after forget-user removed the model's files: it reloaded its memory but
+    kept the snapshot it had loaded, the file being gone."""
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    (tmp_path / "shop.db.models" / "trainer.pt").write_bytes(b"damaged")  # cannot be retrained
+    with edgerec.open(db) as store:
+        running = Recommender(store)
+        assert running.model is not None and running.model.source.loaded
+        assert forget(db, "C0007")["model_removed"] is True
+        running.refresh()
+        assert not running.model.loaded and not running.model.source.loaded
+        assert running.model.position == 0 and running.recommend("C0001", k=5)
+        train(db)  # the trainer publishes again: the recommender picks it up
+        running.refresh()
+        assert running.model.source.loaded and running.model.position == store.head()
+
+
 def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The deletion, the forget counter and the rebuilt read models commit together. Before,
     the read models were rebuilt in a later transaction: a recommender refreshing in between
@@ -257,6 +278,44 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 0, result.output
     assert "compacted the database, which the last forget could not do" in result.output
+    assert files_containing(folder, "C0007") == []
+    result = CliRunner().invoke(main, command)  # nothing is left to do
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
+def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_forget(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A model folder that cannot be changed (another owner, a read-only mount) ended forget-user
+    in a traceback with the customer's id left in the checkpoint and snapshot, and running the
+    command again said 'no customer' and did nothing to the model."""
+    import errno
+
+    from edgerec.training import files
+    from edgerec.training import trainer as trainer_module
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(folder / "shop.db.models"))
+
+    monkeypatch.setattr(files, "_write", refused)
+    monkeypatch.setattr(trainer_module, "remove_model_files", refused)
+    command = ["--db", str(db), "forget-user", "C0007", "--yes"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "could not remove the model's files in" in result.output
+    assert "run the same command again to remove them" in result.output
+    assert [name for name in files_containing(folder, "C0007") if ".models" in name]
+
+    monkeypatch.undo()  # the folder can be changed again
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert "cleaned the model, which the last forget could not do" in result.output
     assert files_containing(folder, "C0007") == []
     result = CliRunner().invoke(main, command)  # nothing is left to do
     assert result.exit_code == 1 and "nothing was changed" in result.output

@@ -28,11 +28,15 @@ NOT_BLENDED: tuple[str, ...] = ("popularity", "random")
 
 
 def check_models(names: list[str]) -> None:
-    """ValueError for a name evaluate() does not know, or a blend with nothing to mix."""
+    """ValueError for a name evaluate() does not know, a name given twice (the model was fitted
+    twice and its validation rows folded in twice), or a blend with nothing to mix."""
     known = (*MODEL_NAMES, "random")
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(f"unknown model {unknown[0]!r}; known: {', '.join(known)}")
+    repeated = [name for index, name in enumerate(names) if name in names[:index]]
+    if repeated:
+        raise ValueError(f"model {repeated[0]!r} is named twice: name each model once")
     if "blend" in names and all(name in (*NOT_BLENDED, "blend") for name in names):
         mixable = [name for name in MODEL_NAMES if name not in (*NOT_BLENDED, "blend")]
         raise ValueError(

@@ -152,6 +152,8 @@ class Recommender:
         self.position = 0
         self._pending.clear()
         self._caught.clear()
+        if self.model is not None:
+            self.model.drop_if_gone()
         self._load_memory()
 
     @staticmethod

@@ -120,6 +120,19 @@ class TrainedModel:
             self._loading.start()
         return False
 
+    def drop_if_gone(self) -> None:
+        """After a customer was forgotten: where the published snapshot is gone (forget-user
+        removed the model's files, which held them), the one in memory goes too; the other
+        sources serve until the trainer publishes again."""
+        if self.path is None or self.path.exists():
+            return
+        if self._loading is not None:
+            self._loading.join()
+        with self._lock:
+            self._tokens = None
+            self._signature = None
+            self.source.swap(EmbeddingSnapshot.empty())
+
     def _load(self, signature: tuple[int, int, int], catalogue: Catalogue) -> bool:
         assert self.path is not None
         started = time.monotonic()

@@ -26,7 +26,11 @@ def follow(
     on_step: Callable[[StepReport, dict], None] | None = None,
     on_lost: Callable[[Exception], None] | None = None,
 ) -> None:
-    """Trains on new events as they arrive until `stop` is set; always leaves a checkpoint.
+    """Trains on new events as they arrive until `stop` is set, then saves a checkpoint.
+
+    Stopped by an exception in the middle of a step (a second Ctrl+C), it saves nothing: the
+    trainer then holds a half-done step (a grown item table, a retrain not finished), and the
+    checkpoint from before it stays.
 
     A snapshot is published at most every `publish_every_s` and a checkpoint saved at most every
     `checkpoint_every_s`, both less often when they are big (at most `publish_bytes_per_s` and
@@ -42,13 +46,17 @@ def follow(
     window_events, window_started = 0, time.perf_counter()
     published_position = trainer.position
     lost = False
+    stepping = False  # a step under way: what the trainer holds is no state to save
     try:
         while not stop.is_set():
             trainer.state = "following"
             try:
+                stepping = True
                 report = trainer.step()
+                stepping = False
                 head = trainer.store.head()
             except OperationalError as exc:  # the server restarted: wait for it, then go on
+                stepping = False  # the loop goes on from what the trainer holds, and so may a save
                 if not lost and on_lost is not None:
                     on_lost(exc)
                 lost = True
@@ -81,8 +89,9 @@ def follow(
                 stop.wait(poll_s)
     finally:
         trainer.state = "stopped"
-        trainer.save()
-        trainer.write_stopped_status()
+        if not stepping:
+            trainer.save()
+            trainer.write_stopped_status()
 
 
 @dataclass(slots=True)

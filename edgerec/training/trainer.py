@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.models.base import pick_device
-from edgerec.privacy import forget_generation
+from edgerec.privacy import forget_generation, set_model_forget_pending
 from edgerec.store.codec import StoredEvent
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
@@ -77,7 +77,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     counter). Otherwise the checkpoint is retrained here from the cleaned log; where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
-    them, and the next trainer learns afresh.
+    them, and the next trainer learns afresh. Files that cannot be removed either (a folder
+    that cannot be changed) are said in `model_removal_failed`, and the store remembers that
+    the next forget-user, whatever its id, is to finish the model's part.
     """
     directory = model_dir(store.url)
     try:
@@ -91,10 +93,16 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                 try:
                     trainer.step()
                     trainer.write_stopped_status()
+                    set_model_forget_pending(store, False)
                     return {"model_retrained_to_position": trainer.position}
                 except OSError:  # a full disk: the files it could not replace still hold the customer
                     pass
-            remove_model_files(directory)
+            try:
+                remove_model_files(directory)
+            except OSError as exc:
+                set_model_forget_pending(store, True)
+                return {"model_removed": False, "model_removal_failed": f"{exc.strerror}: {exc.filename}"}
+            set_model_forget_pending(store, False)
             return {"model_removed": True} if had_model else {}
     except TrainerRunning:
         return {"model_retrained_by_the_running_trainer": True}
@@ -207,7 +215,8 @@ class Trainer:
     # --- one step ------------------------------------------------------------------------------
 
     def step(self, *, until: int | None = None) -> StepReport:
-        """Trains on the next block of the log (up to the next multiple of `block`, or `until`).
+        """Trains on the next block of the log: its events up to the multiple of `block` after
+        the next one (a forgotten customer's gap is skipped), and none past position `until`.
 
         After a customer was forgotten, it first retrains from the log without them: every
         embedding the customer's events touched is rebuilt, not just their own row dropped.
@@ -216,16 +225,20 @@ class Trainer:
         if generation > self.forgets_seen:
             self.retrain(until=until)
             self.save()
-        block = self.config.block
-        end = (self.position // block + 1) * block
-        if until is not None:
-            end = min(end, until)
-        if end <= self.position:
+        if until is not None and until <= self.position:
             return StepReport(self.position, 0, 0, None, 0, 0)
+        block = self.config.block
         with self.store.engine.connect() as connection:
             from edgerec.store import log
 
-            events = log.read(connection, since=self.position, limit=end - self.position)
+            # No block holds more events than positions: read as many, then keep its own ones.
+            events = log.read(connection, since=self.position, limit=block)
+        if not events:
+            return StepReport(self.position, 0, 0, None, 0, 0)
+        end = (int(events[0].position) - 1) // block * block + block
+        if until is not None:
+            end = min(end, until)
+        events = [event for event in events if event.position <= end]
         if not events:
             return StepReport(self.position, 0, 0, None, 0, 0)
         report = self.learn(events)

@@ -326,3 +326,52 @@ def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp
     resumed = Trainer(shop, directory=models, config=CONFIG).status()
     assert resumed["checkpoint_position"] == shop.head()
     assert resumed["checkpoint_at"] == pytest.approx((models / "trainer.pt").stat().st_mtime)
+
+
+@pytest.mark.parametrize("during", ["step", "retrain"])
+def test_follow_stopped_in_the_middle_of_a_step_keeps_the_checkpoint_before(
+    shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during: str
+) -> None:
+    """A second Ctrl+C in the middle of a step saved the half-done step as the checkpoint: its
+    item table already grew from the next block (learnt twice on resume), or a retrain after a
+    forget-user counted the forget and was never finished, nor ever retrained again."""
+    from edgerec.privacy import forget_user
+
+    models = tmp_path / "m"
+    first = Trainer(shop, directory=models, config=CONFIG)
+    first.step()
+    first.save()
+    if during == "retrain":
+        assert forget_user(shop, "C0001").found
+    trainer = Trainer(shop, directory=models, config=CONFIG)
+    before = (models / "trainer.pt").read_bytes()
+
+    def interrupted(*_: object) -> float:
+        raise KeyboardInterrupt  # the second Ctrl+C, inside the step
+
+    monkeypatch.setattr(trainer, "_train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        follow(trainer, stop=threading.Event(), poll_s=0.05, checkpoint_every_s=0)
+    assert (models / "trainer.pt").read_bytes() == before
+    kept = Trainer(shop, directory=models, config=CONFIG)
+    assert kept.position == 500 and kept.forgets_seen == first.forgets_seen
+    assert kept.vocabulary.user_ids == first.vocabulary.user_ids
+
+
+def test_catch_up_until_a_position_stops_there_across_a_forgotten_customers_gap(tmp_path: Path) -> None:
+    """catch_up(until=P) learnt events past P once a forgotten customer left gaps in the log:
+    a step read as many events as the positions it spans, not the events in them."""
+    from edgerec.privacy import forget_user
+
+    with edgerec.open(tmp_path / "gaps.db") as store:
+        for i in range(200):
+            user = "gone" if 20 <= i < 120 else f"u{i % 7}"
+            store.record(ItemViewed(user_id=user, item_id=f"i{i % 13}"))
+        assert forget_user(store, "gone").found
+        trainer = Trainer(store, directory=tmp_path / "m", config=CONFIG)
+        trainer.catch_up(until=50)
+        assert trainer.position == 20
+        trainer.catch_up(until=130)
+        assert trainer.position == 130
+        trainer.catch_up()
+        assert trainer.position == store.head() == 200
