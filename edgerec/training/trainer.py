@@ -172,6 +172,9 @@ class Trainer:
         self.anchor: tuple[int, str] | None = None  # the newest event learnt: position and id
         self.discarded: str | None = None  # why a checkpoint found was not this log's
         self.checkpointed: tuple[int, float] | None = None  # the last checkpoint's position and time
+        # A retrain that did not end (the server lost as it read the log): the model is fresh or
+        # half-trained, so it is never saved, and the next step retrains again.
+        self.half_retrained = False
         remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
@@ -222,7 +225,7 @@ class Trainer:
         embedding the customer's events touched is rebuilt, not just their own row dropped.
         """
         generation = forget_generation(self.store)
-        if generation > self.forgets_seen:
+        if generation > self.forgets_seen or self.half_retrained:
             self.retrain(until=until)
             self.save()
         if until is not None and until <= self.position:
@@ -413,9 +416,10 @@ class Trainer:
         """Consolidates: a fresh model trained on the whole log (up to `until`) for several epochs.
 
         `stop`, set, ends it after the epoch under way with TrainingStopped; the trainer then
-        holds a half-trained model, which must not be saved.
+        holds a half-trained model, which `save` does not write.
         """
         self.state = "retraining"
+        self.half_retrained = True
         self._fresh()
         # Read before the log: a customer forgotten while it reads is retrained away at the next step.
         self.forgets_seen = forget_generation(self.store)
@@ -445,13 +449,17 @@ class Trainer:
                 on_epoch(epoch, loss)
         self._remember(examples, rng)
         self.state = "idle"
+        self.half_retrained = False
         return len(examples)
 
     # --- files ---------------------------------------------------------------------------------
 
     def save(self) -> int:
         """Writes the checkpoint, then the snapshot the recommender reads, both atomically;
-        returns the checkpoint's size in bytes."""
+        returns the checkpoint's size in bytes. A model whose retrain did not end is not saved
+        (0): the checkpoint and snapshot from before it stay."""
+        if self.half_retrained:
+            return 0
         history = {"losses": self.losses[-500:], "hit_rates": self.hit_rates[-500:]}
         size = checkpoint.save_checkpoint(
             self.directory,

@@ -298,6 +298,42 @@ def test_a_retrain_counts_the_customers_forgotten_before_it(shop: Store, tmp_pat
     assert older.catch_up() == 0 and len(older.losses) == losses  # no second retrain
 
 
+def test_a_retrain_the_database_broke_off_is_never_saved_and_is_done_again(
+    shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server lost while a retrain read the log left a fresh model holding the customers
+    forgotten as seen: a following trainer then went on learning from where the read stopped,
+    and saved that model, missing every event before it."""
+    from sqlalchemy.exc import OperationalError
+
+    from edgerec.privacy import forget_user
+    from edgerec.store import log
+
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    saved = (tmp_path / "m" / "trainer.pt").read_bytes()
+    assert forget_user(shop, "C0001").found
+    read_batches = log.read_batches
+
+    def lost_after_one_batch(connection, **options):  # type: ignore[no-untyped-def]
+        batches = read_batches(connection, **{**options, "batch": 200})
+        yield next(batches)
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(log, "read_batches", lost_after_one_batch)
+    with pytest.raises(OperationalError):
+        trainer.step()
+    assert trainer.save() == 0 and (tmp_path / "m" / "trainer.pt").read_bytes() == saved
+    monkeypatch.setattr(log, "read_batches", read_batches)
+    trainer.catch_up()  # the server back: the retrain is done again, whole
+    straight = Trainer(shop, directory=tmp_path / "straight", config=CONFIG)
+    straight.retrain()
+    straight.catch_up()
+    assert trainer.position == straight.position == shop.head()
+    assert torch.equal(trainer.item_matrix(), straight.item_matrix())
+
+
 def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp_path: Path) -> None:
     """The status file never named the checkpoint (the console said 'No checkpoint yet' beside
     a saved one), and a follower that had caught up said 'idle', as one never started does."""
