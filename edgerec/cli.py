@@ -1301,6 +1301,8 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         # last forget could not remove the model's files.
         finishing = not result.found and model_forget_pending(store)
         model = forget_in_model(store) if result.found or finishing else {}
+        # A running trainer is left to it: this command did nothing to the model.
+        finishing = finishing and "model_retrained_by_the_running_trainer" not in model
         receipt = result.to_dict() | model
     if as_json:
         _echo(json.dumps(receipt, sort_keys=True))

@@ -49,8 +49,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 FORGOTTEN = "[forgotten]"
 # Set with a forget, cleared once the file is compacted: the next forget-user finishes it.
 _COMPACTION_PENDING = "compaction_pending"
-# Set when the model's files could not be removed (a folder that cannot be changed), cleared
-# once they are retrained or removed: the next forget-user finishes the model's part.
+# Set with a forget, cleared once the model's files are retrained without the customer or
+# removed (by forget-user, or by a trainer saving a model learnt after every forget): the next
+# forget-user finishes the model's part where that was not done (a folder that cannot be
+# changed, a running trainer stopped before it saved its retrain).
 _MODEL_PENDING = "model_forget_pending"
 
 
@@ -134,7 +136,8 @@ def forget_user(store: Store, user_id: str) -> Receipt:
 
 def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, log_head: int) -> None:
     """Deletes the quarantine rows that name the customer, counts the forget (no id) and marks
-    the file for compaction, in the transaction that deleted their events."""
+    the file for compaction and the model for cleaning, in the transaction that deleted their
+    events."""
     if mentioned:
         connection.execute(delete(quarantine).where(quarantine.c.id.in_(mentioned)))
     connection.execute(
@@ -144,6 +147,8 @@ def _forget_rows(connection: Connection, mentioned: list[int], *, removed: int, 
     )
     connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
     connection.execute(insert(settings).values(name=_COMPACTION_PENDING, value="1"))
+    connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
+    connection.execute(insert(settings).values(name=_MODEL_PENDING, value="1"))
 
 
 def _forget_in_file_names(connection: Connection, user_id: str) -> None:
@@ -365,7 +370,7 @@ def forget_generation(store: Store) -> int:
 
 
 def model_forget_pending(store: Store) -> bool:
-    """Whether a forget left the model's part undone (its files could not be removed)."""
+    """Whether a forget's model part is not done yet: the model's files may hold the customer."""
     with store.engine.connect() as connection:
         found = connection.execute(select(settings.c.value).where(settings.c.name == _MODEL_PENDING))
         return found.scalar_one_or_none() is not None
@@ -379,6 +384,18 @@ def set_model_forget_pending(store: Store, pending: bool) -> None:
         connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
         if pending:
             connection.execute(insert(settings).values(name=_MODEL_PENDING, value="1"))
+
+
+def model_forget_done(store: Store, forgets_seen: int) -> None:
+    """Clears the mark of `model_forget_pending` once the model's files are learnt after
+    `forgets_seen` forgets (or removed then), where no customer was forgotten since: checked in
+    the transaction that clears it, so a forget committed meanwhile keeps it."""
+    if not model_forget_pending(store):
+        return
+    with write_transaction(store.engine) as connection:
+        generation = connection.execute(select(func.coalesce(func.max(forgets.c.id), 0))).scalar_one()
+        if int(generation) <= forgets_seen:
+            connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
 
 
 def _compact_saying_why(store: Store) -> tuple[bool, str | None]:

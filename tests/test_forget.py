@@ -351,6 +351,64 @@ def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
     assert "model_retrained_to_position" not in receipt
 
 
+def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_to_the_next_forget(
+    tmp_path: Path,
+) -> None:
+    """The trainer that forget-user left the model to stopped in the middle of its retrain (a
+    second Ctrl+C, a kill): the checkpoint and snapshot still held the customer, and forget-user
+    again said 'no customer' and left them so."""
+    from edgerec.training import model_dir
+    from edgerec.training.files import only_trainer
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    with only_trainer(model_dir(str(db))):  # it stops without saving
+        assert forget(db, "C0007")["model_retrained_by_the_running_trainer"] is True
+    assert [name for name in files_containing(folder, "C0007") if ".models" in name]
+
+    command = ["--db", str(db), "forget-user", "C0007", "--yes"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert "cleaned the model, which the last forget could not do" in result.output
+    assert files_containing(folder, "C0007") == []
+    result = CliRunner().invoke(main, command)  # nothing is left to do
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
+def test_a_trainer_that_saves_its_retrain_finishes_the_model_part_of_a_forget(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Once a trainer had retrained the model that forget-user could not clean, a mistyped id
+    still 'cleaned the model, which the last forget could not do' and exited 0."""
+    import errno
+
+    from edgerec.training import files
+    from edgerec.training import trainer as trainer_module
+
+    folder = tmp_path / "shop"
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(folder / "shop.db.models"))
+
+    monkeypatch.setattr(files, "_write", refused)
+    monkeypatch.setattr(trainer_module, "remove_model_files", refused)
+    result = CliRunner().invoke(main, ["--db", str(db), "forget-user", "C0007", "--yes"])
+    assert result.exit_code == 1 and "could not remove the model's files in" in result.output
+    monkeypatch.undo()  # the folder can be changed again, and the trainer runs
+    train(db)
+    assert files_containing(folder, "C0007") == []
+
+    result = CliRunner().invoke(main, ["--db", str(db), "forget-user", "C00O7", "--yes"])
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
 def quarantined_raws(db: Path) -> list[str]:
     from sqlalchemy import select
 

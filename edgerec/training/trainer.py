@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from edgerec.api import Store
 from edgerec.models.base import pick_device
-from edgerec.privacy import forget_generation, set_model_forget_pending
+from edgerec.privacy import forget_generation, model_forget_done, set_model_forget_pending
 from edgerec.store.codec import StoredEvent
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
@@ -74,7 +74,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     what to add to the receipt.
 
     A trainer running on the store retrains by itself at its next step (it follows the forget
-    counter). Otherwise the checkpoint is retrained here from the cleaned log; where there is
+    counter), and saving that retrain clears the store's mark that the model's part is still to
+    do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
+    trainer. Otherwise the checkpoint is retrained here from the cleaned log; where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
     them, and the next trainer learns afresh. Files that cannot be removed either (a folder
@@ -93,16 +95,17 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                 try:
                     trainer.step()
                     trainer.write_stopped_status()
-                    set_model_forget_pending(store, False)
+                    model_forget_done(store, trainer.forgets_seen)  # saved by its retrain, or before
                     return {"model_retrained_to_position": trainer.position}
                 except OSError:  # a full disk: the files it could not replace still hold the customer
                     pass
+            generation = forget_generation(store)
             try:
                 remove_model_files(directory)
             except OSError as exc:
                 set_model_forget_pending(store, True)
                 return {"model_removed": False, "model_removal_failed": f"{exc.strerror}: {exc.filename}"}
-            set_model_forget_pending(store, False)
+            model_forget_done(store, generation)
             return {"model_removed": True} if had_model else {}
     except TrainerRunning:
         return {"model_retrained_by_the_running_trainer": True}
@@ -160,6 +163,8 @@ class Trainer:
     ) -> None:
         self.store = store
         self.directory = directory or model_dir(store.url)
+        # The model forget-user cleans: not one trained in a folder of its own (tuning's).
+        self.stores_model = directory is None or directory == model_dir(store.url)
         self.config = config or TrainerConfig()
         self.device = pick_device(device)
         if self.config.threads:
@@ -474,6 +479,9 @@ class Trainer:
         )
         self.checkpointed = (self.position, time.time())
         self.publish()
+        if self.stores_model:  # learnt after every forget: a forget's model part is done
+            with contextlib.suppress(OperationalError):  # a server that is down: the next save
+                model_forget_done(self.store, self.forgets_seen)
         return size
 
     def write_stopped_status(self) -> None:
