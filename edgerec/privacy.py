@@ -112,13 +112,13 @@ def forget_user(store: Store, user_id: str) -> Receipt:
         if found:
             _forget_rows(connection, mentioned, removed=removed, log_head=log_head)
             _forget_in_file_names(connection, user_id)
-            _forget_in_shared_sessions(connection, user_id, theirs)
+            renamed = _forget_in_shared_sessions(connection, user_id, theirs)
             # In the same transaction: a running recommender that sees the forget counter move
             # must find read models that no longer hold the customer, and a crash leaves all or
             # nothing.
             replayed = store.rebuild_in(connection)
             # A session shared with another customer (a family's tablet) stays, as theirs.
-            now_named = {_renamed(user_id, session_id) for session_id in theirs}
+            now_named = {renamed.get(session_id, session_id) for session_id in theirs}
             gone = len(now_named - _known(connection, sessions.c.session_id, now_named))
     compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
     return Receipt(
@@ -182,22 +182,27 @@ def _forget_in_file_names(connection: Connection, user_id: str) -> None:
             )
 
 
-def _forget_in_shared_sessions(connection: Connection, user_id: str, theirs: set[str]) -> None:
-    """Writes FORGOTTEN for the id in the name of a session the customer shared with others (a
-    family's tablet), in those others' events: the store names a session after the customer
-    who opened it (`anna@1795993239`), and the session stays, as theirs. The rebuild that
-    follows carries the new name into the read models."""
+def _forget_in_shared_sessions(connection: Connection, user_id: str, theirs: set[str]) -> dict[str, str]:
+    """Renames a session the store named after the customer (`anna@1795993239`: the customer
+    who opened it and its time) that they shared with others (a family's tablet), in those
+    others' events, to `[forgotten]@1795993239`; the session stays, as theirs. A name already
+    taken (another forgotten customer's session of the same second) gets a number, so that two
+    sessions never become one. Returns the new names; the rebuild that follows carries them
+    into the read models."""
+    form = re.compile(rf"{re.escape(user_id)}(@-?[0-9]+(?:\.[0-9]+)?)")
+    renamed: dict[str, str] = {}
     for session_id in sorted(theirs):
-        renamed = _renamed(user_id, session_id)
-        if renamed != session_id:
-            connection.execute(
-                update(events).where(events.c.session_id == session_id).values(session_id=renamed)
-            )
-
-
-def _renamed(user_id: str, session_id: str) -> str:
-    """A session's id with the customer's id, as a whole word of it, written FORGOTTEN."""
-    return re.sub(rf"(?<![^\W_]){re.escape(user_id)}(?![^\W_])", FORGOTTEN, session_id)
+        match = form.fullmatch(session_id)
+        if match is None:  # a name of the shop's own (`ann.smith@1700000000` is not ann's)
+            continue
+        new = base = FORGOTTEN + match.group(1)
+        number = 1
+        while _known(connection, events.c.session_id, {new}):
+            number += 1
+            new = f"{base}-{number}"
+        connection.execute(update(events).where(events.c.session_id == session_id).values(session_id=new))
+        renamed[session_id] = new
+    return renamed
 
 
 def _path_word(user_id: str) -> re.Pattern[str]:

@@ -627,6 +627,55 @@ def test_a_shared_session_the_store_named_after_the_customer_loses_their_id(tmp_
     assert kept == [shared.replace("anna", "[forgotten]"), "annals-1"]
 
 
+@pytest.mark.parametrize(
+    ("customer", "other"), [("ann", "ann.smith"), ("x+y", "x+y+z"), ("john", "john-doe@shop.com")]
+)
+def test_a_session_another_customer_opened_keeps_its_name(tmp_path: Path, customer: str, other: str) -> None:
+    """Forgetting ann renamed the session ann.smith opened, and ann took part in, to
+    '[forgotten].smith@1700000000': her id was a word of its name, but not its customer."""
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemViewed(user_id=other, item_id="A", occurred_at=_at(0)))
+        opened = store.read(user_id=other)[0].session_id
+        assert opened == f"{other}@1700000000"
+        store.record(ItemViewed(user_id=customer, item_id="B", session_id=opened, occurred_at=_at(6)))
+
+        forget_user(store, customer)
+
+        assert [e.session_id for e in store.read()] == [opened]
+
+
+def test_shared_sessions_of_two_forgotten_customers_stay_two(tmp_path: Path) -> None:
+    """ann's and zed's tablets, each opened in the same second and used by another customer
+    after them, were both renamed '[forgotten]@1700000000': bob's and carl's visits became one
+    session, pairing their items as if one customer had viewed both."""
+    from edgerec.readmodels import ShopData
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for user, session, item, second in [
+            ("ann", "ann@1700000000", "A", 0),
+            ("bob", "ann@1700000000", "B", 5),
+            ("zed", "zed@1700000000", "C", 0),
+            ("carl", "zed@1700000000", "D", 5),
+        ]:
+            store.record(ItemViewed(user_id=user, item_id=item, session_id=session, occurred_at=_at(second)))
+
+        forget_user(store, "ann")
+        forget_user(store, "zed")
+
+        named = {e.user_id: e.session_id for e in store.read()}
+        assert named["bob"] == "[forgotten]@1700000000"
+        assert named["carl"].startswith("[forgotten]@1700000000") and named["carl"] != named["bob"]
+        shop = ShopData(store)
+        assert [s.recent_items for s in shop.sessions("bob")] == [["B"]]
+        assert [s.recent_items for s in shop.sessions("carl")] == [["D"]]
+
+
+def _at(second: int):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(1_700_000_000 + second, UTC)
+
+
 def test_a_numeric_id_is_forgotten_only_in_a_file_name_and_its_rows_are_found_again(
     tmp_path: Path,
 ) -> None:
