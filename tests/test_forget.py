@@ -158,6 +158,30 @@ def test_a_running_recommender_drops_the_model_whose_files_forget_user_removed(t
         assert running.model.source.loaded and running.model.position == store.head()
 
 
+def test_a_recommender_that_refreshed_before_the_model_files_went_drops_the_model_too(
+    tmp_path: Path,
+) -> None:
+    """forget-user commits the forget, compacts the database, and only then removes the model's
+    files: a console that refreshed in between reloaded its memory with the files still there,
+    and then kept the removed model, with the customer's trained vector, for good."""
+    from edgerec.training.trainer import forget_in_model
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    (tmp_path / "shop.db.models" / "trainer.pt").write_bytes(b"damaged")  # cannot be retrained
+    with edgerec.open(db) as store:
+        running = Recommender(store)
+        assert running.model is not None and "C0007" in running.model.source._index.user_row
+        forget_user(store, "C0007")
+        running.refresh()  # between the forget and the removal of the model's files
+        assert forget_in_model(store) == {"model_removed": True}
+        running.refresh()
+        assert not running.model.loaded and not running.model.source.loaded
+        assert "C0007" not in running.model.source._index.user_row
+
+
 def test_forgetting_commits_all_at_once_or_not_at_all(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The deletion, the forget counter and the rebuilt read models commit together. Before,
     the read models were rebuilt in a later transaction: a recommender refreshing in between

@@ -153,7 +153,7 @@ class Recommender:
         self._pending.clear()
         self._caught.clear()
         if self.model is not None:
-            self.model.drop_if_gone()
+            self.model.forgotten()
         self._load_memory()
 
     @staticmethod

@@ -70,6 +70,7 @@ class TrainedModel:
         self._tokens: np.ndarray | None = None  # the snapshot's token table
         self._content: dict[str, dict[str, Any]] = {}  # listings seen, for items it lacks
         self._signature: tuple[int, int, int] | None = None
+        self._after_forget = False  # a customer was forgotten since it was made: see `forgotten`
         self._next_check = 0.0
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
@@ -105,6 +106,8 @@ class TrainedModel:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
+            if self._after_forget and self.loaded:
+                self._drop_if_gone()
             return False
         signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if signature == self._signature:
@@ -120,10 +123,15 @@ class TrainedModel:
             self._loading.start()
         return False
 
-    def drop_if_gone(self) -> None:
-        """After a customer was forgotten: where the published snapshot is gone (forget-user
-        removed the model's files, which held them), the one in memory goes too; the other
-        sources serve until the trainer publishes again."""
+    def forgotten(self) -> None:
+        """A customer was forgotten in the store: from now on, where the published snapshot is
+        gone (forget-user removes the model's files, which held them, once it has compacted the
+        database: maybe only after this is called), the one in memory goes too, at once or at
+        the next `check`; the other sources serve until the trainer publishes again."""
+        self._after_forget = True
+        self._drop_if_gone()
+
+    def _drop_if_gone(self) -> None:
         if self.path is None or self.path.exists():
             return
         if self._loading is not None:
