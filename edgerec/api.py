@@ -123,7 +123,7 @@ class Store:
         user_id: str | None = None,
         session_id: str | None = None,
         store_id: str | None = None,
-        types: Sequence[str] | None = None,
+        types: Iterable[str] | None = None,
         descending: bool = False,
     ) -> list[StoredEvent]:
         """Logged events after position `since`; `.to_event()` gives each typed event back."""

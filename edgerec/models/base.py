@@ -17,13 +17,15 @@ Validator = Callable[["Recommender"], float]
 
 
 def pick_device(device: str | None = "auto") -> torch.device:
-    """The requested device; for "auto" (or None), CUDA when present, else the CPU. Asking for
-    CUDA where torch sees none is refused at once, not at the first tensor moved there."""
-    if device is None or device == "auto":
+    """The requested device; for "auto" (or None, or ""), CUDA when present, else the CPU.
+    Asking for CUDA ("cuda", "cuda:0") where torch sees none is refused at once, not at the
+    first tensor moved there."""
+    if not device or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("CUDA was requested but torch sees no CUDA device")
-    return torch.device(device)
+    return chosen
 
 
 class Recommender(ABC):

@@ -105,7 +105,7 @@ def read(
     user_id: str | None = None,
     session_id: str | None = None,
     store_id: str | None = None,
-    types: Sequence[str] | None = None,
+    types: Iterable[str] | None = None,
     descending: bool = False,
 ) -> list[StoredEvent]:
     """Events after position `since`, oldest first (newest first with `descending`); `types`
@@ -115,10 +115,18 @@ def read(
             raise TypeError(f"{name} must be a whole number (a log position or a count), not {number!r}")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must not be negative, not {limit}")
-    # No position or count reaches a 64-bit integer's end, which is all a database column holds.
-    since, limit = min(since, _LAST), (min(limit, _LAST) if limit is not None else None)
+    # No position or count reaches a 64-bit integer's end, which is all a database column holds;
+    # positions start at 1, so any since below is the whole log.
+    since, limit = min(max(since, 0), _LAST), (min(limit, _LAST) if limit is not None else None)
     if isinstance(types, str):
         types = [types]
+    elif types is not None:
+        if not isinstance(types, Iterable) or isinstance(types, bytes | bytearray):
+            raise TypeError(f"types must be an event type's name or several, as text, not {types!r:.80}")
+        types = list(types)  # read once: a generator would be used up by the checks
+    for kind in types or ():
+        if not isinstance(kind, str):
+            raise TypeError(f"types must be an event type's name or several, as text, not {kind!r:.80}")
     unknown = sorted({str(kind) for kind in types or ()} - _TYPES)
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}: one of {', '.join(sorted(_TYPES))}")

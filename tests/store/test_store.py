@@ -99,6 +99,11 @@ def test_reads_filter_by_user_session_and_type(store: Store) -> None:
         store.read(types=["purchase"])  # a misspelt type read nothing, silently
     with pytest.raises(ValueError, match="limit must not be negative"):
         store.read(limit=-1)
+    # a generator of types was used up by the check of their names, and read nothing
+    assert [r.position for r in store.read(types=(t for t in ["added_to_cart"]))] == [2]
+    assert len(store.read(since=-(2**64))) == 3  # the driver raised OverflowError
+    with pytest.raises(TypeError, match="as text, not b'item_viewed'"):  # "unknown event type '100'"
+        store.read(types=b"item_viewed")
 
 
 def test_a_path_of_bytes_opens_the_store_it_names(tmp_path: Path) -> None:

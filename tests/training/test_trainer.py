@@ -226,11 +226,13 @@ def test_cuda_is_refused_clearly_when_absent() -> None:
     assert (
         pick_device("auto").type == pick_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
     )
+    assert pick_device("").type == pick_device("auto").type  # as before it: "Device string must not be empty"
     if torch.cuda.is_available():
         assert pick_device("cuda").type == "cuda"
     else:
-        with pytest.raises(RuntimeError, match="no CUDA device"):
-            pick_device("cuda")
+        for device in ("cuda", "cuda:0"):  # cuda:0 failed at the first tensor moved there
+            with pytest.raises(RuntimeError, match="no CUDA device"):
+                pick_device(device)
         with pytest.raises(RuntimeError, match="no CUDA device"):  # a model, at once
             Popularity(device="cuda")
 
