@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, desc, func, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
+from edgerec.domain.printable import shown_text
 from edgerec.domain.words import search_words
 from edgerec.store.engine import by_code_point, lowered
 from edgerec.store.schema import (
@@ -50,7 +51,7 @@ class ItemRow:
 
     @property
     def label(self) -> str:
-        return (self.title or "").strip() or self.item_id
+        return shown_text(self.title) or self.item_id
 
     @property
     def available(self) -> bool:

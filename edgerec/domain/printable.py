@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 # Control characters, C1 (U+0080-U+009F) too: a terminal takes them for its escape sequences,
 # and a line feed inside a title breaks the line a table or a panel draws.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters a terminal draws as nothing: separators, controls and format characters (a zero-
+# width space, a word joiner), marks with no letter to sit on, and the blank letters and symbols.
+_UNSEEN_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def printable(text: str) -> str:
     """`text` with each control character written as JSON writes it (\\u001b, \\n), so that
     what an imported file holds cannot drive the operator's terminal or break its layout."""
     return _CONTROL.sub(lambda found: json.dumps(found.group())[1:-1], text)
+
+
+def shown_text(text: str | None) -> str | None:
+    """`text` without the spaces around it, or None where no character of it would show (a
+    title of spaces or zero-width spaces alone), so that it is named otherwise (by its id).
+
+    >>> shown_text("  Hat "), shown_text("\\u200b\\u2060"), shown_text(None)
+    ('Hat', None, None)
+    """
+    if not text or all(c in _BLANK or unicodedata.category(c) in _UNSEEN_CATEGORIES for c in text):
+        return None
+    return text.strip()

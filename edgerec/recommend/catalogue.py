@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from edgerec.domain.printable import shown_text
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
 from edgerec.domain.words import search_words
 from edgerec.recommend.text_search import TextIndex
@@ -313,8 +314,9 @@ class Catalogue:
         return offered & (self.stock[indices] != 0)
 
     def title(self, index: int) -> str:
-        """The item's title as reasons name it; an item with none, or one of spaces alone, by its id."""
-        return (self.titles[index] or "").strip() or f"item {self.ids[index]}"
+        """The item's title as reasons name it; an item with none, or one that shows nothing
+        (spaces, zero-width spaces), by its id."""
+        return shown_text(self.titles[index]) or f"item {self.ids[index]}"
 
     def category_name(self, index: int) -> str | None:
         code = int(self.category[index])

@@ -130,3 +130,24 @@ def test_an_item_titled_with_spaces_alone_is_named_by_its_id(tmp_path) -> None:
     reasons = " / ".join(reason for item in found for reason in item.reasons)
     assert "item BLANK" in reasons and "item EMPTY" in reasons
     assert "  " not in reasons
+
+
+def test_an_item_titled_with_invisible_characters_alone_is_named_by_its_id(tmp_path) -> None:
+    """A title of zero-width spaces and word joiners (as messy catalogues hold) named the item
+    in reasons and the console's labels all the same: 'You viewed \u200b just now'."""
+    import edgerec
+    from edgerec.domain import ItemListed
+    from edgerec.readmodels import ShopData
+
+    titles = {"ZW": "\u200b\u2060", "FMT": " \ufeff\u00ad ", "B": "Bee", "ZWB": "\u200bBee"}
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for item, title in titles.items():
+            store.record(ItemListed(item_id=item, title=title, category="X", occurred_at=at(0)))
+        store.record(ItemViewed(user_id="v", item_id="ZW", occurred_at=at(60)))
+        store.record(ItemViewed(user_id="v", item_id="FMT", occurred_at=at(65)))
+        found = Recommender(store).recommend("v", k=3, now=at(120))
+        labels = {item: row.label for item, row in ShopData(store).items_by_id(titles).items()}
+    reasons = " / ".join(reason for item in found for reason in item.reasons)
+    assert "item ZW" in reasons and "item FMT" in reasons
+    assert "\u200b" not in reasons and "\ufeff" not in reasons
+    assert labels == {"ZW": "ZW", "FMT": "FMT", "B": "Bee", "ZWB": "\u200bBee"}
