@@ -179,6 +179,8 @@ class ShopData:
         order: str = "popular",
     ) -> list[ItemRow]:
         """Catalogue items, most popular first (or by id), filtered by text and category."""
+        if not all(_storable(value) for value in (text or "", category or "")):
+            return []
         query = select(*_ITEM_COLUMNS).select_from(_ITEMS_FROM)
         if listed_only:
             query = query.where(items.c.status == LISTED)
@@ -236,11 +238,12 @@ class ShopData:
 
     def co_visited(self, item_ids: Sequence[str], *, limit: int = 50) -> list[tuple[str, str, int]]:
         """(anchor, other, count) pairs seen together in sessions, strongest first."""
-        if not item_ids:
+        wanted = [item_id for item_id in item_ids if _storable(item_id)]
+        if not wanted:
             return []
         query = (
             select(cooccurrence.c.item_a, cooccurrence.c.item_b, cooccurrence.c.count)
-            .where(cooccurrence.c.item_a.in_(list(item_ids)))
+            .where(cooccurrence.c.item_a.in_(wanted))
             .order_by(desc(cooccurrence.c.count), cooccurrence.c.item_a, cooccurrence.c.item_b)
             .limit(limit)
         )
@@ -272,6 +275,8 @@ class ShopData:
         return CustomerRow(**row) if row else None
 
     def history(self, user_id: str, *, limit: int = 50) -> list[HistoryRow]:
+        if not _storable(user_id):
+            return []
         query = (
             select(
                 *_ITEM_COLUMNS,
@@ -298,6 +303,8 @@ class ShopData:
             ]
 
     def sessions(self, user_id: str, *, limit: int = 20) -> list[SessionRow]:
+        if not _storable(user_id):
+            return []
         query = (
             select(sessions)
             .where(sessions.c.user_id == user_id)
@@ -308,6 +315,8 @@ class ShopData:
             return [_session(row) for row in connection.execute(query).mappings()]
 
     def session(self, session_id: str) -> SessionRow | None:
+        if not _storable(session_id):
+            return None
         with self.engine.connect() as connection:
             row = (
                 connection.execute(select(sessions).where(sessions.c.session_id == session_id))
@@ -318,6 +327,8 @@ class ShopData:
 
     def acted_in(self, user_id: str, session_id: str) -> bool:
         """Whether the customer has an event in the session (customers can share a session id)."""
+        if not (_storable(user_id) and _storable(session_id)):
+            return False
         with self.engine.connect() as connection:
             found = connection.execute(
                 select(events.c.position)
@@ -327,6 +338,8 @@ class ShopData:
         return found is not None
 
     def top_categories(self, user_id: str, *, limit: int = 5) -> list[tuple[str, float]]:
+        if not _storable(user_id):
+            return []
         weight = sum(user_items.c[name] * w for name, w in _CATEGORY_WEIGHTS.items())
         query = (
             select(items.c.category, func.sum(weight))
@@ -349,6 +362,8 @@ class ShopData:
 
     def cart(self, user_id: str) -> dict[str, int]:
         """Items in the customer's cart now, with quantities."""
+        if not _storable(user_id):
+            return {}
         query = select(user_items.c.item_id, user_items.c.in_cart).where(
             user_items.c.user_id == user_id, user_items.c.in_cart > 0
         )
@@ -356,6 +371,8 @@ class ShopData:
             return {i: int(q) for i, q in connection.execute(query)}
 
     def bought(self, user_id: str) -> set[str]:
+        if not _storable(user_id):
+            return set()
         query = select(user_items.c.item_id).where(
             user_items.c.user_id == user_id, user_items.c.purchases > 0
         )
@@ -364,6 +381,8 @@ class ShopData:
 
     def excluded_for(self, user_id: str) -> set[str]:
         """Items never to suggest to this customer: bought or in the cart."""
+        if not _storable(user_id):
+            return set()
         query = select(user_items.c.item_id).where(
             user_items.c.user_id == user_id,
             or_(user_items.c.in_cart > 0, user_items.c.purchases > 0),
@@ -388,6 +407,8 @@ class ShopData:
         self, *, reason: str | None = None, import_id: str | None = None, limit: int = 500
     ) -> list[dict[str, Any]]:
         """Quarantined rows, newest first: of one reason and one import where given."""
+        if not all(_storable(value) for value in (reason or "", import_id or "")):
+            return []
         query = select(quarantine).order_by(desc(quarantine.c.id)).limit(limit)
         if reason:
             query = query.where(quarantine.c.reason == reason)
@@ -404,6 +425,8 @@ class ShopData:
             )
 
     def user_item(self, user_id: str, item_id: str) -> dict[str, Any] | None:
+        if not (_storable(user_id) and _storable(item_id)):
+            return None
         query = select(user_items).where(
             and_(user_items.c.user_id == user_id, user_items.c.item_id == item_id)
         )

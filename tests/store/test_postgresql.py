@@ -601,5 +601,13 @@ def test_the_console_s_lists_are_in_sqlite_s_order_whatever_the_server_s_languag
                 and shop.profile("u\x00") is None
             )
             assert shop.customers(text="u\x00") == []
+            # the other look-ups by id raised on PostgreSQL
+            assert shop.sessions("u\x00") == shop.history("u\x00") == shop.top_categories("u\x00") == []
+            assert shop.cart("u\x00") == {} and shop.bought("u\x00") == shop.excluded_for("u\x00") == set()
+            assert shop.session("s1\x00") is None and shop.user_item("u\x00", "i0") is None
+            assert not shop.acted_in("u", "s1\x00") and shop.co_visited(["i0\x00"]) == []
+            assert shop.items(category="Hats\x00") == shop.items(text="Hats\x00") == []
+            assert shop.quarantine(reason="bad\x00") == []
+            assert shop.unavailable(["i0\x00"]) == {"i0\x00"}
     assert seen[0] == seen[1]
     assert [name for name, _ in seen[0][0]] == sorted(names)
