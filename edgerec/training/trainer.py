@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from edgerec.api import Store
 from edgerec.models.base import pick_device
@@ -480,7 +480,9 @@ class Trainer:
         self.checkpointed = (self.position, time.time())
         self.publish()
         if self.stores_model:  # learnt after every forget: a forget's model part is done
-            with contextlib.suppress(OperationalError):  # a server that is down: the next save
+            # A server that is down, a login that may only read: the mark stays, for the next save
+            # or forget-user.
+            with contextlib.suppress(DBAPIError):
                 model_forget_done(self.store, self.forgets_seen)
         return size
 
