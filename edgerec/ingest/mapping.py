@@ -37,7 +37,11 @@ JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which source column holds each event field (None: not in the file)."""
+    """Which source column holds each event field (None: not in the file).
+
+    Built directly, a mapping names no field: ColumnMapping(item="item_id") is the default one,
+    whose columns are looked for under their common names and rules (an order's product before
+    its line's item_id). `of` (a dict, --map) names the fields it is given, read as named."""
 
     user: str | None = "user_id"
     item: str | None = "item_id"
@@ -68,7 +72,7 @@ class ColumnMapping:
     # a microsecond apart in file order, so that importing it again finds the same events.
     undated: str | None = None
     # The fields a caller named (`of`): a field named as its default column (item=item_id) is
-    # read from that column, not from another that ranks above it among the field's aliases.
+    # read from that column, not from another found by a rule (an order's product beside it).
     named: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -177,9 +181,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("customer_id", "customer", "user_id", "user", "visitor_id", "visitor", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
-    # A product's id or SKU before an `item`, which beside one is an order's line (Magento's
-    # item_id, WooCommerce's "Item #": 1, 2, ... in each order), not what was sold.
-    "item": ("product_id", "sku", "item_id", "item", "product", "parent_asin", "asin", "article_id",
+    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
@@ -198,6 +200,18 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 _COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device", "time_of_day")
+# A column naming the order (WooCommerce's "Order Number", Magento's increment_id, Olist's
+# order_id): beside it, a product's id or SKU is what was sold, and an `item_id` or "Item #" the
+# order's line (Magento's line id; WooCommerce's 1, 2, ... in each order).
+_ORDER_COLUMNS = frozenset(
+    header_key(name)
+    for name in (
+        "order_id", "order", "order_number", "order_no", "order_nr", "order_increment_id",
+        "increment_id", "entity_id", "invoice", "invoice_id", "invoice_no", "invoice_number",
+        "receipt", "receipt_id", "receipt_no", "receipt_number", "transaction_id", "transaction_no",
+    )
+)  # fmt: skip
+_PRODUCT_COLUMNS = ("product_id", "sku")
 # A till's export: the date in one column and the time of day in another.
 _DATE_AND_TIME = [
     (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
@@ -238,8 +252,14 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif default:
             guessed.append(field_name)
     taken = set(chosen.values())
+    order_lines = bool(_ORDER_COLUMNS & set(actual)) and any(
+        header_key(a) in actual for a in _PRODUCT_COLUMNS
+    )
     for field_name in searched:
-        for alias in COLUMN_ALIASES[field_name]:
+        aliases = COLUMN_ALIASES[field_name]
+        if field_name == "item" and order_lines:
+            aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
+        for alias in aliases:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:
                 chosen[field_name] = name

@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import edgerec
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.readmodels import ShopData
 from edgerec.store.codec import to_micros
@@ -403,9 +406,9 @@ def test_catalogues_and_nested_files_after_the_new_rules(ingest_store: Store, tm
 
 def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, tmp_path: Path) -> None:
     """WooCommerce's order export numbers an order's lines in `Item #` (1, 2, ...), and Magento's
-    order items name the line in `item_id`, beside the product's `SKU` or `product_id`: the line
-    was taken for the item, so every order's first line was one item. An `item_id` alone is the
-    item, and so is one the mapping names (item=item_id)."""
+    order items name the line in `item_id`, beside the order and the product's `SKU` or
+    `product_id`: the line was taken for the item, so every order's first line was one item. An
+    `item_id` alone is the item, and so is one the mapping names (item=item_id)."""
     woo = tmp_path / "orders.csv"
     woo.write_text(
         '"Order Number","Order Date","Email (Billing)","SKU","Item #","Item Name","Item Cost"\n'
@@ -418,8 +421,8 @@ def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, t
     assert [item for _, _, item in _events(ingest_store)] == ["WOO-HOODIE", "WOO-CAP", "WOO-BELT"]
     magento = tmp_path / "sales_order_item.csv"
     magento.write_text(
-        "created_at,customer_id,item_id,product_id,sku,price\n"
-        "2024-03-03 10:15:02,17,1,1812,24-MB01,34.0000\n2024-03-03 14:01:44,18,2,1812,24-MB01,34.0000\n"
+        "order_id,created_at,customer_id,item_id,product_id,sku,price\n"
+        "7,2024-03-03 10:15:02,17,1,1812,24-MB01,34.0000\n8,2024-03-03 14:01:44,18,2,1812,24-MB01,34.0000\n"
     )
     conserved(import_file(ingest_store, magento))
     assert [item for _, _, item in _events(ingest_store)][3:] == ["1812", "1812"]
@@ -466,3 +469,40 @@ def test_a_tills_cashier_in_user_id_is_not_the_customer(ingest_store: Store, tmp
     staff.write_text(path.read_text().replace("2024-03-01", "2024-03-02"))
     conserved(import_file(ingest_store, staff, mapping={"user": "user_id"}))
     assert [user for _, user, _ in _events(ingest_store)][2:] == ["cashier7", "cashier7"]
+
+
+def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A catalogue or an event log with `item_id` and `sku` names the item in item_id: the SKU
+    was taken instead, so the catalogue was listed under SKUs its events never name (every
+    purchase quarantined as item_not_listed), and events with an empty SKU were quarantined. Only
+    beside a column naming the order is item_id an order's line; --map item=item_id reads it
+    there too."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "item_id,sku,name,price,category\n1001,TSHIRT-RED-M,Red T-shirt,19.99,tops\n"
+        "1003,JEANS-32,Jeans,49.00,bottoms\n"
+    )
+    conserved(import_file(ingest_store, catalogue))
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,sku,event_type,timestamp\nu1,1001,,view,2024-03-01T10:00:00\n"
+        "u1,1003,JEANS-32,purchase,2024-03-01T10:05:00\n"
+    )
+    report = import_file(ingest_store, events)
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert _events(ingest_store)[-2:] == [("item_viewed", "u1", "1001"), ("purchased", "u1", "1003")]
+    assert {e.item_id for e in ingest_store.read() if e.type == "item_listed"} == {"1001", "1003"}
+    lines = tmp_path / "order_lines.csv"
+    lines.write_text(
+        "increment_id,created_at,customer_id,item_id,sku,qty_ordered\n"
+        "000000009,2024-03-04 10:00:00,17,41,24-MB01,1\n"
+    )
+    db = str(tmp_path / "cli.db")
+    for args, item in (([], "24-MB01"), (["--map", "item=item_id"], "41")):
+        result = CliRunner().invoke(main, ["--db", db, "import", str(lines), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        with edgerec.open(db) as store:
+            assert store.read()[-1].item_id == item
+        lines.write_text(lines.read_text().replace("10:00:00", "11:00:00"))
