@@ -176,9 +176,9 @@ def yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # A customer column before a `user` or `user_id`, which in a till's export is the cashier
-    # (Odoo's salesperson).
-    "user": ("customer_id", "customer", "user_id", "user", "visitor_id", "visitor", "client_id",
+    # A customer column before a bare `user`, which in a till's export is the cashier; beside
+    # one, a `user_id` is refused (check_customer_columns).
+    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
@@ -313,6 +313,21 @@ def time_named(name: str) -> bool:
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+
+
+def check_customer_columns(given: ColumnMapping, names: Sequence[str], path: Path) -> None:
+    """FormatError for a file with a `user_id` and a customer column where the mapping names
+    neither: which is the customer cannot be told by their names (a till's cashier in user_id,
+    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases)."""
+    if given.user != ColumnMapping().user or "user" in given.named:
+        return
+    actual = _by_key(names)
+    user, customer = actual.get("userid"), actual.get("customerid") or actual.get("customer")
+    if user is not None and customer is not None:
+        raise FormatError(
+            f"{path}: both {user!r} and {customer!r} may name the customer (one may be a cashier, "
+            f"or a visitor): say which with --map user={customer} or --map user={user}"
+        )
 
 
 def check_undated(

@@ -18,6 +18,7 @@ from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
     ColumnMapping,
     check_columns,
+    check_customer_columns,
     check_placeholder_times,
     check_positions,
     check_time_range,
@@ -64,6 +65,7 @@ def csv_batches(
             _name_quotes_as_text(chunk)
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
+            check_customer_columns(given, names, path)
             check_columns(mapping, names, path, values_of=partial(named_cells, chunk.records, names))
             mapping = choose_time_column(given, mapping, names, partial(named_cells, chunk.records, names))
             check_undated(mapping, names, partial(named_cells, chunk.records, names))
@@ -287,6 +289,7 @@ def object_batches(
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             given, mapping = mapping, resolve_columns(mapping, keys)
+            check_customer_columns(given, keys, path)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(
                     mapping,

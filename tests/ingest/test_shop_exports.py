@@ -454,21 +454,42 @@ def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tm
     assert ingest_store.read()[-1].payload == {"quantity": 3}
 
 
-def test_a_tills_cashier_in_user_id_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
+def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
+    ingest_store: Store, tmp_path: Path
+) -> None:
     """A till's or an ERP's sales (Odoo's salesperson) name the cashier in `user_id` beside the
-    `customer_id`: every sale was the cashier's. A mapping that names user_id still reads it."""
+    `customer_id`, and an event log names its visitor in user_id with a customer_id only on its
+    purchases: either column read for the customer stored the other's rows wrongly (every sale
+    the cashier's, or the visitor's views quarantined). Such a file is refused, naming both and
+    the way out, until a mapping names one."""
     path = tmp_path / "sales.csv"
     path.write_text(
         "receipt_id,created_at,user_id,customer_id,sku,qty,unit_price\n"
         "R1,2024-03-01 10:00:00,cashier7,C100,SKU1,1,2.50\n"
         "R2,2024-03-01 10:05:00,cashier7,C200,SKU1,1,2.50\n"
     )
-    conserved(import_file(ingest_store, path))
-    assert [user for _, user, _ in _events(ingest_store)] == ["C100", "C200"]
-    staff = tmp_path / "staff.csv"
-    staff.write_text(path.read_text().replace("2024-03-01", "2024-03-02"))
-    conserved(import_file(ingest_store, staff, mapping={"user": "user_id"}))
-    assert [user for _, user, _ in _events(ingest_store)][2:] == ["cashier7", "cashier7"]
+    refusal = (
+        "both 'user_id' and 'customer_id' may name the customer .*user=customer_id or --map user=user_id"
+    )
+    with pytest.raises(FormatError, match=refusal):
+        import_file(ingest_store, path)
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "event_time,event_type,product_id,user_id,customer\n2024-03-01 10:00:00,view,p1,u1,\n"
+        "2024-03-01 10:02:00,purchase,p1,u1,C77\n"
+    )
+    with pytest.raises(FormatError, match="both 'user_id' and 'customer' may name the customer"):
+        import_file(ingest_store, visits)
+    assert ingest_store.read() == []
+    conserved(import_file(ingest_store, path, mapping={"user": "user_id"}))
+    assert [user for _, user, _ in _events(ingest_store)] == ["cashier7", "cashier7"]
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path)])
+    assert result.exit_code == 1 and "--map user=customer_id or --map user=user_id" in result.output
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path), "--map", "user=customer_id"])
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [user for _, user, _ in _events(store)] == ["C100", "C200"]
 
 
 def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
