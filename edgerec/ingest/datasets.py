@@ -979,6 +979,7 @@ def catalogue_batches(
         chunks = _records(path, delimiter, header, chunk_rows, encoding)
     above: dict[str, Any] | None = None
     id_name: str | None = None  # every chunk's id from the column the first one's is in
+    listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
     for number, (names, chunk) in enumerate(chunks):
         if not header:  # columns by number, as wide as the widest row
             names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
@@ -1018,8 +1019,9 @@ def catalogue_batches(
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
-        if header and (view := find(names, *_STORE_VIEW)) is not None:
-            merge(problems, [_store_view_row(record, view) for record in chunk.records])
+        if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
+            listed |= _default_rows(chunk.records, view, used["item_id"])
+            merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])
         # Oversold (Shopify's "continue selling" goes below zero): none left to sell, not a bad row.
         stocks = [0 if stock is not None and stock < 0 else stock for stock in stocks]
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
@@ -1063,13 +1065,23 @@ def catalogue_batches(
 
 # Magento's product export: after a product's default row, a row per store view holding only
 # the fields that view overrides (its translated name). Listed, it wiped the item's price, stock
-# and category, and each import of the same file listed the item twice more.
+# and category, and each import of the same file listed the item twice more. An item with no
+# default row (an export of one store view, every row coded) is listed from its row.
 _STORE_VIEW = ("store_view_code",)
 
 
-def _store_view_row(record: list[str] | None, view: int) -> Problem:
-    code = record[view].strip() if record is not None and len(record) > view else ""
-    if not code:
+def _field(record: list[str] | None, index: int) -> str:
+    return record[index].strip() if record is not None and len(record) > index else ""
+
+
+def _default_rows(records: Sequence[list[str] | None], view: int, item: int) -> set[str]:
+    """The items of `records` with a default row (store_view_code empty)."""
+    return {_field(record, item) for record in records if record is not None and not _field(record, view)}
+
+
+def _store_view_row(record: list[str] | None, view: int, item: int, listed: set[str]) -> Problem:
+    code = _field(record, view)
+    if not code or _field(record, item) not in listed:
         return None
     return (
         "store_view_row",

@@ -195,6 +195,28 @@ def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
     assert import_file(ingest_store, path).appended == 0
 
 
+def test_a_store_views_rows_with_no_default_row_are_the_items(ingest_store: Store, tmp_path: Path) -> None:
+    """An export of one store view codes every row (store_view_code `default`): the whole file
+    was quarantined as store_view_row, its items 'listed from a default row' it has not. A row
+    is a store view's overrides only where its item has a default row; other rows list their
+    items, CLI or not."""
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "sku,store_view_code,name,price,qty,categories\nMH01,default,Chaz Hoodie,52.00,100,Men/Tops\n"
+        "MH02,default,Teton Hoodie,70.00,5,Men/Tops\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.appended, report.quarantined) == (2, 0)
+    assert [(e.item_id, e.payload["price"]) for e in ingest_store.read()] == [("MH01", 52.0), ("MH02", 70.0)]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("sku,store_view_code,name,price\nMH03,,Hero Hoodie,54\nMH03,de,Held,\nMH04,de,Jacke,9\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "cli.db"), "import", str(mixed), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["accepted"], report["quarantined_by_reason"]) == (2, {"store_view_row": 1})
+
+
 def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
     """A till's walk-in sales have no customer: the rows were quarantined, though a file with
     no customer column at all makes each session an anonymous visitor."""
