@@ -30,7 +30,7 @@ from edgerec.ingest.mapping import (
 )
 from edgerec.ingest.readers import jsonl_records, object_keys, parquet_records, raw_of
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
-from edgerec.ingest.text import RawChunk, head_lines, read_records
+from edgerec.ingest.text import RawChunk, head_lines, name_quotes_as_text, read_records, unquote_whole_fields
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
 
@@ -60,11 +60,13 @@ def _split_double_colon(chunk: RawChunk, fields: int) -> None:
             )
 
 
-def _records(path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
-    if delimiter == "::":
+def _records(  # type: ignore[no-untyped-def]
+    path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str = "utf-8", quote: bool = True
+):
+    if delimiter == "::" or not quote:
         return read_records(
             path,
-            delimiter="\x1f",
+            delimiter="\x1f" if delimiter == "::" else delimiter,
             header=header,
             chunk_rows=chunk_rows,
             encoding=encoding,
@@ -847,15 +849,24 @@ def _with_price_hint(problem: Problem) -> Problem:
 def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
     """The columns a user named for catalogue fields (`--map title=prod_name`), checked, and
     whether the file has a header line (header=false: its columns are named by number, from 0)."""
+    return _catalogue_options(value)[:2]
+
+
+def _catalogue_options(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool, bool]:
+    """catalogue_mapping's columns and header, and whether a quote (") is around fields (True)
+    or text like any other character (quote=none, as the events reader reads it)."""
     named = dict(value or {})
     header = named.pop("header", True)
+    quote = named.pop("quote", True)
     unknown = sorted(set(named) - set(CATALOGUE_FIELDS))
     if unknown:
-        known = [*CATALOGUE_FIELDS, "header"]
+        known = [*CATALOGUE_FIELDS, "header", "quote"]
         raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {known}")
     if isinstance(header, str):
         header = yes_or_no("header", header)
-    return {field: str(column) for field, column in named.items()}, bool(header)
+    if isinstance(quote, str):
+        quote = quote.lower() == '"' or (quote.lower() != "none" and yes_or_no("quote", quote))
+    return {field: str(column) for field, column in named.items()}, bool(header), bool(quote)
 
 
 def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
@@ -970,17 +981,21 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
-    named, header = catalogue_mapping(mapping_)
+    named, header, quote = _catalogue_options(mapping_)
     delimiter = None
     if data_suffix(path) in _OBJECT_SUFFIXES:  # its objects name their fields: no header line
         chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
-        chunks = _records(path, delimiter, header, chunk_rows, encoding)
+        chunks = _records(path, delimiter, header, chunk_rows, encoding, quote)
     above: dict[str, Any] | None = None
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
     for number, (names, chunk) in enumerate(chunks):
+        if delimiter is not None and quote:
+            name_quotes_as_text(chunk)
+        elif delimiter is not None:
+            unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
             names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
         names = names or []

@@ -200,7 +200,7 @@ def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None
     event fields (user, timestamp, ...), None for no mapping or one of item and category only."""
     if isinstance(columns, ColumnMapping):
         return "events"
-    keys = set(columns or ()) - _EITHER
+    keys = set(columns or ()) - _EITHER - {"quote"}  # how either kind's text is read
     if not keys:
         return None
     return "catalogue" if keys <= set(datasets.CATALOGUE_FIELDS) else "events"
@@ -276,7 +276,8 @@ def detect_format(
     for name in _DETECTION_ORDER:
         if kind == "events" and name == "catalogue":
             continue
-        if name not in _GENERIC and _names_event_columns(mapping):  # a dataset's reader reads no mapping
+        if name not in (*_GENERIC, "catalogue") and _names_event_columns(mapping):
+            # a dataset's reader reads no mapping (the catalogue's reads quote=none)
             continue
         sniff = FORMATS[name].sniff
         try:

@@ -56,6 +56,33 @@ class RawChunk:
         self.records.append(record)
 
 
+# The way out of a row whose quotes (") do not surround its fields: they are the text's own.
+_QUOTES_AS_TEXT = (
+    '; if the quotes (") in this file are text, not around fields, read it with --map quote=none'
+)
+
+
+def name_quotes_as_text(chunk: RawChunk) -> None:
+    """Names quote=none in each malformed row's problem: a tab-separated file's `"Weird Al"
+    Yankovic` is no quoted field, and the csv module's words ('\t' expected after '"') say
+    nothing of how to read it."""
+    for i, (reason, detail) in chunk.problems.items():
+        if reason == "malformed_row" and '"' in detail:  # not a field over csv's size limit
+            chunk.problems[i] = (reason, detail + _QUOTES_AS_TEXT)
+
+
+def unquote_whole_fields(chunk: RawChunk) -> None:
+    """With quote=none, a field wholly in quotes with none inside (Last.fm's `"Heroes"`) read
+    as the default reading gives it, without them: read once with and once without quote=none,
+    the same row is the same event, not one under two items."""
+    for record in chunk.records:
+        if record is None:
+            continue
+        for i, value in enumerate(record):
+            if len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]:
+                record[i] = value[1:-1]
+
+
 class _RunawayRecord(Exception):
     """A record ran over MAX_RECORD_LINES lines: an opened quote that never closes."""
 
