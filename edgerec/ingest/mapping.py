@@ -838,16 +838,20 @@ def _time_hint(names: Sequence[str], values_of: Callable[[str], list[Any]] | Non
     a time of day (dunnhumby's TRANS_TIME, 1631) or a day's number is no event's time: taken as
     one, every row was quarantined as too old."""
     named = [name for name in names if time_named(name)]
-    for name in named:
-        values = [v for v in (values_of(name) if values_of else [])[:200] if not convert.is_blank(v)]
-        if not values or _mostly_times(values):
-            return f"; the times seem to be in {name!r}: give timestamp={name}"
     if not named:
         return _UNDATED
-    first = next(v for v in (values_of(named[0]) if values_of else []) if not convert.is_blank(v))
+    if values_of is None:  # nothing to judge them by
+        return f"; the times seem to be in {named[0]!r}: give timestamp={named[0]}"
+    given = {name: [v for v in values_of(name)[:200] if not convert.is_blank(v)] for name in named}
+    for name in named:  # an empty column holds no times (a cancelled_at of rows never cancelled)
+        if given[name] and _mostly_times(given[name]):
+            return f"; the times seem to be in {name!r}: give timestamp={name}"
+    shown = next((name for name in named if given[name]), None)
+    if shown is None:
+        return f"; {named[0]!r} is named for a time, but empty in the first rows{_UNDATED}"
     return (
-        f"; {named[0]!r} is named for a time, but holds no date and time after 1990 "
-        f"({str(first).strip()[:40]!r}){_UNDATED}"
+        f"; {shown!r} is named for a time, but holds no date and time after 1990 "
+        f"({str(given[shown][0]).strip()[:40]!r}){_UNDATED}"
     )
 
 

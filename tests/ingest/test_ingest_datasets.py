@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
@@ -863,6 +865,24 @@ def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(
     given = {"user": "household_key", "item": "PRODUCT_ID", "default_type": "purchased"}
     conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
     assert (report.accepted, report.quarantined) == (3, 0)
+
+
+def test_an_empty_column_named_for_a_time_is_not_named_as_the_times(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A column named for a time but empty in the first rows (a cancelled_at of sales never
+    cancelled) was named as where the times seem to be, and taking it quarantined every row for
+    want of a time; an empty column holds no times."""
+    path = tmp_path / "sales.csv"
+    path.write_text("customer_id,product_id,trans_time,cancelled_at,quantity\nC1,P1,1631,,1\nC2,P2,0915,,2\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(path)])
+    assert result.exit_code == 1
+    assert "timestamp=cancelled_at" not in result.output
+    assert "'trans_time' is named for a time, but holds no date and time after 1990 ('1631')" in result.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("customer_id,product_id,cancelled_at,quantity\nC1,P1,,1\n")
+    with pytest.raises(FormatError, match="'cancelled_at' is named for a time, but empty in the first rows"):
+        import_file(ingest_store, empty)
 
 
 def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
