@@ -467,8 +467,9 @@ def check_time_range(
     """FormatError where no time of the first chunk falls between 1990 and now, each read one
     before 1990 or over a year ahead (Tmall's `0829`, a month and day, read as 829 seconds after
     1970; dunnhumby's TRANS_TIME, a time of day): the column is no time, or not in the unit it
-    was read in, and every row would be quarantined. It says how the first was read, and names
-    timestamp=, timestamp_unit= and undated=DAY."""
+    was read in, and those rows would be quarantined. It says how the first was read, and names
+    timestamp=, timestamp_unit= and undated=DAY; it has judged the first rows only, and says so
+    (a file sorted by time may reach 1990 later on)."""
     if "time_of_day" in raw:
         return
     values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
@@ -498,7 +499,7 @@ def check_time_range(
     way_out = " ".join([*kept, "--map undated=2024-01-01"])
     raise FormatError(
         f"{path}: no time in {where} of the first rows falls between 1990 and now: "
-        f"{str(value).strip()[:40]!r}{how} is {shown}, so every row would be quarantined. Name the "
+        f"{str(value).strip()[:40]!r}{how} is {shown}, so the first rows would be quarantined. Name the "
         "column of the events' dates and times with --map timestamp=COLUMN, or the unit its numbers "
         "count in with --map timestamp_unit=ms (s, ms, us, ns, or a layout such as %Y%m%d%H%M); for "
         f"a file with no times, date its rows by their order with {way_out}"

@@ -997,6 +997,22 @@ def test_a_time_column_with_no_time_after_1990_is_refused_saying_how_it_was_read
     assert report.quarantined_by_reason == {"timestamp_too_old": 1}
 
 
+def test_a_time_column_refused_for_its_first_rows_says_so(ingest_store: Store, tmp_path: Path) -> None:
+    """The check judges the first chunk only: a file sorted by time whose first rows are before
+    1990 was refused saying every row would be quarantined, though its later rows are in range.
+    The refusal says the first rows would be."""
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        "user_id,item_id,rating,timestamp\nu1,b1,4,1985-06-01\nu2,b2,5,1987-03-02\nu3,b3,3,1989-11-30\n"
+        "u1,b4,4,1995-06-01\nu2,b5,2,2001-01-01\n"
+    )
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, path, chunk_rows=3)
+    message = str(refused.value)
+    assert "is 1985-06-01 00:00:00 UTC, so the first rows would be quarantined" in message
+    assert "every row" not in message
+
+
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(
     ingest_store: Store, tmp_path: Path
 ) -> None:
