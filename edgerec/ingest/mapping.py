@@ -302,6 +302,13 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
 # Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
 # not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
 _TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
+# A name written as one lower-case word (DIGINETICA's eventdate, orderdate, eventtime): what
+# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time.
+_JOINED_TIME = re.compile(
+    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|session|click|view|review"
+    r"|rating|action|log|play|listen|watch|booking|payment|ship|delivery|created|updated|modified)"
+    r"(timestamp|datetime|date|time|ts)"
+)
 
 
 def time_named(name: str) -> bool:
@@ -310,9 +317,15 @@ def time_named(name: str) -> bool:
 
     >>> [time_named(n) for n in ("date_added", "createdAt", "server_timestamp_epoch_ms", "isbn")]
     [True, True, True, False]
+    >>> [time_named(n) for n in ("eventdate", "orderdate", "eventtime", "runtime", "candidate")]
+    [True, True, True, False, False]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-    return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+    return "birth" not in words and (
+        bool(_TIME_WORDS & set(words))
+        or (len(words) > 1 and words[-1] == "at")
+        or any(_JOINED_TIME.fullmatch(word) for word in words)
+    )
 
 
 def check_customer_columns(given: ColumnMapping, names: Sequence[str], path: Path) -> None:

@@ -826,14 +826,21 @@ def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
             "server_timestamp_epoch_ms",
             {"user": "session_id_hash", "item": "product_sku_hash", "type": "product_action"},
         ),
+        (  # DIGINETICA's eventdate: a name of one lower-case word
+            "item_views.csv",
+            "sessionId;itemId;eventdate;type\n1;9680;2017-05-10;view\n",
+            "eventdate",
+            {},
+        ),
     ],
 )
 def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_undated(
     ingest_store: Store, tmp_path: Path, name: str, text: str, column: str, mapping: dict[str, str]
 ) -> None:
-    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms:
-    the refusal said "for a file with no times at all, give undated=2024-01-01", and taking it
-    dated every row that day, the file's own times dropped without a word."""
+    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms,
+    DIGINETICA's eventdate: the refusal said "for a file with no times at all, give
+    undated=2024-01-01", and taking it dated every row that day, the file's own times dropped
+    without a word."""
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(FormatError, match=f"the times seem to be in '{column}': give timestamp={column}$"):
