@@ -227,7 +227,7 @@ def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) ->
         return
     keys = set(columns or ())
     catalogue = set(datasets.CATALOGUE_FIELDS)
-    events = {f.name for f in fields(ColumnMapping)}
+    events = {f.name for f in fields(ColumnMapping)} - {"named"}  # what of, not a caller, sets
     unknown = sorted(keys - catalogue - events)
     if unknown:
         known = sorted((catalogue | events) - {"actions"})  # actions are named with --action
