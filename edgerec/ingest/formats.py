@@ -22,7 +22,7 @@ from edgerec.ingest.mapping import (
     spaced_header,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
-from edgerec.ingest.text import check_header_line, head_lines
+from edgerec.ingest.text import CHUNK_ROWS, check_header_line, head_lines
 
 
 @dataclass(frozen=True)
@@ -293,8 +293,10 @@ def detect_format(
         return FORMATS["csv"]
     names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
-        # A table of interactions it cannot read: say which columns it lacks.
-        objects = readers.head_objects(path, head) if suffix in JSON_LINES_SUFFIXES else None
+        # A table of interactions it cannot read: say which columns it lacks, from as many lines
+        # as --format csv or jsonl would judge (GA4's items listed only after 20 page_views).
+        rows = head if suffix == ".parquet" else head_lines(path, CHUNK_ROWS, encoding)
+        objects = readers.head_objects(path, rows) if suffix in JSON_LINES_SUFFIXES else None
         nested = nested_events(objects) if objects is not None else None
         check_columns(
             resolve_columns(ColumnMapping(), names),
@@ -303,7 +305,7 @@ def detect_format(
             nested=nested,
             values_of=partial(readers.objects_column, objects)
             if objects is not None
-            else _head_cells(head, names),
+            else _head_cells(rows, names),
         )
     no_header = (
         ", and its first line looks like data, not column names: a file with no header line is read "

@@ -22,6 +22,10 @@ from edgerec.ingest.streams import open_bytes
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
 MAX_LINE_BYTES = 1 << 20
 RAW_KEEP = 1_000  # characters of raw text kept for a quarantined row
+# The rows of a file's first chunk (import_file's chunk_rows): what a reader judges its
+# columns by, and what a refusal's hints are looked for in.
+CHUNK_ROWS = 50_000
+
 # A quoted field may hold line breaks, but a record running over more lines than this is a
 # quote that was opened and never closed: it would swallow the rest of the file.
 MAX_RECORD_LINES = 200

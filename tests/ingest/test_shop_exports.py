@@ -169,6 +169,26 @@ def test_ga4s_items_are_named_where_the_first_lines_list_none(ingest_store: Stor
     assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [("item_viewed", "1.2", "9180")]
 
 
+def test_ga4s_items_are_named_as_it_is_detected_after_many_page_views(tmp_path: Path) -> None:
+    """Detection read the first 20 lines for the hint: with more page_views (items: []) first,
+    the detected import said only "no column for the item", while --format jsonl or csv gave
+    the line that flattens it. It looks at as many lines as those readers do."""
+    page = {"event_timestamp": 1612069510766593, "event_name": "page_view", "user_pseudo_id": "1.1"}
+    listed = [{"item_id": "9196012"}]
+    path = tmp_path / "ga4.jsonl"
+    lines = [{**page, "items": []}] * 25 + [{**page, "event_name": "view_item", "items": listed}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    table = tmp_path / "ga4.csv"
+    table.write_text(
+        "event_timestamp,event_name,user_pseudo_id,items\n"
+        + "1612069510766593,page_view,1.1,[]\n" * 25
+        + '1612069610766593,view_item,1.1,"[{""item_id"": ""9196012""}]"\n'
+    )
+    for file, said in ((path, "lists its events under 'items'"), (table, "lists its events in 'items'")):
+        result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(file)])
+        assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
+
+
 def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
     ingest_store: Store, tmp_path: Path
 ) -> None:
