@@ -11,6 +11,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -575,9 +576,10 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # Numbers per line of a table that only looks like sequences (`user item rating`, with a time
 # and one more column): a user's sequences are of many lengths, a table's lines of one.
 _TABLE_WIDTHS = range(3, 6)
-# Epoch seconds from 1990 to 2100: sequences hold item ids, never a column of times, as a
-# wider table has (Epinions' and Ciao's `user product category rating helpfulness time`).
-_EPOCH_SECONDS = range(int(EARLIEST.timestamp()), int(EARLIEST.replace(year=2100).timestamp()))
+# Sequences hold item ids, never a column of times (epoch seconds or milliseconds from 1990 to
+# a year from now), as a wider table has (Epinions' and Ciao's `user product category rating
+# helpfulness time`). Not to 2100: EAN-13 barcodes (4006381333931) read as milliseconds in 2096.
+_A_YEAR = timedelta(days=365)
 
 
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
@@ -596,11 +598,9 @@ def s3rec_sniff(path: Path, head: list[str]) -> bool:
 def _time_column(rows: list[list[str]]) -> bool:
     """Whether a column past the first (the user's) holds epoch times (seconds or milliseconds
     since 1990) in every row: a table's time, not an item of a sequence."""
+    seconds = range(int(EARLIEST.timestamp()), int((datetime.now(UTC) + _A_YEAR).timestamp()))
     return any(
-        all(
-            cell.isdigit() and (int(cell) in _EPOCH_SECONDS or int(cell) // 1000 in _EPOCH_SECONDS)
-            for cell in column
-        )
+        all(cell.isdigit() and (int(cell) in seconds or int(cell) // 1000 in seconds) for cell in column)
         for column in list(zip(*rows, strict=True))[1:]
     )
 

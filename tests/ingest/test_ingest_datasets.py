@@ -348,6 +348,18 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_sequences_of_barcodes_are_no_table_with_a_time_column(ingest_store: Store, tmp_path: Path) -> None:
+    """A `user item` sequences file whose items are EAN-13 barcodes (4006381333931) was taken for
+    a table with a time column, the barcodes read as milliseconds in 2096, and refused. A time
+    column's values fall between 1990 and a year from now."""
+    path = tmp_path / "seq.txt"
+    path.write_text("1 4006381333931\n1 4012345678901\n1 4000417025005\n2 4006381333931\n2 4008400402222\n")
+    assert detect_format(path).name == "s3rec"
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accepted"] == 5
+
+
 def test_a_table_with_a_time_column_is_no_sequences_whatever_its_width(
     ingest_store: Store, tmp_path: Path
 ) -> None:
