@@ -964,10 +964,14 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
     empty in most rows is a code only some items have (a book's ASIN), not the id of every row:
     taken first by the names' order alone, most rows were refused as having no id, and the
     others were listed under the code the interactions do not use. With none, a bare `item` or
-    `product` beside a title column (a column for the name) is the id."""
+    `product` beside a title column (a column for the name) is the id; a `product` repeated in
+    the rows read (Mug, Mug, Plate) is a product type, not an id: each row replaced the last."""
     present = list(dict.fromkeys(i for alias in _ID if (i := find(names, alias)) is not None))
     if not present and find(names, *_TITLE) is not None:
-        return find(names, *_BARE_ID)
+        bare = find(names, *_BARE_ID)
+        if bare is not None and header_key(names[bare]) == "product" and _repeated(chunk, bare):
+            return None
+        return bare
     if len(present) < 2:
         return present[0] if present else None
     records = [record for record in chunk.records if record is not None]

@@ -537,6 +537,24 @@ def test_a_catalogue_whose_id_is_a_bare_item_column_is_listed(ingest_store: Stor
         import_file(ingest_store, named, format="catalogue")
 
 
+def test_a_bare_product_column_repeated_is_no_catalogues_id(ingest_store: Store, tmp_path: Path) -> None:
+    """A bare `product` beside the name was the catalogue's id even where it repeats (Mug, Mug,
+    Plate: a product type): each row replaced the one before, 3 rows listed as 2 items. A bare
+    `product` is the id only where its values are unique in the rows read."""
+    typed = tmp_path / "c.csv"
+    typed.write_text("product,name,price\nMug,Red mug,4.50\nMug,Blue mug,4.50\nPlate,White plate,9\n")
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(typed), "--format", "catalogue"]
+    )
+    assert result.exit_code == 1 and "no column for the item id" in result.output
+    assert not (tmp_path / "s.db").exists()
+    conserved(import_file(ingest_store, typed, format="catalogue", mapping={"item": "name"}))
+    unique = tmp_path / "unique.csv"
+    unique.write_text("product,name,price\nMUG-R,Red mug,4.50\nMUG-B,Blue mug,4.50\n")
+    conserved(import_file(ingest_store, unique, format="catalogue"))
+    assert [e.item_id for e in ingest_store.read()][-2:] == ["MUG-R", "MUG-B"]
+
+
 def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
     ingest_store: Store, tmp_path: Path
 ) -> None:
