@@ -811,7 +811,8 @@ def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tm
 
 def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Path) -> None:
     """`brnd` beside a catalogue's `title`: the error called `title` unknown too, left the
-    catalogue fields out of the known keys, listed `actions`, and said to name format catalogue."""
+    catalogue fields out of the known keys, listed `actions` and the mapping's own `named`, and
+    said to name format catalogue."""
     path = tmp_path / "articles.csv"
     path.write_text("article_id,prod_name,product_type_name,colour\n0108775015,Strap top,Vest top,Black\n")
     mapping = ["--map", "title=prod_name", "--map", "category=product_type_name"]
@@ -825,6 +826,7 @@ def test_a_typo_in_one_map_key_is_named_alone_among_the_known_keys(tmp_path: Pat
         f"'{key}'" in message for key in ("title", "price", "stock", "description", "user", "price_paid")
     )
     assert "actions" not in message and "format catalogue" not in message
+    assert "'named'" not in message  # a field of the mapping no one gives
     mixed = CliRunner().invoke(
         main, ["--db", str(tmp_path / "s.db"), "import", str(path), *mapping, "--map", "user=colour"]
     )

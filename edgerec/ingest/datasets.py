@@ -11,6 +11,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from edgerec.ingest.mapping import (
 )
 from edgerec.ingest.readers import jsonl_records, object_keys, parquet_records, raw_of
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
-from edgerec.ingest.text import RawChunk, head_lines, read_records
+from edgerec.ingest.text import RawChunk, head_lines, name_quotes_as_text, read_records, unquote_whole_fields
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
 
@@ -60,11 +61,13 @@ def _split_double_colon(chunk: RawChunk, fields: int) -> None:
             )
 
 
-def _records(path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
-    if delimiter == "::":
+def _records(  # type: ignore[no-untyped-def]
+    path: Path, delimiter: str, header: bool, chunk_rows: int, encoding: str = "utf-8", quote: bool = True
+):
+    if delimiter == "::" or not quote:
         return read_records(
             path,
-            delimiter="\x1f",
+            delimiter="\x1f" if delimiter == "::" else delimiter,
             header=header,
             chunk_rows=chunk_rows,
             encoding=encoding,
@@ -573,9 +576,10 @@ def _netflix_titles(path: Path, chunk_rows: int, encoding: str) -> Iterator[Batc
 # Numbers per line of a table that only looks like sequences (`user item rating`, with a time
 # and one more column): a user's sequences are of many lengths, a table's lines of one.
 _TABLE_WIDTHS = range(3, 6)
-# Epoch seconds from 1990 to 2100: sequences hold item ids, never a column of times, as a
-# wider table has (Epinions' and Ciao's `user product category rating helpfulness time`).
-_EPOCH_SECONDS = range(int(EARLIEST.timestamp()), int(EARLIEST.replace(year=2100).timestamp()))
+# Sequences hold item ids, never a column of times (epoch seconds or milliseconds from 1990 to
+# a year from now), as a wider table has (Epinions' and Ciao's `user product category rating
+# helpfulness time`). Not to 2100: EAN-13 barcodes (4006381333931) read as milliseconds in 2096.
+_A_YEAR = timedelta(days=365)
 
 
 def s3rec_sniff(path: Path, head: list[str]) -> bool:
@@ -594,11 +598,9 @@ def s3rec_sniff(path: Path, head: list[str]) -> bool:
 def _time_column(rows: list[list[str]]) -> bool:
     """Whether a column past the first (the user's) holds epoch times (seconds or milliseconds
     since 1990) in every row: a table's time, not an item of a sequence."""
+    seconds = range(int(EARLIEST.timestamp()), int((datetime.now(UTC) + _A_YEAR).timestamp()))
     return any(
-        all(
-            cell.isdigit() and (int(cell) in _EPOCH_SECONDS or int(cell) // 1000 in _EPOCH_SECONDS)
-            for cell in column
-        )
+        all(cell.isdigit() and (int(cell) in seconds or int(cell) // 1000 in seconds) for cell in column)
         for column in list(zip(*rows, strict=True))[1:]
     )
 
@@ -847,15 +849,24 @@ def _with_price_hint(problem: Problem) -> Problem:
 def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
     """The columns a user named for catalogue fields (`--map title=prod_name`), checked, and
     whether the file has a header line (header=false: its columns are named by number, from 0)."""
+    return _catalogue_options(value)[:2]
+
+
+def _catalogue_options(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool, bool]:
+    """catalogue_mapping's columns and header, and whether a quote (") is around fields (True)
+    or text like any other character (quote=none, as the events reader reads it)."""
     named = dict(value or {})
     header = named.pop("header", True)
+    quote = named.pop("quote", True)
     unknown = sorted(set(named) - set(CATALOGUE_FIELDS))
     if unknown:
-        known = [*CATALOGUE_FIELDS, "header"]
+        known = [*CATALOGUE_FIELDS, "header", "quote"]
         raise ValueError(f"unknown catalogue mapping keys {unknown}; known: {known}")
     if isinstance(header, str):
         header = yes_or_no("header", header)
-    return {field: str(column) for field, column in named.items()}, bool(header)
+    if isinstance(quote, str):
+        quote = quote.lower() == '"' or (quote.lower() != "none" and yes_or_no("quote", quote))
+    return {field: str(column) for field, column in named.items()}, bool(header), bool(quote)
 
 
 def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
@@ -953,10 +964,14 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
     empty in most rows is a code only some items have (a book's ASIN), not the id of every row:
     taken first by the names' order alone, most rows were refused as having no id, and the
     others were listed under the code the interactions do not use. With none, a bare `item` or
-    `product` beside a title column (a column for the name) is the id."""
+    `product` beside a title column (a column for the name) is the id; a `product` repeated in
+    the rows read (Mug, Mug, Plate) is a product type, not an id: each row replaced the last."""
     present = list(dict.fromkeys(i for alias in _ID if (i := find(names, alias)) is not None))
     if not present and find(names, *_TITLE) is not None:
-        return find(names, *_BARE_ID)
+        bare = find(names, *_BARE_ID)
+        if bare is not None and header_key(names[bare]) == "product" and _repeated(chunk, bare):
+            return None
+        return bare
     if len(present) < 2:
         return present[0] if present else None
     records = [record for record in chunk.records if record is not None]
@@ -970,16 +985,21 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
 def catalogue_batches(
     path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
 ) -> Iterator[Batch]:
-    named, header = catalogue_mapping(mapping_)
+    named, header, quote = _catalogue_options(mapping_)
     delimiter = None
     if data_suffix(path) in _OBJECT_SUFFIXES:  # its objects name their fields: no header line
         chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
-        chunks = _records(path, delimiter, header, chunk_rows, encoding)
+        chunks = _records(path, delimiter, header, chunk_rows, encoding, quote)
     above: dict[str, Any] | None = None
     id_name: str | None = None  # every chunk's id from the column the first one's is in
+    listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
     for number, (names, chunk) in enumerate(chunks):
+        if delimiter is not None and quote:
+            name_quotes_as_text(chunk)
+        elif delimiter is not None:
+            unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
             names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
         names = names or []
@@ -1018,8 +1038,9 @@ def catalogue_batches(
         merge(problems, [_with_price_hint(problem) for problem in found])
         stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
         merge(problems, found)
-        if header and (view := find(names, *_STORE_VIEW)) is not None:
-            merge(problems, [_store_view_row(record, view) for record in chunk.records])
+        if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
+            listed |= _default_rows(chunk.records, view, used["item_id"])
+            merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])
         # Oversold (Shopify's "continue selling" goes below zero): none left to sell, not a bad row.
         stocks = [0 if stock is not None and stock < 0 else stock for stock in stocks]
         # A scraped name's line breaks and runs of spaces ("by\n    Ubisoft") as one space.
@@ -1063,13 +1084,23 @@ def catalogue_batches(
 
 # Magento's product export: after a product's default row, a row per store view holding only
 # the fields that view overrides (its translated name). Listed, it wiped the item's price, stock
-# and category, and each import of the same file listed the item twice more.
+# and category, and each import of the same file listed the item twice more. An item with no
+# default row (an export of one store view, every row coded) is listed from its row.
 _STORE_VIEW = ("store_view_code",)
 
 
-def _store_view_row(record: list[str] | None, view: int) -> Problem:
-    code = record[view].strip() if record is not None and len(record) > view else ""
-    if not code:
+def _field(record: list[str] | None, index: int) -> str:
+    return record[index].strip() if record is not None and len(record) > index else ""
+
+
+def _default_rows(records: Sequence[list[str] | None], view: int, item: int) -> set[str]:
+    """The items of `records` with a default row (store_view_code empty)."""
+    return {_field(record, item) for record in records if record is not None and not _field(record, view)}
+
+
+def _store_view_row(record: list[str] | None, view: int, item: int, listed: set[str]) -> Problem:
+    code = _field(record, view)
+    if not code or _field(record, item) not in listed:
         return None
     return (
         "store_view_row",

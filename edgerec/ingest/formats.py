@@ -22,7 +22,7 @@ from edgerec.ingest.mapping import (
     spaced_header,
 )
 from edgerec.ingest.streams import check_regular_file, data_suffix
-from edgerec.ingest.text import check_header_line, head_lines
+from edgerec.ingest.text import CHUNK_ROWS, check_header_line, head_lines
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def mapped_kind(columns: ColumnMapping | Mapping[str, Any] | None) -> str | None
     event fields (user, timestamp, ...), None for no mapping or one of item and category only."""
     if isinstance(columns, ColumnMapping):
         return "events"
-    keys = set(columns or ()) - _EITHER
+    keys = set(columns or ()) - _EITHER - {"quote"}  # how either kind's text is read
     if not keys:
         return None
     return "catalogue" if keys <= set(datasets.CATALOGUE_FIELDS) else "events"
@@ -227,7 +227,7 @@ def check_mapping(format_name: str | None, columns: Mapping[str, Any] | None) ->
         return
     keys = set(columns or ())
     catalogue = set(datasets.CATALOGUE_FIELDS)
-    events = {f.name for f in fields(ColumnMapping)}
+    events = {f.name for f in fields(ColumnMapping)} - {"named"}  # what of, not a caller, sets
     unknown = sorted(keys - catalogue - events)
     if unknown:
         known = sorted((catalogue | events) - {"actions"})  # actions are named with --action
@@ -276,7 +276,8 @@ def detect_format(
     for name in _DETECTION_ORDER:
         if kind == "events" and name == "catalogue":
             continue
-        if name not in _GENERIC and _names_event_columns(mapping):  # a dataset's reader reads no mapping
+        if name not in (*_GENERIC, "catalogue") and _names_event_columns(mapping):
+            # a dataset's reader reads no mapping (the catalogue's reads quote=none)
             continue
         sniff = FORMATS[name].sniff
         try:
@@ -292,8 +293,10 @@ def detect_format(
         return FORMATS["csv"]
     names = _header(path, head, encoding)
     if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
-        # A table of interactions it cannot read: say which columns it lacks.
-        objects = readers.head_objects(path, head) if suffix in JSON_LINES_SUFFIXES else None
+        # A table of interactions it cannot read: say which columns it lacks, from as many lines
+        # as --format csv or jsonl would judge (GA4's items listed only after 20 page_views).
+        rows = head if suffix == ".parquet" else head_lines(path, CHUNK_ROWS, encoding)
+        objects = readers.head_objects(path, rows) if suffix in JSON_LINES_SUFFIXES else None
         nested = nested_events(objects) if objects is not None else None
         check_columns(
             resolve_columns(ColumnMapping(), names),
@@ -302,7 +305,7 @@ def detect_format(
             nested=nested,
             values_of=partial(readers.objects_column, objects)
             if objects is not None
-            else _head_cells(head, names),
+            else _head_cells(rows, names),
         )
     no_header = (
         ", and its first line looks like data, not column names: a file with no header line is read "

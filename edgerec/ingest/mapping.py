@@ -37,7 +37,11 @@ JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which source column holds each event field (None: not in the file)."""
+    """Which source column holds each event field (None: not in the file).
+
+    Built directly, a mapping names no field: ColumnMapping(item="item_id") is the default one,
+    whose columns are looked for under their common names and rules (an order's product before
+    its line's item_id). `of` (a dict, --map) names the fields it is given, read as named."""
 
     user: str | None = "user_id"
     item: str | None = "item_id"
@@ -68,7 +72,7 @@ class ColumnMapping:
     # a microsecond apart in file order, so that importing it again finds the same events.
     undated: str | None = None
     # The fields a caller named (`of`): a field named as its default column (item=item_id) is
-    # read from that column, not from another that ranks above it among the field's aliases.
+    # read from that column, not from another found by a rule (an order's product beside it).
     named: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -172,14 +176,12 @@ def yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # A customer column before a `user` or `user_id`, which in a till's export is the cashier
-    # (Odoo's salesperson).
-    "user": ("customer_id", "customer", "user_id", "user", "visitor_id", "visitor", "client_id",
+    # A customer column before a bare `user`, which in a till's export is the cashier; beside
+    # one, a `user_id` is refused (check_customer_columns).
+    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
              "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
              "anonymous_id"),
-    # A product's id or SKU before an `item`, which beside one is an order's line (Magento's
-    # item_id, WooCommerce's "Item #": 1, 2, ... in each order), not what was sold.
-    "item": ("product_id", "sku", "item_id", "item", "product", "parent_asin", "asin", "article_id",
+    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn"),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
@@ -198,6 +200,18 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 _COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device", "time_of_day")
+# A column naming the order (WooCommerce's "Order Number", Magento's increment_id, Olist's
+# order_id): beside it, a product's id or SKU is what was sold, and an `item_id` or "Item #" the
+# order's line (Magento's line id; WooCommerce's 1, 2, ... in each order).
+_ORDER_COLUMNS = frozenset(
+    header_key(name)
+    for name in (
+        "order_id", "order", "order_number", "order_no", "order_nr", "order_increment_id",
+        "increment_id", "entity_id", "invoice", "invoice_id", "invoice_no", "invoice_number",
+        "receipt", "receipt_id", "receipt_no", "receipt_number", "transaction_id", "transaction_no",
+    )
+)  # fmt: skip
+_PRODUCT_COLUMNS = ("product_id", "sku")
 # A till's export: the date in one column and the time of day in another.
 _DATE_AND_TIME = [
     (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
@@ -238,8 +252,14 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif default:
             guessed.append(field_name)
     taken = set(chosen.values())
+    order_lines = bool(_ORDER_COLUMNS & set(actual)) and any(
+        header_key(a) in actual for a in _PRODUCT_COLUMNS
+    )
     for field_name in searched:
-        for alias in COLUMN_ALIASES[field_name]:
+        aliases = COLUMN_ALIASES[field_name]
+        if field_name == "item" and order_lines:
+            aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
+        for alias in aliases:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:
                 chosen[field_name] = name
@@ -282,6 +302,13 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
 # Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
 # not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
 _TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
+# A name written as one lower-case word (DIGINETICA's eventdate, orderdate, eventtime): what
+# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time.
+_JOINED_TIME = re.compile(
+    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|session|click|view|review"
+    r"|rating|action|log|play|listen|watch|booking|payment|ship|delivery|created|updated|modified)"
+    r"(timestamp|datetime|date|time|ts)"
+)
 
 
 def time_named(name: str) -> bool:
@@ -290,9 +317,30 @@ def time_named(name: str) -> bool:
 
     >>> [time_named(n) for n in ("date_added", "createdAt", "server_timestamp_epoch_ms", "isbn")]
     [True, True, True, False]
+    >>> [time_named(n) for n in ("eventdate", "orderdate", "eventtime", "runtime", "candidate")]
+    [True, True, True, False, False]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-    return "birth" not in words and (bool(_TIME_WORDS & set(words)) or (len(words) > 1 and words[-1] == "at"))
+    return "birth" not in words and (
+        bool(_TIME_WORDS & set(words))
+        or (len(words) > 1 and words[-1] == "at")
+        or any(_JOINED_TIME.fullmatch(word) for word in words)
+    )
+
+
+def check_customer_columns(given: ColumnMapping, names: Sequence[str], path: Path) -> None:
+    """FormatError for a file with a `user_id` and a customer column where the mapping names
+    neither: which is the customer cannot be told by their names (a till's cashier in user_id,
+    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases)."""
+    if given.user != ColumnMapping().user or "user" in given.named:
+        return
+    actual = _by_key(names)
+    user, customer = actual.get("userid"), actual.get("customerid") or actual.get("customer")
+    if user is not None and customer is not None:
+        raise FormatError(
+            f"{path}: both {user!r} and {customer!r} may name the customer (one may be a cashier, "
+            f"or a visitor): say which with --map user={customer} or --map user={user}"
+        )
 
 
 def check_undated(
@@ -432,8 +480,9 @@ def check_time_range(
     """FormatError where no time of the first chunk falls between 1990 and now, each read one
     before 1990 or over a year ahead (Tmall's `0829`, a month and day, read as 829 seconds after
     1970; dunnhumby's TRANS_TIME, a time of day): the column is no time, or not in the unit it
-    was read in, and every row would be quarantined. It says how the first was read, and names
-    timestamp=, timestamp_unit= and undated=DAY."""
+    was read in, and those rows would be quarantined. It says how the first was read, and names
+    timestamp=, timestamp_unit= and undated=DAY; it has judged the first rows only, and says so
+    (a file sorted by time may reach 1990 later on)."""
     if "time_of_day" in raw:
         return
     values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
@@ -463,7 +512,7 @@ def check_time_range(
     way_out = " ".join([*kept, "--map undated=2024-01-01"])
     raise FormatError(
         f"{path}: no time in {where} of the first rows falls between 1990 and now: "
-        f"{str(value).strip()[:40]!r}{how} is {shown}, so every row would be quarantined. Name the "
+        f"{str(value).strip()[:40]!r}{how} is {shown}, so the first rows would be quarantined. Name the "
         "column of the events' dates and times with --map timestamp=COLUMN, or the unit its numbers "
         "count in with --map timestamp_unit=ms (s, ms, us, ns, or a layout such as %Y%m%d%H%M); for "
         f"a file with no times, date its rows by their order with {way_out}"
@@ -803,16 +852,20 @@ def _time_hint(names: Sequence[str], values_of: Callable[[str], list[Any]] | Non
     a time of day (dunnhumby's TRANS_TIME, 1631) or a day's number is no event's time: taken as
     one, every row was quarantined as too old."""
     named = [name for name in names if time_named(name)]
-    for name in named:
-        values = [v for v in (values_of(name) if values_of else [])[:200] if not convert.is_blank(v)]
-        if not values or _mostly_times(values):
-            return f"; the times seem to be in {name!r}: give timestamp={name}"
     if not named:
         return _UNDATED
-    first = next(v for v in (values_of(named[0]) if values_of else []) if not convert.is_blank(v))
+    if values_of is None:  # nothing to judge them by
+        return f"; the times seem to be in {named[0]!r}: give timestamp={named[0]}"
+    given = {name: [v for v in values_of(name)[:200] if not convert.is_blank(v)] for name in named}
+    for name in named:  # an empty column holds no times (a cancelled_at of rows never cancelled)
+        if given[name] and _mostly_times(given[name]):
+            return f"; the times seem to be in {name!r}: give timestamp={name}"
+    shown = next((name for name in named if given[name]), None)
+    if shown is None:
+        return f"; {named[0]!r} is named for a time, but empty in the first rows{_UNDATED}"
     return (
-        f"; {named[0]!r} is named for a time, but holds no date and time after 1990 "
-        f"({str(first).strip()[:40]!r}){_UNDATED}"
+        f"; {shown!r} is named for a time, but holds no date and time after 1990 "
+        f"({str(given[shown][0]).strip()[:40]!r}){_UNDATED}"
     )
 
 

@@ -28,7 +28,7 @@ from edgerec.ingest.streams import (
     data_suffix,
     line_encoding,
 )
-from edgerec.ingest.text import RAW_KEEP
+from edgerec.ingest.text import CHUNK_ROWS, RAW_KEEP
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
 from edgerec.ingest.workbook import is_workbook
 from edgerec.memory import gc_paused
@@ -129,7 +129,7 @@ def import_file(
     source_timezone: str = "UTC",
     encoding: str | None = None,
     dedupe_window_s: float = 2.0,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     delist_missing: bool = False,
 ) -> ImportReport:

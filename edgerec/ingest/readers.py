@@ -18,6 +18,7 @@ from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
     ColumnMapping,
     check_columns,
+    check_customer_columns,
     check_placeholder_times,
     check_positions,
     check_time_range,
@@ -36,7 +37,15 @@ from edgerec.ingest.mapping import (
     undated_times,
 )
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.text import (
+    RAW_KEEP,
+    encoding_problem,
+    head_lines,
+    header_names,
+    name_quotes_as_text,
+    read_records,
+    unquote_whole_fields,
+)
 from edgerec.ingest.validate import PAYLOAD_COLUMNS, Problem
 
 
@@ -61,9 +70,12 @@ def csv_batches(
     for names, chunk in records:
         names = names or []
         if mapping.quote:
-            _name_quotes_as_text(chunk)
+            name_quotes_as_text(chunk)
+        else:
+            unquote_whole_fields(chunk)
         if mapping.header and not resolved:
             given, mapping, resolved = mapping, resolve_columns(mapping, names), True
+            check_customer_columns(given, names, path)
             check_columns(mapping, names, path, values_of=partial(named_cells, chunk.records, names))
             mapping = choose_time_column(given, mapping, names, partial(named_cells, chunk.records, names))
             check_undated(mapping, names, partial(named_cells, chunk.records, names))
@@ -96,21 +108,6 @@ def csv_batches(
         undated_times(mapping, raw, chunk.lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
-
-
-# The way out of a row whose quotes (") do not surround its fields: they are the text's own.
-_QUOTES_AS_TEXT = (
-    '; if the quotes (") in this file are text, not around fields, read it with --map quote=none'
-)
-
-
-def _name_quotes_as_text(chunk: RawChunk) -> None:
-    """Names quote=none in each malformed row's problem: a tab-separated file's `"Weird Al"
-    Yankovic` is no quoted field, and the csv module's words ('\t' expected after '"') say
-    nothing of how to read it."""
-    for i, (reason, detail) in chunk.problems.items():
-        if reason == "malformed_row" and '"' in detail:  # not a field over csv's size limit
-            chunk.problems[i] = (reason, detail + _QUOTES_AS_TEXT)
 
 
 def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
@@ -287,6 +284,7 @@ def object_batches(
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             given, mapping = mapping, resolve_columns(mapping, keys)
+            check_customer_columns(given, keys, path)
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(
                     mapping,

@@ -22,6 +22,10 @@ from edgerec.ingest.streams import open_bytes
 # A line longer than this is rejected unread; no field of any event may be this long anyway.
 MAX_LINE_BYTES = 1 << 20
 RAW_KEEP = 1_000  # characters of raw text kept for a quarantined row
+# The rows of a file's first chunk (import_file's chunk_rows): what a reader judges its
+# columns by, and what a refusal's hints are looked for in.
+CHUNK_ROWS = 50_000
+
 # A quoted field may hold line breaks, but a record running over more lines than this is a
 # quote that was opened and never closed: it would swallow the rest of the file.
 MAX_RECORD_LINES = 200
@@ -54,6 +58,33 @@ class RawChunk:
         self.lines.append(line)
         self.raws.append(raw)
         self.records.append(record)
+
+
+# The way out of a row whose quotes (") do not surround its fields: they are the text's own.
+_QUOTES_AS_TEXT = (
+    '; if the quotes (") in this file are text, not around fields, read it with --map quote=none'
+)
+
+
+def name_quotes_as_text(chunk: RawChunk) -> None:
+    """Names quote=none in each malformed row's problem: a tab-separated file's `"Weird Al"
+    Yankovic` is no quoted field, and the csv module's words ('\t' expected after '"') say
+    nothing of how to read it."""
+    for i, (reason, detail) in chunk.problems.items():
+        if reason == "malformed_row" and '"' in detail:  # not a field over csv's size limit
+            chunk.problems[i] = (reason, detail + _QUOTES_AS_TEXT)
+
+
+def unquote_whole_fields(chunk: RawChunk) -> None:
+    """With quote=none, a field wholly in quotes with none inside (Last.fm's `"Heroes"`) read
+    as the default reading gives it, without them: read once with and once without quote=none,
+    the same row is the same event, not one under two items."""
+    for record in chunk.records:
+        if record is None:
+            continue
+        for i, value in enumerate(record):
+            if len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]:
+                record[i] = value[1:-1]
 
 
 class _RunawayRecord(Exception):

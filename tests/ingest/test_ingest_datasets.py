@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
@@ -346,6 +348,18 @@ def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_the
     assert detect_format(beauty).name == "s3rec"
 
 
+def test_sequences_of_barcodes_are_no_table_with_a_time_column(ingest_store: Store, tmp_path: Path) -> None:
+    """A `user item` sequences file whose items are EAN-13 barcodes (4006381333931) was taken for
+    a table with a time column, the barcodes read as milliseconds in 2096, and refused. A time
+    column's values fall between 1990 and a year from now."""
+    path = tmp_path / "seq.txt"
+    path.write_text("1 4006381333931\n1 4012345678901\n1 4000417025005\n2 4006381333931\n2 4008400402222\n")
+    assert detect_format(path).name == "s3rec"
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accepted"] == 5
+
+
 def test_a_table_with_a_time_column_is_no_sequences_whatever_its_width(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -521,6 +535,24 @@ def test_a_catalogue_whose_id_is_a_bare_item_column_is_listed(ingest_store: Stor
     named.write_text("product,price\nBlue Mug,3.50\n")
     with pytest.raises(FormatError, match="no column for the item id"):
         import_file(ingest_store, named, format="catalogue")
+
+
+def test_a_bare_product_column_repeated_is_no_catalogues_id(ingest_store: Store, tmp_path: Path) -> None:
+    """A bare `product` beside the name was the catalogue's id even where it repeats (Mug, Mug,
+    Plate: a product type): each row replaced the one before, 3 rows listed as 2 items. A bare
+    `product` is the id only where its values are unique in the rows read."""
+    typed = tmp_path / "c.csv"
+    typed.write_text("product,name,price\nMug,Red mug,4.50\nMug,Blue mug,4.50\nPlate,White plate,9\n")
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", str(typed), "--format", "catalogue"]
+    )
+    assert result.exit_code == 1 and "no column for the item id" in result.output
+    assert not (tmp_path / "s.db").exists()
+    conserved(import_file(ingest_store, typed, format="catalogue", mapping={"item": "name"}))
+    unique = tmp_path / "unique.csv"
+    unique.write_text("product,name,price\nMUG-R,Red mug,4.50\nMUG-B,Blue mug,4.50\n")
+    conserved(import_file(ingest_store, unique, format="catalogue"))
+    assert [e.item_id for e in ingest_store.read()][-2:] == ["MUG-R", "MUG-B"]
 
 
 def test_a_catalogue_with_several_id_columns_takes_the_one_every_row_fills(
@@ -824,14 +856,21 @@ def test_a_file_with_no_times_is_dated_by_the_day_given_in_file_order(
             "server_timestamp_epoch_ms",
             {"user": "session_id_hash", "item": "product_sku_hash", "type": "product_action"},
         ),
+        (  # DIGINETICA's eventdate: a name of one lower-case word
+            "item_views.csv",
+            "sessionId;itemId;eventdate;type\n1;9680;2017-05-10;view\n",
+            "eventdate",
+            {},
+        ),
     ],
 )
 def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_undated(
     ingest_store: Store, tmp_path: Path, name: str, text: str, column: str, mapping: dict[str, str]
 ) -> None:
-    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms:
-    the refusal said "for a file with no times at all, give undated=2024-01-01", and taking it
-    dated every row that day, the file's own times dropped without a word."""
+    """Goodreads' date_added, Olist's shipping_limit_date, Coveo's server_timestamp_epoch_ms,
+    DIGINETICA's eventdate: the refusal said "for a file with no times at all, give
+    undated=2024-01-01", and taking it dated every row that day, the file's own times dropped
+    without a word."""
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(FormatError, match=f"the times seem to be in '{column}': give timestamp={column}$"):
@@ -863,6 +902,24 @@ def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(
     given = {"user": "household_key", "item": "PRODUCT_ID", "default_type": "purchased"}
     conserved(report := import_file(ingest_store, path, mapping={**given, "undated": "2024-01-01"}))
     assert (report.accepted, report.quarantined) == (3, 0)
+
+
+def test_an_empty_column_named_for_a_time_is_not_named_as_the_times(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A column named for a time but empty in the first rows (a cancelled_at of sales never
+    cancelled) was named as where the times seem to be, and taking it quarantined every row for
+    want of a time; an empty column holds no times."""
+    path = tmp_path / "sales.csv"
+    path.write_text("customer_id,product_id,trans_time,cancelled_at,quantity\nC1,P1,1631,,1\nC2,P2,0915,,2\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(path)])
+    assert result.exit_code == 1
+    assert "timestamp=cancelled_at" not in result.output
+    assert "'trans_time' is named for a time, but holds no date and time after 1990 ('1631')" in result.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("customer_id,product_id,cancelled_at,quantity\nC1,P1,,1\n")
+    with pytest.raises(FormatError, match="'cancelled_at' is named for a time, but empty in the first rows"):
+        import_file(ingest_store, empty)
 
 
 def test_undated_given_dates_the_rows_whatever_columns_are_named_for_a_time(
@@ -975,6 +1032,22 @@ def test_a_time_column_with_no_time_after_1990_is_refused_saying_how_it_was_read
     mixed.write_text("user_id,item_id,timestamp\nu1,i1,829\nu2,i1,1700000000\n")
     report = import_file(ingest_store, mixed, mapping={"default_type": "item_viewed"})
     assert report.quarantined_by_reason == {"timestamp_too_old": 1}
+
+
+def test_a_time_column_refused_for_its_first_rows_says_so(ingest_store: Store, tmp_path: Path) -> None:
+    """The check judges the first chunk only: a file sorted by time whose first rows are before
+    1990 was refused saying every row would be quarantined, though its later rows are in range.
+    The refusal says the first rows would be."""
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        "user_id,item_id,rating,timestamp\nu1,b1,4,1985-06-01\nu2,b2,5,1987-03-02\nu3,b3,3,1989-11-30\n"
+        "u1,b4,4,1995-06-01\nu2,b5,2,2001-01-01\n"
+    )
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, path, chunk_rows=3)
+    message = str(refused.value)
+    assert "is 1985-06-01 00:00:00 UTC, so the first rows would be quarantined" in message
+    assert "every row" not in message
 
 
 def test_a_time_column_is_read_where_the_one_found_by_name_holds_days_only(

@@ -8,9 +8,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+import edgerec
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.ingest import export_events, import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.store.schema import imports, quarantine
@@ -168,6 +171,41 @@ def test_quotes_that_are_text_are_read_as_text_with_quote_none(ingest_store: Sto
         '"Weird Al" Yankovic',
         "David Bowie",
     ]
+
+
+def test_quote_none_reads_a_wholly_quoted_field_as_the_default_reading_does(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Following the quarantine's advice (quote=none) stored again the play the first import
+    had read, `"Heroes"` under a second item with its quotes; and a catalogue could not be read
+    with quote=none at all (an unknown key), its malformed rows naming no way out. A field wholly
+    in quotes is read without them, and the catalogue reader reads quote=none too."""
+    plays = tmp_path / "plays.tsv"
+    plays.write_text(
+        'user_000001\t2009-05-04T23:08:57Z\t"Weird Al" Yankovic\tWhite & Nerdy\n'
+        'user_000001\t2009-05-04T13:54:10Z\tDavid Bowie\t"Heroes"\n'
+    )
+    given = {"header": "false", "user": "0", "timestamp": "1", "item": "3", "default_type": "item_viewed"}
+    assert import_file(ingest_store, plays, mapping=given).accepted == 1
+    conserved(report := import_file(ingest_store, plays, mapping={**given, "quote": "none"}))
+    assert (report.accepted, report.appended) == (2, 1)
+    assert sorted(e.item_id for e in ingest_store.read()) == ["Heroes", "White & Nerdy"]
+    catalogue = tmp_path / "cat.tsv"
+    catalogue.write_text(
+        'sku\ttitle\tprice\nA1\t"Weird Al" Yankovic - Poodle Hat\t9.99\nA2\t"Heroes"\t19.99\n'
+    )
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(catalogue), "--format", "catalogue"])
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert "--map quote=none" in str(quarantine_rows(store)[0]["detail"])
+    for args in (["--format", "catalogue", "--map", "quote=none"], ["--map", "quote=none"]):
+        result = CliRunner().invoke(main, ["--db", db, "import", str(catalogue), *args, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["quarantined"] == 0
+    with edgerec.open(db) as store:
+        titles = {e.item_id: e.payload["title"] for e in store.read()}
+    assert titles == {"A1": '"Weird Al" Yankovic - Poodle Hat', "A2": "Heroes"}
 
 
 def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store, tmp_path: Path) -> None:

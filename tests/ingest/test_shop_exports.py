@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import edgerec
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.readmodels import ShopData
 from edgerec.store.codec import to_micros
@@ -166,6 +169,26 @@ def test_ga4s_items_are_named_where_the_first_lines_list_none(ingest_store: Stor
     assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [("item_viewed", "1.2", "9180")]
 
 
+def test_ga4s_items_are_named_as_it_is_detected_after_many_page_views(tmp_path: Path) -> None:
+    """Detection read the first 20 lines for the hint: with more page_views (items: []) first,
+    the detected import said only "no column for the item", while --format jsonl or csv gave
+    the line that flattens it. It looks at as many lines as those readers do."""
+    page = {"event_timestamp": 1612069510766593, "event_name": "page_view", "user_pseudo_id": "1.1"}
+    listed = [{"item_id": "9196012"}]
+    path = tmp_path / "ga4.jsonl"
+    lines = [{**page, "items": []}] * 25 + [{**page, "event_name": "view_item", "items": listed}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    table = tmp_path / "ga4.csv"
+    table.write_text(
+        "event_timestamp,event_name,user_pseudo_id,items\n"
+        + "1612069510766593,page_view,1.1,[]\n" * 25
+        + '1612069610766593,view_item,1.1,"[{""item_id"": ""9196012""}]"\n'
+    )
+    for file, said in ((path, "lists its events under 'items'"), (table, "lists its events in 'items'")):
+        result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "import", str(file)])
+        assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
+
+
 def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -190,6 +213,28 @@ def test_magentos_store_view_rows_leave_the_default_listing_as_it_is(
         100,
     )
     assert import_file(ingest_store, path).appended == 0
+
+
+def test_a_store_views_rows_with_no_default_row_are_the_items(ingest_store: Store, tmp_path: Path) -> None:
+    """An export of one store view codes every row (store_view_code `default`): the whole file
+    was quarantined as store_view_row, its items 'listed from a default row' it has not. A row
+    is a store view's overrides only where its item has a default row; other rows list their
+    items, CLI or not."""
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "sku,store_view_code,name,price,qty,categories\nMH01,default,Chaz Hoodie,52.00,100,Men/Tops\n"
+        "MH02,default,Teton Hoodie,70.00,5,Men/Tops\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.appended, report.quarantined) == (2, 0)
+    assert [(e.item_id, e.payload["price"]) for e in ingest_store.read()] == [("MH01", 52.0), ("MH02", 70.0)]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("sku,store_view_code,name,price\nMH03,,Hero Hoodie,54\nMH03,de,Held,\nMH04,de,Jacke,9\n")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "cli.db"), "import", str(mixed), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["accepted"], report["quarantined_by_reason"]) == (2, {"store_view_row": 1})
 
 
 def test_a_row_with_no_customer_is_its_sessions_visitor(ingest_store: Store, tmp_path: Path) -> None:
@@ -403,9 +448,9 @@ def test_catalogues_and_nested_files_after_the_new_rules(ingest_store: Store, tm
 
 def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, tmp_path: Path) -> None:
     """WooCommerce's order export numbers an order's lines in `Item #` (1, 2, ...), and Magento's
-    order items name the line in `item_id`, beside the product's `SKU` or `product_id`: the line
-    was taken for the item, so every order's first line was one item. An `item_id` alone is the
-    item, and so is one the mapping names (item=item_id)."""
+    order items name the line in `item_id`, beside the order and the product's `SKU` or
+    `product_id`: the line was taken for the item, so every order's first line was one item. An
+    `item_id` alone is the item, and so is one the mapping names (item=item_id)."""
     woo = tmp_path / "orders.csv"
     woo.write_text(
         '"Order Number","Order Date","Email (Billing)","SKU","Item #","Item Name","Item Cost"\n'
@@ -418,8 +463,8 @@ def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, t
     assert [item for _, _, item in _events(ingest_store)] == ["WOO-HOODIE", "WOO-CAP", "WOO-BELT"]
     magento = tmp_path / "sales_order_item.csv"
     magento.write_text(
-        "created_at,customer_id,item_id,product_id,sku,price\n"
-        "2024-03-03 10:15:02,17,1,1812,24-MB01,34.0000\n2024-03-03 14:01:44,18,2,1812,24-MB01,34.0000\n"
+        "order_id,created_at,customer_id,item_id,product_id,sku,price\n"
+        "7,2024-03-03 10:15:02,17,1,1812,24-MB01,34.0000\n8,2024-03-03 14:01:44,18,2,1812,24-MB01,34.0000\n"
     )
     conserved(import_file(ingest_store, magento))
     assert [item for _, _, item in _events(ingest_store)][3:] == ["1812", "1812"]
@@ -451,18 +496,76 @@ def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tm
     assert ingest_store.read()[-1].payload == {"quantity": 3}
 
 
-def test_a_tills_cashier_in_user_id_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
+def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
+    ingest_store: Store, tmp_path: Path
+) -> None:
     """A till's or an ERP's sales (Odoo's salesperson) name the cashier in `user_id` beside the
-    `customer_id`: every sale was the cashier's. A mapping that names user_id still reads it."""
+    `customer_id`, and an event log names its visitor in user_id with a customer_id only on its
+    purchases: either column read for the customer stored the other's rows wrongly (every sale
+    the cashier's, or the visitor's views quarantined). Such a file is refused, naming both and
+    the way out, until a mapping names one."""
     path = tmp_path / "sales.csv"
     path.write_text(
         "receipt_id,created_at,user_id,customer_id,sku,qty,unit_price\n"
         "R1,2024-03-01 10:00:00,cashier7,C100,SKU1,1,2.50\n"
         "R2,2024-03-01 10:05:00,cashier7,C200,SKU1,1,2.50\n"
     )
-    conserved(import_file(ingest_store, path))
-    assert [user for _, user, _ in _events(ingest_store)] == ["C100", "C200"]
-    staff = tmp_path / "staff.csv"
-    staff.write_text(path.read_text().replace("2024-03-01", "2024-03-02"))
-    conserved(import_file(ingest_store, staff, mapping={"user": "user_id"}))
-    assert [user for _, user, _ in _events(ingest_store)][2:] == ["cashier7", "cashier7"]
+    refusal = (
+        "both 'user_id' and 'customer_id' may name the customer .*user=customer_id or --map user=user_id"
+    )
+    with pytest.raises(FormatError, match=refusal):
+        import_file(ingest_store, path)
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "event_time,event_type,product_id,user_id,customer\n2024-03-01 10:00:00,view,p1,u1,\n"
+        "2024-03-01 10:02:00,purchase,p1,u1,C77\n"
+    )
+    with pytest.raises(FormatError, match="both 'user_id' and 'customer' may name the customer"):
+        import_file(ingest_store, visits)
+    assert ingest_store.read() == []
+    conserved(import_file(ingest_store, path, mapping={"user": "user_id"}))
+    assert [user for _, user, _ in _events(ingest_store)] == ["cashier7", "cashier7"]
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path)])
+    assert result.exit_code == 1 and "--map user=customer_id or --map user=user_id" in result.output
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path), "--map", "user=customer_id"])
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [user for _, user, _ in _events(store)] == ["C100", "C200"]
+
+
+def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A catalogue or an event log with `item_id` and `sku` names the item in item_id: the SKU
+    was taken instead, so the catalogue was listed under SKUs its events never name (every
+    purchase quarantined as item_not_listed), and events with an empty SKU were quarantined. Only
+    beside a column naming the order is item_id an order's line; --map item=item_id reads it
+    there too."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "item_id,sku,name,price,category\n1001,TSHIRT-RED-M,Red T-shirt,19.99,tops\n"
+        "1003,JEANS-32,Jeans,49.00,bottoms\n"
+    )
+    conserved(import_file(ingest_store, catalogue))
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,sku,event_type,timestamp\nu1,1001,,view,2024-03-01T10:00:00\n"
+        "u1,1003,JEANS-32,purchase,2024-03-01T10:05:00\n"
+    )
+    report = import_file(ingest_store, events)
+    assert (report.accepted, report.quarantined) == (2, 0)
+    assert _events(ingest_store)[-2:] == [("item_viewed", "u1", "1001"), ("purchased", "u1", "1003")]
+    assert {e.item_id for e in ingest_store.read() if e.type == "item_listed"} == {"1001", "1003"}
+    lines = tmp_path / "order_lines.csv"
+    lines.write_text(
+        "increment_id,created_at,customer_id,item_id,sku,qty_ordered\n"
+        "000000009,2024-03-04 10:00:00,17,41,24-MB01,1\n"
+    )
+    db = str(tmp_path / "cli.db")
+    for args, item in (([], "24-MB01"), (["--map", "item=item_id"], "41")):
+        result = CliRunner().invoke(main, ["--db", db, "import", str(lines), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        with edgerec.open(db) as store:
+            assert store.read()[-1].item_id == item
+        lines.write_text(lines.read_text().replace("10:00:00", "11:00:00"))
