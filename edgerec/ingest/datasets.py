@@ -729,6 +729,8 @@ _CATEGORY = (
     "category_name",
     "product_category_name",  # Olist's products
     "product_category",
+    "product_type",  # Google Merchant Center's: the shop's own, before Google's taxonomy
+    "google_product_category",
     "category_id",
     "categoryId",
 )
@@ -740,8 +742,15 @@ _CATEGORY_LEVELS = (
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
 # A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
 # price" is empty unless the item is on sale, and its "Regular price" is the price then.
-_PRICE = ("price", "unit_price", "sale_price", "regular_price", "list_price")
-_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
+_PRICE = ("price", "unit_price", "sale_price", "special_price", "regular_price", "list_price")
+# A sale price filled in a row is the price the item sells at, beside its regular `price`
+# (Google Merchant Center's sale_price, Magento's special_price); the regular one is kept as an
+# attribute.
+_SALE_PRICE = ("sale_price", "special_price")
+_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock", "availability")
+# Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
+# 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
+_STOCK_FLAGS = ("in_stock", "availability")
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
@@ -892,14 +901,66 @@ def _cell(value: Any, joiner: str = "/") -> str:
     return str(value)
 
 
-_IN_STOCK = {"true": None, "yes": None, "y": None, "false": "0", "no": "0", "n": "0"}
+# A stock written as a word (a flag, Google Merchant Center's availability, schema.org's
+# ItemAvailability): in stock is a count not known (None, available); out of stock is none
+# left, and so is an item on preorder or backorder, which cannot be had now.
+_STOCK_WORDS: dict[str, str | None] = {
+    **dict.fromkeys(("true", "yes", "y", "instock", "available", "limitedavailability"), None),
+    **dict.fromkeys(("onlineonly", "instoreonly"), None),
+    **dict.fromkeys(("false", "no", "n", "outofstock", "soldout", "unavailable", "notavailable"), "0"),
+    **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
+}
+_SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 
 
-def _stock_text(value: str | None) -> str | None:
-    """An `in_stock` flag as a stock: false is none left, true is in stock, count unknown."""
+def _stock_text(value: str | None, flag: bool = False) -> str | None:
+    """A stock cell as a count: a word read (out of stock is none left, in stock a count not
+    known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
+
+    >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
+    ('0', None, None)
+    """
     if value is None:
         return None
-    return _IN_STOCK.get(value.strip().lower(), value)
+    key = header_key(_SCHEMA_ORG.sub("", value.strip()))
+    if flag and key in ("0", "1"):
+        return None if key == "1" else "0"
+    return _STOCK_WORDS.get(key, value)
+
+
+def _stock_cells(chunk: RawChunk, cells: list[Any], names: list[str], used: int | None) -> list[Any]:
+    """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
+    its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
+    its "In stock?" 0 beside it is none left."""
+    if used is None:
+        return cells
+    flags = {header_key(alias) for alias in _STOCK_FLAGS}
+    out = [_stock_text(cell, header_key(names[used]) in flags) for cell in cells]
+    beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
+    for i, record in enumerate(chunk.records):
+        if record is None or (cells[i] is not None and cells[i].strip()):
+            continue
+        flag = next((record[j].strip() for j in beside if j < len(record) and record[j].strip()), None)
+        out[i] = _stock_text(flag, flag=True)
+    return out
+
+
+def _sale_prices(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
+) -> list[Any]:
+    """`cells` (the price column's), each from its row's sale price where that is filled, the
+    regular price then kept among the row's attributes."""
+    sale = find(names, *_SALE_PRICE)
+    if sale is None or sale == used:  # WooCommerce's "Sale price" first: it is the price column
+        return cells
+    out = list(cells)
+    for i, record in enumerate(chunk.records):
+        cell = record[sale].strip() if record is not None and len(record) > sale else ""
+        if cell:
+            if out[i] is not None and out[i].strip():
+                attributes[i][names[used].strip()] = out[i].strip()
+            out[i] = cell
+    return out
 
 
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
@@ -1011,12 +1072,17 @@ def catalogue_batches(
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names) if header else None)
         n = len(chunk)
+        attributes = [
+            {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
+        ]
         price_cells = raw.get("price", _const(None, n))
         if "price" not in named and used["price"] is not None:
+            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
             price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
-        stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
+        stock_cells = _stock_cells(chunk, raw.get("stock", _const(None, n)), names, used["stock"])
+        stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
         if header and (view := find(names, *_STORE_VIEW)) is not None:
             merge(problems, [_store_view_row(record, view) for record in chunk.records])
@@ -1039,9 +1105,6 @@ def catalogue_batches(
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
         brands = brands or [brand_from_title(t) for t in titles]
-        attributes = [
-            {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
-        ]
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),
