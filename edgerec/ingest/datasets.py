@@ -945,6 +945,15 @@ def _stock_cells(chunk: RawChunk, cells: list[Any], names: list[str], used: int 
     return out
 
 
+# What shops write in a price or stock cell for no value: read as an empty cell (the item
+# listed without it), not a bad price or stock that quarantined the item.
+_NO_VALUE = {"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"}
+
+
+def _no_placeholders(cells: list[Any]) -> list[Any]:
+    return [None if isinstance(c, str) and c.strip().lower() in _NO_VALUE else c for c in cells]
+
+
 def _sale_prices(
     chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
 ) -> list[Any]:
@@ -956,7 +965,7 @@ def _sale_prices(
     out = list(cells)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
-        if cell:
+        if cell and cell.lower() not in _NO_VALUE:
             if out[i] is not None and out[i].strip():
                 attributes[i][names[used].strip()] = out[i].strip()
             out[i] = cell
@@ -1075,13 +1084,14 @@ def catalogue_batches(
         attributes = [
             {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
         ]
-        price_cells = raw.get("price", _const(None, n))
+        price_cells = _no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
             price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
             price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
-        stock_cells = _stock_cells(chunk, raw.get("stock", _const(None, n)), names, used["stock"])
+        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)))
+        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"])
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
         if header and (view := find(names, *_STORE_VIEW)) is not None:

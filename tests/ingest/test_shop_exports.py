@@ -514,3 +514,25 @@ def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Stor
     }
     jacket = next(e for e in ingest_store.read() if e.item_id == "G2")
     assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
+
+
+def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """ "N/A" or "-" in a price or stock cell quarantined the item, where an empty cell lists
+    it; an id written for Excel as ="0108775015" (to keep its zeros) kept the formula, so a
+    plain events file's purchase of 0108775015 was of an item the catalogue does not list."""
+    catalogue = tmp_path / "articles.csv"
+    catalogue.write_text(
+        "article_id,prod_name,price,stock\n"
+        '="0108775015",Strap top,N/A,3\nA2,Cup,-,n/a\nA3,Bowl,\u2014,NULL\nA4,Vase,about ten,1\n'
+    )
+    report = import_file(ingest_store, catalogue)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_price": 1}  # a price that is none, refused
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100)}
+    assert items == {"0108775015": (None, 3), "A2": (None, None), "A3": (None, None)}
+    sales = tmp_path / "transactions.csv"
+    sales.write_text('customer_id,article_id,t_dat,price\n="00042",0108775015,2024-03-01,9.99\n')
+    conserved(import_file(ingest_store, sales))
+    assert [e for e in _events(ingest_store) if e[0] == "purchased"] == [("purchased", "00042", "0108775015")]
