@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgerec.domain import EventType
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.text import RAW_KEEP, RawChunk
 from edgerec.ingest.validate import Problem
 
@@ -164,6 +165,33 @@ def find(names: Sequence[str], *aliases: str) -> int | None:
         if key in keys:
             return keys.index(key)
     return None
+
+
+def repeated_headers(source: str, chunk: RawChunk, names: Sequence[str]) -> list[Problem]:
+    """The header line again among a chunk's rows (files joined into one), in any case and with
+    a byte order mark (two Excel exports joined with `cat`): named as such. FormatError for one
+    with its columns in another order (an export from another version of the tool): the rows
+    after it would be read under the first header's columns, a customer taken for the item."""
+    keys = [header_key(name) for name in names]
+    while len(keys) > 1 and not keys[-1]:  # a trailing delimiter names no column
+        keys.pop()
+    problems: list[Problem] = []
+    for line, record in zip(chunk.lines, chunk.records, strict=True):
+        found = None
+        if record is not None and record and header_key(record[0]) in keys:
+            cells = [header_key(cell) for cell in record]
+            while len(cells) > 1 and not cells[-1]:
+                cells.pop()
+            if cells == keys:
+                found = ("repeated_header", "the header line again (files joined into one?)")
+            elif sorted(cells) == sorted(keys):
+                raise FormatError(
+                    f"{source}: line {line} repeats the header line with its columns in another order "
+                    "(files joined into one?): the rows after it would be read under the wrong "
+                    "columns; split the file there and import each part"
+                )
+        problems.append(found)
+    return problems
 
 
 def truncate(raw: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from edgerec.domain import EventType, text_id
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
+from edgerec.ingest.batch import Batch, find, header_key, merge, pick, repeated_headers, text_batch
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
@@ -1080,6 +1080,8 @@ def catalogue_batches(
         taken = {i for i in used.values() if i is not None} | set(levels)
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names) if header else None)
+        if header and delimiter is not None:  # not listed as an item named 'article_id'
+            merge(problems, repeated_headers(str(path), chunk, names))
         n = len(chunk)
         attributes = [
             {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)

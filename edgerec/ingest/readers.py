@@ -12,7 +12,16 @@ from typing import Any
 
 from edgerec.domain import EventType
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch, truncate
+from edgerec.ingest.batch import (
+    Batch,
+    find,
+    header_key,
+    merge,
+    pick,
+    repeated_headers,
+    text_batch,
+    truncate,
+)
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
@@ -36,7 +45,7 @@ from edgerec.ingest.mapping import (
     undated_times,
 )
 from edgerec.ingest.streams import data_suffix, open_bytes
-from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, header_names, read_records
+from edgerec.ingest.text import RAW_KEEP, RawChunk, encoding_problem, head_lines, read_records
 from edgerec.ingest.validate import PAYLOAD_COLUMNS, Problem
 
 
@@ -85,7 +94,7 @@ def csv_batches(
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
         if names:
-            merge(problems, _repeated_headers(chunk.records, names))
+            merge(problems, repeated_headers(source, chunk, names))
         if not settled and "occurred_at" in raw:
             where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
             check_placeholder_times(given_mapping, mapping, raw, path, where)
@@ -111,17 +120,6 @@ def _name_quotes_as_text(chunk: RawChunk) -> None:
     for i, (reason, detail) in chunk.problems.items():
         if reason == "malformed_row" and '"' in detail:  # not a field over csv's size limit
             chunk.problems[i] = (reason, detail + _QUOTES_AS_TEXT)
-
-
-def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
-    """The header line again among the rows (files joined into one): named as such."""
-    first = names[0]
-    return [
-        ("repeated_header", "the header line again (files joined into one?)")
-        if record is not None and record[0].strip() == first and header_names(record) == names
-        else None
-        for record in records
-    ]
 
 
 def objects_column(objects: Sequence[Any], key: str) -> list[Any]:

@@ -326,6 +326,41 @@ def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path:
     assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
 
 
+def test_the_header_line_again_is_known_in_any_case_order_or_file_kind(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Only a header repeated byte for byte was known: in capitals or after a byte order mark
+    (Excel exports joined with `cat`) it was an event of an unknown action, with its columns in
+    another order the rows after it were read under the first header (customer for item), and
+    in a catalogue it was listed as an item named 'article_id'."""
+    bom = b"\xef\xbb\xbf"
+    path = tmp_path / "joined.csv"
+    path.write_bytes(
+        bom
+        + HEADER
+        + f"u1,i1,view,{GOOD},,\r\n".encode()
+        + bom
+        + HEADER
+        + HEADER.upper()
+        + f"u2,i2,view,{GOOD},,\n".encode()
+    )
+    report = import_file(ingest_store, path, format="csv")
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 2})
+    reordered = tmp_path / "reordered.csv"
+    reordered.write_bytes(
+        HEADER + f"u1,i1,view,{GOOD},,\n".encode() + b"item_id,user_id,type,timestamp,category,query\n"
+    )
+    with pytest.raises(FormatError, match="line 3 repeats the header line with its columns in another order"):
+        import_file(ingest_store, reordered, format="csv")
+    catalogue = tmp_path / "articles.csv"
+    catalogue.write_text(
+        "article_id,prod_name,price\nA1,Strap top,9.99\nArticle_ID,prod_name,price\nA2,Tee,5\n"
+    )
+    report = import_file(ingest_store, catalogue)
+    conserved(report)
+    assert (report.appended, report.quarantined_by_reason) == (2, {"repeated_header": 1})
+
+
 def test_an_empty_file_imports_as_no_rows_and_one_that_is_no_parquet_is_refused_by_name(
     ingest_store: Store, tmp_path: Path
 ) -> None:
