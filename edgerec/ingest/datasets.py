@@ -975,9 +975,17 @@ def _sale_prices(
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
-    Shave"), so the extra fields are joined back into it."""
+    Shave"), so the extra fields are joined back into it.
+
+    Only where the text is the last column's: each extra field begins with a space, as text does
+    after a comma, and no field before the last column does. A stray delimiter in a middle
+    column ("Womens Nightwear, Socks & Tights") shifted every column after it, the price read
+    from the next column's text; such a row keeps its field count, refused as in an events file."""
     for i, record in enumerate(chunk.records):
-        if record is not None and len(record) > width:
+        if record is None or len(record) <= width:
+            continue
+        text = all(field[:1].isspace() for field in record[width:])
+        if text and not any(field[:1].isspace() for field in record[: width - 1]):
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
