@@ -86,6 +86,32 @@ def text_batch(source: str, chunk: RawChunk, columns: dict[str, list[Any]], prob
     return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__)
 
 
+_TOTALS = {"total", "totals", "grandtotal", "subtotal"}
+
+
+def _no_data(record: list[str]) -> Problem:
+    """A row that holds no data: one of empty cells (",,,,", as a spreadsheet saves rows it
+    emptied) or a footer (",,,Total,7346.0", "Total: 6"), named as such, not as a row with no
+    action or of the wrong width. The cause of a blank row is hidden by a default type given."""
+    cells = [cell.strip() for cell in record if cell.strip()]
+    if not cells:
+        return ("blank_row", "a row of empty cells: no data")
+    words = [cell for cell in cells if not _number(cell)]
+    # The label leads the row, or cells left empty do: a data row's first cell is its id.
+    labelled = len(words) == 1 and header_key(words[0].split(":")[0]) in _TOTALS
+    if labelled and record[0].strip() in ("", words[0]) and (len(cells) < len(record) or ":" in words[0]):
+        return ("footer_row", f"a footer, not a row of data: {', '.join(cells)[:80]!r}")
+    return None
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def pick(
     chunk: RawChunk, wanted: Mapping[str, int | None], expected_fields: int | None
 ) -> tuple[dict[str, list[str | None]], list[Problem]]:
@@ -96,6 +122,9 @@ def pick(
     """
     records = chunk.records
     problems: list[Problem] = [None] * len(records)
+    for i, record in enumerate(records):
+        if record is not None and (empty := _no_data(record)) is not None:
+            problems[i], records[i] = empty, None
     if expected_fields is not None:
         for i, record in enumerate(records):
             if record is not None and len(record) != expected_fields:

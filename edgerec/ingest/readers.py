@@ -226,6 +226,8 @@ def jsonl_records(
                     obj = lifted(read_object(text))
                 except ValueError as exc:
                     problem = ("bad_json", str(exc)[:200])
+                if not objects:
+                    check_not_a_table(path, obj)
             lines.append(number)
             raws.append(text.rstrip("\r\n")[:RAW_KEEP])
             objects.append(obj)
@@ -235,6 +237,37 @@ def jsonl_records(
                 lines, raws, objects, problems = [], [], [], []
     if lines:
         yield lines, raws, objects, problems
+
+
+def check_not_a_table(path: Path, obj: Any) -> None:
+    """FormatError for a first object that is a whole table, as pandas' to_json writes it."""
+    if (orient := _pandas_orient(obj)) is not None:
+        raise FormatError(
+            f"{path}: a table written by pandas' to_json with orient={orient!r} (the whole table in "
+            'one object), not a record per line: write it with df.to_json(path, orient="records", '
+            "lines=True)"
+        )
+
+
+def _pandas_orient(obj: Any) -> str | None:
+    """The layout pandas' `to_json` gave a whole table in one object, other than a record per
+    line: "split" ({"columns", "index", "data"}), "table" ({"schema", "data"}), "columns" (its
+    default: each column's values by row label, {"user": {"0": "C1", "1": "C2"}}) or "index"
+    (each row by its label, {"0": {"user": "C1"}}); None for an event. Read as one event, the
+    default quarantined the whole table as one row with an action quoting a column's values."""
+    if not isinstance(obj, dict) or len(obj) < 2:
+        return None
+    keys = set(obj)
+    if {"columns", "data"} <= keys <= {"columns", "index", "data", "name"} and isinstance(obj["data"], list):
+        return "split"
+    if keys == {"schema", "data"} and isinstance(obj["data"], list):
+        return "table"
+    inner = [set(value) for value in obj.values() if isinstance(value, dict)]
+    if len(inner) != len(obj) or not inner[0] or any(labels != inner[0] for labels in inner):
+        return None
+    if all(label.isdigit() for label in inner[0]):
+        return "columns"
+    return "index" if all(key.isdigit() for key in keys) else None
 
 
 def parquet_records(
@@ -361,6 +394,8 @@ def head_objects(path: Path, head: Sequence[str]) -> list[dict[str, Any] | None]
             objects.append(lifted(read_object(line)))
         except ValueError:
             objects.append(None)
+    if objects:  # a table's columns are not an event's, named as if they were
+        check_not_a_table(path, objects[0])
     return objects
 
 
