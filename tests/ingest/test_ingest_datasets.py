@@ -470,6 +470,32 @@ def test_a_stray_delimiter_in_a_middle_column_is_refused_not_shifted(
     assert (listing.item_id, listing.payload["description"]) == ("0108775015", "Jersey top, with straps")
 
 
+def test_no_brand_is_made_up_from_words_that_say_what_an_item_is(ingest_store: Store, tmp_path: Path) -> None:
+    """Without a brand column, the words before an audience word were taken for the brand:
+    socks of two makers were both of brand "Cotton Socks" (a reason then said "Same brand
+    (Cotton Socks)"), a dress of brand "Summer Dress for"."""
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "id,title,category\n"
+        "S1,Cotton Socks Men 6 Pairs,Clothing/Men/Socks\n"
+        "S2,Cotton Socks Women 10 Pairs,Clothing/Women/Socks\n"
+        "D1,Summer Dress for Women Casual Floral,Clothing/Women/Dresses\n"
+        "R1,Running Shorts Men,\n"
+        "P1,Peter England Men Party Blue Jeans,Apparel/Bottomwear/Jeans\n"
+        "B1,United Colors of Benetton Women Top,Apparel/Topwear/Tops\n"
+    )
+    conserved(import_file(ingest_store, path))
+    brands = {e.item_id: e.payload.get("brand") for e in ingest_store.read()}
+    assert brands == {
+        "S1": None,
+        "S2": None,
+        "D1": None,
+        "R1": None,
+        "P1": "Peter England",
+        "B1": "United Colors of Benetton",
+    }
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(
