@@ -80,12 +80,20 @@ def number_id(value: float | int) -> str:
 
 
 _FLOAT_WRITTEN_WHOLE = re.compile(r"\s*(\d+)\.0+\s*")  # ids are read trimmed
+_EXCEL_TEXT = re.compile(r'\s*="([^"]*)"\s*')
 
 
 def text_id(value: str) -> str:
     """An id written as text, as the importer reads it: a whole number written as a float (a
     pandas column with a gap, saved as CSV, writes customer 17850 as 17850.0) is that number,
-    as `number_id` reads the same cell in JSON, Parquet or a workbook."""
+    as `number_id` reads the same cell in JSON, Parquet or a workbook; an id written as an
+    Excel formula to keep its leading zeros, ="0108775015", is what it quotes.
+
+    >>> text_id("17850.0"), text_id('="0108775015"')
+    ('17850', '0108775015')
+    """
+    if '="' in value and (excel := _EXCEL_TEXT.fullmatch(value)):
+        value = excel.group(1)
     whole = _FLOAT_WRITTEN_WHOLE.fullmatch(value) if "." in value else None  # read for every id cell
     return whole.group(1) if whole else value
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgerec.domain import EventType
+from edgerec.ingest.errors import FormatError
 from edgerec.ingest.text import RAW_KEEP, RawChunk
 from edgerec.ingest.validate import Problem
 
@@ -85,6 +86,32 @@ def text_batch(source: str, chunk: RawChunk, columns: dict[str, list[Any]], prob
     return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__)
 
 
+_TOTALS = {"total", "totals", "grandtotal", "subtotal"}
+
+
+def _no_data(record: list[str]) -> Problem:
+    """A row that holds no data: one of empty cells (",,,,", as a spreadsheet saves rows it
+    emptied) or a footer (",,,Total,7346.0", "Total: 6"), named as such, not as a row with no
+    action or of the wrong width. The cause of a blank row is hidden by a default type given."""
+    cells = [cell.strip() for cell in record if cell.strip()]
+    if not cells:
+        return ("blank_row", "a row of empty cells: no data")
+    words = [cell for cell in cells if not _number(cell)]
+    # The label leads the row, or cells left empty do: a data row's first cell is its id.
+    labelled = len(words) == 1 and header_key(words[0].split(":")[0]) in _TOTALS
+    if labelled and record[0].strip() in ("", words[0]) and (len(cells) < len(record) or ":" in words[0]):
+        return ("footer_row", f"a footer, not a row of data: {', '.join(cells)[:80]!r}")
+    return None
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def pick(
     chunk: RawChunk, wanted: Mapping[str, int | None], expected_fields: int | None
 ) -> tuple[dict[str, list[str | None]], list[Problem]]:
@@ -95,6 +122,9 @@ def pick(
     """
     records = chunk.records
     problems: list[Problem] = [None] * len(records)
+    for i, record in enumerate(records):
+        if record is not None and (empty := _no_data(record)) is not None:
+            problems[i], records[i] = empty, None
     if expected_fields is not None:
         for i, record in enumerate(records):
             if record is not None and len(record) != expected_fields:
@@ -164,6 +194,33 @@ def find(names: Sequence[str], *aliases: str) -> int | None:
         if key in keys:
             return keys.index(key)
     return None
+
+
+def repeated_headers(source: str, chunk: RawChunk, names: Sequence[str]) -> list[Problem]:
+    """The header line again among a chunk's rows (files joined into one), in any case and with
+    a byte order mark (two Excel exports joined with `cat`): named as such. FormatError for one
+    with its columns in another order (an export from another version of the tool): the rows
+    after it would be read under the first header's columns, a customer taken for the item."""
+    keys = [header_key(name) for name in names]
+    while len(keys) > 1 and not keys[-1]:  # a trailing delimiter names no column
+        keys.pop()
+    problems: list[Problem] = []
+    for line, record in zip(chunk.lines, chunk.records, strict=True):
+        found = None
+        if record is not None and record and header_key(record[0]) in keys:
+            cells = [header_key(cell) for cell in record]
+            while len(cells) > 1 and not cells[-1]:
+                cells.pop()
+            if cells == keys:
+                found = ("repeated_header", "the header line again (files joined into one?)")
+            elif sorted(cells) == sorted(keys):
+                raise FormatError(
+                    f"{source}: line {line} repeats the header line with its columns in another order "
+                    "(files joined into one?): the rows after it would be read under the wrong "
+                    "columns; split the file there and import each part"
+                )
+        problems.append(found)
+    return problems
 
 
 def truncate(raw: str) -> str:

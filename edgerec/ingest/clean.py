@@ -160,6 +160,7 @@ class ListingChanges:
         ]
         if not timeless:
             return set()
+        timeless = _last_of_each_item(rows, timeless, problems)
         keys = [(rows[i]["item_id"],) for i in timeless]  # type: ignore[index]
         with self.engine.connect() as connection:
             current = {k[0]: _listing(r) for k, r in load_rows(connection, items, keys).items()}
@@ -170,7 +171,10 @@ class ListingChanges:
         followed_not = {
             r["item_id"]
             for i, r in enumerate(rows)
-            if r is not None and i not in timeless_set and r["type"] in CATALOGUE_TYPES
+            if r is not None
+            and problems[i] is None
+            and i not in timeless_set
+            and r["type"] in CATALOGUE_TYPES
         }
         same: set[int] = set()
         for i in timeless:
@@ -186,6 +190,27 @@ class ListingChanges:
                 row["event_id"] = hashlib.blake2b(salted, digest_size=16).hexdigest()
             current[item] = listing
         return same
+
+
+def _last_of_each_item(
+    rows: Sequence[dict[str, Any] | None], timeless: list[int], problems: list[Problem]
+) -> list[int]:
+    """`timeless`, an item's earlier rows taken out as duplicate_item_row: a file that names an
+    item on several rows lists it as its last row says. Each row compared with the listing the
+    one before it left, an unchanged file appended every one of them again at each import."""
+    last = {rows[i]["item_id"]: i for i in timeless}  # type: ignore[index]
+    kept = []
+    for i in timeless:
+        item = rows[i]["item_id"]  # type: ignore[index]
+        if last[item] == i:
+            kept.append(i)
+        else:
+            problems[i] = (
+                "duplicate_item_row",
+                f"item {str(item)[:60]!r} is named again on a later row: the item is listed as "
+                "its last row says",
+            )
+    return kept
 
 
 def _listing(row: dict[str, Any]) -> tuple[Any, ...]:

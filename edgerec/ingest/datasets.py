@@ -18,7 +18,7 @@ from typing import Any
 from edgerec.domain import EventType, text_id
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch
+from edgerec.ingest.batch import Batch, find, header_key, merge, pick, repeated_headers, text_batch
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
@@ -731,6 +731,8 @@ _CATEGORY = (
     "category_name",
     "product_category_name",  # Olist's products
     "product_category",
+    "product_type",  # Google Merchant Center's: the shop's own, before Google's taxonomy
+    "google_product_category",
     "category_id",
     "categoryId",
 )
@@ -742,8 +744,15 @@ _CATEGORY_LEVELS = (
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
 # A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
 # price" is empty unless the item is on sale, and its "Regular price" is the price then.
-_PRICE = ("price", "unit_price", "sale_price", "regular_price", "list_price")
-_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock")
+_PRICE = ("price", "unit_price", "sale_price", "special_price", "regular_price", "list_price")
+# A sale price filled in a row is the price the item sells at, beside its regular `price`
+# (Google Merchant Center's sale_price, Magento's special_price); the regular one is kept as an
+# attribute.
+_SALE_PRICE = ("sale_price", "special_price")
+_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock", "availability")
+# Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
+# 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
+_STOCK_FLAGS = ("in_stock", "availability")
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
@@ -783,22 +792,55 @@ def activity_column(name: str) -> bool:
     return header_key(name) in _ACTIVITY_KEYS
 
 
-def brand_from_title(title: str | None) -> str | None:
+def brand_from_title(title: str | None, category: str | None = None) -> str | None:
     """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience.
 
     Only then: without an audience word, the first word is as often a kind of item as a brand
-    ('Strap top'), and a made-up brand would show as "same brand" in the reasons.
+    ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where those
+    words run on into the title ('Summer Dress for Women') or say what the item is rather than
+    who made it: a word of its category ('Cotton Socks Men', in Socks), or common words of
+    titles only ('Running Shorts'); such guesses gave items of different makers one brand.
 
     >>> brand_from_title("Peter England Men Party Blue Jeans"), brand_from_title("Strap top")
     ('Peter England', None)
+    >>> brand_from_title("Cotton Socks Men 6 Pairs"), brand_from_title("Summer Dress for Women")
+    (None, None)
+    >>> brand_from_title("Nike Shoes Men", "Footwear/Shoes"), brand_from_title("Acme Tees Men", "Tees")
+    (None, None)
     """
     if not title:
         return None
     words = title.split()
     for i, word in enumerate(words[:5]):
         if word.lower() in _AUDIENCE:
-            return " ".join(words[:i]) or None
+            brand = words[:i]
+            if not brand or brand[-1].lower() in _JOINING or all(_word_key(w) in _ITEM_WORDS for w in brand):
+                return None
+            kinds = {_word_key(w) for w in re.split(r"[^\w'-]+", category or "") if w}
+            return None if any(_word_key(w) in kinds for w in brand) else " ".join(brand)
     return None
+
+
+_JOINING = {"for", "with", "and", "of", "the", "in", "by", "to", "&", "a", "from"}
+# Words that say what an item is or looks like, not who made it.
+_ITEM_WORDS = {
+    *("cotton", "linen", "wool", "woollen", "silk", "leather", "denim", "polyester", "fleece", "knit"),
+    *("summer", "winter", "spring", "autumn", "fall", "casual", "formal", "party", "running", "sport"),
+    *("sports", "classic", "basic", "new", "set", "pack", "pair", "sock", "dress", "short", "shirt"),
+    *("t-shirt", "tshirt", "tee", "top", "jean", "pant", "trouser", "legging", "shoe", "sneaker", "boot"),
+    *("sandal", "jacket", "coat", "hoodie", "sweater", "sweatshirt", "bag", "watch", "cap", "hat"),
+    *("black", "white", "blue", "red", "green", "grey", "gray", "pink", "navy", "brown", "yellow"),
+    *("purple", "beige", "floral", "printed", "print", "solid", "striped", "slim", "fit", "soft", "cute"),
+    *("kid", "baby", "girl", "boy", "unisex", "athletic", "workout", "yoga", "swim", "ankle", "long"),
+}
+
+
+def _word_key(word: str) -> str:
+    """A word in lower case, its plural made singular: 'Dresses' and 'dress' are one word."""
+    word = word.lower().strip("'-")
+    if word.endswith("es") and word[:-2].endswith(("ss", "sh", "ch", "x")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 # A catalogue's fields and the column names each is found under when no mapping names its column.
@@ -903,22 +945,91 @@ def _cell(value: Any, joiner: str = "/") -> str:
     return str(value)
 
 
-_IN_STOCK = {"true": None, "yes": None, "y": None, "false": "0", "no": "0", "n": "0"}
+# A stock written as a word (a flag, Google Merchant Center's availability, schema.org's
+# ItemAvailability): in stock is a count not known (None, available); out of stock is none
+# left, and so is an item on preorder or backorder, which cannot be had now.
+_STOCK_WORDS: dict[str, str | None] = {
+    **dict.fromkeys(("true", "yes", "y", "instock", "available", "limitedavailability"), None),
+    **dict.fromkeys(("onlineonly", "instoreonly"), None),
+    **dict.fromkeys(("false", "no", "n", "outofstock", "soldout", "unavailable", "notavailable"), "0"),
+    **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
+}
+_SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 
 
-def _stock_text(value: str | None) -> str | None:
-    """An `in_stock` flag as a stock: false is none left, true is in stock, count unknown."""
+def _stock_text(value: str | None, flag: bool = False) -> str | None:
+    """A stock cell as a count: a word read (out of stock is none left, in stock a count not
+    known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
+
+    >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
+    ('0', None, None)
+    """
     if value is None:
         return None
-    return _IN_STOCK.get(value.strip().lower(), value)
+    key = header_key(_SCHEMA_ORG.sub("", value.strip()))
+    if flag and key in ("0", "1"):
+        return None if key == "1" else "0"
+    return _STOCK_WORDS.get(key, value)
+
+
+def _stock_cells(chunk: RawChunk, cells: list[Any], names: list[str], used: int | None) -> list[Any]:
+    """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
+    its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
+    its "In stock?" 0 beside it is none left."""
+    if used is None:
+        return cells
+    flags = {header_key(alias) for alias in _STOCK_FLAGS}
+    out = [_stock_text(cell, header_key(names[used]) in flags) for cell in cells]
+    beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
+    for i, record in enumerate(chunk.records):
+        if record is None or (cells[i] is not None and cells[i].strip()):
+            continue
+        flag = next((record[j].strip() for j in beside if j < len(record) and record[j].strip()), None)
+        out[i] = _stock_text(flag, flag=True)
+    return out
+
+
+# What shops write in a price or stock cell for no value: read as an empty cell (the item
+# listed without it), not a bad price or stock that quarantined the item.
+_NO_VALUE = {"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"}
+
+
+def _no_placeholders(cells: list[Any]) -> list[Any]:
+    return [None if isinstance(c, str) and c.strip().lower() in _NO_VALUE else c for c in cells]
+
+
+def _sale_prices(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
+) -> list[Any]:
+    """`cells` (the price column's), each from its row's sale price where that is filled, the
+    regular price then kept among the row's attributes."""
+    sale = find(names, *_SALE_PRICE)
+    if sale is None or sale == used:  # WooCommerce's "Sale price" first: it is the price column
+        return cells
+    out = list(cells)
+    for i, record in enumerate(chunk.records):
+        cell = record[sale].strip() if record is not None and len(record) > sale else ""
+        if cell and cell.lower() not in _NO_VALUE:
+            if out[i] is not None and out[i].strip():
+                attributes[i][names[used].strip()] = out[i].strip()
+            out[i] = cell
+    return out
 
 
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
-    Shave"), so the extra fields are joined back into it."""
+    Shave"), so the extra fields are joined back into it.
+
+    Only where the text is the last column's: each extra field begins with a space, as text does
+    after a comma, and no field before the last column does. A stray delimiter in a middle
+    column ("Womens Nightwear, Socks & Tights") shifted every column after it, the price read
+    from the next column's text; such a row keeps its field count, refused as in an events file."""
     for i, record in enumerate(chunk.records):
-        if record is not None and len(record) > width:
+        if record is None or len(record) <= width:
+            continue
+        text = all(field[:1].isspace() for field in record[width:])
+        if text and not any(field[:1].isspace() for field in record[: width - 1]):
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
 
 
@@ -1030,13 +1141,21 @@ def catalogue_batches(
         taken = {i for i in used.values() if i is not None} | set(levels)
         extra = {f"attr:{name.strip()}": i for i, name in enumerate(names) if i not in taken and name.strip()}
         raw, problems = pick(chunk, {**used, **extra}, len(names) if header else None)
+        if header and delimiter is not None:  # not listed as an item named 'article_id'
+            merge(problems, repeated_headers(str(path), chunk, names))
         n = len(chunk)
-        price_cells = raw.get("price", _const(None, n))
+        attributes = [
+            {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
+        ]
+        price_cells = _no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
+            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
             price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
-        stocks, found = convert.ints([_stock_text(s) for s in raw.get("stock", _const(None, n))], "stock")
+        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)))
+        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"])
+        stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
             listed |= _default_rows(chunk.records, view, used["item_id"])
@@ -1059,10 +1178,7 @@ def catalogue_batches(
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
-        brands = brands or [brand_from_title(t) for t in titles]
-        attributes = [
-            {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
-        ]
+        brands = brands or [brand_from_title(t, c) for t, c in zip(titles, categories, strict=True)]
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),

@@ -12,7 +12,16 @@ from typing import Any
 
 from edgerec.domain import EventType
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, header_key, merge, pick, text_batch, truncate
+from edgerec.ingest.batch import (
+    Batch,
+    find,
+    header_key,
+    merge,
+    pick,
+    repeated_headers,
+    text_batch,
+    truncate,
+)
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
@@ -41,7 +50,6 @@ from edgerec.ingest.text import (
     RAW_KEEP,
     encoding_problem,
     head_lines,
-    header_names,
     name_quotes_as_text,
     read_records,
     unquote_whole_fields,
@@ -97,7 +105,7 @@ def csv_batches(
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
         if names:
-            merge(problems, _repeated_headers(chunk.records, names))
+            merge(problems, repeated_headers(source, chunk, names))
         if not settled and "occurred_at" in raw:
             where = f"column {mapping.timestamp}" if not mapping.header else repr(mapping.timestamp)
             check_placeholder_times(given_mapping, mapping, raw, path, where)
@@ -108,17 +116,6 @@ def csv_batches(
         undated_times(mapping, raw, chunk.lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
         yield text_batch(source, chunk, columns, merge(problems, found))
-
-
-def _repeated_headers(records: Sequence[list[str] | None], names: list[str]) -> list[Problem]:
-    """The header line again among the rows (files joined into one): named as such."""
-    first = names[0]
-    return [
-        ("repeated_header", "the header line again (files joined into one?)")
-        if record is not None and record[0].strip() == first and header_names(record) == names
-        else None
-        for record in records
-    ]
 
 
 def objects_column(objects: Sequence[Any], key: str) -> list[Any]:
@@ -225,6 +222,8 @@ def jsonl_records(
                     obj = lifted(read_object(text))
                 except ValueError as exc:
                     problem = ("bad_json", str(exc)[:200])
+                if not objects:
+                    check_not_a_table(path, obj)
             lines.append(number)
             raws.append(text.rstrip("\r\n")[:RAW_KEEP])
             objects.append(obj)
@@ -234,6 +233,37 @@ def jsonl_records(
                 lines, raws, objects, problems = [], [], [], []
     if lines:
         yield lines, raws, objects, problems
+
+
+def check_not_a_table(path: Path, obj: Any) -> None:
+    """FormatError for a first object that is a whole table, as pandas' to_json writes it."""
+    if (orient := _pandas_orient(obj)) is not None:
+        raise FormatError(
+            f"{path}: a table written by pandas' to_json with orient={orient!r} (the whole table in "
+            'one object), not a record per line: write it with df.to_json(path, orient="records", '
+            "lines=True)"
+        )
+
+
+def _pandas_orient(obj: Any) -> str | None:
+    """The layout pandas' `to_json` gave a whole table in one object, other than a record per
+    line: "split" ({"columns", "index", "data"}), "table" ({"schema", "data"}), "columns" (its
+    default: each column's values by row label, {"user": {"0": "C1", "1": "C2"}}) or "index"
+    (each row by its label, {"0": {"user": "C1"}}); None for an event. Read as one event, the
+    default quarantined the whole table as one row with an action quoting a column's values."""
+    if not isinstance(obj, dict) or len(obj) < 2:
+        return None
+    keys = set(obj)
+    if {"columns", "data"} <= keys <= {"columns", "index", "data", "name"} and isinstance(obj["data"], list):
+        return "split"
+    if keys == {"schema", "data"} and isinstance(obj["data"], list):
+        return "table"
+    inner = [set(value) for value in obj.values() if isinstance(value, dict)]
+    if len(inner) != len(obj) or not inner[0] or any(labels != inner[0] for labels in inner):
+        return None
+    if all(label.isdigit() for label in inner[0]):
+        return "columns"
+    return "index" if all(key.isdigit() for key in keys) else None
 
 
 def parquet_records(
@@ -361,6 +391,8 @@ def head_objects(path: Path, head: Sequence[str]) -> list[dict[str, Any] | None]
             objects.append(lifted(read_object(line)))
         except ValueError:
             objects.append(None)
+    if objects:  # a table's columns are not an event's, named as if they were
+        check_not_a_table(path, objects[0])
     return objects
 
 

@@ -26,6 +26,7 @@ import gzip
 import io
 import lzma
 import re
+import tarfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -70,6 +71,9 @@ def open_bytes(path: str | Path) -> BinaryIO:
             f"{path}: the data inside this {kind} file is itself {inner}-compressed: unpack it once, "
             "then import what it holds"
         )
+    if start[257:262] == b"ustar":
+        stream.close()
+        raise FormatError(_tar_archive(path, kind))
     stream = io.BufferedReader(_Replayed(start, stream), buffer_size=_START)
     wide = _bom_encoding(start)
     newline = None if _carriage_returns_only(start, wide or "latin-1") else "\n"
@@ -79,6 +83,28 @@ def open_bytes(path: str | Path) -> BinaryIO:
         # Byte for byte (latin-1 decodes every byte as itself), its line ends made "\n".
         stream = _Transcoded(stream, "latin-1", out="latin-1", newline=None)
     return stream if kind is None else _Checked(stream, path, kind)  # type: ignore[no-any-return]
+
+
+_TAR_FLAGS = {"gzip": "z", "bzip2": "j", "xz": "J"}
+
+
+def _tar_archive(path: str | Path, kind: str | None) -> str:
+    """The refusal of a tar archive (`.tar.gz`, `.tgz`, `.tar`): read as text, its files were
+    joined into one, each read under the first one's header, and its headers' NUL bytes as rows."""
+    names: list[str] = []
+    try:
+        with tarfile.open(path) as archive:
+            for member in archive:
+                if member.isfile() and not _hidden(member.name):
+                    names.append("".join(ch for ch in member.name if ch.isprintable())[:80])
+                if len(names) > 6:
+                    break
+    except (tarfile.TarError, *_DAMAGE):
+        pass
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    files = f" ({shown})" if shown else ""
+    command = f"tar -x{_TAR_FLAGS.get(kind or '', '')}f {Path(path).name}"
+    return f"{path}: a tar archive of files{files}; unpack it ({command}) and import the file you want"
 
 
 def _carriage_returns_only(start: bytes, encoding: str) -> bool:

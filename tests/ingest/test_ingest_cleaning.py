@@ -608,6 +608,22 @@ def test_a_dedupe_window_out_of_range_is_refused_before_anything_is_read(
     assert ingest_store.head() == 0
 
 
+def test_a_catalogue_naming_an_item_twice_lists_its_last_row_once(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An item on two rows of one file: each row was compared with the listing the other one
+    left, so every import of the unchanged file appended both again."""
+    path = tmp_path / "catalogue.csv"
+    path.write_text("sku,title,price\nA1,Mug,5.00\nB1,Lamp,20.00\nA1,Mug,6.00\n")
+    first = import_file(ingest_store, path)
+    assert (first.appended, first.quarantined_by_reason) == (2, {"duplicate_item_row": 1})
+    for _ in range(2):
+        again = import_file(ingest_store, path)
+        assert (again.appended, again.already_present) == (0, 2)
+    with ingest_store.engine.connect() as connection:
+        assert connection.execute(select(items.c.price).where(items.c.item_id == "A1")).scalar_one() == 6.0
+
+
 def test_a_whole_catalogue_delists_the_items_it_no_longer_names(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "catalogue.csv"
     path.write_text("id,title,price,stock\nmug,Mug,5.00,3\nlamp,Lamp,20.00,1\nvase,Vase,9.00,2\n")

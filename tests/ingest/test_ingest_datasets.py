@@ -466,6 +466,50 @@ def test_a_catalogue_whose_last_column_is_text_with_unquoted_commas(
     assert titles[1:] == ["Boss Men Perfume, After Shave", "Mango Women Top, Lace, Sleeveless"]
 
 
+def test_a_stray_delimiter_in_a_middle_column_is_refused_not_shifted(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A comma in a middle column of a catalogue whose last column is text was joined onto the
+    description, every column after it shifted: a section's text read as a number, a title's
+    as the price. The row is refused for its field count, as in an events file."""
+    path = tmp_path / "articles.csv"
+    path.write_text(
+        "article_id,prod_name,section_name,price,detail_desc\n"
+        "0111565001,20 den 1p Stockings,Womens Nightwear, Socks & Tights,9.99,Semi shiny nylon.\n"
+        "0108775015,Strap top,Womens Basics,12.99,Jersey top, with straps\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"wrong_field_count": 1})
+    [listing] = ingest_store.read()
+    assert (listing.item_id, listing.payload["description"]) == ("0108775015", "Jersey top, with straps")
+
+
+def test_no_brand_is_made_up_from_words_that_say_what_an_item_is(ingest_store: Store, tmp_path: Path) -> None:
+    """Without a brand column, the words before an audience word were taken for the brand:
+    socks of two makers were both of brand "Cotton Socks" (a reason then said "Same brand
+    (Cotton Socks)"), a dress of brand "Summer Dress for"."""
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "id,title,category\n"
+        "S1,Cotton Socks Men 6 Pairs,Clothing/Men/Socks\n"
+        "S2,Cotton Socks Women 10 Pairs,Clothing/Women/Socks\n"
+        "D1,Summer Dress for Women Casual Floral,Clothing/Women/Dresses\n"
+        "R1,Running Shorts Men,\n"
+        "P1,Peter England Men Party Blue Jeans,Apparel/Bottomwear/Jeans\n"
+        "B1,United Colors of Benetton Women Top,Apparel/Topwear/Tops\n"
+    )
+    conserved(import_file(ingest_store, path))
+    brands = {e.item_id: e.payload.get("brand") for e in ingest_store.read()}
+    assert brands == {
+        "S1": None,
+        "S2": None,
+        "D1": None,
+        "R1": None,
+        "P1": "Peter England",
+        "B1": "United Colors of Benetton",
+    }
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(

@@ -364,6 +364,41 @@ def test_the_header_line_again_is_refused_as_such(ingest_store: Store, tmp_path:
     assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 1})
 
 
+def test_the_header_line_again_is_known_in_any_case_order_or_file_kind(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Only a header repeated byte for byte was known: in capitals or after a byte order mark
+    (Excel exports joined with `cat`) it was an event of an unknown action, with its columns in
+    another order the rows after it were read under the first header (customer for item), and
+    in a catalogue it was listed as an item named 'article_id'."""
+    bom = b"\xef\xbb\xbf"
+    path = tmp_path / "joined.csv"
+    path.write_bytes(
+        bom
+        + HEADER
+        + f"u1,i1,view,{GOOD},,\r\n".encode()
+        + bom
+        + HEADER
+        + HEADER.upper()
+        + f"u2,i2,view,{GOOD},,\n".encode()
+    )
+    report = import_file(ingest_store, path, format="csv")
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"repeated_header": 2})
+    reordered = tmp_path / "reordered.csv"
+    reordered.write_bytes(
+        HEADER + f"u1,i1,view,{GOOD},,\n".encode() + b"item_id,user_id,type,timestamp,category,query\n"
+    )
+    with pytest.raises(FormatError, match="line 3 repeats the header line with its columns in another order"):
+        import_file(ingest_store, reordered, format="csv")
+    catalogue = tmp_path / "articles.csv"
+    catalogue.write_text(
+        "article_id,prod_name,price\nA1,Strap top,9.99\nArticle_ID,prod_name,price\nA2,Tee,5\n"
+    )
+    report = import_file(ingest_store, catalogue)
+    conserved(report)
+    assert (report.appended, report.quarantined_by_reason) == (2, {"repeated_header": 1})
+
+
 def test_an_empty_file_imports_as_no_rows_and_one_that_is_no_parquet_is_refused_by_name(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -445,3 +480,33 @@ def test_a_quote_inside_a_field_beside_a_field_over_two_lines_is_read(
     report = import_file(ingest_store, path, format="catalogue")
     assert (report.accepted, report.quarantined) == (2, 0)
     assert ingest_store.read()[0].payload["title"] == 'TV 55" 4K'
+
+
+def test_rows_of_no_data_are_named_and_a_pandas_table_is_refused(ingest_store: Store, tmp_path: Path) -> None:
+    """A row of empty cells and a footer were quarantined as rows with no action, the detail
+    saying to give default_type (which would have logged them); pandas' to_json in its default
+    layout was read as one event quoting whole columns, and orient="split" refused for lacking
+    a customer column: neither said how to write the file."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "customer_id,product_id,event_type,timestamp,price\n"
+        "C1,SKU-1,view,2024-03-01 10:00:00,12.50\n,,,,\n,,,Total,7346.0\nTotal: 6\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.accepted, report.quarantined_by_reason) == (1, {"blank_row": 1, "footer_row": 2})
+    columns = {"customer_id": {"0": "C1", "1": "C2"}, "product_id": {"0": "SKU-1", "1": "SKU-2"}}
+    split = {
+        "columns": ["customer_id", "product_id"],
+        "index": [0, 1],
+        "data": [["C1", "SKU-1"], ["C2", "SKU-2"]],
+    }
+    for orient, table in (("columns", columns), ("split", split)):
+        written = tmp_path / f"{orient}.json"
+        written.write_text(json.dumps(table))
+        with pytest.raises(FormatError, match=f"orient='{orient}'.*orient=\"records\", lines=True"):
+            import_file(ingest_store, written)
+    nested = tmp_path / "nested.jsonl"  # an event with nested fields is no table
+    nested.write_text(json.dumps({"user": {"id": "C1"}, "item": {"id": "SKU-1"}}) + "\n")
+    with pytest.raises(FormatError, match="no column for the timestamp"):
+        import_file(ingest_store, nested)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import json
 import lzma
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -303,3 +305,26 @@ def test_epoch_times_near_the_largest_float_give_no_warning(ingest_store: Store,
         with pytest.raises(FormatError, match="is after the year 5000"):  # no time in the file
             import_file(ingest_store, path, format="csv")
     assert ingest_store.head() == 0
+
+
+def test_a_tar_archive_is_refused_naming_its_files_and_how_to_unpack_it(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A .tar.gz was read as gzip'd text: its files joined into one, each read under the first
+    one's header (customer taken for item), and its tar headers' NUL bytes as a row."""
+    a = b"customer_id,product_id,event_type,timestamp\nC1,SKU-1,view,2024-03-01 10:00:00\n"
+    b = b"product_id,customer_id,event_type,timestamp\nSKU-9,C7,view,2024-03-02 10:00:00\n"
+    for name, mode, command in (("export.tar.gz", "w:gz", "tar -xzf"), ("export.tar", "w", "tar -xf")):
+        path = tmp_path / name
+        with tarfile.open(path, mode) as archive:
+            for member, data in (("shop_a.csv", a), ("shop_b.csv", b)):
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        for given in (None, "csv"):
+            with pytest.raises(FormatError) as refused:
+                import_file(ingest_store, path, format=given)
+            message = str(refused.value)
+            assert f"a tar archive of files (shop_a.csv, shop_b.csv); unpack it ({command} {name})" in message
+            assert "\x00" not in message and "\n" not in message
+    assert not list(ingest_store.read())

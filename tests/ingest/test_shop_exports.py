@@ -569,3 +569,73 @@ def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
         with edgerec.open(db) as store:
             assert store.read()[-1].item_id == item
         lines.write_text(lines.read_text().replace("10:00:00", "11:00:00"))
+
+
+def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
+    """Google Merchant Center's feed: its availability was not read (the sold-out jacket was
+    recommended), its sale_price not the price, its product_type not the category; a stock
+    written as a word quarantined the item; WooCommerce's "In stock?" 0 beside an empty Stock
+    was left available, and its 1 read as one left."""
+    feed = tmp_path / "feed.tsv"
+    feed.write_text(
+        "id\ttitle\tprice\tsale_price\tavailability\tgoogle_product_category\tproduct_type\n"
+        "G1\tShoe\t59.99 USD\t\tin stock\tApparel > Shoes\tShoes > Running\n"
+        "G2\tJacket\t120.00 USD\t99.00 USD\tout of stock\tApparel > Outerwear\t\n"
+        "G3\tBoot\t80.00 USD\t\tpreorder\t\t\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    words = tmp_path / "words.csv"
+    words.write_text(
+        "sku,title,price,special_price,stock\nW1,A,1,,https://schema.org/InStock\nW2,B,2,1.50,OutOfStock\n"
+        "W3,C,1,,sold out\nW4,D,1,,backorder\nW5,E,1,,7\n"
+    )
+    conserved(import_file(ingest_store, words))
+    woo = tmp_path / "wc-product-export.csv"
+    woo.write_text('ID,Name,"In stock?",Stock,Regular price\n13,Beanie,1,,20\n14,Cap,0,,18\n15,Hat,1,5,9\n')
+    conserved(import_file(ingest_store, woo))
+    flags = tmp_path / "flags.csv"
+    flags.write_text('ID,Name,"In stock?",Regular price\n16,Scarf,1,20\n17,Glove,0,18\n')
+    conserved(import_file(ingest_store, flags))
+    items = {
+        i.item_id: (i.category, i.price, i.stock)
+        for i in ShopData(ingest_store).items(limit=100, listed_only=False)
+    }
+    assert items == {
+        "G1": ("Shoes > Running", 59.99, None),  # the shop's own product_type first
+        "G2": ("Apparel > Outerwear", 99.0, 0),
+        "G3": (None, 80.0, 0),  # on preorder: not to be had now
+        "W1": (None, 1.0, None),
+        "W2": (None, 1.5, 0),
+        "W3": (None, 1.0, 0),
+        "W4": (None, 1.0, 0),
+        "W5": (None, 1.0, 7),
+        "13": (None, 20.0, None),
+        "14": (None, 18.0, 0),
+        "15": (None, 9.0, 5),
+        "16": (None, 20.0, None),
+        "17": (None, 18.0, 0),
+    }
+    jacket = next(e for e in ingest_store.read() if e.item_id == "G2")
+    assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
+
+
+def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """ "N/A" or "-" in a price or stock cell quarantined the item, where an empty cell lists
+    it; an id written for Excel as ="0108775015" (to keep its zeros) kept the formula, so a
+    plain events file's purchase of 0108775015 was of an item the catalogue does not list."""
+    catalogue = tmp_path / "articles.csv"
+    catalogue.write_text(
+        "article_id,prod_name,price,stock\n"
+        '="0108775015",Strap top,N/A,3\nA2,Cup,-,n/a\nA3,Bowl,\u2014,NULL\nA4,Vase,about ten,1\n'
+    )
+    report = import_file(ingest_store, catalogue)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_price": 1}  # a price that is none, refused
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100)}
+    assert items == {"0108775015": (None, 3), "A2": (None, None), "A3": (None, None)}
+    sales = tmp_path / "transactions.csv"
+    sales.write_text('customer_id,article_id,t_dat,price\n="00042",0108775015,2024-03-01,9.99\n')
+    conserved(import_file(ingest_store, sales))
+    assert [e for e in _events(ingest_store) if e[0] == "purchased"] == [("purchased", "00042", "0108775015")]
