@@ -307,18 +307,14 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 
-def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_forget(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    """A model folder that cannot be changed (another owner, a read-only mount) ended forget-user
-    in a traceback with the customer's id left in the checkpoint and snapshot, and running the
-    command again said 'no customer' and did nothing to the model."""
+def _trained_shop_whose_model_cannot_change(folder: Path, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
+    """A demo shop's store in `folder`, its model trained, then its model folder made one that
+    cannot be changed (another owner, a read-only mount): every write or removal there fails."""
     import errno
 
     from edgerec.training import files
     from edgerec.training import trainer as trainer_module
 
-    folder = tmp_path / "shop"
     db = folder / "shop.db"
     with edgerec.open(db) as store:
         seed_demo_store(store, size=SMALL, seed=5)
@@ -329,6 +325,17 @@ def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_for
 
     monkeypatch.setattr(files, "_write", refused)
     monkeypatch.setattr(trainer_module, "remove_model_files", refused)
+    return db
+
+
+def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_forget(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A model folder that cannot be changed (another owner, a read-only mount) ended forget-user
+    in a traceback with the customer's id left in the checkpoint and snapshot, and running the
+    command again said 'no customer' and did nothing to the model."""
+    folder = tmp_path / "shop"
+    db = _trained_shop_whose_model_cannot_change(folder, monkeypatch)
     command = ["--db", str(db), "forget-user", "C0007", "--yes"]
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
@@ -407,22 +414,8 @@ def test_a_trainer_that_saves_its_retrain_finishes_the_model_part_of_a_forget(
 ) -> None:  # type: ignore[no-untyped-def]
     """Once a trainer had retrained the model that forget-user could not clean, a mistyped id
     still 'cleaned the model, which the last forget could not do' and exited 0."""
-    import errno
-
-    from edgerec.training import files
-    from edgerec.training import trainer as trainer_module
-
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
-
-    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
-        raise PermissionError(errno.EPERM, "Operation not permitted", str(folder / "shop.db.models"))
-
-    monkeypatch.setattr(files, "_write", refused)
-    monkeypatch.setattr(trainer_module, "remove_model_files", refused)
+    db = _trained_shop_whose_model_cannot_change(folder, monkeypatch)
     result = CliRunner().invoke(main, ["--db", str(db), "forget-user", "C0007", "--yes"])
     assert result.exit_code == 1 and "could not remove the model's files in" in result.output
     monkeypatch.undo()  # the folder can be changed again, and the trainer runs

@@ -438,6 +438,17 @@ _KEPT_BESIDE_UNDATED = (
 _ZERO_DATE = re.compile(r"0{4}-00-00([ T]00:00:00(\.0+)?)?")
 
 
+def _undated_way_out(given: ColumnMapping) -> str:
+    """The --map options that date a file's rows by their order, with the rest of the mapping the
+    user gave (its delimiter, its columns)."""
+    kept = [
+        f"--map {name}={_map_text(name, getattr(given, name))}"
+        for name in _KEPT_BESIDE_UNDATED
+        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
+    ]
+    return " ".join([*kept, "--map undated=2024-01-01"])
+
+
 def check_placeholder_times(
     given: ColumnMapping, mapping: ColumnMapping, raw: Mapping[str, list[Any]], path: Path, where: str
 ) -> None:
@@ -455,12 +466,7 @@ def check_placeholder_times(
     earliest = int(EARLIEST.timestamp()) * 1_000_000
     if not zero and (problems[0] is not None or not isinstance(stamps[0], int) or stamps[0] >= earliest):
         return
-    kept = [
-        f"--map {name}={_map_text(name, getattr(given, name))}"
-        for name in _KEPT_BESIDE_UNDATED
-        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
-    ]
-    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    way_out = _undated_way_out(given)
     raise FormatError(
         f"{path}: every time in {where} is {str(values[0]).strip()}, "
         f"{'a zero date' if zero else 'before 1990'}: that is no time, "
@@ -504,12 +510,7 @@ def check_time_range(
     if unit == "auto" and _is_number(value) and _compact_layout([value]) is None:
         unit = _guess_unit([v for v in values if _is_number(v)][:200])
     how = f", read as {_UNIT_WORDS[unit]} since 1970," if unit in _UNIT_WORDS else ""
-    kept = [
-        f"--map {name}={_map_text(name, getattr(given, name))}"
-        for name in _KEPT_BESIDE_UNDATED
-        if getattr(given, name) not in (None, getattr(ColumnMapping(), name))
-    ]
-    way_out = " ".join([*kept, "--map undated=2024-01-01"])
+    way_out = _undated_way_out(given)
     raise FormatError(
         f"{path}: no time in {where} of the first rows falls between 1990 and now: "
         f"{str(value).strip()[:40]!r}{how} is {shown}, so the first rows would be quarantined. Name the "
