@@ -1016,21 +1016,32 @@ def _sale_prices(
     return out
 
 
-def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
+def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int, int]:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
-    Shave"), so the extra fields are joined back into it.
-
-    Only where the text is the last column's: each extra field begins with a space, as text does
-    after a comma, and no field before the last column does. A stray delimiter in a middle
-    column ("Womens Nightwear, Socks & Tights") shifted every column after it, the price read
-    from the next column's text; such a row keeps its field count, refused as in an events file."""
+    Shave", "Holds 10,000 songs"), so the extra fields are joined back into it. Returns the
+    rows joined, each with its number of fields: where a stray delimiter was in a middle column
+    instead, the columns after it shifted, which `_shifted` tells by the price or stock read."""
+    joined: dict[int, int] = {}
     for i, record in enumerate(chunk.records):
-        if record is None or len(record) <= width:
-            continue
-        text = all(field[:1].isspace() for field in record[width:])
-        if text and not any(field[:1].isspace() for field in record[: width - 1]):
+        if record is not None and len(record) > width:
+            joined[i] = len(record)
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
+    return joined
+
+
+def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimiter: str) -> None:
+    """A joined row whose price or stock then does not read as one ("Kitchen" in the price): the
+    stray delimiter was in a middle column, not in the text, and the row is refused for its field
+    count, as in an events file, not listed with its columns shifted nor as a bad price."""
+    for i, fields in joined.items():
+        problem = problems[i]
+        if problem is not None and problem[0] in ("invalid_price", "invalid_stock"):
+            problems[i] = (
+                "wrong_field_count",
+                f"expected {width} fields, found {fields}: a stray {delimiter!r} in a column before "
+                "the last shifted the columns after it; quote that field",
+            )
 
 
 def _check_catalogue_columns(
@@ -1130,8 +1141,9 @@ def catalogue_batches(
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
             _check_catalogue_columns(path, names, used["item_id"], header, chunk)
+        joined: dict[int, int] = {}
         if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
-            _rejoin_last_column(chunk, len(names), delimiter)
+            joined = _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:
@@ -1157,6 +1169,8 @@ def catalogue_batches(
         stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"])
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
+        if delimiter is not None:
+            _shifted(problems, joined, len(names), delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
             listed |= _default_rows(chunk.records, view, used["item_id"])
             merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])

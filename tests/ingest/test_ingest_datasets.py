@@ -510,6 +510,25 @@ def test_no_brand_is_made_up_from_words_that_say_what_an_item_is(ingest_store: S
     }
 
 
+def test_a_description_with_a_comma_but_no_space_is_joined_back(ingest_store: Store, tmp_path: Path) -> None:
+    """A thousands separator or 'USB-C,2m' in the last column is the text's own, listed whole;
+    a comma in a middle column shifts the stock, and only that row is refused, naming it."""
+    path = tmp_path / "players.csv"
+    path.write_text(
+        "id,title,price,stock,description\n"
+        "E2,Player,99.00,3,Holds 10,000 songs\n"
+        "E4,Cable,5.00,7,USB-C,2m\n"
+        "E5,Pan,Kitchen,12.00,4,Steel pan\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"wrong_field_count": 1})
+    descriptions = [e.payload["description"] for e in ingest_store.read()]
+    assert descriptions == ["Holds 10,000 songs", "USB-C,2m"]
+    with ingest_store.engine.connect() as connection:
+        [detail] = connection.execute(select(quarantine.c.detail)).scalars()
+    assert "stray ','" in detail
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(
