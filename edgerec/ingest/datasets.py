@@ -753,6 +753,8 @@ _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock",
 # Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
 # 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
 _STOCK_FLAGS = ("in_stock", "availability")
+# A column of stock words, whose other text (a delivery note, a date) says no count.
+_WORD_STOCK = {header_key("availability")}
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
@@ -951,51 +953,70 @@ def _cell(value: Any, joiner: str = "/") -> str:
 _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("true", "yes", "y", "instock", "available", "limitedavailability"), None),
     **dict.fromkeys(("onlineonly", "instoreonly"), None),
-    **dict.fromkeys(("false", "no", "n", "outofstock", "soldout", "unavailable", "notavailable"), "0"),
+    **dict.fromkeys(
+        ("false", "no", "n", "none", "outofstock", "soldout", "unavailable", "notavailable"), "0"
+    ),
     **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 
 
-def _stock_text(value: str | None, flag: bool = False) -> str | None:
+def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
+    In a column of words (`availability`), text that is no stock word ("Ships in 3-5 days", a
+    date) is a count not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
+    >>> _stock_text("none"), _stock_text("Limited", word=True), _stock_text("3", word=True)
+    ('0', None, '3')
     """
     if value is None:
         return None
     key = header_key(_SCHEMA_ORG.sub("", value.strip()))
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
+    if word and key not in _STOCK_WORDS and not value.strip().isdigit():
+        return None
     return _STOCK_WORDS.get(key, value)
 
 
-def _stock_cells(chunk: RawChunk, cells: list[Any], names: list[str], used: int | None) -> list[Any]:
+def _stock_cells(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int | None, attributes: list[dict[str, Any]]
+) -> list[Any]:
     """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
     its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
-    its "In stock?" 0 beside it is none left."""
+    its "In stock?" 0 beside it is none left. An `availability` that says no count ("Limited",
+    "Ships in 3-5 days") is kept among the row's attributes."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
-    out = [_stock_text(cell, header_key(names[used]) in flags) for cell in cells]
+    words = header_key(names[used]) in _WORD_STOCK
+    out = [_stock_text(cell, header_key(names[used]) in flags, words) for cell in cells]
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
+        cell = cells[i].strip() if cells[i] is not None else ""
+        if words and cell and out[i] is None and header_key(_SCHEMA_ORG.sub("", cell)) not in _STOCK_WORDS:
+            attributes[i][names[used].strip()] = cell
         if record is None or (cells[i] is not None and cells[i].strip()):
             continue
-        flag = next((record[j].strip() for j in beside if j < len(record) and record[j].strip()), None)
-        out[i] = _stock_text(flag, flag=True)
+        j = next((j for j in beside if j < len(record) and record[j].strip()), None)
+        out[i] = (
+            None if j is None else _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
+        )
     return out
 
 
 # What shops write in a price or stock cell for no value: read as an empty cell (the item
-# listed without it), not a bad price or stock that quarantined the item.
+# listed without it), not a bad price or stock that quarantined the item. A stock of "none" is
+# none left (0), not no value.
 _NO_VALUE = {"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"}
+_NO_STOCK = _NO_VALUE - {"none"}
 
 
-def _no_placeholders(cells: list[Any]) -> list[Any]:
-    return [None if isinstance(c, str) and c.strip().lower() in _NO_VALUE else c for c in cells]
+def _no_placeholders(cells: list[Any], placeholders: set[str] = _NO_VALUE) -> list[Any]:
+    return [None if isinstance(c, str) and c.strip().lower() in placeholders else c for c in cells]
 
 
 def _sale_prices(
@@ -1165,8 +1186,8 @@ def catalogue_batches(
             price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
-        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)))
-        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"])
+        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
+        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
         if delimiter is not None:

@@ -639,3 +639,25 @@ def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_re
     sales.write_text('customer_id,article_id,t_dat,price\n="00042",0108775015,2024-03-01,9.99\n')
     conserved(import_file(ingest_store, sales))
     assert [e for e in _events(ingest_store) if e[0] == "purchased"] == [("purchased", "00042", "0108775015")]
+
+
+def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_is_none_left(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An availability that is no stock word ("Ships in 3-5 days", a date) quarantined the item
+    as invalid_stock; it is a count not known, its text kept. A stock of "none" was read as no
+    value, the sold-out crayon listed as available; a bad count in a stock column is refused."""
+    lamps = tmp_path / "lamps.csv"
+    lamps.write_text(
+        "id,title,price,availability\nB1,Desk Lamp,30,Ships in 3-5 days\nB2,Floor Lamp,60,in stock\n"
+        "B3,Wall Lamp,40,2024-06-01\nB4,Table Lamp,25,Limited\nB5,Night Lamp,15,out of stock\n"
+    )
+    conserved(import_file(ingest_store, lamps))
+    counts = tmp_path / "counts.csv"
+    counts.write_text("id,title,price,stock\nC1,Pen,1.5,12\nC6,Crayon,2,none\nC8,Ink,3,Limited\n")
+    report = import_file(ingest_store, counts)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"B1": None, "B2": None, "B3": None, "B4": None, "B5": 0, "C1": 12, "C6": 0}
+    kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
