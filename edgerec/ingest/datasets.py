@@ -731,11 +731,23 @@ _CATEGORY = (
     "category_name",
     "product_category_name",  # Olist's products
     "product_category",
-    "product_type",  # Google Merchant Center's: the shop's own, before Google's taxonomy
+    "product_type",  # Google Merchant Center's, the shop's own before Google's: see _categories
     "google_product_category",
     "category_id",
     "categoryId",
 )
+_FEED_CATEGORY = "google_product_category"
+
+
+def _categories(names: list[str]) -> tuple[str, ...]:
+    """The category's column names for a file: a `product_type` is the shop's own category only
+    in a Google Merchant Center feed (beside its google_product_category); elsewhere it says what
+    kind of record a product is (Magento's simple, configurable, virtual; BigCommerce's P, D)."""
+    if find(names, _FEED_CATEGORY) is not None:
+        return _CATEGORY
+    return tuple(alias for alias in _CATEGORY if alias != "product_type")
+
+
 _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
     ("category_l1", "category_l2", "category_l3"),
@@ -1156,6 +1168,8 @@ def catalogue_batches(
                 continue
             if field == "item" and id_name is not None:
                 aliases = (id_name,)
+            elif field == "category":
+                aliases = _categories(names)
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
@@ -1209,7 +1223,7 @@ def catalogue_batches(
         else:
             categories = raw.get("category", _const(None, n))
         if "category" not in named and used["category"] is not None:  # not from an id: a name's gap
-            named_categories = [alias for alias in _CATEGORY if not header_key(alias).endswith("id")]
+            named_categories = [alias for alias in _categories(names) if not header_key(alias).endswith("id")]
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None

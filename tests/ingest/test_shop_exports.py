@@ -619,6 +619,26 @@ def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Stor
     assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
 
 
+def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento's product_type (simple, configurable, virtual) was read as the category of every
+    product whose categories cell is empty; outside a feed with google_product_category it is an
+    attribute."""
+    magento = tmp_path / "magento.csv"
+    magento.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,categories,name,price,qty\n"
+        "TEE-S,,Top,simple,,Tee S,20,5\nTEE,,Top,configurable,Default Category/Men/Tops,Tee,20,0\n"
+        "GIFT,,Default,virtual,,Gift card,50,\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    bigcommerce = tmp_path / "bigcommerce.csv"
+    bigcommerce.write_text("Product ID,Product Type,Product Name,Price\n7,P,Lamp,30\n")
+    conserved(import_file(ingest_store, bigcommerce))
+    items = {i.item_id: i.category for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"TEE-S": None, "TEE": "Default Category/Men/Tops", "GIFT": None, "7": None}
+    kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert kept["GIFT"]["product_type"] == "virtual" and kept["7"]["Product Type"] == "P"
+
+
 def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
