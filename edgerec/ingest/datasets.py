@@ -1031,21 +1031,63 @@ def _no_placeholders(cells: list[Any], placeholders: set[str] = _NO_VALUE) -> li
     return [None if isinstance(c, str) and c.strip().lower() in placeholders else c for c in cells]
 
 
+# The columns that say when a sale runs: Google Merchant Center's "start/end" ISO interval,
+# Magento's dates from and to (the last day included).
+_SALE_DATES = (
+    ("sale_price_effective_date",),
+    ("special_price_from_date", "special_price_to_date"),
+    ("special_from_date", "special_to_date"),
+)
+_DAY = 86_400_000_000
+
+
+def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
+    """Whether each row's sale runs now, by the file's column saying when (every row where it
+    has none); a date that cannot be read is no sale."""
+    columns = next(
+        (found for dates in _SALE_DATES if None not in (found := [find(names, d) for d in dates])), None
+    )
+    if columns is None:
+        return [True] * len(chunk)
+    bounds = [[_field(record, j) for j in columns] for record in chunk.records]
+    if len(columns) == 1:
+        bounds = [(cells[0].split("/", 1) + [""])[:2] if cells[0] else ["", ""] for cells in bounds]
+    now = to_micros(datetime.now(UTC))
+    texts = [text.strip() for pair in bounds for text in pair]
+    micros, _ = convert.datetime_micros([text or None for text in texts])
+    running = []
+    for k in range(len(chunk)):
+        (start, end), (since, until) = texts[2 * k : 2 * k + 2], micros[2 * k : 2 * k + 2]
+        if (start and since is None) or (end and until is None):
+            running.append(False)
+            continue
+        if until is not None and ":" not in end:  # a day without a time: all of that day
+            until += _DAY
+        running.append((since is None or since <= now) and (until is None or now < until))
+    return running
+
+
 def _sale_prices(
     chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
 ) -> list[Any]:
-    """`cells` (the price column's), each from its row's sale price where that is filled, the
-    regular price then kept among the row's attributes."""
+    """`cells` (the price column's), each from its row's sale price where that is one: above 0,
+    below the regular price and, where the file says when the sale runs, running now. The
+    regular price is then kept among the row's attributes."""
     sale = find(names, *_SALE_PRICE)
     if sale is None or sale == used:  # WooCommerce's "Sale price" first: it is the price column
         return cells
     out = list(cells)
+    running = _sale_running(chunk, names)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
-        if cell and cell.lower() not in _NO_VALUE:
-            if out[i] is not None and out[i].strip():
-                attributes[i][names[used].strip()] = out[i].strip()
-            out[i] = cell
+        offer = convert.parse_price(cell) if cell and cell.lower() not in _NO_VALUE else None
+        regular = out[i].strip() if out[i] is not None and out[i].strip() else None
+        price = convert.parse_price(regular) if regular else None
+        if not running[i] or offer is None or offer <= 0 or (regular and (price is None or offer >= price)):
+            continue
+        if regular:
+            attributes[i][names[used].strip()] = regular
+        out[i] = cell
     return out
 
 

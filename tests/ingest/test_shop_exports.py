@@ -639,6 +639,40 @@ def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store,
     assert kept["GIFT"]["product_type"] == "virtual" and kept["7"]["Product Type"] == "P"
 
 
+def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A sale price of 0 (no sale), one above the price, and one of a sale that ended (Google's
+    sale_price_effective_date, Magento's special_price_to_date) or whose dates cannot be read
+    was taken as the price."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,sale_price,sale_price_effective_date\n"
+        "A1,Red Mug,12.00,0,\nA3,Pink Mug,12.00,15.00,\n"
+        "A4,Boots,100.00,60.00,2020-01-01T00:00-0800/2020-01-31T23:59-0800\n"
+        "A6,Shoes,100.00,70.00,2020-01-01T00:00-0800/2099-01-31T23:59-0800\n"
+        "A7,Hat,100.00,70.00,\nA8,Cap,100.00,70.00,soon\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    magento = tmp_path / "magento.csv"
+    magento.write_text(
+        "sku,name,price,special_price,special_price_from_date,special_price_to_date,qty\n"
+        "S1,Coat,200,99,1/1/20,1/31/20,5\nS2,Scarf,200,99,1/1/20,,5\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {
+        "A1": 12.0,
+        "A3": 12.0,
+        "A4": 100.0,
+        "A6": 70.0,
+        "A7": 70.0,
+        "A8": 100.0,
+        "S1": 200.0,
+        "S2": 99.0,
+    }
+
+
 def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
