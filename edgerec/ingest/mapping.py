@@ -224,12 +224,15 @@ def _by_key(names: Sequence[str]) -> dict[str, str]:
     return {header_key(name): name for name in reversed(names)}
 
 
-def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
+def resolve_columns(
+    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]] | None = None
+) -> ColumnMapping:
     """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
     and a field whose default column is not there found under a common name instead. With no
     customer column, the session is the (anonymous) visitor; with no type column, every row is a
     rating where there is a rating column, else a purchase where there is a price or quantity
-    column (a file of sales: an invoice or transactions export)."""
+    column (a file of sales: an invoice or transactions export). `values_of` gives a column's
+    values in the first rows, where they are at hand: an order's lines fill its column in each."""
     actual = _by_key(names)
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
@@ -252,9 +255,10 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif default:
             guessed.append(field_name)
     taken = set(chosen.values())
-    order_lines = bool(_ORDER_COLUMNS & set(actual)) and any(
-        header_key(a) in actual for a in _PRODUCT_COLUMNS
-    )
+    orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
+    order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
+    if order_lines and values_of is not None:  # not an event log whose purchases name an order
+        order_lines = any(all(not convert.is_blank(v) for v in values_of(name)) for name in orders)
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:

@@ -571,6 +571,30 @@ def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
         lines.write_text(lines.read_text().replace("10:00:00", "11:00:00"))
 
 
+def test_an_event_log_whose_order_id_is_filled_on_purchases_keeps_its_item_id(tmp_path: Path) -> None:
+    """An event log with an order_id on its purchases only and a product_id beside its item_id
+    was read as an order's lines: the product was the item, the views quarantined for want of
+    one and the purchase recorded under the parent product."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,event_type,timestamp,order_id,product_id\n"
+        "u1,SKU1,view,2024-03-01T10:00:00,,\nu1,SKU1,purchase,2024-03-01T10:05:00,O1,P77\n"
+        "u2,SKU2,view,2024-03-01T11:00:00,,\n"
+    )
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_text(
+        '{"user_id": "u3", "item_id": "SKU3", "event_type": "view", "timestamp": "2024-03-02T10:00:00"}\n'
+        '{"user_id": "u3", "item_id": "SKU3", "event_type": "purchase", "timestamp": "2024-03-02T10:05:00", '
+        '"order_id": "O2", "product_id": "P78"}\n'
+    )
+    db = str(tmp_path / "cli.db")
+    for path in (events, jsonl):
+        result = CliRunner().invoke(main, ["--db", db, "import", str(path)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [e.item_id for e in store.read()] == ["SKU1", "SKU1", "SKU2", "SKU3", "SKU3"]
+
+
 def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
     """Google Merchant Center's feed: its availability was not read (the sold-out jacket was
     recommended), its sale_price not the price, its product_type not the category; a stock
