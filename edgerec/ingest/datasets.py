@@ -806,21 +806,18 @@ def activity_column(name: str) -> bool:
     return header_key(name) in _ACTIVITY_KEYS
 
 
-def brand_from_title(title: str | None, category: str | None = None) -> str | None:
+def brand_from_title(title: str | None) -> str | None:
     """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience.
 
     Only then: without an audience word, the first word is as often a kind of item as a brand
-    ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where those
-    words run on into the title ('Summer Dress for Women') or say what the item is rather than
-    who made it: a word of its category ('Cotton Socks Men', in Socks), or common words of
-    titles only ('Running Shorts'); such guesses gave items of different makers one brand.
+    ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where
+    those words, two or more, run on into the title ('Summer Dress for Women'): a maker's name
+    ends in no joining word, though it may be one ('AND Women Blue Top').
 
     >>> brand_from_title("Peter England Men Party Blue Jeans"), brand_from_title("Strap top")
     ('Peter England', None)
-    >>> brand_from_title("Cotton Socks Men 6 Pairs"), brand_from_title("Summer Dress for Women")
-    (None, None)
-    >>> brand_from_title("Nike Shoes Men", "Footwear/Shoes"), brand_from_title("Acme Tees Men", "Tees")
-    (None, None)
+    >>> brand_from_title("Summer Dress for Women"), brand_from_title("AND Women Blue Top")
+    (None, 'AND')
     """
     if not title:
         return None
@@ -828,33 +825,13 @@ def brand_from_title(title: str | None, category: str | None = None) -> str | No
     for i, word in enumerate(words[:5]):
         if word.lower() in _AUDIENCE:
             brand = words[:i]
-            if not brand or brand[-1].lower() in _JOINING or all(_word_key(w) in _ITEM_WORDS for w in brand):
+            if not brand or (len(brand) > 1 and brand[-1].lower() in _JOINING):
                 return None
-            kinds = {_word_key(w) for w in re.split(r"[^\w'-]+", category or "") if w}
-            return None if any(_word_key(w) in kinds for w in brand) else " ".join(brand)
+            return " ".join(brand)
     return None
 
 
-_JOINING = {"for", "with", "and", "of", "the", "in", "by", "to", "&", "a", "from"}
-# Words that say what an item is or looks like, not who made it.
-_ITEM_WORDS = {
-    *("cotton", "linen", "wool", "woollen", "silk", "leather", "denim", "polyester", "fleece", "knit"),
-    *("summer", "winter", "spring", "autumn", "fall", "casual", "formal", "party", "running", "sport"),
-    *("sports", "classic", "basic", "new", "set", "pack", "pair", "sock", "dress", "short", "shirt"),
-    *("t-shirt", "tshirt", "tee", "top", "jean", "pant", "trouser", "legging", "shoe", "sneaker", "boot"),
-    *("sandal", "jacket", "coat", "hoodie", "sweater", "sweatshirt", "bag", "watch", "cap", "hat"),
-    *("black", "white", "blue", "red", "green", "grey", "gray", "pink", "navy", "brown", "yellow"),
-    *("purple", "beige", "floral", "printed", "print", "solid", "striped", "slim", "fit", "soft", "cute"),
-    *("kid", "baby", "girl", "boy", "unisex", "athletic", "workout", "yoga", "swim", "ankle", "long"),
-}
-
-
-def _word_key(word: str) -> str:
-    """A word in lower case, its plural made singular: 'Dresses' and 'dress' are one word."""
-    word = word.lower().strip("'-")
-    if word.endswith("es") and word[:-2].endswith(("ss", "sh", "ch", "x")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+_JOINING = {"for", "of", "and", "with", "in"}
 
 
 # A catalogue's fields and the column names each is found under when no mapping names its column.
@@ -1269,7 +1246,7 @@ def catalogue_batches(
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
-        brands = brands or [brand_from_title(t, c) for t, c in zip(titles, categories, strict=True)]
+        brands = brands or [brand_from_title(t) for t in titles]
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),
