@@ -332,14 +332,28 @@ def time_named(name: str) -> bool:
     )
 
 
-def check_customer_columns(given: ColumnMapping, names: Sequence[str], path: Path) -> None:
+def check_customer_columns(
+    given: ColumnMapping,
+    names: Sequence[str],
+    path: Path,
+    values_of: Callable[[str], list[Any]] | None = None,
+) -> None:
     """FormatError for a file with a `user_id` and a customer column where the mapping names
     neither: which is the customer cannot be told by their names (a till's cashier in user_id,
-    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases)."""
+    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases). A key
+    whose values (`values_of`, in the first rows) are objects or lists (a JSON line's nested
+    `customer` object) names no id."""
     if given.user != ColumnMapping().user or "user" in given.named:
         return
+
+    def ids(name: str | None) -> str | None:
+        if name is None or values_of is None:
+            return name
+        return None if any(isinstance(v, dict | list) for v in values_of(name)) else name
+
     actual = _by_key(names)
-    user, customer = actual.get("userid"), actual.get("customerid") or actual.get("customer")
+    user = ids(actual.get("userid"))
+    customer = ids(actual.get("customerid")) or ids(actual.get("customer"))
     if user is not None and customer is not None:
         raise FormatError(
             f"{path}: both {user!r} and {customer!r} may name the customer (one may be a cashier, "

@@ -315,7 +315,7 @@ def object_batches(
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
             given, mapping = mapping, resolve_columns(mapping, keys, partial(objects_column, objects))
-            check_customer_columns(given, keys, path)
+            check_customer_columns(given, keys, path, partial(objects_column, objects))
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(
                     mapping,

@@ -534,6 +534,22 @@ def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
         assert [user for _, user, _ in _events(store)] == ["C100", "C200"]
 
 
+def test_a_json_lines_nested_customer_object_is_no_customer_column(tmp_path: Path) -> None:
+    """A JSON line's `customer` object (its tier, not an id) beside user_id refused the file as
+    having two customer columns, and the way out it named quarantined every row."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"user_id": "u1", "item_id": "i1", "event": "purchase", "timestamp": "2024-03-01T10:00:00Z", '
+        '"customer": {"tier": "gold"}}\n'
+        '{"user_id": "u2", "item_id": "i2", "event": "view", "timestamp": "2024-03-01T10:01:00Z"}\n'
+    )
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [(user, item) for _, user, item in _events(store)] == [("u1", "i1"), ("u2", "i2")]
+
+
 def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
