@@ -307,10 +307,11 @@ def resolve_columns(
 # not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
 _TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
 # A name written as one lower-case word (DIGINETICA's eventdate, orderdate, eventtime): what
-# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time.
+# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time, nor
+# is a duration (Steam's playtime_forever, a watchtime, viewtime or sessiontime).
 _JOINED_TIME = re.compile(
-    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|session|click|view|review"
-    r"|rating|action|log|play|listen|watch|booking|payment|ship|delivery|created|updated|modified)"
+    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|click|review"
+    r"|rating|action|log|booking|payment|ship|delivery|created|updated|modified)"
     r"(timestamp|datetime|date|time|ts)"
 )
 
@@ -323,6 +324,8 @@ def time_named(name: str) -> bool:
     [True, True, True, False]
     >>> [time_named(n) for n in ("eventdate", "orderdate", "eventtime", "runtime", "candidate")]
     [True, True, True, False, False]
+    >>> [time_named(n) for n in ("playtime_forever", "watchtime", "viewtime", "sessiontime")]
+    [False, False, False, False]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (

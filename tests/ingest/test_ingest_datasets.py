@@ -949,6 +949,16 @@ def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_unda
     assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
 
 
+def test_a_duration_is_not_named_as_the_time(ingest_store: Store, tmp_path: Path) -> None:
+    """Steam's playtime_forever (minutes played) was named for a time (play + time): the refusal
+    said it holds no date after 1990, as if it were the time column."""
+    path = tmp_path / "steam.csv"
+    path.write_text("user_id,item_id,playtime_forever,playtime_2weeks\nu1,10,6,0\nu2,10,273,12\n")
+    with pytest.raises(FormatError, match="give undated=") as refused:
+        import_file(ingest_store, path)
+    assert "is named for a time" not in str(refused.value)
+
+
 def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(
     ingest_store: Store, tmp_path: Path
 ) -> None:
