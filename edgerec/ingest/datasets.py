@@ -731,11 +731,23 @@ _CATEGORY = (
     "category_name",
     "product_category_name",  # Olist's products
     "product_category",
-    "product_type",  # Google Merchant Center's: the shop's own, before Google's taxonomy
+    "product_type",  # Google Merchant Center's, the shop's own before Google's: see _categories
     "google_product_category",
     "category_id",
     "categoryId",
 )
+_FEED_CATEGORY = "google_product_category"
+
+
+def _categories(names: list[str]) -> tuple[str, ...]:
+    """The category's column names for a file: a `product_type` is the shop's own category only
+    in a Google Merchant Center feed (beside its google_product_category); elsewhere it says what
+    kind of record a product is (Magento's simple, configurable, virtual; BigCommerce's P, D)."""
+    if find(names, _FEED_CATEGORY) is not None:
+        return _CATEGORY
+    return tuple(alias for alias in _CATEGORY if alias != "product_type")
+
+
 _CATEGORY_LEVELS = (
     ("masterCategory", "subCategory", "articleType"),
     ("category_l1", "category_l2", "category_l3"),
@@ -753,6 +765,8 @@ _STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock",
 # Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
 # 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
 _STOCK_FLAGS = ("in_stock", "availability")
+# A column of stock words, whose other text (a delivery note, a date) says no count.
+_WORD_STOCK = {header_key("availability")}
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
@@ -792,21 +806,18 @@ def activity_column(name: str) -> bool:
     return header_key(name) in _ACTIVITY_KEYS
 
 
-def brand_from_title(title: str | None, category: str | None = None) -> str | None:
+def brand_from_title(title: str | None) -> str | None:
     """'Peter England Men Party Blue Jeans' -> 'Peter England': the words before the audience.
 
     Only then: without an audience word, the first word is as often a kind of item as a brand
-    ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where those
-    words run on into the title ('Summer Dress for Women') or say what the item is rather than
-    who made it: a word of its category ('Cotton Socks Men', in Socks), or common words of
-    titles only ('Running Shorts'); such guesses gave items of different makers one brand.
+    ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where
+    those words, two or more, run on into the title ('Summer Dress for Women'): a maker's name
+    ends in no joining word, though it may be one ('AND Women Blue Top').
 
     >>> brand_from_title("Peter England Men Party Blue Jeans"), brand_from_title("Strap top")
     ('Peter England', None)
-    >>> brand_from_title("Cotton Socks Men 6 Pairs"), brand_from_title("Summer Dress for Women")
-    (None, None)
-    >>> brand_from_title("Nike Shoes Men", "Footwear/Shoes"), brand_from_title("Acme Tees Men", "Tees")
-    (None, None)
+    >>> brand_from_title("Summer Dress for Women"), brand_from_title("AND Women Blue Top")
+    (None, 'AND')
     """
     if not title:
         return None
@@ -814,33 +825,13 @@ def brand_from_title(title: str | None, category: str | None = None) -> str | No
     for i, word in enumerate(words[:5]):
         if word.lower() in _AUDIENCE:
             brand = words[:i]
-            if not brand or brand[-1].lower() in _JOINING or all(_word_key(w) in _ITEM_WORDS for w in brand):
+            if not brand or (len(brand) > 1 and brand[-1].lower() in _JOINING):
                 return None
-            kinds = {_word_key(w) for w in re.split(r"[^\w'-]+", category or "") if w}
-            return None if any(_word_key(w) in kinds for w in brand) else " ".join(brand)
+            return " ".join(brand)
     return None
 
 
-_JOINING = {"for", "with", "and", "of", "the", "in", "by", "to", "&", "a", "from"}
-# Words that say what an item is or looks like, not who made it.
-_ITEM_WORDS = {
-    *("cotton", "linen", "wool", "woollen", "silk", "leather", "denim", "polyester", "fleece", "knit"),
-    *("summer", "winter", "spring", "autumn", "fall", "casual", "formal", "party", "running", "sport"),
-    *("sports", "classic", "basic", "new", "set", "pack", "pair", "sock", "dress", "short", "shirt"),
-    *("t-shirt", "tshirt", "tee", "top", "jean", "pant", "trouser", "legging", "shoe", "sneaker", "boot"),
-    *("sandal", "jacket", "coat", "hoodie", "sweater", "sweatshirt", "bag", "watch", "cap", "hat"),
-    *("black", "white", "blue", "red", "green", "grey", "gray", "pink", "navy", "brown", "yellow"),
-    *("purple", "beige", "floral", "printed", "print", "solid", "striped", "slim", "fit", "soft", "cute"),
-    *("kid", "baby", "girl", "boy", "unisex", "athletic", "workout", "yoga", "swim", "ankle", "long"),
-}
-
-
-def _word_key(word: str) -> str:
-    """A word in lower case, its plural made singular: 'Dresses' and 'dress' are one word."""
-    word = word.lower().strip("'-")
-    if word.endswith("es") and word[:-2].endswith(("ss", "sh", "ch", "x")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+_JOINING = {"for", "of", "and", "with", "in"}
 
 
 # A catalogue's fields and the column names each is found under when no mapping names its column.
@@ -951,86 +942,158 @@ def _cell(value: Any, joiner: str = "/") -> str:
 _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("true", "yes", "y", "instock", "available", "limitedavailability"), None),
     **dict.fromkeys(("onlineonly", "instoreonly"), None),
-    **dict.fromkeys(("false", "no", "n", "outofstock", "soldout", "unavailable", "notavailable"), "0"),
+    **dict.fromkeys(
+        ("false", "no", "n", "none", "outofstock", "soldout", "unavailable", "notavailable"), "0"
+    ),
     **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 
 
-def _stock_text(value: str | None, flag: bool = False) -> str | None:
+def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
+    In a column of words (`availability`), text that is no stock word ("Ships in 3-5 days", a
+    date) is a count not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
+    >>> _stock_text("none"), _stock_text("Limited", word=True), _stock_text("3", word=True)
+    ('0', None, '3')
     """
     if value is None:
         return None
     key = header_key(_SCHEMA_ORG.sub("", value.strip()))
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
+    if word and key not in _STOCK_WORDS and not value.strip().isdigit():
+        return None
     return _STOCK_WORDS.get(key, value)
 
 
-def _stock_cells(chunk: RawChunk, cells: list[Any], names: list[str], used: int | None) -> list[Any]:
+def _stock_cells(
+    chunk: RawChunk, cells: list[Any], names: list[str], used: int | None, attributes: list[dict[str, Any]]
+) -> list[Any]:
     """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
     its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
-    its "In stock?" 0 beside it is none left."""
+    its "In stock?" 0 beside it is none left. An `availability` that says no count ("Limited",
+    "Ships in 3-5 days") is kept among the row's attributes."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
-    out = [_stock_text(cell, header_key(names[used]) in flags) for cell in cells]
+    words = header_key(names[used]) in _WORD_STOCK
+    out = [_stock_text(cell, header_key(names[used]) in flags, words) for cell in cells]
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
+        cell = cells[i].strip() if cells[i] is not None else ""
+        if words and cell and out[i] is None and header_key(_SCHEMA_ORG.sub("", cell)) not in _STOCK_WORDS:
+            attributes[i][names[used].strip()] = cell
         if record is None or (cells[i] is not None and cells[i].strip()):
             continue
-        flag = next((record[j].strip() for j in beside if j < len(record) and record[j].strip()), None)
-        out[i] = _stock_text(flag, flag=True)
+        j = next((j for j in beside if j < len(record) and record[j].strip()), None)
+        out[i] = (
+            None if j is None else _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
+        )
     return out
 
 
 # What shops write in a price or stock cell for no value: read as an empty cell (the item
-# listed without it), not a bad price or stock that quarantined the item.
+# listed without it), not a bad price or stock that quarantined the item. A stock of "none" is
+# none left (0), not no value.
 _NO_VALUE = {"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"}
+_NO_STOCK = _NO_VALUE - {"none"}
 
 
-def _no_placeholders(cells: list[Any]) -> list[Any]:
-    return [None if isinstance(c, str) and c.strip().lower() in _NO_VALUE else c for c in cells]
+def _no_placeholders(cells: list[Any], placeholders: set[str] = _NO_VALUE) -> list[Any]:
+    return [None if isinstance(c, str) and c.strip().lower() in placeholders else c for c in cells]
+
+
+# The columns that say when a sale runs: Google Merchant Center's "start/end" ISO interval,
+# Magento's dates from and to (the last day included).
+_SALE_DATES = (
+    ("sale_price_effective_date",),
+    ("special_price_from_date", "special_price_to_date"),
+    ("special_from_date", "special_to_date"),
+)
+_DAY = 86_400_000_000
+
+
+def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
+    """Whether each row's sale runs now, by the file's column saying when (every row where it
+    has none); a date that cannot be read is no sale."""
+    columns = next(
+        (found for dates in _SALE_DATES if None not in (found := [find(names, d) for d in dates])), None
+    )
+    if columns is None:
+        return [True] * len(chunk)
+    bounds = [[_field(record, j) for j in columns] for record in chunk.records]
+    if len(columns) == 1:
+        bounds = [(cells[0].split("/", 1) + [""])[:2] if cells[0] else ["", ""] for cells in bounds]
+    now = to_micros(datetime.now(UTC))
+    texts = [text.strip() for pair in bounds for text in pair]
+    micros, _ = convert.datetime_micros([text or None for text in texts])
+    running = []
+    for k in range(len(chunk)):
+        (start, end), (since, until) = texts[2 * k : 2 * k + 2], micros[2 * k : 2 * k + 2]
+        if (start and since is None) or (end and until is None):
+            running.append(False)
+            continue
+        if until is not None and ":" not in end:  # a day without a time: all of that day
+            until += _DAY
+        running.append((since is None or since <= now) and (until is None or now < until))
+    return running
 
 
 def _sale_prices(
     chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
 ) -> list[Any]:
-    """`cells` (the price column's), each from its row's sale price where that is filled, the
-    regular price then kept among the row's attributes."""
+    """`cells` (the price column's), each from its row's sale price where that is one: above 0,
+    below the regular price and, where the file says when the sale runs, running now. The
+    regular price is then kept among the row's attributes."""
     sale = find(names, *_SALE_PRICE)
     if sale is None or sale == used:  # WooCommerce's "Sale price" first: it is the price column
         return cells
     out = list(cells)
+    running = _sale_running(chunk, names)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
-        if cell and cell.lower() not in _NO_VALUE:
-            if out[i] is not None and out[i].strip():
-                attributes[i][names[used].strip()] = out[i].strip()
-            out[i] = cell
+        offer = convert.parse_price(cell) if cell and cell.lower() not in _NO_VALUE else None
+        regular = out[i].strip() if out[i] is not None and out[i].strip() else None
+        price = convert.parse_price(regular) if regular else None
+        if not running[i] or offer is None or offer <= 0 or (regular and (price is None or offer >= price)):
+            continue
+        if regular:
+            attributes[i][names[used].strip()] = regular
+        out[i] = cell
     return out
 
 
-def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> None:
+def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int, int]:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
-    Shave"), so the extra fields are joined back into it.
-
-    Only where the text is the last column's: each extra field begins with a space, as text does
-    after a comma, and no field before the last column does. A stray delimiter in a middle
-    column ("Womens Nightwear, Socks & Tights") shifted every column after it, the price read
-    from the next column's text; such a row keeps its field count, refused as in an events file."""
+    Shave", "Holds 10,000 songs"), so the extra fields are joined back into it. Returns the
+    rows joined, each with its number of fields: where a stray delimiter was in a middle column
+    instead, the columns after it shifted, which `_shifted` tells by the price or stock read."""
+    joined: dict[int, int] = {}
     for i, record in enumerate(chunk.records):
-        if record is None or len(record) <= width:
-            continue
-        text = all(field[:1].isspace() for field in record[width:])
-        if text and not any(field[:1].isspace() for field in record[: width - 1]):
+        if record is not None and len(record) > width:
+            joined[i] = len(record)
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
+    return joined
+
+
+def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimiter: str) -> None:
+    """A joined row whose price or stock then does not read as one ("Kitchen" in the price): the
+    stray delimiter was in a middle column, not in the text, and the row is refused for its field
+    count, as in an events file, not listed with its columns shifted nor as a bad price."""
+    for i, fields in joined.items():
+        problem = problems[i]
+        if problem is not None and problem[0] in ("invalid_price", "invalid_stock"):
+            problems[i] = (
+                "wrong_field_count",
+                f"expected {width} fields, found {fields}: a stray {delimiter!r} in a column before "
+                "the last shifted the columns after it; quote that field",
+            )
 
 
 def _check_catalogue_columns(
@@ -1124,14 +1187,17 @@ def catalogue_batches(
                 continue
             if field == "item" and id_name is not None:
                 aliases = (id_name,)
+            elif field == "category":
+                aliases = _categories(names)
             index = find(names, *((column,) if column else aliases))
             if column and index is None:
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
             _check_catalogue_columns(path, names, used["item_id"], header, chunk)
+        joined: dict[int, int] = {}
         if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
-            _rejoin_last_column(chunk, len(names), delimiter)
+            joined = _rejoin_last_column(chunk, len(names), delimiter)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:
@@ -1153,10 +1219,12 @@ def catalogue_batches(
             price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
-        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)))
-        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"])
+        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
+        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, found)
+        if delimiter is not None:
+            _shifted(problems, joined, len(names), delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
             listed |= _default_rows(chunk.records, view, used["item_id"])
             merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])
@@ -1174,11 +1242,11 @@ def catalogue_batches(
         else:
             categories = raw.get("category", _const(None, n))
         if "category" not in named and used["category"] is not None:  # not from an id: a name's gap
-            named_categories = [alias for alias in _CATEGORY if not header_key(alias).endswith("id")]
+            named_categories = [alias for alias in _categories(names) if not header_key(alias).endswith("id")]
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
-        brands = brands or [brand_from_title(t, c) for t, c in zip(titles, categories, strict=True)]
+        brands = brands or [brand_from_title(t) for t in titles]
         columns = {
             "type": _const(EventType.ITEM_LISTED.value, n),
             "occurred_at": _const(CATALOGUE_AT, n),

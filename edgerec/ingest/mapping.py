@@ -224,12 +224,15 @@ def _by_key(names: Sequence[str]) -> dict[str, str]:
     return {header_key(name): name for name in reversed(names)}
 
 
-def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMapping:
+def resolve_columns(
+    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]] | None = None
+) -> ColumnMapping:
     """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
     and a field whose default column is not there found under a common name instead. With no
     customer column, the session is the (anonymous) visitor; with no type column, every row is a
     rating where there is a rating column, else a purchase where there is a price or quantity
-    column (a file of sales: an invoice or transactions export)."""
+    column (a file of sales: an invoice or transactions export). `values_of` gives a column's
+    values in the first rows, where they are at hand: an order's lines fill its column in each."""
     actual = _by_key(names)
     defaults = ColumnMapping()
     chosen: dict[str, str] = {}
@@ -252,9 +255,10 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
         elif default:
             guessed.append(field_name)
     taken = set(chosen.values())
-    order_lines = bool(_ORDER_COLUMNS & set(actual)) and any(
-        header_key(a) in actual for a in _PRODUCT_COLUMNS
-    )
+    orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
+    order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
+    if order_lines and values_of is not None:  # not an event log whose purchases name an order
+        order_lines = any(all(not convert.is_blank(v) for v in values_of(name)) for name in orders)
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
@@ -303,10 +307,11 @@ def resolve_columns(mapping: ColumnMapping, names: Sequence[str]) -> ColumnMappi
 # not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
 _TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
 # A name written as one lower-case word (DIGINETICA's eventdate, orderdate, eventtime): what
-# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time.
+# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time, nor
+# is a duration (Steam's playtime_forever, a watchtime, viewtime or sessiontime).
 _JOINED_TIME = re.compile(
-    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|session|click|view|review"
-    r"|rating|action|log|play|listen|watch|booking|payment|ship|delivery|created|updated|modified)"
+    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|click|review"
+    r"|rating|action|log|booking|payment|ship|delivery|created|updated|modified)"
     r"(timestamp|datetime|date|time|ts)"
 )
 
@@ -319,6 +324,8 @@ def time_named(name: str) -> bool:
     [True, True, True, False]
     >>> [time_named(n) for n in ("eventdate", "orderdate", "eventtime", "runtime", "candidate")]
     [True, True, True, False, False]
+    >>> [time_named(n) for n in ("playtime_forever", "watchtime", "viewtime", "sessiontime")]
+    [False, False, False, False]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (
@@ -328,14 +335,28 @@ def time_named(name: str) -> bool:
     )
 
 
-def check_customer_columns(given: ColumnMapping, names: Sequence[str], path: Path) -> None:
+def check_customer_columns(
+    given: ColumnMapping,
+    names: Sequence[str],
+    path: Path,
+    values_of: Callable[[str], list[Any]] | None = None,
+) -> None:
     """FormatError for a file with a `user_id` and a customer column where the mapping names
     neither: which is the customer cannot be told by their names (a till's cashier in user_id,
-    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases)."""
+    Odoo's salesperson; an event log's visitor, with a customer_id only on its purchases). A key
+    whose values (`values_of`, in the first rows) are objects or lists (a JSON line's nested
+    `customer` object) names no id."""
     if given.user != ColumnMapping().user or "user" in given.named:
         return
+
+    def ids(name: str | None) -> str | None:
+        if name is None or values_of is None:
+            return name
+        return None if any(isinstance(v, dict | list) for v in values_of(name)) else name
+
     actual = _by_key(names)
-    user, customer = actual.get("userid"), actual.get("customerid") or actual.get("customer")
+    user = ids(actual.get("userid"))
+    customer = ids(actual.get("customerid")) or ids(actual.get("customer"))
     if user is not None and customer is not None:
         raise FormatError(
             f"{path}: both {user!r} and {customer!r} may name the customer (one may be a cashier, "

@@ -82,12 +82,13 @@ def csv_batches(
         else:
             unquote_whole_fields(chunk)
         if mapping.header and not resolved:
-            given, mapping, resolved = mapping, resolve_columns(mapping, names), True
+            cells = partial(named_cells, chunk.records, names)
+            given, mapping, resolved = mapping, resolve_columns(mapping, names, cells), True
             check_customer_columns(given, names, path)
-            check_columns(mapping, names, path, values_of=partial(named_cells, chunk.records, names))
-            mapping = choose_time_column(given, mapping, names, partial(named_cells, chunk.records, names))
-            check_undated(mapping, names, partial(named_cells, chunk.records, names))
-            mapping = choose_action_column(given, mapping, names, partial(named_cells, chunk.records, names))
+            check_columns(mapping, names, path, values_of=cells)
+            mapping = choose_time_column(given, mapping, names, cells)
+            check_undated(mapping, names, cells)
+            mapping = choose_action_column(given, mapping, names, cells)
             fallbacks = customer_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
@@ -313,8 +314,8 @@ def object_batches(
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
             keys = list(dict.fromkeys(key for obj in objects if obj is not None for key in obj))
-            given, mapping = mapping, resolve_columns(mapping, keys)
-            check_customer_columns(given, keys, path)
+            given, mapping = mapping, resolve_columns(mapping, keys, partial(objects_column, objects))
+            check_customer_columns(given, keys, path, partial(objects_column, objects))
             if keys:  # with no object to go by, each line is quarantined for what it is
                 check_columns(
                     mapping,

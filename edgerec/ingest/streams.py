@@ -71,7 +71,7 @@ def open_bytes(path: str | Path) -> BinaryIO:
             f"{path}: the data inside this {kind} file is itself {inner}-compressed: unpack it once, "
             "then import what it holds"
         )
-    if start[257:262] == b"ustar":
+    if _tar_header(start):
         stream.close()
         raise FormatError(_tar_archive(path, kind))
     stream = io.BufferedReader(_Replayed(start, stream), buffer_size=_START)
@@ -86,6 +86,18 @@ def open_bytes(path: str | Path) -> BinaryIO:
 
 
 _TAR_FLAGS = {"gzip": "z", "bzip2": "j", "xz": "J"}
+
+
+def _tar_header(start: bytes) -> bool:
+    """Whether a file starts with a tar header: its magic ("ustar" at byte 257) and its checksum,
+    as tarfile reads one. The magic alone may be text ("Organic Dijon Mustard" there in a CSV)."""
+    if start[257:262] != b"ustar":
+        return False
+    try:
+        tarfile.TarInfo.frombuf(start[:512], "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
 
 
 def _tar_archive(path: str | Path, kind: str | None) -> str:

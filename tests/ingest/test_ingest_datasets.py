@@ -484,30 +484,54 @@ def test_a_stray_delimiter_in_a_middle_column_is_refused_not_shifted(
     assert (listing.item_id, listing.payload["description"]) == ("0108775015", "Jersey top, with straps")
 
 
-def test_no_brand_is_made_up_from_words_that_say_what_an_item_is(ingest_store: Store, tmp_path: Path) -> None:
-    """Without a brand column, the words before an audience word were taken for the brand:
-    socks of two makers were both of brand "Cotton Socks" (a reason then said "Same brand
-    (Cotton Socks)"), a dress of brand "Summer Dress for"."""
+def test_a_brand_from_a_title_is_the_words_before_the_audience_unless_they_run_on(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Without a brand column, the words before an audience word are the brand ("Pepe Jeans",
+    "Happy Socks", "AND", though words of the category or of titles: rules against those
+    dropped hundreds of the fashion catalogue's makers), but not words that run on into the
+    title ("Summer Dress for"). Socks titled "Cotton Socks Men" still get that brand."""
     path = tmp_path / "catalogue.csv"
     path.write_text(
         "id,title,category\n"
         "S1,Cotton Socks Men 6 Pairs,Clothing/Men/Socks\n"
-        "S2,Cotton Socks Women 10 Pairs,Clothing/Women/Socks\n"
         "D1,Summer Dress for Women Casual Floral,Clothing/Women/Dresses\n"
-        "R1,Running Shorts Men,\n"
+        "J1,Pepe Jeans Women Blue Jeans,Apparel/Bottomwear/Jeans\n"
+        "H1,Happy Socks Unisex Black Socks,Accessories/Socks/Socks\n"
+        "A1,AND Women Blue Top,Apparel/Topwear/Tops\n"
         "P1,Peter England Men Party Blue Jeans,Apparel/Bottomwear/Jeans\n"
         "B1,United Colors of Benetton Women Top,Apparel/Topwear/Tops\n"
     )
     conserved(import_file(ingest_store, path))
     brands = {e.item_id: e.payload.get("brand") for e in ingest_store.read()}
     assert brands == {
-        "S1": None,
-        "S2": None,
+        "S1": "Cotton Socks",
         "D1": None,
-        "R1": None,
+        "J1": "Pepe Jeans",
+        "H1": "Happy Socks",
+        "A1": "AND",
         "P1": "Peter England",
         "B1": "United Colors of Benetton",
     }
+
+
+def test_a_description_with_a_comma_but_no_space_is_joined_back(ingest_store: Store, tmp_path: Path) -> None:
+    """A thousands separator or 'USB-C,2m' in the last column is the text's own, listed whole;
+    a comma in a middle column shifts the stock, and only that row is refused, naming it."""
+    path = tmp_path / "players.csv"
+    path.write_text(
+        "id,title,price,stock,description\n"
+        "E2,Player,99.00,3,Holds 10,000 songs\n"
+        "E4,Cable,5.00,7,USB-C,2m\n"
+        "E5,Pan,Kitchen,12.00,4,Steel pan\n"
+    )
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"wrong_field_count": 1})
+    descriptions = [e.payload["description"] for e in ingest_store.read()]
+    assert descriptions == ["Holds 10,000 songs", "USB-C,2m"]
+    with ingest_store.engine.connect() as connection:
+        [detail] = connection.execute(select(quarantine.c.detail)).scalars()
+    assert "stray ','" in detail
 
 
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
@@ -923,6 +947,16 @@ def test_a_time_under_a_name_edgerec_does_not_know_is_named_not_replaced_by_unda
     conserved(import_file(ingest_store, path, mapping={**mapping, "timestamp": column}))
     [event] = ingest_store.read()
     assert datetime.fromtimestamp(event.occurred_at / 1e6, UTC).year in (2017, 2019)
+
+
+def test_a_duration_is_not_named_as_the_time(ingest_store: Store, tmp_path: Path) -> None:
+    """Steam's playtime_forever (minutes played) was named for a time (play + time): the refusal
+    said it holds no date after 1990, as if it were the time column."""
+    path = tmp_path / "steam.csv"
+    path.write_text("user_id,item_id,playtime_forever,playtime_2weeks\nu1,10,6,0\nu2,10,273,12\n")
+    with pytest.raises(FormatError, match="give undated=") as refused:
+        import_file(ingest_store, path)
+    assert "is named for a time" not in str(refused.value)
 
 
 def test_a_column_named_for_a_time_that_holds_none_is_not_named_as_the_times(

@@ -328,3 +328,18 @@ def test_a_tar_archive_is_refused_naming_its_files_and_how_to_unpack_it(
             assert f"a tar archive of files (shop_a.csv, shop_b.csv); unpack it ({command} {name})" in message
             assert "\x00" not in message and "\n" not in message
     assert not list(ingest_store.read())
+
+
+def test_a_csv_with_ustar_at_the_tar_magics_place_is_no_tar_archive(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A plain CSV whose bytes 257 to 261 read "ustar" (in "Mustard") was refused as a tar
+    archive: the whole header is checked, its checksum too."""
+    text = "id,title,price\n" + "".join(f"H{n},Clover honey {n} 12 oz,3.50\n" for n in range(1, 7))
+    text += "D1,Organic Dijon"
+    text += " " * (256 - len(text)) + "Mustard,2.99\n"
+    assert text[257:262] == "ustar"
+    path = tmp_path / "products.csv"
+    path.write_text(text)
+    report = import_file(ingest_store, path)
+    assert (report.accepted, report.quarantined) == (7, 0)

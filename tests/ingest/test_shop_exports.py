@@ -534,6 +534,22 @@ def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
         assert [user for _, user, _ in _events(store)] == ["C100", "C200"]
 
 
+def test_a_json_lines_nested_customer_object_is_no_customer_column(tmp_path: Path) -> None:
+    """A JSON line's `customer` object (its tier, not an id) beside user_id refused the file as
+    having two customer columns, and the way out it named quarantined every row."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"user_id": "u1", "item_id": "i1", "event": "purchase", "timestamp": "2024-03-01T10:00:00Z", '
+        '"customer": {"tier": "gold"}}\n'
+        '{"user_id": "u2", "item_id": "i2", "event": "view", "timestamp": "2024-03-01T10:01:00Z"}\n'
+    )
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [(user, item) for _, user, item in _events(store)] == [("u1", "i1"), ("u2", "i2")]
+
+
 def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -569,6 +585,30 @@ def test_an_item_id_beside_a_sku_is_the_item_where_no_order_is_named(
         with edgerec.open(db) as store:
             assert store.read()[-1].item_id == item
         lines.write_text(lines.read_text().replace("10:00:00", "11:00:00"))
+
+
+def test_an_event_log_whose_order_id_is_filled_on_purchases_keeps_its_item_id(tmp_path: Path) -> None:
+    """An event log with an order_id on its purchases only and a product_id beside its item_id
+    was read as an order's lines: the product was the item, the views quarantined for want of
+    one and the purchase recorded under the parent product."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,event_type,timestamp,order_id,product_id\n"
+        "u1,SKU1,view,2024-03-01T10:00:00,,\nu1,SKU1,purchase,2024-03-01T10:05:00,O1,P77\n"
+        "u2,SKU2,view,2024-03-01T11:00:00,,\n"
+    )
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_text(
+        '{"user_id": "u3", "item_id": "SKU3", "event_type": "view", "timestamp": "2024-03-02T10:00:00"}\n'
+        '{"user_id": "u3", "item_id": "SKU3", "event_type": "purchase", "timestamp": "2024-03-02T10:05:00", '
+        '"order_id": "O2", "product_id": "P78"}\n'
+    )
+    db = str(tmp_path / "cli.db")
+    for path in (events, jsonl):
+        result = CliRunner().invoke(main, ["--db", db, "import", str(path)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [e.item_id for e in store.read()] == ["SKU1", "SKU1", "SKU2", "SKU3", "SKU3"]
 
 
 def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
@@ -619,6 +659,60 @@ def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Stor
     assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
 
 
+def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento's product_type (simple, configurable, virtual) was read as the category of every
+    product whose categories cell is empty; outside a feed with google_product_category it is an
+    attribute."""
+    magento = tmp_path / "magento.csv"
+    magento.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,categories,name,price,qty\n"
+        "TEE-S,,Top,simple,,Tee S,20,5\nTEE,,Top,configurable,Default Category/Men/Tops,Tee,20,0\n"
+        "GIFT,,Default,virtual,,Gift card,50,\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    bigcommerce = tmp_path / "bigcommerce.csv"
+    bigcommerce.write_text("Product ID,Product Type,Product Name,Price\n7,P,Lamp,30\n")
+    conserved(import_file(ingest_store, bigcommerce))
+    items = {i.item_id: i.category for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"TEE-S": None, "TEE": "Default Category/Men/Tops", "GIFT": None, "7": None}
+    kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert kept["GIFT"]["product_type"] == "virtual" and kept["7"]["Product Type"] == "P"
+
+
+def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A sale price of 0 (no sale), one above the price, and one of a sale that ended (Google's
+    sale_price_effective_date, Magento's special_price_to_date) or whose dates cannot be read
+    was taken as the price."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,sale_price,sale_price_effective_date\n"
+        "A1,Red Mug,12.00,0,\nA3,Pink Mug,12.00,15.00,\n"
+        "A4,Boots,100.00,60.00,2020-01-01T00:00-0800/2020-01-31T23:59-0800\n"
+        "A6,Shoes,100.00,70.00,2020-01-01T00:00-0800/2099-01-31T23:59-0800\n"
+        "A7,Hat,100.00,70.00,\nA8,Cap,100.00,70.00,soon\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    magento = tmp_path / "magento.csv"
+    magento.write_text(
+        "sku,name,price,special_price,special_price_from_date,special_price_to_date,qty\n"
+        "S1,Coat,200,99,1/1/20,1/31/20,5\nS2,Scarf,200,99,1/1/20,,5\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {
+        "A1": 12.0,
+        "A3": 12.0,
+        "A4": 100.0,
+        "A6": 70.0,
+        "A7": 70.0,
+        "A8": 100.0,
+        "S1": 200.0,
+        "S2": 99.0,
+    }
+
+
 def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -639,3 +733,25 @@ def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_re
     sales.write_text('customer_id,article_id,t_dat,price\n="00042",0108775015,2024-03-01,9.99\n')
     conserved(import_file(ingest_store, sales))
     assert [e for e in _events(ingest_store) if e[0] == "purchased"] == [("purchased", "00042", "0108775015")]
+
+
+def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_is_none_left(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An availability that is no stock word ("Ships in 3-5 days", a date) quarantined the item
+    as invalid_stock; it is a count not known, its text kept. A stock of "none" was read as no
+    value, the sold-out crayon listed as available; a bad count in a stock column is refused."""
+    lamps = tmp_path / "lamps.csv"
+    lamps.write_text(
+        "id,title,price,availability\nB1,Desk Lamp,30,Ships in 3-5 days\nB2,Floor Lamp,60,in stock\n"
+        "B3,Wall Lamp,40,2024-06-01\nB4,Table Lamp,25,Limited\nB5,Night Lamp,15,out of stock\n"
+    )
+    conserved(import_file(ingest_store, lamps))
+    counts = tmp_path / "counts.csv"
+    counts.write_text("id,title,price,stock\nC1,Pen,1.5,12\nC6,Crayon,2,none\nC8,Ink,3,Limited\n")
+    report = import_file(ingest_store, counts)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"B1": None, "B2": None, "B3": None, "B4": None, "B5": 0, "C1": 12, "C6": 0}
+    kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
+    assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
