@@ -736,14 +736,16 @@ _CATEGORY = (
     "category_id",
     "categoryId",
 )
-_FEED_CATEGORY = "google_product_category"
+# Columns a Google Merchant Center feed has (google_product_category is optional there).
+_FEED_COLUMNS = ("google_product_category", "availability", "image_link")
 
 
 def _categories(names: list[str]) -> tuple[str, ...]:
     """The category's column names for a file: a `product_type` is the shop's own category only
-    in a Google Merchant Center feed (beside its google_product_category); elsewhere it says what
-    kind of record a product is (Magento's simple, configurable, virtual; BigCommerce's P, D)."""
-    if find(names, _FEED_CATEGORY) is not None:
+    in a Google Merchant Center feed (known by its google_product_category, or by the columns
+    every feed has: availability, image_link); elsewhere it says what kind of record a product
+    is (Magento's simple, configurable, virtual; BigCommerce's P, D)."""
+    if any(find(names, name) is not None for name in _FEED_COLUMNS):
         return _CATEGORY
     return tuple(alias for alias in _CATEGORY if alias != "product_type")
 
@@ -754,9 +756,10 @@ _CATEGORY_LEVELS = (
 )
 # Amazon's 2023 metadata names the brand's storefront `store` (a shop's own brand column first).
 _BRAND = ("brand", "brand_name", "manufacturer", "vendor")
-# A price column empty in a row is filled from the next one the file has: WooCommerce's "Sale
-# price" is empty unless the item is on sale, and its "Regular price" is the price then.
-_PRICE = ("price", "unit_price", "sale_price", "special_price", "regular_price", "list_price")
+# A price column empty in a row is filled from the next one the file has. A regular price comes
+# before a sale price: WooCommerce's "Sale price" (before its "Regular price" in the file) is
+# empty unless the item is on sale, and is then read as a sale price (_sale_prices).
+_PRICE = ("price", "unit_price", "regular_price", "list_price", "sale_price", "special_price")
 # A sale price filled in a row is the price the item sells at, beside its regular `price`
 # (Google Merchant Center's sale_price, Magento's special_price); the regular one is kept as an
 # attribute.
@@ -812,12 +815,14 @@ def brand_from_title(title: str | None) -> str | None:
     Only then: without an audience word, the first word is as often a kind of item as a brand
     ('Strap top'), and a made-up brand would show as "same brand" in the reasons. Nor where
     those words, two or more, run on into the title ('Summer Dress for Women'): a maker's name
-    ends in no joining word, though it may be one ('AND Women Blue Top').
+    ends in no joining word, though it may be one written as a name is ('AND Women Blue Top',
+    not 'For Men Eau de Toilette').
 
     >>> brand_from_title("Peter England Men Party Blue Jeans"), brand_from_title("Strap top")
     ('Peter England', None)
     >>> brand_from_title("Summer Dress for Women"), brand_from_title("AND Women Blue Top")
     (None, 'AND')
+    >>> brand_from_title("For Men Eau de Toilette")
     """
     if not title:
         return None
@@ -825,7 +830,8 @@ def brand_from_title(title: str | None) -> str | None:
     for i, word in enumerate(words[:5]):
         if word.lower() in _AUDIENCE:
             brand = words[:i]
-            if not brand or (len(brand) > 1 and brand[-1].lower() in _JOINING):
+            joined = bool(brand) and brand[-1].lower() in _JOINING
+            if not brand or (joined and (len(brand) > 1 or not brand[0].isupper())):
                 return None
             return " ".join(brand)
     return None
@@ -948,26 +954,32 @@ _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
+# An availability's words (as header_key folds them) that say the item cannot be had now.
+_CANNOT_BE_HAD = re.compile(r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 
 
 def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
-    In a column of words (`availability`), text that is no stock word ("Ships in 3-5 days", a
-    date) is a count not known, not a bad stock.
+    In a column of words (`availability`), text that says the item cannot be had ("Temporarily
+    out of stock", "Currently unavailable") is none left, and other text that is no stock word
+    ("Ships in 3-5 days", a date) a count not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
     >>> _stock_text("none"), _stock_text("Limited", word=True), _stock_text("3", word=True)
     ('0', None, '3')
+    >>> _stock_text("Temporarily out of stock", word=True), _stock_text("-3", word=True)
+    ('0', '-3')
     """
     if value is None:
         return None
     key = header_key(_SCHEMA_ORG.sub("", value.strip()))
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
-    if word and key not in _STOCK_WORDS and not value.strip().isdigit():
-        return None
+    if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
+        return "0" if _CANNOT_BE_HAD.search(key) else None
     return _STOCK_WORDS.get(key, value)
 
 
@@ -1014,6 +1026,7 @@ _SALE_DATES = (
     ("sale_price_effective_date",),
     ("special_price_from_date", "special_price_to_date"),
     ("special_from_date", "special_to_date"),
+    ("date_sale_price_starts", "date_sale_price_ends"),  # WooCommerce's
 )
 _DAY = 86_400_000_000
 
@@ -1038,7 +1051,9 @@ def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
         if (start and since is None) or (end and until is None):
             running.append(False)
             continue
-        if until is not None and ":" not in end:  # a day without a time: all of that day
+        # A day without a time is all of that day, and so is a last day at midnight in two
+        # columns of from and to (Magento writes its inclusive "to" day as 00:00:00).
+        if until is not None and (":" not in end or (len(columns) == 2 and until % _DAY == 0)):
             until += _DAY
         running.append((since is None or since <= now) and (until is None or now < until))
     return running
@@ -1051,7 +1066,7 @@ def _sale_prices(
     below the regular price and, where the file says when the sale runs, running now. The
     regular price is then kept among the row's attributes."""
     sale = find(names, *_SALE_PRICE)
-    if sale is None or sale == used:  # WooCommerce's "Sale price" first: it is the price column
+    if sale is None or sale == used:  # the only price column the file has
         return cells
     out = list(cells)
     running = _sale_running(chunk, names)
@@ -1071,12 +1086,22 @@ def _sale_prices(
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int, int]:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
-    Shave", "Holds 10,000 songs"), so the extra fields are joined back into it. Returns the
-    rows joined, each with its number of fields: where a stray delimiter was in a middle column
-    instead, the columns after it shifted, which `_shifted` tells by the price or stock read."""
+    Shave"), so the extra fields are joined back into it. Returns the rows joined, each with its
+    number of fields.
+
+    Only where the text is the last column's: each extra field begins with a space, as text does
+    after a comma, and no field before the last column does. A stray delimiter in a middle
+    column ("Womens Nightwear, Socks & Tights", "Photo frame 30,40") shifted every column after
+    it, a price read from the next column ("40"): such a row keeps its field count, refused as
+    in an events file, and so does a text whose comma no space follows ("USB-C,2m"), which
+    cannot be told from it. A joined row whose price or stock then does not read as one is
+    refused too (`_shifted`)."""
     joined: dict[int, int] = {}
     for i, record in enumerate(chunk.records):
-        if record is not None and len(record) > width:
+        if record is None or len(record) <= width:
+            continue
+        text = all(field[:1].isspace() for field in record[width:])
+        if text and not any(field[:1].isspace() for field in record[: width - 1]):
             joined[i] = len(record)
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
     return joined

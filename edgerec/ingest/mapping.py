@@ -258,7 +258,7 @@ def resolve_columns(
     orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
     order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
     if order_lines and values_of is not None:  # not an event log whose purchases name an order
-        order_lines = any(all(not convert.is_blank(v) for v in values_of(name)) for name in orders)
+        order_lines = any(_mostly_filled(values_of(name)) for name in orders)
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
@@ -303,6 +303,12 @@ def resolve_columns(
     return resolved
 
 
+def _mostly_filled(values: Sequence[Any]) -> bool:
+    """Whether a column is filled in most rows: an order's lines name it in each (a till sale or
+    two may not), an event log names it on its purchases only, fewer than its views."""
+    return sum(not convert.is_blank(v) for v in values) > len(values) / 2
+
+
 # Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
 # not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
 _TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
@@ -313,6 +319,8 @@ _JOINED_TIME = re.compile(
     r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|click|review"
     r"|rating|action|log|booking|payment|ship|delivery|created|updated|modified)"
     r"(timestamp|datetime|date|time|ts)"
+    # a view or a play is dated by its date or timestamp; its `time` is how long it lasted
+    r"|(view|play|listen|watch|session)(timestamp|datetime|date|ts)"
 )
 
 
@@ -326,6 +334,8 @@ def time_named(name: str) -> bool:
     [True, True, True, False, False]
     >>> [time_named(n) for n in ("playtime_forever", "watchtime", "viewtime", "sessiontime")]
     [False, False, False, False]
+    >>> [time_named(n) for n in ("viewdate", "sessiontimestamp", "playdate")]
+    [True, True, True]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
     return "birth" not in words and (

@@ -609,6 +609,18 @@ def test_an_event_log_whose_order_id_is_filled_on_purchases_keeps_its_item_id(tm
         assert result.exit_code == 0, result.output
     with edgerec.open(db) as store:
         assert [e.item_id for e in store.read()] == ["SKU1", "SKU1", "SKU2", "SKU3", "SKU3"]
+    # An order-lines export with one line of no order (a till sale) is still one: taken for an
+    # event log, its line ids were stored as the items.
+    lines = tmp_path / "order_lines.csv"
+    lines.write_text(
+        "order_id,created_at,customer_id,item_id,product_id,qty\n"
+        "O1,2024-03-03 10:00:00,c1,501,P10,1\nO1,2024-03-03 10:00:00,c1,502,P11,1\n"
+        ",2024-03-03 11:00:00,c2,503,P10,1\nO3,2024-03-03 12:00:00,c3,504,P12,1\n"
+    )
+    result = CliRunner().invoke(main, ["--db", db, "import", str(lines)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert [e.item_id for e in store.read()][-4:] == ["P10", "P11", "P10", "P12"]
 
 
 def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
@@ -673,8 +685,20 @@ def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store,
     bigcommerce = tmp_path / "bigcommerce.csv"
     bigcommerce.write_text("Product ID,Product Type,Product Name,Price\n7,P,Lamp,30\n")
     conserved(import_file(ingest_store, bigcommerce))
+    feed = tmp_path / "feed.csv"  # google_product_category is optional in a feed
+    feed.write_text(
+        "id,title,link,image_link,availability,price,product_type\n"
+        "F1,Chair,https://x/1,https://x/1.jpg,in stock,40,Home > Furniture > Chairs\n"
+    )
+    conserved(import_file(ingest_store, feed))
     items = {i.item_id: i.category for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
-    assert items == {"TEE-S": None, "TEE": "Default Category/Men/Tops", "GIFT": None, "7": None}
+    assert items == {
+        "TEE-S": None,
+        "TEE": "Default Category/Men/Tops",
+        "GIFT": None,
+        "7": None,
+        "F1": "Home > Furniture > Chairs",
+    }
     kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
     assert kept["GIFT"]["product_type"] == "virtual" and kept["7"]["Product Type"] == "P"
 
@@ -684,7 +708,11 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
 ) -> None:
     """A sale price of 0 (no sale), one above the price, and one of a sale that ended (Google's
     sale_price_effective_date, Magento's special_price_to_date) or whose dates cannot be read
-    was taken as the price."""
+    was taken as the price; WooCommerce's, before its regular price in the file, whatever it
+    was; and a Magento sale's last day at 00:00:00 ended the sale a day early."""
+    from datetime import UTC, datetime
+
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     feed = tmp_path / "feed.csv"
     feed.write_text(
         "id,title,price,sale_price,sale_price_effective_date\n"
@@ -698,8 +726,16 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
     magento.write_text(
         "sku,name,price,special_price,special_price_from_date,special_price_to_date,qty\n"
         "S1,Coat,200,99,1/1/20,1/31/20,5\nS2,Scarf,200,99,1/1/20,,5\n"
+        f"S3,Gloves,200,99,2020-01-01 00:00:00,{today} 00:00:00,5\n"  # its last day, inclusive
     )
     conserved(import_file(ingest_store, magento))
+    woo = tmp_path / "wc-product-export.csv"  # its "Sale price" stands before "Regular price"
+    woo.write_text(
+        'ID,Name,"Sale price","Regular price","Date sale price starts","Date sale price ends"\n'
+        "W1,Ended,80,100,2020-01-01,2020-01-31\nW2,Zero,0,100,,\nW3,Above,120,100,,\n"
+        "W4,None,,100,,\nW5,Running,80,100,2020-01-01,2099-01-31\n"
+    )
+    conserved(import_file(ingest_store, woo))
     items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
     assert items == {
         "A1": 12.0,
@@ -710,6 +746,12 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
         "A8": 100.0,
         "S1": 200.0,
         "S2": 99.0,
+        "S3": 99.0,
+        "W1": 100.0,
+        "W2": 100.0,
+        "W3": 100.0,
+        "W4": 100.0,
+        "W5": 80.0,
     }
 
 
@@ -745,6 +787,7 @@ def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_i
     lamps.write_text(
         "id,title,price,availability\nB1,Desk Lamp,30,Ships in 3-5 days\nB2,Floor Lamp,60,in stock\n"
         "B3,Wall Lamp,40,2024-06-01\nB4,Table Lamp,25,Limited\nB5,Night Lamp,15,out of stock\n"
+        "B6,Reading Lamp,20,Temporarily out of stock\nB7,Lava Lamp,35,Currently unavailable\n"
     )
     conserved(import_file(ingest_store, lamps))
     counts = tmp_path / "counts.csv"
@@ -752,6 +795,16 @@ def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_i
     report = import_file(ingest_store, counts)
     assert report.quarantined_by_reason == {"invalid_stock": 1}
     items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
-    assert items == {"B1": None, "B2": None, "B3": None, "B4": None, "B5": 0, "C1": 12, "C6": 0}
+    assert items == {
+        "B1": None,
+        "B2": None,
+        "B3": None,
+        "B4": None,
+        "B5": 0,
+        "B6": 0,  # words that say it cannot be had: none, not a count not known
+        "B7": 0,
+        "C1": 12,
+        "C6": 0,
+    }
     kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
     assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
