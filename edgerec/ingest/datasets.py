@@ -1090,18 +1090,20 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int
     number of fields.
 
     Only where the text is the last column's: each extra field begins with a space, as text does
-    after a comma, and no field before the last column does. A stray delimiter in a middle
-    column ("Womens Nightwear, Socks & Tights", "Photo frame 30,40") shifted every column after
-    it, a price read from the next column ("40"): such a row keeps its field count, refused as
-    in an events file, and so does a text whose comma no space follows ("USB-C,2m"), which
-    cannot be told from it. A joined row whose price or stock then does not read as one is
-    refused too (`_shifted`)."""
+    after a comma, and no field before the last column does, unless every one does (a file
+    written with ", " between its fields). A stray delimiter in a middle column ("Womens
+    Nightwear, Socks & Tights", "Photo frame 30,40") shifted every column after it, a price
+    read from the next column ("40"): such a row keeps its field count, refused as in an events
+    file, and so does a text whose comma no space follows ("USB-C,2m"), which cannot be told
+    from it. A joined row whose price or stock then does not read as one is refused too
+    (`_shifted`), the one check left where every field begins with a space."""
     joined: dict[int, int] = {}
     for i, record in enumerate(chunk.records):
         if record is None or len(record) <= width:
             continue
         text = all(field[:1].isspace() for field in record[width:])
-        if text and not any(field[:1].isspace() for field in record[: width - 1]):
+        spaced = [field[:1].isspace() for field in record[1 : width - 1]]
+        if text and (not any(spaced) or all(spaced)):
             joined[i] = len(record)
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
     return joined
@@ -1110,15 +1112,20 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int
 def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimiter: str) -> None:
     """A joined row whose price or stock then does not read as one ("Kitchen" in the price): the
     stray delimiter was in a middle column, not in the text, and the row is refused for its field
-    count, as in an events file, not listed with its columns shifted nor as a bad price."""
-    for i, fields in joined.items():
-        problem = problems[i]
-        if problem is not None and problem[0] in ("invalid_price", "invalid_stock"):
+    count, as in an events file, not listed with its columns shifted nor as a bad price. Every
+    row refused for its field count names the way out: quoting the field that holds the
+    delimiter ("Holds 10,000 songs" in a description)."""
+    for i, problem in enumerate(problems):
+        if problem is None:
+            continue
+        if i in joined and problem[0] in ("invalid_price", "invalid_stock"):
             problems[i] = (
                 "wrong_field_count",
-                f"expected {width} fields, found {fields}: a stray {delimiter!r} in a column before "
+                f"expected {width} fields, found {joined[i]}: a stray {delimiter!r} in a column before "
                 "the last shifted the columns after it; quote that field",
             )
+        elif problem[0] == "wrong_field_count" and "quote" not in problem[1]:
+            problems[i] = (problem[0], f"{problem[1]}: quote a field that holds a {delimiter!r}")
 
 
 def _check_catalogue_columns(

@@ -533,6 +533,14 @@ def test_only_a_last_column_s_own_text_is_joined_back(ingest_store: Store, tmp_p
     report = import_file(ingest_store, path)
     assert (report.accepted, report.quarantined_by_reason) == (1, {"wrong_field_count": 3})
     assert [e.payload["description"] for e in ingest_store.read()] == ["Boss Men Perfume, After Shave"]
+    with ingest_store.engine.connect() as connection:
+        details = connection.execute(select(quarantine.c.detail)).scalars().all()
+    assert all("quote a field that holds a ','" in detail for detail in details)
+    # A file written with ", " between its fields: its description's ", " is the text's own too.
+    padded = tmp_path / "padded.csv"
+    padded.write_text("id, title, price, description\nE8, Speaker, 49.99, Portable speaker, loud\n")
+    conserved(import_file(ingest_store, padded))
+    assert ingest_store.read()[-1].payload["description"] == "Portable speaker, loud"
 
 
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
