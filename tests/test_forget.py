@@ -44,6 +44,15 @@ def export(db: Path, path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def trained_shop(folder: Path) -> Path:
+    """The demo shop's store in `folder`, its model trained."""
+    db = folder / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=SMALL, seed=5)
+    train(db)
+    return db
+
+
 def train(db: Path) -> None:
     with edgerec.open(db) as store:
         trainer = Trainer(store, config=TrainerConfig(block=1000))
@@ -141,10 +150,7 @@ def test_a_running_recommender_drops_the_model_whose_files_forget_user_removed(t
     """A recommender kept open still held the customer's trained vector (and the item vectors
     learnt from them) after forget-user removed the model's files: it reloaded its memory but
     kept the snapshot it had loaded, the file being gone."""
-    db = tmp_path / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(tmp_path)
     (tmp_path / "shop.db.models" / "trainer.pt").write_bytes(b"damaged")  # cannot be retrained
     with edgerec.open(db) as store:
         running = Recommender(store)
@@ -166,10 +172,7 @@ def test_a_recommender_that_refreshed_before_the_model_files_went_drops_the_mode
     and then kept the removed model, with the customer's trained vector, for good."""
     from edgerec.training.trainer import forget_in_model
 
-    db = tmp_path / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(tmp_path)
     (tmp_path / "shop.db.models" / "trainer.pt").write_bytes(b"damaged")  # cannot be retrained
     with edgerec.open(db) as store:
         running = Recommender(store)
@@ -208,10 +211,7 @@ def test_a_model_that_cannot_be_retrained_is_removed_with_the_customer(
     tmp_path: Path, checkpoint: str
 ) -> None:
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
     saved = folder / "shop.db.models" / "trainer.pt"
     if checkpoint == "moved aside":  # as the remedy for a bad checkpoint says
         saved.rename(tmp_path / "trainer.pt.old")
@@ -229,10 +229,7 @@ def test_the_status_file_follows_the_model_a_forget_retrains_or_removes(tmp_path
     from edgerec.training.published import write_status
 
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
     models = folder / "shop.db.models"
     write_status(models, {"state": "stopped", "device": "cpu", "position": 1, "checkpoint_position": 1})
     receipt = forget(db, "C0007")
@@ -248,10 +245,7 @@ def test_the_status_file_follows_the_model_a_forget_retrains_or_removes(tmp_path
 def test_a_customer_forgotten_after_a_restore_from_backup_leaves_no_trace(tmp_path: Path) -> None:
     """The log is restored from an export beside the model files of the store it replaces."""
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
     forget(db, "C0003")
     export(db, tmp_path / "backup.jsonl")
     for name in ("shop.db", "shop.db-wal", "shop.db-shm"):
@@ -275,10 +269,7 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     from edgerec.training import files
 
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
 
     def vacuum(_store: Store) -> bool:
         raise sqlite3.OperationalError("database or disk is full")
@@ -315,10 +306,7 @@ def _trained_shop_whose_model_cannot_change(folder: Path, monkeypatch) -> Path: 
     from edgerec.training import files
     from edgerec.training import trainer as trainer_module
 
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
 
     def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(errno.EPERM, "Operation not permitted", str(folder / "shop.db.models"))
@@ -372,10 +360,7 @@ def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
     from edgerec.training import model_dir
     from edgerec.training.files import only_trainer
 
-    db = tmp_path / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(tmp_path)
     with only_trainer(model_dir(str(db))):  # as `edgerec train --follow` holds it
         receipt = forget(db, "C0007")
     assert receipt["model_retrained_by_the_running_trainer"] is True
@@ -392,10 +377,7 @@ def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_
     from edgerec.training.files import only_trainer
 
     folder = tmp_path / "shop"
-    db = folder / "shop.db"
-    with edgerec.open(db) as store:
-        seed_demo_store(store, size=SMALL, seed=5)
-    train(db)
+    db = trained_shop(folder)
     with only_trainer(model_dir(str(db))):  # it stops without saving
         assert forget(db, "C0007")["model_retrained_by_the_running_trainer"] is True
     assert [name for name in files_containing(folder, "C0007") if ".models" in name]
