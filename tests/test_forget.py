@@ -53,6 +53,17 @@ def trained_shop(folder: Path) -> Path:
     return db
 
 
+def the_next_forget_finishes(command: list[str], folder: Path, done: str) -> None:
+    """The same forget-user again finishes what the last one could not (`done`, said so), leaves
+    no trace of customer C0007 in `folder`, and a third finds nothing left to do."""
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert f"{done}, which the last forget could not do" in result.output
+    assert files_containing(folder, "C0007") == []
+    result = CliRunner().invoke(main, command)  # nothing is left to do
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
 def train(db: Path) -> None:
     with edgerec.open(db) as store:
         trainer = Trainer(store, config=TrainerConfig(block=1000))
@@ -290,12 +301,7 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     assert not [name for name in files_containing(folder, "C0007") if ".models" in name]
 
     monkeypatch.undo()  # the space is freed
-    result = CliRunner().invoke(main, command)
-    assert result.exit_code == 0, result.output
-    assert "compacted the database, which the last forget could not do" in result.output
-    assert files_containing(folder, "C0007") == []
-    result = CliRunner().invoke(main, command)  # nothing is left to do
-    assert result.exit_code == 1 and "nothing was changed" in result.output
+    the_next_forget_finishes(command, folder, "compacted the database")
 
 
 def _trained_shop_whose_model_cannot_change(folder: Path, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
@@ -332,12 +338,7 @@ def test_model_files_that_cannot_be_removed_are_said_and_removed_by_the_next_for
     assert [name for name in files_containing(folder, "C0007") if ".models" in name]
 
     monkeypatch.undo()  # the folder can be changed again
-    result = CliRunner().invoke(main, command)
-    assert result.exit_code == 0, result.output
-    assert "cleaned the model, which the last forget could not do" in result.output
-    assert files_containing(folder, "C0007") == []
-    result = CliRunner().invoke(main, command)  # nothing is left to do
-    assert result.exit_code == 1 and "nothing was changed" in result.output
+    the_next_forget_finishes(command, folder, "cleaned the model")
 
 
 def test_positions_of_forgotten_events_are_never_handed_out_again(tmp_path: Path) -> None:

@@ -19,6 +19,11 @@ from tests.postgres_server import Server as PostgresServer
 from tests.ui.ui_shop import make_shop, screen_text, until
 
 
+def live_console(store: Store, tmp_path: Path, *, seed: int = 1) -> ConsoleApp:
+    """The console on its Live screen, on a fixed clock, its log in `tmp_path`."""
+    return ConsoleApp(store, start="live", seed=seed, clock=FixedClock(), log_path=tmp_path / "ui.log")
+
+
 def excluded(app: ConsoleApp, user_id: str) -> set[str]:
     shop = app.services.shop
     unavailable = {i.item_id for i in shop.items(listed_only=False, limit=10_000) if not i.available}
@@ -102,13 +107,13 @@ async def _session(app: ConsoleApp) -> list[str]:
 
 
 def test_a_session_of_thirteen_actions_moves_the_suggestions(shop_store: Store, tmp_path: Path) -> None:
-    app = ConsoleApp(shop_store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
+    app = live_console(shop_store, tmp_path, seed=5)
     assert len(asyncio.run(_session(app))) == 13
 
 
 def test_the_same_session_on_postgresql(postgres: PostgresServer, tmp_path: Path) -> None:
     with make_shop(postgres.database()) as store:
-        app = ConsoleApp(store, start="live", seed=5, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(store, tmp_path, seed=5)
         assert len(asyncio.run(_session(app))) == 13
 
 
@@ -117,7 +122,7 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Pa
     from edgerec.domain import ItemDelisted, ItemUpdated
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, _ = await ready(pilot)
             await act(pilot, "enter")
@@ -148,7 +153,7 @@ def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     highlighted, without a word."""
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             table = screen.query_one(ItemTable)
@@ -194,7 +199,7 @@ def test_the_open_items_details_follow_a_change_to_the_catalogue(shop_store: Sto
     from edgerec.domain import ItemUpdated
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "enter")
@@ -219,7 +224,7 @@ def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     from textual.widgets import Input
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, _ = await ready(pilot)
             items = screen.query_one(ItemTable)
@@ -257,7 +262,7 @@ def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store
     shop_store.record(ItemViewed(user_id=long_id, item_id=item))
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await pilot.press("c")
@@ -285,7 +290,7 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
     from edgerec.ui.screens.choose import ChooseCustomerScreen
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             customers = [c.user_id for c in app.services.shop.customers(text="", limit=100)]
@@ -316,7 +321,7 @@ def test_enter_picks_only_the_customer_whose_id_was_typed_or_the_one_moved_to(
     from edgerec.ui.screens.choose import ChooseCustomerScreen
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             head = app.services.store.head()
@@ -352,7 +357,7 @@ def test_forgetting_the_customer_played_ends_their_live_session_without_a_word(
     from edgerec.ui.screens.customers import CustomersScreen
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "c", *"cust-04", "enter")
@@ -395,7 +400,7 @@ def test_a_customer_forgotten_by_another_process_is_let_go_before_anything_more_
         monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "c", *"cust-04", "enter")
@@ -427,7 +432,7 @@ def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tm
     from edgerec.domain import ItemDelisted
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             items = screen.query_one(ItemTable)
@@ -457,7 +462,7 @@ def test_a_schema_downgraded_under_the_console_is_said_plainly(shop_store: Store
     from edgerec.cli import main
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             await ready(pilot)
             args = ["--db", str(shop_store.path), "db", "downgrade", "0010", "--yes"]
@@ -481,7 +486,7 @@ def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
     from edgerec.domain import ItemDelisted
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "enter")
@@ -542,7 +547,7 @@ def test_a_checkout_or_a_removal_right_after_an_add_acts_on_the_cart_the_add_mad
             os.close(lock)
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "enter")
@@ -575,7 +580,7 @@ def test_a_terminal_six_rows_high_still_follows_each_action(shop_store: Store, t
     never moved."""
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 6)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "enter")
@@ -596,7 +601,7 @@ def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: P
     """The status line's action count went on from one customer and session to the next."""
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "enter")
@@ -615,7 +620,7 @@ def test_a_b_and_r_with_no_row_highlighted_say_so(shop_store: Store, tmp_path: P
     nothing with items in the cart (it decided 'The cart is empty.' on the cart shown)."""
 
     async def scenario() -> None:
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, _panel = await ready(pilot)
             await act(pilot, "enter")

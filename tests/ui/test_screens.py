@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import zipfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -546,6 +548,18 @@ def said(app: object, text: str) -> bool:
     return any(text in str(n.message) for n in app._notifications)  # type: ignore[attr-defined]
 
 
+@contextlib.asynccontextmanager
+async def on_import_screen(
+    store: Store, tmp_path: Path
+) -> AsyncIterator[tuple[ConsoleApp, Any, ImportScreen]]:
+    """The console opened on its Import screen: the app, its Pilot and the screen."""
+    app = console(store, tmp_path, "import")
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        yield app, pilot, screen
+
+
 def fill_import_form(screen: ImportScreen, source: Path, columns: str = "") -> Input:
     """The Import screen given a CSV file and a columns line; returns the columns box."""
     screen.query_one("#import-path", Input).value = str(source)
@@ -565,10 +579,7 @@ def test_import_previews_then_imports_with_progress_and_report(shop_store: Store
     source.write_text("\n".join(rows) + "\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             screen.chunk_rows = 500
             await pilot.press(*str(source), "enter")  # enter in the path box previews
             preview = screen.query_one("#import-preview-table", DataTable)
@@ -614,10 +625,7 @@ def test_a_failed_import_takes_its_progress_bar_away(shop_store: Store, tmp_path
     source.write_text("user,item,ts\nc1,sku-1,1700000000\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             screen.query_one("#import-path", Input).value = str(source)
             await pilot.press("ctrl+g")
             status = screen.query_one("#import-status", Static)
@@ -638,10 +646,7 @@ def test_a_refused_file_after_an_import_is_said_on_the_screen_not_only_in_a_toas
     source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             fill_import_form(screen, source, TILL_COLUMNS)
             await pilot.press("ctrl+r")
             preview = screen.query_one("#import-preview-table", DataTable)
@@ -672,10 +677,7 @@ def test_import_takes_a_path_pasted_in_quotes(shop_store: Store, tmp_path: Path)
     source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             preview = screen.query_one("#import-preview-table", DataTable)
             for quote in ("'", '"'):
                 fill_import_form(screen, source, TILL_COLUMNS)
@@ -692,11 +694,7 @@ def test_import_takes_a_column_mapping_for_columns_it_cannot_name(shop_store: St
     source.write_text("when,who,what\n1700000000,c1,sku-1\n1700000060,c2,sku-2\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
-
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             mapping = fill_import_form(screen, source)
             await pilot.press("ctrl+g")
             await until(
@@ -725,10 +723,7 @@ def test_import_reads_a_file_in_the_encoding_named_with_the_columns(
     source.write_bytes("when,who,what\n1700000000,Zoë,sku-1\n1700000060,Jürgen,sku-2\n".encode("cp1252"))
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             mapping = fill_import_form(screen, source, TILL_COLUMNS)
             await pilot.press("ctrl+g")
             await until(pilot, lambda: screen.report is not None, timeout=30, what="the report")
@@ -763,10 +758,7 @@ def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_w
     badtime.write_text("user_id,item_id,event_type,timestamp\nU1,sku-1,view,notatime\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             status = screen.query_one("#import-status", Static)
             screen.query_one("#import-path", Input).value = str(latin)
             for key, doing in (("ctrl+r", "Preview"), ("ctrl+g", "Import")):
@@ -789,11 +781,7 @@ def test_import_reads_times_in_the_zone_named_with_the_columns(shop_store: Store
     source.write_text("when,who,what\n2024-05-01 10:00:00,z1,sku-1\n")
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
-
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             mapping = fill_import_form(screen, source, f"{TILL_COLUMNS} timezone=Mars/Base")
             await pilot.press("ctrl+g")
             await until(pilot, lambda: said(app, "unknown time zone 'Mars/Base'"))
@@ -1211,10 +1199,7 @@ def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_pa
     ]
 
     async def scenario() -> None:
-        app = console(shop_store, tmp_path, "import")
-        async with app.run_test(size=(100, 32)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, ImportScreen)
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
             screen.query_one("#import-path", Input).value = str(empty)
             await pilot.press("ctrl+g")
             await until(pilot, lambda: screen.report is not None, what="the report")
