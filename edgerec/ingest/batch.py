@@ -69,6 +69,9 @@ class Batch:
     columns: dict[str, list[Any]]
     problems: list[Problem]
     raw_of: Callable[[int], str]
+    # A catalogue's listing fields it has no column for (a price list's category and stock):
+    # an item listed before keeps its own.
+    unnamed: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -80,10 +83,16 @@ class Batch:
                 problems[i] = p
 
 
-def text_batch(source: str, chunk: RawChunk, columns: dict[str, list[Any]], problems: list[Problem]) -> Batch:
+def text_batch(
+    source: str,
+    chunk: RawChunk,
+    columns: dict[str, list[Any]],
+    problems: list[Problem],
+    unnamed: frozenset[str] = frozenset(),
+) -> Batch:
     for i, problem in chunk.problems.items():
         problems[i] = problem
-    return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__)
+    return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__, unnamed)
 
 
 _TOTALS = {"total", "totals", "grandtotal", "subtotal"}

@@ -147,9 +147,15 @@ class ListingChanges:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def unchanged(self, rows: Sequence[dict[str, Any] | None], problems: list[Problem]) -> set[int]:
+    def unchanged(
+        self,
+        rows: Sequence[dict[str, Any] | None],
+        problems: list[Problem],
+        unnamed: frozenset[str] = frozenset(),
+    ) -> set[int]:
         """Indices of the timeless listing rows that would leave their item as it is; those
-        that change an item listed before get a fresh event id, in place."""
+        that change an item listed before get a fresh event id, in place. The `unnamed` fields
+        (the file has no column for them) of an item known before are its own, in place."""
         timeless = [
             i
             for i, r in enumerate(rows)
@@ -163,7 +169,8 @@ class ListingChanges:
         timeless = _last_of_each_item(rows, timeless, problems)
         keys = [(rows[i]["item_id"],) for i in timeless]  # type: ignore[index]
         with self.engine.connect() as connection:
-            current = {k[0]: _listing(r) for k, r in load_rows(connection, items, keys).items()}
+            stored = {k[0]: r for k, r in load_rows(connection, items, keys).items()}
+            current = {item: _listing(r) for item, r in stored.items()}
             head = log.head(connection)
         # Items with other catalogue events in the chunk change in ways not followed here:
         # their rows always count as changes.
@@ -180,6 +187,9 @@ class ListingChanges:
         for i in timeless:
             row: dict[str, Any] = rows[i]  # type: ignore[assignment]
             item = row["item_id"]
+            if unnamed and item in stored:
+                kept = ((field, stored[item][field]) for field in unnamed)
+                row["payload"].update({field: value for field, value in kept if value is not None})
             listing = _listing({"status": LISTED, **row["payload"]})
             before = current.get(item)
             if before == listing and item not in followed_not:

@@ -1295,7 +1295,16 @@ def catalogue_batches(
         above = _fill_from_row_above(
             chunk, columns, problems, used["item_id"] if group is None else group, above
         )
-        yield text_batch(str(path), chunk, columns, problems)
+        unnamed = {
+            "title": used["title"] is None,
+            "category": used["category"] is None and not levels,
+            "brand": used["brand"] is None,  # a brand guessed from a title does not replace one
+            "price": used["price"] is None,
+            "stock": used["stock"] is None,
+            "description": used["description"] is None,
+            "attributes": not extra,
+        }
+        yield text_batch(str(path), chunk, columns, problems, frozenset(f for f, no in unnamed.items() if no))
 
 
 # Magento's product export: after a product's default row, a row per store view holding only
