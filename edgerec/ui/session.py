@@ -49,11 +49,14 @@ class LiveSession:
         cls, store_id: str | None, clock: Clock, rng: random.Random | None = None, *, device: str = "console"
     ) -> LiveSession:
         rng = rng or random.Random()
-        user = f"{ANONYMOUS_PREFIX}{rng.getrandbits(32):08x}"
+        # 64 random bits: a kiosk's visitors over its years never meet one another's carts.
+        user = f"{ANONYMOUS_PREFIX}{rng.getrandbits(64):016x}"
         return cls(user_id=user, store_id=store_id, clock=clock, rng=rng, anonymous=True, device=device)
 
     def _new_id(self, prefix: str) -> str:
-        return f"{prefix}{self.rng.getrandbits(48):012x}"
+        # 128 random bits, as a UUID has: an event id met again is taken for the same event and
+        # not logged, so with 48 bits a till's ten millionth event could be lost.
+        return f"{prefix}{self.rng.getrandbits(128):032x}"
 
     @property
     def context(self) -> Context:

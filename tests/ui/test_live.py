@@ -651,3 +651,17 @@ def test_a_b_and_r_with_no_row_highlighted_say_so(shop_store: Store, tmp_path: P
             assert shop_store.read(since=head) == []
 
     asyncio.run(scenario())
+
+
+def test_the_ids_a_console_makes_do_not_meet_again() -> None:
+    """An event id met again is taken for the same event and not logged, and a visitor id met
+    again is the other visitor, cart and all: with 48 and 32 random bits, a busy till's ten
+    millionth event and a kiosk's hundred thousandth visitor were likely to meet an earlier one."""
+    import random
+
+    from edgerec.ui.session import ANONYMOUS_PREFIX, LiveSession
+
+    visitor = LiveSession.anonymous_visitor("k1", FixedClock(), random.Random(3))
+    assert len(visitor.user_id) - len(ANONYMOUS_PREFIX) == 16  # hex digits: 64 bits
+    event = visitor.start()
+    assert event.event_id is not None and len(event.event_id) - len("ev-") == 32  # 128 bits
