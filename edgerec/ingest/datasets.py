@@ -1083,6 +1083,16 @@ def _sale_prices(
     return out
 
 
+def _regular_prices(names: list[str], used: int) -> tuple[str, ...]:
+    """The price columns an empty price cell is read from: not a sale price beside the price
+    column, which is the price only where `_sale_prices` took it (a sale that ended, or one of
+    0, filled an empty regular price: the item listed at its old offer, or free)."""
+    sale = find(names, *_SALE_PRICE)
+    if sale is None or sale == used:
+        return _PRICE
+    return tuple(alias for alias in _PRICE if alias not in _SALE_PRICE)
+
+
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int, int]:
     """Rows with more fields than the header, where the last column is free text (a title, a
     description): the delimiter was part of the text, unquoted ("Boss Men Perfume, After
@@ -1248,7 +1258,9 @@ def catalogue_batches(
         price_cells = _no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
             price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
-            price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
+            price_cells = _with_later(
+                chunk, price_cells, names, used["price"], _regular_prices(names, used["price"])
+            )
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_price_hint(problem) for problem in found])
         stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)

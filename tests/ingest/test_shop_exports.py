@@ -755,6 +755,27 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
     }
 
 
+def test_an_empty_price_is_no_sale_price_that_ended_or_is_0(ingest_store: Store, tmp_path: Path) -> None:
+    """A regular price left empty or N/A was filled from the sale price beside it even where the
+    sale had ended (the mat listed at its old offer) or the sale price was 0 (the block listed
+    free), though with a regular price such a sale price is ignored; a running one is the price."""
+    magento = tmp_path / "products.csv"
+    magento.write_text(
+        "sku,name,price,special_price,special_price_from_date,special_price_to_date,qty\n"
+        "M1,Yoga Mat,N/A,25.00,2020-01-01,2020-01-31,4\nM2,Yoga Block,,0,,,4\n"
+        "M3,Yoga Strap,30.00,0,,,4\nM4,Yoga Bag,,20.00,2020-01-01,2099-01-31,4\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "G1", "title": "Mug", "price": null, "sale_price": 0}\n'
+        '{"id": "G2", "title": "Cup", "regular_price": "", "sale_price": 4.5}\n'
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": None, "M2": None, "M3": 30.0, "M4": 20.0, "G1": None, "G2": 4.5}
+
+
 def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
