@@ -954,8 +954,12 @@ _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
-# An availability's words (as header_key folds them) that say the item cannot be had now.
-_CANNOT_BE_HAD = re.compile(r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued")
+# An availability's words (as header_key folds them) that say the item cannot be had now: not
+# any more, not yet, or only later ("Back in stock soon"; "Back in stock" alone says it is).
+_CANNOT_BE_HAD = re.compile(
+    r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued|nolonger|notyet"
+    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder"
+)
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 
 
@@ -972,6 +976,10 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', None, '3')
     >>> _stock_text("Temporarily out of stock", word=True), _stock_text("-3", word=True)
     ('0', '-3')
+    >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
+    ('0', '0')
+    >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
+    (None, '0')
     """
     if value is None:
         return None

@@ -829,3 +829,23 @@ def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_i
     }
     kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
     assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
+
+
+def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A feed's "No longer available", "Not yet available" and "Back in stock soon" were read as
+    in stock, count not known: the lamps were recommended though none can be had now."""
+    feed = tmp_path / "feed.tsv"
+    feed.write_text(
+        "id\ttitle\tlink\timage_link\tavailability\tprice\n"
+        "F1\tOld Lamp\thttp://x/1\thttp://x/1.jpg\tNo longer available\t20.00 USD\n"
+        "F2\tNew Lamp\thttp://x/2\thttp://x/2.jpg\tNot yet available\t20.00 USD\n"
+        "F3\tDesk Lamp\thttp://x/3\thttp://x/3.jpg\tBack in stock soon\t20.00 USD\n"
+        "F4\tWall Lamp\thttp://x/4\thttp://x/4.jpg\tAvailable for pre-order\t20.00 USD\n"
+        "F5\tTable Lamp\thttp://x/5\thttp://x/5.jpg\tBack in stock!\t20.00 USD\n"
+        "F6\tLava Lamp\thttp://x/6\thttp://x/6.jpg\tShips in 3-5 days\t20.00 USD\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"F1": 0, "F2": 0, "F3": 0, "F4": 0, "F5": None, "F6": None}
