@@ -764,10 +764,20 @@ _PRICE = ("price", "unit_price", "regular_price", "list_price", "sale_price", "s
 # (Google Merchant Center's sale_price, Magento's special_price); the regular one is kept as an
 # attribute.
 _SALE_PRICE = ("sale_price", "special_price")
-_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock", "availability")
+_STOCK = (
+    "stock",
+    "stock_quantity",
+    "inventory",
+    "qty",
+    "quantity",
+    "in_stock",
+    "is_in_stock",
+    "availability",
+)
 # Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
-# 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
-_STOCK_FLAGS = ("in_stock", "availability")
+# 0), Magento's is_in_stock, Google Merchant Center's availability ("in stock", "out of stock",
+# "preorder").
+_STOCK_FLAGS = ("in_stock", "is_in_stock", "availability")
 # A column of stock words, whose other text (a delivery note, a date) says no count.
 _WORD_STOCK = {header_key("availability")}
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
@@ -996,8 +1006,10 @@ def _stock_cells(
 ) -> list[Any]:
     """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
     its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
-    its "In stock?" 0 beside it is none left. An `availability` that says no count ("Limited",
-    "Ships in 3-5 days") is kept among the row's attributes."""
+    its "In stock?" 0 beside it is none left. A flag that says none left beside a count is none
+    left too: Magento keeps an item's qty when the shop sets it out of stock (is_in_stock 0). An
+    `availability` that says no count ("Limited", "Ships in 3-5 days") is kept among the row's
+    attributes."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
@@ -1008,12 +1020,17 @@ def _stock_cells(
         cell = cells[i].strip() if cells[i] is not None else ""
         if words and cell and out[i] is None and header_key(_SCHEMA_ORG.sub("", cell)) not in _STOCK_WORDS:
             attributes[i][names[used].strip()] = cell
-        if record is None or (cells[i] is not None and cells[i].strip()):
+        if record is None:
             continue
-        j = next((j for j in beside if j < len(record) and record[j].strip()), None)
-        out[i] = (
-            None if j is None else _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
-        )
+        said = [
+            _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
+            for j in beside
+            if j < len(record) and record[j].strip()
+        ]
+        if not cell:
+            out[i] = said[0] if said else None
+        elif "0" in said:
+            out[i] = "0"
     return out
 
 

@@ -671,6 +671,27 @@ def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Stor
     assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
 
 
+def test_an_item_set_out_of_stock_beside_its_count_is_none_left(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento keeps an item's qty when the shop sets it out of stock: is_in_stock 0 beside qty
+    10 was listed with 10 left, and recommended; so was WooCommerce's "In stock?" 0 beside a
+    Stock filled in."""
+    magento = tmp_path / "catalog_product.csv"
+    magento.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,name,price,qty,is_in_stock\n"
+        "M1,,Default,simple,Yoga Mat,30.0000,10.0000,0\nM2,,Default,simple,Yoga Block,30.0000,10.0000,1\n"
+        "M3,,Default,simple,Yoga Strap,30.0000,,0\nM4,,Default,simple,Yoga Bag,30.0000,0.0000,1\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    woo = tmp_path / "wc-product-export.csv"
+    woo.write_text('ID,Name,"In stock?",Stock,Regular price\n13,Beanie,0,4,20\n14,Cap,1,4,18\n')
+    conserved(import_file(ingest_store, woo))
+    flags = tmp_path / "flags.csv"  # Magento's flag alone
+    flags.write_text("sku,name,price,is_in_stock\nF1,Scarf,20,0\nF2,Glove,18,1\n")
+    conserved(import_file(ingest_store, flags))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": 0, "M2": 10, "M3": 0, "M4": 0, "13": 0, "14": 4, "F1": 0, "F2": None}
+
+
 def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store, tmp_path: Path) -> None:
     """Magento's product_type (simple, configurable, virtual) was read as the category of every
     product whose categories cell is empty; outside a feed with google_product_category it is an
