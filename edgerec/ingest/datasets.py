@@ -885,14 +885,14 @@ def _with_later(
     return filled
 
 
-def _with_price_hint(problem: Problem) -> Problem:
-    """A catalogue's unreadable price, with how to list such items anyway (Amazon's 2018
+def _with_hint(problem: Problem, field: str) -> Problem:
+    """A catalogue's unreadable price or stock, with how to list such items anyway (Amazon's 2018
     metadata gives ranges, "$9.99 - $24.99", and scraped page text as prices)."""
     if problem is None:
         return None
     reason, detail = problem
-    keep = "give price=none (--map price=none on the command line)"
-    return reason, f"{detail}; to list every item with its price kept as text, not read, {keep}"
+    keep = f"give {field}=none (--map {field}=none on the command line)"
+    return reason, f"{detail}; to list every item with its {field} kept as text, not read, {keep}"
 
 
 def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
@@ -971,14 +971,17 @@ _CANNOT_BE_HAD = re.compile(
     r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
+# A count with commas between its thousands ('1,200'), as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+")
 
 
 def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
-    In a column of words (`availability`), text that says the item cannot be had ("Temporarily
-    out of stock", "Currently unavailable") is none left, and other text that is no stock word
-    ("Ships in 3-5 days", a date) a count not known, not a bad stock.
+    Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
+    is none left, and a count may group its thousands ("1,200"). In a column of words
+    (`availability`), other text that is no stock word ("Ships in 3-5 days", a date) is a count
+    not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
@@ -986,6 +989,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', None, '3')
     >>> _stock_text("Temporarily out of stock", word=True), _stock_text("-3", word=True)
     ('0', '-3')
+    >>> _stock_text("Temporarily out of stock"), _stock_text("1,200"), _stock_text("Ships in 3 days")
+    ('0', '1200', 'Ships in 3 days')
     >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
@@ -996,8 +1001,12 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     key = header_key(_SCHEMA_ORG.sub("", value.strip()))
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
+    if _THOUSANDS.fullmatch(value.strip()):
+        return value.strip().replace(",", "")
+    if _CANNOT_BE_HAD.search(key):
+        return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
-        return "0" if _CANNOT_BE_HAD.search(key) else None
+        return None
     return _STOCK_WORDS.get(key, value)
 
 
@@ -1287,11 +1296,11 @@ def catalogue_batches(
                 chunk, price_cells, names, used["price"], _regular_prices(names, used["price"])
             )
         prices, found = convert.prices(price_cells, "price")
-        merge(problems, [_with_price_hint(problem) for problem in found])
+        merge(problems, [_with_hint(problem, "price") for problem in found])
         stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
         stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
         stocks, found = convert.ints(stock_cells, "stock")
-        merge(problems, found)
+        merge(problems, [_with_hint(problem, "stock") for problem in found])
         if delimiter is not None:
             _shifted(problems, joined, len(names), delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:

@@ -852,6 +852,27 @@ def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_i
     assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
 
 
+def test_a_stock_column_reads_thousands_and_words_that_say_none_can_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """In a stock column (not an availability), "1,200" and "Temporarily out of stock"
+    quarantined the item as invalid_stock, where "Out of stock" there and a price "1,299.00"
+    read; a stock that is no count is refused saying how to list the items anyway."""
+    products = tmp_path / "products.csv"
+    products.write_text(
+        'item_id,title,price,stock\n1,Lamp,"1,299.00",Temporarily out of stock\n2,Mug,3.50,Out of stock\n'
+        '3,Screws,0.10,"1,200"\n4,Plate,4.00,12\n5,Bowl,2.00,Ships in 3 days\n'
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"1": 0, "2": 0, "3": 1200, "4": 12}
+    with ingest_store.engine.connect() as connection:
+        [refused] = connection.execute(quarantine.select()).all()
+    assert "Ships in 3 days" in refused.detail and "--map stock=none" in refused.detail
+
+
 def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
     ingest_store: Store, tmp_path: Path
 ) -> None:
