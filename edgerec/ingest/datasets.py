@@ -1153,6 +1153,17 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int
     return joined
 
 
+def _unquote_joined(chunk: RawChunk, joined: dict[int, int]) -> None:
+    """With quote=none, a joined last column wholly in quotes ("Big, heavy": a field that held
+    the delimiter, quoted as the default reading reads it) without them, as
+    `unquote_whole_fields` reads a field: its parts, each with one quote, kept them."""
+    for i in joined:
+        record = chunk.records[i]
+        text = record[-1] if record is not None else ""
+        if record is not None and len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
+            record[-1] = text[1:-1]
+
+
 def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimiter: str) -> None:
     """A joined row whose price or stock then does not read as one ("Kitchen" in the price): the
     stray delimiter was in a middle column, not in the text, and the row is refused for its field
@@ -1274,6 +1285,8 @@ def catalogue_batches(
         joined: dict[int, int] = {}
         if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
             joined = _rejoin_last_column(chunk, len(names), delimiter)
+            if not quote:
+                _unquote_joined(chunk, joined)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:
