@@ -1063,11 +1063,13 @@ _SALE_DATES = (
     ("date_sale_price_starts", "date_sale_price_ends"),  # WooCommerce's
 )
 _DAY = 86_400_000_000
+_MIDNIGHT = re.compile(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
 
 
-def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
+def _sale_running(chunk: RawChunk, names: list[str], source_timezone: str = "UTC") -> list[bool]:
     """Whether each row's sale runs now, by the file's column saying when (every row where it
-    has none); a date that cannot be read is no sale."""
+    has none), a time without an offset in the import's zone (--timezone); a date that cannot
+    be read is no sale."""
     columns = next(
         (found for dates in _SALE_DATES if None not in (found := [find(names, d) for d in dates])), None
     )
@@ -1078,7 +1080,7 @@ def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
         bounds = [(cells[0].split("/", 1) + [""])[:2] if cells[0] else ["", ""] for cells in bounds]
     now = to_micros(datetime.now(UTC))
     texts = [text.strip() for pair in bounds for text in pair]
-    micros, _ = convert.datetime_micros([text or None for text in texts])
+    micros, _ = convert.datetime_micros([text or None for text in texts], source_timezone)
     running = []
     for k in range(len(chunk)):
         (start, end), (since, until) = texts[2 * k : 2 * k + 2], micros[2 * k : 2 * k + 2]
@@ -1087,14 +1089,19 @@ def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
             continue
         # A day without a time is all of that day, and so is a last day at midnight in two
         # columns of from and to (Magento writes its inclusive "to" day as 00:00:00).
-        if until is not None and (":" not in end or (len(columns) == 2 and until % _DAY == 0)):
+        if until is not None and (":" not in end or (len(columns) == 2 and _MIDNIGHT.search(end))):
             until += _DAY
         running.append((since is None or since <= now) and (until is None or now < until))
     return running
 
 
 def _sale_prices(
-    chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
+    chunk: RawChunk,
+    cells: list[Any],
+    names: list[str],
+    used: int,
+    attributes: list[dict[str, Any]],
+    source_timezone: str = "UTC",
 ) -> list[Any]:
     """`cells` (the price column's), each from its row's sale price where that is one: above 0,
     below the regular price and, where the file says when the sale runs, running now. The
@@ -1103,7 +1110,7 @@ def _sale_prices(
     if sale is None or sale == used:  # the only price column the file has
         return cells
     out = list(cells)
-    running = _sale_running(chunk, names)
+    running = _sale_running(chunk, names, source_timezone)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
         offer = convert.parse_price(cell) if cell and cell.lower() not in _NO_VALUE else None
@@ -1244,7 +1251,12 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
 
 
 def catalogue_batches(
-    path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
+    path: Path,
+    chunk_rows: int,
+    mapping_: Any = None,
+    encoding: str = "utf-8",
+    source_timezone: str = "UTC",
+    **_: Any,
 ) -> Iterator[Batch]:
     named, header, quote = _catalogue_options(mapping_)
     delimiter = None
@@ -1304,7 +1316,7 @@ def catalogue_batches(
         ]
         price_cells = _no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
-            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
+            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes, source_timezone)
             price_cells = _with_later(
                 chunk, price_cells, names, used["price"], _regular_prices(names, used["price"])
             )

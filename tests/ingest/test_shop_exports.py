@@ -776,6 +776,30 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
     }
 
 
+def test_a_sale_s_dates_are_in_the_import_s_time_zone(ingest_store: Store, tmp_path: Path) -> None:
+    """--timezone was not applied to a catalogue's sale dates: a sale running two more hours in
+    Los Angeles was read as ended hours ago in UTC, one that ended in Tokyo as running, and a
+    Magento sale's last day at 00:00:00 local time ended at that midnight."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    def at(zone: str, hours: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        return (datetime.now(ZoneInfo(zone)) + timedelta(hours=hours)).strftime(fmt)
+
+    header = "sku,name,price,special_price,special_price_from_date,special_price_to_date\n"
+    west = tmp_path / "west.csv"
+    west.write_text(
+        header + f"M1,Yoga Mat,30.00,25.00,{at('America/Los_Angeles', -120)},{at('America/Los_Angeles', 2)}\n"
+        f"M2,Yoga Block,30.00,25.00,2020-01-01 00:00:00,{at('America/Los_Angeles', 0, '%Y-%m-%d 00:00:00')}\n"
+    )
+    conserved(import_file(ingest_store, west, source_timezone="America/Los_Angeles"))
+    east = tmp_path / "east.csv"
+    east.write_text(header + f"M3,Yoga Strap,30.00,25.00,{at('Asia/Tokyo', -120)},{at('Asia/Tokyo', -2)}\n")
+    conserved(import_file(ingest_store, east, source_timezone="Asia/Tokyo"))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": 25.0, "M2": 25.0, "M3": 30.0}
+
+
 def test_an_empty_price_is_no_sale_price_that_ended_or_is_0(ingest_store: Store, tmp_path: Path) -> None:
     """A regular price left empty or N/A was filled from the sale price beside it even where the
     sale had ended (the mat listed at its old offer) or the sale price was 0 (the block listed
