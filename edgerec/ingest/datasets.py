@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1218,6 +1219,18 @@ def _check_catalogue_columns(
         )
 
 
+def _numbered(chunk: RawChunk) -> list[str]:
+    """A headerless chunk's column names: numbers from 0, as many as its widest row's fields."""
+    return [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
+
+
+def _common_width(chunk: RawChunk) -> int:
+    """The number of fields most rows of a headerless chunk have: a wider row may be one whose
+    last column, a title, holds the delimiter unquoted ("Character, The")."""
+    widths = Counter(len(r) for r in chunk.records if r is not None)
+    return widths.most_common(1)[0][0] if widths else 0
+
+
 def _repeated(chunk: RawChunk, index: int) -> bool:
     """Whether a chunk's column holds one value in several rows."""
     cells = [r[index].strip() for r in chunk.records if r is not None and len(r) > index and r[index].strip()]
@@ -1266,6 +1279,7 @@ def catalogue_batches(
         delimiter = sniff_delimiter(head_lines(path, 10))
         chunks = _records(path, delimiter, header, chunk_rows, encoding, quote)
     above: dict[str, Any] | None = None
+    width = 0  # with no header line, the number of fields most rows of the first chunk have
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
     for number, (names, chunk) in enumerate(chunks):
@@ -1274,7 +1288,7 @@ def catalogue_batches(
         elif delimiter is not None:
             unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
-            names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
+            names, width = _numbered(chunk), width or _common_width(chunk)
         names = names or []
         if number == 0 and (index := _id_column(names, chunk)) is not None:
             id_name = names[index]
@@ -1295,10 +1309,14 @@ def catalogue_batches(
         if number == 0:  # refused before anything is listed, not every row quarantined
             _check_catalogue_columns(path, names, used["item_id"], header, chunk)
         joined: dict[int, int] = {}
-        if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
-            joined = _rejoin_last_column(chunk, len(names), delimiter)
+        width = len(names) if header else width
+        last = max((i for i in used.values() if i is not None), default=-1) == width - 1
+        if delimiter is not None and last and width - 1 in (used["title"], used["description"]):
+            joined = _rejoin_last_column(chunk, width, delimiter)
             if not quote:
                 _unquote_joined(chunk, joined)
+            if not header:  # the rows joined are as wide as the others now
+                names = _numbered(chunk)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:
@@ -1327,7 +1345,7 @@ def catalogue_batches(
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, [_with_hint(problem, "stock") for problem in found])
         if delimiter is not None:
-            _shifted(problems, joined, len(names), delimiter)
+            _shifted(problems, joined, width, delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
             listed |= _default_rows(chunk.records, view, used["item_id"])
             merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])
