@@ -109,9 +109,9 @@ def _decimal_comma(value: Any) -> float | None:
 
 def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
     """Prices as shops write them: '12.99', '$1,299.00', '1.299,00 €', '12,99', 'USD 12.00',
-    "CHF 1'299.50", '1 299,50', 'Free' (0; '' is None). With both a comma and a dot, the last
-    one marks the decimals. A comma alone marks them unless three digits follow it ('1,299' is
-    1299); a dot alone always does ('1.299' is 1.299, as in any number)."""
+    "CHF 1'299.50", '1 299,50', 'Free' or 'Free To Play' (0; '' is None). With both a comma and
+    a dot, the last one marks the decimals. A comma alone marks them unless three digits follow
+    it ('1,299' is 1299); a dot alone always does ('1.299' is 1.299, as in any number)."""
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
@@ -124,6 +124,8 @@ def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     return out, problems
 
 
+# Steam's prices of nothing: 'Free', 'Free To Play', 'Free Demo', 'Play for Free!'.
+_FREE = re.compile(r"free(?:[ -]to[ -](?:play|use|try)| demo| mod)?|play for free!?", re.IGNORECASE)
 _MONEY = re.compile(
     r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
 )
@@ -144,7 +146,7 @@ def parse_price(value: Any) -> float | None:
         return float(text)  # the common case: a plain number
     except ValueError:
         pass
-    if text.lower() == "free":  # an app store's or a download shop's price of nothing
+    if _FREE.fullmatch(text):  # an app store's or a download shop's price of nothing
         return 0.0
     match = _MONEY.fullmatch(text)
     if match is None or not (_currency(match["before"]) and _currency(match["after"])):

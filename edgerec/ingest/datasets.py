@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -764,10 +765,20 @@ _PRICE = ("price", "unit_price", "regular_price", "list_price", "sale_price", "s
 # (Google Merchant Center's sale_price, Magento's special_price); the regular one is kept as an
 # attribute.
 _SALE_PRICE = ("sale_price", "special_price")
-_STOCK = ("stock", "stock_quantity", "inventory", "qty", "quantity", "in_stock", "availability")
+_STOCK = (
+    "stock",
+    "stock_quantity",
+    "inventory",
+    "qty",
+    "quantity",
+    "in_stock",
+    "is_in_stock",
+    "availability",
+)
 # Columns that say whether an item is in stock, not how many: WooCommerce's "In stock?" (1 or
-# 0), Google Merchant Center's availability ("in stock", "out of stock", "preorder").
-_STOCK_FLAGS = ("in_stock", "availability")
+# 0), Magento's is_in_stock, Google Merchant Center's availability ("in stock", "out of stock",
+# "preorder").
+_STOCK_FLAGS = ("in_stock", "is_in_stock", "availability")
 # A column of stock words, whose other text (a delivery note, a date) says no count.
 _WORD_STOCK = {header_key("availability")}
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
@@ -875,14 +886,14 @@ def _with_later(
     return filled
 
 
-def _with_price_hint(problem: Problem) -> Problem:
-    """A catalogue's unreadable price, with how to list such items anyway (Amazon's 2018
+def _with_hint(problem: Problem, field: str) -> Problem:
+    """A catalogue's unreadable price or stock, with how to list such items anyway (Amazon's 2018
     metadata gives ranges, "$9.99 - $24.99", and scraped page text as prices)."""
     if problem is None:
         return None
     reason, detail = problem
-    keep = "give price=none (--map price=none on the command line)"
-    return reason, f"{detail}; to list every item with its price kept as text, not read, {keep}"
+    keep = f"give {field}=none (--map {field}=none on the command line)"
+    return reason, f"{detail}; to list every item with its {field} kept as text, not read, {keep}"
 
 
 def catalogue_mapping(value: Mapping[str, Any] | None) -> tuple[dict[str, str], bool]:
@@ -954,17 +965,24 @@ _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("discontinued", "preorder", "presale", "backorder", "onbackorder"), "0"),
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
-# An availability's words (as header_key folds them) that say the item cannot be had now.
-_CANNOT_BE_HAD = re.compile(r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued")
+# An availability's words (as header_key folds them) that say the item cannot be had now: not
+# any more, not yet, or only later ("Back in stock soon"; "Back in stock" alone says it is).
+_CANNOT_BE_HAD = re.compile(
+    r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued|nolonger|notyet"
+    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder"
+)
 _INTEGER = re.compile(r"[-+]?[0-9]+")
+# A count with commas between its thousands ('1,200'), as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+")
 
 
 def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
-    In a column of words (`availability`), text that says the item cannot be had ("Temporarily
-    out of stock", "Currently unavailable") is none left, and other text that is no stock word
-    ("Ships in 3-5 days", a date) a count not known, not a bad stock.
+    Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
+    is none left, and a count may group its thousands ("1,200"). In a column of words
+    (`availability`), other text that is no stock word ("Ships in 3-5 days", a date) is a count
+    not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
@@ -972,14 +990,24 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', None, '3')
     >>> _stock_text("Temporarily out of stock", word=True), _stock_text("-3", word=True)
     ('0', '-3')
+    >>> _stock_text("Temporarily out of stock"), _stock_text("1,200"), _stock_text("Ships in 3 days")
+    ('0', '1200', 'Ships in 3 days')
+    >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
+    ('0', '0')
+    >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
+    (None, '0')
     """
     if value is None:
         return None
     key = header_key(_SCHEMA_ORG.sub("", value.strip()))
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
+    if _THOUSANDS.fullmatch(value.strip()):
+        return value.strip().replace(",", "")
+    if _CANNOT_BE_HAD.search(key):
+        return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
-        return "0" if _CANNOT_BE_HAD.search(key) else None
+        return None
     return _STOCK_WORDS.get(key, value)
 
 
@@ -988,8 +1016,10 @@ def _stock_cells(
 ) -> list[Any]:
     """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
     its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
-    its "In stock?" 0 beside it is none left. An `availability` that says no count ("Limited",
-    "Ships in 3-5 days") is kept among the row's attributes."""
+    its "In stock?" 0 beside it is none left. A flag that says none left beside a count is none
+    left too: Magento keeps an item's qty when the shop sets it out of stock (is_in_stock 0). An
+    `availability` that says no count ("Limited", "Ships in 3-5 days") is kept among the row's
+    attributes."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
@@ -1000,12 +1030,17 @@ def _stock_cells(
         cell = cells[i].strip() if cells[i] is not None else ""
         if words and cell and out[i] is None and header_key(_SCHEMA_ORG.sub("", cell)) not in _STOCK_WORDS:
             attributes[i][names[used].strip()] = cell
-        if record is None or (cells[i] is not None and cells[i].strip()):
+        if record is None:
             continue
-        j = next((j for j in beside if j < len(record) and record[j].strip()), None)
-        out[i] = (
-            None if j is None else _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
-        )
+        said = [
+            _stock_text(record[j].strip(), True, header_key(names[j]) in _WORD_STOCK)
+            for j in beside
+            if j < len(record) and record[j].strip()
+        ]
+        if not cell:
+            out[i] = said[0] if said else None
+        elif "0" in said:
+            out[i] = "0"
     return out
 
 
@@ -1029,11 +1064,13 @@ _SALE_DATES = (
     ("date_sale_price_starts", "date_sale_price_ends"),  # WooCommerce's
 )
 _DAY = 86_400_000_000
+_MIDNIGHT = re.compile(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
 
 
-def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
+def _sale_running(chunk: RawChunk, names: list[str], source_timezone: str = "UTC") -> list[bool]:
     """Whether each row's sale runs now, by the file's column saying when (every row where it
-    has none); a date that cannot be read is no sale."""
+    has none), a time without an offset in the import's zone (--timezone); a date that cannot
+    be read is no sale."""
     columns = next(
         (found for dates in _SALE_DATES if None not in (found := [find(names, d) for d in dates])), None
     )
@@ -1044,7 +1081,7 @@ def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
         bounds = [(cells[0].split("/", 1) + [""])[:2] if cells[0] else ["", ""] for cells in bounds]
     now = to_micros(datetime.now(UTC))
     texts = [text.strip() for pair in bounds for text in pair]
-    micros, _ = convert.datetime_micros([text or None for text in texts])
+    micros, _ = convert.datetime_micros([text or None for text in texts], source_timezone)
     running = []
     for k in range(len(chunk)):
         (start, end), (since, until) = texts[2 * k : 2 * k + 2], micros[2 * k : 2 * k + 2]
@@ -1053,14 +1090,19 @@ def _sale_running(chunk: RawChunk, names: list[str]) -> list[bool]:
             continue
         # A day without a time is all of that day, and so is a last day at midnight in two
         # columns of from and to (Magento writes its inclusive "to" day as 00:00:00).
-        if until is not None and (":" not in end or (len(columns) == 2 and until % _DAY == 0)):
+        if until is not None and (":" not in end or (len(columns) == 2 and _MIDNIGHT.search(end))):
             until += _DAY
         running.append((since is None or since <= now) and (until is None or now < until))
     return running
 
 
 def _sale_prices(
-    chunk: RawChunk, cells: list[Any], names: list[str], used: int, attributes: list[dict[str, Any]]
+    chunk: RawChunk,
+    cells: list[Any],
+    names: list[str],
+    used: int,
+    attributes: list[dict[str, Any]],
+    source_timezone: str = "UTC",
 ) -> list[Any]:
     """`cells` (the price column's), each from its row's sale price where that is one: above 0,
     below the regular price and, where the file says when the sale runs, running now. The
@@ -1069,7 +1111,7 @@ def _sale_prices(
     if sale is None or sale == used:  # the only price column the file has
         return cells
     out = list(cells)
-    running = _sale_running(chunk, names)
+    running = _sale_running(chunk, names, source_timezone)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
         offer = convert.parse_price(cell) if cell and cell.lower() not in _NO_VALUE else None
@@ -1081,6 +1123,16 @@ def _sale_prices(
             attributes[i][names[used].strip()] = regular
         out[i] = cell
     return out
+
+
+def _regular_prices(names: list[str], used: int) -> tuple[str, ...]:
+    """The price columns an empty price cell is read from: not a sale price beside the price
+    column, which is the price only where `_sale_prices` took it (a sale that ended, or one of
+    0, filled an empty regular price: the item listed at its old offer, or free)."""
+    sale = find(names, *_SALE_PRICE)
+    if sale is None or sale == used:
+        return _PRICE
+    return tuple(alias for alias in _PRICE if alias not in _SALE_PRICE)
 
 
 def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int, int]:
@@ -1107,6 +1159,17 @@ def _rejoin_last_column(chunk: RawChunk, width: int, delimiter: str) -> dict[int
             joined[i] = len(record)
             chunk.records[i] = [*record[: width - 1], delimiter.join(record[width - 1 :])]
     return joined
+
+
+def _unquote_joined(chunk: RawChunk, joined: dict[int, int]) -> None:
+    """With quote=none, a joined last column wholly in quotes ("Big, heavy": a field that held
+    the delimiter, quoted as the default reading reads it) without them, as
+    `unquote_whole_fields` reads a field: its parts, each with one quote, kept them."""
+    for i in joined:
+        record = chunk.records[i]
+        text = record[-1] if record is not None else ""
+        if record is not None and len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
+            record[-1] = text[1:-1]
 
 
 def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimiter: str) -> None:
@@ -1156,6 +1219,18 @@ def _check_catalogue_columns(
         )
 
 
+def _numbered(chunk: RawChunk) -> list[str]:
+    """A headerless chunk's column names: numbers from 0, as many as its widest row's fields."""
+    return [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
+
+
+def _common_width(chunk: RawChunk) -> int:
+    """The number of fields most rows of a headerless chunk have: a wider row may be one whose
+    last column, a title, holds the delimiter unquoted ("Character, The")."""
+    widths = Counter(len(r) for r in chunk.records if r is not None)
+    return widths.most_common(1)[0][0] if widths else 0
+
+
 def _repeated(chunk: RawChunk, index: int) -> bool:
     """Whether a chunk's column holds one value in several rows."""
     cells = [r[index].strip() for r in chunk.records if r is not None and len(r) > index and r[index].strip()]
@@ -1189,7 +1264,12 @@ def _id_column(names: list[str], chunk: RawChunk) -> int | None:
 
 
 def catalogue_batches(
-    path: Path, chunk_rows: int, mapping_: Any = None, encoding: str = "utf-8", **_: Any
+    path: Path,
+    chunk_rows: int,
+    mapping_: Any = None,
+    encoding: str = "utf-8",
+    source_timezone: str = "UTC",
+    **_: Any,
 ) -> Iterator[Batch]:
     named, header, quote = _catalogue_options(mapping_)
     delimiter = None
@@ -1199,6 +1279,7 @@ def catalogue_batches(
         delimiter = sniff_delimiter(head_lines(path, 10))
         chunks = _records(path, delimiter, header, chunk_rows, encoding, quote)
     above: dict[str, Any] | None = None
+    width = 0  # with no header line, the number of fields most rows of the first chunk have
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
     for number, (names, chunk) in enumerate(chunks):
@@ -1207,7 +1288,7 @@ def catalogue_batches(
         elif delimiter is not None:
             unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
-            names = [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
+            names, width = _numbered(chunk), width or _common_width(chunk)
         names = names or []
         if number == 0 and (index := _id_column(names, chunk)) is not None:
             id_name = names[index]
@@ -1228,8 +1309,14 @@ def catalogue_batches(
         if number == 0:  # refused before anything is listed, not every row quarantined
             _check_catalogue_columns(path, names, used["item_id"], header, chunk)
         joined: dict[int, int] = {}
-        if header and delimiter is not None and len(names) - 1 in (used["title"], used["description"]):
-            joined = _rejoin_last_column(chunk, len(names), delimiter)
+        width = len(names) if header else width
+        last = max((i for i in used.values() if i is not None), default=-1) == width - 1
+        if delimiter is not None and last and width - 1 in (used["title"], used["description"]):
+            joined = _rejoin_last_column(chunk, width, delimiter)
+            if not quote:
+                _unquote_joined(chunk, joined)
+            if not header:  # the rows joined are as wide as the others now
+                names = _numbered(chunk)
         levels: list[int] = []
         if used["category"] is None:
             for candidate in _CATEGORY_LEVELS:
@@ -1247,16 +1334,18 @@ def catalogue_batches(
         ]
         price_cells = _no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
-            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes)
-            price_cells = _with_later(chunk, price_cells, names, used["price"], _PRICE)
+            price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes, source_timezone)
+            price_cells = _with_later(
+                chunk, price_cells, names, used["price"], _regular_prices(names, used["price"])
+            )
         prices, found = convert.prices(price_cells, "price")
-        merge(problems, [_with_price_hint(problem) for problem in found])
+        merge(problems, [_with_hint(problem, "price") for problem in found])
         stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
         stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
         stocks, found = convert.ints(stock_cells, "stock")
-        merge(problems, found)
+        merge(problems, [_with_hint(problem, "stock") for problem in found])
         if delimiter is not None:
-            _shifted(problems, joined, len(names), delimiter)
+            _shifted(problems, joined, width, delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
             listed |= _default_rows(chunk.records, view, used["item_id"])
             merge(problems, [_store_view_row(r, view, used["item_id"], listed) for r in chunk.records])

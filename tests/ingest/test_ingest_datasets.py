@@ -543,6 +543,33 @@ def test_only_a_last_column_s_own_text_is_joined_back(ingest_store: Store, tmp_p
     assert ingest_store.read()[-1].payload["description"] == "Portable speaker, loud"
 
 
+def test_a_headerless_catalogue_joins_its_last_column_s_own_text_back(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """With header=false, a title in the last column holding an unquoted ", " ("Character,
+    The") was cut at the comma, the rest kept as attribute "2", silently; with a header line
+    the same text is joined back. A column mapped past the last one most rows have (an
+    optional description) is no text to join into the title."""
+    titles = tmp_path / "titles.csv"
+    titles.write_text("1,Dinosaur Planet\n2,Isle of Man TT\n3,Character, The\n4,Lamp,5\n")
+    mapping = {"header": "false", "item": "0", "title": "1"}
+    conserved(import_file(ingest_store, titles, format="catalogue", mapping=mapping))
+    listed = {e.item_id: (e.payload["title"], e.payload["attributes"]) for e in ingest_store.read()}
+    assert listed == {
+        "1": ("Dinosaur Planet", {}),
+        "2": ("Isle of Man TT", {}),
+        "3": ("Character, The", {}),
+        "4": ("Lamp", {"2": "5"}),  # no space after the comma: a column of its own, as before
+    }
+    described = tmp_path / "described.csv"
+    described.write_text("5,Mug\n6,Cup\n7,Bowl, deep and wide\n")
+    conserved(
+        import_file(ingest_store, described, format="catalogue", mapping={**mapping, "description": "2"})
+    )
+    bowl = ingest_store.read()[-1].payload
+    assert (bowl["title"], bowl["description"]) == ("Bowl", "deep and wide")
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(

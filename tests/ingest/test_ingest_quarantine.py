@@ -208,6 +208,27 @@ def test_quote_none_reads_a_wholly_quoted_field_as_the_default_reading_does(
     assert titles == {"A1": '"Weird Al" Yankovic - Poodle Hat', "A2": "Heroes"}
 
 
+def test_quote_none_reads_a_quoted_last_column_that_holds_a_comma_without_its_quotes(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Following a catalogue quarantine's advice, quote=none, stored a description read right by
+    default, "Big, heavy", with its quotes: split at its comma and joined back, it was no field
+    wholly in quotes when those were taken off."""
+    products = tmp_path / "products.csv"
+    products.write_text(
+        'item_id,title,price,description\n1,"Heroes" poster,5,Nice\n2,Mug,3,"Big, heavy"\n3,Plate,4,"Flat"\n'
+        '4,Bowl,2,"Deep, "wide""\n'
+    )
+    conserved(import_file(ingest_store, products, mapping={"quote": "none"}))
+    described = {e.item_id: (e.payload["title"], e.payload["description"]) for e in ingest_store.read()}
+    assert described == {
+        "1": ('"Heroes" poster', "Nice"),
+        "2": ("Mug", "Big, heavy"),
+        "3": ("Plate", "Flat"),
+        "4": ("Bowl", '"Deep, "wide""'),  # quotes inside: text, as in a field of its own
+    }
+
+
 def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store, tmp_path: Path) -> None:
     """Running an import again (after an interruption, say) adds neither events nor quarantined
     rows; the refused rows are listed under the latest import."""

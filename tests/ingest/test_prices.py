@@ -36,6 +36,10 @@ from edgerec.ingest.convert import floats, prices
         (7, 7.0),
         ("Free", 0.0),  # an app store's price
         (" FREE ", 0.0),
+        ("Free To Play", 0.0),  # Steam's
+        ("Free-to-Play", 0.0),
+        ("Free Demo", 0.0),
+        ("Play for Free!", 0.0),
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
@@ -43,7 +47,8 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
 
 
 @pytest.mark.parametrize(
-    "text", ["about 12", "1,2,3", "12.5.6", "12,", "12€99", "$", "1,299 000", "12 34", "1.2,99"]
+    "text",
+    ["Free shipping", "about 12", "1,2,3", "12.5.6", "12,", "12€99", "$", "1,299 000", "12 34", "1.2,99"],
 )
 def test_text_that_is_not_a_price_is_a_problem_naming_it(text: str) -> None:
     values, problems = prices([text], "price")
@@ -79,3 +84,19 @@ def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
     assert floats(["4,5", "3", " 2,0 "], "value") == ([4.5, 3.0, 2.0], [None, None, None])
     values, problems = floats(["4,5,1", "1.2,3", "1,000"], "value")
     assert values == [None, None, None] and all(p and p[0] == "invalid_value" for p in problems)
+
+
+def test_steam_s_free_to_play_games_are_listed_at_0(ingest_store: Store, tmp_path: Path) -> None:
+    """Steam's games metadata writes a free game's price 'Free To Play': 'Free' alone read as 0,
+    and such a game was quarantined as invalid_price, not listed."""
+    games = tmp_path / "steam_games.json"
+    games.write_text(
+        "{'app_name': 'Lost Summoner Kitty', 'title': 'Lost Summoner Kitty', 'price': 4.99, 'id': '761140'}\n"
+        "{'app_name': 'Ironbound', 'title': 'Ironbound', 'price': 'Free To Play', 'id': '643980'}\n"
+        "{'app_name': 'Real Pool 3D', 'title': 'Real Pool 3D', 'price': 'Free to Play', 'id': '670290'}\n"
+        "{'app_name': 'Free One', 'title': 'Free One', 'price': 'Free', 'id': '1'}\n"
+    )
+    report = import_file(ingest_store, games)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 4, 0)
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    assert listed == {"761140": 4.99, "643980": 0.0, "670290": 0.0, "1": 0.0}

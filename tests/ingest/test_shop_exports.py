@@ -671,6 +671,27 @@ def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Stor
     assert jacket.payload["attributes"]["price"] == "120.00 USD"  # the regular price, kept
 
 
+def test_an_item_set_out_of_stock_beside_its_count_is_none_left(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento keeps an item's qty when the shop sets it out of stock: is_in_stock 0 beside qty
+    10 was listed with 10 left, and recommended; so was WooCommerce's "In stock?" 0 beside a
+    Stock filled in."""
+    magento = tmp_path / "catalog_product.csv"
+    magento.write_text(
+        "sku,store_view_code,attribute_set_code,product_type,name,price,qty,is_in_stock\n"
+        "M1,,Default,simple,Yoga Mat,30.0000,10.0000,0\nM2,,Default,simple,Yoga Block,30.0000,10.0000,1\n"
+        "M3,,Default,simple,Yoga Strap,30.0000,,0\nM4,,Default,simple,Yoga Bag,30.0000,0.0000,1\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    woo = tmp_path / "wc-product-export.csv"
+    woo.write_text('ID,Name,"In stock?",Stock,Regular price\n13,Beanie,0,4,20\n14,Cap,1,4,18\n')
+    conserved(import_file(ingest_store, woo))
+    flags = tmp_path / "flags.csv"  # Magento's flag alone
+    flags.write_text("sku,name,price,is_in_stock\nF1,Scarf,20,0\nF2,Glove,18,1\n")
+    conserved(import_file(ingest_store, flags))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": 0, "M2": 10, "M3": 0, "M4": 0, "13": 0, "14": 4, "F1": 0, "F2": None}
+
+
 def test_a_product_type_is_a_category_only_in_a_google_feed(ingest_store: Store, tmp_path: Path) -> None:
     """Magento's product_type (simple, configurable, virtual) was read as the category of every
     product whose categories cell is empty; outside a feed with google_product_category it is an
@@ -755,6 +776,51 @@ def test_a_sale_price_is_the_price_only_below_the_price_and_while_the_sale_runs(
     }
 
 
+def test_a_sale_s_dates_are_in_the_import_s_time_zone(ingest_store: Store, tmp_path: Path) -> None:
+    """--timezone was not applied to a catalogue's sale dates: a sale running two more hours in
+    Los Angeles was read as ended hours ago in UTC, one that ended in Tokyo as running, and a
+    Magento sale's last day at 00:00:00 local time ended at that midnight."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    def at(zone: str, hours: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        return (datetime.now(ZoneInfo(zone)) + timedelta(hours=hours)).strftime(fmt)
+
+    header = "sku,name,price,special_price,special_price_from_date,special_price_to_date\n"
+    west = tmp_path / "west.csv"
+    west.write_text(
+        header + f"M1,Yoga Mat,30.00,25.00,{at('America/Los_Angeles', -120)},{at('America/Los_Angeles', 2)}\n"
+        f"M2,Yoga Block,30.00,25.00,2020-01-01 00:00:00,{at('America/Los_Angeles', 0, '%Y-%m-%d 00:00:00')}\n"
+    )
+    conserved(import_file(ingest_store, west, source_timezone="America/Los_Angeles"))
+    east = tmp_path / "east.csv"
+    east.write_text(header + f"M3,Yoga Strap,30.00,25.00,{at('Asia/Tokyo', -120)},{at('Asia/Tokyo', -2)}\n")
+    conserved(import_file(ingest_store, east, source_timezone="Asia/Tokyo"))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": 25.0, "M2": 25.0, "M3": 30.0}
+
+
+def test_an_empty_price_is_no_sale_price_that_ended_or_is_0(ingest_store: Store, tmp_path: Path) -> None:
+    """A regular price left empty or N/A was filled from the sale price beside it even where the
+    sale had ended (the mat listed at its old offer) or the sale price was 0 (the block listed
+    free), though with a regular price such a sale price is ignored; a running one is the price."""
+    magento = tmp_path / "products.csv"
+    magento.write_text(
+        "sku,name,price,special_price,special_price_from_date,special_price_to_date,qty\n"
+        "M1,Yoga Mat,N/A,25.00,2020-01-01,2020-01-31,4\nM2,Yoga Block,,0,,,4\n"
+        "M3,Yoga Strap,30.00,0,,,4\nM4,Yoga Bag,,20.00,2020-01-01,2099-01-31,4\n"
+    )
+    conserved(import_file(ingest_store, magento))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "G1", "title": "Mug", "price": null, "sale_price": 0}\n'
+        '{"id": "G2", "title": "Cup", "regular_price": "", "sale_price": 4.5}\n'
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.price for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"M1": None, "M2": None, "M3": 30.0, "M4": 20.0, "G1": None, "G2": 4.5}
+
+
 def test_a_placeholder_for_no_price_or_stock_lists_the_item_and_excel_ids_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -808,3 +874,44 @@ def test_an_availability_that_says_no_count_lists_the_item_and_a_stock_of_none_i
     }
     kept = {e.item_id: e.payload["attributes"] for e in ingest_store.read()}
     assert kept["B1"] == {"availability": "Ships in 3-5 days"} and kept["B2"] == {}
+
+
+def test_a_stock_column_reads_thousands_and_words_that_say_none_can_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """In a stock column (not an availability), "1,200" and "Temporarily out of stock"
+    quarantined the item as invalid_stock, where "Out of stock" there and a price "1,299.00"
+    read; a stock that is no count is refused saying how to list the items anyway."""
+    products = tmp_path / "products.csv"
+    products.write_text(
+        'item_id,title,price,stock\n1,Lamp,"1,299.00",Temporarily out of stock\n2,Mug,3.50,Out of stock\n'
+        '3,Screws,0.10,"1,200"\n4,Plate,4.00,12\n5,Bowl,2.00,Ships in 3 days\n'
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"1": 0, "2": 0, "3": 1200, "4": 12}
+    with ingest_store.engine.connect() as connection:
+        [refused] = connection.execute(quarantine.select()).all()
+    assert "Ships in 3 days" in refused.detail and "--map stock=none" in refused.detail
+
+
+def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A feed's "No longer available", "Not yet available" and "Back in stock soon" were read as
+    in stock, count not known: the lamps were recommended though none can be had now."""
+    feed = tmp_path / "feed.tsv"
+    feed.write_text(
+        "id\ttitle\tlink\timage_link\tavailability\tprice\n"
+        "F1\tOld Lamp\thttp://x/1\thttp://x/1.jpg\tNo longer available\t20.00 USD\n"
+        "F2\tNew Lamp\thttp://x/2\thttp://x/2.jpg\tNot yet available\t20.00 USD\n"
+        "F3\tDesk Lamp\thttp://x/3\thttp://x/3.jpg\tBack in stock soon\t20.00 USD\n"
+        "F4\tWall Lamp\thttp://x/4\thttp://x/4.jpg\tAvailable for pre-order\t20.00 USD\n"
+        "F5\tTable Lamp\thttp://x/5\thttp://x/5.jpg\tBack in stock!\t20.00 USD\n"
+        "F6\tLava Lamp\thttp://x/6\thttp://x/6.jpg\tShips in 3-5 days\t20.00 USD\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"F1": 0, "F2": 0, "F3": 0, "F4": 0, "F5": None, "F6": None}
