@@ -258,7 +258,9 @@ def resolve_columns(
     orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
     order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
     if order_lines and values_of is not None:  # not an event log whose purchases name an order
-        order_lines = any(_mostly_filled(values_of(name)) for name in orders)
+        order_lines = any(_mostly_filled(values_of(name)) for name in orders) and not _other_actions(
+            mapping, actual, values_of
+        )
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
@@ -301,6 +303,20 @@ def resolve_columns(
             )
         resolved = replace(resolved, timestamp=None, timestamp_unit="us")  # times from the file's order
     return resolved
+
+
+def _other_actions(
+    mapping: ColumnMapping, actual: Mapping[str, str], values_of: Callable[[str], list[Any]]
+) -> bool:
+    """Whether the type column names an action other than a purchase (a view, a cart) in the
+    first rows: an event log, whose purchases may be most of its rows, not an order's lines."""
+    named = "type" in mapping.named or mapping.type != ColumnMapping().type
+    keys = [header_key(mapping.type)] if mapping.type and named else map(header_key, COLUMN_ALIASES["type"])
+    column = next((actual[key] for key in keys if key in actual), None)
+    if column is None:
+        return False
+    types, _ = map_actions(values_of(column), mapping.actions)
+    return any(t is not None and t != EventType.PURCHASED.value for t in types)
 
 
 def _mostly_filled(values: Sequence[Any]) -> bool:

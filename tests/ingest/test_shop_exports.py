@@ -623,6 +623,27 @@ def test_an_event_log_whose_order_id_is_filled_on_purchases_keeps_its_item_id(tm
         assert [e.item_id for e in store.read()][-4:] == ["P10", "P11", "P10", "P12"]
 
 
+def test_an_event_log_of_mostly_purchases_keeps_its_item_id(tmp_path: Path) -> None:
+    """An event log whose order_id is filled on its purchases, most of its rows, was read as an
+    order's lines: every event, the view too, recorded under the parent product_id. Its type
+    column names a view: it is no order's lines, whatever share of its rows are purchases."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "timestamp,user_id,event_type,item_id,product_id,order_id\n"
+        "2026-11-01 10:00:00,u1,view,V-RED-M,P1,\n2026-11-01 10:01:00,u1,purchase,V-RED-M,P1,O1\n"
+        "2026-11-01 10:02:00,u2,purchase,V-BLUE-S,P1,O2\n"
+    )
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(main, ["--db", db, "import", str(events)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        assert _events(store) == [
+            ("item_viewed", "u1", "V-RED-M"),
+            ("purchased", "u1", "V-RED-M"),
+            ("purchased", "u2", "V-BLUE-S"),
+        ]
+
+
 def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
     """Google Merchant Center's feed: its availability was not read (the sold-out jacket was
     recommended), its sale_price not the price, its product_type not the category; a stock
