@@ -57,6 +57,9 @@ class ColumnMapping:
     location: str | None = None
     device: str | None = None
     time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
+    # The line an order's line is part of (Magento's parent_item_id: a configurable product's
+    # child, sold as its parent's line); found in an order's lines where not given.
+    parent_line: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None  # the event type when there is no type column, or a row's is empty
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
@@ -131,6 +134,7 @@ class ColumnMapping:
             "value": self.value,
             "query": self.query,
             "time_of_day": self.time_of_day,
+            "parent_line": self.parent_line,
         }
 
 
@@ -271,6 +275,8 @@ def resolve_columns(
                 chosen[field_name] = name
                 taken.add(name)
                 break
+    if order_lines and "parent_line" not in mapping.named and header_key("parent_item_id") in actual:
+        chosen["parent_line"] = actual[header_key("parent_item_id")]
     resolved = replace(mapping, **chosen)
     if "timestamp" in guessed and mapping.time_of_day is None:
         for date_name, time_name in _DATE_AND_TIME:
@@ -1054,6 +1060,13 @@ def typed_columns(
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
     columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone, mapping.day_first)
     merge(problems, found)
+    for i, parent in enumerate(raw.get("parent_line", ())):
+        if not convert.is_blank(parent) and problems[i] is None:
+            line = _text(parent, True)
+            problems[i] = (
+                "child_line",
+                f"part of the order's line {line} (a configurable product's child): the sale is that line's",
+            )
     for name in (*ID_COLUMNS, *PAYLOAD_COLUMNS):
         if name not in raw:
             continue

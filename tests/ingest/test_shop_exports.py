@@ -496,6 +496,27 @@ def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tm
     assert ingest_store.read()[-1].payload == {"quantity": 3}
 
 
+def test_a_configurable_products_child_line_is_no_second_sale(ingest_store: Store, tmp_path: Path) -> None:
+    """Magento's order items list a configurable product sold as two lines, the parent with the
+    price and its child (parent_item_id filled) at 0: the child was recorded as a second sale,
+    so each such sale counted twice. It is quarantined as child_line."""
+    path = tmp_path / "sales_order_item.csv"
+    path.write_text(
+        "item_id,order_id,parent_item_id,product_id,product_type,sku,qty_ordered,price,customer_id,created_at\n"
+        "1,100,,501,configurable,MH01-XS-Black,1.0000,52.0000,7,2026-11-01 10:00:00\n"
+        "2,100,1,502,simple,MH01-XS-Black,1.0000,0.0000,7,2026-11-01 10:00:00\n"
+        "3,101,,600,simple,24-MB01,2.0000,34.0000,8,2026-11-02 11:00:00\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.quarantined_by_reason == {"child_line": 1}
+    sales = [e for e in ingest_store.read() if e.type == "purchased"]
+    assert [(e.item_id, e.payload["quantity"], e.payload["price_paid"]) for e in sales] == [
+        ("501", 1, 52.0),
+        ("600", 2, 34.0),
+    ]
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
