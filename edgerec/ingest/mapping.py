@@ -216,6 +216,9 @@ _ORDER_COLUMNS = frozenset(
     )
 )  # fmt: skip
 _PRODUCT_COLUMNS = ("product_id", "sku")
+# A bare `item` or `product` is the id only where the file has no other id column: beside a SKU
+# (a till's `Item,SKU`: Latte, LAT-L) it is the item's name.
+_BARE_ITEM = ("item", "product")
 # A till's export: the date in one column and the time of day in another.
 _DATE_AND_TIME = [
     (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
@@ -269,6 +272,8 @@ def resolve_columns(
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
             aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
+        elif field_name == "item":
+            aliases = (*(a for a in aliases if a not in _BARE_ITEM), *_BARE_ITEM)
         for alias in aliases:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:

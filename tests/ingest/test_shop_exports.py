@@ -81,6 +81,28 @@ def test_a_tills_cashier_is_not_the_customer(ingest_store: Store, tmp_path: Path
     assert [user for _, user, _ in _events(ingest_store)] == ["ann", "bob"]
 
 
+def test_a_tills_item_name_beside_its_sku_is_no_item(ingest_store: Store, tmp_path: Path) -> None:
+    """A till's sales with the item's name in a bare `Item` column beside its `SKU`: Latte Large
+    and Latte Small were both recorded as item 'Latte', and against the shop's item library,
+    listed by SKU, quarantined as item_not_listed."""
+    library = tmp_path / "items.csv"
+    library.write_text(
+        "Token,Item Name,Variation Name,SKU,Category,Price\n"
+        "7XKJ2BDUS3TQ,Latte,Large,LAT-L,Coffee,4.50\nGH3KD82JS,Latte,Small,LAT-S,Coffee,3.50\n"
+    )
+    conserved(import_file(ingest_store, library))
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "Date,Time,Customer ID,Item,SKU,Qty\n"
+        "2026-11-01,09:15:02,CUST1,Latte,LAT-L,2\n2026-11-01,09:20:00,CUST2,Latte,LAT-S,1\n"
+    )
+    report = import_file(ingest_store, sales)
+    conserved(report)
+    assert report.quarantined == 0
+    sales_made = [e for e in _events(ingest_store) if e[0] == "purchased"]
+    assert sales_made == [("purchased", "CUST1", "LAT-L"), ("purchased", "CUST2", "LAT-S")]
+
+
 def test_analytics_events_are_read_with_their_properties_and_anonymous_ids(
     ingest_store: Store, tmp_path: Path
 ) -> None:
