@@ -456,6 +456,23 @@ def test_an_empty_file_that_is_meant_as_no_text_is_refused(ingest_store: Store, 
     assert quarantined(ingest_store) == 0
 
 
+def test_a_sale_whose_price_or_quantity_says_it_has_none_is_kept(ingest_store: Store, tmp_path: Path) -> None:
+    """A purchase whose price or quantity cell was a placeholder (N/A, -) was quarantined whole
+    as invalid_price_paid, the sale lost, though an empty cell was read as none; a catalogue
+    reads these placeholders as empty too."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "user_id,item_id,timestamp,event_type,price,quantity\n"
+        "u1,1,2026-11-01 10:00:00,purchase,N/A,2\nu2,2,2026-11-01 11:00:00,purchase,-,n/a\n"
+        "u3,3,2026-11-01 12:00:00,purchase,,\nu4,4,2026-11-01 13:00:00,purchase,4.50,-\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.quarantined == 0
+    sales = [e.payload for e in ingest_store.read() if e.type == "purchased"]
+    assert sales == [{"quantity": 2}, {"quantity": 1}, {"quantity": 1}, {"quantity": 1, "price_paid": 4.5}]
+
+
 def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:
     """UCI Online Retail: an invoice starting with C undoes a sale with a negative quantity."""
     path = tmp_path / "retail.csv"
