@@ -264,6 +264,23 @@ def test_dates_in_other_layouts_are_read(written: list[str], meant: list[str]) -
     assert [from_micros(m).isoformat()[:16] for m in micros] == meant
 
 
+def test_iso_times_with_two_offsets_are_read_year_month_day_in_a_file_read_day_first(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """ISO 8601 times whose offset changes within the column (+02:00, then +01:00 after the
+    clocks went back) are read one at a time: in a file read day first (day_first=true, or a
+    30/11/2026 elsewhere in the column) 2026-11-02 was read as the 11th of February."""
+    rows = ["u1,i1,view,2026-10-24T13:00:00+02:00", "u1,i2,view,2026-11-02T13:00:00+01:00"]
+    path = write_csv(tmp_path / "dst.csv", rows)
+    import_file(ingest_store, path, format="csv", mapping={"day_first": True})
+    mixed = write_csv(tmp_path / "mixed.csv", [*rows, "u2,i3,view,30/11/2026 10:00"])
+    import_file(ingest_store, mixed, format="csv")
+    times = [
+        from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read() if e.type == "item_viewed"
+    ]
+    assert times == ["2026-10-24T11:00", "2026-11-02T12:00", "2026-11-30T10:00"]
+
+
 def test_a_zone_abbreviation_that_names_several_zones_is_refused_saying_so() -> None:
     _micros, problems = convert.datetime_micros(["2024-03-01 10:00:00 CST"])
     assert problems[0] is not None and "CST names more than one zone, US Central or China" in problems[0][1]
