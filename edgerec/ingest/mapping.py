@@ -354,6 +354,11 @@ _JOINED_TIME = re.compile(
 )
 
 
+# A `time` beside one of these words, in a name of two words or more, is how long something
+# lasted, as a duration written as one word is (play_time, watch_time, dwell_time, time_spent).
+_DURATION_WORDS = frozenset({"play", "listen", "watch", "view", "session", "dwell", "read", "run", "spent"})
+
+
 def time_named(name: str) -> bool:
     """Whether a column's name says it holds a date or time: one of its words does, or it ends
     in `at` (read_at, createdAt); a birth date is no event's.
@@ -366,10 +371,17 @@ def time_named(name: str) -> bool:
     [False, False, False, False]
     >>> [time_named(n) for n in ("viewdate", "sessiontimestamp", "playdate")]
     [True, True, True]
+    >>> [time_named(n) for n in ("play_time", "watchTime", "dwell_time", "time_spent", "view_timestamp")]
+    [False, False, False, False, True]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    told = [
+        word
+        for i, word in enumerate(words)
+        if not (word == "time" and {*words[i - 1 : i], *words[i + 1 : i + 2]} & _DURATION_WORDS)
+    ]
     return "birth" not in words and (
-        bool(_TIME_WORDS & set(words))
+        bool(_TIME_WORDS & set(told))
         or (len(words) > 1 and words[-1] == "at")
         or any(_JOINED_TIME.fullmatch(word) for word in words)
     )
