@@ -523,6 +523,13 @@ def test_rows_of_no_data_are_named_and_a_pandas_table_is_refused(ingest_store: S
         written.write_text(json.dumps(table))
         with pytest.raises(FormatError, match=f"orient='{orient}'.*orient=\"records\", lines=True"):
             import_file(ingest_store, written)
+    rows = [["u1", "10", "view", "2026-11-01 10:00:00"], ["u2", "20", "purchase", "2026-11-02 10:00:00"]]
+    values = tmp_path / "values.json"  # a JSON array of rows: it was read as a CSV headed '[["u1"'
+    for text in (json.dumps(rows), json.dumps(rows, indent=2)):
+        values.write_text(text + "\n")
+        for mapping in (None, {"header": "false", "user": "0", "item": "1", "type": "2", "timestamp": "3"}):
+            with pytest.raises(FormatError, match='JSON array of arrays.*orient="records", lines=True'):
+                import_file(ingest_store, values, mapping=mapping)
     nested = tmp_path / "nested.jsonl"  # an event with nested fields is no table
     nested.write_text(json.dumps({"user": {"id": "C1"}, "item": {"id": "SKU-1"}}) + "\n")
     with pytest.raises(FormatError, match="no column for the timestamp"):
