@@ -63,6 +63,9 @@ class ColumnMapping:
     # The line an order's line is part of (Magento's parent_item_id: a configurable product's
     # child, sold as its parent's line); found in an order's lines where not given.
     parent_line: str | None = None
+    # The column naming the order, found where not given: an order's later lines that leave it
+    # blank with its customer and time (Odoo's, some WooCommerce exports) take them from its first.
+    order: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None  # the event type when there is no type column, or a row's is empty
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
@@ -138,6 +141,7 @@ class ColumnMapping:
             "query": self.query,
             "time_of_day": self.time_of_day,
             "parent_line": self.parent_line,
+            "order": self.order,
         }
 
 
@@ -216,6 +220,7 @@ _ORDER_COLUMNS = frozenset(
         "order_id", "order", "order_number", "order_no", "order_nr", "order_increment_id",
         "increment_id", "entity_id", "invoice", "invoice_id", "invoice_no", "invoice_number",
         "receipt", "receipt_id", "receipt_no", "receipt_number", "transaction_id", "transaction_no",
+        "order_reference",
     )
 )  # fmt: skip
 _PRODUCT_COLUMNS = ("product_id", "sku")
@@ -268,9 +273,10 @@ def resolve_columns(
     orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
     order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
     if order_lines and values_of is not None:  # not an event log whose purchases name an order
-        order_lines = any(_mostly_filled(values_of(name)) for name in orders) and not _other_actions(
-            mapping, actual, values_of
-        )
+        dated = _dated_rows(actual, values_of)
+        order_lines = any(
+            _mostly_filled([v for v, d in zip(values_of(name), dated, strict=True) if d]) for name in orders
+        ) and not _other_actions(mapping, actual, values_of)
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
@@ -283,6 +289,8 @@ def resolve_columns(
                 chosen[field_name] = name
                 taken.add(name)
                 break
+    if orders and "order" not in mapping.named:
+        chosen["order"] = orders[-1]  # `actual` keeps the first of equal keys, in reverse
     if order_lines and "parent_line" not in mapping.named and header_key("parent_item_id") in actual:
         chosen["parent_line"] = actual[header_key("parent_item_id")]
     resolved = replace(mapping, **chosen)
@@ -331,6 +339,53 @@ def _other_actions(
         return False
     types, _ = map_actions(values_of(column), mapping.actions)
     return any(t is not None and t != EventType.PURCHASED.value for t in types)
+
+
+def _dated_rows(actual: Mapping[str, str], values_of: Callable[[str], list[Any]]) -> list[bool]:
+    """Which of the first rows have a time, in a column under one of the time's common names
+    (every row, where none has): an order's later lines may leave its order, customer and date
+    blank."""
+    columns = [values_of(name) for key, name in actual.items() if key in _TIME_ALIASES]
+    dated = [any(not convert.is_blank(v) for v in row) for row in zip(*columns, strict=True)]
+    return dated if any(dated) else [True] * len(values_of(next(iter(actual.values()))))
+
+
+_TIME_ALIASES = frozenset(header_key(alias) for alias in COLUMN_ALIASES["timestamp"])
+# An order's fields, which its later lines may leave blank (see fill_order_lines).
+_ORDER_FIELDS = (
+    "user_id",
+    "occurred_at",
+    "time_of_day",
+    "session_id",
+    "store_id",
+    "location",
+    "device",
+    "type",
+)
+
+
+def fill_order_lines(raw: dict[str, list[Any]], last: dict[str, Any]) -> None:
+    """An order's later lines written with its fields blank (Odoo's sale orders with their
+    lines, some WooCommerce exports: order, customer and date on the first line only): a row
+    whose order, customer and time cells are all blank, and which names an item, takes each
+    blank field of the order from the last row that named one (`last`, kept from chunk to
+    chunk); a row of no order with a customer or time (a till's sale) ends that order.
+    `raw["order"]` is dropped."""
+    orders = raw.pop("order", None)
+    if orders is None:
+        return
+    fields = [name for name in _ORDER_FIELDS if name in raw]
+    told = [name for name in ("user_id", "occurred_at") if name in raw]
+    for i, order in enumerate(orders):
+        if not convert.is_blank(order):
+            last.clear()
+            last.update({name: raw[name][i] for name in fields})
+        elif not told or any(not convert.is_blank(raw[name][i]) for name in told):
+            last.clear()  # a line of no order (a till's sale), not an order's later line
+        elif last and not convert.is_blank(raw.get("item_id", ["line"] * len(orders))[i]):
+            for name in fields:
+                if convert.is_blank(raw[name][i]):
+                    raw[name][i] = last[name]
 
 
 def _mostly_filled(values: Sequence[Any]) -> bool:

@@ -37,6 +37,7 @@ from edgerec.ingest.mapping import (
     column_position,
     customer_fallbacks,
     fill_customers,
+    fill_order_lines,
     nested_events,
     python_literal,
     resolve_columns,
@@ -75,6 +76,7 @@ def csv_batches(
     )
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    order: dict[str, Any] = {}  # the fields of the last line that named its order
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -105,6 +107,7 @@ def csv_batches(
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
+        fill_order_lines(raw, order)
         if names:
             merge(problems, repeated_headers(source, chunk, names))
         if not settled and "occurred_at" in raw:
@@ -323,6 +326,7 @@ def object_batches(
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    order: dict[str, Any] = {}  # the fields of the last line that named its order
     given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
@@ -351,6 +355,7 @@ def object_batches(
             if any(obj is not None and column in obj for obj in objects)
         }
         fill_customers(raw, fallbacks, sessions)
+        fill_order_lines(raw, order)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             check_time_range(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
