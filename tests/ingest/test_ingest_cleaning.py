@@ -167,6 +167,35 @@ def test_purchase_of_unlisted_or_delisted_item_is_quarantined(ingest_store: Stor
     assert report.accepted == 2  # viewing an unlisted item is possible; buying it is not
 
 
+def test_a_purchase_of_an_unlisted_item_says_the_catalogue_may_name_items_otherwise(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A shop's product export listed by its ID and its orders read by SKU: every purchase was
+    quarantined as item_not_listed, the reason giving no hint why. It names an item the
+    catalogue lists and the mapping that makes the two agree."""
+    catalogue = tmp_path / "wc-product-export.csv"
+    catalogue.write_text("ID,Type,SKU,Name,Regular price\n10,simple,woo-beanie,Beanie,20\n")
+    assert import_file(ingest_store, catalogue).accepted == 1
+    orders = tmp_path / "wc-orders.csv"
+    orders.write_text(
+        "Order Number,Order Date,Customer User ID,SKU,Quantity\n2001,2026-11-01 10:00,5,woo-beanie,2\n"
+    )
+    report = import_file(ingest_store, orders, mapping={"user": "Customer User ID"})
+    assert report.quarantined_by_reason == {"item_not_listed": 1}
+    with ingest_store.engine.connect() as connection:
+        detail = connection.execute(select(quarantine.c.detail)).scalar_one()
+    assert (
+        "purchase of item 'woo-beanie', which the catalogue does not list (it lists items such as '10'"
+        in detail
+    )
+    assert "--map item=COLUMN" in detail
+    again = import_file(
+        ingest_store, catalogue, mapping={"item": "SKU", "title": "Name", "price": "Regular price"}
+    )
+    assert again.accepted == 1
+    assert import_file(ingest_store, orders, mapping={"user": "Customer User ID"}).appended == 1
+
+
 def test_purchases_logged_before_the_catalogue_came_are_already_present_on_a_reimport(
     ingest_store: Store, tmp_path: Path
 ) -> None:
