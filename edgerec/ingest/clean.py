@@ -233,6 +233,7 @@ class CatalogueCheck:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.has_catalogue = self._has_catalogue()
+        self.example: str | None = None  # an item the catalogue lists, read once where needed
 
     def _has_catalogue(self) -> bool:
         query = select(items.c.item_id).where(items.c.status != "seen").limit(1)
@@ -269,8 +270,23 @@ class CatalogueCheck:
             elif state != "listed":
                 problems[i] = (
                     "item_not_listed",
-                    f"purchase of item {item!r}, which the catalogue does not list",
+                    f"purchase of item {item!r}, which the catalogue does not list{self._another_id()}",
                 )
+
+    def _another_id(self) -> str:
+        """What to do where the catalogue may name items by another column than the sales do (a
+        shop's product export by its ID, its orders by SKU): an item it lists, and the mapping."""
+        if self.example is None:
+            query = select(items.c.item_id).where(items.c.status == "listed").limit(1)
+            with self.engine.connect() as connection:
+                self.example = connection.execute(query).scalar() or ""
+        if not self.example:
+            return ""
+        return (
+            f" (it lists items such as {self.example!r}: where the two name items by different "
+            "columns, an ID and a SKU, import one again with --map item=COLUMN, the column "
+            "holding the other's ids)"
+        )
 
     def after_append(self, appended_catalogue: bool) -> None:
         if appended_catalogue and not self.has_catalogue:

@@ -377,13 +377,18 @@ def _parse_as(series: pd.Series, tz: str, fmt: str, dayfirst: bool) -> list[int 
         return _parse_each(series, tz, dayfirst)  # mixed offsets: one cell at a time
 
 
+# A date written year first (ISO 8601's 2026-11-02) is never year, day, month, day first or not.
+_YEAR_FIRST = re.compile(r"\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+
+
 def _parse_each(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
     result: list[int | None] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         for value in series:
+            first = dayfirst and not (isinstance(value, str) and _YEAR_FIRST.match(value))
             try:
-                stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+                stamp = pd.to_datetime(value, errors="coerce", dayfirst=first)
                 result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
             except (ValueError, TypeError, OverflowError):
                 result.append(None)

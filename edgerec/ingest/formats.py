@@ -351,6 +351,8 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
     saying so: the names read from it leniently are mangled."""
     try:
         keys = readers.object_keys(path, head)
+    except FormatError:  # a JSON array of rows, which names no field
+        raise
     except Exception:  # noqa: BLE001 - no header to name
         return []
     if keys is not None:

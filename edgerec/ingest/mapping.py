@@ -30,6 +30,9 @@ from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
+# A sale's price or quantity cell that says it has no value, read as empty (as a catalogue's
+# price cell is): the sale is kept, without it.
+_NO_VALUE = frozenset({"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"})
 
 
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -57,6 +60,12 @@ class ColumnMapping:
     location: str | None = None
     device: str | None = None
     time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
+    # The line an order's line is part of (Magento's parent_item_id: a configurable product's
+    # child, sold as its parent's line); found in an order's lines where not given.
+    parent_line: str | None = None
+    # The column naming the order, found where not given: an order's later lines that leave it
+    # blank with its customer and time (Odoo's, some WooCommerce exports) take them from its first.
+    order: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
     default_type: str | None = None  # the event type when there is no type column, or a row's is empty
     timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
@@ -131,6 +140,8 @@ class ColumnMapping:
             "value": self.value,
             "query": self.query,
             "time_of_day": self.time_of_day,
+            "parent_line": self.parent_line,
+            "order": self.order,
         }
 
 
@@ -209,9 +220,13 @@ _ORDER_COLUMNS = frozenset(
         "order_id", "order", "order_number", "order_no", "order_nr", "order_increment_id",
         "increment_id", "entity_id", "invoice", "invoice_id", "invoice_no", "invoice_number",
         "receipt", "receipt_id", "receipt_no", "receipt_number", "transaction_id", "transaction_no",
+        "order_reference",
     )
 )  # fmt: skip
 _PRODUCT_COLUMNS = ("product_id", "sku")
+# A bare `item` or `product` is the id only where the file has no other id column: beside a SKU
+# (a till's `Item,SKU`: Latte, LAT-L) it is the item's name.
+_BARE_ITEM = ("item", "product")
 # A till's export: the date in one column and the time of day in another.
 _DATE_AND_TIME = [
     (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
@@ -258,17 +273,26 @@ def resolve_columns(
     orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
     order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
     if order_lines and values_of is not None:  # not an event log whose purchases name an order
-        order_lines = any(_mostly_filled(values_of(name)) for name in orders)
+        dated = _dated_rows(actual, values_of)
+        order_lines = any(
+            _mostly_filled([v for v, d in zip(values_of(name), dated, strict=True) if d]) for name in orders
+        ) and not _other_actions(mapping, actual, values_of)
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
             aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
+        elif field_name == "item":
+            aliases = (*(a for a in aliases if a not in _BARE_ITEM), *_BARE_ITEM)
         for alias in aliases:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:
                 chosen[field_name] = name
                 taken.add(name)
                 break
+    if orders and "order" not in mapping.named:
+        chosen["order"] = orders[-1]  # `actual` keeps the first of equal keys, in reverse
+    if order_lines and "parent_line" not in mapping.named and header_key("parent_item_id") in actual:
+        chosen["parent_line"] = actual[header_key("parent_item_id")]
     resolved = replace(mapping, **chosen)
     if "timestamp" in guessed and mapping.time_of_day is None:
         for date_name, time_name in _DATE_AND_TIME:
@@ -303,6 +327,67 @@ def resolve_columns(
     return resolved
 
 
+def _other_actions(
+    mapping: ColumnMapping, actual: Mapping[str, str], values_of: Callable[[str], list[Any]]
+) -> bool:
+    """Whether the type column names an action other than a purchase (a view, a cart) in the
+    first rows: an event log, whose purchases may be most of its rows, not an order's lines."""
+    named = "type" in mapping.named or mapping.type != ColumnMapping().type
+    keys = [header_key(mapping.type)] if mapping.type and named else map(header_key, COLUMN_ALIASES["type"])
+    column = next((actual[key] for key in keys if key in actual), None)
+    if column is None:
+        return False
+    types, _ = map_actions(values_of(column), mapping.actions)
+    return any(t is not None and t != EventType.PURCHASED.value for t in types)
+
+
+def _dated_rows(actual: Mapping[str, str], values_of: Callable[[str], list[Any]]) -> list[bool]:
+    """Which of the first rows have a time, in a column under one of the time's common names
+    (every row, where none has): an order's later lines may leave its order, customer and date
+    blank."""
+    columns = [values_of(name) for key, name in actual.items() if key in _TIME_ALIASES]
+    dated = [any(not convert.is_blank(v) for v in row) for row in zip(*columns, strict=True)]
+    return dated if any(dated) else [True] * len(values_of(next(iter(actual.values()))))
+
+
+_TIME_ALIASES = frozenset(header_key(alias) for alias in COLUMN_ALIASES["timestamp"])
+# An order's fields, which its later lines may leave blank (see fill_order_lines).
+_ORDER_FIELDS = (
+    "user_id",
+    "occurred_at",
+    "time_of_day",
+    "session_id",
+    "store_id",
+    "location",
+    "device",
+    "type",
+)
+
+
+def fill_order_lines(raw: dict[str, list[Any]], last: dict[str, Any]) -> None:
+    """An order's later lines written with its fields blank (Odoo's sale orders with their
+    lines, some WooCommerce exports: order, customer and date on the first line only): a row
+    whose order, customer and time cells are all blank, and which names an item, takes each
+    blank field of the order from the last row that named one (`last`, kept from chunk to
+    chunk); a row of no order with a customer or time (a till's sale) ends that order.
+    `raw["order"]` is dropped."""
+    orders = raw.pop("order", None)
+    if orders is None:
+        return
+    fields = [name for name in _ORDER_FIELDS if name in raw]
+    told = [name for name in ("user_id", "occurred_at") if name in raw]
+    for i, order in enumerate(orders):
+        if not convert.is_blank(order):
+            last.clear()
+            last.update({name: raw[name][i] for name in fields})
+        elif not told or any(not convert.is_blank(raw[name][i]) for name in told):
+            last.clear()  # a line of no order (a till's sale), not an order's later line
+        elif last and not convert.is_blank(raw.get("item_id", ["line"] * len(orders))[i]):
+            for name in fields:
+                if convert.is_blank(raw[name][i]):
+                    raw[name][i] = last[name]
+
+
 def _mostly_filled(values: Sequence[Any]) -> bool:
     """Whether a column is filled in most rows: an order's lines name it in each (a till sale or
     two may not), an event log names it on its purchases only, fewer than its views."""
@@ -324,6 +409,11 @@ _JOINED_TIME = re.compile(
 )
 
 
+# A `time` beside one of these words, in a name of two words or more, is how long something
+# lasted, as a duration written as one word is (play_time, watch_time, dwell_time, time_spent).
+_DURATION_WORDS = frozenset({"play", "listen", "watch", "view", "session", "dwell", "read", "run", "spent"})
+
+
 def time_named(name: str) -> bool:
     """Whether a column's name says it holds a date or time: one of its words does, or it ends
     in `at` (read_at, createdAt); a birth date is no event's.
@@ -336,10 +426,17 @@ def time_named(name: str) -> bool:
     [False, False, False, False]
     >>> [time_named(n) for n in ("viewdate", "sessiontimestamp", "playdate")]
     [True, True, True]
+    >>> [time_named(n) for n in ("play_time", "watchTime", "dwell_time", "time_spent", "view_timestamp")]
+    [False, False, False, False, True]
     """
     words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    told = [
+        word
+        for i, word in enumerate(words)
+        if not (word == "time" and {*words[i - 1 : i], *words[i + 1 : i + 2]} & _DURATION_WORDS)
+    ]
     return "birth" not in words and (
-        bool(_TIME_WORDS & set(words))
+        bool(_TIME_WORDS & set(told))
         or (len(words) > 1 and words[-1] == "at")
         or any(_JOINED_TIME.fullmatch(word) for word in words)
     )
@@ -1038,10 +1135,19 @@ def typed_columns(
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
     columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone, mapping.day_first)
     merge(problems, found)
+    for i, parent in enumerate(raw.get("parent_line", ())):
+        if not convert.is_blank(parent) and problems[i] is None:
+            line = _text(parent, True)
+            problems[i] = (
+                "child_line",
+                f"part of the order's line {line} (a configurable product's child): the sale is that line's",
+            )
     for name in (*ID_COLUMNS, *PAYLOAD_COLUMNS):
         if name not in raw:
             continue
         values = raw[name]
+        if name in ("price_paid", "quantity"):
+            values = [None if isinstance(v, str) and v.strip().lower() in _NO_VALUE else v for v in values]
         if name in ID_COLUMNS or name not in _NUMERIC:
             columns[name] = [_text(v, name in ID_COLUMNS) for v in values]
         elif _NUMERIC[name] == "int":

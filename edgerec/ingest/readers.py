@@ -37,6 +37,7 @@ from edgerec.ingest.mapping import (
     column_position,
     customer_fallbacks,
     fill_customers,
+    fill_order_lines,
     nested_events,
     python_literal,
     resolve_columns,
@@ -75,6 +76,7 @@ def csv_batches(
     )
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    order: dict[str, Any] = {}  # the fields of the last line that named its order
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -105,6 +107,7 @@ def csv_batches(
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
+        fill_order_lines(raw, order)
         if names:
             merge(problems, repeated_headers(source, chunk, names))
         if not settled and "occurred_at" in raw:
@@ -192,7 +195,9 @@ def jsonl_records(
     objects (one record per element)."""
     layout = json_layout(path)
     if layout == "array":
-        for lines, raws, objects, problems in array_records(path, chunk_rows, encoding):
+        for number, (lines, raws, objects, problems) in enumerate(array_records(path, chunk_rows, encoding)):
+            if number == 0:
+                check_not_rows(path, raws[0])
             yield lines, raws, [lifted(obj) for obj in objects], problems
         return
     if layout == "document":  # read line by line, each of its lines would be a refused row
@@ -243,6 +248,18 @@ def check_not_a_table(path: Path, obj: Any) -> None:
             f"{path}: a table written by pandas' to_json with orient={orient!r} (the whole table in "
             'one object), not a record per line: write it with df.to_json(path, orient="records", '
             "lines=True)"
+        )
+
+
+def check_not_rows(path: Path, first: str) -> None:
+    """FormatError for a JSON array whose first element (its text, `first`) is an array: rows
+    without field names, as pandas' to_json(orient="values") or json.dump of a list of rows
+    writes them. Read as a CSV, its header was '[["u1"', and header=false quarantined every row."""
+    if first.lstrip().startswith("["):
+        raise FormatError(
+            f"{path}: a JSON array of arrays (rows without field names, as pandas' to_json writes with "
+            "orient='values'), not a record per line: write it with df.to_json(path, orient=\"records\", "
+            "lines=True), each row an object naming its fields"
         )
 
 
@@ -309,6 +326,7 @@ def object_batches(
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
     sessions = False
+    order: dict[str, Any] = {}  # the fields of the last line that named its order
     given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
@@ -337,6 +355,7 @@ def object_batches(
             if any(obj is not None and column in obj for obj in objects)
         }
         fill_customers(raw, fallbacks, sessions)
+        fill_order_lines(raw, order)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             check_time_range(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
@@ -401,7 +420,8 @@ def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
     """A JSON-lines file's first object (among its `head` lines), or a JSON array's first
     element; None when none of them is an object."""
     if head and head[0].lstrip().startswith("[") and starts_array(path):
-        _lines, _raws, objects, _problems = next(array_records(path, 1), ([], [], [None], []))
+        _lines, raws, objects, _problems = next(array_records(path, 1), ([], [""], [None], []))
+        check_not_rows(path, raws[0])
         return lifted(objects[0]) if isinstance(objects[0], dict) else None
     for line in head:
         try:

@@ -36,6 +36,13 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.workbook import check_not_legacy, is_workbook, legacy_workbook
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"))
+# Compressions and archives that are not read, each with the command that unpacks it: read as
+# text, a .zst was refused as "not utf-8", naming an --encoding that could not help.
+_UNREAD = (
+    (b"\x28\xb5\x2f\xfd", "zstandard-compressed file", "zstd -d"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive", "7z x"),
+    (b"Rar!\x1a\x07", "RAR archive", "unrar x"),
+)
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
 _OPENERS: dict[str, Any] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 # What the decompressors raise on damaged or cut-short data (gzip's BadGzipFile is an OSError).
@@ -74,6 +81,13 @@ def open_bytes(path: str | Path) -> BinaryIO:
     if _tar_header(start):
         stream.close()
         raise FormatError(_tar_archive(path, kind))
+    unread = next(((what, command) for magic, what, command in _UNREAD if start.startswith(magic)), None)
+    if unread is not None:
+        stream.close()
+        what, command = unread
+        raise FormatError(
+            f"{path}: a {what}; unpack it ({command} {Path(path).name}) and import what it holds"
+        )
     stream = io.BufferedReader(_Replayed(start, stream), buffer_size=_START)
     wide = _bom_encoding(start)
     newline = None if _carriage_returns_only(start, wide or "latin-1") else "\n"

@@ -167,6 +167,35 @@ def test_purchase_of_unlisted_or_delisted_item_is_quarantined(ingest_store: Stor
     assert report.accepted == 2  # viewing an unlisted item is possible; buying it is not
 
 
+def test_a_purchase_of_an_unlisted_item_says_the_catalogue_may_name_items_otherwise(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A shop's product export listed by its ID and its orders read by SKU: every purchase was
+    quarantined as item_not_listed, the reason giving no hint why. It names an item the
+    catalogue lists and the mapping that makes the two agree."""
+    catalogue = tmp_path / "wc-product-export.csv"
+    catalogue.write_text("ID,Type,SKU,Name,Regular price\n10,simple,woo-beanie,Beanie,20\n")
+    assert import_file(ingest_store, catalogue).accepted == 1
+    orders = tmp_path / "wc-orders.csv"
+    orders.write_text(
+        "Order Number,Order Date,Customer User ID,SKU,Quantity\n2001,2026-11-01 10:00,5,woo-beanie,2\n"
+    )
+    report = import_file(ingest_store, orders, mapping={"user": "Customer User ID"})
+    assert report.quarantined_by_reason == {"item_not_listed": 1}
+    with ingest_store.engine.connect() as connection:
+        detail = connection.execute(select(quarantine.c.detail)).scalar_one()
+    assert (
+        "purchase of item 'woo-beanie', which the catalogue does not list (it lists items such as '10'"
+        in detail
+    )
+    assert "--map item=COLUMN" in detail
+    again = import_file(
+        ingest_store, catalogue, mapping={"item": "SKU", "title": "Name", "price": "Regular price"}
+    )
+    assert again.accepted == 1
+    assert import_file(ingest_store, orders, mapping={"user": "Customer User ID"}).appended == 1
+
+
 def test_purchases_logged_before_the_catalogue_came_are_already_present_on_a_reimport(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -262,6 +291,23 @@ def test_dates_in_other_layouts_are_read(written: list[str], meant: list[str]) -
     micros, problems = convert.datetime_micros(written)
     assert problems == [None] * len(written)
     assert [from_micros(m).isoformat()[:16] for m in micros] == meant
+
+
+def test_iso_times_with_two_offsets_are_read_year_month_day_in_a_file_read_day_first(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """ISO 8601 times whose offset changes within the column (+02:00, then +01:00 after the
+    clocks went back) are read one at a time: in a file read day first (day_first=true, or a
+    30/11/2026 elsewhere in the column) 2026-11-02 was read as the 11th of February."""
+    rows = ["u1,i1,view,2026-10-24T13:00:00+02:00", "u1,i2,view,2026-11-02T13:00:00+01:00"]
+    path = write_csv(tmp_path / "dst.csv", rows)
+    import_file(ingest_store, path, format="csv", mapping={"day_first": True})
+    mixed = write_csv(tmp_path / "mixed.csv", [*rows, "u2,i3,view,30/11/2026 10:00"])
+    import_file(ingest_store, mixed, format="csv")
+    times = [
+        from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read() if e.type == "item_viewed"
+    ]
+    assert times == ["2026-10-24T11:00", "2026-11-02T12:00", "2026-11-30T10:00"]
 
 
 def test_a_zone_abbreviation_that_names_several_zones_is_refused_saying_so() -> None:

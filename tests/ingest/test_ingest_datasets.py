@@ -993,6 +993,12 @@ def test_a_duration_is_not_named_as_the_time(ingest_store: Store, tmp_path: Path
     with pytest.raises(FormatError, match="give undated=") as refused:
         import_file(ingest_store, path)
     assert "is named for a time" not in str(refused.value)
+    # nor one named in two words (play_time, watch_time, session_time, dwell_time, time_spent)
+    for name in ("play_time", "watch_time", "session_time", "dwell_time", "time_spent"):
+        path.write_text(f"user_id,item_id,{name},{name}_2weeks\nu1,10,6,0\nu2,10,273,12\n")
+        with pytest.raises(FormatError, match="give undated=") as refused:
+            import_file(ingest_store, path)
+        assert "is named for a time" not in str(refused.value), name
     dated = tmp_path / "views.csv"  # a view's date is its time, though a viewtime is a duration
     dated.write_text("user_id,item_id,event_type,viewdate\nu1,10,view,2024-03-01\n")
     with pytest.raises(FormatError, match="the times seem to be in 'viewdate'"):

@@ -477,6 +477,23 @@ def test_an_empty_file_that_is_meant_as_no_text_is_refused(ingest_store: Store, 
     assert quarantined(ingest_store) == 0
 
 
+def test_a_sale_whose_price_or_quantity_says_it_has_none_is_kept(ingest_store: Store, tmp_path: Path) -> None:
+    """A purchase whose price or quantity cell was a placeholder (N/A, -) was quarantined whole
+    as invalid_price_paid, the sale lost, though an empty cell was read as none; a catalogue
+    reads these placeholders as empty too."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "user_id,item_id,timestamp,event_type,price,quantity\n"
+        "u1,1,2026-11-01 10:00:00,purchase,N/A,2\nu2,2,2026-11-01 11:00:00,purchase,-,n/a\n"
+        "u3,3,2026-11-01 12:00:00,purchase,,\nu4,4,2026-11-01 13:00:00,purchase,4.50,-\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.quarantined == 0
+    sales = [e.payload for e in ingest_store.read() if e.type == "purchased"]
+    assert sales == [{"quantity": 2}, {"quantity": 1}, {"quantity": 1}, {"quantity": 1, "price_paid": 4.5}]
+
+
 def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:
     """UCI Online Retail: an invoice starting with C undoes a sale with a negative quantity."""
     path = tmp_path / "retail.csv"
@@ -527,6 +544,13 @@ def test_rows_of_no_data_are_named_and_a_pandas_table_is_refused(ingest_store: S
         written.write_text(json.dumps(table))
         with pytest.raises(FormatError, match=f"orient='{orient}'.*orient=\"records\", lines=True"):
             import_file(ingest_store, written)
+    rows = [["u1", "10", "view", "2026-11-01 10:00:00"], ["u2", "20", "purchase", "2026-11-02 10:00:00"]]
+    values = tmp_path / "values.json"  # a JSON array of rows: it was read as a CSV headed '[["u1"'
+    for text in (json.dumps(rows), json.dumps(rows, indent=2)):
+        values.write_text(text + "\n")
+        for mapping in (None, {"header": "false", "user": "0", "item": "1", "type": "2", "timestamp": "3"}):
+            with pytest.raises(FormatError, match='JSON array of arrays.*orient="records", lines=True'):
+                import_file(ingest_store, values, mapping=mapping)
     nested = tmp_path / "nested.jsonl"  # an event with nested fields is no table
     nested.write_text(json.dumps({"user": {"id": "C1"}, "item": {"id": "SKU-1"}}) + "\n")
     with pytest.raises(FormatError, match="no column for the timestamp"):

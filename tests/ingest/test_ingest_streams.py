@@ -330,6 +330,22 @@ def test_a_tar_archive_is_refused_naming_its_files_and_how_to_unpack_it(
     assert not list(ingest_store.read())
 
 
+def test_a_zstandard_file_is_refused_saying_how_to_unpack_it(ingest_store: Store, tmp_path: Path) -> None:
+    """A .csv.zst was read as text and refused as "not utf-8 ... --encoding cp1252", advice
+    that could not work: the file is compressed."""
+    data = b"user_id,item_id,timestamp,event_type\nu1,1,2026-11-01 10:00:00,view\n"
+    # a zstandard frame of one block stored as it is (what `zstd` writes of data it cannot shrink)
+    frame = b"\x28\xb5\x2f\xfd\x20" + bytes([len(data)]) + ((len(data) << 3) | 1).to_bytes(3, "little") + data
+    path = tmp_path / "events.csv.zst"
+    path.write_bytes(frame)
+    for encoding in ("utf-8", "cp1252"):
+        with pytest.raises(
+            FormatError, match=r"a zstandard-compressed file; unpack it \(zstd -d events.csv.zst\)"
+        ):
+            import_file(ingest_store, path, encoding=encoding)
+    assert not list(ingest_store.read())
+
+
 def test_a_csv_with_ustar_at_the_tar_magics_place_is_no_tar_archive(
     ingest_store: Store, tmp_path: Path
 ) -> None:
