@@ -34,6 +34,16 @@ def check_timezone(name: object) -> str:
     return str(name)
 
 
+# What shops write in a price, stock or quantity cell for no value: read as an empty cell (the
+# item listed, the sale kept, without it), not a bad number that quarantined the row.
+NO_VALUE = frozenset({"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"})
+
+
+def no_placeholders(cells: Sequence[Any], placeholders: frozenset[str] = NO_VALUE) -> list[Any]:
+    """`cells`, each placeholder for no value (`NO_VALUE`) as None."""
+    return [None if isinstance(c, str) and c.strip().lower() in placeholders else c for c in cells]
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

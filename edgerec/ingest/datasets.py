@@ -1044,15 +1044,8 @@ def _stock_cells(
     return out
 
 
-# What shops write in a price or stock cell for no value: read as an empty cell (the item
-# listed without it), not a bad price or stock that quarantined the item. A stock of "none" is
-# none left (0), not no value.
-_NO_VALUE = {"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"}
-_NO_STOCK = _NO_VALUE - {"none"}
-
-
-def _no_placeholders(cells: list[Any], placeholders: set[str] = _NO_VALUE) -> list[Any]:
-    return [None if isinstance(c, str) and c.strip().lower() in placeholders else c for c in cells]
+# A stock of "none" is none left (0), not no value.
+_NO_STOCK = convert.NO_VALUE - {"none"}
 
 
 # The columns that say when a sale runs: Google Merchant Center's "start/end" ISO interval,
@@ -1114,7 +1107,7 @@ def _sale_prices(
     running = _sale_running(chunk, names, source_timezone)
     for i, record in enumerate(chunk.records):
         cell = record[sale].strip() if record is not None and len(record) > sale else ""
-        offer = convert.parse_price(cell) if cell and cell.lower() not in _NO_VALUE else None
+        offer = convert.parse_price(cell) if cell and cell.lower() not in convert.NO_VALUE else None
         regular = out[i].strip() if out[i] is not None and out[i].strip() else None
         price = convert.parse_price(regular) if regular else None
         if not running[i] or offer is None or offer <= 0 or (regular and (price is None or offer >= price)):
@@ -1332,7 +1325,7 @@ def catalogue_batches(
         attributes = [
             {name[5:]: raw[name][i].strip() for name in extra if raw[name][i] is not None} for i in range(n)
         ]
-        price_cells = _no_placeholders(raw.get("price", _const(None, n)))
+        price_cells = convert.no_placeholders(raw.get("price", _const(None, n)))
         if "price" not in named and used["price"] is not None:
             price_cells = _sale_prices(chunk, price_cells, names, used["price"], attributes, source_timezone)
             price_cells = _with_later(
@@ -1340,7 +1333,7 @@ def catalogue_batches(
             )
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_hint(problem, "price") for problem in found])
-        stock_cells = _no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
+        stock_cells = convert.no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
         stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, [_with_hint(problem, "stock") for problem in found])

@@ -30,9 +30,6 @@ from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
-# A sale's price or quantity cell that says it has no value, read as empty (as a catalogue's
-# price cell is): the sale is kept, without it.
-_NO_VALUE = frozenset({"n/a", "na", "-", "--", "\u2014", "\u2013", "null", "none"})
 
 
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -1147,7 +1144,7 @@ def typed_columns(
             continue
         values = raw[name]
         if name in ("price_paid", "quantity"):
-            values = [None if isinstance(v, str) and v.strip().lower() in _NO_VALUE else v for v in values]
+            values = convert.no_placeholders(values)
         if name in ID_COLUMNS or name not in _NUMERIC:
             columns[name] = [_text(v, name in ID_COLUMNS) for v in values]
         elif _NUMERIC[name] == "int":
