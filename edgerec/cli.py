@@ -469,6 +469,7 @@ def _reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--map user=customer --map timestamp=ts; also default_type=purchased (no type column), "
             "timestamp_unit=ms or a layout such as %d/%m/%Y, day_first=true, time_of_day=COLUMN, "
             "undated=2004-09-01 (a file with no times), "
+            "order=COLUMN and parent_line=COLUMN (an order's lines), "
             "delimiter=tab, header=false and quote=none (quotes are text); for --format catalogue: "
             "item, title, category, brand, price, stock, description, header and quote.",
         ),
