@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from edgerec.recommend.request import (
     RequestContext,
     SourceResult,
 )
-from edgerec.recommend.rules import NO_RULES, RuleSet, RulesFile
+from edgerec.recommend.rules import RuleSet, RulesFile
 from edgerec.recommend.sources import NEWLY_LISTED_US, builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
@@ -532,7 +532,7 @@ class Recommender:
         idx = table.indices
         scores = table.scores(self._ranking)
         banned = self._banned(request, exclude, policy)
-        rules = self.rules if policy.apply_boosts else NO_RULES
+        rules = _rules_under(self.rules, policy)
         mask = self._allowed(idx, request, banned, policy, rules)
         boost = rules.boosts(cat, idx) if not rules.empty else np.zeros(len(idx))
         scores = scores * (1.0 + boost)
@@ -725,6 +725,16 @@ def _snapshot_path(store: Any) -> Path | None:
     """The trainer's snapshot file for this store (None without a store)."""
     folder = _model_folder(store)
     return folder / SNAPSHOT_FILE if folder is not None else None
+
+
+def _rules_under(rules: RuleSet, policy: Policy) -> RuleSet:
+    """The part of the shop's rules a policy applies: turning promotions off keeps the
+    never-show lists, and the reverse."""
+    if not policy.apply_boosts:
+        rules = replace(rules, promote_items={}, promote_categories={}, promote_brands={})
+    if not policy.apply_exclusions:
+        rules = replace(rules, exclude_items=frozenset(), exclude_categories=frozenset())
+    return rules
 
 
 def _with_fill_ins(

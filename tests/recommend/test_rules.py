@@ -385,6 +385,25 @@ def test_the_store_rules_file_is_followed_while_serving(
     assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
 
 
+def test_promotions_turned_off_in_the_shop_configuration_keep_the_never_show_lists(shop: Store) -> None:
+    from edgerec.recommend.engine import shop_config_path, shop_rules_path
+
+    rules, config = shop_rules_path(shop), shop_config_path(shop)
+    assert rules is not None and config is not None
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text(
+        'exclude_categories = ["cat1"]\nexclude_items = ["i2"]\n[[promote]]\nitem_id = "i9"\nboost = 5\n'
+    )
+    config.write_text('{"policy": {"apply_boosts": false}}')
+    served = Recommender(shop).recommend("u", k=40, now=at(100))
+    ids = [r.item_id for r in served]
+    assert "i2" not in ids and not any(r.category == "cat1" for r in served)
+    assert ids[0] != "i9" and not any("Promoted by the shop" in r.reasons for r in served)
+    # Evaluation still sees past every rule.
+    plain = Recommender(shop).recommend("u", k=40, now=at(100), policy=Policy.evaluation())
+    assert "i2" in [r.item_id for r in plain] and any(r.category == "cat1" for r in plain)
+
+
 def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() -> None:
     """Taking an item out of the cart is a no: the customer's own items do not bring it back
     (it came first, with "You took out of your cart" as its reason)."""
