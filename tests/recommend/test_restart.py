@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edgerec.api import Store
-from edgerec.domain import AddedToCart, Event, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
+from edgerec.domain import (
+    AddedToCart,
+    Event,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    Searched,
+    SessionStarted,
+)
 from edgerec.recommend import Recommender
 from edgerec.recommend.config import Policy, RecommenderConfig
 from tests.recommend.conftest import at
@@ -147,3 +156,28 @@ def test_the_cart_is_in_the_same_order_live_and_after_a_restart(shop: Store) -> 
     assert list(live.state.users["u"].cart) == list(reopened.state.users["u"].cart)
     answers = [r.recommend("u", k=10, now=at(110), policy=NO_RERANK) for r in (live, reopened)]
     assert [(x.item_id, x.reasons) for x in answers[0]] == [(x.item_id, x.reasons) for x in answers[1]]
+
+
+def test_an_item_with_more_neighbours_than_memory_holds_keeps_their_counts_live(shop: Store) -> None:
+    """Past twice `neighbours_per_item` neighbours, the live row was trimmed in place, so a
+    neighbour dropped from it and seen again counted from 1: the item's strongest neighbour,
+    seen with it twice, was "seen together 1 time" live (and off a long list), twice afresh."""
+    config = replace(RecommenderConfig.default(), neighbours_per_item=3)
+    events: list[Event] = [ItemListed(item_id="x", title="Anchor", occurred_at=at(600))]
+    events += [ItemListed(item_id=f"y{n}", title=f"Y {n}", occurred_at=at(600)) for n in range(8)]
+    for n in [*range(8), 5]:  # x seen with eight items once each, then with y5 again
+        session = {"user_id": f"c{n}-{len(events)}", "session_id": f"s{len(events)}"}
+        events += [
+            SessionStarted(**session, occurred_at=at(700 + len(events))),
+            ItemViewed(**session, item_id="x", occurred_at=at(700 + len(events))),
+            ItemViewed(**session, item_id=f"y{n}", occurred_at=at(701 + len(events))),
+        ]
+    events += [
+        SessionStarted(user_id="ana", session_id="ana-1", occurred_at=at(800)),
+        ItemViewed(user_id="ana", item_id="x", session_id="ana-1", occurred_at=at(800)),
+    ]
+    live, reopened = _live_and_reopened(shop, events, config)
+    for recommender in (live, reopened):
+        served = recommender.recommend("ana", session_id="ana-1", k=5, now=at(801))
+        together = [r for r in served if r.item_id.startswith("y")]
+        assert together[0].item_id == "y5" and "(seen together 2 times)" in together[0].reasons[0]
