@@ -46,6 +46,29 @@ def test_an_old_item_whose_price_changed_is_not_a_new_arrival_after_a_restart(sh
     assert ranked[0] == ranked[1]
 
 
+def test_a_new_untouched_item_is_a_new_arrival_live_after_64_more_listings(shop: Store) -> None:
+    """The live list of arrivals kept items touched since and looked at its last 64 entries
+    only, so 70 more items listed and looked at hid the untouched new mug from it: it lost
+    its new-arrival boost live, not after a restart."""
+    events: list[Event] = [
+        ItemListed(item_id="old-mug", title="Old Mug", category="mugs", stock=4, occurred_at=at(600)),
+        ItemListed(item_id="new-mug", title="New Mug", category="mugs", stock=4, occurred_at=at(601)),
+    ]
+    events += [
+        ItemListed(item_id=f"tea{n}", title=f"Tea {n}", category="tea", occurred_at=at(602))
+        for n in range(70)
+    ]
+    events += [ItemViewed(user_id=f"c{n}", item_id=f"tea{n}", occurred_at=at(610 + n)) for n in range(70)]
+    events += [ItemViewed(user_id="ana", item_id="old-mug", occurred_at=at(700))]
+    live, reopened = _live_and_reopened(shop, events)
+    ranked = [
+        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=at(701), policy=NO_RERANK)}
+        for rec in (live, reopened)
+    ]
+    assert ranked[0] == ranked[1]
+    assert list(ranked[0])[:2] == ["old-mug", "new-mug"]
+
+
 def test_the_wait_before_buying_again_counts_from_the_purchase_after_a_restart(shop: Store) -> None:
     default = RecommenderConfig.default()
     config = replace(default, policy=replace(default.policy, repurchase_after_s=7 * 86_400))
