@@ -280,6 +280,20 @@ def test_a_promotion_reaches_items_no_source_suggests_and_brands_in_any_case() -
     assert ids[3] == "new" and "Promoted by the shop" in recs[3].reasons  # first of the fill-ins
 
 
+def test_a_promoted_fill_in_comes_first_of_the_fill_ins_beside_an_item_of_its_category() -> None:
+    """The variety penalty for sharing Shoes with the popular shoe outweighed the gaps that
+    order the fill-ins, so the shoe promoted with boost 100 came after a hat and a mug."""
+    rec = Recommender(None, rules=RuleSet(promote_items={"new-shoe": 100.0}))
+    for item, category in (("pop", "Shoes"), ("new-shoe", "Shoes"), ("hat", "Hats"), ("mug", "Home")):
+        rec.observe(ItemListed(item_id=item, title=item, category=category, stock=2, occurred_at=T0))
+    for n in range(3):
+        rec.observe(ItemViewed(user_id=f"x{n}", item_id="pop", occurred_at=at(n)))
+    recs = rec.recommend("anonymous", k=4, now=at(5))
+    assert [r.item_id for r in recs] == ["pop", "new-shoe", "hat", "mug"]
+    assert "Promoted by the shop" in recs[1].reasons
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+
+
 def test_a_negative_boost_demotes() -> None:
     """boost = -0.9: the score times 0.1, as the rules file says (it was ignored)."""
     events: list[Event] = [
