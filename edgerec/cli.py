@@ -1504,7 +1504,7 @@ def recommend(
     for rank, r in enumerate(suggestions, start=1):
         _echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
-        click.echo(f"      sources: {shares}")
+        click.echo(f"      sources: {shares or 'none (it fills the list)'}")
         for reason in r.reasons:
             _echo(f"      - {reason}")
     click.echo(

@@ -58,7 +58,9 @@ class Recommendation:
     title: str | None
     category: str | None
     brand: str | None
-    sources: dict[str, float]  # share of the score per source, summing to 1
+    # share of the score per source, summing to 1; empty for an item no source suggested (a
+    # fill-in: new and untouched, promoted, or simply there to be had)
+    sources: dict[str, float]
     reasons: list[str]
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -706,7 +708,7 @@ class Recommender:
             evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:
             evidence = _fallback_evidence(cat, item, request.now_us)
-        shares = {k: v / total for k, v in contributions.items()} if total > 0 else {"popularity": 1.0}
+        shares = {k: v / total for k, v in contributions.items()} if total > 0 else {}
         return Recommendation(
             item_id=cat.ids[item],
             # A fill-in that no source scored ranks below the rest by a hair under their lowest
