@@ -212,9 +212,7 @@ class Recommender:
         with reader.snapshot(self.engine) as conn:
             self.position = reader.projected_position(conn)
             self._forgets = forgets_recorded(conn)
-            for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
-                fields = {"title": title, "category": category, "brand": brand, "stock": stock}
-                cat.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
+            _load_listings(conn, cat)
             rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
             if rows:
                 idx, pop, counts = zip(*rows, strict=True)
@@ -721,6 +719,21 @@ class Recommender:
             reasons=[e.text for e in evidence[:_REASONS]],
             evidence=evidence[:_REASONS],
         )
+
+
+def store_catalogue(store: Any) -> Catalogue:
+    """The store's items with their titles, categories, brands and stock, as a recommender
+    opened on it holds them (without their popularity)."""
+    catalogue = Catalogue()
+    with reader.snapshot(store if isinstance(store, Engine) else store.engine) as conn:
+        _load_listings(conn, catalogue)
+    return catalogue
+
+
+def _load_listings(conn: Connection, catalogue: Catalogue) -> None:
+    for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
+        fields = {"title": title, "category": category, "brand": brand, "stock": stock}
+        catalogue.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
 
 
 def _snapshot_path(store: Any) -> Path | None:
