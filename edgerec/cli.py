@@ -1117,19 +1117,20 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     tuned weights are saved for this store only if they do better on the check events.
     """
     from edgerec.recommend.engine import shop_config_path
-    from edgerec.recommend.shop_tuning import TuningError, save_tuning, tune_shop
+    from edgerec.recommend.shop_tuning import TuningError, save_tuning, saved_config, tune_shop
     from edgerec.training.files import check_room
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
         target = shop_config_path(store)
-        if target is not None and not dry_run:  # before minutes of replay, not after them
-            check_room(target)
         try:
+            if target is not None and not dry_run:  # before minutes of replay, not after them
+                check_room(target)
+                saved_config(store)
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
+            saved = save_tuning(store, result) if result.better and not dry_run else None
         except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent
             raise click.ClickException(str(exc)) from exc
-        saved = save_tuning(store, result) if result.better and not dry_run else None
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "saved": str(saved) if saved else None}, sort_keys=True))
         return
@@ -1504,7 +1505,7 @@ def recommend(
     for rank, r in enumerate(suggestions, start=1):
         _echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
-        click.echo(f"      sources: {shares}")
+        click.echo(f"      sources: {shares or 'none (it fills the list)'}")
         for reason in r.reasons:
             _echo(f"      - {reason}")
     click.echo(
@@ -1549,11 +1550,12 @@ def rules_show(settings: Settings) -> None:
 
     with settings.open() as store:
         path = shop_rules_path(store)
-    if path is None or not path.exists():
-        click.echo("No shop rules: every in-stock item may be suggested (`edgerec rules set FILE`).")
-        return
-    with _store_rules_errors():
-        shop = RulesFile(path).load()
+        if path is None or not path.exists():
+            click.echo("No shop rules: every in-stock item may be suggested (`edgerec rules set FILE`).")
+            return
+        with _store_rules_errors():
+            shop = RulesFile(path).load()
+        unmatched = _unmatched(store, shop)
     _echo(f"{path}:")
     for label, values in (
         ("never shown: items", sorted(shop.exclude_items)),
@@ -1563,6 +1565,7 @@ def rules_show(settings: Settings) -> None:
         ("promoted brands", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_brands.items())]),
     ):
         _echo(f"  {label}: {', '.join(values) if values else '-'}")
+    _warn_unmatched(unmatched)
 
 
 @rules.command("set")
@@ -1580,6 +1583,7 @@ def rules_set(settings: Settings, path: Path) -> None:
         raise click.BadParameter(str(exc), param_hint="PATH") from exc
     with settings.open(create=True) as store:  # a shop may set its rules before its first import
         target = shop_rules_path(store)
+        unmatched = _unmatched(store, shop)
     if target is None:
         raise click.ClickException("an in-memory store keeps no rules file")
     # Kept as TOML: a TOML file as written (its comments say why an item is banned), JSON
@@ -1587,6 +1591,7 @@ def rules_set(settings: Settings, path: Path) -> None:
     text = path.read_text(encoding="utf-8") if path.suffix.lower() != ".json" else _rules_toml(shop)
     write_atomically(target, text.encode())
     _echo(f"The shop's rules are now {path} (kept as {target}).")
+    _warn_unmatched(unmatched)
 
 
 @rules.command("clear")
@@ -1602,6 +1607,26 @@ def rules_clear(settings: Settings) -> None:
         click.echo(f"Removed {path}.")
     else:
         click.echo("The store had no rules.")
+
+
+def _unmatched(store: Store, shop: RuleSet) -> list[str]:
+    """The names in the rules that nothing in the store's catalogue matches (none while it
+    lists nothing: a shop may set its rules before its import)."""
+    from edgerec.recommend.engine import store_catalogue
+
+    catalogue = store_catalogue(store)
+    return shop.unmatched(catalogue) if len(catalogue) else []
+
+
+def _warn_unmatched(unmatched: list[str]) -> None:
+    """A warning, not a refusal: a typo leaves a banned item on sale, but a rule may name
+    what is listed later."""
+    if unmatched:
+        _echo(
+            f"Warning: nothing in the catalogue matches {', '.join(unmatched)} (a typo?); the rules"
+            " are kept and apply to such items once they are listed.",
+            err=True,
+        )
 
 
 def _rules_toml(shop: RuleSet) -> str:

@@ -461,7 +461,8 @@ def popular_items(
     recent ones), so adding or removing one customer changes the count vector by at most that
     much in L1; Laplace noise of scale items_per_customer / epsilon on every item's count (zeros
     included, so an item's mere presence is hidden too) makes the whole list epsilon-differentially
-    private for each customer. Without `epsilon` the counts are exact and nothing is clipped.
+    private for each customer. Without `epsilon` the counts are exact, nothing is clipped, and
+    only items at least one customer touched are listed (fewer than k where fewer were touched).
     """
     import numpy as np
 
@@ -481,7 +482,11 @@ def popular_items(
                 continue
             taken += 1
             counts[item] = counts.get(item, 0) + 1
-        every_item = list(connection.execute(select(catalogue.c.item_id)).scalars())
+        # The items nobody touched count only for the noisy counts (zeros noised too, so that an
+        # item's presence is hidden); exact counts list the items customers touched.
+        every_item = (
+            list(connection.execute(select(catalogue.c.item_id)).scalars()) if epsilon is not None else []
+        )
     names = sorted(set(every_item) | set(counts))
     values = np.array([counts.get(name, 0) for name in names], dtype=np.float64)
     if epsilon is not None:

@@ -890,6 +890,33 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     assert "cigar" in {r["item_id"] for r in served}
 
 
+def test_rules_that_name_nothing_in_the_catalogue_are_kept_with_a_warning(db: str, tmp_path: Path) -> None:
+    """A mistyped category or item id left the banned item on sale without a word."""
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(item_id="CIG1", title="Cigars", category="Tobacco/Cigars", occurred_at=T0),
+                ItemListed(item_id="KITE", title="Kite", category="Toys", brand="Acme", occurred_at=T0),
+            ]
+        )
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        'exclude_categories = ["Tobaco", "toys"]\nexclude_items = ["CIG-1", "KITE"]\n'
+        '[[promote]]\nbrand = " acme"\nboost = 1\n[[promote]]\nbrand = "Acne"\nboost = 1\n'
+    )
+    for command in (["rules", "set", str(rules)], ["rules", "show"]):
+        said = CliRunner().invoke(main, ["--db", db, *command])
+        assert said.exit_code == 0, said.output
+        assert said.stderr.count("Warning") == 1, said.stderr
+        assert "item 'CIG-1'" in said.stderr and "category 'Tobaco'" in said.stderr
+        assert "brand 'Acne'" in said.stderr
+        assert "KITE" not in said.stderr and "toys" not in said.stderr and "acme" not in said.stderr
+    assert "Tobaco" in run("--db", db, "rules", "show")  # kept all the same
+
+    empty = CliRunner().invoke(main, ["--db", str(tmp_path / "new.db"), "rules", "set", str(rules)])
+    assert empty.exit_code == 0 and "Warning" not in empty.output  # set before the first import
+
+
 @pytest.mark.timeout(120)
 def test_a_damaged_store_file_is_said_in_one_line_with_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

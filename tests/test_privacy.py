@@ -25,6 +25,15 @@ def test_exact_counts_are_distinct_customers(store: Store) -> None:
     assert all(type(p.customers) is int for p in top)  # `popular --json` printed "customers": 5.0
 
 
+def test_exact_counts_list_only_items_a_customer_touched(store: Store) -> None:
+    """The top 3 of a catalogue of five with one item viewed listed two items with 0 customers."""
+    store.record_many([ItemListed(occurred_at=T0, item_id=f"sku{n}", title=f"Item {n}") for n in range(5)])
+    store.record_many([ItemViewed(occurred_at=T0, user_id="c1", item_id="sku3")])
+    assert [(p.item_id, p.customers) for p in popular_items(store, k=3)] == [("sku3", 1)]
+    noisy = popular_items(store, k=5, epsilon=1.0, seed=0)
+    assert len(noisy) == 5  # noised, the zeros are counted too: their presence is hidden
+
+
 def test_noise_has_the_promised_scale_and_each_customer_is_capped(store: Store) -> None:
     # One customer touches 30 items; with a cap of 10 they count towards only their latest 10.
     store.record_many(

@@ -6,6 +6,7 @@ import bisect
 import math
 import re
 from collections.abc import Iterable, Mapping
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -107,7 +108,9 @@ class Catalogue:
         self.top = TopSet(top_size)
         self._members: dict[tuple[str, int], list[int]] = {}
         self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
-        self.new_arrivals: list[int] = []  # listed items, most recent last
+        # Listed items nobody has touched yet, most recently listed last (an ordered set): an
+        # item leaves it when first touched or delisted, as `recompute_arrivals` would leave it out.
+        self.new_arrivals: dict[int, None] = {}
         self._under: dict[str, tuple[int, np.ndarray]] = {}  # name -> (categories known, codes)
         self.text = TextIndex()
         # Once the shop lists items, its catalogue says what it sells: an item known only from
@@ -223,10 +226,10 @@ class Catalogue:
             self.stock[index] = NO_STOCK if stock is None else int(stock)
         if status == "listed" and was != LISTED:
             self.listed_at[index] = at_us
-            if arrival:
-                self.new_arrivals.append(index)
+            if arrival and self.interactions[index] == 0:
+                self.new_arrivals[index] = None
             if len(self.new_arrivals) > 4096:
-                del self.new_arrivals[:2048]
+                self.new_arrivals = dict.fromkeys(list(self.new_arrivals)[-2048:])
         return index
 
     def recompute_arrivals(self, keep: int = 256) -> None:
@@ -234,7 +237,11 @@ class Catalogue:
         n = len(self.ids)
         fresh = np.flatnonzero((self.status[:n] == LISTED) & (self.interactions[:n] == 0))
         order = np.argsort(self.listed_at[fresh], kind="stable")[-keep:]
-        self.new_arrivals = fresh[order].tolist()
+        self.new_arrivals = dict.fromkeys(fresh[order].tolist())
+
+    def latest_arrivals(self, n: int) -> np.ndarray:
+        """The n most recently listed items nobody has touched yet."""
+        return np.fromiter(islice(reversed(self.new_arrivals), n), dtype=np.int64)
 
     def matching(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Items whose title, category or brand has words starting with the query's words:
@@ -253,7 +260,9 @@ class Catalogue:
             self.text.reset()
 
     def delist(self, item_id: str) -> None:
-        self.status[self.ensure(item_id)] = DELISTED
+        index = self.ensure(item_id)
+        self.status[index] = DELISTED
+        self.new_arrivals.pop(index, None)
         self.has_listings = True
 
     def see(self, item_id: str, category: str | None) -> int:
@@ -272,6 +281,7 @@ class Catalogue:
         value = add_decayed(float(self.popularity[index]), weight, at_us / 1e6)
         self.popularity[index] = value
         self.interactions[index] += 1
+        self.new_arrivals.pop(index, None)
         self.top.bump(index, value)
 
     def set_popularity(self, indices: Iterable[int], values: Iterable[float], counts: Iterable[int]) -> None:

@@ -28,10 +28,17 @@ class Policy:
     exclude_unavailable: bool = True  # delisted, or stock == 0
     max_category_share: float | None = 0.5  # of the top-k; None turns the cap off
     mmr_lambda: float | None = 0.85  # relevance vs. novelty in the re-rank; None turns it off
-    apply_boosts: bool = True
+    apply_boosts: bool = True  # the rules file's promotions (and demotions)
+    apply_exclusions: bool = True  # the rules file's never-show lists, whatever apply_boosts says
 
     def __post_init__(self) -> None:
-        for name in ("exclude_in_cart", "exclude_purchased", "exclude_unavailable", "apply_boosts"):
+        for name in (
+            "exclude_in_cart",
+            "exclude_purchased",
+            "exclude_unavailable",
+            "apply_boosts",
+            "apply_exclusions",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"policy {name} must be true or false, not {getattr(self, name)!r}")
         for name, low, high in (("max_category_share", 0.0, 1.0), ("mmr_lambda", 0.0, 1.0)):
@@ -54,6 +61,7 @@ class Policy:
             max_category_share=None,
             mmr_lambda=None,
             apply_boosts=False,
+            apply_exclusions=False,
         )
 
 

@@ -28,7 +28,9 @@ def rerank(
     lambda * relevance - (1 - lambda) * similarity to what is already chosen, where two items
     of the same category are similar (1.0) and of the same brand half so. No category may fill
     more than `max_category_share` of k places; unknown categories are never capped. Items
-    marked in `fill_in` (no source suggested them) come after every other one the cap leaves open.
+    marked in `fill_in` (no source suggested them) come after every other one the cap leaves open,
+    in their score order: the similarity penalty would outweigh the small gaps that order them
+    (the shop's promoted items first), so only the cap gives them variety.
 
     >>> rerank(np.array([3.0, 2.9, 2.8, 1.0]), np.array([0, 0, 0, 1]), np.array([-1] * 4), 2,
     ...        mmr_lambda=None, max_category_share=0.5)
@@ -51,6 +53,7 @@ def rerank(
     if filler is not None:  # every MMR value of a suggested item is above -1: a fill-in's comes after
         relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
     value = relevance.copy()
+    penalised = ~filler if filler is not None else np.ones(len(order), dtype=bool)
     same_category = relevance - (1.0 - lam)
     same_brand = relevance - (1.0 - lam) * 0.5
     per_category: dict[int, int] = {}
@@ -63,12 +66,12 @@ def rerank(
         c, b = int(cats[best]), int(brs[best])
         if c >= 0:
             hit = cats == c
-            np.minimum(value, same_category, out=value, where=hit)
+            np.minimum(value, same_category, out=value, where=hit & penalised)
             per_category[c] = per_category.get(c, 0) + 1
             if per_category[c] >= cap:
                 value[hit] = -np.inf
         if b >= 0:
             hit = brs == b
-            np.minimum(value, same_brand, out=value, where=hit)
+            np.minimum(value, same_brand, out=value, where=hit & penalised)
         value[best] = -np.inf
     return chosen

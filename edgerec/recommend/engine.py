@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from edgerec.recommend.request import (
     RequestContext,
     SourceResult,
 )
-from edgerec.recommend.rules import NO_RULES, RuleSet, RulesFile
+from edgerec.recommend.rules import RuleSet, RulesFile
 from edgerec.recommend.sources import NEWLY_LISTED_US, builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
@@ -58,7 +58,9 @@ class Recommendation:
     title: str | None
     category: str | None
     brand: str | None
-    sources: dict[str, float]  # share of the score per source, summing to 1
+    # share of the score per source, summing to 1; empty for an item no source suggested (a
+    # fill-in: new and untouched, promoted, or simply there to be had)
+    sources: dict[str, float]
     reasons: list[str]
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -210,9 +212,7 @@ class Recommender:
         with reader.snapshot(self.engine) as conn:
             self.position = reader.projected_position(conn)
             self._forgets = forgets_recorded(conn)
-            for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
-                fields = {"title": title, "category": category, "brand": brand, "stock": stock}
-                cat.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
+            _load_listings(conn, cat)
             rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
             if rows:
                 idx, pop, counts = zip(*rows, strict=True)
@@ -532,7 +532,7 @@ class Recommender:
         idx = table.indices
         scores = table.scores(self._ranking)
         banned = self._banned(request, exclude, policy)
-        rules = self.rules if policy.apply_boosts else NO_RULES
+        rules = _rules_under(self.rules, policy)
         mask = self._allowed(idx, request, banned, policy, rules)
         boost = rules.boosts(cat, idx) if not rules.empty else np.zeros(len(idx))
         scores = scores * (1.0 + boost)
@@ -706,7 +706,7 @@ class Recommender:
             evidence.append(Evidence("rules", "Promoted by the shop", item_id=cat.ids[item], attribute=why))
         if not evidence:
             evidence = _fallback_evidence(cat, item, request.now_us)
-        shares = {k: v / total for k, v in contributions.items()} if total > 0 else {"popularity": 1.0}
+        shares = {k: v / total for k, v in contributions.items()} if total > 0 else {}
         return Recommendation(
             item_id=cat.ids[item],
             # A fill-in that no source scored ranks below the rest by a hair under their lowest
@@ -721,10 +721,35 @@ class Recommender:
         )
 
 
+def store_catalogue(store: Any) -> Catalogue:
+    """The store's items with their titles, categories, brands and stock, as a recommender
+    opened on it holds them (without their popularity)."""
+    catalogue = Catalogue()
+    with reader.snapshot(store if isinstance(store, Engine) else store.engine) as conn:
+        _load_listings(conn, catalogue)
+    return catalogue
+
+
+def _load_listings(conn: Connection, catalogue: Catalogue) -> None:
+    for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
+        fields = {"title": title, "category": category, "brand": brand, "stock": stock}
+        catalogue.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
+
+
 def _snapshot_path(store: Any) -> Path | None:
     """The trainer's snapshot file for this store (None without a store)."""
     folder = _model_folder(store)
     return folder / SNAPSHOT_FILE if folder is not None else None
+
+
+def _rules_under(rules: RuleSet, policy: Policy) -> RuleSet:
+    """The part of the shop's rules a policy applies: turning promotions off keeps the
+    never-show lists, and the reverse."""
+    if not policy.apply_boosts:
+        rules = replace(rules, promote_items={}, promote_categories={}, promote_brands={})
+    if not policy.apply_exclusions:
+        rules = replace(rules, exclude_items=frozenset(), exclude_categories=frozenset())
+    return rules
 
 
 def _with_fill_ins(

@@ -130,6 +130,26 @@ class RuleSet:
             mask |= np.isin(catalogue.category[indices], codes)
         return mask
 
+    def unmatched(self, catalogue: Catalogue) -> list[str]:
+        """What the rules name that nothing in the catalogue matches now, as "category 'Tobaco'":
+        a typo, or an item not listed yet (rules may be set before an import)."""
+        found = [
+            f"item {name!r}"
+            for name in sorted({*self.exclude_items, *self.promote_items})
+            if name not in catalogue.index
+        ]
+        found += [
+            f"category {name!r}"
+            for name in sorted({*self.exclude_categories, *self.promote_categories})
+            if not len(catalogue.categories_under(name))
+        ]
+        found += [
+            f"brand {name!r}"
+            for name in sorted(self.promote_brands)
+            if not any(_same_name(brand, name) for brand in catalogue.brand_codes)
+        ]
+        return found
+
     def boosts(self, catalogue: Catalogue, indices: np.ndarray) -> np.ndarray:
         """Multiplicative boost per candidate (0 for none); the largest matching rule wins, and
         a negative one (a demotion) counts too."""

@@ -221,7 +221,7 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
     path = shop_config_path(store)
     if path is None:
         raise TuningError("this store has no file beside it to keep a configuration in")
-    config = config or Recommender.config_for(store)
+    config = config or saved_config(store)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     tuned = config.with_weights(
         result.weights,
@@ -232,6 +232,22 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
     )
     write_atomically(path, tuned.to_text().encode())  # a reader sees the old file or the new one
     return path
+
+
+def saved_config(store: Any) -> RecommenderConfig:
+    """The store's own configuration, to save tuned weights into; TuningError where the file is
+    there but cannot be read: writing over it would lose the shop's own settings, which serving
+    falls back from without a word in the file (`Recommender.config_for`)."""
+    path = shop_config_path(store)
+    if path is None or not path.exists():
+        return RecommenderConfig.default()
+    try:
+        return RecommenderConfig.load(path)
+    except (OSError, ValueError, TypeError) as exc:
+        raise TuningError(
+            f"{path} cannot be read ({exc}); the tuned weights are not saved over it: fix the file, "
+            "or remove it to start from the shipped configuration"
+        ) from exc
 
 
 def _replay_listings(

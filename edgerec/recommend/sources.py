@@ -171,8 +171,7 @@ class ContentSource:
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         parts: list[tuple[str, np.ndarray, np.ndarray]] = []
-        arrivals = np.asarray(cat.new_arrivals[-self.new_arrivals :], dtype=np.int64)
-        untouched = arrivals[cat.interactions[arrivals] == 0]
+        untouched = cat.latest_arrivals(self.new_arrivals)
         for kind, codes in (("category", cat.category), ("brand", cat.brand)):
             strength: dict[int, float] = {}
             for anchor, weight in self._anchors(request):

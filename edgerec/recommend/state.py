@@ -140,6 +140,11 @@ class Neighbours:
         row[b] = row.get(b, 0) + count
         self._arrays.pop(a, None)
         if len(row) > 2 * self.limit:
+            if not self.complete:
+                # Trimmed in place, a dropped neighbour seen again would count from 1 while the
+                # projection keeps its true count: the next use reloads the row from there.
+                self.drop(a)
+                return
             kept = sorted(row.items(), key=lambda kv: kv[1], reverse=True)[: self.limit]
             self.counts[a] = dict(kept)
 

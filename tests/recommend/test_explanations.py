@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edgerec.domain import AddedToCart, Context, ItemViewed, Searched
-from edgerec.recommend import Recommender, RequestContext
+from edgerec.domain import AddedToCart, Context, ItemListed, ItemViewed, Searched
+from edgerec.recommend import Recommender, RequestContext, RuleSet
 from edgerec.recommend.request import ago
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
@@ -151,3 +151,16 @@ def test_an_item_titled_with_invisible_characters_alone_is_named_by_its_id(tmp_p
     assert "item ZW" in reasons and "item FMT" in reasons
     assert "\u200b" not in reasons and "\ufeff" not in reasons
     assert labels == {"ZW": "ZW", "FMT": "FMT", "B": "Bee", "ZWB": "\u200bBee"}
+
+
+def test_an_item_no_source_suggested_is_credited_to_no_source() -> None:
+    """A fill-in (new and untouched, or promoted) was credited "popularity 100%", with no
+    popularity at all."""
+    rec = Recommender(None, rules=RuleSet(promote_items={"promoted": 1.0}))
+    for item in ("old", "new", "promoted"):
+        rec.observe(ItemListed(item_id=item, title=item, category="Toys", stock=2, occurred_at=at(0)))
+    rec.observe(ItemViewed(user_id="c1", item_id="old", occurred_at=at(1)))
+    recs = {r.item_id: r for r in rec.recommend("visitor", k=3, now=at(2))}
+    assert recs["old"].sources == {"popularity": 1.0}
+    assert recs["new"].sources == {} and recs["new"].reasons == ["Newly listed"]
+    assert recs["promoted"].sources == {} and "Promoted by the shop" in recs["promoted"].reasons

@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from edgerec.api import Store
-from edgerec.domain import AddedToCart, Event, ItemListed, ItemUpdated, ItemViewed, Purchased, Searched
+from edgerec.domain import (
+    AddedToCart,
+    Event,
+    ItemListed,
+    ItemUpdated,
+    ItemViewed,
+    Purchased,
+    Searched,
+    SessionStarted,
+)
 from edgerec.recommend import Recommender
 from edgerec.recommend.config import Policy, RecommenderConfig
 from tests.recommend.conftest import at
@@ -35,6 +44,29 @@ def test_an_old_item_whose_price_changed_is_not_a_new_arrival_after_a_restart(sh
         for rec in (live, reopened)
     ]
     assert ranked[0] == ranked[1]
+
+
+def test_a_new_untouched_item_is_a_new_arrival_live_after_64_more_listings(shop: Store) -> None:
+    """The live list of arrivals kept items touched since and looked at its last 64 entries
+    only, so 70 more items listed and looked at hid the untouched new mug from it: it lost
+    its new-arrival boost live, not after a restart."""
+    events: list[Event] = [
+        ItemListed(item_id="old-mug", title="Old Mug", category="mugs", stock=4, occurred_at=at(600)),
+        ItemListed(item_id="new-mug", title="New Mug", category="mugs", stock=4, occurred_at=at(601)),
+    ]
+    events += [
+        ItemListed(item_id=f"tea{n}", title=f"Tea {n}", category="tea", occurred_at=at(602))
+        for n in range(70)
+    ]
+    events += [ItemViewed(user_id=f"c{n}", item_id=f"tea{n}", occurred_at=at(610 + n)) for n in range(70)]
+    events += [ItemViewed(user_id="ana", item_id="old-mug", occurred_at=at(700))]
+    live, reopened = _live_and_reopened(shop, events)
+    ranked = [
+        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=at(701), policy=NO_RERANK)}
+        for rec in (live, reopened)
+    ]
+    assert ranked[0] == ranked[1]
+    assert list(ranked[0])[:2] == ["old-mug", "new-mug"]
 
 
 def test_the_wait_before_buying_again_counts_from_the_purchase_after_a_restart(shop: Store) -> None:
@@ -147,3 +179,28 @@ def test_the_cart_is_in_the_same_order_live_and_after_a_restart(shop: Store) -> 
     assert list(live.state.users["u"].cart) == list(reopened.state.users["u"].cart)
     answers = [r.recommend("u", k=10, now=at(110), policy=NO_RERANK) for r in (live, reopened)]
     assert [(x.item_id, x.reasons) for x in answers[0]] == [(x.item_id, x.reasons) for x in answers[1]]
+
+
+def test_an_item_with_more_neighbours_than_memory_holds_keeps_their_counts_live(shop: Store) -> None:
+    """Past twice `neighbours_per_item` neighbours, the live row was trimmed in place, so a
+    neighbour dropped from it and seen again counted from 1: the item's strongest neighbour,
+    seen with it twice, was "seen together 1 time" live (and off a long list), twice afresh."""
+    config = replace(RecommenderConfig.default(), neighbours_per_item=3)
+    events: list[Event] = [ItemListed(item_id="x", title="Anchor", occurred_at=at(600))]
+    events += [ItemListed(item_id=f"y{n}", title=f"Y {n}", occurred_at=at(600)) for n in range(8)]
+    for n in [*range(8), 5]:  # x seen with eight items once each, then with y5 again
+        session = {"user_id": f"c{n}-{len(events)}", "session_id": f"s{len(events)}"}
+        events += [
+            SessionStarted(**session, occurred_at=at(700 + len(events))),
+            ItemViewed(**session, item_id="x", occurred_at=at(700 + len(events))),
+            ItemViewed(**session, item_id=f"y{n}", occurred_at=at(701 + len(events))),
+        ]
+    events += [
+        SessionStarted(user_id="ana", session_id="ana-1", occurred_at=at(800)),
+        ItemViewed(user_id="ana", item_id="x", session_id="ana-1", occurred_at=at(800)),
+    ]
+    live, reopened = _live_and_reopened(shop, events, config)
+    for recommender in (live, reopened):
+        served = recommender.recommend("ana", session_id="ana-1", k=5, now=at(801))
+        together = [r for r in served if r.item_id.startswith("y")]
+        assert together[0].item_id == "y5" and "(seen together 2 times)" in together[0].reasons[0]

@@ -280,6 +280,20 @@ def test_a_promotion_reaches_items_no_source_suggests_and_brands_in_any_case() -
     assert ids[3] == "new" and "Promoted by the shop" in recs[3].reasons  # first of the fill-ins
 
 
+def test_a_promoted_fill_in_comes_first_of_the_fill_ins_beside_an_item_of_its_category() -> None:
+    """The variety penalty for sharing Shoes with the popular shoe outweighed the gaps that
+    order the fill-ins, so the shoe promoted with boost 100 came after a hat and a mug."""
+    rec = Recommender(None, rules=RuleSet(promote_items={"new-shoe": 100.0}))
+    for item, category in (("pop", "Shoes"), ("new-shoe", "Shoes"), ("hat", "Hats"), ("mug", "Home")):
+        rec.observe(ItemListed(item_id=item, title=item, category=category, stock=2, occurred_at=T0))
+    for n in range(3):
+        rec.observe(ItemViewed(user_id=f"x{n}", item_id="pop", occurred_at=at(n)))
+    recs = rec.recommend("anonymous", k=4, now=at(5))
+    assert [r.item_id for r in recs] == ["pop", "new-shoe", "hat", "mug"]
+    assert "Promoted by the shop" in recs[1].reasons
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+
+
 def test_a_negative_boost_demotes() -> None:
     """boost = -0.9: the score times 0.1, as the rules file says (it was ignored)."""
     events: list[Event] = [
@@ -383,6 +397,25 @@ def test_the_store_rules_file_is_followed_while_serving(
     path.unlink()
     rec.refresh()
     assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+
+
+def test_promotions_turned_off_in_the_shop_configuration_keep_the_never_show_lists(shop: Store) -> None:
+    from edgerec.recommend.engine import shop_config_path, shop_rules_path
+
+    rules, config = shop_rules_path(shop), shop_config_path(shop)
+    assert rules is not None and config is not None
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text(
+        'exclude_categories = ["cat1"]\nexclude_items = ["i2"]\n[[promote]]\nitem_id = "i9"\nboost = 5\n'
+    )
+    config.write_text('{"policy": {"apply_boosts": false}}')
+    served = Recommender(shop).recommend("u", k=40, now=at(100))
+    ids = [r.item_id for r in served]
+    assert "i2" not in ids and not any(r.category == "cat1" for r in served)
+    assert ids[0] != "i9" and not any("Promoted by the shop" in r.reasons for r in served)
+    # Evaluation still sees past every rule.
+    plain = Recommender(shop).recommend("u", k=40, now=at(100), policy=Policy.evaluation())
+    assert "i2" in [r.item_id for r in plain] and any(r.category == "cat1" for r in plain)
 
 
 def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() -> None:

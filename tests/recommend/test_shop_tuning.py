@@ -76,6 +76,38 @@ def test_tuning_finds_the_signal_the_shop_has_and_checks_it_on_newer_events(tmp_
         assert Recommender(None).config.weights != result.weights  # other stores keep the shipped blend
 
 
+def test_tuning_never_saves_over_a_shop_configuration_it_cannot_read(tmp_path: Path) -> None:
+    """A hand-written file with one mistyped key was replaced by the shipped configuration plus
+    the tuned weights: the shop's time zone, repurchase window and category share were lost."""
+    db = tmp_path / "shop.db"
+    with Store(db, synchronous="OFF") as store:
+        store.record_many(catalogue_events())
+        store.record_many(loyal_customers())
+        path = shop_config_path(store)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mine = '{"timezone": "Europe/Berlin", "policy": {"max_category_share": 0.3}, "preload_user": 10}'
+        path.write_text(mine)
+        result = tune_shop(store, config=popularity_only(Recommender(None).names), block=500)
+        assert result.better
+        with pytest.raises(TuningError, match="preload_user.*not saved over it"):
+            save_tuning(store, result)
+        assert path.read_text() == mine
+
+    refused = CliRunner().invoke(main, ["--db", str(db), "tune"])
+    assert refused.exit_code != 0 and "not saved over it" in refused.output
+    assert "check events" not in refused.output  # said before the replay, not after it
+    assert path.read_text() == mine
+    assert CliRunner().invoke(main, ["--db", str(db), "tune", "--dry-run"]).exit_code == 0
+
+    path.write_text('{"timezone": "Europe/Berlin", "policy": {"max_category_share": 0.3}}')
+    with Store(db, synchronous="OFF") as store:
+        save_tuning(store, result)  # a file it reads keeps the shop's own settings
+    saved = json.loads(path.read_text())
+    assert saved["timezone"] == "Europe/Berlin" and saved["policy"]["max_category_share"] == 0.3
+    assert saved["weights"] == result.weights
+
+
 def test_a_log_too_short_to_tune_on_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path / "tiny.db", synchronous="OFF") as store:
         store.record_many(catalogue_events())
