@@ -251,6 +251,37 @@ def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     asyncio.run(scenario())
 
 
+def test_a_session_whose_first_write_failed_is_started_in_the_log_by_its_next_action(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The session's first action failed to record (here a trigger refuses every event, as a
+    write lock held past the busy timeout does): the action retried as told was recorded
+    without the session's start, which the log never got."""
+    import sqlite3
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            head = shop_store.head()
+            other = sqlite3.connect(shop_store.path, isolation_level=None)
+            other.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'no'); END"
+            )
+            await pilot.press("enter")  # open the highlighted item: the session's first action
+            await until(pilot, lambda: app._notifications, what="the failed write said")
+            assert shop_store.read(since=head) == []
+            other.execute("DROP TRIGGER refuse")
+            other.close()
+            await act(pilot, "enter")  # tried again, as the notification says
+            await act(pilot, "a")
+            events = shop_store.read(since=head)
+            assert [e.type for e in events] == ["session_started", "item_viewed", "added_to_cart"]
+            assert {e.session_id for e in events} == {screen.session.session_id}
+
+    asyncio.run(scenario())
+
+
 def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store, tmp_path: Path) -> None:
     """A customer id wider than the screen pushed the kiosk, session, cart and action count off it."""
     from textual.widgets import Input
