@@ -144,6 +144,7 @@ class EventTail(Loader, DataTable[Text | str]):
         self.poll_seconds = poll_seconds
         self.filter = EventFilter()
         self.last_position = 0
+        self.forgets = 0  # the store's count of forgets when the rows shown were read
         self._ready = False
         self.shown = 0
 
@@ -162,10 +163,12 @@ class EventTail(Loader, DataTable[Text | str]):
 
     def reload(self) -> None:
         self._ready = False
-        store = self.app.services.store  # type: ignore[attr-defined]
+        services = self.app.services  # type: ignore[attr-defined]
+        store, shop = services.store, services.shop
         wanted, keep = self.filter, self.keep
 
-        def read() -> list[StoredEvent]:
+        def read() -> tuple[int, list[StoredEvent]]:
+            forgets = shop.forgets()  # first: a forget while the rows are read shows at the next poll
             rows = store.read(
                 user_id=wanted.user_id,
                 session_id=wanted.session_id,
@@ -174,17 +177,19 @@ class EventTail(Loader, DataTable[Text | str]):
                 descending=True,
                 limit=keep,
             )
-            return list(reversed(rows))
+            return forgets, list(reversed(rows))
 
         self.load("initial", read)
 
     def poll(self) -> None:
         if not self._ready:
             return
-        store = self.app.services.store  # type: ignore[attr-defined]
+        services = self.app.services  # type: ignore[attr-defined]
+        store, shop = services.store, services.shop
         since, wanted = self.last_position, self.filter
 
-        def read() -> list[StoredEvent]:
+        def read() -> tuple[int, list[StoredEvent]]:
+            forgets = shop.forgets()
             rows = store.read(
                 since=since,
                 user_id=wanted.user_id,
@@ -193,11 +198,12 @@ class EventTail(Loader, DataTable[Text | str]):
                 types=list(wanted.types) or None,
                 limit=2_000,
             )
-            return rows
+            return forgets, rows
 
         self.load("tail", read)
 
-    def show_initial(self, rows: list[StoredEvent]) -> None:
+    def show_initial(self, found: tuple[int, list[StoredEvent]]) -> None:
+        self.forgets, rows = found
         self.clear()
         self.shown = 0
         self.last_position = 0
@@ -208,7 +214,13 @@ class EventTail(Loader, DataTable[Text | str]):
         else:
             self.last_position = self.app.services.store.head()  # type: ignore[attr-defined]
 
-    def show_tail(self, rows: list[StoredEvent]) -> None:
+    def show_tail(self, found: tuple[int, list[StoredEvent]]) -> None:
+        forgets, rows = found
+        if forgets != self.forgets:
+            # A customer was forgotten (here or by another process): their events, erased from
+            # the log, leave the rows shown too.
+            self.reload()
+            return
         self._append([e for e in rows if e.position > self.last_position])
 
     def _append(self, rows: list[StoredEvent]) -> None:
