@@ -851,6 +851,43 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_a_loss_that_is_not_finite_is_left_out_of_the_plot(shop_store: Store, tmp_path: Path) -> None:
+    """A loss history holding inf or NaN (a diverging step) stopped the whole console with
+    plotext's 'cannot convert float NaN to integer' once the Trainer screen showed it."""
+    import json
+    import time
+
+    from edgerec.training.files import model_dir
+
+    directory = model_dir(shop_store.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    head = shop_store.head()
+    status = {
+        "state": "following",
+        "device": "cpu",
+        "position": head,
+        "head": head,
+        "losses": [1.2, float("inf"), float("nan"), 0.9],
+        "hit_rates": [0.1, float("nan")],
+        "updated_at": time.time(),
+    }
+    (directory / "status.json").write_text(json.dumps(status))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        async with app.run_test(size=(100, 32)) as pilot:
+
+            def shown() -> bool:
+                text = screen_text(app)
+                return "training loss · last 0.9 · 2 not finite" in text and "last 0.1 · 1 not finite" in text
+
+            await until(pilot, shown, what="the finite losses plotted")
+            await pilot.pause(0.5)
+            assert app.is_running
+
+    run(scenario())
+
+
 class FakeTrainer:
     """A console's trainer as runtime.TrainerProcess reports it: a status the test sets, and
     the commands the screen sent it."""
