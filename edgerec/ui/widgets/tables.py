@@ -119,6 +119,8 @@ _TYPE_STYLE = {
 class EventTail(Loader, DataTable[Text | str]):
     """The newest log events, oldest at the top, following the head like `tail -f`."""
 
+    poll_rows = 2_000  # the most new events one poll reads
+
     # The compact tail never scrolls sideways (its cells end in an ellipsis): a horizontal
     # scrollbar that appears once the columns are measured took a row from the view after the
     # tail had scrolled to its newest event, which then sat just out of sight.
@@ -186,7 +188,7 @@ class EventTail(Loader, DataTable[Text | str]):
             return
         services = self.app.services  # type: ignore[attr-defined]
         store, shop = services.store, services.shop
-        since, wanted = self.last_position, self.filter
+        since, wanted, limit = self.last_position, self.filter, self.poll_rows
 
         def read() -> tuple[int, list[StoredEvent]]:
             forgets = shop.forgets()
@@ -196,7 +198,7 @@ class EventTail(Loader, DataTable[Text | str]):
                 session_id=wanted.session_id,
                 store_id=wanted.store_id,
                 types=list(wanted.types) or None,
-                limit=2_000,
+                limit=limit,
             )
             return forgets, rows
 
@@ -216,9 +218,10 @@ class EventTail(Loader, DataTable[Text | str]):
 
     def show_tail(self, found: tuple[int, list[StoredEvent]]) -> None:
         forgets, rows = found
-        if forgets != self.forgets:
+        if forgets != self.forgets or len(rows) >= self.poll_rows:
             # A customer was forgotten (here or by another process): their events, erased from
-            # the log, leave the rows shown too.
+            # the log, leave the rows shown too. A full poll (a large import) may have many more
+            # behind it: the tail jumps to the newest rows, not read through them a poll at a time.
             self.reload()
             return
         self._append([e for e in rows if e.position > self.last_position])
