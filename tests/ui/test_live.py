@@ -282,6 +282,29 @@ def test_a_session_whose_first_write_failed_is_started_in_the_log_by_its_next_ac
     asyncio.run(scenario())
 
 
+def test_down_from_the_search_box_highlights_the_first_result(shop_store: Store, tmp_path: Path) -> None:
+    """Down moved the focus to the results and their cursor too: Enter then opened the second
+    result, not the first one, which escape leaves highlighted."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen, _ = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            everything = items.row_count
+            await act(pilot, "slash", *"classic", "enter")
+            await until(pilot, lambda: 1 < items.row_count < everything, what="the search's items")
+            first = items.selected_item
+            assert first is not None
+            head = shop_store.head()
+            await pilot.press("down")
+            assert screen.focused is items and items.cursor_row == 0
+            await act(pilot, "enter")
+            assert [e.item_id for e in shop_store.read(since=head)] == [first.item_id]
+
+    asyncio.run(scenario())
+
+
 def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store, tmp_path: Path) -> None:
     """A customer id wider than the screen pushed the kiosk, session, cart and action count off it."""
     from textual.widgets import Input

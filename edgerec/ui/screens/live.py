@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Key
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -253,9 +254,10 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def action_focus_search(self) -> None:
         self.query_one("#live-search", Input).focus()
 
-    def key_down(self) -> None:
+    def key_down(self, event: Key) -> None:
         if self.focused is self.query_one("#live-search", Input):
             self.query_one(ItemTable).focus()
+            event.stop()  # the key went to the list: it does not move its cursor too
 
     # --- actions: each records events --------------------------------------------------------
 
