@@ -305,6 +305,35 @@ def test_down_from_the_search_box_highlights_the_first_result(shop_store: Store,
     asyncio.run(scenario())
 
 
+def test_a_category_named_all_is_one_of_the_categories(shop_store: Store, tmp_path: Path) -> None:
+    """A category named All had the option id of 'All' (no filter): the list refused its
+    options (DuplicateID), stayed empty, and no category could be chosen."""
+    from textual.widgets import OptionList
+
+    from edgerec.domain import ItemListed
+
+    shop_store.record(ItemListed(item_id="gen-1", title="Gift card", category="All", price=5.0, stock=3))
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen, _ = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            everything = items.row_count
+            options = screen.query_one("#live-categories", OptionList)
+            await until(pilot, lambda: options.option_count > 1, what="the categories")
+            shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert shown.count("All") == 2, shown
+            options.highlighted = shown.index("All", 1)
+            await until(pilot, lambda: items.row_count == 1, what="the category All's one item")
+            assert items.selected_item is not None and items.selected_item.item_id == "gen-1"
+            options.highlighted = 0
+            await until(pilot, lambda: items.row_count == everything, what="every item again")
+            assert not app._notifications
+
+    asyncio.run(scenario())
+
+
 def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store, tmp_path: Path) -> None:
     """A customer id wider than the screen pushed the kiosk, session, cart and action count off it."""
     from textual.widgets import Input

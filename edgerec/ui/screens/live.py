@@ -34,6 +34,7 @@ from edgerec.ui.widgets.tables import ItemTable, money
 from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, Refused, SessionWriter
 
 ALL = "All"
+CATEGORY = "category:"  # a category's option id: a category may be named All too
 
 
 class LiveScreen(SessionWriter, ConsoleScreen):
@@ -157,7 +158,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
-        options.add_options([Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=c) for c, _ in categories])
+        options.add_options(
+            [Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=CATEGORY + c) for c, _ in categories]
+        )
         names = [c for c, _ in categories]
         options.highlighted = names.index(self.category) + 1 if self.category in names else 0
 
@@ -246,7 +249,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     @on(OptionList.OptionHighlighted, "#live-categories")
     def _category_changed(self, event: OptionList.OptionHighlighted) -> None:
         chosen = event.option.id
-        category = None if chosen in (None, ALL) else chosen
+        category = chosen.removeprefix(CATEGORY) if chosen and chosen.startswith(CATEGORY) else None
         if category != self.category:
             self.category = category
             self._load_items()
