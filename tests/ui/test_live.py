@@ -392,6 +392,14 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
                 await until(pilot, lambda p=typed: screen.session is not None and screen.session.user_id == p)
             said = [str(n.message) for n in app._notifications]
             assert "No customer has the id 'cust-1': playing a new customer." in said
+            # A refused id shows its control characters escaped once ('C01\\\\t7' doubled them).
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, ChooseCustomerScreen), what="the chooser")
+            app.screen.query_one("#choose-filter", Input).value = "C01\t7"
+            app.screen._submit()  # type: ignore[attr-defined]
+            await until(pilot, lambda: any("Not a customer id" in str(n.message) for n in app._notifications))
+            refused = [str(n.message) for n in app._notifications if "Not a customer id" in str(n.message)]
+            assert refused[0].startswith("Not a customer id: 'C01\\t7' contains"), refused
 
     asyncio.run(scenario())
 

@@ -1202,6 +1202,45 @@ def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_ter
         run(scenario(start))
 
 
+def test_the_delist_question_and_the_item_form_show_a_title_s_control_characters_escaped(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Delist question and the Edit form put a title's escape sequence on the terminal as
+    it was. The form shows it escaped, and saving it keeps the title as the item has it."""
+    from edgerec.domain import ItemListed
+
+    title = "Boot\x1b]0;pwned\x1b\\ waterproof"
+    shop_store.record(ItemListed(item_id="boot-1", title=title, category="Shoes", stock=3, price=5.0))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(140, 32)) as pilot:
+            screen = app.screen
+            items = screen.query_one(ItemTable)
+            screen.query_one("#catalogue-search", Input).value = "boot-1"
+            await until(pilot, lambda: items.row_count == 1, what="the item")
+            items.focus()
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            await until(pilot, lambda: "Delist Boot\\u001b]0;pwned" in screen_text(app), what="it, escaped")
+            assert "\x1b" not in screen_text(app)
+            await pilot.press("escape", "e")
+            await until(pilot, lambda: isinstance(app.screen, ItemFormScreen), what="the form")
+            form = app.screen
+            await until(pilot, lambda: "Boot\\u001b]0;pwned" in screen_text(app), what="its title, escaped")
+            assert "\x1b" not in screen_text(app)
+            head = shop_store.head()
+            form._field("price").value = "7"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() > head, what="the update")
+            (update,) = shop_store.read(since=head)
+            assert update.type == "item_updated" and update.payload.get("title") is None
+            item = app.services.shop.item("boot-1")
+            assert item is not None and item.title == title and item.price == 7
+
+    run(scenario())
+
+
 def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_path: Path) -> None:
     """Preview said "cannot tell the format" and listed every format; then both refused the file
     as empty, while the command imports it as no rows (an export of no events, a day with no

@@ -169,13 +169,16 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             yield Label(
-                "New item" if self.new else f"Edit {self.draft.item_id}", id="form-title", markup=False
+                "New item" if self.new else f"Edit {printable(self.draft.item_id)}",
+                id="form-title",
+                markup=False,
             )
             with Grid(id="form-grid"):
                 for name in FIELDS:
                     yield Label(name.replace("_", " "))
+                    # Control characters escaped: a title's ESC never reaches the terminal.
                     yield Input(
-                        value=getattr(self.draft, name),
+                        value=printable(getattr(self.draft, name)),
                         id=f"form-{name}-input" if name == "title" else f"form-{name}",
                         compact=True,
                         disabled=name == "item_id" and not self.new,
@@ -193,6 +196,12 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     def _field(self, name: str) -> Input:
         return self.query_one(f"#form-{name}-input" if name == "title" else f"#form-{name}", Input)
 
+    def _typed(self, name: str) -> str:
+        """A field as typed: as the item has it where the field still shows it as it was shown,
+        its control characters escaped, so that saving an item changes none of them."""
+        typed, before = self._field(name).value, getattr(self.draft, name)
+        return before if typed == printable(before) else typed
+
     @on(Button.Pressed, "#form-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -201,7 +210,7 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     @on(Input.Submitted)
     @guarded("saving the item")
     def action_save(self) -> None:
-        draft = ItemDraft(**{name: self._field(name).value for name in FIELDS})
+        draft = ItemDraft(**{name: self._typed(name) for name in FIELDS})
         item_id = draft.item_id.strip()
         if not item_id:
             raise EventError("item_id", "is required")
@@ -334,7 +343,7 @@ class CatalogueScreen(ConsoleScreen):
         if item is None:
             return
         if item.status != "listed":
-            self.notify(f"{item.label} is delisted already.", severity="warning")
+            self.notify(f"{printable(item.label)} is delisted already.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -342,7 +351,8 @@ class CatalogueScreen(ConsoleScreen):
                 self._delist(item)
 
         self.app.push_screen(
-            ConfirmScreen(f"Delist {item.label}? It will no longer be suggested.", yes="Delist"), answered
+            ConfirmScreen(f"Delist {printable(item.label)}? It will no longer be suggested.", yes="Delist"),
+            answered,
         )
 
     @guarded("delisting an item")

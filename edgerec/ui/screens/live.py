@@ -288,7 +288,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self.shop.item(row.item_id)
         if item is None or item.status != "listed":
             gone = "is not in the catalogue" if item is None else _not_for_sale(item)
-            self.notify(f"{row.label} {gone} any more: not opened.", severity="warning")
+            self.notify(f"{printable(row.label)} {gone} any more: not opened.", severity="warning")
             self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
@@ -315,7 +315,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if self.open_item is not None and self.open_item.item_id == item.item_id:
             self.open_item = item
         if not item.available:
-            self.notify(f"{item.label} {_not_for_sale(item)}.", severity="warning")
+            self.notify(f"{printable(item.label)} {_not_for_sale(item)}.", severity="warning")
             return None
         return item
 
@@ -376,7 +376,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
                     raise Refused("The cart is empty.")
                 if chosen is None:
                     raise Refused(f"No item is highlighted: {_HIGHLIGHT_ONE} that is in the cart.")
-                raise Refused(f"{chosen.label} is not in the cart: highlight the cart's item to remove it.")
+                raise Refused(
+                    f"{printable(chosen.label)} is not in the cart: highlight the cart's item to remove it."
+                )
             return [session.remove_from_cart(chosen)]
 
         self._submit_on_cart("remove", remove)
@@ -399,7 +401,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             now = shop.items_by_id(cart)  # prices and stock as they are at the till
             unavailable = [item for item in now.values() if not item.available]
             if unavailable:
-                reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
+                reasons = "; ".join(f"{printable(item.label)} {_not_for_sale(item)}" for item in unavailable)
                 them = "it" if len(unavailable) == 1 else "them"
                 raise Refused(
                     f"Not checked out: {reasons}. Remove {them} from the cart (r).",
