@@ -504,6 +504,50 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
     run(scenario())
 
 
+def test_saving_an_item_while_another_program_writes_leaves_the_console_responsive(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Save and Delist recorded on the UI thread: while another program held the store's write
+    lock (an import, `edgerec rebuild`) no key, redraw or timer ran, for up to 30 s."""
+    import sqlite3
+    import threading
+
+    other = sqlite3.connect(shop_store.path, isolation_level=None, check_same_thread=False)
+    released = threading.Event()
+
+    def release() -> None:
+        released.set()
+        other.execute("ROLLBACK")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(120, 32)) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.query_one(ItemTable).row_count > 0)
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, ItemFormScreen)
+            for name, value in (("item_id", "lk-1"), ("title", "Lamp"), ("price", "3"), ("stock", "2")):
+                form._field(name).value = value
+            other.execute("BEGIN IMMEDIATE")  # the other program's write
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                await pilot.press("ctrl+s")
+                await pilot.press("slash")  # the console answers keys while the save waits
+                assert screen.focused is screen.query_one("#catalogue-search", Input)
+                assert not released.is_set()
+            finally:
+                timer.join()
+            await until(pilot, lambda: said(app, "Listed lk-1"), what="the save, once the lock is free")
+            assert app.services.shop.item("lk-1") is not None
+
+    try:
+        run(scenario())
+    finally:
+        other.close()
+
+
 def test_a_new_item_with_the_id_of_a_listed_one_is_refused(shop_store: Store, tmp_path: Path) -> None:
     """ "New item" with an id already listed replaced the listing whole: blank fields wiped its
     stock and price."""
