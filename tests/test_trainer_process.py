@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +45,22 @@ def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
         finally:
             trainer.close()
     assert "retrain epoch" in (trainer.directory / "trainer.log").read_text()
+
+
+def test_a_trainer_paused_while_it_starts_is_paused_not_crashed(tmp_path: Path) -> None:
+    """Paused before it had set up its handler for SIGTERM (while the console said 'starting'),
+    the trainer was reported as 'it exited with status -15'."""
+    with edgerec.open(tmp_path / "shop.db") as store:
+        trainer = TrainerProcess(store.url, device="cpu")
+    trainer.start()
+    try:
+        trainer.pause(wait=True)
+        assert trainer.process is not None and trainer.process.returncode == -signal.SIGTERM
+        status = trainer.status()
+        assert "exited" not in status
+        assert status["state"] in {"not started", "paused"}
+    finally:
+        trainer.close()
 
 
 class _NONE:

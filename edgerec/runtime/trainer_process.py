@@ -28,6 +28,7 @@ class TrainerProcess:
         self._log: IO[bytes] | None = None
         self._log_from = 0  # where the running child's lines begin in trainer.log
         self._started_at = 0.0  # time.time() when the running child was started
+        self._paused = False  # pause asked of the running child: its SIGTERM exit is no crash
 
     @property
     def running(self) -> bool:
@@ -48,6 +49,7 @@ class TrainerProcess:
         os.chmod(self.directory / "trainer.log", 0o600)
         self._log_from = self._log.tell()
         self._started_at = time.time()
+        self._paused = False
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
         )
@@ -55,6 +57,7 @@ class TrainerProcess:
     def pause(self, *, wait: bool = False) -> None:
         """Asks the trainer to stop; it checkpoints before it exits."""
         if self.running and self.process is not None:
+            self._paused = True
             self.process.send_signal(signal.SIGTERM)
             if wait:
                 self._wait()
@@ -99,8 +102,11 @@ class TrainerProcess:
             age > 5 and status.get("state") == "stopped"
         ):
             status["state"] = "starting"  # the file is the last word of a trainer before ours, or none
-        if self.process is not None and self.process.poll():
-            status["exited"] = self._last_error() or f"it exited with status {self.process.returncode}"
+        # A child paused while it still loads (`starting`) has no handler for SIGTERM yet, and
+        # ends on it: as asked, not with an error.
+        code = self.process.poll() if self.process is not None else None
+        if code and not (self._paused and code == -signal.SIGTERM):
+            status["exited"] = self._last_error() or f"it exited with status {code}"
         return status
 
     def _last_error(self) -> str | None:

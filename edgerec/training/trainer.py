@@ -4,6 +4,7 @@ checkpoints and publishes snapshots atomically with the log position they cover.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -263,7 +264,8 @@ class Trainer:
             replayed = self._replay_sample(len(examples), rng)
             loss = self._train(Examples.concat([examples, replayed], self.vocabulary.context_items), rng)
             self._remember(examples, rng)
-            self.losses.append(loss)
+            if math.isfinite(loss):  # a diverging step's inf or NaN is no point of the loss curve
+                self.losses.append(loss)
         if asked:
             self.hit_rates.append(hits / asked)
         self.position = events[-1].position
@@ -449,7 +451,8 @@ class Trainer:
             if stop is not None and stop.is_set():
                 raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
             loss = self._train(examples, rng)
-            self.losses.append(loss)
+            if math.isfinite(loss):
+                self.losses.append(loss)
             if on_epoch:
                 on_epoch(epoch, loss)
         self._remember(examples, rng)

@@ -145,6 +145,9 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         if self.started or self.open_item is not None:
             self.resets += 1
             self._new_visitor()
+        elif self.query("#kiosk-nothing") and self.jobs.empty():
+            # No tiles (a shop not set up yet, nothing in stock): an import may have brought some.
+            self._enqueue(self._job("tiles", []))
         self.touch()
 
     # --- the shopper ---------------------------------------------------------------------------

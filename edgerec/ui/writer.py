@@ -19,7 +19,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from edgerec.domain import Event
+from edgerec.domain import Event, SessionStarted
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
 
@@ -140,6 +140,9 @@ class SessionWriter:
         self.jobs: queue.Queue[Job] = queue.Queue()
         self._tickets = 0
         self._watch: _Watch | None = None  # the writer thread's own
+        # The writer thread's own too: a session's start whose write failed, recorded with the
+        # session's next events (the screen has moved on, as if it were recorded).
+        self._start_owed: Event | None = None
 
     def start_writer(self) -> None:
         self._writer()
@@ -203,6 +206,7 @@ class SessionWriter:
                     job.events = [*job.events, *job.on_cart(services.shop.cart(job.user_id))]
                 except Refused as refusal:
                     outcome.refused = refusal
+            self._pay_start_owed(job)
             for event in job.events:
                 outcome.positions.append(services.record(event))
             if job.events and self._watch is not None:
@@ -225,4 +229,17 @@ class SessionWriter:
         except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
             logged(error, f"recording {job.label}")
             outcome.error = error
+            if job.events and isinstance(job.events[0], SessionStarted) and not outcome.positions:
+                self._start_owed = job.events[0]
         return outcome
+
+    def _pay_start_owed(self, job: Job) -> None:
+        """Puts the start of `job`'s session first in its events when an earlier write of that
+        start failed: the session's later actions were queued as started already."""
+        owed, self._start_owed = self._start_owed, None
+        if owed is None or owed.session_id != job.session_id:
+            return  # none, or of a session left since: it recorded nothing
+        if job.events:
+            job.events = [owed, *job.events]
+        else:
+            self._start_owed = owed  # a ranking only: the start waits for the session's events

@@ -51,6 +51,18 @@ def test_resumed_training_equals_uninterrupted_training(shop: Store, tmp_path: P
     assert torch.equal(resumed.item_matrix(), straight.item_matrix())
 
 
+def test_a_diverging_step_records_no_loss_that_is_not_finite(shop: Store, tmp_path: Path) -> None:
+    """A step whose loss overflowed put inf or NaN in the loss history and the status file,
+    and the console's Trainer screen stopped on plotting it."""
+    from edgerec.training.model import OnlineConfig
+
+    diverging = TrainerConfig(block=500, model=OnlineConfig(learning_rate=1e30))
+    trainer = Trainer(shop, directory=tmp_path / "m", config=diverging)
+    reports = [trainer.step(), trainer.step()]
+    assert any(not np.isfinite(report.loss) for report in reports if report.loss is not None)
+    assert all(np.isfinite(loss) for loss in trainer.losses)
+
+
 def test_a_checkpoint_saved_with_the_unfused_update_resumes_fused(shop: Store, tmp_path: Path) -> None:
     older = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
     dense = older.optimizers[1].param_groups[0]

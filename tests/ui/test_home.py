@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+import edgerec
 from edgerec.api import Store
 from edgerec.domain import ItemDelisted, ItemViewed
 from edgerec.recommend import Recommender
@@ -60,6 +61,55 @@ async def _home(shop_store: Store, tmp_path: Path) -> None:
         assert app.current_theme.dark
         await pilot.press("ctrl+t")
         assert not app.current_theme.dark
+
+
+def test_a_forgotten_customers_events_leave_the_live_tails(shop_store: Store, tmp_path: Path) -> None:
+    """A customer forgotten (here by another process, as `edgerec forget-user`; the Customers
+    screen's forget moves the same count) kept their erased events on Home's live tail and the
+    Events screen, which only ever appended."""
+    from edgerec.privacy import forget_user
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
+        async with app.run_test(size=(140, 30)) as pilot:
+            home = app.screen.query_one(EventTail)
+            await until(pilot, lambda: home.row_count > 0)
+            await pilot.press("f4")
+            events = app.screen.query_one(EventTail)
+            await until(pilot, lambda: events.row_count > 0)
+            tails = (home, events)
+            assert all("cust-04" in _users(tail) for tail in tails)  # the newest events are theirs
+            with edgerec.open(shop_store.path) as other:
+                assert forget_user(other, "cust-04").found
+            await until(pilot, lambda: all("cust-04" not in _users(tail) for tail in tails), what="rows gone")
+            assert all(tail.row_count > 0 for tail in tails)
+            assert "cust-04" not in screen_text(app)
+
+    asyncio.run(scenario())
+
+
+def test_the_live_tail_jumps_to_the_newest_events_after_a_large_import(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Another process imported many events: the tail read them 2,000 a poll, oldest first,
+    and showed minutes-old events as live (a million-event import: about 8 minutes)."""
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
+        async with app.run_test(size=(140, 30)) as pilot:
+            tail = app.screen.query_one(EventTail)
+            await until(pilot, lambda: tail.row_count > 0)
+            with edgerec.open(shop_store.path) as other:
+                other.record_many([ItemViewed(user_id=f"u{i % 50}", item_id="sho-001") for i in range(6_000)])
+            head = shop_store.head()
+            await until(pilot, lambda: tail.last_position == head, what="the newest event on the tail")
+            assert tail.shown <= tail.keep  # it jumped: it did not read its way through them all
+
+    asyncio.run(scenario())
+
+
+def _users(tail: EventTail) -> set[str]:
+    return {str(tail.get_row_at(row)[2 if tail.compact else 3]) for row in range(tail.row_count)}
 
 
 def test_errors_become_notifications_not_crashes(shop_store: Store, tmp_path: Path) -> None:

@@ -205,6 +205,32 @@ def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> N
     asyncio.run(scenario())
 
 
+def test_a_kiosk_opened_on_an_empty_shop_shows_the_catalogue_imported_after(tmp_path: Path) -> None:
+    """It said 'No items yet' after the catalogue was imported, as it asks, until a shopper
+    tapped Start over."""
+    from edgerec.domain import ItemListed
+
+    async def scenario() -> None:
+        with edgerec.open(tmp_path / "empty.db") as store:
+            kiosk = KioskApp(store, store_id="k", idle_seconds=0.5, seed=1, clock=FixedClock(), log_path=None)
+            async with kiosk.run_test(size=(80, 24)) as pilot:
+                screen = kiosk.screen
+                assert isinstance(screen, KioskScreen)
+                await until(pilot, lambda: "import the shop's catalogue" in screen_text(kiosk))
+                with edgerec.open(tmp_path / "empty.db") as other:  # `edgerec import` elsewhere
+                    other.record_many(
+                        [
+                            ItemListed(item_id=f"sku-{i}", title=f"Item {i}", price=5.0, stock=3)
+                            for i in range(6)
+                        ]
+                    )
+                await until(pilot, lambda: len(screen.tiles) > 0, what="tiles without a tap")
+                assert "import the shop's catalogue" not in screen_text(kiosk)
+                assert store.read(since=6) == []  # nothing recorded for it: no shopper came
+
+    asyncio.run(scenario())
+
+
 def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
     """A title that wrapped over the tile's height pushed the price, and the reason, out of it."""
     from edgerec.domain import ItemListed

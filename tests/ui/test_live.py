@@ -251,6 +251,89 @@ def test_a_refused_search_loses_neither_the_list_nor_the_sessions_start(
     asyncio.run(scenario())
 
 
+def test_a_session_whose_first_write_failed_is_started_in_the_log_by_its_next_action(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The session's first action failed to record (here a trigger refuses every event, as a
+    write lock held past the busy timeout does): the action retried as told was recorded
+    without the session's start, which the log never got."""
+    import sqlite3
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            head = shop_store.head()
+            other = sqlite3.connect(shop_store.path, isolation_level=None)
+            other.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'no'); END"
+            )
+            await pilot.press("enter")  # open the highlighted item: the session's first action
+            await until(pilot, lambda: app._notifications, what="the failed write said")
+            assert shop_store.read(since=head) == []
+            other.execute("DROP TRIGGER refuse")
+            other.close()
+            await act(pilot, "enter")  # tried again, as the notification says
+            await act(pilot, "a")
+            events = shop_store.read(since=head)
+            assert [e.type for e in events] == ["session_started", "item_viewed", "added_to_cart"]
+            assert {e.session_id for e in events} == {screen.session.session_id}
+
+    asyncio.run(scenario())
+
+
+def test_down_from_the_search_box_highlights_the_first_result(shop_store: Store, tmp_path: Path) -> None:
+    """Down moved the focus to the results and their cursor too: Enter then opened the second
+    result, not the first one, which escape leaves highlighted."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen, _ = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            everything = items.row_count
+            await act(pilot, "slash", *"classic", "enter")
+            await until(pilot, lambda: 1 < items.row_count < everything, what="the search's items")
+            first = items.selected_item
+            assert first is not None
+            head = shop_store.head()
+            await pilot.press("down")
+            assert screen.focused is items and items.cursor_row == 0
+            await act(pilot, "enter")
+            assert [e.item_id for e in shop_store.read(since=head)] == [first.item_id]
+
+    asyncio.run(scenario())
+
+
+def test_a_category_named_all_is_one_of_the_categories(shop_store: Store, tmp_path: Path) -> None:
+    """A category named All had the option id of 'All' (no filter): the list refused its
+    options (DuplicateID), stayed empty, and no category could be chosen."""
+    from textual.widgets import OptionList
+
+    from edgerec.domain import ItemListed
+
+    shop_store.record(ItemListed(item_id="gen-1", title="Gift card", category="All", price=5.0, stock=3))
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen, _ = await ready(pilot)
+            items = screen.query_one(ItemTable)
+            everything = items.row_count
+            options = screen.query_one("#live-categories", OptionList)
+            await until(pilot, lambda: options.option_count > 1, what="the categories")
+            shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert shown.count("All") == 2, shown
+            options.highlighted = shown.index("All", 1)
+            await until(pilot, lambda: items.row_count == 1, what="the category All's one item")
+            assert items.selected_item is not None and items.selected_item.item_id == "gen-1"
+            options.highlighted = 0
+            await until(pilot, lambda: items.row_count == everything, what="every item again")
+            assert not app._notifications
+
+    asyncio.run(scenario())
+
+
 def test_a_long_customer_id_leaves_the_cart_on_the_status_line(shop_store: Store, tmp_path: Path) -> None:
     """A customer id wider than the screen pushed the kiosk, session, cart and action count off it."""
     from textual.widgets import Input
@@ -309,6 +392,14 @@ def test_a_customer_id_typed_with_its_enter_at_once_picks_that_customer(
                 await until(pilot, lambda p=typed: screen.session is not None and screen.session.user_id == p)
             said = [str(n.message) for n in app._notifications]
             assert "No customer has the id 'cust-1': playing a new customer." in said
+            # A refused id shows its control characters escaped once ('C01\\\\t7' doubled them).
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, ChooseCustomerScreen), what="the chooser")
+            app.screen.query_one("#choose-filter", Input).value = "C01\t7"
+            app.screen._submit()  # type: ignore[attr-defined]
+            await until(pilot, lambda: any("Not a customer id" in str(n.message) for n in app._notifications))
+            refused = [str(n.message) for n in app._notifications if "Not a customer id" in str(n.message)]
+            assert refused[0].startswith("Not a customer id: 'C01\\t7' contains"), refused
 
     asyncio.run(scenario())
 

@@ -375,8 +375,11 @@ def test_screens_shown_before_show_items_listed_since(shop_store: Store, tmp_pat
             category.value = "Gadgets"
             await pilot.press("f2")
             categories = app.screen.query_one("#live-categories", OptionList)
-            ids = lambda: {categories.get_option_at_index(i).id for i in range(categories.option_count)}  # noqa: E731
-            await until(pilot, lambda: "Gadgets" in ids(), what="F2's categories")
+            await until(
+                pilot,
+                lambda: any(str(option.prompt) == "Gadgets" for option in categories.options),
+                what="F2's categories",
+            )
             await pilot.press("f1")
             await until(
                 pilot, lambda: "gad-1" in app.screen.query_one(ItemTable).rows_by_key, what="F1's catalogue"
@@ -499,6 +502,50 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
             assert shop_store.read(since=head + 2)[0].payload == {"price": 12.99}
 
     run(scenario())
+
+
+def test_saving_an_item_while_another_program_writes_leaves_the_console_responsive(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Save and Delist recorded on the UI thread: while another program held the store's write
+    lock (an import, `edgerec rebuild`) no key, redraw or timer ran, for up to 30 s."""
+    import sqlite3
+    import threading
+
+    other = sqlite3.connect(shop_store.path, isolation_level=None, check_same_thread=False)
+    released = threading.Event()
+
+    def release() -> None:
+        released.set()
+        other.execute("ROLLBACK")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(120, 32)) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.query_one(ItemTable).row_count > 0)
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, ItemFormScreen)
+            for name, value in (("item_id", "lk-1"), ("title", "Lamp"), ("price", "3"), ("stock", "2")):
+                form._field(name).value = value
+            other.execute("BEGIN IMMEDIATE")  # the other program's write
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                await pilot.press("ctrl+s")
+                await pilot.press("slash")  # the console answers keys while the save waits
+                assert screen.focused is screen.query_one("#catalogue-search", Input)
+                assert not released.is_set()
+            finally:
+                timer.join()
+            await until(pilot, lambda: said(app, "Listed lk-1"), what="the save, once the lock is free")
+            assert app.services.shop.item("lk-1") is not None
+
+    try:
+        run(scenario())
+    finally:
+        other.close()
 
 
 def test_a_new_item_with_the_id_of_a_listed_one_is_refused(shop_store: Store, tmp_path: Path) -> None:
@@ -851,6 +898,43 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_a_loss_that_is_not_finite_is_left_out_of_the_plot(shop_store: Store, tmp_path: Path) -> None:
+    """A loss history holding inf or NaN (a diverging step) stopped the whole console with
+    plotext's 'cannot convert float NaN to integer' once the Trainer screen showed it."""
+    import json
+    import time
+
+    from edgerec.training.files import model_dir
+
+    directory = model_dir(shop_store.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    head = shop_store.head()
+    status = {
+        "state": "following",
+        "device": "cpu",
+        "position": head,
+        "head": head,
+        "losses": [1.2, float("inf"), float("nan"), 0.9],
+        "hit_rates": [0.1, float("nan")],
+        "updated_at": time.time(),
+    }
+    (directory / "status.json").write_text(json.dumps(status))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        async with app.run_test(size=(100, 32)) as pilot:
+
+            def shown() -> bool:
+                text = screen_text(app)
+                return "training loss · last 0.9 · 2 not finite" in text and "last 0.1 · 1 not finite" in text
+
+            await until(pilot, shown, what="the finite losses plotted")
+            await pilot.pause(0.5)
+            assert app.is_running
+
+    run(scenario())
+
+
 class FakeTrainer:
     """A console's trainer as runtime.TrainerProcess reports it: a status the test sets, and
     the commands the screen sent it."""
@@ -1160,6 +1244,45 @@ def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_ter
 
     for start in ("catalogue", "events"):
         run(scenario(start))
+
+
+def test_the_delist_question_and_the_item_form_show_a_title_s_control_characters_escaped(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Delist question and the Edit form put a title's escape sequence on the terminal as
+    it was. The form shows it escaped, and saving it keeps the title as the item has it."""
+    from edgerec.domain import ItemListed
+
+    title = "Boot\x1b]0;pwned\x1b\\ waterproof"
+    shop_store.record(ItemListed(item_id="boot-1", title=title, category="Shoes", stock=3, price=5.0))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(140, 32)) as pilot:
+            screen = app.screen
+            items = screen.query_one(ItemTable)
+            screen.query_one("#catalogue-search", Input).value = "boot-1"
+            await until(pilot, lambda: items.row_count == 1, what="the item")
+            items.focus()
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            await until(pilot, lambda: "Delist Boot\\u001b]0;pwned" in screen_text(app), what="it, escaped")
+            assert "\x1b" not in screen_text(app)
+            await pilot.press("escape", "e")
+            await until(pilot, lambda: isinstance(app.screen, ItemFormScreen), what="the form")
+            form = app.screen
+            await until(pilot, lambda: "Boot\\u001b]0;pwned" in screen_text(app), what="its title, escaped")
+            assert "\x1b" not in screen_text(app)
+            head = shop_store.head()
+            form._field("price").value = "7"
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: shop_store.head() > head, what="the update")
+            (update,) = shop_store.read(since=head)
+            assert update.type == "item_updated" and update.payload.get("title") is None
+            item = app.services.shop.item("boot-1")
+            assert item is not None and item.title == title and item.price == 7
+
+    run(scenario())
 
 
 def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_path: Path) -> None:

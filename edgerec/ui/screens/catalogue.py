@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +17,11 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from edgerec.domain import EventError, ItemDelisted, ItemListed, ItemUpdated
+from edgerec.domain import Event, EventError, ItemDelisted, ItemListed, ItemUpdated
 from edgerec.domain.printable import printable
 from edgerec.ingest.convert import parse_price
 from edgerec.readmodels import ItemRow
-from edgerec.ui.errors import guarded
+from edgerec.ui.errors import guarded, report
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -169,13 +170,16 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             yield Label(
-                "New item" if self.new else f"Edit {self.draft.item_id}", id="form-title", markup=False
+                "New item" if self.new else f"Edit {printable(self.draft.item_id)}",
+                id="form-title",
+                markup=False,
             )
             with Grid(id="form-grid"):
                 for name in FIELDS:
                     yield Label(name.replace("_", " "))
+                    # Control characters escaped: a title's ESC never reaches the terminal.
                     yield Input(
-                        value=getattr(self.draft, name),
+                        value=printable(getattr(self.draft, name)),
                         id=f"form-{name}-input" if name == "title" else f"form-{name}",
                         compact=True,
                         disabled=name == "item_id" and not self.new,
@@ -193,6 +197,12 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     def _field(self, name: str) -> Input:
         return self.query_one(f"#form-{name}-input" if name == "title" else f"#form-{name}", Input)
 
+    def _typed(self, name: str) -> str:
+        """A field as typed: as the item has it where the field still shows it as it was shown,
+        its control characters escaped, so that saving an item changes none of them."""
+        typed, before = self._field(name).value, getattr(self.draft, name)
+        return before if typed == printable(before) else typed
+
     @on(Button.Pressed, "#form-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -201,7 +211,7 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
     @on(Input.Submitted)
     @guarded("saving the item")
     def action_save(self) -> None:
-        draft = ItemDraft(**{name: self._field(name).value for name in FIELDS})
+        draft = ItemDraft(**{name: self._typed(name) for name in FIELDS})
         item_id = draft.item_id.strip()
         if not item_id:
             raise EventError("item_id", "is required")
@@ -238,6 +248,7 @@ class CatalogueScreen(ConsoleScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._writing = threading.Lock()  # one write at a time
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -313,9 +324,11 @@ class CatalogueScreen(ConsoleScreen):
             return
         event = draft.event(None, self.services.clock.now())
         assert event is not None
-        position = self.services.record(event)
-        self.notify(f"Listed {event.item_id} (log #{position}); it can be suggested now.")
-        self.reload()
+        self._record(
+            event,
+            "adding an item",
+            lambda at: f"Listed {event.item_id} (log #{at}); it can be suggested now.",
+        )
 
     @guarded("saving an item")
     def _save_edit(self, before: ItemDraft, draft: ItemDraft) -> None:
@@ -323,10 +336,8 @@ class CatalogueScreen(ConsoleScreen):
         if event is None:
             self.notify("Nothing changed.")
             return
-        position = self.services.record(event)
         changed = ", ".join(draft.changes(before))
-        self.notify(f"Updated {before.item_id}: {changed} (log #{position}).")
-        self.reload()
+        self._record(event, "saving an item", lambda at: f"Updated {before.item_id}: {changed} (log #{at}).")
 
     @guarded("delisting an item")
     def action_delist(self) -> None:
@@ -334,7 +345,7 @@ class CatalogueScreen(ConsoleScreen):
         if item is None:
             return
         if item.status != "listed":
-            self.notify(f"{item.label} is delisted already.", severity="warning")
+            self.notify(f"{printable(item.label)} is delisted already.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -342,12 +353,32 @@ class CatalogueScreen(ConsoleScreen):
                 self._delist(item)
 
         self.app.push_screen(
-            ConfirmScreen(f"Delist {item.label}? It will no longer be suggested.", yes="Delist"), answered
+            ConfirmScreen(f"Delist {printable(item.label)}? It will no longer be suggested.", yes="Delist"),
+            answered,
         )
 
     @guarded("delisting an item")
     def _delist(self, item: ItemRow) -> None:
         event = ItemDelisted(item_id=item.item_id, occurred_at=self.services.clock.now())
-        position = self.services.record(event)
-        self.notify(f"Delisted {item.item_id} (log #{position}).")
+        self._record(event, "delisting an item", lambda at: f"Delisted {item.item_id} (log #{at}).")
+
+    def _record(self, event: Event, doing: str, done: Callable[[int], str]) -> None:
+        """Records `event` in a thread, as the Live screen's writer does: another program may
+        hold the store's write lock (up to its busy timeout), and the console goes on meanwhile.
+        Says `done(position)` once recorded, or why it was not."""
+        services, app = self.services, self.app
+
+        def write() -> None:
+            with self._writing:
+                try:
+                    position = services.record(event)
+                except Exception as error:  # noqa: BLE001 - reported as a notification
+                    app.call_from_thread(report, self, error, doing)
+                    return
+            app.call_from_thread(self._recorded, done(position))
+
+        self.run_worker(write, thread=True, group="catalogue-write", exit_on_error=False, name=doing)
+
+    def _recorded(self, said: str) -> None:
+        self.notify(said)
         self.reload()

@@ -104,9 +104,9 @@ class ChooseCustomerScreen(Loader, ModalScreen[str | None]):
         elif not typed:
             self.notify("Type a customer's id, or pick one with the arrow keys.", severity="warning")
         elif flaw := id_flaw(typed):
-            self.notify(f"Not a customer id: {printable(typed)!r} {flaw}.", severity="warning")
+            self.notify(f"Not a customer id: '{printable(typed)}' {flaw}.", severity="warning")
         else:
-            self.notify(f"No customer has the id {printable(typed)!r}: playing a new customer.")
+            self.notify(f"No customer has the id '{printable(typed)}': playing a new customer.")
             self.dismiss(typed)
 
     @on(OptionList.OptionSelected, "#choose-list")

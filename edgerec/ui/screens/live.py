@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Key
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -33,6 +34,7 @@ from edgerec.ui.widgets.tables import ItemTable, money
 from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, Refused, SessionWriter
 
 ALL = "All"
+CATEGORY = "category:"  # a category's option id: a category may be named All too
 
 
 class LiveScreen(SessionWriter, ConsoleScreen):
@@ -156,7 +158,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
-        options.add_options([Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=c) for c, _ in categories])
+        options.add_options(
+            [Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=CATEGORY + c) for c, _ in categories]
+        )
         names = [c for c, _ in categories]
         options.highlighted = names.index(self.category) + 1 if self.category in names else 0
 
@@ -245,7 +249,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     @on(OptionList.OptionHighlighted, "#live-categories")
     def _category_changed(self, event: OptionList.OptionHighlighted) -> None:
         chosen = event.option.id
-        category = None if chosen in (None, ALL) else chosen
+        category = chosen.removeprefix(CATEGORY) if chosen and chosen.startswith(CATEGORY) else None
         if category != self.category:
             self.category = category
             self._load_items()
@@ -253,9 +257,10 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def action_focus_search(self) -> None:
         self.query_one("#live-search", Input).focus()
 
-    def key_down(self) -> None:
+    def key_down(self, event: Key) -> None:
         if self.focused is self.query_one("#live-search", Input):
             self.query_one(ItemTable).focus()
+            event.stop()  # the key went to the list: it does not move its cursor too
 
     # --- actions: each records events --------------------------------------------------------
 
@@ -283,7 +288,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self.shop.item(row.item_id)
         if item is None or item.status != "listed":
             gone = "is not in the catalogue" if item is None else _not_for_sale(item)
-            self.notify(f"{row.label} {gone} any more: not opened.", severity="warning")
+            self.notify(f"{printable(row.label)} {gone} any more: not opened.", severity="warning")
             self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
@@ -310,7 +315,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if self.open_item is not None and self.open_item.item_id == item.item_id:
             self.open_item = item
         if not item.available:
-            self.notify(f"{item.label} {_not_for_sale(item)}.", severity="warning")
+            self.notify(f"{printable(item.label)} {_not_for_sale(item)}.", severity="warning")
             return None
         return item
 
@@ -371,7 +376,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
                     raise Refused("The cart is empty.")
                 if chosen is None:
                     raise Refused(f"No item is highlighted: {_HIGHLIGHT_ONE} that is in the cart.")
-                raise Refused(f"{chosen.label} is not in the cart: highlight the cart's item to remove it.")
+                raise Refused(
+                    f"{printable(chosen.label)} is not in the cart: highlight the cart's item to remove it."
+                )
             return [session.remove_from_cart(chosen)]
 
         self._submit_on_cart("remove", remove)
@@ -394,7 +401,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             now = shop.items_by_id(cart)  # prices and stock as they are at the till
             unavailable = [item for item in now.values() if not item.available]
             if unavailable:
-                reasons = "; ".join(f"{item.label} {_not_for_sale(item)}" for item in unavailable)
+                reasons = "; ".join(f"{printable(item.label)} {_not_for_sale(item)}" for item in unavailable)
                 them = "it" if len(unavailable) == 1 else "them"
                 raise Refused(
                     f"Not checked out: {reasons}. Remove {them} from the cart (r).",

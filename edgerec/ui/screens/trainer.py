@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -277,9 +278,14 @@ class TrainerScreen(ConsoleScreen):
         plt.clear_data()
         plt.clear_figure()
         live = self.last is not None and self.last.live
-        if values:
-            plt.plot(list(range(1, len(values) + 1)), list(values), marker="braille")
-            widget.border_title = f"{title} · last {values[-1]:.4g}{'' if live else ' (stopped)'}"
+        # A diverging step's inf or NaN has no place on the axis: plotext stops the console on one.
+        finite = [v for v in values if math.isfinite(v)]
+        left_out = f" · {len(values) - len(finite)} not finite" if len(finite) < len(values) else ""
+        if finite:
+            plt.plot(list(range(1, len(finite) + 1)), finite, marker="braille")
+            widget.border_title = f"{title} · last {finite[-1]:.4g}{left_out}{'' if live else ' (stopped)'}"
+        elif values:
+            widget.border_title = f"{title}{left_out}"
         else:
             widget.border_title = f"{title} · {'no data yet' if live else 'no data: trainer not running'}"
         widget.refresh()

@@ -119,6 +119,8 @@ _TYPE_STYLE = {
 class EventTail(Loader, DataTable[Text | str]):
     """The newest log events, oldest at the top, following the head like `tail -f`."""
 
+    poll_rows = 2_000  # the most new events one poll reads
+
     # The compact tail never scrolls sideways (its cells end in an ellipsis): a horizontal
     # scrollbar that appears once the columns are measured took a row from the view after the
     # tail had scrolled to its newest event, which then sat just out of sight.
@@ -144,6 +146,7 @@ class EventTail(Loader, DataTable[Text | str]):
         self.poll_seconds = poll_seconds
         self.filter = EventFilter()
         self.last_position = 0
+        self.forgets = 0  # the store's count of forgets when the rows shown were read
         self._ready = False
         self.shown = 0
 
@@ -162,10 +165,12 @@ class EventTail(Loader, DataTable[Text | str]):
 
     def reload(self) -> None:
         self._ready = False
-        store = self.app.services.store  # type: ignore[attr-defined]
+        services = self.app.services  # type: ignore[attr-defined]
+        store, shop = services.store, services.shop
         wanted, keep = self.filter, self.keep
 
-        def read() -> list[StoredEvent]:
+        def read() -> tuple[int, list[StoredEvent]]:
+            forgets = shop.forgets()  # first: a forget while the rows are read shows at the next poll
             rows = store.read(
                 user_id=wanted.user_id,
                 session_id=wanted.session_id,
@@ -174,30 +179,33 @@ class EventTail(Loader, DataTable[Text | str]):
                 descending=True,
                 limit=keep,
             )
-            return list(reversed(rows))
+            return forgets, list(reversed(rows))
 
         self.load("initial", read)
 
     def poll(self) -> None:
         if not self._ready:
             return
-        store = self.app.services.store  # type: ignore[attr-defined]
-        since, wanted = self.last_position, self.filter
+        services = self.app.services  # type: ignore[attr-defined]
+        store, shop = services.store, services.shop
+        since, wanted, limit = self.last_position, self.filter, self.poll_rows
 
-        def read() -> list[StoredEvent]:
+        def read() -> tuple[int, list[StoredEvent]]:
+            forgets = shop.forgets()
             rows = store.read(
                 since=since,
                 user_id=wanted.user_id,
                 session_id=wanted.session_id,
                 store_id=wanted.store_id,
                 types=list(wanted.types) or None,
-                limit=2_000,
+                limit=limit,
             )
-            return rows
+            return forgets, rows
 
         self.load("tail", read)
 
-    def show_initial(self, rows: list[StoredEvent]) -> None:
+    def show_initial(self, found: tuple[int, list[StoredEvent]]) -> None:
+        self.forgets, rows = found
         self.clear()
         self.shown = 0
         self.last_position = 0
@@ -208,7 +216,14 @@ class EventTail(Loader, DataTable[Text | str]):
         else:
             self.last_position = self.app.services.store.head()  # type: ignore[attr-defined]
 
-    def show_tail(self, rows: list[StoredEvent]) -> None:
+    def show_tail(self, found: tuple[int, list[StoredEvent]]) -> None:
+        forgets, rows = found
+        if forgets != self.forgets or len(rows) >= self.poll_rows:
+            # A customer was forgotten (here or by another process): their events, erased from
+            # the log, leave the rows shown too. A full poll (a large import) may have many more
+            # behind it: the tail jumps to the newest rows, not read through them a poll at a time.
+            self.reload()
+            return
         self._append([e for e in rows if e.position > self.last_position])
 
     def _append(self, rows: list[StoredEvent]) -> None:
