@@ -76,7 +76,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     A trainer running on the store retrains by itself at its next step (it follows the forget
     counter), and saving that retrain clears the store's mark that the model's part is still to
     do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
-    trainer. Otherwise the checkpoint is retrained here from the cleaned log; where there is
+    trainer. Otherwise the checkpoint is retrained here from the cleaned log, and saved and
+    published even where it had seen every forget (a trainer killed between writing its
+    checkpoint and its snapshot left an older snapshot that may hold the customer); where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
     them, and the next trainer learns afresh. Files that cannot be removed either (a folder
@@ -93,7 +95,12 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                     trainer = Trainer(store)
             if trainer is not None and trainer.discarded is None:
                 try:
+                    saved = trainer.checkpointed
                     trainer.step()
+                    if trainer.checkpointed == saved:
+                        # No retrain: the checkpoint saw every forget, but the snapshot may be
+                        # older (a trainer killed between writing the two); it is published again.
+                        trainer.save()
                     trainer.write_stopped_status()
                     model_forget_done(store, trainer.forgets_seen)  # saved by its retrain, or before
                     return {"model_retrained_to_position": trainer.position}
