@@ -20,6 +20,7 @@ from edgerec.api import Store
 from edgerec.models.base import pick_device
 from edgerec.privacy import forget_generation, model_forget_done, set_model_forget_pending
 from edgerec.store.codec import StoredEvent
+from edgerec.store.engine import StoreWriteError
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
 from edgerec.training.files import TrainerRunning, model_dir, only_trainer
@@ -489,7 +490,7 @@ class Trainer:
         if self.stores_model:  # learnt after every forget: a forget's model part is done
             # A server that is down, a login that may only read: the mark stays, for the next save
             # or forget-user.
-            with contextlib.suppress(DBAPIError):
+            with contextlib.suppress(DBAPIError, StoreWriteError):
                 model_forget_done(self.store, self.forgets_seen)
         return size
 
