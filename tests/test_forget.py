@@ -368,6 +368,33 @@ def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
     assert "model_retrained_to_position" not in receipt
 
 
+def test_a_forget_user_that_finds_another_retraining_the_model_waits_and_retrains_after_it(
+    tmp_path: Path,
+) -> None:
+    """Two forget-users at once: the second took the first for a running trainer, said the model
+    was 'retrained by the running trainer' and exited, though the first retrained from a log read
+    before the second's forget and no trainer ran: the model kept the customer."""
+    import contextlib
+    import threading
+
+    from edgerec.training import model_dir
+    from edgerec.training.files import FORGET_USER, only_trainer
+
+    folder = tmp_path / "shop"
+    db = trained_shop(folder)
+    first = contextlib.ExitStack()
+    first.enter_context(only_trainer(model_dir(str(db)), holder=FORGET_USER))  # retraining
+    done = threading.Timer(3.0, first.close)  # without the customer forgotten meanwhile
+    done.start()
+    try:
+        receipt = forget(db, "C0007")
+    finally:
+        done.join()
+    assert "model_retrained_by_the_running_trainer" not in receipt
+    assert receipt["model_retrained_to_position"] > 0
+    assert files_containing(folder, "C0007") == []
+
+
 def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_to_the_next_forget(
     tmp_path: Path,
 ) -> None:

@@ -23,7 +23,7 @@ from edgerec.store.codec import StoredEvent
 from edgerec.store.engine import StoreWriteError
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
-from edgerec.training.files import TrainerRunning, model_dir, only_trainer
+from edgerec.training.files import FORGET_USER, TrainerRunning, model_dir, only_trainer
 from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.vocabulary import Examples, Vocabulary
 
@@ -74,7 +74,8 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     """The model's part of forgetting a customer whose events the log no longer holds; returns
     what to add to the receipt.
 
-    A trainer running on the store retrains by itself at its next step (it follows the forget
+    Another forget-user that holds the model's lock is waited for. A trainer running on the
+    store retrains by itself at its next step (it follows the forget
     counter), and saving that retrain clears the store's mark that the model's part is still to
     do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
     trainer. Otherwise the checkpoint is retrained here from the cleaned log, and saved and
@@ -88,7 +89,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     """
     directory = model_dir(store.url)
     try:
-        with only_trainer(directory):
+        # Another forget-user's retrain may have read the log before this forget: waited for,
+        # this one finishes the model's part after it.
+        with only_trainer(directory, holder=FORGET_USER, waits_for=frozenset({FORGET_USER})):
             had_model = any((directory / name).exists() for name in MODEL_FILES)
             trainer = None
             if (directory / checkpoint.CHECKPOINT).exists():
