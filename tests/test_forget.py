@@ -368,6 +368,33 @@ def test_a_running_trainer_is_left_to_retrain_the_model(tmp_path: Path) -> None:
     assert "model_retrained_to_position" not in receipt
 
 
+def test_a_forget_user_that_finds_another_retraining_the_model_waits_and_retrains_after_it(
+    tmp_path: Path,
+) -> None:
+    """Two forget-users at once: the second took the first for a running trainer, said the model
+    was 'retrained by the running trainer' and exited, though the first retrained from a log read
+    before the second's forget and no trainer ran: the model kept the customer."""
+    import contextlib
+    import threading
+
+    from edgerec.training import model_dir
+    from edgerec.training.files import FORGET_USER, only_trainer
+
+    folder = tmp_path / "shop"
+    db = trained_shop(folder)
+    first = contextlib.ExitStack()
+    first.enter_context(only_trainer(model_dir(str(db)), holder=FORGET_USER))  # retraining
+    done = threading.Timer(3.0, first.close)  # without the customer forgotten meanwhile
+    done.start()
+    try:
+        receipt = forget(db, "C0007")
+    finally:
+        done.join()
+    assert "model_retrained_by_the_running_trainer" not in receipt
+    assert receipt["model_retrained_to_position"] > 0
+    assert files_containing(folder, "C0007") == []
+
+
 def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_to_the_next_forget(
     tmp_path: Path,
 ) -> None:
@@ -390,6 +417,31 @@ def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_
     assert files_containing(folder, "C0007") == []
     result = CliRunner().invoke(main, command)  # nothing is left to do
     assert result.exit_code == 1 and "nothing was changed" in result.output
+
+
+def test_a_snapshot_a_killed_trainer_did_not_publish_again_is_published_before_the_mark_goes(
+    tmp_path: Path,
+) -> None:
+    """A trainer killed between writing its retrained checkpoint and publishing its snapshot left
+    the customer in snapshot.npz: the next forget-user said it cleaned the model and cleared the
+    mark, and left the snapshot as it was (the checkpoint had seen every forget: no retrain)."""
+    from edgerec.privacy import set_model_forget_pending
+    from edgerec.training import model_dir
+    from edgerec.training.files import only_trainer
+
+    folder = tmp_path / "shop"
+    db = trained_shop(folder)
+    snapshot = model_dir(str(db)) / "snapshot.npz"
+    held = snapshot.read_bytes()
+    with only_trainer(model_dir(str(db))):  # left to the running trainer
+        assert forget(db, "C0007")["model_retrained_by_the_running_trainer"] is True
+    train(db)  # which writes its retrained checkpoint...
+    snapshot.write_bytes(held)  # ...and is killed before its snapshot is published
+    with edgerec.open(db) as store:
+        set_model_forget_pending(store, True)
+    assert files_containing(folder, "C0007") == [str(snapshot.relative_to(folder))]
+
+    the_next_forget_finishes(["--db", str(db), "forget-user", "C0007", "--yes"], folder, "cleaned the model")
 
 
 def test_a_trainer_that_saves_its_retrain_finishes_the_model_part_of_a_forget(

@@ -109,10 +109,15 @@ def read(
     descending: bool = False,
 ) -> list[StoredEvent]:
     """Events after position `since`, oldest first (newest first with `descending`); `types`
-    is one type or several."""
+    is one type or several (none given, as an empty list: no event)."""
     for name, number in (("since", since), ("limit", limit)):
-        if number is not None and (isinstance(number, bool) or not isinstance(number, numbers.Integral)):
+        if number is None and name == "limit":  # no limit; a position since must be given
+            continue
+        if isinstance(number, bool) or not isinstance(number, numbers.Integral):
             raise TypeError(f"{name} must be a whole number (a log position or a count), not {number!r}")
+    for name, value in (("user_id", user_id), ("session_id", session_id), ("store_id", store_id)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} is an id as text, not {value!r:.80}")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must not be negative, not {limit}")
     # No position or count reaches a 64-bit integer's end, which is all a database column holds;
@@ -130,6 +135,8 @@ def read(
     unknown = sorted({str(kind) for kind in types or ()} - _TYPES)
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}: one of {', '.join(sorted(_TYPES))}")
+    if types is not None and not types:
+        return []  # a filter that left no type (an empty list is no type, not every type)
     if any(value is not None and text_flaw(value) for value in (user_id, session_id, store_id)):
         return []  # no stored id holds a NUL or a surrogate (PostgreSQL refuses to compare with them)
     query = select(*_READ_COLUMNS).where(events.c.position > since)

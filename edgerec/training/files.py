@@ -161,38 +161,69 @@ def trainer_lock(directory: Path) -> Path:
     return directory.with_name(directory.name + ".lock")
 
 
+# What a holder of a store's trainer lock does, written after its process id: a trainer, or
+# forget-user retraining the model without the customer it forgets.
+TRAINER, FORGET_USER = "trainer", "forget-user"
+_WAIT_S = 0.1  # how often a process that waits for the lock tries it again
+
+
 def lock_holder(directory: Path) -> int | None:
-    """The process id the trainer that took the store's lock wrote into it (`only_trainer`)."""
+    """The process id the process that took the store's lock wrote into it (`only_trainer`)."""
     try:
-        text = trainer_lock(directory).read_text().strip()
+        text = trainer_lock(directory).read_text()
     except (OSError, ValueError):
         return None
-    return int(text) if text.isdigit() else None
+    pid, _ = _held_by(text)
+    return int(pid) if pid.isdigit() else None
+
+
+def _held_by(text: str) -> tuple[str, str]:
+    """The process id and what it does, from the lock file's text (a trainer where it says
+    nothing: a lock written before the kind was)."""
+    words = text.split()
+    return (words[0] if words else "?"), (words[1] if len(words) > 1 else TRAINER)
 
 
 class TrainerRunning(RuntimeError):
-    """Another process is training this store's model."""
+    """Another process is training this store's model: a trainer, or forget-user (`holder`)."""
+
+    def __init__(self, pid: str, holder: str) -> None:
+        self.pid, self.holder = pid, holder
+        if holder == FORGET_USER:
+            said = (
+                f"forget-user (process {pid}) is retraining this store's model without the customer it"
+                " forgets; wait for it to finish, then try again"
+            )
+        else:
+            said = f"another trainer (process {pid}) is training this store's model; stop it first"
+        super().__init__(said)
 
 
 @contextlib.contextmanager
-def only_trainer(directory: Path) -> Iterator[None]:
+def only_trainer(
+    directory: Path, *, holder: str = TRAINER, waits_for: frozenset[str] = frozenset()
+) -> Iterator[None]:
     """Holds the store's trainer lock: two trainers following one store would publish over each
     other's snapshots (one of them behind). The lock goes with the process, however it ends.
     It is a file beside the model folder, not in it: a folder deleted under a running trainer
-    took its lock along, and a second trainer was let in."""
+    took its lock along, and a second trainer was let in. It says who holds it (`holder`): a
+    process it finds held waits while the holder does what is in `waits_for`, and otherwise
+    gets `TrainerRunning` naming it."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise TrainerRunning(
-                f"another trainer (process {holder}) is training this store's model; stop it first"
-            ) from None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pid, doing = _held_by(os.pread(fd, 64, 0).decode(errors="replace"))
+                if doing not in waits_for:
+                    raise TrainerRunning(pid, doing) from None
+                time.sleep(_WAIT_S)
         with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
             os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            os.pwrite(fd, f"{os.getpid()} {holder}".encode(), 0)
         yield
     finally:
         os.close(fd)

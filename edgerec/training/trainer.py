@@ -21,9 +21,10 @@ from edgerec.api import Store
 from edgerec.models.base import pick_device
 from edgerec.privacy import forget_generation, model_forget_done, set_model_forget_pending
 from edgerec.store.codec import StoredEvent
+from edgerec.store.engine import StoreWriteError
 from edgerec.store.leftovers import remove_leftovers
 from edgerec.training import checkpoint, published
-from edgerec.training.files import TrainerRunning, model_dir, only_trainer
+from edgerec.training.files import FORGET_USER, TrainerRunning, model_dir, only_trainer
 from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.vocabulary import Examples, Vocabulary
 
@@ -74,10 +75,13 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     """The model's part of forgetting a customer whose events the log no longer holds; returns
     what to add to the receipt.
 
-    A trainer running on the store retrains by itself at its next step (it follows the forget
+    Another forget-user that holds the model's lock is waited for. A trainer running on the
+    store retrains by itself at its next step (it follows the forget
     counter), and saving that retrain clears the store's mark that the model's part is still to
     do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
-    trainer. Otherwise the checkpoint is retrained here from the cleaned log; where there is
+    trainer. Otherwise the checkpoint is retrained here from the cleaned log, and saved and
+    published even where it had seen every forget (a trainer killed between writing its
+    checkpoint and its snapshot left an older snapshot that may hold the customer); where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
     them, and the next trainer learns afresh. Files that cannot be removed either (a folder
@@ -86,7 +90,9 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     """
     directory = model_dir(store.url)
     try:
-        with only_trainer(directory):
+        # Another forget-user's retrain may have read the log before this forget: waited for,
+        # this one finishes the model's part after it.
+        with only_trainer(directory, holder=FORGET_USER, waits_for=frozenset({FORGET_USER})):
             had_model = any((directory / name).exists() for name in MODEL_FILES)
             trainer = None
             if (directory / checkpoint.CHECKPOINT).exists():
@@ -94,7 +100,12 @@ def forget_in_model(store: Store) -> dict[str, Any]:
                     trainer = Trainer(store)
             if trainer is not None and trainer.discarded is None:
                 try:
+                    saved = trainer.checkpointed
                     trainer.step()
+                    if trainer.checkpointed == saved:
+                        # No retrain: the checkpoint saw every forget, but the snapshot may be
+                        # older (a trainer killed between writing the two); it is published again.
+                        trainer.save()
                     trainer.write_stopped_status()
                     model_forget_done(store, trainer.forgets_seen)  # saved by its retrain, or before
                     return {"model_retrained_to_position": trainer.position}
@@ -485,7 +496,7 @@ class Trainer:
         if self.stores_model:  # learnt after every forget: a forget's model part is done
             # A server that is down, a login that may only read: the mark stays, for the next save
             # or forget-user.
-            with contextlib.suppress(DBAPIError):
+            with contextlib.suppress(DBAPIError, StoreWriteError):
                 model_forget_done(self.store, self.forgets_seen)
         return size
 

@@ -496,6 +496,37 @@ def test_a_login_that_may_only_read_is_told_so_by_each_command_that_writes(
         raise OperationalError("INSERT INTO events", {}, DiskFull("could not extend file"))
 
 
+def test_a_trainer_whose_login_may_only_read_saves_and_leaves_the_forget_mark(
+    postgres: postgres_server.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a forget's model part still to do, `train` under a login granted SELECT only wrote
+    its checkpoint and then failed, saying that nothing of the write was stored."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+    from edgerec.privacy import forget_user, model_forget_pending
+    from edgerec.training import Trainer
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record_many([ItemViewed(user_id=user, item_id="mug", occurred_at=T0) for user in ("ana", "bo")])
+        Trainer(store, device="cpu").save()
+        forget_user(store, "ana")  # its trainer stopped before it saved: the mark stays
+    with postgres.admin.connect() as connection:
+        connection.execute(text("CREATE ROLE trainer_reads LOGIN"))
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text("GRANT SELECT ON ALL TABLES IN SCHEMA public TO trainer_reads"))
+    reader = make_url(url).set(username="trainer_reads").render_as_string(hide_password=False)
+    checkpoint = model_dir(url) / "trainer.pt"
+    before = checkpoint.stat().st_mtime_ns
+    result = CliRunner().invoke(main, ["--db", reader, "train", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert checkpoint.stat().st_mtime_ns != before  # retrained without ana, and saved
+    with edgerec.open(url) as store:
+        assert model_forget_pending(store)  # for the next save or forget-user to clear
+
+
 def test_the_console_s_searches_fold_every_letter_as_on_sqlite(
     postgres: postgres_server.Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:

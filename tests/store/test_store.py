@@ -104,6 +104,14 @@ def test_reads_filter_by_user_session_and_type(store: Store) -> None:
     assert len(store.read(since=-(2**64))) == 3  # the driver raised OverflowError
     with pytest.raises(TypeError, match="as text, not b'item_viewed'"):  # "unknown event type '100'"
         store.read(types=b"item_viewed")
+    # an empty collection of types (a filter that left none) read the whole log
+    assert store.read(types=[]) == [] and store.read(types=(t for t in ["rated"] if t != "rated")) == []
+    with pytest.raises(TypeError, match="user_id is an id as text, not 1"):  # "'int' is not iterable"
+        store.read(user_id=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="store_id is an id as text, not 7"):
+        store.read(store_id=7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="since must be a whole number .*, not None"):  # "'>' not supported"
+        store.read(since=None)  # type: ignore[arg-type]
 
 
 def test_a_path_of_bytes_opens_the_store_it_names(tmp_path: Path) -> None:

@@ -131,6 +131,23 @@ def test_a_trainer_keeps_its_lock_when_the_model_folder_is_deleted(tmp_path: Pat
         assert folder.is_dir()
 
 
+def test_a_lock_that_forget_user_holds_is_said_to_be_forget_user_s(tmp_path: Path) -> None:
+    """`train` started while forget-user retrained the model was told to stop that process as
+    'another trainer'."""
+    folder = files.model_dir(str(tmp_path / "shop.db"))
+    with files.only_trainer(folder, holder=files.FORGET_USER):
+        held = pytest.raises(
+            files.TrainerRunning,
+            match=rf"^forget-user \(process {os.getpid()}\) is retraining this store's model.*wait for it",
+        )
+        with held, files.only_trainer(folder):
+            pass
+        assert files.lock_holder(folder) == os.getpid()
+    waiting = files.only_trainer(folder, holder=files.FORGET_USER, waits_for=frozenset({files.FORGET_USER}))
+    with files.only_trainer(folder), pytest.raises(files.TrainerRunning, match="^another trainer"), waiting:
+        pass  # a trainer holds it: not waited for
+
+
 def test_a_file_where_the_model_folder_goes_is_refused_and_forgets_nothing(tmp_path: Path) -> None:
     """train, recommend and forget-user ended in a traceback; forget-user after removing the
     customer's events, with no receipt."""
