@@ -268,17 +268,19 @@ def resolve_columns(
             guessed.append(field_name)
     taken = set(chosen.values())
     orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
+    # An event log whose purchases name their order, not an order's lines.
+    event_log = values_of is not None and bool(orders) and _other_actions(mapping, actual, values_of)
     order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
-    if order_lines and values_of is not None:  # not an event log whose purchases name an order
+    if order_lines and values_of is not None:
         dated = _dated_rows(actual, values_of)
-        order_lines = any(
+        order_lines = not event_log and any(
             _mostly_filled([v for v, d in zip(values_of(name), dated, strict=True) if d]) for name in orders
-        ) and not _other_actions(mapping, actual, values_of)
+        )
     for field_name in searched:
         aliases = COLUMN_ALIASES[field_name]
         if field_name == "item" and order_lines:
             aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
-        elif field_name == "item":
+        elif field_name == "item" and _ids_filled(actual, values_of):
             aliases = (*(a for a in aliases if a not in _BARE_ITEM), *_BARE_ITEM)
         for alias in aliases:
             name = actual.get(header_key(alias))
@@ -286,7 +288,9 @@ def resolve_columns(
                 chosen[field_name] = name
                 taken.add(name)
                 break
-    if orders and "order" not in mapping.named:
+    if orders and not event_log and "order" not in mapping.named:
+        # An order's later lines take its fields from its first; not an event log's rows (one
+        # there without a customer or time is not the last purchase's).
         chosen["order"] = orders[-1]  # `actual` keeps the first of equal keys, in reverse
     if order_lines and "parent_line" not in mapping.named and header_key("parent_item_id") in actual:
         chosen["parent_line"] = actual[header_key("parent_item_id")]
@@ -383,6 +387,17 @@ def fill_order_lines(raw: dict[str, list[Any]], last: dict[str, Any]) -> None:
             for name in fields:
                 if convert.is_blank(raw[name][i]):
                     raw[name][i] = last[name]
+
+
+def _ids_filled(actual: Mapping[str, str], values_of: Callable[[str], list[Any]] | None) -> bool:
+    """Whether a column other than a bare `item` or `product` names the item in most rows, so
+    that the bare one is the item's name (a till's `Item,SKU`: Latte, LAT-L). A SKU column that
+    the shop leaves empty (Square's, where a café gives its items none) leaves the name the item:
+    each sale without a SKU was quarantined as having no item."""
+    ids = [
+        actual[k] for a in COLUMN_ALIASES["item"] if a not in _BARE_ITEM and (k := header_key(a)) in actual
+    ]
+    return values_of is None or any(_mostly_filled(values_of(name)) for name in ids)
 
 
 def _mostly_filled(values: Sequence[Any]) -> bool:

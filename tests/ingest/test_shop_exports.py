@@ -104,6 +104,23 @@ def test_a_tills_item_name_beside_its_sku_is_no_item(ingest_store: Store, tmp_pa
     assert sales_made == [("purchased", "CUST1", "LAT-L"), ("purchased", "CUST2", "LAT-S")]
 
 
+def test_a_tills_item_name_is_the_item_where_its_sku_column_is_mostly_empty(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Square's item sales of a café that gives its items no SKU: the SKU column is there but
+    empty, and every sale without one was quarantined as missing_item_id."""
+    sales = tmp_path / "items-sales.csv"
+    sales.write_text(
+        "Date,Time,Category,Item,Qty,SKU,Customer ID\n"
+        "2026-11-01,09:01:00,Coffee,Latte,1,LAT-L,C1\n2026-11-01,09:05:00,Coffee,Mocha,1,,C2\n"
+        "2026-11-01,09:07:00,Bakery,Croissant,2,,C1\n"
+    )
+    report = import_file(ingest_store, sales)
+    conserved(report)
+    assert report.quarantined == 0
+    assert [e[2] for e in _events(ingest_store)] == ["Latte", "Mocha", "Croissant"]
+
+
 def test_analytics_events_are_read_with_their_properties_and_anonymous_ids(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -736,6 +753,22 @@ def test_an_event_log_of_mostly_purchases_keeps_its_item_id(tmp_path: Path) -> N
             ("purchased", "u1", "V-RED-M"),
             ("purchased", "u2", "V-BLUE-S"),
         ]
+
+
+def test_an_event_logs_row_without_a_customer_or_time_is_no_later_line_of_an_order(tmp_path: Path) -> None:
+    """In an event log whose purchases name their order, a row with no customer and no time
+    was taken for a later line of the purchase before it and logged as that customer's view at
+    that time; it is quarantined, as in the same log without the order column."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,event_type,timestamp,order_id\n"
+        "u1,i1,view,2026-11-01 10:00:00,\nu1,i1,purchase,2026-11-01 10:05:00,O1\n,i2,view,,\n"
+        "u2,i3,view,2026-11-01 11:00:00,\n"
+    )
+    with edgerec.open(tmp_path / "log.db") as store:
+        report = import_file(store, events)
+        assert (report.accepted, report.quarantined_by_reason) == (3, {"missing_occurred_at": 1})
+        assert ("item_viewed", "u1", "i2") not in _events(store)
 
 
 def test_a_feeds_stock_words_sale_price_and_category_are_read(ingest_store: Store, tmp_path: Path) -> None:
