@@ -60,6 +60,24 @@ ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogueColumns:
+    """What a catalogue file has columns for. An item listed before keeps the fields and the
+    attributes the file has none for: a price list (id, title, price) leaves its category,
+    stock and colour as they were. An empty cell in a column the file has clears it."""
+
+    unnamed: frozenset[str]  # the listing's fields without a column
+    header: frozenset[str]  # the file's column names, which name its attributes
+
+    def keep(self, payload: dict[str, Any], stored: Mapping[str, Any]) -> None:
+        """A new listing's `payload` with what the `stored` listing has that the file has no
+        column for, in place."""
+        payload.update({field: stored[field] for field in self.unnamed if stored[field] is not None})
+        kept = {k: v for k, v in (stored["attributes"] or {}).items() if k not in self.header}
+        if kept:
+            payload["attributes"] = {**kept, **(payload.get("attributes") or {})}
+
+
 @dataclass(slots=True)
 class Batch:
     """Rows of one source file, in file order, with one problem slot per row."""
@@ -69,9 +87,7 @@ class Batch:
     columns: dict[str, list[Any]]
     problems: list[Problem]
     raw_of: Callable[[int], str]
-    # A catalogue's listing fields it has no column for (a price list's category and stock):
-    # an item listed before keeps its own.
-    unnamed: frozenset[str] = frozenset()
+    catalogue: CatalogueColumns | None = None  # a catalogue file's: what it has columns for
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -88,11 +104,11 @@ def text_batch(
     chunk: RawChunk,
     columns: dict[str, list[Any]],
     problems: list[Problem],
-    unnamed: frozenset[str] = frozenset(),
+    catalogue: CatalogueColumns | None = None,
 ) -> Batch:
     for i, problem in chunk.problems.items():
         problems[i] = problem
-    return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__, unnamed)
+    return Batch(source, chunk.lines, columns, problems, chunk.raws.__getitem__, catalogue)
 
 
 _TOTALS = {"total", "totals", "grandtotal", "subtotal"}

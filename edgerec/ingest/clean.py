@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from edgerec.domain import CATALOGUE_TYPES, EventType
+from edgerec.ingest.batch import CatalogueColumns
 from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.validate import ID_COLUMNS, Problem
 from edgerec.projections.catalogue import LISTED, LISTING_FIELDS, SEEN
@@ -151,11 +152,11 @@ class ListingChanges:
         self,
         rows: Sequence[dict[str, Any] | None],
         problems: list[Problem],
-        unnamed: frozenset[str] = frozenset(),
+        catalogue: CatalogueColumns | None = None,
     ) -> set[int]:
         """Indices of the timeless listing rows that would leave their item as it is; those
-        that change an item listed before get a fresh event id, in place. The `unnamed` fields
-        (the file has no column for them) of an item known before are its own, in place."""
+        that change an item listed before get a fresh event id, in place. An item known before
+        keeps what the `catalogue` file has no column for, in place."""
         timeless = [
             i
             for i, r in enumerate(rows)
@@ -187,9 +188,8 @@ class ListingChanges:
         for i in timeless:
             row: dict[str, Any] = rows[i]  # type: ignore[assignment]
             item = row["item_id"]
-            if unnamed and item in stored:
-                kept = ((field, stored[item][field]) for field in unnamed)
-                row["payload"].update({field: value for field, value in kept if value is not None})
+            if catalogue is not None and item in stored:
+                catalogue.keep(row["payload"], stored[item])
             listing = _listing({"status": LISTED, **row["payload"]})
             before = current.get(item)
             if before == listing and item not in followed_not:
@@ -285,7 +285,8 @@ class CatalogueCheck:
         return (
             f" (it lists items such as {self.example!r}: where the two name items by different "
             "columns, an ID and a SKU, import one again with --map item=COLUMN, the column "
-            "holding the other's ids)"
+            "holding the other's ids; the catalogue with --delist-missing too, which delists its "
+            "items under their old ids)"
         )
 
     def after_append(self, appended_catalogue: bool) -> None:

@@ -19,7 +19,16 @@ from typing import Any
 from edgerec.domain import EventType, text_id
 from edgerec.domain.events import EARLIEST
 from edgerec.ingest import convert
-from edgerec.ingest.batch import Batch, find, header_key, merge, pick, repeated_headers, text_batch
+from edgerec.ingest.batch import (
+    Batch,
+    CatalogueColumns,
+    find,
+    header_key,
+    merge,
+    pick,
+    repeated_headers,
+    text_batch,
+)
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
@@ -1377,16 +1386,17 @@ def catalogue_batches(
         above = _fill_from_row_above(
             chunk, columns, problems, used["item_id"] if group is None else group, above
         )
+        # A field mapped to none (price=none) has its column, kept as text: it is not kept.
         unnamed = {
-            "title": used["title"] is None,
-            "category": used["category"] is None and not levels,
-            "brand": used["brand"] is None,  # a brand guessed from a title does not replace one
-            "price": used["price"] is None,
-            "stock": used["stock"] is None,
-            "description": used["description"] is None,
-            "attributes": not extra,
+            field
+            for field, index in used.items()
+            if index is None and field != "item_id" and named.get(field) != NOT_READ
         }
-        yield text_batch(str(path), chunk, columns, problems, frozenset(f for f, no in unnamed.items() if no))
+        if levels:
+            unnamed.discard("category")
+        # (A brand guessed from a title does not replace an item's own: it is unnamed too.)
+        catalogue = CatalogueColumns(frozenset(unnamed), frozenset(name.strip() for name in names))
+        yield text_batch(str(path), chunk, columns, problems, catalogue)
 
 
 # Magento's product export: after a product's default row, a row per store view holding only

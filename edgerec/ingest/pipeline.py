@@ -249,7 +249,7 @@ def _run(
             unchanged: set[int] = set()
             if checks is not None:
                 checks[0].mark(rows, batch.problems)
-                unchanged = checks[1].unchanged(rows, batch.problems, batch.unnamed)
+                unchanged = checks[1].unchanged(rows, batch.problems, batch.catalogue)
             accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
             changes = [row for i, row in enumerate(rows) if batch.problems[i] is None and i not in unchanged]
             result = store.append_rows(changes) if changes else None

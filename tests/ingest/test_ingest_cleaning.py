@@ -569,18 +569,21 @@ def test_a_catalogue_that_returns_to_an_earlier_state_is_followed(
 def test_a_file_without_a_fields_column_leaves_that_field_of_a_listed_item_as_it_was(
     ingest_store: Store, tmp_path: Path
 ) -> None:
-    """A price list (id, title, price) imported over the catalogue changes the prices: it relisted
-    every item without its category, brand, stock, description and attributes, so a sold-out item
-    was suggested again and a category rule matched nothing. A blank cell in a column the file
-    has still clears the field, and a new item is listed with what the file gives."""
+    """A price list (id, title, price, currency) imported over the catalogue changes the prices:
+    it relisted every item without its category, brand, stock, description and the attributes
+    it has no column for, so a sold-out item was suggested again and a category rule matched
+    nothing. A blank cell in a column the file has still clears the field, a field mapped to none
+    (price=none) is not kept either, and a new item is listed with what the file gives."""
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text(
-        "id,title,category,brand,price,stock,description,colour\n"
-        "mug,Red Mug,Kitchen,Acme,5.00,0,Stoneware,red\n"
-        "kite,Kite,Toys,Skyco,9.00,4,Nylon,blue\n"
+        "id,title,category,brand,price,stock,description,colour,size\n"
+        "mug,Red Mug,Kitchen,Acme,5.00,0,Stoneware,red,L\n"
+        "kite,Kite,Toys,Skyco,9.00,4,Nylon,blue,\n"
     )
     prices = tmp_path / "prices.csv"
-    prices.write_text("id,title,price\nmug,Red Mug,4.50\nkite,Kite,\nnew,New Cup,3.00\n")
+    prices.write_text(
+        "id,title,price,currency,size\nmug,Red Mug,4.50,EUR,\nkite,Kite,,EUR,M\nnew,New Cup,3.00,,\n"
+    )
     import_file(ingest_store, catalogue)
     report = import_file(ingest_store, prices)
     assert (report.appended, report.quarantined) == (3, 0)
@@ -590,13 +593,28 @@ def test_a_file_without_a_fields_column_leaves_that_field_of_a_listed_item_as_it
             row[0]: tuple(row[1:])
             for row in connection.execute(select(items.c.item_id, *(items.c[name] for name in columns)))
         }
-    assert rows["mug"] == ("Red Mug", "Kitchen", "Acme", 4.5, 0, "Stoneware", {"colour": "red"})
-    assert rows["kite"] == ("Kite", "Toys", "Skyco", None, 4, "Nylon", {"colour": "blue"})
+    assert rows["mug"] == (
+        "Red Mug",
+        "Kitchen",
+        "Acme",
+        4.5,
+        0,
+        "Stoneware",
+        {"colour": "red", "currency": "EUR"},
+    )
+    assert rows["kite"] == (
+        "Kite", "Toys", "Skyco", None, 4, "Nylon", {"colour": "blue", "currency": "EUR", "size": "M"}
+    )  # fmt: skip
     assert rows["new"] == ("New Cup", None, None, 3.0, None, None, {})
     assert import_file(ingest_store, prices).appended == 0
     incremental = projections(ingest_store)
     ingest_store.rebuild()
     assert projections(ingest_store) == incremental
+    prices.write_text("id,price\nmug,$4 - $6\n")
+    import_file(ingest_store, prices, mapping={"price": "none"})
+    with ingest_store.engine.connect() as connection:
+        price = connection.execute(select(items.c.price).where(items.c.item_id == "mug")).scalar_one()
+    assert price is None  # the file's price is not read: the old one does not stand for it
 
 
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
