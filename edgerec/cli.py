@@ -1116,17 +1116,13 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     half warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
     tuned weights are saved for this store only if they do better on the check events.
     """
-    from edgerec.recommend.engine import shop_config_path
-    from edgerec.recommend.shop_tuning import TuningError, save_tuning, saved_config, tune_shop
-    from edgerec.training.files import check_room
+    from edgerec.recommend.shop_tuning import TuningError, check_saving, save_tuning, tune_shop
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
-        target = shop_config_path(store)
         try:
-            if target is not None and not dry_run:  # before minutes of replay, not after them
-                check_room(target)
-                saved_config(store)
+            if not dry_run:
+                check_saving(store)
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
             saved = save_tuning(store, result) if result.better and not dry_run else None
         except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent

@@ -25,7 +25,7 @@ from edgerec.recommend.config import RecommenderConfig
 from edgerec.recommend.engine import Recommender, shop_config_path
 from edgerec.recommend.tune import evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
-from edgerec.training.files import write_atomically
+from edgerec.training.files import check_room, write_atomically
 from edgerec.training.published import Snapshot
 
 WARM_SHARE = 0.5  # of the customer events replayed: state and model only
@@ -232,6 +232,16 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
     )
     write_atomically(path, tuned.to_text().encode())  # a reader sees the old file or the new one
     return path
+
+
+def check_saving(store: Any) -> None:
+    """Refuses, before minutes of replay rather than after them, a tuning whose weights could
+    not be saved: no room beside the store (`FileWriteError`), or a configuration file there
+    that cannot be read (`TuningError`)."""
+    target = shop_config_path(store)
+    if target is not None:
+        check_room(target)
+        saved_config(store)
 
 
 def saved_config(store: Any) -> RecommenderConfig:

@@ -1203,11 +1203,15 @@ def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
         seconds=1.0,
         started_weights={},
     )
-    monkeypatch.setattr(shop_tuning, "tune_shop", lambda store, **options: found)
     folder = shop_config_path(shop_store).parent
     folder.mkdir(parents=True, exist_ok=True)
     blocked = folder / "recommender.json"
-    blocked.mkdir()  # a folder where the file must go: writing it fails
+
+    def tuned(store: Store, **options: Any) -> shop_tuning.ShopTuning:
+        blocked.mkdir()  # while it replayed, a folder took the file's place: writing it fails
+        return found
+
+    monkeypatch.setattr(shop_tuning, "tune_shop", tuned)
 
     class Suggester:
         weights: dict[str, float] | None = None
@@ -1219,6 +1223,22 @@ def test_a_tuned_blend_that_cannot_be_saved_is_reported_and_the_console_goes_on(
     message, severity = tune_blend(shop_store, suggester)
     assert severity == "error" and "could not be saved" in message
     assert suggester.weights is None  # the blend in use is still the saved one
+
+
+def test_tuning_the_blend_refuses_a_configuration_it_cannot_read_before_it_replays(
+    shop_store: Store,
+) -> None:
+    """The console's Tune blend replayed the whole log (a minute on the demo shop) and only then
+    said that the shop's recommender.json, one key mistyped, could not be saved over; `edgerec
+    tune` says so at once."""
+    from edgerec.recommend.engine import shop_config_path
+    from edgerec.ui.screens.trainer import tune_blend
+
+    path = shop_config_path(shop_store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"policy": {"max_category_shar": 0.3}}')
+    message, severity = tune_blend(shop_store, suggester=None)  # refused before the replay
+    assert severity == "warning" and "Cannot tune the blend" in message and "cannot be read" in message
 
 
 def test_control_characters_in_shop_text_are_shown_escaped_never_sent_to_the_terminal(

@@ -119,14 +119,15 @@ def tune_blend(store: Any, suggester: Any, stopped: Callable[[], bool] | None = 
     """Tunes the blend on the store's log (see `edgerec tune`); saves it and puts it in use
     when it does better on the newest events. Returns a message and its severity. Once
     `stopped` says so (the console quits), the run ends and saves nothing."""
-    from edgerec.recommend.shop_tuning import TuningError, TuningStopped, save_tuning, tune_shop
+    from edgerec.recommend.shop_tuning import TuningError, TuningStopped, check_saving, save_tuning, tune_shop
 
     kept = "Tuning the blend stopped: the current blend stays.", "information"
     try:
+        check_saving(store)  # before the replay's minutes: a file it cannot read, a full disk
         result = tune_shop(store, stopped=stopped)
     except TuningStopped:
         return kept
-    except TuningError as exc:
+    except (TuningError, OSError) as exc:
         return f"Cannot tune the blend: {exc}.", "warning"
     except Exception as exc:  # noqa: BLE001 - shown to the operator, the console goes on
         log.exception("tuning the blend failed")
