@@ -227,7 +227,13 @@ class Catalogue:
         if status == "listed" and was != LISTED:
             self.listed_at[index] = at_us
             if arrival and self.interactions[index] == 0:
+                latest = next(reversed(self.new_arrivals), None)
                 self.new_arrivals[index] = None
+                if latest is not None and at_us < self.listed_at[latest]:
+                    # Listed before the newest arrival (a log recorded out of time order): in
+                    # order of listing, as a fresh load has them.
+                    ordered = sorted(self.new_arrivals, key=self.listed_at.__getitem__)
+                    self.new_arrivals = dict.fromkeys(ordered)
             if len(self.new_arrivals) > 4096:
                 self.new_arrivals = dict.fromkeys(list(self.new_arrivals)[-2048:])
         return index

@@ -69,6 +69,28 @@ def test_a_new_untouched_item_is_a_new_arrival_live_after_64_more_listings(shop:
     assert list(ranked[0])[:2] == ["old-mug", "new-mug"]
 
 
+def test_new_arrivals_listed_out_of_time_order_are_the_same_live_and_after_a_restart(shop: Store) -> None:
+    """A delivery recorded with its newest listing first: the live list took the last 64 items
+    in the log's order as the newest arrivals, a reopened one the 64 most recently listed, so
+    the new mug had its new-arrival boost only after a restart."""
+    events: list[Event] = [
+        ItemListed(item_id="old-mug", title="Old Mug", category="mugs", stock=4, occurred_at=at(0)),
+        ItemListed(item_id="new-mug", title="New Mug", category="mugs", stock=4, occurred_at=at(900)),
+    ]
+    events += [
+        ItemListed(item_id=f"mug{n}", title=f"Mug {n}", category="mugs", stock=4, occurred_at=at(600 + n))
+        for n in range(70)
+    ]
+    events += [ItemViewed(user_id="ana", item_id="old-mug", occurred_at=at(1000))]
+    live, reopened = _live_and_reopened(shop, events)
+    ranked = [
+        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=at(1001), policy=NO_RERANK)}
+        for rec in (live, reopened)
+    ]
+    assert ranked[0] == ranked[1]
+    assert "new-mug" in ranked[0]
+
+
 def test_the_wait_before_buying_again_counts_from_the_purchase_after_a_restart(shop: Store) -> None:
     default = RecommenderConfig.default()
     config = replace(default, policy=replace(default.policy, repurchase_after_s=7 * 86_400))
