@@ -966,10 +966,13 @@ _STOCK_WORDS: dict[str, str | None] = {
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 # An availability's words (as header_key folds them) that say the item cannot be had now: not
-# any more, not yet, or only later ("Back in stock soon"; "Back in stock" alone says it is).
+# any more, not yet, or only later ("Back in stock soon", "In stock soon", "Available from 1
+# December"; "Back in stock" alone says it is, "Available from our partners" is no date).
 _CANNOT_BE_HAD = re.compile(
     r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued|nolonger|notyet"
-    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder"
+    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder|(?:instock|available)soon"
+    r"|availablefrom(?:[0-9]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri"
+    r"|sat|sun|next|tomorrow)"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 # A count with commas between its thousands ('1,200'), as a price reads one.
@@ -996,6 +999,9 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
     (None, '0')
+    >>> _stock_text("In stock soon", word=True), _stock_text("Available from 1 Dec", word=True)
+    ('0', '0')
+    >>> _stock_text("Available from our partners", word=True)
     """
     if value is None:
         return None

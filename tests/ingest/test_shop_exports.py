@@ -1030,3 +1030,20 @@ def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
     conserved(import_file(ingest_store, feed))
     items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
     assert items == {"F1": 0, "F2": 0, "F3": 0, "F4": 0, "F5": None, "F6": None}
+
+
+def test_an_availability_of_in_stock_soon_or_available_later_is_none_to_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Availabilities "In stock soon", "Available soon" and "Available from 1 December" were read
+    as in stock, count not known, and the items recommended, though "Back in stock soon" was
+    none to be had."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,availability\n"
+        "V1,Lamp,10,Back in stock soon\nV2,Kettle,10,In stock soon\nV3,Toaster,10,Available soon\n"
+        "V4,Fan,10,Available from 1 December\nV5,Heater,10,Available from our partners\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"V1": 0, "V2": 0, "V3": 0, "V4": 0, "V5": None}
