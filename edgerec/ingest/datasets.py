@@ -1223,10 +1223,20 @@ def _numbered(chunk: RawChunk) -> list[str]:
     return [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
 
 
-def _common_width(chunk: RawChunk) -> int:
-    """The number of fields most rows of a headerless chunk have: a wider row may be one whose
-    last column, a title, holds the delimiter unquoted ("Character, The")."""
-    widths = Counter(len(r) for r in chunk.records if r is not None)
+def _common_width(chunk: RawChunk, named: Mapping[str, str]) -> int:
+    """The number of fields of a headerless chunk's rows: a wider row may be one whose last
+    column, a title, holds the delimiter unquoted ("Character, The"). That is the last column
+    mapped where some rows end there and every wider one's extra fields begin with a space, as
+    text does after a comma: where half the titles hold one, most rows are wider. Otherwise it
+    is the number most rows have."""
+    records = [r for r in chunk.records if r is not None]
+    mapped = [int(column) for column in named.values() if column.isdigit()]
+    last = max(mapped, default=-1) + 1
+    if any(len(r) == last for r in records) and all(
+        all(field[:1].isspace() for field in r[last:]) for r in records
+    ):
+        return last
+    widths = Counter(len(r) for r in records)
     return widths.most_common(1)[0][0] if widths else 0
 
 
@@ -1287,7 +1297,7 @@ def catalogue_batches(
         elif delimiter is not None:
             unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
-            names, width = _numbered(chunk), width or _common_width(chunk)
+            names, width = _numbered(chunk), width or _common_width(chunk, named)
         names = names or []
         if number == 0 and (index := _id_column(names, chunk)) is not None:
             id_name = names[index]
