@@ -134,8 +134,12 @@ def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     return out, problems
 
 
-# Steam's prices of nothing: 'Free', 'Free To Play', 'Free Demo', 'Play for Free!'.
-_FREE = re.compile(r"free(?:[ -]to[ -](?:play|use|try)| demo| mod)?|play for free!?", re.IGNORECASE)
+# Steam's prices of nothing: 'Free', 'Free To Play', 'Free Demo', 'Free Movie', 'Play for Free!',
+# 'Install Now'. Not any 'Free ...': 'Free shipping' is no price.
+_FREE = re.compile(
+    r"free(?:[ -]to[ -](?:play|use|try)| demo| mod| movie)?|play for free!?|(?:install|play) now",
+    re.IGNORECASE,
+)
 _MONEY = re.compile(
     r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
 )

@@ -975,10 +975,13 @@ _STOCK_WORDS: dict[str, str | None] = {
 }
 _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 # An availability's words (as header_key folds them) that say the item cannot be had now: not
-# any more, not yet, or only later ("Back in stock soon"; "Back in stock" alone says it is).
+# any more, not yet, or only later ("Back in stock soon", "In stock soon", "Available from 1
+# December"; "Back in stock" alone says it is, "Available from our partners" is no date).
 _CANNOT_BE_HAD = re.compile(
     r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued|nolonger|notyet"
-    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder"
+    r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder|(?:instock|available)soon"
+    r"|availablefrom(?:[0-9]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri"
+    r"|sat|sun|next|tomorrow)"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 # A count with commas between its thousands ('1,200'), as a price reads one.
@@ -1005,6 +1008,9 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
     (None, '0')
+    >>> _stock_text("In stock soon", word=True), _stock_text("Available from 1 Dec", word=True)
+    ('0', '0')
+    >>> _stock_text("Available from our partners", word=True)
     """
     if value is None:
         return None
@@ -1226,10 +1232,20 @@ def _numbered(chunk: RawChunk) -> list[str]:
     return [str(i) for i in range(max((len(r) for r in chunk.records if r is not None), default=0))]
 
 
-def _common_width(chunk: RawChunk) -> int:
-    """The number of fields most rows of a headerless chunk have: a wider row may be one whose
-    last column, a title, holds the delimiter unquoted ("Character, The")."""
-    widths = Counter(len(r) for r in chunk.records if r is not None)
+def _common_width(chunk: RawChunk, named: Mapping[str, str]) -> int:
+    """The number of fields of a headerless chunk's rows: a wider row may be one whose last
+    column, a title, holds the delimiter unquoted ("Character, The"). That is the last column
+    mapped where some rows end there and every wider one's extra fields begin with a space, as
+    text does after a comma: where half the titles hold one, most rows are wider. Otherwise it
+    is the number most rows have."""
+    records = [r for r in chunk.records if r is not None]
+    mapped = [int(column) for column in named.values() if column.isdigit()]
+    last = max(mapped, default=-1) + 1
+    if any(len(r) == last for r in records) and all(
+        all(field[:1].isspace() for field in r[last:]) for r in records
+    ):
+        return last
+    widths = Counter(len(r) for r in records)
     return widths.most_common(1)[0][0] if widths else 0
 
 
@@ -1290,7 +1306,7 @@ def catalogue_batches(
         elif delimiter is not None:
             unquote_whole_fields(chunk)
         if not header:  # columns by number, as wide as the widest row
-            names, width = _numbered(chunk), width or _common_width(chunk)
+            names, width = _numbered(chunk), width or _common_width(chunk, named)
         names = names or []
         if number == 0 and (index := _id_column(names, chunk)) is not None:
             id_name = names[index]

@@ -1122,6 +1122,17 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
+def own_line(parent_line: str | None) -> str | None:
+    """The column of an order line's own number beside the one that names its parent line:
+    Magento's `item_id` beside `parent_item_id`; None where the name says no such column.
+
+    >>> own_line("parent_item_id"), own_line("Parent Item ID"), own_line("parent"), own_line("up")
+    ('item_id', 'Item ID', None, None)
+    """
+    match = re.fullmatch(r"parent[ _]?(.+)", parent_line or "", flags=re.IGNORECASE)
+    return match[1] if match else None
+
+
 def typed_columns(
     raw: Mapping[str, list[Any]],
     mapping: ColumnMapping,
@@ -1147,9 +1158,14 @@ def typed_columns(
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
     columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone, mapping.day_first)
     merge(problems, found)
+    # A child whose parent line is not among the lines read (an export of simple products only)
+    # is the only record of its sale; a file with no column of its lines' own numbers is not known.
+    present = {_text(v, True) for v in raw["line"]} if "line" in raw else None
     for i, parent in enumerate(raw.get("parent_line", ())):
         if not convert.is_blank(parent) and problems[i] is None:
             line = _text(parent, True)
+            if present is not None and line not in present:
+                continue
             problems[i] = (
                 "child_line",
                 f"part of the order's line {line} (a configurable product's child): the sale is that line's",

@@ -39,6 +39,7 @@ from edgerec.ingest.mapping import (
     fill_customers,
     fill_order_lines,
     nested_events,
+    own_line,
     python_literal,
     resolve_columns,
     sessions_are_visitors,
@@ -103,6 +104,8 @@ def csv_batches(
             index = find(names, column) if mapping.header else column_position(column)
             if index is not None:
                 wanted[event_field] = index
+        if mapping.header and (line := own_line(mapping.parent_line)) is not None:
+            wanted["line"] = find(names, line)
         wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
@@ -349,6 +352,8 @@ def object_batches(
             fallbacks = customer_fallbacks(given, mapping, keys)
             sessions = sessions_are_visitors(given, mapping)
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
+            if (line := own_line(mapping.parent_line)) is not None:
+                sources["line"] = line
         raw: dict[str, list[Any]] = {
             name: [obj.get(column) if obj is not None else None for obj in objects]
             for name, column in sources.items()

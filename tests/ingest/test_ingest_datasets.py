@@ -570,6 +570,30 @@ def test_a_headerless_catalogue_joins_its_last_column_s_own_text_back(
     assert (bowl["title"], bowl["description"]) == ("Bowl", "deep and wide")
 
 
+def test_a_headerless_catalogue_whose_titles_mostly_hold_a_comma_keeps_them_whole(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """With header=false, where half or more of the titles in the last mapped column held an
+    unquoted ", ", most rows were wider than the title's column: every such title was cut at its
+    comma, the rest kept as attribute "3", silently. The title's column is the last one mapped
+    where the wider rows' extra fields begin with a space; columns not mapped stay columns."""
+    titles = tmp_path / "titles.csv"
+    titles.write_text("A1,10.00,Character, The\nA2,12.00,Mug, Red\nA3,5.00,Cup\n")
+    mapping = {"header": "false", "item": "0", "price": "1", "title": "2"}
+    conserved(import_file(ingest_store, titles, format="catalogue", mapping=mapping))
+    listed = {e.item_id: (e.payload["title"], e.payload["attributes"]) for e in ingest_store.read()}
+    assert listed == {"A1": ("Character, The", {}), "A2": ("Mug, Red", {}), "A3": ("Cup", {})}
+    coloured = tmp_path / "coloured.csv"
+    coloured.write_text("B1,Hat,red\nB2,Cap,blue\nB3,Scarf\n")
+    conserved(
+        import_file(
+            ingest_store, coloured, format="catalogue", mapping={"header": "false", "item": "0", "title": "1"}
+        )
+    )
+    hat = next(e.payload for e in ingest_store.read() if e.item_id == "B1")
+    assert (hat["title"], hat["attributes"]) == ("Hat", {"2": "red"})
+
+
 def test_a_catalogue_with_other_column_names_is_mapped(ingest_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "articles.csv"
     path.write_text(

@@ -40,6 +40,8 @@ from edgerec.ingest.convert import floats, prices
         ("Free-to-Play", 0.0),
         ("Free Demo", 0.0),
         ("Play for Free!", 0.0),
+        ("Free Movie", 0.0),
+        ("Install Now", 0.0),
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
@@ -87,16 +89,18 @@ def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
 
 
 def test_steam_s_free_to_play_games_are_listed_at_0(ingest_store: Store, tmp_path: Path) -> None:
-    """Steam's games metadata writes a free game's price 'Free To Play': 'Free' alone read as 0,
-    and such a game was quarantined as invalid_price, not listed."""
+    """Steam's games metadata writes a free game's price 'Free To Play' ('Free Movie', 'Install
+    Now'): 'Free' alone read as 0, and such a game was quarantined as invalid_price, not listed."""
     games = tmp_path / "steam_games.json"
     games.write_text(
         "{'app_name': 'Lost Summoner Kitty', 'title': 'Lost Summoner Kitty', 'price': 4.99, 'id': '761140'}\n"
         "{'app_name': 'Ironbound', 'title': 'Ironbound', 'price': 'Free To Play', 'id': '643980'}\n"
         "{'app_name': 'Real Pool 3D', 'title': 'Real Pool 3D', 'price': 'Free to Play', 'id': '670290'}\n"
         "{'app_name': 'Free One', 'title': 'Free One', 'price': 'Free', 'id': '1'}\n"
+        "{'app_name': 'A Film', 'title': 'A Film', 'price': 'Free Movie', 'id': '100001'}\n"
+        "{'app_name': 'Launcher', 'title': 'Launcher', 'price': 'Install Now', 'id': '100003'}\n"
     )
     report = import_file(ingest_store, games)
-    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 4, 0)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 6, 0)
     listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
-    assert listed == {"761140": 4.99, "643980": 0.0, "670290": 0.0, "1": 0.0}
+    assert listed == {"761140": 4.99, "643980": 0.0, "670290": 0.0, "1": 0.0, "100001": 0.0, "100003": 0.0}

@@ -607,6 +607,32 @@ def test_a_configurable_products_child_line_is_no_second_sale(ingest_store: Stor
     ]
 
 
+def test_a_child_line_whose_parent_line_is_not_in_the_file_is_the_sale(tmp_path: Path) -> None:
+    """An export of Magento's order items for simple products only holds a child line
+    (parent_item_id filled) without its parent's: it was quarantined as child_line and the sale
+    lost. It is recorded; a child beside its parent's line is still quarantined, in CSV and JSON."""
+    header = "item_id,order_id,parent_item_id,product_id,sku,qty_ordered,price,customer_id,created_at"
+    rows = [
+        "1,100,,501,MH01-S,1.0000,52.0000,7,2026-11-01 10:00:00",
+        "2,100,1,502,MH01-S-Black,1.0000,0.0000,7,2026-11-01 10:00:00",
+        "5,101,4,503,MH01-M-Black,1.0000,0.0000,8,2026-11-02 10:00:00",
+        "7,102,,600,24-MB01,2.0000,34.0000,8,2026-11-02 11:00:00",
+    ]
+    csv_file = tmp_path / "sales_order_item.csv"
+    csv_file.write_text("\n".join([header, *rows]) + "\n")
+    json_file = tmp_path / "sales_order_item.jsonl"
+    names = header.split(",")
+    json_file.write_text(
+        "".join(json.dumps(dict(zip(names, row.split(","), strict=True))) + "\n" for row in rows)
+    )
+    for path in (csv_file, json_file):
+        with edgerec.open(tmp_path / f"{path.suffix[1:]}.db") as store:
+            report = import_file(store, path)
+            conserved(report)
+            assert report.quarantined_by_reason == {"child_line": 1}
+            assert [e.item_id for e in store.read() if e.type == "purchased"] == ["501", "503", "600"]
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
@@ -1063,3 +1089,20 @@ def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
     conserved(import_file(ingest_store, feed))
     items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
     assert items == {"F1": 0, "F2": 0, "F3": 0, "F4": 0, "F5": None, "F6": None}
+
+
+def test_an_availability_of_in_stock_soon_or_available_later_is_none_to_be_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Availabilities "In stock soon", "Available soon" and "Available from 1 December" were read
+    as in stock, count not known, and the items recommended, though "Back in stock soon" was
+    none to be had."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,availability\n"
+        "V1,Lamp,10,Back in stock soon\nV2,Kettle,10,In stock soon\nV3,Toaster,10,Available soon\n"
+        "V4,Fan,10,Available from 1 December\nV5,Heater,10,Available from our partners\n"
+    )
+    conserved(import_file(ingest_store, feed))
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {"V1": 0, "V2": 0, "V3": 0, "V4": 0, "V5": None}
