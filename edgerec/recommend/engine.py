@@ -165,13 +165,10 @@ class Recommender:
         A file that cannot be read is reported in the log and the shipped configuration used:
         a hand-edited mistake must not keep the shop from serving.
         """
-        path = shop_config_path(store)
-        if path is None or not path.exists():
-            return RecommenderConfig.default()
         try:
-            return RecommenderConfig.load(path)
-        except (OSError, ValueError, TypeError) as exc:
-            _log.warning("ignoring %s (%s); using the shipped configuration", path, exc)
+            return stored_config(store)
+        except UNREADABLE_CONFIG as exc:
+            _log.warning("ignoring %s (%s); using the shipped configuration", shop_config_path(store), exc)
             return RecommenderConfig.default()
 
     def freeze(self) -> None:
@@ -763,6 +760,19 @@ def _with_fill_ins(
         np.concatenate([pool_idx, extra]),
         np.concatenate([pool_scores, low - 1e-6 * np.arange(1, len(extra) + 1)]),
     )
+
+
+# What reading a configuration file that is not there right raises.
+UNREADABLE_CONFIG = (OSError, ValueError, TypeError)
+
+
+def stored_config(store: Any) -> RecommenderConfig:
+    """The store's own configuration file, else the shipped configuration; one of
+    `UNREADABLE_CONFIG` where the file is there but cannot be read."""
+    path = shop_config_path(store)
+    if path is None or not path.exists():
+        return RecommenderConfig.default()
+    return RecommenderConfig.load(path)
 
 
 def shop_config_path(store: Any) -> Path | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from edgerec.domain import CATALOGUE_TYPES, EventType
 from edgerec.recommend.config import RecommenderConfig
-from edgerec.recommend.engine import Recommender, shop_config_path
+from edgerec.recommend.engine import UNREADABLE_CONFIG, Recommender, shop_config_path, stored_config
 from edgerec.recommend.tune import evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
 from edgerec.training.files import check_room, write_atomically
@@ -248,15 +248,12 @@ def saved_config(store: Any) -> RecommenderConfig:
     """The store's own configuration, to save tuned weights into; TuningError where the file is
     there but cannot be read: writing over it would lose the shop's own settings, which serving
     falls back from without a word in the file (`Recommender.config_for`)."""
-    path = shop_config_path(store)
-    if path is None or not path.exists():
-        return RecommenderConfig.default()
     try:
-        return RecommenderConfig.load(path)
-    except (OSError, ValueError, TypeError) as exc:
+        return stored_config(store)
+    except UNREADABLE_CONFIG as exc:
         raise TuningError(
-            f"{path} cannot be read ({exc}); the tuned weights are not saved over it: fix the file, "
-            "or remove it to start from the shipped configuration"
+            f"{shop_config_path(store)} cannot be read ({exc}); the tuned weights are not saved over "
+            "it: fix the file, or remove it to start from the shipped configuration"
         ) from exc
 
 
