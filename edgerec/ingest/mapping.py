@@ -377,13 +377,14 @@ def fill_order_lines(raw: dict[str, list[Any]], last: dict[str, Any]) -> None:
         return
     fields = [name for name in _ORDER_FIELDS if name in raw]
     told = [name for name in ("user_id", "occurred_at") if name in raw]
+    items = raw.get("item_id")
     for i, order in enumerate(orders):
         if not convert.is_blank(order):
             last.clear()
             last.update({name: raw[name][i] for name in fields})
         elif not told or any(not convert.is_blank(raw[name][i]) for name in told):
             last.clear()  # a line of no order (a till's sale), not an order's later line
-        elif last and not convert.is_blank(raw.get("item_id", ["line"] * len(orders))[i]):
+        elif last and (items is None or not convert.is_blank(items[i])):
             for name in fields:
                 if convert.is_blank(raw[name][i]):
                     raw[name][i] = last[name]
