@@ -4,6 +4,7 @@ the live one that saw every event serves: the read models keep what its memory k
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from edgerec.api import Store
 from edgerec.domain import (
@@ -30,6 +31,15 @@ def _live_and_reopened(shop: Store, events: list[Event], config: RecommenderConf
     return live, Recommender(shop, config=config)
 
 
+def _ranked_live_and_reopened(shop: Store, events: list[Event], now: datetime) -> list[dict[str, float]]:
+    """Ana's top 8 (item: score, no re-ranking) from a recommender that observed `events` and
+    from one opened afresh on the same store."""
+    return [
+        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=now, policy=NO_RERANK)}
+        for rec in _live_and_reopened(shop, events)
+    ]
+
+
 def test_an_old_item_whose_price_changed_is_not_a_new_arrival_after_a_restart(shop: Store) -> None:
     events: list[Event] = [
         ItemListed(item_id="new-mug", title="New Mug", category="mugs", stock=4, occurred_at=at(600)),
@@ -37,12 +47,7 @@ def test_an_old_item_whose_price_changed_is_not_a_new_arrival_after_a_restart(sh
     ]
     events += [ItemUpdated(item_id="old-mug", price=12.0, occurred_at=at(60 * 24 * 30))]
     events += [ItemViewed(user_id="ana", item_id="new-mug", occurred_at=at(60 * 24 * 30 + 1))]
-    live, reopened = _live_and_reopened(shop, events)
-    now = at(60 * 24 * 30 + 2)
-    ranked = [
-        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=now, policy=NO_RERANK)}
-        for rec in (live, reopened)
-    ]
+    ranked = _ranked_live_and_reopened(shop, events, now=at(60 * 24 * 30 + 2))
     assert ranked[0] == ranked[1]
 
 
@@ -60,11 +65,7 @@ def test_a_new_untouched_item_is_a_new_arrival_live_after_64_more_listings(shop:
     ]
     events += [ItemViewed(user_id=f"c{n}", item_id=f"tea{n}", occurred_at=at(610 + n)) for n in range(70)]
     events += [ItemViewed(user_id="ana", item_id="old-mug", occurred_at=at(700))]
-    live, reopened = _live_and_reopened(shop, events)
-    ranked = [
-        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=at(701), policy=NO_RERANK)}
-        for rec in (live, reopened)
-    ]
+    ranked = _ranked_live_and_reopened(shop, events, now=at(701))
     assert ranked[0] == ranked[1]
     assert list(ranked[0])[:2] == ["old-mug", "new-mug"]
 
@@ -82,11 +83,7 @@ def test_new_arrivals_listed_out_of_time_order_are_the_same_live_and_after_a_res
         for n in range(70)
     ]
     events += [ItemViewed(user_id="ana", item_id="old-mug", occurred_at=at(1000))]
-    live, reopened = _live_and_reopened(shop, events)
-    ranked = [
-        {r.item_id: round(r.score, 9) for r in rec.recommend("ana", k=8, now=at(1001), policy=NO_RERANK)}
-        for rec in (live, reopened)
-    ]
+    ranked = _ranked_live_and_reopened(shop, events, now=at(1001))
     assert ranked[0] == ranked[1]
     assert "new-mug" in ranked[0]
 
