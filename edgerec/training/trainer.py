@@ -275,8 +275,6 @@ class Trainer:
             replayed = self._replay_sample(len(examples), rng)
             loss = self._train(Examples.concat([examples, replayed], self.vocabulary.context_items), rng)
             self._remember(examples, rng)
-            if math.isfinite(loss):  # a diverging step's inf or NaN is no point of the loss curve
-                self.losses.append(loss)
         if asked:
             self.hit_rates.append(hits / asked)
         self.position = events[-1].position
@@ -289,6 +287,7 @@ class Trainer:
             self.optimizers = self._optimizers()
 
     def _train(self, examples: Examples, rng: np.random.Generator) -> float:
+        """Learns from `examples`; their mean loss, also kept in `losses` where it is finite."""
         self.model.train()
         losses = []
         for _ in range(self.config.passes):
@@ -297,7 +296,10 @@ class Trainer:
                 batch = examples.select(order[start : start + self.config.batch])
                 negatives = rng.integers(0, len(self.vocabulary.item_ids), self.config.model.negatives)
                 losses.append(self._update(batch, negatives))
-        return float(np.mean(losses))
+        loss = float(np.mean(losses))
+        if math.isfinite(loss):  # a diverging step's inf or NaN is no point of the loss curve
+            self.losses.append(loss)
+        return loss
 
     def _update(self, batch: Examples, negatives: np.ndarray) -> float:
         device = self.device
@@ -462,8 +464,6 @@ class Trainer:
             if stop is not None and stop.is_set():
                 raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
             loss = self._train(examples, rng)
-            if math.isfinite(loss):
-                self.losses.append(loss)
             if on_epoch:
                 on_epoch(epoch, loss)
         self._remember(examples, rng)
