@@ -1279,6 +1279,10 @@ def evaluate_command(
 # --- privacy -------------------------------------------------------------------------------
 
 
+def _say_waiting(pid: str, doing: str) -> None:
+    click.echo(f"Waiting for {doing} (process {pid}) to finish with this store's model...", err=True)
+
+
 @main.command("forget-user")
 @click.argument("user_id", type=TEXT, callback=_not_blank)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -1298,7 +1302,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
         finishing = not result.found and model_forget_pending(store)
-        model = forget_in_model(store) if result.found or finishing else {}
+        model = forget_in_model(store, on_wait=_say_waiting) if result.found or finishing else {}
         # A running trainer is left to it: this command did nothing to the model.
         finishing = finishing and "model_retrained_by_the_running_trainer" not in model
         receipt = result.to_dict() | model

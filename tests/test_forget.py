@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def files_containing(folder: Path, needle: str) -> list[str]:
 def forget(db: Path, user_id: str) -> dict:
     result = CliRunner().invoke(main, ["--db", str(db), "forget-user", user_id, "--yes", "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def export(db: Path, path: Path) -> None:
@@ -387,9 +388,13 @@ def test_a_forget_user_that_finds_another_retraining_the_model_waits_and_retrain
     done = threading.Timer(3.0, first.close)  # without the customer forgotten meanwhile
     done.start()
     try:
-        receipt = forget(db, "C0007")
+        result = CliRunner().invoke(main, ["--db", str(db), "forget-user", "C0007", "--yes", "--json"])
     finally:
         done.join()
+    assert result.exit_code == 0, result.output
+    # It says why it stands still, once: it printed nothing while it waited.
+    assert result.stderr.count(f"Waiting for forget-user (process {os.getpid()})") == 1
+    receipt = json.loads(result.stdout)
     assert "model_retrained_by_the_running_trainer" not in receipt
     assert receipt["model_retrained_to_position"] > 0
     assert files_containing(folder, "C0007") == []

@@ -9,7 +9,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -201,16 +201,22 @@ class TrainerRunning(RuntimeError):
 
 @contextlib.contextmanager
 def only_trainer(
-    directory: Path, *, holder: str = TRAINER, waits_for: frozenset[str] = frozenset()
+    directory: Path,
+    *,
+    holder: str = TRAINER,
+    waits_for: frozenset[str] = frozenset(),
+    on_wait: Callable[[str, str], None] | None = None,
 ) -> Iterator[None]:
     """Holds the store's trainer lock: two trainers following one store would publish over each
     other's snapshots (one of them behind). The lock goes with the process, however it ends.
     It is a file beside the model folder, not in it: a folder deleted under a running trainer
     took its lock along, and a second trainer was let in. It says who holds it (`holder`): a
     process it finds held waits while the holder does what is in `waits_for`, and otherwise
-    gets `TrainerRunning` naming it."""
+    gets `TrainerRunning` naming it. `on_wait` hears once, with the holder's process id and what
+    it does, that this process waits."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
+    told = False
     try:
         while True:
             try:
@@ -220,6 +226,9 @@ def only_trainer(
                 pid, doing = _held_by(os.pread(fd, 64, 0).decode(errors="replace"))
                 if doing not in waits_for:
                     raise TrainerRunning(pid, doing) from None
+                if on_wait is not None and not told:
+                    on_wait(pid, doing)
+                    told = True
                 time.sleep(_WAIT_S)
         with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
             os.ftruncate(fd, 0)

@@ -71,11 +71,12 @@ def remove_model_files(directory: Path) -> None:
     remove_leftovers(directory, "tmp")
 
 
-def forget_in_model(store: Store) -> dict[str, Any]:
+def forget_in_model(store: Store, on_wait: Callable[[str, str], None] | None = None) -> dict[str, Any]:
     """The model's part of forgetting a customer whose events the log no longer holds; returns
     what to add to the receipt.
 
-    Another forget-user that holds the model's lock is waited for. A trainer running on the
+    Another forget-user that holds the model's lock is waited for (`on_wait` hears it once,
+    with that process's id and what it does, as `only_trainer` says). A trainer running on the
     store retrains by itself at its next step (it follows the forget
     counter), and saving that retrain clears the store's mark that the model's part is still to
     do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
@@ -92,7 +93,7 @@ def forget_in_model(store: Store) -> dict[str, Any]:
     try:
         # Another forget-user's retrain may have read the log before this forget: waited for,
         # this one finishes the model's part after it.
-        with only_trainer(directory, holder=FORGET_USER, waits_for=frozenset({FORGET_USER})):
+        with only_trainer(directory, holder=FORGET_USER, waits_for=frozenset({FORGET_USER}), on_wait=on_wait):
             had_model = any((directory / name).exists() for name in MODEL_FILES)
             trainer = None
             if (directory / checkpoint.CHECKPOINT).exists():
