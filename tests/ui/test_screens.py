@@ -297,6 +297,30 @@ def test_event_log_filters_and_quarantine(shop_store: Store, tmp_path: Path) -> 
     run(scenario())
 
 
+def test_the_event_under_the_cursor_stays_under_it_while_new_events_push_the_oldest_out(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """An operator who moved up the full tail to read an older event saw the cursor slide to a
+    newer one at every poll: the oldest rows went and the cursor kept its row number."""
+    from edgerec.domain import ItemViewed
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "events")
+        async with app.run_test(size=(100, 32)) as pilot:
+            tail = app.screen.query_one(EventTail)
+            await until(pilot, lambda: tail._ready and tail.row_count == tail.keep)
+            tail.focus()
+            await pilot.press("up", "up", "up")
+            read = tail.coordinate_to_cell_key((tail.cursor_row, 0)).row_key.value
+            for _ in range(5):
+                last = shop_store.record(ItemViewed(user_id="cust-03", item_id="sho-001"))
+            await until(pilot, lambda: tail.last_position == last)
+            assert tail.row_count == tail.keep
+            assert tail.coordinate_to_cell_key((tail.cursor_row, 0)).row_key.value == read
+
+    run(scenario())
+
+
 # --- catalogue ------------------------------------------------------------------------------
 
 

@@ -234,11 +234,16 @@ class EventTail(Loader, DataTable[Text | str]):
             self.add_row(*self._cells(event), key=str(event.position))
             self.last_position = max(self.last_position, event.position)
             self.shown += 1
-        while self.row_count > self.keep:
+        dropped = max(0, self.row_count - self.keep)
+        for _ in range(dropped):
             first = self.coordinate_to_cell_key((0, 0)).row_key
             self.remove_row(first)
         if following:
             self.move_cursor(row=self.row_count - 1)
+        elif dropped:
+            # The operator reading an older event keeps it under the cursor while the oldest rows
+            # go (the cursor stayed on its row number, and so moved to a newer event each poll).
+            self.move_cursor(row=max(0, self.cursor_row - dropped))
 
     def _cells(self, event: StoredEvent) -> list[Text | str]:
         style = _TYPE_STYLE.get(event.type, "")
