@@ -123,7 +123,7 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.start_writer()
         self._new_visitor()
         interval = max(0.1, min(1.0, self.idle_seconds / 4))
-        self.set_interval(interval, self.check_idle)
+        self.set_interval(interval, self.reset_when_idle)
 
     # --- idle reset ------------------------------------------------------------------------
 
@@ -139,15 +139,18 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     def on_click(self, _event: Click) -> None:
         self.touch()
 
-    def check_idle(self) -> None:
+    def reset_when_idle(self) -> None:
+        # (Not `check_idle`: that is Textual's own, which it calls after every message; named so,
+        # this replaced it, and the screen's idle handling, deferred callbacks among it, never ran.)
+        if self.query("#kiosk-nothing") and self.jobs.empty():
+            # No tiles (a shop not set up yet, nothing in stock): an import may have brought some,
+            # shown within a tick, not after the idle time (a minute by default).
+            self._enqueue(self._job("tiles", []))
         if time.monotonic() - self.last_touch < self.idle_seconds:
             return
         if self.started or self.open_item is not None:
             self.resets += 1
             self._new_visitor()
-        elif self.query("#kiosk-nothing") and self.jobs.empty():
-            # No tiles (a shop not set up yet, nothing in stock): an import may have brought some.
-            self._enqueue(self._job("tiles", []))
         self.touch()
 
     # --- the shopper ---------------------------------------------------------------------------

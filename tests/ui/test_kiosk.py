@@ -207,12 +207,12 @@ def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> N
 
 def test_a_kiosk_opened_on_an_empty_shop_shows_the_catalogue_imported_after(tmp_path: Path) -> None:
     """It said 'No items yet' after the catalogue was imported, as it asks, until a shopper
-    tapped Start over."""
+    tapped Start over; later, until its idle time (a minute by default) had passed."""
     from edgerec.domain import ItemListed
 
     async def scenario() -> None:
         with edgerec.open(tmp_path / "empty.db") as store:
-            kiosk = KioskApp(store, store_id="k", idle_seconds=0.5, seed=1, clock=FixedClock(), log_path=None)
+            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
             async with kiosk.run_test(size=(80, 24)) as pilot:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)
