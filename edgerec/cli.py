@@ -348,6 +348,19 @@ def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
         raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
+def _once(said: str) -> Callable[[], None]:
+    """A callback that writes `said` to standard error the first time it is called."""
+    told = False
+
+    def say() -> None:
+        nonlocal told
+        if not told:
+            told = True
+            click.echo(said, err=True)
+
+    return say
+
+
 def _echo(line: str, *, err: bool = False) -> None:
     """Prints a line that holds text from the store, an imported file or a rules file (a title,
     a refused row, an item id): its control characters are written as escapes (\\u001b), so that
@@ -1702,6 +1715,7 @@ def import_(
                 dedupe_window_s=dedupe_window,
                 progress=progress,
                 delist_missing=delist_missing,
+                waiting=_once("Waiting for another import into this store to finish..."),
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc

@@ -35,6 +35,7 @@ from edgerec.memory import gc_paused
 from edgerec.privacy import reclaim_sources
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import write_transaction
+from edgerec.store.import_turn import Waiting, import_turn
 from edgerec.store.schema import imports, quarantine
 from edgerec.store.schema import items as items_table
 from edgerec.store.sql import chunks
@@ -132,6 +133,7 @@ def import_file(
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     delist_missing: bool = False,
+    waiting: Waiting | None = None,
 ) -> ImportReport:
     """Imports one file (and the catalogue files that sit beside it) into `store`.
 
@@ -140,9 +142,9 @@ def import_file(
     importing the same file again appends nothing; read to its end, it replaces the rows that
     earlier imports of the file refused with its own. With `delist_missing`, the file is the
     shop's whole catalogue: once it is read through, every listed item it does not name (in a
-    good row or a quarantined one) is delisted.
+    good row or a quarantined one) is delisted. Imports into a store take turns: while another
+    runs, this one waits, calling `waiting` every fraction of a second (`import_turn`).
     """
-    started = time.perf_counter()
     path = Path(path)
     check_regular_file(path)
     check_timezone(source_timezone)
@@ -160,8 +162,6 @@ def import_file(
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
     report = ImportReport(import_id=uuid.uuid4().hex, source=_file_key(path), format=fmt.name)
     total = _estimate_rows(path, lines)
-    # A restored log is not cleaned again: each of its events was accepted once.
-    checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
     if fmt.recorded_log or undated(mapping):
         # A restored log is not cleaned again; rows dated by their order (undated=DAY) are a
         # microsecond apart, so any window would take every repeat in the file for a double click.
@@ -169,60 +169,64 @@ def import_file(
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
     named = _Distinct() if delist_missing else None
-    started_at = to_micros_now()
-    sources = {report.source}  # the files read, the main one and any beside it
-    with write_transaction(store.engine) as connection:
-        reclaim_sources(connection, sources)
-    batches = (
-        iter(())
-        if lines == 0
-        else fmt.reader(
-            path,
-            chunk_rows=chunk_rows,
-            mapping_=mapping,
-            source_timezone=source_timezone,
-            encoding=lines_in,
-        )
-    )
-    _run(
-        store,
-        batches,
-        report,
-        dedupe,
-        checks,
-        reasons,
-        (users, items, sessions, named),
-        sources,
-        total,
-        progress,
-    )
-    if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
-        report.delisted = _delist_unnamed(store, named)
-    report.already_present = report.accepted - report.appended
-    report.quarantined = sum(reasons.values())
-    report.quarantined_by_reason = dict(sorted(reasons.items()))
-    report.duplicates_dropped = sum(reasons[r] for r in _DUPLICATES)
-    report.users, report.items, report.sessions = len(users), len(items), len(sessions)
-    report.seconds = round(time.perf_counter() - started, 3)
-    with write_transaction(store.engine) as connection:
-        # Read to its end, the file's refusals are this import's: the rows earlier imports of
-        # it refused that it did not refuse again were fixed, or are no longer in the file.
-        reclaim_sources(connection, sources)
-        connection.execute(
-            delete(quarantine).where(
-                quarantine.c.source.in_(sorted(sources)), quarantine.c.import_id != report.import_id
+    with import_turn(store.engine, waiting):
+        started = time.perf_counter()  # its own time, not the wait for its turn
+        # A restored log is not cleaned again: each of its events was accepted once.
+        checks = None if fmt.recorded_log else (CatalogueCheck(store.engine), ListingChanges(store.engine))
+        started_at = to_micros_now()
+        sources = {report.source}  # the files read, the main one and any beside it
+        with write_transaction(store.engine) as connection:
+            reclaim_sources(connection, sources)
+        batches = (
+            iter(())
+            if lines == 0
+            else fmt.reader(
+                path,
+                chunk_rows=chunk_rows,
+                mapping_=mapping,
+                source_timezone=source_timezone,
+                encoding=lines_in,
             )
         )
-        connection.execute(
-            insert(imports),
-            {
-                "import_id": report.import_id,
-                "source": report.source,
-                "format": fmt.name,
-                "started_at": started_at,
-                "report": report.to_dict(),
-            },
+        _run(
+            store,
+            batches,
+            report,
+            dedupe,
+            checks,
+            reasons,
+            (users, items, sessions, named),
+            sources,
+            total,
+            progress,
         )
+        if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
+            report.delisted = _delist_unnamed(store, named)
+        report.already_present = report.accepted - report.appended
+        report.quarantined = sum(reasons.values())
+        report.quarantined_by_reason = dict(sorted(reasons.items()))
+        report.duplicates_dropped = sum(reasons[r] for r in _DUPLICATES)
+        report.users, report.items, report.sessions = len(users), len(items), len(sessions)
+        report.seconds = round(time.perf_counter() - started, 3)
+        with write_transaction(store.engine) as connection:
+            # Read to its end, the file's refusals are this import's: the rows earlier imports of
+            # it refused that it did not refuse again were fixed, or are no longer in the file.
+            reclaim_sources(connection, sources)
+            connection.execute(
+                delete(quarantine).where(
+                    quarantine.c.source.in_(sorted(sources)), quarantine.c.import_id != report.import_id
+                )
+            )
+            connection.execute(
+                insert(imports),
+                {
+                    "import_id": report.import_id,
+                    "source": report.source,
+                    "format": fmt.name,
+                    "started_at": started_at,
+                    "report": report.to_dict(),
+                },
+            )
     return report
 
 

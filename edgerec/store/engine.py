@@ -41,6 +41,7 @@ CACHE_SIZE_KIB = 32 * 1024
 ENV_DB = "EDGEREC_DB"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 _WRITER_LOCK = "-writer.lock"
+IMPORT_LOCK = "-import.lock"  # held by the one import that runs (store/import_turn.py)
 
 
 class StoreWriteError(RuntimeError):
@@ -194,7 +195,10 @@ def database_files(url: str) -> list[Path]:
 
 
 def _files_of(path: Path) -> list[Path]:
-    return [path, *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK))]
+    return [
+        path,
+        *(path.with_name(path.name + suffix) for suffix in (*_SIDE_FILES, _WRITER_LOCK, IMPORT_LOCK)),
+    ]
 
 
 _KINDS = (

@@ -244,6 +244,69 @@ def test_importing_a_file_again_keeps_each_refused_row_once(ingest_store: Store,
     assert {r["import_id"] for r in stored} == {second.import_id}
 
 
+def _bad_every_tenth(path: Path, rows: int) -> int:
+    """A file whose every tenth row has no time; returns how many rows it refuses."""
+    lines = [f"u{i},i{i % 300},view,{'nope' if i % 10 == 3 else GOOD},," for i in range(rows)]
+    path.write_bytes(HEADER + ("\n".join(lines) + "\n").encode())
+    return rows // 10
+
+
+def test_an_import_waits_for_the_one_that_runs_and_keeps_its_refused_rows(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Two imports of one file at once (the console's and a cron job's) each took over the
+    other's refused rows and, read to its end, deleted those not its own: the store kept none of
+    them while both reports counted them. The second waits its turn now, and says so."""
+    import threading
+
+    from edgerec.store.import_turn import import_turn
+
+    path = tmp_path / "orders.csv"
+    refused = _bad_every_tenth(path, 400)
+    waited = threading.Event()
+    reports = []
+    with edgerec.open(ingest_store.url) as other, import_turn(other.engine):  # an import under way
+        second = threading.Thread(
+            target=lambda: reports.append(import_file(ingest_store, path, format="csv", waiting=waited.set))
+        )
+        second.start()
+        assert waited.wait(10), "the second import never said it waits"
+        assert second.is_alive() and ingest_store.head() == 0  # nothing read before its turn
+    second.join(60)
+    assert [r.quarantined for r in reports] == [refused]
+    assert quarantined(ingest_store) == refused
+
+
+def test_two_imports_of_one_file_at_once_keep_each_refused_row_once(tmp_path: Path) -> None:
+    """The same, with two `edgerec import` processes started together."""
+    import subprocess
+    import sys
+
+    db, path = tmp_path / "shop.db", tmp_path / "orders.csv"
+    refused = _bad_every_tenth(path, 30_000)
+    edgerec.open(db).close()
+    command = [
+        sys.executable,
+        "-m",
+        "edgerec",
+        "--db",
+        str(db),
+        "import",
+        str(path),
+        "--format",
+        "csv",
+        "--json",
+    ]
+    running = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in running]
+    assert [p.returncode for p in running] == [0, 0], outputs
+    assert [json.loads(out)["quarantined"] for out, _ in outputs] == [refused, refused]
+    assert sum("Waiting for another import" in err.decode() for _, err in outputs) <= 1
+    with edgerec.open(db) as store:
+        assert quarantined(store) == refused
+        assert store.head() == 30_000 - refused
+
+
 def test_equal_refused_elements_of_a_one_line_array_are_each_kept_once(
     ingest_store: Store, tmp_path: Path
 ) -> None:

@@ -642,3 +642,30 @@ def test_the_console_s_lists_are_in_sqlite_s_order_whatever_the_server_s_languag
             assert shop.unavailable(["i0\x00"]) == {"i0\x00"}
     assert seen[0] == seen[1]
     assert [name for name, _ in seen[0][0]] == sorted(names)
+
+
+def test_imports_take_turns_on_the_server(postgres: postgres_server.Server, tmp_path: Path) -> None:
+    """An import into a server's store waits while another holds the store's turn (from another
+    connection, as another machine's would), and runs once it is let go."""
+    import threading
+
+    from edgerec.store.import_turn import import_turn
+
+    data = tmp_path / "views.csv"
+    data.write_text(
+        "user_id,item_id,type,timestamp\n" + "".join(f"u{i},i{i},view,1600000000\n" for i in range(20))
+    )
+    url = postgres.database()
+    waited, reports = threading.Event(), []
+    with edgerec.open(url) as store, edgerec.open(url) as other:
+        with import_turn(other.engine):
+            running = threading.Thread(
+                target=lambda: reports.append(import_file(store, data, format="csv", waiting=waited.set))
+            )
+            running.start()
+            assert waited.wait(10), "the import never said it waits"
+            assert running.is_alive() and store.head() == 0
+        running.join(60)
+        assert [r.appended for r in reports] == [20]
+        with import_turn(other.engine, waiting=lambda: pytest.fail("the turn was not let go")):
+            pass

@@ -346,6 +346,20 @@ class ImportScreen(ConsoleScreen):
                 last = now
                 self.post_message(ImportProgress(done, total))
 
+        told = False
+
+        def waiting() -> None:  # another import into the store runs: this one waits its turn
+            nonlocal told
+            if worker.is_cancelled:
+                raise ImportStopped(f"the console quit while {path} waited for another import to finish")
+            if not told:
+                told = True
+                status = self.query_one("#import-status", Static)
+                self.app.call_from_thread(
+                    status.update,
+                    Text(f"Waiting for another import into this store to finish, then {path.name}…"),
+                )
+
         try:
             report = ingest.import_file(
                 self.store,
@@ -356,6 +370,7 @@ class ImportScreen(ConsoleScreen):
                 source_timezone=options.timezone,
                 progress=progress,
                 chunk_rows=self.chunk_rows,
+                waiting=waiting,
             )
             self.post_message(ImportFinished(report.to_dict(), None))
         except Exception as error:  # noqa: BLE001 - reported on the screen
