@@ -385,6 +385,31 @@ def _first_line(head: list[str]) -> list[str]:
     return next(csv.reader(head[:1], delimiter=delimiter))
 
 
+def named_format(
+    name: str,
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | Mapping[str, Any] | None = None,
+    encoding: str = "utf-8",
+) -> Format:
+    """The format `name` names, for `path`. edgerec's own export named as the kind of file it is
+    written as (jsonl or parquet, the words `export --format` takes) is read as the export, as
+    when no format is named: read as interactions, its catalogue, quantities, prices paid,
+    contexts and ids were lost, and its ratings and searches refused. A mapping of event fields
+    says to read it as interactions, as it does where the format is detected."""
+    fmt = get_format(name)
+    if fmt.name not in ("jsonl", "parquet") or _names_event_columns(mapping):
+        return fmt
+    path = Path(path)
+    try:
+        head = [] if data_suffix(path) == ".parquet" else head_lines(path, 20, encoding)
+        if _events_sniff(path, head):
+            return FORMATS["events"]
+    except Exception:  # noqa: BLE001 - a file the sniffer trips over is read as named, and told so
+        pass
+    return fmt
+
+
 def get_format(name: str) -> Format:
     try:
         return FORMATS[name.lower()]

@@ -17,7 +17,7 @@ from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
-from edgerec.ingest.formats import detect_format, format_by_name, get_format
+from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
 from edgerec.ingest.mapping import ColumnMapping, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
@@ -153,7 +153,7 @@ def import_file(
     check_encoding(path, encoding)
     lines_in = line_encoding(encoding)
     if format:
-        fmt = get_format(format)
+        fmt = named_format(format, path, mapping=mapping, encoding=lines_in)
     elif lines == 0:  # no line to tell the format by, and no row to read in any
         fmt = get_format("catalogue") if delist_missing else format_by_name(path, mapping)
     else:

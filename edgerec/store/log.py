@@ -81,7 +81,9 @@ def append(connection: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list
             fresh.append(make(cells))
             payload = cells[-1]
             try:
-                key = tuple(payload.items()) if payload else ()
+                # 10 == 10.0 and hash alike: with the values' types in the key neither is
+                # stored with the other's text
+                key = (*payload.items(), *map(type, payload.values())) if payload else ()
                 text = encoded.get(key)
                 if text is None:
                     text = encoded[key] = dumps(payload)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 import edgerec
 from edgerec.api import Store
-from edgerec.domain import ItemDelisted, ItemListed, ItemViewed, Purchased
+from edgerec.domain import AddedToCart, Context, ItemDelisted, ItemListed, ItemViewed, Purchased, Rated
 from edgerec.ingest import ColumnMapping, convert, export_events, import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.store.codec import from_micros
@@ -641,6 +641,35 @@ def test_a_backup_restores_events_that_cleaning_would_drop(
     with edgerec.open(tmp_path / "restored.db") as restored:
         report = import_file(restored, out, chunk_rows=2)
         assert (report.appended, report.quarantined) == (9, 0)
+        assert log_rows(restored) == log_rows(ingest_store)
+        assert projections(restored) == projections(ingest_store)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_a_backup_named_by_the_kind_of_file_it_is_is_restored_as_logged(
+    ingest_store: Store, tmp_path: Path, kind: str
+) -> None:
+    """`export --format jsonl` writes a backup; imported with `--format jsonl`, the same word, it
+    was read as a file of interactions and reported a success: the listing lost its title, price
+    and stock, the quantities and the price paid their values, the events their kiosk and ids,
+    and the rating was quarantined."""
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    kiosk = Context(store_id="kiosk-1", location="Berlin", device="tablet")
+    ingest_store.record_many(
+        [
+            ItemListed(item_id="SKU1", title="Wool socks", price=9.5, stock=4, occurred_at=at),
+            AddedToCart(user_id="C1", item_id="SKU1", quantity=3, context=kiosk, occurred_at=at),
+            Purchased(
+                user_id="C1", item_id="SKU1", quantity=3, price_paid=28.5, context=kiosk, occurred_at=at
+            ),
+            Rated(user_id="C1", item_id="SKU1", value=5, occurred_at=at + timedelta(seconds=1)),
+        ]
+    )
+    out = tmp_path / f"backup.{kind}"
+    export_events(ingest_store, out, format=kind, real_ids=True)
+    with edgerec.open(tmp_path / "restored.db") as restored:
+        report = import_file(restored, out, format=kind)
+        assert (report.format, report.appended, report.quarantined) == ("events", 4, 0)
         assert log_rows(restored) == log_rows(ingest_store)
         assert projections(restored) == projections(ingest_store)
 

@@ -25,6 +25,7 @@ from edgerec.domain import (
     ItemUpdated,
     ItemViewed,
     Purchased,
+    Rated,
     RemovedFromCart,
     SessionEnded,
     SessionStarted,
@@ -79,6 +80,25 @@ def test_record_many_is_atomic(store: Store) -> None:
         store.append_rows([event_to_row(good), {**event_to_row(good), **bad_row, "event_id": "x"}])
     assert store.head() == 0
     assert store.stats()["projections"]["items"] == 0
+
+
+def test_a_payload_keeps_its_numbers_as_written_beside_an_equal_one(store: Store) -> None:
+    # 10 == 10.0: the second of two such payloads in one batch was stored with the first's text
+    store.record_many(
+        [
+            Purchased(occurred_at=at(0), user_id="u1", item_id="i1", price_paid=10),
+            Purchased(occurred_at=at(1), user_id="u1", item_id="i1", price_paid=10.0),
+            Rated(occurred_at=at(2), user_id="u1", item_id="i1", value=4.0),
+            Rated(occurred_at=at(3), user_id="u2", item_id="i1", value=4),
+        ]
+    )
+    numbers = [row.payload.get("price_paid", row.payload.get("value")) for row in store.read()]
+    assert [(number, type(number)) for number in numbers] == [
+        (10, int),
+        (10.0, float),
+        (4.0, float),
+        (4, int),
+    ]
 
 
 def test_reads_filter_by_user_session_and_type(store: Store) -> None:

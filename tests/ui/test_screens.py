@@ -1377,6 +1377,23 @@ def test_an_empty_file_previews_and_imports_as_no_rows(shop_store: Store, tmp_pa
     run(scenario())
 
 
+def test_a_backup_named_jsonl_previews_as_the_export_it_is(tmp_path: Path) -> None:
+    """edgerec's own export named by the kind of file it is written as (jsonl, as `export
+    --format` takes it) previewed as a file of interactions: its listing without its title."""
+    import edgerec
+    from edgerec.domain import ItemListed
+    from edgerec.ingest import export_events
+    from edgerec.ui.screens.importer import preview_file
+
+    with edgerec.open(tmp_path / "shop.db") as shop:
+        shop.record(
+            ItemListed(item_id="SKU1", title="Wool socks", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+        export_events(shop, tmp_path / "backup.jsonl", real_ids=True)
+    preview = preview_file(tmp_path / "backup.jsonl", "jsonl")
+    assert preview.format == "events" and "Wool socks" in preview.rows[0], preview
+
+
 def test_an_item_search_of_several_words_finds_the_items_with_them_all(shop_store: Store) -> None:
     """ "soft shoes" listed nothing (one substring), while the suggestions matched Soft Shoe items."""
     from edgerec.readmodels import ShopData

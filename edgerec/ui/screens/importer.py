@@ -166,7 +166,7 @@ def _preview(
     ingest.streams.check_encoding(path, options.encoding)
     encoding = ingest.streams.line_encoding(options.encoding)
     fmt = (
-        ingest.FORMATS[format_name]
+        ingest.formats.named_format(format_name, path, mapping=mapping, encoding=encoding)
         if format_name
         else ingest.detect_format(path, mapping=mapping, encoding=encoding)
     )
