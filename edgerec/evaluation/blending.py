@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from edgerec.evaluation.defaults import MODEL_NAMES
 from edgerec.evaluation.metrics import mask_scores, ndcg, target_ranks
 from edgerec.evaluation.split import Cases
 from edgerec.models.base import Recommender
@@ -54,8 +55,14 @@ def shortlist_scores(
 def tune_blend(
     members: dict[str, Recommender], cases: Cases, excl: list[list[int]], *, rounds: int = 3
 ) -> tuple[Blend, dict[str, float]]:
-    """Blend of members with weights maximising validation NDCG@10 (on shortlists)."""
-    names = list(members)
+    """Blend of members with weights maximising validation NDCG@10 (on shortlists).
+
+    The ascent visits the members, and breaks ties, in MODEL_NAMES order (other names after,
+    alphabetically): the order the models were named in must not change the blend.
+    """
+    known = {n: i for i, n in enumerate(MODEL_NAMES)}
+    names = sorted(members, key=lambda n: (known.get(n, len(known)), n))
+    members = {n: members[n] for n in names}
     cached = shortlist_scores(members, cases, excl)
     width = cached[names[0]].shape[1]
     target_column = torch.full((len(cases),), width - 1, dtype=torch.long)
