@@ -30,16 +30,23 @@ def shortlist_scores(
     """Each member's standardised, masked scores on each case's shortlist, target last.
 
     The shortlist is the union of the members' top-depth items; repeats (and the target, which
-    has its own last column) are scored -inf, so every item is counted once.
+    has its own last column) are scored -inf, so every item is counted once. Items outside the
+    cases' candidates are scored -inf too, as the whole-catalogue ranking scores them.
     """
     names = list(members)
     out: dict[str, list[torch.Tensor]] = {n: [] for n in names}
     targets = torch.as_tensor(cases.targets)
+    outside = torch.zeros(next(iter(members.values())).n_items, dtype=torch.bool)
+    if cases.candidates is not None:
+        outside[:] = True
+        outside[torch.as_tensor(cases.candidates)] = False
     for lo in range(0, len(cases), batch):
         hi = min(lo + batch, len(cases))
         full = {
             n: mask_scores(standardise(members[n].score(cases.histories[lo:hi])), excl[lo:hi]) for n in names
         }
+        for scores in full.values():
+            scores[:, outside] = -torch.inf
         k = min(depth, next(iter(full.values())).shape[1])
         top = torch.cat([torch.topk(full[n], k, dim=1).indices for n in names], dim=1).sort(dim=1).values
         target = targets[lo:hi, None]
