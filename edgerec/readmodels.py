@@ -18,6 +18,7 @@ from edgerec.api import Store
 from edgerec.domain.events import text_flaw
 from edgerec.domain.printable import shown_text
 from edgerec.domain.words import search_words
+from edgerec.projections.catalogue import SEEN
 from edgerec.store.engine import by_code_point, lowered
 from edgerec.store.schema import (
     cooccurrence,
@@ -472,7 +473,8 @@ def interaction_frame(store: Store) -> Any:
 
 
 def catalogue_frame(store: Store) -> Any:
-    """The catalogue as a DataFrame: item_id, title, category, brand, price, description, attributes.
+    """The catalogue as a DataFrame: item_id, title, category, brand, price, description, attributes
+    and listed (false for an item known only from interactions, such as a Taobao file's).
 
     In item id order: the rows' order in the table follows how they were written, and an
     evaluation's item vocabulary (and with it its seeded draws) must not.
@@ -487,6 +489,7 @@ def catalogue_frame(store: Store) -> Any:
         items.c.price,
         items.c.description,
         items.c.attributes,
+        (items.c.status != SEEN).label("listed"),
     ).order_by(items.c.item_id)
     with store.engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).all(), columns=list(query.selected_columns.keys()))

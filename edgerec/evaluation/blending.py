@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from edgerec.evaluation.defaults import MODEL_NAMES
 from edgerec.evaluation.metrics import mask_scores, ndcg, target_ranks
 from edgerec.evaluation.split import Cases
 from edgerec.models.base import Recommender
@@ -29,16 +30,23 @@ def shortlist_scores(
     """Each member's standardised, masked scores on each case's shortlist, target last.
 
     The shortlist is the union of the members' top-depth items; repeats (and the target, which
-    has its own last column) are scored -inf, so every item is counted once.
+    has its own last column) are scored -inf, so every item is counted once. Items outside the
+    cases' candidates are scored -inf too, as the whole-catalogue ranking scores them.
     """
     names = list(members)
     out: dict[str, list[torch.Tensor]] = {n: [] for n in names}
     targets = torch.as_tensor(cases.targets)
+    outside = torch.zeros(next(iter(members.values())).n_items, dtype=torch.bool)
+    if cases.candidates is not None:
+        outside[:] = True
+        outside[torch.as_tensor(cases.candidates)] = False
     for lo in range(0, len(cases), batch):
         hi = min(lo + batch, len(cases))
         full = {
             n: mask_scores(standardise(members[n].score(cases.histories[lo:hi])), excl[lo:hi]) for n in names
         }
+        for scores in full.values():
+            scores[:, outside] = -torch.inf
         k = min(depth, next(iter(full.values())).shape[1])
         top = torch.cat([torch.topk(full[n], k, dim=1).indices for n in names], dim=1).sort(dim=1).values
         target = targets[lo:hi, None]
@@ -54,8 +62,14 @@ def shortlist_scores(
 def tune_blend(
     members: dict[str, Recommender], cases: Cases, excl: list[list[int]], *, rounds: int = 3
 ) -> tuple[Blend, dict[str, float]]:
-    """Blend of members with weights maximising validation NDCG@10 (on shortlists)."""
-    names = list(members)
+    """Blend of members with weights maximising validation NDCG@10 (on shortlists).
+
+    The ascent visits the members, and breaks ties, in MODEL_NAMES order (other names after,
+    alphabetically): the order the models were named in must not change the blend.
+    """
+    known = {n: i for i, n in enumerate(MODEL_NAMES)}
+    names = sorted(members, key=lambda n: (known.get(n, len(known)), n))
+    members = {n: members[n] for n in names}
     cached = shortlist_scores(members, cases, excl)
     width = cached[names[0]].shape[1]
     target_column = torch.full((len(cases),), width - 1, dtype=torch.long)

@@ -21,13 +21,17 @@ def encode(
     """Encode item events against a vocabulary of catalogue items plus any item seen in the log.
 
     Rows without an item, and events that are not positive item events (searches, removals from
-    the cart), are dropped.
+    the cart), are dropped. A catalogue row whose `listed` is false (an item the store knows only
+    from interactions) gives the item's content but does not list it.
     """
     df = interactions[interactions["event_type"].isin(TARGET_EVENTS) & interactions["item_id"].notna()]
     df = df.sort_values("position", kind="stable")
     cat_ids: list[str] = []
+    listed_ids: set[str] = set()
     if catalogue is not None and "item_id" in catalogue:
         cat_ids = [str(i) for i in catalogue["item_id"].tolist()]
+        flags = catalogue["listed"].fillna(True) if "listed" in catalogue else [True] * len(cat_ids)
+        listed_ids = {i for i, flag in zip(cat_ids, flags, strict=True) if flag}
     log_ids = pd.unique(df["item_id"].astype(str))
     item_ids = tuple(dict.fromkeys([*cat_ids, *log_ids]))
     item_index = pd.Index(item_ids)
@@ -46,6 +50,7 @@ def encode(
         time=df["occurred_at"].to_numpy(dtype=np.int64),
         position=df["position"].to_numpy(dtype=np.int64),
         store=store_codes.fillna(0).to_numpy(dtype=np.int64),
+        listed=np.array([i in listed_ids for i in item_ids], dtype=bool),
     )
     return data, features_of(catalogue, item_ids)
 

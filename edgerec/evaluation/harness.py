@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,28 @@ def make_split(data: Interactions, protocol: str, *, seed: int = 0) -> splits.Sp
     if protocol == "cold-items":
         return splits.cold_items(data, seed=seed)
     raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+
+
+def known_items_only(sp: splits.Split, data: Interactions, *, fold_in: bool) -> splits.Split:
+    """The split with each case ranked among the items a model can know of when it meets it.
+
+    Those are the items a catalogue lists and those of the rows trained on before (the training
+    rows for validation; for the test, the validation rows too when they are folded in). An item
+    only the log names is otherwise known only from later rows: for a Taobao file, the items of
+    test rows alone, which would single out the very targets. A target no model can know of is
+    a miss for every model. The cold-items test keeps its own candidates, the hidden items, which
+    it ranks as new catalogue items on purpose.
+    """
+    listed = data.listed if data.listed is not None else np.ones(data.n_items, dtype=bool)
+    trained = listed | (np.bincount(sp.train.item, minlength=data.n_items) > 0)
+    folded = trained | (np.bincount(sp.valid_rows.item, minlength=data.n_items) > 0) if fold_in else trained
+
+    def among(cases: splits.Cases, known: np.ndarray) -> splits.Cases:
+        if cases.candidates is not None or known.all():
+            return cases
+        return replace(cases, candidates=np.flatnonzero(known))
+
+    return replace(sp, valid=among(sp.valid, trained), test=among(sp.test, folded))
 
 
 def case_masks(cases: splits.Cases, lo: int, hi: int, include_seen: bool) -> list[list[int]]:
@@ -141,6 +163,7 @@ def evaluate_encoded(
 ) -> Outcome:
     say = log or (lambda _msg: None)
     sp = make_split(data, settings.protocol, seed=settings.seed)
+    sp = known_items_only(sp, data, fold_in=settings.fold_in_validation)
     if not len(sp.valid) or not len(sp.test):
         raise TooLittleData(
             f"{dataset}: too little data to evaluate: the {settings.protocol} split leaves "

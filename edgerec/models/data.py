@@ -78,6 +78,9 @@ class Interactions:
     time: np.ndarray
     position: np.ndarray
     store: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: Per item, whether a catalogue lists it (None: every item). An item only the log names is
+    #: known through its events alone; an evaluation ranks it only once it has trained on one.
+    listed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.user)
@@ -119,6 +122,7 @@ class Interactions:
             time=self.time[mask],
             position=self.position[mask],
             store=self.store[mask],
+            listed=self.listed,
         )
 
     def concat(self, other: Interactions) -> Interactions:
@@ -134,6 +138,7 @@ class Interactions:
             time=np.concatenate([self.time, other.time]),
             position=np.concatenate([self.position, other.position]),
             store=np.concatenate([self.store, other.store]),
+            listed=self.listed,
         )
 
     def histories(self) -> dict[int, History]:

@@ -63,3 +63,19 @@ def test_tuned_blend_is_no_worse_on_validation_than_its_best_member() -> None:
     assert set(blend.weights_by_name()) <= set(members)
     full = rank_cases(blend, split.valid, include_seen=False)["ndcg@10"]
     assert np.isfinite(full) and full > 0
+
+
+def test_tuned_blend_is_the_same_whatever_order_its_members_come_in() -> None:
+    """Two members that score alike tie at every step: the blend must not take the first named."""
+    split = leave_last_out(toy_log(n_rows=800))
+    fitted: dict[str, Recommender] = {
+        "cooccurrence": Cooccurrence().fit(split.train, seed=0),
+        "itemknn": Cooccurrence().fit(split.train, seed=0),
+    }
+    excl = case_masks(split.valid, 0, len(split.valid), include_seen=False)
+    tuned = [
+        tune_blend({n: fitted[n] for n in order}, split.valid, excl)
+        for order in (["cooccurrence", "itemknn"], ["itemknn", "cooccurrence"])
+    ]
+    assert tuned[0][0].weights_by_name() == tuned[1][0].weights_by_name() == {"cooccurrence": 1.0}
+    assert list(tuned[0][1]) == list(tuned[1][1])

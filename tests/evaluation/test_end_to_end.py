@@ -120,3 +120,59 @@ def test_the_blend_scores_alike_wherever_it_is_named() -> None:
         for order in (["cooccurrence", "itemknn", "blend"], ["blend", "cooccurrence", "itemknn"])
     ]
     assert blends[0] == blends[1]
+
+
+def _log_only_shop(path: Path, *, listed: bool) -> tuple[object, object]:
+    """A shop whose customers each end on an item no one touched before, as a Taobao file's
+    last rows often do; listed: a catalogue lists those items too, before any event."""
+    from datetime import UTC, datetime, timedelta
+
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+    from edgerec.evaluation.frames import encode
+    from edgerec.readmodels import catalogue_frame, interaction_frame
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with edgerec.open(path) as store:
+        if listed:
+            store.record_many(
+                [ItemListed(item_id=f"new{u}", title=f"new {u}", category=f"c{u % 3}") for u in range(30)]
+            )
+        views = []
+        for u in range(30):
+            walk = [f"w{u % 3}-{(u + step) % 8}" for step in range(4)] + [f"new{u}"]
+            views += [
+                ItemViewed(
+                    user_id=f"u{u}",
+                    item_id=item,
+                    category=f"c{u % 3}",
+                    occurred_at=start + timedelta(hours=u * 10 + step),
+                )
+                for step, item in enumerate(walk)
+            ]
+        store.record_many(views)
+        return encode(interaction_frame(store), catalogue_frame(store))
+
+
+def test_an_item_only_the_test_rows_name_is_a_miss_for_every_model(tmp_path: Path) -> None:
+    """Otherwise the only items without a training row are the test targets, and the hybrid,
+    which ranks such items by content alone, put them first in their category."""
+    from edgerec.evaluation.harness import evaluate_encoded
+
+    data, features = _log_only_shop(tmp_path / "shop.db", listed=False)
+    report = evaluate_encoded(data, features, models=["popularity", "cooccurrence", "hybrid"]).report
+    assert report["test_cases"] == 30  # counted as misses, not dropped
+    assert {name: m["hr@20"] for name, m in report["models"].items()} == {
+        "popularity": 0.0,
+        "cooccurrence": 0.0,
+        "hybrid": 0.0,
+    }
+
+
+def test_items_a_catalogue_lists_are_ranked_before_anyone_touches_them(tmp_path: Path) -> None:
+    from edgerec.evaluation.harness import known_items_only, make_split
+
+    data, _ = _log_only_shop(tmp_path / "shop.db", listed=True)
+    split = known_items_only(make_split(data, "leave-last-out"), data, fold_in=True)
+    assert split.test.candidates is None
+    assert split.valid.candidates is None
