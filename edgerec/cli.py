@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 # Serving does one small matrix-vector product per request: BLAS threads only add latency and
 # fight the trainer for the cores, so the command uses one unless the user says otherwise.
@@ -64,11 +64,20 @@ class Settings:
 
     @functools.cached_property
     def url(self) -> str:
-        """--db as a URL; an empty one is refused, never taken for the default store."""
+        """--db as a URL; an empty one is refused, never taken for the default store, and so is
+        one of a store in memory (`sqlite:///$SHOP_DB` with SHOP_DB unset): a command's work
+        there went with it, after reporting it done."""
         try:
-            return database_url(self._db)
+            url = database_url(self._db)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--db") from exc
+        if sqlite_path(url) is None and make_url(url).get_backend_name() == "sqlite":
+            raise click.BadParameter(
+                "an in-memory store keeps nothing, and this names one (:memory:, or a SQLite URL "
+                "with no file after sqlite:///): give the store file's path (sqlite:///shop.db, say)",
+                param_hint="--db",
+            )
+        return url
 
     def _refuse_missing(self, create: bool) -> None:
         """A store file that is not there is made only by the commands that fill one: a

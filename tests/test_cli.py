@@ -81,6 +81,23 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     assert not (tmp_path / "data").exists()
 
 
+def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_path: Path) -> None:
+    """`--db sqlite:///$SHOP_DB` with SHOP_DB unset named a store in memory: `import` reported its
+    rows appended and `demo` its events recorded, and nothing was kept anywhere."""
+    events = tmp_path / "views.jsonl"
+    events.write_text(
+        '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
+    )
+    for given in ("sqlite:///", "sqlite://", "sqlite:///:memory:", ":memory:", "sqlite+pysqlite:///"):
+        for args, env in ([["--db", given], {}], [[], {"EDGEREC_DB": given}]):
+            for command in (["import", str(events)], ["demo"], ["db", "upgrade"], ["stats"]):
+                result = CliRunner().invoke(main, [*args, *command], env=env)
+                assert result.exit_code == 2, (given, command, result.output)
+                assert "Invalid value for --db: an in-memory store keeps nothing" in result.output
+                assert "appended" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["views.jsonl"]
+
+
 @pytest.mark.parametrize(
     "command",
     [
