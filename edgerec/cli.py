@@ -823,8 +823,8 @@ def db_current(settings: Settings) -> None:
 
 @main.command()
 @click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
-@click.option("--user", "user_id", type=TEXT, help="Only this customer's events.")
-@click.option("--session", "session_id", type=TEXT, help="Only this session's events.")
+@click.option("--user", "user_id", type=TEXT, callback=_not_blank, help="Only this customer's events.")
+@click.option("--session", "session_id", type=TEXT, callback=_not_blank, help="Only this session's events.")
 @click.option(
     "--type",
     "types",

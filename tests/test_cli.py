@@ -435,6 +435,18 @@ def test_events_that_none_match_are_said_on_stderr(db: str, tmp_path: Path) -> N
     assert "No events" not in CliRunner().invoke(main, ["--db", db, "events", "--user", "u1"]).output
 
 
+def test_events_of_an_empty_customer_or_session_is_refused_not_said_to_be_no_events(db: str) -> None:
+    """`events --user "$CUSTOMER"` with the variable unset said "No events." of a store that
+    holds some, as if it were empty; `recommend --user ""` was refused already."""
+    for mode in ("list", "tail"):
+        for option in ("--user", "--session"):
+            for blank in ("", "  "):
+                result = CliRunner().invoke(main, ["--db", db, "events", mode, option, blank])
+                assert result.exit_code == 2, result.output
+                assert f"Invalid value for '{option}': must not be empty" in result.output
+                assert "No events" not in result.output
+
+
 def test_rebuild_keeps_projections(db: str) -> None:
     before = json.loads(run("--db", db, "stats", "--json"))
     assert "Replayed 3 events" in run("--db", db, "rebuild")
