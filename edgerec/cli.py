@@ -1207,8 +1207,10 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models is not None else None
-    if path is None and (mapping or actions or encoding or timezone != "UTC"):
-        raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
+    if path is None and (format_ is not None or mapping or actions or encoding or timezone != "UTC"):
+        raise click.UsageError(
+            "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH"
+        )
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     if out is not None:  # before the work: a report that cannot be written loses all of it
         try:

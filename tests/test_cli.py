@@ -1352,6 +1352,18 @@ def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None
     assert refused.exit_code == 2 and "give PATH" in refused.output
 
 
+def test_eval_without_path_refuses_a_format_as_it_refuses_a_mapping(db: str) -> None:
+    """`eval --format taobao` with PATH forgotten evaluated the store's own log and said nothing
+    of the --format it ignored."""
+    for format_ in ("taobao", "csv", ""):
+        result = CliRunner().invoke(main, ["--db", db, "eval", "--format", format_, "--models", "popularity"])
+        assert result.exit_code == 2, result.output
+        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
+            result.output
+        )
+        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
+
+
 def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
     """With no item attributes the content model has only ids: eval says so; a protocol that
     finds no cases says what gives its cases."""
