@@ -300,7 +300,9 @@ def _remove_made(url: str, made: list[Path]) -> None:
     from edgerec.store.engine import database_files
 
     for file in database_files(url):
-        with contextlib.suppress(FileNotFoundError):
+        # Not there, or never made: its "folder" is a file (--db shop.db/edgerec.db), and the
+        # error that says so is the command's, not this clean-up's.
+        with contextlib.suppress(OSError):
             file.unlink()
     for folder in made[1:]:
         with contextlib.suppress(OSError):  # not there, or not empty: kept

@@ -266,6 +266,28 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_store_path_under_a_file_is_refused_in_one_line_by_the_commands_that_fill(
+    db: str, tmp_path: Path
+) -> None:
+    """`--db shop.db/edgerec.db`, where shop.db is the store file: `import` and `db upgrade` ended
+    in a traceback from removing the store they could not make, which hid the one-line error."""
+    events = tmp_path / "views.jsonl"
+    events.write_text(
+        '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
+    )
+    before = Path(db).read_bytes()
+    for command, said in (
+        (["import", str(events)], "cannot open the store at"),
+        (["db", "upgrade"], "cannot use the database at"),
+        (["demo"], "cannot open the store at"),
+    ):
+        result = CliRunner().invoke(main, ["--db", f"{db}/edgerec.db", *command])
+        assert result.exit_code == 1, result.output
+        assert f"Error: {said} sqlite:///{db}/edgerec.db: " in result.output
+        assert "Not a directory" in result.output
+    assert Path(db).read_bytes() == before
+
+
 def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
