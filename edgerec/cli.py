@@ -37,6 +37,7 @@ from edgerec.store.engine import (  # noqa: E402
     close_engine,
     damage_said,
     database_url,
+    folder_ending,
     foreign_wal,
     make_engine,
     not_a_file,
@@ -1774,7 +1775,7 @@ def formats() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("given", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format",
     "format_",
@@ -1794,13 +1795,22 @@ def formats() -> None:
     help="Keep customer and session ids (a backup); by default they become stable pseudonyms.",
 )
 @pass_settings
-def export(settings: Settings, path: Path, format_: str | None, since: int, real_ids: bool) -> None:
+def export(settings: Settings, given: str, format_: str | None, since: int, real_ids: bool) -> None:
     """Export the event log to a JSONL or Parquet file, or - for standard output (customers
     pseudonymous by default)."""
     from edgerec.ingest import export_events
     from edgerec.ingest.export import EXPORT_SUFFIXES, write_events
 
-    to_stdout = str(path) == "-"
+    ending = folder_ending(given)
+    if ending:  # Path() drops the slash (or the dot): `backups/` became a file backups, as --db's did
+        example = os.path.join(os.path.normpath(given), f"events.{format_ or 'jsonl'}")
+        raise click.BadParameter(
+            f"{given!r} ends in '{ending}', which names a folder: give the export file's path "
+            f"({example}, say)",
+            param_hint="PATH",
+        )
+    path = Path(given)
+    to_stdout = given == "-"
     chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(

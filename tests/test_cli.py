@@ -659,6 +659,24 @@ def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_pa
     assert result.exit_code == 1 and f"cannot write {target}" in result.output
 
 
+def test_export_to_a_path_that_names_a_folder_is_refused_as_db_refuses_one(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export --format parquet backups/` wrote a FILE named backups (the slash was dropped), and
+    a later `mkdir backups` failed; --db refused the same trailing slash already."""
+    monkeypatch.chdir(tmp_path)
+    for target, said in (
+        ("backups/", "'backups/' ends in '/', which names a folder: give the export file's path"),
+        ("backups/.", "'backups/.' ends in '.', which names a folder: give the export file's path"),
+        (f"{tmp_path}/backups/", f"give the export file's path ({tmp_path}/backups/events.parquet, say)"),
+    ):
+        result = CliRunner().invoke(main, ["--db", db, "export", "--format", "parquet", target])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for PATH: " in result.output and said in result.output
+    assert not (tmp_path / "backups").exists()
+    assert "Exported 3 events" in run("--db", db, "export", "--format", "parquet", "backups")
+
+
 def test_export_onto_the_database_itself_is_refused_and_loses_nothing(db: str) -> None:
     """Found by tests/test_cli_fuzz.py: `export` truncated the database file it was reading."""
     for target in (db, f"{db}-wal"):
