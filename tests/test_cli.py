@@ -730,6 +730,42 @@ def test_export_through_a_link_writes_its_target_and_keeps_the_link(db: str, tmp
     assert link.is_symlink() and len(target.read_text().splitlines()) == 3
 
 
+def test_export_to_a_named_pipe_or_a_shell_s_process_substitution_writes_into_it(
+    db: str, tmp_path: Path
+) -> None:
+    """`export pipe.jsonl` (made by mkfifo) replaced the pipe with a file, its reader got nothing
+    and waited, and the export said it was done; `export >(gzip > backup.jsonl.gz)` (the shell
+    passes /dev/fd/N) failed with 'No such file or directory'."""
+    import os
+    import threading
+
+    import pyarrow.parquet as pq
+
+    for format_ in ("jsonl", "parquet"):
+        fifo = tmp_path / f"pipe.{format_}"
+        os.mkfifo(fifo)
+        read: list[bytes] = []
+        reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)  # noqa: B023
+        reader.start()
+        assert "Exported 3 events" in run("--db", db, "export", "--real-ids", str(fifo))
+        reader.join(timeout=30)
+        assert fifo.is_fifo()
+        received = tmp_path / f"received.{format_}"
+        received.write_bytes(read[0])
+        if format_ == "parquet":
+            assert pq.read_table(received).num_rows == 3
+        else:
+            assert [json.loads(line)["position"] for line in read[0].splitlines()] == [1, 2, 3]
+        fifo.unlink()
+    readable, writable = os.pipe()
+    with open(readable, "rb") as pipe:
+        result = CliRunner().invoke(main, ["--db", db, "export", "--format", "jsonl", f"/dev/fd/{writable}"])
+        os.close(writable)
+        assert result.exit_code == 0, result.output
+        assert len(pipe.read().splitlines()) == 3
+    assert not [p.name for p in tmp_path.iterdir() if "pipe" in p.name]  # no partial file beside it
+
+
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
     target = tmp_path / "events.jsonl"
     target.write_text("an earlier export\n")
