@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import functools
 import io
 import json
@@ -130,7 +131,8 @@ class Settings:
                 if engine is not None:
                     close_engine(engine)  # its connections first
                 undo()
-            if isinstance(exc, (OSError, SQLAlchemyError, ImportError)):  # a driver not installed
+            unusable = isinstance(exc, (OSError, SQLAlchemyError, ImportError))  # a driver not installed
+            if unusable and not isinstance(exc, _OutputError):  # said as any command's output that fails
                 raise click.ClickException(
                     f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
                 ) from exc
@@ -584,6 +586,10 @@ class _Commands(click.Group):
             raise
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
+            # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.ClickException(f"cannot write standard output: {exc.strerror}") from exc
         except Exception as exc:  # a damaged store file read part way through a command
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
@@ -620,8 +626,46 @@ def _streams_that_cannot_fail() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
             stream.reconfigure(errors=_AS_GIVEN)
+    sys.stdout = _said_when_it_fails(sys.stdout)
     if sys.stdin is None:  # `<&-`: input() raised "lost sys.stdin"
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the life of the process
+
+
+class _OutputError(OSError):
+    """Standard output could not be written (a full disk under `> report.txt`): said in one
+    line, where any other OSError of a command is its own."""
+
+
+class _Output(io.FileIO):
+    """Standard output's file, whose write errors are `_OutputError`s; a broken pipe (`| head`)
+    stays BrokenPipeError, which ends the command quietly, as click ends it."""
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)  # type: ignore[no-any-return]
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            raise _OutputError(exc.errno, exc.strerror) from exc
+
+
+def _said_when_it_fails(stream: Any) -> Any:
+    """Standard output as it was, written through `_Output`: the same file, encoding, errors
+    and buffering (a terminal's, and a stream that is no file, as tests capture it, are kept)."""
+    if not isinstance(stream, io.TextIOWrapper) or stream.isatty():
+        return stream
+    try:
+        fileno = stream.fileno()
+    except (OSError, ValueError):
+        return stream
+    stream.flush()
+    return io.TextIOWrapper(
+        io.BufferedWriter(_Output(fileno, "wb", closefd=False)),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=stream.line_buffering,
+        write_through=stream.write_through,
+    )
 
 
 def _as_given_else_escaped(error: UnicodeError) -> tuple[str | bytes, int]:
@@ -1818,6 +1862,8 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             "or give --format",
             param_hint="PATH",
         )
+    if to_stdout and sys.stdout is None:  # `export - >&-`
+        raise click.ClickException("cannot write standard output: it is closed")
     with settings.open() as store:
         try:
             if to_stdout:
@@ -1826,6 +1872,8 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             else:
                 count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
+            if not to_stdout:  # a named pipe whose reader stopped: the export is not all there
+                raise click.ClickException(f"cannot write {path}: its reader closed it") from None
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         except StoreWriteError as exc:  # only the pseudonym secret is written, and only once
@@ -1834,6 +1882,8 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
                 f"it: {exc} Or export with --real-ids, which writes nothing to the store."
             ) from exc
         except OSError as exc:
+            if to_stdout:
+                raise  # said as every command's standard output that cannot be written
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -1580,6 +1580,56 @@ def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp
         assert store.head() == 2
 
 
+def test_output_that_cannot_be_written_is_a_one_line_error(db: str, tmp_path: Path) -> None:
+    """`edgerec stats > report.txt` on a full disk ended in a traceback (OSError: No space left
+    on device), and `export -` with standard output closed in AttributeError; a reader that
+    stops early (`| head`) still ends the command quietly."""
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+
+    def edgerec_cli(*args: str, stdout: object, closed: bool = False) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "edgerec", "--db", db, *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            preexec_fn=(lambda: os.close(1)) if closed else None,  # noqa: PLW1509
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return done.returncode, done.stderr
+
+    with open("/dev/full", "w") as full:
+        for command in (
+            ["stats"],
+            ["events", "list"],
+            ["db", "current"],
+            ["db", "upgrade"],
+            ["quarantine"],
+            ["export", "-"],
+            ["export", "-", "--format", "parquet"],
+        ):
+            code, said = edgerec_cli(*command, stdout=full)
+            assert (code, said) == (1, "Error: cannot write standard output: No space left on device\n"), (
+                command
+            )
+    code, said = edgerec_cli("export", "-", stdout=subprocess.DEVNULL, closed=True)
+    assert (code, said) == (1, "Error: cannot write standard output: it is closed\n")
+    with subprocess.Popen(
+        [sys.executable, "-m", "edgerec", "--db", db, "export", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        reader.stdout.close()  # read nothing, as `| head -c 0`
+        assert reader.wait(timeout=120) == 0 and reader.stderr.read() == b""
+    assert "events: 3" in run("--db", db, "stats")
+
+
 def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`rules set`, `train` and `tune` ended in a traceback (OSError: No space left on device)
     where the store's commands say what went wrong in one line; tune said so only after its
