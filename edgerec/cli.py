@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import functools
 import io
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 # Serving does one small matrix-vector product per request: BLAS threads only add latency and
 # fight the trainer for the cores, so the command uses one unless the user says otherwise.
@@ -37,6 +38,7 @@ from edgerec.store.engine import (  # noqa: E402
     close_engine,
     damage_said,
     database_url,
+    folder_ending,
     foreign_wal,
     make_engine,
     not_a_file,
@@ -64,11 +66,20 @@ class Settings:
 
     @functools.cached_property
     def url(self) -> str:
-        """--db as a URL; an empty one is refused, never taken for the default store."""
+        """--db as a URL; an empty one is refused, never taken for the default store, and so is
+        one of a store in memory (`sqlite:///$SHOP_DB` with SHOP_DB unset): a command's work
+        there went with it, after reporting it done."""
         try:
-            return database_url(self._db)
+            url = database_url(self._db)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--db") from exc
+        if sqlite_path(url) is None and make_url(url).get_backend_name() == "sqlite":
+            raise click.BadParameter(
+                "an in-memory store keeps nothing, and this names one (:memory:, or a SQLite URL "
+                "with no file after sqlite:///): give the store file's path (sqlite:///shop.db, say)",
+                param_hint="--db",
+            )
+        return url
 
     def _refuse_missing(self, create: bool) -> None:
         """A store file that is not there is made only by the commands that fill one: a
@@ -120,7 +131,8 @@ class Settings:
                 if engine is not None:
                     close_engine(engine)  # its connections first
                 undo()
-            if isinstance(exc, (OSError, SQLAlchemyError, ImportError)):  # a driver not installed
+            unusable = isinstance(exc, (OSError, SQLAlchemyError, ImportError))  # a driver not installed
+            if unusable and not isinstance(exc, _OutputError):  # said as any command's output that fails
                 raise click.ClickException(
                     f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
                 ) from exc
@@ -291,7 +303,9 @@ def _remove_made(url: str, made: list[Path]) -> None:
     from edgerec.store.engine import database_files
 
     for file in database_files(url):
-        with contextlib.suppress(FileNotFoundError):
+        # Not there, or never made: its "folder" is a file (--db shop.db/edgerec.db), and the
+        # error that says so is the command's, not this clean-up's.
+        with contextlib.suppress(OSError):
             file.unlink()
     for folder in made[1:]:
         with contextlib.suppress(OSError):  # not there, or not empty: kept
@@ -585,6 +599,10 @@ class _Commands(click.Group):
             raise
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
+            # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.ClickException(f"cannot write standard output: {exc.strerror}") from exc
         except Exception as exc:  # a damaged store file read part way through a command
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
@@ -621,8 +639,46 @@ def _streams_that_cannot_fail() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
             stream.reconfigure(errors=_AS_GIVEN)
+    sys.stdout = _said_when_it_fails(sys.stdout)
     if sys.stdin is None:  # `<&-`: input() raised "lost sys.stdin"
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the life of the process
+
+
+class _OutputError(OSError):
+    """Standard output could not be written (a full disk under `> report.txt`): said in one
+    line, where any other OSError of a command is its own."""
+
+
+class _Output(io.FileIO):
+    """Standard output's file, whose write errors are `_OutputError`s; a broken pipe (`| head`)
+    stays BrokenPipeError, which ends the command quietly, as click ends it."""
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)  # type: ignore[no-any-return]
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            raise _OutputError(exc.errno, exc.strerror) from exc
+
+
+def _said_when_it_fails(stream: Any) -> Any:
+    """Standard output as it was, written through `_Output`: the same file, encoding, errors
+    and buffering (a terminal's, and a stream that is no file, as tests capture it, are kept)."""
+    if not isinstance(stream, io.TextIOWrapper) or stream.isatty():
+        return stream
+    try:
+        fileno = stream.fileno()
+    except (OSError, ValueError):
+        return stream
+    stream.flush()
+    return io.TextIOWrapper(
+        io.BufferedWriter(_Output(fileno, "wb", closefd=False)),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=stream.line_buffering,
+        write_through=stream.write_through,
+    )
 
 
 def _as_given_else_escaped(error: UnicodeError) -> tuple[str | bytes, int]:
@@ -827,8 +883,8 @@ def db_current(settings: Settings) -> None:
 
 @main.command()
 @click.argument("mode", type=click.Choice(["list", "tail"]), default="list")
-@click.option("--user", "user_id", type=TEXT, help="Only this customer's events.")
-@click.option("--session", "session_id", type=TEXT, help="Only this session's events.")
+@click.option("--user", "user_id", type=TEXT, callback=_not_blank, help="Only this customer's events.")
+@click.option("--session", "session_id", type=TEXT, callback=_not_blank, help="Only this session's events.")
 @click.option(
     "--type",
     "types",
@@ -1211,8 +1267,10 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models is not None else None
-    if path is None and (mapping or actions or encoding or timezone != "UTC"):
-        raise click.UsageError("--map, --action, --timezone and --encoding say how to read PATH: give PATH")
+    if path is None and (format_ is not None or mapping or actions or encoding or timezone != "UTC"):
+        raise click.UsageError(
+            "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH"
+        )
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     if out is not None:  # before the work: a report that cannot be written loses all of it
         try:
@@ -1775,7 +1833,7 @@ def formats() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("given", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format",
     "format_",
@@ -1795,13 +1853,22 @@ def formats() -> None:
     help="Keep customer and session ids (a backup); by default they become stable pseudonyms.",
 )
 @pass_settings
-def export(settings: Settings, path: Path, format_: str | None, since: int, real_ids: bool) -> None:
+def export(settings: Settings, given: str, format_: str | None, since: int, real_ids: bool) -> None:
     """Export the event log to a JSONL or Parquet file, or - for standard output (customers
     pseudonymous by default)."""
     from edgerec.ingest import export_events
     from edgerec.ingest.export import EXPORT_SUFFIXES, write_events
 
-    to_stdout = str(path) == "-"
+    ending = folder_ending(given)
+    if ending:  # Path() drops the slash (or the dot): `backups/` became a file backups, as --db's did
+        example = os.path.join(os.path.normpath(given), f"events.{format_ or 'jsonl'}")
+        raise click.BadParameter(
+            f"{given!r} ends in '{ending}', which names a folder: give the export file's path "
+            f"({example}, say)",
+            param_hint="PATH",
+        )
+    path = Path(given)
+    to_stdout = given == "-"
     chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(
@@ -1809,6 +1876,8 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
             "or give --format",
             param_hint="PATH",
         )
+    if to_stdout and sys.stdout is None:  # `export - >&-`
+        raise click.ClickException("cannot write standard output: it is closed")
     with settings.open() as store:
         try:
             if to_stdout:
@@ -1817,6 +1886,8 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
             else:
                 count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
+            if not to_stdout:  # a named pipe whose reader stopped: the export is not all there
+                raise click.ClickException(f"cannot write {path}: its reader closed it") from None
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         except StoreWriteError as exc:  # only the pseudonym secret is written, and only once
@@ -1825,6 +1896,8 @@ def export(settings: Settings, path: Path, format_: str | None, since: int, real
                 f"it: {exc} Or export with --real-ids, which writes nothing to the store."
             ) from exc
         except OSError as exc:
+            if to_stdout:
+                raise  # said as every command's standard output that cannot be written
             raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -81,6 +81,23 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     assert not (tmp_path / "data").exists()
 
 
+def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_path: Path) -> None:
+    """`--db sqlite:///$SHOP_DB` with SHOP_DB unset named a store in memory: `import` reported its
+    rows appended and `demo` its events recorded, and nothing was kept anywhere."""
+    events = tmp_path / "views.jsonl"
+    events.write_text(
+        '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
+    )
+    for given in ("sqlite:///", "sqlite://", "sqlite:///:memory:", ":memory:", "sqlite+pysqlite:///"):
+        for args, env in ([["--db", given], {}], [[], {"EDGEREC_DB": given}]):
+            for command in (["import", str(events)], ["demo"], ["db", "upgrade"], ["stats"]):
+                result = CliRunner().invoke(main, [*args, *command], env=env)
+                assert result.exit_code == 2, (given, command, result.output)
+                assert "Invalid value for --db: an in-memory store keeps nothing" in result.output
+                assert "appended" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["views.jsonl"]
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -247,6 +264,28 @@ def test_a_store_path_that_names_a_folder_or_is_not_text_is_refused_in_one_line(
             assert f"Invalid value for --db: {said}" in result.output
             assert "codec" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_path_under_a_file_is_refused_in_one_line_by_the_commands_that_fill(
+    db: str, tmp_path: Path
+) -> None:
+    """`--db shop.db/edgerec.db`, where shop.db is the store file: `import` and `db upgrade` ended
+    in a traceback from removing the store they could not make, which hid the one-line error."""
+    events = tmp_path / "views.jsonl"
+    events.write_text(
+        '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
+    )
+    before = Path(db).read_bytes()
+    for command, said in (
+        (["import", str(events)], "cannot open the store at"),
+        (["db", "upgrade"], "cannot use the database at"),
+        (["demo"], "cannot open the store at"),
+    ):
+        result = CliRunner().invoke(main, ["--db", f"{db}/edgerec.db", *command])
+        assert result.exit_code == 1, result.output
+        assert f"Error: {said} sqlite:///{db}/edgerec.db: " in result.output
+        assert "Not a directory" in result.output
+    assert Path(db).read_bytes() == before
 
 
 def test_no_home_folder_is_said_in_one_line_and_a_store_given_by_its_path_works(
@@ -416,6 +455,18 @@ def test_events_that_none_match_are_said_on_stderr(db: str, tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["--db", db, "events", "--user", "nobody", "--json"])
     assert (result.stdout, result.stderr) == ("", "")  # lines of JSON, none: as quarantine --json
     assert "No events" not in CliRunner().invoke(main, ["--db", db, "events", "--user", "u1"]).output
+
+
+def test_events_of_an_empty_customer_or_session_is_refused_not_said_to_be_no_events(db: str) -> None:
+    """`events --user "$CUSTOMER"` with the variable unset said "No events." of a store that
+    holds some, as if it were empty; `recommend --user ""` was refused already."""
+    for mode in ("list", "tail"):
+        for option in ("--user", "--session"):
+            for blank in ("", "  "):
+                result = CliRunner().invoke(main, ["--db", db, "events", mode, option, blank])
+                assert result.exit_code == 2, result.output
+                assert f"Invalid value for '{option}': must not be empty" in result.output
+                assert "No events" not in result.output
 
 
 def test_rebuild_keeps_projections(db: str) -> None:
@@ -608,6 +659,24 @@ def test_export_to_a_folder_that_does_not_exist_is_a_clear_error(db: str, tmp_pa
     assert result.exit_code == 1 and f"cannot write {target}" in result.output
 
 
+def test_export_to_a_path_that_names_a_folder_is_refused_as_db_refuses_one(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export --format parquet backups/` wrote a FILE named backups (the slash was dropped), and
+    a later `mkdir backups` failed; --db refused the same trailing slash already."""
+    monkeypatch.chdir(tmp_path)
+    for target, said in (
+        ("backups/", "'backups/' ends in '/', which names a folder: give the export file's path"),
+        ("backups/.", "'backups/.' ends in '.', which names a folder: give the export file's path"),
+        (f"{tmp_path}/backups/", f"give the export file's path ({tmp_path}/backups/events.parquet, say)"),
+    ):
+        result = CliRunner().invoke(main, ["--db", db, "export", "--format", "parquet", target])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for PATH: " in result.output and said in result.output
+    assert not (tmp_path / "backups").exists()
+    assert "Exported 3 events" in run("--db", db, "export", "--format", "parquet", "backups")
+
+
 def test_export_onto_the_database_itself_is_refused_and_loses_nothing(db: str) -> None:
     """Found by tests/test_cli_fuzz.py: `export` truncated the database file it was reading."""
     for target in (db, f"{db}-wal"):
@@ -659,6 +728,42 @@ def test_export_through_a_link_writes_its_target_and_keeps_the_link(db: str, tmp
     link.symlink_to(target)
     run("--db", db, "export", str(link))
     assert link.is_symlink() and len(target.read_text().splitlines()) == 3
+
+
+def test_export_to_a_named_pipe_or_a_shell_s_process_substitution_writes_into_it(
+    db: str, tmp_path: Path
+) -> None:
+    """`export pipe.jsonl` (made by mkfifo) replaced the pipe with a file, its reader got nothing
+    and waited, and the export said it was done; `export >(gzip > backup.jsonl.gz)` (the shell
+    passes /dev/fd/N) failed with 'No such file or directory'."""
+    import os
+    import threading
+
+    import pyarrow.parquet as pq
+
+    for format_ in ("jsonl", "parquet"):
+        fifo = tmp_path / f"pipe.{format_}"
+        os.mkfifo(fifo)
+        read: list[bytes] = []
+        reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)  # noqa: B023
+        reader.start()
+        assert "Exported 3 events" in run("--db", db, "export", "--real-ids", str(fifo))
+        reader.join(timeout=30)
+        assert fifo.is_fifo()
+        received = tmp_path / f"received.{format_}"
+        received.write_bytes(read[0])
+        if format_ == "parquet":
+            assert pq.read_table(received).num_rows == 3
+        else:
+            assert [json.loads(line)["position"] for line in read[0].splitlines()] == [1, 2, 3]
+        fifo.unlink()
+    readable, writable = os.pipe()
+    with open(readable, "rb") as pipe:
+        result = CliRunner().invoke(main, ["--db", db, "export", "--format", "jsonl", f"/dev/fd/{writable}"])
+        os.close(writable)
+        assert result.exit_code == 0, result.output
+        assert len(pipe.read().splitlines()) == 3
+    assert not [p.name for p in tmp_path.iterdir() if "pipe" in p.name]  # no partial file beside it
 
 
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
@@ -1323,6 +1428,18 @@ def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None
     assert refused.exit_code == 2 and "give PATH" in refused.output
 
 
+def test_eval_without_path_refuses_a_format_as_it_refuses_a_mapping(db: str) -> None:
+    """`eval --format taobao` with PATH forgotten evaluated the store's own log and said nothing
+    of the --format it ignored."""
+    for format_ in ("taobao", "csv", ""):
+        result = CliRunner().invoke(main, ["--db", db, "eval", "--format", format_, "--models", "popularity"])
+        assert result.exit_code == 2, result.output
+        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
+            result.output
+        )
+        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
+
+
 def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
     """With no item attributes the content model has only ids: eval says so; a protocol that
     finds no cases says what gives its cases."""
@@ -1461,6 +1578,56 @@ def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp
         assert code == 1 and output.rstrip().endswith("Aborted!"), output
     with edgerec.open(db) as store:
         assert store.head() == 2
+
+
+def test_output_that_cannot_be_written_is_a_one_line_error(db: str, tmp_path: Path) -> None:
+    """`edgerec stats > report.txt` on a full disk ended in a traceback (OSError: No space left
+    on device), and `export -` with standard output closed in AttributeError; a reader that
+    stops early (`| head`) still ends the command quietly."""
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+
+    def edgerec_cli(*args: str, stdout: object, closed: bool = False) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "edgerec", "--db", db, *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            preexec_fn=(lambda: os.close(1)) if closed else None,  # noqa: PLW1509
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return done.returncode, done.stderr
+
+    with open("/dev/full", "w") as full:
+        for command in (
+            ["stats"],
+            ["events", "list"],
+            ["db", "current"],
+            ["db", "upgrade"],
+            ["quarantine"],
+            ["export", "-"],
+            ["export", "-", "--format", "parquet"],
+        ):
+            code, said = edgerec_cli(*command, stdout=full)
+            assert (code, said) == (1, "Error: cannot write standard output: No space left on device\n"), (
+                command
+            )
+    code, said = edgerec_cli("export", "-", stdout=subprocess.DEVNULL, closed=True)
+    assert (code, said) == (1, "Error: cannot write standard output: it is closed\n")
+    with subprocess.Popen(
+        [sys.executable, "-m", "edgerec", "--db", db, "export", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        reader.stdout.close()  # read nothing, as `| head -c 0`
+        assert reader.wait(timeout=120) == 0 and reader.stderr.read() == b""
+    assert "events: 3" in run("--db", db, "stats")
 
 
 def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -53,6 +54,9 @@ def export_events(
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}, not {format!r}")
+    if _stream(path):  # a named pipe, or a shell's >(gzip > backup.jsonl.gz): read as it is written
+        with open(path, "wb") as out:
+            return write_events(store, out, format=format, since=since, batch=batch, real_ids=real_ids)
     # A link's target is written, and the link is kept (renaming over it replaced the link).
     path = Path(os.path.realpath(path))
     if path in {file.resolve() for file in database_files(str(store.engine.url))}:
@@ -68,6 +72,17 @@ def export_events(
     finally:
         partial.unlink(missing_ok=True)
     return written
+
+
+def _stream(path: str | Path) -> bool:
+    """Whether `path` is there and is no regular file (a FIFO, a device, /dev/fd/N): written
+    into as it is, since a temporary file renamed over it replaced the pipe with a file its
+    reader never saw, and /dev/fd/N has no folder to put one in."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # not there yet (or not reachable: writing it says why)
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def write_events(

@@ -96,7 +96,7 @@ def database_url(path_or_url: str | os.PathLike[str] | None) -> str:
             f"{target!r} is neither a file path nor a URL: a URL has two slashes after the colon "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
-    ending = _folder_ending(target)
+    ending = folder_ending(target)
     if ending:  # Path() drops the slash (or the dot): `newdir/` and `newdir/.` became a file newdir
         raise ValueError(
             f"{target!r} ends in '{ending}', which names a folder: give the store file's path "
@@ -149,7 +149,7 @@ def _readable(url: str) -> str:
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
     database = parsed.database or ""
-    ending = _folder_ending(database)
+    ending = folder_ending(database)
     if parsed.get_backend_name() == "sqlite" and ending:  # as a path's
         file = parsed.set(database=os.path.join(os.path.normpath(database), "edgerec.db"))
         raise ValueError(
@@ -159,7 +159,7 @@ def _readable(url: str) -> str:
     return url
 
 
-def _folder_ending(path: str) -> str:
+def folder_ending(path: str) -> str:
     """How `path` ends where that names a folder ('/', or a last part '.' or '..'), else ''."""
     if path.endswith(("/", os.sep)):
         return "/"
