@@ -9,7 +9,6 @@ it ends, so an import that was killed holds up no other.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 import time
@@ -20,6 +19,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 
 from edgerec.store.engine import IMPORT_LOCK, sqlite_path
+from edgerec.store.flock import lock_when_free
 
 Waiting = Callable[[], None]
 _POLL_S = 0.2  # how often a waiting import tries again (and calls `waiting`)
@@ -55,13 +55,7 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
 def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                _call(waiting)
-                time.sleep(_POLL_S)
+        lock_when_free(fd, lambda: _call(waiting), _POLL_S)
         yield
     finally:
         os.close(fd)  # lets the lock go

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import re
@@ -15,6 +14,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from sqlalchemy import make_url
 
+from edgerec.store.flock import lock_when_free
 from edgerec.store.leftovers import temporary_name
 
 # libpq's options that say which data a URL reaches, where its query gives them.
@@ -217,19 +217,18 @@ def only_trainer(
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
     told = False
+
+    def blocked() -> None:
+        nonlocal told
+        pid, doing = _held_by(os.pread(fd, 64, 0).decode(errors="replace"))
+        if doing not in waits_for:
+            raise TrainerRunning(pid, doing) from None
+        if on_wait is not None and not told:
+            on_wait(pid, doing)
+            told = True
+
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pid, doing = _held_by(os.pread(fd, 64, 0).decode(errors="replace"))
-                if doing not in waits_for:
-                    raise TrainerRunning(pid, doing) from None
-                if on_wait is not None and not told:
-                    on_wait(pid, doing)
-                    told = True
-                time.sleep(_WAIT_S)
+        lock_when_free(fd, blocked, _WAIT_S)
         with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()} {holder}".encode(), 0)
