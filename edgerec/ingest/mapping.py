@@ -53,9 +53,9 @@ class ColumnMapping:
     price_paid: str | None = "price"
     value: str | None = "rating"
     query: str | None = "query"
-    store_id: str | None = "store_id"
-    location: str | None = "location"
-    device: str | None = "device"
+    store_id: str | None = None
+    location: str | None = None
+    device: str | None = None
     time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
     # The line an order's line is part of (Magento's parent_item_id: a configurable product's
     # child, sold as its parent's line); found in an order's lines where not given.
@@ -204,14 +204,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "price_paid": ("price", "price_paid", "unit_price", "sales_price", "sale_price", "amount"),
     "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
     "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
-    # The context under edgerec's own names only: Amazon's `store` is a brand's storefront.
-    "store_id": ("store_id",),
-    "location": ("location",),
-    "device": ("device",),
 }  # fmt: skip
 
 
-_COLUMN_FIELDS = (*COLUMN_ALIASES, "time_of_day")
+_COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device", "time_of_day")
 # A column naming the order (WooCommerce's "Order Number", Magento's increment_id, Olist's
 # order_id): beside it, a product's id or SKU is what was sold, and an `item_id` or "Item #" the
 # order's line (Magento's line id; WooCommerce's 1, 2, ... in each order).

@@ -1355,33 +1355,6 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     assert [e.item_id for e in ingest_store.read(user_id="u550")] == ["1307067"]  # the till's alone
 
 
-def test_columns_named_as_the_events_context_are_read_as_its_context(
-    ingest_store: Store, tmp_path: Path
-) -> None:
-    """A file with edgerec's own names for where and on what an event happened (store_id,
-    location, device) was imported with every event's context empty, and said nothing: only a
-    --map of each kept it. Amazon's `store`, a brand's storefront, is not a kiosk."""
-    kiosk = tmp_path / "kiosk.jsonl"
-    rows = [
-        {"user_id": "C1", "item_id": "SKU1", "type": "item_viewed", "timestamp": "2026-11-20T10:00:00Z",
-         "store_id": "kiosk-1", "location": "Berlin", "device": "tablet"},
-        {"user_id": "C1", "item_id": "SKU2", "type": "added_to_cart", "timestamp": "2026-11-20T10:01:00Z",
-         "store_id": "kiosk-1", "location": "Berlin", "device": "tablet"},
-    ]  # fmt: skip
-    kiosk.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    conserved(import_file(ingest_store, kiosk))
-    till = tmp_path / "till.csv"
-    till.write_text(
-        "customer_id,sku,action,time,Store ID,Location,Device,store\nC2,SKU3,buy,1700000000,12,,,Acme\n"
-    )
-    conserved(import_file(ingest_store, till))
-    assert [(e.item_id, e.store_id, e.location, e.device) for e in ingest_store.read()] == [
-        ("SKU1", "kiosk-1", "Berlin", "tablet"),
-        ("SKU2", "kiosk-1", "Berlin", "tablet"),
-        ("SKU3", "12", None, None),
-    ]
-
-
 @pytest.mark.parametrize(
     "header",
     [
