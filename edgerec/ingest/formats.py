@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from edgerec.domain import EventType
 from edgerec.ingest import datasets, mapping, readers
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
@@ -78,8 +79,29 @@ def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 
 
 def _events_sniff(path: Path, head: list[str]) -> bool:
+    """Whether the file is edgerec's export: its keys, and its first record's values too (a
+    shop's own log may name its fields so, with times in text and types of its own)."""
     keys = readers.object_keys(path, head)
-    return keys is not None and readers.is_export(keys)
+    if keys is None or not readers.is_export(keys):
+        return False
+    first = _first_parquet_row(path) if data_suffix(path) == ".parquet" else readers.first_object(path, head)
+    if first is None:
+        return True  # no record to tell by: the keys say it
+    at = first.get("occurred_at")
+    return type(at) is int and first.get("type") in _EVENT_TYPES
+
+
+_EVENT_TYPES = frozenset(t.value for t in EventType)
+
+
+def _first_parquet_row(path: Path) -> dict[str, Any] | None:
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1, columns=["type", "occurred_at"]):
+        rows = batch.to_pylist()
+        if rows:
+            return rows[0]
+    return None
 
 
 FORMATS: dict[str, Format] = {

@@ -674,6 +674,25 @@ def test_a_backup_named_by_the_kind_of_file_it_is_is_restored_as_logged(
         assert projections(restored) == projections(ingest_store)
 
 
+@pytest.mark.parametrize("named", [None, "jsonl"])
+def test_a_shop_log_named_as_the_export_names_its_fields_is_read_as_interactions(
+    ingest_store: Store, tmp_path: Path, named: str | None
+) -> None:
+    """A shop's own event log may name its fields event_id, type, occurred_at and payload, with
+    times in text and types of its own: taken for edgerec's export by those names alone, every
+    row was refused ("occurred_at: must be integer microseconds")."""
+    rows = [
+        {"event_id": "7f1c2a", "type": "view", "occurred_at": "2024-03-01T10:00:00Z", "user_id": "c1",
+         "item_id": "SKU1", "payload": {"price": 3.5}},
+        {"event_id": "7f1c2b", "type": "purchase", "occurred_at": "2024-03-01T10:05:00Z", "user_id": "c1",
+         "item_id": "SKU1", "payload": {"quantity": 2}},
+    ]  # fmt: skip
+    path = tmp_path / "outbox.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = import_file(ingest_store, path, format=named)
+    assert (report.format, report.appended, report.quarantined) == ("jsonl", 2, 0)
+
+
 def test_a_backup_restores_every_event_but_numbers_them_afresh(ingest_store: Store, tmp_path: Path) -> None:
     """A forgotten customer's events leave gaps in the positions; a restore keeps each event's id,
     time, payload and session, and their order, and numbers them from 1 without gaps. The README
