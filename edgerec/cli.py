@@ -1369,7 +1369,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
     with settings.open() as store:
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
-        result = forget_user(store, user_id)
+        result = forget_user(store, user_id, _once("Waiting for an import into this store to finish..."))
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
         finishing = not result.found and model_forget_pending(store)

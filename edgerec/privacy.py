@@ -23,6 +23,7 @@ from edgerec.domain import number_id, text_id
 from edgerec.store import log
 from edgerec.store.codec import to_micros
 from edgerec.store.engine import close_engine, write_transaction
+from edgerec.store.import_turn import Waiting, import_turn
 from edgerec.store.schema import (
     PROJECTION_TABLES,
     events,
@@ -78,7 +79,7 @@ class Receipt:
         return data
 
 
-def forget_user(store: Store, user_id: str) -> Receipt:
+def forget_user(store: Store, user_id: str, waiting: Waiting | None = None) -> Receipt:
     """Removes a customer's personal data from the store; the log stays intact for everyone else.
 
     The customer's events are deleted (positions of other events do not change), and so are the
@@ -89,10 +90,16 @@ def forget_user(store: Store, user_id: str) -> Receipt:
     the rest done and says why in `compaction_failed`; the next call, whatever its id, compacts
     first. The model is the trainer's business: see `edgerec forget-user`, which retrains it.
     An id that no event and no quarantined row names (a typo) changes nothing but that
-    compaction: the receipt says `found: False`.
+    compaction: the receipt says `found: False`. An import under way is waited for (calling
+    `waiting`, as `import_turn` says): its later chunks would have logged the customer again.
     """
     if not user_id:
         raise ValueError("user_id must not be empty")
+    with import_turn(store.engine, waiting):
+        return _forget_user(store, user_id)
+
+
+def _forget_user(store: Store, user_id: str) -> Receipt:
     started = time.perf_counter()
     with write_transaction(store.engine) as connection:
         log_head = log.head(connection)

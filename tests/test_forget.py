@@ -771,3 +771,26 @@ def test_a_numeric_id_is_forgotten_only_in_a_file_name_and_its_rows_are_found_ag
         assert result.exit_code == 0, result.output
     # bob's row of each file once, the renamed one under its path again
     assert sources()[1] == [str(day), str(orders), str(tmp_path / "sales-2025-01-30.csv")]
+
+
+def test_a_forget_waits_for_an_import_under_way(tmp_path: Path) -> None:
+    """An import running while the customer was forgotten logged them again from its later
+    chunks, after the receipt said they were gone: the forget waits for the import's turn."""
+    import threading
+
+    from edgerec.store.import_turn import import_turn
+
+    with edgerec.open(tmp_path / "shop.db") as store, edgerec.open(tmp_path / "shop.db") as importer:
+        store.record(ItemViewed(user_id="u7", item_id="i1"))
+        waited, receipts = threading.Event(), []
+        with import_turn(importer.engine):  # an import of a file of u7's events, under way
+            forgetting = threading.Thread(
+                target=lambda: receipts.append(forget_user(store, "u7", waited.set))
+            )
+            forgetting.start()
+            assert waited.wait(10), "the forget never said it waits"
+            assert forgetting.is_alive() and store.read(user_id="u7") != []
+            importer.record(ItemViewed(user_id="u7", item_id="i2"))  # its last chunk
+        forgetting.join(60)
+        assert [r.events_removed for r in receipts] == [2]
+        assert store.read(user_id="u7") == []
