@@ -88,10 +88,12 @@ def _events_sniff(path: Path, head: list[str]) -> bool:
     if first is None:
         return True  # no record to tell by: the keys say it
     at = first.get("occurred_at")
-    return type(at) is int and first.get("type") in _EVENT_TYPES
+    # Microseconds, as the export writes them: a log's seconds or milliseconds are not.
+    return type(at) is int and abs(at) >= _MICROSECONDS_OF_1973 and first.get("type") in _EVENT_TYPES
 
 
 _EVENT_TYPES = frozenset(t.value for t in EventType)
+_MICROSECONDS_OF_1973 = 10**14  # any time since in seconds or milliseconds is smaller
 
 
 def _first_parquet_row(path: Path) -> dict[str, Any] | None:
