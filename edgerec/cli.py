@@ -850,6 +850,7 @@ def db_downgrade(settings: Settings, revision: str, yes: bool) -> None:
                 f"Downgrade the schema from {current or 'none'} to {revision}, dropping {lost} with "
                 "the data in it? This cannot be undone",
                 abort=True,
+                err=True,  # to the terminal: standard output may go to a file
             )
         migrate.downgrade(engine, revision)
         click.echo(f"{shown_url(settings.url)}: schema at {migrate.current_revision(engine) or 'base'}")
@@ -1366,10 +1367,12 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     from edgerec.training.trainer import forget_in_model
 
     if not yes:
-        click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True)
+        click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True, err=True)
     with settings.open() as store:
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
-        result = forget_user(store, user_id, _once("Waiting for an import into this store to finish..."))
+        result = forget_user(
+            store, user_id, _once("Waiting for an import, or another forget-user, on this store to finish...")
+        )
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
         finishing = not result.found and model_forget_pending(store)
@@ -1773,7 +1776,7 @@ def import_(
                 dedupe_window_s=dedupe_window,
                 progress=progress,
                 delist_missing=delist_missing,
-                waiting=_once("Waiting for another import into this store to finish..."),
+                waiting=_once("Waiting for another import, or a forget-user, on this store to finish..."),
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc
@@ -1868,7 +1871,9 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             param_hint="PATH",
         )
     path = Path(given)
-    to_stdout = given == "-"
+    # /dev/stdout is the shell's standard output (`>> backup.jsonl` appends to it): written
+    # through, as `-` is, not a file put in place of the one it resolves to.
+    to_stdout = given in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
     chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(
@@ -1903,7 +1908,8 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     where = "standard output" if to_stdout else path
-    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout)
+    # Beside a stream (a named pipe, >(gzip ...)) the line would have gone into its reader's data.
+    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout or not path.is_file())
 
 
 class _progress_bar:

@@ -496,8 +496,11 @@ def test_db_downgrade_asks_first_takes_a_step_and_leaves_another_application_s_d
         head = migrate.head_revision(store.engine)
     for answer in (None, "n\n"):  # no one to answer (a script), or no
         result = CliRunner().invoke(main, ["--db", db, "db", "downgrade", "base"], input=answer)
-        assert result.exit_code == 1 and "dropping every table, the event log too" in result.output
+        assert result.exit_code == 1 and "dropping every table, the event log too" in result.stderr
         assert "Aborted" in result.output
+        assert (
+            result.stdout == ""
+        )  # the question is the terminal's: `> report.txt` took it, and seemed to hang
     assert json.loads(run("--db", db, "stats", "--json"))["events"] == 3
     stepped = CliRunner().invoke(main, ["--db", db, "db", "downgrade", "-1"], input="y\n")
     assert stepped.exit_code == 0 and f"from {head} to -1" in stepped.output
@@ -747,7 +750,9 @@ def test_export_to_a_named_pipe_or_a_shell_s_process_substitution_writes_into_it
         read: list[bytes] = []
         reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)  # noqa: B023
         reader.start()
-        assert "Exported 3 events" in run("--db", db, "export", "--real-ids", str(fifo))
+        result = CliRunner().invoke(main, ["--db", db, "export", "--real-ids", str(fifo)])
+        assert result.exit_code == 0, result.output
+        assert "Exported 3 events" in result.stderr  # not in the stream the reader gets
         reader.join(timeout=30)
         assert fifo.is_fifo()
         received = tmp_path / f"received.{format_}"
@@ -764,6 +769,23 @@ def test_export_to_a_named_pipe_or_a_shell_s_process_substitution_writes_into_it
         assert result.exit_code == 0, result.output
         assert len(pipe.read().splitlines()) == 3
     assert not [p.name for p in tmp_path.iterdir() if "pipe" in p.name]  # no partial file beside it
+
+
+def test_export_to_dev_stdout_writes_through_the_shell_s_standard_output(db: str, tmp_path: Path) -> None:
+    """`export /dev/stdout >> backup.jsonl` replaced the file with the events, losing what it
+    held, and into a pipe it wrote its 'Exported' line among the events."""
+    import subprocess
+    import sys
+
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text('{"kept": true}\n')
+    command = [sys.executable, "-m", "edgerec", "--db", db, "export", "--real-ids", "/dev/stdout"]
+    with backup.open("a") as appended:
+        done = subprocess.run(command, stdout=appended, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = backup.read_text().splitlines()
+    assert lines[0] == '{"kept": true}' and [json.loads(line)["position"] for line in lines[1:]] == [1, 2, 3]
+    assert "Exported 3 events" in done.stderr
 
 
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:

@@ -357,7 +357,9 @@ class ImportScreen(ConsoleScreen):
                 status = self.query_one("#import-status", Static)
                 self.app.call_from_thread(
                     status.update,
-                    Text(f"Waiting for another import into this store to finish, then {path.name}…"),
+                    Text(
+                        f"Waiting for another import, or a forget, on this store to finish; then {path.name}…"
+                    ),
                 )
 
         try:
