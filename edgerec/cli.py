@@ -682,11 +682,16 @@ def _said_when_it_fails(stream: Any) -> Any:
 
 
 def _as_given_else_escaped(error: UnicodeError) -> tuple[str | bytes, int]:
-    """The bytes a surrogate stood for, else a backslash escape of the characters."""
+    """The bytes a surrogate stood for, else a backslash escape of the characters, written as
+    JSON writes them (a character beyond U+FFFF as its two \\uXXXX halves, not \\U0001F600,
+    which no JSON reader takes), so that a --json line on a latin-1 terminal stays JSON."""
     try:
         return codecs.lookup_error("surrogateescape")(error)
     except UnicodeError:
-        return codecs.backslashreplace_errors(error)
+        if not isinstance(error, UnicodeEncodeError):
+            return codecs.backslashreplace_errors(error)
+        unencodable = error.object[error.start : error.end]
+        return json.dumps(unencodable)[1:-1], error.end
 
 
 _AS_GIVEN = "edgerec.as_given"

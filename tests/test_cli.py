@@ -1592,7 +1592,10 @@ def test_text_the_output_encoding_lacks_is_escaped_and_a_closed_stdin_aborts(tmp
         ):
             code, output = edgerec_cli(*command, encoding=encoding)
             assert code == 0 and "Traceback" not in output, (encoding, command, output)
-            assert "\\u7eff\\u8336" in output and "\\U0001f375" in output  # 绿茶 🍵, escaped
+            assert "\\u7eff\\u8336" in output and "\\ud83c\\udf75" in output  # 绿茶 🍵, escaped as JSON does
+    # A --json line stays JSON: \U0001f375 (Python's escape) is none, and no reader took it.
+    _, output = edgerec_cli("events", "list", "--json", encoding="latin-1")
+    assert {json.loads(line)["user_id"] for line in output.splitlines()} == {None, "Zoë-中文"}
     code, output = edgerec_cli("forget-user", "Zoë-中文", encoding="ascii")
     assert code == 1 and output.rstrip().endswith("Aborted!") and "Zo\\xeb" in output, output
     for command in (["forget-user", "Zoë-中文"], ["db", "downgrade", "base"]):
