@@ -601,7 +601,8 @@ class _Commands(click.Group):
             raise click.ClickException(str(exc)) from exc
         except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
             # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.ClickException(f"cannot write standard output: {exc.strerror}") from exc
         except Exception as exc:  # a damaged store file read part way through a command
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
@@ -639,7 +640,7 @@ def _streams_that_cannot_fail() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
             stream.reconfigure(errors=_AS_GIVEN)
-    sys.stdout = _said_when_it_fails(sys.stdout)
+    sys.stdout = _ClosedOutput() if sys.stdout is None else _said_when_it_fails(sys.stdout)  # `>&-`
     if sys.stdin is None:  # `<&-`: input() raised "lost sys.stdin"
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the life of the process
 
@@ -660,6 +661,28 @@ class _Output(io.FileIO):
             if exc.errno == errno.EPIPE:
                 raise
             raise _OutputError(exc.errno, exc.strerror) from exc
+
+
+class _ClosedBytes(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _data: Any) -> int:
+        raise _OutputError(errno.EBADF, "it is closed")
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the shell closed it (`>&-`): what a command writes there fails as
+    `_OutputError` ("it is closed"), not dropped without a word, as click dropped it."""
+
+    encoding = "utf-8"
+    buffer = _ClosedBytes()  # `export -` writes bytes: they fail alike
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _text: Any) -> int:
+        raise _OutputError(errno.EBADF, "it is closed")
 
 
 def _said_when_it_fails(stream: Any) -> Any:
@@ -1886,8 +1909,6 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             "or give --format",
             param_hint="PATH",
         )
-    if to_stdout and sys.stdout is None:  # `export - >&-`
-        raise click.ClickException("cannot write standard output: it is closed")
     with settings.open() as store:
         try:
             if to_stdout:

@@ -1642,8 +1642,10 @@ def test_output_that_cannot_be_written_is_a_one_line_error(db: str, tmp_path: Pa
             assert (code, said) == (1, "Error: cannot write standard output: No space left on device\n"), (
                 command
             )
-    code, said = edgerec_cli("export", "-", stdout=subprocess.DEVNULL, closed=True)
-    assert (code, said) == (1, "Error: cannot write standard output: it is closed\n")
+    # Closed (`>&-`): `stats` exited 0 having printed nothing anywhere.
+    for command in (["export", "-"], ["export", "--format", "parquet", "-"], ["stats"], ["events", "list"]):
+        code, said = edgerec_cli(*command, stdout=subprocess.DEVNULL, closed=True)
+        assert (code, said) == (1, "Error: cannot write standard output: it is closed\n"), command
     with subprocess.Popen(
         [sys.executable, "-m", "edgerec", "--db", db, "export", "-"],
         stdout=subprocess.PIPE,
