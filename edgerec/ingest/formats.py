@@ -79,31 +79,37 @@ def _events(path: Path, chunk_rows: int, **_: Any) -> Iterator[Batch]:
 
 
 def _events_sniff(path: Path, head: list[str]) -> bool:
-    """Whether the file is edgerec's export: its keys, and its first record's values too (a
-    shop's own log may name its fields so, with times in text and types of its own)."""
+    """Whether the file is edgerec's export: its keys, and its first records' values too (a
+    shop's own log may name its fields so, with times in text, in seconds or in nanoseconds, and
+    types of its own). One record that reads as the export's is enough: a damaged time in the
+    first leaves the rest a backup to restore, that one refused."""
     keys = readers.object_keys(path, head)
     if keys is None or not readers.is_export(keys):
         return False
-    first = _first_parquet_row(path) if data_suffix(path) == ".parquet" else readers.first_object(path, head)
-    if first is None:
-        return True  # no record to tell by: the keys say it
-    at = first.get("occurred_at")
-    # Microseconds, as the export writes them: a log's seconds or milliseconds are not.
-    return type(at) is int and abs(at) >= _MICROSECONDS_OF_1973 and first.get("type") in _EVENT_TYPES
+    records = _parquet_head(path) if data_suffix(path) == ".parquet" else readers.head_objects(path, head)
+    records = [r for r in records if isinstance(r, dict)]
+    return not records or any(_as_exported(r) for r in records)  # no record: the keys say it
+
+
+def _as_exported(record: dict[str, Any]) -> bool:
+    """An event type of edgerec's, and a time in microseconds, as the export writes them: a log's
+    seconds or milliseconds are fewer, its nanoseconds more than any time up to the year 9999."""
+    at = record.get("occurred_at")
+    microseconds = type(at) is int and _MICROSECONDS_OF_1973 <= abs(at) <= _MICROSECONDS_OF_9999
+    return microseconds and record.get("type") in _EVENT_TYPES
 
 
 _EVENT_TYPES = frozenset(t.value for t in EventType)
 _MICROSECONDS_OF_1973 = 10**14  # any time since in seconds or milliseconds is smaller
+_MICROSECONDS_OF_9999 = 253_402_300_800 * 10**6  # any time since 1973 in nanoseconds is larger
 
 
-def _first_parquet_row(path: Path) -> dict[str, Any] | None:
+def _parquet_head(path: Path, rows: int = 20) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1, columns=["type", "occurred_at"]):
-        rows = batch.to_pylist()
-        if rows:
-            return rows[0]
-    return None
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=["type", "occurred_at"]):
+        return batch.to_pylist()
+    return []
 
 
 FORMATS: dict[str, Format] = {

@@ -438,7 +438,7 @@ def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
 
 # Where analytics tools nest an event's own fields: Mixpanel's and Segment's `properties`,
 # Amplitude's `event_properties`.
-_PROPERTIES = ("properties", "event_properties", "props")
+_PROPERTIES = ("properties", "event_properties", "props", "payload")  # a shop log's own "payload" too
 
 
 def lifted(obj: Any) -> Any:

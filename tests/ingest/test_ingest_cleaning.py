@@ -691,10 +691,16 @@ def test_a_shop_log_named_as_the_export_names_its_fields_is_read_as_interactions
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     report = import_file(ingest_store, path, format=named)
     assert (report.format, report.appended, report.quarantined) == ("jsonl", 2, 0)
+    bought = ingest_store.read(types=["purchased"])[0].to_event()
+    assert bought.quantity == 2  # from its "payload" object, as from a "properties" one: it was 1
     # edgerec's own type names, and times as whole seconds: still no export's microseconds
     seconds = [{**row, "type": kind, "occurred_at": 1709287200 + i} for i, (row, kind) in
                enumerate(zip(rows, ["item_viewed", "purchased"], strict=True))]  # fmt: skip
     path.write_text("".join(json.dumps(row) + "\n" for row in seconds))
+    report = import_file(ingest_store, path, format=named)
+    assert (report.format, report.accepted, report.quarantined) == ("jsonl", 2, 0)
+    nanoseconds = [{**row, "occurred_at": row["occurred_at"] * 10**9} for row in seconds]  # Go, pandas
+    path.write_text("".join(json.dumps(row) + "\n" for row in nanoseconds))
     report = import_file(ingest_store, path, format=named)
     assert (report.format, report.accepted, report.quarantined) == ("jsonl", 2, 0)
 
