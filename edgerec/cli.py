@@ -673,16 +673,17 @@ class _ClosedBytes(io.RawIOBase):
 
 class _ClosedOutput(io.TextIOBase):
     """Standard output when the shell closed it (`>&-`): what a command writes there fails as
-    `_OutputError` ("it is closed"), not dropped without a word, as click dropped it."""
+    `_OutputError` ("it is closed"), not dropped without a word, as click dropped it; so do the
+    bytes `export -` writes."""
 
     encoding = "utf-8"
-    buffer = _ClosedBytes()  # `export -` writes bytes: they fail alike
+    buffer = _ClosedBytes()
 
     def writable(self) -> bool:
         return True
 
-    def write(self, _text: Any) -> int:
-        raise _OutputError(errno.EBADF, "it is closed")
+    def write(self, text: Any) -> int:
+        return self.buffer.write(text)
 
 
 def _said_when_it_fails(stream: Any) -> Any:

@@ -185,12 +185,17 @@ def test_a_store_id_events_cannot_carry_is_refused_before_the_kiosk_opens(shop_s
             KioskApp(shop_store, store_id=bad)
 
 
+def _quiet_kiosk(store: Store) -> KioskApp:
+    """A kiosk that no idle reset interrupts during a test, on a fixed clock."""
+    return KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+
+
 def test_an_empty_shop_says_so_on_the_kiosk_and_the_console(tmp_path: Path) -> None:
     """Both showed blank panes on a store with nothing in it (`edgerec tui --no-demo`)."""
 
     async def scenario() -> None:
         with edgerec.open(tmp_path / "empty.db") as store:
-            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+            kiosk = _quiet_kiosk(store)
             async with kiosk.run_test(size=(80, 24)) as pilot:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)
@@ -212,7 +217,7 @@ def test_a_kiosk_opened_on_an_empty_shop_shows_the_catalogue_imported_after(tmp_
 
     async def scenario() -> None:
         with edgerec.open(tmp_path / "empty.db") as store:
-            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+            kiosk = _quiet_kiosk(store)
             async with kiosk.run_test(size=(80, 24)) as pilot:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)
@@ -247,7 +252,7 @@ def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
                     for n in range(6)
                 ]
             )
-            kiosk = KioskApp(store, store_id="k", idle_seconds=600, seed=1, clock=FixedClock(), log_path=None)
+            kiosk = _quiet_kiosk(store)
             async with kiosk.run_test(size=(80, 24)) as pilot:
                 screen = kiosk.screen
                 assert isinstance(screen, KioskScreen)

@@ -889,25 +889,30 @@ def test_trainer_shows_its_real_state_without_inventing_numbers(shop_store: Stor
     run(scenario())
 
 
-def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, tmp_path: Path) -> None:
+def _trainer_status(store: Store, *, behind: int, losses: list[float], hit_rates: list[float]) -> None:
+    """The status file of a trainer following the store in another process."""
     import json
     import time
 
     from edgerec.training.files import model_dir
 
-    directory = model_dir(shop_store.path)
+    directory = model_dir(store.path)
     directory.mkdir(parents=True, exist_ok=True)
-    head = shop_store.head()
+    head = store.head()
     status = {
         "state": "following",
         "device": "cpu",
-        "position": head - 10,
+        "position": head - behind,
         "head": head,
-        "losses": [0.9, 0.7, 0.6],
-        "hit_rates": [0.1, 0.15],
+        "losses": losses,
+        "hit_rates": hit_rates,
         "updated_at": time.time(),
     }
     (directory / "status.json").write_text(json.dumps(status))
+
+
+def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, tmp_path: Path) -> None:
+    _trainer_status(shop_store, behind=10, losses=[0.9, 0.7, 0.6], hit_rates=[0.1, 0.15])
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "trainer")
@@ -925,24 +930,9 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
 def test_a_loss_that_is_not_finite_is_left_out_of_the_plot(shop_store: Store, tmp_path: Path) -> None:
     """A loss history holding inf or NaN (a diverging step) stopped the whole console with
     plotext's 'cannot convert float NaN to integer' once the Trainer screen showed it."""
-    import json
-    import time
-
-    from edgerec.training.files import model_dir
-
-    directory = model_dir(shop_store.path)
-    directory.mkdir(parents=True, exist_ok=True)
-    head = shop_store.head()
-    status = {
-        "state": "following",
-        "device": "cpu",
-        "position": head,
-        "head": head,
-        "losses": [1.2, float("inf"), float("nan"), 0.9],
-        "hit_rates": [0.1, float("nan")],
-        "updated_at": time.time(),
-    }
-    (directory / "status.json").write_text(json.dumps(status))
+    _trainer_status(
+        shop_store, behind=0, losses=[1.2, float("inf"), float("nan"), 0.9], hit_rates=[0.1, float("nan")]
+    )
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "trainer")
