@@ -617,6 +617,57 @@ def test_a_file_without_a_fields_column_leaves_that_field_of_a_listed_item_as_it
     assert price is None  # the file's price is not read: the old one does not stand for it
 
 
+@pytest.mark.parametrize("layout", ["jsonl", "json"])
+def test_an_objects_missing_key_leaves_that_field_as_it_was_where_a_null_clears_it(
+    ingest_store: Store, tmp_path: Path, layout: str
+) -> None:
+    """A JSON catalogue whose objects name only the keys they change ({"id", "price"} beside
+    {"id", "price", "stock"}) relisted an item whose object lacked the stock, or an attribute,
+    without it: each key an object lacks was read as an empty cell. It is kept, as a CSV without
+    that column keeps it; a null still clears it, as an empty cell does, and a price read from
+    a sale price is the object's own."""
+
+    def write(objects: list[dict[str, object]]) -> Path:
+        path = tmp_path / f"catalogue.{layout}"
+        if layout == "json":
+            path.write_text(json.dumps(objects))
+        else:
+            path.write_text("".join(json.dumps(obj) + "\n" for obj in objects))
+        return path
+
+    def listed() -> dict[str, tuple[object, ...]]:
+        columns = (items.c.item_id, items.c.title, items.c.price, items.c.stock, items.c.attributes)
+        with ingest_store.engine.connect() as connection:
+            return {row[0]: tuple(row[1:]) for row in connection.execute(select(*columns))}
+
+    import_file(
+        ingest_store,
+        write(
+            [
+                {"id": "mug", "title": "Red Mug", "price": 5.0, "stock": 3, "colour": "red"},
+                {"id": "kite", "title": "Kite", "price": 9.0, "stock": 4, "colour": "blue"},
+                {"id": "lamp", "title": "Lamp", "price": 20.0, "stock": 2, "colour": "white"},
+            ]
+        ),
+    )
+    changes = write(
+        [
+            {"id": "mug", "price": 4.5, "stock": 0},
+            {"id": "kite", "price": 8.0, "colour": "green"},
+            {"id": "lamp", "title": None, "stock": None, "sale_price": 15.0},
+        ]
+    )
+    assert import_file(ingest_store, changes).appended == 3
+    assert listed() == {
+        "mug": ("Red Mug", 4.5, 0, {"colour": "red"}),
+        "kite": ("Kite", 8.0, 4, {"colour": "green"}),
+        "lamp": ("", 15.0, None, {"colour": "white", "sale_price": "15"}),
+    }
+    assert import_file(ingest_store, changes).appended == 0
+    import_file(ingest_store, write([{"id": "mug", "price": 4.0}]))  # no object has the key
+    assert listed()["mug"] == ("Red Mug", 4.0, 0, {"colour": "red"})
+
+
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_a_backup_restores_events_that_cleaning_would_drop(
     ingest_store: Store, tmp_path: Path, kind: str
