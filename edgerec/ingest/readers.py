@@ -305,6 +305,14 @@ def parquet_records(
             yield lines, None, objects, [None] * len(objects)
 
 
+def _lifted_parquet_records(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[list[int], list[str] | None, list[Any], list[Problem]]]:
+    """`parquet_records` with each row's `properties` (or `payload`) lifted, as a JSON line's."""
+    for lines, raws, objects, problems in parquet_records(path, chunk_rows):
+        yield lines, raws, [lifted(obj) for obj in objects], problems
+
+
 def _object_column(
     records: Callable[[], Iterator[tuple[Any, Any, list[Any], Any]]], key: str
 ) -> Iterator[list[Any]]:
@@ -324,7 +332,7 @@ def object_batches(
     records = (
         partial(jsonl_records, path, chunk_rows, encoding)
         if kind == "jsonl"
-        else partial(parquet_records, path, chunk_rows)
+        else partial(_lifted_parquet_records, path, chunk_rows)
     )
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
@@ -443,11 +451,18 @@ _PROPERTIES = ("properties", "event_properties", "props", "payload")  # a shop l
 
 def lifted(obj: Any) -> Any:
     """A JSON object with the fields nested under its `properties` also at its top level (where
-    the top level has none of that name), so that they are read as columns are."""
+    the top level has none of that name), so that they are read as columns are. A `properties`
+    that is text holding a JSON object (a Parquet column of strings) is lifted as that object;
+    other text is only itself."""
     if not isinstance(obj, dict):
         return obj
     for key in _PROPERTIES:
         nested = obj.get(key)
+        if isinstance(nested, str) and nested.lstrip().startswith("{"):
+            try:
+                nested = json.loads(nested)
+            except ValueError:
+                continue
         if isinstance(nested, dict):  # after the top level's: its columns are found first
             top = {header_key(name) for name in obj}
             lifted_fields = {k: v for k, v in nested.items() if header_key(k) not in top}

@@ -756,6 +756,29 @@ def test_a_shop_log_named_as_the_export_names_its_fields_is_read_as_interactions
     assert (report.format, report.accepted, report.quarantined) == ("jsonl", 2, 0)
 
 
+@pytest.mark.parametrize("nested", ["payload", "properties"])
+def test_a_parquet_logs_payload_written_as_json_text_is_read_as_a_json_lines_object(
+    ingest_store: Store, tmp_path: Path, nested: str
+) -> None:
+    """A shop log in Parquet keeps each event's `payload` (or `properties`) as a column of JSON
+    text: its fields were not read, as a JSON line's object's are, so a purchase of 2 was stored
+    as 1 and its price lost. Text that is no JSON object is left as it is."""
+    rows = [
+        {"event_id": "7f1c2a", "type": "view", "occurred_at": "2024-03-01T10:00:00Z", "user_id": "c1",
+         "item_id": "SKU1", nested: '{"page": "home"}'},
+        {"event_id": "7f1c2b", "type": "purchase", "occurred_at": "2024-03-01T10:05:00Z", "user_id": "c1",
+         "item_id": "SKU1", nested: '{"quantity": 2, "price_paid": 7.0}'},
+        {"event_id": "7f1c2c", "type": "purchase", "occurred_at": "2024-03-01T10:06:00Z", "user_id": "c2",
+         "item_id": "SKU1", nested: "{gift wrapped}"},
+    ]  # fmt: skip
+    path = tmp_path / "outbox.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    report = import_file(ingest_store, path)
+    assert (report.format, report.appended, report.quarantined) == ("parquet", 3, 0)
+    bought = [event.to_event() for event in ingest_store.read(types=["purchased"])]
+    assert [(e.user_id, e.quantity, e.price_paid) for e in bought] == [("c1", 2, 7.0), ("c2", 1, None)]
+
+
 def test_a_backup_restores_every_event_but_numbers_them_afresh(ingest_store: Store, tmp_path: Path) -> None:
     """A forgotten customer's events leave gaps in the positions; a restore keeps each event's id,
     time, payload and session, and their order, and numbers them from 1 without gaps. The README
