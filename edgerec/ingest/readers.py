@@ -78,6 +78,7 @@ def csv_batches(
     fallbacks: list[tuple[str, str]] = []
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
+    own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -121,7 +122,7 @@ def csv_batches(
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         undated_times(mapping, raw, chunk.lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
+        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
         yield text_batch(source, chunk, columns, merge(problems, found))
 
 
@@ -338,6 +339,7 @@ def object_batches(
     fallbacks: list[tuple[str, str]] = []
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
+    own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
@@ -375,7 +377,7 @@ def object_batches(
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
+        columns, found = typed_columns(raw, mapping, source_timezone, len(lines), own_lines)
         merge(problems, found)
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
