@@ -64,16 +64,24 @@ ACTIONS: dict[str, str] = {t.value: t.value for t in EventType} | {
 class CatalogueColumns:
     """What a catalogue file has columns for. An item listed before keeps the fields and the
     attributes the file has none for: a price list (id, title, price) leaves its category,
-    stock and colour as they were. An empty cell in a column the file has clears it."""
+    stock and colour as they were. An empty cell in a column the file has clears it. In a file
+    of objects (JSON), a key an object lacks is a column its row has none for, while a null
+    is an empty cell."""
 
     unnamed: frozenset[str]  # the listing's fields without a column
     header: frozenset[str]  # the file's column names, which name its attributes
+    # Per row of a file of objects: the fields and the columns its object has no key for.
+    lacking: Sequence[tuple[frozenset[str], frozenset[str]]] = ()
 
-    def keep(self, payload: dict[str, Any], stored: Mapping[str, Any]) -> None:
-        """A new listing's `payload` with what the `stored` listing has that the file has no
-        column for, in place."""
-        payload.update({field: stored[field] for field in self.unnamed if stored[field] is not None})
-        kept = {k: v for k, v in (stored["attributes"] or {}).items() if k not in self.header}
+    def keep(self, payload: dict[str, Any], stored: Mapping[str, Any], row: int = 0) -> None:
+        """A new listing's `payload` (of the file's `row`) with what the `stored` listing has
+        that the file, or the row's object, has no column for, in place."""
+        unnamed, header = self.unnamed, self.header
+        if self.lacking:  # a field read from another column (a sale price) is the row's own
+            fields, names = self.lacking[row]
+            unnamed, header = unnamed | {f for f in fields if payload.get(f) in (None, "")}, header - names
+        payload.update({field: stored[field] for field in unnamed if stored[field] is not None})
+        kept = {k: v for k, v in (stored["attributes"] or {}).items() if k not in header}
         if kept:
             payload["attributes"] = {**kept, **(payload.get("attributes") or {})}
 

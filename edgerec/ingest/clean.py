@@ -189,7 +189,7 @@ class ListingChanges:
             row: dict[str, Any] = rows[i]  # type: ignore[assignment]
             item = row["item_id"]
             if catalogue is not None and item in stored:
-                catalogue.keep(row["payload"], stored[item])
+                catalogue.keep(row["payload"], stored[item], i)
             listing = _listing({"status": LISTED, **row["payload"]})
             before = current.get(item)
             if before == listing and item not in followed_not:

@@ -928,12 +928,17 @@ def _catalogue_options(value: Mapping[str, Any] | None) -> tuple[dict[str, str],
     return {field: str(column) for field, column in named.items()}, bool(header), bool(quote)
 
 
-def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple[list[str], RawChunk]]:
-    """JSON-lines or Parquet objects as text records under the keys the chunk's objects use."""
+def _object_chunks(
+    path: Path, chunk_rows: int, encoding: str
+) -> Iterator[tuple[list[str], RawChunk, list[frozenset[str]]]]:
+    """JSON-lines or Parquet objects as text records under the keys the chunk's objects use,
+    with the keys each object lacks (a Parquet row has every column)."""
     parquet = data_suffix(path) == ".parquet"
     reader = parquet_records(path, chunk_rows) if parquet else jsonl_records(path, chunk_rows, encoding)
     for lines, raws, objects, problems in reader:
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
+        every = frozenset(names)
+        lacking = [every.difference(obj) if obj and len(obj) < len(names) else frozenset() for obj in objects]
         # A list is a category path ('A/B/C'), or, under a description, paragraphs.
         joiners = ["\n" if header_key(name) in _PARAGRAPHS else "/" for name in names]
         raw, chunk = raw_of(raws, objects), RawChunk()
@@ -942,7 +947,7 @@ def _object_chunks(path: Path, chunk_rows: int, encoding: str) -> Iterator[tuple
                 None if obj is None else [_cell(obj.get(n), j) for n, j in zip(names, joiners, strict=True)]
             )
             chunk.add(lines[i], raw(i), record, problems[i])
-        yield names, chunk
+        yield names, chunk, lacking
 
 
 def _cell(value: Any, joiner: str = "/") -> str:
@@ -1295,12 +1300,13 @@ def catalogue_batches(
         chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))
-        chunks = _records(path, delimiter, header, chunk_rows, encoding, quote)
+        records = _records(path, delimiter, header, chunk_rows, encoding, quote)
+        chunks = ((names, chunk, None) for names, chunk in records)
     above: dict[str, Any] | None = None
     width = 0  # with no header line, the number of fields most rows of the first chunk have
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
-    for number, (names, chunk) in enumerate(chunks):
+    for number, (names, chunk, lacking) in enumerate(chunks):
         if delimiter is not None and quote:
             name_quotes_as_text(chunk)
         elif delimiter is not None:
@@ -1411,8 +1417,38 @@ def catalogue_batches(
         if levels:
             unnamed.discard("category")
         # (A brand guessed from a title does not replace an item's own: it is unnamed too.)
-        catalogue = CatalogueColumns(frozenset(unnamed), frozenset(name.strip() for name in names))
+        catalogue = CatalogueColumns(
+            frozenset(unnamed),
+            frozenset(name.strip() for name in names),
+            _lacking_fields(lacking, names, used, levels) if lacking and any(lacking) else (),
+        )
         yield text_batch(str(path), chunk, columns, problems, catalogue)
+
+
+def _lacking_fields(
+    lacking: list[frozenset[str]], names: list[str], used: Mapping[str, int | None], levels: list[int]
+) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Per object, the fields it has no key for (none of the columns a field is read from: a
+    price neither as `price` nor as `sale_price`), and the columns it lacks, named as the
+    attributes are."""
+    sources: dict[str, set[str]] = {}
+    for field, aliases in CATALOGUE_FIELDS.items():
+        if field == "item" or (used[field] is None and not (field == "category" and levels)):
+            continue  # an item's id, and a field without a column, which the file never had
+        if field == "category":
+            aliases = _categories(names)
+        found = [used[field], *(find(names, alias) for alias in aliases)]
+        found += levels if field == "category" else []
+        sources[field] = {names[i].strip() for i in found if i is not None}
+    memo: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
+    out = []
+    for keys in lacking:
+        if keys not in memo:
+            columns = frozenset(key.strip() for key in keys)
+            fields = frozenset(field for field, found in sources.items() if found <= columns)
+            memo[keys] = (fields, columns)
+        out.append(memo[keys])
+    return out
 
 
 # Magento's product export: after a product's default row, a row per store view holding only

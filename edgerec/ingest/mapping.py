@@ -1139,8 +1139,11 @@ def typed_columns(
     mapping: ColumnMapping,
     source_timezone: str,
     n: int,
+    lines_before: set[str] | None = None,
 ) -> tuple[dict[str, list[Any]], list[Problem]]:
-    """Source cells (text or typed) -> event columns; one problem per row."""
+    """Source cells (text or typed) -> event columns; one problem per row. `lines_before`, kept
+    from chunk to chunk, holds the order lines' own numbers in the chunk before (replaced by
+    this one's)."""
     problems: list[Problem] = [None] * n
     columns: dict[str, list[Any]] = {}
     if "type" in raw:
@@ -1161,7 +1164,13 @@ def typed_columns(
     merge(problems, found)
     # A child whose parent line is not among the lines read (an export of simple products only)
     # is the only record of its sale; a file with no column of its lines' own numbers is not known.
+    # The lines read are this chunk's and the one's before: a parent line may end a chunk and its
+    # child start the next (a file's other chunks are not held).
     present = {_text(v, True) for v in raw["line"]} if "line" in raw else None
+    if present is not None and lines_before is not None:
+        present, own = present | lines_before, present
+        lines_before.clear()
+        lines_before.update(own)
     for i, parent in enumerate(raw.get("parent_line", ())):
         if not convert.is_blank(parent) and problems[i] is None:
             line = _text(parent, True)

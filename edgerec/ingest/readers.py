@@ -78,6 +78,7 @@ def csv_batches(
     fallbacks: list[tuple[str, str]] = []
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
+    own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -121,7 +122,7 @@ def csv_batches(
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
         undated_times(mapping, raw, chunk.lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk))
+        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
         yield text_batch(source, chunk, columns, merge(problems, found))
 
 
@@ -305,6 +306,14 @@ def parquet_records(
             yield lines, None, objects, [None] * len(objects)
 
 
+def _lifted_parquet_records(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[list[int], list[str] | None, list[Any], list[Problem]]]:
+    """`parquet_records` with each row's `properties` (or `payload`) lifted, as a JSON line's."""
+    for lines, raws, objects, problems in parquet_records(path, chunk_rows):
+        yield lines, raws, [lifted(obj) for obj in objects], problems
+
+
 def _object_column(
     records: Callable[[], Iterator[tuple[Any, Any, list[Any], Any]]], key: str
 ) -> Iterator[list[Any]]:
@@ -324,12 +333,13 @@ def object_batches(
     records = (
         partial(jsonl_records, path, chunk_rows, encoding)
         if kind == "jsonl"
-        else partial(parquet_records, path, chunk_rows)
+        else partial(_lifted_parquet_records, path, chunk_rows)
     )
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
+    own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     given_mapping = mapping
     for lines, raws, objects, problems in records():
         first = sources is None
@@ -367,7 +377,7 @@ def object_batches(
             later = partial(_object_column, records, sources["occurred_at"])
             mapping = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(lines))
+        columns, found = typed_columns(raw, mapping, source_timezone, len(lines), own_lines)
         merge(problems, found)
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
@@ -443,11 +453,18 @@ _PROPERTIES = ("properties", "event_properties", "props", "payload")  # a shop l
 
 def lifted(obj: Any) -> Any:
     """A JSON object with the fields nested under its `properties` also at its top level (where
-    the top level has none of that name), so that they are read as columns are."""
+    the top level has none of that name), so that they are read as columns are. A `properties`
+    that is text holding a JSON object (a Parquet column of strings) is lifted as that object;
+    other text is only itself."""
     if not isinstance(obj, dict):
         return obj
     for key in _PROPERTIES:
         nested = obj.get(key)
+        if isinstance(nested, str) and nested.lstrip().startswith("{"):
+            try:
+                nested = json.loads(nested)
+            except ValueError:
+                continue
         if isinstance(nested, dict):  # after the top level's: its columns are found first
             top = {header_key(name) for name in obj}
             lifted_fields = {k: v for k, v in nested.items() if header_key(k) not in top}

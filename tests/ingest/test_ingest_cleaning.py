@@ -617,6 +617,57 @@ def test_a_file_without_a_fields_column_leaves_that_field_of_a_listed_item_as_it
     assert price is None  # the file's price is not read: the old one does not stand for it
 
 
+@pytest.mark.parametrize("layout", ["jsonl", "json"])
+def test_an_objects_missing_key_leaves_that_field_as_it_was_where_a_null_clears_it(
+    ingest_store: Store, tmp_path: Path, layout: str
+) -> None:
+    """A JSON catalogue whose objects name only the keys they change ({"id", "price"} beside
+    {"id", "price", "stock"}) relisted an item whose object lacked the stock, or an attribute,
+    without it: each key an object lacks was read as an empty cell. It is kept, as a CSV without
+    that column keeps it; a null still clears it, as an empty cell does, and a price read from
+    a sale price is the object's own."""
+
+    def write(objects: list[dict[str, object]]) -> Path:
+        path = tmp_path / f"catalogue.{layout}"
+        if layout == "json":
+            path.write_text(json.dumps(objects))
+        else:
+            path.write_text("".join(json.dumps(obj) + "\n" for obj in objects))
+        return path
+
+    def listed() -> dict[str, tuple[object, ...]]:
+        columns = (items.c.item_id, items.c.title, items.c.price, items.c.stock, items.c.attributes)
+        with ingest_store.engine.connect() as connection:
+            return {row[0]: tuple(row[1:]) for row in connection.execute(select(*columns))}
+
+    import_file(
+        ingest_store,
+        write(
+            [
+                {"id": "mug", "title": "Red Mug", "price": 5.0, "stock": 3, "colour": "red"},
+                {"id": "kite", "title": "Kite", "price": 9.0, "stock": 4, "colour": "blue"},
+                {"id": "lamp", "title": "Lamp", "price": 20.0, "stock": 2, "colour": "white"},
+            ]
+        ),
+    )
+    changes = write(
+        [
+            {"id": "mug", "price": 4.5, "stock": 0},
+            {"id": "kite", "price": 8.0, "colour": "green"},
+            {"id": "lamp", "title": None, "stock": None, "sale_price": 15.0},
+        ]
+    )
+    assert import_file(ingest_store, changes).appended == 3
+    assert listed() == {
+        "mug": ("Red Mug", 4.5, 0, {"colour": "red"}),
+        "kite": ("Kite", 8.0, 4, {"colour": "green"}),
+        "lamp": ("", 15.0, None, {"colour": "white", "sale_price": "15"}),
+    }
+    assert import_file(ingest_store, changes).appended == 0
+    import_file(ingest_store, write([{"id": "mug", "price": 4.0}]))  # no object has the key
+    assert listed()["mug"] == ("Red Mug", 4.0, 0, {"colour": "red"})
+
+
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_a_backup_restores_events_that_cleaning_would_drop(
     ingest_store: Store, tmp_path: Path, kind: str
@@ -703,6 +754,29 @@ def test_a_shop_log_named_as_the_export_names_its_fields_is_read_as_interactions
     path.write_text("".join(json.dumps(row) + "\n" for row in nanoseconds))
     report = import_file(ingest_store, path, format=named)
     assert (report.format, report.accepted, report.quarantined) == ("jsonl", 2, 0)
+
+
+@pytest.mark.parametrize("nested", ["payload", "properties"])
+def test_a_parquet_logs_payload_written_as_json_text_is_read_as_a_json_lines_object(
+    ingest_store: Store, tmp_path: Path, nested: str
+) -> None:
+    """A shop log in Parquet keeps each event's `payload` (or `properties`) as a column of JSON
+    text: its fields were not read, as a JSON line's object's are, so a purchase of 2 was stored
+    as 1 and its price lost. Text that is no JSON object is left as it is."""
+    rows = [
+        {"event_id": "7f1c2a", "type": "view", "occurred_at": "2024-03-01T10:00:00Z", "user_id": "c1",
+         "item_id": "SKU1", nested: '{"page": "home"}'},
+        {"event_id": "7f1c2b", "type": "purchase", "occurred_at": "2024-03-01T10:05:00Z", "user_id": "c1",
+         "item_id": "SKU1", nested: '{"quantity": 2, "price_paid": 7.0}'},
+        {"event_id": "7f1c2c", "type": "purchase", "occurred_at": "2024-03-01T10:06:00Z", "user_id": "c2",
+         "item_id": "SKU1", nested: "{gift wrapped}"},
+    ]  # fmt: skip
+    path = tmp_path / "outbox.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    report = import_file(ingest_store, path)
+    assert (report.format, report.appended, report.quarantined) == ("parquet", 3, 0)
+    bought = [event.to_event() for event in ingest_store.read(types=["purchased"])]
+    assert [(e.user_id, e.quantity, e.price_paid) for e in bought] == [("c1", 2, 7.0), ("c2", 1, None)]
 
 
 def test_a_backup_restores_every_event_but_numbers_them_afresh(ingest_store: Store, tmp_path: Path) -> None:

@@ -633,6 +633,35 @@ def test_a_child_line_whose_parent_line_is_not_in_the_file_is_the_sale(tmp_path:
             assert [e.item_id for e in store.read() if e.type == "purchased"] == ["501", "503", "600"]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_child_line_in_the_chunk_after_its_parents_is_no_second_sale(tmp_path: Path, suffix: str) -> None:
+    """A file is read in chunks: a configurable product's parent line that ended one chunk and
+    its child line that began the next were taken for a child without its parent, and the sale
+    was recorded twice. The child is quarantined as child_line; a child whose parent line is in
+    no chunk is still the sale."""
+    header = "item_id,order_id,parent_item_id,product_id,sku,qty_ordered,price,customer_id,created_at"
+    rows = [
+        "1,100,,501,MH01-S,1.0000,52.0000,7,2026-11-01 10:00:00",
+        "2,100,1,502,MH01-S-Black,1.0000,0.0000,7,2026-11-01 10:00:00",
+        "5,101,4,503,MH01-M-Black,1.0000,0.0000,8,2026-11-02 10:00:00",
+        "7,102,,600,24-MB01,2.0000,34.0000,8,2026-11-02 11:00:00",
+    ]
+    path = tmp_path / f"sales_order_item.{suffix}"
+    names = header.split(",")
+    if suffix == "csv":
+        path.write_text("\n".join([header, *rows]) + "\n")
+    else:
+        path.write_text(
+            "".join(json.dumps(dict(zip(names, row.split(","), strict=True))) + "\n" for row in rows)
+        )
+    for chunk_rows in (1, 3):
+        with edgerec.open(tmp_path / f"{chunk_rows}.db") as store:
+            report = import_file(store, path, chunk_rows=chunk_rows)
+            conserved(report)
+            assert report.quarantined_by_reason == {"child_line": 1}
+            assert [e.item_id for e in store.read() if e.type == "purchased"] == ["501", "503", "600"]
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
