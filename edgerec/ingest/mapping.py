@@ -201,7 +201,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "session": ("session_id", "session", "user_session", "visit_id", "visit"),
     "category": ("category", "category_name", "category_id", "category_code"),
     "quantity": ("quantity", "qty", "qty_ordered", "quantity_ordered"),
-    "price_paid": ("price", "price_paid", "unit_price", "sales_price", "sale_price", "amount"),
+    "price_paid": ("price_paid", "price", "unit_price", "sales_price", "sale_price", "amount"),
     "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
     "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
 }  # fmt: skip

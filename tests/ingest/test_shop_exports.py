@@ -69,6 +69,20 @@ def test_an_orders_value_column_is_no_rating(ingest_store: Store, tmp_path: Path
     assert (sale.type, sale.payload) == ("purchased", {"quantity": 2, "price_paid": 19.99})
 
 
+def test_a_price_paid_column_beside_a_price_is_what_a_sale_paid(ingest_store: Store, tmp_path: Path) -> None:
+    """A log whose views carry the listed price and whose purchases the price paid: each sale
+    was stored at the listed price, its price paid lost."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "user_id,item_id,type,timestamp,price,price_paid,quantity\n"
+        "c1,A,view,2024-03-01T10:00:00Z,3.50,,\n"
+        "c1,A,purchase,2024-03-01T10:05:00Z,3.50,3.00,2\n"
+    )
+    conserved(import_file(ingest_store, path))
+    sale = next(e for e in ingest_store.read() if e.type == "purchased")
+    assert sale.payload == {"quantity": 2, "price_paid": 3.0}
+
+
 def test_a_tills_cashier_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
     """A till's sales history names the customer and the cashier (`User`): every sale was the
     cashier's."""
