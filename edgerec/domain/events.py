@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -167,8 +168,10 @@ def _whole(name: str, value: object) -> int:
 
 
 def _real(name: str, value: object) -> int | float:
-    """A number, numpy's and pandas' too (stored as a plain float); not a bool. A plain int
+    """A number, numpy's, pandas' and a Decimal too (stored as a plain float); not a bool. A plain int
     stays one: it is part of the event's id as written."""
+    if isinstance(value, Decimal):  # a database's or a form's exact decimal (Django, SQLAlchemy)
+        value = float(value) if not value.is_snan() else math.nan
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise EventError(name, "must be a number")
     return value if type(value) in (int, float) else float(value)  # type: ignore[return-value]

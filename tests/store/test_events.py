@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,17 @@ def test_unknown_type_and_field_are_rejected() -> None:
     with pytest.raises(EventError) as caught:
         event_from_fields("item_viewed", common, {"colour": "red"})
     assert caught.value.field == "colour"
+
+
+def test_a_decimal_price_is_taken_as_a_plain_number() -> None:
+    """Django's DecimalField and SQLAlchemy's Numeric hand out Decimals: a price of
+    Decimal('9.99') was refused as 'must be a number'."""
+    bought = Purchased(user_id="u", item_id="i", price_paid=Decimal("9.99"))
+    listed = ItemListed(item_id="i", title="Mug", price=Decimal("3.50"))
+    assert (type(bought.price_paid), bought.price_paid, listed.price) == (float, 9.99, 3.5)
+    for bad in (Decimal("NaN"), Decimal("sNaN"), Decimal("-1")):
+        with pytest.raises(EventError, match="finite number"):
+            Purchased(user_id="u", item_id="i", price_paid=bad)
 
 
 def test_numbers_from_numpy_and_pandas_are_taken_as_plain_numbers(tmp_path: Path) -> None:
