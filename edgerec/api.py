@@ -104,6 +104,8 @@ class Store:
 
     def rebuild_in(self, connection: Connection, *, batch: int = 20_000) -> int:
         """`rebuild` inside the caller's write transaction, to commit with its other changes."""
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a whole number of events, at least 1, not {batch!r}")
         for table in PROJECTION_TABLES:
             connection.execute(delete(table))
         connection.execute(delete(projection_positions))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -106,3 +107,18 @@ def test_rebuild_equals_incremental(events: list[Event], batch_sizes: list[int],
             incremental = snapshot(store)
             assert store.rebuild(batch=rebuild_batch) == store.head()
             assert snapshot(store) == incremental
+
+
+@pytest.mark.parametrize("batch", [0, -5, 2.5, True])
+def test_a_rebuild_in_batches_of_no_events_is_refused_before_anything_is_dropped(batch: object) -> None:
+    """`rebuild(batch=0)` emptied every projection, replayed nothing and committed: the
+    catalogue and the customers were gone while the log still held them."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "store.db"
+        shutil.copy(_TEMPLATE, path)
+        with edgerec.open(path, upgrade=False) as store:
+            store.record_many([ItemListed(item_id="i", title="Mug"), ItemViewed(user_id="u", item_id="i")])
+            before = snapshot(store)
+            with pytest.raises(ValueError, match="batch must be"):
+                store.rebuild(batch=batch)  # type: ignore[arg-type]
+            assert snapshot(store) == before
