@@ -304,6 +304,7 @@ def close_engine(engine: Engine) -> None:
         # transaction. Other processes' writers need not be waited for.
         with file.queue.threads:
             file.release_writer()
+            file.queue.close()
         file.checkpointer.stop()
     engine.dispose()
 
@@ -407,6 +408,12 @@ class _WriterQueue:
                 yield
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Closes the lock file; the next turn opens it again. Hold `threads`."""
+        if self.fd is not None and self.pid == os.getpid():
+            os.close(self.fd)
+        self.fd = None
 
 
 class _Checkpointer:

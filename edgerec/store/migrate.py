@@ -105,6 +105,11 @@ def _checked(engine: Engine, script: ScriptDirectory) -> str | None:
         current = current_revision(engine)
         if current is None:
             _refuse_foreign(engine)
+    if head is None:  # no migration could be read: out of file descriptors, or a damaged install
+        raise SchemaError(
+            f"edgerec's own migrations could not be read from {script.dir} (too many files open, "
+            "or a damaged install?)"
+        )
     if current is not None and not _known(script, current):
         raise SchemaError(
             f"its schema (revision {current}) was written by a newer edgerec than this one "

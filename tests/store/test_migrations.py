@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 import edgerec
@@ -221,6 +222,21 @@ def test_a_store_written_by_a_newer_version_is_refused_by_name(tmp_path: Path) -
             connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     with pytest.raises(migrate.SchemaError, match="9999_from_the_future.*newer edgerec"):
         edgerec.open(path)
+
+
+def test_migrations_that_cannot_be_read_are_not_taken_for_a_newer_store(tmp_path: Path) -> None:
+    """Out of file descriptors, Alembic read no migration, and a store of this version was
+    refused as 'written by a newer edgerec'."""
+    path = tmp_path / "shop.db"
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))
+    (tmp_path / "scripts" / "versions").mkdir(parents=True)
+    engine = make_engine(database_url(path))
+    try:
+        with pytest.raises(migrate.SchemaError, match="migrations could not be read"):
+            migrate._checked(engine, ScriptDirectory(str(tmp_path / "scripts")))
+    finally:
+        close_engine(engine)
 
 
 def test_a_store_downgraded_to_nothing_opens_again(tmp_path: Path) -> None:

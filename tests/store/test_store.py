@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import os
@@ -385,6 +386,27 @@ def test_a_closed_store_lets_its_engine_go(tmp_path: Path) -> None:
     del store
     gc.collect()
     assert engine() is None
+
+
+def test_a_closed_store_keeps_no_file_open(tmp_path: Path) -> None:
+    """Each closed store that had written kept its writers' lock file open: a program opening
+    and closing its store per request ran out of file descriptors after a thousand."""
+
+    def open_files() -> list[str]:
+        names = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed since
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return [name for name in names if name.startswith(str(tmp_path))]
+
+    for i in range(3):
+        with edgerec.open(tmp_path / "store.db") as store:
+            store.record(ItemViewed(occurred_at=at(i), user_id="u", item_id="a"))
+        assert open_files() == []
+    with edgerec.open(tmp_path / "store.db") as store:  # and it writes again after a close
+        store.close()
+        store.record(ItemViewed(occurred_at=at(9), user_id="u", item_id="b"))
+        assert store.head() == 4
 
 
 def test_a_long_write_makes_others_wait_their_turn_not_fail(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
