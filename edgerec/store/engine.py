@@ -258,9 +258,14 @@ def prepare_private_file(path: Path) -> None:
     # database's group and others bits only, so one its owner made read-only (a kept backup)
     # stays so; its side files SQLite must write even to read it (and makes with the database's
     # mode), 0600, so that one made writable again can be written.
+    # A file another user owns (a lock file a `sudo edgerec` made) cannot be changed: it is left
+    # as it is, so that reading still works, and a write names it.
     for file in _files_of(path):
-        if file.exists():
-            os.chmod(file, stat.S_IMODE(file.stat().st_mode) & 0o700 if file == path else 0o600)
+        with suppress(FileNotFoundError, PermissionError):
+            mode = stat.S_IMODE(file.stat().st_mode)
+            wanted = mode & 0o700 if file == path else 0o600
+            if mode != wanted:
+                os.chmod(file, wanted)
 
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
@@ -401,7 +406,14 @@ class _WriterQueue:
         with self.threads:
             if self.fd is None or self.pid != os.getpid():
                 # A forked child must not share its parent's descriptor: a shared one shares the lock.
-                self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+                try:
+                    self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+                except PermissionError as exc:
+                    raise StoreWriteError(
+                        f"cannot write to the store: its writers' lock file {self.path} cannot be "
+                        f"opened ({exc.strerror}); if another user made it (a write run with sudo), "
+                        "give it to the store's owner (chown) or remove it while nothing writes"
+                    ) from exc
                 self.pid = os.getpid()
             fcntl.flock(self.fd, fcntl.LOCK_EX)
             try:

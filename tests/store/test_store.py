@@ -7,8 +7,10 @@ import dataclasses
 import gc
 import os
 import stat
+import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from edgerec.domain import (
 )
 from edgerec.recommend import Recommender
 from edgerec.store import engine as engine_module
-from edgerec.store.engine import close_engine, database_url, make_engine, write_transaction
+from edgerec.store.engine import StoreWriteError, close_engine, database_url, make_engine, write_transaction
 from edgerec.store.schema import cooccurrence, item_stats, items, sessions, user_items, users
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -166,6 +168,58 @@ def test_opening_takes_only_others_access_away_and_keeps_a_read_only_file_read_o
     close_engine(make_engine(database_url(path)))
     modes = [stat.S_IMODE(file.stat().st_mode) for file in (path, lock, wal)]
     assert modes == [0o400, 0o600, 0o600]  # side files stay writable: chmod u+w on the file is enough
+
+
+def _as_another_user(uid: int, work: Callable[[], str]) -> str:
+    """What `work` returns, run in a child process under another user's ids."""
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's own exit code is the report
+        said = "child failed"
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            said = work()
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            said = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.write(writing, said.encode())
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        said = pipe.read()
+    os.waitpid(child, 0)
+    return said
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
+def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writer() -> None:
+    """A lock file a `sudo edgerec` made kept the shop's own user from even reading the store
+    (opening changed its mode: 'Operation not permitted'), and a write gave a bare OSError."""
+    nobody = 65534
+    with tempfile.TemporaryDirectory() as parent:
+        folder = Path(parent) / "shop"
+        with edgerec.open(folder / "shop.db") as store:
+            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+        for file in (Path(parent), folder, *folder.iterdir()):
+            os.chown(file, nobody, nobody)
+        lock = folder / "shop.db-writer.lock"
+        lock.unlink()
+        lock.touch(mode=0o600)  # root's, as a write under sudo leaves it
+
+        def read_then_write() -> str:
+            with edgerec.open(folder / "shop.db") as store:
+                head = store.head()
+                try:
+                    store.record(ItemViewed(occurred_at=at(1), user_id="u2", item_id="i2"))
+                except StoreWriteError as exc:
+                    return f"{head}|{exc}"
+                return f"{head}|written"
+
+        head, said = _as_another_user(nobody, read_then_write).split("|", 1)
+    assert head == "1"
+    assert said.startswith(f"cannot write to the store: its writers' lock file {lock} cannot be opened")
 
 
 def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
