@@ -44,7 +44,7 @@ def follow(
     status_writes = _Cadence(status_every_s)
     last_state = ""
     window_events, window_started = 0, time.perf_counter()
-    published_position = trainer.position
+    published_position = saved_position = trainer.position
     lost = False
     stepping = False  # a step under way: what the trainer holds is no state to save
     try:
@@ -74,8 +74,10 @@ def follow(
             if trainer.position != published_position and publishing.due(now):
                 publishing.done(now, trainer.publish())
                 published_position = trainer.position
-            if report.events and checkpointing.due(now):
+            # (also once caught up: a trainer idle after a burst keeps what it learned from it)
+            if trainer.position != saved_position and checkpointing.due(now):
                 checkpointing.done(now, trainer.save())
+                saved_position = trainer.position
             if caught_up:
                 trainer.state = "caught up"  # still following: it waits for the next events
             status = trainer.status(head)

@@ -378,6 +378,33 @@ def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp
     assert resumed["checkpoint_at"] == pytest.approx((models / "trainer.pt").stat().st_mtime)
 
 
+def test_a_follower_that_goes_idle_after_new_events_checkpoints_them(shop: Store, tmp_path: Path) -> None:
+    """A follower saved a checkpoint only in a step that learnt events: after a burst it sat
+    caught up with none saved, so a kill then cost a retrain from the last one."""
+    models = tmp_path / "m"
+    trainer = Trainer(shop, directory=models, config=CONFIG)
+    trainer.catch_up()
+    trainer.save()
+    stop, saved = threading.Event(), []
+
+    def burst_then_watch() -> None:
+        shop.record_many([ItemViewed(user_id=f"late{i}", item_id="SKU00001") for i in range(5)])
+        deadline = time.monotonic() + 20
+        while not stop.is_set() and time.monotonic() < deadline:
+            status = read_status(models)
+            if status and status["state"] == "caught up" and status["checkpoint_position"] == shop.head():
+                saved.append(True)
+                break
+            time.sleep(0.1)
+        stop.set()
+
+    watcher = threading.Thread(target=burst_then_watch)
+    watcher.start()
+    follow(trainer, stop=stop, poll_s=0.05, checkpoint_every_s=0.5)
+    watcher.join()
+    assert saved == [True]
+
+
 @pytest.mark.parametrize("during", ["step", "retrain"])
 def test_follow_stopped_in_the_middle_of_a_step_keeps_the_checkpoint_before(
     shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during: str
