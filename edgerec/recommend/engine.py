@@ -534,7 +534,11 @@ class Recommender:
         boost = rules.boosts(cat, idx) if not rules.empty else np.zeros(len(idx))
         scores = scores * (1.0 + boost)
         valid = np.flatnonzero(mask)
-        share = None if request.category is not None else policy.max_category_share
+        # A request for one category is not capped; one for a category holding others caps each.
+        one_category = (
+            request.category is not None and len(np.unique(cat.category_groups(request.category))) <= 1
+        )
+        share = None if one_category else policy.max_category_share
         pool = valid
         if len(valid) > max(5 * k, 50):
             pool = valid[np.argpartition(-scores[valid], max(5 * k, 50) - 1)[: max(5 * k, 50)]]

@@ -203,6 +203,33 @@ def test_category_cap_and_variety() -> None:
     assert len(only_shoes) == 10 and {r.category for r in only_shoes} == {"Shoes"}
 
 
+def test_a_category_holding_others_keeps_the_cap_among_them(tmp_path: Path) -> None:
+    """`--category Kitchen` turned the cap off: 8 of 10 were Kitchen/Coffee while Kitchen/Pans
+    had items to show. One category asked for alone needs no cap."""
+    sizes = {"Kitchen/Coffee": 10, "Kitchen > Pans": 6, "Garden": 6}
+    events: list[Event] = [
+        ItemListed(item_id=f"{name}{i}", title=f"{name} {i}", category=name, stock=1, occurred_at=T0)
+        for name, n in sizes.items()
+        for i in range(n)
+    ]
+    for n in range(10):  # coffee is far more popular
+        events += [
+            ItemViewed(user_id=f"x{n}", item_id=f"Kitchen/Coffee{j}", occurred_at=at(n)) for j in range(10)
+        ]
+    events += [ItemViewed(user_id="y", item_id="Kitchen > Pans0", occurred_at=at(11))]
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(events)
+        rec = Recommender(store)
+
+        def shown(category: str, k: int = 10) -> dict[str | None, int]:
+            recs = rec.recommend("anonymous", k=k, now=at(12), category=category)
+            return {c: sum(r.category == c for r in recs) for c in {r.category for r in recs}}
+
+        assert shown("kitchen") == {"Kitchen/Coffee": 5, "Kitchen > Pans": 5}
+        assert shown("Kitchen", k=14) == {"Kitchen/Coffee": 8, "Kitchen > Pans": 6}  # no other one left
+        assert shown("Kitchen/Coffee") == {"Kitchen/Coffee": 10}
+
+
 @pytest.mark.parametrize(("categories", "k"), [(1, 3), (1, 10), (2, 5), (3, 10)])
 def test_the_category_cap_gives_way_when_no_other_category_is_left(categories: int, k: int) -> None:
     rec = Recommender(None)

@@ -116,3 +116,31 @@ def test_any_query_finds_exactly_the_items_with_a_word_it_starts(query: str, tit
     }
     assert set(items.tolist()) == expected
     assert ((share > 0) & (share <= 1)).all()
+
+
+def test_a_one_letter_part_of_a_joined_word_is_no_prefix_of_its_own(shop) -> None:
+    """ "t-shirt" was searched as "t" and "shirt": "t" started Tent, Trail and Tamsin, so these
+    came after the T-shirts, each said to match the search."""
+    shop.record_many(
+        [
+            ItemListed(item_id=item_id, title=title, category=category, stock=3, occurred_at=at(99))
+            for item_id, title, category in (
+                ("tee", "Classic T-Shirt Blue", "Apparel/T-Shirts"),
+                ("shirt", "Oxford Shirt", "Apparel/Shirts"),
+                ("tent", "Tamsin Trail Tent", "Outdoor/Tents"),
+            )
+        ]
+    )
+    rec = Recommender(shop)
+
+    def found(query: str) -> dict[str, float]:
+        items, share = rec.catalogue.matching(query)
+        return {rec.catalogue.ids[i]: float(s) for i, s in zip(items.tolist(), share.tolist(), strict=True)}
+
+    assert found("t-shirt") == found("T-Shirts") == {"tee": 1.0, "shirt": 1.0}
+    assert found("tent's") == {"tent": 1.0}
+    assert found("t shirt")["tent"] == 0.5  # a one-letter word on its own is still searched
+    event = Searched(user_id="u", session_id="s", query="t-shirt", occurred_at=at(100))
+    rec.observe(event, shop.record(event))
+    said = {r.item_id for r in rec.recommend("u", session_id="s", k=10, now=at(101)) if "search" in r.sources}
+    assert said == {"tee", "shirt"}
