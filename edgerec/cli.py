@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import shlex
 import sys
 import threading
@@ -37,6 +38,7 @@ from edgerec.store.engine import (  # noqa: E402
     StoreWriteError,
     close_engine,
     damage_said,
+    database_files,
     database_url,
     folder_ending,
     foreign_wal,
@@ -1900,10 +1902,12 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             param_hint="PATH",
         )
     path = Path(given)
-    # /dev/stdout is the shell's standard output (`>> backup.jsonl` appends to it): written
-    # through, as `-` is, not a file put in place of the one it resolves to.
-    to_stdout = given in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
-    chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
+    # /dev/stdout, /dev/stderr and /dev/fd/N name a descriptor the shell opened (`3>> backup.jsonl`
+    # appends to it): written through, as `-` is, not opened again (which emptied the file) nor
+    # a file put in place of the one it resolves to.
+    fd = 1 if given == "-" else _descriptor(given)
+    to_stdout = fd == 1
+    chosen = format_ or ("jsonl" if fd is not None else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(
             f"cannot tell the format from the name {path.name!r}: end it in .jsonl or .parquet, "
@@ -1915,6 +1919,11 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             if to_stdout:
                 count = write_events(store, sys.stdout.buffer, format=chosen, since=since, real_ids=real_ids)
                 sys.stdout.flush()
+            elif fd is not None:
+                if any(_same_file(fd, file) for file in database_files(store.url)):
+                    raise ValueError(f"{given} is a file of the database being exported: choose another path")
+                with os.fdopen(os.dup(fd), "wb") as out:
+                    count = write_events(store, out, format=chosen, since=since, real_ids=real_ids)
             else:
                 count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
@@ -1935,8 +1944,39 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     where = "standard output" if to_stdout else path
-    # Beside a stream (a named pipe, >(gzip ...)) the line would have gone into its reader's data.
-    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout or not path.is_file())
+    # Beside a stream (a named pipe, >(gzip ...)) the line would have gone into its reader's data;
+    # so it would into standard error's, were the events written there.
+    stream = fd is not None or not path.is_file()
+    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=stream and not _same_file(fd, 2))
+
+
+_DESCRIPTOR = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd)/(\d+)")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor(given: str) -> int | None:
+    """The descriptor that `given` names (/dev/stderr, /dev/fd/3, /proc/self/fd/3), else None;
+    one that is not open is refused: the name would be read as a file the store opens later."""
+    match = _DESCRIPTOR.fullmatch(given)
+    fd = _STANDARD.get(given) if match is None else int(match[1])
+    if fd is None or fd == 1:  # standard output closed (>&-) is said as any command's
+        return fd
+    try:
+        os.fstat(fd)
+    except (OSError, OverflowError):
+        raise click.BadParameter(
+            f"{given} names descriptor {fd}, which is not open: open it in the shell ({fd}>> backup.jsonl)",
+            param_hint="PATH",
+        ) from None
+    return fd
+
+
+def _same_file(fd: int | None, other: int | Path) -> bool:
+    """Whether the open descriptor `fd` is the file `other` (a descriptor, or a path)."""
+    try:
+        return fd is not None and os.path.samestat(os.fstat(fd), os.stat(other))
+    except OSError:
+        return False
 
 
 class _progress_bar:

@@ -788,6 +788,39 @@ def test_export_to_dev_stdout_writes_through_the_shell_s_standard_output(db: str
     assert "Exported 3 events" in done.stderr
 
 
+def test_export_to_an_open_descriptor_writes_through_it_and_appends(db: str, tmp_path: Path) -> None:
+    """`export /dev/stderr 2>> log` (and `/dev/fd/3 3>> log`, `/proc/self/fd/3`) opened the
+    descriptor's path again, which emptied the file: what the log held was lost."""
+    import os
+    import subprocess
+
+    log = tmp_path / "log.jsonl"
+    for name in ("/dev/fd/{}", "/proc/self/fd/{}"):
+        log.write_text('{"kept": true}\n')
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+        try:
+            result = CliRunner().invoke(main, ["--db", db, "export", "--real-ids", name.format(fd)])
+        finally:
+            os.close(fd)
+        assert result.exit_code == 0, result.output
+        lines = log.read_text().splitlines()
+        assert lines[0] == '{"kept": true}' and [json.loads(line)["position"] for line in lines[1:]] == [
+            1,
+            2,
+            3,
+        ]
+    log.write_text('{"kept": true}\n')
+    command = [sys.executable, "-m", "edgerec", "--db", db, "export", "--real-ids", "/dev/stderr"]
+    with log.open("a") as appended:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=appended, text=True, timeout=120)
+    assert done.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert lines[0] == '{"kept": true}' and [json.loads(line)["position"] for line in lines[1:]] == [1, 2, 3]
+    assert "Exported 3 events to /dev/stderr" in done.stdout  # not among the events
+    result = CliRunner().invoke(main, ["--db", db, "export", "/dev/fd/999"])
+    assert result.exit_code == 2 and "descriptor 999, which is not open" in result.output
+
+
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
     target = tmp_path / "events.jsonl"
     target.write_text("an earlier export\n")
