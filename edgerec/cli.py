@@ -77,8 +77,9 @@ class Settings:
             raise click.BadParameter(str(exc), param_hint="--db") from exc
         if sqlite_path(url) is None and make_url(url).get_backend_name() == "sqlite":
             raise click.BadParameter(
-                "an in-memory store keeps nothing, and this names one (:memory:, or a SQLite URL "
-                "with no file after sqlite:///): give the store file's path (sqlite:///shop.db, say)",
+                "an in-memory store keeps nothing, and this names one (:memory:, a SQLite URL with "
+                "no file after sqlite:///, or mode=memory): give the store file's path "
+                "(sqlite:///shop.db, say)",
                 param_hint="--db",
             )
         return url

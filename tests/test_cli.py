@@ -81,6 +81,16 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     assert not (tmp_path / "data").exists()
 
 
+def test_a_sqlite_uri_filename_in_db_is_refused_before_any_file_is_made(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`--db 'sqlite:///file:shop.db?uri=true'` imported into shop.db, left readable by others,
+    and made an empty 'file:shop.db' with its lock files beside it."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--db", "sqlite:///file:shop.db?uri=true", "demo"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --db: the URL asks SQLite to read its file as a URI (uri=true)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_path: Path) -> None:
     """`--db sqlite:///$SHOP_DB` with SHOP_DB unset named a store in memory: `import` reported its
     rows appended and `demo` its events recorded, and nothing was kept anywhere."""
@@ -88,7 +98,14 @@ def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_
     events.write_text(
         '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
     )
-    for given in ("sqlite:///", "sqlite://", "sqlite:///:memory:", ":memory:", "sqlite+pysqlite:///"):
+    for given in (
+        "sqlite:///",
+        "sqlite://",
+        "sqlite:///:memory:",
+        ":memory:",
+        "sqlite+pysqlite:///",
+        "sqlite:///file::memory:?mode=memory&uri=true",
+    ):
         for args, env in ([["--db", given], {}], [[], {"EDGEREC_DB": given}]):
             for command in (["import", str(events)], ["demo"], ["db", "upgrade"], ["stats"]):
                 result = CliRunner().invoke(main, [*args, *command], env=env)

@@ -148,6 +148,13 @@ def _readable(url: str) -> str:
             f"edgerec keeps its store in SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
+    if parsed.get_backend_name() == "sqlite" and _uri_filename(parsed) and sqlite_path(url) is not None:
+        # SQLite would read file:shop.db?mode=ro itself, while the store's mode, lock files and
+        # -wal checks went to a file named "file:shop.db" beside it.
+        raise ValueError(
+            "the URL asks SQLite to read its file as a URI (uri=true), which edgerec does not take: "
+            "give the store file's path (sqlite:///shop.db, or shop.db)"
+        )
     database = parsed.database or ""
     ending = folder_ending(database)
     if parsed.get_backend_name() == "sqlite" and ending:  # as a path's
@@ -181,10 +188,19 @@ def shown_url(url: str) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The SQLite store's file; None for a server database or one in memory (:memory:, no
+    file, or a URI filename in memory: file::memory:, or mode=memory)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
+    if _uri_filename(parsed) and (parsed.database == "file::memory:" or parsed.query.get("mode") == "memory"):
+        return None
     return Path(parsed.database)
+
+
+def _uri_filename(parsed: URL) -> bool:
+    """Whether the driver hands SQLite the URL's file as a URI (uri=true, as SQLAlchemy reads it)."""
+    return str(parsed.query.get("uri", "")).strip().lower() in ("true", "yes", "on", "y", "t", "1")
 
 
 def database_files(url: str) -> list[Path]:
