@@ -582,7 +582,11 @@ class _Commands(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_GIVEN] = [*args, os.environ.get(ENV_DB, "")]  # what an error may quote
-        return super().parse_args(ctx, args)
+        _streams_that_cannot_fail()  # before --help or --version writes
+        try:
+            return super().parse_args(ctx, args)
+        except _OutputError as exc:  # `edgerec --help > /dev/full`
+            raise _output_failed(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -603,15 +607,20 @@ class _Commands(click.Group):
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
         except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
-            # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
-            with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise click.ClickException(f"cannot write standard output: {exc.strerror}") from exc
+            raise _output_failed(exc) from exc
         except Exception as exc:  # a damaged store file read part way through a command
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
                 raise
             raise click.ClickException(damaged) from exc
+
+
+def _output_failed(exc: _OutputError) -> click.ClickException:
+    """The one-line error of standard output that cannot be written."""
+    # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
+    with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return click.ClickException(f"cannot write standard output: {exc.strerror}")
 
 
 @click.group(cls=_Commands, invoke_without_command=True)
@@ -629,7 +638,6 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
-    _streams_that_cannot_fail()
     ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)

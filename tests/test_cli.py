@@ -1707,6 +1707,38 @@ def test_output_that_cannot_be_written_is_a_one_line_error(db: str, tmp_path: Pa
     assert "events: 3" in run("--db", db, "stats")
 
 
+def test_help_and_version_that_cannot_be_written_are_a_one_line_error(tmp_path: Path) -> None:
+    """`edgerec --help > /dev/full` and `--version` ended in a traceback (OSError: No space left
+    on device), and with standard output closed exited 0 having printed nothing anywhere."""
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+
+    def said(*args: str, closed: bool = False) -> tuple[int, str]:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "edgerec", *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                preexec_fn=(lambda: os.close(1)) if closed else None,  # noqa: PLW1509
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        return done.returncode, done.stderr
+
+    for command in (["--help"], ["--version"], ["export", "--help"], ["db", "upgrade", "--help"]):
+        assert said(*command) == (1, "Error: cannot write standard output: No space left on device\n"), (
+            command
+        )
+        assert said(*command, closed=True) == (1, "Error: cannot write standard output: it is closed\n"), (
+            command
+        )
+
+
 def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`rules set`, `train` and `tune` ended in a traceback (OSError: No space left on device)
     where the store's commands say what went wrong in one line; tune said so only after its
