@@ -43,10 +43,13 @@ from edgerec.store.engine import (  # noqa: E402
     folder_ending,
     foreign_wal,
     make_engine,
+    name_writes,
     not_a_file,
+    on_writer_wait,
     shown_url,
     sqlite_path,
 )
+from edgerec.store.import_turn import StoppedWaiting  # noqa: E402
 
 if TYPE_CHECKING:
     from edgerec.recommend.rules import RuleSet
@@ -365,17 +368,32 @@ def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
         raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
-def _once(said: str) -> Callable[[], None]:
-    """A callback that writes `said` to standard error the first time it is called."""
+def _once(say: Callable[..., None]) -> Callable[..., None]:
+    """`say`, called the first time only: a wait is said once, however often it is noticed."""
     told = False
 
-    def say() -> None:
+    def once(*args: Any) -> None:
         nonlocal told
         if not told:
             told = True
-            click.echo(said, err=True)
+            say(*args)
 
-    return say
+    return once
+
+
+def _saying(line: str) -> Callable[[], None]:
+    """What writes `line` to standard error."""
+    return functools.partial(click.echo, line, err=True)
+
+
+def _say_rebuild_waits(store: Store) -> None:
+    """Has the store's writes that wait for a rebuild of it (a minute per million events) say
+    so, once, where they stood still without a word."""
+
+    def say(pid: str, doing: str) -> None:
+        click.echo(f"Waiting for {doing} (process {pid}) of this store to finish...", err=True)
+
+    on_writer_wait(store.engine, _once(say))
 
 
 def _echo(line: str, *, err: bool = False) -> None:
@@ -1109,6 +1127,7 @@ def rebuild(settings: Settings) -> None:
     (the console, a kiosk) wait until it ends (about a minute per million events).
     """
     with settings.open() as store:
+        name_writes(store.engine, "a rebuild")  # for the commands that wait for it to say so
         started = time.perf_counter()
         click.echo("Replaying the whole log; recording to this store waits until this ends.", err=True)
         count = store.rebuild()
@@ -1409,9 +1428,12 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True, err=True)
     with settings.open() as store:
+        _say_rebuild_waits(store)
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
         result = forget_user(
-            store, user_id, _once("Waiting for an import, or another forget-user, on this store to finish...")
+            store,
+            user_id,
+            _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
         )
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
@@ -1808,6 +1830,7 @@ def import_(
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
     with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
+        _say_rebuild_waits(store)
         try:
             report = import_file(
                 store,
@@ -1816,7 +1839,9 @@ def import_(
                 dedupe_window_s=dedupe_window,
                 progress=progress,
                 delist_missing=delist_missing,
-                waiting=_once("Waiting for another import, or a forget-user, on this store to finish..."),
+                waiting=_once(
+                    _saying("Waiting for another import, or a forget-user, on this store to finish...")
+                ),
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc
@@ -1824,6 +1849,9 @@ def import_(
             raise click.ClickException(
                 f"lost the database at {shown_url(settings.url)} ({_why(exc)}). {_IMPORT_KEPT}"
             ) from exc
+        except StoppedWaiting:
+            click.echo("\nImport stopped while it waited for its turn: nothing was imported.", err=True)
+            raise click.Abort() from None
         except KeyboardInterrupt:
             click.echo(f"\nImport stopped. {_IMPORT_KEPT}", err=True)
             raise click.Abort() from None

@@ -1301,6 +1301,68 @@ def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_
     assert _quoted("a\nb: one\ntwo", ["x", "a\nb"]) == "a\\nb: one\ntwo"  # the message's own kept
 
 
+def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str, tmp_path: Path) -> None:
+    """Stopped while another import held the store, an import said 'The chunks written before it
+    are kept', though it had written nothing."""
+    import signal
+    import subprocess
+
+    from edgerec.store.import_turn import import_turn
+
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
+    command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
+    with edgerec.open(db) as store, import_turn(store.engine):  # an import under way
+        with subprocess.Popen(
+            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        ) as waiting:
+            assert waiting.stderr is not None
+            assert waiting.stderr.readline().startswith("Waiting for another import")
+            waiting.send_signal(signal.SIGINT)
+            said = waiting.stderr.read()
+            assert waiting.wait(timeout=60) == 1
+        assert "nothing was imported" in said and "kept" not in said, said
+        assert store.head() == 3
+
+
+def test_an_import_or_a_forget_user_that_waits_for_a_rebuild_says_so_once(db: str, tmp_path: Path) -> None:
+    """Waiting for `rebuild` to let the store be written (a minute per million events), an import
+    or a forget-user stood still without a word; a short write it waits for is not said."""
+    import os
+    import threading
+
+    from edgerec.store.engine import name_writes, write_transaction
+
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
+    said = f"Waiting for a rebuild (process {os.getpid()}) of this store to finish..."
+    for command, doing in (
+        (["import", str(data)], "a rebuild"),
+        (["forget-user", "u2", "--yes"], "a rebuild"),
+        (["import", str(data)], ""),
+    ):
+        with edgerec.open(db) as rebuilding:
+            name_writes(rebuilding.engine, doing)
+            held, release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                with write_transaction(rebuilding.engine):  # noqa: B023
+                    held.set()  # noqa: B023
+                    release.wait(30)  # noqa: B023
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            assert held.wait(30)
+            threading.Timer(2.0, release.set).start()
+            try:
+                result = CliRunner().invoke(main, ["--db", db, *command])
+            finally:
+                release.set()
+                holder.join(30)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.count(said) == (1 if doing else 0), (command, result.stderr)
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()

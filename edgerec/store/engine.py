@@ -14,7 +14,7 @@ import stat
 import struct
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
@@ -410,6 +410,8 @@ class _WriterQueue:
         self.threads = threading.Lock()  # flock does not exclude threads sharing one descriptor
         self.fd: int | None = None
         self.pid = 0
+        self.doing = ""  # what this process's writes are, written in the lock file for others to say
+        self.waiting: Callable[[str, str], None] | None = None  # hears who holds the turn it waits for
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -418,11 +420,62 @@ class _WriterQueue:
                 # A forked child must not share its parent's descriptor: a shared one shares the lock.
                 self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
                 self.pid = os.getpid()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self._lock(self.fd)
             try:
+                if self.doing:
+                    with suppress(OSError):  # the name is for a message; a full disk has no room
+                        os.pwrite(self.fd, f"{os.getpid()} {self.doing}".encode(), 0)
                 yield
             finally:
+                if self.doing:
+                    with suppress(OSError):
+                        os.ftruncate(self.fd, 0)
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def _lock(self, fd: int) -> None:
+        """Takes the turn; a turn held by a writer that named what it does (a rebuild, which holds
+        it for a minute per million events) is first said to `waiting`. Asked once, before the
+        blocking wait: a writer queued behind a short one is not told of a rebuild that comes
+        after it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = _writer(fd)
+        if holder is not None and self.waiting is not None:
+            self.waiting(*holder)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _writer(fd: int) -> tuple[str, str] | None:
+    """The process id and what it does, of the writer that wrote them in the lock file; None where
+    none did, or where it is gone (a rebuild killed part way leaves them)."""
+    pid, _, doing = os.pread(fd, 64, 0).decode(errors="replace").partition(" ")
+    if not (pid.isdigit() and int(pid) > 0 and doing):
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return None
+    except OSError:  # another user's process: there
+        pass
+    return pid, doing
+
+
+def name_writes(engine: Engine, doing: str) -> None:
+    """Has this process's writes to the SQLite store `engine` opens name themselves ("a
+    rebuild") to writers of other processes that wait for them (see `on_writer_wait`)."""
+    file = _FILES.get(engine)
+    if file is not None:
+        file.queue.doing = doing
+
+
+def on_writer_wait(engine: Engine, waiting: Callable[[str, str], None]) -> None:
+    """Has a write to the SQLite store `engine` opens that must wait for a writer that named what
+    it does (`name_writes`) call `waiting` with its process id and what it does, each time."""
+    file = _FILES.get(engine)
+    if file is not None:
+        file.queue.waiting = waiting
 
 
 class _Checkpointer:
