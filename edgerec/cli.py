@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import shlex
 import sys
 import threading
@@ -37,14 +38,18 @@ from edgerec.store.engine import (  # noqa: E402
     StoreWriteError,
     close_engine,
     damage_said,
+    database_files,
     database_url,
     folder_ending,
     foreign_wal,
     make_engine,
+    name_writes,
     not_a_file,
+    on_writer_wait,
     shown_url,
     sqlite_path,
 )
+from edgerec.store.import_turn import StoppedWaiting  # noqa: E402
 
 if TYPE_CHECKING:
     from edgerec.recommend.rules import RuleSet
@@ -75,8 +80,9 @@ class Settings:
             raise click.BadParameter(str(exc), param_hint="--db") from exc
         if sqlite_path(url) is None and make_url(url).get_backend_name() == "sqlite":
             raise click.BadParameter(
-                "an in-memory store keeps nothing, and this names one (:memory:, or a SQLite URL "
-                "with no file after sqlite:///): give the store file's path (sqlite:///shop.db, say)",
+                "an in-memory store keeps nothing, and this names one (:memory:, a SQLite URL with "
+                "no file after sqlite:///, or mode=memory): give the store file's path "
+                "(sqlite:///shop.db, say)",
                 param_hint="--db",
             )
         return url
@@ -362,17 +368,32 @@ def _chunks_kept(store: Store, verb: str) -> Iterator[None]:
         raise click.ClickException(f"{exc} {_KEPT.format(verb)}") from exc
 
 
-def _once(said: str) -> Callable[[], None]:
-    """A callback that writes `said` to standard error the first time it is called."""
+def _once(say: Callable[..., None]) -> Callable[..., None]:
+    """`say`, called the first time only: a wait is said once, however often it is noticed."""
     told = False
 
-    def say() -> None:
+    def once(*args: Any) -> None:
         nonlocal told
         if not told:
             told = True
-            click.echo(said, err=True)
+            say(*args)
 
-    return say
+    return once
+
+
+def _saying(line: str) -> Callable[[], None]:
+    """What writes `line` to standard error."""
+    return functools.partial(click.echo, line, err=True)
+
+
+def _say_rebuild_waits(store: Store) -> None:
+    """Has the store's writes that wait for a rebuild of it (a minute per million events) say
+    so, once, where they stood still without a word."""
+
+    def say(pid: str, doing: str) -> None:
+        click.echo(f"Waiting for {doing} (process {pid}) of this store to finish...", err=True)
+
+    on_writer_wait(store.engine, _once(say))
 
 
 def _echo(line: str, *, err: bool = False) -> None:
@@ -579,7 +600,11 @@ class _Commands(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_GIVEN] = [*args, os.environ.get(ENV_DB, "")]  # what an error may quote
-        return super().parse_args(ctx, args)
+        _streams_that_cannot_fail()  # before --help or --version writes
+        try:
+            return super().parse_args(ctx, args)
+        except _OutputError as exc:  # `edgerec --help > /dev/full`
+            raise _output_failed(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -600,15 +625,20 @@ class _Commands(click.Group):
         except (StoreWriteError, ModelFolderError, FileWriteError) as exc:
             raise click.ClickException(str(exc)) from exc
         except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
-            # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
-            with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise click.ClickException(f"cannot write standard output: {exc.strerror}") from exc
+            raise _output_failed(exc) from exc
         except Exception as exc:  # a damaged store file read part way through a command
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
                 raise
             raise click.ClickException(damaged) from exc
+
+
+def _output_failed(exc: _OutputError) -> click.ClickException:
+    """The one-line error of standard output that cannot be written."""
+    # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
+    with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return click.ClickException(f"cannot write standard output: {exc.strerror}")
 
 
 @click.group(cls=_Commands, invoke_without_command=True)
@@ -626,7 +656,6 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     With no subcommand, opens the console (the same as `edgerec tui`).
     """
-    _streams_that_cannot_fail()
     ctx.obj = Settings(db)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
@@ -1098,6 +1127,7 @@ def rebuild(settings: Settings) -> None:
     (the console, a kiosk) wait until it ends (about a minute per million events).
     """
     with settings.open() as store:
+        name_writes(store.engine, "a rebuild")  # for the commands that wait for it to say so
         started = time.perf_counter()
         click.echo("Replaying the whole log; recording to this store waits until this ends.", err=True)
         count = store.rebuild()
@@ -1398,9 +1428,12 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     if not yes:
         click.confirm(f"Forget customer {user_id!r} everywhere? This cannot be undone", abort=True, err=True)
     with settings.open() as store:
+        _say_rebuild_waits(store)
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
         result = forget_user(
-            store, user_id, _once("Waiting for an import, or another forget-user, on this store to finish...")
+            store,
+            user_id,
+            _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
         )
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
@@ -1797,6 +1830,7 @@ def import_(
     reading = _how_to_read(format_, mapping, actions, timezone, encoding)
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
     with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
+        _say_rebuild_waits(store)
         try:
             report = import_file(
                 store,
@@ -1805,7 +1839,9 @@ def import_(
                 dedupe_window_s=dedupe_window,
                 progress=progress,
                 delist_missing=delist_missing,
-                waiting=_once("Waiting for another import, or a forget-user, on this store to finish..."),
+                waiting=_once(
+                    _saying("Waiting for another import, or a forget-user, on this store to finish...")
+                ),
             )
         except (ValueError, OSError) as exc:  # an unknown format, an unreadable file
             raise click.ClickException(str(exc)) from exc
@@ -1813,6 +1849,9 @@ def import_(
             raise click.ClickException(
                 f"lost the database at {shown_url(settings.url)} ({_why(exc)}). {_IMPORT_KEPT}"
             ) from exc
+        except StoppedWaiting:
+            click.echo("\nImport stopped while it waited for its turn: nothing was imported.", err=True)
+            raise click.Abort() from None
         except KeyboardInterrupt:
             click.echo(f"\nImport stopped. {_IMPORT_KEPT}", err=True)
             raise click.Abort() from None
@@ -1900,10 +1939,12 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             param_hint="PATH",
         )
     path = Path(given)
-    # /dev/stdout is the shell's standard output (`>> backup.jsonl` appends to it): written
-    # through, as `-` is, not a file put in place of the one it resolves to.
-    to_stdout = given in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
-    chosen = format_ or ("jsonl" if to_stdout else EXPORT_SUFFIXES.get(path.suffix.lower()))
+    # /dev/stdout, /dev/stderr and /dev/fd/N name a descriptor the shell opened (`3>> backup.jsonl`
+    # appends to it): written through, as `-` is, not opened again (which emptied the file) nor
+    # a file put in place of the one it resolves to.
+    fd = 1 if given == "-" else _descriptor(given)
+    to_stdout = fd == 1
+    chosen = format_ or ("jsonl" if fd is not None else EXPORT_SUFFIXES.get(path.suffix.lower()))
     if chosen is None:  # out.csv was written as JSON lines
         raise click.BadParameter(
             f"cannot tell the format from the name {path.name!r}: end it in .jsonl or .parquet, "
@@ -1915,6 +1956,11 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             if to_stdout:
                 count = write_events(store, sys.stdout.buffer, format=chosen, since=since, real_ids=real_ids)
                 sys.stdout.flush()
+            elif fd is not None:
+                if any(_same_file(fd, file) for file in database_files(store.url)):
+                    raise ValueError(f"{given} is a file of the database being exported: choose another path")
+                with os.fdopen(os.dup(fd), "wb") as out:
+                    count = write_events(store, out, format=chosen, since=since, real_ids=real_ids)
             else:
                 count = export_events(store, path, format=chosen, since=since, real_ids=real_ids)
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
@@ -1935,8 +1981,39 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             raise click.ClickException(str(exc)) from exc
     ids = "real ids" if real_ids else "customers pseudonymous"
     where = "standard output" if to_stdout else path
-    # Beside a stream (a named pipe, >(gzip ...)) the line would have gone into its reader's data.
-    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=to_stdout or not path.is_file())
+    # Beside a stream (a named pipe, >(gzip ...)) the line would have gone into its reader's data;
+    # so it would into standard error's, were the events written there.
+    stream = fd is not None or not path.is_file()
+    _echo(f"Exported {count:,} events to {where} ({chosen}, {ids}).", err=stream and not _same_file(fd, 2))
+
+
+_DESCRIPTOR = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd)/(\d+)")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor(given: str) -> int | None:
+    """The descriptor that `given` names (/dev/stderr, /dev/fd/3, /proc/self/fd/3), else None;
+    one that is not open is refused: the name would be read as a file the store opens later."""
+    match = _DESCRIPTOR.fullmatch(given)
+    fd = _STANDARD.get(given) if match is None else int(match[1])
+    if fd is None or fd == 1:  # standard output closed (>&-) is said as any command's
+        return fd
+    try:
+        os.fstat(fd)
+    except (OSError, OverflowError):
+        raise click.BadParameter(
+            f"{given} names descriptor {fd}, which is not open: open it in the shell ({fd}>> backup.jsonl)",
+            param_hint="PATH",
+        ) from None
+    return fd
+
+
+def _same_file(fd: int | None, other: int | Path) -> bool:
+    """Whether the open descriptor `fd` is the file `other` (a descriptor, or a path)."""
+    try:
+        return fd is not None and os.path.samestat(os.fstat(fd), os.stat(other))
+    except OSError:
+        return False
 
 
 class _progress_bar:

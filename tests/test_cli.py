@@ -81,6 +81,16 @@ def test_an_empty_database_is_a_usage_error_never_the_default_store(tmp_path: Pa
     assert not (tmp_path / "data").exists()
 
 
+def test_a_sqlite_uri_filename_in_db_is_refused_before_any_file_is_made(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`--db 'sqlite:///file:shop.db?uri=true'` imported into shop.db, left readable by others,
+    and made an empty 'file:shop.db' with its lock files beside it."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--db", "sqlite:///file:shop.db?uri=true", "demo"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --db: the URL asks SQLite to read its file as a URI (uri=true)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_path: Path) -> None:
     """`--db sqlite:///$SHOP_DB` with SHOP_DB unset named a store in memory: `import` reported its
     rows appended and `demo` its events recorded, and nothing was kept anywhere."""
@@ -88,7 +98,14 @@ def test_a_store_in_memory_is_a_usage_error_not_work_reported_done_and_lost(tmp_
     events.write_text(
         '{"user_id": "u1", "item_id": "a", "type": "item_viewed", "timestamp": "2024-05-01T09:00:00Z"}\n'
     )
-    for given in ("sqlite:///", "sqlite://", "sqlite:///:memory:", ":memory:", "sqlite+pysqlite:///"):
+    for given in (
+        "sqlite:///",
+        "sqlite://",
+        "sqlite:///:memory:",
+        ":memory:",
+        "sqlite+pysqlite:///",
+        "sqlite:///file::memory:?mode=memory&uri=true",
+    ):
         for args, env in ([["--db", given], {}], [[], {"EDGEREC_DB": given}]):
             for command in (["import", str(events)], ["demo"], ["db", "upgrade"], ["stats"]):
                 result = CliRunner().invoke(main, [*args, *command], env=env)
@@ -788,6 +805,39 @@ def test_export_to_dev_stdout_writes_through_the_shell_s_standard_output(db: str
     assert "Exported 3 events" in done.stderr
 
 
+def test_export_to_an_open_descriptor_writes_through_it_and_appends(db: str, tmp_path: Path) -> None:
+    """`export /dev/stderr 2>> log` (and `/dev/fd/3 3>> log`, `/proc/self/fd/3`) opened the
+    descriptor's path again, which emptied the file: what the log held was lost."""
+    import os
+    import subprocess
+
+    log = tmp_path / "log.jsonl"
+    for name in ("/dev/fd/{}", "/proc/self/fd/{}"):
+        log.write_text('{"kept": true}\n')
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+        try:
+            result = CliRunner().invoke(main, ["--db", db, "export", "--real-ids", name.format(fd)])
+        finally:
+            os.close(fd)
+        assert result.exit_code == 0, result.output
+        lines = log.read_text().splitlines()
+        assert lines[0] == '{"kept": true}' and [json.loads(line)["position"] for line in lines[1:]] == [
+            1,
+            2,
+            3,
+        ]
+    log.write_text('{"kept": true}\n')
+    command = [sys.executable, "-m", "edgerec", "--db", db, "export", "--real-ids", "/dev/stderr"]
+    with log.open("a") as appended:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=appended, text=True, timeout=120)
+    assert done.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert lines[0] == '{"kept": true}' and [json.loads(line)["position"] for line in lines[1:]] == [1, 2, 3]
+    assert "Exported 3 events to /dev/stderr" in done.stdout  # not among the events
+    result = CliRunner().invoke(main, ["--db", db, "export", "/dev/fd/999"])
+    assert result.exit_code == 2 and "descriptor 999, which is not open" in result.output
+
+
 def test_export_replaces_an_earlier_file_only_when_done(db: str, tmp_path: Path) -> None:
     target = tmp_path / "events.jsonl"
     target.write_text("an earlier export\n")
@@ -1251,6 +1301,68 @@ def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_
     assert _quoted("a\nb: one\ntwo", ["x", "a\nb"]) == "a\\nb: one\ntwo"  # the message's own kept
 
 
+def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str, tmp_path: Path) -> None:
+    """Stopped while another import held the store, an import said 'The chunks written before it
+    are kept', though it had written nothing."""
+    import signal
+    import subprocess
+
+    from edgerec.store.import_turn import import_turn
+
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
+    command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
+    with edgerec.open(db) as store, import_turn(store.engine):  # an import under way
+        with subprocess.Popen(
+            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        ) as waiting:
+            assert waiting.stderr is not None
+            assert waiting.stderr.readline().startswith("Waiting for another import")
+            waiting.send_signal(signal.SIGINT)
+            said = waiting.stderr.read()
+            assert waiting.wait(timeout=60) == 1
+        assert "nothing was imported" in said and "kept" not in said, said
+        assert store.head() == 3
+
+
+def test_an_import_or_a_forget_user_that_waits_for_a_rebuild_says_so_once(db: str, tmp_path: Path) -> None:
+    """Waiting for `rebuild` to let the store be written (a minute per million events), an import
+    or a forget-user stood still without a word; a short write it waits for is not said."""
+    import os
+    import threading
+
+    from edgerec.store.engine import name_writes, write_transaction
+
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
+    said = f"Waiting for a rebuild (process {os.getpid()}) of this store to finish..."
+    for command, doing in (
+        (["import", str(data)], "a rebuild"),
+        (["forget-user", "u2", "--yes"], "a rebuild"),
+        (["import", str(data)], ""),
+    ):
+        with edgerec.open(db) as rebuilding:
+            name_writes(rebuilding.engine, doing)
+            held, release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                with write_transaction(rebuilding.engine):  # noqa: B023
+                    held.set()  # noqa: B023
+                    release.wait(30)  # noqa: B023
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            assert held.wait(30)
+            threading.Timer(2.0, release.set).start()
+            try:
+                result = CliRunner().invoke(main, ["--db", db, *command])
+            finally:
+                release.set()
+                holder.join(30)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.count(said) == (1 if doing else 0), (command, result.stderr)
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()
@@ -1655,6 +1767,38 @@ def test_output_that_cannot_be_written_is_a_one_line_error(db: str, tmp_path: Pa
         reader.stdout.close()  # read nothing, as `| head -c 0`
         assert reader.wait(timeout=120) == 0 and reader.stderr.read() == b""
     assert "events: 3" in run("--db", db, "stats")
+
+
+def test_help_and_version_that_cannot_be_written_are_a_one_line_error(tmp_path: Path) -> None:
+    """`edgerec --help > /dev/full` and `--version` ended in a traceback (OSError: No space left
+    on device), and with standard output closed exited 0 having printed nothing anywhere."""
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+
+    def said(*args: str, closed: bool = False) -> tuple[int, str]:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "edgerec", *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                preexec_fn=(lambda: os.close(1)) if closed else None,  # noqa: PLW1509
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        return done.returncode, done.stderr
+
+    for command in (["--help"], ["--version"], ["export", "--help"], ["db", "upgrade", "--help"]):
+        assert said(*command) == (1, "Error: cannot write standard output: No space left on device\n"), (
+            command
+        )
+        assert said(*command, closed=True) == (1, "Error: cannot write standard output: it is closed\n"), (
+            command
+        )
 
 
 def test_a_full_disk_under_the_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

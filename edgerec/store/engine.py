@@ -14,7 +14,7 @@ import stat
 import struct
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
@@ -148,6 +148,13 @@ def _readable(url: str) -> str:
             f"edgerec keeps its store in SQLite or PostgreSQL, not {parsed.get_backend_name()!r} "
             "(sqlite:///shop.db, postgresql://user@host/shop)"
         )
+    if parsed.get_backend_name() == "sqlite" and _uri_filename(parsed) and sqlite_path(url) is not None:
+        # SQLite would read file:shop.db?mode=ro itself, while the store's mode, lock files and
+        # -wal checks went to a file named "file:shop.db" beside it.
+        raise ValueError(
+            "the URL asks SQLite to read its file as a URI (uri=true), which edgerec does not take: "
+            "give the store file's path (sqlite:///shop.db, or shop.db)"
+        )
     database = parsed.database or ""
     ending = folder_ending(database)
     if parsed.get_backend_name() == "sqlite" and ending:  # as a path's
@@ -181,10 +188,19 @@ def shown_url(url: str) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The SQLite store's file; None for a server database or one in memory (:memory:, no
+    file, or a URI filename in memory: file::memory:, or mode=memory)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
+    if _uri_filename(parsed) and (parsed.database == "file::memory:" or parsed.query.get("mode") == "memory"):
+        return None
     return Path(parsed.database)
+
+
+def _uri_filename(parsed: URL) -> bool:
+    """Whether the driver hands SQLite the URL's file as a URI (uri=true, as SQLAlchemy reads it)."""
+    return str(parsed.query.get("uri", "")).strip().lower() in ("true", "yes", "on", "y", "t", "1")
 
 
 def database_files(url: str) -> list[Path]:
@@ -400,6 +416,8 @@ class _WriterQueue:
         self.threads = threading.Lock()  # flock does not exclude threads sharing one descriptor
         self.fd: int | None = None
         self.pid = 0
+        self.doing = ""  # what this process's writes are, written in the lock file for others to say
+        self.waiting: Callable[[str, str], None] | None = None  # hears who holds the turn it waits for
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -415,10 +433,16 @@ class _WriterQueue:
                         "give it to the store's owner (chown) or remove it while nothing writes"
                     ) from exc
                 self.pid = os.getpid()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self._lock(self.fd)
             try:
+                if self.doing:
+                    with suppress(OSError):  # the name is for a message; a full disk has no room
+                        os.pwrite(self.fd, f"{os.getpid()} {self.doing}".encode(), 0)
                 yield
             finally:
+                if self.doing:
+                    with suppress(OSError):
+                        os.ftruncate(self.fd, 0)
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
@@ -426,6 +450,51 @@ class _WriterQueue:
         if self.fd is not None and self.pid == os.getpid():
             os.close(self.fd)
         self.fd = None
+
+    def _lock(self, fd: int) -> None:
+        """Takes the turn; a turn held by a writer that named what it does (a rebuild, which holds
+        it for a minute per million events) is first said to `waiting`. Asked once, before the
+        blocking wait: a writer queued behind a short one is not told of a rebuild that comes
+        after it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = _writer(fd)
+        if holder is not None and self.waiting is not None:
+            self.waiting(*holder)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _writer(fd: int) -> tuple[str, str] | None:
+    """The process id and what it does, of the writer that wrote them in the lock file; None where
+    none did, or where it is gone (a rebuild killed part way leaves them)."""
+    pid, _, doing = os.pread(fd, 64, 0).decode(errors="replace").partition(" ")
+    if not (pid.isdigit() and int(pid) > 0 and doing):
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return None
+    except OSError:  # another user's process: there
+        pass
+    return pid, doing
+
+
+def name_writes(engine: Engine, doing: str) -> None:
+    """Has this process's writes to the SQLite store `engine` opens name themselves ("a
+    rebuild") to writers of other processes that wait for them (see `on_writer_wait`)."""
+    file = _FILES.get(engine)
+    if file is not None:
+        file.queue.doing = doing
+
+
+def on_writer_wait(engine: Engine, waiting: Callable[[str, str], None]) -> None:
+    """Has a write to the SQLite store `engine` opens that must wait for a writer that named what
+    it does (`name_writes`) call `waiting` with its process id and what it does, each time."""
+    file = _FILES.get(engine)
+    if file is not None:
+        file.queue.waiting = waiting
 
 
 class _Checkpointer:

@@ -30,10 +30,23 @@ _ADVISORY_KEY = int.from_bytes(b"edgerec import"[:8], "big") & (2**63 - 1)
 _IN_MEMORY: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
+class StoppedWaiting(KeyboardInterrupt):
+    """Ctrl+C while the turn was waited for: nothing of the import (or forget) was written."""
+
+
+@contextmanager
+def _stopped_waiting() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise StoppedWaiting from None
+
+
 @contextmanager
 def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None]:
     """Holds the store's import turn while the block runs. While another import holds it,
-    `waiting` is called every fraction of a second (to say so, or to raise and give up)."""
+    `waiting` is called every fraction of a second (to say so, or to raise and give up); a
+    Ctrl+C meanwhile is `StoppedWaiting`."""
     path = sqlite_path(str(engine.url))
     if path is not None:
         with _file_lock(str(path) + IMPORT_LOCK, waiting):
@@ -43,8 +56,9 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
             yield
     else:
         lock = _IN_MEMORY.setdefault(engine, threading.Lock())
-        while not lock.acquire(timeout=_POLL_S):
-            _call(waiting)
+        with _stopped_waiting():
+            while not lock.acquire(timeout=_POLL_S):
+                _call(waiting)
         try:
             yield
         finally:
@@ -55,7 +69,8 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
 def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        lock_when_free(fd, lambda: _call(waiting), _POLL_S)
+        with _stopped_waiting():
+            lock_when_free(fd, lambda: _call(waiting), _POLL_S)
         yield
     finally:
         os.close(fd)  # lets the lock go
@@ -65,10 +80,13 @@ def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
 def _advisory_lock(engine: Engine, waiting: Waiting | None) -> Iterator[None]:
     connection = engine.connect()
     try:
-        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
-            connection.rollback()
-            _call(waiting)
-            time.sleep(_POLL_S)
+        with _stopped_waiting():
+            while not connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}
+            ).scalar():
+                connection.rollback()
+                _call(waiting)
+                time.sleep(_POLL_S)
         connection.commit()  # the lock is the session's: no transaction is left open meanwhile
         yield
     finally:

@@ -514,6 +514,23 @@ def test_a_store_in_memory_is_in_memory_for_every_thread(
         assert fresh.head() == 0
 
 
+def test_a_sqlite_uri_filename_is_refused_and_one_in_memory_is_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///file:shop.db?uri=true` had SQLite open shop.db while the store set the mode of,
+    and put its lock files beside, an empty file named 'file:shop.db'; `file::memory:` (or
+    mode=memory) made a file of that name too, for a store that was in memory."""
+    monkeypatch.chdir(tmp_path)
+    for url in ("sqlite:///file:shop.db?uri=true", "sqlite:///shop.db?mode=ro&uri=true"):
+        with pytest.raises(ValueError, match=r"as a URI \(uri=true\), which edgerec does not take"):
+            edgerec.open(url)
+    for url in ("sqlite:///file::memory:?uri=true", "sqlite:///file:till?mode=memory&cache=shared&uri=true"):
+        with edgerec.open(url) as store:
+            store.record(ItemViewed(user_id="u1", item_id="i1"))
+            assert store.head() == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_path_is_refused_not_taken_for_the_default_store(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="path is empty"):
         edgerec.open("")
