@@ -757,6 +757,35 @@ def fill_customers(
             )
 
 
+# A sale's price paid, where the row's cell for it is empty, is the other of these columns the
+# file has: an event log's views carry the listed price and its purchases the price paid, and
+# some purchases only the listed price.
+_PRICES = ("price_paid", "price")
+
+
+def price_fallbacks(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
+    """The columns a row's price paid is read from where its own cell is empty (read into `raw`
+    as `price:COLUMN`); none where the user named the price's column."""
+    if given.price_paid != ColumnMapping().price_paid or resolved.price_paid is None:
+        return []
+    actual, chosen = _by_key(names), header_key(resolved.price_paid)
+    return [actual[k] for name in _PRICES if (k := header_key(name)) in actual and k != chosen]
+
+
+def fill_prices(raw: dict[str, list[Any]], fallbacks: Sequence[str], n: int) -> None:
+    """Each empty price paid from the first of its row's fallback cells that is not empty."""
+    columns = [raw.pop(f"price:{name}") for name in fallbacks if f"price:{name}" in raw]
+    if not columns:
+        return
+    prices = raw.get("price_paid") or [None] * n
+    raw["price_paid"] = [
+        next((column[i] for column in columns if not convert.is_blank(column[i])), price)
+        if convert.is_blank(price)
+        else price
+        for i, price in enumerate(prices)
+    ]
+
+
 def has_event_columns(names: Sequence[str]) -> bool:
     """Whether a header (or a JSON object's keys) has a column, under a common name, for each of
     the customer (or session), the item, the time and the type (or a rating): a file of

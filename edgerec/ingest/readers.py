@@ -38,8 +38,10 @@ from edgerec.ingest.mapping import (
     customer_fallbacks,
     fill_customers,
     fill_order_lines,
+    fill_prices,
     nested_events,
     own_line,
+    price_fallbacks,
     python_literal,
     resolve_columns,
     sessions_are_visitors,
@@ -76,6 +78,7 @@ def csv_batches(
         quoting=quoting,
     )
     fallbacks: list[tuple[str, str]] = []
+    prices: list[str] = []  # the columns of a price paid where its own cell is empty
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
@@ -94,6 +97,7 @@ def csv_batches(
             check_undated(mapping, names, cells)
             mapping = choose_action_column(given, mapping, names, cells)
             fallbacks = customer_fallbacks(given, mapping, names)
+            prices = price_fallbacks(given, mapping, names)
             sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
@@ -108,9 +112,11 @@ def csv_batches(
         if mapping.header and (line := own_line(mapping.parent_line)) is not None:
             wanted["line"] = find(names, line)
         wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
+        wanted |= {f"price:{name}": find(names, name) for name in prices}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
+        fill_prices(raw, prices, len(chunk))
         fill_order_lines(raw, order)
         if names:
             merge(problems, repeated_headers(source, chunk, names))
@@ -337,6 +343,7 @@ def object_batches(
     )
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
+    prices: list[str] = []  # the columns of a price paid where its own cell is empty
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
@@ -362,6 +369,8 @@ def object_batches(
             fallbacks = customer_fallbacks(given, mapping, keys)
             sessions = sessions_are_visitors(given, mapping)
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
+            prices = price_fallbacks(given, mapping, keys)
+            sources |= {f"price:{name}": name for name in prices}
             if (line := own_line(mapping.parent_line)) is not None:
                 sources["line"] = line
         raw: dict[str, list[Any]] = {
@@ -370,6 +379,7 @@ def object_batches(
             if any(obj is not None and column in obj for obj in objects)
         }
         fill_customers(raw, fallbacks, sessions)
+        fill_prices(raw, prices, len(objects))
         fill_order_lines(raw, order)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))

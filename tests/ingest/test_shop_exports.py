@@ -69,18 +69,30 @@ def test_an_orders_value_column_is_no_rating(ingest_store: Store, tmp_path: Path
     assert (sale.type, sale.payload) == ("purchased", {"quantity": 2, "price_paid": 19.99})
 
 
-def test_a_price_paid_column_beside_a_price_is_what_a_sale_paid(ingest_store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_price_paid_column_beside_a_price_is_what_a_sale_paid(
+    ingest_store: Store, tmp_path: Path, suffix: str
+) -> None:
     """A log whose views carry the listed price and whose purchases the price paid: each sale
-    was stored at the listed price, its price paid lost."""
-    path = tmp_path / "log.csv"
-    path.write_text(
-        "user_id,item_id,type,timestamp,price,price_paid,quantity\n"
-        "c1,A,view,2024-03-01T10:00:00Z,3.50,,\n"
-        "c1,A,purchase,2024-03-01T10:05:00Z,3.50,3.00,2\n"
-    )
+    was stored at the listed price, its price paid lost. A sale whose row gives only the
+    listed price is stored at that price."""
+    at = "2024-03-01T10:0{}:00Z"
+    rows = [
+        {"user_id": "c1", "item_id": "A", "type": "view", "timestamp": at.format(0), "price": "3.50"},
+        {"user_id": "c1", "item_id": "A", "type": "purchase", "timestamp": at.format(5),
+         "price": "3.50", "price_paid": "3.00", "quantity": "2"},
+        {"user_id": "c2", "item_id": "A", "type": "purchase", "timestamp": at.format(6), "price": "3.50"},
+    ]  # fmt: skip
+    path = tmp_path / f"log.{suffix}"
+    if suffix == "csv":
+        names = ["user_id", "item_id", "type", "timestamp", "price", "price_paid", "quantity"]
+        lines = [",".join(names)] + [",".join(row.get(name, "") for name in names) for row in rows]
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     conserved(import_file(ingest_store, path))
-    sale = next(e for e in ingest_store.read() if e.type == "purchased")
-    assert sale.payload == {"quantity": 2, "price_paid": 3.0}
+    sales = [e.payload for e in ingest_store.read() if e.type == "purchased"]
+    assert sales == [{"quantity": 2, "price_paid": 3.0}, {"quantity": 1, "price_paid": 3.5}]
 
 
 def test_a_tills_cashier_is_not_the_customer(ingest_store: Store, tmp_path: Path) -> None:
