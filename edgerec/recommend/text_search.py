@@ -2,7 +2,8 @@
 
 Each item's searchable text (title, category and brand, lower case) is split into words, and
 an inverted index maps each word to the items that have it. A query word matches the words it
-starts ("shoe" finds "Shoes"), found as a range of the sorted vocabulary. The index grows as
+starts ("shoe" finds "Shoes"), found as a range of the sorted vocabulary; a one-letter word
+matches only itself. The index grows as
 items are added, and the matches of recent queries are kept and extended to new items only.
 """
 
@@ -77,9 +78,12 @@ class TextIndex:
         """Matches among items `first` onwards."""
         hits = []
         for word in words:
-            parts = [
-                self._items_from(vocabulary_word, first) for vocabulary_word in self._starting_with(word)
-            ]
+            # A one-letter word (the "t" of "t-shirt", the "c" of "USB-C") is matched whole: as a
+            # start, it would match every word beginning with its letter.
+            starting = (
+                self._starting_with(word) if len(word) > 1 else [word] if word in self._postings else []
+            )
+            parts = [self._items_from(vocabulary_word, first) for vocabulary_word in starting]
             hits.append(np.unique(np.concatenate(parts)) if parts else _NONE)
         return np.unique(np.concatenate(hits), return_counts=True)
 

@@ -103,7 +103,9 @@ def test_words_match_where_words_start_and_edits_are_searched_again() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(query=st.text(max_size=40), titles=st.lists(st.text(max_size=20), min_size=1, max_size=8))
-def test_any_query_finds_exactly_the_items_with_a_word_it_starts(query: str, titles: list[str]) -> None:
+def test_any_query_finds_exactly_the_items_with_a_word_it_starts_or_a_letter_it_is(
+    query: str, titles: list[str]
+) -> None:
     cat = Catalogue()
     for n, title in enumerate(titles):
         _listed(cat, f"i{n}", title)
@@ -112,15 +114,20 @@ def test_any_query_finds_exactly_the_items_with_a_word_it_starts(query: str, tit
     expected = {
         n
         for n, title in enumerate(titles)
-        if any(t.startswith(w) for w in words for t in re.findall(r"\w+", title.lower()))
+        if any(
+            t == w or (len(w) > 1 and t.startswith(w))
+            for w in words
+            for t in re.findall(r"\w+", title.lower())
+        )
     }
     assert set(items.tolist()) == expected
     assert ((share > 0) & (share <= 1)).all()
 
 
-def test_a_one_letter_part_of_a_joined_word_is_no_prefix_of_its_own(shop) -> None:
-    """ "t-shirt" was searched as "t" and "shirt": "t" started Tent, Trail and Tamsin, so these
-    came after the T-shirts, each said to match the search."""
+def test_a_one_letter_word_of_a_search_is_matched_whole(shop) -> None:
+    """ "t-shirt" was searched as "t" and "shirt", and "t" started Tent, Trail and Tamsin, so these
+    came after the T-shirts, each said to match the search; the "c" of "usb-c" is a word of its
+    own that USB-C items have, and ranks them first."""
     shop.record_many(
         [
             ItemListed(item_id=item_id, title=title, category=category, stock=3, occurred_at=at(99))
@@ -128,6 +135,9 @@ def test_a_one_letter_part_of_a_joined_word_is_no_prefix_of_its_own(shop) -> Non
                 ("tee", "Classic T-Shirt Blue", "Apparel/T-Shirts"),
                 ("shirt", "Oxford Shirt", "Apparel/Shirts"),
                 ("tent", "Tamsin Trail Tent", "Outdoor/Tents"),
+                ("usb-c", "USB-C Cable", "Electronics/Cables"),
+                ("usb-a", "USB-A Cable", "Electronics/Cables"),
+                ("cord", "Charging cord", "Electronics/Cables"),
             )
         ]
     )
@@ -137,9 +147,9 @@ def test_a_one_letter_part_of_a_joined_word_is_no_prefix_of_its_own(shop) -> Non
         items, share = rec.catalogue.matching(query)
         return {rec.catalogue.ids[i]: float(s) for i, s in zip(items.tolist(), share.tolist(), strict=True)}
 
-    assert found("t-shirt") == found("T-Shirts") == {"tee": 1.0, "shirt": 1.0}
-    assert found("tent's") == {"tent": 1.0}
-    assert found("t shirt")["tent"] == 0.5  # a one-letter word on its own is still searched
+    assert found("t-shirt") == found("T-Shirts") == found("t shirt") == {"tee": 1.0, "shirt": 0.5}
+    assert found("usb-c") == {"usb-c": 1.0, "usb-a": 0.5}
+    assert found("tent's") == {"tent": 0.5}
     event = Searched(user_id="u", session_id="s", query="t-shirt", occurred_at=at(100))
     rec.observe(event, shop.record(event))
     said = {r.item_id for r in rec.recommend("u", session_id="s", k=10, now=at(101)) if "search" in r.sources}
