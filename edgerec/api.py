@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -104,8 +105,9 @@ class Store:
 
     def rebuild_in(self, connection: Connection, *, batch: int = 20_000) -> int:
         """`rebuild` inside the caller's write transaction, to commit with its other changes."""
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
             raise ValueError(f"batch must be a whole number of events, at least 1, not {batch!r}")
+        batch = int(batch)  # numpy's too
         for table in PROJECTION_TABLES:
             connection.execute(delete(table))
         connection.execute(delete(projection_positions))

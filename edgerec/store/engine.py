@@ -6,6 +6,7 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -274,14 +275,22 @@ def prepare_private_file(path: Path) -> None:
     # database's group and others bits only, so one its owner made read-only (a kept backup)
     # stays so; its side files SQLite must write even to read it (and makes with the database's
     # mode), 0600, so that one made writable again can be written.
-    # A file another user owns (a lock file a `sudo edgerec` made) cannot be changed: it is left
-    # as it is, so that reading still works, and a write names it.
+    # A lock file another user owns (one a `sudo edgerec` made) cannot be changed: it is left as
+    # it is, so that reading still works, and a write names it.
     for file in _files_of(path):
-        with suppress(FileNotFoundError, PermissionError):
+        lock = file.name.endswith((_WRITER_LOCK, IMPORT_LOCK))
+        with suppress(FileNotFoundError), suppress(*((PermissionError,) if lock else ())):
             mode = stat.S_IMODE(file.stat().st_mode)
             wanted = mode & 0o700 if file == path else 0o600
             if mode != wanted:
                 os.chmod(file, wanted)
+            if file != path and not lock and not os.access(file, os.R_OK | os.W_OK):
+                # SQLite, which must write it even to read, would say only "unable to open"
+                raise PermissionError(
+                    errno.EACCES,
+                    "SQLite must read and write it: give it to the store's owner (chown)",
+                    str(file),
+                )
 
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
@@ -321,12 +330,12 @@ def close_engine(engine: Engine) -> None:
     """
     file = _FILES.get(engine)
     if file is not None:
+        file.checkpointer.stop()  # first: a checkpoint in the writers' turn opens their lock file
         # This process's writers take turns under the threads lock: holding it, none is in a
         # transaction. Other processes' writers need not be waited for.
         with file.queue.threads:
             file.release_writer()
             file.queue.close()
-        file.checkpointer.stop()
     engine.dispose()
 
 
@@ -424,14 +433,7 @@ class _WriterQueue:
         with self.threads:
             if self.fd is None or self.pid != os.getpid():
                 # A forked child must not share its parent's descriptor: a shared one shares the lock.
-                try:
-                    self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-                except PermissionError as exc:
-                    raise StoreWriteError(
-                        f"cannot write to the store: its writers' lock file {self.path} cannot be "
-                        f"opened ({exc.strerror}); if another user made it (a write run with sudo), "
-                        "give it to the store's owner (chown) or remove it while nothing writes"
-                    ) from exc
+                self.fd = open_lock_file(self.path, "writers'")
                 self.pid = os.getpid()
             self._lock(self.fd)
             try:
@@ -495,6 +497,19 @@ def on_writer_wait(engine: Engine, waiting: Callable[[str, str], None]) -> None:
     file = _FILES.get(engine)
     if file is not None:
         file.queue.waiting = waiting
+
+
+def open_lock_file(path: Path | str, whose: str) -> int:
+    """Opens (or makes) one of the store's lock files to take turns on; one another user made
+    (a write run under sudo) is a StoreWriteError that says what to do."""
+    try:
+        return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except PermissionError as exc:
+        raise StoreWriteError(
+            f"cannot write to the store: its {whose} lock file {path} cannot be opened "
+            f"({exc.strerror}); if another user made it (a write run with sudo), give it to the "
+            "store's owner (chown) or remove it while nothing writes"
+        ) from exc
 
 
 class _Checkpointer:

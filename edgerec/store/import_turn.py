@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 
-from edgerec.store.engine import IMPORT_LOCK, sqlite_path
+from edgerec.store.engine import IMPORT_LOCK, open_lock_file, sqlite_path
 from edgerec.store.flock import lock_when_free
 
 Waiting = Callable[[], None]
@@ -67,7 +67,7 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
 
 @contextmanager
 def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    fd = open_lock_file(path, "import")
     try:
         with _stopped_waiting():
             lock_when_free(fd, lambda: _call(waiting), _POLL_S)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -121,4 +122,6 @@ def test_a_rebuild_in_batches_of_no_events_is_refused_before_anything_is_dropped
             before = snapshot(store)
             with pytest.raises(ValueError, match="batch must be"):
                 store.rebuild(batch=batch)  # type: ignore[arg-type]
+            assert snapshot(store) == before
+            assert store.rebuild(batch=np.int64(1)) == 2  # numpy's whole numbers are whole numbers
             assert snapshot(store) == before

@@ -33,6 +33,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.ingest import import_file
 from edgerec.recommend import Recommender
 from edgerec.store import engine as engine_module
 from edgerec.store.engine import StoreWriteError, close_engine, database_url, make_engine, write_transaction
@@ -204,22 +205,33 @@ def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writ
             store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
         for file in (Path(parent), folder, *folder.iterdir()):
             os.chown(file, nobody, nobody)
-        lock = folder / "shop.db-writer.lock"
+        lock, import_lock = folder / "shop.db-writer.lock", folder / "shop.db-import.lock"
         lock.unlink()
-        lock.touch(mode=0o600)  # root's, as a write under sudo leaves it
+        for file in (lock, import_lock):
+            file.touch(mode=0o600)  # root's, as a write under sudo leaves it
+        (folder / "one.csv").write_text("user_id,item_id,type,timestamp\nu3,i3,view,2024-03-01T10:00:00Z\n")
+        os.chown(folder / "one.csv", nobody, nobody)
 
         def read_then_write() -> str:
+            said = []
             with edgerec.open(folder / "shop.db") as store:
-                head = store.head()
-                try:
-                    store.record(ItemViewed(occurred_at=at(1), user_id="u2", item_id="i2"))
-                except StoreWriteError as exc:
-                    return f"{head}|{exc}"
-                return f"{head}|written"
+                said.append(str(store.head()))
+                for write in (
+                    lambda: store.record(ItemViewed(occurred_at=at(1), user_id="u2", item_id="i2")),
+                    lambda: import_file(store, folder / "one.csv"),
+                ):
+                    try:
+                        write()
+                    except StoreWriteError as exc:
+                        said.append(str(exc))
+            return "|".join(said)
 
-        head, said = _as_another_user(nobody, read_then_write).split("|", 1)
+        head, record, imported = _as_another_user(nobody, read_then_write).split("|")
     assert head == "1"
-    assert said.startswith(f"cannot write to the store: its writers' lock file {lock} cannot be opened")
+    assert record.startswith(f"cannot write to the store: its writers' lock file {lock} cannot be opened")
+    assert imported.startswith(
+        f"cannot write to the store: its import lock file {import_lock} cannot be opened"
+    )
 
 
 def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
