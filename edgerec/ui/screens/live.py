@@ -31,7 +31,7 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
-from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, Refused, SessionWriter
+from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, Job, Refused, SessionWriter
 
 ALL = "All"
 CATEGORY = "category:"  # a category's option id: a category may be named All too
@@ -112,6 +112,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
+        elif self.query_one(RecommendationsPanel).generation:
+            # The list shown before may name an item since delisted, sold out or repriced on
+            # the Catalogue screen or an import (none shown yet: the first is on its way).
+            self.refresh_suggestions("Back to the live session")
+
+    def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
+        """An item was delisted, sold out or repriced (here or by another process): the panel
+        follows now, not at the shopper's next action."""
+        if self.jobs.empty():  # else an action's list is on its way, ranked after it
+            self.refresh_suggestions("Catalogue changed")
 
     def let_forgotten_go(self) -> None:
         """Leaves a customer forgotten (on the Customers screen) for a new anonymous visitor,
