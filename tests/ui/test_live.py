@@ -587,6 +587,37 @@ def test_back_from_the_catalogue_screen_the_panel_is_ranked_again(
     asyncio.run(scenario())
 
 
+def test_the_panel_is_ranked_for_the_kiosk_the_session_is_at(shop_store: Store, tmp_path: Path) -> None:
+    """k moved the session to another kiosk but left the panel on the last kiosk's list (its
+    "Popular at this kiosk" reasons), and the first list was ranked for no kiosk at all before
+    the store's kiosks were known."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await until(pilot, lambda: len(screen.kiosks) == 2, what="the store's kiosks")
+            await pilot.pause(0.5)  # any list on its way is painted
+            suggester = app.services.suggester
+
+            def ranked_here() -> list[str]:
+                session = screen.session
+                assert session is not None
+                found = suggester.recommend(session.user_id, k=8, context=session.context)
+                return [s.item_id for s in found]
+
+            assert screen.session is not None and screen.session.store_id == "kiosk-entrance"
+            assert [s.item_id for s in panel.suggestions] == ranked_here()
+            before = panel.painted_generation
+            await pilot.press("k")
+            assert screen.session.store_id == "kiosk-first-floor"
+            await until(pilot, lambda: panel.painted_generation > before, timeout=10, what="a list after k")
+            assert [s.item_id for s in panel.suggestions] == ranked_here()
+            assert "Kiosk kiosk-first-floor" in screen_text(app)
+
+    asyncio.run(scenario())
+
+
 def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
     """An item another process delisted stayed in the Live screen's list, and Enter opened it
     with its stock, as if for sale, and recorded a view of it."""
