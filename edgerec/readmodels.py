@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, desc, func, or_, select
@@ -19,6 +20,7 @@ from edgerec.domain.events import text_flaw
 from edgerec.domain.printable import shown_text
 from edgerec.domain.words import search_words
 from edgerec.projections.catalogue import SEEN
+from edgerec.store.codec import to_micros
 from edgerec.store.engine import by_code_point, lowered
 from edgerec.store.schema import (
     cooccurrence,
@@ -380,14 +382,30 @@ class ShopData:
         with self.engine.connect() as connection:
             return set(connection.execute(query).scalars())
 
-    def excluded_for(self, user_id: str) -> set[str]:
-        """Items never to suggest to this customer: bought or in the cart."""
+    def excluded_for(
+        self,
+        user_id: str,
+        *,
+        in_cart: bool = True,
+        bought: bool = True,
+        bought_after: datetime | None = None,
+    ) -> set[str]:
+        """Items not to suggest to this customer: those in the cart (unless `in_cart` is false)
+        and those bought (unless `bought` is false), of these only the ones last bought after
+        `bought_after` where it is given (a shop that suggests an item again a while after)."""
         if not _storable(user_id):
             return set()
-        query = select(user_items.c.item_id).where(
-            user_items.c.user_id == user_id,
-            or_(user_items.c.in_cart > 0, user_items.c.purchases > 0),
-        )
+        conditions = []
+        if in_cart:
+            conditions.append(user_items.c.in_cart > 0)
+        if bought:
+            purchased = user_items.c.purchases > 0
+            if bought_after is not None:
+                purchased = and_(purchased, user_items.c.purchased_at > to_micros(bought_after))
+            conditions.append(purchased)
+        if not conditions:
+            return set()
+        query = select(user_items.c.item_id).where(user_items.c.user_id == user_id, or_(*conditions))
         with self.engine.connect() as connection:
             return set(connection.execute(query).scalars())
 

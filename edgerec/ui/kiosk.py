@@ -30,7 +30,7 @@ from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import Suggestion
 from edgerec.ui.widgets.tables import money
-from edgerec.ui.writer import ActionDone, CustomerForgotten, SessionWriter
+from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
 TILES = 6
 # A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
@@ -239,6 +239,13 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.query_one("#kiosk-detail").display = False
 
     # --- showing suggestions ------------------------------------------------------------------
+
+    def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
+        """The shop delisted an item, sold out of one or changed a price (here or in another
+        process): the tiles are ranked again now, not at the next tap, which may be hours away
+        on a kiosk nobody touches."""
+        if self.session is not None and self.jobs.empty():  # else a list is on its way anyway
+            self._enqueue(self._job("tiles", []))
 
     async def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome

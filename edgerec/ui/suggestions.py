@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from edgerec.api import Store
@@ -96,6 +97,7 @@ class RecommenderSuggester:
         """The top `k` for this customer, leaving out the `exclude`d items (the one on screen);
         `refresh=False` for a caller that refreshes while idle instead (a new model snapshot
         takes milliseconds to load)."""
+        now = self.clock.now()
         with self.lock:
             if refresh:
                 self.recommender.refresh()
@@ -105,11 +107,22 @@ class RecommenderSuggester:
                 k=k,
                 category=category,
                 context=context,
-                now=self.clock.now(),
+                now=now,
                 exclude=exclude,
             )
+            policy = self.recommender.config.policy
         rows = [_result_fields(r) for r in results]
-        excluded = self.data.excluded_for(user_id)
+        # What the recommender's policy keeps from this customer, as the projections have it:
+        # the cart and purchases only where the policy says so, a purchase only within
+        # repurchase_after_s of now where that is set (else every item bought would be dropped
+        # here, and the list come up short of what `edgerec recommend` shows).
+        window = policy.repurchase_after_s
+        excluded = self.data.excluded_for(
+            user_id,
+            in_cart=policy.exclude_in_cart,
+            bought=policy.exclude_purchased,
+            bought_after=None if window is None else now - timedelta(seconds=window),
+        )
         info = self.data.items_by_id(r["item_id"] for r in rows)
         out: list[Suggestion] = []
         for r in rows:

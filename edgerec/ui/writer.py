@@ -5,7 +5,9 @@ thread worker records them through the store, lets the recommender observe them,
 and posts the outcome back as an `ActionDone` message. While no action waits, the same worker
 folds in what other writers appended and the trainer's newest model, so that work is not done
 between a key press and the new suggestions. Before it records a shopper's action, and while
-idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`).
+idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`). While idle it
+also says when the log brought catalogue changes (`CatalogueChanged`), so that a list on screen
+is ranked again without waiting for the shopper's next action.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from edgerec.domain import Event, SessionStarted
+from edgerec.domain import CATALOGUE_TYPES, Event, SessionStarted
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
 
@@ -77,6 +79,11 @@ class CustomerForgotten(Message):
     def __init__(self, user_id: str) -> None:
         super().__init__()
         self.user_id = user_id
+
+
+class CatalogueChanged(Message):
+    """The log brought catalogue events (from this console's Catalogue screen, an import, another
+    process): the list on screen may show an item no longer for sale, or an old price."""
 
 
 @dataclass
@@ -143,8 +150,12 @@ class SessionWriter:
         # The writer thread's own too: a session's start whose write failed, recorded with the
         # session's next events (the screen has moved on, as if it were recorded).
         self._start_owed: Event | None = None
+        # The writer thread's own once started: the log position up to which it looked for
+        # catalogue events.
+        self._catalogue_seen = 0
 
     def start_writer(self) -> None:
+        self._catalogue_seen = self.services.store.head()  # type: ignore[attr-defined]
         self._writer()
 
     def _enqueue(self, job: Job) -> None:
@@ -168,12 +179,24 @@ class SessionWriter:
 
     def _refresh_while_idle(self) -> None:
         try:
+            head = self.services.store.head()  # type: ignore[attr-defined]
             self.services.suggester.refresh()  # type: ignore[attr-defined]
+            if self._catalogue_changed(head):
+                self.post_message(CatalogueChanged())  # type: ignore[attr-defined]
             watch = self._watch
             if watch is not None and not watch.gone and self._forgotten(watch.user_id):
                 self.post_message(CustomerForgotten(watch.user_id))  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001 - the next action's ranking reports it
             log.warning("refreshing the recommender failed", exc_info=error)
+
+    def _catalogue_changed(self, head: int) -> bool:
+        """Whether catalogue events were logged since the writer last looked, up to `head`
+        (read before the refresh, so the recommender holds them). Nothing is read while the log
+        stands still, and then only the events new since: no ranking on a tick without them."""
+        seen, self._catalogue_seen = self._catalogue_seen, max(self._catalogue_seen, head)
+        if head <= seen:
+            return False
+        return bool(self.services.store.read(since=seen, types=CATALOGUE_TYPES, limit=1))  # type: ignore[attr-defined]
 
     def _forgotten(self, user_id: str) -> bool:
         """Whether `user_id` has been forgotten in the store since this writer first saw them,

@@ -113,11 +113,17 @@ def test_add_to_basket_reads_the_item_again(shop_store: Store, tmp_path: Path) -
     asyncio.run(scenario())
 
 
-def test_a_tile_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
+def test_a_tile_delisted_by_another_process_is_not_opened(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An item another process delisted (`edgerec import --delist-missing`) while its tile was on
     screen opened as for sale when tapped, with its stock and 'Add to basket', and its view was
-    recorded."""
+    recorded. (The writer's idle look, which ranks the tiles again after such a change, is
+    turned off here: a tap may come before it.)"""
     from edgerec.domain import ItemDelisted
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
         app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
@@ -139,6 +145,45 @@ def test_a_tile_delisted_by_another_process_is_not_opened(shop_store: Store, tmp
             assert screen.open_item is None and not screen.query_one("#kiosk-detail").display
             assert shop_store.read(since=head) == []
             assert gone not in {t.suggestion.item_id for t in screen.tiles}
+
+    asyncio.run(scenario())
+
+
+def test_tiles_nobody_taps_follow_the_catalogue(shop_store: Store, tmp_path: Path) -> None:
+    """A kiosk nobody touched kept showing an item delisted, one sold out and an old price (an
+    import, the console's Catalogue screen) until the next tap: its tiles were ranked again only
+    then. They are ranked again once the log brings catalogue events, and not on every tick."""
+    from edgerec.domain import ItemDelisted, ItemUpdated
+
+    async def scenario() -> None:
+        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 2, what="tiles")
+            await pilot.pause(1.0)  # idle ticks with nothing new: no list ranked again
+            assert screen.tiles_shown == 1
+            delisted, sold_out, repriced = (t.suggestion.item_id for t in screen.tiles[:3])
+            head = shop_store.head()
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=delisted))
+                other.record(ItemUpdated(item_id=sold_out, stock=0))
+                other.record(ItemUpdated(item_id=repriced, price=999.0))
+
+            def prices() -> dict[str, float | None]:
+                return {t.suggestion.item_id: t.suggestion.price for t in screen.tiles}
+
+            await until(
+                pilot,
+                lambda: delisted not in prices() and sold_out not in prices(),
+                timeout=10,
+                what="the tiles ranked again without a tap",
+            )
+            assert prices()[repriced] == 999.0
+            shown = screen.tiles_shown
+            await pilot.pause(1.0)
+            assert screen.tiles_shown == shown  # the catalogue stood still since
+            assert shop_store.read(since=head + 3) == []  # nothing recorded: no shopper came
 
     asyncio.run(scenario())
 

@@ -117,9 +117,16 @@ def test_the_same_session_on_postgresql(postgres: PostgresServer, tmp_path: Path
         assert len(asyncio.run(_session(app))) == 13
 
 
-def test_a_sale_takes_the_catalogue_as_it_is_now(shop_store: Store, tmp_path: Path) -> None:
-    """The Catalogue screen (or another till) changes an item shown on the live screen."""
+def test_a_sale_takes_the_catalogue_as_it_is_now(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Catalogue screen (or another till) changes an item shown on the live screen. (The
+    writer's idle look is turned off: the list it ranks after a catalogue change is not the
+    one a sale brings.)"""
     from edgerec.domain import ItemDelisted, ItemUpdated
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
         app = live_console(shop_store, tmp_path)
@@ -517,6 +524,100 @@ def test_a_customer_forgotten_by_another_process_is_let_go_before_anything_more_
     asyncio.run(scenario())
 
 
+def test_the_panel_follows_a_catalogue_change_made_elsewhere(shop_store: Store, tmp_path: Path) -> None:
+    """An item delisted, sold out or repriced by another process (an import, another till)
+    stayed on the panel, at its old price, until the shopper's next action."""
+    from edgerec.domain import ItemDelisted, ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            delisted, sold_out, repriced = (s.item_id for s in panel.suggestions[:3])
+            head = shop_store.head()
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=delisted))
+                other.record(ItemUpdated(item_id=sold_out, stock=0))
+                other.record(ItemUpdated(item_id=repriced, price=999.0))
+
+            def prices() -> dict[str, float | None]:
+                return {s.item_id: s.price for s in panel.suggestions}
+
+            await until(
+                pilot,
+                lambda: delisted not in prices() and sold_out not in prices(),
+                timeout=10,
+                what="the panel ranked again without a key",
+            )
+            assert prices()[repriced] == 999.0
+            assert shop_store.read(since=head + 3) == []  # nothing recorded for the shopper
+
+    asyncio.run(scenario())
+
+
+def test_back_from_the_catalogue_screen_the_panel_is_ranked_again(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item delisted on the Catalogue screen ("It will no longer be suggested") was still
+    the panel's first suggestion back on the Live screen, until the shopper's next action.
+    (The writer's idle look, which finds catalogue changes too, is turned off here.)"""
+    from edgerec.domain import ItemDelisted
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            gone = panel.suggestions[0].item_id
+            await pilot.press("f5")
+            await until(pilot, lambda: app.screen is not screen, what="the Catalogue screen")
+            app.services.record(ItemDelisted(item_id=gone, occurred_at=app.services.clock.now()))
+            await pilot.press("f2")
+            await until(
+                pilot,
+                lambda: app.screen is screen and gone not in {s.item_id for s in panel.suggestions},
+                timeout=10,
+                what="the panel ranked again",
+            )
+
+    asyncio.run(scenario())
+
+
+def test_the_panel_is_ranked_for_the_kiosk_the_session_is_at(shop_store: Store, tmp_path: Path) -> None:
+    """k moved the session to another kiosk but left the panel on the last kiosk's list (its
+    "Popular at this kiosk" reasons), and the first list was ranked for no kiosk at all before
+    the store's kiosks were known."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await until(pilot, lambda: len(screen.kiosks) == 2, what="the store's kiosks")
+            await pilot.pause(0.5)  # any list on its way is painted
+            suggester = app.services.suggester
+
+            def ranked_here() -> list[str]:
+                session = screen.session
+                assert session is not None
+                found = suggester.recommend(session.user_id, k=8, context=session.context)
+                return [s.item_id for s in found]
+
+            assert screen.session is not None and screen.session.store_id == "kiosk-entrance"
+            assert [s.item_id for s in panel.suggestions] == ranked_here()
+            before = panel.painted_generation
+            await pilot.press("k")
+            assert screen.session.store_id == "kiosk-first-floor"
+            await until(pilot, lambda: panel.painted_generation > before, timeout=10, what="a list after k")
+            assert [s.item_id for s in panel.suggestions] == ranked_here()
+            assert "Kiosk kiosk-first-floor" in screen_text(app)
+
+    asyncio.run(scenario())
+
+
 def test_an_item_delisted_by_another_process_is_not_opened(shop_store: Store, tmp_path: Path) -> None:
     """An item another process delisted stayed in the Live screen's list, and Enter opened it
     with its stock, as if for sale, and recorded a view of it."""
@@ -569,12 +670,16 @@ def test_a_schema_downgraded_under_the_console_is_said_plainly(shop_store: Store
 
 
 def test_r_after_a_refused_checkout_removes_the_item_that_refused_it(
-    shop_store: Store, tmp_path: Path
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The refusal said 'Remove it from the cart (r)', but r removed the last cart item, or the
     item open, still for sale; and with an item open that was not in the cart, r removed
-    another one without a word."""
+    another one without a word. (The writer's idle look is turned off: the list it ranks
+    after the delisting is not the one an action brings.)"""
     from edgerec.domain import ItemDelisted
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
         app = live_console(shop_store, tmp_path)

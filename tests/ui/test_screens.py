@@ -607,6 +607,42 @@ def test_a_new_item_is_recommendable_at_once(shop_store: Store, tmp_path: Path) 
     assert "new-xyz" in {s.item_id for s in suggested}
 
 
+def test_the_suggestions_follow_the_shops_policy_on_items_bought_or_in_the_cart(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """With repurchase_after_s and exclude_in_cart false in the shop's recommender.json, the
+    console and the kiosk still dropped every item the customer had ever bought or had in the
+    cart, and showed fewer than `edgerec recommend`: their second check ignored the policy."""
+    import json
+    from datetime import timedelta
+
+    from edgerec.domain import AddedToCart, Purchased
+    from edgerec.readmodels import ShopData
+    from edgerec.recommend import Recommender
+    from edgerec.recommend.engine import shop_config_path
+    from edgerec.ui.suggestions import RecommenderSuggester
+
+    path = shop_config_path(shop_store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"policy": {"repurchase_after_s": 3600, "exclude_in_cart": False}}))
+    clock = FixedClock()
+    now = clock.at_start()
+    early, carted, lately = "sho-000", "sho-001", "sho-002"
+    for event in (
+        Purchased(user_id="cust-x", item_id=early, price_paid=10.0, occurred_at=now - timedelta(hours=2)),
+        AddedToCart(user_id="cust-x", item_id=carted, occurred_at=now - timedelta(minutes=5)),
+        Purchased(user_id="cust-x", item_id=lately, price_paid=15.0, occurred_at=now - timedelta(minutes=10)),
+    ):
+        shop_store.record(event)
+    recommender = Recommender(shop_store)
+    shown = RecommenderSuggester(recommender, ShopData(shop_store), clock).recommend("cust-x", k=8)
+    served = recommender.recommend("cust-x", k=8, now=now + timedelta(seconds=1))  # the clock's tick
+    assert [s.item_id for s in shown] == [r.item_id for r in served]
+    assert len(shown) == 8 and {early, carted} <= {s.item_id for s in shown}
+    assert lately not in {s.item_id for s in shown}  # bought within the hour: not yet
+
+
 # --- import ---------------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
-from edgerec.ui.writer import ActionDone, CustomerForgotten, Job, Refused, SessionWriter
+from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, Job, Refused, SessionWriter
 
 ALL = "All"
 CATEGORY = "category:"  # a category's option id: a category may be named All too
@@ -99,7 +99,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.load("kiosks", self.shop.store_ids)
         self._show_session()
         self.start_writer()
-        self.refresh_suggestions("Opened the live session")
+        if self.kiosks:  # else the first list waits for the kiosks the store knows (show_kiosks)
+            self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -112,6 +113,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
+        elif self.query_one(RecommendationsPanel).generation:
+            # The list shown before may name an item since delisted, sold out or repriced on
+            # the Catalogue screen or an import (none shown yet: the first is on its way).
+            self.refresh_suggestions("Back to the live session")
+
+    def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
+        """An item was delisted, sold out or repriced (here or by another process): the panel
+        follows now, not at the shopper's next action."""
+        if self.jobs.empty():  # else an action's list is on its way, ranked after it
+            self.refresh_suggestions("Catalogue changed")
 
     def let_forgotten_go(self) -> None:
         """Leaves a customer forgotten (on the Customers screen) for a new anonymous visitor,
@@ -151,9 +162,14 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         for kiosk in found:
             if kiosk not in self.kiosks:
                 self.kiosks.append(kiosk)
-        if self.session and self.session.store_id is None and self.kiosks:
+        if self.session is None or self.session.store_id is not None:
+            return  # its list is ranked for its kiosk already
+        if self.kiosks:
             self.session.store_id = self.kiosks[0]
             self._show_session()
+        # The first list waited for the kiosk (see on_mount); one ranked meanwhile, for a
+        # shopper chosen first, was for no kiosk.
+        self.refresh_suggestions("Opened the live session")
 
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         options = self.query_one("#live-categories", OptionList)
@@ -442,6 +458,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         index = (self.kiosks.index(current) + 1) % len(self.kiosks) if current in self.kiosks else 0
         self.session.store_id = self.kiosks[index]
         self._show_session()
+        self.refresh_suggestions(f"Kiosk {self.session.store_id}")  # popularity there, not at the last one
 
     def _new_session(self, session: LiveSession, label: str) -> None:
         if self.session is not None and self.started and not self.session.ended:
