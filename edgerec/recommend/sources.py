@@ -69,10 +69,11 @@ class HistorySource:
     default_weights: Mapping[str, float] = {"history.recency": 1.0, "history.intent": 0.2}
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
-        # Not one the customer last took out of their cart: that was a no.
+        # Not one the customer last took out of their cart, nor one they rated as a dislike:
+        # those were a no.
         items = [
             i
-            for i in request.user.recent(limit)
+            for i in request.user.recent(limit, request.state.ratings)
             if request.user.items[i].last_type != EventType.REMOVED_FROM_CART
         ]
         if not items:

@@ -20,6 +20,7 @@ from edgerec.domain.signals import (
     DEFAULT_EVENT_WEIGHTS,
     RECENT_ITEMS_PER_SESSION,
     SESSION_GAP_S,
+    RatingScale,
     add_decayed,
 )
 from edgerec.projections import session_id_for
@@ -45,10 +46,11 @@ _PAIRING = _COUNTED
 class Trace:
     """One customer's dealings with one item."""
 
-    __slots__ = ("views", "carts", "purchases", "favourites", "last_type", "last_at", "first_at")
+    __slots__ = ("views", "carts", "purchases", "favourites", "rating", "last_type", "last_at", "first_at")
 
     def __init__(self, at: int) -> None:
         self.views = self.carts = self.purchases = self.favourites = 0
+        self.rating: float | None = None  # the customer's latest rating of the item
         self.last_type = ""
         self.last_at = at
         self.first_at = at
@@ -73,9 +75,18 @@ class UserState:
     last_session: str | None = None
     last_at: int = 0
 
-    def recent(self, n: int) -> list[int]:
-        """Items by last touch, most recent first."""
-        return list(islice(reversed(self.items), n))
+    def recent(self, n: int, ratings: RatingScale | None = None) -> list[int]:
+        """Items by last touch, most recent first; with a scale, not those rated as a dislike."""
+        found = reversed(self.items)
+        if ratings is not None:
+            found = (i for i in found if not disliked(self.items[i], ratings))
+        return list(islice(found, n))
+
+
+def disliked(trace: Trace, ratings: RatingScale) -> bool:
+    """Whether the customer's latest rating of the item weighs nothing on the scale: their
+    other dealings with it do not make it one to build on."""
+    return trace.rating is not None and ratings.weight(trace.rating) == 0.0
 
 
 @dataclass(slots=True)
@@ -221,6 +232,7 @@ class LiveState:
         self.sessions: dict[str, SessionState] = {}
         self.neighbours = Neighbours(neighbours, complete=complete)
         self.context = ContextPopularity(timezone)
+        self.ratings = RatingScale()  # every rating's, whoever gave it
         # False: co-occurrence and popularity stay as they are (a frozen model's evaluation);
         # each customer's own items, sessions and cart still follow their events.
         self.learning = True
@@ -269,6 +281,8 @@ class LiveState:
                 cat.delist(event.item_id or "")
             return
         item = cat.see(event.item_id, payload.get("category")) if event.item_id else None
+        if kind == EventType.RATED and "value" in payload:
+            self.ratings.see(float(payload["value"]))
         if item is not None and kind in _COUNTED and self.learning:
             weight = DEFAULT_EVENT_WEIGHTS[kind]
             if catalogue_too:
@@ -338,6 +352,8 @@ class LiveState:
             _take(user.cart, item, quantity)
         elif kind == EventType.ITEM_FAVOURITED:
             trace.favourites += 1
+        elif kind == EventType.RATED and "value" in (event.payload or {}):
+            trace.rating = float(event.payload["value"])  # the latest logged, as the projection
         if latest and item in user.cart:  # the cart, too, in the order of each item's latest touch
             user.cart[item] = user.cart.pop(item)
 
@@ -365,5 +381,6 @@ def trace_from_row(row: dict[str, Any]) -> Trace:
     trace.carts = int(row["carts"])
     trace.purchases = int(row["purchases"])
     trace.favourites = int(row["favourites"])
+    trace.rating = None if row.get("rating") is None else float(row["rating"])
     trace.last_type = str(row["last_type"])
     return trace

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from edgerec.domain.signals import RatingScale
 from edgerec.training.files import write_atomically
 from edgerec.training.model import OnlineConfig, OnlineModel
 from edgerec.training.published import CheckpointError
@@ -52,6 +53,7 @@ def save_checkpoint(
         "anchor": list(anchor) if anchor is not None else None,
         "config": json.dumps(dataclasses.asdict(model.config)),
         "weights": json.dumps(dict(vocabulary.weights)),
+        "rating_scale": [vocabulary.ratings.low, vocabulary.ratings.high],
         "model": {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()},
         # Optimiser moments too: without them a resumed trainer would drift from an uninterrupted one.
         "optimizers": [_to_cpu(optimizer.state_dict()) for optimizer in optimizers],
@@ -147,6 +149,8 @@ def load_checkpoint(directory: Path, *, device: torch.device) -> Restored | None
         token_buckets=config.token_buckets,
         weights=json.loads(state["weights"]),
     )
+    if "rating_scale" in state:  # a checkpoint of an older version learns the scale anew
+        vocabulary.ratings = RatingScale(*map(float, state["rating_scale"]))
     for item_id in state["item_ids"]:
         vocabulary.item(item_id)
     for user_id in state["user_ids"]:

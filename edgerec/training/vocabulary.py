@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import EventType
-from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
+from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS, RatingScale
 from edgerec.models.features import ItemContent, tokens_of
 from edgerec.store.codec import StoredEvent
 
@@ -81,6 +81,8 @@ class Vocabulary:
     user_index: dict[str, int] = field(default_factory=dict)
     item_content: list[dict[str, Any]] = field(default_factory=list)
     recent: dict[int, deque[int]] = field(default_factory=dict)
+    # The ratings' scale so far: a rating weighs by its place on it, a dislike nothing.
+    ratings: RatingScale = field(default_factory=RatingScale)
     # Every item's content tokens (hashed), one flat table for all items.
     _tokens: _TokenTable = field(default_factory=lambda: _TokenTable(), repr=False, compare=False)
 
@@ -112,6 +114,10 @@ class Vocabulary:
                 self._describe(self.item(event.item_id), event.payload)
                 continue
             weight = self.weights.get(event.type)
+            if weight and event.type == EventType.RATED and "value" in event.payload:
+                value = float(event.payload["value"])
+                self.ratings.see(value)
+                weight *= self.ratings.weight(value)
             if not weight or event.user_id is None or event.item_id is None:
                 continue
             item = self.item(event.item_id)

@@ -452,3 +452,27 @@ def test_catch_up_until_a_position_stops_there_across_a_forgotten_customers_gap(
         assert trainer.position == 130
         trainer.catch_up()
         assert trainer.position == store.head() == 200
+
+
+def test_the_rating_scale_is_kept_and_an_older_checkpoint_without_it_still_loads(
+    shop: Store, tmp_path: Path
+) -> None:
+    from edgerec.domain.signals import RatingScale
+    from edgerec.training.checkpoint import CHECKPOINT
+
+    trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    trainer.step()
+    trainer.vocabulary.ratings.see(0.5)
+    trainer.vocabulary.ratings.see(5.0)
+    trainer.save()
+    assert Trainer(shop, directory=tmp_path / "m", config=CONFIG).vocabulary.ratings == RatingScale(0.5, 5.0)
+
+    path = tmp_path / "m" / CHECKPOINT
+    state = torch.load(path, weights_only=True)
+    del state["rating_scale"]  # as an older version saved it
+    torch.save(state, path)
+    resumed = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
+    assert resumed.position == trainer.position
+    assert resumed.vocabulary.ratings == RatingScale()  # learnt anew from the ratings to come
+    resumed.catch_up()
+    assert resumed.position == shop.head()

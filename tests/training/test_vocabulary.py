@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgerec.store.codec import StoredEvent
 from edgerec.training.vocabulary import Vocabulary, content_tokens
 
 
@@ -66,3 +67,32 @@ def test_token_csr_after_the_table_compacts() -> None:
         assert np.array_equal(flat, want_flat), round_
         assert np.array_equal(offsets, want_offsets), round_
     assert vocabulary._tokens.unused <= len(vocabulary._tokens.flat) // 2  # it compacted
+
+
+def _rated(position: int, user_id: str, item_id: str, value: float) -> StoredEvent:
+    return StoredEvent(
+        position,
+        f"e{position}",
+        "rated",
+        position,
+        user_id,
+        None,
+        item_id,
+        None,
+        None,
+        None,
+        {"value": value},
+    )
+
+
+def test_a_rating_weighs_by_its_place_on_the_scale_and_a_low_one_teaches_nothing() -> None:
+    """A rating of 1 out of 5 taught the trainer as much as a 5: the customer's vector moved
+    towards the film they disliked."""
+    vocabulary = Vocabulary(context_items=4, token_buckets=1_000)
+    examples = vocabulary.examples(
+        [_rated(1, "bob", "a", 5.0), _rated(2, "ana", "b", 1.0), _rated(3, "ana", "c", 4.0)]
+    )
+    rated = vocabulary.weights["rated"]
+    assert [vocabulary.item_ids[i] for i in examples.items] == ["a", "c"]  # the 1 is no example
+    assert examples.weights.tolist() == [2 * rated, 1.5 * rated]
+    assert vocabulary.context_of("ana") == [vocabulary.item_index["c"]]  # nor in her recent items

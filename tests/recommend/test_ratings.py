@@ -1,0 +1,48 @@
+"""A rating weighs by its value: a customer who rated an item low is not offered it again,
+live and after a restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgerec.api import Store
+from edgerec.domain import Event, Rated
+from edgerec.recommend import Recommender
+from tests.recommend.conftest import at
+
+
+def _feature(recommender: Recommender, user_id: str, item_id: str, name: str) -> float:
+    """The item's score for one feature of the customer's candidates (0 if no candidate)."""
+    table = recommender.candidates(user_id, now=at(200))
+    index = recommender.catalogue.index[item_id]
+    rows = [row for row, item in enumerate(table.indices) if item == index]
+    return float(table.features[rows[0], table.names.index(name)]) if rows else 0.0
+
+
+@pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
+def test_an_item_rated_low_is_not_offered_again_among_the_customers_own(shop: Store, reopened: bool) -> None:
+    """Rating i1 1 out of 5 counted as much as a 5: both customers were offered it again."""
+    events: list[Event] = [
+        Rated(user_id="ana", item_id="i1", value=1.0, occurred_at=at(100)),
+        Rated(user_id="ben", item_id="i1", value=5.0, occurred_at=at(101)),
+    ]
+    live = Recommender(shop)
+    for event in events:
+        live.observe(event, shop.record(event))
+    recommender = Recommender(shop) if reopened else live
+    assert _feature(recommender, "ben", "i1", "history.recency") > 0
+    assert _feature(recommender, "ana", "i1", "history.recency") == 0
+
+
+def test_a_rating_is_low_on_the_scale_of_the_ratings_seen(shop: Store) -> None:
+    """The scale is the ratings seen: on a 1-10 scale a 5 is below the middle, a 9 is not."""
+    events: list[Event] = [
+        Rated(user_id="cy", item_id="i9", value=10.0, occurred_at=at(99)),
+        Rated(user_id="ana", item_id="i1", value=5.0, occurred_at=at(100)),
+        Rated(user_id="ben", item_id="i1", value=9.0, occurred_at=at(101)),
+    ]
+    recommender = Recommender(shop)
+    for event in events:
+        recommender.observe(event, shop.record(event))
+    assert _feature(recommender, "ben", "i1", "history.recency") > 0
+    assert _feature(recommender, "ana", "i1", "history.recency") == 0
