@@ -262,11 +262,15 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.basket = outcome.cart
         self._welcome()
         grid = self.query_one("#kiosk-tiles", Grid)
+        focused = self.focused if isinstance(self.focused, Tile) else None
+        where = self.tiles.index(focused) if focused in self.tiles else None
         # Wait for the swap to finish, so that a tap never lands on a tile that is going away
         # and the count says the new tiles are really there.
         await grid.remove_children()
         if outcome.suggestions:
             await grid.mount_all(Tile(s) for s in outcome.suggestions)
+            if focused is not None and where is not None:  # the shopper's place, not Start over
+                self._focus_again(focused.suggestion.item_id, where)
         elif self.services.shop.count_items(listed_only=False) == 0:  # a shop not set up yet
             await grid.mount(Static(EMPTY_SHOP, id="kiosk-nothing"))
         else:  # nothing in stock: say so rather than show a blank screen
@@ -278,6 +282,12 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     @property
     def tiles(self) -> list[Tile]:
         return list(self.query(Tile))
+
+    def _focus_again(self, item_id: str, where: int) -> None:
+        """Focuses the new tile of the item that had focus, or else the one in its place."""
+        tiles = self.tiles
+        same = [tile for tile in tiles if tile.suggestion.item_id == item_id]
+        (same or tiles[min(where, len(tiles) - 1) :])[0].focus()
 
 
 class KioskApp(BaseApp):

@@ -188,6 +188,32 @@ def test_tiles_nobody_taps_follow_the_catalogue(shop_store: Store, tmp_path: Pat
     asyncio.run(scenario())
 
 
+def test_tiles_ranked_again_keep_the_shoppers_focus(shop_store: Store, tmp_path: Path) -> None:
+    """Tiles ranked again for a catalogue change dropped the focused tile, and focus fell to
+    Start over: the shopper's next Enter started over, their basket gone."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 3, what="tiles")
+            screen.tiles[2].focus()
+            await pilot.pause()
+            wanted, session = screen.tiles[2].suggestion.item_id, screen.session
+            shown = screen.tiles_shown
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=screen.tiles[3].suggestion.item_id, price=12.34))
+            await until(pilot, lambda: screen.tiles_shown > shown, timeout=10, what="the tiles ranked again")
+            assert isinstance(app.focused, Tile) and app.focused.suggestion.item_id == wanted
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.open_item is not None, what="the focused tile opened")
+            assert screen.open_item.item_id == wanted and screen.session is session
+
+    asyncio.run(scenario())
+
+
 def test_a_shopper_forgotten_meanwhile_is_not_recorded_again(
     shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
