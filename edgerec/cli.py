@@ -1831,6 +1831,7 @@ def import_(
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
     with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
         _say_rebuild_waits(store)
+        head = store.head()
         try:
             report = import_file(
                 store,
@@ -1852,8 +1853,9 @@ def import_(
         except StoppedWaiting:
             click.echo("\nImport stopped while it waited for its turn: nothing was imported.", err=True)
             raise click.Abort() from None
-        except KeyboardInterrupt:
-            click.echo(f"\nImport stopped. {_IMPORT_KEPT}", err=True)
+        except KeyboardInterrupt:  # (a wait for a rebuild's writes too)
+            kept = _IMPORT_KEPT if store.head() != head else "No event of it was written."
+            click.echo(f"\nImport stopped. {kept}", err=True)
             raise click.Abort() from None
     data = report.to_dict()
     if as_json:

@@ -1325,6 +1325,36 @@ def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str
         assert store.head() == 3
 
 
+def test_ctrl_c_while_an_import_waits_for_a_rebuild_says_no_event_was_written(
+    db: str, tmp_path: Path
+) -> None:
+    """Stopped while a rebuild held the store's writes, an import said 'The chunks written
+    before it are kept', though it had written nothing."""
+    import signal
+    import subprocess
+
+    from edgerec.store.engine import name_writes, write_transaction
+
+    data = tmp_path / "views.csv"
+    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
+    command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
+    with edgerec.open(db) as rebuilding:
+        name_writes(rebuilding.engine, "a rebuild")
+        with (
+            write_transaction(rebuilding.engine),  # a rebuild under way
+            subprocess.Popen(
+                command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            ) as waiting,
+        ):
+            assert waiting.stderr is not None
+            assert waiting.stderr.readline().startswith("Waiting for a rebuild")
+            waiting.send_signal(signal.SIGINT)
+            said = waiting.stderr.read()
+            assert waiting.wait(timeout=60) == 1
+        assert "No event of it was written" in said and "kept" not in said, said
+        assert rebuilding.head() == 3
+
+
 def test_an_import_or_a_forget_user_that_waits_for_a_rebuild_says_so_once(db: str, tmp_path: Path) -> None:
     """Waiting for `rebuild` to let the store be written (a minute per million events), an import
     or a forget-user stood still without a word; a short write it waits for is not said."""
