@@ -43,6 +43,7 @@ ENV_DB = "EDGEREC_DB"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 _WRITER_LOCK = "-writer.lock"
 IMPORT_LOCK = "-import.lock"  # held by the one import that runs (store/import_turn.py)
+_LOCKS = (_WRITER_LOCK, IMPORT_LOCK)
 
 
 class StoreWriteError(RuntimeError):
@@ -275,21 +276,21 @@ def prepare_private_file(path: Path) -> None:
     # database's group and others bits only, so one its owner made read-only (a kept backup)
     # stays so; its side files SQLite must write even to read it (and makes with the database's
     # mode), 0600, so that one made writable again can be written.
-    # A lock file another user owns (one a `sudo edgerec` made) cannot be changed: it is left as
-    # it is, so that reading still works, and a write names it.
+    # A file another user owns (a lock file a `sudo edgerec` made, or a store shared read-only)
+    # cannot be changed: it is left as it is, so that reading still works, and a write names it.
+    writer = os.access(path, os.W_OK)
     for file in _files_of(path):
-        lock = file.name.endswith((_WRITER_LOCK, IMPORT_LOCK))
-        with suppress(FileNotFoundError), suppress(*((PermissionError,) if lock else ())):
+        with suppress(FileNotFoundError):
             mode = stat.S_IMODE(file.stat().st_mode)
             wanted = mode & 0o700 if file == path else 0o600
             if mode != wanted:
-                os.chmod(file, wanted)
-            if file != path and not lock and not os.access(file, os.R_OK | os.W_OK):
-                # SQLite, which must write it even to read, would say only "unable to open"
+                with suppress(PermissionError):
+                    os.chmod(file, wanted)
+            journal = file != path and not file.name.endswith(_LOCKS)
+            if writer and journal and not os.access(file, os.R_OK | os.W_OK):
+                # where SQLite would say only "unable to open database file"
                 raise PermissionError(
-                    errno.EACCES,
-                    "SQLite must read and write it: give it to the store's owner (chown)",
-                    str(file),
+                    errno.EACCES, "this user cannot write it: give it to the store's owner (chown)", str(file)
                 )
 
 

@@ -234,6 +234,50 @@ def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writ
     )
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
+def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
+    """A store file another user owns, readable by all (a reporting account's), could not be
+    opened at all: opening tried to take its others' bits away and failed."""
+    with tempfile.TemporaryDirectory() as parent:
+        folder = Path(parent) / "shop"
+        with edgerec.open(folder / "shop.db") as store:
+            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+        os.chmod(parent, 0o755)
+        os.chmod(folder, 0o777)  # where SQLite may make the -shm a reader needs
+        os.chmod(folder / "shop.db", 0o644)
+
+        def read() -> str:
+            with edgerec.open(folder / "shop.db", upgrade=False) as store:
+                return str(store.head())
+
+        assert _as_another_user(65534, read) == "1"
+        assert stat.S_IMODE((folder / "shop.db").stat().st_mode) == 0o644
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
+def test_a_wal_the_stores_own_user_cannot_write_is_named() -> None:
+    """A -wal another user left (a write under sudo, killed) gave only SQLite's "unable to open
+    database file"."""
+    nobody = 65534
+    with tempfile.TemporaryDirectory() as parent:
+        folder = Path(parent) / "shop"
+        with edgerec.open(folder / "shop.db") as store:
+            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+        for file in (Path(parent), folder, *folder.iterdir()):
+            os.chown(file, nobody, nobody)
+        (folder / "shop.db-wal").touch(mode=0o600)  # root's
+
+        def open_it() -> str:
+            try:
+                edgerec.open(folder / "shop.db").close()
+            except PermissionError as exc:
+                return str(exc)
+            return "opened"
+
+        said = _as_another_user(nobody, open_it)
+    assert "cannot write it" in said and "chown" in said and said.endswith("shop.db-wal'"), said
+
+
 def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
     store.record_many(
         [
