@@ -127,7 +127,7 @@ def test_any_query_finds_exactly_the_items_with_a_word_it_starts_or_a_letter_it_
 def test_a_one_letter_word_of_a_search_is_matched_whole(shop) -> None:
     """ "t-shirt" was searched as "t" and "shirt", and "t" started Tent, Trail and Tamsin, so these
     came after the T-shirts, each said to match the search; the "c" of "usb-c" is a word of its
-    own that USB-C items have, and ranks them first."""
+    own that USB-C items have, and ranks them first. The "s" of a possessive is no word."""
     shop.record_many(
         [
             ItemListed(item_id=item_id, title=title, category=category, stock=3, occurred_at=at(99))
@@ -138,6 +138,9 @@ def test_a_one_letter_word_of_a_search_is_matched_whole(shop) -> None:
                 ("usb-c", "USB-C Cable", "Electronics/Cables"),
                 ("usb-a", "USB-A Cable", "Electronics/Cables"),
                 ("cord", "Charging cord", "Electronics/Cables"),
+                ("mens", "Mens Oxford Shirt", "Apparel/Shirts"),
+                ("womens", "Women's Oxford Shirt", "Apparel/Shirts"),
+                ("boots", "Kid's Rain Boots", "Footwear/Boots"),
             )
         ]
     )
@@ -147,10 +150,13 @@ def test_a_one_letter_word_of_a_search_is_matched_whole(shop) -> None:
         items, share = rec.catalogue.matching(query)
         return {rec.catalogue.ids[i]: float(s) for i, s in zip(items.tolist(), share.tolist(), strict=True)}
 
-    assert found("t-shirt") == found("T-Shirts") == found("t shirt") == {"tee": 1.0, "shirt": 0.5}
+    shirts = {"shirt": 0.5, "mens": 0.5, "womens": 0.5}
+    assert found("t-shirt") == found("T-Shirts") == found("t shirt") == {"tee": 1.0, **shirts}
+    # a possessive's "s" is no word: it matched every other possessive (Kid's Rain Boots)
+    assert found("men's shirt") == {**shirts, "tee": 0.5, "mens": 1.0}
     assert found("usb-c") == {"usb-c": 1.0, "usb-a": 0.5}
-    assert found("tent's") == {"tent": 0.5}
+    assert found("tent's") == {"tent": 1.0}
     event = Searched(user_id="u", session_id="s", query="t-shirt", occurred_at=at(100))
     rec.observe(event, shop.record(event))
     said = {r.item_id for r in rec.recommend("u", session_id="s", k=10, now=at(101)) if "search" in r.sources}
-    assert said == {"tee", "shirt"}
+    assert said == {"tee", *shirts}
