@@ -1393,6 +1393,27 @@ def test_an_import_or_a_forget_user_that_waits_for_a_rebuild_says_so_once(db: st
         assert result.stderr.count(said) == (1 if doing else 0), (command, result.stderr)
 
 
+def test_a_record_a_killed_rebuild_left_is_cleared_by_the_next_writer(db: str) -> None:
+    """A rebuild killed part way left "PID a rebuild" in the writers' lock file: a shorter one
+    written over it by the next rebuild read "a rebuildld", and once its pid belonged to another
+    process, a writer waiting behind an ordinary one was told it waited for a rebuild."""
+    import os
+
+    from edgerec.store.engine import name_writes, write_transaction
+
+    lock = Path(f"{db}-writer.lock")
+    with edgerec.open(db) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))  # makes the lock file
+        lock.write_text(f"{os.getpid()} a rebuild of a long name")  # as a kill -9 leaves it
+        with write_transaction(store.engine):
+            pass
+        assert lock.read_text() == ""
+        lock.write_text("4194303 a rebuild of a long name")
+        name_writes(store.engine, "a rebuild")
+        with write_transaction(store.engine):
+            assert lock.read_text() == f"{os.getpid()} a rebuild"
+
+
 def test_import_and_eval_refuse_a_folder_by_name(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "ml-latest-small"
     folder.mkdir()

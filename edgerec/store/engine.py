@@ -440,7 +440,11 @@ class _WriterQueue:
             try:
                 if self.doing:
                     with suppress(OSError):  # the name is for a message; a full disk has no room
+                        os.ftruncate(self.fd, 0)
                         os.pwrite(self.fd, f"{os.getpid()} {self.doing}".encode(), 0)
+                elif os.fstat(self.fd).st_size:  # a record a killed rebuild left: not the holder's
+                    with suppress(OSError):
+                        os.ftruncate(self.fd, 0)
                 yield
             finally:
                 if self.doing:
