@@ -587,6 +587,34 @@ def test_back_from_the_catalogue_screen_the_panel_is_ranked_again(
     asyncio.run(scenario())
 
 
+def test_a_dialog_closed_over_the_live_screen_ranks_nothing_again(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the dialog that chooses a customer (or the help) ranked the panel again as
+    'Back to the live session', whose heading replaced the customer's."""
+    from edgerec.ui.widgets.recs import RecommendationsPanel
+
+    headings: list[str] = []
+    describe = RecommendationsPanel.describe
+
+    def noted(panel: RecommendationsPanel, heading: str, *rest: object) -> None:
+        headings.append(heading)
+        describe(panel, heading, *rest)
+
+    monkeypatch.setattr(RecommendationsPanel, "describe", noted)
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            headings.clear()
+            await act(pilot, "c", *"cust-04", "enter")
+            await pilot.pause(0.5)
+            assert headings and all("Back to the live session" not in h for h in headings), headings
+
+    asyncio.run(scenario())
+
+
 def test_the_panel_is_ranked_for_the_kiosk_the_session_is_at(shop_store: Store, tmp_path: Path) -> None:
     """k moved the session to another kiosk but left the panel on the last kiosk's list (its
     "Popular at this kiosk" reasons), and the first list was ranked for no kiosk at all before

@@ -66,6 +66,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.category: str | None = None
         self.search_text = ""
         self.latencies_ms: list[float] = []
+        self._head_when_away: int | None = None  # the log's head when another screen covered this one
         self.actions_done = 0
         self.last_position = 0
         self.blocking: list[str] = []  # cart items a refused checkout named, for r to remove
@@ -103,6 +104,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
 
+    def on_screen_suspend(self) -> None:
+        self._head_when_away = self.services.store.head()
+
     def on_screen_resume(self) -> None:
         # The categories and items, each time the screen shows (its first time too): an import
         # may have brought some, and prices and stock may have changed on the Catalogue screen.
@@ -113,10 +117,14 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
-        elif self.query_one(RecommendationsPanel).generation:
+        elif self.query_one(RecommendationsPanel).generation and self._written_while_away():
             # The list shown before may name an item since delisted, sold out or repriced on
-            # the Catalogue screen or an import (none shown yet: the first is on its way).
+            # the Catalogue screen or an import (none shown yet: the first is on its way). A
+            # dialog closed over this screen (choosing a customer, the help) wrote nothing.
             self.refresh_suggestions("Back to the live session")
+
+    def _written_while_away(self) -> bool:
+        return self._head_when_away != self.services.store.head()
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """An item was delisted, sold out or repriced (here or by another process): the panel
