@@ -10,7 +10,7 @@ import stat
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -171,6 +171,21 @@ def test_opening_takes_only_others_access_away_and_keeps_a_read_only_file_read_o
     assert modes == [0o400, 0o600, 0o600]  # side files stay writable: chmod u+w on the file is enough
 
 
+NOBODY = 65534
+
+
+@contextlib.contextmanager
+def _store_of(uid: int) -> Iterator[Path]:
+    """The folder of a store with one event, which user `uid` owns, with everything in it."""
+    with tempfile.TemporaryDirectory() as parent:
+        folder = Path(parent) / "shop"
+        with edgerec.open(folder / "shop.db") as store:
+            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
+        for file in (Path(parent), folder, *folder.iterdir()):
+            os.chown(file, uid, uid)
+        yield folder
+
+
 def _as_another_user(uid: int, work: Callable[[], str]) -> str:
     """What `work` returns, run in a child process under another user's ids."""
     reading, writing = os.pipe()
@@ -198,19 +213,13 @@ def _as_another_user(uid: int, work: Callable[[], str]) -> str:
 def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writer() -> None:
     """A lock file a `sudo edgerec` made kept the shop's own user from even reading the store
     (opening changed its mode: 'Operation not permitted'), and a write gave a bare OSError."""
-    nobody = 65534
-    with tempfile.TemporaryDirectory() as parent:
-        folder = Path(parent) / "shop"
-        with edgerec.open(folder / "shop.db") as store:
-            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
-        for file in (Path(parent), folder, *folder.iterdir()):
-            os.chown(file, nobody, nobody)
+    with _store_of(NOBODY) as folder:
         lock, import_lock = folder / "shop.db-writer.lock", folder / "shop.db-import.lock"
         lock.unlink()
         for file in (lock, import_lock):
             file.touch(mode=0o600)  # root's, as a write under sudo leaves it
         (folder / "one.csv").write_text("user_id,item_id,type,timestamp\nu3,i3,view,2024-03-01T10:00:00Z\n")
-        os.chown(folder / "one.csv", nobody, nobody)
+        os.chown(folder / "one.csv", NOBODY, NOBODY)
 
         def read_then_write() -> str:
             said = []
@@ -226,7 +235,7 @@ def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writ
                         said.append(str(exc))
             return "|".join(said)
 
-        head, record, imported = _as_another_user(nobody, read_then_write).split("|")
+        head, record, imported = _as_another_user(NOBODY, read_then_write).split("|")
     assert head == "1"
     assert record.startswith(f"cannot write to the store: its writers' lock file {lock} cannot be opened")
     assert imported.startswith(
@@ -238,11 +247,8 @@ def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writ
 def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
     """A store file another user owns, readable by all (a reporting account's), could not be
     opened at all: opening tried to take its others' bits away and failed."""
-    with tempfile.TemporaryDirectory() as parent:
-        folder = Path(parent) / "shop"
-        with edgerec.open(folder / "shop.db") as store:
-            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
-        os.chmod(parent, 0o755)
+    with _store_of(os.geteuid()) as folder:
+        os.chmod(folder.parent, 0o755)
         os.chmod(folder, 0o777)  # where SQLite may make the -shm a reader needs
         os.chmod(folder / "shop.db", 0o644)
 
@@ -250,7 +256,7 @@ def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
             with edgerec.open(folder / "shop.db", upgrade=False) as store:
                 return str(store.head())
 
-        assert _as_another_user(65534, read) == "1"
+        assert _as_another_user(NOBODY, read) == "1"
         assert stat.S_IMODE((folder / "shop.db").stat().st_mode) == 0o644
 
 
@@ -258,13 +264,7 @@ def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
 def test_a_wal_the_stores_own_user_cannot_write_is_named() -> None:
     """A -wal another user left (a write under sudo, killed) gave only SQLite's "unable to open
     database file"."""
-    nobody = 65534
-    with tempfile.TemporaryDirectory() as parent:
-        folder = Path(parent) / "shop"
-        with edgerec.open(folder / "shop.db") as store:
-            store.record(ItemViewed(occurred_at=at(0), user_id="u1", item_id="i1"))
-        for file in (Path(parent), folder, *folder.iterdir()):
-            os.chown(file, nobody, nobody)
+    with _store_of(NOBODY) as folder:
         (folder / "shop.db-wal").touch(mode=0o600)  # root's
 
         def open_it() -> str:
@@ -274,7 +274,7 @@ def test_a_wal_the_stores_own_user_cannot_write_is_named() -> None:
                 return str(exc)
             return "opened"
 
-        said = _as_another_user(nobody, open_it)
+        said = _as_another_user(NOBODY, open_it)
     assert "cannot write it" in said and "chown" in said and said.endswith("shop.db-wal'"), said
 
 
