@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 import edgerec
 from edgerec.api import Store
@@ -14,6 +17,19 @@ from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
 from tests.ui.ui_shop import screen_text, until
+
+
+@contextlib.asynccontextmanager
+async def _kiosk_with_tiles(
+    store: Store, tmp_path: Path, tiles: int
+) -> AsyncIterator[tuple[KioskApp, Pilot, KioskScreen]]:
+    """A kiosk on `store`, once it shows its first list of at least `tiles` tiles."""
+    app = KioskApp(store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KioskScreen)
+        await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) >= tiles, what="tiles")
+        yield app, pilot, screen
 
 
 def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> None:
@@ -126,11 +142,7 @@ def test_a_tile_delisted_by_another_process_is_not_opened(
     monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
-        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, KioskScreen)
-            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
             gone = screen.tiles[0].suggestion.item_id
             with edgerec.open(shop_store.path) as other:
                 other.record(ItemDelisted(item_id=gone))
@@ -156,11 +168,7 @@ def test_tiles_nobody_taps_follow_the_catalogue(shop_store: Store, tmp_path: Pat
     from edgerec.domain import ItemDelisted, ItemUpdated
 
     async def scenario() -> None:
-        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, KioskScreen)
-            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 2, what="tiles")
+        async with _kiosk_with_tiles(shop_store, tmp_path, 3) as (app, pilot, screen):
             await pilot.pause(1.0)  # idle ticks with nothing new: no list ranked again
             assert screen.tiles_shown == 1
             delisted, sold_out, repriced = (t.suggestion.item_id for t in screen.tiles[:3])
@@ -194,11 +202,7 @@ def test_tiles_ranked_again_keep_the_shoppers_focus(shop_store: Store, tmp_path:
     from edgerec.domain import ItemUpdated
 
     async def scenario() -> None:
-        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, KioskScreen)
-            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 3, what="tiles")
+        async with _kiosk_with_tiles(shop_store, tmp_path, 4) as (app, pilot, screen):
             screen.tiles[2].focus()
             await pilot.pause()
             wanted, session = screen.tiles[2].suggestion.item_id, screen.session
@@ -227,11 +231,7 @@ def test_a_shopper_forgotten_meanwhile_is_not_recorded_again(
     monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
-        app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = app.screen
-            assert isinstance(screen, KioskScreen)
-            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
             shown = screen.tiles_shown
             await pilot.click(Tile)
             await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
