@@ -353,6 +353,9 @@ _KEPT = (
     "is in the store already is not added twice)."
 )
 _IMPORT_KEPT = _KEPT.format("import")
+_IMPORT_NOTHING_KEPT = (
+    "It was stopped before its first chunk was written; run the same command again to import the file."
+)
 
 
 @contextlib.contextmanager
@@ -1831,14 +1834,20 @@ def import_(
     progress_bar = _progress_bar(f"Importing {path.name}", quiet=as_json)
     with settings.open_to_fill() as store, progress_bar as progress, _chunks_kept(store, "import"):
         _say_rebuild_waits(store)
-        head = store.head()
+        chunks_written = 0
+
+        def progressed(done: int, total: int | None) -> None:  # called once a chunk is written
+            nonlocal chunks_written
+            chunks_written += 1
+            progress(done, total)
+
         try:
             report = import_file(
                 store,
                 path,
                 **reading,
                 dedupe_window_s=dedupe_window,
-                progress=progress,
+                progress=progressed,
                 delist_missing=delist_missing,
                 waiting=_once(
                     _saying("Waiting for another import, or a forget-user, on this store to finish...")
@@ -1854,7 +1863,7 @@ def import_(
             click.echo("\nImport stopped while it waited for its turn: nothing was imported.", err=True)
             raise click.Abort() from None
         except KeyboardInterrupt:  # (a wait for a rebuild's writes too)
-            kept = _IMPORT_KEPT if store.head() != head else "No event of it was written."
+            kept = _IMPORT_KEPT if chunks_written else _IMPORT_NOTHING_KEPT
             click.echo(f"\nImport stopped. {kept}", err=True)
             raise click.Abort() from None
     data = report.to_dict()
