@@ -18,7 +18,7 @@ from textual.events import Key
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from edgerec.domain import Event
+from edgerec.domain import CATALOGUE_TYPES, Event
 from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
@@ -117,14 +117,18 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if user_id:
             self.services.pending_customer = None
             self.play_customer(user_id)
-        elif self.query_one(RecommendationsPanel).generation and self._written_while_away():
+        elif self.query_one(RecommendationsPanel).generation and self._catalogue_changed_while_away():
             # The list shown before may name an item since delisted, sold out or repriced on
             # the Catalogue screen or an import (none shown yet: the first is on its way). A
-            # dialog closed over this screen (choosing a customer, the help) wrote nothing.
+            # dialog closed over this screen (choosing a customer, the help) changed nothing.
             self.refresh_suggestions("Back to the live session")
 
-    def _written_while_away(self) -> bool:
-        return self._head_when_away != self.services.store.head()
+    def _catalogue_changed_while_away(self) -> bool:
+        """Whether catalogue events were logged while another screen covered this one (other
+        events, a kiosk's beside this console, leave the list as good as it was)."""
+        seen = self._head_when_away
+        store = self.services.store
+        return seen is None or bool(store.read(since=seen, types=CATALOGUE_TYPES, limit=1))
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """An item was delisted, sold out or repriced (here or by another process): the panel
