@@ -267,6 +267,10 @@ def _may_be_ours(path: Path) -> bool:
     return not names or "alembic_version" in names
 
 
+_JOURNAL_REFUSED = "this user cannot write it: give it to the store's owner (chown)"
+_JOURNAL_UNREAD = "this user cannot read it: open the store as the user who owns it"
+
+
 def prepare_private_file(path: Path) -> None:
     """Creates the directory (0700) and the database file (0600) before SQLite opens it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -278,7 +282,7 @@ def prepare_private_file(path: Path) -> None:
     # mode), 0600, so that one made writable again can be written.
     # A file another user owns (a lock file a `sudo edgerec` made, or a store shared read-only)
     # cannot be changed: it is left as it is, so that reading still works, and a write names it.
-    writer = os.access(path, os.W_OK)
+    owner = path.stat().st_uid == os.geteuid()  # a store's own user writes; others may read
     for file in _files_of(path):
         with suppress(FileNotFoundError):
             mode = stat.S_IMODE(file.stat().st_mode)
@@ -287,11 +291,9 @@ def prepare_private_file(path: Path) -> None:
                 with suppress(PermissionError):
                     os.chmod(file, wanted)
             journal = file != path and not file.name.endswith(_LOCKS)
-            if writer and journal and not os.access(file, os.R_OK | os.W_OK):
+            if journal and not os.access(file, os.R_OK | os.W_OK if owner else os.R_OK):
                 # where SQLite would say only "unable to open database file"
-                raise PermissionError(
-                    errno.EACCES, "this user cannot write it: give it to the store's owner (chown)", str(file)
-                )
+                raise PermissionError(errno.EACCES, _JOURNAL_REFUSED if owner else _JOURNAL_UNREAD, str(file))
 
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})

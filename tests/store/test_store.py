@@ -258,24 +258,31 @@ def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
 
         assert _as_another_user(NOBODY, read) == "1"
         assert stat.S_IMODE((folder / "shop.db").stat().st_mode) == 0o644
+        for journal in folder.glob("shop.db-*"):  # the reader's own, from the read above
+            journal.unlink()
+        (folder / "shop.db-wal").touch(mode=0o600)  # the owner's, left by a crash
+        said = _as_another_user(NOBODY, read)
+        assert "cannot read it" in said and said.endswith("shop.db-wal'"), said
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
 def test_a_wal_the_stores_own_user_cannot_write_is_named() -> None:
     """A -wal another user left (a write under sudo, killed) gave only SQLite's "unable to open
     database file"."""
-    with _store_of(NOBODY) as folder:
-        (folder / "shop.db-wal").touch(mode=0o600)  # root's
+    for mode in (0o600, 0o400):  # (0400: a backup its owner keeps read-only)
+        with _store_of(NOBODY) as folder:
+            (folder / "shop.db").chmod(mode)
+            (folder / "shop.db-wal").touch(mode=0o600)  # root's
 
-        def open_it() -> str:
-            try:
-                edgerec.open(folder / "shop.db").close()
-            except PermissionError as exc:
-                return str(exc)
-            return "opened"
+            def open_it() -> str:
+                try:
+                    edgerec.open(folder / "shop.db").close()  # noqa: B023
+                except PermissionError as exc:
+                    return str(exc)
+                return "opened"
 
-        said = _as_another_user(NOBODY, open_it)
-    assert "cannot write it" in said and "chown" in said and said.endswith("shop.db-wal'"), said
+            said = _as_another_user(NOBODY, open_it)
+        assert "cannot write it" in said and "chown" in said and said.endswith("shop.db-wal'"), said
 
 
 def test_sessions_split_after_thirty_idle_minutes(store: Store) -> None:
