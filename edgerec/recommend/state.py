@@ -130,7 +130,6 @@ class Neighbours:
         self.complete = complete
         self.counts: dict[int, dict[int, int]] = {}
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._cut: set[int] = set()  # lists loaded with `limit` neighbours: others may be left out
 
     def loaded(self, item: int) -> bool:
         return self.complete or item in self.counts
@@ -138,15 +137,10 @@ class Neighbours:
     def put(self, item: int, row: dict[int, int]) -> None:
         self.counts[item] = row
         self._arrays.pop(item, None)
-        if not self.complete and len(row) >= self.limit:
-            self._cut.add(item)
-        else:
-            self._cut.discard(item)
 
     def drop(self, item: int) -> None:
         self.counts.pop(item, None)
         self._arrays.pop(item, None)
-        self._cut.discard(item)
 
     def add(self, a: int, b: int, count: int = 1) -> None:
         row = self.counts.get(a)
@@ -154,11 +148,6 @@ class Neighbours:
             if not self.complete:
                 return
             row = self.counts[a] = {}
-        if b not in row and a in self._cut:
-            # A neighbour the list was loaded without would count from 1 while the projection
-            # keeps its true count: the next use reloads the list from there.
-            self.drop(a)
-            return
         row[b] = row.get(b, 0) + count
         self._arrays.pop(a, None)
         if len(row) > 2 * self.limit:

@@ -223,33 +223,3 @@ def test_an_item_with_more_neighbours_than_memory_holds_keeps_their_counts_live(
         served = recommender.recommend("ana", session_id="ana-1", k=5, now=at(801))
         together = [r for r in served if r.item_id.startswith("y")]
         assert together[0].item_id == "y5" and "(seen together 2 times)" in together[0].reasons[0]
-
-
-def test_a_neighbour_left_out_of_a_list_loaded_at_its_limit_keeps_its_count_live(shop: Store) -> None:
-    """A list is loaded with its `neighbours_per_item` strongest neighbours only: a neighbour
-    left out and seen with the item again counted from 1 live, "seen together 1 time" where
-    the table (and a recommender opened afresh) said 2."""
-    config = replace(RecommenderConfig.default(), neighbours_per_item=3)
-    events: list[Event] = [ItemListed(item_id="x", title="Anchor", occurred_at=at(600))]
-    events += [ItemListed(item_id=f"y{n}", title=f"Y {n}", occurred_at=at(600)) for n in range(5)]
-    for n, times in enumerate((3, 3, 2, 1, 1)):  # x's list of three: y0, y1 and y2; y4 left out
-        for time in range(times):
-            session = {"user_id": f"c{n}-{time}", "session_id": f"s{n}-{time}"}
-            events += [
-                ItemViewed(**session, item_id="x", occurred_at=at(700 + n)),
-                ItemViewed(**session, item_id=f"y{n}", occurred_at=at(700.5 + n)),
-            ]
-    shop.record_many(events)
-    live = Recommender(shop, config=config)
-    for item, minute in (("y4", 800), ("x", 801)):  # x seen with y4 a second time
-        event = ItemViewed(user_id="ana", session_id="ana-1", item_id=item, occurred_at=at(minute))
-        live.observe(event, shop.record(event))
-    served = [
-        [(x.item_id, x.reasons) for x in r.recommend("ana", session_id="ana-1", k=5, now=at(802))]
-        for r in (live, Recommender(shop, config=config))
-    ]
-    assert served[0] == served[1]
-    assert (
-        "Often viewed with Anchor, which you viewed 1 minute ago (seen together 2 times)"
-        in dict(served[0])["y4"]
-    )
