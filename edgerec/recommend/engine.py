@@ -210,8 +210,6 @@ class Recommender:
             self.position = reader.projected_position(conn)
             self._forgets = forgets_recorded(conn)
             _load_listings(conn, cat)
-            for value in reader.rating_range(conn):
-                self.state.ratings.see(value)
             rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
             if rows:
                 idx, pop, counts = zip(*rows, strict=True)
@@ -315,7 +313,9 @@ class Recommender:
             user.last_session, user.last_at = found
         for row in reader.user_item_rows(conn, user_id, self.config.history_items):
             index = self.catalogue.see(row["item_id"], None)
-            user.items[index] = trace_from_row(row)
+            user.items[index] = trace = trace_from_row(row)
+            if trace.rating is not None:  # the scale is the ratings seen: loaded ones too
+                self.state.ratings.see(trace.rating)
             if row["in_cart"] > 0:
                 user.cart[index] = int(row["in_cart"])
             if row["purchased_at"] is not None:

@@ -127,13 +127,6 @@ def popularity_rows(connection: Connection) -> list[Any]:
     return sorted(connection.execute(_STATS), key=itemgetter(0))
 
 
-def rating_range(connection: Connection) -> list[float]:
-    """The lowest and highest rating any customer's latest rating of an item holds (none if
-    there is no rating): the scale the ratings are on."""
-    low, high = connection.execute(select(func.min(user_items.c.rating), func.max(user_items.c.rating))).one()
-    return [] if low is None else [float(low), float(high)]
-
-
 def user_row(connection: Connection, user_id: str) -> tuple[str | None, int] | None:
     rows = _fetch(connection, _USER, u=user_id)
     return (rows[0][0], int(rows[0][1])) if rows else None
