@@ -173,17 +173,22 @@ def test_tiles_nobody_taps_follow_the_catalogue(shop_store: Store, tmp_path: Pat
             assert screen.tiles_shown == 1
             delisted, sold_out, repriced = (t.suggestion.item_id for t in screen.tiles[:3])
             head = shop_store.head()
-            with edgerec.open(shop_store.path) as other:
-                other.record(ItemDelisted(item_id=delisted))
-                other.record(ItemUpdated(item_id=sold_out, stock=0))
-                other.record(ItemUpdated(item_id=repriced, price=999.0))
+            with edgerec.open(shop_store.path) as other:  # one commit: one change to follow
+                other.record_many(
+                    [
+                        ItemDelisted(item_id=delisted),
+                        ItemUpdated(item_id=sold_out, stock=0),
+                        ItemUpdated(item_id=repriced, price=999.0),
+                    ]
+                )
 
             def prices() -> dict[str, float | None]:
                 return {t.suggestion.item_id: t.suggestion.price for t in screen.tiles}
 
             await until(
                 pilot,
-                lambda: delisted not in prices() and sold_out not in prices(),
+                # (counted once mounted: the new tiles show a moment before they are counted)
+                lambda: screen.tiles_shown > 1 and delisted not in prices() and sold_out not in prices(),
                 timeout=10,
                 what="the tiles ranked again without a tap",
             )
