@@ -49,7 +49,6 @@ from edgerec.store.engine import (  # noqa: E402
     shown_url,
     sqlite_path,
 )
-from edgerec.store.import_turn import StoppedWaiting  # noqa: E402
 
 if TYPE_CHECKING:
     from edgerec.recommend.rules import RuleSet
@@ -354,7 +353,8 @@ _KEPT = (
 )
 _IMPORT_KEPT = _KEPT.format("import")
 _IMPORT_NOTHING_KEPT = (
-    "It was stopped before its first chunk was written; run the same command again to import the file."
+    "It was stopped before its first chunk was written: nothing was imported; run the same "
+    "command again to import the file."
 )
 
 
@@ -1859,10 +1859,7 @@ def import_(
             raise click.ClickException(
                 f"lost the database at {shown_url(settings.url)} ({_why(exc)}). {_IMPORT_KEPT}"
             ) from exc
-        except StoppedWaiting:
-            click.echo("\nImport stopped while it waited for its turn: nothing was imported.", err=True)
-            raise click.Abort() from None
-        except KeyboardInterrupt:  # (a wait for a rebuild's writes too)
+        except KeyboardInterrupt:  # (a wait for another import's turn, or a rebuild's, too)
             kept = _IMPORT_KEPT if chunks_written else _IMPORT_NOTHING_KEPT
             click.echo(f"\nImport stopped. {kept}", err=True)
             raise click.Abort() from None

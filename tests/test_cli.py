@@ -1301,26 +1301,30 @@ def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_
     assert _quoted("a\nb: one\ntwo", ["x", "a\nb"]) == "a\\nb: one\ntwo"  # the message's own kept
 
 
-def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str, tmp_path: Path) -> None:
-    """Stopped while another import held the store, an import said 'The chunks written before it
-    are kept', though it had written nothing."""
+def _import_stopped_while_it_waits(db: str, tmp_path: Path, first_line: str) -> str:
+    """What an import of one row, stopped with Ctrl+C once it says `first_line`, says."""
     import signal
     import subprocess
-
-    from edgerec.store.import_turn import import_turn
 
     data = tmp_path / "views.csv"
     data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
     command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as waiting:
+        assert waiting.stderr is not None
+        assert waiting.stderr.readline().startswith(first_line)
+        waiting.send_signal(signal.SIGINT)
+        said = waiting.stderr.read()
+        assert waiting.wait(timeout=60) == 1
+    return said
+
+
+def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str, tmp_path: Path) -> None:
+    """Stopped while another import held the store, an import said 'The chunks written before it
+    are kept', though it had written nothing."""
+    from edgerec.store.import_turn import import_turn
+
     with edgerec.open(db) as store, import_turn(store.engine):  # an import under way
-        with subprocess.Popen(
-            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-        ) as waiting:
-            assert waiting.stderr is not None
-            assert waiting.stderr.readline().startswith("Waiting for another import")
-            waiting.send_signal(signal.SIGINT)
-            said = waiting.stderr.read()
-            assert waiting.wait(timeout=60) == 1
+        said = _import_stopped_while_it_waits(db, tmp_path, "Waiting for another import")
         assert "nothing was imported" in said and "kept" not in said, said
         assert store.head() == 3
 
@@ -1328,27 +1332,12 @@ def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str
 def test_ctrl_c_while_an_import_waits_for_a_rebuild_says_nothing_was_written(db: str, tmp_path: Path) -> None:
     """Stopped while a rebuild held the store's writes, an import said 'The chunks written
     before it are kept', though it had written nothing."""
-    import signal
-    import subprocess
-
     from edgerec.store.engine import name_writes, write_transaction
 
-    data = tmp_path / "views.csv"
-    data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
-    command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
     with edgerec.open(db) as rebuilding:
         name_writes(rebuilding.engine, "a rebuild")
-        with (
-            write_transaction(rebuilding.engine),  # a rebuild under way
-            subprocess.Popen(
-                command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-            ) as waiting,
-        ):
-            assert waiting.stderr is not None
-            assert waiting.stderr.readline().startswith("Waiting for a rebuild")
-            waiting.send_signal(signal.SIGINT)
-            said = waiting.stderr.read()
-            assert waiting.wait(timeout=60) == 1
+        with write_transaction(rebuilding.engine):  # a rebuild under way
+            said = _import_stopped_while_it_waits(db, tmp_path, "Waiting for a rebuild")
         assert "before its first chunk was written" in said and "kept" not in said, said
         assert rebuilding.head() == 3
 

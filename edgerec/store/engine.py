@@ -24,6 +24,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from edgerec.store.flock import holder_named, name_holder
+
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
 # NORMAL would be faster but can lose the last few commits on a power cut (never on a crash).
 DEFAULT_SYNCHRONOUS = "FULL"
@@ -441,9 +443,7 @@ class _WriterQueue:
             self._lock(self.fd)
             try:
                 if self.doing:
-                    with suppress(OSError):  # the name is for a message; a full disk has no room
-                        os.ftruncate(self.fd, 0)
-                        os.pwrite(self.fd, f"{os.getpid()} {self.doing}".encode(), 0)
+                    name_holder(self.fd, self.doing)
                 elif os.fstat(self.fd).st_size:  # a record a killed rebuild left: not the holder's
                     with suppress(OSError):
                         os.ftruncate(self.fd, 0)
@@ -478,7 +478,7 @@ class _WriterQueue:
 def _writer(fd: int) -> tuple[str, str] | None:
     """The process id and what it does, of the writer that wrote them in the lock file; None where
     none did, or where it is gone (a rebuild killed part way leaves them)."""
-    pid, _, doing = os.pread(fd, 64, 0).decode(errors="replace").partition(" ")
+    pid, _, doing = holder_named(fd).partition(" ")
     if not (pid.isdigit() and int(pid) > 0 and doing):
         return None
     try:

@@ -30,23 +30,10 @@ _ADVISORY_KEY = int.from_bytes(b"edgerec import"[:8], "big") & (2**63 - 1)
 _IN_MEMORY: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
-class StoppedWaiting(KeyboardInterrupt):
-    """Ctrl+C while the turn was waited for: nothing of the import (or forget) was written."""
-
-
-@contextmanager
-def _stopped_waiting() -> Iterator[None]:
-    try:
-        yield
-    except KeyboardInterrupt:
-        raise StoppedWaiting from None
-
-
 @contextmanager
 def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None]:
     """Holds the store's import turn while the block runs. While another import holds it,
-    `waiting` is called every fraction of a second (to say so, or to raise and give up); a
-    Ctrl+C meanwhile is `StoppedWaiting`."""
+    `waiting` is called every fraction of a second (to say so, or to raise and give up)."""
     path = sqlite_path(str(engine.url))
     if path is not None:
         with _file_lock(str(path) + IMPORT_LOCK, waiting):
@@ -56,9 +43,8 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
             yield
     else:
         lock = _IN_MEMORY.setdefault(engine, threading.Lock())
-        with _stopped_waiting():
-            while not lock.acquire(timeout=_POLL_S):
-                _call(waiting)
+        while not lock.acquire(timeout=_POLL_S):
+            _call(waiting)
         try:
             yield
         finally:
@@ -69,8 +55,7 @@ def import_turn(engine: Engine, waiting: Waiting | None = None) -> Iterator[None
 def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
     fd = open_lock_file(path, "import")
     try:
-        with _stopped_waiting():
-            lock_when_free(fd, lambda: _call(waiting), _POLL_S)
+        lock_when_free(fd, lambda: _call(waiting), _POLL_S)
         yield
     finally:
         os.close(fd)  # lets the lock go
@@ -80,13 +65,10 @@ def _file_lock(path: str, waiting: Waiting | None) -> Iterator[None]:
 def _advisory_lock(engine: Engine, waiting: Waiting | None) -> Iterator[None]:
     connection = engine.connect()
     try:
-        with _stopped_waiting():
-            while not connection.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}
-            ).scalar():
-                connection.rollback()
-                _call(waiting)
-                time.sleep(_POLL_S)
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
+            connection.rollback()
+            _call(waiting)
+            time.sleep(_POLL_S)
         connection.commit()  # the lock is the session's: no transaction is left open meanwhile
         yield
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from sqlalchemy import make_url
 
-from edgerec.store.flock import lock_when_free
+from edgerec.store.flock import holder_named, lock_when_free, name_holder
 from edgerec.store.leftovers import temporary_name
 
 # libpq's options that say which data a URL reaches, where its query gives them.
@@ -220,7 +220,7 @@ def only_trainer(
 
     def blocked() -> None:
         nonlocal told
-        pid, doing = _held_by(os.pread(fd, 64, 0).decode(errors="replace"))
+        pid, doing = _held_by(holder_named(fd))
         if doing not in waits_for:
             raise TrainerRunning(pid, doing) from None
         if on_wait is not None and not told:
@@ -229,9 +229,7 @@ def only_trainer(
 
     try:
         lock_when_free(fd, blocked, _WAIT_S)
-        with contextlib.suppress(OSError):  # the id is for the message above; a full disk has no room
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()} {holder}".encode(), 0)
+        name_holder(fd, holder)
         yield
     finally:
         os.close(fd)

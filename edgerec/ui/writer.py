@@ -21,6 +21,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from edgerec.api import Store
 from edgerec.domain import CATALOGUE_TYPES, Event, SessionStarted
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
@@ -84,6 +85,11 @@ class CustomerForgotten(Message):
 class CatalogueChanged(Message):
     """The log brought catalogue events (from this console's Catalogue screen, an import, another
     process): the list on screen may show an item no longer for sale, or an old price."""
+
+
+def catalogue_changed_since(store: Store, position: int) -> bool:
+    """Whether the log holds catalogue events after `position`."""
+    return bool(store.read(since=position, types=CATALOGUE_TYPES, limit=1))
 
 
 @dataclass
@@ -196,7 +202,7 @@ class SessionWriter:
         seen, self._catalogue_seen = self._catalogue_seen, max(self._catalogue_seen, head)
         if head <= seen:
             return False
-        return bool(self.services.store.read(since=seen, types=CATALOGUE_TYPES, limit=1))  # type: ignore[attr-defined]
+        return catalogue_changed_since(self.services.store, seen)  # type: ignore[attr-defined]
 
     def _forgotten(self, user_id: str) -> bool:
         """Whether `user_id` has been forgotten in the store since this writer first saw them,

@@ -18,7 +18,7 @@ from textual.events import Key
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from edgerec.domain import CATALOGUE_TYPES, Event
+from edgerec.domain import Event
 from edgerec.domain.printable import printable
 from edgerec.memory import collect_between_actions
 from edgerec.readmodels import ItemRow
@@ -31,7 +31,15 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
 from edgerec.ui.widgets.tables import ItemTable, money
-from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, Job, Refused, SessionWriter
+from edgerec.ui.writer import (
+    ActionDone,
+    CatalogueChanged,
+    CustomerForgotten,
+    Job,
+    Refused,
+    SessionWriter,
+    catalogue_changed_since,
+)
 
 ALL = "All"
 CATEGORY = "category:"  # a category's option id: a category may be named All too
@@ -127,8 +135,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         """Whether catalogue events were logged while another screen covered this one (other
         events, a kiosk's beside this console, leave the list as good as it was)."""
         seen = self._head_when_away
-        store = self.services.store
-        return seen is None or bool(store.read(since=seen, types=CATALOGUE_TYPES, limit=1))
+        return seen is None or catalogue_changed_since(self.services.store, seen)
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """An item was delisted, sold out or repriced (here or by another process): the panel
