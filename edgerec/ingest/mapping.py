@@ -191,7 +191,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
              "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
-             "video_id", "recipe_id", "isbn"),
+             "video_id", "recipe_id", "isbn", "aid"),  # OTTO's article id, last: any other id first
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
