@@ -189,10 +189,44 @@ def _decimal_mark(number: str) -> str | None:
     return None if thousands else last
 
 
+# ISO 4217's codes in use. A code is taken in capitals ('TRY 5'), or in lower case unless it is
+# also an English word ('12 eur' is a price, 'Top 5' and 'All 3' are not).
+_CURRENCY_CODES = frozenset({
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD",
+    "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF",
+    "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD",
+    "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD",
+    "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS",
+    "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL",
+    "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN",
+    "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PLN", "PYG", "QAR", "RON", "RSD", "RUB",
+    "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC",
+    "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN",
+    "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR",
+    "ZMW", "ZWL", "RMB", "NIS",
+})  # fmt: skip
+_CODES_THAT_ARE_WORDS = frozenset(
+    {"ALL", "BOB", "CAD", "CUP", "GEL", "MAD", "MOP", "PEN", "RUB", "SOS", "TOP", "TRY"}
+)
+# Local spellings, in any case: 'kr.', 'zł', 'Kč', 'Ft', 'lei', 'Rs.', 'руб.', '5 euro'.
+_CURRENCY_WORDS = frozenset({
+    "kr", "zł", "zl", "kč", "kn", "ft", "lei", "lev", "лв", "rs", "fr", "sfr",
+    "din", "дин", "tl", "rp", "rm", "dh", "руб", "р", "грн", "yen", "euro",
+})  # fmt: skip
+
+
 def _currency(text: str) -> bool:
-    """Nothing, or a currency sign or code around a price: '$', '€', 'USD', 'kr.', 'R$', 'zł'."""
+    """Nothing, or a currency sign or code around a price: '$', '€', 'USD', 'kr.', 'R$', 'zł'.
+    Any other word is no currency: '10 kg', 'Only 5 left' and 'Sold 12' are no prices."""
     mark = text.strip().rstrip(".").strip()
-    return not mark or (len(mark) <= 4 and all(c.isalpha() or unicodedata.category(c) == "Sc" for c in mark))
+    if not mark or all(unicodedata.category(c) == "Sc" for c in mark):
+        return True
+    if len(mark) <= 4 and mark[:-1].isalpha() and unicodedata.category(mark[-1]) == "Sc":
+        return True  # a dollar of a country: 'R$', 'US$', 'HK$'
+    code = mark.upper()
+    if code in _CURRENCY_CODES and (mark.isupper() or code not in _CODES_THAT_ARE_WORDS):
+        return True
+    return mark.lower() in _CURRENCY_WORDS
 
 
 def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | None], list[Problem]]:

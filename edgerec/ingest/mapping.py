@@ -191,7 +191,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
              "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
-             "video_id", "recipe_id", "isbn"),
+             "video_id", "recipe_id", "isbn", "aid"),  # OTTO's article id, last: any other id first
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
@@ -1163,6 +1163,16 @@ def own_line(parent_line: str | None) -> str | None:
     return match[1] if match else None
 
 
+# A file of events reads no item's title, price, brand or stock: a listing from it would list
+# its item blank over what the catalogue gave it. A delisting needs only the item.
+_LISTINGS = frozenset({EventType.ITEM_LISTED.value, EventType.ITEM_UPDATED.value})
+_LISTING_HERE = (
+    "catalogue_row",
+    "type: an item's listing in a file of events, which reads no title, price or stock: import "
+    "the items with --format catalogue (edgerec's own export: import it without --map)",
+)
+
+
 def typed_columns(
     raw: Mapping[str, list[Any]],
     mapping: ColumnMapping,
@@ -1186,6 +1196,7 @@ def typed_columns(
     else:
         columns["type"] = [None] * n
         merge(problems, [("missing_type", "type: no type column and no default_type")] * n)
+    merge(problems, [_LISTING_HERE if kind in _LISTINGS else None for kind in columns["type"]])
     stamps = raw.get("occurred_at", [None] * n)
     if "time_of_day" in raw:
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]

@@ -725,6 +725,39 @@ def test_a_backup_named_by_the_kind_of_file_it_is_is_restored_as_logged(
         assert projections(restored) == projections(ingest_store)
 
 
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_an_export_read_as_interactions_keeps_the_catalogue_it_lists(
+    ingest_store: Store, tmp_path: Path, kind: str
+) -> None:
+    """edgerec's export imported with --map of event fields (read as interactions): its listings
+    were taken, their payloads unread, and every item was listed again with an empty title and
+    no price or stock. They are quarantined; its delisting and interactions are read."""
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    ingest_store.record_many(
+        [
+            ItemListed(item_id="SKU1", title="Wool socks", price=9.5, stock=4, occurred_at=at),
+            ItemListed(item_id="SKU2", title="Cap", price=5.0, occurred_at=at),
+            ItemViewed(user_id="C1", item_id="SKU1", occurred_at=at + timedelta(seconds=1)),
+            ItemDelisted(item_id="SKU2", occurred_at=at + timedelta(seconds=2)),
+        ]
+    )
+    out = tmp_path / f"backup.{kind}"
+    export_events(ingest_store, out, format=kind, real_ids=True)
+    with edgerec.open(tmp_path / "other.db") as other:
+        other.record(ItemListed(item_id="SKU1", title="Wool socks", price=9.5, stock=4, occurred_at=at))
+        report = import_file(other, out, format=kind, mapping={"user": "user_id"})
+        assert (report.accepted, report.quarantined) == (2, 2)
+        assert report.quarantined_by_reason == {"catalogue_row": 2}
+        read = [(e.type, e.item_id) for e in other.read()][1:]
+        assert read == [("item_viewed", "SKU1"), ("item_delisted", "SKU2")]
+        with other.engine.connect() as connection:
+            socks = select(items.c.title, items.c.price, items.c.stock).where(items.c.item_id == "SKU1")
+            listed = connection.execute(socks).one()
+            details = connection.execute(select(quarantine.c.detail)).scalars().all()
+        assert tuple(listed) == ("Wool socks", 9.5, 4)
+        assert len(details) == 2 and all("--format catalogue" in detail for detail in details)
+
+
 @pytest.mark.parametrize("named", [None, "jsonl"])
 def test_a_shop_log_named_as_the_export_names_its_fields_is_read_as_interactions(
     ingest_store: Store, tmp_path: Path, named: str | None

@@ -898,6 +898,26 @@ def test_sessions_that_list_their_events_are_refused_saying_how_to_flatten_them(
     ]
 
 
+def test_otto_s_sessions_flattened_as_the_refusal_says_import_as_they_are(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The refusal's jq line, then `import flat.jsonl`: that import was refused too ("no column
+    for the item"), OTTO's `aid` being no known name for the item."""
+    flat = tmp_path / "flat.jsonl"
+    flat.write_text(
+        '{"session": 1, "aid": 10, "ts": 1661724000278, "type": "clicks"}\n'
+        '{"session": 1, "aid": 11, "ts": 1661724000378, "type": "carts"}\n'
+        '{"session": 2, "aid": 12, "ts": 1661724001278, "type": "orders"}\n'
+    )
+    conserved(report := import_file(ingest_store, flat))
+    assert report.accepted == 3
+    assert [(e.type, e.item_id) for e in ingest_store.read()] == [
+        ("item_viewed", "10"),
+        ("added_to_cart", "11"),
+        ("purchased", "12"),
+    ]
+
+
 def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
     ingest_store: Store, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.ingest import export_events, import_file
 from edgerec.ingest.errors import FormatError
-from edgerec.store.schema import imports, quarantine
+from edgerec.store.schema import imports, items, quarantine
 from tests.ingest.ingest_helpers import conserved, quarantined
 
 FORMULA_USER = "=cmd|' /C calc'!A0"
@@ -555,6 +555,33 @@ def test_a_sale_whose_price_or_quantity_says_it_has_none_is_kept(ingest_store: S
     assert report.quarantined == 0
     sales = [e.payload for e in ingest_store.read() if e.type == "purchased"]
     assert sales == [{"quantity": 2}, {"quantity": 1}, {"quantity": 1}, {"quantity": 1, "price_paid": 4.5}]
+
+
+def test_a_listing_in_an_events_file_is_refused_naming_the_catalogue_format(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An events file's item_listed row, with title, price, brand and stock columns, was logged
+    with an empty title and none of them, over the listing a catalogue import had made."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("id,title,price,category,brand,stock\nx1,Mug,4.5,Kitchen,Acme,3\n")
+    import_file(ingest_store, catalogue)
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "user_id,event,item_id,ts,title,price,category,brand,stock\n"
+        ",item_listed,x1,2025-01-01T00:00:00Z,Mug,5.5,Kitchen,Acme,3\n"
+        ",item_updated,x1,2025-01-01T00:00:01Z,Mug,5.5,Kitchen,Acme,3\n"
+        "u1,view,x1,2025-01-01T10:00:00Z,,,,,\n"
+        ",item_delisted,x2,2025-01-02T00:00:00Z,,,,,\n"
+    )
+    report = import_file(ingest_store, log)
+    conserved(report)
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"catalogue_row": 2})
+    assert all("--format catalogue" in row["detail"] for row in quarantine_rows(ingest_store))
+    logged = [(e.type, e.item_id) for e in ingest_store.read()]
+    assert logged == [("item_listed", "x1"), ("item_viewed", "x1"), ("item_delisted", "x2")]
+    mug = select(items.c.title, items.c.price, items.c.brand, items.c.stock).where(items.c.item_id == "x1")
+    with ingest_store.engine.connect() as connection:
+        assert tuple(connection.execute(mug).one()) == ("Mug", 4.5, "Acme", 3)
 
 
 def test_a_cancelled_invoice_line_is_refused_as_such(ingest_store: Store, tmp_path: Path) -> None:

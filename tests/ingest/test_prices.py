@@ -42,6 +42,12 @@ from edgerec.ingest.convert import floats, prices
         ("Play for Free!", 0.0),
         ("Free Movie", 0.0),
         ("Install Now", 0.0),
+        ("12 eur", 12.0),
+        ("TRY 5", 5.0),
+        ("US$ 5", 5.0),
+        ("5 zł", 5.0),
+        ("100 Kč", 100.0),
+        ("Rs. 499", 499.0),
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
@@ -50,7 +56,22 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
 
 @pytest.mark.parametrize(
     "text",
-    ["Free shipping", "about 12", "1,2,3", "12.5.6", "12,", "12€99", "$", "1,299 000", "12 34", "1.2,99"],
+    [
+        *(
+            "Free shipping",
+            "about 12",
+            "1,2,3",
+            "12.5.6",
+            "12,",
+            "12€99",
+            "$",
+            "1,299 000",
+            "12 34",
+            "1.2,99",
+        ),
+        # a word beside a number is no currency unless it names one
+        *("Only 5 left", "10 kg", "5 lbs", "x2", "Sold 12", "Top 5", "zoe123"),
+    ],
 )
 def test_text_that_is_not_a_price_is_a_problem_naming_it(text: str) -> None:
     values, problems = prices([text], "price")
@@ -80,6 +101,21 @@ def test_a_european_catalogue_and_sales_file_import_whole(ingest_store: Store, t
     paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
     assert listed == {"a1": 1299.0, "a2": 12.99, "a3": 3.5}
     assert paid == [1299.0, 12.99]
+
+
+def test_a_sale_whose_price_paid_is_a_word_and_a_number_is_quarantined(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'zoe123' in price_paid was read as a sale at 123.0: any short word passed for a currency."""
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "customer_id,item_id,timestamp,event,price_paid\n"
+        "c1,a1,2024-05-01T10:00:00Z,purchase,zoe123\n"
+        "c1,a2,2024-05-01T10:05:00Z,purchase,EUR 12\n"
+    )
+    report = import_file(ingest_store, sales)
+    assert (report.accepted, report.quarantined) == (1, 1)
+    assert [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"] == [12.0]
 
 
 def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
