@@ -208,9 +208,10 @@ _CURRENCY_CODES = frozenset({
 _CODES_THAT_ARE_WORDS = frozenset(
     {"ALL", "BOB", "CAD", "CUP", "GEL", "MAD", "MOP", "PEN", "RUB", "SOS", "TOP", "TRY"}
 )
-# Local spellings, in any case: 'kr.', 'zł', 'Kč', 'Ft', 'lei', 'Rs.', 'руб.', '5 euro'.
+# Local spellings, in any case: 'kr.', 'zł', 'Kč', 'Ft', 'lei', 'Rs.', 'руб.', '5 euro', and
+# South Africa's 'R 100' (the one Latin letter taken: 'x2' is no price).
 _CURRENCY_WORDS = frozenset({
-    "kr", "zł", "zl", "kč", "kn", "ft", "lei", "lev", "лв", "rs", "fr", "sfr",
+    "r", "kr", "zł", "zl", "kč", "kn", "ft", "lei", "lev", "лв", "rs", "fr", "sfr",
     "din", "дин", "tl", "rp", "rm", "dh", "руб", "р", "грн", "yen", "euro",
 })  # fmt: skip
 

@@ -48,6 +48,7 @@ from edgerec.ingest.convert import floats, prices
         ("5 zł", 5.0),
         ("100 Kč", 100.0),
         ("Rs. 499", 499.0),
+        ("R 100", 100.0),  # rand
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
