@@ -375,6 +375,10 @@ class EmbeddingSource:
         return mapping
 
     def _anchor_rows(self, request: Request, index: _Index) -> list[tuple[int, int, float]]:
+        """The request's anchors that have a row, as (anchor, row, weight)."""
+        return request.noted((self.name, index), lambda: self._find_anchor_rows(request, index))
+
+    def _find_anchor_rows(self, request: Request, index: _Index) -> list[tuple[int, int, float]]:
         ids = request.catalogue.ids
         found = []
         anchors = [(a, self.decay**r) for r, a in enumerate(request.anchors[: self.anchors])]

@@ -530,6 +530,7 @@ class Recommender:
             raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
         k = int(k)
         request, cat = table.request, self.catalogue
+        request.forget_notes()
         idx = table.indices
         scores = table.scores(self._ranking)
         banned = self._banned(request, exclude, policy)

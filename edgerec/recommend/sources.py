@@ -52,6 +52,10 @@ def _event(request: Request, source: str, item: int, text: str) -> Evidence:
 
 def _anchor_phrase(request: Request, anchor: int) -> str:
     """'Blue Mug, which you viewed 2 minutes ago' or 'Blue Mug in your cart'."""
+    return request.noted(("phrase", anchor), lambda: _phrase(request, anchor))
+
+
+def _phrase(request: Request, anchor: int) -> str:
     title = request.catalogue.title(anchor)
     if anchor in request.user.cart:
         return f"{title} in your cart"
@@ -106,6 +110,9 @@ class CooccurrenceSource:
     decay = 0.5  # weight of each older anchor relative to the next newer one
 
     def _weighted_anchors(self, request: Request) -> list[tuple[int, float]]:
+        return request.noted((self.name, "anchors"), lambda: self._weigh_anchors(request))
+
+    def _weigh_anchors(self, request: Request) -> list[tuple[int, float]]:
         anchors = [(a, self.decay**rank) for rank, a in enumerate(request.anchors)]
         seen = {a for a, _ in anchors}
         anchors += [(a, 1.0) for a in request.cart if a not in seen]
@@ -165,6 +172,9 @@ class ContentSource:
     novelty_half_life_s = 86_400.0
 
     def _anchors(self, request: Request) -> list[tuple[int, float]]:
+        return request.noted((self.name, "anchors"), lambda: self._weigh_anchors(request))
+
+    def _weigh_anchors(self, request: Request) -> list[tuple[int, float]]:
         found = [(a, 0.5**rank) for rank, a in enumerate(request.anchors[: self.anchors])]
         seen = {a for a, _ in found}
         return found + [(a, 1.0) for a in request.cart[: self.anchors] if a not in seen]
