@@ -12,6 +12,22 @@ def category_cap(k: int, max_category_share: float | None) -> int:
     return k if max_category_share is None else max(1, math.floor(max_category_share * k))
 
 
+def places_filled(categories: np.ndarray, k: int, max_category_share: float | None) -> int:
+    """How many of k places `rerank` fills from candidates of these categories: each category
+    up to its cap, every candidate of an unknown one (-1). Cheaper than re-ranking to find out.
+
+    >>> places_filled(np.array([0, 0, 0, 1, -1]), 4, 0.5)
+    4
+    >>> places_filled(np.array([0, 0, 0, 1]), 4, 0.25)
+    2
+    """
+    if max_category_share is None:
+        return min(k, len(categories))
+    codes, counts = np.unique(categories, return_counts=True)
+    cap = category_cap(k, max_category_share)
+    return min(k, int(np.where(codes >= 0, np.minimum(counts, cap), counts).sum()))
+
+
 def rerank(
     scores: np.ndarray,
     categories: np.ndarray,
