@@ -120,23 +120,22 @@ class CooccurrenceSource:
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
         anchors = self._weighted_anchors(request)
-        indices, values, is_last = [], [], []
+        indices, values = [], []
+        last_count = 0  # the first part's neighbours, where they are the latest item's
         for position, (anchor, weight) in enumerate(anchors):
             idx, counts = request.state.neighbours.arrays(anchor)
             if len(idx) == 0:
                 continue
+            if position == 0 and request.anchors:
+                last_count = len(idx)
             indices.append(idx)
             values.append(weight * counts / counts.max())
-            is_last.append(np.full(len(idx), position == 0 and bool(request.anchors)))
         if not indices:
             return SourceResult.empty()
-        all_idx = np.concatenate(indices)
-        unique, inverse = np.unique(all_idx, return_inverse=True)
-        session = np.bincount(inverse, weights=np.concatenate(values), minlength=len(unique))
-        last_mask = np.concatenate(is_last)
-        last = np.bincount(
-            inverse[last_mask], weights=np.concatenate(values)[last_mask], minlength=len(unique)
-        )
+        unique, inverse = np.unique(np.concatenate(indices), return_inverse=True)
+        weights = np.concatenate(values)
+        session = np.bincount(inverse, weights=weights, minlength=len(unique))
+        last = np.bincount(inverse[:last_count], weights=weights[:last_count], minlength=len(unique))
         keep = _top(session, limit)
         return SourceResult(
             unique[keep], {"cooccurrence.last": last[keep], "cooccurrence.session": session[keep]}
