@@ -8,6 +8,7 @@ import numpy as np
 
 from edgerec.domain import EventType
 from edgerec.domain.signals import SESSION_GAP_S
+from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.request import (
     VERBS,
     CandidateSource,
@@ -189,15 +190,12 @@ class ContentSource:
                 if code >= 0:
                     strength[code] = max(strength.get(code, 0.0), weight)
             for code, weight in strength.items():
-                members = cat.members(kind, code)
-                if len(members) == 0:
+                if len(cat.members(kind, code)) == 0:
                     continue
-                pop = cat.popularity[members]
-                keep = _top(pop, limit)
-                order = keep[np.argsort(-pop[keep], kind="stable")]
-                chosen = members[order]
-                ordered = pop[order]
-                score = weight * (0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0))
+                chosen, rank_score = cat.group_note(
+                    kind, code, (self.name, limit), lambda members: _by_popularity(cat, members, limit)
+                )
+                score = weight * rank_score
                 # New arrivals nobody has touched yet rank with the category's best sellers,
                 # so a newly listed item is shown as soon as it is listed.
                 fresh_idx = untouched[codes[untouched] == code]
@@ -245,6 +243,16 @@ class ContentSource:
                     )
                     break
         return out
+
+
+def _by_popularity(cat: Catalogue, members: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `limit` most popular of `members`, best first, each with 0.5 + half its rank score
+    (0.5 for an item nobody has touched)."""
+    pop = cat.popularity[members]
+    keep = _top(pop, limit)
+    order = keep[np.argsort(-pop[keep], kind="stable")]
+    ordered = pop[order]
+    return members[order], 0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0)
 
 
 class PopularitySource:
