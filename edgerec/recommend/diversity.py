@@ -23,9 +23,8 @@ def places_filled(categories: np.ndarray, k: int, max_category_share: float | No
     """
     if max_category_share is None:
         return min(k, len(categories))
-    codes, counts = np.unique(categories, return_counts=True)
-    cap = category_cap(k, max_category_share)
-    return min(k, int(np.where(codes >= 0, np.minimum(counts, cap), counts).sum()))
+    counts = np.bincount(categories + 1, minlength=1)  # the first: unknown categories (-1)
+    return min(k, int(counts[0] + np.minimum(counts[1:], category_cap(k, max_category_share)).sum()))
 
 
 def rerank(

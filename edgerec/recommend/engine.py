@@ -638,7 +638,7 @@ class Recommender:
         if not rules.empty:
             mask &= ~rules.excluded(cat, idx)
         if request.category is not None:
-            mask &= np.isin(cat.category[idx], request.category)
+            mask &= cat.in_categories(idx, request.category)
         return mask
 
     def _fill(
