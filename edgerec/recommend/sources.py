@@ -274,7 +274,8 @@ class PopularitySource:
         else:
             glob = np.asarray(cat.top.ranked()[:limit], dtype=np.int64)
         context = request.state.context
-        ctx = np.asarray(context.ranked(request.store_id, request.hour)[:limit], dtype=np.int64)
+        ranked = context.ranked(request.store_id, request.hour)[:limit]
+        ctx = np.asarray(ranked, dtype=np.int64)
         ctx_values = context.values.get((request.store_id, request.hour), {})
         if len(glob) == 0 and len(ctx) == 0:
             return SourceResult.empty()
@@ -282,7 +283,9 @@ class PopularitySource:
         g = np.zeros(len(unique))
         c = np.zeros(len(unique))
         g[inverse[: len(glob)]] = _rank_scores(cat.popularity[glob])
-        c[inverse[len(glob) :]] = _rank_scores(np.array([ctx_values[i] for i in ctx.tolist()]))
+        c[inverse[len(glob) :]] = _rank_scores(
+            np.fromiter(map(ctx_values.__getitem__, ranked), float, len(ranked))
+        )
         return SourceResult(unique, {"popularity.global": g, "popularity.context": c})
 
     def explain(self, request: Request, item: int) -> list[Evidence]:
