@@ -68,7 +68,7 @@ def rerank(
     if filler is not None:  # every MMR value of a suggested item is above -1: a fill-in's comes after
         relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
     value = relevance.copy()
-    penalised = ~filler if filler is not None else np.ones(len(order), dtype=bool)
+    penalised = ~filler if filler is not None else None  # None: every one
     same_category = relevance - (1.0 - lam)
     same_brand = relevance - (1.0 - lam) * 0.5
     per_category: dict[int, int] = {}
@@ -81,12 +81,12 @@ def rerank(
         c, b = int(cats[best]), int(brs[best])
         if c >= 0:
             hit = cats == c
-            np.minimum(value, same_category, out=value, where=hit & penalised)
+            np.minimum(value, same_category, out=value, where=hit if penalised is None else hit & penalised)
             per_category[c] = per_category.get(c, 0) + 1
             if per_category[c] >= cap:
                 value[hit] = -np.inf
         if b >= 0:
             hit = brs == b
-            np.minimum(value, same_brand, out=value, where=hit & penalised)
+            np.minimum(value, same_brand, out=value, where=hit if penalised is None else hit & penalised)
         value[best] = -np.inf
     return chosen
