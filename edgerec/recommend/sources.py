@@ -181,9 +181,11 @@ class ContentSource:
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
-        parts: list[tuple[str, np.ndarray, np.ndarray]] = []
+        # per feature, its groups' items and scores, in the order found
+        parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
         untouched = cat.latest_arrivals(self.new_arrivals)
         for kind, codes in (("category", cat.category), ("brand", cat.brand)):
+            untouched_codes = codes[untouched]
             strength: dict[int, float] = {}
             for anchor, weight in self._anchors(request):
                 code = int(codes[anchor])
@@ -198,23 +200,26 @@ class ContentSource:
                 score = weight * rank_score
                 # New arrivals nobody has touched yet rank with the category's best sellers,
                 # so a newly listed item is shown as soon as it is listed.
-                fresh_idx = untouched[codes[untouched] == code]
+                fresh_idx = untouched[untouched_codes == code]
+                items, scores = parts.setdefault(f"content.{kind}", ([], []))
+                items.append(chosen)
+                scores.append(score)
                 if len(fresh_idx):
                     age_s = np.maximum(request.now_us - cat.listed_at[fresh_idx], 0) / 1e6
                     novelty = 0.5 + 0.5 * np.exp2(-age_s / self.novelty_half_life_s)
-                    chosen = np.concatenate([chosen, fresh_idx])
-                    score = np.concatenate([score, weight * novelty])
-                parts.append((f"content.{kind}", chosen, score))
+                    items.append(fresh_idx)
+                    scores.append(weight * novelty)
         if not parts:
             return SourceResult.empty()
-        all_idx = np.concatenate([p[1] for p in parts])
-        unique, inverse = np.unique(all_idx, return_inverse=True)
+        found = {name: np.concatenate(items) for name, (items, _) in parts.items()}
+        unique, inverse = np.unique(np.concatenate(list(found.values())), return_inverse=True)
         features: dict[str, np.ndarray] = {}
         offset = 0
-        for name, idx, score in parts:
-            column = features.setdefault(name, np.zeros(len(unique)))
-            np.maximum.at(column, inverse[offset : offset + len(idx)], score)
-            offset += len(idx)
+        for name, (_, scores) in parts.items():
+            # an item can be in a group's best and its new arrivals both: the better counts
+            column = features[name] = np.zeros(len(unique))
+            np.maximum.at(column, inverse[offset : offset + len(found[name])], np.concatenate(scores))
+            offset += len(found[name])
         total = np.sum(np.stack(list(features.values())), axis=0)
         keep = _top(total, 2 * limit)
         return SourceResult(unique[keep], {k: v[keep] for k, v in features.items()})
