@@ -5,9 +5,9 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from edgerec.recommend.text_search import TextIndex
 
 SEEN, LISTED, DELISTED = 0, 1, 2
 _STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}
+_T = TypeVar("_T")
 NO_STOCK = -1  # stock unknown: treated as available
 _PATH_SEPARATOR = re.compile(r"[/>]")  # "Toys/Building Sets", "Apparel > Shoes"
 
@@ -108,6 +109,7 @@ class Catalogue:
         self.top = TopSet(top_size)
         self._members: dict[tuple[str, int], list[int]] = {}
         self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
+        self._group_notes: dict[tuple[str, int], dict[Hashable, Any]] = {}  # see `group_note`
         # Listed items nobody has touched yet, most recently listed last (an ordered set): an
         # item leaves it when first touched or delisted, as `recompute_arrivals` would leave it out.
         self.new_arrivals: dict[int, None] = {}
@@ -174,9 +176,11 @@ class Catalogue:
         if old >= 0:
             self._members[(kind, old)].remove(index)
             self._member_arrays.pop((kind, old), None)
+            self._group_notes.pop((kind, old), None)
         if new >= 0:
             self._members.setdefault((kind, new), []).append(index)
             self._member_arrays.pop((kind, new), None)
+            self._group_notes.pop((kind, new), None)
         array[index] = new
         if kind == "brand":
             self.brands[index] = name
@@ -189,6 +193,15 @@ class Catalogue:
             array = np.asarray(self._members.get(key, ()), dtype=np.int64)
             self._member_arrays[key] = array
         return array
+
+    def group_note(self, kind: str, code: int, key: Hashable, make: Callable[[np.ndarray], _T]) -> _T:
+        """`make(members)` for one category or brand, kept until an item joins or leaves it or
+        one of its items grows more popular: what a ranking of its members by popularity
+        depends on (most requests rank the same few groups, and a view changes only one's)."""
+        notes = self._group_notes.setdefault((kind, code), {})
+        if key not in notes:
+            notes[key] = make(self.members(kind, code))
+        return notes[key]  # type: ignore[no-any-return]
 
     def apply_listing(
         self,
@@ -287,6 +300,8 @@ class Catalogue:
         value = add_decayed(float(self.popularity[index]), weight, at_us / 1e6)
         self.popularity[index] = value
         self.interactions[index] += 1
+        for kind, codes in (("category", self.category), ("brand", self.brand)):
+            self._group_notes.pop((kind, int(codes[index])), None)
         self.new_arrivals.pop(index, None)
         self.top.bump(index, value)
 
@@ -294,6 +309,7 @@ class Catalogue:
         idx = np.fromiter(indices, dtype=np.int64)
         self.popularity[idx] = np.fromiter(values, dtype=np.float64, count=len(idx))
         self.interactions[idx] = np.fromiter(counts, dtype=np.int64, count=len(idx))
+        self._group_notes.clear()
         self.rebuild_top()
 
     def rebuild_top(self) -> None:
@@ -337,6 +353,13 @@ class Catalogue:
     def category_name(self, index: int) -> str | None:
         code = int(self.category[index])
         return self.category_names[code] if code >= 0 else None
+
+    def in_categories(self, indices: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Whether each item's category is one of `codes`: np.isin's answer, read from a table
+        of the codes (a fifth of its time on a list's candidates)."""
+        table = np.zeros(len(self.category_names) + 1, dtype=bool)  # the last one: -1, none
+        table[codes] = True
+        return table[self.category[indices]]
 
     def categories_under(self, name: str) -> np.ndarray:
         """Codes of the category `name` and every category below it: "Toys" holds

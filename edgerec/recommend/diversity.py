@@ -12,6 +12,21 @@ def category_cap(k: int, max_category_share: float | None) -> int:
     return k if max_category_share is None else max(1, math.floor(max_category_share * k))
 
 
+def places_filled(categories: np.ndarray, k: int, max_category_share: float | None) -> int:
+    """How many of k places `rerank` fills from candidates of these categories: each category
+    up to its cap, every candidate of an unknown one (-1). Cheaper than re-ranking to find out.
+
+    >>> places_filled(np.array([0, 0, 0, 1, -1]), 4, 0.5)
+    4
+    >>> places_filled(np.array([0, 0, 0, 1]), 4, 0.25)
+    2
+    """
+    if max_category_share is None:
+        return min(k, len(categories))
+    counts = np.bincount(categories + 1, minlength=1)  # the first: unknown categories (-1)
+    return min(k, int(counts[0] + np.minimum(counts[1:], category_cap(k, max_category_share)).sum()))
+
+
 def rerank(
     scores: np.ndarray,
     categories: np.ndarray,
@@ -53,7 +68,7 @@ def rerank(
     if filler is not None:  # every MMR value of a suggested item is above -1: a fill-in's comes after
         relevance[filler] = -3.0 + np.clip(relevance[filler], -1.0, 0.0)
     value = relevance.copy()
-    penalised = ~filler if filler is not None else np.ones(len(order), dtype=bool)
+    penalised = ~filler if filler is not None else None  # None: every one
     same_category = relevance - (1.0 - lam)
     same_brand = relevance - (1.0 - lam) * 0.5
     per_category: dict[int, int] = {}
@@ -66,12 +81,12 @@ def rerank(
         c, b = int(cats[best]), int(brs[best])
         if c >= 0:
             hit = cats == c
-            np.minimum(value, same_category, out=value, where=hit & penalised)
+            np.minimum(value, same_category, out=value, where=hit if penalised is None else hit & penalised)
             per_category[c] = per_category.get(c, 0) + 1
             if per_category[c] >= cap:
                 value[hit] = -np.inf
         if b >= 0:
             hit = brs == b
-            np.minimum(value, same_brand, out=value, where=hit & penalised)
+            np.minimum(value, same_brand, out=value, where=hit if penalised is None else hit & penalised)
         value[best] = -np.inf
     return chosen

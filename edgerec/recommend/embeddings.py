@@ -113,8 +113,18 @@ class _Index:
         limit = min(limit, len(scores))
         if limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        rows = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
+        rows = _best_rows(scores, limit) if limit < len(scores) else np.arange(len(scores))
         return rows.astype(np.int64), scores[rows].astype(np.float64)
+
+
+def _best_rows(scores: np.ndarray, limit: int) -> np.ndarray:
+    """The rows of the `limit` best scores (unordered) that `np.argpartition(-scores, limit - 1)`
+    picks, in about half its time: where no other score equals the limit-th best, they are the
+    rows at least as good as it, which partitioning the scores alone finds. On such a tie (or a
+    NaN) which of the tied rows are taken is argpartition's own choice, so it makes it."""
+    cut = len(scores) - limit
+    rows = np.flatnonzero(scores >= np.partition(scores, cut)[cut])
+    return rows if len(rows) == limit else np.argpartition(-scores, limit - 1)[:limit]
 
 
 def _rows(item_ids: list[str], previous: _Index | None) -> tuple[dict[str, int], int]:
@@ -375,6 +385,10 @@ class EmbeddingSource:
         return mapping
 
     def _anchor_rows(self, request: Request, index: _Index) -> list[tuple[int, int, float]]:
+        """The request's anchors that have a row, as (anchor, row, weight)."""
+        return request.noted((self.name, index), lambda: self._find_anchor_rows(request, index))
+
+    def _find_anchor_rows(self, request: Request, index: _Index) -> list[tuple[int, int, float]]:
         ids = request.catalogue.ids
         found = []
         anchors = [(a, self.decay**r) for r, a in enumerate(request.anchors[: self.anchors])]

@@ -24,7 +24,7 @@ from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
-from edgerec.recommend.diversity import category_cap, rerank
+from edgerec.recommend.diversity import category_cap, places_filled, rerank
 from edgerec.recommend.request import (
     CandidateSource,
     Evidence,
@@ -530,6 +530,7 @@ class Recommender:
             raise ValueError(f"k must be a whole number of items, at least 1, not {k!r}")
         k = int(k)
         request, cat = table.request, self.catalogue
+        request.forget_notes()
         idx = table.indices
         scores = table.scores(self._ranking)
         banned = self._banned(request, exclude, policy)
@@ -546,12 +547,10 @@ class Recommender:
         pool = valid
         if len(valid) > max(5 * k, 50):
             pool = valid[np.argpartition(-scores[valid], max(5 * k, 50) - 1)[: max(5 * k, 50)]]
+            if places_filled(cat.category_groups(cat.category[idx[pool]]), k, share) < k:
+                pool = valid  # the category cap needs a deeper pool
         pool_idx, pool_scores = idx[pool], scores[pool]
         chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
-        if len(chosen) < k and len(pool) < len(valid):  # the category cap needs a deeper pool
-            pool = valid
-            pool_idx, pool_scores = idx[pool], scores[pool]
-            chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
         if len(chosen) < k:  # the sources ran dry: popular items, then any allowed item
             wanted = 4 * k if share is not None else k - len(pool)
             extra = self._fill(wanted, request, banned, policy, rules, set(pool_idx.tolist()))
@@ -639,7 +638,7 @@ class Recommender:
         if not rules.empty:
             mask &= ~rules.excluded(cat, idx)
         if request.category is not None:
-            mask &= np.isin(cat.category[idx], request.category)
+            mask &= cat.in_categories(idx, request.category)
         return mask
 
     def _fill(

@@ -8,15 +8,17 @@ scored it, citing the customer's real events or real item attributes. Model-back
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.state import LiveState, SessionState, Trace, UserState
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +54,24 @@ class Request:
     category: np.ndarray | None  # codes of the requested category and those under it
     anchors: list[int] = field(default_factory=list)  # recent items, most recent first
     cart: list[int] = field(default_factory=list)
+    # What the sources work out once per list and use for every item they explain (an
+    # anchor's phrase, their weighted anchors); `forget_notes` clears it before each list is
+    # explained, so that a list reads the customer's state as it is then.
+    notes: dict[Hashable, Any] = field(default_factory=dict)
 
     def trace(self, item: int) -> Trace | None:
         return self.user.items.get(item)
+
+    def noted(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """`make()`, worked out once per list for `key`."""
+        try:
+            return self.notes[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.notes[key] = make()
+            return value
+
+    def forget_notes(self) -> None:
+        self.notes.clear()
 
     def when(self, at_us: int) -> str:
         return ago(self.now_us - at_us)

@@ -127,7 +127,7 @@ class RuleSet:
             mask |= np.isin(indices, banned)
         if self.exclude_categories:
             codes = np.concatenate([catalogue.categories_under(c) for c in self.exclude_categories])
-            mask |= np.isin(catalogue.category[indices], codes)
+            mask |= catalogue.in_categories(indices, codes)
         return mask
 
     def unmatched(self, catalogue: Catalogue) -> list[str]:
@@ -187,7 +187,7 @@ class RuleSet:
                 index = catalogue.index.get(name)
                 hit = indices == index if index is not None else np.zeros(len(indices), dtype=bool)
             elif attribute == "category":
-                hit = np.isin(catalogue.category[indices], catalogue.categories_under(name))
+                hit = catalogue.in_categories(indices, catalogue.categories_under(name))
             else:
                 codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
                 hit = np.isin(catalogue.brand[indices], codes)

@@ -8,6 +8,7 @@ import numpy as np
 
 from edgerec.domain import EventType
 from edgerec.domain.signals import SESSION_GAP_S
+from edgerec.recommend.catalogue import Catalogue
 from edgerec.recommend.request import (
     VERBS,
     CandidateSource,
@@ -52,6 +53,10 @@ def _event(request: Request, source: str, item: int, text: str) -> Evidence:
 
 def _anchor_phrase(request: Request, anchor: int) -> str:
     """'Blue Mug, which you viewed 2 minutes ago' or 'Blue Mug in your cart'."""
+    return request.noted(("phrase", anchor), lambda: _phrase(request, anchor))
+
+
+def _phrase(request: Request, anchor: int) -> str:
     title = request.catalogue.title(anchor)
     if anchor in request.user.cart:
         return f"{title} in your cart"
@@ -106,6 +111,9 @@ class CooccurrenceSource:
     decay = 0.5  # weight of each older anchor relative to the next newer one
 
     def _weighted_anchors(self, request: Request) -> list[tuple[int, float]]:
+        return request.noted((self.name, "anchors"), lambda: self._weigh_anchors(request))
+
+    def _weigh_anchors(self, request: Request) -> list[tuple[int, float]]:
         anchors = [(a, self.decay**rank) for rank, a in enumerate(request.anchors)]
         seen = {a for a, _ in anchors}
         anchors += [(a, 1.0) for a in request.cart if a not in seen]
@@ -113,23 +121,22 @@ class CooccurrenceSource:
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
         anchors = self._weighted_anchors(request)
-        indices, values, is_last = [], [], []
+        indices, values = [], []
+        last_count = 0  # the first part's neighbours, where they are the latest item's
         for position, (anchor, weight) in enumerate(anchors):
             idx, counts = request.state.neighbours.arrays(anchor)
             if len(idx) == 0:
                 continue
+            if position == 0 and request.anchors:
+                last_count = len(idx)
             indices.append(idx)
             values.append(weight * counts / counts.max())
-            is_last.append(np.full(len(idx), position == 0 and bool(request.anchors)))
         if not indices:
             return SourceResult.empty()
-        all_idx = np.concatenate(indices)
-        unique, inverse = np.unique(all_idx, return_inverse=True)
-        session = np.bincount(inverse, weights=np.concatenate(values), minlength=len(unique))
-        last_mask = np.concatenate(is_last)
-        last = np.bincount(
-            inverse[last_mask], weights=np.concatenate(values)[last_mask], minlength=len(unique)
-        )
+        unique, inverse = np.unique(np.concatenate(indices), return_inverse=True)
+        weights = np.concatenate(values)
+        session = np.bincount(inverse, weights=weights, minlength=len(unique))
+        last = np.bincount(inverse[:last_count], weights=weights[:last_count], minlength=len(unique))
         keep = _top(session, limit)
         return SourceResult(
             unique[keep], {"cooccurrence.last": last[keep], "cooccurrence.session": session[keep]}
@@ -165,49 +172,54 @@ class ContentSource:
     novelty_half_life_s = 86_400.0
 
     def _anchors(self, request: Request) -> list[tuple[int, float]]:
+        return request.noted((self.name, "anchors"), lambda: self._weigh_anchors(request))
+
+    def _weigh_anchors(self, request: Request) -> list[tuple[int, float]]:
         found = [(a, 0.5**rank) for rank, a in enumerate(request.anchors[: self.anchors])]
         seen = {a for a, _ in found}
         return found + [(a, 1.0) for a in request.cart[: self.anchors] if a not in seen]
 
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
-        parts: list[tuple[str, np.ndarray, np.ndarray]] = []
+        # per feature, its groups' items and scores, in the order found
+        parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
         untouched = cat.latest_arrivals(self.new_arrivals)
         for kind, codes in (("category", cat.category), ("brand", cat.brand)):
+            untouched_codes = codes[untouched]
             strength: dict[int, float] = {}
             for anchor, weight in self._anchors(request):
                 code = int(codes[anchor])
                 if code >= 0:
                     strength[code] = max(strength.get(code, 0.0), weight)
             for code, weight in strength.items():
-                members = cat.members(kind, code)
-                if len(members) == 0:
+                if len(cat.members(kind, code)) == 0:
                     continue
-                pop = cat.popularity[members]
-                keep = _top(pop, limit)
-                order = keep[np.argsort(-pop[keep], kind="stable")]
-                chosen = members[order]
-                ordered = pop[order]
-                score = weight * (0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0))
+                chosen, rank_score = cat.group_note(
+                    kind, code, (self.name, limit), lambda members: _by_popularity(cat, members, limit)
+                )
+                score = weight * rank_score
                 # New arrivals nobody has touched yet rank with the category's best sellers,
                 # so a newly listed item is shown as soon as it is listed.
-                fresh_idx = untouched[codes[untouched] == code]
+                fresh_idx = untouched[untouched_codes == code]
+                items, scores = parts.setdefault(f"content.{kind}", ([], []))
+                items.append(chosen)
+                scores.append(score)
                 if len(fresh_idx):
                     age_s = np.maximum(request.now_us - cat.listed_at[fresh_idx], 0) / 1e6
                     novelty = 0.5 + 0.5 * np.exp2(-age_s / self.novelty_half_life_s)
-                    chosen = np.concatenate([chosen, fresh_idx])
-                    score = np.concatenate([score, weight * novelty])
-                parts.append((f"content.{kind}", chosen, score))
+                    items.append(fresh_idx)
+                    scores.append(weight * novelty)
         if not parts:
             return SourceResult.empty()
-        all_idx = np.concatenate([p[1] for p in parts])
-        unique, inverse = np.unique(all_idx, return_inverse=True)
+        found = {name: np.concatenate(items) for name, (items, _) in parts.items()}
+        unique, inverse = np.unique(np.concatenate(list(found.values())), return_inverse=True)
         features: dict[str, np.ndarray] = {}
         offset = 0
-        for name, idx, score in parts:
-            column = features.setdefault(name, np.zeros(len(unique)))
-            np.maximum.at(column, inverse[offset : offset + len(idx)], score)
-            offset += len(idx)
+        for name, (_, scores) in parts.items():
+            # an item can be in a group's best and its new arrivals both: the better counts
+            column = features[name] = np.zeros(len(unique))
+            np.maximum.at(column, inverse[offset : offset + len(found[name])], np.concatenate(scores))
+            offset += len(found[name])
         total = np.sum(np.stack(list(features.values())), axis=0)
         keep = _top(total, 2 * limit)
         return SourceResult(unique[keep], {k: v[keep] for k, v in features.items()})
@@ -238,6 +250,16 @@ class ContentSource:
         return out
 
 
+def _by_popularity(cat: Catalogue, members: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `limit` most popular of `members`, best first, each with 0.5 + half its rank score
+    (0.5 for an item nobody has touched)."""
+    pop = cat.popularity[members]
+    keep = _top(pop, limit)
+    order = keep[np.argsort(-pop[keep], kind="stable")]
+    ordered = pop[order]
+    return members[order], 0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0)
+
+
 class PopularitySource:
     """Time-decayed popularity: overall (or in the requested category) and at this kiosk and hour."""
 
@@ -257,7 +279,8 @@ class PopularitySource:
         else:
             glob = np.asarray(cat.top.ranked()[:limit], dtype=np.int64)
         context = request.state.context
-        ctx = np.asarray(context.ranked(request.store_id, request.hour)[:limit], dtype=np.int64)
+        ranked = context.ranked(request.store_id, request.hour)[:limit]
+        ctx = np.asarray(ranked, dtype=np.int64)
         ctx_values = context.values.get((request.store_id, request.hour), {})
         if len(glob) == 0 and len(ctx) == 0:
             return SourceResult.empty()
@@ -265,7 +288,9 @@ class PopularitySource:
         g = np.zeros(len(unique))
         c = np.zeros(len(unique))
         g[inverse[: len(glob)]] = _rank_scores(cat.popularity[glob])
-        c[inverse[len(glob) :]] = _rank_scores(np.array([ctx_values[i] for i in ctx.tolist()]))
+        c[inverse[len(glob) :]] = _rank_scores(
+            np.fromiter(map(ctx_values.__getitem__, ranked), float, len(ranked))
+        )
         return SourceResult(unique, {"popularity.global": g, "popularity.context": c})
 
     def explain(self, request: Request, item: int) -> list[Evidence]:
