@@ -1322,6 +1322,8 @@ def evaluate_command(
     """Train and evaluate the models on PATH (imported into a temporary store), or on --db's log."""
     import tempfile
 
+    from click.core import ParameterSource
+
     from edgerec.evaluation.defaults import check_models
     from edgerec.evaluation.frames import encode
     from edgerec.evaluation.harness import Settings as EvalSettings
@@ -1330,7 +1332,9 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models is not None else None
-    if path is None and (format_ is not None or mapping or actions or encoding or timezone != "UTC"):
+    # --timezone UTC, the default written out, goes unused as any other zone would
+    zoned = click.get_current_context().get_parameter_source("timezone") is not ParameterSource.DEFAULT
+    if path is None and (format_ is not None or mapping or actions or encoding or zoned):
         raise click.UsageError(
             "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH"
         )

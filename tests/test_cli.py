@@ -1612,6 +1612,19 @@ def test_eval_without_path_refuses_a_format_as_it_refuses_a_mapping(db: str) -> 
         assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
 
 
+def test_eval_without_path_refuses_a_timezone_even_the_default_one(db: str) -> None:
+    """`eval --timezone UTC` with PATH forgotten was accepted, the option unused, where any other
+    zone was refused: the check compared the zone with the default instead of asking whether it
+    was given."""
+    for zone in ("UTC", "Europe/Berlin", "+00:00"):
+        result = CliRunner().invoke(main, ["--db", db, "eval", "--timezone", zone, "--models", "popularity"])
+        assert result.exit_code == 2, result.output
+        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
+            result.output
+        )
+        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
+
+
 def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
     """With no item attributes the content model has only ids: eval says so; a protocol that
     finds no cases says what gives its cases."""
