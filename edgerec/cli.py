@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shlex
+import sqlite3
 import sys
 import threading
 import time
@@ -91,8 +92,7 @@ class Settings:
         mistyped --db must not read (or export) a new empty store as if it were the shop's.
         Called before anything opens the store: whether a -wal is there is noted here."""
         path = sqlite_path(self.url)
-        if self._wal_seen is _UNNOTED:
-            self._wal_seen = None if path is None else _identity(path.with_name(path.name + "-wal"))
+        self._note_wal()
         refused = None if path is None else not_a_file(path)
         if refused:  # before anything opens it (a FIFO blocked) or changes its mode (/dev/null)
             raise click.BadParameter(refused, param_hint="--db")
@@ -116,6 +116,13 @@ class Settings:
                 "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
                 param_hint="--db",
             )
+
+    def _note_wal(self) -> None:
+        """Notes the -wal beside the store file the first time the command is to read the file:
+        SQLite leaves one beside a store in WAL mode that it opened, even only to read."""
+        if self._wal_seen is _UNNOTED:
+            path = sqlite_path(self.url)
+            self._wal_seen = None if path is None else _identity(path.with_name(path.name + "-wal"))
 
     @contextlib.contextmanager
     def schema(self, *, create: bool = False) -> Iterator[Engine]:
@@ -149,15 +156,12 @@ class Settings:
     def _undoing_the_new_store(self) -> Callable[[], None] | None:
         """What removes the store file that opening makes, with its side files and the folders
         made for it (its model folder, those above it), or empties again an empty file that is
-        there; on a server, what drops the tables made in a database that had none. None where
-        a store is there already."""
+        there; in a database that had no tables (a server's, a SQLite file another program made),
+        what drops the tables made in it. None where a store is there already."""
         path = sqlite_path(self.url)
-        if path is None:
-            return (
-                functools.partial(_drop_made_tables, self.url) if self._server_database_is_empty() else None
-            )
-        if path.exists() and not _empty_file(path):
-            return None
+        self._note_wal()  # before the file is read to see whether it has tables
+        if path is None or (path.exists() and not _empty_file(path)):
+            return functools.partial(_drop_made_tables, self.url) if self._database_is_empty() else None
         if path.exists():  # empty, or a few blank bytes: put back as they were (a FIFO: refused)
             return functools.partial(_empty_again, self.url, path.read_bytes() if path.is_file() else b"")
         models = path.with_name(path.name + ".models")
@@ -165,12 +169,12 @@ class Settings:
         return functools.partial(_remove_made, self.url, made)
 
     def open(self, *, create: bool = False) -> Store:
-        """The store, brought up to date; a SQLite file that is not there yet, or a server
-        database without edgerec's tables, is made a store only with `create`."""
+        """The store, brought up to date; a SQLite file that is not there yet, or a database
+        without tables, is made a store only with `create`."""
         self._refuse_missing(create)
         try:
-            if not create and sqlite_path(self.url) is None:
-                self._refuse_empty_server_database()
+            if not create:
+                self._refuse_empty_database()
             return Store(self.url)
         except click.ClickException:
             raise
@@ -229,30 +233,46 @@ class Settings:
             if undo is not None and unused:
                 undo()
 
-    def _server_database_is_empty(self) -> bool:
-        """Whether the server's database has no tables (False where it cannot be reached:
-        opening it says why)."""
-        from sqlalchemy import inspect
+    def _database_is_empty(self) -> bool:
+        """Whether the database has no tables, or none but the empty schema revision's that `db
+        downgrade base` leaves (False where it cannot be reached: opening it says why). A SQLite
+        file is read as it is: making its engine would set its mode and journal."""
+        from sqlalchemy import create_engine, inspect, text
 
+        path = sqlite_path(self.url)
         try:
-            engine = make_engine(self.url)
+            engine = (
+                make_engine(self.url)
+                if path is None
+                else create_engine("sqlite://", creator=functools.partial(_read_only, path))
+            )
         except Exception:  # noqa: BLE001 - a driver not installed, a bad URL: opening says why
             return False
         try:
             with engine.connect() as connection:
-                return not inspect(connection).get_table_names()
-        except Exception:  # noqa: BLE001 - the server down, a wrong password: opening says why
+                names = set(inspect(connection).get_table_names())
+                if names == {"alembic_version"}:
+                    return connection.execute(text("SELECT 1 FROM alembic_version")).first() is None
+                return not names
+        except Exception:  # noqa: BLE001 - the server down, a file SQLite cannot read: opening says why
             return False
         finally:
             close_engine(engine)
 
-    def _refuse_empty_server_database(self) -> None:
-        """A mistyped URL that names an empty database (the server's own `postgres`) must not
-        be read, or exported, as the shop's store: it was made one, silently."""
-        if not self._server_database_is_empty():
+    def _refuse_empty_database(self) -> None:
+        """A mistyped --db that names an empty database (the server's own `postgres`, another
+        program's new SQLite file) must not be read, or exported, as the shop's store: it was
+        made one, silently."""
+        if not self._database_is_empty():
             return  # edgerec's tables, or another application's, which the store refuses by name
+        path = sqlite_path(self.url)
+        where = (
+            f"at {path} (the database has no tables): check the path"
+            if path
+            else (f"in the database at {shown_url(self.url)}: it has no tables; check the URL")
+        )
         raise click.BadParameter(
-            f"no store in the database at {shown_url(self.url)}: it has no tables; check the URL "
+            f"no store {where} "
             "(`edgerec tui`, `kiosk`, `demo`, `import`, `rules set` and `db upgrade` make a new store)",
             param_hint="--db",
         )
@@ -276,6 +296,11 @@ def _empty_file(path: Path) -> bool:
         return size < _SQLITE_HEADER and not path.read_bytes().strip(b" \t\r\n\f\v\0")
     except OSError:  # not reachable: opening it says why
         return False
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads the SQLite file and writes nothing to it."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -318,8 +343,8 @@ def _remove_made(url: str, made: list[Path]) -> None:
 
 
 def _drop_made_tables(url: str) -> None:
-    """Drops the store's tables, and its schema revision's, that a command made in a server's
-    database that had none (its sequences go with them)."""
+    """Drops the store's tables, and its schema revision's, that a command made in a database
+    that had none (its sequences go with them)."""
     from sqlalchemy import text
 
     from edgerec.store.schema import metadata
@@ -1322,6 +1347,8 @@ def evaluate_command(
     """Train and evaluate the models on PATH (imported into a temporary store), or on --db's log."""
     import tempfile
 
+    from click.core import ParameterSource
+
     from edgerec.evaluation.defaults import check_models
     from edgerec.evaluation.frames import encode
     from edgerec.evaluation.harness import Settings as EvalSettings
@@ -1330,7 +1357,9 @@ def evaluate_command(
     from edgerec.readmodels import catalogue_frame, interaction_frame
 
     chosen = [name.strip() for name in models.split(",")] if models is not None else None
-    if path is None and (format_ is not None or mapping or actions or encoding or timezone != "UTC"):
+    # --timezone UTC, the default written out, goes unused as any other zone would
+    zoned = click.get_current_context().get_parameter_source("timezone") is not ParameterSource.DEFAULT
+    if path is None and (format_ is not None or mapping or actions or encoding or zoned):
         raise click.UsageError(
             "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH"
         )

@@ -171,6 +171,51 @@ def test_an_empty_file_is_refused_like_a_missing_one_by_the_commands_that_read(
 
 
 @pytest.mark.parametrize(
+    "command",
+    [["stats"], ["events"], ["export", "{tmp}/restore.jsonl"], ["rebuild"], ["popular"], ["eval"]],
+)
+def test_a_database_with_no_tables_is_refused_by_the_commands_that_read(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A SQLite file with no tables (another program's new database) was made a store by
+    `stats`, `export`, ...: edgerec's tables were created in it and it was read as an empty store,
+    where a server's database with no tables was refused."""
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("PRAGMA user_version = 3")
+        connection.commit()
+    content = other.read_bytes()
+    args = [arg.format(tmp=tmp_path) for arg in command]
+    result = CliRunner().invoke(main, ["--db", str(other), *args], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert f"no store at {other} (the database has no tables): check the path" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["other.db"] and other.read_bytes() == content
+
+
+def test_a_database_with_no_tables_is_made_a_store_only_by_the_commands_that_fill_one(tmp_path: Path) -> None:
+    """`db downgrade base` leaves an empty alembic_version: the next `stats` made the store again.
+    An import refused on a database with no tables leaves it with none."""
+    store = tmp_path / "shop.db"
+    run("--db", str(store), "db", "upgrade")
+    assert "schema at base" in run("--db", str(store), "db", "downgrade", "base", "--yes")
+    result = CliRunner().invoke(main, ["--db", str(store), "stats"])
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert run("--db", str(store), "db", "current").startswith("current: none;")
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["--db", str(store), "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "no column for the user" in result.output, result.output
+    with closing(sqlite3.connect(store)) as connection:
+        assert not connection.execute(
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+    result = CliRunner().invoke(main, ["--db", str(store), "stats"])
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    (tmp_path / "ev.csv").write_text("customer_id,item_id,timestamp,event\nu1,a,2024-03-01 10:00:00,view\n")
+    assert "appended: 1" in run("--db", str(store), "import", str(tmp_path / "ev.csv"))
+    assert json.loads(run("--db", str(store), "stats", "--json"))["events"] == 1
+
+
+@pytest.mark.parametrize(
     "content", [b"\n", b" ", b"\0", b"\0" * 3, b" \r\n" * 33], ids=["newline", "space", "zero", "zeros", "99"]
 )
 def test_a_blank_file_too_short_for_a_store_is_refused_like_an_empty_one(
@@ -1605,6 +1650,19 @@ def test_eval_without_path_refuses_a_format_as_it_refuses_a_mapping(db: str) -> 
     of the --format it ignored."""
     for format_ in ("taobao", "csv", ""):
         result = CliRunner().invoke(main, ["--db", db, "eval", "--format", format_, "--models", "popularity"])
+        assert result.exit_code == 2, result.output
+        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
+            result.output
+        )
+        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
+
+
+def test_eval_without_path_refuses_a_timezone_even_the_default_one(db: str) -> None:
+    """`eval --timezone UTC` with PATH forgotten was accepted, the option unused, where any other
+    zone was refused: the check compared the zone with the default instead of asking whether it
+    was given."""
+    for zone in ("UTC", "Europe/Berlin", "+00:00"):
+        result = CliRunner().invoke(main, ["--db", db, "eval", "--timezone", zone, "--models", "popularity"])
         assert result.exit_code == 2, result.output
         assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
             result.output
