@@ -1446,6 +1446,17 @@ def _say_waiting(pid: str, doing: str) -> None:
     click.echo(f"Waiting for {doing} (process {pid}) to finish with this store's model...", err=True)
 
 
+def _say_holding(pids: list[int]) -> None:
+    from edgerec.privacy import HOLD_S
+
+    click.echo(
+        f"Waiting up to {HOLD_S:g} s for the transactions that began before this forget to end"
+        f" (process {', '.join(map(str, pids))}): until then the server keeps old copies of the"
+        " customer's rows...",
+        err=True,
+    )
+
+
 @main.command("forget-user")
 @click.argument("user_id", type=TEXT, callback=_not_blank)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -1466,6 +1477,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
             store,
             user_id,
             _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
+            _once(_say_holding),
         )
         # A typo changes nothing: not even the model, which may not be retrainable, unless the
         # last forget could not remove the model's files.
@@ -1497,12 +1509,10 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         if not result.database_compacted and result.compaction_failed is None:
             return
     if result.compaction_failed is not None:
-        whose = "them" if result.found else "a customer forgotten before"
         done = "the customer's rows and model are cleaned, but " if result.found else ""
         raise click.ClickException(
             f"could not compact the database at {shown_url(settings.url)} ({result.compaction_failed}):"
-            f" {done}free pages and the WAL may still hold a copy of {whose}; free some space and run"
-            " the same command again to compact it"
+            f" {done}{result.compaction_advice}"
         )
     if not result.found and result.database_compacted:
         click.echo(

@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,37 @@ from edgerec.store.schema import (
 )
 from edgerec.store.sql import chunks
 
+# Called with the processes whose transactions a forget on PostgreSQL waits for.
+Holding = Callable[[list[int]], None]
+# How long a forget on PostgreSQL waits for the transactions that began before it to end.
+HOLD_S = 30.0
+_HOLD_POLL_S = 0.2
+# The processes whose transaction began before the last forget committed (its row's xmin): in
+# any database where it has a transaction id, as VACUUM's snapshot then keeps it running; in
+# this one where its snapshot is older too. A vacuum of another table keeps no row version
+# (a login that may not see others' sessions in full sees no backend_type: it waits for them).
+_OLDER_TRANSACTIONS = """
+SELECT pid FROM pg_stat_activity, (SELECT xmin AS xid FROM forgets ORDER BY id DESC LIMIT 1) AS last
+WHERE pid <> pg_backend_pid() AND backend_type IS DISTINCT FROM 'autovacuum worker'
+  AND (age(backend_xid) >= age(last.xid)
+       OR datname = current_database() AND age(backend_xmin) >= age(last.xid))
+ORDER BY pid
+"""
+# What to do about a compaction that failed, by its cause: the command and the console say it.
+_AGAIN = "run `edgerec forget-user` again (whatever the id) to compact it"
+_FREE_SPACE = "free some space and run `edgerec forget-user` again (whatever the id) to compact it"
+_AFTER_OTHERS = (
+    "run `edgerec forget-user` again (whatever the id) once the other sessions using the store are"
+    " done, to compact it"
+)
+_AFTER_THEM = "run `edgerec forget-user` again (whatever the id) once they end, to compact it"
+_AS_OWNER = (
+    "run `edgerec forget-user` again (whatever the id) as the owner of edgerec's tables (and of the"
+    " database, for pg_statistic) to compact it"
+)
+# PostgreSQL's error codes for another session in the way: lock_not_available (lock_timeout),
+# query_canceled (statement_timeout), deadlock_detected.
+_OTHERS_IN_THE_WAY = frozenset({"55P03", "57014", "40P01"})
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -71,15 +102,21 @@ class Receipt:
     seconds: float
     # Why the file could not be compacted (a full disk): the next forget-user compacts it.
     compaction_failed: str | None = None
+    # Then what may still hold a copy of the customer, and what to do (not in `to_dict`): in the
+    # words of the store's database and of the cause, for the command and the console alike.
+    compaction_advice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["compaction_advice"]
         if data["compaction_failed"] is None:
             del data["compaction_failed"]
         return data
 
 
-def forget_user(store: Store, user_id: str, waiting: Waiting | None = None) -> Receipt:
+def forget_user(
+    store: Store, user_id: str, waiting: Waiting | None = None, holding: Holding | None = None
+) -> Receipt:
     """Removes a customer's personal data from the store; the log stays intact for everyone else.
 
     The customer's events are deleted (positions of other events do not change), and so are the
@@ -92,14 +129,17 @@ def forget_user(store: Store, user_id: str, waiting: Waiting | None = None) -> R
     An id that no event and no quarantined row names (a typo) changes nothing but that
     compaction: the receipt says `found: False`. An import under way is waited for (calling
     `waiting`, as `import_turn` says): its later chunks would have logged the customer again.
+    On PostgreSQL, so are the transactions that began before the forget, for a while (calling
+    `holding` with their processes' ids): their snapshots keep the deleted rows' old versions,
+    which VACUUM FULL then copies into the new files.
     """
     if not user_id:
         raise ValueError("user_id must not be empty")
     with import_turn(store.engine, waiting):
-        return _forget_user(store, user_id)
+        return _forget_user(store, user_id, holding)
 
 
-def _forget_user(store: Store, user_id: str) -> Receipt:
+def _forget_user(store: Store, user_id: str, holding: Holding | None = None) -> Receipt:
     started = time.perf_counter()
     with write_transaction(store.engine) as connection:
         log_head = log.head(connection)
@@ -127,7 +167,9 @@ def _forget_user(store: Store, user_id: str) -> Receipt:
             # A session shared with another customer (a family's tablet) stays, as theirs.
             now_named = {renamed.get(session_id, session_id) for session_id in theirs}
             gone = len(now_named - _known(connection, sessions.c.session_id, now_named))
-    compacted, failed = _compact_saying_why(store) if found or pending is not None else (False, None)
+    compacted, failed, todo = (
+        _compact_saying_why(store, holding) if found or pending is not None else (False, None, None)
+    )
     return Receipt(
         user_id=user_id,
         found=found,
@@ -138,6 +180,7 @@ def _forget_user(store: Store, user_id: str) -> Receipt:
         database_compacted=compacted,
         seconds=round(time.perf_counter() - started, 3),
         compaction_failed=failed,
+        compaction_advice=None if todo is None else _advice(store, found, todo),
     )
 
 
@@ -410,28 +453,74 @@ def model_forget_done(store: Store, forgets_seen: int) -> None:
             connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
 
 
-def _compact_saying_why(store: Store) -> tuple[bool, str | None]:
-    """`_compact`, or why it failed: the customer's rows are gone by then, and a full disk
-    (VACUUM writes a copy of the file) must not stop the model's part of forgetting them."""
+def _compact_saying_why(store: Store, holding: Holding | None) -> tuple[bool, str | None, str | None]:
+    """`_compact`, or why it failed and what to do (`_advice`): the customer's rows are gone by
+    then, and a full disk (VACUUM writes a copy of the file) must not stop the model's part of
+    forgetting them."""
     try:
-        return _compact(store), None
+        return _compact(store, holding), None, None
+    except _NotCompacted as exc:
+        return False, exc.why, exc.todo
     except (sqlite3.OperationalError, OperationalError) as exc:
         close_engine(store.engine)
-        return False, str(getattr(exc, "orig", None) or exc)
+        error = getattr(exc, "orig", None) or exc
+        sqlstate = getattr(error, "sqlstate", None)  # the server's error code (psycopg's)
+        if sqlstate in _OTHERS_IN_THE_WAY or getattr(error, "sqlite_errorname", "").startswith(
+            ("SQLITE_BUSY", "SQLITE_LOCKED")
+        ):
+            todo = _AFTER_OTHERS
+        elif sqlstate == "53100" or store.engine.dialect.name == "sqlite":  # a full disk
+            todo = _FREE_SPACE
+        else:
+            todo = _AGAIN
+        return False, str(error).strip(), todo
 
 
-def _compact(store: Store) -> bool:
+class _NotCompacted(Exception):
+    """The compaction could not be done: why, and what to do."""
+
+    def __init__(self, why: str, todo: str) -> None:
+        super().__init__(why)
+        self.why, self.todo = why, todo
+
+
+def _advice(store: Store, found: bool, todo: str) -> str:
+    """What may still hold a copy of the customer after a compaction that failed, and `todo`."""
+    if store.engine.dialect.name == "postgresql":
+        held = "old row versions in the table files"
+    else:
+        held = "free pages and the WAL"
+    whose = "them" if found else "a customer forgotten before"
+    return f"{held} may still hold a copy of {whose}; {todo}"
+
+
+def _compact(store: Store, holding: Holding | None = None) -> bool:
     """Rewrites the database without free pages and empties the WAL (SQLite); on PostgreSQL,
     rewrites every table the customer was in, so no dead row version keeps a copy (the server's
     own write-ahead log and backups are its administrator's to rotate)."""
     if store.engine.dialect.name == "postgresql":
         tables = ", ".join(table.name for table in (events, quarantine, imports, *PROJECTION_TABLES))
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            # ANALYZE too: the planner's statistics (pg_stats) list a column's common values,
-            # the customer's id among them; then their old row versions go, where the role may
-            # (a role that does not own the catalogue is told so in a warning, not an error).
-            connection.exec_driver_sql(f"VACUUM FULL ANALYZE {tables}")
-            connection.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
+            _wait_for_older_transactions(connection, holding)
+            # The server skips a table this login may not vacuum with a warning, not an error.
+            skipped: list[str] = []
+
+            def notice(diagnostic: Any) -> None:
+                if diagnostic.severity_nonlocalized == "WARNING":
+                    skipped.append(str(diagnostic.message_primary))
+
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.add_notice_handler(notice)
+            try:
+                # ANALYZE too: the planner's statistics (pg_stats) list a column's common
+                # values, the customer's id among them; then their old row versions go.
+                connection.exec_driver_sql(f"VACUUM FULL ANALYZE {tables}")
+                connection.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
+            finally:
+                driver.remove_notice_handler(notice)
+            if skipped:
+                raise _NotCompacted(f"this login may not rewrite the tables: {skipped[0]}", _AS_OWNER)
             connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
         return True
     if store.engine.dialect.name != "sqlite":
@@ -446,6 +535,23 @@ def _compact(store: Store) -> bool:
     close_engine(store.engine)
     # Busy means another process holds an old snapshot; its frames go at the next checkpoint.
     return busy == 0
+
+
+def _wait_for_older_transactions(connection: Connection, holding: Holding | None) -> None:
+    """Waits, up to HOLD_S, for the transactions on the server that may still see the rows the
+    last forget deleted: VACUUM FULL keeps the versions some snapshot may see, and a transaction
+    in any database of the server (another shop's import) holds back VACUUM's own snapshot."""
+    deadline = time.monotonic() + HOLD_S
+    while pids := list(connection.exec_driver_sql(_OLDER_TRANSACTIONS).scalars()):
+        if time.monotonic() >= deadline:
+            raise _NotCompacted(
+                f"transactions that began before the forget are still open after {HOLD_S:g} s"
+                f" (process {', '.join(map(str, pids))})",
+                _AFTER_THEM,
+            )
+        if holding is not None:
+            holding(pids)
+        time.sleep(_HOLD_POLL_S)
 
 
 @dataclass(frozen=True, slots=True)

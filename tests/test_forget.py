@@ -283,7 +283,7 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     folder = tmp_path / "shop"
     db = trained_shop(folder)
 
-    def vacuum(_store: Store) -> bool:
+    def vacuum(_store: Store, _holding: object) -> bool:
         raise sqlite3.OperationalError("database or disk is full")
 
     def write(*_args, **_kwargs):  # type: ignore[no-untyped-def]
@@ -298,7 +298,7 @@ def test_a_full_disk_leaves_the_compaction_to_the_next_forget_and_still_cleans_t
     assert receipt["database_compacted"] is False and receipt["model_removed"] is True
     assert "database or disk is full" in receipt["compaction_failed"]
     assert "could not compact the database" in result.output
-    assert "run the same command again to compact it" in result.output
+    assert "free some space and run `edgerec forget-user` again (whatever the id) to compact" in result.output
     assert not [name for name in files_containing(folder, "C0007") if ".models" in name]
 
     monkeypatch.undo()  # the space is freed

@@ -258,6 +258,150 @@ def test_forgetting_a_customer_rewrites_the_tables_they_were_in(
             assert customer not in str(connection.exec_driver_sql("SELECT * FROM pg_stats").all())
 
 
+def _shop_with_a_customer(url: str) -> edgerec.Store:
+    store = edgerec.open(url)
+    store.record_many(
+        [
+            ItemViewed(user_id=u, item_id=i, occurred_at=T0 + timedelta(minutes=n))
+            for n, (u, i) in enumerate([(FORGOTTEN, "mug"), ("b", "mug"), (FORGOTTEN, "cup"), ("b", "cup")])
+        ]
+    )
+    return store
+
+
+FORGOTTEN = "customer-7f3a9c"
+
+
+def test_forgetting_waits_for_the_transactions_that_began_before_it_in_any_database(
+    postgres: postgres_server.Server,
+) -> None:
+    """A transaction open in another database of the server (another shop's import) left the
+    customer's rows in the rewritten files (VACUUM FULL copies the versions it may still see),
+    and the receipt said compacted: the forget waits for it, and for an older snapshot in its own
+    database, not for a transaction that began after it."""
+    from edgerec.privacy import forget_user
+
+    other = create_engine(postgres.database())
+    with (
+        _shop_with_a_customer(postgres.database()) as store,
+        other.connect() as import_elsewhere,
+        other.connect() as begun_after,
+        store.engine.connect() as report,
+    ):
+        import_elsewhere.execute(text("SELECT txid_current()"))  # a transaction id, held open
+        report.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        report.execute(text("SELECT count(*) FROM events"))  # a snapshot, held open
+        elsewhere, reading = (
+            c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (import_elsewhere, report)
+        )
+        held: list[list[int]] = []
+
+        def holding(waited_for: list[int]) -> None:
+            held.append(waited_for)
+            if len(held) == 1:
+                begun_after.execute(text("SELECT txid_current()"))
+                import_elsewhere.rollback()
+            elif len(held) == 2:
+                report.rollback()
+
+        receipt = forget_user(store, FORGOTTEN, holding=holding)
+        assert held == [sorted([elsewhere, reading]), [reading]]
+        assert (receipt.database_compacted, receipt.compaction_failed) == (True, None)
+        assert postgres.files_holding(store.engine, FORGOTTEN) == []
+        begun_after.rollback()
+    other.dispose()
+
+
+def test_forgetting_says_the_database_is_not_compacted_while_an_older_transaction_stays_open(
+    postgres: postgres_server.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a login that owns the database but may not see other logins' sessions in full
+    (no superuser): the transaction of another login, in another database, is seen too."""
+    from edgerec import privacy
+
+    monkeypatch.setattr(privacy, "HOLD_S", 0.5)
+    other = create_engine(postgres.database())
+    url = postgres.database()
+    login = f"owner_{make_url(url).database}"
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"CREATE ROLE {login} LOGIN"))
+        admin.execute(text(f"ALTER DATABASE {make_url(url).database} OWNER TO {login}"))
+    with (
+        _shop_with_a_customer(url.replace("edgerec@", f"{login}@")) as store,
+        other.connect() as import_elsewhere,
+    ):
+        import_elsewhere.execute(text("SELECT txid_current()"))
+        pid = import_elsewhere.execute(text("SELECT pg_backend_pid()")).scalar()
+        receipt = privacy.forget_user(store, FORGOTTEN)
+        assert receipt.found and not receipt.database_compacted
+        assert f"began before the forget are still open after 0.5 s (process {pid})" in str(
+            receipt.compaction_failed
+        )
+        assert receipt.compaction_advice == (
+            "old row versions in the table files may still hold a copy of them;"
+            " run `edgerec forget-user` again (whatever the id) once they end, to compact it"
+        )
+        import_elsewhere.rollback()
+        again = privacy.forget_user(store, FORGOTTEN)  # whatever the id: the compaction is pending
+        assert (again.found, again.database_compacted) == (False, True)
+    as_superuser = create_engine(url)  # CHECKPOINT is the server's administrator's
+    assert postgres.files_holding(as_superuser, FORGOTTEN) == []
+    as_superuser.dispose()
+    other.dispose()
+
+
+def test_forgetting_through_a_login_that_does_not_own_the_tables_says_they_are_not_compacted(
+    postgres: postgres_server.Server,
+) -> None:
+    """The server skips VACUUM FULL of a table the login does not own with a warning only: the
+    receipt said compacted, and every table file kept the customer."""
+    from edgerec.privacy import forget_user
+
+    url = postgres.database()
+    login = f"app_{make_url(url).database}"
+    _shop_with_a_customer(url).close()
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"CREATE ROLE {login} LOGIN"))
+        admin.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {login}"))
+        admin.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {login}"))
+    with edgerec.open(url.replace("edgerec@", f"{login}@")) as store:
+        receipt = forget_user(store, FORGOTTEN)
+        assert (receipt.events_removed, receipt.database_compacted) == (2, False)
+        assert "this login may not rewrite the tables: skipping" in str(receipt.compaction_failed)
+        assert "as the owner of edgerec's tables" in str(receipt.compaction_advice)
+    with edgerec.open(url) as store:  # their owner compacts what was left
+        assert forget_user(store, FORGOTTEN).database_compacted
+        assert postgres.files_holding(store.engine, FORGOTTEN) == []
+
+
+def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
+    postgres: postgres_server.Server,
+) -> None:
+    """It said that free pages and the WAL may hold a copy, and to free some space."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET lock_timeout = '1s'"))
+    report = create_engine(url)
+    with report.connect() as reading:
+        reading.execute(text("SELECT count(*) FROM events"))  # its lock on the log, held open
+        result = CliRunner().invoke(main, ["--db", url, "forget-user", FORGOTTEN, "--yes"])
+        reading.rollback()
+    report.dispose()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert "(canceling statement due to lock timeout): the customer's rows and model are cleaned" in said
+    assert (
+        "but old row versions in the table files may still hold a copy of them; run `edgerec forget-user`"
+        " again (whatever the id) once the other sessions using the store are done, to compact it"
+    ) in said
+    assert "WAL" not in said and "free" not in said
+
+
 def test_forgetting_a_numeric_id_takes_its_refused_rows_however_written_and_no_others(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:

@@ -107,6 +107,44 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
     run(scenario())
 
 
+def test_forgetting_a_customer_says_when_the_database_could_not_be_compacted(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console said the customer was forgotten, and nothing of the compaction that failed
+    (a full disk): the file could still hold them, and no one was told to compact it."""
+    import sqlite3
+
+    from edgerec import privacy
+
+    def vacuum(_store: Store, _holding: object) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(privacy, "_compact", vacuum)
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32), notifications=True) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            screen.open("cust-07")
+            await until(pilot, lambda: screen.current == "cust-07")
+            await pilot.press("f")
+            await pilot.click("#confirm-yes")
+            await until(pilot, lambda: screen.forgotten == ["cust-07"], what="the customer forgotten")
+            await until(
+                pilot,
+                lambda: said(
+                    app,
+                    "Could not compact the database (database or disk is full): free pages and the WAL"
+                    " may still hold a copy of them; free some space and run `edgerec forget-user`"
+                    " again (whatever the id) to compact it.",
+                ),
+                what="the compaction's failure",
+            )
+
+    run(scenario())
+
+
 def test_a_customer_search_shows_and_acts_on_a_customer_it_lists_only(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -274,6 +274,14 @@ class CustomersScreen(ConsoleScreen):
                 f"Customer {message.user_id} forgotten{detail}, from the model too.",
                 title="Forgotten",
             )
+            failed = getattr(receipt, "compaction_failed", None)
+            if failed is not None:  # in the words of `edgerec forget-user`
+                advice = getattr(receipt, "compaction_advice", None)
+                self.notify(
+                    f"Could not compact the database ({failed}): {advice}.",
+                    title="Not compacted",
+                    severity="warning",
+                )
             self.forgotten.append(message.user_id)
         # A live session still playing them would record them again at its next key.
         if services.pending_customer == message.user_id:
