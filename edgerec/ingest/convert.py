@@ -143,6 +143,8 @@ _FREE = re.compile(
 _MONEY = re.compile(
     r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
 )
+# A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
+_WHOLE_ENDING = re.compile(r"(?<=\d)[.,:]-(?=\D*$)")
 # Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000),
 # or India's lakh grouping (1,23,456).
 _WHOLE = re.compile(r"\d*|\d{1,3}(?:([ ,.'\u00a0\u202f])\d{3})(?:\1\d{3})*|\d{1,2}(?:,\d{2})+,\d{3}")
@@ -162,15 +164,18 @@ def parse_price(value: Any) -> float | None:
         pass
     if _FREE.fullmatch(text):  # an app store's or a download shop's price of nothing
         return 0.0
-    match = _MONEY.fullmatch(text)
-    if match is None or not (_currency(match["before"]) and _currency(match["after"])):
+    match = _MONEY.fullmatch(_WHOLE_ENDING.sub("", text))
+    if match is None or not (
+        _currency(match["before"], before=True) and _currency(match["after"], before=False)
+    ):
         return None
     number = match["number"].rstrip(" \u00a0\u202f")
     decimal = _decimal_mark(number)
     whole, fraction = number.rsplit(decimal, 1) if decimal else (number, "")
     if not _WHOLE.fullmatch(whole) or (decimal and not fraction.isdigit()):
         return None
-    return float(f"{match['sign']}{re.sub(r'[^0-9]', '', whole) or '0'}.{fraction or '0'}")
+    amount = float(f"{match['sign']}{re.sub(r'[^0-9]', '', whole) or '0'}.{fraction or '0'}")
+    return amount / 100 if (match["before"] + match["after"]).strip() == _CENTS else amount
 
 
 def _decimal_mark(number: str) -> str | None:
@@ -203,31 +208,43 @@ _CURRENCY_CODES = frozenset({
     "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC",
     "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN",
     "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR",
-    "ZMW", "ZWL", "RMB", "NIS",
+    "ZMW", "ZWL", "PKR", "XCG", "ZWG", "RMB", "NIS",
 })  # fmt: skip
 _CODES_THAT_ARE_WORDS = frozenset(
     {"ALL", "BOB", "CAD", "CUP", "GEL", "MAD", "MOP", "PEN", "RUB", "SOS", "TOP", "TRY"}
 )
-# Local spellings, in any case: 'kr.', 'zł', 'Kč', 'Ft', 'lei', 'Rs.', 'руб.', '5 euro', and
-# South Africa's 'R 100' (the one Latin letter taken: 'x2' is no price).
+# Local spellings and signs written in letters, in any case: 'kr.', 'zł', 'Kč', 'Rs.', 'руб.',
+# '5 euro', '1,200円', 'KSh 500', '1000 FCFA', 'S/ 25.90', 'GH¢ 20'.
 _CURRENCY_WORDS = frozenset({
-    "r", "kr", "zł", "zl", "kč", "kn", "ft", "lei", "lev", "лв", "rs", "fr", "sfr",
-    "din", "дин", "tl", "rp", "rm", "dh", "руб", "р", "грн", "yen", "euro",
+    "kr", "zł", "zl", "kč", "kn", "ft", "lei", "lev", "lv", "лв", "rs", "re", "fr", "sfr", "frw",
+    "din", "дин", "ден", "tl", "rp", "rm", "dh", "dhs", "руб", "р", "грн", "тг", "сом", "yen", "won",
+    "euro", "円", "元", "圓", "원", "ريال", "ر.س", "د.إ", "שח", "ש״ח", "บาท", "ብር", "đ", "vnđ", "s/", "bs",
+    "gs", "tk", "sh", "ksh", "ush", "tsh", "fcfa", "cfa", "kz", "mt", "le", "ll", "mk", "zk", "ar", "af",
+    "br", "sr", "qr", "yr", "kd", "bd", "ro", "jd", "da", "dt", "nt", "ntd", "ks", "rf", "nu",
 })  # fmt: skip
+# One Latin letter is a currency only before the amount: 'R 100' (rand), 'N 1,200' (naira),
+# 'K 50', 'Q 50', 'L 50', 'P 50', 'E 50', 'G 50'; after it, '5 K' may be a thousand, '5 L'
+# litres; and 'x2' is no price.
+_CURRENCY_LETTERS = frozenset("rnkqlpeg")
+_CENTS = "\u00a2"  # '50¢' is half a dollar ('GH¢ 20' is 20 cedis)
 
 
-def _currency(text: str) -> bool:
-    """Nothing, or a currency sign or code around a price: '$', '€', 'USD', 'kr.', 'R$', 'zł'.
-    Any other word is no currency: '10 kg', 'Only 5 left' and 'Sold 12' are no prices."""
+def _currency(text: str, *, before: bool) -> bool:
+    """Nothing, or a currency sign or code `before` or after a price: '$', '€', 'USD', 'kr.',
+    'R$', 'zł'. Any other word is no currency: '10 kg', 'Only 5 left' and 'Sold 12' are no
+    prices."""
     mark = text.strip().rstrip(".").strip()
-    if not mark or all(unicodedata.category(c) == "Sc" for c in mark):
-        return True
-    if len(mark) <= 4 and mark[:-1].isalpha() and unicodedata.category(mark[-1]) == "Sc":
-        return True  # a dollar of a country: 'R$', 'US$', 'HK$'
+    signs = sum(unicodedata.category(c) == "Sc" for c in mark)
+    if signs == len(mark):
+        return True  # nothing, or signs alone
+    joined = "".join(mark.split())
+    if signs and len(joined) <= 4 and all(c.isalpha() or unicodedata.category(c) == "Sc" for c in joined):
+        return True  # a dollar or pound of a country: 'R$', 'US$', 'US $', 'GH₵', '$U', '£E'
     code = mark.upper()
     if code in _CURRENCY_CODES and (mark.isupper() or code not in _CODES_THAT_ARE_WORDS):
         return True
-    return mark.lower() in _CURRENCY_WORDS
+    word = mark.lower()
+    return word in _CURRENCY_WORDS or (before and word in _CURRENCY_LETTERS)
 
 
 def epoch_micros(values: Sequence[Any], unit: str = "s") -> tuple[list[int | None], list[Problem]]:

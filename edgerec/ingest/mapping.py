@@ -183,6 +183,9 @@ def yes_or_no(name: str, text: str) -> bool:
 # Names files commonly give each field's column, compared as header keys (case, spaces and
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
+# OTTO's article id names the item only where nothing else does, after a bare `item` or
+# `product` too (an `aid` beside them may be an app's id).
+_LAST_ITEM = ("aid",)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # A customer column before a bare `user`, which in a till's export is the cashier; beside
     # one, a `user_id` is refused (check_customer_columns).
@@ -191,7 +194,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
              "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
-             "video_id", "recipe_id", "isbn", "aid"),  # OTTO's article id, last: any other id first
+             "video_id", "recipe_id", "isbn", *_LAST_ITEM),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
@@ -281,7 +284,7 @@ def resolve_columns(
         if field_name == "item" and order_lines:
             aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
         elif field_name == "item" and _ids_filled(actual, values_of):
-            aliases = (*(a for a in aliases if a not in _BARE_ITEM), *_BARE_ITEM)
+            aliases = (*(a for a in aliases if a not in _BARE_ITEM + _LAST_ITEM), *_BARE_ITEM, *_LAST_ITEM)
         for alias in aliases:
             name = actual.get(header_key(alias))
             if name is not None and name not in taken:
@@ -396,7 +399,9 @@ def _ids_filled(actual: Mapping[str, str], values_of: Callable[[str], list[Any]]
     the shop leaves empty (Square's, where a café gives its items none) leaves the name the item:
     each sale without a SKU was quarantined as having no item."""
     ids = [
-        actual[k] for a in COLUMN_ALIASES["item"] if a not in _BARE_ITEM and (k := header_key(a)) in actual
+        actual[k]
+        for a in COLUMN_ALIASES["item"]
+        if a not in _BARE_ITEM + _LAST_ITEM and (k := header_key(a)) in actual
     ]
     return values_of is None or any(_mostly_filled(values_of(name)) for name in ids)
 
@@ -1168,8 +1173,9 @@ def own_line(parent_line: str | None) -> str | None:
 _LISTINGS = frozenset({EventType.ITEM_LISTED.value, EventType.ITEM_UPDATED.value})
 _LISTING_HERE = (
     "catalogue_row",
-    "type: an item's listing in a file of events, which reads no title, price or stock: import "
-    "the items with --format catalogue (edgerec's own export: import it without --map)",
+    "type: an item's listing in a file of events, which reads no title, price or stock: put the "
+    "listings in a file of their own and import it with --format catalogue (edgerec's own export: "
+    "import it without --map)",
 )
 
 

@@ -918,6 +918,19 @@ def test_otto_s_sessions_flattened_as_the_refusal_says_import_as_they_are(
     ]
 
 
+def test_an_aid_column_beside_a_product_column_is_not_the_item(ingest_store: Store, tmp_path: Path) -> None:
+    """`aid` names the item only where no other column does: beside a bare `product` it may be
+    an app's or an affiliate's id, and every event went to one item, the app."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,product,aid,timestamp,type\n"
+        "u1,SKU-1,shop-web,2024-05-01T10:00:00Z,view\n"
+        "u1,SKU-2,shop-web,2024-05-01T10:01:00Z,view\n"
+    )
+    conserved(import_file(ingest_store, events))
+    assert [e.item_id for e in ingest_store.read()] == ["SKU-1", "SKU-2"]
+
+
 def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
     ingest_store: Store, tmp_path: Path
 ) -> None:

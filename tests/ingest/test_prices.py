@@ -49,6 +49,18 @@ from edgerec.ingest.convert import floats, prices
         ("100 Kč", 100.0),
         ("Rs. 499", 499.0),
         ("R 100", 100.0),  # rand
+        ("N 1,200", 1200.0),  # naira, as a keyboard without ₦ writes it
+        ("1,200円", 1200.0),
+        ("PKR 2,450", 2450.0),
+        ("KSh 1,500", 1500.0),
+        ("1000 FCFA", 1000.0),
+        ("S/. 25.90", 25.9),
+        ("US $12.99", 12.99),
+        ("GH¢ 20", 20.0),  # cedis
+        ("50¢", 0.5),  # cents
+        ("99:-", 99.0),  # a whole amount, as Sweden, Germany and Switzerland end it
+        ("12,-", 12.0),
+        ("CHF 12.-", 12.0),
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
@@ -72,6 +84,8 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
         ),
         # a word beside a number is no currency unless it names one
         *("Only 5 left", "10 kg", "5 lbs", "x2", "Sold 12", "Top 5", "zoe123"),
+        # one letter is a currency before the amount only: after it, a thousand or litres
+        *("5 K", "5 L"),
     ],
 )
 def test_text_that_is_not_a_price_is_a_problem_naming_it(text: str) -> None:
