@@ -65,9 +65,15 @@ _AS_OWNER = (
     "run `edgerec forget-user` again (whatever the id) as the owner of edgerec's tables (and of the"
     " database, for pg_statistic) to compact it"
 )
+# The login's own statement_timeout (query_canceled, 57014) stops the rewrite of big tables at
+# every run, whoever else is there: not a session in the way.
+_LONGER_TIMEOUT = (
+    "this login's statement_timeout{value} stops the rewrite: run `edgerec forget-user` again"
+    " (whatever the id) as a login without one, or with a longer one, to compact it"
+)
 # PostgreSQL's error codes for another session in the way: lock_not_available (lock_timeout),
-# query_canceled (statement_timeout), deadlock_detected.
-_OTHERS_IN_THE_WAY = frozenset({"55P03", "57014", "40P01"})
+# deadlock_detected.
+_OTHERS_IN_THE_WAY = frozenset({"55P03", "40P01"})
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -465,7 +471,9 @@ def _compact_saying_why(store: Store, holding: Holding | None) -> tuple[bool, st
         close_engine(store.engine)
         error = getattr(exc, "orig", None) or exc
         sqlstate = getattr(error, "sqlstate", None)  # the server's error code (psycopg's)
-        if sqlstate in _OTHERS_IN_THE_WAY or getattr(error, "sqlite_errorname", "").startswith(
+        if sqlstate == "57014":
+            todo = _after_cancel(store)
+        elif sqlstate in _OTHERS_IN_THE_WAY or getattr(error, "sqlite_errorname", "").startswith(
             ("SQLITE_BUSY", "SQLITE_LOCKED")
         ):
             todo = _AFTER_OTHERS
@@ -474,6 +482,17 @@ def _compact_saying_why(store: Store, holding: Holding | None) -> tuple[bool, st
         else:
             todo = _AGAIN
         return False, str(error).strip(), todo
+
+
+def _after_cancel(store: Store) -> str:
+    """What to do after the server cancelled the compaction: where the login has a
+    statement_timeout, that stopped it (naming it); without one, it was cancelled by hand."""
+    try:
+        with store.engine.connect() as connection:
+            timeout = str(connection.exec_driver_sql("SHOW statement_timeout").scalar_one())
+    except OperationalError:
+        return _LONGER_TIMEOUT.format(value="")
+    return _AGAIN if timeout == "0" else _LONGER_TIMEOUT.format(value=f" ({timeout})")
 
 
 class _NotCompacted(Exception):

@@ -402,6 +402,37 @@ def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
     assert "WAL" not in said and "free" not in said
 
 
+def test_a_compaction_stopped_by_the_login_s_statement_timeout_names_it(
+    postgres: postgres_server.Server,
+) -> None:
+    """It said to run it again once the other sessions were done, as after a lock timeout: under
+    the same statement_timeout, the rewrite of a big enough log stops at every run with no other
+    session there (here a reader's lock keeps it past the timeout)."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET statement_timeout = '1s'"))
+    report = create_engine(url)
+    with report.connect() as reading:
+        reading.execute(text("SELECT count(*) FROM events"))  # keeps VACUUM FULL past the timeout
+        result = CliRunner().invoke(main, ["--db", url, "forget-user", FORGOTTEN, "--yes"])
+        reading.rollback()
+    report.dispose()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert "(canceling statement due to statement timeout): the customer's rows and model are cleaned" in said
+    assert (
+        "may still hold a copy of them; this login's statement_timeout (1s) stops the rewrite: run"
+        " `edgerec forget-user` again (whatever the id) as a login without one, or with a longer one,"
+        " to compact it"
+    ) in said
+    assert "other sessions" not in said
+
+
 def test_forgetting_a_numeric_id_takes_its_refused_rows_however_written_and_no_others(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:
