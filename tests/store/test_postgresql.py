@@ -374,6 +374,40 @@ def test_forgetting_through_a_login_that_does_not_own_the_tables_says_they_are_n
         assert postgres.files_holding(store.engine, FORGOTTEN) == []
 
 
+def test_forgetting_through_the_tables_owner_who_does_not_own_the_database_names_pg_statistic(
+    postgres: postgres_server.Server,
+) -> None:
+    """The login that made the store owns its tables, not the database: the server skipped
+    pg_statistic only, and the command said this login may not rewrite the tables and to run it
+    as their owner, which it was."""
+    from edgerec.privacy import forget_user
+
+    url = postgres.database()
+    login = f"maker_{make_url(url).database}"
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"CREATE ROLE {login} LOGIN"))
+        admin.execute(text(f"GRANT CREATE ON SCHEMA public TO {login}"))
+    with _shop_with_a_customer(url.replace("edgerec@", f"{login}@")) as store:
+        receipt = forget_user(store, FORGOTTEN)
+        assert (receipt.events_removed, receipt.database_compacted) == (2, False)
+        assert "this login may rewrite edgerec's tables but not the planner's statistics: skipping" in str(
+            receipt.compaction_failed
+        )
+        assert receipt.compaction_advice == (
+            "old row versions in the planner's statistics (pg_statistic) may still hold a copy of them;"
+            " run `edgerec forget-user` again (whatever the id) as the database's owner (or a superuser)"
+            " to compact it"
+        )
+    with edgerec.open(url) as store:  # the database's owner compacts what was left
+        with store.engine.connect() as connection:
+            owners = connection.execute(
+                text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+            )
+            assert owners.scalars().all() == [login]
+        assert forget_user(store, FORGOTTEN).database_compacted
+        assert postgres.files_holding(store.engine, FORGOTTEN) == []
+
+
 def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
     postgres: postgres_server.Server,
 ) -> None:
