@@ -65,9 +65,20 @@ _AS_OWNER = (
     "run `edgerec forget-user` again (whatever the id) as the owner of edgerec's tables (and of the"
     " database, for pg_statistic) to compact it"
 )
+# Where the login owns edgerec's tables but not the database: only pg_statistic is left.
+_STATISTICS = "old row versions in the planner's statistics (pg_statistic)"
+_AS_DATABASE_OWNER = (
+    "run `edgerec forget-user` again (whatever the id) as the database's owner (or a superuser) to compact it"
+)
+# The login's own statement_timeout (query_canceled, 57014) stops the rewrite of big tables at
+# every run, whoever else is there: not a session in the way.
+_LONGER_TIMEOUT = (
+    "this login's statement_timeout{value} stops the rewrite: run `edgerec forget-user` again"
+    " (whatever the id) as a login without one, or with a longer one, to compact it"
+)
 # PostgreSQL's error codes for another session in the way: lock_not_available (lock_timeout),
-# query_canceled (statement_timeout), deadlock_detected.
-_OTHERS_IN_THE_WAY = frozenset({"55P03", "57014", "40P01"})
+# deadlock_detected.
+_OTHERS_IN_THE_WAY = frozenset({"55P03", "40P01"})
 # Characters no file format escapes or quotes: a run of them in an id is in the file as itself.
 _PLAIN = re.compile(r"[0-9A-Za-z_.-]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -167,8 +178,8 @@ def _forget_user(store: Store, user_id: str, holding: Holding | None = None) -> 
             # A session shared with another customer (a family's tablet) stays, as theirs.
             now_named = {renamed.get(session_id, session_id) for session_id in theirs}
             gone = len(now_named - _known(connection, sessions.c.session_id, now_named))
-    compacted, failed, todo = (
-        _compact_saying_why(store, holding) if found or pending is not None else (False, None, None)
+    compacted, failed, advice = (
+        _compact_saying_why(store, holding, found) if found or pending is not None else (False, None, None)
     )
     return Receipt(
         user_id=user_id,
@@ -180,7 +191,7 @@ def _forget_user(store: Store, user_id: str, holding: Holding | None = None) -> 
         database_compacted=compacted,
         seconds=round(time.perf_counter() - started, 3),
         compaction_failed=failed,
-        compaction_advice=None if todo is None else _advice(store, found, todo),
+        compaction_advice=advice,
     )
 
 
@@ -453,19 +464,23 @@ def model_forget_done(store: Store, forgets_seen: int) -> None:
             connection.execute(delete(settings).where(settings.c.name == _MODEL_PENDING))
 
 
-def _compact_saying_why(store: Store, holding: Holding | None) -> tuple[bool, str | None, str | None]:
+def _compact_saying_why(
+    store: Store, holding: Holding | None, found: bool
+) -> tuple[bool, str | None, str | None]:
     """`_compact`, or why it failed and what to do (`_advice`): the customer's rows are gone by
     then, and a full disk (VACUUM writes a copy of the file) must not stop the model's part of
     forgetting them."""
     try:
         return _compact(store, holding), None, None
     except _NotCompacted as exc:
-        return False, exc.why, exc.todo
+        return False, exc.why, _advice(store, found, exc.todo, exc.held)
     except (sqlite3.OperationalError, OperationalError) as exc:
         close_engine(store.engine)
         error = getattr(exc, "orig", None) or exc
         sqlstate = getattr(error, "sqlstate", None)  # the server's error code (psycopg's)
-        if sqlstate in _OTHERS_IN_THE_WAY or getattr(error, "sqlite_errorname", "").startswith(
+        if sqlstate == "57014":
+            todo = _after_cancel(store)
+        elif sqlstate in _OTHERS_IN_THE_WAY or getattr(error, "sqlite_errorname", "").startswith(
             ("SQLITE_BUSY", "SQLITE_LOCKED")
         ):
             todo = _AFTER_OTHERS
@@ -473,22 +488,34 @@ def _compact_saying_why(store: Store, holding: Holding | None) -> tuple[bool, st
             todo = _FREE_SPACE
         else:
             todo = _AGAIN
-        return False, str(error).strip(), todo
+        return False, str(error).strip(), _advice(store, found, todo)
+
+
+def _after_cancel(store: Store) -> str:
+    """What to do after the server cancelled the compaction: where the login has a
+    statement_timeout, that stopped it (naming it); without one, it was cancelled by hand."""
+    try:
+        with store.engine.connect() as connection:
+            timeout = str(connection.exec_driver_sql("SHOW statement_timeout").scalar_one())
+    except OperationalError:
+        return _LONGER_TIMEOUT.format(value="")
+    return _AGAIN if timeout == "0" else _LONGER_TIMEOUT.format(value=f" ({timeout})")
 
 
 class _NotCompacted(Exception):
     """The compaction could not be done: why, and what to do."""
 
-    def __init__(self, why: str, todo: str) -> None:
+    def __init__(self, why: str, todo: str, held: str | None = None) -> None:
         super().__init__(why)
-        self.why, self.todo = why, todo
+        self.why, self.todo, self.held = why, todo, held
 
 
-def _advice(store: Store, found: bool, todo: str) -> str:
-    """What may still hold a copy of the customer after a compaction that failed, and `todo`."""
-    if store.engine.dialect.name == "postgresql":
+def _advice(store: Store, found: bool, todo: str, held: str | None = None) -> str:
+    """What may still hold a copy of the customer after a compaction that failed (`held`, where
+    it is not the whole database), and `todo`."""
+    if held is None and store.engine.dialect.name == "postgresql":
         held = "old row versions in the table files"
-    else:
+    elif held is None:
         held = "free pages and the WAL"
     whose = "them" if found else "a customer forgotten before"
     return f"{held} may still hold a copy of {whose}; {todo}"
@@ -516,11 +543,19 @@ def _compact(store: Store, holding: Holding | None = None) -> bool:
                 # ANALYZE too: the planner's statistics (pg_stats) list a column's common
                 # values, the customer's id among them; then their old row versions go.
                 connection.exec_driver_sql(f"VACUUM FULL ANALYZE {tables}")
+                of_tables = len(skipped)
+                # Only the database's owner may: the owner of the tables alone is warned.
                 connection.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
             finally:
                 driver.remove_notice_handler(notice)
-            if skipped:
+            if of_tables:
                 raise _NotCompacted(f"this login may not rewrite the tables: {skipped[0]}", _AS_OWNER)
+            if skipped:
+                raise _NotCompacted(
+                    f"this login may rewrite edgerec's tables but not the planner's statistics: {skipped[0]}",
+                    _AS_DATABASE_OWNER,
+                    _STATISTICS,
+                )
             connection.execute(delete(settings).where(settings.c.name == _COMPACTION_PENDING))
         return True
     if store.engine.dialect.name != "sqlite":

@@ -374,6 +374,40 @@ def test_forgetting_through_a_login_that_does_not_own_the_tables_says_they_are_n
         assert postgres.files_holding(store.engine, FORGOTTEN) == []
 
 
+def test_forgetting_through_the_tables_owner_who_does_not_own_the_database_names_pg_statistic(
+    postgres: postgres_server.Server,
+) -> None:
+    """The login that made the store owns its tables, not the database: the server skipped
+    pg_statistic only, and the command said this login may not rewrite the tables and to run it
+    as their owner, which it was."""
+    from edgerec.privacy import forget_user
+
+    url = postgres.database()
+    login = f"maker_{make_url(url).database}"
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"CREATE ROLE {login} LOGIN"))
+        admin.execute(text(f"GRANT CREATE ON SCHEMA public TO {login}"))
+    with _shop_with_a_customer(url.replace("edgerec@", f"{login}@")) as store:
+        receipt = forget_user(store, FORGOTTEN)
+        assert (receipt.events_removed, receipt.database_compacted) == (2, False)
+        assert "this login may rewrite edgerec's tables but not the planner's statistics: skipping" in str(
+            receipt.compaction_failed
+        )
+        assert receipt.compaction_advice == (
+            "old row versions in the planner's statistics (pg_statistic) may still hold a copy of them;"
+            " run `edgerec forget-user` again (whatever the id) as the database's owner (or a superuser)"
+            " to compact it"
+        )
+    with edgerec.open(url) as store:  # the database's owner compacts what was left
+        with store.engine.connect() as connection:
+            owners = connection.execute(
+                text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+            )
+            assert owners.scalars().all() == [login]
+        assert forget_user(store, FORGOTTEN).database_compacted
+        assert postgres.files_holding(store.engine, FORGOTTEN) == []
+
+
 def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
     postgres: postgres_server.Server,
 ) -> None:
@@ -400,6 +434,37 @@ def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
         " again (whatever the id) once the other sessions using the store are done, to compact it"
     ) in said
     assert "WAL" not in said and "free" not in said
+
+
+def test_a_compaction_stopped_by_the_login_s_statement_timeout_names_it(
+    postgres: postgres_server.Server,
+) -> None:
+    """It said to run it again once the other sessions were done, as after a lock timeout: under
+    the same statement_timeout, the rewrite of a big enough log stops at every run with no other
+    session there (here a reader's lock keeps it past the timeout)."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
+        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET statement_timeout = '1s'"))
+    report = create_engine(url)
+    with report.connect() as reading:
+        reading.execute(text("SELECT count(*) FROM events"))  # keeps VACUUM FULL past the timeout
+        result = CliRunner().invoke(main, ["--db", url, "forget-user", FORGOTTEN, "--yes"])
+        reading.rollback()
+    report.dispose()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert "(canceling statement due to statement timeout): the customer's rows and model are cleaned" in said
+    assert (
+        "may still hold a copy of them; this login's statement_timeout (1s) stops the rewrite: run"
+        " `edgerec forget-user` again (whatever the id) as a login without one, or with a longer one,"
+        " to compact it"
+    ) in said
+    assert "other sessions" not in said
 
 
 def test_forgetting_a_numeric_id_takes_its_refused_rows_however_written_and_no_others(
