@@ -35,6 +35,7 @@ from edgerec.domain.printable import printable  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import (  # noqa: E402
+    BUSY_TIMEOUT_MS,
     ENV_DB,
     StoreWriteError,
     close_engine,
@@ -236,25 +237,18 @@ class Settings:
     def _database_is_empty(self) -> bool:
         """Whether the database has no tables, or none but the empty schema revision's that `db
         downgrade base` leaves (False where it cannot be reached: opening it says why). A SQLite
-        file is read as it is: making its engine would set its mode and journal."""
-        from sqlalchemy import create_engine, inspect, text
-
+        file is read as it is (`_sqlite_has_no_tables`): making its engine would set its mode
+        and journal."""
         path = sqlite_path(self.url)
+        if path is not None:
+            return _sqlite_has_no_tables(path)
         try:
-            engine = (
-                make_engine(self.url)
-                if path is None
-                else create_engine("sqlite://", creator=functools.partial(_read_only, path))
-            )
+            engine = make_engine(self.url)
         except Exception:  # noqa: BLE001 - a driver not installed, a bad URL: opening says why
             return False
         try:
-            with engine.connect() as connection:
-                names = set(inspect(connection).get_table_names())
-                if names == {"alembic_version"}:
-                    return connection.execute(text("SELECT 1 FROM alembic_version")).first() is None
-                return not names
-        except Exception:  # noqa: BLE001 - the server down, a file SQLite cannot read: opening says why
+            return _has_no_tables(engine)
+        except Exception:  # noqa: BLE001 - the server down: opening says why
             return False
         finally:
             close_engine(engine)
@@ -298,9 +292,49 @@ def _empty_file(path: Path) -> bool:
         return False
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A connection that reads the SQLite file and writes nothing to it."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+def _has_no_tables(engine: Engine) -> bool:
+    """Whether the database has no tables, or none but the empty schema revision's."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        if names == {"alembic_version"}:
+            return connection.execute(text("SELECT 1 FROM alembic_version")).first() is None
+        return not names
+
+
+def _sqlite_has_no_tables(path: Path) -> bool:
+    """`_has_no_tables` for a SQLite file, read only; where that cannot be (a hot journal that
+    another program's crash left, which only a connection that may write rolls back), read as
+    any SQLite reader does. False where it cannot be read (opening says why), but a file that
+    another program holds locked longer than the store waits is refused: taken for a store, it
+    was made one once the lock went."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    for read_only in (True, False):
+        engine = create_engine("sqlite://", creator=functools.partial(_connected, path, read_only=read_only))
+        try:
+            return _has_no_tables(engine)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                raise click.ClickException(
+                    f"the database at {path} is locked by another program, which held it for"
+                    f" {BUSY_TIMEOUT_MS / 1000:g} s: nothing was read or changed; try again once it"
+                    " is done with the file, or check the path"
+                ) from exc
+        except Exception:  # noqa: BLE001 - a file SQLite cannot read: opening says why
+            return False
+        finally:
+            close_engine(engine)
+    return False
+
+
+def _connected(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection to the SQLite file that waits for a lock as the store does; `read_only`:
+    one that writes nothing to it."""
+    where = f"{path.resolve().as_uri()}?mode=ro" if read_only else path.resolve().as_uri()
+    return sqlite3.connect(where, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -215,6 +215,54 @@ def test_a_database_with_no_tables_is_made_a_store_only_by_the_commands_that_fil
     assert json.loads(run("--db", str(store), "stats", "--json"))["events"] == 1
 
 
+_CRASHED_MAKING_A_TABLE = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA cache_size = 5")  # so the new pages are written before the commit
+connection.execute("BEGIN")
+connection.execute("CREATE TABLE t (a)")
+connection.executemany("INSERT INTO t VALUES (?)", [("x" * 200,) for _ in range(5000)])
+os._exit(0)
+"""
+
+
+def test_a_database_with_no_tables_that_cannot_be_read_at_once_is_still_refused(tmp_path: Path) -> None:
+    """A file with no tables that the read-only check could not read was taken for a store and
+    filled with edgerec's tables: one with a hot journal beside it (its program crashed making
+    its first table), or one its program held locked for more than five seconds."""
+    import subprocess
+    import threading
+
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("PRAGMA user_version = 3")
+        connection.commit()
+    subprocess.run([sys.executable, "-c", _CRASHED_MAKING_A_TABLE, str(other)], check=True)
+    assert (tmp_path / "other.db-journal").stat().st_size > 0
+
+    def tables() -> list[str]:
+        with closing(sqlite3.connect(other)) as connection:
+            query = "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            return [name for (name,) in connection.execute(query)]
+
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert tables() == []
+    holder = sqlite3.connect(other, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing, for six seconds
+    (holding := threading.Timer(6, holder.rollback)).start()
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    holding.join()
+    holder.close()
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert tables() == []
+    subprocess.run([sys.executable, "-c", _CRASHED_MAKING_A_TABLE, str(other)], check=True)
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["--db", str(other), "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "no column for the user" in result.output, result.output
+    assert tables() == []
+
+
 @pytest.mark.parametrize(
     "content", [b"\n", b" ", b"\0", b"\0" * 3, b" \r\n" * 33], ids=["newline", "space", "zero", "zeros", "99"]
 )
