@@ -308,26 +308,48 @@ def _sqlite_has_no_tables(path: Path) -> bool:
     another program's crash left, which only a connection that may write rolls back), read as
     any SQLite reader does. False where it cannot be read (opening says why), but a file that
     another program holds locked longer than the store waits is refused: taken for a store, it
-    was made one once the lock went."""
+    was made one once the lock went. A -wal and -shm that the read made (of a file in WAL mode)
+    are removed again."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import OperationalError
 
-    for read_only in (True, False):
-        engine = create_engine("sqlite://", creator=functools.partial(_connected, path, read_only=read_only))
-        try:
-            return _has_no_tables(engine)
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
-                raise click.ClickException(
-                    f"the database at {path} is locked by another program, which held it for"
-                    f" {BUSY_TIMEOUT_MS / 1000:g} s: nothing was read or changed; try again once it"
-                    " is done with the file, or check the path"
-                ) from exc
-        except Exception:  # noqa: BLE001 - a file SQLite cannot read: opening says why
-            return False
-        finally:
-            close_engine(engine)
-    return False
+    if foreign_wal(path):  # refused before SQLite reads it into the file (`_refuse_missing`)
+        return False
+    sides = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    none_there = not any(side.exists() for side in sides)
+    try:
+        for read_only in (True, False):
+            engine = create_engine(
+                "sqlite://", creator=functools.partial(_connected, path, read_only=read_only)
+            )
+            try:
+                return _has_no_tables(engine)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                    raise click.ClickException(
+                        f"the database at {path} is locked by another program, which held it for"
+                        f" {BUSY_TIMEOUT_MS / 1000:g} s: nothing was read or changed; try again once it"
+                        " is done with the file, or check the path"
+                    ) from exc
+            except Exception:  # noqa: BLE001 - a file SQLite cannot read: opening says why
+                return False
+            finally:
+                close_engine(engine)
+        return False
+    finally:
+        if none_there and any(side.exists() for side in sides):
+            _remove_side_files(path)
+
+
+def _remove_side_files(path: Path) -> None:
+    """Removes the -wal and -shm that reading the SQLite file made beside it: a connection that
+    may write removes them as it closes, where it is the file's last (not where another program
+    has the file open and uses them); a read-only one cannot."""
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(_connected(path, read_only=False)) as connection,
+    ):
+        connection.execute("SELECT 1 FROM sqlite_master").fetchall()
 
 
 def _connected(path: Path, *, read_only: bool) -> sqlite3.Connection:

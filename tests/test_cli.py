@@ -215,6 +215,24 @@ def test_a_database_with_no_tables_is_made_a_store_only_by_the_commands_that_fil
     assert json.loads(run("--db", str(store), "stats", "--json"))["events"] == 1
 
 
+def test_a_database_with_no_tables_in_wal_mode_is_refused_without_side_files_left_beside_it(
+    tmp_path: Path,
+) -> None:
+    """Reading a file in WAL mode to see whether it has tables left an empty -wal and a -shm
+    beside another program's database that it then refused."""
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("PRAGMA journal_mode = wal")
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["other.db"]
+    with closing(sqlite3.connect(other)) as connection:  # another program has it open: left to it
+        connection.execute("SELECT 1 FROM sqlite_master").fetchall()
+        result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+        assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "other.db-shm", "other.db-wal"]
+
+
 _CRASHED_MAKING_A_TABLE = """
 import os, sqlite3, sys
 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -2167,6 +2185,7 @@ def test_another_databases_wal_beside_a_restored_store_is_refused_before_sqlite_
             "beside it away (keep them) and try again"
         )
         assert db.read_bytes() == kept and (tmp_path / "shop.db-wal").exists()
+        assert not (tmp_path / "shop.db-shm").exists()  # the store's file not read to see if it has tables
     (tmp_path / "shop.db-wal").unlink()
     assert "events: 1 (" in run("--db", str(db), "stats")  # moved away, the store reads as it was
     error = sqlite3.DatabaseError("database disk image is malformed")
