@@ -53,6 +53,7 @@ from edgerec.store.engine import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
+    from edgerec.privacy import Receipt
     from edgerec.recommend.rules import RuleSet
 
 
@@ -1498,6 +1499,38 @@ def evaluate_command(
 # --- privacy -------------------------------------------------------------------------------
 
 
+def _forget_stopped(store: Store, forgets: int, result: Receipt | None) -> str:
+    """What a forget-user stopped with Ctrl+C had done, and what is left: the customer's rows go
+    in one transaction, then the compaction and the model's part, which the next forget-user
+    (whatever its id) finishes."""
+    from edgerec.privacy import forget_generation
+
+    if result is None:
+        try:
+            removed = forget_generation(store) != forgets
+        except Exception:  # noqa: BLE001 - the database gone meanwhile: said as not known
+            return (
+                "Whether the customer's rows were removed is not known: run the same command again"
+                " to finish forgetting them."
+            )
+        if not removed:
+            return "Nothing was removed: run the same command again to forget the customer."
+    elif not result.found:
+        return (
+            "Nothing was removed; the model's part of a forget before is not done yet: run"
+            " `edgerec forget-user` again (whatever the id) to finish it."
+        )
+    left = (
+        "the model's part is"
+        if result is not None and result.database_compacted
+        else "compacting the database and the model's part are"
+    )
+    return (
+        f"The customer's rows are removed from the store, but {left} not done yet: run"
+        " `edgerec forget-user` again (whatever the id) to finish."
+    )
+
+
 def _say_waiting(pid: str, doing: str) -> None:
     click.echo(f"Waiting for {doing} (process {pid}) to finish with this store's model...", err=True)
 
@@ -1520,7 +1553,7 @@ def _say_holding(pids: list[int]) -> None:
 @pass_settings
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
-    from edgerec.privacy import forget_user, model_forget_pending
+    from edgerec.privacy import forget_generation, forget_user, model_forget_pending
     from edgerec.training.files import model_dir
     from edgerec.training.trainer import forget_in_model
 
@@ -1529,16 +1562,21 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     with settings.open() as store:
         _say_rebuild_waits(store)
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
-        result = forget_user(
-            store,
-            user_id,
-            _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
-            _once(_say_holding),
-        )
-        # A typo changes nothing: not even the model, which may not be retrainable, unless the
-        # last forget could not remove the model's files.
-        finishing = not result.found and model_forget_pending(store)
-        model = forget_in_model(store, on_wait=_say_waiting) if result.found or finishing else {}
+        forgets, result = forget_generation(store), None
+        try:
+            result = forget_user(
+                store,
+                user_id,
+                _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
+                _once(_say_holding),
+            )
+            # A typo changes nothing: not even the model, which may not be retrainable, unless the
+            # last forget could not remove the model's files.
+            finishing = not result.found and model_forget_pending(store)
+            model = forget_in_model(store, on_wait=_say_waiting) if result.found or finishing else {}
+        except KeyboardInterrupt:  # (a wait for an import, for older transactions, a retrain)
+            click.echo(f"\nForget stopped. {_forget_stopped(store, forgets, result)}", err=True)
+            raise click.Abort() from None
         # A running trainer is left to it: this command did nothing to the model.
         finishing = finishing and "model_retrained_by_the_running_trainer" not in model
         receipt = result.to_dict() | model
