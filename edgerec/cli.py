@@ -35,6 +35,7 @@ from edgerec.domain.printable import printable  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
 from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
 from edgerec.store.engine import (  # noqa: E402
+    BUSY_TIMEOUT_MS,
     ENV_DB,
     StoreWriteError,
     close_engine,
@@ -52,6 +53,7 @@ from edgerec.store.engine import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
+    from edgerec.privacy import Receipt
     from edgerec.recommend.rules import RuleSet
 
 
@@ -236,25 +238,18 @@ class Settings:
     def _database_is_empty(self) -> bool:
         """Whether the database has no tables, or none but the empty schema revision's that `db
         downgrade base` leaves (False where it cannot be reached: opening it says why). A SQLite
-        file is read as it is: making its engine would set its mode and journal."""
-        from sqlalchemy import create_engine, inspect, text
-
+        file is read as it is (`_sqlite_has_no_tables`): making its engine would set its mode
+        and journal."""
         path = sqlite_path(self.url)
+        if path is not None:
+            return _sqlite_has_no_tables(path)
         try:
-            engine = (
-                make_engine(self.url)
-                if path is None
-                else create_engine("sqlite://", creator=functools.partial(_read_only, path))
-            )
+            engine = make_engine(self.url)
         except Exception:  # noqa: BLE001 - a driver not installed, a bad URL: opening says why
             return False
         try:
-            with engine.connect() as connection:
-                names = set(inspect(connection).get_table_names())
-                if names == {"alembic_version"}:
-                    return connection.execute(text("SELECT 1 FROM alembic_version")).first() is None
-                return not names
-        except Exception:  # noqa: BLE001 - the server down, a file SQLite cannot read: opening says why
+            return _has_no_tables(engine)
+        except Exception:  # noqa: BLE001 - the server down: opening says why
             return False
         finally:
             close_engine(engine)
@@ -298,9 +293,71 @@ def _empty_file(path: Path) -> bool:
         return False
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A connection that reads the SQLite file and writes nothing to it."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+def _has_no_tables(engine: Engine) -> bool:
+    """Whether the database has no tables, or none but the empty schema revision's."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        if names == {"alembic_version"}:
+            return connection.execute(text("SELECT 1 FROM alembic_version")).first() is None
+        return not names
+
+
+def _sqlite_has_no_tables(path: Path) -> bool:
+    """`_has_no_tables` for a SQLite file, read only; where that cannot be (a hot journal that
+    another program's crash left, which only a connection that may write rolls back), read as
+    any SQLite reader does. False where it cannot be read (opening says why), but a file that
+    another program holds locked longer than the store waits is refused: taken for a store, it
+    was made one once the lock went. A -wal and -shm that the read made (of a file in WAL mode)
+    are removed again."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    if foreign_wal(path):  # refused before SQLite reads it into the file (`_refuse_missing`)
+        return False
+    sides = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    none_there = not any(side.exists() for side in sides)
+    try:
+        for read_only in (True, False):
+            engine = create_engine(
+                "sqlite://", creator=functools.partial(_connected, path, read_only=read_only)
+            )
+            try:
+                return _has_no_tables(engine)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+                    raise click.ClickException(
+                        f"the database at {path} is locked by another program, which held it for"
+                        f" {BUSY_TIMEOUT_MS / 1000:g} s: nothing was read or changed; try again once it"
+                        " is done with the file, or check the path"
+                    ) from exc
+            except Exception:  # noqa: BLE001 - a file SQLite cannot read: opening says why
+                return False
+            finally:
+                close_engine(engine)
+        return False
+    finally:
+        if none_there and any(side.exists() for side in sides):
+            _remove_side_files(path)
+
+
+def _remove_side_files(path: Path) -> None:
+    """Removes the -wal and -shm that reading the SQLite file made beside it: a connection that
+    may write removes them as it closes, where it is the file's last (not where another program
+    has the file open and uses them); a read-only one cannot."""
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(_connected(path, read_only=False)) as connection,
+    ):
+        connection.execute("SELECT 1 FROM sqlite_master").fetchall()
+
+
+def _connected(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection to the SQLite file that waits for a lock as the store does; `read_only`:
+    one that writes nothing to it."""
+    where = f"{path.resolve().as_uri()}?mode=ro" if read_only else path.resolve().as_uri()
+    return sqlite3.connect(where, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -1442,6 +1499,38 @@ def evaluate_command(
 # --- privacy -------------------------------------------------------------------------------
 
 
+def _forget_stopped(store: Store, forgets: int, result: Receipt | None) -> str:
+    """What a forget-user stopped with Ctrl+C had done, and what is left: the customer's rows go
+    in one transaction, then the compaction and the model's part, which the next forget-user
+    (whatever its id) finishes."""
+    from edgerec.privacy import forget_generation
+
+    if result is None:
+        try:
+            removed = forget_generation(store) != forgets
+        except Exception:  # noqa: BLE001 - the database gone meanwhile: said as not known
+            return (
+                "Whether the customer's rows were removed is not known: run the same command again"
+                " to finish forgetting them."
+            )
+        if not removed:
+            return "Nothing was removed: run the same command again to forget the customer."
+    elif not result.found:
+        return (
+            "Nothing was removed; the model's part of a forget before is not done yet: run"
+            " `edgerec forget-user` again (whatever the id) to finish it."
+        )
+    left = (
+        "the model's part is"
+        if result is not None and result.database_compacted
+        else "compacting the database and the model's part are"
+    )
+    return (
+        f"The customer's rows are removed from the store, but {left} not done yet: run"
+        " `edgerec forget-user` again (whatever the id) to finish."
+    )
+
+
 def _say_waiting(pid: str, doing: str) -> None:
     click.echo(f"Waiting for {doing} (process {pid}) to finish with this store's model...", err=True)
 
@@ -1464,7 +1553,7 @@ def _say_holding(pids: list[int]) -> None:
 @pass_settings
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
-    from edgerec.privacy import forget_user, model_forget_pending
+    from edgerec.privacy import forget_generation, forget_user, model_forget_pending
     from edgerec.training.files import model_dir
     from edgerec.training.trainer import forget_in_model
 
@@ -1473,16 +1562,21 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
     with settings.open() as store:
         _say_rebuild_waits(store)
         directory = model_dir(store.url)  # a file where the model folder goes is refused before anything goes
-        result = forget_user(
-            store,
-            user_id,
-            _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
-            _once(_say_holding),
-        )
-        # A typo changes nothing: not even the model, which may not be retrainable, unless the
-        # last forget could not remove the model's files.
-        finishing = not result.found and model_forget_pending(store)
-        model = forget_in_model(store, on_wait=_say_waiting) if result.found or finishing else {}
+        forgets, result = forget_generation(store), None
+        try:
+            result = forget_user(
+                store,
+                user_id,
+                _once(_saying("Waiting for an import, or another forget-user, on this store to finish...")),
+                _once(_say_holding),
+            )
+            # A typo changes nothing: not even the model, which may not be retrainable, unless the
+            # last forget could not remove the model's files.
+            finishing = not result.found and model_forget_pending(store)
+            model = forget_in_model(store, on_wait=_say_waiting) if result.found or finishing else {}
+        except KeyboardInterrupt:  # (a wait for an import, for older transactions, a retrain)
+            click.echo(f"\nForget stopped. {_forget_stopped(store, forgets, result)}", err=True)
+            raise click.Abort() from None
         # A running trainer is left to it: this command did nothing to the model.
         finishing = finishing and "model_retrained_by_the_running_trainer" not in model
         receipt = result.to_dict() | model

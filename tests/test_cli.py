@@ -215,6 +215,72 @@ def test_a_database_with_no_tables_is_made_a_store_only_by_the_commands_that_fil
     assert json.loads(run("--db", str(store), "stats", "--json"))["events"] == 1
 
 
+def test_a_database_with_no_tables_in_wal_mode_is_refused_without_side_files_left_beside_it(
+    tmp_path: Path,
+) -> None:
+    """Reading a file in WAL mode to see whether it has tables left an empty -wal and a -shm
+    beside another program's database that it then refused."""
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("PRAGMA journal_mode = wal")
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["other.db"]
+    with closing(sqlite3.connect(other)) as connection:  # another program has it open: left to it
+        connection.execute("SELECT 1 FROM sqlite_master").fetchall()
+        result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+        assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "other.db-shm", "other.db-wal"]
+
+
+_CRASHED_MAKING_A_TABLE = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA cache_size = 5")  # so the new pages are written before the commit
+connection.execute("BEGIN")
+connection.execute("CREATE TABLE t (a)")
+connection.executemany("INSERT INTO t VALUES (?)", [("x" * 200,) for _ in range(5000)])
+os._exit(0)
+"""
+
+
+def test_a_database_with_no_tables_that_cannot_be_read_at_once_is_still_refused(tmp_path: Path) -> None:
+    """A file with no tables that the read-only check could not read was taken for a store and
+    filled with edgerec's tables: one with a hot journal beside it (its program crashed making
+    its first table), or one its program held locked for more than five seconds."""
+    import subprocess
+    import threading
+
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("PRAGMA user_version = 3")
+        connection.commit()
+    subprocess.run([sys.executable, "-c", _CRASHED_MAKING_A_TABLE, str(other)], check=True)
+    assert (tmp_path / "other.db-journal").stat().st_size > 0
+
+    def tables() -> list[str]:
+        with closing(sqlite3.connect(other)) as connection:
+            query = "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            return [name for (name,) in connection.execute(query)]
+
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert tables() == []
+    holder = sqlite3.connect(other, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing, for six seconds
+    (holding := threading.Timer(6, holder.rollback)).start()
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"], catch_exceptions=False)
+    holding.join()
+    holder.close()
+    assert result.exit_code == 2 and "(the database has no tables)" in result.output, result.output
+    assert tables() == []
+    subprocess.run([sys.executable, "-c", _CRASHED_MAKING_A_TABLE, str(other)], check=True)
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["--db", str(other), "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "no column for the user" in result.output, result.output
+    assert tables() == []
+
+
 @pytest.mark.parametrize(
     "content", [b"\n", b" ", b"\0", b"\0" * 3, b" \r\n" * 33], ids=["newline", "space", "zero", "zeros", "99"]
 )
@@ -2119,6 +2185,7 @@ def test_another_databases_wal_beside_a_restored_store_is_refused_before_sqlite_
             "beside it away (keep them) and try again"
         )
         assert db.read_bytes() == kept and (tmp_path / "shop.db-wal").exists()
+        assert not (tmp_path / "shop.db-shm").exists()  # the store's file not read to see if it has tables
     (tmp_path / "shop.db-wal").unlink()
     assert "events: 1 (" in run("--db", str(db), "stats")  # moved away, the store reads as it was
     error = sqlite3.DatabaseError("database disk image is malformed")

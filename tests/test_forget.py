@@ -400,6 +400,45 @@ def test_a_forget_user_that_finds_another_retraining_the_model_waits_and_retrain
     assert files_containing(folder, "C0007") == []
 
 
+def _forget_stopped_while_it_waits(db: Path, user_id: str, first_line: str) -> str:
+    """What `forget-user user_id`, stopped with Ctrl+C once it says `first_line`, says."""
+    import signal
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "edgerec", "--db", str(db), "forget-user", user_id, "--yes"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as waiting:
+        assert waiting.stderr is not None
+        assert waiting.stderr.readline().startswith(first_line)
+        waiting.send_signal(signal.SIGINT)
+        said = waiting.stderr.read()
+        assert waiting.wait(timeout=60) == 1
+    return said
+
+
+def test_ctrl_c_of_a_forget_user_says_what_was_removed_and_what_is_left(tmp_path: Path) -> None:
+    """Stopped with Ctrl+C, forget-user said only 'Aborted!', whether it had removed nothing yet
+    (waiting for an import) or had removed the customer's rows and left the model's part (waiting
+    for another retraining the model)."""
+    from edgerec.store.import_turn import import_turn
+    from edgerec.training import model_dir
+    from edgerec.training.files import FORGET_USER, only_trainer
+
+    folder = tmp_path / "shop"
+    db = trained_shop(folder)
+    with edgerec.open(db) as store, import_turn(store.engine):  # an import under way
+        said = _forget_stopped_while_it_waits(db, "C0007", "Waiting for an import")
+    assert "Forget stopped. Nothing was removed: run the same command again" in said, said
+    assert files_containing(folder / "shop.db.models", "C0007")
+    with only_trainer(model_dir(str(db)), holder=FORGET_USER):  # another forget retraining
+        said = _forget_stopped_while_it_waits(db, "C0007", "Waiting for forget-user")
+    assert (
+        "Forget stopped. The customer's rows are removed from the store, but the model's part is not"
+        " done yet: run `edgerec forget-user` again (whatever the id) to finish."
+    ) in said, said
+    the_next_forget_finishes(["--db", str(db), "forget-user", "C0007", "--yes"], folder, "cleaned the model")
+
+
 def test_a_running_trainer_stopped_before_it_saved_its_retrain_leaves_the_model_to_the_next_forget(
     tmp_path: Path,
 ) -> None:
