@@ -147,11 +147,10 @@ class Store:
         with self.engine.connect() as connection:
             return log.head(connection)
 
-    def position_before_newest(self, count: int, types: Sequence[str]) -> int:
-        """The log position after which the newest `count` events of these types lie (0 when
-        the log has fewer)."""
+    def newest(self, count: int, types: Sequence[str]) -> list[StoredEvent]:
+        """The newest `count` events of these types by time (ties: the last logged), oldest first."""
         with self.engine.connect() as connection:
-            return log.position_before_newest(connection, count, types)
+            return log.newest(connection, count, types)
 
     def projection_positions(self) -> dict[str, int]:
         with self.engine.connect() as connection:

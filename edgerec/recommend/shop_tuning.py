@@ -155,10 +155,14 @@ def tune_shop(
     if max_events < 100:
         raise TuningError(f"a window of {max_events} customer events is too small; tuning needs at least 100")
     config = config or Recommender.config_for(store)
-    since = store.position_before_newest(max_events, _CUSTOMER_TYPES)
-    # In time order, not log order: an imported file may run by customer, and its newest
-    # events by time must be the check, never events the warm-up or the search saw later ones of.
-    events = sorted(store.read(since=since), key=lambda event: (event.occurred_at, event.position))
+    # The newest by time, not the last logged: an imported file may run by customer. The
+    # catalogue events logged after the first of them are replayed among them, the rest before.
+    newest = store.newest(max_events, _CUSTOMER_TYPES)
+    since = min((event.position for event in newest), default=store.head()) - 1
+    listings = store.read(since=since, types=[t.value for t in CATALOGUE_TYPES])
+    # In time order, not log order: its newest events by time must be the check, never events
+    # the warm-up or the search saw later ones of.
+    events = sorted(newest + listings, key=lambda event: (event.occurred_at, event.position))
     # Shares are of the customers' events: a catalogue listed in bulk is not half a warm-up.
     customer = [i for i, event in enumerate(events) if event.type not in CATALOGUE_TYPES]
     if len(customer) < 100:

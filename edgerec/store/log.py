@@ -40,17 +40,16 @@ def highest_position(connection: Connection) -> int:
     return max(int(value or 0) for value in statement.fetch(connection, statement.bind())[0])
 
 
-def position_before_newest(connection: Connection, count: int, types: Sequence[str]) -> int:
-    """The position after which the newest `count` events of these types lie (0 if fewer)."""
+def newest(connection: Connection, count: int, types: Sequence[str]) -> list[StoredEvent]:
+    """The newest `count` events of these types by time (of those at one time, the last logged),
+    oldest first: a log imported from a file that runs by customer holds them anywhere."""
     query = (
-        select(events.c.position)
+        select(*_READ_COLUMNS)
         .where(events.c.type.in_(list(types)))
-        .order_by(events.c.position.desc())
-        .offset(count - 1)
-        .limit(1)
+        .order_by(events.c.occurred_at.desc(), events.c.position.desc())
+        .limit(count)
     )
-    found = connection.execute(query).scalar()
-    return int(found) - 1 if found is not None else 0
+    return [StoredEvent(*row) for row in connection.execute(query)][::-1]
 
 
 def existing_positions(connection: Connection, event_ids: Iterable[str]) -> dict[str, int]:

@@ -24,7 +24,7 @@ _NO_TOKENS = np.zeros(0, np.int64)
 
 @dataclass(slots=True)
 class Examples:
-    """A batch of training examples in log order."""
+    """A batch of training examples in time order (ties in log order)."""
 
     users: np.ndarray  # [n] user index
     items: np.ndarray  # [n] item index
@@ -106,10 +106,16 @@ class Vocabulary:
         return index
 
     def examples(self, events: Iterable[StoredEvent]) -> Examples:
-        """Folds events into the vocabulary and returns the interactions as examples."""
+        """Folds events into the vocabulary and returns the interactions as examples.
+
+        The events are taken by time (ties by log position), as the recommender orders a
+        customer's items: a file imported by customer, not by time, gives each event the items
+        touched just before it, not those logged before it. Only these events are reordered: an
+        event older than the customer's items in an earlier call still follows them.
+        """
         users, items, weights, contexts, positions = [], [], [], [], []
         width = self.context_items
-        for event in events:
+        for event in sorted(events, key=lambda e: (e.occurred_at, e.position)):
             if event.type in _CATALOGUE and event.item_id is not None:
                 self._describe(self.item(event.item_id), event.payload)
                 continue

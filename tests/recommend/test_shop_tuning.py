@@ -268,3 +268,20 @@ def test_the_check_is_the_newest_events_by_time_whatever_the_log_order(
         tune_shop(store, config=popularity_only(Recommender(None).names), block=500)
     searched, checked = replayed
     assert max(e.occurred_at for e in searched) <= min(e.occurred_at for e in checked)
+
+
+def test_the_window_is_the_newest_customer_events_by_time_not_the_last_logged(tmp_path: Path) -> None:
+    """A file imported customer by customer: `--events N` replayed the last few customers'
+    whole histories, none of the newest events, and scored the blend on them."""
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events())
+        store.record_many(sorted(loyal_customers(), key=lambda event: event.user_id or ""))
+        views = store.read(types=["item_viewed"])
+        newest = sorted(views, key=lambda event: (event.occurred_at, event.position))[-1_200:]
+        assert min(event.position for event in newest) < views[-1_200].position  # not the last logged
+        result = tune_shop(
+            store, config=popularity_only(Recommender(None).names), max_events=1_200, block=500
+        )
+    assert result.events == 1_200
+    assert result.first_position == min(event.position for event in newest)
+    assert result.last_position == views[-1].position
