@@ -19,6 +19,7 @@ import edgerec
 from edgerec.cli import main
 from edgerec.domain import AddedToCart, ItemListed, ItemViewed
 from edgerec.store import migrate
+from tests.ctrl_c import said_when_stopped
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -1414,19 +1415,9 @@ def test_a_newline_in_a_file_s_name_is_escaped_in_a_refusal_whose_own_lines_are_
 
 def _import_stopped_while_it_waits(db: str, tmp_path: Path, first_line: str) -> str:
     """What an import of one row, stopped with Ctrl+C once it says `first_line`, says."""
-    import signal
-    import subprocess
-
     data = tmp_path / "views.csv"
     data.write_text("user_id,item_id,event_type,occurred_at\nu9,z,view,2024-01-01T00:00:00Z\n")
-    command = [sys.executable, "-m", "edgerec", "--db", db, "import", str(data)]
-    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as waiting:
-        assert waiting.stderr is not None
-        assert waiting.stderr.readline().startswith(first_line)
-        waiting.send_signal(signal.SIGINT)
-        said = waiting.stderr.read()
-        assert waiting.wait(timeout=60) == 1
-    return said
+    return said_when_stopped(["--db", db, "import", str(data)], first_line)
 
 
 def test_ctrl_c_while_an_import_waits_its_turn_says_nothing_was_imported(db: str, tmp_path: Path) -> None:

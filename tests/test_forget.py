@@ -19,6 +19,7 @@ from edgerec.privacy import forget_user
 from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import Recommender
 from edgerec.training import Trainer, TrainerConfig
+from tests.ctrl_c import said_when_stopped
 
 SMALL = DemoSize(items=200, customers=30, sessions=200)
 
@@ -402,18 +403,7 @@ def test_a_forget_user_that_finds_another_retraining_the_model_waits_and_retrain
 
 def _forget_stopped_while_it_waits(db: Path, user_id: str, first_line: str) -> str:
     """What `forget-user user_id`, stopped with Ctrl+C once it says `first_line`, says."""
-    import signal
-    import subprocess
-    import sys
-
-    command = [sys.executable, "-m", "edgerec", "--db", str(db), "forget-user", user_id, "--yes"]
-    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as waiting:
-        assert waiting.stderr is not None
-        assert waiting.stderr.readline().startswith(first_line)
-        waiting.send_signal(signal.SIGINT)
-        said = waiting.stderr.read()
-        assert waiting.wait(timeout=60) == 1
-    return said
+    return said_when_stopped(["--db", str(db), "forget-user", user_id, "--yes"], first_line)
 
 
 def test_ctrl_c_of_a_forget_user_says_what_was_removed_and_what_is_left(tmp_path: Path) -> None:
