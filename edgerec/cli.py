@@ -1494,6 +1494,12 @@ def evaluate_command(
             f"{name:<14}{m['hr@10']:>9.4f}{m['ndcg@10']:>9.4f}{m['hr@20']:>9.4f}{m['ndcg@20']:>9.4f}"
             f"{m['mrr']:>9.4f}{m['coverage@10']:>9.3f}{m['fit_s']:>9.1f}"
         )
+    seen, cases = outcome.report["test_targets_seen"], outcome.report["test_cases"]
+    if seen and not include_seen:
+        _echo(
+            f"{seen:,} of {cases:,} test cases are items the customer had touched before: seen items"
+            " being left out of the ranking, no model can hit them (--include-seen ranks them)"
+        )
 
 
 # --- privacy -------------------------------------------------------------------------------

@@ -92,6 +92,15 @@ def case_masks(cases: splits.Cases, lo: int, hi: int, include_seen: bool) -> lis
     return [np.unique(h.items).tolist() for h in cases.histories[lo:hi]]
 
 
+def targets_seen(cases: splits.Cases) -> int:
+    """How many cases' targets are among the items of their own history: with seen items
+    excluded from the ranking (the default), misses for every model."""
+    return sum(
+        bool(np.isin(target, history.items))
+        for history, target in zip(cases.histories, cases.targets, strict=True)
+    )
+
+
 def rank_cases(
     model: Recommender, cases: splits.Cases, *, include_seen: bool, batch_size: int = 512
 ) -> dict[str, float]:
@@ -248,6 +257,8 @@ def evaluate_encoded(
         "seed": settings.seed,
         "validation_cases": len(sp.valid),
         "test_cases": len(sp.test),
+        # with seen items excluded, the cases no model can hit (a view, then a cart, then a buy)
+        "test_targets_seen": targets_seen(sp.test),
         "models": report_models,
     }
     outcome.models = fitted

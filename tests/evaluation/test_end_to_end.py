@@ -176,3 +176,31 @@ def test_items_a_catalogue_lists_are_ranked_before_anyone_touches_them(tmp_path:
     split = known_items_only(make_split(data, "leave-last-out"), data, fold_in=True)
     assert split.test.candidates is None
     assert split.valid.candidates is None
+
+
+def test_the_report_counts_the_test_cases_whose_item_the_customer_had_touched(tmp_path: Path) -> None:
+    """A view, then a purchase of the same item: with seen items left out of the ranking no
+    model can hit it, and nothing in the report said how many such cases there were."""
+    from datetime import UTC, datetime, timedelta
+
+    import edgerec
+    from edgerec.domain import ItemViewed, Purchased
+    from edgerec.evaluation.frames import encode
+    from edgerec.evaluation.harness import evaluate_encoded
+    from edgerec.readmodels import catalogue_frame, interaction_frame
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with edgerec.open(tmp_path / "shop.db") as store:
+        events: list[object] = []
+        for u in range(30):
+            walk = [f"i{(u + step) % 8}" for step in range(4)]
+            at = [start + timedelta(hours=u * 10 + step) for step in range(5)]
+            events += [
+                ItemViewed(user_id=f"u{u}", item_id=item, occurred_at=at[i]) for i, item in enumerate(walk)
+            ]
+            last = walk[1] if u < 10 else f"i{(u + 5) % 8}"  # the first ten buy an item they viewed
+            events.append(Purchased(user_id=f"u{u}", item_id=last, occurred_at=at[4]))
+        store.record_many(events)  # type: ignore[arg-type]
+        data, features = encode(interaction_frame(store), catalogue_frame(store))
+    report = evaluate_encoded(data, features, models=["popularity"]).report
+    assert (report["test_cases"], report["test_targets_seen"]) == (30, 10)
