@@ -104,8 +104,11 @@ def targets_seen(cases: splits.Cases) -> int:
 def rank_cases(
     model: Recommender, cases: splits.Cases, *, include_seen: bool, batch_size: int = 512
 ) -> dict[str, float]:
-    """Full-ranking metrics of model on cases (restricted to cases.candidates when set)."""
-    acc = MetricAccumulator(model.n_items)
+    """Full-ranking metrics of model on cases (restricted to cases.candidates when set: coverage
+    is then the share of those candidates that some list shows)."""
+    acc = MetricAccumulator(
+        model.n_items, rankable=None if cases.candidates is None else len(cases.candidates)
+    )
     allowed = None
     if cases.candidates is not None:
         allowed = torch.zeros(model.n_items, dtype=torch.bool)

@@ -93,6 +93,7 @@ class MetricAccumulator:
 
     n_items: int
     cut: int = 10
+    rankable: int | None = None  # coverage's denominator where only some items are ranked
 
     def __post_init__(self) -> None:
         self.sums = {"hr@10": 0.0, "ndcg@10": 0.0, "hr@20": 0.0, "ndcg@20": 0.0, "mrr": 0.0}
@@ -115,5 +116,6 @@ class MetricAccumulator:
     def result(self) -> dict[str, float]:
         n = max(self.count, 1)
         out = {k: v / n for k, v in self.sums.items()}
-        out["coverage@10"] = float(self.recommended.sum()) / max(self.n_items, 1)
+        ranked = self.n_items if self.rankable is None else self.rankable
+        out["coverage@10"] = float(self.recommended.sum()) / max(ranked, 1)
         return out

@@ -90,6 +90,14 @@ def test_cold_items_protocol_content_beats_popularity(shared_dataset) -> None:
     assert models["content"]["hr@10"] > models["popularity"]["hr@10"]
 
 
+def test_coverage_is_the_share_of_the_items_a_protocol_ranks(shared_dataset) -> None:
+    """Under cold-items only the hidden tenth of the items is ranked: coverage was divided by
+    every item, so random scores, whose lists reach nearly every candidate, showed about 0.1."""
+    inter, catalogue = beauty_slice(shared_dataset, n_users=1500, n_items=300)
+    report = evaluate(inter, catalogue, protocol="cold-items", models=["random"], seed=0, dataset="beauty")
+    assert report["models"]["random"]["coverage@10"] > 0.8
+
+
 def test_the_blend_scores_alike_wherever_it_is_named() -> None:
     """Its members take in the validation events before it is tested, whatever the order."""
     rng = np.random.default_rng(4)
