@@ -1464,9 +1464,16 @@ def evaluate_command(
             dataset = Path(store.path).stem if store.path else _database_name(settings.url)
             source = f"the store {store.path or _database_name(settings.url)}"
         with store:
-            data, features = encode(interaction_frame(store), catalogue_frame(store))
+            frame = interaction_frame(store)
+            data, features = encode(frame, catalogue_frame(store))
     if len(data) == 0:
         raise click.ClickException(f"no customer interactions to evaluate in {source}{why}")
+    if protocol == "temporal" and _times_made_up(frame):
+        raise click.UsageError(
+            "--protocol temporal splits on the events' times, and these are made up: S3-Rec"
+            " sequences have none, so each customer's k-th item is dated day k from 2000-01-01;"
+            " use --protocol leave-last-out"
+        )
     try:
         outcome = evaluate_encoded(
             data,
@@ -1500,6 +1507,16 @@ def evaluate_command(
             f"{seen:,} of {cases:,} test cases are items the customer had touched before: seen items"
             " being left out of the ranking, no model can hit them (--include-seen ranks them)"
         )
+
+
+def _times_made_up(frame: Any) -> bool:
+    """Whether every customer's first event is at the moment the S3-Rec reader dates a
+    sequence's first item from: times it made up for a file that has none (real dates, even
+    days without a time, do not start every customer on one day)."""
+    from edgerec.ingest.datasets import S3REC_START
+
+    firsts = frame.groupby("user_id")["occurred_at"].min()
+    return len(firsts) > 0 and bool((firsts == S3REC_START).all())
 
 
 # --- privacy -------------------------------------------------------------------------------

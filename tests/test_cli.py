@@ -695,6 +695,29 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
     assert {"report.json", "metrics.svg", "curves.svg"} <= {p.name for p in out.iterdir()}
 
 
+def test_eval_refuses_a_temporal_split_of_times_it_made_up(tmp_path: Path) -> None:
+    """S3-Rec sequences have no times, and the reader dates each customer's k-th item day k from
+    2000-01-01: a temporal split ran on those days without a word, its test set the customers
+    with the longest sequences."""
+    import pandas as pd
+
+    from edgerec.cli import _times_made_up
+    from edgerec.ingest.datasets import S3REC_START
+
+    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
+    data = tmp_path / "Tiny.txt"
+    data.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["eval", str(data), "--format", "s3rec", "--protocol", "temporal"])
+    assert result.exit_code == 2
+    assert "these are made up: S3-Rec sequences have none" in " ".join(result.output.split())
+    # real dates, a shop's days without a time, start its customers on different days
+    day = 86_400_000_000
+    days_only = pd.DataFrame(
+        {"user_id": ["a", "a", "b"], "occurred_at": [S3REC_START + d * day for d in (0, 1, 5)]}
+    )
+    assert not _times_made_up(days_only)
+
+
 def test_recommend_with_reasons_and_a_rules_file(db: str, tmp_path: Path) -> None:
     found = json.loads(run("--db", db, "recommend", "--user", "u2", "--json"))["items"]
     assert found and all(item["reasons"] for item in found)
