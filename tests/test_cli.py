@@ -1725,29 +1725,24 @@ def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None
     assert refused.exit_code == 2 and "give PATH" in refused.output
 
 
-def test_eval_without_path_refuses_a_format_as_it_refuses_a_mapping(db: str) -> None:
+@pytest.mark.parametrize(
+    "option",
+    [
+        *(("--format", f) for f in ("taobao", "csv", "")),
+        *(("--timezone", zone) for zone in ("UTC", "Europe/Berlin", "+00:00")),
+    ],
+)
+def test_eval_without_path_refuses_the_options_that_read_it(db: str, option: tuple[str, str]) -> None:
     """`eval --format taobao` with PATH forgotten evaluated the store's own log and said nothing
-    of the --format it ignored."""
-    for format_ in ("taobao", "csv", ""):
-        result = CliRunner().invoke(main, ["--db", db, "eval", "--format", format_, "--models", "popularity"])
-        assert result.exit_code == 2, result.output
-        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
-            result.output
-        )
-        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
-
-
-def test_eval_without_path_refuses_a_timezone_even_the_default_one(db: str) -> None:
-    """`eval --timezone UTC` with PATH forgotten was accepted, the option unused, where any other
-    zone was refused: the check compared the zone with the default instead of asking whether it
-    was given."""
-    for zone in ("UTC", "Europe/Berlin", "+00:00"):
-        result = CliRunner().invoke(main, ["--db", db, "eval", "--timezone", zone, "--models", "popularity"])
-        assert result.exit_code == 2, result.output
-        assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
-            result.output
-        )
-        assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
+    of the --format it ignored; `eval --timezone UTC` was accepted, the option unused, where any
+    other zone was refused: the check compared the zone with the default instead of asking
+    whether it was given."""
+    result = CliRunner().invoke(main, ["--db", db, "eval", *option, "--models", "popularity"])
+    assert result.exit_code == 2, result.output
+    assert "--format, --map, --action, --timezone and --encoding say how to read PATH: give PATH" in (
+        result.output
+    )
+    assert "popularity" not in result.output.split("Error:")[0]  # nothing was evaluated
 
 
 def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:

@@ -408,10 +408,9 @@ def test_forgetting_through_the_tables_owner_who_does_not_own_the_database_names
         assert postgres.files_holding(store.engine, FORGOTTEN) == []
 
 
-def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
-    postgres: postgres_server.Server,
-) -> None:
-    """It said that free pages and the WAL may hold a copy, and to free some space."""
+def _forget_beside_a_reader(postgres: postgres_server.Server, timeout: str) -> str:
+    """What `forget-user` says, failing with status 1, where the database's `timeout` setting
+    is 1 s and a reader holds its lock on the log (which keeps VACUUM FULL waiting past it)."""
     from click.testing import CliRunner
 
     from edgerec.cli import main
@@ -419,15 +418,22 @@ def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
     url = postgres.database()
     _shop_with_a_customer(url).close()
     with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
-        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET lock_timeout = '1s'"))
+        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET {timeout} = '1s'"))
     report = create_engine(url)
     with report.connect() as reading:
-        reading.execute(text("SELECT count(*) FROM events"))  # its lock on the log, held open
+        reading.execute(text("SELECT count(*) FROM events"))
         result = CliRunner().invoke(main, ["--db", url, "forget-user", FORGOTTEN, "--yes"])
         reading.rollback()
     report.dispose()
     assert result.exit_code == 1 and "Traceback" not in result.output
-    said = " ".join(result.output.split())
+    return " ".join(result.output.split())
+
+
+def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
+    postgres: postgres_server.Server,
+) -> None:
+    """It said that free pages and the WAL may hold a copy, and to free some space."""
+    said = _forget_beside_a_reader(postgres, "lock_timeout")
     assert "(canceling statement due to lock timeout): the customer's rows and model are cleaned" in said
     assert (
         "but old row versions in the table files may still hold a copy of them; run `edgerec forget-user`"
@@ -442,22 +448,7 @@ def test_a_compaction_stopped_by_the_login_s_statement_timeout_names_it(
     """It said to run it again once the other sessions were done, as after a lock timeout: under
     the same statement_timeout, the rewrite of a big enough log stops at every run with no other
     session there (here a reader's lock keeps it past the timeout)."""
-    from click.testing import CliRunner
-
-    from edgerec.cli import main
-
-    url = postgres.database()
-    _shop_with_a_customer(url).close()
-    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
-        admin.execute(text(f"ALTER DATABASE {make_url(url).database} SET statement_timeout = '1s'"))
-    report = create_engine(url)
-    with report.connect() as reading:
-        reading.execute(text("SELECT count(*) FROM events"))  # keeps VACUUM FULL past the timeout
-        result = CliRunner().invoke(main, ["--db", url, "forget-user", FORGOTTEN, "--yes"])
-        reading.rollback()
-    report.dispose()
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    said = " ".join(result.output.split())
+    said = _forget_beside_a_reader(postgres, "statement_timeout")
     assert "(canceling statement due to statement timeout): the customer's rows and model are cleaned" in said
     assert (
         "may still hold a copy of them; this login's statement_timeout (1s) stops the rewrite: run"
