@@ -33,11 +33,6 @@ class Split:
     test: Cases
 
 
-def _ordered(data: Interactions) -> np.ndarray:
-    """Row indices sorted by user, then time, then log position."""
-    return np.lexsort((data.position, data.time, data.user))
-
-
 def _history(data: Interactions, rows: np.ndarray) -> History:
     return History(
         items=data.item[rows],
@@ -52,7 +47,7 @@ def leave_last_out(data: Interactions, *, min_length: int = 3) -> Split:
 
     Users with fewer than min_length interactions only contribute training rows.
     """
-    order = _ordered(data)
+    order = data.time_order()
     users = data.user[order]
     bounds = np.flatnonzero(np.diff(users)) + 1
     is_test = np.zeros(len(data), dtype=bool)
@@ -85,13 +80,13 @@ def temporal(data: Interactions, *, valid_frac: float = 0.1, test_frac: float = 
     Each user's first event inside a window is that user's target, predicted from everything the
     user did before the window starts.
     """
-    glob = np.lexsort((data.position, data.time))
+    glob = data.time_order(by_user=False)
     n = len(data)
     cut_v, cut_t = int(n * (1 - valid_frac - test_frac)), int(n * (1 - test_frac))
     window = np.zeros(n, dtype=np.int8)
     window[glob[cut_v:cut_t]] = 1
     window[glob[cut_t:]] = 2
-    order = _ordered(data)
+    order = data.time_order()
     bounds = np.flatnonzero(np.diff(data.user[order])) + 1
     cases: dict[int, tuple[list, list, list]] = {1: ([], [], []), 2: ([], [], [])}
     for rows in np.split(order, bounds):
@@ -126,7 +121,7 @@ def cold_items(data: Interactions, *, frac: float = 0.1, seed: int = 0) -> Split
     hidden = np.sort(rng.choice(active, size=max(1, int(round(frac * len(active)))), replace=False))
     is_hidden = np.isin(data.item, hidden)
     warm = leave_last_out(data.select(~is_hidden), min_length=3)
-    order = _ordered(data)
+    order = data.time_order()
     bounds = np.flatnonzero(np.diff(data.user[order])) + 1
     hist, tgt, usr = [], [], []
     for rows in np.split(order, bounds):

@@ -40,19 +40,41 @@ def test_leave_last_out_by_hand() -> None:
     assert sp.valid_rows.position.tolist() == [3]
 
 
-def test_ties_in_time_are_broken_by_log_position() -> None:
-    log = make_log([(0, 1), (0, 2), (0, 3)])
-    log = Interactions(
+def _at_one_moment(log: Interactions, position: list[int], event: list[int] | None = None) -> Interactions:
+    n = len(log)
+    return Interactions(
         log.item_ids,
         log.user_ids,
         log.user,
         log.item,
-        log.event,
-        time=np.zeros(3, dtype=np.int64),
-        position=np.array([10, 11, 12]),
+        np.asarray(event or [1] * n),
+        time=np.zeros(n, dtype=np.int64),
+        position=np.asarray(position),
     )
-    sp = leave_last_out(log)
-    assert sp.test.targets.tolist() == [3] and sp.valid.targets.tolist() == [2]
+
+
+def test_ties_in_time_do_not_depend_on_the_order_of_the_log() -> None:
+    # A burst of ratings in one second, listed by item id in one file and otherwise in another.
+    log = make_log([(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (1, 1), (1, 2), (1, 3), (1, 4)])
+    splits = []
+    for position in (range(9), [8, 7, 6, 5, 4, 3, 2, 1, 0], [4, 0, 7, 2, 8, 1, 5, 3, 6]):
+        sp = leave_last_out(_at_one_moment(log, list(position)))
+        splits.append((sp.test.targets.tolist(), sp.valid.targets.tolist(), sorted(sp.train.item.tolist())))
+        tp = temporal(_at_one_moment(log, list(position)), valid_frac=0.2, test_frac=0.2)
+        splits[-1] += (sorted(tp.train.item.tolist()), tp.test.targets.tolist())
+    assert splits[0] == splits[1] == splits[2]
+    # nor is the tie settled by item id, either way
+    assert splits[0][0][0] not in (1, 5)
+
+
+def test_one_items_events_at_one_moment_keep_the_log_order() -> None:
+    log = make_log([(0, 1), (0, 1), (0, 2)])
+    view_then_buy = _at_one_moment(log, [10, 11, 12], event=[1, 3, 1])
+    history = view_then_buy.histories()[0]
+    assert history.events[history.items == 1].tolist() == [1, 3]
+    buy_then_view = _at_one_moment(log, [11, 10, 12], event=[1, 3, 1])
+    history = buy_then_view.histories()[0]
+    assert history.events[history.items == 1].tolist() == [3, 1]
 
 
 @settings(max_examples=60, deadline=None)
