@@ -33,6 +33,9 @@ STREAM_SAMPLE = 256  # examples per step used for the streaming hit rate
 # per `block * items / STREAM_EVERY_STEP_ITEMS` events. Ranking a million items for 256 examples
 # takes seconds of a core, longer than the step itself, and the serving process needs that core.
 STREAM_EVERY_STEP_ITEMS = 100_000
+# Steps of loss and hit rate kept, in memory as in the checkpoint (the status shows the last 200):
+# a trainer following a kiosk takes a step every few events, for days.
+HISTORY = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +281,7 @@ class Trainer:
             self._remember(examples, rng)
         if asked:
             self.hit_rates.append(hits / asked)
+            del self.hit_rates[:-HISTORY]
         self.position = events[-1].position
         self.anchor = (events[-1].position, events[-1].event_id)
         return StepReport(self.position, len(events), len(examples), loss, hits, asked)
@@ -300,6 +304,7 @@ class Trainer:
         loss = float(np.mean(losses))
         if math.isfinite(loss):  # a diverging step's inf or NaN is no point of the loss curve
             self.losses.append(loss)
+            del self.losses[:-HISTORY]
         return loss
 
     def _update(self, batch: Examples, negatives: np.ndarray) -> float:
@@ -480,7 +485,7 @@ class Trainer:
         (0): the checkpoint and snapshot from before it stay."""
         if self.half_retrained:
             return 0
-        history = {"losses": self.losses[-500:], "hit_rates": self.hit_rates[-500:]}
+        history = {"losses": self.losses[-HISTORY:], "hit_rates": self.hit_rates[-HISTORY:]}
         size = checkpoint.save_checkpoint(
             self.directory,
             self.model,

@@ -182,6 +182,23 @@ def test_a_large_catalogue_measures_its_streaming_hit_rate_on_fewer_steps(
     assert torch.equal(fewer.item_matrix(), every.item_matrix())  # measuring never changes training
 
 
+def test_the_loss_and_hit_rate_history_in_memory_is_bounded(
+    shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`train --follow` kept every step's loss and hit rate in memory (1,518 entries after
+    1,500 steps, growing), though its checkpoint keeps 500 and its status 200."""
+    every = Trainer(shop, directory=tmp_path / "every", config=CONFIG)
+    every.catch_up()
+    assert len(every.losses) >= 3 and len(every.hit_rates) >= 3
+    monkeypatch.setattr(trainer_module, "HISTORY", 2)  # the demo's few steps are "many"
+    bounded = Trainer(shop, directory=tmp_path / "bounded", config=CONFIG)
+    bounded.catch_up()
+    assert bounded.losses == every.losses[-2:] and bounded.hit_rates == every.hit_rates[-2:]
+    bounded.save()
+    resumed = Trainer(shop, directory=tmp_path / "bounded", config=CONFIG)
+    assert resumed.losses == every.losses[-2:] and resumed.hit_rates == every.hit_rates[-2:]
+
+
 def test_follow_publishes_snapshots_as_events_arrive(shop: Store, tmp_path: Path) -> None:
     trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
     stop = threading.Event()
