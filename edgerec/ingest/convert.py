@@ -140,14 +140,29 @@ _FREE = re.compile(
     r"free(?:[ -]to[ -](?:play|use|try)| demo| mod| movie)?|play for free!?|(?:install|play) now",
     re.IGNORECASE,
 )
+# Digits are ASCII's only ([0-9], not \d): other scripts' are turned into them first (`_ascii`).
 _MONEY = re.compile(
-    r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
+    r"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,' \u00a0\u202f]*|[.,][0-9]+)(?P<after>[^0-9]*)"
 )
 # A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
-_WHOLE_ENDING = re.compile(r"(?<=\d)[.,:]-(?=\D*$)")
+_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:]-(?=[^0-9]*$)")
 # Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000),
 # or India's lakh grouping (1,23,456).
-_WHOLE = re.compile(r"\d*|\d{1,3}(?:([ ,.'\u00a0\u202f])\d{3})(?:\1\d{3})*|\d{1,2}(?:,\d{2})+,\d{3}")
+_WHOLE = re.compile(
+    r"[0-9]*|[0-9]{1,3}(?:([ ,.'\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
+)
+_FRACTION = re.compile(r"[0-9]+")
+# The full-width and Arabic marks that come with those scripts' digits ('１，２００円', '١٢٫٥٠').
+_ASCII_MARKS = str.maketrans({"\uff0c": ",", "\uff0e": ".", "\uff07": "'", "\u066c": ",", "\u066b": "."})
+
+
+def _ascii(text: str) -> str:
+    """`text` with the digits of any script ('１２００円', '٢٥ ر.س') as ASCII's, so that a price
+    is read in its own digits, not as the ASCII digits left once the others are dropped."""
+    if text.isascii():
+        return text
+    digits = "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
+    return digits.translate(_ASCII_MARKS)
 
 
 def parse_price(value: Any) -> float | None:
@@ -164,7 +179,7 @@ def parse_price(value: Any) -> float | None:
         pass
     if _FREE.fullmatch(text):  # an app store's or a download shop's price of nothing
         return 0.0
-    match = _MONEY.fullmatch(_WHOLE_ENDING.sub("", text))
+    match = _MONEY.fullmatch(_WHOLE_ENDING.sub("", _ascii(text)))
     if match is None or not (
         _currency(match["before"], before=True) and _currency(match["after"], before=False)
     ):
@@ -172,7 +187,7 @@ def parse_price(value: Any) -> float | None:
     number = match["number"].rstrip(" \u00a0\u202f")
     decimal = _decimal_mark(number)
     whole, fraction = number.rsplit(decimal, 1) if decimal else (number, "")
-    if not _WHOLE.fullmatch(whole) or (decimal and not fraction.isdigit()):
+    if not _WHOLE.fullmatch(whole) or (decimal and not _FRACTION.fullmatch(fraction)):
         return None
     amount = float(f"{match['sign']}{re.sub(r'[^0-9]', '', whole) or '0'}.{fraction or '0'}")
     return amount / 100 if (match["before"] + match["after"]).strip() == _CENTS else amount

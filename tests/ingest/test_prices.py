@@ -133,6 +133,37 @@ def test_a_sale_whose_price_paid_is_a_word_and_a_number_is_quarantined(
     assert [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"] == [12.0]
 
 
+def test_a_price_in_full_width_or_arabic_indic_digits_reads_as_its_amount(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'１２００円', '￥９８０' and '٢٥ ر.س' were listed at 0.0, nothing quarantined: their
+    digits matched as digits, then were dropped as not ASCII's, leaving '0'."""
+    catalogue = tmp_path / "shohin.csv"
+    catalogue.write_text(
+        "id,title,price,stock\n"
+        "ja1,Matcha,１２００円,５\n"
+        "ja2,Sencha,￥９８０,３\n"
+        'ja3,Gyokuro,"１，２５０．５０円",1\n'
+        "ar1,Dates,٢٥ ر.س,٤\n"
+        "ar2,Figs,١٢٫٥٠ ر.س,1\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 5, 0)
+    sales = tmp_path / "uriage.csv"
+    sales.write_text(
+        "customer_id,item_id,timestamp,event,price\nc1,ja1,2024-05-01T10:00:00Z,purchase,１２００円\n",
+        encoding="utf-8",
+    )
+    assert import_file(ingest_store, sales).accepted == 1
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
+    assert listed == {"ja1": 1200.0, "ja2": 980.0, "ja3": 1250.5, "ar1": 25.0, "ar2": 12.5}
+    assert paid == [1200.0]
+    # A digit that is no decimal one (a superscript) is no price, not a price without it.
+    assert prices(["12.\u00b2", "5\u00b2 €"], "price")[0] == [None, None]
+
+
 def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
     assert floats(["4,5", "3", " 2,0 "], "value") == ([4.5, 3.0, 2.0], [None, None, None])
     values, problems = floats(["4,5,1", "1.2,3", "1,000"], "value")
