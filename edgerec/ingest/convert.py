@@ -143,15 +143,19 @@ _FREE = re.compile(
     re.IGNORECASE,
 )
 # Digits are ASCII's only ([0-9], not \d): other scripts' are turned into them first (`_ascii`).
+# What groups thousands besides a comma or a dot: a space (no-break, narrow no-break, thin too)
+# or an apostrophe ("1'299", '1’299').
+_GROUPS = "' \u00a0\u202f\u2009\u2019"
 _MONEY = re.compile(
-    r"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,' \u00a0\u202f]*|[.,][0-9]+)(?P<after>[^0-9]*)"
+    rf"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,{_GROUPS}]*|[.,][0-9]+)(?P<after>[^0-9]*)"
 )
 # A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
 _WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:]-(?=[^0-9]*$)")
-# Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000),
-# or India's lakh grouping (1,23,456).
+# Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000 /
+# 1’299’000, with a space, a no-break, narrow no-break or thin space), or India's lakh grouping
+# (1,23,456).
 _WHOLE = re.compile(
-    r"[0-9]*|[0-9]{1,3}(?:([ ,.'\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
+    r"[0-9]*|[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
 )
 _FRACTION = re.compile(r"[0-9]+")
 # The full-width and Arabic marks that come with those scripts' digits ('１，２００円', '١٢٫٥٠').
@@ -187,7 +191,7 @@ def parse_price(value: Any) -> float | None:
         _currency(match["before"], before=True) and _currency(match["after"], before=False)
     ):
         return None
-    number = match["number"].rstrip(" \u00a0\u202f")
+    number = match["number"].rstrip(" \u00a0\u202f\u2009")
     # Once the amount says it is whole ('1.299,-'), each mark left groups thousands.
     no_minor = _no_minor_unit(match["before"]) or _no_minor_unit(match["after"])
     decimal = None if whole_amount else _decimal_mark(number, no_minor_unit=no_minor)

@@ -989,15 +989,16 @@ _CANNOT_BE_HAD = re.compile(
     r"|sat|sun|next|tomorrow)"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-# A count with commas between its thousands ('1,200'), as a price reads one.
-_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+")
+# A count that groups its thousands ('1,200', '1 200', "1'200", '1’200', with a no-break, narrow
+# no-break or thin space too), one mark throughout, as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
 
 
 def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
     Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
-    is none left, and a count may group its thousands ("1,200"). In a column of words
+    is none left, and a count may group its thousands ("1,200", "1 200", "1’200"). In a column of words
     (`availability`), other text that is no stock word ("Ships in 3-5 days", a date) is a count
     not known, not a bad stock.
 
@@ -1009,6 +1010,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '-3')
     >>> _stock_text("Temporarily out of stock"), _stock_text("1,200"), _stock_text("Ships in 3 days")
     ('0', '1200', 'Ships in 3 days')
+    >>> _stock_text("1\u00a0200"), _stock_text("1’200’000"), _stock_text("12 34"), _stock_text("1 200,000")
+    ('1200', '1200000', '12 34', '1 200,000')
     >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
@@ -1023,7 +1026,7 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
     if _THOUSANDS.fullmatch(value.strip()):
-        return value.strip().replace(",", "")
+        return re.sub(r"[^-+0-9]", "", value.strip())
     if _CANNOT_BE_HAD.search(key):
         return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):

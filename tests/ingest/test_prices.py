@@ -23,6 +23,8 @@ from edgerec.ingest.convert import floats, prices
         ("1 299,50", 1299.5),
         ("1\u00a0299,00\u00a0€", 1299.0),
         ("CHF 1'299.50", 1299.5),
+        ("CHF 1’299.50", 1299.5),  # the Swiss typographic apostrophe
+        ("1\u2009299,50 €", 1299.5),  # a thin space
         ("R$ 10,00", 10.0),
         ("10 kr.", 10.0),
         ("£0.99", 0.99),
@@ -88,6 +90,8 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
             "$",
             "1,299 000",
             "12 34",
+            "12\u200934",
+            "12’34",
             "1.2,99",
             "12.5,-",  # a whole amount with decimals
         ),

@@ -1126,6 +1126,33 @@ def test_a_stock_column_reads_thousands_and_words_that_say_none_can_be_had(
     assert "Ships in 3 days" in refused.detail and "--map stock=none" in refused.detail
 
 
+def test_a_stock_and_a_price_read_thousands_grouped_with_spaces_or_apostrophes(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A stock "1 200" (a space, a no-break, narrow no-break or thin space, or the Swiss ’)
+    quarantined the item as invalid_stock, though "1,200" read and the price "1 234,50 €" beside
+    it too; a price "CHF 1’299.50" or with a thin space was refused. Two numbers are still none."""
+    products = tmp_path / "produits.csv"
+    products.write_text(
+        'id,title,price,stock\nS1,Riz,"1 234,50 €",1 200\nS2,Pâtes,"1\u00a0234,50 €",1\u00a0200\n'
+        'S3,Lait,"2,10 €",1\u202f200\nS4,Käse,CHF 1’299.50,1’200\nS5,Sel,"1\u2009299,50 €",1\u2009200\n'
+        "S6,Öl,3,1'200'000\nS7,Mehl,2,12 34\nS8,Salz,12\u200934 €,1\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1, "invalid_price": 1}
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100)}
+    assert items == {
+        "S1": (1234.5, 1200),
+        "S2": (1234.5, 1200),
+        "S3": (2.1, 1200),
+        "S4": (1299.5, 1200),
+        "S5": (1299.5, 1200),
+        "S6": (3.0, 1200000),
+    }
+
+
 def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
     ingest_store: Store, tmp_path: Path
 ) -> None:
