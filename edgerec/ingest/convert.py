@@ -121,7 +121,9 @@ def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     """Prices as shops write them: '12.99', '$1,299.00', '1.299,00 €', '12,99', 'USD 12.00',
     "CHF 1'299.50", '1 299,50', 'Free' or 'Free To Play' (0; '' is None). With both a comma and
     a dot, the last one marks the decimals. A comma alone marks them unless three digits follow
-    it ('1,299' is 1299); a dot alone always does ('1.299' is 1.299, as in any number)."""
+    it ('1,299' is 1299); a dot alone always does ('1.299' is 1.299, as in any number), but in a
+    whole amount ('1.299,- €') and before three digits in a currency without cents ('Rp 125.000',
+    '45.000 ₫') it groups thousands."""
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
@@ -140,14 +142,33 @@ _FREE = re.compile(
     r"free(?:[ -]to[ -](?:play|use|try)| demo| mod| movie)?|play for free!?|(?:install|play) now",
     re.IGNORECASE,
 )
+# Digits are ASCII's only ([0-9], not \d): other scripts' are turned into them first (`_ascii`).
+# What groups thousands besides a comma or a dot: a space (no-break, narrow no-break, thin too)
+# or an apostrophe ("1'299", '1’299').
+_GROUPS = "' \u00a0\u202f\u2009\u2019"
 _MONEY = re.compile(
-    r"(?P<before>\D*?)(?P<sign>[-+]?)(?P<number>\d[\d.,' \u00a0\u202f]*|[.,]\d+)(?P<after>\D*)"
+    rf"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,{_GROUPS}]*|[.,][0-9]+)(?P<after>[^0-9]*)"
 )
 # A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
-_WHOLE_ENDING = re.compile(r"(?<=\d)[.,:]-(?=\D*$)")
-# Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000),
-# or India's lakh grouping (1,23,456).
-_WHOLE = re.compile(r"\d*|\d{1,3}(?:([ ,.'\u00a0\u202f])\d{3})(?:\1\d{3})*|\d{1,2}(?:,\d{2})+,\d{3}")
+_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:]-(?=[^0-9]*$)")
+# Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000 /
+# 1’299’000, with a space, a no-break, narrow no-break or thin space), or India's lakh grouping
+# (1,23,456).
+_WHOLE = re.compile(
+    r"[0-9]*|[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
+)
+_FRACTION = re.compile(r"[0-9]+")
+# The full-width and Arabic marks that come with those scripts' digits ('１，２００円', '١٢٫٥٠').
+_ASCII_MARKS = str.maketrans({"\uff0c": ",", "\uff0e": ".", "\uff07": "'", "\u066c": ",", "\u066b": "."})
+
+
+def _ascii(text: str) -> str:
+    """`text` with the digits of any script ('１２００円', '٢٥ ر.س') as ASCII's, so that a price
+    is read in its own digits, not as the ASCII digits left once the others are dropped."""
+    if text.isascii():
+        return text
+    digits = "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
+    return digits.translate(_ASCII_MARKS)
 
 
 def parse_price(value: Any) -> float | None:
@@ -164,22 +185,26 @@ def parse_price(value: Any) -> float | None:
         pass
     if _FREE.fullmatch(text):  # an app store's or a download shop's price of nothing
         return 0.0
-    match = _MONEY.fullmatch(_WHOLE_ENDING.sub("", text))
+    text, whole_amount = _WHOLE_ENDING.subn("", _ascii(text))
+    match = _MONEY.fullmatch(text)
     if match is None or not (
         _currency(match["before"], before=True) and _currency(match["after"], before=False)
     ):
         return None
-    number = match["number"].rstrip(" \u00a0\u202f")
-    decimal = _decimal_mark(number)
+    number = match["number"].rstrip(" \u00a0\u202f\u2009")
+    # Once the amount says it is whole ('1.299,-'), each mark left groups thousands.
+    no_minor = _no_minor_unit(match["before"]) or _no_minor_unit(match["after"])
+    decimal = None if whole_amount else _decimal_mark(number, no_minor_unit=no_minor)
     whole, fraction = number.rsplit(decimal, 1) if decimal else (number, "")
-    if not _WHOLE.fullmatch(whole) or (decimal and not fraction.isdigit()):
+    if not _WHOLE.fullmatch(whole) or (decimal and not _FRACTION.fullmatch(fraction)):
         return None
     amount = float(f"{match['sign']}{re.sub(r'[^0-9]', '', whole) or '0'}.{fraction or '0'}")
     return amount / 100 if (match["before"] + match["after"]).strip() == _CENTS else amount
 
 
-def _decimal_mark(number: str) -> str | None:
-    """The decimal separator of a price's digits, or None when it has none."""
+def _decimal_mark(number: str, *, no_minor_unit: bool = False) -> str | None:
+    """The decimal separator of a price's digits, or None when it has none; in a currency with
+    `no_minor_unit` a lone mark before exactly three digits groups thousands ('Rp 125.000')."""
     marks = [c for c in number if c in ".,"]
     if not marks:
         return None
@@ -190,7 +215,9 @@ def _decimal_mark(number: str) -> str | None:
         return None  # '1,299,000': only thousands
     # A comma before exactly three digits groups thousands ('1,299'); otherwise a lone mark is
     # the decimal one ('12,99', '12.5', and '1.299' as any number reads it).
-    thousands = last == "," and len(number.rsplit(",", 1)[1]) == 3 and not number.startswith(",")
+    thousands = (
+        (last == "," or no_minor_unit) and len(number.rsplit(last, 1)[1]) == 3 and not number.startswith(last)
+    )
     return None if thousands else last
 
 
@@ -227,6 +254,20 @@ _CURRENCY_WORDS = frozenset({
 # litres; and 'x2' is no price.
 _CURRENCY_LETTERS = frozenset("rnkqlpeg")
 _CENTS = "\u00a2"  # '50¢' is half a dollar ('GH¢ 20' is 20 cedis)
+# The currencies without a minor unit (ISO 4217's exponent 0), and the rupiah, whose cents are
+# never written: yen, won, dong, rupiah, Chile's and Iceland's, guaraní, the CFA francs, ...
+# Signs and words shared with a currency that has cents ('¥' with the yuan, 'kr' with the
+# Swedish krona, '$' with the US dollar) are not among them.
+_NO_MINOR_UNIT = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+    "XAF", "XOF", "XPF", "IDR",
+    "RP", "Đ", "VNĐ", "₫", "円", "YEN", "₩", "원", "WON", "₲", "GS", "USH", "FCFA", "CFA", "FRW",
+})  # fmt: skip
+
+
+def _no_minor_unit(text: str) -> bool:
+    """Whether `text`, a currency beside a price, names one without a minor unit."""
+    return text.strip().rstrip(".").strip().upper() in _NO_MINOR_UNIT
 
 
 def _currency(text: str, *, before: bool) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -968,11 +969,24 @@ def _cell(value: Any, joiner: str = "/") -> str:
 
 
 # A stock written as a word (a flag, Google Merchant Center's availability, schema.org's
-# ItemAvailability): in stock is a count not known (None, available); out of stock is none
-# left, and so is an item on preorder or backorder, which cannot be had now.
+# ItemAvailability), as `_stock_key` folds it: in stock is a count not known (None, available);
+# out of stock is none left, and so is an item on preorder or backorder, which cannot be had
+# now. In stock in the main shop languages too: German, French and Spanish, Italian, Portuguese,
+# Dutch, the Scandinavian ones, Polish, Czech, Turkish, Russian, Japanese, Chinese, Korean.
 _STOCK_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("true", "yes", "y", "instock", "available", "limitedavailability"), None),
     **dict.fromkeys(("onlineonly", "instoreonly"), None),
+    **dict.fromkeys(
+        (
+            *("auflager", "lagernd", "vorrätig", "verfügbar", "lieferbar", "sofortlieferbar"),
+            *("enstock", "disponible", "enexistencia", "disponibile", "inmagazzino"),
+            *("disponível", "disponivel", "emestoque", "invoorraad", "opvoorraad", "leverbaar"),
+            *("beschikbaar", "ilager", "pålager", "dostępny", "skladem", "stoktavar", "stokta"),
+            *("вналичии", "естьвналичии", "在庫あり", "在庫有り", "有货", "有貨", "现货", "現貨"),
+            *("有库存", "재고있음"),
+        ),
+        None,
+    ),
     **dict.fromkeys(
         ("false", "no", "n", "none", "outofstock", "soldout", "unavailable", "notavailable"), "0"
     ),
@@ -982,22 +996,41 @@ _SCHEMA_ORG = re.compile(r"(?:https?://)?(?:www\.)?schema\.org/", re.IGNORECASE)
 # An availability's words (as header_key folds them) that say the item cannot be had now: not
 # any more, not yet, or only later ("Back in stock soon", "In stock soon", "Available from 1
 # December"; "Back in stock" alone says it is, "Available from our partners" is no date).
+# The same in the languages above: sold out, out of stock, not available, preorder, coming soon.
 _CANNOT_BE_HAD = re.compile(
     r"outofstock|soldout|unavailable|notavailable|notinstock|nostock|discontinued|nolonger|notyet"
     r"|comingsoon|backinstock(?!$|now|today)|preorder|presale|backorder|(?:instock|available)soon"
     r"|availablefrom(?:[0-9]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri"
     r"|sat|sun|next|tomorrow)"
+    r"|ausverkauft|vergriffen|nicht(?:verfügbar|vorrätig|lieferbar|auflager|mehr)|vorbestell|demnächst"
+    r"|rupture|épuisé|epuise|horsstock|précommande|precommande|bientôt"
+    r"|(?:no|non|não|nao|in)dispon|agotad|sinstock|sinexistencias|preventa|próximamente"
+    r"|esaurit|preordin|prossimamente|esgotad|semestoque|foradeestoque|emfalta|prévenda|prevenda"
+    r"|uitverkocht|nietopvoorraad|nietleverbaar|nietbeschikbaar|voorbestel|binnenkort"
+    r"|slutsåld|slutilager|slutpålager|tillfälligtslut|ejilager|utsolgt|udsolgt|ikkepålager"
+    r"|brak(?:wmagazynie|towaru)|niedostępn|wyprzedan|przedsprzedaż|vyprodáno|nenískladem"
+    r"|stoktayok|tükendi|нетвналичии|нетнаскладе|распродан|отсутству|предзаказ|скоровпродаже"
+    r"|在庫切れ|在庫なし|品切れ|売り切れ|売切れ|完売|予約|入荷待ち|販売終了|取り寄せ"
+    r"|缺货|缺貨|无货|無貨|售罄|售完|预售|預售|停售|품절|재고없음|예약판매|판매종료|입고예정"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-# A count with commas between its thousands ('1,200'), as a price reads one.
-_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+")
+# A count that groups its thousands ('1,200', '1 200', "1'200", '1’200', with a no-break, narrow
+# no-break or thin space too), one mark throughout, as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+
+
+def _stock_key(value: str) -> str:
+    """A stock cell's words as `_STOCK_WORDS` and `_CANNOT_BE_HAD` take them: schema.org's
+    address dropped, the case folded, the letters composed (NFC: 'épuisé' as a Mac may write it,
+    decomposed, is 'épuisé'), and all but letters and digits dropped."""
+    return header_key(unicodedata.normalize("NFC", _SCHEMA_ORG.sub("", value.strip()).casefold()))
 
 
 def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
     Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
-    is none left, and a count may group its thousands ("1,200"). In a column of words
+    is none left, and a count may group its thousands ("1,200", "1 200", "1’200"). In a column of words
     (`availability`), other text that is no stock word ("Ships in 3-5 days", a date) is a count
     not known, not a bad stock.
 
@@ -1009,6 +1042,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '-3')
     >>> _stock_text("Temporarily out of stock"), _stock_text("1,200"), _stock_text("Ships in 3 days")
     ('0', '1200', 'Ships in 3 days')
+    >>> _stock_text("1\u00a0200"), _stock_text("1’200’000"), _stock_text("12 34"), _stock_text("1 200,000")
+    ('1200', '1200000', '12 34', '1 200,000')
     >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
@@ -1016,14 +1051,18 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     >>> _stock_text("In stock soon", word=True), _stock_text("Available from 1 Dec", word=True)
     ('0', '0')
     >>> _stock_text("Available from our partners", word=True)
+    >>> _stock_text("Ausverkauft"), _stock_text("rupture de stock"), _stock_text("在庫切れ")
+    ('0', '0', '0')
+    >>> _stock_text("auf Lager"), _stock_text("En stock"), _stock_text("в наличии")
+    (None, None, None)
     """
     if value is None:
         return None
-    key = header_key(_SCHEMA_ORG.sub("", value.strip()))
+    key = _stock_key(value)
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
     if _THOUSANDS.fullmatch(value.strip()):
-        return value.strip().replace(",", "")
+        return re.sub(r"[^-+0-9]", "", value.strip())
     if _CANNOT_BE_HAD.search(key):
         return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
@@ -1048,7 +1087,7 @@ def _stock_cells(
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
         cell = cells[i].strip() if cells[i] is not None else ""
-        if words and cell and out[i] is None and header_key(_SCHEMA_ORG.sub("", cell)) not in _STOCK_WORDS:
+        if words and cell and out[i] is None and _stock_key(cell) not in _STOCK_WORDS:
             attributes[i][names[used].strip()] = cell
         if record is None:
             continue

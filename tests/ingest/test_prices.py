@@ -23,6 +23,8 @@ from edgerec.ingest.convert import floats, prices
         ("1 299,50", 1299.5),
         ("1\u00a0299,00\u00a0€", 1299.0),
         ("CHF 1'299.50", 1299.5),
+        ("CHF 1’299.50", 1299.5),  # the Swiss typographic apostrophe
+        ("1\u2009299,50 €", 1299.5),  # a thin space
         ("R$ 10,00", 10.0),
         ("10 kr.", 10.0),
         ("£0.99", 0.99),
@@ -61,6 +63,14 @@ from edgerec.ingest.convert import floats, prices
         ("99:-", 99.0),  # a whole amount, as Sweden, Germany and Switzerland end it
         ("12,-", 12.0),
         ("CHF 12.-", 12.0),
+        ("1.299,- €", 1299.0),  # after a whole amount's ending every mark groups thousands
+        ("1 299,-", 1299.0),
+        ("Rp 125.000", 125000.0),  # a currency without cents: a dot before three digits groups
+        ("45.000 ₫", 45000.0),
+        ("JPY 1.200", 1200.0),
+        ("1.200円", 1200.0),
+        ("Rp 12.50", 12.5),  # not before three digits: a decimal point still
+        ("¥1.299", 1.299),  # the yuan's sign too, and the yuan has cents
     ],
 )
 def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: float) -> None:
@@ -80,7 +90,10 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
             "$",
             "1,299 000",
             "12 34",
+            "12\u200934",
+            "12’34",
             "1.2,99",
+            "12.5,-",  # a whole amount with decimals
         ),
         # a word beside a number is no currency unless it names one
         *("Only 5 left", "10 kg", "5 lbs", "x2", "Sold 12", "Top 5", "zoe123"),
@@ -131,6 +144,74 @@ def test_a_sale_whose_price_paid_is_a_word_and_a_number_is_quarantined(
     report = import_file(ingest_store, sales)
     assert (report.accepted, report.quarantined) == (1, 1)
     assert [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"] == [12.0]
+
+
+def test_a_price_in_full_width_or_arabic_indic_digits_reads_as_its_amount(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'１２００円', '￥９８０' and '٢٥ ر.س' were listed at 0.0, nothing quarantined: their
+    digits matched as digits, then were dropped as not ASCII's, leaving '0'."""
+    catalogue = tmp_path / "shohin.csv"
+    catalogue.write_text(
+        "id,title,price,stock\n"
+        "ja1,Matcha,１２００円,５\n"
+        "ja2,Sencha,￥９８０,３\n"
+        'ja3,Gyokuro,"１，２５０．５０円",1\n'
+        "ar1,Dates,٢٥ ر.س,٤\n"
+        "ar2,Figs,١٢٫٥٠ ر.س,1\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 5, 0)
+    sales = tmp_path / "uriage.csv"
+    sales.write_text(
+        "customer_id,item_id,timestamp,event,price\nc1,ja1,2024-05-01T10:00:00Z,purchase,１２００円\n",
+        encoding="utf-8",
+    )
+    assert import_file(ingest_store, sales).accepted == 1
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
+    assert listed == {"ja1": 1200.0, "ja2": 980.0, "ja3": 1250.5, "ar1": 25.0, "ar2": 12.5}
+    assert paid == [1200.0]
+    # A digit that is no decimal one (a superscript) is no price, not a price without it.
+    assert prices(["12.\u00b2", "5\u00b2 €"], "price")[0] == [None, None]
+
+
+def test_whole_amounts_and_prices_without_cents_read_their_thousands(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'1.299,- €' was listed at 1.299, and 'Rp 125.000' and '45.000 ₫' at 125.0 and 45.0: a dot
+    alone was read as a decimal point though ',-' says the amount is whole, and though the
+    rupiah and the dong are never written with cents."""
+    catalogue = tmp_path / "katalog.csv"
+    catalogue.write_text(
+        "id,title,price\n"
+        'tv1,Fernseher 55 Zoll,"1.299,- €"\n'
+        'tv2,Fernseher 65 Zoll,"1.999,-"\n'
+        "id1,Kopi Luwak 100g,Rp 125.000\n"
+        "vn1,Cà phê sữa,45.000 ₫\n"
+        'de1,Tasse,"12,-"\n'
+        "de2,Lampe,1.299 €\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.format, report.accepted, report.quarantined) == ("catalogue", 6, 0)
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        'customer_id,item_id,timestamp,event,price\nc1,tv1,2024-05-01T10:00:00Z,purchase,"1.299,-"\n'
+    )
+    assert import_file(ingest_store, sales).accepted == 1
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    paid = [e.payload["price_paid"] for e in ingest_store.read() if e.type == "purchased"]
+    assert listed == {
+        "tv1": 1299.0,
+        "tv2": 1999.0,
+        "id1": 125000.0,
+        "vn1": 45000.0,
+        "de1": 12.0,
+        "de2": 1.299,
+    }
+    assert paid == [1299.0]
 
 
 def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:

@@ -6,6 +6,7 @@ import json
 import shlex
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -1124,6 +1125,65 @@ def test_a_stock_column_reads_thousands_and_words_that_say_none_can_be_had(
     with ingest_store.engine.connect() as connection:
         [refused] = connection.execute(quarantine.select()).all()
     assert "Ships in 3 days" in refused.detail and "--map stock=none" in refused.detail
+
+
+def test_a_stock_and_a_price_read_thousands_grouped_with_spaces_or_apostrophes(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A stock "1 200" (a space, a no-break, narrow no-break or thin space, or the Swiss ’)
+    quarantined the item as invalid_stock, though "1,200" read and the price "1 234,50 €" beside
+    it too; a price "CHF 1’299.50" or with a thin space was refused. Two numbers are still none."""
+    products = tmp_path / "produits.csv"
+    products.write_text(
+        'id,title,price,stock\nS1,Riz,"1 234,50 €",1 200\nS2,Pâtes,"1\u00a0234,50 €",1\u00a0200\n'
+        'S3,Lait,"2,10 €",1\u202f200\nS4,Käse,CHF 1’299.50,1’200\nS5,Sel,"1\u2009299,50 €",1\u2009200\n'
+        "S6,Öl,3,1'200'000\nS7,Mehl,2,12 34\nS8,Salz,12\u200934 €,1\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1, "invalid_price": 1}
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100)}
+    assert items == {
+        "S1": (1234.5, 1200),
+        "S2": (1234.5, 1200),
+        "S3": (2.1, 1200),
+        "S4": (1299.5, 1200),
+        "S5": (1299.5, 1200),
+        "S6": (3.0, 1200000),
+    }
+
+
+def test_stock_words_in_the_main_shop_languages_are_read(ingest_store: Store, tmp_path: Path) -> None:
+    """Stock words were English only: "ausverkauft", "rupture de stock", "在庫切れ" or "нет в
+    наличии" in an availability were a count not known, the sold-out items recommended, and in
+    a stock column "auf Lager" quarantined its row. A word is compared in any case, and composed
+    (NFC) where a Mac wrote it decomposed."""
+    sold_out = [
+        "ausverkauft", "Rupture de stock", "agotado", "esgotado", "esaurito", "uitverkocht",
+        "slutsåld", "在庫切れ", "缺货", "нет в наличии", "품절", "NICHT VERFÜGBAR",
+        unicodedata.normalize("NFD", "Épuisé"),
+    ]  # fmt: skip
+    in_stock = ["auf Lager", "en stock", "Disponible", "in voorraad", "在庫あり", "有货", "В наличии"]
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,availability\n"
+        + "".join(f"O{i},Out {i},1,{word}\n" for i, word in enumerate(sold_out))
+        + "".join(f"I{i},In {i},1,{word}\n" for i, word in enumerate(in_stock)),
+        encoding="utf-8",
+    )
+    conserved(import_file(ingest_store, feed))
+    counts = tmp_path / "lager.csv"
+    counts.write_text("id,title,price,stock\nL1,Brot,1,auf Lager\nL2,Milch,1,Ausverkauft\nL3,Käse,1,3\n")
+    report = import_file(ingest_store, counts)
+    assert report.quarantined == 0
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {
+        **{f"O{i}": 0 for i in range(len(sold_out))},
+        **{f"I{i}": None for i in range(len(in_stock))},
+        **{"L1": None, "L2": 0, "L3": 3},
+    }
+    assert all(e.payload["attributes"] == {} for e in ingest_store.read() if e.type == "item_listed")
 
 
 def test_an_availability_of_no_longer_not_yet_or_back_later_is_none_to_be_had(
