@@ -264,10 +264,9 @@ class Catalogue:
 
     def matching(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Items whose title, category or brand has words starting with the query's words:
-        their indices, and the share of the query's words each one matches."""
-        words = search_words(query)
-        found, counts = self.text.find(words, len(self.ids), self._search_line)
-        return found, counts / max(len(words), 1)
+        their indices, and their scores (the share of the query's words each one matches, see
+        `TextIndex.find`)."""
+        return self.text.find(search_words(query), len(self.ids), self._search_line)
 
     def _search_line(self, index: int) -> str:
         code = int(self.category[index])
