@@ -18,10 +18,10 @@ from sqlalchemy import Connection, and_, desc, func, or_, select
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
 from edgerec.domain.printable import shown_text
-from edgerec.domain.words import search_words
+from edgerec.domain.words import caseless, folded, search_words, singular
 from edgerec.projections.catalogue import SEEN
 from edgerec.store.codec import to_micros
-from edgerec.store.engine import by_code_point, lowered
+from edgerec.store.engine import by_code_point, folded_text, folds_accents, lowered
 from edgerec.store.schema import (
     cooccurrence,
     events,
@@ -193,13 +193,16 @@ class ShopData:
             query = query.where(items.c.category == category)
         if text and text.strip():
             # Every word somewhere in the item, as the recommender's search matches them
-            # ("soft shoes" finds "Soft Shoe 3"); a query of no words is matched as it is.
-            for word in search_words(text) or (text.strip().lower(),):
+            # ("soft shoes" finds "Soft Shoe 3", "creme" "Crème", "绿茶" "有机绿茶"); a query
+            # of no words is matched as it is.
+            fold = folded if folds_accents(self.engine) else str
+            words = [singular(fold(word)) for word in search_words(text)]
+            for word in words or [fold(caseless(text.strip()))]:
                 pattern = _like(word)
                 query = query.where(
                     or_(
                         *(
-                            lowered(self.engine, column).like(pattern, escape="\\")
+                            folded_text(self.engine, column).like(pattern, escape="\\")
                             for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
                         )
                     )

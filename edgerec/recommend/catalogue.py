@@ -13,7 +13,7 @@ import numpy as np
 
 from edgerec.domain.printable import shown_text
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
-from edgerec.domain.words import search_words
+from edgerec.domain.words import caseless, search_words
 from edgerec.recommend.text_search import TextIndex
 
 SEEN, LISTED, DELISTED = 0, 1, 2
@@ -24,8 +24,9 @@ _PATH_SEPARATOR = re.compile(r"[/>]")  # "Toys/Building Sets", "Apparel > Shoes"
 
 
 def category_path(name: str) -> tuple[str, ...]:
-    """A category name's levels, without regard to case or spacing: "Toys / Lego" -> ("toys", "lego")."""
-    return tuple(level for part in _PATH_SEPARATOR.split(name) if (level := part.strip().casefold()))
+    """A category name's levels, without regard to case, spacing or Unicode form (one typed
+    decomposed, as macOS saves it, is the same): "Toys / Lego" -> ("toys", "lego")."""
+    return tuple(level for part in _PATH_SEPARATOR.split(name) if (level := caseless(part.strip())))
 
 
 class TopSet:
@@ -264,10 +265,9 @@ class Catalogue:
 
     def matching(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Items whose title, category or brand has words starting with the query's words:
-        their indices, and the share of the query's words each one matches."""
-        words = search_words(query)
-        found, counts = self.text.find(words, len(self.ids), self._search_line)
-        return found, counts / max(len(words), 1)
+        their indices, and their scores (the share of the query's words each one matches, see
+        `TextIndex.find`)."""
+        return self.text.find(search_words(query), len(self.ids), self._search_line)
 
     def _search_line(self, index: int) -> str:
         code = int(self.category[index])

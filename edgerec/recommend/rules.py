@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import number_id
+from edgerec.domain.words import caseless
 from edgerec.recommend.catalogue import Catalogue, category_path
 
 _log = logging.getLogger(__name__)
@@ -205,10 +206,11 @@ def _same_name(a: str, b: str) -> bool:
 
 def _matched_as(key: str, name: str) -> object:
     """What a promote rule's name is matched by: an item id as it is, a category by its levels
-    in any case ("toys > lego" is "Toys/Lego"), a brand in any case, spaces around ignored."""
+    in any case ("toys > lego" is "Toys/Lego"), a brand in any case, spaces around ignored (and
+    either in any Unicode form: one typed decomposed is the same)."""
     if key == "category":
         return category_path(name)
-    return name.strip().casefold() if key == "brand" else name
+    return caseless(name.strip()) if key == "brand" else name
 
 
 NO_RULES = RuleSet()

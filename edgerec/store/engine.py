@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, text
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func, literal_column, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from edgerec.domain.words import caseless, folded
 from edgerec.store.flock import holder_named, name_holder
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -348,10 +349,15 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def _folded(value: object) -> object:
+    return folded(caseless(value)) if isinstance(value, str) else value
+
+
 def _fold_every_letter(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # SQLite's own lower() folds ASCII letters only: a search for "ärmel" found no "Ärmel".
     # Python's folds every letter.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+    dbapi_connection.create_function("edgerec_folded", 1, _folded, deterministic=True)
 
 
 # Collations under which PostgreSQL's lower() folds every letter, whatever the database's
@@ -359,7 +365,8 @@ def _fold_every_letter(dbapi_connection, _record) -> None:  # type: ignore[no-un
 # (PostgreSQL 17 on). Under "C", the collation of ids and of every column of a database
 # created with LOCALE 'C', it folds ASCII letters only.
 _FOLDING_COLLATIONS = ("und-x-icu", "pg_c_utf8")
-_FOLDING: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+_FOLDING: weakref.WeakKeyDictionary[Engine, tuple[str, bool]] = weakref.WeakKeyDictionary()
+_ACCENTS = "".join(map(chr, range(0x300, 0x370)))  # as edgerec.domain.words strips them
 
 
 def by_code_point(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
@@ -373,8 +380,37 @@ def lowered(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
     database (for a case-insensitive search: compare it with a lowercased LIKE pattern)."""
     if engine.dialect.name != "postgresql":
         return func.lower(column)
-    collation = _FOLDING.get(engine)
-    if collation is None:
+    return func.lower(column.collate(_folding(engine)[0]))
+
+
+def folded_text(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
+    """`column` folded as `edgerec.domain.words` folds a search's words (composed, case folded,
+    without the accents of Latin, Greek and Cyrillic letters), on each database: compare it
+    with a LIKE pattern of words so folded. A PostgreSQL database not in UTF-8 can only lower
+    the case (`lowered`): see `folds_accents`."""
+    if engine.dialect.name != "postgresql":
+        return func.edgerec_folded(column)
+    collation, utf8 = _folding(engine)
+    if not utf8:
+        return lowered(engine, column)
+    # lower() is not Python's casefold: the letters that casefold changes and lower() does not
+    # (ß, final ς) are mapped by hand, as is ı.
+    lower = func.lower(func.normalize(column, literal_column("NFKD")).collate(collation))
+    plain = func.translate(func.replace(lower, "ß", "ss"), "ıς" + _ACCENTS, "iσ")
+    return func.normalize(plain, literal_column("NFC"))
+
+
+def folds_accents(engine: Engine) -> bool:
+    """Whether `folded_text` folds accents: everywhere but in a PostgreSQL database not in
+    UTF-8, whose normalize() refuses to run."""
+    return engine.dialect.name != "postgresql" or _folding(engine)[1]
+
+
+def _folding(engine: Engine) -> tuple[str, bool]:
+    """The collation under which PostgreSQL's lower() folds every letter, and whether the
+    database's text is UTF-8."""
+    found = _FOLDING.get(engine)
+    if found is None:
         with engine.connect() as connection:
             usable = connection.execute(
                 text(
@@ -382,11 +418,14 @@ def lowered(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
                     " AND collencoding IN (-1, pg_char_to_encoding(getdatabaseencoding()))"
                 )
             ).scalars()
-            found = set(usable) & set(_FOLDING_COLLATIONS)
+            known = set(usable) & set(_FOLDING_COLLATIONS)
+            utf8 = connection.execute(text("SELECT getdatabaseencoding()")).scalar_one() == "UTF8"
         # Without either, the database's own: it folds every letter unless its locale is C.
-        collation = next((name for name in _FOLDING_COLLATIONS if name in found), "default")
-        _FOLDING[engine] = collation
-    return func.lower(column.collate(collation))
+        found = _FOLDING[engine] = (
+            next((name for name in _FOLDING_COLLATIONS if name in known), "default"),
+            utf8,
+        )
+    return found
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

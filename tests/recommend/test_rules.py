@@ -396,6 +396,40 @@ def test_a_category_holds_the_categories_under_it() -> None:
     assert all(("Promoted by the shop" in r.reasons) == (r.category == "Home/Lighting") for r in served)
 
 
+def test_a_category_or_brand_spelt_decomposed_or_with_a_turkish_capital_is_the_same() -> None:
+    """`--category Getränke` missed the items whose category was saved decomposed (NFD, as macOS
+    writes it), `--category içecek` those of "İçecek" ("İ".casefold() is "i" and a dot), and
+    the category cap counted each pair as two categories."""
+    import unicodedata
+
+    rec = Recommender(None)
+    decomposed = unicodedata.normalize("NFD", "Getränke")
+    for n, (category, brand) in enumerate(
+        [(decomposed, "Müller"), ("Getränke", unicodedata.normalize("NFD", "Müller")), ("İçecek", "Ülker")]
+        + [("içecek", "ÜLKER"), ("Backwaren", "Bäcker")]
+    ):
+        rec.observe(
+            ItemListed(
+                item_id=f"i{n}", title="Thing", category=category, brand=brand, stock=1, occurred_at=T0
+            )
+        )
+    for asked, found in (
+        ("Getränke", {"i0", "i1"}),
+        (decomposed.upper(), {"i0", "i1"}),
+        ("içecek", {"i2", "i3"}),
+    ):
+        assert {r.item_id for r in rec.recommend("anonymous", k=5, now=at(1), category=asked)} == found, asked
+    cat = rec.catalogue
+    codes = np.array([cat.category_codes[name] for name in (decomposed, "Getränke", "İçecek", "içecek")])
+    groups = cat.category_groups(codes)
+    assert groups[0] == groups[1] != groups[2] == groups[3]
+    rec.rules = RuleSet(promote_brands={"MÜLLER": 5.0})
+    promoted = {
+        r.item_id for r in rec.recommend("anonymous", k=5, now=at(1)) if "Promoted by the shop" in r.reasons
+    }
+    assert promoted == {"i0", "i1"}
+
+
 def test_the_store_rules_file_is_followed_while_serving(
     shop: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

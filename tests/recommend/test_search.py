@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgerec.domain import ItemListed, ItemViewed, Searched
-from edgerec.domain.words import search_words
+from edgerec.domain.words import folded, pieces, search_words, singular, unspaced, words_of
 from edgerec.recommend import Recommender
 from edgerec.recommend.catalogue import Catalogue
 from edgerec.store.codec import to_micros
@@ -101,6 +101,26 @@ def test_words_match_where_words_start_and_edits_are_searched_again() -> None:
     assert found("shoe") == {"c": 1.0, "d": 1.0}
 
 
+def _matches(word: str, title: str) -> bool:
+    """A query word found in a title, by the rules of the README, read plainly: a word of a
+    spaced script starts one of the title's words, or is it or its plural, or its singular is
+    one (a one-letter word: is one), as typed or both without accents; a run of an unspaced
+    script has each of its pairs of characters (its one character) in one of the title's."""
+    title_words = words_of(title)
+    if unspaced(word):
+        runs = [run for run in title_words if unspaced(run)]
+        plain = [folded(run) for run in title_words]
+        return all(any(p in run for run in runs) for p in pieces(word)[:-1] or [word]) or all(
+            any(p in run for run in runs + plain) for p in pieces(folded(word))[:-1] or [folded(word)]
+        )
+    forms = {form for t in title_words if not unspaced(t) for form in (t, folded(t))}
+    return any(
+        t in (w, singular(w)) or (len(w) > 1 and t.startswith(w)) or singular(t) == w
+        for w in {word, folded(word)}
+        for t in forms
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(query=st.text(max_size=40), titles=st.lists(st.text(max_size=20), min_size=1, max_size=8))
 def test_any_query_finds_exactly_the_items_with_a_word_it_starts_or_a_letter_it_is(
@@ -111,15 +131,7 @@ def test_any_query_finds_exactly_the_items_with_a_word_it_starts_or_a_letter_it_
         _listed(cat, f"i{n}", title)
     items, share = cat.matching(query)
     words = search_words(query)
-    expected = {
-        n
-        for n, title in enumerate(titles)
-        if any(
-            t == w or (len(w) > 1 and t.startswith(w))
-            for w in words
-            for t in re.findall(r"\w+", title.lower())
-        )
-    }
+    expected = {n for n, title in enumerate(titles) if any(_matches(w, title) for w in words)}
     assert set(items.tolist()) == expected
     assert ((share > 0) & (share <= 1)).all()
 
@@ -160,3 +172,89 @@ def test_a_one_letter_word_of_a_search_is_matched_whole(shop) -> None:
     rec.observe(event, shop.record(event))
     said = {r.item_id for r in rec.recommend("u", session_id="s", k=10, now=at(101)) if "search" in r.sources}
     assert said == {"tee", *shirts}
+
+
+def _found(cat: Catalogue, query: str) -> dict[str, float]:
+    items, share = cat.matching(query)
+    return {cat.ids[i]: float(s) for i, s in zip(items.tolist(), share.tolist(), strict=True)}
+
+
+def test_a_word_keeps_its_combining_marks_and_its_decomposed_spelling_is_the_same() -> None:
+    """A title saved decomposed (NFD, as macOS writes it) was not found by "Müsli": the "u" and
+    its dots were split into two words; and "चावल" (rice) found "मसाला चाय" (tea) through the lone
+    letter "च", Devanagari's vowel signs, combining marks, having cut its words into letters."""
+    cat = Catalogue()
+    _listed(cat, "muesli", unicodedata.normalize("NFD", "Müsli Nuss"))
+    _listed(cat, "tea", "मसाला चाय")
+    _listed(cat, "rice", "बासमती चावल")
+    _listed(cat, "thai", "ข้าวหอมมะลิ")
+    assert _found(cat, "Müsli") == _found(cat, unicodedata.normalize("NFD", "MÜSLI")) == {"muesli": 1.0}
+    assert _found(cat, "चावल") == {"rice": 1.0}
+    assert _found(cat, "ข้าวหอมมะลิ") == {"thai": 1.0}
+
+
+def test_a_search_without_accents_finds_the_accented_words_and_ranks_the_typed_ones_first() -> None:
+    """A kiosk keyboard without accents found nothing: "musli" no "Müsli", "istanbul" no
+    "İstanbul" (whose lower() is "i", a dot and "stanbul"), "STRASSENKARTE" no "Straßenkarte"."""
+    cat = Catalogue()
+    for item_id, title in (
+        ("muesli", "Müsli Classic"),
+        ("musli", "Musli bar"),
+        ("brulee", "Crème brûlée"),
+        ("simit", "İstanbul Simidi"),
+        ("map", "Straßenkarte Berlin"),
+        ("yoghurt", "Ελληνικό Γιαούρτι"),
+        ("honey", "Мёд липовый"),
+        ("fire", "Fırın"),
+        ("hindi", "चाय"),
+    ):
+        _listed(cat, item_id, title)
+    for query, item_id in (
+        ("creme brulee", "brulee"),
+        ("istanbul", "simit"),
+        ("İSTANBUL", "simit"),
+        ("STRASSENKARTE", "map"),
+        ("γιαουρτι", "yoghurt"),
+        ("мед", "honey"),
+        ("FIRIN", "fire"),
+    ):
+        assert set(_found(cat, query)) == {item_id}, query
+    musli, muesli = _found(cat, "musli"), _found(cat, "müsli")
+    assert musli["musli"] > musli["muesli"] and muesli["muesli"] > muesli["musli"]
+    assert _found(cat, "चया") == {}  # another script's vowel signs are no accents: not stripped
+
+
+def test_a_run_of_a_script_written_without_spaces_is_found_anywhere_in_one() -> None:
+    """Chinese and Japanese titles have no spaces, so a whole title was one word, and "绿茶"
+    (green tea) did not find "有机绿茶" (organic green tea): only its first characters did."""
+    cat = Catalogue()
+    _listed(cat, "zh", "有机绿茶", category="饮料/茶")
+    _listed(cat, "ja", "静岡緑茶ティーバッグ")
+    _listed(cat, "choc", "抹茶チョコレート")
+    _listed(cat, "case", "iPhone用ケース")
+    assert _found(cat, "绿茶") == {"zh": 1.0}
+    assert _found(cat, "緑茶") == {"ja": 1.0}
+    assert _found(cat, "チョコレート") == {"choc": 1.0}
+    assert set(_found(cat, "茶")) == {"zh", "ja", "choc"}
+    assert _found(cat, "ケース") == _found(cat, "iphone ケース") == {"case": 1.0}
+    assert _found(cat, "茶绿") == {}  # its characters, but not in its order
+
+
+def test_a_plural_s_is_dropped_only_for_a_whole_word_and_whole_words_rank_first() -> None:
+    """The English plural rule ran on every word: "Reis" (German rice) was searched as "rei" and
+    found "Reiniger" (cleaner) and "Reifenpflege" (tyre care), as well as the rice; a word
+    starting a longer one ranked with the word itself, the more popular first."""
+    cat = Catalogue()
+    _listed(cat, "rice", "Basmati Reis 1kg")
+    _listed(cat, "cleaner", "Reiniger Zitrone")
+    _listed(cat, "tyres", "Reifenpflege Spray")
+    _listed(cat, "mar", "Mar Menor salt")
+    _listed(cat, "teak", "Teak table")
+    _listed(cat, "tea", "Tea cup")
+    assert set(_found(cat, "Reis")) == {"rice"}
+    assert set(_found(cat, "rei")) == {"rice", "cleaner", "tyres"}
+    assert set(_found(cat, "Mars")) == {"mar"}  # its singular, a whole word
+    tea = _found(cat, "tea")
+    assert tea["tea"] == 1.0 and tea["teak"] < 1.0
+    both = _found(cat, "tea cups")  # a word more always ranks higher, however matched
+    assert both["tea"] == 1.0 and both["teak"] < 0.5

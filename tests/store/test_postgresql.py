@@ -758,6 +758,51 @@ def test_the_console_s_searches_fold_every_letter_as_on_sqlite(
         assert [c.user_id for c in ShopData(store).customers(text="øystein")] == ["Øystein"]
 
 
+def test_the_console_s_item_search_folds_accents_as_on_sqlite(postgres: postgres_server.Server) -> None:
+    """The item search missed a title saved decomposed (NFD) and found no "Crème" for "creme"
+    nor "Straße" for "STRASSE"; in a database made with LOCALE 'C' too. One not in UTF-8, whose
+    normalize() refuses to run, finds words in any case, as before."""
+    import unicodedata
+
+    from edgerec.readmodels import ShopData
+
+    with postgres.admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE shop_fold_c TEMPLATE template0 LOCALE 'C' ENCODING 'UTF8'"))
+        connection.execute(
+            text("CREATE DATABASE shop_fold_latin1 TEMPLATE template0 LOCALE 'C' ENCODING 'LATIN1'")
+        )
+    titles = {
+        "muesli": unicodedata.normalize("NFD", "Müsli Nuss"),
+        "brulee": "Crème brûlée",
+        "simit": "İstanbul Simidi",
+        "map": "Straßenkarte",
+        "yoghurt": "Ελληνικό Γιαούρτι",
+        "honey": "Мёд",
+        "tea": "有机绿茶",
+    }
+    searches = {
+        "Müsli": "muesli",
+        "musli": "muesli",
+        "creme brulee": "brulee",
+        "istanbul": "simit",
+        "STRASSENKARTE": "map",
+        "γιαουρτι": "yoghurt",
+        "мед": "honey",
+        "绿茶": "tea",
+    }
+    for url in (postgres.database(), postgres.url("shop_fold_c")):
+        with edgerec.open(url) as store:
+            store.record_many([ItemListed(item_id=i, title=t, occurred_at=T0) for i, t in titles.items()])
+            shop = ShopData(store)
+            for query, found in searches.items():
+                assert [i.item_id for i in shop.items(text=query)] == [found], (url, query)
+    with edgerec.open(postgres.url("shop_fold_latin1")) as store:
+        store.record_many([ItemListed(item_id="brulee", title="Crème brûlée", occurred_at=T0)])
+        shop = ShopData(store)
+        for query in ("crème", "CRÈME", "Brûlée"):
+            assert [i.item_id for i in shop.items(text=query)] == ["brulee"], query
+
+
 def test_a_following_trainer_goes_on_after_the_server_restarts(
     postgres: postgres_server.Server, tmp_path: Path
 ) -> None:

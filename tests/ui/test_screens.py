@@ -1491,6 +1491,43 @@ def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path, whe
         assert [c.user_id for c in shop.customers(text="åsa")] == ["Åsa"]
 
 
+def test_an_item_search_folds_accents_and_finds_words_as_the_recommender_s(tmp_path: Path) -> None:
+    """The console's item search missed a title saved decomposed (NFD, as macOS writes it), and
+    found no "Crème brûlée" for "creme brulee" nor "Straßenkarte" for "STRASSENKARTE", which
+    the recommender's search finds."""
+    import unicodedata
+
+    import edgerec
+    from edgerec.domain import ItemListed
+    from edgerec.readmodels import ShopData
+
+    titles = {
+        "muesli": unicodedata.normalize("NFD", "Müsli Nuss"),
+        "brulee": "Crème brûlée",
+        "simit": "İstanbul Simidi",
+        "map": "Straßenkarte",
+        "yoghurt": "Ελληνικό Γιαούρτι",
+        "honey": "Мёд",
+        "tea": "有机绿茶",
+        "rice": "बासमती चावल",
+    }
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many([ItemListed(item_id=i, title=t, stock=1) for i, t in titles.items()])
+        shop = ShopData(store)
+        for query, found in (
+            ("Müsli", "muesli"),
+            ("musli", "muesli"),
+            ("creme brulee", "brulee"),
+            ("istanbul", "simit"),
+            ("STRASSENKARTE", "map"),
+            ("γιαουρτι", "yoghurt"),
+            ("мед", "honey"),
+            ("绿茶", "tea"),
+            ("चावल", "rice"),
+        ):
+            assert [i.item_id for i in shop.items(text=query)] == [found], query
+
+
 def test_a_refusal_naming_several_mappings_says_them_as_one_columns_line(tmp_path: Path) -> None:
     """The Import screen turned each --map of a command line into 'X on the columns line' one by
     one: '... with header=false on the columns line user=0 on the columns line item=1 ...'."""
