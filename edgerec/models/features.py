@@ -8,9 +8,8 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from edgerec.domain.words import folded, pieces, unspaced, words_of
 from edgerec.models.data import ItemFeatures
-
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,22 @@ def tokens_of(item: ItemContent, *, max_words: int = 24) -> list[str]:
         out.append(f"price:{int(round(2 * math.log2(1 + item.price)))}")
     for name, text in (("title", item.title), ("desc", item.description)):
         if text:
-            words = _WORD.findall(text.lower())[:max_words]
+            words = _words(text)[:max_words]
             out += [f"{name}:{w}" for w in words if len(w) > 1]
     if item.attributes:
         for k, v in sorted(item.attributes.items()):
             out.append(f"attr:{k}={v}".lower())
     return list(dict.fromkeys(out))
+
+
+def _words(text: str) -> list[str]:
+    """A title's or description's words as search reads them, without accents ("Crème" is
+    "creme", as a catalogue without them spells it); a run of a script written without spaces
+    ("有机绿茶") is its pairs of characters, which similar titles share."""
+    out: list[str] = []
+    for word in words_of(text):
+        out += pieces(word) if unspaced(word) else [folded(word)]
+    return out
 
 
 def hash_items(items: Sequence[ItemContent], *, n_buckets: int = 1 << 16) -> ItemFeatures:
