@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 import edgerec
 from edgerec.api import Store
+from edgerec.domain import ItemListed
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.live import LiveScreen
@@ -894,3 +895,25 @@ def test_the_ids_a_console_makes_do_not_meet_again() -> None:
     assert len(visitor.user_id) - len(ANONYMOUS_PREFIX) == 16  # hex digits: 64 bits
     event = visitor.start()
     assert event.event_id is not None and len(event.event_id) - len("ev-") == 32  # 128 bits
+
+
+def test_a_long_title_leaves_the_open_items_price_stock_and_cart_in_view(tmp_path: Path) -> None:
+    """The whole title came first in the open item's three rows, and wrapped over the rest."""
+    store = edgerec.open(tmp_path / "shop.db")
+    title = "Stainless Steel Insulated Water Bottle with Straw Lid, Leak Proof, " * 3
+    store.record(ItemListed(item_id="bottle", title=title, category="Outdoor", price=24.0, stock=5))
+
+    async def look() -> list[str]:
+        app = live_console(store, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await act(pilot, "a")
+            await act(pilot, "enter")
+            return screen_text(app).splitlines()[-4:-1]
+
+    try:
+        rows = asyncio.run(look())
+    finally:
+        store.close()
+    assert rows[0].split("│")[0].rstrip().endswith("…"), rows
+    assert "24.00 · stock 5" in rows[1] and "Cart (1):" in rows[2], rows

@@ -258,6 +258,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
+        # One row each, cut with … (console.tcss): a long title wrapped over the price and stock,
+        # and the cart, in the three rows there are.
         lines = Text()
         item = self.open_item
         if item is None:
@@ -265,9 +267,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         else:
             stock = "stock ?" if item.stock is None else f"stock {item.stock}"
             lines.append(printable(item.label), style="bold")
-            lines.append(
-                printable(f"  {item.category or ''} · {item.brand or ''} · {money(item.price)} · {stock}")
-            )
+            lines.append("\n")
+            lines.append(f"{money(item.price)} · {stock}", style="bold")
+            lines.append(printable(f" · {item.category or ''} · {item.brand or ''}"))
             if item.item_id in self.cart:
                 lines.append(f" · in cart ×{self.cart[item.item_id]}", style="green")
         lines.append("\n")
