@@ -1515,3 +1515,65 @@ def test_a_refusal_naming_several_mappings_says_them_as_one_columns_line(tmp_pat
         "(the day they are dated" in said
     ), said
     assert said.count("on the columns line") == 1 and "--map" not in said, said
+
+
+def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_year_of_an_old_visit(
+    tmp_path: Path,
+) -> None:
+    """A long id or title sized its column to itself: the sessions, last seen and History's
+    category, last and when went out of view; a visit a year ago showed as one of today's, and a
+    session idle for a year as open."""
+    from datetime import timedelta
+
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed, Purchased
+
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    long_title = "Stainless Steel Insulated Water Bottle with Straw Lid, Leak Proof, " * 3
+    email = "margaret.thompson@example.com"
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="bottle", title=long_title, category="Outdoor", price=24.0, stock=5),
+            ItemListed(item_id="mug", title="Mug", category="Kitchen", price=12.5, stock=4),
+            ItemViewed(user_id="old", session_id="s0", item_id="mug", occurred_at=now - timedelta(days=370)),
+            ItemViewed(
+                user_id=email, session_id="s1", item_id="bottle", occurred_at=now - timedelta(minutes=9)
+            ),
+            Purchased(
+                user_id=email,
+                session_id="s1",
+                item_id="mug",
+                price_paid=12.5,
+                occurred_at=now - timedelta(minutes=8),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            history = screen.query_one("#profile-history", DataTable)
+            sessions = screen.query_one("#profile-sessions", DataTable)
+            await until(pilot, lambda: screen.current == email and history.row_count == 2)
+            await pilot.pause(0.3)
+            lines = screen_text(app).splitlines()
+            listed = next(line.split("││")[0] for line in lines if line.startswith("│ margaret"))
+            assert "…" in listed and "01-15 11:52" in listed, lines
+            assert "2025-01-10" in next(line for line in lines if " old " in line), lines
+            mug = next(line for line in lines if "Mug " in line)
+            assert "Kitchen" in mug and "bought" in mug, lines
+            bottle = next(line for line in lines if "Stainless" in line)
+            assert "…" in bottle and "Outdoor" in bottle, lines
+            assert str(sessions.get_row_at(0)[-1]) == "open"
+            screen.open("old")
+            await until(pilot, lambda: screen.current == "old" and history.row_count == 1)
+            await until(pilot, lambda: sessions.row_count == 1)
+            assert str(sessions.get_row_at(0)[-1]) == "idle"
+
+    try:
+        run(scenario())
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
@@ -123,6 +124,43 @@ class ItemTable(DataTable[Text | str]):
             return None
         key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
         return self.rows_by_key.get(str(key))
+
+
+class FittedTable(DataTable[Text | str]):
+    """A table whose first column takes the width the others leave (each as wide as its widest
+    cell), so that one long id or title pushes no other column out of view; its cells should
+    end in an ellipsis (`cut`)."""
+
+    def __init__(self, *, least: int = 8, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.least = least
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Sizes the columns to the cells shown now: call it once the rows are added."""
+        if not self.columns:
+            return
+        pad = 2 * self.cell_padding
+        room = self.content_size.width
+        if self.row_count + self.header_height > self.content_size.height:
+            room -= self.styles.scrollbar_size_vertical
+        first, *others = self.columns.values()
+        for column in others:
+            cells = [cell_len(c) if isinstance(c, str) else c.cell_len for c in self.get_column(column.key)]
+            column.width = max([column.label.cell_len, *cells])
+            column.auto_width = False
+        first.width = max(self.least, room - sum(c.width + pad for c in others) - pad)
+        first.auto_width = False
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
+
+
+def cut(text: str, **style: str) -> Text:
+    """A cell of free text: one row, ending in … where its column is narrower."""
+    return Text(printable(text), overflow="ellipsis", no_wrap=True, **style)
 
 
 def _cell(item: ItemRow, column: str) -> Text:
