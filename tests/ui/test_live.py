@@ -917,3 +917,32 @@ def test_a_long_title_leaves_the_open_items_price_stock_and_cart_in_view(tmp_pat
         store.close()
     assert rows[0].split("│")[0].rstrip().endswith("…"), rows
     assert "24.00 · stock 5" in rows[1] and "Cart (1):" in rows[2], rows
+
+
+def test_the_list_and_the_open_item_follow_a_catalogue_change_made_while_the_screen_is_shown(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Another till repriced and sold out the open item: the panel ranked again, but the list
+    and the open item kept the old price and stock until the operator left the screen."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.price != 1.5
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=item.item_id, price=1.5, stock=0))
+            table = screen.query_one(ItemTable)
+            detail = screen.query_one("#live-detail")
+            await until(
+                pilot,
+                lambda: [str(c) for c in table.get_row(item.item_id)][1:] == ["1.50", "out"],
+                timeout=10,
+                what="the list's row at the new price and stock",
+            )
+            await until(pilot, lambda: "1.50 · stock 0" in str(detail.render()), what="the open item's")
+
+    asyncio.run(scenario())

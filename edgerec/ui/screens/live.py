@@ -138,8 +138,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         return seen is None or catalogue_changed_since(self.services.store, seen)
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
-        """An item was delisted, sold out or repriced (here or by another process): the panel
-        follows now, not at the shopper's next action."""
+        """An item was delisted, sold out or repriced (here or by another process): the panel,
+        the list and the open item follow now, not at the shopper's next action."""
+        self._load_items()  # the open item follows the list read (_items_shown)
         if self.jobs.empty():  # else an action's list is on its way, ranked after it
             self.refresh_suggestions("Catalogue changed")
 
