@@ -946,3 +946,19 @@ def test_the_list_and_the_open_item_follow_a_catalogue_change_made_while_the_scr
             await until(pilot, lambda: "1.50 · stock 0" in str(detail.render()), what="the open item's")
 
     asyncio.run(scenario())
+
+
+def test_at_80_columns_the_session_line_keeps_the_cart_and_the_action_count(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A visitor's 24-character id and a kiosk's name pushed the cart and the count off the line."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await act(pilot, "k")
+            await act(pilot, "a")
+            await until(pilot, lambda: "cart 1 · 1 actions" in screen_text(app).splitlines()[1])
+
+    asyncio.run(scenario())

@@ -246,14 +246,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         s = self.session
         if s is None:
             return
-        shown_id = _middle_cut(printable(s.user_id), 24)  # the cart and the count stay on the line
+        shown_id = _middle_cut(printable(s.user_id), 24)
         who = f"visitor {shown_id}" if s.anonymous else f"customer {shown_id}"
         cart = sum(self.cart.values())
+        # The cart and the count before the kiosk and the session: what a narrow line cuts (with
+        # …) is what changes least.
         line = Text.assemble(
             ("● ", "green" if self.started else "dim"),
             (who, "bold"),
-            f" · {s.store_id or 'no kiosk'} · session {s.session_id[-8:]} · cart {cart} · "
-            f"{self.actions_done} actions",
+            f" · cart {cart} · {self.actions_done} actions · "
+            f"{printable(s.store_id or 'no kiosk')} · session {s.session_id[-8:]}",
         )
         self.query_one("#live-session", Static).update(line, layout=False)
         self._show_detail()
