@@ -1577,3 +1577,23 @@ def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_y
         run(scenario())
     finally:
         store.close()
+
+
+def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Store, tmp_path: Path) -> None:
+    """The preview showed 1767261600000000 for 2026-01-01 10:00:00: whether the file's unit
+    or zone was read right could not be told from it."""
+    from edgerec.ui.clock import clock_time
+
+    source = tmp_path / "events.csv"
+    source.write_text("user_id,item_id,event_type,timestamp\nu1,i1,view,2026-01-01 10:00:00\n")
+    at = int(datetime(2026, 1, 1, 10, 0, tzinfo=UTC).timestamp() * 1e6)
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            await pilot.press(*str(source), "enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count > 0, what="a preview")
+            cells = [str(c) for c in preview.get_row_at(0)]
+            assert clock_time(at, app.services.zone) in cells and str(at) not in cells, cells
+
+    run(scenario())
