@@ -962,3 +962,27 @@ def test_at_80_columns_the_session_line_keeps_the_cart_and_the_action_count(
             await until(pilot, lambda: "cart 1 · 1 actions" in screen_text(app).splitlines()[1])
 
     asyncio.run(scenario())
+
+
+def test_the_reasons_are_wrapped_again_when_the_terminal_is_resized(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Wrapped once for a wide panel, the reasons were cut with … once the terminal was narrowed."""
+    from edgerec.ui.widgets.recs import SuggestionLines
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(200, 40)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "down", "down", "enter")
+            body = panel.query_one(SuggestionLines)
+            generation = panel.painted_generation
+            await pilot.resize_terminal(80, 24)
+            await until(pilot, lambda: body.size.width < 60, what="the narrower panel")
+            await pilot.pause(0.2)
+            width = body.size.width
+            longest = max(sum(len(text) for text, _ in line) for line in body.lines[1:3])
+            assert longest <= width, (width, body.lines[:4])
+            assert panel.painted_generation == generation  # the same list, not a new one
+
+    asyncio.run(scenario())
