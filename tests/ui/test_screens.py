@@ -1597,3 +1597,23 @@ def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Sto
             assert clock_time(at, app.services.zone) in cells and str(at) not in cells, cells
 
     run(scenario())
+
+
+def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Import screen opens in its path box, where ? is typed into the path; escape kept
+    the focus there, so the key list could not be reached with the keyboard."""
+    from edgerec.ui.screens.help import HelpScreen
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            path = screen.query_one("#import-path", Input)
+            assert app.focused is path
+            await pilot.press("escape")
+            await until(pilot, lambda: app.focused is not path, what="the focus out of the path box")
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the key list")
+            assert path.value == ""
+
+    run(scenario())

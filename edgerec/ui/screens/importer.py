@@ -193,6 +193,8 @@ def _preview(
 
 class ImportScreen(ConsoleScreen):
     MODE = "import"
+    # Escape leaves the path and columns boxes for the preview, where ? and the footer's keys act.
+    LIST = "#import-preview-table"
     BINDINGS = [
         Binding("ctrl+r", "preview", "Preview"),
         Binding("ctrl+g", "run_import", "Import"),
