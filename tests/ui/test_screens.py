@@ -1617,3 +1617,38 @@ def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
             assert path.value == ""
 
     run(scenario())
+
+
+def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:
+    """History sized its category column to the longest category, as it did its item column."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+
+    category = "Outdoor > Hydration > Insulated Bottles, Flasks and Tumblers"
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="bottle", title="Bottle", category=category, price=24.0, stock=5),
+            ItemViewed(
+                user_id="anna",
+                session_id="s1",
+                item_id="bottle",
+                occurred_at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(120, 32)) as pilot:
+            screen = app.screen
+            history = screen.query_one("#profile-history", DataTable)
+            await until(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.3)
+            row = next(line for line in screen_text(app).splitlines() if "Bottle " in line)
+            assert "Outdoor > " in row and "…" in row and "viewed" in row and " ago" in row, row
+
+    try:
+        run(scenario())
+    finally:
+        store.close()

@@ -128,8 +128,10 @@ class ItemTable(DataTable[Text | str]):
 
 class FittedTable(DataTable[Text | str]):
     """A table whose first column takes the width the others leave (each as wide as its widest
-    cell), so that one long id or title pushes no other column out of view; its cells should
-    end in an ellipsis (`cut`)."""
+    cell, up to `most`), so that one long id, title or category pushes no other column out of
+    view; its cells of free text end in an ellipsis (`cut`)."""
+
+    most = 18
 
     def __init__(self, *, least: int = 8, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -149,7 +151,7 @@ class FittedTable(DataTable[Text | str]):
         first, *others = self.columns.values()
         for column in others:
             cells = [cell_len(c) if isinstance(c, str) else c.cell_len for c in self.get_column(column.key)]
-            column.width = max([column.label.cell_len, *cells])
+            column.width = min(self.most, max([column.label.cell_len, *cells]))
             column.auto_width = False
         first.width = max(self.least, room - sum(c.width + pad for c in others) - pad)
         first.auto_width = False
@@ -158,9 +160,9 @@ class FittedTable(DataTable[Text | str]):
         self.refresh()
 
 
-def cut(text: str, **style: str) -> Text:
+def cut(text: str) -> Text:
     """A cell of free text: one row, ending in … where its column is narrower."""
-    return Text(printable(text), overflow="ellipsis", no_wrap=True, **style)
+    return Text(printable(text), overflow="ellipsis", no_wrap=True)
 
 
 def _cell(item: ItemRow, column: str) -> Text:
