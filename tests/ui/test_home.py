@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 import edgerec
 from edgerec.api import Store
-from edgerec.domain import ItemDelisted, ItemViewed
+from edgerec.domain import ItemDelisted, ItemListed, ItemViewed
 from edgerec.recommend import Recommender
 from edgerec.recommend.trained import SNAPSHOT_FILE
 from edgerec.training.files import model_dir
@@ -233,3 +233,41 @@ def test_closing_the_console_logs_no_error(shop_store: Store, tmp_path: Path) ->
 
     asyncio.run(visit_live_then_close())
     assert "refreshing the recommender failed" not in (log.read_text() if log.exists() else "")
+
+
+@pytest.mark.parametrize(
+    ("start", "size"), [("home", (80, 24)), ("live", (80, 24)), ("catalogue", (200, 30))]
+)
+def test_item_lists_show_prices_and_stock_whole_and_titles_as_wide_as_the_pane_allows(
+    tmp_path: Path, start: str, size: tuple[int, int]
+) -> None:
+    """A price cut to its first cells read as another price (1,234,56 for 1,234,567.89)."""
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="tv", title="OLED TV 65in", category="TV", price=1234567.89, stock=123456),
+            ItemListed(item_id="bike", title="City bike", category="Bikes", price=1299.0, stock=0),
+            ItemListed(item_id="old", title="Gone", category="Bikes", price=9.5, stock=1),
+            ItemDelisted(item_id="old"),
+            ItemListed(item_id="s", title="Organic Cotton Crew Neck T-Shirt, Small", price=19.0, stock=3),
+        ]
+    )
+
+    async def look() -> str:
+        app = ConsoleApp(store, start=start, log_path=tmp_path / "console.log")
+        async with app.run_test(size=size) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count >= 3)
+            await pilot.pause(0.3)
+            return screen_text(app)
+
+    try:
+        shown = asyncio.run(look())
+    finally:
+        store.close()
+    bike = next(line for line in shown.splitlines() if "City bike" in line)
+    assert "1,299.00" in bike and "out" in bike, shown
+    tv = next(line for line in shown.splitlines() if "OLED TV" in line)
+    assert "1,234,567.89" in tv and "123456" in tv, shown
+    if start == "catalogue":  # a wide table: the whole title, and a delisted item's whole status
+        assert "Crew Neck T-Shirt, Small" in shown and "delisted" in shown, shown

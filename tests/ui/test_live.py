@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 import edgerec
 from edgerec.api import Store
+from edgerec.domain import ItemListed
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.live import LiveScreen
@@ -894,3 +895,94 @@ def test_the_ids_a_console_makes_do_not_meet_again() -> None:
     assert len(visitor.user_id) - len(ANONYMOUS_PREFIX) == 16  # hex digits: 64 bits
     event = visitor.start()
     assert event.event_id is not None and len(event.event_id) - len("ev-") == 32  # 128 bits
+
+
+def test_a_long_title_leaves_the_open_items_price_stock_and_cart_in_view(tmp_path: Path) -> None:
+    """The whole title came first in the open item's three rows, and wrapped over the rest."""
+    store = edgerec.open(tmp_path / "shop.db")
+    title = "Stainless Steel Insulated Water Bottle with Straw Lid, Leak Proof, " * 3
+    store.record(ItemListed(item_id="bottle", title=title, category="Outdoor", price=24.0, stock=5))
+
+    async def look() -> list[str]:
+        app = live_console(store, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await act(pilot, "a")
+            await act(pilot, "enter")
+            return screen_text(app).splitlines()[-4:-1]
+
+    try:
+        rows = asyncio.run(look())
+    finally:
+        store.close()
+    assert rows[0].split("│")[0].rstrip().endswith("…"), rows
+    assert "24.00 · stock 5" in rows[1] and "Cart (1):" in rows[2], rows
+
+
+def test_the_list_and_the_open_item_follow_a_catalogue_change_made_while_the_screen_is_shown(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Another till repriced and sold out the open item: the panel ranked again, but the list
+    and the open item kept the old price and stock until the operator left the screen."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and item.price != 1.5
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=item.item_id, price=1.5, stock=0))
+            table = screen.query_one(ItemTable)
+            detail = screen.query_one("#live-detail")
+            await until(
+                pilot,
+                lambda: [str(c) for c in table.get_row(item.item_id)][1:] == ["1.50", "out"],
+                timeout=10,
+                what="the list's row at the new price and stock",
+            )
+            await until(pilot, lambda: "1.50 · stock 0" in str(detail.render()), what="the open item's")
+
+    asyncio.run(scenario())
+
+
+def test_at_80_columns_the_session_line_keeps_the_cart_and_the_action_count(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A visitor's 24-character id and a kiosk's name pushed the cart and the count off the line."""
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await act(pilot, "k")
+            await act(pilot, "a")
+            await until(pilot, lambda: "cart 1 · 1 actions" in screen_text(app).splitlines()[1])
+
+    asyncio.run(scenario())
+
+
+def test_the_reasons_are_wrapped_again_when_the_terminal_is_resized(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Wrapped once for a wide panel, the reasons were cut with … once the terminal was narrowed."""
+    from edgerec.ui.widgets.recs import SuggestionLines
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(200, 40)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "down", "down", "enter")
+            body = panel.query_one(SuggestionLines)
+            generation = panel.painted_generation
+            await pilot.resize_terminal(80, 24)
+            await until(pilot, lambda: body.size.width < 60, what="the narrower panel")
+            await pilot.pause(0.2)
+            width = body.size.width
+            longest = max(sum(len(text) for text, _ in line) for line in body.lines[1:3])
+            assert longest <= width, (width, body.lines[:4])
+            assert panel.painted_generation == generation  # the same list, not a new one
+
+    asyncio.run(scenario())

@@ -1552,3 +1552,140 @@ def test_a_refusal_naming_several_mappings_says_them_as_one_columns_line(tmp_pat
         "(the day they are dated" in said
     ), said
     assert said.count("on the columns line") == 1 and "--map" not in said, said
+
+
+def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_year_of_an_old_visit(
+    tmp_path: Path,
+) -> None:
+    """A long id or title sized its column to itself: the sessions, last seen and History's
+    category, last and when went out of view; a visit a year ago showed as one of today's, and a
+    session idle for a year as open."""
+    from datetime import timedelta
+
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed, Purchased
+
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    long_title = "Stainless Steel Insulated Water Bottle with Straw Lid, Leak Proof, " * 3
+    email = "margaret.thompson@example.com"
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="bottle", title=long_title, category="Outdoor", price=24.0, stock=5),
+            ItemListed(item_id="mug", title="Mug", category="Kitchen", price=12.5, stock=4),
+            ItemViewed(user_id="old", session_id="s0", item_id="mug", occurred_at=now - timedelta(days=370)),
+            ItemViewed(
+                user_id=email, session_id="s1", item_id="bottle", occurred_at=now - timedelta(minutes=9)
+            ),
+            Purchased(
+                user_id=email,
+                session_id="s1",
+                item_id="mug",
+                price_paid=12.5,
+                occurred_at=now - timedelta(minutes=8),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            history = screen.query_one("#profile-history", DataTable)
+            sessions = screen.query_one("#profile-sessions", DataTable)
+            await until(pilot, lambda: screen.current == email and history.row_count == 2)
+            await pilot.pause(0.3)
+            lines = screen_text(app).splitlines()
+            listed = next(line.split("││")[0] for line in lines if line.startswith("│ margaret"))
+            assert "…" in listed and "01-15 11:52" in listed, lines
+            assert "2025-01-10" in next(line for line in lines if " old " in line), lines
+            mug = next(line for line in lines if "Mug " in line)
+            assert "Kitchen" in mug and "bought" in mug, lines
+            bottle = next(line for line in lines if "Stainless" in line)
+            assert "…" in bottle and "Outdoor" in bottle, lines
+            assert str(sessions.get_row_at(0)[-1]) == "open"
+            screen.open("old")
+            await until(pilot, lambda: screen.current == "old" and history.row_count == 1)
+            await until(pilot, lambda: sessions.row_count == 1)
+            assert str(sessions.get_row_at(0)[-1]) == "idle"
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
+
+
+def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Store, tmp_path: Path) -> None:
+    """The preview showed 1767261600000000 for 2026-01-01 10:00:00: whether the file's unit
+    or zone was read right could not be told from it."""
+    from edgerec.ui.clock import clock_time
+
+    source = tmp_path / "events.csv"
+    source.write_text("user_id,item_id,event_type,timestamp\nu1,i1,view,2026-01-01 10:00:00\n")
+    at = int(datetime(2026, 1, 1, 10, 0, tzinfo=UTC).timestamp() * 1e6)
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            await pilot.press(*str(source), "enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count > 0, what="a preview")
+            cells = [str(c) for c in preview.get_row_at(0)]
+            assert clock_time(at, app.services.zone) in cells and str(at) not in cells, cells
+
+    run(scenario())
+
+
+def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Import screen opens in its path box, where ? is typed into the path; escape kept
+    the focus there, so the key list could not be reached with the keyboard."""
+    from edgerec.ui.screens.help import HelpScreen
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            path = screen.query_one("#import-path", Input)
+            assert app.focused is path
+            await pilot.press("escape")
+            await until(pilot, lambda: app.focused is not path, what="the focus out of the path box")
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the key list")
+            assert path.value == ""
+
+    run(scenario())
+
+
+def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:
+    """History sized its category column to the longest category, as it did its item column."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+
+    category = "Outdoor > Hydration > Insulated Bottles, Flasks and Tumblers"
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="bottle", title="Bottle", category=category, price=24.0, stock=5),
+            ItemViewed(
+                user_id="anna",
+                session_id="s1",
+                item_id="bottle",
+                occurred_at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(120, 32)) as pilot:
+            screen = app.screen
+            history = screen.query_one("#profile-history", DataTable)
+            await until(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.3)
+            row = next(line for line in screen_text(app).splitlines() if "Bottle " in line)
+            assert "Outdoor > " in row and "…" in row and "viewed" in row and " ago" in row, row
+
+    try:
+        run(scenario())
+    finally:
+        store.close()

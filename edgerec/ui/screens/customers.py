@@ -15,7 +15,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
 from edgerec.domain.printable import printable
-from edgerec.readmodels import CustomerRow, Profile
+from edgerec.domain.signals import SESSION_GAP_S
+from edgerec.readmodels import CustomerRow, Profile, SessionRow
 from edgerec.ui.clock import ago, clock_time
 from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
@@ -25,6 +26,7 @@ from edgerec.ui.suggestions import Suggestion, make_suggester
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import render_suggestions
+from edgerec.ui.widgets.tables import FittedTable, cut
 
 # A store method of one of these names wins (tests use it); otherwise edgerec.privacy does it.
 FORGET_METHODS = ("forget_customer", "forget_user", "forget")
@@ -82,11 +84,11 @@ class CustomersScreen(ConsoleScreen):
         with Horizontal(id="customers-body"):
             with Vertical(id="customers-list", classes="pane"):
                 yield Input(placeholder="/ search customer ids", id="customers-search", compact=True)
-                yield DataTable(id="customers-table", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(id="customers-table")
             with VerticalScroll(id="customers-profile", classes="pane"):
                 yield Static(Text("Pick a customer on the left.", style="dim"), id="profile-summary")
                 yield Label("History", classes="pane-title")
-                yield DataTable(id="profile-history", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(id="profile-history", least=12)
                 yield Label("Sessions", classes="pane-title")
                 yield DataTable(id="profile-sessions", cursor_type="row", zebra_stripes=True)
                 yield Label("Suggestions now", classes="pane-title")
@@ -117,15 +119,19 @@ class CustomersScreen(ConsoleScreen):
         self.load("customers", lambda: self.shop.customers(text=text, limit=300))
 
     def show_customers(self, customers: list[CustomerRow]) -> None:
-        table = self.query_one("#customers-table", DataTable)
+        table = self.query_one("#customers-table", FittedTable)
         table.clear()
+        this_year = self.services.clock.now().astimezone(self.services.zone).strftime("%Y")
         for c in customers:
+            seen = clock_time(c.last_at, self.services.zone)
+            # The year where it is not this one: a visit a year ago read like today's.
             table.add_row(
-                Text(printable(c.user_id)),
+                cut(c.user_id),
                 Text(str(c.sessions), justify="right"),
-                Text(clock_time(c.last_at, self.services.zone)[5:16]),
+                Text(seen[5:16] if seen.startswith(this_year) else seen[:10]),
                 key=c.user_id,
             )
+        table.fit()
         listed = [c.user_id for c in customers]
         if self.current in listed:  # the list was loaded again: the customer shown stays chosen
             table.move_cursor(row=listed.index(self.current))
@@ -160,7 +166,7 @@ class CustomersScreen(ConsoleScreen):
         """A customer's profile; `shown` says why there is none."""
         self.view = view
         summary = self.query_one("#profile-summary", Static)
-        history = self.query_one("#profile-history", DataTable)
+        history = self.query_one("#profile-history", FittedTable)
         sessions = self.query_one("#profile-sessions", DataTable)
         history.clear()
         sessions.clear()
@@ -185,17 +191,19 @@ class CustomersScreen(ConsoleScreen):
         summary.update(text)
         for h in profile.history:
             history.add_row(
-                Text(printable(h.item.label)),
-                Text(printable(h.item.category or "")),
+                cut(h.item.label),
+                cut(h.item.category or ""),
                 Text(_VERB.get(h.last_type, h.last_type)),
                 Text(ago(h.last_at, now)),
             )
+        history.fit()
+        now_us = now.timestamp() * 1e6
         for s in profile.sessions:
             sessions.add_row(
                 Text(clock_time(s.started_at, self.services.zone)[:16]),
                 Text(printable(s.store_id or "")),
                 Text(str(s.events), justify="right"),
-                Text("yes" if s.ended else "open"),
+                Text(_ended(s, now_us)),
             )
         self.query_one("#profile-suggestions", Static).update(render_suggestions(view.suggestions))
 
@@ -301,3 +309,11 @@ class CustomersScreen(ConsoleScreen):
             return
         self.services.pending_customer = self.current
         self.app.action_go("live")  # type: ignore[attr-defined]
+
+
+def _ended(session: SessionRow, now_us: float) -> str:
+    """'yes' for an ended session, 'idle' for one whose last event is further back than the
+    gap that starts a new session (no SessionEnded is logged for those), else 'open'."""
+    if session.ended:
+        return "yes"
+    return "idle" if now_us - session.last_at > SESSION_GAP_S * 1e6 else "open"

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from edgerec.ui.clock import clock_time, zone_name
 from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -192,6 +193,8 @@ def _preview(
 
 class ImportScreen(ConsoleScreen):
     MODE = "import"
+    # Escape leaves the path and columns boxes for the preview, where ? and the footer's keys act.
+    LIST = "#import-preview-table"
     BINDINGS = [
         Binding("ctrl+r", "preview", "Preview"),
         Binding("ctrl+g", "run_import", "Import"),
@@ -291,9 +294,22 @@ class ImportScreen(ConsoleScreen):
     def show_preview(self, preview: Preview) -> None:
         table = self.query_one("#import-preview-table", DataTable)
         table.clear(columns=True)
-        table.add_columns(*preview.columns)
+        zone = self.services.zone
+        # The event's time on the shop's clock, as everywhere in the console: a raw count of
+        # microseconds could not tell whether the file's unit or zone was read right.
+        timed = {i for i, c in enumerate(preview.columns) if c == "occurred_at"}
+        table.add_columns(
+            *(f"{c} ({zone_name(zone)})" if i in timed else c for i, c in enumerate(preview.columns))
+        )
         for row in preview.rows:
-            cells = ("" if v is None else str(v) for v in row)
+            cells = (
+                ""
+                if v is None
+                else clock_time(v, zone)
+                if i in timed and isinstance(v, int | float)
+                else str(v)
+                for i, v in enumerate(row)
+            )
             table.add_row(*(Text(c, overflow="ellipsis", no_wrap=True) for c in cells))
         status = Text.assemble(("Format ", "dim"), (preview.format, "bold"), f": {preview.description}")
         if preview.problems:

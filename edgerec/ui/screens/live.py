@@ -138,8 +138,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         return seen is None or catalogue_changed_since(self.services.store, seen)
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
-        """An item was delisted, sold out or repriced (here or by another process): the panel
-        follows now, not at the shopper's next action."""
+        """An item was delisted, sold out or repriced (here or by another process): the panel,
+        the list and the open item follow now, not at the shopper's next action."""
+        self._load_items()  # the open item follows the list read (_items_shown)
         if self.jobs.empty():  # else an action's list is on its way, ranked after it
             self.refresh_suggestions("Catalogue changed")
 
@@ -245,19 +246,23 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         s = self.session
         if s is None:
             return
-        shown_id = _middle_cut(printable(s.user_id), 24)  # the cart and the count stay on the line
+        shown_id = _middle_cut(printable(s.user_id), 24)
         who = f"visitor {shown_id}" if s.anonymous else f"customer {shown_id}"
         cart = sum(self.cart.values())
+        # The cart and the count before the kiosk and the session: what a narrow line cuts (with
+        # …) is what changes least.
         line = Text.assemble(
             ("● ", "green" if self.started else "dim"),
             (who, "bold"),
-            f" · {s.store_id or 'no kiosk'} · session {s.session_id[-8:]} · cart {cart} · "
-            f"{self.actions_done} actions",
+            f" · cart {cart} · {self.actions_done} actions · "
+            f"{printable(s.store_id or 'no kiosk')} · session {s.session_id[-8:]}",
         )
         self.query_one("#live-session", Static).update(line, layout=False)
         self._show_detail()
 
     def _show_detail(self) -> None:
+        # One row each, cut with … (console.tcss): a long title wrapped over the price and stock,
+        # and the cart, in the three rows there are.
         lines = Text()
         item = self.open_item
         if item is None:
@@ -265,9 +270,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         else:
             stock = "stock ?" if item.stock is None else f"stock {item.stock}"
             lines.append(printable(item.label), style="bold")
-            lines.append(
-                printable(f"  {item.category or ''} · {item.brand or ''} · {money(item.price)} · {stock}")
-            )
+            lines.append("\n")
+            lines.append(f"{money(item.price)} · {stock}", style="bold")
+            lines.append(printable(f" · {item.category or ''} · {item.brand or ''}"))
             if item.item_id in self.cart:
                 lines.append(f" · in cart ×{self.cart[item.item_id]}", style="green")
         lines.append("\n")

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.dom import NoScreen
 from textual.errors import NoWidget
+from textual.events import Resize
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -84,6 +85,14 @@ class SuggestionLines(Widget):
             # painted (the session line, the items) would wait for ever.
             self.rendered_generation = generation
             self.post_message(RecommendationsPanel.Painted(generation, self.stamp()))
+
+    def on_resize(self, event: Resize) -> None:
+        """Wraps the reasons of the list shown to the new width: kept as they were, they were
+        cut with … at a narrower one. The same list: no new `Painted`."""
+        panel = self.parent
+        if isinstance(panel, RecommendationsPanel) and panel.suggestions:
+            self.lines = suggestion_lines(panel.suggestions, event.size.width or 40)
+            self.refresh()
 
     def _shows_a_line(self) -> bool:
         """Whether a line of these shows on the screen as last laid out (the panel's border

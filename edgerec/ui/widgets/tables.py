@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from edgerec.domain.printable import printable
 from edgerec.readmodels import ItemRow
@@ -36,10 +38,16 @@ class ItemTable(DataTable[Text | str]):
     ItemTable { height: 1fr; }
     """
 
-    WIDE = ("id", "title", "category", "brand", "price", "stock", "views")
-    NARROW = ("title", "category", "price", "stock")
-    # Fixed widths: measured widths would depend on how wide the table was when rows arrived.
-    WIDTHS = {"id": 10, "title": 28, "category": 18, "brand": 10, "price": 8, "stock": 5, "views": 6}
+    # Price and stock come right after the title: on a narrow pane the less needed columns
+    # are the ones that scroll out of view.
+    WIDE = ("id", "title", "price", "stock", "category", "brand", "views")
+    NARROW = ("title", "price", "stock", "category")
+    # Fixed widths, not measured ones: a measured width depends on how wide the table was when
+    # the rows arrived. Price and stock are as wide as their widest value shown (a number cut
+    # short reads as another number), and the title takes what the pane has left.
+    WIDTHS = {"id": 10, "title": 28, "category": 18, "brand": 10, "price": 5, "stock": 5, "views": 6}
+    FITTED = ("price", "stock")
+    TITLE_FLOOR = 8  # the title's least width on a pane too narrow for 28 cells, price and stock
 
     def __init__(
         self,
@@ -55,6 +63,9 @@ class ItemTable(DataTable[Text | str]):
         for name in self.columns_shown:
             self.add_column(name, width=self.WIDTHS.get(name), key=name)
 
+    def on_resize(self) -> None:
+        self._fit_columns()
+
     def show_items(self, items: Sequence[ItemRow]) -> None:
         keep = self.selected_item.item_id if self.selected_item else None
         self.clear()
@@ -62,8 +73,40 @@ class ItemTable(DataTable[Text | str]):
         for item in items:
             self.rows_by_key[item.item_id] = item
             self.add_row(*(_cell(item, name) for name in self.columns_shown), key=item.item_id)
+        self._fit_columns()
         if keep and keep in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(keep))
+
+    def _fit_columns(self) -> None:
+        """Sizes price and stock to their widest value shown, and the title to the rest."""
+        if not self.columns:
+            return
+        widths = dict(self.WIDTHS)
+        for name in self.FITTED:
+            cells = [_cell(item, name).cell_len for item in self.rows_by_key.values()]
+            widths[name] = max([len(name), *cells])
+        pad = 2 * self.cell_padding
+        room = self.content_size.width
+        if self.row_count + self.header_height > self.content_size.height:
+            room -= self.styles.scrollbar_size_vertical
+        others = [n for n in self.columns_shown if n != "title"]
+        everything = sum(widths[n] + pad for n in others)
+        needed = self.columns_shown[: max(self.columns_shown.index(n) for n in self.FITTED) + 1]
+        essential = sum(widths[n] + pad for n in needed if n != "title")
+        title = max(
+            room - everything, min(self.WIDTHS["title"] + pad, room - essential), self.TITLE_FLOOR + pad
+        )
+        widths["title"] = title - pad
+        changed = False
+        for name in self.columns_shown:
+            column = self.columns[ColumnKey(name)]
+            if column.width != widths[name]:
+                column.width = widths[name]
+                changed = True
+        if changed:
+            self._clear_caches()
+            self._require_update_dimensions = True
+            self.refresh()
 
     def action_select_cursor(self) -> None:
         """Selects the highlighted row, without Textual's repaint of the row under the mouse.
@@ -83,9 +126,48 @@ class ItemTable(DataTable[Text | str]):
         return self.rows_by_key.get(str(key))
 
 
+class FittedTable(DataTable[Text | str]):
+    """A table whose first column takes the width the others leave (each as wide as its widest
+    cell, up to `most`), so that one long id, title or category pushes no other column out of
+    view; its cells of free text end in an ellipsis (`cut`)."""
+
+    most = 18
+
+    def __init__(self, *, least: int = 8, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.least = least
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Sizes the columns to the cells shown now: call it once the rows are added."""
+        if not self.columns:
+            return
+        pad = 2 * self.cell_padding
+        room = self.content_size.width
+        if self.row_count + self.header_height > self.content_size.height:
+            room -= self.styles.scrollbar_size_vertical
+        first, *others = self.columns.values()
+        for column in others:
+            cells = [cell_len(c) if isinstance(c, str) else c.cell_len for c in self.get_column(column.key)]
+            column.width = min(self.most, max([column.label.cell_len, *cells]))
+            column.auto_width = False
+        first.width = max(self.least, room - sum(c.width + pad for c in others) - pad)
+        first.auto_width = False
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
+
+
+def cut(text: str) -> Text:
+    """A cell of free text: one row, ending in … where its column is narrower."""
+    return Text(printable(text), overflow="ellipsis", no_wrap=True)
+
+
 def _cell(item: ItemRow, column: str) -> Text:
     if column == "id":
-        return Text(printable(item.item_id), style="dim")
+        return Text(printable(item.item_id), style="dim", overflow="ellipsis", no_wrap=True)
     if column == "title":
         return Text(printable(item.label), overflow="ellipsis", no_wrap=True)
     if column == "price":
@@ -94,7 +176,7 @@ def _cell(item: ItemRow, column: str) -> Text:
         return stock_text(item)
     if column == "views":
         return Text(str(item.views), justify="right")
-    return Text(printable(str(getattr(item, column) or "")))
+    return Text(printable(str(getattr(item, column) or "")), overflow="ellipsis", no_wrap=True)
 
 
 @dataclass(frozen=True, slots=True)
