@@ -145,7 +145,9 @@ class Settings:
                 if engine is not None:
                     close_engine(engine)  # its connections first
                 undo()
-            unusable = isinstance(exc, (OSError, SQLAlchemyError, ImportError))  # a driver not installed
+            unusable = isinstance(
+                exc, (OSError, SQLAlchemyError, ImportError, MemoryError)
+            )  # a driver not installed
             if unusable and not isinstance(exc, _OutputError):  # said as any command's output that fails
                 raise click.ClickException(
                     f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
@@ -496,10 +498,13 @@ def _say_unreachable(exc: BaseException) -> None:
 
 def _why(exc: BaseException) -> str:
     """An error's reason on one line: a database error's own message, without SQLAlchemy's
-    statement and "Background on this error" link."""
-    from sqlalchemy.exc import DBAPIError
+    statement, its parameters (a whole batch of customers' rows) and "Background on this error"
+    link."""
+    from sqlalchemy.exc import StatementError
 
-    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    if isinstance(reason, MemoryError):  # says nothing itself
+        return "out of memory while using it: close other programs, or use a machine with more memory"
     said = "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())
     if isinstance(exc, ImportError):
         said += _driver_hint(exc.name or said)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +118,27 @@ def test_the_times_migration_fills_in_listings_and_purchases_already_logged(tmp_
         migrate.upgrade(store.engine)
         assert _times(store) == before
         assert snapshot(store) == incremental  # replayed by the new rule, as a rebuild would
+
+
+def test_the_times_migration_reads_the_log_a_customer_at_a_time(tmp_path: Path) -> None:
+    # It held every customer-item pair of the log, and then one UPDATE list of them all: a
+    # months-long log's upgrade took several times the memory that using the store takes.
+    t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with edgerec.open(tmp_path / "long.db") as store:
+        store.record_many(  # 4,000 customers of 10 items each: 40,000 pairs
+            ItemViewed(user_id=f"c{k // 10}", item_id=f"i{k % 10}", occurred_at=t + timedelta(seconds=k))
+            for k in range(40_000)
+        )
+        incremental = snapshot(store)
+        migrate.downgrade(store.engine, "0005")
+        tracemalloc.start()
+        try:
+            migrate.upgrade(store.engine)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 30_000_000  # about 14 MB, its chunks of 10,000 rows; 53 MB when it held every pair
+        assert snapshot(store) == incremental
 
 
 def test_who_made_a_shared_sessions_latest_search_is_filled_in_from_the_log(tmp_path: Path) -> None:

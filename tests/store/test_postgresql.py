@@ -49,7 +49,7 @@ def test_migrations_go_down_to_nothing_and_up_again(postgres: postgres_server.Se
 
 
 def test_the_data_migrations_replay_a_log_on_the_server(postgres: postgres_server.Server) -> None:
-    """Migrations 0010 and 0011 read the whole log (through a server-side cursor there)."""
+    """Migrations 0006, 0010 and 0011 read the whole log (through a server-side cursor there)."""
     from edgerec.domain import Searched, SessionEnded
 
     with edgerec.open(postgres.database()) as store:
@@ -62,7 +62,7 @@ def test_the_data_migrations_replay_a_log_on_the_server(postgres: postgres_serve
             ]
         )
         incremental = snapshot(store)
-        migrate.downgrade(store.engine, "0009")
+        migrate.downgrade(store.engine, "0005")
         with store.engine.begin() as connection:  # as the row was written before the rule
             connection.execute(text("UPDATE users SET last_session_id = 'ended' WHERE user_id = 'ana'"))
         migrate.upgrade(store.engine)
