@@ -292,6 +292,39 @@ def _shop_with_a_customer(url: str) -> edgerec.Store:
 FORGOTTEN = "customer-7f3a9c"
 
 
+def test_a_store_tuned_and_trained_before_each_had_a_model_folder_is_told_where_its_files_are(
+    postgres: postgres_server.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older edgerec kept every server store's tuned blend and model in models/ itself: the
+    newer one served the shipped blend without a word, and forget-user did not reach them."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    shared = tmp_path / "edgerec" / "models"
+    shared.mkdir(parents=True)
+    for name in ("recommender.json", "trainer.pt", "snapshot.npz"):
+        (shared / name).write_text("an older edgerec's")
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    said = CliRunner().invoke(main, ["--db", url, "recommend", "--user", "b"], catch_exceptions=False).output
+    said = " ".join(said.split())
+    assert (
+        f"{shared} holds recommender.json, trainer.pt, snapshot.npz, kept there by an older edgerec" in said
+    )
+    assert f"this store's folder, {model_dir(url)}, has none, so they are not used" in said
+    assert "If they are this store's, move them: mkdir -p" in said
+    result = CliRunner().invoke(
+        main, ["--db", url, "forget-user", FORGOTTEN, "--yes"], catch_exceptions=False
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and f"Forgot customer {FORGOTTEN!r}" in said
+    assert f"forget-user does not reach it, and it may still hold customer {FORGOTTEN!r}" in said
+    assert f"remove it (rm {shared}/trainer.pt {shared}/snapshot.npz)" in said
+    assert all((shared / name).read_text() == "an older edgerec's" for name in ("trainer.pt", "snapshot.npz"))
+
+
 def test_forgetting_waits_for_the_transactions_that_began_before_it_in_any_database(
     postgres: postgres_server.Server,
 ) -> None:
