@@ -57,7 +57,11 @@ class Store:
         self.engine: Engine = make_engine(self.url, synchronous=synchronous)
         self.projectors: list[Projector] = all_projectors()
         if upgrade:
-            migrate.upgrade(self.engine)
+            try:
+                migrate.upgrade(self.engine)
+            except BaseException:
+                close_engine(self.engine)  # a session left open would hold the store for nothing
+                raise
 
     @property
     def path(self) -> str | None:

@@ -145,7 +145,9 @@ class Settings:
                 if engine is not None:
                     close_engine(engine)  # its connections first
                 undo()
-            unusable = isinstance(exc, (OSError, SQLAlchemyError, ImportError))  # a driver not installed
+            unusable = isinstance(
+                exc, (OSError, SQLAlchemyError, ImportError, MemoryError)
+            )  # a driver not installed
             if unusable and not isinstance(exc, _OutputError):  # said as any command's output that fails
                 raise click.ClickException(
                     f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
@@ -494,12 +496,26 @@ def _say_unreachable(exc: BaseException) -> None:
     click.echo(f"cannot reach the database ({_why(exc)}); trying again", err=True)
 
 
+def _say_unmoved(store: Store) -> None:
+    """Says, where an older edgerec left a tuned blend or model in the folder every database server
+    store shared, that it is not used for this store and how to move it (the files may be
+    another store's, so they are not moved without a word)."""
+    from edgerec.training.files import unmoved_said
+
+    said = unmoved_said(store.url)
+    if said is not None:
+        click.echo(f"Note: {said}", err=True)
+
+
 def _why(exc: BaseException) -> str:
     """An error's reason on one line: a database error's own message, without SQLAlchemy's
-    statement and "Background on this error" link."""
-    from sqlalchemy.exc import DBAPIError
+    statement, its parameters (a whole batch of customers' rows) and "Background on this error"
+    link."""
+    from sqlalchemy.exc import StatementError
 
-    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    if isinstance(reason, MemoryError):  # says nothing itself
+        return "out of memory while using it: close other programs, or use a machine with more memory"
     said = "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())
     if isinstance(exc, ImportError):
         said += _driver_hint(exc.name or said)
@@ -1242,6 +1258,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
     stop = threading.Event()
     _stop_on_signals(stop)
     with settings.open() as store, contextlib.ExitStack() as held:
+        _say_unmoved(store)
         try:
             held.enter_context(only_trainer(model_dir(store.url)))
             trainer = Trainer(store, device=device)
@@ -1334,6 +1351,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
+        _say_unmoved(store)
         try:
             if not dry_run:
                 check_saving(store)
@@ -1577,7 +1595,7 @@ def _say_holding(pids: list[int]) -> None:
 def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bool) -> None:
     """Remove a customer's personal data from the log, the read models and the model."""
     from edgerec.privacy import forget_generation, forget_user, model_forget_pending
-    from edgerec.training.files import model_dir
+    from edgerec.training.files import model_dir, shared_model_files
     from edgerec.training.trainer import forget_in_model
 
     if not yes:
@@ -1603,6 +1621,17 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
         # A running trainer is left to it: this command did nothing to the model.
         finishing = finishing and "model_retrained_by_the_running_trainer" not in model
         receipt = result.to_dict() | model
+        shared = shared_model_files(store.url) if result.found else []
+    if shared:  # the folder every server store shared: whose model it is, edgerec cannot tell
+        removing = " ".join(shlex.quote(str(path)) for path in shared)
+        click.echo(
+            f"Note: {shared[0].parent} holds {', '.join(path.name for path in shared)}, a model an "
+            "older edgerec trained for whichever database server store it served (before each had a"
+            f" folder of its own): forget-user does not reach it, and it may still hold customer "
+            f"{user_id!r}. If it is this store's, remove it (rm {removing}); `edgerec train` learns"
+            " the model again from the log.",
+            err=True,
+        )
     if as_json:
         _echo(json.dumps(receipt, sort_keys=True))
     elif result.found:
@@ -1742,6 +1771,7 @@ def recommend(
     from edgerec.recommend import Recommender, RequestContext, RuleSet
 
     with settings.open() as store:
+        _say_unmoved(store)
         shop = ShopData(store)
         session = shop.session(session_id) if session_id else None
         if (

@@ -1648,6 +1648,22 @@ def test_events_tail_starts_where_asked(db: str) -> None:
     assert [e["position"] for e in _tail(db, "--user", "u1", lines=len(mine))] == mine
 
 
+def test_a_database_error_is_said_without_its_statement_and_out_of_memory_plainly() -> None:
+    # Out of memory in an UPDATE of a migration, the error printed the statement and ~15 KB of
+    # its parameters (customers' ids and times).
+    from sqlalchemy.exc import OperationalError, StatementError
+
+    from edgerec.cli import _why
+
+    rows = [{"k_user_id": f"C{n:05}", "last_at": n} for n in range(5000)]
+    update = "UPDATE users SET last_at=? WHERE users.user_id = ?"
+    said = _why(StatementError("(builtins.MemoryError)", update, rows, MemoryError()))
+    assert said.startswith("out of memory") and "\n" not in said and "C00001" not in said
+    assert _why(MemoryError()).startswith("out of memory")
+    locked = sqlite3.OperationalError("database is locked")
+    assert _why(OperationalError(update, rows, locked)) == "database is locked"
+
+
 def test_recommend_says_why_nothing_can_be_suggested(tmp_path: Path) -> None:
     db = str(tmp_path / "empty.db")
     edgerec.open(db).close()

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,6 +71,51 @@ def _models_folder() -> Path:
     """The user's folder of the models of stores kept elsewhere (a server's, one in memory);
     asked for only then, so a store given by its path needs no home folder."""
     return Path(user_data_dir("edgerec", appauthor=False)) / "models"
+
+
+# The shop's files that edgerec before per-database model folders kept for every database server
+# store in one shared folder, `models/` itself: the tuned blend, the rules, the checkpoint and
+# the snapshot (the names of recommend.engine, training.checkpoint and training.published).
+_SHARED_BEFORE = ("recommender.json", "rules.toml", "trainer.pt", "snapshot.npz")
+_MODEL_FILES = ("trainer.pt", "snapshot.npz")
+
+
+def unmoved_files(database: str | None) -> list[Path]:
+    """The files that an older edgerec left in the folder every database server store shared
+    (`models/`), where this server store's own folder has none of them; [] otherwise.
+
+    They may be any of the stores of that machine's servers, so they are not moved for it: the
+    user is told (`unmoved_said`)."""
+    if not database or "://" not in database or make_url(database).get_backend_name() == "sqlite":
+        return []
+    own = _model_dir(database)
+    if any((own / name).exists() for name in _SHARED_BEFORE):
+        return []
+    return [path for path in (_models_folder() / name for name in _SHARED_BEFORE) if path.is_file()]
+
+
+def unmoved_said(database: str | None) -> str | None:
+    """What `unmoved_files` found, said with the command that moves them; None where none."""
+    found = unmoved_files(database)
+    if not found:
+        return None
+    own = _model_dir(database)
+    names = ", ".join(path.name for path in found)
+    moving = " ".join(shlex.quote(str(path)) for path in found)
+    return (
+        f"{found[0].parent} holds {names}, kept there by an older edgerec for whichever database "
+        f"server store it tuned or trained (before each had a folder of its own); this store's "
+        f"folder, {own}, has none, so they are not used. If they are this store's, move them: "
+        f"mkdir -p {shlex.quote(str(own))} && mv {moving} {shlex.quote(str(own))}/"
+    )
+
+
+def shared_model_files(database: str | None) -> list[Path]:
+    """The checkpoint and snapshot an older edgerec left in the folder every database server
+    store shared, for a server store; `forget-user` cannot tell whose customers they hold."""
+    if not database or "://" not in database or make_url(database).get_backend_name() == "sqlite":
+        return []
+    return [path for path in (_models_folder() / name for name in _MODEL_FILES) if path.is_file()]
 
 
 # Durable files go to disk a chunk at a time, with a pause between chunks: a snapshot of a big

@@ -14,7 +14,8 @@ Revises: 0005
 Create Date: 2026-11-29
 """
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,9 +61,34 @@ def upgrade() -> None:
         batch.add_column(sa.Column("purchased_at", sa.BigInteger, nullable=True))
     bind = op.get_bind()
     _update(bind, _items, ("item_id",), _listing_times(bind))
-    users, touches = _latest_touches(bind)
-    _update(bind, _users, ("user_id",), users)
-    _update(bind, _user_items, ("user_id", "item_id"), touches)
+    users = _Updates(bind, _users, ("user_id",))
+    touches = _Updates(bind, _user_items, ("user_id", "item_id"))
+    for user, touched in _latest_touches(bind):
+        users.add(user)
+        for touch in touched:
+            touches.add(touch)
+    users.flush()
+    touches.flush()
+
+
+_CHUNK = 10_000  # rows per UPDATE: a months-long log has too many to hold at once on a small board
+
+
+class _Updates:
+    """Rows to write back, sent in chunks of `_CHUNK` while the log is still being read."""
+
+    def __init__(self, bind: sa.Connection, table: sa.TableClause, keys: tuple[str, ...]) -> None:
+        self.bind, self.table, self.keys = bind, table, keys
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        _update(self.bind, self.table, self.keys, self.rows)
+        self.rows = []
 
 
 def _update(
@@ -78,42 +104,49 @@ def _update(
     )
 
 
-def _latest_touches(bind: sa.Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each customer's latest event, and each customer and item's latest interaction and
-    latest purchase, by time (the later recorded of two at the same time)."""
-    users: dict[str, tuple[int, str | None]] = {}
-    touches: dict[tuple[str, str], list[Any]] = {}  # [type, at, position, purchased_at]
+def _latest_touches(bind: sa.Connection) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each customer's latest event, and each of their items' latest interaction and latest
+    purchase, by time (the later recorded of two at the same time), one customer at a time.
+
+    The log is read customer by customer (each one's events in log order), so that only one
+    customer's items are held at once, not every customer-item pair of the log.
+    """
     logged = (
-        sa.select(_events.c.position, _events.c.type, _events.c.occurred_at, _events.c.user_id)
+        sa.select(_events.c.user_id, _events.c.position, _events.c.type, _events.c.occurred_at)
         .add_columns(_events.c.session_id, _events.c.item_id)
         .where(_events.c.user_id.is_not(None))
-        .order_by(_events.c.position)
+        .order_by(_events.c.user_id, _events.c.position)
+        .execution_options(yield_per=10_000)  # a server-side cursor on PostgreSQL: memory stays flat
     )
-    for position, kind, at, user, session, item in bind.execute(logged):
-        latest = users.get(user)
-        if latest is None or at >= latest[0]:
-            users[user] = (at, session)
-        if item is None or kind not in _INTERACTIONS:
-            continue
-        touch = touches.setdefault((user, item), [kind, at, position, None])
-        if at >= touch[1]:
-            touch[0:3] = [kind, at, position]
-        if kind == "purchased" and (touch[3] is None or at > touch[3]):
-            touch[3] = at
-    return (
-        [{"user_id": u, "last_at": at, "last_session_id": s} for u, (at, s) in users.items()],
-        [
-            {
-                "user_id": u,
-                "item_id": i,
-                "last_type": k,
-                "last_at": at,
-                "last_position": pos,
-                "purchased_at": bought,
-            }
-            for (u, i), (k, at, pos, bought) in touches.items()
-        ],
-    )
+    rows = bind.execute(logged)
+    for user, events in itertools.groupby(rows, key=lambda row: row[0]):
+        latest: tuple[int, str | None] | None = None
+        touches: dict[str, list[Any]] = {}  # item -> [type, at, position, purchased_at]
+        for _, position, kind, at, session, item in events:
+            if latest is None or at >= latest[0]:
+                latest = (at, session)
+            if item is None or kind not in _INTERACTIONS:
+                continue
+            touch = touches.setdefault(item, [kind, at, position, None])
+            if at >= touch[1]:
+                touch[0:3] = [kind, at, position]
+            if kind == "purchased" and (touch[3] is None or at > touch[3]):
+                touch[3] = at
+        assert latest is not None
+        yield (
+            {"user_id": user, "last_at": latest[0], "last_session_id": latest[1]},
+            [
+                {
+                    "user_id": user,
+                    "item_id": item,
+                    "last_type": k,
+                    "last_at": at,
+                    "last_position": pos,
+                    "purchased_at": bought,
+                }
+                for item, (k, at, pos, bought) in touches.items()
+            ],
+        )
 
 
 def _listing_times(bind: sa.Connection) -> list[dict[str, object]]:

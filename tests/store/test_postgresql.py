@@ -49,7 +49,7 @@ def test_migrations_go_down_to_nothing_and_up_again(postgres: postgres_server.Se
 
 
 def test_the_data_migrations_replay_a_log_on_the_server(postgres: postgres_server.Server) -> None:
-    """Migrations 0010 and 0011 read the whole log (through a server-side cursor there)."""
+    """Migrations 0006, 0010 and 0011 read the whole log (through a server-side cursor there)."""
     from edgerec.domain import Searched, SessionEnded
 
     with edgerec.open(postgres.database()) as store:
@@ -62,11 +62,31 @@ def test_the_data_migrations_replay_a_log_on_the_server(postgres: postgres_serve
             ]
         )
         incremental = snapshot(store)
-        migrate.downgrade(store.engine, "0009")
+        migrate.downgrade(store.engine, "0005")
         with store.engine.begin() as connection:  # as the row was written before the rule
             connection.execute(text("UPDATE users SET last_session_id = 'ended' WHERE user_id = 'ana'"))
         migrate.upgrade(store.engine)
         assert snapshot(store) == incremental
+
+
+def test_the_schema_is_not_changed_while_another_session_uses_the_database(
+    postgres: postgres_server.Server,
+) -> None:
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0))
+        migrate.downgrade(store.engine, "0010")
+    other = create_engine(url)
+    with other.connect() as kiosk:  # an older edgerec's session, say
+        kiosk.execute(text("SET application_name = 'old-kiosk'"))
+        kiosk.commit()
+        with pytest.raises(
+            migrate.SchemaError, match=r"1 other session\(s\) of the database, the first of old-kiosk"
+        ):
+            edgerec.open(url)
+    other.dispose()
+    with edgerec.open(url) as store:
+        assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
 
 
 def test_a_shared_database_is_refused_and_a_schema_of_its_own_works(postgres: postgres_server.Server) -> None:
@@ -270,6 +290,39 @@ def _shop_with_a_customer(url: str) -> edgerec.Store:
 
 
 FORGOTTEN = "customer-7f3a9c"
+
+
+def test_a_store_tuned_and_trained_before_each_had_a_model_folder_is_told_where_its_files_are(
+    postgres: postgres_server.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older edgerec kept every server store's tuned blend and model in models/ itself: the
+    newer one served the shipped blend without a word, and forget-user did not reach them."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    shared = tmp_path / "edgerec" / "models"
+    shared.mkdir(parents=True)
+    for name in ("recommender.json", "trainer.pt", "snapshot.npz"):
+        (shared / name).write_text("an older edgerec's")
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    said = CliRunner().invoke(main, ["--db", url, "recommend", "--user", "b"], catch_exceptions=False).output
+    said = " ".join(said.split())
+    assert (
+        f"{shared} holds recommender.json, trainer.pt, snapshot.npz, kept there by an older edgerec" in said
+    )
+    assert f"this store's folder, {model_dir(url)}, has none, so they are not used" in said
+    assert "If they are this store's, move them: mkdir -p" in said
+    result = CliRunner().invoke(
+        main, ["--db", url, "forget-user", FORGOTTEN, "--yes"], catch_exceptions=False
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and f"Forgot customer {FORGOTTEN!r}" in said
+    assert f"forget-user does not reach it, and it may still hold customer {FORGOTTEN!r}" in said
+    assert f"remove it (rm {shared}/trainer.pt {shared}/snapshot.npz)" in said
+    assert all((shared / name).read_text() == "an older edgerec's" for name in ("trainer.pt", "snapshot.npz"))
 
 
 def test_forgetting_waits_for_the_transactions_that_began_before_it_in_any_database(

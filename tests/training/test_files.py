@@ -67,6 +67,40 @@ def test_each_store_has_its_own_model_folder(tmp_path: Path) -> None:
     assert model_dir(None) == model_dir("sqlite://") == first.parent
 
 
+def test_an_older_editions_files_in_the_shared_folder_are_named_until_the_store_has_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before each server store had a folder of its own, all of them kept their files in
+    # models/ itself: they were left there, and the newer edgerec served the shipped blend.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    shared = tmp_path / "edgerec" / "models"
+    shared.mkdir(parents=True)
+    for name in ("recommender.json", "trainer.pt", "snapshot.npz"):
+        (shared / name).write_text("an older edgerec's")
+    url = "postgresql+psycopg://shop@/shop?host=/run/pg"
+    own = files.model_dir(url)
+    assert own.parent == shared
+    assert [p.name for p in files.unmoved_files(url)] == ["recommender.json", "trainer.pt", "snapshot.npz"]
+    said = files.unmoved_said(url)
+    assert said is not None and f"this store's folder, {own}, has none, so they are not used" in said
+    assert said.endswith(
+        f"mkdir -p {own} && mv {shared}/recommender.json {shared}/trainer.pt {shared}/snapshot.npz {own}/"
+    )
+    assert [p.name for p in files.shared_model_files(url)] == ["trainer.pt", "snapshot.npz"]
+    # A SQLite store's folder was always beside its file.
+    assert (
+        files.unmoved_files(str(tmp_path / "shop.db"))
+        == files.shared_model_files(str(tmp_path / "shop.db"))
+        == []
+    )
+    own.mkdir()
+    (own / "recommender.json").write_text("{}")  # tuned since, or moved: the store's own
+    assert files.unmoved_files(url) == [] and files.unmoved_said(url) is None
+    assert all(
+        (shared / name).read_text() == "an older edgerec's" for name in ("recommender.json", "trainer.pt")
+    )
+
+
 def test_names_that_differ_only_where_the_folder_name_is_cleaned_get_a_folder_each() -> None:
     """Each character outside [A-Za-z0-9._-] became "_": "café" and "cafè" shared a folder, so
     the rules of one were served on the other, and training one deleted the other's model."""

@@ -963,6 +963,34 @@ def test_trainer_shows_its_real_state_without_inventing_numbers(shop_store: Stor
     run(scenario())
 
 
+def test_trainer_names_an_older_editions_model_left_in_the_shared_folder(
+    postgres: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before each database server store had a model folder of its own, they all kept their
+    # files in models/ itself: the console showed no model, as if none had been trained.
+    import edgerec
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    shared = tmp_path / "data" / "edgerec" / "models"
+    shared.mkdir(parents=True)
+    (shared / "trainer.pt").write_bytes(b"an older edgerec's")
+
+    async def scenario(store: Store) -> None:
+        app = console(store, tmp_path, "trainer")
+        async with app.run_test(size=(120, 40)) as pilot:
+
+            def told() -> list[str]:
+                return [" ".join(str(n.message).split()) for n in app._notifications]
+
+            await until(
+                pilot, lambda: any("holds trainer.pt, kept there by an older edgerec" in m for m in told())
+            )
+            assert "If they are this store's, move them: mkdir -p" in told()[-1]
+
+    with edgerec.open(postgres.database()) as store:
+        run(scenario(store))
+
+
 def _trainer_status(store: Store, *, behind: int, losses: list[float], hit_rates: list[float]) -> None:
     """The status file of a trainer following the store in another process."""
     import json

@@ -196,6 +196,11 @@ class TrainerScreen(ConsoleScreen):
         return getattr(self.services, "trainer", None)
 
     def on_mount(self) -> None:
+        from edgerec.training.files import unmoved_said
+
+        unmoved = unmoved_said(self.store.url)  # an older edgerec's files in the shared folder
+        if unmoved is not None:
+            self.notify(unmoved, severity="warning", timeout=60)
         self.load("device", compute_device)
         self.poll()
         self.set_interval(1.0, self.poll)
