@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-import sys
 from pathlib import Path
 
 from alembic import command
@@ -95,9 +94,7 @@ _SHARED_FIRST, _SHARED_SIZE = 0x40000002, 510
 
 def _sqlite_reader(path: Path) -> int | None:
     """The id of another process that has the SQLite file open (this process's own locks are
-    not seen), or None; None too where the layout of `struct flock` asked for is not Linux's."""
-    if not sys.platform.startswith("linux"):
-        return None
+    not seen), or None."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # not there yet: no one has it open
