@@ -57,11 +57,7 @@ class Store:
         self.engine: Engine = make_engine(self.url, synchronous=synchronous)
         self.projectors: list[Projector] = all_projectors()
         if upgrade:
-            try:
-                migrate.upgrade(self.engine)
-            except BaseException:
-                close_engine(self.engine)  # a session left open would hold the store for nothing
-                raise
+            migrate.upgrade(self.engine)
 
     @property
     def path(self) -> str | None:

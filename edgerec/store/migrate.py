@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import struct
 from pathlib import Path
 
 from alembic import command
@@ -12,10 +9,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
-
-from edgerec.store.engine import sqlite_path
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -37,8 +32,6 @@ _MIGRATION_LOCK = 0x6564676572656300  # "edgerec" in ASCII
 
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = _config(engine)
-    if engine.dialect.name == "postgresql":
-        engine.dispose()  # this process's idle sessions (the revision read): not others' to stop
     with engine.connect().execution_options(edgerec_write=True) as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
@@ -48,77 +41,9 @@ def _run(engine: Engine, action: str, revision: str) -> None:
                     f"no schema of the search path ({path}) exists: create it first "
                     "(CREATE SCHEMA edgerec), or check its spelling in the URL"
                 )
-        current = MigrationContext.configure(connection).get_current_revision()
-        # A new database has no schema to write in, and one another process has just brought
-        # to head (processes opening a store at once take their turns) is not changed.
-        done = action == "upgrade" and revision == "head" and current == _head(config)
-        if current is not None and not done:
-            _refuse_others(engine, connection)
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
         connection.commit()
-
-
-def _refuse_others(engine: Engine, connection: Connection) -> None:
-    """Refuses to change the schema while another process has the store open: an edgerec of any
-    version (a kiosk, the console, its trainer, an import) goes on writing rows in the way of
-    the schema it opened, which then differ from what a rebuild gives, without a word."""
-    if engine.dialect.name == "postgresql":
-        others = connection.exec_driver_sql(
-            "SELECT pid, coalesce(nullif(application_name, ''), 'a program'), client_addr"
-            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            " AND backend_type = 'client backend' ORDER BY backend_start"
-        ).all()
-        if not others:
-            return
-        pid, name, address = others[0]
-        where = f" on {address}" if address is not None else ""  # a socket's, or hidden from this login
-        holder = f"{len(others)} other session(s) of the database, the first of {name}{where}, pid {pid}"
-    else:
-        path = sqlite_path(engine.url.render_as_string(hide_password=False))
-        pid = None if path is None else _sqlite_reader(path)
-        if pid is None:
-            return
-        holder = f"process {pid}{_command_line(pid)}"
-    raise SchemaError(
-        f"another program has the store open ({holder}): stop every kiosk, console, trainer and "
-        f"import that uses it, of any edgerec version, then try again (one left running would go "
-        "on writing rows in the way of the schema it opened)"
-    )
-
-
-# SQLite's shared lock of a database file (unix VFS: SHARED_FIRST, SHARED_SIZE): in WAL mode
-# every connection of every process that has read the file holds it while it is open.
-_SHARED_FIRST, _SHARED_SIZE = 0x40000002, 510
-
-
-def _sqlite_reader(path: Path) -> int | None:
-    """The id of another process that has the SQLite file open (this process's own locks are
-    not seen), or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # not there yet: no one has it open
-        return None
-    try:
-        asked = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, _SHARED_FIRST, _SHARED_SIZE, 0)
-        kind, _, _, _, pid = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, asked))
-    finally:
-        os.close(fd)
-    return None if kind == fcntl.F_UNLCK else pid
-
-
-def _command_line(pid: int) -> str:
-    """`: its command line` where it can be read (Linux), for the user to find it."""
-    try:
-        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return ""
-    said = " ".join(word.decode(errors="replace") for word in words if word)
-    return f": {said[:120]}" if said else ""
-
-
-def _head(config: Config) -> str | None:
-    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

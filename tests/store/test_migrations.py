@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,58 +202,6 @@ def _searches(store) -> dict[str, tuple[str, int, str | None]]:  # type: ignore[
     with store.engine.connect() as connection:
         rows = connection.execute(select(session_searches))
         return {sid: (query, at, user) for sid, query, at, user in rows}
-
-
-def test_the_schema_is_not_changed_while_another_process_has_the_store_open(tmp_path: Path) -> None:
-    # An older edgerec (a kiosk) left running beside `db upgrade` went on writing rows in the
-    # old schema's way, and the upgraded store differed from a rebuild without a word.
-    path = tmp_path / "open.db"
-    with edgerec.open(path) as store:
-        store.record(ItemViewed(user_id="u", item_id="i"))
-        migrate.downgrade(store.engine, "0010")
-    holder = subprocess.Popen(  # any program with the file open, as an older edgerec has it
-        [sys.executable, "-c", _HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        with pytest.raises(
-            migrate.SchemaError, match=rf"another program has the store open \(process {holder.pid}: "
-        ):
-            edgerec.open(path)
-        engine = make_engine(database_url(path))
-        with pytest.raises(migrate.SchemaError, match="stop every kiosk, console, trainer and import"):
-            migrate.downgrade(engine, "0009")
-        assert migrate.current_revision(engine) == "0010"
-        close_engine(engine)
-    finally:
-        holder.communicate("")
-    with edgerec.open(path) as store:  # once it is gone
-        assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
-        assert store.head() == 1
-
-
-def test_processes_that_make_a_new_store_at_once_are_not_refused(tmp_path: Path) -> None:
-    path = tmp_path / "new.db"
-    sqlite3.connect(path).close()  # an empty file: a new store
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        with edgerec.open(path) as store:
-            assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
-    finally:
-        holder.communicate("")
-
-
-_HOLD = """
-import sqlite3, sys
-connection = sqlite3.connect(sys.argv[1])
-connection.execute("PRAGMA journal_mode=WAL")
-connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
-print("open", flush=True)
-sys.stdin.read()
-"""
 
 
 def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_path: Path) -> None:

@@ -69,26 +69,6 @@ def test_the_data_migrations_replay_a_log_on_the_server(postgres: postgres_serve
         assert snapshot(store) == incremental
 
 
-def test_the_schema_is_not_changed_while_another_session_uses_the_database(
-    postgres: postgres_server.Server,
-) -> None:
-    url = postgres.database()
-    with edgerec.open(url) as store:
-        store.record(ItemViewed(user_id="u", item_id="i", occurred_at=T0))
-        migrate.downgrade(store.engine, "0010")
-    other = create_engine(url)
-    with other.connect() as kiosk:  # an older edgerec's session, say
-        kiosk.execute(text("SET application_name = 'old-kiosk'"))
-        kiosk.commit()
-        with pytest.raises(
-            migrate.SchemaError, match=r"1 other session\(s\) of the database, the first of old-kiosk"
-        ):
-            edgerec.open(url)
-    other.dispose()
-    with edgerec.open(url) as store:
-        assert migrate.current_revision(store.engine) == migrate.head_revision(store.engine)
-
-
 def test_a_shared_database_is_refused_and_a_schema_of_its_own_works(postgres: postgres_server.Server) -> None:
     url = postgres.database()
     shared = create_engine(url)
