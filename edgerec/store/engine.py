@@ -251,6 +251,8 @@ def not_a_file(path: Path) -> str | None:
 def _may_be_ours(path: Path) -> bool:
     """False for a file that is certainly not an edgerec store: not SQLite at all, or a SQLite
     database with tables but no schema revision (another application's)."""
+    if _open_in_this_process(path):
+        return True  # known already, and not to be opened by hand while SQLite has it open
     try:
         with open(path, "rb") as file:
             start = file.read(16)
@@ -268,6 +270,17 @@ def _may_be_ours(path: Path) -> bool:
     except sqlite3.Error:
         return True  # read the usual way, which says what is wrong
     return not names or "alembic_version" in names
+
+
+def _open_in_this_process(path: Path) -> bool:
+    """Whether a store engine of this process has the SQLite file open. Closing any descriptor
+    of a file drops every POSIX lock the process holds on it, SQLite's own included: a second
+    `edgerec.open` of the same file that read its header would leave the first one's
+    connections without their locks, and another process's exit would then delete the -wal
+    and -shm they use."""
+    with suppress(OSError):
+        return any(file.checkpointer.path.samefile(path) for file in list(_FILES.values()))
+    return False
 
 
 _JOURNAL_REFUSED = "this user cannot write it: give it to the store's owner (chown)"

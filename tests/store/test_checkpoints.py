@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,3 +51,20 @@ def test_close_stops_the_checkpointer_and_a_reopened_store_starts_it_again(tmp_p
         assert checkpointer_threads()
         assert len(store.read()) == 6
     assert not checkpointer_threads()
+
+
+def test_a_second_store_on_the_same_file_leaves_the_first_ones_wal_in_place(tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    # too: a second open that read the file by hand left the first store unlocked, and the next
+    # process to close the database took it for the last one and deleted the -wal in use.
+    path = tmp_path / "store.db"
+    with Store(path) as first:
+        record_views(first, 5)
+        Store(path).close()
+        other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM events')"
+        subprocess.run([sys.executable, "-c", other, str(path)], check=True)
+        assert path.with_name("store.db-wal").exists()
+        record_views(first, 5)
+        assert first.stats()["events"] == 10
+    with Store(path) as reopened:
+        assert reopened.stats()["events"] == 10
