@@ -242,8 +242,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
 
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """The shop delisted an item, sold out of one or changed a price (here or in another
-        process): the tiles are ranked again now, not at the next tap, which may be hours away
-        on a kiosk nobody touches."""
+        process), or its rules or hour changed: the tiles are ranked again now, not at the next
+        tap, which may be hours away on a kiosk nobody touches."""
         if self.session is not None and self.jobs.empty():  # else a list is on its way anyway
             self._enqueue(self._job("tiles", []))
 

@@ -6,8 +6,9 @@ and posts the outcome back as an `ActionDone` message. While no action waits, th
 folds in what other writers appended and the trainer's newest model, so that work is not done
 between a key press and the new suggestions. Before it records a shopper's action, and while
 idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`). While idle it
-also says when the log brought catalogue changes (`CatalogueChanged`), so that a list on screen
-is ranked again without waiting for the shopper's next action.
+also says when the list on screen is due to be ranked again (`CatalogueChanged`) without waiting
+for the shopper's next action: the log brought catalogue changes, the shop's rules or blend
+changed, or the shop's hour turned since the list was ranked.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class CustomerForgotten(Message):
 
 class CatalogueChanged(Message):
     """The log brought catalogue events (from this console's Catalogue screen, an import, another
-    process): the list on screen may show an item no longer for sale, or an old price."""
+    process): the list on screen may show an item no longer for sale, or an old price. Posted too
+    when the shop's rules or blend changed (an item banned), or the shop's hour turned since the
+    list was ranked (its popular-this-hour items and reasons are an hour old)."""
 
 
 def catalogue_changed_since(store: Store, position: int) -> bool:
@@ -159,6 +162,9 @@ class SessionWriter:
         # The writer thread's own once started: the log position up to which it looked for
         # catalogue events.
         self._catalogue_seen = 0
+        # The writer thread's own too: the shop's hour the newest list was ranked for (None
+        # before one).
+        self._ranked_hour: int | None = None
 
     def start_writer(self) -> None:
         self._catalogue_seen = self.services.store.head()  # type: ignore[attr-defined]
@@ -186,8 +192,9 @@ class SessionWriter:
     def _refresh_while_idle(self) -> None:
         try:
             head = self.services.store.head()  # type: ignore[attr-defined]
-            self.services.suggester.refresh()  # type: ignore[attr-defined]
-            if self._catalogue_changed(head):
+            ranking_changed = self.services.suggester.refresh()  # type: ignore[attr-defined]
+            catalogue_changed = self._catalogue_changed(head)
+            if self._hour_turned() or ranking_changed or catalogue_changed:
                 self.post_message(CatalogueChanged())  # type: ignore[attr-defined]
             watch = self._watch
             if watch is not None and not watch.gone and self._forgotten(watch.user_id):
@@ -203,6 +210,16 @@ class SessionWriter:
         if head <= seen:
             return False
         return catalogue_changed_since(self.services.store, seen)  # type: ignore[attr-defined]
+
+    def _hour_turned(self) -> bool:
+        """Whether the shop's hour is no longer the one the newest list was ranked for: a kiosk
+        nobody touches would say "Popular at this kiosk around 09:00" all afternoon. Said once
+        per hour: the list it brings is ranked for the new one."""
+        if self._ranked_hour is None:
+            return False
+        hour = self.services.suggester.hour()  # type: ignore[attr-defined]
+        turned, self._ranked_hour = hour != self._ranked_hour, hour
+        return turned
 
     def _forgotten(self, user_id: str) -> bool:
         """Whether `user_id` has been forgotten in the store since this writer first saw them,
@@ -244,6 +261,7 @@ class SessionWriter:
             outcome.write_ms = (ranked_from - started) * 1000
             # While more actions wait, skip ranking for this one: only the newest list matters.
             if self.jobs.empty():
+                self._ranked_hour = services.suggester.hour()  # read first: a list is never older
                 outcome.suggestions = services.suggester.recommend(
                     job.user_id,
                     session_id=job.session_id,

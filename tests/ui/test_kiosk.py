@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
-from tests.ui.ui_shop import screen_text, until
+from tests.ui.ui_shop import HandClock, screen_text, until
 
 
 @contextlib.asynccontextmanager
@@ -340,5 +341,77 @@ def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
                     what="every price on the screen",
                 )
                 assert "…" in screen_text(kiosk)
+
+    asyncio.run(scenario())
+
+
+def test_tiles_nobody_taps_follow_the_shops_hour(shop_store: Store, tmp_path: Path) -> None:
+    """A kiosk left alone kept its popular-this-hour tiles, and their reason, from when it last
+    ranked: "Popular at this kiosk around 10:00" at 16:00. They are ranked again once the shop's
+    hour turns, once, and not on every tick in between."""
+
+    async def scenario() -> None:
+        # (in UTC the fixture shop has this kiosk's popular items at 10:00 and at 16:00)
+        clock = HandClock(datetime(2026, 1, 15, 10, 5, tzinfo=UTC))
+        app = KioskApp(
+            shop_store,
+            store_id="kiosk-entrance",
+            idle_seconds=600,
+            seed=2,
+            clock=clock,
+            log_path=tmp_path / "ui.log",
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 0, what="tiles")
+            head, suggester = shop_store.head(), app.services.suggester
+            hourly = {t.suggestion.reason for t in screen.tiles if " around " in t.suggestion.reason}
+            await pilot.pause(1.0)  # idle ticks within the hour: no list ranked again
+            assert screen.tiles_shown == 1
+            clock.at += timedelta(hours=6)
+            await until(pilot, lambda: screen.tiles_shown == 2, timeout=10, what="the tiles ranked again")
+            await pilot.pause(1.0)
+            assert screen.tiles_shown == 2  # the hour stood still since
+            assert screen.session is not None
+            now = suggester.recommend(
+                screen.session.user_id,
+                session_id=screen.session.session_id,
+                k=6,
+                context=screen.session.context,
+            )
+            assert [t.suggestion for t in screen.tiles] == now
+            assert not hourly & {t.suggestion.reason for t in screen.tiles}
+            assert shop_store.read(since=head) == []  # nothing recorded: no shopper came
+
+    asyncio.run(scenario())
+
+
+def test_tiles_nobody_taps_follow_the_shops_rules_and_blend(shop_store: Store, tmp_path: Path) -> None:
+    """An item the shop banned (`edgerec rules set` with exclude_items, a recalled one) stayed on
+    the kiosk's tiles for as long as nobody tapped, and a newly tuned blend showed only at the
+    next tap: only catalogue changes ranked them again. Rules and blend changes do too."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 3) as (app, pilot, screen):
+            banned = screen.tiles[0].suggestion.item_id
+            rules = tmp_path / "rules.toml"
+            rules.write_text(f'exclude_items = ["{banned}"]\n')
+            result = CliRunner().invoke(main, ["--db", str(shop_store.path), "rules", "set", str(rules)])
+            assert result.exit_code == 0, result.output
+            await until(
+                pilot,
+                lambda: screen.tiles_shown > 1 and banned not in {t.suggestion.item_id for t in screen.tiles},
+                timeout=10,
+                what="the banned item gone without a tap",
+            )
+            await pilot.pause(1.0)
+            shown = screen.tiles_shown
+            assert shown == 2  # the rules stood still since
+            app.services.suggester.use_weights({"popularity.global": 3.0})  # the Trainer's Tune blend
+            await until(pilot, lambda: screen.tiles_shown > shown, timeout=10, what="the new blend shown")
 
     asyncio.run(scenario())
