@@ -195,8 +195,18 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
             self.notify(f"Sorry, this one is {gone}.", severity="warning")
             self._enqueue(self._job("tiles", []))
             return
+        self._show_item(item)
+        self.query_one("#kiosk-detail").display = True
+        self._submit("view", lambda s: [s.view(item)])
+
+    def _show_item(self, item: ItemRow) -> None:
+        """Draws the open item as the catalogue has it: one sold out since it was opened says so
+        (and Add to basket tells the shopper)."""
         self.open_item = item
-        stock = "" if item.stock is None else f" · {item.stock} in stock"
+        if item.available:
+            stock = "" if item.stock is None else f" · {item.stock} in stock"
+        else:
+            stock = " · out of stock"
         self.query_one("#kiosk-item", Static).update(
             Text.assemble(
                 (printable(item.label), "bold"),
@@ -207,8 +217,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
                 stock,
             )
         )
-        self.query_one("#kiosk-detail").display = True
-        self._submit("view", lambda s: [s.view(item)])
 
     @on(Button.Pressed, "#kiosk-add")
     @guarded("adding to the basket")
@@ -240,10 +248,19 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
 
     # --- showing suggestions ------------------------------------------------------------------
 
+    @guarded("showing the catalogue's change")
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """The shop delisted an item, sold out of one or changed a price (here or in another
         process), or its rules or hour changed: the tiles are ranked again now, not at the next
-        tap, which may be hours away on a kiosk nobody touches."""
+        tap, which may be hours away on a kiosk nobody touches. The open item is drawn again
+        with its new price and stock, or closed if it is no longer listed."""
+        if self.open_item is not None:
+            item = self.services.shop.item(self.open_item.item_id)
+            if item is None or item.status != "listed":
+                self._close_item()
+                self.notify("Sorry, this one is no longer available.", severity="warning")
+            elif item != self.open_item:
+                self._show_item(item)
         if self.session is not None and self.jobs.empty():  # else a list is on its way anyway
             self._enqueue(self._job("tiles", []))
 
