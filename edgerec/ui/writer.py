@@ -165,10 +165,20 @@ class SessionWriter:
         # The writer thread's own too: the shop's hour the newest list was ranked for (None
         # before one).
         self._ranked_hour: int | None = None
+        # The screen's services, kept for the writer thread: once the screen has closed it
+        # cannot reach them through the app, and it still records the actions queued before.
+        self._services: Any = None
+        self._finished = 0  # the ticket of the last job the writer is done with
 
     def start_writer(self) -> None:
-        self._catalogue_seen = self.services.store.head()  # type: ignore[attr-defined]
+        self._services = self.services  # type: ignore[attr-defined]
+        self._catalogue_seen = self._services.store.head()
         self._writer()
+
+    @property
+    def writing(self) -> bool:
+        """Whether actions queued are not recorded yet."""
+        return self._finished < self._tickets
 
     def _enqueue(self, job: Job) -> None:
         self._tickets += 1
@@ -177,22 +187,27 @@ class SessionWriter:
 
     @work(thread=True, exclusive=True, group="session-writer", exit_on_error=False)
     def _writer(self) -> None:
-        """The one writer of this screen: records each job's events in order, then ranks."""
+        """The one writer of this screen: records each job's events in order, then ranks.
+        Cancelled as the app closes, it records the jobs still queued first: a shopper's last
+        actions, and the end of their session, are not lost to a quit."""
         worker = get_current_worker()
-        while not worker.is_cancelled:
+        while True:
             try:
                 job = self.jobs.get(timeout=self.idle_refresh_seconds)
             except queue.Empty:
-                # Once the app is closing the screen is detached, and `services` has no app.
+                if worker.is_cancelled:
+                    return
+                # Once the app is closing the screen is detached: nothing is left to refresh.
                 if self.is_attached:  # type: ignore[attr-defined]
                     self._refresh_while_idle()
                 continue
             self.post_message(ActionDone(self._run(job)))  # type: ignore[attr-defined]
+            self._finished = job.ticket
 
     def _refresh_while_idle(self) -> None:
         try:
-            head = self.services.store.head()  # type: ignore[attr-defined]
-            ranking_changed = self.services.suggester.refresh()  # type: ignore[attr-defined]
+            head = self._services.store.head()
+            ranking_changed = self._services.suggester.refresh()
             catalogue_changed = self._catalogue_changed(head)
             if self._hour_turned() or ranking_changed or catalogue_changed:
                 self.post_message(CatalogueChanged())  # type: ignore[attr-defined]
@@ -209,7 +224,7 @@ class SessionWriter:
         seen, self._catalogue_seen = self._catalogue_seen, max(self._catalogue_seen, head)
         if head <= seen:
             return False
-        return catalogue_changed_since(self.services.store, seen)  # type: ignore[attr-defined]
+        return catalogue_changed_since(self._services.store, seen)
 
     def _hour_turned(self) -> bool:
         """Whether the shop's hour is no longer the one the newest list was ranked for: a kiosk
@@ -217,7 +232,7 @@ class SessionWriter:
         per hour: the list it brings is ranked for the new one."""
         if self._ranked_hour is None:
             return False
-        hour = self.services.suggester.hour()  # type: ignore[attr-defined]
+        hour = self._services.suggester.hour()
         turned, self._ranked_hour = hour != self._ranked_hour, hour
         return turned
 
@@ -225,7 +240,7 @@ class SessionWriter:
         """Whether `user_id` has been forgotten in the store since this writer first saw them,
         by this console or any other process. Asked before each action is recorded, as well
         as when idle: a forget elsewhere tells this console nothing else."""
-        shop = self.services.shop  # type: ignore[attr-defined]
+        shop = self._services.shop
         forgets = shop.forgets()
         watch = self._watch
         if watch is None or watch.user_id != user_id:
@@ -238,7 +253,7 @@ class SessionWriter:
         return watch.gone
 
     def _run(self, job: Job) -> Outcome:
-        services = self.services  # type: ignore[attr-defined]
+        services = self._services
         clock = services.clock
         outcome = Outcome(job, [], None)
         try:

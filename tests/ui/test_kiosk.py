@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,10 +23,10 @@ from tests.ui.ui_shop import HandClock, screen_text, until
 
 @contextlib.asynccontextmanager
 async def _kiosk_with_tiles(
-    store: Store, tmp_path: Path, tiles: int
+    store: Store, tmp_path: Path, tiles: int, *, seed: int = 2
 ) -> AsyncIterator[tuple[KioskApp, Pilot, KioskScreen]]:
     """A kiosk on `store`, once it shows its first list of at least `tiles` tiles."""
-    app = KioskApp(store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+    app = KioskApp(store, idle_seconds=600, seed=seed, clock=FixedClock(), log_path=tmp_path / "ui.log")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, KioskScreen)
@@ -459,3 +460,62 @@ def test_the_open_item_follows_the_catalogue(shop_store: Store, tmp_path: Path) 
             assert any("no longer available" in str(n.message) for n in app._notifications)
 
     asyncio.run(scenario())
+
+
+def test_quitting_mid_visit_ends_the_shoppers_session(shop_store: Store, tmp_path: Path) -> None:
+    """ctrl+q mid-visit left the shopper's session open in the store for good. The quit ends it
+    as the idle reset does, once (a session the reset ended is not ended again), and, while
+    another program holds the store, the kiosk still closes at once and records it after."""
+    import fcntl
+    import os
+
+    async def visit(pilot: Pilot[None], screen: KioskScreen) -> str:
+        await until(pilot, lambda: screen.jobs.empty() and len(screen.tiles) > 0, what="the tiles settled")
+        shown = screen.tiles_shown
+        for _ in range(100):  # a tap on tiles being swapped (the next shopper's) lands on none
+            await pilot.click(Tile)
+            await pilot.pause(0.1)
+            if screen.open_item is not None:
+                break
+        await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+        assert screen.session is not None
+        return screen.session.session_id
+
+    def ends(session_id: str) -> list[str]:
+        return [e.type for e in shop_store.read(since=head) if e.session_id == session_id]
+
+    head = shop_store.head()
+
+    async def scenario() -> list[str]:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
+            first = await visit(pilot, screen)
+            screen.idle_seconds = 0.5
+            await until(pilot, lambda: screen.resets == 1, what="the idle reset")
+            screen.idle_seconds = 600
+            await until(pilot, lambda: ends(first)[-1:] == ["session_ended"], what="the first session ended")
+            second = await visit(pilot, screen)
+            await pilot.press("ctrl+q")
+        return [first, second]
+
+    first, second = asyncio.run(scenario())
+    assert ends(first) == ["session_started", "item_viewed", "session_ended"]
+    assert ends(second) == ["session_started", "item_viewed", "session_ended"]
+
+    async def busy() -> str:
+        lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+        try:
+            # (another seed: the same one would make the same visitor, and event ids met again)
+            async with _kiosk_with_tiles(shop_store, tmp_path, 2, seed=3) as (app, pilot, screen):
+                session = await visit(pilot, screen)
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another program's long write (a rebuild)
+                started = time.monotonic()
+                await pilot.press("ctrl+q")
+            assert time.monotonic() - started < 8  # closed, the end not recorded yet
+            assert ends(session)[-1] == "item_viewed"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+        return session
+
+    session = asyncio.run(busy())  # done once the writer is: it records the end after the lock
+    assert ends(session) == ["session_started", "item_viewed", "session_ended"]
