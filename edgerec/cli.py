@@ -900,11 +900,27 @@ def kiosk(settings: Settings, store_id: str | None, idle_seconds: float, demo: b
 def _refuse_without_terminal(screen: str) -> None:
     """The screens read keys from standard input and draw on standard error (as Textual does):
     started without a terminal (a cron job, a service, a script that forgot the subcommand) they
-    never ended, and wrote escape codes into a log file."""
+    never ended, and wrote escape codes into a log file. A terminal that says it cannot move the
+    cursor (TERM=dumb: an Emacs shell, an IDE's output pane) printed those codes as text, and a
+    colour system Textual does not know ended in a traceback."""
     if not (_is_terminal(sys.stdin) and _is_terminal(sys.stderr)):
         raise click.ClickException(
             f"the {screen} needs a terminal, and standard input or error is not one: run it in a "
             "terminal, or use the other commands (`edgerec --help`)"
+        )
+    if os.environ.get("TERM") == "dumb":
+        raise click.ClickException(
+            f"the {screen} needs a terminal that can draw screens, and this one says it cannot "
+            "(TERM=dumb): run it in a terminal emulator, or use the other commands (`edgerec --help`)"
+        )
+    from rich.console import COLOR_SYSTEMS
+
+    colours = os.environ.get("TEXTUAL_COLOR_SYSTEM", "auto")
+    if colours != "auto" and colours not in COLOR_SYSTEMS:
+        known = ", ".join(["auto", *COLOR_SYSTEMS])
+        raise click.ClickException(
+            f"TEXTUAL_COLOR_SYSTEM={colours!r} is not a colour system the {screen} knows: "
+            f"set it to one of {known}, or unset it"
         )
 
 

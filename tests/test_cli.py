@@ -2178,6 +2178,39 @@ def test_the_console_and_kiosk_refuse_to_start_without_a_terminal(tmp_path: Path
     assert not db.exists()  # refused before anything was made
 
 
+def test_the_console_and_kiosk_refuse_a_terminal_that_cannot_draw_them(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """At TERM=dumb (an Emacs shell, an IDE's output pane) they drew the full-screen UI anyway,
+    80 KB of escape codes printed as text; a TEXTUAL_COLOR_SYSTEM Textual does not know
+    (`monochrome`, `16`) ended in a KeyError traceback. Both are refused in one line."""
+    opened: list[str] = []
+    monkeypatch.setattr("edgerec.cli._is_terminal", lambda _stream: True)
+    monkeypatch.setattr("edgerec.ui.run_console", lambda url, **_options: opened.append(url))
+    monkeypatch.setattr("edgerec.ui.run_kiosk", lambda url, **_options: opened.append(url))
+    db = tmp_path / "shop.db"
+    refusals = [
+        ({"TERM": "dumb"}, "needs a terminal that can draw screens, and this one says it cannot (TERM=dumb)"),
+        (
+            {"TERM": "xterm", "TEXTUAL_COLOR_SYSTEM": "monochrome"},
+            "TEXTUAL_COLOR_SYSTEM='monochrome' is not a colour system the {screen} knows: set it to "
+            "one of auto, standard, 256, truecolor, windows, or unset it",
+        ),
+        ({"TERM": "xterm", "TEXTUAL_COLOR_SYSTEM": "16"}, "TEXTUAL_COLOR_SYSTEM='16' is not a colour"),
+    ]
+    for env, said in refusals:
+        for command, screen in ((["tui", "--no-trainer"], "console"), (["kiosk"], "kiosk")):
+            result = CliRunner().invoke(main, ["--db", str(db), *command], env=env)
+            assert result.exit_code == 1, (env, command, result.output)
+            assert said.format(screen=screen) in result.stderr and "Traceback" not in result.output
+            assert len(result.stderr.strip().splitlines()) == 1
+    assert opened == [] and not db.exists()  # refused before anything was made
+    for colours in ("auto", "256", "truecolor"):  # Textual's own values still open them
+        result = CliRunner().invoke(
+            main, ["--db", str(db), "kiosk"], env={"TERM": "xterm", "TEXTUAL_COLOR_SYSTEM": colours}
+        )
+        assert result.exit_code == 0, result.output
+    assert len(opened) == 3
+
+
 def test_another_databases_wal_beside_a_restored_store_is_refused_before_sqlite_reads_it(
     tmp_path: Path,
 ) -> None:

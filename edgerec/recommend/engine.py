@@ -121,6 +121,9 @@ class Recommender:
             [[float(name in s.features) for s in self.sources] for name in self.names]
         ).reshape(len(self.names), len(self.sources))
         self.weights = self.weight_vector(self.config.weights)
+        # How often the rules or the blend changed since it was made: a list ranked before a
+        # change may show an item now banned, or in another order.
+        self.ranking_changes = 0
         self.position = 0  # the log position folded into memory
         self._pending: dict[str, list[tuple[int, int]]] = {}  # observed before seen in the log
         self._caught: OrderedDict[str, None] = OrderedDict()
@@ -188,6 +191,7 @@ class Recommender:
         """Blends with these weights from now on (the configuration says so too)."""
         self.config = self.config.with_weights(weights)
         self.weights = self.weight_vector(weights)
+        self.ranking_changes += 1
 
     @property
     def weights(self) -> np.ndarray:
@@ -228,13 +232,16 @@ class Recommender:
 
     def refresh(self) -> int:
         """Folds in events other writers appended since, a newer model snapshot if the
-        trainer published one, and the store's rules file if it changed; returns how many
-        events were new. After a customer has been forgotten in the store, memory is loaded
-        afresh, so nothing of them stays in it."""
+        trainer published one, and the store's rules file if it changed (counted in
+        `ranking_changes`); returns how many events were new. After a customer has been
+        forgotten in the store, memory is loaded afresh, so nothing of them stays in it."""
         if self.model is not None:
             self.model.check(self.catalogue, force=True)
         if self._rules_file is not None:
-            self.rules = self._rules_file.current()
+            rules = self._rules_file.current()
+            if rules is not self.rules:  # read again: the same object while the file stands still
+                self.rules = rules
+                self.ranking_changes += 1
         if self.engine is None:
             return 0
         before = self.position
@@ -426,6 +433,11 @@ class Recommender:
         return row.event_id in self._caught
 
     # --- recommending ----------------------------------------------------------------------
+
+    def hour(self, now: datetime | int | None = None) -> int:
+        """The hour of the shop's day that a list asked for at `now` is ranked for: the hour
+        its popularity at this kiosk and hour counts."""
+        return self.state.context.hour(_micros(now))
 
     def current_session(self, user_id: str) -> str | None:
         """The session a request for this customer builds on when it names none (known once

@@ -7,6 +7,7 @@ session ends and the kiosk welcomes the next shopper.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, ClassVar
 
@@ -33,11 +34,18 @@ from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
 TILES = 6
+# How long a quit waits for the shopper's last actions to be recorded before the screen closes;
+# past that (another program holds the store's write lock) they are recorded as it exits.
+QUIT_WAIT_S = 2.0
 # A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
 # fills an empty store with the demo shop).
 EMPTY_SHOP = (
     "No items yet.\n\nFor the operator: import the shop's catalogue "
     "(edgerec import catalogue.csv), or start the kiosk with --demo to try the demo shop."
+)
+QUIT_BUSY = (
+    "edgerec: another program holds the store: the kiosk records the last shopper's actions, "
+    "and the end of their session, once it lets go, then exits."
 )
 
 
@@ -103,6 +111,7 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.basket: dict[str, int] = {}
         self.resets = 0
         self.tiles_shown = 0
+        self.quitting = False  # the app is closing: lists that come now are not shown
 
     @property
     def services(self) -> Any:
@@ -142,6 +151,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     def reset_when_idle(self) -> None:
         # (Not `check_idle`: that is Textual's own, which it calls after every message; named so,
         # this replaced it, and the screen's idle handling, deferred callbacks among it, never ran.)
+        if self.quitting:  # the shopper's session is ending with the app: no next one
+            return
         if self.query("#kiosk-nothing") and self.jobs.empty():
             # No tiles (a shop not set up yet, nothing in stock): an import may have brought some,
             # shown within a tick, not after the idle time (a minute by default).
@@ -167,6 +178,19 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self._close_item()
         self._welcome()
         self._enqueue(self._job("welcome", []))
+
+    async def end_visit(self) -> bool:
+        """Ends the shopper's session as the app quits, as the idle reset would have: a
+        session started and not ended stayed open in the store for good. Returns whether the
+        writer recorded everything queued within `QUIT_WAIT_S`."""
+        self.quitting = True
+        if self.session is not None and self.started and not self.session.ended:
+            self._submit("end", lambda s: [s.end()])
+        waited = 0.0
+        while self.writing and waited < QUIT_WAIT_S:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+        return not self.writing
 
     def on_customer_forgotten(self, message: CustomerForgotten) -> None:
         """The shopper was forgotten (`edgerec forget-user`, the console): the next shopper is
@@ -195,8 +219,18 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
             self.notify(f"Sorry, this one is {gone}.", severity="warning")
             self._enqueue(self._job("tiles", []))
             return
+        self._show_item(item)
+        self.query_one("#kiosk-detail").display = True
+        self._submit("view", lambda s: [s.view(item)])
+
+    def _show_item(self, item: ItemRow) -> None:
+        """Draws the open item as the catalogue has it: one sold out since it was opened says so
+        (and Add to basket tells the shopper)."""
         self.open_item = item
-        stock = "" if item.stock is None else f" · {item.stock} in stock"
+        if item.available:
+            stock = "" if item.stock is None else f" · {item.stock} in stock"
+        else:
+            stock = " · out of stock"
         self.query_one("#kiosk-item", Static).update(
             Text.assemble(
                 (printable(item.label), "bold"),
@@ -207,8 +241,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
                 stock,
             )
         )
-        self.query_one("#kiosk-detail").display = True
-        self._submit("view", lambda s: [s.view(item)])
 
     @on(Button.Pressed, "#kiosk-add")
     @guarded("adding to the basket")
@@ -240,16 +272,27 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
 
     # --- showing suggestions ------------------------------------------------------------------
 
+    @guarded("showing the catalogue's change")
     def on_catalogue_changed(self, _message: CatalogueChanged) -> None:
         """The shop delisted an item, sold out of one or changed a price (here or in another
-        process): the tiles are ranked again now, not at the next tap, which may be hours away
-        on a kiosk nobody touches."""
+        process), or its rules or hour changed: the tiles are ranked again now, not at the next
+        tap, which may be hours away on a kiosk nobody touches. The open item is drawn again
+        with its new price and stock, or closed if it is no longer listed."""
+        if self.quitting:
+            return
+        if self.open_item is not None:
+            item = self.services.shop.item(self.open_item.item_id)
+            if item is None or item.status != "listed":
+                self._close_item()
+                self.notify("Sorry, this one is no longer available.", severity="warning")
+            elif item != self.open_item:
+                self._show_item(item)
         if self.session is not None and self.jobs.empty():  # else a list is on its way anyway
             self._enqueue(self._job("tiles", []))
 
     async def on_action_done(self, message: ActionDone) -> None:
         outcome = message.outcome
-        if outcome.forgotten:  # nothing was recorded: see on_customer_forgotten
+        if outcome.forgotten or self.quitting:  # nothing recorded (on_customer_forgotten), or closing
             return
         if outcome.error is not None:
             text, severity = describe(outcome.error)
@@ -308,3 +351,11 @@ class KioskApp(BaseApp):
     def on_mount(self) -> None:
         self.theme = "textual-light"
         self.push_screen(KioskScreen(idle_seconds=self.idle_seconds))
+
+    async def action_quit(self) -> None:
+        """Quits, the shopper's session ended first; while another program holds the store,
+        the screen closes all the same, and the writer records it as the kiosk exits."""
+        screen = self.screen
+        recorded = not isinstance(screen, KioskScreen) or await screen.end_visit()
+        note = None if recorded else Text(QUIT_BUSY)
+        self.exit(message=note)

@@ -51,7 +51,9 @@ class Suggester(Protocol):
 
     def observe(self, event: Event, position: int | None = None) -> None: ...
 
-    def refresh(self) -> None: ...
+    def refresh(self) -> bool: ...
+
+    def hour(self) -> int: ...
 
     def use_weights(self, weights: Mapping[str, float]) -> None: ...
 
@@ -68,6 +70,7 @@ class RecommenderSuggester:
         # The recommender keeps its state in memory; the live writer and the screens' readers
         # call it from different threads.
         self.lock = threading.Lock()
+        self._ranking_changes = recommender.ranking_changes
 
     def observe(self, event: Event, position: int | None = None) -> None:
         with self.lock:
@@ -78,10 +81,19 @@ class RecommenderSuggester:
         with self.lock:
             self.recommender.set_weights(dict(weights))
 
-    def refresh(self) -> None:
-        """Folds in what other writers (an import, the CLI) appended, and a newer model."""
+    def refresh(self) -> bool:
+        """Folds in what other writers (an import, the CLI) appended, a newer model and the
+        shop's rules; whether the rules or the blend changed since the last refresh (`edgerec
+        rules set`, a newly tuned blend), so that a list on screen is ranked again."""
         with self.lock:
             self.recommender.refresh()
+            changes, self._ranking_changes = self._ranking_changes, self.recommender.ranking_changes
+            return changes != self._ranking_changes
+
+    def hour(self) -> int:
+        """The hour of the shop's day that a list asked for now is ranked for."""
+        with self.lock:
+            return int(self.recommender.hour(self.clock.peek()))
 
     def recommend(
         self,

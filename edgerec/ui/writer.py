@@ -6,8 +6,9 @@ and posts the outcome back as an `ActionDone` message. While no action waits, th
 folds in what other writers appended and the trainer's newest model, so that work is not done
 between a key press and the new suggestions. Before it records a shopper's action, and while
 idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`). While idle it
-also says when the log brought catalogue changes (`CatalogueChanged`), so that a list on screen
-is ranked again without waiting for the shopper's next action.
+also says when the list on screen is due to be ranked again (`CatalogueChanged`) without waiting
+for the shopper's next action: the log brought catalogue changes, the shop's rules or blend
+changed, or the shop's hour turned since the list was ranked.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class CustomerForgotten(Message):
 
 class CatalogueChanged(Message):
     """The log brought catalogue events (from this console's Catalogue screen, an import, another
-    process): the list on screen may show an item no longer for sale, or an old price."""
+    process): the list on screen may show an item no longer for sale, or an old price. Posted too
+    when the shop's rules or blend changed (an item banned), or the shop's hour turned since the
+    list was ranked (its popular-this-hour items and reasons are an hour old)."""
 
 
 def catalogue_changed_since(store: Store, position: int) -> bool:
@@ -159,10 +162,23 @@ class SessionWriter:
         # The writer thread's own once started: the log position up to which it looked for
         # catalogue events.
         self._catalogue_seen = 0
+        # The writer thread's own too: the shop's hour the newest list was ranked for (None
+        # before one).
+        self._ranked_hour: int | None = None
+        # The screen's services, kept for the writer thread: once the screen has closed it
+        # cannot reach them through the app, and it still records the actions queued before.
+        self._services: Any = None
+        self._finished = 0  # the ticket of the last job the writer is done with
 
     def start_writer(self) -> None:
-        self._catalogue_seen = self.services.store.head()  # type: ignore[attr-defined]
+        self._services = self.services  # type: ignore[attr-defined]
+        self._catalogue_seen = self._services.store.head()
         self._writer()
+
+    @property
+    def writing(self) -> bool:
+        """Whether actions queued are not recorded yet."""
+        return self._finished < self._tickets
 
     def _enqueue(self, job: Job) -> None:
         self._tickets += 1
@@ -171,23 +187,29 @@ class SessionWriter:
 
     @work(thread=True, exclusive=True, group="session-writer", exit_on_error=False)
     def _writer(self) -> None:
-        """The one writer of this screen: records each job's events in order, then ranks."""
+        """The one writer of this screen: records each job's events in order, then ranks.
+        Cancelled as the app closes, it records the jobs still queued first: a shopper's last
+        actions, and the end of their session, are not lost to a quit."""
         worker = get_current_worker()
-        while not worker.is_cancelled:
+        while True:
             try:
                 job = self.jobs.get(timeout=self.idle_refresh_seconds)
             except queue.Empty:
-                # Once the app is closing the screen is detached, and `services` has no app.
+                if worker.is_cancelled:
+                    return
+                # Once the app is closing the screen is detached: nothing is left to refresh.
                 if self.is_attached:  # type: ignore[attr-defined]
                     self._refresh_while_idle()
                 continue
             self.post_message(ActionDone(self._run(job)))  # type: ignore[attr-defined]
+            self._finished = job.ticket
 
     def _refresh_while_idle(self) -> None:
         try:
-            head = self.services.store.head()  # type: ignore[attr-defined]
-            self.services.suggester.refresh()  # type: ignore[attr-defined]
-            if self._catalogue_changed(head):
+            head = self._services.store.head()
+            ranking_changed = self._services.suggester.refresh()
+            catalogue_changed = self._catalogue_changed(head)
+            if self._hour_turned() or ranking_changed or catalogue_changed:
                 self.post_message(CatalogueChanged())  # type: ignore[attr-defined]
             watch = self._watch
             if watch is not None and not watch.gone and self._forgotten(watch.user_id):
@@ -202,13 +224,23 @@ class SessionWriter:
         seen, self._catalogue_seen = self._catalogue_seen, max(self._catalogue_seen, head)
         if head <= seen:
             return False
-        return catalogue_changed_since(self.services.store, seen)  # type: ignore[attr-defined]
+        return catalogue_changed_since(self._services.store, seen)
+
+    def _hour_turned(self) -> bool:
+        """Whether the shop's hour is no longer the one the newest list was ranked for: a kiosk
+        nobody touches would say "Popular at this kiosk around 09:00" all afternoon. Said once
+        per hour: the list it brings is ranked for the new one."""
+        if self._ranked_hour is None:
+            return False
+        hour = self._services.suggester.hour()
+        turned, self._ranked_hour = hour != self._ranked_hour, hour
+        return turned
 
     def _forgotten(self, user_id: str) -> bool:
         """Whether `user_id` has been forgotten in the store since this writer first saw them,
         by this console or any other process. Asked before each action is recorded, as well
         as when idle: a forget elsewhere tells this console nothing else."""
-        shop = self.services.shop  # type: ignore[attr-defined]
+        shop = self._services.shop
         forgets = shop.forgets()
         watch = self._watch
         if watch is None or watch.user_id != user_id:
@@ -221,7 +253,7 @@ class SessionWriter:
         return watch.gone
 
     def _run(self, job: Job) -> Outcome:
-        services = self.services  # type: ignore[attr-defined]
+        services = self._services
         clock = services.clock
         outcome = Outcome(job, [], None)
         try:
@@ -244,6 +276,7 @@ class SessionWriter:
             outcome.write_ms = (ranked_from - started) * 1000
             # While more actions wait, skip ranking for this one: only the newest list matters.
             if self.jobs.empty():
+                self._ranked_hour = services.suggester.hour()  # read first: a list is never older
                 outcome.suggestions = services.suggester.recommend(
                     job.user_id,
                     session_id=job.session_id,

@@ -444,6 +444,8 @@ def test_the_store_rules_file_is_followed_while_serving(
     path.write_text('exclude_categories = ["cat1"]\n')
     rec.refresh()
     assert not any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+    rec.refresh()
+    assert rec.ranking_changes == 1  # counted once: a console's list is ranked again for it
     assert not any(r.category == "cat1" for r in Recommender(shop).recommend("u", k=40, now=at(100)))
 
     path.write_text('exclude_categories = ["cat1", "cat2"\n')  # an edit with a mistake in it
@@ -452,12 +454,15 @@ def test_the_store_rules_file_is_followed_while_serving(
     assert not any(r.category == "cat1" for r in served)  # the rules read before still hold
     assert any(r.category == "cat2" for r in served)
     assert "keeping the rules read before" in caplog.text
+    assert rec.ranking_changes == 1  # the rules served are the same
     with pytest.raises(ValueError, match="rules file .*rules.toml"):
         Recommender(shop)  # a recommender opened on a broken file says so
 
     path.unlink()
     rec.refresh()
     assert any(r.category == "cat1" for r in rec.recommend("u", k=40, now=at(100)))
+    rec.set_weights({"popularity.global": 2.0})  # a blend newly tuned counts as well
+    assert rec.ranking_changes == 3
 
 
 def test_promotions_turned_off_in_the_shop_configuration_keep_the_never_show_lists(shop: Store) -> None:

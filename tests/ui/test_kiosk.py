@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,15 @@ from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
-from tests.ui.ui_shop import screen_text, until
+from tests.ui.ui_shop import HandClock, screen_text, until
 
 
 @contextlib.asynccontextmanager
 async def _kiosk_with_tiles(
-    store: Store, tmp_path: Path, tiles: int
+    store: Store, tmp_path: Path, tiles: int, *, seed: int = 2
 ) -> AsyncIterator[tuple[KioskApp, Pilot, KioskScreen]]:
     """A kiosk on `store`, once it shows its first list of at least `tiles` tiles."""
-    app = KioskApp(store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
+    app = KioskApp(store, idle_seconds=600, seed=seed, clock=FixedClock(), log_path=tmp_path / "ui.log")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, KioskScreen)
@@ -88,10 +90,16 @@ def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> 
     asyncio.run(scenario())
 
 
-def test_add_to_basket_reads_the_item_again(shop_store: Store, tmp_path: Path) -> None:
+def test_add_to_basket_reads_the_item_again(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An item delisted or sold out after the shopper tapped its tile was still added to the
-    basket: the kiosk checked it as it was at the tap."""
+    basket: the kiosk checked it as it was at the tap. (The writer's idle look, which closes or
+    redraws the open item after such a change, is turned off here: a tap may come before it.)"""
     from edgerec.domain import ItemDelisted, ItemUpdated
+    from edgerec.ui.writer import SessionWriter
+
+    monkeypatch.setattr(SessionWriter, "_refresh_while_idle", lambda _self: None)
 
     async def scenario() -> None:
         app = KioskApp(shop_store, idle_seconds=600, seed=2, clock=FixedClock(), log_path=tmp_path / "ui.log")
@@ -342,3 +350,172 @@ def test_a_long_title_leaves_its_price_in_view(tmp_path: Path) -> None:
                 assert "…" in screen_text(kiosk)
 
     asyncio.run(scenario())
+
+
+def test_tiles_nobody_taps_follow_the_shops_hour(shop_store: Store, tmp_path: Path) -> None:
+    """A kiosk left alone kept its popular-this-hour tiles, and their reason, from when it last
+    ranked: "Popular at this kiosk around 10:00" at 16:00. They are ranked again once the shop's
+    hour turns, once, and not on every tick in between."""
+
+    async def scenario() -> None:
+        # (in UTC the fixture shop has this kiosk's popular items at 10:00 and at 16:00)
+        clock = HandClock(datetime(2026, 1, 15, 10, 5, tzinfo=UTC))
+        app = KioskApp(
+            shop_store,
+            store_id="kiosk-entrance",
+            idle_seconds=600,
+            seed=2,
+            clock=clock,
+            log_path=tmp_path / "ui.log",
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 0, what="tiles")
+            head, suggester = shop_store.head(), app.services.suggester
+            hourly = {t.suggestion.reason for t in screen.tiles if " around " in t.suggestion.reason}
+            await pilot.pause(1.0)  # idle ticks within the hour: no list ranked again
+            assert screen.tiles_shown == 1
+            clock.at += timedelta(hours=6)
+            await until(pilot, lambda: screen.tiles_shown == 2, timeout=10, what="the tiles ranked again")
+            await pilot.pause(1.0)
+            assert screen.tiles_shown == 2  # the hour stood still since
+            assert screen.session is not None
+            now = suggester.recommend(
+                screen.session.user_id,
+                session_id=screen.session.session_id,
+                k=6,
+                context=screen.session.context,
+            )
+            assert [t.suggestion for t in screen.tiles] == now
+            assert not hourly & {t.suggestion.reason for t in screen.tiles}
+            assert shop_store.read(since=head) == []  # nothing recorded: no shopper came
+
+    asyncio.run(scenario())
+
+
+def test_tiles_nobody_taps_follow_the_shops_rules_and_blend(shop_store: Store, tmp_path: Path) -> None:
+    """An item the shop banned (`edgerec rules set` with exclude_items, a recalled one) stayed on
+    the kiosk's tiles for as long as nobody tapped, and a newly tuned blend showed only at the
+    next tap: only catalogue changes ranked them again. Rules and blend changes do too."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 3) as (app, pilot, screen):
+            banned = screen.tiles[0].suggestion.item_id
+            rules = tmp_path / "rules.toml"
+            rules.write_text(f'exclude_items = ["{banned}"]\n')
+            result = CliRunner().invoke(main, ["--db", str(shop_store.path), "rules", "set", str(rules)])
+            assert result.exit_code == 0, result.output
+            await until(
+                pilot,
+                lambda: screen.tiles_shown > 1 and banned not in {t.suggestion.item_id for t in screen.tiles},
+                timeout=10,
+                what="the banned item gone without a tap",
+            )
+            await pilot.pause(1.0)
+            shown = screen.tiles_shown
+            assert shown == 2  # the rules stood still since
+            app.services.suggester.use_weights({"popularity.global": 3.0})  # the Trainer's Tune blend
+            await until(pilot, lambda: screen.tiles_shown > shown, timeout=10, what="the new blend shown")
+
+    asyncio.run(scenario())
+
+
+def test_the_open_item_follows_the_catalogue(shop_store: Store, tmp_path: Path) -> None:
+    """The open item kept its old price and stock, with "Add to basket", after another process
+    repriced it and sold it out, while the tiles beside it followed. It is drawn again, and
+    closed once delisted."""
+    from edgerec.domain import ItemDelisted, ItemUpdated
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
+            shown = screen.tiles_shown
+            await pilot.click(Tile)
+            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            assert screen.open_item is not None
+            item_id = screen.open_item.item_id
+
+            def detail() -> str:
+                return str(screen.query_one("#kiosk-item").render())
+
+            for change, said in (
+                (ItemUpdated(item_id=item_id, price=999.0, stock=0), "999.00 · out of stock"),
+                (ItemUpdated(item_id=item_id, stock=4), "999.00 · 4 in stock"),
+            ):
+                shown = screen.tiles_shown
+                with edgerec.open(shop_store.path) as other:
+                    other.record(change)
+                await until(pilot, lambda s=said: s in detail(), timeout=10, what=said)  # type: ignore[misc]
+                await until(pilot, lambda s=shown: screen.tiles_shown > s, what="the tiles ranked again")  # type: ignore[misc]
+                assert screen.query_one("#kiosk-detail").display
+            shown = screen.tiles_shown
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemDelisted(item_id=item_id))
+            await until(pilot, lambda: screen.open_item is None, timeout=10, what="the item closed")
+            await until(pilot, lambda: screen.tiles_shown > shown, what="the tiles ranked again")
+            assert not screen.query_one("#kiosk-detail").display
+            assert any("no longer available" in str(n.message) for n in app._notifications)
+
+    asyncio.run(scenario())
+
+
+def test_quitting_mid_visit_ends_the_shoppers_session(shop_store: Store, tmp_path: Path) -> None:
+    """ctrl+q mid-visit left the shopper's session open in the store for good. The quit ends it
+    as the idle reset does, once (a session the reset ended is not ended again), and, while
+    another program holds the store, the kiosk still closes at once and records it after."""
+    import fcntl
+    import os
+
+    async def visit(pilot: Pilot[None], screen: KioskScreen) -> str:
+        await until(pilot, lambda: screen.jobs.empty() and len(screen.tiles) > 0, what="the tiles settled")
+        shown = screen.tiles_shown
+        for _ in range(100):  # a tap on tiles being swapped (the next shopper's) lands on none
+            await pilot.click(Tile)
+            await pilot.pause(0.1)
+            if screen.open_item is not None:
+                break
+        await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+        assert screen.session is not None
+        return screen.session.session_id
+
+    def ends(session_id: str) -> list[str]:
+        return [e.type for e in shop_store.read(since=head) if e.session_id == session_id]
+
+    head = shop_store.head()
+
+    async def scenario() -> list[str]:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
+            first = await visit(pilot, screen)
+            screen.idle_seconds = 0.5
+            await until(pilot, lambda: screen.resets == 1, what="the idle reset")
+            screen.idle_seconds = 600
+            await until(pilot, lambda: ends(first)[-1:] == ["session_ended"], what="the first session ended")
+            second = await visit(pilot, screen)
+            await pilot.press("ctrl+q")
+        return [first, second]
+
+    first, second = asyncio.run(scenario())
+    assert ends(first) == ["session_started", "item_viewed", "session_ended"]
+    assert ends(second) == ["session_started", "item_viewed", "session_ended"]
+
+    async def busy() -> str:
+        lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+        try:
+            # (another seed: the same one would make the same visitor, and event ids met again)
+            async with _kiosk_with_tiles(shop_store, tmp_path, 2, seed=3) as (app, pilot, screen):
+                session = await visit(pilot, screen)
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another program's long write (a rebuild)
+                started = time.monotonic()
+                await pilot.press("ctrl+q")
+            assert time.monotonic() - started < 8  # closed, the end not recorded yet
+            assert ends(session)[-1] == "item_viewed"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+        return session
+
+    session = asyncio.run(busy())  # done once the writer is: it records the end after the lock
+    assert ends(session) == ["session_started", "item_viewed", "session_ended"]

@@ -17,7 +17,7 @@ from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
 from tests.postgres_server import Server as PostgresServer
-from tests.ui.ui_shop import make_shop, screen_text, until
+from tests.ui.ui_shop import HandClock, make_shop, screen_text, until
 
 
 def live_console(store: Store, tmp_path: Path, *, seed: int = 1) -> ConsoleApp:
@@ -553,6 +553,40 @@ def test_the_panel_follows_a_catalogue_change_made_elsewhere(shop_store: Store, 
             )
             assert prices()[repriced] == 999.0
             assert shop_store.read(since=head + 3) == []  # nothing recorded for the shopper
+
+    asyncio.run(scenario())
+
+
+def test_the_panel_follows_the_shops_hour_and_rules(shop_store: Store, tmp_path: Path) -> None:
+    """The panel kept the list of the hour it was ranked in, "Popular ... around 09:00" at
+    15:00, and an item the shop banned (`edgerec rules set` elsewhere) until the shopper's next
+    action. Both rank it again, once each."""
+    from datetime import UTC, datetime, timedelta
+
+    from edgerec.recommend.engine import shop_rules_path
+
+    async def scenario() -> None:
+        clock = HandClock(datetime(2026, 1, 15, 9, 5, tzinfo=UTC))
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            await pilot.pause(1.0)  # idle ticks with nothing changed: no list ranked again
+            painted = panel.painted_generation
+            clock.at += timedelta(hours=6)
+            await until(pilot, lambda: panel.painted_generation > painted, timeout=10, what="the new hour")
+            await pilot.pause(1.0)
+            painted = panel.painted_generation
+            banned = panel.suggestions[0].item_id
+            rules = shop_rules_path(shop_store)
+            assert rules is not None
+            rules.parent.mkdir(parents=True, exist_ok=True)
+            rules.write_text(f'exclude_items = ["{banned}"]\n')  # as `edgerec rules set` keeps them
+            await until(pilot, lambda: panel.painted_generation > painted, timeout=10, what="the new rules")
+            assert banned not in {s.item_id for s in panel.suggestions}
+            await pilot.pause(1.0)
+            assert panel.painted_generation == painted + 1  # the rules stood still since
+            assert screen.session is not None
 
     asyncio.run(scenario())
 

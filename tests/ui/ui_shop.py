@@ -20,6 +20,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.ui.clock import Clock
 
 BASE = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 CATEGORIES = ("Shoes", "Apparel", "Kitchen", "Outdoor")
@@ -93,6 +94,17 @@ def shop_events(seed: int = 3) -> list[Event]:
             del step
         events.append(SessionEnded(event_id=eid(), occurred_at=at + timedelta(seconds=30), **common))
     return events
+
+
+class HandClock(Clock):
+    """The machine's clock as a console or kiosk reads it, moved on by hand (hours pass in a
+    moment): it ticks only when `at` is set."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def make_shop(path: Path | str, seed: int = 3) -> Store:
