@@ -278,8 +278,15 @@ def _open_in_this_process(path: Path) -> bool:
     `edgerec.open` of the same file that read its header would leave the first one's
     connections without their locks, and another process's exit would then delete the -wal
     and -shm they use."""
-    with suppress(OSError):
-        return any(file.checkpointer.path.samefile(path) for file in list(_FILES.values()))
+    try:
+        wanted = path.stat()
+    except OSError:
+        return False
+    for file in list(_FILES.values()):
+        with suppress(OSError):  # a store whose file was since removed
+            held = file.checkpointer.path.stat()
+            if (held.st_dev, held.st_ino) == (wanted.st_dev, wanted.st_ino):
+                return True
     return False
 
 
