@@ -149,8 +149,9 @@ _GROUPS = "' \u00a0\u202f\u2009\u2019"
 _MONEY = re.compile(
     rf"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,{_GROUPS}]*|[.,][0-9]+)(?P<after>[^0-9]*)"
 )
-# A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
-_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:]-(?=[^0-9]*$)")
+# A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-', with an en or em dash
+# as typography writes it too ('CHF 12.–', '1.299,— €').
+_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:][-\u2013\u2014](?=[^0-9]*$)")
 # Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000 /
 # 1’299’000, with a space, a no-break, narrow no-break or thin space), or India's lakh grouping
 # (1,23,456).

@@ -214,6 +214,24 @@ def test_whole_amounts_and_prices_without_cents_read_their_thousands(
     assert paid == [1299.0]
 
 
+def test_a_whole_amount_ending_with_an_en_or_em_dash_reads_as_its_amount(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'CHF 12.–', '1.299,– €' and '99.—', as Swiss and German typography writes a whole amount,
+    quarantined their rows as invalid_price, though 'CHF 12.-' and '1.299,- €' read."""
+    catalogue = tmp_path / "katalog.csv"
+    catalogue.write_text(
+        "id,title,price\n"
+        "W1,Hemd,CHF 12.-\nW2,Hemd 2,CHF 12.–\n"
+        'W3,Jacke,"1.299,- €"\nW4,Jacke 2,"1.299,– €"\nW5,Mantel,99.—\nW6,Skor,99:–\n',
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.accepted, report.quarantined) == (6, 0)
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    assert listed == {"W1": 12.0, "W2": 12.0, "W3": 1299.0, "W4": 1299.0, "W5": 99.0, "W6": 99.0}
+
+
 def test_prices_in_currencies_whose_cents_are_never_written_read_their_thousands(
     ingest_store: Store, tmp_path: Path
 ) -> None:
