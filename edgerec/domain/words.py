@@ -22,6 +22,10 @@ _UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
 # The accents NFKD splits off the letters of Latin, Greek and Cyrillic (é, ü, ά, ё); other
 # scripts' marks are their letters' vowels and are kept.
 _ACCENTS = re.compile("[\u0300-\u036f]+")
+# The letters whose stroke NFKD does not split off (Polish ł, Danish and Norwegian ø, Vietnamese
+# and Croatian đ), as a keyboard without them types them.
+STROKED = {"ł": "l", "ø": "o", "đ": "d"}
+_UNSTROKED = str.maketrans(STROKED)
 
 
 def caseless(text: str) -> str:
@@ -39,14 +43,19 @@ def caseless(text: str) -> str:
 
 def folded(word: str) -> str:
     """A caseless word without the accents of Latin, Greek and Cyrillic letters, as a keyboard
-    without them types it ("müsli" is "musli", "мёд" "мед"); an ASCII word is itself.
+    without them types it ("müsli" is "musli", "мёд" "мед", "masło" "maslo"); an ASCII word is
+    itself.
 
     >>> folded(caseless("Crème")), folded(caseless("Γιαούρτι")), folded("चावल") == "चावल"
     ('creme', 'γιαουρτι', True)
+    >>> folded(caseless("Łosoś")), folded(caseless("Smør")), folded(caseless("Đông"))
+    ('losos', 'smor', 'dong')
     """
     if word.isascii():
         return word
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word)))
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))).translate(
+        _UNSTROKED
+    )
 
 
 def _space_unless_mark(match: re.Match[str]) -> str:

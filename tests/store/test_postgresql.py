@@ -832,6 +832,9 @@ def test_the_console_s_item_search_folds_accents_as_on_sqlite(postgres: postgres
         "yoghurt": "Ελληνικό Γιαούρτι",
         "honey": "Мёд",
         "tea": "有机绿茶",
+        "salmon": "Łosoś wędzony",
+        "smoer": "Smør usaltet",
+        "coffee": "Cà phê Đông Á",
     }
     searches = {
         "Müsli": "muesli",
@@ -842,6 +845,9 @@ def test_the_console_s_item_search_folds_accents_as_on_sqlite(postgres: postgres
         "γιαουρτι": "yoghurt",
         "мед": "honey",
         "绿茶": "tea",
+        "losos": "salmon",
+        "SMOR": "smoer",
+        "dong": "coffee",
     }
     for url in (postgres.database(), postgres.url("shop_fold_c")):
         with edgerec.open(url) as store:
