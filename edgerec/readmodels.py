@@ -195,9 +195,11 @@ class ShopData:
             # Every word somewhere in the item, as the recommender's search matches them
             # ("soft shoes" finds "Soft Shoe 3", "creme" "Crème", "绿茶" "有机绿茶"); a query
             # of no words is matched as it is.
-            fold = folded if folds_accents(self.engine) else str
-            words = [singular(fold(word)) for word in search_words(text)]
-            for word in words or [fold(caseless(text.strip()))]:
+            # A database that cannot fold only lowers the case: "Straße" is "straße" there, not
+            # the caseless "strasse".
+            fold, case = (folded, caseless) if folds_accents(self.engine) else (str, str.lower)
+            words = [singular(fold(word)) for word in search_words(text, case)]
+            for word in words or [fold(case(text.strip()))]:
                 pattern = _like(word)
                 query = query.where(
                     or_(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 WORD = re.compile(r"\w+")
 _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
@@ -21,6 +22,10 @@ _UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
 # The accents NFKD splits off the letters of Latin, Greek and Cyrillic (é, ü, ά, ё); other
 # scripts' marks are their letters' vowels and are kept.
 _ACCENTS = re.compile("[\u0300-\u036f]+")
+# The letters whose stroke NFKD does not split off (Polish ł, Danish and Norwegian ø, Vietnamese
+# and Croatian đ), as a keyboard without them types them.
+STROKED = {"ł": "l", "ø": "o", "đ": "d"}
+_UNSTROKED = str.maketrans(STROKED)
 
 
 def caseless(text: str) -> str:
@@ -38,28 +43,33 @@ def caseless(text: str) -> str:
 
 def folded(word: str) -> str:
     """A caseless word without the accents of Latin, Greek and Cyrillic letters, as a keyboard
-    without them types it ("müsli" is "musli", "мёд" "мед"); an ASCII word is itself.
+    without them types it ("müsli" is "musli", "мёд" "мед", "masło" "maslo"); an ASCII word is
+    itself.
 
     >>> folded(caseless("Crème")), folded(caseless("Γιαούρτι")), folded("चावल") == "चावल"
     ('creme', 'γιαουρτι', True)
+    >>> folded(caseless("Łosoś")), folded(caseless("Smør")), folded(caseless("Đông"))
+    ('losos', 'smor', 'dong')
     """
     if word.isascii():
         return word
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word)))
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))).translate(
+        _UNSTROKED
+    )
 
 
 def _space_unless_mark(match: re.Match[str]) -> str:
     return match[0] if unicodedata.category(match[0]).startswith("M") else " "
 
 
-def words_of(text: str) -> list[str]:
-    """The caseless words of `text`: runs of letters, digits and combining marks; a run of a
-    script written without spaces, inside a word, is a word of its own.
+def words_of(text: str, case: Callable[[str], str] = caseless) -> list[str]:
+    """The caseless words of `text` (or as `case` makes them): runs of letters, digits and
+    combining marks; a run of a script written without spaces, inside a word, is a word of its own.
 
     >>> words_of("Men's T-shirt"), words_of("बासमती चावल"), words_of("iPhone用ケース")
     (['men', 's', 't', 'shirt'], ['बासमती', 'चावल'], ['iphone', '用ケース'])
     """
-    text = caseless(text)
+    text = case(text)
     if text.isascii():
         return WORD.findall(text)
     out = []
@@ -83,16 +93,16 @@ def pieces(word: str) -> list[str]:
     return [word[i : i + 2] for i in range(len(word) - 1)] + [word[-1:]]
 
 
-def search_words(query: str) -> tuple[str, ...]:
-    """The distinct caseless words of a query, in order, a possessive's "s" dropped ("men's" is
-    "men", not "men" and an "s" that every other possessive has).
+def search_words(query: str, case: Callable[[str], str] = caseless) -> tuple[str, ...]:
+    """The distinct caseless words of a query (or as `case` makes them), in order, a possessive's
+    "s" dropped ("men's" is "men", not "men" and an "s" that every other possessive has).
 
     >>> search_words("Red  shoes, red! glass")
     ('red', 'shoes', 'glass')
     >>> search_words("Men's t-shirt")
     ('men', 't', 'shirt')
     """
-    return tuple(dict.fromkeys(words_of(_POSSESSIVE.sub("", unicodedata.normalize("NFC", query)))))
+    return tuple(dict.fromkeys(words_of(_POSSESSIVE.sub("", unicodedata.normalize("NFC", query)), case)))
 
 
 def singular(word: str) -> str:

@@ -123,7 +123,7 @@ def prices(values: Sequence[Any], name: str) -> tuple[list[float | None], list[P
     a dot, the last one marks the decimals. A comma alone marks them unless three digits follow
     it ('1,299' is 1299); a dot alone always does ('1.299' is 1.299, as in any number), but in a
     whole amount ('1.299,- €') and before three digits in a currency without cents ('Rp 125.000',
-    '45.000 ₫') it groups thousands."""
+    '45.000 ₫', '12.990 Ft') it groups thousands."""
     out: list[float | None] = []
     problems: list[Problem] = []
     for value in values:
@@ -149,8 +149,9 @@ _GROUPS = "' \u00a0\u202f\u2009\u2019"
 _MONEY = re.compile(
     rf"(?P<before>[^0-9]*?)(?P<sign>[-+]?)(?P<number>[0-9][0-9.,{_GROUPS}]*|[.,][0-9]+)(?P<after>[^0-9]*)"
 )
-# A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-'.
-_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:]-(?=[^0-9]*$)")
+# A whole amount's ending: '99:-' (Sweden), '12,-' (Germany), 'CHF 12.-', with an en or em dash
+# as typography writes it too ('CHF 12.–', '1.299,— €').
+_WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:][-\u2013\u2014](?=[^0-9]*$)")
 # Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000 /
 # 1’299’000, with a space, a no-break, narrow no-break or thin space), or India's lakh grouping
 # (1,23,456).
@@ -254,14 +255,16 @@ _CURRENCY_WORDS = frozenset({
 # litres; and 'x2' is no price.
 _CURRENCY_LETTERS = frozenset("rnkqlpeg")
 _CENTS = "\u00a2"  # '50¢' is half a dollar ('GH¢ 20' is 20 cedis)
-# The currencies without a minor unit (ISO 4217's exponent 0), and the rupiah, whose cents are
-# never written: yen, won, dong, rupiah, Chile's and Iceland's, guaraní, the CFA francs, ...
-# Signs and words shared with a currency that has cents ('¥' with the yuan, 'kr' with the
-# Swedish krona, '$' with the US dollar) are not among them.
+# The currencies without a minor unit (ISO 4217's exponent 0), and those whose cents are never
+# written though ISO lists two (the rupiah, forint, Colombian peso, rial, kip, kyat, som and
+# Tanzanian shilling): yen, won, dong, rupiah, Chile's and Iceland's, guaraní, the CFA francs,
+# ... Signs and words shared with a currency that has cents ('¥' with the yuan, 'kr' with the
+# Swedish krona, '$' with the US dollar) are not among them, but 'JP¥', 'CLP$' and 'COL$' are.
 _NO_MINOR_UNIT = frozenset({
     "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
-    "XAF", "XOF", "XPF", "IDR",
+    "XAF", "XOF", "XPF", "IDR", "HUF", "COP", "IRR", "LAK", "MMK", "UZS", "TZS",
     "RP", "Đ", "VNĐ", "₫", "円", "YEN", "₩", "원", "WON", "₲", "GS", "USH", "FCFA", "CFA", "FRW",
+    "FT", "₭", "KS", "TSH", "JP¥", "CLP$", "COL$",
 })  # fmt: skip
 
 

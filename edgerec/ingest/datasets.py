@@ -1013,6 +1013,15 @@ _CANNOT_BE_HAD = re.compile(
     r"|在庫切れ|在庫なし|品切れ|売り切れ|売切れ|完売|予約|入荷待ち|販売終了|取り寄せ"
     r"|缺货|缺貨|无货|無貨|售罄|售完|预售|預售|停售|품절|재고없음|예약판매|판매종료|입고예정"
 )
+# Text that says the item is nearly gone, so still to be had ("Almost sold out", "Fast
+# ausverkauft", "Nicht mehr lange verfügbar", "품절임박"), or that limits a customer's count ("Nicht
+# mehr als 2 pro Kunde"): in stock, count not known, though it holds a word of `_CANNOT_BE_HAD`.
+_NEARLY_GONE = re.compile(
+    r"(?:almost|nearly|fast|bald|presque|casi|quasi|quase|bijna|nästan|prawie|почти|即将|即將)"
+    r"(?:soldout|outofstock|ausverkauft|vergriffen|épuisé|epuise|agotad|esaurit|esgotad|uitverkocht"
+    r"|slutsåld|wyprzedan|распродан|售罄|售完)"
+    r"|nichtmehr(?:lange|als)|품절임박"
+)
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 # A count that groups its thousands ('1,200', '1 200', "1'200", '1’200', with a no-break, narrow
 # no-break or thin space too), one mark throughout, as a price reads one.
@@ -1030,8 +1039,9 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
     Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
-    is none left, and a count may group its thousands ("1,200", "1 200", "1’200"). In a column of words
-    (`availability`), other text that is no stock word ("Ships in 3-5 days", a date) is a count
+    is none left, but not text that says it nearly cannot ("Almost sold out"), and a count may
+    group its thousands ("1,200", "1 200", "1’200"). In a column of words (`availability`), other
+    text that is no stock word ("Ships in 3-5 days", a date) is a count
     not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
@@ -1055,6 +1065,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '0', '0')
     >>> _stock_text("auf Lager"), _stock_text("En stock"), _stock_text("в наличии")
     (None, None, None)
+    >>> _stock_text("Fast ausverkauft", word=True), _stock_text("Nicht mehr als 2 pro Kunde", word=True)
+    (None, None)
     """
     if value is None:
         return None
@@ -1063,7 +1075,7 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
         return None if key == "1" else "0"
     if _THOUSANDS.fullmatch(value.strip()):
         return re.sub(r"[^-+0-9]", "", value.strip())
-    if _CANNOT_BE_HAD.search(key):
+    if _CANNOT_BE_HAD.search(key) and not _NEARLY_GONE.search(key):
         return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
         return None

@@ -214,6 +214,48 @@ def test_whole_amounts_and_prices_without_cents_read_their_thousands(
     assert paid == [1299.0]
 
 
+def test_a_whole_amount_ending_with_an_en_or_em_dash_reads_as_its_amount(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'CHF 12.–', '1.299,– €' and '99.—', as Swiss and German typography writes a whole amount,
+    quarantined their rows as invalid_price, though 'CHF 12.-' and '1.299,- €' read."""
+    catalogue = tmp_path / "katalog.csv"
+    catalogue.write_text(
+        "id,title,price\n"
+        "W1,Hemd,CHF 12.-\nW2,Hemd 2,CHF 12.–\n"
+        'W3,Jacke,"1.299,- €"\nW4,Jacke 2,"1.299,– €"\nW5,Mantel,99.—\nW6,Skor,99:–\n',
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.accepted, report.quarantined) == (6, 0)
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    assert listed == {"W1": 12.0, "W2": 12.0, "W3": 1299.0, "W4": 1299.0, "W5": 99.0, "W6": 99.0}
+
+
+def test_prices_in_currencies_whose_cents_are_never_written_read_their_thousands(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """'12.990 Ft', 'COP 129.900', '129.000 ₭', '15.000 Ks', 'JP¥1.200' and 'CLP$ 9.990' were
+    listed 1000 times too cheap (12.99, 129.9, ...), though 'JPY 1.200' and 'CLP 9.990' read:
+    the forint, Colombian peso, kip and kyat have cents in ISO 4217 but never on a price tag,
+    and 'JP¥' and 'CLP$' name the yen and the Chilean peso as surely as their codes."""
+    catalogue = tmp_path / "cat.csv"
+    catalogue.write_text(
+        "item_id,title,price\n"
+        "H1,Kabát,12.990 Ft\nH2,Kabát 2,HUF 12.990\nC1,Chaqueta,COP 129.900\nC2,Chaqueta 2,COL$ 129.900\n"
+        "L1,Jacket LA,129.000 ₭\nM1,Jacket MM,15.000 Ks\nJ1,Jacket JP,JP¥1.200\nK1,Chaqueta CL,CLP$ 9.990\n"
+        "T1,Koti,TSh 25.000\nU1,Kurtka,UZS 150.000\nH3,Sál,12.5 Ft\nY1,Cup,¥1.299\n",
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, catalogue)
+    assert (report.accepted, report.quarantined) == (12, 0)
+    listed = {e.item_id: e.payload["price"] for e in ingest_store.read() if e.type == "item_listed"}
+    assert listed == {
+        "H1": 12990.0, "H2": 12990.0, "C1": 129900.0, "C2": 129900.0, "L1": 129000.0, "M1": 15000.0,
+        "J1": 1200.0, "K1": 9990.0, "T1": 25000.0, "U1": 150000.0, "H3": 12.5, "Y1": 1.299,
+    }  # fmt: skip
+
+
 def test_a_rating_with_a_decimal_comma_reads_as_its_value() -> None:
     assert floats(["4,5", "3", " 2,0 "], "value") == ([4.5, 3.0, 2.0], [None, None, None])
     values, problems = floats(["4,5,1", "1.2,3", "1,000"], "value")

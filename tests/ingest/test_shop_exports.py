@@ -1221,3 +1221,30 @@ def test_an_availability_of_in_stock_soon_or_available_later_is_none_to_be_had(
     conserved(import_file(ingest_store, feed))
     items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
     assert items == {"V1": 0, "V2": 0, "V3": 0, "V4": 0, "V5": None}
+
+
+def test_an_availability_that_says_nearly_sold_out_is_in_stock(ingest_store: Store, tmp_path: Path) -> None:
+    """ "Almost sold out", "Fast ausverkauft", "Nicht mehr lange verfügbar", "품절임박" and "Nicht
+    mehr als 2 pro Kunde" held a word of none to be had and were stored as stock 0: items still
+    on the shelf were never recommended. They are in stock, count not known."""
+    nearly = [
+        "Almost sold out", "Nearly out of stock", "Fast ausverkauft", "Bald ausverkauft",
+        "Nicht mehr lange verfügbar", "Presque épuisé", "Casi agotado", "Quasi esaurito", "Quase esgotado",
+        "Bijna uitverkocht", "Nästan slutsåld", "Prawie wyprzedane", "Почти распродано", "품절임박",
+        "Nicht mehr als 2 pro Kunde",
+    ]  # fmt: skip
+    sold_out = ["Ausverkauft", "Nicht mehr verfügbar", "épuisé", "품절"]
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "id,title,price,availability\n"
+        + "".join(f"N{i},Nearly {i},1,{word}\n" for i, word in enumerate(nearly))
+        + "".join(f"O{i},Out {i},1,{word}\n" for i, word in enumerate(sold_out)),
+        encoding="utf-8",
+    )
+    report = import_file(ingest_store, feed)
+    assert report.quarantined == 0
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=100, listed_only=False)}
+    assert items == {
+        **{f"N{i}": None for i in range(len(nearly))},
+        **{f"O{i}": 0 for i in range(len(sold_out))},
+    }

@@ -1522,7 +1522,7 @@ def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path, whe
 def test_an_item_search_folds_accents_and_finds_words_as_the_recommender_s(tmp_path: Path) -> None:
     """The console's item search missed a title saved decomposed (NFD, as macOS writes it), and
     found no "Crème brûlée" for "creme brulee" nor "Straßenkarte" for "STRASSENKARTE", which
-    the recommender's search finds."""
+    the recommender's search finds, nor "Masło" for "maslo", "Smør" for "smor", "Đông" for "dong"."""
     import unicodedata
 
     import edgerec
@@ -1538,6 +1538,10 @@ def test_an_item_search_folds_accents_and_finds_words_as_the_recommender_s(tmp_p
         "honey": "Мёд",
         "tea": "有机绿茶",
         "rice": "बासमती चावल",
+        "butter": "Masło extra",
+        "salmon": "Łosoś wędzony",
+        "smoer": "Smør usaltet",
+        "coffee": "Cà phê Đông Á",
     }
     with edgerec.open(tmp_path / "shop.db") as store:
         store.record_many([ItemListed(item_id=i, title=t, stock=1) for i, t in titles.items()])
@@ -1552,6 +1556,10 @@ def test_an_item_search_folds_accents_and_finds_words_as_the_recommender_s(tmp_p
             ("мед", "honey"),
             ("绿茶", "tea"),
             ("चावल", "rice"),
+            ("maslo", "butter"),
+            ("losos", "salmon"),
+            ("SMOR", "smoer"),
+            ("dong", "coffee"),
         ):
             assert [i.item_id for i in shop.items(text=query)] == [found], query
 
