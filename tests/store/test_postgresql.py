@@ -24,6 +24,7 @@ from edgerec.store import migrate
 from edgerec.store.schema import quarantine
 from edgerec.training.files import model_dir
 from tests import postgres_server
+from tests.folding_titles import SEARCHES, TITLES
 from tests.projections.test_rebuild_equals_incremental import EVENTS, snapshot
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -795,8 +796,6 @@ def test_the_console_s_item_search_folds_accents_as_on_sqlite(postgres: postgres
     """The item search missed a title saved decomposed (NFD) and found no "Crème" for "creme"
     nor "Straße" for "STRASSE"; in a database made with LOCALE 'C' too. One not in UTF-8, whose
     normalize() refuses to run, finds words in any case, as before ("Straße" too)."""
-    import unicodedata
-
     from edgerec.readmodels import ShopData
 
     with postgres.admin.connect() as connection:
@@ -804,36 +803,11 @@ def test_the_console_s_item_search_folds_accents_as_on_sqlite(postgres: postgres
         connection.execute(
             text("CREATE DATABASE shop_fold_latin1 TEMPLATE template0 LOCALE 'C' ENCODING 'LATIN1'")
         )
-    titles = {
-        "muesli": unicodedata.normalize("NFD", "Müsli Nuss"),
-        "brulee": "Crème brûlée",
-        "simit": "İstanbul Simidi",
-        "map": "Straßenkarte",
-        "yoghurt": "Ελληνικό Γιαούρτι",
-        "honey": "Мёд",
-        "tea": "有机绿茶",
-        "salmon": "Łosoś wędzony",
-        "smoer": "Smør usaltet",
-        "coffee": "Cà phê Đông Á",
-    }
-    searches = {
-        "Müsli": "muesli",
-        "musli": "muesli",
-        "creme brulee": "brulee",
-        "istanbul": "simit",
-        "STRASSENKARTE": "map",
-        "γιαουρτι": "yoghurt",
-        "мед": "honey",
-        "绿茶": "tea",
-        "losos": "salmon",
-        "SMOR": "smoer",
-        "dong": "coffee",
-    }
     for url in (postgres.database(), postgres.url("shop_fold_c")):
         with edgerec.open(url) as store:
-            store.record_many([ItemListed(item_id=i, title=t, occurred_at=T0) for i, t in titles.items()])
+            store.record_many([ItemListed(item_id=i, title=t, occurred_at=T0) for i, t in TITLES.items()])
             shop = ShopData(store)
-            for query, found in searches.items():
+            for query, found in SEARCHES.items():
                 assert [i.item_id for i in shop.items(text=query)] == [found], (url, query)
     with edgerec.open(postgres.url("shop_fold_latin1")) as store:
         store.record_many(

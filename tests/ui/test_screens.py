@@ -25,6 +25,7 @@ from edgerec.ui.screens.events import EventLogScreen
 from edgerec.ui.screens.importer import ImportScreen
 from edgerec.ui.screens.trainer import TrainerScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
+from tests.folding_titles import SEARCHES, TITLES
 from tests.ui.ui_shop import screen_text, until
 
 
@@ -1523,44 +1524,14 @@ def test_an_item_search_folds_accents_and_finds_words_as_the_recommender_s(tmp_p
     """The console's item search missed a title saved decomposed (NFD, as macOS writes it), and
     found no "Crème brûlée" for "creme brulee" nor "Straßenkarte" for "STRASSENKARTE", which
     the recommender's search finds, nor "Masło" for "maslo", "Smør" for "smor", "Đông" for "dong"."""
-    import unicodedata
-
     import edgerec
     from edgerec.domain import ItemListed
     from edgerec.readmodels import ShopData
 
-    titles = {
-        "muesli": unicodedata.normalize("NFD", "Müsli Nuss"),
-        "brulee": "Crème brûlée",
-        "simit": "İstanbul Simidi",
-        "map": "Straßenkarte",
-        "yoghurt": "Ελληνικό Γιαούρτι",
-        "honey": "Мёд",
-        "tea": "有机绿茶",
-        "rice": "बासमती चावल",
-        "butter": "Masło extra",
-        "salmon": "Łosoś wędzony",
-        "smoer": "Smør usaltet",
-        "coffee": "Cà phê Đông Á",
-    }
     with edgerec.open(tmp_path / "shop.db") as store:
-        store.record_many([ItemListed(item_id=i, title=t, stock=1) for i, t in titles.items()])
+        store.record_many([ItemListed(item_id=i, title=t, stock=1) for i, t in TITLES.items()])
         shop = ShopData(store)
-        for query, found in (
-            ("Müsli", "muesli"),
-            ("musli", "muesli"),
-            ("creme brulee", "brulee"),
-            ("istanbul", "simit"),
-            ("STRASSENKARTE", "map"),
-            ("γιαουρτι", "yoghurt"),
-            ("мед", "honey"),
-            ("绿茶", "tea"),
-            ("चावल", "rice"),
-            ("maslo", "butter"),
-            ("losos", "salmon"),
-            ("SMOR", "smoer"),
-            ("dong", "coffee"),
-        ):
+        for query, found in SEARCHES.items():
             assert [i.item_id for i in shop.items(text=query)] == [found], query
 
 
