@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 WORD = re.compile(r"\w+")
 _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
@@ -91,6 +91,18 @@ def pieces(word: str) -> list[str]:
     ['有机', '机绿', '绿茶', '茶']
     """
     return [word[i : i + 2] for i in range(len(word) - 1)] + [word[-1:]]
+
+
+def indexed(words: Iterable[str]) -> list[str]:
+    """The words a text is indexed by: a run of a script written without spaces by its pieces.
+
+    >>> indexed(["green", "绿茶"])
+    ['green', '绿茶', '茶']
+    """
+    out: list[str] = []
+    for word in words:
+        out.extend(pieces(word) if unspaced(word) else (word,))
+    return out
 
 
 def search_words(query: str, case: Callable[[str], str] = caseless) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from edgerec.domain.words import folded, pieces, unspaced, words_of
+from edgerec.domain.words import folded, indexed, words_of
 from edgerec.models.data import ItemFeatures
 
 
@@ -55,10 +55,7 @@ def _words(text: str) -> list[str]:
     """A title's or description's words as search reads them, without accents ("Crème" is
     "creme", as a catalogue without them spells it); a run of a script written without spaces
     ("有机绿茶") is its pairs of characters, which similar titles share."""
-    out: list[str] = []
-    for word in words_of(text):
-        out += pieces(word) if unspaced(word) else [folded(word)]
-    return out
+    return indexed(folded(word) for word in words_of(text))
 
 
 def hash_items(items: Sequence[ItemContent], *, n_buckets: int = 1 << 16) -> ItemFeatures:

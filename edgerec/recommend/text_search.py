@@ -20,7 +20,7 @@ from functools import reduce
 
 import numpy as np
 
-from edgerec.domain.words import WORD, folded, pieces, singular, unspaced, words_of
+from edgerec.domain.words import WORD, folded, indexed, pieces, singular, unspaced, words_of
 
 _NONE = np.zeros(0, dtype=np.int64)
 
@@ -72,9 +72,9 @@ class TextIndex:
                 words.add(set(WORD.findall(line.lower())), index)
                 continue
             caseless = words_of(line)
-            found = set(_indexed(caseless))
+            found = set(indexed(caseless))
             words.add(found, index)
-            accentless.add(set(_indexed(folded(word) for word in caseless)) - found, index)
+            accentless.add(set(indexed(folded(word) for word in caseless)) - found, index)
         self.covered = items
 
     def _match(self, words: tuple[str, ...], first: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,14 +139,6 @@ class TextIndex:
         """For each pair of characters of `run`, the indexed words that are it; for a run of
         one character, those it starts."""
         return [[pair] for pair in pieces(run)[:-1]] or [words.starting_with(run)]
-
-
-def _indexed(words: Iterable[str]) -> list[str]:
-    """The words an item's text is indexed by: a run of an unspaced script by its pieces."""
-    out = []
-    for word in words:
-        out.extend(pieces(word) if unspaced(word) else (word,))
-    return out
 
 
 class _Postings:
