@@ -271,3 +271,28 @@ def test_item_lists_show_prices_and_stock_whole_and_titles_as_wide_as_the_pane_a
     assert "1,234,567.89" in tv and "123456" in tv, shown
     if start == "catalogue":  # a wide table: the whole title, and a delisted item's whole status
         assert "Crew Neck T-Shirt, Small" in shown and "delisted" in shown, shown
+
+
+@pytest.mark.parametrize("start", ["home", "live"])
+def test_below_80_columns_the_title_gives_way_before_a_price_is_cut(tmp_path: Path, start: str) -> None:
+    """At 60 columns the title kept 8 cells and the table ran past the pane, whose edge cut the
+    price to '1,234,' (read as 1,234) on Live and the stock to '1234' on Home."""
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record(ItemListed(item_id="tv", title="OLED TV", category="TV", price=1234567.89, stock=123456))
+
+    async def look() -> str:
+        app = ConsoleApp(store, start=start, log_path=tmp_path / "console.log")
+        async with app.run_test(size=(60, 20)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count >= 1)
+            await pilot.pause(0.3)
+            return screen_text(app)
+
+    try:
+        shown = asyncio.run(look())
+    finally:
+        store.close()
+    tv = next(part for line in shown.splitlines() for part in line.split("│") if "1,234" in part)
+    assert "1,234,567.89" in tv, shown
+    if start == "home":  # Live's pane, beside the categories, has no room left for the stock
+        assert "123456" in tv, shown

@@ -47,7 +47,8 @@ class ItemTable(DataTable[Text | str]):
     # short reads as another number), and the title takes what the pane has left.
     WIDTHS = {"id": 10, "title": 28, "category": 18, "brand": 10, "price": 5, "stock": 5, "views": 6}
     FITTED = ("price", "stock")
-    TITLE_FLOOR = 8  # the title's least width on a pane too narrow for 28 cells, price and stock
+    TITLE_FLOOR = 8  # the title's least width on a pane too narrow for 28 cells, price and stock,
+    # unless price and stock would not fit beside it
 
     def __init__(
         self,
@@ -93,9 +94,9 @@ class ItemTable(DataTable[Text | str]):
         everything = sum(widths[n] + pad for n in others)
         needed = self.columns_shown[: max(self.columns_shown.index(n) for n in self.FITTED) + 1]
         essential = sum(widths[n] + pad for n in needed if n != "title")
-        title = max(
-            room - everything, min(self.WIDTHS["title"] + pad, room - essential), self.TITLE_FLOOR + pad
-        )
+        # Below its floor the title yields to price and stock: a number cut reads as another one.
+        floor = min(self.TITLE_FLOOR + pad, max(room - essential, 1 + pad))
+        title = max(room - everything, min(self.WIDTHS["title"] + pad, room - essential), floor)
         widths["title"] = title - pad
         changed = False
         for name in self.columns_shown:
