@@ -21,7 +21,8 @@ _UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+|[^{_UNSPACED}]+")
 _UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
 # The accents NFKD splits off the letters of Latin, Greek and Cyrillic (é, ü, ά, ё); other
 # scripts' marks are their letters' vowels and are kept.
-_ACCENTS = re.compile("[\u0300-\u036f]+")
+ACCENTS = "".join(map(chr, range(0x300, 0x370)))  # U+0300-U+036F
+_ACCENT_RUN = re.compile(f"[{ACCENTS}]+")
 # The letters whose stroke NFKD does not split off (Polish ł, Danish and Norwegian ø, Vietnamese
 # and Croatian đ), as a keyboard without them types them.
 STROKED = {"ł": "l", "ø": "o", "đ": "d"}
@@ -53,7 +54,7 @@ def folded(word: str) -> str:
     """
     if word.isascii():
         return word
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))).translate(
+    return unicodedata.normalize("NFC", _ACCENT_RUN.sub("", unicodedata.normalize("NFKD", word))).translate(
         _UNSTROKED
     )
 

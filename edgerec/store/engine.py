@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from edgerec.domain.words import STROKED, caseless, folded
+from edgerec.domain.words import ACCENTS, STROKED, caseless, folded
 from edgerec.store.flock import holder_named, name_holder
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -386,7 +386,6 @@ def _fold_every_letter(dbapi_connection, _record) -> None:  # type: ignore[no-un
 # created with LOCALE 'C', it folds ASCII letters only.
 _FOLDING_COLLATIONS = ("und-x-icu", "pg_c_utf8")
 _FOLDING: weakref.WeakKeyDictionary[Engine, tuple[str, bool]] = weakref.WeakKeyDictionary()
-_ACCENTS = "".join(map(chr, range(0x300, 0x370)))  # as edgerec.domain.words strips them
 
 
 def by_code_point(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str]:
@@ -417,7 +416,7 @@ def folded_text(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str
     # (ß, final ς) are mapped by hand, as is ı, and so are the letters NFKD leaves their stroke.
     lower = func.lower(func.normalize(column, literal_column("NFKD")).collate(collation))
     plain = func.translate(
-        func.replace(lower, "ß", "ss"), "ıς" + "".join(STROKED) + _ACCENTS, "iσ" + "".join(STROKED.values())
+        func.replace(lower, "ß", "ss"), "ıς" + "".join(STROKED) + ACCENTS, "iσ" + "".join(STROKED.values())
     )
     return func.normalize(plain, literal_column("NFC"))
 

@@ -235,6 +235,23 @@ def test_closing_the_console_logs_no_error(shop_store: Store, tmp_path: Path) ->
     assert "refreshing the recommender failed" not in (log.read_text() if log.exists() else "")
 
 
+def _item_list_shown(store: Store, start: str, size: tuple[int, int], *, rows: int, log: Path) -> str:
+    """The screen `start` at `size`, once its item list shows `rows` rows; the store is closed."""
+
+    async def look() -> str:
+        app = ConsoleApp(store, start=start, log_path=log)
+        async with app.run_test(size=size) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count >= rows)
+            await pilot.pause(0.3)
+            return screen_text(app)
+
+    try:
+        return asyncio.run(look())
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize(
     ("start", "size"), [("home", (80, 24)), ("live", (80, 24)), ("catalogue", (200, 30))]
 )
@@ -252,19 +269,7 @@ def test_item_lists_show_prices_and_stock_whole_and_titles_as_wide_as_the_pane_a
             ItemListed(item_id="s", title="Organic Cotton Crew Neck T-Shirt, Small", price=19.0, stock=3),
         ]
     )
-
-    async def look() -> str:
-        app = ConsoleApp(store, start=start, log_path=tmp_path / "console.log")
-        async with app.run_test(size=size) as pilot:
-            items = app.screen.query_one(ItemTable)
-            await until(pilot, lambda: items.row_count >= 3)
-            await pilot.pause(0.3)
-            return screen_text(app)
-
-    try:
-        shown = asyncio.run(look())
-    finally:
-        store.close()
+    shown = _item_list_shown(store, start, size, rows=3, log=tmp_path / "console.log")
     bike = next(line for line in shown.splitlines() if "City bike" in line)
     assert "1,299.00" in bike and "out" in bike, shown
     tv = next(line for line in shown.splitlines() if "OLED TV" in line)
@@ -279,19 +284,7 @@ def test_below_80_columns_the_title_gives_way_before_a_price_is_cut(tmp_path: Pa
     price to '1,234,' (read as 1,234) on Live and the stock to '1234' on Home."""
     store = edgerec.open(tmp_path / "shop.db")
     store.record(ItemListed(item_id="tv", title="OLED TV", category="TV", price=1234567.89, stock=123456))
-
-    async def look() -> str:
-        app = ConsoleApp(store, start=start, log_path=tmp_path / "console.log")
-        async with app.run_test(size=(60, 20)) as pilot:
-            items = app.screen.query_one(ItemTable)
-            await until(pilot, lambda: items.row_count >= 1)
-            await pilot.pause(0.3)
-            return screen_text(app)
-
-    try:
-        shown = asyncio.run(look())
-    finally:
-        store.close()
+    shown = _item_list_shown(store, start, (60, 20), rows=1, log=tmp_path / "console.log")
     tv = next(part for line in shown.splitlines() for part in line.split("│") if "1,234" in part)
     assert "1,234,567.89" in tv, shown
     if start == "home":  # Live's pane, beside the categories, has no room left for the stock
