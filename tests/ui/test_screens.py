@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
+from textual.widgets.data_table import RowKey
 
 from edgerec.api import Store
 from edgerec.domain import EventError
@@ -104,6 +105,35 @@ def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp
             await pilot.press("f")
             await pilot.press("y")
             await until(pilot, lambda: forget.forgotten == ["cust-06"], what="the store's own method")
+
+    run(scenario())
+
+
+def test_the_customer_shown_is_the_one_highlighted_and_a_late_highlight_does_not_replace_them(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A customer opened while the list's first highlight was still on its way was replaced by
+    the first customer listed (on a busy machine), and f then offered to forget that one."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            table = screen.query_one("#customers-table", DataTable)
+            await until(pilot, lambda: table.row_count > 0 and screen.current is not None)
+            first = screen.current
+            assert first is not None and first != "cust-07"
+            screen.open("cust-07")
+            assert table.cursor_row == table.get_row_index("cust-07")
+            # The list's first highlight, delivered late.
+            table.post_message(DataTable.RowHighlighted(table, 0, RowKey(first)))
+            await pilot.pause(0.2)
+            assert screen.current == "cust-07"
+            await until(pilot, lambda: "cust-07  " in screen_text(app), what="cust-07's profile")
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            assert "Forget customer cust-07?" in screen_text(app)
 
     run(scenario())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from edgerec.domain.printable import printable
 from edgerec.domain.signals import SESSION_GAP_S
@@ -144,13 +146,20 @@ class CustomersScreen(ConsoleScreen):
 
     @on(DataTable.RowHighlighted, "#customers-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != event.data_table.cursor_row:
+            return  # the cursor has moved since (to the customer `open` chose): a stale highlight
         # Textual posts no key for a row it is still laying out (the table was just refilled).
         user_id = event.row_key.value if event.row_key is not None else None
         if user_id and user_id != self.current:
             self.open(str(user_id))
 
     def open(self, user_id: str) -> None:
+        """Shows `user_id`'s profile, with the cursor on their row where the list has it: the
+        highlighted row is the customer f and l act on."""
         self.current = user_id
+        table = self.query_one(self.LIST, DataTable)
+        with suppress(RowDoesNotExist):
+            table.move_cursor(row=table.get_row_index(user_id))
         shop, suggester = self.shop, self.suggester
 
         def read() -> ProfileView:
