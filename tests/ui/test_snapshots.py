@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from edgerec.api import Store
 from edgerec.ui.app import ConsoleApp
@@ -61,8 +61,12 @@ async def steady(pilot: Any, *, calm: float = 0.5, timeout: float = 30.0) -> Non
     """Waits until the screen has looked the same for `calm` seconds.
 
     A table that just received its rows lays its columns out and scrolls to its cursor over
-    the next few refreshes; on a busy machine a fixed pause had ended before they did.
+    the next few refreshes; on a busy machine a fixed pause had ended before they did. The text
+    boxes' cursors stop blinking first: each blink changed the screen, and a busy machine's
+    timing left no half second without one.
     """
+    for box in pilot.app.screen.query(Input):  # a focused box's cursor blinks twice a second
+        box.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
     started = changed = time.monotonic()
     last = frame(pilot.app)
