@@ -18,6 +18,8 @@ TITLES = {
     "salmon": "Łosoś wędzony",
     "smoer": "Smør usaltet",
     "coffee": "Cà phê Đông Á",
+    "eggs": "Œufs frais",
+    "pancakes": "Æbleskiver",
 }
 # query -> the one item it finds
 SEARCHES = {
@@ -34,4 +36,7 @@ SEARCHES = {
     "losos": "salmon",
     "SMOR": "smoer",
     "dong": "coffee",
+    "oeufs": "eggs",
+    "œufs": "eggs",
+    "AEBLESKIVER": "pancakes",
 }

@@ -26,7 +26,9 @@ _ACCENT_RUN = re.compile(f"[{ACCENTS}]+")
 # The letters whose stroke NFKD does not split off (Polish ł, Danish and Norwegian ø, Vietnamese
 # and Croatian đ), as a keyboard without them types them.
 STROKED = {"ł": "l", "ø": "o", "đ": "d"}
-_UNSTROKED = str.maketrans(STROKED)
+# The joined letters NFKD leaves whole (French œ, Danish and Norwegian æ), as two letters.
+LIGATURES = {"œ": "oe", "æ": "ae"}
+_UNSTROKED = str.maketrans({**STROKED, **LIGATURES})
 
 
 def caseless(text: str) -> str:
@@ -44,13 +46,15 @@ def caseless(text: str) -> str:
 
 def folded(word: str) -> str:
     """A caseless word without the accents of Latin, Greek and Cyrillic letters, as a keyboard
-    without them types it ("müsli" is "musli", "мёд" "мед", "masło" "maslo"); an ASCII word is
-    itself.
+    without them types it ("müsli" is "musli", "мёд" "мед", "masło" "maslo", "œuf" "oeuf");
+    an ASCII word is itself.
 
     >>> folded(caseless("Crème")), folded(caseless("Γιαούρτι")), folded("चावल") == "चावल"
     ('creme', 'γιαουρτι', True)
     >>> folded(caseless("Łosoś")), folded(caseless("Smør")), folded(caseless("Đông"))
     ('losos', 'smor', 'dong')
+    >>> folded(caseless("Œufs")), folded(caseless("Æbleskiver"))
+    ('oeufs', 'aebleskiver')
     """
     if word.isascii():
         return word

@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from edgerec.domain.words import ACCENTS, STROKED, caseless, folded
+from edgerec.domain.words import ACCENTS, LIGATURES, STROKED, caseless, folded
 from edgerec.store.flock import holder_named, name_holder
 
 # FULL: a commit is on disk when `record` returns, so a power cut loses nothing acknowledged.
@@ -413,11 +413,12 @@ def folded_text(engine: Engine, column: ColumnElement[str]) -> ColumnElement[str
     if not utf8:
         return lowered(engine, column)
     # lower() is not Python's casefold: the letters that casefold changes and lower() does not
-    # (ß, final ς) are mapped by hand, as is ı, and so are the letters NFKD leaves their stroke.
+    # (ß, final ς) are mapped by hand, as is ı, and so are the letters NFKD leaves their stroke
+    # and the ligatures it leaves joined.
     lower = func.lower(func.normalize(column, literal_column("NFKD")).collate(collation))
-    plain = func.translate(
-        func.replace(lower, "ß", "ss"), "ıς" + "".join(STROKED) + ACCENTS, "iσ" + "".join(STROKED.values())
-    )
+    for letter, letters in {"ß": "ss", **LIGATURES}.items():
+        lower = func.replace(lower, letter, letters)
+    plain = func.translate(lower, "ıς" + "".join(STROKED) + ACCENTS, "iσ" + "".join(STROKED.values()))
     return func.normalize(plain, literal_column("NFC"))
 
 
