@@ -7,7 +7,6 @@ session ends and the kiosk welcomes the next shopper.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, ClassVar
 
@@ -34,9 +33,6 @@ from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
 TILES = 6
-# How long a quit waits for the shopper's last actions to be recorded before the screen closes;
-# past that (another program holds the store's write lock) they are recorded as it exits.
-QUIT_WAIT_S = 2.0
 # A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
 # fills an empty store with the demo shop).
 EMPTY_SHOP = (
@@ -112,7 +108,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.basket: dict[str, int] = {}
         self.resets = 0
         self.tiles_shown = 0
-        self.quitting = False  # the app is closing: lists that come now are not shown
 
     @property
     def services(self) -> Any:
@@ -179,19 +174,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self._close_item()
         self._welcome()
         self._enqueue(self._job("welcome", []))
-
-    async def end_visit(self) -> bool:
-        """Ends the shopper's session as the app quits, as the idle reset would have: a
-        session started and not ended stayed open in the store for good. Returns whether the
-        writer recorded everything queued within `QUIT_WAIT_S`."""
-        self.quitting = True
-        if self.session is not None and self.started and not self.session.ended:
-            self._submit("end", lambda s: [s.end()])
-        waited = 0.0
-        while self.writing and waited < QUIT_WAIT_S:
-            await asyncio.sleep(0.02)
-            waited += 0.02
-        return not self.writing
 
     def on_customer_forgotten(self, message: CustomerForgotten) -> None:
         """The shopper was forgotten (`edgerec forget-user`, the console): the next shopper is
@@ -375,6 +357,6 @@ class KioskApp(BaseApp):
         """Quits, the shopper's session ended first; while another program holds the store,
         the screen closes all the same, and the writer records it as the kiosk exits."""
         screen = self.screen
-        recorded = not isinstance(screen, KioskScreen) or await screen.end_visit()
+        recorded = not isinstance(screen, KioskScreen) or await screen.end_on_quit()
         note = None if recorded else Text(QUIT_BUSY)
         self.exit(message=note)
