@@ -230,6 +230,14 @@ class Recommender:
                         event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type], event.occurred_at
                     )
 
+    def hides(self, item_id: str, category: str | None) -> bool:
+        """Whether the shop's never-show rules, as its policy applies them, keep this item out of
+        every list, by the rules file as it is now rather than at the next `refresh`: a kiosk
+        asks before it opens an item or adds it to the basket, so that one banned a moment ago
+        (a recall) is not sold. It reads no catalogue or state, so another thread may ask."""
+        rules = self._rules_file.current() if self._rules_file is not None else self.rules
+        return _rules_under(rules, self.config.policy).hides(item_id, category)
+
     def refresh(self) -> int:
         """Folds in events other writers appended since, a newer model snapshot if the
         trainer published one, and the store's rules file if it changed (counted in

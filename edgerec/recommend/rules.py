@@ -131,6 +131,22 @@ class RuleSet:
             mask |= catalogue.in_categories(indices, codes)
         return mask
 
+    def hides(self, item_id: str, category: str | None) -> bool:
+        """Whether the never-show lists name this item, or its category or one above it, as
+        `excluded` matches them but without a catalogue: for an item already on screen.
+
+        >>> rules = RuleSet(exclude_items=frozenset({"sku-9"}), exclude_categories=frozenset({"Tobacco"}))
+        >>> rules.hides("sku-9", None), rules.hides("sku-1", "tobacco > Cigars"), rules.hides("sku-1", "Toys")
+        (True, True, False)
+        """
+        if item_id in self.exclude_items:
+            return True
+        path = category_path(category or "")
+        return any(
+            (banned := category_path(name)) and path[: len(banned)] == banned
+            for name in self.exclude_categories
+        )
+
     def unmatched(self, catalogue: Catalogue) -> list[str]:
         """What the rules name that nothing in the catalogue matches now, as "category 'Tobaco'":
         a typo, or an item not listed yet (rules may be set before an import)."""

@@ -26,6 +26,7 @@ from edgerec.ui.errors import guarded, setup_logging
 from edgerec.ui.screens import SCREENS
 from edgerec.ui.screens.help import HelpScreen, key_label
 from edgerec.ui.suggestions import Suggester, make_suggester
+from edgerec.ui.writer import SessionWriter
 
 log = logging.getLogger("edgerec.ui")
 
@@ -35,6 +36,10 @@ QUIT_NOTES = {
     "import": "edgerec: the import stops after the step under way; importing the file again finishes it.",
     "load-tuned": "edgerec: tuning the blend stopped; the current blend stays.",
 }
+QUIT_BUSY = (
+    "edgerec: another program holds the store: the console records the end of the live session "
+    "once it lets go, then exits."
+)
 
 
 @dataclass
@@ -203,10 +208,27 @@ class ConsoleApp(BaseApp):
     async def action_quit(self) -> None:
         """Quits at once, saying what goes on after the screen has closed: the workers are
         cancelled, so a blend being tuned is not saved and an import stops after the step under
-        way, but forgetting a customer is finished first."""
+        way, but forgetting a customer is finished first. The Live session, started and not
+        ended, is ended first, as the kiosk's quit ends its shopper's; while another program
+        holds the store the screen closes all the same, and the end is recorded as it exits."""
         running = {worker.group for worker in self.workers if worker.is_running}
         notes = [note for group, note in QUIT_NOTES.items() if group in running]
+        for screen in self._session_screens():
+            if not await screen.end_on_quit():
+                notes.append(QUIT_BUSY)
         self.exit(message=Text("\n".join(notes)) if notes else None)
+
+    def _session_screens(self) -> list[SessionWriter]:
+        """The screens that record a shopper's session (Live), in the modes opened so far."""
+        found: list[SessionWriter] = []
+        for mode in sorted(self.available_modes):
+            try:
+                found += [
+                    screen for screen in self.get_screen_stack(mode) if isinstance(screen, SessionWriter)
+                ]
+            except KeyError:  # a mode not opened yet has no screens
+                continue
+        return found
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -7,7 +7,6 @@ session ends and the kiosk welcomes the next shopper.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, ClassVar
 
@@ -34,15 +33,13 @@ from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
 TILES = 6
-# How long a quit waits for the shopper's last actions to be recorded before the screen closes;
-# past that (another program holds the store's write lock) they are recorded as it exits.
-QUIT_WAIT_S = 2.0
 # A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
 # fills an empty store with the demo shop).
 EMPTY_SHOP = (
     "No items yet.\n\nFor the operator: import the shop's catalogue "
     "(edgerec import catalogue.csv), or start the kiosk with --demo to try the demo shop."
 )
+GONE = "no longer available"  # delisted, or banned by the shop's rules
 QUIT_BUSY = (
     "edgerec: another program holds the store: the kiosk records the last shopper's actions, "
     "and the end of their session, once it lets go, then exits."
@@ -111,7 +108,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self.basket: dict[str, int] = {}
         self.resets = 0
         self.tiles_shown = 0
-        self.quitting = False  # the app is closing: lists that come now are not shown
 
     @property
     def services(self) -> Any:
@@ -179,19 +175,6 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self._welcome()
         self._enqueue(self._job("welcome", []))
 
-    async def end_visit(self) -> bool:
-        """Ends the shopper's session as the app quits, as the idle reset would have: a
-        session started and not ended stayed open in the store for good. Returns whether the
-        writer recorded everything queued within `QUIT_WAIT_S`."""
-        self.quitting = True
-        if self.session is not None and self.started and not self.session.ended:
-            self._submit("end", lambda s: [s.end()])
-        waited = 0.0
-        while self.writing and waited < QUIT_WAIT_S:
-            await asyncio.sleep(0.02)
-            waited += 0.02
-        return not self.writing
-
     def on_customer_forgotten(self, message: CustomerForgotten) -> None:
         """The shopper was forgotten (`edgerec forget-user`, the console): the next shopper is
         welcomed, and no end of their session names them again."""
@@ -211,17 +194,30 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     @guarded("opening the item")
     def _tapped(self, message: Tile.Tapped) -> None:
         self.touch()
-        # As the catalogue has it now: another process may have sold or delisted it since the
-        # tiles were drawn. Such an item is not opened, and the tiles are ranked again.
+        # As the catalogue and the shop's rules have it now: another process may have sold,
+        # delisted or banned it since the tiles were drawn. Such an item is not opened, and the
+        # tiles are ranked again.
         item = self.services.shop.item(message.tile.suggestion.item_id)
-        if item is None or not item.available:
-            gone = "out of stock" if item is not None and item.status == "listed" else "no longer available"
-            self.notify(f"Sorry, this one is {gone}.", severity="warning")
+        why = self._not_for_sale(item)
+        if item is None or why is not None:
+            self.notify(f"Sorry, this one is {why}.", severity="warning")
             self._enqueue(self._job("tiles", []))
             return
         self._show_item(item)
         self.query_one("#kiosk-detail").display = True
         self._submit("view", lambda s: [s.view(item)])
+
+    def _not_for_sale(self, item: ItemRow | None) -> str | None:
+        """Why the shopper cannot have `item` (as the catalogue has it now), None if they can:
+        `GONE` once delisted or banned by the shop's rules (a recalled item), "out of stock"
+        once sold out."""
+        if (
+            item is None
+            or item.status != "listed"
+            or self.services.suggester.hides(item.item_id, item.category)
+        ):
+            return GONE
+        return None if item.available else "out of stock"
 
     def _show_item(self, item: ItemRow) -> None:
         """Draws the open item as the catalogue has it: one sold out since it was opened says so
@@ -247,12 +243,17 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     def _add(self) -> None:
         if self.open_item is None:
             return
-        # As the catalogue has it now: the shop may have sold or delisted it since the tap.
-        item = self.services.shop.item(self.open_item.item_id) or self.open_item
-        self.open_item = item
-        if not item.available:
-            gone = "out of stock" if item.status == "listed" else "no longer available"
-            self.notify(f"Sorry, this one is {gone}.", severity="warning")
+        # As the catalogue and the shop's rules have it now: the shop may have sold, delisted
+        # or banned it since the tap, and the idle look that closes or redraws it is not done.
+        item = self.services.shop.item(self.open_item.item_id)
+        why = self._not_for_sale(item)
+        if item is None or why is not None:
+            self.notify(f"Sorry, this one is {why}.", severity="warning")
+            if item is None or why == GONE:
+                self._close_item()
+                self._enqueue(self._job("tiles", []))  # ranked beside it, and maybe holding it
+            else:
+                self._show_item(item)
             return
         self._submit("add", lambda s: [s.add_to_cart(item)])
         self._close_item()
@@ -277,14 +278,14 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         """The shop delisted an item, sold out of one or changed a price (here or in another
         process), or its rules or hour changed: the tiles are ranked again now, not at the next
         tap, which may be hours away on a kiosk nobody touches. The open item is drawn again
-        with its new price and stock, or closed if it is no longer listed."""
+        with its new price and stock, or closed once delisted or banned by the shop's rules."""
         if self.quitting:
             return
         if self.open_item is not None:
             item = self.services.shop.item(self.open_item.item_id)
-            if item is None or item.status != "listed":
+            if item is None or self._not_for_sale(item) == GONE:
                 self._close_item()
-                self.notify("Sorry, this one is no longer available.", severity="warning")
+                self.notify(f"Sorry, this one is {GONE}.", severity="warning")
             elif item != self.open_item:
                 self._show_item(item)
         if self.session is not None and self.jobs.empty():  # else a list is on its way anyway
@@ -356,6 +357,6 @@ class KioskApp(BaseApp):
         """Quits, the shopper's session ended first; while another program holds the store,
         the screen closes all the same, and the writer records it as the kiosk exits."""
         screen = self.screen
-        recorded = not isinstance(screen, KioskScreen) or await screen.end_visit()
+        recorded = not isinstance(screen, KioskScreen) or await screen.end_on_quit()
         note = None if recorded else Text(QUIT_BUSY)
         self.exit(message=note)

@@ -55,6 +55,8 @@ class Suggester(Protocol):
 
     def hour(self) -> int: ...
 
+    def hides(self, item_id: str, category: str | None) -> bool: ...
+
     def use_weights(self, weights: Mapping[str, float]) -> None: ...
 
 
@@ -94,6 +96,12 @@ class RecommenderSuggester:
         """The hour of the shop's day that a list asked for now is ranked for."""
         with self.lock:
             return int(self.recommender.hour(self.clock.peek()))
+
+    def hides(self, item_id: str, category: str | None) -> bool:
+        """Whether the shop's rules ban this item now (`edgerec rules set` with exclude_items):
+        one on screen is not sold. Not under the lock, which a long catch-up may hold: the
+        recommender reads only the rules file for it."""
+        return bool(self.recommender.hides(item_id, category))
 
     def recommend(
         self,

@@ -8,11 +8,13 @@ between a key press and the new suggestions. Before it records a shopper's actio
 idle, it asks whether the shopper has been forgotten since (`CustomerForgotten`). While idle it
 also says when the list on screen is due to be ranked again (`CatalogueChanged`) without waiting
 for the shopper's next action: the log brought catalogue changes, the shop's rules or blend
-changed, or the shop's hour turned since the list was ranked.
+changed, or the shop's hour turned since the list was ranked. As the app quits, it records the
+end of a session started and not ended (`end_on_quit`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,10 @@ from edgerec.api import Store
 from edgerec.domain import CATALOGUE_TYPES, Event, SessionStarted
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
+
+# How long a quit waits for the shopper's last actions to be recorded before the screen closes;
+# past that (another program holds the store's write lock) they are recorded as the app exits.
+QUIT_WAIT_S = 2.0
 
 
 @dataclass
@@ -169,11 +175,27 @@ class SessionWriter:
         # cannot reach them through the app, and it still records the actions queued before.
         self._services: Any = None
         self._finished = 0  # the ticket of the last job the writer is done with
+        self.quitting = False  # the app is closing: no list is ranked or shown any more
 
     def start_writer(self) -> None:
         self._services = self.services  # type: ignore[attr-defined]
         self._catalogue_seen = self._services.store.head()
         self._writer()
+
+    async def end_on_quit(self) -> bool:
+        """Ends the shopper's session as the app quits, as the kiosk's idle reset or the
+        console's `e` would: a session started and not ended stayed open in the store for good.
+        Returns whether the writer recorded everything queued within `QUIT_WAIT_S`; past that it
+        goes on as the app exits. A write that fails (a store gone or read-only) is logged."""
+        self.quitting = True
+        session = self.session
+        if session is not None and self.started and not session.ended:
+            self._submit("the end of the session on quit", lambda s: [s.end()])
+        waited = 0.0
+        while self.writing and waited < QUIT_WAIT_S:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+        return not self.writing
 
     @property
     def writing(self) -> bool:
@@ -274,8 +296,9 @@ class SessionWriter:
                 self._watch.known = True
             ranked_from = clock.perf()
             outcome.write_ms = (ranked_from - started) * 1000
-            # While more actions wait, skip ranking for this one: only the newest list matters.
-            if self.jobs.empty():
+            # While more actions wait, skip ranking for this one: only the newest list matters
+            # (and none once the app quits).
+            if self.jobs.empty() and not self.quitting:
                 self._ranked_hour = services.suggester.hour()  # read first: a list is never older
                 outcome.suggestions = services.suggester.recommend(
                     job.user_id,

@@ -484,6 +484,26 @@ def test_promotions_turned_off_in_the_shop_configuration_keep_the_never_show_lis
     assert "i2" in [r.item_id for r in plain] and any(r.category == "cat1" for r in plain)
 
 
+def test_whether_the_rules_hide_an_item_follows_the_file_before_the_next_refresh(shop: Store) -> None:
+    """A kiosk asks before it opens an item or adds it to the basket: an item the shop banned a
+    moment ago (a recall) is hidden at once, by its id or its category (any case, and the
+    categories under it), and not where the shop turned its never-show lists off."""
+    from edgerec.recommend.engine import shop_config_path, shop_rules_path
+
+    rules, config = shop_rules_path(shop), shop_config_path(shop)
+    assert rules is not None and config is not None
+    rec = Recommender(shop)
+    assert not rec.hides("i2", "cat2")
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text('exclude_items = ["i2"]\nexclude_categories = ["CAT1"]\n')
+    assert rec.hides("i2", "cat2") and rec.hides("i7", "cat1") and rec.hides("i7", "cat1 > Small")
+    assert not rec.hides("i3", "cat2") and not rec.hides("i3", None) and not rec.hides("i3", "cat10")
+    rec.refresh()
+    assert rec.ranking_changes == 1  # the list on screen is still ranked again for the change
+    config.write_text('{"policy": {"apply_exclusions": false}}')
+    assert not Recommender(shop).hides("i2", "cat2")
+
+
 def test_an_item_taken_out_of_the_cart_is_not_offered_back_from_the_history() -> None:
     """Taking an item out of the cart is a no: the customer's own items do not bring it back
     (it came first, with "You took out of your cart" as its reason)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -1020,3 +1021,91 @@ def test_the_reasons_are_wrapped_again_when_the_terminal_is_resized(
             assert panel.painted_generation == generation  # the same list, not a new one
 
     asyncio.run(scenario())
+
+
+def test_quitting_the_console_ends_the_live_session_once(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ctrl+q left the session played on Live open in the store for good (the kiosk's quit ends
+    its shopper's). It is ended as `e` would, once, from any screen; a session `e` ended, or
+    one with no action yet, gets no end; and while another program holds the store the console
+    closes all the same, saying so, and records the end as it exits."""
+    import fcntl
+    import os
+
+    head = shop_store.head()
+
+    def logged(session_id: str) -> list[str]:
+        return [e.type for e in shop_store.read(since=head) if e.session_id == session_id]
+
+    async def scenario() -> list[str]:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            await act(pilot, "a")
+            first = screen.session.session_id
+            await act(pilot, "e")  # ended by hand, and a new session, not started
+            await act(pilot, "down", "enter")
+            second = screen.session.session_id
+            await pilot.press("f3")  # quit from another screen
+            await until(pilot, lambda: app.screen is not screen, what="the Customers screen")
+            await pilot.press("ctrl+q")
+        return [first, second]
+
+    first, second = asyncio.run(scenario())
+    assert logged(first) == ["session_started", "item_viewed", "added_to_cart", "session_ended"]
+    assert logged(second) == ["session_started", "item_viewed", "session_ended"]
+    unstarted = [e for e in shop_store.read(since=head) if e.session_id not in (first, second)]
+    assert unstarted == []
+
+    async def busy() -> str:
+        lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+        try:
+            app = live_console(shop_store, tmp_path, seed=2)
+            async with app.run_test(size=(100, 32)) as pilot:
+                screen, _ = await ready(pilot)
+                await act(pilot, "enter")
+                session = screen.session.session_id
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another program's long write (a rebuild)
+                started = time.monotonic()
+                await pilot.press("ctrl+q")
+            assert time.monotonic() - started < 8  # closed, the end not recorded yet
+            assert logged(session) == ["session_started", "item_viewed"]
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+        return session
+
+    session = asyncio.run(busy())  # done once the writer is: it records the end after the lock
+    assert logged(session) == ["session_started", "item_viewed", "session_ended"]
+    said = " ".join(capsys.readouterr().err.split())
+    assert "the console records the end of the live session once it lets go" in said
+
+
+def test_quitting_the_console_on_a_store_that_refuses_writes_quits_and_logs_the_end_lost(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The session's end, recorded as the console quits, fails on a store that refuses writes
+    (a trigger here, as a read-only or vanished store does): the console quits all the same,
+    without a traceback, and its log says the end was not recorded."""
+    import sqlite3
+
+    async def scenario() -> str:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            session = screen.session.session_id
+            other = sqlite3.connect(shop_store.path, isolation_level=None)
+            other.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'no'); END"
+            )
+            other.close()
+            await pilot.press("ctrl+q")
+        return session
+
+    session = asyncio.run(scenario())
+    assert [e.type for e in shop_store.read(session_id=session)] == ["session_started", "item_viewed"]
+    assert "unexpected error" not in capsys.readouterr().err
+    assert "error while recording the end of the session on quit" in (tmp_path / "ui.log").read_text()
