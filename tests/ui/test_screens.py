@@ -1638,9 +1638,9 @@ def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_y
             assert "…" in listed and "01-15 11:52" in listed, lines
             assert "2025-01-10" in next(line for line in lines if " old " in line), lines
             mug = next(line for line in lines if "Mug " in line)
-            assert "Kitchen" in mug and "bought" in mug, lines
-            bottle = next(line for line in lines if "Stainless" in line)
-            assert "…" in bottle and "Outdoor" in bottle, lines
+            assert "Kit" in mug and "bought" in mug and "8 minutes ago" in mug, lines
+            bottle = next(line for line in lines if "Stai" in line)
+            assert "…" in bottle and "Out" in bottle and "9 minutes ago" in bottle, lines
             assert str(sessions.get_row_at(0)[-1]) == "open"
             screen.open("old")
             await until(pilot, lambda: screen.current == "old" and history.row_count == 1)
@@ -1691,6 +1691,40 @@ def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
             assert path.value == ""
 
     run(scenario())
+
+
+def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(tmp_path: Path) -> None:
+    """In the 40 cells of the profile at 80x24, History scrolled sideways: 'when' showed '10'
+    of '10 months ago', read as another time, while the item kept 12 cells."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="shoe", title="Trail Running Shoe", category="Footwear", price=90.0, stock=5),
+            ItemViewed(
+                user_id="anna",
+                session_id="s1",
+                item_id="shoe",
+                occurred_at=datetime(2025, 3, 10, 11, 0, tzinfo=UTC),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(80, 24)) as pilot:
+            history = app.screen.query_one("#profile-history", DataTable)
+            await until(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.3)
+            row = next(line for line in screen_text(app).splitlines() if "viewed" in line)
+            assert "10 months ago" in row and "Tra" in row and "Foot" in row and "…" in row, row
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
 
 
 def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:

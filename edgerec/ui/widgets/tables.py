@@ -143,7 +143,8 @@ class ItemTable(DataTable[Text | str]):
 class FittedTable(DataTable[Text | str]):
     """A table whose first column takes the width the others leave (each as wide as its widest
     cell, up to `most`), so that one long id, title or category pushes no other column out of
-    view; its cells of free text end in an ellipsis (`cut`)."""
+    view; its cells of free text end in an ellipsis (`cut`). On a pane too narrow for them all,
+    the columns of free text yield, the widest first (the first column below `least` too)."""
 
     most = 18
 
@@ -169,6 +170,14 @@ class FittedTable(DataTable[Text | str]):
             column.auto_width = False
         first.width = max(self.least, room - sum(c.width + pad for c in others) - pad)
         first.auto_width = False
+        # Cut, a column of names ends in …; one of times or counts cut reads as another ('10
+        # months ago' as '10'): free text gives up cells where that brings every column into
+        # view. On a pane narrower still it keeps them, and the table scrolls sideways.
+        free = [c for c in self.columns.values() if all(_free(cell) for cell in self.get_column(c.key))]
+        over = sum(c.width + pad for c in self.columns.values()) - room
+        if over <= sum(c.width - 1 for c in free):
+            for _ in range(over):
+                max(free, key=lambda c: c.width).width -= 1
         self._clear_caches()
         self._require_update_dimensions = True
         self.refresh()
@@ -177,6 +186,10 @@ class FittedTable(DataTable[Text | str]):
 def cut(text: str) -> Text:
     """A cell of free text: one row, ending in … where its column is narrower."""
     return Text(printable(text), overflow="ellipsis", no_wrap=True)
+
+
+def _free(cell: object) -> bool:
+    return isinstance(cell, Text) and cell.overflow == "ellipsis"
 
 
 def _cell(item: ItemRow, column: str) -> Text:
