@@ -1693,6 +1693,25 @@ def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
     run(scenario())
 
 
+def test_on_a_40_column_terminal_the_customers_list_leaves_the_profile_room(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """At 40x12 the list kept its 36 cells and the profile got none: nothing of the customer
+    chosen was on screen."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(40, 12)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            await until(pilot, lambda: screen.view is not None and screen.view.profile is not None)
+            await pilot.pause(0.3)
+            profile = [line.split("││")[1] for line in screen_text(app).splitlines() if "││" in line]
+            assert any(f"{screen.current}  " in part and "events" in part for part in profile), profile
+
+    run(scenario())
+
+
 def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(tmp_path: Path) -> None:
     """In the 40 cells of the profile at 80x24, History scrolled sideways: 'when' showed '10'
     of '10 months ago', read as another time, while the item kept 12 cells."""
