@@ -1668,9 +1668,41 @@ def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Sto
             preview = screen.query_one("#import-preview-table", DataTable)
             await until(pilot, lambda: preview.row_count > 0, what="a preview")
             cells = [str(c) for c in preview.get_row_at(0)]
-            assert clock_time(at, app.services.zone) in cells and str(at) not in cells, cells
+            assert clock_time(at, app.services.zone, offset=True) in cells and str(at) not in cells, cells
 
     run(scenario())
+
+
+def test_the_import_preview_gives_each_time_its_own_offset(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Berlin in winter the header said 'occurred_at (CET)' over a July row shown at 12:00,
+    summer time: read as CET, 11:00 UTC, an hour wrong."""
+    import time
+
+    source = tmp_path / "times.csv"
+    source.write_text(
+        "user_id,item_id,event_type,timestamp\n"
+        "u1,i1,view,2026-07-01T10:00:00Z\nu2,i2,view,2026-01-01T10:00:00Z\n"
+    )
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            await pilot.press(*str(source), "enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count == 2, what="a preview")
+            shown = [[str(c) for c in preview.get_row_at(row)] for row in range(2)]
+            assert "2026-07-01 12:00:00 +0200" in shown[0], shown
+            assert "2026-01-01 11:00:00 +0100" in shown[1], shown
+            assert "CET" not in " ".join(str(c.label) for c in preview.columns.values())
+
+    try:
+        run(scenario())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
