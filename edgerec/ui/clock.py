@@ -90,6 +90,9 @@ def zone_name(zone: tzinfo | None = None) -> str:
     return datetime.now(UTC).astimezone(zone).tzname() or "local"
 
 
-def clock_time(moment_us: int | float, zone: tzinfo | None = None) -> str:
-    """A compact date and time for tables, on the shop's wall clock: `zone`, or this machine's."""
-    return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+def clock_time(moment_us: int | float, zone: tzinfo | None = None, *, offset: bool = False) -> str:
+    """A compact date and time for tables, on the shop's wall clock: `zone`, or this machine's;
+    with `offset`, the UTC offset of that moment ("+0200"), which a zone's name of today
+    (CET in winter) does not give for a summer time."""
+    shown = "%Y-%m-%d %H:%M:%S %z" if offset else "%Y-%m-%d %H:%M:%S"
+    return datetime.fromtimestamp(moment_us / 1e6, UTC).astimezone(zone).strftime(shown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,32 @@ def test_below_80_columns_the_title_gives_way_before_a_price_is_cut(tmp_path: Pa
     assert "1,234,567.89" in tv, shown
     if start == "home":  # Live's pane, beside the categories, has no room left for the stock
         assert "123456" in tv, shown
+
+
+@pytest.mark.parametrize(("start", "widths"), [("live", range(56, 81)), ("home", range(40, 61))])
+def test_a_number_with_no_room_is_left_out_not_cut(tmp_path: Path, start: str, widths: range) -> None:
+    """On Live between 64 and 70 columns the pane's edge cut the stock 123456 to '1', '12', '123'..."""
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record(ItemListed(item_id="tv", title="OLED TV", category="TV", price=1234567.89, stock=123456))
+
+    async def look() -> dict[int, list[str]]:
+        numbers: dict[int, list[str]] = {}
+        app = ConsoleApp(store, start=start, log_path=tmp_path / "console.log")
+        async with app.run_test(size=(widths[0], 20)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count >= 1)
+            for width in widths:
+                await pilot.resize_terminal(width, 20)
+                await pilot.pause(0.1)
+                shown = screen_text(app)
+                row = next(part for line in shown.splitlines() for part in line.split("│") if "1,234" in part)
+                numbers[width] = re.findall(r"\d[\d,.]*", row)
+        return numbers
+
+    try:
+        numbers = asyncio.run(look())
+    finally:
+        store.close()
+    for width, found in numbers.items():
+        assert set(found) <= {"1,234,567.89", "123456"}, (width, found)
+    assert "123456" in numbers[widths[-1]], numbers  # and shown whole where it fits

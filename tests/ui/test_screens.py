@@ -1638,9 +1638,9 @@ def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_y
             assert "…" in listed and "01-15 11:52" in listed, lines
             assert "2025-01-10" in next(line for line in lines if " old " in line), lines
             mug = next(line for line in lines if "Mug " in line)
-            assert "Kitchen" in mug and "bought" in mug, lines
-            bottle = next(line for line in lines if "Stainless" in line)
-            assert "…" in bottle and "Outdoor" in bottle, lines
+            assert "Kit" in mug and "bought" in mug and "8 minutes ago" in mug, lines
+            bottle = next(line for line in lines if "Stai" in line)
+            assert "…" in bottle and "Out" in bottle and "9 minutes ago" in bottle, lines
             assert str(sessions.get_row_at(0)[-1]) == "open"
             screen.open("old")
             await until(pilot, lambda: screen.current == "old" and history.row_count == 1)
@@ -1668,9 +1668,41 @@ def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Sto
             preview = screen.query_one("#import-preview-table", DataTable)
             await until(pilot, lambda: preview.row_count > 0, what="a preview")
             cells = [str(c) for c in preview.get_row_at(0)]
-            assert clock_time(at, app.services.zone) in cells and str(at) not in cells, cells
+            assert clock_time(at, app.services.zone, offset=True) in cells and str(at) not in cells, cells
 
     run(scenario())
+
+
+def test_the_import_preview_gives_each_time_its_own_offset(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Berlin in winter the header said 'occurred_at (CET)' over a July row shown at 12:00,
+    summer time: read as CET, 11:00 UTC, an hour wrong."""
+    import time
+
+    source = tmp_path / "times.csv"
+    source.write_text(
+        "user_id,item_id,event_type,timestamp\n"
+        "u1,i1,view,2026-07-01T10:00:00Z\nu2,i2,view,2026-01-01T10:00:00Z\n"
+    )
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            await pilot.press(*str(source), "enter")
+            preview = screen.query_one("#import-preview-table", DataTable)
+            await until(pilot, lambda: preview.row_count == 2, what="a preview")
+            shown = [[str(c) for c in preview.get_row_at(row)] for row in range(2)]
+            assert "2026-07-01 12:00:00 +0200" in shown[0], shown
+            assert "2026-01-01 11:00:00 +0100" in shown[1], shown
+            assert "CET" not in " ".join(str(c.label) for c in preview.columns.values())
+
+    try:
+        run(scenario())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
@@ -1691,6 +1723,59 @@ def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
             assert path.value == ""
 
     run(scenario())
+
+
+def test_on_a_40_column_terminal_the_customers_list_leaves_the_profile_room(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """At 40x12 the list kept its 36 cells and the profile got none: nothing of the customer
+    chosen was on screen."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(40, 12)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            await until(pilot, lambda: screen.view is not None and screen.view.profile is not None)
+            await pilot.pause(0.3)
+            profile = [line.split("││")[1] for line in screen_text(app).splitlines() if "││" in line]
+            assert any(f"{screen.current}  " in part and "events" in part for part in profile), profile
+
+    run(scenario())
+
+
+def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(tmp_path: Path) -> None:
+    """In the 40 cells of the profile at 80x24, History scrolled sideways: 'when' showed '10'
+    of '10 months ago', read as another time, while the item kept 12 cells."""
+    import edgerec
+    from edgerec.domain import ItemListed, ItemViewed
+
+    store = edgerec.open(tmp_path / "shop.db")
+    store.record_many(
+        [
+            ItemListed(item_id="shoe", title="Trail Running Shoe", category="Footwear", price=90.0, stock=5),
+            ItemViewed(
+                user_id="anna",
+                session_id="s1",
+                item_id="shoe",
+                occurred_at=datetime(2025, 3, 10, 11, 0, tzinfo=UTC),
+            ),
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=(80, 24)) as pilot:
+            history = app.screen.query_one("#profile-history", DataTable)
+            await until(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.3)
+            row = next(line for line in screen_text(app).splitlines() if "viewed" in line)
+            assert "10 months ago" in row and "Tra" in row and "Foot" in row and "…" in row, row
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
 
 
 def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:

@@ -69,6 +69,8 @@ class Forgotten(Message):
 class CustomersScreen(ConsoleScreen):
     MODE = "customers"
     LIST = "#customers-table"
+    # Below 60 columns the list's 36 cells would leave the profile next to none (console.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("f", "forget", "Forget customer"),

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from edgerec.ui.clock import clock_time, zone_name
+from edgerec.ui.clock import clock_time
 from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -296,16 +296,16 @@ class ImportScreen(ConsoleScreen):
         table.clear(columns=True)
         zone = self.services.zone
         # The event's time on the shop's clock, as everywhere in the console: a raw count of
-        # microseconds could not tell whether the file's unit or zone was read right.
+        # microseconds could not tell whether the file's unit or zone was read right. Each time
+        # has its own offset: under a header naming the zone as it is today ("CET" in winter),
+        # a summer row read an hour wrong.
         timed = {i for i, c in enumerate(preview.columns) if c == "occurred_at"}
-        table.add_columns(
-            *(f"{c} ({zone_name(zone)})" if i in timed else c for i, c in enumerate(preview.columns))
-        )
+        table.add_columns(*preview.columns)
         for row in preview.rows:
             cells = (
                 ""
                 if v is None
-                else clock_time(v, zone)
+                else clock_time(v, zone, offset=True)
                 if i in timed and isinstance(v, int | float)
                 else str(v)
                 for i, v in enumerate(row)

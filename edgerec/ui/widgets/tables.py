@@ -34,8 +34,11 @@ def stock_text(item: ItemRow) -> Text:
 class ItemTable(DataTable[Text | str]):
     """Catalogue items, one per row, keyed by item id."""
 
+    # A table that leaves a number out does not scroll sideways: scrolled, the pane's edge would
+    # cut the number it left out.
     DEFAULT_CSS = """
     ItemTable { height: 1fr; }
+    ItemTable.-cramped { overflow-x: hidden; }
     """
 
     # Price and stock come right after the title: on a narrow pane the less needed columns
@@ -48,7 +51,8 @@ class ItemTable(DataTable[Text | str]):
     WIDTHS = {"id": 10, "title": 28, "category": 18, "brand": 10, "price": 5, "stock": 5, "views": 6}
     FITTED = ("price", "stock")
     TITLE_FLOOR = 8  # the title's least width on a pane too narrow for 28 cells, price and stock,
-    # unless price and stock would not fit beside it
+    # unless price and stock would not fit beside it; where even a title of one cell leaves no
+    # room for them, the stock and then the price are left out of view (never cut)
 
     def __init__(
         self,
@@ -92,12 +96,21 @@ class ItemTable(DataTable[Text | str]):
             room -= self.styles.scrollbar_size_vertical
         others = [n for n in self.columns_shown if n != "title"]
         everything = sum(widths[n] + pad for n in others)
-        needed = self.columns_shown[: max(self.columns_shown.index(n) for n in self.FITTED) + 1]
+        needed = list(self.columns_shown[: max(self.columns_shown.index(n) for n in self.FITTED) + 1])
         essential = sum(widths[n] + pad for n in needed if n != "title")
         # Below its floor the title yields to price and stock: a number cut reads as another one.
+        # Where they do not fit beside a title of one cell, the last of them is left out: the
+        # title takes the cells up to the pane's edge, and the number starts past it.
+        cramped = False
+        while room - essential < 1 + pad and needed[-1] in self.FITTED:
+            essential -= widths[needed.pop()] + pad
+            cramped = True
         floor = min(self.TITLE_FLOOR + pad, max(room - essential, 1 + pad))
         title = max(room - everything, min(self.WIDTHS["title"] + pad, room - essential), floor)
-        widths["title"] = title - pad
+        widths["title"] = (max(room - essential, 1 + pad) if cramped else title) - pad
+        self.set_class(cramped, "-cramped")
+        if cramped:
+            self.scroll_x = 0
         changed = False
         for name in self.columns_shown:
             column = self.columns[ColumnKey(name)]
@@ -130,7 +143,8 @@ class ItemTable(DataTable[Text | str]):
 class FittedTable(DataTable[Text | str]):
     """A table whose first column takes the width the others leave (each as wide as its widest
     cell, up to `most`), so that one long id, title or category pushes no other column out of
-    view; its cells of free text end in an ellipsis (`cut`)."""
+    view; its cells of free text end in an ellipsis (`cut`). On a pane too narrow for them all,
+    the columns of free text yield, the widest first (the first column below `least` too)."""
 
     most = 18
 
@@ -156,6 +170,14 @@ class FittedTable(DataTable[Text | str]):
             column.auto_width = False
         first.width = max(self.least, room - sum(c.width + pad for c in others) - pad)
         first.auto_width = False
+        # Cut, a column of names ends in …; one of times or counts cut reads as another ('10
+        # months ago' as '10'): free text gives up cells where that brings every column into
+        # view. On a pane narrower still it keeps them, and the table scrolls sideways.
+        free = [c for c in self.columns.values() if all(_free(cell) for cell in self.get_column(c.key))]
+        over = sum(c.width + pad for c in self.columns.values()) - room
+        if over <= sum(c.width - 1 for c in free):
+            for _ in range(over):
+                max(free, key=lambda c: c.width).width -= 1
         self._clear_caches()
         self._require_update_dimensions = True
         self.refresh()
@@ -164,6 +186,10 @@ class FittedTable(DataTable[Text | str]):
 def cut(text: str) -> Text:
     """A cell of free text: one row, ending in … where its column is narrower."""
     return Text(printable(text), overflow="ellipsis", no_wrap=True)
+
+
+def _free(cell: object) -> bool:
+    return isinstance(cell, Text) and cell.overflow == "ellipsis"
 
 
 def _cell(item: ItemRow, column: str) -> Text:
