@@ -86,8 +86,21 @@ def ago(moment_us: int | float, now: datetime) -> str:
 
 
 def zone_name(zone: tzinfo | None = None) -> str:
-    """The short name of the shop's clock now ("CET", "JST", "UTC"), for a column header."""
-    return datetime.now(UTC).astimezone(zone).tzname() or "local"
+    """The short names of the shop's clock this year, for a column header: "CET/CEST" where it
+    keeps summer time (today's name alone read a summer row an hour wrong in winter), "JST",
+    "UTC".
+
+    >>> from zoneinfo import ZoneInfo
+    >>> zone_name(ZoneInfo("Europe/Berlin")), zone_name(ZoneInfo("Asia/Tokyo")), zone_name(UTC)
+    ('CET/CEST', 'JST', 'UTC')
+    """
+    year = datetime.now(UTC).year
+    names: list[str] = []
+    for month in (1, 7):
+        name = datetime(year, month, 1, 12, tzinfo=UTC).astimezone(zone).tzname()
+        if name and name not in names:
+            names.append(name)
+    return "/".join(names) or "local"
 
 
 def clock_time(moment_us: int | float, zone: tzinfo | None = None, *, offset: bool = False) -> str:

@@ -1705,6 +1705,30 @@ def test_the_import_preview_gives_each_time_its_own_offset(
         time.tzset()
 
 
+def test_the_event_log_names_both_of_the_zone_s_clocks(
+    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Berlin in winter the event log's header said 'time (CET)' over the summer's events,
+    shown in summer time: read as CET, an hour wrong."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "events")
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = app.screen.query_one(EventTail)
+            await until(pilot, lambda: table.row_count > 0, what="the events")
+            assert "time (CET/CEST)" in [str(c.label) for c in table.columns.values()]
+
+    try:
+        run(scenario())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
     shop_store: Store, tmp_path: Path
 ) -> None:
