@@ -1161,8 +1161,7 @@ def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_pat
     "12.000" as 12 and refuses "1.5" and "1.200". The prices beside keep their own rules."""
     products = tmp_path / "artikel.csv"
     products.write_text(
-        'id,title,price,stock\nD1,Reis,"1.234,50 €",1.200\nD2,Nudeln,"2,10 €",1.200.000\n'
-        "D3,Milch,1.299,12\n",
+        'id,title,price,stock\nD1,Reis,"1.234,50 €",1.200\nD2,Nudeln,"2,10 €",1.200.000\nD3,Milch,1.299,12\n',
         encoding="utf-8",
     )
     decimals = tmp_path / "decimals.csv"
