@@ -82,6 +82,24 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
     return out, problems
 
 
+# A count that groups its thousands ('1,200', '1.200', '1 200', "1'200", '1’200', with a
+# no-break, narrow no-break or thin space too), one mark throughout, as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+
+
+def ungrouped(text: str, dots: bool = True) -> str | None:
+    """A count that groups its thousands, its marks dropped; None for text that is no such
+    count, or groups them with a dot where `dots` may not (a column whose dots mark decimals).
+
+    >>> ungrouped("1.200.000"), ungrouped("1’200"), ungrouped("1.5"), ungrouped("1.200", dots=False)
+    ('1200000', '1200', None, None)
+    """
+    grouped = _THOUSANDS.fullmatch(text.strip())
+    if grouped is None or (grouped[1] == "." and not dots):
+        return None
+    return re.sub(r"[^-+0-9]", "", grouped[0])
+
+
 def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
     """Number cells; a decimal comma ('4,5', as a European spreadsheet writes it) is read too."""
     out: list[float | None] = []

@@ -1023,9 +1023,6 @@ _NEARLY_GONE = re.compile(
     r"|nichtmehr(?:lange|als)|품절임박"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-# A count that groups its thousands ('1,200', '1.200', '1 200', "1'200", '1’200', with a
-# no-break, narrow no-break or thin space too), one mark throughout, as a price reads one.
-_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
 # A number whose dot marks decimals ('5.0', '2.50', '0.000'): a count is whole, so a dot before
 # exactly three digits groups thousands ('1.200'), unless the column writes its dots as decimals.
 _DECIMAL_DOT = re.compile(r"[-+]?(?:[0-9]+\.(?![0-9]{3}$)[0-9]+|0\.[0-9]+)")
@@ -1078,8 +1075,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False, dots:
     key = _stock_key(value)
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
-    if (grouped := _THOUSANDS.fullmatch(value.strip())) and (dots or grouped[1] != "."):
-        return re.sub(r"[^-+0-9]", "", value.strip())
+    if (count := convert.ungrouped(value, dots)) is not None:
+        return count
     if _CANNOT_BE_HAD.search(key) and not _NEARLY_GONE.search(key):
         return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
