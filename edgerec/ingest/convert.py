@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from edgerec.domain.zones import zone
+from edgerec.ingest import months
 from edgerec.ingest.validate import Problem
 
 # Beyond this many seconds from 1970 a value is certainly not a real event time (year ~5000).
@@ -79,6 +80,24 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
         out.append(number)
         problems.append(None)
     return out, problems
+
+
+# A count that groups its thousands ('1,200', '1.200', '1 200', "1'200", '1’200', with a
+# no-break, narrow no-break or thin space too), one mark throughout, as a price reads one.
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+
+
+def ungrouped(text: str, dots: bool = True) -> str | None:
+    """A count that groups its thousands, its marks dropped; None for text that is no such
+    count, or groups them with a dot where `dots` may not (a column whose dots mark decimals).
+
+    >>> ungrouped("1.200.000"), ungrouped("1’200"), ungrouped("1.5"), ungrouped("1.200", dots=False)
+    ('1200000', '1200', None, None)
+    """
+    grouped = _THOUSANDS.fullmatch(text.strip())
+    if grouped is None or (grouped[1] == "." and not dots):
+        return None
+    return re.sub(r"[^-+0-9]", "", grouped[0])
 
 
 def floats(values: Sequence[Any], name: str) -> tuple[list[float | None], list[Problem]]:
@@ -332,9 +351,10 @@ def datetime_micros(
 
     `fmt` (a strftime format) reads every value one way. Without it, ISO 8601 is tried first,
     then the layout the other values share (12/1/2010 8:26, 30.07.2017, Jul 30 2017, ...),
-    then each value on its own. `dayfirst` settles dates that read both ways (01/05/2024);
-    None: day first with dots or dashes, month first with slashes. A time of day with no date
-    is not a time: pandas would give it today's date.
+    then each value on its own, then with its month named in French, German, Spanish, Italian,
+    Dutch or Portuguese (1er mars 2025, 15. März 2025, 3 de mayo de 2025). `dayfirst` settles
+    dates that read both ways (01/05/2024); None: day first with dots or dashes, month first
+    with slashes. A time of day with no date is not a time: pandas would give it today's date.
     """
     series = pd.Series(list(values), dtype=object)
     out: list[int | None] = [None] * len(series)
@@ -473,6 +493,9 @@ def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) ->
     lone = [j for j, micros in enumerate(again) if micros is None]
     for j, micros in zip(lone, _parse_each(rest.iloc[lone], tz, dayfirst), strict=True):
         again[j] = micros
+    for j, micros in enumerate(again):  # last, so that no date read in English reads otherwise
+        if micros is None and (stamp := months.read(rest.iloc[j], dayfirst)) is not None:
+            again[j] = _to_micros(pd.Series([pd.Timestamp(stamp)]), tz)[0]
     for i, micros in zip(failed, again, strict=True):
         result[i] = micros
     return result

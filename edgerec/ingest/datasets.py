@@ -1023,9 +1023,9 @@ _NEARLY_GONE = re.compile(
     r"|nichtmehr(?:lange|als)|품절임박"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-# A count that groups its thousands ('1,200', '1 200', "1'200", '1’200', with a no-break, narrow
-# no-break or thin space too), one mark throughout, as a price reads one.
-_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+# A number whose dot marks decimals ('5.0', '2.50', '0.000'): a count is whole, so a dot before
+# exactly three digits groups thousands ('1.200'), unless the column writes its dots as decimals.
+_DECIMAL_DOT = re.compile(r"[-+]?(?:[0-9]+\.(?![0-9]{3}$)[0-9]+|0\.[0-9]+)")
 
 
 def _stock_key(value: str) -> str:
@@ -1035,14 +1035,14 @@ def _stock_key(value: str) -> str:
     return header_key(unicodedata.normalize("NFC", _SCHEMA_ORG.sub("", value.strip()).casefold()))
 
 
-def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> str | None:
+def _stock_text(value: str | None, flag: bool = False, word: bool = False, dots: bool = True) -> str | None:
     """A stock cell as a count: a word read (out of stock is none left, in stock a count not
     known), and in a column of flags (WooCommerce's "In stock?") 1 as in stock, not one left.
     Text that says the item cannot be had ("Temporarily out of stock", "Currently unavailable")
     is none left, but not text that says it nearly cannot ("Almost sold out"), and a count may
-    group its thousands ("1,200", "1 200", "1’200"). In a column of words (`availability`), other
-    text that is no stock word ("Ships in 3-5 days", a date) is a count
-    not known, not a bad stock.
+    group its thousands ("1,200", "1 200", "1’200", and "1.200" where the column's `dots` are no
+    decimal marks). In a column of words (`availability`), other text that is no stock word
+    ("Ships in 3-5 days", a date) is a count not known, not a bad stock.
 
     >>> _stock_text("https://schema.org/OutOfStock"), _stock_text("in stock"), _stock_text("1", flag=True)
     ('0', None, None)
@@ -1054,6 +1054,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     ('0', '1200', 'Ships in 3 days')
     >>> _stock_text("1\u00a0200"), _stock_text("1’200’000"), _stock_text("12 34"), _stock_text("1 200,000")
     ('1200', '1200000', '12 34', '1 200,000')
+    >>> _stock_text("1.200"), _stock_text("1.200.000"), _stock_text("1.5"), _stock_text("1.200", dots=False)
+    ('1200', '1200000', '1.5', '1.200')
     >>> _stock_text("No longer available", word=True), _stock_text("Back in stock soon", word=True)
     ('0', '0')
     >>> _stock_text("Back in stock!", word=True), _stock_text("Available for pre-order", word=True)
@@ -1073,8 +1075,8 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False) -> st
     key = _stock_key(value)
     if flag and key in ("0", "1"):
         return None if key == "1" else "0"
-    if _THOUSANDS.fullmatch(value.strip()):
-        return re.sub(r"[^-+0-9]", "", value.strip())
+    if (count := convert.ungrouped(value, dots)) is not None:
+        return count
     if _CANNOT_BE_HAD.search(key) and not _NEARLY_GONE.search(key):
         return "0"
     if word and key not in _STOCK_WORDS and not _INTEGER.fullmatch(value.strip()):
@@ -1090,12 +1092,14 @@ def _stock_cells(
     its "In stock?" 0 beside it is none left. A flag that says none left beside a count is none
     left too: Magento keeps an item's qty when the shop sets it out of stock (is_in_stock 0). An
     `availability` that says no count ("Limited", "Ships in 3-5 days") is kept among the row's
-    attributes."""
+    attributes. A dot groups thousands ("1.200") unless some cell writes it as a decimal mark
+    ("5.0", "0.000"): an export of counts with decimals writes "12.000" for 12."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
     words = header_key(names[used]) in _WORD_STOCK
-    out = [_stock_text(cell, header_key(names[used]) in flags, words) for cell in cells]
+    dots = not any(isinstance(cell, str) and _DECIMAL_DOT.fullmatch(cell.strip()) for cell in cells)
+    out = [_stock_text(cell, header_key(names[used]) in flags, words, dots) for cell in cells]
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
         cell = cells[i].strip() if cells[i] is not None else ""

@@ -47,12 +47,13 @@ def _run(engine: Engine, action: str, revision: str) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrades the schema to `revision`. A store already at head is only read, so that opening
-    it never waits on the write lock that an import or a rebuild may hold for a long time."""
+    """Upgrades the schema to `revision`. A store already there ('head', 'heads' or its own id)
+    is only read, so that opening it never waits on the write lock that an import or a rebuild
+    may hold for a long time."""
     script = ScriptDirectory.from_config(_config(engine))
     current = _checked(engine, script)
     head = script.get_current_head()
-    if revision == "head" and current == head:
+    if current is not None and _targets(script, revision) == {current}:
         return
     try:
         _run(engine, "upgrade", revision)
@@ -67,6 +68,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             "upgraded, which writes to it, but it is read-only: upgrade a copy of it, or make it "
             "writable (chmod u+w)"
         ) from exc
+
+
+def _targets(script: ScriptDirectory, revision: str) -> set[str]:
+    """The revisions `revision` names: 'head' and 'heads' the newest, an id its own; none for
+    one that names no revision, or only one relative to another ('-1'), which Alembic judges."""
+    if revision.startswith(("-", "+")):
+        return set()
+    try:
+        return {found.revision for found in script.get_revisions(revision) if found is not None}
+    except CommandError:
+        return set()
 
 
 def _read_only(error: DatabaseError) -> bool:

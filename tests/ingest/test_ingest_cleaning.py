@@ -334,6 +334,45 @@ def test_a_file_reads_its_dates_one_way_throughout(ingest_store: Store, tmp_path
     assert months == {3}
 
 
+def test_dates_with_month_names_in_the_main_shop_languages_are_read(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Months named in French, German, Spanish, Italian, Dutch or Portuguese quarantined their
+    rows as bad_timestamp, where "Jul 30 2017" read: in any case, with or without accents and
+    with the words written around a day ("1er", "15.", "de"); English ones read as before."""
+    rows = [
+        "u1,i1,view,1er mars 2025",
+        "u1,i2,view,15. März 2025 14:30",
+        "u2,i1,view,3 de mayo de 2025",
+        "u2,i2,view,12 MAGGIO 2025",
+        "u3,i1,view,1 mei 2025",
+        "u3,i2,view,5 de maio de 2025",
+        "u4,i1,view,2 févr. 2025",
+        "u4,i2,view,2 fevr 2025",
+        "u5,i1,view,1 Okt. 2025",
+        "u5,i2,view,Jul 30 2017",
+        "u6,i1,view,3 days ago",
+    ]
+    path = write_csv(tmp_path / "mois.csv", rows)
+    report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined_by_reason == {"bad_timestamp": 1}
+    days = [
+        from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read() if e.type == "item_viewed"
+    ]
+    assert sorted(days) == [
+        "2017-07-30T00:00",
+        "2025-02-02T00:00",
+        "2025-02-02T00:00",
+        "2025-03-01T00:00",
+        "2025-03-15T14:30",
+        "2025-05-01T00:00",
+        "2025-05-03T00:00",
+        "2025-05-05T00:00",
+        "2025-05-12T00:00",
+        "2025-10-01T00:00",
+    ]
+
+
 def test_a_date_and_a_time_of_day_in_two_columns_make_one_time(ingest_store: Store, tmp_path: Path) -> None:
     """A till's export with Date and Time columns: both make the event's time. A time of day
     alone is refused (pandas would give it today's date)."""

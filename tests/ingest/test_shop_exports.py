@@ -1154,6 +1154,42 @@ def test_a_stock_and_a_price_read_thousands_grouped_with_spaces_or_apostrophes(
     }
 
 
+def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_path: Path) -> None:
+    """A stock "1.200", as a German shop system exports it, quarantined the item as
+    invalid_stock, though "1,200" read: a count is whole, so a dot before exactly three digits
+    groups thousands. A column that writes its dots as decimals ("5.0", "0.000", "1.5") keeps
+    "12.000" as 12 and refuses "1.5" and "1.200". The prices beside keep their own rules."""
+    products = tmp_path / "artikel.csv"
+    products.write_text(
+        'id,title,price,stock\nD1,Reis,"1.234,50 €",1.200\nD2,Nudeln,"2,10 €",1.200.000\nD3,Milch,1.299,12\n',
+        encoding="utf-8",
+    )
+    decimals = tmp_path / "decimals.csv"
+    decimals.write_text(
+        "id,title,price,stock\nE1,Tea,2.50,12.000\nE2,Jam,3.00,0.000\nE3,Oil,4.00,5.0\nE4,Rice,1.00,1.5\n"
+        "E5,Salt,1.00,1.200\n"
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {}
+    report = import_file(ingest_store, decimals)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 2}
+    with ingest_store.engine.connect() as connection:
+        details = [row.detail for row in connection.execute(quarantine.select())]
+    assert any("'1.5' is not an integer" in detail for detail in details)
+    assert any("'1.200' is not an integer" in detail for detail in details)
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=100)}
+    assert items == {
+        "D1": (1234.5, 1200),
+        "D2": (2.1, 1200000),
+        "D3": (1.299, 12),
+        "E1": (2.5, 12),
+        "E2": (3.0, 0),
+        "E3": (4.0, 5),
+    }
+
+
 def test_stock_words_in_the_main_shop_languages_are_read(ingest_store: Store, tmp_path: Path) -> None:
     """Stock words were English only: "ausverkauft", "rupture de stock", "在庫切れ" or "нет в
     наличии" in an availability were a count not known, the sold-out items recommended, and in

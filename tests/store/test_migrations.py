@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -259,6 +260,30 @@ def test_migrations_that_cannot_be_read_are_not_taken_for_a_newer_store(tmp_path
             migrate._checked(engine, ScriptDirectory(str(tmp_path / "scripts")))
     finally:
         close_engine(engine)
+
+
+def test_upgrading_a_store_to_the_revision_it_is_at_waits_on_no_writer(tmp_path: Path) -> None:
+    """`db upgrade 0011` (the store's own revision) and `db upgrade heads` on a store at head
+    waited for the write lock that an import or a rebuild held, where `db upgrade` did not:
+    each is a no-op, and returns at once."""
+    path = tmp_path / "busy.db"
+    edgerec.open(path).close()
+    engine = make_engine(database_url(path))
+    head = migrate.head_revision(engine)
+    assert head is not None
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an import's write lock
+    try:
+        for revision in ("head", "heads", head):
+            done = threading.Thread(target=migrate.upgrade, args=(engine, revision), daemon=True)
+            done.start()
+            done.join(5)
+            assert not done.is_alive(), f"upgrade to {revision!r} waited on the writer"
+    finally:
+        writer.rollback()
+        writer.close()
+    assert migrate.current_revision(engine) == head
+    close_engine(engine)
 
 
 def test_a_store_downgraded_to_nothing_opens_again(tmp_path: Path) -> None:

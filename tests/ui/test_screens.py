@@ -393,6 +393,27 @@ def test_the_event_under_the_cursor_stays_under_it_while_new_events_push_the_old
 # --- catalogue ------------------------------------------------------------------------------
 
 
+def test_the_item_form_reads_a_stock_grouped_as_an_import_reads_one() -> None:
+    """The Catalogue's form refused a stock "1.200" or "1 200" as no whole number, though an
+    import reads both as 1200; "1.5" is still refused."""
+    from edgerec.ui.screens.catalogue import ItemDraft
+
+    def stock(typed: str) -> object:
+        return ItemDraft("mug", "Mug", "", "", "", typed, "").values()["stock"]
+
+    assert [stock(t) for t in ("1.200", "1 200", "1’200", "1,200", "1.200.000", "12", "")] == [
+        1200,
+        1200,
+        1200,
+        1200,
+        1200000,
+        12,
+        None,
+    ]
+    with pytest.raises(EventError, match="'1.5' is not a whole number"):
+        stock("1.5")
+
+
 def test_an_item_whose_attributes_hold_a_semicolon_can_be_edited(shop_store: Store, tmp_path: Path) -> None:
     """An attribute value with ';' (recorded through the API) was split in the form, and the
     item could not be edited at all: "attributes: 'polyester' is not name=value"."""

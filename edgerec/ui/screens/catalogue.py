@@ -19,7 +19,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from edgerec.domain import Event, EventError, ItemDelisted, ItemListed, ItemUpdated
 from edgerec.domain.printable import printable
-from edgerec.ingest.convert import parse_price
+from edgerec.ingest.convert import parse_price, ungrouped
 from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import guarded, report
 from edgerec.ui.screens.base import ConsoleScreen
@@ -104,8 +104,9 @@ def _price(text: str) -> float | None:
 
 
 def _stock(text: str) -> int | None:
-    """A count of items, thousands marked or not ('1,200')."""
-    text = text.strip().replace(",", "")
+    """A count of items, thousands marked or not ('1,200', '1.200', '1 200'), as an import
+    reads it."""
+    text = ungrouped(text) or text.strip().replace(",", "")
     if not text:
         return None
     try:
