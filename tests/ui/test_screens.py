@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 from textual.widgets.data_table import RowKey
 
 from edgerec.api import Store
-from edgerec.domain import EventError
+from edgerec.domain import EventError, ItemListed
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.catalogue import CatalogueScreen, ItemFormScreen
@@ -1789,23 +1789,25 @@ def test_on_a_40_column_terminal_the_customers_list_leaves_the_profile_room(
     run(scenario())
 
 
-def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(tmp_path: Path) -> None:
-    """In the 40 cells of the profile at 80x24, History scrolled sideways: 'when' showed '10'
-    of '10 months ago', read as another time, while the item kept 12 cells."""
+def _one_customer_viewed(tmp_path: Path, item: ItemListed, at: datetime) -> Store:
+    """A new store in which customer anna viewed `item` once, at `at`."""
     import edgerec
-    from edgerec.domain import ItemListed, ItemViewed
+    from edgerec.domain import ItemViewed
 
     store = edgerec.open(tmp_path / "shop.db")
     store.record_many(
-        [
-            ItemListed(item_id="shoe", title="Trail Running Shoe", category="Footwear", price=90.0, stock=5),
-            ItemViewed(
-                user_id="anna",
-                session_id="s1",
-                item_id="shoe",
-                occurred_at=datetime(2025, 3, 10, 11, 0, tzinfo=UTC),
-            ),
-        ]
+        [item, ItemViewed(user_id="anna", session_id="s1", item_id=item.item_id, occurred_at=at)]
+    )
+    return store
+
+
+def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(tmp_path: Path) -> None:
+    """In the 40 cells of the profile at 80x24, History scrolled sideways: 'when' showed '10'
+    of '10 months ago', read as another time, while the item kept 12 cells."""
+    store = _one_customer_viewed(
+        tmp_path,
+        ItemListed(item_id="shoe", title="Trail Running Shoe", category="Footwear", price=90.0, stock=5),
+        datetime(2025, 3, 10, 11, 0, tzinfo=UTC),
     )
 
     async def scenario() -> None:
@@ -1825,21 +1827,11 @@ def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(t
 
 def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:
     """History sized its category column to the longest category, as it did its item column."""
-    import edgerec
-    from edgerec.domain import ItemListed, ItemViewed
-
     category = "Outdoor > Hydration > Insulated Bottles, Flasks and Tumblers"
-    store = edgerec.open(tmp_path / "shop.db")
-    store.record_many(
-        [
-            ItemListed(item_id="bottle", title="Bottle", category=category, price=24.0, stock=5),
-            ItemViewed(
-                user_id="anna",
-                session_id="s1",
-                item_id="bottle",
-                occurred_at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
-            ),
-        ]
+    store = _one_customer_viewed(
+        tmp_path,
+        ItemListed(item_id="bottle", title="Bottle", category=category, price=24.0, stock=5),
+        datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
     )
 
     async def scenario() -> None:
