@@ -1023,9 +1023,11 @@ _NEARLY_GONE = re.compile(
     r"|nichtmehr(?:lange|als)|품절임박"
 )
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-# A number whose dot marks decimals ('5.0', '2.50', '0.000'): a count is whole, so a dot before
-# exactly three digits groups thousands ('1.200'), unless the column writes its dots as decimals.
+# A number whose dot marks decimals ('5.0', '2.50', '0.000'), and one whose dots may group
+# thousands ('1.200', '7.000'). A count is whole, so '1.200' and '1.200.000' can only be grouped;
+# '7.000' can be either (an ERP writes its counts with three decimals): `_dots_group` decides.
 _DECIMAL_DOT = re.compile(r"[-+]?(?:[0-9]+\.(?![0-9]{3}$)[0-9]+|0\.[0-9]+)")
+_DOT_GROUPS = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+")
 
 
 def _stock_key(value: str) -> str:
@@ -1092,13 +1094,12 @@ def _stock_cells(
     its "In stock?" 0 beside it is none left. A flag that says none left beside a count is none
     left too: Magento keeps an item's qty when the shop sets it out of stock (is_in_stock 0). An
     `availability` that says no count ("Limited", "Ships in 3-5 days") is kept among the row's
-    attributes. A dot groups thousands ("1.200") unless some cell writes it as a decimal mark
-    ("5.0", "0.000"): an export of counts with decimals writes "12.000" for 12."""
+    attributes. A dot groups thousands where the column says so (`_dots_group`)."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
     words = header_key(names[used]) in _WORD_STOCK
-    dots = not any(isinstance(cell, str) and _DECIMAL_DOT.fullmatch(cell.strip()) for cell in cells)
+    dots = _dots_group(cells)
     out = [_stock_text(cell, header_key(names[used]) in flags, words, dots) for cell in cells]
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
@@ -1133,6 +1134,22 @@ _SALE_DATES = (
 )
 _DAY = 86_400_000_000
 _MIDNIGHT = re.compile(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
+
+
+def _dots_group(cells: list[Any]) -> bool:
+    """Whether a stock column's dots group thousands: some cell is whole only so ('1.200', as a
+    German shop system writes 1200), and none writes a decimal ('5.0', '0.000'). A column of
+    '7.000', '25.000' alone is an ERP's counts with three decimals: 7 and 25, as before.
+
+    >>> _dots_group(["1.200", "7.000", "3"]), _dots_group(["7.000", "25.000"]), _dots_group(["1.200", "5.0"])
+    (True, False, False)
+    """
+    texts = [cell.strip() for cell in cells if isinstance(cell, str)]
+    if any(_DECIMAL_DOT.fullmatch(text) for text in texts):
+        return False
+    return any(
+        _DOT_GROUPS.fullmatch(text) and (text.count(".") > 1 or not text.endswith(".000")) for text in texts
+    )
 
 
 def _sale_running(chunk: RawChunk, names: list[str], source_timezone: str = "UTC") -> list[bool]:

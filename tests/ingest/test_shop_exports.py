@@ -1158,7 +1158,9 @@ def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_pat
     """A stock "1.200", as a German shop system exports it, quarantined the item as
     invalid_stock, though "1,200" read: a count is whole, so a dot before exactly three digits
     groups thousands. A column that writes its dots as decimals ("5.0", "0.000", "1.5") keeps
-    "12.000" as 12 and refuses "1.5" and "1.200". The prices beside keep their own rules."""
+    "12.000" as 12 and refuses "1.5" and "1.200", and so does one whose every count has three
+    decimals ("7.000", an ERP's export), where a first version read 7000. The prices beside keep
+    their own rules."""
     products = tmp_path / "artikel.csv"
     products.write_text(
         'id,title,price,stock\nD1,Reis,"1.234,50 €",1.200\nD2,Nudeln,"2,10 €",1.200.000\nD3,Milch,1.299,12\n',
@@ -1169,9 +1171,12 @@ def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_pat
         "id,title,price,stock\nE1,Tea,2.50,12.000\nE2,Jam,3.00,0.000\nE3,Oil,4.00,5.0\nE4,Rice,1.00,1.5\n"
         "E5,Salt,1.00,1.200\n"
     )
+    erp = tmp_path / "erp.csv"
+    erp.write_text("id,title,price,stock\nF1,Soap,1.00,7.000\nF2,Comb,1.00,25.000\nF3,Brush,1.00,3.000\n")
     report = import_file(ingest_store, products)
     conserved(report)
     assert report.quarantined_by_reason == {}
+    conserved(import_file(ingest_store, erp))
     report = import_file(ingest_store, decimals)
     conserved(report)
     assert report.quarantined_by_reason == {"invalid_stock": 2}
@@ -1187,6 +1192,9 @@ def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_pat
         "E1": (2.5, 12),
         "E2": (3.0, 0),
         "E3": (4.0, 5),
+        "F1": (1.0, 7),
+        "F2": (1.0, 25),
+        "F3": (1.0, 3),
     }
 
 
