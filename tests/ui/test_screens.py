@@ -395,7 +395,8 @@ def test_the_event_under_the_cursor_stays_under_it_while_new_events_push_the_old
 
 def test_the_item_form_reads_a_stock_grouped_as_an_import_reads_one() -> None:
     """The Catalogue's form refused a stock "1.200" or "1 200" as no whole number, though an
-    import reads both as 1200; "1.5" is still refused."""
+    import reads both as 1200; "1.5" is still refused, and so are "1,5" and "12,50" (a
+    decimal comma), which a first version read as 15 and 1250."""
     from edgerec.ui.screens.catalogue import ItemDraft
 
     def stock(typed: str) -> object:
@@ -410,8 +411,9 @@ def test_the_item_form_reads_a_stock_grouped_as_an_import_reads_one() -> None:
         12,
         None,
     ]
-    with pytest.raises(EventError, match="'1.5' is not a whole number"):
-        stock("1.5")
+    for fraction in ("1.5", "1,5", "12,50"):
+        with pytest.raises(EventError, match=f"'{fraction}' is not a whole number"):
+            stock(fraction)
 
 
 def test_an_item_whose_attributes_hold_a_semicolon_can_be_edited(shop_store: Store, tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def _price(text: str) -> float | None:
 def _stock(text: str) -> int | None:
     """A count of items, thousands marked or not ('1,200', '1.200', '1 200'), as an import
     reads it."""
-    text = ungrouped(text) or text.strip().replace(",", "")
+    text = ungrouped(text) or text.strip()
     if not text:
         return None
     try:
