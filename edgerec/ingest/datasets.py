@@ -1087,19 +1087,23 @@ def _stock_text(value: str | None, flag: bool = False, word: bool = False, dots:
 
 
 def _stock_cells(
-    chunk: RawChunk, cells: list[Any], names: list[str], used: int | None, attributes: list[dict[str, Any]]
+    chunk: RawChunk,
+    cells: list[Any],
+    names: list[str],
+    used: int | None,
+    attributes: list[dict[str, Any]],
+    dots: bool,
 ) -> list[Any]:
     """The stock column's cells as counts (`_stock_text`), each empty one from a flag column of
     its row: WooCommerce leaves "Stock" empty where the shop does not count an item's stock, and
     its "In stock?" 0 beside it is none left. A flag that says none left beside a count is none
     left too: Magento keeps an item's qty when the shop sets it out of stock (is_in_stock 0). An
     `availability` that says no count ("Limited", "Ships in 3-5 days") is kept among the row's
-    attributes. A dot groups thousands where the column says so (`_dots_group`)."""
+    attributes. A dot groups thousands where `dots` says so (`_dots_group`)."""
     if used is None:
         return cells
     flags = {header_key(alias) for alias in _STOCK_FLAGS}
     words = header_key(names[used]) in _WORD_STOCK
-    dots = _dots_group(cells)
     out = [_stock_text(cell, header_key(names[used]) in flags, words, dots) for cell in cells]
     beside = [i for alias in _STOCK_FLAGS if (i := find(names, alias)) is not None and i != used]
     for i, record in enumerate(chunk.records):
@@ -1136,20 +1140,23 @@ _DAY = 86_400_000_000
 _MIDNIGHT = re.compile(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
 
 
-def _dots_group(cells: list[Any]) -> bool:
-    """Whether a stock column's dots group thousands: some cell is whole only so ('1.200', as a
-    German shop system writes 1200), and none writes a decimal ('5.0', '0.000'). A column of
-    '7.000', '25.000' alone is an ERP's counts with three decimals: 7 and 25, as before.
+def _dots_group(cells: list[Any]) -> bool | None:
+    """Whether a stock column's dots group thousands, as its cells show: True where some cell is
+    whole only so ('1.200', as a German shop system writes 1200) and none writes a decimal
+    ('5.0', '0.000'), False where one does, None where none shows either ('7.000', '25.000' alone
+    read 7 and 25, an ERP's counts with three decimals).
 
     >>> _dots_group(["1.200", "7.000", "3"]), _dots_group(["7.000", "25.000"]), _dots_group(["1.200", "5.0"])
-    (True, False, False)
+    (True, None, False)
     """
     texts = [cell.strip() for cell in cells if isinstance(cell, str)]
     if any(_DECIMAL_DOT.fullmatch(text) for text in texts):
         return False
-    return any(
+    if any(
         _DOT_GROUPS.fullmatch(text) and (text.count(".") > 1 or not text.endswith(".000")) for text in texts
-    )
+    ):
+        return True
+    return None
 
 
 def _sale_running(chunk: RawChunk, names: list[str], source_timezone: str = "UTC") -> list[bool]:
@@ -1378,6 +1385,7 @@ def catalogue_batches(
     width = 0  # with no header line, the number of fields most rows of the first chunk have
     id_name: str | None = None  # every chunk's id from the column the first one's is in
     listed: set[str] = set()  # the items with a default row (store_view_code empty) so far
+    stock_dots: bool | None = None  # whether the stock column's dots group thousands, once shown
     for number, (names, chunk, lacking) in enumerate(chunks):
         if delimiter is not None and quote:
             name_quotes_as_text(chunk)
@@ -1437,7 +1445,9 @@ def catalogue_batches(
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_hint(problem, "price") for problem in found])
         stock_cells = convert.no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
-        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes)
+        if stock_dots is None:  # the first chunk that shows how the column writes its dots decides
+            stock_dots = _dots_group(stock_cells)
+        stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes, bool(stock_dots))
         stocks, found = convert.ints(stock_cells, "stock")
         merge(problems, [_with_hint(problem, "stock") for problem in found])
         if delimiter is not None:

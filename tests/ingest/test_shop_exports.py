@@ -1198,6 +1198,21 @@ def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_pat
     }
 
 
+def test_a_stock_column_reads_its_dots_one_way_in_every_chunk(ingest_store: Store, tmp_path: Path) -> None:
+    """Each chunk judged the column's dots on its own: a "12.000" read 12 in the chunk that also
+    held a "5.0" and 12000 in the next one, beside a "1.200". The first chunk that shows decides
+    for the file: there the dots are decimals, and "1.200" is refused."""
+    products = tmp_path / "decimals.csv"
+    products.write_text(
+        "id,title,price,stock\nA,Tea,2.50,5.0\nB,Jam,3.00,12.000\nC,Oil,4.00,12.000\nD,Salt,1.00,1.200\n"
+    )
+    report = import_file(ingest_store, products, chunk_rows=2)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=10)}
+    assert items == {"A": 5, "B": 12, "C": 12}
+
+
 def test_stock_words_in_the_main_shop_languages_are_read(ingest_store: Store, tmp_path: Path) -> None:
     """Stock words were English only: "ausverkauft", "rupture de stock", "在庫切れ" or "нет в
     наличии" in an availability were a count not known, the sold-out items recommended, and in
