@@ -7,7 +7,7 @@ import contextlib
 import gzip
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1787,6 +1787,41 @@ def test_on_a_40_column_terminal_the_customers_list_leaves_the_profile_room(
             await pilot.pause(0.3)
             profile = [line.split("││")[1] for line in screen_text(app).splitlines() if "││" in line]
             assert any(f"{screen.current}  " in part and "events" in part for part in profile), profile
+
+    run(scenario())
+
+
+def test_below_60_columns_the_customers_list_leaves_a_count_out_of_view_not_cut(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """At 59 columns the list's edge cut a customer's 12 sessions to '1', under 'session'. A
+    column with no room is left out of view whole (the profile says the count), at any width."""
+    from edgerec.domain import ItemViewed
+
+    start = datetime(2026, 10, 1, 10, tzinfo=UTC)
+    shop_store.record_many(
+        [
+            ItemViewed(
+                user_id="twelve",
+                session_id=f"t{n}",
+                item_id="app-001",
+                occurred_at=start + timedelta(hours=3 * n),
+            )
+            for n in range(12)
+        ]
+    )
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "customers")
+        async with app.run_test(size=(80, 30)) as pilot:
+            table = app.screen.query_one("#customers-table", DataTable)
+            await until(pilot, lambda: table.row_count > 0)
+            for width in range(40, 81):
+                await pilot.resize_terminal(width, 30)
+                await pilot.pause(0.05)
+                row = next(line for line in screen_text(app).splitlines() if line.startswith("│ twelve"))
+                listed = row.split("│")[1].split()
+                assert listed[1:2] in ([], ["12"]), (width, row)
 
     run(scenario())
 

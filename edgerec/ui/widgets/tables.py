@@ -144,7 +144,14 @@ class FittedTable(DataTable[Text | str]):
     """A table whose first column takes the width the others leave (each as wide as its widest
     cell, up to `most`), so that one long id, title or category pushes no other column out of
     view; its cells of free text end in an ellipsis (`cut`). On a pane too narrow for them all,
-    the columns of free text yield, the widest first (the first column below `least` too)."""
+    the columns of free text yield, the widest first (the first column below `least` too), and
+    on one narrower still the columns past its edge are left out of view, never cut."""
+
+    # A table that leaves a column out does not scroll sideways: scrolled, the pane's edge would
+    # cut the number it left out.
+    DEFAULT_CSS = """
+    FittedTable.-cramped { overflow-x: hidden; }
+    """
 
     most = 18
 
@@ -172,12 +179,24 @@ class FittedTable(DataTable[Text | str]):
         first.auto_width = False
         # Cut, a column of names ends in …; one of times or counts cut reads as another ('10
         # months ago' as '10'): free text gives up cells where that brings every column into
-        # view. On a pane narrower still it keeps them, and the table scrolls sideways.
+        # view. On a pane narrower still the columns that fit whole stay, the first stretched so
+        # that the next starts past the pane's edge.
         free = [c for c in self.columns.values() if all(_free(cell) for cell in self.get_column(c.key))]
         over = sum(c.width + pad for c in self.columns.values()) - room
         if over <= sum(c.width - 1 for c in free):
             for _ in range(over):
                 max(free, key=lambda c: c.width).width -= 1
+        widths = [c.width + pad for c in self.columns.values()]
+        cramped = sum(widths) > room and widths[0] < room
+        if cramped:
+            shown = widths[0]
+            for width in widths[1:]:
+                if shown + width > room:
+                    break
+                shown += width
+            first.width += room - shown
+            self.scroll_x = 0
+        self.set_class(cramped, "-cramped")
         self._clear_caches()
         self._require_update_dimensions = True
         self.refresh()
