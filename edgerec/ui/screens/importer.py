@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from edgerec.ui.clock import clock_time
+from edgerec.ui.clock import clock_time, zone_name
 from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
@@ -298,9 +298,12 @@ class ImportScreen(ConsoleScreen):
         # The event's time on the shop's clock, as everywhere in the console: a raw count of
         # microseconds could not tell whether the file's unit or zone was read right. Each time
         # has its own offset: under a header naming the zone as it is today ("CET" in winter),
-        # a summer row read an hour wrong.
+        # a summer row read an hour wrong. The header names both of the zone's clocks, for a
+        # narrow terminal whose edge cuts the offset.
         timed = {i for i, c in enumerate(preview.columns) if c == "occurred_at"}
-        table.add_columns(*preview.columns)
+        table.add_columns(
+            *(f"{c} ({zone_name(zone)})" if i in timed else c for i, c in enumerate(preview.columns))
+        )
         for row in preview.rows:
             cells = (
                 ""
