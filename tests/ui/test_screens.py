@@ -1828,6 +1828,26 @@ def test_below_60_columns_the_customers_list_leaves_a_count_out_of_view_not_cut(
     run(scenario())
 
 
+def _history_row_shown(store: Store, tmp_path: Path, size: tuple[int, int], marker: str) -> str:
+    """The line of the Customers screen, at `size`, that holds `marker` once History has its
+    one row; the store is closed after."""
+    shown: list[str] = []
+
+    async def scenario() -> None:
+        app = console(store, tmp_path, "customers")
+        async with app.run_test(size=size) as pilot:
+            history = app.screen.query_one("#profile-history", DataTable)
+            await until(pilot, lambda: history.row_count == 1)
+            await pilot.pause(0.3)
+            shown.append(next(line for line in screen_text(app).splitlines() if marker in line))
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
+    return shown[0]
+
+
 def _one_customer_viewed(tmp_path: Path, item: ItemListed, at: datetime) -> Store:
     """A new store in which customer anna viewed `item` once, at `at`."""
     import edgerec
@@ -1849,19 +1869,8 @@ def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(t
         datetime(2025, 3, 10, 11, 0, tzinfo=UTC),
     )
 
-    async def scenario() -> None:
-        app = console(store, tmp_path, "customers")
-        async with app.run_test(size=(80, 24)) as pilot:
-            history = app.screen.query_one("#profile-history", DataTable)
-            await until(pilot, lambda: history.row_count == 1)
-            await pilot.pause(0.3)
-            row = next(line for line in screen_text(app).splitlines() if "viewed" in line)
-            assert "10 months ago" in row and "Tra" in row and "Foot" in row and "…" in row, row
-
-    try:
-        run(scenario())
-    finally:
-        store.close()
+    row = _history_row_shown(store, tmp_path, (80, 24), "viewed")
+    assert "10 months ago" in row and "Tra" in row and "Foot" in row and "…" in row, row
 
 
 def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:
@@ -1873,17 +1882,5 @@ def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -
         datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
     )
 
-    async def scenario() -> None:
-        app = console(store, tmp_path, "customers")
-        async with app.run_test(size=(120, 32)) as pilot:
-            screen = app.screen
-            history = screen.query_one("#profile-history", DataTable)
-            await until(pilot, lambda: history.row_count == 1)
-            await pilot.pause(0.3)
-            row = next(line for line in screen_text(app).splitlines() if "Bottle " in line)
-            assert "Outdoor > " in row and "…" in row and "viewed" in row and " ago" in row, row
-
-    try:
-        run(scenario())
-    finally:
-        store.close()
+    row = _history_row_shown(store, tmp_path, (120, 32), "Bottle ")
+    assert "Outdoor > " in row and "…" in row and "viewed" in row and " ago" in row, row
