@@ -29,6 +29,12 @@ def category_path(name: str) -> tuple[str, ...]:
     return tuple(level for part in _PATH_SEPARATOR.split(name) if (level := caseless(part.strip())))
 
 
+def is_under(category: str, wanted: tuple[str, ...]) -> bool:
+    """Whether `category` is the category whose levels are `wanted` (`category_path`) or one
+    below it: "Toys/Building Sets" is under ("toys",)."""
+    return bool(wanted) and category_path(category)[: len(wanted)] == wanted
+
+
 class TopSet:
     """The items with the highest value, kept exact under value increases only.
 
@@ -370,10 +376,6 @@ class Catalogue:
             if len(self._under) >= 1_000:  # names asked for are few; this bounds odd ones
                 self._under.clear()
             wanted = category_path(name)
-            codes = [
-                code
-                for code, category in enumerate(self.category_names)
-                if wanted and category_path(category)[: len(wanted)] == wanted
-            ]
+            codes = [code for code, category in enumerate(self.category_names) if is_under(category, wanted)]
             cached = self._under[name] = (known, np.asarray(codes, dtype=np.int32))
         return cached[1]

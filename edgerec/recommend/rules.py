@@ -38,7 +38,7 @@ import numpy as np
 
 from edgerec.domain import number_id
 from edgerec.domain.words import caseless
-from edgerec.recommend.catalogue import Catalogue, category_path
+from edgerec.recommend.catalogue import Catalogue, category_path, is_under
 
 _log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
@@ -141,11 +141,7 @@ class RuleSet:
         """
         if item_id in self.exclude_items:
             return True
-        path = category_path(category or "")
-        return any(
-            (banned := category_path(name)) and path[: len(banned)] == banned
-            for name in self.exclude_categories
-        )
+        return any(is_under(category or "", category_path(name)) for name in self.exclude_categories)
 
     def unmatched(self, catalogue: Catalogue) -> list[str]:
         """What the rules name that nothing in the catalogue matches now, as "category 'Tobaco'":

@@ -34,6 +34,13 @@ async def _kiosk_with_tiles(
         yield app, pilot, screen
 
 
+async def _tap_a_tile(pilot: Pilot, screen: KioskScreen) -> None:
+    """Taps the first tile, and waits for the list ranked after it."""
+    shown = screen.tiles_shown
+    await pilot.click(Tile)
+    await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+
+
 def test_kiosk_taps_basket_and_idle_reset(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = KioskApp(
@@ -245,9 +252,7 @@ def test_a_shopper_forgotten_meanwhile_is_not_recorded_again(
 
     async def scenario() -> None:
         async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
-            shown = screen.tiles_shown
-            await pilot.click(Tile)
-            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            await _tap_a_tile(pilot, screen)
             assert screen.session is not None
             shopper = screen.session.user_id
             assert shop_store.read(user_id=shopper)
@@ -432,9 +437,7 @@ def test_the_open_item_follows_the_catalogue(shop_store: Store, tmp_path: Path) 
 
     async def scenario() -> None:
         async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
-            shown = screen.tiles_shown
-            await pilot.click(Tile)
-            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            await _tap_a_tile(pilot, screen)
             assert screen.open_item is not None
             item_id = screen.open_item.item_id
 
@@ -481,9 +484,7 @@ def test_an_open_item_the_shop_bans_is_closed(shop_store: Store, tmp_path: Path)
 
     async def scenario() -> None:
         async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
-            shown = screen.tiles_shown
-            await pilot.click(Tile)
-            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            await _tap_a_tile(pilot, screen)
             assert screen.open_item is not None
             banned, shown, head = screen.open_item.item_id, screen.tiles_shown, shop_store.head()
             _set_rules(shop_store, tmp_path, f'exclude_items = ["{banned}"]\n')
@@ -515,9 +516,7 @@ def test_an_item_the_shop_banned_is_neither_opened_nor_added(
 
     async def scenario() -> None:
         async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (app, pilot, screen):
-            shown = screen.tiles_shown
-            await pilot.click(Tile)
-            await until(pilot, lambda: screen.tiles_shown > shown, what="tiles after a tap")
+            await _tap_a_tile(pilot, screen)
             item = screen.open_item
             assert item is not None and item.category
             tile = screen.tiles[0]

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1696,20 +1696,27 @@ def test_the_import_preview_shows_event_times_on_the_shops_clock(shop_store: Sto
     run(scenario())
 
 
-def test_the_import_preview_gives_each_time_its_own_offset(
-    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """In Berlin in winter the header said 'occurred_at (CET)' over a July row shown at 12:00,
-    summer time: read as CET, 11:00 UTC, an hour wrong."""
+@pytest.fixture
+def in_berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's clock, and so the shop's, in Europe/Berlin (CET in winter, CEST in summer)."""
     import time
 
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("in_berlin")
+def test_the_import_preview_gives_each_time_its_own_offset(shop_store: Store, tmp_path: Path) -> None:
+    """In Berlin in winter the header said 'occurred_at (CET)' over a July row shown at 12:00,
+    summer time: read as CET, 11:00 UTC, an hour wrong."""
     source = tmp_path / "times.csv"
     source.write_text(
         "user_id,item_id,event_type,timestamp\n"
         "u1,i1,view,2026-07-01T10:00:00Z\nu2,i2,view,2026-01-01T10:00:00Z\n"
     )
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
 
     async def scenario() -> None:
         async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
@@ -1723,22 +1730,13 @@ def test_the_import_preview_gives_each_time_its_own_offset(
             # cut by a narrow terminal's edge.
             assert "occurred_at (CET/CEST)" in [str(c.label) for c in preview.columns.values()]
 
-    try:
-        run(scenario())
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    run(scenario())
 
 
-def test_the_event_log_names_both_of_the_zone_s_clocks(
-    shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("in_berlin")
+def test_the_event_log_names_both_of_the_zone_s_clocks(shop_store: Store, tmp_path: Path) -> None:
     """In Berlin in winter the event log's header said 'time (CET)' over the summer's events,
     shown in summer time: read as CET, an hour wrong."""
-    import time
-
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
 
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "events")
@@ -1747,11 +1745,7 @@ def test_the_event_log_names_both_of_the_zone_s_clocks(
             await until(pilot, lambda: table.row_count > 0, what="the events")
             assert "time (CET/CEST)" in [str(c.label) for c in table.columns.values()]
 
-    try:
-        run(scenario())
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    run(scenario())
 
 
 def test_escape_leaves_the_import_path_box_so_that_question_mark_lists_the_keys(
