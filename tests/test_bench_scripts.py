@@ -106,6 +106,12 @@ def test_bench_ui() -> None:
     assert 0 < result["key_to_panel_p50_ms"] <= result["key_to_panel_p99_ms"]
 
 
+def test_bench_visitors() -> None:
+    result = run_script("bench_visitors.py", "--visitors", "40", "--limit", "10")
+    assert result["customers_held_limited"] == 10
+    assert result["bytes_per_visitor_unlimited"] > 0
+
+
 def test_bench_swap() -> None:
     result = run_script("bench_swap.py", "--sizes", "60000", "--swaps", "2")
     swaps = result["60000"]

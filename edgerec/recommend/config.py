@@ -86,6 +86,10 @@ class RecommenderConfig:
     # preload_seconds (customers with long histories take longer each)
     preload_users: int = 2_000
     preload_seconds: float = 0.5
+    # customers (and as many sessions) held in memory; the least recently active beyond it are
+    # dropped and loaded from the store again when they return, so a kiosk that runs for months
+    # does not grow with every visitor
+    customers_in_memory: int = 10_000
     # the shop's time zone, for "popular this hour": "local" (this machine's), or a name such as
     # Europe/Berlin
     timezone: str = LOCAL
@@ -185,6 +189,7 @@ _COUNTS = {
     "neighbours_per_item": 1,
     "preload_neighbours": 0,
     "preload_users": 0,
+    "customers_in_memory": 1,
     "context_warmup_events": 0,
 }
 

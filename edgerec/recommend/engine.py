@@ -320,6 +320,10 @@ class Recommender:
         missing = [item for item in dict.fromkeys(items) if not state.neighbours.loaded(item)]
         if missing:
             self._load_neighbours(read(), missing)
+        if with_store:
+            state.used(user_id, session_id)
+            if not self._pending:  # events observed before the log has them live only in memory
+                state.keep_within(self.config.customers_in_memory)
 
     def _load_user(self, conn: Connection, user_id: str) -> None:
         user = UserState()
@@ -344,9 +348,11 @@ class Recommender:
             if time.perf_counter() > deadline:
                 break
             self._load_user(conn, user_id)
+            self.state.users.move_to_end(user_id, last=False)  # the most recent is used last
             last = self.state.users[user_id].last_session
             if last is not None and last not in self.state.sessions:
                 self._load_session(conn, last)
+                self.state.sessions.move_to_end(last, last=False)
 
     def _load_session(self, conn: Connection, session_id: str) -> None:
         found = reader.session_row(conn, session_id)

@@ -8,6 +8,7 @@ built from events agree.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -217,14 +218,29 @@ class LiveState:
     ) -> None:
         self.catalogue = catalogue
         self.history_items = history_items
-        self.users: dict[str, UserState] = {}
-        self.sessions: dict[str, SessionState] = {}
+        # Least recently used first (see `used` and `keep_within`).
+        self.users: OrderedDict[str, UserState] = OrderedDict()
+        self.sessions: OrderedDict[str, SessionState] = OrderedDict()
         self.neighbours = Neighbours(neighbours, complete=complete)
         self.context = ContextPopularity(timezone)
         self.ratings = RatingScale()  # every rating's, whoever gave it
         # False: co-occurrence and popularity stay as they are (a frozen model's evaluation);
         # each customer's own items, sessions and cart still follow their events.
         self.learning = True
+
+    def used(self, user_id: str | None, session_id: str | None) -> None:
+        """Marks the customer and session held in memory as the most recently used."""
+        if user_id is not None and user_id in self.users:
+            self.users.move_to_end(user_id)
+        if session_id is not None and session_id in self.sessions:
+            self.sessions.move_to_end(session_id)
+
+    def keep_within(self, limit: int) -> None:
+        """Drops the least recently used customers and sessions beyond `limit` of each. Only for
+        memory that caches a store: the store keeps them, and they are loaded again on return."""
+        for held in (self.users, self.sessions):
+            while len(held) > limit:
+                held.popitem(last=False)
 
     def session_for(self, event: StoredEvent) -> str | None:
         """The session the store would give an event without one (30 minutes of inactivity, or

@@ -68,6 +68,28 @@ def test_a_warm_start_loads_the_latest_customers_and_changes_no_answer(shop) -> 
         ]
 
 
+def test_memory_holds_at_most_the_configured_customers_and_a_returning_one_is_served_the_same(
+    shop,
+) -> None:
+    limited = Recommender(shop, config=replace(RecommenderConfig.default(), customers_in_memory=3))
+    for n in range(8):
+        for m, item in enumerate((f"i{n}", f"i{n + 10}")):
+            event = ItemViewed(user_id=f"visitor{n}", item_id=item, occurred_at=at(100 + 40 * n + m))
+            limited.observe(event, shop.record(event))
+        limited.recommend(f"visitor{n}", k=5, now=at(100 + 40 * n + 2))
+    assert list(limited.state.users) == ["visitor5", "visitor6", "visitor7"]
+    assert len(limited.state.sessions) == 3
+    # visitor0 left memory long ago: served from the store as a process that never dropped them
+    # (opened now, loading everything) serves them, their own items among the reasons
+    fresh = Recommender(shop)
+    a, b = (r.recommend("visitor0", k=10, now=at(500)) for r in (limited, fresh))
+    assert [(x.item_id, round(x.score, 9), x.reasons) for x in a] == [
+        (x.item_id, round(x.score, 9), x.reasons) for x in b
+    ]
+    assert any("Thing 10" in reason for x in a for reason in x.reasons)
+    assert "visitor0" in limited.state.users and len(limited.state.users) == 3
+
+
 def test_observing_twice_or_catching_up_never_counts_twice(shop) -> None:
     rec = Recommender(shop)
     event = ItemViewed(user_id="u", item_id="i1", occurred_at=at(100))
