@@ -41,6 +41,10 @@ from edgerec.store.sql import chunks
 Holding = Callable[[list[int]], None]
 # How long a forget on PostgreSQL waits for the transactions that began before it to end.
 HOLD_S = 30.0
+# How long the rewrite of each table on PostgreSQL waits for another session's lock on it, where
+# the login sets no lock_timeout of its own: while it waits, every kiosk's write to that table
+# waits behind it.
+LOCK_WAIT = "2s"
 _HOLD_POLL_S = 0.2
 # The processes whose transaction began before the last forget committed (its row's xmin): in
 # any database where it has a transaction id, as VACUUM's snapshot then keeps it running; in
@@ -539,6 +543,9 @@ def _compact(store: Store, holding: Holding | None = None) -> bool:
             driver = connection.connection.driver_connection
             assert driver is not None
             driver.add_notice_handler(notice)
+            bounded = connection.exec_driver_sql("SHOW lock_timeout").scalar_one() == "0"
+            if bounded:
+                connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_WAIT}'")
             try:
                 # ANALYZE too: the planner's statistics (pg_stats) list a column's common
                 # values, the customer's id among them; then their old row versions go.
@@ -548,6 +555,8 @@ def _compact(store: Store, holding: Holding | None = None) -> bool:
                 connection.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
             finally:
                 driver.remove_notice_handler(notice)
+                if bounded:
+                    connection.exec_driver_sql("RESET lock_timeout")
             if of_tables:
                 raise _NotCompacted(f"this login may not rewrite the tables: {skipped[0]}", _AS_OWNER)
             if skipped:

@@ -476,6 +476,51 @@ def test_a_compaction_stopped_by_a_lock_timeout_says_so_in_postgresql_words(
     assert "WAL" not in said and "free" not in said
 
 
+def test_a_compaction_waits_a_bounded_time_behind_a_reader_and_kiosks_write_meanwhile(
+    postgres: postgres_server.Server,
+) -> None:
+    """With no lock_timeout set for the login, VACUUM FULL waited behind a reader's lock on the
+    log for as long as the reader stayed, and every write to the log queued behind it."""
+    import threading
+
+    from edgerec import privacy
+
+    url = postgres.database()
+    _shop_with_a_customer(url).close()
+    report = create_engine(url)
+    receipts: list[privacy.Receipt] = []
+    done: dict[str, float] = {}
+    with edgerec.open(url) as store, edgerec.open(url) as kiosk, report.connect() as reading:
+        reading.execute(text("SELECT count(*) FROM events"))
+        started = time.monotonic()
+
+        def forget() -> None:
+            receipts.append(privacy.forget_user(store, FORGOTTEN))
+            done["forget"] = time.monotonic() - started
+
+        def write() -> None:
+            time.sleep(0.5)  # the rewrite is queued behind the reader by now
+            kiosk.record(ItemViewed(user_id="b", item_id="cup", occurred_at=T0 + timedelta(hours=1)))
+            done["write"] = time.monotonic() - started
+
+        threads = [threading.Thread(target=forget), threading.Thread(target=write)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(0.0, 20 - (time.monotonic() - started)))
+        waited = dict(done)
+        reading.rollback()  # what lets a rewrite that waits without end go on, and the write
+        for thread in threads:
+            thread.join()
+    report.dispose()
+    assert waited.keys() == {"forget", "write"}, f"still waiting after 20 s: {waited}"
+    assert waited["write"] < 5
+    (receipt,) = receipts
+    assert receipt.found and not receipt.database_compacted
+    assert "lock timeout" in str(receipt.compaction_failed)
+    assert "once the other sessions using the store are done" in str(receipt.compaction_advice)
+
+
 def test_a_compaction_stopped_by_the_login_s_statement_timeout_names_it(
     postgres: postgres_server.Server,
 ) -> None:
