@@ -1213,6 +1213,27 @@ def test_a_stock_column_reads_its_dots_one_way_in_every_chunk(ingest_store: Stor
     assert items == {"A": 5, "B": 12, "C": 12}
 
 
+def test_a_stock_column_keeps_the_reading_its_first_dotted_counts_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A first chunk of "7.000" and "25.000" alone (an ERP's counts with three decimals) read 7
+    and 25, and the next chunk, beside a "1.200", read its "7.000" as 7000: the same text two
+    ways in one file. The chunk that first reads a dotted count decides for the file, and a
+    later "1.200" is refused, saying why."""
+    products = tmp_path / "erp.csv"
+    products.write_text(
+        "id,title,price,stock\nA,Soap,1.00,7.000\nB,Comb,1.00,25.000\nC,Brush,1.00,7.000\nD,Salt,1.00,1.200\n"
+    )
+    report = import_file(ingest_store, products, chunk_rows=2)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    with ingest_store.engine.connect() as connection:
+        (detail,) = [row.detail for row in connection.execute(quarantine.select())]
+    assert "'1.200' is not an integer: this file's stock column writes its dots as decimal marks" in detail
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=10)}
+    assert items == {"A": 7, "B": 25, "C": 7}
+
+
 def test_stock_words_in_the_main_shop_languages_are_read(ingest_store: Store, tmp_path: Path) -> None:
     """Stock words were English only: "ausverkauft", "rupture de stock", "在庫切れ" or "нет в
     наличии" in an availability were a count not known, the sold-out items recommended, and in
