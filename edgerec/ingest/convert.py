@@ -372,7 +372,8 @@ def datetime_micros(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
-            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{_zone_hint(raw)}")
+            hint = _zone_hint(raw) or _year_hint(raw, dayfirst)
+            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{hint}")
         elif is_time_of_day(raw):
             problems[i] = (
                 "bad_timestamp",
@@ -471,6 +472,53 @@ def _zone_hint(value: Any) -> str:
     return f" ({named} names more than one zone, {_SEVERAL_ZONES[named]}: write the time's offset from UTC)"
 
 
+def _year_hint(value: Any, dayfirst: bool) -> str:
+    """Why a value that reads as a date, guessing, is not one: it names no year ('15 March'),
+    or a year it is not read in ('3-5 May 2025')."""
+    stamp = _guessed(value, dayfirst)
+    unplaced = None if stamp is None else _unplaced(value, stamp.year)
+    return f" ({unplaced})" if unplaced else ""
+
+
+def _guessed(value: Any, dayfirst: bool) -> Any:
+    """`value` as pandas reads it on its own, or with a foreign month name; None where neither
+    reads it. No year is checked: this says what the guess would be."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+    return months.read(value, dayfirst) if stamp is pd.NaT else stamp
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _unplaced(value: Any, year: int) -> str | None:
+    """Why a date that dateutil read in `year` from the text `value`, guessing (pandas' reading
+    of one value, `months.read`), is not the date the text names, or None where it is: the year
+    read is one the text writes ('Jul 30 17', '20250503', '1 mai 2025'). dateutil finds a place
+    for every number: '3-5 May 2025', a range of days, is 2003-05-05 20:25, and '15 March'
+    (no year) is in year 1.
+
+    >>> _unplaced("15 March", 1), _unplaced("3 May 25 1430", 2025), _unplaced("20250503", 2025)
+    ('it names no year', None, None)
+    >>> _unplaced("3-5 May 2025", 2003)
+    'its numbers are no one date: a range of days, or a number with no place in a date'
+    """
+    if not isinstance(value, str) or is_time_of_day(value):
+        return None  # a time of day is refused as one
+    runs = _DIGITS.findall(value)
+    if any(len(run) >= 4 and str(year) in run for run in runs):
+        return None
+    if any(len(run) == 4 and run[:2] in ("19", "20") for run in runs):
+        return "its numbers are no one date: a range of days, or a number with no place in a date"
+    if f"{year % 100:02d}" in [run for run in runs if len(run) == 2] or (not runs and year != 1):
+        return None  # a year of two digits, or 'now' and 'today'
+    return "it names no year"
+
+
 def _with_offsets(value: Any) -> Any:
     """A time written with a zone abbreviation, with its offset instead."""
     if not isinstance(value, str):
@@ -498,7 +546,8 @@ def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) ->
     for j, micros in zip(lone, _parse_each(rest.iloc[lone], tz, dayfirst), strict=True):
         again[j] = micros
     for j, micros in enumerate(again):  # last, so that no date read in English reads otherwise
-        if micros is None and (stamp := months.read(rest.iloc[j], dayfirst)) is not None:
+        stamp = months.read(rest.iloc[j], dayfirst) if micros is None else None
+        if stamp is not None and _unplaced(rest.iloc[j], stamp.year) is None:
             again[j] = _to_micros(pd.Series([pd.Timestamp(stamp)]), tz)[0]
     for i, micros in zip(failed, again, strict=True):
         result[i] = micros
@@ -526,7 +575,8 @@ def _parse_each(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
             first = dayfirst and not (isinstance(value, str) and _YEAR_FIRST.match(value))
             try:
                 stamp = pd.to_datetime(value, errors="coerce", dayfirst=first)
-                result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
+                read = stamp is not pd.NaT and _unplaced(value, stamp.year) is None
+                result.append(_to_micros(pd.Series([stamp]), tz)[0] if read else None)
             except (ValueError, TypeError, OverflowError):
                 result.append(None)
     return result
