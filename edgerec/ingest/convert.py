@@ -83,8 +83,9 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
 
 
 # A count that groups its thousands ('1,200', '1.200', '1 200', "1'200", '1’200', with a
-# no-break, narrow no-break or thin space too), one mark throughout, as a price reads one.
-_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+# no-break, narrow no-break or thin space too), one mark throughout, as a price reads one. No
+# group of thousands follows a lone 0: '0,500' is a decimal comma, not five hundred.
+_THOUSANDS = re.compile(r"[-+]?(?!0[^0-9])[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
 
 
 def ungrouped(text: str, dots: bool = True) -> str | None:
@@ -93,6 +94,8 @@ def ungrouped(text: str, dots: bool = True) -> str | None:
 
     >>> ungrouped("1.200.000"), ungrouped("1’200"), ungrouped("1.5"), ungrouped("1.200", dots=False)
     ('1200000', '1200', None, None)
+    >>> ungrouped("12,000"), ungrouped("0,500"), ungrouped("0 500")
+    ('12000', None, None)
     """
     grouped = _THOUSANDS.fullmatch(text.strip())
     if grouped is None or (grouped[1] == "." and not dots):
@@ -172,10 +175,11 @@ _MONEY = re.compile(
 # as typography writes it too ('CHF 12.–', '1.299,— €').
 _WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:][-\u2013\u2014](?=[^0-9]*$)")
 # Whole units: plain digits, groups of three (1,299,000 / 1.299.000 / 1 299 000 / 1'299'000 /
-# 1’299’000, with a space, a no-break, narrow no-break or thin space), or India's lakh grouping
-# (1,23,456).
+# 1’299’000, with a space, a no-break, narrow no-break or thin space) after anything but a lone
+# 0, or India's lakh grouping (1,23,456).
 _WHOLE = re.compile(
-    r"[0-9]*|[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
+    r"[0-9]*|(?!0[^0-9])[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*"
+    r"|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
 )
 _FRACTION = re.compile(r"[0-9]+")
 # The full-width and Arabic marks that come with those scripts' digits ('１，２００円', '١٢٫٥٠').
@@ -233,11 +237,11 @@ def _decimal_mark(number: str, *, no_minor_unit: bool = False) -> str | None:
         return last  # '1,299.00', '1.299,00': the last one marks the decimals
     if len(marks) > 1:
         return None  # '1,299,000': only thousands
-    # A comma before exactly three digits groups thousands ('1,299'); otherwise a lone mark is
-    # the decimal one ('12,99', '12.5', and '1.299' as any number reads it).
-    thousands = (
-        (last == "," or no_minor_unit) and len(number.rsplit(last, 1)[1]) == 3 and not number.startswith(last)
-    )
+    # A comma before exactly three digits groups thousands ('1,299'), but not after a lone 0
+    # ('0,500' is a half); otherwise a lone mark is the decimal one ('12,99', '12.5', and '1.299'
+    # as any number reads it).
+    whole, fraction = number.rsplit(last, 1)
+    thousands = (last == "," or no_minor_unit) and len(fraction) == 3 and whole.lstrip("-+") not in ("", "0")
     return None if thousands else last
 
 
@@ -368,7 +372,8 @@ def datetime_micros(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
-            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{_zone_hint(raw)}")
+            hint = _zone_hint(raw) or _year_hint(raw, dayfirst)
+            problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{hint}")
         elif is_time_of_day(raw):
             problems[i] = (
                 "bad_timestamp",
@@ -467,6 +472,53 @@ def _zone_hint(value: Any) -> str:
     return f" ({named} names more than one zone, {_SEVERAL_ZONES[named]}: write the time's offset from UTC)"
 
 
+def _year_hint(value: Any, dayfirst: bool) -> str:
+    """Why a value that reads as a date, guessing, is not one: it names no year ('15 March'),
+    or a year it is not read in ('3-5 May 2025')."""
+    stamp = _guessed(value, dayfirst)
+    unplaced = None if stamp is None else _unplaced(value, stamp.year)
+    return f" ({unplaced})" if unplaced else ""
+
+
+def _guessed(value: Any, dayfirst: bool) -> Any:
+    """`value` as pandas reads it on its own, or with a foreign month name; None where neither
+    reads it. No year is checked: this says what the guess would be."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            stamp = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+    return months.read(value, dayfirst) if stamp is pd.NaT else stamp
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _unplaced(value: Any, year: int) -> str | None:
+    """Why a date that dateutil read in `year` from the text `value`, guessing (pandas' reading
+    of one value, `months.read`), is not the date the text names, or None where it is: the year
+    read is one the text writes ('Jul 30 17', '20250503', '1 mai 2025'). dateutil finds a place
+    for every number: '3-5 May 2025', a range of days, is 2003-05-05 20:25, and '15 March'
+    (no year) is in year 1.
+
+    >>> _unplaced("15 March", 1), _unplaced("3 May 25 1430", 2025), _unplaced("20250503", 2025)
+    ('it names no year', None, None)
+    >>> _unplaced("3-5 May 2025", 2003)
+    'its numbers are no one date: a range of days, or a number with no place in a date'
+    """
+    if not isinstance(value, str) or is_time_of_day(value):
+        return None  # a time of day is refused as one
+    runs = _DIGITS.findall(value)
+    if any(len(run) >= 4 and str(year) in run for run in runs):
+        return None
+    if any(len(run) == 4 and run[:2] in ("19", "20") for run in runs):
+        return "its numbers are no one date: a range of days, or a number with no place in a date"
+    if f"{year % 100:02d}" in [run for run in runs if len(run) == 2] or (not runs and year != 1):
+        return None  # a year of two digits, or 'now' and 'today'
+    return "it names no year"
+
+
 def _with_offsets(value: Any) -> Any:
     """A time written with a zone abbreviation, with its offset instead."""
     if not isinstance(value, str):
@@ -494,7 +546,8 @@ def _parse_times(series: pd.Series, tz: str, dayfirst: bool, fmt: str | None) ->
     for j, micros in zip(lone, _parse_each(rest.iloc[lone], tz, dayfirst), strict=True):
         again[j] = micros
     for j, micros in enumerate(again):  # last, so that no date read in English reads otherwise
-        if micros is None and (stamp := months.read(rest.iloc[j], dayfirst)) is not None:
+        stamp = months.read(rest.iloc[j], dayfirst) if micros is None else None
+        if stamp is not None and _unplaced(rest.iloc[j], stamp.year) is None:
             again[j] = _to_micros(pd.Series([pd.Timestamp(stamp)]), tz)[0]
     for i, micros in zip(failed, again, strict=True):
         result[i] = micros
@@ -522,7 +575,8 @@ def _parse_each(series: pd.Series, tz: str, dayfirst: bool) -> list[int | None]:
             first = dayfirst and not (isinstance(value, str) and _YEAR_FIRST.match(value))
             try:
                 stamp = pd.to_datetime(value, errors="coerce", dayfirst=first)
-                result.append(_to_micros(pd.Series([stamp]), tz)[0] if stamp is not pd.NaT else None)
+                read = stamp is not pd.NaT and _unplaced(value, stamp.year) is None
+                result.append(_to_micros(pd.Series([stamp]), tz)[0] if read else None)
             except (ValueError, TypeError, OverflowError):
                 result.append(None)
     return result

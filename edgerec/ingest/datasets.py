@@ -1143,11 +1143,13 @@ _MIDNIGHT = re.compile(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
 def _dots_group(cells: list[Any]) -> bool | None:
     """Whether a stock column's dots group thousands, as its cells show: True where some cell is
     whole only so ('1.200', as a German shop system writes 1200) and none writes a decimal
-    ('5.0', '0.000'), False where one does, None where none shows either ('7.000', '25.000' alone
-    read 7 and 25, an ERP's counts with three decimals).
+    ('5.0', '0.000'), False where one does, and False too where a cell could be either ('7.000',
+    '25.000' alone read 7 and 25, an ERP's counts with three decimals): once a '7.000' is read 7,
+    it is 7 in every later chunk. None where no cell writes a dot.
 
     >>> _dots_group(["1.200", "7.000", "3"]), _dots_group(["7.000", "25.000"]), _dots_group(["1.200", "5.0"])
-    (True, None, False)
+    (True, False, False)
+    >>> _dots_group(["3", "1,200", None])
     """
     texts = [cell.strip() for cell in cells if isinstance(cell, str)]
     if any(_DECIMAL_DOT.fullmatch(text) for text in texts):
@@ -1156,7 +1158,18 @@ def _dots_group(cells: list[Any]) -> bool | None:
         _DOT_GROUPS.fullmatch(text) and (text.count(".") > 1 or not text.endswith(".000")) for text in texts
     ):
         return True
+    if any(_DOT_GROUPS.fullmatch(text) for text in texts):
+        return False
     return None
+
+
+def _dots_refused(problem: Problem, cell: Any) -> Problem:
+    """A stock refused in a column whose dots mark decimals, saying so where the cell would be
+    whole were they grouping thousands ('1.200' in a file that read a '7.000' as 7)."""
+    if problem is None or not isinstance(cell, str) or not _DOT_GROUPS.fullmatch(cell.strip()):
+        return problem
+    reason, detail = problem
+    return reason, f"{detail}: this file's stock column writes its dots as decimal marks ('7.000' is 7)"
 
 
 def _sale_running(chunk: RawChunk, names: list[str], source_timezone: str = "UTC") -> list[bool]:
@@ -1445,10 +1458,12 @@ def catalogue_batches(
         prices, found = convert.prices(price_cells, "price")
         merge(problems, [_with_hint(problem, "price") for problem in found])
         stock_cells = convert.no_placeholders(raw.get("stock", _const(None, n)), _NO_STOCK)
-        if stock_dots is None:  # the first chunk that shows how the column writes its dots decides
+        if stock_dots is None:  # the first chunk that writes a dot in the column decides
             stock_dots = _dots_group(stock_cells)
         stock_cells = _stock_cells(chunk, stock_cells, names, used["stock"], attributes, bool(stock_dots))
         stocks, found = convert.ints(stock_cells, "stock")
+        if stock_dots is False:
+            found = [_dots_refused(problem, cell) for problem, cell in zip(found, stock_cells, strict=True)]
         merge(problems, [_with_hint(problem, "stock") for problem in found])
         if delimiter is not None:
             _shifted(problems, joined, width, delimiter)

@@ -386,6 +386,33 @@ def test_dates_with_month_names_in_the_main_shop_languages_are_read(
     ]
 
 
+def test_a_range_of_days_or_a_date_with_no_year_is_no_time(ingest_store: Store, tmp_path: Path) -> None:
+    """dateutil finds a place for every number: "3-5 mai 2025" (a range of days) read as
+    2003-05-05 20:25, as "3-5 May 2025" did, and "15 March" or "15. März" (no year) in year 1,
+    quarantined as too old. Each is a bad_timestamp now, saying why; the dates beside read as
+    before."""
+    rows = [
+        "u1,i1,view,3-5 mai 2025",
+        "u1,i2,view,3-5 May 2025",
+        "u2,i1,view,10-12 May 2025",
+        "u2,i2,view,May 3-5 2025",
+        "u3,i1,view,15 March",
+        "u3,i2,view,15. März",
+        "u4,i1,view,3 mai 2025",
+        "u4,i2,view,Jul 30 17",
+        "u5,i1,view,mars 2025",
+    ]
+    path = write_csv(tmp_path / "ranges.csv", rows)
+    report = import_file(ingest_store, path, format="csv")
+    assert report.quarantined_by_reason == {"bad_timestamp": 6}
+    with ingest_store.engine.connect() as connection:
+        details = sorted(connection.execute(select(quarantine.c.detail)).scalars())
+    assert [detail.endswith("(it names no year)") for detail in details].count(True) == 2
+    assert [": a range of days" in detail for detail in details].count(True) == 4
+    days = sorted(from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read())
+    assert days == ["2017-07-30T00:00", "2025-03-01T00:00", "2025-05-03T00:00"]
+
+
 def test_a_date_and_a_time_of_day_in_two_columns_make_one_time(ingest_store: Store, tmp_path: Path) -> None:
     """A till's export with Date and Time columns: both make the event's time. A time of day
     alone is refused (pandas would give it today's date)."""

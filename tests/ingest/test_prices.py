@@ -29,6 +29,9 @@ from edgerec.ingest.convert import floats, prices
         ("10 kr.", 10.0),
         ("£0.99", 0.99),
         (",5", 0.5),
+        ("0,500", 0.5),  # no thousands follow a lone 0: a decimal comma
+        ("0,500 €", 0.5),
+        ("KWD 0,500", 0.5),  # a dinar's three decimals
         ("1,299", 1299.0),
         ("1,299,000", 1299000.0),
         ("1.299.000", 1299000.0),
@@ -94,6 +97,8 @@ def test_a_price_in_a_shop_s_notation_reads_as_its_amount(text: object, price: f
             "12’34",
             "1.2,99",
             "12.5,-",  # a whole amount with decimals
+            "0 500",  # no thousands follow a lone 0
+            "0,500,000",
         ),
         # a word beside a number is no currency unless it names one
         *("Only 5 left", "10 kg", "5 lbs", "x2", "Sold 12", "Top 5", "zoe123"),

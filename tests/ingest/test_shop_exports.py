@@ -1154,6 +1154,25 @@ def test_a_stock_and_a_price_read_thousands_grouped_with_spaces_or_apostrophes(
     }
 
 
+def test_a_stock_with_a_lone_0_before_a_comma_is_no_thousands(ingest_store: Store, tmp_path: Path) -> None:
+    """A stock "0,500" read as 500, its comma taken to group thousands, though no one writes
+    five hundred so: it is a decimal comma, and half an item is no count. The price "0,500"
+    beside it is a half, not 500; "1,200", "12,000" and "1,200,000" read as before."""
+    products = tmp_path / "stock.csv"
+    products.write_text(
+        'id,title,price,stock\nA,Tea,"0,500","0,500"\nB,Jam,1.00,"1,200"\nC,Oil,"0,500","12,000"\n'
+        'D,Salt,1.00,"1,200,000"\n'
+    )
+    report = import_file(ingest_store, products)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    with ingest_store.engine.connect() as connection:
+        (detail,) = [row.detail for row in connection.execute(quarantine.select())]
+    assert detail.startswith("stock: '0,500' is not an integer")
+    items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=10)}
+    assert items == {"B": (1.0, 1200), "C": (0.5, 12000), "D": (1.0, 1200000)}
+
+
 def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_path: Path) -> None:
     """A stock "1.200", as a German shop system exports it, quarantined the item as
     invalid_stock, though "1,200" read: a count is whole, so a dot before exactly three digits
@@ -1211,6 +1230,27 @@ def test_a_stock_column_reads_its_dots_one_way_in_every_chunk(ingest_store: Stor
     assert report.quarantined_by_reason == {"invalid_stock": 1}
     items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=10)}
     assert items == {"A": 5, "B": 12, "C": 12}
+
+
+def test_a_stock_column_keeps_the_reading_its_first_dotted_counts_had(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A first chunk of "7.000" and "25.000" alone (an ERP's counts with three decimals) read 7
+    and 25, and the next chunk, beside a "1.200", read its "7.000" as 7000: the same text two
+    ways in one file. The chunk that first reads a dotted count decides for the file, and a
+    later "1.200" is refused, saying why."""
+    products = tmp_path / "erp.csv"
+    products.write_text(
+        "id,title,price,stock\nA,Soap,1.00,7.000\nB,Comb,1.00,25.000\nC,Brush,1.00,7.000\nD,Salt,1.00,1.200\n"
+    )
+    report = import_file(ingest_store, products, chunk_rows=2)
+    conserved(report)
+    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    with ingest_store.engine.connect() as connection:
+        (detail,) = [row.detail for row in connection.execute(quarantine.select())]
+    assert "'1.200' is not an integer: this file's stock column writes its dots as decimal marks" in detail
+    items = {i.item_id: i.stock for i in ShopData(ingest_store).items(limit=10)}
+    assert items == {"A": 7, "B": 25, "C": 7}
 
 
 def test_stock_words_in_the_main_shop_languages_are_read(ingest_store: Store, tmp_path: Path) -> None:

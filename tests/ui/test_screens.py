@@ -396,7 +396,8 @@ def test_the_event_under_the_cursor_stays_under_it_while_new_events_push_the_old
 def test_the_item_form_reads_a_stock_grouped_as_an_import_reads_one() -> None:
     """The Catalogue's form refused a stock "1.200" or "1 200" as no whole number, though an
     import reads both as 1200; "1.5" is still refused, and so are "1,5" and "12,50" (a
-    decimal comma), which a first version read as 15 and 1250."""
+    decimal comma), which a first version read as 15 and 1250, and "0,500" and "0.500" (no
+    thousands follow a lone 0), which read as 500."""
     from edgerec.ui.screens.catalogue import ItemDraft
 
     def stock(typed: str) -> object:
@@ -411,7 +412,7 @@ def test_the_item_form_reads_a_stock_grouped_as_an_import_reads_one() -> None:
         12,
         None,
     ]
-    for fraction in ("1.5", "1,5", "12,50"):
+    for fraction in ("1.5", "1,5", "12,50", "0,500", "0.500"):
         with pytest.raises(EventError, match=f"'{fraction}' is not a whole number"):
             stock(fraction)
 
