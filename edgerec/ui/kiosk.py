@@ -28,7 +28,7 @@ from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
-from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
 from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
@@ -211,13 +211,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         """Why the shopper cannot have `item` (as the catalogue has it now), None if they can:
         `GONE` once delisted or banned by the shop's rules (a recalled item), "out of stock"
         once sold out."""
-        if (
-            item is None
-            or item.status != "listed"
-            or self.services.suggester.hides(item.item_id, item.category)
-        ):
-            return GONE
-        return None if item.available else "out of stock"
+        why = not_for_sale(item, self.services.suggester)
+        return GONE if why in (NOT_LISTED, BANNED) else why
 
     def _show_item(self, item: ItemRow) -> None:
         """Draws the open item as the catalogue has it: one sold out since it was opened says so
