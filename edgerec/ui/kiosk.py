@@ -44,6 +44,7 @@ QUIT_BUSY = (
     "edgerec: another program holds the store: the kiosk records the last shopper's actions, "
     "and the end of their session, once it lets go, then exits."
 )
+QUIT_LOST = "edgerec: the end of the last shopper's session was not recorded: {}"
 
 
 class Tile(Static, can_focus=True):
@@ -350,8 +351,14 @@ class KioskApp(BaseApp):
 
     async def action_quit(self) -> None:
         """Quits, the shopper's session ended first; while another program holds the store,
-        the screen closes all the same, and the writer records it as the kiosk exits."""
+        the screen closes all the same, and the writer records it as the kiosk exits. An end
+        the store refused (read-only, or its file deleted) is said as it exits."""
         screen = self.screen
         recorded = not isinstance(screen, KioskScreen) or await screen.end_on_quit()
-        note = None if recorded else Text(QUIT_BUSY)
+        lost = screen.lost_on_quit if isinstance(screen, KioskScreen) else None
+        note = None
+        if not recorded:
+            note = Text(QUIT_BUSY)
+        elif lost is not None:
+            note = Text(QUIT_LOST.format(lost))
         self.exit(message=note)

@@ -1166,3 +1166,31 @@ def test_quitting_the_console_on_a_store_that_refuses_writes_quits_and_logs_the_
     assert "unexpected error" not in capsys.readouterr().err
     assert "error while recording the end of the session on quit" in (tmp_path / "ui.log").read_text()
 
+
+def test_a_store_file_deleted_under_the_console_refuses_the_actions_and_the_quit_says_so(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's file deleted (with its -wal and -shm) while the console had it open: the
+    actions after it, and the end of the session as the console quit, went into the deleted
+    file, lost, and the console said nothing. Each is refused, on screen and as it exits."""
+    path = Path(str(shop_store.path))
+    deleted = "was deleted or replaced while open"
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            await act(pilot, "enter")
+            for file in [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))]:
+                file.unlink(missing_ok=True)
+            await pilot.press("a")
+            await until(
+                pilot, lambda: any(deleted in str(n.message) for n in app._notifications), what="told"
+            )
+            await pilot.press("ctrl+q")
+
+    asyncio.run(scenario())
+    said = " ".join(capsys.readouterr().err.split())
+    lost = "the end of the live session was not recorded: could not write to the store"
+    assert f"{lost}: the database file {path} {deleted}" in said
+    assert not path.exists()
