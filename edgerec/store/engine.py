@@ -343,7 +343,7 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())
     queue = _WriterQueue(path.with_name(path.name + _WRITER_LOCK))
-    _FILES[engine] = _SqliteFile(queue, _Checkpointer(path, synchronous.upper(), queue))
+    _FILES[engine] = _SqliteFile(path, queue, _Checkpointer(path, synchronous.upper(), queue))
     return engine
 
 
@@ -362,6 +362,7 @@ def close_engine(engine: Engine) -> None:
         with file.queue.threads:
             file.release_writer()
             file.queue.close()
+            file.opened = None  # connections made from now on open the file at the path then
     engine.dispose()
 
 
@@ -632,7 +633,13 @@ class _Checkpointer:
         self.thread = None
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # mode=rw: a file deleted since the commit that started this thread is not made again,
+        # empty, at its path (the writers refuse to write there: _SqliteFile.check_same_file).
+        uri = f"{Path(os.path.abspath(self.path)).as_uri()}?mode=rw"
+        try:
+            connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            return  # none to checkpoint
         try:
             connection.execute(f"PRAGMA synchronous={self.synchronous}")
             connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
@@ -663,32 +670,39 @@ class _Checkpointer:
 
 class _SqliteFile:
     """What the engines of one SQLite file share in this process: the writers' turn, the
-    checkpointer woken after their commits, and the writers' connection.
+    checkpointer woken after their commits, the writers' connection, and which file they
+    opened.
 
     Writers take turns, so one connection serves them all, kept between transactions: checking
     a connection out of the pool and back in for every `Store.record` cost about 50
     microseconds, several times the BEGIN and COMMIT themselves.
     """
 
-    __slots__ = ("queue", "checkpointer", "writer", "writer_pid")
+    __slots__ = ("path", "queue", "checkpointer", "writer", "writer_pid", "opened")
 
-    def __init__(self, queue: _WriterQueue, checkpointer: _Checkpointer) -> None:
+    def __init__(self, path: Path, queue: _WriterQueue, checkpointer: _Checkpointer) -> None:
+        self.path = path
         self.queue = queue
         self.checkpointer = checkpointer
         self.writer: Connection | None = None
         self.writer_pid = 0
+        self.opened: tuple[int, int] | None = _identity(path)  # (st_dev, st_ino) of the file opened
 
     @contextmanager
     def transaction(self, engine: Engine) -> Iterator[Connection]:
         """A write transaction on the writers' connection; call it in the writers' turn."""
         connection = self.writer
         if connection is None or self.writer_pid != os.getpid() or connection.invalidated:
+            self.check_same_file()  # first: connecting would make an empty database at the path
             # A forked child must not use its parent's connection: it opens its own.
             connection = self.writer = engine.connect().execution_options(edgerec_write=True)
             self.writer_pid = os.getpid()
+            if self.opened is None:
+                self.opened = _identity(self.path)
         try:
             with connection.begin():
                 yield connection
+                self.check_same_file()  # before the commit, which would go where no one reads it
         except BaseException:
             # Rolled back; a fresh connection serves the next writer, whatever state this one is in.
             self.release_writer()
@@ -698,6 +712,27 @@ class _SqliteFile:
         if self.writer is not None and self.writer_pid == os.getpid():
             self.writer.close()
         self.writer = None
+
+    def check_same_file(self) -> None:
+        """Refuses a write once the store's file was deleted or replaced (a restore copied over
+        it, a clean-up) while open: SQLite goes on writing to the file it opened, where nothing
+        will read it, and `Store.record` returned a position for an event that is lost. One
+        stat per transaction, not per row: a few microseconds."""
+        if self.opened is not None and _identity(self.path) != self.opened:
+            raise StoreWriteError(
+                f"could not write to the store: the database file {self.path} was deleted or "
+                "replaced while open. Nothing of this write was stored; restore the file if it was "
+                "deleted, then open the store again (quit and start again) to write to it."
+            )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at `path` as the system knows it, (st_dev, st_ino); None where there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 _FILES: weakref.WeakKeyDictionary[Engine, _SqliteFile] = weakref.WeakKeyDictionary()

@@ -40,6 +40,7 @@ QUIT_BUSY = (
     "edgerec: another program holds the store: the console records the end of the live session "
     "once it lets go, then exits."
 )
+QUIT_LOST = "edgerec: the end of the live session was not recorded: {}"
 
 
 @dataclass
@@ -210,12 +211,15 @@ class ConsoleApp(BaseApp):
         cancelled, so a blend being tuned is not saved and an import stops after the step under
         way, but forgetting a customer is finished first. The Live session, started and not
         ended, is ended first, as the kiosk's quit ends its shopper's; while another program
-        holds the store the screen closes all the same, and the end is recorded as it exits."""
+        holds the store the screen closes all the same, and the end is recorded as it exits; one
+        the store refused is said as it exits."""
         running = {worker.group for worker in self.workers if worker.is_running}
         notes = [note for group, note in QUIT_NOTES.items() if group in running]
         for screen in self._session_screens():
             if not await screen.end_on_quit():
                 notes.append(QUIT_BUSY)
+            elif screen.lost_on_quit is not None:  # a store read-only, gone, or its file deleted
+                notes.append(QUIT_LOST.format(screen.lost_on_quit))
         self.exit(message=Text("\n".join(notes)) if notes else None)
 
     def _session_screens(self) -> list[SessionWriter]:

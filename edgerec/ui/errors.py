@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgerec.domain import EventError
-from edgerec.store.engine import damage_said
+from edgerec.store.engine import StoreWriteError, damage_said
 from edgerec.store.migrate import schema_changed
 
 log = logging.getLogger("edgerec.ui")
@@ -86,6 +86,8 @@ def describe(error: BaseException) -> tuple[str, str]:
         return f"{damaged[0].upper()}{damaged[1:]} (quit first: ctrl+q).", "error"
     if isinstance(error, EventError):
         return f"Not recorded: {error}", "warning"
+    if isinstance(error, StoreWriteError):  # says what was refused and what to do
+        return str(error), "error"
     if isinstance(error, (ValueError, FileNotFoundError, PermissionError)):
         return str(error) or type(error).__name__, "warning"
     return f"{type(error).__name__}: {error}".strip(": "), "error"

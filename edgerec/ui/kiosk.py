@@ -28,7 +28,7 @@ from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
-from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
 from edgerec.ui.widgets.tables import money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
@@ -44,6 +44,7 @@ QUIT_BUSY = (
     "edgerec: another program holds the store: the kiosk records the last shopper's actions, "
     "and the end of their session, once it lets go, then exits."
 )
+QUIT_LOST = "edgerec: the end of the last shopper's session was not recorded: {}"
 
 
 class Tile(Static, can_focus=True):
@@ -211,13 +212,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         """Why the shopper cannot have `item` (as the catalogue has it now), None if they can:
         `GONE` once delisted or banned by the shop's rules (a recalled item), "out of stock"
         once sold out."""
-        if (
-            item is None
-            or item.status != "listed"
-            or self.services.suggester.hides(item.item_id, item.category)
-        ):
-            return GONE
-        return None if item.available else "out of stock"
+        why = not_for_sale(item, self.services.suggester)
+        return GONE if why in (NOT_LISTED, BANNED) else why
 
     def _show_item(self, item: ItemRow) -> None:
         """Draws the open item as the catalogue has it: one sold out since it was opened says so
@@ -355,8 +351,14 @@ class KioskApp(BaseApp):
 
     async def action_quit(self) -> None:
         """Quits, the shopper's session ended first; while another program holds the store,
-        the screen closes all the same, and the writer records it as the kiosk exits."""
+        the screen closes all the same, and the writer records it as the kiosk exits. An end
+        the store refused (read-only, or its file deleted) is said as it exits."""
         screen = self.screen
         recorded = not isinstance(screen, KioskScreen) or await screen.end_on_quit()
-        note = None if recorded else Text(QUIT_BUSY)
+        lost = screen.lost_on_quit if isinstance(screen, KioskScreen) else None
+        note = None
+        if not recorded:
+            note = Text(QUIT_BUSY)
+        elif lost is not None:
+            note = Text(QUIT_LOST.format(lost))
         self.exit(message=note)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from edgerec.api import Store
 from edgerec.domain import Context, Event
 from edgerec.domain.printable import printable
-from edgerec.readmodels import ShopData
+from edgerec.readmodels import LISTED, ItemRow, ShopData
 from edgerec.ui.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,22 @@ class RecommenderSuggester:
                 )
             )
         return out[:k]
+
+
+NOT_LISTED = "not listed for sale"
+BANNED = "banned by the shop's rules"
+SOLD_OUT = "out of stock"
+
+
+def not_for_sale(item: ItemRow | None, suggester: Suggester) -> str | None:
+    """Why a shopper cannot have `item` (as the catalogue has it now), None if they can: the
+    one check behind the kiosk's and the console's Add and Buy. `NOT_LISTED` when delisted or
+    unknown, `BANNED` when the shop's rules ban it now (a recall), `SOLD_OUT` once sold out."""
+    if item is None or item.status != LISTED:
+        return NOT_LISTED
+    if suggester.hides(item.item_id, item.category):
+        return BANNED
+    return None if item.available else SOLD_OUT
 
 
 def _result_fields(result: Any) -> dict[str, Any]:

@@ -176,6 +176,7 @@ class SessionWriter:
         self._services: Any = None
         self._finished = 0  # the ticket of the last job the writer is done with
         self.quitting = False  # the app is closing: no list is ranked or shown any more
+        self.lost_on_quit: str | None = None  # why a write failed once the app was closing
 
     def start_writer(self) -> None:
         self._services = self.services  # type: ignore[attr-defined]
@@ -186,7 +187,8 @@ class SessionWriter:
         """Ends the shopper's session as the app quits, as the kiosk's idle reset or the
         console's `e` would: a session started and not ended stayed open in the store for good.
         Returns whether the writer recorded everything queued within `QUIT_WAIT_S`; past that it
-        goes on as the app exits. A write that fails (a store gone or read-only) is logged."""
+        goes on as the app exits. A write that fails (a store gone, read-only, or its file
+        deleted) is logged, and why is kept in `lost_on_quit` for the app to say as it exits."""
         self.quitting = True
         session = self.session
         if session is not None and self.started and not session.ended:
@@ -312,7 +314,9 @@ class SessionWriter:
             outcome.finished_at = clock.perf()
             outcome.rank_ms = (outcome.finished_at - ranked_from) * 1000
         except Exception as error:  # noqa: BLE001 - shown as a notification by the UI thread
-            logged(error, f"recording {job.label}")
+            message, _ = logged(error, f"recording {job.label}")
+            if self.quitting:  # no screen is left to show it: the app says it as it exits
+                self.lost_on_quit = message
             outcome.error = error
             if job.events and isinstance(job.events[0], SessionStarted) and not outcome.positions:
                 self._start_owed = job.events[0]

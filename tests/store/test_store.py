@@ -720,6 +720,49 @@ def test_another_program_holding_the_write_lock_too_long_is_a_store_write_error(
         assert [e.item_id for e in store.read()] == ["i", "k"]
 
 
+def test_a_database_file_deleted_or_replaced_while_open_refuses_writes(tmp_path: Path) -> None:
+    """A store whose file was deleted (with its -wal and -shm) or replaced while open went on
+    recording: `record` returned a position, and the event went into the deleted file, lost.
+    The write is refused, naming the file; an import too; a store opened again writes to the
+    file there then, and in-memory stores are unaffected."""
+    import shutil
+
+    path = tmp_path / "shop.db"
+    deleted = "the database file .*shop.db was deleted or replaced while open"
+    store = edgerec.open(path)
+    store.record(ItemViewed(user_id="u", item_id="i"))
+    for file in [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))]:
+        file.unlink(missing_ok=True)
+    with pytest.raises(StoreWriteError, match=deleted):
+        store.record(ItemViewed(user_id="u", item_id="j"))
+    with pytest.raises(StoreWriteError, match=deleted):  # again: no empty database made there
+        store.record(ItemViewed(user_id="u", item_id="j"))
+    assert not path.exists()
+    store.close()
+
+    backup = tmp_path / "backup.db"
+    with edgerec.open(path) as fresh:
+        fresh.record(ItemViewed(user_id="u", item_id="k"))
+    shutil.copy(path, backup)
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="l"))
+        shutil.copy(backup, tmp_path / "restored.db")
+        os.replace(tmp_path / "restored.db", path)  # a restore over the open store
+        with pytest.raises(StoreWriteError, match=deleted):
+            store.record(ItemViewed(user_id="u", item_id="m"))
+        (tmp_path / "views.csv").write_text("user_id,item_id,event,timestamp\nu,n,view,2024-05-01 10:00\n")
+        with pytest.raises(StoreWriteError, match=deleted):
+            import_file(store, tmp_path / "views.csv")
+    with edgerec.open(path) as store:  # the file there now, which the refused writes left alone
+        seen = [e.item_id for e in store.read()]
+        assert seen[0] == "k" and not {"m", "n"} & set(seen)
+        store.record(ItemViewed(user_id="u", item_id="o"))
+        assert [e.item_id for e in store.read()] == [*seen, "o"]
+    with edgerec.open(":memory:") as memory:
+        memory.record(ItemViewed(user_id="u", item_id="i"))
+        assert memory.head() == 1
+
+
 def test_closing_a_store_that_never_wrote_waits_for_no_other_process(tmp_path: Path) -> None:
     """Reading commands waited until another process's writer (a rebuild, an import) was done,
     and a Ctrl+C could not stop them: closing took the writers' turn."""

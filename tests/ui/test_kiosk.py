@@ -543,6 +543,29 @@ def test_an_item_the_shop_banned_is_neither_opened_nor_added(
     asyncio.run(scenario())
 
 
+def test_a_store_file_deleted_under_the_kiosk_is_said_as_it_quits(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's file deleted (with its -wal and -shm) while the kiosk had it open: the end of
+    the shopper's session, recorded as the kiosk quit, went into the deleted file, lost, and
+    the kiosk said nothing. It is refused, and said as the kiosk exits."""
+    path = Path(str(shop_store.path))
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 2) as (_app, pilot, screen):
+            await _tap_a_tile(pilot, screen)
+            assert screen.started
+            for file in [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))]:
+                file.unlink(missing_ok=True)
+            await pilot.press("ctrl+q")
+
+    asyncio.run(scenario())
+    said = " ".join(capsys.readouterr().err.split())
+    lost = "the end of the last shopper's session was not recorded: could not write to the store"
+    assert f"{lost}: the database file {path} was deleted or replaced while open" in said
+    assert not path.exists()
+
+
 def test_quitting_mid_visit_ends_the_shoppers_session(shop_store: Store, tmp_path: Path) -> None:
     """ctrl+q mid-visit left the shopper's session open in the store for good. The quit ends it
     as the idle reset does, once (a session the reset ended is not ended again), and, while

@@ -202,6 +202,62 @@ def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     asyncio.run(scenario())
 
 
+def test_an_item_the_shop_banned_is_neither_added_bought_opened_nor_checked_out(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """a and b checked stock only, not the shop's rules: the operator added and bought an item
+    banned a moment before (`edgerec rules set`, a recall), which the kiosk refuses. Add, buy,
+    checkout and open now refuse it as the kiosk does, by item or by category (in any case),
+    and record nothing; one sold out is refused as before."""
+    from edgerec.recommend.engine import shop_rules_path
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            table = screen.query_one(ItemTable)
+            while not table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            item = table.selected_item
+            assert item is not None and item.category
+            await act(pilot, "a")
+            assert screen.cart == {item.item_id: 1}
+            rules = shop_rules_path(shop_store)
+            assert rules is not None
+            rules.parent.mkdir(parents=True, exist_ok=True)
+            rules.write_text(f'exclude_items = ["{item.item_id}"]\n')  # as `edgerec rules set` keeps them
+            head = shop_store.head()
+
+            def told() -> int:
+                return sum("banned by the shop's rules" in str(n.message) for n in app._notifications)
+
+            for n, key in enumerate(["a", "b", "x", "enter"], start=1):
+                await pilot.press(key)
+                await until(pilot, lambda n=n: told() == n, what=f"{key} refused")  # type: ignore[misc]
+            assert screen.open_item is None
+            rules.write_text(f'exclude_categories = ["{item.category.upper()}"]\n')
+            await pilot.press("b")
+            await until(pilot, lambda: told() == 5, what="b refused by category")
+            await until(pilot, lambda: screen.jobs.empty() and not screen.writing, what="the writer idle")
+            assert shop_store.read(since=head) == []
+            rules.write_text("")
+            while table.selected_item.available:  # type: ignore[union-attr]
+                await pilot.press("down")
+            sold_out = table.selected_item
+            assert sold_out is not None and sold_out.stock == 0
+            await pilot.press("a")
+            await until(
+                pilot,
+                lambda: any(
+                    f"{sold_out.label} is out of stock" in str(n.message) for n in app._notifications
+                ),
+                what="a sold-out item refused",
+            )
+            assert shop_store.read(since=head) == []
+
+    asyncio.run(scenario())
+
+
 def test_the_open_items_details_follow_a_change_to_the_catalogue(shop_store: Store, tmp_path: Path) -> None:
     """Another till changed the open item's price and stock: back on the Live screen, the
     table showed the new ones, the open item's detail line still the old ones."""
@@ -1109,3 +1165,32 @@ def test_quitting_the_console_on_a_store_that_refuses_writes_quits_and_logs_the_
     assert [e.type for e in shop_store.read(session_id=session)] == ["session_started", "item_viewed"]
     assert "unexpected error" not in capsys.readouterr().err
     assert "error while recording the end of the session on quit" in (tmp_path / "ui.log").read_text()
+
+
+def test_a_store_file_deleted_under_the_console_refuses_the_actions_and_the_quit_says_so(
+    shop_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's file deleted (with its -wal and -shm) while the console had it open: the
+    actions after it, and the end of the session as the console quit, went into the deleted
+    file, lost, and the console said nothing. Each is refused, on screen and as it exits."""
+    path = Path(str(shop_store.path))
+    deleted = "was deleted or replaced while open"
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            await act(pilot, "enter")
+            for file in [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))]:
+                file.unlink(missing_ok=True)
+            await pilot.press("a")
+            await until(
+                pilot, lambda: any(deleted in str(n.message) for n in app._notifications), what="told"
+            )
+            await pilot.press("ctrl+q")
+
+    asyncio.run(scenario())
+    said = " ".join(capsys.readouterr().err.split())
+    lost = "the end of the live session was not recorded: could not write to the store"
+    assert f"{lost}: the database file {path} {deleted}" in said
+    assert not path.exists()

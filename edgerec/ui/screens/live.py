@@ -26,7 +26,7 @@ from edgerec.ui.errors import describe, guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
-from edgerec.ui.suggestions import Suggestion
+from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
@@ -324,11 +324,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         row = self.query_one(ItemTable).selected_item
         if row is None:
             return
-        # As the catalogue has it now: another process may have delisted it since it was listed.
+        # As the catalogue and the shop's rules have it now: another process may have delisted
+        # it since it was listed, or the rules banned it (a recall), which the kiosk does not
+        # open either. One sold out opens, its stock 0 in view.
         item = self.shop.item(row.item_id)
-        if item is None or item.status != "listed":
-            gone = "is not in the catalogue" if item is None else _not_for_sale(item)
-            self.notify(f"{printable(row.label)} {gone} any more: not opened.", severity="warning")
+        why = None if item is None else not_for_sale(item, self.suggester)
+        if item is None or why in (NOT_LISTED, BANNED):
+            gone = "is not in the catalogue any more" if item is None else f"is {why}"
+            if why == NOT_LISTED:
+                gone += " any more"
+            self.notify(f"{printable(row.label)} {gone}: not opened.", severity="warning")
             self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
@@ -345,8 +350,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     def _target_in_stock(self) -> ItemRow | None:
         """The highlighted item as the catalogue has it now (the Catalogue screen may have
-        changed its price or delisted it since it was shown), if it can be sold; says why not
-        otherwise."""
+        changed its price or delisted it since it was shown), if it can be sold as the kiosk
+        decides it (listed, in stock, not banned by the shop's rules); says why not otherwise."""
         target = self._target()
         if target is None:  # a search that lists nothing: say so, not drop the key
             self.notify(f"No item is highlighted: {_HIGHLIGHT_ONE}.", severity="warning")
@@ -354,8 +359,9 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self.shop.item(target.item_id) or target
         if self.open_item is not None and self.open_item.item_id == item.item_id:
             self.open_item = item
-        if not item.available:
-            self.notify(f"{printable(item.label)} {_not_for_sale(item)}.", severity="warning")
+        why = not_for_sale(item, self.suggester)
+        if why is not None:
+            self.notify(f"{printable(item.label)} is {why}.", severity="warning")
             return None
         return item
 
@@ -433,15 +439,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
 
     @guarded("checking out")
     def action_checkout(self) -> None:
-        shop = self.shop
+        shop, suggester = self.shop, self.suggester
 
         def checkout(session: LiveSession, cart: dict[str, int]) -> list[Event]:
             if not cart:
                 raise Refused("The cart is empty.")
-            now = shop.items_by_id(cart)  # prices and stock as they are at the till
-            unavailable = [item for item in now.values() if not item.available]
+            now = shop.items_by_id(cart)  # prices, stock and the shop's rules as they are at the till
+            why = {i: not_for_sale(item, suggester) for i, item in now.items()}
+            unavailable = [item for i, item in now.items() if why[i] is not None]
             if unavailable:
-                reasons = "; ".join(f"{printable(item.label)} {_not_for_sale(item)}" for item in unavailable)
+                reasons = "; ".join(f"{printable(item.label)} is {why[item.item_id]}" for item in unavailable)
                 them = "it" if len(unavailable) == 1 else "them"
                 raise Refused(
                     f"Not checked out: {reasons}. Remove {them} from the cart (r).",
@@ -573,7 +580,3 @@ def _middle_cut(text: str, width: int) -> str:
 
 
 _HIGHLIGHT_ONE = "highlight one in the list (clear the search or the category if it lists none)"
-
-
-def _not_for_sale(item: ItemRow) -> str:
-    return "is out of stock" if item.status == "listed" else "is not listed for sale"
