@@ -1201,6 +1201,10 @@ def quarantine(
     with settings.open() as store:
         shop = ShopData(store)
         rows = shop.quarantine(reason=reason, import_id=import_id, limit=limit)
+        if import_id and not rows and not shop.import_known(import_id):
+            raise click.ClickException(
+                f"no import here has the id {import_id!r}: each import's report names its import_id"
+            )
         reasons = shop.quarantine_reasons()
     if as_json:
         for row in rows:

@@ -26,6 +26,7 @@ from edgerec.store.schema import (
     cooccurrence,
     events,
     forgets,
+    imports,
     item_stats,
     items,
     quarantine,
@@ -440,6 +441,18 @@ class ShopData:
             query = query.where(quarantine.c.import_id == import_id)
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
+
+    def import_known(self, import_id: str) -> bool:
+        """Whether an import with this id ran here (finished, or with rows in quarantine)."""
+        if not _storable(import_id):
+            return False
+        with self.engine.connect() as connection:
+            return any(
+                connection.execute(
+                    select(table.c.import_id).where(table.c.import_id == import_id).limit(1)
+                ).first()
+                for table in (imports, quarantine)
+            )
 
     def quarantine_reasons(self) -> list[tuple[str, int]]:
         query = select(quarantine.c.reason, func.count()).group_by(quarantine.c.reason)

@@ -1342,6 +1342,15 @@ def test_quarantine_lists_the_refused_rows_with_how_to_fix_them(db: str, tmp_pat
     assert (fixed["appended"], fixed["quarantined_by_reason"]) == (2, {"bad_timestamp": 1})
     rows = run("--db", db, "quarantine", "--reason", "bad_timestamp", "--json").splitlines()
     assert [(r["line"], r["raw"]) for r in map(json.loads, rows)] == [(4, "u7,i3,soon,0")]
+    # an import that refused nothing lists nothing; an id no import had is said to be unknown
+    good = tmp_path / "good.csv"
+    good.write_text("user_id,item_id,time_stamp,action_type\nu8,i1,1700000000,0\n")
+    clean = json.loads(run("--db", db, "import", str(good), "--action", "0=item_viewed", "--json"))[
+        "import_id"
+    ]
+    assert run("--db", db, "quarantine", "--import", clean).strip() == "No quarantined rows match."
+    unknown = CliRunner().invoke(main, ["--db", db, "quarantine", "--import", "0f" * 16])
+    assert unknown.exit_code == 1 and "no import here has the id '0f0f" in unknown.output
 
 
 def test_quarantine_and_events_print_a_file_s_control_characters_escaped(db: str, tmp_path: Path) -> None:
