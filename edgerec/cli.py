@@ -971,13 +971,29 @@ def _prepare_console_store(settings: Settings, *, seed_demo: bool, empty_note: s
 
 @main.command()
 @click.option("--seed", default=7, show_default=True, help="Random seed of the demo shop.")
+@click.option(
+    "--yes", is_flag=True, help="Do not ask before adding the demo to a store that holds other events."
+)
 @pass_settings
-def demo(settings: Settings, seed: int) -> None:
+def demo(settings: Settings, seed: int, yes: bool) -> None:
     """Record the demo shop's catalogue and browsing history into the store."""
-    from edgerec.demo import seed_demo_store
+    from edgerec.demo import DemoSize, holds_demo, seed_demo_store
 
     _refuse_an_unset_clock("demo", then="run it again")  # its history is dated back from now
     with settings.open(create=True) as store, _chunks_kept(store, "record"):
+        if not yes and store.head() and not holds_demo(store, seed=seed):
+            # The demo's ids are a shop's kind (SKU00042, C0001), and the log keeps what it adds.
+            size, where = DemoSize(), store.path or shown_url(settings.url)
+            click.confirm(
+                f"{where} holds {store.head():,} events already, not the demo shop of seed {seed}. "
+                "The demo would be added to them for good (the log is append-only): its "
+                f"{size.items:,} items as SKU00000 to SKU{size.items - 1:05d}, relisting any item of "
+                "the store's with one of those ids under the demo's title and price, and its "
+                f"customers C0001 to C{size.customers:04d}, whose demo histories join those of the "
+                "store's customers with those ids. Add the demo shop?",
+                abort=True,
+                err=True,  # to the terminal: standard output may go to a file
+            )
         started = time.perf_counter()
         count = seed_demo_store(store, seed=seed)
     if count:

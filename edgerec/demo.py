@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from edgerec.api import Store
 from edgerec.domain import (
     AddedToCart,
@@ -27,6 +29,7 @@ from edgerec.domain import (
     SessionStarted,
 )
 from edgerec.store.codec import event_to_row
+from edgerec.store.schema import events
 
 CATEGORIES = {
     "Shoes": ["Running", "Trail", "Casual", "Boots", "Sandals"],
@@ -100,6 +103,14 @@ def seed_demo_store(
     if batch:
         appended += store.append_rows(batch).appended
     return appended
+
+
+def holds_demo(store: Store, *, seed: int = 7) -> bool:
+    """Whether the store holds the demo shop of `seed` (its first event at least: seeding again
+    records the rest of one stopped part way, and nothing where it is all there)."""
+    with store.engine.connect() as connection:
+        first = select(events.c.position).where(events.c.event_id == f"demo-{seed}-0")
+        return connection.execute(first).first() is not None
 
 
 def demo_events(

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
+import edgerec
 from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.demo import DemoSize, demo_events, seed_demo_store
 from edgerec.domain import ItemListed, ItemViewed, Purchased
+from edgerec.store.schema import items
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 SMALL = DemoSize(items=300, customers=40, sessions=200)
@@ -49,3 +52,32 @@ def test_the_demo_command_says_when_the_demo_is_there_already(tmp_path: Path) ->
     again = CliRunner().invoke(main, ["--db", db, "demo"])
     assert again.exit_code == 0, again.output
     assert again.output == "The demo shop of seed 7 is in the store already: 0 new events recorded.\n"
+
+
+def test_the_demo_command_asks_before_adding_the_demo_to_a_shops_store(tmp_path: Path) -> None:
+    """`demo` on a store holding a shop's data added the demo shop to it unasked and for good:
+    the shop's SKU00042 relisted under a demo title and price, its C0001 given a demo history."""
+    db = str(tmp_path / "shop.db")
+    catalogue, orders = tmp_path / "catalogue.csv", tmp_path / "orders.csv"
+    catalogue.write_text("id,title,category,price,stock\nSKU00042,Our best mug,Kitchen/Mugs,12.50,10\n")
+    orders.write_text("user_id,item_id,event,timestamp\nC0001,SKU00042,purchase,2026-11-01T10:00:00\n")
+    for path in (catalogue, orders):
+        assert CliRunner().invoke(main, ["--db", db, "import", str(path)]).exit_code == 0
+
+    def mug() -> str | None:
+        with edgerec.open(db) as shop, shop.engine.connect() as connection:
+            return connection.execute(select(items.c.title).where(items.c.item_id == "SKU00042")).scalar()
+
+    for answer in ("", "n\n"):  # no terminal to answer, or a no
+        refused = CliRunner().invoke(main, ["--db", db, "demo"], input=answer)
+        assert refused.exit_code == 1 and "Aborted" in refused.output, refused.output
+        assert "holds 2 events already, not the demo shop of seed 7" in refused.stderr
+        assert "relisting any item of the store's with one of those ids" in refused.stderr
+    with edgerec.open(db) as shop:
+        assert shop.head() == 2
+    assert mug() == "Our best mug"
+    added = CliRunner().invoke(main, ["--db", db, "demo", "--yes"])
+    assert added.exit_code == 0 and added.output.startswith("Recorded "), added.output
+    assert mug() != "Our best mug"
+    again = CliRunner().invoke(main, ["--db", db, "demo"])  # the demo's store now: nothing to ask
+    assert again.exit_code == 0 and "0 new events recorded" in again.output, again.output

@@ -1,24 +1,33 @@
-"""export_events: the event log out to JSON lines or Parquet, streamed in batches."""
+"""export_events: the event log out to JSON lines or Parquet, streamed in batches; and the check
+that refuses a store's own pseudonymous export imported back into it."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from edgerec.ingest import readers
+from edgerec.ingest.streams import data_suffix
 from edgerec.store import log
 from edgerec.store.codec import StoredEvent
 from edgerec.store.engine import database_files
 from edgerec.store.leftovers import remove_leftovers, temporary_name
-from edgerec.store.pseudonyms import pseudonymizer
+from edgerec.store.pseudonyms import pseudonymizer, stored_pseudonymizer
+from edgerec.store.schema import events as events_table
+from edgerec.store.sql import chunks
 
 EXPORT_FORMATS = ("jsonl", "parquet")
 # The format a target's name ends in (any case): backup.PARQUET is Parquet too.
 EXPORT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+# The records at the head of a restored file compared with the store's own events: one of its
+# pseudonyms among them is enough to tell the file, and reading more costs every restore.
+_OWN_HEAD = 1_000
 
 
 class HasEngine(Protocol):
@@ -139,3 +148,51 @@ def write_events(
                 writer.write_table(pa.table(columns, schema=schema))
                 written += len(events)
     return written
+
+
+def refuse_own_export(store: HasEngine, path: Path) -> None:
+    """Raises ValueError where the export at `path`, about to be restored into `store`, is the
+    store's own pseudonymous export: its event ids are this store's pseudonyms of the events at
+    the same positions. Imported, each event would be appended again under other ids, and a
+    forget of its customer would miss the copy. Only the file's first records are read, and only
+    the store's events at their positions (by the log's key); a store that has never written a
+    pseudonym keeps no secret and is not read at all."""
+    with store.engine.connect() as connection:
+        hide = stored_pseudonymizer(connection)
+        if hide is None:
+            return
+        claimed = _head_positions(path)
+        for part in chunks(sorted(claimed), 500):
+            rows = connection.execute(
+                select(events_table.c.position, events_table.c.event_id).where(
+                    events_table.c.position.in_(part)
+                )
+            )
+            if any(hide(event_id) == claimed[position] for position, event_id in rows):
+                raise ValueError(
+                    f"{path} is this store's own export with pseudonymous ids (the default of "
+                    "`edgerec export`): importing it would add every event again under other "
+                    "customer, session and event ids. A backup to restore is made with "
+                    "`edgerec export --real-ids`; a pseudonymous export is for sharing with another store"
+                )
+
+
+def _head_positions(path: Path) -> dict[int, str]:
+    """The log position and pseudonymous event id of each of the first records of an export."""
+    records: Iterator[tuple[Any, Any, list[Any], Any]] = (
+        readers.parquet_records(path, _OWN_HEAD)
+        if data_suffix(path) == ".parquet"
+        else readers.jsonl_records(path, _OWN_HEAD)
+    )
+    try:
+        _lines, _raws, objects, _problems = next(records, ([], None, [], []))
+    finally:
+        getattr(records, "close", lambda: None)()  # closes the file now, not at garbage collection
+    return {
+        record["position"]: record["event_id"]
+        for record in objects
+        if isinstance(record, dict)
+        and type(record.get("position")) is int
+        and isinstance(record.get("event_id"), str)
+        and record["event_id"].startswith("p-")
+    }

@@ -17,6 +17,7 @@ from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
+from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
 from edgerec.ingest.mapping import ColumnMapping, undated
 from edgerec.ingest.prefetch import prefetched
@@ -160,6 +161,8 @@ def import_file(
         fmt = detect_format(path, mapping=mapping, encoding=lines_in)
     if delist_missing and fmt.name != "catalogue":
         raise ValueError(f"delisting the items a file does not name needs a catalogue file, not {fmt.name!r}")
+    if fmt.name == "events" and lines != 0:
+        refuse_own_export(store, path)
     report = ImportReport(import_id=uuid.uuid4().hex, source=_file_key(path), format=fmt.name)
     total = _estimate_rows(path, lines)
     if fmt.recorded_log or undated(mapping):

@@ -21,8 +21,17 @@ def pseudonymizer(engine: Engine) -> Callable[[str | None], str | None]:
     The same id always gets the same pseudonym from the same store, so exports stay joinable,
     but without the store's secret a pseudonym cannot be turned back into the id.
     """
-    key = _secret(engine)
+    return _keyed(_secret(engine))
 
+
+def stored_pseudonymizer(connection: Connection) -> Callable[[str | None], str | None] | None:
+    """The store's `pseudonymizer` if it has made its secret (a pseudonymous export has been
+    written), else None: such a store has written no pseudonym yet. Makes no secret."""
+    key = _read(connection)
+    return _keyed(key) if key is not None else None
+
+
+def _keyed(key: bytes) -> Callable[[str | None], str | None]:
     def pseudonym(value: str | None) -> str | None:
         if value is None:
             return None

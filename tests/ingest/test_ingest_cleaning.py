@@ -613,6 +613,33 @@ def test_export_round_trip(ingest_store: Store, tmp_path: Path, kind: str) -> No
         assert import_file(copy, out).appended == 0
 
 
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_a_stores_own_pseudonymous_export_is_refused_back_into_it(
+    ingest_store: Store, tmp_path: Path, kind: str
+) -> None:
+    """Imported back, the default export's events came in again under their pseudonyms (every
+    count doubled, and a forget of the customer missed the copies); another store imports it,
+    and the store itself imports its backup (--real-ids) as events it holds already."""
+    rows = [f"u{n % 7},i{n % 11},{('view', 'cart', 'purchase')[n % 3]},{T + 60 * n}" for n in range(40)]
+    import_file(ingest_store, write_csv(tmp_path / "orders.csv", rows), format="csv")
+    shared = tmp_path / f"shared.{kind}"
+    head = export_events(ingest_store, shared, format=kind)
+    before = log_rows(ingest_store)
+    with pytest.raises(ValueError, match="own export with pseudonymous ids.*export --real-ids"):
+        import_file(ingest_store, shared)
+    with pytest.raises(ValueError, match="own export"):  # named as the kind of file it is, too
+        import_file(ingest_store, shared, format=kind)
+    assert log_rows(ingest_store) == before
+    with edgerec.open(tmp_path / "other.db") as other:
+        assert import_file(other, shared).appended == head  # its events at the same positions
+        export_events(other, tmp_path / f"others.{kind}", format=kind)  # other keeps a secret too
+        assert import_file(other, shared).already_present == head
+    backup = tmp_path / f"backup.{kind}"
+    export_events(ingest_store, backup, format=kind, real_ids=True)
+    report = import_file(ingest_store, backup)
+    assert (report.appended, report.already_present) == (0, head)
+
+
 def test_a_catalogue_that_returns_to_an_earlier_state_is_followed(
     ingest_store: Store, tmp_path: Path
 ) -> None:

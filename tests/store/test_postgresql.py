@@ -752,7 +752,7 @@ def test_a_login_that_may_only_read_is_told_so_by_each_command_that_writes(
     data = tmp_path / "views.csv"
     data.write_text("user_id,item_id,type,timestamp\nbo,mug,view,1700000000\n")
     refused = "the database login may read but not write (permission denied for table events)"
-    for command in (["import", str(data)], ["rebuild"], ["forget-user", "ana", "--yes"], ["demo"]):
+    for command in (["import", str(data)], ["rebuild"], ["forget-user", "ana", "--yes"], ["demo", "--yes"]):
         result = CliRunner().invoke(main, ["--db", reader, *command])
         assert result.exit_code == 1 and refused in result.output, (command, result.output)
         assert isinstance(result.exception, SystemExit)  # a one-line error, not a traceback
