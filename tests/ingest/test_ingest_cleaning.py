@@ -401,6 +401,8 @@ def test_a_range_of_days_or_a_date_with_no_year_is_no_time(ingest_store: Store, 
         "u4,i1,view,3 mai 2025",
         "u4,i2,view,Jul 30 17",
         "u5,i1,view,mars 2025",
+        "u6,i1,view,150625 14:30",  # DDMMYY: read before, and still
+        "u6,i2,view,311224 18:00",
     ]
     path = write_csv(tmp_path / "ranges.csv", rows)
     report = import_file(ingest_store, path, format="csv")
@@ -410,7 +412,13 @@ def test_a_range_of_days_or_a_date_with_no_year_is_no_time(ingest_store: Store, 
     assert [detail.endswith("(it names no year)") for detail in details].count(True) == 2
     assert [": a range of days" in detail for detail in details].count(True) == 4
     days = sorted(from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read())
-    assert days == ["2017-07-30T00:00", "2025-03-01T00:00", "2025-05-03T00:00"]
+    assert days == [
+        "2017-07-30T00:00",
+        "2024-12-31T18:00",
+        "2025-03-01T00:00",
+        "2025-05-03T00:00",
+        "2025-06-15T14:30",
+    ]
 
 
 def test_a_date_and_a_time_of_day_in_two_columns_make_one_time(ingest_store: Store, tmp_path: Path) -> None:
