@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, make_url
 
 from edgerec.domain import Context, Event
 from edgerec.domain.events import text_flaw
-from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
+from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS, RECENT_ITEMS_PER_SESSION
 from edgerec.memory import settle_heap
 from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
@@ -45,6 +45,9 @@ SHOP_CONFIG_FILE = "recommender.json"
 SHOP_RULES_FILE = "rules.toml"
 
 _REMEMBERED_IDS = 20_000
+# Sessions not held in memory, with new pairs, whose items' neighbour lists a catch-up drops one
+# by one (a read each); beyond, it drops every list.
+_SESSIONS_READ_FOR_PAIRS = 64
 _CATCH_UP_BATCH = 5_000
 _TIE_BREAK = 1e-6
 _MIN_SHARE = 0.02  # sources below this share of an item's score give no reason
@@ -263,6 +266,7 @@ class Recommender:
 
     def _catch_up(self, conn: Connection) -> None:
         state, cat = self.state, self.catalogue
+        unheld: set[str] = set()  # sessions not held in memory whose events paired items
         while batch := reader.log_since(conn, self.position, _CATCH_UP_BATCH):
             for event in batch:
                 if self._pending.pop(event.event_id, None) is None:
@@ -273,8 +277,33 @@ class Recommender:
                     if not session_known and event.item_id is not None and event.user_id:
                         # pairs of a session not held in memory: reload this list when needed
                         state.neighbours.drop(cat.index[event.item_id])
+                        if event.session_id is not None:
+                            unheld.add(event.session_id)
                 self._remember(event.event_id)
                 self.position = event.position
+        self._drop_lists_paired_in(conn, unheld)
+
+    def _drop_lists_paired_in(self, conn: Connection, sessions: set[str]) -> None:
+        """Drops the neighbour lists of the items of these sessions (not held in memory, so
+        their new pairs were not counted in): each is loaded again, from the store, when next
+        needed. Beyond a few sessions (another process's import), or where a session's items
+        fill its stored list (an item paired and then pushed out of it is not named), every
+        list is."""
+        neighbours, index = self.state.neighbours, self.catalogue.index
+        found = (
+            []
+            if len(sessions) > _SESSIONS_READ_FOR_PAIRS
+            else [reader.session_row(conn, s) for s in sessions]
+        )
+        if len(sessions) > _SESSIONS_READ_FOR_PAIRS or any(
+            row is not None and len(row.recent_ids) >= RECENT_ITEMS_PER_SESSION for row in found
+        ):
+            neighbours.drop_all()
+            return
+        for row in found:
+            for item_id in row.recent_ids if row is not None else ():
+                if (item := index.get(item_id)) is not None:
+                    neighbours.drop(item)
 
     def _remember(self, event_id: str) -> None:
         self._caught[event_id] = None

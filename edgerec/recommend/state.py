@@ -143,6 +143,12 @@ class Neighbours:
         self.counts.pop(item, None)
         self._arrays.pop(item, None)
 
+    def drop_all(self) -> None:
+        """Drops every list loaded (each is loaded again when next needed)."""
+        if not self.complete:
+            self.counts.clear()
+            self._arrays.clear()
+
     def add(self, a: int, b: int, count: int = 1) -> None:
         row = self.counts.get(a)
         if row is None:

@@ -90,6 +90,26 @@ def test_memory_holds_at_most_the_configured_customers_and_a_returning_one_is_se
     assert "visitor0" in limited.state.users and len(limited.state.users) == 3
 
 
+def test_customers_dropped_from_memory_and_back_leave_no_neighbour_list_behind(shop) -> None:
+    """A returning customer's new pair reached only the new item's list: the list of the item
+    they had viewed before, in the same session, kept its old count for every customer."""
+    config = replace(RecommenderConfig.default(), customers_in_memory=2, preload_users=0)
+    limited = Recommender(shop, config=config)
+    walk = [("ana", 1), ("bo", 4), ("cy", 5), ("ana", 2)]
+    walk += [(("ana", "bo", "cy")[n % 3], 6 + n) for n in range(12)]
+    # dee's session holds more items than a session stores: i31's pair with i20 pushes i20 out
+    # of it, and cy, held in memory all along, then builds on i20
+    walk += [("dee", n) for n in range(20, 30)] + [("bo", 20), ("cy", 1), ("dee", 31), ("cy", 20)]
+    for minute, (user, item) in enumerate(walk):
+        event = ItemViewed(user_id=user, item_id=f"i{item}", occurred_at=at(100 + minute))
+        limited.observe(event, shop.record(event))
+        fresh = Recommender(shop, config=config)
+        a, b = (r.recommend(user, k=10, now=at(100 + minute)) for r in (limited, fresh))
+        assert [(x.item_id, round(x.score, 9), x.reasons) for x in a] == [
+            (x.item_id, round(x.score, 9), x.reasons) for x in b
+        ], f"after {user} viewed i{item}"
+
+
 def test_observing_twice_or_catching_up_never_counts_twice(shop) -> None:
     rec = Recommender(shop)
     event = ItemViewed(user_id="u", item_id="i1", occurred_at=at(100))
