@@ -641,8 +641,11 @@ class _Checkpointer:
         except sqlite3.Error:
             return  # none to checkpoint
         try:
-            connection.execute(f"PRAGMA synchronous={self.synchronous}")
-            connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
+            try:
+                connection.execute(f"PRAGMA synchronous={self.synchronous}")
+                connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
+            except sqlite3.Error:
+                return  # deleted between the connect and these: none to checkpoint
             while True:
                 self.committed.wait()
                 self.enough.wait(self.WITHIN_S)
