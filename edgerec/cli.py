@@ -1216,11 +1216,11 @@ def quarantine(
 
     with settings.open() as store:
         shop = ShopData(store)
-        rows = shop.quarantine(reason=reason, import_id=import_id, limit=limit)
-        if import_id and not rows and not shop.import_known(import_id):
+        if import_id is not None and not shop.import_known(import_id):  # '' too: no filter is none
             raise click.ClickException(
                 f"no import here has the id {import_id!r}: each import's report names its import_id"
             )
+        rows = shop.quarantine(reason=reason, import_id=import_id, limit=limit)
         reasons = shop.quarantine_reasons()
     if as_json:
         for row in rows:

@@ -1351,6 +1351,8 @@ def test_quarantine_lists_the_refused_rows_with_how_to_fix_them(db: str, tmp_pat
     assert run("--db", db, "quarantine", "--import", clean).strip() == "No quarantined rows match."
     unknown = CliRunner().invoke(main, ["--db", db, "quarantine", "--import", "0f" * 16])
     assert unknown.exit_code == 1 and "no import here has the id '0f0f" in unknown.output
+    empty = CliRunner().invoke(main, ["--db", db, "quarantine", "--import", ""])  # "$ID" unset
+    assert empty.exit_code == 1 and "no import here has the id ''" in empty.output
 
 
 def test_quarantine_and_events_print_a_file_s_control_characters_escaped(db: str, tmp_path: Path) -> None:

@@ -504,8 +504,8 @@ def _unplaced(value: Any, year: int) -> str | None:
 
     >>> _unplaced("15 March", 1), _unplaced("3 May 25 1430", 2025), _unplaced("20250503", 2025)
     ('it names no year', None, None)
-    >>> _unplaced("150625 14:30", 2025), _unplaced("311299", 1999)
-    (None, None)
+    >>> _unplaced("150625 14:30", 2025), _unplaced("311299", 1999), _unplaced("150625-160625", 2025)
+    (None, None, 'it names no year')
     >>> _unplaced("3-5 May 2025", 2003)
     'its numbers are no one date: a range of days, or a number with no place in a date'
     """
@@ -519,8 +519,9 @@ def _unplaced(value: Any, year: int) -> str | None:
     short = f"{year % 100:02d}"
     if short in [run for run in runs if len(run) == 2] or (not runs and year != 1):
         return None  # a year of two digits, or 'now' and 'today'
-    if any(len(run) == 6 and short in (run[:2], run[-2:]) for run in runs):
-        return None  # DDMMYY or YYMMDD: '150625 14:30'
+    long_runs = [run for run in runs if len(run) >= 4]
+    if len(long_runs) == 1 and len(long_runs[0]) == 6 and short in (long_runs[0][:2], long_runs[0][-2:]):
+        return None  # DDMMYY or YYMMDD: '150625 14:30' (not '150625-160625', a range of days)
     return "it names no year"
 
 

@@ -177,6 +177,9 @@ def refuse_own_export(store: HasEngine, path: Path) -> None:
                 )
 
 
+_LARGEST_POSITION = 2**63 - 1  # no database integer holds more: no store has a log so long
+
+
 def _head_positions(path: Path) -> dict[int, str]:
     """The log position and pseudonymous event id of each of the first records of an export."""
     records: Iterator[tuple[Any, Any, list[Any], Any]] = (
@@ -193,6 +196,7 @@ def _head_positions(path: Path) -> dict[int, str]:
         for record in objects
         if isinstance(record, dict)
         and type(record.get("position")) is int
+        and 0 < record["position"] <= _LARGEST_POSITION
         and isinstance(record.get("event_id"), str)
         and record["event_id"].startswith("p-")
     }

@@ -403,13 +403,14 @@ def test_a_range_of_days_or_a_date_with_no_year_is_no_time(ingest_store: Store, 
         "u5,i1,view,mars 2025",
         "u6,i1,view,150625 14:30",  # DDMMYY: read before, and still
         "u6,i2,view,311224 18:00",
+        "u7,i1,view,150625-160625",  # a range of days, DDMMYY
     ]
     path = write_csv(tmp_path / "ranges.csv", rows)
     report = import_file(ingest_store, path, format="csv")
-    assert report.quarantined_by_reason == {"bad_timestamp": 6}
+    assert report.quarantined_by_reason == {"bad_timestamp": 7}
     with ingest_store.engine.connect() as connection:
         details = sorted(connection.execute(select(quarantine.c.detail)).scalars())
-    assert [detail.endswith("(it names no year)") for detail in details].count(True) == 2
+    assert [detail.endswith("(it names no year)") for detail in details].count(True) == 3
     assert [": a range of days" in detail for detail in details].count(True) == 4
     days = sorted(from_micros(e.occurred_at).isoformat()[:16] for e in ingest_store.read())
     assert days == [
@@ -646,6 +647,11 @@ def test_a_stores_own_pseudonymous_export_is_refused_back_into_it(
     export_events(ingest_store, backup, format=kind, real_ids=True)
     report = import_file(ingest_store, backup)
     assert (report.appended, report.already_present) == (0, head)
+    if kind == "jsonl":  # a position no database integer holds is no position of this store's
+        beyond = tmp_path / "beyond.jsonl"
+        first = json.loads(shared.read_text().splitlines()[0])
+        beyond.write_text(json.dumps(first | {"position": 2**64, "event_id": "p-" + "0" * 16}) + "\n")
+        assert import_file(ingest_store, beyond).appended == 1
 
 
 def test_a_catalogue_that_returns_to_an_earlier_state_is_followed(
