@@ -7,6 +7,8 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -28,6 +30,7 @@ EXPORT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # The records at the head of a restored file compared with the store's own events: one of its
 # pseudonyms among them is enough to tell the file, and reading more costs every restore.
 _OWN_HEAD = 1_000
+_OWN_HEAD_CHUNKS = 10
 
 
 class HasEngine(Protocol):
@@ -154,49 +157,56 @@ def refuse_own_export(store: HasEngine, path: Path) -> None:
     """Raises ValueError where the export at `path`, about to be restored into `store`, is the
     store's own pseudonymous export: its event ids are this store's pseudonyms of the events at
     the same positions. Imported, each event would be appended again under other ids, and a
-    forget of its customer would miss the copy. Only the file's first records are read, and only
-    the store's events at their positions (by the log's key); a store that has never written a
-    pseudonym keeps no secret and is not read at all."""
+    forget of its customer would miss the copy. Only the file's first records are read (more,
+    up to `_OWN_HEAD_CHUNKS` chunks, while none of their positions is in the store: the events
+    of a customer forgotten since), and only the store's events at their positions (by the
+    log's key); a store that has never written a pseudonym keeps no secret and is not read."""
     with store.engine.connect() as connection:
         hide = stored_pseudonymizer(connection)
         if hide is None:
             return
-        claimed = _head_positions(path)
-        for part in chunks(sorted(claimed), 500):
-            rows = connection.execute(
-                select(events_table.c.position, events_table.c.event_id).where(
-                    events_table.c.position.in_(part)
-                )
-            )
-            if any(hide(event_id) == claimed[position] for position, event_id in rows):
-                raise ValueError(
-                    f"{path} is this store's own export with pseudonymous ids (the default of "
-                    "`edgerec export`): importing it would add every event again under other "
-                    "customer, session and event ids. A backup to restore is made with "
-                    "`edgerec export --real-ids`; a pseudonymous export is for sharing with another store"
-                )
+        with closing(_head_positions(path)) as heads:  # the file closed however this ends
+            for claimed in islice(heads, _OWN_HEAD_CHUNKS):
+                stored = [
+                    (position, event_id)
+                    for part in chunks(sorted(claimed), 500)
+                    for position, event_id in connection.execute(
+                        select(events_table.c.position, events_table.c.event_id).where(
+                            events_table.c.position.in_(part)
+                        )
+                    )
+                ]
+                if any(hide(event_id) == claimed[position] for position, event_id in stored):
+                    raise ValueError(
+                        f"{path} is this store's own export with pseudonymous ids (the default of "
+                        "`edgerec export`): importing it would add every event again under other "
+                        "customer, session and event ids. A backup to restore is made with "
+                        "`edgerec export --real-ids`; a pseudonymous export is for sharing with another store"
+                    )
+                if stored:
+                    return  # events of this store at the file's positions, not the file's events
 
 
 _LARGEST_POSITION = 2**63 - 1  # no database integer holds more: no store has a log so long
 
 
-def _head_positions(path: Path) -> dict[int, str]:
-    """The log position and pseudonymous event id of each of the first records of an export."""
+def _head_positions(path: Path) -> Iterator[dict[int, str]]:
+    """The log position and pseudonymous event id of each record of an export, chunk by chunk."""
     records: Iterator[tuple[Any, Any, list[Any], Any]] = (
         readers.parquet_records(path, _OWN_HEAD)
         if data_suffix(path) == ".parquet"
         else readers.jsonl_records(path, _OWN_HEAD)
     )
     try:
-        _lines, _raws, objects, _problems = next(records, ([], None, [], []))
+        for _lines, _raws, objects, _problems in records:
+            yield {
+                record["position"]: record["event_id"]
+                for record in objects
+                if isinstance(record, dict)
+                and type(record.get("position")) is int
+                and 0 < record["position"] <= _LARGEST_POSITION
+                and isinstance(record.get("event_id"), str)
+                and record["event_id"].startswith("p-")
+            }
     finally:
         getattr(records, "close", lambda: None)()  # closes the file now, not at garbage collection
-    return {
-        record["position"]: record["event_id"]
-        for record in objects
-        if isinstance(record, dict)
-        and type(record.get("position")) is int
-        and 0 < record["position"] <= _LARGEST_POSITION
-        and isinstance(record.get("event_id"), str)
-        and record["event_id"].startswith("p-")
-    }

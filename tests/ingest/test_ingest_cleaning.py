@@ -654,6 +654,28 @@ def test_a_stores_own_pseudonymous_export_is_refused_back_into_it(
         assert import_file(ingest_store, beyond).appended == 1
 
 
+def test_a_stores_own_export_is_refused_when_its_first_customer_was_forgotten_since(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first chunk's positions were all gone from the log, so nothing was compared and the
+    export came in: the other customers' events twice, the forgotten customer's back."""
+    from edgerec.ingest import export
+    from edgerec.privacy import forget_user
+
+    monkeypatch.setattr(export, "_OWN_HEAD", 4)  # the file's chunks, as its first 1,000 records
+    rows = [f"tester,i{n},view,{T + 60 * n}" for n in range(9)] + [
+        f"u1,i{n},view,{T + 900 + n}" for n in range(3)
+    ]
+    import_file(ingest_store, write_csv(tmp_path / "shop.csv", rows), format="csv")
+    own = tmp_path / "own.jsonl"
+    export_events(ingest_store, own, format="jsonl")
+    forget_user(ingest_store, "tester")
+    before = log_rows(ingest_store)
+    with pytest.raises(ValueError, match="own export with pseudonymous ids"):
+        import_file(ingest_store, own)
+    assert log_rows(ingest_store) == before
+
+
 def test_a_catalogue_that_returns_to_an_earlier_state_is_followed(
     ingest_store: Store, tmp_path: Path
 ) -> None:
