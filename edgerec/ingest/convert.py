@@ -85,7 +85,7 @@ def ints(values: Sequence[Any], name: str) -> tuple[list[int | None], list[Probl
 # A count that groups its thousands ('1,200', '1.200', '1 200', "1'200", '1’200', with a
 # no-break, narrow no-break or thin space too), one mark throughout, as a price reads one. No
 # group of thousands follows a lone 0: '0,500' is a decimal comma, not five hundred.
-_THOUSANDS = re.compile(r"[-+]?(?!0[^0-9])[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
+_THOUSANDS = re.compile(r"[-+]?(?!0+[^0-9])[0-9]{1,3}([,.' \u00a0\u202f\u2009\u2019])[0-9]{3}(?:\1[0-9]{3})*")
 
 
 def ungrouped(text: str, dots: bool = True) -> str | None:
@@ -178,7 +178,7 @@ _WHOLE_ENDING = re.compile(r"(?<=[0-9])[.,:][-\u2013\u2014](?=[^0-9]*$)")
 # 1’299’000, with a space, a no-break, narrow no-break or thin space) after anything but a lone
 # 0, or India's lakh grouping (1,23,456).
 _WHOLE = re.compile(
-    r"[0-9]*|(?!0[^0-9])[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*"
+    r"[0-9]*|(?!0+[^0-9])[0-9]{1,3}(?:([,." + _GROUPS + r"])[0-9]{3})(?:\1[0-9]{3})*"
     r"|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}"
 )
 _FRACTION = re.compile(r"[0-9]+")
@@ -237,11 +237,11 @@ def _decimal_mark(number: str, *, no_minor_unit: bool = False) -> str | None:
         return last  # '1,299.00', '1.299,00': the last one marks the decimals
     if len(marks) > 1:
         return None  # '1,299,000': only thousands
-    # A comma before exactly three digits groups thousands ('1,299'), but not after a lone 0
-    # ('0,500' is a half); otherwise a lone mark is the decimal one ('12,99', '12.5', and '1.299'
-    # as any number reads it).
+    # A comma before exactly three digits groups thousands ('1,299'), but not after zeros alone
+    # ('0,500' and '00,500' are a half); otherwise a lone mark is the decimal one ('12,99',
+    # '12.5', and '1.299' as any number reads it).
     whole, fraction = number.rsplit(last, 1)
-    thousands = (last == "," or no_minor_unit) and len(fraction) == 3 and whole.lstrip("-+") not in ("", "0")
+    thousands = (last == "," or no_minor_unit) and len(fraction) == 3 and whole.lstrip("-+").strip("0") != ""
     return None if thousands else last
 
 

@@ -1154,23 +1154,23 @@ def test_a_stock_and_a_price_read_thousands_grouped_with_spaces_or_apostrophes(
     }
 
 
-def test_a_stock_with_a_lone_0_before_a_comma_is_no_thousands(ingest_store: Store, tmp_path: Path) -> None:
+def test_a_stock_with_only_zeros_before_a_comma_is_no_thousands(ingest_store: Store, tmp_path: Path) -> None:
     """A stock "0,500" read as 500, its comma taken to group thousands, though no one writes
     five hundred so: it is a decimal comma, and half an item is no count. The price "0,500"
     beside it is a half, not 500; "1,200", "12,000" and "1,200,000" read as before."""
     products = tmp_path / "stock.csv"
     products.write_text(
         'id,title,price,stock\nA,Tea,"0,500","0,500"\nB,Jam,1.00,"1,200"\nC,Oil,"0,500","12,000"\n'
-        'D,Salt,1.00,"1,200,000"\n'
+        'D,Salt,1.00,"1,200,000"\nE,Rice,"00,250","00,500"\nF,Flour,"000,250",3\n'
     )
     report = import_file(ingest_store, products)
     conserved(report)
-    assert report.quarantined_by_reason == {"invalid_stock": 1}
+    assert report.quarantined_by_reason == {"invalid_stock": 2}
     with ingest_store.engine.connect() as connection:
-        (detail,) = [row.detail for row in connection.execute(quarantine.select())]
-    assert detail.startswith("stock: '0,500' is not an integer")
+        details = sorted(row.detail for row in connection.execute(quarantine.select()))
+    assert [d.split(" is not")[0] for d in details] == ["stock: '0,500'", "stock: '00,500'"]
     items = {i.item_id: (i.price, i.stock) for i in ShopData(ingest_store).items(limit=10)}
-    assert items == {"B": (1.0, 1200), "C": (0.5, 12000), "D": (1.0, 1200000)}
+    assert items == {"B": (1.0, 1200), "C": (0.5, 12000), "D": (1.0, 1200000), "F": (0.25, 3)}
 
 
 def test_a_stock_reads_thousands_grouped_with_a_dot(ingest_store: Store, tmp_path: Path) -> None:
