@@ -343,7 +343,14 @@ def make_engine(url: str, *, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine, synchronous.upper())
     queue = _WriterQueue(path.with_name(path.name + _WRITER_LOCK))
-    _FILES[engine] = _SqliteFile(path, queue, _Checkpointer(path, synchronous.upper(), queue))
+    file = _FILES[engine] = _SqliteFile(path, queue, _Checkpointer(path, synchronous.upper(), queue))
+
+    @event.listens_for(engine, "do_connect")
+    def refuse_a_file_gone(*_args: object) -> None:
+        # Connecting would make an empty database at the path of a file deleted while open.
+        if file.opened is not None and _identity(path) != file.opened:
+            raise sqlite3.OperationalError(f"the database file {path} {GONE}")
+
     return engine
 
 
@@ -717,16 +724,21 @@ class _SqliteFile:
         self.writer = None
 
     def check_same_file(self) -> None:
-        """Refuses a write once the store's file was deleted or replaced (a restore copied over
-        it, a clean-up) while open: SQLite goes on writing to the file it opened, where nothing
-        will read it, and `Store.record` returned a position for an event that is lost. One
-        stat per transaction, not per row: a few microseconds."""
+        """Refuses a write once the store's file was deleted or replaced (a clean-up, a restore
+        moved into its place) while open: SQLite goes on writing to the file it opened, where
+        nothing will read it, and `Store.record` returned a position for an event that is lost.
+        One stat per transaction, not per row: a few microseconds."""
         if self.opened is not None and _identity(self.path) != self.opened:
             raise StoreWriteError(
-                f"could not write to the store: the database file {self.path} was deleted or "
-                "replaced while open. Nothing of this write was stored; restore the file if it was "
-                "deleted, then open the store again (quit and start again) to write to it."
+                f"could not write to the store: the database file {self.path} {GONE}. Nothing of "
+                "this write was stored."
             )
+
+
+GONE = (
+    "was deleted or replaced while open; restore the file if it was deleted, then open the store"
+    " again (quit and start again)"
+)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 import edgerec
 from edgerec.api import Store
@@ -737,6 +738,13 @@ def test_a_database_file_deleted_or_replaced_while_open_refuses_writes(tmp_path:
         store.record(ItemViewed(user_id="u", item_id="j"))
     with pytest.raises(StoreWriteError, match=deleted):  # again: no empty database made there
         store.record(ItemViewed(user_id="u", item_id="j"))
+    # nor by a read that opens a connection: it had one made, and failed on "no such table"
+    with (
+        pytest.raises(OperationalError, match=deleted),
+        store.engine.connect() as one,
+        store.engine.connect(),
+    ):
+        one.exec_driver_sql("SELECT count(*) FROM events")
     assert not path.exists()
     store.close()
 
