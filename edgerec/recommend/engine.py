@@ -290,18 +290,15 @@ class Recommender:
         fill its stored list (an item paired and then pushed out of it is not named), every
         list is."""
         neighbours, index = self.state.neighbours, self.catalogue.index
-        found = (
-            []
-            if len(sessions) > _SESSIONS_READ_FOR_PAIRS
-            else [reader.session_row(conn, s) for s in sessions]
-        )
-        if len(sessions) > _SESSIONS_READ_FOR_PAIRS or any(
-            row is not None and len(row.recent_ids) >= RECENT_ITEMS_PER_SESSION for row in found
-        ):
+        if len(sessions) > _SESSIONS_READ_FOR_PAIRS:
+            neighbours.drop_all()
+            return
+        found = [row for s in sessions if (row := reader.session_row(conn, s)) is not None]
+        if any(len(row.recent_ids) >= RECENT_ITEMS_PER_SESSION for row in found):
             neighbours.drop_all()
             return
         for row in found:
-            for item_id in row.recent_ids if row is not None else ():
+            for item_id in row.recent_ids:
                 if (item := index.get(item_id)) is not None:
                     neighbours.drop(item)
 
