@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from edgerec.ingest import readers
 from edgerec.ingest.streams import data_suffix
@@ -22,7 +22,7 @@ from edgerec.store.engine import database_files
 from edgerec.store.leftovers import remove_leftovers, temporary_name
 from edgerec.store.pseudonyms import pseudonymizer, stored_pseudonymizer
 from edgerec.store.schema import events as events_table
-from edgerec.store.sql import chunks
+from edgerec.store.sql import select_in
 
 EXPORT_FORMATS = ("jsonl", "parquet")
 # The format a target's name ends in (any case): backup.PARQUET is Parquet too.
@@ -167,15 +167,7 @@ def refuse_own_export(store: HasEngine, path: Path) -> None:
             return
         with closing(_head_positions(path)) as heads:  # the file closed however this ends
             for claimed in islice(heads, _OWN_HEAD_CHUNKS):
-                stored = [
-                    (position, event_id)
-                    for part in chunks(sorted(claimed), 500)
-                    for position, event_id in connection.execute(
-                        select(events_table.c.position, events_table.c.event_id).where(
-                            events_table.c.position.in_(part)
-                        )
-                    )
-                ]
+                stored = select_in(connection, events_table, "position", claimed, ("position", "event_id"))
                 if any(hide(event_id) == claimed[position] for position, event_id in stored):
                     raise ValueError(
                         f"{path} is this store's own export with pseudonymous ids (the default of "

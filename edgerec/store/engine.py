@@ -639,20 +639,27 @@ class _Checkpointer:
             self.thread.join()
         self.thread = None
 
-    def _run(self) -> None:
-        # mode=rw: a file deleted since the commit that started this thread is not made again,
-        # empty, at its path (the writers refuse to write there: _SqliteFile.check_same_file).
+    def _connect(self) -> sqlite3.Connection | None:
+        """The checkpoints' own connection, or None where the file is gone. mode=rw: a file
+        deleted since the commit that started this thread is not made again, empty, at its path
+        (the writers refuse to write there: _SqliteFile.check_same_file)."""
         uri = f"{Path(os.path.abspath(self.path)).as_uri()}?mode=rw"
+        connection = None
         try:
             connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error:
+            connection.execute(f"PRAGMA synchronous={self.synchronous}")
+            connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
+        except sqlite3.Error:  # deleted before the connect, or between it and these
+            if connection is not None:
+                connection.close()
+            return None
+        return connection
+
+    def _run(self) -> None:
+        connection = self._connect()
+        if connection is None:
             return  # none to checkpoint
         try:
-            try:
-                connection.execute(f"PRAGMA synchronous={self.synchronous}")
-                connection.execute(f"PRAGMA busy_timeout={self.RESTART_WAIT_MS}")
-            except sqlite3.Error:
-                return  # deleted between the connect and these: none to checkpoint
             while True:
                 self.committed.wait()
                 self.enough.wait(self.WITHIN_S)

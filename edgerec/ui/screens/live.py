@@ -328,12 +328,11 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         # it since it was listed, or the rules banned it (a recall), which the kiosk does not
         # open either. One sold out opens, its stock 0 in view.
         item = self.shop.item(row.item_id)
-        why = None if item is None else not_for_sale(item, self.suggester)
-        if item is None or why in (NOT_LISTED, BANNED):
-            gone = "is not in the catalogue any more" if item is None else f"is {why}"
-            if why == NOT_LISTED:
-                gone += " any more"
-            self.notify(f"{printable(row.label)} {gone}: not opened.", severity="warning")
+        why = not_for_sale(item, self.suggester)
+        if why in (NOT_LISTED, BANNED):
+            gone = "not in the catalogue" if item is None else why
+            again = " any more" if why == NOT_LISTED else ""
+            self.notify(f"{printable(row.label)} is {gone}{again}: not opened.", severity="warning")
             self._load_items()
             return
         # Its details show together with the suggestions it leads to: a frame for them now
