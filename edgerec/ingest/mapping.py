@@ -188,10 +188,11 @@ def yes_or_no(name: str, text: str) -> bool:
 _LAST_ITEM = ("aid",)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # A customer column before a bare `user`, which in a till's export is the cashier; beside
-    # one, a `user_id` is refused (check_customer_columns).
-    "user": ("user_id", "customer_id", "customer", "user", "visitor_id", "visitor", "client_id",
-             "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id", "distinct_id",
-             "anonymous_id"),
+    # one, a `user_id` is refused (check_customer_columns). Olist's `customer_unique_id` is the
+    # customer, its `customer_id` one order's.
+    "user": ("user_id", "customer_unique_id", "customer_id", "customer", "user", "visitor_id", "visitor",
+             "client_id", "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id",
+             "distinct_id", "anonymous_id"),
     "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn", *_LAST_ITEM),
@@ -481,7 +482,9 @@ def check_customer_columns(
 
     actual = _by_key(names)
     user = ids(actual.get("userid"))
-    customer = ids(actual.get("customerid")) or ids(actual.get("customer"))
+    customer = (
+        ids(actual.get("customeruniqueid")) or ids(actual.get("customerid")) or ids(actual.get("customer"))
+    )
     if user is not None and customer is not None:
         raise FormatError(
             f"{path}: both {user!r} and {customer!r} may name the customer (one may be a cashier, "

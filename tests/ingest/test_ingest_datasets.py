@@ -1432,6 +1432,26 @@ def test_a_sales_file_without_a_type_column_is_purchases(ingest_store: Store, tm
     }
 
 
+def test_olists_joined_orders_are_read_by_the_customers_unique_id(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's orders joined to their items and customers: each order has a customer_id of its
+    own, and customer_unique_id is the customer. Read by customer_id, a customer's two orders
+    were two customers' with nothing in common."""
+    path = tmp_path / "olist_joined.csv"
+    path.write_text(
+        "order_id,customer_id,order_purchase_timestamp,product_id,price,customer_unique_id\n"
+        "o1,c-order-1,2017-10-02 10:56:33,p1,29.99,861eff47\n"
+        "o2,c-order-2,2018-01-15 08:01:00,p2,118.70,861eff47\n"
+    )
+    conserved(import_file(ingest_store, path, mapping={"timestamp": "order_purchase_timestamp"}))
+    assert [(e.user_id, e.item_id) for e in ingest_store.read()] == [("861eff47", "p1"), ("861eff47", "p2")]
+    both = tmp_path / "both.csv"
+    both.write_text("user_id,customer_unique_id,product_id,price,order_date\nu1,c1,p1,9.99,2024-05-01\n")
+    with pytest.raises(FormatError, match="--map user=customer_unique_id or --map user=user_id"):
+        import_file(ingest_store, both)
+
+
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
