@@ -2090,7 +2090,10 @@ def import_(
         _echo(json.dumps(data, sort_keys=True))
     else:
         for key, value in data.items():
-            _echo(f"{key:>22}: {value}")
+            if key != "notes":  # sentences, said below
+                _echo(f"{key:>22}: {value}")
+        for note in report.notes:
+            _echo(note, err=True)
     if not report.rows_read:  # an export of no events, a day with no sales: said, not refused
         _echo(f"{path} holds no rows: nothing was imported.", err=True)
     if report.quarantined and not as_json:

@@ -96,6 +96,7 @@ class Batch:
     problems: list[Problem]
     raw_of: Callable[[int], str]
     catalogue: CatalogueColumns | None = None  # a catalogue file's: what it has columns for
+    notes: tuple[str, ...] = ()  # what the report says of how the file was read
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -6,6 +6,7 @@ typed values plus a problem per row, so that one bad cell quarantines its row on
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 import unicodedata
@@ -406,6 +407,23 @@ def _day_first(values: Sequence[Any]) -> bool:
         return order == "day"  # "none": no such date to settle
     first = next(found for v in values if isinstance(v, str) and (found := _NUMERIC_DATE.match(v)))
     return first[0].lstrip()[len(first[1])] in ".-"
+
+
+def day_order_note(values: Sequence[Any]) -> str:
+    """What the import says of dates such as 03/04/2025 where every date in the file reads both
+    ways: which way they were read (as `_day_first` does, by their marks) and how to say the
+    other."""
+    found = next(found for v in values if isinstance(v, str) and (found := _NUMERIC_DATE.match(v)))
+    day_first = _day_first(values)
+    day, month = (found[1], found[2]) if day_first else (found[2], found[1])
+    read, other = ("day", "month") if day_first else ("month", "day")
+    flag = f"day_first={str(not day_first).lower()}"
+    return (
+        f"Dates such as {found[0].strip()!r} were read {read} first, as {int(day)} "
+        f"{calendar.month_name[int(month)]}: no date in the file has a day past the 12th to tell. "
+        f"If the file writes the {other} first, give {flag} (--map {flag} on the command line), in "
+        "every import of such files."
+    )
 
 
 def day_order(values: Sequence[Any]) -> str:

@@ -73,6 +73,7 @@ class ImportReport:
     users: int = 0
     items: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # how the file was read, where it was a guess
 
     @property
     def events_per_s(self) -> float:
@@ -271,6 +272,7 @@ def _run(
         sessions.add([row["session_id"] for row in accepted])
         if named is not None:
             named.add([value for value in batch.columns.get("item_id", ()) if isinstance(value, str)])
+        report.notes.extend(note for note in batch.notes if note not in report.notes)
         report.rows_read += len(batch)
         report.accepted += len(accepted)
         report.appended += appended

@@ -68,6 +68,7 @@ def csv_batches(
     source = str(path)
     given_mapping = mapping
     resolved = settled = False
+    notes: tuple[str, ...] = ()  # the first batch's: how its dates were read, where a guess
     quoting = csv.QUOTE_MINIMAL if mapping.quote else csv.QUOTE_NONE
     records = read_records(
         path,
@@ -126,10 +127,12 @@ def csv_batches(
             check_time_range(given_mapping, mapping, raw, path, where)
             column = wanted["occurred_at"]
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
-            mapping, settled = settle_day_order(mapping, raw["occurred_at"], later), True
+            (mapping, notes), settled = settle_day_order(mapping, raw["occurred_at"], later), True
         undated_times(mapping, raw, chunk.lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
-        yield text_batch(source, chunk, columns, merge(problems, found))
+        batch = text_batch(source, chunk, columns, merge(problems, found))
+        batch.notes, notes = notes, ()
+        yield batch
 
 
 def objects_column(objects: Sequence[Any], key: str) -> list[Any]:
@@ -158,19 +161,20 @@ def _csv_column(
 
 def settle_day_order(
     mapping: ColumnMapping, first: Sequence[Any], later: Callable[[], Iterator[list[Any]]]
-) -> ColumnMapping:
+) -> tuple[ColumnMapping, tuple[str, ...]]:
     """`mapping` with the file's one reading of dates such as 01/05/2024 (day or month first):
     from its first chunk, or, where every date there reads both ways, from the first later chunk
     with a day past the 12th. (Chunks that each settle it for themselves read a file whose first
-    chunk falls in the first 12 days of a month two ways.)"""
+    chunk falls in the first 12 days of a month two ways.) Where no chunk tells, the note that
+    says how they were read: a shop's week of sales may fall in the first 12 days."""
     if mapping.day_first is not None or mapping.timestamp_unit not in ("auto", "iso"):
-        return mapping
+        return mapping, ()
     order = convert.day_order(first)
     if order == "either":
         order = next((o for values in later() if (o := convert.day_order(values)) in ("day", "month")), order)
     if order in ("day", "month"):
-        return replace(mapping, day_first=order == "day")
-    return mapping
+        return replace(mapping, day_first=order == "day"), ()
+    return mapping, (convert.day_order_note(first),) if order == "either" else ()
 
 
 def _by_position(mapping: ColumnMapping) -> ColumnMapping:
@@ -348,6 +352,7 @@ def object_batches(
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     given_mapping = mapping
+    notes: tuple[str, ...] = ()
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -385,14 +390,15 @@ def object_batches(
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             check_time_range(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))
             later = partial(_object_column, records, sources["occurred_at"])
-            mapping = settle_day_order(mapping, raw["occurred_at"], later)
+            mapping, notes = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)
         columns, found = typed_columns(raw, mapping, source_timezone, len(lines), own_lines)
         merge(problems, found)
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
                 problems[i] = ("bad_json", "not an object")
-        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects))
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects), notes=notes)
+        notes = ()
 
 
 def read_object(line: str) -> dict[str, Any]:

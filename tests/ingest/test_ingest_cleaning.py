@@ -334,6 +334,30 @@ def test_a_file_reads_its_dates_one_way_throughout(ingest_store: Store, tmp_path
     assert months == {3}
 
 
+def test_an_import_says_how_it_read_dates_that_read_both_ways(ingest_store: Store, tmp_path: Path) -> None:
+    """A week of a UK shop's sales, 01/04 to 07/04, has no day past the 12th: its dates are read
+    month first, as slashes are in the US (January 4 to July 4), and the report said nothing of
+    it. It now says how they were read and what reads them the other way."""
+    rows = [f"u{day},i1,view,0{day}/04/2025 10:00" for day in range(1, 8)]
+    path = write_csv(tmp_path / "week.csv", rows)
+    report = import_file(ingest_store, path, format="csv", chunk_rows=3)
+    assert report.notes == [
+        "Dates such as '01/04/2025' were read month first, as 4 January: no date in the file has a "
+        "day past the 12th to tell. If the file writes the day first, give day_first=true (--map "
+        "day_first=true on the command line), in every import of such files."
+    ]
+    dotted = write_csv(tmp_path / "dotted.jsonl", [])
+    dotted.write_text('{"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": "03.04.2025"}\n')
+    assert "were read day first, as 3 April" in import_file(ingest_store, dotted).notes[0]
+    told = [  # a day past the 12th, a layout, day_first or a date year first: nothing to say
+        import_file(ingest_store, write_csv(tmp_path / "uk.csv", [*rows, "u9,i1,view,13/04/2025 10:00"])),
+        import_file(ingest_store, path, format="csv", mapping={"day_first": True}),
+        import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "%d/%m/%Y %H:%M"}),
+        import_file(ingest_store, write_csv(tmp_path / "iso.csv", ["u1,i1,view,2025-04-03 10:00"])),
+    ]
+    assert [r.notes for r in told] == [[], [], [], []]
+
+
 def test_dates_with_month_names_in_the_main_shop_languages_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:

@@ -423,6 +423,8 @@ class ImportScreen(ConsoleScreen):
             shown = (
                 ", ".join(f"{k} {v:,}" for k, v in value.items())
                 if isinstance(value, dict)
+                else " ".join(value)
+                if isinstance(value, list)  # the notes: sentences
                 else (f"{value:,}" if isinstance(value, int) else str(value))
             )
             table.add_row(Text(key.replace("_", " "), style="bold"), Text(shown or "none"))
