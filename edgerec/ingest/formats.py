@@ -13,6 +13,7 @@ from edgerec.domain import EventType
 from edgerec.ingest import datasets, mapping, readers
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.errors import FormatError
+from edgerec.ingest.json_array import json_layout
 from edgerec.ingest.mapping import (
     JSON_LINES_SUFFIXES,
     ColumnMapping,
@@ -321,8 +322,14 @@ def detect_format(
         if suffix in JSON_LINES_SUFFIXES:
             return FORMATS["jsonl"]
         return FORMATS["csv"]
+    if suffix in JSON_LINES_SUFFIXES and json_layout(path) == "document":
+        raise readers.not_json_lines(path)
     names = _header(path, head, encoding)
-    if len(names) >= 2 and all(name.isprintable() and len(name) <= 64 for name in names):
+    # One key is a JSON line's whole record (an API's {"orders": [...]}), one CSV name a header
+    # not split by its delimiter.
+    if (len(names) >= 2 or (suffix in JSON_LINES_SUFFIXES and names)) and all(
+        name.isprintable() and len(name) <= 64 for name in names
+    ):
         # A table of interactions it cannot read: say which columns it lacks, from as many lines
         # as --format csv or jsonl would judge (GA4's items listed only after 20 page_views).
         rows = head if suffix == ".parquet" else head_lines(path, CHUNK_ROWS, encoding)

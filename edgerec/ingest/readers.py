@@ -202,6 +202,16 @@ def _by_position(mapping: ColumnMapping) -> ColumnMapping:
     return mapping
 
 
+def not_json_lines(path: Path) -> FormatError:
+    """The refusal of a JSON document over several lines (an API's `{"orders": [`, `jq .`'s
+    objects), which JSON lines would read as a refused row per line."""
+    return FormatError(
+        f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
+        "JSON array of objects: write its records one per line, for example with "
+        "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
+    )
+
+
 def jsonl_records(
     path: Path, chunk_rows: int, encoding: str = "utf-8"
 ) -> Iterator[tuple[list[int], list[str], list[Any], list[Problem]]]:
@@ -215,11 +225,7 @@ def jsonl_records(
             yield lines, raws, [lifted(obj) for obj in objects], problems
         return
     if layout == "document":  # read line by line, each of its lines would be a refused row
-        raise FormatError(
-            f"{path}: a JSON document over several lines, not JSON lines (one object per line) or a "
-            "JSON array of objects: write its records one per line, for example with "
-            "`jq -c '.[]'`, `jq -c '.events[]'` or `jq -c .`"
-        )
+        raise not_json_lines(path)
     lines: list[int] = []
     raws: list[str] = []
     objects: list[Any] = []

@@ -171,3 +171,23 @@ def test_a_json_document_over_several_lines_is_refused_not_half_imported(
     with pytest.raises(ValueError, match="a JSON document over several lines.*jq -c"):
         import_file(ingest_store, path, format="jsonl")
     assert ingest_store.head() == 0
+
+
+def test_a_json_document_or_a_wrapped_list_is_told_how_to_flatten_it_without_a_format(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """An API's export, `{"orders": [...]}`, on one line or over several, imported as the file it
+    is: it was told that its first line looked like data and to read it with header=false, a CSV
+    file's option, or only to name a format."""
+    orders = {
+        "orders": [{"email": "bob@example.com", "sku": "MUG-1", "created_at": "2024-01-10T11:00:00-05:00"}]
+    }
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(orders) + "\n")
+    with pytest.raises(ValueError, match=r"lists its events under 'orders'.*jq -c '\.orders\[\]") as refused:
+        import_file(ingest_store, path)
+    assert "header=false" not in str(refused.value)
+    path.write_text(json.dumps(orders, indent=2) + "\n")
+    with pytest.raises(ValueError, match="a JSON document over several lines.*jq -c"):
+        import_file(ingest_store, path)
+    assert ingest_store.head() == 0
