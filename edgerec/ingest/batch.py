@@ -210,8 +210,15 @@ def _unknown_action(value: Any) -> str:
     return f"type: unknown action {shown!r} (say which event it is: {hint}, or purchased, ...)"
 
 
+# RecBole's atomic files (`.inter`, `.item`) write each column's type after its name.
+RECBOLE_TYPES = (":token", ":token_seq", ":float", ":float_seq")
+
+
 def header_key(name: str) -> str:
-    """'SessionId', 'session_id' and 'Session ID' all become 'sessionid'."""
+    """'SessionId', 'session_id' and 'Session ID' all become 'sessionid', and so does RecBole's
+    'session_id:token'."""
+    if name.endswith(RECBOLE_TYPES):
+        name = name.rpartition(":")[0]
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from edgerec.domain import EventType, number_id, text_id
 from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
-from edgerec.ingest.batch import header_key, map_actions, merge
+from edgerec.ingest.batch import RECBOLE_TYPES, header_key, map_actions, merge
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.streams import data_suffix
 from edgerec.ingest.text import head_lines
@@ -1109,7 +1109,12 @@ def _title_line(names: Sequence[str]) -> bool:
 def looks_like_data(names: Sequence[str]) -> bool:
     """Whether a first line is a row of data (a number, a date, a time or a URL among its cells)
     rather than the columns' names: the file has no header line."""
-    return any(_is_number(name) or convert.day_order([name]) != "none" or ":" in name for name in names)
+    return any(
+        _is_number(name)
+        or convert.day_order([name]) != "none"
+        or (":" in name and not name.endswith(RECBOLE_TYPES))
+        for name in names
+    )
 
 
 def _hint(names: Sequence[str], lacking: list[str]) -> str:

@@ -1452,6 +1452,29 @@ def test_olists_joined_orders_are_read_by_the_customers_unique_id(
         import_file(ingest_store, both)
 
 
+def test_recboles_atomic_files_are_read_by_their_column_names(ingest_store: Store, tmp_path: Path) -> None:
+    """RecBole's datasets (`ml-1m.inter`, `ml-1m.item`) write each column's type after its name:
+    `user_id:token`. The names were not known and the ':' taken for data, so the file was refused
+    saying it seemed to have no header line, to be read with header=false (its header a row)."""
+    inter = tmp_path / "ml-1m.inter"
+    inter.write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t1193\t5\t978300760\n2\t661\t3\t978302109\n"
+    )
+    conserved(import_file(ingest_store, inter))
+    assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read()] == [
+        ("rated", "1", "1193", 5.0),
+        ("rated", "2", "661", 3.0),
+    ]
+    assert ingest_store.read()[0].occurred_at == to_micros(datetime(2000, 12, 31, 22, 12, 40, tzinfo=UTC))
+    item = tmp_path / "ml-1m.item"
+    item.write_text(
+        "item_id:token\tmovie_title:token_seq\tgenre:token_seq\n"
+        "1193\tOne Flew Over the Cuckoo's Nest\tDrama\n"
+    )
+    conserved(import_file(ingest_store, item, format="catalogue", mapping={"title": "movie_title"}))
+    assert ingest_store.read()[-1].payload["title"] == "One Flew Over the Cuckoo's Nest"
+
+
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
