@@ -373,7 +373,7 @@ def datetime_micros(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems[i] = ("missing_occurred_at", "occurred_at: is required")
         elif micros is None:
-            hint = _zone_hint(raw) or _year_hint(raw, dayfirst)
+            hint = f" in the layout {fmt} given" if fmt else _zone_hint(raw) or _year_hint(raw, dayfirst)
             problems[i] = ("bad_timestamp", f"occurred_at: {str(raw)[:40]!r} is not a time{hint}")
         elif is_time_of_day(raw):
             problems[i] = (

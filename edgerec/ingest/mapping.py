@@ -647,6 +647,19 @@ def check_time_range(
     ]
     earliest = to_micros(EARLIEST)
     ahead = to_micros(latest_allowed() + _FAR_AHEAD)
+    unit = mapping.timestamp_unit
+    if (
+        not read
+        and "%" in unit
+        and values
+        and all(p is not None and p[0] == "bad_timestamp" for p in problems)
+    ):
+        raise FormatError(  # a layout given that none of them fits: every row would be quarantined
+            f"{path}: timestamp_unit={unit}: no time in {where} of the first rows is written in that "
+            f"layout ({str(values[0]).strip()[:40]!r}); give the layout they are written in (quoted for "
+            "the shell: --map 'timestamp_unit=%d/%m/%Y %H:%M'), or leave timestamp_unit out to read "
+            "the layout from the times themselves"
+        )
     if not read or any(earliest <= t <= ahead for _, t in read):
         return
     value, stamp = read[0]
@@ -655,7 +668,6 @@ def check_time_range(
         shown = f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment.year < 5000 else "after the year 5000"
     except (OverflowError, ValueError, OSError):
         shown = "after the year 5000"
-    unit = mapping.timestamp_unit
     if unit == "auto" and _is_number(value) and _compact_layout([value]) is None:
         unit = _guess_unit([v for v in values if _is_number(v)][:200])
     how = f", read as {_UNIT_WORDS[unit]} since 1970," if unit in _UNIT_WORDS else ""

@@ -323,6 +323,23 @@ def test_a_layout_in_the_mapping_settles_which_number_is_the_day(ingest_store: S
         import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "minutes"})
 
 
+def test_a_layout_that_no_time_fits_is_refused_not_every_row_quarantined(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """timestamp_unit=%d/%m/%Y on times written with the hour: every row was quarantined as
+    '03/04/2025 14:05' "is not a time", which it is; the layout given was what did not fit."""
+    path = write_csv(tmp_path / "till.csv", ["u1,i1,view,03/04/2025 14:05", "u1,i2,view,04/04/2025 14:05"])
+    with pytest.raises(FormatError, match=r"timestamp_unit=%d/%m/%Y: no time in 'timestamp' .* that layout"):
+        import_file(ingest_store, path, format="csv", mapping={"timestamp_unit": "%d/%m/%Y"})
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    some = write_csv(tmp_path / "some.csv", ["u1,i1,view,03/04/2025", "u1,i2,view,04/04/2025 14:05"])
+    report = import_file(ingest_store, some, format="csv", mapping={"timestamp_unit": "%d/%m/%Y"})
+    assert report.accepted == 1 and report.quarantined_by_reason == {"bad_timestamp": 1}
+    with ingest_store.engine.connect() as connection:
+        detail = connection.execute(select(quarantine.c.detail)).scalar_one()
+    assert detail == "occurred_at: '04/04/2025 14:05' is not a time in the layout %d/%m/%Y given"
+
+
 def test_a_file_reads_its_dates_one_way_throughout(ingest_store: Store, tmp_path: Path) -> None:
     """A UK file whose first chunk has no day past the 12th is read day first, as its later
     rows show, not month first there and day first after (the first of March, not January)."""
