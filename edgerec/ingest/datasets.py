@@ -40,7 +40,7 @@ from edgerec.ingest.mapping import (
     sniff_delimiter,
     yes_or_no,
 )
-from edgerec.ingest.readers import jsonl_records, object_keys, parquet_records, raw_of
+from edgerec.ingest.readers import jsonl_records, object_keys, object_lines, parquet_records, raw_of
 from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import RawChunk, head_lines, name_quotes_as_text, read_records, unquote_whole_fields
 from edgerec.ingest.validate import Problem
@@ -800,7 +800,9 @@ _OBJECT_SUFFIXES = JSON_LINES_SUFFIXES | {".parquet"}
 
 
 def catalogue_sniff(path: Path, head: list[str]) -> bool:
-    names = object_keys(path, head) if data_suffix(path) in _OBJECT_SUFFIXES else None
+    names = (
+        object_keys(path, head) if data_suffix(path) in _OBJECT_SUFFIXES or object_lines(path, head) else None
+    )
     if names is None:
         if not head:
             return False
@@ -1388,7 +1390,8 @@ def catalogue_batches(
 ) -> Iterator[Batch]:
     named, header, quote = _catalogue_options(mapping_)
     delimiter = None
-    if data_suffix(path) in _OBJECT_SUFFIXES:  # its objects name their fields: no header line
+    # Its objects name their fields: no header line.
+    if data_suffix(path) in _OBJECT_SUFFIXES or object_lines(path, head_lines(path, 1, encoding)):
         chunks, header = _object_chunks(path, chunk_rows, encoding), True
     else:
         delimiter = sniff_delimiter(head_lines(path, 10))

@@ -319,7 +319,7 @@ def detect_format(
     if mapping is not None:
         if suffix == ".parquet":
             return FORMATS["parquet"]
-        if suffix in JSON_LINES_SUFFIXES:
+        if suffix in JSON_LINES_SUFFIXES or readers.object_lines(path, head):
             return FORMATS["jsonl"]
         return FORMATS["csv"]
     if suffix in JSON_LINES_SUFFIXES and json_layout(path) == "document":

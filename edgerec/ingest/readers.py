@@ -453,6 +453,14 @@ def head_objects(path: Path, head: Sequence[str]) -> list[dict[str, Any] | None]
     return objects
 
 
+def object_lines(path: Path, head: Sequence[str]) -> bool:
+    """Whether a file named otherwise (Adressa's `20170101`, a `.log`) is JSON lines: its first
+    line is a JSON object."""
+    return (
+        bool(head) and head[0].lstrip("\ufeff ").startswith("{") and first_object(path, head[:1]) is not None
+    )
+
+
 def first_object(path: Path, head: Sequence[str]) -> dict[str, Any] | None:
     """A JSON-lines file's first object (among its `head` lines), or a JSON array's first
     element; None when none of them is an object."""

@@ -1307,6 +1307,33 @@ def test_a_sales_file_with_an_event_mapping_is_read_as_events(ingest_store: Stor
     assert detect_format(path, mapping={"category": "price"}).name == "catalogue"
 
 
+def test_json_lines_named_otherwise_are_read_as_json_with_a_mapping(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Adressa's files are JSON lines named by their day (`20170101`). Refused as they are, with
+    the advice to give --map item=COLUMN, and given it, the file was read as CSV: its first JSON
+    line taken for the column names, and refused again with those, told to give header=false. A
+    catalogue so named was read as CSV with or without a mapping."""
+    path = tmp_path / "20170101"
+    path.write_text(
+        '{"eventId": 1154, "url": "http://adressa.no/a-1.ece", "time": 1483225215, "userId": "cx:i8c:3oy", '
+        '"id": "5d4e8b55", "category1": "nyheter|trondheim"}\n'
+    )
+    with pytest.raises(
+        FormatError, match=r"no column for the item or the type\. The columns are \['eventId'"
+    ):
+        import_file(ingest_store, path)
+    columns = {"item": "id", "default_type": "item_viewed"}
+    assert detect_format(path, mapping=columns).name == "jsonl"
+    conserved(import_file(ingest_store, path, mapping=columns))
+    [view] = ingest_store.read()
+    assert (view.type, view.user_id, view.item_id) == ("item_viewed", "cx:i8c:3oy", "5d4e8b55")
+    items = tmp_path / "items"  # a catalogue too: its first line was its header, in pieces
+    items.write_text('{"article": "a1", "headline": "Slik blir været", "price": 3}\n')
+    conserved(import_file(ingest_store, items, mapping={"item": "article", "title": "headline"}))
+    assert ingest_store.read()[-1].payload == {"attributes": {}, "price": 3.0, "title": "Slik blir været"}
+
+
 def test_interactions_under_common_column_names_need_no_mapping(ingest_store: Store, tmp_path: Path) -> None:
     # Shaped like RetailRocket's events.csv: times in milliseconds, visitorid, event, itemid.
     events = tmp_path / "events.csv"
