@@ -188,6 +188,8 @@ _MOVIELENS_SIDE_FILES = frozenset(
 
 def movielens_sniff(path: Path, head: list[str]) -> bool:
     name = data_path(path).name.lower()
+    if name in {"ratings.dat", "movies.dat"} and head and "::" not in head[0]:
+        return False  # HetRec's movies.dat: a header, then tab-separated fields
     if name in {"u.data", "u.item", "ratings.dat", "movies.dat"} or re.fullmatch(
         r"u\d\.(base|test)|u[ab]\.(base|test)", name
     ):
@@ -201,8 +203,13 @@ def movielens_sniff(path: Path, head: list[str]) -> bool:
 
 
 def _movie_catalogue(path: Path) -> Path | None:
+    """The movies beside a ratings file; not HetRec's movies.dat, whose layout is not MovieLens's
+    (`id<TAB>title<TAB>imdbID...`, not `1::Toy Story (1995)::Comedy`): read as that, each of its
+    lines was quarantined."""
     for name in ("movies.csv", "u.item", "movies.dat"):
         if (candidate := beside(path, name)) is not None:
+            if name == "movies.dat" and "::" not in "".join(head_lines(candidate, 1, "latin-1")):
+                continue
             return candidate
     return None
 
@@ -215,14 +222,21 @@ def movielens_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_:
             "ratings.dat or u.data), and the movies beside them are read with them"
         )
     is_catalogue = name in {"movies.csv", "u.item", "movies.dat"} or _looks_like_movies(path)
-    if not is_catalogue and (catalogue := _movie_catalogue(path)) is not None:
-        yield from _movies(catalogue, chunk_rows, encoding)
     if is_catalogue:
         yield from _movies(path, chunk_rows, encoding)
         return
     delimiter = "\t" if re.fullmatch(r"u[1-5ab]?\.(data|base|test)", name) else _delimiter(path)
     head = head_lines(path, 2)
     header = delimiter != "::" and bool(head) and _is_header(re.split(r"[,\t;|]", head[0]))
+    if header and find(names := next(csv.reader(head[:1], delimiter=delimiter)), "timestamp", "time") is None:
+        raise FormatError(  # before the movies beside it are read: every row would be quarantined
+            f"{path}: ratings with no timestamp column (the columns are {names}): import the file "
+            "that has them (HetRec's user_ratedmovies-timestamps.dat), or, to date the rows by their "
+            "order, --format csv --map undated=2024-01-01"
+        )
+    if (catalogue := _movie_catalogue(path)) is not None:
+        yield from _movies(catalogue, chunk_rows, encoding)
+    unit: str | None = None  # the file's: seconds in MovieLens's releases, ms in HetRec's
     for names, chunk in _records(path, delimiter, header, chunk_rows):
         if delimiter == "::":
             _split_double_colon(chunk, 4)
@@ -240,7 +254,11 @@ def movielens_batches(path: Path, chunk_rows: int, encoding: str = "utf-8", **_:
         n = len(chunk)
         values, found = convert.floats(raw.get("value", _const(None, n)), "value")
         merge(problems, found, [("missing_value", "value: no rating") if v is None else None for v in values])
-        stamps, found = convert.epoch_micros(raw.get("occurred_at", _const(None, n)), "s")
+        stamps_raw = raw.get("occurred_at", _const(None, n))
+        if unit is None:
+            sample = next((s for s in stamps_raw if s), "")
+            unit = "ms" if _numberish(sample) and float(sample) > 1e11 else "s"
+        stamps, found = convert.epoch_micros(stamps_raw, unit)
         merge(problems, found)
         columns = {
             "type": _const(EventType.RATED.value, n),

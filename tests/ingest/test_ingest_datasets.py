@@ -111,6 +111,43 @@ def test_movies_dat_in_utf8_or_latin1_keeps_its_titles(ingest_store: Store, tmp_
     assert ingest_store.read(types=["item_listed"])[-1].payload["title"] == "Amélie (2002)"
 
 
+def test_hetrecs_movielens_files_are_read_or_refused_not_quarantined_row_by_row(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """HetRec 2011's MovieLens files, read as MovieLens's: the times of
+    user_ratedmovies-timestamps.dat, in milliseconds, were read as seconds and every rating
+    quarantined as in the future; user_ratedmovies.dat, its times in six columns, had every row
+    quarantined for want of one; and its movies.dat (a header, then tab-separated fields) had
+    every line quarantined as `::` lines of the wrong width, beside either."""
+    movies = tmp_path / "movies.dat"
+    movies.write_bytes(
+        "id\ttitle\timdbID\tspanishTitle\tyear\n3\tGrumpier Old Men\t107050\tDos viejos más\t1995\n".encode(
+            "latin-1"
+        )
+    )
+    timed = tmp_path / "user_ratedmovies-timestamps.dat"
+    timed.write_text(
+        "userID\tmovieID\trating\ttimestamp\n75\t3\t1\t1162160236000\n75\t32\t4.5\t1162160624000\n"
+    )
+    report = import_file(ingest_store, timed)
+    conserved(report)
+    assert report.format == "movielens" and report.quarantined == 0
+    assert [e.occurred_at for e in ingest_store.read()] == [1162160236000000, 1162160624000000]
+    split = tmp_path / "user_ratedmovies.dat"
+    split.write_text(
+        "userID\tmovieID\trating\tdate_day\tdate_month\tdate_year\tdate_hour\tdate_minute\tdate_second\n"
+        "75\t3\t1\t29\t10\t2006\t23\t17\t16\n"
+    )
+    with pytest.raises(
+        FormatError, match="ratings with no timestamp column .*user_ratedmovies-timestamps.dat"
+    ):
+        import_file(ingest_store, split)
+    assert ingest_store.head() == 2
+    report = import_file(ingest_store, movies, encoding="latin-1")
+    assert report.format == "catalogue" and report.quarantined == 0
+    assert ingest_store.read()[-1].payload["title"] == "Grumpier Old Men"
+
+
 def test_netflix_prize_ratings_and_titles(ingest_store: Store, tmp_path: Path) -> None:
     """combined_data_*.txt: a movie's `N:` line, then its customer,rating,date lines; the
     titles from movie_titles.csv (Latin-1, a title's commas unquoted). It was refused as a
