@@ -109,7 +109,8 @@ class Recommender:
         self.engine: Engine | None = store if isinstance(store, Engine) or store is None else store.engine
         self.catalogue, self.state = self._empty_state()
         if model is None and sources is None:
-            model = TrainedModel(path=_snapshot_path(store))
+            listings = self._listings if self.engine is not None else None
+            model = TrainedModel(path=_snapshot_path(store), listings=listings)
         self.model = model
         self.sources: list[CandidateSource] = (
             list(sources) if sources is not None else list(builtin_sources())
@@ -232,6 +233,13 @@ class Recommender:
                     self.state.context.add(
                         event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type], event.occurred_at
                     )
+
+    def _listings(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The store's listings of these items (the model's content vectors of items its snapshot
+        lacks); it may run in the model's loading thread."""
+        assert self.engine is not None
+        with reader.snapshot(self.engine) as conn:
+            return reader.listings(conn, item_ids)
 
     def hides(self, item_id: str, category: str | None) -> bool:
         """Whether the shop's never-show rules, as its policy applies them, keep this item out of

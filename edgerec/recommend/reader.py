@@ -29,7 +29,7 @@ from edgerec.store.schema import (
     user_items,
     users,
 )
-from edgerec.store.sql import compiled, decode_json
+from edgerec.store.sql import compiled, decode_json, select_in
 
 _USER = select(users.c.last_session_id, users.c.last_at).where(users.c.user_id == bindparam("u"))
 _RECENT_USERS = (
@@ -120,6 +120,21 @@ def catalogue_rows(connection: Connection) -> list[Any]:
     ranking, so it must not depend on where the database keeps each row (PostgreSQL moves a
     row it updates, so a rebuild reordered them). Sorted here: cheaper than by an index."""
     return sorted(connection.execute(_ITEMS), key=itemgetter(0))
+
+
+# What a listing says of an item, as the trainer reads it into the item's content tokens.
+_LISTING_FIELDS = ("title", "category", "brand", "price", "description", "attributes")
+
+
+def listings(connection: Connection, item_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored listing of each of these items that the store holds, by id, its empty fields
+    left out: price, description and attributes too, which the in-memory catalogue does not keep."""
+    found = {}
+    for item_id, *values in select_in(connection, items, "item_id", item_ids, ("item_id", *_LISTING_FIELDS)):
+        fields = dict(zip(_LISTING_FIELDS, values, strict=True))
+        fields["attributes"] = decode_json(fields["attributes"])
+        found[item_id] = {name: value for name, value in fields.items() if value is not None}
+    return found
 
 
 def popularity_rows(connection: Connection) -> list[Any]:

@@ -59,8 +59,11 @@ class TrainedModel:
         check_every_s: float = 0.5,
         background: bool = True,
         load_share: float = 0.25,
+        listings: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None,
     ) -> None:
         self.source = source or EmbeddingSource()
+        # The store's listings of items by id (see `install`); None without a store.
+        self.listings = listings
         self.path = path
         self.check_every_s = check_every_s
         self.load_share = load_share
@@ -176,6 +179,7 @@ class TrainedModel:
             self._tokens = np.asarray(snapshot.token_vectors, dtype=np.float32)
             self._content = {k: v for k, v in self._content.items() if k not in known}
             missing = [i for i in catalogue.ids if i not in known]
+            self._read_listings([i for i in missing if i not in self._content])
             extra_ids, extra = self._embed(missing, catalogue)
             vectors = np.asarray(snapshot.item_vectors, dtype=np.float32)
             if extra_ids:
@@ -191,6 +195,16 @@ class TrainedModel:
                 )
             )
             self.swaps += 1
+
+    def _read_listings(self, item_ids: list[str]) -> None:
+        """The stored listings of items the snapshot lacks that no observed listing described:
+        those listed before this recommender opened. The catalogue in memory holds only their
+        title, category and brand, and the trainer's vector of an item also has its price,
+        description and attributes, as has the one given to an item whose listing is observed."""
+        if self.listings is None or not item_ids:
+            return
+        for item_id, fields in self.listings(item_ids).items():
+            self._content[item_id] = dict(fields)
 
     # --- new items --------------------------------------------------------------------------
 

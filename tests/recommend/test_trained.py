@@ -181,6 +181,34 @@ def test_item_listed_after_the_snapshot_gets_the_models_content_vector(shop: Sto
     assert rec.catalogue.index["fresh"] in table.indices.tolist()
 
 
+def test_item_listed_before_the_recommender_opened_gets_the_models_content_vector(shop: Store) -> None:
+    """Opened after the listing (`edgerec recommend`, a restarted console), the recommender gave
+    the item a vector of its title, category and brand alone, not the trainer's, which has its
+    price, description and attributes too: its lists differed from the live process's."""
+    trainer = trained(shop)
+    listing = ItemListed(
+        item_id="fresh",
+        title="Thing fresh",
+        category="cat1",
+        brand="brand1",
+        price=120.0,
+        stock=3,
+        description="A fresh thing, made to last",
+        attributes={"colour": "Teal"},
+        occurred_at=at(150),
+    )
+    live = Recommender(shop)
+    live.observe(listing, shop.record(listing))
+    opened_after = Recommender(shop)
+    assert opened_after.model is not None and live.model is not None
+    vector = opened_after.model.source.vector("fresh")
+    assert vector is not None
+    np.testing.assert_allclose(vector, live.model.source.vector("fresh"), rtol=1e-6)
+    trainer.catch_up()
+    own = trainer.item_matrix().cpu().numpy()[trainer.vocabulary.item_index["fresh"]]
+    np.testing.assert_allclose(vector, own, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cpu_and_cuda_models_give_the_same_rankings(shop: Store, tmp_path: Path) -> None:
     rankings = {}
