@@ -510,6 +510,8 @@ class Recommender:
                 raise TypeError(f"{name} is an id as text, not {value!r:.80}")
             if not value.strip():
                 raise ValueError(f"{name} is blank: it names one customer or session")
+        if category is not None and not isinstance(category, str):  # a list of them named none
+            raise TypeError(f"category is a category's name as text, not {category!r:.80}")
         if context is not None and not isinstance(context, RequestContext | Context):
             raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
         if self.model is not None:
