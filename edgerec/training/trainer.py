@@ -36,6 +36,9 @@ STREAM_EVERY_STEP_ITEMS = 100_000
 # Steps of loss and hit rate kept, in memory as in the checkpoint (the status shows the last 200):
 # a trainer following a kiosk takes a step every few events, for days.
 HISTORY = 500
+# How often a retrain rewrites the status file: a console takes a file older than 15 s for the
+# last word of a trainer that has stopped.
+RETRAIN_STATUS_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,7 @@ class Trainer:
         # A retrain that did not end (the server lost as it read the log): the model is fresh or
         # half-trained, so it is never saved, and the next step retrains again.
         self.half_retrained = False
+        self._status_written = float("-inf")  # time.monotonic() of a retrain's last status file
         remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
@@ -291,7 +295,9 @@ class Trainer:
             self.model.to(self.device)
             self.optimizers = self._optimizers()
 
-    def _train(self, examples: Examples, rng: np.random.Generator) -> float:
+    def _train(
+        self, examples: Examples, rng: np.random.Generator, on_batch: Callable[[], None] | None = None
+    ) -> float:
         """Learns from `examples`; their mean loss, also kept in `losses` where it is finite."""
         self.model.train()
         losses = []
@@ -301,6 +307,8 @@ class Trainer:
                 batch = examples.select(order[start : start + self.config.batch])
                 negatives = rng.integers(0, len(self.vocabulary.item_ids), self.config.model.negatives)
                 losses.append(self._update(batch, negatives))
+                if on_batch is not None:
+                    on_batch()
         loss = float(np.mean(losses))
         if math.isfinite(loss):  # a diverging step's inf or NaN is no point of the loss curve
             self.losses.append(loss)
@@ -446,6 +454,7 @@ class Trainer:
         """
         self.state = "retraining"
         self.half_retrained = True
+        self._say_retraining(now=True)
         self._fresh()
         # Read before the log: a customer forgotten while it reads is retrained away at the next step.
         self.forgets_seen = forget_generation(self.store)
@@ -461,6 +470,7 @@ class Trainer:
                 parts.append(self.vocabulary.examples(events))
                 self.position = events[-1].position
                 self.anchor = (events[-1].position, events[-1].event_id)
+                self._say_retraining()
         examples = Examples.concat(parts, self.vocabulary.context_items)
         self._grow()
         self.optimizers = self._optimizers()
@@ -469,7 +479,7 @@ class Trainer:
         for epoch in range(self.config.retrain_epochs if len(examples) else 0):
             if stop is not None and stop.is_set():
                 raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
-            loss = self._train(examples, rng)
+            loss = self._train(examples, rng, self._say_retraining)
             if on_epoch:
                 on_epoch(epoch, loss)
         self._remember(examples, rng)
@@ -505,6 +515,17 @@ class Trainer:
             with contextlib.suppress(DBAPIError, StoreWriteError):
                 model_forget_done(self.store, self.forgets_seen)
         return size
+
+    def _say_retraining(self, *, now: bool = False) -> None:
+        """Rewrites the status file while a retrain runs (a minute or more on a long log), at most
+        every `RETRAIN_STATUS_EVERY_S`: it said what the trainer did before, growing older, until
+        a console took the trainer for one that had stopped."""
+        moment = time.monotonic()
+        if not now and moment - self._status_written < RETRAIN_STATUS_EVERY_S:
+            return
+        self._status_written = moment
+        with contextlib.suppress(OperationalError):  # a server that is down: the retrain says so
+            published.write_status(self.directory, self.status())
 
     def write_stopped_status(self) -> None:
         """Writes the status file of a trainer that has stopped, at the position and checkpoint

@@ -395,6 +395,30 @@ def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp
     assert resumed["checkpoint_at"] == pytest.approx((models / "trainer.pt").stat().st_mtime)
 
 
+def test_a_retrain_keeps_the_status_file_saying_so(
+    shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follower retraining after a forget-user (or `train --retrain`) left its status file as
+    it was, 'caught up' and growing older: on a long log the console took it for a trainer that
+    had stopped. The file says 'retraining' now, rewritten as the retrain goes."""
+    monkeypatch.setattr(trainer_module, "RETRAIN_STATUS_EVERY_S", 0.0)  # every batch: a small log
+    models = tmp_path / "m"
+    trainer = Trainer(shop, directory=models, config=CONFIG)
+    trainer.catch_up()
+    trainer.write_stopped_status()
+    seen: list[tuple[str, float]] = []
+
+    def epoch_done(epoch: int, loss: float) -> None:
+        status = read_status(models)
+        assert status is not None
+        seen.append((status["state"], status["updated_at"]))
+
+    trainer.retrain(on_epoch=epoch_done)
+    states, times = zip(*seen, strict=True)
+    assert set(states) == {"retraining"}
+    assert list(times) == sorted(set(times))  # rewritten in every epoch
+
+
 def test_a_follower_that_goes_idle_after_new_events_checkpoints_them(shop: Store, tmp_path: Path) -> None:
     """A follower saved a checkpoint only in a step that learnt events: after a burst it sat
     caught up with none saved, so a kill then cost a retrain from the last one."""
