@@ -36,9 +36,9 @@ STREAM_EVERY_STEP_ITEMS = 100_000
 # Steps of loss and hit rate kept, in memory as in the checkpoint (the status shows the last 200):
 # a trainer following a kiosk takes a step every few events, for days.
 HISTORY = 500
-# How often a retrain rewrites the status file: a console takes a file older than 15 s for the
-# last word of a trainer that has stopped.
-RETRAIN_STATUS_EVERY_S = 1.0
+# How often a catch-up or a retrain rewrites the status file: a console takes a file older than
+# 15 s for the last word of a trainer that has stopped.
+STATUS_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,7 @@ class Trainer:
         # A retrain that did not end (the server lost as it read the log): the model is fresh or
         # half-trained, so it is never saved, and the next step retrains again.
         self.half_retrained = False
-        self._status_written = float("-inf")  # time.monotonic() of a retrain's last status file
+        self._status_written = float("-inf")  # time.monotonic() of a catch-up's or retrain's status file
         remove_leftovers(self.directory, "tmp")  # a checkpoint or snapshot a killed trainer left
         restored = checkpoint.load_checkpoint(self.directory, device=self.device)
         if restored is not None:
@@ -429,12 +429,14 @@ class Trainer:
         processed = 0
         started = time.perf_counter()
         self.state = "following"
+        self._say_status(now=True)
         while stop is None or not stop.is_set():
             report = self.step(until=until)
             if not report.events:
                 break
             processed += report.events
             self.events_per_s = processed / max(time.perf_counter() - started, 1e-9)
+            self._say_status()
             if on_step:
                 on_step(report)
         self.state = "idle"
@@ -454,7 +456,7 @@ class Trainer:
         """
         self.state = "retraining"
         self.half_retrained = True
-        self._say_retraining(now=True)
+        self._say_status(now=True)
         self._fresh()
         # Read before the log: a customer forgotten while it reads is retrained away at the next step.
         self.forgets_seen = forget_generation(self.store)
@@ -470,7 +472,7 @@ class Trainer:
                 parts.append(self.vocabulary.examples(events))
                 self.position = events[-1].position
                 self.anchor = (events[-1].position, events[-1].event_id)
-                self._say_retraining()
+                self._say_status()
         examples = Examples.concat(parts, self.vocabulary.context_items)
         self._grow()
         self.optimizers = self._optimizers()
@@ -479,7 +481,7 @@ class Trainer:
         for epoch in range(self.config.retrain_epochs if len(examples) else 0):
             if stop is not None and stop.is_set():
                 raise TrainingStopped(f"retrain stopped after {epoch} of {self.config.retrain_epochs} epochs")
-            loss = self._train(examples, rng, self._say_retraining)
+            loss = self._train(examples, rng, self._say_status)
             if on_epoch:
                 on_epoch(epoch, loss)
         self._remember(examples, rng)
@@ -516,12 +518,12 @@ class Trainer:
                 model_forget_done(self.store, self.forgets_seen)
         return size
 
-    def _say_retraining(self, *, now: bool = False) -> None:
-        """Rewrites the status file while a retrain runs (a minute or more on a long log), at most
-        every `RETRAIN_STATUS_EVERY_S`: it said what the trainer did before, growing older, until
-        a console took the trainer for one that had stopped."""
+    def _say_status(self, *, now: bool = False) -> None:
+        """Rewrites the status file while a catch-up or a retrain runs (minutes on a long log), at
+        most every `STATUS_EVERY_S`: it said what the last trainer did, growing older, and a
+        console took the trainer for one that had stopped."""
         moment = time.monotonic()
-        if not now and moment - self._status_written < RETRAIN_STATUS_EVERY_S:
+        if not now and moment - self._status_written < STATUS_EVERY_S:
             return
         self._status_written = moment
         with contextlib.suppress(OperationalError):  # a server that is down: the retrain says so

@@ -395,26 +395,31 @@ def test_status_reports_the_checkpoint_and_a_caught_up_follower(shop: Store, tmp
     assert resumed["checkpoint_at"] == pytest.approx((models / "trainer.pt").stat().st_mtime)
 
 
-def test_a_retrain_keeps_the_status_file_saying_so(
+def test_a_catch_up_or_a_retrain_keeps_the_status_file_saying_so(
     shop: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A follower retraining after a forget-user (or `train --retrain`) left its status file as
-    it was, 'caught up' and growing older: on a long log the console took it for a trainer that
-    had stopped. The file says 'retraining' now, rewritten as the retrain goes."""
-    monkeypatch.setattr(trainer_module, "RETRAIN_STATUS_EVERY_S", 0.0)  # every batch: a small log
+    """`edgerec train`, and a retrain (`--retrain`, or a follower's after a forget-user), left the
+    status file as the trainer before had written it ('stopped', 'caught up'), growing older: on
+    a long log the console took the trainer for one that had stopped. The file says what it does
+    now, rewritten as it goes."""
+    monkeypatch.setattr(trainer_module, "STATUS_EVERY_S", 0.0)  # every step and batch: a small log
     models = tmp_path / "m"
+    Trainer(shop, directory=models, config=CONFIG).write_stopped_status()
     trainer = Trainer(shop, directory=models, config=CONFIG)
-    trainer.catch_up()
-    trainer.write_stopped_status()
-    seen: list[tuple[str, float]] = []
+    seen: list[tuple[str, float, int]] = []
 
-    def epoch_done(epoch: int, loss: float) -> None:
+    def look(*_: object) -> None:
         status = read_status(models)
         assert status is not None
-        seen.append((status["state"], status["updated_at"]))
+        seen.append((status["state"], status["updated_at"], status["position"]))
 
-    trainer.retrain(on_epoch=epoch_done)
-    states, times = zip(*seen, strict=True)
+    trainer.catch_up(on_step=look)
+    states, times, positions = zip(*seen, strict=True)
+    assert set(states) == {"following"} and len(seen) > 1
+    assert list(times) == sorted(set(times)) and list(positions) == sorted(set(positions))
+    seen.clear()
+    trainer.retrain(on_epoch=look)
+    states, times, _ = zip(*seen, strict=True)
     assert set(states) == {"retraining"}
     assert list(times) == sorted(set(times))  # rewritten in every epoch
 
