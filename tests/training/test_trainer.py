@@ -109,7 +109,7 @@ def test_a_never_seen_item_is_placed_by_its_attributes(shop: Store, tmp_path: Pa
         )
     )
     trainer.catch_up()
-    vectors = trainer.item_matrix().numpy()
+    vectors = trainer.item_matrix().cpu().numpy()
     vocab = trainer.vocabulary
     cold = vectors[vocab.item_index["COLD"]]
     assert np.linalg.norm(cold) > 0
@@ -209,7 +209,7 @@ def test_follow_publishes_snapshots_as_events_arrive(shop: Store, tmp_path: Path
         head = shop.record(ItemViewed(user_id="C0001", item_id="SKU00001"))
         _wait(lambda: (load_snapshot(tmp_path / "m") or _NONE).position == head)
         status = read_status(tmp_path / "m")
-        assert status is not None and status["behind"] == 0 and status["device"] == "cpu"
+        assert status is not None and status["behind"] == 0 and status["device"] == trainer.device.type
     finally:
         stop.set()
         worker.join(timeout=30)
