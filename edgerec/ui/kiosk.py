@@ -324,10 +324,12 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         return list(self.query(Tile))
 
     def _focus_again(self, item_id: str, where: int) -> None:
-        """Focuses the new tile of the item that had focus, or else the one in its place."""
+        """Focuses the new tile of the item that had focus, or else the one in its place: at once,
+        not after the next message as `Widget.focus` does, so that the count of lists shown
+        (`tiles_shown`) never runs ahead of the focus."""
         tiles = self.tiles
         same = [tile for tile in tiles if tile.suggestion.item_id == item_id]
-        (same or tiles[min(where, len(tiles) - 1) :])[0].focus()
+        self.set_focus((same or tiles[min(where, len(tiles) - 1) :])[0])
 
 
 class KioskApp(BaseApp):
