@@ -188,7 +188,7 @@ _MOVIELENS_SIDE_FILES = frozenset(
 
 def movielens_sniff(path: Path, head: list[str]) -> bool:
     name = data_path(path).name.lower()
-    if name in {"ratings.dat", "movies.dat"} and head and "::" not in head[0]:
+    if name == "movies.dat" and head and "::" not in head[0]:
         return False  # HetRec's movies.dat: a header, then tab-separated fields
     if name in {"u.data", "u.item", "ratings.dat", "movies.dat"} or re.fullmatch(
         r"u\d\.(base|test)|u[ab]\.(base|test)", name

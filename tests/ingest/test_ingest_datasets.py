@@ -148,6 +148,18 @@ def test_hetrecs_movielens_files_are_read_or_refused_not_quarantined_row_by_row(
     assert ingest_store.read()[-1].payload["title"] == "Grumpier Old Men"
 
 
+def test_a_ratings_dat_split_by_tabs_is_still_read_as_movielens(ingest_store: Store, tmp_path: Path) -> None:
+    """A ratings.dat in tab-separated lines with no header (not MovieLens's '::' ones), which
+    MovieLens's reader reads by its delimiter: only HetRec's movies.dat is not '::' lines, yet a
+    ratings.dat whose first line had no '::' was refused as a CSV file with no header line."""
+    (tmp_path / "ratings.dat").write_text("1\t10\t4\t978300760\n2\t11\t5\t978300761\n")
+    assert detect_format(tmp_path / "ratings.dat").name == "movielens"
+    report = import_file(ingest_store, tmp_path / "ratings.dat")
+    conserved(report)
+    assert report.accepted == 2 and report.quarantined == 0
+    assert [(e.item_id, e.payload["value"]) for e in ingest_store.read()] == [("10", 4.0), ("11", 5.0)]
+
+
 def test_netflix_prize_ratings_and_titles(ingest_store: Store, tmp_path: Path) -> None:
     """combined_data_*.txt: a movie's `N:` line, then its customer,rating,date lines; the
     titles from movie_titles.csv (Latin-1, a title's commas unquoted). It was refused as a
