@@ -409,11 +409,21 @@ def _day_first(values: Sequence[Any]) -> bool:
     return first[0].lstrip()[len(first[1])] in ".-"
 
 
-def day_order_note(values: Sequence[Any]) -> str:
+def day_order_note(values: Sequence[Any]) -> str | None:
     """What the import says of dates such as 03/04/2025 where every date in the file reads both
     ways: which way they were read (as `_day_first` does, by their marks) and how to say the
-    other."""
-    found = next(found for v in values if isinstance(v, str) and (found := _NUMERIC_DATE.match(v)))
+    other. None where each is the same date either way (05/05/2025: a day's sales on the 5th of
+    May), which no reading changes."""
+    found = next(
+        (
+            found
+            for v in values
+            if isinstance(v, str) and (found := _NUMERIC_DATE.match(v)) and int(found[1]) != int(found[2])
+        ),
+        None,
+    )
+    if found is None:
+        return None
     day_first = _day_first(values)
     day, month = (found[1], found[2]) if day_first else (found[2], found[1])
     read, other = ("day", "month") if day_first else ("month", "day")

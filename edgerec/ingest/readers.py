@@ -174,7 +174,8 @@ def settle_day_order(
         order = next((o for values in later() if (o := convert.day_order(values)) in ("day", "month")), order)
     if order in ("day", "month"):
         return replace(mapping, day_first=order == "day"), ()
-    return mapping, (convert.day_order_note(first),) if order == "either" else ()
+    note = convert.day_order_note(first) if order == "either" else None
+    return mapping, () if note is None else (note,)
 
 
 def _by_position(mapping: ColumnMapping) -> ColumnMapping:

@@ -375,6 +375,19 @@ def test_an_import_says_how_it_read_dates_that_read_both_ways(ingest_store: Stor
     assert [r.notes for r in told] == [[], [], [], []]
 
 
+def test_dates_that_are_the_same_either_way_have_no_note(ingest_store: Store, tmp_path: Path) -> None:
+    """A day's sales on 05/05/2025 read the same day first or month first: the report told the
+    shop to give day_first=true in every import of such files, as if the day were in doubt."""
+    rows = [f"u{n},i1,view,05/05/2025 1{n}:00" for n in range(1, 4)]
+    report = import_file(ingest_store, write_csv(tmp_path / "day.csv", rows), format="csv")
+    assert report.notes == [] and report.accepted == 3
+    mixed = write_csv(tmp_path / "days.csv", [*rows, "u9,i1,view,06/05/2025 10:00"])
+    assert (
+        "Dates such as '06/05/2025' were read month first, as 5 June"
+        in import_file(ingest_store, mixed).notes[0]
+    )
+
+
 def test_dates_with_month_names_in_the_main_shop_languages_are_read(
     ingest_store: Store, tmp_path: Path
 ) -> None:
