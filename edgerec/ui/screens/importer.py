@@ -439,6 +439,7 @@ class ImportScreen(ConsoleScreen):
                     if report.get("quarantined_by_reason", {}).get("invalid_encoding")
                     else ""
                 )
+                + "".join(f" {note}" for note in report.get("notes", ()))  # the table's cell is cut off
             )
         )
 
