@@ -1507,6 +1507,8 @@ def evaluate_command(
                 store.close()
                 raise click.ClickException(str(exc)) from exc
             say(f"imported {report.appended:,} events ({report.quarantined:,} quarantined) from {path}")
+            for note in report.notes:  # how its dates were read, where a guess
+                say(note)
             dataset, source = path.stem, str(path)
             # The temporary store and its quarantine go with the folder: the reasons are said here.
             reasons = sorted(report.quarantined_by_reason.items(), key=lambda pair: -pair[1])[:3]

@@ -1787,6 +1787,18 @@ def test_eval_says_what_its_data_lacks(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "before and within the log's last fifth" in result.output
 
 
+def test_eval_says_how_it_read_dates_that_read_both_ways(tmp_path: Path) -> None:
+    """eval of a file whose dates all read both ways (01/04/2025 to 07/04/2025) read them month
+    first without a word, where `import` says so and how to read them day first."""
+    data = tmp_path / "week.csv"
+    rows = [f"c{n % 9},sku-{(n * 7) % 23},view,0{1 + n % 7}/04/2025 10:{n % 60:02d}" for n in range(300)]
+    data.write_text("user_id,item_id,type,timestamp\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["eval", str(data), "--models", "popularity"])
+    assert result.exit_code == 0, result.output
+    assert "Dates such as '01/04/2025' were read month first, as 4 January" in result.stderr
+    assert "give day_first=true (--map day_first=true" in result.stderr
+
+
 def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tmp_path: Path) -> None:
     """A write into a store its owner made read-only ended in a traceback, and the side files
     SQLite made with the database's mode kept it unwritable after `chmod u+w`."""
