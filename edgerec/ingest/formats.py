@@ -325,15 +325,17 @@ def detect_format(
     if suffix in JSON_LINES_SUFFIXES and json_layout(path) == "document":
         raise readers.not_json_lines(path)
     names = _header(path, head, encoding)
+    # JSON lines named otherwise (Adressa's 20170101) are judged as JSON lines, not split as CSV.
+    json_lines = suffix in JSON_LINES_SUFFIXES or readers.object_lines(path, head)
     # One key is a JSON line's whole record (an API's {"orders": [...]}), one CSV name a header
     # not split by its delimiter.
-    if (len(names) >= 2 or (suffix in JSON_LINES_SUFFIXES and names)) and all(
+    if (len(names) >= 2 or (json_lines and names)) and all(
         name.isprintable() and len(name) <= 64 for name in names
     ):
         # A table of interactions it cannot read: say which columns it lacks, from as many lines
         # as --format csv or jsonl would judge (GA4's items listed only after 20 page_views).
         rows = head if suffix == ".parquet" else head_lines(path, CHUNK_ROWS, encoding)
-        objects = readers.head_objects(path, rows) if suffix in JSON_LINES_SUFFIXES else None
+        objects = readers.head_objects(path, rows) if json_lines else None
         nested = nested_events(objects) if objects is not None else None
         check_columns(
             resolve_columns(ColumnMapping(), names),

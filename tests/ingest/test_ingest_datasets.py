@@ -1383,6 +1383,25 @@ def test_json_lines_named_otherwise_are_read_as_json_with_a_mapping(
     assert ingest_store.read()[-1].payload == {"attributes": {}, "price": 3.0, "title": "Slik blir været"}
 
 
+def test_json_lines_named_otherwise_are_refused_as_json_lines(ingest_store: Store, tmp_path: Path) -> None:
+    """Refused without a mapping, JSON lines named otherwise were judged as CSV: a line that lists
+    its events (OTTO's `events`) was not told how to put them one per line as in a .jsonl file,
+    and a time column's value was quoted as a CSV cell of the JSON line ('activeTime:20')."""
+    nested = tmp_path / "train"
+    nested.write_text('{"session": 1, "events": [{"aid": 10, "ts": 1661724000, "type": "clicks"}]}\n')
+    with pytest.raises(FormatError, match=r"each line lists its events under 'events'.*jq -c"):
+        import_file(ingest_store, nested)
+    timed = tmp_path / "20170103"
+    timed.write_text(
+        "".join(
+            f'{{"userId": "u{n}", "id": "a{n}", "activeTime": {10 * n}, "event": "view"}}\n' for n in (1, 2)
+        )
+    )
+    with pytest.raises(FormatError, match=r"holds no date and time after 1990 \('10'\)"):
+        import_file(ingest_store, timed)
+    assert ingest_store.head() == 0
+
+
 def test_interactions_under_common_column_names_need_no_mapping(ingest_store: Store, tmp_path: Path) -> None:
     # Shaped like RetailRocket's events.csv: times in milliseconds, visitorid, event, itemid.
     events = tmp_path / "events.csv"
