@@ -637,10 +637,16 @@ def check_time_range(
     1970; dunnhumby's TRANS_TIME, a time of day): the column is no time, or not in the unit it
     was read in, and those rows would be quarantined. It says how the first was read, and names
     timestamp=, timestamp_unit= and undated=DAY; it has judged the first rows only, and says so
-    (a file sorted by time may reach 1990 later on)."""
-    if "time_of_day" in raw:
+    (a file sorted by time may reach 1990 later on). A time of day in a column of its own is
+    joined to its date, as the rows are read, for a layout given only."""
+    joined = "time_of_day" in raw
+    if joined and "%" not in mapping.timestamp_unit:
         return
-    values = [v for v in raw["occurred_at"] if not convert.is_blank(v) and not isinstance(v, bool)]
+    stamps = raw["occurred_at"]
+    if joined:  # a layout of the date alone (%d/%m/%Y) fits no date and time of the rows
+        stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
+        where = f"{where} with its time of day"
+    values = [v for v in stamps if not convert.is_blank(v) and not isinstance(v, bool)]
     stamps, problems = times(values, mapping.timestamp_unit, "UTC", mapping.day_first)
     read = [
         (v, t) for v, t, p in zip(values, stamps, problems, strict=True) if p is None and isinstance(t, int)
@@ -660,7 +666,7 @@ def check_time_range(
             "the shell: --map 'timestamp_unit=%d/%m/%Y %H:%M'), or leave timestamp_unit out to read "
             "the layout from the times themselves"
         )
-    if not read or any(earliest <= t <= ahead for _, t in read):
+    if joined or not read or any(earliest <= t <= ahead for _, t in read):
         return
     value, stamp = read[0]
     try:

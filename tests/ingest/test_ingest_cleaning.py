@@ -340,6 +340,23 @@ def test_a_layout_that_no_time_fits_is_refused_not_every_row_quarantined(
     assert detail == "occurred_at: '04/04/2025 14:05' is not a time in the layout %d/%m/%Y given"
 
 
+def test_a_layout_of_the_date_beside_a_time_of_day_column_that_no_row_fits_is_refused(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A Date column's layout (%d/%m/%Y) given for a file with a Time column beside it: each row's
+    date and time of day are read together ('03/04/2025 14:05'), which the layout fits in no row,
+    and every row was quarantined; the refusal of such a layout was left out for such files."""
+    path = tmp_path / "till.csv"
+    path.write_text(
+        "customer_id,item_id,event,Date,Time\nc1,i1,view,03/04/2025,14:05\nc2,i1,view,13/04/2025,15:05\n"
+    )
+    with pytest.raises(FormatError, match=r"timestamp_unit=%d/%m/%Y: no time in 'Date' with its time of day"):
+        import_file(ingest_store, path, mapping={"timestamp_unit": "%d/%m/%Y"})
+    assert ingest_store.head() == 0 and quarantined(ingest_store) == 0
+    report = import_file(ingest_store, path, mapping={"timestamp_unit": "%d/%m/%Y %H:%M"})
+    assert (report.accepted, report.quarantined) == (2, 0)
+
+
 def test_a_file_reads_its_dates_one_way_throughout(ingest_store: Store, tmp_path: Path) -> None:
     """A UK file whose first chunk has no day past the 12th is read day first, as its later
     rows show, not month first there and day first after (the first of March, not January)."""
