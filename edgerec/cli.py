@@ -1335,6 +1335,37 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
             trainer.save()
             trainer.write_stopped_status()  # the console shows it while no trainer runs
         click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
+        held.close()  # the store's trainer lock: a forget-user that found it held left the model to this one
+        _finish_forget(store, trainer.forgets_seen, trainer.directory)
+
+
+def _finish_forget(store: Store, forgets_saved: int, directory: Path) -> None:
+    """Does the model's part of a forget that came in after the trainer's last step (it left the
+    model to this trainer, which saved without learning it), saying so."""
+    from edgerec.training.trainer import forget_left_to_trainer
+
+    def starting() -> None:
+        click.echo(
+            "A customer was forgotten as this trainer ended: retraining the model without them...", err=True
+        )
+
+    model = forget_left_to_trainer(store, forgets_saved, starting)
+    if model is None:
+        return
+    if "model_retrained_to_position" in model:
+        position = model["model_retrained_to_position"]
+        click.echo(f"retrained without the customers forgotten, up to position {position:,}")
+    elif model.get("model_removed"):
+        click.echo(
+            f"removed the model's files in {directory}, which could not be retrained: the next"
+            " trainer learns afresh"
+        )
+    elif "model_removal_failed" in model:
+        raise click.ClickException(
+            f"could not remove the model's files in {directory} ({model['model_removal_failed']}): they may"
+            " still hold a customer forgotten as this trainer ended; make the folder writable and run"
+            " `edgerec forget-user` again (whatever the id) to remove them"
+        )
 
 
 def _sigterm_as_ctrl_c() -> None:

@@ -495,6 +495,51 @@ def test_a_trainer_that_saves_its_retrain_finishes_the_model_part_of_a_forget(
     assert result.exit_code == 1 and "nothing was changed" in result.output
 
 
+@pytest.mark.parametrize("follow", [False, True], ids=["catch-up", "follow-stopped"])
+def test_a_forget_that_comes_in_after_the_trainers_last_step_is_retrained_as_it_ends(
+    tmp_path: Path, monkeypatch, follow: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """`edgerec train` ending (caught up, or a follower stopped) as forget-user ran: its last step
+    saw no forget, forget-user left the model to it, and it saved and published a snapshot that
+    still held the customer, and no trainer ran after it to retrain."""
+    import signal
+
+    from edgerec.privacy import model_forget_pending
+    from edgerec.training.trainer import forget_in_model
+
+    folder = tmp_path / "shop"
+    db = trained_shop(folder)
+    with edgerec.open(db) as store:  # the log grows: the trainer has a step to take
+        store.record(ItemViewed(user_id="C0001", item_id="I0001"))
+    stepped = Trainer.step
+    left: list[dict] = []
+
+    def step(self: Trainer, **kwargs):  # type: ignore[no-untyped-def]
+        report = stepped(self, **kwargs)
+        if not report.events and not left:  # its last step: forget-user runs in another shell
+            with edgerec.open(db) as other:
+                assert forget_user(other, "C0007").found
+                left.append(forget_in_model(other))
+            if follow:
+                os.kill(os.getpid(), signal.SIGTERM)  # the console's Pause
+        return report
+
+    monkeypatch.setattr(Trainer, "step", step)
+    handlers = {sent: signal.getsignal(sent) for sent in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        command = ["--db", str(db), "train", "--device", "cpu", *(["--follow"] if follow else [])]
+        result = CliRunner().invoke(main, command, catch_exceptions=False)
+    finally:
+        for sent, handler in handlers.items():
+            signal.signal(sent, handler)
+    assert left == [{"model_retrained_by_the_running_trainer": True}]
+    assert result.exit_code == 0, result.output
+    assert files_containing(folder, "C0007") == []
+    with edgerec.open(db) as store:
+        assert not model_forget_pending(store)
+    assert "A customer was forgotten as this trainer ended: retraining the model" in result.stderr
+
+
 def quarantined_raws(db: Path) -> list[str]:
     from sqlalchemy import select
 

@@ -19,7 +19,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from edgerec.api import Store
 from edgerec.models.base import pick_device
-from edgerec.privacy import forget_generation, model_forget_done, set_model_forget_pending
+from edgerec.privacy import (
+    forget_generation,
+    model_forget_done,
+    model_forget_pending,
+    set_model_forget_pending,
+)
 from edgerec.store.codec import StoredEvent
 from edgerec.store.engine import StoreWriteError
 from edgerec.store.leftovers import remove_leftovers
@@ -85,9 +90,10 @@ def forget_in_model(store: Store, on_wait: Callable[[str, str], None] | None = N
     with that process's id and what it does, as `only_trainer` says). A trainer running on the
     store retrains by itself at its next step (it follows the forget
     counter), and saving that retrain clears the store's mark that the model's part is still to
-    do (`model_forget_pending`); stopped before, it leaves the mark to the next forget-user, or
-    trainer. Otherwise the checkpoint is retrained here from the cleaned log, and saved and
-    published even where it had seen every forget (a trainer killed between writing its
+    do (`model_forget_pending`); ending before that step, it does the model's part as it ends
+    (`forget_left_to_trainer`); stopped in the middle of it, it leaves the mark to the next
+    forget-user, or trainer. Otherwise the checkpoint is retrained here from the cleaned log,
+    and saved and published even where it had seen every forget (a trainer killed between writing its
     checkpoint and its snapshot left an older snapshot that may hold the customer); where there is
     none that can be (missing, damaged, or learnt from another log), or no room on the disk for
     the retrained files, the model's files go, a snapshot that may hold the customer among
@@ -128,6 +134,32 @@ def forget_in_model(store: Store, on_wait: Callable[[str, str], None] | None = N
             return {"model_removed": True} if had_model else {}
     except TrainerRunning:
         return {"model_retrained_by_the_running_trainer": True}
+
+
+def forget_left_to_trainer(
+    store: Store, forgets_saved: int, on_start: Callable[[], None] | None = None
+) -> dict[str, Any] | None:
+    """The model's part of a forget that was left to a trainer which ended without doing it;
+    called by the trainer once it has released the store's lock, with the forgets its last save
+    had seen (`Trainer.forgets_seen`). None where none was left.
+
+    A forget-user that finds the lock held leaves the model to the trainer, which retrains at
+    its next step; but one that commits after the trainer's last step (a `train` catching up
+    its last block, a follower stopped) had no next step: the trainer saved a model that may
+    hold the customer, and no trainer ran after it. Read after the lock is released, the forget
+    counter covers every forget that found it held; where it passed what the save had seen and
+    the store's mark (`model_forget_pending`) says the model's part is still to do, it is done
+    as forget-user does it (`forget_in_model`, `on_start` called first), and a process that
+    took the lock meanwhile is left to, as forget-user leaves it.
+    """
+    if forget_generation(store) <= forgets_saved or not model_forget_pending(store):
+        return None
+    if on_start is not None:
+        on_start()
+    # A login that may only read: the mark stays, for the next save or forget-user.
+    with contextlib.suppress(DBAPIError, StoreWriteError):
+        return forget_in_model(store)
+    return None
 
 
 def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
