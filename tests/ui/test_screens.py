@@ -976,6 +976,32 @@ def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_w
     run(scenario())
 
 
+def test_an_import_says_on_its_status_line_how_it_read_dates_that_read_both_ways(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Dates with no day past the 12th (01/04/2025) are read month first, and the report's note
+    says so: on this screen it was only the report's last row, below its fold and cut at the
+    terminal's edge, so a shop importing a week of sales was not told its dates may be months off."""
+    source = tmp_path / "week.csv"
+    source.write_text(
+        "user_id,item_id,event_type,timestamp\n"
+        + "".join(f"U{d},sku-{d},view,0{d}/04/2025 10:00\n" for d in range(1, 8))
+    )
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            screen.query_one("#import-path", Input).value = str(source)
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            assert screen.report is not None and screen.report["appended"] == 7
+            said = str(screen.query_one("#import-status", Static).render())
+            assert "read month first, as 4 January" in said, said
+            assert "give day_first=true on the columns line" in said, said
+            assert "--map" not in said
+
+    run(scenario())
+
+
 def test_import_reads_times_in_the_zone_named_with_the_columns(shop_store: Store, tmp_path: Path) -> None:
     source = tmp_path / "kasse.csv"
     source.write_text("when,who,what\n2024-05-01 10:00:00,z1,sku-1\n")

@@ -61,6 +61,9 @@ class ImportStopped(Exception):
 # mapping on its columns line, and the format in its list.
 # Options given one after another (`--map header=false --map user=0`) are one columns line.
 _SCREEN_FORMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    # A report's note names the option both ways: 'give day_first=true (--map day_first=true on
+    # the command line)'.
+    (re.compile(r" \(--map [^\s)]++ on the command line\)"), " on the columns line"),
     (re.compile(r"--encoding(?: ([\w-]++))?"), r"--map encoding=\1"),
     (
         re.compile(r"--map [^\s)]++(?: --map [^\s)]++)*+(?! on the command line)"),
@@ -428,20 +431,22 @@ class ImportScreen(ConsoleScreen):
                 else (f"{value:,}" if isinstance(value, int) else str(value))
             )
             table.add_row(Text(key.replace("_", " "), style="bold"), Text(shown or "none"))
-        status.update(
-            Text(
-                f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
-                f"{report.get('quarantined', 0):,} quarantined."
-                + ("" if report.get("rows_read") else " The file holds no rows.")
-                + (
-                    " Some lines are not UTF-8 text: if the file is in another encoding, add "
-                    "encoding=cp1252 (or its own) to the columns line and import it again."
-                    if report.get("quarantined_by_reason", {}).get("invalid_encoding")
-                    else ""
-                )
-                + "".join(f" {note}" for note in report.get("notes", ()))  # the table's cell is cut off
+        said = Text(
+            f"Imported {report.get('source', '')}: {report.get('appended', 0):,} new events, "
+            f"{report.get('quarantined', 0):,} quarantined."
+            + ("" if report.get("rows_read") else " The file holds no rows.")
+            + (
+                " Some lines are not UTF-8 text: if the file is in another encoding, add "
+                "encoding=cp1252 (or its own) to the columns line and import it again."
+                if report.get("quarantined_by_reason", {}).get("invalid_encoding")
+                else ""
             )
         )
+        # How the file was read where it was a guess (dates that read both ways): here, where it
+        # is read, not only in the report's last row, cut at the terminal's edge.
+        for note in report.get("notes", []):
+            said.append("\n" + in_screen_words(note), style="yellow")
+        status.update(said)
 
 
 def _unquoted(path: Path) -> Path:
