@@ -976,6 +976,37 @@ def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_w
     run(scenario())
 
 
+def test_import_takes_the_files_own_action_names_on_the_columns_line(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A file whose actions the importer does not know ('bestellt') was previewed saying 'give
+    --action bestellt=item_viewed', an option this screen did not have: typed on the columns line
+    it was refused (unknown mapping keys, or not KEY=VALUE), and the file could not be imported
+    here at all. The columns line takes `action:bestellt=purchased`, and the preview says so."""
+    source = tmp_path / "orders.csv"
+    source.write_text(
+        "user_id,item_id,event_type,timestamp\nU1,sho-001,bestellt,1700000000\nU2,kit-002,bestellt,1700000060\n"
+    )
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            status = screen.query_one("#import-status", Static)
+            box = fill_import_form(screen, source)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: "line 2:" in str(status.render()), what="the preview's problem")
+            said = str(status.render())
+            assert "say which event it is: action:bestellt=item_viewed on the columns line" in said, said
+            assert "--action" not in said
+            box.value = "action:bestellt=purchased"
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            assert screen.report is not None and screen.report["appended"] == 2, screen.report
+        bought = [e for e in shop_store.read(types=["purchased"]) if e.user_id in ("U1", "U2")]
+        assert {(e.user_id, e.item_id) for e in bought} == {("U1", "sho-001"), ("U2", "kit-002")}
+
+    run(scenario())
+
+
 def test_an_import_says_on_its_status_line_how_it_read_dates_that_read_both_ways(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 
 AUTO = "auto"
+ACTION = "action:"  # `action:viewed=item_viewed` on the columns line: the command's --action
 PREVIEW_ROWS = 8
 # Progress messages at most this often: a fast import calls back far more often than a
 # screen can usefully repaint.
@@ -65,6 +66,9 @@ _SCREEN_FORMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]
     # the command line)'.
     (re.compile(r" \(--map [^\s)]++ on the command line\)"), " on the columns line"),
     (re.compile(r"--encoding(?: ([\w-]++))?"), r"--map encoding=\1"),
+    # 'say which event it is: --action viewed=item_viewed, or purchased': a value quoted for
+    # the shell ('Add To Cart=item_viewed') is read so on the columns line too.
+    (re.compile(r"--action ('[^']*'|[^\s)]*[^\s),])"), r"action:\1 on the columns line"),
     (
         re.compile(r"--map [^\s)]++(?: --map [^\s)]++)*+(?! on the command line)"),
         lambda found: found.group().replace("--map ", "") + " on the columns line",
@@ -108,15 +112,20 @@ def check_file(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such file")
 
 
-def parse_columns(typed: str) -> dict[str, str] | None:
-    """The column mapping typed as KEY=VALUE words (quotes keep a value's spaces), or None."""
+def parse_columns(typed: str) -> dict[str, Any] | None:
+    """The column mapping typed as KEY=VALUE words (quotes keep a value's spaces), or None; an
+    `action:VALUE=TYPE` word says what the file's own action VALUE means, as `--action` does."""
     from edgerec.ingest.formats import parse_pairs
 
     try:
         words = shlex.split(typed)
     except ValueError as exc:  # an unclosed quote
         raise ValueError(f"columns: {exc}") from None
-    return parse_pairs(words) or None
+    mapping: dict[str, Any] = parse_pairs(w for w in words if not w.startswith(ACTION))
+    actions = parse_pairs(w.removeprefix(ACTION) for w in words if w.startswith(ACTION))
+    if actions:
+        mapping["actions"] = actions
+    return mapping or None
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ class FileOptions:
     timezone: str = "UTC"
 
     @classmethod
-    def taken_from(cls, typed: dict[str, str]) -> FileOptions:
+    def taken_from(cls, typed: dict[str, Any]) -> FileOptions:
         """The options among the typed pairs, removed from them; ValueError for a bad one."""
         from edgerec.ingest.convert import check_timezone
         from edgerec.ingest.streams import line_encoding
@@ -142,7 +151,7 @@ class FileOptions:
 def preview_file(
     path: Path,
     format_name: str | None,
-    mapping: dict[str, str] | None = None,
+    mapping: dict[str, Any] | None = None,
     options: FileOptions = FileOptions(),
 ) -> Preview:
     """The detected (or named) format and its first rows as the events they become."""
@@ -156,7 +165,7 @@ def preview_file(
 
 
 def _preview(
-    path: Path, format_name: str | None, mapping: dict[str, str] | None, options: FileOptions
+    path: Path, format_name: str | None, mapping: dict[str, Any] | None, options: FileOptions
 ) -> Preview:
     ingest = ingest_module()
     if ingest is None:
@@ -258,7 +267,7 @@ class ImportScreen(ConsoleScreen):
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#import-path", Input).focus()
 
-    def _chosen(self) -> tuple[Path, str | None, dict[str, str] | None, FileOptions]:
+    def _chosen(self) -> tuple[Path, str | None, dict[str, Any] | None, FileOptions]:
         typed = self.query_one("#import-path", Input).value.strip()
         if not typed:
             raise ValueError("Type the path of a file to import first.")
@@ -350,7 +359,7 @@ class ImportScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _import(
-        self, path: Path, fmt: str | None, mapping: dict[str, str] | None, options: FileOptions
+        self, path: Path, fmt: str | None, mapping: dict[str, Any] | None, options: FileOptions
     ) -> None:
         ingest = ingest_module()
         assert ingest is not None
