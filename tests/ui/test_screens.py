@@ -976,6 +976,32 @@ def test_import_screen_says_its_own_form_of_the_encoding_and_a_rows_problem_in_w
     run(scenario())
 
 
+def test_import_screen_names_a_quoted_layout_whole_on_its_columns_line(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A layout that no time fits is refused with the layout to give, quoted for the shell
+    (--map 'timestamp_unit=%d/%m/%Y %H:%M'): the screen cut it at its space, and said to type
+    'timestamp_unit=%d/%m/%Y on the columns line %H:%M'. Typed as it now says, it imports."""
+    source = tmp_path / "layout.csv"
+    source.write_text("user_id,item_id,event_type,timestamp\nU1,sho-001,view,13/04/2025 14:05\n")
+
+    async def scenario() -> None:
+        async with on_import_screen(shop_store, tmp_path) as (app, pilot, screen):
+            status = screen.query_one("#import-status", Static)
+            box = fill_import_form(screen, source, "timestamp_unit=%d/%m/%Y")
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: str(status.render()).startswith("Preview failed"), what="the refusal")
+            said = str(status.render())
+            typed = "'timestamp_unit=%d/%m/%Y %H:%M'"
+            assert f"{typed} on the columns line" in said, said
+            box.value = typed
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: screen.report is not None, what="the report")
+            assert screen.report is not None and screen.report["appended"] == 1, screen.report
+
+    run(scenario())
+
+
 def test_import_takes_the_files_own_action_names_on_the_columns_line(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -69,8 +69,8 @@ _SCREEN_FORMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]
     # 'say which event it is: --action viewed=item_viewed, or purchased': a value quoted for
     # the shell ('Add To Cart=item_viewed') is read so on the columns line too.
     (re.compile(r"--action ('[^']*'|[^\s)]*[^\s),])"), r"action:\1 on the columns line"),
-    (
-        re.compile(r"--map [^\s)]++(?: --map [^\s)]++)*+(?! on the command line)"),
+    (  # a pair quoted for the shell ('timestamp_unit=%d/%m/%Y %H:%M') is typed so there too
+        re.compile(r"--map (?:'[^']*+'|[^\s)]++)(?: --map (?:'[^']*+'|[^\s)]++))*+(?! on the command line)"),
         lambda found: found.group().replace("--map ", "") + " on the columns line",
     ),
     (re.compile(r"--format ([a-z][\w-]*+)"), r"\1 chosen in the format list"),
