@@ -534,6 +534,26 @@ def test_delisting_an_item_twice_says_it_is_delisted_already(shop_store: Store, 
     run(scenario())
 
 
+def test_edit_and_delist_with_no_item_listed_say_so(shop_store: Store, tmp_path: Path) -> None:
+    """e and d on a search that lists no item (or a catalogue with none yet) did nothing
+    and said nothing, where the Live screen's a and b say that no item is highlighted."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count > 0)
+            await pilot.press("slash", *"nothing-sells-this", "escape")
+            await until(pilot, lambda: items.row_count == 0, what="an empty list")
+            head = shop_store.head()
+            for key, doing in (("e", "edit"), ("d", "delist")):
+                await pilot.press(key)
+                await until(pilot, lambda d=doing: said(app, f"No item is highlighted to {d}"), what=doing)
+            assert isinstance(app.screen, CatalogueScreen) and shop_store.head() == head
+
+    run(scenario())
+
+
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "catalogue")

@@ -306,9 +306,21 @@ class CatalogueScreen(ConsoleScreen):
         item = self.shop.item(item_id)
         return item is not None and item.status == "listed"  # a delisted one may be listed again
 
+    def _highlighted_item(self, doing: str) -> ItemRow | None:
+        """The item highlighted, or None, saying so: a search or a category that lists none, or
+        a catalogue with no items yet."""
+        item = self.query_one(ItemTable).selected_item
+        if item is None:
+            self.notify(
+                f"No item is highlighted to {doing}: highlight one in the list (clear the search or "
+                "the category if it lists none; n adds a new item).",
+                severity="warning",
+            )
+        return item
+
     @guarded("editing an item")
     def action_edit(self) -> None:
-        item = self.query_one(ItemTable).selected_item
+        item = self._highlighted_item("edit")
         if item is None:
             return
         before = ItemDraft.of(item)
@@ -342,7 +354,7 @@ class CatalogueScreen(ConsoleScreen):
 
     @guarded("delisting an item")
     def action_delist(self) -> None:
-        item = self.query_one(ItemTable).selected_item
+        item = self._highlighted_item("delist")
         if item is None:
             return
         if item.status != "listed":
