@@ -51,6 +51,43 @@ class ForgettingStore:
         self.forgotten.append(user_id)
 
 
+def test_the_quarantine_shown_follows_a_customer_forgotten_on_another_screen(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Events screen's Quarantine tab, open when the operator went to the Customers screen
+    and forgot a customer, still showed the quarantined line naming them (the store held it no
+    more) on coming back, until the tab was chosen again."""
+    from edgerec.ingest import import_file
+
+    source = tmp_path / "zed.csv"
+    source.write_text(
+        "user_id,item_id,event_type,timestamp\nzed-9,sho-001,view,1700000000\nzed-9,sho-002,view,notatime\n"
+    )
+    import_file(shop_store, source)
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "events")
+        async with app.run_test(size=(100, 32)) as pilot:
+            events = app.screen
+            assert isinstance(events, EventLogScreen)
+            table = events.query_one("#quarantine-table", DataTable)
+            await pilot.press("q")
+            await until(pilot, lambda: table.row_count == 1, what="the quarantined line")
+            await pilot.press("f3")
+            customers = app.screen
+            assert isinstance(customers, CustomersScreen)
+            await pilot.press("slash", *"zed-9", "escape")
+            await until(pilot, lambda: customers.current == "zed-9", what="the customer")
+            await pilot.press("f")
+            await pilot.click("#confirm-yes")
+            await until(pilot, lambda: customers.forgotten == ["zed-9"], what="the customer forgotten")
+            await pilot.press("f4")
+            await until(pilot, lambda: table.row_count == 0, what="their quarantined line gone")
+            assert "zed-9" not in screen_text(app)
+
+    run(scenario())
+
+
 def test_customers_search_profile_and_forget_confirmation(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "customers")

@@ -57,6 +57,12 @@ class EventLogScreen(ConsoleScreen):
         )
         self.query_one(EventTail).focus()
 
+    def on_screen_resume(self) -> None:
+        # The quarantine shown may name a customer forgotten meanwhile (on the Customers screen),
+        # or lack an import's rows: read again each time the screen shows with it open.
+        if self.query_one(TabbedContent).active == "quarantine-tab":
+            self._load_quarantine()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "quarantine-tab":
