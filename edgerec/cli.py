@@ -522,6 +522,24 @@ def _why(exc: BaseException) -> str:
     return said
 
 
+def _lost_said(settings: object, exc: BaseException) -> str | None:
+    """What to say of a command whose database server went away part way (a restart, a network
+    cut); None for any other error. The server rolls back the transaction it was in."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    # A connection that broke is invalidated; a new one the server refused while it restarts
+    # fails with no SQLSTATE (what a server says of a statement, a timeout say, always has one).
+    refused = isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", "") is None
+    if not (isinstance(exc, DBAPIError) and (exc.connection_invalidated or refused)):
+        return None
+    where = f" at {shown_url(settings.url)}" if isinstance(settings, Settings) else ""
+    return (
+        f"lost the database{where} ({_why(exc)}) before the command finished: what it had committed"
+        " is kept, and the write under way is rolled back by the server; run the same command"
+        " again once the server can be reached"
+    )
+
+
 def _driver_hint(module: str) -> str:
     """The way out of a database driver that is not installed."""
     if "psycopg2" in module:
@@ -728,6 +746,9 @@ class _Commands(click.Group):
         except _OutputError as exc:  # `edgerec stats > report.txt` on a full disk
             raise _output_failed(exc) from exc
         except Exception as exc:  # a damaged store file read part way through a command
+            lost = _lost_said(ctx.obj, exc)
+            if lost is not None:
+                raise click.ClickException(lost) from exc
             damaged = ctx.obj.damage_said(exc) if isinstance(ctx.obj, Settings) else damage_said(exc, None)
             if damaged is None:
                 raise

@@ -775,6 +775,56 @@ def test_a_login_that_may_only_read_is_told_so_by_each_command_that_writes(
         raise OperationalError("INSERT INTO events", {}, DiskFull("could not extend file"))
 
 
+def test_a_command_that_loses_the_server_part_way_says_so_in_one_line(
+    postgres: postgres_server.Server,
+) -> None:
+    """A server restarted under `rebuild` or `forget-user` gave a psycopg traceback of a hundred
+    lines; the import alone said it had lost the database. Here the server ends the command's
+    connection as it writes the customers' projection, as a restart would."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    url = postgres.database()
+    with edgerec.open(url) as store:
+        store.record(ItemViewed(user_id="ana", item_id="mug", occurred_at=T0))
+        store.record(ItemViewed(user_id="bo", item_id="mug", occurred_at=T0))
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(
+            text(
+                "CREATE FUNCTION cut() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+            )
+        )
+        connection.execute(
+            text("CREATE TRIGGER cut BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION cut()")
+        )
+    for command in (["rebuild"], ["forget-user", "ana", "--yes"]):
+        result = CliRunner().invoke(main, ["--db", url, *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert isinstance(result.exception, SystemExit), (command, result.exception)  # not a traceback
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("Error: lost the database at postgresql+psycopg://") and "run the same" in last
+    with edgerec.open(url) as store:  # each rolled back: the customer and their history are there
+        assert [row.user_id for row in store.read(since=0)] == ["ana", "bo"]
+        assert store.stats()["projections"]["users"] == 2
+    # A new connection the server refuses part way (still restarting) is said so too; a statement
+    # the server stops (a timeout) is not taken for a lost server.
+    from sqlalchemy.exc import OperationalError
+
+    from edgerec.cli import Settings, _lost_said
+
+    gone = make_url(url).set(query={"host": str(postgres.folder / "gone"), "port": "5432"})
+    with pytest.raises(OperationalError) as refused:
+        create_engine(gone).connect()
+    said = _lost_said(Settings(url), refused.value)
+    assert said is not None and said.startswith("lost the database at postgresql+psycopg://")
+    with pytest.raises(OperationalError) as stopped, create_engine(url).connect() as connection:
+        connection.execute(text("SET statement_timeout = 1"))
+        connection.execute(text("SELECT pg_sleep(1)"))
+    assert _lost_said(Settings(url), stopped.value) is None
+
+
 def test_a_trainer_whose_login_may_only_read_saves_and_leaves_the_forget_mark(
     postgres: postgres_server.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
