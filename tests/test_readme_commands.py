@@ -59,3 +59,33 @@ def test_two_commands_from_a_clean_clone(tmp_path: Path) -> None:
     # scripts/test runs lint, the layer contracts and pytest; here on one small file.
     output = sh("scripts/test", "tests/store/test_events.py", "-q", "-p", "no:cacheprovider")
     assert re.search(r"\d+ passed", output)
+
+
+def _older_python() -> str | None:
+    """A Python older than 3.11 that runs here, if there is one on the PATH."""
+    for name in ("python3.10", "python3.9", "python3.8", "python3.7", "python3.6", "python2.7"):
+        found = shutil.which(name)
+        older = "import sys; sys.exit(0 if sys.version_info < (3, 11) else 1)"
+        if found and subprocess.run([found, "-c", older], capture_output=True).returncode == 0:
+            return found
+    return None
+
+
+@pytest.mark.skipif(_older_python() is None, reason="needs a Python older than 3.11 on the PATH")
+def test_set_up_with_an_older_python_says_which_in_one_line() -> None:
+    """scripts/setup with a Python 3.10 (the system's python3 where python3.11 is not installed)
+    printed a traceback ending in AssertionError."""
+    older = _older_python()
+    assert older is not None
+    done = subprocess.run(
+        [str(REPO / "scripts" / "setup")],
+        env={**os.environ, "PYTHON": older},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1  # naming the interpreter and its version
+    assert "edgerec needs Python 3.11 or newer" in done.stderr and older in done.stderr
+    assert "Traceback" not in done.stderr
