@@ -59,6 +59,12 @@ def test_two_commands_from_a_clean_clone(tmp_path: Path) -> None:
     # scripts/test runs lint, the layer contracts and pytest; here on one small file.
     output = sh("scripts/test", "tests/store/test_events.py", "-q", "-p", "no:cacheprovider")
     assert re.search(r"\d+ passed", output)
+    # A clone moved to another folder (or renamed) after its set-up still runs: the set-up is
+    # made again there, since the scripts in .venv name the folder they were installed in.
+    clone = clone.rename(tmp_path / "moved")
+    assert "tui" in sh("scripts/run", "--help")
+    output = sh("scripts/test", "tests/store/test_events.py", "-q", "-p", "no:cacheprovider")
+    assert re.search(r"\d+ passed", output)
 
 
 def _older_python() -> str | None:
