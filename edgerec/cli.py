@@ -1872,6 +1872,12 @@ def recommend(
             raise click.BadParameter(
                 f"session {session_id} is another customer's ({session.user_id})", param_hint="--session"
             )
+        if session_id and session is None:  # a session begun now, or a mistyped id: said, not guessed
+            _echo(
+                f"No event has used session {session_id} yet: the list is for a session that has only"
+                " begun (the customer's history and the shop's, nothing from this session).",
+                err=True,
+            )
         started = time.perf_counter()
         try:
             shop_rules = RuleSet.load(rules) if rules else None

@@ -1707,6 +1707,17 @@ def test_recommend_refuses_another_customers_session_and_names_the_one_it_used(d
     assert answer["session_id"] == "s1"
 
 
+def test_recommend_says_when_no_event_has_used_the_session(db: str) -> None:
+    """A session id no event has used (one just begun, or a mistyped one) was taken without a
+    word, and the list, built on none of that session's events, looked like the session's."""
+    result = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--session", "s9", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "No event has used session s9 yet" in result.stderr
+    assert json.loads(result.stdout)["session_id"] == "s9"
+    known = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--session", "s1"])
+    assert known.exit_code == 0 and "No event has used" not in known.output
+
+
 def test_recommend_takes_a_session_the_customer_shares_with_another(db: str) -> None:
     """Customers can share a session id: u1 acting in u2's session s2 was refused."""
     with edgerec.open(db) as store:
