@@ -1382,11 +1382,22 @@ def _finish_forget(store: Store, forgets_saved: int, directory: Path) -> None:
             " trainer learns afresh"
         )
     elif "model_removal_failed" in model:
-        raise click.ClickException(
-            f"could not remove the model's files in {directory} ({model['model_removal_failed']}): they may"
-            " still hold a customer forgotten as this trainer ended; make the folder writable and run"
-            " `edgerec forget-user` again (whatever the id) to remove them"
+        raise _model_not_removed(
+            directory,
+            model,
+            "a customer forgotten as this trainer ended",
+            "`edgerec forget-user` again (whatever the id)",
         )
+
+
+def _model_not_removed(
+    directory: Path, model: dict[str, Any], whose: str, again: str
+) -> click.ClickException:
+    """The error of a forget whose model files could not be removed (a folder that cannot be changed)."""
+    return click.ClickException(
+        f"could not remove the model's files in {directory} ({model['model_removal_failed']}): they may"
+        f" still hold {whose}; make the folder writable and run {again} to remove them"
+    )
 
 
 def _sigterm_as_ctrl_c() -> None:
@@ -1731,11 +1742,7 @@ def forget_user_command(settings: Settings, user_id: str, yes: bool, as_json: bo
                 _echo(f"  {key.replace('_', ' ')}: {value}")
     if "model_removal_failed" in model:
         whose = "them" if result.found else "a customer forgotten before"
-        raise click.ClickException(
-            f"could not remove the model's files in {directory} ({model['model_removal_failed']}):"
-            f" they may still hold {whose}; make the folder writable and run the same command again"
-            " to remove them"
-        )
+        raise _model_not_removed(directory, model, whose, "the same command again")
     if finishing:
         click.echo(
             f"No customer {user_id!r} in the store any more; cleaned the model, which the last"

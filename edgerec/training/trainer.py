@@ -566,8 +566,7 @@ class Trainer:
         it ends with: what the console shows while no trainer runs. A server that is down as it
         stops leaves the file as it was."""
         self.state = "stopped"
-        with contextlib.suppress(OperationalError):
-            published.write_status(self.directory, self.status())
+        self._say_status(now=True)
 
     def publish(self) -> int:
         """Publishes the snapshot the recommender reads; returns its size in bytes."""
