@@ -812,6 +812,70 @@ def fill_prices(raw: dict[str, list[Any]], fallbacks: Sequence[str], n: int) -> 
     ]
 
 
+# Columns of an order's state (Olist's order_status, Shopify's Financial Status, a payment's
+# status; a bare `status` only in a file that names its orders, as WooCommerce's and Magento's
+# do: a product's or a customer account's status is no order's), and Shopify's Cancelled at,
+# filled where the order was cancelled.
+_STATUS_COLUMNS = ("order_status", "financial_status", "payment_status")
+_CANCELLED_AT = ("cancelled_at", "canceled_at")
+_CANCELLED_KEYS = frozenset(map(header_key, _CANCELLED_AT))
+# Words of a status that say the order sold nothing (Olist's canceled and unavailable,
+# WooCommerce's wc-cancelled, Shopify's voided); a partial refund sold the rest.
+_UNSOLD = frozenset({"canceled", "cancelled", "refunded", "voided", "failed", "unavailable"})
+_PARTLY = frozenset({"partially", "partial", "partly"})
+
+
+def status_columns(resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
+    """The columns that say whether a row's order was cancelled (read into `raw` as
+    `status:COLUMN`); none that the mapping reads as an event's field."""
+    actual = _by_key(names)
+    statuses = (*_STATUS_COLUMNS, *(("status",) if resolved.order is not None else ()), *_CANCELLED_AT)
+    used = {header_key(column) for column in resolved.sources().values() if column is not None}
+    return [actual[k] for name in statuses if (k := header_key(name)) in actual and k not in used]
+
+
+def unsold_orders(raw: dict[str, list[Any]], statuses: Sequence[str], last: dict[str, Any]) -> None:
+    """`raw["unsold"]`: each row's problem where its order's status says it was cancelled,
+    refunded, voided or failed (it sold nothing; a purchase is quarantined for it, see
+    typed_columns), else None. An order's later line with its status cells blank (Shopify writes
+    them on its first line only) takes its first line's; `last`, kept from chunk to chunk, holds
+    the last order and its problem. The `status:COLUMN` cells are dropped from `raw`."""
+    columns = [(name, raw.pop(f"status:{name}")) for name in statuses if f"status:{name}" in raw]
+    if not columns:
+        return
+    orders = raw.get("order")
+    found: list[Problem] = []
+    for i in range(len(columns[0][1])):
+        given = [(name, column[i]) for name, column in columns if not convert.is_blank(column[i])]
+        problem = next(
+            (
+                (
+                    "cancelled_order",
+                    f"{name}: {str(value).strip()[:40]!r}: the order was cancelled, refunded, voided "
+                    "or failed, and sold nothing",
+                )
+                for name, value in given
+                if _unsold(name, value)
+            ),
+            None,
+        )
+        order = None if orders is None or convert.is_blank(orders[i]) else _text(orders[i], True)
+        if not given and order is not None and last.get("order") == order:
+            problem = last["problem"]
+        elif order is not None:
+            last.update(order=order, problem=problem)
+        found.append(problem)
+    raw["unsold"] = found
+
+
+def _unsold(column: str, value: Any) -> bool:
+    """Whether a status cell says its order sold nothing; a Cancelled at cell, that it is filled."""
+    words = set(re.findall(r"[a-z]+", str(value).lower()))
+    if header_key(column) in _CANCELLED_KEYS:
+        return not words & {"false", "no", "null", "none", "nan", "nat"}
+    return bool(words & _UNSOLD) and not words & _PARTLY
+
+
 def has_event_columns(names: Sequence[str]) -> bool:
     """Whether a header (or a JSON object's keys) has a column, under a common name, for each of
     the customer (or session), the item, the time and the type (or a rating): a file of
@@ -1229,6 +1293,12 @@ def typed_columns(
         columns["type"] = [None] * n
         merge(problems, [("missing_type", "type: no type column and no default_type")] * n)
     merge(problems, [_LISTING_HERE if kind in _LISTINGS else None for kind in columns["type"]])
+    if "unsold" in raw:  # a sale of an order cancelled; an event log's view beside it is still one
+        sold = EventType.PURCHASED.value
+        merge(
+            problems,
+            [p if kind == sold else None for p, kind in zip(raw["unsold"], columns["type"], strict=True)],
+        )
     stamps = raw.get("occurred_at", [None] * n)
     if "time_of_day" in raw:
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]

@@ -46,8 +46,10 @@ from edgerec.ingest.mapping import (
     resolve_columns,
     sessions_are_visitors,
     sniff_delimiter,
+    status_columns,
     typed_columns,
     undated_times,
+    unsold_orders,
 )
 from edgerec.ingest.streams import data_suffix, open_bytes
 from edgerec.ingest.text import (
@@ -83,6 +85,8 @@ def csv_batches(
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
+    statuses: list[str] = []  # the columns of an order's status
+    status: dict[str, Any] = {}  # the last order and whether it sold nothing
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -99,6 +103,7 @@ def csv_batches(
             mapping = choose_action_column(given, mapping, names, cells)
             fallbacks = customer_fallbacks(given, mapping, names)
             prices = price_fallbacks(given, mapping, names)
+            statuses = status_columns(mapping, names)
             sessions = sessions_are_visitors(given, mapping)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
@@ -114,10 +119,12 @@ def csv_batches(
             wanted["line"] = find(names, line)
         wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
         wanted |= {f"price:{name}": find(names, name) for name in prices}
+        wanted |= {f"status:{name}": find(names, name) for name in statuses}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
         fill_prices(raw, prices, len(chunk))
+        unsold_orders(raw, statuses, status)
         fill_order_lines(raw, order)
         if names:
             merge(problems, repeated_headers(source, chunk, names))
@@ -358,6 +365,8 @@ def object_batches(
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
+    statuses: list[str] = []  # the columns of an order's status
+    status: dict[str, Any] = {}  # the last order and whether it sold nothing
     given_mapping = mapping
     notes: tuple[str, ...] = ()
     for lines, raws, objects, problems in records():
@@ -383,6 +392,8 @@ def object_batches(
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
             prices = price_fallbacks(given, mapping, keys)
             sources |= {f"price:{name}": name for name in prices}
+            statuses = status_columns(mapping, keys)
+            sources |= {f"status:{name}": name for name in statuses}
             if (line := own_line(mapping.parent_line)) is not None:
                 sources["line"] = line
         raw: dict[str, list[Any]] = {
@@ -392,6 +403,7 @@ def object_batches(
         }
         fill_customers(raw, fallbacks, sessions)
         fill_prices(raw, prices, len(objects))
+        unsold_orders(raw, statuses, status)
         fill_order_lines(raw, order)
         if first and "occurred_at" in raw:
             check_placeholder_times(given_mapping, mapping, raw, path, repr(sources["occurred_at"]))

@@ -689,6 +689,84 @@ def test_a_child_line_in_the_chunk_after_its_parents_is_no_second_sale(tmp_path:
             assert [e.item_id for e in store.read() if e.type == "purchased"] == ["501", "503", "600"]
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 50_000])
+def test_a_cancelled_refunded_or_failed_order_is_no_sale(tmp_path: Path, chunk_rows: int) -> None:
+    """Olist's orders carry an order_status (delivered, shipped, canceled, unavailable), a shop's
+    export a status of each order (WooCommerce's Cancelled, Refunded, Failed; Shopify's voided
+    Financial Status, or its Cancelled at, on an order's first line only): an order that sold
+    nothing was imported as purchases. Its lines are quarantined as cancelled_order; a partial
+    refund is still a sale, and a `status` of something other than an order is not read."""
+    olist = tmp_path / "olist_orders_items.csv"
+    olist.write_text(
+        "order_id,customer_id,order_status,order_purchase_timestamp,order_item_id,product_id,price,"
+        "customer_unique_id\n"
+        "o1,c1,delivered,2017-10-02 10:56:33,1,p1,29.99,u1\n"
+        "o2,c2,canceled,2017-07-09 21:57:05,1,p2,147.90,u2\n"
+        "o3,c3,unavailable,2017-04-11 12:22:08,1,p3,49.90,u3\n"
+        "o4,c4,shipped,2018-07-24 20:41:37,1,p4,118.70,u4\n"
+    )
+    shop = tmp_path / "orders.csv"
+    shop.write_text(
+        "order_id,status,customer_id,sku,qty,price,created_at\n"
+        "100,wc-completed,7,TS-1,1,19.99,2024-03-01 10:00\n"
+        "101,Cancelled,8,TS-2,1,9.99,2024-03-02 10:00\n"
+        "102,Refunded,9,TS-3,1,5.00,2024-03-03 10:00\n"
+        "103,Partially Refunded,9,TS-4,2,5.00,2024-03-04 10:00\n"
+        "104,payment failed,9,TS-5,1,5.00,2024-03-05 10:00\n"
+    )
+    shopify = tmp_path / "orders_export.csv"
+    shopify.write_text(
+        "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem price,Lineitem sku,Cancelled at\n"
+        "#1001,jane@example.com,paid,2024-03-01 10:15:00 +0100,2,19.99,TSHIRT,\n"
+        "#1001,jane@example.com,,2024-03-01 10:15:00 +0100,1,4.99,SOCKS,\n"
+        "#1002,bob@example.com,voided,2024-03-02 10:15:00 +0100,1,9.99,MUG,\n"
+        "#1002,bob@example.com,,2024-03-02 10:15:00 +0100,1,9.99,CAP,\n"
+        "#1003,amy@example.com,paid,2024-03-03 10:15:00 +0100,1,9.99,MUG,2024-03-04 09:00:00 +0100\n"
+        "#1003,amy@example.com,,2024-03-03 10:15:00 +0100,1,9.99,CAP,\n"
+    )
+    accounts = tmp_path / "events.csv"  # a customer account's status, in a file of no orders
+    accounts.write_text(
+        "user_id,item_id,event_type,timestamp,status\n"
+        "u1,i1,view,2024-03-01 10:00,cancelled\n"
+        "u1,i1,purchase,2024-03-01 10:05,cancelled\n"
+    )
+    shopify_map = {"user": "Email", "item": "Lineitem sku", "quantity": "Lineitem quantity",
+                   "price_paid": "Lineitem price", "order": "Name"}  # fmt: skip
+    cases = [
+        (olist, {"timestamp": "order_purchase_timestamp"}, 2, ["p1", "p4"]),
+        (shop, None, 3, ["TS-1", "TS-4"]),
+        (shopify, shopify_map, 4, ["TSHIRT", "SOCKS"]),
+        (accounts, None, 0, ["i1"]),
+    ]
+    for path, mapping, cancelled, sold in cases:
+        with edgerec.open(tmp_path / f"{path.stem}-{chunk_rows}.db") as store:
+            report = import_file(store, path, mapping=mapping, chunk_rows=chunk_rows)
+            conserved(report)
+            assert report.quarantined_by_reason == ({"cancelled_order": cancelled} if cancelled else {})
+            assert [e.item_id for e in store.read() if e.type == "purchased"] == sold
+    lines = tmp_path / "events.jsonl"  # an event log's purchase, by its order's status
+    rows = [
+        ("view", "i1", "10:00", "canceled"),
+        ("purchase", "i1", "10:05", "canceled"),
+        ("purchase", "i2", "10:06", "delivered"),
+    ]
+    lines.write_text(
+        "".join(
+            json.dumps({"user_id": "u1", "item_id": item, "event": event, "ts": f"2024-03-01T{at}:00Z",
+                        "order_status": status}) + "\n"
+            for event, item, at, status in rows
+        )
+    )  # fmt: skip
+    with edgerec.open(tmp_path / f"jsonl-{chunk_rows}.db") as store:
+        report = import_file(store, lines, chunk_rows=chunk_rows)
+        conserved(report)
+        assert report.quarantined_by_reason == {"cancelled_order": 1}
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "i1"),
+            ("purchased", "i2"),
+        ]
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
