@@ -193,7 +193,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user_id", "customer_unique_id", "customer_id", "customer", "user", "visitor_id", "visitor",
              "client_id", "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id",
              "distinct_id", "anonymous_id"),
-    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
+    "item": ("item_id", "item", "product_id", "product", "sku", "sku_id", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
              "video_id", "recipe_id", "isbn", *_LAST_ITEM),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
@@ -224,7 +224,7 @@ _ORDER_COLUMNS = frozenset(
         "order_reference",
     )
 )  # fmt: skip
-_PRODUCT_COLUMNS = ("product_id", "sku")
+_PRODUCT_COLUMNS = ("product_id", "sku", "sku_id")
 # A bare `item` or `product` is the id only where the file has no other id column: beside a SKU
 # (a till's `Item,SKU`: Latte, LAT-L) it is the item's name.
 _BARE_ITEM = ("item", "product")

@@ -980,6 +980,39 @@ def test_an_aid_column_beside_a_product_column_is_not_the_item(ingest_store: Sto
     assert [e.item_id for e in ingest_store.read()] == ["SKU-1", "SKU-2"]
 
 
+def test_jds_action_file_is_read_by_its_sku_id_and_its_action_codes_are_named_not_guessed(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """JD.com's JData_Action_*.csv names its item `sku_id`, which was not known: the file was
+    refused as having no item column. It is the item where no other column names one. Its
+    `type` holds codes (1 a view, ... 4 a purchase) the file does not name: each row is
+    quarantined as unknown_action naming --action, not read as a guess, until actions name them."""
+    path = tmp_path / "JData_Action_201602.csv"
+    path.write_text(
+        "user_id,sku_id,time,model_id,type,cate,brand\n"
+        "266079,138778,2016-01-31 23:59:02,,1,8,403\n"
+        "263587,72348,2016-01-31 23:59:09,,2,5,159\n"
+        "263587,72348,2016-01-31 23:59:10,,4,5,159\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.quarantined_by_reason == {"unknown_action": 3}
+    with ingest_store.engine.connect() as connection:
+        details = connection.execute(select(quarantine.c.detail)).scalars().all()
+    assert details[0].startswith("type: unknown action '1' (say which event it is: --action 1=")
+    codes = {"1": "item_viewed", "2": "added_to_cart", "4": "purchased"}
+    conserved(import_file(ingest_store, path, mapping={"actions": codes}))
+    assert [(e.type, e.user_id, e.item_id) for e in ingest_store.read()] == [
+        ("item_viewed", "266079", "138778"),
+        ("added_to_cart", "263587", "72348"),
+        ("purchased", "263587", "72348"),
+    ]
+    lines = tmp_path / "order_lines.csv"  # an order's lines: the SKU sold, not the line's item_id
+    lines.write_text("order_id,item_id,sku_id,customer_id,price,created_at\n100,1,SKU-9,7,5.00,2024-05-01\n")
+    conserved(import_file(ingest_store, lines))
+    assert ingest_store.read()[-1].item_id == "SKU-9"
+
+
 def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
     ingest_store: Store, tmp_path: Path
 ) -> None:
