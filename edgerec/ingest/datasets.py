@@ -751,6 +751,7 @@ _TITLE = (
     "item_name",
     "prod_name",
     "book_title",
+    "movie_title",  # RecBole's ml-1m.item
 )
 _CATEGORY = (
     "category",
@@ -762,6 +763,8 @@ _CATEGORY = (
     "product_category",
     "product_type",  # Google Merchant Center's, the shop's own before Google's: see _categories
     "google_product_category",
+    "genres",  # a film's, a book's, a song's: see _genres
+    "genre",
     "category_id",
     "categoryId",
 )
@@ -1508,6 +1511,9 @@ def catalogue_batches(
             named_categories = [alias for alias in _categories(names) if not header_key(alias).endswith("id")]
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
+        genres = used["category"] is not None and header_key(names[used["category"]]) in _GENRES
+        if genres:
+            categories = _genres(categories, names[used["category"]], attributes)
         brands = [" ".join(b.split()) if b else b for b in raw["brand"]] if "brand" in raw else None
         brands = brands or [brand_from_title(t) for t in titles]
         columns = {
@@ -1537,10 +1543,38 @@ def catalogue_batches(
         # (A brand guessed from a title does not replace an item's own: it is unnamed too.)
         catalogue = CatalogueColumns(
             frozenset(unnamed),
-            frozenset(name.strip() for name in names),
+            # an empty genres cell clears the `genres` attribute, as it does the category
+            frozenset(name.strip() for name in names) | ({"genres"} if genres else set()),
             _lacking_fields(lacking, names, used, levels) if lacking and any(lacking) else (),
         )
         yield text_batch(str(path), chunk, columns, problems, catalogue)
+
+
+_GENRES = frozenset({"genre", "genres"})
+
+
+def _genres(cells: list[Any], name: str, attributes: list[dict[str, Any]]) -> list[Any]:
+    """A column of genres, several in a cell (MovieLens' `Action|Comedy`; RecBole's
+    `genre:token_seq`, split by spaces: `Animation Children's Comedy`): each item's category is
+    its first, and all are kept as its `genres` attribute, as a MovieLens catalogue's are.
+
+    >>> attributes = [{}, {}]
+    >>> _genres(["Animation Children's", None], "genre:token_seq", attributes), attributes
+    (['Animation', None], [{'genres': "Animation|Children's"}, {}])
+    >>> attributes = [{}]
+    >>> _genres(["Sci-Fi|Film-Noir"], "genres", attributes), attributes
+    (['Sci-Fi'], [{'genres': 'Sci-Fi|Film-Noir'}])
+    """
+    spaced = name.strip().endswith(":token_seq")
+    out: list[Any] = []
+    for cell, attrs in zip(cells, attributes, strict=True):
+        text = cell.strip() if isinstance(cell, str) else ""
+        genres = [g.strip() for g in (text.split() if spaced and "|" not in text else text.split("|"))]
+        genres = [g for g in genres if g]
+        if genres:
+            attrs["genres"] = "|".join(genres)
+        out.append(genres[0] if genres else cell)
+    return out
 
 
 def _lacking_fields(

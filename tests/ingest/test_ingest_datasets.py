@@ -1603,6 +1603,44 @@ def test_recboles_atomic_files_are_read_by_their_column_names(ingest_store: Stor
     assert ingest_store.read()[-1].payload["title"] == "One Flew Over the Cuckoo's Nest"
 
 
+def test_recboles_item_file_is_a_catalogue_with_its_titles_and_genres(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """RecBole's ml-1m.item names its title `movie_title:token_seq` and its genres
+    `genre:token_seq`, several in a cell split by spaces: it was refused as events, and as a
+    catalogue listed every film with an empty title, its genres an attribute. It is a
+    catalogue, each film titled and its first genre its category, all kept as its `genres`,
+    as MovieLens' are; a `genres` column of MovieLens' `|` is read the same way."""
+    item = tmp_path / "ml-1m.item"
+    item.write_text(
+        "item_id:token\tmovie_title:token_seq\trelease_year:token\tgenre:token_seq\n"
+        "1\tToy Story\t1995\tAnimation Children's Comedy\n"
+        "2\tJumanji\t1995\tAdventure\n"
+        "3\tHeat\t1995\t\n"
+    )
+    assert detect_format(item).name == "catalogue"
+    conserved(import_file(ingest_store, item))
+    listed = [
+        (e.item_id, e.payload["title"], e.payload.get("category"), e.payload["attributes"])
+        for e in ingest_store.read()
+    ]
+    assert listed == [
+        (
+            "1",
+            "Toy Story",
+            "Animation",
+            {"release_year:token": "1995", "genres": "Animation|Children's|Comedy"},
+        ),
+        ("2", "Jumanji", "Adventure", {"release_year:token": "1995", "genres": "Adventure"}),
+        ("3", "Heat", None, {"release_year:token": "1995"}),
+    ]
+    films = tmp_path / "films.csv"
+    films.write_text("movie_id,title,genres\n9,Alien,Horror|Sci-Fi\n")
+    conserved(import_file(ingest_store, films, format="catalogue"))
+    assert ingest_store.read()[-1].payload["category"] == "Horror"
+    assert ingest_store.read()[-1].payload["attributes"] == {"genres": "Horror|Sci-Fi"}
+
+
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
