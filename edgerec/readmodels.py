@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, desc, func, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
-from edgerec.domain.printable import shown_text
+from edgerec.domain.printable import item_name
 from edgerec.domain.words import caseless, folded, search_words, singular
 from edgerec.projections.catalogue import SEEN
 from edgerec.store.codec import to_micros
@@ -55,12 +55,18 @@ class ItemRow:
 
     @property
     def label(self) -> str:
-        return shown_text(self.title) or self.item_id
+        return item_name(self.title, self.item_id)
 
     @property
     def available(self) -> bool:
         """Listed and not known to be out of stock (unknown stock counts as available)."""
-        return self.status == LISTED and (self.stock is None or self.stock > 0)
+        return self.status == LISTED and self.in_stock
+
+    @property
+    def in_stock(self) -> bool:
+        """Not known to be out of stock: an item no listing described has no stock, and counts
+        as in stock, as the recommender counts it."""
+        return self.stock is None or self.stock > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +147,11 @@ def _item(row: Sequence[Any]) -> ItemRow:
     )
 
 
+def _on_offer(unlisted: bool) -> Any:
+    """Listed items, and with `unlisted` the items known only from the log (never delisted ones)."""
+    return items.c.status.in_((LISTED, SEEN)) if unlisted else items.c.status == LISTED
+
+
 def _storable(value: str) -> bool:
     """Whether a stored id or text could equal `value`: none holds a NUL or a surrogate, and
     PostgreSQL refuses to compare with them (SQLite finds nothing)."""
@@ -161,10 +172,12 @@ class ShopData:
 
     # --- catalogue -------------------------------------------------------------------------
 
-    def categories(self) -> list[tuple[str, int]]:
+    def categories(self, *, unlisted: bool = False) -> list[tuple[str, int]]:
+        """The listed items' categories (with `unlisted`, those of items known only from the
+        log too), each with its count of items."""
         query = (
             select(items.c.category, func.count())
-            .where(items.c.status == LISTED, items.c.category.is_not(None))
+            .where(_on_offer(unlisted), items.c.category.is_not(None))
             .group_by(items.c.category)
             .order_by(by_code_point(self.engine, items.c.category))
         )
@@ -177,17 +190,20 @@ class ShopData:
         text: str | None = None,
         category: str | None = None,
         listed_only: bool = True,
+        unlisted: bool = False,
         in_stock_only: bool = False,
         limit: int = 200,
         offset: int = 0,
         order: str = "popular",
     ) -> list[ItemRow]:
-        """Catalogue items, most popular first (or by id), filtered by text and category."""
+        """Catalogue items, most popular first (or by id), filtered by text and category;
+        `listed_only` with `unlisted` takes items known only from the log too (a store that
+        lists none)."""
         if not all(_storable(value) for value in (text or "", category or "")):
             return []
         query = select(*_ITEM_COLUMNS).select_from(_ITEMS_FROM)
         if listed_only:
-            query = query.where(items.c.status == LISTED)
+            query = query.where(_on_offer(unlisted))
         if in_stock_only:
             query = query.where(or_(items.c.stock.is_(None), items.c.stock > 0))
         if category:

@@ -31,3 +31,13 @@ def shown_text(text: str | None) -> str | None:
     if not text or all(c in _BLANK or unicodedata.category(c) in _UNSEEN_CATEGORIES for c in text):
         return None
     return text.strip()
+
+
+def item_name(title: str | None, item_id: str) -> str:
+    """How lists, reasons and notices name an item: its title, or where none shows (a log of
+    clicks names its items by id alone) "item" and its id, as `edgerec recommend` does.
+
+    >>> item_name(" Hat ", "h1"), item_name(None, "2333346"), item_name("\\u200b", "z")
+    ('Hat', 'item 2333346', 'item z')
+    """
+    return shown_text(title) or f"item {item_id}"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from edgerec.domain.printable import shown_text
+from edgerec.domain.printable import item_name
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
 from edgerec.domain.words import caseless, search_words
 from edgerec.recommend.text_search import TextIndex
@@ -354,7 +354,7 @@ class Catalogue:
     def title(self, index: int) -> str:
         """The item's title as reasons name it; an item with none, or one that shows nothing
         (spaces, zero-width spaces), by its id."""
-        return shown_text(self.titles[index]) or f"item {self.ids[index]}"
+        return item_name(self.titles[index], self.ids[index])
 
     def category_name(self, index: int) -> str | None:
         code = int(self.category[index])

@@ -91,6 +91,9 @@ class BaseApp(App[None]):
     """Logging, error handling and shared services, for both the console and the kiosk."""
 
     SCREEN_NAME = "console"
+    # Whether a store that lists no item offers those known from its log (`make_suggester`):
+    # the console does, as `edgerec recommend`; the kiosk asks for a catalogue.
+    UNLISTED: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -115,7 +118,7 @@ class BaseApp(App[None]):
         self.services = Services(
             store=store,
             shop=shop,
-            suggester=suggester or make_suggester(store, shop, clock),
+            suggester=suggester or make_suggester(store, shop, clock, unlisted=self.UNLISTED),
             clock=clock,
             rng=random.Random(seed),
             store_id=store_id,
@@ -158,6 +161,7 @@ class ConsoleApp(BaseApp):
 
     TITLE = "edgerec"
     CSS_PATH = "console.tcss"
+    UNLISTED = True
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(entry.key, f"app.go('{entry.mode}')", entry.title, show=False) for entry in SCREENS),
         Binding("question_mark", "help", "Help", key_display="?"),

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from edgerec.api import Store
 from edgerec.domain import Context, Event
 from edgerec.domain.printable import printable
-from edgerec.readmodels import LISTED, ItemRow, ShopData
+from edgerec.readmodels import LISTED, SEEN, ItemRow, ShopData
 from edgerec.ui.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -57,18 +57,28 @@ class Suggester(Protocol):
 
     def hides(self, item_id: str, category: str | None) -> bool: ...
 
+    def offers_unlisted(self) -> bool: ...
+
     def use_weights(self, weights: Mapping[str, float]) -> None: ...
 
 
 class RecommenderSuggester:
-    """Adapts `edgerec.recommend.Recommender` results to `Suggestion`, applying the shop rules."""
+    """Adapts `edgerec.recommend.Recommender` results to `Suggestion`, applying the shop rules.
+
+    With `unlisted` (the console) a store that has never listed an item (an events-only
+    dataset: Taobao, YOOCHOOSE) offers the items known from its log, as `edgerec recommend`
+    does; without (the kiosk) only listed items are ever offered.
+    """
 
     name = "recommender"
 
-    def __init__(self, recommender: Any, data: ShopData, clock: Clock | None = None) -> None:
+    def __init__(
+        self, recommender: Any, data: ShopData, clock: Clock | None = None, *, unlisted: bool = False
+    ) -> None:
         self.recommender = recommender
         self.data = data
         self.clock = clock or Clock()
+        self.unlisted = unlisted
         # The recommender keeps its state in memory; the live writer and the screens' readers
         # call it from different threads.
         self.lock = threading.Lock()
@@ -102,6 +112,12 @@ class RecommenderSuggester:
         one on screen is not sold. Not under the lock, which a long catch-up may hold: the
         recommender reads only the rules file for it."""
         return bool(self.recommender.hides(item_id, category))
+
+    def offers_unlisted(self) -> bool:
+        """Whether items known only from the log are on offer: where `unlisted` and the store has
+        listed no item yet, as the recommender decides (once one is listed, or delisted, the
+        catalogue says what the shop sells). Not under the lock, as `hides`."""
+        return self.unlisted and not self.recommender.catalogue.has_listings
 
     def recommend(
         self,
@@ -144,12 +160,13 @@ class RecommenderSuggester:
             bought_after=None if window is None else now - timedelta(seconds=window),
         )
         info = self.data.items_by_id(r["item_id"] for r in rows)
+        unlisted = self.offers_unlisted()
         out: list[Suggestion] = []
         for r in rows:
             item = info.get(r["item_id"])
             # The recommender promises these rules; the console checks them again because a
             # wrong suggestion on screen is worse than a short list.
-            if item is None or not item.available or r["item_id"] in excluded:
+            if item is None or not offered(item, unlisted) or not item.in_stock or r["item_id"] in excluded:
                 log.warning("recommender suggested excluded item %s", r["item_id"])
                 continue
             # Shown on the terminal: a title or a reason holds no control character there.
@@ -177,12 +194,19 @@ SOLD_OUT = "out of stock"
 def not_for_sale(item: ItemRow | None, suggester: Suggester) -> str | None:
     """Why a shopper cannot have `item` (as the catalogue has it now), None if they can: the
     one check behind the kiosk's and the console's Add and Buy. `NOT_LISTED` when delisted or
-    unknown, `BANNED` when the shop's rules ban it now (a recall), `SOLD_OUT` once sold out."""
-    if item is None or item.status != LISTED:
+    unknown (or known only from the log, unless `suggester.offers_unlisted()`), `BANNED` when
+    the shop's rules ban it now (a recall), `SOLD_OUT` once sold out."""
+    if item is None or not offered(item, suggester.offers_unlisted()):
         return NOT_LISTED
     if suggester.hides(item.item_id, item.category):
         return BANNED
-    return None if item.available else SOLD_OUT
+    return None if item.in_stock else SOLD_OUT
+
+
+def offered(item: ItemRow, unlisted: bool) -> bool:
+    """Whether the shop offers `item` at all, sold out or not: listed, or where `unlisted`
+    (`Suggester.offers_unlisted`) known only from the log; never once delisted."""
+    return item.status == LISTED or (unlisted and item.status == SEEN)
 
 
 def _result_fields(result: Any) -> dict[str, Any]:
@@ -207,8 +231,11 @@ def _result_fields(result: Any) -> dict[str, Any]:
     }
 
 
-def make_suggester(store: Store, data: ShopData, clock: Clock | None = None) -> Suggester:
-    """The real-time recommender for this store, adapted to the screens."""
+def make_suggester(
+    store: Store, data: ShopData, clock: Clock | None = None, *, unlisted: bool = False
+) -> Suggester:
+    """The real-time recommender for this store, adapted to the screens (see
+    `RecommenderSuggester` for `unlisted`)."""
     from edgerec.recommend import Recommender
 
-    return RecommenderSuggester(Recommender(store), data, clock)
+    return RecommenderSuggester(Recommender(store), data, clock, unlisted=unlisted)

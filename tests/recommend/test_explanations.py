@@ -150,7 +150,8 @@ def test_an_item_titled_with_invisible_characters_alone_is_named_by_its_id(tmp_p
     reasons = " / ".join(reason for item in found for reason in item.reasons)
     assert "item ZW" in reasons and "item FMT" in reasons
     assert "\u200b" not in reasons and "\ufeff" not in reasons
-    assert labels == {"ZW": "ZW", "FMT": "FMT", "B": "Bee", "ZWB": "\u200bBee"}
+    # The console names them as the reasons do.
+    assert labels == {"ZW": "item ZW", "FMT": "item FMT", "B": "Bee", "ZWB": "\u200bBee"}
 
 
 def test_an_item_no_source_suggested_is_credited_to_no_source() -> None:

@@ -1194,3 +1194,103 @@ def test_a_store_file_deleted_under_the_console_refuses_the_actions_and_the_quit
     lost = "the end of the live session was not recorded: could not write to the store"
     assert f"{lost}: the database file {path} {deleted}" in said
     assert not path.exists()
+
+
+def _events_only_store(path: Path) -> Store:
+    """A store imported from a Taobao UserBehavior file (user, item, category, behaviour, time):
+    its items known only from the log, no catalogue listing any."""
+    from edgerec.ingest import import_file
+
+    rows = []
+    for n in range(40):
+        user, item = 100 + n % 7, 2333340 + n % 9
+        behaviour = ("pv", "pv", "cart", "buy", "fav")[n % 5]
+        rows.append(f"{user},{item},{4000 + item % 3},{behaviour},{1511658000 + 60 * n}")
+    source = path.parent / "UserBehavior.csv"
+    source.write_text("\n".join(rows) + "\n")
+    store = edgerec.open(path)
+    import_file(store, source)
+    return store
+
+
+def test_an_events_only_store_is_browsed_suggested_and_sold_on_the_live_screen(tmp_path: Path) -> None:
+    """Taobao imported, the Live panel said "Nothing to suggest yet." and listed no item, where
+    `edgerec recommend` ranked the items known from the log; a and b had no item to act on."""
+    from edgerec.recommend import Recommender
+
+    store = _events_only_store(tmp_path / "taobao.db")
+
+    async def scenario() -> None:
+        app = live_console(store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            assert panel.suggestions and all(s.title == f"item {s.item_id}" for s in panel.suggestions)
+            await act(pilot, "c", *"103", "enter")
+            assert screen.session is not None
+            cli = Recommender(store).recommend("103", k=8, session_id=screen.session.session_id)
+            assert [s.item_id for s in panel.suggestions] == [r.item_id for r in cli]
+            await act(pilot, "v")  # a new visitor, whose cart the import left empty
+            table = screen.query_one(ItemTable)
+            first = table.selected_item
+            assert first is not None and first.label == f"item {first.item_id}"
+            assert f"item {first.item_id}" in screen_text(app)
+            head = store.head()
+            await act(pilot, "enter")  # opened: its stock unknown, in stock as the recommender has it
+            await act(pilot, "a")
+            await act(pilot, "down", "b")
+            second = table.selected_item
+            assert second is not None and second.item_id != first.item_id
+            await act(pilot, "x")
+            recorded = [(e.type, e.item_id) for e in store.read(since=head)]
+            assert recorded == [
+                ("session_started", None),
+                ("item_viewed", first.item_id),
+                ("added_to_cart", first.item_id),
+                ("purchased", second.item_id),
+                ("purchased", first.item_id),
+            ]
+            assert not screen.cart
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
+def test_once_an_events_only_store_lists_items_those_known_only_from_the_log_are_hidden(
+    tmp_path: Path,
+) -> None:
+    """A catalogue listed into it (here by another process) says what the shop sells: the items
+    known only from the log leave the panel and the list, and one in the cart is not sold."""
+    store = _events_only_store(tmp_path / "taobao.db")
+
+    async def scenario() -> None:
+        app = live_console(store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            table = screen.query_one(ItemTable)
+            unlisted = table.selected_item
+            assert unlisted is not None and unlisted.status == "seen"
+            await act(pilot, "a")
+            assert screen.cart == {unlisted.item_id: 1}
+            with edgerec.open(tmp_path / "taobao.db") as other:
+                other.record(ItemListed(item_id="listed-1", title="Listed One", category="4000", stock=3))
+            await until(
+                pilot,
+                lambda: (
+                    list(table.rows_by_key) == ["listed-1"]
+                    and [s.item_id for s in panel.suggestions] == ["listed-1"]
+                ),
+                what="only the listed item in the list and on the panel",
+            )
+            head = store.head()
+            await pilot.press("x")
+            said = f"Not checked out: item {unlisted.item_id} is not listed for sale."
+            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications), what=said)
+            await until(pilot, lambda: screen.jobs.empty())
+            assert store.read(since=head) == []
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

@@ -285,8 +285,9 @@ class CustomersScreen(ConsoleScreen):
                 severity="warning",
             )
         else:
-            # The recommender holds the customer's events in memory: start it afresh.
-            services.suggester = make_suggester(services.store, services.shop, services.clock)
+            # The recommender holds the customer's events in memory: start it afresh (the
+            # console's, which offers items known only from the log in a store that lists none).
+            services.suggester = make_suggester(services.store, services.shop, services.clock, unlisted=True)
             removed = getattr(receipt, "events_removed", None)
             detail = f": {removed:,} events removed" if removed is not None else ""
             self.notify(

@@ -118,7 +118,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def on_screen_resume(self) -> None:
         # The categories and items, each time the screen shows (its first time too): an import
         # may have brought some, and prices and stock may have changed on the Catalogue screen.
-        self.load("categories", self.shop.categories)
+        shop, suggester = self.shop, self.suggester
+        self.load("categories", lambda: shop.categories(unlisted=suggester.offers_unlisted()))
         self._load_items()
         self.let_forgotten_go()
         user_id = self.services.pending_customer
@@ -201,8 +202,15 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         options.highlighted = names.index(self.category) + 1 if self.category in names else 0
 
     def _load_items(self) -> None:
-        text, category = self.search_text, self.category
-        self.load("items", lambda: self.shop.items(text=text, category=category, limit=self.browse_rows))
+        # The items a shopper can have: in a store that lists none (an events-only dataset),
+        # those known from its log, which the suggestions name too.
+        text, category, shop, suggester = self.search_text, self.category, self.shop, self.suggester
+        self.load(
+            "items",
+            lambda: shop.items(
+                text=text, category=category, unlisted=suggester.offers_unlisted(), limit=self.browse_rows
+            ),
+        )
 
     def show_items(self, items: list[ItemRow]) -> None:
         if self._items_wait_for_panel:
