@@ -530,6 +530,7 @@ class Recommender:
         if store_id is None and session is not None:
             store_id = session.store_id
         hour = context.hour if isinstance(context, RequestContext) else None
+        weekday = context.weekday if isinstance(context, RequestContext) else None
         cat = self.catalogue
         request = Request(
             user_id=user_id,
@@ -540,6 +541,7 @@ class Recommender:
             now_us=now_us,
             store_id=store_id,
             hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
+            weekday=self.state.context.weekday(now_us) if weekday is None else int(weekday) % 7,
             category=None if category is None else cat.categories_under(category),
             anchors=anchors,
             cart=cart,

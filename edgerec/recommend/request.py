@@ -1,6 +1,6 @@
 """What a candidate source sees and returns: the request state, scores, and evidence.
 
-A `CandidateSource` turns the request (the customer's live state, the kiosk and hour, the
+A `CandidateSource` turns the request (the customer's live state, the kiosk, hour and day, the
 catalogue) into item scores for one or more named features, and can say for any item why it
 scored it, citing the customer's real events or real item attributes. Model-backed sources
 (embeddings, the session sequence model) implement the same protocol.
@@ -23,10 +23,13 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """Where and when the list is shown; the hour defaults to the request time's hour."""
+    """Where and when the list is shown; the hour and the day of the week (0 for Monday to 6 for
+    Sunday, as `datetime.weekday` numbers them) default to the request time's, in the shop's
+    time zone."""
 
     store_id: str | None = None
     hour: int | None = None
+    weekday: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class Request:
     now_us: int
     store_id: str | None
     hour: int
+    weekday: int  # 0 for Monday to 6 for Sunday
     category: np.ndarray | None  # codes of the requested category and those under it
     anchors: list[int] = field(default_factory=list)  # recent items, most recent first
     cart: list[int] = field(default_factory=list)

@@ -1,5 +1,5 @@
-"""The shop's hour of day, for "popular at this kiosk this hour": in the shop's own time zone,
-summer time included, not UTC's."""
+"""The shop's hour of day and day of the week, for "popular at this kiosk this hour" and "on
+Saturdays": in the shop's own time zone, summer time included, not UTC's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from edgerec.domain.zones import zone
 
 LOCAL = "local"  # the time zone this machine's clock is set to: a kiosk's own
 QUARTER_US = 900_000_000  # every zone's offset from UTC is a whole number of quarter hours
+# Days of the week as `datetime.weekday` numbers them, in English whatever the machine's locale.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def check_zone(name: str) -> str:
@@ -28,23 +30,33 @@ def wall_zone(name: str) -> tzinfo | None:
 
 
 class ShopClock:
-    """Hours of day in one time zone, remembered per quarter hour (a call per event)."""
+    """Hours of day and days of the week in one time zone, remembered per quarter hour (a call
+    per event)."""
 
     def __init__(self, zone_name: str = LOCAL) -> None:
         self.zone = check_zone(zone_name)
         self._info = None if zone_name == LOCAL else zone(zone_name)
-        self._hours: dict[int, int] = {}
+        self._times: dict[int, tuple[int, int]] = {}
 
     def hour(self, at_us: int) -> int:
+        return self._local(at_us)[0]
+
+    def weekday(self, at_us: int) -> int:
+        """The day of the week, 0 for Monday to 6 for Sunday."""
+        return self._local(at_us)[1]
+
+    def _local(self, at_us: int) -> tuple[int, int]:
         quarter = at_us // QUARTER_US
-        hour = self._hours.get(quarter)
-        if hour is None:
+        local = self._times.get(quarter)
+        if local is None:
             seconds = quarter * (QUARTER_US // 1_000_000)
             if self._info is None:
-                hour = time.localtime(seconds).tm_hour
+                wall = time.localtime(seconds)
+                local = (wall.tm_hour, wall.tm_wday)
             else:
-                hour = datetime.fromtimestamp(seconds, self._info).hour
-            if len(self._hours) >= 100_000:
-                self._hours.clear()
-            self._hours[quarter] = hour
-        return hour
+                when = datetime.fromtimestamp(seconds, self._info)
+                local = (when.hour, when.weekday())
+            if len(self._times) >= 100_000:
+                self._times.clear()
+            self._times[quarter] = local
+        return local

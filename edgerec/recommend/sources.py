@@ -17,6 +17,7 @@ from edgerec.recommend.request import (
     SourceResult,
     micros_to_datetime,
 )
+from edgerec.recommend.shop_time import WEEKDAYS
 
 
 def _top(values: np.ndarray, limit: int) -> np.ndarray:
@@ -27,6 +28,9 @@ def _top(values: np.ndarray, limit: int) -> np.ndarray:
 
 
 NEWLY_LISTED_US = 7 * 86_400 * 1_000_000  # an untouched item listed this long ago is "newly listed"
+# "Popular at this kiosk on Saturdays" where the item is a quarter bigger a part of the day than
+# of the week (its lift): not for the small ups and downs of an item sold every day.
+DAY_REASON_LIFT = 1.25
 
 
 def _rank_scores(ordered_values: np.ndarray) -> np.ndarray:
@@ -260,8 +264,23 @@ def _by_popularity(cat: Catalogue, members: np.ndarray, limit: int) -> tuple[np.
     return members[order], 0.5 + 0.5 * np.where(ordered > -np.inf, _rank_scores(ordered), 0.0)
 
 
+def _context_popular(request: Request, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `limit` items most popular at this kiosk at this hour of this day of the week, best
+    first, with their log-domain values: the hour's, each times its lift on the day."""
+    context = request.state.context
+    ranked = context.ranked(request.store_id, request.hour)
+    if not ranked:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    values = context.values[(request.store_id, request.hour)]
+    lifts = context.day_lifts(request.store_id, request.weekday, ranked)
+    lifted = np.fromiter(map(values.__getitem__, ranked), float, len(ranked)) + np.log(lifts)
+    order = np.argsort(-lifted, kind="stable")[:limit]
+    return np.asarray(ranked, dtype=np.int64)[order], lifted[order]
+
+
 class PopularitySource:
-    """Time-decayed popularity: overall (or in the requested category) and at this kiosk and hour."""
+    """Time-decayed popularity: overall (or in the requested category) and at this kiosk, hour
+    and day of the week."""
 
     name = "popularity"
     features = ("popularity.global", "popularity.context")
@@ -278,27 +297,22 @@ class PopularitySource:
             glob = members[keep[np.argsort(-pop[keep], kind="stable")]]
         else:
             glob = np.asarray(cat.top.ranked()[:limit], dtype=np.int64)
-        context = request.state.context
-        ranked = context.ranked(request.store_id, request.hour)[:limit]
-        ctx = np.asarray(ranked, dtype=np.int64)
-        ctx_values = context.values.get((request.store_id, request.hour), {})
+        ctx, ctx_values = _context_popular(request, limit)
         if len(glob) == 0 and len(ctx) == 0:
             return SourceResult.empty()
         unique, inverse = np.unique(np.concatenate([glob, ctx]), return_inverse=True)
         g = np.zeros(len(unique))
         c = np.zeros(len(unique))
         g[inverse[: len(glob)]] = _rank_scores(cat.popularity[glob])
-        c[inverse[len(glob) :]] = _rank_scores(
-            np.fromiter(map(ctx_values.__getitem__, ranked), float, len(ranked))
-        )
+        c[inverse[len(glob) :]] = _rank_scores(ctx_values)
         return SourceResult(unique, {"popularity.global": g, "popularity.context": c})
 
     def explain(self, request: Request, item: int) -> list[Evidence]:
         cat = request.catalogue
         out: list[Evidence] = []
         count = int(cat.interactions[item])
-        values = request.state.context.values.get((request.store_id, request.hour), {})
-        if item in values:
+        context = request.state.context
+        if item in context.values.get((request.store_id, request.hour), {}):
             where = "at this kiosk" if request.store_id else "with shoppers"
             out.append(
                 Evidence(
@@ -308,6 +322,17 @@ class PopularitySource:
                     attribute=("hour", str(request.hour)),
                 )
             )
+            [lift] = context.day_lifts(request.store_id, request.weekday, [item])
+            if lift >= DAY_REASON_LIFT:
+                day = WEEKDAYS[request.weekday]
+                out.append(
+                    Evidence(
+                        self.name,
+                        f"Popular {where} on {day}s",
+                        item_id=cat.ids[item],
+                        attribute=("weekday", day),
+                    )
+                )
         if count:
             name = cat.category_name(item)
             scope = f" in {name}" if name else ""

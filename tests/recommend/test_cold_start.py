@@ -91,6 +91,90 @@ def test_this_hour_is_the_shops_hour_summer_time_included() -> None:
     assert any("around 10:00" in reason for reason in top.reasons), top.reasons
     clock = ShopClock("Asia/Kolkata")  # UTC+05:30: an hour starts at half past in UTC
     assert [clock.hour(to_micros(datetime(2026, 1, 1, 4, m, tzinfo=UTC))) for m in (29, 30)] == [9, 10]
+    friday_night = to_micros(datetime(2026, 4, 10, 22, 30, tzinfo=UTC))  # Saturday 00:30 in Berlin
+    assert ShopClock("Europe/Berlin").weekday(friday_night) == 5  # Monday is 0
+
+
+def _berlin(day: int, hour: int, minute: int = 0) -> datetime:
+    """That time of a day of April 2026 in Berlin (UTC+2), where the 7th is a Tuesday."""
+    return datetime(2026, 4, day, hour - 2, minute, tzinfo=UTC)
+
+
+def test_anonymous_visitor_gets_the_popular_items_of_this_day_of_the_week(tmp_path) -> None:
+    """Kiosk K's Saturday crowd looks at "sat" and its Tuesday crowd at "tue", both at 10:00, and
+    six other items alike every day; kiosk L's crowds the other way round, so that the shop as a
+    whole likes both alike. The kiosk's popular items knew the hour and not the day: on a
+    Tuesday, K's visitor got Saturday's favourite, the more recent, first."""
+    from edgerec.api import Store
+
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    events = [
+        *catalogue_events(6),
+        *(ItemListed(item_id=i, title=i, stock=5, occurred_at=T0) for i in ("sat", "tue")),
+    ]
+    for week in range(3):
+        for day, favourite, other in ((7, "tue", "sat"), (11, "sat", "tue")):  # Tuesday, Saturday
+            others = [f"i{n}" for n in range(6) for _ in range(3)]
+            looks = {"K": [favourite] * 10 + [other] + others, "L": [other] * 10 + [favourite] + others}
+            events += [
+                ItemViewed(
+                    user_id=f"{kiosk}{week}-{day}-{n}",
+                    item_id=looks[kiosk][n],
+                    occurred_at=_berlin(day + 7 * week, 10, n),
+                    context=Context(store_id=kiosk),
+                )
+                for n in range(len(looks["K"]))
+                for kiosk in "KL"
+            ]
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(events)
+        live = Recommender(None, config=config)
+        for event in events:
+            live.observe(event)
+        for rec in (Recommender(store, config=config), live):
+            at_kiosk = RequestContext(store_id="K")
+            on_tuesday = rec.recommend("visitor", k=3, now=_berlin(28, 10, 30), context=at_kiosk)
+            on_saturday = rec.recommend("visitor", k=3, now=_berlin(25, 10, 30), context=at_kiosk)
+            assert [on_tuesday[0].item_id, on_saturday[0].item_id] == ["tue", "sat"]
+            assert on_tuesday[0].reasons[:2] == [
+                "Popular at this kiosk around 10:00",
+                "Popular at this kiosk on Tuesdays",
+            ]
+            assert "Popular at this kiosk on Saturdays" in on_saturday[0].reasons
+            assert not any("on Saturdays" in reason for r in on_tuesday for reason in r.reasons)
+            # A caller may name the day, as the hour: Tuesday's list on a Saturday.
+            asked = RequestContext(store_id="K", weekday=1)
+            assert rec.recommend("visitor", k=3, now=_berlin(25, 10, 30), context=asked)[0].item_id == "tue"
+
+
+def test_a_shop_with_one_day_of_data_keeps_its_hours_list() -> None:
+    """With nothing to tell days apart (every event on a Tuesday), any day's list is the hour's;
+    one look on a quiet Saturday does not make its item Saturday's first."""
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    rec = Recommender(None, config=config)
+    for e in catalogue_events(10):
+        rec.observe(e)
+    for n in range(30):
+        item = f"i{n % 7 if n % 3 else 0}"
+        rec.observe(
+            ItemViewed(
+                user_id=f"v{n}", item_id=item, occurred_at=_berlin(7, 10, n), context=Context(store_id="K")
+            )
+        )
+    lists = [
+        [
+            (r.item_id, r.score, r.reasons)
+            for r in rec.recommend("x", k=8, now=_berlin(day, 10, 45), context=RequestContext(store_id="K"))
+        ]
+        for day in (7, 8, 11)
+    ]
+    assert lists[0] == lists[1] == lists[2]
+    assert not any("on Tuesdays" in reason for _, _, reasons in lists[0] for reason in reasons)
+    rec.observe(
+        ItemViewed(user_id="s", item_id="i9", occurred_at=_berlin(11, 10), context=Context(store_id="K"))
+    )
+    saturday = rec.recommend("x", k=8, now=_berlin(11, 10, 45), context=RequestContext(store_id="K"))
+    assert saturday[0].item_id == lists[0][0][0] == "i0"
 
 
 def test_a_saved_configuration_with_an_hour_offset_keeps_it_as_a_zone(tmp_path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from edgerec.domain import AddedToCart, Context, ItemListed, ItemViewed, Searched
 from edgerec.recommend import Recommender, RequestContext, RuleSet
 from edgerec.recommend.request import ago
+from edgerec.recommend.shop_time import WEEKDAYS
 from edgerec.store.codec import to_micros
 from tests.recommend.conftest import at
 
@@ -56,6 +57,8 @@ def test_every_reason_is_grounded(shop) -> None:
                     assert catalogue[r.item_id]["interactions"] == int(value)
                 elif name == "hour":
                     assert int(value) == now.hour
+                elif name == "weekday":
+                    assert value == WEEKDAYS[now.weekday()]
                 else:
                     assert name in ("status", "item_id")
 
