@@ -869,10 +869,13 @@ def unsold_orders(raw: dict[str, list[Any]], statuses: Sequence[str], last: dict
 
 
 def _unsold(column: str, value: Any) -> bool:
-    """Whether a status cell says its order sold nothing; a Cancelled at cell, that it is filled."""
-    words = set(re.findall(r"[a-z]+", str(value).lower()))
+    """Whether a status cell says its order sold nothing; a Cancelled at cell, that it holds a
+    date or time (Shopify's) or a yes: a placeholder of none (0, N/A, -, false, MySQL's
+    0000-00-00 00:00:00) is no cancellation."""
+    text = str(value).lower()
+    words = set(re.findall(r"[a-z]+", text))
     if header_key(column) in _CANCELLED_KEYS:
-        return not words & {"false", "no", "null", "none", "nan", "nat"}
+        return re.search(r"[1-9]", text) is not None or bool(words & {"true", "yes", "y"})
     return bool(words & _UNSOLD) and not words & _PARTLY
 
 

@@ -767,6 +767,37 @@ def test_a_cancelled_refunded_or_failed_order_is_no_sale(tmp_path: Path, chunk_r
         ]
 
 
+def test_a_cancelled_at_placeholder_is_no_cancellation(tmp_path: Path) -> None:
+    """A Cancelled at column that writes a placeholder where the order was not cancelled (0,
+    N/A, -, false, MySQL's zero date; a JSON 0) read as filled, and each such order's lines were
+    quarantined as cancelled_order: only a date, a time or a yes says the order was cancelled."""
+    placeholders = ["0", "N/A", "-", "false", "0000-00-00 00:00:00", ""]
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,customer_id,sku,qty,price,created_at,cancelled_at\n"
+        + "".join(
+            f"{100 + i},7,TS-{i},1,9.99,2024-03-01 10:00,{cell}\n" for i, cell in enumerate(placeholders)
+        )
+        + "200,8,MUG,1,9.99,2024-03-02 10:00,2024-03-03 09:00\n"
+        + "201,8,CAP,1,9.99,2024-03-02 10:00,yes\n"
+    )
+    lines = tmp_path / "orders.jsonl"
+    lines.write_text(
+        "".join(
+            json.dumps({"order_id": order, "customer_id": "c1", "sku": sku, "quantity": 1, "price": 2.0,
+                        "created_at": "2024-03-01T10:00:00Z", "cancelled_at": cell}) + "\n"
+            for order, sku, cell in [("1", "A", 0), ("2", "B", None), ("3", "C", False),
+                                     ("4", "D", 1709550000)]
+        )
+    )  # fmt: skip
+    for path, sold in [(orders, [f"TS-{i}" for i in range(len(placeholders))]), (lines, ["A", "B", "C"])]:
+        with edgerec.open(tmp_path / f"{path.suffix[1:]}.db") as store:
+            report = import_file(store, path)
+            conserved(report)
+            assert report.quarantined_by_reason == {"cancelled_order": 2 if path == orders else 1}
+            assert [e.item_id for e in store.read() if e.type == "purchased"] == sold
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
