@@ -184,7 +184,8 @@ def yes_or_no(name: str, text: str) -> bool:
 # punctuation ignored). They are looked for only where the mapping's own column for a field is
 # not in the file and is the default one: a column the caller named is never guessed over.
 # OTTO's article id names the item only where nothing else does, after a bare `item` or
-# `product` too (an `aid` beside them may be an app's id).
+# `product` too (an `aid` beside them may be an app's id); JD.com's `sku_id` where no other id
+# column does (beside an `asin` or an `article_id` it is an attribute, as it was).
 _LAST_ITEM = ("aid",)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # A customer column before a bare `user`, which in a till's export is the cashier; beside
@@ -193,9 +194,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user_id", "customer_unique_id", "customer_id", "customer", "user", "visitor_id", "visitor",
              "client_id", "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id",
              "distinct_id", "anonymous_id"),
-    "item": ("item_id", "item", "product_id", "product", "sku", "sku_id", "parent_asin", "asin", "article_id",
+    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
              "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
-             "video_id", "recipe_id", "isbn", *_LAST_ITEM),
+             "video_id", "recipe_id", "isbn", "sku_id", *_LAST_ITEM),
     "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
              "behavior_type", "interaction", "interaction_type", "activity"),
     "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",

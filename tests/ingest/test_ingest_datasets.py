@@ -1013,6 +1013,17 @@ def test_jds_action_file_is_read_by_its_sku_id_and_its_action_codes_are_named_no
     assert ingest_store.read()[-1].item_id == "SKU-9"
 
 
+def test_a_sku_id_beside_another_id_column_is_not_the_item(ingest_store: Store, tmp_path: Path) -> None:
+    """A `sku_id` is the item only where no other column names one: beside an `asin`, an
+    `article_id` or a `stock_code` it was taken over them, and a file that was read by its
+    ASINs was read by its SKU numbers."""
+    for column, item in [("asin", "B00X4WHP5E"), ("article_id", "0108775015"), ("stock_code", "85123A")]:
+        path = tmp_path / f"{column}.csv"
+        path.write_text(f"user_id,sku_id,{column},event,timestamp\nu1,991,{item},view,2024-03-01 10:00\n")
+        conserved(import_file(ingest_store, path))
+        assert ingest_store.read()[-1].item_id == item
+
+
 def test_python_literal_lines_that_list_their_events_are_told_a_python_line_not_jq(
     ingest_store: Store, tmp_path: Path
 ) -> None:
