@@ -7,6 +7,7 @@ separators, CRLF, optional columns) and reads companion files that sit beside th
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import re
@@ -768,6 +769,9 @@ _CATEGORY = (
     "category_id",
     "categoryId",
 )
+# A genres column holds several in a cell (see _genres); a JSON list of them is joined by `|`.
+_GENRES = frozenset({"genre", "genres"})
+_NO_GENRES = frozenset({"(no genres listed)", "\\n"})  # lower-cased: MovieLens', IMDb's \N
 # Columns a Google Merchant Center feed has (google_product_category is optional there).
 _FEED_COLUMNS = ("google_product_category", "availability", "image_link")
 
@@ -963,8 +967,11 @@ def _object_chunks(
         names = list(dict.fromkeys(key for obj in objects if obj for key in obj))
         every = frozenset(names)
         lacking = [every.difference(obj) if obj and len(obj) < len(names) else frozenset() for obj in objects]
-        # A list is a category path ('A/B/C'), or, under a description, paragraphs.
-        joiners = ["\n" if header_key(name) in _PARAGRAPHS else "/" for name in names]
+        # A list is a category path ('A/B/C'), or, under a description, paragraphs, or genres.
+        joiners = [
+            "\n" if header_key(name) in _PARAGRAPHS else "|" if header_key(name) in _GENRES else "/"
+            for name in names
+        ]
         raw, chunk = raw_of(raws, objects), RawChunk()
         for i, obj in enumerate(objects):  # a line that is no object comes with its problem
             record = (
@@ -983,6 +990,8 @@ def _cell(value: Any, joiner: str = "/") -> str:
     if isinstance(value, list):
         if value and isinstance(value[0], list):
             value = value[0]
+        named = joiner == "|"  # genres: an object by its name (TMDB's {"id": 28, "name": "Action"})
+        value = [v.get("name") if named and isinstance(v, dict) else v for v in value]
         return joiner.join(text for v in value if (text := _cell(v).strip()))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
@@ -1550,31 +1559,50 @@ def catalogue_batches(
         yield text_batch(str(path), chunk, columns, problems, catalogue)
 
 
-_GENRES = frozenset({"genre", "genres"})
-
-
 def _genres(cells: list[Any], name: str, attributes: list[dict[str, Any]]) -> list[Any]:
     """A column of genres, several in a cell (MovieLens' `Action|Comedy`; RecBole's
-    `genre:token_seq`, split by spaces: `Animation Children's Comedy`): each item's category is
-    its first, and all are kept as its `genres` attribute, as a MovieLens catalogue's are.
+    `genre:token_seq`, split by spaces: `Animation Children's Comedy`; IMDb's `Documentary,Short`):
+    each item's category is its first, and all are kept as its `genres` attribute, as a MovieLens
+    catalogue's are. A cell of none (MovieLens' `(no genres listed)`, IMDb's `\\N`) is no genre.
 
     >>> attributes = [{}, {}]
     >>> _genres(["Animation Children's", None], "genre:token_seq", attributes), attributes
     (['Animation', None], [{'genres': "Animation|Children's"}, {}])
-    >>> attributes = [{}]
-    >>> _genres(["Sci-Fi|Film-Noir"], "genres", attributes), attributes
-    (['Sci-Fi'], [{'genres': 'Sci-Fi|Film-Noir'}])
+    >>> attributes = [{}, {}, {}]
+    >>> _genres(["Sci-Fi|Film-Noir", "Drama, Romance", "(no genres listed)"], "genres", attributes)
+    ['Sci-Fi', 'Drama', None]
+    >>> attributes
+    [{'genres': 'Sci-Fi|Film-Noir'}, {'genres': 'Drama|Romance'}, {}]
     """
     spaced = name.strip().endswith(":token_seq")
     out: list[Any] = []
     for cell, attrs in zip(cells, attributes, strict=True):
         text = cell.strip() if isinstance(cell, str) else ""
-        genres = [g.strip() for g in (text.split() if spaced and "|" not in text else text.split("|"))]
-        genres = [g for g in genres if g]
+        genres = [g.strip() for g in _genre_names(text, spaced)]
+        genres = [g for g in genres if g and g.lower() not in _NO_GENRES]
         if genres:
             attrs["genres"] = "|".join(genres)
-        out.append(genres[0] if genres else cell)
+        out.append(genres[0] if genres else None if text else cell)
     return out
+
+
+def _genre_names(text: str, spaced: bool) -> list[str]:
+    """A genres cell's names: a list written as JSON or as Python (TMDB's `[{"id": 28, "name":
+    "Action"}]`, a Spotify export's `['pop', 'dance pop']`), else the cell split by `|`
+    (MovieLens'), by spaces (RecBole's `:token_seq`), else by `;` or `,` (IMDb's)."""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            try:  # literal_eval evaluates literals only: no names, calls or operators
+                listed = ast.literal_eval(text)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                listed = None
+        if isinstance(listed, list):
+            return [str(g.get("name") or "") if isinstance(g, dict) else _cell(g) for g in listed]
+    if "|" in text or not spaced:
+        return text.split(next((mark for mark in "|;," if mark in text), "|"))
+    return text.split()
 
 
 def _lacking_fields(

@@ -1652,6 +1652,66 @@ def test_recboles_item_file_is_a_catalogue_with_its_titles_and_genres(
     assert ingest_store.read()[-1].payload["attributes"] == {"genres": "Horror|Sci-Fi"}
 
 
+def test_a_catalogues_genres_written_as_a_list_or_split_by_commas_are_each_a_genre(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A genres cell split by commas (IMDb's title.basics.tsv: Documentary,Short; an anime
+    list's Drama, Romance) or semicolons, or written as a list (a JSON or Parquet list, TMDB's
+    JSON text of objects, a Spotify export's Python list) was taken for one genre: the item's
+    category was the whole cell (Documentary,Short, or a JSON list's Action/Indie as though a
+    category path), and MovieLens' `(no genres listed)` and IMDb's `\\N` were categories.
+    Each is a genre, the first the category, none where the cell says there is none."""
+    imdb = tmp_path / "title.basics.tsv"
+    imdb.write_text(
+        "tconst\tprimaryTitle\tstartYear\tgenres\n"
+        "tt0000001\tCarmencita\t1894\tDocumentary,Short\n"
+        "tt0000002\tLe clown et ses chiens\t1892\t\\N\n"
+    )
+    books = tmp_path / "books.csv"
+    books.write_text(
+        "book_id,title,genre\n"
+        "1,Dune,Science Fiction; Classics\n"
+        "2,The Gruffalo,Children's Books\n"
+        '3,Toy Story,"Animation, Comedy"\n'
+        "4,Heat,(no genres listed)\n"
+        '5,Avatar,"[{""id"": 28, ""name"": ""Action""}, {""id"": 12, ""name"": ""Adventure""}]"\n'
+        "6,Bruno Mars,\"['dance pop', 'pop']\"\n"
+    )
+    games = tmp_path / "games.jsonl"
+    games.write_text(
+        json.dumps({"id": "7", "title": "Portal", "genres": ["Action", "Indie"]})
+        + "\n"
+        + json.dumps({"id": "8", "title": "Up", "genres": [{"id": 16, "name": "Animation"}]})
+        + "\n"
+    )
+    films = tmp_path / "films.parquet"
+    pd.DataFrame({"id": ["9"], "title": ["Alien"], "genres": [["Horror", "Sci-Fi"]]}).to_parquet(films)
+    conserved(
+        import_file(
+            ingest_store, imdb, format="catalogue", mapping={"item": "tconst", "title": "primaryTitle"}
+        )
+    )
+    for path in (books, games, films):
+        conserved(import_file(ingest_store, path, format="catalogue"))
+    listed = [
+        (e.item_id, e.payload.get("category"), e.payload["attributes"].get("genres"))
+        for e in ingest_store.read()
+    ]
+    assert listed == [
+        ("tt0000001", "Documentary", "Documentary|Short"),
+        ("tt0000002", None, None),
+        ("1", "Science Fiction", "Science Fiction|Classics"),
+        ("2", "Children's Books", "Children's Books"),
+        ("3", "Animation", "Animation|Comedy"),
+        ("4", None, None),
+        ("5", "Action", "Action|Adventure"),
+        ("6", "dance pop", "dance pop|pop"),
+        ("7", "Action", "Action|Indie"),
+        ("8", "Animation", "Animation"),
+        ("9", "Horror", "Horror|Sci-Fi"),
+    ]
+
+
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
