@@ -839,12 +839,14 @@ def unsold_orders(raw: dict[str, list[Any]], statuses: Sequence[str], last: dict
     """`raw["unsold"]`: each row's problem where its order's status says it was cancelled,
     refunded, voided or failed (it sold nothing; a purchase is quarantined for it, see
     typed_columns), else None. An order's later line with its status cells blank (Shopify writes
-    them on its first line only) takes its first line's; `last`, kept from chunk to chunk, holds
-    the last order and its problem. The `status:COLUMN` cells are dropped from `raw`."""
+    them on its first line only) takes its first line's, and so does one written with its order,
+    customer and time blank too (Odoo's, see fill_order_lines); `last`, kept from chunk to chunk,
+    holds the last order and its problem. The `status:COLUMN` cells are dropped from `raw`."""
     columns = [(name, raw.pop(f"status:{name}")) for name in statuses if f"status:{name}" in raw]
     if not columns:
         return
     orders = raw.get("order")
+    told = [raw[name] for name in ("user_id", "occurred_at") if name in raw]
     found: list[Problem] = []
     for i in range(len(columns[0][1])):
         given = [(name, column[i]) for name, column in columns if not convert.is_blank(column[i])]
@@ -861,6 +863,11 @@ def unsold_orders(raw: dict[str, list[Any]], statuses: Sequence[str], last: dict
             None,
         )
         order = None if orders is None or convert.is_blank(orders[i]) else _text(orders[i], True)
+        if order is None and orders is not None:
+            if told and all(convert.is_blank(column[i]) for column in told):
+                order = last.get("order")  # the last order's later line
+            else:
+                last.clear()  # a line of no order (a till's sale) ends the order before it
         if not given and order is not None and last.get("order") == order:
             problem = last["problem"]
         elif order is not None:

@@ -798,6 +798,46 @@ def test_a_cancelled_at_placeholder_is_no_cancellation(tmp_path: Path) -> None:
             assert [e.item_id for e in store.read() if e.type == "purchased"] == sold
 
 
+def test_a_cancelled_orders_later_lines_written_blank_are_no_sale(tmp_path: Path) -> None:
+    """Odoo's sale orders with their lines write the order's reference, customer, date and
+    Status on its first line only: a cancelled order's first line was quarantined as
+    cancelled_order and its later lines imported as purchases. They take the first line's
+    status, in CSV and JSON lines; a till's sale after it (no order, a customer and a time) is
+    its own."""
+    names = [
+        "Order Reference",
+        "Customer",
+        "Order Date",
+        "Status",
+        "Order Lines/Product",
+        "Order Lines/Quantity",
+    ]
+    rows = [
+        ["S00021", "Deco Addict", "2026-11-04 10:00:00", "Sales Order", "[FURN_7800] Desk", "1.00"],
+        ["", "", "", "", "[FURN_8220] Chair", "2.00"],
+        ["S00022", "Gemini Furniture", "2026-11-05 11:00:00", "Cancelled", "[E-COM11] Cabinet", "1.00"],
+        ["", "", "", "", "[E-COM12] Shelf", "1.00"],
+        ["", "", "", "", "[E-COM13] Lamp", "1.00"],
+        ["", "Walk-in", "2026-11-05 12:00:00", "", "[E-COM13] Lamp", "1.00"],
+    ]
+    csv_file = tmp_path / "sale.order.csv"
+    csv_file.write_text("".join(",".join(row) + "\n" for row in [names, *rows]))
+    lines = tmp_path / "sale.order.jsonl"
+    lines.write_text("".join(json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in rows))
+    mapping = {"item": "Order Lines/Product", "quantity": "Order Lines/Quantity", "default_type": "purchased"}
+    for path in (csv_file, lines):
+        for chunk_rows in (1, 4):
+            with edgerec.open(tmp_path / f"{path.suffix[1:]}-{chunk_rows}.db") as store:
+                report = import_file(store, path, mapping=mapping, chunk_rows=chunk_rows)
+                conserved(report)
+                assert report.quarantined_by_reason == {"cancelled_order": 3}
+                assert [e.item_id for e in store.read() if e.type == "purchased"] == [
+                    "[FURN_7800] Desk",
+                    "[FURN_8220] Chair",
+                    "[E-COM13] Lamp",
+                ]
+
+
 def test_a_user_id_beside_a_customer_column_is_refused_until_one_is_named(
     ingest_store: Store, tmp_path: Path
 ) -> None:
