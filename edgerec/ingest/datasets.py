@@ -1517,7 +1517,12 @@ def catalogue_batches(
         else:
             categories = raw.get("category", _const(None, n))
         if "category" not in named and used["category"] is not None:  # not from an id: a name's gap
-            named_categories = [alias for alias in _categories(names) if not header_key(alias).endswith("id")]
+            # nor from a genres cell, several genres in one (kept as the `genres` attribute)
+            named_categories = [
+                alias
+                for alias in _categories(names)
+                if not header_key(alias).endswith("id") and alias not in _GENRES
+            ]
             if find(names, *named_categories) == used["category"]:
                 categories = _with_later(chunk, categories, names, used["category"], named_categories)
         genres = used["category"] is not None and header_key(names[used["category"]]) in _GENRES

@@ -1712,6 +1712,20 @@ def test_a_catalogues_genres_written_as_a_list_or_split_by_commas_are_each_a_gen
     ]
 
 
+def test_a_blank_category_is_not_filled_with_a_genres_cell(ingest_store: Store, tmp_path: Path) -> None:
+    """A catalogue with a category and a genres column: an item whose category was left blank
+    took the whole genres cell as its category (Drama|Crime, a category of its own). Its
+    category stays blank, its genres kept as its attribute."""
+    path = tmp_path / "shop.csv"
+    path.write_text("id,name,category,genres\n1,Dune,Books,Science Fiction|Classics\n2,Heat,,Drama|Crime\n")
+    conserved(import_file(ingest_store, path, format="catalogue"))
+    listed = [(e.item_id, e.payload.get("category"), e.payload["attributes"]) for e in ingest_store.read()]
+    assert listed == [
+        ("1", "Books", {"genres": "Science Fiction|Classics"}),
+        ("2", None, {"genres": "Drama|Crime"}),
+    ]
+
+
 def test_a_file_without_the_columns_events_need_is_refused_naming_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
