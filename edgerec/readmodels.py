@@ -261,6 +261,13 @@ class ShopData:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
+    def has_catalogue(self) -> bool:
+        """Whether the store has ever listed an item (one listed or delisted now): one whose
+        items are known only from its log (an events-only dataset) has no catalogue."""
+        query = select(items.c.item_id).where(items.c.status != SEEN).limit(1)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def co_visited(self, item_ids: Sequence[str], *, limit: int = 50) -> list[tuple[str, str, int]]:
         """(anchor, other, count) pairs seen together in sessions, strongest first."""
         wanted = [item_id for item_id in item_ids if _storable(item_id)]

@@ -34,11 +34,10 @@ from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, S
 
 TILES = 6
 # A kiosk on a store with no catalogue: what the operator must do (`edgerec kiosk` no longer
-# fills an empty store with the demo shop).
-EMPTY_SHOP = (
-    "No items yet.\n\nFor the operator: import the shop's catalogue "
-    "(edgerec import catalogue.csv), or start the kiosk with --demo to try the demo shop."
-)
+# fills an empty store with the demo shop, and seeds none into a store that holds events).
+NO_CATALOGUE = "No items yet.\n\nFor the operator: import the shop's catalogue (edgerec import catalogue.csv)"
+EMPTY_SHOP = f"{NO_CATALOGUE}, or start the kiosk with --demo to try the demo shop."
+EVENTS_ONLY = f"{NO_CATALOGUE}: the kiosk offers listed items, and this store's are known only from its log."
 GONE = "no longer available"  # delisted, or banned by the shop's rules
 QUIT_BUSY = (
     "edgerec: another program holds the store: the kiosk records the last shopper's actions, "
@@ -313,6 +312,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
                 self._focus_again(focused.suggestion.item_id, where)
         elif self.services.shop.count_items(listed_only=False) == 0:  # a shop not set up yet
             await grid.mount(Static(EMPTY_SHOP, id="kiosk-nothing"))
+        elif not self.services.shop.has_catalogue():  # events imported, no catalogue yet
+            await grid.mount(Static(EVENTS_ONLY, id="kiosk-nothing"))
         else:  # nothing in stock: say so rather than show a blank screen
             await grid.mount(Static("Nothing to show right now.", id="kiosk-nothing"))
         self.tiles_shown += 1

@@ -164,6 +164,10 @@ class RecommenderSuggester:
         out: list[Suggestion] = []
         for r in rows:
             item = info.get(r["item_id"])
+            if item is not None and item.status == SEEN and not self.unlisted:
+                # The kiosk's: a store that lists no item yet asks for a catalogue (the recommender
+                # ranks the items known from its log), with no warning for each tile every tick.
+                continue
             # The recommender promises these rules; the console checks them again because a
             # wrong suggestion on screen is worse than a short list.
             if item is None or not offered(item, unlisted) or not item.in_stock or r["item_id"] in excluded:

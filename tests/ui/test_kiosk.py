@@ -18,7 +18,7 @@ from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
-from tests.ui.ui_shop import HandClock, screen_text, until
+from tests.ui.ui_shop import HandClock, events_only_store, screen_text, until
 
 
 @contextlib.asynccontextmanager
@@ -321,6 +321,36 @@ def test_a_kiosk_opened_on_an_empty_shop_shows_the_catalogue_imported_after(tmp_
                 await until(pilot, lambda: len(screen.tiles) > 0, what="tiles without a tap")
                 assert "import the shop's catalogue" not in screen_text(kiosk)
                 assert store.read(since=6) == []  # nothing recorded for it: no shopper came
+
+    asyncio.run(scenario())
+
+
+def test_a_store_of_events_only_asks_the_operator_for_a_catalogue_on_the_kiosk(tmp_path: Path) -> None:
+    """On a store whose items are known only from its log (Taobao's UserBehavior imported) the
+    kiosk said "Nothing to show right now.", as it does with everything sold out, and its log
+    warned of each item the recommender ranked, at every idle tick; it asks for a catalogue, as
+    on an empty store, and shows the catalogue imported after."""
+    from edgerec.domain import ItemListed
+
+    async def scenario() -> None:
+        with events_only_store(tmp_path / "taobao.db") as store:
+            head = store.head()
+            kiosk = KioskApp(
+                store, store_id="k", idle_seconds=2, seed=1, clock=FixedClock(), log_path=tmp_path / "ui.log"
+            )
+            async with kiosk.run_test(size=(80, 24)) as pilot:
+                screen = kiosk.screen
+                assert isinstance(screen, KioskScreen)
+                await until(pilot, lambda: screen.tiles_shown >= 3, what="three idle ticks")
+                shown = " ".join(screen_text(kiosk).split())  # as wrapped on the screen
+                assert "For the operator: import the shop's catalogue" in shown
+                assert "known only from its log" in shown and "Nothing to show" not in shown
+                assert screen.tiles == [] and store.head() == head
+                with edgerec.open(tmp_path / "taobao.db") as other:  # `edgerec import` elsewhere
+                    other.record(ItemListed(item_id="2333340", title="Listed One", price=5.0, stock=3))
+                await until(pilot, lambda: len(screen.tiles) > 0, what="tiles without a tap")
+                assert [t.suggestion.title for t in screen.tiles] == ["Listed One"]
+        assert "suggested excluded item" not in (tmp_path / "ui.log").read_text()
 
     asyncio.run(scenario())
 

@@ -18,7 +18,7 @@ from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
 from tests.postgres_server import Server as PostgresServer
-from tests.ui.ui_shop import HandClock, make_shop, screen_text, until
+from tests.ui.ui_shop import HandClock, events_only_store, make_shop, screen_text, until
 
 
 def live_console(store: Store, tmp_path: Path, *, seed: int = 1) -> ConsoleApp:
@@ -1196,29 +1196,12 @@ def test_a_store_file_deleted_under_the_console_refuses_the_actions_and_the_quit
     assert not path.exists()
 
 
-def _events_only_store(path: Path) -> Store:
-    """A store imported from a Taobao UserBehavior file (user, item, category, behaviour, time):
-    its items known only from the log, no catalogue listing any."""
-    from edgerec.ingest import import_file
-
-    rows = []
-    for n in range(40):
-        user, item = 100 + n % 7, 2333340 + n % 9
-        behaviour = ("pv", "pv", "cart", "buy", "fav")[n % 5]
-        rows.append(f"{user},{item},{4000 + item % 3},{behaviour},{1511658000 + 60 * n}")
-    source = path.parent / "UserBehavior.csv"
-    source.write_text("\n".join(rows) + "\n")
-    store = edgerec.open(path)
-    import_file(store, source)
-    return store
-
-
 def test_an_events_only_store_is_browsed_suggested_and_sold_on_the_live_screen(tmp_path: Path) -> None:
     """Taobao imported, the Live panel said "Nothing to suggest yet." and listed no item, where
     `edgerec recommend` ranked the items known from the log; a and b had no item to act on."""
     from edgerec.recommend import Recommender
 
-    store = _events_only_store(tmp_path / "taobao.db")
+    store = events_only_store(tmp_path / "taobao.db")
 
     async def scenario() -> None:
         app = live_console(store, tmp_path)
@@ -1262,7 +1245,7 @@ def test_once_an_events_only_store_lists_items_those_known_only_from_the_log_are
 ) -> None:
     """A catalogue listed into it (here by another process) says what the shop sells: the items
     known only from the log leave the panel and the list, and one in the cart is not sold."""
-    store = _events_only_store(tmp_path / "taobao.db")
+    store = events_only_store(tmp_path / "taobao.db")
 
     async def scenario() -> None:
         app = live_console(store, tmp_path)

@@ -114,6 +114,23 @@ def make_shop(path: Path | str, seed: int = 3) -> Store:
     return store
 
 
+def events_only_store(path: Path) -> Store:
+    """A store imported from a Taobao UserBehavior file (user, item, category, behaviour, time):
+    its items known only from the log, no catalogue listing any."""
+    from edgerec.ingest import import_file
+
+    rows = []
+    for n in range(40):
+        user, item = 100 + n % 7, 2333340 + n % 9
+        behaviour = ("pv", "pv", "cart", "buy", "fav")[n % 5]
+        rows.append(f"{user},{item},{4000 + item % 3},{behaviour},{1511658000 + 60 * n}")
+    source = path.parent / "UserBehavior.csv"
+    source.write_text("\n".join(rows) + "\n")
+    store = edgerec.open(path)
+    import_file(store, source)
+    return store
+
+
 def screen_text(app: object) -> str:
     """What the terminal shows now, as plain text lines."""
     strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
