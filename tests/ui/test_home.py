@@ -18,7 +18,7 @@ from edgerec.training.files import model_dir
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.screens.help import HelpScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
-from tests.ui.ui_shop import screen_text, until
+from tests.ui.ui_shop import events_only_store, screen_text, until
 
 
 def test_home_lists_catalogue_and_tails_the_log(shop_store: Store, tmp_path: Path) -> None:
@@ -62,6 +62,34 @@ async def _home(shop_store: Store, tmp_path: Path) -> None:
         assert app.current_theme.dark
         await pilot.press("ctrl+t")
         assert not app.current_theme.dark
+
+
+def test_home_on_a_store_of_events_only_says_what_its_log_knows(tmp_path: Path) -> None:
+    """Taobao's UserBehavior imported (no catalogue), Home said "0 items listed" above an empty
+    catalogue pane, where the Live screen offers the items known from the log: it says none is
+    listed and how many the log knows, and shows them, until the shop lists one."""
+
+    async def scenario() -> None:
+        with events_only_store(tmp_path / "taobao.db") as store:
+            app = ConsoleApp(store, log_path=tmp_path / "console.log")
+            async with app.run_test(size=(160, 24)) as pilot:
+                items = app.screen.query_one(ItemTable)
+                await until(pilot, lambda: items.row_count == 9, what="the 9 items the log names")
+                assert {item.status for item in items.rows_by_key.values()} == {"seen"}
+                await until(
+                    pilot,
+                    lambda: "no items listed; 9 known from the log · 7 customers" in screen_text(app),
+                    what="the counts",
+                )
+                assert "Items known from the log" in screen_text(app)
+                store.record(ItemListed(item_id="2333340", title="Listed One", category="4000", stock=3))
+                await pilot.press("r")
+                await until(pilot, lambda: list(items.rows_by_key) == ["2333340"], what="the listed item")
+                await until(pilot, lambda: "1 items listed · 7 customers" in screen_text(app))
+                assert "known from the log" not in screen_text(app)
+                assert "Catalogue (most popular first)" in screen_text(app)
+
+    asyncio.run(scenario())
 
 
 def test_a_forgotten_customers_events_leave_the_live_tails(shop_store: Store, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from edgerec.ui.screens.importer import ImportScreen
 from edgerec.ui.screens.trainer import TrainerScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
 from tests.folding_titles import SEARCHES, TITLES
-from tests.ui.ui_shop import screen_text, until
+from tests.ui.ui_shop import events_only_store, screen_text, until
 
 
 def console(store: Store, tmp_path: Path, start: str, **options: Any) -> ConsoleApp:
@@ -567,6 +567,39 @@ def test_delisting_an_item_twice_says_it_is_delisted_already(shop_store: Store, 
             await pilot.press("d")
             await until(pilot, lambda: said(app, f"{item.label} is delisted already."))
             assert not isinstance(app.screen, ConfirmScreen) and shop_store.head() == head
+
+    run(scenario())
+
+
+def test_the_catalogue_of_a_store_of_events_only_filters_the_categories_it_lists(tmp_path: Path) -> None:
+    """Taobao's UserBehavior imported (no catalogue), F5 listed the items known from the log
+    but offered no category to filter them by, only "all categories", and d on one said it was
+    "delisted already": its categories are offered, as on the Live screen, and d says that it is
+    not listed (a delisting would hide every item known only from the log)."""
+
+    async def scenario() -> None:
+        with events_only_store(tmp_path / "taobao.db") as store:
+            app = console(store, tmp_path, "catalogue")
+            async with app.run_test(size=(100, 32)) as pilot:
+                items = app.screen.query_one(ItemTable)
+                category = app.screen.query_one("#catalogue-category", Select)
+                await until(pilot, lambda: items.row_count == 9, what="the 9 items the log names")
+                await until(
+                    pilot,
+                    lambda: [value for _, value in category._options][1:] == ["4000", "4001", "4002"],
+                    what="the categories of the items listed",
+                )
+                category.value = "4001"
+                await until(pilot, lambda: items.row_count == 3, what="the items of category 4001")
+                assert {item.category for item in items.rows_by_key.values()} == {"4001"}
+                item = items.selected_item
+                assert item is not None and item.status == "seen"
+                head = store.head()
+                await pilot.press("d")
+                await until(
+                    pilot, lambda: said(app, f"{item.label} is not listed: it is known only from the log")
+                )
+                assert not isinstance(app.screen, ConfirmScreen) and store.head() == head
 
     run(scenario())
 

@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from edgerec.domain import Event, EventError, ItemDelisted, ItemListed, ItemUpdated
 from edgerec.domain.printable import printable
 from edgerec.ingest.convert import parse_price, ungrouped
-from edgerec.readmodels import ItemRow
+from edgerec.readmodels import SEEN, ItemRow
 from edgerec.ui.errors import guarded, report
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
@@ -254,8 +254,10 @@ class CatalogueScreen(ConsoleScreen):
 
     def on_screen_resume(self) -> None:
         # Each time the screen shows (its first time too): an import may have brought items
-        # and categories meanwhile.
-        self.load("categories", self.shop.categories)
+        # and categories meanwhile. In a store that has no catalogue (an events-only dataset),
+        # the categories of the items known from its log, which the list shows.
+        shop = self.shop
+        self.load("categories", lambda: shop.categories(unlisted=not shop.has_catalogue()))
         self.reload()
 
     def reload(self) -> None:
@@ -356,6 +358,12 @@ class CatalogueScreen(ConsoleScreen):
     def action_delist(self) -> None:
         item = self._highlighted_item("delist")
         if item is None:
+            return
+        if item.status == SEEN:  # no listing to end: delisting it would hide every such item
+            self.notify(
+                f"{printable(item.label)} is not listed: it is known only from the log (n lists it).",
+                severity="warning",
+            )
             return
         if item.status != "listed":
             self.notify(f"{printable(item.label)} is delisted already.", severity="warning")
