@@ -1277,3 +1277,36 @@ def test_once_an_events_only_store_lists_items_those_known_only_from_the_log_are
         asyncio.run(scenario())
     finally:
         store.close()
+
+
+def test_the_live_categories_follow_an_events_only_store_that_lists_its_first_items(tmp_path: Path) -> None:
+    """A catalogue imported while the Live screen was open (here by another process) left the
+    categories of the items known only from the log beside a list of the listed items: each one
+    chosen listed nothing, until the screen was left and shown again."""
+    from textual.widgets import OptionList
+
+    store = events_only_store(tmp_path / "taobao.db")
+
+    async def scenario() -> None:
+        app = live_console(store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, panel = await ready(pilot)
+            options = screen.query_one("#live-categories", OptionList)
+            names = lambda: [str(option.prompt) for option in options.options]  # noqa: E731
+            await until(
+                pilot, lambda: names() == ["All", "4000", "4001", "4002"], what="the log's categories"
+            )
+            options.focus()
+            await pilot.press("down", "down")
+            await until(pilot, lambda: screen.category == "4001", what="category 4001 chosen")
+            with edgerec.open(tmp_path / "taobao.db") as other:
+                other.record(ItemListed(item_id="tea-1", title="Green Tea", category="Drinks", stock=3))
+            await until(pilot, lambda: names() == ["All", "Drinks"], what="the catalogue's categories")
+            table = screen.query_one(ItemTable)
+            await until(pilot, lambda: list(table.rows_by_key) == ["tea-1"], what="the listed item")
+            assert screen.category is None
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

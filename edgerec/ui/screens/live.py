@@ -72,6 +72,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.cart_items: dict[str, ItemRow] = {}
         self.kiosks: list[str] = []
         self.category: str | None = None
+        self._categories_unlisted: bool | None = None  # whether those shown are of unlisted items too
         self.search_text = ""
         self.latencies_ms: list[float] = []
         self._head_when_away: int | None = None  # the log's head when another screen covered this one
@@ -118,8 +119,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def on_screen_resume(self) -> None:
         # The categories and items, each time the screen shows (its first time too): an import
         # may have brought some, and prices and stock may have changed on the Catalogue screen.
-        shop, suggester = self.shop, self.suggester
-        self.load("categories", lambda: shop.categories(unlisted=suggester.offers_unlisted()))
+        self._load_categories()
         self._load_items()
         self.let_forgotten_go()
         user_id = self.services.pending_customer
@@ -142,6 +142,10 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         """An item was delisted, sold out or repriced (here or by another process): the panel,
         the list and the open item follow now, not at the shopper's next action."""
         self._load_items()  # the open item follows the list read (_items_shown)
+        if self.suggester.offers_unlisted() != self._categories_unlisted:
+            # A store of events only listed its first items (an import): the categories of the
+            # items known only from the log no longer name any item on offer.
+            self._load_categories()
         if self.jobs.empty():  # else an action's list is on its way, ranked after it
             self.refresh_suggestions("Catalogue changed")
 
@@ -200,6 +204,11 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         )
         names = [c for c, _ in categories]
         options.highlighted = names.index(self.category) + 1 if self.category in names else 0
+
+    def _load_categories(self) -> None:
+        shop, unlisted = self.shop, self.suggester.offers_unlisted()
+        self._categories_unlisted = unlisted
+        self.load("categories", lambda: shop.categories(unlisted=unlisted))
 
     def _load_items(self) -> None:
         # The items a shopper can have: in a store that lists none (an events-only dataset),
