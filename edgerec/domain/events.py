@@ -24,6 +24,8 @@ PRICE_RULE = f"must be a finite number between 0 and {MAX_PRICE:,.0f}"
 STOCK_RULE = f"must be between 0 and {MAX_STOCK:,}"
 # Timestamps outside these bounds are treated as corrupt input, not as real events.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# EARLIEST in microseconds: a catalogue file's rows, which carry no time, are dated so.
+EARLIEST_US = 631_152_000_000_000
 LATEST_AHEAD_DAYS = 1
 
 

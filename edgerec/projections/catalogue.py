@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from edgerec.domain import CATALOGUE_TYPES, EventType
+from edgerec.domain.events import EARLIEST_US
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import items
@@ -26,7 +27,8 @@ class CatalogueProjector:
     def apply(
         self, connection: Connection, batch: Sequence[StoredEvent], shared: Shared | None = None
     ) -> None:
-        managed = {e.item_id for e in batch if e.type in _CATALOGUE}
+        # Purchases too: one may lower its item's stock, which needs the item's row.
+        managed = {e.item_id for e in batch if e.type in _CATALOGUE or e.type == EventType.PURCHASED}
         # Items only seen in interactions: the first interaction's row, unless the item is
         # already known; an item without a category takes the first one an interaction names
         # (a YOOCHOOSE click names it only sometimes). That needs no read: insert, filling in.
@@ -61,6 +63,7 @@ class CatalogueProjector:
                 fresh.update({f: event.payload.get(f) for f in LISTING_FIELDS})
                 relisted = row is None or row["status"] != LISTED
                 fresh["listed_at"] = event.occurred_at if relisted else row["listed_at"]  # type: ignore[index]
+                fresh["stock_at"] = stock_stated_at(event)
                 cache.put(key, fresh)
             elif event.type == EventType.ITEM_UPDATED:
                 if row is None:  # an update lists an item it is the first news of
@@ -68,6 +71,8 @@ class CatalogueProjector:
                     row["listed_at"] = event.occurred_at
                 cache.touch(key)
                 row.update({f: v for f, v in event.payload.items() if f in LISTING_FIELDS})
+                if "stock" in event.payload:
+                    row["stock_at"] = stock_stated_at(event)
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif event.type == EventType.ITEM_DELISTED:
                 row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))  # type: ignore[arg-type]
@@ -75,6 +80,11 @@ class CatalogueProjector:
                 row["status"] = DELISTED
                 row["listed_at"] = None
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
+            elif event.type == EventType.PURCHASED and row is not None and sells(row, event):
+                cache.touch(key)
+                row["stock"] = max(row["stock"] - int(event.payload.get("quantity", 1)), 0)
+                if row["category"] is None and event.payload.get("category"):
+                    row["category"] = event.payload["category"]
             elif row is None:
                 # An item known only from interactions: remember it and the category it came with.
                 seen = _empty(event.item_id, event.occurred_at, SEEN)  # type: ignore[arg-type]
@@ -83,6 +93,28 @@ class CatalogueProjector:
             elif row["category"] is None and event.payload.get("category"):
                 cache.touch(key)["category"] = event.payload["category"]
         cache.save(connection)
+
+
+def stock_stated_at(event: StoredEvent) -> int | None:
+    """When a listing or an update states its item's stock: its time, or None where it states
+    none, or has no time of its own (a catalogue file's row, dated EARLIEST_US), since such a
+    file's stock already counts the sales of the history imported beside it."""
+    if event.payload.get("stock") is None or event.occurred_at <= EARLIEST_US:
+        return None
+    return event.occurred_at
+
+
+def sells(row: dict[str, Any], event: StoredEvent) -> bool:
+    """Whether a purchase lowers its item's stock: the item is listed, and the purchase
+    happened no earlier than the item's last stock statement with a time (`stock_stated_at`).
+    One recorded before it (history imported after the catalogue) is already counted there."""
+    stated = row["stock_at"]
+    return (
+        row["status"] == LISTED
+        and row["stock"] is not None
+        and stated is not None
+        and event.occurred_at >= stated
+    )
 
 
 def _empty(item_id: str, at: int, status: str) -> dict[str, Any]:
@@ -98,4 +130,5 @@ def _empty(item_id: str, at: int, status: str) -> dict[str, Any]:
         "attributes": None,
         "updated_at": at,
         "listed_at": None,
+        "stock_at": None,
     }

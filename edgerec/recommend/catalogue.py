@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from edgerec.domain.events import EARLIEST_US
 from edgerec.domain.printable import item_name
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
 from edgerec.domain.words import caseless, search_words
@@ -20,6 +21,7 @@ SEEN, LISTED, DELISTED = 0, 1, 2
 _STATUS = {"seen": SEEN, "listed": LISTED, "delisted": DELISTED}
 _T = TypeVar("_T")
 NO_STOCK = -1  # stock unknown: treated as available
+NO_TIME = -1  # stock_at of a stock unknown, or stated by a catalogue file's row (no time)
 _PATH_SEPARATOR = re.compile(r"[/>]")  # "Toys/Building Sets", "Apparel > Shoes"
 
 
@@ -108,6 +110,8 @@ class Catalogue:
         self.brand_codes: dict[str, int] = {}
         self.status = np.zeros(capacity, dtype=np.int8)
         self.stock = np.full(capacity, NO_STOCK, dtype=np.int64)
+        # When each stock was stated (the catalogue projection's stock_at): purchases since lower it.
+        self.stock_at = np.full(capacity, NO_TIME, dtype=np.int64)
         self.category = np.full(capacity, -1, dtype=np.int32)
         self.brand = np.full(capacity, -1, dtype=np.int32)
         self.listed_at = np.zeros(capacity, dtype=np.int64)
@@ -152,6 +156,7 @@ class Catalogue:
 
         self.status = grown(self.status, SEEN)
         self.stock = grown(self.stock, NO_STOCK)
+        self.stock_at = grown(self.stock_at, NO_TIME)
         self.category = grown(self.category, -1)
         self.brand = grown(self.brand, -1)
         self.listed_at = grown(self.listed_at, 0)
@@ -219,11 +224,14 @@ class Catalogue:
         at_us: int,
         full: bool,
         arrival: bool = True,
+        stock_at: int | None = None,
     ) -> int:
         """A listing (full=True replaces every field) or a partial update of an item.
 
         An update (`status` None) keeps the item's status, as the catalogue projection does:
-        updating a delisted item's stock does not list it again.
+        updating a delisted item's stock does not list it again. A stock given is stated at
+        `at_us` (none where that is a catalogue file's row's, which has no time), or at
+        `stock_at` where given (as the projection stored it; -1, NO_TIME, for none).
         """
         known = item_id in self.index
         index = self.ensure(item_id)
@@ -244,6 +252,9 @@ class Catalogue:
         if full or "stock" in fields:
             stock = fields.get("stock")
             self.stock[index] = NO_STOCK if stock is None else int(stock)
+            if stock_at is None:
+                stock_at = NO_TIME if stock is None or at_us <= EARLIEST_US else at_us
+            self.stock_at[index] = stock_at
         if status == "listed" and was != LISTED:
             self.listed_at[index] = at_us
             if arrival and self.interactions[index] == 0:
@@ -289,6 +300,18 @@ class Catalogue:
         self.status[index] = DELISTED
         self.new_arrivals.pop(index, None)
         self.has_listings = True
+
+    def sell(self, index: int, quantity: int, at_us: int) -> None:
+        """A purchase lowers a listed item's stock (not below zero), as the catalogue projection
+        does, when it happened no earlier than the stock was stated (`stock_at`)."""
+        stated = int(self.stock_at[index])
+        if (
+            self.status[index] == LISTED
+            and self.stock[index] != NO_STOCK
+            and stated != NO_TIME
+            and at_us >= stated
+        ):
+            self.stock[index] = max(int(self.stock[index]) - quantity, 0)
 
     def see(self, item_id: str, category: str | None) -> int:
         """An item an interaction names; one without a category takes the one it came with

@@ -22,7 +22,7 @@ from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS, RECENT_ITEMS_PER_SESSI
 from edgerec.memory import settle_heap
 from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
-from edgerec.recommend.catalogue import Catalogue
+from edgerec.recommend.catalogue import NO_TIME, Catalogue
 from edgerec.recommend.config import Policy, RecommenderConfig
 from edgerec.recommend.diversity import category_cap, places_filled, rerank
 from edgerec.recommend.request import (
@@ -799,9 +799,12 @@ def store_catalogue(store: Any) -> Catalogue:
 
 
 def _load_listings(conn: Connection, catalogue: Catalogue) -> None:
-    for item_id, status, title, category, brand, stock, at in reader.catalogue_rows(conn):
+    for item_id, status, title, category, brand, stock, at, stock_at in reader.catalogue_rows(conn):
         fields = {"title": title, "category": category, "brand": brand, "stock": stock}
-        catalogue.apply_listing(item_id, fields, status=status, at_us=at or 0, full=True, arrival=False)
+        stated = NO_TIME if stock_at is None else stock_at
+        catalogue.apply_listing(
+            item_id, fields, status=status, at_us=at or 0, full=True, arrival=False, stock_at=stated
+        )
 
 
 def _snapshot_path(store: Any) -> Path | None:

@@ -68,6 +68,7 @@ _ITEMS = select(
     items.c.brand,
     items.c.stock,
     items.c.listed_at,
+    items.c.stock_at,
 )
 _STATS = select(
     item_stats.c.item_id,

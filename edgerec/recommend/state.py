@@ -348,6 +348,8 @@ class LiveState:
                 cat.delist(event.item_id or "")
             return
         item = cat.see(event.item_id, payload.get("category")) if event.item_id else None
+        if item is not None and kind == EventType.PURCHASED and catalogue_too:
+            cat.sell(item, int(payload.get("quantity", 1)), event.occurred_at)
         if kind == EventType.RATED and "value" in payload:
             self.ratings.see(float(payload["value"]))
         if item is not None and kind in _COUNTED and self.learning:

@@ -91,6 +91,9 @@ items = Table(
     Column("attributes", JSON),
     Column("updated_at", BigInteger, nullable=False),
     Column("listed_at", BigInteger),  # when it was last listed after not being listed
+    # When the stock was last stated, by an event with a time of its own (NULL: unknown, or
+    # stated by a catalogue file's row): purchases since lower the stock.
+    Column("stock_at", BigInteger),
     Index("ix_items_category", "category"),
 )
 

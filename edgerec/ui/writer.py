@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from edgerec.api import Store
-from edgerec.domain import CATALOGUE_TYPES, Event, SessionStarted
+from edgerec.domain import CATALOGUE_TYPES, Event, EventType, SessionStarted
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
 
@@ -91,14 +91,19 @@ class CustomerForgotten(Message):
 
 class CatalogueChanged(Message):
     """The log brought catalogue events (from this console's Catalogue screen, an import, another
-    process): the list on screen may show an item no longer for sale, or an old price. Posted too
+    process) or sales: the list on screen may show an item no longer for sale, or an old price. Posted too
     when the shop's rules or blend changed (an item banned), or the shop's hour turned since the
     list was ranked (its popular-this-hour items and reasons are an hour old)."""
 
 
+# What changes an item's listing or stock: a sale lowers the stock the catalogue stated.
+_CHANGING_STOCK = (*CATALOGUE_TYPES, EventType.PURCHASED)
+
+
 def catalogue_changed_since(store: Store, position: int) -> bool:
-    """Whether the log holds catalogue events after `position`."""
-    return bool(store.read(since=position, types=CATALOGUE_TYPES, limit=1))
+    """Whether the log holds catalogue events or sales (which may sell an item out) after
+    `position`."""
+    return bool(store.read(since=position, types=_CHANGING_STOCK, limit=1))
 
 
 @dataclass

@@ -59,18 +59,21 @@ def _events(steps: list[tuple[str, str, str]]) -> list[Event]:
 
 
 def _expected_exclusions(events: list[Event], user: str) -> set[str]:
-    """Replays the rules by hand: in-cart, ever bought (default policy), stock 0, delisted."""
+    """Replays the rules by hand: in-cart, ever bought (default policy), stock 0 (as stated, less
+    the purchases of a listed item since), delisted."""
     cart: dict[str, int] = {}
     bought: set[str] = set()
     stock: dict[str, int] = {}
     delisted: set[str] = set()
     for e in events:
         item = e.item_id or ""
-        if isinstance(e, ItemUpdated):
+        if isinstance(e, ItemListed | ItemUpdated):
             stock[item] = e.stock or 0
         elif isinstance(e, ItemDelisted):
             delisted.add(item)
-        elif e.user_id == user:
+        if isinstance(e, Purchased) and item in stock and item not in delisted:
+            stock[item] = max(stock[item] - e.quantity, 0)
+        if e.user_id == user:
             if isinstance(e, AddedToCart):
                 cart[item] = cart.get(item, 0) + 1
             elif isinstance(e, RemovedFromCart | Purchased):

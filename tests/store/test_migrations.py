@@ -160,6 +160,39 @@ def test_who_made_a_shared_sessions_latest_search_is_filled_in_from_the_log(tmp_
         assert _searches(store) == before
 
 
+def test_the_stock_migration_lowers_the_stock_by_the_purchases_already_logged(tmp_path: Path) -> None:
+    t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with edgerec.open(tmp_path / "stock.db") as store:
+        store.record_many(
+            [
+                ItemListed(item_id="mug", title="Mug", stock=3, occurred_at=t),
+                Purchased(user_id="u", item_id="mug", quantity=2, occurred_at=t + timedelta(hours=1)),
+                ItemListed(item_id="lamp", title="Lamp", stock=5, occurred_at=t),
+                Purchased(user_id="u", item_id="lamp", occurred_at=t + timedelta(hours=1)),
+                ItemUpdated(item_id="lamp", stock=2, occurred_at=t + timedelta(hours=3)),
+                Purchased(user_id="u", item_id="lamp", occurred_at=t + timedelta(hours=2)),  # before it
+                Purchased(user_id="u", item_id="lamp", occurred_at=t + timedelta(hours=4)),
+                ItemViewed(user_id="u", item_id="vase", occurred_at=t),
+                ItemUpdated(item_id="vase", stock=2, occurred_at=t),  # seen, not listed: kept
+                Purchased(user_id="u", item_id="vase", occurred_at=t + timedelta(hours=1)),
+                ItemListed(item_id="cup", title="Cup", stock=4, occurred_at=t),
+                ItemDelisted(item_id="cup", occurred_at=t),
+                Purchased(user_id="u", item_id="cup", occurred_at=t + timedelta(hours=1)),
+            ]
+        )
+        with store.engine.connect() as connection:
+            stock = dict(connection.execute(select(items.c.item_id, items.c.stock)).all())
+        assert stock == {"mug": 1, "lamp": 1, "vase": 2, "cup": 4}
+        incremental = snapshot(store)
+        migrate.downgrade(store.engine, "0011")
+        assert "stock_at" not in {c["name"] for c in inspect(store.engine).get_columns("items")}
+        with store.engine.begin() as connection:  # as before: the stock the catalogue last stated
+            connection.execute(text("UPDATE items SET stock = 3 WHERE item_id = 'mug'"))
+            connection.execute(text("UPDATE items SET stock = 2 WHERE item_id = 'lamp'"))
+        migrate.upgrade(store.engine)
+        assert snapshot(store) == incremental  # replayed by the new rule, as a rebuild would
+
+
 def test_a_customer_whose_session_ended_has_no_current_session_after_the_upgrade(tmp_path: Path) -> None:
     t = datetime(2026, 3, 2, 9, tzinfo=UTC)
     with edgerec.open(tmp_path / "ended.db") as store:

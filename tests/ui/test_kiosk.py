@@ -216,6 +216,36 @@ def test_tiles_nobody_taps_follow_the_catalogue(shop_store: Store, tmp_path: Pat
     asyncio.run(scenario())
 
 
+def test_an_item_whose_last_unit_another_kiosk_sells_leaves_the_tiles(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A sale of an item's last unit, recorded by another kiosk, left the item on this one's
+    tiles, "in stock", until a stock was stated again: the sale lowers the stock, and the
+    tiles follow it without a tap, as they follow the catalogue's own changes."""
+    from edgerec.domain import ItemUpdated, Purchased
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 3) as (_app, pilot, screen):
+            last = screen.tiles[0].suggestion.item_id
+            with edgerec.open(shop_store.path) as other:
+                other.record(ItemUpdated(item_id=last, stock=1))
+            await until(pilot, lambda: screen.tiles_shown > 1, timeout=10, what="the tiles ranked again")
+            assert last in [t.suggestion.item_id for t in screen.tiles]  # one left: still for sale
+            shown = screen.tiles_shown
+            with edgerec.open(shop_store.path) as other:
+                other.record(Purchased(user_id="at-the-other-kiosk", item_id=last))
+            await until(
+                pilot,
+                lambda: (
+                    screen.tiles_shown > shown and last not in [t.suggestion.item_id for t in screen.tiles]
+                ),
+                timeout=10,
+                what="the item sold out leaving the tiles without a tap",
+            )
+
+    asyncio.run(scenario())
+
+
 def test_tiles_ranked_again_keep_the_shoppers_focus(shop_store: Store, tmp_path: Path) -> None:
     """Tiles ranked again for a catalogue change dropped the focused tile, and focus fell to
     Start over: the shopper's next Enter started over, their basket gone."""

@@ -20,6 +20,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.domain.events import EARLIEST
 from edgerec.ui.clock import Clock
 
 BASE = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -46,7 +47,8 @@ def shop_events(seed: int = 3) -> list[Event]:
             events.append(
                 ItemListed(
                     event_id=eid(),
-                    occurred_at=BASE - timedelta(days=30),
+                    # Dated as a catalogue file's rows are: its stock counts the history's sales.
+                    occurred_at=EARLIEST,
                     item_id=item_id(category, n),
                     title=f"{ADJECTIVES[n % 5]} {category.rstrip('s')} {n}",
                     category=category,

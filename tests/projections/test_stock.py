@@ -1,0 +1,135 @@
+"""Purchases lower the stock the catalogue stated, wherever the stock is held, as a rebuild does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+import edgerec
+from edgerec.api import Store
+from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased
+from edgerec.ingest import import_file
+from edgerec.recommend import Recommender
+from edgerec.store.schema import items
+from tests.projections.test_rebuild_equals_incremental import snapshot
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def _stock(store: Store) -> dict[str, int | None]:
+    with store.engine.connect() as connection:
+        return dict(connection.execute(select(items.c.item_id, items.c.stock)).all())  # type: ignore[arg-type]
+
+
+def _shop(store: Store) -> None:
+    store.record_many(
+        [
+            ItemListed(item_id="last", title="Last mug", category="Mugs", stock=1, occurred_at=at(0)),
+            ItemListed(item_id="five", title="Five cups", category="Mugs", stock=5, occurred_at=at(0)),
+            ItemListed(item_id="many", title="Many plates", category="Mugs", stock=9, occurred_at=at(0)),
+        ]
+    )
+    store.record_many(
+        [ItemViewed(user_id="v", item_id=i, occurred_at=at(1)) for i in ("last", "five", "many")]
+    )
+
+
+def _listed(rec: Recommender) -> list[str]:
+    return [s.item_id for s in rec.recommend("someone", k=5, now=at(30))]
+
+
+def test_the_last_unit_sold_is_hidden_at_once_after_a_fresh_open_and_after_a_rebuild(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    with edgerec.open(path) as store:
+        _shop(store)
+        rec = Recommender(store)
+        assert "last" in _listed(rec)
+        sale: Event = Purchased(user_id="c1", item_id="last", occurred_at=at(5))
+        rec.observe(sale, store.record(sale))
+        assert "last" not in _listed(rec)  # the recommender that recorded the sale
+        assert _stock(store)["last"] == 0  # the catalogue projection (the Catalogue screen's)
+    with edgerec.open(path) as store:
+        assert "last" not in _listed(Recommender(store))
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
+        assert "last" not in _listed(Recommender(store))
+
+
+def test_a_partial_purchase_lowers_the_stock_and_a_later_statement_sets_it_again(tmp_path: Path) -> None:
+    with edgerec.open(tmp_path / "shop.db") as store:
+        _shop(store)
+        rec = Recommender(store)
+        for event in (
+            Purchased(user_id="c1", item_id="five", quantity=3, occurred_at=at(5)),
+            Purchased(user_id="c2", item_id="many", quantity=20, occurred_at=at(6)),  # never below zero
+        ):
+            rec.observe(event, store.record(event))
+        assert _stock(store) == {"last": 1, "five": 2, "many": 0}
+        for event in (
+            ItemUpdated(item_id="many", stock=4, occurred_at=at(10)),
+            Purchased(user_id="c3", item_id="many", occurred_at=at(9)),  # before the new count
+            Purchased(user_id="c3", item_id="many", occurred_at=at(11)),
+        ):
+            rec.observe(event, store.record(event))
+        assert _stock(store) == {"last": 1, "five": 2, "many": 3}
+        assert "many" in _listed(rec)
+        live = {i: int(rec.catalogue.stock[rec.catalogue.index[i]]) for i in ("last", "five", "many")}
+        assert live == _stock(store)
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
+
+
+def test_an_unknown_stock_or_an_unlisted_item_is_left_as_it_is(tmp_path: Path) -> None:
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many(
+            [
+                ItemListed(item_id="open", title="Open count", occurred_at=at(0)),
+                ItemViewed(user_id="v", item_id="seen", occurred_at=at(1)),
+                ItemUpdated(item_id="seen", stock=2, occurred_at=at(2)),  # not listed by it
+                Purchased(user_id="c", item_id="open", occurred_at=at(3)),
+                Purchased(user_id="c", item_id="seen", occurred_at=at(3)),
+                Purchased(user_id="c", item_id="never", occurred_at=at(3)),
+            ]
+        )
+        assert _stock(store) == {"open": None, "seen": 2, "never": None}
+
+
+def test_history_imported_after_the_catalogue_file_does_not_lower_its_stock(tmp_path: Path) -> None:
+    """A catalogue file's stock already counts the sales of the history exported with it; the
+    history is imported after it, in either order, and the stock stays as the file says."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("item_id,title,stock\nlast,Last mug,1\nfive,Five cups,5\n")
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "user_id,item_id,type,timestamp\nc1,last,purchase,1714554000\nc2,five,purchase,1714554060\n"
+    )
+    for order in ((catalogue, sales), (sales, catalogue)):
+        with edgerec.open(tmp_path / f"{order[0].stem}-first.db") as store:
+            for source in order:
+                import_file(store, source)
+            assert len(list(store.read(types="purchased"))) == 2
+            assert _stock(store) == {"last": 1, "five": 5}
+            assert "last" in _listed(Recommender(store))
+            before = snapshot(store)
+            store.rebuild()
+            assert snapshot(store) == before
+
+
+def test_purchases_older_than_the_stock_statement_do_not_lower_it(tmp_path: Path) -> None:
+    """A count made at noon already counts the morning's sales, whenever they are recorded."""
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemListed(item_id="mug", title="Mug", stock=4, occurred_at=at(60)))
+        rec = Recommender(store)
+        for minutes in (10, 59, 60):
+            sale = Purchased(user_id="c", item_id="mug", occurred_at=at(minutes))
+            rec.observe(sale, store.record(sale))
+        assert _stock(store) == {"mug": 3}  # only the sale at the time of the count
+        assert int(rec.catalogue.stock[rec.catalogue.index["mug"]]) == 3
