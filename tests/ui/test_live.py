@@ -154,6 +154,43 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(
     asyncio.run(scenario())
 
 
+def test_a_checkout_of_more_than_is_in_stock_is_refused(shop_store: Store, tmp_path: Path) -> None:
+    """Three in the cart, one in stock: the checkout sold all three, recording a purchase of 3
+    of an item with 1 left. It is refused, saying how many are left, and records nothing; with
+    as many in the cart as in stock, it sells them."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None
+            app.services.record(
+                ItemUpdated(item_id=item.item_id, stock=2, occurred_at=app.services.clock.now())
+            )
+            for _ in range(3):
+                await act(pilot, "a")
+            head = shop_store.head()
+            await pilot.press("x")
+            await until(
+                pilot,
+                lambda: any(
+                    "down to 2 in stock, 3 in the cart" in str(n.message) for n in app._notifications
+                ),
+            )
+            assert shop_store.read(since=head) == []
+            await act(pilot, "r")
+            head = shop_store.head()
+            await act(pilot, "x")
+            sold = [(e.type, e.item_id, e.payload.get("quantity")) for e in shop_store.read(since=head)]
+            assert sold == [("purchased", item.item_id, 2)]
+            assert app.services.shop.item(item.item_id).stock == 0  # type: ignore[union-attr]
+
+    asyncio.run(scenario())
+
+
 def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -461,7 +461,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             if not cart:
                 raise Refused("The cart is empty.")
             now = shop.items_by_id(cart)  # prices, stock and the shop's rules as they are at the till
-            why = {i: not_for_sale(item, suggester) for i, item in now.items()}
+            why = {i: not_for_sale(item, suggester) or _short_of(item, cart[i]) for i, item in now.items()}
             unavailable = [item for i, item in now.items() if why[i] is not None]
             if unavailable:
                 reasons = "; ".join(f"{printable(item.label)} is {why[item.item_id]}" for item in unavailable)
@@ -596,3 +596,11 @@ def _middle_cut(text: str, width: int) -> str:
 
 
 _HIGHLIGHT_ONE = "highlight one in the list (clear the search or the category if it lists none)"
+
+
+def _short_of(item: ItemRow, quantity: int) -> str | None:
+    """Why fewer are in stock than the cart holds (a sale does not sell what is not there),
+    None when the stock is enough or not known."""
+    if item.stock is None or quantity <= item.stock:
+        return None
+    return f"down to {item.stock:,} in stock, {quantity:,} in the cart"
