@@ -272,7 +272,7 @@ def _context_popular(request: Request, limit: int) -> tuple[np.ndarray, np.ndarr
     if not ranked:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     values = context.values[(request.store_id, request.hour)]
-    lifts = context.day_lifts(request.store_id, request.weekday, ranked)
+    lifts = context.day_lifts(request.store_id, request.weekday, ranked, request.now_us)
     lifted = np.fromiter(map(values.__getitem__, ranked), float, len(ranked)) + np.log(lifts)
     order = np.argsort(-lifted, kind="stable")[:limit]
     return np.asarray(ranked, dtype=np.int64)[order], lifted[order]
@@ -322,7 +322,7 @@ class PopularitySource:
                     attribute=("hour", str(request.hour)),
                 )
             )
-            [lift] = context.day_lifts(request.store_id, request.weekday, [item])
+            [lift] = context.day_lifts(request.store_id, request.weekday, [item], request.now_us)
             if lift >= DAY_REASON_LIFT:
                 day = WEEKDAYS[request.weekday]
                 out.append(

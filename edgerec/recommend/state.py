@@ -186,6 +186,9 @@ class Neighbours:
 # store's mix of the whole week: a quiet Saturday's few events move the hour's list little, a
 # busy one's much, and a shop with little data keeps its hour's list nearly as it was.
 DAY_PRIOR_WEIGHT = 50.0
+# An item first counted at a store less than this long ago has not had every day of the week
+# there yet: a day it has not had is no sign that it sells less on that day.
+WEEK_US = 7 * 86_400 * 1_000_000
 
 
 class ContextPopularity:
@@ -209,6 +212,7 @@ class ContextPopularity:
         # the store's as a whole: what an item's share of a day is measured against.
         self.days: dict[str | None, dict[int, list[float]]] = {}
         self.store_days: dict[str | None, list[float]] = {}
+        self.first_at: dict[str | None, dict[int, int]] = {}  # per store, each item's first event
 
     def hour(self, at_us: int) -> int:
         return self.clock.hour(at_us)
@@ -232,27 +236,34 @@ class ContextPopularity:
                 self.store_days.setdefault(store, [0.0] * 7),
             ):
                 week[weekday] += weight
+            firsts = self.first_at.setdefault(store, {})
+            if at_us < firsts.get(item, at_us + 1):
+                firsts[item] = at_us
 
     def ranked(self, store_id: str | None, hour: int) -> list[int]:
         """The hour's most popular items, every day's events at that hour counted."""
         top = self.tops.get((store_id, hour))
         return top.ranked() if top is not None else []
 
-    def day_lifts(self, store_id: str | None, weekday: int, items: list[int]) -> np.ndarray:
+    def day_lifts(self, store_id: str | None, weekday: int, items: list[int], now_us: int) -> np.ndarray:
         """Each item's lift on this day of the week: its share of the store's events on the day
         over its share of them in the whole week (2: twice as big a part of Saturdays as of the
         week), the day's counted with `DAY_PRIOR_WEIGHT` more in the week's mix. 1 for every
-        item where the store has nothing on this day, or nothing on any other. Each item must
-        have been added at this store.
+        item where the store has nothing on this day, or nothing on any other, and for an item
+        first counted at the store less than a week before `now_us` (one launched on a Monday
+        has had no Saturday yet). Each item must have been added at this store.
 
         >>> ctx = ContextPopularity("UTC")
         >>> saturday, tuesday = 1_775_908_800_000_000, 1_775_563_200_000_000  # 2026-04-11, -04-07
         >>> for n in range(100):
         ...     ctx.add("A", 1, 1.0, saturday if n % 2 else tuesday)
         ...     ctx.add("A", 2, 1.0, tuesday)
-        >>> ctx.day_lifts("A", 5, [1, 2]).tolist()  # Saturdays: all of them 1's, 2 and 0 without 50
+        >>> later = saturday + WEEK_US
+        >>> ctx.day_lifts("A", 5, [1, 2], later).tolist()  # Saturdays: all 1's, 2 and 0 without 50
         [1.5, 0.5]
-        >>> ctx.day_lifts("A", 6, [1, 2]).tolist()  # no Sunday yet
+        >>> ctx.day_lifts("A", 6, [1, 2], later).tolist()  # no Sunday yet
+        [1.0, 1.0]
+        >>> ctx.day_lifts("A", 5, [1, 2], saturday).tolist()  # both first counted on the Tuesday
         [1.0, 1.0]
         """
         store = self.store_days.get(store_id)
@@ -263,7 +274,9 @@ class ContextPopularity:
         week = week.reshape(-1, 7)
         overall = week.sum(axis=1) / sum(store)
         on_day = (week[:, weekday] + DAY_PRIOR_WEIGHT * overall) / (store[weekday] + DAY_PRIOR_WEIGHT)
-        return on_day / overall
+        firsts = self.first_at[store_id]
+        first = np.fromiter(map(firsts.__getitem__, items), np.int64, len(items))
+        return np.where(first > now_us - WEEK_US, 1.0, on_day / overall)
 
 
 class LiveState:

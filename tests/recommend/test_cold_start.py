@@ -177,6 +177,50 @@ def test_a_shop_with_one_day_of_data_keeps_its_hours_list() -> None:
     assert saturday[0].item_id == lists[0][0][0] == "i0"
 
 
+def test_an_item_launched_this_week_is_not_taken_as_unpopular_on_days_it_has_not_had(tmp_path) -> None:
+    """Kiosk K's steady trade since March; an item launched on the fourth Monday is its most
+    viewed at 10:00 every weekday. It had had no Saturday, so its share of Saturdays was nil and
+    on its first Saturday it fell down the list, below the old items of every day."""
+    from edgerec.api import Store
+
+    config = replace(RecommenderConfig.default(), timezone="UTC")
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    kiosk = Context(store_id="K")
+    events = [*catalogue_events(20), ItemListed(item_id="new", title="New", stock=5, occurred_at=monday)]
+    for day in range(26):  # to the fourth Friday
+        when = monday + timedelta(days=day)
+        events += [
+            ItemViewed(
+                user_id=f"u{day}-{n}",
+                item_id=f"i{n % 20}",
+                occurred_at=when + timedelta(minutes=n),
+                context=kiosk,
+            )
+            for n in range(40)
+        ]
+        events += [
+            ItemViewed(
+                user_id=f"n{day}-{n}", item_id="new", occurred_at=when + timedelta(minutes=n), context=kiosk
+            )
+            for n in range(6 if day >= 21 else 0)
+        ]
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(events)
+        live = Recommender(None, config=config)
+        for event in events:
+            live.observe(event)
+        for rec in (Recommender(store, config=config), live):
+            for day in (25, 26):  # the Friday, the Saturday
+                ranked = rec.recommend(
+                    "visitor",
+                    k=3,
+                    now=monday + timedelta(days=day, minutes=30),
+                    context=RequestContext(store_id="K"),
+                )
+                assert ranked[0].item_id == "new", (day, [r.item_id for r in ranked])
+                assert not any("on Saturdays" in reason for reason in ranked[0].reasons)
+
+
 def test_a_saved_configuration_with_an_hour_offset_keeps_it_as_a_zone(tmp_path) -> None:
     saved = RecommenderConfig.default().to_json()
     del saved["timezone"]
