@@ -11,7 +11,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -208,11 +208,7 @@ class ContextPopularity:
         self.top_size = top_size
         self.values: dict[tuple[str | None, int], dict[int, float]] = {}
         self.tops: dict[tuple[str | None, int], TopSet] = {}
-        # Per store, each item's weight of events on each day of the week (Monday first), and
-        # the store's as a whole: what an item's share of a day is measured against.
-        self.days: dict[str | None, dict[int, list[float]]] = {}
-        self.store_days: dict[str | None, list[float]] = {}
-        self.first_at: dict[str | None, dict[int, int]] = {}  # per store, each item's first event
+        self.days: dict[str | None, DayCounts] = {}  # per store
 
     def hour(self, at_us: int) -> int:
         return self.clock.hour(at_us)
@@ -231,14 +227,10 @@ class ContextPopularity:
             if top is None:
                 top = self.tops[key] = TopSet(self.top_size)
             top.bump(item, value)
-            for week in (
-                self.days.setdefault(store, {}).setdefault(item, [0.0] * 7),
-                self.store_days.setdefault(store, [0.0] * 7),
-            ):
-                week[weekday] += weight
-            firsts = self.first_at.setdefault(store, {})
-            if at_us < firsts.get(item, at_us + 1):
-                firsts[item] = at_us
+            days = self.days.get(store)
+            if days is None:
+                days = self.days[store] = DayCounts()
+            days.add(item, weekday, weight, at_us)
 
     def ranked(self, store_id: str | None, hour: int) -> list[int]:
         """The hour's most popular items, every day's events at that hour counted."""
@@ -266,17 +258,41 @@ class ContextPopularity:
         >>> ctx.day_lifts("A", 5, [1, 2], saturday).tolist()  # both first counted on the Tuesday
         [1.0, 1.0]
         """
-        store = self.store_days.get(store_id)
-        if store is None or store[weekday] in (0.0, sum(store)):  # nothing on the day, or on no other
+        days = self.days.get(store_id)
+        if days is None:
             return np.ones(len(items))
-        days = self.days[store_id]
-        week = np.fromiter(chain.from_iterable(map(days.__getitem__, items)), float, 7 * len(items))
-        week = week.reshape(-1, 7)
-        overall = week.sum(axis=1) / sum(store)
-        on_day = (week[:, weekday] + DAY_PRIOR_WEIGHT * overall) / (store[weekday] + DAY_PRIOR_WEIGHT)
-        firsts = self.first_at[store_id]
-        first = np.fromiter(map(firsts.__getitem__, items), np.int64, len(items))
-        return np.where(first > now_us - WEEK_US, 1.0, on_day / overall)
+        store, whole = days.store[weekday], days.store.sum()
+        if store in (0.0, whole):  # nothing on the day, or on no other
+            return np.ones(len(items))
+        rows = np.asarray(items, dtype=np.int64)
+        week = days.weeks[rows]
+        overall = week.sum(axis=1) / whole
+        on_day = (week[:, weekday] + DAY_PRIOR_WEIGHT * overall) / (store + DAY_PRIOR_WEIGHT)
+        return np.where(days.first_at[rows] > now_us - WEEK_US, 1.0, on_day / overall)
+
+
+class DayCounts:
+    """One store's weight of events on each day of the week (Monday first), per item (a row per
+    catalogue index, grown as items arrive) and in all, and when each item was first counted:
+    arrays, so that weighing the hour's list of 200 items takes one indexing, not 200 lookups."""
+
+    __slots__ = ("weeks", "store", "first_at")
+
+    def __init__(self) -> None:
+        self.weeks = np.zeros((0, 7))
+        self.store = np.zeros(7)
+        self.first_at = np.zeros(0, dtype=np.int64)
+
+    def add(self, item: int, weekday: int, weight: float, at_us: int) -> None:
+        if item >= len(self.first_at):
+            size = max(item + 1, 2 * len(self.first_at), 1024)
+            self.weeks = np.concatenate([self.weeks, np.zeros((size - len(self.weeks), 7))])
+            never = np.full(size - len(self.first_at), np.iinfo(np.int64).max, dtype=np.int64)
+            self.first_at = np.concatenate([self.first_at, never])
+        self.weeks[item, weekday] += weight
+        self.store[weekday] += weight
+        if at_us < self.first_at[item]:
+            self.first_at[item] = at_us
 
 
 class LiveState:
