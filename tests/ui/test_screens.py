@@ -15,8 +15,9 @@ import pytest
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 from textual.widgets.data_table import RowKey
 
+import edgerec
 from edgerec.api import Store
-from edgerec.domain import EventError, ItemListed
+from edgerec.domain import EventError, ItemListed, Purchased
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.catalogue import CatalogueScreen, ItemFormScreen
@@ -709,6 +710,37 @@ def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path
             assert shop_store.read(since=head + 2)[0].payload == {"price": 12.99}
 
     run(scenario())
+
+
+def test_editing_an_item_another_program_sold_out_shows_and_saves_its_stock_as_stored(tmp_path: Path) -> None:
+    """The item form showed the stock the list read when the screen was shown: 3 units sold since
+    by another program (the store's stock 0), it said 3, and a restock of 3 typed in was "Nothing
+    changed.", recording nothing, the item left sold out. It shows 0, and saves the 3."""
+    listed_at = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)  # stated with a time: sales lower it
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(ItemListed(item_id="mug", title="Mug", stock=3, occurred_at=listed_at))
+
+        async def scenario() -> None:
+            app = console(store, tmp_path, "catalogue")
+            async with app.run_test(size=(100, 32)) as pilot:
+                items = app.screen.query_one(ItemTable)
+                await until(pilot, lambda: "mug" in items.rows_by_key)
+                items.move_cursor(row=items.get_row_index("mug"))
+                head = store.record(
+                    Purchased(
+                        user_id="c1", item_id="mug", quantity=3, occurred_at=listed_at + timedelta(hours=1)
+                    )
+                )
+                await pilot.press("e")
+                form = app.screen
+                assert isinstance(form, ItemFormScreen)
+                assert form._field("stock").value == "0"
+                form._field("stock").value = "3"
+                await pilot.press("ctrl+s")
+                await until(pilot, lambda: store.head() == head + 1, what="the restock recorded")
+                assert store.read(since=head)[0].payload == {"stock": 3}
+
+        run(scenario())
 
 
 def test_saving_an_item_while_another_program_writes_leaves_the_console_responsive(

@@ -325,7 +325,9 @@ class CatalogueScreen(ConsoleScreen):
         item = self._highlighted_item("edit")
         if item is None:
             return
-        before = ItemDraft.of(item)
+        # As the store has it now, not as the list read it: a sale since (here or in another
+        # program) lowered its stock, and a stock typed to match the old one would change nothing.
+        before = ItemDraft.of(self.shop.item(item.item_id) or item)
 
         def saved(draft: ItemDraft | None) -> None:
             if draft is not None:
