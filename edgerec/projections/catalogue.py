@@ -63,16 +63,16 @@ class CatalogueProjector:
                 fresh.update({f: event.payload.get(f) for f in LISTING_FIELDS})
                 relisted = row is None or row["status"] != LISTED
                 fresh["listed_at"] = event.occurred_at if relisted else row["listed_at"]  # type: ignore[index]
-                fresh["stock_at"] = stock_stated_at(event)
+                fresh["stock_at"] = stock_stated_at(event, row)
                 cache.put(key, fresh)
             elif event.type == EventType.ITEM_UPDATED:
                 if row is None:  # an update lists an item it is the first news of
                     row = cache.put(key, _empty(event.item_id, 0, LISTED))  # type: ignore[arg-type]
                     row["listed_at"] = event.occurred_at
                 cache.touch(key)
-                row.update({f: v for f, v in event.payload.items() if f in LISTING_FIELDS})
                 if "stock" in event.payload:
-                    row["stock_at"] = stock_stated_at(event)
+                    row["stock_at"] = stock_stated_at(event, row)
+                row.update({f: v for f, v in event.payload.items() if f in LISTING_FIELDS})
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif event.type == EventType.ITEM_DELISTED:
                 row = row if row is not None else cache.put(key, _empty(event.item_id, 0, DELISTED))  # type: ignore[arg-type]
@@ -95,13 +95,18 @@ class CatalogueProjector:
         cache.save(connection)
 
 
-def stock_stated_at(event: StoredEvent) -> int | None:
+def stock_stated_at(event: StoredEvent, row: dict[str, Any] | None) -> int | None:
     """When a listing or an update states its item's stock: its time, or None where it states
     none, or has no time of its own (a catalogue file's row, dated EARLIEST_US), since such a
-    file's stock already counts the sales of the history imported beside it."""
-    if event.payload.get("stock") is None or event.occurred_at <= EARLIEST_US:
+    file's stock already counts the sales of the history imported beside it. A file's row that
+    states the stock the item holds (a price list keeps the stock it has no column for) leaves
+    the time of `row`'s stock as it was: the sales since go on lowering it."""
+    stock = event.payload.get("stock")
+    if stock is None:
         return None
-    return event.occurred_at
+    if event.occurred_at > EARLIEST_US:
+        return event.occurred_at
+    return row["stock_at"] if row is not None and row["stock"] == stock else None
 
 
 def sells(row: dict[str, Any], event: StoredEvent) -> bool:

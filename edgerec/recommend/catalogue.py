@@ -230,8 +230,9 @@ class Catalogue:
 
         An update (`status` None) keeps the item's status, as the catalogue projection does:
         updating a delisted item's stock does not list it again. A stock given is stated at
-        `at_us` (none where that is a catalogue file's row's, which has no time), or at
-        `stock_at` where given (as the projection stored it; -1, NO_TIME, for none).
+        `at_us` (none where that is a catalogue file's row's, which has no time, unless the row
+        restates the stock held), or at `stock_at` where given (as the projection stored it;
+        -1, NO_TIME, for none).
         """
         known = item_id in self.index
         index = self.ensure(item_id)
@@ -250,10 +251,17 @@ class Catalogue:
         if full or "brand" in fields:
             self._set_group("brand", index, fields.get("brand"))
         if full or "stock" in fields:
-            stock = fields.get("stock")
-            self.stock[index] = NO_STOCK if stock is None else int(stock)
-            if stock_at is None:
-                stock_at = NO_TIME if stock is None or at_us <= EARLIEST_US else at_us
+            stock = NO_STOCK if fields.get("stock") is None else int(fields["stock"])
+            if stock_at is None and stock == NO_STOCK:
+                stock_at = NO_TIME
+            elif stock_at is None and at_us <= EARLIEST_US:
+                # A catalogue file's row restating the stock held keeps its time, as the
+                # catalogue projection does (`stock_stated_at`).
+                same = known and int(self.stock[index]) == stock
+                stock_at = int(self.stock_at[index]) if same else NO_TIME
+            elif stock_at is None:
+                stock_at = at_us
+            self.stock[index] = stock
             self.stock_at[index] = stock_at
         if status == "listed" and was != LISTED:
             self.listed_at[index] = at_us

@@ -82,13 +82,13 @@ def _replayed(bind: sa.Connection) -> dict[str, tuple[Any, Any]]:
         payload = payload or {}
         known = state.get(item)
         if kind == "item_listed":
-            state[item] = [True, payload.get("stock"), _stated_at(payload, at), False]
+            state[item] = [True, payload.get("stock"), _stated_at(payload, at, known), False]
         elif kind == "item_updated":
             if known is None:
                 touched = first_touch.get(item)
                 known = state[item] = [touched is None or touched > position, None, None, False]
             if "stock" in payload:
-                known[1:3] = [payload["stock"], _stated_at(payload, at)]
+                known[1:3] = [payload["stock"], _stated_at(payload, at, known)]
         elif kind == "item_delisted":
             if known is None:
                 known = state[item] = [False, None, None, False]
@@ -106,8 +106,15 @@ def _replayed(bind: sa.Connection) -> dict[str, tuple[Any, Any]]:
     return {item: (s[1], s[2]) for item, s in state.items() if s[3] or s[2] is not None}
 
 
-def _stated_at(payload: dict[str, Any], at: int) -> int | None:
-    return at if payload.get("stock") is not None and at > _EARLIEST_US else None
+def _stated_at(payload: dict[str, Any], at: int, known: list[Any] | None) -> int | None:
+    """As the catalogue projection's `stock_stated_at`: a catalogue file's row that restates the
+    stock held keeps its time."""
+    stock = payload.get("stock")
+    if stock is None:
+        return None
+    if at > _EARLIEST_US:
+        return at
+    return known[2] if known is not None and known[1] == stock else None
 
 
 def downgrade() -> None:

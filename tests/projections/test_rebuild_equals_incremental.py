@@ -33,6 +33,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.domain.events import EARLIEST
 from edgerec.store.schema import PROJECTION_TABLES, projection_positions
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -60,7 +61,8 @@ EVENTS = st.one_of(
     _customer(SessionEnded),
     st.builds(
         ItemListed,
-        occurred_at=TIMES,
+        # A catalogue file's rows are dated EARLIEST: their stock is not lowered, or keeps its time.
+        occurred_at=st.one_of(TIMES, st.just(EARLIEST)),
         item_id=ITEMS,
         title=st.just("t"),
         stock=st.one_of(st.none(), st.integers(0, 5)),

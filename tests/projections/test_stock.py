@@ -133,3 +133,45 @@ def test_purchases_older_than_the_stock_statement_do_not_lower_it(tmp_path: Path
             rec.observe(sale, store.record(sale))
         assert _stock(store) == {"mug": 3}  # only the sale at the time of the count
         assert int(rec.catalogue.stock[rec.catalogue.index["mug"]]) == 3
+
+
+def test_a_price_list_imported_over_a_stock_stated_with_a_time_leaves_sales_lowering_it(
+    tmp_path: Path,
+) -> None:
+    """A price list has no stock column, so its rows keep each item's stock; but they relisted
+    the item with no time, and from then on its sales lowered nothing: the last unit sold stayed
+    in stock, and suggested. A file's row that restates the stock held leaves its time; one that
+    states another stock still sets it, and sales after it lower nothing."""
+    prices = tmp_path / "prices.csv"
+    prices.write_text("id,title,price\nmug,Mug,4.50\ncup,Cup,2.00\n")
+    counted = tmp_path / "counted.csv"
+    counted.write_text("id,title,price,stock\ncup,Cup,2.00,9\n")
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many(
+            [
+                ItemListed(item_id="mug", title="Mug", price=5.0, stock=2, occurred_at=at(0)),
+                ItemListed(item_id="cup", title="Cup", price=2.0, stock=9, occurred_at=at(0)),
+                ItemViewed(user_id="v", item_id="mug", occurred_at=at(1)),
+            ]
+        )
+        rec = Recommender(store)
+        sale: Event = Purchased(user_id="c1", item_id="mug", occurred_at=at(5))
+        rec.observe(sale, store.record(sale))
+        assert import_file(store, prices).appended == 1  # the mug repriced; the recommender catches up
+        for event in (
+            Purchased(user_id="c2", item_id="mug", occurred_at=at(10)),  # the last unit
+            Purchased(user_id="c2", item_id="cup", occurred_at=at(10)),
+        ):
+            rec.observe(event, store.record(event))
+        assert _stock(store) == {"mug": 0, "cup": 8}
+        assert "mug" not in _listed(rec)
+        assert "mug" not in _listed(Recommender(store))
+        import_file(store, counted)  # a count of 9 where 8 are held: the file's, not lowered
+        sale = Purchased(user_id="c3", item_id="cup", occurred_at=at(20))
+        rec.observe(sale, store.record(sale))
+        assert _stock(store) == {"mug": 0, "cup": 9}
+        live = {i: int(rec.catalogue.stock[rec.catalogue.index[i]]) for i in ("mug", "cup")}
+        assert live == _stock(store)
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
