@@ -30,10 +30,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from edgerec.api import Store  # noqa: E402
 from edgerec.domain import Context, EventError, EventType  # noqa: E402
-from edgerec.domain.events import text_flaw  # noqa: E402
+from edgerec.domain.events import EARLIEST, latest_allowed, text_flaw  # noqa: E402
 from edgerec.domain.printable import printable  # noqa: E402
 from edgerec.store import migrate  # noqa: E402
-from edgerec.store.codec import StoredEvent, from_micros  # noqa: E402
+from edgerec.store.codec import StoredEvent, from_micros, to_micros  # noqa: E402
 from edgerec.store.engine import (  # noqa: E402
     BUSY_TIMEOUT_MS,
     ENV_DB,
@@ -575,6 +575,29 @@ class _Text(click.ParamType):
 
 
 TEXT = _Text()
+
+
+class _StockTime(click.ParamType):
+    """When a catalogue file's stock was counted: an ISO 8601 time (UTC where it names no
+    offset) or `now`, in microseconds UTC; after 1990 and not later than events may be."""
+
+    name = "ISO_TIME|now"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from datetime import UTC, datetime
+
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        try:
+            at = datetime.now(UTC) if text.lower() == "now" else datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither an ISO 8601 time (2026-11-30T18:00) nor 'now'", param, ctx)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        if not EARLIEST < at <= latest_allowed():
+            self.fail(f"{value!r} must be after {EARLIEST.date()} and not ahead of the clock", param, ctx)
+        return to_micros(at)
 
 
 class _FiniteRange(click.FloatRange):
@@ -2100,6 +2123,12 @@ def _rules_toml(shop: RuleSet) -> str:
     is_flag=True,
     help="The file is the shop's whole catalogue: delist every listed item it does not name.",
 )
+@click.option(
+    "--stock-at",
+    type=_StockTime(),
+    help="When a catalogue file's stock was counted (ISO time, UTC where no offset is given,"
+    " or now): purchases since lower it. Default: when the file was last written.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_settings
 def import_(
@@ -2112,6 +2141,7 @@ def import_(
     timezone: str,
     encoding: str | None,
     delist_missing: bool,
+    stock_at: int | None,
     as_json: bool,
 ) -> None:
     """Import events or a catalogue from PATH, cleaning and quarantining bad rows."""
@@ -2138,6 +2168,7 @@ def import_(
                 dedupe_window_s=dedupe_window,
                 progress=progressed,
                 delist_missing=delist_missing,
+                stock_at=stock_at,
                 waiting=_once(
                     _saying("Waiting for another import, or a forget-user, on this store to finish...")
                 ),

@@ -22,10 +22,14 @@ MAX_PRICE = 1e12
 MAX_STOCK = 10**12
 PRICE_RULE = f"must be a finite number between 0 and {MAX_PRICE:,.0f}"
 STOCK_RULE = f"must be between 0 and {MAX_STOCK:,}"
+STOCK_AT_RULE = "must be microseconds UTC after 1990-01-01 and before 9999-12-31"
 # Timestamps outside these bounds are treated as corrupt input, not as real events.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # EARLIEST in microseconds: a catalogue file's rows, which carry no time, are dated so.
 EARLIEST_US = 631_152_000_000_000
+# The last time every reader can show (a day before the end of 9999), in microseconds: the
+# latest a stock may be said to be counted (`ItemListed.stock_at`).
+LAST_US = 253_402_214_399_999_999
 LATEST_AHEAD_DAYS = 1
 
 
@@ -193,6 +197,15 @@ def _check_optional_price(name: str, value: object) -> float | None:
     if not math.isfinite(price) or not 0 <= price <= MAX_PRICE:
         raise EventError(name, PRICE_RULE)
     return price
+
+
+def _check_optional_stock_at(value: object) -> int | None:
+    if value is None:
+        return None
+    at = _whole("stock_at", value)
+    if not EARLIEST_US < at <= LAST_US:
+        raise EventError("stock_at", STOCK_AT_RULE)
+    return at
 
 
 def _check_optional_stock(value: object) -> int | None:
@@ -418,6 +431,10 @@ class ItemListed(Event):
     stock: int | None = None
     description: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # When the stock was counted, in microseconds UTC, where that is not when the item was
+    # listed: a catalogue file's rows, which have no time, state the stock the file was written
+    # with. Purchases since lower it (the catalogue projection's `stock_stated_at`).
+    stock_at: int | None = None
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
@@ -426,6 +443,7 @@ class ItemListed(Event):
         _check_optional_text("brand", self.brand, MAX_TEXT_LENGTH)
         object.__setattr__(self, "price", _check_optional_price("price", self.price))
         object.__setattr__(self, "stock", _check_optional_stock(self.stock))
+        object.__setattr__(self, "stock_at", _check_optional_stock_at(self.stock_at))
         _check_optional_text("description", self.description, MAX_TEXT_LENGTH)
         object.__setattr__(self, "attributes", _check_attributes(self.attributes))
 

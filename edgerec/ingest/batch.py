@@ -81,6 +81,8 @@ class CatalogueColumns:
             fields, names = self.lacking[row]
             unnamed, header = unnamed | {f for f in fields if payload.get(f) in (None, "")}, header - names
         payload.update({field: stored[field] for field in unnamed if stored[field] is not None})
+        if "stock" in unnamed and stored.get("stock_at") is not None:  # the stock kept, counted when it was
+            payload["stock_at"] = stored["stock_at"]
         kept = {k: v for k, v in (stored["attributes"] or {}).items() if k not in header}
         if kept:
             payload["attributes"] = {**kept, **(payload.get("attributes") or {})}

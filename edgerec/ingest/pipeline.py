@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections import Counter
@@ -17,6 +18,7 @@ from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
 from edgerec.ingest.convert import check_timezone
+from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
 from edgerec.ingest.mapping import ColumnMapping, undated
@@ -136,6 +138,7 @@ def import_file(
     progress: Progress | None = None,
     delist_missing: bool = False,
     waiting: Waiting | None = None,
+    stock_at: int | None = None,
 ) -> ImportReport:
     """Imports one file (and the catalogue files that sit beside it) into `store`.
 
@@ -145,7 +148,9 @@ def import_file(
     earlier imports of the file refused with its own. With `delist_missing`, the file is the
     shop's whole catalogue: once it is read through, every listed item it does not name (in a
     good row or a quarantined one) is delisted. Imports into a store take turns: while another
-    runs, this one waits, calling `waiting` every fraction of a second (`import_turn`).
+    runs, this one waits, calling `waiting` every fraction of a second (`import_turn`). A
+    catalogue file's stock is stated as of `stock_at` (microseconds UTC), by default when the
+    file was last written (`_stock_counted`): purchases since lower it.
     """
     path = Path(path)
     check_regular_file(path)
@@ -203,6 +208,7 @@ def import_file(
             sources,
             total,
             progress,
+            lambda source: _stock_counted(source, stock_at, started_at),
         )
         if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
             report.delisted = _delist_unnamed(store, named)
@@ -245,6 +251,7 @@ def _run(
     sources: set[str],
     total: int | None,
     progress: Progress | None,
+    counted: Callable[[str], int],
 ) -> None:
     users, items, sessions, named = distinct
     earlier: dict[str, bool] = {}  # whether a file had rows in quarantine before this import
@@ -256,6 +263,7 @@ def _run(
             # Checked against the catalogue as it stands after the chunks before this one.
             unchanged: set[int] = set()
             if checks is not None:
+                _stamp_stock(rows, batch.problems, counted(batch.source))
                 checks[0].mark(rows, batch.problems)
                 unchanged = checks[1].unchanged(rows, batch.problems, batch.catalogue)
             accepted = [row for i, row in enumerate(rows) if batch.problems[i] is None]
@@ -278,6 +286,36 @@ def _run(
         report.appended += appended
         if progress is not None:
             progress(report.rows_read, total)
+
+
+def _stock_counted(source: str, given: int | None, now: int) -> int:
+    """When a catalogue file's stock was counted: `given`, else when the file was last
+    written (its export), else (a file that is not there to ask, or dated before 1990 or
+    ahead of the clock) `now`, the import's time."""
+    if given is not None:
+        return given
+    try:
+        written = int(os.stat(source).st_mtime_ns // 1000)
+    except (OSError, ValueError):
+        return now
+    return written if CATALOGUE_AT < written <= now else now
+
+
+def _stamp_stock(rows: Sequence[dict[str, Any] | None], problems: list[Problem], at: int) -> None:
+    """Gives each catalogue file's row that states a stock the time it was counted (its
+    payload's `stock_at`), after its event id, which stays its content's: a row has no time of
+    its own (it is dated CATALOGUE_AT), and without one its stock would never be lowered by a
+    purchase. A listing with a time of its own (an events file's) states its stock then."""
+    for i, row in enumerate(rows):
+        if (
+            row is not None
+            and problems[i] is None
+            and row["type"] == EventType.ITEM_LISTED
+            and row["occurred_at"] == CATALOGUE_AT
+            and row["payload"].get("stock") is not None
+            and row["payload"].get("stock_at") is None
+        ):
+            row["payload"]["stock_at"] = at
 
 
 def to_micros_now() -> int:

@@ -22,7 +22,9 @@ import numpy as np
 
 from edgerec.domain.events import (
     EARLIEST,
+    EARLIEST_US,
     EVENT_CLASSES,
+    LAST_US,
     MAX_ATTRIBUTES,
     MAX_ID_LENGTH,
     MAX_PRICE,
@@ -30,6 +32,7 @@ from edgerec.domain.events import (
     MAX_STOCK,
     MAX_TEXT_LENGTH,
     PRICE_RULE,
+    STOCK_AT_RULE,
     STOCK_RULE,
     Event,
     EventType,
@@ -133,6 +136,16 @@ def _stock(name: str, value: object) -> Problem:
     return None
 
 
+def _stock_at(name: str, value: object) -> Problem:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"invalid_{name}", f"{name}: must be integer microseconds"
+    if not EARLIEST_US < value <= LAST_US:
+        return f"invalid_{name}", f"{name}: {STOCK_AT_RULE}"
+    return None
+
+
 def _rating(name: str, value: object) -> Problem:
     if value is None:  # an empty cell is no rating, not a rating of 0
         return f"missing_{name}", f"{name}: a rating needs its value"
@@ -184,6 +197,7 @@ _CHECKS: dict[str, dict[str, Callable[[str, object], Problem]]] = {
         "stock": _stock,
         "description": _long_text,
         "attributes": _attributes(False),
+        "stock_at": _stock_at,
     },
     EventType.ITEM_UPDATED: {
         "title": _long_text,

@@ -96,14 +96,18 @@ class CatalogueProjector:
 
 
 def stock_stated_at(event: StoredEvent, row: dict[str, Any] | None) -> int | None:
-    """When a listing or an update states its item's stock: its time, or None where it states
-    none, or has no time of its own (a catalogue file's row, dated EARLIEST_US), since such a
-    file's stock already counts the sales of the history imported beside it. A file's row that
-    states the stock the item holds (a price list keeps the stock it has no column for) leaves
-    the time of `row`'s stock as it was: the sales since go on lowering it."""
+    """When a listing or an update states its item's stock: the time it gives for the stock
+    (`stock_at`: a catalogue file's, when the file was written), else its own time; None where
+    it states none. A row with no time of its own (a catalogue file's, dated EARLIEST_US) that
+    gives none (imported before files gave it) states it at no time, since such a file's stock
+    already counts the sales of the history imported beside it; one that states the stock the
+    item holds leaves the time of `row`'s stock as it was: the sales since go on lowering it."""
     stock = event.payload.get("stock")
     if stock is None:
         return None
+    given = event.payload.get("stock_at")
+    if given is not None:
+        return int(given)
     if event.occurred_at > EARLIEST_US:
         return event.occurred_at
     return row["stock_at"] if row is not None and row["stock"] == stock else None

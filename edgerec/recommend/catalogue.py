@@ -230,9 +230,9 @@ class Catalogue:
 
         An update (`status` None) keeps the item's status, as the catalogue projection does:
         updating a delisted item's stock does not list it again. A stock given is stated at
-        `at_us` (none where that is a catalogue file's row's, which has no time, unless the row
-        restates the stock held), or at `stock_at` where given (as the projection stored it;
-        -1, NO_TIME, for none).
+        `stock_at` where given (as the projection stored it; -1, NO_TIME, for none), else at the
+        time its `stock_at` field gives (a catalogue file's), else at `at_us` (none where that is
+        a catalogue file's row's, which has no time, unless the row restates the stock held).
         """
         known = item_id in self.index
         index = self.ensure(item_id)
@@ -252,8 +252,11 @@ class Catalogue:
             self._set_group("brand", index, fields.get("brand"))
         if full or "stock" in fields:
             stock = NO_STOCK if fields.get("stock") is None else int(fields["stock"])
+            given = fields.get("stock_at")
             if stock_at is None and stock == NO_STOCK:
                 stock_at = NO_TIME
+            elif stock_at is None and given is not None:
+                stock_at = int(given)
             elif stock_at is None and at_us <= EARLIEST_US:
                 # A catalogue file's row restating the stock held keeps its time, as the
                 # catalogue projection does (`stock_stated_at`).

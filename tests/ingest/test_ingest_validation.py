@@ -59,6 +59,7 @@ PAYLOAD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "stock": numbers,
     "value": numbers,
     "attributes": attributes,
+    "stock_at": st.one_of(times, st.just(253_402_214_399_999_999), st.just(253_402_214_400_000_000)),
 }
 ANY_VALUE: dict[str, st.SearchStrategy[Any]] = {
     "type": st.one_of(st.sampled_from([t.value for t in EventType]), st.just("teleported")),

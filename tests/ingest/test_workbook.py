@@ -48,6 +48,7 @@ def test_a_catalogue_kept_in_a_workbook_is_listed(ingest_store: Store, tmp_path:
         "category": "Kitchen/Coffee",
         "price": 12.5,
         "stock": 3,
+        "stock_at": path.stat().st_mtime_ns // 1000,  # counted when the workbook was saved
         "title": "Café crème",
     }
     assert (listed["1002"]["title"], listed["1002"]["price"]) == ("Mug, large", 1299.0)

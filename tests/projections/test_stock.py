@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 import edgerec
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased
-from edgerec.ingest import import_file
+from edgerec.ingest import export_events, import_file
 from edgerec.recommend import Recommender
 from edgerec.store.schema import items
 from tests.projections.test_rebuild_equals_incremental import snapshot
@@ -175,3 +178,101 @@ def test_a_price_list_imported_over_a_stock_stated_with_a_time_leaves_sales_lowe
         before = snapshot(store)
         store.rebuild()
         assert snapshot(store) == before
+
+
+def _catalogue_file(tmp_path: Path, written: datetime) -> Path:
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("item_id,title,category,stock\nlast,Last mug,Mugs,1\nfive,Five cups,Mugs,5\n")
+    os.utime(catalogue, (written.timestamp(), written.timestamp()))
+    return catalogue
+
+
+def test_a_sale_after_a_catalogue_file_was_written_lowers_the_stock_it_stated(tmp_path: Path) -> None:
+    """The kiosk's set-up: the shop's catalogue.csv imported, then its last unit sold."""
+    catalogue = _catalogue_file(tmp_path, at(0))
+    path = tmp_path / "shop.db"
+    with edgerec.open(path) as store:
+        import_file(store, catalogue)
+        store.record(ItemViewed(user_id="v", item_id="five", occurred_at=at(1)))
+        rec = Recommender(store)
+        assert "last" in _listed(rec)
+        for event in (
+            Purchased(user_id="c1", item_id="last", occurred_at=at(5)),
+            Purchased(user_id="c2", item_id="five", quantity=2, occurred_at=at(6)),
+        ):
+            rec.observe(event, store.record(event))
+        assert "last" not in _listed(rec)  # the recommender that recorded the sale
+        assert _stock(store) == {"last": 0, "five": 3}
+        assert import_file(store, catalogue).appended == 2  # the file says 1 and 5 again
+        assert _stock(store) == {"last": 1, "five": 5}
+        sale = Purchased(user_id="c3", item_id="last", occurred_at=at(7))
+        rec.observe(sale, store.record(sale))
+        assert "last" not in _listed(rec)
+        export_events(store, tmp_path / "backup.jsonl", real_ids=True)
+    with edgerec.open(path) as store:
+        assert _stock(store) == {"last": 0, "five": 5}
+        assert "last" not in _listed(Recommender(store))
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
+    with edgerec.open(tmp_path / "restored.db") as store:
+        import_file(store, tmp_path / "backup.jsonl")
+        assert _stock(store) == {"last": 0, "five": 5}
+
+
+def test_history_older_than_the_catalogue_file_imported_after_it_does_not_lower_its_stock(
+    tmp_path: Path,
+) -> None:
+    catalogue = _catalogue_file(tmp_path, at(60))
+    sales = tmp_path / "sales.csv"
+    before, after = int(at(30).timestamp()), int(at(90).timestamp())
+    sales.write_text(
+        f"user_id,item_id,type,timestamp\nc1,last,purchase,{before}\nc2,five,purchase,{before}\n"
+        f"c3,five,purchase,{after}\n"
+    )
+    with edgerec.open(tmp_path / "shop.db") as store:
+        import_file(store, catalogue)
+        import_file(store, sales)
+        assert _stock(store) == {"last": 1, "five": 4}  # only the sale after the file was written
+        assert "last" in _listed(Recommender(store))
+
+
+def test_stock_at_says_when_the_catalogue_file_counted_its_stock(tmp_path: Path) -> None:
+    catalogue = _catalogue_file(tmp_path, at(0))
+    db = tmp_path / "shop.db"
+    counted = "2026-03-02T10:00:00+00:00"  # at(60)
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(catalogue), "--stock-at", counted])
+    assert result.exit_code == 0, result.output
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                Purchased(user_id="c1", item_id="last", occurred_at=at(30)),  # before the count
+                Purchased(user_id="c2", item_id="five", occurred_at=at(61)),
+            ]
+        )
+        assert _stock(store) == {"last": 1, "five": 4}
+    refused = CliRunner().invoke(main, ["--db", str(db), "import", str(catalogue), "--stock-at", "soon"])
+    assert refused.exit_code == 2 and "neither an ISO 8601 time" in refused.output
+
+
+def test_the_same_catalogue_file_imported_twice_appends_nothing_the_second_time(tmp_path: Path) -> None:
+    catalogue = _catalogue_file(tmp_path, at(0))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        assert import_file(store, catalogue).appended == 2
+        assert import_file(store, catalogue).appended == 0
+        os.utime(catalogue, (at(20).timestamp(), at(20).timestamp()))  # written again, the same
+        assert import_file(store, catalogue).appended == 0
+        store.record(Purchased(user_id="c", item_id="five", occurred_at=at(30)))
+        assert _stock(store) == {"last": 1, "five": 4}
+
+
+def test_a_price_list_without_stock_keeps_when_the_stock_was_counted(tmp_path: Path) -> None:
+    catalogue = _catalogue_file(tmp_path, at(0))
+    prices = tmp_path / "prices.csv"
+    prices.write_text("item_id,title,price\nlast,Last mug,4.5\n")
+    os.utime(prices, (at(120).timestamp(), at(120).timestamp()))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        import_file(store, catalogue)
+        import_file(store, prices)
+        store.record(Purchased(user_id="c", item_id="last", occurred_at=at(60)))
+        assert _stock(store)["last"] == 0
