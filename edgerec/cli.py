@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1230,14 +1230,26 @@ def _event_line(row: StoredEvent, zone: tzinfo | None = None) -> str:
     if row.store_id:
         parts.append(f"store={row.store_id}")
     if row.payload:
-        parts.append(json.dumps(row.payload, ensure_ascii=False, sort_keys=True))
+        shown = _timed_payload(row.payload, lambda at: at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"))
+        parts.append(json.dumps(shown, ensure_ascii=False, sort_keys=True))
     return "  ".join(parts)
 
 
 def _event_json(row: StoredEvent) -> str:
     data = row.as_dict()
     data["occurred_at"] = from_micros(row.occurred_at).isoformat()
+    if row.payload:
+        data["payload"] = _timed_payload(row.payload, datetime.isoformat)
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _timed_payload(payload: dict[str, Any], shown: Callable[[datetime], str]) -> dict[str, Any]:
+    """`payload` with the time a listing's stock was counted (`stock_at`, microseconds UTC)
+    shown as the event's own time is."""
+    at = payload.get("stock_at")
+    if not isinstance(at, int) or isinstance(at, bool):
+        return payload
+    return {**payload, "stock_at": shown(from_micros(at))}
 
 
 @main.command()

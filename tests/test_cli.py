@@ -561,6 +561,28 @@ def test_event_times_follow_the_shop_s_configured_time_zone(db: str) -> None:
     assert " 18:00:00 " in first  # 09:00 UTC is 18:00 in Tokyo, whatever this machine's zone
 
 
+def test_events_show_when_a_catalogue_file_s_stock_was_counted_as_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue file's listing showed when its stock was counted as a bare count of
+    microseconds ("stock_at": 1796032800000000); `events` shows it as it shows the event's time."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("item_id,title,price,stock\nmug,Mug,4.5,3\n", encoding="utf-8")
+    db = str(tmp_path / "shop.db")
+    run("--db", db, "import", str(catalogue), "--stock-at", "2026-11-30T10:00")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        line = run("--db", db, "events").splitlines()[0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert '"stock_at": "2026-11-30 11:00:00"' in line, line  # 10:00 UTC is 11:00 in Berlin
+    as_json = json.loads(run("--db", db, "events", "--json"))
+    assert as_json["payload"]["stock_at"] == "2026-11-30T10:00:00+00:00"
+    assert as_json["payload"]["stock"] == 3
+
+
 def test_events_filters(db: str) -> None:
     lines = run("--db", db, "events", "--user", "u1", "--json").splitlines()
     assert [json.loads(line)["position"] for line in lines] == [1, 2]
