@@ -192,7 +192,7 @@ class ListingChanges:
                 catalogue.keep(row["payload"], stored[item], i)
             listing = _listing({"status": LISTED, **row["payload"]})
             before = current.get(item)
-            if before == listing and item not in followed_not:
+            if before == listing and item not in followed_not and not _counts_stock(row, stored.get(item)):
                 same.add(i)
                 continue
             if (before is not None and before[0] != SEEN) or item in followed_not:
@@ -200,6 +200,18 @@ class ListingChanges:
                 row["event_id"] = hashlib.blake2b(salted, digest_size=16).hexdigest()
             current[item] = listing
         return same
+
+
+def _counts_stock(row: dict[str, Any], stored: dict[str, Any] | None) -> bool:
+    """Whether `row` gives a time to the stock its item holds where the store has none (a
+    catalogue imported before files gave one): the same listing, logged again with the time,
+    so that purchases since lower the stock."""
+    return (
+        stored is not None
+        and stored["stock_at"] is None
+        and stored["stock"] is not None
+        and row["payload"].get("stock_at") is not None
+    )
 
 
 def _last_of_each_item(

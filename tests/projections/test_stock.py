@@ -276,3 +276,28 @@ def test_a_price_list_without_stock_keeps_when_the_stock_was_counted(tmp_path: P
         import_file(store, prices)
         store.record(Purchased(user_id="c", item_id="last", occurred_at=at(60)))
         assert _stock(store)["last"] == 0
+
+
+def test_a_catalogue_imported_before_files_gave_a_stock_time_gets_one_when_imported_again(
+    tmp_path: Path,
+) -> None:
+    """A shop whose catalogue.csv was imported by an earlier edgerec (its listings give no time
+    for their stock) imported the unchanged file again: nothing was appended, so the stock still
+    had no time and the last unit sold stayed in stock. The listings are logged again with the
+    file's time, once."""
+    catalogue = _catalogue_file(tmp_path, at(0))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        earlier = datetime(1990, 1, 1, tzinfo=UTC)  # a catalogue file's rows' date
+        store.record_many(
+            [
+                ItemListed(item_id="last", title="Last mug", category="Mugs", stock=1, occurred_at=earlier),
+                ItemListed(item_id="five", title="Five cups", category="Mugs", stock=5, occurred_at=earlier),
+            ]
+        )
+        assert import_file(store, catalogue).appended == 2
+        assert import_file(store, catalogue).appended == 0
+        store.record(Purchased(user_id="c1", item_id="last", occurred_at=at(5)))
+        assert _stock(store) == {"last": 0, "five": 5}
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
