@@ -190,6 +190,7 @@ class ListingChanges:
             item = row["item_id"]
             if catalogue is not None and item in stored:
                 catalogue.keep(row["payload"], stored[item], i)
+            _keep_newer_count(row["payload"], stored.get(item))
             listing = _listing({"status": LISTED, **row["payload"]})
             before = current.get(item)
             if before == listing and item not in followed_not and not _counts_stock(row, stored.get(item)):
@@ -200,6 +201,18 @@ class ListingChanges:
                 row["event_id"] = hashlib.blake2b(salted, digest_size=16).hexdigest()
             current[item] = listing
         return same
+
+
+def _keep_newer_count(payload: dict[str, Any], stored: dict[str, Any] | None) -> None:
+    """A file's stock counted no later than the one the store holds (the same file imported
+    again, the shop's catalogue imported on a schedule, an older export after a count on the
+    console) leaves that stock, and when it was counted, in `payload`: the store's is the newer
+    count, less the sales since, which the file's would put back."""
+    counted = payload.get("stock_at")
+    if stored is None or stored["stock_at"] is None or counted is None or payload.get("stock") is None:
+        return
+    if counted <= stored["stock_at"] and stored["stock"] is not None:
+        payload["stock"], payload["stock_at"] = stored["stock"], stored["stock_at"]
 
 
 def _counts_stock(row: dict[str, Any], stored: dict[str, Any] | None) -> bool:

@@ -203,9 +203,12 @@ def test_a_sale_after_a_catalogue_file_was_written_lowers_the_stock_it_stated(tm
             rec.observe(event, store.record(event))
         assert "last" not in _listed(rec)  # the recommender that recorded the sale
         assert _stock(store) == {"last": 0, "five": 3}
-        assert import_file(store, catalogue).appended == 2  # the file says 1 and 5 again
+        assert import_file(store, catalogue).appended == 0  # the same count again: the sales stand
+        assert _stock(store) == {"last": 0, "five": 3}
+        restocked = _catalogue_file(tmp_path, at(7))  # a new export, counted since: 1 and 5
+        assert import_file(store, restocked).appended == 2
         assert _stock(store) == {"last": 1, "five": 5}
-        sale = Purchased(user_id="c3", item_id="last", occurred_at=at(7))
+        sale = Purchased(user_id="c3", item_id="last", occurred_at=at(8))
         rec.observe(sale, store.record(sale))
         assert "last" not in _listed(rec)
         export_events(store, tmp_path / "backup.jsonl", real_ids=True)
@@ -218,6 +221,22 @@ def test_a_sale_after_a_catalogue_file_was_written_lowers_the_stock_it_stated(tm
     with edgerec.open(tmp_path / "restored.db") as store:
         import_file(store, tmp_path / "backup.jsonl")
         assert _stock(store) == {"last": 0, "five": 5}
+
+
+def test_a_catalogue_file_counted_before_the_store_s_count_leaves_it(tmp_path: Path) -> None:
+    """The shop's catalogue imported on a schedule, or an older export after a count on the
+    console: the file's stock would put back units sold since, or undo the newer count."""
+    catalogue = _catalogue_file(tmp_path, at(0))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        import_file(store, catalogue)
+        store.record(Purchased(user_id="c1", item_id="last", occurred_at=at(5)))
+        store.record(ItemUpdated(item_id="five", stock=9, occurred_at=at(6)))
+        assert import_file(store, catalogue).appended == 0
+        assert _stock(store) == {"last": 0, "five": 9}
+        assert "last" not in _listed(Recommender(store))
+        before = snapshot(store)
+        store.rebuild()
+        assert snapshot(store) == before
 
 
 def test_history_older_than_the_catalogue_file_imported_after_it_does_not_lower_its_stock(
