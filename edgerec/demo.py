@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,7 +130,6 @@ def _shop(*, seed: int, size: DemoSize, now: datetime | None) -> Iterator[Event]
     end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=14)
     catalogue = list(_catalogue(rng, size.items, listed_at=start - timedelta(days=1)))
-    yield from catalogue
     by_category: dict[str, list[ItemListed]] = {}
     for item in catalogue:
         by_category.setdefault(item.category.split("/")[0] if item.category else "", []).append(item)
@@ -142,10 +142,22 @@ def _shop(*, seed: int, size: DemoSize, now: datetime | None) -> Iterator[Event]
     starts = sorted(
         start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds())) for _ in range(size.sessions)
     )
+    history: list[Event] = []
     for number, begin in enumerate(starts):
         customer = rng.choice(customers) if rng.random() < 0.8 else f"visitor-{seed}-{number}"
         affinity = favourites.get(customer) or rng.sample(sorted(by_category), 2)
-        yield from _session(rng, customer, begin, affinity, by_category, weights, companions, prices, number)
+        history.extend(
+            _session(rng, customer, begin, affinity, by_category, weights, companions, prices, number)
+        )
+    # Each item is listed with the stock its sales in the history then bring down to the one
+    # drawn for it (a purchase lowers the stock): no sale of a unit the shop did not have.
+    sold: Counter[str] = Counter()
+    for event in history:
+        if isinstance(event, Purchased):
+            sold[event.item_id] += event.quantity
+    for item in catalogue:
+        yield dataclasses.replace(item, stock=item.stock + sold[item.item_id]) if sold[item.item_id] else item
+    yield from history
 
 
 def _catalogue(rng: random.Random, count: int, listed_at: datetime) -> Iterator[ItemListed]:

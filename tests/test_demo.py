@@ -81,3 +81,17 @@ def test_the_demo_command_asks_before_adding_the_demo_to_a_shops_store(tmp_path:
     assert mug() != "Our best mug"
     again = CliRunner().invoke(main, ["--db", db, "demo"])  # the demo's store now: nothing to ask
     assert again.exit_code == 0 and "0 new events recorded" in again.output, again.output
+
+
+def test_the_demo_sells_only_units_its_shop_has() -> None:
+    """A purchase lowers the stock: the demo's history bought units of items listed with none
+    left (71 items past their stock, 128 of 2,000 sold out at the end, where 5 % are drawn
+    sold out), and the demo's most popular items opened sold out."""
+    listed: dict[str, int] = {}
+    sold: Counter[str] = Counter()
+    for event in demo_events(seed=7, now=NOW):
+        if isinstance(event, ItemListed):
+            listed[event.item_id] = event.stock or 0
+        elif isinstance(event, Purchased):
+            sold[event.item_id] += event.quantity
+    assert sold and all(count <= listed[item] for item, count in sold.items())
