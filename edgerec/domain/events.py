@@ -433,7 +433,7 @@ class ItemListed(Event):
     attributes: Mapping[str, str] = field(default_factory=dict)
     # When the stock was counted, in microseconds UTC, where that is not when the item was
     # listed: a catalogue file's rows, which have no time, state the stock the file was written
-    # with. Purchases since lower it (the catalogue projection's `stock_stated_at`).
+    # with. Purchases since lower it (`domain.stock.stock_stated_at`).
     stock_at: int | None = None
 
     def __post_init__(self) -> None:

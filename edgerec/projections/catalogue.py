@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from edgerec.domain import CATALOGUE_TYPES, EventType
-from edgerec.domain.events import EARLIEST_US
+from edgerec.domain.stock import sold_down, stock_stated_at
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import items
@@ -63,7 +63,7 @@ class CatalogueProjector:
                 fresh.update({f: event.payload.get(f) for f in LISTING_FIELDS})
                 relisted = row is None or row["status"] != LISTED
                 fresh["listed_at"] = event.occurred_at if relisted else row["listed_at"]  # type: ignore[index]
-                fresh["stock_at"] = stock_stated_at(event, row)
+                fresh["stock_at"] = _stated_at(event, row)
                 cache.put(key, fresh)
             elif event.type == EventType.ITEM_UPDATED:
                 if row is None:  # an update lists an item it is the first news of
@@ -71,7 +71,7 @@ class CatalogueProjector:
                     row["listed_at"] = event.occurred_at
                 cache.touch(key)
                 if "stock" in event.payload:
-                    row["stock_at"] = stock_stated_at(event, row)
+                    row["stock_at"] = _stated_at(event, row)
                 row.update({f: v for f, v in event.payload.items() if f in LISTING_FIELDS})
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
             elif event.type == EventType.ITEM_DELISTED:
@@ -80,9 +80,13 @@ class CatalogueProjector:
                 row["status"] = DELISTED
                 row["listed_at"] = None
                 row["updated_at"] = max(row["updated_at"], event.occurred_at)
-            elif event.type == EventType.PURCHASED and row is not None and sells(row, event):
+            elif (
+                event.type == EventType.PURCHASED
+                and row is not None
+                and (left := _sold_down(row, event)) is not None
+            ):
                 cache.touch(key)
-                row["stock"] = max(row["stock"] - int(event.payload.get("quantity", 1)), 0)
+                row["stock"] = left
                 if row["category"] is None and event.payload.get("category"):
                     row["category"] = event.payload["category"]
             elif row is None:
@@ -95,35 +99,15 @@ class CatalogueProjector:
         cache.save(connection)
 
 
-def stock_stated_at(event: StoredEvent, row: dict[str, Any] | None) -> int | None:
-    """When a listing or an update states its item's stock: the time it gives for the stock
-    (`stock_at`: a catalogue file's, when the file was written), else its own time; None where
-    it states none. A row with no time of its own (a catalogue file's, dated EARLIEST_US) that
-    gives none (imported before files gave it) states it at no time, since such a file's stock
-    already counts the sales of the history imported beside it; one that states the stock the
-    item holds leaves the time of `row`'s stock as it was: the sales since go on lowering it."""
-    stock = event.payload.get("stock")
-    if stock is None:
-        return None
-    given = event.payload.get("stock_at")
-    if given is not None:
-        return int(given)
-    if event.occurred_at > EARLIEST_US:
-        return event.occurred_at
-    return row["stock_at"] if row is not None and row["stock"] == stock else None
+def _stated_at(event: StoredEvent, row: dict[str, Any] | None) -> int | None:
+    payload = event.payload
+    held, held_at = (row["stock"], row["stock_at"]) if row is not None else (None, None)
+    return stock_stated_at(payload.get("stock"), payload.get("stock_at"), event.occurred_at, held, held_at)
 
 
-def sells(row: dict[str, Any], event: StoredEvent) -> bool:
-    """Whether a purchase lowers its item's stock: the item is listed, and the purchase
-    happened no earlier than the item's last stock statement with a time (`stock_stated_at`).
-    One recorded before it (history imported after the catalogue) is already counted there."""
-    stated = row["stock_at"]
-    return (
-        row["status"] == LISTED
-        and row["stock"] is not None
-        and stated is not None
-        and event.occurred_at >= stated
-    )
+def _sold_down(row: dict[str, Any], event: StoredEvent) -> int | None:
+    quantity = int(event.payload.get("quantity", 1))
+    return sold_down(row["stock"], row["stock_at"], row["status"] == LISTED, event.occurred_at, quantity)
 
 
 def _empty(item_id: str, at: int, status: str) -> dict[str, Any]:

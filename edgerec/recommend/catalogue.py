@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from edgerec.domain.events import EARLIEST_US
 from edgerec.domain.printable import item_name
 from edgerec.domain.signals import POPULARITY_TAU_S, add_decayed
+from edgerec.domain.stock import sold_down, stock_stated_at
 from edgerec.domain.words import caseless, search_words
 from edgerec.recommend.text_search import TextIndex
 
@@ -230,9 +230,8 @@ class Catalogue:
 
         An update (`status` None) keeps the item's status, as the catalogue projection does:
         updating a delisted item's stock does not list it again. A stock given is stated at
-        `stock_at` where given (as the projection stored it; -1, NO_TIME, for none), else at the
-        time its `stock_at` field gives (a catalogue file's), else at `at_us` (none where that is
-        a catalogue file's row's, which has no time, unless the row restates the stock held).
+        `stock_at` where given (as the projection stored it; -1, NO_TIME, for none), else as the
+        stock rule says (`domain.stock.stock_stated_at`).
         """
         known = item_id in self.index
         index = self.ensure(item_id)
@@ -251,20 +250,12 @@ class Catalogue:
         if full or "brand" in fields:
             self._set_group("brand", index, fields.get("brand"))
         if full or "stock" in fields:
-            stock = NO_STOCK if fields.get("stock") is None else int(fields["stock"])
-            given = fields.get("stock_at")
-            if stock_at is None and stock == NO_STOCK:
-                stock_at = NO_TIME
-            elif stock_at is None and given is not None:
-                stock_at = int(given)
-            elif stock_at is None and at_us <= EARLIEST_US:
-                # A catalogue file's row restating the stock held keeps its time, as the
-                # catalogue projection does (`stock_stated_at`).
-                same = known and int(self.stock[index]) == stock
-                stock_at = int(self.stock_at[index]) if same else NO_TIME
-            elif stock_at is None:
-                stock_at = at_us
-            self.stock[index] = stock
+            stock = fields.get("stock")
+            if stock_at is None:
+                held, held_at = (self._stock(index), self._stock_at(index)) if known else (None, None)
+                stated = stock_stated_at(stock, fields.get("stock_at"), at_us, held, held_at)
+                stock_at = NO_TIME if stated is None else stated
+            self.stock[index] = NO_STOCK if stock is None else int(stock)
             self.stock_at[index] = stock_at
         if status == "listed" and was != LISTED:
             self.listed_at[index] = at_us
@@ -313,16 +304,20 @@ class Catalogue:
         self.has_listings = True
 
     def sell(self, index: int, quantity: int, at_us: int) -> None:
-        """A purchase lowers a listed item's stock (not below zero), as the catalogue projection
-        does, when it happened no earlier than the stock was stated (`stock_at`)."""
+        """A purchase lowers the item's stock by the stock rule (`domain.stock.sold_down`), as
+        the catalogue projection does."""
+        listed = self.status[index] == LISTED
+        left = sold_down(self._stock(index), self._stock_at(index), listed, at_us, quantity)
+        if left is not None:
+            self.stock[index] = left
+
+    def _stock(self, index: int) -> int | None:
+        stock = int(self.stock[index])
+        return None if stock == NO_STOCK else stock
+
+    def _stock_at(self, index: int) -> int | None:
         stated = int(self.stock_at[index])
-        if (
-            self.status[index] == LISTED
-            and self.stock[index] != NO_STOCK
-            and stated != NO_TIME
-            and at_us >= stated
-        ):
-            self.stock[index] = max(int(self.stock[index]) - quantity, 0)
+        return None if stated == NO_TIME else stated
 
     def see(self, item_id: str, category: str | None) -> int:
         """An item an interaction names; one without a category takes the one it came with
