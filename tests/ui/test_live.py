@@ -155,9 +155,9 @@ def test_a_sale_takes_the_catalogue_as_it_is_now(
 
 
 def test_a_checkout_of_more_than_is_in_stock_is_refused(shop_store: Store, tmp_path: Path) -> None:
-    """Three in the cart, one in stock: the checkout sold all three, recording a purchase of 3
-    of an item with 1 left. It is refused, saying how many are left, and records nothing; with
-    as many in the cart as in stock, it sells them."""
+    """Three in the cart, then another till sells one of the three left: the checkout sold all
+    three, recording a purchase of 3 of an item with 2 left. It is refused, saying how many are
+    left, and records nothing; with as many in the cart as in stock, it sells them."""
     from edgerec.domain import ItemUpdated
 
     async def scenario() -> None:
@@ -167,11 +167,12 @@ def test_a_checkout_of_more_than_is_in_stock_is_refused(shop_store: Store, tmp_p
             await act(pilot, "enter")
             item = screen.open_item
             assert item is not None
-            app.services.record(
-                ItemUpdated(item_id=item.item_id, stock=2, occurred_at=app.services.clock.now())
-            )
+            record, now = app.services.record, app.services.clock.now
+            record(ItemUpdated(item_id=item.item_id, stock=3, occurred_at=now()))
             for _ in range(3):
                 await act(pilot, "a")
+            assert screen.cart == {item.item_id: 3}
+            record(ItemUpdated(item_id=item.item_id, stock=2, occurred_at=now()))
             head = shop_store.head()
             await pilot.press("x")
             await until(
@@ -187,6 +188,35 @@ def test_a_checkout_of_more_than_is_in_stock_is_refused(shop_store: Store, tmp_p
             sold = [(e.type, e.item_id, e.payload.get("quantity")) for e in shop_store.read(since=head)]
             assert sold == [("purchased", item.item_id, 2)]
             assert app.services.shop.item(item.item_id).stock == 0  # type: ignore[union-attr]
+
+    asyncio.run(scenario())
+
+
+def test_adding_more_than_is_in_stock_to_the_cart_is_refused(shop_store: Store, tmp_path: Path) -> None:
+    """Two in stock: a third press of a put a third in the cart, which only the checkout then
+    refused. The add is refused, saying how many are in stock and in the cart, and records
+    nothing."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None
+            app.services.record(
+                ItemUpdated(item_id=item.item_id, stock=2, occurred_at=app.services.clock.now())
+            )
+            for _ in range(2):
+                await act(pilot, "a")
+            head = shop_store.head()
+            await pilot.press("a")
+            said = "down to 2 in stock, 2 in the cart already"
+            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+            await pilot.pause(0.2)
+            assert shop_store.read(since=head) == []
+            assert screen.cart == {item.item_id: 2}
 
     asyncio.run(scenario())
 

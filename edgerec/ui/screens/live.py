@@ -386,6 +386,13 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self._target_in_stock()
         if item is None:
             return
+        held = self.cart.get(item.item_id, 0)
+        if _short_of(item, held + 1):  # the checkout would refuse it
+            self.notify(
+                f"{printable(item.label)} is down to {item.stock:,} in stock, {held:,} in the cart already.",
+                severity="warning",
+            )
+            return
         self.cart_items[item.item_id] = item
         self._submit("add", lambda s: [s.add_to_cart(item)])
 
