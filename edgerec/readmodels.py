@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, func, or_, select
+from sqlalchemy import Connection, and_, desc, func, literal, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
-from edgerec.domain.printable import item_name
+from edgerec.domain.printable import UNTITLED_ITEM, item_name
 from edgerec.domain.words import caseless, folded, search_words, singular
 from edgerec.projections.catalogue import SEEN
 from edgerec.store.codec import to_micros
@@ -216,6 +216,8 @@ class ShopData:
             # the caseless "strasse".
             fold, case = (folded, caseless) if folds_accents(self.engine) else (str, str.lower)
             words = [singular(fold(word)) for word in search_words(text, case)]
+            # An item with no title is found by the name it is shown by too ("item 2338453").
+            untitled = or_(items.c.title.is_(None), func.trim(items.c.title) == "")
             for word in words or [fold(case(text.strip()))]:
                 pattern = _like(word)
                 query = query.where(
@@ -223,7 +225,8 @@ class ShopData:
                         *(
                             folded_text(self.engine, column).like(pattern, escape="\\")
                             for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
-                        )
+                        ),
+                        and_(untitled, literal(UNTITLED_ITEM).like(pattern, escape="\\")),
                     )
                 )
         if order == "popular":

@@ -33,6 +33,10 @@ def shown_text(text: str | None) -> str | None:
     return text.strip()
 
 
+# The word that names an item with no title, before its id.
+UNTITLED_ITEM = "item"
+
+
 def item_name(title: str | None, item_id: str) -> str:
     """How lists, reasons and notices name an item: its title, or where none shows (a log of
     clicks names its items by id alone) "item" and its id, as `edgerec recommend` does.
@@ -40,4 +44,4 @@ def item_name(title: str | None, item_id: str) -> str:
     >>> item_name(" Hat ", "h1"), item_name(None, "2333346"), item_name("\\u200b", "z")
     ('Hat', 'item 2333346', 'item z')
     """
-    return shown_text(title) or f"item {item_id}"
+    return shown_text(title) or f"{UNTITLED_ITEM} {item_id}"

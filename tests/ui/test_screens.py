@@ -1760,6 +1760,21 @@ def test_an_item_search_of_several_words_finds_the_items_with_them_all(shop_stor
     assert shop.items(text="%") == shop.items(text="%%")  # no words: the text as it is, escaped
 
 
+def test_an_item_without_a_title_is_found_by_the_name_it_is_shown_by(tmp_path: Path) -> None:
+    """A store of clicks names its items "item 2333346": searching for that name, as shown,
+    found nothing (no column holds the word "item"); the id alone found it."""
+    from edgerec.readmodels import ShopData
+
+    store = events_only_store(tmp_path / "taobao.db")
+    shop = ShopData(store)
+    [shown] = shop.items(text="2333346", unlisted=True)
+    assert shown.label == "item 2333346"
+    for query in ("item 2333346", "Item 2333346", "items 2333346"):
+        assert [i.item_id for i in shop.items(text=query, unlisted=True)] == ["2333346"], query
+    assert len(shop.items(text="item", unlisted=True)) == 9  # every one of them is an "item"
+    store.close()
+
+
 @pytest.mark.parametrize("where", ["shop.db", ":memory:"])
 def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path, where: str) -> None:
     """On SQLite, "ärmel" found no "Ärmel" and "ÉLAN" no "élan": its lower() folds ASCII only
