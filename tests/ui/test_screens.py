@@ -625,6 +625,36 @@ def test_edit_and_delist_with_no_item_listed_say_so(shop_store: Store, tmp_path:
     run(scenario())
 
 
+def test_the_catalogue_screen_follows_another_programs_sales_in_place(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A kiosk sold the last units of an item on the list: the Catalogue screen went on showing
+    its old stock (and price) until it was shown again. The row changes in place, the list's
+    order and the cursor stay."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(110, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CatalogueScreen)
+            items = screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count == 60)
+            order = list(items.rows_by_key)
+            sold = next(i for i in items.rows_by_key.values() if i.status == "listed" and (i.stock or 0) >= 2)
+            items.move_cursor(row=items.get_row_index(sold.item_id))
+            now = app.services.clock.now()
+            shop_store.record(ItemUpdated(item_id=sold.item_id, stock=2, price=5.0, occurred_at=now))
+            shop_store.record(Purchased(user_id="C0001", item_id=sold.item_id, quantity=2, occurred_at=now))
+            await until(pilot, lambda: items.rows_by_key[sold.item_id].stock == 0, what="the sale shown")
+            assert items.rows_by_key[sold.item_id].price == 5.0
+            row = items.get_row(sold.item_id)
+            assert str(row[items.columns_shown.index("stock")]) == "out"
+            assert list(items.rows_by_key) == order and items.selected_item.item_id == sold.item_id  # type: ignore[union-attr]
+
+    asyncio.run(scenario())
+
+
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "catalogue")

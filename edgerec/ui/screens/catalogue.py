@@ -28,6 +28,8 @@ from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.tables import ItemTable, money
 
+FOLLOW_S = 2.0  # how often the rows shown are read again, as the Home screen's counts are
+
 FIELDS = ("item_id", "title", "category", "brand", "price", "stock", "attributes")
 
 
@@ -251,6 +253,20 @@ class CatalogueScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._writing = threading.Lock()  # one write at a time
         self.query_one(ItemTable).focus()
+        self.set_interval(FOLLOW_S, self._follow)
+
+    def _follow(self) -> None:
+        """The rows shown, as the catalogue has them now: a kiosk's sale, an import's new prices
+        show while the screen is open, each in its row (the list's order is kept until it is
+        loaded again)."""
+        shown = list(self.query_one(ItemTable).rows_by_key)
+        if shown and self.is_current:
+            shop = self.shop
+            self.load("fresh_items", lambda: shop.items_by_id(shown))
+
+    def show_fresh_items(self, fresh: dict[str, ItemRow]) -> None:
+        if self.query_one(ItemTable).update_items(fresh):
+            self._highlighted()
 
     def on_screen_resume(self) -> None:
         # Each time the screen shows (its first time too): an import may have brought items
@@ -261,6 +277,7 @@ class CatalogueScreen(ConsoleScreen):
         self.reload()
 
     def reload(self) -> None:
+        self.drop("fresh_items")  # read before the list this loads, maybe
         text = self.query_one("#catalogue-search", Input).value
         category = self.query_one("#catalogue-category", Select).value
         chosen = category if isinstance(category, str) else None

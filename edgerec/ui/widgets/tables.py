@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -81,6 +81,22 @@ class ItemTable(DataTable[Text | str]):
         self._fit_columns()
         if keep and keep in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(keep))
+
+    def update_items(self, fresh: Mapping[str, ItemRow]) -> bool:
+        """Redraws, in place, the rows whose item `fresh` has otherwise (a sale lowered its
+        stock, a new price): their order stays, and so do the cursor and the scroll. Returns
+        whether any row changed."""
+        changed = False
+        for key, item in fresh.items():
+            if key not in self.rows_by_key or self.rows_by_key[key] == item:
+                continue
+            self.rows_by_key[key] = item
+            for name in self.columns_shown:
+                self.update_cell(key, name, _cell(item, name))
+            changed = True
+        if changed:
+            self._fit_columns()
+        return changed
 
     def _fit_columns(self) -> None:
         """Sizes price and stock to their widest value shown, and the title to the rest."""
