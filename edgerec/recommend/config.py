@@ -166,7 +166,9 @@ class RecommenderConfig:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RecommenderConfig:
-        return cls.from_json(json.loads(Path(path).read_text()))
+        # utf-8-sig: a file edited in Notepad starts with a byte-order mark, which JSON refuses
+        # (the shipped configuration was served instead, its policy in place of the shop's).
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8-sig")))
 
     @classmethod
     def default(cls) -> RecommenderConfig:

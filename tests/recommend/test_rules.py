@@ -487,6 +487,22 @@ def test_promotions_turned_off_in_the_shop_configuration_keep_the_never_show_lis
     assert "i2" in [r.item_id for r in plain] and any(r.category == "cat1" for r in plain)
 
 
+def test_a_shop_configuration_with_a_byte_order_mark_sets_the_policy(shop: Store) -> None:
+    """A recommender.json saved by Notepad starts with a byte-order mark: it was ignored, with
+    a warning in the log, and the shipped policy served, offering nothing bought again where
+    the shop allowed it."""
+    from edgerec.recommend.engine import shop_config_path
+
+    config = shop_config_path(shop)
+    assert config is not None
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_bytes(b"\xef\xbb\xbf" + b'{"policy": {"exclude_purchased": false}}')
+    shop.record(Purchased(user_id="u", item_id="i3", occurred_at=at(90)))
+    recommender = Recommender(shop)
+    assert recommender.config.policy.exclude_purchased is False
+    assert "i3" in [r.item_id for r in recommender.recommend("u", k=5, now=at(100))]
+
+
 def test_whether_the_rules_hide_an_item_follows_the_file_before_the_next_refresh(shop: Store) -> None:
     """A kiosk asks before it opens an item or adds it to the basket: an item the shop banned a
     moment ago (a recall) is hidden at once, by its id or its category (any case, and the
