@@ -1928,6 +1928,14 @@ def recommend(
         with _store_rules_errors():
             recommender = Recommender(store, rules=shop_rules)
         loaded = time.perf_counter()
+        known = recommender.store_ids()
+        if store_id is not None and store_id not in known:  # a kiosk not used yet, or a typo
+            named = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+            _echo(
+                f"No recent event names store {store_id}: the list has no popularity at it"
+                f" (stores with recent events: {named or 'none'}).",
+                err=True,
+            )
         suggestions = recommender.recommend(
             user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)
         )

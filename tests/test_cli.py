@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import edgerec
 from edgerec.cli import main
-from edgerec.domain import AddedToCart, ItemListed, ItemViewed
+from edgerec.domain import AddedToCart, Context, ItemListed, ItemViewed
 from edgerec.store import migrate
 from tests.ctrl_c import said_when_stopped
 
@@ -1738,6 +1738,28 @@ def test_recommend_says_when_no_event_has_used_the_session(db: str) -> None:
     assert json.loads(result.stdout)["session_id"] == "s9"
     known = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "u1", "--session", "s1"])
     assert known.exit_code == 0 and "No event has used" not in known.output
+
+
+def test_recommend_says_when_no_event_names_the_store(db: str) -> None:
+    """A kiosk id no event names (a mistyped one, or a kiosk not used yet) was taken without a
+    word: the list, with no popularity at that kiosk, looked like the kiosk's."""
+    with edgerec.open(db) as store:
+        store.record(
+            ItemViewed(
+                user_id="u3",
+                item_id="b",
+                occurred_at=T0 + timedelta(hours=1),
+                context=Context(store_id="kiosk-a"),
+            )
+        )
+    result = CliRunner().invoke(
+        main, ["--db", db, "recommend", "--user", "v", "--store-id", "kiosk-b", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "No recent event names store kiosk-b" in result.stderr and "kiosk-a" in result.stderr
+    assert json.loads(result.stdout)["items"]
+    known = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "v", "--store-id", "kiosk-a"])
+    assert known.exit_code == 0 and "No recent event" not in known.output
 
 
 def test_recommend_takes_a_session_the_customer_shares_with_another(db: str) -> None:

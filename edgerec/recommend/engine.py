@@ -493,6 +493,11 @@ class Recommender:
         user = self.state.users.get(user_id)
         return user.last_session if user is not None else None
 
+    def store_ids(self) -> list[str]:
+        """The stores and kiosks whose popularity the lists count: those of the log's newest
+        `context_warmup_events` and every event since that concern an item."""
+        return sorted(store for store in self.state.context.days if store is not None)
+
     def candidates(
         self,
         user_id: str,
