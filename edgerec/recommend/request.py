@@ -8,6 +8,7 @@ scored it, citing the customer's real events or real item attributes. Model-back
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,16 @@ class RequestContext:
     store_id: str | None = None
     hour: int | None = None
     weekday: int | None = None
+
+    def __post_init__(self) -> None:
+        # Taken modulo 24 and 7, Sunday numbered 7 (as `isoweekday` numbers it) gave Monday's
+        # list, and hour 24 midnight's, without a word.
+        for name, last in (("hour", 23), ("weekday", 6)):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= last
+            ):
+                raise ValueError(f"{name} must be a whole number from 0 to {last}, not {value!r:.80}")
 
 
 @dataclass(frozen=True, slots=True)

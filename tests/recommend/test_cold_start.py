@@ -273,3 +273,12 @@ def test_once_the_shop_lists_items_one_known_only_from_interactions_is_not_offer
     assert [r.item_id for r in rec.recommend("new", k=3, now=at(5))] == ["OLD1"]
     rec.observe(ItemListed(item_id="A1", title="Alpha", category="Toys", stock=3, occurred_at=at(6)))
     assert [r.item_id for r in rec.recommend("new", k=3, now=at(7))] == ["A1"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("weekday", 7), ("weekday", -1), ("hour", 24), ("hour", 9.5)])
+def test_a_day_or_hour_out_of_range_is_refused_by_name(field: str, value: object) -> None:
+    """Sunday numbered 7, as isoweekday numbers it, was taken modulo 7: Monday's list, without
+    a word (and hour 24 as midnight's)."""
+    with pytest.raises(ValueError, match=f"{field} must be a whole number from 0 to"):
+        RequestContext(store_id="K", **{field: value})
+    assert RequestContext(store_id="K", hour=23, weekday=6).weekday == 6
