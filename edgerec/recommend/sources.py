@@ -31,6 +31,10 @@ NEWLY_LISTED_US = 7 * 86_400 * 1_000_000  # an untouched item listed this long a
 # "Popular at this kiosk on Saturdays" where the item is a quarter bigger a part of the day than
 # of the week (its lift): not for the small ups and downs of an item sold every day.
 DAY_REASON_LIFT = 1.25
+# "Popular at this kiosk around 10:00" is said of an item with at least this weight of events at
+# the kiosk (about three views, or one cart add), and "on Saturdays" of one with as much there on
+# that day: not of one look on a quiet morning, which tops a list of few items.
+POPULAR_WEIGHT = 2.5
 
 
 def _rank_scores(ordered_values: np.ndarray) -> np.ndarray:
@@ -312,7 +316,8 @@ class PopularitySource:
         out: list[Evidence] = []
         count = int(cat.interactions[item])
         context = request.state.context
-        if item in context.values.get((request.store_id, request.hour), {}):
+        hours = context.values.get((request.store_id, request.hour), {})
+        if item in hours and context.weight(request.store_id, item) >= POPULAR_WEIGHT:
             where = "at this kiosk" if request.store_id else "with shoppers"
             out.append(
                 Evidence(
@@ -323,7 +328,10 @@ class PopularitySource:
                 )
             )
             [lift] = context.day_lifts(request.store_id, request.weekday, [item], request.now_us)
-            if lift >= DAY_REASON_LIFT:
+            if (
+                lift >= DAY_REASON_LIFT
+                and context.weight(request.store_id, item, request.weekday) >= POPULAR_WEIGHT
+            ):
                 day = WEEKDAYS[request.weekday]
                 out.append(
                     Evidence(

@@ -237,6 +237,14 @@ class ContextPopularity:
         top = self.tops.get((store_id, hour))
         return top.ranked() if top is not None else []
 
+    def weight(self, store_id: str | None, item: int, weekday: int | None = None) -> float:
+        """The weight of the item's events at the store (on this day of the week only, where
+        given), not decayed: every week's since the recommender started."""
+        days = self.days.get(store_id)
+        if days is None or item >= len(days.weeks):
+            return 0.0
+        return float(days.weeks[item].sum() if weekday is None else days.weeks[item, weekday])
+
     def day_lifts(self, store_id: str | None, weekday: int, items: list[int], now_us: int) -> np.ndarray:
         """Each item's lift on this day of the week: its share of the store's events on the day
         over its share of them in the whole week (2: twice as big a part of Saturdays as of the

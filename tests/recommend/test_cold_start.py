@@ -282,3 +282,61 @@ def test_a_day_or_hour_out_of_range_is_refused_by_name(field: str, value: object
     with pytest.raises(ValueError, match=f"{field} must be a whole number from 0 to"):
         RequestContext(store_id="K", **{field: value})
     assert RequestContext(store_id="K", hour=23, weekday=6).weekday == 6
+
+
+def test_one_look_does_not_make_an_item_popular_at_the_kiosk() -> None:
+    """One shopper's look at 10:00 on a quiet Saturday gave its item "Popular at this kiosk around
+    10:00". A few looks make it so, also when the log is read long after (an imported history)."""
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    rec = Recommender(None, config=config)
+    for e in catalogue_events(10):
+        rec.observe(e)
+    for day in (7, 8, 9):  # Tuesday to Thursday: i0 and i1 looked at every hour
+        for n in range(20):
+            rec.observe(
+                ItemViewed(
+                    user_id=f"v{day}-{n}",
+                    item_id=f"i{n % 2}",
+                    occurred_at=_berlin(day, 9 + n % 8, n),
+                    context=Context(store_id="K"),
+                )
+            )
+
+    def reasons(item: str, when: datetime) -> list[str]:
+        listed = rec.recommend("x", k=10, now=when, context=RequestContext(store_id="K"))
+        return next(r.reasons for r in listed if r.item_id == item)
+
+    saturday = _berlin(11, 10, 30)
+    rec.observe(
+        ItemViewed(user_id="s0", item_id="i7", occurred_at=_berlin(11, 10), context=Context(store_id="K"))
+    )
+    assert not any("Popular at this kiosk" in reason for reason in reasons("i7", saturday))
+    for n in (1, 2):
+        rec.observe(
+            ItemViewed(
+                user_id=f"s{n}", item_id="i7", occurred_at=_berlin(11, 10, n), context=Context(store_id="K")
+            )
+        )
+    assert reasons("i7", saturday)[0] == "Popular at this kiosk around 10:00"  # its day not known yet
+    later = reasons("i7", saturday + timedelta(weeks=57))  # a Saturday more than a year on
+    assert later[:2] == ["Popular at this kiosk around 10:00", "Popular at this kiosk on Saturdays"], later
+
+
+def test_one_look_on_a_quiet_saturday_does_not_make_an_item_saturdays() -> None:
+    """An item looked at through the week at 10:00, then once on a quiet Saturday, was "Popular
+    at this kiosk on Saturdays": the one look made it a big part of that Saturday."""
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    rec = Recommender(None, config=config)
+    for e in catalogue_events(10):
+        rec.observe(e)
+    looks = [("i8", _berlin(2, 10))] + [("i8", _berlin(9, 10, n)) for n in range(6)]
+    looks += [(f"i{n % 2}", _berlin(day, 9 + n % 8, n)) for day in (6, 7, 8, 9, 10) for n in range(40)]
+    looks += [("i8", _berlin(11, 10, 1)), ("i0", _berlin(11, 10, 2))]  # Saturday
+    for n, (item, when) in enumerate(sorted(looks, key=lambda look: look[1])):
+        rec.observe(
+            ItemViewed(user_id=f"v{n}", item_id=item, occurred_at=when, context=Context(store_id="K"))
+        )
+    listed = rec.recommend("x", k=3, now=_berlin(11, 10, 30), context=RequestContext(store_id="K"))
+    said = next(r.reasons for r in listed if r.item_id == "i8")
+    assert "Popular at this kiosk around 10:00" in said
+    assert "Popular at this kiosk on Saturdays" not in said
