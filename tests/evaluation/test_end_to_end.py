@@ -212,3 +212,23 @@ def test_the_report_counts_the_test_cases_whose_item_the_customer_had_touched(tm
         data, features = encode(interaction_frame(store), catalogue_frame(store))
     report = evaluate_encoded(data, features, models=["popularity"]).report
     assert (report["test_cases"], report["test_targets_seen"]) == (30, 10)
+
+
+def test_a_shop_of_one_item_gives_the_blend_figures_not_nan() -> None:
+    """Each member ranks the one item first; the blend, which standardised every member's
+    scores over the items, took the spread of one score as NaN and printed nan for every figure."""
+    n = 9
+    inter = pd.DataFrame(
+        {
+            "user_id": [f"u{i // 3}" for i in range(n)],
+            "item_id": ["only"] * n,
+            "occurred_at": 1_700_000_000_000_000 + np.arange(n) * 60_000_000,
+            "event_type": ["item_viewed"] * n,
+            "session_id": [f"u{i // 3}" for i in range(n)],
+            "store_id": [None] * n,
+            "position": np.arange(n),
+        }
+    )
+    report = evaluate(inter, None, models=["popularity", "cooccurrence", "blend"], include_seen=True)
+    assert report["models"]["blend"]["hr@10"] == report["models"]["cooccurrence"]["hr@10"] == 1.0
+    assert report["models"]["blend"]["ndcg@10"] == 1.0
