@@ -232,3 +232,25 @@ def test_a_shop_of_one_item_gives_the_blend_figures_not_nan() -> None:
     report = evaluate(inter, None, models=["popularity", "cooccurrence", "blend"], include_seen=True)
     assert report["models"]["blend"]["hr@10"] == report["models"]["cooccurrence"]["hr@10"] == 1.0
     assert report["models"]["blend"]["ndcg@10"] == 1.0
+
+
+def test_the_blend_takes_no_fewer_training_seconds_than_its_members() -> None:
+    """The blend's seconds counted its members' before the validation rows were folded into
+    them, so a member that refits to fold them in (item-kNN) reported more than the blend."""
+    rng = np.random.default_rng(7)
+    n_users, per_user = 200, 60  # few customers among many items: folding in costs more than tuning
+    n = n_users * per_user
+    inter = pd.DataFrame(
+        {
+            "user_id": [f"u{i // per_user}" for i in range(n)],
+            "item_id": [f"i{int(v)}" for v in rng.integers(0, 6000, size=n)],
+            "occurred_at": 1_700_000_000_000_000 + np.arange(n) * 60_000_000,
+            "event_type": ["item_viewed"] * n,
+            "session_id": [f"u{i // per_user}" for i in range(n)],
+            "store_id": [None] * n,
+            "position": np.arange(n),
+        }
+    )
+    report = evaluate(inter, None, models=["itemknn", "blend"])
+    fit_s = {name: figures["fit_s"] for name, figures in report["models"].items()}
+    assert fit_s["blend"] >= fit_s["itemknn"] > 0
