@@ -1874,7 +1874,13 @@ def popular(
 @click.option(
     "--k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many suggestions."
 )
-@click.option("--category", type=TEXT, help="Only items in this category.")
+@click.option(
+    "--category",
+    "categories",
+    type=TEXT,
+    multiple=True,
+    help="Only items in this category (and those under it); repeated, in any of those named.",
+)
 @click.option(
     "--store-id",
     type=TEXT,
@@ -1893,7 +1899,7 @@ def recommend(
     user_id: str,
     session_id: str | None,
     k: int,
-    category: str | None,
+    categories: tuple[str, ...],
     store_id: str | None,
     rules: str | None,
     as_json: bool,
@@ -1936,8 +1942,19 @@ def recommend(
                 f" (stores with recent events: {named or 'none'}).",
                 err=True,
             )
+        unknown = [c for c in categories if not len(recommender.catalogue.categories_under(c))]
+        if unknown and len(unknown) < len(categories):  # a typo in one: the list is of the others
+            _echo(
+                f"The catalogue has no category {', '.join(map(repr, unknown))}: the list is of"
+                f" {', '.join(map(repr, (c for c in categories if c not in unknown)))} only.",
+                err=True,
+            )
         suggestions = recommender.recommend(
-            user_id, session_id=session_id, k=k, category=category, context=RequestContext(store_id=store_id)
+            user_id,
+            session_id=session_id,
+            k=k,
+            category=categories or None,
+            context=RequestContext(store_id=store_id),
         )
         answered = time.perf_counter()
         used_session = session_id or recommender.current_session(user_id)
@@ -1961,8 +1978,8 @@ def recommend(
         }
         _echo(json.dumps(payload, ensure_ascii=False))
         return
-    if not suggestions and category is not None and not len(recommender.catalogue.categories_under(category)):
-        click.echo(f"No suggestions: the catalogue has no category {category!r}.")
+    if not suggestions and categories and len(unknown) == len(categories):
+        click.echo(f"No suggestions: the catalogue has no category {' or '.join(map(repr, categories))}.")
     elif not suggestions and not len(recommender.catalogue):
         click.echo(
             "No suggestions: the catalogue is empty"

@@ -1204,6 +1204,19 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     toys = json.loads(run("--db", db, "recommend", "--user", "u9", "--category", "toys", "--json"))["items"]
     assert [r["item_id"] for r in toys] == ["lego"]
     assert "no category 'Garden'" in run("--db", db, "recommend", "--user", "u9", "--category", "Garden")
+    # Repeated, --category kept only the last one named, without a word.
+    several = CliRunner().invoke(
+        main, ["--db", db, "recommend", "--user", "u9", "--json", "--category", "Toys", "--category", "home"]
+    )
+    assert {r["item_id"] for r in json.loads(several.stdout)["items"]} == {"lego", "lamp"}
+    mistyped = CliRunner().invoke(
+        main, ["--db", db, "recommend", "--user", "u9", "--json", "--category", "Toys", "--category", "Hoem"]
+    )
+    assert [r["item_id"] for r in json.loads(mistyped.stdout)["items"]] == ["lego"]
+    assert "no category 'Hoem': the list is of 'Toys' only" in mistyped.stderr
+    assert "no category 'Garden' or 'Patio'" in run(
+        "--db", db, "recommend", "--user", "u9", "--category", "Garden", "--category", "Patio"
+    )
 
     broken = tmp_path / "broken.toml"
     broken.write_text("exclude_categories = Tobacco\n")

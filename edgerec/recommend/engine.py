@@ -503,7 +503,7 @@ class Recommender:
         user_id: str,
         *,
         session_id: str | None = None,
-        category: str | None = None,
+        category: str | Sequence[str] | None = None,
         context: RequestContext | Context | None = None,
         now: datetime | int | None = None,
     ) -> CandidateTable:
@@ -515,8 +515,7 @@ class Recommender:
                 raise TypeError(f"{name} is an id as text, not {value!r:.80}")
             if not value.strip():
                 raise ValueError(f"{name} is blank: it names one customer or session")
-        if category is not None and not isinstance(category, str):  # a list of them named none
-            raise TypeError(f"category is a category's name as text, not {category!r:.80}")
+        categories = _category_names(category)
         if context is not None and not isinstance(context, RequestContext | Context):
             raise TypeError(f"context is a RequestContext or an event's Context, not {context!r:.80}")
         if self.model is not None:
@@ -547,7 +546,9 @@ class Recommender:
             store_id=store_id,
             hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
             weekday=self.state.context.weekday(now_us) if weekday is None else int(weekday) % 7,
-            category=None if category is None else cat.categories_under(category),
+            category=None
+            if categories is None
+            else np.unique(np.concatenate([cat.categories_under(name) for name in categories])),
             anchors=anchors,
             cart=cart,
         )
@@ -581,13 +582,14 @@ class Recommender:
         *,
         session_id: str | None = None,
         k: int = 10,
-        category: str | None = None,
+        category: str | Sequence[str] | None = None,
         context: RequestContext | Context | None = None,
         now: datetime | int | None = None,
         exclude: Iterable[str] = (),
         policy: Policy | None = None,
     ) -> list[Recommendation]:
-        """The top-k for this customer now, with shop rules, variety and explanations."""
+        """The top-k for this customer now, with shop rules, variety and explanations; only
+        items in `category` (each category holding those under it), or in any of several."""
         table = self.candidates(user_id, session_id=session_id, category=category, context=context, now=now)
         return self.finish(table, k=k, exclude=exclude, policy=policy or self.config.policy)
 
@@ -907,3 +909,18 @@ def _micros(now: datetime | int | None) -> int:
     if isinstance(now, bool) or not isinstance(now, numbers.Integral):
         raise TypeError(f"now must be a timezone-aware datetime or microseconds since 1970, not {now!r}")
     return int(now)
+
+
+def _category_names(category: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """The categories a request asks for: one name, or a list or tuple of several (a request
+    for ["Toys", "Kitchen"] takes items in either)."""
+    if category is None:
+        return None
+    names = (category,) if isinstance(category, str) else category
+    if not isinstance(names, list | tuple | set | frozenset) or not all(
+        isinstance(name, str) for name in names
+    ):
+        raise TypeError(f"category is a category's name as text, or a list of them, not {category!r:.80}")
+    if not names:  # read as "none of them" or as "any": neither is said
+        raise ValueError("category is an empty list: name at least one, or give None for every category")
+    return tuple(names)

@@ -66,7 +66,7 @@ class Request:
     store_id: str | None
     hour: int
     weekday: int  # 0 for Monday to 6 for Sunday
-    category: np.ndarray | None  # codes of the requested category and those under it
+    category: np.ndarray | None  # codes of the requested categories and those under them
     anchors: list[int] = field(default_factory=list)  # recent items, most recent first
     cart: list[int] = field(default_factory=list)
     # What the sources work out once per list and use for every item they explain (an

@@ -109,7 +109,7 @@ def test_a_list_length_or_a_policy_out_of_range_is_refused_by_name() -> None:
             rec.recommend(user, k=3, now=at(1))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="session_id is an id as text"):
         rec.recommend("u", session_id=7, k=3, now=at(1))  # type: ignore[arg-type]
-    for category in (5, ["cat1", "cat2"]):  # "expected string", "unhashable type: 'list'"
+    for category in (5, ["cat1", 2], {"cat1": 1}):  # "expected string", "unhashable type: 'list'"
         with pytest.raises(TypeError, match="category is a category's name as text"):
             rec.recommend("u", category=category, k=3, now=at(1))  # type: ignore[arg-type]
     for now in ("2026-01-01", 1.5e15):  # "invalid literal for int()", or a float taken as is

@@ -399,6 +399,27 @@ def test_a_category_holds_the_categories_under_it() -> None:
     assert all(("Promoted by the shop" in r.reasons) == (r.category == "Home/Lighting") for r in served)
 
 
+def test_a_request_for_several_categories_takes_items_in_any_of_them() -> None:
+    """`category=["Toys", "Home"]` was refused ("a category's name as text"), and the command's
+    repeated `--category` kept only the last one named."""
+    rec = Recommender(None)
+    for event in _shop_with_category_paths():
+        rec.observe(event)
+    both = rec.recommend("anonymous", k=25, now=at(1), category=["Toys", "home"])
+    assert {r.category for r in both} == {"Toys/Building Sets", "Toys/Puzzles", "Home/Lighting"}
+    assert len(both) == 15
+    assert [
+        r.item_id for r in rec.recommend("anonymous", k=25, now=at(1), category=("Toys", "Toys/Puzzles"))
+    ] == [
+        r.item_id for r in rec.recommend("anonymous", k=25, now=at(1), category="Toys")
+    ]  # a category and one under it: the items of the first, once each
+    assert {r.category for r in rec.recommend("anonymous", k=25, now=at(1), category=["Garden", "Home"])} == {
+        "Home/Lighting"
+    }
+    with pytest.raises(ValueError, match="category is an empty list"):
+        rec.recommend("anonymous", k=5, now=at(1), category=[])
+
+
 def test_a_category_or_brand_spelt_decomposed_or_with_a_turkish_capital_is_the_same() -> None:
     """`--category Getränke` missed the items whose category was saved decomposed (NFD, as macOS
     writes it), `--category içecek` those of "İçecek" ("İ".casefold() is "i" and a dot), and
