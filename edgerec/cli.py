@@ -54,6 +54,7 @@ from edgerec.store.engine import (  # noqa: E402
 
 if TYPE_CHECKING:
     from edgerec.privacy import Receipt
+    from edgerec.recommend import Recommender
     from edgerec.recommend.rules import RuleSet
 
 
@@ -1958,6 +1959,8 @@ def recommend(
         )
         answered = time.perf_counter()
         used_session = session_id or recommender.current_session(user_id)
+    # Why the list is empty, for the eye and, in JSON, for a script: the cause and the sentence.
+    empty = None if suggestions else _why_no_suggestions(recommender, categories, unknown)
     if as_json:
         payload = {
             "user_id": user_id,
@@ -1975,21 +1978,12 @@ def recommend(
                 }
                 for r in suggestions
             ],
+            "why_empty": None if empty is None else {"cause": empty[0], "message": empty[1]},
         }
         _echo(json.dumps(payload, ensure_ascii=False))
         return
-    if not suggestions and categories and len(unknown) == len(categories):
-        click.echo(f"No suggestions: the catalogue has no category {' or '.join(map(repr, categories))}.")
-    elif not suggestions and not len(recommender.catalogue):
-        click.echo(
-            "No suggestions: the catalogue is empty"
-            " (`edgerec import` a catalogue, or list items on the console)."
-        )
-    elif not suggestions:
-        rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
-        click.echo(
-            f"No suggestions: every item is delisted, out of stock, in the cart or just bought{rules}."
-        )
+    if empty is not None:
+        _echo(f"No suggestions: {empty[1]}.")
     for rank, r in enumerate(suggestions, start=1):
         _echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
         shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
@@ -1999,6 +1993,21 @@ def recommend(
     click.echo(
         f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
     )
+
+
+def _why_no_suggestions(
+    recommender: Recommender, categories: tuple[str, ...], unknown: list[str]
+) -> tuple[str, str]:
+    """Why a request's list is empty: a cause a script can test, and the sentence that says it."""
+    if categories and len(unknown) == len(categories):
+        return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
+    if not len(recommender.catalogue):
+        return "empty_catalogue", (
+            "the catalogue is empty (`edgerec import` a catalogue, or list items on the console)"
+        )
+    rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
+    within = f" in {' or '.join(map(repr, categories))}" if categories else ""
+    return "all_excluded", f"every item{within} is delisted, out of stock, in the cart or just bought{rules}"
 
 
 @contextlib.contextmanager

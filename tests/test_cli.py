@@ -1721,6 +1721,39 @@ def test_recommend_says_why_nothing_can_be_suggested(tmp_path: Path) -> None:
     assert "rules" not in said  # there are none to blame
 
 
+def test_recommend_json_says_why_its_list_is_empty(tmp_path: Path) -> None:
+    """`--json` printed `"items": []` and nothing else, where the plain output said why."""
+    db = str(tmp_path / "shop.db")
+    edgerec.open(db).close()
+
+    def why(*args: str) -> object:
+        return json.loads(run("--db", db, "recommend", "--user", "u", "--json", *args))["why_empty"]
+
+    assert why() == {
+        "cause": "empty_catalogue",
+        "message": "the catalogue is empty (`edgerec import` a catalogue, or list items on the console)",
+    }
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(item_id="mug", title="Mug", category="Kitchen", stock=0, occurred_at=T0),
+                ItemListed(item_id="kite", title="Kite", category="Toys", stock=2, occurred_at=T0),
+            ]
+        )
+    assert why("--category", "Nope") == {
+        "cause": "unknown_category",
+        "message": "the catalogue has no category 'Nope'",
+    }
+    assert why("--category", "Kitchen") == {
+        "cause": "all_excluded",
+        "message": "every item in 'Kitchen' is delisted, out of stock, in the cart or just bought",
+    }
+    assert why() is None  # the kite
+    assert "No suggestions: every item in 'Kitchen' is delisted" in run(
+        "--db", db, "recommend", "--user", "u", "--category", "Kitchen"
+    )
+
+
 def test_a_table_it_cannot_read_is_refused_naming_what_it_lacks(db: str, tmp_path: Path) -> None:
     path = tmp_path / "clicks.csv"
     path.write_text("customer_id,item_id,event\nc1,i1,view\n")  # no time
