@@ -2057,12 +2057,17 @@ def rules_show(settings: Settings) -> None:
     for label, values in (
         ("never shown: items", sorted(shop.exclude_items)),
         ("never shown: categories", sorted(shop.exclude_categories)),
-        ("promoted items", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_items.items())]),
-        ("promoted categories", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_categories.items())]),
-        ("promoted brands", [f"{k} {v:+.0%}" for k, v in sorted(shop.promote_brands.items())]),
+        ("promoted items", [f"{k} {_percent(v)}" for k, v in sorted(shop.promote_items.items())]),
+        ("promoted categories", [f"{k} {_percent(v)}" for k, v in sorted(shop.promote_categories.items())]),
+        ("promoted brands", [f"{k} {_percent(v)}" for k, v in sorted(shop.promote_brands.items())]),
     ):
         _echo(f"  {label}: {', '.join(values) if values else '-'}")
     _warn_unmatched(unmatched)
+
+
+def _percent(boost: float) -> str:
+    """A boost as the percentage it adds, to the digits given: 0.004 is "+0.4%", not "+0%"."""
+    return f"{boost * 100:+.6g}%"
 
 
 @rules.command("set")

@@ -1237,6 +1237,21 @@ def test_the_shop_rules_are_checked_kept_with_the_store_and_served(
     assert "cigar" in {r["item_id"] for r in served}
 
 
+def test_rules_show_gives_a_small_boost_as_it_is(db: str, tmp_path: Path) -> None:
+    """A boost of 0.004 was shown as "+0%", as if the rule did nothing."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        '[[promote]]\nitem_id = "a"\nboost = 0.004\n'
+        '[[promote]]\ncategory = "Mugs"\nboost = 0.125\n'
+        '[[promote]]\nbrand = "Acme"\nboost = -0.5\n'
+    )
+    run("--db", db, "rules", "set", str(rules))
+    shown = run("--db", db, "rules", "show")
+    assert "promoted items: a +0.4%" in shown
+    assert "promoted categories: Mugs +12.5%" in shown
+    assert "promoted brands: Acme -50%" in shown
+
+
 def test_rules_that_name_nothing_in_the_catalogue_are_kept_with_a_warning(db: str, tmp_path: Path) -> None:
     """A mistyped category or item id left the banned item on sale without a word."""
     with edgerec.open(db) as store:
