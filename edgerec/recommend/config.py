@@ -196,6 +196,29 @@ _COUNTS = {
 }
 
 
+def hand_written_json(text: str) -> Any:
+    """JSON a shop wrote by hand, a key given twice in one object refused by name: the parser
+    keeps the last without a word (a second "exclude_items" drops the first list), where a TOML
+    file is refused.
+
+    >>> hand_written_json('{"exclude_items": ["a"], "exclude_items": ["b"]}')
+    Traceback (most recent call last):
+    ValueError: key 'exclude_items' is given twice in one object: merge them into one, or keep one
+    """
+
+    def refuse_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in data:
+                raise ValueError(
+                    f"key {key!r} is given twice in one object: merge them into one, or keep one"
+                )
+            data[key] = value
+        return data
+
+    return json.loads(text, object_pairs_hook=refuse_repeats)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -25,7 +25,6 @@ kiosk) picks up a change on its next refresh (`RulesFile`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tomllib
@@ -39,6 +38,7 @@ import numpy as np
 from edgerec.domain import number_id
 from edgerec.domain.words import caseless
 from edgerec.recommend.catalogue import Catalogue, category_path, is_under
+from edgerec.recommend.config import hand_written_json
 
 _log = logging.getLogger(__name__)
 _PROMOTE_KEYS = ("item_id", "category", "brand")
@@ -116,7 +116,7 @@ class RuleSet:
             # utf-8-sig: Notepad's "UTF-8" starts the file with a byte-order mark, which TOML and
             # JSON parsers refuse as a stray character.
             text = Path(path).read_text(encoding="utf-8-sig")
-            data = json.loads(text) if Path(path).suffix.lower() == ".json" else tomllib.loads(text)
+            data = hand_written_json(text) if Path(path).suffix.lower() == ".json" else tomllib.loads(text)
             return cls.from_mapping(data)
         except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSON and TOML errors are ValueErrors
             raise RulesError(f"rules file {path}: {exc}") from exc

@@ -184,6 +184,24 @@ def test_rules_file_rejects_unknown_keys(tmp_path: Path) -> None:
         RuleSet.load(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"exclude_items": ["a"], "exclude_items": ["b"]}', "exclude_items"),
+        ('{"promote": [{"item_id": "a", "boost": 5, "boost": 0.1}]}', "boost"),
+    ],
+)
+def test_a_json_rules_file_that_gives_a_key_twice_is_refused_naming_it(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    """The JSON parser kept the last of the two without a word: item "a" was on sale again
+    (a TOML file that did the same was refused)."""
+    path = tmp_path / "rules.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f"key '{key}' is given twice"):
+        RuleSet.load(path)
+
+
 def test_category_cap_and_variety() -> None:
     rec = Recommender(None)
     events: list[Event] = [
