@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from edgerec.domain import number_id
+from edgerec.domain.events import text_flaw
 from edgerec.domain.words import caseless
 from edgerec.recommend.catalogue import Catalogue, category_path, is_under
 from edgerec.recommend.config import hand_written_json
@@ -277,8 +278,9 @@ def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
 
 def _name(value: Any, where: str) -> str:
     """An item id, category or brand as a rule names it: text, or a whole number read as the
-    importers read a numeric id (`number_id`: 42, 42.0 and 4.2e1 are "42"). A list, a blank name
-    or another number (1.5, nan) would match nothing, so the file is refused instead."""
+    importers read a numeric id (`number_id`: 42, 42.0 and 4.2e1 are "42"). A list, a blank name,
+    text no event may hold (a NUL, a lone surrogate) or another number (1.5, nan) would match
+    nothing, so the file is refused instead."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, int) or value.is_integer():
             return number_id(value)
@@ -287,5 +289,7 @@ def _name(value: Any, where: str) -> str:
             f' like "{value!r}" (a whole number, 42 or 42.0, is read as "42")'
         )
     if isinstance(value, str) and value.strip():
+        if flaw := text_flaw(value):  # nothing stored can hold it, nor a kept copy write it
+            raise ValueError(f"{where}: {value!r} {flaw}, so it can name no item, category or brand")
         return value
     raise ValueError(f'{where}: {value!r} names nothing; give each as a non-empty string, like "sku-9"')

@@ -202,6 +202,28 @@ def test_a_json_rules_file_that_gives_a_key_twice_is_refused_naming_it(
         RuleSet.load(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "flaw"),
+    [
+        ('{"exclude_items": ["\\ud83cx"]}', "contains a surrogate code point"),  # half an emoji
+        ('{"promote": [{"brand": "Ac\\u0000me", "boost": 1}]}', "contains a NUL character"),
+    ],
+)
+def test_a_rules_file_naming_what_no_event_can_hold_is_refused(tmp_path: Path, text: str, flaw: str) -> None:
+    """`edgerec rules set` of a JSON file naming an item by half a surrogate pair failed with a
+    UnicodeEncodeError traceback while writing the store's copy; a NUL was kept, matching nothing."""
+    from click.testing import CliRunner
+
+    from edgerec.cli import main
+
+    path = tmp_path / "rules.json"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "shop.db"), "rules", "set", str(path)])
+    assert result.exit_code == 2 and flaw in result.output, result.output
+    assert "so it can name no item, category or brand" in result.output
+    assert not (tmp_path / "shop.db.models" / "rules.toml").exists()
+
+
 def test_category_cap_and_variety() -> None:
     rec = Recommender(None)
     events: list[Event] = [
