@@ -55,6 +55,7 @@ from edgerec.store.engine import (  # noqa: E402
 if TYPE_CHECKING:
     from edgerec.privacy import Receipt
     from edgerec.recommend import Recommender
+    from edgerec.recommend.request import Evidence
     from edgerec.recommend.rules import RuleSet
 
 
@@ -1973,8 +1974,10 @@ def recommend(
                     "score": r.score,
                     "title": r.title,
                     "category": r.category,
+                    "brand": r.brand,
                     "sources": r.sources,
                     "reasons": r.reasons,
+                    "evidence": [_evidence_json(e) for e in r.evidence],
                 }
                 for r in suggestions
             ],
@@ -1993,6 +1996,19 @@ def recommend(
     click.echo(
         f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
     )
+
+
+def _evidence_json(evidence: Evidence) -> dict[str, object]:
+    """What grounds one reason, for a script: the customer's event it cites (its type, item and
+    time) or the item attribute."""
+    return {
+        "source": evidence.source,
+        "reason": evidence.text,
+        "item_id": evidence.item_id,
+        "event_type": evidence.event_type,
+        "at": None if evidence.at is None else evidence.at.isoformat(),
+        "attribute": None if evidence.attribute is None else dict([evidence.attribute]),
+    }
 
 
 def _why_no_suggestions(

@@ -1769,6 +1769,38 @@ def test_recommend_json_says_why_its_list_is_empty(tmp_path: Path) -> None:
     )
 
 
+def test_recommend_json_gives_each_items_brand_and_what_grounds_each_reason(tmp_path: Path) -> None:
+    """`--json` left out each item's brand and what grounds its reasons (the event each cites,
+    its time), which the Python API gives: a script could not check a reason."""
+    from edgerec.domain import ItemViewed
+
+    db = str(tmp_path / "shop.db")
+    viewed_at = T0 + timedelta(minutes=1)
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(
+                    item_id="mug", title="Mug", category="Kitchen", brand="Acme", stock=3, occurred_at=T0
+                ),
+                ItemListed(
+                    item_id="cup", title="Cup", category="Kitchen", brand="Acme", stock=3, occurred_at=T0
+                ),
+                ItemViewed(user_id="u", item_id="mug", occurred_at=viewed_at),
+            ]
+        )
+    items = json.loads(run("--db", db, "recommend", "--user", "u", "--json"))["items"]
+    assert {item["item_id"]: item["brand"] for item in items} == {"mug": "Acme", "cup": "Acme"}
+    for item in items:
+        assert [e["reason"] for e in item["evidence"]] == item["reasons"]
+    cited = [e for item in items for e in item["evidence"] if e["event_type"] is not None]
+    assert cited and all(
+        (e["item_id"], e["event_type"], e["at"]) == ("mug", "item_viewed", viewed_at.isoformat())
+        for e in cited
+    ), cited
+    attributes = [e["attribute"] for item in items for e in item["evidence"] if e["attribute"]]
+    assert {"brand": "Acme"} in attributes or {"category": "Kitchen"} in attributes, attributes
+
+
 def test_a_table_it_cannot_read_is_refused_naming_what_it_lacks(db: str, tmp_path: Path) -> None:
     path = tmp_path / "clicks.csv"
     path.write_text("customer_id,item_id,event\nc1,i1,view\n")  # no time
