@@ -1847,6 +1847,9 @@ def popular(
         data = {"epsilon": epsilon, "items": [{"item_id": p.item_id, "customers": p.customers} for p in top]}
         _echo(json.dumps(data))
         return
+    if not top:  # not "Top 0 items": say why there is nothing to rank
+        click.echo("No customer has viewed, carted, bought or rated an item yet: nothing to rank.")
+        return
     note = f" (differentially private, epsilon {epsilon})" if epsilon is not None else ""
     click.echo(f"Top {len(top)} items by distinct customers{note}:")
     for rank, item in enumerate(top, start=1):

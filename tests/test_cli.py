@@ -1117,6 +1117,16 @@ def test_popular_refuses_items_per_customer_without_epsilon(db: str) -> None:
     assert "epsilon 1.0" in run("--db", db, "popular", "--epsilon", "1", "--items-per-customer", "1")
 
 
+def test_popular_on_a_store_with_no_interactions_says_so(tmp_path: Path) -> None:
+    """It printed "Top 0 items by distinct customers:" and nothing else."""
+    db = str(tmp_path / "shop.db")
+    with edgerec.open(db) as store:
+        store.record(ItemListed(item_id="mug", title="Mug", stock=3, occurred_at=T0))
+    said = run("--db", db, "popular")
+    assert "Top 0" not in said and "No customer has viewed, carted, bought or rated an item yet" in said
+    assert json.loads(run("--db", db, "popular", "--json"))["items"] == []
+
+
 def test_eval_of_an_empty_store_names_the_store(tmp_path: Path) -> None:
     """It said "no customer interactions to evaluate in empty": the file's stem alone."""
     db = tmp_path / "empty.db"
