@@ -1992,13 +1992,22 @@ def recommend(
         _echo(f"No suggestions: {empty[1]}.")
     for rank, r in enumerate(suggestions, start=1):
         _echo(f"{rank:>2}. {r.item_id}  {r.title or ''}  [{r.category or '-'}]  score {r.score:.3f}")
-        shares = ", ".join(f"{name} {share:.0%}" for name, share in r.sources.items())
+        shares = ", ".join(f"{name} {_share(share)}" for name, share in r.sources.items())
         click.echo(f"      sources: {shares or 'none (it fills the list)'}")
         for reason in r.reasons:
             _echo(f"      - {reason}")
     click.echo(
         f"({(answered - loaded) * 1000:.1f} ms, after loading the store state in {(loaded - started):.2f} s)"
     )
+
+
+def _share(share: float) -> str:
+    """A source's share of a score in whole percent, "<1%" for one that rounds to none.
+
+    >>> _share(0.4321), _share(0.004), _share(0.0)
+    ('43%', '<1%', '0%')
+    """
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def _evidence_json(evidence: Evidence) -> dict[str, object]:
