@@ -305,12 +305,15 @@ def prepare_private_file(path: Path) -> None:
     # mode), 0600, so that one made writable again can be written.
     # A file another user owns (a lock file a `sudo edgerec` made, or a store shared read-only)
     # cannot be changed: it is left as it is, so that reading still works, and a write names it.
-    owner = path.stat().st_uid == os.geteuid()  # a store's own user writes; others may read
+    # So is every file on a file system mounted read-only (a disk the system remounted so after
+    # errors): SQLite reads the store there, its -wal and -shm too, and a write says why it fails.
+    mounted_read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    owner = path.stat().st_uid == os.geteuid() and not mounted_read_only  # its own user writes
     for file in _files_of(path):
         with suppress(FileNotFoundError):
             mode = stat.S_IMODE(file.stat().st_mode)
             wanted = mode & 0o700 if file == path else 0o600
-            if mode != wanted:
+            if mode != wanted and not mounted_read_only:
                 with suppress(PermissionError):
                     os.chmod(file, wanted)
             journal = file != path and not file.name.endswith(_LOCKS)
@@ -577,7 +580,8 @@ def on_writer_wait(engine: Engine, waiting: Callable[[str, str], None]) -> None:
 
 def open_lock_file(path: Path | str, whose: str) -> int:
     """Opens (or makes) one of the store's lock files to take turns on; one another user made
-    (a write run under sudo) is a StoreWriteError that says what to do."""
+    (a write run under sudo), or one on a file system mounted read-only (a disk the system
+    remounted so after errors), is a StoreWriteError that says what to do."""
     try:
         return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     except PermissionError as exc:
@@ -585,6 +589,14 @@ def open_lock_file(path: Path | str, whose: str) -> int:
             f"cannot write to the store: its {whose} lock file {path} cannot be opened "
             f"({exc.strerror}); if another user made it (a write run with sudo), give it to the "
             "store's owner (chown) or remove it while nothing writes"
+        ) from exc
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
+        raise StoreWriteError(
+            f"cannot write to the store: its file system is mounted read-only ({path} cannot be "
+            "opened to write). Nothing of this write was stored, and reading still works; mount it "
+            "read-write to write (check the disk first where the system remounted it after errors)."
         ) from exc
 
 

@@ -259,9 +259,11 @@ def only_trainer(
     took its lock along, and a second trainer was let in. It says who holds it (`holder`): a
     process it finds held waits while the holder does what is in `waits_for`, and otherwise
     gets `TrainerRunning` naming it. `on_wait` hears once, with the holder's process id and what
-    it does, that this process waits."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
+    it does, that this process waits. A folder or lock file the disk refuses (mounted read-only,
+    a folder this user may not write) is a `FileWriteError` saying so in one line."""
+    with _refusals_said(directory):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(trainer_lock(directory), os.O_RDWR | os.O_CREAT, 0o600)
     told = False
 
     def blocked() -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,60 @@ def test_a_store_killed_while_being_created_is_empty_or_complete(tmp_path: Path)
     outcomes = [create_kill_trial(tmp_path / str(n), rng, within) for n in range(12)]
     assert [problems for _, problems in outcomes if problems] == []
     assert {revision for revision, _ in outcomes} <= {None, upgrade.BASE}
+
+
+def _can_mount_read_only() -> bool:
+    """Whether this test may bind-mount a folder read-only, in a mount namespace of its own."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+def _edgerec_with_folder_read_only(folder: Path, *arguments: str) -> tuple[int, str]:
+    """Runs `edgerec ARGUMENTS` where `folder` is mounted read-only (in a mount namespace of its
+    own, which goes with it); its exit status and what it said."""
+    command = shlex.join([sys.executable, "-m", "edgerec", *arguments])
+    mounted = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && {command}"
+    done = subprocess.run(["unshare", "-m", "sh", "-c", mounted], capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(
+    not _can_mount_read_only(), reason="needs root and unshare -m, to mount a folder read-only"
+)
+def test_a_store_on_a_file_system_mounted_read_only_is_read_and_refuses_writes_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """A kiosk's disk the system remounted read-only after errors, the store's -wal and -shm
+    beside it: every command said "this user cannot write it: give it to the store's owner
+    (chown)" to the store's own owner, and where it did open (another user's store), a write,
+    an import, a rebuild, a pseudonymous export and `train` ended in a traceback."""
+    folder = tmp_path / "shop"
+    path = folder / "shop.db"
+    events = tmp_path / "more.csv"
+    events.write_text("user_id,item_id,type,timestamp\nu3,i3,view,2024-03-01T10:00:00Z\n")
+    with edgerec.open(path) as store:  # held open: its -wal and -shm stay, as a crash leaves them
+        store.record(ItemViewed(user_id="u", item_id="i"))
+        assert Path(f"{path}-wal").exists()
+        db = ("--db", str(path))
+        stats = _edgerec_with_folder_read_only(folder, *db, "stats")
+        real = _edgerec_with_folder_read_only(
+            folder, *db, "export", "--real-ids", str(tmp_path / "real.jsonl")
+        )
+        refused = [
+            _edgerec_with_folder_read_only(folder, *db, *command)
+            for command in (
+                ["export", str(tmp_path / "pseudonymous.jsonl")],
+                ["import", str(events)],
+                ["rebuild"],
+            )
+        ]
+        trained = _edgerec_with_folder_read_only(folder, *db, "train")
+        assert store.head() == 1
+    assert stats[0] == 0 and "head position 1" in stats[1]
+    assert real[0] == 0 and "Exported 1 events" in real[1]
+    for status, said in refused:
+        assert status == 1 and "Traceback" not in said
+        assert "its file system is mounted read-only" in said and "Nothing of this write was stored" in said
+    assert trained[0] == 1 and "Traceback" not in trained[1]
+    assert f"could not write {folder / 'shop.db.models'}: Read-only file system" in trained[1]
