@@ -1338,8 +1338,14 @@ def rebuild(settings: Settings) -> None:
 @click.option("--follow", is_flag=True, help="Keep following the log as events arrive (Ctrl+C stops).")
 @click.option("--retrain", is_flag=True, help="First retrain from the whole log (consolidation).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option(
+    "--until-input-ends",
+    is_flag=True,
+    hidden=True,
+    help="Stop, as SIGTERM does, once standard input ends (the console that started it is gone).",
+)
 @pass_settings
-def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
+def train(settings: Settings, follow: bool, retrain: bool, device: str, until_input_ends: bool) -> None:
     """Train the online model from the log, resuming from its last checkpoint.
 
     Ctrl+C or SIGTERM (the console's Pause) ends it after the step under way, with a
@@ -1351,6 +1357,11 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str) -> None:
 
     stop = threading.Event()
     _stop_on_signals(stop)
+    if until_input_ends:
+        # The console's trainer: the console holds the other end of this pipe, which the system
+        # closes however the console ends (a SIGKILL, the OOM killer), and the trainer then ends
+        # too, saving, where it went on following the log with no console to pause it.
+        threading.Thread(target=_set_when_input_ends, args=(stop,), daemon=True).start()
     with settings.open() as store, contextlib.ExitStack() as held:
         _say_unmoved(store)
         try:
@@ -1446,6 +1457,15 @@ def _sigterm_as_ctrl_c() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def _set_when_input_ends(stop: threading.Event) -> None:
+    """Sets `stop` once standard input ends. Read unbuffered: a thread left blocked in
+    `sys.stdin`'s reader holds its lock, and Python exiting meanwhile aborts."""
+    with contextlib.suppress(OSError):
+        while os.read(0, 4096):
+            pass
+    stop.set()
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -80,6 +80,7 @@ def test_the_console_shows_a_trainer_that_runs_elsewhere(tmp_path: Path) -> None
             console.start()
             wait_for(lambda: not console.running)  # refused: another trainer holds the lock
             assert "another trainer" in (console.directory / "trainer.log").read_text()
+            assert "Fatal Python error" not in (console.directory / "trainer.log").read_text()
             status = console.status()
             assert status["state"] in {"caught up", "following"}
             # Another process's, not the console's own (whose refusal was only in trainer.log).
@@ -117,3 +118,55 @@ def test_a_trainer_just_started_is_starting_not_paused_or_not_started(
             assert trainer.running and trainer.status()["state"] == "starting"
         finally:
             trainer.close()
+
+
+def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_path: Path) -> None:
+    """A console killed (SIGKILL, the OOM killer) left its trainer following the log for good,
+    with no console to pause it, holding the store's trainer lock: the next console's trainer
+    was refused, and a store upgrade met a trainer its operator thought stopped."""
+    import os
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
+        head = store.head()
+    console = (
+        "import sys, time\n"
+        "import edgerec\n"
+        "from edgerec.runtime import TrainerProcess\n"
+        f"store = edgerec.open({str(db)!r})\n"
+        "trainer = TrainerProcess(store.url, device='cpu')\n"
+        "trainer.start()\n"
+        "print(trainer.process.pid, flush=True)\n"
+        f"while trainer.status().get('position') != {head}:\n"
+        "    time.sleep(0.2)\n"
+        "print('caught up', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", console], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        trainer_pid = int(parent.stdout.readline())
+        assert parent.stdout.readline() == "caught up\n"
+    finally:
+        parent.kill()
+        parent.wait()
+
+    def gone() -> bool:
+        try:
+            os.kill(trainer_pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{trainer_pid}/stat") as stat:  # ended, and waiting for its parent to read it
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+    try:
+        wait_for(gone, timeout=60)
+    finally:
+        if not gone():  # left following the log: not for the next test to meet
+            os.kill(trainer_pid, signal.SIGKILL)
+    trainer = TrainerProcess(f"sqlite:///{db}", device="cpu")
+    assert trainer.status()["state"] == "paused"  # it ended by itself, saving, as a pause does
+    log = (trainer.directory / "trainer.log").read_text()
+    assert f"checkpoint and snapshot written at position {head:,}" in log
+    assert "Fatal Python error" not in log

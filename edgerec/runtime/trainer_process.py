@@ -38,7 +38,18 @@ class TrainerProcess:
         if self.running:
             return
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "edgerec", "train", "--follow", "--device", self.device]
+        # Its standard input is a pipe this process holds: it ends when this process ends, however
+        # it does, and the trainer then stops, where it went on following with no console.
+        command = [
+            sys.executable,
+            "-m",
+            "edgerec",
+            "train",
+            "--follow",
+            "--until-input-ends",
+            "--device",
+            self.device,
+        ]
         command += ["--retrain"] if retrain else []
         # The store goes in the environment, not the command line, which every local user can
         # read (`ps`): a server URL may hold a password.
@@ -51,7 +62,7 @@ class TrainerProcess:
         self._started_at = time.time()
         self._paused = False
         self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=environment
         )
 
     def pause(self, *, wait: bool = False) -> None:
@@ -69,6 +80,8 @@ class TrainerProcess:
 
     def close(self) -> None:
         self.pause(wait=True)
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
         if self._log is not None:
             self._log.close()
 
