@@ -1354,6 +1354,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
     from edgerec.training import Trainer, TrainingStopped, model_dir
     from edgerec.training import follow as follow_log
     from edgerec.training.files import only_trainer
+    from edgerec.training.runner import catch_up
 
     stop = threading.Event()
     _stop_on_signals(stop)
@@ -1400,7 +1401,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
         if follow:
             follow_log(trainer, stop=stop, on_step=show, on_lost=_say_unreachable)  # saves when it stops
         else:
-            trainer.catch_up(on_step=lambda report: show(report, trainer.status()), stop=stop)
+            catch_up(trainer, on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()
             trainer.write_stopped_status()  # the console shows it while no trainer runs
         click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")

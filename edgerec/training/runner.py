@@ -96,6 +96,31 @@ def follow(
             trainer.write_stopped_status()
 
 
+def catch_up(
+    trainer: Trainer,
+    *,
+    stop: threading.Event,
+    checkpoint_every_s: float = 30.0,
+    checkpoint_bytes_per_s: float = 4e6,
+    on_step: Callable[[StepReport], None] | None = None,
+) -> int:
+    """`Trainer.catch_up`, saving a checkpoint as `follow` does (at most every
+    `checkpoint_every_s`, and `checkpoint_bytes_per_s` on average) after whole steps; returns
+    events processed. The caller saves at the end. A trainer killed part way through a long log
+    (the OOM killer, a power cut) resumes from its last checkpoint, where it started again from
+    the checkpoint it had begun from."""
+    checkpointing = _Cadence(checkpoint_every_s, checkpoint_bytes_per_s, last=time.perf_counter())
+
+    def stepped(report: StepReport) -> None:
+        if on_step is not None:
+            on_step(report)
+        now = time.perf_counter()
+        if checkpointing.due(now):
+            checkpointing.done(now, trainer.save())
+
+    return trainer.catch_up(on_step=stepped, stop=stop)
+
+
 @dataclass(slots=True)
 class _Cadence:
     """A file rewritten at most every `every_s`, and at most `bytes_per_s` on average: after a

@@ -129,3 +129,44 @@ def test_a_one_shot_train_leaves_the_status_the_console_shows(tmp_path: Path) ->
     status = read_status(models)
     assert status is not None and status["state"] == "stopped"
     assert status["position"] == status["checkpoint_position"] == head
+
+
+class _Killed(Exception):
+    """Ends a catch-up part way, as a kill does: nothing saves after it."""
+
+
+def test_a_catch_up_killed_part_way_resumes_from_a_checkpoint_it_saved_on_the_way(
+    demo_shop: Path, tmp_path: Path
+) -> None:
+    """`edgerec train` (no --follow) saved only as it ended: killed part way through a long log
+    (the OOM killer, a power cut), it left no checkpoint, and the next one learnt the log again
+    from the start. It saves after whole steps now, as `--follow` does."""
+    import threading
+
+    from edgerec.training.runner import catch_up
+
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    steps = []
+
+    def killed_at_the_third_step(report) -> None:  # type: ignore[no-untyped-def]
+        steps.append(report.position)
+        if len(steps) == 3:
+            raise _Killed
+
+    with edgerec.open(shop) as store:
+        trainer = Trainer(store, device="cpu")
+        with pytest.raises(_Killed):
+            catch_up(
+                trainer,
+                stop=threading.Event(),
+                checkpoint_every_s=0,
+                checkpoint_bytes_per_s=float("inf"),  # after every step
+                on_step=killed_at_the_third_step,
+            )
+        resumed = Trainer(store, device="cpu")
+        assert resumed.position == steps[1] > 0  # the step that raised saved nothing; the one before did
+        straight = Trainer(store, device="cpu", directory=tmp_path / "straight")
+        straight.catch_up(until=resumed.position)
+    for name, weights in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], weights), name
