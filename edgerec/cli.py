@@ -152,7 +152,7 @@ class Settings:
             )  # a driver not installed
             if unusable and not isinstance(exc, _OutputError):  # said as any command's output that fails
                 raise click.ClickException(
-                    f"cannot use the database at {shown_url(self.url)}: {_why(exc)}"
+                    f"cannot use the database at {shown_url(self.url)}: {_why(exc)}{self._folder_hint()}"
                 ) from exc
             raise
         finally:
@@ -208,6 +208,12 @@ class Settings:
         path = sqlite_path(self.url)
         if path is None or not path.exists() or os.access(path.parent, os.W_OK):
             return ""
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:  # a disk the system remounted after errors
+            return (
+                " (its file system is mounted read-only: SQLite keeps the store's -wal and -shm files"
+                " beside it, which it cannot make there; mount it read-write, or copy the store to a"
+                " writable folder to read it)"
+            )
         return (
             f" (its folder {path.parent} is not writable: SQLite keeps the store's -wal and -shm "
             "files beside it, so the folder must be writable too, even to read)"

@@ -139,3 +139,23 @@ def test_a_store_on_a_file_system_mounted_read_only_is_read_and_refuses_writes_i
         assert "its file system is mounted read-only" in said and "Nothing of this write was stored" in said
     assert trained[0] == 1 and "Traceback" not in trained[1]
     assert f"could not write {folder / 'shop.db.models'}: Read-only file system" in trained[1]
+
+
+@pytest.mark.skipif(
+    not _can_mount_read_only(), reason="needs root and unshare -m, to mount a folder read-only"
+)
+def test_a_closed_store_on_a_file_system_mounted_read_only_says_why_it_cannot_be_opened(
+    tmp_path: Path,
+) -> None:
+    """A store closed cleanly (no -wal or -shm beside it) on a disk remounted read-only: SQLite
+    cannot make its -shm there. `db current` said only "unable to open database file", and the
+    other commands that the folder was not writable, as if a chmod would do."""
+    folder = tmp_path / "shop"
+    path = folder / "shop.db"
+    with edgerec.open(path) as store:
+        store.record(ItemViewed(user_id="u", item_id="i"))
+    assert not Path(f"{path}-wal").exists()
+    for command in (["db", "current"], ["stats"]):
+        status, said = _edgerec_with_folder_read_only(folder, "--db", str(path), *command)
+        assert status == 1 and "Traceback" not in said, said
+        assert "its file system is mounted read-only" in said and "mount it read-write" in said, said
