@@ -221,6 +221,47 @@ def test_adding_more_than_is_in_stock_to_the_cart_is_refused(shop_store: Store, 
     asyncio.run(scenario())
 
 
+def test_adds_pressed_while_another_program_holds_the_store_stop_at_the_stock(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Two in stock, a pressed four times while another program held the store: the screen's
+    cart, which the adds queued had not reached, held none, so all four went into the cart. The
+    third and fourth are refused, as a third press is when the first two are recorded."""
+    import fcntl
+    import os
+
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None and screen.session is not None
+            app.services.record(
+                ItemUpdated(item_id=item.item_id, stock=2, occurred_at=app.services.clock.now())
+            )
+            head = shop_store.head()
+            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
+            try:
+                for _ in range(4):
+                    await pilot.press("a")
+                    await pilot.pause(0.1)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                os.close(lock)
+            await until(pilot, lambda: not screen.writing, what="the adds recorded")
+            added = [e for e in shop_store.read(since=head) if e.type == "added_to_cart"]
+            assert len(added) == 2
+            assert app.services.shop.cart(screen.session.user_id) == {item.item_id: 2}
+            said = "down to 2 in stock, 2 in the cart already"
+            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+
+    asyncio.run(scenario())
+
+
 def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -386,15 +386,18 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self._target_in_stock()
         if item is None:
             return
-        held = self.cart.get(item.item_id, 0)
-        if _short_of(item, held + 1):  # the checkout would refuse it
-            self.notify(
-                f"{printable(item.label)} is down to {item.stock:,} in stock, {held:,} in the cart already.",
-                severity="warning",
-            )
-            return
         self.cart_items[item.item_id] = item
-        self._submit("add", lambda s: [s.add_to_cart(item)])
+
+        def add(session: LiveSession, cart: dict[str, int]) -> list[Event]:
+            # The cart recorded, not the one shown: the adds queued before (keys pressed while
+            # another program held the store) are not in that yet.
+            held = cart.get(item.item_id, 0)
+            if _short_of(item, held + 1):  # the checkout would refuse it
+                said = f"down to {item.stock:,} in stock, {held:,} in the cart already"
+                raise Refused(f"{printable(item.label)} is {said}.")
+            return [session.add_to_cart(item)]
+
+        self._submit_on_cart("add", add)
 
     def _submit(
         self,
@@ -409,7 +412,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def _submit_on_cart(
         self, label: str, decide: Callable[[LiveSession, dict[str, int]], list[Event]]
     ) -> None:
-        """A checkout or a removal decides on the cart as the actions queued before it leave
+        """A checkout, a removal or an add decides on the cart as the actions queued before it leave
         it: in the writer, in order. Before the session's first action none is on its way,
         and the cart recorded is decided on here: a refusal records nothing, not its start."""
         if self.session is None:
