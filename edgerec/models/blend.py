@@ -19,8 +19,9 @@ class BlendConfig:
 def standardise(scores: torch.Tensor) -> torch.Tensor:
     """Per-row z-scores, so members on different scales can be added (all 0 over one item)."""
     mean = scores.mean(dim=1, keepdim=True)
-    # The sample spread of a single score is NaN, which clamp_min keeps and the sum spreads.
-    std = scores.std(dim=1, keepdim=True).nan_to_num(0.0).clamp_min(1e-8)
+    # A single score has no sample spread (torch gives NaN, and warns), which the sum would spread.
+    spread = scores.std(dim=1, keepdim=True) if scores.shape[1] > 1 else torch.zeros_like(mean)
+    std = spread.clamp_min(1e-8)
     return (scores - mean) / std
 
 
