@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from edgerec.evaluation.defaults import MODEL_NAMES
-from edgerec.evaluation.metrics import mask_scores, ndcg, target_ranks
+from edgerec.evaluation.metrics import Ranks, mask_scores, ndcg, reciprocal_rank, target_ranks
 from edgerec.evaluation.split import Cases
 from edgerec.models.base import Recommender
 from edgerec.models.blend import Blend, standardise
@@ -61,11 +61,17 @@ def shortlist_scores(
 
 def tune_blend(
     members: dict[str, Recommender], cases: Cases, excl: list[list[int]], *, rounds: int = 3
-) -> tuple[Blend, dict[str, float]]:
+) -> tuple[Blend, dict[str, float], dict[str, float]]:
     """Blend of members with weights maximising validation NDCG@10 (on shortlists).
 
-    The ascent visits the members, and breaks ties, in MODEL_NAMES order (other names after,
-    alphabetically): the order the models were named in must not change the blend.
+    The ascent starts from the best member. Where NDCG@10 cannot tell the best members apart
+    (a few validation cases, none of whose targets any member puts in its top 10, score 0 for
+    every member), it starts from the one whose targets rank highest on the whole shortlist
+    (MRR), not from the first in a fixed order. Returns the blend, each member's validation
+    NDCG@10 (and the blend's), and the MRR of the members that tied (empty where none did).
+
+    The ascent visits the members, and breaks remaining ties, in MODEL_NAMES order (other names
+    after, alphabetically): the order the models were named in must not change the blend.
     """
     known = {n: i for i, n in enumerate(MODEL_NAMES)}
     names = sorted(members, key=lambda n: (known.get(n, len(known)), n))
@@ -74,16 +80,23 @@ def tune_blend(
     width = cached[names[0]].shape[1]
     target_column = torch.full((len(cases),), width - 1, dtype=torch.long)
 
-    def objective(w: dict[str, float]) -> float:
+    def ranks(w: dict[str, float]) -> Ranks:
         total = torch.zeros(len(cases), width)
         for n in names:
             if w[n]:
                 total += w[n] * cached[n]
-        total = torch.nan_to_num(total, nan=-torch.inf)
-        return float(ndcg(target_ranks(total, target_column), 10).mean())
+        return target_ranks(torch.nan_to_num(total, nan=-torch.inf), target_column)
+
+    def objective(w: dict[str, float]) -> float:
+        return float(ndcg(ranks(w), 10).mean())
 
     single = {n: objective({m: float(m == n) for m in names}) for n in names}
-    best_name = max(single, key=lambda n: single[n])
+    top = max(single.values())
+    tied = [n for n in names if single[n] >= top - 1e-6]
+    finer: dict[str, float] = {}
+    if len(tied) > 1:
+        finer = {n: float(reciprocal_rank(ranks({m: float(m == n) for m in names})).mean()) for n in tied}
+    best_name = max(tied, key=lambda n: finer.get(n, 0.0))
     weights = {n: float(n == best_name) for n in names}
     best = single[best_name]
     for _ in range(rounds):
@@ -103,4 +116,4 @@ def tune_blend(
     blend = Blend(device=str(next(iter(members.values())).device))
     blend.set_members(members, weights)
     single["blend"] = best
-    return blend, single
+    return blend, single, finer

@@ -231,11 +231,17 @@ def evaluate_encoded(
         # More cases than early stopping uses: blend weights are where validation noise costs most.
         blend_valid = subsample(sp.valid, settings.blend_cases, settings.seed)
         excl = case_masks(blend_valid, 0, len(blend_valid), settings.include_seen)
-        blend, single = tune_blend(members, blend_valid, excl)
+        blend, single, tied = tune_blend(members, blend_valid, excl)
         fitted["blend"] = blend
         fit_s["blend"] = time.perf_counter() - t0  # its members' seconds are added once folded in
         outcome.curves["blend"] = [{"valid_ndcg@10": v} for v in single.values()]
         say(f"  validation ndcg@10: {', '.join(f'{n}={v:.4f}' for n, v in single.items())}")
+        if tied:
+            mrr = ", ".join(f"{n}={v:.4f}" for n, v in tied.items())
+            say(
+                f"  validation ndcg@10 ({len(blend_valid)} cases) cannot tell {', '.join(tied)} apart:"
+                f" the blend starts from the best on MRR ({mrr})"
+            )
         say(f"  blend weights: {', '.join(f'{n}={w:.2f}' for n, w in blend.weights_by_name().items())}")
     if settings.fold_in_validation and len(sp.valid_rows):
         # Every member first: the blend scores with its members as they are when it is tested.

@@ -58,7 +58,7 @@ def test_short_shortlists_never_rank_a_target_lower() -> None:
 def test_tuned_blend_is_no_worse_on_validation_than_its_best_member() -> None:
     members, split = _members()
     excl = case_masks(split.valid, 0, len(split.valid), include_seen=False)
-    blend, single = tune_blend(members, split.valid, excl)
+    blend, single, _tied = tune_blend(members, split.valid, excl)
     assert single["blend"] >= max(single[n] for n in members)
     assert set(blend.weights_by_name()) <= set(members)
     full = rank_cases(blend, split.valid, include_seen=False)["ndcg@10"]
