@@ -54,6 +54,12 @@ class DataStats:
     mean_length: float
     median_length: float
 
+    def __str__(self) -> str:
+        return (
+            f"trained on {self.n_rows:,} interactions of {self.n_users:,} customers among {self.n_items:,}"
+            f" items (per customer: mean {self.mean_length:.1f}, median {self.median_length:g})"
+        )
+
     @property
     def density(self) -> float:
         return self.n_rows / max(1, self.n_users * self.n_items)

@@ -254,3 +254,25 @@ def test_the_blend_takes_no_fewer_training_seconds_than_its_members() -> None:
     report = evaluate(inter, None, models=["itemknn", "blend"])
     fit_s = {name: figures["fit_s"] for name, figures in report["models"].items()}
     assert fit_s["blend"] >= fit_s["itemknn"] > 0
+
+
+def test_the_log_says_what_the_models_train_on_in_words() -> None:
+    """It printed the raw object: DataStats(n_users=3, ..., mean_length=2.3333333333333335, ...)."""
+    n = 10
+    inter = pd.DataFrame(
+        {
+            "user_id": [f"u{i % 3}" for i in range(n)],
+            "item_id": [f"i{i % 4}" for i in range(n)],
+            "occurred_at": 1_700_000_000_000_000 + np.arange(n) * 60_000_000,
+            "event_type": ["item_viewed"] * n,
+            "session_id": [f"u{i % 3}" for i in range(n)],
+            "store_id": [None] * n,
+            "position": np.arange(n),
+        }
+    )
+    said: list[str] = []
+    evaluate(inter, None, models=["popularity"], include_seen=True, dataset="shop", log=said.append)
+    assert said[0] == (
+        "shop: trained on 4 interactions of 3 customers among 4 items (per customer: mean 1.3, median 1);"
+        " 3 validation / 3 test cases"
+    )
