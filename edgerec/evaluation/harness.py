@@ -234,7 +234,7 @@ def evaluate_encoded(
         blend, single, tied = tune_blend(members, blend_valid, excl)
         fitted["blend"] = blend
         fit_s["blend"] = time.perf_counter() - t0  # its members' seconds are added once folded in
-        outcome.curves["blend"] = [{"valid_ndcg@10": v} for v in single.values()]
+        outcome.curves["blend"] = []  # tuned on validation, not trained in steps: no curve to draw
         say(f"  validation ndcg@10: {', '.join(f'{n}={v:.4f}' for n, v in single.items())}")
         if tied:
             mrr = ", ".join(f"{n}={v:.4f}" for n, v in tied.items())

@@ -62,8 +62,13 @@ def metric_chart(report: dict[str, Any], metric: str = "ndcg@10") -> str:
 
 
 def curve_chart(curves: dict[str, list[dict[str, float]]], key: str = "valid_ndcg@10") -> str:
-    """Line chart of a per-step training quantity (validation NDCG@10 by default) per model."""
+    """Line chart of a per-step training quantity (validation NDCG@10 by default) per model.
+
+    A model with fewer than two checks (one fitted in one pass, or the blend, whose weights are
+    tuned on validation rather than trained in steps) has no line: the chart names it instead.
+    """
     series = {n: [e[key] for e in c if key in e] for n, c in curves.items()}
+    flat = [n for n, s in series.items() if len(s) < 2]
     series = {n: s for n, s in series.items() if len(s) >= 2}
     longest = max([len(s) for s in series.values()] + [2])
     top = max([max(s) for s in series.values()] + [1e-9])
@@ -77,6 +82,13 @@ def curve_chart(curves: dict[str, list[dict[str, float]]], key: str = "valid_ndc
         body.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         body.append(f'<text x="{W - PAD + 4}" y="{PAD + 14 * k}" fill="{colour}">{escape(n)}</text>')
     body.append(f'<text x="{PAD}" y="{PAD - 6}">{escape(key)} (max {top:.4f})</text>')
+    notes = []
+    if others := [n for n in flat if n != "blend"]:
+        notes.append(f"no curve (fewer than two validation checks): {', '.join(others)}")
+    if "blend" in flat:
+        notes.append("no curve for the blend: its weights are tuned on validation, not trained in steps")
+    for k, note in enumerate(notes):
+        body.append(f'<text x="{PAD}" y="{H - PAD + 18 + 14 * k}">{escape(note)}</text>')
     return _frame("training curves (validation checks)", body)
 
 

@@ -276,3 +276,21 @@ def test_the_log_says_what_the_models_train_on_in_words() -> None:
         "shop: trained on 4 interactions of 3 customers among 4 items (per customer: mean 1.3, median 1);"
         " 3 validation / 3 test cases"
     )
+
+
+def test_the_training_curves_draw_no_line_for_the_blend(tmp_path: Path) -> None:
+    """curves.svg drew the blend's line from each member's single validation score, as if they
+    were its training steps; the blend is tuned, not trained in steps, and the chart says so."""
+    from edgerec.evaluation.harness import evaluate_encoded
+    from edgerec.evaluation.plots import write_charts
+    from tests.models.test_contract import toy_log
+
+    outcome = evaluate_encoded(
+        toy_log(n_rows=800), None, models=["popularity", "cooccurrence", "ease", "blend"]
+    )
+    write_charts(outcome.report, outcome.curves, tmp_path)
+    svg = (tmp_path / "curves.svg").read_text()
+    assert svg.count("<polyline") == 1  # popularity's checks of its half-lives
+    assert ">popularity</text>" in svg and ">blend</text>" not in svg
+    assert "no curve (fewer than two validation checks): cooccurrence, ease" in svg
+    assert "no curve for the blend: its weights are tuned on validation, not trained in steps" in svg
