@@ -1609,6 +1609,12 @@ def evaluate_command(
             raise click.BadParameter(
                 f"cannot make the folder {out}: {exc.strerror}", param_hint="--out"
             ) from exc
+        try:  # a folder that is there already may not take files (another user's, read-only)
+            tempfile.TemporaryFile(dir=out).close()
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot write into the folder {out}: {exc.strerror}", param_hint="--out"
+            ) from exc
     try:
         check_models(chosen or [])
     except ValueError as exc:

@@ -1884,6 +1884,37 @@ def test_eval_refuses_a_report_folder_it_cannot_make_before_the_work(tmp_path: P
     assert "imported" not in result.output  # refused before anything was read
 
 
+def test_eval_refuses_a_report_folder_it_cannot_write_into_before_the_work(tmp_path: Path) -> None:
+    """A folder that is there but takes no files was accepted: every model was trained and
+    tested, then writing report.json ended in a PermissionError traceback, and the table of
+    figures, printed after it, was lost."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
+        caps = "-dac_override,-dac_read_search,-fowner"
+        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    data = tmp_path / "ev.csv"
+    rows = [f"c{n % 7},sku-{(n * 3) % 11},view,{1714554000 + 60 * n}" for n in range(120)]
+    data.write_text("user_id,item_id,type,timestamp\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "reports"
+    out.mkdir(mode=0o555)
+    command = [*as_user, sys.executable, "-m", "edgerec", "eval", str(data), "--models", "popularity"]
+    try:
+        result = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=120)
+    finally:
+        out.chmod(0o755)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot write into the folder {out}: Permission denied" in result.stderr
+    assert "imported" not in result.stderr  # refused before anything was read
+    assert list(out.iterdir()) == []
+
+
 def test_eval_reads_a_file_as_import_does_with_a_mapping(tmp_path: Path) -> None:
     """A file whose columns lack common names is evaluated with --map, as it is imported (eval
     had no --map, and its error told to use one)."""
