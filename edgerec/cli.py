@@ -1392,6 +1392,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
                     stop=stop,
                 )
             except TrainingStopped as exc:  # not retrained: a failure for a script that asked
+                trainer.write_stopped_status()  # not 'retraining' for good: the console showed it running
                 raise click.ClickException(f"{exc}; the checkpoint from before it is kept") from exc
             trainer.save()
             click.echo(f"retrained on {count:,} interactions up to position {trainer.position:,}")

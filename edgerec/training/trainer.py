@@ -566,6 +566,8 @@ class Trainer:
         it ends with: what the console shows while no trainer runs. A server that is down as it
         stops leaves the file as it was."""
         self.state = "stopped"
+        if self.half_retrained:  # stopped part way: what it ends with is the checkpoint from before
+            self.position = self.checkpointed[0] if self.checkpointed else 0
         self._say_status(now=True)
 
     def publish(self) -> int:

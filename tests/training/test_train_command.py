@@ -73,6 +73,33 @@ def test_a_retrain_asked_to_stop_ends_without_a_model_to_save(demo_shop: Path, t
             trainer.retrain(on_epoch=lambda *_: stop.set(), stop=stop)
 
 
+def test_a_retrain_stopped_by_ctrl_c_leaves_a_stopped_status_at_the_checkpoint_it_keeps(
+    demo_shop: Path, tmp_path: Path
+) -> None:
+    """The status file said 'retraining' for good, at the position the retrain had read to: a
+    console paused during a Full retrain showed its own stopped trainer as another process's,
+    still retraining, and where the log ended though the checkpoint kept was older."""
+    from edgerec.training import read_status
+
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--device", "cpu", "--retrain"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("  retrain epoch 1"):
+            process.send_signal(signal.SIGINT)
+            break
+    output = process.stdout.read()
+    assert process.wait(timeout=120) == 1, output
+    assert "the checkpoint from before it is kept" in output
+    assert not (Path(f"{shop}.models") / "trainer.pt").exists()  # there was none before it
+    status = read_status(Path(f"{shop}.models"))
+    assert status is not None
+    assert status["state"] == "stopped"
+    assert status["position"] == 0 and status["checkpoint_position"] is None
+
+
 def test_a_second_trainer_on_the_same_store_is_refused(demo_shop: Path, tmp_path: Path) -> None:
     shop = tmp_path / "shop.db"
     shop.write_bytes(demo_shop.read_bytes())
