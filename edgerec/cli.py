@@ -1369,6 +1369,14 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
         # closes however the console ends (a SIGKILL, the OOM killer), and the trainer then ends
         # too, saving, where it went on following the log with no console to pause it.
         threading.Thread(target=_set_when_input_ends, args=(stop,), daemon=True).start()
+
+    def say(line: str) -> None:
+        try:
+            click.echo(line)
+        except BrokenPipeError:  # `edgerec train | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (what is left goes nowhere)
+            stop.set()  # ends as Ctrl+C does: after the step under way, saved, 'stopped'
+
     with settings.open() as store, contextlib.ExitStack() as held:
         _say_unmoved(store)
         try:
@@ -1382,25 +1390,23 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
                 " removed; training from the start.",
                 err=True,
             )
-        click.echo(
-            f"device {trainer.device}; checkpoint covers position {trainer.position:,} of {store.head():,}"
-        )
+        say(f"device {trainer.device}; checkpoint covers position {trainer.position:,} of {store.head():,}")
         if retrain:
             try:
                 count = trainer.retrain(
-                    on_epoch=lambda epoch, loss: click.echo(f"  retrain epoch {epoch + 1}: loss {loss:.4f}"),
+                    on_epoch=lambda epoch, loss: say(f"  retrain epoch {epoch + 1}: loss {loss:.4f}"),
                     stop=stop,
                 )
             except TrainingStopped as exc:  # not retrained: a failure for a script that asked
                 trainer.write_stopped_status()  # not 'retraining' for good: the console showed it running
                 raise click.ClickException(f"{exc}; the checkpoint from before it is kept") from exc
             trainer.save()
-            click.echo(f"retrained on {count:,} interactions up to position {trainer.position:,}")
+            say(f"retrained on {count:,} interactions up to position {trainer.position:,}")
 
         def show(report, status) -> None:  # type: ignore[no-untyped-def]
             loss = f"{report.loss:.4f}" if report.loss is not None else "-"
             rate = f"{status['hit_rates'][-1]:.3f}" if status["hit_rates"] else "-"  # "-": not measured yet
-            click.echo(
+            say(
                 f"position {report.position:>10,}  behind {status['behind']:>9,}  "
                 f"{status['events_per_s']:>8.0f} events/s  loss {loss}  streaming HR@10 {rate}"
             )
@@ -1411,7 +1417,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
             catch_up(trainer, on_step=lambda report: show(report, trainer.status()), stop=stop)
             trainer.save()
             trainer.write_stopped_status()  # the console shows it while no trainer runs
-        click.echo(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
+        say(f"checkpoint and snapshot written at position {trainer.position:,} in {trainer.directory}")
         held.close()  # the store's trainer lock: a forget-user that found it held left the model to this one
         _finish_forget(store, trainer.forgets_seen, trainer.directory)
 

@@ -13,7 +13,7 @@ import torch
 
 import edgerec
 from edgerec.demo import seed_demo_store
-from edgerec.training import Trainer
+from edgerec.training import Trainer, TrainerConfig
 from edgerec.training.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +59,36 @@ def test_a_stopped_trainer_saves_whole_steps(
     assert saved.vocabulary.user_ids == straight.vocabulary.user_ids
     for name, weights in straight.model.state_dict().items():
         assert torch.equal(saved.model.state_dict()[name], weights), name
+
+
+@pytest.mark.parametrize("follow", [False, True], ids=["catch-up", "follow"])
+def test_a_trainer_whose_output_is_closed_stops_as_ctrl_c_does(
+    demo_shop: Path, tmp_path: Path, follow: bool
+) -> None:
+    """`edgerec train | head -3`: the trainer died on the broken pipe (exit status 1), without
+    saving what it had learnt since its last checkpoint, and left its status at 'following'."""
+    from edgerec.training import read_status
+
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--device", "cpu"]
+    process = subprocess.Popen(
+        [*command, *(["--follow"] if follow else [])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("device")
+    assert process.stdout.readline().startswith("position")
+    process.stdout.close()  # the reader has all it wanted, as `| head -2`
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == ""
+    status = read_status(Path(f"{shop}.models"))
+    assert status is not None and status["state"] == "stopped"
+    saved = load_checkpoint(Path(f"{shop}.models"), device=torch.device("cpu"))
+    assert saved is not None and saved.position == status["position"] >= 2 * TrainerConfig().block
 
 
 def test_a_retrain_asked_to_stop_ends_without_a_model_to_save(demo_shop: Path, tmp_path: Path) -> None:
