@@ -690,6 +690,9 @@ class Recommender:
         if isinstance(exclude, str):
             exclude = [exclude]  # one item's id, not its letters
         banned = [self.catalogue.index[i] for i in exclude if i in self.catalogue.index]
+        # Never an item the customer rated as a dislike, whatever brings it (co-occurrence,
+        # popularity, a fill-in): they said no to it.
+        banned += user.dislikes(self.state.ratings)
         if policy.exclude_in_cart:
             banned += list(user.cart)
         if policy.exclude_purchased:

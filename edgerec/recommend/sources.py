@@ -162,9 +162,13 @@ class CooccurrenceSource:
         # The counts are of times the two were touched close together in a session (within
         # RECENT_ITEMS_PER_SESSION items of each other, mostly views; an item that comes back
         # later counts again): not of sessions, and nothing says the two were bought together.
+        # Said of ratings where the customer rated the item it builds on (a store of ratings,
+        # as MovieLens imports, has no views to speak of).
+        trace = request.trace(anchor)
+        verb = "rated" if trace is not None and trace.last_type == EventType.RATED else "viewed"
         times = f"{count} time{'s' if count != 1 else ''}"
-        text = f"Often viewed with {_anchor_phrase(request, anchor)} (seen together {times})"
-        if request.trace(anchor) is not None:
+        text = f"Often {verb} with {_anchor_phrase(request, anchor)} (seen together {times})"
+        if trace is not None:
             return [_event(request, self.name, anchor, text)]
         return [Evidence(self.name, text, item_id=request.catalogue.ids[anchor])]
 

@@ -83,6 +83,12 @@ class UserState:
             found = (i for i in found if not disliked(self.items[i], ratings))
         return list(islice(found, n))
 
+    def dislikes(self, ratings: RatingScale) -> list[int]:
+        """The items whose latest rating by the customer is a dislike on the scale."""
+        if ratings.high <= ratings.low:  # no scale yet (no ratings): nothing is a dislike
+            return []
+        return [i for i, trace in self.items.items() if trace.rating is not None and disliked(trace, ratings)]
+
 
 def disliked(trace: Trace, ratings: RatingScale) -> bool:
     """Whether the customer's latest rating of the item weighs nothing on the scale: their

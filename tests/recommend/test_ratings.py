@@ -46,3 +46,30 @@ def test_a_rating_is_low_on_the_scale_of_the_ratings_seen(shop: Store) -> None:
         recommender.observe(event, shop.record(event))
     assert _feature(recommender, "ben", "i1", "history.recency") > 0
     assert _feature(recommender, "ana", "i1", "history.recency") == 0
+
+
+@pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
+def test_an_item_rated_low_comes_back_through_no_source(shop: Store, reopened: bool) -> None:
+    """Others rated i1-i6 4 out of 5; ana rated i1 5, i2 1 and i4 4: i2 was 6th on her list of
+    10, brought by co-occurrence and popularity, explained as 'Often viewed with' an item she
+    rated (no one viewed anything)."""
+    events: list[Event] = [
+        Rated(user_id=f"other-rater{n}", item_id=f"i{i}", value=4.0, occurred_at=at(50 + n))
+        for n in range(8)
+        for i in range(1, 7)
+    ]
+    events += [
+        Rated(user_id="ana", item_id=item, value=value, occurred_at=at(100 + n))
+        for n, (item, value) in enumerate([("i1", 5.0), ("i2", 1.0), ("i4", 4.0)])
+    ]
+    live = Recommender(shop)
+    for event in events:
+        live.observe(event, shop.record(event))
+    recommender = Recommender(shop) if reopened else live
+    assert "i2" in [r.item_id for r in recommender.recommend("ben", k=10, now=at(200))]
+    for k in (10, 40):  # 40: the whole catalogue, fill-ins too
+        listed = recommender.recommend("ana", k=k, now=at(200))
+        assert "i2" not in [r.item_id for r in listed]
+    reasons = [reason for r in listed for reason in r.reasons]
+    assert any(reason.startswith("Often rated with Thing") for reason in reasons)
+    assert not any(reason.startswith("Often viewed with Thing") for reason in reasons)
