@@ -2066,13 +2066,14 @@ def _evidence_json(evidence: Evidence) -> dict[str, object]:
 def _why_no_suggestions(
     recommender: Recommender, categories: tuple[str, ...], unknown: list[str]
 ) -> tuple[str, str]:
-    """Why a request's list is empty: a cause a script can test, and the sentence that says it."""
-    if categories and len(unknown) == len(categories):
-        return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
+    """Why a request's list is empty: a cause a script can test, and the sentence that says it.
+    An empty catalogue has no category either: that it is empty is what to fix."""
     if not len(recommender.catalogue):
         return "empty_catalogue", (
             "the catalogue is empty (`edgerec import` a catalogue, or list items on the console)"
         )
+    if categories and len(unknown) == len(categories):
+        return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
     rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
     within = f" in {' or '.join(map(repr, categories))}" if categories else ""
     return "all_excluded", f"every item{within} is delisted, out of stock, in the cart or just bought{rules}"

@@ -1754,10 +1754,12 @@ def test_recommend_json_says_why_its_list_is_empty(tmp_path: Path) -> None:
     def why(*args: str) -> object:
         return json.loads(run("--db", db, "recommend", "--user", "u", "--json", *args))["why_empty"]
 
-    assert why() == {
+    empty = {
         "cause": "empty_catalogue",
         "message": "the catalogue is empty (`edgerec import` a catalogue, or list items on the console)",
     }
+    assert why() == empty
+    assert why("--category", "Toys") == empty  # was unknown_category: the empty catalogue is the cause
     with edgerec.open(db) as store:
         store.record_many(
             [
