@@ -168,7 +168,8 @@ def _not_learnt_from(store: Store, restored: checkpoint.Restored) -> str | None:
     another event where it saw its newest one."""
     forgotten = forget_generation(store)
     if forgotten < restored.forgets_seen:
-        return f"it saw {restored.forgets_seen:,} customers forgotten and this log only {forgotten:,}"
+        customers = "customer" if restored.forgets_seen == 1 else "customers"
+        return f"it saw {restored.forgets_seen:,} {customers} forgotten and this log only {forgotten:,}"
     if forgotten > restored.forgets_seen:
         return None  # its first step retrains from the whole log anyway, without the customer
     head = store.head()

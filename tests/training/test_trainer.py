@@ -301,6 +301,22 @@ def test_a_checkpoint_learnt_from_another_log_is_not_resumed(shop: Store, tmp_pa
     assert again.discarded is None and again.position == learnt.position
 
 
+def test_a_checkpoint_that_saw_more_forgets_than_the_log_says_how_many(shop: Store, tmp_path: Path) -> None:
+    """It said 'it saw 1 customers forgotten and this log only 0'."""
+    from edgerec.privacy import forget_user
+
+    models = tmp_path / "models"
+    with edgerec.open(tmp_path / "other.db") as other:  # the same shop, with a customer forgotten since
+        seed_demo_store(other, size=SMALL, seed=3)
+        assert forget_user(other, "C0001").found
+        learnt = Trainer(other, directory=models, config=CONFIG)
+        learnt.catch_up()
+        learnt.save()
+    assert Trainer(shop, directory=models, config=CONFIG).discarded == (
+        "it saw 1 customer forgotten and this log only 0"
+    )
+
+
 def test_follow_reports_its_rate_from_the_first_step(shop: Store, tmp_path: Path) -> None:
     """`train --follow` printed 0 events/s on every line of its first second of catching up."""
     trainer = Trainer(shop, directory=tmp_path / "m", config=CONFIG)
