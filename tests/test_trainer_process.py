@@ -120,11 +120,15 @@ def test_a_trainer_just_started_is_starting_not_paused_or_not_started(
             trainer.close()
 
 
-def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("end", ["killed", "its terminal closed"])
+def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_path: Path, end: str) -> None:
     """A console killed (SIGKILL, the OOM killer) left its trainer following the log for good,
     with no console to pause it, holding the store's trainer lock: the next console's trainer
-    was refused, and a store upgrade met a trainer its operator thought stopped."""
+    was refused, and a store upgrade met a trainer its operator thought stopped. A console whose
+    terminal window was closed took its trainer down with it (the terminal's SIGHUP reached the
+    console's whole process group) before the trainer had saved what it learnt."""
     import os
+    import pty
 
     db = tmp_path / "shop.db"
     with edgerec.open(db) as store:
@@ -143,14 +147,27 @@ def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_pat
         "print('caught up', flush=True)\n"
         "time.sleep(600)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", console], stdout=subprocess.PIPE, text=True)
-    try:
-        assert parent.stdout is not None
-        trainer_pid = int(parent.stdout.readline())
-        assert parent.stdout.readline() == "caught up\n"
-    finally:
-        parent.kill()
-        parent.wait()
+    if end == "killed":
+        parent = subprocess.Popen([sys.executable, "-c", console], stdout=subprocess.PIPE, text=True)
+        try:
+            assert parent.stdout is not None
+            trainer_pid = int(parent.stdout.readline())
+            assert parent.stdout.readline() == "caught up\n"
+        finally:
+            parent.kill()
+            parent.wait()
+    else:  # the console in a terminal of its own, as `edgerec tui` in a window
+        console_pid, terminal = pty.fork()
+        if console_pid == 0:
+            os.execv(sys.executable, [sys.executable, "-c", console])
+        said = b""
+        try:
+            while b"caught up" not in said:
+                said += os.read(terminal, 1024)
+        finally:
+            os.close(terminal)  # the window closed: SIGHUP
+            os.waitpid(console_pid, 0)
+        trainer_pid = int(said.split()[0])
 
     def gone() -> bool:
         try:

@@ -39,7 +39,9 @@ class TrainerProcess:
             return
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Its standard input is a pipe this process holds: it ends when this process ends, however
-        # it does, and the trainer then stops, where it went on following with no console.
+        # it does, and the trainer then stops, where it went on following with no console. In a
+        # session of its own, so that the terminal's signals reach only this process: a terminal
+        # window closed (SIGHUP to the console's process group) killed the trainer before it saved.
         command = [
             sys.executable,
             "-m",
@@ -62,7 +64,12 @@ class TrainerProcess:
         self._started_at = time.time()
         self._paused = False
         self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=environment
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE,
+            env=environment,
+            start_new_session=True,
         )
 
     def pause(self, *, wait: bool = False) -> None:
