@@ -29,6 +29,7 @@ class TrainerProcess:
         self._log_from = 0  # where the running child's lines begin in trainer.log
         self._started_at = 0.0  # time.time() when the running child was started
         self._paused = False  # pause asked of the running child: its SIGTERM exit is no crash
+        self._refused: str | None = None  # why the last start could not write the model folder
 
     @property
     def running(self) -> bool:
@@ -37,7 +38,6 @@ class TrainerProcess:
     def start(self, *, retrain: bool = False) -> None:
         if self.running:
             return
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Its standard input is a pipe this process holds: it ends when this process ends, however
         # it does, and the trainer then stops, where it went on following with no console. In a
         # session of its own, so that the terminal's signals reach only this process: a terminal
@@ -58,8 +58,16 @@ class TrainerProcess:
         environment = {**os.environ, ENV_DB: self.store_url}
         if self._log is not None:
             self._log.close()
-        self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
-        os.chmod(self.directory / "trainer.log", 0o600)
+            self._log = None
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._log = open(self.directory / "trainer.log", "ab")  # noqa: SIM115 - lives with the child
+            os.chmod(self.directory / "trainer.log", 0o600)
+        except OSError as exc:  # a disk mounted read-only, a folder another user made
+            # Said on the Trainer screen; it ended the console in a traceback before it opened.
+            self._refused = f"could not write {exc.filename or self.directory}: {exc.strerror or exc}"
+            return
+        self._refused = None
         self._log_from = self._log.tell()
         self._started_at = time.time()
         self._paused = False
@@ -125,7 +133,9 @@ class TrainerProcess:
         # A child paused while it still loads (`starting`) has no handler for SIGTERM yet, and
         # ends on it: as asked, not with an error.
         code = self.process.poll() if self.process is not None else None
-        if code and not (self._paused and code == -signal.SIGTERM):
+        if self._refused is not None and not self.running:
+            status["exited"] = self._refused
+        elif code and not (self._paused and code == -signal.SIGTERM):
             status["exited"] = self._last_error() or f"it exited with status {code}"
         return status
 

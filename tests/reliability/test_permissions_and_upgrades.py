@@ -94,7 +94,12 @@ def _can_mount_read_only() -> bool:
 def _edgerec_with_folder_read_only(folder: Path, *arguments: str) -> tuple[int, str]:
     """Runs `edgerec ARGUMENTS` where `folder` is mounted read-only (in a mount namespace of its
     own, which goes with it); its exit status and what it said."""
-    command = shlex.join([sys.executable, "-m", "edgerec", *arguments])
+    return _python_with_folder_read_only(folder, "-m", "edgerec", *arguments)
+
+
+def _python_with_folder_read_only(folder: Path, *arguments: str) -> tuple[int, str]:
+    """Runs `python ARGUMENTS` as `_edgerec_with_folder_read_only` runs edgerec."""
+    command = shlex.join([sys.executable, *arguments])
     mounted = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && {command}"
     done = subprocess.run(["unshare", "-m", "sh", "-c", mounted], capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
@@ -159,3 +164,27 @@ def test_a_closed_store_on_a_file_system_mounted_read_only_says_why_it_cannot_be
         status, said = _edgerec_with_folder_read_only(folder, "--db", str(path), *command)
         assert status == 1 and "Traceback" not in said, said
         assert "its file system is mounted read-only" in said and "mount it read-write" in said, said
+
+
+@pytest.mark.skipif(
+    not _can_mount_read_only(), reason="needs root and unshare -m, to mount a folder read-only"
+)
+def test_the_consoles_trainer_on_a_file_system_mounted_read_only_says_why_it_does_not_start(
+    tmp_path: Path,
+) -> None:
+    """`edgerec tui` on a store whose disk was remounted read-only (its -wal and -shm beside it,
+    so that the store opens, to read) ended in a traceback as it made the trainer's folder,
+    before the console opened."""
+    folder = tmp_path / "shop"
+    path = folder / "shop.db"
+    console = (
+        "from edgerec.runtime import TrainerProcess\n"
+        f"trainer = TrainerProcess({f'sqlite:///{path}'!r}, device='cpu')\n"
+        "trainer.start()\n"
+        "print('running' if trainer.running else 'not running', trainer.status().get('exited'))\n"
+    )
+    with edgerec.open(path) as store:  # held open: its -wal and -shm stay, as a crash leaves them
+        store.record(ItemViewed(user_id="u", item_id="i"))
+        status, said = _python_with_folder_read_only(folder, "-c", console)
+    assert status == 0 and "Traceback" not in said, said
+    assert f"not running could not write {folder / 'shop.db.models'}: Read-only file system" in said, said
