@@ -40,7 +40,9 @@ def test_trainer_process_follows_pauses_and_retrains(tmp_path: Path) -> None:
             trainer.pause(wait=True)
             assert not trainer.running
             assert trainer.status()["state"] == "paused"
+            paused = trainer.process
             trainer.retrain()
+            assert paused.stdin is not None and paused.stdin.closed  # not left for the collector
             wait_for(lambda: trainer.running and trainer.status().get("state") in {"caught up", "following"})
         finally:
             trainer.close()

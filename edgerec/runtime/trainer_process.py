@@ -56,6 +56,7 @@ class TrainerProcess:
         # The store goes in the environment, not the command line, which every local user can
         # read (`ps`): a server URL may hold a password.
         environment = {**os.environ, ENV_DB: self.store_url}
+        self._close_pipe()  # the trainer before this one (paused, or ended) has no more use for it
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -80,6 +81,10 @@ class TrainerProcess:
             start_new_session=True,
         )
 
+    def _close_pipe(self) -> None:
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
+
     def pause(self, *, wait: bool = False) -> None:
         """Asks the trainer to stop; it checkpoints before it exits."""
         if self.running and self.process is not None:
@@ -95,8 +100,7 @@ class TrainerProcess:
 
     def close(self) -> None:
         self.pause(wait=True)
-        if self.process is not None and self.process.stdin is not None:
-            self.process.stdin.close()
+        self._close_pipe()
         if self._log is not None:
             self._log.close()
 
