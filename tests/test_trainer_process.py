@@ -65,6 +65,33 @@ def test_a_trainer_paused_while_it_starts_is_paused_not_crashed(tmp_path: Path) 
         trainer.close()
 
 
+def test_a_status_read_while_a_paused_trainer_starts_again_is_no_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pause, then start again at once: the Trainer screen, reading the status from another
+    thread while the new child was being made, said "it exited with status -15" of the child
+    paused a moment before. The status is read here just as the new child is made."""
+    from edgerec.runtime import trainer_process
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        trainer = TrainerProcess(store.url, device="cpu")
+    trainer.start()
+    try:
+        trainer.pause(wait=True)
+        read_meanwhile = []
+        make = subprocess.Popen
+
+        def popen(*args, **options):  # type: ignore[no-untyped-def]
+            read_meanwhile.append(trainer.status())  # as the screen's thread may, mid-start
+            return make(*args, **options)
+
+        monkeypatch.setattr(trainer_process.subprocess, "Popen", popen)
+        trainer.start()
+        assert read_meanwhile and "exited" not in read_meanwhile[0], read_meanwhile
+    finally:
+        trainer.close()
+
+
 class _NONE:
     position = -1
 

@@ -71,7 +71,6 @@ class TrainerProcess:
         self._refused = None
         self._log_from = self._log.tell()
         self._started_at = time.time()
-        self._paused = False
         self.process = subprocess.Popen(
             command,
             stdout=self._log,
@@ -80,6 +79,9 @@ class TrainerProcess:
             env=environment,
             start_new_session=True,
         )
+        # Cleared once the new child is in place, not before: the screen reads `status` from
+        # another thread, and the paused child's SIGTERM exit read as a crash in between.
+        self._paused = False
 
     def _close_pipe(self) -> None:
         if self.process is not None and self.process.stdin is not None:
