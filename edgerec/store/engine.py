@@ -585,6 +585,13 @@ def open_lock_file(path: Path | str, whose: str) -> int:
     try:
         return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     except PermissionError as exc:
+        folder = Path(path).parent
+        if not os.path.lexists(path):  # not another user's file: none could be made in the folder
+            raise StoreWriteError(
+                f"cannot write to the store: its {whose} lock file cannot be made in its folder "
+                f"{folder} ({exc.strerror}): make the folder writable by this user (the store's "
+                "-wal and -shm files need that too). Nothing of this write was stored."
+            ) from exc
         raise StoreWriteError(
             f"cannot write to the store: its {whose} lock file {path} cannot be opened "
             f"({exc.strerror}); if another user made it (a write run with sudo), give it to the "

@@ -260,6 +260,34 @@ def test_a_lock_file_another_user_made_leaves_reading_and_names_itself_to_a_writ
 
 
 @as_another_user
+def test_a_lock_file_its_folder_cannot_hold_is_said_as_the_folder() -> None:
+    """The store's folder not writable by its user, its lock file not made yet: a write said the
+    lock file "cannot be opened ... if another user made it, chown it", of a file not there."""
+    with _store_of(NOBODY) as folder, edgerec.open(folder / "shop.db") as held:
+        held.head()  # held open: its -wal and -shm stay, which a reader needs
+        for name in ("shop.db-wal", "shop.db-shm"):
+            os.chown(folder / name, NOBODY, NOBODY)
+        for lock in folder.glob("*.lock"):
+            lock.unlink()
+        os.chown(folder, 0, 0)
+        os.chmod(folder, 0o755)
+
+        def write() -> str:
+            with edgerec.open(folder / "shop.db", upgrade=False) as store:
+                try:
+                    store.record(ItemViewed(occurred_at=at(1), user_id="u2", item_id="i2"))
+                except StoreWriteError as exc:
+                    return str(exc)
+            return "written"
+
+        said = _as_another_user(NOBODY, write)
+    assert said.startswith(
+        f"cannot write to the store: its writers' lock file cannot be made in its folder {folder}"
+    )
+    assert "chown" not in said
+
+
+@as_another_user
 def test_a_store_another_user_owns_and_shares_read_only_can_be_read() -> None:
     """A store file another user owns, readable by all (a reporting account's), could not be
     opened at all: opening tried to take its others' bits away and failed."""
