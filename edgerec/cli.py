@@ -2004,7 +2004,7 @@ def recommend(
         answered = time.perf_counter()
         used_session = session_id or recommender.current_session(user_id)
     # Why the list is empty, for the eye and, in JSON, for a script: the cause and the sentence.
-    empty = None if suggestions else _why_no_suggestions(recommender, categories, unknown)
+    empty = None if suggestions else _why_no_suggestions(recommender, user_id, categories, unknown)
     if as_json:
         payload = {
             "user_id": user_id,
@@ -2064,7 +2064,7 @@ def _evidence_json(evidence: Evidence) -> dict[str, object]:
 
 
 def _why_no_suggestions(
-    recommender: Recommender, categories: tuple[str, ...], unknown: list[str]
+    recommender: Recommender, user_id: str, categories: tuple[str, ...], unknown: list[str]
 ) -> tuple[str, str]:
     """Why a request's list is empty: a cause a script can test, and the sentence that says it.
     An empty catalogue has no category either: that it is empty is what to fix."""
@@ -2075,8 +2075,11 @@ def _why_no_suggestions(
     if categories and len(unknown) == len(categories):
         return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
     rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
+    disliked = ", or rated as a dislike by the customer" if recommender.dislikes(user_id) else ""
     within = f" in {' or '.join(map(repr, categories))}" if categories else ""
-    return "all_excluded", f"every item{within} is delisted, out of stock, in the cart or just bought{rules}"
+    return "all_excluded", (
+        f"every item{within} is delisted, out of stock, in the cart or just bought{disliked}{rules}"
+    )
 
 
 @contextlib.contextmanager

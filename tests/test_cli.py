@@ -1781,6 +1781,33 @@ def test_recommend_json_says_why_its_list_is_empty(tmp_path: Path) -> None:
     )
 
 
+def test_recommend_says_a_list_is_empty_of_the_customers_dislikes(tmp_path: Path) -> None:
+    """A customer who rated both of a category's items low was told that every item in it is
+    "delisted, out of stock, in the cart or just bought": none was."""
+    from edgerec.domain import Rated
+
+    db = str(tmp_path / "shop.db")
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                *(
+                    ItemListed(item_id=item, title=item.title(), category="Toys", stock=2, occurred_at=T0)
+                    for item in ("kite", "ball")
+                ),
+                Rated(user_id="ben", item_id="kite", value=5.0, occurred_at=T0 + timedelta(minutes=1)),
+                Rated(user_id="u", item_id="kite", value=1.0, occurred_at=T0 + timedelta(minutes=2)),
+                Rated(user_id="u", item_id="ball", value=2.0, occurred_at=T0 + timedelta(minutes=3)),
+            ]
+        )
+    said = json.loads(run("--db", db, "recommend", "--user", "u", "--category", "Toys", "--json"))
+    assert said["items"] == []
+    assert said["why_empty"] == {
+        "cause": "all_excluded",
+        "message": "every item in 'Toys' is delisted, out of stock, in the cart or just bought,"
+        " or rated as a dislike by the customer",
+    }
+
+
 def test_recommend_json_gives_each_items_brand_and_what_grounds_each_reason(tmp_path: Path) -> None:
     """`--json` left out each item's brand and what grounds its reasons (the event each cites,
     its time), which the Python API gives: a script could not check a reason."""

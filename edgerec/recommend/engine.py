@@ -493,6 +493,12 @@ class Recommender:
         user = self.state.users.get(user_id)
         return user.last_session if user is not None else None
 
+    def dislikes(self, user_id: str) -> list[str]:
+        """The items the customer rated as a dislike, which their lists leave out (known once
+        the customer has been asked for)."""
+        user = self.state.users.get(user_id)
+        return [self.catalogue.ids[i] for i in user.dislikes(self.state.ratings)] if user is not None else []
+
     def store_ids(self) -> list[str]:
         """The stores and kiosks whose popularity the lists count: those of the log's newest
         `context_warmup_events` and every event since that concern an item."""
