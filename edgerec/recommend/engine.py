@@ -218,7 +218,9 @@ class Recommender:
             self.position = reader.projected_position(conn)
             self._forgets = forgets_recorded(conn)
             _load_listings(conn, cat)
-            rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in reader.popularity_rows(conn)]
+            stats = reader.popularity_rows(conn)
+            rows = [(cat.ensure(r[0]), float(r[1]), int(r[2])) for r in stats]
+            self.state.rated_only = all(r[2] == r[3] for r in stats)
             if rows:
                 idx, pop, counts = zip(*rows, strict=True)
                 cat.set_popularity(idx, pop, counts)

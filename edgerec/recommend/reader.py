@@ -80,6 +80,7 @@ _STATS = select(
         + item_stats.c.favourites
         + item_stats.c.ratings
     ),
+    item_stats.c.ratings,
 )
 _NEIGHBOURS = (
     select(cooccurrence.c.item_b, cooccurrence.c["count"])

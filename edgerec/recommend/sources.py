@@ -162,10 +162,11 @@ class CooccurrenceSource:
         # The counts are of times the two were touched close together in a session (within
         # RECENT_ITEMS_PER_SESSION items of each other, mostly views; an item that comes back
         # later counts again): not of sessions, and nothing says the two were bought together.
-        # Said of ratings where the customer rated the item it builds on (a store of ratings,
-        # as MovieLens imports, has no views to speak of).
+        # Said of ratings in a store of ratings only (as MovieLens imports): it has no views to
+        # speak of. Elsewhere the customer's rating of the item it builds on says nothing of what
+        # others did with the two.
         trace = request.trace(anchor)
-        verb = "rated" if trace is not None and trace.last_type == EventType.RATED else "viewed"
+        verb = "rated" if request.state.rated_only else "viewed"
         times = f"{count} time{'s' if count != 1 else ''}"
         text = f"Often {verb} with {_anchor_phrase(request, anchor)} (seen together {times})"
         if trace is not None:

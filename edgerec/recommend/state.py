@@ -329,6 +329,9 @@ class LiveState:
         self.neighbours = Neighbours(neighbours, complete=complete)
         self.context = ContextPopularity(timezone)
         self.ratings = RatingScale()  # every rating's, whoever gave it
+        # Whether every item touch seen is a rating (a store of ratings, as MovieLens imports):
+        # co-occurrence then counts ratings, not views.
+        self.rated_only = True
         # False: co-occurrence and popularity stay as they are (a frozen model's evaluation);
         # each customer's own items, sessions and cart still follow their events.
         self.learning = True
@@ -395,6 +398,8 @@ class LiveState:
             cat.sell(item, int(payload.get("quantity", 1)), event.occurred_at)
         if kind == EventType.RATED and "value" in payload:
             self.ratings.see(float(payload["value"]))
+        elif kind in _PAIRING:
+            self.rated_only = False
         if item is not None and kind in _COUNTED and self.learning:
             weight = DEFAULT_EVENT_WEIGHTS[kind]
             if catalogue_too:

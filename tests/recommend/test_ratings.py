@@ -3,12 +3,14 @@ live and after a restart."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from edgerec.api import Store
 from edgerec.domain import Event, Rated
 from edgerec.recommend import Recommender
-from tests.recommend.conftest import at
+from tests.recommend.conftest import at, catalogue_events, paired_sessions
 
 
 def _feature(recommender: Recommender, user_id: str, item_id: str, name: str) -> float:
@@ -51,8 +53,7 @@ def test_a_rating_is_low_on_the_scale_of_the_ratings_seen(shop: Store) -> None:
 @pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
 def test_an_item_rated_low_comes_back_through_no_source(shop: Store, reopened: bool) -> None:
     """Others rated i1-i6 4 out of 5; ana rated i1 5, i2 1 and i4 4: i2 was 6th on her list of
-    10, brought by co-occurrence and popularity, explained as 'Often viewed with' an item she
-    rated (no one viewed anything)."""
+    10, brought by co-occurrence and popularity."""
     events: list[Event] = [
         Rated(user_id=f"other-rater{n}", item_id=f"i{i}", value=4.0, occurred_at=at(50 + n))
         for n in range(8)
@@ -70,6 +71,35 @@ def test_an_item_rated_low_comes_back_through_no_source(shop: Store, reopened: b
     for k in (10, 40):  # 40: the whole catalogue, fill-ins too
         listed = recommender.recommend("ana", k=k, now=at(200))
         assert "i2" not in [r.item_id for r in listed]
-    reasons = [reason for r in listed for reason in r.reasons]
-    assert any(reason.startswith("Often rated with Thing") for reason in reasons)
-    assert not any(reason.startswith("Often viewed with Thing") for reason in reasons)
+
+
+@pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
+@pytest.mark.parametrize("viewed", [False, True], ids=["ratings-only", "with-views"])
+def test_co_occurrence_is_said_of_ratings_in_a_store_of_ratings_only(
+    tmp_path: Path, viewed: bool, reopened: bool
+) -> None:
+    """A co-occurrence reason built on an item the customer rated said 'Often rated with' it, in
+    a shop where the two were counted together from other shoppers' views and no one else had
+    rated either; a store of ratings (MovieLens) has no views, and says 'rated'."""
+    with Store(tmp_path / "shop.db", synchronous="OFF") as shop:
+        shop.record_many(catalogue_events())
+        live = Recommender(shop)
+        events: list[Event] = (
+            paired_sessions([("i1", "i2")])
+            if viewed
+            else [
+                Rated(user_id=f"other{n}", item_id=item, value=4.0, occurred_at=at(50 + n))
+                for n in range(3)
+                for item in ("i1", "i2")
+            ]
+        )
+        events.append(Rated(user_id="ana", item_id="i1", value=5.0, occurred_at=at(100)))
+        for event in events:
+            live.observe(event, shop.record(event))
+        recommender = Recommender(shop) if reopened else live
+        (listed,) = [r for r in recommender.recommend("ana", k=10, now=at(200)) if r.item_id == "i2"]
+        verb = "viewed" if viewed else "rated"
+        assert (
+            listed.reasons[0]
+            == f"Often {verb} with Thing 1, which you rated 1 hour ago (seen together 3 times)"
+        )
