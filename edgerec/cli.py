@@ -1543,8 +1543,13 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     click.echo("weights: " + ", ".join(f"{k} {v:g}" for k, v in result.weights.items()))
     if saved:
         click.echo(f"saved to {saved}; recommenders opened from now on use them")
-    elif dry_run:
-        click.echo("dry run: nothing written")
+    elif dry_run:  # and what a run without it would do
+        verdict = (
+            "save these weights: they did better on the check events"
+            if result.better
+            else "keep the current weights: these did no better on the check events"
+        )
+        click.echo(f"dry run: nothing written; a run without --dry-run would {verdict}")
     else:
         click.echo("kept the current weights: the tuned ones did not do better on the check events")
 

@@ -180,6 +180,11 @@ def test_tune_command_reports_and_saves_only_when_asked(tmp_path: Path) -> None:
     config_file = db.with_name(db.name + ".models") / "recommender.json"
     assert not config_file.exists()
 
+    # It said "dry run: nothing written", not whether a real run would keep or save the weights.
+    said = runner.invoke(main, ["--db", str(db), "tune", "--dry-run"]).output
+    would = "would save these weights" if report["better"] else "would keep the current weights"
+    assert f"dry run: nothing written; a run without --dry-run {would}" in said, said
+
     done = runner.invoke(main, ["--db", str(db), "tune"])
     assert done.exit_code == 0, done.output
     assert "check events" in done.output
