@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 
 
 _UNNOTED = object()  # Settings' -wal before the store is first asked for
+# `eval` under this many test cases says its figures cannot tell models apart.
+FEW_TEST_CASES = 100
 
 
 class Settings:
@@ -1703,6 +1705,11 @@ def evaluate_command(
             f"{m['mrr']:>9.4f}{m['coverage@10']:>9.3f}{m['fit_s']:>9.1f}"
         )
     seen, cases = outcome.report["test_targets_seen"], outcome.report["test_cases"]
+    if cases < FEW_TEST_CASES:  # figures from a handful of cases are printed as confidently as any
+        _echo(
+            f"only {cases:,} test case{'s' if cases != 1 else ''}: one hit more or less moves HR@10 by "
+            f"{1 / cases:.4f}, more than most gaps between models; a larger file tells them apart"
+        )
     if seen and not include_seen:
         _echo(
             f"{seen:,} of {cases:,} test cases are items the customer had touched before: seen items"

@@ -717,6 +717,21 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
     assert {"report.json", "metrics.svg", "curves.svg"} <= {p.name for p in out.iterdir()}
 
 
+def test_eval_says_a_handful_of_test_cases_cannot_tell_the_models_apart(tmp_path: Path) -> None:
+    """On 7 test cases it printed every model's figures (all 0, or 1 in 7) as confidently as on
+    thousands, with no word that one case moves HR@10 by 0.14."""
+    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 8)]
+    data = tmp_path / "Few.txt"
+    data.write_text("\n".join(lines) + "\n")
+    said = run("eval", str(data), "--format", "s3rec", "--models", "popularity")
+    assert "only 7 test cases: one hit more or less moves HR@10 by 0.1429" in said, said
+    many = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
+    data.write_text("\n".join(many) + "\n")
+    assert "test cases: one hit more or less" not in run(
+        "eval", str(data), "--format", "s3rec", "--models", "popularity"
+    )
+
+
 def test_eval_refuses_a_temporal_split_of_times_it_made_up(tmp_path: Path) -> None:
     """S3-Rec sequences have no times, and the reader dates each customer's k-th item day k from
     2000-01-01: a temporal split ran on those days without a word, its test set the customers
