@@ -732,6 +732,28 @@ def test_eval_says_a_handful_of_test_cases_cannot_tell_the_models_apart(tmp_path
     )
 
 
+def test_eval_reports_the_settings_it_chose_and_the_blends_weights(tmp_path: Path) -> None:
+    """`eval --tune` chose each model's settings on validation, and the blend its weights, and
+    neither was in the report: only the log said the weights, and nothing the settings."""
+    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
+    data = tmp_path / "Tiny.txt"
+    data.write_text("\n".join(lines) + "\n")
+    args = ("eval", str(data), "--format", "s3rec", "--models", "itemknn,cooccurrence,blend", "--json")
+    report = json.loads(run(*args, "--tune"))
+    assert report["settings"]["itemknn"]["neighbours"] in {
+        20,
+        50,
+        400,
+        json.loads(run(*args))["settings"]["itemknn"]["neighbours"],
+    }
+    assert set(report["settings"]) == {"itemknn", "cooccurrence", "blend"}
+    weights = report["blend_weights"]
+    assert weights and set(weights) == set(report["settings"]["blend"]["members"]) <= {
+        "itemknn",
+        "cooccurrence",
+    }
+
+
 def test_eval_refuses_a_temporal_split_of_times_it_made_up(tmp_path: Path) -> None:
     """S3-Rec sequences have no times, and the reader dates each customer's k-th item day k from
     2000-01-01: a temporal split ran on those days without a word, its test set the customers

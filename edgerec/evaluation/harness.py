@@ -23,7 +23,7 @@ from edgerec.evaluation.defaults import (
 )
 from edgerec.evaluation.frames import encode
 from edgerec.evaluation.metrics import METRIC_KEYS, MetricAccumulator, mask_scores
-from edgerec.models.base import Recommender
+from edgerec.models.base import Recommender, config_to_dict
 from edgerec.models.data import Interactions, ItemFeatures
 
 PROTOCOLS: tuple[str, ...] = ("leave-last-out", "temporal", "cold-items")
@@ -272,6 +272,10 @@ def evaluate_encoded(
         # with seen items excluded, the cases no model can hit (a view, then a cart, then a buy)
         "test_targets_seen": targets_seen(sp.test),
         "models": report_models,
+        # what each model was run with: with --tune, the settings validation chose
+        "settings": {name: config_to_dict(fitted[name].config) for name in models},
     }
+    if "blend" in fitted:
+        outcome.report["blend_weights"] = fitted["blend"].weights_by_name()  # type: ignore[attr-defined]
     outcome.models = fitted
     return outcome
