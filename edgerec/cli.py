@@ -1519,7 +1519,13 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     half warms up, the weights are searched on the next 30 %, and the newest 20 % check them. The
     tuned weights are saved for this store only if they do better on the check events.
     """
-    from edgerec.recommend.shop_tuning import TuningError, check_saving, save_tuning, tune_shop
+    from edgerec.recommend.shop_tuning import (
+        TuningError,
+        check_saving,
+        save_tuning,
+        tune_shop,
+        why_not_saved,
+    )
 
     _sigterm_as_ctrl_c()
     with settings.open() as store, _progress_bar("Replaying the log", quiet=as_json) as progress:
@@ -1529,6 +1535,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
                 check_saving(store)
             result = tune_shop(store, max_events=max_events, device=device, progress=progress)
             saved = save_tuning(store, result) if result.better and not dry_run else None
+            refused = why_not_saved(store) if result.better and dry_run else None
         except (TuningError, RuntimeError) as exc:  # too little data; CUDA asked for but absent
             raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -1547,7 +1554,9 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
         click.echo(f"saved to {saved}; recommenders opened from now on use them")
     elif dry_run:  # and what a run without it would do
         verdict = (
-            "save these weights: they did better on the check events"
+            f"not save these weights, though they did better on the check events: {refused}"
+            if refused
+            else "save these weights: they did better on the check events"
             if result.better
             else "keep the current weights: these did no better on the check events"
         )

@@ -31,6 +31,7 @@ from edgerec.training.published import Snapshot
 WARM_SHARE = 0.5  # of the customer events replayed: state and model only
 CHECK_SHARE = 0.2  # the newest customer events: the held-out check
 MRR_WEIGHT = 0.1  # the objective is HR@10 + 0.1 MRR@10, as tune_weights maximises
+NO_CONFIG_FILE = "this store has no file beside it to keep a configuration in"
 Progress = Callable[[int, int], None]
 _CUSTOMER_TYPES = tuple(t.value for t in EventType if t not in CATALOGUE_TYPES)
 
@@ -224,7 +225,7 @@ def save_tuning(store: Any, result: ShopTuning, config: RecommenderConfig | None
     """Writes the tuned weights as the store's recommender configuration; returns the file."""
     path = shop_config_path(store)
     if path is None:
-        raise TuningError("this store has no file beside it to keep a configuration in")
+        raise TuningError(NO_CONFIG_FILE)
     config = config or saved_config(store)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     tuned = config.with_weights(
@@ -246,6 +247,18 @@ def check_saving(store: Any) -> None:
     if target is not None:
         check_room(target)
         saved_config(store)
+
+
+def why_not_saved(store: Any) -> str | None:
+    """What would stop tuned weights being saved, found without writing anything (for a dry
+    run): no file beside the store, or a configuration file there that cannot be read."""
+    if shop_config_path(store) is None:
+        return NO_CONFIG_FILE
+    try:
+        saved_config(store)
+    except TuningError as exc:
+        return str(exc)
+    return None
 
 
 def saved_config(store: Any) -> RecommenderConfig:

@@ -98,7 +98,11 @@ def test_tuning_never_saves_over_a_shop_configuration_it_cannot_read(tmp_path: P
     assert refused.exit_code != 0 and "not saved over it" in refused.output
     assert "check events" not in refused.output  # said before the replay, not after it
     assert path.read_text() == mine
-    assert CliRunner().invoke(main, ["--db", str(db), "tune", "--dry-run"]).exit_code == 0
+    dry = CliRunner().invoke(main, ["--db", str(db), "tune", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    # It said a run without --dry-run "would save these weights", which that run refuses to.
+    assert "would save these weights" not in dry.output
+    assert "would not save these weights" in dry.output or "would keep" in dry.output, dry.output
 
     path.write_text('{"timezone": "Europe/Berlin", "policy": {"max_category_share": 0.3}}')
     with Store(db, synchronous="OFF") as store:
