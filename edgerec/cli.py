@@ -47,6 +47,7 @@ from edgerec.store.engine import (  # noqa: E402
     make_engine,
     name_writes,
     not_a_file,
+    on_read_only_mount,
     on_writer_wait,
     shown_url,
     sqlite_path,
@@ -210,7 +211,7 @@ class Settings:
         path = sqlite_path(self.url)
         if path is None or not path.exists() or os.access(path.parent, os.W_OK):
             return ""
-        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:  # a disk the system remounted after errors
+        if on_read_only_mount(path.parent):
             return (
                 " (its file system is mounted read-only: SQLite keeps the store's -wal and -shm files"
                 " beside it, which it cannot make there; mount it read-write, or copy the store to a"
@@ -792,8 +793,14 @@ def _output_failed(exc: _OutputError) -> click.ClickException:
     """The one-line error of standard output that cannot be written."""
     # What it still holds goes nowhere: flushed as Python exits, it failed again, in a traceback.
     with contextlib.suppress(OSError, ValueError):  # (a closed one has no file)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_nowhere()
     return click.ClickException(f"cannot write standard output: {exc.strerror}")
+
+
+def _stdout_nowhere() -> None:
+    """Standard output from now on goes nowhere: its reader is gone (`| head` has all it
+    wanted), and what Python still holds for it would fail again as it exits."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(cls=_Commands, invoke_without_command=True)
@@ -1376,7 +1383,7 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
         try:
             click.echo(line)
         except BrokenPipeError:  # `edgerec train | head`: the reader has all it wanted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (what is left goes nowhere)
+            _stdout_nowhere()
             stop.set()  # ends as Ctrl+C does: after the step under way, saved, 'stopped'
 
     with settings.open() as store, contextlib.ExitStack() as held:
@@ -2441,7 +2448,7 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
         except BrokenPipeError:  # `edgerec export - | head`: the reader has all it wanted
             if not to_stdout:  # a named pipe whose reader stopped: the export is not all there
                 raise click.ClickException(f"cannot write {path}: its reader closed it") from None
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _stdout_nowhere()
             return
         except StoreWriteError as exc:  # only the pseudonym secret is written, and only once
             raise click.ClickException(

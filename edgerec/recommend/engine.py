@@ -552,11 +552,10 @@ class Recommender:
             state=self.state,
             now_us=now_us,
             store_id=store_id,
-            hour=self.state.context.hour(now_us) if hour is None else int(hour) % 24,
-            weekday=self.state.context.weekday(now_us) if weekday is None else int(weekday) % 7,
-            category=None
-            if categories is None
-            else np.unique(np.concatenate([cat.categories_under(name) for name in categories])),
+            # A RequestContext's hour and day are in range (it refuses others).
+            hour=self.state.context.hour(now_us) if hour is None else int(hour),
+            weekday=self.state.context.weekday(now_us) if weekday is None else int(weekday),
+            category=None if categories is None else _category_codes(cat, categories),
             anchors=anchors,
             cart=cart,
         )
@@ -920,6 +919,13 @@ def _micros(now: datetime | int | None) -> int:
     if isinstance(now, bool) or not isinstance(now, numbers.Integral):
         raise TypeError(f"now must be a timezone-aware datetime or microseconds since 1970, not {now!r}")
     return int(now)
+
+
+def _category_codes(cat: Catalogue, names: tuple[str, ...]) -> np.ndarray:
+    """The codes of the categories named and those under them (one category's as they are)."""
+    if len(names) == 1:
+        return cat.categories_under(names[0])
+    return np.unique(np.concatenate([cat.categories_under(name) for name in names]))
 
 
 def _category_names(category: str | Sequence[str] | None) -> tuple[str, ...] | None:

@@ -294,6 +294,12 @@ _JOURNAL_REFUSED = "this user cannot write it: give it to the store's owner (cho
 _JOURNAL_UNREAD = "this user cannot read it: open the store as the user who owns it"
 
 
+def on_read_only_mount(path: Path) -> bool:
+    """Whether `path` is on a file system mounted read-only (a disk the system remounted so
+    after errors): nothing there can be written, whoever owns it."""
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
 def prepare_private_file(path: Path) -> None:
     """Creates the directory (0700) and the database file (0600) before SQLite opens it."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -307,7 +313,7 @@ def prepare_private_file(path: Path) -> None:
     # cannot be changed: it is left as it is, so that reading still works, and a write names it.
     # So is every file on a file system mounted read-only (a disk the system remounted so after
     # errors): SQLite reads the store there, its -wal and -shm too, and a write says why it fails.
-    mounted_read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    mounted_read_only = on_read_only_mount(path)
     owner = path.stat().st_uid == os.geteuid() and not mounted_read_only  # its own user writes
     for file in _files_of(path):
         with suppress(FileNotFoundError):
