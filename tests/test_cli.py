@@ -46,6 +46,27 @@ def run(*args: str, env: dict[str, str] | None = None):
     return result.stdout
 
 
+def _file_modes_obeyed() -> list[str]:
+    """The command prefix under which file modes hold: none for a user, and for root (which
+    ignores them) `setpriv` dropping the capabilities that let it; skips where that is absent."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+def _sequences_file(path: Path, customers: int) -> Path:
+    """An S3-Rec file ("user item item ...") of `customers` customers, six items each."""
+    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, customers + 1)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_help_lists_the_subcommands() -> None:
     output = run("--help")
     for command in ("tui", "db", "import", "events", "stats", "rebuild", "export", "kiosk", "demo"):
@@ -688,9 +709,7 @@ def test_a_database_of_another_application_is_a_clear_error(tmp_path: Path) -> N
 
 
 def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
-    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
-    data = tmp_path / "Tiny.txt"
-    data.write_text("\n".join(lines) + "\n")
+    data = _sequences_file(tmp_path / "Tiny.txt", 119)
     out = tmp_path / "report"
     report = json.loads(
         run(
@@ -720,13 +739,10 @@ def test_eval_imports_a_file_and_prints_the_report(tmp_path: Path) -> None:
 def test_eval_says_a_handful_of_test_cases_cannot_tell_the_models_apart(tmp_path: Path) -> None:
     """On 7 test cases it printed every model's figures (all 0, or 1 in 7) as confidently as on
     thousands, with no word that one case moves HR@10 by 0.14."""
-    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 8)]
-    data = tmp_path / "Few.txt"
-    data.write_text("\n".join(lines) + "\n")
+    data = _sequences_file(tmp_path / "Few.txt", 7)
     said = run("eval", str(data), "--format", "s3rec", "--models", "popularity")
     assert "only 7 test cases: one hit more or less moves HR@10 by 0.1429" in said, said
-    many = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
-    data.write_text("\n".join(many) + "\n")
+    _sequences_file(data, 119)
     assert "test cases: one hit more or less" not in run(
         "eval", str(data), "--format", "s3rec", "--models", "popularity"
     )
@@ -735,9 +751,7 @@ def test_eval_says_a_handful_of_test_cases_cannot_tell_the_models_apart(tmp_path
 def test_eval_reports_the_settings_it_chose_and_the_blends_weights(tmp_path: Path) -> None:
     """`eval --tune` chose each model's settings on validation, and the blend its weights, and
     neither was in the report: only the log said the weights, and nothing the settings."""
-    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
-    data = tmp_path / "Tiny.txt"
-    data.write_text("\n".join(lines) + "\n")
+    data = _sequences_file(tmp_path / "Tiny.txt", 119)
     args = ("eval", str(data), "--format", "s3rec", "--models", "itemknn,cooccurrence,blend", "--json")
     report = json.loads(run(*args, "--tune"))
     assert report["settings"]["itemknn"]["neighbours"] in {
@@ -763,9 +777,7 @@ def test_eval_refuses_a_temporal_split_of_times_it_made_up(tmp_path: Path) -> No
     from edgerec.cli import _times_made_up
     from edgerec.ingest.datasets import S3REC_START
 
-    lines = [f"{u} " + " ".join(str(1 + (u * 7 + k) % 40) for k in range(6)) for u in range(1, 120)]
-    data = tmp_path / "Tiny.txt"
-    data.write_text("\n".join(lines) + "\n")
+    data = _sequences_file(tmp_path / "Tiny.txt", 119)
     result = CliRunner().invoke(main, ["eval", str(data), "--format", "s3rec", "--protocol", "temporal"])
     assert result.exit_code == 2
     assert "these are made up: S3-Rec sequences have none" in " ".join(result.output.split())
@@ -1954,17 +1966,10 @@ def test_eval_refuses_a_report_folder_it_cannot_write_into_before_the_work(tmp_p
     """A folder that is there but takes no files was accepted: every model was trained and
     tested, then writing report.json ended in a PermissionError traceback, and the table of
     figures, printed after it, was lost."""
-    import os
-    import shutil
     import subprocess
     import sys
 
-    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
-        caps = "-dac_override,-dac_read_search,-fowner"
-        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    as_user = _file_modes_obeyed()
     data = tmp_path / "ev.csv"
     rows = [f"c{n % 7},sku-{(n * 3) % 11},view,{1714554000 + 60 * n}" for n in range(120)]
     data.write_text("user_id,item_id,type,timestamp\n" + "\n".join(rows) + "\n")
@@ -2057,17 +2062,10 @@ def test_eval_says_how_it_read_dates_that_read_both_ways(tmp_path: Path) -> None
 def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tmp_path: Path) -> None:
     """A write into a store its owner made read-only ended in a traceback, and the side files
     SQLite made with the database's mode kept it unwritable after `chmod u+w`."""
-    import os
-    import shutil
     import subprocess
     import sys
 
-    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
-        caps = "-dac_override,-dac_read_search,-fowner"
-        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    as_user = _file_modes_obeyed()
     db = tmp_path / "shop.db"
     sales = tmp_path / "sales.csv"
     sales.write_text("user_id,item_id,type,timestamp\nu1,i1,view,1714554000\n")
@@ -2102,19 +2100,12 @@ def test_a_read_only_store_is_a_one_line_error_and_writable_again_after_chmod(tm
 def test_a_read_only_store_of_an_older_schema_says_it_must_be_upgraded(tmp_path: Path) -> None:
     """A backup kept read-only that an older edgerec wrote (schema 0010) could not be read by
     stats or export --real-ids, which said only "attempt to write a readonly database"."""
-    import os
-    import shutil
     import subprocess
     import sys
 
     from edgerec.store.engine import make_engine
 
-    as_user: list[str] = []  # root ignores file modes: drop the capabilities that let it
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("runs as root, and setpriv (util-linux) is not there to drop root's override")
-        caps = "-dac_override,-dac_read_search,-fowner"
-        as_user = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+    as_user = _file_modes_obeyed()
     db = tmp_path / "backup.db"
     with edgerec.open(db) as store:
         store.record(ItemViewed(occurred_at=T0, user_id="u1", item_id="i1"))
