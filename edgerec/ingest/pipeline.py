@@ -33,7 +33,7 @@ from edgerec.ingest.streams import (
 )
 from edgerec.ingest.text import CHUNK_ROWS, RAW_KEEP
 from edgerec.ingest.validate import ID_COLUMNS, TYPE_FIELDS, Problem, payload_of, validate_columns
-from edgerec.ingest.workbook import is_workbook
+from edgerec.ingest.workbook import is_workbook, unread_sheets
 from edgerec.memory import gc_paused
 from edgerec.privacy import reclaim_sources
 from edgerec.store.codec import to_micros
@@ -210,6 +210,8 @@ def import_file(
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
+        if lines != 0 and is_workbook(path) and (unread := unread_sheets(path)):
+            report.notes.append(_unread_sheets_note(unread))
         if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
             report.delisted = _delist_unnamed(store, named)
         report.already_present = report.accepted - report.appended
@@ -238,6 +240,14 @@ def import_file(
                 },
             )
     return report
+
+
+def _unread_sheets_note(names: list[str]) -> str:
+    sheets = ", ".join(repr(name) for name in names)
+    return (
+        f"Only the workbook's first sheet was read, not its other sheets that hold rows ({sheets}):"
+        " save each of them as a CSV file or a workbook of its own, and import that too."
+    )
 
 
 def _run(

@@ -73,6 +73,27 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
             book.close()
 
 
+def unread_sheets(path: str | Path) -> list[str]:
+    """The names of the sheets after the first that hold something in their first rows: an
+    import reads the first sheet only, and a workbook may keep its data over several (UCI's
+    Online Retail II, a year a sheet)."""
+    from openpyxl import load_workbook
+
+    with open(path, "rb") as file:
+        book = load_workbook(file, read_only=True, data_only=True)
+        try:
+            return [
+                sheet.title
+                for sheet in book.worksheets[1:]
+                if any(
+                    any(cell is not None for cell in row)
+                    for row in sheet.iter_rows(max_row=_HEAD_ROWS, values_only=True)
+                )
+            ]
+        finally:
+            book.close()
+
+
 def head_lines(path: str | Path, count: int) -> list[str]:
     """The sheet's first rows as CSV lines, for detection. An import asks several times (the
     format, the delimiter), and opening a workbook reads its whole string table: the first rows

@@ -57,6 +57,54 @@ def test_a_catalogue_kept_in_a_workbook_is_listed(ingest_store: Store, tmp_path:
     assert (line, raw) == (5, "A-3,Lamp,Home,Lux,99,many")  # the sheet's row, as a CSV line
 
 
+def test_a_workbook_s_other_sheets_of_rows_are_named_as_not_read(ingest_store: Store, tmp_path: Path) -> None:
+    """UCI's Online Retail II keeps a year of sales a sheet: the second year was left out with
+    no word, and the import looked whole."""
+    header = [
+        "Invoice",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "Price",
+        "Customer ID",
+        "Country",
+    ]
+    path = workbook(
+        tmp_path / "online_retail_II.xlsx",
+        [
+            header,
+            ["489434", "85048", "LED BOX", 12, datetime(2009, 12, 1, 7, 45), 6.95, 13085.0, "United Kingdom"],
+        ],
+        [
+            header,
+            [
+                "539993",
+                "22386",
+                "JUMBO BAG",
+                10,
+                datetime(2011, 1, 4, 10, 0),
+                1.95,
+                13313.0,
+                "United Kingdom",
+            ],
+        ],
+        [],  # an empty sheet is not named
+    )
+    report = import_file(ingest_store, path)
+    assert (report.rows_read, report.accepted) == (1, 1)
+    assert [e.user_id for e in ingest_store.read()] == ["13085"]
+    assert report.notes == [
+        "Only the workbook's first sheet was read, not its other sheets that hold rows ('Sheet 2'):"
+        " save each of them as a CSV file or a workbook of its own, and import that too."
+    ]
+
+
+def test_a_workbook_of_one_sheet_has_no_note(ingest_store: Store, tmp_path: Path) -> None:
+    path = workbook(tmp_path / "cat.xlsx", [["id", "title", "price"], ["A1", "Hat", 9.5]])
+    assert import_file(ingest_store, path).notes == []
+
+
 def test_sales_in_a_workbook_are_events_in_the_import_s_time_zone(
     ingest_store: Store, tmp_path: Path
 ) -> None:
