@@ -31,6 +31,12 @@ def category_path(name: str) -> tuple[str, ...]:
     return tuple(level for part in _PATH_SEPARATOR.split(name) if (level := caseless(part.strip())))
 
 
+def brand_key(name: str) -> str:
+    """What a brand name is matched by: any case, spaces around ignored, in any Unicode form
+    ("Acme", "ACME " and "acme" are one brand)."""
+    return caseless(name.strip())
+
+
 def is_under(category: str, wanted: tuple[str, ...]) -> bool:
     """Whether `category` is the category whose levels are `wanted` (`category_path`) or one
     below it: "Toys/Building Sets" is under ("toys",)."""
@@ -102,11 +108,12 @@ class Catalogue:
         self.brands: list[str | None] = []
         self.category_names: list[str] = []
         self.category_codes: dict[str, int] = {}
-        # Each category code's first code with the same levels ("Shoes" and "shoes "): one
-        # category for the diversity cap, however the catalogue spelt it. The last entry stands
-        # for code -1 (no category), which indexes it.
-        self._group_of_path: dict[tuple[str, ...], int] = {}
-        self._category_group = np.full(1, -1, dtype=np.int64)
+        # Each category code's first code with the same levels ("Shoes" and "shoes "), and each
+        # brand code's first with the same `brand_key` ("Acme" and "ACME"): one category or brand
+        # for the diversity cap, the rules and the reasons, however the catalogue spelt it. The
+        # last entry stands for code -1 (none), which indexes it.
+        self._group_of_name: dict[str, dict[Any, int]] = {"category": {}, "brand": {}}
+        self._groups = {kind: np.full(1, -1, dtype=np.int64) for kind in ("category", "brand")}
         self.brand_codes: dict[str, int] = {}
         self.status = np.zeros(capacity, dtype=np.int8)
         self.stock = np.full(capacity, NO_STOCK, dtype=np.int64)
@@ -118,7 +125,7 @@ class Catalogue:
         self.popularity = np.full(capacity, -np.inf, dtype=np.float64)  # log-domain decayed
         self.interactions = np.zeros(capacity, dtype=np.int64)
         self.top = TopSet(top_size)
-        self._members: dict[tuple[str, int], list[int]] = {}
+        self._members: dict[tuple[str, int], list[int]] = {}  # by group (`groups`)
         self._member_arrays: dict[tuple[str, int], np.ndarray] = {}
         self._group_notes: dict[tuple[str, int], dict[Hashable, Any]] = {}  # see `group_note`
         # Listed items nobody has touched yet, most recently listed last (an ordered set): an
@@ -170,21 +177,32 @@ class Catalogue:
             code = codes[name] = len(codes)
             if kind == "category":
                 self.category_names.append(name)
-                group = self._group_of_path.setdefault(category_path(name), code)
-                self._category_group = np.insert(self._category_group, code, group)
+            key = category_path(name) if kind == "category" else brand_key(name)
+            group = self._group_of_name[kind].setdefault(key, code)
+            self._groups[kind] = np.insert(self._groups[kind], code, group)
         return code
+
+    def groups(self, kind: str, codes: np.ndarray) -> np.ndarray:
+        """The category or brand group of each code (-1, none, stays -1)."""
+        return self._groups[kind][codes]
 
     def category_groups(self, codes: np.ndarray) -> np.ndarray:
         """The category group of each code (-1, no category, stays -1)."""
-        return self._category_group[codes]
+        return self._groups["category"][codes]
 
     def _set_group(self, kind: str, index: int, name: str | None) -> None:
         array = self.category if kind == "category" else self.brand
-        old = int(array[index])
-        new = self._code(kind, name) if name else -1
-        if old == new:
+        old_code = int(array[index])
+        new_code = self._code(kind, name) if name else -1
+        if old_code == new_code:
             return
         self._text_changed(index)
+        array[index] = new_code
+        if kind == "brand":
+            self.brands[index] = name
+        old, new = (int(self._groups[kind][code]) for code in (old_code, new_code))
+        if old == new:  # spelt another way: still one of the same group
+            return
         if old >= 0:
             self._members[(kind, old)].remove(index)
             self._member_arrays.pop((kind, old), None)
@@ -193,12 +211,9 @@ class Catalogue:
             self._members.setdefault((kind, new), []).append(index)
             self._member_arrays.pop((kind, new), None)
             self._group_notes.pop((kind, new), None)
-        array[index] = new
-        if kind == "brand":
-            self.brands[index] = name
 
     def members(self, kind: str, code: int) -> np.ndarray:
-        """Indices of the items in one category or brand."""
+        """Indices of the items in one category or brand group (`groups`: every spelling of it)."""
         key = (kind, code)
         array = self._member_arrays.get(key)
         if array is None:
@@ -207,7 +222,7 @@ class Catalogue:
         return array
 
     def group_note(self, kind: str, code: int, key: Hashable, make: Callable[[np.ndarray], _T]) -> _T:
-        """`make(members)` for one category or brand, kept until an item joins or leaves it or
+        """`make(members)` for one category or brand group, kept until an item joins or leaves it or
         one of its items grows more popular: what a ranking of its members by popularity
         depends on (most requests rank the same few groups, and a view changes only one's)."""
         notes = self._group_notes.setdefault((kind, code), {})
@@ -336,7 +351,7 @@ class Catalogue:
         self.popularity[index] = value
         self.interactions[index] += 1
         for kind, codes in (("category", self.category), ("brand", self.brand)):
-            self._group_notes.pop((kind, int(codes[index])), None)
+            self._group_notes.pop((kind, int(self._groups[kind][codes[index]])), None)
         self.new_arrivals.pop(index, None)
         self.top.bump(index, value)
 

@@ -685,7 +685,7 @@ class Recommender:
         return rerank(
             pool_scores,
             cat.category_groups(cat.category[pool_idx]),
-            cat.brand[pool_idx],
+            cat.groups("brand", cat.brand[pool_idx]),
             k,
             mmr_lambda=policy.mmr_lambda,
             max_category_share=share,

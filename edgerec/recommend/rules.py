@@ -37,8 +37,7 @@ import numpy as np
 
 from edgerec.domain import number_id
 from edgerec.domain.events import text_flaw
-from edgerec.domain.words import caseless
-from edgerec.recommend.catalogue import Catalogue, category_path, is_under
+from edgerec.recommend.catalogue import Catalogue, brand_key, category_path, is_under
 from edgerec.recommend.config import hand_written_json
 
 _log = logging.getLogger(__name__)
@@ -223,7 +222,7 @@ def _matched_as(key: str, name: str) -> object:
     either in any Unicode form: one typed decomposed is the same)."""
     if key == "category":
         return category_path(name)
-    return caseless(name.strip()) if key == "brand" else name
+    return brand_key(name) if key == "brand" else name
 
 
 NO_RULES = RuleSet()

@@ -192,16 +192,29 @@ class ContentSource:
         seen = {a for a, _ in found}
         return found + [(a, 1.0) for a in request.cart[: self.anchors] if a not in seen]
 
+    def _anchor_groups(self, request: Request) -> dict[str, list[int]]:
+        """Each anchor's category and brand group (`Catalogue.groups`), in `_anchors`' order:
+        "Kitchen/Coffee" and "kitchen/coffee", or "Acme" and "ACME", are one."""
+        return request.noted((self.name, "groups"), lambda: self._group_anchors(request))
+
+    def _group_anchors(self, request: Request) -> dict[str, list[int]]:
+        cat = request.catalogue
+        items = np.fromiter((a for a, _ in self._anchors(request)), np.int64)
+        return {
+            kind: cat.groups(kind, codes[items]).tolist()
+            for kind, codes in (("category", cat.category), ("brand", cat.brand))
+        }
+
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         # per feature, its groups' items and scores, in the order found
         parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
         untouched = cat.latest_arrivals(self.new_arrivals)
+        anchors, anchor_groups = self._anchors(request), self._anchor_groups(request)
         for kind, codes in (("category", cat.category), ("brand", cat.brand)):
-            untouched_codes = codes[untouched]
+            untouched_codes = cat.groups(kind, codes[untouched])
             strength: dict[int, float] = {}
-            for anchor, weight in self._anchors(request):
-                code = int(codes[anchor])
+            for code, (_, weight) in zip(anchor_groups[kind], anchors, strict=True):
                 if code >= 0:
                     strength[code] = max(strength.get(code, 0.0), weight)
             for code, weight in strength.items():
@@ -240,14 +253,15 @@ class ContentSource:
     def explain(self, request: Request, item: int) -> list[Evidence]:
         cat = request.catalogue
         out: list[Evidence] = []
-        for kind, codes, label in (("category", cat.category, "category"), ("brand", cat.brand, "brand")):
-            code = int(codes[item])
-            if code < 0:
+        anchor_groups = self._anchor_groups(request)
+        for kind, codes in (("category", cat.category), ("brand", cat.brand)):
+            group = int(cat.groups(kind, codes[item]))
+            if group < 0:
                 continue
             value = cat.category_name(item) if kind == "category" else cat.brands[item]
-            for anchor, _ in self._anchors(request):
-                if anchor != item and int(codes[anchor]) == code:
-                    text = f"Same {label} ({value}) as {_anchor_phrase(request, anchor)}"
+            for (anchor, _), anchor_group in zip(self._anchors(request), anchor_groups[kind], strict=True):
+                if anchor != item and anchor_group == group:
+                    text = f"Same {kind} ({value}) as {_anchor_phrase(request, anchor)}"
                     trace = request.trace(anchor)
                     out.append(
                         Evidence(
@@ -298,7 +312,10 @@ class PopularitySource:
     def candidates(self, request: Request, limit: int) -> SourceResult:
         cat = request.catalogue
         if request.category is not None:
-            groups = [cat.members("category", int(code)) for code in request.category]
+            groups = [
+                cat.members("category", code)
+                for code in np.unique(cat.category_groups(request.category)).tolist()
+            ]
             members = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
             members = members[cat.popularity[members] > -np.inf]  # untouched items are not popular
             pop = cat.popularity[members]

@@ -168,3 +168,27 @@ def test_an_item_no_source_suggested_is_credited_to_no_source() -> None:
     assert recs["old"].sources == {"popularity": 1.0}
     assert recs["new"].sources == {} and recs["new"].reasons == ["Newly listed"]
     assert recs["promoted"].sources == {} and "Promoted by the shop" in recs["promoted"].reasons
+
+
+def test_same_category_and_brand_hold_however_the_catalogue_spelt_them(tmp_path) -> None:
+    """Beans in 'kitchen/coffee' by 'ACME' were never 'Same category' or 'Same brand' as a
+    viewed grinder in 'Kitchen/Coffee' by 'Acme' (shown only as 'Popular in kitchen/coffee'),
+    though the category cap and the rules take each pair as one."""
+    import edgerec
+
+    listed = {"a": ("Kitchen/Coffee", "Acme"), "b": ("kitchen/coffee", "ACME"), "x": ("Toys", "Zed")}
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for item, (category, brand) in listed.items():
+            store.record(
+                ItemListed(item_id=item, title=item, category=category, brand=brand, occurred_at=at(0))
+            )
+        for n, item in enumerate(["b", "b", "x", "x", "x"]):
+            store.record(ItemViewed(user_id=f"o{n}", item_id=item, occurred_at=at(n)))
+        store.record(ItemViewed(user_id="u", item_id="a", occurred_at=at(10)))
+        recs = {r.item_id: r for r in Recommender(store).recommend("u", k=3, now=at(12))}
+    beans = recs["b"]
+    assert "content" in beans.sources, beans
+    assert beans.reasons[:2] == [
+        "Same category (kitchen/coffee) as a, which you viewed 2 minutes ago",
+        "Same brand (ACME) as a, which you viewed 2 minutes ago",
+    ]
