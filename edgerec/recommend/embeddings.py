@@ -428,7 +428,7 @@ class EmbeddingSource:
     def explain(self, request: Request, item: int) -> list[Evidence]:
         index = self._index
         row = index.row_of.get(request.catalogue.ids[item])
-        anchors = self._anchor_rows(request, index)
+        anchors = [a for a in self._anchor_rows(request, index) if not request.disliked(a[0])]
         if row is None or not anchors:
             return []
         others = [a for a in anchors if a[0] != item]  # an item is not "similar to" itself

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from edgerec.recommend.catalogue import Catalogue
-from edgerec.recommend.state import LiveState, SessionState, Trace, UserState
+from edgerec.recommend.state import LiveState, SessionState, Trace, UserState, disliked
 
 _T = TypeVar("_T")
 
@@ -76,6 +76,16 @@ class Request:
 
     def trace(self, item: int) -> Trace | None:
         return self.user.items.get(item)
+
+    def disliked(self, anchor: int) -> bool:
+        """Whether the customer rated this item a list builds on (one of `anchors` or `cart`) as
+        a dislike: it still shapes their list (what they rate next follows what they just rated,
+        liked or not), but it is no reason to show them another item."""
+        return anchor in self.noted("disliked", self._disliked_anchors)
+
+    def _disliked_anchors(self) -> set[int]:
+        ratings, items = self.state.ratings, self.user.items
+        return {a for a in (*self.anchors, *self.cart) if a in items and disliked(items[a], ratings)}
 
     def noted(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """`make()`, worked out once per list for `key`."""

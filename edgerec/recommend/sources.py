@@ -153,6 +153,8 @@ class CooccurrenceSource:
     def explain(self, request: Request, item: int) -> list[Evidence]:
         best: tuple[float, int, int] | None = None
         for anchor, weight in self._weighted_anchors(request):
+            if request.disliked(anchor):
+                continue
             count = request.state.neighbours.get(anchor).get(item, 0)
             if count and (best is None or weight * count > best[0]):
                 best = (weight * count, anchor, count)
@@ -168,7 +170,8 @@ class CooccurrenceSource:
         trace = request.trace(anchor)
         verb = "rated" if request.state.rated_only else "viewed"
         times = f"{count} time{'s' if count != 1 else ''}"
-        text = f"Often {verb} with {_anchor_phrase(request, anchor)} (seen together {times})"
+        together = "rated" if request.state.rated_only else "seen"
+        text = f"Often {verb} with {_anchor_phrase(request, anchor)} ({together} together {times})"
         if trace is not None:
             return [_event(request, self.name, anchor, text)]
         return [Evidence(self.name, text, item_id=request.catalogue.ids[anchor])]
@@ -260,7 +263,7 @@ class ContentSource:
                 continue
             value = cat.category_name(item) if kind == "category" else cat.brands[item]
             for (anchor, _), anchor_group in zip(self._anchors(request), anchor_groups[kind], strict=True):
-                if anchor != item and anchor_group == group:
+                if anchor != item and anchor_group == group and not request.disliked(anchor):
                     text = f"Same {kind} ({value}) as {_anchor_phrase(request, anchor)}"
                     trace = request.trace(anchor)
                     out.append(

@@ -99,7 +99,30 @@ def test_co_occurrence_is_said_of_ratings_in_a_store_of_ratings_only(
         recommender = Recommender(shop) if reopened else live
         (listed,) = [r for r in recommender.recommend("ana", k=10, now=at(200)) if r.item_id == "i2"]
         verb = "viewed" if viewed else "rated"
+        together = "seen" if viewed else "rated"  # a store of ratings has no views to speak of
         assert (
             listed.reasons[0]
-            == f"Often {verb} with Thing 1, which you rated 1 hour ago (seen together 3 times)"
+            == f"Often {verb} with Thing 1, which you rated 1 hour ago ({together} together 3 times)"
         )
+
+
+@pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
+def test_an_item_rated_low_is_no_reason_to_show_another(shop: Store, reopened: bool) -> None:
+    """Ana rated Thing 1 1 out of 4: Thing 2 was on her list 'Often rated with Thing 1, which
+    you rated 1 minute ago', and items of its category and brand 'Same category (cat1) as
+    Thing 1'. It still shapes her list, but no reason cites it."""
+    events: list[Event] = [
+        Rated(user_id=f"other-rater{n}", item_id=item, value=4.0, occurred_at=at(50 + n))
+        for n in range(3)
+        for item in ("i1", "i2")
+    ]
+    events.append(Rated(user_id="ana", item_id="i1", value=1.0, occurred_at=at(100)))
+    live = Recommender(shop)
+    for event in events:
+        live.observe(event, shop.record(event))
+    recommender = Recommender(shop) if reopened else live
+    listed = recommender.recommend("ana", k=10, now=at(101))
+    assert "i2" in [r.item_id for r in listed]  # still brought by what she rated
+    cited = [(r.item_id, e.text) for r in listed for e in r.evidence if e.item_id == "i1"]
+    assert cited == []
+    assert all(r.reasons for r in listed)
