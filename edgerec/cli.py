@@ -2103,7 +2103,11 @@ def _why_no_suggestions(
     if categories and len(unknown) == len(categories):
         return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
     rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
-    disliked = ", or rated as a dislike by the customer" if recommender.dislikes(user_id) else ""
+    disliked = (
+        ", or rated as a dislike by the customer"
+        if recommender.dislikes(user_id, category=categories or None)
+        else ""
+    )
     within = f" in {' or '.join(map(repr, categories))}" if categories else ""
     return "all_excluded", (
         f"every item{within} is delisted, out of stock, in the cart or just bought{disliked}{rules}"

@@ -1830,6 +1830,35 @@ def test_recommend_json_says_why_its_list_is_empty(tmp_path: Path) -> None:
     )
 
 
+def test_recommend_names_dislikes_only_within_the_categories_asked(tmp_path: Path) -> None:
+    """Every Toys item out of stock, and the customer's one dislike a kettle in Kitchen:
+    `--category Toys` said every item in it was '..., or rated as a dislike by the customer'."""
+    from edgerec.domain import Rated
+    from edgerec.recommend import Recommender
+
+    db = str(tmp_path / "shop.db")
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(item_id="kettle", title="Kettle", category="Kitchen", stock=2, occurred_at=T0),
+                ItemListed(item_id="pan", title="Pan", category="Kitchen", stock=2, occurred_at=T0),
+                ItemListed(item_id="kite", title="Kite", category="Toys", stock=0, occurred_at=T0),
+                Rated(user_id="ben", item_id="pan", value=5.0, occurred_at=T0 + timedelta(minutes=1)),
+                Rated(user_id="u", item_id="kettle", value=1.0, occurred_at=T0 + timedelta(minutes=2)),
+            ]
+        )
+    said = json.loads(run("--db", db, "recommend", "--user", "u", "--category", "Toys", "--json"))
+    assert said["why_empty"]["message"] == (
+        "every item in 'Toys' is delisted, out of stock, in the cart or just bought"
+    )
+    with edgerec.open(db) as store:
+        recommender = Recommender(store)
+        recommender.recommend("u", k=1)  # the customer is known once asked for
+        assert recommender.dislikes("u") == ["kettle"]
+        assert recommender.dislikes("u", category="kitchen") == ["kettle"]
+        assert recommender.dislikes("u", category=["Toys", "Garden"]) == []
+
+
 def test_recommend_says_a_list_is_empty_of_the_customers_dislikes(tmp_path: Path) -> None:
     """A customer who rated both of a category's items low was told that every item in it is
     "delisted, out of stock, in the cart or just bought": none was."""

@@ -495,11 +495,18 @@ class Recommender:
         user = self.state.users.get(user_id)
         return user.last_session if user is not None else None
 
-    def dislikes(self, user_id: str) -> list[str]:
+    def dislikes(self, user_id: str, *, category: str | Sequence[str] | None = None) -> list[str]:
         """The items the customer rated as a dislike, which their lists leave out (known once
-        the customer has been asked for)."""
+        the customer has been asked for); only those in `category`, where given, as a request
+        for it takes them."""
         user = self.state.users.get(user_id)
-        return [self.catalogue.ids[i] for i in user.dislikes(self.state.ratings)] if user is not None else []
+        if user is None:
+            return []
+        cat, names = self.catalogue, _category_names(category)
+        found = np.asarray(user.dislikes(self.state.ratings), dtype=np.int64)
+        if names is not None:
+            found = found[cat.in_categories(found, _category_codes(cat, names))]
+        return [cat.ids[i] for i in found.tolist()]
 
     def store_ids(self) -> list[str]:
         """The stores and kiosks whose popularity the lists count: those of the log's newest
