@@ -32,8 +32,9 @@ NEWLY_LISTED_US = 7 * 86_400 * 1_000_000  # an untouched item listed this long a
 # of the week (its lift): not for the small ups and downs of an item sold every day.
 DAY_REASON_LIFT = 1.25
 # "Popular at this kiosk around 10:00" is said of an item with at least this weight of events at
-# the kiosk (about three views, or one cart add), and "on Saturdays" of one with as much there on
-# that day: not of one look on a quiet morning, which tops a list of few items.
+# the kiosk at that hour (about three views, or one cart add), and "on Saturdays" of one with as
+# much there on that day: not of one look on a quiet morning, which tops a list of few items,
+# nor of one look at 07:00 at an item the kiosk sells all afternoon.
 POPULAR_WEIGHT = 2.5
 
 
@@ -341,8 +342,7 @@ class PopularitySource:
         out: list[Evidence] = []
         count = int(cat.interactions[item])
         context = request.state.context
-        hours = context.values.get((request.store_id, request.hour), {})
-        if item in hours and context.weight(request.store_id, item) >= POPULAR_WEIGHT:
+        if context.hour_weight(request.store_id, request.hour, item) >= POPULAR_WEIGHT:
             where = "at this kiosk" if request.store_id else "with shoppers"
             out.append(
                 Evidence(

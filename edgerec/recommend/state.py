@@ -213,6 +213,8 @@ class ContextPopularity:
         self.clock = ShopClock(timezone)
         self.top_size = top_size
         self.values: dict[tuple[str | None, int], dict[int, float]] = {}
+        # The weight of each item's events at the store and hour, not decayed (`hour_weight`).
+        self.weights: dict[tuple[str | None, int], dict[int, float]] = {}
         self.tops: dict[tuple[str | None, int], TopSet] = {}
         self.days: dict[str | None, DayCounts] = {}  # per store
 
@@ -229,6 +231,8 @@ class ContextPopularity:
             values = self.values.setdefault(key, {})
             value = add_decayed(values.get(item, -math.inf), weight, at_us / 1e6)
             values[item] = value
+            weights = self.weights.setdefault(key, {})
+            weights[item] = weights.get(item, 0.0) + weight
             top = self.tops.get(key)
             if top is None:
                 top = self.tops[key] = TopSet(self.top_size)
@@ -250,6 +254,11 @@ class ContextPopularity:
         if days is None or item >= len(days.weeks):
             return 0.0
         return float(days.weeks[item].sum() if weekday is None else days.weeks[item, weekday])
+
+    def hour_weight(self, store_id: str | None, hour: int, item: int) -> float:
+        """The weight of the item's events at the store at this hour of the day (every day's),
+        not decayed: what says whether it is popular there at that hour, rather than at others."""
+        return self.weights.get((store_id, hour), {}).get(item, 0.0)
 
     def day_lifts(self, store_id: str | None, weekday: int, items: list[int], now_us: int) -> np.ndarray:
         """Each item's lift on this day of the week: its share of the store's events on the day

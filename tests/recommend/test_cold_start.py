@@ -322,6 +322,34 @@ def test_one_look_does_not_make_an_item_popular_at_the_kiosk() -> None:
     assert later[:2] == ["Popular at this kiosk around 10:00", "Popular at this kiosk on Saturdays"], later
 
 
+@pytest.mark.parametrize("reopened", [False, True], ids=["live", "reopened"])
+def test_one_look_at_an_hour_does_not_make_an_item_popular_at_that_hour(tmp_path, reopened: bool) -> None:
+    """i7, looked at a dozen times at the kiosk in the afternoons, then once at 07:00, was
+    "Popular at this kiosk around 07:00" on the 07:00 list: the weight checked was the item's
+    at the kiosk in all hours."""
+    import edgerec
+
+    config = replace(RecommenderConfig.default(), timezone="Europe/Berlin")
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record_many(catalogue_events(10))
+        looks = [("i7", _berlin(9, 15 + n % 3, n)) for n in range(12)]  # Thursday afternoon
+        looks += [("i0", _berlin(10, 7, n)) for n in range(4)]  # Friday at 07:00: i0 four times
+        looks.append(("i7", _berlin(10, 7, 30)))  # and i7 once
+        live = Recommender(store, config=config)
+        for n, (item, when) in enumerate(looks):
+            event = ItemViewed(user_id=f"v{n}", item_id=item, occurred_at=when, context=Context(store_id="K"))
+            live.observe(event, store.record(event))
+        rec = Recommender(store, config=config) if reopened else live
+
+        def reasons(item: str, hour: int) -> list[str]:
+            listed = rec.recommend("x", k=10, now=_berlin(10, hour, 45), context=RequestContext(store_id="K"))
+            return next(r.reasons for r in listed if r.item_id == item)
+
+        assert not any("Popular at this kiosk" in reason for reason in reasons("i7", 7))
+        assert reasons("i0", 7)[0] == "Popular at this kiosk around 07:00"
+        assert reasons("i7", 15)[0] == "Popular at this kiosk around 15:00"
+
+
 def test_one_look_on_a_quiet_saturday_does_not_make_an_item_saturdays() -> None:
     """An item looked at through the week at 10:00, then once on a quiet Saturday, was "Popular
     at this kiosk on Saturdays": the one look made it a big part of that Saturday."""
