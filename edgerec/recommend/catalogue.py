@@ -111,7 +111,8 @@ class Catalogue:
         # Each category code's first code with the same levels ("Shoes" and "shoes "), and each
         # brand code's first with the same `brand_key` ("Acme" and "ACME"): one category or brand
         # for the diversity cap, the rules and the reasons, however the catalogue spelt it. The
-        # last entry stands for code -1 (none), which indexes it.
+        # entries past the codes given are -1, and the last of them stands for code -1 (none),
+        # which indexes it.
         self._group_of_name: dict[str, dict[Any, int]] = {"category": {}, "brand": {}}
         self._groups = {kind: np.full(1, -1, dtype=np.int64) for kind in ("category", "brand")}
         self.brand_codes: dict[str, int] = {}
@@ -178,8 +179,10 @@ class Catalogue:
             if kind == "category":
                 self.category_names.append(name)
             key = category_path(name) if kind == "category" else brand_key(name)
-            group = self._group_of_name[kind].setdefault(key, code)
-            self._groups[kind] = np.insert(self._groups[kind], code, group)
+            groups = self._groups[kind]
+            if code == len(groups) - 1:  # the last entry must stay free, for code -1: room doubled
+                groups = self._groups[kind] = np.concatenate([groups, np.full(len(groups), -1, np.int64)])
+            groups[code] = self._group_of_name[kind].setdefault(key, code)
         return code
 
     def groups(self, kind: str, codes: np.ndarray) -> np.ndarray:
