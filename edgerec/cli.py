@@ -1363,8 +1363,8 @@ def rebuild(settings: Settings) -> None:
 def train(settings: Settings, follow: bool, retrain: bool, device: str, until_input_ends: bool) -> None:
     """Train the online model from the log, resuming from its last checkpoint.
 
-    Ctrl+C or SIGTERM (the console's Pause) ends it after the step under way, with a
-    checkpoint; a second Ctrl+C quits at once, keeping the checkpoint before.
+    Ctrl+C, SIGTERM (the console's Pause) or its terminal closing ends it after the step under
+    way, with a checkpoint; a second Ctrl+C quits at once, keeping the checkpoint before.
     """
     from edgerec.training import Trainer, TrainingStopped, model_dir
     from edgerec.training import follow as follow_log
@@ -1382,7 +1382,9 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
     def say(line: str) -> None:
         try:
             click.echo(line)
-        except BrokenPipeError:  # `edgerec train | head`: the reader has all it wanted
+        # `edgerec train | head`: the reader has all it wanted; or its terminal is gone (EIO,
+        # before the SIGHUP that follows is handled)
+        except OSError:
             _stdout_nowhere()
             stop.set()  # ends as Ctrl+C does: after the step under way, saved, 'stopped'
 
@@ -1492,9 +1494,13 @@ def _set_when_input_ends(stop: threading.Event) -> None:
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM (the console pausing a trainer process) and a first Ctrl+C set `stop`: the work
-    under way finishes and is saved. A second Ctrl+C raises KeyboardInterrupt as usual."""
+    """SIGTERM (the console pausing a trainer process), SIGHUP (its terminal closed: a window, an
+    ssh connection lost) and a first Ctrl+C set `stop`: the work under way finishes and is saved.
+    A second Ctrl+C raises KeyboardInterrupt as usual. SIGHUP ignored as it starts (`nohup`)
+    stays ignored."""
     import signal
+
+    terminals = [stream for stream in (sys.stdout, sys.stderr) if _is_terminal(stream)]
 
     def interrupt(*_: object) -> None:
         if stop.is_set():
@@ -1502,8 +1508,18 @@ def _stop_on_signals(stop: threading.Event) -> None:
         stop.set()
         click.echo("Stopping after this step (Ctrl+C again quits at once).", err=True)
 
+    def hang_up(*_: object) -> None:
+        # Killed by it, the trainer lost what it learnt since its last checkpoint (up to 30 s).
+        # Its terminal is gone, and writing there fails (EIO): its lines go nowhere instead.
+        for stream in terminals:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        stop.set()
+
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, interrupt)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, hang_up)
 
 
 @main.command()

@@ -227,3 +227,70 @@ def test_a_catch_up_killed_part_way_resumes_from_a_checkpoint_it_saved_on_the_wa
         straight.catch_up(until=resumed.position)
     for name, weights in straight.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[name], weights), name
+
+
+@pytest.mark.parametrize("follow", [False, True], ids=["catch-up", "follow"])
+def test_a_trainer_whose_terminal_closes_stops_and_saves_as_ctrl_c_does(
+    demo_shop: Path, tmp_path: Path, follow: bool
+) -> None:
+    """`edgerec train` in a terminal window that was closed (or an ssh connection lost) died of
+    the SIGHUP, without saving what it had learnt since its last checkpoint (up to 30 s of
+    steps), and left its status at 'following'."""
+    import fcntl
+    import os
+    import termios
+
+    from edgerec.training import read_status
+
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--device", "cpu"]
+    window, terminal = os.openpty()
+
+    def in_the_window() -> None:  # the terminal is the trainer's own, as a shell's in a window
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [*command, *(["--follow"] if follow else [])],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=REPO,
+        preexec_fn=in_the_window,
+    )
+    os.close(terminal)
+    said = b""
+    try:
+        while b"\nposition" not in said:
+            said += os.read(window, 4096)
+    finally:
+        os.close(window)  # the window closed: SIGHUP
+    assert process.wait(timeout=120) == 0
+    status = read_status(Path(f"{shop}.models"))
+    assert status is not None and status["state"] == "stopped"
+    saved = load_checkpoint(Path(f"{shop}.models"), device=torch.device("cpu"))
+    assert saved is not None and saved.position == status["position"] >= TrainerConfig().block
+
+
+def test_a_trainer_started_with_nohup_goes_on_after_its_terminal_closes(
+    demo_shop: Path, tmp_path: Path
+) -> None:
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--device", "cpu"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as `nohup` starts it
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("device")
+    process.send_signal(signal.SIGHUP)
+    output = process.stdout.read()
+    assert process.wait(timeout=120) == 0, output
+    with edgerec.open(shop) as store:
+        assert f"checkpoint and snapshot written at position {store.head():,}" in output
