@@ -6,6 +6,15 @@ and nothing else in edgerec depends on it.
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edgerec.ui.app import BaseApp
+
 
 def run_console(store_url: str, *, train: bool = True) -> None:
     """Opens the store at `store_url` (a path or SQLAlchemy URL) in the operator console.
@@ -23,7 +32,7 @@ def run_console(store_url: str, *, train: bool = True) -> None:
         if train:
             trainer.start()
         try:
-            ConsoleApp(store, trainer=trainer, log_path=default_log_path()).run()
+            _run(ConsoleApp(store, trainer=trainer, log_path=default_log_path()), trainer.pause)
         finally:
             trainer.close()
 
@@ -39,7 +48,28 @@ def run_kiosk(store_url: str, *, store_id: str | None = None, idle_seconds: floa
     from edgerec.ui.kiosk import KioskApp
 
     with open_store(store_url) as store:
-        KioskApp(store, store_id=store_id, idle_seconds=idle_seconds, log_path=default_log_path()).run()
+        _run(KioskApp(store, store_id=store_id, idle_seconds=idle_seconds, log_path=default_log_path()))
+
+
+def _run(app: BaseApp, before_exit: Callable[[], None] = lambda: None) -> None:
+    """Runs `app`, then waits for the session end its quit left to record while another program
+    held the store. Ctrl+C while it waits quits at once, saying the end was not recorded: it
+    went on waiting after 'Aborted!', and a third Ctrl+C ended in a traceback, the end lost
+    without a word. Events recorded before stay (each was committed); `before_exit` runs first
+    (the console's trainer is asked to stop, and saves, as at any quit)."""
+    try:
+        app.run()
+        while app.writing_on_quit:
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        if not app.writing_on_quit:
+            raise
+        before_exit()
+        print(app.QUIT_LOST.format("quit with Ctrl+C while another program held the store"), file=sys.stderr)
+        sys.stderr.flush()
+        # The writer's thread, waiting for the store, cannot be stopped, and Python's exit waits
+        # for it. Nothing it holds is lost: an event is in the log once its commit returned.
+        os._exit(1)
 
 
 __all__ = ["run_console", "run_kiosk"]

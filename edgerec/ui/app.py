@@ -91,6 +91,8 @@ class BaseApp(App[None]):
     """Logging, error handling and shared services, for both the console and the kiosk."""
 
     SCREEN_NAME = "console"
+    # Said as it exits of a session end its quit queued and that was not recorded (`{}`: why).
+    QUIT_LOST: ClassVar[str] = QUIT_LOST
     # Whether a store that lists no item offers those known from its log (`make_suggester`):
     # the console does, as `edgerec recommend`; the kiosk asks for a catalogue.
     UNLISTED: ClassVar[bool] = False
@@ -111,6 +113,8 @@ class BaseApp(App[None]):
         clock.check_set(self.SCREEN_NAME)  # an unset clock is the operator's to set, before any shopper
         super().__init__()
         self.log_path = setup_logging(log_path)
+        # The screens whose writers the quit left recording (another program held the store).
+        self.quit_writers: list[SessionWriter] = []
         shop = ShopData(store)
         from edgerec.recommend import Recommender
         from edgerec.recommend.shop_time import wall_zone
@@ -128,6 +132,11 @@ class BaseApp(App[None]):
 
     def on_ready(self) -> None:
         settle_heap()
+
+    @property
+    def writing_on_quit(self) -> bool:
+        """Whether what the quit queued is not recorded yet (it waits for the store)."""
+        return any(screen.writing for screen in self.quit_writers)
 
     def notify(
         self,
@@ -222,6 +231,7 @@ class ConsoleApp(BaseApp):
         for screen in self._session_screens():
             if not await screen.end_on_quit():
                 notes.append(QUIT_BUSY)
+                self.quit_writers.append(screen)
             elif screen.lost_on_quit is not None:  # a store read-only, gone, or its file deleted
                 notes.append(QUIT_LOST.format(screen.lost_on_quit))
         self.exit(message=Text("\n".join(notes)) if notes else None)

@@ -338,6 +338,7 @@ class KioskApp(BaseApp):
 
     CSS_PATH = "kiosk.tcss"
     SCREEN_NAME = "kiosk"
+    QUIT_LOST: ClassVar[str] = QUIT_LOST
     ENABLE_COMMAND_PALETTE = False
     # Only a hidden way out for the operator at the keyboard; nothing a shopper can misuse.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -362,6 +363,7 @@ class KioskApp(BaseApp):
         note = None
         if not recorded:
             note = Text(QUIT_BUSY)
+            self.quit_writers.append(screen)
         elif lost is not None:
             note = Text(QUIT_LOST.format(lost))
         self.exit(message=note)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -1245,6 +1246,78 @@ def test_quitting_the_console_ends_the_live_session_once(
     assert logged(session) == ["session_started", "item_viewed", "session_ended"]
     said = " ".join(capsys.readouterr().err.split())
     assert "the console records the end of the live session once it lets go" in said
+
+
+def test_ctrl_c_while_a_quit_console_waits_for_the_store_quits_at_once_saying_the_end_is_lost(
+    shop_file: Path, tmp_path: Path
+) -> None:
+    """`edgerec tui` quit while another program holds the store says it records the session's
+    end once the store is let go. Ctrl+C while it waited did nothing; a second said 'Aborted!'
+    and went on waiting; a third ended in a traceback, and the end was lost without a word."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import shutil
+    import signal
+    import struct
+    import sys
+    import termios
+
+    shop = tmp_path / "shop.db"
+    shutil.copy(shop_file, shop)
+    with edgerec.open(shop) as store:
+        head = store.head()
+    pid, terminal = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
+        os.environ.update(TERM="xterm-256color", EDGEREC_UI_LOG=str(tmp_path / "console.log"))
+        os.execv(sys.executable, [sys.executable, "-m", "edgerec", "--db", str(shop), "tui", "--no-trainer"])
+    said = b""
+
+    def read_until(text: bytes, timeout: float = 60) -> None:
+        nonlocal said
+        deadline = time.monotonic() + timeout
+        while text not in said:
+            assert time.monotonic() < deadline, said[-2000:]
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    said += os.read(terminal, 65536)
+                except OSError:  # the console has exited
+                    break
+
+    lock = os.open(f"{shop}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        read_until(b"Home")
+        os.write(terminal, b"\x1bOQ")  # F2: Live
+        read_until(b"Cart")
+        os.write(terminal, b"\r")  # a look at the first item: the session starts
+        with edgerec.open(shop) as store:
+            deadline = time.monotonic() + 30
+            while store.head() < head + 2:
+                assert time.monotonic() < deadline, "the look was not recorded"
+                time.sleep(0.1)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another program's long write (a rebuild)
+        os.write(terminal, b"\x11")  # ctrl+q
+        read_until(b"another program holds the store")
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGINT)  # Ctrl+C, as the terminal sends it
+        started = time.monotonic()
+        read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
+        quit_in = time.monotonic() - started
+        _, status = os.waitpid(pid, 0)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
+        os.close(terminal)
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    text = " ".join(said.decode(errors="replace").split())
+    assert quit_in < 5 and os.waitstatus_to_exitcode(status) == 1, text[-2000:]
+    assert "the end of the live session was not recorded: quit with Ctrl+C" in text
+    assert "Traceback" not in text
 
 
 def test_quitting_the_console_on_a_store_that_refuses_writes_quits_and_logs_the_end_lost(
