@@ -2118,7 +2118,11 @@ def _why_no_suggestions(
         )
     if categories and len(unknown) == len(categories):
         return "unknown_category", f"the catalogue has no category {' or '.join(map(repr, categories))}"
-    rules = "" if recommender.rules.empty else ", or never shown by the shop's rules"
+    rules = (
+        ", or never shown by the shop's rules"
+        if recommender.rules_hide_any(category=categories or None)
+        else ""
+    )
     disliked = (
         ", or rated as a dislike by the customer"
         if recommender.dislikes(user_id, category=categories or None)

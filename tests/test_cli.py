@@ -1859,6 +1859,38 @@ def test_recommend_names_dislikes_only_within_the_categories_asked(tmp_path: Pat
         assert recommender.dislikes("u", category=["Toys", "Garden"]) == []
 
 
+def test_recommend_names_the_shops_rules_only_where_they_hide_an_item_asked_for(tmp_path: Path) -> None:
+    """Every Toys item out of stock, and the shop's one never-show rule a kettle in Kitchen (and
+    a promotion, which hides nothing): `--category Toys` said every item in it was '..., or
+    never shown by the shop's rules'."""
+    db, rules = str(tmp_path / "shop.db"), tmp_path / "rules.toml"
+    rules.write_text('exclude_items = ["kettle"]\n\n[[promote]]\nitem_id = "kite"\nboost = 0.5\n')
+    with edgerec.open(db) as store:
+        store.record_many(
+            [
+                ItemListed(item_id="kettle", title="Kettle", category="Kitchen", stock=2, occurred_at=T0),
+                ItemListed(item_id="pan", title="Pan", category="Kitchen", stock=0, occurred_at=T0),
+                ItemListed(item_id="kite", title="Kite", category="Toys", stock=0, occurred_at=T0),
+            ]
+        )
+
+    def why(*args: str) -> str:
+        said = json.loads(run("--db", db, "recommend", "--user", "u", "--json", "--rules", str(rules), *args))
+        return str(said["why_empty"]["message"])
+
+    assert (
+        why("--category", "Toys")
+        == "every item in 'Toys' is delisted, out of stock, in the cart or just bought"
+    )
+    assert why("--category", "kitchen").endswith("just bought, or never shown by the shop's rules")
+    rules.write_text('[[promote]]\nitem_id = "kite"\nboost = 0.5\n')
+    with edgerec.open(db) as store:
+        store.record(
+            ItemListed(item_id="kettle", title="Kettle", category="Kitchen", stock=0, occurred_at=T0)
+        )
+    assert why() == "every item is delisted, out of stock, in the cart or just bought"
+
+
 def test_recommend_says_a_list_is_empty_of_the_customers_dislikes(tmp_path: Path) -> None:
     """A customer who rated both of a category's items low was told that every item in it is
     "delisted, out of stock, in the cart or just bought": none was."""

@@ -508,6 +508,19 @@ class Recommender:
             found = found[cat.in_categories(found, _category_codes(cat, names))]
         return [cat.ids[i] for i in found.tolist()]
 
+    def rules_hide_any(self, *, category: str | Sequence[str] | None = None) -> bool:
+        """Whether the shop's never-show rules, as the recommender's policy applies them, keep
+        any item of the catalogue out of its lists (any in `category`, where given, as a request
+        for it takes them). Promotions hide nothing, nor does a rule for other categories."""
+        rules = _rules_under(self.rules, self.config.policy)
+        if not (rules.exclude_items or rules.exclude_categories):
+            return False
+        cat, names = self.catalogue, _category_names(category)
+        items = np.arange(len(cat))
+        if names is not None:
+            items = items[cat.in_categories(items, _category_codes(cat, names))]
+        return bool(rules.excluded(cat, items).any())
+
     def store_ids(self) -> list[str]:
         """The stores and kiosks whose popularity the lists count: those of the log's newest
         `context_warmup_events` and every event since that concern an item."""
