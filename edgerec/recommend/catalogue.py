@@ -182,7 +182,8 @@ class Catalogue:
             groups = self._groups[kind]
             if code == len(groups) - 1:  # the last entry must stay free, for code -1: room doubled
                 groups = self._groups[kind] = np.concatenate([groups, np.full(len(groups), -1, np.int64)])
-            groups[code] = self._group_of_name[kind].setdefault(key, code)
+            # a name of spaces only names nothing: no group, as no name
+            groups[code] = self._group_of_name[kind].setdefault(key, code) if key else -1
         return code
 
     def groups(self, kind: str, codes: np.ndarray) -> np.ndarray:

@@ -914,10 +914,13 @@ def _fallback_evidence(cat: Catalogue, item: int, now_us: int) -> list[Evidence]
     if listed_at and cat.interactions[item] == 0 and now_us - listed_at < NEWLY_LISTED_US:
         return [Evidence("popularity", "Newly listed", item_id=cat.ids[item], attribute=("status", "listed"))]
     name = cat.category_name(item)
-    if name:
+    if name and name.strip():
         return [
             Evidence(
-                "popularity", f"Available now in {name}", item_id=cat.ids[item], attribute=("category", name)
+                "popularity",
+                f"Available now in {name.strip()}",
+                item_id=cat.ids[item],
+                attribute=("category", name),
             )
         ]
     return [Evidence("popularity", "Available now", item_id=cat.ids[item], attribute=("status", "available"))]

@@ -262,10 +262,11 @@ class ContentSource:
             group = int(cat.groups(kind, codes[item]))
             if group < 0:
                 continue
-            value = cat.category_name(item) if kind == "category" else cat.brands[item]
+            value = str(cat.category_name(item) if kind == "category" else cat.brands[item])
             for (anchor, _), anchor_group in zip(self._anchors(request), anchor_groups[kind], strict=True):
                 if anchor != item and anchor_group == group and not request.disliked(anchor):
-                    text = f"Same {kind} ({value}) as {_anchor_phrase(request, anchor)}"
+                    # as the catalogue spelt it, without stray spaces: "(ACME)", not "( ACME)"
+                    text = f"Same {kind} ({value.strip()}) as {_anchor_phrase(request, anchor)}"
                     trace = request.trace(anchor)
                     out.append(
                         Evidence(
@@ -274,7 +275,7 @@ class ContentSource:
                             item_id=cat.ids[anchor],
                             event_type=trace.last_type if trace else None,
                             at=micros_to_datetime(trace.last_at) if trace else None,
-                            attribute=(kind, str(value)),
+                            attribute=(kind, value),
                         )
                     )
                     break
@@ -367,7 +368,7 @@ class PopularitySource:
                     )
                 )
         if count:
-            name = cat.category_name(item)
+            name = (cat.category_name(item) or "").strip()
             scope = f" in {name}" if name else ""
             noun = "interaction" if count == 1 else "interactions"
             out.append(

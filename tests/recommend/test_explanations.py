@@ -192,3 +192,38 @@ def test_same_category_and_brand_hold_however_the_catalogue_spelt_them(tmp_path)
         "Same category (kitchen/coffee) as a, which you viewed 2 minutes ago",
         "Same brand (ACME) as a, which you viewed 2 minutes ago",
     ]
+
+
+def test_a_category_or_brand_is_named_without_its_stray_spaces(tmp_path) -> None:
+    """Beans listed by ' ACME' in 'Kitchen/Coffee ' were 'Same brand ( ACME)' and 'Popular in
+    Kitchen/Coffee ', and an untouched item 'Available now in  Garden ': the names as stored.
+    A brand of spaces only, which names nothing, made two such items 'Same brand ( )'."""
+    import edgerec
+
+    listed = {
+        "a": ("kitchen/coffee", "Acme"),
+        "b": ("Kitchen/Coffee ", " ACME"),
+        "x": ("Toys", "  "),
+        "y": (" Toys", " "),
+    }
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for item, (category, brand) in listed.items():
+            store.record(
+                ItemListed(item_id=item, title=item, category=category, brand=brand, occurred_at=at(0))
+            )
+        store.record(ItemListed(item_id="z", title="z", category=" Garden ", occurred_at=at(-20_000)))
+        for n, item in enumerate(["b", "b", "y", "y", "y"]):
+            store.record(ItemViewed(user_id=f"o{n}", item_id=item, occurred_at=at(n)))
+        store.record(ItemViewed(user_id="u", item_id="a", occurred_at=at(10)))
+        store.record(ItemViewed(user_id="v", item_id="x", occurred_at=at(10)))
+        rec = Recommender(store)
+        for_u = {r.item_id: r.reasons for r in rec.recommend("u", k=5, now=at(12))}
+        for_v = {r.item_id: r.reasons for r in rec.recommend("v", k=5, now=at(12))}
+        for_w = {r.item_id: r.reasons for r in rec.recommend("w", k=5, now=at(12))}
+    assert for_u["b"] == [
+        "Same category (Kitchen/Coffee) as a, which you viewed 2 minutes ago",
+        "Same brand (ACME) as a, which you viewed 2 minutes ago",
+    ]
+    assert for_v["b"] == ["Popular in Kitchen/Coffee (2 shopper interactions in all)"]
+    assert for_v["y"] == ["Same category (Toys) as x, which you viewed 2 minutes ago"]
+    assert for_w["z"] == ["Available now in Garden"]
