@@ -210,8 +210,8 @@ def import_file(
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
-        if lines != 0 and is_workbook(path) and (unread := unread_sheets(path)):
-            report.notes.append(_unread_sheets_note(unread))
+        if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:
+            report.notes.append(_unread_sheets_note(*unread))
         if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
             report.delisted = _delist_unnamed(store, named)
         report.already_present = report.accepted - report.appended
@@ -242,10 +242,10 @@ def import_file(
     return report
 
 
-def _unread_sheets_note(names: list[str]) -> str:
-    sheets = ", ".join(repr(name) for name in names)
+def _unread_sheets_note(read: str, names: list[str]) -> str:
+    sheets = ", ".join(names)
     return (
-        f"Only the workbook's first sheet was read, not its other sheets that hold rows ({sheets}):"
+        f"Only the workbook's sheet {read!r} was read, not its other sheets that hold rows ({sheets}):"
         " save each of them as a CSV file or a workbook of its own, and import that too."
     )
 

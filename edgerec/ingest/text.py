@@ -234,7 +234,7 @@ def read_records(
     """Yields (header fields or None, chunk) for each chunk of records of a delimited file.
 
     Blank lines are skipped and are not records. A delimiter of " " splits on runs of spaces.
-    An Excel workbook is read as the CSV of its first sheet would be.
+    An Excel workbook is read as the CSV of the sheet it reads would be (`workbook.rows`).
     """
     if workbook.is_workbook(path):
         yield from _workbook_records(path, header, chunk_rows)

@@ -1,10 +1,11 @@
-"""Excel workbooks (.xlsx) read as delimited text: the first sheet's rows, one record each.
+"""Excel workbooks (.xlsx) read as delimited text: one sheet's rows, one record each.
 
-A shop's catalogue or sales often live in a spreadsheet. Its first sheet is read row by row
-in openpyxl's read-only mode, so memory does not grow with the sheet. Each cell becomes the
-text a CSV of the sheet would hold: numbers as written (an id stored as 1234.0 is "1234"),
-dates and times in ISO 8601 (read in the import's time zone, as a CSV's are). From there on,
-a workbook is read exactly as a CSV file is, line numbers being row numbers.
+A shop's catalogue or sales often live in a spreadsheet. Its first sheet shown that holds rows
+(not a hidden one, nor a blank one before it) is read row by row in openpyxl's read-only mode,
+so memory does not grow with the sheet. Each cell becomes the text a CSV of the sheet would
+hold: numbers as written (an id stored as 1234.0 is "1234"), dates and times in ISO 8601 (read
+in the import's time zone, as a CSV's are). From there on, a workbook is read exactly as a CSV
+file is, line numbers being row numbers.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def legacy_workbook(path: str | Path) -> FormatError:
 
 
 def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells as text) for each row of the first sheet that is not blank."""
+    """(row number, cells as text) for each row of the sheet read (`_read_sheet`) that is not blank."""
     from openpyxl import load_workbook  # read only on a workbook: loaded when one is imported
 
     # Given an open file, openpyxl reads what it holds; given a path, it refuses any name that
@@ -64,7 +65,7 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
                 f"{path}: not a workbook that can be read ({type(exc).__name__}: {exc})"
             ) from exc
         try:
-            sheet = book.worksheets[0]
+            sheet = _read_sheet(book)
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [_text(value) for value in values]
                 if any(cells):  # every row is as wide as the sheet: a blank one is all empty cells
@@ -73,25 +74,38 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
             book.close()
 
 
-def unread_sheets(path: str | Path) -> list[str]:
-    """The names of the sheets after the first that hold something in their first rows: an
-    import reads the first sheet only, and a workbook may keep its data over several (UCI's
-    Online Retail II, a year a sheet)."""
+def unread_sheets(path: str | Path) -> tuple[str, list[str]]:
+    """The name of the sheet an import reads (`_read_sheet`), and those of the others that hold
+    something in their first rows, quoted, a hidden one marked so ("'Lookup' (hidden)"): an
+    import reads one sheet only, and a workbook may keep its data over several (UCI's Online
+    Retail II, a year a sheet)."""
     from openpyxl import load_workbook
 
     with open(path, "rb") as file:
         book = load_workbook(file, read_only=True, data_only=True)
         try:
-            return [
-                sheet.title
-                for sheet in book.worksheets[1:]
-                if any(
-                    any(cell is not None for cell in row)
-                    for row in sheet.iter_rows(max_row=_HEAD_ROWS, values_only=True)
-                )
+            read = _read_sheet(book)
+            return read.title, [
+                repr(sheet.title) + ("" if sheet.sheet_state == "visible" else " (hidden)")
+                for sheet in book.worksheets
+                if sheet is not read and _holds_rows(sheet)
             ]
         finally:
             book.close()
+
+
+def _read_sheet(book: Any) -> Any:
+    """The sheet an import reads: the first one shown that holds rows. A hidden sheet (a lookup
+    table kept out of sight) is not what the shop sees on opening the workbook, nor is a blank
+    one left before the data (a new workbook's "Sheet1")."""
+    shown = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"] or book.worksheets
+    return next((sheet for sheet in shown if _holds_rows(sheet)), shown[0])
+
+
+def _holds_rows(sheet: Any) -> bool:
+    return any(
+        any(cell is not None for cell in row) for row in sheet.iter_rows(max_row=_HEAD_ROWS, values_only=True)
+    )
 
 
 def head_lines(path: str | Path, count: int) -> list[str]:

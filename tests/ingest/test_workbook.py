@@ -95,9 +95,42 @@ def test_a_workbook_s_other_sheets_of_rows_are_named_as_not_read(ingest_store: S
     assert (report.rows_read, report.accepted) == (1, 1)
     assert [e.user_id for e in ingest_store.read()] == ["13085"]
     assert report.notes == [
-        "Only the workbook's first sheet was read, not its other sheets that hold rows ('Sheet 2'):"
+        "Only the workbook's sheet 'Sheet' was read, not its other sheets that hold rows ('Sheet 2'):"
         " save each of them as a CSV file or a workbook of its own, and import that too."
     ]
+
+
+@pytest.mark.parametrize("first", ["hidden", "blank"])
+def test_the_sheet_read_is_the_first_shown_that_holds_rows(
+    ingest_store: Store, tmp_path: Path, first: str
+) -> None:
+    """A workbook whose first sheet was a hidden lookup table was read as that table (the import
+    refused its columns 'code' and 'name', which the shop never sees), and one whose first sheet
+    was left blank, the data on the next, could not be told apart from an empty file."""
+    book = Workbook()
+    lookup = book.active
+    lookup.title = "Lookup"
+    if first == "hidden":
+        lookup.append(["code", "name"])
+        lookup.append(["K", "Kitchen"])
+        lookup.sheet_state = "hidden"
+    data = book.create_sheet("Data")
+    data.append(["id", "title", "price"])
+    data.append(["A1", "Hat", 9.5])
+    book.active = data
+    path = tmp_path / "cat.xlsx"
+    book.save(path)
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    assert [e.item_id for e in ingest_store.read()] == ["A1"]
+    assert report.notes == (
+        [
+            "Only the workbook's sheet 'Data' was read, not its other sheets that hold rows ('Lookup'"
+            " (hidden)): save each of them as a CSV file or a workbook of its own, and import that too."
+        ]
+        if first == "hidden"
+        else []
+    )
 
 
 def test_a_workbook_of_one_sheet_has_no_note(ingest_store: Store, tmp_path: Path) -> None:
