@@ -190,6 +190,10 @@ class Catalogue:
         """The category or brand group of each code (-1, none, stays -1)."""
         return self._groups[kind][codes]
 
+    def brand_group(self, name: str) -> int:
+        """The brand group a name matches however it is spelt (`brand_key`), -1 for none."""
+        return self._group_of_name["brand"].get(brand_key(name), -1)
+
     def category_groups(self, codes: np.ndarray) -> np.ndarray:
         """The category group of each code (-1, no category, stays -1)."""
         return self._groups["category"][codes]

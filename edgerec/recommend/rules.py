@@ -157,9 +157,7 @@ class RuleSet:
             if not len(catalogue.categories_under(name))
         ]
         found += [
-            f"brand {name!r}"
-            for name in sorted(self.promote_brands)
-            if not any(_same_name(brand, name) for brand in catalogue.brand_codes)
+            f"brand {name!r}" for name in sorted(self.promote_brands) if catalogue.brand_group(name) < 0
         ]
         return found
 
@@ -201,19 +199,15 @@ class RuleSet:
                 hit = indices == index if index is not None else np.zeros(len(indices), dtype=bool)
             elif attribute == "category":
                 hit = catalogue.in_categories(indices, catalogue.categories_under(name))
-            else:
-                codes = [code for brand, code in catalogue.brand_codes.items() if _same_name(brand, name)]
-                hit = np.isin(catalogue.brand[indices], codes)
+            else:  # one lookup of the brand's group, not a look at each of the catalogue's brands
+                group = catalogue.brand_group(name)
+                brands = catalogue.groups("brand", catalogue.brand[indices])
+                hit = brands == group if group >= 0 else np.zeros(len(indices), dtype=bool)
             hit &= value > boost
             boost[hit] = value
             rule[hit] = number
         boost[rule < 0] = 0.0
         return boost, rule
-
-
-def _same_name(a: str, b: str) -> bool:
-    """Brand names as a shop types them: any case, spaces around ignored."""
-    return _matched_as("brand", a) == _matched_as("brand", b)
 
 
 def _matched_as(key: str, name: str) -> object:
