@@ -65,7 +65,7 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
                 f"{path}: not a workbook that can be read ({type(exc).__name__}: {exc})"
             ) from exc
         try:
-            sheet = _read_sheet(book)
+            sheet = _read_sheet(book, path)
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [_text(value) for value in values]
                 if any(cells):  # every row is as wide as the sheet: a blank one is all empty cells
@@ -84,7 +84,7 @@ def unread_sheets(path: str | Path) -> tuple[str, list[str]]:
     with open(path, "rb") as file:
         book = load_workbook(file, read_only=True, data_only=True)
         try:
-            read = _read_sheet(book)
+            read = _read_sheet(book, path)
             return read.title, [
                 repr(sheet.title) + ("" if sheet.sheet_state == "visible" else " (hidden)")
                 for sheet in book.worksheets
@@ -94,10 +94,13 @@ def unread_sheets(path: str | Path) -> tuple[str, list[str]]:
             book.close()
 
 
-def _read_sheet(book: Any) -> Any:
+def _read_sheet(book: Any, path: str | Path) -> Any:
     """The sheet an import reads: the first one shown that holds rows. A hidden sheet (a lookup
     table kept out of sight) is not what the shop sees on opening the workbook, nor is a blank
-    one left before the data (a new workbook's "Sheet1")."""
+    one left before the data (a new workbook's "Sheet1"). FormatError for a workbook of charts
+    only, which has no sheet of cells."""
+    if not book.worksheets:
+        raise FormatError(f"{path}: the workbook has no sheet of cells (only charts): nothing to import")
     shown = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"] or book.worksheets
     return next((sheet for sheet in shown if _holds_rows(sheet)), shown[0])
 

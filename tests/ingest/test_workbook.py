@@ -167,6 +167,22 @@ def test_an_old_excel_file_is_refused_saying_how_to_save_it(ingest_store: Store,
     assert ingest_store.head() == 0
 
 
+@pytest.mark.parametrize("format", [None, "catalogue"])
+def test_a_workbook_of_charts_only_is_refused_saying_so(
+    ingest_store: Store, tmp_path: Path, format: str | None
+) -> None:
+    """It ended in an IndexError (no sheet of cells to read), detected or named."""
+    from openpyxl.chart import BarChart
+
+    book = Workbook()
+    book.create_chartsheet("Sales chart").add_chart(BarChart())
+    book.remove(book["Sheet"])
+    book.save(path := tmp_path / "charts.xlsx")
+    with pytest.raises(FormatError, match=r"charts.xlsx: the workbook has no sheet of cells \(only charts\)"):
+        import_file(ingest_store, path, format=format)
+    assert ingest_store.head() == 0
+
+
 @pytest.mark.parametrize("name", ["cat.xls", "catalogue.csv", "catalogue"])
 def test_a_workbook_under_another_name_is_read_as_the_workbook_it_is(
     ingest_store: Store, tmp_path: Path, name: str
