@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from edgerec.domain import EventType
@@ -99,6 +99,9 @@ class Batch:
     raw_of: Callable[[int], str]
     catalogue: CatalogueColumns | None = None  # a catalogue file's: what it has columns for
     notes: tuple[str, ...] = ()  # what the report says of how the file was read
+    # A note for the report by the reason rows are quarantined for, where the file's such rows
+    # could be kept: said once, and only where rows were quarantined for that reason.
+    advice: Mapping[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -755,6 +755,27 @@ def sessions_are_visitors(given: ColumnMapping, resolved: ColumnMapping) -> bool
     )
 
 
+def guest_advice(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> dict[str, str]:
+    """How a file's rows that name no customer could be kept, by the reason they are quarantined
+    for: where the file names an order but has no session column (UCI's Online Retail, whose
+    guest checkouts leave `Customer ID` empty beside their `Invoice`), as the anonymous visitor
+    of their order, which `--map session=ORDER` makes each. None where the user named the
+    customer's column: that column alone names the customer, whatever the session."""
+    if given.user != ColumnMapping().user or resolved.user is None or resolved.order is None:
+        return {}
+    if resolved.session is not None and header_key(resolved.session) in _by_key(names):
+        return {}  # they are their session's visitors already
+    order = resolved.order
+    return {
+        "missing_user_id": (
+            f"Rows whose {resolved.user!r} is empty (a guest's order) were quarantined as "
+            f"missing_user_id: --map {shlex.quote(f'session={order}')} keeps them, each as the "
+            f"anonymous visitor of its order (anonymous@ followed by its {order!r}), and makes "
+            "each order a session."
+        )
+    }
+
+
 def fill_customers(
     raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]], sessions: bool = False
 ) -> None:

@@ -290,7 +290,8 @@ def _run(
         sessions.add([row["session_id"] for row in accepted])
         if named is not None:
             named.add([value for value in batch.columns.get("item_id", ()) if isinstance(value, str)])
-        report.notes.extend(note for note in batch.notes if note not in report.notes)
+        advice = (note for reason, note in batch.advice.items() if rejected[reason])
+        report.notes.extend(note for note in (*batch.notes, *advice) if note not in report.notes)
         report.rows_read += len(batch)
         report.accepted += len(accepted)
         report.appended += appended

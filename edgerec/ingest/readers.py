@@ -39,6 +39,7 @@ from edgerec.ingest.mapping import (
     fill_customers,
     fill_order_lines,
     fill_prices,
+    guest_advice,
     nested_events,
     own_line,
     price_fallbacks,
@@ -87,6 +88,7 @@ def csv_batches(
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
     statuses: list[str] = []  # the columns of an order's status
     status: dict[str, Any] = {}  # the last order and whether it sold nothing
+    advice: dict[str, str] = {}  # how rows quarantined for a reason could be kept
     for names, chunk in records:
         names = names or []
         if mapping.quote:
@@ -105,6 +107,7 @@ def csv_batches(
             prices = price_fallbacks(given, mapping, names)
             statuses = status_columns(mapping, names)
             sessions = sessions_are_visitors(given, mapping)
+            advice = guest_advice(given, mapping, names)
         elif not mapping.header and not resolved:
             mapping, resolved = _by_position(mapping), True
             check_positions(mapping, path)
@@ -139,6 +142,7 @@ def csv_batches(
         columns, found = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
         batch = text_batch(source, chunk, columns, merge(problems, found))
         batch.notes, notes = notes, ()
+        batch.advice = advice
         yield batch
 
 
@@ -369,6 +373,7 @@ def object_batches(
     status: dict[str, Any] = {}  # the last order and whether it sold nothing
     given_mapping = mapping
     notes: tuple[str, ...] = ()
+    advice: dict[str, str] = {}  # how rows quarantined for a reason could be kept
     for lines, raws, objects, problems in records():
         first = sources is None
         if sources is None:  # the first chunk's keys say which column holds each field
@@ -389,6 +394,7 @@ def object_batches(
             sources = {k: v for k, v in mapping.sources().items() if v is not None}
             fallbacks = customer_fallbacks(given, mapping, keys)
             sessions = sessions_are_visitors(given, mapping)
+            advice = guest_advice(given, mapping, keys)
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
             prices = price_fallbacks(given, mapping, keys)
             sources |= {f"price:{name}": name for name in prices}
@@ -416,7 +422,7 @@ def object_batches(
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
                 problems[i] = ("bad_json", "not an object")
-        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects), notes=notes)
+        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects), notes=notes, advice=advice)
         notes = ()
 
 
