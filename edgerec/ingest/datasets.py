@@ -35,6 +35,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
+    check_category_tree,
     looks_like_data,
     property_columns,
     property_rows,
@@ -1337,6 +1338,8 @@ def _check_catalogue_columns(
     header line: taken for one, it would lose its item."""
     if property_columns(names) and (item_column is None or _repeated(chunk, item_column)):
         raise FormatError(f"{path}: {property_rows(names)}")
+    if item_column is None and header:
+        check_category_tree(names, path)
     if item_column is None and not header:
         raise FormatError(
             f"{path}: no column for the item id. With header=false, columns are named by position "

@@ -944,6 +944,8 @@ def check_columns(
         f"{field}={getattr(mapping, field)}: no such column" for field in _lacking(mapping, names, named)
     ]
     lacking = _needed_lacking(mapping, lambda field: not _lacking(mapping, names, (field,)))
+    if {"user", "item", "timestamp"} <= set(lacking):
+        check_category_tree(names, path)
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
@@ -1192,6 +1194,22 @@ def property_rows(names: Sequence[str]) -> str:
         "has one row per item and a column per field: turn it into that first, for example with "
         f"pandas' frame.pivot_table(index='{item}', columns='{name}', values='{value}', aggfunc='last'), "
         "then import the result with --format catalogue"
+    )
+
+
+def check_category_tree(names: Sequence[str], path: Path) -> None:
+    """FormatError for a tree of categories, a parent beside each (RetailRocket's
+    category_tree.csv: categoryid,parentid), in a file with no column for a customer, an item or
+    a time: it holds no events and no items. Read as events, it was told to give a default type
+    and a day for its undated rows, which fit a file of events."""
+    parent = next((name for name in names if header_key(name).startswith("parent")), None)
+    if parent is None:
+        return
+    raise FormatError(
+        f"{path}: a tree of categories (each one's parent, in {parent!r}), which holds no events and "
+        "no items; edgerec reads an item's category from its catalogue's row (or an event's category "
+        "column), and has no use for the categories' parents. Import the file of events instead, and "
+        "the items with their categories as a catalogue (--format catalogue)"
     )
 
 

@@ -827,6 +827,31 @@ def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
     ]
 
 
+def test_a_tree_of_categories_is_refused_naming_what_to_import_instead(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """RetailRocket's category_tree.csv (categoryid, parentid) was refused with advice for a
+    file of events, to give default_type=... or undated=...; and with --format catalogue, to
+    name its item column, which would list each category as an item."""
+    tree = tmp_path / "category_tree.csv"
+    tree.write_text("categoryid,parentid\n1016,213\n809,169\n570,9\n")
+    said = (
+        f"^{re.escape(str(tree))}: a tree of categories \\(each one's parent, in 'parentid'\\), which "
+        "holds no events and no items;.*Import the file of events instead, and the items with their "
+        r"categories as a catalogue \(--format catalogue\)$"
+    )
+    with pytest.raises(FormatError, match=said) as refused:
+        import_file(ingest_store, tree)
+    assert "default_type" not in str(refused.value) and "undated" not in str(refused.value)
+    with pytest.raises(FormatError, match=said):
+        import_file(ingest_store, tree, format="catalogue")
+    nested = tmp_path / "categories.jsonl"  # a JSON line's too, its parent under a name of its own
+    nested.write_text('{"category_id": 3, "parent_id": 1}\n')
+    with pytest.raises(FormatError, match="a tree of categories.*in 'parent_id'"):
+        import_file(ingest_store, nested)
+    assert ingest_store.read() == []
+
+
 def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
     ingest_store: Store, tmp_path: Path
 ) -> None:
