@@ -102,6 +102,7 @@ class Batch:
     # A note for the report by the reason rows are quarantined for, where the file's such rows
     # could be kept: said once, and only where rows were quarantined for that reason.
     advice: Mapping[str, str] = field(default_factory=dict)
+    ratings_from: str | None = None  # the column a generic file's ratings are read from
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shlex
 import time
 import uuid
 from collections import Counter
@@ -107,6 +109,59 @@ class _Distinct:
         return [v for v, known in zip(values, np.isin(hashes, self.seen), strict=True) if not known]
 
 
+class _Zeros:
+    """What a note on a file's ratings of 0 needs: how many there are, and the lowest and highest
+    of the others (whole numbers or not). Book-Crossing and Goodreads write 0 for a book read
+    but not rated, which the scale the ratings tell (from 0, the lowest) takes for a dislike."""
+
+    def __init__(self) -> None:
+        self.zeros = 0
+        self.low, self.high = math.inf, -math.inf
+        self.whole = True
+        self.column: str | None = None  # the file's column of its ratings, where a generic file's
+
+    def add(self, batch: Batch) -> None:
+        """The accepted ratings of the batch (the rows without a problem)."""
+        values = batch.columns.get("value")
+        if values is None:  # a file with no ratings: nothing to count
+            return
+        rated, kinds, problems = EventType.RATED.value, batch.columns["type"], batch.problems
+        if problems.count(None) < len(batch) or kinds.count(rated) < len(batch):
+            values = [v for v, t, p in zip(values, kinds, problems, strict=True) if p is None and t == rated]
+        ratings = np.array(values, dtype=float)  # accepted ratings: numbers all
+        others = ratings[ratings != 0]
+        self.zeros += ratings.size - others.size
+        if others.size:
+            self.low, self.high = min(self.low, others.min()), max(self.high, others.max())
+            self.whole = self.whole and bool((others == np.round(others)).all())
+        self.column = self.column or batch.ratings_from
+
+    def note(self) -> str | None:
+        """Where ratings of 0 sit below others that run from 1 up, what a 0 is taken for, and
+        how to import such rows as views instead: nothing is read another way unasked."""
+        if not self.zeros or self.low < 1 or self.high <= self.low:  # 0 and 1 alone: a dislike and a like
+            return None
+        low, high = int(self.low), int(self.high)
+        if self.column is not None and self.whole and high - low < 20:
+            column = self.column
+            ratings = " ".join(f"--action {value}=rated" for value in range(low, high + 1))
+            how = (
+                f"--map {shlex.quote(f'type={column}')} --map {shlex.quote(f'value={column}')} "
+                f"--action 0=item_viewed {ratings}"
+            )
+        else:
+            how = (
+                "read the ratings' column as the type too (--map type=COLUMN --map value=COLUMN) and "
+                "say which of its values are ratings (--action 0=item_viewed --action 1=rated, and so on)"
+            )
+        return (
+            f"{self.zeros} of the file's ratings are 0, its others {self.low:g} to {self.high:g}: a 0 is "
+            "read as the bottom of the scale, a dislike, which weighs nothing and is not offered to its "
+            "customer again. Where 0 means read or seen but not rated (as in Book-Crossing and "
+            f"Goodreads), import those rows as views instead: {how}"
+        )
+
+
 def _delist_unnamed(store: AppendsRows, named: _Distinct) -> int:
     """Delists, now, every listed item that `named` does not hold; returns how many."""
     listed = select(items_table.c.item_id).where(items_table.c.status == "listed")
@@ -177,6 +232,7 @@ def import_file(
         dedupe = Deduplicator(0)
     reasons: Counter[str] = Counter()
     users, items, sessions = _Distinct(), _Distinct(), _Distinct()
+    zeros = _Zeros()
     named = _Distinct() if delist_missing else None
     with import_turn(store.engine, waiting):
         started = time.perf_counter()  # its own time, not the wait for its turn
@@ -205,11 +261,14 @@ def import_file(
             checks,
             reasons,
             (users, items, sessions, named),
+            zeros,
             sources,
             total,
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
+        if not fmt.recorded_log and (zero_note := zeros.note()) is not None:  # a log is restored as it was
+            report.notes.append(zero_note)
         if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:
             report.notes.append(_unread_sheets_note(*unread))
         if named is not None and report.accepted:  # a file with no good row names nothing: delist nothing
@@ -258,6 +317,7 @@ def _run(
     checks: tuple[CatalogueCheck, ListingChanges] | None,
     reasons: Counter[str],
     distinct: tuple[_Distinct, _Distinct, _Distinct, _Distinct | None],
+    zeros: _Zeros,
     sources: set[str],
     total: int | None,
     progress: Progress | None,
@@ -288,6 +348,7 @@ def _run(
         users.add([row["user_id"] for row in accepted])
         items.add([row["item_id"] for row in accepted])
         sessions.add([row["session_id"] for row in accepted])
+        zeros.add(batch)
         if named is not None:
             named.add([value for value in batch.columns.get("item_id", ()) if isinstance(value, str)])
         advice = (note for reason, note in batch.advice.items() if rejected[reason])

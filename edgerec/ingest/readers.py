@@ -143,6 +143,7 @@ def csv_batches(
         batch = text_batch(source, chunk, columns, merge(problems, found))
         batch.notes, notes = notes, ()
         batch.advice = advice
+        batch.ratings_from = mapping.value if "value" in wanted else None
         yield batch
 
 
@@ -422,7 +423,16 @@ def object_batches(
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
                 problems[i] = ("bad_json", "not an object")
-        yield Batch(str(path), lines, columns, problems, raw_of(raws, objects), notes=notes, advice=advice)
+        yield Batch(
+            str(path),
+            lines,
+            columns,
+            problems,
+            raw_of(raws, objects),
+            notes=notes,
+            advice=advice,
+            ratings_from=sources.get("value"),
+        )
         notes = ()
 
 

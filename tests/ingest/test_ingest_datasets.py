@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+import edgerec
 from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.domain.events import EARLIEST
@@ -364,6 +365,61 @@ def test_s3rec_sequences_and_attributes(ingest_store: Store, tmp_path: Path) -> 
     listing = next(e for e in ingest_store.read(types=["item_listed"]) if e.item_id == "4")
     assert listing.payload["attributes"] == {"attribute_ids": "1 2 3"}
     assert listing.occurred_at == to_micros(EARLIEST)
+
+
+def test_ratings_of_0_below_a_scale_from_1_are_named_with_the_way_to_import_them_as_views(
+    tmp_path: Path,
+) -> None:
+    """Book-Crossing and Goodreads write 0 for a book read but not rated: it was imported as the
+    bottom of the scale, a dislike, leaving the book out of its reader's list, and nothing said
+    so. The report now says it, and how to import such rows as views; nothing is read another
+    way unasked."""
+    path = tmp_path / "BX-Book-Ratings.csv"
+    path.write_text(
+        '"User-ID";"ISBN";"Book-Rating"\n'
+        '"276725";"034545104X";"0"\n"276726";"0155061224";"5"\n"276727";"0446520802";"0"\n'
+        '"276729";"052165615X";"3"\n"276729";"0521795028";"1"\n"276733";"2080674722";"10"\n'
+    )
+    db = tmp_path / "bx.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(path), "--map", "undated=2004-09-01"])
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if "ratings are 0" in line)
+    how = "--map type=Book-Rating --map value=Book-Rating --action 0=item_viewed " + " ".join(
+        f"--action {value}=rated" for value in range(1, 11)
+    )
+    assert note == (
+        "2 of the file's ratings are 0, its others 1 to 10: a 0 is read as the bottom of the scale, "
+        "a dislike, which weighs nothing and is not offered to its customer again. Where 0 means read "
+        "or seen but not rated (as in Book-Crossing and Goodreads), import those rows as views "
+        f"instead: {how}"
+    )
+    with edgerec.open(db) as store:
+        assert [e.payload["value"] for e in store.read(types=["rated"])] == [0, 5, 0, 3, 1, 10]
+    # edgerec's own export of them is restored as it was logged, with nothing to say
+    assert CliRunner().invoke(main, ["--db", str(db), "export", str(tmp_path / "bx.jsonl")]).exit_code == 0
+    with edgerec.open(tmp_path / "restored.db") as store:
+        assert import_file(store, tmp_path / "bx.jsonl").notes == []
+    # the options it gives, pasted, import the zeros as views, and leave nothing more to say
+    given = ["--map", "undated=2004-09-01", *shlex.split(how)]
+    again = CliRunner().invoke(main, ["--db", str(tmp_path / "views.db"), "import", str(path), *given])
+    assert again.exit_code == 0 and "ratings are 0" not in again.output, again.output
+    with edgerec.open(tmp_path / "views.db") as store:
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "034545104X"),
+            ("rated", "0155061224"),
+            ("item_viewed", "0446520802"),
+            ("rated", "052165615X"),
+            ("rated", "0521795028"),
+            ("rated", "2080674722"),
+        ]
+    # a like and a dislike written 1 and 0, or a scale from 0.5, say nothing
+    for name, text in {"likes.csv": "0\n1\n1\n", "halves.csv": "0\n0.5\n5\n"}.items():
+        other = tmp_path / name
+        other.write_text(
+            "user,item,rating\n" + "".join(f"u{i},i{i},{v}\n" for i, v in enumerate(text.split()))
+        )
+        with edgerec.open(tmp_path / f"{name}.db") as store:
+            assert import_file(store, other, mapping={"undated": "2024-01-01"}).notes == []
 
 
 def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
