@@ -959,7 +959,7 @@ def check_columns(
             if nested
             else _listed_hint(in_text, path)
             if in_text
-            else _hint(names, lacking)
+            else _joined_hint(names, lacking, path) or _hint(names, lacking)
         )
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
             hint += _time_hint(names, values_of)
@@ -1012,15 +1012,7 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
         return
     ids = [name for name in names if name not in days]
     store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
-    suffix = data_suffix(path)
-    if suffix == ".parquet":
-        read = f"pd.read_parquet({json.dumps(str(path))})"
-    elif suffix in JSON_LINES_SUFFIXES:
-        read = f"pd.read_json({json.dumps(str(path))}, lines=True)"
-    else:
-        delimiter = sniff_delimiter(head_lines(path))
-        sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
-        read = f"pd.read_csv({json.dumps(str(path))}, sep={sep}, dtype=str)"
+    read = _pandas_read(path)
     own = "" if store else '.assign(shop="shop")'
     program = (
         f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
@@ -1037,6 +1029,18 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
         f"--map quantity=quantity --map user={store or 'shop'} (daily sales have no customer: each is "
         f"imported as {customer})"
     )
+
+
+def _pandas_read(path: Path) -> str:
+    """The pandas call that reads the file as given, by its own delimiter."""
+    suffix = data_suffix(path)
+    if suffix == ".parquet":
+        return f"pd.read_parquet({json.dumps(str(path))})"
+    if suffix in JSON_LINES_SUFFIXES:
+        return f"pd.read_json({json.dumps(str(path))}, lines=True)"
+    delimiter = sniff_delimiter(head_lines(path))
+    sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
+    return f"pd.read_csv({json.dumps(str(path))}, sep={sep}, dtype=str)"
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
@@ -1084,6 +1088,29 @@ def _listed_hint(key: str, path: Path) -> str:
         f"; each row lists its events in {key!r}, as JSON text: put one event per line first, each "
         f"with its row's other fields, for example with python3 -c {shlex.quote(program)} < "
         f"{shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
+    )
+
+
+def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path) -> str:
+    """Where a file names an order and has a column for its items or its customer, but not both:
+    one table of a release that keeps an order's lines apart from the order itself (Instacart's
+    order_products__prior.csv and orders.csv, Olist's order items and orders). It was told to
+    give a default type and a day for undated rows, as a file of events is, which import no
+    order's customer."""
+    if ("user" in lacking) == ("item" in lacking):
+        return ""
+    order = next((name for name in names if header_key(name) in _ORDER_COLUMNS), None)
+    if order is None:
+        return ""
+    holds, other = ("items", "customer and time") if "user" in lacking else ("customers", "items")
+    program = (
+        f'import pandas as pd; {_pandas_read(path)}.merge(pd.read_csv("OTHER.csv", dtype=str), '
+        f'on={json.dumps(order)}).to_csv("joined.csv", index=False)'
+    )
+    return (
+        f"; the file holds orders' {holds} by {order!r}, and each order's {other} are in another file "
+        f"of its release: join the two on {order!r} first, for example with python3 -c "
+        f"{shlex.quote(program)} (OTHER.csv being that file), then import joined.csv"
     )
 
 

@@ -581,6 +581,52 @@ def test_an_orders_line_number_or_line_id_is_not_the_item(ingest_store: Store, t
     assert _events(ingest_store)[-1] == ("item_viewed", "u1", "i9")
 
 
+def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Instacart's order_products__prior.csv (an order's items, by order_id) and orders.csv (its
+    customer), and Olist's order items, were refused with advice for a file of events: give
+    default_type=item_viewed and undated=..., or a time in Olist's shipping_limit_date. The
+    refusal says the file is one half of its orders, and gives the join that makes them whole."""
+    lines = tmp_path / "order_products__prior.csv"
+    lines.write_text("order_id,product_id,add_to_cart_order,reordered\n1,27,1,0\n1,11,2,1\n2,11,1,1\n")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,user_id,eval_set,order_number,order_date\n"
+        "1,u1,prior,1,2017-05-01 10:00:00\n2,u2,prior,1,2017-05-02 11:00:00\n"
+    )
+    olist = tmp_path / "olist_order_items_dataset.tsv"
+    olist.write_text(
+        "order_id\torder_item_id\tproduct_id\tshipping_limit_date\tprice\n"
+        "00010242fe\t1\t4244733e06\t2017-09-19 09:45:35\t58.90\n"
+    )
+    said = {}
+    for path, holds, other in (
+        (lines, "items", "customer and time"),
+        (orders, "customers", "items"),
+        (olist, "items", "customer and time"),
+    ):
+        with pytest.raises(FormatError) as caught:
+            import_file(ingest_store, path)
+        said[path] = str(caught.value)
+        assert (
+            f"; the file holds orders' {holds} by 'order_id', and each order's {other} are in" in said[path]
+        )
+        assert "default_type" not in said[path] and "undated" not in said[path]
+        assert "shipping_limit_date:" not in said[path] and "timestamp=" not in said[path]
+    assert ingest_store.read() == []
+    # the join it gives, with the other file for OTHER.csv, makes a file of whole orders
+    program = shlex.split(said[lines].split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    (tmp_path / "OTHER.csv").write_text(orders.read_text())
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
+    assert _events(ingest_store) == [
+        ("purchased", "u1", "27"),
+        ("purchased", "u1", "11"),
+        ("purchased", "u2", "11"),
+    ]
+
+
 def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tmp_path: Path) -> None:
     """Magento's order items give the quantity as `qty_ordered` (2.0000): it was not read, and
     every sale was of one."""
