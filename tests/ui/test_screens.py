@@ -1868,6 +1868,34 @@ def test_a_refusal_naming_several_mappings_says_them_as_one_columns_line(tmp_pat
     assert said.count("on the columns line") == 1 and "--map" not in said, said
 
 
+def test_a_note_naming_mappings_and_actions_says_them_as_one_columns_line(tmp_path: Path) -> None:
+    """A note on ratings of 0 names --map type=... --map value=... and an --action per rating:
+    each --action was its own 'action:1=rated on the columns line', one after another. Said as
+    one columns line, typed as it says, it imports the zeros as views."""
+    from edgerec.ingest import import_file
+    from edgerec.ui.screens.importer import in_screen_words, parse_columns
+
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("user,item,rating\nu1,b1,0\nu1,b2,1\nu2,b1,5\n")
+    with Store(tmp_path / "shop.db") as store:
+        [note] = import_file(store, ratings, mapping={"undated": "2024-01-01"}).notes
+    said = in_screen_words(note)
+    typed = said.split("import those rows as views instead: ", 1)[1].removesuffix(" on the columns line")
+    assert typed == (
+        "type=rating value=rating action:0=item_viewed action:1=rated action:2=rated action:3=rated "
+        "action:4=rated action:5=rated"
+    ), said
+    assert said.count("on the columns line") == 1 and "--" not in said, said
+    mapping = parse_columns(f"undated=2024-01-01 {typed}")
+    with Store(tmp_path / "views.db") as store:
+        assert import_file(store, ratings, mapping=mapping).notes == []
+        assert [e.type for e in store.read() if e.type != "session_started"] == [
+            "item_viewed",
+            "rated",
+            "rated",
+        ]
+
+
 def test_customers_show_every_column_a_long_id_or_title_would_push_out_and_the_year_of_an_old_visit(
     tmp_path: Path,
 ) -> None:

@@ -60,18 +60,21 @@ class ImportStopped(Exception):
 
 # The importer's messages name the command's options; this screen takes the encoding and the
 # mapping on its columns line, and the format in its list.
-# Options given one after another (`--map header=false --map user=0`) are one columns line.
+# Options given one after another (`--map header=false --map user=0`, `--map type=rating
+# --action 0=item_viewed --action 1=rated`) are one columns line.
+# 'say which event it is: --action viewed=item_viewed, or purchased': a value quoted for the
+# shell ('Add To Cart=item_viewed', 'timestamp_unit=%d/%m/%Y %H:%M') is typed so there too.
+_OPTION = r"(?:--map (?:'[^']*+'|[^\s)]++)|--action (?:'[^']*'|[^\s)]*[^\s),]))"
 _SCREEN_FORMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # A report's note names the option both ways: 'give day_first=true (--map day_first=true on
     # the command line)'.
     (re.compile(r" \(--map [^\s)]++ on the command line\)"), " on the columns line"),
     (re.compile(r"--encoding(?: ([\w-]++))?"), r"--map encoding=\1"),
-    # 'say which event it is: --action viewed=item_viewed, or purchased': a value quoted for
-    # the shell ('Add To Cart=item_viewed') is read so on the columns line too.
-    (re.compile(r"--action ('[^']*'|[^\s)]*[^\s),])"), r"action:\1 on the columns line"),
-    (  # a pair quoted for the shell ('timestamp_unit=%d/%m/%Y %H:%M') is typed so there too
-        re.compile(r"--map (?:'[^']*+'|[^\s)]++)(?: --map (?:'[^']*+'|[^\s)]++))*+(?! on the command line)"),
-        lambda found: found.group().replace("--map ", "") + " on the columns line",
+    (
+        re.compile(rf"{_OPTION}(?: {_OPTION})*+(?! on the command line)"),
+        lambda found: (
+            found.group().replace("--map ", "").replace("--action ", ACTION) + " on the columns line"
+        ),
     ),
     (re.compile(r"--format ([a-z][\w-]*+)"), r"\1 chosen in the format list"),
 )
