@@ -263,6 +263,47 @@ def test_adds_pressed_while_another_program_holds_the_store_stop_at_the_stock(
     asyncio.run(scenario())
 
 
+def test_buys_pressed_while_another_program_holds_the_store_stop_at_the_stock(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """One in stock, b pressed three times while another program held the store: each press
+    checked the stock shown, which the sales queued had not lowered yet, so three were sold
+    (the stock stopping at 0). The second and third are refused as out of stock, as a press
+    after the first sale is recorded."""
+    import fcntl
+    import os
+
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "enter")
+            item = screen.open_item
+            assert item is not None
+            app.services.record(
+                ItemUpdated(item_id=item.item_id, stock=1, occurred_at=app.services.clock.now())
+            )
+            head = shop_store.head()
+            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
+            try:
+                for _ in range(3):
+                    await pilot.press("b")
+                    await pilot.pause(0.1)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                os.close(lock)
+            await until(pilot, lambda: not screen.writing, what="the sales recorded")
+            sold = [e for e in shop_store.read(since=head) if e.type == "purchased"]
+            assert [(e.item_id, e.payload.get("quantity")) for e in sold] == [(item.item_id, 1)]
+            said = f"{item.label} is out of stock."
+            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+
+    asyncio.run(scenario())
+
+
 def test_a_and_b_act_on_the_row_highlighted_not_on_an_item_opened_before(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -461,7 +461,18 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         item = self._target_in_stock()
         if item is None:
             return
-        self._submit("buy", lambda s: [s.buy(item)])
+        shop, suggester = self.shop, self.suggester
+
+        def buy(session: LiveSession, _cart: dict[str, int]) -> list[Event]:
+            # The item as the sales queued before leave it, not as shown: keys pressed while
+            # another program held the store would each sell its last unit.
+            now = shop.item(item.item_id)
+            why = not_for_sale(now, suggester)
+            if now is None or why is not None:
+                raise Refused(f"{printable(item.label)} is {why}.")
+            return [session.buy(now)]
+
+        self._submit_on_cart("buy", buy)
 
     @guarded("checking out")
     def action_checkout(self) -> None:
