@@ -572,6 +572,48 @@ def test_delisting_an_item_twice_says_it_is_delisted_already(shop_store: Store, 
     run(scenario())
 
 
+def test_editing_a_delisted_item_lists_it_again_as_the_form_has_it(tmp_path: Path) -> None:
+    """e on a delisted item, a restock typed and saved: "Updated mug: stock", and the item stayed
+    delisted, never suggested nor sold, with nothing on screen to say so; listing it again took
+    n and every field typed anew, its description lost. The form of a delisted item says it
+    lists it again, and saving does so, with its fields as the form has them and its description."""
+    from edgerec.domain import ItemDelisted
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        store.record(
+            ItemListed(item_id="mug", title="Mug", category="Kitchen", price=4.5, stock=3, description="Blue")
+        )
+        store.record(ItemDelisted(item_id="mug"))
+
+        async def scenario() -> None:
+            app = console(store, tmp_path, "catalogue")
+            async with app.run_test(size=(100, 32)) as pilot:
+                items = app.screen.query_one(ItemTable)
+                await until(pilot, lambda: "mug" in items.rows_by_key)
+                items.move_cursor(row=items.get_row_index("mug"))
+                head = store.head()
+                await pilot.press("e")
+                form = app.screen
+                assert isinstance(form, ItemFormScreen)
+                assert "List mug again" in screen_text(app)
+                form._field("stock").value = "10"
+                await pilot.press("ctrl+s")
+                await until(pilot, lambda: said(app, "Listed mug again"), what="the listing said")
+                (listing,) = store.read(since=head)
+                assert listing.type == "item_listed"
+                assert {k: listing.payload.get(k) for k in ("title", "category", "price", "stock")} == {
+                    "title": "Mug",
+                    "category": "Kitchen",
+                    "price": 4.5,
+                    "stock": 10,
+                }
+                assert listing.payload["description"] == "Blue"
+                item = app.services.shop.item("mug")
+                assert item is not None and item.available and item.stock == 10
+
+        run(scenario())
+
+
 def test_the_catalogue_of_a_store_of_events_only_filters_the_categories_it_lists(tmp_path: Path) -> None:
     """Taobao's UserBehavior imported (no catalogue), F5 listed the items known from the log
     but offered no category to filter them by, only "all categories", and d on one said it was

@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from edgerec.domain import Event, EventError, ItemDelisted, ItemListed, ItemUpdated
 from edgerec.domain.printable import printable
 from edgerec.ingest.convert import parse_price, ungrouped
-from edgerec.readmodels import SEEN, ItemRow
+from edgerec.readmodels import LISTED, SEEN, ItemRow
 from edgerec.ui.errors import guarded, report
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
@@ -160,20 +160,32 @@ def _attributes(text: str) -> dict[str, str]:
 
 
 class ItemFormScreen(ModalScreen[ItemDraft | None]):
-    """Adds a new item (empty form) or edits an existing one."""
+    """Adds a new item (empty form) or edits an existing one (lists it again where delisted)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, draft: ItemDraft, *, new: bool, listed: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        draft: ItemDraft,
+        *,
+        new: bool,
+        listed: Callable[[str], bool] | None = None,
+        relist: bool = False,
+    ) -> None:
         super().__init__()
         self.draft = draft
         self.new = new
         self.listed = listed  # whether an item id is listed now: a new item must not replace it
+        self.relist = relist  # a delisted item's form: saving lists it again, as the form has it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             yield Label(
-                "New item" if self.new else f"Edit {printable(self.draft.item_id)}",
+                "New item"
+                if self.new
+                else f"List {printable(self.draft.item_id)} again"
+                if self.relist
+                else f"Edit {printable(self.draft.item_id)}",
                 id="form-title",
                 markup=False,
             )
@@ -224,7 +236,7 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
             # A listing replaces every field: typed by mistake, it would wipe the item's stock.
             raise EventError("item_id", f"{item_id} is in the catalogue already: edit it (e) instead")
         # Fails here, naming the field, while the form and what was typed are still there.
-        draft.event(None if self.new else self.draft, datetime.now(UTC))
+        draft.event(None if self.new or self.relist else self.draft, datetime.now(UTC))
         self.dismiss(draft)
 
 
@@ -344,13 +356,19 @@ class CatalogueScreen(ConsoleScreen):
             return
         # As the store has it now, not as the list read it: a sale since (here or in another
         # program) lowered its stock, and a stock typed to match the old one would change nothing.
-        before = ItemDraft.of(self.shop.item(item.item_id) or item)
+        current = self.shop.item(item.item_id) or item
+        before = ItemDraft.of(current)
+        # An update leaves a delisted item delisted, never suggested nor sold: its form lists it
+        # again, which otherwise took typing every field anew (n), its description lost.
+        relist = current.status not in (LISTED, SEEN)
 
         def saved(draft: ItemDraft | None) -> None:
-            if draft is not None:
+            if draft is not None and relist:
+                self._save_relisting(current, draft)
+            elif draft is not None:
                 self._save_edit(before, draft)
 
-        self.app.push_screen(ItemFormScreen(before, new=False), saved)
+        self.app.push_screen(ItemFormScreen(before, new=False, relist=relist), saved)
 
     @guarded("adding an item")
     def _save_new(self, draft: ItemDraft | None) -> None:
@@ -372,6 +390,21 @@ class CatalogueScreen(ConsoleScreen):
             return
         changed = ", ".join(draft.changes(before))
         self._record(event, "saving an item", lambda at: f"Updated {before.item_id}: {changed} (log #{at}).")
+
+    @guarded("listing an item again")
+    def _save_relisting(self, item: ItemRow, draft: ItemDraft) -> None:
+        # The description, which the form does not show, as the item had it.
+        event = ItemListed(
+            item_id=item.item_id,
+            occurred_at=self.services.clock.now(),
+            description=item.description,
+            **draft.values(),
+        )
+        self._record(
+            event,
+            "listing an item again",
+            lambda at: f"Listed {item.item_id} again (log #{at}); it can be suggested now.",
+        )
 
     @guarded("delisting an item")
     def action_delist(self) -> None:
