@@ -1382,6 +1382,8 @@ def train(settings: Settings, follow: bool, retrain: bool, device: str, until_in
     def say(line: str) -> None:
         try:
             click.echo(line)
+        except _OutputError:  # `> train.log` on a full disk, `>&-`: said as any command's output
+            raise
         # `edgerec train | head`: the reader has all it wanted; or its terminal is gone (EIO,
         # before the SIGHUP that follows is handled)
         except OSError:

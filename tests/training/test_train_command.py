@@ -294,3 +294,20 @@ def test_a_trainer_started_with_nohup_goes_on_after_its_terminal_closes(
     assert process.wait(timeout=120) == 0, output
     with edgerec.open(shop) as store:
         assert f"checkpoint and snapshot written at position {store.head():,}" in output
+
+
+@pytest.mark.parametrize("output", ["> /dev/full", ">&-"], ids=["full-disk", "closed"])
+def test_a_trainer_whose_output_cannot_be_written_says_so(
+    demo_shop: Path, tmp_path: Path, output: str
+) -> None:
+    """`edgerec train > train.log` on a full disk, or with its output closed, ended with status 0
+    having trained nothing and said nothing (or in a traceback), once a terminal's failing write
+    stopped the trainer quietly as a broken pipe does."""
+    shop = tmp_path / "shop.db"
+    shop.write_bytes(demo_shop.read_bytes())
+    command = f'exec "$@" {output}'
+    train = [sys.executable, "-m", "edgerec", "--db", str(shop), "train", "--device", "cpu"]
+    done = subprocess.run(["sh", "-c", command, "sh", *train], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 1, done.stderr
+    assert "Error: cannot write standard output" in done.stderr
+    assert "Traceback" not in done.stderr
