@@ -1228,9 +1228,14 @@ def check_category_tree(names: Sequence[str], path: Path) -> None:
     """FormatError for a tree of categories, a parent beside each (RetailRocket's
     category_tree.csv: categoryid,parentid), in a file with no column for a customer, an item or
     a time: it holds no events and no items. Read as events, it was told to give a default type
-    and a day for its undated rows, which fit a file of events."""
+    and a day for its undated rows, which fit a file of events. Not a catalogue whose rows name a
+    parent product (a variant's) beside a title or price, its id's column named unusually: it is
+    told to name that column."""
     parent = next((name for name in names if header_key(name).startswith("parent")), None)
-    if parent is None:
+    keys = [header_key(name) for name in names]
+    if parent is None or not any("categor" in key for key in keys):
+        return
+    if any(word in key for key in keys for word in _DESCRIBING_WORDS):
         return
     raise FormatError(
         f"{path}: a tree of categories (each one's parent, in {parent!r}), which holds no events and "
@@ -1238,6 +1243,10 @@ def check_category_tree(names: Sequence[str], path: Path) -> None:
         "column), and has no use for the categories' parents. Import the file of events instead, and "
         "the items with their categories as a catalogue (--format catalogue)"
     )
+
+
+# Words of the columns that describe an item (a catalogue's), not a category.
+_DESCRIBING_WORDS = ("title", "productname", "itemname", "brand", "description", "price", "stock")
 
 
 # Words of the column that names a property in a file of them, one per row.

@@ -908,6 +908,24 @@ def test_a_tree_of_categories_is_refused_naming_what_to_import_instead(
     assert ingest_store.read() == []
 
 
+def test_a_catalogue_of_variants_naming_their_parent_is_told_to_name_its_item_column(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A catalogue whose rows name their parent product, its id's column named unusually, was
+    called a tree of categories holding no items, and told to import as a catalogue (--format
+    catalogue), which it was: it is told to name its item column, as before."""
+    variants = tmp_path / "variants.csv"
+    variants.write_text("code,parent_id,category,title,price\nA1,A,Shirts,Red shirt S,9.99\n")
+    with pytest.raises(FormatError, match="no column for the item id; the columns are") as refused:
+        import_file(ingest_store, variants, format="catalogue")
+    assert "tree" not in str(refused.value)
+    with pytest.raises(FormatError, match="no column for the user") as refused:
+        import_file(ingest_store, variants)
+    assert "tree" not in str(refused.value)
+    import_file(ingest_store, variants, format="catalogue", mapping={"item": "code"})
+    assert [e.item_id for e in ingest_store.read()] == ["A1"]
+
+
 def test_a_wide_table_of_daily_sales_is_refused_saying_to_reshape_it(
     ingest_store: Store, tmp_path: Path
 ) -> None:
