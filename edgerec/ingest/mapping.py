@@ -1031,16 +1031,17 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
     )
 
 
-def _pandas_read(path: Path) -> str:
-    """The pandas call that reads the file as given, by its own delimiter."""
-    suffix = data_suffix(path)
+def _pandas_read(path: Path, name: str | None = None) -> str:
+    """The pandas call that reads the file as given, by its own delimiter; or reads `name` (a file
+    of the same release, written as this one is)."""
+    suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
     if suffix == ".parquet":
-        return f"pd.read_parquet({json.dumps(str(path))})"
+        return f"pd.read_parquet({named})"
     if suffix in JSON_LINES_SUFFIXES:
-        return f"pd.read_json({json.dumps(str(path))}, lines=True)"
+        return f"pd.read_json({named}, lines=True)"
     delimiter = sniff_delimiter(head_lines(path))
     sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
-    return f"pd.read_csv({json.dumps(str(path))}, sep={sep}, dtype=str)"
+    return f"pd.read_csv({named}, sep={sep}, dtype=str)"
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
@@ -1103,14 +1104,18 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path) -> st
     if order is None:
         return ""
     holds, other = ("items", "customer and time") if "user" in lacking else ("customers", "items")
+    # The other file is read as this one is: a release's files share their delimiter (a semicolon's
+    # read with commas had no column to join on).
+    suffix = data_suffix(path)
+    other_file = "OTHER" + (suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv")
     program = (
-        f'import pandas as pd; {_pandas_read(path)}.merge(pd.read_csv("OTHER.csv", dtype=str), '
+        f"import pandas as pd; {_pandas_read(path)}.merge({_pandas_read(path, other_file)}, "
         f'on={json.dumps(order)}).to_csv("joined.csv", index=False)'
     )
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} are in another file "
         f"of its release: join the two on {order!r} first, for example with python3 -c "
-        f"{shlex.quote(program)} (OTHER.csv being that file), then import joined.csv"
+        f"{shlex.quote(program)} ({other_file} being that file), then import joined.csv"
     )
 
 

@@ -627,6 +627,27 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
     ]
 
 
+def test_the_join_of_a_release_written_with_semicolons_reads_both_files_so(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The join read the file given by its own delimiter, but the other file of its release with
+    commas: for a release written with semicolons, the line as given ended in KeyError: 'order_id'."""
+    release = tmp_path / "insta cart"
+    release.mkdir()
+    lines = release / "order_products__prior.csv"
+    lines.write_text("order_id;product_id;add_to_cart_order\n1;27;1\n2;11;1\n")
+    (tmp_path / "OTHER.csv").write_text(
+        "order_id;user_id;order_date\n1;u1;2017-05-01 10:00\n2;u2;2017-05-02 11:00\n"
+    )
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, lines)
+    said = str(caught.value)
+    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
+    assert _events(ingest_store) == [("purchased", "u1", "27"), ("purchased", "u2", "11")]
+
+
 def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tmp_path: Path) -> None:
     """Magento's order items give the quantity as `qty_ordered` (2.0000): it was not read, and
     every sale was of one."""
