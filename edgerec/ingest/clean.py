@@ -302,7 +302,12 @@ class CatalogueCheck:
         """What to do where the catalogue may name items by another column than the sales do (a
         shop's product export by its ID, its orders by SKU): an item it lists, and the mapping."""
         if self.example is None:
-            query = select(items.c.item_id).where(items.c.status == "listed").limit(1)
+            # The first id in order: whichever row the database reads first differs between
+            # SQLite and PostgreSQL, and moves there as the catalogue is updated (the primary key's
+            # index gives the first at once).
+            query = (
+                select(items.c.item_id).where(items.c.status == "listed").order_by(items.c.item_id).limit(1)
+            )
             with self.engine.connect() as connection:
                 self.example = connection.execute(query).scalar() or ""
         if not self.example:

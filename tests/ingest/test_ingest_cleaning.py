@@ -167,6 +167,25 @@ def test_purchase_of_unlisted_or_delisted_item_is_quarantined(ingest_store: Stor
     assert report.accepted == 2  # viewing an unlisted item is possible; buying it is not
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_item_an_unlisted_purchase_names_is_the_same_on_every_backend(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The listed item the quarantine's reason names was whichever row the database read first:
+    the same import said 'SKU00143' on PostgreSQL and 'SKU00494' on SQLite, and after updates to
+    the catalogue, another each time. It is the first listed id in order."""
+    url = request.getfixturevalue("postgres").database() if backend == "postgresql" else tmp_path / "s.db"
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("item_id,title\nSKU9,Socks\nSKU2,Scarf\nSKU5,Hat\n")
+    orders = write_csv(tmp_path / "orders.csv", [f"u1,woo-beanie,purchased,{T}"])
+    with edgerec.open(url) as store:
+        assert import_file(store, catalogue, format="catalogue").accepted == 3
+        assert import_file(store, orders).quarantined_by_reason == {"item_not_listed": 1}
+        with store.engine.connect() as connection:
+            detail = connection.execute(select(quarantine.c.detail)).scalar_one()
+    assert "(it lists items such as 'SKU2':" in detail
+
+
 def test_a_purchase_of_an_unlisted_item_says_the_catalogue_may_name_items_otherwise(
     ingest_store: Store, tmp_path: Path
 ) -> None:
