@@ -95,6 +95,7 @@ class Tile(Static, can_focus=True):
 
 class KioskScreen(SessionWriter, Loader, Screen[None]):
     suggestion_count = TILES
+    BEYOND_STOCK = "Sorry, only {stock:,} of these in stock, and {held:,} in your basket already."
 
     def __init__(self, *, idle_seconds: float) -> None:
         super().__init__()
@@ -250,7 +251,7 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
             else:
                 self._show_item(item)
             return
-        self._submit("add", lambda s: [s.add_to_cart(item)])
+        self._submit_add(item)  # refused, in the writer, beyond the stock the basket holds
         self._close_item()
 
     @on(Button.Pressed, "#kiosk-back")
@@ -294,6 +295,8 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
             text, severity = describe(outcome.error)
             self.notify(text, severity=severity)
             return
+        if outcome.refused is not None:  # nothing recorded; the list after it follows
+            self._refused(outcome.refused)
         if outcome.suggestions is None or self.session is None:
             return
         if outcome.job.user_id != self.session.user_id:

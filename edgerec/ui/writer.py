@@ -26,6 +26,8 @@ from textual.worker import get_current_worker
 
 from edgerec.api import Store
 from edgerec.domain import CATALOGUE_TYPES, Event, EventType, SessionStarted
+from edgerec.domain.printable import printable
+from edgerec.readmodels import ItemRow
 from edgerec.ui.errors import log, logged
 from edgerec.ui.suggestions import Suggestion
 
@@ -100,6 +102,14 @@ class CatalogueChanged(Message):
 _CHANGING_STOCK = (*CATALOGUE_TYPES, EventType.PURCHASED)
 
 
+def short_of(item: ItemRow, quantity: int) -> str | None:
+    """Why fewer are in stock than the cart holds (a sale does not sell what is not there),
+    None when the stock is enough or not known."""
+    if item.stock is None or quantity <= item.stock:
+        return None
+    return f"down to {item.stock:,} in stock, {quantity:,} in the cart"
+
+
 def catalogue_changed_since(store: Store, position: int) -> bool:
     """Whether the log holds catalogue events or sales (which may sell an item out) after
     `position`."""
@@ -125,6 +135,8 @@ class SessionWriter:
     """
 
     suggestion_count = 8
+    # What an add beyond the stock says (the kiosk speaks to the shopper, of a basket).
+    BEYOND_STOCK = "{label} is down to {stock:,} in stock, {held:,} in the cart already."
     idle_refresh_seconds = 0.25  # how often, while idle, to fold in others' events and models
     session: Any
     started: bool
@@ -151,6 +163,40 @@ class SessionWriter:
         if on_cart is not None:
             job.on_cart = lambda cart: on_cart(session, cart)
         self._enqueue(job)
+
+    def _submit_on_cart(self, label: str, decide: Callable[[Any, dict[str, int]], list[Event]]) -> None:
+        """A checkout, a removal or an add decides on the cart as the actions queued before it leave
+        it: in the writer, in order. Before the session's first action none is on its way,
+        and the cart recorded is decided on here: a refusal records nothing, not its start."""
+        if self.session is None:
+            return
+        if self.started:
+            self._submit(label, lambda _s: [], on_cart=decide)
+            return
+        cart = self.services.shop.cart(self.session.user_id)  # type: ignore[attr-defined]
+        try:
+            self._submit(label, lambda s: decide(s, cart))
+        except Refused as refusal:
+            self._refused(refusal)
+
+    def _submit_add(self, item: ItemRow) -> None:
+        """Adds one of `item` to the cart, unless the cart holds its stock already: the cart
+        recorded, not the one shown, which the adds queued before (keys pressed or tiles tapped
+        while another program held the store) have not reached yet."""
+
+        def add(session: Any, cart: dict[str, int]) -> list[Event]:
+            held = cart.get(item.item_id, 0)
+            if short_of(item, held + 1):  # the checkout would refuse it
+                raise Refused(
+                    self.BEYOND_STOCK.format(label=printable(item.label), stock=item.stock, held=held)
+                )
+            return [session.add_to_cart(item)]
+
+        self._submit_on_cart("add", add)
+
+    def _refused(self, refusal: Refused, *, latest: bool = True) -> None:
+        """Says why an action on the cart recorded nothing; `latest` when no action came after it."""
+        self.notify(str(refusal), severity="warning")  # type: ignore[attr-defined]
 
     def _job(self, label: str, events: list[Event], pressed_at: float | None = None) -> Job:
         """A job of the current session, carrying the item open on screen."""

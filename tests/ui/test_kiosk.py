@@ -144,6 +144,41 @@ def test_add_to_basket_reads_the_item_again(
     asyncio.run(scenario())
 
 
+def test_add_to_basket_stops_at_the_stock(shop_store: Store, tmp_path: Path) -> None:
+    """Two in stock, tapped and added three times while another program held the store (the
+    tiles, not ranked again meanwhile, still showed it): all three went into the basket, which
+    the kiosk never checked against the stock. The third is refused, as on the console."""
+    import fcntl
+    import os
+
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 1) as (app, pilot, screen):
+            item_id = screen.tiles[0].suggestion.item_id
+            app.services.record(ItemUpdated(item_id=item_id, stock=2, occurred_at=app.services.clock.now()))
+            head = shop_store.head()
+            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
+            try:
+                for _ in range(3):
+                    await pilot.click(Tile)
+                    await until(pilot, lambda: screen.open_item is not None, what="the item open")
+                    await pilot.click("#kiosk-add")
+                    await until(pilot, lambda: screen.open_item is None, what="the item added")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                os.close(lock)
+            await until(pilot, lambda: not screen.writing, what="the adds recorded")
+            added = [e for e in shop_store.read(since=head) if e.type == "added_to_cart"]
+            assert len(added) == 2
+            await until(pilot, lambda: screen.basket == {item_id: 2}, what="the basket shown")
+            said = "Sorry, only 2 of these in stock, and 2 in your basket already."
+            await until(pilot, lambda: any(said == str(n.message) for n in app._notifications))
+
+    asyncio.run(scenario())
+
+
 def test_a_tile_delisted_by_another_process_is_not_opened(
     shop_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

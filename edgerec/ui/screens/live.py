@@ -39,6 +39,7 @@ from edgerec.ui.writer import (
     Refused,
     SessionWriter,
     catalogue_changed_since,
+    short_of,
 )
 
 ALL = "All"
@@ -387,17 +388,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if item is None:
             return
         self.cart_items[item.item_id] = item
-
-        def add(session: LiveSession, cart: dict[str, int]) -> list[Event]:
-            # The cart recorded, not the one shown: the adds queued before (keys pressed while
-            # another program held the store) are not in that yet.
-            held = cart.get(item.item_id, 0)
-            if _short_of(item, held + 1):  # the checkout would refuse it
-                said = f"down to {item.stock:,} in stock, {held:,} in the cart already"
-                raise Refused(f"{printable(item.label)} is {said}.")
-            return [session.add_to_cart(item)]
-
-        self._submit_on_cart("add", add)
+        self._submit_add(item)
 
     def _submit(
         self,
@@ -409,25 +400,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.blocking = []  # r means the item on screen again once something else was done
         super()._submit(label, make, on_cart=on_cart)
 
-    def _submit_on_cart(
-        self, label: str, decide: Callable[[LiveSession, dict[str, int]], list[Event]]
-    ) -> None:
-        """A checkout, a removal or an add decides on the cart as the actions queued before it leave
-        it: in the writer, in order. Before the session's first action none is on its way,
-        and the cart recorded is decided on here: a refusal records nothing, not its start."""
-        if self.session is None:
-            return
-        if self.started:
-            self._submit(label, lambda _s: [], on_cart=decide)
-            return
-        cart = self.shop.cart(self.session.user_id)
-        try:
-            self._submit(label, lambda s: decide(s, cart))
-        except Refused as refusal:
-            self._refused(refusal)
-
     def _refused(self, refusal: Refused, *, latest: bool = True) -> None:
-        self.notify(str(refusal), severity="warning")
+        super()._refused(refusal, latest=latest)
         if latest:  # r removes what refused it, unless another action came after
             self.blocking = refusal.items
 
@@ -482,7 +456,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             if not cart:
                 raise Refused("The cart is empty.")
             now = shop.items_by_id(cart)  # prices, stock and the shop's rules as they are at the till
-            why = {i: not_for_sale(item, suggester) or _short_of(item, cart[i]) for i, item in now.items()}
+            why = {i: not_for_sale(item, suggester) or short_of(item, cart[i]) for i, item in now.items()}
             unavailable = [item for i, item in now.items() if why[i] is not None]
             if unavailable:
                 reasons = "; ".join(f"{printable(item.label)} is {why[item.item_id]}" for item in unavailable)
@@ -617,11 +591,3 @@ def _middle_cut(text: str, width: int) -> str:
 
 
 _HIGHLIGHT_ONE = "highlight one in the list (clear the search or the category if it lists none)"
-
-
-def _short_of(item: ItemRow, quantity: int) -> str | None:
-    """Why fewer are in stock than the cart holds (a sale does not sell what is not there),
-    None when the stock is enough or not known."""
-    if item.stock is None or quantity <= item.stock:
-        return None
-    return f"down to {item.stock:,} in stock, {quantity:,} in the cart"
