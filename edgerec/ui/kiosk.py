@@ -164,8 +164,7 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
     # --- the shopper ---------------------------------------------------------------------------
 
     def _new_visitor(self) -> None:
-        if self.session is not None and self.started and not self.session.ended:
-            self._submit("end", lambda s: [s.end()])
+        self._end_session()
         services = self.services
         self.session = LiveSession.anonymous_visitor(
             services.store_id, services.clock, services.rng, device="kiosk"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from edgerec.domain import (
     AddedToCart,
@@ -20,6 +21,7 @@ from edgerec.domain import (
     SessionEnded,
     SessionStarted,
 )
+from edgerec.domain.signals import SESSION_GAP_S
 from edgerec.readmodels import ItemRow
 from edgerec.ui.clock import Clock
 
@@ -39,6 +41,7 @@ class LiveSession:
     ended: bool = False
     actions: int = 0
     device: str = "console"  # or "kiosk": on every event's context
+    last_at: datetime | None = None  # when its newest event happened
 
     def __post_init__(self) -> None:
         if not self.session_id:
@@ -62,11 +65,19 @@ class LiveSession:
     def context(self) -> Context:
         return Context(store_id=self.store_id, device=self.device)
 
+    def lapsed(self) -> bool:
+        """Whether `SESSION_GAP_S` have passed since its newest event: the store's own
+        sessions end after such a gap, and the shopper's next action is a new visit."""
+        if self.last_at is None:
+            return False
+        return (self.clock.now() - self.last_at).total_seconds() > SESSION_GAP_S
+
     def _common(self) -> dict[str, object]:
         self.actions += 1
+        self.last_at = self.clock.now()
         return {
             "event_id": self._new_id("ev-"),
-            "occurred_at": self.clock.now(),
+            "occurred_at": self.last_at,
             "user_id": self.user_id,
             "session_id": self.session_id,
             "context": self.context,

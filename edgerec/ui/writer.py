@@ -153,6 +153,7 @@ class SessionWriter:
         the session's start goes first when this is its first action. `on_cart` makes more
         events in the writer, from the cart as the actions queued before have left it."""
         pressed_at = self.services.clock.perf()  # type: ignore[attr-defined]
+        self._renew_if_lapsed()
         session = self.session
         if session is None:
             return
@@ -168,6 +169,7 @@ class SessionWriter:
         """A checkout, a removal or an add decides on the cart as the actions queued before it leave
         it: in the writer, in order. Before the session's first action none is on its way,
         and the cart recorded is decided on here: a refusal records nothing, not its start."""
+        self._renew_if_lapsed()
         if self.session is None:
             return
         if self.started:
@@ -178,6 +180,28 @@ class SessionWriter:
             self._submit(label, lambda s: decide(s, cart))
         except Refused as refusal:
             self._refused(refusal)
+
+    def _end_session(self, label: str = "end") -> None:
+        """Records the end of the shopper's session, if it started and has not ended (nor lapsed:
+        an end recorded now would stretch it over the gap the store reads as its end)."""
+        self._renew_if_lapsed()
+        session = self.session
+        if session is not None and self.started and not session.ended:
+            self._submit(label, lambda s: [s.end()])
+
+    def _renew_if_lapsed(self) -> None:
+        """Moves the shopper on to a new session once theirs has had no action for
+        `SESSION_GAP_S`, as the store's own sessions end: a customer played on Monday and left
+        open does not take Tuesday's actions into Monday's session. Nothing is recorded for the
+        old one; the store reads it as ended idle. The next action records the new one's start."""
+        session = self.session
+        if session is not None and self.started and not session.ended and session.lapsed():
+            self.session = session.next_session()
+            self.started = False
+            self._session_lapsed()
+
+    def _session_lapsed(self) -> None:
+        """The screen's part once the session has lapsed (`_renew_if_lapsed`)."""
 
     def _submit_add(self, item: ItemRow) -> None:
         """Adds one of `item` to the cart, unless the cart holds its stock already: the cart
@@ -241,9 +265,7 @@ class SessionWriter:
         goes on as the app exits. A write that fails (a store gone, read-only, or its file
         deleted) is logged, and why is kept in `lost_on_quit` for the app to say as it exits."""
         self.quitting = True
-        session = self.session
-        if session is not None and self.started and not session.ended:
-            self._submit("the end of the session on quit", lambda s: [s.end()])
+        self._end_session("the end of the session on quit")
         waited = 0.0
         while self.writing and waited < QUIT_WAIT_S:
             await asyncio.sleep(0.02)

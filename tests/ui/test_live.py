@@ -1086,6 +1086,50 @@ def test_the_action_count_is_of_the_session_shown(shop_store: Store, tmp_path: P
     asyncio.run(scenario())
 
 
+def test_a_session_left_without_an_action_for_the_gap_ends_as_the_stores_do(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A customer played on Monday and left open took Tuesday's key presses into Monday's
+    session: the console's session id bypassed the store's 30-minute rule. After the gap the
+    next action starts a new session, with no end recorded for the old one (the store reads it
+    idle), and so does e, which records nothing for a lapsed one; within the gap, one session."""
+    from datetime import UTC, datetime, timedelta
+
+    from edgerec.domain.signals import SESSION_GAP_S
+
+    async def scenario() -> None:
+        clock = HandClock(datetime(2026, 1, 19, 17, 0, tzinfo=UTC))
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            head = shop_store.head()
+            await act(pilot, "enter")
+            clock.at += timedelta(seconds=SESSION_GAP_S)  # just within the gap
+            await act(pilot, "a")
+            monday = screen.session.session_id
+            clock.at += timedelta(hours=16)  # Tuesday morning
+            await act(pilot, "down", "enter")
+            tuesday = screen.session.session_id
+            assert tuesday != monday and screen.actions_done == 1
+            logged = [(e.type, e.session_id) for e in shop_store.read(since=head)]
+            assert logged == [
+                ("session_started", monday),
+                ("item_viewed", monday),
+                ("added_to_cart", monday),
+                ("session_started", tuesday),
+                ("item_viewed", tuesday),
+            ]
+            assert app.services.shop.cart("cust-04")  # the cart is the customer's, kept
+            clock.at += timedelta(hours=2)
+            head = shop_store.head()
+            await act(pilot, "e")
+            assert screen.session.session_id not in (monday, tuesday)
+            assert shop_store.read(since=head) == []
+
+    asyncio.run(scenario())
+
+
 def test_a_b_and_r_with_no_row_highlighted_say_so(shop_store: Store, tmp_path: Path) -> None:
     """After a search that lists nothing, a and b recorded nothing and said nothing, and r said
     nothing with items in the cart (it decided 'The cart is empty.' on the cart shown)."""

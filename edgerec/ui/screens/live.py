@@ -473,8 +473,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
     def action_end(self) -> None:
         if self.session is None:
             return
-        if self.started:
-            self._submit("end", lambda s: [s.end()])
+        self._end_session()
         self._new_session(self.session.next_session(), "Started a new session")
 
     @guarded("choosing a customer")
@@ -503,8 +502,7 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.refresh_suggestions(f"Kiosk {self.session.store_id}")  # popularity there, not at the last one
 
     def _new_session(self, session: LiveSession, label: str) -> None:
-        if self.session is not None and self.started and not self.session.ended:
-            self._submit("end", lambda s: [s.end()])
+        self._end_session()
         self.session = session
         self.started = False
         self.open_item = None
@@ -513,6 +511,10 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         self.blocking = []
         self.actions_done = 0
         self.refresh_suggestions(label)  # the session line follows with its first list
+
+    def _session_lapsed(self) -> None:
+        self.actions_done = 0  # of the new session, which the shopper's next action starts
+        self.blocking = []
 
     # --- the writer ---------------------------------------------------------------------------
 
