@@ -175,7 +175,7 @@ class Recommender:
         try:
             return stored_config(store)
         except UNREADABLE_CONFIG as exc:
-            _log.warning("ignoring %s (%s); using the shipped configuration", shop_config_path(store), exc)
+            _log.warning("%s", _ignoring(store, exc))
             return RecommenderConfig.default()
 
     def freeze(self) -> None:
@@ -884,6 +884,20 @@ def stored_config(store: Any) -> RecommenderConfig:
     if path is None or not path.exists():
         return RecommenderConfig.default()
     return RecommenderConfig.load(path)
+
+
+def ignored_config(store: Any) -> str | None:
+    """Why the store's own configuration file is ignored, the shipped configuration served in
+    its place (`Recommender.config_for`); None where it is read, or there is none."""
+    try:
+        stored_config(store)
+    except UNREADABLE_CONFIG as exc:
+        return _ignoring(store, exc)
+    return None
+
+
+def _ignoring(store: Any, exc: BaseException) -> str:
+    return f"ignoring {shop_config_path(store)} ({exc}); using the shipped configuration"
 
 
 def shop_config_path(store: Any) -> Path | None:

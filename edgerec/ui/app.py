@@ -188,6 +188,18 @@ class ConsoleApp(BaseApp):
             self.add_mode(mode, factory)
             self.available_modes.add(mode)
         self.switch_mode(self.start_mode)
+        self._say_config_ignored()
+
+    def _say_config_ignored(self) -> None:
+        """Tells the operator, once, that the store's recommender.json is ignored (a key it
+        does not know, a typo in its JSON): the shipped weights and shop rules serve instead,
+        which only the log said, as `edgerec recommend` says it on standard error."""
+        from edgerec.recommend.engine import ignored_config
+
+        ignored = ignored_config(self.services.store)
+        if ignored is not None:
+            said = ignored[0].upper() + ignored[1:]
+            self.notify(f"{said}. Fix the file, or remove it.", severity="warning", timeout=30)
 
     @guarded("switching screens")
     def action_go(self, mode: str) -> None:

@@ -347,3 +347,34 @@ def test_a_number_with_no_room_is_left_out_not_cut(tmp_path: Path, start: str, w
     for width, found in numbers.items():
         assert set(found) <= {"1,234,567.89", "123456"}, (width, found)
     assert "123456" in numbers[widths[-1]], numbers  # and shown whole where it fits
+
+
+def test_a_recommender_json_the_console_ignores_is_said_to_the_operator_once(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A shop rule put in recommender.json (exclude_categories, which goes in the rules file)
+    made the whole file be ignored, its blend and policy with it, and the console served the
+    shipped configuration saying so only in its log file. It says so on screen, once."""
+    from edgerec.recommend.engine import shop_config_path
+
+    path = shop_config_path(shop_store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"exclude_categories": ["Shoes"]}\n')
+
+    def said() -> list[str]:
+        return [str(n.message) for n in app._notifications if "recommender.json" in str(n.message)]
+
+    async def scenario() -> None:
+        async with app.run_test(size=(100, 32)) as pilot:
+            await until(pilot, lambda: bool(said()), what="the operator told")
+            for key in ("f2", "f3", "f1"):
+                await pilot.press(key)
+                await pilot.pause(0.2)
+            assert said() == [
+                f"Ignoring {path} (unknown recommender config keys: exclude_categories); using the "
+                "shipped configuration. Fix the file, or remove it."
+            ]
+
+    app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
+    asyncio.run(scenario())
