@@ -309,6 +309,7 @@ class EventTail(Loader, DataTable[Text | str]):
 
     def reload(self) -> None:
         self._ready = False
+        self.drop("tail")  # a poll under way reads by the filter before: its rows would follow these
         services = self.app.services  # type: ignore[attr-defined]
         store, shop = services.store, services.shop
         wanted, keep = self.filter, self.keep
