@@ -188,6 +188,8 @@ def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_pat
     else:  # the console in a terminal of its own, as `edgerec tui` in a window
         console_pid, terminal = pty.fork()
         if console_pid == 0:
+            # SIGHUP as a shell in a window gets it, not ignored as under `nohup` (the test run's)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
             os.execv(sys.executable, [sys.executable, "-c", console])
         said = b""
         try:

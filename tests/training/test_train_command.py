@@ -248,6 +248,7 @@ def test_a_trainer_whose_terminal_closes_stops_and_saves_as_ctrl_c_does(
     window, terminal = os.openpty()
 
     def in_the_window() -> None:  # the terminal is the trainer's own, as a shell's in a window
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # not ignored as under `nohup` (the test run's)
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
