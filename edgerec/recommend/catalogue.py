@@ -194,10 +194,6 @@ class Catalogue:
         """The brand group a name matches however it is spelt (`brand_key`), -1 for none."""
         return self._group_of_name["brand"].get(brand_key(name), -1)
 
-    def category_groups(self, codes: np.ndarray) -> np.ndarray:
-        """The category group of each code (-1, no category, stays -1)."""
-        return self._groups["category"][codes]
-
     def _set_group(self, kind: str, index: int, name: str | None) -> None:
         array = self.category if kind == "category" else self.brand
         old_code = int(array[index])

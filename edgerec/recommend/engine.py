@@ -172,11 +172,10 @@ class Recommender:
         A file that cannot be read is reported in the log and the shipped configuration used:
         a hand-edited mistake must not keep the shop from serving.
         """
-        try:
-            return stored_config(store)
-        except UNREADABLE_CONFIG as exc:
-            _log.warning("%s", _ignoring(store, exc))
-            return RecommenderConfig.default()
+        config, ignored = _read_config(store)
+        if ignored is not None:
+            _log.warning("%s", ignored)
+        return config
 
     def freeze(self) -> None:
         """Stops learning from the crowd: the model's snapshot, co-occurrence and popularity stay
@@ -502,11 +501,10 @@ class Recommender:
         user = self.state.users.get(user_id)
         if user is None:
             return []
-        cat, names = self.catalogue, _category_names(category)
-        found = np.asarray(user.dislikes(self.state.ratings), dtype=np.int64)
-        if names is not None:
-            found = found[cat.in_categories(found, _category_codes(cat, names))]
-        return [cat.ids[i] for i in found.tolist()]
+        found = _within(
+            self.catalogue, np.asarray(user.dislikes(self.state.ratings), dtype=np.int64), category
+        )
+        return [self.catalogue.ids[i] for i in found.tolist()]
 
     def rules_hide_any(self, *, category: str | Sequence[str] | None = None) -> bool:
         """Whether the shop's never-show rules, as the recommender's policy applies them, keep
@@ -515,11 +513,8 @@ class Recommender:
         rules = _rules_under(self.rules, self.config.policy)
         if not (rules.exclude_items or rules.exclude_categories):
             return False
-        cat, names = self.catalogue, _category_names(category)
-        items = np.arange(len(cat))
-        if names is not None:
-            items = items[cat.in_categories(items, _category_codes(cat, names))]
-        return bool(rules.excluded(cat, items).any())
+        items = _within(self.catalogue, np.arange(len(self.catalogue)), category)
+        return bool(rules.excluded(self.catalogue, items).any())
 
     def store_ids(self) -> list[str]:
         """The stores and kiosks whose popularity the lists count: those of the log's newest
@@ -639,13 +634,13 @@ class Recommender:
         valid = np.flatnonzero(mask)
         # A request for one category is not capped; one for a category holding others caps each.
         one_category = (
-            request.category is not None and len(np.unique(cat.category_groups(request.category))) <= 1
+            request.category is not None and len(np.unique(cat.groups("category", request.category))) <= 1
         )
         share = None if one_category else policy.max_category_share
         pool = valid
         if len(valid) > max(5 * k, 50):
             pool = valid[np.argpartition(-scores[valid], max(5 * k, 50) - 1)[: max(5 * k, 50)]]
-            if places_filled(cat.category_groups(cat.category[idx[pool]]), k, share) < k:
+            if places_filled(cat.groups("category", cat.category[idx[pool]]), k, share) < k:
                 pool = valid  # the category cap needs a deeper pool
         pool_idx, pool_scores = idx[pool], scores[pool]
         chosen = self._rerank(pool, pool_idx, pool_scores, k, policy, share)
@@ -657,7 +652,7 @@ class Recommender:
         if len(chosen) < k and share is not None:
             # Categories at their cap: any other category's items, however unpopular, first.
             groups, counts = np.unique(
-                cat.category_groups(cat.category[pool_idx[chosen]]), return_counts=True
+                cat.groups("category", cat.category[pool_idx[chosen]]), return_counts=True
             )
             capped = groups[(counts >= category_cap(k, share)) & (groups >= 0)]
             taken = set(pool_idx.tolist())
@@ -704,7 +699,7 @@ class Recommender:
         cat = self.catalogue
         return rerank(
             pool_scores,
-            cat.category_groups(cat.category[pool_idx]),
+            cat.groups("category", cat.category[pool_idx]),
             cat.groups("brand", cat.brand[pool_idx]),
             k,
             mmr_lambda=policy.mmr_lambda,
@@ -765,7 +760,7 @@ class Recommender:
                 pool = pool[np.argsort(-rules.boosts(cat, pool), kind="stable")]
             ok = pool[self._allowed(pool, request, banned, policy, rules)]
             if skip_groups is not None and len(skip_groups):
-                ok = ok[~np.isin(cat.category_groups(cat.category[ok]), skip_groups)]
+                ok = ok[~np.isin(cat.groups("category", cat.category[ok]), skip_groups)]
             for i in ok.tolist():
                 if i not in taken:
                     taken.add(i)
@@ -889,15 +884,18 @@ def stored_config(store: Any) -> RecommenderConfig:
 def ignored_config(store: Any) -> str | None:
     """Why the store's own configuration file is ignored, the shipped configuration served in
     its place (`Recommender.config_for`); None where it is read, or there is none."""
+    return _read_config(store)[1]
+
+
+def _read_config(store: Any) -> tuple[RecommenderConfig, str | None]:
+    """The store's own configuration, else the shipped one and why the store's is ignored."""
     try:
-        stored_config(store)
+        return stored_config(store), None
     except UNREADABLE_CONFIG as exc:
-        return _ignoring(store, exc)
-    return None
-
-
-def _ignoring(store: Any, exc: BaseException) -> str:
-    return f"ignoring {shop_config_path(store)} ({exc}); using the shipped configuration"
+        return (
+            RecommenderConfig.default(),
+            f"ignoring {shop_config_path(store)} ({exc}); using the shipped configuration",
+        )
 
 
 def shop_config_path(store: Any) -> Path | None:
@@ -956,6 +954,13 @@ def _micros(now: datetime | int | None) -> int:
     if isinstance(now, bool) or not isinstance(now, numbers.Integral):
         raise TypeError(f"now must be a timezone-aware datetime or microseconds since 1970, not {now!r}")
     return int(now)
+
+
+def _within(cat: Catalogue, items: np.ndarray, category: str | Sequence[str] | None) -> np.ndarray:
+    """The `items` in `category` (each named with those under it, as a request takes them); all
+    of them where no category is given."""
+    names = _category_names(category)
+    return items if names is None else items[cat.in_categories(items, _category_codes(cat, names))]
 
 
 def _category_codes(cat: Catalogue, names: tuple[str, ...]) -> np.ndarray:

@@ -319,7 +319,7 @@ class PopularitySource:
         if request.category is not None:
             groups = [
                 cat.members("category", code)
-                for code in np.unique(cat.category_groups(request.category)).tolist()
+                for code in np.unique(cat.groups("category", request.category)).tolist()
             ]
             members = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
             members = members[cat.popularity[members] > -np.inf]  # untouched items are not popular

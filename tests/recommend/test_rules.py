@@ -485,7 +485,7 @@ def test_a_category_or_brand_spelt_decomposed_or_with_a_turkish_capital_is_the_s
         assert {r.item_id for r in rec.recommend("anonymous", k=5, now=at(1), category=asked)} == found, asked
     cat = rec.catalogue
     codes = np.array([cat.category_codes[name] for name in (decomposed, "Getränke", "İçecek", "içecek")])
-    groups = cat.category_groups(codes)
+    groups = cat.groups("category", codes)
     assert groups[0] == groups[1] != groups[2] == groups[3]
     rec.rules = RuleSet(promote_brands={"MÜLLER": 5.0})
     promoted = {

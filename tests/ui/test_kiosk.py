@@ -18,7 +18,7 @@ from edgerec.domain import EventError
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.kiosk import KioskApp, KioskScreen, Tile
-from tests.ui.ui_shop import HandClock, events_only_store, screen_text, until
+from tests.ui.ui_shop import HandClock, another_program_writing, events_only_store, screen_text, until
 
 
 @contextlib.asynccontextmanager
@@ -148,8 +148,6 @@ def test_add_to_basket_stops_at_the_stock(shop_store: Store, tmp_path: Path) -> 
     """Two in stock, tapped and added three times while another program held the store (the
     tiles, not ranked again meanwhile, still showed it): all three went into the basket, which
     the kiosk never checked against the stock. The third is refused, as on the console."""
-    import fcntl
-    import os
 
     from edgerec.domain import ItemUpdated
 
@@ -158,17 +156,12 @@ def test_add_to_basket_stops_at_the_stock(shop_store: Store, tmp_path: Path) -> 
             item_id = screen.tiles[0].suggestion.item_id
             app.services.record(ItemUpdated(item_id=item_id, stock=2, occurred_at=app.services.clock.now()))
             head = shop_store.head()
-            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
-            try:
+            with another_program_writing(shop_store):
                 for _ in range(3):
                     await pilot.click(Tile)
                     await until(pilot, lambda: screen.open_item is not None, what="the item open")
                     await pilot.click("#kiosk-add")
                     await until(pilot, lambda: screen.open_item is None, what="the item added")
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                os.close(lock)
             await until(pilot, lambda: not screen.writing, what="the adds recorded")
             added = [e for e in shop_store.read(since=head) if e.type == "added_to_cart"]
             assert len(added) == 2

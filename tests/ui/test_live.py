@@ -19,7 +19,14 @@ from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel
 from edgerec.ui.widgets.tables import ItemTable
 from tests.postgres_server import Server as PostgresServer
-from tests.ui.ui_shop import HandClock, events_only_store, make_shop, screen_text, until
+from tests.ui.ui_shop import (
+    HandClock,
+    another_program_writing,
+    events_only_store,
+    make_shop,
+    screen_text,
+    until,
+)
 
 
 def live_console(store: Store, tmp_path: Path, *, seed: int = 1) -> ConsoleApp:
@@ -228,8 +235,6 @@ def test_adds_pressed_while_another_program_holds_the_store_stop_at_the_stock(
     """Two in stock, a pressed four times while another program held the store: the screen's
     cart, which the adds queued had not reached, held none, so all four went into the cart. The
     third and fourth are refused, as a third press is when the first two are recorded."""
-    import fcntl
-    import os
 
     from edgerec.domain import ItemUpdated
 
@@ -244,15 +249,10 @@ def test_adds_pressed_while_another_program_holds_the_store_stop_at_the_stock(
                 ItemUpdated(item_id=item.item_id, stock=2, occurred_at=app.services.clock.now())
             )
             head = shop_store.head()
-            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
-            try:
+            with another_program_writing(shop_store):
                 for _ in range(4):
                     await pilot.press("a")
                     await pilot.pause(0.1)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                os.close(lock)
             await until(pilot, lambda: not screen.writing, what="the adds recorded")
             added = [e for e in shop_store.read(since=head) if e.type == "added_to_cart"]
             assert len(added) == 2
@@ -270,8 +270,6 @@ def test_buys_pressed_while_another_program_holds_the_store_stop_at_the_stock(
     checked the stock shown, which the sales queued had not lowered yet, so three were sold
     (the stock stopping at 0). The second and third are refused as out of stock, as a press
     after the first sale is recorded."""
-    import fcntl
-    import os
 
     from edgerec.domain import ItemUpdated
 
@@ -286,15 +284,10 @@ def test_buys_pressed_while_another_program_holds_the_store_stop_at_the_stock(
                 ItemUpdated(item_id=item.item_id, stock=1, occurred_at=app.services.clock.now())
             )
             head = shop_store.head()
-            lock = os.open(str(shop_store.path) + "-writer.lock", os.O_RDWR)
-            fcntl.flock(lock, fcntl.LOCK_EX)  # another program writing
-            try:
+            with another_program_writing(shop_store):
                 for _ in range(3):
                     await pilot.press("b")
                     await pilot.pause(0.1)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                os.close(lock)
             await until(pilot, lambda: not screen.writing, what="the sales recorded")
             sold = [e for e in shop_store.read(since=head) if e.type == "purchased"]
             assert [(e.item_id, e.payload.get("quantity")) for e in sold] == [(item.item_id, 1)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,19 @@ CATEGORIES = ("Shoes", "Apparel", "Kitchen", "Outdoor")
 KIOSKS = ("kiosk-entrance", "kiosk-first-floor")
 ITEMS_PER_CATEGORY = 15
 ADJECTIVES = ("Trail", "Soft", "Urban", "Alpine", "Classic")
+
+
+@contextmanager
+def another_program_writing(store: Store) -> Iterator[None]:
+    """Holds the store's writer lock while the block runs, as another program's write (an
+    import, a rebuild) does: the app's writes wait for it."""
+    lock = os.open(f"{store.path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
 
 
 def item_id(category: str, n: int) -> str:
