@@ -554,6 +554,23 @@ def test_a_url_sqlalchemy_cannot_read_is_a_one_line_error_showing_no_password(
         edgerec.open(url)
 
 
+def test_a_server_store_is_named_as_its_url_reads_with_no_password() -> None:
+    """SQLAlchemy escapes some characters of a database's name and not others: `café shop` was
+    shown as `caf%C3%A9 shop`, where the URL had a password to hide."""
+    from edgerec.store.engine import shown_url
+
+    assert shown_url("postgresql+psycopg://shop:s3cret@db.local/café shop") == (
+        "postgresql+psycopg://shop:***@db.local/café shop"
+    )
+    assert shown_url("postgresql+psycopg://shop@db.local/caf%C3%A9?sslmode=require&password=s3cret") == (
+        "postgresql+psycopg://shop@db.local/café?sslmode=require&password=***"
+    )
+    assert (
+        shown_url("postgresql+psycopg://shop@/shop?host=/run/pg")
+        == "postgresql+psycopg://shop@/shop?host=/run/pg"
+    )
+
+
 def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()

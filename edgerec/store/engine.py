@@ -181,15 +181,20 @@ def folder_ending(path: str) -> str:
 
 def shown_url(url: str) -> str:
     """The store's URL as printed or logged: a password in it (user:pw@, or ?password=) shows
-    as ***."""
+    as ***; the database's name and the query as they read, not %-escaped (`café shop`, where
+    SQLAlchemy writes `caf%C3%A9 shop`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.query:
-        return f"sqlite:///{parsed.database}"  # the file's name as written, not %-escaped
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
-        url = parsed.render_as_string(hide_password=False).replace("=%2A%2A%2A", "=***")
-    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
-    return shown.replace("=%2A%2A%2A", "=***")
+        return f"sqlite:///{parsed.database}"  # the file's name as written
+    server = URL.create(parsed.drivername, parsed.username, parsed.password, parsed.host, parsed.port)
+    shown = server.render_as_string(hide_password=True)
+    if parsed.database is not None:
+        shown += f"/{parsed.database}"
+    query = [(key, "***" if key == "password" else value) for key, value in parsed.query.items()]
+    pairs = [
+        f"{key}={one}" for key, value in query for one in ((value,) if isinstance(value, str) else value)
+    ]
+    return shown + ("?" + "&".join(pairs) if pairs else "")
 
 
 def sqlite_path(url: str) -> Path | None:

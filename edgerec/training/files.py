@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
 from edgerec.store.flock import holder_named, lock_when_free, name_holder
 from edgerec.store.leftovers import temporary_name
@@ -27,9 +28,11 @@ def model_dir(database: str | None) -> Path:
 
     `<database name>.models/` beside a SQLite file; for a database server, a folder of the user
     data directory named after the server and database (never the password), so that two
-    databases never share a model; None (an in-memory store) gives the data directory's own.
+    databases never share a model, and one database, however its URL is spelled, has one; None
+    (an in-memory store) gives the data directory's own. A folder an older edgerec named after
+    another spelling of the URL is renamed to this one (`_adopted`).
     """
-    directory = _model_dir(database)
+    directory = _adopted(database, _model_dir(database))
     if directory.exists() and not directory.is_dir():
         raise ModelFolderError(
             f"{directory} is not a folder: edgerec keeps this store's model there; move that file away"
@@ -50,6 +53,27 @@ def _model_dir(database: str | None) -> Path:
     url = make_url(database)
     if url.get_backend_name() == "sqlite":
         return _model_dir(url.database if url.database not in ("", ":memory:") else None)
+    host = url.host or "local"
+    if not host.startswith("/"):  # a socket's folder is a path, where case counts; a host name's does not
+        host = host.lower()
+    return _models_folder() / _folder_name(url.set(host=host, port=_port(url)))
+
+
+def _port(url: URL) -> int:
+    """The port a server URL reaches: the one it names, else libpq's default ($PGPORT, or 5432)."""
+    given = os.environ.get("PGPORT", "")
+    return url.port or (int(given) if given.isdigit() else 5432)
+
+
+# The characters a folder's name keeps (any other becomes "_"): letters of any script, so
+# that "café" reads as it is written, where an older edgerec kept ASCII ones only.
+_KEPT = re.compile(r"[^\w.-]")
+_KEPT_BEFORE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _folder_name(url: URL, kept: re.Pattern[str] = _KEPT) -> str:
+    """The model folder's name for a server URL, as written: its driver, user and password
+    aside (all reach the same database)."""
     where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
     named = sorted(key for key in url.query if key in _WHERE_THE_DATA_IS)
     if named:
@@ -58,13 +82,71 @@ def _model_dir(database: str | None) -> Path:
         # sslmode, leave the folder as it was.)
         query = "&".join(f"{key}={url.query[key]}" for key in named)
         where += "-" + hashlib.sha256(query.encode()).hexdigest()[:12]
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", where)
+    name = kept.sub("_", where)
     if name != where:
-        # Cleaning can make two names one ("café" and "cafè", "shop 1" and "shop_1"): a hash
-        # of the name as written keeps them apart. (A name cleaning leaves alone keeps its
-        # folder as it was.)
+        # Cleaning can make two names one ("shop 1" and "shop_1"): a hash of the name as
+        # written keeps them apart. (A name cleaning leaves alone keeps its folder as it was.)
         name += "-" + hashlib.sha256(where.encode()).hexdigest()[:12]
-    return _models_folder() / name
+    return name
+
+
+def _adopted(database: str | None, directory: Path) -> Path:
+    """`directory`, the folder of a server store, where an older edgerec named it after the URL
+    as written (`:5432` or no port, the host in capitals, a database name of letters other than
+    ASCII ones): the newest such folder is renamed to it, so that the trained model and the shop's
+    rules are not lost. One a trainer holds now is used where it is, and renamed once it is free."""
+    if directory.exists() or not database or "://" not in database:
+        return directory
+    url = make_url(database)
+    if url.get_backend_name() == "sqlite":
+        return directory
+    for older in _older_folders(url, directory):
+        if _held(trainer_lock(older)):
+            return older
+        with contextlib.suppress(OSError):  # another process renamed it first
+            older.rename(directory)
+            trainer_lock(older).unlink(missing_ok=True)
+        break
+    return directory
+
+
+def _older_folders(url: URL, directory: Path) -> list[Path]:
+    """The folders an older edgerec kept for this server store under other spellings of its URL,
+    the newest first."""
+    folders = directory.parent
+    if not folders.is_dir():
+        return []
+    hosts: set[str | None] = {url.host}
+    if url.host is not None:  # the spellings of the host in the folders' names, whatever their case
+        start = len(url.get_backend_name()) + 1
+        hosts |= {entry.name[start : start + len(url.host)] for entry in folders.iterdir()}
+        hosts = {host for host in hosts if host is not None and host.lower() == url.host.lower()}
+    ports: set[int | None] = {url.port, _port(url)}
+    if _port(url) == _port(url._replace(port=None)):
+        ports.add(None)  # written without one
+    spelled = {  # (URL.set cannot take the port away: None there leaves it as it is)
+        folders / _folder_name(url._replace(host=host, port=port), kept)
+        for host in hosts
+        for port in ports
+        for kept in (_KEPT, _KEPT_BEFORE)
+    }
+    found = [folder for folder in spelled - {directory} if folder.is_dir()]
+    return sorted(found, key=lambda folder: folder.stat().st_mtime, reverse=True)
+
+
+def _held(lock: Path) -> bool:
+    """Whether a process holds the trainer lock file `lock` now."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _models_folder() -> Path:

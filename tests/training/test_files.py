@@ -111,11 +111,61 @@ def test_names_that_differ_only_where_the_folder_name_is_cleaned_get_a_folder_ea
         assert model_dir(f"postgresql+psycopg://shop@db.local/{a}") != model_dir(
             f"postgresql+psycopg://shop@db.local/{b}"
         )
-    cleaned = model_dir("postgresql+psycopg://shop:secret@db.local/café")
-    assert cleaned.name.startswith("postgresql-db.local-default-caf_-") and "secret" not in str(cleaned)
-    assert cleaned == model_dir("postgresql+psycopg://shop@db.local/caf%C3%A9")  # the same database
+    cleaned = model_dir("postgresql+psycopg://shop:secret@db.local/shop 1")
+    assert cleaned.name.startswith("postgresql-db.local-5432-shop_1-") and "secret" not in str(cleaned)
+    assert cleaned == model_dir("postgresql+psycopg://shop@db.local/shop%201")  # the same database
     # A name that needs no cleaning keeps the folder it had.
-    assert model_dir("postgresql+psycopg://shop@db.local/shop_1").name == "postgresql-db.local-default-shop_1"
+    assert model_dir("postgresql+psycopg://shop@db.local/shop_1").name == "postgresql-db.local-5432-shop_1"
+
+
+def test_one_database_has_one_folder_however_its_url_is_spelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder was named from the URL as written: with `:5432` and without, or with the host
+    in capitals, one database had two folders, and a model trained through one spelling was not
+    found through the other (nor its rules, nor by forget-user)."""
+    from edgerec.training.files import model_dir
+
+    monkeypatch.delenv("PGPORT", raising=False)
+    spellings = [
+        "postgresql+psycopg://shop@db.local/café",
+        "postgresql+psycopg://shop:secret@DB.Local:5432/café",
+        "postgresql+psycopg2://till@db.LOCAL/caf%C3%A9",
+    ]
+    assert {model_dir(url) for url in spellings} == {model_dir(spellings[0])}
+    assert model_dir(spellings[0]).name == "postgresql-db.local-5432-café"  # as it reads
+    assert model_dir("postgresql+psycopg://shop@db.local:5433/café") != model_dir(spellings[0])
+    # Without a port, libpq's is $PGPORT's.
+    monkeypatch.setenv("PGPORT", "5433")
+    assert model_dir(spellings[0]) == model_dir("postgresql+psycopg://shop@db.local:5433/café")
+    # A socket's folder is a path, where case counts.
+    assert model_dir("postgresql+psycopg://shop@/shop?host=/run/PG") != model_dir(
+        "postgresql+psycopg://shop@/shop?host=/run/pg"
+    )
+
+
+def test_a_folder_an_older_edgerec_named_after_another_spelling_is_adopted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was named after the URL as written (no port as "default", the host in its case, a
+    letter outside ASCII as "_" and a hash): renamed to the one name of its database, the
+    trained model and the rules are kept."""
+    import hashlib
+
+    from edgerec.training.files import model_dir, only_trainer
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("PGPORT", raising=False)
+    models = model_dir(None)
+    where = "postgresql-DB.Local-default-café"  # trained through postgresql://shop@DB.Local/café
+    older = models / f"postgresql-DB.Local-default-caf_-{hashlib.sha256(where.encode()).hexdigest()[:12]}"
+    older.mkdir(parents=True)
+    (older / "trainer.pt").write_text("the trained model")
+    with only_trainer(older):  # an older edgerec's trainer runs there still: left where it is
+        assert model_dir("postgresql+psycopg://shop@db.local:5432/café") == older
+    adopted = model_dir("postgresql+psycopg://shop@db.local:5432/café")
+    assert adopted.name == "postgresql-db.local-5432-café"
+    assert (adopted / "trainer.pt").read_text() == "the trained model"
+    assert sorted(p.name for p in models.iterdir()) == [adopted.name]  # its lock file gone with it
+    assert model_dir("postgresql+psycopg://shop@DB.Local/café") == adopted
 
 
 def _pid_of_exited() -> int:
