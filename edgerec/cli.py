@@ -628,6 +628,17 @@ def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     return value
 
 
+def _categories(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Category names, each naming one: blank, or only "/" (" ", as a script's empty variable
+    gives), is refused, where the request would say nothing of what it was read as."""
+    from edgerec.recommend.catalogue import category_path
+
+    for value in values:
+        if not category_path(value):
+            raise click.BadParameter(f"{value!r} names no category: give its name (Toys, or Toys/Lego)")
+    return values
+
+
 def _store_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """A store id that events can carry (the event model's rule), checked before anything opens."""
     if value is not None:
@@ -1970,6 +1981,7 @@ def popular(
     "categories",
     type=TEXT,
     multiple=True,
+    callback=_categories,
     help="Only items in this category (and those under it); repeated, in any of those named.",
 )
 @click.option(

@@ -571,6 +571,20 @@ def test_a_server_store_is_named_as_its_url_reads_with_no_password() -> None:
     )
 
 
+@pytest.mark.parametrize("blank", [" ", "", "/", " > "])
+def test_a_category_that_names_none_is_a_usage_error(db: str, blank: str) -> None:
+    """`--category "$CATEGORY"` with the variable unset or blank was taken as a category the
+    catalogue has not: the list came back empty, or in a script reading --json, as nothing to
+    show, where the command was mistyped."""
+    result = CliRunner().invoke(
+        main, ["--db", db, "recommend", "--user", "u1", "--category", "Toys", "--category", blank]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Invalid value for '--category'" in result.output and f"{blank!r} names no category" in result.output
+    )
+
+
 def test_event_times_are_shown_on_this_machine_s_clock(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()

@@ -22,7 +22,7 @@ from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS, RECENT_ITEMS_PER_SESSI
 from edgerec.memory import settle_heap
 from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
-from edgerec.recommend.catalogue import NO_TIME, Catalogue
+from edgerec.recommend.catalogue import NO_TIME, Catalogue, category_path
 from edgerec.recommend.config import Policy, RecommenderConfig
 from edgerec.recommend.diversity import category_cap, places_filled, rerank
 from edgerec.recommend.request import (
@@ -982,4 +982,7 @@ def _category_names(category: str | Sequence[str] | None) -> tuple[str, ...] | N
         raise TypeError(f"category is a category's name as text, or a list of them, not {category!r:.80}")
     if not names:  # read as "none of them" or as "any": neither is said
         raise ValueError("category is an empty list: name at least one, or give None for every category")
+    blank = [name for name in names if not category_path(name)]
+    if blank:  # " " or "/" names no category: read as every one, or as none, it says neither
+        raise ValueError(f"category {blank[0]!r} names no category: give a name, or None for every category")
     return tuple(names)

@@ -458,6 +458,10 @@ def test_a_request_for_several_categories_takes_items_in_any_of_them() -> None:
     }
     with pytest.raises(ValueError, match="category is an empty list"):
         rec.recommend("anonymous", k=5, now=at(1), category=[])
+    # A blank name, or one of separators only, names no category: refused, not read as none.
+    for blank in (" ", "", "/", ["Toys", " > "]):
+        with pytest.raises(ValueError, match="names no category"):
+            rec.recommend("anonymous", k=5, now=at(1), category=blank)
 
 
 def test_a_category_or_brand_spelt_decomposed_or_with_a_turkish_capital_is_the_same() -> None:
