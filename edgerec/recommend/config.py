@@ -134,7 +134,7 @@ class RecommenderConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown recommender config keys: {', '.join(unknown)}")
+            raise UnknownKeys(unknown)
         values = dict(data)
         if "policy" in values:
             policy = values["policy"]
@@ -142,7 +142,7 @@ class RecommenderConfig:
                 raise ValueError(f"policy must be an object of shop rules, not {policy!r:.80}")
             unknown = sorted(set(policy) - {f.name for f in fields(Policy)})
             if unknown:
-                raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
+                raise UnknownKeys(unknown, section="policy")
             values["policy"] = replace(base.policy, **policy)
         if "weights" in values:
             weights = values["weights"]
@@ -178,6 +178,14 @@ class RecommenderConfig:
         except FileNotFoundError:
             return cls()
         return cls.from_json(json.loads(text), base=cls())
+
+
+class UnknownKeys(ValueError):
+    """Keys a configuration does not know, at its top level or under "policy" (`section`)."""
+
+    def __init__(self, keys: list[str], section: str | None = None) -> None:
+        self.keys, self.section = keys, section
+        super().__init__(f"unknown {section or 'recommender config'} keys: {', '.join(keys)}")
 
 
 # The score features a configuration's weights may name: the built-in sources' and the model's.

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from edgerec.memory import settle_heap
 from edgerec.readmodels import forgets_recorded
 from edgerec.recommend import reader
 from edgerec.recommend.catalogue import NO_TIME, Catalogue, category_path
-from edgerec.recommend.config import Policy, RecommenderConfig
+from edgerec.recommend.config import WEIGHT_NAMES, Policy, RecommenderConfig, UnknownKeys
 from edgerec.recommend.diversity import category_cap, places_filled, rerank
 from edgerec.recommend.request import (
     CandidateSource,
@@ -32,7 +32,7 @@ from edgerec.recommend.request import (
     RequestContext,
     SourceResult,
 )
-from edgerec.recommend.rules import RuleSet, RulesFile
+from edgerec.recommend.rules import RULE_KEYS, RuleSet, RulesFile
 from edgerec.recommend.sources import NEWLY_LISTED_US, builtin_sources
 from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
@@ -878,7 +878,28 @@ def stored_config(store: Any) -> RecommenderConfig:
     path = shop_config_path(store)
     if path is None or not path.exists():
         return RecommenderConfig.default()
-    return RecommenderConfig.load(path)
+    try:
+        return RecommenderConfig.load(path)
+    except UnknownKeys as exc:
+        raise ValueError(f"{exc}{_where_they_go(exc, store)}") from exc
+
+
+def _where_they_go(unknown: UnknownKeys, store: Any) -> str:
+    """Where the keys the store's configuration does not know belong, for those known elsewhere:
+    a shop rule in the rules file, a policy key under "policy", a weight under "weights"."""
+    top_level, policy = {f.name for f in fields(RecommenderConfig)}, {f.name for f in fields(Policy)}
+    said = []
+    for key in unknown.keys:
+        if key in RULE_KEYS:
+            rules = shop_rules_path(store)
+            said.append(f"{key} is a shop rule, for the rules file {rules} that `edgerec rules set` writes")
+        elif unknown.section is None and key in policy:
+            said.append(f'{key} goes under "policy"')
+        elif unknown.section is None and key in WEIGHT_NAMES:
+            said.append(f'{key} is a weight: it goes under "weights"')
+        elif unknown.section == "policy" and key in top_level:
+            said.append(f'{key} goes at the top level, not under "policy"')
+    return "".join(f"; {line}" for line in said)
 
 
 def ignored_config(store: Any) -> str | None:

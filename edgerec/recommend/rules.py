@@ -48,6 +48,10 @@ class RulesError(ValueError):
     """A rules file that cannot be read or is not valid rules; the message names the file."""
 
 
+# The keys of a rules file (TOML or JSON).
+RULE_KEYS = frozenset({"promote", "exclude_items", "exclude_categories"})
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     promote_items: Mapping[str, float] = field(default_factory=dict)
@@ -71,7 +75,7 @@ class RuleSet:
         """Rules from parsed TOML or JSON; ValueError names the first thing wrong."""
         if not isinstance(data, Mapping):
             raise ValueError("the rules must be a table of keys (promote, exclude_items, exclude_categories)")
-        unknown = sorted(set(data) - {"promote", "exclude_items", "exclude_categories"})
+        unknown = sorted(set(data) - RULE_KEYS)
         if unknown:
             raise ValueError(f"unknown rule keys: {', '.join(map(repr, unknown))}")
         targets: dict[str, dict[str, float]] = {key: {} for key in _PROMOTE_KEYS}

@@ -76,6 +76,35 @@ def test_a_partial_configuration_is_the_shipped_one_with_its_changes(tmp_path) -
     )
 
 
+def test_a_store_s_configuration_ignored_for_a_key_says_where_that_key_belongs(tmp_path) -> None:
+    """A shop rule (exclude_categories), a policy key or a weight put at the wrong level of the
+    store's recommender.json had it ignored, saying only that the key was unknown: the shop
+    was left to guess that it belonged in the rules file, or under "policy"."""
+    import edgerec
+    from edgerec.recommend.engine import ignored_config, shop_config_path, shop_rules_path
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        path, rules = shop_config_path(store), shop_rules_path(store)
+        assert path is not None
+        path.parent.mkdir()
+        path.write_text(
+            '{"exclude_categories": ["Tobacco"], "mmr_lambda": 0.5, "history.recency": 2, "colour": 1}'
+        )
+        assert ignored_config(store) == (
+            f"ignoring {path} (unknown recommender config keys: colour, exclude_categories, history.recency,"
+            f" mmr_lambda; exclude_categories is a shop rule, for the rules file {rules} that `edgerec rules"
+            ' set` writes; history.recency is a weight: it goes under "weights"; mmr_lambda goes under'
+            ' "policy"); using the shipped configuration'
+        )
+        path.write_text('{"policy": {"timezone": "UTC", "promote": [], "mmr_lambda": 0.5}}')
+        said = ignored_config(store)
+        assert said is not None and said.startswith(
+            f"ignoring {path} (unknown policy keys: promote, timezone; promote is a shop rule, for the rules"
+            f" file {rules} that `edgerec rules set` writes; timezone goes at the top level, not under"
+            ' "policy")'
+        )
+
+
 def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -> None:
     """A weight of 1e999 (infinity) scored every item Infinity, and --json printed NaN."""
     path = tmp_path / "recommender.json"

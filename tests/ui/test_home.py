@@ -372,8 +372,9 @@ def test_a_recommender_json_the_console_ignores_is_said_to_the_operator_once(
                 await pilot.press(key)
                 await pilot.pause(0.2)
             assert said() == [
-                f"Ignoring {path} (unknown recommender config keys: exclude_categories); using the "
-                "shipped configuration. Fix the file, or remove it."
+                f"Ignoring {path} (unknown recommender config keys: exclude_categories; exclude_categories"
+                f" is a shop rule, for the rules file {path.with_name('rules.toml')} that `edgerec rules set`"
+                " writes); using the shipped configuration. Fix the file, or remove it."
             ]
 
     app = ConsoleApp(shop_store, log_path=tmp_path / "console.log")
