@@ -147,6 +147,12 @@ class Store:
         with self.engine.connect() as connection:
             return log.head(connection)
 
+    def end(self) -> int:
+        """The highest position the log has handed out (the newest event's, unless a forget
+        removed it): the next event comes after it."""
+        with self.engine.connect() as connection:
+            return log.highest_position(connection)
+
     def newest(self, count: int, types: Sequence[str]) -> list[StoredEvent]:
         """The newest `count` events of these types by time (ties: the last logged), oldest first."""
         with self.engine.connect() as connection:

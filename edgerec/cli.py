@@ -1195,6 +1195,7 @@ def events(
     """
     filters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "types": types or None}
     with settings.open() as store:
+        _check_since(store, since)
         if as_json:
             show = _event_json
         else:
@@ -1226,6 +1227,16 @@ def events(
                     time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+def _check_since(store: Store, since: int | None) -> None:
+    """Refuses a --since past the log's end, which read nothing, or tailed on in silence,
+    where the position was mistyped or taken from another store."""
+    end = store.end() if since else 0
+    if since is not None and since > end:
+        raise click.BadParameter(
+            f"{since:,} is past the end of the log, whose last position is {end:,}", param_hint="--since"
+        )
 
 
 def _read_through_outages(
@@ -2472,6 +2483,7 @@ def export(settings: Settings, given: str, format_: str | None, since: int, real
             param_hint="PATH",
         )
     with settings.open() as store:
+        _check_since(store, since)
         try:
             if to_stdout:
                 count = write_events(store, sys.stdout.buffer, format=chosen, since=since, real_ids=real_ids)

@@ -672,6 +672,30 @@ def test_events_of_an_empty_customer_or_session_is_refused_not_said_to_be_no_eve
                 assert "No events" not in result.output
 
 
+def test_a_since_past_the_log_s_end_is_refused_saying_where_it_ends(db: str, tmp_path: Path) -> None:
+    """`events --since 9` of a log of three events said "No events match.", `export --since 9`
+    wrote an empty file and `events tail --since 9` waited in silence for event 10: a position
+    mistyped, or taken from another store, read as one to come."""
+    import subprocess
+    import sys
+
+    said = "Invalid value for --since: 9 is past the end of the log, whose last position is 3"
+    out = tmp_path / "out.jsonl"
+    for command in (
+        ["events", "--since", "9"],
+        ["export", str(out), "--since", "9"],
+        ["export", "-", "--since", "9"],
+    ):
+        result = CliRunner().invoke(main, ["--db", db, *command])
+        assert result.exit_code == 2 and said in result.output, result.output
+    assert not out.exists()
+    tail = [sys.executable, "-m", "edgerec", "--db", db, "events", "tail", "--since", "9"]
+    refused = subprocess.run(tail, capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    # Its last position itself is where a reader of what comes next starts.
+    assert run("--db", db, "export", "-", "--since", "3") == ""
+
+
 def test_rebuild_keeps_projections(db: str) -> None:
     before = json.loads(run("--db", db, "stats", "--json"))
     assert "Replayed 3 events" in run("--db", db, "rebuild")
