@@ -53,8 +53,8 @@ def _model_dir(database: str | None) -> Path:
     url = make_url(database)
     if url.get_backend_name() == "sqlite":
         return _model_dir(url.database if url.database not in ("", ":memory:") else None)
-    host = url.host or "local"
-    if not host.startswith("/"):  # a socket's folder is a path, where case counts; a host name's does not
+    host = url.host
+    if host is not None and not host.startswith("/"):  # a socket's folder is a path, where case counts
         host = host.lower()
     return _models_folder() / _folder_name(url.set(host=host, port=_port(url)))
 
@@ -65,15 +65,15 @@ def _port(url: URL) -> int:
     return url.port or (int(given) if given.isdigit() else 5432)
 
 
-# The characters a folder's name keeps (any other becomes "_"): letters of any script, so
-# that "café" reads as it is written, where an older edgerec kept ASCII ones only.
-_KEPT = re.compile(r"[^\w.-]")
-_KEPT_BEFORE = re.compile(r"[^A-Za-z0-9._-]")
+# The characters a folder's name replaces with "_": letters of any script are kept, so that
+# "café" reads as it is written, where an older edgerec kept ASCII ones only.
+_REPLACED = re.compile(r"[^\w.-]")
+_REPLACED_BEFORE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _folder_name(url: URL, kept: re.Pattern[str] = _KEPT) -> str:
-    """The model folder's name for a server URL, as written: its driver, user and password
-    aside (all reach the same database)."""
+def _folder_name(url: URL, replaced: re.Pattern[str] = _REPLACED) -> str:
+    """The model folder's name for a server URL, spelled as given (`_model_dir` gives it one
+    spelling); its driver, user and password are no part of it."""
     where = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or 'default'}-{url.database or ''}"
     named = sorted(key for key in url.query if key in _WHERE_THE_DATA_IS)
     if named:
@@ -82,7 +82,7 @@ def _folder_name(url: URL, kept: re.Pattern[str] = _KEPT) -> str:
         # sslmode, leave the folder as it was.)
         query = "&".join(f"{key}={url.query[key]}" for key in named)
         where += "-" + hashlib.sha256(query.encode()).hexdigest()[:12]
-    name = kept.sub("_", where)
+    name = replaced.sub("_", where)
     if name != where:
         # Cleaning can make two names one ("shop 1" and "shop_1"): a hash of the name as
         # written keeps them apart. (A name cleaning leaves alone keeps its folder as it was.)
@@ -125,10 +125,10 @@ def _older_folders(url: URL, directory: Path) -> list[Path]:
     if _port(url) == _port(url._replace(port=None)):
         ports.add(None)  # written without one
     spelled = {  # (URL.set cannot take the port away: None there leaves it as it is)
-        folders / _folder_name(url._replace(host=host, port=port), kept)
+        folders / _folder_name(url._replace(host=host, port=port), replaced)
         for host in hosts
         for port in ports
-        for kept in (_KEPT, _KEPT_BEFORE)
+        for replaced in (_REPLACED, _REPLACED_BEFORE)
     }
     found = [folder for folder in spelled - {directory} if folder.is_dir()]
     return sorted(found, key=lambda folder: folder.stat().st_mtime, reverse=True)
