@@ -35,7 +35,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.mapping import (
     COLUMN_ALIASES,
     JSON_LINES_SUFFIXES,
-    check_category_tree,
+    check_categories,
     looks_like_data,
     property_columns,
     property_rows,
@@ -1332,14 +1332,14 @@ def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimi
 def _check_catalogue_columns(
     path: Path, names: list[str], item_column: int | None, header: bool, chunk: RawChunk
 ) -> None:
-    """FormatError for a catalogue file that names no item id, or holds one row per property of
-    an item (RetailRocket's item_properties, Dressipi's item_features: every row would replace
-    its item's listing), its ids repeated in its first chunk. A first line of data is no
+    """FormatError for a catalogue file that names no item id, holds categories, or holds one
+    row per property of an item (RetailRocket's item_properties, Dressipi's item_features: every
+    row would replace its item's listing), its ids repeated in its first chunk. A first line of data is no
     header line: taken for one, it would lose its item."""
     if property_columns(names) and (item_column is None or _repeated(chunk, item_column)):
         raise FormatError(f"{path}: {property_rows(names)}")
-    if item_column is None and header:
-        check_category_tree(names, path)
+    if header:
+        check_categories(names, path, item=None if item_column is None else names[item_column])
     if item_column is None and not header:
         raise FormatError(
             f"{path}: no column for the item id. With header=false, columns are named by position "

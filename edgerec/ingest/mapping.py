@@ -945,7 +945,7 @@ def check_columns(
     ]
     lacking = _needed_lacking(mapping, lambda field: not _lacking(mapping, names, (field,)))
     if {"user", "item", "timestamp"} <= set(lacking):
-        check_category_tree(names, path)
+        check_categories(names, path)
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
@@ -1229,24 +1229,69 @@ def property_rows(names: Sequence[str]) -> str:
     )
 
 
-def check_category_tree(names: Sequence[str], path: Path) -> None:
-    """FormatError for a tree of categories, a parent beside each (RetailRocket's
-    category_tree.csv: categoryid,parentid), in a file with no column for a customer, an item or
-    a time: it holds no events and no items. Read as events, it was told to give a default type
-    and a day for its undated rows, which fit a file of events. Not a catalogue whose rows name a
-    parent product (a variant's) beside a title or price, its id's column named unusually: it is
-    told to name that column."""
-    parent = next((name for name in names if header_key(name).startswith("parent")), None)
+def check_categories(names: Sequence[str], path: Path, *, item: str | None = None) -> None:
+    """FormatError for a file of categories, which holds no events and no items, in a file with
+    no column for a customer, an item or a time: a tree of them, a parent beside each
+    (RetailRocket's category_tree.csv: categoryid,parentid), or a list of them, each of its
+    columns a category's (category_id,category_name; Olist's product_category_name_translation.csv,
+    whose refusal shows how to put its names onto the items). Read as events, it was told to give
+    a default type and a day for its undated rows, which fit a file of events; read as a
+    catalogue, each category was listed as an item. `item` is the column a catalogue reads as
+    its items' id, where it found one (a bare `id`): then only a file named for categories
+    (categories.csv: id,name,parent_id) is one. Not a catalogue whose rows name a parent product
+    (a variant's) beside a title or price, its id's column named unusually: it is told to name
+    that column."""
     keys = [header_key(name) for name in names]
-    if parent is None or not any("categor" in key for key in keys):
+    named = "categor" in path.stem.lower()
+    if any(word in key for key in keys for word in _DESCRIBING_WORDS) or (item is not None and not named):
         return
-    if any(word in key for key in keys for word in _DESCRIBING_WORDS):
+    parent = next((name for name in names if header_key(name).startswith("parent")), None)
+    if parent is not None and (named or any("categor" in key for key in keys)):
+        what = f"a tree of categories (each one's parent, in {parent!r})"
+    elif named or all("categor" in key for key in keys):
+        what = f"a list of categories ({', '.join(names)})"
+    else:
         return
+    translated = _translated_category(names)
+    if translated is not None:
+        raise FormatError(
+            f"{path}: {what}, which holds no events and no items{_translation_hint(path, *translated)}"
+        )
     raise FormatError(
-        f"{path}: a tree of categories (each one's parent, in {parent!r}), which holds no events and "
-        "no items; edgerec reads an item's category from its catalogue's row (or an event's category "
-        "column), and has no use for the categories' parents. Import the file of events instead, and "
-        "the items with their categories as a catalogue (--format catalogue)"
+        f"{path}: {what}, which holds no events and no items; edgerec reads an item's category "
+        "from its catalogue's row (or an event's category column), and has no use for a file of "
+        "them. Import the file of events instead, and the items with their categories as a "
+        "catalogue (--format catalogue)"
+    )
+
+
+def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
+    """A category's name and the column of its name in another language, its name's with a
+    suffix (Olist's product_category_name and product_category_name_english); None if none."""
+    return next(
+        (
+            (name, other)
+            for name in names
+            for other in names
+            if other != name and header_key(other).startswith(header_key(name))
+        ),
+        None,
+    )
+
+
+def _translation_hint(path: Path, name: str, translated: str) -> str:
+    """How to put a list's translated names onto the items' file, which names each item's
+    category in `name`: a join of the two files on it."""
+    program = (
+        f"import pandas as pd; {_pandas_read(path, 'PRODUCTS.csv')}.merge({_pandas_read(path)}, "
+        f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
+    )
+    return (
+        f": the names of the categories in {name!r} in another language, in {translated!r}. Put them "
+        f"onto the file of items, which names each item's category in {name!r}, for example with "
+        f"python3 -c {shlex.quote(program)} (PRODUCTS.csv being that file: Olist's "
+        "olist_products_dataset.csv), then import products.csv with --format catalogue "
+        f"--map category={translated}"
     )
 
 

@@ -908,6 +908,67 @@ def test_a_tree_of_categories_is_refused_naming_what_to_import_instead(
     assert ingest_store.read() == []
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "what"),
+    [
+        ("categories.csv", "id,name,parent_id\n1,Shoes,\n2,Boots,1\n", "a tree of categories"),
+        ("category_names.csv", "category_id,category_name\n1,Shoes\n2,Boots\n", "a list of categories"),
+    ],
+)
+def test_a_list_of_categories_is_refused_not_listed_as_items(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, what: str
+) -> None:
+    """A shop's categories (id, name, parent_id in categories.csv) were listed as items, their
+    `id` read as the items'; a list of them with no parent (category_id, category_name) was
+    told to give a default type, or to name its item column."""
+    path = tmp_path / name
+    path.write_text(text)
+    for format in (None, "catalogue"):
+        with pytest.raises(
+            FormatError, match=f"^{re.escape(str(path))}: {what}.*holds no events and no items"
+        ):
+            import_file(ingest_store, path, format=format)
+    assert ingest_store.read() == []
+    # a catalogue with such columns, named for its products, is one
+    products = tmp_path / "products.csv"
+    products.write_text("id,name,category,parent_id\nA1,Red shirt S,Shirts,A\n")
+    import_file(ingest_store, products, format="catalogue")
+    assert [e.item_id for e in ingest_store.read()] == ["A1"]
+
+
+def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's product_category_name_translation.csv was told to give a default type, or to name
+    its item column; the refusal now shows how to put the English names onto the products file,
+    and the join it shows does."""
+    translation = tmp_path / "product_category_name_translation.csv"
+    translation.write_text(
+        "product_category_name,product_category_name_english\n"
+        "beleza_saude,health_beauty\ninformatica_acessorios,computers_accessories\n"
+    )
+    for format in (None, "catalogue"):
+        with pytest.raises(
+            FormatError, match="a list of categories.*--map category=product_category_name_english$"
+        ) as refused:
+            import_file(ingest_store, translation, format=format)
+    assert ingest_store.read() == []
+    program = shlex.split(str(refused.value).split("python3 -c ", 1)[1].split(" (PRODUCTS.csv", 1)[0])[0]
+    (tmp_path / "PRODUCTS.csv").write_text(
+        "product_id,product_category_name,product_name_lenght,product_weight_g\n"
+        "1e9e8ef04dbcff4541ed26657ea517e5,beleza_saude,40,225\n"
+        "3aa071139cb16b67ca9e5dea641aaa2f,informatica_acessorios,44,1000\n"
+    )
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    import_file(
+        ingest_store,
+        tmp_path / "products.csv",
+        format="catalogue",
+        mapping={"category": "product_category_name_english"},
+    )
+    assert [e.payload["category"] for e in ingest_store.read()] == ["health_beauty", "computers_accessories"]
+
+
 def test_a_catalogue_of_variants_naming_their_parent_is_told_to_name_its_item_column(
     ingest_store: Store, tmp_path: Path
 ) -> None:
