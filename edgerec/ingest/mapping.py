@@ -1093,29 +1093,56 @@ def _listed_hint(key: str, path: Path) -> str:
 
 
 def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path) -> str:
-    """Where a file names an order and has a column for its items or its customer, but not both:
-    one table of a release that keeps an order's lines apart from the order itself (Instacart's
-    order_products__prior.csv and orders.csv, Olist's order items and orders). It was told to
-    give a default type and a day for undated rows, as a file of events is, which import no
-    order's customer."""
-    if ("user" in lacking) == ("item" in lacking):
-        return ""
+    """Where a file names an order and lacks a column for its items, its customer or both: one
+    table of a release that keeps an order's lines, the order itself and what was said of it
+    apart (Instacart's order_products__prior.csv and orders.csv; Olist's order items, orders and
+    order reviews). It was told to give a default type and a day for undated rows, as a file of
+    events is, which import no order's customer."""
     order = next((name for name in names if header_key(name) in _ORDER_COLUMNS), None)
-    if order is None:
+    if order is None or ("user" not in lacking and "item" not in lacking):
         return ""
-    holds, other = ("items", "customer and time") if "user" in lacking else ("customers", "items")
-    # The other file is read as this one is: a release's files share their delimiter (a semicolon's
-    # read with commas had no column to join on).
+    score = None
+    if "item" not in lacking:
+        holds, other, others = "items", "customer and time are in another file", ("OTHER",)
+    elif "user" not in lacking:
+        holds, other, others = "customers", "items are in another file", ("OTHER",)
+    else:
+        score = next(
+            (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
+        )
+        holds = "reviews" if score else "records"
+        other, others = "customer and items are in other files", ("ORDERS", "ORDER_ITEMS")
+    # The other files are read as this one is: a release's files share their delimiter (a
+    # semicolon's read with commas had no column to join on).
     suffix = data_suffix(path)
-    other_file = "OTHER" + (suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv")
-    program = (
-        f"import pandas as pd; {_pandas_read(path)}.merge({_pandas_read(path, other_file)}, "
-        f'on={json.dumps(order)}).to_csv("joined.csv", index=False)'
-    )
+    suffix = suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
+    joins = "".join(f".merge({_pandas_read(path, name + suffix)}, on={json.dumps(order)})" for name in others)
+    program = f'import pandas as pd; {_pandas_read(path)}{joins}.to_csv("joined.csv", index=False)'
     return (
-        f"; the file holds orders' {holds} by {order!r}, and each order's {other} are in another file "
-        f"of its release: join the two on {order!r} first, for example with python3 -c "
-        f"{shlex.quote(program)} ({other_file} being that file), then import joined.csv"
+        f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
+        f"join them on {order!r} first, for example with python3 -c {shlex.quote(program)} "
+        f"({_being(others, suffix)}), then import joined.csv{_review_options(names, score)}"
+    )
+
+
+def _being(others: Sequence[str], suffix: str) -> str:
+    """What the files of a join's program stand for."""
+    if len(others) == 1:
+        return f"{others[0]}{suffix} being that file"
+    return (
+        f"{others[0]}{suffix} being the orders, with their customers, and {others[1]}{suffix} their "
+        "items: Olist's olist_orders_dataset.csv and olist_order_items_dataset.csv"
+    )
+
+
+def _review_options(names: Sequence[str], score: str | None) -> str:
+    """The options that read a joined file of reviews: its score's column (Olist's review_score)
+    as the rating, and its time's."""
+    if score is None:
+        return ""
+    time = next((name for name in names if time_named(name)), None)
+    return " with" + "".join(
+        f" --map {field}={column}" for field, column in (("value", score), ("timestamp", time)) if column
     )
 
 

@@ -627,6 +627,59 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
     ]
 
 
+def test_olists_order_reviews_are_told_to_join_the_orders_and_their_items(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's order reviews name an order, not its customer nor its items: the refusal told to
+    give default_type=... as for any file of events, which imported no customer or item. It
+    shows the join on order_id to the orders and their items, and the join it shows imports each
+    review as the customer's rating of the order's item."""
+    reviews = tmp_path / "olist_order_reviews_dataset.csv"
+    reviews.write_text(
+        "review_id,order_id,review_score,review_comment_title,review_comment_message,"
+        "review_creation_date,review_answer_timestamp\n"
+        "7bc2406110b926393aa56f80a40eba40,73fc7af87114b39712e6da79b0a377eb,4,,,2018-01-18 00:00:00,"
+        "2018-01-18 21:46:59\n"
+        "80e641a11e56f04c1ad469d5645fdfde,a548910a1c6147796b98fdf73dbeba33,5,,Recebi bem antes,"
+        "2018-03-10 00:00:00,2018-03-11 03:05:13\n"
+    )
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, reviews)
+    said = str(caught.value)
+    assert "the file holds orders' reviews by 'order_id', and each order's customer and items are in" in said
+    assert said.endswith(
+        "then import joined.csv with --map value=review_score --map timestamp=review_creation_date"
+    )
+    assert "default_type" not in said and "undated" not in said
+    (tmp_path / "ORDERS.csv").write_text(
+        "order_id,customer_id,order_status,order_purchase_timestamp\n"
+        "73fc7af87114b39712e6da79b0a377eb,9ef432eb6251297304e76186b10a928d,delivered,2018-01-11 15:30:49\n"
+        "a548910a1c6147796b98fdf73dbeba33,b0830fb4747a6c6d20dea0b8c802d7ef,delivered,2018-02-28 12:25:19\n"
+    )
+    (tmp_path / "ORDER_ITEMS.csv").write_text(
+        "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+        "73fc7af87114b39712e6da79b0a377eb,1,fd25ab760bfbba13c198fa3b4f1a0cd3,6d803cb7,2018-01-18 15:47:59,"
+        "185.00,13.63\n"
+        "a548910a1c6147796b98fdf73dbeba33,1,be0dbdc3d67d55727a65d4cd696ca73c,8e6d7754,2018-03-06 12:48:39,"
+        "79.79,8.30\n"
+    )
+    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (ORDERS.csv", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    mapping = {"value": "review_score", "timestamp": "review_creation_date"}
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
+    assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read()] == [
+        ("rated", "9ef432eb6251297304e76186b10a928d", "fd25ab760bfbba13c198fa3b4f1a0cd3", 4.0),
+        ("rated", "b0830fb4747a6c6d20dea0b8c802d7ef", "be0dbdc3d67d55727a65d4cd696ca73c", 5.0),
+    ]
+    # Olist's payments, also by order and with no score, are no reviews
+    payments = tmp_path / "olist_order_payments_dataset.csv"
+    payments.write_text(
+        "order_id,payment_sequential,payment_type,payment_installments,payment_value\nb81ef226,1,credit_card,8,99.33\n"
+    )
+    with pytest.raises(FormatError, match="holds orders' records by 'order_id'.*then import joined.csv$"):
+        import_file(ingest_store, payments)
+
+
 def test_the_join_of_a_release_written_with_semicolons_reads_both_files_so(
     ingest_store: Store, tmp_path: Path
 ) -> None:
