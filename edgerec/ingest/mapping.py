@@ -204,7 +204,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                   "order_date", "order_time", "transaction_date", "transaction_time",
                   "transaction_dt", "purchase_date", "purchase_time", "sale_date", "t_dat"),
     "session": ("session_id", "session", "user_session", "visit_id", "visit"),
-    "category": ("category", "category_name", "category_id", "category_code"),
+    "category": ("category", "category_name", "category_code", "category_id"),
     "quantity": ("quantity", "qty", "qty_ordered", "quantity_ordered"),
     "price_paid": ("price_paid", "price", "unit_price", "sales_price", "sale_price", "amount"),
     "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
@@ -805,33 +805,43 @@ def fill_customers(
             )
 
 
-# A sale's price paid, where the row's cell for it is empty, is the other of these columns the
-# file has: an event log's views carry the listed price and its purchases the price paid, and
-# some purchases only the listed price.
-_PRICES = ("price_paid", "price")
+# A field's columns, in the order a row's empty cell is read from, where the file has more than
+# one: an event log's views carry the listed price and its purchases the price paid, and some
+# purchases only the listed price; REES46's events name a category by its category_code, blank
+# on many rows, and always by its category_id.
+_CELL_FALLBACKS = {"price_paid": ("price_paid", "price"), "category": ("category_code", "category_id")}
 
 
-def price_fallbacks(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
-    """The columns a row's price paid is read from where its own cell is empty (read into `raw`
-    as `price:COLUMN`); none where the user named the price's column."""
-    if given.price_paid != ColumnMapping().price_paid or resolved.price_paid is None:
-        return []
-    actual, chosen = _by_key(names), header_key(resolved.price_paid)
-    return [actual[k] for name in _PRICES if (k := header_key(name)) in actual and k != chosen]
-
-
-def fill_prices(raw: dict[str, list[Any]], fallbacks: Sequence[str], n: int) -> None:
-    """Each empty price paid from the first of its row's fallback cells that is not empty."""
-    columns = [raw.pop(f"price:{name}") for name in fallbacks if f"price:{name}" in raw]
-    if not columns:
-        return
-    prices = raw.get("price_paid") or [None] * n
-    raw["price_paid"] = [
-        next((column[i] for column in columns if not convert.is_blank(column[i])), price)
-        if convert.is_blank(price)
-        else price
-        for i, price in enumerate(prices)
+def cell_fallbacks(
+    given: ColumnMapping, resolved: ColumnMapping, names: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The fields and columns a row's field is read from where its own cell is empty (read into
+    `raw` as `FIELD:COLUMN`, see fill_cells); none for a field whose column the user named."""
+    actual, defaults = _by_key(names), ColumnMapping()
+    return [
+        (name, actual[k])
+        for name, columns in _CELL_FALLBACKS.items()
+        if getattr(given, name) == getattr(defaults, name) and (chosen := getattr(resolved, name)) is not None
+        for column in columns
+        if (k := header_key(column)) in actual and k != header_key(chosen)
     ]
+
+
+def fill_cells(raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]], n: int) -> None:
+    """Each empty cell of a field from the first of its row's fallback cells that is not empty;
+    the `FIELD:COLUMN` cells are dropped from `raw`."""
+    for name in dict.fromkeys(name for name, _column in fallbacks):
+        keys = [f"{name}:{column}" for field, column in fallbacks if field == name]
+        columns = [raw.pop(key) for key in keys if key in raw]
+        if not columns:
+            continue
+        cells = raw.get(name) or [None] * n
+        raw[name] = [
+            next((column[i] for column in columns if not convert.is_blank(column[i])), cell)
+            if convert.is_blank(cell)
+            else cell
+            for i, cell in enumerate(cells)
+        ]
 
 
 # Columns of an order's state (Olist's order_status, Shopify's Financial Status, a payment's

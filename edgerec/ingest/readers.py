@@ -26,6 +26,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
     ColumnMapping,
+    cell_fallbacks,
     check_columns,
     check_customer_columns,
     check_placeholder_times,
@@ -36,13 +37,12 @@ from edgerec.ingest.mapping import (
     choose_time_column,
     column_position,
     customer_fallbacks,
+    fill_cells,
     fill_customers,
     fill_order_lines,
-    fill_prices,
     guest_advice,
     nested_events,
     own_line,
-    price_fallbacks,
     python_literal,
     resolve_columns,
     sessions_are_visitors,
@@ -82,7 +82,7 @@ def csv_batches(
         quoting=quoting,
     )
     fallbacks: list[tuple[str, str]] = []
-    prices: list[str] = []  # the columns of a price paid where its own cell is empty
+    fills: list[tuple[str, str]] = []  # the fields and columns read where a field's cell is empty
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
@@ -104,7 +104,7 @@ def csv_batches(
             check_undated(mapping, names, cells)
             mapping = choose_action_column(given, mapping, names, cells)
             fallbacks = customer_fallbacks(given, mapping, names)
-            prices = price_fallbacks(given, mapping, names)
+            fills = cell_fallbacks(given, mapping, names)
             statuses = status_columns(mapping, names)
             sessions = sessions_are_visitors(given, mapping)
             advice = guest_advice(given, mapping, names)
@@ -121,12 +121,12 @@ def csv_batches(
         if mapping.header and (line := own_line(mapping.parent_line)) is not None:
             wanted["line"] = find(names, line)
         wanted |= {f"fallback:{name}": find(names, name) for name, _prefix in fallbacks}
-        wanted |= {f"price:{name}": find(names, name) for name in prices}
+        wanted |= {f"{name}:{column}": find(names, column) for name, column in fills}
         wanted |= {f"status:{name}": find(names, name) for name in statuses}
         width = len(names) if mapping.header else None
         raw, problems = pick(chunk, wanted, width)
         fill_customers(raw, fallbacks, sessions)
-        fill_prices(raw, prices, len(chunk))
+        fill_cells(raw, fills, len(chunk))
         unsold_orders(raw, statuses, status)
         fill_order_lines(raw, order)
         if names:
@@ -366,7 +366,7 @@ def object_batches(
     )
     sources: dict[str, str] | None = None
     fallbacks: list[tuple[str, str]] = []
-    prices: list[str] = []  # the columns of a price paid where its own cell is empty
+    fills: list[tuple[str, str]] = []  # the fields and columns read where a field's cell is empty
     sessions = False
     order: dict[str, Any] = {}  # the fields of the last line that named its order
     own_lines: set[str] = set()  # the order lines' own numbers in the chunk before
@@ -397,8 +397,8 @@ def object_batches(
             sessions = sessions_are_visitors(given, mapping)
             advice = guest_advice(given, mapping, keys)
             sources |= {f"fallback:{name}": name for name, _prefix in fallbacks}
-            prices = price_fallbacks(given, mapping, keys)
-            sources |= {f"price:{name}": name for name in prices}
+            fills = cell_fallbacks(given, mapping, keys)
+            sources |= {f"{name}:{column}": column for name, column in fills}
             statuses = status_columns(mapping, keys)
             sources |= {f"status:{name}": name for name in statuses}
             if (line := own_line(mapping.parent_line)) is not None:
@@ -409,7 +409,7 @@ def object_batches(
             if any(obj is not None and column in obj for obj in objects)
         }
         fill_customers(raw, fallbacks, sessions)
-        fill_prices(raw, prices, len(objects))
+        fill_cells(raw, fills, len(objects))
         unsold_orders(raw, statuses, status)
         fill_order_lines(raw, order)
         if first and "occurred_at" in raw:

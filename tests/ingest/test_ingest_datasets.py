@@ -1687,6 +1687,33 @@ def test_interactions_under_common_column_names_need_no_mapping(ingest_store: St
     assert [e.item_id for e in ingest_store.read(user_id="u550")] == ["1307067"]  # the till's alone
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_rees46s_category_is_its_code_else_its_id(ingest_store: Store, tmp_path: Path, suffix: str) -> None:
+    """REES46's events name a category by its category_code (electronics.smartphone), blank on
+    many rows, and always by its category_id: the id was read, a number that no shopper or
+    operator reads, on every row. The code is now, and the id only where the code is blank."""
+    header = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
+    rows = [
+        "2019-11-01 00:00:00 UTC,view,1003461,2053013555631882655,electronics.smartphone,xiaomi,489.07,"
+        "520088904,4d3b30da-a5e4-49df-b1a8-ba5943f1dd33",
+        "2019-11-01 00:00:01 UTC,view,17302664,2053013553853497655,,creed,28.31,561587266,"
+        "755422e7-9040-477b-9bd2-6a6e8fd97387",
+    ]
+    path = tmp_path / f"2019-Nov{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n".join([header, *rows]) + "\n")
+    else:
+        keys = header.split(",")
+        path.write_text(
+            "".join(json.dumps(dict(zip(keys, row.split(","), strict=True))) + "\n" for row in rows)
+        )
+    conserved(import_file(ingest_store, path))
+    assert [e.payload.get("category") for e in ingest_store.read()] == [
+        "electronics.smartphone",
+        "2053013553853497655",
+    ]
+
+
 @pytest.mark.parametrize(
     "header",
     [
