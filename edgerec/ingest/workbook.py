@@ -76,7 +76,7 @@ def rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
 
 def unread_sheets(path: str | Path) -> tuple[str, list[str]]:
     """The name of the sheet an import reads (`_read_sheet`), and those of the others that hold
-    something in their first rows, quoted, a hidden one marked so ("'Lookup' (hidden)"): an
+    rows, quoted, a hidden one marked so ("'Lookup' (hidden)"): an
     import reads one sheet only, and a workbook may keep its data over several (UCI's Online
     Retail II, a year a sheet)."""
     from openpyxl import load_workbook
@@ -106,9 +106,11 @@ def _read_sheet(book: Any, path: str | Path) -> Any:
 
 
 def _holds_rows(sheet: Any) -> bool:
-    return any(
-        any(cell is not None for cell in row) for row in sheet.iter_rows(max_row=_HEAD_ROWS, values_only=True)
-    )
+    """Whether the sheet holds a row, however far down: a report's table may start below a
+    heading and blank rows (its header on row 25). Looked for only in the first rows, such a
+    sheet was passed over, the next one read in its place, or, after the one read, left out of
+    the note naming the sheets not read."""
+    return any(any(cell is not None for cell in row) for row in sheet.iter_rows(values_only=True))
 
 
 def head_lines(path: str | Path, count: int) -> list[str]:

@@ -133,6 +133,25 @@ def test_the_sheet_read_is_the_first_shown_that_holds_rows(
     )
 
 
+def test_a_sheet_whose_rows_start_low_is_read_first_and_named_later(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A sheet whose table starts below row 20 (a report's, under its heading and blank rows) was
+    taken for a blank one: as the first sheet, the next one was read in its place; as a later
+    one, the note did not name it among the sheets not read."""
+    low: list[list[object]] = [[None, None, None]] * 24
+    first = [*low, ["id", "title", "price"], ["A1", "Hat", 9.5]]
+    later = [*low, ["id", "title", "price"], ["B2", "Scarf", 19.0]]
+    path = workbook(tmp_path / "catalogue.xlsx", first, [["id", "title", "price"], ["C3", "Cap", 5.0]], later)
+    assert detect_format(path).name == "catalogue"
+    report = import_file(ingest_store, path)
+    assert [e.item_id for e in ingest_store.read()] == ["A1"]
+    assert report.notes == [
+        "Only the workbook's sheet 'Sheet' was read, not its other sheets that hold rows ('Sheet 2', "
+        "'Sheet 3'): save each of them as a CSV file or a workbook of its own, and import that too."
+    ]
+
+
 def test_a_workbook_of_one_sheet_has_no_note(ingest_store: Store, tmp_path: Path) -> None:
     path = workbook(tmp_path / "cat.xlsx", [["id", "title", "price"], ["A1", "Hat", 9.5]])
     assert import_file(ingest_store, path).notes == []
