@@ -345,6 +345,7 @@ def detect_format(
             values_of=partial(readers.objects_column, objects)
             if objects is not None
             else _head_cells(rows, names),
+            encoding=encoding,
         )
     no_header = (
         ", and its first line looks like data, not column names: a file with no header line is read "

@@ -24,7 +24,7 @@ from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
 from edgerec.ingest.batch import RECBOLE_TYPES, header_key, map_actions, merge
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.streams import data_suffix
+from edgerec.ingest.streams import data_suffix, marked_encoding
 from edgerec.ingest.text import head_lines
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 from edgerec.store.codec import to_micros
@@ -940,14 +940,16 @@ def check_columns(
     *,
     nested: str | None = None,
     values_of: Callable[[str], list[Any]] | None = None,
+    encoding: str = "utf-8",
 ) -> None:
     """FormatError unless the file has each column the mapping names, and a column for what
     every event needs: the customer, the time, and the type unless the mapping gives a default
     one. A file without them would quarantine every row for the same reason. `nested` names
     the key under which each JSON object lists its events, if one does (OTTO's `events`);
     `values_of` gives a column's values in the first rows, where they are at hand, so that the
-    way out names a column for the time only where it holds times."""
-    _refuse_wide(names, path)
+    way out names a column for the time only where it holds times; `encoding` is the one its
+    lines are read in, which the pandas lines of a way out read it in too."""
+    _refuse_wide(names, path, encoding)
     defaults = ColumnMapping()
     named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
@@ -955,7 +957,7 @@ def check_columns(
     ]
     lacking = _needed_lacking(mapping, lambda field: not _lacking(mapping, names, (field,)))
     if {"user", "item", "timestamp"} <= set(lacking):
-        check_categories(names, path)
+        check_categories(names, path, encoding=encoding)
     if lacking:
         problems.append(f"no column for the {' or the '.join(lacking)}")
     if problems:
@@ -969,7 +971,7 @@ def check_columns(
             if nested
             else _listed_hint(in_text, path)
             if in_text
-            else _joined_hint(names, lacking, path) or _hint(names, lacking)
+            else _joined_hint(names, lacking, path, encoding) or _hint(names, lacking)
         )
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
             hint += _time_hint(names, values_of)
@@ -1006,7 +1008,7 @@ _DAY_COLUMN = re.compile(r"(d|day)_?\d+")
 _STORE_COLUMNS = {"storeid", "store", "shopid", "shop"}
 
 
-def _refuse_wide(names: Sequence[str], path: Path) -> None:
+def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     """FormatError for a wide table, one row per item and a column per day (Walmart M5's sales:
     d_1 ... d_n, or columns named by dates): read as events, each row would be one sale, its
     days' counts lost. The recipe it gives reads the file by its path as given, with its own
@@ -1022,7 +1024,7 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
         return
     ids = [name for name in names if name not in days]
     store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
-    read = _pandas_read(path)
+    read = _pandas_read(path, encoding)
     own = "" if store else '.assign(shop="shop")'
     program = (
         f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
@@ -1041,17 +1043,21 @@ def _refuse_wide(names: Sequence[str], path: Path) -> None:
     )
 
 
-def _pandas_read(path: Path, name: str | None = None) -> str:
-    """The pandas call that reads the file as given, by its own delimiter; or reads `name` (a file
-    of the same release, written as this one is)."""
+def _pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
+    """The pandas call that reads the file as given, by its own delimiter and in its own encoding
+    (its byte-order mark's, else `encoding`, its lines'; pandas reads UTF-8 unless told); or reads
+    `name` (a file of the same release, written as this one is). Told none, pandas stopped with a
+    UnicodeDecodeError on a cp1252 or UTF-16 file."""
     suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
     if suffix == ".parquet":
         return f"pd.read_parquet({named})"
+    text = marked_encoding(path) or encoding
+    coded = "" if text == "utf-8" else f", encoding={json.dumps(text)}"
     if suffix in JSON_LINES_SUFFIXES:
-        return f"pd.read_json({named}, lines=True)"
-    delimiter = sniff_delimiter(head_lines(path))
+        return f"pd.read_json({named}, lines=True{coded})"
+    delimiter = sniff_delimiter(head_lines(path, encoding=encoding))
     sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
-    return f"pd.read_csv({named}, sep={sep}, dtype=str)"
+    return f"pd.read_csv({named}, sep={sep}, dtype=str{coded})"
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
@@ -1102,7 +1108,7 @@ def _listed_hint(key: str, path: Path) -> str:
     )
 
 
-def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path) -> str:
+def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encoding: str) -> str:
     """Where a file names an order and lacks a column for its items, its customer or both: one
     table of a release that keeps an order's lines, the order itself and what was said of it
     apart (Instacart's order_products__prior.csv and orders.csv; Olist's order items, orders and
@@ -1126,8 +1132,10 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path) -> st
     # semicolon's read with commas had no column to join on).
     suffix = data_suffix(path)
     suffix = suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
-    joins = "".join(f".merge({_pandas_read(path, name + suffix)}, on={json.dumps(order)})" for name in others)
-    program = f'import pandas as pd; {_pandas_read(path)}{joins}.to_csv("joined.csv", index=False)'
+    joins = "".join(
+        f".merge({_pandas_read(path, encoding, name + suffix)}, on={json.dumps(order)})" for name in others
+    )
+    program = f'import pandas as pd; {_pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
         f"join them on {order!r} first, for example with python3 -c {shlex.quote(program)} "
@@ -1266,7 +1274,9 @@ def property_rows(names: Sequence[str]) -> str:
     )
 
 
-def check_categories(names: Sequence[str], path: Path, *, item: str | None = None) -> None:
+def check_categories(
+    names: Sequence[str], path: Path, *, item: str | None = None, encoding: str = "utf-8"
+) -> None:
     """FormatError for a file of categories, which holds no events and no items, in a file with
     no column for a customer, an item or a time: a tree of them, a parent beside each
     (RetailRocket's category_tree.csv: categoryid,parentid), or a list of them, each of its
@@ -1277,7 +1287,7 @@ def check_categories(names: Sequence[str], path: Path, *, item: str | None = Non
     its items' id, where it found one (a bare `id`): then only a file named for categories
     (categories.csv: id,name,parent_id) is one. Not a catalogue whose rows name a parent product
     (a variant's) beside a title or price, its id's column named unusually: it is told to name
-    that column."""
+    that column. `encoding` is the one its lines are read in (see _pandas_read)."""
     keys = [header_key(name) for name in names]
     named = "categor" in path.stem.lower()
     if any(word in key for key in keys for word in _DESCRIBING_WORDS) or (item is not None and not named):
@@ -1291,9 +1301,8 @@ def check_categories(names: Sequence[str], path: Path, *, item: str | None = Non
         return
     translated = _translated_category(names)
     if translated is not None:
-        raise FormatError(
-            f"{path}: {what}, which holds no events and no items{_translation_hint(path, *translated)}"
-        )
+        hint = _translation_hint(path, encoding, *translated)
+        raise FormatError(f"{path}: {what}, which holds no events and no items{hint}")
     raise FormatError(
         f"{path}: {what}, which holds no events and no items; edgerec reads an item's category "
         "from its catalogue's row (or an event's category column), and has no use for a file of "
@@ -1316,11 +1325,12 @@ def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
     )
 
 
-def _translation_hint(path: Path, name: str, translated: str) -> str:
+def _translation_hint(path: Path, encoding: str, name: str, translated: str) -> str:
     """How to put a list's translated names onto the items' file, which names each item's
     category in `name`: a join of the two files on it."""
+    products, read = _pandas_read(path, encoding, "PRODUCTS.csv"), _pandas_read(path, encoding)
     program = (
-        f"import pandas as pd; {_pandas_read(path, 'PRODUCTS.csv')}.merge({_pandas_read(path)}, "
+        f"import pandas as pd; {products}.merge({read}, "
         f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
     )
     return (

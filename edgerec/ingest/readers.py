@@ -99,7 +99,7 @@ def csv_batches(
             cells = partial(named_cells, chunk.records, names)
             given, mapping, resolved = mapping, resolve_columns(mapping, names, cells), True
             check_customer_columns(given, names, path)
-            check_columns(mapping, names, path, values_of=cells)
+            check_columns(mapping, names, path, values_of=cells, encoding=encoding)
             mapping = choose_time_column(given, mapping, names, cells)
             check_undated(mapping, names, cells)
             mapping = choose_action_column(given, mapping, names, cells)
@@ -388,6 +388,7 @@ def object_batches(
                     path,
                     nested=nested_events(objects),
                     values_of=partial(objects_column, objects),
+                    encoding=encoding,
                 )
             mapping = choose_time_column(given, mapping, keys, partial(objects_column, objects))
             check_undated(mapping, keys, partial(objects_column, objects))

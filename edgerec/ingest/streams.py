@@ -221,9 +221,7 @@ def check_encoding(path: str | Path, name: str | None) -> None:
     line_encoding(name)
     if name is None:
         return
-    stream, kind = _open_data(path)
-    with stream:
-        wide = _bom_encoding(_read_start(stream, path, kind))
+    wide = marked_encoding(path)
     named_wide = codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
     if named_wide and wide is None:
         raise FormatError(
@@ -234,6 +232,13 @@ def check_encoding(path: str | Path, name: str | None) -> None:
         raise FormatError(
             f"{path}: its byte-order mark says it is {wide.upper()}, not {name}: leave out --encoding"
         )
+
+
+def marked_encoding(path: str | Path) -> str | None:
+    """ "utf-16" or "utf-32" when the file's data starts with that byte-order mark, else None."""
+    stream, kind = _open_data(path)
+    with stream:
+        return _bom_encoding(_read_start(stream, path, kind))
 
 
 class _Stream:

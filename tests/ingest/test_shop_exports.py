@@ -701,6 +701,28 @@ def test_the_join_of_a_release_written_with_semicolons_reads_both_files_so(
     assert _events(ingest_store) == [("purchased", "u1", "27"), ("purchased", "u2", "11")]
 
 
+@pytest.mark.parametrize(("encoding", "named"), [("cp1252", "cp1252"), ("utf-16", None)])
+def test_the_join_of_a_release_not_in_utf8_reads_both_files_in_its_encoding(
+    ingest_store: Store, tmp_path: Path, encoding: str, named: str | None
+) -> None:
+    """The join's pandas line read both files as UTF-8: for a release saved in cp1252 (imported
+    with --encoding cp1252) or as UTF-16 (Excel's "Unicode text", told by its byte-order mark), the
+    line as given ended in UnicodeDecodeError."""
+    lines = tmp_path / "order_products__prior.csv"
+    lines.write_bytes("order_id;product_id;product_name\n1;27;Crème brûlée\n2;11;Café\n".encode(encoding))
+    (tmp_path / "OTHER.csv").write_bytes(
+        "order_id;user_id;order_date\n1;Zoë;2017-05-01 10:00\n2;u2;2017-05-02 11:00\n".encode(encoding)
+    )
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, lines, encoding=named)
+    said = str(caught.value)
+    assert f'dtype=str, encoding="{encoding}")' in said
+    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
+    assert _events(ingest_store) == [("purchased", "Zoë", "27"), ("purchased", "u2", "11")]
+
+
 def test_an_order_items_quantity_ordered_is_the_quantity(ingest_store: Store, tmp_path: Path) -> None:
     """Magento's order items give the quantity as `qty_ordered` (2.0000): it was not read, and
     every sale was of one."""
