@@ -103,6 +103,8 @@ class Batch:
     # could be kept: said once, and only where rows were quarantined for that reason.
     advice: Mapping[str, str] = field(default_factory=dict)
     ratings_from: str | None = None  # the column a generic file's ratings are read from
+    # A generic file's column of its types, beside its ratings', and its values read as a rating.
+    rated_by: tuple[str, frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -1024,7 +1024,7 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
         return
     ids = [name for name in names if name not in days]
     store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
-    read = _pandas_read(path, encoding)
+    read = pandas_read(path, encoding)
     own = "" if store else '.assign(shop="shop")'
     program = (
         f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
@@ -1043,7 +1043,7 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     )
 
 
-def _pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
+def pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
     """The pandas call that reads the file as given, by its own delimiter and in its own encoding
     (its byte-order mark's, else `encoding`, its lines'; pandas reads UTF-8 unless told); or reads
     `name` (a file of the same release, written as this one is). Told none, pandas stopped with a
@@ -1133,9 +1133,9 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
     suffix = data_suffix(path)
     suffix = suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
     joins = "".join(
-        f".merge({_pandas_read(path, encoding, name + suffix)}, on={json.dumps(order)})" for name in others
+        f".merge({pandas_read(path, encoding, name + suffix)}, on={json.dumps(order)})" for name in others
     )
-    program = f'import pandas as pd; {_pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
+    program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
         f"join them on {order!r} first, for example with python3 -c {shlex.quote(program)} "
@@ -1287,7 +1287,7 @@ def check_categories(
     its items' id, where it found one (a bare `id`): then only a file named for categories
     (categories.csv: id,name,parent_id) is one. Not a catalogue whose rows name a parent product
     (a variant's) beside a title or price, its id's column named unusually: it is told to name
-    that column. `encoding` is the one its lines are read in (see _pandas_read)."""
+    that column. `encoding` is the one its lines are read in (see pandas_read)."""
     keys = [header_key(name) for name in names]
     named = "categor" in path.stem.lower()
     if any(word in key for key in keys for word in _DESCRIBING_WORDS) or (item is not None and not named):
@@ -1328,7 +1328,7 @@ def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
 def _translation_hint(path: Path, encoding: str, name: str, translated: str) -> str:
     """How to put a list's translated names onto the items' file, which names each item's
     category in `name`: a join of the two files on it."""
-    products, read = _pandas_read(path, encoding, "PRODUCTS.csv"), _pandas_read(path, encoding)
+    products, read = pandas_read(path, encoding, "PRODUCTS.csv"), pandas_read(path, encoding)
     program = (
         f"import pandas as pd; {products}.merge({read}, "
         f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
@@ -1450,6 +1450,23 @@ _LISTING_HERE = (
     "listings in a file of their own and import it with --format catalogue (edgerec's own export: "
     "import it without --map)",
 )
+
+
+def rated_by(
+    mapping: ColumnMapping, raw: Mapping[str, list[Any]], columns: Mapping[str, list[Any]]
+) -> tuple[str, frozenset[str]] | None:
+    """Where a file has a column of its own for the type beside its ratings' (a log of views,
+    ratings and purchases): that column, and those of its values read as a rating (empty where a
+    default type filled a blank one). None for a file whose type is not in its own column."""
+    if "type" not in raw or "value" not in raw or mapping.type == mapping.value or mapping.type is None:
+        return None
+    rated = EventType.RATED.value
+    kinds = {
+        "" if convert.is_blank(k) else str(k)
+        for k, t in zip(raw["type"], columns["type"], strict=True)
+        if t == rated
+    }
+    return mapping.type, frozenset(kinds)
 
 
 def typed_columns(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shlex
@@ -23,7 +24,7 @@ from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
-from edgerec.ingest.mapping import ColumnMapping, undated
+from edgerec.ingest.mapping import ColumnMapping, pandas_read, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
@@ -119,6 +120,8 @@ class _Zeros:
         self.low, self.high = math.inf, -math.inf
         self.whole = True
         self.column: str | None = None  # the file's column of its ratings, where a generic file's
+        self.types: str | None = None  # its column of types, where it has one beside its ratings'
+        self.rated: set[str] = set()  # the values of that column read as a rating
 
     def add(self, batch: Batch) -> None:
         """The accepted ratings of the batch (the rows without a problem)."""
@@ -135,14 +138,22 @@ class _Zeros:
             self.low, self.high = min(self.low, others.min()), max(self.high, others.max())
             self.whole = self.whole and bool((others == np.round(others)).all())
         self.column = self.column or batch.ratings_from
+        if batch.rated_by is not None:
+            self.types = batch.rated_by[0]
+            self.rated |= batch.rated_by[1]
 
-    def note(self) -> str | None:
+    def note(self, path: Path, encoding: str) -> str | None:
         """Where ratings of 0 sit below others that run from 1 up, what a 0 is taken for, and
-        how to import such rows as views instead: nothing is read another way unasked."""
+        how to import such rows as views instead: nothing is read another way unasked. A file
+        with a column of its own for the type (views and purchases beside its ratings) is told to
+        rewrite those rows' type: told to read its ratings' column as the type, as a file of
+        ratings alone is, its other rows, their rating blank, were quarantined for it."""
         if not self.zeros or self.low < 1 or self.high <= self.low:  # 0 and 1 alone: a dislike and a like
             return None
         low, high = int(self.low), int(self.high)
-        if self.column is not None and self.whole and high - low < 20:
+        if self.column is not None and self.types is not None:
+            how = _views_program(path, encoding, self.types, sorted(self.rated), self.column)
+        elif self.column is not None and self.whole and high - low < 20:
             column = self.column
             ratings = " ".join(f"--action {value}=rated" for value in range(low, high + 1))
             how = (
@@ -160,6 +171,22 @@ class _Zeros:
             "customer again. Where 0 means read or seen but not rated (as in Book-Crossing and "
             f"Goodreads), import those rows as views instead: {how}"
         )
+
+
+def _views_program(path: Path, encoding: str, types: str, rated: list[str], ratings: str) -> str:
+    """The way to import a file's ratings of 0 as views where it has a column of its own for the
+    type: a pandas line that makes those rows' type item_viewed, and the import of what it writes."""
+    column, values = json.dumps(types), json.dumps(rated)
+    zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
+    program = (
+        f"import pandas as pd; f = {pandas_read(path, encoding)}; "
+        f'f.loc[f[{column}].fillna("").isin({values}) & ({zero}), {column}] = "item_viewed"; '
+        'f.to_csv("views.csv", index=False)'
+    )
+    return (
+        f"make their type item_viewed first, for example with python3 -c {shlex.quote(program)}, "
+        "then import views.csv as this file was"
+    )
 
 
 def _delist_unnamed(store: AppendsRows, named: _Distinct) -> int:
@@ -267,7 +294,9 @@ def import_file(
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
-        if not fmt.recorded_log and (zero_note := zeros.note()) is not None:  # a log is restored as it was
+        if (
+            not fmt.recorded_log and (zero_note := zeros.note(path, lines_in)) is not None
+        ):  # a log is restored as it was
             report.notes.append(zero_note)
         if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:
             report.notes.append(_unread_sheets_note(*unread))

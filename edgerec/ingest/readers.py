@@ -44,6 +44,7 @@ from edgerec.ingest.mapping import (
     nested_events,
     own_line,
     python_literal,
+    rated_by,
     resolve_columns,
     sessions_are_visitors,
     sniff_delimiter,
@@ -144,6 +145,7 @@ def csv_batches(
         batch.notes, notes = notes, ()
         batch.advice = advice
         batch.ratings_from = mapping.value if "value" in wanted else None
+        batch.rated_by = rated_by(mapping, raw, columns) if mapping.header else None
         yield batch
 
 
@@ -433,6 +435,7 @@ def object_batches(
             notes=notes,
             advice=advice,
             ratings_from=sources.get("value"),
+            rated_by=rated_by(mapping, raw, columns),
         )
         notes = ()
 

@@ -422,6 +422,40 @@ def test_ratings_of_0_below_a_scale_from_1_are_named_with_the_way_to_import_them
             assert import_file(store, other, mapping={"undated": "2024-01-01"}).notes == []
 
 
+def test_ratings_of_0_in_a_file_with_its_own_types_are_told_to_be_rewritten_as_views(tmp_path: Path) -> None:
+    """A log of views, purchases and ratings (0 for a book read but not rated) was told to read
+    its ratings' column as the type too, as a file of ratings alone is: pasted, that quarantined
+    every view and purchase, their rating blank. It is told to make those rows' type item_viewed
+    with a pandas line, whose file imports the other types as they were."""
+    path = tmp_path / "interactions.csv"
+    path.write_text(
+        "user_id,item_id,event_type,rating,timestamp\n"
+        "276725,034545104X,view,,2024-03-01 10:00:00\n276725,034545104X,rate,0,2024-03-01 10:05:00\n"
+        "276725,0155061224,rate,5,2024-03-01 10:06:00\n276726,0446520802,purchase,,2024-03-02 09:00:00\n"
+        "276726,0446520802,rate,9,2024-03-02 09:30:00\n276726,052165615X,rate,0,2024-03-02 09:40:00\n"
+    )
+    with edgerec.open(tmp_path / "as_is.db") as store:
+        report = import_file(store, path)
+    conserved(report)
+    [note] = report.notes
+    assert "--map type=rating" not in note
+    assert note.endswith(", then import views.csv as this file was")
+    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    with edgerec.open(tmp_path / "views.db") as store:
+        again = import_file(store, tmp_path / "views.csv")
+        conserved(again)
+        assert again.notes == []
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "034545104X"),
+            ("item_viewed", "034545104X"),
+            ("rated", "0155061224"),
+            ("purchased", "0446520802"),
+            ("rated", "0446520802"),
+            ("item_viewed", "052165615X"),
+        ]
+
+
 def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
