@@ -1277,23 +1277,26 @@ def property_rows(names: Sequence[str]) -> str:
 def check_categories(
     names: Sequence[str], path: Path, *, item: str | None = None, encoding: str = "utf-8"
 ) -> None:
-    """FormatError for a file of categories, which holds no events and no items, in a file with
-    no column for a customer, an item or a time: a tree of them, a parent beside each
-    (RetailRocket's category_tree.csv: categoryid,parentid), or a list of them, each of its
-    columns a category's (category_id,category_name; Olist's product_category_name_translation.csv,
-    whose refusal shows how to put its names onto the items). Read as events, it was told to give
-    a default type and a day for its undated rows, which fit a file of events; read as a
-    catalogue, each category was listed as an item. `item` is the column a catalogue reads as
-    its items' id, where it found one (a bare `id`): then only a file named for categories
-    (categories.csv: id,name,parent_id) is one. Not a catalogue whose rows name a parent product
-    (a variant's) beside a title or price, its id's column named unusually: it is told to name
-    that column. `encoding` is the one its lines are read in (see pandas_read)."""
+    """FormatError for a file of categories, which holds no events and no items: a tree of them,
+    a parent beside each (RetailRocket's category_tree.csv: categoryid,parentid), or a list of
+    them, each of its columns a category's (category_id,category_name; Olist's
+    product_category_name_translation.csv, whose refusal shows how to put its names onto the
+    items). Read as events, it was told to give a default type and a day for its undated rows,
+    which fit a file of events; read as a catalogue, each category was listed as an item.
+
+    `item` is the column a catalogue reads as its items' id, where it found one (a bare `id`):
+    then only a file named for categories, with no column of an item's category, is one
+    (categories.csv: id,name,parent_id). Not a catalogue whose rows name a parent product (a
+    variant's) beside a title or price, its id's column named unusually: it is told to name that
+    column. `encoding` is the one its lines are read in (see pandas_read)."""
     keys = [header_key(name) for name in names]
-    named = "categor" in path.stem.lower()
-    if any(word in key for key in keys for word in _DESCRIBING_WORDS) or (item is not None and not named):
+    named, of_categories = "categor" in path.stem.lower(), any("categor" in key for key in keys)
+    if any(word in key for key in keys for word in _DESCRIBING_WORDS):
         return
-    parent = next((name for name in names if header_key(name).startswith("parent")), None)
-    if parent is not None and (named or any("categor" in key for key in keys)):
+    if item is not None and (not named or of_categories):
+        return
+    parent = next((name for name in names if "parent" in header_key(name)), None)
+    if parent is not None and (named or of_categories):
         what = f"a tree of categories (each one's parent, in {parent!r})"
     elif named or all("categor" in key for key in keys):
         what = f"a list of categories ({', '.join(names)})"
@@ -1311,15 +1314,20 @@ def check_categories(
     )
 
 
+# How a column of names in another language ends (Olist's product_category_name_english).
+_LANGUAGE_SUFFIXES = ("english", "eng", "en", "translation", "translated")
+
+
 def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
-    """A category's name and the column of its name in another language, its name's with a
-    suffix (Olist's product_category_name and product_category_name_english); None if none."""
+    """A category's name and the column of its name in another language, its name's and a
+    language's (Olist's product_category_name and product_category_name_english); None if none."""
+    keys = {header_key(name): name for name in names}
     return next(
         (
-            (name, other)
+            (keys[key[: -len(suffix)]], name)
             for name in names
-            for other in names
-            if other != name and header_key(other).startswith(header_key(name))
+            for suffix in _LANGUAGE_SUFFIXES
+            if (key := header_key(name)).endswith(suffix) and key[: -len(suffix)] in keys
         ),
         None,
     )

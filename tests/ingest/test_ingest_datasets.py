@@ -963,11 +963,14 @@ def test_a_list_of_categories_is_refused_not_listed_as_items(
         ):
             import_file(ingest_store, path, format=format)
     assert ingest_store.read() == []
-    # a catalogue with such columns, named for its products, is one
+    # a catalogue with such columns, named for its products or naming its items' category, is one
     products = tmp_path / "products.csv"
     products.write_text("id,name,category,parent_id\nA1,Red shirt S,Shirts,A\n")
     import_file(ingest_store, products, format="catalogue")
-    assert [e.item_id for e in ingest_store.read()] == ["A1"]
+    by_category = tmp_path / "items_by_category.csv"
+    by_category.write_text("id,name,category\nB2,Boots,Shoes\n")
+    import_file(ingest_store, by_category, format="catalogue")
+    assert [e.item_id for e in ingest_store.read()] == ["A1", "B2"]
 
 
 def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
@@ -987,6 +990,10 @@ def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
         ) as refused:
             import_file(ingest_store, translation, format=format)
     assert ingest_store.read() == []
+    tree = tmp_path / "category_tree.csv"  # a column that starts as another's is no translation
+    tree.write_text("category_id,category_id_parent\n2,1\n")
+    with pytest.raises(FormatError, match="a tree of categories.*--format catalogue\\)$"):
+        import_file(ingest_store, tree)
     program = shlex.split(str(refused.value).split("python3 -c ", 1)[1].split(" (PRODUCTS.csv", 1)[0])[0]
     (tmp_path / "PRODUCTS.csv").write_text(
         "product_id,product_category_name,product_name_lenght,product_weight_g\n"
