@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from edgerec.api import Store
 from edgerec.domain import Context, Event
 from edgerec.domain.printable import printable
 from edgerec.readmodels import LISTED, SEEN, ItemRow, ShopData
-from edgerec.ui.clock import Clock
+from edgerec.ui.clock import Clock, ago
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,40 @@ class Suggestion:
     sources: Mapping[str, float]  # share of the score by source, summing to about 1
     reason: str
     reasons: tuple[str, ...] = field(default=())
+    # The moment each reason's time phrase ("viewed X just now") cites, None for a reason without
+    # one, and the time those phrases were said at: `as_of` says them again later.
+    cited: tuple[datetime | None, ...] = field(default=())
+    said_at: datetime | None = None
+
+    def as_of(self, now: datetime) -> Suggestion:
+        """This suggestion with its reasons' time phrases said as of `now`: "just now" becomes
+        "2 minutes ago" on a list left on screen, which is not ranked again for it."""
+        if self.said_at is None or not self.cited:
+            return self
+        then = self.said_at
+        reasons = tuple(
+            retold(reason, moment, then, now) for reason, moment in zip(self.reasons, self.cited, strict=True)
+        )
+        return replace(self, reason=reasons[0], reasons=reasons, said_at=now)
+
+
+def retold(reason: str, moment: datetime | None, then: datetime, now: datetime) -> str:
+    """`reason`, whose time phrase for `moment` was said at `then`, with it said at `now`. The
+    phrase is the last in the reason: a title or a search before it may hold such words.
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    >>> retold('Matches your search "just now" (just now)', at, at, at + timedelta(minutes=2))
+    'Matches your search "just now" (2 minutes ago)'
+    """
+    if moment is None:
+        return reason
+    cited_us = moment.timestamp() * 1e6
+    said, saying = ago(cited_us, then), ago(cited_us, now)
+    start = reason.rfind(said)
+    if said == saying or start < 0:
+        return reason
+    return f"{reason[:start]}{saying}{reason[start + len(said) :]}"
 
 
 class Suggester(Protocol):
@@ -175,6 +209,7 @@ class RecommenderSuggester:
                 continue
             # Shown on the terminal: a title or a reason holds no control character there.
             reasons = tuple(map(printable, r["reasons"])) or ("suggested by the model",)
+            cited = r["cited"] if r["reasons"] else ()
             out.append(
                 Suggestion(
                     item_id=r["item_id"],
@@ -185,6 +220,8 @@ class RecommenderSuggester:
                     sources=r["sources"],
                     reason=reasons[0],
                     reasons=reasons,
+                    cited=cited,
+                    said_at=now,
                 )
             )
         return out[:k]
@@ -225,6 +262,7 @@ def _result_fields(result: Any) -> dict[str, Any]:
     reasons = get("reasons", None) or get("reason", None) or ()
     if isinstance(reasons, str):
         reasons = (reasons,)
+    cited = tuple(getattr(r, "at", None) for r in get("evidence", None) or reasons)
     reasons = tuple(str(getattr(r, "text", r)) for r in reasons)
     sources = dict(get("sources", None) or {})
     return {
@@ -232,6 +270,7 @@ def _result_fields(result: Any) -> dict[str, Any]:
         "score": float(get("score", 0.0) or 0.0),
         "sources": {str(k): float(v) for k, v in sources.items()},
         "reasons": reasons,
+        "cited": cited,
     }
 
 

@@ -16,7 +16,7 @@ from edgerec.domain import ItemListed
 from edgerec.ui.app import ConsoleApp
 from edgerec.ui.clock import FixedClock
 from edgerec.ui.screens.live import LiveScreen
-from edgerec.ui.widgets.recs import RecommendationsPanel
+from edgerec.ui.widgets.recs import RecommendationsPanel, SuggestionLines
 from edgerec.ui.widgets.tables import ItemTable
 from tests.postgres_server import Server as PostgresServer
 from tests.ui.ui_shop import (
@@ -1569,3 +1569,40 @@ def test_the_live_categories_follow_an_events_only_store_that_lists_its_first_it
         asyncio.run(scenario())
     finally:
         store.close()
+
+
+def test_the_reasons_time_phrases_follow_the_clock_without_ranking_again(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """ "You viewed X just now" stayed on an idle console for up to an hour (until the shop's
+    hour turned and the list was ranked again). The phrases are said again as time passes; the
+    list itself is not ranked again for it."""
+    from datetime import UTC, datetime, timedelta
+
+    async def scenario() -> None:
+        clock = HandClock(datetime(2026, 1, 15, 9, 5, tzinfo=UTC))
+        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(100, 32)) as pilot:
+            _, panel = await ready(pilot)
+            await act(pilot, "c", *"cust-04", "enter")
+            await act(pilot, "down", "enter")  # a view: the reasons cite it "just now"
+            reasons = [r for s in panel.suggestions for r in s.reasons]
+            assert any(r.endswith("just now") or "just now (" in r for r in reasons), reasons
+            items, generation = [s.item_id for s in panel.suggestions], panel.generation
+            clock.at += timedelta(minutes=5)
+            await until(
+                pilot,
+                lambda: any(
+                    "which you viewed 5 minutes ago" in r for s in panel.suggestions for r in s.reasons
+                ),
+                timeout=5,
+                what="the time phrases said again",
+            )
+            assert not any("just now" in r for s in panel.suggestions for r in s.reasons)
+            lines = panel.query_one(SuggestionLines).lines
+            shown = " ".join(" ".join(text for line in lines for text, _ in line).split())
+            assert "5 minutes ago" in shown and "just now" not in shown
+            assert [s.item_id for s in panel.suggestions] == items
+            assert panel.generation == generation  # not ranked again
+
+    asyncio.run(scenario())

@@ -44,6 +44,7 @@ from edgerec.ui.writer import (
 
 ALL = "All"
 CATEGORY = "category:"  # a category's option id: a category may be named All too
+RETELL_S = 1.0  # how often the suggestions' time phrases are said again ("2 minutes ago")
 
 
 class LiveScreen(SessionWriter, ConsoleScreen):
@@ -113,6 +114,11 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if self.kiosks:  # else the first list waits for the kiosks the store knows (show_kiosks)
             self.refresh_suggestions("Opened the live session")
         self.query_one(ItemTable).focus()
+        self.set_interval(RETELL_S, self._retell)
+
+    def _retell(self) -> None:
+        """The suggestions' "viewed X just now" as time passes on an idle console."""
+        self.query_one(RecommendationsPanel).retell(self.services.clock.peek())
 
     def on_screen_suspend(self) -> None:
         self._head_when_away = self.services.store.head()

@@ -6,6 +6,7 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -188,6 +189,18 @@ class RecommendationsPanel(Vertical):
         self.generation += 1
         body = self.query_one(SuggestionLines)
         body.show(suggestion_lines(self.suggestions, body.size.width or 40), self.generation)
+
+    def retell(self, now: datetime) -> None:
+        """Says the time phrases of the list shown as of `now` ("just now" an hour later read as
+        if the shopper had just looked): the same list, not ranked again, and no new `Painted`.
+        Repaints only when a phrase changed."""
+        retold = [s.as_of(now) for s in self.suggestions]
+        if [s.reasons for s in retold] == [s.reasons for s in self.suggestions]:
+            return
+        self.suggestions = retold
+        body = self.query_one(SuggestionLines)
+        body.lines = suggestion_lines(retold, body.size.width or 40)
+        body.refresh()
 
     def describe(self, heading: str, timing: Timing) -> None:
         """The title, log position and timing of the list shown, once it has been painted.
