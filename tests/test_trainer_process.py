@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -218,3 +219,85 @@ def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_pat
     log = (trainer.directory / "trainer.log").read_text()
     assert f"checkpoint and snapshot written at position {head:,}" in log
     assert "Fatal Python error" not in log
+
+
+@pytest.mark.slow
+def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(tmp_path: Path) -> None:
+    """A console quit waited 20 s for its trainer's final save, then killed it (a catalogue of
+    a million items takes longer), losing what it had learnt; Ctrl+C while it waited left the
+    trainer saving in the background without a word. The console now waits as long as the save
+    takes, says so, and Ctrl+C says that the trainer goes on saving on its own, and where to see
+    it end; the console exits with status 0. (The trainer is held still here, as a long save.)"""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    from edgerec.training.files import lock_holder
+    from edgerec.training.published import read_status
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
+        head = store.head()
+        directory = TrainerProcess(store.url).directory
+    console_pid, terminal = pty.fork()
+    if console_pid == 0:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # not ignored as under `nohup` (the test run's)
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
+        os.environ.update(TERM="xterm-256color", EDGEREC_UI_LOG=str(tmp_path / "console.log"))
+        os.execv(sys.executable, [sys.executable, "-m", "edgerec", "--db", str(db), "tui"])
+    said = b""
+
+    def read_until(text: bytes, timeout: float = 120) -> None:
+        nonlocal said
+        deadline = time.monotonic() + timeout
+        while text not in said:
+            assert time.monotonic() < deadline, said[-2000:]
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    said += os.read(terminal, 65536)
+                except OSError:  # the console has exited
+                    break
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended, waiting for its parent
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    trainer_pid = None
+    try:
+        read_until(b"Home")
+        wait_for(lambda: (read_status(directory) or {}).get("position") == head)
+        trainer_pid = lock_holder(directory)
+        assert trainer_pid is not None
+        os.kill(trainer_pid, signal.SIGSTOP)  # its final save takes as long as it is held
+        os.write(terminal, b"\x11")  # ctrl+q
+        read_until(b"Ctrl+C leaves it saving on its own.", timeout=30)
+        time.sleep(21)  # past the 20 s after which the console killed it
+        assert alive(trainer_pid)
+        os.kill(console_pid, signal.SIGINT)  # Ctrl+C, as the terminal sends it
+        read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
+        _, status = os.waitpid(console_pid, 0)
+        text = " ".join(said.decode(errors="replace").split())
+        assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+        assert f"the trainer (pid {trainer_pid}) goes on saving on its own, then stops" in text
+        assert f"{directory / 'trainer.log'}, says 'checkpoint and snapshot written'" in text
+        assert "Traceback" not in text
+        os.kill(trainer_pid, signal.SIGCONT)
+        wait_for(lambda: not alive(trainer_pid), timeout=60)
+    finally:
+        os.close(terminal)
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(console_pid, os.WNOHANG) == (0, 0):
+                os.kill(console_pid, signal.SIGKILL)
+                os.waitpid(console_pid, 0)
+        if trainer_pid is not None and alive(trainer_pid):
+            os.kill(trainer_pid, signal.SIGKILL)  # not for the next test to meet
+            os.kill(trainer_pid, signal.SIGCONT)
+    assert (read_status(directory) or {}).get("state") == "stopped"
+    assert f"checkpoint and snapshot written at position {head:,}" in (directory / "trainer.log").read_text()

@@ -14,8 +14,6 @@ from edgerec.store.engine import ENV_DB
 from edgerec.training.files import lock_holder, model_dir
 from edgerec.training.published import read_status
 
-STOP_WAIT_S = 20.0
-
 
 class TrainerProcess:
     """Start, pause and full retrain for a trainer process following one store's log."""
@@ -88,12 +86,12 @@ class TrainerProcess:
             self.process.stdin.close()
 
     def pause(self, *, wait: bool = False) -> None:
-        """Asks the trainer to stop; it checkpoints before it exits."""
+        """Asks the trainer to stop; it checkpoints before it exits, which `wait` waits for."""
         if self.running and self.process is not None:
             self._paused = True
             self.process.send_signal(signal.SIGTERM)
-            if wait:
-                self._wait()
+        if wait:
+            self.wait()
 
     def retrain(self) -> None:
         """Stops following, retrains from the whole log, then follows again."""
@@ -106,13 +104,17 @@ class TrainerProcess:
         if self._log is not None:
             self._log.close()
 
-    def _wait(self) -> None:
-        assert self.process is not None
+    def wait(self, timeout: float | None = None) -> bool:
+        """Waits for the trainer to end, for at most `timeout` seconds (None: however long it
+        takes: the final save of a catalogue of a million items takes over 20 s, and a trainer
+        killed then lost what it learnt since its last checkpoint); whether it has ended."""
+        if self.process is None:
+            return True
         try:
-            self.process.wait(timeout=STOP_WAIT_S)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            return False
+        return True
 
     def status(self) -> dict[str, Any]:
         """The trainer's status file, as this process's trainer stands: `elsewhere` (and the

@@ -13,7 +13,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from edgerec.runtime import TrainerProcess
     from edgerec.ui.app import BaseApp
+
+# How long a quit waits for the trainer's final save before it says what it waits for.
+SAY_SAVING_AFTER_S = 1.0
 
 
 def run_console(store_url: str, *, train: bool = True) -> None:
@@ -34,7 +38,30 @@ def run_console(store_url: str, *, train: bool = True) -> None:
         try:
             _run(ConsoleApp(store, trainer=trainer, log_path=default_log_path()), trainer.pause)
         finally:
-            trainer.close()
+            _stop(trainer)
+
+
+def _stop(trainer: TrainerProcess) -> None:
+    """Stops the console's trainer and waits for its final save, however long it takes (a
+    catalogue of a million items, over 20 s), saying so when it is not at once. Ctrl+C leaves
+    it saving on its own, and says where to see it end: the console is done, and exits as a
+    quit does."""
+    trainer.pause()
+    try:
+        if not trainer.wait(SAY_SAVING_AFTER_S):
+            _say("edgerec: the trainer is saving what it learnt; Ctrl+C leaves it saving on its own.")
+        trainer.close()
+    except KeyboardInterrupt:
+        pid = f" (pid {trainer.process.pid})" if trainer.process is not None else ""
+        _say(
+            f"edgerec: the trainer{pid} goes on saving on its own, then stops; its log, "
+            f"{trainer.directory / 'trainer.log'}, says 'checkpoint and snapshot written' once it "
+            "has saved."
+        )
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def run_kiosk(store_url: str, *, store_id: str | None = None, idle_seconds: float = 60) -> None:
@@ -65,8 +92,7 @@ def _run(app: BaseApp, before_exit: Callable[[], None] = lambda: None) -> None:
         if not app.writing_on_quit:
             raise
         before_exit()
-        print(app.QUIT_LOST.format("quit with Ctrl+C while another program held the store"), file=sys.stderr)
-        sys.stderr.flush()
+        _say(app.QUIT_LOST.format("quit with Ctrl+C while another program held the store"))
         # The writer's thread, waiting for the store, cannot be stopped, and Python's exit waits
         # for it. Nothing it holds is lost: an event is in the log once its commit returned.
         os._exit(1)
