@@ -2192,7 +2192,8 @@ def test_at_80_columns_historys_item_and_category_are_cut_before_last_and_when(t
 
 
 def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -> None:
-    """History sized its category column to the longest category, as it did its item column."""
+    """History sized its category column to the longest category, as it did its item column. Cut,
+    a category keeps its most specific level (the start of it, where even that one is cut)."""
     category = "Outdoor > Hydration > Insulated Bottles, Flasks and Tumblers"
     store = _one_customer_viewed(
         tmp_path,
@@ -2201,4 +2202,28 @@ def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -
     )
 
     row = _history_row_shown(store, tmp_path, (120, 32), "Bottle ")
-    assert "Outdoor > " in row and "…" in row and "viewed" in row and " ago" in row, row
+    assert "Insulated Bottles…" in row and "Outdoor" not in row, row
+    assert "viewed" in row and " ago" in row, row
+
+
+def test_a_long_category_shows_its_last_levels(shop_store: Store, tmp_path: Path) -> None:
+    """A category too long for its column was cut at its end, "Home/Kitchen/Cof…", on the
+    Catalogue list and the Live screen's categories: its most specific levels, which tell one
+    category from its neighbours, were the ones cut away."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    category = "Home/Kitchen/Coffee/Grinders"
+    shop_store.record(ItemListed(item_id="grind-1", title="Burr", category=category, stock=3, occurred_at=at))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("slash", *"burr", "enter")
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: set(items.rows_by_key) == {"grind-1"}, what="the search")
+            await until(pilot, lambda: "…/Coffee/Grinders" in screen_text(app), what="the category's end")
+            assert "Home/Kitchen/C" not in screen_text(app)
+            await pilot.press("f2")
+            await until(pilot, lambda: "…/Grinders" in screen_text(app), what="F2's categories")
+            assert "Home/Kitchen/C" not in screen_text(app)
+
+    run(scenario())

@@ -28,7 +28,7 @@ from edgerec.ui.suggestions import Suggestion, make_suggester
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import render_suggestions
-from edgerec.ui.widgets.tables import FittedTable, cut
+from edgerec.ui.widgets.tables import FittedTable, cut, cut_path
 
 # A store method of one of these names wins (tests use it); otherwise edgerec.privacy does it.
 FORGET_METHODS = ("forget_customer", "forget_user", "forget")
@@ -203,7 +203,7 @@ class CustomersScreen(ConsoleScreen):
         for h in profile.history:
             history.add_row(
                 cut(h.item.label),
-                cut(h.item.category or ""),
+                cut_path(h.item.category or ""),
                 Text(_VERB.get(h.last_type, h.last_type)),
                 Text(ago(h.last_at, now)),
             )

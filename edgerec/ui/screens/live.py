@@ -30,7 +30,7 @@ from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
-from edgerec.ui.widgets.tables import ItemTable, money
+from edgerec.ui.widgets.tables import ItemTable, PathContent, money
 from edgerec.ui.writer import (
     ActionDone,
     CatalogueChanged,
@@ -207,7 +207,8 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         options = self.query_one("#live-categories", OptionList)
         options.clear_options()
         options.add_options(
-            [Option(ALL, id=ALL)] + [Option(Text(printable(c)), id=CATEGORY + c) for c, _ in categories]
+            [Option(ALL, id=ALL)]
+            + [Option(PathContent(printable(c)), id=CATEGORY + c) for c, _ in categories]
         )
         names = [c for c, _ in categories]
         options.highlighted = names.index(self.category) + 1 if self.category in names else 0

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.text import Text
+from textual.content import Content
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -223,6 +230,53 @@ def cut(text: str) -> Text:
     return Text(printable(text), overflow="ellipsis", no_wrap=True)
 
 
+_PART = re.compile(r"\s*[/>]")  # where a category's next level starts: "Toys/Lego", "Apparel > Shoes"
+
+
+def tail_cut(name: str, width: int) -> str:
+    """A category `name` as it fits `width` cells: whole, else its last levels, the most
+    specific, after an ellipsis; where not even the last fits, that one cut at its end.
+
+    >>> tail_cut("Home/Kitchen/Coffee/Grinders", 17), tail_cut("Home/Kitchen/Coffee/Grinders", 20)
+    ('…/Coffee/Grinders', '…/Coffee/Grinders')
+    >>> tail_cut("Apparel > Shoes > Running", 12), tail_cut("Home/Kitchen/Grinders", 9)
+    ('… > Running', '…Grinders')
+    >>> tail_cut("Home/Kitchen/Grinders", 6), tail_cut("Grinders", 8)
+    ('Grind…', 'Grinders')
+    """
+    if cell_len(name) <= width:
+        return name
+    last = _PART.split(name)[-1].strip()
+    tails = [name[part.start() :] for part in _PART.finditer(name)]
+    for tail in (*tails, last):
+        if cell_len(tail) < width:
+            return "…" + tail
+    return set_cell_size(last, max(width - 1, 0)) + "…" if width > 0 else ""
+
+
+class PathText(Text):
+    """A table cell of a category: cut from its start where its column is narrower (…/Coffee/
+    Grinders, not Home/Kitchen/Cof…), as `tail_cut` cuts it."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        shown = Text(tail_cut(self.plain, options.max_width), style=self.style, no_wrap=True, end=self.end)
+        yield from shown.__rich_console__(console, options)
+
+
+class PathContent(Content):
+    """An option of a category in a list, cut as `PathText`."""
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return Content(tail_cut(self.plain, width)).render_strips(width, height, style, options)
+
+
+def cut_path(name: str) -> Text:
+    """A cell of a category: one row, cut from its start where its column is narrower."""
+    return PathText(printable(name), overflow="ellipsis", no_wrap=True)
+
+
 def _free(cell: object) -> bool:
     return isinstance(cell, Text) and cell.overflow == "ellipsis"
 
@@ -238,6 +292,8 @@ def _cell(item: ItemRow, column: str) -> Text:
         return stock_text(item)
     if column == "views":
         return Text(str(item.views), justify="right")
+    if column == "category":
+        return cut_path(item.category or "")
     return Text(printable(str(getattr(item, column) or "")), overflow="ellipsis", no_wrap=True)
 
 
