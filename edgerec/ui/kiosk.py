@@ -29,7 +29,7 @@ from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
 from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
-from edgerec.ui.widgets.tables import money
+from edgerec.ui.widgets.tables import facts, money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
 TILES = 6
@@ -219,17 +219,16 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         (and Add to basket tells the shopper)."""
         self.open_item = item
         if item.available:
-            stock = "" if item.stock is None else f" · {item.stock} in stock"
+            stock = None if item.stock is None else f"{item.stock} in stock"
         else:
-            stock = " · out of stock"
+            stock = "out of stock"
         self.query_one("#kiosk-item", Static).update(
             Text.assemble(
                 (printable(item.label), "bold"),
                 "\n",
-                printable(f"{item.category or ''} · {item.brand or ''}"),
+                facts(printable(item.category or ""), printable(item.brand or "")),
                 "\n",
-                (money(item.price), "bold"),
-                stock,
+                facts((money(item.price), "bold"), stock),
             )
         )
 

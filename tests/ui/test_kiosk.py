@@ -711,3 +711,24 @@ def test_quitting_mid_visit_ends_the_shoppers_session(shop_store: Store, tmp_pat
 
     session = asyncio.run(busy())  # done once the writer is: it records the end after the lock
     assert ends(session) == ["session_started", "item_viewed", "session_ended"]
+
+
+def test_an_item_without_a_price_or_a_brand_shows_no_stray_separators(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The kiosk's open item read "Kitchen · " above its stock for an item with no brand, and
+    " · 3 in stock" with no price: the facts absent left their separators behind."""
+    from edgerec.domain import ItemListed
+
+    shop_store.record(ItemListed(item_id="plain-1", title="Plainmug", category="Kitchen", stock=3))
+
+    async def scenario() -> None:
+        async with _kiosk_with_tiles(shop_store, tmp_path, 1) as (app, pilot, screen):
+            item = app.services.shop.item("plain-1")
+            assert item is not None
+            screen._show_item(item)  # as a tap on its tile opens it
+            await pilot.pause()
+            lines = str(screen.query_one("#kiosk-item").render()).splitlines()
+            assert lines == ["Plainmug", "Kitchen", "3 in stock"]
+
+    asyncio.run(scenario())

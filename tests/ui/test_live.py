@@ -1606,3 +1606,32 @@ def test_the_reasons_time_phrases_follow_the_clock_without_ranking_again(
             assert panel.generation == generation  # not ranked again
 
     asyncio.run(scenario())
+
+
+def test_an_item_without_a_price_or_a_brand_shows_no_stray_separators(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The open item's line on the Live screen read " · stock 3 · Kitchen · " for an item with
+    no price and no brand, and the Catalogue's detail line "plain-1 · listed ·  · ": the facts
+    absent left their separators behind."""
+
+    shop_store.record(ItemListed(item_id="plain-1", title="Plainmug", category="Kitchen", stock=3))
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await pilot.press("slash", *"plainmug", "enter")
+            items = screen.query_one(ItemTable)
+            await until(pilot, lambda: set(items.rows_by_key) == {"plain-1"}, what="the search")
+            await act(pilot, "down", "enter")
+            detail = screen.query_one("#live-detail")
+            await until(pilot, lambda: "Plainmug" in str(detail.render()), what="the item open")
+            assert str(detail.render()).splitlines()[1] == "stock 3 · Kitchen"
+            await pilot.press("f5")
+            await pilot.press("slash", *"plainmug", "enter")
+            shown = app.screen.query_one("#catalogue-detail")
+            await until(pilot, lambda: "plain-1" in str(shown.render()), what="the catalogue's detail")
+            assert str(shown.render()) == "plain-1 · listed"
+
+    asyncio.run(scenario())

@@ -26,7 +26,7 @@ from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
-from edgerec.ui.widgets.tables import ItemTable, money
+from edgerec.ui.widgets.tables import ItemTable, facts, money
 
 FOLLOW_S = 2.0  # how often the rows shown are read again, as the Home screen's counts are
 
@@ -317,7 +317,7 @@ class CatalogueScreen(ConsoleScreen):
         if item is not None:
             attributes = ", ".join(f"{k}={v}" for k, v in item.attributes.items())
             self.query_one("#catalogue-detail", Static).update(
-                Text(printable(f"{item.item_id} · {item.status} · {money(item.price)} · {attributes}"))
+                facts(printable(item.item_id), item.status, money(item.price), printable(attributes))
             )
 
     @on(DataTable.RowSelected, "#catalogue-items")

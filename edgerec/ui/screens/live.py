@@ -30,7 +30,7 @@ from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
-from edgerec.ui.widgets.tables import ItemTable, PathContent, money
+from edgerec.ui.widgets.tables import ItemTable, PathContent, facts, money
 from edgerec.ui.writer import (
     ActionDone,
     CatalogueChanged,
@@ -296,10 +296,16 @@ class LiveScreen(SessionWriter, ConsoleScreen):
             stock = "stock ?" if item.stock is None else f"stock {item.stock}"
             lines.append(printable(item.label), style="bold")
             lines.append("\n")
-            lines.append(f"{money(item.price)} · {stock}", style="bold")
-            lines.append(printable(f" · {item.category or ''} · {item.brand or ''}"))
-            if item.item_id in self.cart:
-                lines.append(f" · in cart ×{self.cart[item.item_id]}", style="green")
+            in_cart = f"in cart ×{self.cart[item.item_id]}" if item.item_id in self.cart else ""
+            lines.append_text(
+                facts(
+                    (money(item.price), "bold"),
+                    (stock, "bold"),
+                    printable(item.category or ""),
+                    printable(item.brand or ""),
+                    (in_cart, "green"),
+                )
+            )
         lines.append("\n")
         if self.cart:
             names = [self.cart_items[i].label if i in self.cart_items else i for i in self.cart]

@@ -28,6 +28,17 @@ def money(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
+def facts(*parts: str | tuple[str, str] | None) -> Text:
+    """An item's facts that are present, each a text or (text, style), joined by " · ": one
+    without a price or a brand shows no stray separator ("Mug ·  · Kitchen").
+
+    >>> facts("12.50", None, ("Kitchen", "bold"), "").plain
+    '12.50 · Kitchen'
+    """
+    present = [part for part in parts if part and (part[0] if isinstance(part, tuple) else part)]
+    return Text(" · ").join(Text.assemble(part) for part in present)
+
+
 def stock_text(item: ItemRow) -> Text:
     if item.status != "listed":
         return Text(item.status, style="dim")
