@@ -284,6 +284,32 @@ def test_escape_leaves_the_search_or_filter_box_for_the_list(
     run(scenario())
 
 
+@pytest.mark.parametrize("key", ["down", "enter"])
+@pytest.mark.parametrize(
+    ("start", "listed", "typed"),
+    [("customers", "#customers-table", "cust"), ("catalogue", "#catalogue-items", "shoe")],
+)
+def test_down_or_enter_in_the_search_box_goes_on_to_the_list(
+    shop_store: Store, tmp_path: Path, start: str, listed: str, typed: str, key: str
+) -> None:
+    """On F3 and F5 down and enter did nothing in the search box: the list it filtered could
+    be reached only with escape or Tab (on F2 down goes to the list already). The list's cursor
+    stays on its first row: the key goes to the list, it does not move in it too."""
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, start)
+        async with app.run_test(size=(100, 32)) as pilot:
+            table = app.screen.query_one(listed, DataTable)
+            await until(pilot, lambda: table.row_count > 0, what="the list")
+            await pilot.press("slash", *typed)
+            assert isinstance(app.focused, Input) and app.focused.value == typed
+            await pilot.press(key)
+            await until(pilot, lambda: app.focused is table, what="the list focused")
+            assert table.cursor_row == 0
+
+    run(scenario())
+
+
 def test_customers_show_what_another_process_changed_and_say_when_the_one_to_forget_is_gone(
     shop_store: Store, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import Input, Select
 
@@ -21,6 +22,7 @@ class ConsoleScreen(Loader, Screen[None]):
 
     MODE = ""
     LIST: str | None = None  # the screen's list, which escape goes back to from a search box
+    SEARCH: str | None = None  # the screen's search box above its list, which / focuses
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,7 +30,21 @@ class ConsoleScreen(Loader, Screen[None]):
 
     def key_escape(self) -> None:
         """Escape leaves a search or filter box for the screen's list, where its keys act."""
-        if self.LIST is not None and isinstance(self.focused, Input | Select):
+        if isinstance(self.focused, Input | Select):
+            self.focus_list()
+
+    def key_down(self, event: Key) -> None:
+        """Down in the search box goes on to the list of what it found, below it."""
+        if self.SEARCH is not None and self.focused is self.query_one(self.SEARCH):
+            self.focus_list()
+            event.stop()  # the key went to the list: it does not move its cursor too
+
+    def action_focus_search(self) -> None:
+        if self.SEARCH is not None:
+            self.query_one(self.SEARCH).focus()
+
+    def focus_list(self) -> None:
+        if self.LIST is not None:
             self.query_one(self.LIST).focus()
 
     @property

@@ -243,6 +243,7 @@ class ItemFormScreen(ModalScreen[ItemDraft | None]):
 class CatalogueScreen(ConsoleScreen):
     MODE = "catalogue"
     LIST = "#catalogue-items"
+    SEARCH = "#catalogue-search"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("n", "new", "New item"),
@@ -324,8 +325,9 @@ class CatalogueScreen(ConsoleScreen):
     def _selected(self) -> None:
         self.action_edit()
 
-    def action_focus_search(self) -> None:
-        self.query_one("#catalogue-search", Input).focus()
+    @on(Input.Submitted, "#catalogue-search")
+    def _searched(self) -> None:
+        self.focus_list()  # the list follows each key typed already: enter goes on to it
 
     @guarded("adding an item")
     def action_new(self) -> None:

@@ -69,6 +69,7 @@ class Forgotten(Message):
 class CustomersScreen(ConsoleScreen):
     MODE = "customers"
     LIST = "#customers-table"
+    SEARCH = "#customers-search"
     # Below 60 columns the list's 36 cells would leave the profile next to none (console.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
     BINDINGS = [
@@ -112,8 +113,9 @@ class CustomersScreen(ConsoleScreen):
         if self.current is not None:
             self.open(self.current)
 
-    def action_focus_search(self) -> None:
-        self.query_one("#customers-search", Input).focus()
+    @on(Input.Submitted, "#customers-search")
+    def _searched(self) -> None:
+        self.focus_list()  # the list follows each key typed already: enter goes on to it
 
     @on(Input.Changed, "#customers-search")
     def _typed(self, event: Input.Changed) -> None:

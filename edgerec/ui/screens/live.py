@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Key
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -50,6 +49,7 @@ RETELL_S = 1.0  # how often the suggestions' time phrases are said again ("2 min
 class LiveScreen(SessionWriter, ConsoleScreen):
     MODE = "live"
     LIST = "#live-items"
+    SEARCH = "#live-search"
     browse_rows = 50  # a browsing list, not the whole catalogue: the catalogue screen has that
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
@@ -324,14 +324,6 @@ class LiveScreen(SessionWriter, ConsoleScreen):
         if category != self.category:
             self.category = category
             self._load_items()
-
-    def action_focus_search(self) -> None:
-        self.query_one("#live-search", Input).focus()
-
-    def key_down(self, event: Key) -> None:
-        if self.focused is self.query_one("#live-search", Input):
-            self.query_one(ItemTable).focus()
-            event.stop()  # the key went to the list: it does not move its cursor too
 
     # --- actions: each records events --------------------------------------------------------
 
