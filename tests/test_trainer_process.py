@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from edgerec.demo import DemoSize, seed_demo_store
 from edgerec.domain import ItemViewed
 from edgerec.runtime import TrainerProcess
 from edgerec.training import load_snapshot
+from tests.ctrl_c import TerminalOutput, end, in_a_terminal
 
 
 def wait_for(condition, timeout: float = 120.0) -> None:
@@ -228,12 +228,7 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
     trainer saving in the background without a word. The console now waits as long as the save
     takes, says so, and Ctrl+C says that the trainer goes on saving on its own, and where to see
     it end; the console exits with status 0. (The trainer is held still here, as a long save.)"""
-    import fcntl
     import os
-    import pty
-    import select
-    import struct
-    import termios
 
     from edgerec.training.files import lock_holder
     from edgerec.training.published import read_status
@@ -243,24 +238,8 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
         seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
         head = store.head()
         directory = TrainerProcess(store.url).directory
-    console_pid, terminal = pty.fork()
-    if console_pid == 0:
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # not ignored as under `nohup` (the test run's)
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
-        os.environ.update(TERM="xterm-256color", EDGEREC_UI_LOG=str(tmp_path / "console.log"))
-        os.execv(sys.executable, [sys.executable, "-m", "edgerec", "--db", str(db), "tui"])
-    said = b""
-
-    def read_until(text: bytes, timeout: float = 120) -> None:
-        nonlocal said
-        deadline = time.monotonic() + timeout
-        while text not in said:
-            assert time.monotonic() < deadline, said[-2000:]
-            if select.select([terminal], [], [], 0.1)[0]:
-                try:
-                    said += os.read(terminal, 65536)
-                except OSError:  # the console has exited
-                    break
+    console_pid, terminal = in_a_terminal(["--db", str(db), "tui"], tmp_path / "console.log")
+    output = TerminalOutput(terminal)
 
     def alive(pid: int) -> bool:
         try:
@@ -271,19 +250,19 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
 
     trainer_pid = None
     try:
-        read_until(b"Home")
+        output.read_until(b"Home", timeout=120)
         wait_for(lambda: (read_status(directory) or {}).get("position") == head)
         trainer_pid = lock_holder(directory)
         assert trainer_pid is not None
         os.kill(trainer_pid, signal.SIGSTOP)  # its final save takes as long as it is held
         os.write(terminal, b"\x11")  # ctrl+q
-        read_until(b"Ctrl+C leaves it saving on its own.", timeout=30)
+        output.read_until(b"Ctrl+C leaves it saving on its own.", timeout=30)
         time.sleep(21)  # past the 20 s after which the console killed it
         assert alive(trainer_pid)
         os.kill(console_pid, signal.SIGINT)  # Ctrl+C, as the terminal sends it
-        read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
+        output.read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
         _, status = os.waitpid(console_pid, 0)
-        text = " ".join(said.decode(errors="replace").split())
+        text = output.text()
         assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
         assert f"the trainer (pid {trainer_pid}) goes on saving on its own, then stops" in text
         assert f"{directory / 'trainer.log'}, says 'checkpoint and snapshot written'" in text
@@ -291,11 +270,7 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
         os.kill(trainer_pid, signal.SIGCONT)
         wait_for(lambda: not alive(trainer_pid), timeout=60)
     finally:
-        os.close(terminal)
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(console_pid, os.WNOHANG) == (0, 0):
-                os.kill(console_pid, signal.SIGKILL)
-                os.waitpid(console_pid, 0)
+        end(console_pid, terminal)
         if trainer_pid is not None and alive(trainer_pid):
             os.kill(trainer_pid, signal.SIGKILL)  # not for the next test to meet
             os.kill(trainer_pid, signal.SIGCONT)

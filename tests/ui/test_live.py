@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 
@@ -14,10 +13,11 @@ import edgerec
 from edgerec.api import Store
 from edgerec.domain import ItemListed
 from edgerec.ui.app import ConsoleApp
-from edgerec.ui.clock import FixedClock
+from edgerec.ui.clock import Clock, FixedClock
 from edgerec.ui.screens.live import LiveScreen
 from edgerec.ui.widgets.recs import RecommendationsPanel, SuggestionLines
 from edgerec.ui.widgets.tables import ItemTable
+from tests.ctrl_c import TerminalOutput, end, in_a_terminal
 from tests.postgres_server import Server as PostgresServer
 from tests.ui.ui_shop import (
     HandClock,
@@ -29,9 +29,11 @@ from tests.ui.ui_shop import (
 )
 
 
-def live_console(store: Store, tmp_path: Path, *, seed: int = 1) -> ConsoleApp:
-    """The console on its Live screen, on a fixed clock, its log in `tmp_path`."""
-    return ConsoleApp(store, start="live", seed=seed, clock=FixedClock(), log_path=tmp_path / "ui.log")
+def live_console(store: Store, tmp_path: Path, *, seed: int = 1, clock: Clock | None = None) -> ConsoleApp:
+    """The console on its Live screen, on `clock` (a fixed one by default), its log in `tmp_path`."""
+    return ConsoleApp(
+        store, start="live", seed=seed, clock=clock or FixedClock(), log_path=tmp_path / "ui.log"
+    )
 
 
 def excluded(app: ConsoleApp, user_id: str) -> set[str]:
@@ -767,7 +769,7 @@ def test_the_panel_follows_the_shops_hour_and_rules(shop_store: Store, tmp_path:
 
     async def scenario() -> None:
         clock = HandClock(datetime(2026, 1, 15, 9, 5, tzinfo=UTC))
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path, clock=clock)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, panel = await ready(pilot)
             await act(pilot, "c", *"cust-04", "enter")
@@ -1092,7 +1094,7 @@ def test_a_session_left_without_an_action_for_the_gap_ends_as_the_stores_do(
 
     async def scenario() -> None:
         clock = HandClock(datetime(2026, 1, 19, 17, 0, tzinfo=UTC))
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path, clock=clock)
         async with app.run_test(size=(100, 32)) as pilot:
             screen, _ = await ready(pilot)
             await act(pilot, "c", *"cust-04", "enter")
@@ -1334,41 +1336,20 @@ def test_ctrl_c_while_a_quit_console_waits_for_the_store_quits_at_once_saying_th
     and went on waiting; a third ended in a traceback, and the end was lost without a word."""
     import fcntl
     import os
-    import pty
-    import select
     import shutil
     import signal
-    import struct
-    import sys
-    import termios
 
     shop = tmp_path / "shop.db"
     shutil.copy(shop_file, shop)
     with edgerec.open(shop) as store:
         head = store.head()
-    pid, terminal = pty.fork()
-    if pid == 0:
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
-        os.environ.update(TERM="xterm-256color", EDGEREC_UI_LOG=str(tmp_path / "console.log"))
-        os.execv(sys.executable, [sys.executable, "-m", "edgerec", "--db", str(shop), "tui", "--no-trainer"])
-    said = b""
-
-    def read_until(text: bytes, timeout: float = 60) -> None:
-        nonlocal said
-        deadline = time.monotonic() + timeout
-        while text not in said:
-            assert time.monotonic() < deadline, said[-2000:]
-            if select.select([terminal], [], [], 0.1)[0]:
-                try:
-                    said += os.read(terminal, 65536)
-                except OSError:  # the console has exited
-                    break
-
+    pid, terminal = in_a_terminal(["--db", str(shop), "tui", "--no-trainer"], tmp_path / "console.log")
+    output = TerminalOutput(terminal)
     lock = os.open(f"{shop}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        read_until(b"Home")
+        output.read_until(b"Home")
         os.write(terminal, b"\x1bOQ")  # F2: Live
-        read_until(b"Cart")
+        output.read_until(b"Cart")
         os.write(terminal, b"\r")  # a look at the first item: the session starts
         with edgerec.open(shop) as store:
             deadline = time.monotonic() + 30
@@ -1377,22 +1358,18 @@ def test_ctrl_c_while_a_quit_console_waits_for_the_store_quits_at_once_saying_th
                 time.sleep(0.1)
         fcntl.flock(lock, fcntl.LOCK_EX)  # another program's long write (a rebuild)
         os.write(terminal, b"\x11")  # ctrl+q
-        read_until(b"another program holds the store")
+        output.read_until(b"another program holds the store")
         time.sleep(0.5)
         os.kill(pid, signal.SIGINT)  # Ctrl+C, as the terminal sends it
         started = time.monotonic()
-        read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
+        output.read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
         quit_in = time.monotonic() - started
         _, status = os.waitpid(pid, 0)
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)
         os.close(lock)
-        os.close(terminal)
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG) == (0, 0):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-    text = " ".join(said.decode(errors="replace").split())
+        end(pid, terminal)
+    text = output.text()
     assert quit_in < 5 and os.waitstatus_to_exitcode(status) == 1, text[-2000:]
     assert "the end of the live session was not recorded: quit with Ctrl+C" in text
     assert "Traceback" not in text
@@ -1581,7 +1558,7 @@ def test_the_reasons_time_phrases_follow_the_clock_without_ranking_again(
 
     async def scenario() -> None:
         clock = HandClock(datetime(2026, 1, 15, 9, 5, tzinfo=UTC))
-        app = ConsoleApp(shop_store, start="live", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        app = live_console(shop_store, tmp_path, clock=clock)
         async with app.run_test(size=(100, 32)) as pilot:
             _, panel = await ready(pilot)
             await act(pilot, "c", *"cust-04", "enter")
