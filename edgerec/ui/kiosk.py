@@ -28,7 +28,7 @@ from edgerec.ui.app import BaseApp
 from edgerec.ui.errors import describe, guarded
 from edgerec.ui.loading import Loader
 from edgerec.ui.session import LiveSession
-from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
+from edgerec.ui.suggestions import BANNED, NOT_LISTED, RETELL_S, Suggestion, not_for_sale
 from edgerec.ui.widgets.tables import facts, money
 from edgerec.ui.writer import ActionDone, CatalogueChanged, CustomerForgotten, SessionWriter
 
@@ -130,6 +130,16 @@ class KioskScreen(SessionWriter, Loader, Screen[None]):
         self._new_visitor()
         interval = max(0.1, min(1.0, self.idle_seconds / 4))
         self.set_interval(interval, self.reset_when_idle)
+        self.set_interval(RETELL_S, self._retell)
+
+    def _retell(self) -> None:
+        """The tiles' "viewed X just now" as time passes, without ranking them again."""
+        now = self.services.clock.peek()
+        for tile in self.tiles:
+            retold = tile.suggestion.as_of(now)
+            if retold.reason != tile.suggestion.reason:
+                tile.suggestion = retold
+                tile.refresh()
 
     # --- idle reset ------------------------------------------------------------------------
 

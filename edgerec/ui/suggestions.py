@@ -21,6 +21,8 @@ from edgerec.ui.clock import Clock, ago
 
 log = logging.getLogger(__name__)
 
+RETELL_S = 1.0  # how often a list on screen says its reasons' time phrases again (`Suggestion.as_of`)
+
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:

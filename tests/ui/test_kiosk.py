@@ -732,3 +732,36 @@ def test_an_item_without_a_price_or_a_brand_shows_no_stray_separators(
             assert lines == ["Plainmug", "Kitchen", "3 in stock"]
 
     asyncio.run(scenario())
+
+
+def test_the_tiles_time_phrases_follow_the_clock_without_ranking_again(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A tile said "which you viewed just now" for as long as nobody tapped again (up to an hour,
+    until the shop's hour turned). It is said again as time passes; the tiles are not ranked
+    again for it."""
+
+    async def scenario() -> None:
+        clock = HandClock(datetime(2026, 1, 15, 10, 5, tzinfo=UTC))
+        app = KioskApp(
+            shop_store, store_id="kiosk-entrance", idle_seconds=600, seed=2, clock=clock, log_path=None
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KioskScreen)
+            await until(pilot, lambda: screen.tiles_shown >= 1 and len(screen.tiles) > 1, what="tiles")
+            await _tap_a_tile(pilot, screen)  # a view: the tiles' reasons cite it "just now"
+            reasons = [t.suggestion.reason for t in screen.tiles]
+            assert any("just now" in r for r in reasons), reasons
+            shown = screen.tiles_shown
+            clock.at += timedelta(minutes=5)
+            await until(
+                pilot,
+                lambda: any("5 minutes ago" in str(t.render()) for t in screen.tiles),
+                timeout=5,
+                what="the time phrases said again",
+            )
+            assert not any("just now" in t.suggestion.reason for t in screen.tiles)
+            assert screen.tiles_shown == shown  # not ranked again
+
+    asyncio.run(scenario())

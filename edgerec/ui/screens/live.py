@@ -25,7 +25,7 @@ from edgerec.ui.errors import describe, guarded
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.choose import ChooseCustomerScreen
 from edgerec.ui.session import LiveSession
-from edgerec.ui.suggestions import BANNED, NOT_LISTED, Suggestion, not_for_sale
+from edgerec.ui.suggestions import BANNED, NOT_LISTED, RETELL_S, Suggestion, not_for_sale
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import RecommendationsPanel, Timing
@@ -43,7 +43,6 @@ from edgerec.ui.writer import (
 
 ALL = "All"
 CATEGORY = "category:"  # a category's option id: a category may be named All too
-RETELL_S = 1.0  # how often the suggestions' time phrases are said again ("2 minutes ago")
 
 
 class LiveScreen(SessionWriter, ConsoleScreen):
