@@ -22,6 +22,7 @@ from edgerec.evaluation.defaults import (
     tuning_grid,
 )
 from edgerec.evaluation.frames import encode
+from edgerec.evaluation.headroom import available_bytes
 from edgerec.evaluation.metrics import METRIC_KEYS, MetricAccumulator, mask_scores
 from edgerec.models.base import Recommender, config_to_dict
 from edgerec.models.data import Interactions, ItemFeatures
@@ -132,6 +133,20 @@ def subsample(cases: splits.Cases, n: int, seed: int) -> splits.Cases:
     )
 
 
+def too_big(model: Recommender, data: Interactions) -> str | None:
+    """Why model is not fitted on data, where that would take more memory than there is."""
+    need = model.memory_needed(data)
+    if need is None:
+        return None
+    on_gpu = model.device.type == "cuda"
+    free = torch.cuda.mem_get_info(model.device)[0] if on_gpu else available_bytes()
+    if need.bytes <= free:
+        return None
+    return (
+        f"{need.what} would take {need.bytes / 2**30:.1f} GiB of memory, and {free / 2**30:.1f} GiB is free"
+    )
+
+
 def evaluate(
     interactions: pd.DataFrame,
     catalogue: pd.DataFrame | None,
@@ -205,12 +220,19 @@ def evaluate_encoded(
 
     fitted: dict[str, Recommender] = {}
     fit_s: dict[str, float] = {}
+    skipped: dict[str, str] = {}
     outcome = Outcome(report={})
+    # The most rows a model is fitted on: validation's are folded in before the test.
+    most_rows = sp.train.concat(sp.valid_rows) if settings.fold_in_validation else sp.train
     for name in models:
         if name == "blend":
             continue
         t0 = time.perf_counter()
         model = make_model(name, stats, device=settings.device)
+        if reason := too_big(model, most_rows):
+            skipped[name] = reason
+            say(f"  skipped {name}: {reason}")
+            continue
         candidates = [model] + (tuning_grid(name, model) if settings.tune else [])
         best, best_v = model, -1.0
         for cand in candidates:
@@ -223,11 +245,14 @@ def evaluate_encoded(
         fit_s[name] = time.perf_counter() - t0
         outcome.curves[name] = list(best.history_log)
         say(f"  fitted {name} in {fit_s[name]:.1f}s")
-    if "blend" in models and fitted:
+    members = {n: m for n, m in fitted.items() if n not in NOT_BLENDED}
+    if "blend" in models and not members:
+        skipped["blend"] = f"every model it mixes was skipped ({', '.join(skipped)})"
+        say(f"  skipped blend: {skipped['blend']}")
+    elif "blend" in models:
         from edgerec.evaluation.blending import tune_blend
 
         t0 = time.perf_counter()
-        members = {n: m for n, m in fitted.items() if n not in NOT_BLENDED}
         # More cases than early stopping uses: blend weights are where validation noise costs most.
         blend_valid = subsample(sp.valid, settings.blend_cases, settings.seed)
         excl = case_masks(blend_valid, 0, len(blend_valid), settings.include_seen)
@@ -243,6 +268,7 @@ def evaluate_encoded(
                 f" the blend starts from the best on MRR ({mrr})"
             )
         say(f"  blend weights: {', '.join(f'{n}={w:.2f}' for n, w in blend.weights_by_name().items())}")
+    models = [name for name in models if name in fitted]
     if settings.fold_in_validation and len(sp.valid_rows):
         # Every member first: the blend scores with its members as they are when it is tested.
         for name in models:
@@ -274,6 +300,8 @@ def evaluate_encoded(
         "models": report_models,
         # what each model was run with: with --tune, the settings validation chose
         "settings": {name: config_to_dict(fitted[name].config) for name in models},
+        # the models left out, and why: those that would take more memory than there is
+        "skipped": skipped,
     }
     if "blend" in fitted:
         outcome.report["blend_weights"] = fitted["blend"].weights_by_name()  # type: ignore[attr-defined]

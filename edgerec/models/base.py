@@ -16,6 +16,14 @@ from edgerec.models.data import History, Interactions, ItemFeatures
 Validator = Callable[["Recommender"], float]
 
 
+@dataclasses.dataclass(frozen=True)
+class MemoryNeed:
+    """The memory fitting a model takes at its peak, where that grows faster than its data."""
+
+    bytes: int
+    what: str  # what takes it, for the message where there is less
+
+
 def pick_device(device: str | None = "auto") -> torch.device:
     """The requested device; for "auto" (or None, or ""), CUDA when present, else the CPU.
     Asking for CUDA ("cuda", "cuda:0") where torch sees none is refused at once, not at the
@@ -115,6 +123,11 @@ class Recommender(ABC):
         top = torch.topk(s, k)
         return [(self.item_ids[int(i)], float(v)) for v, i in zip(top.values, top.indices, strict=True)]
 
+    def memory_needed(self, data: Interactions) -> MemoryNeed | None:
+        """What fitting on data would take, for a model whose need can outgrow the machine's
+        memory (None: a model whose need grows with its data only)."""
+        return None
+
     # -- state (for checkpoints: tensors and plain values only) ---------------------------------
     def state(self) -> dict[str, Any]:
         return {"tensors": {k: v.detach().cpu() for k, v in self._tensors().items()}}
@@ -163,31 +176,3 @@ def config_from_dict(cls: type, values: dict[str, Any]) -> Any:
             v = tuple(v)
         kwargs[f.name] = v
     return cls(**kwargs)
-
-
-def history_product(
-    histories: Sequence[History], matrix: torch.Tensor, *, weights: np.ndarray | None = None
-) -> torch.Tensor:
-    """(history indicator matrix) @ matrix, computed from the few history rows of matrix.
-
-    Costs O(history length) per row rather than O(n_items); repeats keep their largest weight.
-    """
-    rows, cols, vals = [], [], []
-    for r, h in enumerate(histories):
-        if len(h.items) == 0:
-            continue
-        assert h.events is not None
-        w = np.ones(len(h.items), dtype=np.float32) if weights is None else weights[h.events]
-        items, inverse = np.unique(h.items, return_inverse=True)
-        best = np.zeros(len(items), dtype=np.float32)
-        np.maximum.at(best, inverse, w)
-        rows.append(np.full(len(items), r))
-        cols.append(items)
-        vals.append(best)
-    n = matrix.shape[0]
-    if not rows:
-        return torch.zeros(len(histories), matrix.shape[1], device=matrix.device)
-    idx = torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]), device=matrix.device)
-    values = torch.as_tensor(np.concatenate(vals), device=matrix.device)
-    x = torch.sparse_coo_tensor(idx, values, (len(histories), n), check_invariants=True)
-    return torch.sparse.mm(x, matrix)

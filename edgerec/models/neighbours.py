@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from edgerec.models.base import Recommender, Validator, history_product
+from edgerec.models.base import MemoryNeed, Recommender, Validator
 from edgerec.models.data import EventWeights, History, Interactions
-from edgerec.models.matrix import gram, top_k_columns, user_item
+from edgerec.models.matrix import ItemTable, gram, top_neighbours, trained_items, user_item
 
 
 @dataclass(frozen=True)
@@ -98,22 +98,20 @@ class ItemKNN(Recommender):
 
     def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
         cfg = self.config
-        x = user_item(data, binary=True)
-        g = gram(x, self.device)
-        d = torch.diagonal(g).clone()
-        s = g / (torch.sqrt(d[:, None] * d[None, :]) + cfg.shrink)
-        s.fill_diagonal_(0.0)
-        self.sim = top_k_columns(s, cfg.neighbours)
+        items = trained_items(data)
+        x = user_item(data, binary=True, items=items)
+        sim = top_neighbours(x, cfg.neighbours, cfg.shrink, self.device)
+        self.sim = ItemTable(items, sim, data.n_items)
         self.event_weights = torch.as_tensor(cfg.weights.by_code())
 
     def _score(self, histories: list[History]) -> torch.Tensor:
-        return history_product(histories, self.sim, weights=self.event_weights.numpy())
+        return self.sim.score(histories, self.event_weights.numpy())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        return {"sim": self.sim, "event_weights": self.event_weights}
+        return {**self.sim.tensors(), "event_weights": self.event_weights}
 
     def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.sim, self.event_weights = tensors["sim"], tensors["event_weights"].cpu()
+        self.sim, self.event_weights = ItemTable.from_tensors(tensors), tensors["event_weights"].cpu()
 
 
 @dataclass(frozen=True)
@@ -122,27 +120,37 @@ class EASEConfig:
     weights: EventWeights = field(default_factory=EventWeights)
 
 
+#: n x n float32 matrices EASE's fit takes at its peak, a margin included: the Gram matrix, the
+#: inverse's working copy and its output (measured: 3.4 to 3.7 n^2 floats for n = 4,000 to 8,000).
+EASE_TABLES = 4
+
+
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder (Steck 2019): closed-form item-item regression."""
 
     kind = "ease"
     Config = EASEConfig
 
+    def memory_needed(self, data: Interactions) -> MemoryNeed:
+        n = len(trained_items(data))
+        return MemoryNeed(EASE_TABLES * 4 * n * n, f"a dense {n:,} x {n:,} item table and its inverse")
+
     def _fit(self, data: Interactions, *, validate: Validator | None, seed: int) -> None:
-        x = user_item(data, weights=self.config.weights)
-        g = gram(x, self.device)
+        items = trained_items(data)
+        g = gram(user_item(data, weights=self.config.weights, items=items), self.device)
         g.diagonal().add_(self.config.l2)
         p = torch.linalg.inv(g)  # faster than cholesky_inverse on CPU
-        b = -p / torch.diagonal(p)[None, :]
-        b.fill_diagonal_(0.0)
-        self.b = b
+        del g
+        p.div_(-torch.diagonal(p)[None, :].clone())  # in place: B = -P / diag(P)
+        p.fill_diagonal_(0.0)
+        self.b = ItemTable(items, p, data.n_items)
         self.event_weights = torch.as_tensor(self.config.weights.by_code())
 
     def _score(self, histories: list[History]) -> torch.Tensor:
-        return history_product(histories, self.b, weights=self.event_weights.numpy())
+        return self.b.score(histories, self.event_weights.numpy())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        return {"b": self.b, "event_weights": self.event_weights}
+        return {**self.b.tensors(), "event_weights": self.event_weights}
 
     def _load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.b, self.event_weights = tensors["b"], tensors["event_weights"].cpu()
+        self.b, self.event_weights = ItemTable.from_tensors(tensors), tensors["event_weights"].cpu()
