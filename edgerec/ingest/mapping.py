@@ -1284,21 +1284,24 @@ def check_categories(
     items). Read as events, it was told to give a default type and a day for its undated rows,
     which fit a file of events; read as a catalogue, each category was listed as an item.
 
-    `item` is the column a catalogue reads as its items' id, where it found one (a bare `id`):
-    then only a file named for categories, with no column of an item's category, is one
-    (categories.csv: id,name,parent_id). Not a catalogue whose rows name a parent product (a
-    variant's) beside a title or price, its id's column named unusually: it is told to name that
-    column. `encoding` is the one its lines are read in (see pandas_read)."""
-    keys = [header_key(name) for name in names]
-    named, of_categories = "categor" in path.stem.lower(), any("categor" in key for key in keys)
+    `item` is the column a catalogue reads as its items' id, where it found one: then only a
+    file named for categories whose id is a bare `id`, with no other column of a category
+    (categories.csv: id,name,parent_id) or only such columns (amazon_categories.csv:
+    id,category_name), is one; an id named for items (product_id), or a column of an item's
+    category beside others (items_by_category.csv: id,name,category), is a catalogue's. Not a
+    catalogue whose rows name a parent product (a variant's) beside a title or price, its id's
+    column named unusually: it is told to name that column. `encoding` is the one its lines are
+    read in (see pandas_read)."""
+    keys = [header_key(name) for name in names if name != item]
     if any(word in key for key in keys for word in _DESCRIBING_WORDS):
         return
-    if item is not None and (not named or of_categories):
+    named, of_categories = "categor" in path.stem.lower(), sum("categor" in key for key in keys)
+    if item is not None and (header_key(item) != "id" or not named or 0 < of_categories < len(keys)):
         return
     parent = next((name for name in names if "parent" in header_key(name)), None)
     if parent is not None and (named or of_categories):
         what = f"a tree of categories (each one's parent, in {parent!r})"
-    elif named or all("categor" in key for key in keys):
+    elif named or of_categories == len(keys):
         what = f"a list of categories ({', '.join(names)})"
     else:
         return

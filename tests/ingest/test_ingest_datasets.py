@@ -947,6 +947,7 @@ def test_a_tree_of_categories_is_refused_naming_what_to_import_instead(
     [
         ("categories.csv", "id,name,parent_id\n1,Shoes,\n2,Boots,1\n", "a tree of categories"),
         ("category_names.csv", "category_id,category_name\n1,Shoes\n2,Boots\n", "a list of categories"),
+        ("amazon_categories.csv", "id,category_name\n1,Shoes\n2,Boots\n", "a list of categories"),
     ],
 )
 def test_a_list_of_categories_is_refused_not_listed_as_items(
@@ -954,7 +955,9 @@ def test_a_list_of_categories_is_refused_not_listed_as_items(
 ) -> None:
     """A shop's categories (id, name, parent_id in categories.csv) were listed as items, their
     `id` read as the items'; a list of them with no parent (category_id, category_name) was
-    told to give a default type, or to name its item column."""
+    told to give a default type, or to name its item column; Amazon's amazon_categories.csv
+    (id, category_name) was listed as items. A catalogue named for categories whose id is named
+    for its products (categories_products.csv: product_id, name) was refused as a list of them."""
     path = tmp_path / name
     path.write_text(text)
     for format in (None, "catalogue"):
@@ -970,7 +973,10 @@ def test_a_list_of_categories_is_refused_not_listed_as_items(
     by_category = tmp_path / "items_by_category.csv"
     by_category.write_text("id,name,category\nB2,Boots,Shoes\n")
     import_file(ingest_store, by_category, format="catalogue")
-    assert [e.item_id for e in ingest_store.read()] == ["A1", "B2"]
+    named_for_products = tmp_path / "categories_products.csv"  # its id is named for the products
+    named_for_products.write_text("product_id,name\nC3,Sandals\n")
+    import_file(ingest_store, named_for_products, format="catalogue")
+    assert [e.item_id for e in ingest_store.read()] == ["A1", "B2", "C3"]
 
 
 def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
