@@ -1126,8 +1126,13 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
         score = next(
             (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
         )
-        holds = "reviews" if score else "records"
-        other, others = "customer and items are in other files", ("ORDERS", "ORDER_ITEMS")
+        if score is None:  # joined, its rows would be the order items' purchases again, repeated
+            return (
+                f"; the file holds orders' records by {order!r} (Olist's payments), with no customer, item "
+                "or rating: it adds no event to the orders' items, which are imported joined to the "
+                "orders (their customers and times), so import those instead"
+            )
+        holds, other, others = "reviews", "customer and items are in other files", ("ORDERS", "ORDER_ITEMS")
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
     suffix = data_suffix(path)
