@@ -170,7 +170,7 @@ def unmoved_files(database: str | None) -> list[Path]:
     user is told (`unmoved_said`)."""
     if not database or "://" not in database or make_url(database).get_backend_name() == "sqlite":
         return []
-    own = _model_dir(database)
+    own = model_dir(database)
     if any((own / name).exists() for name in _SHARED_BEFORE):
         return []
     return [path for path in (_models_folder() / name for name in _SHARED_BEFORE) if path.is_file()]
@@ -181,7 +181,7 @@ def unmoved_said(database: str | None) -> str | None:
     found = unmoved_files(database)
     if not found:
         return None
-    own = _model_dir(database)
+    own = model_dir(database)
     names = ", ".join(path.name for path in found)
     moving = " ".join(shlex.quote(str(path)) for path in found)
     return (

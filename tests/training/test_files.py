@@ -168,6 +168,25 @@ def test_a_folder_an_older_edgerec_named_after_another_spelling_is_adopted(
     assert model_dir("postgresql+psycopg://shop@DB.Local/café") == adopted
 
 
+def test_a_folder_an_older_edgerec_named_is_adopted_before_the_shared_files_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store whose folder an older edgerec named after the URL as written (no port) was told
+    its own folder had none of its files, and to move those of the folder every server store
+    once shared into it: moved, they were served in its place, and its own folder was never
+    adopted."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("PGPORT", raising=False)
+    shared = files.model_dir(None)
+    older = shared / "postgresql-db.local-default-shop"
+    older.mkdir(parents=True)
+    (older / "recommender.json").write_text("the store's own")
+    (shared / "recommender.json").write_text("an older edgerec's, any store's")
+    url = "postgresql+psycopg://shop@db.local:5432/shop"
+    assert files.unmoved_files(url) == [] and files.unmoved_said(url) is None
+    assert (files.model_dir(url) / "recommender.json").read_text() == "the store's own"
+
+
 def _pid_of_exited() -> int:
     import subprocess
     import sys
