@@ -1135,8 +1135,7 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
         holds, other, others = "reviews", "customer and items are in other files", ("ORDERS", "ORDER_ITEMS")
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
-    suffix = data_suffix(path)
-    suffix = suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
+    suffix = _release_suffix(path)
     joins = "".join(
         f".merge({pandas_read(path, encoding, name + suffix)}, on={json.dumps(order)})" for name in others
     )
@@ -1146,6 +1145,13 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
         f"join them on {order!r} first, for example with python3 -c {shlex.quote(program)} "
         f"({_being(others, suffix)}), then import joined.csv{_review_options(names, score)}"
     )
+
+
+def _release_suffix(path: Path) -> str:
+    """How the name of another file of the file's release ends, which the pandas lines read as
+    they read this one: `.parquet`, `.jsonl` (JSON lines) or `.csv` (any text file)."""
+    suffix = data_suffix(path)
+    return suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
 
 
 def _being(others: Sequence[str], suffix: str) -> str:
@@ -1344,15 +1350,15 @@ def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
 def _translation_hint(path: Path, encoding: str, name: str, translated: str) -> str:
     """How to put a list's translated names onto the items' file, which names each item's
     category in `name`: a join of the two files on it."""
-    products, read = pandas_read(path, encoding, "PRODUCTS.csv"), pandas_read(path, encoding)
+    products = f"PRODUCTS{_release_suffix(path)}"
     program = (
-        f"import pandas as pd; {products}.merge({read}, "
+        f"import pandas as pd; {pandas_read(path, encoding, products)}.merge({pandas_read(path, encoding)}, "
         f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
     )
     return (
         f": the names of the categories in {name!r} in another language, in {translated!r}. Put them "
         f"onto the file of items, which names each item's category in {name!r}, for example with "
-        f"python3 -c {shlex.quote(program)} (PRODUCTS.csv being that file: Olist's "
+        f"python3 -c {shlex.quote(program)} ({products} being that file: Olist's "
         "olist_products_dataset.csv), then import products.csv with --format catalogue "
         f"--map category={translated}"
     )

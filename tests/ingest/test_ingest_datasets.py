@@ -1016,6 +1016,26 @@ def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
     assert [e.payload["category"] for e in ingest_store.read()] == ["health_beauty", "computers_accessories"]
 
 
+def test_the_join_of_a_category_translation_in_parquet_reads_the_products_in_parquet(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The translation saved as Parquet (as dataset hubs convert Olist's files) was given
+    pd.read_parquet("PRODUCTS.csv"): the products, in Parquet too, are PRODUCTS.parquet."""
+    names = ["product_category_name", "product_category_name_english"]
+    pd.DataFrame([["beleza_saude", "health_beauty"]], columns=names).to_parquet(
+        tmp_path / "product_category_name_translation.parquet"
+    )
+    with pytest.raises(FormatError, match=r"\(PRODUCTS\.parquet being that file") as refused:
+        import_file(ingest_store, tmp_path / "product_category_name_translation.parquet")
+    program = shlex.split(str(refused.value).split("python3 -c ", 1)[1].split(" (PRODUCTS", 1)[0])[0]
+    pd.DataFrame([["1e9e8ef0", "beleza_saude"]], columns=["product_id", names[0]]).to_parquet(
+        tmp_path / "PRODUCTS.parquet"
+    )
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    joined = pd.read_csv(tmp_path / "products.csv")
+    assert joined[names[1]].tolist() == ["health_beauty"]
+
+
 def test_a_catalogue_of_variants_naming_their_parent_is_told_to_name_its_item_column(
     ingest_store: Store, tmp_path: Path
 ) -> None:
