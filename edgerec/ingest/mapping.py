@@ -27,6 +27,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.streams import data_suffix, marked_encoding
 from edgerec.ingest.text import head_lines
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
+from edgerec.ingest.workbook import is_workbook, unread_sheets
 from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
@@ -1051,6 +1052,9 @@ def pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
     suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
     if suffix == ".parquet":
         return f"pd.read_parquet({named})"
+    if is_workbook(path):  # the sheet an import reads; another workbook's first
+        sheet = "" if name is not None else f", sheet_name={json.dumps(unread_sheets(path)[0])}"
+        return f"pd.read_excel({named}{sheet}, dtype=str)"
     text = marked_encoding(path) or encoding
     coded = "" if text == "utf-8" else f", encoding={json.dumps(text)}"
     if suffix in JSON_LINES_SUFFIXES:
@@ -1149,7 +1153,10 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
 
 def _release_suffix(path: Path) -> str:
     """How the name of another file of the file's release ends, which the pandas lines read as
-    they read this one: `.parquet`, `.jsonl` (JSON lines) or `.csv` (any text file)."""
+    they read this one: `.xlsx` (a workbook), `.parquet`, `.jsonl` (JSON lines) or `.csv` (any
+    text file)."""
+    if is_workbook(path):
+        return ".xlsx"
     suffix = data_suffix(path)
     return suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+import edgerec
 from edgerec.api import Store
 from edgerec.ingest import import_file
 from edgerec.ingest.errors import FormatError
@@ -150,6 +154,38 @@ def test_a_sheet_whose_rows_start_low_is_read_first_and_named_later(
         "Only the workbook's sheet 'Sheet' was read, not its other sheets that hold rows ('Sheet 2', "
         "'Sheet 3'): save each of them as a CSV file or a workbook of its own, and import that too."
     ]
+
+
+def test_the_pandas_line_of_a_workbook_s_note_reads_its_sheet(ingest_store: Store, tmp_path: Path) -> None:
+    """The note on ratings of 0 in a log with its own types, and the join of an order's lines,
+    gave a workbook pd.read_csv(...), which cannot read one: they read the sheet imported (after
+    a blank first one) with pd.read_excel, and what the note's writes imports those rows as views."""
+    path = workbook(
+        tmp_path / "interactions.xlsx",
+        [],
+        [
+            ["user_id", "item_id", "event_type", "rating", "timestamp"],
+            ["u1", "i1", "rate", 0, "2024-03-01 10:00:00"],
+            ["u1", "i2", "rate", 4, "2024-03-01 10:01:00"],
+            ["u2", "i2", "purchase", None, "2024-03-01 10:02:00"],
+            ["u2", "i3", "rate", 5, "2024-03-01 10:03:00"],
+        ],
+    )
+    [note] = import_file(ingest_store, path).notes
+    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    assert 'pd.read_excel("' in program and 'sheet_name="Sheet 2"' in program
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    with edgerec.open(tmp_path / "views.db") as store:
+        import_file(store, tmp_path / "views.csv")
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "i1"),
+            ("rated", "i2"),
+            ("purchased", "i2"),
+            ("rated", "i3"),
+        ]
+    lines = workbook(tmp_path / "order_products.xlsx", [["order_id", "product_id"], ["1", "A"]])
+    with pytest.raises(FormatError, match=r'\.merge\(pd\.read_excel\("OTHER\.xlsx", dtype=str\)'):
+        import_file(ingest_store, lines)  # an order's lines, to join to its release's orders
 
 
 def test_a_workbook_of_one_sheet_has_no_note(ingest_store: Store, tmp_path: Path) -> None:
