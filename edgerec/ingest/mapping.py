@@ -1055,13 +1055,19 @@ def pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
     if is_workbook(path):  # the sheet an import reads; another workbook's first
         sheet = "" if name is not None else f", sheet_name={json.dumps(unread_sheets(path)[0])}"
         return f"pd.read_excel({named}{sheet}, dtype=str)"
-    text = marked_encoding(path) or encoding
-    coded = "" if text == "utf-8" else f", encoding={json.dumps(text)}"
+    coded = pandas_encoding(path, encoding)
     if suffix in JSON_LINES_SUFFIXES:
         return f"pd.read_json({named}, lines=True{coded})"
     delimiter = sniff_delimiter(head_lines(path, encoding=encoding))
     sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
     return f"pd.read_csv({named}, sep={sep}, dtype=str{coded})"
+
+
+def pandas_encoding(path: Path, encoding: str) -> str:
+    """The `encoding=` argument of a pandas call that reads or writes text as the file is
+    written: its byte-order mark's, else `encoding`, its lines'; none for UTF-8, pandas' own."""
+    text = marked_encoding(path) or encoding
+    return "" if text == "utf-8" else f", encoding={json.dumps(text)}"
 
 
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:

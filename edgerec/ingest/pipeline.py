@@ -24,7 +24,7 @@ from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
-from edgerec.ingest.mapping import ColumnMapping, pandas_read, undated
+from edgerec.ingest.mapping import ColumnMapping, pandas_encoding, pandas_read, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
@@ -175,13 +175,15 @@ class _Zeros:
 
 def _views_program(path: Path, encoding: str, types: str, rated: list[str], ratings: str) -> str:
     """The way to import a file's ratings of 0 as views where it has a column of its own for the
-    type: a pandas line that makes those rows' type item_viewed, and the import of what it writes."""
+    type: a pandas line that makes those rows' type item_viewed, and the import of what it writes,
+    which it writes in the file's encoding: imported as the file was (--encoding cp1252), one
+    written in UTF-8 was read as cp1252, Café as CafÃ©."""
     column, values = json.dumps(types), json.dumps(rated)
     zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
     program = (
         f"import pandas as pd; f = {pandas_read(path, encoding)}; "
         f'f.loc[f[{column}].fillna("").isin({values}) & ({zero}), {column}] = "item_viewed"; '
-        'f.to_csv("views.csv", index=False)'
+        f'f.to_csv("views.csv", index=False{pandas_encoding(path, encoding)})'
     )
     return (
         f"make their type item_viewed first, for example with python3 -c {shlex.quote(program)}, "

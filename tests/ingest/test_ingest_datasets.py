@@ -456,6 +456,29 @@ def test_ratings_of_0_in_a_file_with_its_own_types_are_told_to_be_rewritten_as_v
         ]
 
 
+def test_the_views_of_a_file_in_another_encoding_are_written_in_it(tmp_path: Path) -> None:
+    """The note's pandas line read a cp1252 file as cp1252 but wrote views.csv in UTF-8, which,
+    imported as the file was (--encoding cp1252), named the item Café CafÃ©."""
+    path = tmp_path / "interactions.csv"
+    path.write_bytes(
+        "user_id,item_id,event_type,rating,timestamp\nu1,Café,rate,0,2024-03-01 10:00:00\n"
+        "u1,Thé,rate,4,2024-03-01 10:01:00\nu2,Thé,purchase,,2024-03-01 10:02:00\n"
+        "u2,Pâté,rate,5,2024-03-01 10:03:00\n".encode("cp1252")
+    )
+    with edgerec.open(tmp_path / "as_is.db") as store:
+        [note] = import_file(store, path, encoding="cp1252").notes
+    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    with edgerec.open(tmp_path / "views.db") as store:
+        import_file(store, tmp_path / "views.csv", encoding="cp1252")
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "Café"),
+            ("rated", "Thé"),
+            ("purchased", "Thé"),
+            ("rated", "Pâté"),
+        ]
+
+
 def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
