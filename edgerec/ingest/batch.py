@@ -104,7 +104,7 @@ class Batch:
     advice: Mapping[str, str] = field(default_factory=dict)
     ratings_from: str | None = None  # the column a generic file's ratings are read from
     # A generic file's column of its types, beside its ratings', and its values read as a rating.
-    rated_by: tuple[str, frozenset[str]] | None = None
+    rated_by: tuple[str, frozenset[str | float]] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -1489,15 +1489,16 @@ _LISTING_HERE = (
 
 def rated_by(
     mapping: ColumnMapping, raw: Mapping[str, list[Any]], columns: Mapping[str, list[Any]]
-) -> tuple[str, frozenset[str]] | None:
+) -> tuple[str, frozenset[str | float]] | None:
     """Where a file has a column of its own for the type beside its ratings' (a log of views,
     ratings and purchases): that column, and those of its values read as a rating (empty where a
-    default type filled a blank one). None for a file whose type is not in its own column."""
+    default type filled a blank one), a number kept as one (a JSON line's "type": 2, which pandas
+    reads as the number 2, not "2"). None for a file whose type is not in its own column."""
     if "type" not in raw or "value" not in raw or mapping.type == mapping.value or mapping.type is None:
         return None
     rated = EventType.RATED.value
     kinds = {
-        "" if convert.is_blank(k) else str(k)
+        "" if convert.is_blank(k) else k if isinstance(k, int | float) else str(k)
         for k, t in zip(raw["type"], columns["type"], strict=True)
         if t == rated
     }

@@ -121,7 +121,7 @@ class _Zeros:
         self.whole = True
         self.column: str | None = None  # the file's column of its ratings, where a generic file's
         self.types: str | None = None  # its column of types, where it has one beside its ratings'
-        self.rated: set[str] = set()  # the values of that column read as a rating
+        self.rated: set[str | float] = set()  # the values of that column read as a rating
 
     def add(self, batch: Batch) -> None:
         """The accepted ratings of the batch (the rows without a problem)."""
@@ -152,7 +152,7 @@ class _Zeros:
             return None
         low, high = int(self.low), int(self.high)
         if self.column is not None and self.types is not None:
-            how = _views_program(path, encoding, self.types, sorted(self.rated), self.column)
+            how = _views_program(path, encoding, self.types, sorted(self.rated, key=str), self.column)
         elif self.column is not None and self.whole and high - low < 20:
             column = self.column
             ratings = " ".join(f"--action {value}=rated" for value in range(low, high + 1))
@@ -173,7 +173,7 @@ class _Zeros:
         )
 
 
-def _views_program(path: Path, encoding: str, types: str, rated: list[str], ratings: str) -> str:
+def _views_program(path: Path, encoding: str, types: str, rated: list[str | float], ratings: str) -> str:
     """The way to import a file's ratings of 0 as views where it has a column of its own for the
     type: a pandas line that makes those rows' type item_viewed, and the import of what it writes,
     which it writes in the file's encoding: imported as the file was (--encoding cp1252), one
@@ -181,8 +181,8 @@ def _views_program(path: Path, encoding: str, types: str, rated: list[str], rati
     column, values = json.dumps(types), json.dumps(rated)
     zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
     program = (
-        f"import pandas as pd; f = {pandas_read(path, encoding)}; "
-        f'f.loc[f[{column}].fillna("").isin({values}) & ({zero}), {column}] = "item_viewed"; '
+        f"import pandas as pd; f = {pandas_read(path, encoding)}; t = f[{column}].astype(object); "
+        f'f[{column}] = t.mask(t.fillna("").isin({values}) & ({zero}), "item_viewed"); '
         f'f.to_csv("views.csv", index=False{pandas_encoding(path, encoding)})'
     )
     return (

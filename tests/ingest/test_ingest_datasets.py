@@ -479,6 +479,38 @@ def test_the_views_of_a_file_in_another_encoding_are_written_in_it(tmp_path: Pat
         ]
 
 
+def test_the_views_of_a_json_lines_file_whose_types_are_numbers_are_rewritten(tmp_path: Path) -> None:
+    """A JSON line's type 2 (read as a rating) was matched as the text "2" in the note's pandas
+    line, which pandas reads as the number 2: the line rewrote nothing, and the ratings of 0 were
+    imported as dislikes again."""
+    path = tmp_path / "interactions.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"user_id": user, "item_id": item, "event_type": kind, "rating": rating, "ts": at})
+            for user, item, kind, rating, at in [
+                ("u1", "i1", 2, 0, "2024-03-01T10:00:00"),
+                ("u1", "i2", 2, 4, "2024-03-01T10:01:00"),
+                ("u2", "i2", 3, None, "2024-03-01T10:02:00"),
+                ("u2", "i3", 2, 5, "2024-03-01T10:03:00"),
+            ]
+        ).replace("}{", "}\n{")
+        + "\n"
+    )
+    mapping = {"timestamp": "ts", "actions": {"2": "rated", "3": "purchased"}}
+    with edgerec.open(tmp_path / "as_is.db") as store:
+        [note] = import_file(store, path, mapping=mapping).notes
+    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
+    with edgerec.open(tmp_path / "views.db") as store:
+        assert import_file(store, tmp_path / "views.csv", mapping=mapping).notes == []
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "i1"),
+            ("rated", "i2"),
+            ("purchased", "i2"),
+            ("rated", "i3"),
+        ]
+
+
 def test_space_separated_ratings_are_no_sequences_and_an_event_mapping_reads_them(
     ingest_store: Store, tmp_path: Path
 ) -> None:
