@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,13 @@ def head_of(source: Path, target: Path, lines: int) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return target
+
+
+def printed_program(said: str) -> str:
+    """The program of the first `python3 -c '...'` that a message prints, as a shell reads it."""
+    lexer = shlex.shlex(said.split("python3 -c ", 1)[1], posix=True)
+    lexer.whitespace_split = True
+    return lexer.get_token() or ""
 
 
 def quarantined(store: Store) -> int:

@@ -23,7 +23,7 @@ from edgerec.domain.events import EARLIEST
 from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.store.codec import to_micros
 from edgerec.store.schema import quarantine
-from tests.ingest.ingest_helpers import conserved, quarantined, real_file
+from tests.ingest.ingest_helpers import conserved, printed_program, quarantined, real_file
 
 TAOBAO = ("taobao-userbehavior", "UserBehavior_timeslice_110k.csv")
 
@@ -440,7 +440,7 @@ def test_ratings_of_0_in_a_file_with_its_own_types_are_told_to_be_rewritten_as_v
     [note] = report.notes
     assert "--map type=rating" not in note
     assert note.endswith(", then import views.csv as this file was")
-    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    program = printed_program(note)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     with edgerec.open(tmp_path / "views.db") as store:
         again = import_file(store, tmp_path / "views.csv")
@@ -467,7 +467,7 @@ def test_the_views_of_a_file_in_another_encoding_are_written_in_it(tmp_path: Pat
     )
     with edgerec.open(tmp_path / "as_is.db") as store:
         [note] = import_file(store, path, encoding="cp1252").notes
-    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    program = printed_program(note)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     with edgerec.open(tmp_path / "views.db") as store:
         import_file(store, tmp_path / "views.csv", encoding="cp1252")
@@ -499,7 +499,7 @@ def test_the_views_of_a_json_lines_file_whose_types_are_numbers_are_rewritten(tm
     mapping = {"timestamp": "ts", "actions": {"2": "rated", "3": "purchased"}}
     with edgerec.open(tmp_path / "as_is.db") as store:
         [note] = import_file(store, path, mapping=mapping).notes
-    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    program = printed_program(note)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     with edgerec.open(tmp_path / "views.db") as store:
         assert import_file(store, tmp_path / "views.csv", mapping=mapping).notes == []
@@ -1055,7 +1055,7 @@ def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
     tree.write_text("category_id,category_id_parent\n2,1\n")
     with pytest.raises(FormatError, match="a tree of categories.*--format catalogue\\)$"):
         import_file(ingest_store, tree)
-    program = shlex.split(str(refused.value).split("python3 -c ", 1)[1].split(" (PRODUCTS.csv", 1)[0])[0]
+    program = printed_program(str(refused.value))
     (tmp_path / "PRODUCTS.csv").write_text(
         "product_id,product_category_name,product_name_lenght,product_weight_g\n"
         "1e9e8ef04dbcff4541ed26657ea517e5,beleza_saude,40,225\n"
@@ -1082,7 +1082,7 @@ def test_the_join_of_a_category_translation_in_parquet_reads_the_products_in_par
     )
     with pytest.raises(FormatError, match=r"\(PRODUCTS\.parquet being that file") as refused:
         import_file(ingest_store, tmp_path / "product_category_name_translation.parquet")
-    program = shlex.split(str(refused.value).split("python3 -c ", 1)[1].split(" (PRODUCTS", 1)[0])[0]
+    program = printed_program(str(refused.value))
     pd.DataFrame([["1e9e8ef0", "beleza_saude"]], columns=["product_id", names[0]]).to_parquet(
         tmp_path / "PRODUCTS.parquet"
     )
@@ -1156,7 +1156,7 @@ def test_the_wide_tables_recipe_imports_it_when_followed(
     with pytest.raises(FormatError) as caught:
         import_file(ingest_store, Path("data/sales.tsv"))
     said = str(caught.value)
-    exec(shlex.split(said[said.index("python3 -c ") + len("python3 -c ") :].split(", then import")[0])[0])  # noqa: S102
+    exec(printed_program(said))  # noqa: S102
     maps = shlex.split(re.search(r"import long\.csv with (--map .*?) \(", said).group(1))  # type: ignore[union-attr]
     mapping = dict(pair.split("=", 1) for pair in maps if pair != "--map")
     report = import_file(ingest_store, tmp_path / "long.csv", mapping=mapping)

@@ -21,7 +21,7 @@ from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.readmodels import ShopData
 from edgerec.store.codec import from_micros, to_micros
 from edgerec.store.schema import quarantine
-from tests.ingest.ingest_helpers import conserved
+from tests.ingest.ingest_helpers import conserved, printed_program
 
 
 def _events(store: Store) -> list[tuple[str, str | None, str | None]]:
@@ -616,7 +616,7 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
         assert "shipping_limit_date:" not in said[path] and "timestamp=" not in said[path]
     assert ingest_store.read() == []
     # the join it gives, with the other file for OTHER.csv, makes a file of whole orders
-    program = shlex.split(said[lines].split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    program = printed_program(said[lines])
     (tmp_path / "OTHER.csv").write_text(orders.read_text())
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
@@ -663,7 +663,7 @@ def test_olists_order_reviews_are_told_to_join_the_orders_and_their_items(
         "a548910a1c6147796b98fdf73dbeba33,1,be0dbdc3d67d55727a65d4cd696ca73c,8e6d7754,2018-03-06 12:48:39,"
         "79.79,8.30\n"
     )
-    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (ORDERS.csv", 1)[0])[0]
+    program = printed_program(said)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     mapping = {"value": "review_score", "timestamp": "review_creation_date"}
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
@@ -699,7 +699,7 @@ def test_the_join_of_a_release_written_with_semicolons_reads_both_files_so(
     with pytest.raises(FormatError) as caught:
         import_file(ingest_store, lines)
     said = str(caught.value)
-    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    program = printed_program(said)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
     assert _events(ingest_store) == [("purchased", "u1", "27"), ("purchased", "u2", "11")]
@@ -721,7 +721,7 @@ def test_the_join_of_a_release_not_in_utf8_reads_both_files_in_its_encoding(
         import_file(ingest_store, lines, encoding=named)
     said = str(caught.value)
     assert f'dtype=str, encoding="{encoding}")' in said
-    program = shlex.split(said.split("python3 -c ", 1)[1].split(" (OTHER.csv", 1)[0])[0]
+    program = printed_program(said)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping={"default_type": "purchased"}))
     assert _events(ingest_store) == [("purchased", "Zoë", "27"), ("purchased", "u2", "11")]

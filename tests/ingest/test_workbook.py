@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from edgerec.ingest import import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.formats import detect_format
 from edgerec.store.schema import quarantine
+from tests.ingest.ingest_helpers import printed_program
 
 
 def workbook(path: Path, *sheets: list[list[object]]) -> Path:
@@ -172,7 +172,7 @@ def test_the_pandas_line_of_a_workbook_s_note_reads_its_sheet(ingest_store: Stor
         ],
     )
     [note] = import_file(ingest_store, path).notes
-    program = shlex.split(note.split("python3 -c ", 1)[1].split(", then import", 1)[0])[0]
+    program = printed_program(note)
     assert 'pd.read_excel("' in program and 'sheet_name="Sheet 2"' in program
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     with edgerec.open(tmp_path / "views.db") as store:
