@@ -32,7 +32,7 @@ def model_dir(database: str | None) -> Path:
     (an in-memory store) gives the data directory's own. A folder an older edgerec named after
     another spelling of the URL is renamed to this one (`_adopted`).
     """
-    directory = _adopted(database, _model_dir(database))
+    directory = _own_folder(database)
     if directory.exists() and not directory.is_dir():
         raise ModelFolderError(
             f"{directory} is not a folder: edgerec keeps this store's model there; move that file away"
@@ -42,6 +42,12 @@ def model_dir(database: str | None) -> Path:
 
 class ModelFolderError(RuntimeError):
     """Something that is not a folder is where the store's model folder goes."""
+
+
+def _own_folder(database: str | None) -> Path:
+    """The store's model folder (`model_dir`), one an older edgerec named otherwise adopted;
+    whatever is there."""
+    return _adopted(database, _model_dir(database))
 
 
 def _model_dir(database: str | None) -> Path:
@@ -170,7 +176,7 @@ def unmoved_files(database: str | None) -> list[Path]:
     user is told (`unmoved_said`)."""
     if not database or "://" not in database or make_url(database).get_backend_name() == "sqlite":
         return []
-    own = model_dir(database)
+    own = _own_folder(database)
     if any((own / name).exists() for name in _SHARED_BEFORE):
         return []
     return [path for path in (_models_folder() / name for name in _SHARED_BEFORE) if path.is_file()]
@@ -181,7 +187,7 @@ def unmoved_said(database: str | None) -> str | None:
     found = unmoved_files(database)
     if not found:
         return None
-    own = model_dir(database)
+    own = _own_folder(database)
     names = ", ".join(path.name for path in found)
     moving = " ".join(shlex.quote(str(path)) for path in found)
     return (

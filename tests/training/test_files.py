@@ -185,6 +185,11 @@ def test_a_folder_an_older_edgerec_named_is_adopted_before_the_shared_files_are_
     url = "postgresql+psycopg://shop@db.local:5432/shop"
     assert files.unmoved_files(url) == [] and files.unmoved_said(url) is None
     assert (files.model_dir(url) / "recommender.json").read_text() == "the store's own"
+    # A file where a store's folder goes is said by the command that uses the folder; the
+    # console's trainer screen, which names the shared files on opening, opens.
+    kiosk = "postgresql+psycopg://shop@db.local/kiosk"
+    (shared / "postgresql-db.local-5432-kiosk").write_text("not a folder")
+    assert files.unmoved_said(kiosk) is not None
 
 
 def _pid_of_exited() -> int:
