@@ -25,6 +25,7 @@ from edgerec.ingest.errors import FormatError
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), among others
 _HEAD_ROWS = 20  # as many as detection reads of a text file
+_HOLDS_ROWS_WITHIN = 1_000  # how far down a sheet's first row is looked for
 
 
 def is_workbook(path: str | Path) -> bool:
@@ -106,11 +107,13 @@ def _read_sheet(book: Any, path: str | Path) -> Any:
 
 
 def _holds_rows(sheet: Any) -> bool:
-    """Whether the sheet holds a row, however far down: a report's table may start below a
-    heading and blank rows (its header on row 25). Looked for only in the first rows, such a
-    sheet was passed over, the next one read in its place, or, after the one read, left out of
-    the note naming the sheets not read."""
-    return any(any(cell is not None for cell in row) for row in sheet.iter_rows(values_only=True))
+    """Whether the sheet holds a row within its first `_HOLDS_ROWS_WITHIN`: a report's table may
+    start below a heading and blank rows (its header on row 25). Looked for only in the first
+    rows that detection reads, such a sheet was passed over, the next one read in its place, or,
+    after the one read, left out of the note naming the sheets not read. Looked for all the way
+    down, a blank sheet whose cells are formatted (50,000 rows of them) took seconds a look."""
+    rows = sheet.iter_rows(max_row=_HOLDS_ROWS_WITHIN, values_only=True)
+    return any(any(cell is not None for cell in row) for row in rows)
 
 
 def head_lines(path: str | Path, count: int) -> list[str]:
