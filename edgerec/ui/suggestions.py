@@ -7,6 +7,7 @@ recommender to it (shop rules and explanations come from there).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,9 @@ from edgerec.ui.clock import Clock, ago
 log = logging.getLogger(__name__)
 
 RETELL_S = 1.0  # how often a list on screen says its reasons' time phrases again (`Suggestion.as_of`)
+# What follows a reason's time phrase: its end, a search's ")", or a last note in brackets
+# ("(viewed 3 times)"). Not " in your cart": a reason citing an item in the cart says no time.
+_AFTER_PHRASE = re.compile(r"\)?|\s\([^()]*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +57,26 @@ class Suggestion:
 
 def retold(reason: str, moment: datetime | None, then: datetime, now: datetime) -> str:
     """`reason`, whose time phrase for `moment` was said at `then`, with it said at `now`. The
-    phrase is the last in the reason: a title or a search before it may hold such words.
+    phrase is the last in the reason, and ends it but for a note in brackets: a title or a
+    search before it may hold such words, and so may the title of an item in the cart, whose
+    reason says no time.
 
     >>> from datetime import UTC
     >>> at = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     >>> retold('Matches your search "just now" (just now)', at, at, at + timedelta(minutes=2))
     'Matches your search "just now" (2 minutes ago)'
+    >>> retold("Same brand as Tea (just now) in your cart", at, at, at + timedelta(minutes=2))
+    'Same brand as Tea (just now) in your cart'
     """
     if moment is None:
         return reason
     cited_us = moment.timestamp() * 1e6
     said, saying = ago(cited_us, then), ago(cited_us, now)
     start = reason.rfind(said)
-    if said == saying or start < 0:
+    end = start + len(said)
+    if said == saying or start < 0 or not _AFTER_PHRASE.fullmatch(reason, end):
         return reason
-    return f"{reason[:start]}{saying}{reason[start + len(said) :]}"
+    return f"{reason[:start]}{saying}{reason[end:]}"
 
 
 class Suggester(Protocol):

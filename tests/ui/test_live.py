@@ -1612,3 +1612,30 @@ def test_an_item_without_a_price_or_a_brand_shows_no_stray_separators(
             assert str(shown.render()) == "plain-1 · listed"
 
     asyncio.run(scenario())
+
+
+def test_a_reason_citing_an_item_in_the_cart_keeps_its_title_as_time_passes(tmp_path: Path) -> None:
+    """A reason citing an item in the cart says no time ("Same category (Kitchen) as Kettle (just
+    now) in your cart"), but cites the moment it went in: said again two minutes on, the title
+    read "Kettle (2 minutes ago)"."""
+    from datetime import UTC, datetime, timedelta
+
+    from edgerec.domain import AddedToCart
+    from edgerec.domain.events import EARLIEST
+    from edgerec.readmodels import ShopData
+    from edgerec.ui.suggestions import make_suggester
+
+    added = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    with edgerec.open(tmp_path / "shop.db") as store:
+        for n, title in enumerate(("Kettle (just now)", "Teapot", "Mug")):
+            store.record(
+                ItemListed(item_id=f"k-{n}", title=title, category="Kitchen", stock=5, occurred_at=EARLIEST)
+            )
+        store.record(
+            AddedToCart(user_id="cust-1", session_id="s-1", item_id="k-0", quantity=1, occurred_at=added)
+        )
+        clock = HandClock(added + timedelta(seconds=5))
+        shown = make_suggester(store, ShopData(store), clock).recommend("cust-1", session_id="s-1")
+        reasons = [s.reason for s in shown]
+        assert reasons and all(r.endswith("Kettle (just now) in your cart") for r in reasons), reasons
+        assert [s.as_of(added + timedelta(minutes=2)).reason for s in shown] == reasons
