@@ -6,6 +6,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -221,13 +224,31 @@ def test_the_consoles_trainer_stops_and_saves_when_the_console_is_killed(tmp_pat
     assert "Fatal Python error" not in log
 
 
-@pytest.mark.slow
-def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(tmp_path: Path) -> None:
-    """A console quit waited 20 s for its trainer's final save, then killed it (a catalogue of
-    a million items takes longer), losing what it had learnt; Ctrl+C while it waited left the
-    trainer saving in the background without a word. The console now waits as long as the save
-    takes, says so, and Ctrl+C says that the trainer goes on saving on its own, and where to see
-    it end; the console exits with status 0. (The trainer is held still here, as a long save.)"""
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended, waiting for its parent
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@dataclass
+class HeldConsole:
+    """`edgerec tui` in a terminal of its own, its trainer caught up with the log and then held
+    still (SIGSTOP), as a trainer whose final save takes long."""
+
+    pid: int
+    terminal: int
+    output: TerminalOutput
+    trainer_pid: int
+    directory: Path
+    head: int
+
+
+@contextmanager
+def a_console_with_its_trainer_held(tmp_path: Path) -> Iterator[HeldConsole]:
+    """A `HeldConsole`; afterwards the console is ended and the trainer let go (killed if it
+    still runs: not for the next test to meet)."""
     import os
 
     from edgerec.training.files import lock_holder
@@ -240,14 +261,6 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
         directory = TrainerProcess(store.url).directory
     console_pid, terminal = in_a_terminal(["--db", str(db), "tui"], tmp_path / "console.log")
     output = TerminalOutput(terminal)
-
-    def alive(pid: int) -> bool:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended, waiting for its parent
-                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
-
     trainer_pid = None
     try:
         output.read_until(b"Home", timeout=120)
@@ -255,24 +268,69 @@ def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(
         trainer_pid = lock_holder(directory)
         assert trainer_pid is not None
         os.kill(trainer_pid, signal.SIGSTOP)  # its final save takes as long as it is held
-        os.write(terminal, b"\x11")  # ctrl+q
-        output.read_until(b"Ctrl+C leaves it saving on its own.", timeout=30)
-        time.sleep(21)  # past the 20 s after which the console killed it
-        assert alive(trainer_pid)
-        os.kill(console_pid, signal.SIGINT)  # Ctrl+C, as the terminal sends it
-        output.read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
-        _, status = os.waitpid(console_pid, 0)
-        text = output.text()
-        assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
-        assert f"the trainer (pid {trainer_pid}) goes on saving on its own, then stops" in text
-        assert f"{directory / 'trainer.log'}, says 'checkpoint and snapshot written'" in text
-        assert "Traceback" not in text
-        os.kill(trainer_pid, signal.SIGCONT)
-        wait_for(lambda: not alive(trainer_pid), timeout=60)
+        yield HeldConsole(console_pid, terminal, output, trainer_pid, directory, head)
     finally:
         end(console_pid, terminal)
         if trainer_pid is not None and alive(trainer_pid):
-            os.kill(trainer_pid, signal.SIGKILL)  # not for the next test to meet
+            os.kill(trainer_pid, signal.SIGKILL)
             os.kill(trainer_pid, signal.SIGCONT)
-    assert (read_status(directory) or {}).get("state") == "stopped"
-    assert f"checkpoint and snapshot written at position {head:,}" in (directory / "trainer.log").read_text()
+
+
+def ctrl_c_while_it_waits(console: HeldConsole) -> str:
+    """Ctrl+C to a quit console waiting for its trainer's save, as the terminal sends it: all it
+    says, once it has exited with status 0."""
+    import os
+
+    os.kill(console.pid, signal.SIGINT)
+    console.output.read_until(b"\nnever said", timeout=10)  # everything it says, until it exits
+    _, status = os.waitpid(console.pid, 0)
+    text = console.output.text()
+    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    assert "Traceback" not in text
+    return text
+
+
+@pytest.mark.slow
+def test_a_quit_console_waits_for_its_trainers_save_and_ctrl_c_leaves_it_saving(tmp_path: Path) -> None:
+    """A console quit waited 20 s for its trainer's final save, then killed it (a catalogue of
+    a million items takes longer), losing what it had learnt; Ctrl+C while it waited left the
+    trainer saving in the background without a word. The console now waits as long as the save
+    takes, says so, and Ctrl+C says that the trainer goes on saving on its own, and where to see
+    it end; the console exits with status 0. (The trainer is held still here, as a long save.)"""
+    import os
+
+    from edgerec.training.published import read_status
+
+    with a_console_with_its_trainer_held(tmp_path) as console:
+        os.write(console.terminal, b"\x11")  # ctrl+q
+        console.output.read_until(b"Ctrl+C leaves it saving on its own.", timeout=30)
+        time.sleep(21)  # past the 20 s after which the console killed it
+        assert alive(console.trainer_pid)
+        text = ctrl_c_while_it_waits(console)
+        assert f"the trainer (pid {console.trainer_pid}) goes on saving on its own, then stops" in text
+        assert f"{console.directory / 'trainer.log'}, says 'checkpoint and snapshot written'" in text
+        os.kill(console.trainer_pid, signal.SIGCONT)
+        wait_for(lambda: not alive(console.trainer_pid), timeout=60)
+    assert (read_status(console.directory) or {}).get("state") == "stopped"
+    log = (console.directory / "trainer.log").read_text()
+    assert f"checkpoint and snapshot written at position {console.head:,}" in log
+
+
+def test_a_console_quit_while_a_full_retrain_waits_for_the_save_says_so_and_starts_none(
+    tmp_path: Path,
+) -> None:
+    """Quit while its Full retrain waited for the trainer's final save, the console closed its
+    screen and then waited without a word (the app's end waits for its worker, which waited for
+    the save), as long as the save took; once it had, a retrain started after the quit. Now the
+    quit says it waits for the save, and Ctrl+C leaves that trainer, the only one, saving."""
+    import os
+
+    with a_console_with_its_trainer_held(tmp_path) as console:
+        os.write(console.terminal, b"\x1b[17~")  # F6: the Trainer screen
+        console.output.read_until(b"Full retrain", timeout=30)
+        os.write(console.terminal, b"R")  # Full retrain: it waits for the held trainer's save
+        time.sleep(1)
+        os.write(console.terminal, b"\x11")  # ctrl+q
+        console.output.read_until(b"Ctrl+C leaves it saving on its own.", timeout=10)
+        text = ctrl_c_while_it_waits(console)
+        assert f"the trainer (pid {console.trainer_pid}) goes on saving on its own" in text

@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 from edgerec.store.engine import ENV_DB
 from edgerec.training.files import lock_holder, model_dir
 from edgerec.training.published import read_status
+
+ASK_EVERY_S = 0.1  # how often a retrain waiting for the trainer's final save asks whether to give up
 
 
 class TrainerProcess:
@@ -93,10 +96,17 @@ class TrainerProcess:
         if wait:
             self.wait()
 
-    def retrain(self) -> None:
-        """Stops following, retrains from the whole log, then follows again."""
-        self.pause(wait=True)
-        self.start(retrain=True)
+    def retrain(self, *, given_up: Callable[[], bool] = lambda: False) -> None:
+        """Stops following, retrains from the whole log, then follows again, once the trainer
+        has saved, however long that takes; none is started where `given_up()` says so first (a
+        console quit while it waits: the console's own wait for that save says so, and Ctrl+C
+        ends it)."""
+        self.pause()
+        while not self.wait(ASK_EVERY_S):
+            if given_up():
+                return
+        if not given_up():
+            self.start(retrain=True)
 
     def close(self) -> None:
         self.pause(wait=True)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1432,7 +1432,7 @@ class FakeTrainer:
     def pause(self) -> None:
         self.commands.append("pause")
 
-    def retrain(self) -> None:
+    def retrain(self, *, given_up: Callable[[], bool]) -> None:
         self.commands.append("retrain")
 
 

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -55,7 +56,7 @@ class Trainer(Protocol):
     def status(self) -> TrainerStatus: ...
     def start(self) -> None: ...
     def pause(self) -> None: ...
-    def retrain(self) -> None: ...
+    def retrain(self, *, given_up: Callable[[], bool]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +365,10 @@ class TrainerScreen(ConsoleScreen):
         if command is None:
             self.notify(f"This trainer cannot {name} from the console.", severity="warning")
             return
+        if name == "retrain":
+            # It waits for the trainer's final save first: a quit gives that up (the app's end
+            # waits for its workers, and waited there without a word), starting none.
+            command = partial(command, given_up=lambda: get_current_worker().is_cancelled)
         self.exit_told = None  # a trainer that ends again is said again
         self.run_worker(
             command, thread=True, group="trainer-command", exit_on_error=False, name=f"trainer {name}"
