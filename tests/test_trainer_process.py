@@ -334,3 +334,32 @@ def test_a_console_quit_while_a_full_retrain_waits_for_the_save_says_so_and_star
         console.output.read_until(b"Ctrl+C leaves it saving on its own.", timeout=10)
         text = ctrl_c_while_it_waits(console)
         assert f"the trainer (pid {console.trainer_pid}) goes on saving on its own" in text
+
+
+def test_a_pause_while_a_full_retrain_waits_for_the_save_starts_no_retrain(tmp_path: Path) -> None:
+    """Full retrain waits for the trainer's final save, however long it takes; Pause pressed
+    meanwhile did nothing, and once the save was done the retrain started all the same."""
+    import threading
+
+    db = tmp_path / "shop.db"
+    with edgerec.open(db) as store:
+        seed_demo_store(store, size=DemoSize(items=100, customers=20, sessions=80), seed=2)
+        head = store.head()
+    trainer = TrainerProcess(f"sqlite:///{db}", device="cpu")
+    trainer.start()
+    try:
+        wait_for(lambda: trainer.status().get("position") == head)
+        saving = trainer.process
+        assert saving is not None
+        saving.send_signal(signal.SIGSTOP)  # its final save takes as long as it is held
+        retrain = threading.Thread(target=trainer.retrain)
+        retrain.start()
+        time.sleep(0.5)
+        trainer.pause()
+        saving.send_signal(signal.SIGCONT)
+        retrain.join(timeout=60)
+        saving.wait(timeout=60)
+        assert not retrain.is_alive() and trainer.process is saving  # no retrain after the save
+        assert trainer.status()["state"] == "paused"
+    finally:
+        trainer.close()

@@ -30,6 +30,7 @@ class TrainerProcess:
         self._log_from = 0  # where the running child's lines begin in trainer.log
         self._started_at = 0.0  # time.time() when the running child was started
         self._paused = False  # pause asked of the running child: its SIGTERM exit is no crash
+        self._pauses = 0  # pauses asked: a retrain waiting for the trainer's save gives up at one
         self._refused: str | None = None  # why the last start could not write the model folder
 
     @property
@@ -90,6 +91,7 @@ class TrainerProcess:
 
     def pause(self, *, wait: bool = False) -> None:
         """Asks the trainer to stop; it checkpoints before it exits, which `wait` waits for."""
+        self._pauses += 1
         if self.running and self.process is not None:
             self._paused = True
             self.process.send_signal(signal.SIGTERM)
@@ -98,14 +100,19 @@ class TrainerProcess:
 
     def retrain(self, *, given_up: Callable[[], bool] = lambda: False) -> None:
         """Stops following, retrains from the whole log, then follows again, once the trainer
-        has saved, however long that takes; none is started where `given_up()` says so first (a
-        console quit while it waits: the console's own wait for that save says so, and Ctrl+C
-        ends it)."""
+        has saved, however long that takes. None is started where a pause is asked meanwhile,
+        or `given_up()` says so (a console quit while it waits: the console's own wait for that
+        save says so, and Ctrl+C ends it)."""
         self.pause()
+        pauses = self._pauses
+
+        def wanted() -> bool:
+            return self._pauses == pauses and not given_up()
+
         while not self.wait(ASK_EVERY_S):
-            if given_up():
+            if not wanted():
                 return
-        if not given_up():
+        if wanted():
             self.start(retrain=True)
 
     def close(self) -> None:
