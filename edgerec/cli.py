@@ -1164,9 +1164,8 @@ def db_current(settings: Settings) -> None:
 @click.option(
     "--limit",
     type=click.IntRange(min=1, max=LARGEST_INT),
-    default=50,
-    show_default=True,
-    help="At most this many events (list).",
+    help="At most this many events (list; default 50), or the newest shown before what arrives "
+    "(tail; default 10).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option(
@@ -1184,7 +1183,7 @@ def events(
     session_id: str | None,
     types: tuple[str, ...],
     since: int | None,
-    limit: int,
+    limit: int | None,
     as_json: bool,
     interval: float,
 ) -> None:
@@ -1205,15 +1204,15 @@ def events(
             zone = wall_zone(Recommender.config_for(store).timezone)
             show = functools.partial(_event_line, zone=zone)
         if mode == "list":
-            rows = store.read(since=since or 0, limit=limit, descending=since is None, **filters)
+            rows = store.read(since=since or 0, limit=limit or 50, descending=since is None, **filters)
             for row in sorted(rows, key=lambda r: r.position):
                 _echo(show(row))
             if not rows and not as_json:  # said on stderr: a pipe still reads no line
                 filtered = since is not None or any(filters.values())
                 click.echo("No events match." if filtered else "No events.", err=True)
             return
-        if since is None:  # the newest ten events that pass the filters, then what arrives
-            newest = store.read(limit=10, descending=True, **filters)
+        if since is None:  # the newest events that pass the filters, then what arrives
+            newest = store.read(limit=limit or 10, descending=True, **filters)
             since = newest[-1].position - 1 if newest else store.head()
         position = since
         try:

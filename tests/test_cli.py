@@ -1821,6 +1821,8 @@ def test_events_tail_starts_where_asked(db: str) -> None:
     assert [e["position"] for e in _tail(db, "--since", "0", lines=head)] == list(range(1, head + 1))
     # A filtered tail starts with the newest events that pass the filter, however old.
     assert [e["position"] for e in _tail(db, "--user", "u1", lines=len(mine))] == mine
+    # --limit sets how many of the newest it shows first (it showed ten, whatever was asked).
+    assert [e["position"] for e in _tail(db, "--limit", "3", lines=3)] == [head - 2, head - 1, head]
 
 
 def test_a_database_error_is_said_without_its_statement_and_out_of_memory_plainly() -> None:
