@@ -1231,8 +1231,10 @@ def events(
 def _check_since(store: Store, since: int | None) -> None:
     """Refuses a --since past the log's end, which read nothing, or tailed on in silence,
     where the position was mistyped or taken from another store."""
-    end = store.end() if since else 0
-    if since is not None and since > end:
+    if not since:  # none, or the log's start
+        return
+    end = store.end()
+    if since > end:
         raise click.BadParameter(
             f"{since:,} is past the end of the log, whose last position is {end:,}", param_hint="--since"
         )

@@ -296,9 +296,8 @@ def import_file(
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
-        if (
-            not fmt.recorded_log and (zero_note := zeros.note(path, lines_in)) is not None
-        ):  # a log is restored as it was
+        zero_note = None if fmt.recorded_log else zeros.note(path, lines_in)  # a log is restored as it was
+        if zero_note is not None:
             report.notes.append(zero_note)
         if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:
             report.notes.append(_unread_sheets_note(*unread))

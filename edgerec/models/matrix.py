@@ -162,7 +162,8 @@ class ItemTable:
         for h in histories:
             assert h.events is not None
             rows = self.row[h.items]
-            inside.append(History(items=rows[rows >= 0], events=np.asarray(h.events)[rows >= 0]))
+            kept = rows >= 0
+            inside.append(History(items=rows[kept], events=np.asarray(h.events)[kept]))
         out = torch.zeros(len(histories), self.n_items, device=self.table.device)
         columns = torch.as_tensor(self.items, device=out.device)
         out[:, columns] = history_product(inside, self.table, weights=weights)

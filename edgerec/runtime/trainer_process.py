@@ -90,9 +90,10 @@ class TrainerProcess:
             self.process.stdin.close()
 
     def pause(self, *, wait: bool = False) -> None:
-        """Asks the trainer to stop; it checkpoints before it exits, which `wait` waits for."""
+        """Asks the trainer to stop; it checkpoints before it exits, which `wait` waits for.
+        Asked once a child: a quit's pause, then its close, signalled a trainer saving twice."""
         self._pauses += 1
-        if self.running and self.process is not None:
+        if self.running and self.process is not None and not self._paused:
             self._paused = True
             self.process.send_signal(signal.SIGTERM)
         if wait:
