@@ -1150,6 +1150,12 @@ def db_current(settings: Settings) -> None:
 @click.option("--user", "user_id", type=TEXT, callback=_not_blank, help="Only this customer's events.")
 @click.option("--session", "session_id", type=TEXT, callback=_not_blank, help="Only this session's events.")
 @click.option(
+    "--store-id",
+    type=TEXT,
+    callback=_store_id,
+    help="Only events recorded at this store or kiosk (its store id).",
+)
+@click.option(
     "--type",
     "types",
     multiple=True,
@@ -1181,6 +1187,7 @@ def events(
     mode: str,
     user_id: str | None,
     session_id: str | None,
+    store_id: str | None,
     types: tuple[str, ...],
     since: int | None,
     limit: int | None,
@@ -1192,7 +1199,12 @@ def events(
     Times are shown on the shop's clock (the recommender's `timezone`: this machine's unless
     configured); with --json, in UTC (ISO 8601, with its offset).
     """
-    filters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "types": types or None}
+    filters: dict[str, Any] = {
+        "user_id": user_id,
+        "session_id": session_id,
+        "store_id": store_id,
+        "types": types or None,
+    }
     with settings.open() as store:
         _check_since(store, since)
         if as_json:

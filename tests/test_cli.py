@@ -1825,6 +1825,29 @@ def test_events_tail_starts_where_asked(db: str) -> None:
     assert [e["position"] for e in _tail(db, "--limit", "3", lines=3)] == [head - 2, head - 1, head]
 
 
+def test_events_list_and_tail_filter_by_store_id(db: str) -> None:
+    """`events` had no --store-id, though every event carries the store or kiosk it happened
+    at and `kiosk` and `recommend` take one: a shop of two kiosks could not list one's events."""
+    at_kiosk = [Context(store_id=f"kiosk-{n % 2}") for n in range(6)]
+    with edgerec.open(db) as store:
+        store.record_many([ItemViewed(user_id="k", item_id="a", context=where) for where in at_kiosk])
+        mine = [e.position for e in store.read() if e.store_id == "kiosk-1"]
+    assert len(mine) == 3
+    listed = run("--db", db, "events", "list", "--store-id", "kiosk-1", "--json").splitlines()
+    assert [json.loads(line)["position"] for line in listed] == mine
+    assert all(
+        "store=kiosk-1" in line for line in run("--db", db, "events", "--store-id", "kiosk-1").splitlines()
+    )
+    assert [e["position"] for e in _tail(db, "--store-id", "kiosk-1", lines=len(mine))] == mine
+    following = _tail(db, "--since", "0", "--store-id", "kiosk-1", lines=len(mine))
+    assert [e["position"] for e in following] == mine
+    result = CliRunner().invoke(main, ["--db", db, "events", "--store-id", "nowhere"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No events match.\n")
+    for mode in ("list", "tail"):
+        result = CliRunner().invoke(main, ["--db", db, "events", mode, "--store-id", " "])
+        assert result.exit_code == 2 and "Invalid value for '--store-id'" in result.output, result.output
+
+
 def test_a_database_error_is_said_without_its_statement_and_out_of_memory_plainly() -> None:
     # Out of memory in an UPDATE of a migration, the error printed the statement and ~15 KB of
     # its parameters (customers' ids and times).
