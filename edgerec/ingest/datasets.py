@@ -1330,7 +1330,13 @@ def _shifted(problems: list[Problem], joined: dict[int, int], width: int, delimi
 
 
 def _check_catalogue_columns(
-    path: Path, names: list[str], item_column: int | None, header: bool, chunk: RawChunk, encoding: str
+    path: Path,
+    names: list[str],
+    item_column: int | None,
+    header: bool,
+    chunk: RawChunk,
+    encoding: str,
+    items_named: bool,
 ) -> None:
     """FormatError for a catalogue file that names no item id, holds categories, or holds one
     row per property of an item (RetailRocket's item_properties, Dressipi's item_features: every
@@ -1340,7 +1346,7 @@ def _check_catalogue_columns(
         raise FormatError(f"{path}: {property_rows(names)}")
     if header:
         item = None if item_column is None else names[item_column]
-        check_categories(names, path, item=item, encoding=encoding)
+        check_categories(names, path, item=item, encoding=encoding, items_named=items_named)
     if item_column is None and not header:
         raise FormatError(
             f"{path}: no column for the item id. With header=false, columns are named by position "
@@ -1461,7 +1467,8 @@ def catalogue_batches(
                 raise FormatError(f"{path}: {field}={column}: no such column; the columns are {names}")
             used["item_id" if field == "item" else field] = index
         if number == 0:  # refused before anything is listed, not every row quarantined
-            _check_catalogue_columns(path, names, used["item_id"], header, chunk, encoding)
+            items_named = bool(named.get("item") or named.get("title"))
+            _check_catalogue_columns(path, names, used["item_id"], header, chunk, encoding, items_named)
         joined: dict[int, int] = {}
         width = len(names) if header else width
         last = max((i for i in used.values() if i is not None), default=-1) == width - 1

@@ -1299,7 +1299,12 @@ def property_rows(names: Sequence[str]) -> str:
 
 
 def check_categories(
-    names: Sequence[str], path: Path, *, item: str | None = None, encoding: str = "utf-8"
+    names: Sequence[str],
+    path: Path,
+    *,
+    item: str | None = None,
+    encoding: str = "utf-8",
+    items_named: bool = False,
 ) -> None:
     """FormatError for a file of categories, which holds no events and no items: a tree of them,
     a parent beside each (RetailRocket's category_tree.csv: categoryid,parentid), or a list of
@@ -1314,12 +1319,18 @@ def check_categories(
     id,category_name), is one; an id named for items (product_id), or a column of an item's
     category beside others (items_by_category.csv: id,name,category), is a catalogue's. Not a
     catalogue whose rows name a parent product (a variant's) beside a title or price, its id's
-    column named unusually: it is told to name that column. `encoding` is the one its lines are
-    read in (see pandas_read)."""
+    column named unusually: it is told to name that column. A file whose columns are only a
+    category's (id,name,parent_id) is one whatever its name (taxonomy.csv, export.csv), unless
+    `items_named`: the mapping named its item or title column, saying its rows are items.
+    `encoding` is the one its lines are read in (see pandas_read)."""
     keys = [header_key(name) for name in names if name != item]
     if any(word in key for key in keys for word in _DESCRIBING_WORDS):
         return
-    named, of_categories = "categor" in path.stem.lower(), sum("categor" in key for key in keys)
+    # Told apart by its columns alone, where its name says nothing of categories: then the
+    # mapping can still say that its rows are items (a catalogue of variants, untitled).
+    by_columns = "categor" not in path.stem.lower() and not items_named and _only_a_category_s(names)
+    named = by_columns or "categor" in path.stem.lower()
+    of_categories = sum("categor" in key for key in keys)
     if item is not None and (header_key(item) != "id" or not named or 0 < of_categories < len(keys)):
         return
     parent = next((name for name in names if "parent" in header_key(name)), None)
@@ -1338,7 +1349,25 @@ def check_categories(
         "from its catalogue's row (or an event's category column), and has no use for a file of "
         "them. Import the file of events instead, and the items with their categories as a "
         "catalogue (--format catalogue)"
+        + (
+            f"; if its rows are items, import it naming its id column (--format catalogue --map "
+            f"item={_bare_id(names)})"
+            if by_columns
+            else ""
+        )
     )
+
+
+def _bare_id(names: Sequence[str]) -> str:
+    return next(name for name in names if header_key(name) == "id")
+
+
+def _only_a_category_s(names: Sequence[str]) -> bool:
+    """Whether the columns are a category tree's and nothing else: a bare id, its parent's, and
+    perhaps a name (id,name,parent_id), as a shop's export of its categories has them."""
+    keys = sorted(header_key(name) for name in names)
+    parents = [key for key in keys if "parent" in key]
+    return len(parents) == 1 and [key for key in keys if key not in parents] in (["id"], ["id", "name"])
 
 
 # How a column of names in another language ends (Olist's product_category_name_english).

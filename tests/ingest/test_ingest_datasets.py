@@ -1034,6 +1034,57 @@ def test_a_list_of_categories_is_refused_not_listed_as_items(
     assert [e.item_id for e in ingest_store.read()] == ["A1", "B2", "C3"]
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "parent"),
+    [
+        ("taxonomy.csv", "id,name,parent_id\n1,Shoes,\n2,Boots,1\n", "parent_id"),
+        ("export.csv", "ID,Name,ParentID\n1,Shoes,\n2,Boots,1\n", "ParentID"),
+        ("export.jsonl", '{"id": 1, "parent": null}\n{"id": 2, "parent": 1}\n', "parent"),
+    ],
+)
+def test_a_tree_of_categories_is_told_by_its_columns_under_any_name(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, parent: str
+) -> None:
+    """id,name,parent_id was refused as categories only in a file named for them: as
+    taxonomy.csv or export.csv each category was listed as an item."""
+    path = tmp_path / name
+    path.write_text(text)
+    said = (
+        f"^{re.escape(str(path))}: a tree of categories \\(each one's parent, in '{parent}'\\), which "
+        "holds no events and no items;.*--format catalogue\\); if its rows are items, import it "
+        "naming its id column \\(--format catalogue --map item=(id|ID)\\)$"
+    )
+    for format in (None, "catalogue"):
+        with pytest.raises(FormatError, match=said) as refused:
+            import_file(ingest_store, path, format=format)
+    assert ingest_store.read() == []
+    # as its refusal says, a catalogue whose rows are items (variants, untitled) is read as one
+    told = re.search(r"--map item=(\w+)\)$", str(refused.value))
+    assert told is not None
+    conserved(import_file(ingest_store, path, format="catalogue", mapping={"item": told.group(1)}))
+    assert [e.item_id for e in ingest_store.read()] == ["1", "2"]
+
+
+def test_an_id_name_and_parent_beside_other_columns_still_import(ingest_store: Store, tmp_path: Path) -> None:
+    """Catalogues and events with an id, a name and a parent beside columns of their own are
+    read as ever: only a file of nothing but a category's columns is refused for them."""
+    files = {
+        "export.csv": "id,name,parent_id,price\nA1,Red shirt S,A,9.99\n",
+        "items.csv": "id,name,parent_id,category\nB2,Boots,B,Shoes\n",
+        "variants.csv": "id,name,parent_id,colour\nC3,Sandals,C,red\n",
+        "names.csv": "id,name\nD4,Clogs\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        conserved(import_file(ingest_store, tmp_path / name, format="catalogue"))
+    events = tmp_path / "export_events.csv"
+    events.write_text(
+        "user_id,item_id,name,parent_id,timestamp,event_type\nu1,A1,Red shirt S,A,1700000000,view\n"
+    )
+    conserved(import_file(ingest_store, events))
+    assert [e.item_id for e in ingest_store.read()] == ["A1", "B2", "C3", "D4", "A1"]
+
+
 def test_olists_category_translation_is_refused_with_the_join_onto_its_products(
     ingest_store: Store, tmp_path: Path
 ) -> None:
