@@ -1044,11 +1044,12 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     )
 
 
-def pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
-    """The pandas call that reads the file as given, by its own delimiter and in its own encoding
-    (its byte-order mark's, else `encoding`, its lines'; pandas reads UTF-8 unless told); or reads
-    `name` (a file of the same release, written as this one is). Told none, pandas stopped with a
-    UnicodeDecodeError on a cp1252 or UTF-16 file."""
+def pandas_read(path: Path, encoding: str, name: str | None = None, delimiter: str | None = None) -> str:
+    """The pandas call that reads the file as given, by its own delimiter (`delimiter`, where the
+    import was given one, else sniffed) and in its own encoding (its byte-order mark's, else
+    `encoding`, its lines'; pandas reads UTF-8 unless told); or reads `name` (a file of the same
+    release, written as this one is). Told none, pandas stopped with a UnicodeDecodeError on a
+    cp1252 or UTF-16 file."""
     suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
     if suffix == ".parquet":
         return f"pd.read_parquet({named})"
@@ -1058,9 +1059,17 @@ def pandas_read(path: Path, encoding: str, name: str | None = None) -> str:
     coded = pandas_encoding(path, encoding)
     if suffix in JSON_LINES_SUFFIXES:
         return f"pd.read_json({named}, lines=True{coded})"
-    delimiter = sniff_delimiter(head_lines(path, encoding=encoding))
+    delimiter = text_delimiter(path, encoding, delimiter) or ","
     sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
     return f"pd.read_csv({named}, sep={sep}, dtype=str{coded})"
+
+
+def text_delimiter(path: Path, encoding: str, given: str | None = None) -> str | None:
+    """The delimiter of a file of delimited text: `given` (the import's), else its first lines'
+    (sniffed); None for a Parquet, JSON lines or workbook file."""
+    if data_suffix(path) == ".parquet" or data_suffix(path) in JSON_LINES_SUFFIXES or is_workbook(path):
+        return None
+    return given or sniff_delimiter(head_lines(path, encoding=encoding))
 
 
 def pandas_encoding(path: Path, encoding: str) -> str:

@@ -24,7 +24,7 @@ from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
-from edgerec.ingest.mapping import ColumnMapping, pandas_encoding, pandas_read, undated
+from edgerec.ingest.mapping import ColumnMapping, pandas_encoding, pandas_read, text_delimiter, undated
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
@@ -142,17 +142,20 @@ class _Zeros:
             self.types = batch.rated_by[0]
             self.rated |= batch.rated_by[1]
 
-    def note(self, path: Path, encoding: str) -> str | None:
+    def note(self, path: Path, encoding: str, delimiter: str | None = None) -> str | None:
         """Where ratings of 0 sit below others that run from 1 up, what a 0 is taken for, and
         how to import such rows as views instead: nothing is read another way unasked. A file
         with a column of its own for the type (views and purchases beside its ratings) is told to
         rewrite those rows' type: told to read its ratings' column as the type, as a file of
-        ratings alone is, its other rows, their rating blank, were quarantined for it."""
+        ratings alone is, its other rows, their rating blank, were quarantined for it. `delimiter`
+        is the one the import was given, where it was: the rewritten file keeps it, to be imported
+        as this one was."""
         if not self.zeros or self.low < 1 or self.high <= self.low:  # 0 and 1 alone: a dislike and a like
             return None
         low, high = int(self.low), int(self.high)
         if self.column is not None and self.types is not None:
-            how = _views_program(path, encoding, self.types, sorted(self.rated, key=str), self.column)
+            rated = sorted(self.rated, key=str)
+            how = _views_program(path, encoding, delimiter, self.types, rated, self.column)
         elif self.column is not None and self.whole and high - low < 20:
             column = self.column
             ratings = " ".join(f"--action {value}=rated" for value in range(low, high + 1))
@@ -173,22 +176,36 @@ class _Zeros:
         )
 
 
-def _views_program(path: Path, encoding: str, types: str, rated: list[str | float], ratings: str) -> str:
+def _views_program(
+    path: Path, encoding: str, delimiter: str | None, types: str, rated: list[str | float], ratings: str
+) -> str:
     """The way to import a file's ratings of 0 as views where it has a column of its own for the
     type: a pandas line that makes those rows' type item_viewed, and the import of what it writes,
-    which it writes in the file's encoding: imported as the file was (--encoding cp1252), one
-    written in UTF-8 was read as cp1252, Café as CafÃ©."""
+    which it writes in the file's encoding and by its delimiter: imported as the file was
+    (--encoding cp1252, --map delimiter=;), one written in UTF-8 was read as cp1252, Café as
+    CafÃ©, and one written with commas was read as one column."""
     column, values = json.dumps(types), json.dumps(rated)
     zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
+    separator = text_delimiter(path, encoding, delimiter)
+    sep = "" if separator in (None, ",") else f", sep={json.dumps(separator)}"
+    read = pandas_read(path, encoding, delimiter=delimiter)
     program = (
-        f"import pandas as pd; f = {pandas_read(path, encoding)}; t = f[{column}].astype(object); "
+        f"import pandas as pd; f = {read}; t = f[{column}].astype(object); "
         f'f[{column}] = t.mask(t.fillna("").isin({values}) & ({zero}), "item_viewed"); '
-        f'f.to_csv("views.csv", index=False{pandas_encoding(path, encoding)})'
+        f'f.to_csv("views.csv", index=False{sep}{pandas_encoding(path, encoding)})'
     )
     return (
         f"make their type item_viewed first, for example with python3 -c {shlex.quote(program)}, "
         "then import views.csv as this file was"
     )
+
+
+def _given_delimiter(mapping: ColumnMapping | Mapping[str, Any] | None) -> str | None:
+    """The delimiter the import was given (--map delimiter=;), where it was one of events'."""
+    try:
+        return ColumnMapping.of(mapping).delimiter
+    except (TypeError, ValueError):  # a catalogue's mapping, whose keys are not events'
+        return None
 
 
 def _delist_unnamed(store: AppendsRows, named: _Distinct) -> int:
@@ -296,7 +313,8 @@ def import_file(
             progress,
             lambda source: _stock_counted(source, stock_at, started_at),
         )
-        zero_note = None if fmt.recorded_log else zeros.note(path, lines_in)  # a log is restored as it was
+        # a log is restored as it was
+        zero_note = None if fmt.recorded_log else zeros.note(path, lines_in, _given_delimiter(mapping))
         if zero_note is not None:
             report.notes.append(zero_note)
         if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:

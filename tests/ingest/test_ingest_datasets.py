@@ -479,6 +479,41 @@ def test_the_views_of_a_file_in_another_encoding_are_written_in_it(tmp_path: Pat
         ]
 
 
+@pytest.mark.parametrize("delimiter", [";", "|", "tab"])
+def test_the_views_of_a_file_read_by_a_given_delimiter_are_written_by_it(
+    tmp_path: Path, delimiter: str
+) -> None:
+    """The note's pandas line wrote views.csv with commas whatever --map delimiter= the file was
+    imported with: imported as the file was, its every row was one column, and it was refused."""
+    sep = "\t" if delimiter == "tab" else delimiter
+    path = tmp_path / "interactions.csv"
+    rows = [
+        "user_id,item_id,event_type,rating,timestamp",
+        "u1,Café, au lait,rate,0,2024-03-01 10:00:00",
+        "u1,Thé,rate,4,2024-03-01 10:01:00",
+        "u2,Thé,purchase,,2024-03-01 10:02:00",
+        "u2,Pâté,rate,5,2024-03-01 10:03:00",
+    ]
+    path.write_text(
+        "".join(sep.join(row.replace(", ", "\0").split(",")).replace("\0", ", ") + "\n" for row in rows)
+    )
+    given = ["--map", f"delimiter={delimiter}"]
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "as_is.db"), "import", str(path), *given])
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if "ratings are 0" in line)
+    subprocess.run([sys.executable, "-c", printed_program(note)], cwd=tmp_path, check=True)
+    views = str(tmp_path / "views.csv")
+    again = CliRunner().invoke(main, ["--db", str(tmp_path / "views.db"), "import", views, *given])
+    assert again.exit_code == 0 and "ratings are 0" not in again.output, again.output
+    with edgerec.open(tmp_path / "views.db") as store:
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "Café, au lait"),
+            ("rated", "Thé"),
+            ("purchased", "Thé"),
+            ("rated", "Pâté"),
+        ]
+
+
 def test_the_views_of_a_json_lines_file_whose_types_are_numbers_are_rewritten(tmp_path: Path) -> None:
     """A JSON line's type 2 (read as a rating) was matched as the text "2" in the note's pandas
     line, which pandas reads as the number 2: the line rewrote nothing, and the ratings of 0 were
