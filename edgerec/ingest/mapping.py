@@ -1138,9 +1138,9 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
         return ""
     score = None
     if "item" not in lacking:
-        holds, other, others = "items", "customer and time are in another file", ("OTHER",)
+        holds, other, others = "items", "customer and time are in another file", {"OTHER": order}
     elif "user" not in lacking:
-        holds, other, others = "customers", "items are in another file", ("OTHER",)
+        holds, other, others = "customers", "items are in another file", {"OTHER": order}
     else:
         score = next(
             (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
@@ -1151,18 +1151,23 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
                 "or rating: it adds no event to the orders' items, which are imported joined to the "
                 "orders (their customers and times), so import those instead"
             )
-        holds, other, others = "reviews", "customer and items are in other files", ("ORDERS", "ORDER_ITEMS")
+        # Olist's orders name a customer_id of each order's own: its customers file names the
+        # person (customer_unique_id), which the import reads as the customer where it is there.
+        holds, other = "reviews", "customer and items are in other files"
+        others = {"ORDERS": order, "ORDER_ITEMS": order, "CUSTOMERS": "customer_id"}
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
     suffix = _release_suffix(path)
     joins = "".join(
-        f".merge({pandas_read(path, encoding, name + suffix)}, on={json.dumps(order)})" for name in others
+        f".merge({pandas_read(path, encoding, name + suffix)}, on={json.dumps(on)})"
+        for name, on in others.items()
     )
     program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
+    on_columns = " and ".join(map(repr, dict.fromkeys(others.values())))
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
-        f"join them on {order!r} first, for example with python3 -c {shlex.quote(program)} "
-        f"({_being(others, suffix)}), then import joined.csv{_review_options(names, score)}"
+        f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)} "
+        f"({_being(list(others), suffix)}), then import joined.csv{_review_options(names, score)}"
     )
 
 
@@ -1180,9 +1185,12 @@ def _being(others: Sequence[str], suffix: str) -> str:
     """What the files of a join's program stand for."""
     if len(others) == 1:
         return f"{others[0]}{suffix} being that file"
+    orders, items, customers = others
     return (
-        f"{others[0]}{suffix} being the orders, with their customers, and {others[1]}{suffix} their "
-        "items: Olist's olist_orders_dataset.csv and olist_order_items_dataset.csv"
+        f"{orders}{suffix} being the orders, {items}{suffix} their items and {customers}{suffix} their "
+        "customers: Olist's olist_orders_dataset.csv, olist_order_items_dataset.csv and "
+        "olist_customers_dataset.csv, needed for its customer_unique_id, one per person, where the "
+        "orders' customer_id is one per order"
     )
 
 

@@ -627,13 +627,16 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
     ]
 
 
-def test_olists_order_reviews_are_told_to_join_the_orders_and_their_items(
+def test_olists_order_reviews_are_told_to_join_the_orders_their_items_and_customers(
     ingest_store: Store, tmp_path: Path
 ) -> None:
     """Olist's order reviews name an order, not its customer nor its items: the refusal told to
     give default_type=... as for any file of events, which imported no customer or item. It
-    shows the join on order_id to the orders and their items, and the join it shows imports each
-    review as the customer's rating of the order's item."""
+    shows the join on order_id to the orders and their items, and on customer_id to the
+    customers, and the join it shows imports each review as the customer's rating of the order's
+    item. Joined to the orders alone, a customer's reviews of two orders were two customers'
+    (an Olist order's customer_id is its own; the customers file's customer_unique_id is the
+    person's)."""
     reviews = tmp_path / "olist_order_reviews_dataset.csv"
     reviews.write_text(
         "review_id,order_id,review_score,review_comment_title,review_comment_message,"
@@ -647,6 +650,8 @@ def test_olists_order_reviews_are_told_to_join_the_orders_and_their_items(
         import_file(ingest_store, reviews)
     said = str(caught.value)
     assert "the file holds orders' reviews by 'order_id', and each order's customer and items are in" in said
+    assert "join them on 'order_id' and 'customer_id' first" in said
+    assert "CUSTOMERS.csv their customers: Olist's" in said and "needed for its customer_unique_id" in said
     assert said.endswith(
         "then import joined.csv with --map value=review_score --map timestamp=review_creation_date"
     )
@@ -663,13 +668,18 @@ def test_olists_order_reviews_are_told_to_join_the_orders_and_their_items(
         "a548910a1c6147796b98fdf73dbeba33,1,be0dbdc3d67d55727a65d4cd696ca73c,8e6d7754,2018-03-06 12:48:39,"
         "79.79,8.30\n"
     )
+    (tmp_path / "CUSTOMERS.csv").write_text(  # one person's two orders, each with its customer_id
+        "customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state\n"
+        "9ef432eb6251297304e76186b10a928d,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
+        "b0830fb4747a6c6d20dea0b8c802d7ef,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
+    )
     program = printed_program(said)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     mapping = {"value": "review_score", "timestamp": "review_creation_date"}
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
     assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read()] == [
-        ("rated", "9ef432eb6251297304e76186b10a928d", "fd25ab760bfbba13c198fa3b4f1a0cd3", 4.0),
-        ("rated", "b0830fb4747a6c6d20dea0b8c802d7ef", "be0dbdc3d67d55727a65d4cd696ca73c", 5.0),
+        ("rated", "861eff4711a542e4b93843c6dd7febb0", "fd25ab760bfbba13c198fa3b4f1a0cd3", 4.0),
+        ("rated", "861eff4711a542e4b93843c6dd7febb0", "be0dbdc3d67d55727a65d4cd696ca73c", 5.0),
     ]
     # Olist's payments, also by order and with no score, are no reviews: joined, each payment
     # (an order paid by card and voucher has two) was imported as the order's items bought again
