@@ -28,7 +28,7 @@ from edgerec.ui.screens.importer import ImportScreen
 from edgerec.ui.screens.trainer import TrainerScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
 from tests.folding_titles import SEARCHES, TITLES
-from tests.ui.ui_shop import events_only_store, screen_text, until
+from tests.ui.ui_shop import HandClock, events_only_store, screen_text, until
 
 
 def console(store: Store, tmp_path: Path, start: str, **options: Any) -> ConsoleApp:
@@ -172,6 +172,65 @@ def test_the_customer_shown_is_the_one_highlighted_and_a_late_highlight_does_not
             await pilot.press("f")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
             assert "Forget customer cust-07?" in screen_text(app)
+
+    run(scenario())
+
+
+def test_a_customers_time_phrases_follow_the_clock_without_reading_them_again(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A customer's "last seen 4 hours ago", their history's "4 hours ago" and their
+    suggestions' "You viewed X 4 hours ago" stayed so on an idle console until the customer was
+    opened again. They are said again as time passes, as the Live screen's are; the profile is
+    not read again, nor the suggestions ranked again."""
+    newest = shop_store.read(descending=True, limit=1)[0]
+    # cust-02's last visit ended 4 hours 50 minutes before the shop's newest event.
+    clock = HandClock(datetime.fromtimestamp(newest.occurred_at / 1e6, UTC) + timedelta(seconds=70))
+
+    async def scenario() -> None:
+        app = ConsoleApp(shop_store, start="customers", seed=1, clock=clock, log_path=tmp_path / "ui.log")
+        async with app.run_test(size=(160, 60)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            screen.open("cust-02")
+            await until(
+                pilot,
+                lambda: screen.view is not None and screen.view.profile is not None,
+                what="the profile",
+            )
+            view = screen.view
+            assert view is not None and view.profile is not None
+            history = screen.query_one("#profile-history", DataTable)
+
+            def whens() -> list[str]:
+                return [str(history.get_row_at(row)[3]) for row in range(history.row_count)]
+
+            def reasons() -> list[str]:
+                assert screen.view is not None
+                return [r for s in screen.view.suggestions for r in s.reasons]
+
+            def shown() -> str:
+                return " ".join(screen_text(app).split())
+
+            def suggested() -> str:  # the panel's lines, wrapped at its width
+                return " ".join(str(screen.query_one("#profile-suggestions", Static).content).split())
+
+            await until(pilot, lambda: "last seen 4 hours ago" in shown(), what="the summary")
+            assert "4 hours ago" in whens()
+            assert any(r.endswith(" 4 hours ago") for r in reasons()), reasons()
+            assert "You viewed Trail Apparel 0 4 hours ago" in suggested()
+            items = [s.item_id for s in view.suggestions]
+
+            clock.at += timedelta(hours=1)
+            await until(pilot, lambda: "last seen 5 hours ago" in shown(), timeout=5, what="last seen")
+            await pilot.pause(0.1)
+            assert "5 hours ago" in whens() and "4 hours ago" not in whens()
+            assert any(r.endswith(" 5 hours ago") for r in reasons()), reasons()
+            assert not any("4 hours ago" in r for r in reasons())
+            assert "You viewed Trail Apparel 0 5 hours ago" in suggested()
+            assert "4 hours ago" not in suggested() and "4 hours ago" not in shown()
+            assert screen.view is not None and screen.view.profile is view.profile  # not read again
+            assert [s.item_id for s in screen.view.suggestions] == items  # not ranked again
 
     run(scenario())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import RowDoesNotExist
@@ -24,7 +26,7 @@ from edgerec.ui.errors import describe, guarded, log
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.screens.live import LiveScreen
-from edgerec.ui.suggestions import Suggestion, make_suggester
+from edgerec.ui.suggestions import RETELL_S, Suggestion, make_suggester
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
 from edgerec.ui.widgets.recs import render_suggestions
@@ -105,6 +107,7 @@ class CustomersScreen(ConsoleScreen):
         self.query_one("#profile-history", DataTable).add_columns("item", "category", "last", "when")
         self.query_one("#profile-sessions", DataTable).add_columns("started", "kiosk", "events", "ended")
         self.query_one("#customers-table", DataTable).focus()
+        self.set_interval(RETELL_S, self._retell)
 
     def on_screen_resume(self) -> None:
         # Each time the screen shows (its first time too): another process or console may have
@@ -188,20 +191,8 @@ class CustomersScreen(ConsoleScreen):
             summary.update(Text(shown, style="dim"))
             self.query_one("#profile-suggestions", Static).update("")
             return
-        c = profile.customer
         now = self.services.clock.now()
-        first = clock_time(c.first_at, self.services.zone)[:10]
-        text = Text.assemble(
-            (printable(c.user_id), "bold"),
-            f"  {c.events} events · {c.sessions} sessions · first {first}"
-            f" · last seen {ago(c.last_at, now)}\n",
-        )
-        if profile.top_categories:
-            text.append("Likes: ", style="bold")
-            text.append(
-                printable("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
-            )
-        summary.update(text)
+        summary.update(self._summary(profile, now))
         for h in profile.history:
             history.add_row(
                 cut(h.item.label),
@@ -219,6 +210,47 @@ class CustomersScreen(ConsoleScreen):
                 Text(_ended(s, now_us)),
             )
         self.query_one("#profile-suggestions", Static).update(render_suggestions(view.suggestions))
+
+    def _summary(self, profile: Profile, now: datetime) -> Text:
+        """The profile's head: who, how much, since when, last seen how long before `now`, and
+        the categories they like."""
+        c = profile.customer
+        first = clock_time(c.first_at, self.services.zone)[:10]
+        text = Text.assemble(
+            (printable(c.user_id), "bold"),
+            f"  {c.events} events · {c.sessions} sessions · first {first}"
+            f" · last seen {ago(c.last_at, now)}\n",
+        )
+        if profile.top_categories:
+            text.append("Likes: ", style="bold")
+            text.append(
+                printable("  ".join(f"{cat} {share * 100:.0f}%" for cat, share in profile.top_categories))
+            )
+        return text
+
+    def _retell(self) -> None:
+        """The profile's time phrases as time passes on an idle console ("last seen just now",
+        a history's "2 minutes ago", a suggestion's "viewed X just now", a session gone idle),
+        as the Live screen says its suggestions' again: the same profile and suggestions, not
+        read or ranked again. Repaints only what changed."""
+        view = self.view
+        if view is None or view.profile is None:
+            return
+        profile, now = view.profile, self.services.clock.peek()
+        summary = self.query_one("#profile-summary", Static)
+        text = self._summary(profile, now)
+        if text != summary.content:
+            summary.update(text)
+        history = self.query_one("#profile-history", FittedTable)
+        if _retell_column(history, 3, [ago(h.last_at, now) for h in profile.history]):
+            history.fit()  # "10 months ago" may be wider than "just now"
+        now_us = now.timestamp() * 1e6
+        sessions = self.query_one("#profile-sessions", DataTable)
+        _retell_column(sessions, 3, [_ended(s, now_us) for s in profile.sessions])
+        retold = [s.as_of(now) for s in view.suggestions]
+        if [s.reasons for s in retold] != [s.reasons for s in view.suggestions]:
+            self.view = ProfileView(profile, retold)
+            self.query_one("#profile-suggestions", Static).update(render_suggestions(retold))
 
     @guarded("forgetting a customer")
     def action_forget(self) -> None:
@@ -331,3 +363,16 @@ def _ended(session: SessionRow, now_us: float) -> str:
     if session.ended:
         return "yes"
     return "idle" if now_us - session.last_at > SESSION_GAP_S * 1e6 else "open"
+
+
+def _retell_column(table: DataTable[Any], column: int, texts: list[str]) -> bool:
+    """Puts `texts` in `column` of `table`'s rows, one a row, where a cell says otherwise;
+    whether any did."""
+    changed = False
+    for row, text in enumerate(texts[: table.row_count]):
+        at = Coordinate(row, column)
+        cell = table.get_cell_at(at)
+        if (cell.plain if isinstance(cell, Text) else str(cell)) != text:
+            table.update_cell_at(at, Text(text))
+            changed = True
+    return changed
