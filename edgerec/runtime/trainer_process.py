@@ -99,22 +99,31 @@ class TrainerProcess:
         if wait:
             self.wait()
 
-    def retrain(self, *, given_up: Callable[[], bool] = lambda: False) -> None:
+    def retrain(
+        self, *, given_up: Callable[[], bool] = lambda: False, waiting: Callable[[], None] = lambda: None
+    ) -> bool:
         """Stops following, retrains from the whole log, then follows again, once the trainer
-        has saved, however long that takes. None is started where a pause is asked meanwhile,
-        or `given_up()` says so (a console quit while it waits: the console's own wait for that
-        save says so, and Ctrl+C ends it)."""
+        has saved, however long that takes (`waiting()` is called once where it has not at
+        once, for a console to say what it waits for). None is started where a pause is asked
+        meanwhile, or `given_up()` says so (a console quit while it waits: the console's own
+        wait for that save says so, and Ctrl+C ends it). Whether a retrain was started."""
         self.pause()
         pauses = self._pauses
 
         def wanted() -> bool:
             return self._pauses == pauses and not given_up()
 
+        said = False
         while not self.wait(ASK_EVERY_S):
+            if not said:
+                waiting()
+                said = True
             if not wanted():
-                return
-        if wanted():
-            self.start(retrain=True)
+                return False
+        if not wanted():
+            return False
+        self.start(retrain=True)
+        return self.running
 
     def close(self) -> None:
         self.pause(wait=True)

@@ -1491,8 +1491,9 @@ class FakeTrainer:
     def pause(self) -> None:
         self.commands.append("pause")
 
-    def retrain(self, *, given_up: Callable[[], bool]) -> None:
+    def retrain(self, *, given_up: Callable[[], bool], waiting: Callable[[], None]) -> bool:
         self.commands.append("retrain")
+        return True
 
 
 def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_processs(
@@ -1599,6 +1600,58 @@ def test_trainer_starting_is_shown_as_such_and_p_before_a_start_says_nothing_run
             assert "not running" not in state() and trainer.commands == ["start"]
 
     run(scenario())
+
+
+@contextlib.contextmanager
+def a_trainer_process(store: Store) -> Iterator[Any]:
+    """The console's real trainer process for `store` (not started); stopped afterwards, and
+    let go if the test held it."""
+    import signal
+
+    from edgerec.runtime import TrainerProcess
+
+    trainer = TrainerProcess(store.url, device="cpu")
+    try:
+        yield trainer
+    finally:
+        if trainer.process is not None:
+            trainer.process.send_signal(signal.SIGCONT)
+        trainer.close()
+
+
+def test_a_full_retrain_says_it_waits_for_the_trainers_save_then_that_it_started(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Full retrain first waits for the trainer's final save, however long it takes (a
+    catalogue of a million items: tens of seconds): the Trainer screen said nothing meanwhile,
+    nor when the retrain started. It says it waits for the save, then that the retrain started."""
+    import signal
+
+    from edgerec.ui.screens.trainer import WAITING_FOR_SAVE
+
+    head = shop_store.head()
+
+    async def scenario(trainer: Any) -> None:
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
+        async with app.run_test(size=(140, 32), notifications=True) as pilot:
+            state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
+            await pilot.press("s")
+            await until(
+                pilot, lambda: trainer.status().get("position") == head, timeout=120, what="caught up"
+            )
+            saving = trainer.process
+            saving.send_signal(signal.SIGSTOP)  # its final save takes as long as it is held
+            await pilot.press("R")
+            await until(pilot, lambda: said(app, WAITING_FOR_SAVE), what="the wait said")
+            await until(pilot, lambda: WAITING_FOR_SAVE in state(), what="the wait shown")
+            assert trainer.process is saving and not said(app, "Full retrain started")
+            saving.send_signal(signal.SIGCONT)
+            await until(pilot, lambda: said(app, "Full retrain started"), timeout=60, what="the start said")
+            assert trainer.process is not saving and "--retrain" in trainer.process.args
+            await until(pilot, lambda: WAITING_FOR_SAVE not in state(), what="the wait over")
+
+    with a_trainer_process(shop_store) as trainer:
+        run(scenario(trainer))
 
 
 def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:

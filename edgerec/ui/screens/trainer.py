@@ -12,7 +12,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
@@ -56,7 +56,7 @@ class Trainer(Protocol):
     def status(self) -> TrainerStatus: ...
     def start(self) -> None: ...
     def pause(self) -> None: ...
-    def retrain(self, *, given_up: Callable[[], bool]) -> None: ...
+    def retrain(self, *, given_up: Callable[[], bool], waiting: Callable[[], None]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +150,20 @@ def tune_blend(store: Any, suggester: Any, stopped: Callable[[], bool] | None = 
     return f"Tuned blend saved and in use. {scores}.", "information"
 
 
+class Retrain(Message):
+    """How a Full retrain goes, from its thread: `waiting` for the trainer's final save, then
+    `started`, or `not started` (a pause asked meanwhile)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+
+
+WAITING_FOR_SAVE = (
+    "Full retrain: waiting for the trainer to save what it learnt; the retrain starts once it has."
+)
+
+
 def compute_device() -> str:
     """Where training would run on this machine (imports torch, so call it off the UI thread)."""
     try:
@@ -176,6 +190,7 @@ class TrainerScreen(ConsoleScreen):
         self.last: Snapshot | None = None
         self.tuning = False
         self.exit_told: str | None = None  # the console's trainer's exit, once notified
+        self.waiting_for_save = False  # a Full retrain waits for the trainer's final save
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -256,6 +271,8 @@ class TrainerScreen(ConsoleScreen):
             text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
             text.append(self._checkpoint(status))
+        if self.waiting_for_save:
+            text.append(f"\n{WAITING_FOR_SAVE}", style="bold")
         if status is not None and status.exited:
             text.append("\nThis console's trainer stopped: ", style="bold red")
             text.append(status.exited)
@@ -365,12 +382,48 @@ class TrainerScreen(ConsoleScreen):
         if command is None:
             self.notify(f"This trainer cannot {name} from the console.", severity="warning")
             return
-        if name == "retrain":
-            # It waits for the trainer's final save first: a quit gives that up (the app's end
-            # waits for its workers, and waited there without a word), starting none.
-            command = partial(command, given_up=lambda: get_current_worker().is_cancelled)
         self.exit_told = None  # a trainer that ends again is said again
+        if name == "retrain":
+            self._retrain(command, trainer)
+        else:
+            self.run_worker(
+                command, thread=True, group="trainer-command", exit_on_error=False, name=f"trainer {name}"
+            )
+        self.poll()
+
+    def _retrain(self, retrain: Callable[..., bool], trainer: Trainer) -> None:
+        """Starts a Full retrain, which waits for the trainer's final save first: `Retrain`
+        messages say how it goes."""
+        screen = self
+
+        def job() -> None:
+            worker = get_current_worker()
+            # A quit gives the wait up (the app's end waits for its workers, and waited there
+            # without a word), starting none.
+            started = retrain(
+                given_up=lambda: worker.is_cancelled, waiting=lambda: screen.post_message(Retrain("waiting"))
+            )
+            if worker.is_cancelled:
+                return
+            # A trainer that could not start says why itself (`exited`, notified once).
+            refused = not started and status_of(trainer.status()).exited is not None
+            screen.post_message(Retrain("started" if started else "refused" if refused else "not started"))
+
         self.run_worker(
-            command, thread=True, group="trainer-command", exit_on_error=False, name=f"trainer {name}"
+            job, thread=True, group="trainer-command", exit_on_error=False, name="trainer retrain"
         )
+
+    def on_retrain(self, message: Retrain) -> None:
+        self.waiting_for_save = message.stage == "waiting"
+        if message.stage == "waiting":
+            self.notify(WAITING_FOR_SAVE, timeout=10)
+        elif message.stage == "started":
+            self.notify("Full retrain started: the trainer learns the whole log again, then follows it.")
+        elif message.stage == "not started":
+            self.notify(
+                "Full retrain not started: the trainer was paused while it waited for its save.",
+                severity="warning",
+            )
+        if self.last is not None:
+            self.show_snapshot(self.last)
         self.poll()
