@@ -1654,6 +1654,60 @@ def test_a_full_retrain_says_it_waits_for_the_trainers_save_then_that_it_started
         run(scenario(trainer))
 
 
+def test_a_second_full_retrain_says_one_is_under_way_and_starts_no_other(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Full retrain pressed again while the first waited for the trainer's save gave that one
+    up ("not started") for a second of its own, and pressed while the retrain ran it stopped
+    it half done to start it over: each press could start another trainer. A second press says
+    the retrain is under way and starts nothing; once it has retrained, another may be asked."""
+    import signal
+
+    from edgerec.ui.screens.trainer import RETRAIN_UNDER_WAY, WAITING_FOR_SAVE
+
+    head = shop_store.head()
+
+    told: list[str] = []  # every notification, also those whose toast has gone
+
+    def count(text: str) -> int:
+        return sum(text in message for message in told)
+
+    async def scenario(trainer: Any) -> None:
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
+        notify = app.notify
+        app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=(140, 32), notifications=True) as pilot:
+            state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
+            await pilot.press("s")
+            caught_up = lambda: trainer.status().get("position") == head  # noqa: E731
+            await until(pilot, caught_up, timeout=120, what="the trainer caught up")
+            saving = trainer.process
+            saving.send_signal(signal.SIGSTOP)  # its final save takes as long as it is held
+            await pilot.press("R")
+            await until(pilot, lambda: count(WAITING_FOR_SAVE), what="the wait said")
+            await pilot.press("R")  # while it waits for the save
+            await until(pilot, lambda: count(RETRAIN_UNDER_WAY) == 1, what="the second press answered")
+            saving.send_signal(signal.SIGCONT)
+            await until(pilot, lambda: count("Full retrain started"), timeout=60, what="the start said")
+            retraining = trainer.process
+            assert retraining is not saving and "--retrain" in retraining.args
+            await pilot.press("R")  # while it starts and retrains
+            await until(pilot, lambda: count(RETRAIN_UNDER_WAY) == 2, what="the third press answered")
+            followed = lambda: trainer.status().get("state") in ("following", "caught up")  # noqa: E731
+            await until(pilot, followed, timeout=120, what="the retrain done")
+            assert trainer.process is retraining and retraining.poll() is None
+            assert count("Full retrain started") == 1 and not count("not started")
+
+            # Retrained: another may be asked.
+            await until(pilot, lambda: "Trainer: caught up" in state() or "Trainer: following" in state())
+            await pilot.press("R")
+            await until(pilot, lambda: count("Full retrain started") == 2, timeout=60, what="another")
+            assert count(RETRAIN_UNDER_WAY) == 2
+
+    with a_trainer_process(shop_store) as trainer:
+        run(scenario(trainer))
+
+
 def test_trainer_tunes_the_blend_and_puts_it_in_use(shop_store: Store, tmp_path: Path) -> None:
     import json
 

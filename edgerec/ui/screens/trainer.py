@@ -152,13 +152,16 @@ def tune_blend(store: Any, suggester: Any, stopped: Callable[[], bool] | None = 
 
 class Retrain(Message):
     """How a Full retrain goes, from its thread: `waiting` for the trainer's final save, then
-    `started`, or `not started` (a pause asked meanwhile)."""
+    `started`, or `not started` (a pause asked meanwhile), `refused` (the trainer could not
+    start, and says why) or `failed` (an error, reported as any worker's)."""
 
     def __init__(self, stage: str) -> None:
         super().__init__()
         self.stage = stage
 
 
+RETRAINING = ("starting", "retraining")  # a trainer started to retrain, until it follows the log
+RETRAIN_UNDER_WAY = "A full retrain is already under way: it starts no other."
 WAITING_FOR_SAVE = (
     "Full retrain: waiting for the trainer to save what it learnt; the retrain starts once it has."
 )
@@ -190,7 +193,9 @@ class TrainerScreen(ConsoleScreen):
         self.last: Snapshot | None = None
         self.tuning = False
         self.exit_told: str | None = None  # the console's trainer's exit, once notified
-        self.waiting_for_save = False  # a Full retrain waits for the trainer's final save
+        # The Full retrain under way: "asked", "waiting" for the trainer's final save, "started"
+        # until the trainer says it has retrained; None where none is.
+        self.retrain_stage: str | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -240,10 +245,16 @@ class TrainerScreen(ConsoleScreen):
     def show_device(self, device: str) -> None:
         self.device = device
         if self.last is not None:
-            self.show_snapshot(self.last)
+            self._show(self.last)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.last = snapshot
+        retraining = snapshot.live and snapshot.status is not None and snapshot.status.state in RETRAINING
+        if self.retrain_stage == "started" and not retraining:
+            self.retrain_stage = None  # retrained (or paused, or ended): another may be asked
+        self._show(snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
         status = snapshot.status
         for name in ("start", "pause", "retrain"):  # with a trainer, they say why they cannot act
             self.query_one(f"#trainer-{name}", Button).disabled = self.trainer is None
@@ -271,7 +282,7 @@ class TrainerScreen(ConsoleScreen):
             text.append(f"{where} · device {status.device}\n")
             text.append(f"Seen log #{status.position:,} of #{snapshot.head:,}: {behind:,} events behind\n")
             text.append(self._checkpoint(status))
-        if self.waiting_for_save:
+        if self.retrain_stage == "waiting":
             text.append(f"\n{WAITING_FOR_SAVE}", style="bold")
         if status is not None and status.exited:
             text.append("\nThis console's trainer stopped: ", style="bold red")
@@ -382,6 +393,10 @@ class TrainerScreen(ConsoleScreen):
         if command is None:
             self.notify(f"This trainer cannot {name} from the console.", severity="warning")
             return
+        if name == "retrain" and self.retrain_stage is not None:
+            # Another would give up the one waiting for the save, or stop the one training.
+            self.notify(RETRAIN_UNDER_WAY, severity="warning")
+            return
         self.exit_told = None  # a trainer that ends again is said again
         if name == "retrain":
             self._retrain(command, trainer)
@@ -395,14 +410,20 @@ class TrainerScreen(ConsoleScreen):
         """Starts a Full retrain, which waits for the trainer's final save first: `Retrain`
         messages say how it goes."""
         screen = self
+        self.retrain_stage = "asked"
 
         def job() -> None:
             worker = get_current_worker()
             # A quit gives the wait up (the app's end waits for its workers, and waited there
             # without a word), starting none.
-            started = retrain(
-                given_up=lambda: worker.is_cancelled, waiting=lambda: screen.post_message(Retrain("waiting"))
-            )
+            try:
+                started = retrain(
+                    given_up=lambda: worker.is_cancelled,
+                    waiting=lambda: screen.post_message(Retrain("waiting")),
+                )
+            except BaseException:
+                screen.post_message(Retrain("failed"))  # the error is reported as any worker's
+                raise
             if worker.is_cancelled:
                 return
             # A trainer that could not start says why itself (`exited`, notified once).
@@ -414,7 +435,7 @@ class TrainerScreen(ConsoleScreen):
         )
 
     def on_retrain(self, message: Retrain) -> None:
-        self.waiting_for_save = message.stage == "waiting"
+        self.retrain_stage = message.stage if message.stage in ("waiting", "started") else None
         if message.stage == "waiting":
             self.notify(WAITING_FOR_SAVE, timeout=10)
         elif message.stage == "started":
@@ -425,5 +446,5 @@ class TrainerScreen(ConsoleScreen):
                 severity="warning",
             )
         if self.last is not None:
-            self.show_snapshot(self.last)
-        self.poll()
+            self._show(self.last)
+        self.poll()  # a status read before this started is not shown: it would end the retrain's stage
