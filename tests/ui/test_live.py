@@ -1614,6 +1614,31 @@ def test_an_item_without_a_price_or_a_brand_shows_no_stray_separators(
     asyncio.run(scenario())
 
 
+def test_an_item_whose_brand_and_category_are_only_spaces_shows_no_blank_facts(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """An item whose brand and category were only spaces (a catalogue file's blank cells) read
+    "12.00 · stock 3 ·     ·   " on the Live screen: blanks are left out as missing ones are."""
+
+    shop_store.record(
+        ItemListed(item_id="blank-1", title="Blankmug", category="   ", brand="  ", price=12.0, stock=3)
+    )
+
+    async def scenario() -> None:
+        app = live_console(shop_store, tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen, _ = await ready(pilot)
+            await pilot.press("slash", *"blankmug", "enter")
+            items = screen.query_one(ItemTable)
+            await until(pilot, lambda: set(items.rows_by_key) == {"blank-1"}, what="the search")
+            await act(pilot, "down", "enter")
+            detail = screen.query_one("#live-detail")
+            await until(pilot, lambda: "Blankmug" in str(detail.render()), what="the item open")
+            assert str(detail.render()).splitlines()[1] == "12.00 · stock 3"
+
+    asyncio.run(scenario())
+
+
 def test_a_reason_citing_an_item_in_the_cart_keeps_its_title_as_time_passes(tmp_path: Path) -> None:
     """A reason citing an item in the cart says no time ("Same category (Kitchen) as Kettle (just
     now) in your cart"), but cites the moment it went in: said again two minutes on, the title

@@ -30,12 +30,13 @@ def money(value: float | None) -> str:
 
 def facts(*parts: str | tuple[str, str] | None) -> Text:
     """An item's facts that are present, each a text or (text, style), joined by " · ": one
-    without a price or a brand shows no stray separator ("Mug ·  · Kitchen").
+    without a price or a brand, or whose brand is only spaces, shows no stray separator
+    ("Mug ·  · Kitchen", "Mug ·    · Kitchen").
 
-    >>> facts("12.50", None, ("Kitchen", "bold"), "").plain
+    >>> facts("12.50", None, ("Kitchen", "bold"), "", "   ", ("  ", "bold")).plain
     '12.50 · Kitchen'
     """
-    present = [part for part in parts if part and (part[0] if isinstance(part, tuple) else part)]
+    present = [part for part in parts if part and (part[0] if isinstance(part, tuple) else part).strip()]
     return Text(" · ").join(Text.assemble(part) for part in present)
 
 
