@@ -2398,6 +2398,40 @@ def test_a_long_category_leaves_historys_other_columns_in_view(tmp_path: Path) -
     assert "viewed" in row and " ago" in row, row
 
 
+def test_the_catalogues_category_menu_keeps_a_long_categorys_last_levels(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """The Catalogue's category menu cut a long category at its end ("Home/Kitchen/Coffee/
+    Gri…"), in the menu and once chosen: the most specific levels, which tell it from its
+    neighbours, were cut away. They are kept, as on the list and the Live screen, and the
+    filter is still the whole category."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, last in enumerate(("Burr Grinders", "Blade Grinders")):
+        category = f"Home & Garden/Kitchen Appliances/Coffee Machines/{last}"
+        shop_store.record(ItemListed(item_id=f"grind-{n}", title=last, category=category, occurred_at=at))
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(100, 32)) as pilot:
+            select = app.screen.query_one("#catalogue-category", Select)
+            burr = "Home & Garden/Kitchen Appliances/Coffee Machines/Burr Grinders"
+            await until(pilot, lambda: any(value == burr for _, value in select._options), what="the menu")
+            select.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: "…/Burr Grinders (1)" in screen_text(app), what="the menu open")
+            assert "…/Blade Grinders (1)" in screen_text(app) and "Home & Garden/Kitchen" not in screen_text(
+                app
+            )
+            await pilot.press("escape")
+            select.value = burr
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: set(items.rows_by_key) == {"grind-0"}, what="the filter")
+            await until(pilot, lambda: "…/Burr Grinders (1)" in screen_text(app), what="the choice shown")
+            assert "Home & Garden/Kitchen" not in screen_text(app)
+
+    run(scenario())
+
+
 def test_a_long_category_shows_its_last_levels(shop_store: Store, tmp_path: Path) -> None:
     """A category too long for its column was cut at its end, "Home/Kitchen/Cof…", on the
     Catalogue list and the Live screen's categories: its most specific levels, which tell one

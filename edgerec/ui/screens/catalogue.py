@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,7 +25,7 @@ from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
-from edgerec.ui.widgets.tables import ItemTable, facts, money
+from edgerec.ui.widgets.tables import ItemTable, PathContent, facts, money
 
 FOLLOW_S = 2.0  # how often the rows shown are read again, as the Home screen's counts are
 
@@ -299,7 +298,9 @@ class CatalogueScreen(ConsoleScreen):
     def show_categories(self, categories: list[tuple[str, int]]) -> None:
         select = self.query_one("#catalogue-category", Select)
         chosen = select.value
-        select.set_options((Text(printable(f"{name} ({count})")), name) for name, count in categories)
+        # A long category keeps its most specific levels, as elsewhere ("…/Coffee/Grinders (3)"),
+        # in the menu and once chosen; its value stays the whole category.
+        select.set_options((PathContent(printable(f"{name} ({count})")), name) for name, count in categories)
         if isinstance(chosen, str) and any(name == chosen for name, _ in categories):
             select.value = chosen  # the filter chosen stays
 
