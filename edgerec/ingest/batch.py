@@ -135,6 +135,11 @@ def _no_data(record: list[str]) -> Problem:
     """A row that holds no data: one of empty cells (",,,,", as a spreadsheet saves rows it
     emptied) or a footer (",,,Total,7346.0", "Total: 6"), named as such, not as a row with no
     action or of the wrong width. The cause of a blank row is hidden by a default type given."""
+    first = record[0].strip() if record else ""
+    if first[:1].isdigit():
+        # A row led by an id (most data rows): not blank, and no footer, whose label (a word,
+        # never a digit first) would lead it.
+        return None
     cells = [cell.strip() for cell in record if cell.strip()]
     if not cells:
         return ("blank_row", "a row of empty cells: no data")

@@ -305,7 +305,7 @@ def validate_columns(
                     )
             _merge(problems, item_problems)
         else:
-            _merge(problems, _memo_column(values, lambda v, name=name: _id_problem(name, v, False)))
+            _merge(problems, _id_column(name, values))
     for name in PAYLOAD_COLUMNS:
         values = columns.get(name)
         if values is None:
@@ -333,13 +333,28 @@ def validate_columns(
 def _required_ids(
     name: str, values: Sequence[object], types: Sequence[object], need: Mapping[str, bool]
 ) -> list[Problem]:
-    base = _memo_column(values, lambda v: _id_problem(name, v, False))
+    base = _id_column(name, values)
     return [
         (f"missing_{name}", f"{name}: is required")
         if v is None and need.get(t)  # type: ignore[call-overload]
         else p
         for p, v, t in zip(base, values, types, strict=True)
     ]
+
+
+def _id_column(name: str, values: Sequence[object]) -> list[Problem]:
+    """`_id_problem` of each value (an absent one is no problem here). A column of plain ids
+    is told so by C loops over the whole column, not a check per distinct value."""
+    given = [v for v in values if v is not None]
+    if (
+        all(type(v) is str for v in given)
+        and all(given)  # none empty
+        and max(map(len, given), default=0) <= MAX_ID_LENGTH  # type: ignore[arg-type]
+        and not any(map(str.isspace, given))  # type: ignore[arg-type]
+        and all(map(str.isprintable, given))  # type: ignore[arg-type]
+    ):
+        return [None] * len(values)
+    return _memo_column(values, lambda v: _id_problem(name, v, False))
 
 
 def _merge(problems: list[Problem], more: Sequence[Problem]) -> None:

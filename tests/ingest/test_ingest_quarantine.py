@@ -645,3 +645,21 @@ def test_rows_of_no_data_are_named_and_a_pandas_table_is_refused(ingest_store: S
     nested.write_text(json.dumps({"user": {"id": "C1"}, "item": {"id": "SKU-1"}}) + "\n")
     with pytest.raises(FormatError, match="no column for the timestamp"):
         import_file(ingest_store, nested)
+
+
+def test_a_row_led_by_an_id_is_data_and_a_footer_led_by_its_label_is_not(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Rows led by a number are read as data, a label beside it notwithstanding; a footer whose
+    label leads it, or follows empty cells, is named as one."""
+    path = tmp_path / "views.csv"
+    path.write_text(
+        "user_id,item_id,type,timestamp\n"
+        "1,Total,item_viewed,2024-03-01 10:00:00\n"
+        "2,10,item_viewed,2024-03-01 10:00:01\n"
+        "Total,,,2\n"
+        ",,Subtotal: 2,\n"
+    )
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"footer_row": 2})

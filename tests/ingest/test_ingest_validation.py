@@ -176,3 +176,27 @@ def test_a_rating_without_its_value_is_refused_not_taken_for_zero() -> None:
     assert [p[0] if p else None for p in validate_columns(with_column, 2)] == ["missing_value", None]
     without = {"type": ["rated"], "occurred_at": [NOW], "user_id": ["u"], "item_id": ["i"]}
     assert validate_columns(without, 1) == [("missing_value", "value: a rating needs its value")]
+
+
+def test_one_bad_id_among_many_good_ones_is_found() -> None:
+    """A column of good ids is passed whole; each kind of bad id in it is still named, on its row."""
+    bad = {
+        "": "must be a non-empty string",
+        "   ": "is only spaces",
+        "u" * 257: "longer than",
+        "u\x07": "control or invisible character",
+        7: "must be a non-empty string",
+    }
+    for value, detail in bad.items():
+        users: list[Any] = [f"u{i}" for i in range(1_000)]
+        users[500] = value
+        columns = {
+            "type": ["item_viewed"] * 1_000,
+            "occurred_at": [NOW] * 1_000,
+            "user_id": users,
+            "item_id": users,
+        }
+        problems = validate_columns(columns, 1_000)
+        assert problems[500] is not None and problems[500][0] == "invalid_user_id", value
+        assert detail in problems[500][1], (value, problems[500])
+        assert problems.count(None) == 999
