@@ -73,9 +73,10 @@ class RowCache:
         return self.rows[key]
 
     def save(self, connection: Connection) -> None:
-        rows, existing = self.rows, self.existing
-        inserted = [rows[k] for k in self.changed if k not in existing]
-        updated = [rows[k] for k in self.changed if k in existing]
+        rows, changed = self.rows, self.changed
+        fresh = changed - self.existing  # set operations: C loops, not a Python test per key
+        inserted = [rows[k] for k in fresh]
+        updated = [rows[k] for k in changed - fresh] if len(fresh) < len(changed) else []
         save_rows(connection, self.table, inserted, updated)
         self.existing.update(self.changed)
         self.changed.clear()

@@ -63,8 +63,9 @@ def append(connection: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list
     Returns the position of every input row (the existing one for a repeated id) and the
     newly stored events, in log order, for the projections to consume.
     """
-    known = existing_positions(connection, (row["event_id"] for row in rows))
     next_position = highest_position(connection) + 1
+    # A log that never held an event (a first import's first chunk) holds none of these ids.
+    known = {} if next_position == 1 else existing_positions(connection, (row["event_id"] for row in rows))
     positions: list[int] = []
     fresh: list[StoredEvent] = []
     values: list[tuple[Any, ...]] = []
