@@ -1338,15 +1338,23 @@ def check_categories(
     catalogue whose rows name a parent product (a variant's) beside a title or price, its id's
     column named unusually: it is told to name that column. A file whose columns are only a
     category's (id,name,parent_id) is one whatever its name (taxonomy.csv, export.csv), unless
-    `items_named`: the mapping named its item or title column, saying its rows are items.
+    its name says its rows are items (products.csv, items.csv) or `items_named`: the mapping
+    named its item or title column.
     `encoding` is the one its lines are read in (see pandas_read)."""
     keys = [header_key(name) for name in names if name != item]
     if any(word in key for key in keys for word in _DESCRIBING_WORDS):
         return
-    # Told apart by its columns alone, where its name says nothing of categories: then the
-    # mapping can still say that its rows are items (a catalogue of variants, untitled).
-    by_columns = "categor" not in path.stem.lower() and not items_named and _only_a_category_s(names)
-    named = by_columns or "categor" in path.stem.lower()
+    # Told apart by its columns alone, where its name says nothing of categories, nor of items
+    # (products.csv: a catalogue of variants, untitled): the mapping can still say that its
+    # rows are items.
+    stem = path.stem.lower()
+    by_columns = (
+        "categor" not in stem
+        and not any(word in stem for word in _ITEMS_FILE_WORDS)
+        and not items_named
+        and _only_a_category_s(names)
+    )
+    named = by_columns or "categor" in stem
     of_categories = sum("categor" in key for key in keys)
     if item is not None and (header_key(item) != "id" or not named or 0 < of_categories < len(keys)):
         return
@@ -1424,6 +1432,9 @@ def _translation_hint(path: Path, encoding: str, name: str, translated: str) -> 
 
 
 # Words of the columns that describe an item (a catalogue's), not a category.
+# Words of a file's name that say its rows are items (products.csv, sku_export.csv).
+_ITEMS_FILE_WORDS = ("item", "product", "catalog", "variant", "sku", "article", "goods", "inventor")
+
 _DESCRIBING_WORDS = ("title", "productname", "itemname", "brand", "description", "price", "stock")
 
 

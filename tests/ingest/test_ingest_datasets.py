@@ -1100,6 +1100,27 @@ def test_a_tree_of_categories_is_told_by_its_columns_under_any_name(
     assert [e.item_id for e in ingest_store.read()] == ["1", "2"]
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("products.csv", "id,name,parent_id\nA1,Red shirt S,A\nA2,Red shirt M,A\n"),
+        ("items.jsonl", '{"id": "A1", "name": "Red shirt S", "parent": "A"}\n{"id": "A2", "parent": "A"}\n'),
+        ("catalogue_export.csv", "ID,Name,ParentID\nA1,Red shirt S,A\nA2,Red shirt M,A\n"),
+    ],
+)
+@pytest.mark.parametrize("format", [None, "catalogue"])
+def test_a_file_named_for_items_of_an_id_name_and_parent_is_a_catalogue(
+    ingest_store: Store, tmp_path: Path, name: str, text: str, format: str | None
+) -> None:
+    """A shop's products.csv of variants (id,name,parent_id) was refused as a tree of
+    categories, though its name says its rows are items: only a file whose name says
+    nothing of them is told by its columns alone."""
+    path = tmp_path / name
+    path.write_text(text)
+    conserved(import_file(ingest_store, path, format=format))
+    assert [e.item_id for e in ingest_store.read()] == ["A1", "A2"]
+
+
 def test_an_id_name_and_parent_beside_other_columns_still_import(ingest_store: Store, tmp_path: Path) -> None:
     """Catalogues and events with an id, a name and a parent beside columns of their own are
     read as ever: only a file of nothing but a category's columns is refused for them."""
