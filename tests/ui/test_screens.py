@@ -1619,48 +1619,17 @@ def a_trainer_process(store: Store) -> Iterator[Any]:
         trainer.close()
 
 
-def test_a_full_retrain_says_it_waits_for_the_trainers_save_then_that_it_started(
+def test_a_full_retrain_says_it_waits_for_the_save_and_a_second_starts_no_other(
     shop_store: Store, tmp_path: Path
 ) -> None:
     """Full retrain first waits for the trainer's final save, however long it takes (a
     catalogue of a million items: tens of seconds): the Trainer screen said nothing meanwhile,
-    nor when the retrain started. It says it waits for the save, then that the retrain started."""
-    import signal
-
-    from edgerec.ui.screens.trainer import WAITING_FOR_SAVE
-
-    head = shop_store.head()
-
-    async def scenario(trainer: Any) -> None:
-        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
-        async with app.run_test(size=(140, 32), notifications=True) as pilot:
-            state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
-            await pilot.press("s")
-            await until(
-                pilot, lambda: trainer.status().get("position") == head, timeout=120, what="caught up"
-            )
-            saving = trainer.process
-            saving.send_signal(signal.SIGSTOP)  # its final save takes as long as it is held
-            await pilot.press("R")
-            await until(pilot, lambda: said(app, WAITING_FOR_SAVE), what="the wait said")
-            await until(pilot, lambda: WAITING_FOR_SAVE in state(), what="the wait shown")
-            assert trainer.process is saving and not said(app, "Full retrain started")
-            saving.send_signal(signal.SIGCONT)
-            await until(pilot, lambda: said(app, "Full retrain started"), timeout=60, what="the start said")
-            assert trainer.process is not saving and "--retrain" in trainer.process.args
-            await until(pilot, lambda: WAITING_FOR_SAVE not in state(), what="the wait over")
-
-    with a_trainer_process(shop_store) as trainer:
-        run(scenario(trainer))
-
-
-def test_a_second_full_retrain_says_one_is_under_way_and_starts_no_other(
-    shop_store: Store, tmp_path: Path
-) -> None:
-    """Full retrain pressed again while the first waited for the trainer's save gave that one
-    up ("not started") for a second of its own, and pressed while the retrain ran it stopped
-    it half done to start it over: each press could start another trainer. A second press says
-    the retrain is under way and starts nothing; once it has retrained, another may be asked."""
+    nor when the retrain started. It says it waits for the save, then that the retrain started.
+    Pressed again while the first waited for the save, it gave that one up ("not started") for
+    a second of its own, and pressed while the retrain ran it stopped it half done to start it
+    over: each press could start another trainer. A second press says the retrain is under way
+    and starts nothing; once it has retrained, another may be asked. One test, one real trainer:
+    each start of one loads torch and the log."""
     import signal
 
     from edgerec.ui.screens.trainer import RETRAIN_UNDER_WAY, WAITING_FOR_SAVE
@@ -1677,7 +1646,7 @@ def test_a_second_full_retrain_says_one_is_under_way_and_starts_no_other(
         notify = app.notify
         app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]  # type: ignore[method-assign]
         async with app.run_test(size=(140, 32), notifications=True) as pilot:
-            state = lambda: str(app.screen.query_one("#trainer-state", Static).render())  # noqa: E731
+            state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
             await pilot.press("s")
             caught_up = lambda: trainer.status().get("position") == head  # noqa: E731
             await until(pilot, caught_up, timeout=120, what="the trainer caught up")
@@ -1685,12 +1654,15 @@ def test_a_second_full_retrain_says_one_is_under_way_and_starts_no_other(
             saving.send_signal(signal.SIGSTOP)  # its final save takes as long as it is held
             await pilot.press("R")
             await until(pilot, lambda: count(WAITING_FOR_SAVE), what="the wait said")
+            await until(pilot, lambda: WAITING_FOR_SAVE in state(), what="the wait shown")
             await pilot.press("R")  # while it waits for the save
             await until(pilot, lambda: count(RETRAIN_UNDER_WAY) == 1, what="the second press answered")
+            assert trainer.process is saving and not count("Full retrain started")
             saving.send_signal(signal.SIGCONT)
             await until(pilot, lambda: count("Full retrain started"), timeout=60, what="the start said")
             retraining = trainer.process
             assert retraining is not saving and "--retrain" in retraining.args
+            await until(pilot, lambda: WAITING_FOR_SAVE not in state(), what="the wait over")
             await pilot.press("R")  # while it starts and retrains
             await until(pilot, lambda: count(RETRAIN_UNDER_WAY) == 2, what="the third press answered")
             followed = lambda: trainer.status().get("state") in ("following", "caught up")  # noqa: E731
