@@ -194,9 +194,12 @@ def _views_program(
     zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
     separator = text_delimiter(path, encoding, delimiter)
     sep = "" if separator in (None, ",") else f", sep={json.dumps(separator)}"
+    imports = "pandas as pd"
+    if separator == " ":  # fields split by runs of spaces: a blank one (a purchase's rating) is
+        sep, imports = f"{sep}, quoting=csv.QUOTE_ALL", "csv, pandas as pd"  # none unless quoted
     read = pandas_read(path, encoding, delimiter=delimiter)
     program = (
-        f"import pandas as pd; f = {read}; t = f[{column}].astype(object); "
+        f"import {imports}; f = {read}; t = f[{column}].astype(object); "
         f'f[{column}] = t.mask(t.fillna("").isin({values}) & ({zero}), "item_viewed"); '
         f'f.to_csv("views.csv", index=False{sep}{pandas_encoding(path, encoding)})'
     )

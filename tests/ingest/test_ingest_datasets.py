@@ -2293,3 +2293,32 @@ def test_unknown_format_names_the_formats(tmp_path: Path) -> None:
         "parquet",
     ):
         assert name in str(caught.value)
+
+
+@pytest.mark.parametrize("given", [[], ["--map", "delimiter=space"]])
+def test_the_views_of_a_file_split_by_spaces_keep_its_blank_fields(tmp_path: Path, given: list[str]) -> None:
+    """Written split by spaces, the views of a file split by them lost their blank fields (a
+    purchase's rating, quoted "" in the file): two spaces read as one gap, its row had a field
+    too few and was quarantined, and views.csv could not be told apart as split by spaces."""
+    path = tmp_path / "interactions.txt"
+    path.write_text(
+        "user_id item_id event_type rating timestamp\n"
+        "u1 Tea rate 0 1709287200\n"
+        "u1 Mug rate 4 1709287260\n"
+        'u2 Mug purchase "" 1709287320\n'
+        "u3 Pot rate 5 1709287380\n"
+    )
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "as_is.db"), "import", str(path), *given])
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if "ratings are 0" in line)
+    subprocess.run([sys.executable, "-c", printed_program(note)], cwd=tmp_path, check=True)
+    views = str(tmp_path / "views.csv")
+    again = CliRunner().invoke(main, ["--db", str(tmp_path / "views.db"), "import", views, *given])
+    assert again.exit_code == 0 and "quarantined: 0" in again.output, again.output
+    with edgerec.open(tmp_path / "views.db") as store:
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "Tea"),
+            ("rated", "Mug"),
+            ("purchased", "Mug"),
+            ("rated", "Pot"),
+        ]
