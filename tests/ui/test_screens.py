@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import threading
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -1494,6 +1495,47 @@ class FakeTrainer:
     def retrain(self, *, given_up: Callable[[], bool], waiting: Callable[[], None]) -> bool:
         self.commands.append("retrain")
         return True
+
+
+class CrashedTrainer(FakeTrainer):
+    """A console's trainer that crashed: a Full retrain waits for `saved` (the wait for the
+    crashed one's end, as long as the test holds it), then starts one that runs."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__({**state, "exited": "it exited with status -9"})
+        self.saved = threading.Event()
+
+    def retrain(self, *, given_up: Callable[[], bool], waiting: Callable[[], None]) -> bool:
+        self.commands.append("retrain")
+        self.saved.wait(30)
+        self.state = {key: value for key, value in self.state.items() if key != "exited"} | {
+            "state": "retraining"
+        }
+        return True
+
+
+def test_a_trainers_crash_is_said_once_not_again_as_a_retrain_starts(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """After a trainer crashed, Full retrain said 'This console's trainer stopped: it exited
+    with status -9' a second time as it started the new one: the crashed one's exit, shown
+    until the new one was in place, was said again at the press as if the new one had ended."""
+    trainer = CrashedTrainer({"state": "paused", "device": "cpu", "position": shop_store.head()})
+    stopped = "This console's trainer stopped: it exited with status -9."
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
+        async with app.run_test(size=(140, 32), notifications=True) as pilot:
+            told = lambda: sum(stopped in str(n.message) for n in app._notifications)  # noqa: E731
+            await until(pilot, lambda: told() == 1, what="the crash said")
+            await pilot.press("R")
+            await pilot.pause(1.5)  # polls that still read the crashed one's exit
+            trainer.saved.set()
+            await until(pilot, lambda: said(app, "Full retrain started"), what="the retrain started")
+            await pilot.pause(1.5)
+            assert told() == 1
+
+    run(scenario())
 
 
 def test_a_console_whose_trainer_was_refused_shows_the_other_one_as_another_processs(

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from edgerec.ui.clock import clock_time
@@ -397,7 +397,6 @@ class TrainerScreen(ConsoleScreen):
             # Another would give up the one waiting for the save, or stop the one training.
             self.notify(RETRAIN_UNDER_WAY, severity="warning")
             return
-        self.exit_told = None  # a trainer that ends again is said again
         if name == "retrain":
             self._retrain(command, trainer)
         else:
@@ -433,6 +432,15 @@ class TrainerScreen(ConsoleScreen):
         self.run_worker(
             job, thread=True, group="trainer-command", exit_on_error=False, name="trainer retrain"
         )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Loader's handler runs too (Textual calls each class's): this one adds to it.
+        if event.worker.group == "trainer-command" and event.state == WorkerState.SUCCESS:
+            # A trainer that ends again is said again, once the command has run: reset at the
+            # press, the exit of the one before, shown until the new one is in place, was said
+            # again as if the new one had ended.
+            self.exit_told = None
+            self.poll()
 
     def on_retrain(self, message: Retrain) -> None:
         self.retrain_stage = message.stage if message.stage in ("waiting", "started") else None
