@@ -852,10 +852,22 @@ def fill_cells(raw: dict[str, list[Any]], fallbacks: Sequence[tuple[str, str]], 
 _STATUS_COLUMNS = ("order_status", "financial_status", "payment_status")
 _CANCELLED_AT = ("cancelled_at", "canceled_at")
 _CANCELLED_KEYS = frozenset(map(header_key, _CANCELLED_AT))
-# Words of a status that say the order sold nothing (Olist's canceled and unavailable,
-# WooCommerce's wc-cancelled, Shopify's voided); a partial refund sold the rest.
-_UNSOLD = frozenset({"canceled", "cancelled", "refunded", "voided", "failed", "unavailable"})
-_PARTLY = frozenset({"partially", "partial", "partly"})
+# Words and phrases of a status that say the order sold nothing (Olist's canceled and
+# unavailable, WooCommerce's wc-cancelled and refunded, Shopify's voided and expired, BigCommerce's
+# declined, PrestaShop's Payment error, Shopware's and German shops' Storniert, Erstattet,
+# Fehlgeschlagen); a partial refund sold the rest. "Closed" is no such word: Shopify's closed
+# order is an archived one, a till's (Vend's, Loyverse's) closed sale a paid one.
+_UNSOLD = frozenset(
+    {
+        *("cancel", "canceled", "cancelled", "refund", "refunded", "void", "voided", "failed"),
+        *("unavailable", "declined", "expired", "rejected"),
+        *("storniert", "erstattet", "fehlgeschlagen", "abgebrochen", "zahlungsfehler"),
+    }
+)
+_UNSOLD_PHRASES = (("payment", "error"), ("payment", "failure"))
+_PARTLY = frozenset({"partially", "partial", "partly", "teilweise"})
+# A word before one of those that says the opposite ("not cancelled", "non-refunded").
+_NEGATING = frozenset({"not", "no", "non", "never", "nicht", "kein", "keine", "un"})
 
 
 def status_columns(resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
@@ -912,11 +924,15 @@ def _unsold(column: str, value: Any) -> bool:
     """Whether a status cell says its order sold nothing; a Cancelled at cell, that it holds a
     date or time (Shopify's) or a yes: a placeholder of none (0, N/A, -, false, MySQL's
     0000-00-00 00:00:00) is no cancellation."""
-    text = str(value).lower()
-    words = set(re.findall(r"[a-z]+", text))
+    text = str(value).casefold()
+    words = re.findall(r"[^\W\d_]+", text)  # whole words, so "wc-cancelled" is one and "cancellable" none
     if header_key(column) in _CANCELLED_KEYS:
-        return re.search(r"[1-9]", text) is not None or bool(words & {"true", "yes", "y"})
-    return bool(words & _UNSOLD) and not words & _PARTLY
+        return re.search(r"[1-9]", text) is not None or bool(set(words) & {"true", "yes", "y"})
+    if set(words) & _PARTLY:
+        return False
+    starts = [i for i, word in enumerate(words) if word in _UNSOLD]
+    starts += [i for i in range(len(words)) for p in _UNSOLD_PHRASES if tuple(words[i : i + len(p)]) == p]
+    return any(not (i and words[i - 1] in _NEGATING) for i in starts)
 
 
 def has_event_columns(names: Sequence[str]) -> bool:

@@ -959,6 +959,38 @@ def test_a_cancelled_refunded_or_failed_order_is_no_sale(tmp_path: Path, chunk_r
         ]
 
 
+def test_an_orders_status_is_read_by_its_whole_words(tmp_path: Path) -> None:
+    """An order's status said it sold nothing in words the import did not know (a Refund,
+    PrestaShop's Payment error, a German shop's Storniert, Shopify's expired, BigCommerce's
+    Declined): its lines were imported as purchases; and one that said "not cancelled" was
+    quarantined as cancelled. Each word is now read whole, with the word before it; a closed
+    order (Shopify's archived one, a till's paid sale) is still a sale."""
+    statuses = {
+        "A": "Refund",
+        "B": "Payment error",
+        "C": "Storniert",
+        "D": "expired",
+        "E": "Declined",
+        "F": "not cancelled",
+        "G": "Closed",
+        "H": "Teilweise erstattet",
+        "I": "Abgeschlossen",
+    }
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,status,customer_id,sku,qty,price,created_at\n"
+        + "".join(
+            f"{100 + i},{status},7,{sku},1,9.99,2024-03-01 10:0{i}\n"
+            for i, (sku, status) in enumerate(statuses.items())
+        )
+    )
+    with edgerec.open(tmp_path / "orders.db") as store:
+        report = import_file(store, orders)
+        conserved(report)
+        assert report.quarantined_by_reason == {"cancelled_order": 5}
+        assert [e.item_id for e in store.read() if e.type == "purchased"] == ["F", "G", "H", "I"]
+
+
 def test_a_cancelled_at_placeholder_is_no_cancellation(tmp_path: Path) -> None:
     """A Cancelled at column that writes a placeholder where the order was not cancelled (0,
     N/A, -, false, MySQL's zero date; a JSON 0) read as filled, and each such order's lines were
