@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import edgerec
 from edgerec.cli import main
-from edgerec.domain import AddedToCart, Context, ItemListed, ItemViewed
+from edgerec.domain import AddedToCart, Context, ItemListed, ItemViewed, Searched, SessionStarted
 from edgerec.store import migrate
 from tests.ctrl_c import said_when_stopped
 
@@ -2082,6 +2082,19 @@ def test_recommend_says_when_no_event_names_the_store(db: str) -> None:
     assert json.loads(result.stdout)["items"]
     known = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "v", "--store-id", "kiosk-a"])
     assert known.exit_code == 0 and "No recent event" not in known.output
+
+
+def test_recommend_knows_a_store_from_its_events_of_no_item(db: str) -> None:
+    """A kiosk whose recent events were only session starts and searches was said to be named
+    by no recent event, as a mistyped id is: a store was known only from events of an item. Any
+    event that carries a store id names it."""
+    with edgerec.open(db) as store:
+        at = T0 + timedelta(hours=1)
+        kiosk = Context(store_id="kiosk-c")
+        store.record(SessionStarted(user_id="v2", occurred_at=at, context=kiosk))
+        store.record(Searched(user_id="v2", query="mug", occurred_at=at, context=kiosk))
+    result = CliRunner().invoke(main, ["--db", db, "recommend", "--user", "v", "--store-id", "kiosk-c"])
+    assert result.exit_code == 0 and "No recent event" not in result.output, result.output
 
 
 def test_recommend_takes_a_session_the_customer_shares_with_another(db: str) -> None:

@@ -229,6 +229,8 @@ class Recommender:
             self._load_recent_users(conn)
             warm = self.config.context_warmup_events
             for event in reader.recent_log(conn, self.position, warm) if warm else []:
+                if event.store_id:
+                    self.state.context.stores.add(event.store_id)
                 if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
                     index = cat.see(event.item_id, (event.payload or {}).get("category"))
                     self.state.context.add(
@@ -517,9 +519,9 @@ class Recommender:
         return bool(rules.excluded(self.catalogue, items).any())
 
     def store_ids(self) -> list[str]:
-        """The stores and kiosks whose popularity the lists count: those of the log's newest
-        `context_warmup_events` and every event since that concern an item."""
-        return sorted(store for store in self.state.context.days if store is not None)
+        """The stores and kiosks named by the log's newest `context_warmup_events` and every
+        event since, whatever the event (a kiosk's session starts and searches name it too)."""
+        return sorted(self.state.context.stores)
 
     def candidates(
         self,

@@ -217,6 +217,8 @@ class ContextPopularity:
         self.weights: dict[tuple[str | None, int], dict[int, float]] = {}
         self.tops: dict[tuple[str | None, int], TopSet] = {}
         self.days: dict[str | None, DayCounts] = {}  # per store
+        # Every store an event named, one of no item too (a kiosk's session starts, searches).
+        self.stores: set[str] = set()
 
     def hour(self, at_us: int) -> int:
         return self.clock.hour(at_us)
@@ -384,6 +386,8 @@ class LiveState:
         self, event: StoredEvent, *, catalogue_too: bool = True, pairs: list[tuple[int, int]] | None = None
     ) -> None:
         """Folds one event into memory; users and sessions not held in memory are skipped."""
+        if event.store_id:
+            self.context.stores.add(event.store_id)
         kind = event.type
         payload = event.payload or {}
         cat = self.catalogue
