@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, desc, func, literal, or_, select
 
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
-from edgerec.domain.printable import UNTITLED_ITEM, item_name
+from edgerec.domain.printable import UNTITLED_ITEM, item_name, unseen_characters
 from edgerec.domain.words import caseless, folded, search_words, singular
 from edgerec.projections.catalogue import SEEN
 from edgerec.store.codec import to_micros
@@ -216,8 +216,10 @@ class ShopData:
             # the caseless "strasse".
             fold, case = (folded, caseless) if folds_accents(self.engine) else (str, str.lower)
             words = [singular(fold(word)) for word in search_words(text, case)]
-            # An item with no title is found by the name it is shown by too ("item 2338453").
-            untitled = or_(items.c.title.is_(None), func.trim(items.c.title) == "")
+            # An item with no title is found by the name it is shown by too ("item 2338453"),
+            # and so is one whose title shows nothing (zero-width spaces), named so too.
+            blank = func.trim(items.c.title, literal(unseen_characters()))
+            untitled = or_(items.c.title.is_(None), blank == "")
             for word in words or [fold(case(text.strip()))]:
                 pattern = _like(word)
                 query = query.where(

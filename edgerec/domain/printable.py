@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -21,6 +23,24 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda found: json.dumps(found.group())[1:-1], text)
 
 
+def _unseen(c: str) -> bool:
+    return c in _BLANK or unicodedata.category(c) in _UNSEEN_CATEGORIES
+
+
+@functools.cache
+def unseen_characters() -> str:
+    """Every character `shown_text` takes for one that shows nothing (NUL and surrogates
+    aside: no stored text holds them), for a database's `trim` to find the titles it names by
+    their id; made once, on first use.
+
+    >>> all(c in unseen_characters() for c in " \u200b\u2060\u0301\u3000"), "a" in unseen_characters()
+    (True, False)
+    """
+    # Planes 0, 1 and 14 hold them all (2 and 3 are ideographs, 15 and 16 private use).
+    points = itertools.chain(range(1, 0xD800), range(0xE000, 0x20000), range(0xE0000, 0xF0000))
+    return "".join(c for c in map(chr, points) if _unseen(c))
+
+
 def shown_text(text: str | None) -> str | None:
     """`text` without the spaces around it, or None where no character of it would show (a
     title of spaces or zero-width spaces alone), so that it is named otherwise (by its id).
@@ -28,7 +48,7 @@ def shown_text(text: str | None) -> str | None:
     >>> shown_text("  Hat "), shown_text("\\u200b\\u2060"), shown_text(None)
     ('Hat', None, None)
     """
-    if not text or all(c in _BLANK or unicodedata.category(c) in _UNSEEN_CATEGORIES for c in text):
+    if not text or all(map(_unseen, text)):
         return None
     return text.strip()
 

@@ -2053,6 +2053,27 @@ def test_an_item_without_a_title_is_found_by_the_name_it_is_shown_by(tmp_path: P
     store.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_item_whose_title_shows_nothing_is_found_by_the_name_it_is_shown_by(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An item titled with zero-width characters alone is shown as "item Z", by its id, as one
+    with no title: searching for that name found nothing, the database's trim taking spaces
+    only. Every character that shows nothing is taken now, as the shown name takes them."""
+    from edgerec.domain import ItemListed
+    from edgerec.readmodels import ShopData
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    where = tmp_path / "shop.db" if backend == "sqlite" else request.getfixturevalue("postgres").database()
+    with edgerec.open(where) as store:
+        for item_id, title in [("Z", "\u200b\u2060 \u200b"), ("Q", "\u0301"), ("H", "Hat\u200b")]:
+            store.record(ItemListed(item_id=item_id, title=title, price=1.0, occurred_at=at))
+        shop = ShopData(store)
+        assert [shop.item(i).label for i in "ZQH"] == ["item Z", "item Q", "Hat\u200b"]  # type: ignore[union-attr]
+        for query, found in [("item Z", ["Z"]), ("item q", ["Q"]), ("item", ["Q", "Z"]), ("item H", [])]:
+            assert sorted(i.item_id for i in shop.items(text=query)) == found, query
+
+
 @pytest.mark.parametrize("where", ["shop.db", ":memory:"])
 def test_an_item_or_customer_search_folds_every_letters_case(tmp_path: Path, where: str) -> None:
     """On SQLite, "ärmel" found no "Ärmel" and "ÉLAN" no "élan": its lower() folds ASCII only
