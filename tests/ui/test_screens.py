@@ -783,6 +783,28 @@ def test_the_catalogue_screen_follows_another_programs_sales_in_place(
     asyncio.run(scenario())
 
 
+def test_the_catalogue_screen_follows_a_sale_another_program_records(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """Another program (a kiosk) that opens the same store file and records a sale lowers the
+    item's stock on the Catalogue screen's list while it is open, as the item form reads it."""
+    from edgerec.domain import ItemUpdated
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "catalogue")
+        async with app.run_test(size=(110, 32)) as pilot:
+            items = app.screen.query_one(ItemTable)
+            await until(pilot, lambda: items.row_count == 60)
+            sold = next(i for i in items.rows_by_key.values() if i.status == "listed" and (i.stock or 0) >= 2)
+            with edgerec.open(tmp_path / "shop.db") as kiosk:  # the file shop_store has open
+                now = app.services.clock.now()
+                kiosk.record(ItemUpdated(item_id=sold.item_id, stock=2, occurred_at=now))
+                kiosk.record(Purchased(user_id="C0001", item_id=sold.item_id, quantity=2, occurred_at=now))
+            await until(pilot, lambda: items.rows_by_key[sold.item_id].stock == 0, what="the sale shown")
+
+    asyncio.run(scenario())
+
+
 def test_catalogue_add_and_edit_are_catalogue_events(shop_store: Store, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = console(shop_store, tmp_path, "catalogue")
