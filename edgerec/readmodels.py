@@ -8,12 +8,14 @@ itself holds no SQL (an import-linter contract keeps it so).
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, func, literal, or_, select
+from sqlalchemy import Connection, and_, desc, false, func, literal, or_, select
+from sqlalchemy import case as case_when
 
 from edgerec.api import Store
 from edgerec.domain.events import text_flaw
@@ -124,6 +126,7 @@ _ITEM_COLUMNS = (
     items.c.description,
     items.c.attributes,
 )
+_SHOWING_LEADS = tuple(string.ascii_letters + string.digits)  # a title led by one shows
 _ITEMS_FROM = items.outerjoin(item_stats, item_stats.c.item_id == items.c.item_id)
 # Interest carried by each kind of history row when ranking a customer's categories.
 _CATEGORY_WEIGHTS = {"views": 1.0, "carts": 3.0, "purchases": 5.0}
@@ -218,8 +221,12 @@ class ShopData:
             words = [singular(fold(word)) for word in search_words(text, case)]
             # An item with no title is found by the name it is shown by too ("item 2338453"),
             # and so is one whose title shows nothing (zero-width spaces), named so too.
-            blank = func.trim(items.c.title, literal(unseen_characters()))
-            untitled = or_(items.c.title.is_(None), blank == "")
+            # Trimming a title of every character that shows nothing (2,214 of them) costs 1.6 s
+            # on 100,000 titles, so it is done only where the title is not led by a letter or a
+            # digit (a CASE, whose order both databases keep), and only for a word of that name.
+            blank = func.trim(items.c.title, literal(unseen_characters())) == ""
+            shows = func.substr(items.c.title, 1, 1).in_(_SHOWING_LEADS)
+            untitled = or_(items.c.title.is_(None), case_when((shows, false()), else_=blank))
             for word in words or [fold(case(text.strip()))]:
                 pattern = _like(word)
                 query = query.where(
@@ -228,7 +235,7 @@ class ShopData:
                             folded_text(self.engine, column).like(pattern, escape="\\")
                             for column in (items.c.title, items.c.brand, items.c.category, items.c.item_id)
                         ),
-                        and_(untitled, literal(UNTITLED_ITEM).like(pattern, escape="\\")),
+                        and_(literal(UNTITLED_ITEM).like(pattern, escape="\\"), untitled),
                     )
                 )
         if order == "popular":
