@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, false, func, literal, or_, select
+from sqlalchemy import Connection, Engine, and_, desc, false, func, literal, or_, select
 from sqlalchemy import case as case_when
 
 from edgerec.api import Store
@@ -166,6 +166,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _unseen_in(engine: Engine) -> str:
+    """The characters that show nothing which `engine`'s text can hold: a PostgreSQL database
+    not in UTF-8 (LATIN1, say, whose client is sent that encoding) takes ASCII's alone."""
+    every = unseen_characters()
+    return every if folds_accents(engine) else "".join(c for c in every if c.isascii())
+
+
 class ShopData:
     """Read-only views of one store's projections, shaped for the screens."""
 
@@ -224,7 +231,7 @@ class ShopData:
             # Trimming a title of every character that shows nothing (2,214 of them) costs 1.6 s
             # on 100,000 titles, so it is done only where the title is not led by a letter or a
             # digit (a CASE, whose order both databases keep), and only for a word of that name.
-            blank = func.trim(items.c.title, literal(unseen_characters())) == ""
+            blank = func.trim(items.c.title, literal(_unseen_in(self.engine))) == ""
             shows = func.substr(items.c.title, 1, 1).in_(_SHOWING_LEADS)
             untitled = or_(items.c.title.is_(None), case_when((shows, false()), else_=blank))
             for word in words or [fold(case(text.strip()))]:
