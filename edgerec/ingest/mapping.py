@@ -865,6 +865,8 @@ _UNSOLD = frozenset(
     }
 )
 _UNSOLD_PHRASES = (("payment", "error"), ("payment", "failure"))
+# A cell with none of these words sold, and needs no search for a phrase.
+_UNSOLD_LEADS = _UNSOLD | {phrase[0] for phrase in _UNSOLD_PHRASES}
 _PARTLY = frozenset({"partially", "partial", "partly", "teilweise"})
 # A word before one of those that says the opposite ("not cancelled", "non-refunded").
 _NEGATING = frozenset({"not", "no", "non", "never", "nicht", "kein", "keine", "un"})
@@ -926,9 +928,10 @@ def _unsold(column: str, value: Any) -> bool:
     0000-00-00 00:00:00) is no cancellation."""
     text = str(value).casefold()
     words = re.findall(r"[^\W\d_]+", text)  # whole words, so "wc-cancelled" is one and "cancellable" none
+    said = set(words)
     if header_key(column) in _CANCELLED_KEYS:
-        return re.search(r"[1-9]", text) is not None or bool(set(words) & {"true", "yes", "y"})
-    if set(words) & _PARTLY:
+        return re.search(r"[1-9]", text) is not None or bool(said & {"true", "yes", "y"})
+    if said & _PARTLY or not said & _UNSOLD_LEADS:
         return False
     starts = [i for i, word in enumerate(words) if word in _UNSOLD]
     starts += [i for i in range(len(words)) for p in _UNSOLD_PHRASES if tuple(words[i : i + len(p)]) == p]
