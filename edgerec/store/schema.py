@@ -170,8 +170,9 @@ cooccurrence = Table(
     Column("item_a", ID, primary_key=True),
     Column("item_b", ID, primary_key=True),
     Column("count", COUNT, nullable=False),
-    # An item's most frequent neighbours, read on the request path, are one range of this.
-    Index("ix_cooccurrence_item_a_count", "item_a", "count"),
+    # An item's most frequent neighbours (ties cut by the neighbour's id), read on the request
+    # path, are one range of this, read in order and from it alone.
+    Index("ix_cooccurrence_item_a_count_item_b", "item_a", "count", "item_b"),
 )
 
 PROJECTION_TABLES = (items, users, sessions, session_searches, user_items, item_stats, cooccurrence)

@@ -369,3 +369,26 @@ def test_only_a_missing_table_or_column_counts_as_a_schema_changed_underneath() 
     assert not schema_changed(wrapped(OperationalError, "database or disk is full"))
     assert not schema_changed(wrapped(IntegrityError, "UNIQUE constraint failed: events.event_id"))
     assert not schema_changed(sqlite3.OperationalError("no such table: forgets"))  # not through the store
+
+
+def test_an_items_top_neighbours_are_read_from_the_index_alone_without_a_sort(tmp_path: Path) -> None:
+    # The recommender reads a popular item's top neighbours on the request path: a scan of the
+    # index in order that stops at the limit, not every pair of the item looked up and sorted.
+    from edgerec.recommend import reader
+    from edgerec.store.sql import compiled
+
+    path = tmp_path / "pairs.db"
+    with edgerec.open(path) as store:
+        at = datetime(2026, 1, 5, tzinfo=UTC)
+        for n, visit in enumerate(["ab", "ac", "ad", "abc", "ae", "ab"]):
+            for item in visit:
+                store.record(ItemViewed(user_id=f"u{n}", item_id=item, occurred_at=at))
+        with store.engine.connect() as connection:
+            # most frequent first; of those seen as often, the ids from the end of the alphabet
+            assert reader.neighbour_rows(connection, "a", 3) == [("b", 3), ("c", 2), ("e", 1)]
+        query = compiled(store.engine.dialect, reader._NEIGHBOURS).sql
+    with sqlite3.connect(path) as connection:
+        plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {query}", ("a", 3, 0))]
+    assert plan == [
+        "SEARCH cooccurrence USING COVERING INDEX ix_cooccurrence_item_a_count_item_b (item_a=?)"
+    ], plan
