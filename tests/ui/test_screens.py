@@ -26,7 +26,7 @@ from edgerec.ui.screens.confirm import ConfirmScreen
 from edgerec.ui.screens.customers import CustomersScreen
 from edgerec.ui.screens.events import EventLogScreen
 from edgerec.ui.screens.importer import ImportScreen
-from edgerec.ui.screens.trainer import TrainerScreen
+from edgerec.ui.screens.trainer import STOPPED, TrainerScreen
 from edgerec.ui.widgets.tables import EventTail, ItemTable
 from tests.folding_titles import SEARCHES, TITLES
 from tests.ui.ui_shop import HandClock, events_only_store, screen_text, until
@@ -1503,6 +1503,10 @@ class FakeTrainer:
         self.starting = starting  # whether start() puts it in the "starting" state, as a real one
         self.commands: list[str] = []
 
+    @property
+    def running(self) -> bool:
+        return self.state.get("state") not in STOPPED
+
     def status(self) -> dict[str, Any]:
         return self.state
 
@@ -1739,6 +1743,52 @@ def test_a_full_retrain_says_it_waits_for_the_save_and_a_second_starts_no_other(
             await pilot.press("R")
             await until(pilot, lambda: count("Full retrain started") == 2, timeout=60, what="another")
             assert count(RETRAIN_UNDER_WAY) == 2
+
+    with a_trainer_process(shop_store) as trainer:
+        run(scenario(trainer))
+
+
+def test_a_full_retrain_whose_trainer_ends_while_its_status_cannot_be_read_lets_another_start(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A status file the trainer's status could not be read from (here one of the wrong shape)
+    left the Trainer screen showing its last status, a toast of the error every second, and
+    Full retrain saying the one started was under way for as long as the reads failed, after
+    its trainer had ended too: forever, where they never work again. The screen says the
+    status cannot be read; while the retrain's trainer runs, R says why it starts no other, and
+    once that trainer has ended, R starts one."""
+    import signal
+
+    told: list[str] = []  # every notification, also those whose toast has gone
+
+    def count(text: str) -> int:
+        return sum(text in message for message in told)
+
+    async def scenario(trainer: Any) -> None:
+        app = console(shop_store, tmp_path, "trainer", trainer=trainer)
+        notify = app.notify
+        app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=(140, 32), notifications=True) as pilot:
+            state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
+            await pilot.press("R")
+            await until(pilot, lambda: count("Full retrain started"), timeout=60, what="the retrain started")
+            retraining = trainer.process
+            retraining.send_signal(signal.SIGSTOP)  # it writes no status while held
+            (trainer.directory / "status.json").write_text('{"state": "retraining", "updated_at": "soon"}')
+            unreadable = "could not convert string to float: 'soon'"
+            await until(pilot, lambda: count(unreadable), what="the failed read said")
+            await until(pilot, lambda: "status cannot be read" in state(), what="the failed read shown")
+            await pilot.press("R")  # its trainer still runs: it may still retrain
+            await until(pilot, lambda: count("may still be retraining"), what="the press answered")
+            assert trainer.process is retraining
+            retraining.send_signal(signal.SIGKILL)  # it ends; its status still cannot be read
+            retraining.wait()
+            await pilot.pause(1.5)  # a poll sees it ended
+            await pilot.press("R")
+            await until(pilot, lambda: count("Full retrain started") == 2, timeout=60, what="another")
+            assert trainer.process is not retraining and "--retrain" in trainer.process.args
+            assert count(unreadable) == 1  # said once, not every second
+            assert app.is_running
 
     with a_trainer_process(shop_store) as trainer:
         run(scenario(trainer))

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from textual_plotext import PlotextPlot
 
 from edgerec.ui.clock import clock_time
-from edgerec.ui.errors import guarded
+from edgerec.ui.errors import describe, guarded, logged
 from edgerec.ui.screens.base import ConsoleScreen
 from edgerec.ui.widgets.footer import KeyFooter
 from edgerec.ui.widgets.nav import NavBar
@@ -53,6 +53,8 @@ class TrainerStatus:
 class Trainer(Protocol):
     """The background trainer as the console drives it (the runtime supplies one)."""
 
+    @property
+    def running(self) -> bool: ...  # whether its process runs, told without reading its status
     def status(self) -> TrainerStatus: ...
     def start(self) -> None: ...
     def pause(self) -> None: ...
@@ -64,7 +66,8 @@ class Snapshot:
     head: int
     status: TrainerStatus | None
     source: str = "none"  # "trainer" (driven by this console), "file" (another process), "none"
-    live: bool = False
+    live: bool = False  # where `unreadable`: whether the console's trainer process runs
+    unreadable: Exception | None = None  # why the status could not be read (then `status` is None)
 
 
 # A trainer running in another process (`edgerec train`) rewrites its status file after every
@@ -162,6 +165,11 @@ class Retrain(Message):
 
 RETRAINING = ("starting", "retraining")  # a trainer started to retrain, until it follows the log
 RETRAIN_UNDER_WAY = "A full retrain is already under way: it starts no other."
+UNREADABLE = "status cannot be read"
+RETRAIN_MAY_BE_UNDER_WAY = (
+    "The trainer's status cannot be read, and its trainer, started to retrain, runs: it may "
+    "still be retraining, so no other starts. Once it has ended (p pauses it), R starts one."
+)
 WAITING_FOR_SAVE = (
     "Full retrain: waiting for the trainer to save what it learnt; the retrain starts once it has."
 )
@@ -193,6 +201,7 @@ class TrainerScreen(ConsoleScreen):
         self.last: Snapshot | None = None
         self.tuning = False
         self.exit_told: str | None = None  # the console's trainer's exit, once notified
+        self.unreadable_told: str | None = None  # why its status cannot be read, once notified
         # The Full retrain under way: "asked", "waiting" for the trainer's final save, "started"
         # until the trainer says it has retrained; None where none is.
         self.retrain_stage: str | None = None
@@ -232,7 +241,11 @@ class TrainerScreen(ConsoleScreen):
         def read() -> Snapshot:
             head = store.head()
             if trainer is not None:
-                status = status_of(trainer.status())
+                try:
+                    status = status_of(trainer.status())
+                except Exception as error:  # noqa: BLE001 - a status file of another shape: shown
+                    # Whether its process runs is told apart: a Full retrain's guard ends with it.
+                    return Snapshot(head, None, "trainer", trainer.running, unreadable=error)
                 source = "file" if status.elsewhere else "trainer"
                 return Snapshot(head, status, source, status.state not in STOPPED)
             found = read_status_file(store.url)
@@ -249,17 +262,37 @@ class TrainerScreen(ConsoleScreen):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.last = snapshot
-        retraining = snapshot.live and snapshot.status is not None and snapshot.status.state in RETRAINING
+        # A status that cannot be read does not say the retrain is done, but its process's end does.
+        retraining = snapshot.live and (
+            snapshot.unreadable is not None
+            or (snapshot.status is not None and snapshot.status.state in RETRAINING)
+        )
         if self.retrain_stage == "started" and not retraining:
             self.retrain_stage = None  # retrained (or paused, or ended): another may be asked
+        self._say_unreadable(snapshot.unreadable)
         self._show(snapshot)
+
+    def _say_unreadable(self, error: Exception | None) -> None:
+        """Logs and notifies a failed status read once, not at every poll (each second)."""
+        said = None if error is None else describe(error)[0]
+        if error is not None and said != self.unreadable_told:
+            logged(error, "reading the trainer's status")
+            self.notify(f"This console's trainer's {UNREADABLE}: {said}.", severity="warning", timeout=10)
+        self.unreadable_told = said
 
     def _show(self, snapshot: Snapshot) -> None:
         status = snapshot.status
         for name in ("start", "pause", "retrain"):  # with a trainer, they say why they cannot act
             self.query_one(f"#trainer-{name}", Button).disabled = self.trainer is None
         text = Text()
-        if status is None or (not snapshot.live and status.state == "not started"):
+        if snapshot.unreadable is not None:
+            text.append("Trainer: ", style="bold")
+            text.append(UNREADABLE, style="bold red")
+            text.append(f" ({describe(snapshot.unreadable)[0]})")
+            runs = "runs" if snapshot.live else "does not run"
+            text.append(f"\nLog head #{snapshot.head:,} · this console's trainer process {runs}.")
+            text.append(f"\nTraining here would use: {self.device}")
+        elif status is None or (not snapshot.live and status.state == "not started"):
             text.append("Trainer: ", style="bold")
             text.append("not running", style="bold yellow")
             started = " (s starts it)" if snapshot.source == "trainer" else ""
@@ -395,7 +428,8 @@ class TrainerScreen(ConsoleScreen):
             return
         if name == "retrain" and self.retrain_stage is not None:
             # Another would give up the one waiting for the save, or stop the one training.
-            self.notify(RETRAIN_UNDER_WAY, severity="warning")
+            unknown = self.retrain_stage == "started" and last is not None and last.unreadable is not None
+            self.notify(RETRAIN_MAY_BE_UNDER_WAY if unknown else RETRAIN_UNDER_WAY, severity="warning")
             return
         if name == "retrain":
             self._retrain(command, trainer)
@@ -420,13 +454,15 @@ class TrainerScreen(ConsoleScreen):
                     given_up=lambda: worker.is_cancelled,
                     waiting=lambda: screen.post_message(Retrain("waiting")),
                 )
+                # A trainer that could not start says why itself (`exited`, notified once).
+                refused = not started and status_of(trainer.status()).exited is not None
             except BaseException:
-                screen.post_message(Retrain("failed"))  # the error is reported as any worker's
+                # The error is reported as any worker's; the retrain's stage ends with it, a
+                # status that cannot be read too, where it kept R from starting another.
+                screen.post_message(Retrain("failed"))
                 raise
             if worker.is_cancelled:
                 return
-            # A trainer that could not start says why itself (`exited`, notified once).
-            refused = not started and status_of(trainer.status()).exited is not None
             screen.post_message(Retrain("started" if started else "refused" if refused else "not started"))
 
         self.run_worker(
