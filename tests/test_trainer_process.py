@@ -96,6 +96,63 @@ def test_a_status_read_while_a_paused_trainer_starts_again_is_no_crash(
         trainer.close()
 
 
+def test_calls_from_several_threads_at_once_run_one_trainer_at_most_and_leave_none_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program calling TrainerProcess from several threads (start, pause, retrain, status) could
+    start two trainer processes at once, each start seeing none running: the first then ran on,
+    out of reach of any pause or close. The calls are made here from eight threads at once, each
+    round two of each; every trainer started is counted, and so are those running as it starts."""
+    import threading
+
+    from edgerec.runtime import trainer_process
+
+    made: list[subprocess.Popen[bytes]] = []
+    running_at_a_start: list[int] = []
+    popen = subprocess.Popen
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]  # a trainer still loading
+
+    def start_one(_command: list[str], **options: object) -> subprocess.Popen[bytes]:
+        running_at_a_start.append(sum(child.poll() is None for child in made))
+        made.append(child := popen(slow, **options))  # type: ignore[call-overload]
+        return child
+
+    monkeypatch.setattr(trainer_process.subprocess, "Popen", start_one)
+    with edgerec.open(tmp_path / "shop.db") as store:
+        trainer = TrainerProcess(store.url, device="cpu")
+    calls = [trainer.start, trainer.pause, trainer.retrain, trainer.status]
+    threads, rounds = 8, 12
+    together = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def caller(number: int) -> None:
+        try:
+            for round_ in range(rounds):
+                together.wait(timeout=60)
+                calls[(number + round_) % len(calls)]()
+        except BaseException as error:  # noqa: BLE001 - failed below
+            errors.append(error)
+            together.abort()
+
+    workers = [threading.Thread(target=caller, args=(number,)) for number in range(threads)]
+    left_behind = []
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        trainer.close()
+    finally:
+        for child in made:
+            if child.poll() is None:
+                left_behind.append(child.pid)
+                child.kill()
+                child.wait()
+    assert not errors, errors
+    assert made and max(running_at_a_start) == 0, running_at_a_start
+    assert not left_behind
+
+
 class _NONE:
     position = -1
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -19,7 +20,10 @@ ASK_EVERY_S = 0.1  # how often a retrain waiting for the trainer's final save as
 
 
 class TrainerProcess:
-    """Start, pause and full retrain for a trainer process following one store's log."""
+    """Start, pause and full retrain for a trainer process following one store's log.
+
+    Its calls may come from several threads: they run one at a time (a lock), but none holds
+    the others up while it waits for a trainer's final save, which may take tens of seconds."""
 
     def __init__(self, store_url: str, *, device: str = "auto") -> None:
         self.store_url = store_url
@@ -32,12 +36,19 @@ class TrainerProcess:
         self._paused = False  # pause asked of the running child: its SIGTERM exit is no crash
         self._pauses = 0  # pauses asked: a retrain waiting for the trainer's save gives up at one
         self._refused: str | None = None  # why the last start could not write the model folder
+        # Two threads' starts each saw none running, and both started one: the first then ran
+        # on out of reach of any pause. Reentrant: a retrain pauses and starts, a close pauses.
+        self._lock = threading.RLock()
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def start(self, *, retrain: bool = False) -> None:
+        with self._lock:
+            self._start(retrain=retrain)
+
+    def _start(self, *, retrain: bool) -> None:
         if self.running:
             return
         # Its standard input is a pipe this process holds: it ends when this process ends, however
@@ -92,12 +103,14 @@ class TrainerProcess:
     def pause(self, *, wait: bool = False) -> None:
         """Asks the trainer to stop; it checkpoints before it exits, which `wait` waits for.
         Asked once a child: a quit's pause, then its close, signalled a trainer saving twice."""
-        self._pauses += 1
-        if self.running and self.process is not None and not self._paused:
-            self._paused = True
-            self.process.send_signal(signal.SIGTERM)
+        with self._lock:
+            self._pauses += 1
+            paused = self.process
+            if self.running and paused is not None and not self._paused:
+                self._paused = True
+                paused.send_signal(signal.SIGTERM)
         if wait:
-            self.wait()
+            _ended(paused)
 
     def retrain(
         self, *, given_up: Callable[[], bool] = lambda: False, waiting: Callable[[], None] = lambda: None
@@ -107,41 +120,39 @@ class TrainerProcess:
         once, for a console to say what it waits for). None is started where a pause is asked
         meanwhile, or `given_up()` says so (a console quit while it waits: the console's own
         wait for that save says so, and Ctrl+C ends it). Whether a retrain was started."""
-        self.pause()
-        pauses = self._pauses
+        with self._lock:
+            self.pause()
+            pauses, saving = self._pauses, self.process
 
         def wanted() -> bool:
             return self._pauses == pauses and not given_up()
 
         said = False
-        while not self.wait(ASK_EVERY_S):
+        while not _ended(saving, ASK_EVERY_S):  # the lock let go: a pause meanwhile gives it up
             if not said:
                 waiting()
                 said = True
             if not wanted():
                 return False
-        if not wanted():
-            return False
-        self.start(retrain=True)
-        return self.running
+        with self._lock:  # a pause comes before this (none is started) or after (it stops this one)
+            if not wanted():
+                return False
+            before = self.process  # where another thread's start came first, it is not a retrain
+            self._start(retrain=True)
+            return self.running and self.process is not before
 
     def close(self) -> None:
         self.pause(wait=True)
-        self._close_pipe()
-        if self._log is not None:
-            self._log.close()
+        with self._lock:
+            self._close_pipe()
+            if self._log is not None:
+                self._log.close()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Waits for the trainer to end, for at most `timeout` seconds (None: however long it
         takes: the final save of a catalogue of a million items takes over 20 s, and a trainer
         killed then lost what it learnt since its last checkpoint); whether it has ended."""
-        if self.process is None:
-            return True
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        return _ended(self.process, timeout)
 
     def status(self) -> dict[str, Any]:
         """The trainer's status file, as this process's trainer stands: `elsewhere` (and the
@@ -149,6 +160,10 @@ class TrainerProcess:
         process's, `starting` while ours runs but has written none yet (it loads torch and the
         log first, some seconds), and `exited` where ours ended with an error (the last one it
         wrote)."""
+        with self._lock:
+            return self._status()
+
+    def _status(self) -> dict[str, Any]:
         status = read_status(self.directory) or {"state": "not started", "device": self.device, "position": 0}
         age = time.time() - float(status.get("updated_at", 0))
         # Not ours, but a trainer that wrote its status just now runs elsewhere (started by hand
@@ -184,3 +199,14 @@ class TrainerProcess:
             return None
         errors = [line.removeprefix("Error: ").strip() for line in lines if line.startswith("Error: ")]
         return errors[-1] if errors else None
+
+
+def _ended(process: subprocess.Popen[bytes] | None, timeout: float | None = None) -> bool:
+    """Waits for `process` to end, for at most `timeout` seconds; whether it has ended."""
+    if process is None:
+        return True
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
