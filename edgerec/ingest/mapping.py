@@ -8,6 +8,7 @@ action names to event types. Typed values (JSON, Parquet) are used as they are; 
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import re
 import shlex
@@ -1170,24 +1171,112 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
                 "or rating: it adds no event to the orders' items, which are imported joined to the "
                 "orders (their customers and times), so import those instead"
             )
-        # Olist's orders name a customer_id of each order's own: its customers file names the
-        # person (customer_unique_id), which the import reads as the customer where it is there.
         holds, other = "reviews", "customer and items are in other files"
-        others = {"ORDERS": order, "ORDER_ITEMS": order, "CUSTOMERS": "customer_id"}
+        others = _reviews_joins(path, encoding, order)
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
     suffix = _release_suffix(path)
     joins = "".join(
-        f".merge({pandas_read(path, encoding, name + suffix)}, on={json.dumps(on)})"
+        f".merge({pandas_read(path, encoding, _named(name, suffix))}, on={json.dumps(on)})"
         for name, on in others.items()
     )
     program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
     on_columns = " and ".join(map(repr, dict.fromkeys(others.values())))
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
-        f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)} "
-        f"({_being(list(others), suffix)}), then import joined.csv{_review_options(names, score)}"
+        f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)}"
+        f"{_being(others, suffix)}, then import joined.csv{_review_options(names, score)}"
     )
+
+
+def _reviews_joins(path: Path, encoding: str, order: str) -> dict[str | Path, str]:
+    """The files a file of orders' reviews is joined to, each with the column it is joined on:
+    the orders and their items beside it, and the customers where the orders' headers and theirs
+    have the columns of that join (Olist's customer_id); else ORDERS and ORDER_ITEMS, standing
+    for the release's orders and their items. A join on a column that a release's files lack
+    (orders that name the person, no customers file) ended in KeyError."""
+    release = _release_headers(path, encoding)
+    orders = _release_file(release, order, has_user=True)
+    items = _release_file(release, order, has_user=False)
+    if orders is None or items is None:
+        return {"ORDERS": order, "ORDER_ITEMS": order}
+    return {orders: order, items: order} | _customers_join(release, orders)
+
+
+def _customers_join(release: Mapping[Path, Sequence[str]], orders: Path) -> dict[str | Path, str]:
+    """The customers file of the release, with the orders' customer column it is joined on,
+    where the orders name a customer of each order's own (Olist's customer_id) and a file beside
+    them names the person of each (customer_unique_id, the customer an import reads); {} else."""
+    customer = _column_of("user", release[orders])
+    if customer is None or header_key(customer) == _PERSON:
+        return {}
+    for other, names in release.items():
+        keys = {header_key(name) for name in names}
+        if other != orders and {header_key(customer), _PERSON} <= keys and not keys & _ORDER_COLUMNS:
+            return {other: customer}
+    return {}
+
+
+_PERSON = header_key("customer_unique_id")
+
+
+def _release_file(release: Mapping[Path, Sequence[str]], order: str, *, has_user: bool) -> Path | None:
+    """The first file of the release that names orders by `order` and their customer (the
+    orders, `has_user`) or their items (the orders' items)."""
+    for other, names in release.items():
+        if header_key(order) in {header_key(name) for name in names}:
+            user, item = _column_of("user", names), _column_of("item", names)
+            if (user is not None and item is None) if has_user else item is not None:
+                return other
+    return None
+
+
+def _column_of(field: str, names: Sequence[str]) -> str | None:
+    """A header's column for `field`, under its common names; None where it has none."""
+    resolved = resolve_columns(ColumnMapping(), names)
+    return None if _lacking(resolved, names, (field,)) else getattr(resolved, field)
+
+
+# The files of a folder whose headers are read for a join: a folder of downloads may hold many.
+_RELEASE_FILES = 50
+
+
+def _release_headers(path: Path, encoding: str) -> dict[Path, list[str]]:
+    """The other files beside `path` written as it is (its data's suffix, read by its delimiter
+    and encoding), each with its header's column names: the release's other tables."""
+    suffix = data_suffix(path)
+    found: dict[Path, list[str]] = {}
+    try:
+        others = sorted(p for p in path.parent.iterdir() if p != path and data_suffix(p) == suffix)
+    except OSError:  # a folder that cannot be listed shows no release
+        return found
+    for other in others[:_RELEASE_FILES]:
+        if other.is_file() and (names := _header_of(other, encoding)):
+            found[other] = names
+    return found
+
+
+def _header_of(path: Path, encoding: str) -> list[str]:
+    """A text file's column names, by its delimiter (a JSON lines file's: its first object's
+    keys; a Parquet file's: its schema's); [] where it cannot be read."""
+    try:
+        if data_suffix(path) == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        head = head_lines(path, 10, encoding)
+        if data_suffix(path) in JSON_LINES_SUFFIXES:
+            first = json.loads(head[0]) if head else {}
+            return list(first) if isinstance(first, dict) else []
+        return next(csv.reader(head[:1], delimiter=sniff_delimiter(head)), []) if head else []
+    except (OSError, ValueError, csv.Error, FormatError):  # not a table: no part of a join
+        return []
+
+
+def _named(name: str | Path, suffix: str) -> str:
+    """The file a join's program reads: a file of the release by its path as given, else a
+    name standing for one (ORDERS.csv)."""
+    return str(name) if isinstance(name, Path) else name + suffix
 
 
 def _release_suffix(path: Path) -> str:
@@ -1200,17 +1289,24 @@ def _release_suffix(path: Path) -> str:
     return suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
 
 
-def _being(others: Sequence[str], suffix: str) -> str:
-    """What the files of a join's program stand for."""
-    if len(others) == 1:
-        return f"{others[0]}{suffix} being that file"
-    orders, items, customers = others
-    return (
-        f"{orders}{suffix} being the orders, {items}{suffix} their items and {customers}{suffix} their "
-        "customers: Olist's olist_orders_dataset.csv, olist_order_items_dataset.csv and "
-        "olist_customers_dataset.csv, needed for its customer_unique_id, one per person, where the "
-        "orders' customer_id is one per order"
-    )
+def _being(others: Mapping[str | Path, str], suffix: str) -> str:
+    """What the files of a join's program stand for, or where a release's file joined names the
+    person."""
+    names = list(others)
+    if len(names) == 1:
+        return f" ({names[0]}{suffix} being that file)"
+    if not isinstance(names[0], Path):
+        orders, items = names
+        return (
+            f" ({orders}{suffix} being the orders and {items}{suffix} their items: Olist's "
+            "olist_orders_dataset.csv and olist_order_items_dataset.csv; beside the file, its "
+            "customers are joined too where its orders' customer_id is one per order)"
+        )
+    order = others[names[0]]
+    customers = next((name for name, on in others.items() if on != order), None)
+    if not isinstance(customers, Path):
+        return ""
+    return f" ({customers.name} names the person, customer_unique_id, of each order's {others[customers]})"
 
 
 def _review_options(names: Sequence[str], score: str | None) -> str:

@@ -627,71 +627,144 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
     ]
 
 
+_REVIEWS = (
+    "review_id,order_id,review_score,review_comment_title,review_comment_message,"
+    "review_creation_date,review_answer_timestamp\n"
+    "7bc2406110b926393aa56f80a40eba40,73fc7af87114b39712e6da79b0a377eb,4,,,2018-01-18 00:00:00,"
+    "2018-01-18 21:46:59\n"
+    "80e641a11e56f04c1ad469d5645fdfde,a548910a1c6147796b98fdf73dbeba33,5,,Recebi bem antes,"
+    "2018-03-10 00:00:00,2018-03-11 03:05:13\n"
+)
+_ORDERS = (
+    "order_id,customer_id,order_status,order_purchase_timestamp\n"
+    "73fc7af87114b39712e6da79b0a377eb,9ef432eb6251297304e76186b10a928d,delivered,2018-01-11 15:30:49\n"
+    "a548910a1c6147796b98fdf73dbeba33,b0830fb4747a6c6d20dea0b8c802d7ef,delivered,2018-02-28 12:25:19\n"
+)
+_ORDER_ITEMS = (
+    "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+    "73fc7af87114b39712e6da79b0a377eb,1,fd25ab760bfbba13c198fa3b4f1a0cd3,6d803cb7,2018-01-18 15:47:59,"
+    "185.00,13.63\n"
+    "a548910a1c6147796b98fdf73dbeba33,1,be0dbdc3d67d55727a65d4cd696ca73c,8e6d7754,2018-03-06 12:48:39,"
+    "79.79,8.30\n"
+)
+_CUSTOMERS = (  # one person's two orders, each with its customer_id
+    "customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state\n"
+    "9ef432eb6251297304e76186b10a928d,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
+    "b0830fb4747a6c6d20dea0b8c802d7ef,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
+)
+_PERSON = "861eff4711a542e4b93843c6dd7febb0"
+_ITEMS = ("fd25ab760bfbba13c198fa3b4f1a0cd3", "be0dbdc3d67d55727a65d4cd696ca73c")
+
+
+def _ratings(store: Store) -> list[tuple[str, str | None, str | None, float]]:
+    return [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in store.read()]
+
+
 def test_olists_order_reviews_are_told_to_join_the_orders_their_items_and_customers(
     ingest_store: Store, tmp_path: Path
 ) -> None:
     """Olist's order reviews name an order, not its customer nor its items: the refusal told to
-    give default_type=... as for any file of events, which imported no customer or item. It
-    shows the join on order_id to the orders and their items, and on customer_id to the
-    customers, and the join it shows imports each review as the customer's rating of the order's
-    item. Joined to the orders alone, a customer's reviews of two orders were two customers'
-    (an Olist order's customer_id is its own; the customers file's customer_unique_id is the
-    person's)."""
+    give default_type=... as for any file of events, which imported no customer or item. Beside
+    its release's files, it shows the join, by their names, on order_id to the orders and their
+    items, and on customer_id to the customers, and the join it shows imports each review as the
+    person's rating of the order's item. Joined to the orders alone, a customer's reviews of two
+    orders were two customers' (an Olist order's customer_id is its own; the customers file's
+    customer_unique_id is the person's)."""
     reviews = tmp_path / "olist_order_reviews_dataset.csv"
-    reviews.write_text(
-        "review_id,order_id,review_score,review_comment_title,review_comment_message,"
-        "review_creation_date,review_answer_timestamp\n"
-        "7bc2406110b926393aa56f80a40eba40,73fc7af87114b39712e6da79b0a377eb,4,,,2018-01-18 00:00:00,"
-        "2018-01-18 21:46:59\n"
-        "80e641a11e56f04c1ad469d5645fdfde,a548910a1c6147796b98fdf73dbeba33,5,,Recebi bem antes,"
-        "2018-03-10 00:00:00,2018-03-11 03:05:13\n"
+    reviews.write_text(_REVIEWS)
+    (tmp_path / "olist_orders_dataset.csv").write_text(_ORDERS)
+    (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
+    (tmp_path / "olist_customers_dataset.csv").write_text(_CUSTOMERS)
+    (tmp_path / "olist_order_payments_dataset.csv").write_text(
+        "order_id,payment_sequential,payment_type,payment_installments,payment_value\nb81ef226,1,credit_card,8,99.33\n"
     )
     with pytest.raises(FormatError) as caught:
         import_file(ingest_store, reviews)
     said = str(caught.value)
     assert "the file holds orders' reviews by 'order_id', and each order's customer and items are in" in said
     assert "join them on 'order_id' and 'customer_id' first" in said
-    assert "CUSTOMERS.csv their customers: Olist's" in said and "needed for its customer_unique_id" in said
+    assert (
+        "(olist_customers_dataset.csv names the person, customer_unique_id, of each order's customer_id)"
+        in said
+    )
     assert said.endswith(
         "then import joined.csv with --map value=review_score --map timestamp=review_creation_date"
     )
     assert "default_type" not in said and "undated" not in said
-    (tmp_path / "ORDERS.csv").write_text(
-        "order_id,customer_id,order_status,order_purchase_timestamp\n"
-        "73fc7af87114b39712e6da79b0a377eb,9ef432eb6251297304e76186b10a928d,delivered,2018-01-11 15:30:49\n"
-        "a548910a1c6147796b98fdf73dbeba33,b0830fb4747a6c6d20dea0b8c802d7ef,delivered,2018-02-28 12:25:19\n"
-    )
-    (tmp_path / "ORDER_ITEMS.csv").write_text(
-        "order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
-        "73fc7af87114b39712e6da79b0a377eb,1,fd25ab760bfbba13c198fa3b4f1a0cd3,6d803cb7,2018-01-18 15:47:59,"
-        "185.00,13.63\n"
-        "a548910a1c6147796b98fdf73dbeba33,1,be0dbdc3d67d55727a65d4cd696ca73c,8e6d7754,2018-03-06 12:48:39,"
-        "79.79,8.30\n"
-    )
-    (tmp_path / "CUSTOMERS.csv").write_text(  # one person's two orders, each with its customer_id
-        "customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state\n"
-        "9ef432eb6251297304e76186b10a928d,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
-        "b0830fb4747a6c6d20dea0b8c802d7ef,861eff4711a542e4b93843c6dd7febb0,14409,franca,SP\n"
-    )
     program = printed_program(said)
     subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
     mapping = {"value": "review_score", "timestamp": "review_creation_date"}
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
-    assert [(e.type, e.user_id, e.item_id, e.payload["value"]) for e in ingest_store.read()] == [
-        ("rated", "861eff4711a542e4b93843c6dd7febb0", "fd25ab760bfbba13c198fa3b4f1a0cd3", 4.0),
-        ("rated", "861eff4711a542e4b93843c6dd7febb0", "be0dbdc3d67d55727a65d4cd696ca73c", 5.0),
-    ]
+    assert _ratings(ingest_store) == [("rated", _PERSON, _ITEMS[0], 4.0), ("rated", _PERSON, _ITEMS[1], 5.0)]
     # Olist's payments, also by order and with no score, are no reviews: joined, each payment
     # (an order paid by card and voucher has two) was imported as the order's items bought again
-    payments = tmp_path / "olist_order_payments_dataset.csv"
-    payments.write_text(
-        "order_id,payment_sequential,payment_type,payment_installments,payment_value\nb81ef226,1,credit_card,8,99.33\n"
-    )
     with pytest.raises(
         FormatError, match="holds orders' records by 'order_id'.*import those instead$"
     ) as caught:
-        import_file(ingest_store, payments)
+        import_file(ingest_store, tmp_path / "olist_order_payments_dataset.csv")
     assert "joined.csv" not in str(caught.value)
+
+
+_ORDERS_BY_PERSON = (  # a release whose orders name the person, with no customer_id
+    "order_id,customer_unique_id,order_status,order_purchase_timestamp\n"
+    f"73fc7af87114b39712e6da79b0a377eb,{_PERSON},delivered,2018-01-11 15:30:49\n"
+    f"a548910a1c6147796b98fdf73dbeba33,{_PERSON},delivered,2018-02-28 12:25:19\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("orders", "customers", "users"),
+    [
+        (_ORDERS_BY_PERSON, _CUSTOMERS, [_PERSON, _PERSON]),
+        (_ORDERS, None, ["9ef432eb6251297304e76186b10a928d", "b0830fb4747a6c6d20dea0b8c802d7ef"]),
+    ],
+    ids=["orders-without-customer_id", "no-customers-file"],
+)
+def test_the_join_given_for_order_reviews_joins_only_the_columns_its_release_has(
+    ingest_store: Store, tmp_path: Path, orders: str, customers: str | None, users: list[str]
+) -> None:
+    """The join given for Olist's order reviews named CUSTOMERS on customer_id whatever the
+    release held: run on a release whose orders name no customer_id, or with no customers file,
+    it ended in KeyError: 'customer_id' (or found no such file). It now names the files beside
+    the reviews, joining the customers only where their headers have the columns it joins on,
+    and runs as printed."""
+    reviews = tmp_path / "olist_order_reviews_dataset.csv"
+    reviews.write_text(_REVIEWS)
+    (tmp_path / "olist_orders_dataset.csv").write_text(orders)
+    (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
+    if customers is not None:
+        (tmp_path / "olist_customers_dataset.csv").write_text(customers)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, reviews)
+    said = str(caught.value)
+    subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
+    assert "join them on 'order_id' first" in said and "customer_unique_id" not in said
+    mapping = {"value": "review_score", "timestamp": "review_creation_date"}
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
+    assert [(e.user_id, e.item_id) for e in ingest_store.read()] == list(zip(users, _ITEMS, strict=True))
+
+
+def test_order_reviews_without_their_release_beside_them_are_told_the_join_on_the_order(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Order reviews alone in their folder are given the join on the order to ORDERS and
+    ORDER_ITEMS, standing for the release's files, and no join to customers it has not seen."""
+    reviews = tmp_path / "olist_order_reviews_dataset.csv"
+    reviews.write_text(_REVIEWS)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, reviews)
+    said = str(caught.value)
+    assert "join them on 'order_id' first" in said
+    assert "ORDERS.csv being the orders and ORDER_ITEMS.csv their items: Olist's" in said
+    (tmp_path / "ORDERS.csv").write_text(_ORDERS)
+    (tmp_path / "ORDER_ITEMS.csv").write_text(_ORDER_ITEMS)
+    subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
+    mapping = {"value": "review_score", "timestamp": "review_creation_date"}
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
+    assert [e.user_id for e in ingest_store.read()] == [
+        "9ef432eb6251297304e76186b10a928d",
+        "b0830fb4747a6c6d20dea0b8c802d7ef",
+    ]
 
 
 def test_the_join_of_a_release_written_with_semicolons_reads_both_files_so(
