@@ -1157,10 +1157,15 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
     if order is None or ("user" not in lacking and "item" not in lacking):
         return ""
     score = None
+    others: dict[str | Path, str] = {"OTHER": order}
     if "item" not in lacking:
-        holds, other, others = "items", "customer and time are in another file", {"OTHER": order}
+        holds, other = "items", "customer and time are in another file"
+        release = _release_headers(path, encoding)
+        orders = _release_file(release, order, has_user=True)
+        if orders is not None and (customers := _customers_join(release, orders)):
+            other, others = "customer and time are in other files", {orders: order} | customers
     elif "user" not in lacking:
-        holds, other, others = "customers", "items are in another file", {"OTHER": order}
+        holds, other = "customers", "items are in another file"
     else:
         score = next(
             (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
@@ -1206,7 +1211,8 @@ def _reviews_joins(path: Path, encoding: str, order: str) -> dict[str | Path, st
 def _customers_join(release: Mapping[Path, Sequence[str]], orders: Path) -> dict[str | Path, str]:
     """The customers file of the release, with the orders' customer column it is joined on,
     where the orders name a customer of each order's own (Olist's customer_id) and a file beside
-    them names the person of each (customer_unique_id, the customer an import reads); {} else."""
+    them names the person of each (customer_unique_id, the customer an import reads); {} else.
+    Joined to the orders alone, one person's orders were as many customers'."""
     customer = _column_of("user", release[orders])
     if customer is None or header_key(customer) == _PERSON:
         return {}

@@ -744,6 +744,36 @@ def test_the_join_given_for_order_reviews_joins_only_the_columns_its_release_has
     assert [(e.user_id, e.item_id) for e in ingest_store.read()] == list(zip(users, _ITEMS, strict=True))
 
 
+def test_olists_order_items_are_told_to_join_the_customers_beside_their_orders(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """Olist's order items were given the join to the orders alone, so each purchase was the
+    order's own customer_id's, one person's two orders two customers. Beside the orders and
+    the customers file, the join given takes in the customers, and one person's orders are one
+    customer's; beside no customers file, the join to the orders stays as for Instacart's."""
+    items = tmp_path / "olist_order_items_dataset.csv"
+    items.write_text(_ORDER_ITEMS)
+    (tmp_path / "olist_orders_dataset.csv").write_text(_ORDERS)
+    (tmp_path / "olist_customers_dataset.csv").write_text(_CUSTOMERS)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, items)
+    said = str(caught.value)
+    subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
+    assert "join them on 'order_id' and 'customer_id' first" in said
+    assert (
+        "(olist_customers_dataset.csv names the person, customer_unique_id, of each order's customer_id)"
+        in said
+    )
+    mapping = {"default_type": "purchased", "timestamp": "order_purchase_timestamp"}
+    conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
+    assert _events(ingest_store) == [("purchased", _PERSON, _ITEMS[0]), ("purchased", _PERSON, _ITEMS[1])]
+    (tmp_path / "olist_customers_dataset.csv").unlink()
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, items)
+    assert "join them on 'order_id' first" in str(caught.value)
+    assert "(OTHER.csv being that file)" in str(caught.value)
+
+
 def test_order_reviews_without_their_release_beside_them_are_told_the_join_on_the_order(
     ingest_store: Store, tmp_path: Path
 ) -> None:
