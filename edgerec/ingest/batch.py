@@ -80,7 +80,10 @@ class CatalogueColumns:
         if self.lacking:  # a field read from another column (a sale price) is the row's own
             fields, names = self.lacking[row]
             unnamed, header = unnamed | {f for f in fields if payload.get(f) in (None, "")}, header - names
-        payload.update({field: stored[field] for field in unnamed if stored[field] is not None})
+        # when a stock was counted is kept with the stock alone, below: a file's own stock
+        # without a column for its time is counted when the file was written
+        kept_fields = unnamed - {"stock_at"}
+        payload.update({field: stored[field] for field in kept_fields if stored[field] is not None})
         if "stock" in unnamed and stored.get("stock_at") is not None:  # the stock kept, counted when it was
             payload["stock_at"] = stored["stock_at"]
         kept = {k: v for k, v in (stored["attributes"] or {}).items() if k not in header}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgerec.domain import EventType, text_id
-from edgerec.domain.events import EARLIEST
+from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
 from edgerec.ingest.batch import (
     Batch,
@@ -817,6 +817,9 @@ _STOCK = (
 _STOCK_FLAGS = ("in_stock", "is_in_stock", "availability")
 # A column of stock words, whose other text (a delivery note, a date) says no count.
 _WORD_STOCK = {header_key("availability")}
+# When a row's stock was counted (an inventory's own date), where the file says: else the stock
+# is taken as counted when the file was written (the import's `stock_at`).
+_STOCK_AT = ("stock_at", "stock_counted_at", "stock_date", "inventory_date", "inventory_at", "counted_at")
 _DESCRIPTION = ("description", "desc", "details", "product_description", "detail_desc")
 _PARAGRAPHS = {header_key(name) for name in _DESCRIPTION}
 _AUDIENCE = {"men", "women", "boys", "girls", "unisex", "kids", "baby", "men's", "women's", "mens", "womens"}
@@ -897,6 +900,7 @@ CATALOGUE_FIELDS: dict[str, tuple[str, ...]] = {
     "brand": _BRAND,
     "price": _PRICE,
     "stock": _STOCK,
+    "stock_at": _STOCK_AT,
     "description": _DESCRIPTION,
 }
 
@@ -1155,6 +1159,31 @@ def _stock_cells(
         elif "0" in said:
             out[i] = "0"
     return out
+
+
+def _stock_counted(cells: list[Any], source_timezone: str) -> tuple[list[int | None], list[Problem]]:
+    """A catalogue's column of when each row's stock was counted, as microseconds UTC (a time
+    without an offset in the import's zone, --timezone); an empty cell says nothing (the stock is
+    counted when the file was written), and one that is no time, or not after 1990 and not
+    ahead of the clock (as --stock-at), is the row's problem: a count ahead of the clock would
+    take every sale until then for one counted in it already."""
+    texts = [cell if isinstance(cell, str) and cell.strip() else None for cell in cells]
+    if not any(texts):
+        return [None] * len(cells), [None] * len(cells)
+    micros, found = convert.datetime_micros(texts, source_timezone)
+    latest = to_micros(latest_allowed())
+    problems: list[Problem] = [None] * len(cells)
+    for i, (text, at, problem) in enumerate(zip(texts, micros, found, strict=True)):
+        if text is None:
+            continue
+        if problem is not None:
+            problems[i] = ("invalid_stock_at", problem[1].replace("occurred_at:", "stock_at:", 1))
+        elif at is not None and not CATALOGUE_AT < at <= latest:
+            problems[i] = (
+                "invalid_stock_at",
+                f"stock_at: {text[:40]!r} must be after {EARLIEST.date()} and not ahead of the clock",
+            )
+    return micros, problems
 
 
 # A stock of "none" is none left (0), not no value.
@@ -1509,6 +1538,8 @@ def catalogue_batches(
         if stock_dots is False:
             found = [_dots_refused(problem, cell) for problem, cell in zip(found, stock_cells, strict=True)]
         merge(problems, [_with_hint(problem, "stock") for problem in found])
+        counted, found = _stock_counted(raw.get("stock_at", _const(None, n)), source_timezone)
+        merge(problems, found)
         if delimiter is not None:
             _shifted(problems, joined, width, delimiter)
         if header and (view := find(names, *_STORE_VIEW)) is not None and used["item_id"] is not None:
@@ -1550,6 +1581,10 @@ def catalogue_batches(
             "brand": brands,
             "price": prices,
             "stock": stocks,
+            # a time for a stock the row states
+            "stock_at": [
+                at if stock is not None else None for at, stock in zip(counted, stocks, strict=True)
+            ],
             "description": raw.get("description", _const(None, n)),
             "attributes": attributes,
         }

@@ -15,7 +15,7 @@ from edgerec.cli import main
 from edgerec.domain import Event, ItemListed, ItemUpdated, ItemViewed, Purchased
 from edgerec.ingest import export_events, import_file
 from edgerec.recommend import Recommender
-from edgerec.store.schema import items
+from edgerec.store.schema import items, quarantine
 from tests.projections.test_rebuild_equals_incremental import snapshot
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -272,6 +272,43 @@ def test_stock_at_says_when_the_catalogue_file_counted_its_stock(tmp_path: Path)
         assert _stock(store) == {"last": 1, "five": 4}
     refused = CliRunner().invoke(main, ["--db", str(db), "import", str(catalogue), "--stock-at", "soon"])
     assert refused.exit_code == 2 and "neither an ISO 8601 time" in refused.output
+
+
+def test_a_catalogue_files_own_column_says_when_each_rows_stock_was_counted(tmp_path: Path) -> None:
+    """A catalogue's stock_counted_at column was not read: every row's stock was counted when the
+    file was written, so a sale after a row's own count but before the file's export lowered
+    nothing, and one before it lowered the stock twice over. Each row's count now has its own
+    time; a blank cell takes the file's, and a cell that is no time is quarantined."""
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "item_id,title,category,stock,stock_counted_at\n"
+        "last,Last mug,Mugs,1,2026-03-02T10:00:00Z\n"  # at(60)
+        "five,Five cups,Mugs,5,2026-03-02 09:00\n"  # at(0)
+        "many,Many plates,Mugs,9,\n"  # the file's time
+        "odd,Odd bowl,Mugs,2,after lunch\n"
+    )
+    os.utime(catalogue, (at(120).timestamp(), at(120).timestamp()))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        report = import_file(store, catalogue)
+        assert report.quarantined_by_reason == {"invalid_stock_at": 1}
+        assert import_file(store, catalogue).appended == 0
+        store.record_many(
+            [
+                Purchased(user_id="c1", item_id="last", occurred_at=at(30)),  # before its count
+                Purchased(user_id="c2", item_id="five", occurred_at=at(30)),  # after its count
+                Purchased(user_id="c3", item_id="many", occurred_at=at(90)),  # before the file's
+            ]
+        )
+        assert _stock(store) == {"last": 1, "five": 4, "many": 9}
+        with store.engine.connect() as connection:
+            (reason,) = connection.execute(select(quarantine.c.reason, quarantine.c.detail)).all()
+        assert reason[0] == "invalid_stock_at" and "'after lunch' is not a time" in reason[1]
+    counted = tmp_path / "counted.csv"  # a column of another name, mapped
+    counted.write_text("item_id,title,stock,gezaehlt\nlast,Last mug,1,2026-03-02T10:00:00Z\n")
+    with edgerec.open(tmp_path / "mapped.db") as store:
+        import_file(store, counted, mapping={"stock_at": "gezaehlt"})
+        store.record(Purchased(user_id="c1", item_id="last", occurred_at=at(61)))
+        assert _stock(store) == {"last": 0}
 
 
 def test_the_same_catalogue_file_imported_twice_appends_nothing_the_second_time(tmp_path: Path) -> None:
