@@ -1064,24 +1064,28 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     )
 
 
-def pandas_read(path: Path, encoding: str, name: str | None = None, delimiter: str | None = None) -> str:
+def pandas_read(
+    path: Path, encoding: str, name: str | None = None, delimiter: str | None = None, *, header: bool = True
+) -> str:
     """The pandas call that reads the file as given, by its own delimiter (`delimiter`, where the
     import was given one, else sniffed) and in its own encoding (its byte-order mark's, else
     `encoding`, its lines'; pandas reads UTF-8 unless told); or reads `name` (a file of the same
     release, written as this one is). Told none, pandas stopped with a UnicodeDecodeError on a
-    cp1252 or UTF-16 file."""
+    cp1252 or UTF-16 file. Without a `header` line (header=false), its columns are numbered from
+    0, as the import names them."""
     suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
+    numbered = "" if header else ", header=None"
     if suffix == ".parquet":
         return f"pd.read_parquet({named})"
     if is_workbook(path):  # the sheet an import reads; another workbook's first
         sheet = "" if name is not None else f", sheet_name={json.dumps(unread_sheets(path)[0])}"
-        return f"pd.read_excel({named}{sheet}, dtype=str)"
+        return f"pd.read_excel({named}{sheet}, dtype=str{numbered})"
     coded = pandas_encoding(path, encoding)
     if suffix in JSON_LINES_SUFFIXES:
         return f"pd.read_json({named}, lines=True{coded})"
     delimiter = text_delimiter(path, encoding, delimiter) or ","
     sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
-    return f"pd.read_csv({named}, sep={sep}, dtype=str{coded})"
+    return f"pd.read_csv({named}, sep={sep}, dtype=str{numbered}{coded})"
 
 
 def text_delimiter(path: Path, encoding: str, given: str | None = None) -> str | None:

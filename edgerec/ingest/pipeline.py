@@ -148,20 +148,20 @@ class _Zeros:
             self.types = batch.rated_by[0]
             self.rated |= batch.rated_by[1]
 
-    def note(self, path: Path, encoding: str, delimiter: str | None = None) -> str | None:
+    def note(self, path: Path, encoding: str, given: ColumnMapping | None = None) -> str | None:
         """Where ratings of 0 sit below others that run from 1 up, what a 0 is taken for, and
         how to import such rows as views instead: nothing is read another way unasked. A file
         with a column of its own for the type (views and purchases beside its ratings) is told to
         rewrite those rows' type: told to read its ratings' column as the type, as a file of
-        ratings alone is, its other rows, their rating blank, were quarantined for it. `delimiter`
-        is the one the import was given, where it was: the rewritten file keeps it, to be imported
-        as this one was."""
+        ratings alone is, its other rows, their rating blank, were quarantined for it. `given` is
+        the mapping the import was given: the rewritten file keeps its delimiter and its header
+        line or none, to be imported as this one was."""
         if not self.zeros or self.low < 1 or self.high <= self.low:  # 0 and 1 alone: a dislike and a like
             return None
         low, high = int(self.low), int(self.high)
         if self.column is not None and self.types is not None:
             rated = sorted(self.rated, key=str)
-            how = _views_program(path, encoding, delimiter, self.types, rated, self.column)
+            how = _views_program(path, encoding, given or ColumnMapping(), self.types, rated, self.column)
         elif self.column is not None and self.whole and high - low < 20:
             column = self.column
             ratings = " ".join(f"--action {value}=rated" for value in range(low, high + 1))
@@ -183,21 +183,25 @@ class _Zeros:
 
 
 def _views_program(
-    path: Path, encoding: str, delimiter: str | None, types: str, rated: list[str | float], ratings: str
+    path: Path, encoding: str, given: ColumnMapping, types: str, rated: list[str | float], ratings: str
 ) -> str:
     """The way to import a file's ratings of 0 as views where it has a column of its own for the
     type: a pandas line that makes those rows' type item_viewed, and the import of what it writes,
-    which it writes in the file's encoding and by its delimiter: imported as the file was
-    (--encoding cp1252, --map delimiter=;), one written in UTF-8 was read as cp1252, Café as
-    CafÃ©, and one written with commas was read as one column."""
-    column, values = json.dumps(types), json.dumps(rated)
-    zero = f'pd.to_numeric(f[{json.dumps(ratings)}], errors="coerce") == 0'
-    separator = text_delimiter(path, encoding, delimiter)
+    which it writes in the file's encoding, by its delimiter and with its header line or none:
+    imported as the file was (--encoding cp1252, --map delimiter=;, --map header=false), one
+    written in UTF-8 was read as cp1252, Café as CafÃ©, one written with commas was read as one
+    column, and one given a header line imported it as a row. Without a header line, pandas
+    numbers the columns from 0, as the mapping names them."""
+    label = json.dumps if given.header else (lambda name: str(int(name)))
+    column, values = label(types), json.dumps(rated)
+    zero = f'pd.to_numeric(f[{label(ratings)}], errors="coerce") == 0'
+    separator = text_delimiter(path, encoding, given.delimiter)
     sep = "" if separator in (None, ",") else f", sep={json.dumps(separator)}"
+    sep += "" if given.header else ", header=False"
     imports = "pandas as pd"
     if separator == " ":  # fields split by runs of spaces: a blank one (a purchase's rating) is
         sep, imports = f"{sep}, quoting=csv.QUOTE_ALL", "csv, pandas as pd"  # none unless quoted
-    read = pandas_read(path, encoding, delimiter=delimiter)
+    read = pandas_read(path, encoding, delimiter=given.delimiter, header=given.header)
     program = (
         f"import {imports}; f = {read}; t = f[{column}].astype(object); "
         f'f[{column}] = t.mask(t.fillna("").isin({values}) & ({zero}), "item_viewed"); '
@@ -209,12 +213,14 @@ def _views_program(
     )
 
 
-def _given_delimiter(mapping: ColumnMapping | Mapping[str, Any] | None) -> str | None:
-    """The delimiter the import was given (--map delimiter=;), where it was one of events'."""
+def _given_reading(mapping: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
+    """The events' mapping the import was given, for how it read the file's text (--map
+    delimiter=;, --map header=false); the default one for a catalogue's mapping, whose keys are
+    not events'."""
     try:
-        return ColumnMapping.of(mapping).delimiter
-    except (TypeError, ValueError):  # a catalogue's mapping, whose keys are not events'
-        return None
+        return ColumnMapping.of(mapping)
+    except (TypeError, ValueError):
+        return ColumnMapping()
 
 
 def _delist_unnamed(store: AppendsRows, named: _Distinct) -> int:
@@ -323,7 +329,7 @@ def import_file(
             lambda source: _stock_counted(source, stock_at, started_at),
         )
         # a log is restored as it was
-        zero_note = None if fmt.recorded_log else zeros.note(path, lines_in, _given_delimiter(mapping))
+        zero_note = None if fmt.recorded_log else zeros.note(path, lines_in, _given_reading(mapping))
         if zero_note is not None:
             report.notes.append(zero_note)
         if lines != 0 and is_workbook(path) and (unread := unread_sheets(path))[1]:

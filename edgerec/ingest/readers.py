@@ -145,7 +145,7 @@ def csv_batches(
         batch.notes, notes = notes, ()
         batch.advice = advice
         batch.ratings_from = mapping.value if "value" in wanted else None
-        batch.rated_by = rated_by(mapping, raw, columns) if mapping.header else None
+        batch.rated_by = rated_by(mapping, raw, columns)
         yield batch
 
 

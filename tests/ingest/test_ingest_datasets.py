@@ -514,6 +514,42 @@ def test_the_views_of_a_file_read_by_a_given_delimiter_are_written_by_it(
         ]
 
 
+def test_ratings_of_0_in_a_file_without_a_header_with_its_own_types_are_rewritten_as_views(
+    tmp_path: Path,
+) -> None:
+    """A file of views, ratings and purchases with no header line (header=false, its columns by
+    number) was told the old recipe, --map type=3 --map value=3 --action 0=item_viewed ...,
+    which quarantined every view and purchase, their rating blank, as a file with a header line
+    was before it got a pandas line. It is given that line too, reading and writing the file
+    without a header line, and views.csv imports as the file was."""
+    path = tmp_path / "interactions.csv"
+    path.write_text(
+        "276725,034545104X,view,,2024-03-01 10:00:00\n276725,034545104X,rate,0,2024-03-01 10:05:00\n"
+        "276725,0155061224,rate,5,2024-03-01 10:06:00\n276726,0446520802,purchase,,2024-03-02 09:00:00\n"
+        "276726,0446520802,rate,9,2024-03-02 09:30:00\n276726,052165615X,rate,0,2024-03-02 09:40:00\n"
+    )
+    mapping = {"header": "false", "user": "0", "item": "1", "type": "2", "value": "3", "timestamp": "4"}
+    with edgerec.open(tmp_path / "as_is.db") as store:
+        report = import_file(store, path, mapping=mapping)
+    conserved(report)
+    [note] = report.notes
+    assert "--map type=3" not in note
+    assert note.endswith(", then import views.csv as this file was")
+    subprocess.run([sys.executable, "-c", printed_program(note)], cwd=tmp_path, check=True)
+    with edgerec.open(tmp_path / "views.db") as store:
+        again = import_file(store, tmp_path / "views.csv", mapping=mapping)
+        conserved(again)
+        assert again.notes == []
+        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
+            ("item_viewed", "034545104X"),
+            ("item_viewed", "034545104X"),
+            ("rated", "0155061224"),
+            ("purchased", "0446520802"),
+            ("rated", "0446520802"),
+            ("item_viewed", "052165615X"),
+        ]
+
+
 def test_the_views_of_a_json_lines_file_whose_types_are_numbers_are_rewritten(tmp_path: Path) -> None:
     """A JSON line's type 2 (read as a rating) was matched as the text "2" in the note's pandas
     line, which pandas reads as the number 2: the line rewrote nothing, and the ratings of 0 were
