@@ -168,7 +168,7 @@ class RecommenderConfig:
     def load(cls, path: str | os.PathLike[str]) -> RecommenderConfig:
         # utf-8-sig: a file edited in Notepad starts with a byte-order mark, which JSON refuses
         # (the shipped configuration was served instead, its policy in place of the shop's).
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8-sig")))
+        return cls.from_json(hand_written_json(Path(path).read_text(encoding="utf-8-sig")))
 
     @classmethod
     def default(cls) -> RecommenderConfig:
@@ -205,9 +205,9 @@ _COUNTS = {
 
 
 def hand_written_json(text: str) -> Any:
-    """JSON a shop wrote by hand, a key given twice in one object refused by name: the parser
-    keeps the last without a word (a second "exclude_items" drops the first list), where a TOML
-    file is refused.
+    """JSON a shop wrote by hand (its rules file, its recommender.json), a key given twice in one
+    object refused by name: the parser keeps the last without a word (a second "exclude_items"
+    drops the first list), where a TOML file is refused.
 
     >>> hand_written_json('{"exclude_items": ["a"], "exclude_items": ["b"]}')
     Traceback (most recent call last):

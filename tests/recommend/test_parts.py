@@ -105,6 +105,28 @@ def test_a_store_s_configuration_ignored_for_a_key_says_where_that_key_belongs(t
         )
 
 
+def test_a_key_given_twice_in_a_store_s_configuration_is_refused_by_name(tmp_path) -> None:
+    """A key written twice in recommender.json, at the top level or under "policy", was settled
+    by the JSON parser's last-one-wins without a word: a shop that set max_category_share twice
+    was served one of its two values. The file is ignored as for any other fault in it, the
+    key and the file named (the console's warning and `edgerec recommend`'s standard error)."""
+    import edgerec
+    from edgerec.recommend.engine import ignored_config, shop_config_path
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        path = shop_config_path(store)
+        assert path is not None
+        path.parent.mkdir()
+        path.write_text('{"policy": {"max_category_share": 0.2, "mmr_lambda": 0.5, "max_category_share": 1}}')
+        assert ignored_config(store) == (
+            f"ignoring {path} (key 'max_category_share' is given twice in one object: merge them into"
+            " one, or keep one); using the shipped configuration"
+        )
+        path.write_text('{"anchors": 3, "policy": {}, "anchors": 5}')
+        said = ignored_config(store)
+        assert said is not None and said.startswith(f"ignoring {path} (key 'anchors' is given twice")
+
+
 def test_a_hand_edited_weight_that_is_no_number_from_0_up_is_refused(tmp_path) -> None:
     """A weight of 1e999 (infinity) scored every item Infinity, and --json printed NaN."""
     path = tmp_path / "recommender.json"
