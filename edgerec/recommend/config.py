@@ -93,7 +93,9 @@ class RecommenderConfig:
     # the shop's time zone, for "popular this hour": "local" (this machine's), or a name such as
     # Europe/Berlin
     timezone: str = LOCAL
-    context_warmup_events: int = 50_000  # recent log events replayed for kiosk/hour popularity
+    # the newest log events replayed for kiosk/hour/day popularity, and before them those back to
+    # a week before the newest (500,000 at most: `engine.WARMUP_MOST_EVENTS`); 0 replays none
+    context_warmup_events: int = 50_000
     tuned_on: str = "untuned"
 
     def __post_init__(self) -> None:

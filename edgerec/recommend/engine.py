@@ -34,7 +34,7 @@ from edgerec.recommend.request import (
 )
 from edgerec.recommend.rules import RULE_KEYS, RuleSet, RulesFile
 from edgerec.recommend.sources import NEWLY_LISTED_US, builtin_sources
-from edgerec.recommend.state import LiveState, SessionState, UserState, trace_from_row
+from edgerec.recommend.state import WEEK_US, LiveState, SessionState, UserState, trace_from_row
 from edgerec.recommend.trained import SNAPSHOT_FILE, TrainedModel
 from edgerec.store.codec import StoredEvent, event_to_row, to_micros
 from edgerec.training.files import model_dir
@@ -49,6 +49,10 @@ _REMEMBERED_IDS = 20_000
 # by one (a read each); beyond, it drops every list.
 _SESSIONS_READ_FOR_PAIRS = 64
 _CATCH_UP_BATCH = 5_000
+# The most log events a recommender's warm-up replays to count a week of the kiosks' days: a
+# week of about 70,000 events a day, some 10 s of start-up (20 us an event); its memory grows
+# with the items and kiosks counted, not with the events (read 5,000 at a time).
+WARMUP_MOST_EVENTS = 500_000
 _TIE_BREAK = 1e-6
 _MIN_SHARE = 0.02  # sources below this share of an item's score give no reason
 _REASONS = 3  # reasons shown per item
@@ -227,15 +231,30 @@ class Recommender:
             cat.recompute_arrivals()
             self._load_neighbours(conn, cat.most_popular(self.config.preload_neighbours))
             self._load_recent_users(conn)
-            warm = self.config.context_warmup_events
-            for event in reader.recent_log(conn, self.position, warm) if warm else []:
+            self._warm_up_context(conn)
+
+    def _warm_up_context(self, conn: Connection) -> None:
+        """Counts the kiosks' hours and days of the week from the log's newest
+        `context_warmup_events` and, before them, back to a week before the newest (a shop of
+        more events a day than a seventh of them would count less than a week otherwise, its
+        days unlike a long-running recommender's), `WARMUP_MOST_EVENTS` at most."""
+        least = self.config.context_warmup_events
+        if not least:
+            return
+        cat, context = self.catalogue, self.state.context
+        since = reader.warmup_start(
+            conn, self.position, least=least, most=max(least, WARMUP_MOST_EVENTS), span_us=WEEK_US
+        )
+        while since < self.position and (batch := reader.log_since(conn, since, _CATCH_UP_BATCH)):
+            for event in batch:
+                if event.position > self.position:
+                    return
                 if event.store_id:
-                    self.state.context.stores.add(event.store_id)
+                    context.stores.add(event.store_id)
                 if event.item_id is not None and event.type in DEFAULT_EVENT_WEIGHTS:
                     index = cat.see(event.item_id, (event.payload or {}).get("category"))
-                    self.state.context.add(
-                        event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type], event.occurred_at
-                    )
+                    context.add(event.store_id, index, DEFAULT_EVENT_WEIGHTS[event.type], event.occurred_at)
+            since = batch[-1].position
 
     def _listings(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The store's listings of these items (the model's content vectors of items its snapshot

@@ -197,6 +197,25 @@ def log_since(connection: Connection, position: int, limit: int) -> list[StoredE
     ]
 
 
-def recent_log(connection: Connection, upto: int, count: int) -> list[StoredEvent]:
-    """The last `count` events at or before `upto`, oldest first."""
-    return log_since(connection, max(0, upto - count), count)
+def warmup_start(connection: Connection, upto: int, *, least: int, most: int, span_us: int) -> int:
+    """The log position after which a warm-up replays the log up to `upto`: the newest `least`
+    events and, before them, those back to `span_us` before the newest of their times, at most
+    the newest `most` in all. A position, not a time: the primary key finds it, where the log
+    has no index of times (an event appended out of time order is replayed with those about it).
+    """
+    floor, start = max(0, upto - most), max(0, upto - least)
+    if start <= floor:
+        return floor
+    in_range = (events.c.position > floor, events.c.position <= upto)
+    newest = connection.execute(
+        select(func.max(events.c.occurred_at)).where(events.c.position > start, events.c.position <= upto)
+    ).scalar()
+    if newest is None:
+        return start
+    first = connection.execute(
+        select(events.c.position)
+        .where(*in_range, events.c.occurred_at >= newest - span_us)
+        .order_by(events.c.position)
+        .limit(1)
+    ).scalar()
+    return start if first is None else min(start, first - 1)

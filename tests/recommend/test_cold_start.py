@@ -368,3 +368,35 @@ def test_one_look_on_a_quiet_saturday_does_not_make_an_item_saturdays() -> None:
     said = next(r.reasons for r in listed if r.item_id == "i8")
     assert "Popular at this kiosk around 10:00" in said
     assert "Popular at this kiosk on Saturdays" not in said
+
+
+def test_a_restarted_kiosk_counts_the_days_of_the_whole_last_week(tmp_path) -> None:
+    """A restarted kiosk (or `edgerec recommend`) counted the days of the week from the log's
+    newest 50,000 events: on a shop of about 8,600 events a day that is less than a week, its
+    Monday left out, so its Monday lists were not the long-running kiosk's, which had counted
+    every event. It counts back to a week before the newest event."""
+    from edgerec.api import Store
+
+    config = replace(RecommenderConfig.default(), timezone="UTC")
+    monday = datetime(2026, 4, 6, tzinfo=UTC)
+    events = [
+        ItemViewed(
+            user_id=f"v{n % 997}",
+            item_id=f"i{(n // 7) % 6}" if day else "mon",
+            occurred_at=monday + timedelta(days=day, seconds=n * 10),
+            context=Context(store_id="K"),
+        )
+        for day in range(7)
+        for n in range(8_600)
+    ]
+    with Store(tmp_path / "shop.db", synchronous="OFF") as store:
+        store.record_many(catalogue_events(6))
+        live = Recommender(store, config=config)
+        store.record_many(events)
+        live.refresh()
+        restarted = Recommender(store, config=config)
+        counted = [rec.state.context.days["K"] for rec in (live, restarted)]
+        names = [rec.catalogue.ids for rec in (live, restarted)]
+        assert names[0] == names[1]
+        assert counted[0].store.tolist() == counted[1].store.tolist() == [8_600.0] * 7
+        assert (counted[0].weeks == counted[1].weeks).all()
