@@ -451,7 +451,7 @@ def time_named(name: str) -> bool:
     >>> [time_named(n) for n in ("play_time", "watchTime", "dwell_time", "time_spent", "view_timestamp")]
     [False, False, False, False, True]
     """
-    words = re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    words = _name_words(name)
     told = [
         word
         for i, word in enumerate(words)
@@ -462,6 +462,32 @@ def time_named(name: str) -> bool:
         or (len(words) > 1 and words[-1] == "at")
         or any(_JOINED_TIME.fullmatch(word) for word in words)
     )
+
+
+def _name_words(name: str) -> list[str]:
+    """A column's name as lower-case words (createdAt: created, at; order_id: order, id)."""
+    return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+
+
+# How the words of a time column's name begin that say it is no event's own time but a later
+# step of its order: a shipment's, a delivery's, a deadline or an estimate (Olist's
+# shipping_limit_date and order_estimated_delivery_date beside its order_purchase_timestamp).
+_LATER_STEPS = ("ship", "deliver", "dispatch", "carrier", "limit", "deadline", "estimat", "expect", "due")
+
+
+def event_times(names: Sequence[str]) -> list[str]:
+    """The columns named for a time, in the file's order but those of a shipment, delivery,
+    deadline or estimate last: an order's time before the shipping deadline of its lines.
+
+    >>> event_times(["order_id", "shipping_limit_date", "order_purchase_timestamp", "order_approved_at"])
+    ['order_purchase_timestamp', 'order_approved_at', 'shipping_limit_date']
+    """
+    return sorted((name for name in names if time_named(name)), key=_later_step)
+
+
+def _later_step(name: str) -> bool:
+    """Whether a time column's name says it is a later step of an order (its shipping's)."""
+    return any(word.startswith(_LATER_STEPS) for word in _name_words(name))
 
 
 def check_customer_columns(
@@ -1161,13 +1187,16 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
     if order is None or ("user" not in lacking and "item" not in lacking):
         return ""
     score = None
+    release: dict[Path, list[str]] = {}
     others: dict[str | Path, str] = {"OTHER": order}
     if "item" not in lacking:
         holds, other = "items", "customer and time are in another file"
         release = _release_headers(path, encoding)
         orders = _release_file(release, order, has_user=True)
-        if orders is not None and (customers := _customers_join(release, orders)):
-            other, others = "customer and time are in other files", {orders: order} | customers
+        if orders is not None:
+            others = {orders: order} | _customers_join(release, orders)
+            if len(others) > 1:
+                other = "customer and time are in other files"
     elif "user" not in lacking:
         holds, other = "customers", "items are in another file"
     else:
@@ -1181,7 +1210,8 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
                 "orders (their customers and times), so import those instead"
             )
         holds, other = "reviews", "customer and items are in other files"
-        others = _reviews_joins(path, encoding, order)
+        release = _release_headers(path, encoding)
+        others = _reviews_joins(release, order)
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
     suffix = _release_suffix(path)
@@ -1191,20 +1221,78 @@ def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encod
     )
     program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
     on_columns = " and ".join(map(repr, dict.fromkeys(others.values())))
+    command = _joined_import(names, others, release, score, suffix)
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
         f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)}"
-        f"{_being(others, suffix)}, then import joined.csv{_review_options(names, score)}"
+        f"{_being(others, suffix)}, then import what it writes{command}"
     )
 
 
-def _reviews_joins(path: Path, encoding: str, order: str) -> dict[str | Path, str]:
+def _joined_import(
+    names: Sequence[str],
+    others: Mapping[str | Path, str],
+    release: Mapping[Path, Sequence[str]],
+    score: str | None,
+    suffix: str,
+) -> str:
+    """The `edgerec import` command that reads the file a join writes, by its columns: the
+    customer, the item, the time (a review's own, else its order's before its shipping's) and a
+    review's rating (`score`), or else every line a purchase; undated where none of the files
+    joined names a time. Where the join reads a file standing for one of the release
+    (OTHER.csv), the columns it adds are found by their names, or named by the user. Told only
+    to import joined.csv, its refusal named Olist's shipping deadline for the time."""
+    joined = _joined_columns(names, others, release)
+    columns = names if joined is None else joined
+    times = [*event_times(names), *event_times(columns)] if score else event_times(columns)
+    if joined is None:  # the order's time may be in the file standing for the release's, not its shipping's
+        times = [time for time in times if not _later_step(time)]
+    options = {
+        "user": _column_of("user", columns),
+        "item": _column_of("item", columns),
+        "timestamp": next(iter(times), None),
+        "value": score,
+        "default_type": None if score else EventType.PURCHASED.value,
+    }
+    told = ""
+    if joined is None:
+        unread = [field for field in ("user", "item", "timestamp") if options[field] is None]
+        standing = " or ".join(_named(name, suffix) for name in others if not isinstance(name, Path))
+        if unread:
+            named = " or ".join(f"--map {field}=COLUMN" for field in unread)
+            told = f" (adding {named} where {standing} names it under a name of its own)"
+    elif options["timestamp"] is None:
+        options["undated"] = _UNDATED_DAY
+        told = " (no file joined names a time: its rows are dated from the undated day on, in their order)"
+    given = "".join(
+        f" --map {shlex.quote(f'{field}={column}')}" for field, column in options.items() if column
+    )
+    return f"{told}: edgerec import joined.csv{given}"
+
+
+def _joined_columns(
+    names: Sequence[str], others: Mapping[str | Path, str], release: Mapping[Path, Sequence[str]]
+) -> list[str] | None:
+    """The columns of the file a join writes, as pandas names them (a column of both sides of a
+    merge but the one it is on as NAME_x and NAME_y); None where a file joined stands for one of
+    the release (OTHER.csv), its columns unknown."""
+    joined = list(names)
+    for other, on in others.items():
+        if not isinstance(other, Path):
+            return None
+        both = (set(joined) & set(release[other])) - {on}
+        joined = [f"{name}_x" if name in both else name for name in joined] + [
+            f"{name}_y" if name in both else name for name in release[other] if name != on
+        ]
+    return joined
+
+
+def _reviews_joins(release: Mapping[Path, Sequence[str]], order: str) -> dict[str | Path, str]:
     """The files a file of orders' reviews is joined to, each with the column it is joined on:
     the orders and their items beside it, and the customers where the orders' headers and theirs
     have the columns of that join (Olist's customer_id); else ORDERS and ORDER_ITEMS, standing
     for the release's orders and their items. A join on a column that a release's files lack
     (orders that name the person, no customers file) ended in KeyError."""
-    release = _release_headers(path, encoding)
     orders = _release_file(release, order, has_user=True)
     items = _release_file(release, order, has_user=False)
     if orders is None or items is None:
@@ -1232,11 +1320,13 @@ _PERSON = header_key("customer_unique_id")
 
 def _release_file(release: Mapping[Path, Sequence[str]], order: str, *, has_user: bool) -> Path | None:
     """The first file of the release that names orders by `order` and their customer (the
-    orders, `has_user`) or their items (the orders' items)."""
+    orders, `has_user`) or their items (the orders' items), not both: a file of both is no
+    table of the release but one a join wrote (joined.csv), which a join read for the items
+    would write over."""
     for other, names in release.items():
         if header_key(order) in {header_key(name) for name in names}:
             user, item = _column_of("user", names), _column_of("item", names)
-            if (user is not None and item is None) if has_user else item is not None:
+            if (user is None) != (item is None) and (user is not None) == has_user:
                 return other
     return None
 
@@ -1303,7 +1393,7 @@ def _being(others: Mapping[str | Path, str], suffix: str) -> str:
     """What the files of a join's program stand for, or where a release's file joined names the
     person."""
     names = list(others)
-    if len(names) == 1:
+    if len(names) == 1 and not isinstance(names[0], Path):
         return f" ({names[0]}{suffix} being that file)"
     if not isinstance(names[0], Path):
         orders, items = names
@@ -1317,17 +1407,6 @@ def _being(others: Mapping[str | Path, str], suffix: str) -> str:
     if not isinstance(customers, Path):
         return ""
     return f" ({customers.name} names the person, customer_unique_id, of each order's {others[customers]})"
-
-
-def _review_options(names: Sequence[str], score: str | None) -> str:
-    """The options that read a joined file of reviews: its score's column (Olist's review_score)
-    as the rating, and its time's."""
-    if score is None:
-        return ""
-    time = next((name for name in names if time_named(name)), None)
-    return " with" + "".join(
-        f" --map {field}={column}" for field, column in (("value", score), ("timestamp", time)) if column
-    )
 
 
 def _nested_hint(key: str, path: Path) -> str:
@@ -1378,8 +1457,9 @@ def check_positions(mapping: ColumnMapping, path: Path) -> None:
 
 
 _ONE_KIND = "; for a file of one kind of event, give default_type=item_viewed"
+_UNDATED_DAY = "2024-01-01"
 _UNDATED = (
-    "; for a file with no times at all, give undated=2024-01-01 (the day its rows are dated, "
+    f"; for a file with no times at all, give undated={_UNDATED_DAY} (the day its rows are dated, "
     "a microsecond apart in file order)"
 )
 
@@ -1389,7 +1469,7 @@ def _time_hint(names: Sequence[str], values_of: Callable[[str], list[Any]] | Non
     as times since 1990 (where `values_of` gives them), else none (undated). A column named for
     a time of day (dunnhumby's TRANS_TIME, 1631) or a day's number is no event's time: taken as
     one, every row was quarantined as too old."""
-    named = [name for name in names if time_named(name)]
+    named = event_times(names)
     if not named:
         return _UNDATED
     if values_of is None:  # nothing to judge them by

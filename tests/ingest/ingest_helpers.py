@@ -41,6 +41,11 @@ def printed_program(said: str) -> str:
     return lexer.get_token() or ""
 
 
+def printed_command(said: str) -> list[str]:
+    """The arguments of the `edgerec ...` command that ends a message, as a shell splits them."""
+    return shlex.split(said.rsplit("edgerec ", 1)[1])
+
+
 def quarantined(store: Store) -> int:
     with store.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(quarantine)).scalar_one())

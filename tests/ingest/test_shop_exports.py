@@ -21,7 +21,7 @@ from edgerec.ingest import FormatError, detect_format, import_file
 from edgerec.readmodels import ShopData
 from edgerec.store.codec import from_micros, to_micros
 from edgerec.store.schema import quarantine
-from tests.ingest.ingest_helpers import conserved, printed_program
+from tests.ingest.ingest_helpers import conserved, printed_command, printed_program
 
 
 def _events(store: Store) -> list[tuple[str, str | None, str | None]]:
@@ -612,8 +612,8 @@ def test_an_orders_lines_kept_apart_from_its_orders_are_told_to_be_joined(
         assert (
             f"; the file holds orders' {holds} by 'order_id', and each order's {other} are in" in said[path]
         )
-        assert "default_type" not in said[path] and "undated" not in said[path]
-        assert "shipping_limit_date:" not in said[path] and "timestamp=" not in said[path]
+        assert "default_type=item_viewed" not in said[path] and "undated" not in said[path]
+        assert "timestamp=shipping_limit_date" not in said[path]
     assert ingest_store.read() == []
     # the join it gives, with the other file for OTHER.csv, makes a file of whole orders
     program = printed_program(said[lines])
@@ -688,7 +688,8 @@ def test_olists_order_reviews_are_told_to_join_the_orders_their_items_and_custom
         in said
     )
     assert said.endswith(
-        "then import joined.csv with --map value=review_score --map timestamp=review_creation_date"
+        "then import what it writes: edgerec import joined.csv --map user=customer_unique_id "
+        "--map item=product_id --map timestamp=review_creation_date --map value=review_score"
     )
     assert "default_type" not in said and "undated" not in said
     program = printed_program(said)
@@ -738,7 +739,7 @@ def test_the_join_given_for_order_reviews_joins_only_the_columns_its_release_has
         import_file(ingest_store, reviews)
     said = str(caught.value)
     subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
-    assert "join them on 'order_id' first" in said and "customer_unique_id" not in said
+    assert "join them on 'order_id' first" in said and "names the person" not in said
     mapping = {"value": "review_score", "timestamp": "review_creation_date"}
     conserved(import_file(ingest_store, tmp_path / "joined.csv", mapping=mapping))
     assert [(e.user_id, e.item_id) for e in ingest_store.read()] == list(zip(users, _ITEMS, strict=True))
@@ -771,7 +772,144 @@ def test_olists_order_items_are_told_to_join_the_customers_beside_their_orders(
     with pytest.raises(FormatError) as caught:
         import_file(ingest_store, items)
     assert "join them on 'order_id' first" in str(caught.value)
-    assert "(OTHER.csv being that file)" in str(caught.value)
+    assert 'olist_orders_dataset.csv", sep=",", dtype=str), on="order_id")' in str(caught.value)
+    assert str(caught.value).endswith(
+        "edgerec import joined.csv --map user=customer_id --map item=product_id "
+        "--map timestamp=order_purchase_timestamp --map default_type=purchased"
+    )
+
+
+_OLIST_ORDERS = (  # as Olist writes them: the purchase's time, then its approval's, shipping's, delivery's
+    "order_id,customer_id,order_status,order_purchase_timestamp,order_approved_at,"
+    "order_delivered_carrier_date,order_delivered_customer_date,order_estimated_delivery_date\n"
+    "73fc7af87114b39712e6da79b0a377eb,9ef432eb6251297304e76186b10a928d,delivered,2018-01-11 15:30:49,"
+    "2018-01-11 15:47:59,2018-01-12 21:57:22,2018-01-17 18:06:29,2018-02-02 00:00:00\n"
+    "a548910a1c6147796b98fdf73dbeba33,b0830fb4747a6c6d20dea0b8c802d7ef,delivered,2018-02-28 12:25:19,"
+    "2018-02-28 12:48:39,2018-03-02 19:08:15,2018-03-09 23:17:20,2018-03-14 00:00:00\n"
+)
+
+
+def _at(text: str) -> int:
+    return to_micros(datetime.fromisoformat(text).replace(tzinfo=UTC))
+
+
+def _imported_as_printed(
+    said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_name: str = "cli.db"
+) -> list[tuple[str, str | None, str | None, int, dict[str, object]]]:
+    """Runs the pandas line and then the `edgerec import` command that a refusal prints, as
+    printed, in the folder of the files; the events it imports: type, customer, item, time and
+    payload."""
+    subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
+    command = printed_command(said)
+    assert command[:2] == ["import", "joined.csv"], said
+    monkeypatch.chdir(tmp_path)
+    db = str(tmp_path / db_name)
+    result = CliRunner().invoke(main, ["--db", db, *command], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "quarantined: 0" in result.output, result.output
+    with edgerec.open(db) as store:
+        return [
+            (e.type, e.user_id, e.item_id, e.occurred_at, e.payload)
+            for e in store.read()
+            if e.type != "session_started"
+        ]
+
+
+def test_the_join_given_for_olists_order_files_ends_in_the_import_that_reads_it(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join given for Olist's order items and order reviews ended in "then import
+    joined.csv", and joined.csv so imported was refused for want of a time, the refusal naming
+    the items' shipping_limit_date (the seller's shipping deadline) before the orders'
+    order_purchase_timestamp. The advice now ends with the whole `edgerec import joined.csv`
+    command, its customer, item and time (and a review's rating) named, which imports each
+    purchase at its order's purchase time and each review at its own, as one person's. The
+    reviews' join, given beside the items' joined.csv, reads the order items, not joined.csv."""
+    (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
+    (tmp_path / "olist_orders_dataset.csv").write_text(_OLIST_ORDERS)
+    (tmp_path / "olist_customers_dataset.csv").write_text(_CUSTOMERS)
+    (tmp_path / "olist_order_reviews_dataset.csv").write_text(_REVIEWS)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, tmp_path / "olist_order_items_dataset.csv")
+    assert _imported_as_printed(str(caught.value), tmp_path, monkeypatch) == [
+        ("purchased", _PERSON, _ITEMS[0], _at("2018-01-11 15:30:49"), {"price_paid": 185.0, "quantity": 1}),
+        ("purchased", _PERSON, _ITEMS[1], _at("2018-02-28 12:25:19"), {"price_paid": 79.79, "quantity": 1}),
+    ]
+    # imported without the command's options, the joined file's refusal names the purchase time
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, tmp_path / "joined.csv")
+    assert str(refused.value).endswith(
+        "the times seem to be in 'order_purchase_timestamp': give timestamp=order_purchase_timestamp"
+    )
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, tmp_path / "olist_order_reviews_dataset.csv")
+    assert 'joined.csv", sep=' not in str(caught.value)
+    assert _imported_as_printed(str(caught.value), tmp_path, monkeypatch, "reviews.db") == [
+        ("rated", _PERSON, _ITEMS[0], _at("2018-01-18 00:00:00"), {"value": 4.0}),
+        ("rated", _PERSON, _ITEMS[1], _at("2018-03-10 00:00:00"), {"value": 5.0}),
+    ]
+
+
+_INSTACART_LINES = "order_id,product_id,add_to_cart_order,reordered\n1,27,1,0\n1,11,2,1\n2,11,1,1\n"
+
+
+@pytest.mark.parametrize(
+    ("orders", "times"),
+    [
+        (  # Instacart's: no time, only the day of the week and the hour
+            "order_id,user_id,eval_set,order_number,order_dow,order_hour_of_day,days_since_prior_order\n"
+            "1,u1,prior,1,2,08,\n2,u2,prior,1,3,07,15.0\n",
+            None,
+        ),
+        (  # a shop's: its delivery's time before its order's
+            "order_id,user_id,delivered_at,ordered_at\n"
+            "1,u1,2017-05-04 10:00:00,2017-05-01 10:00:00\n2,u2,2017-05-05 11:00:00,2017-05-02 11:00:00\n",
+            ["2017-05-01 10:00:00", "2017-05-01 10:00:00", "2017-05-02 11:00:00"],
+        ),
+    ],
+    ids=["undated", "ordered_at"],
+)
+def test_the_join_given_for_order_lines_beside_their_orders_ends_in_the_import_that_reads_it(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orders: str, times: list[str] | None
+) -> None:
+    """Order lines (Instacart's order_products__prior.csv) beside their orders were told to join
+    OTHER.csv and then "import joined.csv", which was refused for want of a type and a time.
+    The join now names the orders file beside them, and ends with the `edgerec import` command
+    that imports the joined lines as the orders' customers' purchases: at the order's time (not
+    its delivery's), or, where the orders name no time, undated in the file's order."""
+    lines = tmp_path / "order_products__prior.csv"
+    lines.write_text(_INSTACART_LINES)
+    (tmp_path / "orders.csv").write_text(orders)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, lines)
+    said = str(caught.value)
+    assert "OTHER.csv" not in said
+    events = _imported_as_printed(said, tmp_path, monkeypatch)
+    assert [event[:3] for event in events] == [
+        ("purchased", "u1", "27"),
+        ("purchased", "u1", "11"),
+        ("purchased", "u2", "11"),
+    ]
+    if times is None:
+        assert "undated=" in said
+        assert [event[3] for event in events] == sorted(event[3] for event in events)
+    else:
+        assert [event[3] for event in events] == [_at(t) for t in times]
+
+
+def test_the_time_suggested_is_a_purchase_not_a_shipping_or_delivery(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """A refusal for want of a time named the first column named for one: a shipping deadline or
+    a delivery's date before the order's. The order's (or purchase's) time is named first."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "customer_id,sku,quantity,estimated_delivery_date,ship_date,order_placed_date\n"
+        "c1,MUG-1,1,2024-03-09,2024-03-04,2024-03-01 10:00:00\n"
+    )
+    with pytest.raises(FormatError) as refused:
+        import_file(ingest_store, path)
+    assert str(refused.value).endswith("give timestamp=order_placed_date")
 
 
 def test_order_reviews_without_their_release_beside_them_are_told_the_join_on_the_order(
