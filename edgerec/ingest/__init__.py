@@ -1,9 +1,9 @@
 """Importing files into the event log (readers, dataset adapters, cleaning, quarantine) and exporting it."""
 
+from edgerec.ingest.columns import ColumnMapping
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.export import EXPORT_FORMATS, export_events
 from edgerec.ingest.formats import FORMATS, Format, detect_format, format_names
-from edgerec.ingest.mapping import ColumnMapping
 from edgerec.ingest.pipeline import ImportReport, import_file
 
 __all__ = [

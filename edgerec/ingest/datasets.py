@@ -31,20 +31,19 @@ from edgerec.ingest.batch import (
     repeated_headers,
     text_batch,
 )
+from edgerec.ingest.columns import COLUMN_ALIASES, yes_or_no
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.mapping import (
-    COLUMN_ALIASES,
-    JSON_LINES_SUFFIXES,
-    check_categories,
-    looks_like_data,
-    property_columns,
-    property_rows,
-    sniff_delimiter,
-    yes_or_no,
-)
+from edgerec.ingest.mapping import check_categories, looks_like_data, property_columns, property_rows
 from edgerec.ingest.readers import jsonl_records, object_keys, object_lines, parquet_records, raw_of
-from edgerec.ingest.streams import beside, data_path, data_suffix, open_bytes
-from edgerec.ingest.text import RawChunk, head_lines, name_quotes_as_text, read_records, unquote_whole_fields
+from edgerec.ingest.streams import JSON_LINES_SUFFIXES, beside, data_path, data_suffix, open_bytes
+from edgerec.ingest.text import (
+    RawChunk,
+    head_lines,
+    name_quotes_as_text,
+    read_records,
+    sniff_delimiter,
+    unquote_whole_fields,
+)
 from edgerec.ingest.validate import Problem
 from edgerec.store.codec import to_micros
 

@@ -12,19 +12,12 @@ from typing import Any
 from edgerec.domain import EventType
 from edgerec.ingest import datasets, mapping, readers
 from edgerec.ingest.batch import Batch
+from edgerec.ingest.columns import ColumnMapping, resolve_columns
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import json_layout
-from edgerec.ingest.mapping import (
-    JSON_LINES_SUFFIXES,
-    ColumnMapping,
-    check_columns,
-    looks_like_data,
-    nested_events,
-    resolve_columns,
-    spaced_header,
-)
-from edgerec.ingest.streams import check_regular_file, data_suffix
-from edgerec.ingest.text import CHUNK_ROWS, check_header_line, head_lines
+from edgerec.ingest.mapping import check_columns, looks_like_data, nested_events, spaced_header
+from edgerec.ingest.streams import JSON_LINES_SUFFIXES, check_regular_file, data_suffix
+from edgerec.ingest.text import CHUNK_ROWS, check_header_line, head_lines, sniff_delimiter
 
 
 @dataclass(frozen=True)
@@ -408,7 +401,7 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
 
 def _head_cells(head: list[str], names: list[str]) -> Callable[[str], list[Any]]:
     """A named column's cells in the rows among a delimited file's first lines."""
-    delimiter = mapping.sniff_delimiter(head)
+    delimiter = sniff_delimiter(head)
     rows = [
         line.split() if delimiter == " " else next(csv.reader([line], delimiter=delimiter), [])
         for line in head[1:]
@@ -419,7 +412,7 @@ def _head_cells(head: list[str], names: list[str]) -> Callable[[str], list[Any]]
 def _first_line(head: list[str]) -> list[str]:
     """The cells of a delimited file's first line, split as its reader splits them (on runs of
     spaces, where spaces are the delimiter)."""
-    delimiter = mapping.sniff_delimiter(head)
+    delimiter = sniff_delimiter(head)
     if delimiter == " ":
         return head[0].split()
     return next(csv.reader(head[:1], delimiter=delimiter))

@@ -1,19 +1,18 @@
-"""Column mappings: which source column holds each event field, how a file's columns are found,
-checked and typed, and what a refusal says to do (the readers are in `readers`).
+"""Column mappings at work: how a file's columns are checked and typed, and what a refusal
+says to do (the ColumnMapping and how columns are found are in `columns`, the joins a refusal
+gives for a release's tables in `join_advice`, the readers in `readers`).
 
-A ColumnMapping names the source column for each event field; `actions` maps the source's
-action names to event types. Typed values (JSON, Parquet) are used as they are; text is parsed.
+Typed values (JSON, Parquet) are used as they are; text is parsed.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,138 +23,28 @@ from edgerec.domain import EventType, number_id, text_id
 from edgerec.domain.events import EARLIEST, latest_allowed
 from edgerec.ingest import convert
 from edgerec.ingest.batch import RECBOLE_TYPES, header_key, map_actions, merge
+from edgerec.ingest.columns import (
+    COLUMN_ALIASES,
+    COLUMN_FIELDS,
+    DELIMITER_NAMES,
+    UNDATED_DAY,
+    ColumnMapping,
+    by_key,
+    event_times,
+    missing_fields,
+    resolve_columns,
+    time_named,
+    undated_start_us,
+)
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.streams import data_suffix, marked_encoding
+from edgerec.ingest.join_advice import joined_hint, translated_category, translation_hint
+from edgerec.ingest.pandas_lines import pandas_read
+from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
 from edgerec.ingest.text import head_lines
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
-from edgerec.ingest.workbook import is_workbook, unread_sheets
 from edgerec.store.codec import to_micros
 
 _NUMERIC = {"quantity": "int", "stock": "int", "price_paid": "price", "price": "price", "value": "float"}
-
-
-JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """Which source column holds each event field (None: not in the file).
-
-    Built directly, a mapping names no field: ColumnMapping(item="item_id") is the default one,
-    whose columns are looked for under their common names and rules (an order's product before
-    its line's item_id). `of` (a dict, --map) names the fields it is given, read as named."""
-
-    user: str | None = "user_id"
-    item: str | None = "item_id"
-    type: str | None = "type"
-    timestamp: str | None = "timestamp"
-    session: str | None = "session_id"
-    category: str | None = "category"
-    quantity: str | None = "quantity"
-    price_paid: str | None = "price"
-    value: str | None = "rating"
-    query: str | None = "query"
-    store_id: str | None = None
-    location: str | None = None
-    device: str | None = None
-    time_of_day: str | None = None  # the time of day, where `timestamp` holds only the date
-    # The line an order's line is part of (Magento's parent_item_id: a configurable product's
-    # child, sold as its parent's line); found in an order's lines where not given.
-    parent_line: str | None = None
-    # The column naming the order, found where not given: an order's later lines that leave it
-    # blank with its customer and time (Odoo's, some WooCommerce exports) take them from its first.
-    order: str | None = None
-    actions: Mapping[str, str] = field(default_factory=dict)
-    default_type: str | None = None  # the event type when there is no type column, or a row's is empty
-    timestamp_unit: str = "auto"  # s | ms | us | ns | iso | auto | a strftime layout (%d.%m.%Y %H:%M)
-    delimiter: str | None = None  # None: sniffed from the first lines
-    header: bool = True
-    # quote=none (False): a quote is text like any other character, not around a field (Last.fm's
-    # tab-separated `"Weird Al" Yankovic`), as the `::` files of MovieLens are read.
-    quote: bool = True
-    # Dates such as 01/05/2024: day first (True) or month first (False); None: settled by the
-    # file's own dates (one with a day past the 12th), else day first with dots or dashes.
-    day_first: bool | None = None
-    # A file with no time at all (Book-Crossing's ratings): its rows are dated this day (UTC),
-    # a microsecond apart in file order, so that importing it again finds the same events.
-    undated: str | None = None
-    # The fields a caller named (`of`): a field named as its default column (item=item_id) is
-    # read from that column, not from another found by a rule (an order's product beside it).
-    named: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        """An action or default type that is no event type would quarantine every row it names."""
-        if self.undated is not None:
-            undated_start_us(self.undated)  # ValueError for a day it cannot be
-        known = [t.value for t in EventType]
-        named = [*self.actions.items(), *([("default_type", self.default_type)] if self.default_type else [])]
-        for source, kind in named:
-            if kind not in known:
-                raise ValueError(f"{source}={kind}: {kind!r} is not an event type; known: {', '.join(known)}")
-        if self.timestamp_unit not in (*convert.UNITS, "iso", "auto") and "%" not in self.timestamp_unit:
-            raise ValueError(
-                f"timestamp_unit={self.timestamp_unit}: give s, ms, us, ns, iso, auto, or a layout "
-                "such as %d.%m.%Y %H:%M"
-            )
-        if self.delimiter is not None and len(self.delimiter) != 1:
-            raise ValueError(
-                f"delimiter={self.delimiter}: give one character, or tab, space, comma, semicolon or pipe"
-            )
-
-    @classmethod
-    def of(cls, value: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
-        if value is None:
-            return cls()
-        if isinstance(value, ColumnMapping):
-            return value
-        known = {f.name for f in fields(cls)} - {"named"}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(f"unknown mapping keys {unknown}; known: {sorted(known)}")
-        given = dict(value)
-        if isinstance(given.get("quote"), str) and given["quote"].lower() in ("none", '"'):
-            given["quote"] = given["quote"] == '"'
-        for name in ("header", "day_first", "quote"):  # from the command line these come as text
-            if isinstance(given.get(name), str):
-                given[name] = yes_or_no(name, given[name])
-        if isinstance(given.get("delimiter"), str):
-            given["delimiter"] = _DELIMITER_NAMES.get(given["delimiter"].lower(), given["delimiter"])
-        return replace(cls(), **given, named=frozenset(given))
-
-    def sources(self) -> dict[str, str | None]:
-        """Event field -> source column name."""
-        return {
-            "type": self.type,
-            "occurred_at": self.timestamp,
-            "user_id": self.user,
-            "item_id": self.item,
-            "session_id": self.session,
-            "store_id": self.store_id,
-            "location": self.location,
-            "device": self.device,
-            "category": self.category,
-            "quantity": self.quantity,
-            "price_paid": self.price_paid,
-            "value": self.value,
-            "query": self.query,
-            "time_of_day": self.time_of_day,
-            "parent_line": self.parent_line,
-            "order": self.order,
-        }
-
-
-def undated_start_us(day: str) -> int:
-    """The start of `day` ('2024-01-01') in microseconds UTC; ValueError unless it is a day from
-    1990 to today."""
-    from datetime import UTC, date, datetime
-
-    try:
-        start = datetime.combine(date.fromisoformat(day.strip()), datetime.min.time(), UTC)
-    except ValueError:
-        raise ValueError(f"undated={day}: give the day to date the rows with, as 2024-01-01") from None
-    if not datetime(1990, 1, 1, tzinfo=UTC) <= start <= datetime.now(UTC):
-        raise ValueError(f"undated={day}: give a day from 1990-01-01 to today")
-    return int(start.timestamp()) * 1_000_000
 
 
 def undated(mapping: ColumnMapping | Mapping[str, Any] | None) -> bool:
@@ -172,193 +61,6 @@ def undated_times(mapping: ColumnMapping, raw: dict[str, list[Any]], lines: Sequ
         raw["occurred_at"] = [start + line for line in lines]
 
 
-_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";", "pipe": "|"}
-
-
-def yes_or_no(name: str, text: str) -> bool:
-    answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
-    if answer is None:
-        raise ValueError(f"{name}={text}: give true or false")
-    return answer
-
-
-# Names files commonly give each field's column, compared as header keys (case, spaces and
-# punctuation ignored). They are looked for only where the mapping's own column for a field is
-# not in the file and is the default one: a column the caller named is never guessed over.
-# OTTO's article id names the item only where nothing else does, after a bare `item` or
-# `product` too (an `aid` beside them may be an app's id); JD.com's `sku_id` where no other id
-# column does (beside an `asin` or an `article_id` it is an attribute, as it was).
-_LAST_ITEM = ("aid",)
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    # A customer column before a bare `user`, which in a till's export is the cashier; beside
-    # one, a `user_id` is refused (check_customer_columns). Olist's `customer_unique_id` is the
-    # customer, its `customer_id` one order's.
-    "user": ("user_id", "customer_unique_id", "customer_id", "customer", "user", "visitor_id", "visitor",
-             "client_id", "member_id", "account_id", "shopper_id", "uid", "reviewer_id", "user_pseudo_id",
-             "distinct_id", "anonymous_id"),
-    "item": ("item_id", "item", "product_id", "product", "sku", "parent_asin", "asin", "article_id",
-             "offer_id", "stock_code", "movie_id", "book_id", "business_id", "track_id", "song_id", "game_id",
-             "video_id", "recipe_id", "isbn", "sku_id", *_LAST_ITEM),
-    "type": ("type", "event", "event_type", "event_name", "action", "action_type", "behavior", "behaviour",
-             "behavior_type", "interaction", "interaction_type", "activity"),
-    "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at",
-                  "occurred_at", "event_timestamp", "unix_review_time", "invoice_date",
-                  "order_date", "order_time", "transaction_date", "transaction_time",
-                  "transaction_dt", "purchase_date", "purchase_time", "sale_date", "t_dat"),
-    "session": ("session_id", "session", "user_session", "visit_id", "visit"),
-    "category": ("category", "category_name", "category_code", "category_id"),
-    "quantity": ("quantity", "qty", "qty_ordered", "quantity_ordered"),
-    "price_paid": ("price_paid", "price", "unit_price", "sales_price", "sale_price", "amount"),
-    "value": ("rating", "value", "score", "stars", "overall", "book_rating", "user_rating"),
-    "query": ("query", "search_query", "search_term", "search", "keyword", "keywords"),
-}  # fmt: skip
-
-
-_COLUMN_FIELDS = (*COLUMN_ALIASES, "store_id", "location", "device", "time_of_day")
-# A column naming the order (WooCommerce's "Order Number", Magento's increment_id, Olist's
-# order_id): beside it, a product's id or SKU is what was sold, and an `item_id` or "Item #" the
-# order's line (Magento's line id; WooCommerce's 1, 2, ... in each order).
-_ORDER_COLUMNS = frozenset(
-    header_key(name)
-    for name in (
-        "order_id", "order", "order_number", "order_no", "order_nr", "order_increment_id",
-        "increment_id", "entity_id", "invoice", "invoice_id", "invoice_no", "invoice_number",
-        "receipt", "receipt_id", "receipt_no", "receipt_number", "transaction_id", "transaction_no",
-        "order_reference",
-    )
-)  # fmt: skip
-_PRODUCT_COLUMNS = ("product_id", "sku", "sku_id")
-# A bare `item` or `product` is the id only where the file has no other id column: beside a SKU
-# (a till's `Item,SKU`: Latte, LAT-L) it is the item's name.
-_BARE_ITEM = ("item", "product")
-# A till's export: the date in one column and the time of day in another.
-_DATE_AND_TIME = [
-    (f"{kind}date", f"{kind}time") for kind in ("", "order_", "transaction_", "purchase_", "sale_")
-]
-
-
-def _by_key(names: Sequence[str]) -> dict[str, str]:
-    """The columns by their header key ('SessionId' and 'session_id' alike); the first of equal
-    keys."""
-    return {header_key(name): name for name in reversed(names)}
-
-
-def resolve_columns(
-    mapping: ColumnMapping, names: Sequence[str], values_of: Callable[[str], list[Any]] | None = None
-) -> ColumnMapping:
-    """`mapping` with each field's column spelt as in `names` (a header, or a JSON object's keys),
-    and a field whose default column is not there found under a common name instead. With no
-    customer column, the session is the (anonymous) visitor; with no type column, every row is a
-    rating where there is a rating column, else a purchase where there is a price or quantity
-    column (a file of sales: an invoice or transactions export). `values_of` gives a column's
-    values in the first rows, where they are at hand: an order's lines fill its column in each."""
-    actual = _by_key(names)
-    defaults = ColumnMapping()
-    chosen: dict[str, str] = {}
-    guessed: list[str] = []
-    searched: list[str] = []  # fields whose default column is one of their aliases, in its rank
-    for field_name in _COLUMN_FIELDS:
-        column = getattr(mapping, field_name)
-        if column is None:
-            continue
-        default = (
-            column == getattr(defaults, field_name)
-            and field_name in COLUMN_ALIASES
-            and field_name not in mapping.named
-        )
-        if default:
-            searched.append(field_name)
-        if header_key(column) in actual:
-            if not default:
-                chosen[field_name] = actual[header_key(column)]
-        elif default:
-            guessed.append(field_name)
-    taken = set(chosen.values())
-    orders = [name for key, name in actual.items() if key in _ORDER_COLUMNS]
-    # An event log whose purchases name their order, not an order's lines.
-    event_log = values_of is not None and bool(orders) and _other_actions(mapping, actual, values_of)
-    order_lines = bool(orders) and any(header_key(a) in actual for a in _PRODUCT_COLUMNS)
-    if order_lines and values_of is not None:
-        dated = _dated_rows(actual, values_of)
-        order_lines = not event_log and any(
-            _mostly_filled([v for v, d in zip(values_of(name), dated, strict=True) if d]) for name in orders
-        )
-    for field_name in searched:
-        aliases = COLUMN_ALIASES[field_name]
-        if field_name == "item" and order_lines:
-            aliases = _PRODUCT_COLUMNS  # an order's lines: the product, not the line's number
-        elif field_name == "item" and _ids_filled(actual, values_of):
-            aliases = (*(a for a in aliases if a not in _BARE_ITEM + _LAST_ITEM), *_BARE_ITEM, *_LAST_ITEM)
-        for alias in aliases:
-            name = actual.get(header_key(alias))
-            if name is not None and name not in taken:
-                chosen[field_name] = name
-                taken.add(name)
-                break
-    if orders and not event_log and "order" not in mapping.named:
-        # An order's later lines take its fields from its first; not an event log's rows (one
-        # there without a customer or time is not the last purchase's).
-        chosen["order"] = orders[-1]  # `actual` keeps the first of equal keys, in reverse
-    if order_lines and "parent_line" not in mapping.named and header_key("parent_item_id") in actual:
-        chosen["parent_line"] = actual[header_key("parent_item_id")]
-    resolved = replace(mapping, **chosen)
-    if "timestamp" in guessed and mapping.time_of_day is None:
-        for date_name, time_name in _DATE_AND_TIME:
-            date_column, time_column = actual.get(header_key(date_name)), actual.get(header_key(time_name))
-            if date_column is not None and time_column is not None:
-                resolved = replace(resolved, timestamp=date_column, time_of_day=time_column)
-                break
-    if (
-        "value" in guessed
-        and header_key(chosen.get("value", "")) == "value"
-        and {"price_paid", "quantity"} & set(chosen)
-    ):
-        # an order's value (Klaviyo's "Ordered Product": Quantity, Price, Value), not a rating
-        del chosen["value"]
-        resolved = replace(resolved, value=None)
-    if "user" in guessed and "user" not in chosen and "session" in chosen:
-        resolved = replace(resolved, user=chosen["session"])  # sessions of anonymous visitors
-    if "type" in guessed and "type" not in chosen and not mapping.default_type:
-        if "value" in chosen:
-            resolved = replace(resolved, default_type=EventType.RATED.value)  # a file of ratings
-        elif "price_paid" in chosen or "quantity" in chosen:
-            resolved = replace(resolved, default_type=EventType.PURCHASED.value)  # a file of sales
-    if mapping.undated is not None:
-        # a column found by its name is judged by its values (check_undated): 0 in every row
-        # is no time
-        if ("timestamp" in chosen and mapping.timestamp != defaults.timestamp) or resolved.time_of_day:
-            raise FormatError(
-                f"undated={mapping.undated}: the file has times, in {resolved.timestamp!r}; undated "
-                "dates the rows of a file with none"
-            )
-        resolved = replace(resolved, timestamp=None, timestamp_unit="us")  # times from the file's order
-    return resolved
-
-
-def _other_actions(
-    mapping: ColumnMapping, actual: Mapping[str, str], values_of: Callable[[str], list[Any]]
-) -> bool:
-    """Whether the type column names an action other than a purchase (a view, a cart) in the
-    first rows: an event log, whose purchases may be most of its rows, not an order's lines."""
-    named = "type" in mapping.named or mapping.type != ColumnMapping().type
-    keys = [header_key(mapping.type)] if mapping.type and named else map(header_key, COLUMN_ALIASES["type"])
-    column = next((actual[key] for key in keys if key in actual), None)
-    if column is None:
-        return False
-    types, _ = map_actions(values_of(column), mapping.actions)
-    return any(t is not None and t != EventType.PURCHASED.value for t in types)
-
-
-def _dated_rows(actual: Mapping[str, str], values_of: Callable[[str], list[Any]]) -> list[bool]:
-    """Which of the first rows have a time, in a column under one of the time's common names
-    (every row, where none has): an order's later lines may leave its order, customer and date
-    blank."""
-    columns = [values_of(name) for key, name in actual.items() if key in _TIME_ALIASES]
-    dated = [any(not convert.is_blank(v) for v in row) for row in zip(*columns, strict=True)]
-    return dated if any(dated) else [True] * len(values_of(next(iter(actual.values()))))
-
-
-_TIME_ALIASES = frozenset(header_key(alias) for alias in COLUMN_ALIASES["timestamp"])
 # An order's fields, which its later lines may leave blank (see fill_order_lines).
 _ORDER_FIELDS = (
     "user_id",
@@ -397,99 +99,6 @@ def fill_order_lines(raw: dict[str, list[Any]], last: dict[str, Any]) -> None:
                     raw[name][i] = last[name]
 
 
-def _ids_filled(actual: Mapping[str, str], values_of: Callable[[str], list[Any]] | None) -> bool:
-    """Whether a column other than a bare `item` or `product` names the item in most rows, so
-    that the bare one is the item's name (a till's `Item,SKU`: Latte, LAT-L). A SKU column that
-    the shop leaves empty (Square's, where a café gives its items none) leaves the name the item:
-    each sale without a SKU was quarantined as having no item."""
-    ids = [
-        actual[k]
-        for a in COLUMN_ALIASES["item"]
-        if a not in _BARE_ITEM + _LAST_ITEM and (k := header_key(a)) in actual
-    ]
-    return values_of is None or any(_mostly_filled(values_of(name)) for name in ids)
-
-
-def _mostly_filled(values: Sequence[Any]) -> bool:
-    """Whether a column is filled in most rows: an order's lines name it in each (a till sale or
-    two may not), an event log names it on its purchases only, fewer than its views."""
-    return sum(not convert.is_blank(v) for v in values) > len(values) / 2
-
-
-# Words of a column's name that say it holds a date or time, under a name COLUMN_ALIASES does
-# not know (Goodreads' date_added, Olist's order_purchase_timestamp, server_timestamp_epoch_ms).
-_TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "ts", "dt", "epoch"})
-# A name written as one lower-case word (DIGINETICA's eventdate, orderdate, eventtime): what
-# happened, then the time word. Only these: a `candidate` or a film's `runtime` is no time, nor
-# is a duration (Steam's playtime_forever, a watchtime, viewtime or sessiontime).
-_JOINED_TIME = re.compile(
-    r"(event|order|transaction|trans|purchase|sale|sales|invoice|visit|click|review"
-    r"|rating|action|log|booking|payment|ship|delivery|created|updated|modified)"
-    r"(timestamp|datetime|date|time|ts)"
-    # a view or a play is dated by its date or timestamp; its `time` is how long it lasted
-    r"|(view|play|listen|watch|session)(timestamp|datetime|date|ts)"
-)
-
-
-# A `time` beside one of these words, in a name of two words or more, is how long something
-# lasted, as a duration written as one word is (play_time, watch_time, dwell_time, time_spent).
-_DURATION_WORDS = frozenset({"play", "listen", "watch", "view", "session", "dwell", "read", "run", "spent"})
-
-
-def time_named(name: str) -> bool:
-    """Whether a column's name says it holds a date or time: one of its words does, or it ends
-    in `at` (read_at, createdAt); a birth date is no event's.
-
-    >>> [time_named(n) for n in ("date_added", "createdAt", "server_timestamp_epoch_ms", "isbn")]
-    [True, True, True, False]
-    >>> [time_named(n) for n in ("eventdate", "orderdate", "eventtime", "runtime", "candidate")]
-    [True, True, True, False, False]
-    >>> [time_named(n) for n in ("playtime_forever", "watchtime", "viewtime", "sessiontime")]
-    [False, False, False, False]
-    >>> [time_named(n) for n in ("viewdate", "sessiontimestamp", "playdate")]
-    [True, True, True]
-    >>> [time_named(n) for n in ("play_time", "watchTime", "dwell_time", "time_spent", "view_timestamp")]
-    [False, False, False, False, True]
-    """
-    words = _name_words(name)
-    told = [
-        word
-        for i, word in enumerate(words)
-        if not (word == "time" and {*words[i - 1 : i], *words[i + 1 : i + 2]} & _DURATION_WORDS)
-    ]
-    return "birth" not in words and (
-        bool(_TIME_WORDS & set(told))
-        or (len(words) > 1 and words[-1] == "at")
-        or any(_JOINED_TIME.fullmatch(word) for word in words)
-    )
-
-
-def _name_words(name: str) -> list[str]:
-    """A column's name as lower-case words (createdAt: created, at; order_id: order, id)."""
-    return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-
-
-# How the words of a time column's name begin that say it is no event's own time but a later
-# step of its order: a shipment's, a delivery's, a deadline or an estimate (Olist's
-# shipping_limit_date and order_estimated_delivery_date beside its order_purchase_timestamp).
-_LATER_STEPS = ("ship", "deliver", "dispatch", "carrier", "limit", "deadline", "estimat", "expect", "due")
-
-
-def event_times(names: Sequence[str]) -> list[str]:
-    """The columns named for a time, in the file's order but those of a shipment, delivery,
-    deadline or estimate last: an order's time before the shipping deadline of its lines.
-
-    >>> event_times(["order_id", "shipping_limit_date", "order_purchase_timestamp", "order_approved_at"])
-    ['order_purchase_timestamp', 'order_approved_at', 'shipping_limit_date']
-    """
-    return sorted((name for name in names if time_named(name)), key=_later_step)
-
-
-def _later_step(name: str) -> bool:
-    """Whether a time column's name says it is a later step of an order (its shipping's)."""
-    return any(word.startswith(_LATER_STEPS) for word in _name_words(name))
-
-
 def check_customer_columns(
     given: ColumnMapping,
     names: Sequence[str],
@@ -509,7 +118,7 @@ def check_customer_columns(
             return name
         return None if any(isinstance(v, dict | list) for v in values_of(name)) else name
 
-    actual = _by_key(names)
+    actual = by_key(names)
     user = ids(actual.get("userid"))
     customer = (
         ids(actual.get("customeruniqueid")) or ids(actual.get("customerid")) or ids(actual.get("customer"))
@@ -722,7 +331,7 @@ def _map_text(name: str, value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
-    names = {char: name for name, char in _DELIMITER_NAMES.items() if not name.startswith("\\")}
+    names = {char: name for name, char in DELIMITER_NAMES.items() if not name.startswith("\\")}
     return names.get(value, str(value))
 
 
@@ -735,7 +344,7 @@ def choose_action_column(
     that names a campaign. A column the user named is kept."""
     if given.type != ColumnMapping().type or resolved.type is None:
         return resolved
-    actual = _by_key(names)
+    actual = by_key(names)
     candidates = list(
         dict.fromkeys(actual[k] for a in COLUMN_ALIASES["type"] if (k := header_key(a)) in actual)
     )
@@ -767,7 +376,7 @@ def customer_fallbacks(
     if given.user != ColumnMapping().user or resolved.user is None:
         return []
     chosen = header_key(resolved.user)
-    actual = _by_key(names)
+    actual = by_key(names)
     fallbacks = [(actual[k], "") for a in _VISITOR_COLUMNS if (k := header_key(a)) in actual and k != chosen]
     if resolved.session is not None and resolved.session != resolved.user:
         fallbacks.append((resolved.session, SESSION_VISITOR))
@@ -791,7 +400,7 @@ def guest_advice(given: ColumnMapping, resolved: ColumnMapping, names: Sequence[
     customer's column: that column alone names the customer, whatever the session."""
     if given.user != ColumnMapping().user or resolved.user is None or resolved.order is None:
         return {}
-    if resolved.session is not None and header_key(resolved.session) in _by_key(names):
+    if resolved.session is not None and header_key(resolved.session) in by_key(names):
         return {}  # they are their session's visitors already
     order = resolved.order
     return {
@@ -845,7 +454,7 @@ def cell_fallbacks(
 ) -> list[tuple[str, str]]:
     """The fields and columns a row's field is read from where its own cell is empty (read into
     `raw` as `FIELD:COLUMN`, see fill_cells); none for a field whose column the user named."""
-    actual, defaults = _by_key(names), ColumnMapping()
+    actual, defaults = by_key(names), ColumnMapping()
     return [
         (name, actual[k])
         for name, columns in _CELL_FALLBACKS.items()
@@ -902,7 +511,7 @@ _NEGATING = frozenset({"not", "no", "non", "never", "nicht", "kein", "keine", "u
 def status_columns(resolved: ColumnMapping, names: Sequence[str]) -> list[str]:
     """The columns that say whether a row's order was cancelled (read into `raw` as
     `status:COLUMN`); none that the mapping reads as an event's field."""
-    actual = _by_key(names)
+    actual = by_key(names)
     statuses = (*_STATUS_COLUMNS, *(("status",) if resolved.order is not None else ()), *_CANCELLED_AT)
     used = {header_key(column) for column in resolved.sources().values() if column is not None}
     return [actual[k] for name in statuses if (k := header_key(name)) in actual and k not in used]
@@ -970,14 +579,8 @@ def has_event_columns(names: Sequence[str]) -> bool:
     the customer (or session), the item, the time and the type (or a rating): a file of
     interactions, whatever made it."""
     resolved = resolve_columns(ColumnMapping(), names)
-    lacking = _lacking(resolved, names, ("user", "item", "timestamp", "type"))
+    lacking = missing_fields(resolved, names, ("user", "item", "timestamp", "type"))
     return not lacking or (lacking == ["type"] and resolved.default_type is not None)
-
-
-def _lacking(mapping: ColumnMapping, names: Sequence[str], fields: Sequence[str]) -> list[str]:
-    """Those of `fields` whose column (as the mapping names it) is not among `names`."""
-    keys = {header_key(name) for name in names}
-    return [field for field in fields if header_key(getattr(mapping, field) or "") not in keys]
 
 
 def check_columns(
@@ -998,11 +601,12 @@ def check_columns(
     lines are read in, which the pandas lines of a way out read it in too."""
     _refuse_wide(names, path, encoding)
     defaults = ColumnMapping()
-    named = [name for name in _COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
+    named = [name for name in COLUMN_FIELDS if getattr(mapping, name) not in (None, getattr(defaults, name))]
     problems = [
-        f"{field}={getattr(mapping, field)}: no such column" for field in _lacking(mapping, names, named)
+        f"{field}={getattr(mapping, field)}: no such column"
+        for field in missing_fields(mapping, names, named)
     ]
-    lacking = _needed_lacking(mapping, lambda field: not _lacking(mapping, names, (field,)))
+    lacking = _needed_lacking(mapping, lambda field: not missing_fields(mapping, names, (field,)))
     if {"user", "item", "timestamp"} <= set(lacking):
         check_categories(names, path, encoding=encoding)
     if lacking:
@@ -1018,7 +622,7 @@ def check_columns(
             if nested
             else _listed_hint(in_text, path)
             if in_text
-            else _joined_hint(names, lacking, path, encoding) or _hint(names, lacking)
+            else joined_hint(names, lacking, path, encoding) or _hint(names, lacking)
         )
         if "timestamp" in lacking and hint in ("", _ONE_KIND):  # not where it may be something else
             hint += _time_hint(names, values_of)
@@ -1090,45 +694,6 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     )
 
 
-def pandas_read(
-    path: Path, encoding: str, name: str | None = None, delimiter: str | None = None, *, header: bool = True
-) -> str:
-    """The pandas call that reads the file as given, by its own delimiter (`delimiter`, where the
-    import was given one, else sniffed) and in its own encoding (its byte-order mark's, else
-    `encoding`, its lines'; pandas reads UTF-8 unless told); or reads `name` (a file of the same
-    release, written as this one is). Told none, pandas stopped with a UnicodeDecodeError on a
-    cp1252 or UTF-16 file. Without a `header` line (header=false), its columns are numbered from
-    0, as the import names them."""
-    suffix, named = data_suffix(path), json.dumps(str(path) if name is None else name)
-    numbered = "" if header else ", header=None"
-    if suffix == ".parquet":
-        return f"pd.read_parquet({named})"
-    if is_workbook(path):  # the sheet an import reads; another workbook's first
-        sheet = "" if name is not None else f", sheet_name={json.dumps(unread_sheets(path)[0])}"
-        return f"pd.read_excel({named}{sheet}, dtype=str{numbered})"
-    coded = pandas_encoding(path, encoding)
-    if suffix in JSON_LINES_SUFFIXES:
-        return f"pd.read_json({named}, lines=True{coded})"
-    delimiter = text_delimiter(path, encoding, delimiter) or ","
-    sep = r"r'\s+'" if delimiter == " " else json.dumps(delimiter)
-    return f"pd.read_csv({named}, sep={sep}, dtype=str{numbered}{coded})"
-
-
-def text_delimiter(path: Path, encoding: str, given: str | None = None) -> str | None:
-    """The delimiter of a file of delimited text: `given` (the import's), else its first lines'
-    (sniffed); None for a Parquet, JSON lines or workbook file."""
-    if data_suffix(path) == ".parquet" or data_suffix(path) in JSON_LINES_SUFFIXES or is_workbook(path):
-        return None
-    return given or sniff_delimiter(head_lines(path, encoding=encoding))
-
-
-def pandas_encoding(path: Path, encoding: str) -> str:
-    """The `encoding=` argument of a pandas call that reads or writes text as the file is
-    written: its byte-order mark's, else `encoding`, its lines'; none for UTF-8, pandas' own."""
-    text = marked_encoding(path) or encoding
-    return "" if text == "utf-8" else f", encoding={json.dumps(text)}"
-
-
 def nested_events(objects: Sequence[dict[str, Any] | None]) -> str | None:
     """The key under which the first object that lists objects lists them (a session's events),
     if any: a GA4 export's first lines (session_start, page_view) list no items."""
@@ -1175,238 +740,6 @@ def _listed_hint(key: str, path: Path) -> str:
         f"with its row's other fields, for example with python3 -c {shlex.quote(program)} < "
         f"{shlex.quote(path.name)} > flat.jsonl, then import flat.jsonl"
     )
-
-
-def _joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encoding: str) -> str:
-    """Where a file names an order and lacks a column for its items, its customer or both: one
-    table of a release that keeps an order's lines, the order itself and what was said of it
-    apart (Instacart's order_products__prior.csv and orders.csv; Olist's order items, orders and
-    order reviews). It was told to give a default type and a day for undated rows, as a file of
-    events is, which import no order's customer."""
-    order = next((name for name in names if header_key(name) in _ORDER_COLUMNS), None)
-    if order is None or ("user" not in lacking and "item" not in lacking):
-        return ""
-    score = None
-    release: dict[Path, list[str]] = {}
-    others: dict[str | Path, str] = {"OTHER": order}
-    if "item" not in lacking:
-        holds, other = "items", "customer and time are in another file"
-        release = _release_headers(path, encoding)
-        orders = _release_file(release, order, has_user=True)
-        if orders is not None:
-            others = {orders: order} | _customers_join(release, orders)
-            if len(others) > 1:
-                other = "customer and time are in other files"
-    elif "user" not in lacking:
-        holds, other = "customers", "items are in another file"
-    else:
-        score = next(
-            (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
-        )
-        if score is None:  # joined, its rows would be the order items' purchases again, repeated
-            return (
-                f"; the file holds orders' records by {order!r} (Olist's payments), with no customer, item "
-                "or rating: it adds no event to the orders' items, which are imported joined to the "
-                "orders (their customers and times), so import those instead"
-            )
-        holds, other = "reviews", "customer and items are in other files"
-        release = _release_headers(path, encoding)
-        others = _reviews_joins(release, order)
-    # The other files are read as this one is: a release's files share their delimiter (a
-    # semicolon's read with commas had no column to join on).
-    suffix = _release_suffix(path)
-    joins = "".join(
-        f".merge({pandas_read(path, encoding, _named(name, suffix))}, on={json.dumps(on)})"
-        for name, on in others.items()
-    )
-    program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
-    on_columns = " and ".join(map(repr, dict.fromkeys(others.values())))
-    command = _joined_import(names, others, release, score, suffix)
-    return (
-        f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
-        f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)}"
-        f"{_being(others, suffix)}, then import what it writes{command}"
-    )
-
-
-def _joined_import(
-    names: Sequence[str],
-    others: Mapping[str | Path, str],
-    release: Mapping[Path, Sequence[str]],
-    score: str | None,
-    suffix: str,
-) -> str:
-    """The `edgerec import` command that reads the file a join writes, by its columns: the
-    customer, the item, the time (a review's own, else its order's before its shipping's) and a
-    review's rating (`score`), or else every line a purchase; undated where none of the files
-    joined names a time. Where the join reads a file standing for one of the release
-    (OTHER.csv), the columns it adds are found by their names, or named by the user. Told only
-    to import joined.csv, its refusal named Olist's shipping deadline for the time."""
-    joined = _joined_columns(names, others, release)
-    columns = names if joined is None else joined
-    times = [*event_times(names), *event_times(columns)] if score else event_times(columns)
-    if joined is None:  # the order's time may be in the file standing for the release's, not its shipping's
-        times = [time for time in times if not _later_step(time)]
-    options = {
-        "user": _column_of("user", columns),
-        "item": _column_of("item", columns),
-        "timestamp": next(iter(times), None),
-        "value": score,
-        "default_type": None if score else EventType.PURCHASED.value,
-    }
-    told = ""
-    if joined is None:
-        unread = [field for field in ("user", "item", "timestamp") if options[field] is None]
-        standing = " or ".join(_named(name, suffix) for name in others if not isinstance(name, Path))
-        if unread:
-            named = " or ".join(f"--map {field}=COLUMN" for field in unread)
-            told = f" (adding {named} where {standing} names it under a name of its own)"
-    elif options["timestamp"] is None:
-        options["undated"] = _UNDATED_DAY
-        told = " (no file joined names a time: its rows are dated from the undated day on, in their order)"
-    given = "".join(
-        f" --map {shlex.quote(f'{field}={column}')}" for field, column in options.items() if column
-    )
-    return f"{told}: edgerec import joined.csv{given}"
-
-
-def _joined_columns(
-    names: Sequence[str], others: Mapping[str | Path, str], release: Mapping[Path, Sequence[str]]
-) -> list[str] | None:
-    """The columns of the file a join writes, as pandas names them (a column of both sides of a
-    merge but the one it is on as NAME_x and NAME_y); None where a file joined stands for one of
-    the release (OTHER.csv), its columns unknown."""
-    joined = list(names)
-    for other, on in others.items():
-        if not isinstance(other, Path):
-            return None
-        both = (set(joined) & set(release[other])) - {on}
-        joined = [f"{name}_x" if name in both else name for name in joined] + [
-            f"{name}_y" if name in both else name for name in release[other] if name != on
-        ]
-    return joined
-
-
-def _reviews_joins(release: Mapping[Path, Sequence[str]], order: str) -> dict[str | Path, str]:
-    """The files a file of orders' reviews is joined to, each with the column it is joined on:
-    the orders and their items beside it, and the customers where the orders' headers and theirs
-    have the columns of that join (Olist's customer_id); else ORDERS and ORDER_ITEMS, standing
-    for the release's orders and their items. A join on a column that a release's files lack
-    (orders that name the person, no customers file) ended in KeyError."""
-    orders = _release_file(release, order, has_user=True)
-    items = _release_file(release, order, has_user=False)
-    if orders is None or items is None:
-        return {"ORDERS": order, "ORDER_ITEMS": order}
-    return {orders: order, items: order} | _customers_join(release, orders)
-
-
-def _customers_join(release: Mapping[Path, Sequence[str]], orders: Path) -> dict[str | Path, str]:
-    """The customers file of the release, with the orders' customer column it is joined on,
-    where the orders name a customer of each order's own (Olist's customer_id) and a file beside
-    them names the person of each (customer_unique_id, the customer an import reads); {} else.
-    Joined to the orders alone, one person's orders were as many customers'."""
-    customer = _column_of("user", release[orders])
-    if customer is None or header_key(customer) == _PERSON:
-        return {}
-    for other, names in release.items():
-        keys = {header_key(name) for name in names}
-        if other != orders and {header_key(customer), _PERSON} <= keys and not keys & _ORDER_COLUMNS:
-            return {other: customer}
-    return {}
-
-
-_PERSON = header_key("customer_unique_id")
-
-
-def _release_file(release: Mapping[Path, Sequence[str]], order: str, *, has_user: bool) -> Path | None:
-    """The first file of the release that names orders by `order` and their customer (the
-    orders, `has_user`) or their items (the orders' items), not both: a file of both is no
-    table of the release but one a join wrote (joined.csv), which a join read for the items
-    would write over."""
-    for other, names in release.items():
-        if header_key(order) in {header_key(name) for name in names}:
-            user, item = _column_of("user", names), _column_of("item", names)
-            if (user is None) != (item is None) and (user is not None) == has_user:
-                return other
-    return None
-
-
-def _column_of(field: str, names: Sequence[str]) -> str | None:
-    """A header's column for `field`, under its common names; None where it has none."""
-    resolved = resolve_columns(ColumnMapping(), names)
-    return None if _lacking(resolved, names, (field,)) else getattr(resolved, field)
-
-
-# The files of a folder whose headers are read for a join: a folder of downloads may hold many.
-_RELEASE_FILES = 50
-
-
-def _release_headers(path: Path, encoding: str) -> dict[Path, list[str]]:
-    """The other files beside `path` written as it is (its data's suffix, read by its delimiter
-    and encoding), each with its header's column names: the release's other tables."""
-    suffix = data_suffix(path)
-    found: dict[Path, list[str]] = {}
-    try:
-        others = sorted(p for p in path.parent.iterdir() if p != path and data_suffix(p) == suffix)
-    except OSError:  # a folder that cannot be listed shows no release
-        return found
-    for other in others[:_RELEASE_FILES]:
-        if other.is_file() and (names := _header_of(other, encoding)):
-            found[other] = names
-    return found
-
-
-def _header_of(path: Path, encoding: str) -> list[str]:
-    """A text file's column names, by its delimiter (a JSON lines file's: its first object's
-    keys; a Parquet file's: its schema's); [] where it cannot be read."""
-    try:
-        if data_suffix(path) == ".parquet":
-            import pyarrow.parquet as pq
-
-            return list(pq.read_schema(path).names)
-        head = head_lines(path, 10, encoding)
-        if data_suffix(path) in JSON_LINES_SUFFIXES:
-            first = json.loads(head[0]) if head else {}
-            return list(first) if isinstance(first, dict) else []
-        return next(csv.reader(head[:1], delimiter=sniff_delimiter(head)), []) if head else []
-    except (OSError, ValueError, csv.Error, FormatError):  # not a table: no part of a join
-        return []
-
-
-def _named(name: str | Path, suffix: str) -> str:
-    """The file a join's program reads: a file of the release by its path as given, else a
-    name standing for one (ORDERS.csv)."""
-    return str(name) if isinstance(name, Path) else name + suffix
-
-
-def _release_suffix(path: Path) -> str:
-    """How the name of another file of the file's release ends, which the pandas lines read as
-    they read this one: `.xlsx` (a workbook), `.parquet`, `.jsonl` (JSON lines) or `.csv` (any
-    text file)."""
-    if is_workbook(path):
-        return ".xlsx"
-    suffix = data_suffix(path)
-    return suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
-
-
-def _being(others: Mapping[str | Path, str], suffix: str) -> str:
-    """What the files of a join's program stand for, or where a release's file joined names the
-    person."""
-    names = list(others)
-    if len(names) == 1 and not isinstance(names[0], Path):
-        return f" ({names[0]}{suffix} being that file)"
-    if not isinstance(names[0], Path):
-        orders, items = names
-        return (
-            f" ({orders}{suffix} being the orders and {items}{suffix} their items: Olist's "
-            "olist_orders_dataset.csv and olist_order_items_dataset.csv; beside the file, its "
-            "customers are joined too where its orders' customer_id is one per order)"
-        )
-    order = others[names[0]]
-    customers = next((name for name, on in others.items() if on != order), None)
-    if not isinstance(customers, Path):
-        return ""
-    return f" ({customers.name} names the person, customer_unique_id, of each order's {others[customers]})"
 
 
 def _nested_hint(key: str, path: Path) -> str:
@@ -1457,9 +790,8 @@ def check_positions(mapping: ColumnMapping, path: Path) -> None:
 
 
 _ONE_KIND = "; for a file of one kind of event, give default_type=item_viewed"
-_UNDATED_DAY = "2024-01-01"
 _UNDATED = (
-    f"; for a file with no times at all, give undated={_UNDATED_DAY} (the day its rows are dated, "
+    f"; for a file with no times at all, give undated={UNDATED_DAY} (the day its rows are dated, "
     "a microsecond apart in file order)"
 )
 
@@ -1570,9 +902,9 @@ def check_categories(
         what = f"a list of categories ({', '.join(names)})"
     else:
         return
-    translated = _translated_category(names)
+    translated = translated_category(names)
     if translated is not None:
-        hint = _translation_hint(path, encoding, *translated)
+        hint = translation_hint(path, encoding, *translated)
         raise FormatError(f"{path}: {what}, which holds no events and no items{hint}")
     raise FormatError(
         f"{path}: {what}, which holds no events and no items; edgerec reads an item's category "
@@ -1598,42 +930,6 @@ def _only_a_category_s(names: Sequence[str]) -> bool:
     keys = sorted(header_key(name) for name in names)
     parents = [key for key in keys if "parent" in key]
     return len(parents) == 1 and [key for key in keys if key not in parents] in (["id"], ["id", "name"])
-
-
-# How a column of names in another language ends (Olist's product_category_name_english).
-_LANGUAGE_SUFFIXES = ("english", "eng", "en", "translation", "translated")
-
-
-def _translated_category(names: Sequence[str]) -> tuple[str, str] | None:
-    """A category's name and the column of its name in another language, its name's and a
-    language's (Olist's product_category_name and product_category_name_english); None if none."""
-    keys = {header_key(name): name for name in names}
-    return next(
-        (
-            (keys[key[: -len(suffix)]], name)
-            for name in names
-            for suffix in _LANGUAGE_SUFFIXES
-            if (key := header_key(name)).endswith(suffix) and key[: -len(suffix)] in keys
-        ),
-        None,
-    )
-
-
-def _translation_hint(path: Path, encoding: str, name: str, translated: str) -> str:
-    """How to put a list's translated names onto the items' file, which names each item's
-    category in `name`: a join of the two files on it."""
-    products = f"PRODUCTS{_release_suffix(path)}"
-    program = (
-        f"import pandas as pd; {pandas_read(path, encoding, products)}.merge({pandas_read(path, encoding)}, "
-        f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
-    )
-    return (
-        f": the names of the categories in {name!r} in another language, in {translated!r}. Put them "
-        f"onto the file of items, which names each item's category in {name!r}, for example with "
-        f"python3 -c {shlex.quote(program)} ({products} being that file: Olist's "
-        "olist_products_dataset.csv), then import products.csv with --format catalogue "
-        f"--map category={translated}"
-    )
 
 
 # Words of the columns that describe an item (a catalogue's), not a category.
@@ -1707,24 +1003,6 @@ def _hint(names: Sequence[str], lacking: list[str]) -> str:
     if {"user", "timestamp"} <= set(lacking) and (keys & _CATALOGUE_COLUMNS or described):
         return "; if it is a catalogue (items, not events), import it with --format catalogue"
     return _ONE_KIND if "type" in lacking else ""
-
-
-def sniff_delimiter(lines: Sequence[str]) -> str:
-    """The delimiter of a file's first lines: a tab, semicolon, pipe or comma; spaces (" ", runs
-    of them) where the lines have none of those and each splits into as many words (Epinions'
-    `user item rating`, Ciao's columns padded with spaces); a comma where it cannot tell."""
-    best, score = ",", -1
-    for candidate in ("\t", ";", "|", ","):
-        counts = [line.count(candidate) for line in lines[:10]]
-        if counts and min(counts) > 0 and min(counts) == max(counts) and counts[0] > score:
-            best, score = candidate, counts[0]
-    if score < 0:
-        for candidate in ("\t", ";", "|", ","):
-            if lines and lines[0].count(candidate):
-                return candidate
-        if len({len(line.split()) for line in lines[:10]} - {0}) == 1 and len(lines[0].split()) > 1:
-            return " "
-    return best
 
 
 def own_line(parent_line: str | None) -> str | None:

@@ -20,11 +20,13 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 from edgerec.domain import EventType
 from edgerec.ingest.batch import Batch
 from edgerec.ingest.clean import CatalogueCheck, Deduplicator, ListingChanges, event_id
+from edgerec.ingest.columns import ColumnMapping
 from edgerec.ingest.convert import check_timezone
 from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
-from edgerec.ingest.mapping import ColumnMapping, pandas_encoding, pandas_read, text_delimiter, undated
+from edgerec.ingest.mapping import undated
+from edgerec.ingest.pandas_lines import pandas_encoding, pandas_read, text_delimiter
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,

@@ -22,10 +22,10 @@ from edgerec.ingest.batch import (
     text_batch,
     truncate,
 )
+from edgerec.ingest.columns import ColumnMapping, resolve_columns
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import array_records, json_layout, starts_array
 from edgerec.ingest.mapping import (
-    ColumnMapping,
     cell_fallbacks,
     check_columns,
     check_customer_columns,
@@ -45,9 +45,7 @@ from edgerec.ingest.mapping import (
     own_line,
     python_literal,
     rated_by,
-    resolve_columns,
     sessions_are_visitors,
-    sniff_delimiter,
     status_columns,
     typed_columns,
     undated_times,
@@ -60,6 +58,7 @@ from edgerec.ingest.text import (
     head_lines,
     name_quotes_as_text,
     read_records,
+    sniff_delimiter,
     unquote_whole_fields,
 )
 from edgerec.ingest.validate import PAYLOAD_COLUMNS, Problem

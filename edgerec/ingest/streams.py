@@ -355,6 +355,10 @@ def data_suffix(path: str | Path) -> str:
     return data_path(path).suffix.lower()
 
 
+# The suffixes of a file of JSON lines (a `.json` file may be a JSON array: json_array reads it).
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
 def _only_member(path: str | Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     members = [
         info

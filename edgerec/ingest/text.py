@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -399,3 +399,21 @@ def head_lines(path: str | Path, count: int = 20, encoding: str = "utf-8") -> li
                 break
             out.append(raw.decode(encoding, "replace").lstrip("\ufeff").rstrip("\r\n"))
     return [line for line in out if line.strip()]
+
+
+def sniff_delimiter(lines: Sequence[str]) -> str:
+    """The delimiter of a file's first lines: a tab, semicolon, pipe or comma; spaces (" ", runs
+    of them) where the lines have none of those and each splits into as many words (Epinions'
+    `user item rating`, Ciao's columns padded with spaces); a comma where it cannot tell."""
+    best, score = ",", -1
+    for candidate in ("\t", ";", "|", ","):
+        counts = [line.count(candidate) for line in lines[:10]]
+        if counts and min(counts) > 0 and min(counts) == max(counts) and counts[0] > score:
+            best, score = candidate, counts[0]
+    if score < 0:
+        for candidate in ("\t", ";", "|", ","):
+            if lines and lines[0].count(candidate):
+                return candidate
+        if len({len(line.split()) for line in lines[:10]} - {0}) == 1 and len(lines[0].split()) > 1:
+            return " "
+    return best
