@@ -33,7 +33,7 @@ from edgerec.ingest.batch import (
 )
 from edgerec.ingest.columns import COLUMN_ALIASES, yes_or_no
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.mapping import check_categories, looks_like_data, property_columns, property_rows
+from edgerec.ingest.mapping import check_categories, looks_like_data, property_columns, property_rows, times
 from edgerec.ingest.readers import jsonl_records, object_keys, object_lines, parquet_records, raw_of
 from edgerec.ingest.streams import JSON_LINES_SUFFIXES, beside, data_path, data_suffix, open_bytes
 from edgerec.ingest.text import (
@@ -1165,16 +1165,18 @@ def _stock_counted(cells: list[Any], source_timezone: str) -> tuple[list[int | N
     without an offset in the import's zone, --timezone); an empty cell says nothing (the stock is
     counted when the file was written), and one that is no time, or not after 1990 and not
     ahead of the clock (as --stock-at), is the row's problem: a count ahead of the clock would
-    take every sale until then for one counted in it already."""
-    texts = [cell if isinstance(cell, str) and cell.strip() else None for cell in cells]
-    if not any(texts):
-        return [None] * len(cells), [None] * len(cells)
-    micros, found = convert.datetime_micros(texts, source_timezone)
-    latest = to_micros(latest_allowed())
+    take every sale until then for one counted in it already. A number is an epoch time, its
+    unit by its size, as the events' times read it (a JSON catalogue's 1772445600 or
+    1772445600000); it was quarantined as no time."""
+    given = [i for i, cell in enumerate(cells) if not convert.is_blank(cell)]
+    micros: list[int | None] = [None] * len(cells)
     problems: list[Problem] = [None] * len(cells)
-    for i, (text, at, problem) in enumerate(zip(texts, micros, found, strict=True)):
-        if text is None:
-            continue
+    if not given:
+        return micros, problems
+    read, found = times([cells[i] for i in given], "auto", source_timezone)
+    latest = to_micros(latest_allowed())
+    for i, at, problem in zip(given, read, found, strict=True):
+        micros[i], text = at, str(cells[i]).strip()
         if problem is not None:
             problems[i] = ("invalid_stock_at", problem[1].replace("occurred_at:", "stock_at:", 1))
         elif at is not None and not CATALOGUE_AT < at <= latest:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -309,6 +311,47 @@ def test_a_catalogue_files_own_column_says_when_each_rows_stock_was_counted(tmp_
         import_file(store, counted, mapping={"stock_at": "gezaehlt"})
         store.record(Purchased(user_id="c1", item_id="last", occurred_at=at(61)))
         assert _stock(store) == {"last": 0}
+
+
+@pytest.mark.parametrize("per_second", [1, 1000], ids=["seconds", "milliseconds"])
+def test_a_catalogue_files_stock_at_in_epoch_numbers_is_a_time(tmp_path: Path, per_second: int) -> None:
+    """A JSON catalogue writes when each row's stock was counted as an epoch number (seconds, or
+    milliseconds): the cell was quarantined as invalid_stock_at, "not a time". It is read as the
+    events' timestamp column reads a number, its unit by its size; one before 1990 or ahead of
+    the clock is still quarantined."""
+
+    def epoch(when: datetime) -> int:
+        return int(when.timestamp()) * per_second
+
+    catalogue = tmp_path / "catalogue.jsonl"
+    rows = [
+        {"item_id": "last", "title": "Last mug", "stock": 1, "stock_at": epoch(at(60))},
+        {"item_id": "five", "title": "Five cups", "stock": 5, "stock_at": epoch(at(0))},
+        {
+            "item_id": "old",
+            "title": "Old bowl",
+            "stock": 2,
+            "stock_at": epoch(datetime(1989, 12, 31, tzinfo=UTC)),
+        },
+        {
+            "item_id": "ahead",
+            "title": "Ahead jug",
+            "stock": 3,
+            "stock_at": epoch(datetime.now(UTC) + timedelta(days=9)),
+        },
+    ]
+    catalogue.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    os.utime(catalogue, (at(120).timestamp(), at(120).timestamp()))
+    with edgerec.open(tmp_path / "shop.db") as store:
+        report = import_file(store, catalogue, format="catalogue")
+        assert report.quarantined_by_reason == {"invalid_stock_at": 2}
+        store.record_many(
+            [
+                Purchased(user_id="c1", item_id="last", occurred_at=at(30)),  # before its count
+                Purchased(user_id="c2", item_id="five", occurred_at=at(30)),  # after its count
+            ]
+        )
+        assert _stock(store) == {"last": 1, "five": 4}
 
 
 def test_the_same_catalogue_file_imported_twice_appends_nothing_the_second_time(tmp_path: Path) -> None:
