@@ -683,7 +683,7 @@ def _reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "undated=2004-09-01 (a file with no times), "
             "order=COLUMN and parent_line=COLUMN (an order's lines), "
             "delimiter=tab, header=false and quote=none (quotes are text); for --format catalogue: "
-            "item, title, category, brand, price, stock, description, header and quote.",
+            "item, title, category, brand, price, stock, stock_at, description, header and quote.",
         ),
         click.option(
             "--action",

@@ -1245,6 +1245,16 @@ def test_the_rules_help_names_every_kind_of_promotion() -> None:
     assert all(f"{key} = " in text for key in ("item_id", "category", "brand"))
 
 
+def test_the_import_help_names_every_field_a_catalogue_mapping_takes() -> None:
+    """`--map stock_at=COLUMN` (when each row's stock was counted), which the README gives, was
+    missing from the import's help, whose list of a catalogue's fields ended at description."""
+    from edgerec.ingest.datasets import CATALOGUE_FIELDS
+
+    text = " ".join(run("import", "--help").split())
+    listed = text.split("for --format catalogue: ", 1)[1].split(".", 1)[0]
+    assert set(CATALOGUE_FIELDS) <= set(listed.replace(" and ", ", ").split(", ")), listed
+
+
 def test_a_dedupe_window_over_a_day_is_a_usage_error_before_any_store_is_made(tmp_path: Path) -> None:
     from edgerec.ingest.clean import MAX_DEDUPE_WINDOW_S
 

@@ -158,7 +158,7 @@ FORMATS: dict[str, Format] = {
         Format(
             "catalogue",
             "catalogue (CSV with a header, JSON lines or array, Parquet, Excel .xlsx): id, title, "
-            "category, brand, price, stock, description",
+            "category, brand, price, stock, stock_at, description",
             datasets.catalogue_batches,
             datasets.catalogue_sniff,
         ),
