@@ -82,7 +82,16 @@ def add_decayed(log_total: float, weight: float, at_seconds: float) -> float:
     >>> round(decayed_value(add_decayed(-math.inf, 1.0, 0.0), POPULARITY_HALF_LIFE_S), 3)
     0.5
     """
-    term = math.log(weight) + at_seconds / POPULARITY_TAU_S
+    return add_term(log_total, decayed_term(weight, at_seconds))
+
+
+def decayed_term(weight: float, at_seconds: float) -> float:
+    """`weight` observed at `at_seconds` in the log domain of `add_decayed`'s totals."""
+    return math.log(weight) + at_seconds / POPULARITY_TAU_S
+
+
+def add_term(log_total: float, term: float) -> float:
+    """Adds a `decayed_term` to a log-domain decayed total (`add_decayed`)."""
     if log_total == -math.inf:
         return term
     high, low = max(log_total, term), min(log_total, term)

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, literal, select
 
+from edgerec.domain.signals import DEFAULT_EVENT_WEIGHTS
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import (
     cooccurrence,
@@ -92,6 +93,26 @@ _POSITION = select(func.min(projection_positions.c.position))
 _LOG_SINCE = (
     select(*[events.c[name] for name in StoredEvent._fields])
     .where(events.c.position > bindparam("p"))
+    .order_by(events.c.position)
+    .limit(bindparam("n"))
+)
+# The log's events that count for an item's popularity, only what a warm-up reads of them (the
+# payload for a category: an item the catalogue does not know takes the one it came with).
+_WEIGHED_SINCE = (
+    select(
+        events.c.position,
+        events.c.store_id,
+        events.c.item_id,
+        events.c.type,
+        events.c.occurred_at,
+        events.c.payload,
+    )
+    .where(
+        events.c.position > bindparam("p"),
+        events.c.position <= bindparam("upto"),
+        events.c.item_id.is_not(None),
+        events.c.type.in_([literal(kind.value) for kind in DEFAULT_EVENT_WEIGHTS]),
+    )
     .order_by(events.c.position)
     .limit(bindparam("n"))
 )
@@ -195,6 +216,40 @@ def log_since(connection: Connection, position: int, limit: int) -> list[StoredE
         StoredEvent(*row[:-1], decode_json(row[-1]) or {})
         for row in _fetch(connection, _LOG_SINCE, p=position, n=limit)
     ]
+
+
+class Weighed(NamedTuple):
+    """A block of the log's events that count for an item's popularity, column by column, each
+    column only what a warm-up reads of them."""
+
+    store_ids: tuple[str | None, ...]
+    item_ids: tuple[str, ...]
+    types: tuple[str, ...]
+    occurred_at: tuple[int, ...]
+    payloads: tuple[Any, ...]  # as stored: `category_in` reads one where needed
+
+
+def weighed_between(connection: Connection, after: int, upto: int, limit: int) -> Iterator[Weighed]:
+    """The events after position `after`, up to `upto`, that count for an item's popularity
+    (`DEFAULT_EVENT_WEIGHTS`), oldest first, `limit` at a time."""
+    while after < upto and (rows := _fetch(connection, _WEIGHED_SINCE, p=after, upto=upto, n=limit)):
+        yield Weighed(*list(zip(*rows, strict=True))[1:])
+        after = rows[-1][0]
+
+
+def category_in(payload: Any) -> str | None:
+    """The category a stored event's payload gives its item, if any."""
+    return (decode_json(payload) or {}).get("category")
+
+
+def stores_between(connection: Connection, after: int, upto: int) -> set[str]:
+    """The stores named by the events after position `after`, up to `upto`, whatever the event."""
+    named = (
+        select(events.c.store_id)
+        .distinct()
+        .where(events.c.position > after, events.c.position <= upto, events.c.store_id.is_not(None))
+    )
+    return {store for store in connection.execute(named).scalars() if store}
 
 
 def warmup_start(connection: Connection, upto: int, *, least: int, most: int, span_us: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -22,7 +22,8 @@ from edgerec.domain.signals import (
     RECENT_ITEMS_PER_SESSION,
     SESSION_GAP_S,
     RatingScale,
-    add_decayed,
+    add_term,
+    decayed_term,
 )
 from edgerec.projections import session_id_for
 from edgerec.recommend.catalogue import Catalogue, TopSet
@@ -228,21 +229,74 @@ class ContextPopularity:
 
     def add(self, store_id: str | None, item: int, weight: float, at_us: int) -> None:
         hour, weekday = self.hour(at_us), self.weekday(at_us)
+        term = decayed_term(weight, at_us / 1e6)
         for store in (store_id, None) if store_id else (None,):
-            key = (store, hour)
-            values = self.values.setdefault(key, {})
-            value = add_decayed(values.get(item, -math.inf), weight, at_us / 1e6)
-            values[item] = value
-            weights = self.weights.setdefault(key, {})
-            weights[item] = weights.get(item, 0.0) + weight
-            top = self.tops.get(key)
-            if top is None:
-                top = self.tops[key] = TopSet(self.top_size)
+            self._count((store, hour), ((item, weight, term),))
+            self._days(store).add(item, weekday, weight, at_us)
+
+    def add_many(
+        self,
+        store_ids: Sequence[str | None],
+        items: Sequence[int],
+        weights: Sequence[float],
+        at_us: Sequence[int],
+    ) -> None:
+        """Adds these events, oldest first, as `add` would one at a time, to the last bit (each
+        item's decayed value is still summed event by event, in their order), at a fraction of
+        the cost: a restarted recommender's warm-up adds a week of them.
+
+        >>> one, many = ContextPopularity("UTC"), ContextPopularity("UTC")
+        >>> log = [("A", 1, 1.0, 1_775_908_800_000_000), (None, 2, 5.0, 1_775_563_200_000_000)]
+        >>> for event in log:
+        ...     one.add(*event)
+        >>> many.add_many(*zip(*log))
+        >>> (many.values, many.weights) == (one.values, one.weights)
+        True
+        """
+        if not len(items):
+            return
+        times = np.asarray(at_us, dtype=np.int64)
+        hours, weekdays = self.clock.hours_and_weekdays(times)
+        indices, weighed = np.asarray(items, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+        terms = np.array([decayed_term(weight, at / 1e6) for weight, at in zip(weights, at_us, strict=True)])
+        # Each event counts at its store (a code of `stores`), then at all of them (the last
+        # code), as `add` counts it: `counted` holds each count's event, `store_of` its store.
+        codes: dict[str, int] = {}
+        named = np.fromiter(
+            (codes.setdefault(s, len(codes)) if s else -1 for s in store_ids), np.int64, len(times)
+        )
+        stores: list[str | None] = [*codes, None]
+        counts = np.where(named >= 0, 2, 1)
+        counted = np.repeat(np.arange(len(times)), counts)
+        store_of = np.full(len(counted), len(codes))
+        store_of[(np.cumsum(counts) - counts)[named >= 0]] = named[named >= 0]
+        for key, at in _met_in_order(store_of * 24 + hours[counted]):
+            rows, store = counted[at], stores[key // 24]
+            events = zip(indices[rows].tolist(), weighed[rows].tolist(), terms[rows].tolist(), strict=True)
+            self._count((store, key % 24), events)
+            self._days(store)
+        for code, store in enumerate(stores):
+            rows = counted[store_of == code]
+            if len(rows):
+                self.days[store].add_many(indices[rows], weekdays[rows], weighed[rows], times[rows])
+
+    def _count(self, key: tuple[str | None, int], events: Iterable[tuple[int, float, float]]) -> None:
+        """Adds events, each an item, its weight and its `decayed_term`, to one store's hour."""
+        values = self.values.setdefault(key, {})
+        totals = self.weights.setdefault(key, {})
+        top = self.tops.get(key)
+        if top is None:
+            top = self.tops[key] = TopSet(self.top_size)
+        for item, weight, term in events:
+            value = values[item] = add_term(values.get(item, -math.inf), term)
+            totals[item] = totals.get(item, 0.0) + weight
             top.bump(item, value)
-            days = self.days.get(store)
-            if days is None:
-                days = self.days[store] = DayCounts()
-            days.add(item, weekday, weight, at_us)
+
+    def _days(self, store: str | None) -> DayCounts:
+        days = self.days.get(store)
+        if days is None:
+            days = self.days[store] = DayCounts()
+        return days
 
     def ranked(self, store_id: str | None, hour: int) -> list[int]:
         """The hour's most popular items, every day's events at that hour counted."""
@@ -296,6 +350,15 @@ class ContextPopularity:
         return np.where(days.first_at[rows] > now_us - WEEK_US, 1.0, on_day / overall)
 
 
+def _met_in_order(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Each distinct key with where it comes in `keys`, in order; the keys in the order met."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    groups = np.split(order, np.flatnonzero(ordered[1:] != ordered[:-1]) + 1)
+    groups.sort(key=lambda at: int(at[0]))
+    return [(int(keys[at[0]]), at) for at in groups]
+
+
 class DayCounts:
     """One store's weight of events on each day of the week (Monday first), per item (a row per
     catalogue index, grown as items arrive) and in all, and when each item was first counted:
@@ -310,14 +373,29 @@ class DayCounts:
 
     def add(self, item: int, weekday: int, weight: float, at_us: int) -> None:
         if item >= len(self.first_at):
-            size = max(item + 1, 2 * len(self.first_at), 1024)
-            self.weeks = np.concatenate([self.weeks, np.zeros((size - len(self.weeks), 7))])
-            never = np.full(size - len(self.first_at), np.iinfo(np.int64).max, dtype=np.int64)
-            self.first_at = np.concatenate([self.first_at, never])
+            self._grow(item)
         self.weeks[item, weekday] += weight
         self.store[weekday] += weight
         if at_us < self.first_at[item]:
             self.first_at[item] = at_us
+
+    def add_many(
+        self, items: np.ndarray, weekdays: np.ndarray, weights: np.ndarray, at_us: np.ndarray
+    ) -> None:
+        """`add` of each event in turn, the arrays grown as it would grow them."""
+        highest = np.maximum.accumulate(items)
+        for item in np.unique(highest[highest >= len(self.first_at)]).tolist():
+            if item >= len(self.first_at):
+                self._grow(item)
+        np.add.at(self.weeks, (items, weekdays), weights)
+        np.add.at(self.store, weekdays, weights)
+        np.minimum.at(self.first_at, items, at_us)
+
+    def _grow(self, item: int) -> None:
+        size = max(item + 1, 2 * len(self.first_at), 1024)
+        self.weeks = np.concatenate([self.weeks, np.zeros((size - len(self.weeks), 7))])
+        never = np.full(size - len(self.first_at), np.iinfo(np.int64).max, dtype=np.int64)
+        self.first_at = np.concatenate([self.first_at, never])
 
 
 class LiveState:

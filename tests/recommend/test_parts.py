@@ -1,4 +1,5 @@
-"""The parts: popularity top set, configuration file, tuning, and the source protocol."""
+"""The parts: popularity top set, context popularity, configuration file, tuning, and the source
+protocol."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from edgerec.recommend import (
 )
 from edgerec.recommend.catalogue import TopSet
 from edgerec.recommend.sources import builtin_sources
+from edgerec.recommend.state import ContextPopularity
 from edgerec.recommend.tune import FeatureLog, evaluate, tune_weights
 from tests.recommend.conftest import at, catalogue_events
 
@@ -47,6 +49,57 @@ def test_top_set_order_is_a_stable_sort_of_its_members(bumps, size) -> None:
         values[item] = values.get(item, 0.0) + step
         top.bump(item, values[item])
         assert top.ranked() == sorted(top.members, key=top.members.__getitem__, reverse=True)
+
+
+def _context_state(context: ContextPopularity) -> dict[str, object]:
+    """Everything a ContextPopularity holds, floats as their exact text, dicts in their order."""
+    return {
+        "values": repr([(key, list(values.items())) for key, values in context.values.items()]),
+        "weights": repr([(key, list(weights.items())) for key, weights in context.weights.items()]),
+        "tops": repr(
+            [
+                (key, list(t.members.items()), t.threshold, t.ranked(), list(t._joined.items()), t._joins)
+                for key, t in context.tops.items()
+            ]
+        ),
+        "days": [
+            (store, d.weeks.shape, d.weeks.tobytes(), d.store.tobytes(), d.first_at.tobytes())
+            for store, d in context.days.items()
+        ],
+    }
+
+
+_DAY_S = 86_400
+_SPRING_FORWARD = 1_774_746_000  # 2026-03-29 01:00 UTC: Berlin's clocks go forward an hour
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["K1", "K2", "", None]),
+            st.one_of(st.integers(0, 40), st.integers(1_000, 5_000)),  # the day counts grow past 1024
+            st.sampled_from([1.0, 2.0, 3.0, 5.0, 0.1]),
+            st.integers(_SPRING_FORWARD - 9 * _DAY_S, _SPRING_FORWARD + 9 * _DAY_S),
+        ),
+        max_size=400,
+    ),
+    st.lists(st.integers(0, 400), max_size=4),
+    st.integers(1, 4),
+)
+def test_context_popularity_adds_a_block_of_events_as_one_at_a_time(log, cuts, top_size) -> None:
+    """A restarted recommender's warm-up adds the log's events in blocks (`add_many`), a live
+    one each as it comes (`add`): every value, weight, hour's list and day count comes out the
+    same to the last bit, whatever the stores (none, or blank), items, weights (one not a whole
+    number) and times (out of order, across a change to summer time), and where blocks end."""
+    one, many = (ContextPopularity("Europe/Berlin", top_size=top_size) for _ in range(2))
+    events = [(store, item, weight, seconds * 1_000_000 + 123) for store, item, weight, seconds in log]
+    for event in events:
+        one.add(*event)
+    ends = sorted({0, len(events), *(min(cut, len(events)) for cut in cuts)})
+    for start, end in zip(ends, ends[1:], strict=False):
+        many.add_many(*zip(*events[start:end], strict=True))
+    assert _context_state(many) == _context_state(one)
 
 
 def test_config_round_trip_and_shipped_defaults(tmp_path) -> None:
