@@ -16,7 +16,7 @@ from edgerec.ingest.columns import ColumnMapping, resolve_columns
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.json_array import json_layout
 from edgerec.ingest.mapping import check_columns, looks_like_data, nested_events, spaced_header
-from edgerec.ingest.streams import JSON_LINES_SUFFIXES, check_regular_file, data_suffix
+from edgerec.ingest.streams import DAMAGE, JSON_LINES_SUFFIXES, check_regular_file, data_suffix
 from edgerec.ingest.text import CHUNK_ROWS, check_header_line, head_lines, sniff_delimiter
 
 
@@ -194,6 +194,14 @@ _DETECTION_ORDER = (
 )
 
 
+# What a file that detection cannot read raises: bytes that are no text in its encoding, no
+# JSON or no Parquet (ValueErrors, as UnicodeDecodeError, pyarrow's ArrowInvalid and FormatError
+# are), a line csv cannot split, damaged compression or an unreadable file. An error of
+# edgerec's own code (an AttributeError, a NameError, a TypeError) is none of them: taken for a
+# file it trips over, it was told to the user as a format that cannot be told.
+_UNREADABLE = (ValueError, csv.Error, *DAMAGE)
+
+
 # The formats read through a column mapping of event fields.
 _GENERIC = ("csv", "jsonl", "parquet")
 
@@ -307,7 +315,7 @@ def detect_format(
         try:
             if sniff is not None and sniff(path, head):
                 return FORMATS[name]
-        except Exception:  # noqa: BLE001 - a sniffer that trips over a file just says no
+        except _UNREADABLE:  # a sniffer that trips over a file just says no
             continue
     if mapping is not None:
         if suffix == ".parquet":
@@ -386,7 +394,7 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
         keys = readers.object_keys(path, head)
     except FormatError:  # a JSON array of rows, which names no field
         raise
-    except Exception:  # noqa: BLE001 - no header to name
+    except _UNREADABLE:  # no header to name
         return []
     if keys is not None:
         return list(keys)
@@ -395,7 +403,7 @@ def _header(path: Path, head: list[str], encoding: str) -> list[str]:
     check_header_line(path, encoding)
     try:
         return _first_line(head)
-    except Exception:  # noqa: BLE001 - no header to name
+    except _UNREADABLE:  # no header to name
         return []
 
 
@@ -438,7 +446,7 @@ def named_format(
         head = [] if data_suffix(path) == ".parquet" else head_lines(path, 20, encoding)
         if _events_sniff(path, head):
             return FORMATS["events"]
-    except Exception:  # noqa: BLE001 - a file the sniffer trips over is read as named, and told so
+    except _UNREADABLE:  # a file the sniffer trips over is read as named, and told so
         pass
     return fmt
 

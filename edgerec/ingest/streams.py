@@ -46,7 +46,7 @@ _UNREAD = (
 _SUFFIXES = {"gzip": (".gz", ".gzip"), "bzip2": (".bz2",), "xz": (".xz",)}
 _OPENERS: dict[str, Any] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 # What the decompressors raise on damaged or cut-short data (gzip's BadGzipFile is an OSError).
-_DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -125,7 +125,7 @@ def _tar_archive(path: str | Path, kind: str | None) -> str:
                     names.append("".join(ch for ch in member.name if ch.isprintable())[:80])
                 if len(names) > 6:
                     break
-    except (tarfile.TarError, *_DAMAGE):
+    except (tarfile.TarError, *DAMAGE):
         pass
     shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
     files = f" ({shown})" if shown else ""
@@ -152,7 +152,7 @@ def _open_data(path: str | Path) -> tuple[Any, str | None]:
                 # The member keeps the archive's file open after the archive object is closed.
                 return archive.open(_only_member(path, archive)), kind
         return _OPENERS[kind](path, "rb"), kind
-    except _DAMAGE as exc:
+    except DAMAGE as exc:
         raise _damaged(path, kind, exc) from exc
 
 
@@ -165,7 +165,7 @@ def _read_start(stream: Any, path: str | Path, kind: str | None) -> bytes:
         while size < _START and (part := stream.read(_START - size)):
             parts.append(part)
             size += len(part)
-    except _DAMAGE as exc:
+    except DAMAGE as exc:
         stream.close()
         if kind is None:
             raise
@@ -303,13 +303,13 @@ class _Checked(_Stream):
     def read(self, size: int = -1) -> bytes:
         try:
             return self.stream.read(size)  # type: ignore[no-any-return]
-        except _DAMAGE as exc:
+        except DAMAGE as exc:
             raise _damaged(self.path, self.kind, exc) from exc
 
     def readline(self, size: int = -1) -> bytes:
         try:
             return self.stream.readline(size)  # type: ignore[no-any-return]
-        except _DAMAGE as exc:
+        except DAMAGE as exc:
             raise _damaged(self.path, self.kind, exc) from exc
 
     def close(self) -> None:
@@ -334,7 +334,7 @@ def data_path(path: str | Path) -> Path:
         try:
             with zipfile.ZipFile(path) as archive:
                 return path.with_name(Path(_only_member(path, archive).filename).name)
-        except _DAMAGE as exc:
+        except DAMAGE as exc:
             raise _damaged(path, kind, exc) from exc
     return path.with_suffix("") if path.suffix.lower() in _SUFFIXES[kind] else path
 

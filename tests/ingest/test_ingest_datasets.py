@@ -20,7 +20,8 @@ import edgerec
 from edgerec.api import Store
 from edgerec.cli import main
 from edgerec.domain.events import EARLIEST
-from edgerec.ingest import FormatError, detect_format, import_file
+from edgerec.ingest import FormatError, detect_format, import_file, readers
+from edgerec.ingest.formats import named_format
 from edgerec.store.codec import to_micros
 from edgerec.store.schema import quarantine
 from tests.ingest.ingest_helpers import conserved, printed_program, quarantined, real_file
@@ -1001,6 +1002,35 @@ def test_a_file_with_no_header_line_whose_format_is_unknown_is_told_header_false
         FormatError, match="its first line looks like data, not column names.*--map header=false"
     ):
         detect_format(path)
+
+
+@pytest.mark.parametrize("how", ["detected", "mapped as a catalogue", "named jsonl"])
+def test_a_bug_in_format_detection_surfaces_and_a_damaged_file_is_still_told_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Detection took any error for a file it trips over: an error of edgerec's own code (an
+    AttributeError, simulated here in the reading of a file's keys) was told to the user as
+    "cannot tell the format", or the file read as named or as a catalogue, the bug hidden. A
+    damaged file (a Parquet file cut short) is still told its format cannot be told; the bug
+    now surfaces as itself."""
+    damaged = tmp_path / "events.parquet"
+    damaged.write_bytes(b"PAR1 cut short")
+    with pytest.raises(FormatError, match="cannot tell the format from its name or first lines"):
+        detect_format(damaged)
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"user_id": "u1", "item_id": "i1", "timestamp": 1700000000, "event_type": "view"}\n')
+
+    def bug(*_: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'keys'")
+
+    monkeypatch.setattr(readers, "object_keys", bug)
+    with pytest.raises(AttributeError, match="no attribute 'keys'"):
+        if how == "detected":
+            detect_format(path)
+        elif how == "mapped as a catalogue":
+            detect_format(path, mapping={"price": "price"})
+        else:
+            named_format("jsonl", path)
 
 
 def test_a_catalogue_without_item_ids_or_of_one_property_per_row_is_refused(
