@@ -283,16 +283,30 @@ def translated_category(names: Sequence[str]) -> tuple[str, str] | None:
 
 def translation_hint(path: Path, encoding: str, name: str, translated: str) -> str:
     """How to put a list's translated names onto the items' file, which names each item's
-    category in `name`: a join of the two files on it."""
-    products = f"PRODUCTS{_release_suffix(path)}"
-    program = (
-        f"import pandas as pd; {pandas_read(path, encoding, products)}.merge({pandas_read(path, encoding)}, "
-        f'on={json.dumps(name)}, how="left").to_csv("products.csv", index=False)'
+    category in `name`: a join of the two files on it (the items' file beside the list by its
+    name, told by its headers, else PRODUCTS standing for it), and the `edgerec import` command
+    that lists the items it writes under the translated category."""
+    release = _release_headers(path, encoding)
+    # a file of items naming the translated names too (products.csv as the join wrote it) is none to join
+    products: str | Path = next(
+        (other for other, columns in release.items() if name in columns and not translated_category(columns)),
+        "PRODUCTS",
     )
+    suffix = _release_suffix(path)
+    program = (
+        f"import pandas as pd; {pandas_read(path, encoding, _named(products, suffix))}"
+        f'.merge({pandas_read(path, encoding)}, on={json.dumps(name)}, how="left")'
+        '.to_csv("products.csv", index=False)'
+    )
+    being = (
+        ""
+        if isinstance(products, Path)
+        else f" ({products}{suffix} being that file: Olist's olist_products_dataset.csv)"
+    )
+    given = shlex.quote(f"category={translated}")
     return (
         f": the names of the categories in {name!r} in another language, in {translated!r}. Put them "
         f"onto the file of items, which names each item's category in {name!r}, for example with "
-        f"python3 -c {shlex.quote(program)} ({products} being that file: Olist's "
-        "olist_products_dataset.csv), then import products.csv with --format catalogue "
-        f"--map category={translated}"
+        f"python3 -c {shlex.quote(program)}{being}, then import what it writes: edgerec import "
+        f"products.csv --format catalogue --map {given}"
     )

@@ -794,14 +794,18 @@ def _at(text: str) -> int:
 
 
 def _imported_as_printed(
-    said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_name: str = "cli.db"
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_name: str = "cli.db",
+    written: str = "joined.csv",
 ) -> list[tuple[str, str | None, str | None, int, dict[str, object]]]:
     """Runs the pandas line and then the `edgerec import` command that a refusal prints, as
-    printed, in the folder of the files; the events it imports: type, customer, item, time and
-    payload."""
+    printed, in the folder of the files, the command importing the file the line writes
+    (`written`); the events it imports: type, customer, item, time and payload."""
     subprocess.run([sys.executable, "-c", printed_program(said)], cwd=tmp_path, check=True)
     command = printed_command(said)
-    assert command[:2] == ["import", "joined.csv"], said
+    assert command[:2] == ["import", written], said
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / db_name)
     result = CliRunner().invoke(main, ["--db", db, *command], catch_exceptions=False)
@@ -847,6 +851,45 @@ def test_the_join_given_for_olists_order_files_ends_in_the_import_that_reads_it(
     assert _imported_as_printed(str(caught.value), tmp_path, monkeypatch, "reviews.db") == [
         ("rated", _PERSON, _ITEMS[0], _at("2018-01-18 00:00:00"), {"value": 4.0}),
         ("rated", _PERSON, _ITEMS[1], _at("2018-03-10 00:00:00"), {"value": 5.0}),
+    ]
+
+
+_TRANSLATION = (
+    "product_category_name,product_category_name_english\n"
+    "beleza_saude,health_beauty\ninformatica_acessorios,computers_accessories\n"
+)
+_PRODUCTS = (
+    "product_id,product_category_name,product_name_lenght,product_weight_g\n"
+    "1e9e8ef04dbcff4541ed26657ea517e5,beleza_saude,40,225\n"
+    "3aa071139cb16b67ca9e5dea641aaa2f,informatica_acessorios,44,1000\n"
+)
+
+
+@pytest.mark.parametrize("beside", [True, False], ids=["beside", "alone"])
+def test_the_join_given_for_olists_category_translation_ends_in_the_import_that_reads_it(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    """Olist's product_category_name_translation.csv was given the join onto PRODUCTS.csv, ending
+    "then import products.csv with --format catalogue --map category=...", no command to run.
+    The products beside it (olist_products_dataset.csv, told by its headers among the release's
+    other files) are joined by their name, and the advice ends with the `edgerec import`
+    command that lists the products under their English categories as printed; alone in its
+    folder, PRODUCTS.csv stands for them."""
+    translation = tmp_path / "product_category_name_translation.csv"
+    translation.write_text(_TRANSLATION)
+    (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
+    if beside:
+        (tmp_path / "olist_products_dataset.csv").write_text(_PRODUCTS)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, translation)
+    said = str(caught.value)
+    assert ("PRODUCTS.csv being that file" in said) is not beside
+    if not beside:
+        (tmp_path / "PRODUCTS.csv").write_text(_PRODUCTS)
+    listed = _imported_as_printed(said, tmp_path, monkeypatch, written="products.csv")
+    assert [(e[0], e[2], e[4]["category"]) for e in listed] == [
+        ("item_listed", "1e9e8ef04dbcff4541ed26657ea517e5", "health_beauty"),
+        ("item_listed", "3aa071139cb16b67ca9e5dea641aaa2f", "computers_accessories"),
     ]
 
 
