@@ -29,6 +29,10 @@ from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
 from edgerec.ingest.text import head_lines, sniff_delimiter
 from edgerec.ingest.workbook import is_workbook
 
+# One side of a join: a file of the release, several read as one (Instacart's order lines, prior
+# and train), or a name standing for a file of the release (OTHER).
+_Side = str | Path | tuple[Path, ...]
+
 
 def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encoding: str) -> str:
     """Where a file names an order and lacks a column for its items, its customer or both: one
@@ -41,17 +45,23 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
         return ""
     score = None
     release: dict[Path, list[str]] = {}
-    others: dict[str | Path, str] = {"OTHER": order}
+    others: dict[_Side, str] = {"OTHER": order}
     if "item" not in lacking:
         holds, other = "items", "customer and time are in another file"
         release = _release_headers(path, encoding)
         orders = _release_file(release, order, has_user=True)
         if orders is not None:
-            others = {orders: order} | _customers_join(release, orders)
+            others = {orders: order} | _customers_join(release, release[orders])
             if len(others) > 1:
                 other = "customer and time are in other files"
     elif "user" not in lacking:
         holds, other = "customers", "items are in another file"
+        release = _release_headers(path, encoding)
+        items = _release_files(release, order, has_user=False)
+        if items:
+            others = {tuple(items) if len(items) > 1 else items[0]: order} | _customers_join(release, names)
+            if len(others) > 1 or len(items) > 1:
+                other = "items are in other files"
     else:
         score = next(
             (n for n in names if any(w in header_key(n) for w in ("score", "rating", "stars"))), None
@@ -69,7 +79,7 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
     # semicolon's read with commas had no column to join on).
     suffix = _release_suffix(path)
     joins = "".join(
-        f".merge({pandas_read(path, encoding, _named(name, suffix))}, on={json.dumps(on)})"
+        f".merge({_pandas_side(path, encoding, name, suffix)}, on={json.dumps(on)})"
         for name, on in others.items()
     )
     program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
@@ -84,7 +94,7 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
 
 def _joined_import(
     names: Sequence[str],
-    others: Mapping[str | Path, str],
+    others: Mapping[_Side, str],
     release: Mapping[Path, Sequence[str]],
     score: str | None,
     suffix: str,
@@ -110,7 +120,7 @@ def _joined_import(
     told = ""
     if joined is None:
         unread = [field for field in ("user", "item", "timestamp") if options[field] is None]
-        standing = " or ".join(_named(name, suffix) for name in others if not isinstance(name, Path))
+        standing = " or ".join(_named(name, suffix) for name in others if isinstance(name, str))
         if unread:
             named = " or ".join(f"--map {field}=COLUMN" for field in unread)
             told = f" (adding {named} where {standing} names it under a name of its own)"
@@ -124,23 +134,26 @@ def _joined_import(
 
 
 def _joined_columns(
-    names: Sequence[str], others: Mapping[str | Path, str], release: Mapping[Path, Sequence[str]]
+    names: Sequence[str], others: Mapping[_Side, str], release: Mapping[Path, Sequence[str]]
 ) -> list[str] | None:
     """The columns of the file a join writes, as pandas names them (a column of both sides of a
     merge but the one it is on as NAME_x and NAME_y); None where a file joined stands for one of
     the release (OTHER.csv), its columns unknown."""
     joined = list(names)
     for other, on in others.items():
-        if not isinstance(other, Path):
+        if isinstance(other, str):
             return None
-        both = (set(joined) & set(release[other])) - {on}
+        # files read as one: pandas' concat keeps each column once, in the order first read
+        files = other if isinstance(other, tuple) else (other,)
+        columns = list(dict.fromkeys(name for file in files for name in release[file]))
+        both = (set(joined) & set(columns)) - {on}
         joined = [f"{name}_x" if name in both else name for name in joined] + [
-            f"{name}_y" if name in both else name for name in release[other] if name != on
+            f"{name}_y" if name in both else name for name in columns if name != on
         ]
     return joined
 
 
-def _reviews_joins(release: Mapping[Path, Sequence[str]], order: str) -> dict[str | Path, str]:
+def _reviews_joins(release: Mapping[Path, Sequence[str]], order: str) -> dict[_Side, str]:
     """The files a file of orders' reviews is joined to, each with the column it is joined on:
     the orders and their items beside it, and the customers where the orders' headers and theirs
     have the columns of that join (Olist's customer_id); else ORDERS and ORDER_ITEMS, standing
@@ -150,20 +163,21 @@ def _reviews_joins(release: Mapping[Path, Sequence[str]], order: str) -> dict[st
     items = _release_file(release, order, has_user=False)
     if orders is None or items is None:
         return {"ORDERS": order, "ORDER_ITEMS": order}
-    return {orders: order, items: order} | _customers_join(release, orders)
+    return {orders: order, items: order} | _customers_join(release, release[orders])
 
 
-def _customers_join(release: Mapping[Path, Sequence[str]], orders: Path) -> dict[str | Path, str]:
-    """The customers file of the release, with the orders' customer column it is joined on,
-    where the orders name a customer of each order's own (Olist's customer_id) and a file beside
-    them names the person of each (customer_unique_id, the customer an import reads); {} else.
+def _customers_join(release: Mapping[Path, Sequence[str]], orders: Sequence[str]) -> dict[_Side, str]:
+    """The customers file of the release, with the customer column of the orders (`orders`,
+    their columns) it is joined on, where the orders name a customer of each order's own
+    (Olist's customer_id) and a file beside them names the person of each (customer_unique_id,
+    the customer an import reads); {} else.
     Joined to the orders alone, one person's orders were as many customers'."""
-    customer = _column_of("user", release[orders])
+    customer = _column_of("user", orders)
     if customer is None or header_key(customer) == _PERSON:
         return {}
     for other, names in release.items():
         keys = {header_key(name) for name in names}
-        if other != orders and {header_key(customer), _PERSON} <= keys and not keys & ORDER_COLUMNS:
+        if {header_key(customer), _PERSON} <= keys and not keys & ORDER_COLUMNS:  # not the orders
             return {other: customer}
     return {}
 
@@ -172,16 +186,22 @@ _PERSON = header_key("customer_unique_id")
 
 
 def _release_file(release: Mapping[Path, Sequence[str]], order: str, *, has_user: bool) -> Path | None:
-    """The first file of the release that names orders by `order` and their customer (the
-    orders, `has_user`) or their items (the orders' items), not both: a file of both is no
-    table of the release but one a join wrote (joined.csv), which a join read for the items
-    would write over."""
+    """The first of `_release_files`; None where there is none."""
+    return next(iter(_release_files(release, order, has_user=has_user)), None)
+
+
+def _release_files(release: Mapping[Path, Sequence[str]], order: str, *, has_user: bool) -> list[Path]:
+    """The files of the release that name orders by `order` and their customer (the orders,
+    `has_user`) or their items (the orders' items: Instacart's prior and train order lines),
+    not both: a file of both is no table of the release but one a join wrote (joined.csv),
+    which a join read for the items would write over."""
+    found = []
     for other, names in release.items():
         if header_key(order) in {header_key(name) for name in names}:
             user, item = _column_of("user", names), _column_of("item", names)
             if (user is None) != (item is None) and (user is not None) == has_user:
-                return other
-    return None
+                found.append(other)
+    return found
 
 
 def _column_of(field: str, names: Sequence[str]) -> str | None:
@@ -226,6 +246,14 @@ def _header_of(path: Path, encoding: str) -> list[str]:
         return []
 
 
+def _pandas_side(path: Path, encoding: str, side: _Side, suffix: str) -> str:
+    """The pandas call that reads one side of a join (several files as one, by pd.concat), each
+    file written as `path` is."""
+    if isinstance(side, tuple):
+        return f"pd.concat([{', '.join(pandas_read(path, encoding, str(file)) for file in side)}])"
+    return pandas_read(path, encoding, _named(side, suffix))
+
+
 def _named(name: str | Path, suffix: str) -> str:
     """The file a join's program reads: a file of the release by its path as given, else a
     name standing for one (ORDERS.csv)."""
@@ -242,13 +270,13 @@ def _release_suffix(path: Path) -> str:
     return suffix if suffix == ".parquet" or suffix in JSON_LINES_SUFFIXES else ".csv"
 
 
-def _being(others: Mapping[str | Path, str], suffix: str) -> str:
+def _being(others: Mapping[_Side, str], suffix: str) -> str:
     """What the files of a join's program stand for, or where a release's file joined names the
     person."""
     names = list(others)
-    if len(names) == 1 and not isinstance(names[0], Path):
+    if len(names) == 1 and isinstance(names[0], str):
         return f" ({names[0]}{suffix} being that file)"
-    if not isinstance(names[0], Path):
+    if isinstance(names[0], str):
         orders, items = names
         return (
             f" ({orders}{suffix} being the orders and {items}{suffix} their items: Olist's "

@@ -940,6 +940,63 @@ def test_the_join_given_for_order_lines_beside_their_orders_ends_in_the_import_t
         assert [event[3] for event in events] == [_at(t) for t in times]
 
 
+@pytest.mark.parametrize("lines", [("prior",), ("prior", "train"), ()], ids=["prior", "both", "alone"])
+def test_instacarts_orders_are_told_to_join_the_order_lines_beside_them(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: tuple[str, ...]
+) -> None:
+    """Instacart's orders.csv (each order's customer, no items) was told to join OTHER.csv for
+    its items, with order_products__prior.csv beside it. The order lines beside it, told by
+    their headers, are named: one joined to the orders, or both (prior and train) read as one,
+    and the `edgerec import` command imports every line as its order's customer's purchase.
+    Alone in its folder, OTHER.csv still stands for the order lines."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,user_id,eval_set,order_number,order_dow,order_hour_of_day,days_since_prior_order\n"
+        "1,u1,prior,1,2,08,\n2,u2,prior,1,3,07,15.0\n3,u1,train,2,4,09,7.0\n"
+    )
+    (tmp_path / "aisles.csv").write_text("aisle_id,aisle\n1,prepared soups salads\n")
+    for name in lines:
+        (tmp_path / f"order_products__{name}.csv").write_text(
+            _INSTACART_LINES
+            if name == "prior"
+            else "order_id,product_id,add_to_cart_order,reordered\n3,42,1,0\n"
+        )
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, orders)
+    said = str(caught.value)
+    assert ("OTHER.csv" in said) is not bool(lines)
+    assert all(f"order_products__{name}.csv" in said for name in lines)
+    if not lines:
+        return
+    events = _imported_as_printed(said, tmp_path, monkeypatch)
+    bought = [("purchased", "u1", "27"), ("purchased", "u1", "11"), ("purchased", "u2", "11")]
+    assert sorted(event[:3] for event in events) == sorted(
+        bought + [("purchased", "u1", "42")] * (len(lines) - 1)
+    )
+
+
+def test_olists_orders_are_told_to_join_their_items_and_customers_beside_them(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Olist's orders (each order's customer_id, no items) were told to join OTHER.csv for their
+    items. The order items and the customers beside them are named, by their headers, and the
+    `edgerec import` command imports each item as a purchase of the order's person
+    (customer_unique_id) at the order's purchase time, as the order items' own join does."""
+    orders = tmp_path / "olist_orders_dataset.csv"
+    orders.write_text(_OLIST_ORDERS)
+    (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
+    (tmp_path / "olist_customers_dataset.csv").write_text(_CUSTOMERS)
+    (tmp_path / "olist_order_reviews_dataset.csv").write_text(_REVIEWS)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, orders)
+    said = str(caught.value)
+    assert "join them on 'order_id' and 'customer_id' first" in said
+    assert _imported_as_printed(said, tmp_path, monkeypatch) == [
+        ("purchased", _PERSON, _ITEMS[0], _at("2018-01-11 15:30:49"), {"price_paid": 185.0, "quantity": 1}),
+        ("purchased", _PERSON, _ITEMS[1], _at("2018-02-28 12:25:19"), {"price_paid": 79.79, "quantity": 1}),
+    ]
+
+
 def test_the_time_suggested_is_a_purchase_not_a_shipping_or_delivery(
     ingest_store: Store, tmp_path: Path
 ) -> None:
