@@ -39,6 +39,7 @@ from edgerec.ingest.streams import JSON_LINES_SUFFIXES, beside, data_path, data_
 from edgerec.ingest.text import (
     RawChunk,
     head_lines,
+    json_loads,
     name_quotes_as_text,
     read_records,
     sniff_delimiter,
@@ -693,7 +694,7 @@ def _s3rec_attributes(path: Path, chunk_rows: int) -> Iterator[Batch]:
     # The attributes file is one JSON object (item -> attribute ids); S3-Rec ships it whole.
     try:
         with open_bytes(path) as file:
-            data = json.loads(file.read())
+            data = json_loads(file.read())
     except ValueError as exc:
         yield Batch(
             str(path),
@@ -1644,7 +1645,7 @@ def _genre_names(text: str, spaced: bool) -> list[str]:
     (MovieLens'), by spaces (RecBole's `:token_seq`), else by `;` or `,` (IMDb's)."""
     if text.startswith("[") and text.endswith("]"):
         try:
-            listed = json.loads(text)
+            listed = json_loads(text)
         except ValueError:
             try:  # literal_eval evaluates literals only: no names, calls or operators
                 listed = ast.literal_eval(text)

@@ -196,10 +196,12 @@ _DETECTION_ORDER = (
 
 # What a file that detection cannot read raises: bytes that are no text in its encoding, no
 # JSON or no Parquet (ValueErrors, as UnicodeDecodeError, pyarrow's ArrowInvalid and FormatError
-# are), a line csv cannot split, damaged compression or an unreadable file. An error of
+# are), a Parquet column of a type pyarrow cannot read (its ArrowNotImplementedError is a
+# NotImplementedError), JSON nested deeper than the parser recurses (RecursionError), a line csv
+# cannot split, damaged compression or an unreadable file. An error of
 # edgerec's own code (an AttributeError, a NameError, a TypeError) is none of them: taken for a
 # file it trips over, it was told to the user as a format that cannot be told.
-_UNREADABLE = (ValueError, csv.Error, *DAMAGE)
+_UNREADABLE = (ValueError, NotImplementedError, RecursionError, csv.Error, *DAMAGE)
 
 
 # The formats read through a column mapping of event fields.

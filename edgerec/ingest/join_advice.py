@@ -26,7 +26,7 @@ from edgerec.ingest.columns import (
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.pandas_lines import pandas_read
 from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
-from edgerec.ingest.text import head_lines, sniff_delimiter
+from edgerec.ingest.text import head_lines, json_loads, sniff_delimiter
 from edgerec.ingest.workbook import is_workbook
 
 # One side of a join: a file of the release, several read as one (Instacart's order lines, prior
@@ -239,7 +239,7 @@ def _header_of(path: Path, encoding: str) -> list[str]:
             return list(pq.read_schema(path).names)
         head = head_lines(path, 10, encoding)
         if data_suffix(path) in JSON_LINES_SUFFIXES:
-            first = json.loads(head[0]) if head else {}
+            first = json_loads(head[0]) if head else {}
             return list(first) if isinstance(first, dict) else []
         return next(csv.reader(head[:1], delimiter=sniff_delimiter(head)), []) if head else []
     except (OSError, ValueError, csv.Error, FormatError):  # not a table: no part of a join

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edgerec.ingest.streams import open_bytes
-from edgerec.ingest.text import MAX_LINE_BYTES, RAW_KEEP, encoding_problem
+from edgerec.ingest.text import MAX_LINE_BYTES, RAW_KEEP, encoding_problem, json_loads
 from edgerec.ingest.validate import Problem
 
 _BLOCK = 1 << 20
@@ -43,7 +43,7 @@ def json_layout(path: str | Path) -> str:
         if not text.startswith("["):
             return "lines"
         try:
-            json.loads(text)
+            json_loads(text)
         except ValueError:
             return "array"  # "[" or "[{...}," opens an array that goes on
         return "lines" if file.read(4096).strip() else "array"
@@ -103,7 +103,7 @@ class _Elements:
                     obj, end = parse(self.text, self.at)
                     if end == len(self.text) and not self.ended:
                         raise ValueError("the element may go on in the next block")
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:  # no JSON, or nested past the parser's depth
                     if len(self.text) - self.at <= MAX_LINE_BYTES and self._more():
                         continue
                     yield self._rest(f"{str(exc)[:160]} (the rest of the array cannot be read)")

@@ -40,7 +40,7 @@ from edgerec.ingest.errors import FormatError
 from edgerec.ingest.join_advice import joined_hint, translated_category, translation_hint
 from edgerec.ingest.pandas_lines import pandas_read
 from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
-from edgerec.ingest.text import head_lines
+from edgerec.ingest.text import head_lines, json_loads
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
 from edgerec.store.codec import to_micros
 
@@ -722,7 +722,7 @@ def _listed_in_text(names: Sequence[str], values_of: Callable[[str], list[Any]])
     for name in names:
         text = next((str(v).strip() for v in values_of(name)[:200] if str(v).strip().startswith("[{")), None)
         try:
-            listed.append({name: json.loads(text)} if text else None)
+            listed.append({name: json_loads(text)} if text else None)
         except ValueError:
             continue
     return nested_events(listed)
@@ -768,7 +768,7 @@ def _python_lines(path: Path) -> bool:
     metadata, Steam's reviews): edgerec reads it, but no JSON tool does."""
     head = head_lines(path, 1)
     try:
-        json.loads(head[0] if head else "{}")
+        json_loads(head[0] if head else "{}")
     except ValueError:
         return isinstance(python_literal(head[0]), dict)
     return False

@@ -56,6 +56,7 @@ from edgerec.ingest.text import (
     RAW_KEEP,
     encoding_problem,
     head_lines,
+    json_loads,
     name_quotes_as_text,
     read_records,
     sniff_delimiter,
@@ -446,7 +447,7 @@ def read_object(line: str) -> dict[str, Any]:
     metadata (`meta_*.json`) was written that way, with single quotes.
     """
     try:
-        obj = json.loads(line)
+        obj = json_loads(line)
     except ValueError as exc:
         obj = python_literal(line)
         if obj is None:
@@ -524,7 +525,7 @@ def lifted(obj: Any) -> Any:
         nested = obj.get(key)
         if isinstance(nested, str) and nested.lstrip().startswith("{"):
             try:
-                nested = json.loads(nested)
+                nested = json_loads(nested)
             except ValueError:
                 continue
         if isinstance(nested, dict):  # after the top level's: its columns are found first
@@ -573,7 +574,7 @@ def export_batches(path: Path, chunk_rows: int, kind: str) -> Iterator[Batch]:
             payload = obj.get("payload")
             if isinstance(payload, str):
                 try:
-                    payload = json.loads(payload)
+                    payload = json_loads(payload)
                 except ValueError:
                     payload = None
             if payload is not None and not isinstance(payload, dict):

@@ -9,11 +9,12 @@ absurdly long, is rejected on its own instead of failing the whole file.
 from __future__ import annotations
 
 import csv
+import json
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from edgerec.ingest import workbook
 from edgerec.ingest.errors import FormatError
@@ -33,6 +34,16 @@ UNCLOSED_QUOTE = (
     "malformed_row",
     'a quote (") opened on this line is never closed; the lines after it are read on their own',
 )
+
+
+def json_loads(text: str | bytes) -> Any:
+    """`json.loads`, where JSON nested deeper than the parser recurses is a ValueError, as any
+    other text that is no JSON a file can hold is (a line of ten thousand "[" took the import
+    down with a RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
 
 
 @dataclass(slots=True)

@@ -128,6 +128,43 @@ def test_malformed_jsonl_is_conserved(ingest_store: Store, tmp_path: Path) -> No
     assert ingest_store.read(since=2)[0].payload["category"] == "\N{GRINNING FACE}"
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than Python's JSON parser recurses
+DEEP_LINE = f'{{{VIEW}, "item_id": "i9", "tags": {DEEP}}}'
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first line", "later line"])
+def test_json_nested_deeper_than_the_parser_goes_is_quarantined_not_a_crash(
+    ingest_store: Store, tmp_path: Path, first: bool
+) -> None:
+    """A line of JSON nested a hundred thousand deep took the import down with a RecursionError
+    (a traceback, nothing imported), on the first line while telling the format and on a later
+    one while reading it. It is a line that is no object, as any other bad JSON is."""
+    good = [
+        json.dumps({"user_id": "u1", "item_id": f"i{n}", "type": "view", "timestamp": 1_600_000_000})
+        for n in range(2)
+    ]
+    lines = [DEEP_LINE, *good] if first else [good[0], DEEP_LINE, good[1]]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = import_file(ingest_store, path, format=None if first else "jsonl")
+    conserved(report)
+    assert (report.accepted, report.quarantined_by_reason) == (2, {"bad_json": 1})
+
+
+def test_an_array_element_nested_deeper_than_the_parser_goes_is_quarantined_not_a_crash(
+    ingest_store: Store, tmp_path: Path
+) -> None:
+    """The same in a JSON array: the element that cannot be read and what follows it are
+    quarantined, and what came before it is imported."""
+    good = json.dumps({"user_id": "u1", "item_id": "i1", "type": "view", "timestamp": 1_600_000_000})
+    path = tmp_path / "events.json"
+    path.write_text(f"[{good},\n{DEEP}]\n")
+    report = import_file(ingest_store, path)
+    conserved(report)
+    assert report.accepted == 1
+    assert set(report.quarantined_by_reason) == {"bad_json"}
+
+
 def test_a_quote_never_closed_loses_no_line_after_it(ingest_store: Store, tmp_path: Path) -> None:
     """An opened quote that never closes is refused on its own line, and every line after it is
     read as its own row: whether the quote runs to the end of the file, runs into a later quote,
