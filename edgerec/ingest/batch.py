@@ -108,6 +108,9 @@ class Batch:
     ratings_from: str | None = None  # the column a generic file's ratings are read from
     # A generic file's column of its types, beside its ratings', and its values read as a rating.
     rated_by: tuple[str, frozenset[str | float]] | None = None
+    # Per row, whether its time is a date alone (a file of days): no double click can be told
+    # by it. None where no row's is.
+    dates_alone: Sequence[bool] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -73,9 +73,12 @@ class Deduplicator:
         rows: Sequence[dict[str, Any] | None],
         problems: list[Problem],
         raw_of: Callable[[int], str] | None = None,
+        dates_alone: Sequence[bool] | None = None,
     ) -> None:
         """Marks the duplicates and double clicks among `rows`; with `raw_of` (the line of each
-        row, where ids come from content), a row is a duplicate only of the same line."""
+        row, where ids come from content), a row is a duplicate only of the same line. A row
+        whose time is a date alone (`dates_alone`) is no double click: every row of its day has
+        the same time, and a second sale or view that day is not told from a double click."""
         last = self.last
         seen = self.recent_ids
         window = self.window
@@ -93,7 +96,7 @@ class Deduplicator:
                     continue
                 row["event_id"] = eid
             user, item = row["user_id"], row["item_id"]
-            if user is not None and item is not None and window > 0:
+            if user is not None and item is not None and window > 0 and not (dates_alone and dates_alone[i]):
                 # A file's own sessions part repeats: one in another session is a new visit. A
                 # purchase of another quantity or price is another order line (an engraved mug
                 # beside two plain ones), never a double click.

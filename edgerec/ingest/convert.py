@@ -12,7 +12,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
-from datetime import time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -385,6 +385,47 @@ def datetime_micros(
             out[i] = micros
     _name_clock_changes(series, problems, source_timezone, dayfirst, fmt)
     return out, problems
+
+
+def dates_alone(
+    values: Sequence[Any], stamps: Sequence[int | None], source_timezone: str = "UTC"
+) -> list[bool] | None:
+    """Which of the times `stamps`, read from the text `values` (not as epoch times), are a
+    date with no time of day ('2024-03-01', '20240301', a `date`): the text names no hour and
+    was read as the day's first instant (a real 00:00:00 is written as one). None where none is.
+
+    >>> dates_alone(["2018-09-20", "2018-09-20 10:00", "20180920", "1 Sep 2018 10am"],
+    ...             [1537401600000000, 1537437600000000, 1537401600000000, 1535796000000000])
+    [True, False, True, False]
+    """
+    days = [
+        i
+        for i, (value, at) in enumerate(zip(values, stamps, strict=True))
+        if at is not None and _no_clock(value)
+    ]
+    if not days:
+        return None
+    read = pd.to_datetime(np.array([stamps[i] for i in days], dtype=np.int64), unit="us", utc=True)
+    # The day's first instant as a date alone is read (`_localized`): midnight, or where the
+    # clocks skip midnight, the first time after it.
+    local_days = read.tz_convert(source_timezone).tz_localize(None).normalize()
+    first = np.ones(len(days), dtype=bool)
+    starts = local_days.tz_localize(source_timezone, ambiguous=first, nonexistent="shift_forward")
+    alone = [False] * len(values)
+    for i, start in zip(days, (read == starts).tolist(), strict=True):
+        alone[i] = start
+    return alone if any(alone) else None
+
+
+def _no_clock(value: Any) -> bool:
+    """Whether a time cell's text names no time of day: no hours and minutes, and as one number
+    a date (YYYYMMDD, 8 digits), not YYYYMMDDHHMM."""
+    if isinstance(value, str):
+        text = value.strip()
+        return ":" not in text and (len(text) == 8 or not text.isdigit())
+    if isinstance(value, date):
+        return not isinstance(value, datetime)
+    return isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 8
 
 
 # A time of day, with its zone where it names one ("10:15:32 PST", "10:15 +01:00", "10:15Z").

@@ -1051,10 +1051,10 @@ def typed_columns(
     source_timezone: str,
     n: int,
     lines_before: set[str] | None = None,
-) -> tuple[dict[str, list[Any]], list[Problem]]:
-    """Source cells (text or typed) -> event columns; one problem per row. `lines_before`, kept
-    from chunk to chunk, holds the order lines' own numbers in the chunk before (replaced by
-    this one's)."""
+) -> tuple[dict[str, list[Any]], list[Problem], list[bool] | None]:
+    """Source cells (text or typed) -> event columns; one problem per row; and which rows' times
+    are a date alone (`convert.dates_alone`), None where none is. `lines_before`, kept from chunk
+    to chunk, holds the order lines' own numbers in the chunk before (replaced by this one's)."""
     problems: list[Problem] = [None] * n
     columns: dict[str, list[Any]] = {}
     if "type" in raw:
@@ -1078,8 +1078,11 @@ def typed_columns(
     stamps = raw.get("occurred_at", [None] * n)
     if "time_of_day" in raw:
         stamps = [_with_time(day, clock) for day, clock in zip(stamps, raw["time_of_day"], strict=True)]
-    columns["occurred_at"], found = times(stamps, mapping.timestamp_unit, source_timezone, mapping.day_first)
+    unit = mapping.timestamp_unit
+    columns["occurred_at"], found = times(stamps, unit, source_timezone, mapping.day_first)
     merge(problems, found)
+    read_as_text = unit in ("auto", "iso") or "%" in unit  # epoch times always have a time of day
+    days = convert.dates_alone(stamps, columns["occurred_at"], source_timezone) if read_as_text else None
     # A child whose parent line is not among the lines read (an export of simple products only)
     # is the only record of its sale; a file with no column of its lines' own numbers is not known.
     # The lines read are this chunk's and the one's before: a parent line may end a chunk and its
@@ -1115,7 +1118,7 @@ def typed_columns(
         else:
             columns[name], found = convert.floats(values, name)
             merge(problems, found)
-    return columns, problems
+    return columns, problems, days
 
 
 def _with_time(day: Any, clock: Any) -> Any:

@@ -516,7 +516,7 @@ def _prepare(batch: Batch, dedupe: Deduplicator, recorded: bool) -> list[dict[st
         }
         row["event_id"] = given_ids[i] if given_ids is not None else event_id(row)
         rows.append(row)
-    dedupe.mark(rows, problems, batch.raw_of if given_ids is None else None)
+    dedupe.mark(rows, problems, batch.raw_of if given_ids is None else None, batch.dates_alone)
     return rows
 
 

@@ -140,8 +140,9 @@ def csv_batches(
             later = partial(_csv_column, path, delimiter, mapping.header, chunk_rows, encoding, column)
             (mapping, notes), settled = settle_day_order(mapping, raw["occurred_at"], later), True
         undated_times(mapping, raw, chunk.lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
+        columns, found, days = typed_columns(raw, mapping, source_timezone, len(chunk), own_lines)
         batch = text_batch(source, chunk, columns, merge(problems, found))
+        batch.dates_alone = days
         batch.notes, notes = notes, ()
         batch.advice = advice
         batch.ratings_from = mapping.value if "value" in wanted else None
@@ -421,7 +422,7 @@ def object_batches(
             later = partial(_object_column, records, sources["occurred_at"])
             mapping, notes = settle_day_order(mapping, raw["occurred_at"], later)
         undated_times(mapping, raw, lines)
-        columns, found = typed_columns(raw, mapping, source_timezone, len(lines), own_lines)
+        columns, found, days = typed_columns(raw, mapping, source_timezone, len(lines), own_lines)
         merge(problems, found)
         for i, obj in enumerate(objects):
             if obj is None and problems[i] is None:
@@ -436,6 +437,7 @@ def object_batches(
             advice=advice,
             ratings_from=sources.get("value"),
             rated_by=rated_by(mapping, raw, columns),
+            dates_alone=days,
         )
         notes = ()
 

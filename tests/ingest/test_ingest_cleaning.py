@@ -118,6 +118,37 @@ def test_lines_that_differ_only_in_a_column_not_read_are_two_events(
         assert report.appended == 3
 
 
+def test_purchases_dated_by_day_alone_are_no_double_clicks(ingest_store: Store, tmp_path: Path) -> None:
+    """H&M's transactions_train.csv dates each sale by its day alone: a customer's second
+    purchase of an article at the same price that day (through the other sales channel) was
+    quarantined as repeat_within_window, every time being midnight. The same line twice is
+    still one sale; a file with times of day still drops a repeat within the window."""
+    path = tmp_path / "transactions_train.csv"
+    path.write_text(
+        "t_dat,customer_id,article_id,price,sales_channel_id\n"
+        "2018-09-20,c1,0663713001,0.0508,1\n"
+        "2018-09-20,c1,0663713001,0.0508,2\n"
+        "2018-09-20,c2,0541518023,0.0305,2\n"
+        "2018-09-20,c2,0541518023,0.0305,2\n"
+    )
+    mapping = {"default_type": "purchased"}
+    report = import_file(ingest_store, path, mapping=mapping)
+    assert (report.rows_read, report.accepted, report.quarantined) == (4, 3, 1)
+    assert report.quarantined_by_reason == {"duplicate": 1}
+    assert [e.user_id for e in ingest_store.read()] == ["c1", "c1", "c2"]
+    views = write_csv(tmp_path / "views.csv", ["u1,i1,view,2018-09-20", "u1,i1,view,2018-09-20 "])
+    assert import_file(ingest_store, views, format="csv").accepted == 2  # views of a day: one visit or two
+    timed = tmp_path / "timed.csv"
+    timed.write_text(
+        "t_dat,customer_id,article_id,price,sales_channel_id\n"
+        "2018-09-20 10:00:00,c1,0663713001,0.0508,1\n"
+        "2018-09-20 10:00:01,c1,0663713001,0.0508,2\n"
+    )
+    with edgerec.open(tmp_path / "timed.db") as store:
+        report = import_file(store, timed, mapping=mapping)
+        assert (report.accepted, report.quarantined_by_reason) == (1, {"repeat_within_window": 1})
+
+
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
     path = head_of(
         real_file("taobao-userbehavior", "UserBehavior_head_4k.csv"), tmp_path / "taobao.csv", 1200
