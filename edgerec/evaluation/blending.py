@@ -3,10 +3,16 @@
 Each trial ranks the target among a shortlist per case (the union of every member's top items
 and the target) rather than the whole catalogue: an item outside every member's shortlist
 almost never outranks a target that any weighting puts in the top 10, and the shortlist makes
-a trial cheap enough to tune on many validation cases instead of a few noisy thousand.
+a trial cheap enough to tune on many validation cases instead of a few noisy thousand. An
+item off the shortlist that every member scores as it scores the target ties with the target
+under any weighting, and is counted as a tie: a sparse model (co-occurrence) scores most items
+alike, and a target among them ranked among the shortlisted ones only would look far better
+than the whole catalogue ranks it.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 
@@ -26,8 +32,10 @@ def shortlist_scores(
     *,
     depth: int = 100,
     batch: int = 512,
-) -> dict[str, torch.Tensor]:
-    """Each member's standardised, masked scores on each case's shortlist, target last.
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Each member's standardised, masked scores on each case's shortlist, target last, and per
+    case the items off the shortlist that every member scores as the target (ties under any
+    weighting).
 
     The shortlist is the union of the members' top-depth items; repeats (and the target, which
     has its own last column) are scored -inf, so every item is counted once. Items outside the
@@ -35,6 +43,7 @@ def shortlist_scores(
     """
     names = list(members)
     out: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+    off_list_ties: list[torch.Tensor] = []
     targets = torch.as_tensor(cases.targets)
     outside = torch.zeros(next(iter(members.values())).n_items, dtype=torch.bool)
     if cases.candidates is not None:
@@ -54,9 +63,13 @@ def shortlist_scores(
         repeat[:, 1:] = top[:, 1:] == top[:, :-1]
         drop = torch.cat([repeat | (top == target), torch.zeros_like(target, dtype=torch.bool)], dim=1)
         columns = torch.cat([top, target], dim=1)
+        alike = torch.ones_like(full[names[0]], dtype=torch.bool)
         for n in names:
             out[n].append(full[n].gather(1, columns).masked_fill_(drop, -torch.inf))
-    return {n: torch.cat(parts) for n, parts in out.items()}
+            alike &= full[n] == full[n].gather(1, target)
+        alike.scatter_(1, columns, False)
+        off_list_ties.append(alike.sum(1))
+    return {n: torch.cat(parts) for n, parts in out.items()}, torch.cat(off_list_ties)
 
 
 def tune_blend(
@@ -76,7 +89,7 @@ def tune_blend(
     known = {n: i for i, n in enumerate(MODEL_NAMES)}
     names = sorted(members, key=lambda n: (known.get(n, len(known)), n))
     members = {n: members[n] for n in names}
-    cached = shortlist_scores(members, cases, excl)
+    cached, off_list_ties = shortlist_scores(members, cases, excl)
     width = cached[names[0]].shape[1]
     target_column = torch.full((len(cases),), width - 1, dtype=torch.long)
 
@@ -85,7 +98,8 @@ def tune_blend(
         for n in names:
             if w[n]:
                 total += w[n] * cached[n]
-        return target_ranks(torch.nan_to_num(total, nan=-torch.inf), target_column)
+        on_list = target_ranks(torch.nan_to_num(total, nan=-torch.inf), target_column)
+        return replace(on_list, ties=on_list.ties + off_list_ties)
 
     def objective(w: dict[str, float]) -> float:
         return float(ndcg(ranks(w), 10).mean())
