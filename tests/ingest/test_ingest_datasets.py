@@ -423,6 +423,31 @@ def test_ratings_of_0_below_a_scale_from_1_are_named_with_the_way_to_import_them
             assert import_file(store, other, mapping={"undated": "2024-01-01"}).notes == []
 
 
+# The file of views, ratings of 0 and purchases of the two tests below, as its note's pandas
+# line rewrites it: each rating of 0 a view.
+_ZEROS_AS_VIEWS = [
+    ("item_viewed", "034545104X"),
+    ("item_viewed", "034545104X"),
+    ("rated", "0155061224"),
+    ("purchased", "0446520802"),
+    ("rated", "0446520802"),
+    ("item_viewed", "052165615X"),
+]
+
+
+def _imported_as_told(
+    note: str, folder: Path, mapping: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Runs the pandas line of a note on ratings of 0 in `folder`, imports the views.csv it
+    writes into a new store as told (with the file's own `mapping`), and gives its events."""
+    subprocess.run([sys.executable, "-c", printed_program(note)], cwd=folder, check=True)
+    with edgerec.open(folder / "views.db") as store:
+        again = import_file(store, folder / "views.csv", mapping=mapping)
+        conserved(again)
+        assert again.notes == []
+        return [(e.type, e.item_id) for e in store.read() if e.type != "session_started"]
+
+
 def test_ratings_of_0_in_a_file_with_its_own_types_are_told_to_be_rewritten_as_views(tmp_path: Path) -> None:
     """A log of views, purchases and ratings (0 for a book read but not rated) was told to read
     its ratings' column as the type too, as a file of ratings alone is: pasted, that quarantined
@@ -441,20 +466,7 @@ def test_ratings_of_0_in_a_file_with_its_own_types_are_told_to_be_rewritten_as_v
     [note] = report.notes
     assert "--map type=rating" not in note
     assert note.endswith(", then import views.csv as this file was")
-    program = printed_program(note)
-    subprocess.run([sys.executable, "-c", program], cwd=tmp_path, check=True)
-    with edgerec.open(tmp_path / "views.db") as store:
-        again = import_file(store, tmp_path / "views.csv")
-        conserved(again)
-        assert again.notes == []
-        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
-            ("item_viewed", "034545104X"),
-            ("item_viewed", "034545104X"),
-            ("rated", "0155061224"),
-            ("purchased", "0446520802"),
-            ("rated", "0446520802"),
-            ("item_viewed", "052165615X"),
-        ]
+    assert _imported_as_told(note, tmp_path) == _ZEROS_AS_VIEWS
 
 
 def test_the_views_of_a_file_in_another_encoding_are_written_in_it(tmp_path: Path) -> None:
@@ -536,19 +548,7 @@ def test_ratings_of_0_in_a_file_without_a_header_with_its_own_types_are_rewritte
     [note] = report.notes
     assert "--map type=3" not in note
     assert note.endswith(", then import views.csv as this file was")
-    subprocess.run([sys.executable, "-c", printed_program(note)], cwd=tmp_path, check=True)
-    with edgerec.open(tmp_path / "views.db") as store:
-        again = import_file(store, tmp_path / "views.csv", mapping=mapping)
-        conserved(again)
-        assert again.notes == []
-        assert [(e.type, e.item_id) for e in store.read() if e.type != "session_started"] == [
-            ("item_viewed", "034545104X"),
-            ("item_viewed", "034545104X"),
-            ("rated", "0155061224"),
-            ("purchased", "0446520802"),
-            ("rated", "0446520802"),
-            ("item_viewed", "052165615X"),
-        ]
+    assert _imported_as_told(note, tmp_path, mapping) == _ZEROS_AS_VIEWS
 
 
 def test_the_views_of_a_json_lines_file_whose_types_are_numbers_are_rewritten(tmp_path: Path) -> None:

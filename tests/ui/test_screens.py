@@ -1687,6 +1687,19 @@ def a_trainer_process(store: Store) -> Iterator[Any]:
         trainer.close()
 
 
+def _counting_notifications(app: Any) -> Callable[[str], int]:
+    """Keeps every notification `app` gives, also those whose toast has gone: how many of them
+    hold a text."""
+    told: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]
+
+    def count(text: str) -> int:
+        return sum(text in message for message in told)
+
+    return count
+
+
 def test_a_full_retrain_says_it_waits_for_the_save_and_a_second_starts_no_other(
     shop_store: Store, tmp_path: Path
 ) -> None:
@@ -1704,15 +1717,9 @@ def test_a_full_retrain_says_it_waits_for_the_save_and_a_second_starts_no_other(
 
     head = shop_store.head()
 
-    told: list[str] = []  # every notification, also those whose toast has gone
-
-    def count(text: str) -> int:
-        return sum(text in message for message in told)
-
     async def scenario(trainer: Any) -> None:
         app = console(shop_store, tmp_path, "trainer", trainer=trainer)
-        notify = app.notify
-        app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+        count = _counting_notifications(app)
         async with app.run_test(size=(140, 32), notifications=True) as pilot:
             state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
             await pilot.press("s")
@@ -1759,15 +1766,9 @@ def test_a_full_retrain_whose_trainer_ends_while_its_status_cannot_be_read_lets_
     once that trainer has ended, R starts one."""
     import signal
 
-    told: list[str] = []  # every notification, also those whose toast has gone
-
-    def count(text: str) -> int:
-        return sum(text in message for message in told)
-
     async def scenario(trainer: Any) -> None:
         app = console(shop_store, tmp_path, "trainer", trainer=trainer)
-        notify = app.notify
-        app.notify = lambda message, **kw: (told.append(str(message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+        count = _counting_notifications(app)
         async with app.run_test(size=(140, 32), notifications=True) as pilot:
             state = lambda: " ".join(str(app.screen.query_one("#trainer-state", Static).render()).split())  # noqa: E731
             await pilot.press("R")
