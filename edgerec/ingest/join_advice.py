@@ -44,11 +44,10 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
     if order is None or ("user" not in lacking and "item" not in lacking):
         return ""
     score = None
-    release: dict[Path, list[str]] = {}
+    release = _release_headers(path, encoding)
     others: dict[_Side, str] = {"OTHER": order}
     if "item" not in lacking:
         holds, other = "items", "customer and time are in another file"
-        release = _release_headers(path, encoding)
         orders = _release_file(release, order, has_user=True)
         if orders is not None:
             others = {orders: order} | _customers_join(release, release[orders])
@@ -56,7 +55,6 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
                 other = "customer and time are in other files"
     elif "user" not in lacking:
         holds, other = "customers", "items are in another file"
-        release = _release_headers(path, encoding)
         items = _release_files(release, order, has_user=False)
         if items:
             others = {tuple(items) if len(items) > 1 else items[0]: order} | _customers_join(release, names)
@@ -73,7 +71,6 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
                 "orders (their customers and times), so import those instead"
             )
         holds, other = "reviews", "customer and items are in other files"
-        release = _release_headers(path, encoding)
         others = _reviews_joins(release, order)
     # The other files are read as this one is: a release's files share their delimiter (a
     # semicolon's read with commas had no column to join on).
