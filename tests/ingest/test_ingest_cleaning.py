@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -147,6 +148,26 @@ def test_purchases_dated_by_day_alone_are_no_double_clicks(ingest_store: Store, 
     with edgerec.open(tmp_path / "timed.db") as store:
         report = import_file(store, timed, mapping=mapping)
         assert (report.accepted, report.quarantined_by_reason) == (1, {"repeat_within_window": 1})
+
+
+@pytest.mark.parametrize(
+    ("kind", "repeats"), [(pa.date32(), 0), (pa.date64(), 0), (pa.timestamp("us"), 1), ("dates", 0)]
+)
+def test_parquet_dates_are_dates_alone_and_midnight_timestamps_are_not(
+    ingest_store: Store, tmp_path: Path, kind: pa.DataType | str, repeats: int
+) -> None:
+    """A Parquet date column (date32, date64, or pandas' column of `date`s, written as date32)
+    is read as `date`s, a date alone: a customer's two sales of an article that day are both
+    kept. A timestamp column at midnight holds a time of day, and the second is a double click."""
+    day = datetime(2018, 9, 20)
+    rows = {"customer_id": ["c1", "c1"], "article_id": ["a1", "a1"], "sales_channel_id": [1, 2]}
+    path = tmp_path / "transactions.parquet"
+    if kind == "dates":
+        pd.DataFrame({"t_dat": [day.date()] * 2, **rows}).to_parquet(path)
+    else:
+        pq.write_table(pa.table({"t_dat": pa.array([day] * 2, kind), **rows}), path)
+    report = import_file(ingest_store, path, mapping={"default_type": "purchased"})
+    assert (report.accepted, report.quarantined) == (2 - repeats, repeats)
 
 
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import select
 
 import edgerec
 from edgerec.api import Store
+from edgerec.cli import main
 from edgerec.ingest import import_file
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.formats import detect_format
@@ -246,6 +249,41 @@ def test_sales_in_a_workbook_are_events_in_the_import_s_time_zone(
     assert first.occurred_at == int(
         datetime(2024, 5, 1, 8, 0, tzinfo=UTC).timestamp() * 1e6
     )  # 10:00 in Berlin
+
+
+def test_sales_dated_by_a_date_cell_are_no_double_clicks(tmp_path: Path) -> None:
+    """A date cell reads as a midnight datetime: a customer's two sales of an article on one day
+    (through two sales channels) were taken for a double click and the second quarantined, where
+    the same rows in a CSV are both kept. A cell whose number format shows the day alone is a date
+    alone, whether written as a date or as a datetime at midnight; one whose format shows the time
+    of day is a real 00:00:00, and a repeat there is still a double click."""
+    midnight = datetime(2018, 9, 20)
+    path = workbook(
+        tmp_path / "sales.xlsx",
+        [
+            ["t_dat", "customer_id", "article_id", "price", "sales_channel_id"],
+            [date(2018, 9, 20), "c1", "0663713001", 0.0508, 1],  # openpyxl's format: yyyy-mm-dd
+            [date(2018, 9, 20), "c1", "0663713001", 0.0508, 2],
+            [midnight, "c2", "0541518023", 0.0305, 1],
+            [midnight, "c2", "0541518023", 0.0305, 2],
+            [midnight, "c3", "0541518023", 0.0305, 1],
+            [midnight, "c3", "0541518023", 0.0305, 2],
+        ],
+    )
+    book = load_workbook(path)
+    layouts = ["mm-dd-yy", "[$-409]d-mmm-yy;@", "yyyy-mm-dd hh:mm:ss", "m/d/yy h:mm"]  # Excel's own
+    for row, layout in enumerate(layouts, start=4):
+        book.active.cell(row, 1).number_format = layout
+    book.save(path)
+    db = str(tmp_path / "s.db")
+    given = ["--map", "default_type=purchased", "--json"]
+    result = CliRunner().invoke(main, ["--db", db, "import", str(path), *given])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["accepted"], report["quarantined_by_reason"]) == (5, {"repeat_within_window": 1})
+    with edgerec.open(db) as store:
+        assert [e.user_id for e in store.read()] == ["c1", "c1", "c2", "c2", "c3"]
+        assert {e.occurred_at for e in store.read()} == {int(midnight.replace(tzinfo=UTC).timestamp() * 1e6)}
 
 
 def test_an_old_excel_file_is_refused_saying_how_to_save_it(ingest_store: Store, tmp_path: Path) -> None:
