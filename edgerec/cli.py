@@ -1580,6 +1580,7 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
     tuned weights are saved for this store only if they do better on the check events.
     """
     from edgerec.recommend.shop_tuning import (
+        Scores,
         TuningError,
         check_saving,
         save_tuning,
@@ -1606,10 +1607,20 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
         f"{result.last_position:,}) in {result.seconds:.0f} s; searched on {result.tune_requests:,} "
         f"requests, checked on {result.check_requests:,} newer ones"
     )
+
+    # Four decimals, or as many more as tell the two apart where they differ (a rank or two among
+    # thousands of requests): "did better" beside two rows of the same figures read as a mistake.
+    def shown(scores: Scores, decimals: int) -> str:
+        return f"{scores.hr10:>8.{decimals}f} {scores.mrr10:>8.{decimals}f}"
+
+    decimals = next((d for d in range(4, 10) if shown(result.current, d) != shown(result.tuned, d)), 4)
     click.echo(f"{'check events':<14} {'HR@10':>8} {'MRR@10':>8}")
     for name, scores in (("current", result.current), ("tuned", result.tuned)):
-        click.echo(f"{name:<14} {scores.hr10:>8.4f} {scores.mrr10:>8.4f}")
+        click.echo(f"{name:<14} {shown(scores, decimals)}")
     click.echo("weights: " + ", ".join(f"{k} {v:g}" for k, v in result.weights.items()))
+    no_better = (
+        "did the same on the check events, no better" if result.tied else "did worse on the check events"
+    )
     if saved:
         click.echo(f"saved to {saved}; recommenders opened from now on use them")
     elif dry_run:  # and what a run without it would do
@@ -1618,11 +1629,11 @@ def tune(settings: Settings, max_events: int, device: str, dry_run: bool, as_jso
             if refused
             else "save these weights: they did better on the check events"
             if result.better
-            else "keep the current weights: these did no better on the check events"
+            else f"keep the current weights: these {no_better}"
         )
         click.echo(f"dry run: nothing written; a run without --dry-run would {verdict}")
     else:
-        click.echo("kept the current weights: the tuned ones did not do better on the check events")
+        click.echo(f"kept the current weights: the tuned ones {no_better}")
 
 
 # --- evaluation ----------------------------------------------------------------------------

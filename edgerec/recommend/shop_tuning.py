@@ -23,7 +23,7 @@ from typing import Any
 from edgerec.domain import CATALOGUE_TYPES, EventType
 from edgerec.recommend.config import RecommenderConfig
 from edgerec.recommend.engine import UNREADABLE_CONFIG, Recommender, shop_config_path, stored_config
-from edgerec.recommend.tune import evaluate, replay, tune_weights
+from edgerec.recommend.tune import IMPROVEMENT, evaluate, replay, tune_weights
 from edgerec.store.codec import StoredEvent
 from edgerec.training.files import check_room, write_atomically
 from edgerec.training.published import Snapshot
@@ -126,7 +126,14 @@ class ShopTuning:
 
     @property
     def better(self) -> bool:
-        return self.tuned.objective > self.current.objective
+        """Whether the tuned weights did better on the check events: by more than float noise
+        (`IMPROVEMENT`), or a tie, the same ranks summed in another order, saved them."""
+        return self.tuned.objective > self.current.objective + IMPROVEMENT
+
+    @property
+    def tied(self) -> bool:
+        """Whether the tuned weights did as well on the check events as the current ones."""
+        return abs(self.tuned.objective - self.current.objective) <= IMPROVEMENT
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "better": self.better}

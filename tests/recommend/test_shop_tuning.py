@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -19,12 +21,15 @@ from edgerec.recommend import Recommender, RecommenderConfig
 from edgerec.recommend.engine import shop_config_path
 from edgerec.recommend.shop_tuning import (
     FollowingTrainer,
+    Scores,
+    ShopTuning,
     TuningError,
     _replay_listings,
     replay_recommender,
     save_tuning,
     tune_shop,
 )
+from edgerec.recommend.tune import FeatureLog, evaluate
 from tests.recommend.conftest import T0, catalogue_events
 
 
@@ -294,3 +299,57 @@ def test_the_window_is_the_newest_customer_events_by_time_not_the_last_logged(tm
     assert result.events == 1_200
     assert result.first_position == min(event.position for event in newest)
     assert result.last_position == views[-1].position
+
+
+def _tuning(current: Scores, tuned: Scores) -> ShopTuning:
+    return ShopTuning(
+        weights={"a": 0.0, "b": 1.0},
+        current=current,
+        tuned=tuned,
+        events=1_000,
+        first_position=1,
+        last_position=1_000,
+        tune_requests=300,
+        tune_answerable=200,
+        check_requests=3,
+        seconds=1.0,
+        started_weights={"a": 1.0, "b": 0.0},
+    )
+
+
+def test_a_tie_on_the_check_events_keeps_the_current_weights_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`edgerec tune` said the tuned weights "did better on the check events" beside equal
+    figures and saved them. The same ranks in another order of requests (1, 2, 6 current; 2, 6,
+    1 tuned) are a tie, but their MRR, a sum of floats, came out one unit in the last place higher
+    (0.3253968253968254 against 0.32539682539682535), and `better` compared the floats."""
+    log = FeatureLog(names=("a", "b"), requests=3)
+    for current_rank, tuned_rank in ((1, 2), (2, 6), (6, 1)):
+        # The target first, then the candidates that feature a, then feature b, puts ahead of it.
+        rows = [[0.5, 0.5]] + [[1.0, 0.0]] * current_rank + [[0.0, 1.0]] * tuned_rank
+        log.add(np.array(rows), 0)
+    current, tuned = (
+        Scores(*evaluate(log, np.array([1.0, 0.0]))),
+        Scores(*evaluate(log, np.array([0.0, 1.0]))),
+    )
+    assert current.hr10 == tuned.hr10 == 1.0 and math.isclose(current.mrr10, tuned.mrr10)
+    tie = _tuning(current, tuned)
+    assert not tie.better
+    db = tmp_path / "shop.db"
+    Store(db, synchronous="OFF").close()
+    monkeypatch.setattr("edgerec.recommend.shop_tuning.tune_shop", lambda *_args, **_options: tie)
+    said = CliRunner().invoke(main, ["--db", str(db), "tune"])
+    assert said.exit_code == 0, said.output
+    kept = "kept the current weights: the tuned ones did the same on the check events, no better"
+    assert kept in said.output
+    assert not db.with_name(db.name + ".models").joinpath("recommender.json").exists()
+    dry = CliRunner().invoke(main, ["--db", str(db), "tune", "--dry-run"]).output
+    assert "would keep the current weights: these did the same on the check events, no better" in dry
+
+    # Better by a rank among thousands of requests: the figures show as many decimals as tell them apart.
+    closer = _tuning(Scores(0.41, 0.240012), Scores(0.41, 0.240014))
+    monkeypatch.setattr("edgerec.recommend.shop_tuning.tune_shop", lambda *_args, **_options: closer)
+    dry = CliRunner().invoke(main, ["--db", str(db), "tune", "--dry-run"]).output
+    assert "current        0.410000 0.240012\ntuned          0.410000 0.240014\n" in dry, dry
+    assert "would save these weights: they did better on the check events" in dry
