@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -420,3 +421,41 @@ def test_a_pause_while_a_full_retrain_waits_for_the_save_starts_no_retrain(tmp_p
         assert trainer.status()["state"] == "paused"
     finally:
         trainer.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[1, 2]", "holds a list, not a trainer's status"),
+        ("3", "holds a number, not a trainer's status"),
+        ("null", "holds null, not a trainer's status"),
+        ('{"updated_at": "soon"}', 'its updated_at is "soon", not a number'),
+        ('{"updated_at": null}', "its updated_at is null, not a number"),
+        ('{"state": "following", "position": "x"}', 'its position is "x", not a whole number'),
+        ('{"losses": 5, "updated_at": 1}', "its losses is 5, not a list of numbers"),
+        ('{"hit_rates": [0.1, "high"]}', 'its hit_rates is [0.1, "high"], not a list of numbers'),
+    ],
+)
+def test_a_status_file_of_another_shape_is_unreadable_saying_what_it_holds(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    """JSON that is no trainer's status (a list, a number, a field of another type: hand-edited,
+    or another program's file) ended `status()` in an AttributeError ("'list' object has no
+    attribute 'get'") or a TypeError; a console with no trainer of its own read it the same way
+    and failed to load its Trainer screen's status. Missing fields take their defaults."""
+    from edgerec.training.published import StatusUnreadable
+    from edgerec.ui.screens.trainer import read_status_file
+
+    with edgerec.open(tmp_path / "shop.db") as store:
+        trainer = TrainerProcess(store.url, device="cpu")
+    trainer.directory.mkdir(parents=True)
+    status = trainer.directory / "status.json"
+    status.write_text(text)
+    with pytest.raises(StatusUnreadable, match=re.escape(f"{status}: {said}")):
+        trainer.status()
+    with pytest.raises(StatusUnreadable, match=re.escape(f"{status}: {said}")):
+        read_status_file(store.url)
+    status.write_text('{"state": "paused"}')  # the fields it lacks take their defaults
+    assert trainer.status()["state"] == "not started"
+    status.write_text("")  # cut short by a power cut: no status, until the next is written
+    assert trainer.status()["state"] == "not started"

@@ -122,8 +122,55 @@ def write_status(directory: Path, status: dict[str, Any]) -> None:
     write_atomically(directory / STATUS, json.dumps(status).encode(), durable=False)
 
 
+class StatusUnreadable(ValueError):
+    """The trainer's status file holds JSON that is no status (`read_status`)."""
+
+
+_NUMBER = (int, float)
+_NUMBERS = "a list of numbers"
+# What each field of a status must be where it is given (a field left out takes its default).
+_STATUS_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "state": ((str,), "text"),
+    "device": ((str,), "text"),
+    "position": ((int,), "a whole number"),
+    "updated_at": (_NUMBER, "a number"),
+    "checkpoint_position": ((int, type(None)), "a whole number"),
+    "checkpoint_at": ((*_NUMBER, type(None)), "a number"),
+    "losses": ((list,), _NUMBERS),
+    "hit_rates": ((list,), _NUMBERS),
+    "progress": ((list, type(None)), "two whole numbers (done, total)"),
+}
+_JSON_KINDS = {list: "a list", int: "a number", float: "a number", str: "text", bool: "true or false"}
+
+
 def read_status(directory: Path) -> dict[str, Any] | None:
+    """The trainer's status file; None where there is none, or it is not JSON (found empty after
+    a power cut: `write_status`). StatusUnreadable, saying what it holds, where it is JSON but no
+    status: a list, a number, or a field of another type (a file edited by hand, or another
+    program's). Its readers took it as one and ended in an AttributeError ("'list' object has
+    no attribute 'get'") or a TypeError, a console's Trainer screen saying so and no more."""
+    path = directory / STATUS
     try:
-        return json.loads((directory / STATUS).read_text())
+        status = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(status, dict):
+        held = "null" if status is None else _JSON_KINDS[type(status)]
+        raise StatusUnreadable(f"{path}: holds {held}, not a trainer's status (a JSON object)")
+    for name, (kinds, what) in _STATUS_FIELDS.items():
+        value = status.get(name)
+        if name in status and not _is(value, kinds, what):
+            raise StatusUnreadable(f"{path}: its {name} is {json.dumps(value)[:40]}, not {what}")
+    return status
+
+
+def _is(value: Any, kinds: tuple[type, ...], what: str) -> bool:
+    """Whether a status field's value is of `kinds` (true and false are no numbers), and a list
+    holds what `what` says: numbers (None where one was not measured), or two whole numbers."""
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return False
+    if not isinstance(value, list):
+        return True
+    if what == _NUMBERS:
+        return all(v is None or (isinstance(v, _NUMBER) and not isinstance(v, bool)) for v in value)
+    return len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)

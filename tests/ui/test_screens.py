@@ -1472,6 +1472,32 @@ def test_trainer_shows_a_trainer_running_in_another_process(shop_store: Store, t
     run(scenario())
 
 
+def test_a_status_file_of_another_shape_is_shown_as_unreadable_without_a_trainer_of_its_own(
+    shop_store: Store, tmp_path: Path
+) -> None:
+    """A console with no trainer of its own shows the status file another process wrote: one
+    that holds JSON but no status (a list) failed to load ("'list' object has no attribute
+    'get'"), the screen saying nothing of the trainer."""
+    from edgerec.training.files import model_dir
+
+    directory = model_dir(shop_store.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "status.json").write_text("[1, 2]")
+
+    async def scenario() -> None:
+        app = console(shop_store, tmp_path, "trainer")
+        count = _counting_notifications(app)
+        async with app.run_test(size=(140, 32), notifications=True) as pilot:
+            said = "status.json: holds a list, not a trainer's status (a JSON object)"
+            await until(pilot, lambda: count(f"The trainer's status cannot be read: {directory}/{said}") == 1)
+            text = " ".join(screen_text(app).split())
+            assert "Trainer: status cannot be read" in text and "this console runs no trainer" in text, text
+            await pilot.pause(1.5)  # polled again: said once
+            assert count("cannot be read") == 1 and app.is_running
+
+    run(scenario())
+
+
 def test_a_loss_that_is_not_finite_is_left_out_of_the_plot(shop_store: Store, tmp_path: Path) -> None:
     """A loss history holding inf or NaN (a diverging step) stopped the whole console with
     plotext's 'cannot convert float NaN to integer' once the Trainer screen showed it."""
@@ -1776,7 +1802,7 @@ def test_a_full_retrain_whose_trainer_ends_while_its_status_cannot_be_read_lets_
             retraining = trainer.process
             retraining.send_signal(signal.SIGSTOP)  # it writes no status while held
             (trainer.directory / "status.json").write_text('{"state": "retraining", "updated_at": "soon"}')
-            unreadable = "could not convert string to float: 'soon'"
+            unreadable = 'its updated_at is "soon", not a number'
             await until(pilot, lambda: count(unreadable), what="the failed read said")
             await until(pilot, lambda: "status cannot be read" in state(), what="the failed read shown")
             await pilot.press("R")  # its trainer still runs: it may still retrain

@@ -6,7 +6,6 @@ The console shows only what a running trainer reports. A build or a store withou
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -72,7 +71,6 @@ class Snapshot:
 
 # A trainer running in another process (`edgerec train`) rewrites its status file after every
 # step; an older file is the last word of a trainer that has stopped.
-STATUS_FILE = "status.json"
 STATUS_FRESH_S = 15.0
 STOPPED = ("not started", "paused", "stopped")  # the states of a trainer that does not run
 
@@ -107,12 +105,11 @@ def read_status_file(database: str) -> tuple[TrainerStatus, bool] | None:
     """The status a trainer process last wrote for this store (file path or URL), and whether it is fresh."""
     try:
         from edgerec.training.files import model_dir
+        from edgerec.training.published import read_status
     except ImportError:
         return None
-    path = model_dir(database) / STATUS_FILE
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError):
+    raw = read_status(model_dir(database))  # StatusUnreadable where it holds no status
+    if raw is None:
         return None
     updated = float(raw.get("updated_at", 0))
     fresh = time.time() - updated < STATUS_FRESH_S and raw.get("state") != "stopped"
@@ -236,6 +233,8 @@ class TrainerScreen(ConsoleScreen):
         self.set_interval(1.0, self.poll)
 
     def poll(self) -> None:
+        from edgerec.training.published import StatusUnreadable
+
         trainer, store = self.trainer, self.store
 
         def read() -> Snapshot:
@@ -248,7 +247,10 @@ class TrainerScreen(ConsoleScreen):
                     return Snapshot(head, None, "trainer", trainer.running, unreadable=error)
                 source = "file" if status.elsewhere else "trainer"
                 return Snapshot(head, status, source, status.state not in STOPPED)
-            found = read_status_file(store.url)
+            try:
+                found = read_status_file(store.url)
+            except StatusUnreadable as error:  # shown as the console's own trainer's is
+                return Snapshot(head, None, "file", unreadable=error)
             if found is None:
                 return Snapshot(head, None)
             return Snapshot(head, found[0], "file", found[1])
@@ -277,7 +279,8 @@ class TrainerScreen(ConsoleScreen):
         said = None if error is None else describe(error)[0]
         if error is not None and said != self.unreadable_told:
             logged(error, "reading the trainer's status")
-            self.notify(f"This console's trainer's {UNREADABLE}: {said}.", severity="warning", timeout=10)
+            whose = "This console's trainer's" if self.trainer is not None else "The trainer's"
+            self.notify(f"{whose} {UNREADABLE}: {said}.", severity="warning", timeout=10)
         self.unreadable_told = said
 
     def _show(self, snapshot: Snapshot) -> None:
@@ -290,7 +293,12 @@ class TrainerScreen(ConsoleScreen):
             text.append(UNREADABLE, style="bold red")
             text.append(f" ({describe(snapshot.unreadable)[0]})")
             runs = "runs" if snapshot.live else "does not run"
-            text.append(f"\nLog head #{snapshot.head:,} · this console's trainer process {runs}.")
+            runs = (
+                f"this console's trainer process {runs}"
+                if self.trainer is not None
+                else "this console runs no trainer"
+            )
+            text.append(f"\nLog head #{snapshot.head:,} · {runs}.")
             text.append(f"\nTraining here would use: {self.device}")
         elif status is None or (not snapshot.live and status.state == "not started"):
             text.append("Trainer: ", style="bold")
