@@ -24,7 +24,7 @@ from edgerec.ingest.columns import (
     resolve_columns,
 )
 from edgerec.ingest.errors import FormatError
-from edgerec.ingest.pandas_lines import pandas_read
+from edgerec.ingest.pandas_lines import pandas_read, unused_name
 from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
 from edgerec.ingest.text import head_lines, json_loads, sniff_delimiter
 from edgerec.ingest.workbook import is_workbook
@@ -312,16 +312,17 @@ def translation_hint(path: Path, encoding: str, name: str, translated: str) -> s
     name, told by its headers, else PRODUCTS standing for it), and the `edgerec import` command
     that lists the items it writes under the translated category."""
     release = _release_headers(path, encoding)
-    # a file of items naming the translated names too (products.csv as the join wrote it) is none to join
+    # a file of items naming the translated names too (products.csv as a join wrote it) is none to join
     products: str | Path = next(
         (other for other, columns in release.items() if name in columns and not translated_category(columns)),
         "PRODUCTS",
     )
     suffix = _release_suffix(path)
+    written = unused_name(path, "products.csv")
     program = (
         f"import pandas as pd; {pandas_read(path, encoding, _named(products, suffix))}"
         f'.merge({pandas_read(path, encoding)}, on={json.dumps(name)}, how="left")'
-        '.to_csv("products.csv", index=False)'
+        f".to_csv({json.dumps(written)}, index=False)"
     )
     being = (
         ""
@@ -333,5 +334,5 @@ def translation_hint(path: Path, encoding: str, name: str, translated: str) -> s
         f": the names of the categories in {name!r} in another language, in {translated!r}. Put them "
         f"onto the file of items, which names each item's category in {name!r}, for example with "
         f"python3 -c {shlex.quote(program)}{being}, then import what it writes: edgerec import "
-        f"products.csv --format catalogue --map {given}"
+        f"{shlex.quote(written)} --format catalogue --map {given}"
     )

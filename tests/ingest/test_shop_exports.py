@@ -893,6 +893,40 @@ def test_the_join_given_for_olists_category_translation_ends_in_the_import_that_
     ]
 
 
+def test_the_join_given_for_olists_category_translation_writes_no_file_the_shop_has(
+    ingest_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join onto the translated categories wrote products.csv into the current folder, and
+    the import that followed read it: a shop with its own products.csv there lost it by
+    following the advice. Both lines now name a file that is neither beside the translation nor
+    in the current folder, the same one."""
+    translation = tmp_path / "product_category_name_translation.csv"
+    translation.write_text(_TRANSLATION)
+    (tmp_path / "olist_products_dataset.csv").write_text(_PRODUCTS)
+    own = "sku,title,price\nA1,Red shirt,9.99\n"
+    (tmp_path / "products.csv").write_text(own)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, translation)
+    said = str(caught.value)
+    assert '.to_csv("products_2.csv", index=False)' in printed_program(said), said
+    listed = _imported_as_printed(said, tmp_path, monkeypatch, written="products_2.csv")
+    assert [(e[2], e[4]["category"]) for e in listed] == [
+        ("1e9e8ef04dbcff4541ed26657ea517e5", "health_beauty"),
+        ("3aa071139cb16b67ca9e5dea641aaa2f", "computers_accessories"),
+    ]
+    assert (tmp_path / "products.csv").read_text() == own  # the shop's own file, as it was
+    elsewhere = tmp_path / "work"  # run from another folder, which has a products_3.csv of its own
+    elsewhere.mkdir()
+    (elsewhere / "products_3.csv").write_text(own)
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(FormatError) as caught:
+        import_file(ingest_store, translation)
+    said = str(caught.value)
+    assert '.to_csv("products_4.csv", index=False)' in printed_program(said), said
+    assert printed_command(said)[:2] == ["import", "products_4.csv"]
+
+
 _INSTACART_LINES = "order_id,product_id,add_to_cart_order,reordered\n1,27,1,0\n1,11,2,1\n2,11,1,1\n"
 
 
