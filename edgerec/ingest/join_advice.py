@@ -79,9 +79,11 @@ def joined_hint(names: Sequence[str], lacking: Sequence[str], path: Path, encodi
         f".merge({_pandas_side(path, encoding, name, suffix)}, on={json.dumps(on)})"
         for name, on in others.items()
     )
-    program = f'import pandas as pd; {pandas_read(path, encoding)}{joins}.to_csv("joined.csv", index=False)'
+    written = unused_name(path, "joined.csv")
+    program = f"import pandas as pd; {pandas_read(path, encoding)}{joins}"
+    program += f".to_csv({json.dumps(written)}, index=False)"
     on_columns = " and ".join(map(repr, dict.fromkeys(others.values())))
-    command = _joined_import(names, others, release, score, suffix)
+    command = _joined_import(names, others, release, score, suffix, written)
     return (
         f"; the file holds orders' {holds} by {order!r}, and each order's {other} of its release: "
         f"join them on {on_columns} first, for example with python3 -c {shlex.quote(program)}"
@@ -95,11 +97,12 @@ def _joined_import(
     release: Mapping[Path, Sequence[str]],
     score: str | None,
     suffix: str,
+    written: str,
 ) -> str:
-    """The `edgerec import` command that reads the file a join writes, by its columns: the
-    customer, the item, the time (a review's own, else its order's before its shipping's) and a
-    review's rating (`score`), or else every line a purchase; undated where none of the files
-    joined names a time. Where the join reads a file standing for one of the release
+    """The `edgerec import` command that reads the file a join writes (`written`), by its
+    columns: the customer, the item, the time (a review's own, else its order's before its
+    shipping's) and a review's rating (`score`), or else every line a purchase; undated where
+    none of the files joined names a time. Where the join reads a file standing for one of the release
     (OTHER.csv), the columns it adds are found by their names, or named by the user. Told only
     to import joined.csv, its refusal named Olist's shipping deadline for the time."""
     joined = _joined_columns(names, others, release)
@@ -127,7 +130,7 @@ def _joined_import(
     given = "".join(
         f" --map {shlex.quote(f'{field}={column}')}" for field, column in options.items() if column
     )
-    return f"{told}: edgerec import joined.csv{given}"
+    return f"{told}: edgerec import {shlex.quote(written)}{given}"
 
 
 def _joined_columns(

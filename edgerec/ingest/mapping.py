@@ -38,7 +38,7 @@ from edgerec.ingest.columns import (
 )
 from edgerec.ingest.errors import FormatError
 from edgerec.ingest.join_advice import joined_hint, translated_category, translation_hint
-from edgerec.ingest.pandas_lines import pandas_read
+from edgerec.ingest.pandas_lines import pandas_read, unused_name
 from edgerec.ingest.streams import JSON_LINES_SUFFIXES, data_suffix
 from edgerec.ingest.text import head_lines, json_loads
 from edgerec.ingest.validate import ID_COLUMNS, PAYLOAD_COLUMNS, Problem
@@ -677,10 +677,11 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     store = next((name for name in ids if header_key(name) in _STORE_COLUMNS), None)
     read = pandas_read(path, encoding)
     own = "" if store else '.assign(shop="shop")'
+    written = unused_name(path, "long.csv")
     program = (
         f"import pandas as pd; {read}.melt(id_vars={json.dumps(ids)}, "
         'var_name="day", value_name="quantity").astype({"quantity": float}).query("quantity > 0")'
-        f'{own}.to_csv("long.csv", index=False)'
+        f"{own}.to_csv({json.dumps(written)}, index=False)"
     )
     shown = ", ".join(days) if len(days) <= 3 else f"{days[0]}, {days[1]}, ..., {days[-1]}"
     dates = " (with each day written as its date: M5's calendar.csv gives d_1's)" if numbered else ""
@@ -688,7 +689,7 @@ def _refuse_wide(names: Sequence[str], path: Path, encoding: str) -> None:
     raise FormatError(
         f"{path}: one row per item and a column per day ({shown}), where a file of sales has a row "
         f"per sale: reshape it to one row per item and day first, for example with python3 -c "
-        f"{shlex.quote(program)}, then import long.csv{dates} with --map timestamp=day "
+        f"{shlex.quote(program)}, then import {written}{dates} with --map timestamp=day "
         f"--map quantity=quantity --map user={store or 'shop'} (daily sales have no customer: each is "
         f"imported as {customer})"
     )

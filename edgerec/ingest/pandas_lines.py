@@ -53,9 +53,10 @@ def pandas_encoding(path: Path, encoding: str) -> str:
 
 def unused_name(path: Path, name: str) -> str:
     """The name of the file that a printed pandas line writes into the current folder and the
-    printed `edgerec import` reads: `name`, or where a file of that name is in the current folder
-    or beside `path` (a shop's own products.csv), the first of products_2.csv, products_3.csv,
-    ... that is in neither. Following the advice overwrote the shop's file."""
+    printed `edgerec import` reads: `name` (joined.csv), or where a file of that name is in the
+    current folder or beside `path` (a shop's own, or the file refused itself, a views.csv), the
+    first of joined_2.csv, joined_3.csv, ... that is in neither. Following the advice overwrote
+    the shop's file."""
     stem, suffix = Path(name).stem, Path(name).suffix
     names = (name if n == 1 else f"{stem}_{n}{suffix}" for n in itertools.count(1))
     return next(n for n in names if not any((folder / n).exists() for folder in (Path(), path.parent)))

@@ -26,7 +26,7 @@ from edgerec.ingest.datasets import CATALOGUE_AT
 from edgerec.ingest.export import refuse_own_export
 from edgerec.ingest.formats import detect_format, format_by_name, get_format, named_format
 from edgerec.ingest.mapping import undated
-from edgerec.ingest.pandas_lines import pandas_encoding, pandas_read, text_delimiter
+from edgerec.ingest.pandas_lines import pandas_encoding, pandas_read, text_delimiter, unused_name
 from edgerec.ingest.prefetch import prefetched
 from edgerec.ingest.streams import (
     check_encoding,
@@ -204,14 +204,15 @@ def _views_program(
     if separator == " ":  # fields split by runs of spaces: a blank one (a purchase's rating) is
         sep, imports = f"{sep}, quoting=csv.QUOTE_ALL", "csv, pandas as pd"  # none unless quoted
     read = pandas_read(path, encoding, delimiter=given.delimiter, header=given.header)
+    written = unused_name(path, "views.csv")
     program = (
         f"import {imports}; f = {read}; t = f[{column}].astype(object); "
         f'f[{column}] = t.mask(t.fillna("").isin({values}) & ({zero}), "item_viewed"); '
-        f'f.to_csv("views.csv", index=False{sep}{pandas_encoding(path, encoding)})'
+        f"f.to_csv({json.dumps(written)}, index=False{sep}{pandas_encoding(path, encoding)})"
     )
     return (
         f"make their type item_viewed first, for example with python3 -c {shlex.quote(program)}, "
-        "then import views.csv as this file was"
+        f"then import {written} as this file was"
     )
 
 

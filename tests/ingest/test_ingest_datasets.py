@@ -1344,6 +1344,63 @@ def test_the_wide_tables_recipe_imports_it_when_followed(
     ]
 
 
+_SHOPS_OWN = "sku,title,price\nA1,Red shirt,9.99\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "given", "own"),
+    [
+        (  # a file named views.csv is given the line that writes its views
+            {
+                "views.csv": "user_id,item_id,event_type,rating,timestamp\nu1,i1,view,,2024-03-01 10:00:00\n"
+                "u1,i1,rate,0,2024-03-01 10:05:00\nu1,i2,rate,5,2024-03-01 10:06:00\n"
+                "u2,i2,rate,9,2024-03-01 10:07:00\n"
+            },
+            "views.csv",
+            "views.csv",
+        ),
+        (
+            {
+                "sales.csv": "item_id,dept,2011-01-29,2011-01-30,2011-01-31\nA,D1,0,2,1\n",
+                "long.csv": _SHOPS_OWN,
+            },
+            "sales.csv",
+            "long.csv",
+        ),
+        (
+            {
+                "order_products__prior.csv": "order_id,product_id,add_to_cart_order,reordered\n1,27,1,0\n",
+                "orders.csv": "order_id,user_id,ordered_at\n1,u1,2017-05-01 10:00:00\n",
+                "joined.csv": _SHOPS_OWN,
+            },
+            "order_products__prior.csv",
+            "joined.csv",
+        ),
+    ],
+    ids=["views", "long", "joined"],
+)
+def test_following_a_printed_pandas_line_writes_no_file_the_shop_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], given: str, own: str
+) -> None:
+    """The pandas lines printed for a file's ratings of 0 (views.csv), a wide table (long.csv)
+    and order lines beside their orders (joined.csv) wrote that name into the current folder,
+    and the import after them read it: following the advice in a folder holding a file of that
+    name (the file imported itself, a views.csv) replaced the shop's file without a word. Run as
+    printed there, the line writes NAME_2.csv, which the import it prints reads, and the shop's
+    file is as it was."""
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        Path(name).write_text(text)
+    said = CliRunner().invoke(main, ["--db", "as_is.db", "import", given]).output
+    subprocess.run([sys.executable, "-c", printed_program(said)], check=True)
+    assert Path(own).read_text() == files[own]
+    written = own.replace(".csv", "_2.csv")
+    told = re.search(rf"import {written}(?: with)?((?: --map \S+)*)", said)
+    assert told, said
+    again = CliRunner().invoke(main, ["--db", "again.db", "import", written, *told.group(1).split()])
+    assert again.exit_code == 0 and "quarantined: 0" in again.output, again.output
+
+
 def test_a_scraped_brand_or_title_is_read_as_one_line(ingest_store: Store, tmp_path: Path) -> None:
     """Amazon's 2018 metadata: a brand kept the scraped page's line breaks ("by\\n    Microsoft")."""
     path = tmp_path / "meta_Video_Games.json"

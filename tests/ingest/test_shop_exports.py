@@ -773,8 +773,8 @@ def test_olists_order_items_are_told_to_join_the_customers_beside_their_orders(
         import_file(ingest_store, items)
     assert "join them on 'order_id' first" in str(caught.value)
     assert 'olist_orders_dataset.csv", sep=",", dtype=str), on="order_id")' in str(caught.value)
-    assert str(caught.value).endswith(
-        "edgerec import joined.csv --map user=customer_id --map item=product_id "
+    assert str(caught.value).endswith(  # the first join's joined.csv beside the items is kept
+        "edgerec import joined_2.csv --map user=customer_id --map item=product_id "
         "--map timestamp=order_purchase_timestamp --map default_type=purchased"
     )
 
@@ -828,7 +828,8 @@ def test_the_join_given_for_olists_order_files_ends_in_the_import_that_reads_it(
     order_purchase_timestamp. The advice now ends with the whole `edgerec import joined.csv`
     command, its customer, item and time (and a review's rating) named, which imports each
     purchase at its order's purchase time and each review at its own, as one person's. The
-    reviews' join, given beside the items' joined.csv, reads the order items, not joined.csv."""
+    reviews' join, given beside the items' joined.csv, reads the order items, not joined.csv,
+    and writes joined_2.csv, keeping it."""
     (tmp_path / "olist_order_items_dataset.csv").write_text(_ORDER_ITEMS)
     (tmp_path / "olist_orders_dataset.csv").write_text(_OLIST_ORDERS)
     (tmp_path / "olist_customers_dataset.csv").write_text(_CUSTOMERS)
@@ -848,7 +849,7 @@ def test_the_join_given_for_olists_order_files_ends_in_the_import_that_reads_it(
     with pytest.raises(FormatError) as caught:
         import_file(ingest_store, tmp_path / "olist_order_reviews_dataset.csv")
     assert 'joined.csv", sep=' not in str(caught.value)
-    assert _imported_as_printed(str(caught.value), tmp_path, monkeypatch, "reviews.db") == [
+    assert _imported_as_printed(str(caught.value), tmp_path, monkeypatch, "reviews.db", "joined_2.csv") == [
         ("rated", _PERSON, _ITEMS[0], _at("2018-01-18 00:00:00"), {"value": 4.0}),
         ("rated", _PERSON, _ITEMS[1], _at("2018-03-10 00:00:00"), {"value": 5.0}),
     ]
