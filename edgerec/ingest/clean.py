@@ -17,8 +17,6 @@ from edgerec.store import log
 from edgerec.store.schema import items
 from edgerec.store.sql import load_rows
 
-_CONTEXT = ("store_id", "location", "device")
-
 
 def event_id(row: dict[str, Any]) -> str:
     """A 128-bit id from the event's normalised content, the same whatever file it came from.
@@ -33,7 +31,11 @@ def event_id(row: dict[str, Any]) -> str:
             row["user_id"] or "",
             row["item_id"] or "",
             row["session_id"] or "",
-            *(row[name] or "" for name in _CONTEXT),
+            # the context's fields, named one by one: a generator over their names took a
+            # third of the function's time, which runs once for each row of a file
+            row["store_id"] or "",
+            row["location"] or "",
+            row["device"] or "",
             repr(sorted(payload.items())) if payload else "",
         )
     )

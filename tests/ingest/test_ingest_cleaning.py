@@ -16,6 +16,7 @@ import edgerec
 from edgerec.api import Store
 from edgerec.domain import AddedToCart, Context, ItemDelisted, ItemListed, ItemViewed, Purchased, Rated
 from edgerec.ingest import ColumnMapping, convert, export_events, import_file
+from edgerec.ingest.clean import event_id
 from edgerec.ingest.errors import FormatError
 from edgerec.store.codec import from_micros
 from edgerec.store.schema import PROJECTION_TABLES, items, quarantine
@@ -168,6 +169,27 @@ def test_parquet_dates_are_dates_alone_and_midnight_timestamps_are_not(
         pq.write_table(pa.table({"t_dat": pa.array([day] * 2, kind), **rows}), path)
     report = import_file(ingest_store, path, mapping={"default_type": "purchased"})
     assert (report.accepted, report.quarantined) == (2 - repeats, repeats)
+
+
+def test_an_events_id_is_the_one_earlier_imports_gave_its_content() -> None:
+    # Event ids are stored: a file imported again finds its rows by them, so the text they are
+    # hashed from must not change, the store, location and device each in its own place.
+    row = {
+        "event_id": None,
+        "type": "purchased",
+        "occurred_at": 1_600_000_000_000_000,
+        "user_id": "u1",
+        "session_id": None,
+        "item_id": "mug",
+        "store_id": "s1",
+        "location": "Leeds",
+        "device": "kiosk-2",
+        "payload": {"quantity": 2, "price": 4.5},
+    }
+    assert event_id(row) == "67dc42af25729e9d2c7ddcd23f532637"
+    assert event_id({**row, "store_id": "Leeds", "location": "s1"}) == "9c726379be33e02cde73d408d188d7f9"
+    no_context = row | dict.fromkeys(("store_id", "location", "device"))
+    assert event_id(no_context) == "63d54827fb41ef55d106909f8859eeeb"
 
 
 def test_reimport_appends_nothing(ingest_store: Store, tmp_path: Path) -> None:
