@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -15,11 +15,12 @@ from edgerec.domain.signals import RECENT_ITEMS_PER_SESSION, SESSION_GAP_S
 from edgerec.projections.base import RowCache, Shared
 from edgerec.store.codec import StoredEvent
 from edgerec.store.schema import cooccurrence, session_searches, sessions, user_items, users
-from edgerec.store.sql import chunks, insert_rows
+from edgerec.store.sql import chunks, insert_rows, insert_tuples
 
 _GAP_US = SESSION_GAP_S * 1_000_000
 _ITEM_EVENTS = INTERACTION_TYPES
 _PAIRING_EVENTS = _ITEM_EVENTS - {EventType.REMOVED_FROM_CART}
+_PAIR_COLUMNS = ("item_a", "item_b", "count")
 
 
 def assign_sessions(
@@ -180,9 +181,10 @@ class ActivityProjector:
         history_cache.save(connection)
         _save_searches(connection, customer_events)
         if pairs:
-            # Counts only ever add up, so pairs are upserted without being read first.
-            counted = [{"item_a": a, "item_b": b, "count": n} for (a, b), n in pairs.items()]
-            insert_rows(connection, cooccurrence, counted, on_conflict="add")
+            # Counts only ever add up, so pairs are upserted without being read first; as
+            # tuples (item_a, item_b, count), each pair's key and count joined in C, not as dicts.
+            counted = list(map(add, pairs, zip(pairs.values())))
+            insert_tuples(connection, cooccurrence, _PAIR_COLUMNS, counted, on_conflict="add")
 
 
 def _save_searches(connection: Connection, events: Sequence[StoredEvent]) -> None:
