@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -182,8 +182,8 @@ class ActivityProjector:
         _save_searches(connection, customer_events)
         if pairs:
             # Counts only ever add up, so pairs are upserted without being read first; as
-            # tuples (item_a, item_b, count), each pair's key and count joined in C, not as dicts.
-            counted = list(map(add, pairs, zip(pairs.values())))
+            # tuples (item_a, item_b, count), not as a dict per pair.
+            counted = [(a, b, n) for (a, b), n in pairs.items()]
             insert_tuples(connection, cooccurrence, _PAIR_COLUMNS, counted, on_conflict="add")
 
 
