@@ -1490,8 +1490,13 @@ def test_a_status_file_of_another_shape_is_shown_as_unreadable_without_a_trainer
         async with app.run_test(size=(140, 32), notifications=True) as pilot:
             said = "status.json: holds a list, not a trainer's status (a JSON object)"
             await until(pilot, lambda: count(f"The trainer's status cannot be read: {directory}/{said}") == 1)
-            text = " ".join(screen_text(app).split())
-            assert "Trainer: status cannot be read" in text and "this console runs no trainer" in text, text
+
+            def shown() -> str:
+                return " ".join(screen_text(app).split())
+
+            # the notice is given before the screen is drawn again: wait for the drawing
+            await until(pilot, lambda: "this console runs no trainer" in shown(), what="drawn")
+            assert "Trainer: status cannot be read" in shown(), shown()
             await pilot.pause(1.5)  # polled again: said once
             assert count("cannot be read") == 1 and app.is_running
 
