@@ -62,53 +62,124 @@ def user_item(
     return torch.sparse_coo_tensor(idx, vals, shape, check_invariants=True).coalesce()
 
 
-def gram_blocks(x: torch.Tensor, device: torch.device) -> Iterator[tuple[int, torch.Tensor]]:
+def gram_blocks(
+    x: torch.Tensor, device: torch.device, columns: np.ndarray | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The item-item Gram matrix X^T X of a sparse user-item matrix, a block of columns at a
-    time: (first column, block [n_items, columns]), so that no n_items x n_items matrix is ever
-    held whole. Each block is the sparse X^T times a dense block of X's columns, which takes
-    memory by the block, where a sparse-by-sparse product takes it by its terms."""
+    time: (the block's columns, block [n_items, len(columns)]), so that no n_items x n_items
+    matrix is ever held whole. Each block is the sparse X^T times a dense block of X's columns,
+    which takes memory by the block, where a sparse-by-sparse product takes it by its terms.
+    With columns (sorted column indices), only those columns of X^T X are computed."""
     users, n = x.shape
-    left = x.t().coalesce().to(device)  # sorted by item: a block of columns of X is a slice
+    left = x.t().coalesce().to(device)  # sorted by item: a column of X is a slice
     item, user = left.indices()
-    starts = torch.searchsorted(item, torch.arange(n + 1, device=device)).tolist()
+    starts = torch.searchsorted(item, torch.arange(n + 1, device=device))
     left = left.to_sparse_csr()
+    wanted = torch.arange(n, device=device) if columns is None else torch.as_tensor(columns, device=device)
     step = max(1, BLOCK_ENTRIES // max(users, n))
-    for lo in range(0, n, step):
-        hi = min(lo + step, n)
-        a, z = starts[lo], starts[hi]
-        columns = torch.zeros(users, hi - lo, device=device)
-        columns[user[a:z], item[a:z] - lo] = left.values()[a:z]
-        yield lo, left @ columns
+    for lo in range(0, len(wanted), step):
+        picked = wanted[lo : lo + step]
+        # the entries of X's picked columns, and which column of the block each goes to
+        sizes = starts[picked + 1] - starts[picked]
+        at = torch.repeat_interleave(starts[picked] - torch.cumsum(sizes, 0) + sizes, sizes)
+        at += torch.arange(len(at), device=device)
+        columns_of_x = torch.zeros(users, len(picked), device=device)
+        block_column = torch.repeat_interleave(torch.arange(len(picked), device=device), sizes)
+        columns_of_x[user[at], block_column] = left.values()[at]
+        yield picked, left @ columns_of_x
 
 
 def gram(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Dense item-item Gram matrix X^T X from a sparse user-item matrix."""
     n = x.shape[1]
     g = torch.empty(n, n, device=device)
-    for lo, block in gram_blocks(x, device):
-        g[:, lo : lo + block.shape[1]] = block
+    for picked, block in gram_blocks(x, device):
+        g[:, picked] = block
     return g
 
 
-def top_neighbours(x: torch.Tensor, k: int, shrink: float, device: torch.device) -> torch.Tensor:
-    """Sparse CSR [n, n] of each item's k most cosine-similar other items (shrunk): column j
-    holds item j's neighbours, so that a history's row of items times it scores every item."""
-    n = x.shape[1]
-    squares = torch.zeros(n).index_add_(0, x.indices()[1], x.values() ** 2).to(device)  # X^T X's diagonal
-    k = min(k, n)
-    rows, cols, vals = [], [], []
-    for lo, block in gram_blocks(x, device):
-        hi = lo + block.shape[1]
-        block /= (squares[:, None] * squares[None, lo:hi]).sqrt_().add_(shrink)  # cosine, shrunk
-        block[torch.arange(lo, hi), torch.arange(hi - lo)] = 0.0  # an item is not its own neighbour
-        top = torch.topk(block, k, dim=0)
-        kept = top.values != 0  # a zero neighbour scores nothing
-        rows.append(top.indices[kept])
-        cols.append(torch.arange(lo, hi, device=device)[None, :].expand(k, -1)[kept])
-        vals.append(top.values[kept])
-    indices = torch.stack([torch.cat(rows), torch.cat(cols)])
-    coo = torch.sparse_coo_tensor(indices, torch.cat(vals), (n, n), check_invariants=True)
+def cosine_blocks(
+    x: torch.Tensor, shrink: float, device: torch.device, columns: np.ndarray | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The shrunk cosine similarity of X's columns, a block of columns at a time as gram_blocks
+    gives them, with each item's similarity to itself set to 0 (an item is not its own
+    neighbour). Entry (i, j) and entry (j, i) are the same float, whichever block holds them."""
+    squares = torch.zeros(x.shape[1]).index_add_(0, x.indices()[1], x.values() ** 2).to(device)
+    for picked, block in gram_blocks(x, device, columns):
+        block /= (squares[:, None] * squares[None, picked]).sqrt_().add_(shrink)
+        block[picked, torch.arange(len(picked), device=device)] = 0.0
+        yield picked, block
+
+
+def top_rows(block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each column's k largest entries, as (rows [k, columns], values [k, columns]).
+
+    Of entries equal to a column's k-th largest value, those of the lowest rows are kept, so
+    that the choice depends on the column's values alone: torch.topk picks among ties as its
+    algorithm meets them, and an incremental update that merges a few changed entries into a
+    kept list could not make the same choice. Binary data ties often (every pair of items
+    bought once by the same single customer has the same similarity).
+    """
+    top = torch.topk(block, k, dim=0)
+    rows, values = top.indices, top.values
+    cols = torch.nonzero(values[-1] > 0).squeeze(1)  # a zero neighbour is left out, tied or not
+    sub, kth = block[:, cols], values[-1, cols]
+    tied = (sub == kth).sum(0) > (values[:, cols] == kth).sum(0)
+    if tied.any():
+        cols, sub, kth = cols[tied], sub[:, tied], kth[tied]
+        above, equal = sub > kth, sub == kth
+        keep = above | (equal & (equal.cumsum(0) <= k - above.sum(0)))
+        c, r = torch.nonzero(keep.t(), as_tuple=True)  # k rows a column, by row
+        rows[:, cols] = r.view(len(cols), k).t()
+        values[:, cols] = sub[r, c].view(len(cols), k).t()
+    return rows, values
+
+
+def block_neighbours(
+    picked: torch.Tensor, block: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(neighbour, item, similarity) of the k most similar items to each of a block's columns
+    (picked), zero similarities left out: a zero neighbour scores nothing."""
+    rows, values = top_rows(block, k)
+    kept = values != 0
+    return rows[kept], picked[None, :].expand(k, -1)[kept], values[kept]
+
+
+def top_per_column(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of sparse entries (rows, cols, vals), each column's k largest, ties to the lower row as
+    `top_rows` keeps them."""
+    order = np.lexsort((rows, -vals, cols))
+    by_column = cols[order]
+    rank = np.arange(len(order)) - np.searchsorted(by_column, by_column)
+    kept = order[rank < k]
+    return rows[kept], cols[kept], vals[kept]
+
+
+def items_gaining_users(data: Interactions, new: Interactions) -> np.ndarray:
+    """The items (sorted) that new's rows give a user who had not touched them in data's other
+    rows (data includes new's rows): the columns of data's binary user-item matrix new changed."""
+    n = data.n_items
+    keys, counts = np.unique(data.user * n + data.item, return_counts=True)
+    new_keys, new_counts = np.unique(new.user * n + new.item, return_counts=True)
+    first = counts[np.searchsorted(keys, new_keys)] == new_counts
+    return np.unique(new_keys[first] % n)
+
+
+def neighbour_table(rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, n: int) -> torch.Tensor:
+    """Sparse CSR [n, n] with vals at (rows, cols): column j holds item j's neighbours, so that a
+    history's row of items times it scores every item."""
+    coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (n, n), check_invariants=True)
     return coo.coalesce().to_sparse_csr()
+
+
+def top_neighbours(x: torch.Tensor, k: int, shrink: float, device: torch.device) -> torch.Tensor:
+    """Sparse CSR [n, n] of each item's k most cosine-similar other items (shrunk)."""
+    k = min(k, x.shape[1])
+    parts = [block_neighbours(picked, block, k) for picked, block in cosine_blocks(x, shrink, device)]
+    rows, cols, vals = (torch.cat(p) for p in zip(*parts, strict=True))
+    return neighbour_table(rows, cols, vals, x.shape[1])
 
 
 def history_product(

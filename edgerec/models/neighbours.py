@@ -9,7 +9,18 @@ import torch
 
 from edgerec.models.base import MemoryNeed, Recommender, Validator
 from edgerec.models.data import EventWeights, History, Interactions
-from edgerec.models.matrix import ItemTable, gram, top_neighbours, trained_items, user_item
+from edgerec.models.matrix import (
+    ItemTable,
+    block_neighbours,
+    cosine_blocks,
+    gram,
+    items_gaining_users,
+    neighbour_table,
+    top_neighbours,
+    top_per_column,
+    trained_items,
+    user_item,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,11 @@ class Cooccurrence(Recommender):
         )
 
 
+#: The share of item-kNN's lists above which an update recomputes every list (a fit): most of
+#: the work of one, and the update's bookkeeping besides.
+REFIT_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class ItemKNNConfig:
     neighbours: int = 100
@@ -103,6 +119,61 @@ class ItemKNN(Recommender):
         sim = top_neighbours(x, cfg.neighbours, cfg.shrink, self.device)
         self.sim = ItemTable(items, sim, data.n_items)
         self.event_weights = torch.as_tensor(cfg.weights.by_code())
+
+    def _partial_fit(self, new: Interactions, *, seed: int) -> None:
+        """Recompute the neighbour lists new's rows can change and keep the others: the table a
+        fit on every row gives, entry for entry, at a fraction of its cost.
+
+        The similarities are of the binary user-item matrix's columns, so they change only for
+        pairs with an item that gains a customer (a changed item): its column and its norm move.
+        A changed item's list is recomputed whole. Any other item's similarities stand but those
+        to the changed items, so its new list is the best of its kept unchanged neighbours and
+        its similarities to the changed items (the changed items' columns, read off the blocks
+        computed for their own lists). That holds unless its list was full and held a changed
+        item, which may drop out and leave room for an unchanged neighbour the list did not keep:
+        such a list is recomputed whole too. Both ways break ties by item (`top_rows`).
+        """
+        assert self.data is not None
+        cfg = self.config
+        items = trained_items(self.data)  # a new item joins the table, with no list kept
+        n = len(items)
+        changed = np.zeros(n, dtype=bool)
+        changed[np.searchsorted(items, items_gaining_users(self.data, new))] = True
+        if not changed.any():  # rows that repeat pairs the table counts already
+            return
+        kept = self.sim.table.to_sparse_coo().coalesce().cpu()
+        neighbour, item = np.searchsorted(items, self.sim.items[kept.indices().numpy()])
+        sim = kept.values().numpy()
+        full = np.bincount(item, minlength=n) >= cfg.neighbours
+        redo = changed.copy()
+        redo[item[changed[neighbour] & full[item]]] = True
+        if redo.sum() > REFIT_SHARE * n:
+            self._fit(self.data, validate=None, seed=seed)
+            return
+        # The least similarity that can enter a list: a full list's last (a tie may enter).
+        floor = np.where(full, np.inf, 0.0).astype(np.float32)
+        np.minimum.at(floor, item[full[item]], sim[full[item]])
+        floor_of = torch.as_tensor(floor, device=self.device)[:, None]
+        merged = torch.as_tensor(~redo, device=self.device)[:, None]
+        changed_of = torch.as_tensor(changed, device=self.device)
+        k = min(cfg.neighbours, n)
+        x = user_item(self.data, binary=True, items=items)
+        redone, entering = [], []
+        for picked, block in cosine_blocks(x, cfg.shrink, self.device, np.flatnonzero(redo)):
+            redone.append(block_neighbours(picked, block, k))
+            # A changed item's column is its row too: its similarity to each list that is merged.
+            enter = (block > 0) & (block >= floor_of) & merged & changed_of[picked]
+            j, c = torch.nonzero(enter, as_tuple=True)
+            entering.append((picked[c], j, block[j, c]))
+        stay = ~redo[item] & ~changed[neighbour]
+        parts = [(neighbour[stay], item[stay], sim[stay])]
+        parts += [tuple(p.cpu().numpy() for p in part) for part in entering]
+        merged_lists = top_per_column(*(np.concatenate(p) for p in zip(*parts, strict=True)), cfg.neighbours)
+        rows, cols, vals = (
+            torch.cat([torch.as_tensor(m), *(r[i].cpu() for r in redone)]) for i, m in enumerate(merged_lists)
+        )
+        table = neighbour_table(rows, cols, vals, n).to(self.device)
+        self.sim = ItemTable(items, table, self.data.n_items)
 
     def _score(self, histories: list[History]) -> torch.Tensor:
         return self.sim.score(histories, self.event_weights.numpy())
