@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,19 +126,41 @@ class StatusUnreadable(ValueError):
     """The trainer's status file holds JSON that is no status (`read_status`)."""
 
 
-_NUMBER = (int, float)
-_NUMBERS = "a list of numbers"
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)  # true is no number
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _measures(value: Any) -> bool:  # numbers, None where one was not measured
+    return isinstance(value, list) and all(v is None or _number(v) for v in value)
+
+
+def _done_of_total(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(map(_whole, value))
+
+
+def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
 # What each field of a status must be where it is given (a field left out takes its default).
-_STATUS_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
-    "state": ((str,), "text"),
-    "device": ((str,), "text"),
-    "position": ((int,), "a whole number"),
-    "updated_at": (_NUMBER, "a number"),
-    "checkpoint_position": ((int, type(None)), "a whole number"),
-    "checkpoint_at": ((*_NUMBER, type(None)), "a number"),
-    "losses": ((list,), _NUMBERS),
-    "hit_rates": ((list,), _NUMBERS),
-    "progress": ((list, type(None)), "two whole numbers (done, total)"),
+_STATUS_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "state": (_text, "text"),
+    "device": (_text, "text"),
+    "position": (_whole, "a whole number"),
+    "updated_at": (_number, "a number"),
+    "checkpoint_position": (_or_none(_whole), "a whole number"),
+    "checkpoint_at": (_or_none(_number), "a number"),
+    "losses": (_measures, "a list of numbers"),
+    "hit_rates": (_measures, "a list of numbers"),
+    "progress": (_or_none(_done_of_total), "two whole numbers (done, total)"),
 }
 _JSON_KINDS = {list: "a list", int: "a number", float: "a number", str: "text", bool: "true or false"}
 
@@ -157,20 +179,7 @@ def read_status(directory: Path) -> dict[str, Any] | None:
     if not isinstance(status, dict):
         held = "null" if status is None else _JSON_KINDS[type(status)]
         raise StatusUnreadable(f"{path}: holds {held}, not a trainer's status (a JSON object)")
-    for name, (kinds, what) in _STATUS_FIELDS.items():
-        value = status.get(name)
-        if name in status and not _is(value, kinds, what):
-            raise StatusUnreadable(f"{path}: its {name} is {json.dumps(value)[:40]}, not {what}")
+    for name, (check, what) in _STATUS_FIELDS.items():
+        if name in status and not check(status[name]):
+            raise StatusUnreadable(f"{path}: its {name} is {json.dumps(status[name])[:40]}, not {what}")
     return status
-
-
-def _is(value: Any, kinds: tuple[type, ...], what: str) -> bool:
-    """Whether a status field's value is of `kinds` (true and false are no numbers), and a list
-    holds what `what` says: numbers (None where one was not measured), or two whole numbers."""
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        return False
-    if not isinstance(value, list):
-        return True
-    if what == _NUMBERS:
-        return all(v is None or (isinstance(v, _NUMBER) and not isinstance(v, bool)) for v in value)
-    return len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)

@@ -292,9 +292,8 @@ class TrainerScreen(ConsoleScreen):
             text.append("Trainer: ", style="bold")
             text.append(UNREADABLE, style="bold red")
             text.append(f" ({describe(snapshot.unreadable)[0]})")
-            runs = "runs" if snapshot.live else "does not run"
             runs = (
-                f"this console's trainer process {runs}"
+                f"this console's trainer process {'runs' if snapshot.live else 'does not run'}"
                 if self.trainer is not None
                 else "this console runs no trainer"
             )
